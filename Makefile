@@ -1,0 +1,159 @@
+# epoxy: the one Makefile.
+#
+# Non-recursive: every folder contributes a fragment (module.mk) that only
+# appends to the variables below; all rules live here.  Out of tree: every
+# generated file goes under $(O).  Variants of the same sources:
+#   host  gcc, the programs an operator runs (epoxyd, epoxyctl)
+#   asan  gcc + AddressSanitizer/UBSan, the unit tests `make check` runs
+#   fuzz  clang + libFuzzer + ASan/UBSan, `make fuzz` and regression replay
+#   musl  musl-gcc, static, against mbedTLS built from Debian's source (agent)
+#
+# A fragment declares a program NAME with:
+#   HOST_PROGS += NAME        NAME_SRCS := a.c b.c   NAME_LIBS := -lfoo
+#   UNIT_TESTS += NAME        (built in the asan variant, run by make check)
+#   FUZZ_TARGETS += NAME      (built in the fuzz variant; corpus in
+#                              tests/fuzz/corpus/NAME, regressions in
+#                              tests/fuzz/regress/NAME)
+#   MUSL_PROGS += NAME        (static, stage2)
+
+O ?= build
+override O := $(abspath $(O))
+export O
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := all
+MAKEFLAGS += --no-builtin-rules
+
+export SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 1700000000)
+VERSION := $(shell git describe --always --tags --dirty 2>/dev/null || echo unknown)
+export VERSION
+
+CC := gcc
+CLANG := clang
+MUSL_CC := musl-gcc
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wformat-security \
+	-Wstrict-prototypes -Wmissing-prototypes -Wpointer-arith -Wvla \
+	-Wwrite-strings -Wundef -Wnull-dereference -Wimplicit-fallthrough \
+	-Wno-unused-parameter
+CPPFLAGS := -I. -I$(O)/include -D_GNU_SOURCE -DEPOXY_VERSION='"$(VERSION)"'
+CFLAGS := -std=gnu11 -O2 -g $(WARN) -fstack-protector-strong \
+	-D_FORTIFY_SOURCE=2 -fno-common -ffile-prefix-map=$(CURDIR)/=
+LDFLAGS := -Wl,-z,relro,-z,now
+SAN := -fsanitize=address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=all
+FUZZ_FLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
+FUZZ_LINK := -fsanitize=fuzzer,address,undefined
+
+HOST_PROGS :=
+UNIT_TESTS :=
+FUZZ_TARGETS :=
+MUSL_PROGS :=
+CHECK_DEPS :=
+IMAGES :=
+
+CONFIG_H := $(O)/include/epoxy_config.h
+KCONFIG_FILE := $(O)/.config
+
+# ---------------------------------------------------------------- config
+-include $(O)/config.mk
+
+.PHONY: defconfig menuconfig olddefconfig oldconfig
+defconfig:
+	@mkdir -p $(O)
+	KCONFIG_CONFIG=$(KCONFIG_FILE) kconfig-conf --defconfig=configs/defconfig Kconfig >/dev/null
+	@scripts/genconfig.sh $(KCONFIG_FILE) $(O)
+menuconfig: | $(KCONFIG_FILE)
+	KCONFIG_CONFIG=$(KCONFIG_FILE) kconfig-mconf Kconfig
+	@scripts/genconfig.sh $(KCONFIG_FILE) $(O)
+olddefconfig oldconfig: | $(KCONFIG_FILE)
+	KCONFIG_CONFIG=$(KCONFIG_FILE) kconfig-conf --olddefconfig Kconfig >/dev/null
+	@scripts/genconfig.sh $(KCONFIG_FILE) $(O)
+
+$(KCONFIG_FILE):
+	@mkdir -p $(O)
+	@command -v kconfig-conf >/dev/null || scripts/deps.sh
+	KCONFIG_CONFIG=$@ kconfig-conf --defconfig=configs/defconfig Kconfig >/dev/null
+
+$(CONFIG_H) $(O)/config.mk: $(KCONFIG_FILE) Kconfig $(wildcard */Kconfig) scripts/genconfig.sh
+	KCONFIG_CONFIG=$(KCONFIG_FILE) kconfig-conf --olddefconfig Kconfig >/dev/null
+	@scripts/genconfig.sh $(KCONFIG_FILE) $(O)
+
+# ---------------------------------------------------------------- fragments
+include lib/module.mk
+include $(wildcard keys/module.mk server/module.mk stage2/module.mk \
+	initramfs/module.mk stage1/module.mk boot/module.mk bench/module.mk)
+include tests/module.mk
+
+# ---------------------------------------------------------------- rules
+$(O)/host/%.o: %.c $(CONFIG_H)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+$(O)/asan/%.o: %.c $(CONFIG_H)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -DEPOXY_TEST=1 $(CFLAGS) $(SAN) -MMD -MP -c -o $@ $<
+$(O)/fuzz/%.o: %.c $(CONFIG_H)
+	@mkdir -p $(@D)
+	$(CLANG) $(CPPFLAGS) -DEPOXY_TEST=1 -DEPOXY_FUZZ=1 $(filter-out -Wformat-security -Wnull-dereference,$(CFLAGS)) $(FUZZ_FLAGS) -MMD -MP -c -o $@ $<
+
+define host_prog
+$(O)/bin/$(1): $$(patsubst %.c,$(O)/host/%.o,$$($(1)_SRCS))
+	@mkdir -p $$(@D)
+	$$(CC) $$(CFLAGS) $$(LDFLAGS) -o $$@ $$^ $$($(1)_LIBS)
+endef
+define unit_test
+$(O)/tests/$(1): $$(patsubst %.c,$(O)/asan/%.o,$$($(1)_SRCS))
+	@mkdir -p $$(@D)
+	$$(CC) $$(CFLAGS) $$(SAN) -o $$@ $$^ $$($(1)_LIBS)
+endef
+define fuzz_target
+$(O)/fuzz-bin/$(1): $$(patsubst %.c,$(O)/fuzz/%.o,$$($(1)_SRCS))
+	@mkdir -p $$(@D)
+	$$(CLANG) $$(FUZZ_LINK) -o $$@ $$^ $$($(1)_LIBS)
+endef
+$(foreach p,$(HOST_PROGS),$(eval $(call host_prog,$(p))))
+$(foreach p,$(UNIT_TESTS),$(eval $(call unit_test,$(p))))
+$(foreach p,$(FUZZ_TARGETS),$(eval $(call fuzz_target,$(p))))
+
+-include $(shell find $(O)/host $(O)/asan $(O)/fuzz $(O)/musl -name '*.d' 2>/dev/null)
+
+# ---------------------------------------------------------------- goals
+.PHONY: all deps check check-unit fuzz demo images clean distclean help
+all: deps-quick $(CONFIG_H) $(addprefix $(O)/bin/,$(HOST_PROGS)) \
+	$(addprefix $(O)/bin/,$(MUSL_PROGS))
+
+# deps: install missing Debian packages and fetch the Debian source
+# packages the build needs.  Idempotent and quiet when nothing is missing.
+deps:
+	@scripts/deps.sh
+deps-quick:
+	@scripts/deps.sh --quick
+
+FUZZ_BINS := $(addprefix $(O)/fuzz-bin/,$(FUZZ_TARGETS))
+UNIT_BINS := $(addprefix $(O)/tests/,$(UNIT_TESTS))
+
+check: deps
+	@$(MAKE) --no-print-directory all $(UNIT_BINS) $(FUZZ_BINS) $(CHECK_DEPS)
+	@tests/run.sh
+
+check-unit: $(UNIT_BINS) $(FUZZ_BINS)
+	@TESTS_ONLY=unit,fuzz tests/run.sh
+
+# make fuzz [FUZZ_SECONDS=60] [FUZZ_ONLY=fuzz_manifest]
+FUZZ_SECONDS ?= 60
+fuzz: deps $(FUZZ_BINS)
+	@tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_ONLY)
+
+help:
+	@echo "make            build every host program into $(O)/bin"
+	@echo "make check      set up, build and run every test (summary at the end)"
+	@echo "make demo       set up, build and boot a QEMU node through the whole chain"
+	@echo "make fuzz       run each libFuzzer target FUZZ_SECONDS (default 60)"
+	@echo "make images     build the stage0/stage1/production images"
+	@echo "make defconfig | menuconfig | olddefconfig   configuration (in $(O)/.config)"
+	@echo "make deps       install missing packages, fetch Debian sources"
+
+clean:
+	rm -rf $(O)/host $(O)/asan $(O)/fuzz $(O)/musl $(O)/bin $(O)/tests $(O)/fuzz-bin
+distclean:
+	rm -rf $(O)

@@ -1,0 +1,66 @@
+#!/bin/bash
+# deps.sh [--quick]: make this Debian 12 machine able to build and test epoxy.
+#  - installs the packages of scripts/packages.txt that are missing
+#    (quiet when none is);
+#  - fetches the Debian source packages of scripts/sources.txt into
+#    $O/src with apt-get source, adding a deb-src entry if the machine has
+#    none; dpkg-source checks every file against the .dsc checksums, and
+#    apt checks the .dsc against the signed Sources index.
+# --quick only checks packages (for plain `make`).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+O=${O:-$PWD/build}
+export DEBIAN_FRONTEND=noninteractive
+quick=0; [ "${1:-}" = --quick ] && quick=1
+
+need() { grep -v '^#' scripts/packages.txt | tr ' ' '\n' | sed '/^$/d'; }
+missing=$(dpkg-query -W -f='${Package} ${Status}\n' $(need) 2>/dev/null |
+  awk '$4 != "installed" {print $1}' || true)
+# packages dpkg has never heard of do not show up in the query at all
+for p in $(need); do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+    missing="$missing $p"
+done
+missing=$(echo $missing | tr ' ' '\n' | sort -u | tr '\n' ' ')
+if [ -n "${missing// /}" ]; then
+  [ "$(id -u)" = 0 ] || { echo "deps: missing packages ($missing) and not root" >&2; exit 1; }
+  echo "deps: installing:$missing"
+  apt-get install -y -qq --no-install-recommends $missing >/dev/null 2>&1 || {
+    apt-get update -qq >/dev/null
+    apt-get install -y -qq --no-install-recommends $missing >/dev/null
+  }
+  # the PostgreSQL package starts a cluster; tests run their own
+fi
+[ $quick = 1 ] && exit 0
+
+ensure_deb_src() {
+  if grep -rqs '^Types:.*deb-src\|^deb-src ' /etc/apt/sources.list /etc/apt/sources.list.d/; then
+    return 0
+  fi
+  echo "deps: adding a deb-src entry (/etc/apt/sources.list.d/epoxy-src.sources)"
+  cat >/etc/apt/sources.list.d/epoxy-src.sources <<SRC
+Types: deb-src
+URIs: http://deb.debian.org/debian
+Suites: bookworm bookworm-updates
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SRC
+  apt-get update -qq >/dev/null
+}
+
+mkdir -p "$O/src"
+while read -r pkg ver dir; do
+  case $pkg in ''|\#*) continue;; esac
+  [ -f "$O/src/$dir/.epoxy-fetched" ] && continue
+  ensure_deb_src
+  echo "deps: fetching Debian source $pkg=$ver"
+  rm -rf "$O/src/dl-$pkg" "$O/src/$dir"; mkdir -p "$O/src/dl-$pkg"
+  (cd "$O/src/dl-$pkg" && apt-get source -qq --download-only "$pkg=$ver" >/dev/null 2>&1) || {
+    apt-get update -qq >/dev/null
+    (cd "$O/src/dl-$pkg" && apt-get source -qq --download-only "$pkg=$ver" >/dev/null)
+  }
+  # dpkg-source verifies sizes and checksums of every file named in the .dsc
+  (cd "$O/src/dl-$pkg" && dpkg-source -x ./*.dsc "$O/src/$dir" >/dev/null 2>&1) || {
+     echo "deps: dpkg-source rejected $pkg (checksum mismatch?)" >&2; exit 1; }
+  touch "$O/src/$dir/.epoxy-fetched"
+done < scripts/sources.txt
