@@ -1,0 +1,40 @@
+/* epoxyctl: the operator CLI.  Dispatches to one module per subcommand. */
+#include <stdio.h>
+#include <string.h>
+
+#include "server/ctl.h"
+
+static const struct ctl_cmd ctl_cmds[] = {
+	{ "keys", ctl_keys_main, "create and rotate the fleet's keys" },
+	{ "release", ctl_release_main, "sign, verify, publish, list, promote, pin releases" },
+};
+
+static int ctl_usage(FILE *f, int rc)
+{
+	size_t i;
+
+	fprintf(f, "usage: epoxyctl <command> [args]   (epoxyctl <command> --help)\n\n");
+	for (i = 0; i < sizeof(ctl_cmds) / sizeof(ctl_cmds[0]); i++)
+		fprintf(f, "  %-10s %s\n", ctl_cmds[i].name, ctl_cmds[i].summary);
+	fprintf(f, "\nexit status: 0 ok, 1 refused or failed, 2 usage, 3 server unreachable\n");
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	size_t i;
+
+	if (argc < 2)
+		return ctl_usage(stderr, CTL_USAGE);
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help"))
+		return ctl_usage(stdout, CTL_OK);
+	if (!strcmp(argv[1], "--version")) {
+		printf("epoxyctl %s\n", EPOXY_VERSION);
+		return CTL_OK;
+	}
+	for (i = 0; i < sizeof(ctl_cmds) / sizeof(ctl_cmds[0]); i++)
+		if (!strcmp(argv[1], ctl_cmds[i].name))
+			return ctl_cmds[i].main(argc - 1, argv + 1);
+	fprintf(stderr, "epoxyctl: unknown command '%s'\n", argv[1]);
+	return ctl_usage(stderr, CTL_USAGE);
+}
