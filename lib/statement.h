@@ -1,0 +1,39 @@
+/* statement: the server's session statement (docs/protocol.md).  Signed by
+ * the online key of the keyset; binds the agent's nonce, the host, the
+ * session and the manifest's hash and version, and carries the server's time
+ * (the agent's only clock). */
+#ifndef EPOXY_STATEMENT_H
+#define EPOXY_STATEMENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/keyset.h"
+
+#define STATEMENT_HOST_MAX 63
+
+struct statement {
+	char host[STATEMENT_HOST_MAX + 1];
+	uint8_t session[8];
+	uint8_t nonce[32];
+	uint8_t manifest[32];
+	uint32_t version;
+	int64_t time;
+	int64_t expires;
+};
+
+/* Syntax only. */
+int statement_parse(struct statement *st, const char *buf, size_t len);
+/* Parse, check the online key's signature and the bindings.  manifest may
+ * be NULL when the manifest has not been fetched yet; then the caller must
+ * call statement_bind_manifest() before using it. */
+int statement_verify(struct statement *st, const char *buf, size_t len,
+		     const struct keyset *ks, const uint8_t nonce[32],
+		     const char *host);
+/* Checks the statement names this manifest (hash and version). */
+int statement_bind_manifest(const struct statement *st,
+			    const uint8_t manifest_sha256[32], uint32_t version);
+int statement_format(const struct statement *st, char *out, size_t cap,
+		     size_t *outlen);
+
+#endif
