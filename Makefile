@@ -80,10 +80,10 @@ $(CONFIG_H) $(O)/config.mk: $(KCONFIG_FILE) Kconfig $(wildcard */Kconfig) script
 	@scripts/genconfig.sh $(KCONFIG_FILE) $(O)
 
 # ---------------------------------------------------------------- fragments
-include lib/module.mk
-include $(wildcard keys/module.mk server/module.mk stage2/module.mk \
-	initramfs/module.mk stage1/module.mk boot/module.mk bench/module.mk)
-include tests/module.mk
+# every folder's fragments; several owners of one folder each have their own
+# fragment (server/store.mk, server/module.mk, server/ctl.mk ...)
+include lib/module.mk tests/module.mk
+include $(filter-out lib/module.mk tests/module.mk,$(sort $(wildcard */*.mk */*/*.mk)))
 
 # ---------------------------------------------------------------- rules
 $(O)/host/%.o: %.c $(CONFIG_H)
@@ -118,7 +118,7 @@ $(foreach p,$(FUZZ_TARGETS),$(eval $(call fuzz_target,$(p))))
 -include $(shell find $(O)/host $(O)/asan $(O)/fuzz $(O)/musl -name '*.d' 2>/dev/null)
 
 # ---------------------------------------------------------------- goals
-.PHONY: all deps check check-unit fuzz demo images clean distclean help
+.PHONY: all deps deps-quick check check-unit fuzz demo images clean distclean help
 all: deps-quick $(CONFIG_H) $(addprefix $(O)/bin/,$(HOST_PROGS)) \
 	$(addprefix $(O)/bin/,$(MUSL_PROGS))
 
