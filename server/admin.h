@@ -1,0 +1,20 @@
+/* admin: the authenticated admin API that epoxyctl talks to (owned by the
+ * ctl engineer; this header is the hook epoxyd's router calls).
+ *
+ * http_dispatch() calls admin_handle() for every request whose path starts
+ * with "/admin/" that arrived on the HTTPS listener (plain-HTTP admin
+ * requests are refused by the router before this).  admin_handle() must
+ * authenticate the request itself (Authorization header: never log it),
+ * fill resp (http_resp_error() for refusals, status 4xx with a stable
+ * EPOXY-Exxxx code) and return 0; a negative return makes the router answer
+ * 500 with that code.  Store writes must go through srv->store; the
+ * server's clock is http_now(srv). */
+#ifndef EPOXY_ADMIN_H
+#define EPOXY_ADMIN_H
+
+#include "server/http.h"
+
+int admin_handle(struct srv *srv, const struct http_req *req,
+		 struct http_resp *resp);
+
+#endif

@@ -1,0 +1,179 @@
+/* http: epoxyd's request/response abstraction and router.
+ *
+ * libmicrohttpd parses the wire; epoxyd.c copies what a handler may look at
+ * into a struct http_req (every field capped, see HTTP_*_MAX) and hands it to
+ * http_dispatch(), which routes it and fills a struct http_resp.  Handlers
+ * never see a socket, so the unit tests and the fuzz_request target drive the
+ * very same router in-process.
+ *
+ * Guarantees to handlers:
+ *  - every string field is NUL-terminated and within its cap; a request with
+ *    a field over its cap never reaches a handler (431/414/413 instead);
+ *  - req->tls says which listener the request came in on; the router refuses
+ *    every token, secret and admin endpoint when it is 0;
+ *  - X-Forwarded-For is copied for logging only: it is never an address;
+ *  - the Authorization header (tokens, admin credentials) is never logged by
+ *    http.c; handlers must not log it either.
+ * Guarantees to the caller: every path through http_dispatch() leaves resp
+ * with a status; error answers are text/plain "EPOXY-Exxxx reason\n". */
+#ifndef EPOXY_HTTP_H
+#define EPOXY_HTTP_H
+
+#include <netinet/in.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#define HTTP_PATH_MAX 255        /* decoded path, without the query */
+#define HTTP_HDR_MAX 511         /* each selected header value */
+#define HTTP_ARGS_MAX 16         /* query or form fields per request */
+#define HTTP_ARG_KEY_MAX 31
+#define HTTP_ARG_VAL_MAX 4607    /* a report's tail is <= 4 KiB, escaped */
+#define HTTP_BODY_MAX 65536      /* in-memory body of any request */
+#define HTTP_RESP_HDRS_MAX 8
+#define HTTP_RESP_HDR_NAME_MAX 31
+#define HTTP_RESP_HDR_VAL_MAX 127
+#define HTTP_CTYPE_MAX 63
+#define HTTP_ADDR_MAX 63         /* textual peer address */
+
+struct srv;      /* below */
+struct store;    /* server/store.h */
+struct config;   /* server/config.h */
+struct storm;    /* server/storm.h */
+struct metrics;  /* server/metrics.h */
+struct sign_key; /* lib/sign.h */
+struct keyset;   /* lib/keyset.h */
+struct joincred; /* server/joincred.h */
+
+enum http_method {
+	HTTP_OTHER = 0,
+	HTTP_GET,
+	HTTP_HEAD,
+	HTTP_POST,
+	HTTP_PUT,
+	HTTP_DELETE,
+	HTTP_PATCH,
+};
+
+struct http_arg {
+	char key[HTTP_ARG_KEY_MAX + 1];
+	char val[HTTP_ARG_VAL_MAX + 1];
+	size_t val_len;          /* may hold NUL bytes after %00: check it */
+};
+
+struct http_req {
+	enum http_method method;
+	char path[HTTP_PATH_MAX + 1];           /* percent-decoded by MHD */
+	struct http_arg args[HTTP_ARGS_MAX];    /* query arguments, decoded */
+	size_t nargs;
+	/* selected request headers, "" when absent */
+	char user_agent[HTTP_HDR_MAX + 1];
+	char authorization[HTTP_HDR_MAX + 1];   /* secret: never log */
+	char content_type[HTTP_HDR_MAX + 1];
+	char range[HTTP_HDR_MAX + 1];
+	char x_forwarded_for[HTTP_HDR_MAX + 1]; /* untrusted, logging only */
+	/* body: in memory up to HTTP_BODY_MAX; admin uploads larger than that
+	 * are spooled by epoxyd.c to an unlinked file in data_dir (body_fd >= 0,
+	 * body == NULL, body_len its size); the handler does not close it. */
+	const uint8_t *body;
+	size_t body_len;
+	int body_fd;
+	/* the peer as accepted by the listener (never from a header) */
+	struct sockaddr_storage peer;
+	socklen_t peer_len;
+	char peer_str[HTTP_ADDR_MAX + 1];
+	int tls;                 /* 1: HTTPS listener, 0: plain HTTP */
+	uint64_t id;             /* request number, for log lines */
+};
+
+struct http_resp_hdr {
+	char name[HTTP_RESP_HDR_NAME_MAX + 1];
+	char val[HTTP_RESP_HDR_VAL_MAX + 1];
+};
+
+enum http_body_kind {
+	HTTP_BODY_NONE = 0,
+	HTTP_BODY_MEM,           /* body/len; freed by http_resp_free if owned */
+	HTTP_BODY_FD,            /* fd/off/len; closed by http_resp_free */
+};
+
+struct http_resp {
+	int status;
+	char content_type[HTTP_CTYPE_MAX + 1];
+	struct http_resp_hdr hdrs[HTTP_RESP_HDRS_MAX];
+	size_t nhdrs;
+	enum http_body_kind kind;
+	uint8_t *body;
+	size_t len;
+	int owned;               /* body is malloc'd and ours to free */
+	int secret;              /* body holds a token/credential: wipe on free */
+	int fd;
+	uint64_t off;
+	uint64_t fd_len;
+	int code;                /* epoxy code of an error answer, for metrics */
+};
+
+/* The server: what every handler may use.  Owned by epoxyd.c (or by a
+ * test/fuzz harness); handlers never free any of it. */
+struct srv {
+	const struct config *cfg;
+	struct store *store;
+	struct sign_key *online;        /* signs session statements */
+	const struct keyset *keyset;    /* may be NULL */
+	struct storm *storm;
+	struct metrics *metrics;
+	struct joincred *joincred;
+	int64_t clock_offset;           /* config clock_offset (testing) */
+};
+
+/* The server's clock: time(NULL) + clock_offset.  Every expiry is computed
+ * and checked against this, so a test can move the clock. */
+int64_t http_now(const struct srv *srv);
+
+/* Routes req and fills resp (which must be http_resp_init'ed).  Returns 0;
+ * every refusal is an answer in resp, not an error. */
+int http_dispatch(struct srv *srv, const struct http_req *req,
+		  struct http_resp *resp);
+
+void http_req_init(struct http_req *req);
+void http_resp_init(struct http_resp *resp);
+/* Frees/closes the body (wiping it if resp->secret), resets resp. */
+void http_resp_free(struct http_resp *resp);
+
+/* Error answer: status, text/plain "EPOXY-E<code> <reason>\n" where code is
+ * epx_code(rc) and reason defaults to epx_strerror(rc) when NULL. */
+int http_resp_error(struct http_resp *resp, int status, int rc,
+		    const char *reason);
+/* Copies len bytes as the body. */
+int http_resp_copy(struct http_resp *resp, int status, const char *ctype,
+		   const void *buf, size_t len);
+/* Takes ownership of the malloc'd buf. */
+int http_resp_take(struct http_resp *resp, int status, const char *ctype,
+		   void *buf, size_t len);
+/* Serves len bytes of fd from off; takes ownership of fd. */
+int http_resp_fd(struct http_resp *resp, int status, const char *ctype,
+		 int fd, uint64_t off, uint64_t len);
+/* Adds a response header (name and value validated: no CR/LF/NUL).
+ * Returns 0, -ENOSPC or -EINVAL. */
+int http_resp_header(struct http_resp *resp, const char *name,
+		     const char *val);
+
+/* Looks up a query argument (or, for form bodies, a parsed field). */
+const struct http_arg *http_arg_get(const struct http_arg *args, size_t n,
+				    const char *key);
+/* Parses an application/x-www-form-urlencoded string (len bytes, not
+ * NUL-terminated) into args.  Refuses more than max fields, a duplicate key,
+ * an empty or over-long key or value, bad %-escapes.  Returns the number of
+ * fields or -EINVAL / -E2BIG. */
+int http_form_parse(const char *s, size_t len, struct http_arg *args,
+		    size_t max);
+/* The bearer token of req: 64 hex digits decoded into tok.  Returns 0 or
+ * -EPX_E_... (missing / malformed). */
+int http_bearer(const struct http_req *req, uint8_t tok[32]);
+
+/* Log line on stderr prefixed with the request id and peer.  Callers must
+ * never pass a token, credential or key. */
+void http_log(const struct http_req *req, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+#endif
