@@ -1,0 +1,345 @@
+/* store: epoxyd's persistent state behind one interface, two backends.
+ *
+ * Guarantees to epoxyd and epoxyctl:
+ * - tokens and credentials are 256 bits from getrandom(2), handed to the
+ *   caller exactly once as 64 lowercase hex digits and stored only as their
+ *   SHA-256; the store never logs or persists a live token;
+ * - a token redemption is ONE atomic conditional update (unused, unexpired,
+ *   matching host/session/purpose, session open): two redemptions of one
+ *   token never both succeed, whatever the number of connections, threads
+ *   or epoxyd processes sharing one PostgreSQL;
+ * - every refusal returns a distinct -EPX_E_TOK_* code and is appended to the
+ *   audit log with at most the first 8 hex digits of the token's HASH;
+ * - the audit log is append-only and hash-chained (each entry carries the
+ *   SHA-256 of the previous one); store_audit_verify() detects an altered,
+ *   removed or reordered entry;
+ * - SQLite: WAL, synchronous=FULL, busy_timeout on every connection, so an
+ *   acknowledged redemption survives a crash; PostgreSQL: default
+ *   synchronous_commit=on;
+ * - schema migrations are versioned and applied in order at store_open();
+ *   opening an up-to-date store changes nothing; a store written by a newer
+ *   epoxy is refused (-EPX_E_DB_SCHEMA).
+ *
+ * Threads: a struct store is ONE connection.  Use one struct store per thread
+ * (SQLite: each has its own connection and waits up to STORE_BUSY_MS for the
+ * write lock; PostgreSQL: each has its own libpq connection).  Never share one
+ * between threads without a lock of your own.
+ *
+ * Conventions: every function returns 0 or a negative code (-errno or
+ * -EPX_E_*, see lib/errors.def range 2000-2199).  Input strings are
+ * NUL-terminated and validated against the caps below (-EPX_E_DB_INVALID
+ * otherwise).  Output structs are caller-owned fixed-size buffers; the only
+ * heap result is store_release_manifest()'s buffer, which the caller free()s.
+ * List functions call cb(item, arg) per row: cb returns 0 to go on, > 0 to
+ * stop early (the list function then returns 0), < 0 to abort (returned). */
+#ifndef EPOXY_STORE_H
+#define EPOXY_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct store;
+
+/* ------------------------------------------------------------------ caps */
+#define STORE_URI_MAX        1024  /* "sqlite:/path" or "postgres:<conninfo>" */
+#define STORE_BUSY_MS        10000 /* SQLite busy_timeout */
+#define STORE_NAME_MAX       63    /* host names: [a-z0-9.-]{1,63} */
+#define STORE_LABEL_MAX      64    /* site, hwclass, channel, group: [a-z0-9._-]{1,64} */
+#define STORE_MAC_LEN        17    /* "52-54-00-12-34-56"; ':' accepted on input */
+#define STORE_MACS_MAX       8     /* MACs per host */
+#define STORE_ADDR_MAX       48    /* one address, [0-9a-fA-F.:/] */
+#define STORE_ADDRS_MAX      4     /* addresses per host */
+#define STORE_GROUPS_MAX     8     /* node groups per host */
+#define STORE_STATE_MAX      15    /* host/session state: [a-z-]{1,15} */
+#define STORE_STAGE_MAX      15    /* report stage: [a-z0-9-]{1,15} */
+#define STORE_CODE_MAX       15    /* "EPOXY-E1234" or "" */
+#define STORE_TAIL_MAX       4096  /* console tail bytes in a report */
+#define STORE_TEXT_MAX       1024  /* site description, audit detail: printable ASCII */
+#define STORE_ACTOR_MAX      64    /* audit actor/action: [A-Za-z0-9._:@/-]{1,64} */
+#define STORE_SUBJECT_MAX    128   /* audit subject: printable ASCII, no space */
+#define STORE_MANIFEST_MAX   (16 * 1024) /* as docs/protocol.md */
+#define STORE_TTL_MAX        (7 * 86400) /* longest token lifetime, seconds */
+#define STORE_REISSUE_MAX    8     /* resume tokens per artifact per session */
+#define STORE_LIST_MAX       100000 /* rows one list call returns at most */
+
+#define STORE_TOKEN_BYTES    32
+#define STORE_TOKEN_HEX      64    /* + NUL: char tok[STORE_TOKEN_HEX + 1] */
+#define STORE_SESSION_BYTES  8
+#define STORE_SESSION_HEX    16
+#define STORE_HASH_HEX       64
+#define STORE_HASHPFX_HEX    8     /* what logs may show of a token's hash */
+
+/* --------------------------------------------------------- open / close */
+
+/* Opens uri: "sqlite:/path/file.db" (created if missing, mode 0600) or
+ * "postgres:<libpq conninfo>" (e.g. "postgres:host=/tmp/pg port=15432
+ * dbname=epoxy user=epoxy").  Applies pending migrations (in a transaction,
+ * serialised between processes).  *out is NULL on failure.
+ * Errors: -EPX_E_DB_URI, -EPX_E_DB_BACKEND (backend not built in),
+ * -EPX_E_DB_OPEN, -EPX_E_DB_SCHEMA (store newer than us), -EPX_E_DB_MIGRATE. */
+int store_open(struct store **out, const char *uri);
+void store_close(struct store *s);   /* NULL is fine */
+
+/* Clock used for every time-dependent call (issue, redeem, expiry, audit,
+ * reports).  Default: time(NULL).  Tests inject a fake clock.  now(arg) must
+ * return unix seconds. */
+void store_set_clock(struct store *s, int64_t (*now)(void *arg), void *arg);
+int64_t store_now(struct store *s);
+
+/* "sqlite" or "postgres". */
+const char *store_backend(const struct store *s);
+/* Current schema version (highest applied migration). */
+int store_schema_version(struct store *s, int *version);
+/* Highest schema version this build knows. */
+int store_schema_latest(void);
+
+/* -------------------------------------------------------------- sites */
+struct store_site {
+	char name[STORE_LABEL_MAX + 1];
+	char description[STORE_TEXT_MAX + 1];
+	int64_t created;
+};
+int store_site_add(struct store *s, const char *name, const char *description); /* -EPX_E_DB_EXISTS */
+int store_site_get(struct store *s, const char *name, struct store_site *out);  /* -EPX_E_DB_NOTFOUND */
+int store_site_delete(struct store *s, const char *name); /* refused (-EPX_E_DB_INUSE) while hosts use it */
+int store_site_list(struct store *s, int (*cb)(const struct store_site *, void *), void *arg);
+
+/* -------------------------------------------------------------- hosts */
+struct store_host {
+	char name[STORE_NAME_MAX + 1];
+	char site[STORE_LABEL_MAX + 1];          /* "" or an existing site */
+	char hwclass[STORE_LABEL_MAX + 1];       /* required */
+	char channel[STORE_LABEL_MAX + 1];       /* release channel, default "stable" */
+	uint32_t pinned_version;                 /* 0: follow channel/group pins */
+	int reinstall;                           /* 0/1 */
+	size_t n_macs;
+	char macs[STORE_MACS_MAX][STORE_MAC_LEN + 1]; /* canonical lowercase hyphen form */
+	size_t n_addrs;
+	char addrs[STORE_ADDRS_MAX][STORE_ADDR_MAX + 1];
+	size_t n_groups;
+	char groups[STORE_GROUPS_MAX][STORE_LABEL_MAX + 1];
+	/* read-only below: set by the store */
+	int has_credential;                      /* a boot credential hash is stored */
+	int credential_revoked;
+	char state[STORE_STATE_MAX + 1];         /* "enrolled" at add; epoxyd sets others */
+	char last_stage[STORE_STAGE_MAX + 1];    /* from the last report */
+	char last_status[8];                     /* "ok" / "fail" / "" */
+	char last_code[STORE_CODE_MAX + 1];
+	size_t last_tail_len;
+	char last_tail[STORE_TAIL_MAX + 1];      /* console tail, NUL-terminated too */
+	int64_t created, updated, last_seen;
+};
+/* Validates (names, MACs, addresses, groups, labels; MACs unique across the
+ * fleet: -EPX_E_DB_EXISTS) and inserts.  Read-only fields are ignored. */
+int store_host_add(struct store *s, const struct store_host *h);
+/* Replaces the editable fields (site .. groups) of the existing host h->name. */
+int store_host_update(struct store *s, const struct store_host *h);
+int store_host_get(struct store *s, const char *name, struct store_host *out);
+/* mac in either "52-54-00-12-34-56" or "52:54:00:12:34:56", any case. */
+int store_host_by_mac(struct store *s, const char *mac, struct store_host *out);
+/* Deletes host, its MACs, credential and tokens; keeps reports and audit. */
+int store_host_delete(struct store *s, const char *name);
+int store_host_list(struct store *s, int (*cb)(const struct store_host *, void *), void *arg);
+int store_host_set_state(struct store *s, const char *name, const char *state);
+int store_host_set_reinstall(struct store *s, const char *name, int flag);
+/* Mark the host seen now (epoxyd calls it on each authenticated request). */
+int store_host_touch(struct store *s, const char *name);
+
+/* ------------------------------------------ boot credential of a host */
+/* Generates a fresh credential, stores its hash (replacing any old one,
+ * clearing the revoked flag) and writes the hex value to cred_hex once. */
+int store_cred_issue(struct store *s, const char *host, char cred_hex[STORE_TOKEN_HEX + 1]);
+/* Revokes: later checks fail with -EPX_E_CRED_REVOKED; every open boot
+ * session of the host is closed (state "revoked"), so its tokens die too. */
+int store_cred_revoke(struct store *s, const char *host);
+/* Checks cred_hex for host (constant-time compare of hashes).
+ * Errors: -EPX_E_CRED_FORMAT, -EPX_E_CRED_UNKNOWN (no host or no credential),
+ * -EPX_E_CRED_BAD, -EPX_E_CRED_REVOKED.  Failures are audited (hash prefix). */
+int store_cred_check(struct store *s, const char *host, const char *cred_hex);
+
+/* ------------------------------------------------------- boot sessions */
+struct store_session {
+	char id[STORE_SESSION_HEX + 1];
+	char host[STORE_NAME_MAX + 1];
+	char nonce[STORE_TOKEN_HEX + 1];   /* the agent's nonce (public) */
+	uint32_t version;                  /* release served */
+	char hwclass[STORE_LABEL_MAX + 1];
+	char state[STORE_STATE_MAX + 1];   /* "open", then "ok", "failed", "revoked", "expired" */
+	int64_t opened, closed;            /* closed 0 while open */
+};
+/* Opens a session (8 random bytes as id) for an existing host.  nonce_hex:
+ * 64 hex digits.  id_hex receives the 16-hex id. */
+int store_session_open(struct store *s, const char *host, const char *nonce_hex,
+		       uint32_t version, const char *hwclass,
+		       char id_hex[STORE_SESSION_HEX + 1]);
+int store_session_get(struct store *s, const char *id_hex, struct store_session *out);
+/* Closes an open session with a final state ("ok", "failed", ...).
+ * -EPX_E_SESS_CLOSED if it was not open. */
+int store_session_close(struct store *s, const char *id_hex, const char *state);
+/* Sessions of host, newest first (host NULL: all), at most limit rows. */
+int store_session_list(struct store *s, const char *host, size_t limit,
+		       int (*cb)(const struct store_session *, void *), void *arg);
+
+/* --------------------------------------------------------------- tokens */
+/* Purposes: the protocol's "manifest", "kernel", "initramfs", "cmdline",
+ * "join", "joincred", "report"; plus "boot" (one-time boot token from
+ * `epoxyctl token issue`, no session) and "cluster" (the join credential
+ * served on /v1/joincred). */
+int store_purpose_valid(const char *purpose);
+
+/* What a successful redemption tells the caller. */
+struct store_token_info {
+	char host[STORE_NAME_MAX + 1];
+	char session[STORE_SESSION_HEX + 1]; /* "" for boot/cluster tokens */
+	char purpose[16];
+	uint32_t reissue;                     /* 0 = first token, n = n-th resume token */
+	int64_t expires;
+};
+
+/* Issues a token for host+session+purpose living ttl seconds
+ * (1..STORE_TTL_MAX).  session must be an open session of host.
+ * tok_hex receives the value ONCE; the caller must explicit_bzero it after
+ * sending.  Purposes "boot" and "cluster" are not valid here. */
+int store_token_issue(struct store *s, const char *host, const char *session,
+		      const char *purpose, int64_t ttl, char tok_hex[STORE_TOKEN_HEX + 1]);
+/* Issues the n-th resume token of (session, purpose) for Epoxy-Next-Token:
+ * -EPX_E_TOK_REISSUE once STORE_REISSUE_MAX were issued (atomic counter). */
+int store_token_reissue(struct store *s, const char *host, const char *session,
+			const char *purpose, int64_t ttl, char tok_hex[STORE_TOKEN_HEX + 1]);
+/* Redeems tok_hex for purpose; host and/or session may be NULL (not checked:
+ * the token then tells who the caller is, via *info, which may be NULL).
+ * Success marks it used in the same atomic statement.
+ * Refusals (each audited, with at most STORE_HASHPFX_HEX digits of the hash):
+ * -EPX_E_TOK_FORMAT, -EPX_E_TOK_UNKNOWN, -EPX_E_TOK_USED, -EPX_E_TOK_EXPIRED,
+ * -EPX_E_TOK_HOST, -EPX_E_TOK_SESSION, -EPX_E_TOK_PURPOSE,
+ * -EPX_E_TOK_CLOSED (its session is no longer open).
+ * The reason is diagnosed after the atomic update failed; a race can only
+ * change which refusal is reported, never turn a refusal into success. */
+int store_token_redeem(struct store *s, const char *tok_hex, const char *purpose,
+		       const char *host, const char *session,
+		       struct store_token_info *info);
+
+/* One-time boot token (`epoxyctl token issue`): purpose "boot", no session. */
+int store_boot_token_issue(struct store *s, const char *host, int64_t ttl,
+			   char tok_hex[STORE_TOKEN_HEX + 1]);
+/* Redeems it for host (NULL: any host; *info tells which). */
+int store_boot_token_redeem(struct store *s, const char *tok_hex, const char *host,
+			    struct store_token_info *info);
+
+/* Join credential (purpose "cluster"), issued for a session's joincred
+ * request; its hash is kept, with issued/used times. */
+int store_joincred_issue(struct store *s, const char *host, const char *session,
+			 int64_t ttl, char cred_hex[STORE_TOKEN_HEX + 1]);
+int store_joincred_redeem(struct store *s, const char *cred_hex, const char *host,
+			  struct store_token_info *info);
+
+/* Deletes tokens that expired or were used before `before` (unix seconds).
+ * A replay of a purged token is then refused as -EPX_E_TOK_UNKNOWN. */
+int store_token_purge(struct store *s, int64_t before, uint64_t *deleted);
+
+/* ------------------------------------------------------------- releases */
+enum store_role { STORE_ROLE_KERNEL, STORE_ROLE_INITRAMFS, STORE_ROLE_CMDLINE,
+		  STORE_ROLE_JOIN, STORE_ROLES };
+const char *store_role_name(enum store_role r);        /* "kernel" ... */
+int store_role_parse(const char *name, enum store_role *out);
+
+struct store_release {
+	uint32_t version;                    /* > 0 */
+	char hwclass[STORE_LABEL_MAX + 1];
+	int64_t expires;                     /* manifest's expires */
+	int64_t published;                   /* set by the store */
+	char manifest_sha256[STORE_HASH_HEX + 1]; /* set by the store */
+	struct {
+		uint64_t length;
+		char sha256[STORE_HASH_HEX + 1]; /* content address under objects/ */
+	} art[STORE_ROLES];
+};
+/* Records a release: r (parsed and verified by the caller from manifest,
+ * e.g. with lib/manifest.h) plus the manifest bytes verbatim (<=
+ * STORE_MANIFEST_MAX).  (hwclass, version) is unique: -EPX_E_DB_EXISTS.
+ * The store computes manifest_sha256.  The artifact bytes must already be
+ * under the data dir (store_object_put). */
+int store_release_publish(struct store *s, const struct store_release *r,
+			  const uint8_t *manifest, size_t manifest_len);
+int store_release_get(struct store *s, const char *hwclass, uint32_t version,
+		      struct store_release *out);
+/* Manifest bytes; *buf is malloc'd, caller free()s. */
+int store_release_manifest(struct store *s, const char *hwclass, uint32_t version,
+			   uint8_t **buf, size_t *len);
+int store_release_list(struct store *s, int (*cb)(const struct store_release *, void *), void *arg);
+
+/* Channels: name -> version.  version 0 deletes the channel. */
+int store_channel_set(struct store *s, const char *channel, uint32_t version);
+int store_channel_get(struct store *s, const char *channel, uint32_t *version);
+/* Canary: hosts in group that follow channel get version instead
+ * (version 0 removes the pin). */
+int store_group_pin(struct store *s, const char *group, const char *channel, uint32_t version);
+/* The release a host must boot: the host's pin, else the highest group pin
+ * among its groups for its channel, else its channel; then the release of
+ * that version for the host's hwclass.  -EPX_E_DB_NORELEASE if none. */
+int store_host_release(struct store *s, const char *host, struct store_release *out);
+
+/* Content-addressed artifact files: <datadir>/objects/<sha256hex>.
+ * store_object_put copies src_path there (write tmp, fsync, rename),
+ * computing its SHA-256 and length while copying. */
+int store_object_put(const char *datadir, const char *src_path,
+		     char sha256_hex[STORE_HASH_HEX + 1], uint64_t *length);
+/* Path of an object; -ENAMETOOLONG if it does not fit in len. */
+int store_object_path(const char *datadir, const char *sha256_hex, char *path, size_t len);
+
+/* ----------------------------------------------------- reports / events */
+struct store_report {
+	int64_t id;                          /* set by the store */
+	char host[STORE_NAME_MAX + 1];
+	char session[STORE_SESSION_HEX + 1]; /* "" if none */
+	char stage[STORE_STAGE_MAX + 1];
+	char status[8];                      /* "ok" or "fail" */
+	char code[STORE_CODE_MAX + 1];       /* "EPOXY-E1234" or "" */
+	size_t tail_len;                     /* <= STORE_TAIL_MAX, any bytes but NUL */
+	char tail[STORE_TAIL_MAX + 1];
+	int64_t time;                        /* set by the store */
+};
+/* Appends a report and updates the host's last_* fields in one transaction. */
+int store_report_add(struct store *s, const struct store_report *r);
+/* Newest first, at most limit (host NULL: all hosts). */
+int store_report_list(struct store *s, const char *host, size_t limit,
+		      int (*cb)(const struct store_report *, void *), void *arg);
+
+/* ---------------------------------------------------------------- admins */
+/* Creates (or replaces) an operator credential; value written once. */
+int store_admin_issue(struct store *s, const char *name, char cred_hex[STORE_TOKEN_HEX + 1]);
+int store_admin_revoke(struct store *s, const char *name);
+/* Finds the admin whose credential this is; name_out gets its name.
+ * -EPX_E_CRED_FORMAT, -EPX_E_CRED_UNKNOWN, -EPX_E_CRED_REVOKED. */
+int store_admin_check(struct store *s, const char *cred_hex, char name_out[STORE_ACTOR_MAX + 1]);
+
+/* ------------------------------------------------------------ audit log */
+struct store_audit {
+	int64_t seq;                          /* 1, 2, 3 ... */
+	int64_t time;
+	char actor[STORE_ACTOR_MAX + 1];      /* "epoxyd", "admin:alice", "ctl" ... */
+	char action[STORE_ACTOR_MAX + 1];     /* "token.refused", "host.add" ... */
+	char subject[STORE_SUBJECT_MAX + 1];  /* host name, session id, hash prefix */
+	char detail[STORE_TEXT_MAX + 1];
+	char prev[STORE_HASH_HEX + 1];        /* hash of entry seq-1 (zeros for 1) */
+	char hash[STORE_HASH_HEX + 1];        /* SHA-256 over prev and this entry */
+};
+/* Appends one entry (serialised across connections and processes). */
+int store_audit_append(struct store *s, const char *actor, const char *action,
+		       const char *subject, const char *detail);
+/* Recomputes the whole chain.  0, or -EPX_E_AUDIT_BROKEN with *bad_seq set
+ * to the first entry that does not verify (bad_seq may be NULL). */
+int store_audit_verify(struct store *s, int64_t *bad_seq);
+/* Entries with seq > after, oldest first, at most limit. */
+int store_audit_list(struct store *s, int64_t after, size_t limit,
+		     int (*cb)(const struct store_audit *, void *), void *arg);
+/* The hash an entry must carry (exposed for tests and external verifiers). */
+void store_audit_hash(const struct store_audit *e, char out[STORE_HASH_HEX + 1]);
+
+/* --------------------------------------------------- validation helpers */
+int store_valid_hostname(const char *s);   /* 1 valid, 0 not */
+int store_valid_label(const char *s);
+/* Canonicalises a MAC into out ("52-54-00-12-34-56"); -EPX_E_DB_INVALID. */
+int store_mac_canon(const char *in, char out[STORE_MAC_LEN + 1]);
+
+#endif
