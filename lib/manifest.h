@@ -49,6 +49,16 @@ int manifest_policy(const struct manifest *m, int64_t now, uint32_t floor,
 /* Writes the body (magic through "end\n") for m into out. */
 int manifest_format(const struct manifest *m, char *out, size_t cap,
 		    size_t *outlen);
+/* Checks an artifact's bytes (or its length and SHA-256, for streaming
+ * users) against role r of m.  Returns 0, -EPX_E_ART_LENGTH, -EPX_E_ART_HASH
+ * or -EPX_E_ART_ROLE. */
+int manifest_check_artifact(const struct manifest *m, enum manifest_role r,
+			    const void *buf, size_t len);
+int manifest_check_digest(const struct manifest *m, enum manifest_role r,
+			  uint64_t len, const uint8_t sha256[32]);
+/* 0 if s[0..n) is a valid hardware class, else -EPX_E_MF_SYNTAX (bad
+ * character or empty) or -EPX_E_MF_OVERSIZE (longer than the cap). */
+int manifest_hwclass_ok(const char *s, size_t n);
 /* Cap on the artifact length of role r. */
 uint64_t manifest_role_cap(enum manifest_role r);
 const char *manifest_role_name(enum manifest_role r);

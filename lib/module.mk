@@ -1,6 +1,15 @@
 # lib/: code shared by the agent, the server and the CLI.  One home, linked
 # into every program that needs it, never copied.
+#
+# What other fragments link (see docs/manifest.md, docs/keys.md):
+#   LIB_VERIFY_SRCS   verification only, no signing code: the agent links
+#                     these (plain mbedTLS 2.28 API, musl-clean)
+#   LIB_SIGN_SRCS     private keys and signing (host programs only)
+#   LIB_CRYPTO_LIBS   what host builds link for mbedTLS's crypto
 LIB_SRCS := lib/err.c
+LIB_VERIFY_SRCS := lib/err.c lib/hex.c lib/num.c lib/rand.c lib/sha256.c \
+	lib/doc.c lib/sig.c lib/keyset.c lib/manifest.c lib/statement.c
+LIB_SIGN_SRCS := lib/sign.c
 LIB_CRYPTO_LIBS := -lmbedcrypto
 
 UNIT_TESTS += test_err

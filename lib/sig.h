@@ -19,6 +19,10 @@ struct sig_pub {
 /* Parses 130 hex digits into pk, checks the point is on the curve, computes
  * the key ID.  Returns 0 or -EPX_E_KS_PUBKEY. */
 int sig_pub_from_hex(struct sig_pub *pk, const char *hex, size_t len);
+/* Same from the 65 raw bytes (04 || X || Y). */
+int sig_pub_from_point(struct sig_pub *pk, const uint8_t point[SIG_POINT_LEN]);
+/* Writes the key ID as 16 lowercase hex digits and a NUL. */
+void sig_keyid_hex(const struct sig_pub *pk, char out[2 * DOC_KEYID_LEN + 1]);
 /* Verifies DER signature over hash.  Returns 0 or -EPX_E_SIG_BAD. */
 int sig_verify(const struct sig_pub *pk, const uint8_t hash[32],
 	       const uint8_t *der, size_t der_len);

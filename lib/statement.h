@@ -11,6 +11,8 @@
 #include "lib/keyset.h"
 
 #define STATEMENT_HOST_MAX 63
+/* A statement valid longer than this is refused (-EPX_E_ST_EXPIRED). */
+#define STATEMENT_MAX_VALIDITY 86400
 
 struct statement {
 	char host[STATEMENT_HOST_MAX + 1];
@@ -24,15 +26,21 @@ struct statement {
 
 /* Syntax only. */
 int statement_parse(struct statement *st, const char *buf, size_t len);
-/* Parse, check the online key's signature and the bindings.  manifest may
- * be NULL when the manifest has not been fetched yet; then the caller must
- * call statement_bind_manifest() before using it. */
+/* Parse, check the online key's signature and the bindings to nonce and
+ * host.  The manifest binding is separate: the caller must call
+ * statement_bind_manifest() once the manifest is fetched.  Returns 0,
+ * -EPX_E_ST_SYNTAX, -EPX_E_ST_EXPIRED (expires <= time, or valid longer than
+ * STATEMENT_MAX_VALIDITY), -EPX_E_ST_SIG, -EPX_E_ST_NONCE or -EPX_E_ST_HOST. */
 int statement_verify(struct statement *st, const char *buf, size_t len,
 		     const struct keyset *ks, const uint8_t nonce[32],
 		     const char *host);
 /* Checks the statement names this manifest (hash and version). */
 int statement_bind_manifest(const struct statement *st,
 			    const uint8_t manifest_sha256[32], uint32_t version);
+/* 0 if s[0..n) is a valid host name, else -EPX_E_ST_SYNTAX. */
+int statement_host_ok(const char *s, size_t n);
+/* Writes the body (magic through "end\n"); -EINVAL for invalid fields,
+ * -ENOSPC if cap is too small. */
 int statement_format(const struct statement *st, char *out, size_t cap,
 		     size_t *outlen);
 
