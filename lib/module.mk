@@ -14,3 +14,10 @@ LIB_CRYPTO_LIBS := -lmbedcrypto
 
 UNIT_TESTS += test_err
 test_err_SRCS := tests/unit/test_err.c tests/test.c lib/err.c
+
+# table tests of the trust library (keys generated at test time by the
+# fixture in tests/keys/)
+TRUST_TEST_SRCS := tests/test.c tests/keys/fixture.c $(LIB_VERIFY_SRCS) $(LIB_SIGN_SRCS)
+UNIT_TESTS += test_manifest
+test_manifest_SRCS := tests/unit/test_manifest.c $(TRUST_TEST_SRCS)
+test_manifest_LIBS := $(LIB_CRYPTO_LIBS)
