@@ -1,0 +1,78 @@
+/* schema: the store's versioned migrations, applied in order at store_open.
+ *
+ * Guarantees: a version's statements never change once released (a change
+ * is a new version appended at the end); every statement is valid in both
+ * SQLite 3.40 and PostgreSQL 15 after "{blob}" and "{serial}" are replaced
+ * by the backend's spelling.  Tokens and credentials appear only as SHA-256
+ * hex (columns *hash).  Version 3+ is where slices and slivers will go. */
+#include <stddef.h>
+
+#include "server/store_db.h"
+
+static const char *const v1[] = {
+	"CREATE TABLE sites (name TEXT PRIMARY KEY, description TEXT NOT NULL,"
+	" created BIGINT NOT NULL)",
+
+	"CREATE TABLE hosts (name TEXT PRIMARY KEY, site TEXT NOT NULL,"
+	" hwclass TEXT NOT NULL, channel TEXT NOT NULL, pinned BIGINT NOT NULL,"
+	" reinstall BIGINT NOT NULL, macs TEXT NOT NULL, addrs TEXT NOT NULL,"
+	" node_groups TEXT NOT NULL, cred_hash TEXT, cred_revoked BIGINT NOT NULL,"
+	" state TEXT NOT NULL, last_stage TEXT NOT NULL, last_status TEXT NOT NULL,"
+	" last_code TEXT NOT NULL, last_tail {blob}, created BIGINT NOT NULL,"
+	" updated BIGINT NOT NULL, last_seen BIGINT NOT NULL)",
+
+	"CREATE TABLE host_macs (mac TEXT PRIMARY KEY, host TEXT NOT NULL)",
+	"CREATE INDEX host_macs_host ON host_macs (host)",
+
+	"CREATE TABLE sessions (id TEXT PRIMARY KEY, host TEXT NOT NULL,"
+	" nonce TEXT NOT NULL, version BIGINT NOT NULL, hwclass TEXT NOT NULL,"
+	" state TEXT NOT NULL, opened BIGINT NOT NULL, closed BIGINT NOT NULL)",
+	"CREATE INDEX sessions_host ON sessions (host, opened)",
+
+	"CREATE TABLE tokens (hash TEXT PRIMARY KEY, host TEXT NOT NULL,"
+	" session TEXT NOT NULL, purpose TEXT NOT NULL, issued BIGINT NOT NULL,"
+	" expires_at BIGINT NOT NULL, used_at BIGINT, reissue BIGINT NOT NULL)",
+	"CREATE INDEX tokens_host ON tokens (host)",
+
+	"CREATE TABLE token_reissues (session TEXT NOT NULL, purpose TEXT NOT NULL,"
+	" n BIGINT NOT NULL, PRIMARY KEY (session, purpose))",
+
+	"CREATE TABLE releases (hwclass TEXT NOT NULL, version BIGINT NOT NULL,"
+	" expires BIGINT NOT NULL, published BIGINT NOT NULL,"
+	" manifest {blob} NOT NULL, manifest_sha256 TEXT NOT NULL,"
+	" PRIMARY KEY (hwclass, version))",
+	"CREATE TABLE release_artifacts (hwclass TEXT NOT NULL,"
+	" version BIGINT NOT NULL, role TEXT NOT NULL, length BIGINT NOT NULL,"
+	" sha256 TEXT NOT NULL, PRIMARY KEY (hwclass, version, role))",
+
+	"CREATE TABLE channels (name TEXT PRIMARY KEY, version BIGINT NOT NULL,"
+	" updated BIGINT NOT NULL)",
+	"CREATE TABLE group_pins (grp TEXT NOT NULL, channel TEXT NOT NULL,"
+	" version BIGINT NOT NULL, PRIMARY KEY (grp, channel))",
+
+	"CREATE TABLE reports (id {serial}, host TEXT NOT NULL,"
+	" session TEXT NOT NULL, stage TEXT NOT NULL, status TEXT NOT NULL,"
+	" code TEXT NOT NULL, tail {blob}, time BIGINT NOT NULL)",
+	"CREATE INDEX reports_host ON reports (host, id)",
+
+	"CREATE TABLE admins (name TEXT PRIMARY KEY, cred_hash TEXT NOT NULL UNIQUE,"
+	" revoked BIGINT NOT NULL, created BIGINT NOT NULL)",
+
+	"CREATE TABLE audit (seq BIGINT PRIMARY KEY, time BIGINT NOT NULL,"
+	" actor TEXT NOT NULL, action TEXT NOT NULL, subject TEXT NOT NULL,"
+	" detail TEXT NOT NULL, prev TEXT NOT NULL, hash TEXT NOT NULL)",
+	NULL
+};
+
+/* v2: purge and the per-session lookups scan tokens by session and expiry */
+static const char *const v2[] = {
+	"CREATE INDEX tokens_session ON tokens (session, purpose)",
+	"CREATE INDEX tokens_expires ON tokens (expires_at)",
+	NULL
+};
+
+const struct store_migration store_migrations[] = {
+	{ 1, v1 },
+	{ 2, v2 },
+};
+const size_t store_migrations_n = sizeof(store_migrations) / sizeof(store_migrations[0]);

@@ -1,0 +1,595 @@
+/* store_token: boot sessions, single-use tokens, boot credentials, join
+ * credentials and operator credentials.
+ *
+ * Guarantees: a secret leaves this file only once, as hex into the caller's
+ * buffer; the store keeps SHA-256 hex.  store_token_redeem's success is
+ * decided by ONE conditional UPDATE ... RETURNING (unused, unexpired,
+ * matching purpose/host/session, session still open), which both backends
+ * execute atomically, so concurrent redemptions of one token yield exactly
+ * one success.  Refusals are diagnosed by a second read and audited with
+ * STORE_HASHPFX_HEX digits of the hash. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "lib/err.h"
+#include "lib/hex.h"
+#include "lib/rand.h"
+#include "server/store.h"
+#include "server/store_db.h"
+
+static const char *const purposes[] = {
+	"manifest", "kernel", "initramfs", "cmdline", "join", "joincred", "report",
+	"boot", "cluster", NULL
+};
+
+int store_purpose_valid(const char *p)
+{
+	size_t i;
+
+	if (!p)
+		return 0;
+	for (i = 0; purposes[i]; i++)
+		if (strcmp(p, purposes[i]) == 0)
+			return 1;
+	return 0;
+}
+
+static int session_purpose(const char *p)
+{
+	return store_purpose_valid(p) && strcmp(p, "boot") && strcmp(p, "cluster");
+}
+
+static int valid_session_id(const char *id)
+{
+	size_t i;
+
+	if (!id || strlen(id) != STORE_SESSION_HEX)
+		return 0;
+	for (i = 0; i < STORE_SESSION_HEX; i++)
+		if (!((id[i] >= '0' && id[i] <= '9') || (id[i] >= 'a' && id[i] <= 'f')))
+			return 0;
+	return 1;
+}
+
+static int valid_state(const char *st)
+{
+	size_t n = st ? strlen(st) : 0, i;
+
+	if (n < 1 || n > STORE_STATE_MAX)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!((st[i] >= 'a' && st[i] <= 'z') || st[i] == '-'))
+			return 0;
+	return 1;
+}
+
+/* Audits a refused secret: subject "hash:<8 hex>" of the hash, never the value. */
+static void audit_refusal(struct store *s, const char *action, const char *hash,
+			  int reason, const char *detail)
+{
+	char subject[32], line[STORE_TEXT_MAX + 1], code[16];
+
+	if (hash && strlen(hash) >= STORE_HASHPFX_HEX)
+		snprintf(subject, sizeof(subject), "hash:%.*s", STORE_HASHPFX_HEX, hash);
+	else
+		snprintf(subject, sizeof(subject), "hash:none");
+	snprintf(line, sizeof(line), "%s %s", epx_code(reason, code, sizeof(code)), detail);
+	/* a failed audit append must not turn a refusal into anything else */
+	(void)store_audit_append(s, "store", action, subject, line);
+}
+
+/* ------------------------------------------------------------ sessions */
+
+static int host_exists(struct store *s, const char *host)
+{
+	struct db_res r;
+	int rc = Q(s, "SELECT 1 FROM hosts WHERE name = $1", &r, A_TEXT(host));
+
+	if (rc < 0)
+		return rc;
+	rc = r.nrows ? 0 : -EPX_E_DB_NOTFOUND;
+	db_res_free(&r);
+	return rc;
+}
+
+int store_session_open(struct store *s, const char *host, const char *nonce_hex,
+		       uint32_t version, const char *hwclass,
+		       char id_hex[STORE_SESSION_HEX + 1])
+{
+	uint8_t id[STORE_SESSION_BYTES], nonce[STORE_TOKEN_BYTES];
+	int rc = -EPX_E_DB_INVALID, tries;
+
+	if (!store_valid_hostname(host) || !nonce_hex ||
+	    strnlen(nonce_hex, STORE_TOKEN_HEX + 1) != STORE_TOKEN_HEX ||
+	    hex_decode(nonce_hex, STORE_TOKEN_HEX, nonce, sizeof(nonce)) < 0 ||
+	    !store_valid_label(hwclass))
+		return rc;
+	rc = host_exists(s, host);
+	if (rc < 0)
+		return rc;
+	for (tries = 0; tries < 4; tries++) {
+		rc = rand_bytes(id, sizeof(id));
+		if (rc < 0)
+			return rc;
+		hex_encode(id, sizeof(id), id_hex);
+		rc = Q(s, "INSERT INTO sessions (id, host, nonce, version, hwclass, state,"
+		       " opened, closed) VALUES ($1, $2, $3, $4, $5, 'open', $6, 0)", NULL,
+		       A_TEXT(id_hex), A_TEXT(host), A_TEXT(nonce_hex), A_INT(version),
+		       A_TEXT(hwclass), A_INT(store_now(s)));
+		if (rc != -EPX_E_DB_EXISTS)   /* 2^-64 collision: draw again */
+			break;
+	}
+	return rc;
+}
+
+static void session_row(const struct db_res *r, size_t i, struct store_session *o)
+{
+	memset(o, 0, sizeof(*o));
+	st_copy(o->id, sizeof(o->id), db_text(r, i, 0));
+	st_copy(o->host, sizeof(o->host), db_text(r, i, 1));
+	st_copy(o->nonce, sizeof(o->nonce), db_text(r, i, 2));
+	o->version = (uint32_t)db_int(r, i, 3);
+	st_copy(o->hwclass, sizeof(o->hwclass), db_text(r, i, 4));
+	st_copy(o->state, sizeof(o->state), db_text(r, i, 5));
+	o->opened = db_int(r, i, 6);
+	o->closed = db_int(r, i, 7);
+}
+
+#define SESSION_COLS "id, host, nonce, version, hwclass, state, opened, closed"
+
+int store_session_get(struct store *s, const char *id_hex, struct store_session *out)
+{
+	struct db_res r;
+	int rc = -EPX_E_SESS_UNKNOWN;
+
+	if (!valid_session_id(id_hex))
+		return rc;
+	rc = Q(s, "SELECT " SESSION_COLS " FROM sessions WHERE id = $1", &r, A_TEXT(id_hex));
+	if (rc < 0)
+		return rc;
+	if (r.nrows)
+		session_row(&r, 0, out);
+	rc = r.nrows ? 0 : -EPX_E_SESS_UNKNOWN;
+	db_res_free(&r);
+	return rc;
+}
+
+int store_session_close(struct store *s, const char *id_hex, const char *state)
+{
+	struct db_res r;
+	int rc = -EPX_E_DB_INVALID;
+
+	if (!valid_session_id(id_hex) || !valid_state(state) || !strcmp(state, "open"))
+		return rc;
+	rc = Q(s, "UPDATE sessions SET state = $2, closed = $3 WHERE id = $1 AND state = 'open'"
+	       " RETURNING id", &r, A_TEXT(id_hex), A_TEXT(state), A_INT(store_now(s)));
+	if (rc < 0)
+		return rc;
+	if (r.nrows == 0) {
+		db_res_free(&r);
+		rc = Q(s, "SELECT 1 FROM sessions WHERE id = $1", &r, A_TEXT(id_hex));
+		if (rc < 0)
+			return rc;
+		rc = r.nrows ? -EPX_E_SESS_CLOSED : -EPX_E_SESS_UNKNOWN;
+	}
+	db_res_free(&r);
+	return rc;
+}
+
+int store_session_list(struct store *s, const char *host, size_t limit,
+		       int (*cb)(const struct store_session *, void *), void *arg)
+{
+	struct store_session o;
+	struct db_res r;
+	size_t i;
+	int rc = -EPX_E_DB_INVALID;
+
+	if (host && !store_valid_hostname(host))
+		return rc;
+	if (limit > STORE_LIST_MAX)
+		limit = STORE_LIST_MAX;
+	rc = Q(s, "SELECT " SESSION_COLS " FROM sessions WHERE (CAST($1 AS TEXT) IS NULL"
+	       " OR host = $1) ORDER BY opened DESC, id LIMIT $2", &r, A_OPT(host),
+	       A_INT(limit));
+	if (rc < 0)
+		return rc;
+	for (i = 0; i < r.nrows; i++) {
+		session_row(&r, i, &o);
+		rc = cb(&o, arg);
+		if (rc != 0)
+			break;
+	}
+	db_res_free(&r);
+	return rc < 0 ? rc : 0;
+}
+
+/* -------------------------------------------------------------- tokens */
+
+static int token_insert(struct store *s, const char *host, const char *session,
+			const char *purpose, int64_t ttl, int64_t reissue,
+			char tok_hex[STORE_TOKEN_HEX + 1])
+{
+	char hash[STORE_HASH_HEX + 1];
+	int64_t now = store_now(s);
+	int rc = -EPX_E_DB_INVALID;
+
+	if (ttl < 1 || ttl > STORE_TTL_MAX)
+		return rc;
+	rc = st_secret_new(tok_hex, hash);
+	if (rc < 0)
+		return rc;
+	rc = Q(s, "INSERT INTO tokens (hash, host, session, purpose, issued, expires_at,"
+	       " used_at, reissue) VALUES ($1, $2, $3, $4, $5, $6, NULL, $7)", NULL,
+	       A_TEXT(hash), A_TEXT(host), A_TEXT(session), A_TEXT(purpose),
+	       A_INT(now), A_INT(now + ttl), A_INT(reissue));
+	if (rc < 0)
+		explicit_bzero(tok_hex, STORE_TOKEN_HEX + 1);
+	return rc;
+}
+
+/* The session must exist, be open and belong to host. */
+static int session_check(struct store *s, const char *host, const char *session)
+{
+	struct store_session ss;
+	int rc = store_session_get(s, session, &ss);
+
+	if (rc < 0)
+		return rc;
+	if (strcmp(ss.host, host) != 0)
+		return -EPX_E_TOK_HOST;
+	if (strcmp(ss.state, "open") != 0)
+		return -EPX_E_SESS_CLOSED;
+	return 0;
+}
+
+int store_token_issue(struct store *s, const char *host, const char *session,
+		      const char *purpose, int64_t ttl, char tok_hex[STORE_TOKEN_HEX + 1])
+{
+	int rc = -EPX_E_DB_INVALID;
+
+	if (!store_valid_hostname(host) || !session_purpose(purpose))
+		return rc;
+	rc = session_check(s, host, session);
+	if (rc < 0)
+		return rc;
+	return token_insert(s, host, session, purpose, ttl, 0, tok_hex);
+}
+
+int store_token_reissue(struct store *s, const char *host, const char *session,
+			const char *purpose, int64_t ttl, char tok_hex[STORE_TOKEN_HEX + 1])
+{
+	struct db_res r;
+	int64_t n;
+	int rc = -EPX_E_DB_INVALID;
+
+	if (!store_valid_hostname(host) || !session_purpose(purpose))
+		return rc;
+	rc = session_check(s, host, session);
+	if (rc < 0)
+		return rc;
+	/* one atomic counter step; refused once the cap is reached */
+	rc = Q(s, "INSERT INTO token_reissues (session, purpose, n) VALUES ($1, $2, 1)"
+	       " ON CONFLICT (session, purpose) DO UPDATE SET n = token_reissues.n + 1"
+	       " WHERE token_reissues.n < $3 RETURNING n", &r,
+	       A_TEXT(session), A_TEXT(purpose), A_INT(STORE_REISSUE_MAX));
+	if (rc < 0)
+		return rc;
+	n = r.nrows ? db_int(&r, 0, 0) : 0;
+	db_res_free(&r);
+	if (n == 0)
+		return -EPX_E_TOK_REISSUE;
+	return token_insert(s, host, session, purpose, ttl, n, tok_hex);
+}
+
+/* Why did the conditional update match nothing?  Diagnosis only. */
+static int token_diagnose(struct store *s, const char *hash, const char *purpose,
+			  const char *host, const char *session, char *detail, size_t cap)
+{
+	struct db_res r;
+	int64_t now = store_now(s);
+	int rc = Q(s, "SELECT t.host, t.session, t.purpose, t.used_at, t.expires_at,"
+		   " ss.state FROM tokens t LEFT JOIN sessions ss ON ss.id = t.session"
+		   " WHERE t.hash = $1", &r, A_TEXT(hash));
+
+	if (rc < 0)
+		return rc;
+	snprintf(detail, cap, "purpose=%s host=%s", purpose, host ? host : "-");
+	if (r.nrows == 0)
+		rc = -EPX_E_TOK_UNKNOWN;
+	else if (host && strcmp(db_text(&r, 0, 0), host))
+		rc = -EPX_E_TOK_HOST;
+	else if (session && strcmp(db_text(&r, 0, 1), session))
+		rc = -EPX_E_TOK_SESSION;
+	else if (strcmp(db_text(&r, 0, 2), purpose))
+		rc = -EPX_E_TOK_PURPOSE;
+	else if (!db_isnull(&r, 0, 3))
+		rc = -EPX_E_TOK_USED;
+	else if (db_int(&r, 0, 4) <= now)
+		rc = -EPX_E_TOK_EXPIRED;
+	else
+		rc = -EPX_E_TOK_CLOSED;
+	if (r.nrows)
+		snprintf(detail, cap, "purpose=%s host=%s token-host=%s token-purpose=%s",
+			 purpose, host ? host : "-", db_text(&r, 0, 0), db_text(&r, 0, 2));
+	db_res_free(&r);
+	return rc;
+}
+
+static int token_redeem(struct store *s, const char *tok_hex, const char *purpose,
+			const char *host, const char *session,
+			struct store_token_info *info, int fmt_err)
+{
+	char hash[STORE_HASH_HEX + 1], detail[STORE_TEXT_MAX + 1];
+	struct db_res r;
+	int64_t now = store_now(s);
+	int rc = fmt_err;
+
+	if (st_secret_hash(tok_hex, hash) < 0) {
+		audit_refusal(s, "token.refused", NULL, rc, "malformed");
+		return rc;
+	}
+	if ((host && !store_valid_hostname(host)) || (session && !valid_session_id(session)))
+		return -EPX_E_DB_INVALID;
+	rc = Q(s, "UPDATE tokens SET used_at = $2 WHERE hash = $1 AND purpose = $3"
+	       " AND used_at IS NULL AND expires_at > $2"
+	       " AND (CAST($4 AS TEXT) IS NULL OR host = $4)"
+	       " AND (CAST($5 AS TEXT) IS NULL OR session = $5)"
+	       " AND (purpose IN ('boot', 'cluster') OR EXISTS (SELECT 1 FROM sessions"
+	       "  WHERE sessions.id = tokens.session AND sessions.state = 'open'))"
+	       " RETURNING host, session, purpose, reissue, expires_at", &r,
+	       A_TEXT(hash), A_INT(now), A_TEXT(purpose), A_OPT(host), A_OPT(session));
+	if (rc < 0)
+		return rc;
+	if (r.nrows == 1) {
+		if (info) {
+			memset(info, 0, sizeof(*info));
+			st_copy(info->host, sizeof(info->host), db_text(&r, 0, 0));
+			st_copy(info->session, sizeof(info->session), db_text(&r, 0, 1));
+			st_copy(info->purpose, sizeof(info->purpose), db_text(&r, 0, 2));
+			info->reissue = (uint32_t)db_int(&r, 0, 3);
+			info->expires = db_int(&r, 0, 4);
+		}
+		db_res_free(&r);
+		return 0;
+	}
+	db_res_free(&r);
+	rc = token_diagnose(s, hash, purpose, host, session, detail, sizeof(detail));
+	audit_refusal(s, "token.refused", hash, rc, detail);
+	return rc;
+}
+
+int store_token_redeem(struct store *s, const char *tok_hex, const char *purpose,
+		       const char *host, const char *session,
+		       struct store_token_info *info)
+{
+	if (!session_purpose(purpose))
+		return -EPX_E_DB_INVALID;
+	return token_redeem(s, tok_hex, purpose, host, session, info, -EPX_E_TOK_FORMAT);
+}
+
+int store_boot_token_issue(struct store *s, const char *host, int64_t ttl,
+			   char tok_hex[STORE_TOKEN_HEX + 1])
+{
+	int rc = -EPX_E_DB_INVALID;
+
+	if (!store_valid_hostname(host))
+		return rc;
+	rc = host_exists(s, host);
+	if (rc < 0)
+		return rc;
+	return token_insert(s, host, "", "boot", ttl, 0, tok_hex);
+}
+
+int store_boot_token_redeem(struct store *s, const char *tok_hex, const char *host,
+			    struct store_token_info *info)
+{
+	return token_redeem(s, tok_hex, "boot", host, NULL, info, -EPX_E_TOK_FORMAT);
+}
+
+int store_joincred_issue(struct store *s, const char *host, const char *session,
+			 int64_t ttl, char cred_hex[STORE_TOKEN_HEX + 1])
+{
+	int rc = -EPX_E_DB_INVALID;
+
+	if (!store_valid_hostname(host) || !valid_session_id(session))
+		return rc;
+	rc = session_check(s, host, session);
+	if (rc < 0)
+		return rc;
+	return token_insert(s, host, session, "cluster", ttl, 0, cred_hex);
+}
+
+int store_joincred_redeem(struct store *s, const char *cred_hex, const char *host,
+			  struct store_token_info *info)
+{
+	return token_redeem(s, cred_hex, "cluster", host, NULL, info, -EPX_E_CRED_FORMAT);
+}
+
+int store_token_purge(struct store *s, int64_t before, uint64_t *deleted)
+{
+	struct db_res r;
+	int rc = Q(s, "DELETE FROM tokens WHERE expires_at < $1 OR used_at < $1", &r,
+		   A_INT(before));
+
+	if (rc < 0)
+		return rc;
+	if (deleted)
+		*deleted = r.changes;
+	db_res_free(&r);
+	return 0;
+}
+
+/* ----------------------------------------------------- boot credentials */
+
+int store_cred_issue(struct store *s, const char *host, char cred_hex[STORE_TOKEN_HEX + 1])
+{
+	char hash[STORE_HASH_HEX + 1];
+	int rc = -EPX_E_DB_INVALID;
+
+	if (!store_valid_hostname(host))
+		return rc;
+	rc = st_secret_new(cred_hex, hash);
+	if (rc < 0)
+		return rc;
+	rc = st_begin(s);
+	if (rc < 0)
+		goto out;
+	{
+		struct db_res r;
+
+		rc = Q(s, "UPDATE hosts SET cred_hash = $2, cred_revoked = 0, updated = $3"
+		       " WHERE name = $1", &r, A_TEXT(host), A_TEXT(hash), A_INT(store_now(s)));
+		if (rc == 0 && r.changes == 0)
+			rc = -EPX_E_DB_NOTFOUND;
+		db_res_free(&r);
+	}
+	if (rc == 0)
+		rc = st_audit_locked(s, "store", "credential.issue", host, "");
+	rc = st_end(s, rc);
+out:
+	if (rc < 0)
+		explicit_bzero(cred_hex, STORE_TOKEN_HEX + 1);
+	return rc;
+}
+
+int store_cred_revoke(struct store *s, const char *host)
+{
+	struct db_res r;
+	int rc = -EPX_E_DB_INVALID;
+
+	if (!store_valid_hostname(host))
+		return rc;
+	rc = st_begin(s);
+	if (rc < 0)
+		return rc;
+	rc = Q(s, "UPDATE hosts SET cred_revoked = 1, updated = $2 WHERE name = $1", &r,
+	       A_TEXT(host), A_INT(store_now(s)));
+	if (rc == 0 && r.changes == 0)
+		rc = -EPX_E_DB_NOTFOUND;
+	db_res_free(&r);
+	if (rc == 0)
+		rc = Q(s, "UPDATE sessions SET state = 'revoked', closed = $2"
+		       " WHERE host = $1 AND state = 'open'", NULL, A_TEXT(host),
+		       A_INT(store_now(s)));
+	if (rc == 0)
+		rc = st_audit_locked(s, "store", "credential.revoke", host, "");
+	return st_end(s, rc);
+}
+
+/* constant-time comparison of two hex hashes of equal length */
+static int hash_equal(const char *a, const char *b)
+{
+	unsigned char d = 0;
+	size_t i;
+
+	if (strlen(a) != STORE_HASH_HEX || strlen(b) != STORE_HASH_HEX)
+		return 0;
+	for (i = 0; i < STORE_HASH_HEX; i++)
+		d |= (unsigned char)(a[i] ^ b[i]);
+	return d == 0;
+}
+
+int store_cred_check(struct store *s, const char *host, const char *cred_hex)
+{
+	char hash[STORE_HASH_HEX + 1];
+	struct db_res r;
+	int rc = -EPX_E_CRED_FORMAT;
+
+	if (!store_valid_hostname(host))
+		return -EPX_E_CRED_UNKNOWN;
+	if (st_secret_hash(cred_hex, hash) < 0) {
+		audit_refusal(s, "credential.refused", NULL, rc, host);
+		return rc;
+	}
+	rc = Q(s, "SELECT cred_hash, cred_revoked FROM hosts WHERE name = $1", &r,
+	       A_TEXT(host));
+	if (rc < 0)
+		return rc;
+	if (r.nrows == 0 || db_isnull(&r, 0, 0))
+		rc = -EPX_E_CRED_UNKNOWN;
+	else if (!hash_equal(db_text(&r, 0, 0), hash))
+		rc = -EPX_E_CRED_BAD;
+	else if (db_int(&r, 0, 1))
+		rc = -EPX_E_CRED_REVOKED;
+	else
+		rc = 0;
+	db_res_free(&r);
+	if (rc < 0)
+		audit_refusal(s, "credential.refused", hash, rc, host);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- admins */
+
+int store_admin_issue(struct store *s, const char *name, char cred_hex[STORE_TOKEN_HEX + 1])
+{
+	char hash[STORE_HASH_HEX + 1];
+	int rc = -EPX_E_DB_INVALID;
+
+	if (!store_valid_label(name))
+		return rc;
+	rc = st_secret_new(cred_hex, hash);
+	if (rc < 0)
+		return rc;
+	rc = st_begin(s);
+	if (rc < 0)
+		goto out;
+	rc = Q(s, "INSERT INTO admins (name, cred_hash, revoked, created) VALUES ($1, $2, 0, $3)"
+	       " ON CONFLICT (name) DO UPDATE SET cred_hash = $2, revoked = 0, created = $3",
+	       NULL, A_TEXT(name), A_TEXT(hash), A_INT(store_now(s)));
+	if (rc == 0)
+		rc = st_audit_locked(s, "store", "admin.issue", name, "");
+	rc = st_end(s, rc);
+out:
+	if (rc < 0)
+		explicit_bzero(cred_hex, STORE_TOKEN_HEX + 1);
+	return rc;
+}
+
+int store_admin_revoke(struct store *s, const char *name)
+{
+	struct db_res r;
+	int rc = -EPX_E_DB_INVALID;
+
+	if (!store_valid_label(name))
+		return rc;
+	rc = st_begin(s);
+	if (rc < 0)
+		return rc;
+	rc = Q(s, "UPDATE admins SET revoked = 1 WHERE name = $1", &r, A_TEXT(name));
+	if (rc == 0 && r.changes == 0)
+		rc = -EPX_E_DB_NOTFOUND;
+	db_res_free(&r);
+	if (rc == 0)
+		rc = st_audit_locked(s, "store", "admin.revoke", name, "");
+	return st_end(s, rc);
+}
+
+int store_admin_check(struct store *s, const char *cred_hex, char name_out[STORE_ACTOR_MAX + 1])
+{
+	char hash[STORE_HASH_HEX + 1];
+	struct db_res r;
+	int rc = -EPX_E_CRED_FORMAT;
+
+	if (st_secret_hash(cred_hex, hash) < 0) {
+		audit_refusal(s, "admin.refused", NULL, rc, "");
+		return rc;
+	}
+	rc = Q(s, "SELECT name, revoked FROM admins WHERE cred_hash = $1", &r, A_TEXT(hash));
+	if (rc < 0)
+		return rc;
+	if (r.nrows == 0)
+		rc = -EPX_E_CRED_UNKNOWN;
+	else if (db_int(&r, 0, 1))
+		rc = -EPX_E_CRED_REVOKED;
+	else
+		rc = 0;
+	if (rc == 0 && name_out)
+		st_copy(name_out, STORE_ACTOR_MAX + 1, db_text(&r, 0, 0));
+	db_res_free(&r);
+	if (rc < 0)
+		audit_refusal(s, "admin.refused", hash, rc, "");
+	return rc;
+}
