@@ -19,5 +19,13 @@ int ctl_release_verify(int argc, char **argv);
 int ctl_keys_main(int argc, char **argv);
 /* release: sign/verify offline, publish/list/promote/pin online */
 int ctl_release_main(int argc, char **argv);
+/* online commands over the admin API (server/ctl_*.c, server/admin.c) */
+int ctl_host_main(int argc, char **argv);
+int ctl_token_main(int argc, char **argv);
+int ctl_session_main(int argc, char **argv);
+int ctl_why_main(int argc, char **argv);
+int ctl_audit_main(int argc, char **argv);
+/* admin credential bootstrap, offline against the store */
+int ctl_admin_main(int argc, char **argv);
 
 #endif

@@ -5,8 +5,14 @@
 #include "server/ctl.h"
 
 static const struct ctl_cmd ctl_cmds[] = {
-	{ "keys", ctl_keys_main, "create and rotate the fleet's keys" },
+	{ "host", ctl_host_main, "enroll, list, show, update, delete hosts; boot credentials" },
+	{ "token", ctl_token_main, "issue a one-time boot token for a host" },
 	{ "release", ctl_release_main, "sign, verify, publish, list, promote, pin releases" },
+	{ "session", ctl_session_main, "list boot sessions" },
+	{ "why", ctl_why_main, "explain a host's last boot (stage, error code, console tail)" },
+	{ "audit", ctl_audit_main, "list and verify the hash-chained audit log" },
+	{ "admin", ctl_admin_main, "create or revoke an admin credential (on the server host)" },
+	{ "keys", ctl_keys_main, "create and rotate the fleet's keys" },
 };
 
 static int ctl_usage(FILE *f, int rc)
@@ -16,7 +22,7 @@ static int ctl_usage(FILE *f, int rc)
 	fprintf(f, "usage: epoxyctl <command> [args]   (epoxyctl <command> --help)\n\n");
 	for (i = 0; i < sizeof(ctl_cmds) / sizeof(ctl_cmds[0]); i++)
 		fprintf(f, "  %-10s %s\n", ctl_cmds[i].name, ctl_cmds[i].summary);
-	fprintf(f, "\nexit status: 0 ok, 1 refused or failed, 2 usage, 3 server unreachable\n");
+	fprintf(f, "\nexit status: 0 ok, 1 refused or failed, 2 usage, 3 server unreachable or not authorised\n");
 	return rc;
 }
 

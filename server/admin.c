@@ -1,0 +1,1391 @@
+/* admin: the authenticated admin API under /admin/v1/ (epoxyctl's server
+ * side; the format is in docs/guide/40-epoxyctl.md).
+ *
+ * Guarantees:
+ *  - every request is authenticated first, by an admin credential
+ *    ("Authorization: Epoxy-Admin <64 hex>") checked against the hashes in
+ *    the store's admin table; node tokens and boot credentials live in other
+ *    tables and are never accepted here; an unauthenticated request learns
+ *    nothing about routes;
+ *  - every input is capped and validated before the store is touched
+ *    (path segments, names, form fields, numbers, manifest, artifacts); a
+ *    refused request answers 4xx "EPOXY-Exxxx reason" and changes nothing;
+ *  - a release is recorded only after its manifest verifies against the
+ *    server's keyset and every artifact's length and SHA-256 match; objects
+ *    are written content-addressed (tmp, fsync, rename);
+ *  - every change appends an audit entry naming the admin; no secret is
+ *    logged or audited; answers that carry a credential or token are marked
+ *    secret so the server wipes them after sending. */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <mbedtls/sha256.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lib/err.h"
+#include "lib/hex.h"
+#include "lib/keyset.h"
+#include "lib/manifest.h"
+#include "server/admin.h"
+#include "server/config.h"
+#include "server/ctl_form.h"
+#include "server/store.h"
+
+#define ADMIN_PREFIX "/admin/v1/"
+#define ADMIN_SEGS_MAX 4
+#define ADMIN_SEG_MAX 128
+#define ADMIN_REPLY_MAX (8u << 20)
+#define ADMIN_LIST_DEFAULT 100
+#define ADMIN_LIST_MAX 10000
+#define ADMIN_REPORTS_WHY 16
+#define ADMIN_TTL_DEFAULT 3600
+#define ADMIN_IO_CHUNK 65536
+#define ADMIN_DETAIL_MAX 512
+
+struct admin_ctx {
+	struct srv *srv;
+	const struct http_req *req;
+	struct http_resp *resp;
+	char actor[STORE_ACTOR_MAX + 1];
+	char seg[ADMIN_SEGS_MAX][ADMIN_SEG_MAX + 1];
+	size_t nseg;
+	struct ctl_rec form;
+	char *formbuf;
+	struct ctl_buf out;
+};
+
+/* ------------------------------------------------------------ helpers */
+
+static int admin_status_of(int rc)
+{
+	switch (-rc) {
+	case EPX_E_DB_NOTFOUND: case EPX_E_ADM_NOHOST:
+	case EPX_E_ADM_NOTFOUND: case EPX_E_ADM_NORELEASE:
+	case EPX_E_DB_NORELEASE: case EPX_E_CRED_UNKNOWN:
+		return 404;
+	case EPX_E_DB_EXISTS: case EPX_E_DB_INUSE: case EPX_E_ADM_EXISTS:
+	case EPX_E_AUDIT_BROKEN:
+		return 409;
+	case EPX_E_ADM_TOOBIG: case EPX_E_DB_TOOBIG:
+		return 413;
+	case EPX_E_ADM_CTYPE:
+		return 415;
+	case EPX_E_ADM_METHOD:
+		return 405;
+	case EPX_E_ADM_AUTH:
+		return 401;
+	case EPX_E_ADM_STORE: case EPX_E_DB_QUERY: case EPX_E_DB_OPEN:
+	case EPX_E_DB_BUSY: case ENOMEM: case EIO: case ENOSPC:
+		return 500;
+	case EPX_E_ADM_KEYSET:
+		return 503;
+	default:
+		return 400;
+	}
+}
+
+static int admin_fail(struct admin_ctx *c, int rc, const char *reason)
+{
+	return http_resp_error(c->resp, admin_status_of(rc), rc, reason);
+}
+
+/* reason = what + " '" + arg + "'", arg shown as printable ASCII, capped. */
+static int admin_failf(struct admin_ctx *c, int rc, const char *what,
+		       const char *arg)
+{
+	char reason[200];
+	size_t o, i;
+
+	o = (size_t)snprintf(reason, sizeof(reason), "%s '", what);
+	for (i = 0; arg[i] && i < 64 && o < sizeof(reason) - 3; i++) {
+		unsigned char ch = (unsigned char)arg[i];
+
+		reason[o++] = ch >= 0x20 && ch < 0x7f ? (char)ch : '?';
+	}
+	reason[o++] = '\'';
+	reason[o] = '\0';
+	return admin_fail(c, rc, reason);
+}
+
+/* Sends the records collected in c->out with status. */
+static int admin_reply(struct admin_ctx *c, int status, int secret)
+{
+	int rc;
+
+	if (c->out.err)
+		return admin_fail(c, c->out.err, "answer larger than its cap");
+	if (!c->out.buf)
+		ctl_buf_add(&c->out, "", 0);
+	if (c->out.err)
+		return admin_fail(c, c->out.err, NULL);
+	rc = http_resp_take(c->resp, status, "text/plain", c->out.buf,
+			    c->out.len);
+	if (rc)
+		return rc;
+	c->out.buf = NULL;
+	c->out.len = c->out.cap = 0;
+	c->resp->secret = secret;
+	return 0;
+}
+
+static void admin_audit(struct admin_ctx *c, const char *action,
+			const char *subject, const char *detail)
+{
+	int rc = store_audit_append(c->srv->store, c->actor, action, subject,
+				    detail ? detail : "");
+
+	if (rc)
+		http_log(c->req, "admin: audit append for %s failed: %s",
+			 action, epx_strerror(rc));
+}
+
+static int admin_name_ok(const char *s)
+{
+	return s && store_valid_hostname(s);
+}
+
+static int admin_label_ok(const char *s)
+{
+	return s && store_valid_label(s);
+}
+
+/* Decimal u64 in [lo, hi]; no sign, no leading zeros, no spaces. */
+static int admin_num(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
+{
+	uint64_t v = 0;
+	size_t i, n = s ? strlen(s) : 0;
+
+	if (n == 0 || n > 20 || (n > 1 && s[0] == '0'))
+		return -EPX_E_ADM_FIELD;
+	for (i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -EPX_E_ADM_FIELD;
+		if (v > (UINT64_MAX - (uint64_t)(s[i] - '0')) / 10)
+			return -EPX_E_ADM_FIELD;
+		v = v * 10 + (uint64_t)(s[i] - '0');
+	}
+	if (v < lo || v > hi)
+		return -EPX_E_ADM_FIELD;
+	*out = v;
+	return 0;
+}
+
+static const char *admin_query(const struct admin_ctx *c, const char *key)
+{
+	const struct http_arg *a = http_arg_get(c->req->args, c->req->nargs, key);
+
+	if (!a || a->val_len != strlen(a->val))
+		return NULL;
+	return a->val;
+}
+
+/* Only the query keys in allowed (NULL-terminated) may appear. */
+static int admin_query_only(struct admin_ctx *c, const char *const *allowed)
+{
+	size_t i, j;
+
+	for (i = 0; i < c->req->nargs; i++) {
+		for (j = 0; allowed[j]; j++)
+			if (!strcmp(c->req->args[i].key, allowed[j]))
+				break;
+		if (!allowed[j])
+			return admin_failf(c, -EPX_E_ADM_UNKNOWN,
+					   "unknown query parameter",
+					   c->req->args[i].key);
+	}
+	return 0;
+}
+
+static int admin_list_limit(struct admin_ctx *c, size_t *limit)
+{
+	const char *s = admin_query(c, "limit");
+	uint64_t v = ADMIN_LIST_DEFAULT;
+
+	if (s && admin_num(s, 1, ADMIN_LIST_MAX, &v))
+		return -EPX_E_ADM_FIELD;
+	*limit = (size_t)v;
+	return 0;
+}
+
+/* Parses the form body into c->form; only keys in allowed may appear. */
+static int admin_form(struct admin_ctx *c, const char *const *allowed)
+{
+	const struct http_req *r = c->req;
+	size_t i, j, len = r->body_len;
+	int rc;
+
+	if (r->body_fd >= 0 || (!r->body && len))
+		return admin_fail(c, -EPX_E_ADM_TOOBIG, "form body larger than its cap");
+	if (strncmp(r->content_type, "application/x-www-form-urlencoded", 33) ||
+	    (r->content_type[33] && r->content_type[33] != ';'))
+		return admin_fail(c, -EPX_E_ADM_CTYPE,
+				  "want Content-Type application/x-www-form-urlencoded");
+	if (len > CTL_FORM_MAX_LINE)
+		return admin_fail(c, -EPX_E_ADM_TOOBIG, NULL);
+	c->formbuf = malloc(len + 1);
+	if (!c->formbuf)
+		return -ENOMEM;
+	if (len)
+		memcpy(c->formbuf, r->body, len);
+	c->formbuf[len] = '\0';
+	if (len && c->formbuf[len - 1] == '\n')
+		len--;
+	rc = ctl_form_parse(&c->form, c->formbuf, len);
+	if (rc)
+		return admin_fail(c, rc, NULL);
+	for (i = 0; i < c->form.n; i++) {
+		for (j = 0; allowed[j]; j++)
+			if (!strcmp(c->form.key[i], allowed[j]))
+				break;
+		if (!allowed[j])
+			return admin_failf(c, -EPX_E_ADM_UNKNOWN, "unknown field",
+					   c->form.key[i]);
+	}
+	return 0;
+}
+
+static const char *admin_field(const struct admin_ctx *c, const char *key)
+{
+	return ctl_rec_get(&c->form, key);
+}
+
+/* ------------------------------------------------------------- hosts */
+
+static void admin_join(struct ctl_buf *b, const char *key, size_t n,
+		       const char *items, size_t stride)
+{
+	char list[STORE_MACS_MAX * (STORE_ADDR_MAX + 2) + 1];
+	size_t i, o = 0;
+
+	list[0] = '\0';
+	for (i = 0; i < n; i++) {
+		const char *it = items + i * stride;
+		size_t l = strlen(it);
+
+		if (l + 2 > sizeof(list) - o)
+			break;
+		if (i)
+			list[o++] = ',';
+		memcpy(list + o, it, l + 1);
+		o += l;
+	}
+	ctl_buf_field(b, key, list);
+}
+
+static void admin_host_rec(struct ctl_buf *b, const struct store_host *h)
+{
+	ctl_buf_field(b, "name", h->name);
+	ctl_buf_field(b, "hwclass", h->hwclass);
+	ctl_buf_field(b, "site", h->site);
+	ctl_buf_field(b, "channel", h->channel);
+	ctl_buf_fieldu(b, "pin", h->pinned_version);
+	ctl_buf_fieldu(b, "reinstall", (unsigned)h->reinstall);
+	admin_join(b, "macs", h->n_macs, &h->macs[0][0], sizeof(h->macs[0]));
+	admin_join(b, "addrs", h->n_addrs, &h->addrs[0][0], sizeof(h->addrs[0]));
+	admin_join(b, "groups", h->n_groups, &h->groups[0][0], sizeof(h->groups[0]));
+	ctl_buf_field(b, "credential", !h->has_credential ? "none" :
+		      h->credential_revoked ? "revoked" : "active");
+	ctl_buf_field(b, "state", h->state);
+	ctl_buf_field(b, "last_stage", h->last_stage);
+	ctl_buf_field(b, "last_status", h->last_status);
+	ctl_buf_field(b, "last_code", h->last_code);
+	ctl_buf_fieldu(b, "last_seen", (unsigned long long)h->last_seen);
+	ctl_buf_fieldu(b, "created", (unsigned long long)h->created);
+	ctl_buf_fieldu(b, "updated", (unsigned long long)h->updated);
+	ctl_buf_endrec(b);
+}
+
+static int admin_host_list_cb(const struct store_host *h, void *arg)
+{
+	struct ctl_buf *b = arg;
+
+	admin_host_rec(b, h);
+	return b->err;
+}
+
+/* Splits a comma list into dst (count *n, cap max, each < width bytes). */
+static int admin_split(const char *s, char *dst, size_t width, size_t max,
+		       size_t *n)
+{
+	size_t cnt = 0;
+
+	*n = 0;
+	if (!*s)
+		return 0;
+	for (;;) {
+		size_t l = strcspn(s, ",");
+
+		if (cnt >= max || l == 0 || l >= width)
+			return -EPX_E_ADM_FIELD;
+		memcpy(dst + cnt * width, s, l);
+		dst[cnt * width + l] = '\0';
+		cnt++;
+		if (!s[l])
+			break;
+		s += l + 1;
+	}
+	*n = cnt;
+	return 0;
+}
+
+static const char *const admin_host_fields[] = {
+	"name", "hwclass", "site", "channel", "pin", "reinstall", "macs",
+	"addrs", "groups", NULL,
+};
+
+/* Applies the editable form fields to h; validates each.  On failure the
+ * answer is already in c->resp and 1 is returned. */
+static int admin_host_apply(struct admin_ctx *c, struct store_host *h)
+{
+	const char *v;
+	uint64_t n;
+	size_t i;
+
+	if ((v = admin_field(c, "hwclass"))) {
+		if (!admin_label_ok(v) || strlen(v) > STORE_LABEL_MAX)
+			goto bad_hwclass;
+		snprintf(h->hwclass, sizeof(h->hwclass), "%s", v);
+	}
+	if ((v = admin_field(c, "site"))) {
+		if (*v && (!admin_label_ok(v) || strlen(v) > STORE_LABEL_MAX))
+			return admin_fail(c, -EPX_E_ADM_FIELD, "site: want [a-z0-9._-]{1,64}") , 1;
+		snprintf(h->site, sizeof(h->site), "%s", v);
+	}
+	if ((v = admin_field(c, "channel"))) {
+		if (!admin_label_ok(v) || strlen(v) > STORE_LABEL_MAX)
+			return admin_fail(c, -EPX_E_ADM_FIELD, "channel: want [a-z0-9._-]{1,64}"), 1;
+		snprintf(h->channel, sizeof(h->channel), "%s", v);
+	}
+	if ((v = admin_field(c, "pin"))) {
+		if (admin_num(v, 0, UINT32_MAX, &n))
+			return admin_fail(c, -EPX_E_ADM_FIELD, "pin: want a release version (0: none)"), 1;
+		h->pinned_version = (uint32_t)n;
+	}
+	if ((v = admin_field(c, "reinstall"))) {
+		if (admin_num(v, 0, 1, &n))
+			return admin_fail(c, -EPX_E_ADM_FIELD, "reinstall: want 0 or 1"), 1;
+		h->reinstall = (int)n;
+	}
+	if ((v = admin_field(c, "macs"))) {
+		if (admin_split(v, &h->macs[0][0], sizeof(h->macs[0]), STORE_MACS_MAX, &h->n_macs))
+			goto bad_mac;
+		for (i = 0; i < h->n_macs; i++)
+			if (store_mac_canon(h->macs[i], h->macs[i]))
+				goto bad_mac;
+	}
+	if ((v = admin_field(c, "addrs"))) {
+		if (admin_split(v, &h->addrs[0][0], sizeof(h->addrs[0]), STORE_ADDRS_MAX, &h->n_addrs))
+			return admin_fail(c, -EPX_E_ADM_FIELD, "addrs: want up to 4 comma-separated addresses"), 1;
+		for (i = 0; i < h->n_addrs; i++)
+			if (strspn(h->addrs[i], "0123456789abcdefABCDEF.:/") != strlen(h->addrs[i]))
+				return admin_fail(c, -EPX_E_ADM_FIELD, "addrs: not an address"), 1;
+	}
+	if ((v = admin_field(c, "groups"))) {
+		if (admin_split(v, &h->groups[0][0], sizeof(h->groups[0]), STORE_GROUPS_MAX, &h->n_groups))
+			return admin_fail(c, -EPX_E_ADM_FIELD, "groups: want up to 8 comma-separated labels"), 1;
+		for (i = 0; i < h->n_groups; i++)
+			if (!admin_label_ok(h->groups[i]))
+				return admin_fail(c, -EPX_E_ADM_FIELD, "groups: want [a-z0-9._-]{1,64} each"), 1;
+	}
+	return 0;
+bad_hwclass:
+	admin_fail(c, -EPX_E_ADM_FIELD, "hwclass: want [a-z0-9._-]{1,64}");
+	return 1;
+bad_mac:
+	admin_fail(c, -EPX_E_ADM_FIELD, "macs: want up to 8 comma-separated MACs like 52-54-00-12-34-56");
+	return 1;
+}
+
+static void admin_host_detail(char *d, size_t cap, const struct store_host *h)
+{
+	snprintf(d, cap, "hwclass=%s site=%s channel=%s pin=%" PRIu32 " reinstall=%d macs=%zu addrs=%zu groups=%zu",
+		 h->hwclass, h->site[0] ? h->site : "-", h->channel,
+		 h->pinned_version, h->reinstall, h->n_macs, h->n_addrs, h->n_groups);
+}
+
+static int admin_host_add(struct admin_ctx *c)
+{
+	char detail[ADMIN_DETAIL_MAX];
+	struct store_host *h = NULL;
+	const char *name;
+	int rc;
+
+	rc = admin_form(c, admin_host_fields);
+	if (rc || c->resp->status)
+		return rc;
+	name = admin_field(c, "name");
+	if (!name)
+		return admin_fail(c, -EPX_E_ADM_MISSING, "field 'name' missing");
+	if (!admin_name_ok(name))
+		return admin_fail(c, -EPX_E_ADM_NAME, NULL);
+	if (!admin_field(c, "hwclass"))
+		return admin_fail(c, -EPX_E_ADM_MISSING, "field 'hwclass' missing");
+	h = calloc(1, sizeof(*h));
+	if (!h)
+		return -ENOMEM;
+	snprintf(h->name, sizeof(h->name), "%s", name);
+	snprintf(h->channel, sizeof(h->channel), "stable");
+	if (admin_host_apply(c, h))
+		goto out;
+	rc = store_host_add(c->srv->store, h);
+	if (rc == -EPX_E_DB_EXISTS) {
+		admin_fail(c, rc, "host name or one of its MACs already enrolled");
+		rc = 0;
+		goto out;
+	}
+	if (rc) {
+		admin_fail(c, rc, NULL);
+		rc = 0;
+		goto out;
+	}
+	admin_host_detail(detail, sizeof(detail), h);
+	admin_audit(c, "host.add", h->name, detail);
+	rc = store_host_get(c->srv->store, name, h);
+	if (rc) {
+		admin_fail(c, rc, NULL);
+		rc = 0;
+		goto out;
+	}
+	admin_host_rec(&c->out, h);
+	rc = admin_reply(c, 201, 0);
+out:
+	free(h);
+	return rc;
+}
+
+static int admin_host_get(struct admin_ctx *c, const char *name,
+			  struct store_host *h)
+{
+	int rc;
+
+	if (!admin_name_ok(name)) {
+		admin_fail(c, -EPX_E_ADM_NAME, NULL);
+		return 1;
+	}
+	rc = store_host_get(c->srv->store, name, h);
+	if (rc == -EPX_E_DB_NOTFOUND) {
+		admin_failf(c, -EPX_E_ADM_NOHOST, "unknown host", name);
+		return 1;
+	}
+	if (rc) {
+		admin_fail(c, rc, NULL);
+		return 1;
+	}
+	return 0;
+}
+
+static int admin_host_update(struct admin_ctx *c, const char *name)
+{
+	static const char *const fields[] = {
+		"hwclass", "site", "channel", "pin", "reinstall", "macs",
+		"addrs", "groups", NULL,
+	};
+	char detail[ADMIN_DETAIL_MAX];
+	struct store_host *h = calloc(1, sizeof(*h));
+	int rc = -ENOMEM;
+
+	if (!h)
+		return rc;
+	rc = admin_form(c, fields);
+	if (rc || c->resp->status)
+		goto out;
+	if (c->form.n == 0) {
+		rc = admin_fail(c, -EPX_E_ADM_MISSING, "nothing to update");
+		goto out;
+	}
+	if (admin_host_get(c, name, h) || admin_host_apply(c, h))
+		goto out;
+	rc = store_host_update(c->srv->store, h);
+	if (rc) {
+		rc = admin_fail(c, rc, rc == -EPX_E_DB_EXISTS ?
+				"one of the MACs belongs to another host" : NULL);
+		goto out;
+	}
+	admin_host_detail(detail, sizeof(detail), h);
+	admin_audit(c, "host.update", h->name, detail);
+	rc = store_host_get(c->srv->store, name, h);
+	if (rc) {
+		rc = admin_fail(c, rc, NULL);
+		goto out;
+	}
+	admin_host_rec(&c->out, h);
+	rc = admin_reply(c, 200, 0);
+out:
+	free(h);
+	return rc;
+}
+
+static int admin_host_show(struct admin_ctx *c, const char *name)
+{
+	struct store_host *h = calloc(1, sizeof(*h));
+	int rc = -ENOMEM;
+
+	if (!h)
+		return rc;
+	rc = 0;
+	if (admin_host_get(c, name, h))
+		goto out;
+	admin_host_rec(&c->out, h);
+	rc = admin_reply(c, 200, 0);
+out:
+	free(h);
+	return rc;
+}
+
+static int admin_host_delete(struct admin_ctx *c, const char *name)
+{
+	struct store_host *h = calloc(1, sizeof(*h));
+	int rc = -ENOMEM;
+
+	if (!h)
+		return rc;
+	rc = 0;
+	if (admin_host_get(c, name, h))
+		goto out;
+	rc = store_host_delete(c->srv->store, name);
+	if (rc) {
+		rc = admin_fail(c, rc, NULL);
+		goto out;
+	}
+	admin_audit(c, "host.delete", name, "");
+	ctl_buf_field(&c->out, "name", name);
+	ctl_buf_field(&c->out, "deleted", "1");
+	ctl_buf_endrec(&c->out);
+	rc = admin_reply(c, 200, 0);
+out:
+	free(h);
+	return rc;
+}
+
+static int admin_host_list(struct admin_ctx *c)
+{
+	static const char *const q[] = { NULL };
+	int rc = admin_query_only(c, q);
+
+	if (rc || c->resp->status)
+		return rc;
+	rc = store_host_list(c->srv->store, admin_host_list_cb, &c->out);
+	if (rc)
+		return admin_fail(c, rc, NULL);
+	return admin_reply(c, 200, 0);
+}
+
+/* -------------------------------------------------- credentials, tokens */
+
+static int admin_credential(struct admin_ctx *c, const char *name)
+{
+	static const char *const fields[] = { "action", NULL };
+	char cred[STORE_TOKEN_HEX + 1] = "";
+	struct store_host *h = calloc(1, sizeof(*h));
+	const char *act;
+	int rc = -ENOMEM;
+
+	if (!h)
+		return rc;
+	rc = admin_form(c, fields);
+	if (rc || c->resp->status || admin_host_get(c, name, h))
+		goto out;
+	act = admin_field(c, "action");
+	if (!act)
+		act = "issue";
+	if (!strcmp(act, "revoke")) {
+		rc = store_cred_revoke(c->srv->store, name);
+		if (rc) {
+			rc = admin_fail(c, rc, NULL);
+			goto out;
+		}
+		admin_audit(c, "host.credential.revoke", name, "");
+		ctl_buf_field(&c->out, "host", name);
+		ctl_buf_field(&c->out, "credential", "revoked");
+		ctl_buf_endrec(&c->out);
+		rc = admin_reply(c, 200, 0);
+		goto out;
+	}
+	if (strcmp(act, "issue") && strcmp(act, "rotate")) {
+		rc = admin_fail(c, -EPX_E_ADM_FIELD, "action: want issue, rotate or revoke");
+		goto out;
+	}
+	if (!strcmp(act, "issue") && h->has_credential && !h->credential_revoked) {
+		rc = admin_fail(c, -EPX_E_ADM_EXISTS,
+				"host already has a credential; use --rotate to replace it");
+		goto out;
+	}
+	rc = store_cred_issue(c->srv->store, name, cred);
+	if (rc) {
+		rc = admin_fail(c, rc, NULL);
+		goto out;
+	}
+	admin_audit(c, !strcmp(act, "issue") ? "host.credential.issue" :
+		    "host.credential.rotate", name, "");
+	ctl_buf_field(&c->out, "host", name);
+	ctl_buf_field(&c->out, "credential", cred);
+	ctl_buf_endrec(&c->out);
+	rc = admin_reply(c, 200, 1);
+out:
+	explicit_bzero(cred, sizeof(cred));
+	free(h);
+	return rc;
+}
+
+static int admin_token(struct admin_ctx *c, const char *name)
+{
+	static const char *const fields[] = { "ttl", NULL };
+	char tok[STORE_TOKEN_HEX + 1] = "", detail[64];
+	struct store_host *h = calloc(1, sizeof(*h));
+	uint64_t ttl = ADMIN_TTL_DEFAULT;
+	const char *v;
+	int rc = -ENOMEM;
+
+	if (!h)
+		return rc;
+	rc = admin_form(c, fields);
+	if (rc || c->resp->status || admin_host_get(c, name, h))
+		goto out;
+	v = admin_field(c, "ttl");
+	if (v && admin_num(v, 1, STORE_TTL_MAX, &ttl)) {
+		rc = admin_fail(c, -EPX_E_ADM_FIELD, "ttl: want seconds, 1 to 604800");
+		goto out;
+	}
+	rc = store_boot_token_issue(c->srv->store, name, (int64_t)ttl, tok);
+	if (rc) {
+		rc = admin_fail(c, rc, NULL);
+		goto out;
+	}
+	snprintf(detail, sizeof(detail), "ttl=%" PRIu64, ttl);
+	admin_audit(c, "token.issue", name, detail);
+	ctl_buf_field(&c->out, "host", name);
+	ctl_buf_field(&c->out, "token", tok);
+	ctl_buf_fieldu(&c->out, "ttl", ttl);
+	ctl_buf_fieldu(&c->out, "expires",
+		       (unsigned long long)(store_now(c->srv->store) + (int64_t)ttl));
+	ctl_buf_endrec(&c->out);
+	rc = admin_reply(c, 200, 1);
+out:
+	explicit_bzero(tok, sizeof(tok));
+	free(h);
+	return rc;
+}
+
+/* --------------------------------------------------------- why, sessions */
+
+static int admin_report_cb(const struct store_report *r, void *arg)
+{
+	struct ctl_buf *b = arg;
+	char tail[STORE_TAIL_MAX + 1];
+	size_t i;
+
+	/* NUL cannot travel in a record field; the store forbids it anyway */
+	for (i = 0; i < r->tail_len && i < STORE_TAIL_MAX; i++)
+		tail[i] = r->tail[i] ? r->tail[i] : '?';
+	tail[i] = '\0';
+	ctl_buf_field(b, "type", "report");
+	ctl_buf_fieldu(b, "time", (unsigned long long)r->time);
+	ctl_buf_field(b, "session", r->session);
+	ctl_buf_field(b, "stage", r->stage);
+	ctl_buf_field(b, "status", r->status);
+	ctl_buf_field(b, "code", r->code);
+	ctl_buf_field(b, "tail", tail);
+	ctl_buf_endrec(b);
+	return b->err;
+}
+
+static void admin_session_rec(struct ctl_buf *b, const struct store_session *s)
+{
+	ctl_buf_field(b, "id", s->id);
+	ctl_buf_field(b, "host", s->host);
+	ctl_buf_fieldu(b, "version", s->version);
+	ctl_buf_field(b, "hwclass", s->hwclass);
+	ctl_buf_field(b, "state", s->state);
+	ctl_buf_fieldu(b, "opened", (unsigned long long)s->opened);
+	ctl_buf_fieldu(b, "closed", (unsigned long long)s->closed);
+}
+
+static int admin_session_cb(const struct store_session *s, void *arg)
+{
+	struct ctl_buf *b = arg;
+
+	admin_session_rec(b, s);
+	ctl_buf_endrec(b);
+	return b->err;
+}
+
+static int admin_why_session_cb(const struct store_session *s, void *arg)
+{
+	struct ctl_buf *b = arg;
+
+	ctl_buf_field(b, "type", "session");
+	admin_session_rec(b, s);
+	ctl_buf_endrec(b);
+	return b->err;
+}
+
+static int admin_why(struct admin_ctx *c, const char *name)
+{
+	struct store_host *h = calloc(1, sizeof(*h));
+	int rc = -ENOMEM;
+
+	if (!h)
+		return rc;
+	rc = 0;
+	if (admin_host_get(c, name, h))
+		goto out;
+	ctl_buf_field(&c->out, "type", "host");
+	admin_host_rec(&c->out, h);
+	rc = store_session_list(c->srv->store, name, 1, admin_why_session_cb, &c->out);
+	if (!rc)
+		rc = store_report_list(c->srv->store, name, ADMIN_REPORTS_WHY,
+				       admin_report_cb, &c->out);
+	rc = rc ? admin_fail(c, rc, NULL) : admin_reply(c, 200, 0);
+out:
+	free(h);
+	return rc;
+}
+
+static int admin_sessions(struct admin_ctx *c)
+{
+	static const char *const q[] = { "host", "limit", NULL };
+	const char *host;
+	size_t limit;
+	int rc = admin_query_only(c, q);
+
+	if (rc || c->resp->status)
+		return rc;
+	host = admin_query(c, "host");
+	if (admin_list_limit(c, &limit))
+		return admin_fail(c, -EPX_E_ADM_FIELD, "limit: want 1 to 10000");
+	if (host && !admin_name_ok(host))
+		return admin_fail(c, -EPX_E_ADM_NAME, NULL);
+	rc = store_session_list(c->srv->store, host, limit, admin_session_cb, &c->out);
+	if (rc)
+		return admin_fail(c, rc, NULL);
+	return admin_reply(c, 200, 0);
+}
+
+/* ------------------------------------------------------------- releases */
+
+static int admin_release_cb(const struct store_release *r, void *arg)
+{
+	struct ctl_buf *b = arg;
+	int i;
+
+	ctl_buf_fieldu(b, "version", r->version);
+	ctl_buf_field(b, "hwclass", r->hwclass);
+	ctl_buf_fieldu(b, "expires", (unsigned long long)r->expires);
+	ctl_buf_fieldu(b, "published", (unsigned long long)r->published);
+	ctl_buf_field(b, "manifest", r->manifest_sha256);
+	for (i = 0; i < STORE_ROLES; i++) {
+		char key[32];
+
+		snprintf(key, sizeof(key), "%s_len", store_role_name((enum store_role)i));
+		ctl_buf_fieldu(b, key, r->art[i].length);
+		snprintf(key, sizeof(key), "%s_sha256", store_role_name((enum store_role)i));
+		ctl_buf_field(b, key, r->art[i].sha256);
+	}
+	ctl_buf_endrec(b);
+	return b->err;
+}
+
+static int admin_releases(struct admin_ctx *c)
+{
+	static const char *const q[] = { NULL };
+	int rc = admin_query_only(c, q);
+
+	if (rc || c->resp->status)
+		return rc;
+	rc = store_release_list(c->srv->store, admin_release_cb, &c->out);
+	if (rc)
+		return admin_fail(c, rc, NULL);
+	return admin_reply(c, 200, 0);
+}
+
+/* The request body, in memory or spooled to a file. */
+static int admin_body_read(const struct http_req *r, uint64_t off, void *buf,
+			   size_t n)
+{
+	ssize_t got;
+
+	if (off > r->body_len || n > r->body_len - off)
+		return -EPX_E_ART_LENGTH;
+	if (r->body_fd < 0) {
+		memcpy(buf, r->body + off, n);
+		return 0;
+	}
+	while (n) {
+		got = pread(r->body_fd, buf, n, (off_t)off);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			return -EIO;
+		buf = (uint8_t *)buf + got;
+		off += (uint64_t)got;
+		n -= (size_t)got;
+	}
+	return 0;
+}
+
+/* Hashes body[off, off+len); copies it to fd when fd >= 0. */
+static int admin_body_hash(const struct http_req *r, uint64_t off, uint64_t len,
+			   int fd, uint8_t sum[32])
+{
+	mbedtls_sha256_context ctx;
+	uint8_t *buf = malloc(ADMIN_IO_CHUNK);
+	int rc = -ENOMEM;
+
+	if (!buf)
+		return rc;
+	mbedtls_sha256_init(&ctx);
+	mbedtls_sha256_starts_ret(&ctx, 0);
+	while (len) {
+		size_t n = len < ADMIN_IO_CHUNK ? (size_t)len : ADMIN_IO_CHUNK;
+
+		rc = admin_body_read(r, off, buf, n);
+		if (rc)
+			goto out;
+		mbedtls_sha256_update_ret(&ctx, buf, n);
+		if (fd >= 0 && write(fd, buf, n) != (ssize_t)n) {
+			rc = -EIO;
+			goto out;
+		}
+		off += n;
+		len -= n;
+	}
+	mbedtls_sha256_finish_ret(&ctx, sum);
+	rc = 0;
+out:
+	mbedtls_sha256_free(&ctx);
+	free(buf);
+	return rc;
+}
+
+/* Writes body[off, off+len) to objects/<hex> (tmp, fsync, rename) and
+ * checks on the way that its SHA-256 is still want. */
+static int admin_object_write(struct admin_ctx *c, uint64_t off, uint64_t len,
+			      const uint8_t want[32], const char *hex)
+{
+	const char *dd = c->srv->cfg->data_dir;
+	char dir[PATH_MAX], tmp[PATH_MAX], dst[PATH_MAX];
+	uint8_t sum[32];
+	int fd = -1, dfd = -1, rc = -ENAMETOOLONG;
+
+	if (snprintf(dir, sizeof(dir), "%s/objects", dd) >= (int)sizeof(dir) ||
+	    snprintf(tmp, sizeof(tmp), "%s/.tmp-XXXXXX", dir) >= (int)sizeof(tmp) ||
+	    store_object_path(dd, hex, dst, sizeof(dst)))
+		return rc;
+	if (mkdir(dir, 0755) && errno != EEXIST)
+		return -errno;
+	fd = mkstemp(tmp);
+	if (fd < 0)
+		return -errno;
+	rc = admin_body_hash(c->req, off, len, fd, sum);
+	if (!rc && memcmp(sum, want, 32))
+		rc = -EPX_E_ART_HASH;
+	if (!rc && (fchmod(fd, 0644) || fsync(fd)))
+		rc = -errno;
+	if (!rc && rename(tmp, dst))
+		rc = -errno;
+	if (rc)
+		unlink(tmp);
+	close(fd);
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0) {
+		if (!rc && fsync(dfd))
+			rc = -errno;
+		close(dfd);
+	}
+	return rc;
+}
+
+static int admin_publish_check(struct admin_ctx *c, const struct manifest *m,
+			       uint64_t mlen)
+{
+	uint64_t off = mlen, total = mlen;
+	uint8_t sum[32];
+	int i, rc;
+
+	for (i = 0; i < MANIFEST_NROLES; i++) {
+		if (m->art[i].length > UINT64_MAX - total)
+			return -EPX_E_ART_LENGTH;
+		total += m->art[i].length;
+	}
+	if (total != c->req->body_len)
+		return -EPX_E_ART_LENGTH;
+	for (i = 0; i < MANIFEST_NROLES; i++) {
+		rc = admin_body_hash(c->req, off, m->art[i].length, -1, sum);
+		if (rc)
+			return rc;
+		if (memcmp(sum, m->art[i].sha256, 32))
+			return -EPX_E_ART_HASH;
+		off += m->art[i].length;
+	}
+	return 0;
+}
+
+static int admin_publish_store(struct admin_ctx *c, const struct manifest *m,
+			       const uint8_t *mbuf, uint64_t mlen)
+{
+	struct store_release r;
+	uint64_t off = mlen;
+	char detail[ADMIN_DETAIL_MAX], subject[STORE_SUBJECT_MAX + 1];
+	int i, rc;
+
+	memset(&r, 0, sizeof(r));
+	r.version = m->version;
+	snprintf(r.hwclass, sizeof(r.hwclass), "%s", m->hwclass);
+	r.expires = m->expires;
+	for (i = 0; i < MANIFEST_NROLES; i++) {
+		enum store_role sr;
+
+		if (store_role_parse(manifest_role_name((enum manifest_role)i), &sr))
+			return -EPX_E_ART_ROLE;
+		r.art[sr].length = m->art[i].length;
+		hex_encode(m->art[i].sha256, 32, r.art[sr].sha256);
+		rc = admin_object_write(c, off, m->art[i].length, m->art[i].sha256,
+					r.art[sr].sha256);
+		if (rc)
+			return rc;
+		off += m->art[i].length;
+	}
+	rc = store_release_publish(c->srv->store, &r, mbuf, (size_t)mlen);
+	if (rc)
+		return rc;
+	snprintf(subject, sizeof(subject), "%s/%" PRIu32, r.hwclass, r.version);
+	snprintf(detail, sizeof(detail), "expires=%" PRId64 " kernel=%.16s initramfs=%.16s cmdline=%.16s join=%.16s",
+		 r.expires, r.art[STORE_ROLE_KERNEL].sha256,
+		 r.art[STORE_ROLE_INITRAMFS].sha256, r.art[STORE_ROLE_CMDLINE].sha256,
+		 r.art[STORE_ROLE_JOIN].sha256);
+	admin_audit(c, "release.publish", subject, detail);
+	return store_release_get(c->srv->store, r.hwclass, r.version, &r) ?:
+	       admin_release_cb(&r, &c->out);
+}
+
+static int admin_publish(struct admin_ctx *c)
+{
+	static const char *const q[] = { "manifest", NULL };
+	struct store_release old;
+	struct manifest m;
+	uint8_t *mbuf = NULL;
+	uint64_t mlen;
+	const char *v;
+	int rc = admin_query_only(c, q);
+
+	if (rc || c->resp->status)
+		return rc;
+	if (strncmp(c->req->content_type, "application/octet-stream", 24))
+		return admin_fail(c, -EPX_E_ADM_CTYPE, "want Content-Type application/octet-stream");
+	v = admin_query(c, "manifest");
+	if (!v || admin_num(v, 1, STORE_MANIFEST_MAX, &mlen) || mlen > c->req->body_len)
+		return admin_fail(c, -EPX_E_ADM_FIELD,
+				  "query 'manifest' must give the manifest's length (1-16384, within the body)");
+	if (!c->srv->keyset)
+		return admin_fail(c, -EPX_E_ADM_KEYSET, NULL);
+	mbuf = malloc((size_t)mlen);
+	if (!mbuf)
+		return -ENOMEM;
+	rc = admin_body_read(c->req, 0, mbuf, (size_t)mlen);
+	if (!rc)
+		rc = manifest_verify(&m, (const char *)mbuf, (size_t)mlen, c->srv->keyset);
+	if (rc) {
+		rc = admin_fail(c, rc == -EIO ? -EIO : rc, NULL);
+		goto out;
+	}
+	if (m.expires <= store_now(c->srv->store)) {
+		rc = admin_fail(c, -EPX_E_MF_EXPIRED, NULL);
+		goto out;
+	}
+	if (!store_release_get(c->srv->store, m.hwclass, m.version, &old)) {
+		rc = admin_fail(c, -EPX_E_ADM_EXISTS, "this version is already published for this hardware class");
+		goto out;
+	}
+	rc = admin_publish_check(c, &m, mlen);
+	if (!rc)
+		rc = admin_publish_store(c, &m, mbuf, mlen);
+	rc = rc ? admin_fail(c, rc, NULL) : admin_reply(c, 201, 0);
+out:
+	free(mbuf);
+	return rc;
+}
+
+struct admin_find {
+	uint32_t version;
+	int found;
+};
+
+static int admin_find_cb(const struct store_release *r, void *arg)
+{
+	struct admin_find *f = arg;
+
+	if (r->version == f->version) {
+		f->found = 1;
+		return 1;
+	}
+	return 0;
+}
+
+/* 0 if a release of version exists (any hwclass); else the answer is set. */
+static int admin_need_release(struct admin_ctx *c, uint32_t version)
+{
+	struct admin_find f = { version, 0 };
+	int rc = store_release_list(c->srv->store, admin_find_cb, &f);
+
+	if (rc) {
+		admin_fail(c, rc, NULL);
+		return 1;
+	}
+	if (!f.found) {
+		admin_fail(c, -EPX_E_ADM_NORELEASE, "no published release has this version");
+		return 1;
+	}
+	return 0;
+}
+
+static int admin_promote(struct admin_ctx *c, const char *channel)
+{
+	static const char *const fields[] = { "version", NULL };
+	char detail[64];
+	uint64_t v;
+	int rc = admin_form(c, fields);
+
+	if (rc || c->resp->status)
+		return rc;
+	if (!admin_label_ok(channel))
+		return admin_fail(c, -EPX_E_ADM_NAME, "channel: want [a-z0-9._-]{1,64}");
+	if (!admin_field(c, "version") || admin_num(admin_field(c, "version"), 1, UINT32_MAX, &v))
+		return admin_fail(c, -EPX_E_ADM_FIELD, "version: want a release version");
+	if (admin_need_release(c, (uint32_t)v))
+		return 0;
+	rc = store_channel_set(c->srv->store, channel, (uint32_t)v);
+	if (rc)
+		return admin_fail(c, rc, NULL);
+	snprintf(detail, sizeof(detail), "version=%" PRIu64, v);
+	admin_audit(c, "release.promote", channel, detail);
+	ctl_buf_field(&c->out, "channel", channel);
+	ctl_buf_fieldu(&c->out, "version", v);
+	ctl_buf_endrec(&c->out);
+	return admin_reply(c, 200, 0);
+}
+
+static int admin_pin_host(struct admin_ctx *c, const char *name, uint32_t v)
+{
+	struct store_host *h = calloc(1, sizeof(*h));
+	char detail[64];
+	int rc = -ENOMEM;
+
+	if (!h)
+		return rc;
+	rc = 0;
+	if (admin_host_get(c, name, h))
+		goto out;
+	h->pinned_version = v;
+	rc = store_host_update(c->srv->store, h);
+	if (rc) {
+		rc = admin_fail(c, rc, NULL);
+		goto out;
+	}
+	snprintf(detail, sizeof(detail), "version=%" PRIu32, v);
+	admin_audit(c, "release.pin.host", name, detail);
+	ctl_buf_field(&c->out, "host", name);
+	ctl_buf_fieldu(&c->out, "version", v);
+	ctl_buf_endrec(&c->out);
+	rc = admin_reply(c, 200, 0);
+out:
+	free(h);
+	return rc;
+}
+
+static int admin_pin(struct admin_ctx *c)
+{
+	static const char *const fields[] = { "host", "group", "channel", "version", NULL };
+	const char *host, *group, *channel;
+	char detail[128];
+	uint64_t v;
+	int rc = admin_form(c, fields);
+
+	if (rc || c->resp->status)
+		return rc;
+	host = admin_field(c, "host");
+	group = admin_field(c, "group");
+	channel = admin_field(c, "channel");
+	if (!!host == !!group)
+		return admin_fail(c, -EPX_E_ADM_MISSING, "give exactly one of 'host' or 'group'");
+	if (!admin_field(c, "version") || admin_num(admin_field(c, "version"), 0, UINT32_MAX, &v))
+		return admin_fail(c, -EPX_E_ADM_FIELD, "version: want a release version (0: remove the pin)");
+	if (v && admin_need_release(c, (uint32_t)v))
+		return 0;
+	if (host) {
+		if (channel)
+			return admin_fail(c, -EPX_E_ADM_UNKNOWN, "'channel' applies to group pins only");
+		return admin_pin_host(c, host, (uint32_t)v);
+	}
+	if (!channel)
+		channel = "stable";
+	if (!admin_label_ok(group) || !admin_label_ok(channel))
+		return admin_fail(c, -EPX_E_ADM_NAME, "group and channel: want [a-z0-9._-]{1,64}");
+	rc = store_group_pin(c->srv->store, group, channel, (uint32_t)v);
+	if (rc)
+		return admin_fail(c, rc, NULL);
+	snprintf(detail, sizeof(detail), "channel=%s version=%" PRIu64, channel, v);
+	admin_audit(c, "release.pin.group", group, detail);
+	ctl_buf_field(&c->out, "group", group);
+	ctl_buf_field(&c->out, "channel", channel);
+	ctl_buf_fieldu(&c->out, "version", v);
+	ctl_buf_endrec(&c->out);
+	return admin_reply(c, 200, 0);
+}
+
+/* ---------------------------------------------------------------- audit */
+
+static int admin_audit_cb(const struct store_audit *e, void *arg)
+{
+	struct ctl_buf *b = arg;
+
+	ctl_buf_fieldu(b, "seq", (unsigned long long)e->seq);
+	ctl_buf_fieldu(b, "time", (unsigned long long)e->time);
+	ctl_buf_field(b, "actor", e->actor);
+	ctl_buf_field(b, "action", e->action);
+	ctl_buf_field(b, "subject", e->subject);
+	ctl_buf_field(b, "detail", e->detail);
+	ctl_buf_field(b, "prev", e->prev);
+	ctl_buf_field(b, "hash", e->hash);
+	ctl_buf_endrec(b);
+	return b->err;
+}
+
+static int admin_audit_list(struct admin_ctx *c)
+{
+	static const char *const q[] = { "after", "limit", NULL };
+	const char *after_s;
+	uint64_t after = 0;
+	size_t limit;
+	int rc = admin_query_only(c, q);
+
+	if (rc || c->resp->status)
+		return rc;
+	after_s = admin_query(c, "after");
+	if (after_s && admin_num(after_s, 0, INT64_MAX, &after))
+		return admin_fail(c, -EPX_E_ADM_FIELD, "after: want a sequence number");
+	if (admin_list_limit(c, &limit))
+		return admin_fail(c, -EPX_E_ADM_FIELD, "limit: want 1 to 10000");
+	rc = store_audit_list(c->srv->store, (int64_t)after, limit, admin_audit_cb, &c->out);
+	if (rc)
+		return admin_fail(c, rc, NULL);
+	return admin_reply(c, 200, 0);
+}
+
+static int admin_audit_verify(struct admin_ctx *c)
+{
+	static const char *const q[] = { NULL };
+	char reason[128];
+	int64_t bad = 0;
+	int rc = admin_query_only(c, q);
+
+	if (rc || c->resp->status)
+		return rc;
+	rc = store_audit_verify(c->srv->store, &bad);
+	if (rc == -EPX_E_AUDIT_BROKEN) {
+		snprintf(reason, sizeof(reason),
+			 "audit chain broken at entry %" PRId64, bad);
+		return admin_fail(c, rc, reason);
+	}
+	if (rc)
+		return admin_fail(c, rc, NULL);
+	ctl_buf_field(&c->out, "status", "ok");
+	ctl_buf_endrec(&c->out);
+	return admin_reply(c, 200, 0);
+}
+
+/* --------------------------------------------------------------- router */
+
+/* Splits the path after ADMIN_PREFIX into segments; refuses empty, "." and
+ * ".." segments and over-long ones. */
+static int admin_split_path(struct admin_ctx *c)
+{
+	const char *p = c->req->path;
+	size_t n;
+
+	if (strncmp(p, ADMIN_PREFIX, strlen(ADMIN_PREFIX)))
+		return -EPX_E_ADM_NOTFOUND;
+	p += strlen(ADMIN_PREFIX);
+	c->nseg = 0;
+	while (*p) {
+		n = strcspn(p, "/");
+		if (n == 0 || n > ADMIN_SEG_MAX || c->nseg >= ADMIN_SEGS_MAX)
+			return -EPX_E_ADM_NOTFOUND;
+		memcpy(c->seg[c->nseg], p, n);
+		c->seg[c->nseg][n] = '\0';
+		if (!strcmp(c->seg[c->nseg], ".") || !strcmp(c->seg[c->nseg], ".."))
+			return -EPX_E_ADM_NOTFOUND;
+		c->nseg++;
+		p += n;
+		if (*p == '/')
+			p++;
+	}
+	return c->nseg ? 0 : -EPX_E_ADM_NOTFOUND;
+}
+
+/* Authorization: Epoxy-Admin <64 hex>.  Only the admin table is asked. */
+static int admin_auth(struct admin_ctx *c)
+{
+	static const char scheme[] = "Epoxy-Admin ";
+	char name[STORE_ACTOR_MAX + 1], cred[STORE_TOKEN_HEX + 1];
+	const char *a = c->req->authorization;
+	size_t i;
+	int rc = -EPX_E_ADM_AUTH;
+
+	if (strncmp(a, scheme, sizeof(scheme) - 1) ||
+	    strlen(a + sizeof(scheme) - 1) != STORE_TOKEN_HEX)
+		return rc;
+	for (i = 0; i < STORE_TOKEN_HEX; i++) {
+		char ch = a[sizeof(scheme) - 1 + i];
+
+		if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') ||
+		      (ch >= 'A' && ch <= 'F')))
+			return rc;
+		cred[i] = (char)(ch >= 'A' && ch <= 'F' ? ch - 'A' + 'a' : ch);
+	}
+	cred[STORE_TOKEN_HEX] = '\0';
+	if (store_admin_check(c->srv->store, cred, name) == 0) {
+		snprintf(c->actor, sizeof(c->actor), "admin:%.57s", name);
+		rc = 0;
+	}
+	explicit_bzero(cred, sizeof(cred));
+	return rc;
+}
+
+static int admin_is(const struct admin_ctx *c, size_t n, const char *s0,
+		    const char *s2)
+{
+	return c->nseg == n && !strcmp(c->seg[0], s0) &&
+	       (!s2 || (n > 2 && !strcmp(c->seg[2], s2)));
+}
+
+static int admin_method(struct admin_ctx *c, enum http_method want)
+{
+	if (c->req->method == want)
+		return 1;
+	admin_fail(c, -EPX_E_ADM_METHOD, NULL);
+	return 0;
+}
+
+static int admin_route_hosts(struct admin_ctx *c)
+{
+	enum http_method m = c->req->method;
+	const char *name = c->nseg > 1 ? c->seg[1] : NULL;
+
+	if (admin_is(c, 1, "hosts", NULL)) {
+		if (m == HTTP_GET)
+			return admin_host_list(c);
+		if (m == HTTP_POST)
+			return admin_host_add(c);
+		return admin_fail(c, -EPX_E_ADM_METHOD, "want GET or POST");
+	}
+	if (admin_is(c, 2, "hosts", NULL)) {
+		if (m == HTTP_GET)
+			return admin_host_show(c, name);
+		if (m == HTTP_PATCH)
+			return admin_host_update(c, name);
+		if (m == HTTP_DELETE)
+			return admin_host_delete(c, name);
+		return admin_fail(c, -EPX_E_ADM_METHOD, "want GET, PATCH or DELETE");
+	}
+	if (admin_is(c, 3, "hosts", "credential"))
+		return admin_method(c, HTTP_POST) ? admin_credential(c, name) : 0;
+	if (admin_is(c, 3, "hosts", "token"))
+		return admin_method(c, HTTP_POST) ? admin_token(c, name) : 0;
+	if (admin_is(c, 3, "hosts", "why"))
+		return admin_method(c, HTTP_GET) ? admin_why(c, name) : 0;
+	return admin_fail(c, -EPX_E_ADM_NOTFOUND, NULL);
+}
+
+static int admin_route(struct admin_ctx *c)
+{
+	enum http_method m = c->req->method;
+
+	if (!strcmp(c->seg[0], "hosts"))
+		return admin_route_hosts(c);
+	if (admin_is(c, 1, "sessions", NULL))
+		return admin_method(c, HTTP_GET) ? admin_sessions(c) : 0;
+	if (admin_is(c, 1, "releases", NULL)) {
+		if (m == HTTP_GET)
+			return admin_releases(c);
+		if (m == HTTP_POST)
+			return admin_publish(c);
+		return admin_fail(c, -EPX_E_ADM_METHOD, "want GET or POST");
+	}
+	if (admin_is(c, 2, "channels", NULL))
+		return admin_method(c, HTTP_POST) ? admin_promote(c, c->seg[1]) : 0;
+	if (admin_is(c, 1, "pins", NULL))
+		return admin_method(c, HTTP_POST) ? admin_pin(c) : 0;
+	if (admin_is(c, 1, "audit", NULL))
+		return admin_method(c, HTTP_GET) ? admin_audit_list(c) : 0;
+	if (c->nseg == 2 && !strcmp(c->seg[0], "audit") && !strcmp(c->seg[1], "verify"))
+		return admin_method(c, HTTP_GET) ? admin_audit_verify(c) : 0;
+	return admin_fail(c, -EPX_E_ADM_NOTFOUND, NULL);
+}
+
+/* One log line per request; the path is untrusted: printable ASCII only. */
+static void admin_log(const struct admin_ctx *c)
+{
+	static const char *const names[] = {
+		[HTTP_OTHER] = "other", [HTTP_GET] = "GET", [HTTP_HEAD] = "HEAD",
+		[HTTP_POST] = "POST", [HTTP_PUT] = "PUT", [HTTP_DELETE] = "DELETE",
+		[HTTP_PATCH] = "PATCH",
+	};
+	char path[80];
+	size_t i;
+
+	for (i = 0; i < sizeof(path) - 1 && c->req->path[i]; i++) {
+		unsigned char ch = (unsigned char)c->req->path[i];
+
+		path[i] = ch >= 0x20 && ch < 0x7f ? (char)ch : '?';
+	}
+	path[i] = '\0';
+	http_log(c->req, "admin: %s %s by %s -> %d",
+		 (unsigned)c->req->method <= HTTP_PATCH ? names[c->req->method] : "other",
+		 path, c->actor, c->resp->status);
+}
+
+int admin_handle(struct srv *srv, const struct http_req *req,
+		 struct http_resp *resp)
+{
+	struct admin_ctx *c = calloc(1, sizeof(*c));
+	int rc = -ENOMEM;
+
+	if (!c)
+		return rc;
+	c->srv = srv;
+	c->req = req;
+	c->resp = resp;
+	ctl_buf_init(&c->out, ADMIN_REPLY_MAX);
+	if (!req->tls) {
+		rc = admin_fail(c, -EPX_E_ADM_AUTH, "the admin API is served over HTTPS only");
+		goto out;
+	}
+	if (!srv->store) {
+		rc = admin_fail(c, -EPX_E_ADM_STORE, NULL);
+		goto out;
+	}
+	if (admin_auth(c)) {
+		http_log(req, "admin: refused: no valid admin credential");
+		rc = admin_fail(c, -EPX_E_ADM_AUTH, NULL);
+		goto out;
+	}
+	if (admin_split_path(c)) {
+		rc = admin_fail(c, -EPX_E_ADM_NOTFOUND, NULL);
+		goto out;
+	}
+	rc = admin_route(c);
+	admin_log(c);
+out:
+	ctl_buf_wipe(&c->out);
+	if (c->formbuf) {
+		explicit_bzero(c->formbuf, req->body_len);
+		free(c->formbuf);
+	}
+	free(c);
+	return rc;
+}

@@ -1,0 +1,120 @@
+/* ctl_admin: `epoxyctl admin init|revoke`, run on the server host against
+ * the store itself (the bootstrap: before any admin credential exists there
+ * is nobody to authenticate to the admin API).
+ *
+ * Guarantees: the new credential (256 bits from getrandom, via the store)
+ * is written only to a new 0600 file (O_EXCL: never over an existing one),
+ * the store keeps only its hash, the value is wiped from memory; both
+ * operations append an audit entry. */
+#include <stdio.h>
+#include <string.h>
+
+#include "lib/err.h"
+#include "server/ctl.h"
+#include "server/ctl_cli.h"
+#include "server/store.h"
+
+static const char ctl_admin_help[] =
+"usage: epoxyctl admin init --store URI --out FILE [--name NAME]\n"
+"       epoxyctl admin revoke --store URI [--name NAME]\n"
+"\n"
+"Run on the server host.  'init' creates (or replaces) the admin credential NAME\n"
+"(default 'admin') in the store URI (sqlite:/path/epoxy.db or postgres:<conninfo>,\n"
+"as in epoxyd's config) and writes it to a new 0600 FILE; give that file to\n"
+"epoxyctl with --credential or EPOXY_ADMIN_CREDENTIAL.  'revoke' revokes it.\n"
+"\n"
+"exit status: 0 ok, 1 failed, 2 usage\n";
+
+enum { OPT_STORE = 1, OPT_OUT, OPT_NAME };
+
+static const struct option ctl_admin_opts[] = {
+	{ "store", required_argument, NULL, OPT_STORE },
+	{ "out", required_argument, NULL, OPT_OUT },
+	{ "name", required_argument, NULL, OPT_NAME },
+	CTLHTTP_LONGOPTS,
+	{ NULL, 0, NULL, 0 },
+};
+
+struct ctl_admin_args {
+	const char *store, *out, *name;
+};
+
+static int ctl_admin_opt(int opt, const char *arg, void *p)
+{
+	struct ctl_admin_args *a = p;
+
+	if (opt == OPT_STORE)
+		a->store = arg;
+	else if (opt == OPT_OUT)
+		a->out = arg;
+	else if (opt == OPT_NAME)
+		a->name = arg;
+	else
+		return -1;
+	return 0;
+}
+
+static int ctl_admin_name_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n >= 1 && n <= 48 &&
+	       strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._@-") == n;
+}
+
+int ctl_admin_main(int argc, char **argv)
+{
+	struct ctl_admin_args a = { NULL, NULL, "admin" };
+	char cred[STORE_TOKEN_HEX + 1] = "";
+	struct ctlhttp_cfg cfg;
+	struct store *s = NULL;
+	int st, rc, init;
+
+	ctlhttp_cfg_init(&cfg);
+	if (ctl_cli_parse(argc, argv, ctl_admin_opts, &cfg, ctl_admin_help,
+			  ctl_admin_opt, &a, &st))
+		return st;
+	if (argc - optind != 1)
+		return ctl_cli_usage("admin", "want: admin init | admin revoke");
+	init = !strcmp(argv[optind], "init");
+	if (!init && strcmp(argv[optind], "revoke"))
+		return ctl_cli_usage("admin", "unknown subcommand");
+	if (!a.store)
+		return ctl_cli_usage("admin", "--store URI is required");
+	if (init != !!a.out)
+		return ctl_cli_usage("admin", init ? "init: --out FILE is required" :
+				     "revoke: --out does not apply");
+	if (!ctl_admin_name_ok(a.name))
+		return ctl_cli_usage("admin", "--name: want [A-Za-z0-9._@-]{1,48}");
+	rc = store_open(&s, a.store);
+	if (rc) {
+		fprintf(stderr, "epoxyctl: admin: cannot open store %s: %s\n", a.store,
+			epx_strerror(rc));
+		return CTL_FAIL;
+	}
+	st = CTL_FAIL;
+	rc = init ? store_admin_issue(s, a.name, cred) : store_admin_revoke(s, a.name);
+	if (rc) {
+		fprintf(stderr, "epoxyctl: admin %s %s: %s\n", argv[optind], a.name,
+			epx_strerror(rc));
+		goto out;
+	}
+	if (init && ctl_cli_secret_file(a.out, cred)) {
+		/* nobody holds the value: revoke it rather than leave it live */
+		store_admin_revoke(s, a.name);
+		goto out;
+	}
+	rc = store_audit_append(s, "ctl", init ? "admin.issue" : "admin.revoke",
+				a.name, "");
+	if (rc)
+		fprintf(stderr, "epoxyctl: admin: audit append failed: %s\n", epx_strerror(rc));
+	if (init)
+		fprintf(stderr, "epoxyctl: admin credential '%s' written to %s\n", a.name, a.out);
+	else
+		fprintf(stderr, "epoxyctl: admin credential '%s' revoked\n", a.name);
+	st = rc ? CTL_FAIL : CTL_OK;
+out:
+	explicit_bzero(cred, sizeof(cred));
+	store_close(s);
+	return st;
+}

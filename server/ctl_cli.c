@@ -1,0 +1,199 @@
+/* ctl_cli: shared plumbing of epoxyctl's online subcommands.
+ *
+ * Guarantees: see ctl_cli.h.  Tables never print the value of a field
+ * named "credential" or "token" unless it is a state word (none, active,
+ * revoked); secret files are O_EXCL|O_NOFOLLOW, 0600, fsynced. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lib/err.h"
+#include "server/ctl.h"
+#include "server/ctl_cli.h"
+
+int ctl_cli_usage(const char *cmd, const char *msg)
+{
+	fprintf(stderr, "epoxyctl %s: %s (see epoxyctl %s --help)\n", cmd, msg, cmd);
+	return CTL_USAGE;
+}
+
+int ctl_cli_parse(int argc, char **argv, const struct option *opts,
+		  struct ctlhttp_cfg *cfg, const char *help,
+		  int (*fn)(int opt, const char *arg, void *a), void *a,
+		  int *status)
+{
+	int opt;
+
+	optind = 0;
+	opterr = 1;
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (opt == CTL_OPT_HELP) {
+			fputs(help, stdout);
+			*status = CTL_OK;
+			return 1;
+		}
+		if (opt >= CTL_OPT_URL && opt <= CTL_OPT_JSON) {
+			if (ctlhttp_cfg_opt(cfg, opt, optarg)) {
+				fprintf(stderr, "epoxyctl: option value too long or empty\n");
+				*status = CTL_USAGE;
+				return 1;
+			}
+			continue;
+		}
+		if (opt == '?' || !fn || fn(opt, optarg, a)) {
+			fputs(help, stderr);
+			*status = CTL_USAGE;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+int ctl_cli_call(const struct ctlhttp_cfg *cfg, const char *what,
+		 const char *method, const char *path, const struct ctl_buf *form,
+		 struct ctlhttp_reply *rep)
+{
+	int rc, st;
+
+	if (form && form->err) {
+		fprintf(stderr, "epoxyctl: %s: request too large\n", what);
+		return CTL_USAGE;
+	}
+	rc = ctlhttp_request(cfg, method, path,
+			     form ? "application/x-www-form-urlencoded" : NULL,
+			     form ? (form->buf ? form->buf : "") : NULL,
+			     form ? form->len : 0, NULL, rep);
+	if (rc == -EPX_E_CTL_CONFIG)
+		return CTL_USAGE;
+	if (rc)
+		return rc == -EPX_E_CTL_REPLY ? CTL_FAIL : CTL_UNREACHABLE;
+	st = ctlhttp_exit(what, rep);
+	if (st != CTL_OK)
+		ctl_buf_wipe(&rep->body);
+	return st;
+}
+
+static int ctl_cli_secret_key(const char *k, const char *v)
+{
+	if (strcmp(k, "credential") && strcmp(k, "token"))
+		return 0;
+	return strcmp(v, "none") && strcmp(v, "active") && strcmp(v, "revoked");
+}
+
+struct ctl_cli_tab {
+	int json, n;
+	const char *const *cols;
+};
+
+static int ctl_cli_row(const struct ctl_rec *r, void *arg)
+{
+	struct ctl_cli_tab *t = arg;
+	struct ctl_rec safe;
+	size_t i, j;
+
+	safe.n = 0;
+	for (j = 0; j < r->n; j++) {
+		if (ctl_cli_secret_key(r->key[j], r->val[j]))
+			continue;
+		safe.key[safe.n] = r->key[j];
+		safe.val[safe.n++] = r->val[j];
+	}
+	if (t->json) {
+		fputs(t->n++ ? ",\n  " : "\n  ", stdout);
+		ctl_json_rec(stdout, &safe);
+		return 0;
+	}
+	for (i = 0; t->cols[i]; i++) {
+		const char *v = ctl_rec_get(&safe, t->cols[i]);
+
+		printf("%s%-*s", i ? " " : "", t->cols[i + 1] ? 12 : 0,
+		       v && *v ? v : "-");
+	}
+	putchar('\n');
+	t->n++;
+	return 0;
+}
+
+int ctl_cli_table(char *body, size_t len, int json, const char *const *cols)
+{
+	struct ctl_cli_tab t = { json, 0, cols };
+	size_t i;
+	int rc;
+
+	if (json) {
+		fputs("[", stdout);
+	} else {
+		for (i = 0; cols[i]; i++)
+			printf("%s%-*s", i ? " " : "", cols[i + 1] ? 12 : 0, cols[i]);
+		putchar('\n');
+	}
+	rc = ctl_form_each(body, len, ctl_cli_row, &t);
+	if (json)
+		fputs(t.n ? "\n]\n" : "]\n", stdout);
+	if (rc) {
+		fprintf(stderr, "epoxyctl: server answer malformed: %s\n", epx_strerror(rc));
+		return CTL_FAIL;
+	}
+	return CTL_OK;
+}
+
+static int ctl_cli_show_one(const struct ctl_rec *r, void *arg)
+{
+	int *json = arg;
+	struct ctl_rec safe;
+	size_t j;
+
+	safe.n = 0;
+	for (j = 0; j < r->n; j++) {
+		if (ctl_cli_secret_key(r->key[j], r->val[j]))
+			continue;
+		safe.key[safe.n] = r->key[j];
+		safe.val[safe.n++] = r->val[j];
+	}
+	if (*json) {
+		ctl_json_rec(stdout, &safe);
+		putchar('\n');
+		return 0;
+	}
+	for (j = 0; j < safe.n; j++)
+		printf("%-12s %s\n", safe.key[j], *safe.val[j] ? safe.val[j] : "-");
+	return 0;
+}
+
+int ctl_cli_show(char *body, size_t len, int json)
+{
+	int rc = ctl_form_each(body, len, ctl_cli_show_one, &json);
+
+	if (rc) {
+		fprintf(stderr, "epoxyctl: server answer malformed: %s\n", epx_strerror(rc));
+		return CTL_FAIL;
+	}
+	return CTL_OK;
+}
+
+int ctl_cli_secret_file(const char *path, const char *value)
+{
+	size_t n = strlen(value);
+	int fd, rc = -EPX_E_CTL_OUTFILE;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		fprintf(stderr, "epoxyctl: cannot create %s: %s (EPOXY-E2605; it must not exist yet)\n",
+			path, strerror(errno));
+		return rc;
+	}
+	if (fchmod(fd, 0600) == 0 && write(fd, value, n) == (ssize_t)n &&
+	    write(fd, "\n", 1) == 1 && fsync(fd) == 0)
+		rc = 0;
+	else
+		fprintf(stderr, "epoxyctl: cannot write %s: %s\n", path, strerror(errno));
+	if (close(fd) && !rc)
+		rc = -EPX_E_CTL_OUTFILE;
+	if (rc)
+		unlink(path);
+	return rc;
+}

@@ -1,0 +1,359 @@
+/* ctl_host: `epoxyctl host add|list|show|update|delete|credential`.
+ *
+ * Guarantees: every value goes to the server unmodified (the server is the
+ * one that validates, so a refusal is the server's, with its code); a boot
+ * credential is never printed unless --stdout asks for it: --out writes it
+ * to a new 0600 file, --vars hands it to the variable-store tool through
+ * such a file, which is then wiped and removed. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "lib/err.h"
+#include "server/ctl.h"
+#include "server/ctl_cli.h"
+
+#define CTL_HOST_LIST_MAX 1024   /* bytes of a joined --mac/--addr/--group list */
+
+static const char ctl_host_help[] =
+"usage: epoxyctl host add NAME --hwclass C [--mac M]... [--addr A]... [--group G]...\n"
+"                             [--site S] [--channel C] [--pin V] [--reinstall 0|1]\n"
+"       epoxyctl host list [--json]\n"
+"       epoxyctl host show NAME [--json]\n"
+"       epoxyctl host update NAME [same options as add]\n"
+"       epoxyctl host delete NAME\n"
+"       epoxyctl host credential NAME [--rotate | --revoke] [--out FILE] [--vars VARS.fd]\n"
+"                             [--stdout]\n"
+"\n"
+"Enrolls and edits hosts.  'credential' issues (or with --rotate replaces) the host's\n"
+"boot credential and writes it to a new 0600 FILE (--out), into a QEMU node's OVMF\n"
+"variable store (--vars, via $EPOXY_MKVARS), or to stdout (--stdout); --revoke revokes it.\n"
+"\n"
+"connection: --url URL --ca FILE --credential FILE [--resolve NAME:PORT:ADDR]\n"
+"            [--config FILE] (or EPOXY_URL, EPOXY_CA, EPOXY_ADMIN_CREDENTIAL,\n"
+"            EPOXY_RESOLVE, EPOXY_CONFIG)\n"
+"exit status: 0 ok, 1 refused or failed, 2 usage, 3 unreachable or not authorised\n";
+
+enum {
+	OPT_HWCLASS = 1, OPT_MAC, OPT_ADDR, OPT_GROUP, OPT_SITE, OPT_CHANNEL,
+	OPT_PIN, OPT_REINSTALL, OPT_ROTATE, OPT_REVOKE, OPT_OUT, OPT_VARS,
+	OPT_STDOUT,
+};
+
+static const struct option ctl_host_opts[] = {
+	{ "hwclass", required_argument, NULL, OPT_HWCLASS },
+	{ "mac", required_argument, NULL, OPT_MAC },
+	{ "addr", required_argument, NULL, OPT_ADDR },
+	{ "group", required_argument, NULL, OPT_GROUP },
+	{ "site", required_argument, NULL, OPT_SITE },
+	{ "channel", required_argument, NULL, OPT_CHANNEL },
+	{ "pin", required_argument, NULL, OPT_PIN },
+	{ "reinstall", required_argument, NULL, OPT_REINSTALL },
+	{ "rotate", no_argument, NULL, OPT_ROTATE },
+	{ "revoke", no_argument, NULL, OPT_REVOKE },
+	{ "out", required_argument, NULL, OPT_OUT },
+	{ "vars", required_argument, NULL, OPT_VARS },
+	{ "stdout", no_argument, NULL, OPT_STDOUT },
+	CTLHTTP_LONGOPTS,
+	{ NULL, 0, NULL, 0 },
+};
+
+struct ctl_host_args {
+	const char *hwclass, *site, *channel, *pin, *reinstall;
+	char macs[CTL_HOST_LIST_MAX], addrs[CTL_HOST_LIST_MAX],
+	     groups[CTL_HOST_LIST_MAX];
+	int set_macs, set_addrs, set_groups;
+	int rotate, revoke, to_stdout, nfields;
+	const char *out, *vars;
+};
+
+static int ctl_host_append(char *list, size_t cap, const char *v)
+{
+	size_t n = strlen(list), l = strlen(v);
+
+	if (l + 2 > cap - n)
+		return -1;
+	if (n)
+		list[n++] = ',';
+	memcpy(list + n, v, l + 1);
+	return 0;
+}
+
+static int ctl_host_opt(int opt, const char *arg, void *p)
+{
+	struct ctl_host_args *a = p;
+
+	a->nfields++;
+	switch (opt) {
+	case OPT_HWCLASS: a->hwclass = arg; return 0;
+	case OPT_SITE: a->site = arg; return 0;
+	case OPT_CHANNEL: a->channel = arg; return 0;
+	case OPT_PIN: a->pin = arg; return 0;
+	case OPT_REINSTALL: a->reinstall = arg; return 0;
+	case OPT_MAC:
+		a->set_macs = 1;
+		return ctl_host_append(a->macs, sizeof(a->macs), arg);
+	case OPT_ADDR:
+		a->set_addrs = 1;
+		return ctl_host_append(a->addrs, sizeof(a->addrs), arg);
+	case OPT_GROUP:
+		a->set_groups = 1;
+		return ctl_host_append(a->groups, sizeof(a->groups), arg);
+	}
+	a->nfields--;
+	switch (opt) {
+	case OPT_ROTATE: a->rotate = 1; return 0;
+	case OPT_REVOKE: a->revoke = 1; return 0;
+	case OPT_OUT: a->out = arg; return 0;
+	case OPT_VARS: a->vars = arg; return 0;
+	case OPT_STDOUT: a->to_stdout = 1; return 0;
+	}
+	return -1;
+}
+
+static void ctl_host_form(struct ctl_buf *f, const struct ctl_host_args *a)
+{
+	if (a->hwclass)
+		ctl_buf_field(f, "hwclass", a->hwclass);
+	if (a->site)
+		ctl_buf_field(f, "site", a->site);
+	if (a->channel)
+		ctl_buf_field(f, "channel", a->channel);
+	if (a->pin)
+		ctl_buf_field(f, "pin", a->pin);
+	if (a->reinstall)
+		ctl_buf_field(f, "reinstall", a->reinstall);
+	if (a->set_macs)
+		ctl_buf_field(f, "macs", a->macs);
+	if (a->set_addrs)
+		ctl_buf_field(f, "addrs", a->addrs);
+	if (a->set_groups)
+		ctl_buf_field(f, "groups", a->groups);
+}
+
+static int ctl_host_path(char *out, size_t cap, const char *name,
+			 const char *suffix)
+{
+	char seg[3 * 256 + 1];
+
+	if (strlen(name) > 256 || ctlhttp_seg(seg, sizeof(seg), name))
+		return -1;
+	if (snprintf(out, cap, "/admin/v1/hosts/%s%s", seg, suffix) >= (int)cap)
+		return -1;
+	return 0;
+}
+
+/* Runs the variable-store tool: MKVARS --vars FILE --host NAME
+ * --credential-file CREDFILE. */
+static int ctl_host_mkvars(const char *vars, const char *host, const char *credfile)
+{
+	const char *tool = getenv("EPOXY_MKVARS");
+	char def[4096];
+	const char *o = getenv("O");
+	pid_t pid;
+	int st;
+
+	if (!tool || !*tool) {
+		if (o && snprintf(def, sizeof(def), "%s/bin/epoxy-mkvars", o) < (int)sizeof(def) &&
+		    access(def, X_OK) == 0)
+			tool = def;
+		else if (access("boot/mkvars.sh", X_OK) == 0)
+			tool = "boot/mkvars.sh";
+	}
+	if (!tool || access(tool, X_OK)) {
+		fprintf(stderr, "epoxyctl: host credential --vars: no variable-store tool "
+			"(set EPOXY_MKVARS to the images engineer's mkvars tool) (EPOXY-E2604)\n");
+		return -EPX_E_CTL_MKVARS;
+	}
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		execl(tool, tool, "--vars", vars, "--host", host,
+		      "--credential-file", credfile, (char *)NULL);
+		_exit(127);
+	}
+	if (waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st)) {
+		fprintf(stderr, "epoxyctl: %s failed for %s\n", tool, vars);
+		return -EPX_E_CTL_MKVARS;
+	}
+	return 0;
+}
+
+/* Writes the credential into a private temp file for the tool, runs it,
+ * wipes and removes the file. */
+static int ctl_host_vars(const char *vars, const char *host, const char *cred)
+{
+	char tmpl[] = "/tmp/epoxyctl-cred-XXXXXX", dir[64], file[96];
+	char wipe[80];
+	int rc, fd;
+
+	if (!mkdtemp(tmpl))
+		return -errno;
+	snprintf(dir, sizeof(dir), "%s", tmpl);
+	snprintf(file, sizeof(file), "%s/credential", dir);
+	rc = ctl_cli_secret_file(file, cred);
+	if (!rc)
+		rc = ctl_host_mkvars(vars, host, file);
+	fd = open(file, O_WRONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		memset(wipe, 0, sizeof(wipe));
+		if (write(fd, wipe, sizeof(wipe)) < 0 || fsync(fd) < 0)
+			rc = rc ? rc : -EIO;
+		close(fd);
+	}
+	unlink(file);
+	rmdir(dir);
+	return rc;
+}
+
+/* The credential record: host=..&credential=<64 hex>. */
+static int ctl_host_cred_rec(const struct ctl_rec *r, void *arg)
+{
+	const char **cred = arg;
+	const char *v = ctl_rec_get(r, "credential");
+
+	if (!v || strlen(v) != 64 || strspn(v, "0123456789abcdef") != 64)
+		return -EPX_E_CTL_REPLY;
+	*cred = v;
+	return 0;
+}
+
+static int ctl_host_credential(const struct ctlhttp_cfg *cfg, const char *name,
+			       const struct ctl_host_args *a)
+{
+	struct ctlhttp_reply rep;
+	struct ctl_buf f;
+	const char *cred = NULL;
+	char path[1024];
+	int st;
+
+	if (a->rotate && a->revoke)
+		return ctl_cli_usage("host", "--rotate and --revoke exclude each other");
+	if (a->revoke && (a->out || a->vars || a->to_stdout))
+		return ctl_cli_usage("host", "--revoke hands nothing out");
+	if (!a->revoke && !a->out && !a->vars && !a->to_stdout)
+		return ctl_cli_usage("host", "say where the credential goes: --out FILE, --vars VARS.fd or --stdout");
+	if (ctl_host_path(path, sizeof(path), name, "/credential"))
+		return ctl_cli_usage("host", "host name too long");
+	ctl_buf_init(&f, 256);
+	ctl_buf_field(&f, "action", a->revoke ? "revoke" : a->rotate ? "rotate" : "issue");
+	st = ctl_cli_call(cfg, "host credential", "POST", path, &f, &rep);
+	ctl_buf_free(&f);
+	if (st)
+		return st;
+	if (a->revoke) {
+		st = ctl_cli_show(rep.body.buf, rep.body.len, cfg->json);
+		goto out;
+	}
+	st = CTL_FAIL;
+	if (ctl_form_each(rep.body.buf, rep.body.len, ctl_host_cred_rec, &cred) || !cred) {
+		fprintf(stderr, "epoxyctl: host credential: answer malformed (EPOXY-E2603)\n");
+		goto out;
+	}
+	if (a->out && ctl_cli_secret_file(a->out, cred))
+		goto out;
+	if (a->vars && ctl_host_vars(a->vars, name, cred))
+		goto out;
+	if (a->to_stdout)
+		printf("%s\n", cred);
+	else
+		fprintf(stderr, "epoxyctl: boot credential of %s %s%s%s%s\n", name,
+			a->out ? "written to " : "", a->out ? a->out : "",
+			a->out && a->vars ? " and " : "",
+			a->vars ? "written into the variable store" : "");
+	st = CTL_OK;
+out:
+	ctl_buf_wipe(&rep.body);
+	return st;
+}
+
+static int ctl_host_list(const struct ctlhttp_cfg *cfg)
+{
+	static const char *const cols[] = { "name", "hwclass", "site", "channel",
+		"pin", "macs", "credential", "state", "last_stage", "last_code", NULL };
+	struct ctlhttp_reply rep;
+	int st = ctl_cli_call(cfg, "host list", "GET", "/admin/v1/hosts", NULL, &rep);
+
+	if (st)
+		return st;
+	st = ctl_cli_table(rep.body.buf, rep.body.len, cfg->json, cols);
+	ctl_buf_free(&rep.body);
+	return st;
+}
+
+static int ctl_host_one(const struct ctlhttp_cfg *cfg, const char *verb,
+			const char *method, const char *name, struct ctl_buf *form)
+{
+	struct ctlhttp_reply rep;
+	char path[1024], what[32];
+	int st;
+
+	if (ctl_host_path(path, sizeof(path), name, ""))
+		return ctl_cli_usage("host", "host name too long");
+	snprintf(what, sizeof(what), "host %s", verb);
+	st = ctl_cli_call(cfg, what, method, strcmp(verb, "add") ? path : "/admin/v1/hosts",
+			  form, &rep);
+	if (st)
+		return st;
+	st = ctl_cli_show(rep.body.buf, rep.body.len, cfg->json);
+	ctl_buf_free(&rep.body);
+	return st;
+}
+
+int ctl_host_main(int argc, char **argv)
+{
+	struct ctl_host_args a;
+	struct ctlhttp_cfg cfg;
+	struct ctl_buf f;
+	const char *verb, *name = NULL;
+	int st, pos;
+
+	memset(&a, 0, sizeof(a));
+	ctlhttp_cfg_init(&cfg);
+	if (ctl_cli_parse(argc, argv, ctl_host_opts, &cfg, ctl_host_help,
+			  ctl_host_opt, &a, &st))
+		return st;
+	pos = argc - optind;
+	if (pos < 1)
+		return ctl_cli_usage("host", "missing subcommand");
+	verb = argv[optind];
+	if (pos > 2 || (pos == 2) != !!strcmp(verb, "list"))
+		return ctl_cli_usage("host", strcmp(verb, "list") ? "want one host NAME" :
+				     "'list' takes no NAME");
+	if (pos == 2)
+		name = argv[optind + 1];
+	if (strcmp(verb, "add") && strcmp(verb, "update") && a.nfields)
+		return ctl_cli_usage("host", "host fields apply to add and update only");
+	if (strcmp(verb, "credential") && (a.rotate || a.revoke || a.out || a.vars || a.to_stdout))
+		return ctl_cli_usage("host", "--rotate/--revoke/--out/--vars/--stdout apply to credential only");
+	if (!strcmp(verb, "list") || !strcmp(verb, "show") || !strcmp(verb, "add") ||
+	    !strcmp(verb, "update") || !strcmp(verb, "delete") || !strcmp(verb, "credential")) {
+		if (ctlhttp_cfg_finish(&cfg))
+			return CTL_USAGE;
+	} else {
+		return ctl_cli_usage("host", "unknown subcommand");
+	}
+	if (!strcmp(verb, "list"))
+		return ctl_host_list(&cfg);
+	if (!strcmp(verb, "show"))
+		return ctl_host_one(&cfg, "show", "GET", name, NULL);
+	if (!strcmp(verb, "delete"))
+		return ctl_host_one(&cfg, "delete", "DELETE", name, NULL);
+	if (!strcmp(verb, "credential"))
+		return ctl_host_credential(&cfg, name, &a);
+	if (!strcmp(verb, "update") && !a.nfields)
+		return ctl_cli_usage("host", "update: nothing to change");
+	ctl_buf_init(&f, CTL_FORM_MAX_LINE);
+	if (!strcmp(verb, "add"))
+		ctl_buf_field(&f, "name", name);
+	ctl_host_form(&f, &a);
+	st = ctl_host_one(&cfg, verb, !strcmp(verb, "add") ? "POST" : "PATCH", name, &f);
+	ctl_buf_free(&f);
+	return st;
+}

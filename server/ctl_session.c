@@ -1,0 +1,284 @@
+/* ctl_session: `epoxyctl session list` and `epoxyctl why HOST`.
+ *
+ * Guarantees: read-only views; `why` explains a host's last boot from the
+ * server's records (last stage reached, the stable EPOXY-Exxxx code with its
+ * text from lib/errors.def, per-stage timings of the last session, the
+ * console tail) and never shows a token or credential (the server holds
+ * only their hashes). */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "lib/err.h"
+#include "server/ctl.h"
+#include "server/ctl_cli.h"
+
+static const char ctl_session_help[] =
+"usage: epoxyctl session list [--host HOST] [--limit N] [--json]\n"
+"\n"
+"Lists boot sessions, newest first (default 100, at most 10000).\n"
+"\n"
+"connection: --url URL --ca FILE --credential FILE [--resolve NAME:PORT:ADDR]\n"
+"            [--config FILE] (or EPOXY_URL, EPOXY_CA, EPOXY_ADMIN_CREDENTIAL, ...)\n"
+"exit status: 0 ok, 1 refused or failed, 2 usage, 3 unreachable or not authorised\n";
+
+static const char ctl_why_help[] =
+"usage: epoxyctl why HOST [--json]\n"
+"\n"
+"Explains HOST's last boot: the last stage reached and its status, the error code\n"
+"(EPOXY-Exxxx) with its meaning, per-stage timings of the last boot session as\n"
+"reported by the agent, and the console tail of the last report.\n"
+"\n"
+"connection: --url URL --ca FILE --credential FILE [--resolve NAME:PORT:ADDR]\n"
+"            [--config FILE] (or EPOXY_URL, EPOXY_CA, EPOXY_ADMIN_CREDENTIAL, ...)\n"
+"exit status: 0 ok, 1 refused or failed, 2 usage, 3 unreachable or not authorised\n";
+
+enum { OPT_HOST = 1, OPT_LIMIT };
+
+static const struct option ctl_session_opts[] = {
+	{ "host", required_argument, NULL, OPT_HOST },
+	{ "limit", required_argument, NULL, OPT_LIMIT },
+	CTLHTTP_LONGOPTS,
+	{ NULL, 0, NULL, 0 },
+};
+
+static const struct option ctl_why_opts[] = {
+	CTLHTTP_LONGOPTS,
+	{ NULL, 0, NULL, 0 },
+};
+
+struct ctl_session_args {
+	const char *host, *limit;
+};
+
+static int ctl_session_opt(int opt, const char *arg, void *p)
+{
+	struct ctl_session_args *a = p;
+
+	if (opt == OPT_HOST)
+		a->host = arg;
+	else if (opt == OPT_LIMIT)
+		a->limit = arg;
+	else
+		return -1;
+	return 0;
+}
+
+int ctl_session_main(int argc, char **argv)
+{
+	static const char *const cols[] = { "id", "host", "version", "hwclass",
+		"state", "opened", "closed", NULL };
+	struct ctl_session_args a = { NULL, NULL };
+	struct ctlhttp_reply rep;
+	struct ctlhttp_cfg cfg;
+	struct ctl_buf q;
+	char path[1200];
+	int st;
+
+	ctlhttp_cfg_init(&cfg);
+	if (ctl_cli_parse(argc, argv, ctl_session_opts, &cfg, ctl_session_help,
+			  ctl_session_opt, &a, &st))
+		return st;
+	if (argc - optind != 1 || strcmp(argv[optind], "list"))
+		return ctl_cli_usage("session", "want: session list");
+	if (ctlhttp_cfg_finish(&cfg))
+		return CTL_USAGE;
+	ctl_buf_init(&q, 800);
+	if (a.host)
+		ctl_buf_field(&q, "host", a.host);
+	if (a.limit)
+		ctl_buf_field(&q, "limit", a.limit);
+	if (q.err)
+		return ctl_cli_usage("session", "argument too long");
+	snprintf(path, sizeof(path), "/admin/v1/sessions%s%s", q.len ? "?" : "",
+		 q.len ? q.buf : "");
+	ctl_buf_free(&q);
+	st = ctl_cli_call(&cfg, "session list", "GET", path, NULL, &rep);
+	if (st)
+		return st;
+	st = ctl_cli_table(rep.body.buf, rep.body.len, cfg.json, cols);
+	ctl_buf_free(&rep.body);
+	return st;
+}
+
+/* ------------------------------------------------------------------ why */
+
+#define CTL_WHY_REPORTS 16
+
+struct ctl_why {
+	struct ctl_rec host, session;
+	struct ctl_rec rep[CTL_WHY_REPORTS];
+	size_t nrep;
+	int have_host, have_session;
+};
+
+static int ctl_why_rec(const struct ctl_rec *r, void *arg)
+{
+	struct ctl_why *w = arg;
+	const char *type = ctl_rec_get(r, "type");
+
+	if (!type)
+		return -EPX_E_CTL_REPLY;
+	if (!strcmp(type, "host")) {
+		w->host = *r;
+		w->have_host = 1;
+	} else if (!strcmp(type, "session")) {
+		w->session = *r;
+		w->have_session = 1;
+	} else if (!strcmp(type, "report") && w->nrep < CTL_WHY_REPORTS) {
+		w->rep[w->nrep++] = *r;
+	}
+	return 0;
+}
+
+static const char *ctl_why_get(const struct ctl_rec *r, const char *k)
+{
+	const char *v = ctl_rec_get(r, k);
+
+	return v && *v ? v : "-";
+}
+
+/* Text of "EPOXY-E1234", or NULL if it is not one of ours. */
+static const char *ctl_why_code_text(const char *code)
+{
+	char *end;
+	long n;
+
+	if (!code || strncmp(code, "EPOXY-E", 7) || !code[7])
+		return NULL;
+	n = strtol(code + 7, &end, 10);
+	if (*end || n < 1000 || n > 9999)
+		return NULL;
+	return epx_strerror((int)-n);
+}
+
+static void ctl_why_time(char *out, size_t cap, const char *secs)
+{
+	time_t t = (time_t)strtoll(secs ? secs : "0", NULL, 10);
+	struct tm tm;
+
+	if (t <= 0 || !gmtime_r(&t, &tm) || !strftime(out, cap, "%Y-%m-%d %H:%M:%SZ", &tm))
+		snprintf(out, cap, "never");
+}
+
+static void ctl_why_json(const struct ctl_why *w, const char *code, const char *text)
+{
+	size_t i;
+
+	printf("{\"host\": ");
+	ctl_json_rec(stdout, &w->host);
+	printf(",\n \"session\": ");
+	if (w->have_session)
+		ctl_json_rec(stdout, &w->session);
+	else
+		printf("null");
+	printf(",\n \"error\": {\"code\": ");
+	ctl_json_str(stdout, code ? code : "");
+	printf(", \"text\": ");
+	ctl_json_str(stdout, text ? text : "");
+	printf("},\n \"reports\": [");
+	for (i = 0; i < w->nrep; i++) {
+		printf(i ? ",\n  " : "\n  ");
+		ctl_json_rec(stdout, &w->rep[i]);
+	}
+	printf("%s]}\n", w->nrep ? "\n " : "");
+}
+
+static void ctl_why_text(const struct ctl_why *w, const char *code, const char *text)
+{
+	const char *sid = w->have_session ? ctl_rec_get(&w->session, "id") : NULL;
+	long long t0 = w->have_session ? strtoll(ctl_why_get(&w->session, "opened"), NULL, 10) : 0;
+	const char *tail = w->nrep ? ctl_rec_get(&w->rep[0], "tail") : NULL;
+	char ts[64];
+	size_t i;
+
+	ctl_why_time(ts, sizeof(ts), ctl_rec_get(&w->host, "last_seen"));
+	printf("host:        %s (hwclass %s, state %s, last seen %s)\n",
+	       ctl_why_get(&w->host, "name"), ctl_why_get(&w->host, "hwclass"),
+	       ctl_why_get(&w->host, "state"), ts);
+	printf("credential:  %s\n", ctl_why_get(&w->host, "credential"));
+	if (w->have_session) {
+		ctl_why_time(ts, sizeof(ts), ctl_rec_get(&w->session, "opened"));
+		printf("session:     %s (release %s, %s, opened %s)\n", sid ? sid : "-",
+		       ctl_why_get(&w->session, "version"),
+		       ctl_why_get(&w->session, "state"), ts);
+	} else {
+		printf("session:     none (the host never opened a boot session)\n");
+	}
+	printf("last stage:  %s (%s)\n", ctl_why_get(&w->host, "last_stage"),
+	       ctl_why_get(&w->host, "last_status"));
+	if (code && *code)
+		printf("error:       %s %s\n", code, text ? text : "(code unknown to this epoxyctl)");
+	else
+		printf("error:       none reported\n");
+	printf("timings:     (reports of the last session, seconds after it opened)\n");
+	for (i = w->nrep; i-- > 0;) {
+		const char *s = ctl_rec_get(&w->rep[i], "session");
+
+		if (!sid || !s || strcmp(s, sid))
+			continue;
+		printf("  %-12s %-5s +%llds %s\n", ctl_why_get(&w->rep[i], "stage"),
+		       ctl_why_get(&w->rep[i], "status"),
+		       strtoll(ctl_why_get(&w->rep[i], "time"), NULL, 10) - t0,
+		       ctl_rec_get(&w->rep[i], "code") ? ctl_rec_get(&w->rep[i], "code") : "");
+	}
+	printf("console tail:\n");
+	if (!tail || !*tail) {
+		printf("  (none)\n");
+		return;
+	}
+	while (*tail) {
+		size_t n = strcspn(tail, "\n");
+
+		printf("  | %.*s\n", (int)n, tail);
+		tail += n;
+		if (*tail)
+			tail++;
+	}
+}
+
+int ctl_why_main(int argc, char **argv)
+{
+	struct ctlhttp_reply rep;
+	struct ctlhttp_cfg cfg;
+	struct ctl_why *w = NULL;
+	char seg[800], path[900];
+	const char *code, *text;
+	int st;
+
+	ctlhttp_cfg_init(&cfg);
+	if (ctl_cli_parse(argc, argv, ctl_why_opts, &cfg, ctl_why_help, NULL,
+			  NULL, &st))
+		return st;
+	if (argc - optind != 1)
+		return ctl_cli_usage("why", "want: why HOST");
+	if (strlen(argv[optind]) > 256 || ctlhttp_seg(seg, sizeof(seg), argv[optind]))
+		return ctl_cli_usage("why", "host name too long");
+	snprintf(path, sizeof(path), "/admin/v1/hosts/%s/why", seg);
+	if (ctlhttp_cfg_finish(&cfg))
+		return CTL_USAGE;
+	st = ctl_cli_call(&cfg, "why", "GET", path, NULL, &rep);
+	if (st)
+		return st;
+	st = CTL_FAIL;
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		goto out;
+	if (ctl_form_each(rep.body.buf, rep.body.len, ctl_why_rec, w) || !w->have_host) {
+		fprintf(stderr, "epoxyctl: why: answer malformed (EPOXY-E2603)\n");
+		goto out;
+	}
+	code = ctl_rec_get(&w->host, "last_code");
+	text = ctl_why_code_text(code);
+	if (cfg.json)
+		ctl_why_json(w, code, text);
+	else
+		ctl_why_text(w, code, text);
+	st = CTL_OK;
+out:
+	free(w);
+	ctl_buf_free(&rep.body);
+	return st;
+}
