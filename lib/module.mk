@@ -30,3 +30,6 @@ test_sign_LIBS := $(LIB_CRYPTO_LIBS)
 UNIT_TESTS += test_keyset
 test_keyset_SRCS := tests/unit/test_keyset.c tests/keys/expand.c $(TRUST_TEST_SRCS)
 test_keyset_LIBS := $(LIB_CRYPTO_LIBS)
+UNIT_TESTS += test_statement
+test_statement_SRCS := tests/unit/test_statement.c tests/keys/expand.c $(TRUST_TEST_SRCS)
+test_statement_LIBS := $(LIB_CRYPTO_LIBS)
