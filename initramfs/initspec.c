@@ -209,11 +209,15 @@ static int parse_line(struct initspec *spec, char *line, unsigned int lineno)
 	char *f[MAX_FIELDS];
 	size_t nf = 0;
 	struct initspec_entry *e;
-	int rc = split(line, f, &nf);
+	const char *p = line + strspn(line, " \t");
+	int rc;
 
+	if (*p == '#')
+		return 0;	/* a comment may hold any number of words */
+	rc = split(line, f, &nf);
 	if (rc < 0)
 		return rc;
-	if (nf == 0 || f[0][0] == '#')
+	if (nf == 0)
 		return 0;
 	if (spec->n == INITSPEC_MAX_ENTRIES)
 		return -EPX_E_IS_TOOBIG;

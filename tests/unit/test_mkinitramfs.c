@@ -27,6 +27,7 @@ static const struct {
 } parse_cases[] = {
 	{ "empty spec", "", 0, 0, 0 },
 	{ "comments and blanks", "# x\n\n   \n\t# y\n", 0, 0, 0 },
+	{ "long comment", "# a b c d e f g h i j k l m n o p\ndir a 0755\n", 0, 0, 1 },
 	{ "one dir", "dir bin 0755\n", 0, 0, 1 },
 	{ "no final newline", "dir bin 0755", 0, 0, 1 },
 	{ "tabs and runs of spaces", "dir\tbin   0755\n", 0, 0, 1 },

@@ -1,0 +1,48 @@
+#!/bin/busybox sh
+# /init of the production image, booted by the agent's kexec.
+#
+# Mounts proc, sys and dev, loads the network modules of
+# /lib/modules/order, brings eth0 up with DHCP and runs the agent in stage
+# 2: it reads the handover the stage1 agent appended (/run/epoxy/handover),
+# fetches the join credential, runs the verified join script /epoxy/join
+# and reports to epoxyd.  Then the node services in /etc/epoxy/services.d
+# start (room for the node manager and measurement services).  Never a
+# shell: on failure the node reboots into a clean retry.
+PATH=/bin
+export PATH
+# --install finds busybox through /proc/self/exe
+/bin/busybox mount -t proc proc /proc
+/bin/busybox --install -s /bin
+
+fail() { # code message
+	echo "epoxy: $1 $2; rebooting in 10 s"
+	sleep 10
+	reboot -f
+	while :; do sleep 60; done
+}
+
+mkdir -p /run/epoxy
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev 2>/dev/null
+echo "epoxy: production initramfs"
+
+while read -r m; do
+	[ -n "$m" ] || continue
+	insmod "/lib/modules/$m.ko" || fail EPOXY-E1510 "module $m did not load"
+done < /lib/modules/order
+
+ip link set lo up
+i=0
+while [ ! -e /sys/class/net/eth0 ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+ip link set eth0 up || fail EPOXY-E1511 "no eth0"
+udhcpc -i eth0 -s /etc/udhcpc.script -q -f -n -t 10 -T 1 >/dev/null ||
+	fail EPOXY-E1511 "no DHCP answer on eth0"
+
+[ -x /bin/epoxy-agent ] || fail EPOXY-E1513 "agent missing"
+/bin/epoxy-agent || fail EPOXY-E1513 "agent exited with status $?"
+
+for s in /etc/epoxy/services.d/*; do
+	[ -x "$s" ] && "$s" &
+done
+echo "epoxy: node up"
+while :; do sleep 3600; done

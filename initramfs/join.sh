@@ -1,0 +1,34 @@
+#!/bin/sh
+# /epoxy/join: the cluster-join script of a release (its "join" artifact).
+#
+# The agent runs it in stage 2 after fetching the one-time join credential:
+#   /epoxy/join [HOST]   host also from $EPOXY_HOST
+# with the credential in the file named by $EPOXY_JOINCRED_FILE (mode 0600)
+# or, without it, on standard input; never in argv or the environment,
+# which other processes can read.
+# It checks the credential's form, hands it to the node services in
+# /run/epoxy/join-credential (mode 0600, tmpfs, gone at the next boot)
+# and records /run/epoxy/joined.  It never prints the credential.
+# Exit 0 when joined; non-zero with an EPOXY code otherwise.
+set -u
+host=${1:-${EPOXY_HOST:-}}
+case $host in
+''|*[!a-z0-9.-]*) echo "epoxy: join: bad or missing host name"; exit 2;;
+esac
+umask 077
+mkdir -p /run/epoxy
+# at most 4 KiB, one line
+if [ -n "${EPOXY_JOINCRED_FILE:-}" ]; then
+	cred=$(head -c 4096 "$EPOXY_JOINCRED_FILE" | head -n 1)
+else
+	cred=$(head -c 4096 | head -n 1)
+fi
+case $cred in
+''|*[!A-Za-z0-9+/=._-]*) cred=; echo "epoxy: join: malformed join credential"; exit 2;;
+esac
+printf '%s\n' "$cred" > /run/epoxy/join-credential.tmp &&
+	mv /run/epoxy/join-credential.tmp /run/epoxy/join-credential || exit 1
+cred=
+echo "$host" > /run/epoxy/joined
+echo "epoxy: join: $host joined"
+exit 0

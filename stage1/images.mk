@@ -1,0 +1,161 @@
+# stage1/images.mk: `make images`, every image a node boots, into
+# $(O)/images/ with fixed names:
+#   stage0.efi                 Debian's iPXE, signed with the fleet db key
+#   stage1.efi                 the stage1 UKI (stub + kernel + minimal
+#                              initramfs + cmdline), signed with the db key
+#   stage1/{vmlinuz,initramfs,cmdline}   the legacy-BIOS pieces
+#   release/$(RELEASE_VERSION)/{kernel,initramfs,cmdline,join,manifest}
+# Inputs: the Kconfig values of $(O)/config.mk (kernel package, firmware
+# paths, server name/address/port), the dev keys of $(O)/keys (engineer
+# trust: $(O)/keys/.stamp), the agent $(O)/bin/epoxy-agent (engineer
+# agent), Debian's busybox-static.  Every output is reproducible: the same
+# inputs and SOURCE_DATE_EPOCH give the same bytes (tests/images).
+
+IMG := $(O)/images
+ISRC := $(O)/images-src
+KVER := $(patsubst linux-image-%,%,$(CONFIG_KERNEL_PACKAGE))
+KROOT := $(O)/stage1/kernel
+KIMAGE := $(KROOT)/boot/vmlinuz-$(KVER)
+KEYS := $(O)/keys
+KEYS_STAMP := $(KEYS)/.stamp
+AGENT := $(O)/bin/epoxy-agent
+MKINITRAMFS := $(O)/bin/epoxy-mkinitramfs
+EPOXYCTL := $(O)/bin/epoxyctl
+
+# release parameters (make images RELEASE_VERSION=2 ...)
+EPOXY_HWCLASS ?= qemu-x86_64
+RELEASE_VERSION ?= 1
+RELEASE_MIN_AGENT ?= 1
+RELEASE_EXPIRES ?= $(shell echo $$(( $(SOURCE_DATE_EPOCH) + 365 * 86400 )))
+RELEASE_KEYS ?= $(KEYS)/release-1.key $(KEYS)/release-2.key
+PROD_CMDLINE ?= console=ttyS0
+REL := $(IMG)/release/$(RELEASE_VERSION)
+
+# virtio-net and its dependencies in load order (Debian's package has no
+# modules.dep); efivarfs (the boot credential) is loaded by /init under
+# UEFI only
+NET_MODULES := virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev \
+	virtio_pci failover net_failover virtio_net
+STAGE1_MODULES := $(NET_MODULES) efivarfs
+STAGE1_CMDLINE := console=ttyS0 epoxy.server=$(CONFIG_SERVER_NAME) \
+	epoxy.addr=$(CONFIG_SERVER_ADDR) epoxy.port=$(CONFIG_SERVER_HTTPS_PORT) \
+	epoxy.stage=1
+
+IMAGE_FILES := $(IMG)/stage0.efi $(IMG)/stage1.efi $(IMG)/stage1/vmlinuz \
+	$(IMG)/stage1/initramfs $(IMG)/stage1/cmdline \
+	$(REL)/kernel $(REL)/initramfs $(REL)/cmdline $(REL)/join \
+	$(REL)/manifest
+IMAGES += $(IMAGE_FILES)
+
+images: $(IMAGE_FILES) $(O)/bin/epoxy-mkvars
+	@boot/sizes.sh $(IMG)
+
+# ------------------------------------------------------------ kernel
+ifeq ($(CONFIG_KERNEL_FROM_SOURCE),1)
+$(KIMAGE) $(KROOT)/.stamp:
+	@echo "images: CONFIG_KERNEL_FROM_SOURCE is not implemented yet;" \
+	  "choose KERNEL_DEBIAN_PACKAGE (make menuconfig)" >&2; exit 1
+else
+$(KROOT)/.stamp: $(O)/config.mk stage1/fetch-kernel.sh
+	@stage1/fetch-kernel.sh $(CONFIG_KERNEL_PACKAGE) $(O)/stage1
+	@touch $@
+$(KIMAGE): $(KROOT)/.stamp
+endif
+
+# ------------------------------------------------------------ staged inputs
+$(ISRC)/modules/.stamp: $(KROOT)/.stamp stage1/images.mk
+	@rm -rf $(@D) && mkdir -p $(@D)
+	@for m in $(STAGE1_MODULES); do \
+	  f=$$(find $(KROOT)/lib/modules/$(KVER) -name "$$m.ko" | sort | head -1); \
+	  [ -n "$$f" ] || { echo "images: module $$m.ko not in $(CONFIG_KERNEL_PACKAGE) (EPOXY-E1506)" >&2; exit 1; }; \
+	  cp "$$f" $(@D)/; \
+	done
+	@printf '%s\n' $(NET_MODULES) >$(@D)/order
+	@touch $@
+
+$(ISRC)/etc/.stamp: $(KEYS_STAMP) $(O)/config.mk stage1/images.mk
+	@mkdir -p $(@D)
+	@openssl x509 -in $(KEYS)/ca.crt -out $(@D)/ca.pem
+	@cp $(KEYS)/keyset $(@D)/keyset
+	@echo $(CONFIG_AGENT_MIN_RELEASE) >$(@D)/floor
+	@echo $(EPOXY_HWCLASS) >$(@D)/hwclass
+	@touch $@
+
+$(ISRC)/init-stage1: initramfs/init-stage1.sh
+	@mkdir -p $(@D) && cp $< $@
+$(ISRC)/init-prod: initramfs/init-prod.sh
+	@mkdir -p $(@D) && cp $< $@
+$(ISRC)/udhcpc.script: initramfs/udhcpc.script
+	@mkdir -p $(@D) && cp $< $@
+$(ISRC)/join: initramfs/join.sh
+	@mkdir -p $(@D) && cp $< $@
+# the agent, stripped (strip is deterministic)
+$(ISRC)/epoxy-agent: $(AGENT)
+	@mkdir -p $(@D) && strip --strip-all -o $@ $<
+
+STAGED := $(ISRC)/modules/.stamp $(ISRC)/etc/.stamp $(ISRC)/udhcpc.script \
+	$(ISRC)/epoxy-agent /bin/busybox
+
+# ------------------------------------------------------------ stage1
+$(IMG)/stage1/initramfs: initramfs/minimal.spec $(MKINITRAMFS) $(STAGED) \
+		$(ISRC)/init-stage1
+	@mkdir -p $(@D)
+	$(MKINITRAMFS) -r $(O) -c gzip -o $@ $<
+
+$(IMG)/stage1/cmdline: $(O)/config.mk stage1/images.mk
+	@mkdir -p $(@D)
+	@printf '%s' "$(STAGE1_CMDLINE)" >$@
+
+$(IMG)/stage1/vmlinuz: $(KIMAGE)
+	@mkdir -p $(@D) && cp $< $@
+
+$(ISRC)/osrel: stage1/images.mk
+	@mkdir -p $(@D)
+	@printf 'NAME="epoxy stage1"\nID=epoxy\nPRETTY_NAME="epoxy stage1 (%s)"\nVERSION_ID=%s\n' \
+	  "$(CONFIG_KERNEL_PACKAGE)" "$(KVER)" >$@
+
+$(ISRC)/stage1-unsigned.efi: $(CONFIG_UEFI_STUB) $(ISRC)/osrel \
+		$(IMG)/stage1/cmdline $(KIMAGE) $(IMG)/stage1/initramfs stage1/mkuki.sh
+	stage1/mkuki.sh $(CONFIG_UEFI_STUB) $(ISRC)/osrel $(IMG)/stage1/cmdline \
+	  $(KIMAGE) $(IMG)/stage1/initramfs $@
+
+$(IMG)/stage1.efi: $(ISRC)/stage1-unsigned.efi $(KEYS_STAMP) boot/efisign.sh
+	boot/efisign.sh $(KEYS)/db.key $(KEYS)/db.crt $< $@
+
+# ------------------------------------------------------------ stage0
+$(IMG)/stage0.efi: $(CONFIG_IPXE_EFI) $(KEYS_STAMP) boot/efisign.sh
+	@mkdir -p $(@D)
+	boot/efisign.sh $(KEYS)/db.key $(KEYS)/db.crt $< $@
+
+# ------------------------------------------------------------ release
+# the production kernel carries our db signature (Debian's removed), so
+# that under Secure Boot lockdown kexec_file_load can check it too
+$(REL)/kernel: $(KIMAGE) $(KEYS_STAMP) boot/efisign.sh
+	@mkdir -p $(@D)
+	boot/efisign.sh $(KEYS)/db.key $(KEYS)/db.crt $< $@
+
+$(REL)/initramfs: initramfs/production.spec $(MKINITRAMFS) $(STAGED) \
+		$(ISRC)/init-prod $(ISRC)/join
+	@mkdir -p $(@D)
+	$(MKINITRAMFS) -r $(O) -c gzip -o $@ $<
+
+$(REL)/cmdline: stage1/images.mk
+	@mkdir -p $(@D)
+	@printf '%s' "$(PROD_CMDLINE)" >$@
+
+$(REL)/join: initramfs/join.sh
+	@mkdir -p $(@D) && cp $< $@
+
+$(REL)/manifest: $(REL)/kernel $(REL)/initramfs $(REL)/cmdline $(REL)/join \
+		$(KEYS_STAMP) $(EPOXYCTL)
+	$(EPOXYCTL) release sign --kernel $(REL)/kernel \
+	  --initramfs $(REL)/initramfs --cmdline $(REL)/cmdline \
+	  --join $(REL)/join --version $(RELEASE_VERSION) \
+	  --expires $(RELEASE_EXPIRES) --hwclass $(EPOXY_HWCLASS) \
+	  --min-agent $(RELEASE_MIN_AGENT) \
+	  $(addprefix --key ,$(RELEASE_KEYS)) --out $@.tmp
+	@mv $@.tmp $@
+
+# ------------------------------------------------------------ enrollment
+$(O)/bin/epoxy-mkvars: boot/mkvars.sh
+	@mkdir -p $(@D) && install -m 0755 $< $@
