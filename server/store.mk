@@ -14,7 +14,7 @@ STORE_LIBS += -lpq
 endif
 STORE_SRCS := $(STORE_CORE_SRCS) lib/err.c lib/hex.c lib/rand.c lib/sha256.c
 
-#UNIT_TESTS += test_store
+UNIT_TESTS += test_store
 test_store_SRCS := tests/unit/test_store.c tests/test.c $(STORE_SRCS)
 test_store_LIBS := $(STORE_LIBS) -lpthread
 
