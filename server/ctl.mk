@@ -19,3 +19,6 @@ endif
 epoxyctl_SRCS = $(sort $(CTL_SRCS) $(CTL_SIGN_SRCS) $(STORE_SRCS) \
 	$(LIB_VERIFY_SRCS) $(LIB_SIGN_SRCS))
 epoxyctl_LIBS = $(STORE_LIBS) -lcurl $(LIB_CRYPTO_LIBS)
+
+UNIT_TESTS += test_admin_form
+test_admin_form_SRCS := tests/unit/test_admin_form.c tests/test.c server/ctl_form.c lib/err.c
