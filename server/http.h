@@ -111,6 +111,11 @@ struct http_resp {
 	uint64_t off;
 	uint64_t fd_len;
 	int code;                /* epoxy code of an error answer, for metrics */
+	/* a boot-storm slot (storm_enter) held until the answer is sent:
+	 * http_resp_free() gives it back, so a streamed download keeps its
+	 * slot until MHD reports the stream complete */
+	struct storm *slot_storm;
+	int slot_kind;
 };
 
 /* The server: what every handler may use.  Owned by epoxyd.c (or by a
@@ -167,9 +172,10 @@ const struct http_arg *http_arg_get(const struct http_arg *args, size_t n,
  * fields or -EINVAL / -E2BIG. */
 int http_form_parse(const char *s, size_t len, struct http_arg *args,
 		    size_t max);
-/* The bearer token of req: 64 hex digits decoded into tok.  Returns 0 or
- * -EPX_E_... (missing / malformed). */
-int http_bearer(const struct http_req *req, uint8_t tok[32]);
+/* The bearer token of req as 64 lowercase hex digits (+ NUL) in tok.
+ * Returns 0, -EPX_E_SRV_NOTOKEN (no "Bearer ") or -EPX_E_TOK_FORMAT.
+ * The caller explicit_bzero()s tok after use. */
+int http_bearer(const struct http_req *req, char tok[65]);
 
 /* Log line on stderr prefixed with the request id and peer.  Callers must
  * never pass a token, credential or key. */

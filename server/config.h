@@ -1,0 +1,90 @@
+/* config: epoxyd's configuration (file plus command-line flags).
+ *
+ * The file is lines of "key value" (one space or more between them), '#'
+ * comments and blank lines.  Every key is known (an unknown or repeated key
+ * is an error, so a typo never silently leaves a default in force), every
+ * value is checked against its type and range, every line and the whole
+ * file have hard caps.  Flags (`-o key=value`) override the file and are
+ * checked the same way.  config_check() validates cross-field rules after
+ * loading; it does not touch the file system, so `epoxyd -n` reports syntax
+ * first and the daemon reports missing files when it opens them. */
+#ifndef EPOXY_CONFIG_H
+#define EPOXY_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CONFIG_FILE_MAX 65536
+#define CONFIG_LINE_MAX 1024
+#define CONFIG_PATH_MAX 511
+#define CONFIG_STR_MAX 255
+#define CONFIG_ARGS_MAX 8        /* joincred command arguments */
+
+enum config_joincred {
+	CONFIG_JOINCRED_BUILTIN = 0, /* Kubernetes bootstrap-token shape */
+	CONFIG_JOINCRED_COMMAND,     /* operator command, credential on stdout */
+	CONFIG_JOINCRED_URL,         /* GET/POST to an operator URL */
+};
+
+struct config {
+	/* listeners */
+	char listen_addr[CONFIG_STR_MAX + 1];   /* bind address, "" = any */
+	unsigned https_port;                    /* 0 = HTTPS listener off */
+	unsigned http_port;                     /* 0 = plain listener off */
+	char tls_cert[CONFIG_PATH_MAX + 1];
+	char tls_key[CONFIG_PATH_MAX + 1];
+	char tls_priorities[CONFIG_STR_MAX + 1];
+	char server_name[CONFIG_STR_MAX + 1];   /* DNS name in the certificate */
+	char boot_url[CONFIG_STR_MAX + 1];      /* plain-HTTP base in scripts */
+	/* state and files */
+	char store[CONFIG_PATH_MAX + 1];        /* sqlite path or postgresql:// */
+	char data_dir[CONFIG_PATH_MAX + 1];     /* objects/<sha256> */
+	char boot_dir[CONFIG_PATH_MAX + 1];     /* stage0.efi, stage1.efi ... */
+	char online_key[CONFIG_PATH_MAX + 1];
+	char keyset[CONFIG_PATH_MAX + 1];
+	char user[CONFIG_STR_MAX + 1];          /* "" = epoxy or nobody */
+	/* tokens */
+	unsigned token_ttl;
+	unsigned long_token_ttl;                /* joincred, report */
+	unsigned statement_ttl;
+	unsigned resume_tokens;                 /* per artifact per session */
+	/* limits (boot storm) */
+	unsigned max_connections;
+	unsigned max_sessions;                  /* concurrent session opens */
+	unsigned max_downloads;                 /* concurrent artifact streams */
+	unsigned conn_timeout;                  /* seconds idle */
+	unsigned rate_per_sec;                  /* per address, token bucket */
+	unsigned rate_burst;
+	unsigned rate_table;                    /* addresses tracked */
+	unsigned retry_min;                     /* Retry-After window */
+	unsigned retry_max;
+	unsigned threads;                       /* MHD thread pool size */
+	uint64_t admin_upload_max;              /* spooled admin bodies */
+	/* join credential plug-in */
+	enum config_joincred joincred;
+	char joincred_cmd[CONFIG_ARGS_MAX][CONFIG_PATH_MAX + 1];
+	size_t joincred_nargs;
+	char joincred_url[CONFIG_STR_MAX + 1];
+	unsigned joincred_timeout;
+	unsigned joincred_ttl;                  /* builtin: seconds, informational */
+	/* testing */
+	int64_t clock_offset;                   /* added to time(NULL) */
+};
+
+/* Fills cfg with the defaults. */
+void config_defaults(struct config *cfg);
+/* Parses buf (len bytes) into cfg (on top of what it holds).  On error,
+ * *line is the 1-based line number.  Returns 0 or -EPX_E_CFG_*. */
+int config_parse(struct config *cfg, const char *buf, size_t len,
+		 unsigned *line);
+/* Reads and parses path.  Returns 0, -EPX_E_CFG_FILE or parse errors. */
+int config_load(struct config *cfg, const char *path, unsigned *line);
+/* One "key=value" override (from -o).  Returns 0 or -EPX_E_CFG_*. */
+int config_set(struct config *cfg, const char *kv);
+/* Cross-field rules (ports distinct, TLS files given when HTTPS is on,
+ * retry_min <= retry_max ...).  Writes the failing key to *what. */
+int config_check(const struct config *cfg, const char **what);
+/* Prints the effective configuration in file syntax. */
+void config_print(const struct config *cfg, void *file);
+
+#endif

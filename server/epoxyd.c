@@ -1,0 +1,696 @@
+/* epoxyd: the token server (docs/man/epoxyd.8, docs/guide/30-server.md).
+ *
+ * The parent part (main) reads the config, loads the TLS certificate and
+ * the online key, opens one store connection per worker thread and binds
+ * both listeners; then, when started as root, it drops to an unprivileged
+ * user before the first request is parsed.  The workers (libmicrohttpd's
+ * thread pools) only copy capped request fields into a struct http_req and
+ * call http_dispatch(); they never open keys or the store.
+ *
+ * Hard caps on the wire: MHD's per-connection memory (headers and URL must
+ * fit in it: 431/414 otherwise), bodies (HTTP_BODY_MAX in memory; admin
+ * uploads spooled to an unlinked file up to admin_upload_max), connection
+ * count, per-address connections, idle timeout.  Logs go to stderr and
+ * never carry a token, credential or key. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <microhttpd.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lib/err.h"
+#include "lib/keyset.h"
+#include "lib/sign.h"
+#include "server/config.h"
+#include "server/http.h"
+#include "server/joincred.h"
+#include "server/metrics.h"
+#include "server/storm.h"
+#include "server/store.h"
+
+#define EPOXYD_TLS_FILE_MAX 65536
+#define EPOXYD_CONN_MEM 32768       /* MHD per-connection buffer: headers+URL */
+#define EPOXYD_PER_IP_CONNS 64
+#define EPOXYD_POOL_MAX 256
+
+struct epoxyd {
+	struct config cfg;
+	struct srv base;            /* shared parts; each thread copies it */
+	struct srv *pool;           /* one per worker thread, own store */
+	size_t npool;
+	atomic_size_t next;
+	char *cert_pem, *key_pem;
+	struct keyset ks;
+	atomic_ullong reqno;
+};
+
+struct conn {
+	struct http_req req;
+	uint8_t *body;
+	size_t body_cap;
+	int refuse;                 /* epoxy code to answer with, 0 none */
+	int refuse_status;
+	struct http_resp resp;
+	int queued;
+};
+
+static struct epoxyd g;
+static __thread struct srv *t_srv;
+
+/* ------------------------------------------------------------ set-up */
+
+static int64_t epoxyd_clock(void *arg)
+{
+	return http_now(arg);
+}
+
+static int epoxyd_slurp(const char *path, char **out)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	ssize_t n;
+	int fd, rc = -EPX_E_SRV_TLSFILE;
+
+	*out = NULL;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return rc;
+	buf = malloc(EPOXYD_TLS_FILE_MAX + 1);
+	if (!buf)
+		goto out;
+	while ((n = read(fd, buf + len, EPOXYD_TLS_FILE_MAX - len)) > 0)
+		len += (size_t)n;
+	if (n < 0 || len == 0 || len >= EPOXYD_TLS_FILE_MAX) {
+		explicit_bzero(buf, EPOXYD_TLS_FILE_MAX + 1);
+		free(buf);
+		goto out;
+	}
+	buf[len] = '\0';
+	*out = buf;
+	rc = 0;
+out:
+	close(fd);
+	return rc;
+}
+
+static int epoxyd_store_uri(const char *store, char *uri, size_t cap)
+{
+	int n;
+
+	if (!strncmp(store, "sqlite:", 7) || !strncmp(store, "postgres:", 9))
+		n = snprintf(uri, cap, "%s", store);
+	else
+		n = snprintf(uri, cap, "sqlite:%s", store);
+	return n < 0 || (size_t)n >= cap ? -ENAMETOOLONG : 0;
+}
+
+/* One store connection per worker thread, opened while we may still have
+ * the rights to open the store. */
+static int epoxyd_pool(struct epoxyd *d, size_t n)
+{
+	char uri[STORE_URI_MAX + 1];
+	size_t i;
+	int rc;
+
+	rc = epoxyd_store_uri(d->cfg.store, uri, sizeof(uri));
+	if (rc < 0)
+		return rc;
+	d->pool = calloc(n, sizeof(*d->pool));
+	if (!d->pool)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		d->pool[i] = d->base;
+		rc = store_open(&d->pool[i].store, uri);
+		if (rc < 0)
+			return rc;
+		store_set_clock(d->pool[i].store, epoxyd_clock, &d->pool[i]);
+		d->npool++;
+	}
+	return 0;
+}
+
+static int epoxyd_load_keys(struct epoxyd *d)
+{
+	char *ksbuf = NULL;
+	int rc;
+
+	if (d->cfg.https_port) {
+		rc = epoxyd_slurp(d->cfg.tls_cert, &d->cert_pem);
+		if (rc == 0)
+			rc = epoxyd_slurp(d->cfg.tls_key, &d->key_pem);
+		if (rc < 0) {
+			fprintf(stderr, "epoxyd: EPOXY-E2312 cannot read TLS certificate %s or key %s\n",
+				d->cfg.tls_cert, d->cfg.tls_key);
+			return rc;
+		}
+	}
+	if (d->cfg.online_key[0]) {
+		rc = sign_load(&d->base.online, d->cfg.online_key);
+		if (rc < 0) {
+			fprintf(stderr, "epoxyd: cannot load online key %s: %s\n",
+				d->cfg.online_key, epx_strerror(rc));
+			return rc;
+		}
+	}
+	if (d->cfg.keyset[0]) {
+		rc = epoxyd_slurp(d->cfg.keyset, &ksbuf);
+		if (rc == 0)
+			rc = keyset_load_root(&d->ks, ksbuf, strlen(ksbuf));
+		free(ksbuf);
+		if (rc < 0) {
+			fprintf(stderr, "epoxyd: cannot load keyset %s: %s\n", d->cfg.keyset,
+				epx_strerror(rc));
+			return rc;
+		}
+		d->base.keyset = &d->ks;
+	}
+	return 0;
+}
+
+/* Drops root: config user, else "epoxy" if it exists, else nobody.
+ * "root" keeps root (documented as unsafe; for tests in containers). */
+static int epoxyd_drop(const struct config *cfg)
+{
+	const char *name = cfg->user[0] ? cfg->user : NULL;
+	struct passwd *pw;
+
+	if (geteuid() != 0)
+		return 0;
+	if (name && !strcmp(name, "root")) {
+		fprintf(stderr, "epoxyd: warning: user root: not dropping privileges\n");
+		return 0;
+	}
+	pw = getpwnam(name ? name : "epoxy");
+	if (!pw && !name)
+		pw = getpwnam("nobody");
+	if (!pw || pw->pw_uid == 0)
+		return -EPX_E_SRV_PRIV;
+	if (setgroups(0, NULL) < 0 || setgid(pw->pw_gid) < 0 || setuid(pw->pw_uid) < 0)
+		return -EPX_E_SRV_PRIV;
+	if (setuid(0) == 0)
+		return -EPX_E_SRV_PRIV;
+	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+	fprintf(stderr, "epoxyd: running as user %s (uid %u)\n", pw->pw_name,
+		(unsigned)pw->pw_uid);
+	return 0;
+}
+
+/* ---------------------------------------------------- request intake */
+
+static struct srv *epoxyd_thread_srv(void)
+{
+	size_t i;
+
+	if (t_srv)
+		return t_srv;
+	i = atomic_fetch_add(&g.next, 1);
+	if (i >= g.npool)
+		return NULL;
+	t_srv = &g.pool[i];
+	return t_srv;
+}
+
+static enum http_method epoxyd_method(const char *m)
+{
+	static const struct { const char *s; enum http_method m; } t[] = {
+		{ "GET", HTTP_GET }, { "HEAD", HTTP_HEAD }, { "POST", HTTP_POST },
+		{ "PUT", HTTP_PUT }, { "DELETE", HTTP_DELETE }, { "PATCH", HTTP_PATCH },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		if (!strcmp(m, t[i].s))
+			return t[i].m;
+	return HTTP_OTHER;
+}
+
+static void epoxyd_refuse(struct conn *c, int status, int code)
+{
+	if (!c->refuse) {
+		c->refuse = code;
+		c->refuse_status = status;
+	}
+}
+
+static enum MHD_Result epoxyd_arg(void *cls, enum MHD_ValueKind kind,
+				  const char *key, size_t klen, const char *val,
+				  size_t vlen)
+{
+	struct conn *c = cls;
+	struct http_arg *a;
+
+	if (!key || memchr(key, '\0', klen)) {
+		epoxyd_refuse(c, 400, EPX_E_SRV_BADREQ);
+		return MHD_NO;
+	}
+	if (c->req.nargs >= HTTP_ARGS_MAX) {
+		epoxyd_refuse(c, 414, EPX_E_SRV_HDRTOOBIG);
+		return MHD_NO;
+	}
+	if (klen == 0 || klen > HTTP_ARG_KEY_MAX || vlen > HTTP_ARG_VAL_MAX) {
+		epoxyd_refuse(c, 414, EPX_E_SRV_HDRTOOBIG);
+		return MHD_NO;
+	}
+	if (http_arg_get(c->req.args, c->req.nargs, key)) {
+		epoxyd_refuse(c, 400, EPX_E_SRV_BADREQ);
+		return MHD_NO;
+	}
+	a = &c->req.args[c->req.nargs++];
+	memcpy(a->key, key, klen + 1);
+	if (val)
+		memcpy(a->val, val, vlen);
+	a->val[vlen] = '\0';
+	a->val_len = vlen;
+	return MHD_YES;
+}
+
+static void epoxyd_hdr(struct conn *c, struct MHD_Connection *con,
+		       const char *name, char *dst)
+{
+	const char *v = MHD_lookup_connection_value(con, MHD_HEADER_KIND, name);
+	size_t n = v ? strlen(v) : 0;
+
+	if (n > HTTP_HDR_MAX) {
+		epoxyd_refuse(c, 431, EPX_E_SRV_HDRTOOBIG);
+		return;
+	}
+	if (v)
+		memcpy(dst, v, n + 1);
+}
+
+static void epoxyd_peer(struct conn *c, struct MHD_Connection *con)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(con, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+
+	snprintf(c->req.peer_str, sizeof(c->req.peer_str), "unknown");
+	if (!sa)
+		return;
+	if (sa->sa_family == AF_INET) {
+		memcpy(&c->req.peer, sa, sizeof(struct sockaddr_in));
+		c->req.peer_len = sizeof(struct sockaddr_in);
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr,
+			  c->req.peer_str, sizeof(c->req.peer_str));
+	} else if (sa->sa_family == AF_INET6) {
+		memcpy(&c->req.peer, sa, sizeof(struct sockaddr_in6));
+		c->req.peer_len = sizeof(struct sockaddr_in6);
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr,
+			  c->req.peer_str, sizeof(c->req.peer_str));
+	}
+}
+
+/* First call for a request: copy what handlers may see, check caps. */
+static struct conn *epoxyd_conn_new(struct MHD_Connection *con, const char *url,
+				    const char *method, int tls)
+{
+	struct conn *c = calloc(1, sizeof(*c));
+	const char *cl;
+
+	if (!c)
+		return NULL;
+	http_req_init(&c->req);
+	http_resp_init(&c->resp);
+	c->req.id = atomic_fetch_add(&g.reqno, 1) + 1;
+	c->req.tls = tls;
+	c->req.method = epoxyd_method(method);
+	epoxyd_peer(c, con);
+	if (strlen(url) > HTTP_PATH_MAX || memchr(url, '\0', strlen(url)) != NULL)
+		epoxyd_refuse(c, 414, EPX_E_SRV_HDRTOOBIG);
+	else
+		memcpy(c->req.path, url, strlen(url) + 1);
+	MHD_get_connection_values_n(con, MHD_GET_ARGUMENT_KIND, epoxyd_arg, c);
+	epoxyd_hdr(c, con, MHD_HTTP_HEADER_USER_AGENT, c->req.user_agent);
+	epoxyd_hdr(c, con, MHD_HTTP_HEADER_AUTHORIZATION, c->req.authorization);
+	epoxyd_hdr(c, con, MHD_HTTP_HEADER_CONTENT_TYPE, c->req.content_type);
+	epoxyd_hdr(c, con, MHD_HTTP_HEADER_RANGE, c->req.range);
+	epoxyd_hdr(c, con, "X-Forwarded-For", c->req.x_forwarded_for);
+	cl = MHD_lookup_connection_value(con, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	if (cl && strtoull(cl, NULL, 10) > (tls && !strncmp(c->req.path, "/admin/", 7) ?
+					   g.cfg.admin_upload_max : HTTP_BODY_MAX))
+		epoxyd_refuse(c, 413, EPX_E_SRV_TOOBIG);
+	return c;
+}
+
+/* Moves the in-memory body to an unlinked file (admin uploads). */
+static int epoxyd_spool(struct conn *c)
+{
+	int fd = open(g.cfg.data_dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+
+	if (fd < 0)
+		return -errno;
+	if (c->req.body_len && write(fd, c->body, c->req.body_len) != (ssize_t)c->req.body_len) {
+		close(fd);
+		return -EIO;
+	}
+	c->req.body_fd = fd;
+	return 0;
+}
+
+static void epoxyd_body(struct conn *c, const char *data, size_t n)
+{
+	int admin = c->req.tls && !strncmp(c->req.path, "/admin/", 7);
+	size_t want;
+
+	if (c->refuse)
+		return;
+	if (c->req.body_fd >= 0) {
+		if (c->req.body_len + n > g.cfg.admin_upload_max ||
+		    write(c->req.body_fd, data, n) != (ssize_t)n)
+			epoxyd_refuse(c, 413, EPX_E_SRV_TOOBIG);
+		c->req.body_len += n;
+		return;
+	}
+	if (n > HTTP_BODY_MAX - c->req.body_len) {
+		if (!admin || epoxyd_spool(c) < 0) {
+			epoxyd_refuse(c, 413, EPX_E_SRV_TOOBIG);
+			return;
+		}
+		epoxyd_body(c, data, n);
+		return;
+	}
+	want = c->req.body_len + n;
+	if (want > c->body_cap) {
+		size_t cap = c->body_cap ? c->body_cap : 4096;
+		uint8_t *p;
+
+		while (cap < want)
+			cap *= 2;
+		if (cap > HTTP_BODY_MAX)
+			cap = HTTP_BODY_MAX;
+		p = realloc(c->body, cap);
+		if (!p) {
+			epoxyd_refuse(c, 503, EPX_E_SRV_BUSY);
+			return;
+		}
+		c->body = p;
+		c->body_cap = cap;
+	}
+	memcpy(c->body + c->req.body_len, data, n);
+	c->req.body_len += n;
+}
+
+static struct MHD_Response *epoxyd_mhd_resp(struct http_resp *r)
+{
+	struct MHD_Response *m = NULL;
+	size_t i;
+
+	if (r->kind == HTTP_BODY_FD) {
+		m = MHD_create_response_from_fd_at_offset64(r->fd_len, r->fd, r->off);
+		if (m)
+			r->fd = -1;   /* MHD closes it */
+	} else {
+		m = MHD_create_response_from_buffer(r->len, r->body, MHD_RESPMEM_PERSISTENT);
+	}
+	if (!m)
+		return NULL;
+	if (r->content_type[0])
+		MHD_add_response_header(m, MHD_HTTP_HEADER_CONTENT_TYPE, r->content_type);
+	for (i = 0; i < r->nhdrs; i++)
+		MHD_add_response_header(m, r->hdrs[i].name, r->hdrs[i].val);
+	if (r->secret)
+		MHD_add_response_header(m, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	return m;
+}
+
+static void epoxyd_access_log(const struct conn *c)
+{
+	char code[16] = "-";
+
+	if (c->resp.code)
+		epx_code(-c->resp.code, code, sizeof(code));
+	http_log(&c->req, "%s %s -> %d %s %s", c->req.method == HTTP_GET ? "GET" :
+		 c->req.method == HTTP_HEAD ? "HEAD" : c->req.method == HTTP_POST ? "POST" :
+		 "other", c->req.path, c->resp.status, code, c->req.tls ? "https" : "http");
+}
+
+static enum MHD_Result epoxyd_handle(void *cls, struct MHD_Connection *con,
+				     const char *url, const char *method,
+				     const char *version, const char *upload_data,
+				     size_t *upload_data_size, void **con_cls)
+{
+	struct conn *c = *con_cls;
+	struct MHD_Response *m;
+	struct srv *srv;
+	enum MHD_Result ret;
+
+	if (!c) {
+		c = epoxyd_conn_new(con, url, method, cls != NULL);
+		if (!c)
+			return MHD_NO;
+		*con_cls = c;
+		return MHD_YES;
+	}
+	if (*upload_data_size) {
+		epoxyd_body(c, upload_data, *upload_data_size);
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	if (c->queued)
+		return MHD_YES;
+	c->req.body = c->req.body_fd >= 0 ? NULL : c->body;
+	srv = epoxyd_thread_srv();
+	if (!srv)
+		epoxyd_refuse(c, 503, EPX_E_SRV_BUSY);
+	if (c->refuse) {
+		http_resp_error(&c->resp, c->refuse_status, -c->refuse, NULL);
+		if (c->refuse == EPX_E_SRV_BUSY)
+			http_resp_header(&c->resp, "Retry-After", "10");
+	} else {
+		http_dispatch(srv, &c->req, &c->resp);
+	}
+	epoxyd_access_log(c);
+	m = epoxyd_mhd_resp(&c->resp);
+	if (!m)
+		return MHD_NO;
+	ret = MHD_queue_response(con, (unsigned)c->resp.status, m);
+	MHD_destroy_response(m);
+	c->queued = 1;
+	return ret;
+}
+
+static void epoxyd_completed(void *cls, struct MHD_Connection *con, void **con_cls,
+			     enum MHD_RequestTerminationCode toe)
+{
+	struct conn *c = *con_cls;
+
+	if (!c)
+		return;
+	http_resp_free(&c->resp);
+	if (c->req.body_fd >= 0)
+		close(c->req.body_fd);
+	if (c->body) {
+		explicit_bzero(c->body, c->body_cap);
+		free(c->body);
+	}
+	explicit_bzero(&c->req.authorization, sizeof(c->req.authorization));
+	free(c);
+	*con_cls = NULL;
+}
+
+static void epoxyd_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	fprintf(stderr, "epoxyd: libmicrohttpd: ");
+	vfprintf(stderr, fmt, ap);
+}
+
+/* ---------------------------------------------------------- listeners */
+
+static struct MHD_Daemon *epoxyd_listen(struct epoxyd *d, unsigned port, int tls)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+		MHD_USE_ERROR_LOG | MHD_USE_TURBO;
+
+	if (d->cfg.listen_addr[0] && inet_pton(AF_INET, d->cfg.listen_addr, &sin.sin_addr) != 1)
+		return NULL;
+	if (tls)
+		flags |= MHD_USE_TLS;
+	return MHD_start_daemon(flags, (uint16_t)port, NULL, NULL,
+		epoxyd_handle, tls ? (void *)d : NULL,
+		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin,
+		MHD_OPTION_THREAD_POOL_SIZE, d->cfg.threads,
+		MHD_OPTION_CONNECTION_LIMIT, d->cfg.max_connections,
+		MHD_OPTION_PER_IP_CONNECTION_LIMIT, EPOXYD_PER_IP_CONNS,
+		MHD_OPTION_CONNECTION_TIMEOUT, d->cfg.conn_timeout,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)EPOXYD_CONN_MEM,
+		MHD_OPTION_NOTIFY_COMPLETED, epoxyd_completed, NULL,
+		MHD_OPTION_EXTERNAL_LOGGER, epoxyd_mhd_log, NULL,
+		MHD_OPTION_LISTENING_ADDRESS_REUSE, 1,
+		tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, d->cert_pem,
+		MHD_OPTION_HTTPS_MEM_KEY, d->key_pem,
+		MHD_OPTION_HTTPS_PRIORITIES, d->cfg.tls_priorities,
+		MHD_OPTION_END);
+}
+
+/* ------------------------------------------------------------- main */
+
+static void epoxyd_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: epoxyd [-c FILE] [-o KEY=VALUE]... [-n] [-p]\n"
+		"  -c FILE         config file (default /etc/epoxy/epoxyd.conf)\n"
+		"  -o KEY=VALUE    override one config key (repeatable)\n"
+		"  -n              check the configuration and exit (0 ok, 1 bad)\n"
+		"  -p              print the effective configuration and exit\n"
+		"  -h, --help      this text;  --version  print the version\n"
+		"epoxyd runs in the foreground and logs to stderr; see epoxyd(8).\n");
+}
+
+static int epoxyd_config(int argc, char **argv, int *check, int *print)
+{
+	const char *file = "/etc/epoxy/epoxyd.conf", *what = NULL;
+	unsigned line = 0;
+	int i, rc, explicit_file = 0;
+
+	config_defaults(&g.cfg);
+	for (i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "-c") && i + 1 < argc) {
+			file = argv[++i];
+			explicit_file = 1;
+		}
+	rc = config_load(&g.cfg, file, &line);
+	if (rc == -EPX_E_CFG_FILE && !explicit_file && access(file, F_OK) != 0)
+		rc = 0;   /* no default file: defaults plus -o */
+	if (rc < 0) {
+		fprintf(stderr, "epoxyd: %s:%u: EPOXY-E%04d %s\n", file, line, -rc, epx_strerror(rc));
+		return 2;
+	}
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "-c")) {
+			i++;
+		} else if (!strcmp(argv[i], "-o") && i + 1 < argc) {
+			rc = config_set(&g.cfg, argv[++i]);
+			if (rc < 0) {
+				fprintf(stderr, "epoxyd: -o %s: EPOXY-E%04d %s\n", argv[i], -rc,
+					epx_strerror(rc));
+				return 2;
+			}
+		} else if (!strcmp(argv[i], "-n")) {
+			*check = 1;
+		} else if (!strcmp(argv[i], "-p")) {
+			*print = 1;
+		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			epoxyd_usage(stdout);
+			exit(0);
+		} else if (!strcmp(argv[i], "--version")) {
+			printf("epoxyd %s\n", EPOXY_VERSION);
+			exit(0);
+		} else {
+			epoxyd_usage(stderr);
+			return 2;
+		}
+	}
+	rc = config_check(&g.cfg, &what);
+	if (rc < 0) {
+		fprintf(stderr, "epoxyd: config: EPOXY-E%04d %s: %s\n", -rc, epx_strerror(rc), what);
+		return 1;
+	}
+	return 0;
+}
+
+static int epoxyd_setup(struct epoxyd *d)
+{
+	struct storm_limits lim = {
+		d->cfg.max_sessions, d->cfg.max_downloads, d->cfg.rate_per_sec,
+		d->cfg.rate_burst, d->cfg.rate_table, d->cfg.retry_min, d->cfg.retry_max,
+	};
+	size_t nthreads;
+	int rc;
+
+	d->base.cfg = &d->cfg;
+	d->base.clock_offset = d->cfg.clock_offset;
+	rc = storm_new(&d->base.storm, &lim);
+	if (rc == 0)
+		rc = metrics_new(&d->base.metrics);
+	if (rc == 0)
+		rc = joincred_new(&d->base.joincred, &d->cfg);
+	if (rc == 0)
+		rc = epoxyd_load_keys(d);
+	if (rc < 0)
+		return rc;
+	nthreads = (d->cfg.https_port ? d->cfg.threads : 0) + (d->cfg.http_port ? d->cfg.threads : 0);
+	if (nthreads > EPOXYD_POOL_MAX)
+		nthreads = EPOXYD_POOL_MAX;
+	rc = epoxyd_pool(d, nthreads);
+	if (rc < 0)
+		fprintf(stderr, "epoxyd: cannot open store %s: EPOXY-E%04d %s\n", d->cfg.store,
+			-rc, epx_strerror(rc));
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	struct MHD_Daemon *https = NULL, *http = NULL;
+	int check = 0, print = 0, rc, sig = 0;
+	sigset_t set;
+	size_t i;
+
+	rc = epoxyd_config(argc, argv, &check, &print);
+	if (rc)
+		return rc;
+	if (print)
+		config_print(&g.cfg, stdout);
+	if (check || print) {
+		if (check)
+			fprintf(stderr, "epoxyd: configuration ok\n");
+		return 0;
+	}
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if (epoxyd_setup(&g) < 0)
+		return 1;
+	if (g.cfg.https_port)
+		https = epoxyd_listen(&g, g.cfg.https_port, 1);
+	if (g.cfg.http_port)
+		http = epoxyd_listen(&g, g.cfg.http_port, 0);
+	if ((g.cfg.https_port && !https) || (g.cfg.http_port && !http)) {
+		fprintf(stderr, "epoxyd: EPOXY-E2310 cannot start a listener on %s ports %u/%u\n",
+			g.cfg.listen_addr[0] ? g.cfg.listen_addr : "*", g.cfg.https_port,
+			g.cfg.http_port);
+		rc = 1;
+		goto out;
+	}
+	if (epoxyd_drop(&g.cfg) < 0) {
+		fprintf(stderr, "epoxyd: EPOXY-E2311 cannot drop privileges to user '%s'\n",
+			g.cfg.user[0] ? g.cfg.user : "epoxy/nobody");
+		rc = 1;
+		goto out;
+	}
+	fprintf(stderr, "epoxyd %s: listening https %u http %u, store %s\n", EPOXY_VERSION,
+		g.cfg.https_port, g.cfg.http_port, store_backend(g.pool[0].store));
+	sigwait(&set, &sig);
+	fprintf(stderr, "epoxyd: signal %d, stopping\n", sig);
+	rc = 0;
+out:
+	if (https)
+		MHD_stop_daemon(https);
+	if (http)
+		MHD_stop_daemon(http);
+	for (i = 0; i < g.npool; i++)
+		store_close(g.pool[i].store);
+	free(g.pool);
+	if (g.key_pem) {
+		explicit_bzero(g.key_pem, strlen(g.key_pem));
+		free(g.key_pem);
+	}
+	free(g.cert_pem);
+	sign_free(g.base.online);
+	joincred_free(g.base.joincred);
+	metrics_free(g.base.metrics);
+	storm_free(g.base.storm);
+	return rc;
+}

@@ -1,0 +1,934 @@
+/* node: the firmware-leg and agent endpoints (see node.h).
+ *
+ * Order inside every agent handler: validate all input (caps, syntax) ->
+ * take a boot-storm slot if the endpoint needs one (503 never spends a
+ * token) -> redeem the token (the first store write) -> read what the
+ * session names -> answer.  Tokens are copied out of the request only into
+ * stack buffers that are wiped before return; answers that carry a token
+ * are marked secret so http_resp_free() wipes them. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lib/err.h"
+#include "lib/hex.h"
+#include "lib/sign.h"
+#include "lib/statement.h"
+#include "server/config.h"
+#include "server/ipxe.h"
+#include "server/joincred.h"
+#include "server/metrics.h"
+#include "server/node.h"
+#include "server/storm.h"
+#include "server/store.h"
+
+#define NODE_SESSION_BODY_MAX 1024
+#define NODE_REPORT_BODY_MAX 16384
+#define NODE_JOINCRED_BODY_MAX 1024
+#define NODE_BOOTFILE_MAX ((uint64_t)1 << 30)
+#define NODE_SESSION_RESP_MAX 4096
+#define NODE_AGENT_MAX 1000000
+#define NODE_FORM "application/x-www-form-urlencoded"
+
+static const char *const node_session_purposes[] = {
+	"manifest", "kernel", "initramfs", "cmdline", "join", "joincred", "report",
+};
+#define NODE_NPURPOSES (sizeof(node_session_purposes) / sizeof(node_session_purposes[0]))
+
+/* ------------------------------------------------------------ helpers */
+
+static int node_refuse(const struct http_req *req, struct http_resp *resp,
+		       int status, int rc, const char *what)
+{
+	char code[16];
+
+	http_log(req, "refused %s: %s %s", what, epx_code(rc, code, sizeof(code)),
+		 epx_strerror(rc));
+	return http_resp_error(resp, status, rc, NULL);
+}
+
+static int node_busy(struct srv *srv, const struct http_req *req,
+		     struct http_resp *resp, const char *key, int rc)
+{
+	char ra[16];
+
+	metrics_add(srv->metrics, M_BUSY, 1);
+	http_resp_error(resp, 503, rc, NULL);
+	snprintf(ra, sizeof(ra), "%u", storm_retry_after(srv->storm, key, http_now(srv)));
+	http_resp_header(resp, "Retry-After", ra);
+	return 0;
+}
+
+/* Maps a store refusal to an answer. */
+static int node_store_err(struct srv *srv, const struct http_req *req,
+			  struct http_resp *resp, int rc, const char *what)
+{
+	int e = -rc;
+
+	if (e == EPX_E_TOK_FORMAT || e == EPX_E_CRED_FORMAT || e == EPX_E_DB_INVALID)
+		return node_refuse(req, resp, 400, rc, what);
+	if ((e >= EPX_E_TOK_FORMAT && e <= EPX_E_TOK_REISSUE) ||
+	    (e >= EPX_E_CRED_FORMAT && e <= EPX_E_CRED_REVOKED) ||
+	    e == EPX_E_SESS_UNKNOWN || e == EPX_E_SESS_CLOSED) {
+		metrics_add(srv->metrics, M_TOKENS_REFUSED, 1);
+		return node_refuse(req, resp, 403, rc, what);
+	}
+	if (e == EPX_E_DB_BUSY)
+		return node_busy(srv, req, resp, req->peer_str, rc);
+	metrics_add(srv->metrics, M_STORE_ERRORS, 1);
+	return node_refuse(req, resp, 500, rc, what);
+}
+
+static int node_form_ctype(const char *ct)
+{
+	size_t n = strlen(NODE_FORM);
+
+	return !strncasecmp(ct, NODE_FORM, n) && (ct[n] == '\0' || ct[n] == ';');
+}
+
+/* Parses a form body into a heap array (caller frees and wipes). */
+static int node_form(const struct http_req *req, size_t cap,
+		     struct http_arg **args, int *n)
+{
+	*args = NULL;
+	if (!node_form_ctype(req->content_type))
+		return -EPX_E_SRV_CTYPE;
+	if (req->body_fd >= 0 || req->body_len > cap)
+		return -EPX_E_SRV_TOOBIG;
+	*args = calloc(HTTP_ARGS_MAX, sizeof(**args));
+	if (!*args)
+		return -ENOMEM;
+	*n = http_form_parse((const char *)req->body, req->body_len, *args,
+			     HTTP_ARGS_MAX);
+	return *n < 0 ? -EPX_E_SRV_FIELD : 0;
+}
+
+static void node_form_free(struct http_arg *args)
+{
+	if (args) {
+		explicit_bzero(args, HTTP_ARGS_MAX * sizeof(*args));
+		free(args);
+	}
+}
+
+/* Only the listed keys may appear. */
+static int node_form_known(const struct http_arg *args, int n,
+			   const char *const *keys, size_t nkeys)
+{
+	int i;
+	size_t k;
+
+	for (i = 0; i < n; i++) {
+		for (k = 0; k < nkeys; k++)
+			if (!strcmp(args[i].key, keys[k]))
+				break;
+		if (k == nkeys)
+			return 0;
+	}
+	return 1;
+}
+
+static const char *node_val(const struct http_arg *args, int n, const char *key)
+{
+	const struct http_arg *a = http_arg_get(args, (size_t)n, key);
+
+	if (!a || a->val_len != strlen(a->val))
+		return NULL;
+	return a->val;
+}
+
+static int node_is_hex(const char *s, size_t want)
+{
+	size_t i;
+
+	for (i = 0; s[i]; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return i == want;
+}
+
+static int node_decimal(const char *s, unsigned long max, unsigned long *out)
+{
+	unsigned long v = 0;
+	size_t i;
+
+	if (!s || !s[0] || strlen(s) > 9 || (s[0] == '0' && s[1]))
+		return -EINVAL;
+	for (i = 0; s[i]; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -EINVAL;
+		v = v * 10 + (unsigned long)(s[i] - '0');
+	}
+	if (v > max)
+		return -ERANGE;
+	*out = v;
+	return 0;
+}
+
+/* Opens a regular file under dir (no symlink at the last component). */
+static int node_open(const char *dir, const char *name, uint64_t *size)
+{
+	char path[CONFIG_PATH_MAX + 64];
+	struct stat st;
+	int fd, n;
+
+	n = snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (n < 0 || (size_t)n >= sizeof(path))
+		return -ENAMETOOLONG;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    (uint64_t)st.st_size > NODE_BOOTFILE_MAX) {
+		close(fd);
+		return -EINVAL;
+	}
+	*size = (uint64_t)st.st_size;
+	return fd;
+}
+
+/* ------------------------------------------------------------ parsing */
+
+int node_range(const char *hdr, uint64_t size, uint64_t *off, uint64_t *len)
+{
+	uint64_t a = 0, b = 0;
+	const char *p;
+	int have_b = 0;
+
+	if (!hdr || !*hdr) {
+		*off = 0;
+		*len = size;
+		return 1;
+	}
+	if (strncmp(hdr, "bytes=", 6))
+		return -EPX_E_SRV_RANGE;
+	p = hdr + 6;
+	if (*p < '0' || *p > '9')
+		return -EPX_E_SRV_RANGE;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		if (a > (UINT64_MAX - 9) / 10)
+			return -EPX_E_SRV_RANGE;
+		a = a * 10 + (uint64_t)(*p - '0');
+	}
+	if (*p++ != '-')
+		return -EPX_E_SRV_RANGE;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		if (b > (UINT64_MAX - 9) / 10)
+			return -EPX_E_SRV_RANGE;
+		b = b * 10 + (uint64_t)(*p - '0');
+		have_b = 1;
+	}
+	if (*p != '\0' || a >= size || (have_b && b < a))
+		return -EPX_E_SRV_RANGE;
+	if (!have_b || b >= size)
+		b = size - 1;
+	*off = a;
+	*len = b - a + 1;
+	return 0;
+}
+
+static int node_parse_addr(const char *s, size_t n, uint8_t out[16], int *v6)
+{
+	char buf[INET6_ADDRSTRLEN + 1];
+
+	if (n >= sizeof(buf))
+		return -EINVAL;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	if (inet_pton(AF_INET, buf, out) == 1) {
+		*v6 = 0;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, buf, out) == 1) {
+		static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+		if (!memcmp(out, mapped, 12)) {
+			memmove(out, out + 12, 4);
+			*v6 = 0;
+		} else {
+			*v6 = 1;
+		}
+		return 0;
+	}
+	return -EINVAL;
+}
+
+int node_addr_match(const char *peer, const char *reg)
+{
+	uint8_t a[16], b[16];
+	const char *slash = strchr(reg, '/');
+	size_t rlen = slash ? (size_t)(slash - reg) : strlen(reg);
+	unsigned long bits;
+	int av6, bv6, i;
+
+	if (node_parse_addr(peer, strlen(peer), a, &av6) < 0 ||
+	    node_parse_addr(reg, rlen, b, &bv6) < 0 || av6 != bv6)
+		return 0;
+	bits = av6 ? 128 : 32;
+	if (slash && node_decimal(slash + 1, bits, &bits) < 0)
+		return 0;
+	for (i = 0; bits >= 8; i++, bits -= 8)
+		if (a[i] != b[i])
+			return 0;
+	if (bits && ((a[i] ^ b[i]) & (0xff00 >> bits) & 0xff))
+		return 0;
+	return 1;
+}
+
+/* ------------------------------------------------------ firmware leg */
+
+static int node_send_file(struct srv *srv, const struct http_req *req,
+			  struct http_resp *resp, const char *name, const char *ctype)
+{
+	uint64_t size = 0;
+	int fd = node_open(srv->cfg->boot_dir, name, &size);
+
+	if (fd < 0) {
+		http_log(req, "boot file %s missing or unreadable in boot_dir", name);
+		return http_resp_error(resp, 404, -EPX_E_SRV_BOOTFILE, NULL);
+	}
+	metrics_add(srv->metrics, M_BOOTFILE_BYTES, size);
+	return http_resp_fd(resp, 200, ctype, fd, 0, size);
+}
+
+static const char *node_boot_url(const struct srv *srv, char *buf, size_t cap)
+{
+	if (srv->cfg->boot_url[0])
+		return srv->cfg->boot_url;
+	snprintf(buf, cap, "http://%s:%u", srv->cfg->listen_addr[0] ?
+		 srv->cfg->listen_addr : "127.0.0.1", srv->cfg->http_port);
+	return buf;
+}
+
+int node_stage0(struct srv *srv, const struct http_req *req, struct http_resp *resp)
+{
+	char url[CONFIG_STR_MAX + 32], *buf;
+	int n;
+
+	if (!strncmp(req->user_agent, "UefiHttpBoot", 12))
+		return node_send_file(srv, req, resp, "stage0.efi", "application/efi");
+	if (strncmp(req->user_agent, "iPXE", 4))
+		return node_refuse(req, resp, 400, -EPX_E_SRV_BADREQ,
+				   "stage0 for a client that is neither UefiHttpBoot nor iPXE");
+	buf = malloc(IPXE_SCRIPT_MAX);
+	if (!buf)
+		return -ENOMEM;
+	n = ipxe_render_stage0(node_boot_url(srv, url, sizeof(url)), buf, IPXE_SCRIPT_MAX);
+	if (n < 0) {
+		free(buf);
+		return n;
+	}
+	return http_resp_take(resp, 200, "text/plain", buf, (size_t)n);
+}
+
+/* Reads boot_dir/stage1/cmdline for the BIOS path (trailing newline cut). */
+static int node_cmdline(const struct srv *srv, char *out, size_t cap)
+{
+	uint64_t size = 0;
+	ssize_t n;
+	int fd = node_open(srv->cfg->boot_dir, "stage1/cmdline", &size);
+
+	if (fd < 0)
+		return fd;
+	n = size < cap ? read(fd, out, cap - 1) : -1;
+	close(fd);
+	if (n < 0)
+		return -EPX_E_IPXE_FIELD;
+	while (n > 0 && (out[n - 1] == '\n' || out[n - 1] == ' '))
+		n--;
+	out[n] = '\0';
+	return ipxe_cmdline_ok(out, (size_t)n) ? 0 : -EPX_E_IPXE_FIELD;
+}
+
+static const char *node_qarg(const struct http_req *req, const char *key)
+{
+	const struct http_arg *a = http_arg_get(req->args, req->nargs, key);
+
+	return a ? a->val : NULL;
+}
+
+int node_stage1_ipxe(struct srv *srv, const struct http_req *req, struct http_resp *resp)
+{
+	char url[CONFIG_STR_MAX + 32], mac[STORE_MAC_LEN + 1];
+	char cmdline[IPXE_CMDLINE_MAX + 2] = "";
+	struct ipxe_stage1 p = { 0 };
+	struct store_host *h = NULL;
+	const char *m = node_qarg(req, "mac");
+	char *buf = NULL;
+	int rc, n;
+
+	if (!m || store_mac_canon(m, mac) < 0)
+		return node_refuse(req, resp, 400, -EPX_E_SRV_FIELD, "stage1.ipxe without a valid mac");
+	h = malloc(sizeof(*h));
+	buf = malloc(IPXE_SCRIPT_MAX);
+	rc = -ENOMEM;
+	if (!h || !buf)
+		goto out;
+	rc = store_host_by_mac(srv->store, mac, h);
+	if (rc == -EPX_E_DB_NOTFOUND) {
+		rc = node_refuse(req, resp, 404, -EPX_E_SRV_HOST, "stage1.ipxe for an unregistered mac");
+		goto out;
+	} else if (rc < 0) {
+		rc = node_store_err(srv, req, resp, rc, "stage1.ipxe host lookup");
+		goto out;
+	}
+	p.boot_url = node_boot_url(srv, url, sizeof(url));
+	p.host = h->name;
+	p.mac = mac;
+	p.uuid = node_qarg(req, "uuid");
+	p.serial = node_qarg(req, "serial");
+	p.platform = node_qarg(req, "platform");
+	p.buildarch = node_qarg(req, "buildarch");
+	p.retry_s = srv->storm ? storm_retry_after(srv->storm, h->name, http_now(srv)) : 10;
+	p.tries = 3;
+	if (p.platform && !strcmp(p.platform, "pcbios")) {
+		rc = node_cmdline(srv, cmdline, sizeof(cmdline));
+		if (rc < 0) {
+			http_log(req, "boot_dir/stage1/cmdline missing or refused for iPXE");
+			rc = http_resp_error(resp, 404, -EPX_E_SRV_BOOTFILE, NULL);
+			goto out;
+		}
+		p.cmdline = cmdline;
+	}
+	n = ipxe_render_stage1(&p, buf, IPXE_SCRIPT_MAX);
+	if (n < 0) {
+		rc = n;
+		goto out;
+	}
+	rc = http_resp_take(resp, 200, "text/plain", buf, (size_t)n);
+	buf = NULL;
+out:
+	free(buf);
+	free(h);
+	return rc;
+}
+
+int node_bootfile(struct srv *srv, const struct http_req *req, struct http_resp *resp)
+{
+	static const struct { const char *path, *file, *ctype; } files[] = {
+		{ "/boot/stage1.efi", "stage1.efi", "application/efi" },
+		{ "/boot/stage1/vmlinuz", "stage1/vmlinuz", "application/octet-stream" },
+		{ "/boot/stage1/initramfs", "stage1/initramfs", "application/octet-stream" },
+		{ "/boot/stage1/cmdline", "stage1/cmdline", "text/plain" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++)
+		if (!strcmp(req->path, files[i].path))
+			return node_send_file(srv, req, resp, files[i].file, files[i].ctype);
+	return http_resp_error(resp, 404, -EPX_E_SRV_NOTFOUND, NULL);
+}
+
+/* ------------------------------------------------------------ session */
+
+struct node_sess_in {
+	const char *host, *mac, *nonce, *cred, *token;
+	unsigned long agent, stage;
+};
+
+static int node_session_input(const struct http_arg *a, int n, struct node_sess_in *in)
+{
+	static const char *const keys[] = { "host", "mac", "nonce", "agent", "stage",
+					    "credential", "token" };
+
+	memset(in, 0, sizeof(*in));
+	if (!node_form_known(a, n, keys, sizeof(keys) / sizeof(keys[0])))
+		return -EPX_E_SRV_FIELD;
+	in->host = node_val(a, n, "host");
+	in->mac = node_val(a, n, "mac");
+	in->nonce = node_val(a, n, "nonce");
+	in->cred = node_val(a, n, "credential");
+	in->token = node_val(a, n, "token");
+	if (!in->host || !store_valid_hostname(in->host) || !in->mac ||
+	    !in->nonce || !node_is_hex(in->nonce, 64))
+		return -EPX_E_SRV_FIELD;
+	if (node_decimal(node_val(a, n, "agent"), NODE_AGENT_MAX, &in->agent) < 0 ||
+	    node_decimal(node_val(a, n, "stage"), 9, &in->stage) < 0 || in->stage != 1)
+		return -EPX_E_SRV_FIELD;
+	if (!!in->cred == !!in->token)
+		return -EPX_E_SRV_FIELD;
+	if (in->cred && !node_is_hex(in->cred, 64))
+		return -EPX_E_CRED_FORMAT;
+	if (in->token && !node_is_hex(in->token, 64))
+		return -EPX_E_TOK_FORMAT;
+	return 0;
+}
+
+/* The host must be registered with this MAC and, if it has addresses,
+ * connect from one of them. */
+static int node_session_host(struct srv *srv, const struct http_req *req,
+			     const struct node_sess_in *in, struct store_host *h)
+{
+	char mac[STORE_MAC_LEN + 1];
+	size_t i;
+	int rc;
+
+	if (store_mac_canon(in->mac, mac) < 0)
+		return -EPX_E_SRV_FIELD;
+	rc = store_host_get(srv->store, in->host, h);
+	if (rc == -EPX_E_DB_NOTFOUND)
+		return -EPX_E_SRV_HOST;
+	if (rc < 0)
+		return rc;
+	for (i = 0; i < h->n_macs; i++)
+		if (!strcmp(h->macs[i], mac))
+			break;
+	if (i == h->n_macs)
+		return -EPX_E_SRV_MAC;
+	if (h->n_addrs == 0)
+		return 0;
+	for (i = 0; i < h->n_addrs; i++)
+		if (node_addr_match(req->peer_str, h->addrs[i]))
+			return 0;
+	return -EPX_E_SRV_ADDR;
+}
+
+/* Appends the signed statement for the session to out. */
+static int node_statement(struct srv *srv, const struct node_sess_in *in,
+			  const char *sid, const struct store_release *r,
+			  char *out, size_t cap, size_t *len)
+{
+	struct statement st;
+	size_t body = 0;
+	int rc;
+
+	memset(&st, 0, sizeof(st));
+	snprintf(st.host, sizeof(st.host), "%s", in->host);
+	if (hex_decode(sid, 16, st.session, sizeof(st.session)) < 0 ||
+	    hex_decode(in->nonce, 64, st.nonce, sizeof(st.nonce)) < 0 ||
+	    hex_decode(r->manifest_sha256, 64, st.manifest, sizeof(st.manifest)) < 0)
+		return -EPX_E_SRV_SIGN;
+	st.version = r->version;
+	st.time = http_now(srv);
+	st.expires = st.time + srv->cfg->statement_ttl;
+	if (!srv->online)
+		return -EPX_E_SRV_SIGN;
+	rc = statement_format(&st, out + *len, cap - *len, &body);
+	if (rc < 0)
+		return -EPX_E_SRV_SIGN;
+	rc = sign_doc_append(srv->online, out + *len, body, out + *len, cap - *len, &body);
+	if (rc < 0)
+		return -EPX_E_SRV_SIGN;
+	*len += body;
+	return 0;
+}
+
+/* Issues the session's tokens into the answer body. */
+static int node_session_tokens(struct srv *srv, const char *host, const char *sid,
+			       char *out, size_t cap, size_t *len)
+{
+	char tok[STORE_TOKEN_HEX + 1];
+	size_t i;
+	int rc = 0, n;
+
+	for (i = 0; i < NODE_NPURPOSES; i++) {
+		const char *p = node_session_purposes[i];
+		int64_t ttl = (!strcmp(p, "joincred") || !strcmp(p, "report")) ?
+			srv->cfg->long_token_ttl : srv->cfg->token_ttl;
+
+		rc = store_token_issue(srv->store, host, sid, p, ttl, tok);
+		if (rc < 0)
+			break;
+		n = snprintf(out + *len, cap - *len, "token %s %s\n", p, tok);
+		explicit_bzero(tok, sizeof(tok));
+		if (n < 0 || (size_t)n >= cap - *len) {
+			rc = -ENOSPC;
+			break;
+		}
+		*len += (size_t)n;
+		metrics_add(srv->metrics, M_TOKENS_ISSUED, 1);
+	}
+	explicit_bzero(tok, sizeof(tok));
+	return rc;
+}
+
+/* Authenticates (credential or boot token), opens the session, writes the
+ * whole answer into out. */
+static int node_session_open(struct srv *srv, const struct http_req *req,
+			     const struct node_sess_in *in, const struct store_release *r,
+			     char *out, size_t cap, size_t *len)
+{
+	char sid[STORE_SESSION_HEX + 1];
+	int rc, n;
+
+	if (in->cred)
+		rc = store_cred_check(srv->store, in->host, in->cred);
+	else
+		rc = store_boot_token_redeem(srv->store, in->token, in->host, NULL);
+	if (rc < 0)
+		return rc;
+	rc = store_session_open(srv->store, in->host, in->nonce, r->version,
+				r->hwclass, sid);
+	if (rc < 0)
+		return rc;
+	n = snprintf(out, cap, "epoxy-session 1\nsession %s\nrelease %u\n", sid, r->version);
+	if (n < 0 || (size_t)n >= cap)
+		return -ENOSPC;
+	*len = (size_t)n;
+	rc = node_session_tokens(srv, in->host, sid, out, cap, len);
+	if (rc < 0)
+		return rc;
+	if (cap - *len < 5)
+		return -ENOSPC;
+	memcpy(out + *len, "end\n", 4);
+	*len += 4;
+	rc = node_statement(srv, in, sid, r, out, cap, len);
+	if (rc < 0)
+		return rc;
+	store_host_touch(srv->store, in->host);
+	http_log(req, "session %s opened for host %s, release %u (%s)", sid, in->host,
+		 r->version, in->cred ? "credential" : "boot token");
+	return 0;
+}
+
+static int node_session_refused(struct srv *srv, const struct http_req *req,
+				struct http_resp *resp, int rc)
+{
+	int e = -rc;
+
+	metrics_add(srv->metrics, M_SESSIONS_REFUSED, 1);
+	if (e == EPX_E_SRV_CTYPE)
+		return node_refuse(req, resp, 415, rc, "session");
+	if (e == EPX_E_SRV_TOOBIG)
+		return node_refuse(req, resp, 413, rc, "session");
+	if (e == EPX_E_SRV_FIELD)
+		return node_refuse(req, resp, 400, rc, "session");
+	if (e == EPX_E_SRV_HOST || e == EPX_E_SRV_MAC || e == EPX_E_SRV_ADDR)
+		return node_refuse(req, resp, 403, rc, "session");
+	if (e == EPX_E_SRV_NORELEASE || e == EPX_E_DB_NORELEASE)
+		return node_refuse(req, resp, 409, -EPX_E_SRV_NORELEASE, "session");
+	if (e == EPX_E_SRV_SIGN)
+		return node_refuse(req, resp, 500, rc, "session");
+	return node_store_err(srv, req, resp, rc, "session");
+}
+
+int node_session(struct srv *srv, const struct http_req *req, struct http_resp *resp)
+{
+	struct http_arg *args = NULL;
+	struct store_host *h = NULL;
+	struct store_release r;
+	struct node_sess_in in;
+	size_t len = 0;
+	char *out = NULL;
+	int rc, n = 0, slot = 0;
+
+	rc = node_form(req, NODE_SESSION_BODY_MAX, &args, &n);
+	if (rc == 0)
+		rc = node_session_input(args, n, &in);
+	if (rc < 0)
+		goto refused;
+	if (srv->storm) {
+		rc = storm_enter(srv->storm, STORM_SESSION);
+		if (rc < 0) {
+			node_busy(srv, req, resp, in.host, rc);
+			rc = 0;
+			goto out;
+		}
+		slot = 1;
+	}
+	h = malloc(sizeof(*h));
+	out = malloc(NODE_SESSION_RESP_MAX);
+	rc = -ENOMEM;
+	if (!h || !out)
+		goto out;
+	rc = node_session_host(srv, req, &in, h);
+	if (rc == 0)
+		rc = store_host_release(srv->store, in.host, &r);
+	if (rc == 0)
+		rc = node_session_open(srv, req, &in, &r, out, NODE_SESSION_RESP_MAX, &len);
+	if (rc < 0)
+		goto refused;
+	metrics_add(srv->metrics, M_SESSIONS_OPENED, 1);
+	rc = http_resp_take(resp, 200, "text/plain", out, len);
+	resp->secret = 1;
+	out = NULL;
+	goto out;
+refused:
+	rc = node_session_refused(srv, req, resp, rc);
+out:
+	if (out) {
+		explicit_bzero(out, NODE_SESSION_RESP_MAX);
+		free(out);
+	}
+	free(h);
+	node_form_free(args);
+	if (slot)
+		storm_leave(srv->storm, STORM_SESSION);
+	return rc;
+}
+
+/* ------------------------------------------------------ token endpoints */
+
+/* Redeems the request's bearer token for purpose; on refusal answers. */
+static int node_redeem(struct srv *srv, const struct http_req *req,
+		       struct http_resp *resp, const char *purpose,
+		       struct store_token_info *info)
+{
+	char tok[STORE_TOKEN_HEX + 1];
+	int rc = http_bearer(req, tok);
+
+	if (rc == -EPX_E_SRV_NOTOKEN) {
+		node_refuse(req, resp, 401, rc, purpose);
+		return rc;
+	}
+	if (rc < 0) {
+		node_refuse(req, resp, 400, rc, purpose);
+		return rc;
+	}
+	rc = store_token_redeem(srv->store, tok, purpose, NULL, NULL, info);
+	explicit_bzero(tok, sizeof(tok));
+	if (rc < 0) {
+		node_store_err(srv, req, resp, rc, purpose);
+		return rc;
+	}
+	metrics_add(srv->metrics, M_TOKENS_REDEEMED, 1);
+	return 0;
+}
+
+static int node_release_of(struct srv *srv, const struct store_token_info *info,
+			   struct store_session *s, struct store_release *r)
+{
+	int rc = store_session_get(srv->store, info->session, s);
+
+	if (rc == 0)
+		rc = store_release_get(srv->store, s->hwclass, s->version, r);
+	return rc;
+}
+
+int node_manifest(struct srv *srv, const struct http_req *req, struct http_resp *resp)
+{
+	struct store_token_info info;
+	struct store_session s;
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int rc;
+
+	if (node_redeem(srv, req, resp, "manifest", &info) < 0)
+		return 0;
+	rc = store_session_get(srv->store, info.session, &s);
+	if (rc == 0)
+		rc = store_release_manifest(srv->store, s.hwclass, s.version, &buf, &len);
+	if (rc < 0)
+		return node_store_err(srv, req, resp, rc, "manifest of the session");
+	return http_resp_take(resp, 200, "text/plain", buf, len);
+}
+
+static int node_next_token(struct srv *srv, const struct store_token_info *info,
+			   const char *purpose, int64_t ttl, struct http_resp *resp)
+{
+	char tok[STORE_TOKEN_HEX + 1];
+	int rc = store_token_reissue(srv->store, info->host, info->session, purpose,
+				     ttl, tok);
+
+	if (rc == 0) {
+		resp->secret = 1;
+		rc = http_resp_header(resp, "Epoxy-Next-Token", tok);
+		metrics_add(srv->metrics, M_TOKENS_ISSUED, 1);
+	}
+	explicit_bzero(tok, sizeof(tok));
+	return rc;
+}
+
+/* Opens the artifact object and checks it has the manifest's length. */
+static int node_object(struct srv *srv, const struct store_release *r,
+		       enum store_role role, uint64_t *size)
+{
+	char name[8 + STORE_HASH_HEX + 1];
+	int fd;
+
+	if (!node_is_hex(r->art[role].sha256, 64))
+		return -EPX_E_SRV_OBJECT;
+	snprintf(name, sizeof(name), "objects/%s", r->art[role].sha256);
+	fd = node_open(srv->cfg->data_dir, name, size);
+	if (fd < 0)
+		return -EPX_E_SRV_OBJECT;
+	if (*size != r->art[role].length) {
+		close(fd);
+		return -EPX_E_SRV_OBJECT;
+	}
+	return fd;
+}
+
+int node_artifact(struct srv *srv, const struct http_req *req, struct http_resp *resp)
+{
+	const char *name = req->path + strlen("/v1/artifact/");
+	struct store_token_info info;
+	struct store_session s;
+	struct store_release r;
+	enum store_role role;
+	uint64_t size = 0, off = 0, len = 0, dummy;
+	char cr[96];
+	int rc, fd, ranged;
+
+	if (store_role_parse(name, &role) < 0)
+		return node_refuse(req, resp, 404, -EPX_E_SRV_NOTFOUND, "artifact role");
+	if (req->range[0] && node_range(req->range, UINT64_MAX, &dummy, &dummy) < 0)
+		return node_refuse(req, resp, 416, -EPX_E_SRV_RANGE, "artifact range");
+	if (srv->storm) {
+		rc = storm_enter(srv->storm, STORM_DOWNLOAD);
+		if (rc < 0)
+			return node_busy(srv, req, resp, req->peer_str, rc);
+		resp->slot_storm = srv->storm;
+		resp->slot_kind = STORM_DOWNLOAD;
+	}
+	if (node_redeem(srv, req, resp, name, &info) < 0)
+		return 0;
+	rc = node_release_of(srv, &info, &s, &r);
+	if (rc < 0)
+		return node_store_err(srv, req, resp, rc, "artifact's release");
+	fd = node_object(srv, &r, role, &size);
+	if (fd < 0) {
+		http_log(req, "object %s of release %u missing or wrong size", name, r.version);
+		return http_resp_error(resp, 500, fd, NULL);
+	}
+	ranged = node_range(req->range, size, &off, &len);
+	if (ranged < 0) {
+		close(fd);
+		return node_refuse(req, resp, 416, ranged, "artifact range");
+	}
+	rc = node_next_token(srv, &info, name, srv->cfg->token_ttl, resp);
+	if (rc < 0 && rc != -EPX_E_TOK_REISSUE)
+		http_log(req, "no resume token for %s: %s", name, epx_strerror(rc));
+	if (!ranged) {
+		snprintf(cr, sizeof(cr), "bytes %llu-%llu/%llu", (unsigned long long)off,
+			 (unsigned long long)(off + len - 1), (unsigned long long)size);
+		http_resp_header(resp, "Content-Range", cr);
+	}
+	metrics_add(srv->metrics, M_ARTIFACT_BYTES, len);
+	return http_resp_fd(resp, ranged ? 200 : 206, "application/octet-stream", fd, off, len);
+}
+
+int node_joincred(struct srv *srv, const struct http_req *req, struct http_resp *resp)
+{
+	struct store_token_info info;
+	struct store_session s;
+	char detail[64];
+	char *out;
+	int n;
+
+	if (req->body_fd >= 0 || req->body_len > NODE_JOINCRED_BODY_MAX)
+		return node_refuse(req, resp, 413, -EPX_E_SRV_TOOBIG, "joincred");
+	if (node_redeem(srv, req, resp, "joincred", &info) < 0)
+		return 0;
+	if (store_session_get(srv->store, info.session, &s) < 0)
+		snprintf(s.hwclass, sizeof(s.hwclass), "unknown");
+	out = malloc(JOINCRED_MAX + 2);
+	if (!out)
+		return -ENOMEM;
+	n = srv->joincred ? joincred_get(srv->joincred, info.host, info.session, s.hwclass,
+					 out, JOINCRED_MAX + 1) :
+		joincred_builtin(out, JOINCRED_MAX + 1);
+	if (n < 0) {
+		free(out);
+		http_log(req, "join credential plug-in failed for host %s", info.host);
+		return http_resp_error(resp, 502, -EPX_E_SRV_JOINCRED, NULL);
+	}
+	snprintf(detail, sizeof(detail), "session=%s", info.session);
+	store_audit_append(srv->store, "epoxyd", "joincred.issued", info.host, detail);
+	metrics_add(srv->metrics, M_JOINCREDS, 1);
+	http_log(req, "join credential handed to host %s (session %s)", info.host, info.session);
+	http_resp_take(resp, 200, "text/plain", out, (size_t)n);
+	resp->secret = 1;
+	return 0;
+}
+
+/* ------------------------------------------------------------- report */
+
+static int node_code_ok(const char *c)
+{
+	size_t i;
+
+	if (!c[0])
+		return 1;
+	if (strncmp(c, "EPOXY-E", 7) || strlen(c) < 8 || strlen(c) > STORE_CODE_MAX)
+		return 0;
+	for (i = 7; c[i]; i++)
+		if (c[i] < '0' || c[i] > '9')
+			return 0;
+	return 1;
+}
+
+static int node_stage_ok(const char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i]; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
+			return 0;
+	return i >= 1 && i <= STORE_STAGE_MAX;
+}
+
+static int node_report_input(const struct http_arg *a, int n, struct store_report *rep)
+{
+	static const char *const keys[] = { "stage", "status", "code", "tail" };
+	const char *stage = node_val(a, n, "stage"), *status = node_val(a, n, "status");
+	const char *code = node_val(a, n, "code");
+	const struct http_arg *tail = http_arg_get(a, (size_t)n, "tail");
+
+	if (!node_form_known(a, n, keys, sizeof(keys) / sizeof(keys[0])))
+		return -EPX_E_SRV_FIELD;
+	if (!stage || !node_stage_ok(stage) || !status ||
+	    (strcmp(status, "ok") && strcmp(status, "fail")))
+		return -EPX_E_SRV_FIELD;
+	if (code && !node_code_ok(code))
+		return -EPX_E_SRV_FIELD;
+	if (tail && (tail->val_len > STORE_TAIL_MAX || tail->val_len != strlen(tail->val)))
+		return -EPX_E_SRV_FIELD;
+	memset(rep, 0, sizeof(*rep));
+	snprintf(rep->stage, sizeof(rep->stage), "%s", stage);
+	snprintf(rep->status, sizeof(rep->status), "%s", status);
+	snprintf(rep->code, sizeof(rep->code), "%s", code ? code : "");
+	if (tail) {
+		memcpy(rep->tail, tail->val, tail->val_len);
+		rep->tail_len = tail->val_len;
+	}
+	return 0;
+}
+
+int node_report(struct srv *srv, const struct http_req *req, struct http_resp *resp)
+{
+	struct store_token_info info;
+	struct store_report *rep = NULL;
+	struct http_arg *args = NULL;
+	int rc, n = 0, ok;
+
+	rep = malloc(sizeof(*rep));
+	if (!rep)
+		return -ENOMEM;
+	rc = node_form(req, NODE_REPORT_BODY_MAX, &args, &n);
+	if (rc == 0)
+		rc = node_report_input(args, n, rep);
+	if (rc < 0) {
+		rc = node_refuse(req, resp, rc == -EPX_E_SRV_CTYPE ? 415 :
+				 rc == -EPX_E_SRV_TOOBIG ? 413 : 400, rc, "report");
+		goto out;
+	}
+	rc = 0;
+	if (node_redeem(srv, req, resp, "report", &info) < 0)
+		goto out;
+	snprintf(rep->host, sizeof(rep->host), "%s", info.host);
+	snprintf(rep->session, sizeof(rep->session), "%s", info.session);
+	rc = store_report_add(srv->store, rep);
+	if (rc < 0) {
+		rc = node_store_err(srv, req, resp, rc, "report");
+		goto out;
+	}
+	ok = !strcmp(rep->status, "ok");
+	metrics_add(srv->metrics, ok ? M_REPORTS_OK : M_REPORTS_FAIL, 1);
+	http_log(req, "report host %s session %s stage %s %s %s", info.host, info.session,
+		 rep->stage, rep->status, rep->code);
+	rc = http_resp_copy(resp, 204, "text/plain", "", 0);
+	if (ok)
+		store_session_close(srv->store, info.session, "ok");
+	else
+		node_next_token(srv, &info, "report", srv->cfg->long_token_ttl, resp);
+out:
+	node_form_free(args);
+	free(rep);
+	return rc;
+}
