@@ -1,0 +1,84 @@
+# stage2/: epoxy-agent, the static musl + mbedTLS boot agent.
+#
+# mbedTLS comes from Debian's source package (scripts/sources.txt, fetched
+# into $(O)/src/mbedtls by scripts/deps.sh), copied to $(O)/musl/mbedtls and
+# built with musl-gcc under the trimmed stage2/mbedtls_config.h.  Our
+# sources and the verification half of lib/ are compiled the same way into
+# $(O)/musl/ and linked statically into $(O)/bin/epoxy-agent; a stripped
+# copy is $(O)/bin/epoxy-agent.stripped.  The unit tests and fuzz targets
+# link the same modules against Debian's libmbedtls (asan/fuzz variants).
+
+AGENT_MODS := stage2/con.c stage2/cmdline.c stage2/efivar.c stage2/http.c \
+	stage2/chunked.c stage2/cpio.c stage2/handover.c stage2/session.c \
+	stage2/tls.c stage2/https.c stage2/fetch.c stage2/verify.c \
+	stage2/kexec.c stage2/report.c stage2/boot.c stage2/join.c
+AGENT_SRCS := stage2/agent.c $(AGENT_MODS)
+AGENT_LIB_SRCS := $(LIB_VERIFY_SRCS)
+AGENT_HOST_LIBS := -lmbedtls -lmbedx509 -lmbedcrypto
+
+MUSL_PROGS += epoxy-agent
+MBEDTLS_MUSL := $(O)/musl/mbedtls
+MBEDTLS_MUSL_LIBS := $(MBEDTLS_MUSL)/library/libmbedtls.a \
+	$(MBEDTLS_MUSL)/library/libmbedx509.a $(MBEDTLS_MUSL)/library/libmbedcrypto.a
+MBEDTLS_MUSL_CONFIG := -DMBEDTLS_CONFIG_FILE='"stage2/mbedtls_config.h"'
+MUSL_CPPFLAGS := -I. -I$(O)/include -I$(MBEDTLS_MUSL)/include -D_GNU_SOURCE \
+	-DEPOXY_VERSION='"$(VERSION)"' $(MBEDTLS_MUSL_CONFIG)
+MUSL_CFLAGS := -std=gnu11 -Os $(WARN) -fstack-protector-strong -fno-common \
+	-ffunction-sections -fdata-sections -ffile-prefix-map=$(CURDIR)/=
+
+$(MBEDTLS_MUSL)/.built: stage2/mbedtls_config.h
+	@test -f $(O)/src/mbedtls/.epoxy-fetched || scripts/deps.sh
+	rm -rf $(MBEDTLS_MUSL)
+	@mkdir -p $(MBEDTLS_MUSL)
+	cp -a $(O)/src/mbedtls/include $(O)/src/mbedtls/library \
+		$(O)/src/mbedtls/3rdparty $(MBEDTLS_MUSL)/
+	env -u MAKEFLAGS -u MFLAGS -u O $(MAKE) -s -j2 -C $(MBEDTLS_MUSL)/library \
+		CC=$(MUSL_CC) AR=ar \
+		CFLAGS="-Os -ffunction-sections -fdata-sections -I$(CURDIR) -DMBEDTLS_CONFIG_FILE='\"stage2/mbedtls_config.h\"'" \
+		libmbedcrypto.a libmbedx509.a libmbedtls.a >/dev/null
+	touch $@
+
+$(O)/musl/%.o: %.c $(CONFIG_H) $(MBEDTLS_MUSL)/.built
+	@mkdir -p $(@D)
+	$(MUSL_CC) $(MUSL_CPPFLAGS) $(MUSL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(O)/bin/epoxy-agent: $(patsubst %.c,$(O)/musl/%.o,$(AGENT_SRCS) $(AGENT_LIB_SRCS)) $(MBEDTLS_MUSL)/.built
+	@mkdir -p $(@D)
+	$(MUSL_CC) -static -Wl,--gc-sections -o $@ $(filter %.o,$^) $(MBEDTLS_MUSL_LIBS)
+	strip -o $@.stripped $@
+
+# unit tests (asan variant, Debian's mbedTLS)
+AGENT_TEST_BASE := tests/test.c $(AGENT_MODS) $(LIB_VERIFY_SRCS)
+UNIT_TESTS += test_agent_parsers test_agent_cpio
+test_agent_parsers_SRCS := tests/unit/test_agent_parsers.c $(AGENT_TEST_BASE)
+test_agent_parsers_LIBS := $(AGENT_HOST_LIBS)
+test_agent_cpio_SRCS := tests/unit/test_agent_cpio.c $(AGENT_TEST_BASE)
+test_agent_cpio_LIBS := $(AGENT_HOST_LIBS)
+
+# fuzz targets
+AGENT_FUZZ_BASE := $(AGENT_MODS) $(LIB_VERIFY_SRCS)
+FUZZ_TARGETS += fuzz_http fuzz_chunked fuzz_cmdline fuzz_handover fuzz_efivar
+fuzz_http_SRCS := tests/fuzz/fuzz_http.c $(AGENT_FUZZ_BASE)
+fuzz_http_LIBS := $(AGENT_HOST_LIBS)
+fuzz_chunked_SRCS := tests/fuzz/fuzz_chunked.c $(AGENT_FUZZ_BASE)
+fuzz_chunked_LIBS := $(AGENT_HOST_LIBS)
+fuzz_cmdline_SRCS := tests/fuzz/fuzz_cmdline.c $(AGENT_FUZZ_BASE)
+fuzz_cmdline_LIBS := $(AGENT_HOST_LIBS)
+fuzz_handover_SRCS := tests/fuzz/fuzz_handover.c $(AGENT_FUZZ_BASE)
+fuzz_handover_LIBS := $(AGENT_HOST_LIBS)
+fuzz_efivar_SRCS := tests/fuzz/fuzz_efivar.c $(AGENT_FUZZ_BASE)
+fuzz_efivar_LIBS := $(AGENT_HOST_LIBS)
+
+# the hostile TLS server of the agent's loopback tests
+AGENT_HOSTILE := $(O)/agent-test/hostile
+$(AGENT_HOSTILE): $(patsubst %.c,$(O)/host/%.o,tests/agent/hostile.c lib/err.c)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(AGENT_HOST_LIBS)
+CHECK_DEPS += $(AGENT_HOSTILE) $(O)/bin/epoxy-agent
+
+.PHONY: agent agent-bench
+agent: $(O)/bin/epoxy-agent
+	@file $(O)/bin/epoxy-agent | sed 's/, BuildID[^,]*//'
+	@ls -l $(O)/bin/epoxy-agent.stripped | awk '{print "stripped size:", $$5, "bytes"}'
+agent-bench: $(O)/bin/epoxy-agent $(AGENT_HOSTILE)
+	bench/agent/run.sh

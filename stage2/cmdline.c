@@ -1,0 +1,207 @@
+/* cmdline: parser of the epoxy.* kernel parameters.
+ *
+ * The command line is signed (it is part of the stage1 UKI), but the parser
+ * still treats it as untrusted input: a malformed value stops the agent with
+ * EPOXY-E1200 rather than connecting somewhere unexpected. */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lib/err.h"
+#include "lib/hex.h"
+#include "stage2/cmdline.h"
+
+int cmdline_valid_name(const char *s, size_t n)
+{
+	size_t i, label = 0;
+
+	if (n == 0 || n > CMDLINE_NAME_MAX)
+		return 0;
+	for (i = 0; i < n; i++) {
+		char ch = s[i];
+
+		if (ch == '.') {
+			if (label == 0 || s[i - 1] == '-')
+				return 0;
+			label = 0;
+			continue;
+		}
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+		      ch == '-'))
+			return 0;
+		if (ch == '-' && label == 0)
+			return 0;
+		if (++label > 63)
+			return 0;
+	}
+	return label > 0 && s[n - 1] != '-';
+}
+
+static int cmdline_valid_ipv4(const char *s, size_t n)
+{
+	unsigned parts = 0, val = 0, digits = 0;
+	size_t i;
+
+	if (n == 0 || n > CMDLINE_ADDR_MAX)
+		return 0;
+	for (i = 0; i <= n; i++) {
+		if (i == n || s[i] == '.') {
+			if (digits == 0 || val > 255 || ++parts > 4)
+				return 0;
+			val = digits = 0;
+			continue;
+		}
+		if (s[i] < '0' || s[i] > '9' || ++digits > 3)
+			return 0;
+		if (digits == 2 && val == 0)
+			return 0;       /* no leading zeros: "010" is ambiguous */
+		val = val * 10 + (unsigned)(s[i] - '0');
+	}
+	return parts == 4;
+}
+
+static int cmdline_num(const char *s, size_t n, unsigned max, unsigned *out)
+{
+	unsigned v = 0;
+	size_t i;
+
+	if (n == 0 || n > 5 || (n > 1 && s[0] == '0'))
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (unsigned)(s[i] - '0');
+	}
+	if (v == 0 || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* One epoxy.KEY=VALUE parameter; seen is a bitmask of keys already set. */
+static int cmdline_one(struct cmdline *c, const char *k, size_t kn,
+		       const char *v, size_t vn, unsigned *seen,
+		       const char **bad)
+{
+	static const char *const keys[] = { "server", "addr", "port", "stage",
+					    "session" };
+	uint8_t sess[CMDLINE_SESSION_LEN / 2];
+	unsigned i, num;
+
+	for (i = 0; i < 5; i++)
+		if (strlen(keys[i]) == kn && memcmp(keys[i], k, kn) == 0)
+			break;
+	if (i == 5)
+		return *bad = "unknown epoxy.* key", -EPX_E_CMDLINE;
+	if (*seen & (1u << i))
+		return *bad = "epoxy.* key given twice", -EPX_E_CMDLINE;
+	*seen |= 1u << i;
+	switch (i) {
+	case 0:
+		if (!cmdline_valid_name(v, vn))
+			return *bad = "epoxy.server is not a DNS name", -EPX_E_CMDLINE;
+		memcpy(c->server, v, vn);
+		c->server[vn] = '\0';
+		return 0;
+	case 1:
+		if (!cmdline_valid_ipv4(v, vn))
+			return *bad = "epoxy.addr is not an IPv4 address", -EPX_E_CMDLINE;
+		memcpy(c->addr, v, vn);
+		c->addr[vn] = '\0';
+		return 0;
+	case 2:
+		if (cmdline_num(v, vn, 65535, &num) < 0)
+			return *bad = "epoxy.port is not 1-65535", -EPX_E_CMDLINE;
+		c->port = (uint16_t)num;
+		return 0;
+	case 3:
+		if (cmdline_num(v, vn, 2, &num) < 0)
+			return *bad = "epoxy.stage is not 1 or 2", -EPX_E_CMDLINE;
+		c->stage = (int)num;
+		return 0;
+	default:
+		if (vn != CMDLINE_SESSION_LEN ||
+		    hex_decode(v, vn, sess, sizeof(sess)) < 0)
+			return *bad = "epoxy.session is not 16 hex digits", -EPX_E_CMDLINE;
+		for (num = 0; num < vn; num++)
+			c->session[num] = (char)(v[num] | 0x20);
+		c->session[vn] = '\0';
+		return 0;
+	}
+}
+
+int cmdline_parse(struct cmdline *c, const char *buf, size_t len,
+		  const char **bad)
+{
+	unsigned seen = 0;
+	size_t i = 0;
+	int rc;
+
+	memset(c, 0, sizeof(*c));
+	*bad = "";
+	if (len > CMDLINE_MAX)
+		return *bad = "command line too long", -EPX_E_CMDLINE;
+	while (i < len) {
+		size_t start, end, eq = 0;
+		int quoted = 0;
+
+		while (i < len && (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\n'))
+			i++;
+		if (i == len)
+			break;
+		start = i;
+		for (; i < len; i++) {
+			if (buf[i] == '"')
+				quoted = !quoted;
+			else if (!quoted && (buf[i] == ' ' || buf[i] == '\t' ||
+					     buf[i] == '\n'))
+				break;
+			else if (buf[i] == '\0')
+				return *bad = "NUL byte in command line", -EPX_E_CMDLINE;
+			else if (buf[i] == '=' && !eq)
+				eq = i;
+		}
+		end = i;
+		if (quoted)
+			return *bad = "unterminated quote", -EPX_E_CMDLINE;
+		if (end - start < 6 || memcmp(buf + start, "epoxy.", 6) != 0)
+			continue;
+		if (!eq)
+			return *bad = "epoxy.* key without a value", -EPX_E_CMDLINE;
+		if (memchr(buf + start, '"', end - start))
+			return *bad = "quotes in an epoxy.* value", -EPX_E_CMDLINE;
+		rc = cmdline_one(c, buf + start + 6, eq - start - 6, buf + eq + 1,
+				 end - eq - 1, &seen, bad);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+int cmdline_read(struct cmdline *c, const char *path, const char **bad)
+{
+	char buf[CMDLINE_MAX + 1];
+	ssize_t n = 0;
+	size_t len = 0;
+	int fd, rc = -EPX_E_CMDLINE;
+
+	*bad = "cannot read the command line";
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return rc;
+	while (len < sizeof(buf)) {
+		n = read(fd, buf + len, sizeof(buf) - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	close(fd);
+	if (n < 0)
+		return rc;
+	if (len > CMDLINE_MAX)
+		return *bad = "command line too long", rc;
+	return cmdline_parse(c, buf, len, bad);
+}

@@ -1,0 +1,101 @@
+/* efivar: strict parser of the EpoxyBoot firmware variable.
+ *
+ * The variable is written by enrollment and readable only by root through
+ * efivarfs; the agent still treats it as untrusted bytes with a hard cap. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lib/err.h"
+#include "lib/hex.h"
+#include "stage2/cmdline.h"
+#include "stage2/efivar.h"
+
+/* Takes the next '\n'-terminated line of t[*pos..len) that starts with
+ * prefix; returns the value's length or -1. */
+static long efivar_line(const char *t, size_t len, size_t *pos,
+			const char *prefix, const char **val)
+{
+	size_t plen = strlen(prefix), p = *pos;
+	const char *nl;
+
+	if (p > len || plen > len - p || memcmp(t + p, prefix, plen) != 0)
+		return -1;
+	nl = memchr(t + p + plen, '\n', len - p - plen);
+	if (!nl)
+		return -1;
+	*val = t + p + plen;
+	*pos = (size_t)(nl - t) + 1;
+	return nl - *val;
+}
+
+int efivar_parse(struct bootcred *bc, const uint8_t *buf, size_t len)
+{
+	const char *t, *v;
+	size_t tl, pos = 0;
+	uint32_t attr;
+	long n;
+
+	memset(bc, 0, sizeof(*bc));
+	if (len < 4 || len > EFIVAR_MAX)
+		return -EPX_E_EFIVAR_SYNTAX;
+	attr = (uint32_t)buf[0] | (uint32_t)buf[1] << 8 |
+	       (uint32_t)buf[2] << 16 | (uint32_t)buf[3] << 24;
+	if ((attr & EFIVAR_ATTR_REQUIRED) != EFIVAR_ATTR_REQUIRED)
+		return -EPX_E_EFIVAR_SYNTAX;
+	t = (const char *)buf + 4;
+	tl = len - 4;
+	if (efivar_line(t, tl, &pos, "epoxy-boot 1", &v) != 0)
+		return -EPX_E_EFIVAR_SYNTAX;
+	n = efivar_line(t, tl, &pos, "host ", &v);
+	if (n <= 0 || n > EFIVAR_HOST_MAX || !cmdline_valid_name(v, (size_t)n))
+		return -EPX_E_EFIVAR_SYNTAX;
+	memcpy(bc->host, v, (size_t)n);
+	n = efivar_line(t, tl, &pos, "credential ", &v);
+	if (n != 64 || hex_decode(v, 64, bc->credential, 32) < 0)
+		goto bad;
+	if (efivar_line(t, tl, &pos, "end", &v) != 0 || pos != tl)
+		goto bad;
+	return 0;
+bad:
+	efivar_wipe(bc);
+	return -EPX_E_EFIVAR_SYNTAX;
+}
+
+int efivar_read(struct bootcred *bc, const char *dir)
+{
+	uint8_t buf[EFIVAR_MAX + 1];
+	char path[512];
+	size_t len = 0;
+	ssize_t n = 0;
+	int fd, rc = -EPX_E_EFIVAR_MISSING;
+
+	memset(bc, 0, sizeof(*bc));
+	if (snprintf(path, sizeof(path), "%s/%s", dir, EFIVAR_NAME) >=
+	    (int)sizeof(path))
+		return rc;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return rc;
+	rc = -EPX_E_EFIVAR_SYNTAX;
+	while (len < sizeof(buf)) {
+		n = read(fd, buf + len, sizeof(buf) - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	close(fd);
+	if (n >= 0 && len <= EFIVAR_MAX)
+		rc = efivar_parse(bc, buf, len);
+	explicit_bzero(buf, sizeof(buf));
+	return rc;
+}
+
+void efivar_wipe(struct bootcred *bc)
+{
+	explicit_bzero(bc, sizeof(*bc));
+}

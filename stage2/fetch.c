@@ -1,0 +1,253 @@
+/* fetch: artifact download with resume, caps and hash-while-streaming. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <mbedtls/sha256.h>
+
+#include "lib/err.h"
+#include "lib/hex.h"
+#include "lib/rand.h"
+#include "stage2/con.h"
+#include "stage2/fetch.h"
+
+#define FETCH_BACKOFF_CAP_MS 30000u
+
+struct fetch_state {
+	int fd;
+	uint64_t want, done;
+	mbedtls_sha256_context sha;
+	uint8_t next[32];
+	int have_next;
+	int restarted;
+};
+
+void fetch_backoff(unsigned base_ms, unsigned attempt, int retry_after_s)
+{
+	uint64_t d = base_ms, j = 0;
+	struct timespec ts;
+
+	while (attempt-- > 0 && d < FETCH_BACKOFF_CAP_MS)
+		d *= 2;
+	if (d > FETCH_BACKOFF_CAP_MS)
+		d = FETCH_BACKOFF_CAP_MS;
+	/* equal jitter: half fixed, half random, so a site that lost power
+	 * does not come back in lockstep */
+	if (rand_bytes(&j, sizeof(j)) < 0)
+		j = 0;
+	d = d / 2 + (d / 2 ? j % (d / 2 + 1) : 0);
+	if (retry_after_s > 0 && d < (uint64_t)retry_after_s * 1000)
+		d = (uint64_t)retry_after_s * 1000 + j % 1000;
+	ts.tv_sec = (time_t)(d / 1000);
+	ts.tv_nsec = (long)(d % 1000) * 1000000;
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+static int fetch_reset(struct fetch_state *s)
+{
+	if (ftruncate(s->fd, 0) < 0)
+		return -EPX_E_DL_MEMFD;
+	mbedtls_sha256_free(&s->sha);
+	mbedtls_sha256_init(&s->sha);
+	mbedtls_sha256_starts_ret(&s->sha, 0);
+	s->done = 0;
+	return 0;
+}
+
+static int fetch_on_head(void *ctx, const struct http_head *h)
+{
+	struct fetch_state *s = ctx;
+	uint8_t tmp[32];
+
+	if (h->next_token[0] && hex_decode(h->next_token, 64, tmp, 32) == 0) {
+		memcpy(s->next, tmp, 32);
+		s->have_next = 1;
+	}
+	explicit_bzero(tmp, sizeof(tmp));
+	if (h->status == 206) {
+		if (h->range_first < 0 || (uint64_t)h->range_first != s->done ||
+		    (uint64_t)h->range_total != s->want)
+			return -EPX_E_HTTP_RANGE;
+		return 0;
+	}
+	if (h->status != 200)
+		return -EPX_E_HTTP_CODE;
+	/* a server that ignores Range answers 200: start over from byte 0 */
+	return s->done ? -EPX_E_HTTP_RANGE : 0;
+}
+
+static int fetch_on_data(void *ctx, const uint8_t *p, size_t n)
+{
+	struct fetch_state *s = ctx;
+
+	if (n > s->want - s->done)
+		return -EPX_E_DL_TOOLONG;
+	while (n > 0) {
+		ssize_t w = pwrite(s->fd, p, n, (off_t)s->done);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -EPX_E_DL_MEMFD;
+		mbedtls_sha256_update_ret(&s->sha, p, (size_t)w);
+		s->done += (uint64_t)w;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static int fetch_attempt(struct https *h, enum manifest_role role,
+			 struct fetch_state *s, const uint8_t token[32],
+			 const struct fetch_opts *o, struct https_resp *resp)
+{
+	struct https_req r;
+	char path[64];
+
+	memset(&r, 0, sizeof(r));
+	snprintf(path, sizeof(path), "/v1/artifact/%s", manifest_role_name(role));
+	r.method = "GET";
+	r.path = path;
+	r.bearer = token;
+	r.range_from = s->done;
+	r.body_max = s->want - s->done;
+	r.deadline = tls_now_ms() + o->phase_ms;
+	r.min_rate = o->min_rate;
+	r.progress = manifest_role_name(role);
+	r.progress_base = s->done;
+	r.progress_total = s->want;
+	r.on_head = fetch_on_head;
+	r.on_data = fetch_on_data;
+	r.ctx = s;
+	return https_do(h, &r, resp);
+}
+
+/* Failures that say the bytes so far cannot be trusted to resume from. */
+static int fetch_content_error(int rc)
+{
+	return rc == -EPX_E_ART_HASH || rc == -EPX_E_DL_TOOLONG ||
+	       rc == -EPX_E_HTTP_LENGTH || rc == -EPX_E_HTTP_CHUNK ||
+	       rc == -EPX_E_HTTP_HEADER || rc == -EPX_E_HTTP_BODYBIG ||
+	       rc == -EPX_E_HTTP_RANGE || rc == -EPX_E_HTTP_STATUS;
+}
+
+static int fetch_check(struct fetch_state *s, const struct manifest_artifact *a)
+{
+	uint8_t got[32];
+	int rc = -EPX_E_ART_HASH;
+
+	if (s->done != s->want)
+		return -EPX_E_DL_SHORT;
+	mbedtls_sha256_finish_ret(&s->sha, got);
+	if (memcmp(got, a->sha256, 32) == 0)
+		rc = 0;
+	return rc;
+}
+
+static int fetch_loop(struct https *h, enum manifest_role role,
+		      const struct manifest_artifact *a, struct fetch_state *s,
+		      uint8_t tok[32], const struct fetch_opts *o)
+{
+	const char *name = manifest_role_name(role);
+	struct https_resp resp;
+	unsigned attempt, used = 0;
+	int rc = -EPX_E_HTTP_RETRIES, retry_after = -1, usable = 1;
+
+	for (attempt = 0; attempt < o->retries; attempt++) {
+		if (attempt)
+			fetch_backoff(o->backoff_ms, attempt - 1, retry_after);
+		if (++used > FETCH_TOKENS_MAX)
+			return con_fail(-EPX_E_DL_NOTOKEN, "%s: %u tokens used",
+					name, FETCH_TOKENS_MAX);
+		s->have_next = 0;
+		rc = fetch_attempt(h, role, s, tok, o, &resp);
+		usable = s->have_next || !resp.sent;
+		if (s->have_next)
+			memcpy(tok, s->next, 32);
+		explicit_bzero(s->next, sizeof(s->next));
+		http_head_wipe(&resp.head);
+		if (rc == 0 && (rc = fetch_check(s, a)) == 0)
+			return 0;
+		con_fail(rc, "%s: attempt %u of %u stopped at byte %llu of %llu%s%s",
+			 name, attempt + 1, o->retries,
+			 (unsigned long long)s->done, (unsigned long long)s->want,
+			 resp.reason[0] ? "; server: " : "", resp.reason);
+		if ((fetch_content_error(rc) || rc == -EPX_E_DL_SHORT) &&
+		    fetch_reset(s) < 0)
+			return -EPX_E_DL_MEMFD;
+		if (rc == -EPX_E_HTTP_AUTH || !usable)
+			return con_fail(-EPX_E_DL_NOTOKEN,
+					"%s: no unspent token to resume with", name);
+		retry_after = rc == -EPX_E_HTTP_BUSY ? resp.head.retry_after : -1;
+	}
+	return con_fail(-EPX_E_HTTP_RETRIES, "%s: %u attempts", name, o->retries);
+}
+
+int fetch_artifact(struct https *h, enum manifest_role role,
+		   const struct manifest_artifact *a, uint8_t token[32],
+		   const struct fetch_opts *o, int *fd)
+{
+	struct fetch_state s;
+	uint8_t tok[32];
+	int rc = -EPX_E_DL_MEMFD, seals;
+
+	memset(&s, 0, sizeof(s));
+	memcpy(tok, token, 32);
+	explicit_bzero(token, 32);
+	s.want = a->length;
+	s.fd = memfd_create(manifest_role_name(role), MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (s.fd < 0)
+		goto out;
+	mbedtls_sha256_init(&s.sha);
+	mbedtls_sha256_starts_ret(&s.sha, 0);
+	rc = fetch_loop(h, role, a, &s, tok, o);
+	mbedtls_sha256_free(&s.sha);
+	if (rc < 0)
+		goto out;
+	/* the initramfs still grows by the handover archive */
+	seals = F_SEAL_SHRINK;
+	if (role != MANIFEST_INITRAMFS)
+		seals |= F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL;
+	rc = -EPX_E_DL_MEMFD;
+	if (fcntl(s.fd, F_ADD_SEALS, seals) < 0)
+		goto out;
+	con_stage("verify", "%s %llu bytes sha256 ok", manifest_role_name(role),
+		  (unsigned long long)a->length);
+	*fd = s.fd;
+	s.fd = -1;
+	rc = 0;
+out:
+	if (s.fd >= 0)
+		close(s.fd);
+	explicit_bzero(tok, sizeof(tok));
+	return rc;
+}
+
+int fetch_seal_final(int fd)
+{
+	if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE |
+		  F_SEAL_SEAL) < 0)
+		return -EPX_E_DL_MEMFD;
+	return 0;
+}
+
+int fetch_read_all(int fd, void *buf, size_t len)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t r = pread(fd, (char *)buf + done, len - done, (off_t)done);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -EPX_E_DL_MEMFD;
+		done += (size_t)r;
+	}
+	return 0;
+}

@@ -1,0 +1,150 @@
+/* handover: format, parse and archive the stage-1 -> stage-2 handover.
+ *
+ * The tokens travel inside the kexec'd initramfs (memory only), never on
+ * the production command line, so they never show in /proc/cmdline. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "lib/err.h"
+#include "lib/hex.h"
+#include "stage2/cpio.h"
+#include "stage2/handover.h"
+
+int handover_format(const struct handover *h, char *out, size_t cap)
+{
+	char jc[65], rp[65];
+	int n;
+
+	hex_encode(h->joincred, 32, jc);
+	hex_encode(h->report, 32, rp);
+	n = snprintf(out, cap,
+		     "epoxy-handover 1\nhost %s\nsession %s\nserver %s\n"
+		     "addr %s\nport %u\ntoken joincred %s\ntoken report %s\nend\n",
+		     h->host, h->session, h->server, h->addr, (unsigned)h->port,
+		     jc, rp);
+	explicit_bzero(jc, sizeof(jc));
+	explicit_bzero(rp, sizeof(rp));
+	if (n < 0 || (size_t)n >= cap)
+		return -ENOSPC;
+	return n;
+}
+
+/* Takes the next line "<prefix><value>\n"; returns value length or -1. */
+static long ho_line(const char *t, size_t len, size_t *pos, const char *prefix,
+		    const char **val)
+{
+	size_t plen = strlen(prefix), p = *pos;
+	const char *nl;
+
+	if (p > len || plen > len - p || memcmp(t + p, prefix, plen) != 0)
+		return -1;
+	nl = memchr(t + p + plen, '\n', len - p - plen);
+	if (!nl)
+		return -1;
+	*val = t + p + plen;
+	*pos = (size_t)(nl - t) + 1;
+	return nl - *val;
+}
+
+static int ho_copy(char *dst, size_t cap, const char *v, long n)
+{
+	if (n <= 0 || (size_t)n >= cap || memchr(v, 0, (size_t)n))
+		return -1;
+	memcpy(dst, v, (size_t)n);
+	dst[n] = '\0';
+	return 0;
+}
+
+static int ho_fields(struct handover *h, const char *t, size_t len)
+{
+	struct cmdline c;
+	char line[CMDLINE_NAME_MAX + 64];
+	const char *v, *bad;
+	size_t pos = 0;
+	uint8_t sid[8];
+	long n;
+
+	if (ho_line(t, len, &pos, "epoxy-handover 1", &v) != 0)
+		return -1;
+	n = ho_line(t, len, &pos, "host ", &v);
+	if (ho_copy(h->host, sizeof(h->host), v, n) < 0 ||
+	    !cmdline_valid_name(v, (size_t)n))
+		return -1;
+	n = ho_line(t, len, &pos, "session ", &v);
+	if (n != 16 || hex_decode(v, 16, sid, 8) < 0 ||
+	    ho_copy(h->session, sizeof(h->session), v, n) < 0)
+		return -1;
+	n = ho_line(t, len, &pos, "server ", &v);
+	if (ho_copy(h->server, sizeof(h->server), v, n) < 0)
+		return -1;
+	n = ho_line(t, len, &pos, "addr ", &v);
+	if (ho_copy(h->addr, sizeof(h->addr), v, n) < 0)
+		return -1;
+	n = ho_line(t, len, &pos, "port ", &v);
+	if (n <= 0 || n > 5)
+		return -1;
+	/* reuse the command-line validators for name, address and port */
+	snprintf(line, sizeof(line), "epoxy.server=%s epoxy.addr=%s epoxy.port=%.*s",
+		 h->server, h->addr, (int)n, v);
+	if (cmdline_parse(&c, line, strlen(line), &bad) < 0)
+		return -1;
+	h->port = c.port;
+	n = ho_line(t, len, &pos, "token joincred ", &v);
+	if (n != 64 || hex_decode(v, 64, h->joincred, 32) < 0)
+		return -1;
+	n = ho_line(t, len, &pos, "token report ", &v);
+	if (n != 64 || hex_decode(v, 64, h->report, 32) < 0)
+		return -1;
+	if (ho_line(t, len, &pos, "end", &v) != 0 || pos != len)
+		return -1;
+	return 0;
+}
+
+int handover_parse(struct handover *h, const char *buf, size_t len)
+{
+	memset(h, 0, sizeof(*h));
+	if (len > HANDOVER_MAX || ho_fields(h, buf, len) < 0) {
+		handover_wipe(h);
+		return -EPX_E_HO_SYNTAX;
+	}
+	return 0;
+}
+
+int handover_append(int fd, uint64_t *off, const struct handover *h,
+		    const void *manifest, size_t manifest_len,
+		    const void *join, size_t join_len)
+{
+	struct cpio_out w = { .fd = fd, .off = *off, .ino = 0x45500000u };
+	char text[HANDOVER_MAX];
+	int rc, n;
+
+	n = handover_format(h, text, sizeof(text));
+	if (n < 0)
+		return n;
+	rc = cpio_add(&w, "run", S_IFDIR | 0755, NULL, 0);
+	if (rc == 0)
+		rc = cpio_add(&w, "run/epoxy", S_IFDIR | 0700, NULL, 0);
+	if (rc == 0)
+		rc = cpio_add(&w, HANDOVER_PATH, S_IFREG | 0600, text, (size_t)n);
+	if (rc == 0)
+		rc = cpio_add(&w, HANDOVER_MANIFEST_PATH, S_IFREG | 0644,
+			      manifest, manifest_len);
+	if (rc == 0)
+		rc = cpio_add(&w, "epoxy", S_IFDIR | 0755, NULL, 0);
+	if (rc == 0)
+		rc = cpio_add(&w, HANDOVER_JOIN_PATH, S_IFREG | 0700, join,
+			      join_len);
+	if (rc == 0)
+		rc = cpio_trailer(&w);
+	explicit_bzero(text, sizeof(text));
+	if (rc == 0)
+		*off = w.off;
+	return rc;
+}
+
+void handover_wipe(struct handover *h)
+{
+	explicit_bzero(h, sizeof(*h));
+}

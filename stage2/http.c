@@ -1,0 +1,209 @@
+/* http: strict response-head parser for the agent's HTTPS client.
+ *
+ * Pure function over a bounded buffer: no allocation, no I/O, so it is
+ * fuzzed directly (tests/fuzz/fuzz_http.c). */
+#include <string.h>
+
+#include "lib/err.h"
+#include "lib/hex.h"
+#include "stage2/http.h"
+
+long http_head_end(const uint8_t *buf, size_t len)
+{
+	size_t i, lim = len < HTTP_HEAD_MAX ? len : HTTP_HEAD_MAX;
+
+	for (i = 3; i < lim; i++)
+		if (buf[i] == '\n' && buf[i - 1] == '\r' && buf[i - 2] == '\n' &&
+		    buf[i - 3] == '\r')
+			return (long)(i + 1);
+	return len >= HTTP_HEAD_MAX ? -EPX_E_HTTP_HDRBIG : 0;
+}
+
+static int http_ieq(const char *a, size_t an, const char *b)
+{
+	size_t i;
+
+	if (an != strlen(b))
+		return 0;
+	for (i = 0; i < an; i++) {
+		char x = a[i];
+
+		if (x >= 'A' && x <= 'Z')
+			x = (char)(x + 32);
+		if (x != b[i])
+			return 0;
+	}
+	return 1;
+}
+
+/* Decimal of at most 18 digits (fits int64 without overflow). */
+static int http_dec(const char *s, size_t n, int64_t *out)
+{
+	int64_t v = 0;
+	size_t i;
+
+	if (n == 0 || n > 18)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+static int http_status_line(struct http_head *h, const char *s, size_t n)
+{
+	int64_t code;
+
+	if (n < 12 || memcmp(s, "HTTP/1.", 7) != 0 ||
+	    (s[7] != '0' && s[7] != '1') || s[8] != ' ' ||
+	    (n > 12 && s[12] != ' '))
+		return -EPX_E_HTTP_STATUS;
+	if (http_dec(s + 9, 3, &code) < 0 || code < 100 || code > 599)
+		return -EPX_E_HTTP_STATUS;
+	h->status = (int)code;
+	h->close = s[7] == '0';
+	return 0;
+}
+
+/* Content-Range: bytes FIRST-LAST/TOTAL */
+static int http_content_range(struct http_head *h, const char *v, size_t n)
+{
+	const char *dash, *slash;
+	int64_t first, last, total;
+
+	if (n < 6 || memcmp(v, "bytes ", 6) != 0)
+		return -EPX_E_HTTP_HEADER;
+	v += 6;
+	n -= 6;
+	dash = memchr(v, '-', n);
+	slash = memchr(v, '/', n);
+	if (!dash || !slash || slash < dash ||
+	    http_dec(v, (size_t)(dash - v), &first) < 0 ||
+	    http_dec(dash + 1, (size_t)(slash - dash - 1), &last) < 0 ||
+	    http_dec(slash + 1, n - (size_t)(slash - v) - 1, &total) < 0 ||
+	    last < first || last >= total)
+		return -EPX_E_HTTP_HEADER;
+	h->range_first = first;
+	h->range_total = total;
+	return 0;
+}
+
+static int http_field(struct http_head *h, const char *k, size_t kn,
+		      const char *v, size_t vn)
+{
+	int64_t num;
+
+	if (http_ieq(k, kn, "content-length")) {
+		if (http_dec(v, vn, &num) < 0 ||
+		    (h->content_length >= 0 && h->content_length != num))
+			return -EPX_E_HTTP_HEADER;
+		h->content_length = num;
+	} else if (http_ieq(k, kn, "transfer-encoding")) {
+		if (!http_ieq(v, vn, "chunked") || h->chunked)
+			return -EPX_E_HTTP_HEADER;
+		h->chunked = 1;
+	} else if (http_ieq(k, kn, "connection")) {
+		if (http_ieq(v, vn, "close"))
+			h->close = 1;
+	} else if (http_ieq(k, kn, "retry-after")) {
+		if (http_dec(v, vn, &num) < 0)
+			return -EPX_E_HTTP_HEADER;
+		h->retry_after = num > HTTP_RETRY_AFTER_MAX ?
+			HTTP_RETRY_AFTER_MAX : (int)num;
+	} else if (http_ieq(k, kn, "epoxy-next-token")) {
+		uint8_t tmp[HTTP_TOKEN_HEX / 2];
+
+		if (vn != HTTP_TOKEN_HEX || h->next_token[0] ||
+		    hex_decode(v, vn, tmp, sizeof(tmp)) < 0)
+			return -EPX_E_HTTP_HEADER;
+		explicit_bzero(tmp, sizeof(tmp));
+		memcpy(h->next_token, v, vn);
+		h->next_token[vn] = '\0';
+	} else if (http_ieq(k, kn, "content-range")) {
+		return http_content_range(h, v, vn);
+	}
+	return 0;
+}
+
+/* Checks one "Name: value" line and hands it to http_field(). */
+static int http_header_line(struct http_head *h, const char *s, size_t n)
+{
+	const char *colon = memchr(s, ':', n);
+	size_t kn, i, vs, ve;
+
+	if (!colon || colon == s)
+		return -EPX_E_HTTP_HEADER;
+	kn = (size_t)(colon - s);
+	for (i = 0; i < kn; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if (ch <= ' ' || ch >= 127 || strchr("\"(),/:;<=>?@[\\]{}", ch))
+			return -EPX_E_HTTP_HEADER;
+	}
+	for (i = kn + 1; i < n; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if ((ch < ' ' && ch != '\t') || ch == 127)
+			return -EPX_E_HTTP_HEADER;
+	}
+	vs = kn + 1;
+	while (vs < n && (s[vs] == ' ' || s[vs] == '\t'))
+		vs++;
+	ve = n;
+	while (ve > vs && (s[ve - 1] == ' ' || s[ve - 1] == '\t'))
+		ve--;
+	return http_field(h, s, kn, s + vs, ve - vs);
+}
+
+int http_parse_head(struct http_head *h, const uint8_t *buf, size_t len)
+{
+	const char *s = (const char *)buf;
+	size_t pos = 0, nlines = 0;
+	int rc;
+
+	memset(h, 0, sizeof(*h));
+	h->content_length = -1;
+	h->retry_after = -1;
+	h->range_first = h->range_total = -1;
+	if (len > HTTP_HEAD_MAX)
+		return -EPX_E_HTTP_HDRBIG;
+	for (;;) {
+		const char *lf = memchr(s + pos, '\n', len - pos);
+		size_t n;
+
+		if (!lf || lf == s + pos || lf[-1] != '\r')
+			return nlines ? -EPX_E_HTTP_HEADER : -EPX_E_HTTP_STATUS;
+		n = (size_t)(lf - (s + pos)) - 1;
+		if (memchr(s + pos, '\0', n))
+			return -EPX_E_HTTP_HEADER;
+		if (nlines == 0)
+			rc = http_status_line(h, s + pos, n);
+		else if (n == 0)
+			break;
+		else if (s[pos] == ' ' || s[pos] == '\t')
+			rc = -EPX_E_HTTP_HEADER;        /* obs-fold */
+		else if (nlines > HTTP_HEADERS_MAX)
+			rc = -EPX_E_HTTP_HDRBIG;
+		else
+			rc = http_header_line(h, s + pos, n);
+		if (rc < 0)
+			goto fail;
+		pos = (size_t)(lf - s) + 1;
+		nlines++;
+	}
+	rc = -EPX_E_HTTP_HEADER;
+	if (pos + 2 != len || (h->chunked && h->content_length >= 0))
+		goto fail;
+	return 0;
+fail:
+	http_head_wipe(h);
+	return rc;
+}
+
+void http_head_wipe(struct http_head *h)
+{
+	explicit_bzero(h->next_token, sizeof(h->next_token));
+}

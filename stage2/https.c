@@ -1,0 +1,299 @@
+/* https: request writer and response reader of the agent's client.
+ *
+ * Verification never happens here: this module only frames bytes and
+ * enforces caps, deadlines and rates; stage2/fetch.c and stage2/verify.c
+ * decide what the bytes are worth. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "lib/err.h"
+#include "lib/hex.h"
+#include "stage2/chunked.h"
+#include "stage2/con.h"
+#include "stage2/https.h"
+
+struct https_rx {
+	struct tls_conn *c;
+	const struct https_req *r;
+	struct https_resp *resp;
+	int64_t win_start, last_progress, t0;
+	uint64_t win_bytes;
+	uint8_t buf[HTTPS_BUF];
+};
+
+int https_buf_data(void *ctx, const uint8_t *p, size_t n)
+{
+	struct https_buf *b = ctx;
+
+	if (n > b->cap - b->len)
+		return -EPX_E_HTTP_BODYBIG;
+	memcpy(b->buf + b->len, p, n);
+	b->len += n;
+	return 0;
+}
+
+static int https_send(struct tls_conn *c, struct https *h,
+		      const struct https_req *r)
+{
+	char req[1024], tok[65];
+	int n, rc;
+
+	if (r->bearer)
+		hex_encode(r->bearer, 32, tok);
+	n = snprintf(req, sizeof(req),
+		     "%s %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: epoxy-agent/%s\r\n"
+		     "Connection: close\r\nAccept-Encoding: identity\r\n",
+		     r->method, r->path, h->name, EPOXY_VERSION);
+	if (n > 0 && r->bearer)
+		n += snprintf(req + n, sizeof(req) - (size_t)n,
+			      "Authorization: Bearer %s\r\n", tok);
+	if (n > 0 && (size_t)n < sizeof(req) && r->range_from)
+		n += snprintf(req + n, sizeof(req) - (size_t)n,
+			      "Range: bytes=%llu-\r\n",
+			      (unsigned long long)r->range_from);
+	if (n > 0 && (size_t)n < sizeof(req) && r->body)
+		n += snprintf(req + n, sizeof(req) - (size_t)n,
+			      "Content-Type: %s\r\nContent-Length: %zu\r\n",
+			      r->ctype, r->body_len);
+	if (n > 0 && (size_t)n < sizeof(req))
+		n += snprintf(req + n, sizeof(req) - (size_t)n, "\r\n");
+	rc = -ENOSPC;
+	if (n > 0 && (size_t)n < sizeof(req))
+		rc = tls_write(c, req, (size_t)n);
+	if (rc == 0 && r->body)
+		rc = tls_write(c, r->body, r->body_len);
+	explicit_bzero(tok, sizeof(tok));
+	explicit_bzero(req, sizeof(req));
+	return rc;
+}
+
+/* Reads more bytes, enforcing the rate window when a body is flowing. */
+static long https_more(struct https_rx *x, uint8_t *p, size_t cap, int body)
+{
+	int64_t now, wake;
+	long n;
+
+	for (;;) {
+		wake = body && x->r->min_rate ? x->win_start + HTTPS_RATE_WINDOW_MS
+					      : x->c->deadline;
+		n = tls_read(x->c, p, cap, wake);
+		now = tls_now_ms();
+		if (n > 0)
+			x->win_bytes += (uint64_t)n;
+		if (body && x->r->min_rate && now - x->win_start >= HTTPS_RATE_WINDOW_MS) {
+			if (x->win_bytes * 1000 <
+			    x->r->min_rate * (uint64_t)(now - x->win_start))
+				return -EPX_E_HTTP_SLOW;
+			x->win_start = now;
+			x->win_bytes = 0;
+		}
+		if (n != -EAGAIN)
+			return n;
+	}
+}
+
+static void https_progress(struct https_rx *x, int last)
+{
+	const struct https_req *r = x->r;
+	int64_t now = tls_now_ms(), ms;
+	uint64_t done = r->progress_base + x->resp->body_len;
+
+	if (!r->progress || (!last && now - x->last_progress < 1000))
+		return;
+	x->last_progress = now;
+	ms = now - x->t0 > 0 ? now - x->t0 : 1;
+	con_progress(r->progress, done, r->progress_total,
+		     x->resp->body_len * 1000 / (uint64_t)ms);
+}
+
+static int https_deliver(struct https_rx *x, const uint8_t *p, size_t n)
+{
+	int rc;
+
+	if (n > x->r->body_max - x->resp->body_len)
+		return -EPX_E_HTTP_BODYBIG;
+	rc = x->r->on_data ? x->r->on_data(x->r->ctx, p, n) : 0;
+	x->resp->body_len += n;
+	https_progress(x, 0);
+	return rc;
+}
+
+/* Body framed by Content-Length; then insists the stream ends. */
+static int https_body_length(struct https_rx *x, size_t have)
+{
+	uint64_t want = (uint64_t)x->resp->head.content_length;
+	uint8_t extra[64];
+	long n;
+	int rc;
+
+	if (want > x->r->body_max)
+		return -EPX_E_HTTP_LENGTH;
+	if (have > want)
+		return -EPX_E_HTTP_LENGTH;
+	rc = https_deliver(x, x->buf, have);
+	while (rc == 0 && x->resp->body_len < want) {
+		uint64_t left = want - x->resp->body_len;
+
+		n = https_more(x, x->buf, left < sizeof(x->buf) ? left : sizeof(x->buf), 1);
+		if (n < 0)
+			return (int)n;
+		if (n == 0)
+			return -EPX_E_HTTP_TRUNC;
+		rc = https_deliver(x, x->buf, (size_t)n);
+	}
+	if (rc < 0)
+		return rc;
+	/* A server that sends more than it announced lies about the length.
+	 * The stream must end now; a quiet open connection is accepted after
+	 * a short grace period. */
+	n = tls_read(x->c, extra, sizeof(extra), tls_now_ms() + 1000);
+	if (n > 0)
+		return -EPX_E_HTTP_LENGTH;
+	return 0;
+}
+
+static int https_body_chunked(struct https_rx *x, size_t have)
+{
+	struct chunked ch;
+	size_t used, out;
+	long n = (long)have;
+	int rc;
+
+	chunked_init(&ch);
+	for (;;) {
+		uint8_t *p = x->buf;
+		size_t len = (size_t)n;
+
+		while (len > 0) {
+			int done = chunked_feed(&ch, p, len, &used, &out);
+
+			if (done < 0)
+				return done;
+			if (out && (rc = https_deliver(x, p, out)) < 0)
+				return rc;
+			if (done == 1)
+				return 0;
+			p += used;
+			len -= used;
+		}
+		n = https_more(x, x->buf, sizeof(x->buf), 1);
+		if (n < 0)
+			return (int)n;
+		if (n == 0)
+			return -EPX_E_HTTP_TRUNC;
+	}
+}
+
+static int https_body_eof(struct https_rx *x, size_t have)
+{
+	long n;
+	int rc = https_deliver(x, x->buf, have);
+
+	while (rc == 0) {
+		n = https_more(x, x->buf, sizeof(x->buf), 1);
+		if (n <= 0)
+			return (int)n;
+		rc = https_deliver(x, x->buf, (size_t)n);
+	}
+	return rc;
+}
+
+/* Reads the head into x->buf; moves leftover body bytes to the front. */
+static int https_head(struct https_rx *x, size_t *have)
+{
+	size_t len = 0;
+	long n, end = 0;
+	int rc;
+
+	while (end == 0) {
+		if (len == HTTP_HEAD_MAX)
+			return -EPX_E_HTTP_HDRBIG;
+		n = https_more(x, x->buf + len, HTTP_HEAD_MAX - len, 0);
+		if (n < 0)
+			return (int)n;
+		if (n == 0)
+			return len ? -EPX_E_HTTP_TRUNC : -EPX_E_TLS_IO;
+		len += (size_t)n;
+		end = http_head_end(x->buf, len);
+		if (end < 0)
+			return (int)end;
+	}
+	rc = http_parse_head(&x->resp->head, x->buf, (size_t)end);
+	if (rc < 0)
+		return rc;
+	memmove(x->buf, x->buf + end, len - (size_t)end);
+	*have = len - (size_t)end;
+	return 0;
+}
+
+static int https_error_answer(struct https_rx *x, size_t have)
+{
+	struct https_resp *resp = x->resp;
+	int status = resp->head.status;
+	size_t n = have < sizeof(resp->reason) - 1 ? have : sizeof(resp->reason) - 1, i;
+
+	memcpy(resp->reason, x->buf, n);
+	for (i = 0; i < n; i++)
+		if (resp->reason[i] == '\n' || resp->reason[i] == '\r' ||
+		    (unsigned char)resp->reason[i] < ' ')
+			break;
+	resp->reason[i] = '\0';
+	if (status == 401 || status == 403)
+		return -EPX_E_HTTP_AUTH;
+	if (status == 503)
+		return -EPX_E_HTTP_BUSY;
+	return -EPX_E_HTTP_CODE;
+}
+
+static int https_response(struct https_rx *x)
+{
+	struct http_head *hd = &x->resp->head;
+	size_t have = 0;
+	int rc;
+
+	rc = https_head(x, &have);
+	if (rc < 0)
+		return rc;
+	if (hd->status < 200 || hd->status > 299)
+		return https_error_answer(x, have);
+	if (x->r->on_head && (rc = x->r->on_head(x->r->ctx, hd)) < 0)
+		return rc;
+	x->win_start = x->t0 = tls_now_ms();
+	x->win_bytes = have;
+	if (hd->status == 204 || hd->status == 205)
+		rc = 0;
+	else if (hd->chunked)
+		rc = https_body_chunked(x, have);
+	else if (hd->content_length >= 0)
+		rc = https_body_length(x, have);
+	else
+		rc = https_body_eof(x, have);
+	if (rc == 0)
+		https_progress(x, 1);
+	return rc;
+}
+
+int https_do(struct https *h, const struct https_req *r, struct https_resp *resp)
+{
+	static struct https_rx x;       /* 16 KiB buffer: keep it off the stack */
+	struct tls_conn c;
+	int rc;
+
+	memset(resp, 0, sizeof(*resp));
+	rc = tls_connect(&c, &h->tls, h->addr, h->port, h->name, r->deadline);
+	if (rc < 0)
+		return rc;
+	resp->sent = 1;         /* from the first byte on, assume the token spent */
+	rc = https_send(&c, h, r);
+	if (rc == 0) {
+		memset(&x, 0, sizeof(x));
+		x.c = &c;
+		x.r = r;
+		x.resp = resp;
+		rc = https_response(&x);
+		explicit_bzero(x.buf, sizeof(x.buf));
+	}
+	tls_close(&c);
+	return rc;
+}

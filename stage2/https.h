@@ -1,0 +1,72 @@
+/* https: one HTTP/1.1 request over TLS, with the response body streamed to
+ * a callback.
+ *
+ * Guarantees: one connection per request ("Connection: close"); the head is
+ * capped (stage2/http.h); the body is capped by the request's body_max and
+ * decoded from Content-Length, chunked or end-of-stream framing; a body
+ * that ends early is -EPX_E_HTTP_TRUNC, one longer than its Content-Length
+ * or a Content-Length above body_max is -EPX_E_HTTP_LENGTH, a chunked or
+ * unframed body above body_max is -EPX_E_HTTP_BODYBIG; a body slower than
+ * min_rate bytes/s over any HTTPS_RATE_WINDOW_MS is -EPX_E_HTTP_SLOW; the
+ * whole exchange ends by the request's deadline (-EPX_E_HTTP_DEADLINE).
+ * The bearer token is sent only in the Authorization header and wiped from
+ * the request buffer after sending. */
+#ifndef EPOXY_STAGE2_HTTPS_H
+#define EPOXY_STAGE2_HTTPS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "stage2/http.h"
+#include "stage2/tls.h"
+
+#define HTTPS_RATE_WINDOW_MS 2000
+#define HTTPS_ERRBODY_MAX 256
+#define HTTPS_BUF 16384
+
+struct https {
+	struct tls_ctx tls;
+	const char *addr;
+	uint16_t port;
+	const char *name;
+};
+
+struct https_req {
+	const char *method;
+	const char *path;
+	const char *ctype;              /* with body */
+	const char *body;
+	size_t body_len;
+	const uint8_t *bearer;          /* 32-byte token or NULL */
+	uint64_t range_from;            /* > 0: "Range: bytes=N-" */
+	uint64_t body_max;
+	int64_t deadline;               /* absolute, tls_now_ms() scale */
+	uint64_t min_rate;              /* bytes/s, 0: no check */
+	const char *progress;           /* name for progress lines, or NULL */
+	uint64_t progress_base, progress_total;
+	/* called with the head of a 2xx answer before the body; may refuse */
+	int (*on_head)(void *ctx, const struct http_head *h);
+	/* called with each piece of body */
+	int (*on_data)(void *ctx, const uint8_t *p, size_t n);
+	void *ctx;
+};
+
+struct https_resp {
+	struct http_head head;
+	uint64_t body_len;
+	int sent;                       /* the request reached the server */
+	char reason[HTTPS_ERRBODY_MAX]; /* first line of an error answer */
+};
+
+/* Returns 0 for a 2xx answer whose body was delivered completely;
+ * -EPX_E_HTTP_AUTH (401/403), -EPX_E_HTTP_BUSY (503, head.retry_after),
+ * -EPX_E_HTTP_CODE (other) with resp->reason; or a transport error. */
+int https_do(struct https *h, const struct https_req *r, struct https_resp *resp);
+/* Collects a body into buf (cap bytes) for small answers. */
+struct https_buf {
+	char *buf;
+	size_t cap, len;
+};
+int https_buf_data(void *ctx, const uint8_t *p, size_t n);
+
+#endif

@@ -1,0 +1,157 @@
+/* session: builds the session request and parses the session response. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "lib/err.h"
+#include "lib/hex.h"
+#include "stage2/session.h"
+
+static const char *const session_names[SESSION_NTOK] = {
+	"manifest", "kernel", "initramfs", "cmdline", "join", "joincred",
+	"report"
+};
+
+const char *session_tok_name(enum session_tok t)
+{
+	return (unsigned)t < SESSION_NTOK ? session_names[t] : "?";
+}
+
+int session_request(char *out, size_t cap, const char *host, const char *mac,
+		    const uint8_t nonce[32], unsigned agent_version, int stage,
+		    const uint8_t cred[32], int cred_is_token)
+{
+	char nh[65], ch[65];
+	int n;
+
+	hex_encode(nonce, 32, nh);
+	hex_encode(cred, 32, ch);
+	n = snprintf(out, cap, "host=%s&mac=%s&nonce=%s&agent=%u&stage=%d&%s=%s",
+		     host, mac, nh, agent_version, stage,
+		     cred_is_token ? "token" : "credential", ch);
+	explicit_bzero(ch, sizeof(ch));
+	if (n < 0 || (size_t)n >= cap)
+		return -ENOSPC;
+	return n;
+}
+
+static long session_line(const char *t, size_t len, size_t pos,
+			 const char **end)
+{
+	const char *nl;
+
+	if (pos >= len)
+		return -1;
+	nl = memchr(t + pos, '\n', len - pos);
+	if (!nl || (size_t)(nl - (t + pos)) > 512)
+		return -1;
+	*end = nl;
+	return nl - (t + pos);
+}
+
+/* "token <purpose> <64hex>" */
+static int session_token(struct session *s, const char *v, size_t n,
+			 unsigned *seen)
+{
+	const char *sp = memchr(v, ' ', n);
+	size_t pn;
+	unsigned i;
+
+	if (!sp)
+		return -EPX_E_SESSION_SYNTAX;
+	pn = (size_t)(sp - v);
+	for (i = 0; i < SESSION_NTOK; i++)
+		if (strlen(session_names[i]) == pn &&
+		    memcmp(session_names[i], v, pn) == 0)
+			break;
+	if (i == SESSION_NTOK || (*seen & (1u << i)) || n - pn - 1 != 64 ||
+	    hex_decode(sp + 1, 64, s->tok[i], 32) < 0)
+		return -EPX_E_SESSION_SYNTAX;
+	*seen |= 1u << i;
+	return 0;
+}
+
+static int session_u32(const char *v, size_t n, uint32_t *out)
+{
+	uint64_t x = 0;
+	size_t i;
+
+	if (n == 0 || n > 10 || (n > 1 && v[0] == '0'))
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (v[i] < '0' || v[i] > '9')
+			return -1;
+		x = x * 10 + (uint64_t)(v[i] - '0');
+	}
+	if (x == 0 || x > 0xffffffffu)
+		return -1;
+	*out = (uint32_t)x;
+	return 0;
+}
+
+static int session_fields(struct session *s, const char *buf, size_t len)
+{
+	const char *nl;
+	size_t pos = 0;
+	unsigned seen = 0, have = 0;
+	long n;
+
+	n = session_line(buf, len, pos, &nl);
+	if (n != 15 || memcmp(buf, "epoxy-session 1", 15) != 0)
+		return -EPX_E_SESSION_SYNTAX;
+	pos += 16;
+	for (;;) {
+		const char *l = buf + pos;
+
+		n = session_line(buf, len, pos, &nl);
+		if (n < 0)
+			return -EPX_E_SESSION_SYNTAX;
+		pos += (size_t)n + 1;
+		if (n == 3 && memcmp(l, "end", 3) == 0)
+			break;
+		if (n == 24 && memcmp(l, "session ", 8) == 0 && !(have & 1)) {
+			if (hex_decode(l + 8, 16, s->id, 8) < 0)
+				return -EPX_E_SESSION_SYNTAX;
+			hex_encode(s->id, 8, s->id_hex);
+			have |= 1;
+		} else if (n > 8 && memcmp(l, "release ", 8) == 0 && !(have & 2)) {
+			if (session_u32(l + 8, (size_t)n - 8, &s->release) < 0)
+				return -EPX_E_SESSION_SYNTAX;
+			have |= 2;
+		} else if (n > 6 && memcmp(l, "token ", 6) == 0) {
+			if (session_token(s, l + 6, (size_t)n - 6, &seen) < 0)
+				return -EPX_E_SESSION_SYNTAX;
+		} else if (!(n > 2 && memcmp(l, "x-", 2) == 0)) {
+			return -EPX_E_SESSION_SYNTAX;
+		}
+	}
+	if (have != 3)
+		return -EPX_E_SESSION_SYNTAX;
+	if (seen != (1u << SESSION_NTOK) - 1)
+		return -EPX_E_SESSION_TOKEN;
+	if (pos >= len)
+		return -EPX_E_SESSION_SYNTAX;   /* no statement */
+	s->statement = buf + pos;
+	s->statement_len = len - pos;
+	return 0;
+}
+
+int session_parse(struct session *s, const char *buf, size_t len)
+{
+	int rc = -EPX_E_SESSION_SYNTAX;
+
+	memset(s, 0, sizeof(*s));
+	if (len > SESSION_MAX)
+		goto fail;
+	rc = session_fields(s, buf, len);
+	if (rc == 0)
+		return 0;
+fail:
+	session_wipe(s);
+	return rc;
+}
+
+void session_wipe(struct session *s)
+{
+	explicit_bzero(s, sizeof(*s));
+}

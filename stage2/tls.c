@@ -1,0 +1,267 @@
+/* tls: mbedTLS client over a non-blocking socket with poll() deadlines.
+ *
+ * The socket is non-blocking so a silent or trickling server can never
+ * hold the agent past its phase deadline; mbedTLS sees WANT_READ/WANT_WRITE
+ * and this module waits with poll() for at most the time left. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <mbedtls/error.h>
+#include <mbedtls/net_sockets.h>
+
+#include "lib/err.h"
+#include "lib/rand.h"
+#include "stage2/tls.h"
+
+int64_t tls_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int tls_entropy(void *ctx, unsigned char *buf, size_t len)
+{
+	return rand_bytes(buf, len) == 0 ? 0 : MBEDTLS_ERR_CTR_DRBG_ENTROPY_SOURCE_FAILED;
+}
+
+/* The CA file is small PEM; read it ourselves (no MBEDTLS_FS_IO). */
+static int tls_load_ca(struct tls_ctx *t, const char *path)
+{
+	static unsigned char buf[TLS_CA_MAX + 1];
+	size_t len = 0;
+	ssize_t n = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), rc = -1;
+
+	if (fd < 0)
+		return rc;
+	while (len < TLS_CA_MAX) {
+		n = read(fd, buf + len, TLS_CA_MAX - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	close(fd);
+	if (n < 0 || len == 0 || len >= TLS_CA_MAX)
+		return rc;
+	buf[len] = '\0';
+	return mbedtls_x509_crt_parse(&t->ca, buf, len + 1);
+}
+
+int tls_ctx_init(struct tls_ctx *t, const char *ca_path)
+{
+	static const char pers[] = "epoxy-agent";
+	int rc = -EPX_E_TLS_CA;
+
+	mbedtls_x509_crt_init(&t->ca);
+	mbedtls_ctr_drbg_init(&t->drbg);
+	mbedtls_ssl_config_init(&t->conf);
+	if (tls_load_ca(t, ca_path) != 0)
+		goto fail;
+	rc = -EPX_E_RNG;
+	if (mbedtls_ctr_drbg_seed(&t->drbg, tls_entropy, NULL,
+				  (const unsigned char *)pers, sizeof(pers) - 1))
+		goto fail;
+	rc = -EPX_E_TLS_HANDSHAKE;
+	if (mbedtls_ssl_config_defaults(&t->conf, MBEDTLS_SSL_IS_CLIENT,
+					MBEDTLS_SSL_TRANSPORT_STREAM,
+					MBEDTLS_SSL_PRESET_DEFAULT))
+		goto fail;
+	mbedtls_ssl_conf_min_version(&t->conf, MBEDTLS_SSL_MAJOR_VERSION_3,
+				     MBEDTLS_SSL_MINOR_VERSION_3);
+	mbedtls_ssl_conf_authmode(&t->conf, MBEDTLS_SSL_VERIFY_REQUIRED);
+	mbedtls_ssl_conf_ca_chain(&t->conf, &t->ca, NULL);
+	mbedtls_ssl_conf_rng(&t->conf, mbedtls_ctr_drbg_random, &t->drbg);
+	return 0;
+fail:
+	tls_ctx_free(t);
+	return rc;
+}
+
+void tls_ctx_free(struct tls_ctx *t)
+{
+	mbedtls_ssl_config_free(&t->conf);
+	mbedtls_ctr_drbg_free(&t->drbg);
+	mbedtls_x509_crt_free(&t->ca);
+}
+
+static int tls_send_cb(void *ctx, const unsigned char *buf, size_t len)
+{
+	struct tls_conn *c = ctx;
+	ssize_t r = send(c->fd, buf, len, MSG_NOSIGNAL);
+
+	if (r >= 0)
+		return (int)r;
+	if (errno == EAGAIN || errno == EINTR)
+		return MBEDTLS_ERR_SSL_WANT_WRITE;
+	return MBEDTLS_ERR_NET_SEND_FAILED;
+}
+
+static int tls_recv_cb(void *ctx, unsigned char *buf, size_t len)
+{
+	struct tls_conn *c = ctx;
+	ssize_t r = recv(c->fd, buf, len, 0);
+
+	if (r >= 0)
+		return (int)r;
+	if (errno == EAGAIN || errno == EINTR)
+		return MBEDTLS_ERR_SSL_WANT_READ;
+	return MBEDTLS_ERR_NET_RECV_FAILED;
+}
+
+/* Waits for the socket until `until`.  Returns 0, -ETIMEDOUT or -errno. */
+static int tls_wait(struct tls_conn *c, short ev, int64_t until)
+{
+	struct pollfd p = { .fd = c->fd, .events = ev };
+	int64_t left;
+	int r;
+
+	for (;;) {
+		left = until - tls_now_ms();
+		if (left <= 0)
+			return -ETIMEDOUT;
+		r = poll(&p, 1, left > 60000 ? 60000 : (int)left);
+		if (r > 0)
+			return 0;
+		if (r < 0 && errno != EINTR)
+			return -errno;
+	}
+}
+
+static int tls_tcp(struct tls_conn *c, const char *addr, uint16_t port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
+	int one = 1, err = 0;
+	socklen_t el = sizeof(err);
+
+	if (inet_pton(AF_INET, addr, &sa.sin_addr) != 1)
+		return -EPX_E_NET_CONNECT;
+	c->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (c->fd < 0)
+		return -EPX_E_NET_CONNECT;
+	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (connect(c->fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+		return 0;
+	if (errno != EINPROGRESS)
+		return -EPX_E_NET_CONNECT;
+	if (tls_wait(c, POLLOUT, c->deadline) < 0)
+		return -EPX_E_HTTP_DEADLINE;
+	if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &el) < 0 || err)
+		return -EPX_E_NET_CONNECT;
+	return 0;
+}
+
+static int tls_handshake_rc(struct tls_conn *c, int ret)
+{
+	uint32_t flags;
+
+	if (ret == MBEDTLS_ERR_X509_CERT_VERIFY_FAILED) {
+		flags = mbedtls_ssl_get_verify_result(&c->ssl);
+		if ((flags & MBEDTLS_X509_BADCERT_CN_MISMATCH) &&
+		    !(flags & MBEDTLS_X509_BADCERT_NOT_TRUSTED))
+			return -EPX_E_TLS_NAME;
+		return -EPX_E_TLS_VERIFY;
+	}
+	if (ret == MBEDTLS_ERR_SSL_BAD_HS_PROTOCOL_VERSION)
+		return -EPX_E_TLS_VERSION;
+	if (ret == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE && c->ssl.in_msg &&
+	    c->ssl.in_msg[1] == MBEDTLS_SSL_ALERT_MSG_PROTOCOL_VERSION)
+		return -EPX_E_TLS_VERSION;
+	return -EPX_E_TLS_HANDSHAKE;
+}
+
+int tls_connect(struct tls_conn *c, struct tls_ctx *t, const char *addr,
+		uint16_t port, const char *name, int64_t deadline)
+{
+	int rc, ret;
+
+	memset(c, 0, sizeof(*c));
+	c->fd = -1;
+	c->deadline = deadline;
+	mbedtls_ssl_init(&c->ssl);
+	rc = tls_tcp(c, addr, port);
+	if (rc < 0)
+		goto fail;
+	rc = -EPX_E_TLS_HANDSHAKE;
+	if (mbedtls_ssl_setup(&c->ssl, &t->conf) ||
+	    mbedtls_ssl_set_hostname(&c->ssl, name))
+		goto fail;
+	mbedtls_ssl_set_bio(&c->ssl, c, tls_send_cb, tls_recv_cb, NULL);
+	while ((ret = mbedtls_ssl_handshake(&c->ssl)) != 0) {
+		if (ret != MBEDTLS_ERR_SSL_WANT_READ &&
+		    ret != MBEDTLS_ERR_SSL_WANT_WRITE) {
+			rc = tls_handshake_rc(c, ret);
+			goto fail;
+		}
+		if (tls_wait(c, ret == MBEDTLS_ERR_SSL_WANT_READ ? POLLIN : POLLOUT,
+			     deadline) < 0) {
+			rc = -EPX_E_HTTP_DEADLINE;
+			goto fail;
+		}
+	}
+	return 0;
+fail:
+	tls_close(c);
+	return rc;
+}
+
+int tls_write(struct tls_conn *c, const void *buf, size_t len)
+{
+	const unsigned char *p = buf;
+
+	while (len > 0) {
+		int r = mbedtls_ssl_write(&c->ssl, p, len);
+
+		if (r > 0) {
+			p += r;
+			len -= (size_t)r;
+			continue;
+		}
+		if (r != MBEDTLS_ERR_SSL_WANT_READ && r != MBEDTLS_ERR_SSL_WANT_WRITE)
+			return -EPX_E_TLS_IO;
+		if (tls_wait(c, r == MBEDTLS_ERR_SSL_WANT_READ ? POLLIN : POLLOUT,
+			     c->deadline) < 0)
+			return -EPX_E_HTTP_DEADLINE;
+	}
+	return 0;
+}
+
+long tls_read(struct tls_conn *c, void *buf, size_t cap, int64_t wake)
+{
+	int64_t until = wake < c->deadline ? wake : c->deadline;
+
+	for (;;) {
+		int r = mbedtls_ssl_read(&c->ssl, buf, cap);
+
+		if (r >= 0)
+			return r;
+		if (r == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY || r == MBEDTLS_ERR_SSL_CONN_EOF)
+			return 0;
+		if (r != MBEDTLS_ERR_SSL_WANT_READ && r != MBEDTLS_ERR_SSL_WANT_WRITE)
+			return -EPX_E_TLS_IO;
+		if (tls_wait(c, r == MBEDTLS_ERR_SSL_WANT_READ ? POLLIN : POLLOUT,
+			     until) < 0)
+			return until < c->deadline ? -EAGAIN : -EPX_E_HTTP_DEADLINE;
+	}
+}
+
+void tls_close(struct tls_conn *c)
+{
+	if (c->fd >= 0) {
+		mbedtls_ssl_close_notify(&c->ssl);
+		close(c->fd);
+	}
+	c->fd = -1;
+	mbedtls_ssl_free(&c->ssl);
+}

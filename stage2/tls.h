@@ -1,0 +1,50 @@
+/* tls: the agent's TLS client (mbedTLS).
+ *
+ * Guarantees: TLS 1.2 or newer only; the server certificate must chain to
+ * the pinned CA and match the configured DNS name (mbedtls_ssl_set_hostname
+ * is always called); the TCP connection goes to the configured address,
+ * never to a name lookup; every operation is bounded by an absolute
+ * deadline (monotonic milliseconds).  Random numbers come from getrandom(2)
+ * through lib/rand. */
+#ifndef EPOXY_STAGE2_TLS_H
+#define EPOXY_STAGE2_TLS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <mbedtls/ctr_drbg.h>
+#include <mbedtls/ssl.h>
+#include <mbedtls/x509_crt.h>
+
+#define TLS_CA_MAX 65536
+
+struct tls_ctx {
+	mbedtls_x509_crt ca;
+	mbedtls_ctr_drbg_context drbg;
+	mbedtls_ssl_config conf;
+};
+
+struct tls_conn {
+	int fd;
+	mbedtls_ssl_context ssl;
+	int64_t deadline;
+};
+
+/* Monotonic clock in milliseconds. */
+int64_t tls_now_ms(void);
+/* Loads the pinned CA (PEM).  Returns 0, -EPX_E_TLS_CA or -EPX_E_RNG. */
+int tls_ctx_init(struct tls_ctx *t, const char *ca_path);
+void tls_ctx_free(struct tls_ctx *t);
+/* TCP connect to addr:port, handshake checking name.  Returns 0 or
+ * -EPX_E_NET_CONNECT, -EPX_E_TLS_VERIFY, -EPX_E_TLS_NAME, -EPX_E_TLS_VERSION,
+ * -EPX_E_TLS_HANDSHAKE, -EPX_E_HTTP_DEADLINE.  On failure c is closed. */
+int tls_connect(struct tls_conn *c, struct tls_ctx *t, const char *addr,
+		uint16_t port, const char *name, int64_t deadline);
+int tls_write(struct tls_conn *c, const void *buf, size_t len);
+/* Reads up to cap bytes, waiting until min(deadline, wake).  Returns the
+ * count, 0 at end of stream, -EAGAIN when wake passed, or -EPX_E_TLS_IO /
+ * -EPX_E_HTTP_DEADLINE. */
+long tls_read(struct tls_conn *c, void *buf, size_t cap, int64_t wake);
+void tls_close(struct tls_conn *c);
+
+#endif
