@@ -1,0 +1,430 @@
+# lib.sh: the pieces of tests/qemu/run-scenario (sourced, bash).
+#
+# Guarantees: scenario files are parsed strictly (an unknown key is an
+# error, so a typo never silently weakens a test); TAP lines are printed
+# only here (tap_ok / tap_not_ok), and TAP_FAILED counts the failures; every
+# background process is recorded in PIDS and killed by chain_cleanup; the
+# console is read from the serial log file with tr/sed cleaning (CR and ANSI
+# escapes removed) into $W/console.txt, never from QEMU's stdout.
+
+declare -A S=()
+EXP_RE=(); EXP_LABEL=(); FORBID=(); SHOW=(); WHY=(); SRVLOG=(); SRVOPT=()
+TAP_N=0; TAP_FAILED=0
+PIDS=()
+
+QEMU_SCN_KEYS=" name about firmware host mac release pin tamper node_ca credential
+  server linkcut timeout capture "
+
+tap_ok() { TAP_N=$((TAP_N + 1)); echo "ok $TAP_N - ${S[name]}: $1"; }
+tap_not_ok() {
+  TAP_N=$((TAP_N + 1)); TAP_FAILED=$((TAP_FAILED + 1))
+  echo "not ok $TAP_N - ${S[name]}: $1"
+  [ -n "${2:-}" ] && echo "#   $2"
+  return 0
+}
+tap_plan_note() { echo "# $1"; }
+note() { echo "# $*"; }
+
+# scn_load FILE: fills S, EXP_RE/EXP_LABEL (ordered), FORBID, SHOW, WHY,
+# SRVLOG, SRVOPT.  Returns 1 on any malformed or unknown line.
+scn_load() {
+  local f=$1 line key val n=0
+  [ -r "$f" ] || { echo "run-scenario: cannot read $f" >&2; return 1; }
+  while IFS= read -r line || [ -n "$line" ]; do
+    n=$((n + 1))
+    case $line in ''|\#*) continue;; esac
+    [[ $line == *=* ]] || { echo "$f:$n: not key=value" >&2; return 1; }
+    key=${line%%=*}; val=${line#*=}
+    case $key in
+      expect) EXP_LABEL+=("$val"); EXP_RE+=("$val");;
+      mark)   [[ $val == *' '* ]] || { echo "$f:$n: mark=LABEL REGEX" >&2; return 1; }
+              EXP_LABEL+=("${val%% *}"); EXP_RE+=("${val#* }");;
+      forbid) FORBID+=("$val");;
+      show)   SHOW+=("$val");;
+      why)    WHY+=("$val");;
+      log)    SRVLOG+=("$val");;
+      server_opt) SRVOPT+=("$val");;
+      *)
+        [[ $QEMU_SCN_KEYS == *" $key "* || $QEMU_SCN_KEYS == *" $key"$'\n'* ]] ||
+          { echo "$f:$n: unknown key '$key'" >&2; return 1; }
+        [ -z "${S[$key]+x}" ] || { echo "$f:$n: '$key' given twice" >&2; return 1; }
+        S[$key]=$val;;
+    esac
+  done <"$f"
+  [ -n "${S[name]:-}" ] || { echo "$f: no name=" >&2; return 1; }
+  [[ ${S[name]} =~ ^[a-z0-9-]{1,40}$ ]] || { echo "$f: bad name" >&2; return 1; }
+  [ ${#EXP_RE[@]} -gt 0 ] || { echo "$f: no expect= or mark= line" >&2; return 1; }
+  : "${S[firmware]:=uefi-sb}" "${S[host]:=node1}" "${S[mac]:=52:54:00:12:34:56}"
+  : "${S[timeout]:=300}" "${S[node_ca]:=fleet}" "${S[credential]:=enrolled}"
+  : "${S[server]:=up}" "${S[capture]:=yes}" "${S[tamper]:=}"
+  case ${S[firmware]} in uefi-sb|bios) ;; *) echo "$f: firmware uefi-sb|bios" >&2; return 1;; esac
+  [[ ${S[timeout]} =~ ^[0-9]{1,4}$ ]] || { echo "$f: timeout in seconds" >&2; return 1; }
+  return 0
+}
+
+# ------------------------------------------------------------------ pieces
+# What the chain needs from the other parts of the build.  Names follow
+# docs/protocol.md and the images/keys fragments.
+IMG=$O/images; KEYS=$O/keys
+EPOXYD=$O/bin/epoxyd; EPOXYCTL=$O/bin/epoxyctl
+pieces_check() {
+  local p; PIECES_MISSING=""
+  for p in "$EPOXYD" "$EPOXYCTL" "$IMG/stage0.efi" "$IMG/stage1.efi" \
+           "$IMG/stage1/vmlinuz" "$IMG/stage1/initramfs" \
+           "$KEYS/ca.crt" "$KEYS/server.crt" "$KEYS/server.key"; do
+    [ -e "$p" ] || PIECES_MISSING="$PIECES_MISSING ${p#$O/}"
+  done
+  ls "$IMG"/release/*/manifest >/dev/null 2>&1 || PIECES_MISSING="$PIECES_MISSING images/release/<v>/manifest"
+  for p in qemu-system-x86_64 socat tshark sbsign sbattach openssl; do
+    command -v $p >/dev/null || PIECES_MISSING="$PIECES_MISSING $p(package)"
+  done
+  [ -z "$PIECES_MISSING" ] || { PIECES_MISSING="missing:$PIECES_MISSING"; return 1; }
+}
+
+# ------------------------------------------------------------------ fixture
+# flip_byte FILE OFFSET: xor one byte with 0x01, in place.
+flip_byte() {
+  local f=$1 off=$2 b
+  b=$(od -A n -t u1 -j "$off" -N 1 "$f" | tr -d ' ')
+  printf "$(printf '\\%03o' $(( b ^ 1 )))" | dd of="$f" bs=1 seek="$off" conv=notrunc status=none
+}
+# other_key: a scratch db-like key pair that is NOT in the node's db.
+other_key() {
+  [ -f "$W/other/db.key" ] && return 0
+  mkdir -p "$W/other"
+  openssl req -new -x509 -newkey rsa:2048 -nodes -sha256 -days 30 -subj "/CN=not the fleet db/" \
+    -keyout "$W/other/db.key" -out "$W/other/db.crt" 2>/dev/null
+}
+# tamper_efi FILE how: unsigned | byte | otherkey
+tamper_efi() {
+  local f=$1 how=$2 size
+  case $how in
+    unsigned) while sbattach --remove "$f" >/dev/null 2>&1; do :; done;;
+    byte) # inside the signed sections, far from the certificate table
+      size=$(stat -c %s "$f"); flip_byte "$f" $(( size / 3 ));;
+    otherkey)
+      other_key && while sbattach --remove "$f" >/dev/null 2>&1; do :; done &&
+      sbsign --key "$W/other/db.key" --cert "$W/other/db.crt" --output "$f.o" "$f" >/dev/null 2>&1 &&
+      mv "$f.o" "$f";;
+    *) return 1;;
+  esac
+}
+fixture_prepare() {
+  local t
+  {
+    mkdir -p "$W/boot" "$W/data"
+    cp "$IMG/stage0.efi" "$IMG/stage1.efi" "$W/boot/"
+    mkdir -p "$W/boot/stage1"
+    cp "$IMG"/stage1/{vmlinuz,initramfs} "$W/boot/stage1/"
+    [ -f "$IMG/stage1/cmdline" ] && cp "$IMG/stage1/cmdline" "$W/boot/stage1/"
+    for t in ${S[tamper]//,/ }; do
+      case $t in
+        stage0-*|stage1-*) tamper_efi "$W/boot/${t%%-*}.efi" "${t#*-}" ||
+                             { echo "tamper $t failed"; return 1; };;
+        stage1-floor2) stage1_floor 2 || { echo "stage1 with floor 2 failed"; return 1; };;
+        prod-*) ;;  # applied to the store after publishing (host_enroll)
+        *) echo "unknown tamper '$t'"; return 1;;
+      esac
+      echo "tampered: $t"
+    done
+    if [ "${S[node_ca]}" = other ]; then
+      mkdir -p "$W/otherca"
+      openssl req -new -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
+        -subj "/CN=some other CA/" -keyout "$W/otherca/ca.key" -out "$W/otherca/ca.crt" 2>/dev/null &&
+      openssl x509 -in "$W/otherca/ca.crt" -outform DER -out "$W/otherca/ca.der" &&
+      cert-to-efi-sig-list "$W/otherca/ca.crt" "$W/otherca/ca.esl" >/dev/null || return 1
+    fi
+  } >"$W/fixture.log" 2>&1
+}
+
+# stage1_floor N: the fleet raises its version floor: the same minimal
+# initramfs plus an overlay archive whose /etc/epoxy/floor says N (the
+# kernel unpacks concatenated archives, later entries win), packed into a
+# UKI and signed with the fleet's db key like the real one.
+stage1_floor() {
+  local d=$W/floor$1
+  mkdir -p "$d/root/etc/epoxy"
+  echo "$1" >"$d/root/etc/epoxy/floor"
+  (cd "$d/root" && printf 'etc/epoxy/floor\n' | cpio -o -H newc --quiet -R 0:0) >"$d/overlay.cpio" &&
+  cat "$IMG/stage1/initramfs" "$d/overlay.cpio" >"$d/initramfs" &&
+  stage1/mkuki.sh "${UEFI_STUB:-/usr/lib/systemd/boot/efi/linuxx64.efi.stub}" "$O/images-src/osrel" \
+    "$IMG/stage1/cmdline" "$IMG/stage1/vmlinuz" "$d/initramfs" "$d/stage1-unsigned.efi" &&
+  boot/efisign.sh "$KEYS/db.key" "$KEYS/db.crt" "$d/stage1-unsigned.efi" "$W/boot/stage1.efi"
+}
+
+# ------------------------------------------------------------------ server
+server_config() {
+  cat <<CFG
+# epoxyd for QEMU scenario ${S[name]} (generated by tests/qemu/run-scenario)
+listen_addr 127.0.0.1
+https_port $HTTPS_PORT
+http_port $HTTP_PORT
+tls_cert $KEYS/server.crt
+tls_key $KEYS/server.key
+server_name ${SERVER_NAME:-epoxy.test}
+boot_url http://10.0.2.100:8080
+store sqlite:$W/epoxy.sqlite
+data_dir $W/data
+boot_dir $W/boot
+online_key $KEYS/online.key
+keyset $KEYS/keyset
+CFG
+}
+server_start() {
+  local i o args=()
+  server_config >"$W/epoxyd.conf"
+  if [ ! -f "$W/admin.cred" ]; then
+    "$EPOXYCTL" admin init --store "sqlite:$W/epoxy.sqlite" --out "$W/admin.cred" \
+      >>"$W/ctl.log" 2>&1 || return 1
+  fi
+  for o in "${SRVOPT[@]}"; do args+=(-o "$o"); done
+  "$EPOXYD" -c "$W/epoxyd.conf" "${args[@]}" >>"$W/epoxyd.log" 2>&1 &
+  SERVER_PID=$!; PIDS+=($SERVER_PID)
+  for i in $(seq 1 100); do
+    curl -fsS -o /dev/null "http://127.0.0.1:$HTTP_PORT/healthz" 2>/dev/null && return 0
+    kill -0 $SERVER_PID 2>/dev/null || return 1
+    sleep 0.1
+  done
+  return 1
+}
+server_stop() {
+  [ -n "${SERVER_PID:-}" ] || return 0
+  kill "$SERVER_PID" 2>/dev/null; wait "$SERVER_PID" 2>/dev/null; SERVER_PID=""
+}
+ctl() {
+  EPOXY_URL="https://${SERVER_NAME:-epoxy.test}:$HTTPS_PORT" EPOXY_CA="$KEYS/ca.crt" \
+  EPOXY_ADMIN_CREDENTIAL="$W/admin.cred" \
+  EPOXY_RESOLVE="${SERVER_NAME:-epoxy.test}:$HTTPS_PORT:127.0.0.1" \
+  EPOXY_MKVARS="$O/bin/epoxy-mkvars" "$EPOXYCTL" "$@"
+}
+# release_dir NAME: the artifacts and manifest of one fixture release:
+# a built release version (a number) or "expired" (release 1's artifacts
+# under a manifest signed by the release keys that expired a day before
+# the build's SOURCE_DATE_EPOCH).
+release_dir() {
+  local r=$1 src
+  if [[ $r =~ ^[0-9]+$ ]]; then echo "$IMG/release/$r"; return; fi
+  src=$(ls -d "$IMG"/release/* | sort -V | head -1)
+  mkdir -p "$W/rel-$r"; cp "$src"/{kernel,initramfs,cmdline,join} "$W/rel-$r/"
+  case $r in
+    expired)
+      "$EPOXYCTL" release sign --kernel "$W/rel-$r/kernel" --initramfs "$W/rel-$r/initramfs" \
+        --cmdline "$W/rel-$r/cmdline" --join "$W/rel-$r/join" --version "$(basename "$src")" \
+        --expires $(( ${SOURCE_DATE_EPOCH:-$(date +%s)} - 86400 )) --hwclass "${HWCLASS:-qemu-x86_64}" \
+        --min-agent 1 --key "$KEYS/release-1.key" --key "$KEYS/release-2.key" \
+        --out "$W/rel-$r/manifest" >&2 || return 1;;
+    *) echo "unknown release fixture $r" >&2; return 1;;
+  esac
+  echo "$W/rel-$r"
+}
+# host_enroll: admin credential, host, release(s), the node's VARS with its
+# boot credential (via epoxyctl host credential --vars and epoxy-mkvars).
+host_enroll() {
+  local r d sha obj
+  {
+    set -x
+    ctl host add "${S[host]}" --hwclass "${HWCLASS:-qemu-x86_64}" --mac "${S[mac]}" || return 1
+    for r in ${S[release]:-$(ls "$IMG/release" | sort -n | tail -1)}; do
+      d=$(release_dir "$r") || return 1
+      ctl release publish --manifest "$d/manifest" --artifacts "$d" || return 1
+      mkdir -p "$W/published/$r"; cp "$d/manifest" "$W/published/$r/manifest"
+    done
+    [ -n "${S[pin]:-}" ] && { ctl release pin "${S[host]}" "${S[pin]}" || return 1; }
+    if [ "${S[firmware]}" = uefi-sb ]; then
+      ctl host credential "${S[host]}" --vars "$W/node-vars.fd" || return 1
+      NODE_VARS=$W/node-vars.fd
+      NODE_CRED=$(grep -aoE 'credential [0-9a-f]{64}' "$NODE_VARS" | head -1 | cut -d' ' -f2)
+    fi
+    if [ "${S[credential]}" = stale ]; then
+      ctl host credential "${S[host]}" --rotate --out "$W/rotated.cred" || return 1
+      rm -f "$W/rotated.cred"
+    fi
+    for t in ${S[tamper]//,/ }; do
+      case $t in
+        prod-*-byte)
+          r=${t#prod-}; r=${r%-byte}
+          sha=$(sha256sum "$d/$r" | cut -d' ' -f1)
+          obj=$(find "$W/data" -type f -name "$sha*" | head -1)
+          [ -n "$obj" ] || { echo "no stored object for $r ($sha)"; return 1; }
+          flip_byte "$obj" $(( $(stat -c %s "$obj") / 2 ));;
+      esac
+    done
+    set +x
+  } >>"$W/ctl.log" 2>&1
+}
+
+# ------------------------------------------------------------------ QEMU
+qemu_net() { # the restricted user network: only epoxyd's two ports
+  local fwd="$ROOT/tests/qemu/fwd.sh"
+  local net="user,id=n0,restrict=on"
+  net+=",guestfwd=tcp:10.0.2.100:8443-cmd:$fwd $HTTPS_PORT ${S[linkcut]:-0} $W/linkcut"
+  net+=",guestfwd=tcp:10.0.2.100:8080-cmd:$fwd $HTTP_PORT 0 $W/linkcut"
+  [ "${S[firmware]}" = bios ] && net+=",bootfile=http://10.0.2.100:8080/boot/stage0"
+  echo "$net"
+}
+qemu_start() {
+  local args=(-accel tcg -m 1536 -smp 1 -display none -vga none -monitor none
+              -serial "file:$CONSOLE" -no-reboot -netdev "$(qemu_net)")
+  if [ "${S[firmware]}" = uefi-sb ]; then
+    cp "$NODE_VARS" "$W/vars.fd" || return 1
+    local esl=$KEYS/ca.esl
+    [ "${S[node_ca]}" = other ] && esl=$W/otherca/ca.esl
+    args+=(-machine q35,smm=on -global driver=cfi.pflash01,property=secure,value=on
+      -drive "if=pflash,format=raw,unit=0,file=${OVMF_CODE:-/usr/share/OVMF/OVMF_CODE_4M.secboot.fd},readonly=on"
+      -drive "if=pflash,format=raw,unit=1,file=$W/vars.fd"
+      -fw_cfg name=opt/org.tianocore/IPv4PXESupport,string=n
+      -fw_cfg name=opt/org.tianocore/IPv6PXESupport,string=n
+      -fw_cfg "name=etc/edk2/https/cacerts,file=$esl"
+      -device "virtio-net-pci,netdev=n0,mac=${S[mac]},romfile=,bootindex=1")
+  else
+    args+=(-machine pc
+      -device "virtio-net-pci,netdev=n0,mac=${S[mac]},romfile=${IPXE_BIOS_ROM:-/usr/lib/ipxe/qemu/pxe-virtio.rom},bootindex=1")
+  fi
+  printf '%q ' qemu-system-x86_64 "${args[@]}" >"$W/qemu.cmd"
+  QEMU_T0=$(date +%s.%N)
+  qemu-system-x86_64 "${args[@]}" >"$W/qemu.log" 2>&1 &
+  QEMU_PID=$!; PIDS+=($QEMU_PID)
+  sleep 0.3
+  kill -0 $QEMU_PID 2>/dev/null
+}
+qemu_stop() {
+  [ -n "${QEMU_PID:-}" ] || return 0
+  kill "$QEMU_PID" 2>/dev/null; wait "$QEMU_PID" 2>/dev/null; QEMU_PID=""
+}
+
+# ------------------------------------------------------------------ console
+console_clean() { # the serial log without CR and ANSI escapes
+  tr -d '\r' <"$CONSOLE" | sed 's/\x1b\[[0-9;=?]*[A-Za-z]//g' >"$W/console.txt"
+}
+console_forbidden() { # prints the first forbidden pattern found
+  local r
+  for r in "${FORBID[@]}"; do
+    grep -aqE -- "$r" "$W/console.txt" && { echo "$r"; return 0; }
+  done
+  return 1
+}
+# console_watch: waits for the ordered expectations; handles the server
+# events (stop-at:REGEX:SECONDS); records each match's time in
+# $W/timeline (label seconds-since-QEMU-start).  Returns 0 when all matched
+# and nothing forbidden appeared.
+console_watch() {
+  local i=0 n=${#EXP_RE[@]} from=1 m now el bad stop_re="" stop_for=0 restart_at=""
+  local deadline=$(( $(date +%s) + S[timeout] )) done_at=""
+  if [[ ${S[server]} == stop-at:* ]]; then
+    stop_re=${S[server]#stop-at:}; stop_for=${stop_re##*:}; stop_re=${stop_re%:*}
+  fi
+  : >"$W/timeline"
+  while :; do
+    console_clean
+    while [ $i -lt $n ]; do
+      m=$(tail -n +$from "$W/console.txt" | grep -anE -m1 -- "${EXP_RE[$i]}" | cut -d: -f1)
+      [ -n "$m" ] || break
+      from=$((from + m))
+      el=$(echo "$(date +%s.%N) - $QEMU_T0" | bc)
+      printf '%s %.2f\n' "${EXP_LABEL[$i]}" "$el" >>"$W/timeline"
+      [ -n "${ON_MARK:-}" ] && $ON_MARK "${EXP_LABEL[$i]}" "$el"
+      tap_ok "console ($(printf '%.1f' "$el") s): ${EXP_LABEL[$i]}"
+      i=$((i + 1))
+    done
+    if bad=$(console_forbidden); then
+      tap_not_ok "console never shows: $bad" "$(grep -aE -m1 -- "$bad" "$W/console.txt")"
+      console_tail; return 1
+    fi
+    if [ -n "$stop_re" ] && grep -aqE -- "$stop_re" "$W/console.txt"; then
+      note "server event: '$stop_re' seen, epoxyd stopped for $stop_for s"
+      server_stop; restart_at=$(( $(date +%s) + stop_for )); stop_re=""
+    fi
+    if [ -n "$restart_at" ] && [ "$(date +%s)" -ge "$restart_at" ]; then
+      restart_at=""
+      server_start && note "server event: epoxyd restarted" ||
+        tap_not_ok "epoxyd restarted" "see $W/epoxyd.log"
+    fi
+    now=$(date +%s)
+    if [ $i -ge $n ]; then
+      # all seen: a short grace period for late forbidden lines
+      [ -n "$done_at" ] || done_at=$now
+      [ $((now - done_at)) -ge ${GRACE:-3} ] && return 0
+    elif ! kill -0 "$QEMU_PID" 2>/dev/null; then
+      console_pending $i "QEMU exited"; return 1
+    elif [ "$now" -ge "$deadline" ]; then
+      console_pending $i "timeout after ${S[timeout]} s"; return 1
+    fi
+    sleep 0.5
+  done
+}
+console_pending() { # first-unmatched reason
+  local i=$1
+  while [ $i -lt ${#EXP_RE[@]} ]; do
+    tap_not_ok "console: ${EXP_LABEL[$i]}" "$2; pattern: ${EXP_RE[$i]}"
+    i=$((i + 1))
+  done
+  console_tail
+}
+console_tail() { tail -n ${TAIL_LINES:-15} "$W/console.txt" | cut -c1-200 | sed 's/^/#   | /'; }
+
+# ------------------------------------------------------------------ capture
+capture_start() {
+  tshark -i lo -f "tcp port $HTTP_PORT" -w "$W/http.pcapng" -q >"$W/tshark.log" 2>&1 &
+  CAPTURE_PID=$!; PIDS+=($CAPTURE_PID)
+  local i
+  for i in $(seq 1 50); do grep -q 'Capturing on' "$W/tshark.log" && return 0; sleep 0.1; done
+  note "tshark did not report 'Capturing on' within 5 s"
+}
+capture_stop() {
+  [ -n "${CAPTURE_PID:-}" ] || return 0
+  sleep 0.5; kill -INT "$CAPTURE_PID" 2>/dev/null; wait "$CAPTURE_PID" 2>/dev/null; CAPTURE_PID=""
+}
+# capture_check: the plain-HTTP leg holds no credential and no token.
+# Public 64-hex values (artifact and manifest hashes of the published
+# releases) are allowed; any other 64-hex word is a failure.
+capture_check() {
+  capture_stop
+  [ -s "$W/http.pcapng" ] || { tap_not_ok "plain-HTTP capture recorded" "no $W/http.pcapng"; return; }
+  local reqs leaks allowed
+  tshark -r "$W/http.pcapng" -Y http.request -T fields -e http.request.method \
+    -e http.request.uri -e http.user_agent 2>/dev/null >"$W/http-requests.txt"
+  reqs=$(wc -l <"$W/http-requests.txt")
+  allowed=$(cat "$W"/published/*/manifest 2>/dev/null | grep -oE '[0-9a-f]{64}' | sort -u)
+  strings -a -n 16 "$W/http.pcapng" | grep -oE '(^|[^0-9a-fA-F])[0-9a-fA-F]{64}([^0-9a-fA-F]|$)' |
+    grep -oE '[0-9a-fA-F]{64}' | sort -u >"$W/http-hex64.txt"
+  leaks=$(comm -23 "$W/http-hex64.txt" <(echo "$allowed") | head -5)
+  if [ -n "${NODE_CRED:-}" ] && strings -a "$W/http.pcapng" | grep -qi -- "$NODE_CRED"; then
+    tap_not_ok "plain-HTTP leg holds no credential" "the node's boot credential is in $W/http.pcapng"
+  elif strings -a "$W/http.pcapng" | grep -qiE 'authorization:|bearer [0-9a-f]|credential=|token=[0-9a-f]'; then
+    tap_not_ok "plain-HTTP leg holds no credential or token" "$(strings -a "$W/http.pcapng" | grep -iE -m1 'authorization:|bearer|credential=|token=')"
+  elif [ -n "$leaks" ]; then
+    tap_not_ok "plain-HTTP leg holds no unknown 64-hex value" "$(echo $leaks)"
+  else
+    tap_ok "plain-HTTP leg ($reqs requests captured) holds no credential or token"
+  fi
+}
+
+# ------------------------------------------------------------------ state
+state_check() {
+  local r out
+  if [ ${#SHOW[@]} -gt 0 ]; then
+    out=$(ctl host show "${S[host]}" 2>&1); echo "$out" >"$W/host-show.txt"
+    for r in "${SHOW[@]}"; do
+      if grep -qE -- "$r" <<<"$out"; then tap_ok "host show: $r"
+      else tap_not_ok "host show: $r" "$(echo "$out" | head -12 | tr '\n' '|')"; fi
+    done
+  fi
+  if [ ${#WHY[@]} -gt 0 ]; then
+    out=$(ctl why "${S[host]}" 2>&1); echo "$out" >"$W/why.txt"
+    for r in "${WHY[@]}"; do
+      if grep -qE -- "$r" <<<"$out"; then tap_ok "why: $r"
+      else tap_not_ok "why: $r" "$(echo "$out" | head -8 | tr '\n' '|')"; fi
+    done
+  fi
+  for r in "${SRVLOG[@]}"; do
+    if grep -qE -- "$r" "$W/epoxyd.log"; then tap_ok "epoxyd log: $r"
+    else tap_not_ok "epoxyd log: $r" "see $W/epoxyd.log"; fi
+  done
+}
+
+chain_cleanup() {
+  local p
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
+  [ "${KEEP:-0}" = 1 ] || [ "$TAP_FAILED" != 0 ] || rm -f "$W/vars.fd" "$W/http.pcapng"
+}
