@@ -37,6 +37,7 @@ REL := $(IMG)/release/$(RELEASE_VERSION)
 NET_MODULES := virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev \
 	virtio_pci failover net_failover virtio_net
 STAGE1_MODULES := $(NET_MODULES) efivarfs
+COPY_MODULES := $(STAGE1_MODULES) qemu_fw_cfg
 STAGE1_CMDLINE := console=ttyS0 epoxy.server=$(CONFIG_SERVER_NAME) \
 	epoxy.addr=$(CONFIG_SERVER_ADDR) epoxy.port=$(CONFIG_SERVER_HTTPS_PORT) \
 	epoxy.stage=1
@@ -44,7 +45,7 @@ STAGE1_CMDLINE := console=ttyS0 epoxy.server=$(CONFIG_SERVER_NAME) \
 IMAGE_FILES := $(IMG)/stage0.efi $(IMG)/stage1.efi $(IMG)/stage1/vmlinuz \
 	$(IMG)/stage1/initramfs $(IMG)/stage1/cmdline \
 	$(REL)/kernel $(REL)/initramfs $(REL)/cmdline $(REL)/join \
-	$(REL)/manifest
+	$(REL)/manifest $(IMG)/enroll/initramfs
 IMAGES += $(IMAGE_FILES)
 
 images: $(IMAGE_FILES) $(O)/bin/epoxy-mkvars
@@ -65,7 +66,7 @@ endif
 # ------------------------------------------------------------ staged inputs
 $(ISRC)/modules/.stamp: $(KROOT)/.stamp stage1/images.mk
 	@rm -rf $(@D) && mkdir -p $(@D)
-	@for m in $(STAGE1_MODULES); do \
+	@for m in $(COPY_MODULES); do \
 	  f=$$(find $(KROOT)/lib/modules/$(KVER) -name "$$m.ko" | sort | head -1); \
 	  [ -n "$$f" ] || { echo "images: module $$m.ko not in $(CONFIG_KERNEL_PACKAGE) (EPOXY-E1506)" >&2; exit 1; }; \
 	  cp "$$f" $(@D)/; \
@@ -157,5 +158,18 @@ $(REL)/manifest: $(REL)/kernel $(REL)/initramfs $(REL)/cmdline $(REL)/join \
 	@mv $@.tmp $@
 
 # ------------------------------------------------------------ enrollment
+# the enrollment image (unsigned: it boots only in setup mode) and its
+# efivarfs writer, a static musl program
+$(ISRC)/efiwrite: boot/efiwrite.c
+	@mkdir -p $(@D)
+	$(MUSL_CC) -static -Os -std=gnu11 $(WARN) -o $@ $<
+	@strip --strip-all $@
+$(ISRC)/enroll-init: boot/enroll-init.sh
+	@mkdir -p $(@D) && cp $< $@
+$(IMG)/enroll/initramfs: initramfs/enroll.spec $(MKINITRAMFS) \
+		$(ISRC)/modules/.stamp $(ISRC)/efiwrite $(ISRC)/enroll-init /bin/busybox
+	@mkdir -p $(@D)
+	$(MKINITRAMFS) -r $(O) -c gzip -o $@ $<
+
 $(O)/bin/epoxy-mkvars: boot/mkvars.sh
 	@mkdir -p $(@D) && install -m 0755 $< $@
