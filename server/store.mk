@@ -18,7 +18,7 @@ UNIT_TESTS += test_store
 test_store_SRCS := tests/unit/test_store.c tests/test.c $(STORE_SRCS)
 test_store_LIBS := $(STORE_LIBS) -lpthread
 
-#HOST_PROGS += store-bench
+HOST_PROGS += store-bench
 store-bench_SRCS := bench/store/store_bench.c $(STORE_SRCS)
 store-bench_LIBS := $(STORE_LIBS) -lpthread
 

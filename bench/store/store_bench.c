@@ -1,0 +1,233 @@
+/* store_bench: durable token redemptions per second through the store.
+ *
+ *   store-bench [--tokens N] [--threads T] [--procs P] [--race] URI
+ *
+ * Issues N tokens for one session, then P processes x T threads (each with
+ * its own connection) redeem them.  Default: the tokens are split between
+ * the workers, each redeemed once (throughput of durable redemptions:
+ * SQLite commits with synchronous=FULL, PostgreSQL with
+ * synchronous_commit=on).  --race: every worker redeems every token, in the
+ * same order, and the run fails unless each token was accepted exactly once
+ * across all processes.  Prints one line of key=value results; exits 1 on a
+ * double spend, a lost redemption or any store error. */
+#include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lib/err.h"
+#include "server/store.h"
+
+#define BENCH_TOKENS_MAX 1000000
+#define BENCH_WORKERS_MAX 64
+
+struct shared {
+	atomic_int ready, go, errors;
+	atomic_long refused;
+	char sid[STORE_SESSION_HEX + 1];
+};
+
+static struct shared *sh;
+static char (*tok)[STORE_TOKEN_HEX + 1];
+static atomic_int *wins;
+static const char *uri;
+static size_t n_tokens = 2000;
+static int n_threads = 2, n_procs = 1, race;
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void *shmem(size_t len)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED) {
+		perror("store-bench: mmap");
+		exit(1);
+	}
+	return p;
+}
+
+struct worker { int index; };
+
+static void *worker_main(void *arg)
+{
+	int w = ((struct worker *)arg)->index, workers = n_procs * n_threads, rc;
+	size_t from = 0, to = n_tokens, i;
+	struct store *s = NULL;
+
+	if (!race) {
+		from = n_tokens * (size_t)w / (size_t)workers;
+		to = n_tokens * (size_t)(w + 1) / (size_t)workers;
+	}
+	rc = store_open(&s, uri);
+	atomic_fetch_add(&sh->ready, 1);
+	if (rc < 0) {
+		atomic_fetch_add(&sh->errors, 1);
+		return NULL;
+	}
+	while (!atomic_load(&sh->go))
+		usleep(100);
+	for (i = from; i < to; i++) {
+		rc = store_token_redeem(s, tok[i], "kernel", "bench1", sh->sid, NULL);
+		if (rc == 0)
+			atomic_fetch_add(&wins[i], 1);
+		else if (rc == -EPX_E_TOK_USED)
+			atomic_fetch_add(&sh->refused, 1);
+		else
+			atomic_fetch_add(&sh->errors, 1);
+	}
+	store_close(s);
+	return NULL;
+}
+
+static void proc_main(int p)
+{
+	pthread_t th[BENCH_WORKERS_MAX];
+	struct worker w[BENCH_WORKERS_MAX];
+	int t;
+
+	for (t = 0; t < n_threads; t++) {
+		w[t].index = p * n_threads + t;
+		pthread_create(&th[t], NULL, worker_main, &w[t]);
+	}
+	for (t = 0; t < n_threads; t++)
+		pthread_join(th[t], NULL);
+}
+
+static int setup(void)
+{
+	static const char nonce[] =
+		"0000000000000000000000000000000000000000000000000000000000000001";
+	struct store_host h;
+	struct store *s = NULL;
+	double t0;
+	size_t i;
+	int rc = store_open(&s, uri);
+
+	if (rc < 0)
+		goto out;
+	memset(&h, 0, sizeof(h));
+	snprintf(h.name, sizeof(h.name), "bench1");
+	snprintf(h.hwclass, sizeof(h.hwclass), "bench");
+	rc = store_host_add(s, &h);
+	if (rc == -EPX_E_DB_EXISTS)
+		rc = 0;
+	if (rc == 0)
+		rc = store_session_open(s, "bench1", nonce, 1, "bench", sh->sid);
+	t0 = now_s();
+	for (i = 0; rc == 0 && i < n_tokens; i++)
+		rc = store_token_issue(s, "bench1", sh->sid, "kernel", 3600, tok[i]);
+	if (rc == 0)
+		printf("issue_per_s=%.0f ", (double)n_tokens / (now_s() - t0));
+out:
+	if (rc < 0)
+		fprintf(stderr, "store-bench: setup on %s: %s\n",
+			strncmp(uri, "sqlite:", 7) ? "postgres" : "sqlite", epx_strerror(rc));
+	store_close(s);
+	return rc;
+}
+
+static void usage(int status)
+{
+	fprintf(status ? stderr : stdout,
+		"usage: store-bench [--tokens N] [--threads T] [--procs P] [--race] URI\n"
+		"  URI: sqlite:/path/file.db or postgres:<conninfo>\n"
+		"  --race: every worker redeems every token; fail unless each is\n"
+		"          accepted exactly once\n");
+	exit(status);
+}
+
+static void parse(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "tokens", 1, NULL, 'n' }, { "threads", 1, NULL, 't' },
+		{ "procs", 1, NULL, 'p' }, { "race", 0, NULL, 'r' },
+		{ "help", 0, NULL, 'h' }, { NULL, 0, NULL, 0 }
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "n:t:p:rh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'n': n_tokens = strtoul(optarg, NULL, 10); break;
+		case 't': n_threads = atoi(optarg); break;
+		case 'p': n_procs = atoi(optarg); break;
+		case 'r': race = 1; break;
+		case 'h': usage(0); break;
+		default: usage(2);
+		}
+	}
+	if (optind != argc - 1 || n_tokens < 1 || n_tokens > BENCH_TOKENS_MAX ||
+	    n_threads < 1 || n_procs < 1 || n_threads > BENCH_WORKERS_MAX ||
+	    n_procs * n_threads > BENCH_WORKERS_MAX)
+		usage(2);
+	uri = argv[optind];
+}
+
+int main(int argc, char **argv)
+{
+	size_t i, bad = 0;
+	long want_refused;
+	pid_t pids[BENCH_WORKERS_MAX];
+	int p, workers, st, fail = 0;
+	double t0, dt;
+
+	parse(argc, argv);
+	workers = n_procs * n_threads;
+	sh = shmem(sizeof(*sh));
+	tok = shmem(n_tokens * sizeof(*tok));
+	wins = shmem(n_tokens * sizeof(*wins));
+	printf("backend=%s tokens=%zu procs=%d threads=%d mode=%s ",
+	       strncmp(uri, "sqlite:", 7) ? "postgres" : "sqlite", n_tokens, n_procs,
+	       n_threads, race ? "race" : "split");
+	fflush(stdout);
+	if (setup() < 0)
+		return 1;
+	fflush(stdout);
+	for (p = 0; p < n_procs; p++) {
+		pids[p] = fork();
+		if (pids[p] < 0) {
+			perror("store-bench: fork");
+			return 1;
+		}
+		if (pids[p] == 0) {
+			proc_main(p);
+			_exit(0);
+		}
+	}
+	while (atomic_load(&sh->ready) < workers)
+		usleep(1000);
+	t0 = now_s();
+	atomic_store(&sh->go, 1);
+	for (p = 0; p < n_procs; p++)
+		if (waitpid(pids[p], &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st))
+			fail = 1;
+	dt = now_s() - t0;
+	for (i = 0; i < n_tokens; i++)
+		if (atomic_load(&wins[i]) != 1)
+			bad++;
+	want_refused = race ? (long)n_tokens * (workers - 1) : 0;
+	printf("seconds=%.2f redemptions_per_s=%.0f attempts_per_s=%.0f not_exactly_once=%zu"
+	       " refused_used=%ld errors=%d\n", dt, (double)n_tokens / dt,
+	       (double)n_tokens * (race ? workers : 1) / dt, bad, atomic_load(&sh->refused),
+	       atomic_load(&sh->errors));
+	explicit_bzero(tok, n_tokens * sizeof(*tok));
+	if (fail || bad || atomic_load(&sh->errors) || atomic_load(&sh->refused) != want_refused) {
+		fprintf(stderr, "store-bench: FAILED: %zu tokens not accepted exactly once,"
+			" %d errors\n", bad, atomic_load(&sh->errors));
+		return 1;
+	}
+	return 0;
+}

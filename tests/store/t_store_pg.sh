@@ -1,0 +1,31 @@
+#!/bin/bash
+# t_store_pg: the store's whole unit table (build/tests/test_store) against a
+# REAL PostgreSQL 15 started here (tests/store/pg.sh), including a scan of
+# its data directory and WAL for secrets; then two separate processes race
+# to redeem the same tokens on that one server (store-bench --race): every
+# token must be accepted exactly once.  Prints TAP lines.
+set -u
+cd "$(dirname "$0")/../.."
+O=${O:-$PWD/build}
+T=$O/tests/test_store B=$O/bin/store-bench
+n=0
+tap() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi; }
+for f in "$T" "$B"; do
+  [ -x "$f" ] || { echo "not ok 1 - $f not built (make O=$O check builds it)"; exit 1; }
+done
+dir=$(mktemp -d /tmp/epoxy-t-store-pg.XXXXXX)
+trap 'tests/store/pg.sh stop "$dir"' EXIT
+conn=$(tests/store/pg.sh start "$dir" 15432); rc=$?
+tap $rc "PostgreSQL 15 started in $dir"
+[ $rc = 0 ] || exit 1
+
+# the unit table: its own TAP lines count in the summary
+EPOXY_TEST_PG="$conn" EPOXY_TEST_PGDATA="$dir/data" "$T" >"$dir/unit.log" 2>&1; rc=$?
+grep -E '^(ok|not ok) ' "$dir/unit.log" | sed 's/^\(not \)\{0,1\}ok [0-9]* - /&pg: /'
+tap $rc "test_store against PostgreSQL exited $rc"
+
+# two processes x 2 connections each on one server, same tokens
+out=$("$B" --race --procs 2 --threads 2 --tokens 1000 "postgres:$conn" 2>&1); rc=$?
+echo "$out" | sed 's/^/# /'
+tap $rc "two processes on one PostgreSQL: every token redeemed exactly once"
+exit 0
