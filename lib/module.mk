@@ -33,3 +33,13 @@ test_keyset_LIBS := $(LIB_CRYPTO_LIBS)
 UNIT_TESTS += test_statement
 test_statement_SRCS := tests/unit/test_statement.c tests/keys/expand.c $(TRUST_TEST_SRCS)
 test_statement_LIBS := $(LIB_CRYPTO_LIBS)
+
+# public test vectors for the fuzz seed corpora (run by hand, see
+# tests/keys/gen_vectors.c); keys are temporary, only public data is written
+.PHONY: trust-vectors
+trust-vectors: $(O)/bin/gen_vectors
+	@rm -rf $(O)/vectors && mkdir -p $(O)/vectors
+	$(O)/bin/gen_vectors $(O)/vectors
+$(O)/bin/gen_vectors: $(patsubst %.c,$(O)/host/%.o,tests/keys/gen_vectors.c tests/keys/expand.c tests/keys/fixture.c $(LIB_VERIFY_SRCS) $(LIB_SIGN_SRCS))
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIB_CRYPTO_LIBS)
