@@ -71,7 +71,7 @@ fuzz_efivar_LIBS := $(AGENT_HOST_LIBS)
 
 # the hostile TLS server of the agent's loopback tests
 AGENT_HOSTILE := $(O)/agent-test/hostile
-$(AGENT_HOSTILE): $(patsubst %.c,$(O)/host/%.o,tests/agent/hostile.c lib/err.c)
+$(AGENT_HOSTILE): $(patsubst %.c,$(O)/host/%.o,tests/agent/hostile.c $(LIB_VERIFY_SRCS) $(LIB_SIGN_SRCS))
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(AGENT_HOST_LIBS)
 CHECK_DEPS += $(AGENT_HOSTILE) $(O)/bin/epoxy-agent

@@ -1,0 +1,81 @@
+#!/bin/bash
+# t_boot: fresh valid boots succeed end to end (stage 1 -> recorded kexec ->
+# stage 2 join and report), resume after a cut, 503 backoff; no token or
+# credential ever reaches the console or the production command line.
+. "$(dirname "$0")/lib.sh"
+P=18201
+fixtures
+serve $P server
+
+agent1 $P
+check "fresh boot reaches kexec" booted
+check "initramfs = verified bytes + handover archive" \
+  cmp -s -n 1000001 "$W/rec/initrd" "$W/srv/initramfs"
+check "production cmdline is the artifact + stage/session only" \
+  grep -Eq '^console=ttyS0 quiet epoxy\.stage=2 epoxy\.session=[0-9a-f]{16}$' "$W/rec/cmdline"
+check "console shows one line per stage" \
+  bash -c "grep -q 'epoxy: stage session' '$W/out' && grep -q 'epoxy: stage manifest' '$W/out' && grep -q 'epoxy: stage kexec' '$W/out'"
+check "console shows download progress" grep -Eq 'download kernel 3000000/3000000 bytes 100% [0-9]+ KiB/s' "$W/out"
+check "no credential on the console" bash -c "! grep -q '$CRED' '$W/out'"
+SRVTOK=$(grep -o 'token [a-z]* [0-9a-f]*' "$W/srv.log" 2>/dev/null | head -1)
+check "no 64-hex value on the console" bash -c "! grep -Eq '[0-9a-f]{64}' '$W/out'"
+
+# unpack the appended archive as the kernel would
+pad=$(( (4 - 1000001 % 4) % 4 ))
+mkdir -p "$W/root"
+tail -c +$((1000001 + pad + 1)) "$W/rec/initrd" >"$W/ho.cpio"
+(cd "$W/root" && cpio -idm --quiet <"$W/ho.cpio")
+check "handover file is mode 0600" test "$(stat -c %a "$W/root/run/epoxy/handover")" = 600
+check "handover carries the session's tokens" grep -Eq '^token report [0-9a-f]{64}$' "$W/root/run/epoxy/handover"
+check "handed-over manifest is the verified one" cmp -s "$W/root/run/epoxy/manifest" "$W/srv/manifest"
+check "join script handed over" cmp -s "$W/root/epoxy/join" "$W/srv/join"
+check "no token in the production cmdline" bash -c "! grep -Eq '[0-9a-f]{64}' '$W/rec/cmdline'"
+
+# stage 2 against the same server
+: >"$W/srv/reports"
+cp "$W/rec/cmdline" "$W/cmdline2"
+timeout 60 "$AGENT" stage2 --cmdline "$W/cmdline2" --etc "$W/etc" --root "$W/root" \
+  --no-reboot --retries 2 --backoff-ms 50 >"$W/out2" 2>&1
+rc=$?
+check "stage 2 joins and exits 0" test "$rc" = 0
+check "join script ran with the credential in a file" grep -q 'epoxy: join: joined' "$W/out2"
+check "stage 2 reported ok" grep -q 'stage=2&status=ok' "$W/srv/reports"
+check "join credential file removed after join" test ! -e "$W/root/run/epoxy/joincred"
+check "credential never on the console" bash -c "! grep -q 'joincred-for-node1' '$W/out2'"
+
+# tampered join script in stage 2
+cp "$W/root/epoxy/join" "$W/join.orig"; echo 'echo evil' >>"$W/root/epoxy/join"
+timeout 60 "$AGENT" stage2 --cmdline "$W/cmdline2" --etc "$W/etc" --root "$W/root" \
+  --no-reboot --retries 1 >"$W/out2" 2>&1
+check "tampered join script refused (EPOXY-E1321)" grep -q '^EPOXY-E1321 ' "$W/out2"
+cp "$W/join.orig" "$W/root/epoxy/join"
+chmod 644 "$W/root/run/epoxy/handover"
+timeout 60 "$AGENT" stage2 --cmdline "$W/cmdline2" --etc "$W/etc" --root "$W/root" \
+  --no-reboot --retries 1 >"$W/out2" 2>&1
+check "world-readable handover refused (EPOXY-E1312)" grep -q '^EPOXY-E1312 ' "$W/out2"
+chmod 600 "$W/root/run/epoxy/handover"
+sed 's/epoxy.session=[0-9a-f]*/epoxy.session=0123456789abcdef/' "$W/cmdline2" >"$W/cmdline3"
+timeout 60 "$AGENT" stage2 --cmdline "$W/cmdline3" --etc "$W/etc" --root "$W/root" \
+  --no-reboot --retries 1 >"$W/out2" 2>&1
+check "handover of another session refused (EPOXY-E1314)" grep -q '^EPOXY-E1314 ' "$W/out2"
+
+# resume: the first kernel transfer is cut after 1 MB
+serve $P server cut:kernel:1000000
+agent1 $P
+check "cut transfer resumes with Range and boots" booted
+check "the cut was seen (EPOXY-E1116) and resumed" \
+  bash -c "grep -q '^EPOXY-E1116 ' '$W/out' && grep -q 'stopped at byte 1000000' '$W/out'"
+
+# overload: one 503 with Retry-After, then success
+serve $P server busy:1
+agent1 $P
+check "503 + Retry-After is retried and the boot succeeds" booted
+check "the 503 was reported (EPOXY-E1120)" grep -q '^EPOXY-E1120 ' "$W/out"
+
+# a one-time boot token instead of the credential
+head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$W/token"
+serve $P server
+agent1 $P --token-file "$W/token"
+check "boot with a one-time boot token" booted
+stop
+finish
