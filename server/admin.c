@@ -352,8 +352,12 @@ static int admin_host_apply(struct admin_ctx *c, struct store_host *h)
 		snprintf(h->hwclass, sizeof(h->hwclass), "%s", v);
 	}
 	if ((v = admin_field(c, "site"))) {
+		struct store_site site;
+
 		if (*v && (!admin_label_ok(v) || strlen(v) > STORE_LABEL_MAX))
-			return admin_fail(c, -EPX_E_ADM_FIELD, "site: want [a-z0-9._-]{1,64}") , 1;
+			return admin_fail(c, -EPX_E_ADM_FIELD, "site: want [a-z0-9._-]{1,64}"), 1;
+		if (*v && store_site_get(c->srv->store, v, &site))
+			return admin_failf(c, -EPX_E_ADM_FIELD, "site: no such site (epoxyctl site add)", v), 1;
 		snprintf(h->site, sizeof(h->site), "%s", v);
 	}
 	if ((v = admin_field(c, "channel"))) {

@@ -22,3 +22,10 @@ epoxyctl_LIBS = $(STORE_LIBS) -lcurl $(LIB_CRYPTO_LIBS)
 
 UNIT_TESTS += test_admin_form
 test_admin_form_SRCS := tests/unit/test_admin_form.c tests/test.c server/ctl_form.c lib/err.c
+
+# the admin API in process: real router helpers, real SQLite store, real
+# signed manifests from the trust library's test fixture
+UNIT_TESTS += test_admin
+test_admin_SRCS = $(sort tests/unit/test_admin.c tests/test.c tests/keys/fixture.c \
+	$(EPOXYD_CORE_SRCS))
+test_admin_LIBS = $(EPOXYD_LIBS)
