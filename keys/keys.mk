@@ -10,3 +10,22 @@ CTL_SIGN_SRCS := server/ctl_sign.c keys/ctl_keys.c keys/kfile.c
 HOST_PROGS += epoxy-keys
 epoxy-keys_SRCS := keys/epoxy_keys.c $(CTL_SIGN_SRCS) $(LIB_VERIFY_SRCS) $(LIB_SIGN_SRCS)
 epoxy-keys_LIBS := $(LIB_CRYPTO_LIBS)
+
+# The development key set, made once per build directory (< 10 s):
+#   $(O)/keys/ ca.key ca.crt ca.der ca.esl ca-bundle.pem server.key server.crt
+#   PK|KEK|db .key .crt .der .esl .auth, owner.guid,
+#   release-1..3.key (+ .pub; threshold 2), online.key (+ .pub), keyset
+# Order-only prerequisites: rebuilding a tool never replaces the keys.
+# `make dev-keys` makes them; remove $(O)/keys to start over.
+DEV_KEYS_DIR := $(O)/keys
+CHECK_DEPS += $(DEV_KEYS_DIR)/.stamp
+.PHONY: dev-keys
+dev-keys: $(DEV_KEYS_DIR)/.stamp
+$(DEV_KEYS_DIR)/.stamp: | $(O)/bin/epoxy-keys $(CONFIG_H)
+	@rm -rf $(DEV_KEYS_DIR).tmp $(DEV_KEYS_DIR)
+	keys/epoxy-pki all $(DEV_KEYS_DIR).tmp --name $(or $(CONFIG_SERVER_NAME),epoxy.test) \
+		--addr $(or $(CONFIG_SERVER_ADDR),10.0.2.100) >/dev/null
+	$(O)/bin/epoxy-keys dev $(DEV_KEYS_DIR).tmp --release-keys 3 --threshold 2 >/dev/null
+	@touch $(DEV_KEYS_DIR).tmp/.stamp
+	@mv $(DEV_KEYS_DIR).tmp $(DEV_KEYS_DIR)
+	@echo "dev keys in $(DEV_KEYS_DIR) (development only; see docs/keys.md)"
