@@ -1,0 +1,51 @@
+#!/bin/bash
+# t_sbsign: an EFI binary signed with epoxy-pki's db key verifies with
+# sbverify against db.crt; a one-byte change, an unsigned binary and a
+# binary signed by another fleet's db key all fail.  The .esl files carry
+# the certificates and the .auth files are signed updates.
+set -u
+cd "$(dirname "$0")/../.."
+O=${O:-$PWD/build}
+n=0; fail=0
+t() { # name cmd...: expect success
+  n=$((n + 1)); if "${@:2}" >/dev/null 2>&1; then echo "ok $n - $1"; else echo "not ok $n - $1"; fail=1; fi
+}
+f() { # name cmd...: expect failure
+  n=$((n + 1)); if "${@:2}" >/dev/null 2>&1; then echo "not ok $n - $1"; fail=1; else echo "ok $n - $1"; fi
+}
+for c in sbsign sbverify openssl cert-to-efi-sig-list; do
+  command -v $c >/dev/null || { echo "not ok 1 - $c missing (scripts/deps.sh installs it)"; exit 1; }
+done
+efi=/usr/lib/ipxe/ipxe.efi
+[ -f $efi ] || { echo "not ok 1 - $efi missing (package ipxe)"; exit 1; }
+tmp=$(mktemp -d /tmp/epoxy-t-sbsign.XXXXXX); trap 'rm -rf "$tmp"' EXIT
+t "epoxy-pki secureboot (fleet A)" keys/epoxy-pki secureboot "$tmp/a"
+t "epoxy-pki secureboot (fleet B)" keys/epoxy-pki secureboot "$tmp/b"
+t "sbsign with A's db key" sbsign --key "$tmp/a/db.key" --cert "$tmp/a/db.crt" --output "$tmp/signed.efi" $efi
+t "signed binary verifies against A's db.crt" sbverify --cert "$tmp/a/db.crt" "$tmp/signed.efi"
+f "unsigned binary fails" sbverify --cert "$tmp/a/db.crt" $efi
+size=$(stat -c %s "$tmp/signed.efi")
+for off in 64 $((size / 3)) $((size / 2)); do
+  cp "$tmp/signed.efi" "$tmp/tampered.efi"
+  b=$(od -An -tu1 -j $off -N1 "$tmp/tampered.efi" | tr -d ' ')
+  printf "$(printf '\\%03o' $(( (b + 1) % 256 )))" | dd of="$tmp/tampered.efi" bs=1 seek=$off conv=notrunc status=none
+  f "one byte changed at offset $off fails" sbverify --cert "$tmp/a/db.crt" "$tmp/tampered.efi"
+done
+t "sbsign with B's db key" sbsign --key "$tmp/b/db.key" --cert "$tmp/b/db.crt" --output "$tmp/other.efi" $efi
+f "binary signed by another key fails against A's db.crt" sbverify --cert "$tmp/a/db.crt" "$tmp/other.efi"
+t "... and verifies against B's own db.crt" sbverify --cert "$tmp/b/db.crt" "$tmp/other.efi"
+for k in PK KEK db; do
+  d=$(stat -c %s "$tmp/a/$k.der")
+  t "$k.esl ends with $k's certificate (DER)" cmp <(tail -c "$d" "$tmp/a/$k.esl") "$tmp/a/$k.der"
+  t "$k.auth is a signed update larger than $k.esl" test "$(stat -c %s "$tmp/a/$k.auth")" -gt "$(stat -c %s "$tmp/a/$k.esl")"
+  t "$k.key is mode 0600" test "$(stat -c %a "$tmp/a/$k.key")" = 600
+done
+guid=$(tr -d '-' <"$tmp/a/owner.guid")
+t "db.esl names the fleet's owner GUID" grep -q "$(echo "$guid" | cut -c1-8 | sed 's/\(..\)\(..\)\(..\)\(..\)/\4\3\2\1/')" <(od -An -tx1 -v "$tmp/a/db.esl" | tr -d ' \n')
+t "rotate-db" keys/epoxy-pki rotate-db "$tmp/a"
+t "binary signed with the rotated db key verifies against the new db.crt" \
+  bash -c "sbsign --key '$tmp/a/db.key' --cert '$tmp/a/db.crt' --output '$tmp/rot.efi' $efi && sbverify --cert '$tmp/a/db.crt' '$tmp/rot.efi'"
+f "... and not against the previous db.crt" sbverify --cert "$tmp/a/db-prev.crt" "$tmp/rot.efi"
+t "db-append.auth exists (append update signed by KEK)" test -s "$tmp/a/db-append.auth"
+echo "1..$n"
+exit $fail
