@@ -29,3 +29,7 @@ UNIT_TESTS += test_admin
 test_admin_SRCS = $(sort tests/unit/test_admin.c tests/test.c tests/keys/fixture.c \
 	$(EPOXYD_CORE_SRCS))
 test_admin_LIBS = $(EPOXYD_LIBS)
+
+FUZZ_TARGETS += fuzz_admin
+fuzz_admin_SRCS = $(sort tests/fuzz/fuzz_admin.c tests/keys/fixture.c $(EPOXYD_CORE_SRCS))
+fuzz_admin_LIBS = $(EPOXYD_LIBS)
