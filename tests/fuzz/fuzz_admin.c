@@ -28,11 +28,23 @@ static struct config fz_cfg;
 static struct keyset fz_ks;
 static struct fx fz_fx;
 static char fz_auth[100];
+static char fz_dir[] = "/tmp/epoxy-fuzz-admin-XXXXXX";
+
+static void fz_cleanup(void)
+{
+	char cmd[128];
+
+	store_close(fz_srv.store);
+	fx_free(&fz_fx);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", fz_dir);
+	if (system(cmd))
+		fprintf(stderr, "fuzz_admin: cannot remove %s\n", fz_dir);
+}
 
 static void fz_init(void)
 {
 	static const int rel[] = { 0, 1, FX_END }, none[] = { FX_END }, sig[] = { 0, 1, FX_END };
-	char dir[] = "/tmp/epoxy-fuzz-admin-XXXXXX", uri[128], ks[DOC_MAX_BYTES];
+	char *dir = fz_dir, uri[128], ks[DOC_MAX_BYTES];
 	char cred[STORE_TOKEN_HEX + 1];
 	size_t kslen;
 
@@ -55,6 +67,7 @@ static void fz_init(void)
 		abort();
 	snprintf(fz_auth, sizeof(fz_auth), "Epoxy-Admin %s", cred);
 	store_site_add(fz_srv.store, "lab1", "fuzz");
+	atexit(fz_cleanup);
 }
 
 static size_t fz_line(const uint8_t *d, size_t n, char *out, size_t cap)
