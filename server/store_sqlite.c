@@ -67,10 +67,17 @@ static void sq_close(void *conn)
 
 static int sq_create_private(const char *path)
 {
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	int fd;
 
+	/* close() of any fd of the database file drops every POSIX lock this
+	 * process holds on it, including those of open connections (another
+	 * process may then think it is the last and delete the live WAL), so
+	 * never open/close an existing database file behind SQLite's back */
+	if (access(path, F_OK) == 0)
+		return 0;
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0)
-		return -errno;
+		return errno == EEXIST ? 0 : -errno;
 	close(fd);
 	return 0;
 }
