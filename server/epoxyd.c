@@ -518,6 +518,7 @@ static struct MHD_Daemon *epoxyd_listen(struct epoxyd *d, unsigned port, int tls
 		flags |= MHD_USE_TLS;
 	return MHD_start_daemon(flags, (uint16_t)port, NULL, NULL,
 		epoxyd_handle, tls ? (void *)d : NULL,
+		MHD_OPTION_EXTERNAL_LOGGER, epoxyd_mhd_log, NULL,
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin,
 		MHD_OPTION_THREAD_POOL_SIZE, d->cfg.threads,
 		MHD_OPTION_CONNECTION_LIMIT, d->cfg.max_connections,
@@ -525,7 +526,6 @@ static struct MHD_Daemon *epoxyd_listen(struct epoxyd *d, unsigned port, int tls
 		MHD_OPTION_CONNECTION_TIMEOUT, d->cfg.conn_timeout,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)EPOXYD_CONN_MEM,
 		MHD_OPTION_NOTIFY_COMPLETED, epoxyd_completed, NULL,
-		MHD_OPTION_EXTERNAL_LOGGER, epoxyd_mhd_log, NULL,
 		MHD_OPTION_LISTENING_ADDRESS_REUSE, 1,
 		tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, d->cert_pem,
 		MHD_OPTION_HTTPS_MEM_KEY, d->key_pem,

@@ -923,9 +923,12 @@ int node_report(struct srv *srv, const struct http_req *req, struct http_resp *r
 	http_log(req, "report host %s session %s stage %s %s %s", info.host, info.session,
 		 rep->stage, rep->status, rep->code);
 	rc = http_resp_copy(resp, 204, "text/plain", "", 0);
-	if (ok)
-		store_session_close(srv->store, info.session, "ok");
-	else
+	if (ok) {
+		int crc = store_session_close(srv->store, info.session, "ok");
+
+		if (crc < 0)
+			http_log(req, "closing session %s: %s", info.session, epx_strerror(crc));
+	} else
 		node_next_token(srv, &info, "report", srv->cfg->long_token_ttl, resp);
 out:
 	node_form_free(args);

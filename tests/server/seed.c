@@ -1,0 +1,206 @@
+/* seed: test helper that prepares what epoxyd serves, through the real
+ * store and trust library (no shortcut around either):
+ *   seed keys DIR                       online.key, release1.key, keyset
+ *   seed release URI DATADIR KEYDIR HWCLASS VERSION EXPIRES K I C J
+ *                                       signs a manifest over the four files,
+ *                                       stores the objects, publishes it and
+ *                                       points channel "stable" at it
+ *   seed host URI NAME MAC [ADDR]       registers a host (hwclass qemu-x86_64)
+ *   seed cred URI NAME FILE             issues its boot credential into FILE
+ *   seed boottoken URI NAME TTL FILE    one-time boot token into FILE
+ *   seed admin URI NAME FILE            admin credential into FILE
+ * Secrets go only to mode-0600 files, never to stdout or stderr. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lib/err.h"
+#include "lib/hex.h"
+#include "lib/manifest.h"
+#include "lib/sign.h"
+#include "server/store.h"
+
+static int die(const char *what, int rc)
+{
+	fprintf(stderr, "seed: %s: %s\n", what, epx_strerror(rc));
+	return 1;
+}
+
+static int write_secret(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	size_t n = strlen(val);
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, n) != (ssize_t)n) {
+		close(fd);
+		return -EIO;
+	}
+	return close(fd) < 0 ? -errno : 0;
+}
+
+static int pub_line(struct sign_key *k, const char *kind, char *out, size_t cap)
+{
+	struct sig_pub p;
+	char id[2 * DOC_KEYID_LEN + 1], pt[2 * SIG_POINT_LEN + 1];
+	int rc = sign_pub(k, &p);
+
+	if (rc < 0)
+		return rc;
+	hex_encode(p.keyid, DOC_KEYID_LEN, id);
+	hex_encode(p.point, SIG_POINT_LEN, pt);
+	snprintf(out, cap, "%s %s %s\n", kind, id, pt);
+	return 0;
+}
+
+static int cmd_keys(const char *dir)
+{
+	char p1[512], p2[512], ks[4096], line[400];
+	struct sign_key *rel = NULL, *onl = NULL;
+	size_t len;
+	int rc;
+
+	snprintf(p1, sizeof(p1), "%s/release1.key", dir);
+	snprintf(p2, sizeof(p2), "%s/online.key", dir);
+	if ((rc = sign_generate(p1)) < 0 || (rc = sign_generate(p2)) < 0)
+		return die("generate keys", rc);
+	if ((rc = sign_load(&rel, p1)) < 0 || (rc = sign_load(&onl, p2)) < 0)
+		return die("load keys", rc);
+	snprintf(ks, sizeof(ks), "epoxy-keyset 1\nserial 1\nthreshold 1\n");
+	pub_line(rel, "release", line, sizeof(line));
+	strcat(ks, line);
+	pub_line(onl, "online", line, sizeof(line));
+	strcat(ks, line);
+	strcat(ks, "end\n");
+	len = strlen(ks);
+	rc = sign_doc_append(rel, ks, len, ks, sizeof(ks), &len);
+	if (rc < 0)
+		return die("sign keyset", rc);
+	snprintf(p1, sizeof(p1), "%s/keyset", dir);
+	ks[len] = '\0';
+	rc = write_secret(p1, ks);
+	sign_free(rel);
+	sign_free(onl);
+	return rc < 0 ? die("write keyset", rc) : 0;
+}
+
+static int open_store(struct store **s, const char *uri)
+{
+	int rc = store_open(s, uri);
+
+	if (rc < 0)
+		die("store_open", rc);
+	return rc;
+}
+
+static int cmd_release(char **a)
+{
+	struct store_release r;
+	struct manifest m;
+	struct sign_key *rel = NULL;
+	struct store *s = NULL;
+	char path[512], buf[16384];
+	size_t len = 0;
+	int rc, i;
+
+	memset(&r, 0, sizeof(r));
+	memset(&m, 0, sizeof(m));
+	snprintf(r.hwclass, sizeof(r.hwclass), "%s", a[3]);
+	snprintf(m.hwclass, sizeof(m.hwclass), "%s", a[3]);
+	r.version = m.version = (uint32_t)strtoul(a[4], NULL, 10);
+	r.expires = m.expires = strtoll(a[5], NULL, 10);
+	m.min_agent = 1;
+	for (i = 0; i < STORE_ROLES; i++) {
+		rc = store_object_put(a[1], a[6 + i], r.art[i].sha256, &r.art[i].length);
+		if (rc < 0)
+			return die("object_put", rc);
+		m.art[i].length = r.art[i].length;
+		hex_decode(r.art[i].sha256, 64, m.art[i].sha256, 32);
+	}
+	rc = manifest_format(&m, buf, sizeof(buf), &len);
+	if (rc < 0)
+		return die("manifest_format", rc);
+	snprintf(path, sizeof(path), "%s/release1.key", a[2]);
+	if ((rc = sign_load(&rel, path)) < 0)
+		return die("load release key", rc);
+	rc = sign_doc_append(rel, buf, len, buf, sizeof(buf), &len);
+	sign_free(rel);
+	if (rc < 0)
+		return die("sign manifest", rc);
+	if (open_store(&s, a[0]) < 0)
+		return 1;
+	rc = store_release_publish(s, &r, (const uint8_t *)buf, len);
+	if (rc == 0)
+		rc = store_channel_set(s, "stable", r.version);
+	store_close(s);
+	return rc < 0 ? die("publish", rc) : 0;
+}
+
+static int cmd_host(int argc, char **a)
+{
+	struct store_host h;
+	struct store *s = NULL;
+	int rc;
+
+	memset(&h, 0, sizeof(h));
+	snprintf(h.name, sizeof(h.name), "%s", a[1]);
+	snprintf(h.hwclass, sizeof(h.hwclass), "qemu-x86_64");
+	snprintf(h.channel, sizeof(h.channel), "stable");
+	snprintf(h.macs[0], sizeof(h.macs[0]), "%s", a[2]);
+	h.n_macs = 1;
+	if (argc > 3) {
+		snprintf(h.addrs[0], sizeof(h.addrs[0]), "%s", a[3]);
+		h.n_addrs = 1;
+	}
+	if (open_store(&s, a[0]) < 0)
+		return 1;
+	rc = store_host_add(s, &h);
+	store_close(s);
+	return rc < 0 ? die("host_add", rc) : 0;
+}
+
+static int cmd_secret(const char *what, char **a)
+{
+	char val[STORE_TOKEN_HEX + 1];
+	struct store *s = NULL;
+	const char *file = a[2];
+	int rc;
+
+	if (open_store(&s, a[0]) < 0)
+		return 1;
+	if (!strcmp(what, "cred")) {
+		rc = store_cred_issue(s, a[1], val);
+	} else if (!strcmp(what, "admin")) {
+		rc = store_admin_issue(s, a[1], val);
+	} else {
+		rc = store_boot_token_issue(s, a[1], strtoll(a[2], NULL, 10), val);
+		file = a[3];
+	}
+	store_close(s);
+	if (rc < 0)
+		return die(what, rc);
+	rc = write_secret(file, val);
+	explicit_bzero(val, sizeof(val));
+	return rc < 0 ? die("write", rc) : 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 3 && !strcmp(argv[1], "keys"))
+		return cmd_keys(argv[2]);
+	if (argc == 12 && !strcmp(argv[1], "release"))
+		return cmd_release(argv + 2);
+	if ((argc == 5 || argc == 6) && !strcmp(argv[1], "host"))
+		return cmd_host(argc - 2, argv + 2);
+	if (argc == 5 && (!strcmp(argv[1], "cred") || !strcmp(argv[1], "admin")))
+		return cmd_secret(argv[1], argv + 2);
+	if (argc == 6 && !strcmp(argv[1], "boottoken"))
+		return cmd_secret(argv[1], argv + 2);
+	fprintf(stderr, "usage: see the comment at the top of tests/server/seed.c\n");
+	return 2;
+}
