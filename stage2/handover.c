@@ -50,8 +50,13 @@ static long ho_line(const char *t, size_t len, size_t *pos, const char *prefix,
 
 static int ho_copy(char *dst, size_t cap, const char *v, long n)
 {
-	if (n <= 0 || (size_t)n >= cap || memchr(v, 0, (size_t)n))
+	long i;
+
+	if (n <= 0 || (size_t)n >= cap)
 		return -1;
+	for (i = 0; i < n; i++)
+		if ((unsigned char)v[i] <= ' ' || (unsigned char)v[i] >= 127)
+			return -1;
 	memcpy(dst, v, (size_t)n);
 	dst[n] = '\0';
 	return 0;
