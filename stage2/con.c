@@ -33,6 +33,8 @@ static void con_keep(const char *s, size_t n)
 }
 
 static void con_emit(const char *prefix, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
+static void con_emit(const char *prefix, const char *fmt, va_list ap)
 {
 	char line[CON_LINE_MAX];
 	size_t n = 0;
