@@ -9,8 +9,20 @@
  * synchronous_commit=on).  --race: every worker redeems every token, in the
  * same order, and the run fails unless each token was accepted exactly once
  * across all processes.  Prints one line of key=value results; exits 1 on a
- * double spend, a lost redemption or any store error. */
+ * double spend, a lost redemption or any store error.
+ *
+ *   store-bench --crash ROUNDS URI
+ *
+ * Crash test: a child issues and redeems tokens in a loop, acknowledging
+ * each step in shared memory only after the store returned; the parent
+ * kills it with SIGKILL at a random moment, ROUNDS times.  Afterwards every
+ * acknowledged token must exist (not lost), every acknowledged redemption
+ * must still be spent (replay refused as used), and the audit chain must
+ * verify.  With EPOXY_CRASH_CMD set, that shell command runs at the random
+ * moment instead (e.g. crash and restart the PostgreSQL server), then the
+ * child is killed; the child may also have died of the lost connection. */
 #include <errno.h>
+#include <signal.h>
 #include <getopt.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -23,6 +35,7 @@
 #include <unistd.h>
 
 #include "lib/err.h"
+#include "lib/hex.h"
 #include "server/store.h"
 
 #define BENCH_TOKENS_MAX 1000000
@@ -39,7 +52,152 @@ static char (*tok)[STORE_TOKEN_HEX + 1];
 static atomic_int *wins;
 static const char *uri;
 static size_t n_tokens = 2000;
-static int n_threads = 2, n_procs = 1, race;
+static int n_threads = 2, n_procs = 1, race, crash_rounds;
+
+static void *shmem(size_t len);
+
+/* ------------------------------------------------------------ crash test */
+#define CRASH_MAX 200000
+struct crash_slot { atomic_int state; char hex[STORE_TOKEN_HEX + 1]; };
+enum { SLOT_EMPTY, SLOT_ISSUED, SLOT_REDEEMED };
+
+static void crash_child(struct crash_slot *slots, atomic_long *next)
+{
+	struct store *s = NULL;
+	char hex[STORE_TOKEN_HEX + 1];
+	long i;
+
+	if (store_open(&s, uri) < 0)
+		_exit(3);
+	for (;;) {
+		i = atomic_load(next);
+		if (i >= CRASH_MAX)
+			_exit(0);
+		if (store_token_issue(s, "bench1", sh->sid, "kernel", 3600, hex) < 0)
+			_exit(4);
+		memcpy(slots[i].hex, hex, sizeof(hex));
+		atomic_store(&slots[i].state, SLOT_ISSUED);   /* acknowledged */
+		atomic_store(next, i + 1);
+		if (i % 2 == 0) {
+			if (store_token_redeem(s, hex, "kernel", "bench1", sh->sid, NULL) < 0)
+				_exit(5);
+			atomic_store(&slots[i].state, SLOT_REDEEMED);
+		}
+	}
+}
+
+/* SQLite: count acknowledged tokens (hex or raw) found in path; -1 if unreadable */
+static long scan_file(const char *path, struct crash_slot *slots, long n)
+{
+	uint8_t raw[STORE_TOKEN_BYTES];
+	char *buf = NULL;
+	long hits = 0, i;
+	size_t len = 0;
+	FILE *f = fopen(path, "rb");
+
+	if (!f)
+		return -1;
+	if (fseek(f, 0, SEEK_END) == 0 && ftell(f) > 0) {
+		len = (size_t)ftell(f);
+		buf = malloc(len);
+		rewind(f);
+		if (!buf || fread(buf, 1, len, f) != len)
+			hits = -1;
+	}
+	fclose(f);
+	for (i = 0; buf && hits >= 0 && i < n; i++) {
+		if (!slots[i].hex[0])
+			continue;
+		if (memmem(buf, len, slots[i].hex, STORE_TOKEN_HEX))
+			hits++;
+		if (hex_decode(slots[i].hex, STORE_TOKEN_HEX, raw, sizeof(raw)) == 0 &&
+		    memmem(buf, len, raw, sizeof(raw)))
+			hits++;
+	}
+	free(buf);
+	return hits;
+}
+
+static long scan_sqlite(struct crash_slot *slots, long n)
+{
+	char path[4200];
+	long a, b;
+
+	if (strncmp(uri, "sqlite:", 7))
+		return 0;
+	snprintf(path, sizeof(path), "%s", uri + 7);
+	a = scan_file(path, slots, n);
+	snprintf(path, sizeof(path), "%s-wal", uri + 7);
+	b = scan_file(path, slots, n);
+	return a < 0 ? -1 : a + (b < 0 ? 0 : b);
+}
+
+static int crash_check(struct crash_slot *slots, long n)
+{
+	long i, lost = 0, resurrected = 0, redeemed_late = 0, hits;
+	int64_t bad = 0;
+	struct store *s = NULL;
+	int rc = store_open(&s, uri), st;
+
+	if (rc < 0)
+		return rc;
+	for (i = 0; i < n; i++) {
+		st = atomic_load(&slots[i].state);
+		if (st == SLOT_EMPTY)
+			continue;
+		rc = store_token_redeem(s, slots[i].hex, "kernel", "bench1", sh->sid, NULL);
+		if (rc == -EPX_E_TOK_UNKNOWN)
+			lost++;
+		else if (rc == 0 && st == SLOT_REDEEMED)
+			resurrected++;
+		else if (rc == 0)
+			redeemed_late++;
+		else if (rc != -EPX_E_TOK_USED)
+			lost++;
+	}
+	rc = store_audit_verify(s, &bad);
+	hits = scan_sqlite(slots, n);   /* while open: the -wal still exists */
+	printf("acknowledged=%ld lost=%ld resurrected=%ld unspent_redeemed_now=%ld audit=%s"
+	       " secrets_in_db=%ld\n", n, lost, resurrected, redeemed_late,
+	       rc == 0 ? "ok" : "BROKEN", hits);
+	store_close(s);
+	explicit_bzero(slots, sizeof(*slots) * (size_t)n);
+	return lost || resurrected || rc || hits ? 1 : 0;
+}
+
+static int crash_main(void)
+{
+	struct crash_slot *slots = shmem(sizeof(*slots) * CRASH_MAX);
+	atomic_long *next = shmem(sizeof(*next));
+	struct timespec ts;
+	int r, st;
+	pid_t pid;
+
+	srand((unsigned)getpid());
+	for (r = 0; r < crash_rounds; r++) {
+		pid = fork();
+		if (pid < 0)
+			return 1;
+		if (pid == 0)
+			crash_child(slots, next);
+		ts.tv_sec = 0;
+		ts.tv_nsec = (long)(50 + rand() % 350) * 1000000L;  /* 50-400 ms */
+		nanosleep(&ts, NULL);
+		if (getenv("EPOXY_CRASH_CMD") && system(getenv("EPOXY_CRASH_CMD")) != 0) {
+			fprintf(stderr, "store-bench: EPOXY_CRASH_CMD failed\n");
+			return 1;
+		}
+		kill(pid, SIGKILL);
+		waitpid(pid, &st, 0);
+		if (WIFEXITED(st) && !getenv("EPOXY_CRASH_CMD")) {
+			fprintf(stderr, "store-bench: crash child exited %d before the kill\n",
+				WEXITSTATUS(st));
+			return 1;
+		}
+	}
+	printf("rounds=%d ", crash_rounds);
+	return crash_check(slots, atomic_load(next));
+}
 
 static double now_s(void)
 {
@@ -144,9 +302,12 @@ static void usage(int status)
 {
 	fprintf(status ? stderr : stdout,
 		"usage: store-bench [--tokens N] [--threads T] [--procs P] [--race] URI\n"
+		"       store-bench --crash ROUNDS URI\n"
 		"  URI: sqlite:/path/file.db or postgres:<conninfo>\n"
 		"  --race: every worker redeems every token; fail unless each is\n"
-		"          accepted exactly once\n");
+		"          accepted exactly once\n"
+		"  --crash: kill -9 an issuing/redeeming child ROUNDS times, then check\n"
+		"          that no acknowledged token or redemption was lost\n");
 	exit(status);
 }
 
@@ -155,16 +316,18 @@ static void parse(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "tokens", 1, NULL, 'n' }, { "threads", 1, NULL, 't' },
 		{ "procs", 1, NULL, 'p' }, { "race", 0, NULL, 'r' },
+		{ "crash", 1, NULL, 'c' },
 		{ "help", 0, NULL, 'h' }, { NULL, 0, NULL, 0 }
 	};
 	int c;
 
-	while ((c = getopt_long(argc, argv, "n:t:p:rh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "n:t:p:rc:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'n': n_tokens = strtoul(optarg, NULL, 10); break;
 		case 't': n_threads = atoi(optarg); break;
 		case 'p': n_procs = atoi(optarg); break;
 		case 'r': race = 1; break;
+		case 'c': crash_rounds = atoi(optarg); break;
 		case 'h': usage(0); break;
 		default: usage(2);
 		}
@@ -189,13 +352,17 @@ int main(int argc, char **argv)
 	sh = shmem(sizeof(*sh));
 	tok = shmem(n_tokens * sizeof(*tok));
 	wins = shmem(n_tokens * sizeof(*wins));
+	if (crash_rounds > 0)
+		n_tokens = 1;
 	printf("backend=%s tokens=%zu procs=%d threads=%d mode=%s ",
 	       strncmp(uri, "sqlite:", 7) ? "postgres" : "sqlite", n_tokens, n_procs,
-	       n_threads, race ? "race" : "split");
+	       n_threads, crash_rounds ? "crash" : race ? "race" : "split");
 	fflush(stdout);
 	if (setup() < 0)
 		return 1;
 	fflush(stdout);
+	if (crash_rounds > 0)
+		return crash_main();
 	for (p = 0; p < n_procs; p++) {
 		pids[p] = fork();
 		if (pids[p] < 0) {

@@ -5,6 +5,10 @@
 #                                        "epoxy"; prints the libpq conninfo
 #                                        (use as store URI "postgres:<conninfo>")
 #   tests/store/pg.sh conninfo DIR       prints the conninfo again
+#   tests/store/pg.sh createdb DIR NAME  creates another database; prints its
+#                                        conninfo
+#   tests/store/pg.sh crash DIR          immediate stop (no checkpoint: like a
+#                                        crash, WAL recovery at start), start again
 #   tests/store/pg.sh stop DIR           fast shutdown, then removes DIR
 #
 # The server listens only on a unix socket inside DIR (no TCP), so runs in
@@ -14,9 +18,14 @@
 set -eu
 BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 cmd=${1:-}; dir=${2:-}
-[ -n "$cmd" ] && [ -n "$dir" ] || { sed -n '2,13p' "$0" >&2; exit 2; }
+[ -n "$cmd" ] && [ -n "$dir" ] || { sed -n '2,17p' "$0" >&2; exit 2; }
 as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 conninfo() { echo "host=$dir port=$(cat "$dir/port") dbname=epoxy user=epoxy"; }
+pg_start() {
+  as_pg "$BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
+    -o "-c listen_addresses='' -c unix_socket_directories='$dir' -p $(cat "$dir/port") -c max_connections=60" \
+    start >/dev/null || { tail -5 "$dir/server.log" >&2; exit 1; }
+}
 
 case $cmd in
 start)
@@ -29,16 +38,24 @@ start)
   echo "$port" >"$dir/port.tmp"; mv "$dir/port.tmp" "$dir/port"
   as_pg "$BIN/initdb" -D "$dir/data" -U epoxy --auth=trust -E UTF8 --locale=C.UTF-8 \
     >"$dir/initdb.log" 2>&1 || { tail -5 "$dir/initdb.log" >&2; exit 1; }
-  as_pg "$BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-    -o "-c listen_addresses='' -c unix_socket_directories='$dir' -p $port -c max_connections=60" \
-    start >/dev/null || { tail -5 "$dir/server.log" >&2; exit 1; }
+  pg_start
   as_pg "$BIN/createdb" -h "$dir" -p "$port" -U epoxy epoxy
   conninfo
   ;;
+crash)
+  dir=$(cd "$dir" && pwd)
+  as_pg "$BIN/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null 2>&1
+  pg_start
+  ;;
 conninfo) dir=$(cd "$dir" && pwd); conninfo ;;
+createdb)
+  dir=$(cd "$dir" && pwd); name=${3:?database name}
+  as_pg "$BIN/createdb" -h "$dir" -p "$(cat "$dir/port")" -U epoxy "$name"
+  conninfo | sed "s/dbname=epoxy/dbname=$name/"
+  ;;
 stop)
   [ -d "$dir/data" ] && as_pg "$BIN/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1 || true
   rm -rf "$dir"
   ;;
-*) sed -n '2,13p' "$0" >&2; exit 2 ;;
+*) sed -n '2,17p' "$0" >&2; exit 2 ;;
 esac

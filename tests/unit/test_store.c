@@ -147,6 +147,30 @@ static void t_migrations(void)
 	     A_INT(store_schema_latest() + 1)) == 0, "remove the newer schema row");
 	ok(strcmp(store_backend(s), pg ? "postgres" : "sqlite") == 0, "backend name %s",
 	   store_backend(s));
+	if (!pg) {	/* durability settings of every SQLite connection */
+		struct stat st;
+		char path[300];
+
+		ok(Q0(s, "PRAGMA journal_mode", &r) == 0 && !strcmp(db_text(&r, 0, 0), "wal"),
+		   "sqlite journal_mode=wal (%s)", db_text(&r, 0, 0));
+		db_res_free(&r);
+		ok(Q0(s, "PRAGMA synchronous", &r) == 0 && db_int(&r, 0, 0) == 2,
+		   "sqlite synchronous=FULL (%s)", db_text(&r, 0, 0));
+		db_res_free(&r);
+		ok(Q0(s, "PRAGMA busy_timeout", &r) == 0 && db_int(&r, 0, 0) == STORE_BUSY_MS,
+		   "sqlite busy_timeout=%d (%s)", STORE_BUSY_MS, db_text(&r, 0, 0));
+		db_res_free(&r);
+		snprintf(path, sizeof(path), "%s/store.db", tmpdir);
+		ok(stat(path, &st) == 0 && (st.st_mode & 077) == 0, "store.db mode 0600 (%o)",
+		   st.st_mode & 0777);
+	} else {
+		ok(Q0(s, "SHOW synchronous_commit", &r) == 0 && !strcmp(db_text(&r, 0, 0), "on"),
+		   "postgres synchronous_commit=on (%s)", db_text(&r, 0, 0));
+		db_res_free(&r);
+		ok(Q0(s, "SHOW fsync", &r) == 0 && !strcmp(db_text(&r, 0, 0), "on"),
+		   "postgres fsync=on (%s)", db_text(&r, 0, 0));
+		db_res_free(&r);
+	}
 	store_close(s);
 }
 
