@@ -237,6 +237,13 @@ int store_joincred_redeem(struct store *s, const char *cred_hex, const char *hos
  * A replay of a purged token is then refused as -EPX_E_TOK_UNKNOWN. */
 int store_token_purge(struct store *s, int64_t before, uint64_t *deleted);
 
+/* After restoring a backup: tokens spent after the backup would be unspent
+ * again.  This closes every open boot session (state "restored", killing
+ * their tokens) and marks every unused boot token and join credential used;
+ * audited.  Nodes then simply open new sessions; operators re-issue boot
+ * tokens.  *n (may be NULL) gets sessions + tokens fenced. */
+int store_restore_fence(struct store *s, uint64_t *n);
+
 /* ------------------------------------------------------------- releases */
 enum store_role { STORE_ROLE_KERNEL, STORE_ROLE_INITRAMFS, STORE_ROLE_CMDLINE,
 		  STORE_ROLE_JOIN, STORE_ROLES };

@@ -593,3 +593,31 @@ int store_admin_check(struct store *s, const char *cred_hex, char name_out[STORE
 		audit_refusal(s, "admin.refused", hash, rc, "");
 	return rc;
 }
+
+int store_restore_fence(struct store *s, uint64_t *n)
+{
+	char detail[64];
+	struct db_res r = { 0 };
+	uint64_t total = 0;
+	int64_t now = store_now(s);
+	int rc = st_begin(s);
+
+	if (rc < 0)
+		return rc;
+	rc = Q(s, "UPDATE sessions SET state = 'restored', closed = $1 WHERE state = 'open'",
+	       &r, A_INT(now));
+	total += r.changes;
+	db_res_free(&r);
+	if (rc == 0)
+		rc = Q(s, "UPDATE tokens SET used_at = $1 WHERE used_at IS NULL"
+		       " AND purpose IN ('boot', 'cluster')", &r, A_INT(now));
+	total += r.changes;
+	db_res_free(&r);
+	snprintf(detail, sizeof(detail), "fenced=%llu", (unsigned long long)total);
+	if (rc == 0)
+		rc = st_audit_locked(s, "store", "restore.fence", "all", detail);
+	rc = st_end(s, rc);
+	if (rc == 0 && n)
+		*n = total;
+	return rc;
+}

@@ -445,6 +445,22 @@ static void t_tokens(struct store *s)
 	   "join credential outlives its session");
 	eq(store_joincred_redeem(s, tk, "node1", NULL), -EPX_E_TOK_USED, "join cred once");
 
+	{	/* restore fence: open sessions and unused boot tokens die */
+		char fs[STORE_SESSION_HEX + 1], ft[STORE_TOKEN_HEX + 1], fb[STORE_TOKEN_HEX + 1];
+		uint64_t fenced = 0;
+
+		eq(store_session_open(s, "node2", nonce, 7, "qemu-x86_64", fs), 0, "fence: session");
+		eq(store_token_issue(s, "node2", fs, "kernel", 300, ft), 0, "fence: token");
+		keep(ft);
+		eq(store_boot_token_issue(s, "node2", 300, fb), 0, "fence: boot token");
+		keep(fb);
+		eq(store_restore_fence(s, &fenced), 0, "restore fence");
+		ok(fenced >= 2, "fenced %llu sessions+tokens", (unsigned long long)fenced);
+		eq(store_token_redeem(s, ft, "kernel", "node2", fs, NULL), -EPX_E_TOK_CLOSED,
+		   "token of a fenced session refused");
+		eq(store_boot_token_redeem(s, fb, "node2", NULL), -EPX_E_TOK_USED,
+		   "fenced boot token refused");
+	}
 	{
 		uint64_t del = 0;
 
