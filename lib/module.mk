@@ -43,3 +43,14 @@ trust-vectors: $(O)/bin/gen_vectors
 $(O)/bin/gen_vectors: $(patsubst %.c,$(O)/host/%.o,tests/keys/gen_vectors.c tests/keys/expand.c tests/keys/fixture.c $(LIB_VERIFY_SRCS) $(LIB_SIGN_SRCS))
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIB_CRYPTO_LIBS)
+
+# fuzz targets of the trust library's parsers (seed corpora of valid and
+# near-valid documents in tests/fuzz/corpus/<target>/, made with
+# trust-vectors from public keys only)
+FUZZ_TARGETS += fuzz_manifest fuzz_keyset fuzz_statement
+fuzz_manifest_SRCS := tests/fuzz/fuzz_manifest.c $(LIB_VERIFY_SRCS)
+fuzz_manifest_LIBS := $(LIB_CRYPTO_LIBS)
+fuzz_keyset_SRCS := tests/fuzz/fuzz_keyset.c $(LIB_VERIFY_SRCS)
+fuzz_keyset_LIBS := $(LIB_CRYPTO_LIBS)
+fuzz_statement_SRCS := tests/fuzz/fuzz_statement.c $(LIB_VERIFY_SRCS)
+fuzz_statement_LIBS := $(LIB_CRYPTO_LIBS)
