@@ -34,7 +34,7 @@ $(MBEDTLS_MUSL)/.built: stage2/mbedtls_config.h
 		$(O)/src/mbedtls/3rdparty $(MBEDTLS_MUSL)/
 	env -u MAKEFLAGS -u MFLAGS -u O $(MAKE) -s -j2 -C $(MBEDTLS_MUSL)/library \
 		CC=$(MUSL_CC) AR=ar \
-		CFLAGS="-Os -ffunction-sections -fdata-sections -I$(CURDIR) -DMBEDTLS_CONFIG_FILE='\"stage2/mbedtls_config.h\"'" \
+		CFLAGS="-O2 -ffunction-sections -fdata-sections -I$(CURDIR) -DMBEDTLS_CONFIG_FILE='\"stage2/mbedtls_config.h\"'" \
 		libmbedcrypto.a libmbedx509.a libmbedtls.a >/dev/null
 	touch $@
 
@@ -80,5 +80,7 @@ CHECK_DEPS += $(AGENT_HOSTILE) $(O)/bin/epoxy-agent
 agent: $(O)/bin/epoxy-agent
 	@file $(O)/bin/epoxy-agent | sed 's/, BuildID[^,]*//'
 	@ls -l $(O)/bin/epoxy-agent.stripped | awk '{print "stripped size:", $$5, "bytes"}'
-agent-bench: $(O)/bin/epoxy-agent $(AGENT_HOSTILE)
-	bench/agent/run.sh
+$(O)/agent-test/sha256bench: $(O)/musl/bench/agent/sha256bench.o $(MBEDTLS_MUSL)/.built
+	$(MUSL_CC) -static -o $@ $< $(MBEDTLS_MUSL)/library/libmbedcrypto.a
+agent-bench: $(O)/bin/epoxy-agent $(AGENT_HOSTILE) $(O)/agent-test/sha256bench
+	bench/agent/run.sh $(BENCH_MB)

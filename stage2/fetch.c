@@ -1,5 +1,6 @@
 /* fetch: artifact download with resume, caps and hash-while-streaming. */
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -21,6 +22,14 @@ struct fetch_state {
 	int fd;
 	uint64_t want, done;
 	mbedtls_sha256_context sha;
+	/* the hasher thread hashes [hashed, avail) of the memfd while the
+	 * main thread receives the next bytes */
+	pthread_t th;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	uint64_t hashed, avail;
+	int stop, hash_err;
+	int64_t tail_ms;
 	uint8_t next[32];
 	int have_next;
 	int restarted;
@@ -81,6 +90,64 @@ static int fetch_on_head(void *ctx, const struct http_head *h)
 	return s->done ? -EPX_E_HTTP_RANGE : 0;
 }
 
+/* Hashes what the memfd holds, never what the network sent: the bytes
+ * kexec will read are the bytes that were hashed. */
+static void *fetch_hasher(void *arg)
+{
+	static uint8_t buf[65536];
+	struct fetch_state *s = arg;
+	uint64_t upto;
+
+	pthread_mutex_lock(&s->mu);
+	for (;;) {
+		while (s->hashed == s->avail && !s->stop)
+			pthread_cond_wait(&s->cv, &s->mu);
+		if (s->hashed == s->avail)
+			break;
+		upto = s->avail;
+		pthread_mutex_unlock(&s->mu);
+		while (s->hashed < upto) {
+			size_t n = upto - s->hashed < sizeof(buf) ?
+				(size_t)(upto - s->hashed) : sizeof(buf);
+			ssize_t r = pread(s->fd, buf, n, (off_t)s->hashed);
+
+			if (r <= 0) {
+				s->hash_err = 1;
+				upto = s->hashed;
+				break;
+			}
+			mbedtls_sha256_update_ret(&s->sha, buf, (size_t)r);
+			s->hashed += (uint64_t)r;
+		}
+		pthread_mutex_lock(&s->mu);
+		if (s->hash_err)
+			break;
+	}
+	pthread_mutex_unlock(&s->mu);
+	return NULL;
+}
+
+static int fetch_hasher_start(struct fetch_state *s)
+{
+	s->hashed = s->avail = s->done;
+	s->stop = 0;
+	return pthread_create(&s->th, NULL, fetch_hasher, s) == 0 ? 0 : -EPX_E_DL_MEMFD;
+}
+
+/* Waits for the hasher to catch up with everything received. */
+static int fetch_hasher_stop(struct fetch_state *s)
+{
+	int64_t t0 = tls_now_ms();
+
+	pthread_mutex_lock(&s->mu);
+	s->stop = 1;
+	pthread_cond_signal(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+	pthread_join(s->th, NULL);
+	s->tail_ms += tls_now_ms() - t0;
+	return s->hash_err || s->hashed != s->done ? -EPX_E_DL_MEMFD : 0;
+}
+
 static int fetch_on_data(void *ctx, const uint8_t *p, size_t n)
 {
 	struct fetch_state *s = ctx;
@@ -94,11 +161,14 @@ static int fetch_on_data(void *ctx, const uint8_t *p, size_t n)
 			continue;
 		if (w <= 0)
 			return -EPX_E_DL_MEMFD;
-		mbedtls_sha256_update_ret(&s->sha, p, (size_t)w);
 		s->done += (uint64_t)w;
 		p += w;
 		n -= (size_t)w;
 	}
+	pthread_mutex_lock(&s->mu);
+	s->avail = s->done;
+	pthread_cond_signal(&s->cv);
+	pthread_mutex_unlock(&s->mu);
 	return 0;
 }
 
@@ -108,6 +178,7 @@ static int fetch_attempt(struct https *h, enum manifest_role role,
 {
 	struct https_req r;
 	char path[64];
+	int rc, hrc;
 
 	memset(&r, 0, sizeof(r));
 	snprintf(path, sizeof(path), "/v1/artifact/%s", manifest_role_name(role));
@@ -124,7 +195,12 @@ static int fetch_attempt(struct https *h, enum manifest_role role,
 	r.on_head = fetch_on_head;
 	r.on_data = fetch_on_data;
 	r.ctx = s;
-	return https_do(h, &r, resp);
+	rc = fetch_hasher_start(s);
+	if (rc < 0)
+		return rc;
+	rc = https_do(h, &r, resp);
+	hrc = fetch_hasher_stop(s);
+	return rc < 0 ? rc : hrc;
 }
 
 /* Failures that say the bytes so far cannot be trusted to resume from. */
@@ -197,6 +273,8 @@ int fetch_artifact(struct https *h, enum manifest_role role,
 	int rc = -EPX_E_DL_MEMFD, seals;
 
 	memset(&s, 0, sizeof(s));
+	pthread_mutex_init(&s.mu, NULL);
+	pthread_cond_init(&s.cv, NULL);
 	memcpy(tok, token, 32);
 	explicit_bzero(token, 32);
 	s.want = a->length;
@@ -216,14 +294,17 @@ int fetch_artifact(struct https *h, enum manifest_role role,
 	rc = -EPX_E_DL_MEMFD;
 	if (fcntl(s.fd, F_ADD_SEALS, seals) < 0)
 		goto out;
-	con_stage("verify", "%s %llu bytes sha256 ok", manifest_role_name(role),
-		  (unsigned long long)a->length);
+	con_stage("verify", "%s %llu bytes sha256 ok (hash tail %lld ms after the last byte)",
+		  manifest_role_name(role), (unsigned long long)a->length,
+		  (long long)s.tail_ms);
 	*fd = s.fd;
 	s.fd = -1;
 	rc = 0;
 out:
 	if (s.fd >= 0)
 		close(s.fd);
+	pthread_cond_destroy(&s.cv);
+	pthread_mutex_destroy(&s.mu);
 	explicit_bzero(tok, sizeof(tok));
 	return rc;
 }

@@ -52,7 +52,7 @@
 #include "lib/sign.h"
 #include "lib/statement.h"
 
-#define H_MAX_FILE (64u << 20)
+#define H_MAX_FILE (512u << 20)
 #define H_REQ_MAX 16384
 
 static void die(const char *msg)
