@@ -9,3 +9,10 @@ EPOXYD_LIBS = $(STORE_LIBS) -lcurl $(LIB_CRYPTO_LIBS) -lpthread
 HOST_PROGS += epoxyd
 epoxyd_SRCS = $(sort server/epoxyd.c $(EPOXYD_CORE_SRCS))
 epoxyd_LIBS = -lmicrohttpd $(EPOXYD_LIBS)
+
+UNIT_TESTS += test_http test_ipxe test_config test_storm
+test_http_SRCS = $(sort tests/unit/test_http.c tests/test.c $(EPOXYD_CORE_SRCS))
+test_http_LIBS = $(EPOXYD_LIBS)
+test_ipxe_SRCS = tests/unit/test_ipxe.c tests/test.c server/ipxe.c lib/err.c
+test_config_SRCS = tests/unit/test_config.c tests/test.c server/config.c lib/err.c
+test_storm_SRCS = tests/unit/test_storm.c tests/test.c server/storm.c lib/err.c lib/rand.c

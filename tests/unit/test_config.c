@@ -1,0 +1,130 @@
+/* test_config: the config parser and checker (server/config.c) against a
+ * table of good and malformed files, -o overrides and cross-field rules. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/err.h"
+#include "server/config.h"
+#include "tests/test.h"
+
+static const struct {
+	const char *text;
+	int want;
+	unsigned line;
+} parse_cases[] = {
+	{ "", 0, 0 },
+	{ "# comment only\n\n   \n", 0, 0 },
+	{ "https_port 9443\n", 0, 0 },
+	{ "https_port    9443   \n", 0, 0 },
+	{ "\thttps_port\t9443\n", 0, 0 },
+	{ "https_port 9443", 0, 0 },
+	{ "https_port 65535\n", 0, 0 },
+	{ "https_port 65536\n", -EPX_E_CFG_VALUE, 1 },
+	{ "https_port -1\n", -EPX_E_CFG_VALUE, 1 },
+	{ "https_port 12a\n", -EPX_E_CFG_VALUE, 1 },
+	{ "https_port 99999999999999999999999\n", -EPX_E_CFG_VALUE, 1 },
+	{ "https_port\n", -EPX_E_CFG_SYNTAX, 1 },
+	{ "https_port \n", -EPX_E_CFG_SYNTAX, 1 },
+	{ "# x\nhttps_porrt 1\n", -EPX_E_CFG_UNKNOWN, 2 },
+	{ "https_port 1\nhttps_port 2\n", -EPX_E_CFG_DUP, 2 },
+	{ "store /var/lib/epoxy/epoxy.db\n", 0, 0 },
+	{ "store postgres:host=/tmp port=5432\n", 0, 0 },
+	{ "store a\x01b\n", -EPX_E_CFG_VALUE, 1 },
+	{ "token_ttl 9\n", -EPX_E_CFG_VALUE, 1 },
+	{ "token_ttl 10\n", 0, 0 },
+	{ "threads 0\n", -EPX_E_CFG_VALUE, 1 },
+	{ "threads 65\n", -EPX_E_CFG_VALUE, 1 },
+	{ "joincred builtin\n", 0, 0 },
+	{ "joincred command\n", 0, 0 },
+	{ "joincred url\n", 0, 0 },
+	{ "joincred magic\n", -EPX_E_CFG_VALUE, 1 },
+	{ "joincred_command /usr/bin/kubeadm token create\n", 0, 0 },
+	{ "joincred_command kubeadm token create\n", -EPX_E_CFG_VALUE, 1 },
+	{ "joincred_command /a 1 2 3 4 5 6 7 8\n", -EPX_E_CFG_VALUE, 1 },
+	{ "clock_offset -400\n", 0, 0 },
+	{ "clock_offset 400\n", 0, 0 },
+	{ "clock_offset --4\n", -EPX_E_CFG_VALUE, 1 },
+	{ "clock_offset -\n", -EPX_E_CFG_VALUE, 1 },
+	{ "admin_upload_max 1099511627777\n", -EPX_E_CFG_VALUE, 1 },
+	{ "user epoxy\n", 0, 0 },
+	{ "a\0b 1\n", -EPX_E_CFG_SYNTAX, 1 },
+};
+
+static void test_parse(void)
+{
+	struct config c;
+	unsigned line;
+	size_t i;
+
+	for (i = 0; i < sizeof(parse_cases) / sizeof(parse_cases[0]); i++) {
+		size_t len = strlen(parse_cases[i].text);
+		int rc;
+
+		if (i == sizeof(parse_cases) / sizeof(parse_cases[0]) - 1)
+			len = 7;   /* the NUL case */
+		config_defaults(&c);
+		rc = config_parse(&c, parse_cases[i].text, len, &line);
+		ok(rc == parse_cases[i].want && (rc == 0 || line == parse_cases[i].line),
+		   "config case %zu -> %d line %u", i, rc, line);
+	}
+	config_defaults(&c);
+	config_parse(&c, "https_port 9443\njoincred_command /bin/echo a  b\n", 47, &line);
+	ok(c.https_port == 9443 && c.joincred_nargs == 3 && !strcmp(c.joincred_cmd[2], "b"),
+	   "values land in their fields");
+	{
+		char *big = malloc(CONFIG_FILE_MAX + 2);
+
+		memset(big, '#', CONFIG_FILE_MAX + 1);
+		ok(config_parse(&c, big, CONFIG_FILE_MAX + 1, &line) == -EPX_E_CFG_FILE, "file over cap");
+		memset(big, ' ', CONFIG_LINE_MAX + 1);
+		ok(config_parse(&c, big, CONFIG_LINE_MAX + 1, &line) == -EPX_E_CFG_SYNTAX, "line over cap");
+		free(big);
+	}
+	ok(config_load(&c, "/nonexistent/epoxyd.conf", &line) == -EPX_E_CFG_FILE, "missing file");
+}
+
+static void test_set_check(void)
+{
+	struct config c;
+	const char *what;
+
+	config_defaults(&c);
+	ok(config_set(&c, "https_port=1") == 0 && c.https_port == 1, "-o sets");
+	ok(config_set(&c, "nope=1") == -EPX_E_CFG_UNKNOWN, "-o unknown key");
+	ok(config_set(&c, "https_port") == -EPX_E_CFG_SYNTAX, "-o without =");
+	ok(config_set(&c, "=1") == -EPX_E_CFG_SYNTAX, "-o without key");
+	ok(config_set(&c, "https_port=") == -EPX_E_CFG_VALUE, "-o empty value");
+	config_defaults(&c);
+	ok(config_check(&c, &what) == -EPX_E_CFG_VALUE && !strcmp(what, "tls_cert"),
+	   "defaults need a TLS certificate");
+	config_set(&c, "tls_cert=/c");
+	ok(config_check(&c, &what) < 0 && !strcmp(what, "tls_key"), "and a key");
+	config_set(&c, "tls_key=/k");
+	ok(config_check(&c, &what) < 0 && !strcmp(what, "online_key"), "and the online key");
+	config_set(&c, "online_key=/o");
+	ok(config_check(&c, &what) == 0, "complete config passes");
+	config_set(&c, "http_port=8443");
+	ok(config_check(&c, &what) < 0 && !strcmp(what, "http_port"), "same port twice");
+	config_set(&c, "http_port=8080");
+	config_set(&c, "retry_min=100");
+	ok(config_check(&c, &what) < 0 && !strcmp(what, "retry_min"), "retry_min > retry_max");
+	config_set(&c, "retry_min=5");
+	config_set(&c, "boot_url=http://a/b");
+	ok(config_check(&c, &what) < 0 && !strcmp(what, "boot_url"), "boot_url with a path");
+	config_set(&c, "boot_url=http://10.0.2.100:8080");
+	config_set(&c, "joincred=command");
+	ok(config_check(&c, &what) < 0 && !strcmp(what, "joincred_command"), "command without joincred_command");
+	config_set(&c, "joincred=url");
+	ok(config_check(&c, &what) < 0 && !strcmp(what, "joincred_url"), "url without joincred_url");
+	config_set(&c, "joincred_url=https://k8s.example/token");
+	ok(config_check(&c, &what) == 0, "url plug-in configured");
+	config_set(&c, "data_dir=relative");
+	ok(config_check(&c, &what) < 0 && !strcmp(what, "data_dir"), "relative data_dir");
+}
+
+int main(void)
+{
+	test_parse();
+	test_set_check();
+	return test_done();
+}
