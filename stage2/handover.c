@@ -62,6 +62,17 @@ static int ho_copy(char *dst, size_t cap, const char *v, long n)
 	return 0;
 }
 
+/* The handover is written by us in lowercase only (docs/protocol.md). */
+static int ho_lowhex(const char *v, long n)
+{
+	long i;
+
+	for (i = 0; i < n; i++)
+		if (!((v[i] >= '0' && v[i] <= '9') || (v[i] >= 'a' && v[i] <= 'f')))
+			return 0;
+	return 1;
+}
+
 static int ho_fields(struct handover *h, const char *t, size_t len)
 {
 	struct cmdline c;
@@ -78,7 +89,7 @@ static int ho_fields(struct handover *h, const char *t, size_t len)
 	    !cmdline_valid_name(v, (size_t)n))
 		return -1;
 	n = ho_line(t, len, &pos, "session ", &v);
-	if (n != 16 || hex_decode(v, 16, sid, 8) < 0 ||
+	if (n != 16 || !ho_lowhex(v, n) || hex_decode(v, 16, sid, 8) < 0 ||
 	    ho_copy(h->session, sizeof(h->session), v, n) < 0)
 		return -1;
 	n = ho_line(t, len, &pos, "server ", &v);
@@ -97,10 +108,10 @@ static int ho_fields(struct handover *h, const char *t, size_t len)
 		return -1;
 	h->port = c.port;
 	n = ho_line(t, len, &pos, "token joincred ", &v);
-	if (n != 64 || hex_decode(v, 64, h->joincred, 32) < 0)
+	if (n != 64 || !ho_lowhex(v, n) || hex_decode(v, 64, h->joincred, 32) < 0)
 		return -1;
 	n = ho_line(t, len, &pos, "token report ", &v);
-	if (n != 64 || hex_decode(v, 64, h->report, 32) < 0)
+	if (n != 64 || !ho_lowhex(v, n) || hex_decode(v, 64, h->report, 32) < 0)
 		return -1;
 	if (ho_line(t, len, &pos, "end", &v) != 0 || pos != len)
 		return -1;

@@ -386,6 +386,8 @@ static void test_handover(void)
 		{ "end\n", "end", -EPX_E_HO_SYNTAX },
 		{ "epoxy-handover 1", "epoxy-handover 2", -EPX_E_HO_SYNTAX },
 		{ "token report " H64, "token report " H64 "0", -EPX_E_HO_SYNTAX },
+		{ "token joincred 0101", "token joincred 01AB", -EPX_E_HO_SYNTAX },
+		{ "session 0123456789abcdef", "session 0123456789ABCDEF", -EPX_E_HO_SYNTAX },
 	};
 	struct handover h, g;
 	char text[HANDOVER_MAX], mod[HANDOVER_MAX * 2];
