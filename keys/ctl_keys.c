@@ -479,6 +479,10 @@ int ctl_keys_main(int argc, char **argv)
 		return CTL_USAGE;
 	}
 	verb = argv[1];
+	if (!strcmp(verb, "--help") || !strcmp(verb, "-h") || !strcmp(verb, "help")) {
+		fputs(keys_help, stdout);
+		return CTL_OK;
+	}
 	if (keys_parse(argc - 1, argv + 1, &a, &status))
 		return status;
 	pos = argv + 1 + optind;

@@ -110,6 +110,18 @@ run "--help" 0 "$K" release sign --help
 run "keys --help" 0 "$K" dev --help
 run "unknown verb" 2 "$K" frobnicate
 
+# epoxyctl runs the same functions (server/ctl_sign.c, keys/ctl_keys.c)
+C=$O/bin/epoxyctl
+if [ -x "$C" ]; then
+  run "epoxyctl keys --help" 0 "$C" keys --help
+  run "epoxyctl release verify (valid)" 0 "$C" release verify --keyset d/keyset m7
+  run "epoxyctl release verify (forged rotation)" 1 "$C" release verify --keyset d/keyset --rotation forged m8
+  has "... E1044" "EPOXY-E1044"
+  run "epoxyctl keys verify chain" 0 "$C" keys verify d/keyset ks2
+else
+  nok "epoxyctl not built ($C)"
+fi
+
 # the server certificate and the CA
 cd "$OLDPWD"
 P=keys/epoxy-pki
