@@ -99,7 +99,7 @@ static int ho_fields(struct handover *h, const char *t, size_t len)
 	if (ho_copy(h->addr, sizeof(h->addr), v, n) < 0)
 		return -1;
 	n = ho_line(t, len, &pos, "port ", &v);
-	if (n <= 0 || n > 5)
+	if (n <= 0 || n > 5 || (long)strspn(v, "0123456789") < n)
 		return -1;
 	/* reuse the command-line validators for name, address and port */
 	snprintf(line, sizeof(line), "epoxy.server=%s epoxy.addr=%s epoxy.port=%.*s",
