@@ -9,7 +9,7 @@
 
 #include "lib/sign.h"
 
-#define FX_MAX_KEYS 12
+#define FX_MAX_KEYS 40
 #define FX_END -1               /* terminates index lists */
 
 struct fx {

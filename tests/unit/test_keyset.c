@@ -187,11 +187,33 @@ static void rotation_table(void)
 	ok(keyset_rotate(&ks, buf, len) == -EPX_E_KS_SERIAL, "chain: cannot jump 1 -> 3");
 }
 
+/* 32 release keys are fine, 33 are too many */
+static void caps(void)
+{
+	static const int sig[] = { 0, 1, FX_END };
+	int rel[40];
+	char buf[BUF];
+	struct keyset ks;
+	size_t len;
+	int i;
+
+	for (i = 0; i < 32; i++)
+		rel[i] = i;
+	rel[32] = FX_END;
+	len = fx_keyset(&fx, buf, sizeof(buf), 1, 2, rel, 39, NULL, sig);
+	ok(keyset_load_root(&ks, buf, len) == 0 && ks.nrelease == 32, "32 release keys accepted");
+	rel[32] = 32;
+	rel[33] = FX_END;
+	len = fx_keyset(&fx, buf, sizeof(buf), 1, 2, rel, 39, NULL, sig);
+	ok(keyset_parse(&ks, buf, len) == -EPX_E_KS_SYNTAX, "33 release keys refused");
+}
+
 int main(void)
 {
-	fx_init(&fx, 10);
+	fx_init(&fx, 40);
 	root_table();
 	rotation_table();
+	caps();
 	fx_free(&fx);
 	return test_done();
 }

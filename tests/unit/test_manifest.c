@@ -2,6 +2,7 @@
  * refused with its own stable code, through the whole verification
  * pipeline the agent runs (root keyset, optional rotation, signatures,
  * policy, artifacts).  Keys are generated at test time. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -355,6 +356,50 @@ static int run_case(const struct mcase *c)
 	return check_artifacts(c, &m);
 }
 
+static void roles_and_format(void)
+{
+	static const struct { const char *name; int role; uint64_t cap; } roles[] = {
+		{ "kernel", MANIFEST_KERNEL, 512ull << 20 }, { "initramfs", MANIFEST_INITRAMFS, 512ull << 20 },
+		{ "cmdline", MANIFEST_CMDLINE, 4096 }, { "join", MANIFEST_JOIN, 1 << 20 },
+	};
+	static const char *const bad[] = { "", "kern", "kernel ", "Kernel", "firmware", "joins", "cmd line" };
+	struct manifest m, back;
+	char buf[2048];
+	size_t i, len = 0;
+
+	for (i = 0; i < 4; i++) {
+		ok(manifest_role_from_name(roles[i].name, strlen(roles[i].name)) == roles[i].role &&
+		   !strcmp(manifest_role_name(roles[i].role), roles[i].name) &&
+		   manifest_role_cap(roles[i].role) == roles[i].cap, "role %s: name and cap", roles[i].name);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ok(manifest_role_from_name(bad[i], strlen(bad[i])) == -EPX_E_ART_ROLE, "role '%s' unknown", bad[i]);
+	ok(manifest_role_cap(MANIFEST_NROLES) == 0, "no cap for an out-of-range role");
+	memset(&m, 0, sizeof(m));
+	m.version = 4294967295u;
+	m.expires = INT64_MAX;
+	m.min_agent = 3;
+	strcpy(m.hwclass, "rack_amd64.v2-x");
+	for (i = 0; i < MANIFEST_NROLES; i++) {
+		m.art[i].length = manifest_role_cap(i);
+		memset(m.art[i].sha256, (int)(0x11 * (i + 1)), 32);
+	}
+	ok(manifest_format(&m, buf, sizeof(buf), &len) == 0, "format at every cap");
+	ok(manifest_parse(&back, buf, len) == 0 && back.version == m.version && back.expires == m.expires &&
+	   back.min_agent == 3 && !strcmp(back.hwclass, m.hwclass) &&
+	   !memcmp(back.art, m.art, sizeof(m.art)), "format then parse round-trips");
+	ok(manifest_format(&m, buf, 100, &len) == -ENOSPC, "format: no room");
+	m.art[MANIFEST_CMDLINE].length = 4097;
+	ok(manifest_format(&m, buf, sizeof(buf), &len) == -EINVAL, "format refuses a length above the cap");
+	m.art[MANIFEST_CMDLINE].length = 1;
+	m.version = 0;
+	ok(manifest_format(&m, buf, sizeof(buf), &len) == -EINVAL, "format refuses version 0");
+	m.version = 1;
+	strcpy(m.hwclass, "Bad");
+	ok(manifest_format(&m, buf, sizeof(buf), &len) == -EINVAL, "format refuses a bad hwclass");
+	ok(manifest_check_artifact(&m, MANIFEST_NROLES, "", 0) == -EPX_E_ART_ROLE, "artifact check: bad role");
+}
+
 int main(void)
 {
 	char code[32];
@@ -369,6 +414,7 @@ int main(void)
 		   epx_code(rc, code, sizeof(code)), rc ? epx_strerror(rc) : "accepted",
 		   cases[i].expect ? epx_code(cases[i].expect, (char[32]){ 0 }, 32) : "accepted");
 	}
+	roles_and_format();
 	fx_free(&fx);
 	return test_done();
 }

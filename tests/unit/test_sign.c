@@ -13,6 +13,7 @@
 
 #include "lib/err.h"
 #include "lib/hex.h"
+#include "lib/rand.h"
 #include "lib/sha256.h"
 #include "lib/sig.h"
 #include "lib/sign.h"
@@ -182,9 +183,21 @@ static void doc_append(void)
 	ok(sign_doc_append(fx.key[1], "a b\n", 4, out, sizeof(out), &len) == -EINVAL, "body without end refused");
 }
 
+static void randomness(void)
+{
+	uint8_t a[64], b[64], z[64] = { 0 };
+
+	memset(a, 0, sizeof(a));
+	memset(b, 0, sizeof(b));
+	ok(rand_bytes(a, sizeof(a)) == 0 && rand_bytes(b, sizeof(b)) == 0, "rand_bytes");
+	ok(memcmp(a, z, sizeof(a)) != 0 && memcmp(a, b, sizeof(a)) != 0, "two draws differ and are not zero");
+	ok(rand_bytes(a, 0) == 0, "zero bytes");
+}
+
 int main(void)
 {
 	fx_init(&fx, 4);
+	randomness();
 	files();
 	wrong_curve();
 	signatures();
