@@ -1,0 +1,80 @@
+#!/bin/bash
+# t_epoxyd: the real agent against the real epoxyd on loopback (set up by
+# tests/server/lib.sh: keys, one signed release, host node1 and its boot
+# credential), only kexec recorded.  A fresh boot reaches kexec with the
+# published bytes; stage 2 fetches the join credential and reports to
+# epoxyd; spent tokens and a wrong credential are refused by the server
+# and the agent stops with the matching code.
+. "$(dirname "$0")/../server/lib.sh"
+AGENT=$O/bin/epoxy-agent
+[ -x "$AGENT" ] || { echo "not ok 1 - $AGENT not built"; exit 1; }
+srv_setup 18260 || { echo "not ok 1 - epoxyd set-up failed"; exit 1; }
+srv_start || { echo "not ok 1 - epoxyd did not start"; tail -5 "$T_DIR/epoxyd.log"; exit 1; }
+E=$T_DIR/agent; mkdir -p "$E/etc" "$E/efi" "$E/rec"
+cp "$T_DIR/pki/ca.crt" "$E/etc/ca.pem"; cp "$KEYS/keyset" "$E/etc/keyset"
+echo 5 >"$E/etc/floor"; echo qemu-x86_64 >"$E/etc/hwclass"
+efivar() { printf '\007\000\000\000epoxy-boot 1\nhost node1\ncredential %s\nend\n' "$1" \
+  >"$E/efi/EpoxyBoot-2c1e5b7a-9d3f-4e21-8a6b-5f0c4d7e9a13"; }
+efivar "$(cat "$T_DIR/cred.node1")"
+echo "console=ttyS0 epoxy.server=epoxy.test epoxy.addr=127.0.0.1 epoxy.port=$HTTPS_PORT epoxy.stage=1" >"$E/cmdline"
+run1() {
+  rm -rf "$E/rec"; mkdir -p "$E/rec"
+  timeout 120 "$AGENT" --cmdline "$E/cmdline" --efivars "$E/efi" --etc "$E/etc" \
+    --kexec-record "$E/rec" --retries 2 --backoff-ms 50 --mac 52-54-00-12-34-56 "$@" >"$E/out" 2>&1
+  RC=$?
+}
+show() { sed 's/^/#   /' "$E/out" | tail -6; }
+booted() { [ "$RC" = 0 ] && [ -e "$E/rec/exec" ] || { show; return 1; }; }
+refused() { grep -q "^$1 " "$E/out" && [ ! -e "$E/rec/exec" ] || { show; return 1; }; }
+chk() { local name=$1; shift; "$@"; t_ok $? "$name"; }
+
+run1
+chk "fresh boot against epoxyd reaches kexec" booted
+cmp -s "$E/rec/kernel" "$T_DIR/art/kernel"; t_ok $? "kexec'd kernel = published kernel"
+cmp -s -n 200000 "$E/rec/initrd" "$T_DIR/art/initramfs"; t_ok $? "kexec'd initramfs starts with the published bytes"
+grep -Eq '^console=ttyS0 quiet epoxy\.stage=2 epoxy\.session=[0-9a-f]{16}$' "$E/rec/cmdline"
+t_ok $? "production cmdline = artifact + stage/session"
+! grep -q "$(cat "$T_DIR/cred.node1")" "$E/out"; t_ok $? "credential never on the console"
+
+# stage 2 with the handover
+pad=$(( (4 - 200000 % 4) % 4 ))
+mkdir -p "$E/root"
+tail -c +$((200000 + pad + 1)) "$E/rec/initrd" | (cd "$E/root" && cpio -idm --quiet)
+cp "$E/rec/cmdline" "$E/cmdline2"
+timeout 60 "$AGENT" stage2 --cmdline "$E/cmdline2" --etc "$E/etc" --root "$E/root" \
+  --no-reboot --retries 2 --backoff-ms 50 >"$E/out2" 2>&1
+RC=$?
+[ "$RC" = 0 ] || sed 's/^/#   /' "$E/out2" | tail -6
+t_is "$RC" 0 "stage 2: join credential from epoxyd, join script, report"
+grep -q 'epoxy: join: join' "$E/out2"; t_ok $? "verified join script ran"
+grep -q 'stage report stage 2 ok sent' "$E/out2"; t_ok $? "epoxyd accepted the stage 2 report"
+
+# the same handover again: its tokens are spent
+timeout 60 "$AGENT" stage2 --cmdline "$E/cmdline2" --etc "$E/etc" --root "$E/root" \
+  --no-reboot --retries 1 >"$E/out2" 2>&1
+grep -q '^EPOXY-E1121 ' "$E/out2"; t_ok $? "replayed handover: spent join token refused (EPOXY-E1121)"
+
+# a second fresh boot (new session, new nonce) still works
+run1
+chk "second fresh boot succeeds" booted
+
+# floor above the published release
+echo 8 >"$E/etc/floor"
+run1 --retries 1
+chk "release 7 below the floor 8: EPOXY-E1021, no kexec" refused EPOXY-E1021
+echo 5 >"$E/etc/floor"
+
+# a wrong credential
+efivar 0000000000000000000000000000000000000000000000000000000000000000
+run1 --retries 1
+chk "wrong boot credential: refused by epoxyd (EPOXY-E1121)" refused EPOXY-E1121
+efivar "$(cat "$T_DIR/cred.node1")"
+
+# another trust root: epoxyd's statements do not verify
+cp "$E/etc/keyset" "$E/keyset.good"
+"$O/agent-test/hostile" keygen "$E/otherkeys" >/dev/null && cp "$E/otherkeys/keyset" "$E/etc/keyset"
+run1 --retries 1
+chk "statement signed by a key outside the baked-in keyset: refused (EPOXY-E1055)" refused EPOXY-E1055
+cp "$E/keyset.good" "$E/etc/keyset"
+srv_stop
+t_done
