@@ -16,3 +16,9 @@ test_http_LIBS = $(EPOXYD_LIBS)
 test_ipxe_SRCS = tests/unit/test_ipxe.c tests/test.c server/ipxe.c lib/err.c
 test_config_SRCS = tests/unit/test_config.c tests/test.c server/config.c lib/err.c
 test_storm_SRCS = tests/unit/test_storm.c tests/test.c server/storm.c lib/err.c lib/rand.c
+
+FUZZ_TARGETS += fuzz_request fuzz_ipxe fuzz_config
+fuzz_request_SRCS = $(sort tests/fuzz/fuzz_request.c $(EPOXYD_CORE_SRCS))
+fuzz_request_LIBS = $(EPOXYD_LIBS)
+fuzz_ipxe_SRCS = tests/fuzz/fuzz_ipxe.c server/ipxe.c lib/err.c
+fuzz_config_SRCS = tests/fuzz/fuzz_config.c server/config.c lib/err.c
