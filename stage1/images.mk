@@ -20,7 +20,9 @@ KEYS := $(O)/keys
 KEYS_STAMP := $(KEYS)/.stamp
 AGENT := $(O)/bin/epoxy-agent
 MKINITRAMFS := $(O)/bin/epoxy-mkinitramfs
-EPOXYCTL := $(O)/bin/epoxyctl
+# release signing: the offline epoxy-keys tool runs the same code as
+# `epoxyctl release sign` (server/ctl_sign.c) without the network client
+EPOXYKEYS := $(O)/bin/epoxy-keys
 
 # release parameters (make images RELEASE_VERSION=2 ...)
 EPOXY_HWCLASS ?= qemu-x86_64
@@ -47,6 +49,8 @@ IMAGE_FILES := $(IMG)/stage0.efi $(IMG)/stage1.efi $(IMG)/stage1/vmlinuz \
 	$(REL)/kernel $(REL)/initramfs $(REL)/cmdline $(REL)/join \
 	$(REL)/manifest $(IMG)/enroll/initramfs
 IMAGES += $(IMAGE_FILES)
+# tests/images checks them: make check builds them first
+CHECK_DEPS += $(IMAGE_FILES) $(O)/bin/epoxy-mkvars
 
 images: $(IMAGE_FILES) $(O)/bin/epoxy-mkvars
 	@boot/sizes.sh $(IMG)
@@ -148,8 +152,8 @@ $(REL)/join: initramfs/join.sh
 	@mkdir -p $(@D) && cp $< $@
 
 $(REL)/manifest: $(REL)/kernel $(REL)/initramfs $(REL)/cmdline $(REL)/join \
-		$(KEYS_STAMP) $(EPOXYCTL)
-	$(EPOXYCTL) release sign --kernel $(REL)/kernel \
+		$(KEYS_STAMP) $(EPOXYKEYS)
+	$(EPOXYKEYS) release sign --kernel $(REL)/kernel \
 	  --initramfs $(REL)/initramfs --cmdline $(REL)/cmdline \
 	  --join $(REL)/join --version $(RELEASE_VERSION) \
 	  --expires $(RELEASE_EXPIRES) --hwclass $(EPOXY_HWCLASS) \
