@@ -66,6 +66,13 @@ check "cut transfer resumes with Range and boots" booted
 check "the cut was seen (EPOXY-E1116) and resumed" \
   bash -c "grep -q '^EPOXY-E1116 ' '$W/out' && grep -q 'stopped at byte 1000000' '$W/out'"
 
+# a network cut at many offsets of each large artifact: resume and boot
+for cut in kernel:0 kernel:1 kernel:16383 kernel:16384 kernel:2999999 initramfs:1 initramfs:500000 initramfs:1000000; do
+  serve $P server cut:$cut
+  agent1 $P --retries 3
+  check "link cut in $cut: retried and booted" booted
+done
+
 # overload: one 503 with Retry-After, then success
 serve $P server busy:1
 agent1 $P

@@ -18,6 +18,8 @@ mf "$W/srv" "$W/onesig" 9 $EXP qemu-x86_64 1
 serve $P server manifest:"$W/old"
 agent1 $P --retries 1
 check "older release (3 < floor 5): EPOXY-E1021" refused EPOXY-E1021
+check "the failure was reported to the server with its code" \
+  grep -q 'stage=1&status=fail&code=EPOXY-E1021&tail=' "$W/srv/reports"
 serve $P server manifest:"$W/expired"
 agent1 $P --retries 1
 check "expired manifest (statement time past expiry): EPOXY-E1020" refused EPOXY-E1020
