@@ -325,11 +325,34 @@ static int migrate_one(struct store *s, const struct store_migration *m)
 		 NULL, A_INT(m->version), A_INT(store_now(s)));
 }
 
+/* Fast path: an up-to-date store needs no write lock at open. */
+static int schema_current(struct store *s)
+{
+	struct db_res r;
+	int rc = Q(s, s->ops->has_table_sql, &r, A_TEXT("schema_version")), v = 0;
+
+	if (rc < 0)
+		return rc;
+	rc = r.nrows ? 0 : 1;
+	db_res_free(&r);
+	if (rc)
+		return 0;     /* fresh store */
+	rc = store_schema_version(s, &v);
+	if (rc < 0)
+		return rc;
+	if (v > store_schema_latest())
+		return -EPX_E_DB_SCHEMA;
+	return v == store_schema_latest();
+}
+
 static int migrate(struct store *s)
 {
 	int rc = -EPX_E_DB_MIGRATE, cur = 0;
 	size_t i;
 
+	rc = schema_current(s);
+	if (rc != 0)
+		return rc < 0 ? rc : 0;
 	rc = st_begin(s);
 	if (rc < 0)
 		return rc;

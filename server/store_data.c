@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -350,28 +351,32 @@ int store_host_delete(struct store *s, const char *name)
 	return st_end(s, rc);
 }
 
+#define HOST_PAGE 256   /* rows per query: bounds memory (tails are 4 KiB) */
+
 int store_host_list(struct store *s, int (*cb)(const struct store_host *, void *), void *arg)
 {
+	char after[STORE_NAME_MAX + 1] = "";
 	struct store_host *o;
 	struct db_res r;
-	size_t i;
+	size_t i, total = 0, got;
 	int rc = -ENOMEM;
 
 	o = malloc(sizeof(*o));
 	if (!o)
 		return rc;
-	rc = Q(s, "SELECT " HOST_COLS " FROM hosts ORDER BY name LIMIT $1", &r,
-	       A_INT(STORE_LIST_MAX));
-	if (rc < 0)
-		goto out;
-	for (i = 0; i < r.nrows; i++) {
-		host_row(&r, i, o);
-		rc = cb(o, arg);
-		if (rc != 0)
+	do {
+		rc = Q(s, "SELECT " HOST_COLS " FROM hosts WHERE name > $1 ORDER BY name LIMIT $2",
+		       &r, A_TEXT(after), A_INT(HOST_PAGE));
+		if (rc < 0)
 			break;
-	}
-	db_res_free(&r);
-out:
+		got = r.nrows;
+		for (i = 0; i < r.nrows && rc == 0 && total < STORE_LIST_MAX; i++, total++) {
+			host_row(&r, i, o);
+			memcpy(after, o->name, sizeof(after));
+			rc = cb(o, arg);
+		}
+		db_res_free(&r);
+	} while (rc == 0 && got == HOST_PAGE && total < STORE_LIST_MAX);
 	free(o);
 	return rc < 0 ? rc : 0;
 }
@@ -741,12 +746,31 @@ int store_report_add(struct store *s, const struct store_report *rp)
 	return st_end(s, rc);
 }
 
+static void report_row(const struct db_res *r, size_t i, struct store_report *o)
+{
+	size_t tl = db_len(r, i, 6);
+
+	memset(o, 0, sizeof(*o));
+	o->id = db_int(r, i, 0);
+	st_copy(o->host, sizeof(o->host), db_text(r, i, 1));
+	st_copy(o->session, sizeof(o->session), db_text(r, i, 2));
+	st_copy(o->stage, sizeof(o->stage), db_text(r, i, 3));
+	st_copy(o->status, sizeof(o->status), db_text(r, i, 4));
+	st_copy(o->code, sizeof(o->code), db_text(r, i, 5));
+	o->tail_len = tl > STORE_TAIL_MAX ? STORE_TAIL_MAX : tl;
+	memcpy(o->tail, db_text(r, i, 6), o->tail_len);
+	o->time = db_int(r, i, 7);
+}
+
+#define REPORT_PAGE 256
+
 int store_report_list(struct store *s, const char *host, size_t limit,
 		      int (*cb)(const struct store_report *, void *), void *arg)
 {
 	struct store_report *o;
 	struct db_res r;
-	size_t i, tl;
+	int64_t before = INT64_MAX;
+	size_t i, total = 0, got;
 	int rc = -EPX_E_DB_INVALID;
 
 	if (host && !store_valid_hostname(host))
@@ -756,29 +780,22 @@ int store_report_list(struct store *s, const char *host, size_t limit,
 	o = malloc(sizeof(*o));
 	if (!o)
 		return -ENOMEM;
-	rc = Q(s, "SELECT id, host, session, stage, status, code, tail, time FROM reports"
-	       " WHERE (CAST($1 AS TEXT) IS NULL OR host = $1) ORDER BY id DESC LIMIT $2",
-	       &r, A_OPT(host), A_INT(limit));
-	if (rc < 0)
-		goto out;
-	for (i = 0; i < r.nrows; i++) {
-		memset(o, 0, sizeof(*o));
-		o->id = db_int(&r, i, 0);
-		st_copy(o->host, sizeof(o->host), db_text(&r, i, 1));
-		st_copy(o->session, sizeof(o->session), db_text(&r, i, 2));
-		st_copy(o->stage, sizeof(o->stage), db_text(&r, i, 3));
-		st_copy(o->status, sizeof(o->status), db_text(&r, i, 4));
-		st_copy(o->code, sizeof(o->code), db_text(&r, i, 5));
-		tl = db_len(&r, i, 6);
-		o->tail_len = tl > STORE_TAIL_MAX ? STORE_TAIL_MAX : tl;
-		memcpy(o->tail, db_text(&r, i, 6), o->tail_len);
-		o->time = db_int(&r, i, 7);
-		rc = cb(o, arg);
-		if (rc != 0)
+	rc = 0;
+	do {
+		rc = Q(s, "SELECT id, host, session, stage, status, code, tail, time FROM reports"
+		       " WHERE (CAST($1 AS TEXT) IS NULL OR host = $1) AND id < $2"
+		       " ORDER BY id DESC LIMIT $3", &r, A_OPT(host), A_INT(before),
+		       A_INT(limit - total < REPORT_PAGE ? limit - total : REPORT_PAGE));
+		if (rc < 0)
 			break;
-	}
-	db_res_free(&r);
-out:
+		got = r.nrows;
+		for (i = 0; i < r.nrows && rc == 0; i++, total++) {
+			report_row(&r, i, o);
+			before = o->id;
+			rc = cb(o, arg);
+		}
+		db_res_free(&r);
+	} while (rc == 0 && got == REPORT_PAGE && total < limit);
 	free(o);
 	return rc < 0 ? rc : 0;
 }

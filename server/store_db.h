@@ -61,6 +61,8 @@ struct db_ops {
 	 * chain or migrating (PostgreSQL: an advisory transaction lock) */
 	const char *audit_lock_sql;
 	const char *migrate_lock_sql;
+	/* one row if table $1 exists (read-only, never an error) */
+	const char *has_table_sql;
 	/* schema spelling: binary column type, auto-increment key */
 	const char *blob_type;
 	const char *serial_type;

@@ -250,6 +250,8 @@ const struct db_ops store_pg_ops = {
 	.close = pg_close,
 	.query = pg_query,
 	.begin_sql = "BEGIN",
+	.has_table_sql = "SELECT 1 FROM pg_tables WHERE schemaname = current_schema()"
+			 " AND tablename = $1",
 	/* one chain: appenders of all processes take turns */
 	.audit_lock_sql = "SELECT pg_advisory_xact_lock(4242001)",
 	.migrate_lock_sql = "SELECT pg_advisory_xact_lock(4242000)",

@@ -4,9 +4,15 @@
  * commit is on disk before the call returns, so an acknowledged redemption
  * survives a crash) and a busy_timeout of STORE_BUSY_MS; the database file
  * is created mode 0600.  Prepared statements are cached per connection.
+ * Writers of one process queue on a mutex (a write transaction holds it from
+ * BEGIN to COMMIT/ROLLBACK, an autocommit write for its one statement), so
+ * threads block instead of polling SQLite's busy handler, where a waiter can
+ * starve past busy_timeout under a steady stream of commits; other
+ * processes still meet SQLite's file locks and busy_timeout.
  * Error texts printed to stderr never contain bound values. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,8 +25,11 @@
 
 #define SQ_CACHE 64
 
+static pthread_mutex_t sq_write_lock = PTHREAD_MUTEX_INITIALIZER;
+
 struct sq_conn {
 	sqlite3 *db;
+	int holding;            /* this connection holds sq_write_lock (in a tx) */
 	sqlite3_stmt *cache[SQ_CACHE];
 	const char *cache_key[SQ_CACHE];
 	unsigned next;
@@ -61,7 +70,9 @@ static void sq_close(void *conn)
 		return;
 	for (i = 0; i < SQ_CACHE; i++)
 		sqlite3_finalize(c->cache[i]);
-	sqlite3_close(c->db);
+	sqlite3_close(c->db);   /* rolls back an open transaction */
+	if (c->holding)
+		pthread_mutex_unlock(&sq_write_lock);
 	free(c);
 }
 
@@ -216,13 +227,23 @@ static int sq_query(void *conn, const char *sql, const struct db_arg *args,
 	struct sq_conn *c = conn;
 	struct db_res tmp = { 0 };
 	sqlite3_stmt *st = NULL;
-	int rc = -EPX_E_DB_QUERY, s;
+	int rc = -EPX_E_DB_QUERY, s, lock_tx = 0, lock_stmt = 0, end_tx = 0;
 
 	if (nargs > DB_ARGS_MAX)
 		return -EINVAL;
 	rc = sq_prepare(c, sql, &st);
 	if (rc < 0)
 		return rc;
+	if (strncmp(sql, "BEGIN", 5) == 0)
+		lock_tx = !c->holding;
+	else if (!strcmp(sql, "COMMIT") || !strcmp(sql, "ROLLBACK"))
+		end_tx = 1;
+	else if (!c->holding && !sqlite3_stmt_readonly(st))
+		lock_stmt = 1;
+	if (lock_tx || lock_stmt)
+		pthread_mutex_lock(&sq_write_lock);
+	if (lock_tx)
+		c->holding = 1;
 	rc = sq_bind(c, st, args, nargs);
 	if (rc < 0)
 		goto out;
@@ -232,7 +253,7 @@ static int sq_query(void *conn, const char *sql, const struct db_arg *args,
 			goto out;
 	}
 	if (s != SQLITE_DONE) {
-		rc = sq_rc(c, sqlite3_extended_errcode(c->db));
+		rc = sq_rc(c, s);
 		goto out;
 	}
 	tmp.changes = (uint64_t)sqlite3_changes64(c->db);
@@ -240,6 +261,13 @@ static int sq_query(void *conn, const char *sql, const struct db_arg *args,
 out:
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
+	if (lock_stmt)
+		pthread_mutex_unlock(&sq_write_lock);
+	/* a failed BEGIN, or the end of the transaction, releases the lock */
+	if (c->holding && ((lock_tx && rc < 0) || (end_tx && sqlite3_get_autocommit(c->db)))) {
+		c->holding = 0;
+		pthread_mutex_unlock(&sq_write_lock);
+	}
 	if (rc == 0 && res)
 		*res = tmp;
 	else
@@ -253,6 +281,7 @@ const struct db_ops store_sqlite_ops = {
 	.close = sq_close,
 	.query = sq_query,
 	.begin_sql = "BEGIN IMMEDIATE",
+	.has_table_sql = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = $1",
 	.audit_lock_sql = NULL,
 	.migrate_lock_sql = NULL,
 	.blob_type = "BLOB",

@@ -300,6 +300,38 @@ static void t_hosts(struct store *s)
 	ok(n == 2, "two hosts listed (%d)", n);
 }
 
+static int host_page_cb(const struct store_host *h, void *arg)
+{
+	(void)h;
+	return ++*(int *)arg == 100 ? 1 : 0;   /* stop early at 100 */
+}
+
+/* more hosts than one page; early stop */
+static void t_host_pages(struct store *s)
+{
+	struct store_host h;
+	int i, rc = 0, n = 0;
+	char name[32];
+
+	for (i = 0; i < 300 && rc == 0; i++) {
+		snprintf(name, sizeof(name), "bulk%04d", i);
+		host_init(&h, name, NULL);
+		rc = store_host_add(s, &h);
+	}
+	eq(rc, 0, "300 hosts added");
+	eq(store_host_list(s, (int (*)(const struct store_host *, void *))count_cb, &n), 0,
+	   "list across pages");
+	ok(n == 302, "302 hosts listed over two pages (%d)", n);
+	n = 0;
+	eq(store_host_list(s, host_page_cb, &n), 0, "callback stops early");
+	ok(n == 100, "stopped at 100 (%d)", n);
+	for (i = 0; i < 300 && rc == 0; i++) {
+		snprintf(name, sizeof(name), "bulk%04d", i);
+		rc = store_host_delete(s, name);
+	}
+	eq(rc, 0, "300 hosts deleted");
+}
+
 /* ------------------------------------------------------------ tokens */
 static int audit_count(struct store *s, const char *action)
 {
@@ -605,6 +637,18 @@ static int first_report(const struct store_report *r, void *arg)
 	return 1;
 }
 
+struct page { int n; int64_t last; int order_ok; };
+static int page_cb(const struct store_report *r, void *arg)
+{
+	struct page *p = arg;
+
+	if (r->id >= p->last)
+		p->order_ok = 0;
+	p->last = r->id;
+	p->n++;
+	return 0;
+}
+
 static void t_reports(struct store *s)
 {
 	struct store_report r, o;
@@ -648,6 +692,21 @@ static void t_reports(struct store *s)
 	eq(store_report_add(s, &r), -EPX_E_DB_INVALID, "bad session id");
 	r.session[0] = '\0';
 	eq(store_report_add(s, &r), 0, "ok report without session");
+	{	/* paging: 301 reports come back newest first, all of them, once */
+		struct page pg_ = { 0, INT64_MAX, 1 };
+		int k, rc = 0;
+
+		for (k = 0; k < 300 && rc == 0; k++)
+			rc = store_report_add(s, &r);
+		eq(rc, 0, "300 more reports");
+		eq(store_report_list(s, "node2", 100000, page_cb, &pg_), 0, "list all of node2");
+		ok(pg_.n == 301 && pg_.order_ok, "301 reports, newest first, across pages (%d)",
+		   pg_.n);
+		pg_.n = 0;
+		pg_.last = INT64_MAX;
+		eq(store_report_list(s, NULL, 280, page_cb, &pg_), 0, "list 280 of all");
+		ok(pg_.n == 280 && pg_.order_ok, "limit 280 honoured across pages (%d)", pg_.n);
+	}
 }
 
 /* ---------------------------------------------------------------- audit */
@@ -729,7 +788,9 @@ static void *race_thread(void *arg)
 	size_t i;
 	int rc;
 
-	if (store_open(&s, uri) < 0) {
+	rc = store_open(&s, uri);
+	if (rc < 0) {
+		printf("# race thread: open: %s\n", epx_strerror(rc));
 		atomic_fetch_add(&r->errors, 1);
 		return NULL;
 	}
@@ -739,8 +800,10 @@ static void *race_thread(void *arg)
 			atomic_fetch_add(&r->wins[i], 1);
 		else if (rc == -EPX_E_TOK_USED)
 			atomic_fetch_add(&r->refused_used, 1);
-		else
+		else {
+			printf("# race thread: redeem: %s\n", epx_strerror(rc));
 			atomic_fetch_add(&r->errors, 1);
+		}
 	}
 	store_close(s);
 	return NULL;
@@ -932,6 +995,7 @@ int main(void)
 	t_validation();
 	s = open_store();
 	t_hosts(s);
+	t_host_pages(s);
 	t_tokens(s);
 	t_creds(s);
 	t_releases(s);
