@@ -54,3 +54,7 @@ fuzz_keyset_SRCS := tests/fuzz/fuzz_keyset.c $(LIB_VERIFY_SRCS)
 fuzz_keyset_LIBS := $(LIB_CRYPTO_LIBS)
 fuzz_statement_SRCS := tests/fuzz/fuzz_statement.c $(LIB_VERIFY_SRCS)
 fuzz_statement_LIBS := $(LIB_CRYPTO_LIBS)
+# verification only, against committed public vectors (as the agent links)
+UNIT_TESTS += test_sig
+test_sig_SRCS := tests/unit/test_sig.c tests/test.c $(LIB_VERIFY_SRCS)
+test_sig_LIBS := $(LIB_CRYPTO_LIBS)
