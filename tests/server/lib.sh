@@ -60,7 +60,7 @@ srv_setup() {
 	srv_pki
 	"$BIN/epoxyd-seed" keys "$KEYS" || return 1
 	chmod 0644 "$KEYS/online.key"
-	head -c 300000 /dev/urandom >"$T_DIR/art/kernel"
+	head -c "${KERNEL_SIZE:-300000}" /dev/urandom >"$T_DIR/art/kernel"
 	head -c 200000 /dev/urandom >"$T_DIR/art/initramfs"
 	printf 'console=ttyS0 quiet' >"$T_DIR/art/cmdline"
 	printf '#!/bin/sh\necho join\n' >"$T_DIR/art/join"
