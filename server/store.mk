@@ -22,6 +22,10 @@ HOST_PROGS += store-bench
 store-bench_SRCS := bench/store/store_bench.c $(STORE_SRCS)
 store-bench_LIBS := $(STORE_LIBS) -lpthread
 
+FUZZ_TARGETS += fuzz_store
+fuzz_store_SRCS := tests/fuzz/fuzz_store.c $(STORE_SRCS)
+fuzz_store_LIBS := $(STORE_LIBS)
+
 # libpq's header lives in its own directory on Debian
 PQ_CFLAGS := $(shell pkg-config --cflags libpq 2>/dev/null || echo -I/usr/include/postgresql)
 $(O)/host/server/store_pg.o $(O)/asan/server/store_pg.o $(O)/fuzz/server/store_pg.o: \
