@@ -25,9 +25,17 @@
  *   busy:N          answer the first N session requests 503
  *   time:T          statement time T (unix seconds)
  *   noresume        no Epoxy-Next-Token headers
+ *
+ *   hostile proxy PORT CERT KEY UPSTREAM_PORT CA [FAULT...]
+ * terminates TLS like serve, forwards each request to the real epoxyd on
+ * 127.0.0.1:UPSTREAM_PORT (TLS, CA, name epoxy.test) and applies the
+ * faults to its real answers (flip, long, liecl, trickle, cut, record,
+ * replay), plus reqsub:FROM>TO (same length), which rewrites the request
+ * once.
  * Reports are appended to DIR/reports; the join credential is DIR/joincred.
  * Test tool only: never installed, never linked into a product. */
 #include <errno.h>
+#include <strings.h>
 #include <stdarg.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -192,7 +200,7 @@ struct srv {
 	const char *dir;
 	char **faults;
 	int nfaults;
-	int busy_left, cut_done, nreq;
+	int busy_left, cut_done, nreq, proxy;
 	struct sign_key *online;
 	mbedtls_ssl_context *ssl;
 };
@@ -467,6 +475,8 @@ static void do_report(struct srv *s, const char *body)
 	    strstr(body, "status=fail") ? nt : "", "");
 }
 
+static void proxy_one(struct srv *s, char *req, size_t len);
+
 /* Reads one request; dispatches it. */
 static void serve_one(struct srv *s)
 {
@@ -497,6 +507,10 @@ static void serve_one(struct srv *s)
 		len += (size_t)r;
 		req[len] = 0;
 	}
+	if (s->proxy) {
+		proxy_one(s, req, len);
+		return;
+	}
 	if (sscanf(req, "%15s %255s", method, path) != 2)
 		return;
 	if (!strcasestr(req, "\r\nAuthorization: Bearer ") &&
@@ -525,6 +539,175 @@ static void serve_one(struct srv *s)
 		reply_text(s, 404, "EPOXY-E2404 not found\n");
 }
 
+/* ------------------------------------------------------------ proxy */
+
+struct proxy {
+	const char *upstream_port, *ca;
+	mbedtls_ctr_drbg_context *drbg;
+};
+
+static struct proxy px;
+
+/* Sends req to epoxyd; returns the whole answer (until EOF) in *out. */
+static int upstream(const char *req, size_t len, char **out, size_t *olen)
+{
+	mbedtls_net_context net;
+	mbedtls_ssl_config conf;
+	mbedtls_ssl_context ssl;
+	mbedtls_x509_crt ca;
+	size_t cap = 1 << 20, n = 0;
+	char *buf = malloc(cap);
+	int r, rc = -1;
+
+	mbedtls_net_init(&net);
+	mbedtls_ssl_config_init(&conf);
+	mbedtls_ssl_init(&ssl);
+	mbedtls_x509_crt_init(&ca);
+	if (mbedtls_x509_crt_parse_file(&ca, px.ca) ||
+	    mbedtls_ssl_config_defaults(&conf, MBEDTLS_SSL_IS_CLIENT,
+					MBEDTLS_SSL_TRANSPORT_STREAM, MBEDTLS_SSL_PRESET_DEFAULT))
+		goto out;
+	mbedtls_ssl_conf_ca_chain(&conf, &ca, NULL);
+	mbedtls_ssl_conf_rng(&conf, mbedtls_ctr_drbg_random, px.drbg);
+	if (mbedtls_net_connect(&net, "127.0.0.1", px.upstream_port, MBEDTLS_NET_PROTO_TCP) ||
+	    mbedtls_ssl_setup(&ssl, &conf) || mbedtls_ssl_set_hostname(&ssl, "epoxy.test"))
+		goto out;
+	mbedtls_ssl_set_bio(&ssl, &net, mbedtls_net_send, mbedtls_net_recv, NULL);
+	if (mbedtls_ssl_handshake(&ssl))
+		goto out;
+	for (size_t off = 0; off < len; off += (size_t)r)
+		if ((r = mbedtls_ssl_write(&ssl, (const unsigned char *)req + off, len - off)) <= 0)
+			goto out;
+	for (;;) {
+		if (n == cap) {
+			if (cap >= H_MAX_FILE)
+				goto out;
+			cap *= 2;
+			buf = realloc(buf, cap);
+		}
+		r = mbedtls_ssl_read(&ssl, (unsigned char *)buf + n, cap - n);
+		if (r == MBEDTLS_ERR_SSL_WANT_READ)
+			continue;
+		if (r <= 0)
+			break;
+		n += (size_t)r;
+	}
+	*out = buf;
+	*olen = n;
+	buf = NULL;
+	rc = 0;
+out:
+	free(buf);
+	mbedtls_ssl_free(&ssl);
+	mbedtls_ssl_config_free(&conf);
+	mbedtls_x509_crt_free(&ca);
+	mbedtls_net_free(&net);
+	return rc;
+}
+
+/* Relays epoxyd's answer, with the faults for role applied. */
+static void proxy_answer(struct srv *s, const char *role, char *ans, size_t n)
+{
+	char *hend = memmem(ans, n, "\r\n\r\n", 4), *line, *next, keep[4096], *body;
+	const char *f;
+	size_t blen, kl = 0, i;
+
+	if (!hend) {
+		tx(s, ans, n);
+		return;
+	}
+	body = hend + 4;
+	blen = (size_t)(ans + n - body);
+	*hend = 0;
+	/* keep the status line and every header but the framing ones */
+	for (line = ans; line; line = next) {
+		next = strstr(line, "\r\n");
+		if (next) {
+			*next = 0;
+			next += 2;
+		}
+		if (line != ans && (!strncasecmp(line, "Content-Length:", 15) ||
+				    !strncasecmp(line, "Transfer-Encoding:", 18) ||
+				    !strncasecmp(line, "Connection:", 11)))
+			continue;
+		kl += (size_t)snprintf(keep + kl, sizeof(keep) - kl, "%s\r\n", line);
+	}
+	if ((f = fault(s, "record", role)))
+		spit(f, body, blen);
+	if ((f = fault(s, "flip", role)) && strtoul(f, NULL, 10) < blen)
+		body[strtoul(f, NULL, 10)] ^= 0x01;
+	if (fault(s, "long", role)) {
+		static char extra[1000];
+
+		txf(s, "%sTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n%zx\r\n", keep, blen);
+		tx(s, body, blen);
+		txf(s, "\r\n%zx\r\n", sizeof(extra));
+		tx(s, extra, sizeof(extra));
+		txf(s, "\r\n0\r\n\r\n");
+		return;
+	}
+	txf(s, "%sContent-Length: %zu\r\nConnection: close\r\n\r\n", keep,
+	    fault(s, "liecl", role) && blen > 100 ? blen - 100 : blen);
+	if (fault(s, "trickle", role)) {
+		for (i = 0; i < blen; i += 10) {
+			if (tx(s, body + i, blen - i < 10 ? blen - i : 10) < 0)
+				return;
+			usleep(500000);
+		}
+		return;
+	}
+	if ((f = fault(s, "cut", role)) && !s->cut_done) {
+		s->cut_done = 1;
+		tx(s, body, strtoul(f, NULL, 10) < blen ? strtoul(f, NULL, 10) : blen);
+		return;
+	}
+	tx(s, body, blen);
+}
+
+/* Forwards one request (rewritten by reqsub) and relays the answer. */
+static void proxy_one(struct srv *s, char *req, size_t len)
+{
+	char method[16], path[256], *ans = NULL, *p, rew[H_REQ_MAX + 256];
+	const char *role, *f;
+	size_t alen;
+
+	if (sscanf(req, "%15s %255s", method, path) != 2)
+		return;
+	role = !strcmp(path, "/v1/session") ? "session" :
+	       !strcmp(path, "/v1/manifest") ? "manifest" :
+	       !strncmp(path, "/v1/artifact/", 13) ? path + 13 : "other";
+	if (!strcmp(role, "session") && (f = fault(s, "replay", NULL))) {
+		ans = slurp(f, &alen);
+		if (ans)
+			txf(s, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
+			    "Content-Length: %zu\r\nConnection: close\r\n\r\n", alen);
+		if (ans)
+			tx(s, ans, alen);
+		free(ans);
+		return;
+	}
+	/* reqsub:FROM>TO, each once, same length so Content-Length stays right */
+	memcpy(rew, req, len);
+	for (int i = 0; i < s->nfaults; i++) {
+		const char *eq;
+		size_t fl;
+
+		f = s->faults[i];
+		if (strncmp(f, "reqsub:", 7) != 0 || !(eq = strchr(f + 7, '>')))
+			continue;
+		fl = (size_t)(eq - (f + 7));
+		if (strlen(eq + 1) == fl && (p = memmem(rew, len, f + 7, fl)))
+			memcpy(p, eq + 1, fl);
+	}
+	req = rew;
+	if (upstream(req, len, &ans, &alen) < 0) {
+		reply_text(s, 502, "EPOXY-E2999 upstream\n");
+		return;
+	}
+	proxy_answer(s, role, ans, alen);
+	free(ans);
+}
+
 static int cmd_serve(int argc, char **argv) __attribute__((noreturn));
 static int cmd_serve(int argc, char **argv)
 {
@@ -539,10 +722,19 @@ static int cmd_serve(int argc, char **argv)
 
 	signal(SIGPIPE, SIG_IGN);
 	memset(&s, 0, sizeof(s));
-	s.dir = argv[5];
-	s.faults = argv + 6;
-	s.nfaults = argc - 6;
-	s.online = load_key(s.dir, "online.key");
+	if (strcmp(argv[1], "proxy") == 0) {
+		s.proxy = 1;
+		px.upstream_port = argv[5];
+		px.ca = argv[6];
+		px.drbg = &drbg;
+		s.faults = argv + 7;
+		s.nfaults = argc - 7;
+	} else {
+		s.dir = argv[5];
+		s.faults = argv + 6;
+		s.nfaults = argc - 6;
+		s.online = load_key(s.dir, "online.key");
+	}
 	if (fault(&s, "busy", NULL))
 		s.busy_left = atoi(fault(&s, "busy", NULL));
 	mbedtls_net_init(&lis);
@@ -589,7 +781,10 @@ int main(int argc, char **argv)
 		return cmd_manifest(argc, argv);
 	if (argc >= 6 && strcmp(argv[1], "serve") == 0)
 		return cmd_serve(argc, argv);
+	if (argc >= 7 && strcmp(argv[1], "proxy") == 0)
+		return cmd_serve(argc, argv);
 	fprintf(stderr, "usage: hostile keygen DIR | manifest DIR OUT VERSION EXPIRES "
-		"HWCLASS KERNEL INITRAMFS CMDLINE JOIN [NKEYS] | serve PORT CERT KEY DIR [FAULT...]\n");
+		"HWCLASS KERNEL INITRAMFS CMDLINE JOIN [NKEYS] | serve PORT CERT KEY DIR [FAULT...] | "
+		"proxy PORT CERT KEY UPSTREAM_PORT CA [FAULT...]\n");
 	return 2;
 }

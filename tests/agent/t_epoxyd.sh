@@ -9,6 +9,10 @@
 AGENT=$O/bin/epoxy-agent
 [ -x "$AGENT" ] || { echo "not ok 1 - $AGENT not built"; exit 1; }
 srv_setup 18260 || { echo "not ok 1 - epoxyd set-up failed"; exit 1; }
+"$BIN/epoxyd-seed" host "$STORE" node2 52-54-00-12-34-57 >/dev/null &&
+  "$BIN/epoxyd-seed" cred "$STORE" node2 "$T_DIR/cred.node2" >/dev/null ||
+  { echo "not ok 1 - seeding node2 failed"; exit 1; }
+[ "$(id -u)" = 0 ] && chown -R nobody "$DATA"
 srv_start || { echo "not ok 1 - epoxyd did not start"; tail -5 "$T_DIR/epoxyd.log"; exit 1; }
 E=$T_DIR/agent; mkdir -p "$E/etc" "$E/efi" "$E/rec"
 cp "$T_DIR/pki/ca.crt" "$E/etc/ca.pem"; cp "$KEYS/keyset" "$E/etc/keyset"
@@ -76,5 +80,53 @@ cp "$E/etc/keyset" "$E/keyset.good"
 run1 --retries 1
 chk "statement signed by a key outside the baked-in keyset: refused (EPOXY-E1055)" refused EPOXY-E1055
 cp "$E/keyset.good" "$E/etc/keyset"
+
+# the same misbehaviours as t_tamper/t_transport/t_policy, now on epoxyd's
+# real answers through a hostile TLS proxy (same dev CA and certificate)
+PX=18262; PXPID=
+proxy() {
+  [ -n "$PXPID" ] && { kill "$PXPID"; wait "$PXPID" 2>/dev/null; }
+  "$O/agent-test/hostile" proxy $PX "$T_DIR/pki/server.crt" "$T_DIR/pki/server.key" \
+    "$HTTPS_PORT" "$T_DIR/pki/ca.crt" "$@" 2>"$E/px.log" &
+  PXPID=$!
+  for _ in $(seq 50); do grep -q listening "$E/px.log" 2>/dev/null && break; sleep 0.1; done
+}
+echo "console=ttyS0 epoxy.server=epoxy.test epoxy.addr=127.0.0.1 epoxy.port=$PX epoxy.stage=1" >"$E/cmdline"
+proxy
+run1
+chk "through the transparent proxy: boots" booted
+proxy flip:kernel:1000
+run1 --retries 1
+chk "epoxyd's kernel with one byte flipped: EPOXY-E1030" refused EPOXY-E1030
+proxy flip:manifest:40
+run1 --retries 1
+chk "epoxyd's manifest with one byte flipped: refused (EPOXY-E10xx)" refused 'EPOXY-E10[0-9][0-9]'
+proxy flip:initramfs:199999
+run1 --retries 1
+chk "epoxyd's initramfs, last byte flipped: EPOXY-E1030" refused EPOXY-E1030
+proxy cut:kernel:100000
+run1
+chk "cut after 100000 bytes: resumed with epoxyd's Range + Epoxy-Next-Token, boots" booted
+grep -q '^EPOXY-E1116 ' "$E/out"; t_ok $? "the cut was seen (EPOXY-E1116)"
+proxy liecl:kernel
+run1 --retries 1
+chk "Content-Length below the bytes sent: EPOXY-E1115" refused EPOXY-E1115
+proxy long:kernel
+run1 --retries 1
+chk "body longer than signed: EPOXY-E1113" refused EPOXY-E1113
+proxy trickle:kernel
+run1 --retries 1
+chk "trickled kernel: EPOXY-E1119" refused EPOXY-E1119
+proxy record:session:"$E/session.rec"
+run1
+chk "recording a real session" booted
+proxy replay:"$E/session.rec"
+run1 --retries 1
+chk "replayed epoxyd session answer (stale nonce): EPOXY-E1051" refused EPOXY-E1051
+proxy "reqsub:host=node1>host=node2" "reqsub:mac=52-54-00-12-34-56>mac=52-54-00-12-34-57" \
+  "reqsub:$(cat "$T_DIR/cred.node1")>$(cat "$T_DIR/cred.node2")"
+run1 --retries 1
+chk "epoxyd's statement for another host: EPOXY-E1052" refused EPOXY-E1052
+kill "$PXPID"; wait "$PXPID" 2>/dev/null
 srv_stop
 t_done
