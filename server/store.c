@@ -174,13 +174,15 @@ int st_valid_text(const char *t, size_t max)
 	return 1;
 }
 
-int store_mac_canon(const char *in, char out[STORE_MAC_LEN + 1])
+int store_mac_canon(const char *mac, char out[STORE_MAC_LEN + 1])
 {
 	static const char hexd[] = "0123456789abcdef";
-	int i, hi, lo;
+	char in[STORE_MAC_LEN + 1];   /* copy: callers may pass out == mac */
+	int i;
 
-	if (!in || strlen(in) != STORE_MAC_LEN)
+	if (!mac || strnlen(mac, STORE_MAC_LEN + 1) != STORE_MAC_LEN)
 		return -EPX_E_DB_INVALID;
+	memcpy(in, mac, sizeof(in));
 	for (i = 0; i < 6; i++) {
 		const char *p = in + 3 * i;
 		uint8_t b;
@@ -191,10 +193,8 @@ int store_mac_canon(const char *in, char out[STORE_MAC_LEN + 1])
 			return -EPX_E_DB_INVALID;  /* one separator style */
 		if (hex_decode(p, 2, &b, 1) < 0)
 			return -EPX_E_DB_INVALID;
-		hi = b >> 4;
-		lo = b & 0xf;
-		out[3 * i] = hexd[hi];
-		out[3 * i + 1] = hexd[lo];
+		out[3 * i] = hexd[b >> 4];
+		out[3 * i + 1] = hexd[b & 0xf];
 		if (i < 5)
 			out[3 * i + 2] = '-';
 	}

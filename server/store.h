@@ -346,7 +346,8 @@ void store_audit_hash(const struct store_audit *e, char out[STORE_HASH_HEX + 1])
 /* --------------------------------------------------- validation helpers */
 int store_valid_hostname(const char *s);   /* 1 valid, 0 not */
 int store_valid_label(const char *s);
-/* Canonicalises a MAC into out ("52-54-00-12-34-56"); -EPX_E_DB_INVALID. */
+/* Canonicalises a MAC into out ("52-54-00-12-34-56"); -EPX_E_DB_INVALID.
+ * out may be the input buffer itself. */
 int store_mac_canon(const char *in, char out[STORE_MAC_LEN + 1]);
 
 #endif

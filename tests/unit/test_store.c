@@ -210,6 +210,13 @@ static void t_validation(void)
 		else
 			eq(rc, -EPX_E_DB_INVALID, "mac '%s' refused", macs[i].in);
 	}
+	{	/* in place, as epoxyd's admin API calls it */
+		char b1[] = "52:54:00:AB:CD:EF", b2[] = "52:54-00-12-34-56";
+
+		ok(store_mac_canon(b1, b1) == 0 && !strcmp(b1, "52-54-00-ab-cd-ef"),
+		   "mac canonicalised in place");
+		ok(store_mac_canon(b2, b2) == -EPX_E_DB_INVALID, "mixed separators refused in place");
+	}
 	ok(store_valid_label("qemu-x86_64.v2") && !store_valid_label("Qemu") &&
 	   !store_valid_label("") && !store_valid_label("a b"), "labels");
 }
@@ -809,6 +816,8 @@ static void *race_thread(void *arg)
 	return NULL;
 }
 
+static size_t race_n;
+
 static void t_race(struct store *s)
 {
 	const char *e = getenv("EPOXY_TEST_TOKENS"), *et = getenv("EPOXY_TEST_THREADS");
@@ -824,6 +833,7 @@ static void t_race(struct store *s)
 
 	if (threads < 2 || threads > 16 || threads % 2)
 		threads = 4;
+	race_n = n;
 	tok = calloc(n, sizeof(*tok));
 	wins = calloc(n, sizeof(*wins));
 	if (!tok || !wins)
@@ -927,7 +937,7 @@ static void t_secrets_files(void)
 	size_t files = 0, hits;
 	char path[512];
 
-	ok(n_secrets > 2000, "%zu secrets issued during the run", n_secrets);
+	ok(n_secrets > race_n + 10, "%zu secrets issued during the run", n_secrets);
 	{	/* the scanner itself must see a planted secret, hex and raw */
 		uint8_t plant[200] = "prefix ";
 
