@@ -67,6 +67,10 @@ echo 8 >"$E/etc/floor"
 run1 --retries 1
 chk "release 7 below the floor 8: EPOXY-E1021, no kexec" refused EPOXY-E1021
 echo 5 >"$E/etc/floor"
+got=$(sqlite3 "$DB" "SELECT stage || ' ' || status || ' ' || code FROM reports WHERE host = 'node1' ORDER BY id DESC LIMIT 1" 2>&1)
+t_is "$got" "1 fail EPOXY-E1021" "epoxyd stored the node's failure report with its code (what epoxyctl why shows)"
+got=$(sqlite3 "$DB" "SELECT count(*) FROM reports WHERE host = 'node1' AND stage = '2' AND status = 'ok'" 2>&1)
+t_is "$got" 1 "epoxyd stored the stage 2 success report"
 
 # a wrong credential
 efivar 0000000000000000000000000000000000000000000000000000000000000000
