@@ -176,6 +176,10 @@ int store_session_get(struct store *s, const char *id_hex, struct store_session 
 /* Closes an open session with a final state ("ok", "failed", ...).
  * -EPX_E_SESS_CLOSED if it was not open. */
 int store_session_close(struct store *s, const char *id_hex, const char *state);
+/* Closes every session still open that was opened before `before` (unix
+ * seconds) as "expired": a node that died mid-boot leaves no live session
+ * (and so no live token) behind.  *n (may be NULL) gets the count. */
+int store_session_expire(struct store *s, int64_t before, uint64_t *n);
 /* Sessions of host, newest first (host NULL: all), at most limit rows. */
 int store_session_list(struct store *s, const char *host, size_t limit,
 		       int (*cb)(const struct store_session *, void *), void *arg);

@@ -178,6 +178,21 @@ int store_session_close(struct store *s, const char *id_hex, const char *state)
 	return rc;
 }
 
+int store_session_expire(struct store *s, int64_t before, uint64_t *n)
+{
+	struct db_res r;
+	int rc = Q(s, "UPDATE sessions SET state = 'expired', closed = $2"
+		   " WHERE state = 'open' AND opened < $1", &r, A_INT(before),
+		   A_INT(store_now(s)));
+
+	if (rc < 0)
+		return rc;
+	if (n)
+		*n = r.changes;
+	db_res_free(&r);
+	return 0;
+}
+
 int store_session_list(struct store *s, const char *host, size_t limit,
 		       int (*cb)(const struct store_session *, void *), void *arg)
 {

@@ -484,6 +484,25 @@ static void t_tokens(struct store *s)
 	   "join credential outlives its session");
 	eq(store_joincred_redeem(s, tk, "node1", NULL), -EPX_E_TOK_USED, "join cred once");
 
+	{	/* stale sessions expire, and their tokens with them */
+		char es[STORE_SESSION_HEX + 1], et[STORE_TOKEN_HEX + 1];
+		struct store_session ess;
+		uint64_t ne = 0;
+
+		eq(store_session_open(s, "node2", nonce, 7, "qemu-x86_64", es), 0, "stale session");
+		eq(store_token_issue(s, "node2", es, "report", 1800, et), 0, "its report token");
+		keep(et);
+		eq(store_session_expire(s, fake_now, &ne), 0, "expire: opened before now: none");
+		ok(ne == 0, "nothing expired yet (%llu)", (unsigned long long)ne);
+		fake_now += 3600;
+		eq(store_session_expire(s, fake_now - 1800, &ne), 0, "expire sessions older than 30 min");
+		ok(ne >= 1, "stale session expired (%llu)", (unsigned long long)ne);
+		fake_now -= 3600;
+		eq(store_session_get(s, es, &ess), 0, "get expired session");
+		ok(!strcmp(ess.state, "expired"), "state expired (%s)", ess.state);
+		eq(store_token_redeem(s, et, "report", "node2", es, NULL), -EPX_E_TOK_CLOSED,
+		   "token of an expired session refused");
+	}
 	{	/* restore fence: open sessions and unused boot tokens die */
 		char fs[STORE_SESSION_HEX + 1], ft[STORE_TOKEN_HEX + 1], fb[STORE_TOKEN_HEX + 1];
 		uint64_t fenced = 0;
