@@ -62,6 +62,13 @@ grep -q '^EPOXY-E1121 ' "$E/out2"; t_ok $? "replayed handover: spent join token 
 run1
 chk "second fresh boot succeeds" booted
 
+# a one-time boot token (epoxyctl token issue) instead of the credential
+"$BIN/epoxyd-seed" boottoken "$STORE" node1 300 "$E/boottoken" >/dev/null 2>&1
+run1 --token-file "$E/boottoken"
+chk "boot with a one-time boot token from epoxyd" booted
+run1 --token-file "$E/boottoken" --retries 1
+chk "the same boot token a second time: refused (EPOXY-E1121)" refused EPOXY-E1121
+
 # floor above the published release
 echo 8 >"$E/etc/floor"
 run1 --retries 1
