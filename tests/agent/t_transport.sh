@@ -37,9 +37,19 @@ agent1 $P --retries 1
 kill $S11 2>/dev/null; wait $S11 2>/dev/null
 # the agent offers only TLS 1.2 AEAD suites: a TLS 1.1-only server finds no
 # suite to answer with and aborts the handshake (E1101); a server that
-# answered with TLS 1.1 anyway would get E1103
+# answered with TLS 1.1 anyway gets E1103 (next test)
 check "TLS 1.1-only server: no connection (EPOXY-E1101/E1103)" refused 'EPOXY-E110[13]'
 check "TLS 1.1 server saw no request" bash -c "! grep -q 'GET\|POST' '$W/s11.log'"
+# a server that answers the ClientHello with a TLS 1.1 ServerHello
+# (ECDHE-ECDSA-AES128-GCM offered back): the agent refuses the version
+{ printf '\x16\x03\x02\x00\x2a\x02\x00\x00\x26\x03\x02'; printf 'A%.0s' $(seq 32)
+  printf '\x00\xc0\x2b\x00'; } >"$W/sh11.bin"
+socat TCP-LISTEN:$P,bind=127.0.0.1,reuseaddr SYSTEM:"sleep 0.3; cat '$W/sh11.bin'; sleep 2" &
+S11=$!
+sleep 0.3
+agent1 $P --retries 1
+kill $S11 2>/dev/null; wait $S11 2>/dev/null
+check "server answering with TLS 1.1: EPOXY-E1103" refused EPOXY-E1103
 agent1 $((P + 1)) --retries 1
 check "no server: EPOXY-E1100" refused EPOXY-E1100
 serve $P server
