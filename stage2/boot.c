@@ -208,10 +208,15 @@ static int boot_kexec(struct boot *b)
 		  (unsigned long long)b->m.art[MANIFEST_INITRAMFS].length,
 		  (unsigned long long)(off - b->m.art[MANIFEST_INITRAMFS].length));
 	con_info("production cmdline: %s", line);
+	errno = 0;
 	rc = kexec_load(b->fd[MANIFEST_KERNEL], b->fd[MANIFEST_INITRAMFS], line,
 			b->o->record);
 	if (rc < 0) {
-		con_fail(rc, "kexec_file_load (errno %d)", errno);
+		int e = errno;
+
+		/* under lockdown: ENODATA = kernel not signed, ENOKEY = signed
+		 * by no key of the platform keyring (docs/kexec-lockdown.md) */
+		con_fail(rc, "kexec_file_load: errno %d (%s)", e, strerror(e));
 		goto out;
 	}
 	con_stage("kexec", "loaded; executing%s", b->o->record ? " (recorded)" : "");
