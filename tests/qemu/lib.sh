@@ -13,7 +13,7 @@ TAP_N=0; TAP_FAILED=0
 PIDS=()
 
 QEMU_SCN_KEYS=" name about firmware host mac release pin tamper node_ca credential
-  server linkcut timeout capture "
+  server linkcut timeout capture deadend "
 
 tap_ok() { TAP_N=$((TAP_N + 1)); echo "ok $TAP_N - ${S[name]}: $1"; }
 tap_not_ok() {
@@ -57,6 +57,10 @@ scn_load() {
   : "${S[firmware]:=uefi-sb}" "${S[host]:=node1}" "${S[mac]:=52:54:00:12:34:56}"
   : "${S[timeout]:=300}" "${S[node_ca]:=fleet}" "${S[credential]:=enrolled}"
   : "${S[server]:=up}" "${S[capture]:=yes}" "${S[tamper]:=}"
+  # console lines after which nothing more can happen (OVMF waits at its
+  # menu forever after the last boot option failed; a panic is final)
+  : "${S[deadend]:=Press any key to enter the Boot Manager Menu|Kernel panic - not syncing}"
+  for line in ${QEMU_SERVER_OPTS:-}; do SRVOPT+=("$line"); done
   case ${S[firmware]} in uefi-sb|bios) ;; *) echo "$f: firmware uefi-sb|bios" >&2; return 1;; esac
   [[ ${S[timeout]} =~ ^[0-9]{1,4}$ ]] || { echo "$f: timeout in seconds" >&2; return 1; }
   return 0
@@ -163,7 +167,7 @@ tls_cert $KEYS/server.crt
 tls_key $KEYS/server.key
 server_name ${SERVER_NAME:-epoxy.test}
 boot_url http://10.0.2.100:8080
-store sqlite:$W/epoxy.sqlite
+store sqlite:$W/store/epoxy.sqlite
 data_dir $W/data
 boot_dir $W/boot
 online_key $KEYS/online.key
@@ -174,8 +178,11 @@ server_start() {
   local i o args=()
   server_config >"$W/epoxyd.conf"
   if [ ! -f "$W/admin.cred" ]; then
-    "$EPOXYCTL" admin init --store "sqlite:$W/epoxy.sqlite" --out "$W/admin.cred" \
+    mkdir -p "$W/store" "$W/data"
+    "$EPOXYCTL" admin init --store "sqlite:$W/store/epoxy.sqlite" --out "$W/admin.cred" \
       >>"$W/ctl.log" 2>&1 || return 1
+    # epoxyd started as root drops to nobody: its store and objects are its own
+    [ "$(id -u)" = 0 ] && chown -R nobody: "$W/store" "$W/data"
   fi
   for o in "${SRVOPT[@]}"; do args+=(-o "$o"); done
   "$EPOXYD" -c "$W/epoxyd.conf" "${args[@]}" >>"$W/epoxyd.log" 2>&1 &
@@ -229,6 +236,8 @@ host_enroll() {
       ctl release publish --manifest "$d/manifest" --artifacts "$d" || return 1
       mkdir -p "$W/published/$r"; cp "$d/manifest" "$W/published/$r/manifest"
     done
+    # hosts follow the 'stable' channel: point it at the last one published
+    ctl release promote "$(sed -n 's/^version //p' "$d/manifest")" --channel stable || return 1
     [ -n "${S[pin]:-}" ] && { ctl release pin "${S[host]}" "${S[pin]}" || return 1; }
     if [ "${S[firmware]}" = uefi-sb ]; then
       ctl host credential "${S[host]}" --vars "$W/node-vars.fd" || return 1
@@ -259,7 +268,9 @@ qemu_net() { # the restricted user network: only epoxyd's two ports
   local net="user,id=n0,restrict=on"
   net+=",guestfwd=tcp:10.0.2.100:8443-cmd:$fwd $HTTPS_PORT ${S[linkcut]:-0} $W/linkcut"
   net+=",guestfwd=tcp:10.0.2.100:8080-cmd:$fwd $HTTP_PORT 0 $W/linkcut"
-  [ "${S[firmware]}" = bios ] && net+=",bootfile=http://10.0.2.100:8080/boot/stage0"
+  # the site DHCP server names the plain-HTTP stage0 URL: the firmware
+  # ignores it (its boot option holds the HTTPS URL), iPXE follows it
+  net+=",bootfile=http://10.0.2.100:8080/boot/stage0"
   echo "$net"
 }
 qemu_start() {
@@ -267,15 +278,16 @@ qemu_start() {
               -serial "file:$CONSOLE" -no-reboot -netdev "$(qemu_net)")
   if [ "${S[firmware]}" = uefi-sb ]; then
     cp "$NODE_VARS" "$W/vars.fd" || return 1
-    local esl=$KEYS/ca.esl
-    [ "${S[node_ca]}" = other ] && esl=$W/otherca/ca.esl
+    local esl=$W/otherca/ca.esl
     args+=(-machine q35,smm=on -global driver=cfi.pflash01,property=secure,value=on
       -drive "if=pflash,format=raw,unit=0,file=${OVMF_CODE:-/usr/share/OVMF/OVMF_CODE_4M.secboot.fd},readonly=on"
       -drive "if=pflash,format=raw,unit=1,file=$W/vars.fd"
       -fw_cfg name=opt/org.tianocore/IPv4PXESupport,string=n
       -fw_cfg name=opt/org.tianocore/IPv6PXESupport,string=n
-      -fw_cfg "name=etc/edk2/https/cacerts,file=$esl"
-      -device "virtio-net-pci,netdev=n0,mac=${S[mac]},romfile=,bootindex=1")
+      -device "virtio-net-pci,netdev=n0,addr=02.0,mac=${S[mac]},romfile=,bootindex=1")
+    # the enrolled VARS holds the fleet CA (TlsCaCertificate); a node with
+    # another CA gets it through fw_cfg, which OVMF copies over that variable
+    [ "${S[node_ca]}" = other ] && args+=(-fw_cfg "name=etc/edk2/https/cacerts,file=$esl")
   else
     args+=(-machine pc
       -device "virtio-net-pci,netdev=n0,mac=${S[mac]},romfile=${IPXE_BIOS_ROM:-/usr/lib/ipxe/qemu/pxe-virtio.rom},bootindex=1")
@@ -344,6 +356,8 @@ console_watch() {
       # all seen: a short grace period for late forbidden lines
       [ -n "$done_at" ] || done_at=$now
       [ $((now - done_at)) -ge ${GRACE:-3} ] && return 0
+    elif [ -n "${S[deadend]}" ] && grep -aqE -- "${S[deadend]}" "$W/console.txt"; then
+      console_pending $i "dead end: $(grep -aoE -m1 -- "${S[deadend]}" "$W/console.txt")"; return 1
     elif ! kill -0 "$QEMU_PID" 2>/dev/null; then
       console_pending $i "QEMU exited"; return 1
     elif [ "$now" -ge "$deadline" ]; then

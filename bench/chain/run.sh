@@ -1,0 +1,82 @@
+#!/bin/bash
+# bench/chain/run.sh: the chain's time per stage against the floor, in one
+# run, plus a PNG plot.  `make bench-chain`.
+#
+# Floor: the same two kernels and initramfs the chain boots (stage1: the
+# minimal kernel + initramfs of the UKI; production: the release's kernel +
+# initramfs) booted directly by QEMU with -kernel/-initrd, no UEFI firmware,
+# no network, TCG; measured from QEMU start to the kernel's "Run /init".
+# Chain: the happy-path scenario (tests/qemu/scenarios/happy-uefi.scn),
+# every console mark timed from QEMU start.  Firmware start-up is the time
+# until OVMF starts its HTTPS boot.  Goal (issue 5): firmware-to-joined
+# within 1.5 x floor + firmware start-up.
+# Output: $O/bench/chain/{results.txt,stages.csv,stages.png}.  Fails if any
+# part fails; never prints a figure it did not measure.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+O=${O:-$PWD/build}; export O
+OUT=$O/bench/chain; mkdir -p "$OUT"
+IMG=$O/images
+rel=$(ls "$IMG/release" | sort -n | tail -1)
+load=$(cut -d' ' -f1-3 /proc/loadavg)
+
+echo "== floor: -kernel/-initrd, no firmware, no network (TCG)"
+f1=$(bench/chain/floor.sh stage1 "$IMG/stage1/vmlinuz" "$IMG/stage1/initramfs" "$(cat "$IMG/stage1/cmdline")")
+f2=$(bench/chain/floor.sh production "$IMG/release/$rel/kernel" "$IMG/release/$rel/initramfs" "$(cat "$IMG/release/$rel/cmdline")")
+echo "$f1"; echo "$f2"
+fl1=$(echo "$f1" | cut -d' ' -f3); fl2=$(echo "$f2" | cut -d' ' -f3)
+
+echo "== chain: happy path under UEFI Secure Boot"
+export QEMU_WORKDIR=$OUT/chain QEMU_PORT_BASE=${BENCH_PORT_BASE:-18480}
+GRACE=0 tests/qemu/run-scenario tests/qemu/scenarios/happy-uefi.scn >"$OUT/chain.tap" ||
+  { grep -v '^ok' "$OUT/chain.tap"; echo "bench: the chain did not complete" >&2; exit 1; }
+TL=$QEMU_WORKDIR/timeline
+t() { awk -v l="$1" '$1 == l { print $2; exit }' "$TL"; }
+fw=$(t firmware-https); total=$(t reported)
+[ -n "$fw" ] && [ -n "$total" ] || { echo "bench: timeline incomplete" >&2; exit 1; }
+
+# stages: consecutive marks; csv: stage,start,duration
+awk 'BEGIN { prev = 0; pl = "qemu-start" } { printf "%s,%.2f,%.2f\n", $1, prev, $2 - prev; prev = $2 }' \
+  "$TL" >"$OUT/stages.csv"
+floor=$(echo "$fl1 + $fl2" | bc)
+goal=$(echo "1.5 * $floor + $fw" | bc)
+ratio=$(echo "scale=2; ($total - $fw) / $floor" | bc)
+{
+  echo "epoxy chain benchmark $(date -u +%FT%TZ)  version $(git describe --always --dirty 2>/dev/null)"
+  echo "machine: $(nproc) cpus, load average at start $load; QEMU TCG, 1 vCPU"
+  echo "floor stage1 (minimal kernel + initramfs to /init):      $fl1 s"
+  echo "floor production (release $rel kernel + initramfs to /init): $fl2 s"
+  echo "floor total:                                        $floor s"
+  echo "firmware start-up (QEMU start to OVMF HTTPS boot):  $fw s"
+  echo "chain firmware-to-joined (QEMU start to report ok): $total s"
+  echo "chain minus firmware start-up / floor:              ${ratio}x"
+  echo "goal (1.5 x floor + firmware start-up):             $goal s -> $( [ "$(echo "$total <= $goal" | bc)" = 1 ] && echo MET || echo NOT MET)"
+  echo
+  echo "per stage (seconds; each row ends at the console mark named):"
+  awk -F, '{ printf "  %-16s starts %7.2f  lasts %7.2f\n", $1, $2, $3 }' "$OUT/stages.csv"
+} | tee "$OUT/results.txt"
+
+# plot data: one bar per chain stage (start..end), then the two floor boots
+{
+  awk -F, '{ printf "%d %s %.2f %.2f 1\n", NR, $1, $2, $2 + $3 }' "$OUT/stages.csv"
+  n=$(wc -l <"$OUT/stages.csv")
+  echo "$((n + 1)) floor-stage1 0 $fl1 2"
+  echo "$((n + 2)) floor-production 0 $fl2 2"
+} >"$OUT/plot.dat"
+gnuplot <<GP
+set terminal pngcairo size 1000,600 noenhanced font ",10"
+set output "$OUT/stages.png"
+set title "epoxy chain under QEMU TCG: firmware-to-joined $total s; floor $floor s; firmware start-up $fw s"
+set xlabel "seconds since QEMU start"
+set yrange [0.3:*] reverse
+set ytics nomirror
+set grid x
+set style fill solid 0.85 border -1
+set key bottom right
+plot "$OUT/plot.dat" using (\$3+\$4)/2:1:3:4:(\$1-0.38):(\$1+0.38):ytic(2) \
+       with boxxyerror lc rgb "#3070b0" title "chain stage (ends at its console mark)", \
+     "" using (\$5 == 2 ? (\$3+\$4)/2 : 1/0):1:3:4:(\$1-0.38):(\$1+0.38) \
+       with boxxyerror lc rgb "#d08030" title "floor: -kernel/-initrd to /init"
+GP
+[ -s "$OUT/stages.png" ] || { echo "bench: no plot" >&2; exit 1; }
+echo "plot: $OUT/stages.png"

@@ -1,0 +1,29 @@
+# demo-hooks.sh: sourced by run-scenario for `make demo` (QEMU_HOOKS):
+# prints each stage as the console shows it, and the node's state at the end.
+declare -A DESC=(
+  [firmware-https]="UEFI firmware (Secure Boot on, fleet keys) starts HTTPS boot of stage0"
+  [stage0-ipxe]="stage0: the db-signed iPXE passed Secure Boot and runs"
+  [stage1-script]="stage1 script fetched from epoxyd (no secret in it)"
+  [uki-kernel]="signed stage1 UKI passed Secure Boot; minimal kernel starts"
+  [stage1-init]="minimal initramfs: modules, network, efivarfs"
+  [session]="agent: boot session opened over HTTPS, statement verified (nonce, host, manifest)"
+  [manifest]="agent: release manifest verified (threshold signatures, floor, expiry)"
+  [verified]="agent: artifacts downloaded and checked against signed lengths and SHA-256"
+  [kexec]="agent: kexec_file_load of the verified bytes; executing"
+  [prod-kernel]="production kernel starts"
+  [prod-agent]="production agent: handover read (session tokens, verified manifest)"
+  [joined]="join credential fetched, join script ran"
+  [reported]="success reported to epoxyd"
+)
+demo_mark() { printf '  [%7.1f s] %-14s %s\n' "$2" "$1" "${DESC[$1]:-}"; }
+demo_done() {
+  echo
+  echo "== epoxyctl host show ${S[host]}"
+  ctl host show "${S[host]}" 2>&1 | sed 's/^/   /'
+  echo
+  echo "== console timeline (seconds since QEMU started)"
+  sed 's/^/   /' "$W/timeline"
+  echo "console log: $W/console.log   epoxyd log: $W/epoxyd.log"
+}
+ON_MARK=demo_mark
+ON_DONE=demo_done
