@@ -728,24 +728,42 @@ static int admin_why_session_cb(const struct store_session *s, void *arg)
 	return b->err;
 }
 
+static int admin_last_report_cb(const struct store_report *r, void *arg)
+{
+	struct store_report *last = arg;
+
+	memcpy(last->session, r->session, sizeof(last->session));
+	return 1;
+}
+
 static int admin_why(struct admin_ctx *c, const char *name)
 {
+	struct store_report *last = malloc(sizeof(*last)); /* 4 KiB: heap */
+	struct store_session sess;
 	struct store_host *h = calloc(1, sizeof(*h));
 	int rc = -ENOMEM;
 
-	if (!h)
-		return rc;
+	if (!h || !last)
+		goto out;
 	rc = 0;
 	if (admin_host_get(c, name, h))
 		goto out;
 	ctl_buf_field(&c->out, "type", "host");
 	admin_host_rec(&c->out, h);
-	rc = store_session_list(c->srv->store, name, 1, admin_why_session_cb, &c->out);
+	/* the session the last report came from, else the newest one */
+	last->session[0] = '\0';
+	rc = store_report_list(c->srv->store, name, 1, admin_last_report_cb, last);
+	if (!rc && last->session[0] &&
+	    store_session_get(c->srv->store, last->session, &sess) == 0)
+		rc = admin_why_session_cb(&sess, &c->out);
+	else if (!rc)
+		rc = store_session_list(c->srv->store, name, 1, admin_why_session_cb, &c->out);
 	if (!rc)
 		rc = store_report_list(c->srv->store, name, ADMIN_REPORTS_WHY,
 				       admin_report_cb, &c->out);
 	rc = rc ? admin_fail(c, rc, NULL) : admin_reply(c, 200, 0);
 out:
+	free(last);
 	free(h);
 	return rc;
 }

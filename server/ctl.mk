@@ -10,12 +10,7 @@ CTL_SRCS := server/epoxyctl.c server/ctl_cli.c server/ctl_form.c \
 	server/ctl_session.c server/ctl_audit.c server/ctl_admin.c \
 	server/ctl_release.c
 
-# until the trust engineer's offline commands exist, epoxyctl cannot link
-ifneq ($(words $(wildcard server/ctl_sign.c keys/ctl_keys.c)),2)
-$(info note: epoxyctl waits for server/ctl_sign.c and keys/ctl_keys.c)
-else
 HOST_PROGS += epoxyctl
-endif
 epoxyctl_SRCS = $(sort $(CTL_SRCS) $(CTL_SIGN_SRCS) $(STORE_SRCS) \
 	$(LIB_VERIFY_SRCS) $(LIB_SIGN_SRCS))
 epoxyctl_LIBS = $(STORE_LIBS) -lcurl $(LIB_CRYPTO_LIBS)

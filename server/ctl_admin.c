@@ -6,8 +6,11 @@
  * is written only to a new 0600 file (O_EXCL: never over an existing one),
  * the store keeps only its hash, the value is wiped from memory; both
  * operations append an audit entry. */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "lib/err.h"
 #include "server/ctl.h"
@@ -68,7 +71,7 @@ int ctl_admin_main(int argc, char **argv)
 	char cred[STORE_TOKEN_HEX + 1] = "";
 	struct ctlhttp_cfg cfg;
 	struct store *s = NULL;
-	int st, rc, init;
+	int st, rc, init, fd = -1;
 
 	ctlhttp_cfg_init(&cfg);
 	if (ctl_cli_parse(argc, argv, ctl_admin_opts, &cfg, ctl_admin_help,
@@ -86,22 +89,33 @@ int ctl_admin_main(int argc, char **argv)
 				     "revoke: --out does not apply");
 	if (!ctl_admin_name_ok(a.name))
 		return ctl_cli_usage("admin", "--name: want [A-Za-z0-9._@-]{1,48}");
+	/* claim the output file first: a refusal must not touch the store */
+	if (init) {
+		fd = open(a.out, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd < 0) {
+			fprintf(stderr, "epoxyctl: cannot create %s: %s (EPOXY-E2605; it must not exist yet)\n",
+				a.out, strerror(errno));
+			return CTL_FAIL;
+		}
+	}
 	rc = store_open(&s, a.store);
 	if (rc) {
 		fprintf(stderr, "epoxyctl: admin: cannot open store %s: %s\n", a.store,
 			epx_strerror(rc));
-		return CTL_FAIL;
+		goto out;
 	}
-	st = CTL_FAIL;
 	rc = init ? store_admin_issue(s, a.name, cred) : store_admin_revoke(s, a.name);
 	if (rc) {
 		fprintf(stderr, "epoxyctl: admin %s %s: %s\n", argv[optind], a.name,
 			epx_strerror(rc));
 		goto out;
 	}
-	if (init && ctl_cli_secret_file(a.out, cred)) {
+	if (init && (write(fd, cred, STORE_TOKEN_HEX) != STORE_TOKEN_HEX ||
+		     write(fd, "\n", 1) != 1 || fsync(fd))) {
+		fprintf(stderr, "epoxyctl: cannot write %s: %s\n", a.out, strerror(errno));
 		/* nobody holds the value: revoke it rather than leave it live */
 		store_admin_revoke(s, a.name);
+		rc = -EIO;
 		goto out;
 	}
 	rc = store_audit_append(s, "ctl", init ? "admin.issue" : "admin.revoke",
@@ -112,9 +126,14 @@ int ctl_admin_main(int argc, char **argv)
 		fprintf(stderr, "epoxyctl: admin credential '%s' written to %s\n", a.name, a.out);
 	else
 		fprintf(stderr, "epoxyctl: admin credential '%s' revoked\n", a.name);
-	st = rc ? CTL_FAIL : CTL_OK;
 out:
 	explicit_bzero(cred, sizeof(cred));
 	store_close(s);
-	return st;
+	if (fd >= 0) {
+		if (close(fd))
+			rc = rc ? rc : -EIO;
+		if (rc)
+			unlink(a.out);
+	}
+	return rc ? CTL_FAIL : CTL_OK;
 }

@@ -294,7 +294,7 @@ static int ctl_host_one(const struct ctlhttp_cfg *cfg, const char *verb,
 	char path[1024], what[32];
 	int st;
 
-	if (ctl_host_path(path, sizeof(path), name, ""))
+	if (strcmp(verb, "add") && ctl_host_path(path, sizeof(path), name, ""))
 		return ctl_cli_usage("host", "host name too long");
 	snprintf(what, sizeof(what), "host %s", verb);
 	st = ctl_cli_call(cfg, what, method, strcmp(verb, "add") ? path : "/admin/v1/hosts",

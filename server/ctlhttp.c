@@ -237,6 +237,8 @@ static int ctlhttp_setup(CURL *h, const struct ctlhttp_cfg *c,
 	e |= curl_easy_setopt(h, CURLOPT_CAPATH, NULL);
 	e |= curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
 	e |= curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+	/* trust anchors are CAs only: a pinned leaf certificate is no anchor */
+	e |= curl_easy_setopt(h, CURLOPT_SSL_OPTIONS, (long)CURLSSLOPT_NO_PARTIALCHAIN);
 	e |= curl_easy_setopt(h, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
 	e |= curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
 	e |= curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);

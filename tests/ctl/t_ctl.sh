@@ -1,0 +1,271 @@
+#!/bin/bash
+# t_ctl: every epoxyctl command against a real epoxyd on loopback (HTTPS,
+# pinned CA, DNS name epoxy.test): hosts, boot credentials, boot tokens (used
+# for a real session), releases (server-side verification), channels and
+# pins, sessions, why, audit list/verify and tamper detection; --json is
+# valid JSON; exit codes; hostile input leaves the store unchanged; no live
+# secret in CLI output, epoxyd's log or the store files.
+. "$(dirname "$0")/lib.sh"
+
+ctl_setup 18100 || { echo "not ok 1 - setup"; exit 1; }
+ctl_start || { echo "not ok 1 - epoxyd did not start"; cat "$T_DIR/epoxyd.log"; exit 1; }
+
+# --- bootstrap credential file
+t_is "$(stat -c %a "$T_DIR/admin.cred")" 600 "admin init: credential file is 0600"
+t_is "$(tr -d '\n' <"$T_DIR/admin.cred" | grep -cE '^[0-9a-f]{64}$')" 1 "admin init: 64 hex digits"
+ctl admin init --store "$STORE" --out "$T_DIR/admin.cred"
+t_is $? 1 "admin init: never overwrites an existing file"
+ctl admin init --out "$T_DIR/x"
+t_is $? 2 "admin init without --store: usage (2)"
+
+# --- help and usage
+ctl --help; t_is $? 0 "epoxyctl --help"
+for c in host token release session why audit admin keys; do
+	ctl $c --help; rc=$?
+	t_is "$rc/$(grep -c '^usage: epoxyctl' "$T_DIR/out")" "0/1" "$c --help prints usage, exit 0"
+done
+ctl frobnicate; t_is $? 2 "unknown command: exit 2"
+ctl host; t_is $? 2 "host without subcommand: exit 2"
+ctl host add; t_is $? 2 "host add without NAME: exit 2"
+ctl host list extra; t_is $? 2 "host list with an argument: exit 2"
+ctl host show node1 --rotate; t_is $? 2 "credential option on show: exit 2"
+ctl release promote 7; t_is $? 2 "promote without --channel: exit 2"
+ctl host list --bogus; t_is $? 2 "unknown option: exit 2"
+(unset EPOXY_URL; ctl host list); t_is $? 2 "no server URL: exit 2"
+
+# --- hosts
+ctl host add node1 --hwclass qemu-x86_64 --mac 52:54:00:12:34:56 --addr 10.0.2.15 --addr 127.0.0.1 --group canary
+t_is $? 0 "host add node1"
+grep -q '^macs *52-54-00-12-34-56$' "$T_DIR/out"; t_ok $? "host add: shows the canonical MAC"
+ctl host add node2 --hwclass qemu-x86_64 --mac 52-54-00-00-00-02 --channel beta
+t_is $? 0 "host add node2"
+ctl host list; t_is $? 0 "host list"
+t_is "$(awk 'NR > 1 {print $1}' "$T_DIR/out" | tr '\n' ' ')" "node1 node2 " "host list: table of both hosts"
+ctl host list --json; jq -e . "$T_DIR/out" >/dev/null; t_ok $? "host list --json is valid JSON"
+t_is "$(jq -r '[.[].name] | join(",")' "$T_DIR/out")" "node1,node2" "host list --json: names"
+ctl host show node1 --json; jq -e . "$T_DIR/out" >/dev/null; t_ok $? "host show --json is valid JSON"
+t_is "$(jq -r .groups "$T_DIR/out")" canary "host show --json: groups"
+ctl host update node1 --channel beta --reinstall 1
+t_is $? 0 "host update"
+ctl host show node1 --json
+t_is "$(jq -r '.channel + "/" + .reinstall' "$T_DIR/out")" "beta/1" "host update: changed"
+ctl host update node1; t_is $? 2 "host update with nothing to change: exit 2"
+ctl host show nosuch; rc=$?
+t_is "$rc/$(grep -o 'EPOXY-E2505' "$T_DIR/err")" "1/EPOXY-E2505" "host show unknown host: exit 1, EPOXY-E2505"
+ctl host add node3 --hwclass x --mac 52:54:00:12:34:56; rc=$?
+t_is "$rc/$(grep -o 'HTTP 409' "$T_DIR/err")" "1/HTTP 409" "host add with another host's MAC: 409, exit 1"
+
+# hostile names and values: refused with a reason, store unchanged
+before=$(store_dump)
+long=$(printf 'a%.0s' $(seq 1 300))
+for n in 'a;reboot' '../x' '..' 'A' '-x' 'a b' "$long" '$(reboot)' 'x/y' '%2e%2e' 'a\nb' "$(printf 'a\tb')"; do
+	ctl host add --hwclass qemu-x86_64 -- "$n"; rc=$?
+	code=$(grep -oE 'EPOXY-E[0-9]+' "$T_DIR/err" | head -1)
+	t_ok $(( rc != 1 || ${#code} == 0 )) "host add '${n:0:20}': refused by the server (exit $rc, $code)"
+	ctl host show -- "$n"; rc=$?
+	# a name too long for a URL path is refused by epoxyctl itself (usage)
+	t_ok $(( rc != 1 && !(rc == 2 && ${#n} > 255) )) "host show '${n:0:20}': refused (exit $rc)"
+done
+ctl host add x1 --hwclass 'a;b'; t_is $? 1 "hostile hwclass refused"
+ctl host add x1 --hwclass q --mac zz; t_is $? 1 "malformed MAC refused"
+ctl host add x1 --hwclass q --pin -1; t_is $? 1 "negative pin refused"
+ctl host add x1 --hwclass q --site nosuch; t_is $? 1 "unknown site refused"
+ctl host update node2 --group 'a b'; t_is $? 1 "hostile group refused"
+ctl host delete nosuch; t_is $? 1 "delete unknown host: exit 1"
+t_is "$(store_dump | md5sum)" "$(echo "$before" | md5sum)" "store unchanged after every refusal"
+
+# raw requests the CLI cannot send: wrong method, type, oversized, garbage
+cred=$(cat "$T_DIR/admin.cred")
+adm() { hs "$@" -H "Authorization: Epoxy-Admin $cred" -o "$T_DIR/raw" -w '%{http_code}'; }
+t_is "$(adm /admin/v1/hosts -X PUT --data x)" 405 "PUT /hosts: 405"
+t_is "$(adm /admin/v1/hosts -X POST -H 'Content-Type: application/json' --data '{"name":"x"}')" 415 "JSON body: 415"
+t_is "$(adm /admin/v1/hosts -X POST --data 'name=x&hwclass=y&evil=1')" 400 "unknown field: 400"
+t_is "$(head -c 11 "$T_DIR/raw")" EPOXY-E2509 "unknown field: reason EPOXY-E2509"
+t_is "$(adm /admin/v1/hosts -X POST --data 'name=%zz')" 400 "bad escape: 400"
+head -c 200000 /dev/zero | tr '\0' a >"$T_DIR/big"
+t_is "$(adm /admin/v1/hosts -X POST --data-binary @"$T_DIR/big")" 413 "200 KB form: 413"
+t_is "$(adm /admin/v1/nothing)" 404 "unknown resource: 404"
+t_is "$(hs /admin/v1/hosts -o /dev/null -w '%{http_code}')" 401 "no credential: 401"
+t_is "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$HTTP_PORT/admin/v1/hosts" -H "Authorization: Epoxy-Admin $cred")" 403 "admin API over plain HTTP: 403"
+t_is "$(store_dump | md5sum)" "$(echo "$before" | md5sum)" "store unchanged after raw refusals"
+
+# --- boot credentials
+ctl host credential node1; t_is $? 2 "credential without destination: exit 2"
+ctl host credential node1 --out "$T_DIR/node1.cred"; t_is $? 0 "credential issue --out"
+c1=$(tr -d '\n' <"$T_DIR/node1.cred")
+t_is "$(stat -c %a "$T_DIR/node1.cred")/${#c1}" "600/64" "credential file 0600 with 64 hex digits"
+t_is "$(grep -c "$c1" "$T_DIR/out" "$T_DIR/err" | awk -F: '{s+=$2} END {print s}')" 0 "credential not printed"
+ctl host credential node1 --out "$T_DIR/node1.cred2"; rc=$?
+t_is "$rc/$(grep -o 'EPOXY-E2507' "$T_DIR/err")" "1/EPOXY-E2507" "second issue refused (use --rotate)"
+ctl host credential node1 --rotate --out "$T_DIR/node1.cred"; t_is $? 1 "--out never overwrites a file"
+ctl host credential node1 --rotate --out "$T_DIR/node1.cred3"; t_is $? 0 "credential rotate"
+c3=$(tr -d '\n' <"$T_DIR/node1.cred3")
+t_ok $([ "$c3" != "$c1" ] && [ ${#c3} = 64 ]; echo $?) "rotate: a new value"
+nonce=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
+sess() { # cred-or-token-field [host mac]
+	hs /v1/session -X POST --data "host=${2:-node1}&mac=${3:-52-54-00-12-34-56}&nonce=$nonce&agent=1&stage=1&$1" \
+		-o "$T_DIR/session" -w '%{http_code}'
+}
+ctl host show node1 --json
+t_is "$(jq -r .credential "$T_DIR/out")" active "host show: credential state only"
+ctl host credential node2 --stdout; rc=$?
+c2=$(cat "$T_DIR/out")
+t_is "$rc/$(grep -cE '^[0-9a-f]{64}$' "$T_DIR/out")" "0/1" "credential --stdout prints it when asked"
+ctl host credential node2 --revoke; t_is $? 0 "credential revoke"
+ctl host credential node2 --revoke --out "$T_DIR/x"; t_is $? 2 "--revoke with --out: usage"
+ctl host credential node1 --rotate --vars "$T_DIR/none.fd"; rc=$?
+if [ -n "$(ls boot/mkvars* 2>/dev/null)" ] || [ -x "$BIN/epoxy-mkvars" ]; then
+	echo "# a variable-store tool exists: --vars is covered by the image tests"
+else
+	t_is "$rc/$(grep -o 'EPOXY-E2604' "$T_DIR/err")" "1/EPOXY-E2604" "--vars without the tool: clear failure"
+fi
+(export EPOXY_MKVARS=/nonexistent; ctl host credential node1 --rotate --vars "$T_DIR/none.fd"); rc=$?
+t_is "$rc/$(grep -o 'EPOXY-E2604' "$T_DIR/err")" "1/EPOXY-E2604" "--vars with a missing EPOXY_MKVARS: clear failure"
+cat >"$T_DIR/fake-mkvars" <<'EOS'
+#!/bin/sh
+# records what epoxyctl hands over: --vars F --host H --credential-file C
+[ "$1" = --vars ] && [ "$3" = --host ] && [ "$5" = --credential-file ] || exit 2
+stat -c %a "$6" >"$2.mode"; cp "$6" "$2.cred"; echo "$4" >"$2.host"
+EOS
+chmod +x "$T_DIR/fake-mkvars"
+(export EPOXY_MKVARS=$T_DIR/fake-mkvars; ctl host credential node1 --rotate --vars "$T_DIR/n1.fd"); rc=$?
+c4=$(tr -d '\n' <"$T_DIR/n1.fd.cred" 2>/dev/null)
+t_is "$rc/$(cat "$T_DIR/n1.fd.host" 2>/dev/null)/$(cat "$T_DIR/n1.fd.mode" 2>/dev/null)/${#c4}" "0/node1/600/64" \
+	"--vars runs EPOXY_MKVARS with the host and a 0600 credential file"
+t_is "$(ls /tmp | grep -c epoxyctl-cred)" 0 "--vars removes its temporary credential file"
+
+# --- boot tokens
+ctl token issue node1 --ttl 600; rc=$?
+tok=$(cat "$T_DIR/out")
+t_is "$rc/${#tok}/$(grep -cE '^[0-9a-f]{64}$' "$T_DIR/out")" "0/64/1" "token issue prints one 64-hex token"
+echo "$tok" >"$T_DIR/node-token"
+(export EPOXY_ADMIN_CREDENTIAL=$T_DIR/node-token; ctl host list); rc=$?
+t_is "$rc/$(grep -o 'EPOXY-E2500' "$T_DIR/err")" "3/EPOXY-E2500" "a node boot token is no admin credential (exit 3)"
+ctl token issue node1 --ttl 0; t_is $? 1 "token ttl 0 refused"
+ctl token issue node1 --ttl 604801; t_is $? 1 "token ttl over 7 days refused"
+ctl token issue nosuch; t_is $? 1 "token for unknown host refused"
+ctl token issue node1 --out "$T_DIR/tok2"; t_is $? 0 "token issue --out"
+t_is "$(stat -c %a "$T_DIR/tok2")/$(wc -c <"$T_DIR/out")" "600/0" "token --out: 0600 file, nothing on stdout"
+
+# --- releases (needs a session-able release before the token test below)
+make_release "$T_DIR/r7" 7; t_ok $? "release sign (threshold 2 of 3)"
+ctl release publish --manifest "$T_DIR/r7.manifest" --artifacts "$T_DIR/r7"; t_is $? 0 "release publish 7"
+k7=$(sha256sum "$T_DIR/r7/kernel" | cut -c1-64)
+t_ok $(cmp -s "$DATA/objects/$k7" "$T_DIR/r7/kernel"; echo $?) "publish: kernel stored at objects/<sha256>"
+ctl release publish --manifest "$T_DIR/r7.manifest" --artifacts "$T_DIR/r7"; t_is $? 1 "publish same version again: exit 1"
+ctl release list --json; jq -e . "$T_DIR/out" >/dev/null; t_ok $? "release list --json is valid JSON"
+t_is "$(jq -r '.[0].version + " " + .[0].hwclass' "$T_DIR/out")" "7 qemu-x86_64" "release list: version 7"
+before=$(store_dump)
+make_release "$T_DIR/r8" 8
+printf '\x00' | dd of="$T_DIR/r8/kernel" bs=1 seek=1000 conv=notrunc 2>/dev/null
+ctl release publish --manifest "$T_DIR/r8.manifest" --artifacts "$T_DIR/r8"; rc=$?
+t_is "$rc/$(grep -o 'EPOXY-E1030' "$T_DIR/err")" "1/EPOXY-E1030" "tampered kernel: refused by the server (EPOXY-E1030)"
+make_release "$T_DIR/r9" 9
+head -c 10 /dev/zero >>"$T_DIR/r9/initramfs"
+ctl release publish --manifest "$T_DIR/r9.manifest" --artifacts "$T_DIR/r9"; rc=$?
+t_is "$rc/$(grep -o 'EPOXY-E1031' "$T_DIR/err")" "1/EPOXY-E1031" "longer initramfs: refused (EPOXY-E1031)"
+make_release "$T_DIR/r10" 10 1
+ctl release publish --manifest "$T_DIR/r10.manifest" --artifacts "$T_DIR/r10"; rc=$?
+t_is "$rc/$(grep -o 'EPOXY-E1013' "$T_DIR/err")" "1/EPOXY-E1013" "one signature of threshold 2: refused (EPOXY-E1013)"
+make_release "$T_DIR/r11" 11
+sed -i 's/^version 11$/version 12/' "$T_DIR/r11.manifest"
+ctl release publish --manifest "$T_DIR/r11.manifest" --artifacts "$T_DIR/r11"; rc=$?
+t_is "$rc/$(grep -o 'EPOXY-E1012' "$T_DIR/err")" "1/EPOXY-E1012" "edited manifest: signature refused"
+ctl release publish --manifest "$T_DIR/r7.manifest" --artifacts "$T_DIR/nonexistent"; t_is $? 1 "missing artifacts dir: exit 1"
+t_is "$(store_dump | md5sum)" "$(echo "$before" | md5sum)" "refused publishes leave store and objects unchanged"
+ctl release promote 7 --channel stable; t_is $? 0 "release promote 7 --channel stable"
+ctl release promote 7 --channel beta; t_is $? 0 "release promote 7 --channel beta"
+ctl release promote 99 --channel stable; rc=$?
+t_is "$rc/$(grep -o 'EPOXY-E2511' "$T_DIR/err")" "1/EPOXY-E2511" "promote an unknown version: refused"
+ctl release pin node2 7; t_is $? 0 "release pin host"
+ctl host show node2 --json; t_is "$(jq -r .pin "$T_DIR/out")" 7 "pin visible on the host"
+ctl release pin node2 0; t_is $? 0 "release pin 0 removes it"
+ctl release pin --group canary --channel beta 7; t_is $? 0 "release pin --group"
+ctl release pin --group canary 7 extra; t_is $? 2 "pin --group with a host too: usage"
+
+# --- the boot token opens exactly one session; old credentials do not
+t_is "$(sess "credential=$c1")/$(head -c 11 "$T_DIR/session")" "403/EPOXY-E2022" "credential replaced by --rotate: refused by /v1/session"
+t_is "$(sess "credential=$c2" node2 52-54-00-00-00-02)/$(head -c 11 "$T_DIR/session")" "403/EPOXY-E2023" "revoked credential: refused by /v1/session"
+t_is "$(sess "token=$tok")" 200 "boot token opens a session"
+t_is "$(sess "token=$tok")" 403 "the same boot token again: refused"
+t_is "$(sess "credential=$c4")" 200 "the credential written by --vars opens a session"
+sid=$(awk '$1 == "session" {print $2; exit}' "$T_DIR/session")
+rtok=$(awk '$1 == "token" && $2 == "report" {print $3}' "$T_DIR/session")
+ctl session list; t_is $? 0 "session list"
+grep -q "^$sid " "$T_DIR/out"; t_ok $? "session list shows the session"
+ctl session list --json --host node1 --limit 5; jq -e . "$T_DIR/out" >/dev/null; t_ok $? "session list --json is valid JSON"
+t_is "$(jq -r --arg s "$sid" '[.[] | select(.id == $s)] | length' "$T_DIR/out")" 1 "session list --json has the session"
+ctl session list --limit 0; t_is $? 1 "session list --limit 0 refused"
+
+# --- why: a failure report from the node
+code=$(hs /v1/report -X POST -H "Authorization: Bearer $rtok" \
+	--data-urlencode stage=verify --data-urlencode status=fail --data-urlencode code=EPOXY-E1030 \
+	--data-urlencode "tail=loading kernel
+EPOXY-E1030 artifact SHA-256 does not match the manifest" -o /dev/null -w '%{http_code}')
+t_is "$code" 204 "node reports a failure"
+ctl why node1; t_is $? 0 "why node1"
+grep -q '^last stage:  verify (fail)' "$T_DIR/out"; t_ok $? "why: last stage and status"
+grep -q '^error:       EPOXY-E1030 artifact SHA-256 does not match the manifest' "$T_DIR/out"; t_ok $? "why: code with its text from lib/errors.def"
+grep -q "^session:     $sid" "$T_DIR/out"; t_ok $? "why: the session"
+grep -q '^  verify .*fail *+[0-9]*s EPOXY-E1030' "$T_DIR/out"; t_ok $? "why: per-stage timing line"
+grep -q '^  | loading kernel' "$T_DIR/out"; t_ok $? "why: console tail"
+ctl why node1 --json; jq -e . "$T_DIR/out" >/dev/null; t_ok $? "why --json is valid JSON"
+t_is "$(jq -r '.error.code + "|" + .reports[0].stage' "$T_DIR/out")" "EPOXY-E1030|verify" "why --json: code and report"
+ctl why node2; t_is $? 0 "why of a host that never booted"
+grep -q 'session:     none' "$T_DIR/out"; t_ok $? "why: says no session"
+ctl why nosuch; t_is $? 1 "why of an unknown host: exit 1"
+
+# --- host delete
+ctl host add gone --hwclass x; ctl host delete gone; t_is $? 0 "host delete"
+ctl host show gone; t_is $? 1 "deleted host is gone"
+
+# --- audit
+ctl audit list --json --limit 1000; jq -e . "$T_DIR/out" >/dev/null; t_ok $? "audit list --json is valid JSON"
+for a in admin.issue host.add host.update host.delete host.credential.issue host.credential.rotate \
+	host.credential.revoke token.issue release.publish release.promote release.pin.host release.pin.group; do
+	t_is "$(jq -r --arg a "$a" '[.[] | select(.action == $a)] | length > 0' "$T_DIR/out")" true "audit has $a"
+done
+t_is "$(jq -r '[.[] | select(.action == "host.add")][0].actor' "$T_DIR/out")" "admin:admin" "audit names the admin"
+ctl audit list --after 2 --limit 1 --json
+t_is "$(jq -r '"\(length) \(.[0].seq)"' "$T_DIR/out")" "1 3" "audit list --after/--limit"
+ctl audit list; t_is $? 0 "audit list (table)"
+ctl audit verify; t_is $? 0 "audit verify: intact chain"
+grep -q '^audit chain ok: [0-9]* entries' "$T_DIR/out"; t_ok $? "audit verify: says ok"
+ctl audit verify --json; t_is "$(jq -r .status "$T_DIR/out")" ok "audit verify --json"
+
+# --- no secret where it does not belong
+for s in "$c1" "$c3" "$c4" "$tok" "$(cat "$T_DIR/tok2" | tr -d '\n')" "$cred" "$rtok"; do
+	[ ${#s} = 64 ] || { t_ok 1 "secret of 64 hex digits"; continue; }
+	grep -q "$s" "$T_DIR/epoxyd.log"; t_ok $(( $? == 0 )) "secret ${s:0:4}.. not in epoxyd's log"
+	cat "$DB" "$DB-wal" 2>/dev/null | grep -aq "$s"; t_ok $(( $? == 0 )) "secret ${s:0:4}.. not in the store files"
+done
+# the CLI printed only what it was asked to hand out: the --stdout credential
+# and the boot token (once each)
+t_is "$(grep -c "$c1\|$c3\|$c4\|$cred\|$rtok" "$T_DIR/cli.log")" 0 "CLI output never shows a credential it wrote to a file"
+t_is "$(grep -c "$tok" "$T_DIR/cli.log")" 1 "the boot token appears once (token issue's output)"
+t_is "$(grep -c "$c2" "$T_DIR/cli.log")" 1 "the --stdout credential appears once"
+
+# --- config file instead of the environment, and failures to connect
+mkdir -p "$T_DIR/home/.config/epoxy"
+printf 'url %s\nca %s\ncredential %s\nresolve %s\n' "$EPOXY_URL" "$EPOXY_CA" "$EPOXY_ADMIN_CREDENTIAL" "$EPOXY_RESOLVE" \
+	>"$T_DIR/home/.config/epoxy/epoxyctl.conf"
+(unset EPOXY_URL EPOXY_CA EPOXY_ADMIN_CREDENTIAL EPOXY_RESOLVE; ctl host list); t_is $? 0 "~/.config/epoxy/epoxyctl.conf"
+printf 'url https://x\nbogus y\n' >"$T_DIR/bad.conf"
+ctl host list --config "$T_DIR/bad.conf"; t_is $? 2 "bad config line: exit 2"
+ctl host list --url "https://epoxy.test:$((HTTPS_PORT + 50))" --resolve "epoxy.test:$((HTTPS_PORT + 50)):127.0.0.1"
+t_is $? 3 "nothing listening: exit 3"
+ctl host list --ca "$KEYS/server.crt"; rc=$?
+t_is "$rc/$(grep -c 'EPOXY-E2602' "$T_DIR/err")" "3/1" "wrong pinned CA: exit 3"
+ctl host list --url "https://127.0.0.1:$HTTPS_PORT" --resolve x:1:127.0.0.1; t_is $? 0 "the certificate's IP SAN 127.0.0.1 also verifies"
+ctl host list --url "http://epoxy.test:$HTTP_PORT"; t_is $? 2 "plain http URL refused by epoxyctl"
+printf '%064d\n' 0 >"$T_DIR/wrong.cred"
+ctl host list --credential "$T_DIR/wrong.cred"; t_is $? 3 "wrong admin credential: exit 3"
+ctl host list --credential "$T_DIR/nonexistent"; t_is $? 3 "unreadable credential file: exit 3"
+
+# --- tamper with the audit log behind the server's back
+sqlite3 "$DB" "UPDATE audit SET detail = 'nothing to see' WHERE seq = 3" 2>"$T_DIR/sqlite.err"
+t_is "$?/$(sqlite3 "$DB" "SELECT detail FROM audit WHERE seq = 3")" "0/nothing to see" "tamper: entry 3 edited behind the server's back"
+ctl audit verify; rc=$?
+t_is "$rc/$(grep -oE 'EPOXY-E(2060|2516)' "$T_DIR/err" | head -1)" "1/EPOXY-E2060" "audit verify: tampering detected (exit 1)"
+grep -q 'entry 3' "$T_DIR/err"; t_ok $? "audit verify: names the first bad entry"
+t_done
