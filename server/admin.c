@@ -628,6 +628,8 @@ static int admin_credential(struct admin_ctx *c, const char *name)
 		    "host.credential.rotate", name, "");
 	ctl_buf_field(&c->out, "host", name);
 	ctl_buf_field(&c->out, "credential", cred);
+	if (h->n_macs) /* for the node's boot option (epoxyctl --vars) */
+		ctl_buf_field(&c->out, "mac", h->macs[0]);
 	ctl_buf_endrec(&c->out);
 	rc = admin_reply(c, 200, 1);
 out:

@@ -148,38 +148,61 @@ static int ctl_host_path(char *out, size_t cap, const char *name,
 	return 0;
 }
 
-/* Runs the variable-store tool: MKVARS --vars FILE --host NAME
- * --credential-file CREDFILE. */
-static int ctl_host_mkvars(const char *vars, const char *host, const char *credfile)
+/* The variable-store tool: $EPOXY_MKVARS, else epoxy-mkvars next to this
+ * epoxyctl (both are installed into $(O)/bin). */
+static const char *ctl_host_tool(char *buf, size_t cap)
 {
 	const char *tool = getenv("EPOXY_MKVARS");
-	char def[4096];
-	const char *o = getenv("O");
+	ssize_t n;
+	char *slash;
+
+	if (tool && *tool)
+		return tool;
+	n = readlink("/proc/self/exe", buf, cap - 1);
+	if (n <= 0)
+		return NULL;
+	buf[n] = '\0';
+	slash = strrchr(buf, '/');
+	if (!slash || (size_t)(slash - buf) + sizeof("/epoxy-mkvars") > cap)
+		return NULL;
+	memcpy(slash, "/epoxy-mkvars", sizeof("/epoxy-mkvars"));
+	return buf;
+}
+
+/* Runs MKVARS --vars FILE --host NAME --credential-file CREDFILE [--mac M]. */
+static int ctl_host_mkvars(const char *vars, const char *host, const char *credfile,
+			   const char *mac)
+{
+	char def[4096], macc[32];
+	const char *tool = ctl_host_tool(def, sizeof(def));
+	size_t i;
 	pid_t pid;
 	int st;
 
-	if (!tool || !*tool) {
-		if (o && snprintf(def, sizeof(def), "%s/bin/epoxy-mkvars", o) < (int)sizeof(def) &&
-		    access(def, X_OK) == 0)
-			tool = def;
-		else if (access("boot/mkvars.sh", X_OK) == 0)
-			tool = "boot/mkvars.sh";
-	}
 	if (!tool || access(tool, X_OK)) {
-		fprintf(stderr, "epoxyctl: host credential --vars: no variable-store tool "
-			"(set EPOXY_MKVARS to the images engineer's mkvars tool) (EPOXY-E2604)\n");
+		fprintf(stderr, "epoxyctl: host credential --vars: no variable-store tool %s "
+			"(set EPOXY_MKVARS to the images' epoxy-mkvars) (EPOXY-E2604)\n",
+			tool ? tool : "");
 		return -EPX_E_CTL_MKVARS;
 	}
+	snprintf(macc, sizeof(macc), "%s", mac ? mac : "");
+	for (i = 0; macc[i]; i++)
+		if (macc[i] == '-')
+			macc[i] = ':';
 	pid = fork();
 	if (pid < 0)
 		return -errno;
 	if (pid == 0) {
-		execl(tool, tool, "--vars", vars, "--host", host,
-		      "--credential-file", credfile, (char *)NULL);
+		if (macc[0])
+			execl(tool, tool, "--vars", vars, "--host", host,
+			      "--credential-file", credfile, "--mac", macc, (char *)NULL);
+		else
+			execl(tool, tool, "--vars", vars, "--host", host,
+			      "--credential-file", credfile, (char *)NULL);
 		_exit(127);
 	}
 	if (waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st)) {
-		fprintf(stderr, "epoxyctl: %s failed for %s\n", tool, vars);
+		fprintf(stderr, "epoxyctl: %s failed for %s (EPOXY-E2604)\n", tool, vars);
 		return -EPX_E_CTL_MKVARS;
 	}
 	return 0;
@@ -187,19 +210,23 @@ static int ctl_host_mkvars(const char *vars, const char *host, const char *credf
 
 /* Writes the credential into a private temp file for the tool, runs it,
  * wipes and removes the file. */
-static int ctl_host_vars(const char *vars, const char *host, const char *cred)
+static int ctl_host_vars(const char *vars, const char *host, const char *cred,
+			 const char *mac)
 {
-	char tmpl[] = "/tmp/epoxyctl-cred-XXXXXX", dir[64], file[96];
+	const char *tmp = getenv("TMPDIR");
+	char dir[512], file[560];
 	char wipe[80];
 	int rc, fd;
 
-	if (!mkdtemp(tmpl))
+	if (!tmp || !*tmp || strlen(tmp) > 400)
+		tmp = "/tmp";
+	snprintf(dir, sizeof(dir), "%s/epoxyctl-cred-XXXXXX", tmp);
+	if (!mkdtemp(dir))
 		return -errno;
-	snprintf(dir, sizeof(dir), "%s", tmpl);
 	snprintf(file, sizeof(file), "%s/credential", dir);
 	rc = ctl_cli_secret_file(file, cred);
 	if (!rc)
-		rc = ctl_host_mkvars(vars, host, file);
+		rc = ctl_host_mkvars(vars, host, file, mac);
 	fd = open(file, O_WRONLY | O_CLOEXEC);
 	if (fd >= 0) {
 		memset(wipe, 0, sizeof(wipe));
@@ -212,15 +239,20 @@ static int ctl_host_vars(const char *vars, const char *host, const char *cred)
 	return rc;
 }
 
-/* The credential record: host=..&credential=<64 hex>. */
+/* The credential record: host=..&credential=<64 hex>[&mac=M]. */
+struct ctl_host_cred {
+	const char *cred, *mac;
+};
+
 static int ctl_host_cred_rec(const struct ctl_rec *r, void *arg)
 {
-	const char **cred = arg;
+	struct ctl_host_cred *hc = arg;
 	const char *v = ctl_rec_get(r, "credential");
 
 	if (!v || strlen(v) != 64 || strspn(v, "0123456789abcdef") != 64)
 		return -EPX_E_CTL_REPLY;
-	*cred = v;
+	hc->cred = v;
+	hc->mac = ctl_rec_get(r, "mac");
 	return 0;
 }
 
@@ -229,7 +261,7 @@ static int ctl_host_credential(const struct ctlhttp_cfg *cfg, const char *name,
 {
 	struct ctlhttp_reply rep;
 	struct ctl_buf f;
-	const char *cred = NULL;
+	struct ctl_host_cred hc = { NULL, NULL };
 	char path[1024];
 	int st;
 
@@ -252,16 +284,16 @@ static int ctl_host_credential(const struct ctlhttp_cfg *cfg, const char *name,
 		goto out;
 	}
 	st = CTL_FAIL;
-	if (ctl_form_each(rep.body.buf, rep.body.len, ctl_host_cred_rec, &cred) || !cred) {
+	if (ctl_form_each(rep.body.buf, rep.body.len, ctl_host_cred_rec, &hc) || !hc.cred) {
 		fprintf(stderr, "epoxyctl: host credential: answer malformed (EPOXY-E2603)\n");
 		goto out;
 	}
-	if (a->out && ctl_cli_secret_file(a->out, cred))
+	if (a->out && ctl_cli_secret_file(a->out, hc.cred))
 		goto out;
-	if (a->vars && ctl_host_vars(a->vars, name, cred))
+	if (a->vars && ctl_host_vars(a->vars, name, hc.cred, hc.mac))
 		goto out;
 	if (a->to_stdout)
-		printf("%s\n", cred);
+		printf("%s\n", hc.cred);
 	else
 		fprintf(stderr, "epoxyctl: boot credential of %s %s%s%s%s\n", name,
 			a->out ? "written to " : "", a->out ? a->out : "",

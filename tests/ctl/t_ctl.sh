@@ -113,26 +113,21 @@ c2=$(cat "$T_DIR/out")
 t_is "$rc/$(grep -cE '^[0-9a-f]{64}$' "$T_DIR/out")" "0/1" "credential --stdout prints it when asked"
 ctl host credential node2 --revoke; t_is $? 0 "credential revoke"
 ctl host credential node2 --revoke --out "$T_DIR/x"; t_is $? 2 "--revoke with --out: usage"
-ctl host credential node1 --rotate --vars "$T_DIR/none.fd"; rc=$?
-if [ -n "$(ls boot/mkvars* 2>/dev/null)" ] || [ -x "$BIN/epoxy-mkvars" ]; then
-	echo "# a variable-store tool exists: --vars is covered by the image tests"
-else
-	t_is "$rc/$(grep -o 'EPOXY-E2604' "$T_DIR/err")" "1/EPOXY-E2604" "--vars without the tool: clear failure"
-fi
 (export EPOXY_MKVARS=/nonexistent; ctl host credential node1 --rotate --vars "$T_DIR/none.fd"); rc=$?
 t_is "$rc/$(grep -o 'EPOXY-E2604' "$T_DIR/err")" "1/EPOXY-E2604" "--vars with a missing EPOXY_MKVARS: clear failure"
 cat >"$T_DIR/fake-mkvars" <<'EOS'
 #!/bin/sh
-# records what epoxyctl hands over: --vars F --host H --credential-file C
-[ "$1" = --vars ] && [ "$3" = --host ] && [ "$5" = --credential-file ] || exit 2
-stat -c %a "$6" >"$2.mode"; cp "$6" "$2.cred"; echo "$4" >"$2.host"
+# records what epoxyctl hands over: --vars F --host H --credential-file C --mac M
+[ "$1" = --vars ] && [ "$3" = --host ] && [ "$5" = --credential-file ] && [ "$7" = --mac ] || exit 2
+stat -c %a "$6" >"$2.mode"; cp "$6" "$2.cred"; echo "$4 $8" >"$2.host"
 EOS
 chmod +x "$T_DIR/fake-mkvars"
-(export EPOXY_MKVARS=$T_DIR/fake-mkvars; ctl host credential node1 --rotate --vars "$T_DIR/n1.fd"); rc=$?
+mkdir -p "$T_DIR/tmp"
+(export EPOXY_MKVARS=$T_DIR/fake-mkvars TMPDIR=$T_DIR/tmp; ctl host credential node1 --rotate --vars "$T_DIR/n1.fd"); rc=$?
 c4=$(tr -d '\n' <"$T_DIR/n1.fd.cred" 2>/dev/null)
-t_is "$rc/$(cat "$T_DIR/n1.fd.host" 2>/dev/null)/$(cat "$T_DIR/n1.fd.mode" 2>/dev/null)/${#c4}" "0/node1/600/64" \
-	"--vars runs EPOXY_MKVARS with the host and a 0600 credential file"
-t_is "$(ls /tmp | grep -c epoxyctl-cred)" 0 "--vars removes its temporary credential file"
+t_is "$rc/$(cat "$T_DIR/n1.fd.host" 2>/dev/null)/$(cat "$T_DIR/n1.fd.mode" 2>/dev/null)/${#c4}" "0/node1 52:54:00:12:34:56/600/64" \
+	"--vars runs EPOXY_MKVARS with the host, its MAC and a 0600 credential file"
+t_is "$(ls -A "$T_DIR/tmp" | wc -l)" 0 "--vars removes its temporary credential file"
 
 # --- boot tokens
 ctl token issue node1 --ttl 600; rc=$?
