@@ -29,3 +29,9 @@ $(DEV_KEYS_DIR)/.stamp: | $(O)/bin/epoxy-keys $(CONFIG_H)
 	@touch $(DEV_KEYS_DIR).tmp/.stamp
 	@mv $(DEV_KEYS_DIR).tmp $(DEV_KEYS_DIR)
 	@echo "dev keys in $(DEV_KEYS_DIR) (development only; see docs/keys.md)"
+
+# what epoxy-pki makes, checked by the parts that consume it (mbedTLS, EFI
+# signature list layout)
+UNIT_TESTS += test_pki
+test_pki_SRCS := tests/keys/test_pki.c tests/test.c
+test_pki_LIBS := -lmbedx509 -lmbedcrypto
