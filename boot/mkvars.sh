@@ -50,15 +50,15 @@ template=$(cfg OVMF_VARS); template=${template:-/usr/share/OVMF/OVMF_VARS_4M.fd}
 kernel=$O/images/stage1/vmlinuz initrd=$O/images/enroll/initramfs
 log= timeout=300
 while [ $# -gt 0 ]; do
+	case $1 in -h|--help) usage; exit 0;; esac
+	[ $# -ge 2 ] || { usage >&2; exit 2; }
 	case $1 in
 	--vars) vars=$2;; --host) host=$2;; --credential-file) credfile=$2;;
 	--keys) keys=$2;; --mac) mac=$2;; --pci) pci=$2;; --url) url=$2;;
 	--code) code=$2;; --template) template=$2;; --kernel) kernel=$2;;
 	--initrd) initrd=$2;; --log) log=$2;; --timeout) timeout=$2;;
-	-h|--help) usage; exit 0;;
 	*) usage >&2; exit 2;;
 	esac
-	[ $# -ge 2 ] || { usage >&2; exit 2; }
 	shift 2
 done
 [ -n "$vars" ] || { usage >&2; exit 2; }
@@ -130,13 +130,23 @@ chmod 0600 "$tmp/vars.fd"
 : "${log:=$tmp/console.log}"
 echo "epoxy-mkvars: enrollment boot (QEMU TCG, OVMF setup mode)..." >&2
 t0=$(date +%s)
-timeout "$timeout" qemu-system-x86_64 -accel tcg -machine q35,smm=on -m 512 \
+: >"$log"
+qemu-system-x86_64 -accel tcg -machine q35,smm=on -m 512 \
 	-global driver=cfi.pflash01,property=secure,value=on \
 	-drive "if=pflash,format=raw,unit=0,readonly=on,file=$code" \
 	-drive "if=pflash,format=raw,unit=1,file=$tmp/vars.fd" \
 	-display none -serial "file:$log" -monitor none -nic none -no-reboot \
 	-kernel "$kernel" -initrd "$initrd" -append "console=ttyS0 quiet" \
-	"${fwcfg[@]}" </dev/null >"$tmp/qemu.err" 2>&1 || true
+	"${fwcfg[@]}" </dev/null >"$tmp/qemu.err" 2>&1 &
+qpid=$!
+# the image powers off when done; the firmware, when it refuses the kernel
+# (an enrolled store), waits at its boot menu forever: stop it there
+for ((i = 0; i < timeout * 2; i++)); do
+	kill -0 "$qpid" 2>/dev/null || break
+	grep -aq 'Boot Manager Menu' "$log" && break
+	sleep 0.5
+done
+kill "$qpid" 2>/dev/null; wait "$qpid" 2>/dev/null; qpid=
 # the payload files are no longer needed, whatever happened
 [ -f "$tmp/EpoxyBoot" ] && dd if=/dev/zero of="$tmp/EpoxyBoot" bs=256 count=1 conv=notrunc status=none
 if ! grep -q '^epoxy-enroll: done' "$log"; then
