@@ -42,6 +42,7 @@
 #define EPOXYD_CONN_MEM 32768       /* MHD per-connection buffer: headers+URL */
 #define EPOXYD_PER_IP_CONNS 64
 #define EPOXYD_POOL_MAX 256
+#define EPOXYD_TLS_BLOCK (256 * 1024) /* per streaming TLS download */
 
 struct epoxyd {
 	struct config cfg;
@@ -400,12 +401,32 @@ static void epoxyd_body(struct conn *c, const char *data, size_t n)
 	c->req.body_len += n;
 }
 
-static struct MHD_Response *epoxyd_mhd_resp(struct http_resp *r)
+/* TLS cannot use sendfile: read the file in large blocks so GnuTLS sends
+ * full records (MHD's fd responses read 4 KiB at a time). */
+static ssize_t epoxyd_fd_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct http_resp *r = cls;
+	ssize_t n;
+
+	if (pos >= r->fd_len)
+		return MHD_CONTENT_READER_END_OF_STREAM;
+	if (max > r->fd_len - pos)
+		max = (size_t)(r->fd_len - pos);
+	n = pread(r->fd, buf, max, (off_t)(r->off + pos));
+	return n > 0 ? n : MHD_CONTENT_READER_END_WITH_ERROR;
+}
+
+static struct MHD_Response *epoxyd_mhd_resp(struct http_resp *r, int tls)
 {
 	struct MHD_Response *m = NULL;
 	size_t i;
 
-	if (r->kind == HTTP_BODY_FD) {
+	if (r->kind == HTTP_BODY_FD && tls) {
+		/* r (and its fd) lives in the connection context until
+		 * epoxyd_completed(), after MHD is done with the response */
+		m = MHD_create_response_from_callback(r->fd_len, EPOXYD_TLS_BLOCK,
+						      epoxyd_fd_read, r, NULL);
+	} else if (r->kind == HTTP_BODY_FD) {
 		m = MHD_create_response_from_fd_at_offset64(r->fd_len, r->fd, r->off);
 		if (m)
 			r->fd = -1;   /* MHD closes it */
@@ -470,7 +491,7 @@ static enum MHD_Result epoxyd_handle(void *cls, struct MHD_Connection *con,
 		http_dispatch(srv, &c->req, &c->resp);
 	}
 	epoxyd_access_log(c);
-	m = epoxyd_mhd_resp(&c->resp);
+	m = epoxyd_mhd_resp(&c->resp, c->req.tls);
 	if (!m)
 		return MHD_NO;
 	ret = MHD_queue_response(con, (unsigned)c->resp.status, m);

@@ -9,6 +9,8 @@
  *   seed cred URI NAME FILE             issues its boot credential into FILE
  *   seed boottoken URI NAME TTL FILE    one-time boot token into FILE
  *   seed admin URI NAME FILE            admin credential into FILE
+ *   seed fleet URI N FILE               hosts n0..n<N-1> (MAC 02-00-..-i) with
+ *                                       credentials, "name mac cred" lines in FILE
  * Secrets go only to mode-0600 files, never to stdout or stderr. */
 #include <errno.h>
 #include <fcntl.h>
@@ -189,8 +191,44 @@ static int cmd_secret(const char *what, char **a)
 	return rc < 0 ? die("write", rc) : 0;
 }
 
+static int cmd_fleet(char **a)
+{
+	char cred[STORE_TOKEN_HEX + 1];
+	struct store *s = NULL;
+	struct store_host h;
+	long i, n = strtol(a[1], NULL, 10);
+	int rc = 0;
+	FILE *f;
+
+	if (open_store(&s, a[0]) < 0)
+		return 1;
+	f = fopen(a[2], "w");
+	if (!f || fchmod(fileno(f), 0600) < 0)
+		return die("fleet file", -errno);
+	for (i = 0; i < n && rc == 0; i++) {
+		memset(&h, 0, sizeof(h));
+		snprintf(h.name, sizeof(h.name), "n%ld", i);
+		snprintf(h.hwclass, sizeof(h.hwclass), "qemu-x86_64");
+		snprintf(h.channel, sizeof(h.channel), "stable");
+		snprintf(h.macs[0], sizeof(h.macs[0]), "02-00-00-%02lx-%02lx-%02lx",
+			 (i >> 16) & 0xff, (i >> 8) & 0xff, i & 0xff);
+		h.n_macs = 1;
+		rc = store_host_add(s, &h);
+		if (rc == 0)
+			rc = store_cred_issue(s, h.name, cred);
+		if (rc == 0)
+			fprintf(f, "%s %s %s\n", h.name, h.macs[0], cred);
+		explicit_bzero(cred, sizeof(cred));
+	}
+	fclose(f);
+	store_close(s);
+	return rc < 0 ? die("fleet", rc) : 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 5 && !strcmp(argv[1], "fleet"))
+		return cmd_fleet(argv + 2);
 	if (argc == 3 && !strcmp(argv[1], "keys"))
 		return cmd_keys(argv[2]);
 	if (argc == 12 && !strcmp(argv[1], "release"))

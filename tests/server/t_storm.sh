@@ -22,7 +22,10 @@ codes=$(for i in $(seq 1 8); do hp_code /boot/stage1.efi; echo; done | tr '\n' '
 n503=$(grep -o 503 <<<"$codes" | wc -l)
 [[ $codes == "200 200 200 200 "* ]] && [ "$n503" -ge 3 ]
 t_ok $? "burst of 4 served, the rest shed with 503 ($codes)"
-hp /boot/stage1.efi -D "$T_DIR/hdr" -o "$T_DIR/body"
+for i in $(seq 1 20); do   # the next refusal (a slow machine may refill one)
+	hp /boot/stage1.efi -D "$T_DIR/hdr" -o "$T_DIR/body"
+	[ "$(head -1 "$T_DIR/hdr" | cut -d' ' -f2)" = 503 ] && break
+done
 ra=$(tr -d '\r' <"$T_DIR/hdr" | awk 'tolower($1)=="retry-after:" {print $2}')
 [ -n "$ra" ] && [ "$ra" -ge 3 ] && [ "$ra" -le 9 ]; t_ok $? "Retry-After $ra within [3, 9]"
 t_is "$(cut -c1-11 "$T_DIR/body")" EPOXY-E2231 "rate refusal says EPOXY-E2231"
