@@ -24,6 +24,14 @@ for c in host token release session why audit admin keys; do
 	ctl $c --help; rc=$?
 	t_is "$rc/$(grep -c '^usage: epoxyctl' "$T_DIR/out")" "0/1" "$c --help prints usage, exit 0"
 done
+# every subcommand a --help names is in the man page
+man_txt=$(MANWIDTH=250 man -l docs/man/epoxyctl.1 2>/dev/null)
+for c in host token release session why audit admin keys; do
+	"$BIN/epoxyctl" $c --help 2>/dev/null | sed -n 's/^\(usage:\)\? *epoxyctl \([a-z]*\) \([a-z]*\).*/\2 \3/p' | sort -u >"$T_DIR/verbs"
+	missing=$(while read -r v; do grep -qF "$v" <<<"$man_txt" || echo "$v"; done <"$T_DIR/verbs")
+	n=$(wc -l <"$T_DIR/verbs")
+	t_ok $(( n == 0 || ${#missing} > 0 )) "$c --help: all $n forms are in epoxyctl(1) ${missing:+(missing: $missing)}"
+done
 ctl frobnicate; t_is $? 2 "unknown command: exit 2"
 ctl host; t_is $? 2 "host without subcommand: exit 2"
 ctl host add; t_is $? 2 "host add without NAME: exit 2"
