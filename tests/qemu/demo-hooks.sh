@@ -21,8 +21,12 @@ demo_done() {
   echo "== epoxyctl host show ${S[host]}"
   ctl host show "${S[host]}" 2>&1 | sed 's/^/   /'
   echo
-  echo "== console timeline (seconds since QEMU started)"
-  sed 's/^/   /' "$W/timeline"
+  echo "== epoxyctl session list --host ${S[host]}"
+  ctl session list --host "${S[host]}" 2>&1 | sed 's/^/   /'
+  echo
+  echo "== per-stage timings on the node's console (seconds since QEMU started; stage = time since the previous mark)"
+  awk '{ printf "   %-16s at %7.1f s   stage %6.1f s\n", $1, $2, $2 - p; p = $2 }' "$W/timeline"
+  echo
   echo "console log: $W/console.log   epoxyd log: $W/epoxyd.log"
 }
 ON_MARK=demo_mark
