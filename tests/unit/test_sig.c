@@ -2,7 +2,7 @@
  * signing code): the committed PUBLIC vectors of tests/fuzz/corpus/ are
  * accepted or refused with their exact codes, and every single-byte change
  * anywhere in a valid keyset, manifest or statement (body or signature)
- * is refused. */
+ * is refused (keysets: every third byte, to keep the test short). */
 #include <string.h>
 #include <stdlib.h>
 
@@ -68,28 +68,28 @@ static int run(enum kind k, const char *buf, size_t len)
 	return -1;
 }
 
-/* Every byte of a valid document changed (xor 1; every fifth also
- * replaced by 'a'): never accepted. */
-static void flips(enum kind k, const char *file)
+/* Every step-th byte of a valid document changed (xor 1; every fifth of
+ * those also replaced by 'a'): never accepted. */
+static void flips(enum kind k, const char *file, size_t step)
 {
 	size_t len, i, accepted = 0, tried = 0;
 	char *buf = test_slurp(file, &len);
 	char orig;
 
-	for (i = 0; i < len; i++) {
+	for (i = 0; i < len; i += step) {
 		orig = buf[i];
 		buf[i] = (char)(orig ^ 1);
 		accepted += run(k, buf, len) == 0;
 		tried++;
-		if (orig != 'a' && i % 5 == 0) {
+		if (orig != 'a' && i % (5 * step) == 0) {
 			buf[i] = 'a';
 			accepted += run(k, buf, len) == 0;
 			tried++;
 		}
 		buf[i] = orig;
 	}
-	ok(run(k, buf, len) == 0 && accepted == 0, "%s: %zu single-byte changes at all %zu offsets, %zu accepted",
-	   file, tried, len, accepted);
+	ok(run(k, buf, len) == 0 && accepted == 0, "%s: %zu single-byte changes (offset step %zu of %zu bytes), %zu accepted",
+	   file, tried, step, len, accepted);
 	ok(run(k, buf, len - 1) != 0, "%s: last byte cut: refused", file);
 	free(buf);
 }
@@ -110,9 +110,9 @@ int main(void)
 		ok(rc == vec[i].rc, "%s: %d want %d", vec[i].file, rc, vec[i].rc);
 		free(buf);
 	}
-	flips(ROOT, KDIR "keyset-root");
-	flips(ROTATE, KDIR "keyset-rot2");
-	flips(MANIFEST, MDIR "manifest-valid");
-	flips(STATEMENT, SDIR "statement-valid");
+	flips(ROOT, KDIR "keyset-root", 3);
+	flips(ROTATE, KDIR "keyset-rot2", 3);
+	flips(MANIFEST, MDIR "manifest-valid", 1);
+	flips(STATEMENT, SDIR "statement-valid", 1);
 	return test_done();
 }
