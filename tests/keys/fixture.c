@@ -6,6 +6,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <mbedtls/asn1.h>
+#include <mbedtls/asn1write.h>
+#include <mbedtls/ecp.h>
+
 #include "lib/hex.h"
 #include "lib/sha256.h"
 #include "tests/keys/fixture.h"
@@ -123,4 +127,44 @@ size_t fx_keyset(struct fx *f, char *out, size_t cap, uint32_t serial,
 
 	fx_sign(f, out, cap, &len, body, signers);
 	return len;
+}
+
+int fx_malleate(const uint8_t *der, size_t len, uint8_t *out, size_t *outlen)
+{
+	unsigned char *p = (unsigned char *)der, *end = p + len, buf[128], *q = buf + sizeof(buf);
+	mbedtls_ecp_group grp;
+	mbedtls_mpi r, s;
+	size_t l;
+	int n = 0, w, rc = -1;
+
+	mbedtls_ecp_group_init(&grp);
+	mbedtls_mpi_init(&r);
+	mbedtls_mpi_init(&s);
+	if (mbedtls_ecp_group_load(&grp, MBEDTLS_ECP_DP_SECP256R1) != 0 ||
+	    mbedtls_asn1_get_tag(&p, end, &l, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE) != 0 ||
+	    mbedtls_asn1_get_mpi(&p, end, &r) != 0 || mbedtls_asn1_get_mpi(&p, end, &s) != 0 ||
+	    mbedtls_mpi_sub_mpi(&s, &grp.N, &s) != 0)
+		goto cleanup;
+	if ((w = mbedtls_asn1_write_mpi(&q, buf, &s)) < 0)
+		goto cleanup;
+	n += w;
+	if ((w = mbedtls_asn1_write_mpi(&q, buf, &r)) < 0)
+		goto cleanup;
+	n += w;
+	if ((w = mbedtls_asn1_write_len(&q, buf, (size_t)n)) < 0)
+		goto cleanup;
+	n += w;
+	if ((w = mbedtls_asn1_write_tag(&q, buf, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE)) < 0)
+		goto cleanup;
+	n += w;
+	if ((size_t)n > DOC_MAX_DER)
+		goto cleanup;
+	memcpy(out, q, (size_t)n);
+	*outlen = (size_t)n;
+	rc = 0;
+cleanup:
+	mbedtls_mpi_free(&s);
+	mbedtls_mpi_free(&r);
+	mbedtls_ecp_group_free(&grp);
+	return rc;
 }

@@ -38,4 +38,8 @@ size_t fx_keyset(struct fx *f, char *out, size_t cap, uint32_t serial,
 		 unsigned t, const int *rel, int online, const int *revoked,
 		 const int *signers);
 
+/* The other valid ECDSA signature of the same key and hash: (r, n - s).
+ * Returns 0, or -1 if der is not a P-256 signature. */
+int fx_malleate(const uint8_t *der, size_t len, uint8_t *out, size_t *outlen);
+
 #endif

@@ -3,7 +3,10 @@
  * revocation, and rotation signed by a threshold of old and of new keys. */
 #include <string.h>
 
+#include <stdio.h>
+
 #include "lib/err.h"
+#include "lib/hex.h"
 #include "lib/keyset.h"
 #include "tests/keys/expand.h"
 #include "tests/keys/fixture.h"
@@ -208,9 +211,42 @@ static void caps(void)
 	ok(keyset_parse(&ks, buf, len) == -EPX_E_KS_SYNTAX, "33 release keys refused");
 }
 
+/* Two different valid signatures by one key, (r, s) and (r, n - s):
+ * still one key, counted once. */
+static void malleated(void)
+{
+	uint8_t der[DOC_MAX_DER], mal[DOC_MAX_DER];
+	char buf[BUF], line[300], hex[2 * DOC_MAX_DER + 1];
+	size_t body, len, dl, ml = 0;
+	struct keyset ks;
+	struct doc d;
+
+	body = fx_expand(&fx, KS1, buf, BUF);
+	len = body;
+	fx_sign(&fx, buf, BUF, &len, body, S0);
+	if (doc_split(&d, buf, len, "epoxy-keyset 1") < 0 || d.nsigs != 1) {
+		ok(0, "malleated: base document");
+		return;
+	}
+	dl = d.sigs[0].der_len;
+	memcpy(der, d.sigs[0].der, dl);
+	ok(fx_malleate(der, dl, mal, &ml) == 0 && (ml != dl || memcmp(mal, der, dl) != 0) &&
+	   sig_verify(&fx.pub[0], d.body_sha256, mal, ml) == 0,
+	   "malleated signature differs and is itself valid");
+	hex_encode(mal, ml, hex);
+	snprintf(line, sizeof(line), "sig %s %s\n", fx.idhex[0], hex);
+	memcpy(buf + len, line, strlen(line) + 1);
+	len += strlen(line);
+	ok(keyset_load_root(&ks, buf, len) == -EPX_E_SIG_DUPKEY,
+	   "key 0 twice with two different valid signatures: counted once (E1014)");
+	fx_sign(&fx, buf, BUF, &len, body, (const int[]){ 1, FX_END });
+	ok(keyset_load_root(&ks, buf, len) == 0, "... and valid once key 1 signs too");
+}
+
 int main(void)
 {
 	fx_init(&fx, 40);
+	malleated();
 	root_table();
 	rotation_table();
 	caps();
