@@ -228,6 +228,13 @@ static int cfg_line(struct config *cfg, const char *s, size_t len,
 	const struct cfg_key *k;
 	size_t i = 0, klen, vs;
 
+	/* a '#' after blank space starts a comment */
+	for (i = 1; i < len; i++)
+		if (s[i] == '#' && (s[i - 1] == ' ' || s[i - 1] == '\t')) {
+			len = i;
+			break;
+		}
+	i = 0;
 	while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t'))
 		len--;
 	while (i < len && (s[i] == ' ' || s[i] == '\t'))

@@ -585,7 +585,7 @@ static int epoxyd_config(int argc, char **argv, int *check, int *print)
 		rc = 0;   /* no default file: defaults plus -o */
 	if (rc < 0) {
 		fprintf(stderr, "epoxyd: %s:%u: EPOXY-E%04d %s\n", file, line, -rc, epx_strerror(rc));
-		return 2;
+		return 1;
 	}
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "-c")) {
@@ -595,7 +595,7 @@ static int epoxyd_config(int argc, char **argv, int *check, int *print)
 			if (rc < 0) {
 				fprintf(stderr, "epoxyd: -o %s: EPOXY-E%04d %s\n", argv[i], -rc,
 					epx_strerror(rc));
-				return 2;
+				return 1;
 			}
 		} else if (!strcmp(argv[i], "-n")) {
 			*check = 1;

@@ -16,6 +16,9 @@ static const struct {
 	{ "# comment only\n\n   \n", 0, 0 },
 	{ "https_port 9443\n", 0, 0 },
 	{ "https_port    9443   \n", 0, 0 },
+	{ "https_port 9443 # the TLS port\n", 0, 0 },
+	{ "https_port 9443# no blank before it: part of the value\n", -EPX_E_CFG_VALUE, 1 },
+	{ "https_port # only a comment\n", -EPX_E_CFG_SYNTAX, 1 },
 	{ "\thttps_port\t9443\n", 0, 0 },
 	{ "https_port 9443", 0, 0 },
 	{ "https_port 65535\n", 0, 0 },
@@ -71,6 +74,9 @@ static void test_parse(void)
 	config_parse(&c, "https_port 9443\njoincred_command /bin/echo a  b\n", 47, &line);
 	ok(c.https_port == 9443 && c.joincred_nargs == 3 && !strcmp(c.joincred_cmd[2], "b"),
 	   "values land in their fields");
+	config_defaults(&c);
+	ok(config_parse(&c, "store sqlite:/a#b # comment\n", 28, &line) == 0 &&
+	   !strcmp(c.store, "sqlite:/a#b"), "'#' inside a value kept, trailing comment cut");
 	{
 		char *big = malloc(CONFIG_FILE_MAX + 2);
 
