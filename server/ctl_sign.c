@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "keys/kfile.h"
 #include "lib/err.h"
@@ -54,7 +55,8 @@ static const char verify_help[] =
 "--rotation in order, a threshold of valid signatures by distinct non-revoked\n"
 "release keys, expiry against --now (default: this machine's clock), and when\n"
 "given the version floor, hardware class, agent version and each artifact's\n"
-"length and SHA-256.  Prints one line per signature and per artifact.\n"
+"length and SHA-256 (DIR/kernel ... or DIR/<sha256>, as release publish takes).\n"
+"Prints one line per signature and per artifact.\n"
 "exit status: 0 valid, 1 refused (the EPOXY-Exxxx code says why), 2 usage\n";
 
 enum {
@@ -416,7 +418,7 @@ static void verify_list_sigs(const struct keyset *ks, const char *buf, size_t le
 static int verify_artifacts(const struct sign_args *a, const struct manifest *m,
 			    const char *mpath)
 {
-	char path[4096], code[32];
+	char path[4096], code[32], hex[65];
 	const char *p;
 	uint8_t h[32];
 	uint64_t len;
@@ -427,6 +429,11 @@ static int verify_artifacts(const struct sign_args *a, const struct manifest *m,
 		rc = 0;
 		if (!p)
 			continue;
+		if (!a->art[r] && access(p, F_OK) != 0) {
+			/* publish's other layout: DIR/<sha256 of the artifact> */
+			hex_encode(m->art[r].sha256, 32, hex);
+			snprintf(path, sizeof(path), "%s/%s", a->artdir, hex);
+		}
 		rc = kfile_sha256(p, manifest_role_cap(r), &len, h);
 		if (rc == -EFBIG)
 			rc = -EPX_E_ART_LENGTH;

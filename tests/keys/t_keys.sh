@@ -53,6 +53,9 @@ has "... refused as a duplicate (E1014)" "EPOXY-E1014"
 run "second holder adds a signature" 0 "$K" release sign --manifest m7 --key d/release-2.key --keyset d/keyset
 has "... and is told the threshold is reached" "carries the threshold"
 run "verify with artifacts" 0 "$K" release verify --keyset d/keyset m7 --kernel kernel --initramfs initramfs --cmdline cmdline --join join --floor 7 --hwclass qemu-x86_64 --agent 1
+mkdir byhash; for f in kernel initramfs cmdline join; do cp $f byhash/$(sha256sum $f | cut -c1-64); done
+run "verify with DIR/<sha256> artifacts (publish layout)" 0 "$K" release verify --keyset d/keyset m7 --artifacts byhash
+has "... all four checked" "join .*: ok"
 echo tampered >>kernel
 run "artifact changed" 1 "$K" release verify --keyset d/keyset m7 --kernel kernel
 has "... E1031 (length)" "EPOXY-E1031"
