@@ -790,6 +790,83 @@ static int admin_sessions(struct admin_ctx *c)
 	return admin_reply(c, 200, 0);
 }
 
+/* ---------------------------------------------------------------- sites */
+
+static int admin_site_cb(const struct store_site *st, void *arg)
+{
+	struct ctl_buf *b = arg;
+
+	ctl_buf_field(b, "name", st->name);
+	ctl_buf_field(b, "description", st->description);
+	ctl_buf_fieldu(b, "created", (unsigned long long)st->created);
+	ctl_buf_endrec(b);
+	return b->err;
+}
+
+static int admin_sites(struct admin_ctx *c)
+{
+	static const char *const q[] = { NULL };
+	int rc = admin_query_only(c, q);
+
+	if (rc || c->resp->status)
+		return rc;
+	rc = store_site_list(c->srv->store, admin_site_cb, &c->out);
+	return rc ? admin_fail(c, rc, NULL) : admin_reply(c, 200, 0);
+}
+
+static int admin_site_add(struct admin_ctx *c)
+{
+	static const char *const fields[] = { "name", "description", NULL };
+	const char *name, *desc;
+	struct store_site st;
+	size_t i;
+	int rc = admin_form(c, fields);
+
+	if (rc || c->resp->status)
+		return rc;
+	name = admin_field(c, "name");
+	desc = admin_field(c, "description");
+	if (!name)
+		return admin_fail(c, -EPX_E_ADM_MISSING, "field 'name' missing");
+	if (!admin_label_ok(name))
+		return admin_fail(c, -EPX_E_ADM_NAME, "site: want [a-z0-9._-]{1,64}");
+	if (!desc)
+		desc = "";
+	for (i = 0; desc[i]; i++)
+		if ((unsigned char)desc[i] < 0x20 || (unsigned char)desc[i] > 0x7e)
+			return admin_fail(c, -EPX_E_ADM_FIELD, "description: printable ASCII only");
+	if (i > STORE_TEXT_MAX)
+		return admin_fail(c, -EPX_E_ADM_TOOBIG, "description: at most 1024 bytes");
+	rc = store_site_add(c->srv->store, name, desc);
+	if (rc)
+		return admin_fail(c, rc, rc == -EPX_E_DB_EXISTS ? "site already exists" : NULL);
+	admin_audit(c, "site.add", name, "");
+	rc = store_site_get(c->srv->store, name, &st);
+	if (rc)
+		return admin_fail(c, rc, NULL);
+	admin_site_cb(&st, &c->out);
+	return admin_reply(c, 201, 0);
+}
+
+static int admin_site_delete(struct admin_ctx *c, const char *name)
+{
+	int rc;
+
+	if (!admin_label_ok(name))
+		return admin_fail(c, -EPX_E_ADM_NAME, "site: want [a-z0-9._-]{1,64}");
+	rc = store_site_delete(c->srv->store, name);
+	if (rc == -EPX_E_DB_NOTFOUND)
+		return admin_failf(c, -EPX_E_ADM_NOTFOUND, "unknown site", name);
+	if (rc)
+		return admin_fail(c, rc, rc == -EPX_E_DB_INUSE ?
+				  "hosts still belong to this site" : NULL);
+	admin_audit(c, "site.delete", name, "");
+	ctl_buf_field(&c->out, "name", name);
+	ctl_buf_field(&c->out, "deleted", "1");
+	ctl_buf_endrec(&c->out);
+	return admin_reply(c, 200, 0);
+}
+
 /* ------------------------------------------------------------- releases */
 
 static int admin_release_cb(const struct store_release *r, void *arg)
@@ -1331,6 +1408,15 @@ static int admin_route(struct admin_ctx *c)
 
 	if (!strcmp(c->seg[0], "hosts"))
 		return admin_route_hosts(c);
+	if (admin_is(c, 1, "sites", NULL)) {
+		if (m == HTTP_GET)
+			return admin_sites(c);
+		if (m == HTTP_POST)
+			return admin_site_add(c);
+		return admin_fail(c, -EPX_E_ADM_METHOD, "want GET or POST");
+	}
+	if (admin_is(c, 2, "sites", NULL))
+		return admin_method(c, HTTP_DELETE) ? admin_site_delete(c, c->seg[1]) : 0;
 	if (admin_is(c, 1, "sessions", NULL))
 		return admin_method(c, HTTP_GET) ? admin_sessions(c) : 0;
 	if (admin_is(c, 1, "releases", NULL)) {

@@ -21,6 +21,7 @@ int ctl_keys_main(int argc, char **argv);
 int ctl_release_main(int argc, char **argv);
 /* online commands over the admin API (server/ctl_*.c, server/admin.c) */
 int ctl_host_main(int argc, char **argv);
+int ctl_site_main(int argc, char **argv);
 int ctl_token_main(int argc, char **argv);
 int ctl_session_main(int argc, char **argv);
 int ctl_why_main(int argc, char **argv);

@@ -6,7 +6,7 @@
 # release sign/verify, keys) and the store (for `epoxyctl admin init`).
 ADMIN_SRCS := server/admin.c server/ctl_form.c
 CTL_SRCS := server/epoxyctl.c server/ctl_cli.c server/ctl_form.c \
-	server/ctlhttp.c server/ctl_host.c server/ctl_token.c \
+	server/ctlhttp.c server/ctl_host.c server/ctl_site.c server/ctl_token.c \
 	server/ctl_session.c server/ctl_audit.c server/ctl_admin.c \
 	server/ctl_release.c
 

@@ -6,6 +6,7 @@
 
 static const struct ctl_cmd ctl_cmds[] = {
 	{ "host", ctl_host_main, "enroll, list, show, update, delete hosts; boot credentials" },
+	{ "site", ctl_site_main, "add, list, delete the sites hosts belong to" },
 	{ "token", ctl_token_main, "issue a one-time boot token for a host" },
 	{ "release", ctl_release_main, "sign, verify, publish, list, promote, pin releases" },
 	{ "session", ctl_session_main, "list boot sessions" },

@@ -20,13 +20,13 @@ t_is $? 2 "admin init without --store: usage (2)"
 
 # --- help and usage
 ctl --help; t_is $? 0 "epoxyctl --help"
-for c in host token release session why audit admin keys; do
+for c in host site token release session why audit admin keys; do
 	ctl $c --help; rc=$?
 	t_is "$rc/$(grep -c '^usage: epoxyctl' "$T_DIR/out")" "0/1" "$c --help prints usage, exit 0"
 done
 # every subcommand a --help names is in the man page
 man_txt=$(MANWIDTH=250 man -l docs/man/epoxyctl.1 2>/dev/null)
-for c in host token release session why audit admin keys; do
+for c in host site token release session why audit admin keys; do
 	"$BIN/epoxyctl" $c --help 2>/dev/null | sed -n 's/^\(usage:\)\? *epoxyctl \([a-z]*\) \([a-z]*\).*/\2 \3/p' | sort -u >"$T_DIR/verbs"
 	missing=$(while read -r v; do grep -qF "$v" <<<"$man_txt" || echo "$v"; done <"$T_DIR/verbs")
 	n=$(wc -l <"$T_DIR/verbs")
@@ -81,8 +81,16 @@ ctl host add x1 --hwclass q --site nosuch; t_is $? 1 "unknown site refused"
 ctl host update node2 --group 'a b'; t_is $? 1 "hostile group refused"
 ctl host delete nosuch; t_is $? 1 "delete unknown host: exit 1"
 t_is "$(store_dump | md5sum)" "$(echo "$before" | md5sum)" "store unchanged after every refusal"
+ctl site add lab1 --description 'Lab one'; t_is $? 0 "site add"
+ctl site add lab1; t_is $? 1 "site add twice: exit 1"
+ctl site add 'a;b'; t_is $? 1 "hostile site name refused"
+ctl site list --json; t_is "$(jq -r '.[0].name + "/" + .[0].description' "$T_DIR/out")" "lab1/Lab one" "site list --json"
+ctl host update node2 --site lab1; t_is $? 0 "host joins a site"
+ctl site delete lab1; t_is $? 1 "site with hosts is not deleted"
+ctl host update node2 --site ''; t_is $? 0 "host leaves the site"
 
 # raw requests the CLI cannot send: wrong method, type, oversized, garbage
+before=$(store_dump)
 cred=$(cat "$T_DIR/admin.cred")
 adm() { hs "$@" -H "Authorization: Epoxy-Admin $cred" -o "$T_DIR/raw" -w '%{http_code}'; }
 t_is "$(adm /admin/v1/hosts -X PUT --data x)" 405 "PUT /hosts: 405"
@@ -219,12 +227,13 @@ grep -q 'session:     none' "$T_DIR/out"; t_ok $? "why: says no session"
 ctl why nosuch; t_is $? 1 "why of an unknown host: exit 1"
 
 # --- host delete
+ctl site delete lab1; t_is $? 0 "site delete"
 ctl host add gone --hwclass x; ctl host delete gone; t_is $? 0 "host delete"
 ctl host show gone; t_is $? 1 "deleted host is gone"
 
 # --- audit
 ctl audit list --json --limit 1000; jq -e . "$T_DIR/out" >/dev/null; t_ok $? "audit list --json is valid JSON"
-for a in admin.issue host.add host.update host.delete host.credential.issue host.credential.rotate \
+for a in admin.issue site.add site.delete host.add host.update host.delete host.credential.issue host.credential.rotate \
 	host.credential.revoke token.issue release.publish release.promote release.pin.host release.pin.group; do
 	t_is "$(jq -r --arg a "$a" '[.[] | select(.action == $a)] | length > 0' "$T_DIR/out")" true "audit has $a"
 done

@@ -269,7 +269,12 @@ static void setup(void)
 
 static void test_hosts(void)
 {
-	ok(store_site_add(srv.store, "lab1", "test site") == 0, "setup: site lab1");
+	ok(req("POST", "/admin/v1/sites", "name=lab1&description=Lab+one%2C+rack+2") == 201 &&
+	   strstr(ans.body, "description=Lab%20one%2C%20rack%202"), "site add: 201 (%s)", ans.body);
+	ok(req("POST", "/admin/v1/sites", "name=empty") == 201, "site add: without description");
+	ok(req("GET", "/admin/v1/sites", NULL) == 200 && strstr(ans.body, "name=lab1") &&
+	   strstr(ans.body, "name=empty"), "site list");
+	ok(req("DELETE", "/admin/v1/sites/empty", NULL) == 200, "site delete");
 	ok(req("POST", "/admin/v1/hosts", "name=node1&hwclass=qemu-x86_64&macs=52:54:00:12:34:56&addrs=10.0.2.15&groups=canary&site=lab1") == 201,
 	   "host add: 201 (%s)", ans.body);
 	ok(strstr(ans.body, "name=node1&") && strstr(ans.body, "macs=52-54-00-12-34-56"),
@@ -509,6 +514,14 @@ static const struct bad_case bad_cases[] = {
 	{ "sessions: unknown query", "GET", "/admin/v1/sessions?sql=1", NULL, NULL, 400, "EPOXY-E2509" },
 	{ "audit: after text", "GET", "/admin/v1/audit?after=x", NULL, NULL, 400, "EPOXY-E2508" },
 	{ "audit: unknown query", "GET", "/admin/v1/audit?delete=1", NULL, NULL, 400, "EPOXY-E2509" },
+	{ "site: duplicate", "POST", "/admin/v1/sites", FORM, "name=lab1", 409, "EPOXY-E2048" },
+	{ "site: hostile name", "POST", "/admin/v1/sites", FORM, "name=a%3Bb", 400, "EPOXY-E2506" },
+	{ "site: no name", "POST", "/admin/v1/sites", FORM, "description=x", 400, "EPOXY-E2510" },
+	{ "site: control char", "POST", "/admin/v1/sites", FORM, "name=s2&description=a%0Ab", 400, "EPOXY-E2508" },
+	{ "site: unknown field", "POST", "/admin/v1/sites", FORM, "name=s2&owner=x", 400, "EPOXY-E2509" },
+	{ "site: delete in use", "DELETE", "/admin/v1/sites/lab1", NULL, NULL, 409, "EPOXY-E2050" },
+	{ "site: delete unknown", "DELETE", "/admin/v1/sites/nosuch", NULL, NULL, 404, "EPOXY-E2504" },
+	{ "site: PATCH", "PATCH", "/admin/v1/sites/lab1", FORM, "description=x", 405, "EPOXY-E2503" },
 	{ "promote: no release", "POST", "/admin/v1/channels/stable", FORM, "version=99", 404, "EPOXY-E2511" },
 	{ "promote: version 0", "POST", "/admin/v1/channels/stable", FORM, "version=0", 400, "EPOXY-E2508" },
 	{ "promote: hostile channel", "POST", "/admin/v1/channels/a;b", FORM, "version=7", 400, "EPOXY-E2506" },
