@@ -150,6 +150,19 @@ c=$(grep -c 'BEGIN CERTIFICATE' "$tmp/d/ca-bundle.pem")
 run "pki show" 0 "$P" show "$tmp/d"
 run "pki --help" 0 "$P" --help
 
+# the agent's side of the library (LIB_VERIFY_SRCS) holds no signing code
+objs=$(ls "$O"/host/lib/{err,hex,num,rand,sha256,doc,sig,keyset,manifest,statement}.o 2>/dev/null | wc -l)
+if [ "$objs" = 10 ]; then
+  bad=$(for o in "$O"/host/lib/{err,hex,num,rand,sha256,doc,sig,keyset,manifest,statement}.o; do nm -u "$o"; done |
+        grep -E 'write_signature|ecdsa_sign|gen_key|pk_parse_key|pk_write|ctr_drbg|sign_(hash|load|generate)' | sort -u | tr -s ' \n' ' ')
+  [ -z "$bad" ] && ok_ "verification objects reference no signing, key-loading or DRBG function" ||
+    nok "verification objects reference: $bad"
+  nm -u "$O/host/lib/sign.o" | grep -q mbedtls_ecdsa_write_signature && ok_ "... while sign.o does (the check sees symbols)" ||
+    nok "sign.o does not reference mbedtls_ecdsa_write_signature?"
+else
+  nok "host objects of lib/ not built in $O/host/lib ($objs of 10)"
+fi
+
 # no command printed private key material
 if grep -q "PRIVATE KEY" "$log"; then nok "a command printed a PEM private key"; else ok_ "no PEM private key in any output"; fi
 leak=0
