@@ -895,7 +895,7 @@ int node_report(struct srv *srv, const struct http_req *req, struct http_resp *r
 	struct store_token_info info;
 	struct store_report *rep = NULL;
 	struct http_arg *args = NULL;
-	int rc, n = 0, ok;
+	int rc, n = 0, ok, closes;
 
 	rep = malloc(sizeof(*rep));
 	if (!rep)
@@ -919,17 +919,21 @@ int node_report(struct srv *srv, const struct http_req *req, struct http_resp *r
 		goto out;
 	}
 	ok = !strcmp(rep->status, "ok");
+	/* the production stage's success ends the boot: the session closes and
+	 * every token it still has dies with it */
+	closes = ok && !strcmp(rep->stage, "2");
 	metrics_add(srv->metrics, ok ? M_REPORTS_OK : M_REPORTS_FAIL, 1);
 	http_log(req, "report host %s session %s stage %s %s %s", info.host, info.session,
 		 rep->stage, rep->status, rep->code);
 	rc = http_resp_copy(resp, 204, "text/plain", "", 0);
-	if (ok) {
+	if (closes) {
 		int crc = store_session_close(srv->store, info.session, "ok");
 
 		if (crc < 0)
 			http_log(req, "closing session %s: %s", info.session, epx_strerror(crc));
-	} else
+	} else if (!ok) {
 		node_next_token(srv, &info, "report", srv->cfg->long_token_ttl, resp);
+	}
 out:
 	node_form_free(args);
 	free(rep);
