@@ -338,8 +338,17 @@ static const char *const admin_host_fields[] = {
 	"addrs", "groups", NULL,
 };
 
+/* Answers 400 EPOXY-E2508 with reason; returns 1 ("answered"). */
+static int admin_bad(struct admin_ctx *c, const char *reason)
+{
+	int rc = admin_fail(c, -EPX_E_ADM_FIELD, reason);
+
+	return rc ? rc : 1;
+}
+
 /* Applies the editable form fields to h; validates each.  On failure the
- * answer is already in c->resp and 1 is returned. */
+ * answer is already in c->resp and non-zero is returned (1, or a negative
+ * code if even the answer failed). */
 static int admin_host_apply(struct admin_ctx *c, struct store_host *h)
 {
 	const char *v;
@@ -355,24 +364,24 @@ static int admin_host_apply(struct admin_ctx *c, struct store_host *h)
 		struct store_site site;
 
 		if (*v && (!admin_label_ok(v) || strlen(v) > STORE_LABEL_MAX))
-			return admin_fail(c, -EPX_E_ADM_FIELD, "site: want [a-z0-9._-]{1,64}"), 1;
+			return admin_bad(c, "site: want [a-z0-9._-]{1,64}");
 		if (*v && store_site_get(c->srv->store, v, &site))
-			return admin_failf(c, -EPX_E_ADM_FIELD, "site: no such site (epoxyctl site add)", v), 1;
+			return admin_failf(c, -EPX_E_ADM_FIELD, "site: no such site (epoxyctl site add)", v) ?: 1;
 		snprintf(h->site, sizeof(h->site), "%s", v);
 	}
 	if ((v = admin_field(c, "channel"))) {
 		if (!admin_label_ok(v) || strlen(v) > STORE_LABEL_MAX)
-			return admin_fail(c, -EPX_E_ADM_FIELD, "channel: want [a-z0-9._-]{1,64}"), 1;
+			return admin_bad(c, "channel: want [a-z0-9._-]{1,64}");
 		snprintf(h->channel, sizeof(h->channel), "%s", v);
 	}
 	if ((v = admin_field(c, "pin"))) {
 		if (admin_num(v, 0, UINT32_MAX, &n))
-			return admin_fail(c, -EPX_E_ADM_FIELD, "pin: want a release version (0: none)"), 1;
+			return admin_bad(c, "pin: want a release version (0: none)");
 		h->pinned_version = (uint32_t)n;
 	}
 	if ((v = admin_field(c, "reinstall"))) {
 		if (admin_num(v, 0, 1, &n))
-			return admin_fail(c, -EPX_E_ADM_FIELD, "reinstall: want 0 or 1"), 1;
+			return admin_bad(c, "reinstall: want 0 or 1");
 		h->reinstall = (int)n;
 	}
 	if ((v = admin_field(c, "macs"))) {
@@ -384,25 +393,23 @@ static int admin_host_apply(struct admin_ctx *c, struct store_host *h)
 	}
 	if ((v = admin_field(c, "addrs"))) {
 		if (admin_split(v, &h->addrs[0][0], sizeof(h->addrs[0]), STORE_ADDRS_MAX, &h->n_addrs))
-			return admin_fail(c, -EPX_E_ADM_FIELD, "addrs: want up to 4 comma-separated addresses"), 1;
+			return admin_bad(c, "addrs: want up to 4 comma-separated addresses");
 		for (i = 0; i < h->n_addrs; i++)
 			if (strspn(h->addrs[i], "0123456789abcdefABCDEF.:/") != strlen(h->addrs[i]))
-				return admin_fail(c, -EPX_E_ADM_FIELD, "addrs: not an address"), 1;
+				return admin_bad(c, "addrs: not an address");
 	}
 	if ((v = admin_field(c, "groups"))) {
 		if (admin_split(v, &h->groups[0][0], sizeof(h->groups[0]), STORE_GROUPS_MAX, &h->n_groups))
-			return admin_fail(c, -EPX_E_ADM_FIELD, "groups: want up to 8 comma-separated labels"), 1;
+			return admin_bad(c, "groups: want up to 8 comma-separated labels");
 		for (i = 0; i < h->n_groups; i++)
 			if (!admin_label_ok(h->groups[i]))
-				return admin_fail(c, -EPX_E_ADM_FIELD, "groups: want [a-z0-9._-]{1,64} each"), 1;
+				return admin_bad(c, "groups: want [a-z0-9._-]{1,64} each");
 	}
 	return 0;
 bad_hwclass:
-	admin_fail(c, -EPX_E_ADM_FIELD, "hwclass: want [a-z0-9._-]{1,64}");
-	return 1;
+	return admin_bad(c, "hwclass: want [a-z0-9._-]{1,64}");
 bad_mac:
-	admin_fail(c, -EPX_E_ADM_FIELD, "macs: want up to 8 comma-separated MACs like 52-54-00-12-34-56");
-	return 1;
+	return admin_bad(c, "macs: want up to 8 comma-separated MACs like 52-54-00-12-34-56");
 }
 
 static void admin_host_detail(char *d, size_t cap, const struct store_host *h)
@@ -1091,7 +1098,7 @@ static int admin_publish(struct admin_ctx *c)
 	if (!rc)
 		rc = manifest_verify(&m, (const char *)mbuf, (size_t)mlen, c->srv->keyset);
 	if (rc) {
-		rc = admin_fail(c, rc == -EIO ? -EIO : rc, NULL);
+		rc = admin_fail(c, rc, NULL);
 		goto out;
 	}
 	if (m.expires <= store_now(c->srv->store)) {

@@ -156,7 +156,21 @@ static int ctl_release_publish(const struct ctlhttp_cfg *cfg,
 		fprintf(stderr, "epoxyctl: release publish: %s: %s\n", a->manifest, strerror(errno));
 		return CTL_FAIL;
 	}
-	mlen = read(fd, mbuf, sizeof(mbuf));
+	mlen = 0;
+	for (;;) { /* whole file, at most one byte over the cap */
+		ssize_t n = read(fd, mbuf + mlen, sizeof(mbuf) - (size_t)mlen);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n < 0)
+				mlen = -1;
+			break;
+		}
+		mlen += n;
+		if ((size_t)mlen == sizeof(mbuf))
+			break;
+	}
 	close(fd);
 	if (mlen <= 0 || (size_t)mlen > DOC_MAX_BYTES) {
 		fprintf(stderr, "epoxyctl: release publish: %s: empty or over 16 KiB\n", a->manifest);
