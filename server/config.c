@@ -45,7 +45,7 @@ static const struct cfg_key cfg_keys[] = {
 	{ "token_ttl", U(token_ttl, 10, 86400) },
 	{ "long_token_ttl", U(long_token_ttl, 10, 86400) },
 	{ "statement_ttl", U(statement_ttl, 10, 86400) },
-	{ "resume_tokens", U(resume_tokens, 0, 64) },
+	{ "resume_tokens", U(resume_tokens, 0, 8) },
 	{ "max_connections", U(max_connections, 4, 65536) },
 	{ "max_sessions", U(max_sessions, 1, 65536) },
 	{ "max_downloads", U(max_downloads, 1, 65536) },
@@ -374,8 +374,8 @@ int config_check(const struct config *cfg, const char **what)
 	else if (cfg->joincred == CONFIG_JOINCRED_COMMAND && cfg->joincred_nargs == 0)
 		*what = "joincred_command";
 	else if (cfg->joincred == CONFIG_JOINCRED_URL &&
-		 !cfg_url_ok(cfg->joincred_url, "http://") &&
-		 strncmp(cfg->joincred_url, "https://", 8))
+		 ((strncmp(cfg->joincred_url, "http://", 7) &&
+		   strncmp(cfg->joincred_url, "https://", 8)) || strchr(cfg->joincred_url, ' ')))
 		*what = "joincred_url";
 	return *what ? -EPX_E_CFG_VALUE : 0;
 }

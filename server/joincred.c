@@ -228,6 +228,14 @@ static int jc_url(struct joincred *jc, const char *host, const char *session,
 	return rc;
 }
 
+/* A trailing newline (echo, HTTP bodies) is framing, not credential. */
+static int jc_trim(char *out, int n)
+{
+	while (n > 0 && (out[n - 1] == '\n' || out[n - 1] == '\r'))
+		out[--n] = '\0';
+	return n > 0 ? n : -EPX_E_SRV_JOINCRED;
+}
+
 int joincred_get(struct joincred *jc, const char *host, const char *session,
 		 const char *hwclass, char *out, size_t cap)
 {
@@ -235,9 +243,9 @@ int joincred_get(struct joincred *jc, const char *host, const char *session,
 		cap = JOINCRED_MAX + 1;
 	switch (jc->cfg->joincred) {
 	case CONFIG_JOINCRED_COMMAND:
-		return jc_command(jc, host, session, hwclass, out, cap);
+		return jc_trim(out, jc_command(jc, host, session, hwclass, out, cap));
 	case CONFIG_JOINCRED_URL:
-		return jc_url(jc, host, session, hwclass, out, cap);
+		return jc_trim(out, jc_url(jc, host, session, hwclass, out, cap));
 	case CONFIG_JOINCRED_BUILTIN:
 		break;
 	}

@@ -791,7 +791,10 @@ int node_artifact(struct srv *srv, const struct http_req *req, struct http_resp 
 		close(fd);
 		return node_refuse(req, resp, 416, ranged, "artifact range");
 	}
-	rc = node_next_token(srv, &info, name, srv->cfg->token_ttl, resp);
+	/* info.reissue is the number of the resume token just spent (0 for
+	 * the session's own): resume_tokens caps them below the store's cap */
+	rc = info.reissue < srv->cfg->resume_tokens ?
+		node_next_token(srv, &info, name, srv->cfg->token_ttl, resp) : -EPX_E_TOK_REISSUE;
 	if (rc < 0 && rc != -EPX_E_TOK_REISSUE)
 		http_log(req, "no resume token for %s: %s", name, epx_strerror(rc));
 	if (!ranged) {
