@@ -7,6 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 
 srv_setup 18020 || { echo "not ok 1 - setup"; exit 1; }
+sed -i 's/^threads 2/threads 4/' "$T_DIR/epoxyd.conf"
 "$BIN/epoxyd-seed" host "$STORE" node2 52-54-00-00-00-02 || exit 1
 "$BIN/epoxyd-seed" cred "$STORE" node2 "$T_DIR/cred.node2" || exit 1
 "$BIN/epoxyd-seed" boottoken "$STORE" node2 600 "$T_DIR/boot.node2" || exit 1
@@ -63,6 +64,21 @@ t_is "$(sqlite3 "$DB" "select host from reports order by id desc limit 1")" node
 t_is "$(answer /v1/manifest "$(tokB manifest)")" "403 EPOXY-E2007" "token of a closed session refused"
 t_is "$(answer /v1/artifact/join "$(tokB join)")" "403 EPOXY-E2007" "artifact token of a closed session refused"
 t_is "$(answer /v1/artifact/join "$(tokA join)" -o /dev/null)" "200 " "session A's tokens live on"
+
+# the same token fired four times at once (four worker threads, four store
+# connections): served exactly once
+: >"$T_DIR/race"; N=25
+for i in $(seq 1 $N); do
+	open_session >/dev/null
+	t=$(tok cmdline); pids=
+	for k in 1 2 3 4; do
+		( hs /v1/artifact/cmdline -H "$(bearer "$t")" -o /dev/null -w '%{http_code}\n' >>"$T_DIR/race" ) &
+		pids="$pids $!"
+	done
+	wait $pids
+done
+t_is "$(grep -c '^200$' "$T_DIR/race") $(grep -c '^403$' "$T_DIR/race")" "$N $((3 * N))" \
+	"$N tokens each raced by 4 clients: $N served, $((3 * N)) refused, no double spend"
 
 # expiry with the fake clock: restart 400 s later (token_ttl 300, long 1800)
 srv_stop
