@@ -2,8 +2,9 @@
  * processes share one store.
  *
  * Guarantees: one libpq connection per struct store; statements are
- * prepared once per connection; a connection lost while no transaction was
- * open is re-established and the statement retried once (a redemption that
+ * prepared once per connection; a lost connection is re-established at the
+ * next call; one lost while no transaction was open is re-established and
+ * the statement retried once (a redemption that
  * did commit before the loss is then refused as "used", never accepted
  * twice); unique violations map to -EPX_E_DB_EXISTS, serialisation and
  * lock failures to -EPX_E_DB_BUSY.  Error texts printed to stderr carry the
@@ -217,6 +218,16 @@ static int pg_query(void *conn, const char *sql, const struct db_arg *args,
 
 	if (nargs > DB_ARGS_MAX)
 		return -EINVAL;
+	if (PQstatus(c->pg) == CONNECTION_BAD) {
+		/* lost earlier (server restart): reconnect now; a transaction
+		 * that was open is gone, and the caller's COMMIT will fail */
+		pg_cache_clear(c);
+		PQreset(c->pg);
+		if (PQstatus(c->pg) != CONNECTION_OK) {
+			fprintf(stderr, "store: postgres: reconnect: %s", PQerrorMessage(c->pg));
+			return -EPX_E_DB_OPEN;
+		}
+	}
 	idle = PQtransactionStatus(c->pg) == PQTRANS_IDLE;
 	r = pg_run(c, sql, args, nargs, &rc);
 	if (PQstatus(c->pg) == CONNECTION_BAD && idle) {

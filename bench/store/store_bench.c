@@ -65,25 +65,45 @@ static void crash_child(struct crash_slot *slots, atomic_long *next)
 {
 	struct store *s = NULL;
 	char hex[STORE_TOKEN_HEX + 1];
+	int errors = 0, rc;
 	long i;
 
-	if (store_open(&s, uri) < 0)
-		_exit(3);
-	for (;;) {
+	while (store_open(&s, uri) < 0)   /* the server may be restarting */
+		if (++errors > 3000)
+			_exit(3);
+		else
+			usleep(20000);
+	errors = 0;
+	/* like epoxyd: a failed call fails that request, the next one retries */
+	for (; errors < 3000; ) {	/* about a minute of failures */
 		i = atomic_load(next);
 		if (i >= CRASH_MAX)
 			_exit(0);
-		if (store_token_issue(s, "bench1", sh->sid, "kernel", 3600, hex) < 0)
-			_exit(4);
+		if ((rc = store_token_issue(s, "bench1", sh->sid, "kernel", 3600, hex)) < 0) {
+			if (errors < 3)
+				fprintf(stderr, "store-bench: crash child: issue: %s\n",
+					epx_strerror(rc));
+			errors++;
+			usleep(20000);
+			continue;
+		}
 		memcpy(slots[i].hex, hex, sizeof(hex));
 		atomic_store(&slots[i].state, SLOT_ISSUED);   /* acknowledged */
 		atomic_store(next, i + 1);
 		if (i % 2 == 0) {
-			if (store_token_redeem(s, hex, "kernel", "bench1", sh->sid, NULL) < 0)
-				_exit(5);
+			rc = store_token_redeem(s, hex, "kernel", "bench1", sh->sid, NULL);
+			if (rc < 0) {
+				if (errors < 3)
+					fprintf(stderr, "store-bench: crash child: redeem: %s\n",
+						epx_strerror(rc));
+				errors++;
+				usleep(20000);
+				continue;
+			}
 			atomic_store(&slots[i].state, SLOT_REDEEMED);
 		}
 	}
+	_exit(4);
 }
 
 /* SQLite: count acknowledged tokens (hex or raw) found in path; -1 if unreadable */
@@ -169,8 +189,10 @@ static int crash_main(void)
 {
 	struct crash_slot *slots = shmem(sizeof(*slots) * CRASH_MAX);
 	atomic_long *next = shmem(sizeof(*next));
+	const char *cmd = getenv("EPOXY_CRASH_CMD");
 	struct timespec ts;
-	int r, st;
+	int r, st, reconnected = 0, w;
+	long before;
 	pid_t pid;
 
 	srand((unsigned)getpid());
@@ -183,19 +205,31 @@ static int crash_main(void)
 		ts.tv_sec = 0;
 		ts.tv_nsec = (long)(50 + rand() % 350) * 1000000L;  /* 50-400 ms */
 		nanosleep(&ts, NULL);
-		if (getenv("EPOXY_CRASH_CMD") && system(getenv("EPOXY_CRASH_CMD")) != 0) {
+		if (cmd && system(cmd) != 0) {
 			fprintf(stderr, "store-bench: EPOXY_CRASH_CMD failed\n");
 			return 1;
 		}
+		if (cmd) {	/* did the child's connection come back by itself? */
+			before = atomic_load(next);
+			for (w = 0; w < 100 && atomic_load(next) == before; w++)
+				usleep(50000);
+			if (atomic_load(next) > before && waitpid(pid, &st, WNOHANG) == 0)
+				reconnected++;
+			else
+				fprintf(stderr, "store-bench: round %d: no progress after the"
+					" crash command (%ld tokens before)\n", r, before);
+		}
 		kill(pid, SIGKILL);
 		waitpid(pid, &st, 0);
-		if (WIFEXITED(st) && !getenv("EPOXY_CRASH_CMD")) {
+		if (WIFEXITED(st) && !cmd) {
 			fprintf(stderr, "store-bench: crash child exited %d before the kill\n",
 				WEXITSTATUS(st));
 			return 1;
 		}
 	}
 	printf("rounds=%d ", crash_rounds);
+	if (cmd)
+		printf("reconnected=%d ", reconnected);
 	return crash_check(slots, atomic_load(next));
 }
 

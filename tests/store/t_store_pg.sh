@@ -40,6 +40,7 @@ out=$(EPOXY_CRASH_CMD="tests/store/pg.sh crash $dir" "$B" --crash 5 "postgres:$c
 echo "$out" | sed 's/^/# /'
 echo "$out" | grep -Eq 'acknowledged=[1-9][0-9]* lost=0 resurrected=0 .*audit=ok' || rc=1
 tap $rc "PostgreSQL crashed 5 times mid-stream: no acknowledged token or redemption lost or resurrected"
+echo "$out" | grep -q 'reconnected=5 '; tap $? "the client's connection came back by itself after each of the 5 server crashes"
 
 # the client side dies instead: kill -9 of the issuing process, 10 times
 out=$("$B" --crash 10 "postgres:$conn" 2>&1); rc=$?
