@@ -11,10 +11,10 @@
 AGENT_MODS := stage2/con.c stage2/cmdline.c stage2/efivar.c stage2/http.c \
 	stage2/chunked.c stage2/cpio.c stage2/handover.c stage2/session.c \
 	stage2/tls.c stage2/https.c stage2/fetch.c stage2/verify.c \
-	stage2/kexec.c stage2/report.c stage2/boot.c stage2/join.c
+	stage2/kexec.c stage2/report.c stage2/boot.c stage2/join.c stage2/hash.c
 AGENT_SRCS := stage2/agent.c $(AGENT_MODS)
 AGENT_LIB_SRCS := $(LIB_VERIFY_SRCS)
-AGENT_HOST_LIBS := -lmbedtls -lmbedx509 -lmbedcrypto
+AGENT_HOST_LIBS := -lmbedtls -lmbedx509 -lmbedcrypto -lm
 
 MUSL_PROGS += epoxy-agent
 MBEDTLS_MUSL := $(O)/musl/mbedtls
@@ -44,12 +44,14 @@ $(O)/musl/%.o: %.c $(CONFIG_H) $(MBEDTLS_MUSL)/.built
 
 $(O)/bin/epoxy-agent: $(patsubst %.c,$(O)/musl/%.o,$(AGENT_SRCS) $(AGENT_LIB_SRCS)) $(MBEDTLS_MUSL)/.built
 	@mkdir -p $(@D)
-	$(MUSL_CC) -static -Wl,--gc-sections -o $@ $(filter %.o,$^) $(MBEDTLS_MUSL_LIBS)
+	$(MUSL_CC) -static -Wl,--gc-sections -o $@ $(filter %.o,$^) $(MBEDTLS_MUSL_LIBS) -lm
 	strip -o $@.stripped $@
 
 # unit tests (asan variant, Debian's mbedTLS)
 AGENT_TEST_BASE := tests/test.c $(AGENT_MODS) $(LIB_VERIFY_SRCS)
-UNIT_TESTS += test_agent_parsers test_agent_cpio
+UNIT_TESTS += test_agent_parsers test_agent_cpio test_agent_hash
+test_agent_hash_SRCS := tests/unit/test_agent_hash.c $(AGENT_TEST_BASE)
+test_agent_hash_LIBS := $(AGENT_HOST_LIBS)
 test_agent_parsers_SRCS := tests/unit/test_agent_parsers.c $(AGENT_TEST_BASE)
 test_agent_parsers_LIBS := $(AGENT_HOST_LIBS)
 test_agent_cpio_SRCS := tests/unit/test_agent_cpio.c $(AGENT_TEST_BASE)
@@ -80,7 +82,7 @@ CHECK_DEPS += $(AGENT_HOSTILE) $(O)/bin/epoxy-agent
 agent: $(O)/bin/epoxy-agent
 	@file $(O)/bin/epoxy-agent | sed 's/, BuildID[^,]*//'
 	@ls -l $(O)/bin/epoxy-agent.stripped | awk '{print "stripped size:", $$5, "bytes"}'
-$(O)/agent-test/sha256bench: $(O)/musl/bench/agent/sha256bench.o $(MBEDTLS_MUSL)/.built
-	$(MUSL_CC) -static -o $@ $< $(MBEDTLS_MUSL)/library/libmbedcrypto.a
+$(O)/agent-test/sha256bench: $(O)/musl/bench/agent/sha256bench.o $(O)/musl/stage2/hash.o $(MBEDTLS_MUSL)/.built
+	$(MUSL_CC) -static -o $@ $(filter %.o,$^) $(MBEDTLS_MUSL)/library/libmbedcrypto.a -lm
 agent-bench: $(O)/bin/epoxy-agent $(AGENT_HOSTILE) $(O)/agent-test/sha256bench
 	bench/agent/run.sh $(BENCH_MB)

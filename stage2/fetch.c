@@ -8,20 +8,19 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <mbedtls/sha256.h>
-
 #include "lib/err.h"
 #include "lib/hex.h"
 #include "lib/rand.h"
 #include "stage2/con.h"
 #include "stage2/fetch.h"
+#include "stage2/hash.h"
 
 #define FETCH_BACKOFF_CAP_MS 30000u
 
 struct fetch_state {
 	int fd;
 	uint64_t want, done;
-	mbedtls_sha256_context sha;
+	struct hash sha;
 	/* the hasher thread hashes [hashed, avail) of the memfd while the
 	 * main thread receives the next bytes */
 	pthread_t th;
@@ -61,9 +60,8 @@ static int fetch_reset(struct fetch_state *s)
 {
 	if (ftruncate(s->fd, 0) < 0)
 		return -EPX_E_DL_MEMFD;
-	mbedtls_sha256_free(&s->sha);
-	mbedtls_sha256_init(&s->sha);
-	mbedtls_sha256_starts_ret(&s->sha, 0);
+	hash_free(&s->sha);
+	hash_init(&s->sha, -1);
 	s->done = 0;
 	return 0;
 }
@@ -116,7 +114,7 @@ static void *fetch_hasher(void *arg)
 				upto = s->hashed;
 				break;
 			}
-			mbedtls_sha256_update_ret(&s->sha, buf, (size_t)r);
+			hash_update(&s->sha, buf, (size_t)r);
 			s->hashed += (uint64_t)r;
 		}
 		pthread_mutex_lock(&s->mu);
@@ -219,7 +217,7 @@ static int fetch_check(struct fetch_state *s, const struct manifest_artifact *a)
 
 	if (s->done != s->want)
 		return -EPX_E_DL_SHORT;
-	mbedtls_sha256_finish_ret(&s->sha, got);
+	hash_finish(&s->sha, got);
 	if (memcmp(got, a->sha256, 32) == 0)
 		rc = 0;
 	return rc;
@@ -281,10 +279,9 @@ int fetch_artifact(struct https *h, enum manifest_role role,
 	s.fd = memfd_create(manifest_role_name(role), MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (s.fd < 0)
 		goto out;
-	mbedtls_sha256_init(&s.sha);
-	mbedtls_sha256_starts_ret(&s.sha, 0);
+	hash_init(&s.sha, -1);
 	rc = fetch_loop(h, role, a, &s, tok, o);
-	mbedtls_sha256_free(&s.sha);
+	hash_free(&s.sha);
 	if (rc < 0)
 		goto out;
 	/* the initramfs still grows by the handover archive */
