@@ -1,8 +1,9 @@
 # tests/ctl/lib.sh: set-up shared by the epoxyctl loopback tests.
 # Source it, then ctl_setup PORT_BASE; ctl_start.  Runs a real epoxyd from
 # $O/bin with the dev keys of $O/keys (server certificate for epoxy.test,
-# release keys with threshold 2, online key, keyset), a fresh SQLite store
-# and an admin credential made by `epoxyctl admin init`.  Every epoxyctl run
+# release keys with threshold 2, online key, keyset), a fresh store (SQLite,
+# or with CTL_PG=1 a throw-away PostgreSQL from tests/store/pg.sh) and an
+# admin credential made by `epoxyctl admin init`.  Every epoxyctl run
 # through `ctl` appends its stdout and stderr to $T_DIR/cli.log, which the
 # secret scans read.
 set -u
@@ -28,6 +29,7 @@ t_done() { echo "1..$T_N"; [ "$T_FAIL" = 0 ]; }
 
 ctl_cleanup() {
 	ctl_stop
+	[ -n "${PG_CONN:-}" ] && tests/store/pg.sh stop "$T_DIR/pg" >/dev/null 2>&1
 	[ -n "${KEEP:-}" ] || rm -rf "$T_DIR"
 }
 trap ctl_cleanup EXIT
@@ -53,9 +55,14 @@ ctl() {
 ctl_setup() {
 	HTTPS_PORT=$1; HTTP_PORT=$(($1 + 1))
 	DATA=$T_DIR/data; BOOT=$T_DIR/boot; KEYS=$T_DIR/keys
-	DB=$DATA/epoxy.db; STORE=sqlite:$DB
+	DB=$DATA/epoxy.db; STORE=sqlite:$DB; PG_CONN=
 	mkdir -p "$DATA" "$BOOT/stage1" "$KEYS"
 	chmod 0755 "$T_DIR" "$DATA" "$BOOT" "$BOOT/stage1"
+	if [ -n "${CTL_PG:-}" ]; then
+		[ -x /usr/lib/postgresql/15/bin/initdb ] || { echo "# PostgreSQL 15 missing (make deps)"; return 1; }
+		PG_CONN=$(tests/store/pg.sh start "$T_DIR/pg" 15435) || return 1
+		STORE="postgres:$PG_CONN"
+	fi
 	cp -p "$DEVKEYS"/{ca.crt,server.crt,server.key,online.key,keyset,release-1.key,release-2.key,release-3.key} "$KEYS/"
 	printf 'EFI-stage0' >"$BOOT/stage0.efi"
 	printf 'EFI-stage1' >"$BOOT/stage1.efi"
@@ -129,8 +136,28 @@ make_release() {
 		--hwclass qemu-x86_64 "${args[@]}" --out "$dir.manifest" >/dev/null 2>&1
 }
 
+# sql STATEMENT: runs one statement on the store, prints rows '|'-separated
+sql() {
+	if [ -n "$PG_CONN" ]; then
+		psql "$PG_CONN" -qAt -c "$1" 2>&1
+	else
+		sqlite3 "$DB" "$1" 2>&1
+	fi
+}
 # store_dump: every table but the audit log (which records refusals)
 store_dump() {
-	sqlite3 "$DB" ".dump hosts host_macs sessions tokens releases release_artifacts channels group_pins reports sites admins" 2>&1
+	local t
+	for t in hosts host_macs sessions tokens releases release_artifacts channels group_pins reports sites admins; do
+		echo "== $t"; sql "SELECT * FROM $t ORDER BY 1, 2"
+	done
 	ls "$DATA/objects" 2>/dev/null
+}
+# store_has STRING: 0 if STRING occurs in any file of the store (database,
+# WAL, PostgreSQL's data directory)
+store_has() {
+	if [ -n "$PG_CONN" ]; then
+		grep -rqaF "$1" "$T_DIR/pg/data"
+	else
+		cat "$DB" "$DB-wal" 2>/dev/null | grep -qaF "$1"
+	fi
 }

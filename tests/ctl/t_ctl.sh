@@ -7,8 +7,12 @@
 # secret in CLI output, epoxyd's log or the store files.
 . "$(dirname "$0")/lib.sh"
 
-ctl_setup 18100 || { echo "not ok 1 - setup"; exit 1; }
+ctl_setup "${CTL_PORT:-18100}" || { echo "not ok 1 - setup"; exit 1; }
 ctl_start || { echo "not ok 1 - epoxyd did not start"; cat "$T_DIR/epoxyd.log"; exit 1; }
+
+if [ -n "$PG_CONN" ]; then
+	grep -q 'store postgres' "$T_DIR/epoxyd.log"; t_ok $? "epoxyd runs on the PostgreSQL store"
+fi
 
 # --- bootstrap credential file
 t_is "$(stat -c %a "$T_DIR/admin.cred")" 600 "admin init: credential file is 0600"
@@ -249,7 +253,7 @@ ctl audit verify --json; t_is "$(jq -r .status "$T_DIR/out")" ok "audit verify -
 for s in "$c1" "$c3" "$c4" "$tok" "$(cat "$T_DIR/tok2" | tr -d '\n')" "$cred" "$rtok"; do
 	[ ${#s} = 64 ] || { t_ok 1 "secret of 64 hex digits"; continue; }
 	grep -q "$s" "$T_DIR/epoxyd.log"; t_ok $(( $? == 0 )) "secret ${s:0:4}.. not in epoxyd's log"
-	cat "$DB" "$DB-wal" 2>/dev/null | grep -aq "$s"; t_ok $(( $? == 0 )) "secret ${s:0:4}.. not in the store files"
+	store_has "$s"; t_ok $(( $? == 0 )) "secret ${s:0:4}.. not in the store files"
 done
 # the CLI printed only what it was asked to hand out: the --stdout credential
 # and the boot token (once each)
@@ -275,8 +279,8 @@ ctl host list --credential "$T_DIR/wrong.cred"; t_is $? 3 "wrong admin credentia
 ctl host list --credential "$T_DIR/nonexistent"; t_is $? 3 "unreadable credential file: exit 3"
 
 # --- tamper with the audit log behind the server's back
-sqlite3 "$DB" "UPDATE audit SET detail = 'nothing to see' WHERE seq = 3" 2>"$T_DIR/sqlite.err"
-t_is "$?/$(sqlite3 "$DB" "SELECT detail FROM audit WHERE seq = 3")" "0/nothing to see" "tamper: entry 3 edited behind the server's back"
+sql "UPDATE audit SET detail = 'nothing to see' WHERE seq = 3" >"$T_DIR/sql.out"
+t_is "$?/$(sql "SELECT detail FROM audit WHERE seq = 3")" "0/nothing to see" "tamper: entry 3 edited behind the server's back"
 ctl audit verify; rc=$?
 t_is "$rc/$(grep -oE 'EPOXY-E(2060|2516)' "$T_DIR/err" | head -1)" "1/EPOXY-E2060" "audit verify: tampering detected (exit 1)"
 grep -q 'entry 3' "$T_DIR/err"; t_ok $? "audit verify: names the first bad entry"
