@@ -9,6 +9,8 @@
  *   seed cred URI NAME FILE             issues its boot credential into FILE
  *   seed boottoken URI NAME TTL FILE    one-time boot token into FILE
  *   seed admin URI NAME FILE            admin credential into FILE
+ *   seed statement KEYSET FILE NONCE HOST  verifies a session statement with
+ *                                       the trust library (exit 0 if valid)
  *   seed fleet URI N FILE               hosts n0..n<N-1> (MAC 02-00-..-i) with
  *                                       credentials, "name mac cred" lines in FILE
  * Secrets go only to mode-0600 files, never to stdout or stderr. */
@@ -24,6 +26,7 @@
 #include "lib/hex.h"
 #include "lib/manifest.h"
 #include "lib/sign.h"
+#include "lib/statement.h"
 #include "server/store.h"
 
 static int die(const char *what, int rc)
@@ -225,8 +228,46 @@ static int cmd_fleet(char **a)
 	return rc < 0 ? die("fleet", rc) : 0;
 }
 
+static char *slurp(const char *path, size_t *len)
+{
+	static char buf[DOC_MAX_BYTES + 1];
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return NULL;
+	*len = fread(buf, 1, DOC_MAX_BYTES, f);
+	fclose(f);
+	buf[*len] = '\0';
+	return buf;
+}
+
+static int cmd_statement(char **a)
+{
+	static char ksbuf[DOC_MAX_BYTES + 1];
+	struct keyset ks;
+	struct statement st;
+	uint8_t nonce[32];
+	size_t kl = 0, sl = 0;
+	char *p = slurp(a[0], &kl);
+	int rc;
+
+	if (!p)
+		return die("keyset", -ENOENT);
+	memcpy(ksbuf, p, kl + 1);
+	rc = keyset_load_root(&ks, ksbuf, kl);
+	if (rc < 0)
+		return die("keyset", rc);
+	p = slurp(a[1], &sl);
+	if (!p || hex_decode(a[2], strlen(a[2]), nonce, 32) < 0)
+		return die("statement/nonce", -EINVAL);
+	rc = statement_verify(&st, p, sl, &ks, nonce, a[3]);
+	return rc < 0 ? die("statement_verify", rc) : 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 6 && !strcmp(argv[1], "statement"))
+		return cmd_statement(argv + 2);
 	if (argc == 5 && !strcmp(argv[1], "fleet"))
 		return cmd_fleet(argv + 2);
 	if (argc == 3 && !strcmp(argv[1], "keys"))

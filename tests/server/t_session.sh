@@ -68,6 +68,12 @@ sed -n '/^epoxy-statement 1$/,$p' "$T_DIR/session" >"$T_DIR/statement"
 t_is "$(awk '$1=="nonce" {print $2}' "$T_DIR/statement")" "$(cat "$T_DIR/nonce")" "statement carries the agent's nonce"
 t_is "$(awk '$1=="host" {print $2}' "$T_DIR/statement")" node1 "statement names the host"
 t_is "$(grep -c '^sig [0-9a-f]\{16\} [0-9a-f]*$' "$T_DIR/statement")" 1 "statement has one signature"
+"$BIN/epoxyd-seed" statement "$KEYS/keyset" "$T_DIR/statement" "$(cat "$T_DIR/nonce")" node1
+t_ok $? "statement verifies with the trust library against the keyset's online key"
+"$BIN/epoxyd-seed" statement "$KEYS/keyset" "$T_DIR/statement" "$(printf '0%.0s' {1..64})" node1 2>/dev/null
+t_ok $(( $? == 0 )) "...and not for another nonce"
+"$BIN/epoxyd-seed" statement "$KEYS/keyset" "$T_DIR/statement" "$(cat "$T_DIR/nonce")" node2 2>/dev/null
+t_ok $(( $? == 0 )) "...nor for another host"
 sid=$(awk '$1=="session" {print $2; exit}' "$T_DIR/session")
 t_is "$(awk '$1=="session" {print $2}' "$T_DIR/statement")" "$sid" "statement names the session"
 
