@@ -52,4 +52,7 @@ cmp <(curl -s "${TLS[@]}" https://epoxy.test:18082/kernel) "$T_DIR/art/kernel" |
 echo "throughput: $MB MiB file, median of $RUNS runs, curl $(curl --version | head -1 | cut -d' ' -f2), same certificate"
 echo "throughput: HTTPS  epoxyd (token-gated artifact) $(median <"$T_DIR/e_tls") MiB/s   nginx $(median <"$T_DIR/n_tls") MiB/s"
 echo "throughput: HTTP   epoxyd (boot file, sendfile)  $(median <"$T_DIR/e_http") MiB/s   nginx $(median <"$T_DIR/n_http") MiB/s"
+c1=$(curl -sv -o /dev/null "${TLS[@]}" https://epoxy.test:18080/healthz 2>&1 | grep -o 'SSL connection using.*' | head -1)
+c2=$(curl -sv -o /dev/null "${TLS[@]}" https://epoxy.test:18082/nothing 2>&1 | grep -o 'SSL connection using.*' | head -1)
+echo "throughput: epoxyd ${c1:-?}; nginx ${c2:-?}"
 echo "throughput: epoxyd peak RSS $(awk '/VmHWM/ {print $2, $3}' /proc/$SRV_PID/status)"
