@@ -578,7 +578,8 @@ static void epoxyd_usage(FILE *f)
 		"  -n              check the configuration and exit (0 ok, 1 bad)\n"
 		"  -p              print the effective configuration and exit\n"
 		"  -h, --help      this text;  --version  print the version\n"
-		"epoxyd runs in the foreground and logs to stderr; see epoxyd(8).\n");
+		"epoxyd runs in the foreground and logs to stderr; see epoxyd(8).\n"
+		"exit status: 0 clean stop or good -n; 1 bad config or cannot start; 2 usage\n");
 }
 
 static int epoxyd_config(int argc, char **argv, int *check, int *print)

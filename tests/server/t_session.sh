@@ -42,6 +42,12 @@ v=$(curl -sv -o /dev/null -I "http://127.0.0.1:$HTTP_PORT/boot/stage0" -A UefiHt
 	--next -o /dev/null "http://127.0.0.1:$HTTP_PORT/boot/stage0" -A UefiHttpBoot/1.0 2>&1)
 grep -q 'Re-using existing connection' <<<"$v"
 t_ok $? "HEAD then GET on one keep-alive connection (as OVMF does)"
+u="https://epoxy.test:$HTTPS_PORT/boot/stage0"
+v=$(curl -sv --cacert "$T_DIR/pki/ca.crt" --resolve "epoxy.test:$HTTPS_PORT:127.0.0.1" -o /dev/null -I "$u" \
+	-A UefiHttpBoot/1.0 --next --cacert "$T_DIR/pki/ca.crt" --resolve "epoxy.test:$HTTPS_PORT:127.0.0.1" \
+	-o "$T_DIR/s0" "$u" -A UefiHttpBoot/1.0 2>&1)
+grep -q 'Re-using existing connection' <<<"$v" && cmp -s "$T_DIR/s0" "$BOOT/stage0.efi"
+t_ok $? "...and over HTTPS, where the firmware fetches stage0"
 
 # --- plain HTTP refuses everything with a token or secret
 for p in /v1/session /v1/manifest /v1/artifact/kernel /v1/joincred /v1/report /metrics /admin/v1/hosts; do
