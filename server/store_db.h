@@ -43,6 +43,7 @@ struct db_res {
 	size_t nrows, ncols;
 	struct db_cell *cells;  /* nrows * ncols */
 	uint64_t changes;       /* rows changed by INSERT/UPDATE/DELETE */
+	size_t cap_rows;        /* rows allocated (backends growing a result) */
 };
 
 struct db_ops {

@@ -191,20 +191,23 @@ static int sq_bind(struct sq_conn *c, sqlite3_stmt *st, const struct db_arg *a, 
 
 static int sq_row(sqlite3_stmt *st, struct db_res *res)
 {
-	size_t ncols = (size_t)sqlite3_column_count(st), j, n;
+	size_t ncols = (size_t)sqlite3_column_count(st), j, rows;
 	struct db_cell *cells;
 	const void *p;
 
 	if (res->nrows == 0 && res->ncols == 0)
 		res->ncols = ncols;
-	n = (res->nrows + 1) * ncols;
-	if (n > DB_CELLS_MAX)
+	if ((res->nrows + 1) * ncols > DB_CELLS_MAX)
 		return -EPX_E_DB_TOOBIG;
-	cells = realloc(res->cells, n * sizeof(*cells) + 1);
-	if (!cells)
-		return -ENOMEM;
-	res->cells = cells;
-	cells += res->nrows * ncols;
+	if (res->nrows == res->cap_rows) {	/* grow geometrically */
+		rows = res->cap_rows ? 2 * res->cap_rows : 16;
+		cells = realloc(res->cells, rows * ncols * sizeof(*cells) + 1);
+		if (!cells)
+			return -ENOMEM;
+		res->cells = cells;
+		res->cap_rows = rows;
+	}
+	cells = res->cells + res->nrows * ncols;
 	memset(cells, 0, ncols * sizeof(*cells));
 	res->nrows++;
 	for (j = 0; j < ncols; j++) {
