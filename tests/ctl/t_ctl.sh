@@ -156,6 +156,8 @@ t_is "$rc/${#tok}/$(grep -cE '^[0-9a-f]{64}$' "$T_DIR/out")" "0/64/1" "token iss
 echo "$tok" >"$T_DIR/node-token"
 (export EPOXY_ADMIN_CREDENTIAL=$T_DIR/node-token; ctl host list); rc=$?
 t_is "$rc/$(grep -o 'EPOXY-E2500' "$T_DIR/err")" "3/EPOXY-E2500" "a node boot token is no admin credential (exit 3)"
+ctl token issue node1 --json; jq -e '.token | length == 64' "$T_DIR/out" >/dev/null; t_ok $? "token issue --json is valid JSON"
+json_tok=$(jq -r .token "$T_DIR/out")
 ctl token issue node1 --ttl 0; t_is $? 1 "token ttl 0 refused"
 ctl token issue node1 --ttl 604801; t_is $? 1 "token ttl over 7 days refused"
 ctl token issue nosuch; t_is $? 1 "token for unknown host refused"
@@ -188,6 +190,16 @@ ctl release publish --manifest "$T_DIR/r11.manifest" --artifacts "$T_DIR/r11"; r
 t_is "$rc/$(grep -o 'EPOXY-E1012' "$T_DIR/err")" "1/EPOXY-E1012" "edited manifest: signature refused"
 ctl release publish --manifest "$T_DIR/r7.manifest" --artifacts "$T_DIR/nonexistent"; t_is $? 1 "missing artifacts dir: exit 1"
 t_is "$(store_dump | md5sum)" "$(echo "$before" | md5sum)" "refused publishes leave store and objects unchanged"
+# two operators publish the same release at once: exactly one wins
+make_release "$T_DIR/r13" 13
+for i in 1 2; do
+	"$BIN/epoxyctl" release publish --manifest "$T_DIR/r13.manifest" --artifacts "$T_DIR/r13" \
+		>"$T_DIR/race$i.out" 2>&1 &
+	eval "race_pid$i=\$!"
+done
+wait "$race_pid1"; r1=$?; wait "$race_pid2"; r2=$?
+t_is "$(( r1 + r2 ))/$(( r1 * r2 ))" "1/0" "concurrent publish of one version: one succeeds, one is refused ($r1, $r2)"
+t_is "$(sql "SELECT count(*) FROM releases WHERE version = 13")" 1 "... and the store holds it once"
 ctl release promote 7 --channel stable; t_is $? 0 "release promote 7 --channel stable"
 ctl release promote 7 --channel beta; t_is $? 0 "release promote 7 --channel beta"
 ctl release promote 99 --channel stable; rc=$?
@@ -258,7 +270,7 @@ done
 # the CLI printed only what it was asked to hand out: the --stdout credential
 # and the boot token (once each)
 t_is "$(grep -c "$c1\|$c3\|$c4\|$cred\|$rtok" "$T_DIR/cli.log")" 0 "CLI output never shows a credential it wrote to a file"
-t_is "$(grep -c "$tok" "$T_DIR/cli.log")" 1 "the boot token appears once (token issue's output)"
+t_is "$(grep -c "$tok" "$T_DIR/cli.log")/$(grep -c "$json_tok" "$T_DIR/cli.log")" "1/1" "each boot token appears once (token issue's output)"
 t_is "$(grep -c "$c2" "$T_DIR/cli.log")" 1 "the --stdout credential appears once"
 
 # --- config file instead of the environment, and failures to connect
