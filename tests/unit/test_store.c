@@ -125,7 +125,7 @@ static void t_migrations(void)
 {
 	struct store *s = open_store(), *s2;
 	struct db_res r;
-	int v = -1;
+	int v = -1, rc;
 
 	ok(store_schema_version(s, &v) == 0 && v == store_schema_latest(),
 	   "schema at latest version %d (got %d)", store_schema_latest(), v);
@@ -138,6 +138,18 @@ static void t_migrations(void)
 	   db_int(&r, 0, 0) == (int64_t)store_migrations_n,
 	   "reopening applies no migration twice");
 	db_res_free(&r);
+	store_close(s2);
+	/* upgrade path: a store at version 1 gets version 2 applied at open */
+	ok(Q0(s, "DROP INDEX tokens_session", NULL) == 0 &&
+	   Q0(s, "DROP INDEX tokens_expires", NULL) == 0 &&
+	   Q0(s, "DELETE FROM schema_version WHERE version = 2", NULL) == 0,
+	   "roll the store back to schema version 1");
+	s2 = open_store();
+	v = -1;
+	rc = store_schema_version(s2, &v);
+	ok(rc == 0 && v == 2, "reopen migrates 1 -> 2 (%d)", v);
+	ok(Q0(s2, "CREATE INDEX tokens_session ON tokens (session, purpose)", NULL) ==
+	   -EPX_E_DB_QUERY, "version 2's index exists again");
 	store_close(s2);
 	ok(Q(s, "INSERT INTO schema_version (version, applied) VALUES ($1, 0)", NULL,
 	     A_INT(store_schema_latest() + 1)) == 0, "simulate a newer schema");
