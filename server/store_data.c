@@ -852,13 +852,18 @@ int store_object_put(const char *datadir, const char *src_path,
 		return rc;
 	if (mkdir(dir, 0750) < 0 && errno != EEXIST)
 		return rc;
-	snprintf(tmp, sizeof(tmp), "%s/.tmp.%ld", dir, (long)getpid());
+	snprintf(tmp, sizeof(tmp), "%s/.tmp.XXXXXX", dir);
 	in = open(src_path, O_RDONLY | O_CLOEXEC);
-	if (in < 0)
+	if (in < 0) {
+		tmp[0] = '\0';
 		goto out;
-	out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-	if (out < 0)
+	}
+	out = mkostemp(tmp, O_CLOEXEC);   /* unique: concurrent puts never share it */
+	if (out < 0 || fchmod(out, 0640) < 0) {
+		if (out < 0)
+			tmp[0] = '\0';
 		goto out;
+	}
 	mbedtls_sha256_starts_ret(&ctx, 0);
 	rc = copy_hash(in, out, &ctx, length);
 	if (rc < 0)
@@ -883,7 +888,7 @@ out:
 		close(out);
 	if (in >= 0)
 		close(in);
-	if (rc < 0)
+	if (rc < 0 && tmp[0])
 		unlink(tmp);
 	mbedtls_sha256_free(&ctx);
 	return rc;

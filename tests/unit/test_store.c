@@ -23,6 +23,7 @@
 
 #include "lib/err.h"
 #include "lib/hex.h"
+#include "lib/sha256.h"
 #include "server/store.h"
 #include "server/store_db.h"
 #include "tests/test.h"
@@ -668,6 +669,42 @@ static void t_releases(struct store *s)
 	ok(o.version == 7, "node1 back on 7 (%u)", o.version);
 }
 
+/* -------------------------------------------------------------- objects */
+static void t_objects(void)
+{
+	static const char content[] = "kernel bytes \x00\x01 not really a kernel";
+	char data[300], src[300], path[400], hex[STORE_HASH_HEX + 1], want[STORE_HASH_HEX + 1];
+	uint8_t h[32];
+	uint64_t len = 0;
+	size_t got = 0;
+	char *back;
+	FILE *f;
+
+	snprintf(data, sizeof(data), "%s/data", tmpdir);
+	snprintf(src, sizeof(src), "%s/kernel.src", tmpdir);
+	f = fopen(src, "wb");
+	ok(f && fwrite(content, 1, sizeof(content) - 1, f) == sizeof(content) - 1 &&
+	   fclose(f) == 0, "write a source file");
+	eq(store_object_put(data, src, hex, &len), 0, "object put");
+	sha256_buf(content, sizeof(content) - 1, h);
+	hex_encode(h, sizeof(h), want);
+	ok(!strcmp(hex, want) && len == sizeof(content) - 1, "named by its SHA-256, length %llu",
+	   (unsigned long long)len);
+	eq(store_object_path(data, hex, path, sizeof(path)), 0, "object path");
+	back = test_slurp(path, &got);
+	ok(got == len && !memcmp(back, content, got), "object bytes intact");
+	free(back);
+	eq(store_object_put(data, src, hex, &len), 0, "putting it again is harmless");
+	eq(store_object_path(data, hex, path, 20), -ENAMETOOLONG, "path buffer too small");
+	eq(store_object_path(data, "../../etc/passwd", path, sizeof(path)), -EPX_E_DB_INVALID,
+	   "not a hash: refused");
+	hex[5] = 'A';
+	eq(store_object_path(data, hex, path, sizeof(path)), -EPX_E_DB_INVALID,
+	   "upper-case hash refused");
+	snprintf(src, sizeof(src), "%s/missing", tmpdir);
+	eq(store_object_put(data, src, hex, &len), -EPX_E_OBJ_IO, "missing source");
+}
+
 /* -------------------------------------------------------------- reports */
 static int first_report(const struct store_report *r, void *arg)
 {
@@ -1034,6 +1071,7 @@ int main(void)
 	t_uri();
 	t_migrations();
 	t_validation();
+	t_objects();
 	s = open_store();
 	t_hosts(s);
 	t_host_pages(s);
