@@ -560,7 +560,6 @@ static struct MHD_Daemon *epoxyd_listen(struct epoxyd *d, unsigned port, int tls
 		MHD_OPTION_CONNECTION_TIMEOUT, d->cfg.conn_timeout,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)EPOXYD_CONN_MEM,
 		MHD_OPTION_NOTIFY_COMPLETED, epoxyd_completed, NULL,
-		MHD_OPTION_LISTENING_ADDRESS_REUSE, 1,
 		tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, d->cert_pem,
 		MHD_OPTION_HTTPS_MEM_KEY, d->key_pem,
 		MHD_OPTION_HTTPS_PRIORITIES, d->cfg.tls_priorities,
