@@ -13,6 +13,10 @@
  *  - a release is recorded only after its manifest verifies against the
  *    server's keyset and every artifact's length and SHA-256 match; objects
  *    are written content-addressed (tmp, fsync, rename);
+ *  - a peer address whose well-formed but wrong credentials were refused
+ *    ADMIN_FAIL_MAX times within ADMIN_FAIL_WINDOW seconds gets 429 without
+ *    a store lookup (the store audits each refused credential, so this keeps
+ *    strangers from growing the audit log); the table is fixed-size;
  *  - every change appends an audit entry naming the admin; no secret is
  *    logged or audited; answers that carry a credential or token are marked
  *    secret so the server wipes them after sending. */
@@ -21,6 +25,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <mbedtls/sha256.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +51,9 @@
 #define ADMIN_TTL_DEFAULT 3600
 #define ADMIN_IO_CHUNK 65536
 #define ADMIN_DETAIL_MAX 512
+#define ADMIN_FAIL_SLOTS 256     /* peer addresses tracked (hashed, replaced) */
+#define ADMIN_FAIL_MAX 10        /* refused credentials per address ... */
+#define ADMIN_FAIL_WINDOW 60     /* ... per this many seconds */
 
 struct admin_ctx {
 	struct srv *srv;
@@ -1335,6 +1343,53 @@ static int admin_split_path(struct admin_ctx *c)
 	return c->nseg ? 0 : -EPX_E_ADM_NOTFOUND;
 }
 
+/* ------------------------------------------------ refused-credential throttle */
+
+static struct {
+	char addr[HTTP_ADDR_MAX + 1];
+	int64_t start;
+	unsigned n;
+} admin_fails[ADMIN_FAIL_SLOTS];
+static pthread_mutex_t admin_fail_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static size_t admin_fail_slot(const char *addr)
+{
+	uint32_t h = 2166136261u; /* FNV-1a */
+
+	for (; *addr; addr++)
+		h = (h ^ (uint8_t)*addr) * 16777619u;
+	return h % ADMIN_FAIL_SLOTS;
+}
+
+/* 1 if addr is over its budget of refused credentials right now. */
+static int admin_fail_throttled(const char *addr, int64_t now)
+{
+	size_t i = admin_fail_slot(addr);
+	int hit;
+
+	pthread_mutex_lock(&admin_fail_lock);
+	hit = !strcmp(admin_fails[i].addr, addr) &&
+	      now - admin_fails[i].start < ADMIN_FAIL_WINDOW &&
+	      admin_fails[i].n >= ADMIN_FAIL_MAX;
+	pthread_mutex_unlock(&admin_fail_lock);
+	return hit;
+}
+
+static void admin_fail_note(const char *addr, int64_t now)
+{
+	size_t i = admin_fail_slot(addr);
+
+	pthread_mutex_lock(&admin_fail_lock);
+	if (strcmp(admin_fails[i].addr, addr) ||
+	    now - admin_fails[i].start >= ADMIN_FAIL_WINDOW || now < admin_fails[i].start) {
+		snprintf(admin_fails[i].addr, sizeof(admin_fails[i].addr), "%s", addr);
+		admin_fails[i].start = now;
+		admin_fails[i].n = 0;
+	}
+	admin_fails[i].n++;
+	pthread_mutex_unlock(&admin_fail_lock);
+}
+
 /* Authorization: Epoxy-Admin <64 hex>.  Only the admin table is asked. */
 static int admin_auth(struct admin_ctx *c)
 {
@@ -1356,9 +1411,13 @@ static int admin_auth(struct admin_ctx *c)
 		cred[i] = (char)(ch >= 'A' && ch <= 'F' ? ch - 'A' + 'a' : ch);
 	}
 	cred[STORE_TOKEN_HEX] = '\0';
-	if (store_admin_check(c->srv->store, cred, name) == 0) {
+	if (admin_fail_throttled(c->req->peer_str, http_now(c->srv))) {
+		rc = -EAGAIN;
+	} else if (store_admin_check(c->srv->store, cred, name) == 0) {
 		snprintf(c->actor, sizeof(c->actor), "admin:%.57s", name);
 		rc = 0;
+	} else {
+		admin_fail_note(c->req->peer_str, http_now(c->srv));
 	}
 	explicit_bzero(cred, sizeof(cred));
 	return rc;
@@ -1486,7 +1545,19 @@ int admin_handle(struct srv *srv, const struct http_req *req,
 		rc = admin_fail(c, -EPX_E_ADM_STORE, NULL);
 		goto out;
 	}
-	if (admin_auth(c)) {
+	rc = admin_auth(c);
+	if (rc == -EAGAIN) {
+		char ra[16];
+
+		http_log(req, "admin: refused: too many refused credentials from this address");
+		rc = http_resp_error(resp, 429, -EPX_E_ADM_AUTH,
+				     "too many refused admin credentials from this address; retry later");
+		snprintf(ra, sizeof(ra), "%d", ADMIN_FAIL_WINDOW);
+		if (!rc)
+			rc = http_resp_header(resp, "Retry-After", ra);
+		goto out;
+	}
+	if (rc) {
 		http_log(req, "admin: refused: no valid admin credential");
 		rc = admin_fail(c, -EPX_E_ADM_AUTH, NULL);
 		goto out;

@@ -43,6 +43,7 @@ struct answer {
 };
 
 static struct answer ans;
+static char peer_override[64];   /* "": requests come from 127.0.0.1 */
 
 static int req_full(const char *method, const char *path, const char *ctype,
 		    const void *body, size_t len, const char *auth, int tls, int fd)
@@ -73,7 +74,8 @@ static int req_full(const char *method, const char *path, const char *ctype,
 		req->body_len = (size_t)lseek(fd, 0, SEEK_END);
 	}
 	req->tls = tls;
-	snprintf(req->peer_str, sizeof(req->peer_str), "127.0.0.1");
+	snprintf(req->peer_str, sizeof(req->peer_str), "%s",
+		 peer_override[0] ? peer_override : "127.0.0.1");
 	http_resp_init(&resp);
 	rc = admin_handle(&srv, req, &resp);
 	ans.status = rc ? 500 : resp.status;
@@ -87,6 +89,16 @@ static int req_full(const char *method, const char *path, const char *ctype,
 	http_resp_free(&resp);
 	free(req);
 	return ans.status;
+}
+
+static int req_peer(const char *peer, const char *auth)
+{
+	int st;
+
+	snprintf(peer_override, sizeof(peer_override), "%s", peer);
+	st = req_full("GET", "/admin/v1/hosts", NULL, NULL, 0, auth, 1, -1);
+	peer_override[0] = '\0';
+	return st;
 }
 
 static int req(const char *method, const char *path, const char *body)
@@ -563,6 +575,29 @@ struct auth_case {
 	int tls;
 };
 
+/* A stranger guessing credentials: after ADMIN_FAIL_MAX (10) refusals in a
+ * minute, 429 without a store lookup (so no audit growth); others unaffected. */
+static void test_throttle(void)
+{
+	char wrong[100], peer_ok[] = "127.0.0.1";
+	int i, st = 0, n0, n1;
+
+	snprintf(wrong, sizeof(wrong), "Epoxy-Admin %064d", 7);
+	n0 = audit_count();
+	for (i = 0; i < 10; i++)
+		st = req_peer("192.0.2.7", wrong);
+	n1 = audit_count();
+	ok(st == 401 && n1 == n0 + 10, "throttle: 10 refusals answered 401 and audited (%d)", n1 - n0);
+	ok(req_peer("192.0.2.7", wrong) == 429 && !strncmp(ans.body, "EPOXY-E2500", 11),
+	   "throttle: the 11th within a minute gets 429");
+	ok(audit_count() == n1, "throttle: a throttled attempt does not touch the store");
+	ok(req_peer("192.0.2.7", auth_ok) == 429, "throttle: even a right credential waits from that address");
+	ok(req_peer(peer_ok, auth_ok) == 200, "throttle: other addresses unaffected");
+	srv.clock_offset += 61;
+	ok(req_peer("192.0.2.7", auth_ok) == 200, "throttle: over after the window");
+	srv.clock_offset -= 61;
+}
+
 static void test_auth(void)
 {
 	char wrong[120], upper[80], longer[110];
@@ -611,6 +646,7 @@ static void test_auth(void)
 	   "auth: revoked admin credential refused");
 	ok(store_admin_issue(srv.store, "alice", admin_cred) == 0, "auth: re-issued");
 	snprintf(auth_ok, sizeof(auth_ok), "Epoxy-Admin %s", admin_cred);
+	test_throttle();
 }
 
 static void test_bad_releases(void)
