@@ -187,16 +187,19 @@ rm -f "$T/other"
 
 # boot C: legacy BIOS: SeaBIOS + Debian's iPXE NIC ROM, the same scripts,
 # kernel and initramfs fetched over plain HTTP and booted unverified
+biosrom=$(cfg IPXE_BIOS_ROM)
 mkdir -p "$W/stage1"
 cp "$I/stage1/vmlinuz" "$I/stage1/initramfs" "$I/stage1/cmdline" "$W/stage1/"
 : >"$T/access.log"
 t0=$(date +%s)
 run "$T/c.log" 'no UEFI (legacy BIOS boot)' 240 -machine pc -netdev "$(netdev)" \
-	-device "virtio-net-pci,netdev=n0,mac=52:54:00:12:34:56,romfile=$(cfg IPXE_BIOS_ROM)" -boot n
+	-device "virtio-net-pci,netdev=n0,mac=52:54:00:12:34:56${biosrom:+,romfile=$biosrom}" -boot n
 tc=$(($(date +%s) - t0))
 check "BIOS iPXE asked for the pcbios script" grep -q 'stage1.ipxe?mac=52-54-00-12-34-56&.*platform=pcbios' "$T/access.log"
-check "BIOS script took the legacy branch and said it is unverified" \
-	grep -aq 'legacy BIOS: stage1 kernel and initramfs are not verified' "$T/c.log"
+# (Debian's BIOS iPXE writes to the VGA console only: its echo lines are
+# not on the serial log; the kernel's command line shows the branch ran)
+check "BIOS script's imgargs gave the kernel the stage1 command line" \
+	grep -aq "Kernel command line: initrd=initrd $(cat "$I/stage1/cmdline")\$" "$T/c.log"
 check "BIOS path fetched stage1/vmlinuz and stage1/initramfs" \
 	bash -c "grep -q 'GET /boot/stage1/vmlinuz' '$T/access.log' && grep -q 'GET /boot/stage1/initramfs' '$T/access.log'"
 check "BIOS path reached the minimal initramfs with the stage1 command line in ${tc} s" \
