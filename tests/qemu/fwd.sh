@@ -6,14 +6,17 @@
 # carries CUTBYTES bytes toward the guest is closed right there, in the
 # middle of whatever it was sending, and STATEFILE records that the cut
 # happened; every later connection (and every connection when CUTBYTES is
-# 0) is passed through untouched.
+# 0) is passed through untouched.  (stdbuf -o0: head writes what it reads at once, so
+# small TLS records are not held back; a socket cannot be reopened through
+# /dev/fd, so head writes to the inherited stdout itself.)
 port=$1 cut=${2:-0} state=${3:-/nonexistent}
 if [ "$cut" = 0 ] || [ -e "$state" ]; then
   exec socat - "TCP:127.0.0.1:$port"
 fi
-exec 3>&1
-n=$(socat - "TCP:127.0.0.1:$port" | head -c "$cut" | tee /dev/fd/3 | wc -c)
-if [ "$n" -ge "$cut" ]; then
-  echo "link cut after $n bytes $(date +%s.%N)" >>"$state"
+# head writes to the guest itself; when it stops at CUTBYTES, socat's next
+# write fails (SIGPIPE): a non-zero socat status is how a cut shows
+socat - "TCP:127.0.0.1:$port" 2>/dev/null | stdbuf -o0 head -c "$cut"
+if [ "${PIPESTATUS[0]}" != 0 ]; then
+  echo "link cut after $cut bytes $(date +%s.%N)" >>"$state"
 fi
 exit 0

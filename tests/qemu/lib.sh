@@ -8,12 +8,12 @@
 # escapes removed) into $W/console.txt, never from QEMU's stdout.
 
 declare -A S=()
-EXP_RE=(); EXP_LABEL=(); FORBID=(); SHOW=(); WHY=(); SRVLOG=(); SRVOPT=()
+EXP_RE=(); EXP_LABEL=(); FORBID=(); SHOW=(); WHY=(); SRVLOG=(); SRVOPT=(); RESTART_OPT=()
 TAP_N=0; TAP_FAILED=0
 PIDS=()
 
 QEMU_SCN_KEYS=" name about firmware host mac release pin tamper node_ca credential
-  server linkcut timeout capture deadend "
+  server linkcut timeout capture deadend reboot "
 
 tap_ok() { TAP_N=$((TAP_N + 1)); echo "ok $TAP_N - ${S[name]}: $1"; }
 tap_not_ok() {
@@ -44,6 +44,7 @@ scn_load() {
       why)    WHY+=("$val");;
       log)    SRVLOG+=("$val");;
       server_opt) SRVOPT+=("$val");;
+      restart_opt) RESTART_OPT+=("$val");;
       *)
         [[ $QEMU_SCN_KEYS == *" $key "* || $QEMU_SCN_KEYS == *" $key"$'\n'* ]] ||
           { echo "$f:$n: unknown key '$key'" >&2; return 1; }
@@ -123,9 +124,9 @@ fixture_prepare() {
     [ -f "$IMG/stage1/cmdline" ] && cp "$IMG/stage1/cmdline" "$W/boot/stage1/"
     for t in ${S[tamper]//,/ }; do
       case $t in
+        stage1-floor2) stage1_floor 2 || { echo "stage1 with floor 2 failed"; return 1; };;
         stage0-*|stage1-*) tamper_efi "$W/boot/${t%%-*}.efi" "${t#*-}" ||
                              { echo "tamper $t failed"; return 1; };;
-        stage1-floor2) stage1_floor 2 || { echo "stage1 with floor 2 failed"; return 1; };;
         prod-*) ;;  # applied to the store after publishing (host_enroll)
         *) echo "unknown tamper '$t'"; return 1;;
       esac
@@ -227,6 +228,18 @@ release_dir() {
 # host_enroll: admin credential, host, release(s), the node's VARS with its
 # boot credential (via epoxyctl host credential --vars and epoxy-mkvars).
 host_enroll() {
+  local rc
+  host_enroll_steps >>"$W/ctl.log" 2>&1; rc=$?
+  { set +x; } 2>/dev/null
+  [ $rc = 0 ] || return $rc
+  # restart_opt: the server comes back with other options after publishing
+  # (e.g. its clock moved past the manifest's expiry)
+  if [ ${#RESTART_OPT[@]} -gt 0 ]; then
+    server_stop; SRVOPT+=("${RESTART_OPT[@]}")
+    server_start || return 1
+  fi
+}
+host_enroll_steps() {
   local r d sha obj
   {
     set -x
@@ -258,8 +271,7 @@ host_enroll() {
           flip_byte "$obj" $(( $(stat -c %s "$obj") / 2 ));;
       esac
     done
-    set +x
-  } >>"$W/ctl.log" 2>&1
+  }
 }
 
 # ------------------------------------------------------------------ QEMU
@@ -275,7 +287,10 @@ qemu_net() { # the restricted user network: only epoxyd's two ports
 }
 qemu_start() {
   local args=(-accel tcg -m 1536 -smp 1 -display none -vga none -monitor none
-              -serial "file:$CONSOLE" -no-reboot -netdev "$(qemu_net)")
+              -serial "file:$CONSOLE" -netdev "$(qemu_net)")
+  # a node that gives up reboots into a clean retry; by default the run
+  # ends there (QEMU exits), with reboot=yes the node starts over
+  [ "${S[reboot]:-no}" = yes ] || args+=(-no-reboot)
   if [ "${S[firmware]}" = uefi-sb ]; then
     cp "$NODE_VARS" "$W/vars.fd" || return 1
     local esl=$W/otherca/ca.esl
@@ -289,8 +304,13 @@ qemu_start() {
     # another CA gets it through fw_cfg, which OVMF copies over that variable
     [ "${S[node_ca]}" = other ] && args+=(-fw_cfg "name=etc/edk2/https/cacerts,file=$esl")
   else
+    # Debian's iPXE ROM for virtio (ipxe-qemu: efi-virtio.rom holds the
+    # legacy-BIOS and the EFI image); it prints to VGA only, so the serial
+    # console starts with the kernel
+    local rom=${IPXE_BIOS_ROM:-/usr/lib/ipxe/qemu/efi-virtio.rom}
+    [ -f "$rom" ] || { echo "no iPXE ROM $rom" >"$W/qemu.log"; return 1; }
     args+=(-machine pc
-      -device "virtio-net-pci,netdev=n0,mac=${S[mac]},romfile=${IPXE_BIOS_ROM:-/usr/lib/ipxe/qemu/pxe-virtio.rom},bootindex=1")
+      -device "virtio-net-pci,netdev=n0,mac=${S[mac]},romfile=$rom,bootindex=1")
   fi
   printf '%q ' qemu-system-x86_64 "${args[@]}" >"$W/qemu.cmd"
   QEMU_T0=$(date +%s.%N)
