@@ -229,8 +229,10 @@ release_dir() {
 # boot credential (via epoxyctl host credential --vars and epoxy-mkvars).
 host_enroll() {
   local rc
+  # the steps trace themselves (set -x) into ctl.log, never into the TAP
+  exec {XTRACE_FD}>>"$W/ctl.log"; BASH_XTRACEFD=$XTRACE_FD
   host_enroll_steps >>"$W/ctl.log" 2>&1; rc=$?
-  { set +x; } 2>/dev/null
+  set +x
   [ $rc = 0 ] || return $rc
   # restart_opt: the server comes back with other options after publishing
   # (e.g. its clock moved past the manifest's expiry)
@@ -304,13 +306,12 @@ qemu_start() {
     # another CA gets it through fw_cfg, which OVMF copies over that variable
     [ "${S[node_ca]}" = other ] && args+=(-fw_cfg "name=etc/edk2/https/cacerts,file=$esl")
   else
-    # Debian's iPXE ROM for virtio (ipxe-qemu: efi-virtio.rom holds the
-    # legacy-BIOS and the EFI image); it prints to VGA only, so the serial
-    # console starts with the kernel
-    local rom=${IPXE_BIOS_ROM:-/usr/lib/ipxe/qemu/efi-virtio.rom}
-    [ -f "$rom" ] || { echo "no iPXE ROM $rom" >"$W/qemu.log"; return 1; }
-    args+=(-machine pc
-      -device "virtio-net-pci,netdev=n0,mac=${S[mac]},romfile=$rom,bootindex=1")
+    # QEMU's default NIC ROM is Debian's iPXE (ipxe-qemu); an explicit
+    # romfile= (IPXE_BIOS_ROM) never network-booted under QEMU 7.2's SeaBIOS.
+    # iPXE prints to VGA only, so the serial console starts with the kernel
+    local dev="virtio-net-pci,netdev=n0,mac=${S[mac]},bootindex=1"
+    [ -n "${IPXE_BIOS_ROM:-}" ] && dev+=",romfile=$IPXE_BIOS_ROM"
+    args+=(-machine pc -device "$dev")
   fi
   printf '%q ' qemu-system-x86_64 "${args[@]}" >"$W/qemu.cmd"
   QEMU_T0=$(date +%s.%N)
