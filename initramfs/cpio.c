@@ -209,7 +209,6 @@ int cpio_write(const struct initspec *spec, const char *root, const char *out,
 	rc = -ENAMETOOLONG;
 	if (n < 0 || (size_t)n >= sizeof(tmp))
 		goto out;
-	rc = -errno;
 	fd = mkstemp(tmp);
 	if (fd < 0) {
 		rc = -errno;
