@@ -4,15 +4,15 @@
  * commit is on disk before the call returns, so an acknowledged redemption
  * survives a crash) and a busy_timeout of STORE_BUSY_MS; the database file
  * is created mode 0600.  Prepared statements are cached per connection.
- * Writers of one process queue on a mutex (a write transaction holds it from
- * BEGIN to COMMIT/ROLLBACK, an autocommit write for its one statement), so
- * threads block instead of polling SQLite's busy handler, where a waiter can
- * starve past busy_timeout under a steady stream of commits; other
- * processes still meet SQLite's file locks and busy_timeout.
+ * Writers queue on a blocking open-file-description lock of "<db>-wlock"
+ * (a write transaction holds it from BEGIN to COMMIT/ROLLBACK, an
+ * autocommit write for its one statement), one per connection, so threads
+ * and processes sleep in the kernel until the writer before them is done
+ * instead of polling SQLite's busy handler, where a waiter can starve past
+ * busy_timeout under a steady stream of commits from others.
  * Error texts printed to stderr never contain bound values. */
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,11 +25,10 @@
 
 #define SQ_CACHE 64
 
-static pthread_mutex_t sq_write_lock = PTHREAD_MUTEX_INITIALIZER;
-
 struct sq_conn {
 	sqlite3 *db;
-	int holding;            /* this connection holds sq_write_lock (in a tx) */
+	int lockfd;             /* "<db>-wlock", -1 for :memory: */
+	int holding;            /* this connection holds the write lock (in a tx) */
 	sqlite3_stmt *cache[SQ_CACHE];
 	const char *cache_key[SQ_CACHE];
 	unsigned next;
@@ -54,6 +53,21 @@ static int sq_rc(struct sq_conn *c, int rc)
 	return -EPX_E_DB_QUERY;
 }
 
+/* Blocking writer lock; EINTR is retried.  Without a lock file (":memory:"),
+ * nothing to share, nothing to do. */
+static int sq_wlock(struct sq_conn *c, int lock)
+{
+	struct flock fl = { .l_type = (short)(lock ? F_WRLCK : F_UNLCK),
+			    .l_whence = SEEK_SET, .l_start = 0, .l_len = 1 };
+
+	if (c->lockfd < 0)
+		return 0;
+	while (fcntl(c->lockfd, F_OFD_SETLKW, &fl) < 0)
+		if (errno != EINTR)
+			return -EPX_E_DB_BUSY;
+	return 0;
+}
+
 static int sq_exec(struct sq_conn *c, const char *sql)
 {
 	int rc = sqlite3_exec(c->db, sql, NULL, NULL, NULL);
@@ -71,8 +85,8 @@ static void sq_close(void *conn)
 	for (i = 0; i < SQ_CACHE; i++)
 		sqlite3_finalize(c->cache[i]);
 	sqlite3_close(c->db);   /* rolls back an open transaction */
-	if (c->holding)
-		pthread_mutex_unlock(&sq_write_lock);
+	if (c->lockfd >= 0)
+		close(c->lockfd);   /* drops the OFD lock, if held */
 	free(c);
 }
 
@@ -112,6 +126,16 @@ static int sq_open(void **out, const char *path)
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return -ENOMEM;
+	c->lockfd = -1;
+	if (strcmp(path, ":memory:")) {
+		char lp[4200];
+
+		if (snprintf(lp, sizeof(lp), "%s-wlock", path) >= (int)sizeof(lp))
+			goto fail;
+		c->lockfd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		if (c->lockfd < 0)
+			goto fail;
+	}
 	if (sqlite3_open_v2(path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX,
 			    NULL) != SQLITE_OK) {
 		fprintf(stderr, "store: sqlite: %s: %s\n", path,
@@ -244,8 +268,8 @@ static int sq_query(void *conn, const char *sql, const struct db_arg *args,
 		end_tx = 1;
 	else if (!c->holding && !sqlite3_stmt_readonly(st))
 		lock_stmt = 1;
-	if (lock_tx || lock_stmt)
-		pthread_mutex_lock(&sq_write_lock);
+	if ((lock_tx || lock_stmt) && sq_wlock(c, 1) < 0)
+		return -EPX_E_DB_BUSY;
 	if (lock_tx)
 		c->holding = 1;
 	rc = sq_bind(c, st, args, nargs);
@@ -266,11 +290,11 @@ out:
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
 	if (lock_stmt)
-		pthread_mutex_unlock(&sq_write_lock);
+		sq_wlock(c, 0);
 	/* a failed BEGIN, or the end of the transaction, releases the lock */
 	if (c->holding && ((lock_tx && rc < 0) || (end_tx && sqlite3_get_autocommit(c->db)))) {
 		c->holding = 0;
-		pthread_mutex_unlock(&sq_write_lock);
+		sq_wlock(c, 0);
 	}
 	if (rc == 0 && res)
 		*res = tmp;
