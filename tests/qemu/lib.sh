@@ -84,6 +84,30 @@ pieces_check() {
     command -v $p >/dev/null || PIECES_MISSING="$PIECES_MISSING $p(package)"
   done
   [ -z "$PIECES_MISSING" ] || { PIECES_MISSING="missing:$PIECES_MISSING"; return 1; }
+  signing_time_check || return 1
+}
+# signing_time_check: under Secure Boot lockdown the kernel refuses a kexec
+# kernel whose PKCS#7 signing time lies outside the db certificate's
+# validity (EKEYREJECTED, "Message signed outside of X.509 validity
+# window"; docs/kexec-lockdown.md).  Say so before booting, not after.
+signing_time_check() {
+  local k sig st nb
+  nb=$(date -d "$(openssl x509 -in "$KEYS/db.crt" -noout -startdate | cut -d= -f2)" +%s) || return 0
+  for k in "$IMG"/release/*/kernel; do
+    sig=$(mktemp)
+    sbattach --detach "$sig" "$k" >/dev/null 2>&1 || { rm -f "$sig"; continue; }
+    st=$(openssl pkcs7 -inform DER -in "$sig" -print 2>/dev/null |
+         grep -A2 'signingTime' | sed -n 's/.*UTCTIME://p' | head -1)
+    rm -f "$sig"
+    [ -n "$st" ] || continue
+    if [ "$(date -d "$st" +%s)" -lt "$nb" ]; then
+      PIECES_MISSING="${k#$O/} is signed at $st, before the db certificate's notBefore"
+      PIECES_MISSING+=" ($(date -u -d @"$nb")): the kernel's kexec check will refuse it (EPOXY-E1300,"
+      PIECES_MISSING+=" errno 129). Sign at max(SOURCE_DATE_EPOCH, notBefore) or backdate the dev certificates."
+      return 1
+    fi
+  done
+  return 0
 }
 
 # ------------------------------------------------------------------ fixture
