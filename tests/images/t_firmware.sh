@@ -199,7 +199,7 @@ check "BIOS iPXE asked for the pcbios script" grep -q 'stage1.ipxe?mac=52-54-00-
 # (Debian's BIOS iPXE writes to the VGA console only: its echo lines are
 # not on the serial log; the kernel's command line shows the branch ran)
 check "BIOS script's imgargs gave the kernel the stage1 command line" \
-	grep -aq "Kernel command line: initrd=initrd $(cat "$I/stage1/cmdline")\$" "$T/c.log"
+	grep -aqF "Kernel command line: initrd=initrd $(cat "$I/stage1/cmdline")" "$T/c.log"
 check "BIOS path fetched stage1/vmlinuz and stage1/initramfs" \
 	bash -c "grep -q 'GET /boot/stage1/vmlinuz' '$T/access.log' && grep -q 'GET /boot/stage1/initramfs' '$T/access.log'"
 check "BIOS path reached the minimal initramfs with the stage1 command line in ${tc} s" \
