@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
@@ -107,6 +108,17 @@ static int sq_create_private(const char *path)
 	return 0;
 }
 
+/* As root, give the lock file the database's owner (as SQLite does for its
+ * -wal and -shm), so a server that later runs as that user can open it. */
+static void sq_lock_owner(int fd, const char *path)
+{
+	struct stat st;
+
+	if (geteuid() == 0 && stat(path, &st) == 0 && fchown(fd, st.st_uid, st.st_gid) < 0)
+		fprintf(stderr, "store: sqlite: cannot chown %s-wlock: %s\n", path,
+			strerror(errno));
+}
+
 static int sq_open(void **out, const char *path)
 {
 	static const char *const pragmas[] = {
@@ -135,6 +147,7 @@ static int sq_open(void **out, const char *path)
 		c->lockfd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 		if (c->lockfd < 0)
 			goto fail;
+		sq_lock_owner(c->lockfd, path);
 	}
 	if (sqlite3_open_v2(path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX,
 			    NULL) != SQLITE_OK) {
