@@ -146,7 +146,10 @@ for ((i = 0; i < timeout * 2; i++)); do
 	grep -aq 'Boot Manager Menu' "$log" && break
 	sleep 0.5
 done
-kill "$qpid" 2>/dev/null; wait "$qpid" 2>/dev/null; qpid=
+# (set -e: QEMU may be gone and reaped already, and its status is not ours)
+kill "$qpid" 2>/dev/null || true
+wait "$qpid" 2>/dev/null || true
+qpid=
 # the payload files are no longer needed, whatever happened
 [ -f "$tmp/EpoxyBoot" ] && dd if=/dev/zero of="$tmp/EpoxyBoot" bs=256 count=1 conv=notrunc status=none
 if ! grep -q '^epoxy-enroll: done' "$log"; then
