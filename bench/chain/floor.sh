@@ -19,7 +19,7 @@ trap 'kill $qpid 2>/dev/null; wait $qpid 2>/dev/null; rm -rf "$dir"' EXIT
 t0=$(date +%s.%N)
 qemu-system-x86_64 -accel tcg -machine q35 -m 1024 -display none -monitor none \
   -no-reboot -net none -serial file:"$log" \
-  -kernel "$kernel" -initrd "$initrd" -append "$cmdline" &
+  -kernel "$kernel" -initrd "$initrd" -append "$cmdline" 2>/dev/null &
 qpid=$!
 t_init=""; t_first=""
 while :; do
