@@ -5,6 +5,8 @@ declare -A DESC=(
   [stage0-ipxe]="stage0: the db-signed iPXE passed Secure Boot and runs"
   [stage1-script]="stage1 script fetched from epoxyd (no secret in it)"
   [uki-kernel]="signed stage1 UKI passed Secure Boot; minimal kernel starts"
+  [stage1-run-init]="minimal kernel runs /init"
+  [prod-run-init]="production kernel runs /init"
   [stage1-init]="minimal initramfs: modules, network, efivarfs"
   [session]="agent: boot session opened over HTTPS, statement verified (nonce, host, manifest)"
   [manifest]="agent: release manifest verified (threshold signatures, floor, expiry)"
@@ -23,6 +25,9 @@ demo_done() {
   echo
   echo "== epoxyctl session list --host ${S[host]}"
   ctl session list --host "${S[host]}" 2>&1 | sed 's/^/   /'
+  echo
+  echo "== epoxyctl why ${S[host]}"
+  ctl why "${S[host]}" 2>&1 | sed 's/^/   /'
   echo
   echo "== per-stage timings on the node's console (seconds since QEMU started; stage = time since the previous mark)"
   awk '{ printf "   %-16s at %7.1f s   stage %6.1f s\n", $1, $2, $2 - p; p = $2 }' "$W/timeline"
