@@ -4,9 +4,12 @@
 #
 # Guarantees: OUT carries exactly one Authenticode signature by CERT,
 # replacing any signature IN had (Debian's, for its kernel); the PKCS#7
-# signing time is SOURCE_DATE_EPOCH (sbsign stamps the wall clock
-# otherwise, which makes every build differ; firmware ignores the time), so
-# the same inputs and key give the same bytes.  OUT is verified with
+# signing time is max(SOURCE_DATE_EPOCH, notBefore of CERT) (sbsign stamps
+# the wall clock otherwise, which makes every build differ), so the same
+# inputs and key give the same bytes.  The firmware ignores the time, but
+# the kernel's kexec_file_load under lockdown refuses a signature made
+# outside the certificate's validity (EKEYREJECTED, docs/kexec-lockdown.md),
+# and dev keys are often made after the last commit.  OUT is verified with
 # sbverify before it is moved into place.
 set -euo pipefail
 [ $# = 4 ] || { echo "usage: efisign.sh KEY CERT IN OUT" >&2; exit 2; }
@@ -14,7 +17,11 @@ key=$1 cert=$2 in=$3 out=$4
 for f in "$key" "$cert" "$in"; do
   [ -f "$f" ] || { echo "efisign: missing $f" >&2; exit 1; }
 done
-when=$(date -u -d "@${SOURCE_DATE_EPOCH:-0}" '+%Y-%m-%d %H:%M:%S')
+epoch=${SOURCE_DATE_EPOCH:-0}
+nb=$(date -u -d "$(openssl x509 -in "$cert" -noout -startdate | sed 's/^notBefore=//')" +%s) ||
+  { echo "efisign: cannot read notBefore of $cert" >&2; exit 1; }
+[ "$nb" -gt "$epoch" ] && epoch=$nb
+when=$(date -u -d "@$epoch" '+%Y-%m-%d %H:%M:%S')
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/efisign.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 cp "$in" "$tmp/in"
