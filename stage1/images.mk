@@ -55,16 +55,29 @@ CHECK_DEPS += $(IMAGE_FILES) $(O)/bin/epoxy-mkvars
 images: $(IMAGE_FILES) $(O)/bin/epoxy-mkvars
 	@boot/sizes.sh $(IMG)
 
+# The config values the images depend on, rewritten only when they change
+# ($(O)/config.mk itself is regenerated, with a new time, on every make).
+IMG_CONFIG := $(CONFIG_KERNEL_PACKAGE) | $(STAGE1_CMDLINE) | \
+	$(CONFIG_AGENT_MIN_RELEASE) | $(EPOXY_HWCLASS) | $(PROD_CMDLINE)
+.PHONY: images-config-check
+$(ISRC)/config: images-config-check
+	@mkdir -p $(@D)
+	@echo '$(IMG_CONFIG)' | cmp -s - $@ 2>/dev/null || echo '$(IMG_CONFIG)' >$@
+
 # ------------------------------------------------------------ kernel
 ifeq ($(CONFIG_KERNEL_FROM_SOURCE),1)
-$(KIMAGE) $(KROOT)/.stamp:
+$(KROOT)/.stamp:
 	@echo "images: CONFIG_KERNEL_FROM_SOURCE is not implemented yet;" \
 	  "choose KERNEL_DEBIAN_PACKAGE (make menuconfig)" >&2; exit 1
 else
-$(KROOT)/.stamp: $(O)/config.mk stage1/fetch-kernel.sh
+# the kernel is fetched again only when CONFIG_KERNEL_PACKAGE changes; every
+# rule that reads it depends on the stamp, never on the vmlinuz itself
+$(O)/stage1/package: images-config-check
+	@mkdir -p $(@D)
+	@echo '$(CONFIG_KERNEL_PACKAGE)' | cmp -s - $@ 2>/dev/null || echo '$(CONFIG_KERNEL_PACKAGE)' >$@
+$(KROOT)/.stamp: $(O)/stage1/package stage1/fetch-kernel.sh
 	@stage1/fetch-kernel.sh $(CONFIG_KERNEL_PACKAGE) $(O)/stage1
 	@touch $@
-$(KIMAGE): $(KROOT)/.stamp
 endif
 
 # ------------------------------------------------------------ staged inputs
@@ -78,7 +91,7 @@ $(ISRC)/modules/.stamp: $(KROOT)/.stamp stage1/images.mk
 	@printf '%s\n' $(NET_MODULES) >$(@D)/order
 	@touch $@
 
-$(ISRC)/etc/.stamp: $(KEYS_STAMP) $(O)/config.mk stage1/images.mk
+$(ISRC)/etc/.stamp: $(KEYS_STAMP) $(ISRC)/config stage1/images.mk
 	@mkdir -p $(@D)
 	@openssl x509 -in $(KEYS)/ca.crt -out $(@D)/ca.pem
 	@cp $(KEYS)/keyset $(@D)/keyset
@@ -107,20 +120,20 @@ $(IMG)/stage1/initramfs: initramfs/minimal.spec $(MKINITRAMFS) $(STAGED) \
 	@mkdir -p $(@D)
 	$(MKINITRAMFS) -r $(O) -c gzip -o $@ $<
 
-$(IMG)/stage1/cmdline: $(O)/config.mk stage1/images.mk
+$(IMG)/stage1/cmdline: $(ISRC)/config stage1/images.mk
 	@mkdir -p $(@D)
 	@printf '%s' "$(STAGE1_CMDLINE)" >$@
 
-$(IMG)/stage1/vmlinuz: $(KIMAGE)
-	@mkdir -p $(@D) && cp $< $@
+$(IMG)/stage1/vmlinuz: $(KROOT)/.stamp
+	@mkdir -p $(@D) && cp $(KIMAGE) $@
 
-$(ISRC)/osrel: stage1/images.mk
+$(ISRC)/osrel: $(ISRC)/config stage1/images.mk
 	@mkdir -p $(@D)
 	@printf 'NAME="epoxy stage1"\nID=epoxy\nPRETTY_NAME="epoxy stage1 (%s)"\nVERSION_ID=%s\n' \
 	  "$(CONFIG_KERNEL_PACKAGE)" "$(KVER)" >$@
 
 $(ISRC)/stage1-unsigned.efi: $(CONFIG_UEFI_STUB) $(ISRC)/osrel \
-		$(IMG)/stage1/cmdline $(KIMAGE) $(IMG)/stage1/initramfs stage1/mkuki.sh
+		$(IMG)/stage1/cmdline $(KROOT)/.stamp $(IMG)/stage1/initramfs stage1/mkuki.sh
 	stage1/mkuki.sh $(CONFIG_UEFI_STUB) $(ISRC)/osrel $(IMG)/stage1/cmdline \
 	  $(KIMAGE) $(IMG)/stage1/initramfs $@
 
@@ -135,16 +148,16 @@ $(IMG)/stage0.efi: $(CONFIG_IPXE_EFI) $(KEYS_STAMP) boot/efisign.sh
 # ------------------------------------------------------------ release
 # the production kernel carries our db signature (Debian's removed), so
 # that under Secure Boot lockdown kexec_file_load can check it too
-$(REL)/kernel: $(KIMAGE) $(KEYS_STAMP) boot/efisign.sh
+$(REL)/kernel: $(KROOT)/.stamp $(KEYS_STAMP) boot/efisign.sh
 	@mkdir -p $(@D)
-	boot/efisign.sh $(KEYS)/db.key $(KEYS)/db.crt $< $@
+	boot/efisign.sh $(KEYS)/db.key $(KEYS)/db.crt $(KIMAGE) $@
 
 $(REL)/initramfs: initramfs/production.spec $(MKINITRAMFS) $(STAGED) \
 		$(ISRC)/init-prod $(ISRC)/join
 	@mkdir -p $(@D)
 	$(MKINITRAMFS) -r $(O) -c gzip -o $@ $<
 
-$(REL)/cmdline: stage1/images.mk
+$(REL)/cmdline: $(ISRC)/config stage1/images.mk
 	@mkdir -p $(@D)
 	@printf '%s' "$(PROD_CMDLINE)" >$@
 
