@@ -549,6 +549,20 @@ static int node_session_tokens(struct srv *srv, const char *host, const char *si
 
 /* Authenticates (credential or boot token), opens the session, writes the
  * whole answer into out. */
+/* The host's state as operators see it (epoxyctl host show): "booting"
+ * from session open, "joined" when the production stage reports success,
+ * "failed" after a failure report (a retry makes it "booting" again).  A
+ * store error here is logged, never fatal: the boot itself is recorded by
+ * the session and the report. */
+static void node_host_state(struct srv *srv, const struct http_req *req,
+			    const char *host, const char *state)
+{
+	int rc = store_host_set_state(srv->store, host, state);
+
+	if (rc < 0)
+		http_log(req, "host %s state %s: %s", host, state, epx_strerror(rc));
+}
+
 static int node_session_open(struct srv *srv, const struct http_req *req,
 			     const struct node_sess_in *in, const struct store_release *r,
 			     char *out, size_t cap, size_t *len)
@@ -581,6 +595,7 @@ static int node_session_open(struct srv *srv, const struct http_req *req,
 	if (rc < 0)
 		return rc;
 	store_host_touch(srv->store, in->host);
+	node_host_state(srv, req, in->host, "booting");
 	http_log(req, "session %s opened for host %s, release %u (%s)", sid, in->host,
 		 r->version, in->cred ? "credential" : "boot token");
 	return 0;
@@ -929,6 +944,7 @@ int node_report(struct srv *srv, const struct http_req *req, struct http_resp *r
 	http_log(req, "report host %s session %s stage %s %s %s", info.host, info.session,
 		 rep->stage, rep->status, rep->code);
 	rc = http_resp_copy(resp, 204, "text/plain", "", 0);
+	node_host_state(srv, req, info.host, closes ? "joined" : ok ? "booting" : "failed");
 	if (closes) {
 		int crc = store_session_close(srv->store, info.session, "ok");
 

@@ -132,8 +132,10 @@ t_is "$(head -1 "$T_DIR/hdr" | cut -d' ' -f2)" 204 "fail report accepted (204)"
 rt=$(tr -d '\r' <"$T_DIR/hdr" | awk 'tolower($1)=="epoxy-next-token:" {print $2}')
 [[ $rt =~ ^[0-9a-f]{64}$ ]]; t_ok $? "fail report answers a new report token"
 t_is "$(sqlite3 "$DB" "select status||' '||code from reports order by id desc limit 1")" "fail EPOXY-E1220" "report stored"
+t_is "$(sqlite3 "$DB" "select state from hosts where name='node1'")" failed "a fail report marks the host failed"
 t_is "$(hs_code /v1/report -X POST -H "$form" -H "Authorization: Bearer $rt" --data 'stage=2&status=ok')" 204 "ok report with the new token"
 t_is "$(sqlite3 "$DB" "select state from sessions where id='$sid'")" ok "ok report closes the session"
+t_is "$(sqlite3 "$DB" "select state from hosts where name='node1'")" joined "the stage-2 ok report marks the host joined"
 
 # --- metrics
 hs /metrics -o "$T_DIR/metrics"
