@@ -199,7 +199,25 @@ online_key $KEYS/online.key
 keyset $KEYS/keyset
 CFG
 }
+# ports: the first start takes the first free pair from QEMU_PORT_BASE up
+# (another run, e.g. a CI check of another clone, may hold some); restarts
+# keep the pair, since the node's forwarders point at it
+port_free() { ! ss -ltnH "( sport = :$1 )" 2>/dev/null | grep -q .; }
 server_start() {
+  local tries
+  [ -n "${PORTS_FIXED:-}" ] && { server_start_once; return; }
+  for tries in 1 2 3 4 5 6 7 8; do
+    while [ "$HTTPS_PORT" -le 18498 ] && ! { port_free "$HTTPS_PORT" && port_free "$HTTP_PORT"; }; do
+      HTTPS_PORT=$((HTTPS_PORT + 2)); HTTP_PORT=$((HTTP_PORT + 2))
+    done
+    [ "$HTTPS_PORT" -le 18498 ] || return 1
+    if server_start_once; then PORTS_FIXED=1; return 0; fi
+    grep -q 'Address already in use' "$W/epoxyd.log" || return 1
+    HTTPS_PORT=$((HTTPS_PORT + 2)); HTTP_PORT=$((HTTP_PORT + 2))
+  done
+  return 1
+}
+server_start_once() {
   local i o args=()
   server_config >"$W/epoxyd.conf"
   if [ ! -f "$W/admin.cred" ]; then
@@ -213,8 +231,10 @@ server_start() {
   "$EPOXYD" -c "$W/epoxyd.conf" "${args[@]}" >>"$W/epoxyd.log" 2>&1 &
   SERVER_PID=$!; PIDS+=($SERVER_PID)
   for i in $(seq 1 100); do
-    curl -fsS -o /dev/null "http://127.0.0.1:$HTTP_PORT/healthz" 2>/dev/null && return 0
+    # healthy, and it is ours (not another run's server on that port)
     kill -0 $SERVER_PID 2>/dev/null || return 1
+    curl -fsS -o /dev/null "http://127.0.0.1:$HTTP_PORT/healthz" 2>/dev/null &&
+      sleep 0.2 && kill -0 $SERVER_PID 2>/dev/null && return 0
     sleep 0.1
   done
   return 1
