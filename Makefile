@@ -83,7 +83,8 @@ $(CONFIG_H) $(O)/config.mk: $(KCONFIG_FILE) Kconfig $(wildcard */Kconfig) script
 # every folder's fragments; several owners of one folder each have their own
 # fragment (server/store.mk, server/module.mk, server/ctl.mk ...)
 include lib/module.mk tests/module.mk
-include $(filter-out lib/module.mk tests/module.mk,$(sort $(wildcard */*.mk */*/*.mk)))
+# (never a build directory's generated config.mk, whatever O is)
+include $(filter-out lib/module.mk tests/module.mk build%,$(sort $(wildcard */*.mk */*/*.mk)))
 
 # ---------------------------------------------------------------- rules
 $(O)/host/%.o: %.c $(CONFIG_H)

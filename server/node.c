@@ -310,8 +310,14 @@ int node_stage0(struct srv *srv, const struct http_req *req, struct http_resp *r
 	char url[CONFIG_STR_MAX + 32], *buf;
 	int n;
 
+	/* The firmware gets stage0 only over HTTPS with its pinned CA: when
+	 * that fails (wrong CA), OVMF falls back to plain HTTP with the DHCP
+	 * boot file meant for iPXE, and answering it would skip the pinned-CA
+	 * link of the chain. */
 	if (!strncmp(req->user_agent, "UefiHttpBoot", 12))
-		return node_send_file(srv, req, resp, "stage0.efi", "application/efi");
+		return req->tls ? node_send_file(srv, req, resp, "stage0.efi", "application/efi") :
+			node_refuse(req, resp, 403, -EPX_E_SRV_PLAIN,
+				    "stage0 for the firmware only over HTTPS (pinned CA)");
 	if (strncmp(req->user_agent, "iPXE", 4))
 		return node_refuse(req, resp, 400, -EPX_E_SRV_BADREQ,
 				   "stage0 for a client that is neither UefiHttpBoot nor iPXE");

@@ -17,7 +17,7 @@ t_is "$(hs /healthz)" ok "healthz on HTTPS"
 
 # --- firmware leg
 t_is "$(hs /boot/stage0 -A UefiHttpBoot/1.0)" "EFI-stage0-test-bytes" "stage0 for UefiHttpBoot over HTTPS is the EFI binary"
-t_is "$(hp /boot/stage0 -A UefiHttpBoot/1.0)" "EFI-stage0-test-bytes" "stage0 for UefiHttpBoot over HTTP"
+t_is "$(hp_code /boot/stage0 -A UefiHttpBoot/1.0)" 403 "stage0 refused to the firmware over plain HTTP (its pinned-CA leg cannot be skipped)"
 s0=$(hp /boot/stage0 -A 'iPXE/1.0.0+git-20190125.36a4c85f-5.1')
 t_is "$(head -1 <<<"$s0")" '#!ipxe' "stage0 for iPXE is a script"
 grep -q "chain --autofree http://127.0.0.1:$HTTP_PORT/boot/stage1.ipxe?mac=\${net0/mac:hexhyp}&uuid=\${uuid}" <<<"$s0"
@@ -39,8 +39,8 @@ t_is "$(hp /boot/stage1.efi)" EFI-stage1-test-bytes "stage1.efi served"
 t_is "$(hp /boot/stage1/cmdline | head -c 14)" "console=ttyS0 " "stage1/cmdline served"
 len=$(hp /boot/stage1.efi -I | tr -d '\r' | awk 'tolower($1)=="content-length:" {print $2}')
 t_is "$len" 21 "HEAD stage1.efi has the Content-Length"
-v=$(curl -sv -o /dev/null -I "http://127.0.0.1:$HTTP_PORT/boot/stage0" -A UefiHttpBoot/1.0 \
-	--next -o /dev/null "http://127.0.0.1:$HTTP_PORT/boot/stage0" -A UefiHttpBoot/1.0 2>&1)
+v=$(curl -sv -o /dev/null -I "http://127.0.0.1:$HTTP_PORT/boot/stage1.efi" -A iPXE/1.0 \
+	--next -o /dev/null "http://127.0.0.1:$HTTP_PORT/boot/stage1.efi" -A iPXE/1.0 2>&1)
 grep -q 'Re-using existing connection' <<<"$v"
 t_ok $? "HEAD then GET on one keep-alive connection (as OVMF does)"
 u="https://epoxy.test:$HTTPS_PORT/boot/stage0"
