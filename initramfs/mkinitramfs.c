@@ -37,7 +37,7 @@ static const char usage[] =
 	"  -c COMP    compression: gzip (default), zstd or none\n"
 	"  -t MTIME   time stamp of every entry (unix seconds)\n"
 	"  -q         do not print the sizes\n"
-	"  -h         this help\n";
+	"  -h, --help this help\n";
 
 #define SPEC_READ_CAP (INITSPEC_MAX_BYTES + 1)
 
@@ -120,6 +120,10 @@ int main(int argc, char **argv)
 	if (getenv("SOURCE_DATE_EPOCH") != NULL &&
 	    parse_u64(getenv("SOURCE_DATE_EPOCH"), &mtime) < 0)
 		die_rc(-EINVAL, "SOURCE_DATE_EPOCH", "not unix seconds");
+	if (argc == 2 && strcmp(argv[1], "--help") == 0) {
+		fputs(usage, stdout);
+		return 0;
+	}
 	while ((c = getopt(argc, argv, "o:r:c:t:qh")) != -1) {
 		switch (c) {
 		case 'o': out = optarg; break;

@@ -1,0 +1,75 @@
+#!/bin/bash
+# t_docs.sh: the documentation keeps up with the code.
+#   - every operator program answers --help (exit 0, a usage line on stdout)
+#     and has a man page in docs/man that groff formats without a warning,
+#     and a mention in the operator guide;
+#   - every boot-chain code of lib/errors.def (1000-1599, the codes a node
+#     prints on its console) is explained in docs/guide/60-console-codes.md,
+#     by itself ("E1201") or inside a range ("E1110-E1116", "E1400 .. E1403");
+#   - every code the guide names exists in the registry (no stale codes).
+# Fails naming the program or the code.
+set -u
+cd "$(dirname "$0")/../.."
+O=${O:-$PWD/build}
+n=0 failed=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+nok() { n=$((n + 1)); failed=1; echo "not ok $n - $1"; [ -n "${2:-}" ] && echo "#   $2"; }
+
+# ------------------------------------------------------------ programs
+# name, how to run it, man page
+progs=(
+  "epoxyd|$O/bin/epoxyd|docs/man/epoxyd.8"
+  "epoxyctl|$O/bin/epoxyctl|docs/man/epoxyctl.1"
+  "epoxy-agent|$O/bin/epoxy-agent|docs/man/epoxy-agent.8"
+  "epoxy-keys|$O/bin/epoxy-keys|docs/man/epoxy-keys.1"
+  "epoxy-mkinitramfs|$O/bin/epoxy-mkinitramfs|docs/man/epoxy-mkinitramfs.1"
+  "epoxy-mkvars|$O/bin/epoxy-mkvars|docs/man/epoxy-mkvars.1"
+  "epoxy-pki|keys/epoxy-pki|docs/man/epoxy-pki.1"
+  "store-bench|$O/bin/store-bench|docs/man/store-bench.1"
+)
+for p in "${progs[@]}"; do
+  IFS='|' read -r name bin man <<<"$p"
+  if [ ! -x "$bin" ]; then nok "$name: program built" "$bin missing"; continue; fi
+  out=$("$bin" --help 2>/dev/null); rc=$?
+  if [ "$rc" = 0 ] && grep -qi 'usage' <<<"$out"; then ok "$name --help: exit 0 with a usage"
+  else nok "$name --help: exit 0 with a usage" "exit $rc"; fi
+  if [ ! -f "$man" ]; then nok "$name: man page" "$man missing"; continue; fi
+  warn=$(groff -man -Tutf8 -ww -z "$man" 2>&1)
+  if [ -z "$warn" ]; then ok "$name: man page $man formats cleanly"
+  else nok "$name: man page $man formats cleanly" "$(head -3 <<<"$warn" | tr '\n' ' ')"; fi
+  if grep -rqw -- "$name" docs/guide/; then ok "$name: named in the operator guide"
+  else nok "$name: named in the operator guide"; fi
+done
+
+# ------------------------------------------------------------ console codes
+guide=docs/guide/60-console-codes.md
+codes=$(sed -n 's/^EPX_ERR([A-Z0-9_]*, *\([0-9]*\),.*/\1/p' lib/errors.def | sort -n)
+[ -n "$codes" ] && ok "registry read ($(wc -w <<<"$codes") codes)" || nok "registry read"
+# documented single codes and ranges of the guide
+singles=$(grep -o 'E[0-9]\{4\}' "$guide" | tr -d E | sort -un)
+ranges=$(grep -o 'E[0-9]\{4\} *\(-\|\.\.\|–\) *E[0-9]\{4\}' "$guide" | tr -dc '0-9\n ' |
+  awk '{ gsub(/ +/, " "); print }' | sed 's/^\([0-9]\{4\}\) *\([0-9]\{4\}\)$/\1 \2/')
+covered() {
+  local c=$1 a b
+  grep -qx "$c" <<<"$singles" && return 0
+  while read -r a b; do
+    [ -n "$a" ] && [ -n "$b" ] && [ "$c" -ge "$a" ] && [ "$c" -le "$b" ] && return 0
+  done <<<"$ranges"
+  return 1
+}
+missing=""
+for c in $codes; do
+  [ "$c" -ge 1000 ] && [ "$c" -lt 1600 ] || continue
+  covered "$c" || missing="$missing E$c"
+done
+[ -z "$missing" ] && ok "every boot-chain code (1000-1599) is explained in $guide" ||
+  nok "every boot-chain code (1000-1599) is explained in $guide" "missing:$missing"
+# codes named alone (range bounds such as "E2000 .. E2499" name no code)
+alone=$(sed 's/E[0-9]\{4\} *\(-\|\.\.\|–\) *E[0-9]\{4\}//g' "$guide" | grep -o 'E[0-9]\{4\}' | tr -d E | sort -un)
+stale=""
+for c in $alone; do grep -qx "$c" <<<"$codes" || stale="$stale E$c"; done
+[ -z "$stale" ] && ok "every code named in $guide exists in lib/errors.def" ||
+  nok "every code named in $guide exists in lib/errors.def" "unknown:$stale"
+
+echo "1..$n"
+exit $failed
