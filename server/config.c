@@ -46,6 +46,9 @@ static const struct cfg_key cfg_keys[] = {
 	{ "long_token_ttl", U(long_token_ttl, 10, 86400) },
 	{ "statement_ttl", U(statement_ttl, 10, 86400) },
 	{ "resume_tokens", U(resume_tokens, 0, 8) },
+	{ "housekeeping_interval", U(housekeeping_interval, 0, 86400) },
+	{ "session_max_age", U(session_max_age, 60, 604800) },
+	{ "token_retention", U(token_retention, 60, 31536000) },
 	{ "max_connections", U(max_connections, 4, 65536) },
 	{ "max_sessions", U(max_sessions, 1, 65536) },
 	{ "max_downloads", U(max_downloads, 1, 65536) },
@@ -85,6 +88,9 @@ void config_defaults(struct config *cfg)
 	cfg->long_token_ttl = 1800;
 	cfg->statement_ttl = 600;
 	cfg->resume_tokens = 8;
+	cfg->housekeeping_interval = 60;
+	cfg->session_max_age = 3600;
+	cfg->token_retention = 86400;
 	cfg->max_connections = 1024;
 	cfg->max_sessions = 32;
 	cfg->max_downloads = 64;
@@ -369,6 +375,8 @@ int config_check(const struct config *cfg, const char **what)
 		*what = "boot_url";
 	else if (cfg->retry_min > cfg->retry_max)
 		*what = "retry_min";
+	else if (cfg->session_max_age < cfg->long_token_ttl + cfg->token_ttl)
+		*what = "session_max_age";
 	else if (cfg->rate_burst < 1)
 		*what = "rate_burst";
 	else if (cfg->joincred == CONFIG_JOINCRED_COMMAND && cfg->joincred_nargs == 0)

@@ -48,6 +48,10 @@ struct config {
 	unsigned long_token_ttl;                /* joincred, report */
 	unsigned statement_ttl;
 	unsigned resume_tokens;                 /* per artifact per session */
+	/* housekeeping (epoxyd's main thread, every housekeeping_interval s) */
+	unsigned housekeeping_interval;         /* 0 = off */
+	unsigned session_max_age;               /* open longer: closed "expired" */
+	unsigned token_retention;               /* spent/expired tokens kept */
 	/* limits (boot storm) */
 	unsigned max_connections;
 	unsigned max_sessions;                  /* concurrent session opens */

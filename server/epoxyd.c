@@ -26,6 +26,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lib/err.h"
@@ -49,6 +50,7 @@ struct epoxyd {
 	struct srv base;            /* shared parts; each thread copies it */
 	struct srv *pool;           /* one per worker thread, own store */
 	size_t npool;
+	struct srv hk;              /* housekeeping: main thread, own store */
 	atomic_size_t next;
 	char *cert_pem, *key_pem;
 	struct keyset ks;
@@ -129,6 +131,13 @@ static int epoxyd_pool(struct epoxyd *d, size_t n)
 	d->pool = calloc(n, sizeof(*d->pool));
 	if (!d->pool)
 		return -ENOMEM;
+	if (d->cfg.housekeeping_interval) {
+		d->hk = d->base;
+		rc = store_open(&d->hk.store, uri);
+		if (rc < 0)
+			return rc;
+		store_set_clock(d->hk.store, epoxyd_clock, &d->hk);
+	}
 	for (i = 0; i < n; i++) {
 		d->pool[i] = d->base;
 		rc = store_open(&d->pool[i].store, uri);
@@ -663,6 +672,50 @@ static int epoxyd_setup(struct epoxyd *d)
 	return rc;
 }
 
+/* Housekeeping, between signals: sessions a node left open (it died
+ * mid-boot) are closed as "expired" once no token of theirs can be live, so
+ * none of their tokens is usable again; tokens spent or expired longer than
+ * token_retention ago are deleted (until then a replay is answered "already
+ * used", E2003, rather than "unknown").  Store errors are logged and retried
+ * at the next round. */
+static void epoxyd_housekeeping(struct epoxyd *d)
+{
+	uint64_t nsess = 0, ntok = 0;
+	int64_t now;
+	int rc;
+
+	if (!d->hk.store)
+		return;
+	now = store_now(d->hk.store);
+	rc = store_session_expire(d->hk.store, now - (int64_t)d->cfg.session_max_age, &nsess);
+	if (rc == 0)
+		rc = store_token_purge(d->hk.store, now - (int64_t)d->cfg.token_retention, &ntok);
+	if (rc < 0)
+		fprintf(stderr, "epoxyd: housekeeping: EPOXY-E%04d %s\n", -rc, epx_strerror(rc));
+	else if (nsess || ntok)
+		fprintf(stderr, "epoxyd: housekeeping: %llu sessions expired, %llu tokens purged\n",
+			(unsigned long long)nsess, (unsigned long long)ntok);
+}
+
+/* Waits for SIGINT/SIGTERM, running housekeeping every interval. */
+static int epoxyd_wait(struct epoxyd *d, const sigset_t *set)
+{
+	struct timespec ts = { (time_t)d->cfg.housekeeping_interval, 0 };
+	int sig;
+
+	for (;;) {
+		epoxyd_housekeeping(d);
+		if (!d->cfg.housekeeping_interval) {
+			if (sigwait(set, &sig) == 0)
+				return sig;
+			continue;
+		}
+		sig = sigtimedwait(set, NULL, &ts);
+		if (sig > 0)
+			return sig;
+	}
+}
+
 int main(int argc, char **argv)
 {
 	struct MHD_Daemon *https = NULL, *http = NULL;
@@ -706,7 +759,7 @@ int main(int argc, char **argv)
 	}
 	fprintf(stderr, "epoxyd %s: listening https %u http %u, store %s\n", EPOXY_VERSION,
 		g.cfg.https_port, g.cfg.http_port, store_backend(g.pool[0].store));
-	sigwait(&set, &sig);
+	sig = epoxyd_wait(&g, &set);
 	fprintf(stderr, "epoxyd: signal %d, stopping\n", sig);
 	rc = 0;
 out:
@@ -716,6 +769,8 @@ out:
 		MHD_stop_daemon(http);
 	for (i = 0; i < g.npool; i++)
 		store_close(g.pool[i].store);
+	if (g.hk.store)
+		store_close(g.hk.store);
 	free(g.pool);
 	if (g.key_pem) {
 		explicit_bzero(g.key_pem, strlen(g.key_pem));

@@ -115,6 +115,16 @@ static void test_set_check(void)
 	config_set(&c, "retry_min=100");
 	ok(config_check(&c, &what) < 0 && !strcmp(what, "retry_min"), "retry_min > retry_max");
 	config_set(&c, "retry_min=5");
+	config_set(&c, "session_max_age=1000");
+	ok(config_check(&c, &what) < 0 && !strcmp(what, "session_max_age"),
+	   "session_max_age shorter than the token lifetimes");
+	config_set(&c, "session_max_age=2100");
+	ok(config_check(&c, &what) == 0, "session_max_age = long_token_ttl + token_ttl");
+	ok(config_set(&c, "session_max_age=59") < 0, "session_max_age below its range");
+	ok(config_set(&c, "housekeeping_interval=0") == 0 && c.housekeeping_interval == 0,
+	   "housekeeping off");
+	ok(config_set(&c, "housekeeping_interval=86401") < 0, "housekeeping_interval above its range");
+	ok(config_set(&c, "token_retention=30") < 0, "token_retention below its range");
 	config_set(&c, "boot_url=http://a/b");
 	ok(config_check(&c, &what) < 0 && !strcmp(what, "boot_url"), "boot_url with a path");
 	config_set(&c, "boot_url=http://10.0.2.100:8080");
