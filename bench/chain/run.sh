@@ -56,6 +56,28 @@ ratio=$(echo "scale=2; ($total - $fw) / $floor" | bc)
   awk -F, '{ printf "  %-16s starts %7.2f  lasts %7.2f\n", $1, $2, $3 }' "$OUT/stages.csv"
 } | tee "$OUT/results.txt"
 
+# the same chain with Debian's snponly.efi (iPXE driving the NIC through the
+# firmware's own SNP: no NIC drivers to probe) as stage0, signed the same way
+SNP=${SNPONLY_EFI:-/usr/lib/ipxe/snponly.efi}
+if [ -f "$SNP" ]; then
+  echo "== chain again, stage0 = $SNP signed with the fleet's db key"
+  boot/efisign.sh "$O/keys/db.key" "$O/keys/db.crt" "$SNP" "$OUT/snponly.efi" >/dev/null
+  QEMU_WORKDIR=$OUT/chain-snponly STAGE0_OVERRIDE=$OUT/snponly.efi GRACE=0 \
+    tests/qemu/run-scenario tests/qemu/scenarios/happy-uefi.scn >"$OUT/chain-snponly.tap" ||
+    { grep -v '^ok' "$OUT/chain-snponly.tap"; echo "bench: the snponly chain did not complete" >&2; exit 1; }
+  TL2=$OUT/chain-snponly/timeline
+  s_fw=$(awk '$1 == "firmware-https" { print $2 }' "$TL2")
+  s_ipxe=$(awk '$1 == "stage1-script" { print $2 }' "$TL2")
+  s_total=$(awk '$1 == "reported" { print $2 }' "$TL2")
+  {
+    echo
+    echo "variant: stage0 = Debian's snponly.efi ($(stat -c %s "$OUT/snponly.efi") bytes signed) instead of $(stat -c %s "$IMG/stage0.efi")"
+    echo "  firmware start-up $s_fw s; stage1 script reached at $s_ipxe s (configured stage0: $(t stage1-script) s)"
+    echo "  chain firmware-to-joined $s_total s (configured stage0: $total s); ratio $(echo "scale=2; ($s_total - $s_fw) / $floor" | bc)x;" \
+      "goal $goal s -> $( [ "$(echo "$s_total <= $goal" | bc)" = 1 ] && echo MET || echo NOT MET)"
+  } | tee -a "$OUT/results.txt"
+fi
+
 # plot data: one bar per chain stage (start..end), then the two floor boots
 {
   awk -F, '{ printf "%d %s %.2f %.2f 1\n", NR, $1, $2, $2 + $3 }' "$OUT/stages.csv"

@@ -143,6 +143,8 @@ fixture_prepare() {
   {
     mkdir -p "$W/boot" "$W/data"
     cp "$IMG/stage0.efi" "$IMG/stage1.efi" "$W/boot/"
+    # bench only: another signed stage0 (bench/chain/run.sh, snponly variant)
+    [ -n "${STAGE0_OVERRIDE:-}" ] && cp "$STAGE0_OVERRIDE" "$W/boot/stage0.efi"
     mkdir -p "$W/boot/stage1"
     cp "$IMG"/stage1/{vmlinuz,initramfs} "$W/boot/stage1/"
     [ -f "$IMG/stage1/cmdline" ] && cp "$IMG/stage1/cmdline" "$W/boot/stage1/"
