@@ -47,5 +47,36 @@ t "binary signed with the rotated db key verifies against the new db.crt" \
   bash -c "sbsign --key '$tmp/a/db.key' --cert '$tmp/a/db.crt' --output '$tmp/rot.efi' $efi && sbverify --cert '$tmp/a/db.crt' '$tmp/rot.efi'"
 f "... and not against the previous db.crt" sbverify --cert "$tmp/a/db-prev.crt" "$tmp/rot.efi"
 t "db-append.auth exists (append update signed by KEK)" test -s "$tmp/a/db-append.auth"
+# signed variable updates, checked over the exact bundle the firmware checks
+P=keys/epoxy-pki
+t "PK.auth is a PK update signed by PK" $P verify-auth "$tmp/a" PK "$tmp/a/PK.auth" PK
+t "KEK.auth is a KEK update signed by PK" $P verify-auth "$tmp/a" KEK "$tmp/a/KEK.auth" PK
+f "... and not one signed by KEK" $P verify-auth "$tmp/a" KEK "$tmp/a/KEK.auth" KEK
+f "... nor a db update" $P verify-auth "$tmp/a" db "$tmp/a/KEK.auth" PK
+t "db.auth is a db update signed by KEK" $P verify-auth "$tmp/a" db "$tmp/a/db.auth" KEK
+t "db-append.auth is an append update of db signed by KEK" $P verify-auth "$tmp/a" db "$tmp/a/db-append.auth" KEK --append
+f "... and not a replacing one" $P verify-auth "$tmp/a" db "$tmp/a/db-append.auth" KEK
+cp "$tmp/a/db.auth" "$tmp/db-tampered.auth"
+sz=$(stat -c %s "$tmp/db-tampered.auth")
+printf 'X' | dd of="$tmp/db-tampered.auth" bs=1 seek=$((sz - 100)) conv=notrunc status=none
+f "db.auth with one byte of its certificate changed fails" $P verify-auth "$tmp/a" db "$tmp/db-tampered.auth" KEK
+cp "$tmp/a/db.auth" "$tmp/db-time.auth"
+printf '\x01' | dd of="$tmp/db-time.auth" bs=1 seek=6 conv=notrunc status=none
+f "db.auth with its timestamp changed fails" $P verify-auth "$tmp/a" db "$tmp/db-time.auth" KEK
+t "rotate-kek" $P rotate-kek "$tmp/a"
+t "new KEK.auth is signed by the (unchanged) PK" $P verify-auth "$tmp/a" KEK "$tmp/a/KEK.auth" PK
+t "db.auth is re-signed by the new KEK" $P verify-auth "$tmp/a" db "$tmp/a/db.auth" KEK
+f "... and no longer by the previous KEK" $P verify-auth "$tmp/a" db "$tmp/a/db.auth" KEK-prev
+t "the stale db-append.auth (old KEK) is gone" test ! -e "$tmp/a/db-append.auth"
+t "rotate-pk" $P rotate-pk "$tmp/a"
+t "PK-update.auth (for enrolled nodes) is signed by the previous PK" $P verify-auth "$tmp/a" PK "$tmp/a/PK-update.auth" PK-prev
+f "... not by the new one" $P verify-auth "$tmp/a" PK "$tmp/a/PK-update.auth" PK
+t "PK.auth (for new nodes) is signed by the new PK" $P verify-auth "$tmp/a" PK "$tmp/a/PK.auth" PK
+t "KEK.auth is re-signed by the new PK" $P verify-auth "$tmp/a" KEK "$tmp/a/KEK.auth" PK
+f "... and no longer by the previous PK" $P verify-auth "$tmp/a" KEK "$tmp/a/KEK.auth" PK-prev
+for k in PK PK-prev KEK KEK-prev; do
+  t "$k.key is mode 0600" test "$(stat -c %a "$tmp/a/$k.key")" = 600
+done
+t "rotations print no private key" bash -c "! grep -rq 'PRIVATE KEY' <($P rotate-kek '$tmp/a' 2>&1; $P rotate-pk '$tmp/a' 2>&1)"
 echo "1..$n"
 exit $fail
