@@ -3,7 +3,9 @@
 #
 # Brings the node from the kernel to the agent and nothing more: mounts
 # proc, sys, dev and, under UEFI, efivarfs (the boot credential lives
-# there), loads the network modules in /lib/modules/order, brings eth0 up with DHCP
+# there), or on legacy BIOS loads the block drivers of
+# /lib/modules/block-order (the agent reads a token medium from a disk),
+# loads the network modules in /lib/modules/order, brings eth0 up with DHCP
 # and starts the agent, which verifies everything it fetches.  Every
 # failure prints a stable EPOXY code.  It never offers a shell: when the
 # agent gives up, the node reboots into a clean retry.
@@ -36,7 +38,13 @@ if [ -d /sys/firmware/efi ]; then
 	mount -t efivarfs efivarfs /sys/firmware/efi/efivars ||
 		fail EPOXY-E1512 "efivarfs could not be mounted"
 else
-	echo "epoxy: no UEFI (legacy BIOS boot): no boot credential in firmware"
+	echo "epoxy: no UEFI (legacy BIOS boot): no boot credential in firmware; loading block drivers for a token medium"
+	# the agent reads the one-time boot token from sector 0 of a disk
+	# (stage2/media.c); a kernel with these drivers built in has no .ko
+	while read -r m; do
+		[ -n "$m" ] && [ -e "/lib/modules/$m.ko" ] || continue
+		insmod "/lib/modules/$m.ko" || fail EPOXY-E1510 "module $m did not load"
+	done < /lib/modules/block-order
 fi
 
 ip link set lo up

@@ -399,6 +399,11 @@ int node_stage1_ipxe(struct srv *srv, const struct http_req *req, struct http_re
 			rc = http_resp_error(resp, 404, -EPX_E_SRV_BOOTFILE, NULL);
 			goto out;
 		}
+		/* the host's name (not a secret) lets the agent check that a
+		 * token medium is for this host; ipxe_render_stage1 checks the
+		 * whole line again */
+		n = strlen(cmdline);
+		snprintf(cmdline + n, sizeof(cmdline) - (size_t)n, " epoxy.host=%s", h->name);
 		p.cmdline = cmdline;
 	}
 	n = ipxe_render_stage1(&p, buf, IPXE_SCRIPT_MAX);

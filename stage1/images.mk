@@ -39,7 +39,14 @@ REL := $(IMG)/release/$(RELEASE_VERSION)
 NET_MODULES := virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev \
 	virtio_pci failover net_failover virtio_net
 STAGE1_MODULES := $(NET_MODULES) efivarfs
-COPY_MODULES := $(STAGE1_MODULES) qemu_fw_cfg
+# block drivers in load order (after virtio from NET_MODULES): /init loads
+# them on legacy BIOS only, where the agent looks for a token medium on the
+# disks (virtio, SATA/IDE through libata + sd_mod, USB sticks)
+BLOCK_MODULES := virtio_blk scsi_common scsi_mod crct10dif_common crc-t10dif \
+	crc64 crc64-rocksoft t10-pi sd_mod libata libahci ahci ata_piix \
+	usb-common usbcore ehci-hcd ehci-pci xhci-hcd xhci-pci uhci-hcd \
+	ohci-hcd ohci-pci usb-storage
+COPY_MODULES := $(STAGE1_MODULES) qemu_fw_cfg $(BLOCK_MODULES)
 STAGE1_CMDLINE := console=ttyS0 epoxy.server=$(CONFIG_SERVER_NAME) \
 	epoxy.addr=$(CONFIG_SERVER_ADDR) epoxy.port=$(CONFIG_SERVER_HTTPS_PORT) \
 	epoxy.stage=1
@@ -89,6 +96,7 @@ $(ISRC)/modules/.stamp: $(KROOT)/.stamp stage1/images.mk
 	  cp "$$f" $(@D)/; \
 	done
 	@printf '%s\n' $(NET_MODULES) >$(@D)/order
+	@printf '%s\n' $(BLOCK_MODULES) >$(@D)/block-order
 	@touch $@
 
 $(ISRC)/etc/.stamp: $(KEYS_STAMP) $(ISRC)/config stage1/images.mk

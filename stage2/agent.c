@@ -15,6 +15,7 @@
 #include "stage2/agent.h"
 #include "stage2/con.h"
 #include "stage2/efivar.h"
+#include "stage2/media.h"
 
 static const char agent_usage[] =
 "usage: epoxy-agent [options] [stage1|stage2]\n"
@@ -29,6 +30,11 @@ static const char agent_usage[] =
 "  --etc DIR            trust anchors (default /etc/epoxy)\n"
 "  --root DIR           stage 2: root of the handed-over files (default /)\n"
 "  --token-file FILE    stage 1: one-time boot token instead of the credential\n"
+"  --token-medium FILE  stage 1 without a UEFI credential: read the token medium\n"
+"                       from FILE instead of scanning the disks\n"
+"  --sysblock DIR       disks to scan for a token medium (default /sys/block)\n"
+"  --devdir DIR         their device nodes (default /dev)\n"
+"  --media-wait S       how long to wait for a token medium (default %d)\n"
 "  --mac MAC            MAC address to report (default: first NIC)\n"
 "  --kexec-record DIR   host tests: write what would be kexec'd to DIR\n"
 "                       instead of loading it; implies --no-reboot\n"
@@ -43,7 +49,8 @@ static const char agent_usage[] =
 
 enum { OPT_CMDLINE = 256, OPT_EFIVARS, OPT_ETC, OPT_ROOT, OPT_TOKEN, OPT_MAC,
        OPT_RECORD, OPT_NOREBOOT, OPT_RETRIES, OPT_BACKOFF, OPT_RATE,
-       OPT_PHASE, OPT_HELP, OPT_VERSION };
+       OPT_PHASE, OPT_HELP, OPT_VERSION, OPT_MEDIUM, OPT_SYSBLOCK, OPT_DEVDIR,
+       OPT_MEDIAWAIT };
 
 static const struct option agent_longopts[] = {
 	{ "cmdline", required_argument, NULL, OPT_CMDLINE },
@@ -51,6 +58,10 @@ static const struct option agent_longopts[] = {
 	{ "etc", required_argument, NULL, OPT_ETC },
 	{ "root", required_argument, NULL, OPT_ROOT },
 	{ "token-file", required_argument, NULL, OPT_TOKEN },
+	{ "token-medium", required_argument, NULL, OPT_MEDIUM },
+	{ "sysblock", required_argument, NULL, OPT_SYSBLOCK },
+	{ "devdir", required_argument, NULL, OPT_DEVDIR },
+	{ "media-wait", required_argument, NULL, OPT_MEDIAWAIT },
 	{ "mac", required_argument, NULL, OPT_MAC },
 	{ "kexec-record", required_argument, NULL, OPT_RECORD },
 	{ "no-reboot", no_argument, NULL, OPT_NOREBOOT },
@@ -88,6 +99,14 @@ static int agent_opt(struct agent_opts *o, int c, const char *arg)
 	case OPT_ETC: o->etc = arg; return 0;
 	case OPT_ROOT: o->root = arg; return 0;
 	case OPT_TOKEN: o->token_file = arg; return 0;
+	case OPT_MEDIUM: o->token_medium = arg; return 0;
+	case OPT_SYSBLOCK: o->sysblock = arg; return 0;
+	case OPT_DEVDIR: o->devdir = arg; return 0;
+	case OPT_MEDIAWAIT:
+		if (agent_num(arg, 0, 600, &v) < 0)
+			return -1;
+		o->media_wait_ms = (unsigned)v * 1000;
+		return 0;
 	case OPT_MAC: o->mac = arg; return 0;
 	case OPT_RECORD: o->record = arg; o->no_reboot = 1; return 0;
 	case OPT_NOREBOOT: o->no_reboot = 1; return 0;
@@ -122,6 +141,9 @@ static void agent_defaults(struct agent_opts *o)
 	o->efivars = EFIVAR_DIR;
 	o->etc = "/etc/epoxy";
 	o->root = "";
+	o->sysblock = "/sys/block";
+	o->devdir = "/dev";
+	o->media_wait_ms = MEDIA_WAIT_MS;
 	o->fo.retries = o->boot_retries = CONFIG_AGENT_RETRIES;
 	o->fo.backoff_ms = 500;
 	o->fo.min_rate = CONFIG_AGENT_MIN_RATE;
@@ -137,8 +159,8 @@ int main(int argc, char **argv)
 	agent_defaults(&o);
 	while ((c = getopt_long(argc, argv, "", agent_longopts, NULL)) != -1) {
 		if (c == OPT_HELP) {
-			printf(agent_usage, CONFIG_AGENT_RETRIES, CONFIG_AGENT_MIN_RATE,
-			       CONFIG_AGENT_PHASE_TIMEOUT);
+			printf(agent_usage, MEDIA_WAIT_MS / 1000, CONFIG_AGENT_RETRIES,
+			       CONFIG_AGENT_MIN_RATE, CONFIG_AGENT_PHASE_TIMEOUT);
 			return 0;
 		}
 		if (c == OPT_VERSION) {

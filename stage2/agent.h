@@ -15,6 +15,10 @@ struct agent_opts {
 	const char *root;               /* "" : stage-2 files under root */
 	const char *record;             /* --kexec-record DIR or NULL */
 	const char *token_file;         /* one-time boot token instead */
+	const char *token_medium;       /* BIOS: token medium file, no scan */
+	const char *sysblock;           /* BIOS: disks to scan (/sys/block) */
+	const char *devdir;             /* BIOS: their device nodes (/dev) */
+	unsigned media_wait_ms;         /* BIOS: how long disks may take */
 	const char *mac;
 	int stage;                      /* 1, 2 or 0 (from the cmdline) */
 	int no_reboot;

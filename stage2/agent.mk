@@ -11,7 +11,8 @@
 AGENT_MODS := stage2/con.c stage2/cmdline.c stage2/efivar.c stage2/http.c \
 	stage2/chunked.c stage2/cpio.c stage2/handover.c stage2/session.c \
 	stage2/tls.c stage2/https.c stage2/fetch.c stage2/verify.c \
-	stage2/kexec.c stage2/report.c stage2/boot.c stage2/join.c stage2/hash.c
+	stage2/kexec.c stage2/report.c stage2/boot.c stage2/join.c stage2/hash.c \
+	stage2/media.c
 AGENT_SRCS := stage2/agent.c $(AGENT_MODS)
 AGENT_LIB_SRCS := $(LIB_VERIFY_SRCS)
 AGENT_HOST_LIBS := -lmbedtls -lmbedx509 -lmbedcrypto -lm
@@ -49,7 +50,9 @@ $(O)/bin/epoxy-agent: $(patsubst %.c,$(O)/musl/%.o,$(AGENT_SRCS) $(AGENT_LIB_SRC
 
 # unit tests (asan variant, Debian's mbedTLS)
 AGENT_TEST_BASE := tests/test.c $(AGENT_MODS) $(LIB_VERIFY_SRCS)
-UNIT_TESTS += test_agent_parsers test_agent_cpio test_agent_hash
+UNIT_TESTS += test_agent_parsers test_agent_cpio test_agent_hash test_agent_media
+test_agent_media_SRCS := tests/unit/test_agent_media.c $(AGENT_TEST_BASE)
+test_agent_media_LIBS := $(AGENT_HOST_LIBS)
 test_agent_hash_SRCS := tests/unit/test_agent_hash.c $(AGENT_TEST_BASE)
 test_agent_hash_LIBS := $(AGENT_HOST_LIBS)
 test_agent_parsers_SRCS := tests/unit/test_agent_parsers.c $(AGENT_TEST_BASE)
@@ -59,7 +62,9 @@ test_agent_cpio_LIBS := $(AGENT_HOST_LIBS)
 
 # fuzz targets
 AGENT_FUZZ_BASE := $(AGENT_MODS) $(LIB_VERIFY_SRCS)
-FUZZ_TARGETS += fuzz_http fuzz_chunked fuzz_cmdline fuzz_handover fuzz_efivar
+FUZZ_TARGETS += fuzz_http fuzz_chunked fuzz_cmdline fuzz_handover fuzz_efivar fuzz_media
+fuzz_media_SRCS := tests/fuzz/fuzz_media.c $(AGENT_FUZZ_BASE)
+fuzz_media_LIBS := $(AGENT_HOST_LIBS)
 fuzz_http_SRCS := tests/fuzz/fuzz_http.c $(AGENT_FUZZ_BASE)
 fuzz_http_LIBS := $(AGENT_HOST_LIBS)
 fuzz_chunked_SRCS := tests/fuzz/fuzz_chunked.c $(AGENT_FUZZ_BASE)

@@ -23,6 +23,7 @@
 #include "stage2/handover.h"
 #include "stage2/https.h"
 #include "stage2/kexec.h"
+#include "stage2/media.h"
 #include "stage2/session.h"
 #include "stage2/verify.h"
 
@@ -279,6 +280,37 @@ static int boot_token_file(struct boot *b, const char *path)
 	return rc;
 }
 
+/* Legacy BIOS: no firmware variable store, so the one-time boot token
+ * comes from a token medium (stage2/media.h): the file of --token-medium,
+ * or the first sector of every disk.  The token is never printed. */
+static int boot_medium(struct boot *b)
+{
+	struct agent_opts *o = b->o;
+	char dev[MEDIA_NAME_MAX + 1] = "";
+	int rc;
+
+	if (o->token_medium) {
+		snprintf(dev, sizeof(dev), "%s", "--token-medium");
+		rc = media_read(&b->bc, o->token_medium, o->cl.host);
+	} else {
+		con_info("no UEFI variable store (legacy BIOS): looking for a token medium on the disks");
+		rc = media_scan(&b->bc, o->sysblock, o->devdir, o->cl.host,
+				o->media_wait_ms, dev, sizeof(dev));
+	}
+	if (rc == -EPX_E_EFIVAR_MISSING)
+		return con_fail(rc, "no token medium on any disk of %s after %u s; "
+				"write one with 'epoxyctl token issue HOST --media FILE', "
+				"dd it to a disk or USB stick and attach it",
+				o->sysblock, o->media_wait_ms / 1000);
+	if (rc < 0)
+		return con_fail(rc, "token medium %s%s%s", o->token_medium ? o->token_medium : dev,
+				o->cl.host[0] ? ", epoxy.host=" : "", o->cl.host);
+	b->cred_is_token = 1;
+	con_stage("medium", "one-time boot token for host %s on %s", b->bc.host,
+		  o->token_medium ? o->token_medium : dev);
+	return 0;
+}
+
 static int boot_setup(struct boot *b)
 {
 	struct agent_opts *o = b->o;
@@ -290,8 +322,15 @@ static int boot_setup(struct boot *b)
 	con_stage("anchors", "keyset serial %u threshold %u floor %u hwclass %s",
 		  b->an.ks.serial, b->an.ks.threshold, b->an.floor, b->an.hwclass);
 	rc = efivar_read(&b->bc, o->efivars);
-	if (rc < 0)
+	/* a UEFI node always uses its firmware credential; only a node with
+	 * no variable store at all (or --token-medium) looks for a medium */
+	if (rc == -EPX_E_EFIVAR_MISSING &&
+	    (o->token_medium || access(o->efivars, F_OK) != 0))
+		rc = boot_medium(b);
+	else if (rc < 0)
 		return con_fail(rc, "%s/%s", o->efivars, EFIVAR_NAME);
+	if (rc < 0)
+		return rc;
 	if (o->token_file && (rc = boot_token_file(b, o->token_file)) < 0)
 		return con_fail(rc, "token file %s: want 64 hex digits", o->token_file);
 	con_stage("credential", "host %s (%s)", b->bc.host,

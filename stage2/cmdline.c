@@ -85,14 +85,14 @@ static int cmdline_one(struct cmdline *c, const char *k, size_t kn,
 		       const char **bad)
 {
 	static const char *const keys[] = { "server", "addr", "port", "stage",
-					    "session" };
+					    "session", "host" };
 	uint8_t sess[CMDLINE_SESSION_LEN / 2];
 	unsigned i, num;
 
-	for (i = 0; i < 5; i++)
+	for (i = 0; i < 6; i++)
 		if (strlen(keys[i]) == kn && memcmp(keys[i], k, kn) == 0)
 			break;
-	if (i == 5)
+	if (i == 6)
 		return *bad = "unknown epoxy.* key", -EPX_E_CMDLINE;
 	if (*seen & (1u << i))
 		return *bad = "epoxy.* key given twice", -EPX_E_CMDLINE;
@@ -119,6 +119,12 @@ static int cmdline_one(struct cmdline *c, const char *k, size_t kn,
 		if (cmdline_num(v, vn, 2, &num) < 0)
 			return *bad = "epoxy.stage is not 1 or 2", -EPX_E_CMDLINE;
 		c->stage = (int)num;
+		return 0;
+	case 5:
+		if (vn > CMDLINE_HOST_MAX || !cmdline_valid_name(v, vn))
+			return *bad = "epoxy.host is not a host name", -EPX_E_CMDLINE;
+		memcpy(c->host, v, vn);
+		c->host[vn] = '\0';
 		return 0;
 	default:
 		if (vn != CMDLINE_SESSION_LEN ||

@@ -14,6 +14,7 @@
 #define CMDLINE_NAME_MAX 253
 #define CMDLINE_ADDR_MAX 15     /* dotted IPv4 */
 #define CMDLINE_SESSION_LEN 16
+#define CMDLINE_HOST_MAX 63     /* a host name, as in the boot credential */
 
 struct cmdline {
 	char server[CMDLINE_NAME_MAX + 1];      /* epoxy.server, "" if absent */
@@ -21,6 +22,7 @@ struct cmdline {
 	uint16_t port;                          /* epoxy.port, 0 if absent */
 	int stage;                              /* epoxy.stage 1|2, 0 if absent */
 	char session[CMDLINE_SESSION_LEN + 1];  /* epoxy.session (stage 2) */
+	char host[CMDLINE_HOST_MAX + 1];        /* epoxy.host (BIOS script), "" */
 };
 
 /* Parses buf[0..len) (need not be NUL-terminated).  Returns 0 or

@@ -163,6 +163,25 @@ ctl token issue node1 --ttl 604801; t_is $? 1 "token ttl over 7 days refused"
 ctl token issue nosuch; t_is $? 1 "token for unknown host refused"
 ctl token issue node1 --out "$T_DIR/tok2"; t_is $? 0 "token issue --out"
 t_is "$(stat -c %a "$T_DIR/tok2")/$(wc -c <"$T_DIR/out")" "600/0" "token --out: 0600 file, nothing on stdout"
+# token medium for a legacy-BIOS node (docs/protocol.md, "Token medium")
+ctl token issue node1 --ttl 600 --media "$T_DIR/medium.img"; rc=$?
+t_is "$rc/$(stat -c '%a %s' "$T_DIR/medium.img")/$(wc -c <"$T_DIR/out")" "0/600 512/0" \
+	"token issue --media: new 0600 file of 512 bytes, nothing on stdout"
+mtok=$(grep -aoE '^token [0-9a-f]{64}$' "$T_DIR/medium.img" | cut -d' ' -f2)
+printf 'epoxy-token-medium 1\nhost node1\ntoken %s\nend\n' "$mtok" >"$T_DIR/medium.want"
+head -c "$(wc -c <"$T_DIR/medium.want")" "$T_DIR/medium.img" | cmp -s - "$T_DIR/medium.want"
+t_ok $? "token medium: magic and version, host, 64 hex digits, end"
+t_is "$(tail -c +$(( $(wc -c <"$T_DIR/medium.want") + 1 )) "$T_DIR/medium.img" | tr -d '\0' | wc -c)" 0 \
+	"token medium: zeros to the end of the sector"
+t_is "$(grep -c -- "$mtok" "$T_DIR/err")" 0 "token medium: the token is not printed"
+cp "$T_DIR/medium.img" "$T_DIR/medium.copy"
+ctl token issue node1 --media "$T_DIR/medium.img"; rc=$?
+cmp -s "$T_DIR/medium.img" "$T_DIR/medium.copy"
+t_is "$rc/$?/$(grep -o 'EPOXY-E2605' "$T_DIR/err")" "1/0/EPOXY-E2605" "token medium: an existing file is never overwritten"
+ctl token issue node1 --media "$T_DIR/medium2.img" --out "$T_DIR/tok3"; rc=$?
+t_is "$rc/$(ls "$T_DIR"/medium2.img "$T_DIR"/tok3 2>/dev/null | wc -l)" "2/0" "token --media with --out: usage (2), no file"
+ctl token issue nosuch --media "$T_DIR/medium3.img"; rc=$?
+t_is "$rc/$(ls "$T_DIR"/medium3.img 2>/dev/null | wc -l)" "1/0" "token --media for an unknown host: refused, no file left"
 
 # --- releases (needs a session-able release before the token test below)
 make_release "$T_DIR/r7" 7; t_ok $? "release sign (threshold 2 of 3)"

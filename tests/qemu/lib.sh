@@ -13,7 +13,7 @@ TAP_N=0; TAP_FAILED=0
 PIDS=()
 
 QEMU_SCN_KEYS=" name about firmware host mac release pin tamper node_ca credential
-  server linkcut timeout capture deadend reboot "
+  server linkcut timeout capture deadend reboot media "
 
 tap_ok() { TAP_N=$((TAP_N + 1)); echo "ok $TAP_N - ${S[name]}: $1"; }
 tap_not_ok() {
@@ -63,6 +63,8 @@ scn_load() {
   : "${S[deadend]:=Press any key to enter the Boot Manager Menu|Kernel panic - not syncing}"
   for line in ${QEMU_SERVER_OPTS:-}; do SRVOPT+=("$line"); done
   case ${S[firmware]} in uefi-sb|bios) ;; *) echo "$f: firmware uefi-sb|bios" >&2; return 1;; esac
+  case ${S[media]:-none} in none|token|other-host|expired) ;;
+    *) echo "$f: media none|token|other-host|expired" >&2; return 1;; esac
   [[ ${S[timeout]} =~ ^[0-9]{1,4}$ ]] || { echo "$f: timeout in seconds" >&2; return 1; }
   return 0
 }
@@ -305,6 +307,7 @@ host_enroll_steps() {
       NODE_VARS=$W/node-vars.fd
       NODE_CRED=$(grep -aoE 'credential [0-9a-f]{64}' "$NODE_VARS" | head -1 | cut -d' ' -f2)
     fi
+    media_issue || return 1
     if [ "${S[credential]}" = stale ]; then
       ctl host credential "${S[host]}" --rotate --out "$W/rotated.cred" || return 1
       rm -f "$W/rotated.cred"
@@ -320,6 +323,27 @@ host_enroll_steps() {
       esac
     done
   }
+}
+
+# media_issue: media= (BIOS nodes): a one-time boot token on a token
+# medium, written by epoxyctl into the work dir: for this host (token), for
+# another enrolled host (other-host), or with a 1 s lifetime that is over
+# long before the agent uses it (expired).  MEDIA_TOKEN is what the capture
+# check must never find on the plain-HTTP leg.
+media_issue() {
+  local h=${S[host]} ttl=900
+  case ${S[media]:-none} in
+    none) return 0;;
+    other-host) h=${S[host]}-other
+      ctl host add "$h" --hwclass "${HWCLASS:-qemu-x86_64}" --mac 52:54:00:12:34:99 || return 1;;
+    expired) ttl=1;;
+  esac
+  ctl token issue "$h" --ttl $ttl --media "$W/token-medium.img" || return 1
+  [ "$(stat -c '%a %s' "$W/token-medium.img")" = "600 512" ] || return 1
+  { set +x; } 2>/dev/null   # the token stays out of ctl.log's trace
+  MEDIA_TOKEN=$(grep -aoE '^token [0-9a-f]{64}$' "$W/token-medium.img" | cut -d' ' -f2)
+  set -x
+  [ ${#MEDIA_TOKEN} = 64 ]
 }
 
 # ------------------------------------------------------------------ QEMU
@@ -358,6 +382,9 @@ qemu_start() {
     local dev="virtio-net-pci,netdev=n0,mac=${S[mac]},bootindex=1"
     [ -n "${IPXE_BIOS_ROM:-}" ] && dev+=",romfile=$IPXE_BIOS_ROM"
     args+=(-machine pc -device "$dev")
+    # media=: the token medium (epoxyctl token issue --media) as a virtio disk
+    [ "${S[media]:-none}" = none ] ||
+      args+=(-drive "file=$W/token-medium.img,format=raw,if=virtio,readonly=on")
   fi
   printf '%q ' qemu-system-x86_64 "${args[@]}" >"$W/qemu.cmd"
   QEMU_T0=$(date +%s.%N)
@@ -471,6 +498,8 @@ capture_check() {
   leaks=$(comm -23 "$W/http-hex64.txt" <(echo "$allowed") | head -5)
   if [ -n "${NODE_CRED:-}" ] && strings -a "$W/http.pcapng" | grep -qi -- "$NODE_CRED"; then
     tap_not_ok "plain-HTTP leg holds no credential" "the node's boot credential is in $W/http.pcapng"
+  elif [ -n "${MEDIA_TOKEN:-}" ] && strings -a "$W/http.pcapng" | grep -qi -- "$MEDIA_TOKEN"; then
+    tap_not_ok "plain-HTTP leg holds no boot token" "the token medium's token is in $W/http.pcapng"
   elif strings -a "$W/http.pcapng" | grep -qiE 'authorization:|bearer [0-9a-f]|credential=|token=[0-9a-f]'; then
     tap_not_ok "plain-HTTP leg holds no credential or token" "$(strings -a "$W/http.pcapng" | grep -iE -m1 'authorization:|bearer|credential=|token=')"
   elif [ -n "$leaks" ]; then

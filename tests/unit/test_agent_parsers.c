@@ -58,6 +58,13 @@ static const struct {
 	{ "epoxy.token=" H64, -EPX_E_CMDLINE, 0, 0, 0, 0 },
 	{ "epoxy.server=\"a.test\"", -EPX_E_CMDLINE, 0, 0, 0, 0 },
 	{ "root=\"unterminated epoxy.port=1", -EPX_E_CMDLINE, 0, 0, 0, 0 },
+	{ "epoxy.stage=1 epoxy.host=node-1.site", 0, "", "", 0, 1 },
+	{ "epoxy.host=Node1", -EPX_E_CMDLINE, 0, 0, 0, 0 },
+	{ "epoxy.host=", -EPX_E_CMDLINE, 0, 0, 0, 0 },
+	{ "epoxy.host=node_1", -EPX_E_CMDLINE, 0, 0, 0, 0 },
+	{ "epoxy.host=a epoxy.host=a", -EPX_E_CMDLINE, 0, 0, 0, 0 },
+	{ "epoxy.host=abcdefghij0123456789abcdefghij0123456789abcdefghij0123456789abcd",
+	  -EPX_E_CMDLINE, 0, 0, 0, 0 },
 };
 
 static void test_cmdline(void)
@@ -77,6 +84,10 @@ static void test_cmdline(void)
 			   c.port == cl_cases[i].port && c.stage == cl_cases[i].stage,
 			   "cmdline case %zu values", i);
 	}
+	ok(cmdline_parse(&c, "epoxy.host=node1 epoxy.stage=1", 30, &bad) == 0 &&
+	   strcmp(c.host, "node1") == 0, "cmdline epoxy.host value");
+	ok(cmdline_parse(&c, "epoxy.stage=1", 13, &bad) == 0 && c.host[0] == '\0',
+	   "cmdline without epoxy.host: empty");
 	ok(cmdline_parse(&c, "epoxy.stage=2 epoxy.session=0123456789ABCDEF", 44, &bad) == 0 &&
 	   strcmp(c.session, "0123456789abcdef") == 0, "session lowercased");
 	ok(cmdline_parse(&c, "epoxy.port=1\0epoxy.port=2", 25, &bad) == -EPX_E_CMDLINE,
