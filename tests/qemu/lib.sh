@@ -14,6 +14,8 @@ PIDS=()
 
 QEMU_SCN_KEYS=" name about firmware host mac release pin tamper node_ca credential
   server linkcut timeout capture deadend reboot media "
+# the replay= and clone_* keys (a cloned node replays its tokens)
+. "$(dirname "${BASH_SOURCE[0]}")/replay.sh"
 
 tap_ok() { TAP_N=$((TAP_N + 1)); echo "ok $TAP_N - ${S[name]}: $1"; }
 tap_not_ok() {
@@ -45,6 +47,7 @@ scn_load() {
       log)    SRVLOG+=("$val");;
       server_opt) SRVOPT+=("$val");;
       restart_opt) RESTART_OPT+=("$val");;
+      clone_*) replay_scn_key "$key" "$val" || { echo "$f:$n: bad $key" >&2; return 1; };;
       *)
         [[ $QEMU_SCN_KEYS == *" $key "* || $QEMU_SCN_KEYS == *" $key"$'\n'* ]] ||
           { echo "$f:$n: unknown key '$key'" >&2; return 1; }
@@ -386,6 +389,7 @@ qemu_start() {
     [ "${S[media]:-none}" = none ] ||
       args+=(-drive "file=$W/token-medium.img,format=raw,if=virtio,readonly=on")
   fi
+  replay_args; args+=("${QEMU_EXTRA_ARGS[@]}")   # QMP / -incoming (replay.sh)
   printf '%q ' qemu-system-x86_64 "${args[@]}" >"$W/qemu.cmd"
   QEMU_T0=$(date +%s.%N)
   qemu-system-x86_64 "${args[@]}" >"$W/qemu.log" 2>&1 &
@@ -430,6 +434,7 @@ console_watch() {
       printf '%s %.2f\n' "${EXP_LABEL[$i]}" "$el" >>"$W/timeline"
       [ -n "${ON_MARK:-}" ] && $ON_MARK "${EXP_LABEL[$i]}" "$el"
       tap_ok "console ($(printf '%.1f' "$el") s): ${EXP_LABEL[$i]}"
+      replay_on_mark "${EXP_LABEL[$i]}"
       i=$((i + 1))
     done
     if bad=$(console_forbidden); then
