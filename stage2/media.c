@@ -120,7 +120,7 @@ int media_read(struct bootcred *bc, const char *path, const char *want_host)
 	int fd, rc = -EPX_E_MEDIA_MAGIC;
 
 	memset(bc, 0, sizeof(*bc));
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
 		return rc;
 	if (fstat(fd, &st) < 0 || !(S_ISBLK(st.st_mode) || S_ISREG(st.st_mode)))
