@@ -419,7 +419,7 @@ console_forbidden() { # prints the first forbidden pattern found
 # and nothing forbidden appeared.
 console_watch() {
   local i=0 n=${#EXP_RE[@]} from=1 m now el bad stop_re="" stop_for=0 restart_at=""
-  local deadline=$(( $(date +%s) + S[timeout] )) done_at=""
+  local deadline=$(( $(date +%s) + S[timeout] )) done_at="" exited=""
   if [[ ${S[server]} == stop-at:* ]]; then
     stop_re=${S[server]#stop-at:}; stop_for=${stop_re##*:}; stop_re=${stop_re%:*}
   fi
@@ -458,6 +458,8 @@ console_watch() {
     elif [ -n "${S[deadend]}" ] && grep -aqE -- "${S[deadend]}" "$W/console.txt"; then
       console_pending $i "dead end: $(grep -aoE -m1 -- "${S[deadend]}" "$W/console.txt")"; return 1
     elif ! kill -0 "$QEMU_PID" 2>/dev/null; then
+      # its last lines may have come after this pass read the console
+      [ -z "$exited" ] && { exited=1; continue; }
       console_pending $i "QEMU exited"; return 1
     elif [ "$now" -ge "$deadline" ]; then
       console_pending $i "timeout after ${S[timeout]} s"; return 1
