@@ -1,0 +1,113 @@
+#!/bin/bash
+# build-kernel.sh PACKAGE FRAGMENT DIR: the minimal stage1 kernel, built
+# from Debian's kernel source (CONFIG_KERNEL_FROM_SOURCE).
+#
+# Guarantees:
+#  - the source is Debian's binary package PACKAGE (linux-source-6.1: the
+#    Debian-patched tree as /usr/src/linux-source-6.1.tar.xz), fetched with
+#    `apt-get download` into DIR/deb (apt checks it against the signed
+#    archive index) and unpacked with dpkg -x and tar into DIR/ksrc;
+#    nothing outside DIR is touched, nothing is installed;
+#  - the configuration is `make tinyconfig` with FRAGMENT merged by the
+#    tree's scripts/kconfig/merge_config.sh, then `make olddefconfig`; every
+#    line of FRAGMENT (CONFIG_X=v or "# CONFIG_X is not set") must hold in
+#    the final .config, or the build stops naming each symbol that did not;
+#  - bzImage is built with KBUILD_BUILD_TIMESTAMP from SOURCE_DATE_EPOCH
+#    and fixed KBUILD_BUILD_USER/HOST/VERSION: same source, fragment and
+#    SOURCE_DATE_EPOCH give the same bytes;
+#  - DIR/kbuild/{bzImage,config,release,seconds} are the results, and
+#    DIR/kbuild/.stamp (written last) names the package, the fragment's and
+#    this script's hashes and SOURCE_DATE_EPOCH: with the same stamp
+#    nothing is done again, so a half-done build is redone.
+# The compiler's output goes to DIR/kbuild.log (its tail on failure).
+set -euo pipefail
+[ $# = 3 ] || { echo "usage: build-kernel.sh PACKAGE FRAGMENT DIR" >&2; exit 2; }
+pkg=$1 frag=$2 dir=$3
+case $pkg in
+  linux-source-*) ;;
+  *) echo "build-kernel: '$pkg' is not a linux-source package (CONFIG_KERNEL_SOURCE_PACKAGE)" >&2; exit 1;;
+esac
+[ -f "$frag" ] || { echo "build-kernel: no fragment $frag" >&2; exit 1; }
+mkdir -p "$dir"
+dir=$(cd "$dir" && pwd)
+frag=$(cd "$(dirname "$frag")" && pwd)/$(basename "$frag")
+sde=${SOURCE_DATE_EPOCH:?build-kernel: SOURCE_DATE_EPOCH must be set}
+# the epoxy Makefile's variables (O=, -j, jobserver, VERSION) must not
+# reach the kernel's make
+unset MAKEFLAGS MAKEOVERRIDES MFLAGS MAKELEVEL MAKE_TERMOUT MAKE_TERMERR O VERSION
+jobs=${KERNEL_JOBS:-$(nproc)}
+
+# ---- fetch
+mkdir -p "$dir/deb"
+if ! ls "$dir/deb/${pkg}_"*.deb >/dev/null 2>&1; then
+  echo "build-kernel: apt-get download $pkg"
+  (cd "$dir/deb" && apt-get download -q "$pkg" >/dev/null 2>&1) || {
+    apt-get update -qq >/dev/null 2>&1 || true
+    (cd "$dir/deb" && apt-get download -q "$pkg" >/dev/null)
+  } || { echo "build-kernel: cannot download $pkg (network? package name?)" >&2; exit 1; }
+fi
+deb=$(ls "$dir/deb/${pkg}_"*.deb | sort | tail -1)
+key="$(basename "$deb") $(sha256sum <"$frag" | cut -c1-16) $(sha256sum <"$0" | cut -c1-16) $sde"
+if [ -f "$dir/kbuild/.stamp" ] && [ "$(cat "$dir/kbuild/.stamp")" = "$key" ]; then
+  exit 0
+fi
+
+# ---- unpack (again only when the .deb changed)
+if [ "$(cat "$dir/ksrc/.epoxy-unpacked" 2>/dev/null)" != "$(basename "$deb")" ]; then
+  echo "build-kernel: unpacking $(basename "$deb")"
+  rm -rf "$dir/ksrc" "$dir/ksrc.tmp"
+  mkdir -p "$dir/ksrc.tmp/pkg"
+  dpkg -x "$deb" "$dir/ksrc.tmp/pkg"
+  tarball=$(ls "$dir"/ksrc.tmp/pkg/usr/src/linux-source-*.tar.xz 2>/dev/null | head -1)
+  [ -n "$tarball" ] || { echo "build-kernel: $deb has no usr/src/linux-source-*.tar.xz" >&2; exit 1; }
+  tar -xJf "$tarball" -C "$dir/ksrc.tmp"
+  top=$(find "$dir/ksrc.tmp" -mindepth 1 -maxdepth 1 -type d -name 'linux-source-*')
+  [ -f "$top/Makefile" ] || { echo "build-kernel: no kernel tree in $tarball" >&2; exit 1; }
+  mv "$top" "$dir/ksrc"
+  rm -rf "$dir/ksrc.tmp"
+  basename "$deb" >"$dir/ksrc/.epoxy-unpacked"
+fi
+
+# ---- configure
+k=$dir/ksrc
+log=$dir/kbuild.log
+: >"$log"
+kmake() { make -C "$k" -s "$@" >>"$log" 2>&1 || { tail -40 "$log" >&2; echo "build-kernel: make $* failed (log: $log)" >&2; exit 1; }; }
+rm -f "$k/.config"
+kmake tinyconfig
+(cd "$k" && scripts/kconfig/merge_config.sh -m .config "$frag") >>"$log" 2>&1 ||
+  { tail -20 "$log" >&2; echo "build-kernel: merge_config.sh failed" >&2; exit 1; }
+kmake olddefconfig
+bad=
+while IFS= read -r line; do
+  case $line in
+    CONFIG_*=*)
+      grep -qxF -- "$line" "$k/.config" ||
+        bad="$bad ${line%%=*} (wanted ${line#*=}, got $(grep -E "^(${line%%=*}=|# ${line%%=*} is not set)" "$k/.config" | sed 's/^# .* is not set/n/; s/^[^=]*=//' || true))" ;;
+    "# CONFIG_"*" is not set")
+      s=${line#\# }; s=${s%% *}
+      ! grep -q "^$s=" "$k/.config" || bad="$bad $s (wanted n, got $(sed -n "s/^$s=//p" "$k/.config"))" ;;
+  esac
+done <"$frag"
+[ -z "$bad" ] || {
+  echo "build-kernel: symbols of $frag not as requested in the final .config:" >&2
+  echo "$bad" | sed 's/) /)\n/g; s/^ //' | sed 's/^/  /' >&2
+  echo "build-kernel: add their dependencies to the fragment (make -C $k menuconfig shows them)" >&2
+  exit 1
+}
+
+# ---- build
+echo "build-kernel: make -j$jobs bzImage ($(sed -n 's/^VERSION = //p;s/^PATCHLEVEL = //p;s/^SUBLEVEL = //p' "$k/Makefile" | paste -sd.), $pkg)"
+start=$(date +%s)
+export KBUILD_BUILD_TIMESTAMP="$(date -u -d "@$sde" '+%Y-%m-%d %H:%M:%S UTC')"
+export KBUILD_BUILD_USER=epoxy KBUILD_BUILD_HOST=epoxy KBUILD_BUILD_VERSION=1
+kmake -j"$jobs" bzImage
+release=$(make -C "$k" -s kernelrelease)
+rm -rf "$dir/kbuild"
+mkdir -p "$dir/kbuild"
+cp "$k/arch/x86/boot/bzImage" "$dir/kbuild/bzImage"
+cp "$k/.config" "$dir/kbuild/config"
+echo "$release" >"$dir/kbuild/release"
+echo $(( $(date +%s) - start )) >"$dir/kbuild/seconds"
+echo "$key" >"$dir/kbuild/.stamp"
+echo "build-kernel: $release bzImage $(stat -c %s "$dir/kbuild/bzImage") bytes in $(cat "$dir/kbuild/seconds") s"
