@@ -47,36 +47,48 @@ replay_args() {
 }
 
 # ------------------------------------------------------------------ QMP
-# One connection at a time, through socat as a bash coprocess.
+# One connection at a time, through socat as a bash coprocess.  Its fds and
+# pid are kept in plain variables (the fds duplicated): bash unsets QMPC
+# when the coprocess ends (e.g. QEMU died), and an empty fd would close the
+# runner's own stdout.
+QMP_IN=""; QMP_OUT=""; QMP_PID=""; QMP_REPLY=""
 qmp_open() {
   local line i
   for i in $(seq 1 20); do [ -S "$W/qmp.sock" ] && break; sleep 0.1; done
   coproc QMPC { exec socat - "UNIX-CONNECT:$W/qmp.sock" 2>>"$W/qmp.log"; }
-  PIDS+=($QMPC_PID)
-  read -t 10 -r line <&"${QMPC[0]}" || return 1    # the greeting
+  QMP_PID=$QMPC_PID; PIDS+=($QMP_PID)
+  # duplicates: bash closes a coprocess's own fds in ( ) subshells
+  exec {QMP_IN}<&"${QMPC[0]}" {QMP_OUT}>&"${QMPC[1]}"
+  eval "exec ${QMPC[0]}<&- ${QMPC[1]}>&-"
+  read -t 10 -r line <&"$QMP_IN" || return 1    # the greeting
   echo "< $line" >>"$W/qmp.log"
-  qmp '{"execute":"qmp_capabilities"}' >/dev/null
+  qmp '{"execute":"qmp_capabilities"}'
 }
-# qmp JSON: sends one command, prints its answer (events are skipped);
-# fails on an error answer or after 30 s.
+# qmp JSON: sends one command; its answer in QMP_REPLY (events are
+# skipped); fails on an error answer, a closed connection or after 30 s.
 qmp() {
   local line
+  QMP_REPLY=""
   echo "> $1" >>"$W/qmp.log"
-  echo "$1" >&"${QMPC[1]}" || return 1
-  while read -t 30 -r line <&"${QMPC[0]}"; do
+  # a subshell writes: if socat is gone, SIGPIPE ends it, not the runner
+  ( echo "$1" >&"$QMP_OUT" ) 2>/dev/null || return 1
+  while read -t 30 -r line <&"$QMP_IN"; do
     echo "< $line" >>"$W/qmp.log"
     case $line in
-      *'"return"'*) echo "$line"; return 0;;
-      *'"error"'*) echo "$line"; return 1;;
+      *'"return"'*) QMP_REPLY=$line; return 0;;
+      *'"error"'*) QMP_REPLY=$line; return 1;;
     esac
   done
   return 1
 }
+# qmp_status: the "status" of the last answer (query-migrate)
+qmp_status() { sed -n 's/.*"status": *"\([a-z-]*\)".*/\1/p' <<<"$QMP_REPLY" | head -1; }
 qmp_close() {
-  [ -n "${QMPC_PID:-}" ] || return 0
-  local pid=$QMPC_PID
-  eval "exec ${QMPC[1]}>&- ${QMPC[0]}<&-"
-  kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
+  [ -n "$QMP_PID" ] || return 0
+  [ -n "$QMP_OUT" ] && eval "exec $QMP_OUT>&-"
+  [ -n "$QMP_IN" ] && eval "exec $QMP_IN<&-"
+  kill "$QMP_PID" 2>/dev/null; wait "$QMP_PID" 2>/dev/null
+  QMP_IN=""; QMP_OUT=""; QMP_PID=""
   return 0
 }
 
@@ -85,40 +97,40 @@ replay_on_mark() {
   [ -n "${S[replay]:-}" ] && [ -z "$REPLAY_DONE" ] && [ -z "$REPLAY_INCOMING" ] || return 0
   [ "$1" = "${S[replay]#mark:}" ] || return 0
   REPLAY_DONE=fail
-  local t0=$(date +%s.%N) out st=""
+  local t0=$(date +%s.%N) st=""
   if ! qmp_open; then
     tap_not_ok "snapshot: QMP connection" "see $W/qmp.log"; return 0
   fi
-  if ! qmp '{"execute":"stop"}' >/dev/null; then
+  if ! qmp '{"execute":"stop"}'; then
     tap_not_ok "snapshot: VM stopped at mark $1" "see $W/qmp.log"; qmp_close; return 0
   fi
   # the snapshot must hold unspent tokens: no join credential handed out yet
   if grep -q 'join credential handed to host' "$W/epoxyd.log"; then
     tap_not_ok "snapshot: VM stopped before the join credential was redeemed" \
       "epoxyd already handed it out: the snapshot at mark $1 comes too late"
-    qmp '{"execute":"cont"}' >/dev/null; qmp_close; return 0
+    qmp '{"execute":"cont"}'; qmp_close; return 0
   fi
   rm -f "$W/replay.state"
   # QEMU 7.2 has no file: migration; exec: writes through a shell.  The
   # default bandwidth cap (32 MiB/s) would only slow the copy down.
-  qmp '{"execute":"migrate-set-parameters","arguments":{"max-bandwidth":4294967296}}' >/dev/null &&
-  qmp "{\"execute\":\"migrate\",\"arguments\":{\"uri\":\"exec:cat > '$W/replay.state'\"}}" >/dev/null ||
-    { tap_not_ok "snapshot: migration started" "see $W/qmp.log"; qmp '{"execute":"cont"}' >/dev/null; qmp_close; return 0; }
+  qmp '{"execute":"migrate-set-parameters","arguments":{"max-bandwidth":4294967296}}' &&
+  qmp "{\"execute\":\"migrate\",\"arguments\":{\"uri\":\"exec:cat > '$W/replay.state'\"}}" ||
+    { tap_not_ok "snapshot: migration started" "see $W/qmp.log"; qmp '{"execute":"cont"}'; qmp_close; return 0; }
   local i
   for i in $(seq 1 600); do
-    out=$(qmp '{"execute":"query-migrate"}') || break
-    st=$(sed -n 's/.*"status": *"\([a-z-]*\)".*/\1/p' <<<"$out" | head -1)
+    qmp '{"execute":"query-migrate"}' || break
+    st=$(qmp_status)
     case $st in completed|failed|cancelled) break;; esac
     sleep 0.2
   done
   if [ "$st" != completed ]; then
-    tap_not_ok "snapshot: VM state saved" "migration status '${st:-none}': $(tail -c 300 <<<"$out")"
-    qmp '{"execute":"cont"}' >/dev/null; qmp_close; return 0
+    tap_not_ok "snapshot: VM state saved" "migration status '${st:-none}': $(tail -c 300 <<<"$QMP_REPLY")"
+    qmp '{"execute":"cont"}'; qmp_close; return 0
   fi
   # the block layer is flushed and inactive after migration: the VARS file
   # is the node's flash as it is in the saved state
   cp "$W/vars.fd" "$W/replay-vars.fd" || { tap_not_ok "snapshot: VARS copied"; qmp_close; return 0; }
-  if ! qmp '{"execute":"cont"}' >/dev/null; then
+  if ! qmp '{"execute":"cont"}'; then
     tap_not_ok "snapshot: VM resumed after the snapshot" "see $W/qmp.log"; qmp_close; return 0
   fi
   qmp_close
@@ -130,16 +142,16 @@ replay_on_mark() {
 # (the node was stopped when it was saved, and QEMU keeps that run state):
 # wait for it, then cont.
 replay_resume() {
-  local i out st=""
+  local i st=""
   qmp_open || return 1
   for i in $(seq 1 600); do
-    out=$(qmp '{"execute":"query-migrate"}') || break
-    st=$(sed -n 's/.*"status": *"\([a-z-]*\)".*/\1/p' <<<"$out" | head -1)
+    qmp '{"execute":"query-migrate"}' || break
+    st=$(qmp_status)
     case $st in completed|failed|cancelled) break;; esac
     kill -0 "$QEMU_PID" 2>/dev/null || break
     sleep 0.2
   done
-  [ "$st" = completed ] && qmp '{"execute":"cont"}' >/dev/null; i=$?
+  [ "$st" = completed ] && qmp '{"execute":"cont"}'; i=$?
   qmp_close
   QEMU_T0=$(date +%s.%N)
   [ "$st" = completed ] && [ $i = 0 ]
@@ -149,7 +161,13 @@ replay_resume() {
 # state and replays; then epoxyd's side.  Returns 1 if the clone's console
 # checks failed.
 replay_clone() {
-  [ -n "${S[replay]:-}" ] || return 0
+  if [ -z "${S[replay]:-}" ]; then
+    [ ${#CLONE_RE[@]} = 0 ] && [ ${#CLONE_FORBID[@]} = 0 ] && return 0
+    tap_not_ok "clone: clone_* lines need replay=mark:LABEL"; return 1
+  fi
+  if [[ ${S[replay]} != mark:* ]] || [ ${#CLONE_RE[@]} = 0 ]; then
+    tap_not_ok "clone: replay=mark:LABEL with clone_mark/clone_expect lines" "replay=${S[replay]}"; return 1
+  fi
   if [ "$REPLAY_DONE" != yes ]; then
     tap_not_ok "clone: resumed the saved state" "no saved state (mark ${S[replay]#mark:} not reached or the snapshot failed)"
     return 1
