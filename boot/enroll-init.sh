@@ -27,8 +27,11 @@ off() { # message
 
 echo "epoxy-enroll: enrollment image"
 [ -d /sys/firmware/efi ] || off "EPOXY-E1411 not booted by UEFI"
-insmod /lib/modules/efivarfs.ko || off "EPOXY-E1411 efivarfs module did not load"
-insmod /lib/modules/qemu_fw_cfg.ko || off "EPOXY-E1413 qemu_fw_cfg module did not load"
+# a kernel built from source (KERNEL_FROM_SOURCE) has both built in
+grep -qw efivarfs /proc/filesystems || insmod /lib/modules/efivarfs.ko ||
+	off "EPOXY-E1411 efivarfs module did not load"
+[ -d /sys/firmware/qemu_fw_cfg ] || insmod /lib/modules/qemu_fw_cfg.ko ||
+	off "EPOXY-E1413 qemu_fw_cfg module did not load"
 mount -t efivarfs efivarfs /sys/firmware/efi/efivars ||
 	off "EPOXY-E1411 efivarfs could not be mounted"
 EV=/sys/firmware/efi/efivars

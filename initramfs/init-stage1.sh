@@ -33,7 +33,8 @@ while read -r m; do
 done < /lib/modules/order
 
 if [ -d /sys/firmware/efi ]; then
-	insmod /lib/modules/efivarfs.ko ||
+	# a kernel built from source (KERNEL_FROM_SOURCE) has it built in
+	grep -qw efivarfs /proc/filesystems || insmod /lib/modules/efivarfs.ko ||
 		fail EPOXY-E1510 "module efivarfs did not load"
 	mount -t efivarfs efivarfs /sys/firmware/efi/efivars ||
 		fail EPOXY-E1512 "efivarfs could not be mounted"

@@ -72,19 +72,58 @@ $(ISRC)/config: images-config-check
 	@echo '$(IMG_CONFIG)' | cmp -s - $@ 2>/dev/null || echo '$(IMG_CONFIG)' >$@
 
 # ------------------------------------------------------------ kernel
-ifeq ($(CONFIG_KERNEL_FROM_SOURCE),1)
-$(KROOT)/.stamp:
-	@echo "images: CONFIG_KERNEL_FROM_SOURCE is not implemented yet;" \
-	  "choose KERNEL_DEBIAN_PACKAGE (make menuconfig)" >&2; exit 1
-else
 # the kernel is fetched again only when CONFIG_KERNEL_PACKAGE changes; every
-# rule that reads it depends on the stamp, never on the vmlinuz itself
+# rule that reads it depends on the stamp, never on the vmlinuz itself.
+# Debian's package is fetched in both modes: it is the production kernel of
+# the release and its modules go into the production initramfs.
 $(O)/stage1/package: images-config-check
 	@mkdir -p $(@D)
 	@echo '$(CONFIG_KERNEL_PACKAGE)' | cmp -s - $@ 2>/dev/null || echo '$(CONFIG_KERNEL_PACKAGE)' >$@
 $(KROOT)/.stamp: $(O)/stage1/package stage1/fetch-kernel.sh
 	@stage1/fetch-kernel.sh $(CONFIG_KERNEL_PACKAGE) $(O)/stage1
 	@touch $@
+
+# The stage1 kernel (S1_*: stage1.efi, stage1/vmlinuz, the enrollment boot)
+ifeq ($(CONFIG_KERNEL_FROM_SOURCE),1)
+# A minimal kernel from Debian's linux-source: tinyconfig + the fragment
+# stage1/kernel-minimal.config, everything built in, so the minimal and
+# enrollment images carry no module (the *-nomod.spec below).  It is
+# rebuilt only when the package, the fragment or the script change; its
+# build time stamp is the time of the last commit that touched those two
+# files (not the tree's SOURCE_DATE_EPOCH), so that every later commit gives
+# the same bzImage without a rebuild.
+KSRC_EPOCH := $(shell git log -1 --format=%ct -- stage1/kernel-minimal.config \
+	stage1/build-kernel.sh 2>/dev/null)
+KSRC_EPOCH := $(or $(KSRC_EPOCH),$(SOURCE_DATE_EPOCH))
+S1_KSTAMP := $(O)/stage1/kbuild/.stamp
+S1_KIMAGE := $(O)/stage1/kbuild/bzImage
+S1_KNAME := $(CONFIG_KERNEL_SOURCE_PACKAGE) + stage1/kernel-minimal.config
+S1_KVER = $(shell cat $(O)/stage1/kbuild/release 2>/dev/null)
+S1_SPEC := $(ISRC)/minimal-nomod.spec
+ENROLL_SPEC := $(ISRC)/enroll-nomod.spec
+IMG_CONFIG += | stage1 kernel from $(CONFIG_KERNEL_SOURCE_PACKAGE)
+$(O)/stage1/source-package: images-config-check
+	@mkdir -p $(@D)
+	@echo '$(CONFIG_KERNEL_SOURCE_PACKAGE) $(KSRC_EPOCH)' | cmp -s - $@ 2>/dev/null || \
+	  echo '$(CONFIG_KERNEL_SOURCE_PACKAGE) $(KSRC_EPOCH)' >$@
+$(S1_KSTAMP): $(O)/stage1/source-package stage1/kernel-minimal.config stage1/build-kernel.sh
+	@SOURCE_DATE_EPOCH=$(KSRC_EPOCH) stage1/build-kernel.sh \
+	  $(CONFIG_KERNEL_SOURCE_PACKAGE) stage1/kernel-minimal.config $(O)/stage1
+	@touch $@
+# the specs without their .ko lines, and an empty module order
+$(ISRC)/nomod-order:
+	@mkdir -p $(@D) && : >$@
+$(ISRC)/%-nomod.spec: initramfs/%.spec $(ISRC)/nomod-order stage1/images.mk
+	@mkdir -p $(@D)
+	@sed -e '/^file lib\/modules\/[^ ]*\.ko /d' \
+	  -e 's|^file lib/modules/order [^ ]*|file lib/modules/order images-src/nomod-order|' $< >$@
+else
+S1_KSTAMP := $(KROOT)/.stamp
+S1_KIMAGE := $(KIMAGE)
+S1_KNAME := $(CONFIG_KERNEL_PACKAGE)
+S1_KVER := $(KVER)
+S1_SPEC := initramfs/minimal.spec
+ENROLL_SPEC := initramfs/enroll.spec
 endif
 
 # ------------------------------------------------------------ staged inputs
@@ -123,7 +162,7 @@ STAGED := $(ISRC)/modules/.stamp $(ISRC)/etc/.stamp $(ISRC)/udhcpc.script \
 	$(ISRC)/epoxy-agent /bin/busybox
 
 # ------------------------------------------------------------ stage1
-$(IMG)/stage1/initramfs: initramfs/minimal.spec $(MKINITRAMFS) $(STAGED) \
+$(IMG)/stage1/initramfs: $(S1_SPEC) $(MKINITRAMFS) $(STAGED) \
 		$(ISRC)/init-stage1
 	@mkdir -p $(@D)
 	$(MKINITRAMFS) -r $(O) -c gzip -o $@ $<
@@ -132,18 +171,18 @@ $(IMG)/stage1/cmdline: $(ISRC)/config stage1/images.mk
 	@mkdir -p $(@D)
 	@printf '%s' "$(STAGE1_CMDLINE)" >$@
 
-$(IMG)/stage1/vmlinuz: $(KROOT)/.stamp
-	@mkdir -p $(@D) && cp $(KIMAGE) $@
+$(IMG)/stage1/vmlinuz: $(S1_KSTAMP)
+	@mkdir -p $(@D) && cp $(S1_KIMAGE) $@
 
-$(ISRC)/osrel: $(ISRC)/config stage1/images.mk
+$(ISRC)/osrel: $(ISRC)/config stage1/images.mk $(S1_KSTAMP)
 	@mkdir -p $(@D)
 	@printf 'NAME="epoxy stage1"\nID=epoxy\nPRETTY_NAME="epoxy stage1 (%s)"\nVERSION_ID=%s\n' \
-	  "$(CONFIG_KERNEL_PACKAGE)" "$(KVER)" >$@
+	  "$(S1_KNAME)" "$(S1_KVER)" >$@
 
 $(ISRC)/stage1-unsigned.efi: $(CONFIG_UEFI_STUB) $(ISRC)/osrel \
-		$(IMG)/stage1/cmdline $(KROOT)/.stamp $(IMG)/stage1/initramfs stage1/mkuki.sh
+		$(IMG)/stage1/cmdline $(S1_KSTAMP) $(IMG)/stage1/initramfs stage1/mkuki.sh
 	stage1/mkuki.sh $(CONFIG_UEFI_STUB) $(ISRC)/osrel $(IMG)/stage1/cmdline \
-	  $(KIMAGE) $(IMG)/stage1/initramfs $@
+	  $(S1_KIMAGE) $(IMG)/stage1/initramfs $@
 
 $(IMG)/stage1.efi: $(ISRC)/stage1-unsigned.efi $(KEYS_STAMP) boot/efisign.sh
 	boot/efisign.sh $(KEYS)/db.key $(KEYS)/db.crt $< $@
@@ -191,7 +230,7 @@ $(ISRC)/efiwrite: boot/efiwrite.c
 	@strip --strip-all $@
 $(ISRC)/enroll-init: boot/enroll-init.sh
 	@mkdir -p $(@D) && cp $< $@
-$(IMG)/enroll/initramfs: initramfs/enroll.spec $(MKINITRAMFS) \
+$(IMG)/enroll/initramfs: $(ENROLL_SPEC) $(MKINITRAMFS) $(ISRC)/config \
 		$(ISRC)/modules/.stamp $(ISRC)/efiwrite $(ISRC)/enroll-init /bin/busybox
 	@mkdir -p $(@D)
 	$(MKINITRAMFS) -r $(O) -c gzip -o $@ $<
