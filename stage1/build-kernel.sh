@@ -101,6 +101,11 @@ echo "build-kernel: make -j$jobs bzImage ($(sed -n 's/^VERSION = //p;s/^PATCHLEV
 start=$(date +%s)
 export KBUILD_BUILD_TIMESTAMP="$(date -u -d "@$sde" '+%Y-%m-%d %H:%M:%S UTC')"
 export KBUILD_BUILD_USER=epoxy KBUILD_BUILD_HOST=epoxy KBUILD_BUILD_VERSION=1
+# the built-in default initramfs (usr/initramfs_data.cpio: /dev, /root)
+# carries KBUILD_BUILD_TIMESTAMP as its mtime, but kbuild does not remake
+# it when only the time stamp changes: an incremental build after a new
+# epoch kept the old one and differed from a fresh build (measured)
+rm -f "$k/usr/initramfs_data.cpio"
 kmake -j"$jobs" bzImage
 release=$(make -C "$k" -s kernelrelease)
 rm -rf "$dir/kbuild"
