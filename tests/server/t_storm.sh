@@ -6,6 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 
 KERNEL_SIZE=33554432 srv_setup 18050 || { echo "not ok 1 - setup"; exit 1; }
+sed -i '/^rate_per_sec /d; /^rate_burst /d' "$T_DIR/epoxyd.conf"
 cat >>"$T_DIR/epoxyd.conf" <<EOF
 rate_per_sec 1
 rate_burst 4
