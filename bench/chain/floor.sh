@@ -17,7 +17,7 @@ for f in "$kernel" "$initrd"; do [ -r "$f" ] || { echo "floor.sh: missing $f" >&
 dir=$(mktemp -d); log=$dir/console.log; : >"$log"
 trap 'kill $qpid 2>/dev/null; wait $qpid 2>/dev/null; rm -rf "$dir"' EXIT
 t0=$(date +%s.%N)
-qemu-system-x86_64 -accel tcg -machine q35 -m 1024 -display none -monitor none \
+qemu-system-x86_64 -accel tcg -cpu qemu64,+rdrand -machine q35 -m 1024 -display none -monitor none \
   -no-reboot -net none -serial file:"$log" \
   -kernel "$kernel" -initrd "$initrd" -append "$cmdline" 2>/dev/null &
 qpid=$!

@@ -350,6 +350,7 @@ media_issue() {
 }
 
 # ------------------------------------------------------------------ QEMU
+QEMU_CPU_ARGS=(-cpu qemu64,+rdrand)
 qemu_net() { # the restricted user network: only epoxyd's two ports
   local fwd="$ROOT/tests/qemu/fwd.sh"
   local net="user,id=n0,restrict=on"
@@ -361,7 +362,10 @@ qemu_net() { # the restricted user network: only epoxyd's two ports
   echo "$net"
 }
 qemu_start() {
-  local args=(-accel tcg -m 1536 -smp 1 -display none -vga none -monitor none
+  # -cpu: QEMU's default model has no RDRAND, which every server CPU of the
+  # fleet has; without it the stage-1 kernel's CRNG was not ready when the
+  # agent asked getrandom() for its nonce, a 1 s wait no real node has
+  local args=(-accel tcg ${QEMU_CPU_ARGS[@]} -m 1536 -smp 1 -display none -vga none -monitor none
               -serial "file:$CONSOLE" -netdev "$(qemu_net)")
   # a node that gives up reboots into a clean retry; by default the run
   # ends there (QEMU exits), with reboot=yes the node starts over
@@ -394,6 +398,8 @@ qemu_start() {
   QEMU_T0=$(date +%s.%N)
   qemu-system-x86_64 "${args[@]}" >"$W/qemu.log" 2>&1 &
   QEMU_PID=$!; PIDS+=($QEMU_PID)
+  console_stamp &
+  PIDS+=($!)
   sleep 0.3
   kill -0 $QEMU_PID 2>/dev/null
 }
@@ -403,6 +409,18 @@ qemu_stop() {
 }
 
 # ------------------------------------------------------------------ console
+# console_stamp: $W/console.ts, every console line with the seconds since
+# QEMU started when it was read (within about 10 ms), CR and ANSI escapes
+# removed; for finding where the time goes (bench/chain), never asserted.
+console_stamp() {
+  local t0 l us
+  t0=${QEMU_T0%.*}${QEMU_T0#*.}; t0=${t0:0:16}   # microseconds
+  tail -F -n +1 --pid="$QEMU_PID" -s 0.01 "$CONSOLE" 2>/dev/null |
+    while IFS= read -r l; do
+      us=$(( ${EPOCHREALTIME/./} - t0 ))
+      printf '%d.%02d %s\n' $((us / 1000000)) $((us % 1000000 / 10000)) "${l//$'\r'/}"
+    done | sed -u 's/\x1b\[[0-9;=?]*[A-Za-z]//g' >"$W/console.ts"
+}
 console_clean() { # the serial log without CR and ANSI escapes
   tr -d '\r' <"$CONSOLE" | sed 's/\x1b\[[0-9;=?]*[A-Za-z]//g' >"$W/console.txt"
 }
