@@ -78,6 +78,14 @@ if [ -f "$SNP" ]; then
   } | tee -a "$OUT/results.txt"
 fi
 
+# where the kexec -> production kernel gap goes (RIP samples)
+echo "== kexec profile: RIP samples from the agent's kexec to the production kernel's first line"
+{
+  echo
+  echo "kexec -> production kernel, by the vCPU's RIP (runs of samples; bench/chain/kexec-profile.sh):"
+  OUT=$OUT bench/chain/kexec-profile.sh | sed 's/^/  /'
+} | tee -a "$OUT/results.txt"
+
 # plot data: one bar per chain stage (start..end), then the two floor boots
 {
   awk -F, '{ printf "%d %s %.2f %.2f 1\n", NR, $1, $2, $2 + $3 }' "$OUT/stages.csv"

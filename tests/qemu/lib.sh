@@ -394,6 +394,9 @@ qemu_start() {
       args+=(-drive "file=$W/token-medium.img,format=raw,if=virtio,readonly=on")
   fi
   replay_args; args+=("${QEMU_EXTRA_ARGS[@]}")   # QMP / -incoming (replay.sh)
+  # QEMU_HMP=1: a human monitor on $W/hmp.sock (bench/chain/kexec-profile.sh
+  # samples the vCPU's registers through it)
+  [ "${QEMU_HMP:-0}" = 1 ] && args+=(-monitor "unix:$W/hmp.sock,server=on,wait=off")
   printf '%q ' qemu-system-x86_64 "${args[@]}" >"$W/qemu.cmd"
   QEMU_T0=$(date +%s.%N)
   qemu-system-x86_64 "${args[@]}" >"$W/qemu.log" 2>&1 &
