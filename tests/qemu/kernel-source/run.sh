@@ -10,7 +10,9 @@
 # 2. tests/qemu/scenarios/happy-uefi.scn, unchanged, with this stage1; its
 #    console must show the minimal kernel locked down from Secure Boot and
 #    the UEFI db certificates loaded into its platform keyring;
-# 3. lockdown-unsigned.scn and lockdown-otherkey.scn: release 2 (3), a
+# 3. tests/qemu/scenarios/bios.scn, unchanged: the legacy-BIOS path with
+#    this kernel (its built-in block drivers read the token medium);
+# 4. lockdown-unsigned.scn and lockdown-otherkey.scn: release 2 (3), a
 #    correctly signed manifest whose production kernel has no signature
 #    (is signed by a fresh key outside db), made here with `make images
 #    RELEASE_VERSION=V`, sbattach --remove (sbsign), then the manifest
@@ -63,6 +65,15 @@ for re in 'Linux version 6\.1\.[0-9]+ \(epoxy@epoxy\)' \
 	check "stage1 console: $re" '[ -n "$line" ]'
 	[ -n "$line" ] && echo "#   $line"
 done
+
+# ---- legacy BIOS: the kernel from source boots from Debian's iPXE ROM and
+# reads the token medium through its built-in virtio-blk
+t0=$(date +%s)
+tests/qemu/run-scenario tests/qemu/scenarios/bios.scn | sed 's/^/# /'
+rc=${PIPESTATUS[0]}
+check "bios.scn with the stage1 kernel from source: token medium, joined ($(( $(date +%s) - t0 )) s)" '[ "$rc" = 0 ]'
+line=$(grep -E -m1 'Linux version 6\.1\.[0-9]+ \(epoxy@epoxy\)' "$O/qemu/bios/console.txt" 2>/dev/null)
+check "bios console: the first kernel is the one built from source" '[ -n "$line" ]'
 
 # ---- lockdown refuses a production kernel not signed with the db key
 # mkrel V HOW: release V = release 1's parts under a correctly signed
