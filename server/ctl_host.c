@@ -29,10 +29,14 @@ static const char ctl_host_help[] =
 "       epoxyctl host delete NAME\n"
 "       epoxyctl host credential NAME [--rotate | --revoke] [--out FILE] [--vars VARS.fd]\n"
 "                             [--stdout]\n"
+"       epoxyctl host enroll NAME --vars VARS.fd [--rotate]\n"
 "\n"
 "Enrolls and edits hosts.  'credential' issues (or with --rotate replaces) the host's\n"
 "boot credential and writes it to a new 0600 FILE (--out), into a QEMU node's OVMF\n"
 "variable store (--vars, via $EPOXY_MKVARS), or to stdout (--stdout); --revoke revokes it.\n"
+"'enroll' writes the whole UEFI enrollment of an added host into a new VARS.fd: the\n"
+"fleet's PK/KEK/db, the fleet CA for HTTPS boot, the HTTPS boot option and a newly\n"
+"issued (--rotate: replaced) boot credential; it is 'credential NAME --vars VARS.fd'.\n"
 "\n"
 "connection: --url URL --ca FILE --credential FILE [--resolve NAME:PORT:ADDR]\n"
 "            [--config FILE] (or EPOXY_URL, EPOXY_CA, EPOXY_ADMIN_CREDENTIAL,\n"
@@ -362,10 +366,14 @@ int ctl_host_main(int argc, char **argv)
 		name = argv[optind + 1];
 	if (strcmp(verb, "add") && strcmp(verb, "update") && a.nfields)
 		return ctl_cli_usage("host", "host fields apply to add and update only");
-	if (strcmp(verb, "credential") && (a.rotate || a.revoke || a.out || a.vars || a.to_stdout))
-		return ctl_cli_usage("host", "--rotate/--revoke/--out/--vars/--stdout apply to credential only");
+	if (strcmp(verb, "credential") && strcmp(verb, "enroll") &&
+	    (a.rotate || a.revoke || a.out || a.vars || a.to_stdout))
+		return ctl_cli_usage("host", "--rotate/--revoke/--out/--vars/--stdout apply to credential and enroll only");
+	if (!strcmp(verb, "enroll") && (!a.vars || a.revoke || a.out || a.to_stdout))
+		return ctl_cli_usage("host", "enroll: --vars VARS.fd (and --rotate to replace the credential), nothing else");
 	if (!strcmp(verb, "list") || !strcmp(verb, "show") || !strcmp(verb, "add") ||
-	    !strcmp(verb, "update") || !strcmp(verb, "delete") || !strcmp(verb, "credential")) {
+	    !strcmp(verb, "update") || !strcmp(verb, "delete") || !strcmp(verb, "credential") ||
+	    !strcmp(verb, "enroll")) {
 		if (ctlhttp_cfg_finish(&cfg))
 			return CTL_USAGE;
 	} else {
@@ -377,7 +385,7 @@ int ctl_host_main(int argc, char **argv)
 		return ctl_host_one(&cfg, "show", "GET", name, NULL);
 	if (!strcmp(verb, "delete"))
 		return ctl_host_one(&cfg, "delete", "DELETE", name, NULL);
-	if (!strcmp(verb, "credential"))
+	if (!strcmp(verb, "credential") || !strcmp(verb, "enroll"))
 		return ctl_host_credential(&cfg, name, &a);
 	if (!strcmp(verb, "update") && !a.nfields)
 		return ctl_cli_usage("host", "update: nothing to change");

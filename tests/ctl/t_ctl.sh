@@ -148,6 +148,18 @@ c4=$(tr -d '\n' <"$T_DIR/n1.fd.cred" 2>/dev/null)
 t_is "$rc/$(cat "$T_DIR/n1.fd.host" 2>/dev/null)/$(cat "$T_DIR/n1.fd.mode" 2>/dev/null)/${#c4}" "0/node1 52:54:00:12:34:56/600/64" \
 	"--vars runs EPOXY_MKVARS with the host, its MAC and a 0600 credential file"
 t_is "$(ls -A "$T_DIR/tmp" | wc -l)" 0 "--vars removes its temporary credential file"
+ctl host enroll node1; t_is $? 2 "enroll without --vars: usage (2)"
+ctl host enroll node1 --vars "$T_DIR/e.fd" --out "$T_DIR/e.cred"; t_is $? 2 "enroll with --out: usage (2)"
+ctl host enroll node1 --vars "$T_DIR/e.fd" --revoke; t_is $? 2 "enroll with --revoke: usage (2)"
+(export EPOXY_MKVARS=$T_DIR/fake-mkvars TMPDIR=$T_DIR/tmp; ctl host enroll node1 --vars "$T_DIR/e.fd"); rc=$?
+t_is "$rc/$(grep -o 'EPOXY-E2507' "$T_DIR/err")/$(ls "$T_DIR"/e.fd* 2>/dev/null | wc -l)" "1/EPOXY-E2507/0" \
+	"enroll of a host with an active credential: refused (say --rotate), no store written"
+(export EPOXY_MKVARS=$T_DIR/fake-mkvars TMPDIR=$T_DIR/tmp; ctl host enroll node1 --rotate --vars "$T_DIR/e.fd"); rc=$?
+c5=$(tr -d '\n' <"$T_DIR/e.fd.cred" 2>/dev/null)
+t_is "$rc/$(cat "$T_DIR/e.fd.host" 2>/dev/null)/$(cat "$T_DIR/e.fd.mode" 2>/dev/null)/${#c5}" "0/node1 52:54:00:12:34:56/600/64" \
+	"enroll --rotate runs EPOXY_MKVARS with the host, its MAC and a new 0600 credential"
+t_ok $([ "$c5" != "$c4" ]; echo $?) "enroll --rotate hands out a credential other than the last one"
+c4_old=$c4; c4=$c5   # the node's credential from here on
 
 # --- boot tokens
 ctl token issue node1 --ttl 600; rc=$?
@@ -281,14 +293,14 @@ grep -q '^audit chain ok: [0-9]* entries' "$T_DIR/out"; t_ok $? "audit verify: s
 ctl audit verify --json; t_is "$(jq -r .status "$T_DIR/out")" ok "audit verify --json"
 
 # --- no secret where it does not belong
-for s in "$c1" "$c3" "$c4" "$tok" "$(cat "$T_DIR/tok2" | tr -d '\n')" "$cred" "$rtok"; do
+for s in "$c1" "$c3" "$c4_old" "$c4" "$tok" "$(cat "$T_DIR/tok2" | tr -d '\n')" "$cred" "$rtok"; do
 	[ ${#s} = 64 ] || { t_ok 1 "secret of 64 hex digits"; continue; }
 	grep -q "$s" "$T_DIR/epoxyd.log"; t_ok $(( $? == 0 )) "secret ${s:0:4}.. not in epoxyd's log"
 	store_has "$s"; t_ok $(( $? == 0 )) "secret ${s:0:4}.. not in the store files"
 done
 # the CLI printed only what it was asked to hand out: the --stdout credential
 # and the boot token (once each)
-t_is "$(grep -c "$c1\|$c3\|$c4\|$cred\|$rtok" "$T_DIR/cli.log")" 0 "CLI output never shows a credential it wrote to a file"
+t_is "$(grep -c "$c1\|$c3\|$c4_old\|$c4\|$cred\|$rtok" "$T_DIR/cli.log")" 0 "CLI output never shows a credential it wrote to a file"
 t_is "$(grep -c "$tok" "$T_DIR/cli.log")/$(grep -c "$json_tok" "$T_DIR/cli.log")" "1/1" "each boot token appears once (token issue's output)"
 t_is "$(grep -c "$c2" "$T_DIR/cli.log")" 1 "the --stdout credential appears once"
 

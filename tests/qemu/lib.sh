@@ -277,7 +277,7 @@ release_dir() {
   echo "$W/rel-$r"
 }
 # host_enroll: admin credential, host, release(s), the node's VARS with its
-# boot credential (via epoxyctl host credential --vars and epoxy-mkvars).
+# boot credential (via epoxyctl host enroll --vars and epoxy-mkvars).
 host_enroll() {
   local rc
   # the steps trace themselves (set -x) into ctl.log, never into the TAP
@@ -306,7 +306,7 @@ host_enroll_steps() {
     ctl release promote "$(sed -n 's/^version //p' "$d/manifest")" --channel stable || return 1
     [ -n "${S[pin]:-}" ] && { ctl release pin "${S[host]}" "${S[pin]}" || return 1; }
     if [ "${S[firmware]}" = uefi-sb ]; then
-      ctl host credential "${S[host]}" --vars "$W/node-vars.fd" || return 1
+      ctl host enroll "${S[host]}" --vars "$W/node-vars.fd" || return 1
       NODE_VARS=$W/node-vars.fd
       NODE_CRED=$(grep -aoE 'credential [0-9a-f]{64}' "$NODE_VARS" | head -1 | cut -d' ' -f2)
     fi
