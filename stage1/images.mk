@@ -2,8 +2,10 @@
 # $(O)/images/ with fixed names:
 #   stage0.efi                 Debian's iPXE, signed with the fleet db key
 #   stage1.efi                 the stage1 UKI (stub + kernel + minimal
-#                              initramfs + cmdline), signed with the db key
+#                              initramfs without the legacy-BIOS block
+#                              drivers + cmdline), signed with the db key
 #   stage1/{vmlinuz,initramfs,cmdline}   the legacy-BIOS pieces
+#   uki/initramfs              the initramfs inside stage1.efi
 #   release/$(RELEASE_VERSION)/{kernel,initramfs,cmdline,join,manifest}
 # Inputs: the Kconfig values of $(O)/config.mk (kernel package, firmware
 # paths, server name/address/port), the dev keys of $(O)/keys (engineer
@@ -54,7 +56,7 @@ STAGE1_CMDLINE := console=ttyS0 epoxy.server=$(CONFIG_SERVER_NAME) \
 IMAGE_FILES := $(IMG)/stage0.efi $(IMG)/stage1.efi $(IMG)/stage1/vmlinuz \
 	$(IMG)/stage1/initramfs $(IMG)/stage1/cmdline \
 	$(REL)/kernel $(REL)/initramfs $(REL)/cmdline $(REL)/join \
-	$(REL)/manifest $(IMG)/enroll/initramfs
+	$(REL)/manifest $(IMG)/enroll/initramfs $(IMG)/uki/initramfs
 IMAGES += $(IMAGE_FILES)
 # tests/images checks them: make check builds them first
 CHECK_DEPS += $(IMAGE_FILES) $(O)/bin/epoxy-mkvars
@@ -179,10 +181,26 @@ $(ISRC)/osrel: $(ISRC)/config stage1/images.mk $(S1_KSTAMP)
 	@printf 'NAME="epoxy stage1"\nID=epoxy\nPRETTY_NAME="epoxy stage1 (%s)"\nVERSION_ID=%s\n' \
 	  "$(S1_KNAME)" "$(S1_KVER)" >$@
 
+# The UKI's initramfs: the minimal image without the legacy-BIOS block
+# drivers and their order file.  A UEFI node reads its credential from
+# efivarfs and never a disk, so its stage1 has no USB-storage or ATA code to
+# be probed by whatever is plugged in, and the UKI that iPXE fetches over
+# plain HTTP is 1.1 MB smaller.  $(IMG)/uki/initramfs is that image as it
+# is inside stage1.efi (listed and checked; epoxyd serves it nowhere).
+UKI_SPEC := $(ISRC)/minimal-uefi.spec
+UKI_INITRAMFS := $(IMG)/uki/initramfs
+$(UKI_SPEC): $(S1_SPEC) stage1/images.mk
+	@mkdir -p $(@D)
+	@sed $(foreach m,$(BLOCK_MODULES),-e '/^file lib\/modules\/$(m)\.ko /d') \
+	  -e '/^file lib\/modules\/block-order /d' $< >$@
+$(UKI_INITRAMFS): $(UKI_SPEC) $(MKINITRAMFS) $(STAGED) $(ISRC)/init-stage1
+	@mkdir -p $(@D)
+	$(MKINITRAMFS) -r $(O) -c gzip -o $@ $<
+
 $(ISRC)/stage1-unsigned.efi: $(CONFIG_UEFI_STUB) $(ISRC)/osrel \
-		$(IMG)/stage1/cmdline $(S1_KSTAMP) $(IMG)/stage1/initramfs stage1/mkuki.sh
+		$(IMG)/stage1/cmdline $(S1_KSTAMP) $(UKI_INITRAMFS) stage1/mkuki.sh
 	stage1/mkuki.sh $(CONFIG_UEFI_STUB) $(ISRC)/osrel $(IMG)/stage1/cmdline \
-	  $(S1_KIMAGE) $(IMG)/stage1/initramfs $@
+	  $(S1_KIMAGE) $(UKI_INITRAMFS) $@
 
 $(IMG)/stage1.efi: $(ISRC)/stage1-unsigned.efi $(KEYS_STAMP) boot/efisign.sh
 	boot/efisign.sh $(KEYS)/db.key $(KEYS)/db.crt $< $@

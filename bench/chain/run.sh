@@ -21,7 +21,7 @@ rel=$(ls "$IMG/release" | sort -n | tail -1)
 load=$(cut -d' ' -f1-3 /proc/loadavg)
 
 echo "== floor: -kernel/-initrd, no firmware, no network (TCG)"
-f1=$(bench/chain/floor.sh stage1 "$IMG/stage1/vmlinuz" "$IMG/stage1/initramfs" "$(cat "$IMG/stage1/cmdline")")
+f1=$(bench/chain/floor.sh stage1 "$IMG/stage1/vmlinuz" "$IMG/uki/initramfs" "$(cat "$IMG/stage1/cmdline")")
 f2=$(bench/chain/floor.sh production "$IMG/release/$rel/kernel" "$IMG/release/$rel/initramfs" "$(cat "$IMG/release/$rel/cmdline")")
 echo "$f1"; echo "$f2"
 fl1=$(echo "$f1" | cut -d' ' -f3); fl2=$(echo "$f2" | cut -d' ' -f3)

@@ -15,7 +15,7 @@ check() { # name cmd...
 	n=$((n + 1))
 	if "$@" >/dev/null 2>&1; then echo "ok $n - $name"; else echo "not ok $n - $name"; fail=1; fi
 }
-for f in "$I/stage1/initramfs" "$I/release/1/initramfs" "$I/enroll/initramfs" "$I/stage1.efi"; do
+for f in "$I/stage1/initramfs" "$I/uki/initramfs" "$I/release/1/initramfs" "$I/enroll/initramfs" "$I/stage1.efi"; do
 	[ -f "$f" ] || { echo "not ok 1 - missing $f (make images)"; exit 1; }
 done
 ls "$O"/keys/*.key >/dev/null 2>&1 || { echo "not ok 1 - no keys in $O/keys"; exit 1; }
@@ -24,7 +24,7 @@ objcopy -O binary --only-section=.initrd "$I/stage1.efi" "$T/uki-initrd"
 # needles: one line of every private key (never the whole key in argv)
 for k in "$O"/keys/*.key; do sed -n 2p "$k"; done | grep -v '^$' >"$T/needles"
 check "$(wc -l <"$T/needles") private key files to look for" test -s "$T/needles"
-for img in stage1/initramfs release/1/initramfs enroll/initramfs uki-initrd; do
+for img in stage1/initramfs uki/initramfs release/1/initramfs enroll/initramfs uki-initrd; do
 	f=$I/$img; [ "$img" = uki-initrd ] && f=$T/uki-initrd
 	zcat "$f" >"$T/raw" 2>/dev/null
 	check "$img unpacks (gzip, cpio newc)" bash -c "cpio -it <'$T/raw' >'$T/list'"
@@ -45,10 +45,16 @@ for img in stage1/initramfs release/1/initramfs enroll/initramfs uki-initrd; do
 		grep -qx 'CONFIG_KERNEL_FROM_SOURCE := 1' "$O/config.mk" &&
 		spec=$O/images-src/$(basename "$spec" .spec)-nomod.spec;;
 	esac
+	# the UKI's image: the minimal spec without the legacy-BIOS block
+	# drivers, as stage1/images.mk derives it
+	case $img in uki*) spec=$O/images-src/minimal-uefi.spec;; esac
 	awk '!/^[ \t]*#/ && NF {print $2}' "$spec" | sort >"$T/want"
 	sort "$T/list" >"$T/got"
 	check "$img holds exactly the $(wc -l <"$T/want") entries of $spec" cmp "$T/want" "$T/got"
 done
-check "the UKI's initramfs is the minimal image" cmp "$T/uki-initrd" "$I/stage1/initramfs"
+check "the UKI's initramfs is images/uki/initramfs" cmp "$T/uki-initrd" "$I/uki/initramfs"
+# a UEFI node's stage1 carries no block driver: it never reads a disk
+check "the UKI's initramfs holds no block or USB-storage module" \
+	bash -c "! zcat '$T/uki-initrd' | cpio -it --quiet | grep -E '(virtio_blk|sd_mod|libata|ahci|usb-storage|block-order)'"
 echo "1..$n"
 exit $fail

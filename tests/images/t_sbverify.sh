@@ -52,6 +52,6 @@ objcopy -O binary --only-section=.cmdline "$O/images/stage1.efi" "$tmp/cmdline" 
 t "stage1.efi .cmdline equals images/stage1/cmdline" cmp "$tmp/cmdline" "$O/images/stage1/cmdline"
 t "stage1 cmdline names the server and stage 1" grep -Eq '^console=ttyS0 epoxy\.server=[a-z0-9.-]+ epoxy\.addr=[0-9.]+ epoxy\.port=[0-9]+ epoxy\.stage=1$' "$O/images/stage1/cmdline"
 objcopy -O binary --only-section=.initrd "$O/images/stage1.efi" "$tmp/initrd" 2>/dev/null
-t "stage1.efi .initrd equals images/stage1/initramfs" cmp "$tmp/initrd" "$O/images/stage1/initramfs"
+t "stage1.efi .initrd equals images/uki/initramfs" cmp "$tmp/initrd" "$O/images/uki/initramfs"
 echo "1..$n"
 exit $fail

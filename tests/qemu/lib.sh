@@ -80,7 +80,7 @@ EPOXYD=$O/bin/epoxyd; EPOXYCTL=$O/bin/epoxyctl
 pieces_check() {
   local p; PIECES_MISSING=""
   for p in "$EPOXYD" "$EPOXYCTL" "$IMG/stage0.efi" "$IMG/stage1.efi" \
-           "$IMG/stage1/vmlinuz" "$IMG/stage1/initramfs" \
+           "$IMG/stage1/vmlinuz" "$IMG/stage1/initramfs" "$IMG/uki/initramfs" \
            "$KEYS/ca.crt" "$KEYS/server.crt" "$KEYS/server.key"; do
     [ -e "$p" ] || PIECES_MISSING="$PIECES_MISSING ${p#$O/}"
   done
@@ -182,7 +182,7 @@ stage1_floor() {
   mkdir -p "$d/root/etc/epoxy"
   echo "$1" >"$d/root/etc/epoxy/floor"
   (cd "$d/root" && printf 'etc/epoxy/floor\n' | cpio -o -H newc --quiet -R 0:0) >"$d/overlay.cpio" &&
-  cat "$IMG/stage1/initramfs" "$d/overlay.cpio" >"$d/initramfs" &&
+  cat "$IMG/uki/initramfs" "$d/overlay.cpio" >"$d/initramfs" &&
   stage1/mkuki.sh "${UEFI_STUB:-/usr/lib/systemd/boot/efi/linuxx64.efi.stub}" "$O/images-src/osrel" \
     "$IMG/stage1/cmdline" "$IMG/stage1/vmlinuz" "$d/initramfs" "$d/stage1-unsigned.efi" &&
   boot/efisign.sh "$KEYS/db.key" "$KEYS/db.crt" "$d/stage1-unsigned.efi" "$W/boot/stage1.efi"

@@ -41,8 +41,8 @@ check "stage1/vmlinuz is the bzImage built from source ($(cat "$K/release" 2>/de
 	'cmp -s "$K/bzImage" "$IMG/stage1/vmlinuz"'
 echo "# kernel build: $(cat "$K/seconds" 2>/dev/null || echo '?') s (make -j$(nproc) bzImage; log $O/stage1/kbuild.log)"
 echo "# sizes: bzImage $(sz "$K/bzImage") bytes, Debian's vmlinuz $(sz "$deb") bytes ($(basename "$deb")),"
-echo "#        stage1.efi $(sz "$IMG/stage1.efi") bytes, stage1 initramfs $(sz "$IMG/stage1/initramfs") bytes"
-for f in stage1/initramfs enroll/initramfs; do
+echo "#        stage1.efi $(sz "$IMG/stage1.efi") bytes, its initramfs $(sz "$IMG/uki/initramfs") bytes, stage1 (BIOS) initramfs $(sz "$IMG/stage1/initramfs") bytes"
+for f in stage1/initramfs uki/initramfs enroll/initramfs; do
 	kos=$(gzip -dc "$IMG/$f" | cpio -it --quiet 2>/dev/null | grep -c '\.ko$')
 	check "$f carries no kernel module ($kos .ko)" '[ "$kos" = 0 ]'
 done
