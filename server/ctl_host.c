@@ -348,7 +348,7 @@ int ctl_host_main(int argc, char **argv)
 	struct ctlhttp_cfg cfg;
 	struct ctl_buf f;
 	const char *verb, *name = NULL;
-	int st, pos;
+	int st, pos, cred, enroll;
 
 	memset(&a, 0, sizeof(a));
 	ctlhttp_cfg_init(&cfg);
@@ -359,6 +359,8 @@ int ctl_host_main(int argc, char **argv)
 	if (pos < 1)
 		return ctl_cli_usage("host", "missing subcommand");
 	verb = argv[optind];
+	cred = !strcmp(verb, "credential");
+	enroll = !strcmp(verb, "enroll");
 	if (pos > 2 || (pos == 2) != !!strcmp(verb, "list"))
 		return ctl_cli_usage("host", strcmp(verb, "list") ? "want one host NAME" :
 				     "'list' takes no NAME");
@@ -366,14 +368,12 @@ int ctl_host_main(int argc, char **argv)
 		name = argv[optind + 1];
 	if (strcmp(verb, "add") && strcmp(verb, "update") && a.nfields)
 		return ctl_cli_usage("host", "host fields apply to add and update only");
-	if (strcmp(verb, "credential") && strcmp(verb, "enroll") &&
-	    (a.rotate || a.revoke || a.out || a.vars || a.to_stdout))
+	if (!cred && !enroll && (a.rotate || a.revoke || a.out || a.vars || a.to_stdout))
 		return ctl_cli_usage("host", "--rotate/--revoke/--out/--vars/--stdout apply to credential and enroll only");
-	if (!strcmp(verb, "enroll") && (!a.vars || a.revoke || a.out || a.to_stdout))
+	if (enroll && (!a.vars || a.revoke || a.out || a.to_stdout))
 		return ctl_cli_usage("host", "enroll: --vars VARS.fd (and --rotate to replace the credential), nothing else");
 	if (!strcmp(verb, "list") || !strcmp(verb, "show") || !strcmp(verb, "add") ||
-	    !strcmp(verb, "update") || !strcmp(verb, "delete") || !strcmp(verb, "credential") ||
-	    !strcmp(verb, "enroll")) {
+	    !strcmp(verb, "update") || !strcmp(verb, "delete") || cred || enroll) {
 		if (ctlhttp_cfg_finish(&cfg))
 			return CTL_USAGE;
 	} else {
@@ -385,7 +385,7 @@ int ctl_host_main(int argc, char **argv)
 		return ctl_host_one(&cfg, "show", "GET", name, NULL);
 	if (!strcmp(verb, "delete"))
 		return ctl_host_one(&cfg, "delete", "DELETE", name, NULL);
-	if (!strcmp(verb, "credential") || !strcmp(verb, "enroll"))
+	if (cred || enroll)
 		return ctl_host_credential(&cfg, name, &a);
 	if (!strcmp(verb, "update") && !a.nfields)
 		return ctl_cli_usage("host", "update: nothing to change");

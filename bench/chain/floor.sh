@@ -10,6 +10,7 @@
 # (printed at the default log level; a "quiet" CMDLINE would hide it, so the
 # script refuses one).  Fails (exit 1, no figure) after FLOOR_TIMEOUT seconds.
 set -euo pipefail
+. "$(dirname "$0")/../../tests/qemu/cpu.sh"   # QEMU_CPU_ARGS, as the chain's node
 label=$1 kernel=$2 initrd=$3 cmdline=${4:-console=ttyS0}
 timeout_s=${FLOOR_TIMEOUT:-120}
 case " $cmdline " in *" quiet "*) echo "floor.sh: 'quiet' hides the /init line" >&2; exit 2;; esac
@@ -17,7 +18,7 @@ for f in "$kernel" "$initrd"; do [ -r "$f" ] || { echo "floor.sh: missing $f" >&
 dir=$(mktemp -d); log=$dir/console.log; : >"$log"
 trap 'kill $qpid 2>/dev/null; wait $qpid 2>/dev/null; rm -rf "$dir"' EXIT
 t0=$(date +%s.%N)
-qemu-system-x86_64 -accel tcg -cpu qemu64,+rdrand -machine q35 -m 1024 -display none -monitor none \
+qemu-system-x86_64 -accel tcg "${QEMU_CPU_ARGS[@]}" -machine q35 -m 1024 -display none -monitor none \
   -no-reboot -net none -serial file:"$log" \
   -kernel "$kernel" -initrd "$initrd" -append "$cmdline" 2>/dev/null &
 qpid=$!

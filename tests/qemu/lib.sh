@@ -350,7 +350,7 @@ media_issue() {
 }
 
 # ------------------------------------------------------------------ QEMU
-QEMU_CPU_ARGS=(-cpu qemu64,+rdrand)
+. "$(dirname "${BASH_SOURCE[0]}")/cpu.sh"   # QEMU_CPU_ARGS
 qemu_net() { # the restricted user network: only epoxyd's two ports
   local fwd="$ROOT/tests/qemu/fwd.sh"
   local net="user,id=n0,restrict=on"
@@ -362,10 +362,7 @@ qemu_net() { # the restricted user network: only epoxyd's two ports
   echo "$net"
 }
 qemu_start() {
-  # -cpu: QEMU's default model has no RDRAND, which every server CPU of the
-  # fleet has; without it the stage-1 kernel's CRNG was not ready when the
-  # agent asked getrandom() for its nonce, a 1 s wait no real node has
-  local args=(-accel tcg ${QEMU_CPU_ARGS[@]} -m 1536 -smp 1 -display none -vga none -monitor none
+  local args=(-accel tcg "${QEMU_CPU_ARGS[@]}" -m 1536 -smp 1 -display none -vga none -monitor none
               -serial "file:$CONSOLE" -netdev "$(qemu_net)")
   # a node that gives up reboots into a clean retry; by default the run
   # ends there (QEMU exits), with reboot=yes the node starts over
