@@ -61,7 +61,12 @@ sz=$(stat -c %s "$tmp/db-tampered.auth")
 printf 'X' | dd of="$tmp/db-tampered.auth" bs=1 seek=$((sz - 100)) conv=notrunc status=none
 f "db.auth with one byte of its certificate changed fails" $P verify-auth "$tmp/a" db "$tmp/db-tampered.auth" KEK
 cp "$tmp/a/db.auth" "$tmp/db-time.auth"
-printf '\x01' | dd of="$tmp/db-time.auth" bs=1 seek=6 conv=notrunc status=none
+# EFI_TIME.Second (offset 6): written as the next second modulo 60, so
+# the byte always changes (writing a fixed 1 left it unchanged whenever
+# the update was signed at second 1, and the check then passed wrongly)
+sec=$(od -An -tu1 -j 6 -N1 "$tmp/a/db.auth" | tr -d ' ')
+printf "$(printf '\\%03o' $(( (sec + 1) % 60 )))" | dd of="$tmp/db-time.auth" bs=1 seek=6 conv=notrunc status=none
+t "the changed timestamp differs from the signed one" bash -c "! cmp -s '$tmp/a/db.auth' '$tmp/db-time.auth'"
 f "db.auth with its timestamp changed fails" $P verify-auth "$tmp/a" db "$tmp/db-time.auth" KEK
 t "rotate-kek" $P rotate-kek "$tmp/a"
 t "new KEK.auth is signed by the (unchanged) PK" $P verify-auth "$tmp/a" KEK "$tmp/a/KEK.auth" PK
