@@ -8,6 +8,7 @@
 # secret scans read.
 set -u
 cd "$(dirname "$0")/../.."
+. tests/flip.sh
 O=${O:-$PWD/build}
 BIN=$O/bin
 DEVKEYS=$O/keys

@@ -205,7 +205,7 @@ ctl release list --json; jq -e . "$T_DIR/out" >/dev/null; t_ok $? "release list 
 t_is "$(jq -r '.[0].version + " " + .[0].hwclass' "$T_DIR/out")" "7 qemu-x86_64" "release list: version 7"
 before=$(store_dump)
 make_release "$T_DIR/r8" 8
-printf '\x00' | dd of="$T_DIR/r8/kernel" bs=1 seek=1000 conv=notrunc 2>/dev/null
+flip_byte "$T_DIR/r8/kernel" 1000
 ctl release publish --manifest "$T_DIR/r8.manifest" --artifacts "$T_DIR/r8"; rc=$?
 t_is "$rc/$(grep -o 'EPOXY-E1030' "$T_DIR/err")" "1/EPOXY-E1030" "tampered kernel: refused by the server (EPOXY-E1030)"
 make_release "$T_DIR/r9" 9

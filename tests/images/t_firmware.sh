@@ -13,6 +13,7 @@
 # Uses ports 18310-18311 on 127.0.0.1; every process it starts is stopped.
 set -u
 cd "$(dirname "$0")/../.."
+. tests/flip.sh
 O=${O:-$PWD/build}
 HTTPS_PORT=18310 HTTP_PORT=18311
 I=$O/images K=$O/keys
@@ -50,7 +51,7 @@ W=$T/www/boot
 cp "$I/stage0.efi" "$W/stage0.efi"
 cp "$I/stage1.efi" "$W/stage1-good.efi"
 cp "$I/stage1.efi" "$W/stage1-bad.efi"
-printf '\x5a' | dd of="$W/stage1-bad.efi" bs=1 seek=$(( $(stat -c %s "$I/stage1.efi") / 2 )) conv=notrunc status=none
+flip_byte "$W/stage1-bad.efi" $(( $(stat -c %s "$I/stage1.efi") / 2 ))
 openssl req -new -x509 -newkey rsa:2048 -nodes -keyout "$T/other.key" -out "$T/other.crt" \
 	-days 30 -subj "/CN=not in db/" >/dev/null 2>&1
 sbsign --key "$T/other.key" --cert "$T/other.crt" --output "$W/stage0-other.efi" \

@@ -25,11 +25,8 @@ tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 openssl req -new -x509 -newkey rsa:2048 -nodes -keyout "$tmp/other.key" \
 	-out "$tmp/other.crt" -days 30 -subj "/CN=not in db/" >/dev/null 2>&1
 
-flip() { # in out offset: copy with one byte inverted
-	cp "$1" "$2"
-	local b; b=$(od -A n -t u1 -j "$3" -N 1 "$1" | tr -d ' ')
-	printf "\\x$(printf %02x $((255 - b)))" | dd of="$2" bs=1 seek="$3" conv=notrunc status=none
-}
+. tests/flip.sh
+flip() { cp "$1" "$2" && flip_byte "$2" "$3"; } # in out offset: a copy with one byte changed
 imgs="stage0.efi stage1.efi"
 [ -f "$O/images/release/1/kernel" ] && imgs="$imgs release/1/kernel"
 for img in $imgs; do

@@ -5,6 +5,7 @@
 # the certificates and the .auth files are signed updates.
 set -u
 cd "$(dirname "$0")/../.."
+. tests/flip.sh
 O=${O:-$PWD/build}
 n=0; fail=0
 t() { # name cmd...: expect success
@@ -26,9 +27,7 @@ t "signed binary verifies against A's db.crt" sbverify --cert "$tmp/a/db.crt" "$
 f "unsigned binary fails" sbverify --cert "$tmp/a/db.crt" $efi
 size=$(stat -c %s "$tmp/signed.efi")
 for off in 64 $((size / 3)) $((size / 2)); do
-  cp "$tmp/signed.efi" "$tmp/tampered.efi"
-  b=$(od -An -tu1 -j $off -N1 "$tmp/tampered.efi" | tr -d ' ')
-  printf "$(printf '\\%03o' $(( (b + 1) % 256 )))" | dd of="$tmp/tampered.efi" bs=1 seek=$off conv=notrunc status=none
+  cp "$tmp/signed.efi" "$tmp/tampered.efi"; flip_byte "$tmp/tampered.efi" $off
   f "one byte changed at offset $off fails" sbverify --cert "$tmp/a/db.crt" "$tmp/tampered.efi"
 done
 t "sbsign with B's db key" sbsign --key "$tmp/b/db.key" --cert "$tmp/b/db.crt" --output "$tmp/other.efi" $efi
@@ -58,14 +57,11 @@ t "db-append.auth is an append update of db signed by KEK" $P verify-auth "$tmp/
 f "... and not a replacing one" $P verify-auth "$tmp/a" db "$tmp/a/db-append.auth" KEK
 cp "$tmp/a/db.auth" "$tmp/db-tampered.auth"
 sz=$(stat -c %s "$tmp/db-tampered.auth")
-printf 'X' | dd of="$tmp/db-tampered.auth" bs=1 seek=$((sz - 100)) conv=notrunc status=none
+flip_byte "$tmp/db-tampered.auth" $((sz - 100))
 f "db.auth with one byte of its certificate changed fails" $P verify-auth "$tmp/a" db "$tmp/db-tampered.auth" KEK
 cp "$tmp/a/db.auth" "$tmp/db-time.auth"
-# EFI_TIME.Second (offset 6): written as the next second modulo 60, so
-# the byte always changes (writing a fixed 1 left it unchanged whenever
-# the update was signed at second 1, and the check then passed wrongly)
-sec=$(od -An -tu1 -j 6 -N1 "$tmp/a/db.auth" | tr -d ' ')
-printf "$(printf '\\%03o' $(( (sec + 1) % 60 )))" | dd of="$tmp/db-time.auth" bs=1 seek=6 conv=notrunc status=none
+# EFI_TIME.Second (offset 6), flipped (a fixed 1 was a no-op at second 1)
+flip_byte "$tmp/db-time.auth" 6
 t "the changed timestamp differs from the signed one" bash -c "! cmp -s '$tmp/a/db.auth' '$tmp/db-time.auth'"
 f "db.auth with its timestamp changed fails" $P verify-auth "$tmp/a" db "$tmp/db-time.auth" KEK
 t "rotate-kek" $P rotate-kek "$tmp/a"

@@ -116,12 +116,7 @@ signing_time_check() {
 }
 
 # ------------------------------------------------------------------ fixture
-# flip_byte FILE OFFSET: xor one byte with 0x01, in place.
-flip_byte() {
-  local f=$1 off=$2 b
-  b=$(od -A n -t u1 -j "$off" -N 1 "$f" | tr -d ' ')
-  printf "$(printf '\\%03o' $(( b ^ 1 )))" | dd of="$f" bs=1 seek="$off" conv=notrunc status=none
-}
+. "$(dirname "${BASH_SOURCE[0]}")/../flip.sh"   # flip_byte FILE OFFSET
 # other_key: a scratch db-like key pair that is NOT in the node's db.
 other_key() {
   [ -f "$W/other/db.key" ] && return 0
