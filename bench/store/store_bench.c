@@ -59,10 +59,18 @@ static void *shmem(size_t len);
 /* ------------------------------------------------------------ crash test */
 #define CRASH_MAX 200000
 #define CRASH_CAP 4000    /* tokens acknowledged at most: bounds the check's time */
+#define CRASH_ROUNDS_MAX 100	/* so that each round has a budget of 40 tokens */
 struct crash_slot { atomic_int state; char hex[STORE_TOKEN_HEX + 1]; };
 enum { SLOT_EMPTY, SLOT_ISSUED, SLOT_REDEEMED };
 
-static void crash_child(struct crash_slot *slots, atomic_long *next)
+/*
+ * The child issues until *limit, then waits for the kill.  The parent
+ * gives each round CRASH_CAP / rounds tokens: half before the crash
+ * command, the other half after it, so a fast machine cannot spend the
+ * whole cap before the last crash and leave nothing to show that the
+ * connection came back (a global cap did that in round 4 of 5).
+ */
+static void crash_child(struct crash_slot *slots, atomic_long *next, atomic_long *limit)
 {
 	struct store *s = NULL;
 	char hex[STORE_TOKEN_HEX + 1];
@@ -78,8 +86,8 @@ static void crash_child(struct crash_slot *slots, atomic_long *next)
 	/* like epoxyd: a failed call fails that request, the next one retries */
 	for (; errors < 3000; ) {	/* about a minute of failures */
 		i = atomic_load(next);
-		if (i >= CRASH_CAP) {	/* enough evidence: wait for the kill */
-			pause();
+		if (i >= atomic_load(limit)) {	/* this round's budget spent */
+			usleep(10000);
 			continue;
 		}
 		if ((rc = store_token_issue(s, "bench1", sh->sid, "kernel", 3600, hex)) < 0) {
@@ -191,7 +199,8 @@ static int crash_check(struct crash_slot *slots, long n)
 static int crash_main(void)
 {
 	struct crash_slot *slots = shmem(sizeof(*slots) * CRASH_MAX);
-	atomic_long *next = shmem(sizeof(*next));
+	atomic_long *next = shmem(sizeof(*next)), *limit = shmem(sizeof(*limit));
+	long budget = CRASH_CAP / crash_rounds;
 	const char *cmd = getenv("EPOXY_CRASH_CMD");
 	struct timespec ts;
 	int r, st, reconnected = 0, w;
@@ -200,11 +209,12 @@ static int crash_main(void)
 
 	srand((unsigned)getpid());
 	for (r = 0; r < crash_rounds; r++) {
+		atomic_store(limit, atomic_load(next) + (cmd ? budget / 2 : budget));
 		pid = fork();
 		if (pid < 0)
 			return 1;
 		if (pid == 0)
-			crash_child(slots, next);
+			crash_child(slots, next, limit);
 		ts.tv_sec = 0;
 		ts.tv_nsec = (long)(50 + rand() % 350) * 1000000L;  /* 50-400 ms */
 		nanosleep(&ts, NULL);
@@ -214,6 +224,7 @@ static int crash_main(void)
 		}
 		if (cmd) {	/* did the child's connection come back by itself? */
 			before = atomic_load(next);
+			atomic_store(limit, before + budget / 2);
 			for (w = 0; w < 100 && atomic_load(next) == before; w++)
 				usleep(50000);
 			if (atomic_load(next) > before && waitpid(pid, &st, WNOHANG) == 0)
@@ -343,8 +354,10 @@ static void usage(int status)
 		"  URI: sqlite:/path/file.db or postgres:<conninfo>\n"
 		"  --race: every worker redeems every token; fail unless each is\n"
 		"          accepted exactly once\n"
-		"  --crash: kill -9 an issuing/redeeming child ROUNDS times, then check\n"
-		"          that no acknowledged token or redemption was lost\n");
+		"  --crash: kill -9 an issuing/redeeming child ROUNDS (1-100) times, then\n"
+		"          check that no acknowledged token or redemption was lost; with\n"
+		"          EPOXY_CRASH_CMD, that command crashes the server in each round\n"
+		"          and the child must make progress again after it\n");
 	exit(status);
 }
 
@@ -371,7 +384,8 @@ static void parse(int argc, char **argv)
 	}
 	if (optind != argc - 1 || n_tokens < 1 || n_tokens > BENCH_TOKENS_MAX ||
 	    n_threads < 1 || n_procs < 1 || n_threads > BENCH_WORKERS_MAX ||
-	    n_procs * n_threads > BENCH_WORKERS_MAX)
+	    n_procs * n_threads > BENCH_WORKERS_MAX || crash_rounds < 0 ||
+	    crash_rounds > CRASH_ROUNDS_MAX)
 		usage(2);
 	uri = argv[optind];
 }
