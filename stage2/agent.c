@@ -40,6 +40,8 @@ static const char agent_usage[] =
 "                       instead of loading it; implies --no-reboot\n"
 "  --no-reboot          exit with the failure code instead of rebooting\n"
 "  --retries N          attempts per artifact and per boot (default %d)\n"
+"  --server-wait S      keep trying an unreachable or busy server for S seconds\n"
+"                       before counting attempts (default %d)\n"
 "  --backoff-ms N       base of the jittered exponential backoff (default 500)\n"
 "  --min-rate N         minimum transfer rate in bytes/s (default %d)\n"
 "  --phase-timeout S    deadline per phase in seconds (default %d)\n"
@@ -50,7 +52,7 @@ static const char agent_usage[] =
 enum { OPT_CMDLINE = 256, OPT_EFIVARS, OPT_ETC, OPT_ROOT, OPT_TOKEN, OPT_MAC,
        OPT_RECORD, OPT_NOREBOOT, OPT_RETRIES, OPT_BACKOFF, OPT_RATE,
        OPT_PHASE, OPT_HELP, OPT_VERSION, OPT_MEDIUM, OPT_SYSBLOCK, OPT_DEVDIR,
-       OPT_MEDIAWAIT };
+       OPT_MEDIAWAIT, OPT_SERVERWAIT };
 
 static const struct option agent_longopts[] = {
 	{ "cmdline", required_argument, NULL, OPT_CMDLINE },
@@ -66,6 +68,7 @@ static const struct option agent_longopts[] = {
 	{ "kexec-record", required_argument, NULL, OPT_RECORD },
 	{ "no-reboot", no_argument, NULL, OPT_NOREBOOT },
 	{ "retries", required_argument, NULL, OPT_RETRIES },
+	{ "server-wait", required_argument, NULL, OPT_SERVERWAIT },
 	{ "backoff-ms", required_argument, NULL, OPT_BACKOFF },
 	{ "min-rate", required_argument, NULL, OPT_RATE },
 	{ "phase-timeout", required_argument, NULL, OPT_PHASE },
@@ -115,6 +118,11 @@ static int agent_opt(struct agent_opts *o, int c, const char *arg)
 			return -1;
 		o->fo.retries = o->boot_retries = (unsigned)v;
 		return 0;
+	case OPT_SERVERWAIT:
+		if (agent_num(arg, 0, 86400, &v) < 0)
+			return -1;
+		o->server_wait_s = (unsigned)v;
+		return 0;
 	case OPT_BACKOFF:
 		if (agent_num(arg, 0, 60000, &v) < 0)
 			return -1;
@@ -145,6 +153,7 @@ static void agent_defaults(struct agent_opts *o)
 	o->devdir = "/dev";
 	o->media_wait_ms = MEDIA_WAIT_MS;
 	o->fo.retries = o->boot_retries = CONFIG_AGENT_RETRIES;
+	o->server_wait_s = CONFIG_AGENT_SERVER_WAIT;
 	o->fo.backoff_ms = 500;
 	o->fo.min_rate = CONFIG_AGENT_MIN_RATE;
 	o->fo.phase_ms = (int64_t)CONFIG_AGENT_PHASE_TIMEOUT * 1000;
@@ -160,6 +169,7 @@ int main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "", agent_longopts, NULL)) != -1) {
 		if (c == OPT_HELP) {
 			printf(agent_usage, MEDIA_WAIT_MS / 1000, CONFIG_AGENT_RETRIES,
+			       CONFIG_AGENT_SERVER_WAIT,
 			       CONFIG_AGENT_MIN_RATE, CONFIG_AGENT_PHASE_TIMEOUT);
 			return 0;
 		}

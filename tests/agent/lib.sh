@@ -82,7 +82,8 @@ agent1() {
   rm -rf "$W/rec"; mkdir -p "$W/rec"
   echo "console=ttyS0 epoxy.server=epoxy.test epoxy.addr=127.0.0.1 epoxy.port=$port epoxy.stage=1" >"$W/cmdline"
   timeout 120 "$AGENT" --cmdline "$W/cmdline" --efivars "$W/efi" --etc "$W/etc" \
-    --kexec-record "$W/rec" --retries 2 --backoff-ms 50 --mac 52-54-00-12-34-56 "$@" \
+    --kexec-record "$W/rec" --retries 2 --backoff-ms 50 --server-wait 0 \
+    --mac 52-54-00-12-34-56 "$@" \
     >"$W/out" 2>&1
   AGENT_RC=$?
 }

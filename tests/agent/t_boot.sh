@@ -79,6 +79,24 @@ agent1 $P
 check "503 + Retry-After is retried and the boot succeeds" booted
 check "the 503 was reported (EPOXY-E1120)" grep -q '^EPOXY-E1120 ' "$W/out"
 
+# the server is down when the agent starts and up 3 s later: with
+# --retries 1 the agent still waits (--server-wait), uncounted, and boots
+stop
+(sleep 3; exec "$HOSTILE" serve $P "$W/server.pem" "$W/server.key" "$W/srv" 2>"$W/srv.log") &
+SRV_PID=$!
+agent1 $P --retries 1 --server-wait 60 --backoff-ms 200
+check "server up 3 s after the agent: waited (uncounted) and booted" booted
+check "... the wait is on the console (EPOXY-E1100, 'server unreachable for')" \
+  bash -c "grep -q '^EPOXY-E1100 ' '$W/out' && grep -q 'epoxy: stage retry server unreachable for' '$W/out'"
+# never up: the wait ends, the attempt is counted, the agent gives up
+stop
+agent1 $P --retries 1 --server-wait 2 --backoff-ms 200
+check "server never up: gives up after --server-wait with EPOXY-E1100" refused EPOXY-E1100
+check "... after several uncounted attempts" test "$(grep -c 'stage retry server unreachable for' "$W/out")" -ge 2
+agent1 $P --retries 1 --server-wait 0
+check "--server-wait 0: one attempt, no retry" \
+  bash -c "grep -q '^EPOXY-E1100 ' '$W/out' && ! grep -q 'stage retry' '$W/out' && [ $AGENT_RC != 0 ]"
+
 # a one-time boot token instead of the credential
 head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$W/token"
 serve $P server

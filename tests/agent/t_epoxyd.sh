@@ -24,7 +24,8 @@ echo "console=ttyS0 epoxy.server=epoxy.test epoxy.addr=127.0.0.1 epoxy.port=$HTT
 run1() {
   rm -rf "$E/rec"; mkdir -p "$E/rec"
   timeout 120 "$AGENT" --cmdline "$E/cmdline" --efivars "$E/efi" --etc "$E/etc" \
-    --kexec-record "$E/rec" --retries 2 --backoff-ms 50 --mac 52-54-00-12-34-56 "$@" >"$E/out" 2>&1
+    --kexec-record "$E/rec" --retries 2 --backoff-ms 50 --server-wait 0 \
+    --mac 52-54-00-12-34-56 "$@" >"$E/out" 2>&1
   RC=$?
 }
 show() { sed 's/^/#   /' "$E/out" | tail -6; }
@@ -83,6 +84,9 @@ t_is "$got" 1 "epoxyd stored the stage 2 success report"
 efivar 0000000000000000000000000000000000000000000000000000000000000000
 run1 --retries 1
 chk "wrong boot credential: refused by epoxyd (EPOXY-E1121)" refused EPOXY-E1121
+run1 --retries 1 --server-wait 60
+chk "... a refusal is not an unreachable server: no waiting with --server-wait 60" \
+  bash -c "grep -q '^EPOXY-E1121 ' '$E/out' && ! grep -q 'stage retry' '$E/out' && [ $RC != 0 ]"
 efivar "$(cat "$T_DIR/cred.node1")"
 
 # another trust root: epoxyd's statements do not verify
