@@ -121,7 +121,7 @@ static int agent_opt(struct agent_opts *o, int c, const char *arg)
 	case OPT_SERVERWAIT:
 		if (agent_num(arg, 0, 86400, &v) < 0)
 			return -1;
-		o->server_wait_s = (unsigned)v;
+		o->fo.server_wait_s = (unsigned)v;
 		return 0;
 	case OPT_BACKOFF:
 		if (agent_num(arg, 0, 60000, &v) < 0)
@@ -153,7 +153,7 @@ static void agent_defaults(struct agent_opts *o)
 	o->devdir = "/dev";
 	o->media_wait_ms = MEDIA_WAIT_MS;
 	o->fo.retries = o->boot_retries = CONFIG_AGENT_RETRIES;
-	o->server_wait_s = CONFIG_AGENT_SERVER_WAIT;
+	o->fo.server_wait_s = CONFIG_AGENT_SERVER_WAIT;
 	o->fo.backoff_ms = 500;
 	o->fo.min_rate = CONFIG_AGENT_MIN_RATE;
 	o->fo.phase_ms = (int64_t)CONFIG_AGENT_PHASE_TIMEOUT * 1000;

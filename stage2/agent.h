@@ -23,7 +23,6 @@ struct agent_opts {
 	int stage;                      /* 1, 2 or 0 (from the cmdline) */
 	int no_reboot;
 	unsigned boot_retries;          /* whole-session attempts */
-	unsigned server_wait_s;         /* unreachable server: uncounted retries */
 	struct fetch_opts fo;
 	struct cmdline cl;
 };

@@ -5,9 +5,8 @@
  * artifact (length, hash, sealed) -> handover archive -> kexec load ->
  * kexec exec.  Nothing is used before the step that verifies it; any
  * failure reports (when a session exists), backs off with jitter and starts
- * a fresh session, at most boot_retries times; while no session can be
- * opened because the server is unreachable or busy, attempts are not
- * counted for up to server_wait_s seconds (boot_unreachable()). */
+ * a fresh session, at most boot_retries times; failures that say the
+ * server is away are not counted for a while (fetch_outage()). */
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
@@ -41,7 +40,6 @@ struct boot {
 	struct manifest m;
 	int fd[MANIFEST_NROLES];
 	int retry_after;
-	int unreachable;                /* last attempt: no session, server away */
 	char resp[SESSION_MAX];
 	char mf[DOC_MAX_BYTES];
 	size_t mf_len;
@@ -243,22 +241,6 @@ static void boot_close_fds(struct boot *b)
 	}
 }
 
-/* Failures of the session request that say the server is down, cut off
- * or overloaded, not that it refused us or lied: worth waiting for. */
-static int boot_unreachable(int rc)
-{
-	switch (-rc) {
-	case EPX_E_NET_CONNECT:
-	case EPX_E_TLS_HANDSHAKE:
-	case EPX_E_TLS_IO:
-	case EPX_E_HTTP_TRUNC:
-	case EPX_E_HTTP_DEADLINE:
-	case EPX_E_HTTP_BUSY:
-		return 1;
-	}
-	return 0;
-}
-
 static int boot_once(struct boot *b)
 {
 	uint8_t nonce[32];
@@ -266,12 +248,9 @@ static int boot_once(struct boot *b)
 
 	if (rand_bytes(nonce, sizeof(nonce)) < 0)
 		return con_fail(-EPX_E_RNG, "getrandom");
-	b->unreachable = 0;
 	rc = boot_session(b, nonce);
-	if (rc < 0) {
-		b->unreachable = boot_unreachable(rc);
+	if (rc < 0)
 		goto out;
-	}
 	rc = boot_manifest(b);
 	if (rc == 0)
 		rc = boot_artifacts(b);
@@ -371,8 +350,8 @@ int boot_stage1(struct agent_opts *o)
 {
 	static struct boot b;
 	unsigned attempt, counted = 0;
-	int64_t away = -1;              /* since when the server is unreachable */
-	int rc, i, wait_more = 0;
+	int64_t away = -1;              /* fetch_outage()'s clock */
+	int rc, i;
 
 	memset(&b, 0, sizeof(b));
 	b.o = o;
@@ -382,25 +361,13 @@ int boot_stage1(struct agent_opts *o)
 	if (rc < 0)
 		goto out;
 	con_stage("connect", "%s:%u as %s", o->cl.addr, o->cl.port, o->cl.server);
-	for (attempt = 0; counted < o->boot_retries; attempt++) {
-		if (attempt && wait_more)
-			con_stage("retry", "server unreachable for %lld s (waiting up to %u s)",
-				  (long long)((tls_now_ms() - away) / 1000), o->server_wait_s);
-		else if (attempt)
-			con_stage("retry", "boot attempt %u of %u", counted + 1,
-				  o->boot_retries);
-		if (attempt)
-			fetch_backoff(o->fo.backoff_ms, attempt - 1, b.retry_after);
-		rc = boot_once(&b);
-		if (rc == 0)
+	for (attempt = 0; (rc = boot_once(&b)) < 0; attempt++) {
+		if (fetch_outage(&o->fo, &away, rc, attempt, b.retry_after))
+			continue;
+		if (++counted >= o->boot_retries)
 			break;
-		if (!b.unreachable)
-			away = -1;
-		else if (away < 0)
-			away = tls_now_ms();
-		wait_more = away >= 0 && tls_now_ms() - away < (int64_t)o->server_wait_s * 1000;
-		if (!wait_more)
-			counted++;
+		con_stage("retry", "boot attempt %u of %u", counted + 1, o->boot_retries);
+		fetch_backoff(o->fo.backoff_ms, attempt, b.retry_after);
 	}
 	tls_ctx_free(&b.h.tls);
 out:

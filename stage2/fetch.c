@@ -56,6 +56,33 @@ void fetch_backoff(unsigned base_ms, unsigned attempt, int retry_after_s)
 		;
 }
 
+int fetch_outage(const struct fetch_opts *o, int64_t *since, int rc,
+		 unsigned attempt, int retry_after_s)
+{
+	int64_t now = tls_now_ms();
+
+	switch (-rc) {
+	case EPX_E_NET_CONNECT:
+	case EPX_E_TLS_HANDSHAKE:
+	case EPX_E_TLS_IO:
+	case EPX_E_HTTP_TRUNC:
+	case EPX_E_HTTP_DEADLINE:
+	case EPX_E_HTTP_BUSY:
+		break;
+	default:        /* a refusal or a failed check: never waited for */
+		*since = -1;
+		return 0;
+	}
+	if (*since < 0)
+		*since = now;
+	if (now - *since >= (int64_t)o->server_wait_s * 1000)
+		return 0;
+	con_stage("retry", "server unreachable for %lld s (waiting up to %u s)",
+		  (long long)((now - *since) / 1000), o->server_wait_s);
+	fetch_backoff(o->backoff_ms, attempt, retry_after_s);
+	return 1;
+}
+
 static int fetch_reset(struct fetch_state *s)
 {
 	if (ftruncate(s->fd, 0) < 0)

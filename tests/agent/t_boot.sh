@@ -58,6 +58,20 @@ sed 's/epoxy.session=[0-9a-f]*/epoxy.session=0123456789abcdef/' "$W/cmdline2" >"
 timeout 60 "$AGENT" stage2 --cmdline "$W/cmdline3" --etc "$W/etc" --root "$W/root" \
   --no-reboot --retries 1 >"$W/out2" 2>&1
 check "handover of another session refused (EPOXY-E1314)" grep -q '^EPOXY-E1314 ' "$W/out2"
+# stage 2 with the server away for 3 s: the join credential is waited for
+stop
+(sleep 3; exec "$HOSTILE" serve $P "$W/server.pem" "$W/server.key" "$W/srv" 2>"$W/srv.log") &
+SRV_PID=$!
+: >"$W/srv/reports"
+timeout 60 "$AGENT" stage2 --cmdline "$W/cmdline2" --etc "$W/etc" --root "$W/root" \
+  --no-reboot --retries 1 --backoff-ms 200 --server-wait 60 >"$W/out2" 2>&1
+check "stage 2, server up 3 s late: join credential waited for, joined, reported" \
+  bash -c "[ $? = 0 ] && grep -q '^EPOXY-E1100 ' '$W/out2' && grep -q 'stage retry server unreachable for' '$W/out2' && grep -q 'stage=2&status=ok' '$W/srv/reports'"
+stop
+timeout 60 "$AGENT" stage2 --cmdline "$W/cmdline2" --etc "$W/etc" --root "$W/root" \
+  --no-reboot --retries 1 --server-wait 0 >"$W/out2" 2>&1
+check "stage 2, server down, --server-wait 0: gives up with EPOXY-E1100" \
+  bash -c "[ $? != 0 ] && grep -q '^EPOXY-E1100 ' '$W/out2' && ! grep -q 'stage retry' '$W/out2'"
 
 # resume: the first kernel transfer is cut after 1 MB
 serve $P server cut:kernel:1000000
