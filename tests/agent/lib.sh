@@ -74,6 +74,12 @@ serve() {
   done
   echo "# server did not start"; cat "$W/srv.log"
 }
+# serve_late SECONDS PORT CERTNAME: the server stopped now, started after SECONDS
+serve_late() {
+  stop
+  (sleep "$1"; exec "$HOSTILE" serve "$2" "$W/$3.pem" "$W/$3.key" "$W/srv" 2>"$W/srv.log") &
+  SRV_PID=$!
+}
 stop() { [ -n "$SRV_PID" ] && kill "$SRV_PID" 2>/dev/null; wait "$SRV_PID" 2>/dev/null; SRV_PID=; }
 
 # agent PORT [extra args]: run stage 1 with the recorder; output in $W/out

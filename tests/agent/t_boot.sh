@@ -59,9 +59,7 @@ timeout 60 "$AGENT" stage2 --cmdline "$W/cmdline3" --etc "$W/etc" --root "$W/roo
   --no-reboot --retries 1 >"$W/out2" 2>&1
 check "handover of another session refused (EPOXY-E1314)" grep -q '^EPOXY-E1314 ' "$W/out2"
 # stage 2 with the server away for 3 s: the join credential is waited for
-stop
-(sleep 3; exec "$HOSTILE" serve $P "$W/server.pem" "$W/server.key" "$W/srv" 2>"$W/srv.log") &
-SRV_PID=$!
+serve_late 3 $P server
 : >"$W/srv/reports"
 timeout 60 "$AGENT" stage2 --cmdline "$W/cmdline2" --etc "$W/etc" --root "$W/root" \
   --no-reboot --retries 1 --backoff-ms 200 --server-wait 60 >"$W/out2" 2>&1
@@ -95,9 +93,7 @@ check "the 503 was reported (EPOXY-E1120)" grep -q '^EPOXY-E1120 ' "$W/out"
 
 # the server is down when the agent starts and up 3 s later: with
 # --retries 1 the agent still waits (--server-wait), uncounted, and boots
-stop
-(sleep 3; exec "$HOSTILE" serve $P "$W/server.pem" "$W/server.key" "$W/srv" 2>"$W/srv.log") &
-SRV_PID=$!
+serve_late 3 $P server
 agent1 $P --retries 1 --server-wait 60 --backoff-ms 200
 check "server up 3 s after the agent: waited (uncounted) and booted" booted
 check "... the wait is on the console (EPOXY-E1100, 'server unreachable for')" \
