@@ -14,6 +14,8 @@ epoxy-keys_LIBS := $(LIB_CRYPTO_LIBS)
 # The development key set, made once per build directory (< 10 s):
 #   $(O)/keys/ ca.key ca.crt ca.der ca.esl ca-bundle.pem server.key server.crt
 #   PK|KEK|db .key .crt .der .esl .auth, owner.guid,
+#   kexec.key kexec.crt kexec.der kexec-trust.pem (signs production kernels;
+#   not a Secure Boot key),
 #   release-1..3.key (+ .pub; threshold 2), online.key (+ .pub), keyset
 # Order-only prerequisites: rebuilding a tool never replaces the keys.
 # `make dev-keys` makes them; remove $(O)/keys to start over.

@@ -46,10 +46,9 @@ case $name in
 esac
 echo "$name" | grep -Eq '^[0-9.]+$' &&
   fail "SERVER_NAME '$name' is an IP address; mbedTLS 2.28 matches DNS names only"
-[ "$(val KERNEL_FROM_SOURCE)" = 1 ] && [ -z "$(val KERNEL_SOURCE_PACKAGE)" ] &&
-  fail "KERNEL_FROM_SOURCE needs KERNEL_SOURCE_PACKAGE"
-# the production kernel is Debian's package in both stage1 modes
+[ -z "$(val KERNEL_SOURCE_PACKAGE)" ] &&
+  fail "KERNEL_SOURCE_PACKAGE is empty (the stage1 kernel is built from it)"
 [ -z "$(val KERNEL_PACKAGE)" ] &&
-  fail "KERNEL_PACKAGE is empty (the production kernel, and the stage1 kernel with KERNEL_DEBIAN_PACKAGE)"
+  fail "KERNEL_PACKAGE is empty (the production kernel)"
 cmp -s "$h" "$out/include/epoxy_config.h" 2>/dev/null && rm -f "$h" || mv "$h" "$out/include/epoxy_config.h"
 mv "$mk" "$out/config.mk"

@@ -1,6 +1,7 @@
 #!/bin/bash
-# build-kernel.sh PACKAGE FRAGMENT DIR: the minimal stage1 kernel, built
-# from Debian's kernel source (CONFIG_KERNEL_FROM_SOURCE).
+# build-kernel.sh PACKAGE FRAGMENT TRUST DIR: the minimal stage1 kernel,
+# built from Debian's kernel source, trusting exactly the certificates of
+# TRUST (PEM, the fleet's kexec-trust.pem) for kexec_file_load.
 #
 # Guarantees:
 #  - the source is Debian's binary package PACKAGE (linux-source-6.1: the
@@ -12,22 +13,34 @@
 #    tree's scripts/kconfig/merge_config.sh, then `make olddefconfig`; every
 #    line of FRAGMENT (CONFIG_X=v or "# CONFIG_X is not set") must hold in
 #    the final .config, or the build stops naming each symbol that did not;
+#  - TRUST is copied into the tree as certs/epoxy-kexec-trust.pem and named
+#    by CONFIG_SYSTEM_TRUSTED_KEYS (a relative path: the same bytes in any
+#    build directory): the built-in trusted keyring, the only keyring the
+#    fragment leaves to kexec_file_load (no platform keyring, no secondary
+#    keyring), holds exactly those certificates; each must be a PEM X.509
+#    certificate, and none may be the private key's file;
 #  - bzImage is built with KBUILD_BUILD_TIMESTAMP from SOURCE_DATE_EPOCH
 #    and fixed KBUILD_BUILD_USER/HOST/VERSION: same source, fragment and
 #    SOURCE_DATE_EPOCH give the same bytes;
 #  - DIR/kbuild/{bzImage,config,release,seconds} are the results, and
-#    DIR/kbuild/.stamp (written last) names the package, the fragment's and
-#    this script's hashes and SOURCE_DATE_EPOCH: with the same stamp
+#    DIR/kbuild/.stamp (written last) names the package, the fragment's,
+#    TRUST's and this script's hashes and SOURCE_DATE_EPOCH: with the same stamp
 #    nothing is done again, so a half-done build is redone.
 # The compiler's output goes to DIR/kbuild.log (its tail on failure).
 set -euo pipefail
-[ $# = 3 ] || { echo "usage: build-kernel.sh PACKAGE FRAGMENT DIR" >&2; exit 2; }
-pkg=$1 frag=$2 dir=$3
+[ $# = 4 ] || { echo "usage: build-kernel.sh PACKAGE FRAGMENT TRUST DIR" >&2; exit 2; }
+pkg=$1 frag=$2 trust=$3 dir=$4
 case $pkg in
   linux-source-*) ;;
   *) echo "build-kernel: '$pkg' is not a linux-source package (CONFIG_KERNEL_SOURCE_PACKAGE)" >&2; exit 1;;
 esac
 [ -f "$frag" ] || { echo "build-kernel: no fragment $frag" >&2; exit 1; }
+[ -f "$trust" ] || { echo "build-kernel: no kexec trust file $trust (keys/epoxy-pki kexec)" >&2; exit 1; }
+grep -q 'PRIVATE KEY' "$trust" &&
+  { echo "build-kernel: $trust holds a private key; give the certificates only" >&2; exit 1; }
+ncert=$(grep -c -- '-----BEGIN CERTIFICATE-----' "$trust" || true)
+[ "$ncert" -ge 1 ] && openssl x509 -in "$trust" -noout 2>/dev/null ||
+  { echo "build-kernel: $trust is not a PEM X.509 certificate list" >&2; exit 1; }
 mkdir -p "$dir"
 dir=$(cd "$dir" && pwd)
 frag=$(cd "$(dirname "$frag")" && pwd)/$(basename "$frag")
@@ -47,7 +60,7 @@ if ! ls "$dir/deb/${pkg}_"*.deb >/dev/null 2>&1; then
   } || { echo "build-kernel: cannot download $pkg (network? package name?)" >&2; exit 1; }
 fi
 deb=$(ls "$dir/deb/${pkg}_"*.deb | sort | tail -1)
-key="$(basename "$deb") $(sha256sum <"$frag" | cut -c1-16) $(sha256sum <"$0" | cut -c1-16) $sde"
+key="$(basename "$deb") $(sha256sum <"$frag" | cut -c1-16) $(sha256sum <"$trust" | cut -c1-16) $(sha256sum <"$0" | cut -c1-16) $sde"
 if [ -f "$dir/kbuild/.stamp" ] && [ "$(cat "$dir/kbuild/.stamp")" = "$key" ]; then
   exit 0
 fi
@@ -74,8 +87,12 @@ log=$dir/kbuild.log
 : >"$log"
 kmake() { make -C "$k" -s "$@" >>"$log" 2>&1 || { tail -40 "$log" >&2; echo "build-kernel: make $* failed (log: $log)" >&2; exit 1; }; }
 rm -f "$k/.config"
+install -m 0644 "$trust" "$k/certs/epoxy-kexec-trust.pem"
+# the fragment plus the trust line, checked like every other line
+full=$dir/kbuild-fragment.config
+{ cat "$frag"; echo 'CONFIG_SYSTEM_TRUSTED_KEYS="certs/epoxy-kexec-trust.pem"'; } >"$full"
 kmake tinyconfig
-(cd "$k" && scripts/kconfig/merge_config.sh -m .config "$frag") >>"$log" 2>&1 ||
+(cd "$k" && scripts/kconfig/merge_config.sh -m .config "$full") >>"$log" 2>&1 ||
   { tail -20 "$log" >&2; echo "build-kernel: merge_config.sh failed" >&2; exit 1; }
 kmake olddefconfig
 bad=
@@ -88,7 +105,7 @@ while IFS= read -r line; do
       s=${line#\# }; s=${s%% *}
       ! grep -q "^$s=" "$k/.config" || bad="$bad $s (wanted n, got $(sed -n "s/^$s=//p" "$k/.config"))" ;;
   esac
-done <"$frag"
+done <"$full"
 [ -z "$bad" ] || {
   echo "build-kernel: symbols of $frag not as requested in the final .config:" >&2
   echo "$bad" | sed 's/) /)\n/g; s/^ //' | sed 's/^/  /' >&2
@@ -112,6 +129,7 @@ rm -rf "$dir/kbuild"
 mkdir -p "$dir/kbuild"
 cp "$k/arch/x86/boot/bzImage" "$dir/kbuild/bzImage"
 cp "$k/.config" "$dir/kbuild/config"
+cp "$trust" "$dir/kbuild/kexec-trust.pem"
 echo "$release" >"$dir/kbuild/release"
 echo $(( $(date +%s) - start )) >"$dir/kbuild/seconds"
 echo "$key" >"$dir/kbuild/.stamp"

@@ -85,18 +85,20 @@ $(KROOT)/.stamp: $(O)/stage1/package stage1/fetch-kernel.sh
 	@stage1/fetch-kernel.sh $(CONFIG_KERNEL_PACKAGE) $(O)/stage1
 	@touch $@
 
-# The stage1 kernel (S1_*: stage1.efi, stage1/vmlinuz, the enrollment boot)
-ifeq ($(CONFIG_KERNEL_FROM_SOURCE),1)
-# A minimal kernel from Debian's linux-source: tinyconfig + the fragment
+# The stage1 kernel (S1_*: stage1.efi, stage1/vmlinuz, the enrollment boot):
+# a minimal kernel from Debian's linux-source: tinyconfig + the fragment
 # stage1/kernel-minimal.config, everything built in, so the minimal and
-# enrollment images carry no module (the *-nomod.spec below).  It is
-# rebuilt only when the package, the fragment or the script change; its
-# build time stamp is the time of the last commit that touched those two
-# files (not the tree's SOURCE_DATE_EPOCH), so that every later commit gives
-# the same bzImage without a rebuild.
+# enrollment images carry no module (the *-nomod.spec below).  Its built-in
+# trusted keyring is $(KEYS)/kexec-trust.pem, the fleet's kexec
+# certificates (not db: docs/threat-model.md).  It is rebuilt only when the
+# package, the fragment, the trust file or the script change; its build
+# time stamp is the time of the last commit that touched the fragment or
+# the script (not the tree's SOURCE_DATE_EPOCH), so that every later commit
+# gives the same bzImage without a rebuild.
 KSRC_EPOCH := $(shell git log -1 --format=%ct -- stage1/kernel-minimal.config \
 	stage1/build-kernel.sh 2>/dev/null)
 KSRC_EPOCH := $(or $(KSRC_EPOCH),$(SOURCE_DATE_EPOCH))
+KEXEC_TRUST := $(KEYS)/kexec-trust.pem
 S1_KSTAMP := $(O)/stage1/kbuild/.stamp
 S1_KIMAGE := $(O)/stage1/kbuild/bzImage
 S1_KNAME := $(CONFIG_KERNEL_SOURCE_PACKAGE) + stage1/kernel-minimal.config
@@ -108,9 +110,13 @@ $(O)/stage1/source-package: images-config-check
 	@mkdir -p $(@D)
 	@echo '$(CONFIG_KERNEL_SOURCE_PACKAGE) $(KSRC_EPOCH)' | cmp -s - $@ 2>/dev/null || \
 	  echo '$(CONFIG_KERNEL_SOURCE_PACKAGE) $(KSRC_EPOCH)' >$@
-$(S1_KSTAMP): $(O)/stage1/source-package stage1/kernel-minimal.config stage1/build-kernel.sh
+# (keys/epoxy-pki rotate-kexec rewrites the trust file: a newer file rebuilds)
+$(KEXEC_TRUST): $(KEYS_STAMP) ;
+$(S1_KSTAMP): $(O)/stage1/source-package stage1/kernel-minimal.config \
+		stage1/build-kernel.sh $(KEXEC_TRUST)
 	@SOURCE_DATE_EPOCH=$(KSRC_EPOCH) stage1/build-kernel.sh \
-	  $(CONFIG_KERNEL_SOURCE_PACKAGE) stage1/kernel-minimal.config $(O)/stage1
+	  $(CONFIG_KERNEL_SOURCE_PACKAGE) stage1/kernel-minimal.config \
+	  $(KEXEC_TRUST) $(O)/stage1
 	@touch $@
 # the specs without their .ko lines, and an empty module order
 $(ISRC)/nomod-order:
@@ -119,14 +125,6 @@ $(ISRC)/%-nomod.spec: initramfs/%.spec $(ISRC)/nomod-order stage1/images.mk
 	@mkdir -p $(@D)
 	@sed -e '/^file lib\/modules\/[^ ]*\.ko /d' \
 	  -e 's|^file lib/modules/order [^ ]*|file lib/modules/order images-src/nomod-order|' $< >$@
-else
-S1_KSTAMP := $(KROOT)/.stamp
-S1_KIMAGE := $(KIMAGE)
-S1_KNAME := $(CONFIG_KERNEL_PACKAGE)
-S1_KVER := $(KVER)
-S1_SPEC := initramfs/minimal.spec
-ENROLL_SPEC := initramfs/enroll.spec
-endif
 
 # ------------------------------------------------------------ staged inputs
 $(ISRC)/modules/.stamp: $(KROOT)/.stamp stage1/images.mk
@@ -211,11 +209,15 @@ $(IMG)/stage0.efi: $(CONFIG_IPXE_EFI) $(KEYS_STAMP) boot/efisign.sh
 	boot/efisign.sh $(KEYS)/db.key $(KEYS)/db.crt $< $@
 
 # ------------------------------------------------------------ release
-# the production kernel carries our db signature (Debian's removed), so
-# that under Secure Boot lockdown kexec_file_load can check it too
+# the production kernel carries the fleet's kexec signature (Debian's
+# removed) and no other: the stage1 kernel's kexec_file_load checks it
+# against its built-in keyring, and the firmware, which trusts db only,
+# refuses it as a boot image.  Never db: a db-signed bare kernel boots from
+# the firmware with any initrd and command line (docs/threat-model.md;
+# tests/images/t_signers.sh walks every signed file of the build).
 $(REL)/kernel: $(KROOT)/.stamp $(KEYS_STAMP) boot/efisign.sh
 	@mkdir -p $(@D)
-	boot/efisign.sh $(KEYS)/db.key $(KEYS)/db.crt $(KIMAGE) $@
+	boot/efisign.sh $(KEYS)/kexec.key $(KEYS)/kexec.crt $(KIMAGE) $@
 
 $(REL)/initramfs: initramfs/production.spec $(MKINITRAMFS) $(STAGED) \
 		$(ISRC)/init-prod $(ISRC)/join

@@ -1,8 +1,9 @@
 #!/bin/bash
 # t_sbverify.sh: the signed EFI images verify with the fleet's db
-# certificate, and copies that are tampered (one byte), unsigned, or signed
-# by a key outside db do not.  Needs `make images` (stage0.efi, stage1.efi,
-# release kernel) and the dev keys in $O/keys.
+# certificate, the release kernel with the fleet's kexec certificate (and
+# not with db: tests/images/t_signers.sh), and copies that are tampered (one
+# byte), unsigned, or signed by another key do not.  Needs `make images`
+# (stage0.efi, stage1.efi, release kernel) and the dev keys in $O/keys.
 set -u
 cd "$(dirname "$0")/../.."
 O=${O:-$PWD/build}
@@ -27,11 +28,12 @@ openssl req -new -x509 -newkey rsa:2048 -nodes -keyout "$tmp/other.key" \
 
 . tests/flip.sh
 flip() { cp "$1" "$2" && flip_byte "$2" "$3"; } # in out offset: a copy with one byte changed
-imgs="stage0.efi stage1.efi"
-[ -f "$O/images/release/1/kernel" ] && imgs="$imgs release/1/kernel"
+imgs="stage0.efi:$db stage1.efi:$db"
+[ -f "$O/images/release/1/kernel" ] && imgs="$imgs release/1/kernel:$O/keys/kexec.crt"
 for img in $imgs; do
+	db=${img#*:}; img=${img%%:*}
 	f=$O/images/$img; size=$(stat -c %s "$f")
-	t "$img verifies with db.crt" sbverify --cert "$db" "$f"
+	t "$img verifies with $(basename "$db")" sbverify --cert "$db" "$f"
 	t "$img has exactly one signature" test "$(sbverify --list "$f" 2>/dev/null | grep -c '^signature ')" = 1
 	tn "$img does not verify with another certificate" sbverify --cert "$tmp/other.crt" "$f"
 	# one byte flipped at several offsets spread over the signed bytes
@@ -42,7 +44,7 @@ for img in $imgs; do
 	cp "$f" "$tmp/u.efi"; sbattach --remove "$tmp/u.efi" >/dev/null 2>&1
 	tn "$img unsigned fails" sbverify --cert "$db" "$tmp/u.efi"
 	sbsign --key "$tmp/other.key" --cert "$tmp/other.crt" --output "$tmp/o.efi" "$tmp/u.efi" >/dev/null 2>&1
-	tn "$img signed by a key outside db fails" sbverify --cert "$db" "$tmp/o.efi"
+	tn "$img signed by another key fails" sbverify --cert "$db" "$tmp/o.efi"
 done
 # the UKI carries the signed command line of docs/protocol.md
 objcopy -O binary --only-section=.cmdline "$O/images/stage1.efi" "$tmp/cmdline" 2>/dev/null

@@ -16,6 +16,8 @@ QEMU_SCN_KEYS=" name about firmware host mac release pin tamper node_ca credenti
   server linkcut timeout capture deadend reboot media "
 # the replay= and clone_* keys (a cloned node replays its tokens)
 . "$(dirname "${BASH_SOURCE[0]}")/replay.sh"
+# the mitm= key (a man in the middle of the plain-HTTP leg)
+. "$(dirname "${BASH_SOURCE[0]}")/mitm.sh"
 
 tap_ok() { TAP_N=$((TAP_N + 1)); echo "ok $TAP_N - ${S[name]}: $1"; }
 tap_not_ok() {
@@ -81,7 +83,7 @@ pieces_check() {
   local p; PIECES_MISSING=""
   for p in "$EPOXYD" "$EPOXYCTL" "$IMG/stage0.efi" "$IMG/stage1.efi" \
            "$IMG/stage1/vmlinuz" "$IMG/stage1/initramfs" "$IMG/uki/initramfs" \
-           "$KEYS/ca.crt" "$KEYS/server.crt" "$KEYS/server.key"; do
+           "$KEYS/ca.crt" "$KEYS/server.crt" "$KEYS/server.key" "$KEYS/kexec.crt"; do
     [ -e "$p" ] || PIECES_MISSING="$PIECES_MISSING ${p#$O/}"
   done
   ls "$IMG"/release/*/manifest >/dev/null 2>&1 || PIECES_MISSING="$PIECES_MISSING images/release/<v>/manifest"
@@ -91,13 +93,13 @@ pieces_check() {
   [ -z "$PIECES_MISSING" ] || { PIECES_MISSING="missing:$PIECES_MISSING"; return 1; }
   signing_time_check || return 1
 }
-# signing_time_check: under Secure Boot lockdown the kernel refuses a kexec
-# kernel whose PKCS#7 signing time lies outside the db certificate's
-# validity (EKEYREJECTED, "Message signed outside of X.509 validity
-# window"; docs/kexec-lockdown.md).  Say so before booting, not after.
+# signing_time_check: the stage1 kernel refuses a kexec kernel whose
+# PKCS#7 signing time lies outside the kexec certificate's validity
+# (EKEYREJECTED, "Message signed outside of X.509 validity window";
+# docs/kexec-lockdown.md).  Say so before booting, not after.
 signing_time_check() {
   local k sig st nb
-  nb=$(date -d "$(openssl x509 -in "$KEYS/db.crt" -noout -startdate | cut -d= -f2)" +%s) || return 0
+  nb=$(date -d "$(openssl x509 -in "$KEYS/kexec.crt" -noout -startdate | cut -d= -f2)" +%s) || return 0
   for k in "$IMG"/release/*/kernel; do
     sig=$(mktemp)
     sbattach --detach "$sig" "$k" >/dev/null 2>&1 || { rm -f "$sig"; continue; }
@@ -106,7 +108,7 @@ signing_time_check() {
     rm -f "$sig"
     [ -n "$st" ] || continue
     if [ "$(date -d "$st" +%s)" -lt "$nb" ]; then
-      PIECES_MISSING="${k#$O/} is signed at $st, before the db certificate's notBefore"
+      PIECES_MISSING="${k#$O/} is signed at $st, before the kexec certificate's notBefore"
       PIECES_MISSING+=" ($(date -u -d @"$nb")): the kernel's kexec check will refuse it (EPOXY-E1300,"
       PIECES_MISSING+=" errno 129). Sign at max(SOURCE_DATE_EPOCH, notBefore) or backdate the dev certificates."
       return 1
@@ -252,24 +254,40 @@ ctl() {
   EPOXY_MKVARS="$O/bin/epoxy-mkvars" "$EPOXYCTL" "$@"
 }
 # release_dir NAME: the artifacts and manifest of one fixture release:
-# a built release version (a number) or "expired" (release 1's artifacts
+# a built release version (a number), "expired" (release 1's artifacts
 # under a manifest signed by the release keys that expired a day before
-# the build's SOURCE_DATE_EPOCH).
+# the build's SOURCE_DATE_EPOCH), or kernel-unsigned / kernel-otherkey /
+# kernel-db (release 1's artifacts with the production kernel stripped of
+# its kexec signature, then left unsigned, signed with a fresh key, or
+# signed with the fleet's db key, under a correctly signed manifest: only
+# the stage1 kernel's kexec check can refuse them).
 release_dir() {
-  local r=$1 src
+  local r=$1 src d expires
   if [[ $r =~ ^[0-9]+$ ]]; then echo "$IMG/release/$r"; return; fi
   src=$(ls -d "$IMG"/release/* | sort -V | head -1)
-  mkdir -p "$W/rel-$r"; cp "$src"/{kernel,initramfs,cmdline,join} "$W/rel-$r/"
+  d=$W/rel-$r
+  mkdir -p "$d"; cp "$src"/{kernel,initramfs,cmdline,join} "$d/"
+  expires=$(sed -n 's/^expires //p' "$src/manifest")
   case $r in
-    expired)
-      "$EPOXYCTL" release sign --kernel "$W/rel-$r/kernel" --initramfs "$W/rel-$r/initramfs" \
-        --cmdline "$W/rel-$r/cmdline" --join "$W/rel-$r/join" --version "$(basename "$src")" \
-        --expires $(( ${SOURCE_DATE_EPOCH:-$(date +%s)} - 86400 )) --hwclass "${HWCLASS:-qemu-x86_64}" \
-        --min-agent 1 --key "$KEYS/release-1.key" --key "$KEYS/release-2.key" \
-        --out "$W/rel-$r/manifest" >&2 || return 1;;
+    expired) expires=$(( ${SOURCE_DATE_EPOCH:-$(date +%s)} - 86400 ));;
+    kernel-unsigned|kernel-otherkey|kernel-db)
+      while sbattach --remove "$d/kernel" >/dev/null 2>&1; do :; done
+      case $r in
+        kernel-otherkey) other_key && sbsign --key "$W/other/db.key" --cert "$W/other/db.crt" \
+                           --output "$d/kernel.s" "$d/kernel" >&2 && mv "$d/kernel.s" "$d/kernel" || return 1;;
+        kernel-db) boot/efisign.sh "$KEYS/db.key" "$KEYS/db.crt" "$d/kernel" "$d/kernel.s" >&2 &&
+                     mv "$d/kernel.s" "$d/kernel" || return 1;;
+      esac
+      ! sbverify --cert "$KEYS/kexec.crt" "$d/kernel" >/dev/null 2>&1 || return 1;;
     *) echo "unknown release fixture $r" >&2; return 1;;
   esac
-  echo "$W/rel-$r"
+  [ -n "$expires" ] || return 1
+  "$EPOXYCTL" release sign --kernel "$d/kernel" --initramfs "$d/initramfs" \
+    --cmdline "$d/cmdline" --join "$d/join" --version "$(basename "$src")" \
+    --expires "$expires" --hwclass "${HWCLASS:-qemu-x86_64}" \
+    --min-agent 1 --key "$KEYS/release-1.key" --key "$KEYS/release-2.key" \
+    --out "$d/manifest" >&2 || return 1
+  echo "$d"
 }
 # host_enroll: admin credential, host, release(s), the node's VARS with its
 # boot credential (via epoxyctl host enroll --vars and epoxy-mkvars).
@@ -350,7 +368,8 @@ qemu_net() { # the restricted user network: only epoxyd's two ports
   local fwd="$ROOT/tests/qemu/fwd.sh"
   local net="user,id=n0,restrict=on"
   net+=",guestfwd=tcp:10.0.2.100:8443-cmd:$fwd $HTTPS_PORT ${S[linkcut]:-0} $W/linkcut"
-  net+=",guestfwd=tcp:10.0.2.100:8080-cmd:$fwd $HTTP_PORT 0 $W/linkcut"
+  # mitm=: the plain-HTTP leg goes through the attacker's proxy
+  net+=",guestfwd=tcp:10.0.2.100:8080-cmd:$fwd ${MITM_PORT:-$HTTP_PORT} 0 $W/linkcut"
   # the site DHCP server names the plain-HTTP stage0 URL: the firmware
   # ignores it (its boot option holds the HTTPS URL), iPXE follows it
   net+=",bootfile=http://10.0.2.100:8080/boot/stage0"
@@ -492,7 +511,10 @@ console_tail() { tail -n ${TAIL_LINES:-15} "$W/console.txt" | cut -c1-200 | sed 
 
 # ------------------------------------------------------------------ capture
 capture_start() {
-  tshark -i lo -f "tcp port $HTTP_PORT" -w "$W/http.pcapng" -q >"$W/tshark.log" 2>&1 &
+  local filter="tcp port $HTTP_PORT"
+  # mitm=: both plain-HTTP legs, node to proxy and proxy to epoxyd
+  [ -n "$MITM_PORT" ] && filter+=" or tcp port $MITM_PORT"
+  tshark -i lo -f "$filter" -w "$W/http.pcapng" -q >"$W/tshark.log" 2>&1 &
   CAPTURE_PID=$!; PIDS+=($CAPTURE_PID)
   local i
   for i in $(seq 1 50); do grep -q 'Capturing on' "$W/tshark.log" && return 0; sleep 0.1; done

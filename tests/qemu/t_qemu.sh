@@ -9,7 +9,7 @@
 set -u
 cd "$(dirname "$0")/../.."
 O=${O:-$PWD/build}; export O
-QUICK="happy-uefi stage1-byte stage0-unsigned prod-initramfs-tampered wrong-credential"
+QUICK="happy-uefi mitm-kernel stage1-byte stage0-unsigned prod-initramfs-tampered wrong-credential"
 if [ "${1:-}" = --full ]; then
   list=$(ls tests/qemu/scenarios/*.scn | xargs -n1 basename | sed 's/\.scn$//')
 else
