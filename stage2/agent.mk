@@ -12,7 +12,7 @@ AGENT_MODS := stage2/con.c stage2/cmdline.c stage2/efivar.c stage2/http.c \
 	stage2/chunked.c stage2/cpio.c stage2/handover.c stage2/session.c \
 	stage2/tls.c stage2/https.c stage2/fetch.c stage2/verify.c \
 	stage2/kexec.c stage2/report.c stage2/boot.c stage2/join.c stage2/hash.c \
-	stage2/media.c
+	stage2/media.c stage2/bootcred.c
 AGENT_SRCS := stage2/agent.c $(AGENT_MODS)
 AGENT_LIB_SRCS := $(LIB_VERIFY_SRCS)
 AGENT_HOST_LIBS := -lmbedtls -lmbedx509 -lmbedcrypto -lm
@@ -50,7 +50,10 @@ $(O)/bin/epoxy-agent: $(patsubst %.c,$(O)/musl/%.o,$(AGENT_SRCS) $(AGENT_LIB_SRC
 
 # unit tests (asan variant, Debian's mbedTLS)
 AGENT_TEST_BASE := tests/test.c $(AGENT_MODS) $(LIB_VERIFY_SRCS)
-UNIT_TESTS += test_agent_parsers test_agent_cpio test_agent_hash test_agent_media
+UNIT_TESTS += test_agent_parsers test_agent_cpio test_agent_hash test_agent_media \
+	test_agent_bootcred
+test_agent_bootcred_SRCS := tests/unit/test_agent_bootcred.c $(AGENT_TEST_BASE)
+test_agent_bootcred_LIBS := $(AGENT_HOST_LIBS)
 test_agent_media_SRCS := tests/unit/test_agent_media.c $(AGENT_TEST_BASE)
 test_agent_media_LIBS := $(AGENT_HOST_LIBS)
 test_agent_hash_SRCS := tests/unit/test_agent_hash.c $(AGENT_TEST_BASE)

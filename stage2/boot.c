@@ -16,23 +16,20 @@
 
 #include "lib/doc.h"
 #include "lib/err.h"
-#include "lib/hex.h"
 #include "lib/rand.h"
 #include "stage2/agent.h"
+#include "stage2/bootcred.h"
 #include "stage2/con.h"
-#include "stage2/efivar.h"
 #include "stage2/handover.h"
 #include "stage2/https.h"
 #include "stage2/kexec.h"
-#include "stage2/media.h"
 #include "stage2/session.h"
 #include "stage2/verify.h"
 
 struct boot {
 	struct agent_opts *o;
 	struct anchors an;
-	struct bootcred bc;
-	int cred_is_token;
+	struct bootcred bc;             /* only through bootcred_*() */
 	char mac[18];
 	struct https h;
 	struct session s;
@@ -83,8 +80,10 @@ static int boot_session(struct boot *b, const uint8_t nonce[32])
 	char body[SESSION_BODY_MAX];
 	int n, rc;
 
-	n = session_request(body, sizeof(body), b->bc.host, b->mac, nonce,
-			    AGENT_VERSION, 1, b->bc.credential, b->cred_is_token);
+	n = session_request(body, sizeof(body), bootcred_host(&b->bc), b->mac,
+			    nonce, AGENT_VERSION, 1);
+	if (n >= 0)
+		n = bootcred_form(&b->bc, body, sizeof(body), (size_t)n);
 	if (n < 0)
 		return con_fail(-EPX_E_SESSION_SYNTAX, "session request too long");
 	memset(&r, 0, sizeof(r));
@@ -109,16 +108,17 @@ static int boot_session(struct boot *b, const uint8_t nonce[32])
 	if (rc < 0)
 		return con_fail(rc, "session answer of %zu bytes", out.len);
 	rc = verify_statement(&b->an, &b->st, b->s.statement, b->s.statement_len,
-			      nonce, b->bc.host);
+			      nonce, bootcred_host(&b->bc));
 	if (rc < 0)
-		return con_fail(rc, "session statement for host %s", b->bc.host);
+		return con_fail(rc, "session statement for host %s",
+				bootcred_host(&b->bc));
 	if (memcmp(b->st.session, b->s.id, 8) != 0)
 		return con_fail(-EPX_E_SESSION_ID, "session %s", b->s.id_hex);
 	if (b->st.version != b->s.release)
 		return con_fail(-EPX_E_SESSION_RELEASE, "release %u, statement %u",
 				b->s.release, b->st.version);
 	con_stage("session", "%s host %s release %u statement verified",
-		  b->s.id_hex, b->bc.host, b->s.release);
+		  b->s.id_hex, bootcred_host(&b->bc), b->s.release);
 	return 0;
 }
 
@@ -191,7 +191,7 @@ static int boot_kexec(struct boot *b)
 	if (!join || fetch_read_all(b->fd[MANIFEST_JOIN], join, jlen) < 0)
 		goto out;
 	memset(&ho, 0, sizeof(ho));
-	snprintf(ho.host, sizeof(ho.host), "%s", b->bc.host);
+	snprintf(ho.host, sizeof(ho.host), "%s", bootcred_host(&b->bc));
 	snprintf(ho.session, sizeof(ho.session), "%s", b->s.id_hex);
 	snprintf(ho.server, sizeof(ho.server), "%s", b->h.name);
 	snprintf(ho.addr, sizeof(ho.addr), "%s", b->h.addr);
@@ -265,53 +265,6 @@ out:
 	return rc;
 }
 
-static int boot_token_file(struct boot *b, const char *path)
-{
-	char buf[80];
-	long n = verify_slurp(path, buf, sizeof(buf));
-	int rc = -EPX_E_EFIVAR_SYNTAX;
-
-	if (n > 0 && buf[n - 1] == '\n')
-		n--;
-	if (n == 64 && hex_decode(buf, 64, b->bc.credential, 32) == 0) {
-		b->cred_is_token = 1;
-		rc = 0;
-	}
-	explicit_bzero(buf, sizeof(buf));
-	return rc;
-}
-
-/* Legacy BIOS: no firmware variable store, so the one-time boot token
- * comes from a token medium (stage2/media.h): the file of --token-medium,
- * or the first sector of every disk.  The token is never printed. */
-static int boot_medium(struct boot *b)
-{
-	struct agent_opts *o = b->o;
-	char dev[MEDIA_NAME_MAX + 1] = "";
-	int rc;
-
-	if (o->token_medium) {
-		snprintf(dev, sizeof(dev), "%s", "--token-medium");
-		rc = media_read(&b->bc, o->token_medium, o->cl.host);
-	} else {
-		con_info("no UEFI variable store (legacy BIOS): looking for a token medium on the disks");
-		rc = media_scan(&b->bc, o->sysblock, o->devdir, o->cl.host,
-				o->media_wait_ms, dev, sizeof(dev));
-	}
-	if (rc == -EPX_E_EFIVAR_MISSING)
-		return con_fail(rc, "no token medium on any disk of %s after %u s; "
-				"write one with 'epoxyctl token issue HOST --media FILE', "
-				"dd it to a disk or USB stick and attach it",
-				o->sysblock, o->media_wait_ms / 1000);
-	if (rc < 0)
-		return con_fail(rc, "token medium %s%s%s", o->token_medium ? o->token_medium : dev,
-				o->cl.host[0] ? ", epoxy.host=" : "", o->cl.host);
-	b->cred_is_token = 1;
-	con_stage("medium", "one-time boot token for host %s on %s", b->bc.host,
-		  o->token_medium ? o->token_medium : dev);
-	return 0;
-}
-
 static int boot_setup(struct boot *b)
 {
 	struct agent_opts *o = b->o;
@@ -322,20 +275,11 @@ static int boot_setup(struct boot *b)
 		return rc;
 	con_stage("anchors", "keyset serial %u threshold %u floor %u hwclass %s",
 		  b->an.ks.serial, b->an.ks.threshold, b->an.floor, b->an.hwclass);
-	rc = efivar_read(&b->bc, o->efivars);
-	/* a UEFI node always uses its firmware credential; only a node with
-	 * no variable store at all (or --token-medium) looks for a medium */
-	if (rc == -EPX_E_EFIVAR_MISSING &&
-	    (o->token_medium || access(o->efivars, F_OK) != 0))
-		rc = boot_medium(b);
-	else if (rc < 0)
-		return con_fail(rc, "%s/%s", o->efivars, EFIVAR_NAME);
+	rc = bootcred_load(&b->bc, o);
 	if (rc < 0)
 		return rc;
-	if (o->token_file && (rc = boot_token_file(b, o->token_file)) < 0)
-		return con_fail(rc, "token file %s: want 64 hex digits", o->token_file);
-	con_stage("credential", "host %s (%s)", b->bc.host,
-		  b->cred_is_token ? "one-time boot token" : "boot credential");
+	con_stage("credential", "host %s (%s)", bootcred_host(&b->bc),
+		  bootcred_is_token(&b->bc) ? "one-time boot token" : "boot credential");
 	boot_mac(b);
 	rc = tls_ctx_init(&b->h.tls, b->an.ca_path);
 	if (rc < 0)
@@ -371,7 +315,7 @@ int boot_stage1(struct agent_opts *o)
 	}
 	tls_ctx_free(&b.h.tls);
 out:
-	efivar_wipe(&b.bc);
+	bootcred_wipe(&b.bc);
 	if (rc < 0)
 		return agent_give_up(o, rc);
 	return 0;

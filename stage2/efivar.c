@@ -50,17 +50,17 @@ int efivar_parse(struct bootcred *bc, const uint8_t *buf, size_t len)
 	if (efivar_line(t, tl, &pos, "epoxy-boot 1", &v) != 0)
 		return -EPX_E_EFIVAR_SYNTAX;
 	n = efivar_line(t, tl, &pos, "host ", &v);
-	if (n <= 0 || n > EFIVAR_HOST_MAX || !cmdline_valid_name(v, (size_t)n))
+	if (n <= 0 || n > BOOTCRED_HOST_MAX || !cmdline_valid_name(v, (size_t)n))
 		return -EPX_E_EFIVAR_SYNTAX;
 	memcpy(bc->host, v, (size_t)n);
 	n = efivar_line(t, tl, &pos, "credential ", &v);
-	if (n != 64 || hex_decode(v, 64, bc->credential, 32) < 0)
+	if (n != 64 || hex_decode(v, 64, bc->credential, BOOTCRED_LEN) < 0)
 		goto bad;
 	if (efivar_line(t, tl, &pos, "end", &v) != 0 || pos != tl)
 		goto bad;
 	return 0;
 bad:
-	efivar_wipe(bc);
+	bootcred_wipe(bc);
 	return -EPX_E_EFIVAR_SYNTAX;
 }
 
@@ -93,9 +93,4 @@ int efivar_read(struct bootcred *bc, const char *dir)
 		rc = efivar_parse(bc, buf, len);
 	explicit_bzero(buf, sizeof(buf));
 	return rc;
-}
-
-void efivar_wipe(struct bootcred *bc)
-{
-	explicit_bzero(bc, sizeof(*bc));
 }

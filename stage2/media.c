@@ -69,13 +69,13 @@ static int media_body(struct bootcred *bc, const char *t, size_t tl,
 	long n;
 
 	n = media_line(t, tl, &pos, "host ", &v);
-	if (n <= 0 || n > EFIVAR_HOST_MAX || !cmdline_valid_name(v, (size_t)n))
+	if (n <= 0 || n > BOOTCRED_HOST_MAX || !cmdline_valid_name(v, (size_t)n))
 		return -EPX_E_MEDIA_SYNTAX;
 	memcpy(bc->host, v, (size_t)n);
 	n = media_line(t, tl, &pos, "token ", &v);
 	if (n < 0)
 		return -EPX_E_MEDIA_SYNTAX;
-	if (n != 64 || !media_lowhex(v, 64) || hex_decode(v, 64, bc->credential, 32) < 0)
+	if (n != 64 || !media_lowhex(v, 64) || hex_decode(v, 64, bc->credential, BOOTCRED_LEN) < 0)
 		return -EPX_E_MEDIA_TOKEN;
 	if (media_line(t, tl, &pos, "end", &v) != 0 || pos != tl)
 		return -EPX_E_MEDIA_SYNTAX;
@@ -107,7 +107,7 @@ int media_parse(struct bootcred *bc, const unsigned char *sec, size_t len,
 		return -EPX_E_MEDIA_VERSION;
 	rc = media_body(bc, t, tl, pos, want_host);
 	if (rc < 0)
-		efivar_wipe(bc);
+		bootcred_wipe(bc);
 	return rc;
 }
 
@@ -205,9 +205,9 @@ static int media_scan_once(struct bootcred *bc, const char *sysblock,
 			found = 1;
 			continue;
 		}
-		efivar_wipe(&one);
+		bootcred_wipe(&one);
 		if (found)
-			efivar_wipe(bc);
+			bootcred_wipe(bc);
 		return rc < 0 ? rc : -EPX_E_MEDIA_MULTI;
 	}
 	return found ? 0 : -EPX_E_EFIVAR_MISSING;

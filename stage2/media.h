@@ -7,13 +7,14 @@
  * version, host, exactly 64 lowercase hex digits, end, zero padding to the
  * end of the sector, nothing else); every buffer that held the token is
  * wiped before return, and the token itself lives only in the caller's
- * struct bootcred (wiped with efivar_wipe()).  Nothing here logs. */
+ * struct bootcred (stage2/bootcred.h, wiped with bootcred_wipe()).  Nothing
+ * here logs. */
 #ifndef EPOXY_STAGE2_MEDIA_H
 #define EPOXY_STAGE2_MEDIA_H
 
 #include <stddef.h>
 
-#include "stage2/efivar.h"
+#include "stage2/bootcred.h"
 
 #define MEDIA_SECTOR 512                /* the medium is sector 0 */
 #define MEDIA_MAGIC "epoxy-token-medium "

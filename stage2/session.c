@@ -18,18 +18,14 @@ const char *session_tok_name(enum session_tok t)
 }
 
 int session_request(char *out, size_t cap, const char *host, const char *mac,
-		    const uint8_t nonce[32], unsigned agent_version, int stage,
-		    const uint8_t cred[32], int cred_is_token)
+		    const uint8_t nonce[32], unsigned agent_version, int stage)
 {
-	char nh[65], ch[65];
+	char nh[65];
 	int n;
 
 	hex_encode(nonce, 32, nh);
-	hex_encode(cred, 32, ch);
-	n = snprintf(out, cap, "host=%s&mac=%s&nonce=%s&agent=%u&stage=%d&%s=%s",
-		     host, mac, nh, agent_version, stage,
-		     cred_is_token ? "token" : "credential", ch);
-	explicit_bzero(ch, sizeof(ch));
+	n = snprintf(out, cap, "host=%s&mac=%s&nonce=%s&agent=%u&stage=%d",
+		     host, mac, nh, agent_version, stage);
 	if (n < 0 || (size_t)n >= cap)
 		return -ENOSPC;
 	return n;

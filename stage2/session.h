@@ -36,11 +36,11 @@ struct session {
 };
 
 const char *session_tok_name(enum session_tok t);
-/* Form body of the request.  cred_is_token selects "token=" over
- * "credential=".  Returns its length or -ENOSPC; the caller wipes out. */
+/* Form body of the request without its secret: "host=..&mac=..&nonce=..
+ * &agent=..&stage=.."; stage2/bootcred.h's bootcred_form() appends the
+ * credential field.  Returns its length or -ENOSPC. */
 int session_request(char *out, size_t cap, const char *host, const char *mac,
-		    const uint8_t nonce[32], unsigned agent_version, int stage,
-		    const uint8_t cred[32], int cred_is_token);
+		    const uint8_t nonce[32], unsigned agent_version, int stage);
 /* Returns 0 or -EPX_E_SESSION_SYNTAX / -EPX_E_SESSION_TOKEN. */
 int session_parse(struct session *s, const char *buf, size_t len);
 void session_wipe(struct session *s);
