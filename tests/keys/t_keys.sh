@@ -147,7 +147,35 @@ c=$(grep -c 'BEGIN CERTIFICATE' "$tmp/d/ca-bundle.pem")
 run "retire-ca" 0 "$P" retire-ca "$tmp/d"
 c=$(grep -c 'BEGIN CERTIFICATE' "$tmp/d/ca-bundle.pem")
 [ "$c" = 1 ] && ok_ "after retire-ca the bundle holds 1 CA" || nok "after retire-ca: $c CAs"
+# the kexec key: made by "pki all", never a Secure Boot key, rotated with a
+# transition trust file
+for f in kexec.key kexec.crt kexec.der kexec-trust.pem; do
+  [ -f "$tmp/d/$f" ] && ok_ "pki all made $f" || nok "pki all did not make $f"
+done
+run "kexec certificate is for code signing" 0 openssl x509 -in "$tmp/d/kexec.crt" -noout -ext extendedKeyUsage
+has "... (extendedKeyUsage codeSigning)" "Code Signing"
+for v in PK KEK db; do
+  cmp -s "$tmp/d/kexec.der" "$tmp/d/$v.der" && nok "kexec certificate equals $v" || ok_ "kexec certificate is not $v"
+done
+cp "$tmp/d/kexec.key" "$tmp/kexec-saved.key"
+run "pki kexec keeps the existing key" 0 "$P" kexec "$tmp/d"
+has "... and says so" "exists, kept"
+cmp -s "$tmp/kexec-saved.key" "$tmp/d/kexec.key" && ok_ "kexec key unchanged" || nok "kexec key changed"
+cp "$tmp/d/kexec.crt" "$tmp/kexec-old.crt"
+run "rotate-kexec" 0 "$P" rotate-kexec "$tmp/d"
+cmp -s "$tmp/kexec-old.crt" "$tmp/d/kexec-prev.crt" && ok_ "the previous kexec certificate is kexec-prev.crt" || nok "kexec-prev.crt is not the old certificate"
+cmp -s "$tmp/kexec-old.crt" "$tmp/d/kexec.crt" && nok "rotate-kexec kept the old certificate" || ok_ "rotate-kexec made a new certificate"
+c=$(grep -c 'BEGIN CERTIFICATE' "$tmp/d/kexec-trust.pem")
+[ "$c" = 2 ] && ok_ "transition kexec-trust.pem holds 2 certificates" || nok "transition kexec-trust.pem holds $c"
+m=$(stat -c %a "$tmp/d/kexec.key"); [ "$m" = 600 ] && ok_ "new kexec.key is mode 0600" || nok "new kexec.key is mode $m"
+run "retire-kexec" 0 "$P" retire-kexec "$tmp/d"
+c=$(grep -c 'BEGIN CERTIFICATE' "$tmp/d/kexec-trust.pem")
+[ "$c" = 1 ] && ok_ "after retire-kexec kexec-trust.pem holds 1 certificate" || nok "after retire-kexec: $c"
+[ -e "$tmp/d/kexec-prev.key" ] && nok "retire-kexec left kexec-prev.key" || ok_ "retire-kexec deleted kexec-prev.key"
+run "retire-kexec again has nothing to retire" 1 "$P" retire-kexec "$tmp/d"
+grep -q 'PRIVATE' "$tmp/d/kexec-trust.pem" && nok "kexec-trust.pem holds a private key" || ok_ "kexec-trust.pem holds no private key"
 run "pki show" 0 "$P" show "$tmp/d"
+has "... lists the kexec key" "^kexec "
 run "pki --help" 0 "$P" --help
 
 # the agent's side of the library (LIB_VERIFY_SRCS) holds no signing code
