@@ -26,6 +26,7 @@
 #include <limits.h>
 #include <mbedtls/sha256.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,12 +89,15 @@ static int admin_status_of(int rc)
 	case EPX_E_ADM_AUTH:
 		return 401;
 	case EPX_E_ADM_STORE: case EPX_E_DB_QUERY: case EPX_E_DB_OPEN:
-	case EPX_E_DB_BUSY: case ENOMEM: case EIO: case ENOSPC:
+	case EPX_E_DB_BUSY: case EPX_E_OBJ_IO: case EPX_E_OBJ_HASH:
+	case EPX_E_SRV_SPOOL: case EPX_E_DB_MIGRATE: case EPX_E_DB_SCHEMA:
 		return 500;
 	case EPX_E_ADM_KEYSET:
 		return 503;
 	default:
-		return 400;
+		/* an errno is the server's own failure (file system, memory),
+		 * never a fault of the request */
+		return -rc > 0 && -rc < 1000 ? 500 : 400;
 	}
 }
 
@@ -979,40 +983,55 @@ out:
 }
 
 /* Writes body[off, off+len) to objects/<hex> (tmp, fsync, rename) and
- * checks on the way that its SHA-256 is still want. */
+ * checks on the way that its SHA-256 is still want.  Everything goes
+ * through data_dir's descriptor (opened before the privilege drop), so no
+ * directory above data_dir needs to be searchable by the service user.
+ * A failure of the file system is logged with its errno and returned as
+ * -EPX_E_OBJ_IO (a 500), never as a fault of the request. */
 static int admin_object_write(struct admin_ctx *c, uint64_t off, uint64_t len,
 			      const uint8_t want[32], const char *hex)
 {
-	const char *dd = c->srv->cfg->data_dir;
-	char dir[PATH_MAX], tmp[PATH_MAX], dst[PATH_MAX];
+	static atomic_uint seq;
+	char tmp[64];
 	uint8_t sum[32];
-	int fd = -1, dfd = -1, rc = -ENAMETOOLONG;
+	int fd = -1, odir = -1, ddir, own = 0, err = 0, rc = -EPX_E_OBJ_IO;
 
-	if (snprintf(dir, sizeof(dir), "%s/objects", dd) >= (int)sizeof(dir) ||
-	    snprintf(tmp, sizeof(tmp), "%s/.tmp-XXXXXX", dir) >= (int)sizeof(tmp) ||
-	    store_object_path(dd, hex, dst, sizeof(dst)))
-		return rc;
-	if (mkdir(dir, 0755) && errno != EEXIST)
-		return -errno;
-	fd = mkstemp(tmp);
-	if (fd < 0)
-		return -errno;
+	snprintf(tmp, sizeof(tmp), ".tmp-%ld-%u", (long)getpid(), atomic_fetch_add(&seq, 1));
+	ddir = http_dir(c->srv, HTTP_DIR_DATA, &own);
+	if (ddir < 0) {
+		err = -ddir;
+		goto out;
+	}
+	if (mkdirat(ddir, "objects", 0755) && errno != EEXIST)
+		err = errno;
+	if (!err && (odir = openat(ddir, "objects", O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+				   O_CLOEXEC)) < 0)
+		err = errno;
+	if (!err && (fd = openat(odir, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+				 O_CLOEXEC, 0600)) < 0)
+		err = errno;
+	if (err)
+		goto out;
 	rc = admin_body_hash(c->req, off, len, fd, sum);
 	if (!rc && memcmp(sum, want, 32))
 		rc = -EPX_E_ART_HASH;
-	if (!rc && (fchmod(fd, 0644) || fsync(fd)))
-		rc = -errno;
-	if (!rc && rename(tmp, dst))
-		rc = -errno;
-	if (rc)
-		unlink(tmp);
-	close(fd);
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0) {
-		if (!rc && fsync(dfd))
-			rc = -errno;
-		close(dfd);
+	if (!rc && (fchmod(fd, 0644) || fsync(fd) || renameat(odir, tmp, odir, hex) ||
+		    fsync(odir))) {
+		err = errno;
+		rc = -EPX_E_OBJ_IO;
 	}
+	if (rc)
+		unlinkat(odir, tmp, 0);
+out:
+	if (err)
+		fprintf(stderr, "epoxyd: data_dir %s/objects/%s: %s\n", c->srv->cfg->data_dir,
+			hex, strerror(err));
+	if (fd >= 0)
+		close(fd);
+	if (odir >= 0)
+		close(odir);
+	if (own)
+		close(ddir);
 	return rc;
 }
 

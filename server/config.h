@@ -6,8 +6,9 @@
  * value is checked against its type and range, every line and the whole
  * file have hard caps.  Flags (`-o key=value`) override the file and are
  * checked the same way.  config_check() validates cross-field rules after
- * loading; it does not touch the file system, so `epoxyd -n` reports syntax
- * first and the daemon reports missing files when it opens them. */
+ * loading; it does not touch the file system.  `epoxyd -n` then opens
+ * what a start opens and checks every path as the service user
+ * (server/paths.h), so it reports syntax first, then unusable files. */
 #ifndef EPOXY_CONFIG_H
 #define EPOXY_CONFIG_H
 

@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -36,6 +37,7 @@
 #include "server/http.h"
 #include "server/joincred.h"
 #include "server/metrics.h"
+#include "server/paths.h"
 #include "server/storm.h"
 #include "server/store.h"
 
@@ -54,6 +56,8 @@ struct epoxyd {
 	atomic_size_t next;
 	char *cert_pem, *key_pem;
 	struct keyset ks;
+	struct paths paths;         /* data_dir, boot_dir: opened before the drop */
+	int lfd_https, lfd_http;    /* listening sockets, bound before the drop */
 	atomic_ullong reqno;
 };
 
@@ -82,18 +86,19 @@ static int epoxyd_slurp(const char *path, char **out)
 	char *buf = NULL;
 	size_t len = 0;
 	ssize_t n;
-	int fd, rc = -EPX_E_SRV_TLSFILE;
+	int fd, rc = -ENOMEM;
 
 	*out = NULL;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return rc;
+		return -errno;
 	buf = malloc(EPOXYD_TLS_FILE_MAX + 1);
 	if (!buf)
 		goto out;
 	while ((n = read(fd, buf + len, EPOXYD_TLS_FILE_MAX - len)) > 0)
 		len += (size_t)n;
 	if (n < 0 || len == 0 || len >= EPOXYD_TLS_FILE_MAX) {
+		rc = n < 0 ? -errno : len == 0 ? -ENODATA : -EFBIG;
 		explicit_bzero(buf, EPOXYD_TLS_FILE_MAX + 1);
 		free(buf);
 		goto out;
@@ -149,36 +154,49 @@ static int epoxyd_pool(struct epoxyd *d, size_t n)
 	return 0;
 }
 
+/* Reads one key or certificate file; names the file and the reason. */
+static int epoxyd_read_key(const char *key, const char *path, int code, char **out)
+{
+	int rc = epoxyd_slurp(path, out);
+
+	if (rc < 0)
+		fprintf(stderr, "epoxyd: EPOXY-E%04d %s %s: cannot read it: %s\n", code, key,
+			path, rc == -ENODATA ? "empty" : rc == -EFBIG ? "larger than 64 KiB" :
+			strerror(-rc));
+	return rc < 0 ? -code : 0;
+}
+
+/* TLS certificate and key, online key, key set: read here, before the
+ * privilege drop, so they may stay readable by root only. */
 static int epoxyd_load_keys(struct epoxyd *d)
 {
 	char *ksbuf = NULL;
 	int rc;
 
 	if (d->cfg.https_port) {
-		rc = epoxyd_slurp(d->cfg.tls_cert, &d->cert_pem);
+		rc = epoxyd_read_key("tls_cert", d->cfg.tls_cert, EPX_E_SRV_TLSFILE, &d->cert_pem);
 		if (rc == 0)
-			rc = epoxyd_slurp(d->cfg.tls_key, &d->key_pem);
-		if (rc < 0) {
-			fprintf(stderr, "epoxyd: EPOXY-E2312 cannot read TLS certificate %s or key %s\n",
-				d->cfg.tls_cert, d->cfg.tls_key);
+			rc = epoxyd_read_key("tls_key", d->cfg.tls_key, EPX_E_SRV_TLSFILE,
+					     &d->key_pem);
+		if (rc < 0)
 			return rc;
-		}
 	}
 	if (d->cfg.online_key[0]) {
 		rc = sign_load(&d->base.online, d->cfg.online_key);
 		if (rc < 0) {
-			fprintf(stderr, "epoxyd: cannot load online key %s: %s\n",
-				d->cfg.online_key, epx_strerror(rc));
+			fprintf(stderr, "epoxyd: EPOXY-E%04d online_key %s: cannot load it: %s\n",
+				EPX_E_SRV_KEYFILE, d->cfg.online_key, epx_strerror(rc));
 			return rc;
 		}
 	}
 	if (d->cfg.keyset[0]) {
-		rc = epoxyd_slurp(d->cfg.keyset, &ksbuf);
-		if (rc == 0)
-			rc = keyset_load_root(&d->ks, ksbuf, strlen(ksbuf));
+		rc = epoxyd_read_key("keyset", d->cfg.keyset, EPX_E_SRV_KEYFILE, &ksbuf);
+		if (rc < 0)
+			return rc;
+		rc = keyset_load_root(&d->ks, ksbuf, strlen(ksbuf));
 		free(ksbuf);
 		if (rc < 0) {
-			fprintf(stderr, "epoxyd: cannot load keyset %s: %s\n", d->cfg.keyset,
+			fprintf(stderr, "epoxyd: EPOXY-E%04d keyset %s: %s\n", -rc, d->cfg.keyset,
 				epx_strerror(rc));
 			return rc;
 		}
@@ -352,16 +370,29 @@ static struct conn *epoxyd_conn_new(struct MHD_Connection *con, const char *url,
 	return c;
 }
 
-/* Moves the in-memory body to an unlinked file (admin uploads). */
+/* A failure of ours while taking a body in: logged as what it is, and
+ * answered 500 EPOXY-E2244 once the (capped) body has been read. */
+static int epoxyd_spool_fail(struct conn *c, int err)
+{
+	http_log(&c->req, "%s: cannot spool the upload into data_dir %s: %s (EPOXY-E%04d)",
+		 c->req.path, g.cfg.data_dir, strerror(err), EPX_E_SRV_SPOOL);
+	epoxyd_refuse(c, 500, EPX_E_SRV_SPOOL);
+	return -EPX_E_SRV_SPOOL;
+}
+
+/* Moves the in-memory body to an unlinked file in data_dir (admin
+ * uploads), through the descriptor opened before the privilege drop. */
 static int epoxyd_spool(struct conn *c)
 {
-	int fd = open(g.cfg.data_dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	int fd = openat(g.paths.data_fd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
 
 	if (fd < 0)
-		return -errno;
+		return epoxyd_spool_fail(c, errno);
 	if (c->req.body_len && write(fd, c->body, c->req.body_len) != (ssize_t)c->req.body_len) {
+		int err = errno ? errno : ENOSPC;
+
 		close(fd);
-		return -EIO;
+		return epoxyd_spool_fail(c, err);
 	}
 	c->req.body_fd = fd;
 	return 0;
@@ -372,21 +403,32 @@ static void epoxyd_body(struct conn *c, const char *data, size_t n)
 	int admin = c->req.tls && !strncmp(c->req.path, "/admin/", 7);
 	size_t want;
 
-	if (c->refuse)
+	if (c->refuse) {
+		/* refused mid-body: count what is discarded (the caller closes
+		 * over the cap, or answers at the end after a failure of ours) */
+		c->req.body_len += n;
 		return;
+	}
 	if (c->req.body_fd >= 0) {
-		if (c->req.body_len + n > g.cfg.admin_upload_max ||
-		    write(c->req.body_fd, data, n) != (ssize_t)n)
+		if (c->req.body_len + n > g.cfg.admin_upload_max) {
 			epoxyd_refuse(c, 413, EPX_E_SRV_TOOBIG);
+		} else {
+			errno = 0;
+			if (write(c->req.body_fd, data, n) != (ssize_t)n)
+				epoxyd_spool_fail(c, errno ? errno : ENOSPC);
+		}
 		c->req.body_len += n;
 		return;
 	}
 	if (n > HTTP_BODY_MAX - c->req.body_len) {
-		if (!admin || epoxyd_spool(c) < 0) {
+		if (!admin) {
 			epoxyd_refuse(c, 413, EPX_E_SRV_TOOBIG);
 			return;
 		}
-		epoxyd_body(c, data, n);
+		if (epoxyd_spool(c) == 0)
+			epoxyd_body(c, data, n);
+		else
+			c->req.body_len += n;
 		return;
 	}
 	want = c->req.body_len + n;
@@ -487,14 +529,23 @@ static enum MHD_Result epoxyd_handle(void *cls, struct MHD_Connection *con,
 	if (*upload_data_size) {
 		epoxyd_body(c, upload_data, *upload_data_size);
 		*upload_data_size = 0;
+		/* a failure of ours (spool, memory): read the rest of the
+		 * body, as long as it stays under the upload cap, and answer
+		 * with the real status at its end */
+		if (c->refuse && !c->queued && c->refuse_status >= 500 &&
+		    c->req.body_len <= g.cfg.admin_upload_max)
+			return MHD_YES;
 		/* over its cap mid-upload (chunked, no Content-Length): MHD
 		 * 0.9.75 cannot answer before the upload ends, so close rather
 		 * than read an endless body */
 		if (c->refuse && !c->queued) {
 			char code[16];
 
-			http_log(&c->req, "%s: body over its cap, closing the connection (%s)",
-				 c->req.path, epx_code(-c->refuse, code, sizeof(code)));
+			http_log(&c->req, "%s: %s after %llu bytes, closing the connection (%s)",
+				 c->req.path, c->refuse == EPX_E_SRV_TOOBIG ?
+				 "body over its cap" : epx_strerror(-c->refuse),
+				 (unsigned long long)c->req.body_len,
+				 epx_code(-c->refuse, code, sizeof(code)));
 			return MHD_NO;
 		}
 		return MHD_YES;
@@ -549,20 +600,46 @@ static void epoxyd_mhd_log(void *cls, const char *fmt, va_list ap)
 
 /* ---------------------------------------------------------- listeners */
 
-static struct MHD_Daemon *epoxyd_listen(struct epoxyd *d, unsigned port, int tls)
+/* Binds one listening socket (before the privilege drop: ports below
+ * 1024 need root or CAP_NET_BIND_SERVICE).  Returns the fd or -1, after
+ * naming the address and the reason. */
+static int epoxyd_bind(const struct config *cfg, unsigned port)
 {
 	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-		MHD_USE_ERROR_LOG | MHD_USE_TURBO;
+	int fd, one = 1;
 
-	if (d->cfg.listen_addr[0] && inet_pton(AF_INET, d->cfg.listen_addr, &sin.sin_addr) != 1)
-		return NULL;
+	if (cfg->listen_addr[0] && inet_pton(AF_INET, cfg->listen_addr, &sin.sin_addr) != 1) {
+		fprintf(stderr, "epoxyd: EPOXY-E%04d listen_addr %s: not an IPv4 address\n",
+			EPX_E_SRV_LISTEN, cfg->listen_addr);
+		return -1;
+	}
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 || listen(fd, SOMAXCONN) < 0) {
+		fprintf(stderr, "epoxyd: EPOXY-E%04d cannot listen on %s:%u: %s\n",
+			EPX_E_SRV_LISTEN, cfg->listen_addr[0] ? cfg->listen_addr : "*", port,
+			strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Starts libmicrohttpd's thread pool on a socket bound by epoxyd_bind().
+ * MHD_USE_ITC lets a reload quiesce it (keep serving its connections,
+ * hand the socket back) while a new one takes the socket over. */
+static struct MHD_Daemon *epoxyd_listen(struct epoxyd *d, int lfd, int tls)
+{
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+		MHD_USE_ERROR_LOG | MHD_USE_TURBO | MHD_USE_ITC;
+
 	if (tls)
 		flags |= MHD_USE_TLS;
-	return MHD_start_daemon(flags, (uint16_t)port, NULL, NULL,
+	return MHD_start_daemon(flags, 0, NULL, NULL,
 		epoxyd_handle, tls ? (void *)d : NULL,
 		MHD_OPTION_EXTERNAL_LOGGER, epoxyd_mhd_log, NULL,
-		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin,
+		MHD_OPTION_LISTEN_SOCKET, lfd,
 		MHD_OPTION_THREAD_POOL_SIZE, d->cfg.threads,
 		MHD_OPTION_CONNECTION_LIMIT, d->cfg.max_connections,
 		MHD_OPTION_PER_IP_CONNECTION_LIMIT, EPOXYD_PER_IP_CONNS,
@@ -642,7 +719,10 @@ static int epoxyd_config(int argc, char **argv, int *check, int *print)
 	return 0;
 }
 
-static int epoxyd_setup(struct epoxyd *d)
+/* Everything that needs root (or the files' owner), before the drop:
+ * keys, the store (one connection per worker thread; one for -n) and the
+ * state directories as descriptors. */
+static int epoxyd_setup(struct epoxyd *d, int check)
 {
 	struct storm_limits lim = {
 		d->cfg.max_sessions, d->cfg.max_downloads, d->cfg.rate_per_sec,
@@ -660,15 +740,24 @@ static int epoxyd_setup(struct epoxyd *d)
 		rc = joincred_new(&d->base.joincred, &d->cfg);
 	if (rc == 0)
 		rc = epoxyd_load_keys(d);
+	if (rc == 0)
+		rc = paths_open(&d->paths, &d->cfg);
 	if (rc < 0)
 		return rc;
+	d->base.dirs = 1;
+	d->base.data_fd = d->paths.data_fd;
+	d->base.boot_fd = d->paths.boot_fd;
 	nthreads = (d->cfg.https_port ? d->cfg.threads : 0) + (d->cfg.http_port ? d->cfg.threads : 0);
 	if (nthreads > EPOXYD_POOL_MAX)
 		nthreads = EPOXYD_POOL_MAX;
+	if (check) {
+		nthreads = 1;
+		d->cfg.housekeeping_interval = 0;
+	}
 	rc = epoxyd_pool(d, nthreads);
 	if (rc < 0)
-		fprintf(stderr, "epoxyd: cannot open store %s: EPOXY-E%04d %s\n", d->cfg.store,
-			-rc, epx_strerror(rc));
+		fprintf(stderr, "epoxyd: EPOXY-E%04d store %s: cannot open it: %s\n", -rc,
+			d->cfg.store, epx_strerror(rc));
 	return rc;
 }
 
@@ -716,45 +805,102 @@ static int epoxyd_wait(struct epoxyd *d, const sigset_t *set)
 	}
 }
 
+static const char *epoxyd_user_name(char *buf, size_t cap)
+{
+	struct passwd *pw = getpwuid(geteuid());
+
+	snprintf(buf, cap, "%s", pw ? pw->pw_name : "?");
+	return buf;
+}
+
+/* Drops root and proves, as the service user, every use of a path the
+ * configuration names (paths_check) before anything is served. */
+static int epoxyd_drop_check(struct epoxyd *d)
+{
+	if (epoxyd_drop(&d->cfg) < 0) {
+		fprintf(stderr, "epoxyd: EPOXY-E2311 cannot drop privileges to user '%s'\n",
+			d->cfg.user[0] ? d->cfg.user : "epoxy/nobody");
+		return -EPX_E_SRV_PRIV;
+	}
+	return paths_check(&d->paths, &d->cfg, d->npool ? d->pool[0].store : NULL);
+}
+
+static void epoxyd_free(struct epoxyd *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->npool; i++)
+		store_close(d->pool[i].store);
+	if (d->hk.store)
+		store_close(d->hk.store);
+	free(d->pool);
+	if (d->key_pem) {
+		explicit_bzero(d->key_pem, strlen(d->key_pem));
+		free(d->key_pem);
+	}
+	free(d->cert_pem);
+	paths_close(&d->paths);
+	sign_free(d->base.online);
+	joincred_free(d->base.joincred);
+	metrics_free(d->base.metrics);
+	storm_free(d->base.storm);
+}
+
+/* -n: everything the start does but listening, then the checks as the
+ * service user; the same messages as a real start. */
+static int epoxyd_check_only(struct epoxyd *d)
+{
+	char user[64];
+	int rc = epoxyd_setup(d, 1);
+
+	if (rc == 0)
+		rc = epoxyd_drop_check(d);
+	if (rc == 0)
+		fprintf(stderr, "epoxyd: configuration ok (paths checked as user %s)\n",
+			epoxyd_user_name(user, sizeof(user)));
+	epoxyd_free(d);
+	return rc < 0 ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct MHD_Daemon *https = NULL, *http = NULL;
 	int check = 0, print = 0, rc, sig = 0;
 	sigset_t set;
-	size_t i;
 
+	g.paths.data_fd = g.paths.boot_fd = g.lfd_https = g.lfd_http = -1;
 	rc = epoxyd_config(argc, argv, &check, &print);
 	if (rc)
 		return rc;
-	if (print)
+	if (print) {
 		config_print(&g.cfg, stdout);
-	if (check || print) {
-		if (check)
-			fprintf(stderr, "epoxyd: configuration ok\n");
 		return 0;
 	}
+	if (check)
+		return epoxyd_check_only(&g);
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	if (epoxyd_setup(&g) < 0)
-		return 1;
-	if (g.cfg.https_port)
-		https = epoxyd_listen(&g, g.cfg.https_port, 1);
-	if (g.cfg.http_port)
-		http = epoxyd_listen(&g, g.cfg.http_port, 0);
+	rc = 1;
+	if (epoxyd_setup(&g, 0) < 0)
+		goto out;
+	if ((g.cfg.https_port && (g.lfd_https = epoxyd_bind(&g.cfg, g.cfg.https_port)) < 0) ||
+	    (g.cfg.http_port && (g.lfd_http = epoxyd_bind(&g.cfg, g.cfg.http_port)) < 0))
+		goto out;
+	if (epoxyd_drop_check(&g) < 0)
+		goto out;
+	/* a started daemon owns its socket (MHD_stop_daemon closes it) */
+	if (g.cfg.https_port && (https = epoxyd_listen(&g, g.lfd_https, 1)))
+		g.lfd_https = -1;
+	if (g.cfg.http_port && (http = epoxyd_listen(&g, g.lfd_http, 0)))
+		g.lfd_http = -1;
 	if ((g.cfg.https_port && !https) || (g.cfg.http_port && !http)) {
-		fprintf(stderr, "epoxyd: EPOXY-E2310 cannot start a listener on %s ports %u/%u\n",
+		fprintf(stderr, "epoxyd: EPOXY-E2310 cannot start a listener on %s ports %u/%u "
+			"(see libmicrohttpd's message above: TLS certificate or key?)\n",
 			g.cfg.listen_addr[0] ? g.cfg.listen_addr : "*", g.cfg.https_port,
 			g.cfg.http_port);
-		rc = 1;
-		goto out;
-	}
-	if (epoxyd_drop(&g.cfg) < 0) {
-		fprintf(stderr, "epoxyd: EPOXY-E2311 cannot drop privileges to user '%s'\n",
-			g.cfg.user[0] ? g.cfg.user : "epoxy/nobody");
-		rc = 1;
 		goto out;
 	}
 	fprintf(stderr, "epoxyd %s: listening https %u http %u, store %s\n", EPOXY_VERSION,
@@ -767,19 +913,10 @@ out:
 		MHD_stop_daemon(https);
 	if (http)
 		MHD_stop_daemon(http);
-	for (i = 0; i < g.npool; i++)
-		store_close(g.pool[i].store);
-	if (g.hk.store)
-		store_close(g.hk.store);
-	free(g.pool);
-	if (g.key_pem) {
-		explicit_bzero(g.key_pem, strlen(g.key_pem));
-		free(g.key_pem);
-	}
-	free(g.cert_pem);
-	sign_free(g.base.online);
-	joincred_free(g.base.joincred);
-	metrics_free(g.base.metrics);
-	storm_free(g.base.storm);
+	if (g.lfd_https >= 0)
+		close(g.lfd_https);
+	if (g.lfd_http >= 0)
+		close(g.lfd_http);
+	epoxyd_free(&g);
 	return rc;
 }

@@ -8,6 +8,7 @@
  * handler either answers or the router answers 500 with the code. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@
 
 #include "lib/err.h"
 #include "server/admin.h"
+#include "server/config.h"
 #include "server/http.h"
 #include "server/metrics.h"
 #include "server/node.h"
@@ -351,6 +353,21 @@ void http_log(const struct http_req *req, const char *fmt, ...)
 		(unsigned long long)(req ? req->id : 0), req ? req->peer_str : "-",
 		req && req->x_forwarded_for[0] ? " xff-untrusted=" : "",
 		req && req->x_forwarded_for[0] ? "set" : "", msg);
+}
+
+int http_dir(const struct srv *srv, enum http_dir which, int *own)
+{
+	const char *path = which == HTTP_DIR_BOOT ? srv->cfg->boot_dir : srv->cfg->data_dir;
+	int fd;
+
+	*own = 0;
+	if (srv->dirs)
+		return which == HTTP_DIR_BOOT ? srv->boot_fd : srv->data_fd;
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	*own = 1;
+	return fd;
 }
 
 static int http_healthz(struct srv *srv, const struct http_req *req,

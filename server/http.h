@@ -129,7 +129,19 @@ struct srv {
 	struct metrics *metrics;
 	struct joincred *joincred;
 	int64_t clock_offset;           /* config clock_offset (testing) */
+	/* data_dir and boot_dir as descriptors epoxyd opened before the
+	 * privilege drop (dirs = 1); harnesses that leave dirs 0 get the
+	 * configured paths opened per call */
+	int dirs;
+	int data_fd, boot_fd;
 };
+
+enum http_dir { HTTP_DIR_DATA, HTTP_DIR_BOOT };
+
+/* The data or boot directory as a descriptor: epoxyd's own (*own = 0) or,
+ * without one, the configured path opened now (*own = 1: the caller
+ * closes it).  Returns the descriptor or -errno. */
+int http_dir(const struct srv *srv, enum http_dir which, int *own);
 
 /* The server's clock: time(NULL) + clock_offset.  Every expiry is computed
  * and checked against this, so a test can move the clock. */

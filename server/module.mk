@@ -7,7 +7,7 @@ EPOXYD_CORE_SRCS = server/http.c server/node.c server/ipxe.c server/storm.c \
 EPOXYD_LIBS = $(STORE_LIBS) -lcurl $(LIB_CRYPTO_LIBS) -lpthread
 
 HOST_PROGS += epoxyd
-epoxyd_SRCS = $(sort server/epoxyd.c $(EPOXYD_CORE_SRCS))
+epoxyd_SRCS = $(sort server/epoxyd.c server/paths.c $(EPOXYD_CORE_SRCS))
 epoxyd_LIBS = -lmicrohttpd $(EPOXYD_LIBS)
 
 UNIT_TESTS += test_http test_ipxe test_config test_storm

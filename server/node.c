@@ -170,19 +170,26 @@ static int node_decimal(const char *s, unsigned long max, unsigned long *out)
 	return 0;
 }
 
-/* Opens a regular file under dir (no symlink at the last component). */
-static int node_open(const char *dir, const char *name, uint64_t *size)
+/* Opens a regular file under the data or boot directory (through the
+ * descriptor epoxyd opened before its privilege drop; no symlink at the
+ * last component).  Returns the fd, -errno from the open, or -EINVAL (not
+ * a regular file, or over NODE_BOOTFILE_MAX). */
+static int node_open(const struct srv *srv, enum http_dir which, const char *name,
+		     uint64_t *size)
 {
-	char path[CONFIG_PATH_MAX + 64];
 	struct stat st;
-	int fd, n;
+	int dfd, own, fd;
 
-	n = snprintf(path, sizeof(path), "%s/%s", dir, name);
-	if (n < 0 || (size_t)n >= sizeof(path))
-		return -ENAMETOOLONG;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	dfd = http_dir(srv, which, &own);
+	if (dfd < 0)
+		return dfd;
+	fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
-		return -errno;
+		fd = -errno;
+	if (own)
+		close(dfd);
+	if (fd < 0)
+		return fd;
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
 	    (uint64_t)st.st_size > NODE_BOOTFILE_MAX) {
 		close(fd);
@@ -286,10 +293,14 @@ static int node_send_file(struct srv *srv, const struct http_req *req,
 			  struct http_resp *resp, const char *name, const char *ctype)
 {
 	uint64_t size = 0;
-	int fd = node_open(srv->cfg->boot_dir, name, &size);
+	int fd = node_open(srv, HTTP_DIR_BOOT, name, &size);
 
 	if (fd < 0) {
-		http_log(req, "boot file %s missing or unreadable in boot_dir", name);
+		http_log(req, "boot file %s in boot_dir %s: %s", name, srv->cfg->boot_dir,
+			 fd == -EINVAL ? "not a regular file or over its cap" : strerror(-fd));
+		/* absent is the operator's 404; unreadable is the server's fault */
+		if (fd != -ENOENT && fd != -EINVAL)
+			return http_resp_error(resp, 500, fd, NULL);
 		return http_resp_error(resp, 404, -EPX_E_SRV_BOOTFILE, NULL);
 	}
 	metrics_add(srv->metrics, M_BOOTFILE_BYTES, size);
@@ -337,7 +348,7 @@ static int node_cmdline(const struct srv *srv, char *out, size_t cap)
 {
 	uint64_t size = 0;
 	ssize_t n;
-	int fd = node_open(srv->cfg->boot_dir, "stage1/cmdline", &size);
+	int fd = node_open(srv, HTTP_DIR_BOOT, "stage1/cmdline", &size);
 
 	if (fd < 0)
 		return fd;
@@ -395,8 +406,10 @@ int node_stage1_ipxe(struct srv *srv, const struct http_req *req, struct http_re
 	if (p.platform && !strcmp(p.platform, "pcbios")) {
 		rc = node_cmdline(srv, cmdline, sizeof(cmdline));
 		if (rc < 0) {
-			http_log(req, "boot_dir/stage1/cmdline missing or refused for iPXE");
-			rc = http_resp_error(resp, 404, -EPX_E_SRV_BOOTFILE, NULL);
+			http_log(req, "boot_dir/stage1/cmdline for iPXE: %s", epx_strerror(rc));
+			rc = rc == -ENOENT || rc == -EINVAL || rc == -EPX_E_IPXE_FIELD ?
+				http_resp_error(resp, 404, -EPX_E_SRV_BOOTFILE, NULL) :
+				http_resp_error(resp, 500, rc, NULL);
 			goto out;
 		}
 		/* the host's name (not a secret) lets the agent check that a
@@ -770,9 +783,13 @@ static int node_object(struct srv *srv, const struct store_release *r,
 	if (!node_is_hex(r->art[role].sha256, 64))
 		return -EPX_E_SRV_OBJECT;
 	snprintf(name, sizeof(name), "objects/%s", r->art[role].sha256);
-	fd = node_open(srv->cfg->data_dir, name, size);
-	if (fd < 0)
+	fd = node_open(srv, HTTP_DIR_DATA, name, size);
+	if (fd < 0) {
+		/* the status stays E2241's; the log says why */
+		fprintf(stderr, "epoxyd: data_dir %s/%s: %s\n", srv->cfg->data_dir, name,
+			fd == -EINVAL ? "not a regular file or over its cap" : strerror(-fd));
 		return -EPX_E_SRV_OBJECT;
+	}
 	if (*size != r->art[role].length) {
 		close(fd);
 		return -EPX_E_SRV_OBJECT;

@@ -436,6 +436,15 @@ fail:
 	return rc;
 }
 
+int store_check_write(struct store *s)
+{
+	int rc = st_begin(s);
+
+	if (rc < 0)
+		return rc;
+	return Q0(s, "ROLLBACK", NULL);
+}
+
 void store_close(struct store *s)
 {
 	if (!s)

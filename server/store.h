@@ -79,6 +79,10 @@ struct store;
  * -EPX_E_DB_OPEN, -EPX_E_DB_SCHEMA (store newer than us), -EPX_E_DB_MIGRATE. */
 int store_open(struct store **out, const char *uri);
 void store_close(struct store *s);   /* NULL is fine */
+/* Takes the write lock and releases it (a write transaction that changes
+ * nothing): epoxyd's start-up proof that it can write its store after the
+ * privilege drop.  Returns 0 or the backend's code. */
+int store_check_write(struct store *s);
 
 /* Clock used for every time-dependent call (issue, redeem, expiry, audit,
  * reports).  Default: time(NULL).  Tests inject a fake clock.  now(arg) must
