@@ -39,6 +39,7 @@
 #include "lib/manifest.h"
 #include "server/admin.h"
 #include "server/config.h"
+#include "server/log.h"
 #include "server/ctl_form.h"
 #include "server/store.h"
 
@@ -1024,7 +1025,7 @@ static int admin_object_write(struct admin_ctx *c, uint64_t off, uint64_t len,
 		unlinkat(odir, tmp, 0);
 out:
 	if (err)
-		fprintf(stderr, "epoxyd: data_dir %s/objects/%s: %s\n", c->srv->cfg->data_dir,
+		log_msg(LOG_ERR, "data_dir %s/objects/%s: %s", c->srv->cfg->data_dir,
 			hex, strerror(err));
 	if (fd >= 0)
 		close(fd);

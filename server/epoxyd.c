@@ -36,6 +36,7 @@
 #include "server/config.h"
 #include "server/http.h"
 #include "server/joincred.h"
+#include "server/log.h"
 #include "server/metrics.h"
 #include "server/paths.h"
 #include "server/storm.h"
@@ -160,7 +161,7 @@ static int epoxyd_read_key(const char *key, const char *path, int code, char **o
 	int rc = epoxyd_slurp(path, out);
 
 	if (rc < 0)
-		fprintf(stderr, "epoxyd: EPOXY-E%04d %s %s: cannot read it: %s\n", code, key,
+		log_msg(LOG_ERR, "EPOXY-E%04d %s %s: cannot read it: %s", code, key,
 			path, rc == -ENODATA ? "empty" : rc == -EFBIG ? "larger than 64 KiB" :
 			strerror(-rc));
 	return rc < 0 ? -code : 0;
@@ -184,7 +185,7 @@ static int epoxyd_load_keys(struct epoxyd *d)
 	if (d->cfg.online_key[0]) {
 		rc = sign_load(&d->base.online, d->cfg.online_key);
 		if (rc < 0) {
-			fprintf(stderr, "epoxyd: EPOXY-E%04d online_key %s: cannot load it: %s\n",
+			log_msg(LOG_ERR, "EPOXY-E%04d online_key %s: cannot load it: %s",
 				EPX_E_SRV_KEYFILE, d->cfg.online_key, epx_strerror(rc));
 			return rc;
 		}
@@ -196,7 +197,7 @@ static int epoxyd_load_keys(struct epoxyd *d)
 		rc = keyset_load_root(&d->ks, ksbuf, strlen(ksbuf));
 		free(ksbuf);
 		if (rc < 0) {
-			fprintf(stderr, "epoxyd: EPOXY-E%04d keyset %s: %s\n", -rc, d->cfg.keyset,
+			log_msg(LOG_ERR, "EPOXY-E%04d keyset %s: %s", -rc, d->cfg.keyset,
 				epx_strerror(rc));
 			return rc;
 		}
@@ -215,7 +216,7 @@ static int epoxyd_drop(const struct config *cfg)
 	if (geteuid() != 0)
 		return 0;
 	if (name && !strcmp(name, "root")) {
-		fprintf(stderr, "epoxyd: warning: user root: not dropping privileges\n");
+		log_msg(LOG_WARNING, "warning: user root: not dropping privileges");
 		return 0;
 	}
 	pw = getpwnam(name ? name : "epoxy");
@@ -228,7 +229,7 @@ static int epoxyd_drop(const struct config *cfg)
 	if (setuid(0) == 0)
 		return -EPX_E_SRV_PRIV;
 	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-	fprintf(stderr, "epoxyd: running as user %s (uid %u)\n", pw->pw_name,
+	log_msg(LOG_INFO, "running as user %s (uid %u)", pw->pw_name,
 		(unsigned)pw->pw_uid);
 	return 0;
 }
@@ -594,8 +595,14 @@ static void epoxyd_completed(void *cls, struct MHD_Connection *con, void **con_c
 
 static void epoxyd_mhd_log(void *cls, const char *fmt, va_list ap)
 {
-	fprintf(stderr, "epoxyd: libmicrohttpd: ");
-	vfprintf(stderr, fmt, ap);
+	char msg[LOG_LINE_MAX];
+	size_t n;
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	n = strlen(msg);
+	while (n && msg[n - 1] == '\n')
+		msg[--n] = '\0';
+	log_msg(LOG_ERR, "libmicrohttpd: %s", msg);
 }
 
 /* ---------------------------------------------------------- listeners */
@@ -609,14 +616,14 @@ static int epoxyd_bind(const struct config *cfg, unsigned port)
 	int fd, one = 1;
 
 	if (cfg->listen_addr[0] && inet_pton(AF_INET, cfg->listen_addr, &sin.sin_addr) != 1) {
-		fprintf(stderr, "epoxyd: EPOXY-E%04d listen_addr %s: not an IPv4 address\n",
+		log_msg(LOG_ERR, "EPOXY-E%04d listen_addr %s: not an IPv4 address",
 			EPX_E_SRV_LISTEN, cfg->listen_addr);
 		return -1;
 	}
 	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
 	    bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 || listen(fd, SOMAXCONN) < 0) {
-		fprintf(stderr, "epoxyd: EPOXY-E%04d cannot listen on %s:%u: %s\n",
+		log_msg(LOG_ERR, "EPOXY-E%04d cannot listen on %s:%u: %s",
 			EPX_E_SRV_LISTEN, cfg->listen_addr[0] ? cfg->listen_addr : "*", port,
 			strerror(errno));
 		if (fd >= 0)
@@ -683,7 +690,7 @@ static int epoxyd_config(int argc, char **argv, int *check, int *print)
 	if (rc == -EPX_E_CFG_FILE && !explicit_file && access(file, F_OK) != 0)
 		rc = 0;   /* no default file: defaults plus -o */
 	if (rc < 0) {
-		fprintf(stderr, "epoxyd: %s:%u: EPOXY-E%04d %s\n", file, line, -rc, epx_strerror(rc));
+		log_msg(LOG_ERR, "%s:%u: EPOXY-E%04d %s", file, line, -rc, epx_strerror(rc));
 		return 1;
 	}
 	for (i = 1; i < argc; i++) {
@@ -692,7 +699,7 @@ static int epoxyd_config(int argc, char **argv, int *check, int *print)
 		} else if (!strcmp(argv[i], "-o") && i + 1 < argc) {
 			rc = config_set(&g.cfg, argv[++i]);
 			if (rc < 0) {
-				fprintf(stderr, "epoxyd: -o %s: EPOXY-E%04d %s\n", argv[i], -rc,
+				log_msg(LOG_ERR, "-o %s: EPOXY-E%04d %s", argv[i], -rc,
 					epx_strerror(rc));
 				return 1;
 			}
@@ -713,7 +720,7 @@ static int epoxyd_config(int argc, char **argv, int *check, int *print)
 	}
 	rc = config_check(&g.cfg, &what);
 	if (rc < 0) {
-		fprintf(stderr, "epoxyd: config: EPOXY-E%04d %s: %s\n", -rc, epx_strerror(rc), what);
+		log_msg(LOG_ERR, "config: EPOXY-E%04d %s: %s", -rc, epx_strerror(rc), what);
 		return 1;
 	}
 	return 0;
@@ -756,7 +763,7 @@ static int epoxyd_setup(struct epoxyd *d, int check)
 	}
 	rc = epoxyd_pool(d, nthreads);
 	if (rc < 0)
-		fprintf(stderr, "epoxyd: EPOXY-E%04d store %s: cannot open it: %s\n", -rc,
+		log_msg(LOG_ERR, "EPOXY-E%04d store %s: cannot open it: %s", -rc,
 			d->cfg.store, epx_strerror(rc));
 	return rc;
 }
@@ -780,9 +787,9 @@ static void epoxyd_housekeeping(struct epoxyd *d)
 	if (rc == 0)
 		rc = store_token_purge(d->hk.store, now - (int64_t)d->cfg.token_retention, &ntok);
 	if (rc < 0)
-		fprintf(stderr, "epoxyd: housekeeping: EPOXY-E%04d %s\n", -rc, epx_strerror(rc));
+		log_msg(LOG_ERR, "housekeeping: EPOXY-E%04d %s", -rc, epx_strerror(rc));
 	else if (nsess || ntok)
-		fprintf(stderr, "epoxyd: housekeeping: %llu sessions expired, %llu tokens purged\n",
+		log_msg(LOG_INFO, "housekeeping: %llu sessions expired, %llu tokens purged",
 			(unsigned long long)nsess, (unsigned long long)ntok);
 }
 
@@ -818,7 +825,7 @@ static const char *epoxyd_user_name(char *buf, size_t cap)
 static int epoxyd_drop_check(struct epoxyd *d)
 {
 	if (epoxyd_drop(&d->cfg) < 0) {
-		fprintf(stderr, "epoxyd: EPOXY-E2311 cannot drop privileges to user '%s'\n",
+		log_msg(LOG_ERR, "EPOXY-E2311 cannot drop privileges to user '%s'",
 			d->cfg.user[0] ? d->cfg.user : "epoxy/nobody");
 		return -EPX_E_SRV_PRIV;
 	}
@@ -856,7 +863,7 @@ static int epoxyd_check_only(struct epoxyd *d)
 	if (rc == 0)
 		rc = epoxyd_drop_check(d);
 	if (rc == 0)
-		fprintf(stderr, "epoxyd: configuration ok (paths checked as user %s)\n",
+		log_msg(LOG_INFO, "configuration ok (paths checked as user %s)",
 			epoxyd_user_name(user, sizeof(user)));
 	epoxyd_free(d);
 	return rc < 0 ? 1 : 0;
@@ -897,16 +904,16 @@ int main(int argc, char **argv)
 	if (g.cfg.http_port && (http = epoxyd_listen(&g, g.lfd_http, 0)))
 		g.lfd_http = -1;
 	if ((g.cfg.https_port && !https) || (g.cfg.http_port && !http)) {
-		fprintf(stderr, "epoxyd: EPOXY-E2310 cannot start a listener on %s ports %u/%u "
-			"(see libmicrohttpd's message above: TLS certificate or key?)\n",
+		log_msg(LOG_ERR, "EPOXY-E2310 cannot start a listener on %s ports %u/%u "
+			"(see libmicrohttpd's message above: TLS certificate or key?)",
 			g.cfg.listen_addr[0] ? g.cfg.listen_addr : "*", g.cfg.https_port,
 			g.cfg.http_port);
 		goto out;
 	}
-	fprintf(stderr, "epoxyd %s: listening https %u http %u, store %s\n", EPOXY_VERSION,
+	log_msg(LOG_INFO, "version %s, listening https %u http %u, store %s", EPOXY_VERSION,
 		g.cfg.https_port, g.cfg.http_port, store_backend(g.pool[0].store));
 	sig = epoxyd_wait(&g, &set);
-	fprintf(stderr, "epoxyd: signal %d, stopping\n", sig);
+	log_msg(LOG_INFO, "signal %d, stopping", sig);
 	rc = 0;
 out:
 	if (https)

@@ -19,6 +19,7 @@
 #include "lib/err.h"
 #include "server/admin.h"
 #include "server/config.h"
+#include "server/log.h"
 #include "server/http.h"
 #include "server/metrics.h"
 #include "server/node.h"
@@ -349,7 +350,7 @@ void http_log(const struct http_req *req, const char *fmt, ...)
 	for (i = 0; msg[i]; i++)
 		if ((unsigned char)msg[i] < 0x20 || msg[i] == 0x7f)
 			msg[i] = '?';
-	fprintf(stderr, "epoxyd: req %llu %s%s%s: %s\n",
+	log_msg(LOG_INFO, "req %llu %s%s%s: %s",
 		(unsigned long long)(req ? req->id : 0), req ? req->peer_str : "-",
 		req && req->x_forwarded_for[0] ? " xff-untrusted=" : "",
 		req && req->x_forwarded_for[0] ? "set" : "", msg);

@@ -1,7 +1,7 @@
 # server/module.mk: epoxyd, the token server (HTTP/HTTPS via libmicrohttpd).
 # EPOXYD_CORE_SRCS is the in-process router and node endpoints without
 # main(): the unit tests and fuzz_request link it with a store.
-EPOXYD_CORE_SRCS = server/http.c server/node.c server/ipxe.c server/storm.c \
+EPOXYD_CORE_SRCS = server/http.c server/log.c server/node.c server/ipxe.c server/storm.c \
 	server/metrics.c server/config.c server/joincred.c $(ADMIN_SRCS) \
 	$(STORE_SRCS) $(LIB_VERIFY_SRCS) $(LIB_SIGN_SRCS)
 EPOXYD_LIBS = $(STORE_LIBS) -lcurl $(LIB_CRYPTO_LIBS) -lpthread

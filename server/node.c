@@ -22,6 +22,7 @@
 #include "server/config.h"
 #include "server/ipxe.h"
 #include "server/joincred.h"
+#include "server/log.h"
 #include "server/metrics.h"
 #include "server/node.h"
 #include "server/storm.h"
@@ -786,7 +787,7 @@ static int node_object(struct srv *srv, const struct store_release *r,
 	fd = node_open(srv, HTTP_DIR_DATA, name, size);
 	if (fd < 0) {
 		/* the status stays E2241's; the log says why */
-		fprintf(stderr, "epoxyd: data_dir %s/%s: %s\n", srv->cfg->data_dir, name,
+		log_msg(LOG_ERR, "data_dir %s/%s: %s", srv->cfg->data_dir, name,
 			fd == -EINVAL ? "not a regular file or over its cap" : strerror(-fd));
 		return -EPX_E_SRV_OBJECT;
 	}

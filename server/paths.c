@@ -13,6 +13,7 @@
 
 #include "lib/err.h"
 #include "server/config.h"
+#include "server/log.h"
 #include "server/paths.h"
 #include "server/store.h"
 
@@ -31,7 +32,7 @@ static int paths_fail(const char *key, const char *path, const char *what, int e
 {
 	char user[96];
 
-	fprintf(stderr, "epoxyd: EPOXY-E%04d %s %s: user %s %s: %s\n", EPX_E_SRV_PATH, key,
+	log_msg(LOG_ERR, "EPOXY-E%04d %s %s: user %s %s: %s", EPX_E_SRV_PATH, key,
 		path, paths_user(user, sizeof(user)), what, strerror(err));
 	return -EPX_E_SRV_PATH;
 }
@@ -103,7 +104,7 @@ static int paths_store(struct store *st, const struct config *cfg)
 	int rc = store_check_write(st);
 
 	if (rc < 0)
-		fprintf(stderr, "epoxyd: EPOXY-E%04d store %s: user %s cannot write to it: %s\n",
+		log_msg(LOG_ERR, "EPOXY-E%04d store %s: user %s cannot write to it: %s",
 			-rc, cfg->store, paths_user(user, sizeof(user)), epx_strerror(rc));
 	return rc;
 }
