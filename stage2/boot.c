@@ -216,8 +216,10 @@ static int boot_kexec(struct boot *b)
 	if (rc < 0) {
 		int e = errno;
 
-		/* under lockdown: ENODATA = kernel not signed, ENOKEY = signed
-		 * by no key of the platform keyring (docs/kexec-lockdown.md) */
+		/* the stage1 kernel enforces the kexec signature: ENODATA =
+		 * kernel not signed, ENOKEY = signed by no key of its built-in
+		 * keyring, the fleet's kexec certificates (db is not one:
+		 * docs/kexec-lockdown.md) */
 		con_fail(rc, "kexec_file_load: errno %d (%s)", e, strerror(e));
 		goto out;
 	}

@@ -20,7 +20,7 @@
 # classifier is itself checked on a db-signed copy of a bare kernel and of
 # a UKI without .initrd, which it must reject.
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 O=${O:-$PWD/build}
 K=$O/keys; I=$O/images
 n=0; fail=0
@@ -89,7 +89,7 @@ classify() {
 }
 
 # ---- the classifier rejects what it must (so a pass below means something)
-rk=$(ls "$I"/release/*/kernel 2>/dev/null | head -1)
+rk=$(find "$I/release" -name kernel -type f 2>/dev/null | sort | head -1)
 [ -n "$rk" ] || { not_ok "a release kernel is built"; echo "1..$n"; exit 1; }
 stripped "$rk" "$tmp/bare"
 sbsign --key "$K/db.key" --cert "$K/db.crt" --output "$tmp/bare-db" "$tmp/bare" >/dev/null 2>&1
@@ -113,9 +113,9 @@ while IFS= read -r f; do
 	c=$(classify "$f")
 	kinds[${c%%:*}]=$(( ${kinds[${c%%:*}]:-0} + 1 ))
 	case $c in
-		BAD*) not_ok "${f#$O/}: ${c#BAD: }";;
-		other) not_ok "${f#$O/}: signed by a key that is neither db nor kexec";;
-		*) echo "# ${f#$O/}: $c";;
+		BAD*) not_ok "${f#"$O"/}: ${c#BAD: }";;
+		other) not_ok "${f#"$O"/}: signed by a key that is neither db nor kexec";;
+		*) echo "# ${f#"$O"/}: $c";;
 	esac
 done < <(find "$O" \( -path "$O/stage1/ksrc" -o -path "$O/stage1/deb" -o -path "$O/stage1/kernel" \
 	-o -path "$O/qemu" -o -path "$O/src" -o -path "$O/test-logs" -o -path "$O/fuzz-bin" \
@@ -126,8 +126,8 @@ check "$total PE files walked ($summary)" test "$total" -ge 4
 check "stage0.efi is Debian's iPXE signed with db" test "$(classify "$I/stage0.efi")" = db-stage0
 check "stage1.efi is a db-signed UKI" test "$(classify "$I/stage1.efi")" = db-uki
 for rk in "$I"/release/*/kernel; do
-	check "${rk#$I/} is signed with the kexec key only" test "$(classify "$rk")" = kexec-kernel
-	check "${rk#$I/} has exactly one signature" test "$(sbverify --list "$rk" 2>/dev/null | grep -c '^signature ')" = 1
+	check "${rk#"$I"/} is signed with the kexec key only" test "$(classify "$rk")" = kexec-kernel
+	check "${rk#"$I"/} has exactly one signature" test "$(sbverify --list "$rk" 2>/dev/null | grep -c '^signature ')" = 1
 done
 check "stage1/vmlinuz (legacy-BIOS and enrollment kernel) carries no signature" \
 	test "$(classify "$I/stage1/vmlinuz")" = unsigned

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # mitm.sh: the `mitm=` scenario key of tests/qemu/run-scenario (sourced by
 # lib.sh, bash): a man in the middle of the plain-HTTP leg.
 #
@@ -33,9 +34,9 @@ mitm_kernels() {
   MITM_KERNELS=()
   while IFS= read -r f; do
     [ "$(head -c 2 "$f")" = MZ ] || continue
-    case ${f#$IMG/} in stage0.efi) continue;; esac
+    case ${f#"$IMG"/} in stage0.efi) continue;; esac
     objdump -h "$f" 2>/dev/null | grep -qw '\.linux' && continue
-    MITM_KERNELS+=("${f#$IMG/}")
+    MITM_KERNELS+=("${f#"$IMG"/}")
   done < <(find "$IMG" -type f ! -name '*.tmp*' | sort)
   [ ${#MITM_KERNELS[@]} -gt 0 ]
 }
@@ -140,7 +141,7 @@ mitm_start() {
   while ! port_free "$MITM_PORT"; do MITM_PORT=$((MITM_PORT + 1)); done
   mitm_conf >"$m/nginx.conf"
   nginx -e "$m/error.log" -p "$m" -c "$m/nginx.conf" >>"$m/nginx.out" 2>&1 &
-  MITM_PID=$!; PIDS+=($MITM_PID)
+  MITM_PID=$!; PIDS+=("$MITM_PID")
   for i in $(seq 1 50); do
     kill -0 "$MITM_PID" 2>/dev/null || return 1
     curl -fsS -o /dev/null "http://127.0.0.1:$MITM_PORT/boot/stage1.ipxe" 2>/dev/null && return 0
@@ -167,7 +168,8 @@ mitm_check() {
     fi
   done
   if grep -q '/mitm/loot' "$m/access.log" 2>/dev/null; then
-    tap_not_ok "mitm: no credential reached the attacker" "$(grep -m1 -o 'GET /mitm/loot?credential=.\{8\}' "$m/access.log")..."
+    # (the count only: the runner never prints a credential)
+    tap_not_ok "mitm: no credential reached the attacker" "$(grep -c '/mitm/loot' "$m/access.log") loot request(s) in $m/access.log"
   else
     tap_ok "mitm: no credential reached the attacker"
   fi
