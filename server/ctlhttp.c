@@ -284,7 +284,10 @@ int ctlhttp_request(const struct ctlhttp_cfg *c, const char *method,
 			goto out;
 		hdrs = t;
 	}
-	t = curl_slist_append(hdrs, "Expect:");
+	/* an upload asks first (100-continue): epoxyd refuses a body over
+	 * its cap from the headers, and the refusal (413 EPOXY-E2204) then
+	 * reaches us instead of a reset in the middle of sending the body */
+	t = curl_slist_append(hdrs, up ? "Expect: 100-continue" : "Expect:");
 	if (!t)
 		goto out;
 	hdrs = t;

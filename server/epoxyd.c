@@ -60,6 +60,22 @@ struct epoxyd {
 	struct paths paths;         /* data_dir, boot_dir: opened before the drop */
 	int lfd_https, lfd_http;    /* listening sockets, bound before the drop */
 	atomic_ullong reqno;
+	/* SIGHUP: the per-request keys of the configuration in force (the
+	 * workers' srv->cfg; start-only keys stay those of cfg), the HTTPS
+	 * daemons still finishing connections of a previous certificate */
+	int argc;
+	char **argv;
+	struct config *live;
+	struct reload_old *old;
+};
+
+struct reload_old {
+	struct reload_old *next;
+	struct MHD_Daemon *mhd;     /* NULL: only a config kept for its readers */
+	int lfd;                    /* returned by MHD_quiesce_daemon */
+	time_t since;
+	char *cert_pem, *key_pem;
+	struct config *cfg;
 };
 
 struct conn {
@@ -74,6 +90,14 @@ struct conn {
 
 static struct epoxyd g;
 static __thread struct srv *t_srv;
+
+/* The configuration requests read: the start-up one until a reload. */
+static const struct config *epoxyd_live(void)
+{
+	const struct config *c = __atomic_load_n(&g.live, __ATOMIC_ACQUIRE);
+
+	return c ? c : &g.cfg;
+}
 
 /* ------------------------------------------------------------ set-up */
 
@@ -366,7 +390,7 @@ static struct conn *epoxyd_conn_new(struct MHD_Connection *con, const char *url,
 	epoxyd_hdr(c, con, "X-Forwarded-For", c->req.x_forwarded_for);
 	cl = MHD_lookup_connection_value(con, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 	if (cl && strtoull(cl, NULL, 10) > (tls && !strncmp(c->req.path, "/admin/", 7) ?
-					   g.cfg.admin_upload_max : HTTP_BODY_MAX))
+					   epoxyd_live()->admin_upload_max : HTTP_BODY_MAX))
 		epoxyd_refuse(c, 413, EPX_E_SRV_TOOBIG);
 	return c;
 }
@@ -411,7 +435,7 @@ static void epoxyd_body(struct conn *c, const char *data, size_t n)
 		return;
 	}
 	if (c->req.body_fd >= 0) {
-		if (c->req.body_len + n > g.cfg.admin_upload_max) {
+		if (c->req.body_len + n > epoxyd_live()->admin_upload_max) {
 			epoxyd_refuse(c, 413, EPX_E_SRV_TOOBIG);
 		} else {
 			errno = 0;
@@ -534,7 +558,7 @@ static enum MHD_Result epoxyd_handle(void *cls, struct MHD_Connection *con,
 		 * body, as long as it stays under the upload cap, and answer
 		 * with the real status at its end */
 		if (c->refuse && !c->queued && c->refuse_status >= 500 &&
-		    c->req.body_len <= g.cfg.admin_upload_max)
+		    c->req.body_len <= epoxyd_live()->admin_upload_max)
 			return MHD_YES;
 		/* over its cap mid-upload (chunked, no Content-Length): MHD
 		 * 0.9.75 cannot answer before the upload ends, so close rather
@@ -674,19 +698,22 @@ static void epoxyd_usage(FILE *f)
 		"exit status: 0 clean stop or good -n; 1 bad config or cannot start; 2 usage\n");
 }
 
-static int epoxyd_config(int argc, char **argv, int *check, int *print)
+/* Reads the configuration (file, then -o overrides, then the cross-field
+ * rules) into cfg; at start-up also the flags (check/print; a reload
+ * passes the same argv again). */
+static int epoxyd_config(struct config *cfg, int argc, char **argv, int *check, int *print)
 {
 	const char *file = "/etc/epoxy/epoxyd.conf", *what = NULL;
 	unsigned line = 0;
 	int i, rc, explicit_file = 0;
 
-	config_defaults(&g.cfg);
+	config_defaults(cfg);
 	for (i = 1; i < argc; i++)
 		if (!strcmp(argv[i], "-c") && i + 1 < argc) {
 			file = argv[++i];
 			explicit_file = 1;
 		}
-	rc = config_load(&g.cfg, file, &line);
+	rc = config_load(cfg, file, &line);
 	if (rc == -EPX_E_CFG_FILE && !explicit_file && access(file, F_OK) != 0)
 		rc = 0;   /* no default file: defaults plus -o */
 	if (rc < 0) {
@@ -697,15 +724,15 @@ static int epoxyd_config(int argc, char **argv, int *check, int *print)
 		if (!strcmp(argv[i], "-c")) {
 			i++;
 		} else if (!strcmp(argv[i], "-o") && i + 1 < argc) {
-			rc = config_set(&g.cfg, argv[++i]);
+			rc = config_set(cfg, argv[++i]);
 			if (rc < 0) {
 				log_msg(LOG_ERR, "-o %s: EPOXY-E%04d %s", argv[i], -rc,
 					epx_strerror(rc));
 				return 1;
 			}
-		} else if (!strcmp(argv[i], "-n")) {
+		} else if (!strcmp(argv[i], "-n") && check) {
 			*check = 1;
-		} else if (!strcmp(argv[i], "-p")) {
+		} else if (!strcmp(argv[i], "-p") && print) {
 			*print = 1;
 		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
 			epoxyd_usage(stdout);
@@ -718,7 +745,7 @@ static int epoxyd_config(int argc, char **argv, int *check, int *print)
 			return 2;
 		}
 	}
-	rc = config_check(&g.cfg, &what);
+	rc = config_check(cfg, &what);
 	if (rc < 0) {
 		log_msg(LOG_ERR, "config: EPOXY-E%04d %s: %s", -rc, epx_strerror(rc), what);
 		return 1;
@@ -783,9 +810,11 @@ static void epoxyd_housekeeping(struct epoxyd *d)
 	if (!d->hk.store)
 		return;
 	now = store_now(d->hk.store);
-	rc = store_session_expire(d->hk.store, now - (int64_t)d->cfg.session_max_age, &nsess);
+	rc = store_session_expire(d->hk.store, now - (int64_t)epoxyd_live()->session_max_age,
+				  &nsess);
 	if (rc == 0)
-		rc = store_token_purge(d->hk.store, now - (int64_t)d->cfg.token_retention, &ntok);
+		rc = store_token_purge(d->hk.store, now - (int64_t)epoxyd_live()->token_retention,
+				       &ntok);
 	if (rc < 0)
 		log_msg(LOG_ERR, "housekeeping: EPOXY-E%04d %s", -rc, epx_strerror(rc));
 	else if (nsess || ntok)
@@ -793,21 +822,219 @@ static void epoxyd_housekeeping(struct epoxyd *d)
 			(unsigned long long)nsess, (unsigned long long)ntok);
 }
 
-/* Waits for SIGINT/SIGTERM, running housekeeping every interval. */
-static int epoxyd_wait(struct epoxyd *d, const sigset_t *set)
+/* ------------------------------------------------------------ reload */
+
+/* Keys a running epoxyd applies on SIGHUP: read per request, or the TLS
+ * listener's (which a reload replaces).  Every other key was used at
+ * start-up (sockets, paths, store, user, threads, limits, keys) and
+ * needs a restart. */
+static void epoxyd_live_keys(struct config *dst, const struct config *src)
 {
-	struct timespec ts = { (time_t)d->cfg.housekeeping_interval, 0 };
+	memcpy(dst->tls_cert, src->tls_cert, sizeof(dst->tls_cert));
+	memcpy(dst->tls_key, src->tls_key, sizeof(dst->tls_key));
+	memcpy(dst->tls_priorities, src->tls_priorities, sizeof(dst->tls_priorities));
+	memcpy(dst->server_name, src->server_name, sizeof(dst->server_name));
+	memcpy(dst->boot_url, src->boot_url, sizeof(dst->boot_url));
+	dst->token_ttl = src->token_ttl;
+	dst->long_token_ttl = src->long_token_ttl;
+	dst->statement_ttl = src->statement_ttl;
+	dst->resume_tokens = src->resume_tokens;
+	dst->session_max_age = src->session_max_age;
+	dst->token_retention = src->token_retention;
+	dst->admin_upload_max = src->admin_upload_max;
+}
+
+/* The first key (in -p order) whose value differs, or NULL. */
+static const char *epoxyd_changed_key(const struct config *a, const struct config *b,
+				      char *key, size_t cap)
+{
+	char *pa = NULL, *pb = NULL, *la, *lb, *sa = NULL, *sb = NULL;
+	size_t na = 0, nb = 0;
+	FILE *fa = open_memstream(&pa, &na), *fb = open_memstream(&pb, &nb);
+	const char *found = NULL;
+
+	if (fa && fb) {
+		config_print(a, fa);
+		config_print(b, fb);
+	}
+	if (fa)
+		fclose(fa);
+	if (fb)
+		fclose(fb);
+	for (la = pa ? strtok_r(pa, "\n", &sa) : NULL, lb = pb ? strtok_r(pb, "\n", &sb) : NULL;
+	     la && lb; la = strtok_r(NULL, "\n", &sa), lb = strtok_r(NULL, "\n", &sb))
+		if (strcmp(la, lb)) {
+			snprintf(key, cap, "%.*s", (int)strcspn(la, " "), la);
+			found = key;
+			break;
+		}
+	free(pa);
+	free(pb);
+	return found ? found : "?";
+}
+
+static void epoxyd_old_push(struct epoxyd *d, struct reload_old *o)
+{
+	o->since = time(NULL);
+	o->next = d->old;
+	d->old = o;
+}
+
+/* Stops the old HTTPS daemons whose last connection ended (or that have
+ * had 600 s to finish); returns how many are still finishing. */
+static size_t epoxyd_old_reap(struct epoxyd *d, int all)
+{
+	struct reload_old **pp = &d->old, *o;
+	size_t left = 0;
+
+	while ((o = *pp)) {
+		const union MHD_DaemonInfo *di = o->mhd ?
+			MHD_get_daemon_info(o->mhd, MHD_DAEMON_INFO_CURRENT_CONNECTIONS) : NULL;
+
+		if (o->mhd && (all || !di || di->num_connections == 0 ||
+			       time(NULL) - o->since > 600)) {
+			MHD_stop_daemon(o->mhd);
+			o->mhd = NULL;
+			if (o->lfd >= 0)
+				close(o->lfd);
+			if (o->key_pem) {
+				explicit_bzero(o->key_pem, strlen(o->key_pem));
+				free(o->key_pem);
+			}
+			free(o->cert_pem);
+			o->cert_pem = o->key_pem = NULL;
+		}
+		if (!o->mhd && (all || !o->cfg)) {
+			*pp = o->next;
+			free(o->cfg);
+			free(o);
+			continue;
+		}
+		left += o->mhd != NULL;
+		pp = &o->next;
+	}
+	return left;
+}
+
+/* A new HTTPS daemon with the new certificate on the same socket; the
+ * old one stops accepting and finishes its connections (reaped later). */
+static int epoxyd_reload_tls(struct epoxyd *d, struct MHD_Daemon **https,
+			     const struct config *nc)
+{
+	struct reload_old *o = calloc(1, sizeof(*o));
+	char *cert = NULL, *key = NULL, *oc = d->cert_pem, *ok = d->key_pem;
+	struct MHD_Daemon *m = NULL;
+	int fd = -1, rc = -ENOMEM;
+
+	if (!o)
+		return rc;
+	rc = epoxyd_read_key("tls_cert", nc->tls_cert, EPX_E_SRV_TLSFILE, &cert);
+	if (rc == 0)
+		rc = epoxyd_read_key("tls_key", nc->tls_key, EPX_E_SRV_TLSFILE, &key);
+	if (rc == 0 && (fd = fcntl(d->lfd_https, F_DUPFD_CLOEXEC, 0)) < 0)
+		rc = -errno;
+	if (rc == 0) {
+		d->cert_pem = cert;
+		d->key_pem = key;
+		memcpy(d->cfg.tls_priorities, nc->tls_priorities, sizeof(d->cfg.tls_priorities));
+		m = epoxyd_listen(d, fd, 1);
+		if (!m) {
+			rc = -EPX_E_SRV_LISTEN;
+			d->cert_pem = oc;
+			d->key_pem = ok;
+			close(fd);
+		}
+	}
+	if (rc < 0) {
+		if (key)
+			explicit_bzero(key, strlen(key));
+		free(key);
+		free(cert);
+		free(o);
+		return rc;
+	}
+	o->mhd = *https;
+	o->lfd = MHD_quiesce_daemon(*https);
+	o->cert_pem = oc;
+	o->key_pem = ok;
+	epoxyd_old_push(d, o);
+	*https = m;
+	return 0;
+}
+
+/* SIGHUP: re-reads the configuration the way the start did.  A change of
+ * a start-only key refuses the whole reload (E2315, naming the key); else
+ * the TLS listener is replaced and the per-request keys take effect, and
+ * no connection is dropped.  On any failure the running state stays. */
+static void epoxyd_reload(struct epoxyd *d, struct MHD_Daemon **https)
+{
+	struct config *nc = calloc(1, sizeof(*nc)), *cmp = NULL;
+	struct reload_old *keep = NULL;
+	char key[64];
+	size_t i;
+	int rc = -ENOMEM;
+
+	if (!nc || !(cmp = malloc(sizeof(*cmp))) || !(keep = calloc(1, sizeof(*keep))))
+		goto fail;
+	rc = epoxyd_config(nc, d->argc, d->argv, NULL, NULL) ? -EPX_E_SRV_RELOAD : 0;
+	if (rc < 0)
+		goto fail;
+	*cmp = *nc;
+	epoxyd_live_keys(cmp, &d->cfg);
+	if (memcmp(cmp, &d->cfg, sizeof(*cmp))) {
+		log_msg(LOG_ERR, "EPOXY-E%04d reload: %s changed; it takes a restart",
+			EPX_E_SRV_RELOAD, epoxyd_changed_key(cmp, &d->cfg, key, sizeof(key)));
+		rc = -EPX_E_SRV_RELOAD;
+		goto fail;
+	}
+	if (*https && (rc = epoxyd_reload_tls(d, https, nc)) < 0)
+		goto fail;
+	for (i = 0; i < d->npool; i++)
+		__atomic_store_n(&d->pool[i].cfg, nc, __ATOMIC_RELEASE);
+	/* readers may still hold the previous one: kept until exit */
+	keep->cfg = d->live;
+	keep->lfd = -1;
+	epoxyd_old_push(d, keep);
+	__atomic_store_n(&d->live, nc, __ATOMIC_RELEASE);
+	log_msg(LOG_INFO, "reloaded the configuration%s (token_ttl %u, boot_url %s)",
+		*https ? " and the TLS certificate" : "", nc->token_ttl, nc->boot_url);
+	free(cmp);
+	return;
+fail:
+	log_msg(LOG_ERR, "EPOXY-E%04d reload refused; the running configuration stays",
+		EPX_E_SRV_RELOAD);
+	free(keep);
+	free(cmp);
+	free(nc);
+}
+
+/* Waits for SIGINT/SIGTERM, running housekeeping every interval and a
+ * reload at each SIGHUP; while old HTTPS daemons finish their
+ * connections, it looks at them every second. */
+static int epoxyd_wait(struct epoxyd *d, const sigset_t *set, struct MHD_Daemon **https)
+{
+	time_t next = 0;
+	size_t finishing;
 	int sig;
 
 	for (;;) {
-		epoxyd_housekeeping(d);
-		if (!d->cfg.housekeeping_interval) {
-			if (sigwait(set, &sig) == 0)
-				return sig;
-			continue;
+		struct timespec ts = { 1, 0 };
+		time_t now = time(NULL);
+
+		if (d->cfg.housekeeping_interval && now >= next) {
+			epoxyd_housekeeping(d);
+			next = now + (time_t)d->cfg.housekeeping_interval;
 		}
-		sig = sigtimedwait(set, NULL, &ts);
-		if (sig > 0)
+		finishing = epoxyd_old_reap(d, 0);
+		if (!finishing && d->cfg.housekeeping_interval)
+			ts.tv_sec = next - now > 0 ? next - now : 1;
+		if (!finishing && !d->cfg.housekeeping_interval)
+			sig = sigwaitinfo(set, NULL);
+		else
+			sig = sigtimedwait(set, NULL, &ts);
+		if (sig == SIGHUP)
+			epoxyd_reload(d, https);
+		else if (sig > 0)
 			return sig;
 	}
 }
@@ -847,6 +1074,7 @@ static void epoxyd_free(struct epoxyd *d)
 	}
 	free(d->cert_pem);
 	paths_close(&d->paths);
+	free(d->live);
 	sign_free(d->base.online);
 	joincred_free(d->base.joincred);
 	metrics_free(d->base.metrics);
@@ -876,7 +1104,9 @@ int main(int argc, char **argv)
 	sigset_t set;
 
 	g.paths.data_fd = g.paths.boot_fd = g.lfd_https = g.lfd_http = -1;
-	rc = epoxyd_config(argc, argv, &check, &print);
+	g.argc = argc;
+	g.argv = argv;
+	rc = epoxyd_config(&g.cfg, argc, argv, &check, &print);
 	if (rc)
 		return rc;
 	if (print) {
@@ -888,6 +1118,7 @@ int main(int argc, char **argv)
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	rc = 1;
@@ -898,9 +1129,15 @@ int main(int argc, char **argv)
 		goto out;
 	if (epoxyd_drop_check(&g) < 0)
 		goto out;
-	/* a started daemon owns its socket (MHD_stop_daemon closes it) */
-	if (g.cfg.https_port && (https = epoxyd_listen(&g, g.lfd_https, 1)))
-		g.lfd_https = -1;
+	/* a started daemon owns its socket (MHD_stop_daemon closes it);
+	 * epoxyd keeps the HTTPS one for the daemons of later reloads */
+	if (g.cfg.https_port) {
+		int fd = fcntl(g.lfd_https, F_DUPFD_CLOEXEC, 0);
+
+		https = fd < 0 ? NULL : epoxyd_listen(&g, fd, 1);
+		if (fd >= 0 && !https)
+			close(fd);
+	}
 	if (g.cfg.http_port && (http = epoxyd_listen(&g, g.lfd_http, 0)))
 		g.lfd_http = -1;
 	if ((g.cfg.https_port && !https) || (g.cfg.http_port && !http)) {
@@ -912,10 +1149,11 @@ int main(int argc, char **argv)
 	}
 	log_msg(LOG_INFO, "version %s, listening https %u http %u, store %s", EPOXY_VERSION,
 		g.cfg.https_port, g.cfg.http_port, store_backend(g.pool[0].store));
-	sig = epoxyd_wait(&g, &set);
+	sig = epoxyd_wait(&g, &set, &https);
 	log_msg(LOG_INFO, "signal %d, stopping", sig);
 	rc = 0;
 out:
+	epoxyd_old_reap(&g, 1);
 	if (https)
 		MHD_stop_daemon(https);
 	if (http)
