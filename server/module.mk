@@ -22,3 +22,29 @@ fuzz_request_SRCS = $(sort tests/fuzz/fuzz_request.c $(EPOXYD_CORE_SRCS))
 fuzz_request_LIBS = $(EPOXYD_LIBS)
 fuzz_ipxe_SRCS = tests/fuzz/fuzz_ipxe.c server/ipxe.c lib/err.c
 fuzz_config_SRCS = tests/fuzz/fuzz_config.c server/config.c lib/err.c
+
+# make install [DESTDIR=/staging] [PREFIX=/usr/local]: the server side only
+# (no image, no agent): epoxyd, epoxyctl, their man pages, the systemd
+# unit (ExecStart pointed at PREFIX), the sysusers.d entry of the epoxy
+# user and the example configuration.  With PREFIX=/usr (the Debian
+# package) the unit goes to /lib/systemd/system, otherwise under PREFIX.
+PREFIX ?= /usr/local
+INSTALL ?= install
+UNITDIR ?= $(if $(filter /usr,$(PREFIX)),/lib/systemd/system,$(PREFIX)/lib/systemd/system)
+.PHONY: install server-progs
+server-progs: $(O)/bin/epoxyd $(O)/bin/epoxyctl
+install: server-progs
+	$(INSTALL) -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin \
+		$(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(PREFIX)/lib/sysusers.d \
+		$(DESTDIR)$(PREFIX)/share/doc/epoxy/examples
+	$(INSTALL) -m 0755 $(O)/bin/epoxyd $(DESTDIR)$(PREFIX)/sbin/epoxyd
+	$(INSTALL) -m 0755 $(O)/bin/epoxyctl $(DESTDIR)$(PREFIX)/bin/epoxyctl
+	$(INSTALL) -m 0644 docs/man/epoxyd.8 $(DESTDIR)$(PREFIX)/share/man/man8/epoxyd.8
+	$(INSTALL) -m 0644 docs/man/epoxyctl.1 $(DESTDIR)$(PREFIX)/share/man/man1/epoxyctl.1
+	sed 's|/usr/sbin/epoxyd|$(PREFIX)/sbin/epoxyd|g' server/epoxyd.service \
+		>$(DESTDIR)$(UNITDIR)/epoxyd.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/epoxyd.service
+	$(INSTALL) -m 0644 server/epoxy.sysusers $(DESTDIR)$(PREFIX)/lib/sysusers.d/epoxy.conf
+	$(INSTALL) -m 0644 server/epoxyd.conf.example \
+		$(DESTDIR)$(PREFIX)/share/doc/epoxy/examples/epoxyd.conf
