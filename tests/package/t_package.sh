@@ -93,9 +93,11 @@ check "$([ "$(stat -c '%U %G %a' /var/lib/epoxy)" = "epoxy epoxy 750" ]; echo $?
 check "$(dpkg-query -W -f='${Conffiles}' epoxy-server | grep -q '/etc/epoxy/epoxyd.conf'; echo $?)" \
   "/etc/epoxy/epoxyd.conf installed as a conffile"
 
-# keys as an operator places them: readable by the service's group only
+# keys as an operator places them: the TLS key readable by the service's
+# group, the online key the service user's own
 cp "$O/keys/server.crt" "$O/keys/ca.crt" "$O/keys/keyset" /etc/epoxy/
-install -m 0640 -g epoxy "$O/keys/server.key" "$O/keys/online.key" /etc/epoxy/
+install -m 0640 -g epoxy "$O/keys/server.key" /etc/epoxy/
+install -m 0600 -o epoxy "$O/keys/online.key" /etc/epoxy/   # epoxyd wants it 0600, its own
 sed -i "s|^listen_addr .*|listen_addr 127.0.0.1|; s|^https_port .*|https_port $PORT|;
   s|^http_port .*|http_port $((PORT + 1))|" /etc/epoxy/epoxyd.conf
 epoxyctl admin init --store sqlite:/var/lib/epoxy/epoxy.db --out "$T/admin.cred" >/dev/null 2>&1 &&
