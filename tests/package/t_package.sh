@@ -115,13 +115,13 @@ else
   key() { sed -n "s/^$1=//p" "/lib/systemd/system/epoxyd.service" | head -1; }
   user=$(key User); umask_=$(key UMask)
   read -r -a pre <<<"$(key ExecStartPre)"; read -r -a start <<<"$(key ExecStart)"
-  as_unit() { # what systemd does for this unit that can be done here
-    (cd / && umask "$umask_" && exec setpriv --reuid="$user" --regid="$user" --init-groups \
-      --no-new-privs --inh-caps=-all env -i PATH=/usr/sbin:/usr/bin EPOXYD_LOG_PRIORITY=1 "$@")
-  }
-  as_unit "${pre[@]}" >>"$LOG" 2>&1
+  # what systemd does for this unit that can be done here; exec all the
+  # way down, so that $! is epoxyd itself
+  as_unit=(setpriv --reuid="$user" --regid="$user" --init-groups --no-new-privs --inh-caps=-all
+    env -i PATH=/usr/sbin:/usr/bin EPOXYD_LOG_PRIORITY=1)
+  (cd / && umask "$umask_" && exec "${as_unit[@]}" "${pre[@]}") >>"$LOG" 2>&1
   check $? "ExecStartPre (epoxyd -n) as $user" "see $LOG"
-  as_unit "${start[@]}" >>"$LOG" 2>&1 &
+  (cd / && umask "$umask_" && exec "${as_unit[@]}" "${start[@]}") >>"$LOG" 2>&1 &
   PID=$!
 fi
 up=1
