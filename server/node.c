@@ -353,10 +353,16 @@ static int node_cmdline(const struct srv *srv, char *out, size_t cap)
 
 	if (fd < 0)
 		return fd;
-	n = size < cap ? read(fd, out, cap - 1) : -1;
+	if (size >= cap) {
+		close(fd);
+		return -EPX_E_IPXE_FIELD;   /* longer than a kernel command line */
+	}
+	n = read(fd, out, cap - 1);
+	if (n < 0)
+		n = -errno;   /* a read error is the server's, not a bad value */
 	close(fd);
 	if (n < 0)
-		return -EPX_E_IPXE_FIELD;
+		return (int)n;
 	while (n > 0 && (out[n - 1] == '\n' || out[n - 1] == ' '))
 		n--;
 	out[n] = '\0';

@@ -133,8 +133,13 @@ static int sq_open(void **out, const char *path)
 
 	*out = NULL;
 	/* ":memory:" (tests, fuzzing): a private database per connection */
-	if (!*path || (strcmp(path, ":memory:") && sq_create_private(path) < 0))
+	if (!*path)
 		return -EPX_E_DB_OPEN;
+	if (strcmp(path, ":memory:") && (rc = sq_create_private(path)) < 0) {
+		fprintf(stderr, "store: sqlite: cannot create %s: %s\n", path, strerror(-rc));
+		return -EPX_E_DB_OPEN;
+	}
+	rc = -EPX_E_DB_OPEN;
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return -ENOMEM;
@@ -145,8 +150,10 @@ static int sq_open(void **out, const char *path)
 		if (snprintf(lp, sizeof(lp), "%s-wlock", path) >= (int)sizeof(lp))
 			goto fail;
 		c->lockfd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-		if (c->lockfd < 0)
+		if (c->lockfd < 0) {
+			fprintf(stderr, "store: sqlite: cannot open %s: %s\n", lp, strerror(errno));
 			goto fail;
+		}
 		sq_lock_owner(c->lockfd, path);
 	}
 	if (sqlite3_open_v2(path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX,
