@@ -15,7 +15,7 @@ epoxy-tcpinfo_LIBS := $(TCPINFO_LIBS)
 # the netlink parser's table of malformed messages, the record writer and
 # the tracker (change detection, counters, open/close, rotation)
 UNIT_TESTS += test_tcpinfo
-test_tcpinfo_SRCS := tests/unit/test_tcpinfo.c tests/test.c $(TCPINFO_MODS) $(TCPINFO_LIB_SRCS)
+test_tcpinfo_SRCS := tests/unit/test_tcpinfo.c tests/unit/test_tcpinfo_track.c tests/test.c $(TCPINFO_MODS) $(TCPINFO_LIB_SRCS)
 test_tcpinfo_LIBS := $(TCPINFO_LIBS)
 
 # netlink batches through the parser and the record writer
