@@ -37,6 +37,28 @@ static uint32_t rd32(const uint8_t *p)
 	return v;
 }
 
+/* The length-prefixed record (netlink message or attribute, whose header
+ * is hdr bytes with its length in front) at off: checks that its header
+ * and whole length fit in [off, len) and gives the length. */
+static int tlv_at(const uint8_t *p, size_t len, size_t off, size_t hdr, size_t *tlen)
+{
+	size_t n;
+
+	if (len - off < hdr)
+		return -EPX_E_TI_NLMSG;
+	n = hdr == NLHDR_LEN ? rd32(p + off) : rd16(p + off);
+	if (n < hdr || n > len - off)
+		return -EPX_E_TI_NLMSG;
+	*tlen = n;
+	return 0;
+}
+
+/* the offset after a record of n bytes at off: aligned, at most len */
+static size_t tlv_next(size_t off, size_t n, size_t len)
+{
+	return ALIGN4(n) > len - off ? len : off + ALIGN4(n);
+}
+
 static int nl_attr_store(struct tcpinfo_msg *m, uint16_t type, const uint8_t *p, uint16_t len)
 {
 	struct tcpinfo_attr *a;
@@ -82,16 +104,14 @@ int tcpinfo_nl_parse_one(const uint8_t *p, size_t len, struct tcpinfo_msg *m)
 		return -EPX_E_TI_NLMSG;
 	nl_idm_fields(p, m);
 	while (off < len) {
-		if (len - off < RTA_HDR_LEN)
-			return -EPX_E_TI_NLMSG;
-		alen = rd16(p + off);
-		if (alen < RTA_HDR_LEN || alen > len - off)
-			return -EPX_E_TI_NLMSG;
+		rc = tlv_at(p, len, off, RTA_HDR_LEN, &alen);
+		if (rc < 0)
+			return rc;
 		rc = nl_attr_store(m, rd16(p + off + 2) & NLA_TYPE_MASK, p + off + RTA_HDR_LEN,
 				   (uint16_t)(alen - RTA_HDR_LEN));
 		if (rc < 0)
 			return rc;
-		off += ALIGN4(alen) > len - off ? len - off : ALIGN4(alen);
+		off = tlv_next(off, alen, len);
 	}
 	return 0;
 }
@@ -139,11 +159,9 @@ int tcpinfo_nl_parse(const uint8_t *buf, size_t len, uint32_t seq,
 	int rc;
 
 	while (off < len) {
-		if (len - off < NLHDR_LEN)
-			return -EPX_E_TI_NLMSG;
-		mlen = rd32(buf + off);
-		if (mlen < NLHDR_LEN || mlen > len - off)
-			return -EPX_E_TI_NLMSG;
+		rc = tlv_at(buf, len, off, NLHDR_LEN, &mlen);
+		if (rc < 0)
+			return rc;
 		if (rd32(buf + off + 8) != seq) {
 			*incomplete = 1;        /* a stale reply: never ours */
 		} else {
@@ -153,7 +171,7 @@ int tcpinfo_nl_parse(const uint8_t *buf, size_t len, uint32_t seq,
 			if (rc != 0)
 				return rc;
 		}
-		off += ALIGN4(mlen) > len - off ? len - off : ALIGN4(mlen);
+		off = tlv_next(off, mlen, len);
 	}
 	return 0;
 }
@@ -276,9 +294,8 @@ static int nl_dump(struct tcpinfo_nl *nl, uint8_t family, tcpinfo_nl_cb cb, void
 	}
 	if (rc == 1)
 		return 0;
-	if (rc == -EPX_E_TI_NLMSG || rc == -EPX_E_TI_TOOBIG || rc == -EAGAIN ||
-	    rc == -EWOULDBLOCK)
-		(void)nl_reopen(nl);
+	/* whatever stopped the dump, its rest would read as the next one's */
+	(void)nl_reopen(nl);
 	return rc;
 }
 
