@@ -201,8 +201,14 @@ data_dir $W/data
 boot_dir $W/boot
 online_key $KEYS/online.key
 keyset $KEYS/keyset
+user $SRV_USER
 CFG
 }
+# epoxyd's service user (started as root, it drops to it): its state, the
+# store and data_dir, is its own and private (0700), so nothing depends on
+# the modes of the directories above the clone (root's 0700 home works:
+# epoxyd opens its directories before the drop); EPOXYD_USER overrides.
+SRV_USER=${EPOXYD_USER:-nobody}
 # ports: the first start takes the first free pair from QEMU_PORT_BASE up
 # (another run, e.g. a CI check of another clone, may hold some); restarts
 # keep the pair, since the node's forwarders point at it
@@ -228,8 +234,10 @@ server_start_once() {
     mkdir -p "$W/store" "$W/data"
     "$EPOXYCTL" admin init --store "sqlite:$W/store/epoxy.sqlite" --out "$W/admin.cred" \
       >>"$W/ctl.log" 2>&1 || return 1
-    # epoxyd started as root drops to nobody: its store and objects are its own
-    [ "$(id -u)" = 0 ] && chown -R nobody: "$W/store" "$W/data"
+    # epoxyd started as root drops to $SRV_USER: its store and objects are its own
+    if [ "$(id -u)" = 0 ]; then
+      chown -R "$SRV_USER:" "$W/store" "$W/data" && chmod 0700 "$W/store" "$W/data" || return 1
+    fi
   fi
   for o in "${SRVOPT[@]}"; do args+=(-o "$o"); done
   "$EPOXYD" -c "$W/epoxyd.conf" "${args[@]}" >>"$W/epoxyd.log" 2>&1 &
