@@ -157,6 +157,8 @@ int tcpinfo_out_flush(struct tcpinfo_out *o, struct tcpinfo_out_conn *c, const c
 		o->errors++;
 	}
 out:
+	o->pending -= c->counted;
+	c->counted = 0;
 	tcpinfo_buf_free(&c->pend);
 	c->pend_since = 0;
 	return rc;
@@ -183,7 +185,10 @@ int tcpinfo_out_after(struct tcpinfo_out *o, struct tcpinfo_out_conn *c,
 {
 	if (!c->pend_since)
 		c->pend_since = now;
-	if (c->pend.len >= o->flush_bytes || now - c->pend_since >= o->flush_ns)
+	o->pending += c->pend.len - c->counted;
+	c->counted = c->pend.len;
+	if (c->pend.len >= o->flush_bytes || now - c->pend_since >= o->flush_ns ||
+	    o->pending > TCPINFO_OUT_PENDING_MAX)
 		return tcpinfo_out_flush(o, c, uuid);
 	return 0;
 }

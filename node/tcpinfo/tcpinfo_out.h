@@ -8,7 +8,8 @@
  *    (`zstd -dc` reads it whole), so no process and no open file is kept
  *    per connection: a file is open only while a frame is appended;
  *  - a buffer is flushed when it holds flush_bytes, when it is older than
- *    flush_ns, when its file rotates (every rotate_ns after the file's
+ *    flush_ns, when the buffers of all connections together hold more than
+ *    TCPINFO_OUT_PENDING_MAX (the one that just grew), when its file rotates (every rotate_ns after the file's
  *    start), when the connection closes and at exit;
  *  - the file number of a connection only grows, one by one: a rotation
  *    never skips or reuses a number;
@@ -22,12 +23,15 @@
 #include "node/tcpinfo/tcpinfo_rec.h"
 
 #define TCPINFO_PATH_MAX 512
+/* lines waiting in memory, all connections together */
+#define TCPINFO_OUT_PENDING_MAX (256u << 20)
 
 struct tcpinfo_out_conn {
 	struct tcpinfo_buf pend;
 	uint64_t file_seq;      /* number of the current file */
 	uint64_t file_start;    /* ns of the current file's start; 0: none yet */
 	uint64_t pend_since;    /* ns of the oldest line in pend */
+	size_t counted;         /* bytes of pend counted in the output's pending */
 };
 
 struct tcpinfo_out {
@@ -37,6 +41,7 @@ struct tcpinfo_out {
 	size_t zcap;
 	uint64_t rotate_ns, flush_ns;
 	size_t flush_bytes;
+	size_t pending;         /* bytes waiting in all connections' buffers */
 	char madedir[TCPINFO_PATH_MAX];
 	uint64_t bytes, frames, files, errors;
 };
