@@ -50,21 +50,29 @@ signed_by() { # FILE CERT...: verifies with one of them
 stripped() { # FILE OUT: the file without its signatures
 	cp "$1" "$2" && while sbattach --remove "$2" >/dev/null 2>&1; do :; done
 }
+# same_sections A B: the same PE sections with the same contents (sbsign
+# rewrites the header's checksum and the certificate table, nothing else)
+same_sections() {
+	local sec
+	[ "$(sections "$1")" = "$(sections "$2")" ] || return 1
+	for sec in $(sections "$1"); do
+		objcopy -O binary --only-section="$sec" "$1" "$tmp/sa" 2>/dev/null &&
+		objcopy -O binary --only-section="$sec" "$2" "$tmp/sb" 2>/dev/null &&
+		cmp -s "$tmp/sa" "$tmp/sb" || return 1
+	done
+}
 is_stage0() { # FILE: Debian's iPXE (any of its EFI builds) plus our signature
 	local c
-	stripped "$1" "$tmp/s0"
 	for c in "$ipxe" /usr/lib/ipxe/*.efi; do
-		[ -f "$c" ] || continue
-		stripped "$c" "$tmp/s1"
-		cmp -s "$tmp/s0" "$tmp/s1" && return 0
+		[ -f "$c" ] && same_sections "$1" "$c" && return 0
 	done
 	return 1
 }
 is_uki() { # FILE: .linux, .cmdline and .initrd embedded, none empty
-	local s sz
-	for s in .linux .cmdline .initrd; do
-		sz=$(objdump -h "$1" 2>/dev/null | awk -v s="$s" '$2 == s {print strtonum("0x" $3)}')
-		[ -n "$sz" ] && [ "$sz" -gt 0 ] || return 1
+	local sec sz
+	for sec in .linux .cmdline .initrd; do
+		sz=$(objdump -h "$1" 2>/dev/null | awk -v s="$sec" '$2 == s {print $3}')
+		[ -n "$sz" ] && [ $((16#$sz)) -gt 0 ] || return 1
 	done
 }
 is_bzimage() { [ "$(dd if="$1" bs=1 skip=514 count=4 status=none)" = HdrS ]; }

