@@ -17,7 +17,9 @@
 #   MUSL_PROGS += NAME        (static, stage2)
 
 O ?= build
-override O := $(abspath $(O))
+# absolute; a path with a space (which make cannot name) becomes a link
+# without one (scripts/o-link.sh)
+override O := $(shell scripts/o-link.sh '$(O)')
 export O
 
 SHELL := /bin/bash
@@ -38,7 +40,7 @@ WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wformat-security \
 	-Wno-unused-parameter
 CPPFLAGS := -I. -I$(O)/include -D_GNU_SOURCE -DEPOXY_VERSION='"$(VERSION)"'
 CFLAGS := -std=gnu11 -O2 -g $(WARN) -fstack-protector-strong \
-	-D_FORTIFY_SOURCE=2 -fno-common -ffile-prefix-map=$(CURDIR)/=
+	-D_FORTIFY_SOURCE=2 -fno-common '-ffile-prefix-map=$(CURDIR)/='
 LDFLAGS := -Wl,-z,relro,-z,now
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=all
