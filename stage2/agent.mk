@@ -25,7 +25,7 @@ MBEDTLS_MUSL_CONFIG := -DMBEDTLS_CONFIG_FILE='"stage2/mbedtls_config.h"'
 MUSL_CPPFLAGS := -I. -I$(O)/include -I$(MBEDTLS_MUSL)/include -D_GNU_SOURCE \
 	-DEPOXY_VERSION='"$(VERSION)"' $(MBEDTLS_MUSL_CONFIG)
 MUSL_CFLAGS := -std=gnu11 -Os $(WARN) -fstack-protector-strong -fno-common \
-	-ffunction-sections -fdata-sections -ffile-prefix-map=$(CURDIR)/=
+	-ffunction-sections -fdata-sections '-ffile-prefix-map=$(CURDIR)/='
 
 $(MBEDTLS_MUSL)/.built: stage2/mbedtls_config.h
 	@test -f $(O)/src/mbedtls/.epoxy-fetched || scripts/deps.sh
@@ -35,7 +35,7 @@ $(MBEDTLS_MUSL)/.built: stage2/mbedtls_config.h
 		$(O)/src/mbedtls/3rdparty $(MBEDTLS_MUSL)/
 	env -u MAKEFLAGS -u MFLAGS -u O $(MAKE) -s -j2 -C $(MBEDTLS_MUSL)/library \
 		CC=$(MUSL_CC) AR=ar \
-		CFLAGS="-O2 -ffunction-sections -fdata-sections -I$(CURDIR) -DMBEDTLS_CONFIG_FILE='\"stage2/mbedtls_config.h\"'" \
+		CFLAGS="-O2 -ffunction-sections -fdata-sections -I\"$(CURDIR)\" -DMBEDTLS_CONFIG_FILE='\"stage2/mbedtls_config.h\"'" \
 		libmbedcrypto.a libmbedx509.a libmbedtls.a >/dev/null
 	touch $@
 

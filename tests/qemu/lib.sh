@@ -375,9 +375,11 @@ media_issue() {
 qemu_net() { # the restricted user network: only epoxyd's two ports
   local fwd="$ROOT/tests/qemu/fwd.sh"
   local net="user,id=n0,restrict=on"
-  net+=",guestfwd=tcp:10.0.2.100:8443-cmd:$fwd $HTTPS_PORT ${S[linkcut]:-0} $W/linkcut"
+  # (slirp splits the command with g_shell_parse_argv: paths quoted, so a
+  # clone or build dir with a space in its path works)
+  net+=",guestfwd=tcp:10.0.2.100:8443-cmd:'$fwd' $HTTPS_PORT ${S[linkcut]:-0} '$W/linkcut'"
   # mitm=: the plain-HTTP leg goes through the attacker's proxy
-  net+=",guestfwd=tcp:10.0.2.100:8080-cmd:$fwd ${MITM_PORT:-$HTTP_PORT} 0 $W/linkcut"
+  net+=",guestfwd=tcp:10.0.2.100:8080-cmd:'$fwd' ${MITM_PORT:-$HTTP_PORT} 0 '$W/linkcut'"
   # the site DHCP server names the plain-HTTP stage0 URL: the firmware
   # ignores it (its boot option holds the HTTPS URL), iPXE follows it
   net+=",bootfile=http://10.0.2.100:8080/boot/stage0"
