@@ -52,15 +52,17 @@ check "named in the operator guide" 'grep -rqw epoxy-tcpinfo docs/guide/'
 # ------------------------------------------------------------ a run
 N=5 PORT=7000
 socat TCP-LISTEN:$PORT,fork,reuseaddr,bind=127.0.0.1 EXEC:cat 2>/dev/null & PIDS+=($!)
+socat TCP6-LISTEN:$PORT,fork,reuseaddr,bind=[::1] EXEC:cat 2>/dev/null & PIDS+=($!)
 "$BIN" -d "$W/data" -M "$W/m.prom" -e "$W/ev.sock" -x $PORT -r 3 -f 0 -i 10 \
   2>"$W/err" & TI=$!; PIDS+=($TI)
 for _ in $(seq 50); do [ -S "$W/ev.sock" ] && break; sleep 0.1; done
 socat -u UNIX-CONNECT:"$W/ev.sock" - >"$W/events" 2>/dev/null & PIDS+=($!)
-for _ in $(seq 50); do ss -ltn | grep -q ":$PORT " && break; sleep 0.1; done
+for _ in $(seq 50); do [ "$(ss -ltn | grep -c ":$PORT ")" = 2 ] && break; sleep 0.1; done
 sleep 0.2
 fds=()
 for i in $(seq $N); do
-  exec {fd}<>/dev/tcp/127.0.0.1/$PORT
+  addr=127.0.0.1; [ "$i" = $N ] && addr=::1     # the last one over IPv6
+  exec {fd}<>/dev/tcp/$addr/$PORT
   fds+=("$fd")
   printf 'hello %d %0200d\n' "$i" 0 >&"$fd"
   read -r -t 2 line <&"$fd"
@@ -88,7 +90,8 @@ sleep 0.2
 opens=$(grep -c '"Event":"open"' "$W/events"); closes=$(grep -c '"Event":"close"' "$W/events")
 check "$N connections: exactly $N open events ($opens)" '[ "$opens" = $N ]'
 check "$N connections: exactly $N close events ($closes)" '[ "$closes" = $N ]'
-check "every event is to port $PORT" '[ "$(grep -c "\"Dst\":\"127.0.0.1:$PORT\"" "$W/events")" = $((2 * N)) ]'
+check "every event is to port $PORT, two over IPv6" \
+  '[ "$(grep -c "\"Dst\":\"[^\"]*:$PORT\"" "$W/events")" = $((2 * N)) ] && [ "$(grep -c "\"Dst\":\"\[::1\]:$PORT\"" "$W/events")" = 2 ]'
 
 # ------------------------------------------------------------ files
 mapfile -t files < <(find "$W/data" -name '*.jsonl.zst' | sort)
@@ -127,7 +130,7 @@ u32() { od -An -tu4 -j"$1" -N4 | tr -d ' '; }
 match=0 total=0
 while read -r lport acked rtt cwnd; do
   total=$((total + 1))
-  src=$(grep "\"Src\":\"127.0.0.1:$lport\"" "$W/events" | head -1)
+  src=$(grep "\"Src\":\"[^\"]*:$lport\"" "$W/events" | head -1)
   u=$(jq -r .UUID <<<"$src")
   rec=$(for f in $(printf '%s\n' "${files[@]}" | grep "/${u}\."); do zstd -dc "$f"; done |
     jq -r --arg t "$ts" 'select(.Timestamp < $t and .Attributes != null) | .Attributes[2]' | tail -1)
@@ -139,7 +142,7 @@ while read -r lport acked rtt cwnd; do
   d=$((r - ssr)); d=${d#-}
   if [ "$b" = "$acked" ] && [ "$c" = "$cwnd" ] && [ "$d" -le 1 ]; then match=$((match + 1))
   else echo "# port $lport: ss acked=$acked rtt=${ssr}us cwnd=$cwnd; record acked=$b rtt=${r}us cwnd=$c"; fi
-done < <(awk '/^ESTAB/ { split($4, a, ":"); p = a[2] } /bytes_acked/ {
+done < <(awk '/^ESTAB/ { p = $4; sub(/.*:/, "", p) } /bytes_acked/ {
     acked = rtt = cwnd = ""
     for (i = 1; i <= NF; i++) {
       if ($i ~ /^bytes_acked:/) { sub(/.*:/, "", $i); acked = $i }
