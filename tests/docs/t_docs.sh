@@ -26,6 +26,7 @@ progs=(
   "epoxy-mkvars|$O/bin/epoxy-mkvars|docs/man/epoxy-mkvars.1"
   "epoxy-pki|keys/epoxy-pki|docs/man/epoxy-pki.1"
   "store-bench|$O/bin/store-bench|docs/man/store-bench.1"
+  "epoxy-tcpinfo|$O/bin/epoxy-tcpinfo|docs/man/epoxy-tcpinfo.8"
 )
 for p in "${progs[@]}"; do
   IFS='|' read -r name bin man <<<"$p"
