@@ -54,7 +54,8 @@ struct epoxyd {
 	struct srv *pool;           /* one per worker thread, own store */
 	size_t npool;
 	struct srv hk;              /* housekeeping: main thread, own store */
-	atomic_size_t next;
+	atomic_int *slot_used;      /* per pool entry: a live thread holds it */
+	pthread_key_t slot_key;     /* frees the thread's entry when it exits */
 	char *cert_pem, *key_pem;
 	struct keyset ks;
 	struct paths paths;         /* data_dir, boot_dir: opened before the drop */
@@ -260,17 +261,27 @@ static int epoxyd_drop(const struct config *cfg)
 
 /* ---------------------------------------------------- request intake */
 
+/* A worker thread's pool entry (its own store connection), taken at its
+ * first request and given back when the thread exits: the threads of an
+ * HTTPS daemon a reload stopped free theirs for the next one's. */
 static struct srv *epoxyd_thread_srv(void)
 {
 	size_t i;
 
 	if (t_srv)
 		return t_srv;
-	i = atomic_fetch_add(&g.next, 1);
-	if (i >= g.npool)
-		return NULL;
-	t_srv = &g.pool[i];
-	return t_srv;
+	for (i = 0; i < g.npool; i++)
+		if (!atomic_exchange(&g.slot_used[i], 1)) {
+			t_srv = &g.pool[i];
+			pthread_setspecific(g.slot_key, (void *)(uintptr_t)(i + 1));
+			return t_srv;
+		}
+	return NULL;
+}
+
+static void epoxyd_slot_free(void *v)
+{
+	atomic_store(&g.slot_used[(uintptr_t)v - 1], 0);
 }
 
 static enum http_method epoxyd_method(const char *m)
@@ -781,13 +792,19 @@ static int epoxyd_setup(struct epoxyd *d, int check)
 	d->base.dirs = 1;
 	d->base.data_fd = d->paths.data_fd;
 	d->base.boot_fd = d->paths.boot_fd;
-	nthreads = (d->cfg.https_port ? d->cfg.threads : 0) + (d->cfg.http_port ? d->cfg.threads : 0);
+	/* HTTPS twice: a reload's new daemon runs beside the old one while
+	 * that one finishes its connections */
+	nthreads = (d->cfg.https_port ? 2 * d->cfg.threads : 0) +
+		(d->cfg.http_port ? d->cfg.threads : 0);
 	if (nthreads > EPOXYD_POOL_MAX)
 		nthreads = EPOXYD_POOL_MAX;
 	if (check) {
 		nthreads = 1;
 		d->cfg.housekeeping_interval = 0;
 	}
+	d->slot_used = calloc(nthreads, sizeof(*d->slot_used));
+	if (!d->slot_used || pthread_key_create(&d->slot_key, epoxyd_slot_free))
+		return -ENOMEM;
 	rc = epoxyd_pool(d, nthreads);
 	if (rc < 0)
 		log_msg(LOG_ERR, "EPOXY-E%04d store %s: cannot open it: %s", -rc,
@@ -987,6 +1004,12 @@ static void epoxyd_reload(struct epoxyd *d, struct MHD_Daemon **https)
 		rc = -EPX_E_SRV_RELOAD;
 		goto fail;
 	}
+	if (*https && epoxyd_old_reap(d, 0)) {
+		log_msg(LOG_ERR, "EPOXY-E%04d reload: the previous certificate's connections are "
+			"still finishing; reload again once they are done", EPX_E_SRV_RELOAD);
+		rc = -EPX_E_SRV_RELOAD;
+		goto fail;
+	}
 	if (*https && (rc = epoxyd_reload_tls(d, https, nc)) < 0)
 		goto fail;
 	for (i = 0; i < d->npool; i++)
@@ -1068,6 +1091,7 @@ static void epoxyd_free(struct epoxyd *d)
 	if (d->hk.store)
 		store_close(d->hk.store);
 	free(d->pool);
+	free(d->slot_used);
 	if (d->key_pem) {
 		explicit_bzero(d->key_pem, strlen(d->key_pem));
 		free(d->key_pem);

@@ -44,6 +44,21 @@ wait "$slow"; rc=$?
 t_is "$rc/$(cat "$T_DIR/slow.code")" "0/200" "the download in flight finished (no connection dropped)"
 cmp -s "$T_DIR/slow.bin" "$BOOT/stage1.efi"; t_ok $? "...with every byte"
 
+# reloads in a row: each new HTTPS daemon's threads find a pool entry (the
+# stopped daemons' threads gave theirs back); a reload while the previous
+# certificate still serves a download is refused
+for i in 1 2 3 4; do
+	kill -HUP "$SRV_PID"; sleep 1.5
+	codes=$(for _ in 1 2 3 4 5 6; do hs_code /healthz & done; wait)
+	t_is "$(tr -d '\n ' <<<"$codes")" 200200200200200200 "reload $i more: six parallel HTTPS requests answered"
+done
+hs /boot/stage1.efi --limit-rate 2000k -o /dev/null &
+slow=$!
+sleep 0.5; kill -HUP "$SRV_PID"; sleep 0.3; kill -HUP "$SRV_PID"; sleep 0.3
+grep -q 'EPOXY-E2315 reload: the previous certificate.s connections are still finishing' "$T_DIR/epoxyd.log"
+t_ok $? "a reload while the previous certificate still serves a download: refused (E2315)"
+wait "$slow"
+
 # a start-only key: refused, nothing changes
 sed -i "s|^http_port .*|http_port $((HTTP_PORT + 10))|" "$T_DIR/epoxyd.conf"
 kill -HUP "$SRV_PID"; sleep 0.5
