@@ -155,6 +155,7 @@ help:
 	@echo "make images     build the stage0/stage1/production images"
 	@echo "make defconfig | menuconfig | olddefconfig   configuration (in $(O)/.config)"
 	@echo "make deps       install missing packages, fetch Debian sources"
+	@echo "make install    epoxyd, epoxyctl, man pages, systemd unit (DESTDIR=, PREFIX=/usr/local)"
 
 clean:
 	rm -rf $(O)/host $(O)/asan $(O)/fuzz $(O)/musl $(O)/bin $(O)/tests $(O)/fuzz-bin
