@@ -15,6 +15,11 @@
 #                              tests/fuzz/corpus/NAME, regressions in
 #                              tests/fuzz/regress/NAME)
 #   MUSL_PROGS += NAME        (static, stage2)
+#   ARCHIVES += NAME          NAME_SRCS := a.c b.c: $(O)/VARIANT/libNAME.a
+#                             for every variant; a program, test or fuzz
+#                             target links it with PROG_ARCHIVES := NAME
+#                             (a fragment names the archive, never the
+#                             other fragment's source list)
 
 O ?= build
 # absolute; a path with a space (which make cannot name) becomes a link
@@ -51,6 +56,10 @@ HOST_PROGS :=
 UNIT_TESTS :=
 FUZZ_TARGETS :=
 MUSL_PROGS :=
+ARCHIVES :=
+VARIANTS := host asan fuzz musl
+# $(call archives,VARIANT,PROG): the archives PROG links, in that variant
+archives = $(patsubst %,$(O)/$(1)/lib%.a,$($(2)_ARCHIVES))
 CHECK_DEPS :=
 IMAGES :=
 
@@ -99,21 +108,27 @@ $(O)/fuzz/%.o: %.c $(CONFIG_H)
 	@mkdir -p $(@D)
 	$(CLANG) $(CPPFLAGS) -DEPOXY_TEST=1 -DEPOXY_FUZZ=1 $(filter-out -Wformat-security -Wnull-dereference,$(CFLAGS)) $(FUZZ_FLAGS) -MMD -MP -c -o $@ $<
 
+define archive
+$(O)/$(2)/lib$(1).a: $$(patsubst %.c,$(O)/$(2)/%.o,$$($(1)_SRCS))
+	@rm -f $$@
+	ar rcD $$@ $$^
+endef
 define host_prog
-$(O)/bin/$(1): $$(patsubst %.c,$(O)/host/%.o,$$($(1)_SRCS))
+$(O)/bin/$(1): $$(patsubst %.c,$(O)/host/%.o,$$($(1)_SRCS)) $$(call archives,host,$(1))
 	@mkdir -p $$(@D)
 	$$(CC) $$(CFLAGS) $$(LDFLAGS) -o $$@ $$^ $$($(1)_LIBS)
 endef
 define unit_test
-$(O)/tests/$(1): $$(patsubst %.c,$(O)/asan/%.o,$$($(1)_SRCS))
+$(O)/tests/$(1): $$(patsubst %.c,$(O)/asan/%.o,$$($(1)_SRCS)) $$(call archives,asan,$(1))
 	@mkdir -p $$(@D)
 	$$(CC) $$(CFLAGS) $$(SAN) -o $$@ $$^ $$($(1)_LIBS)
 endef
 define fuzz_target
-$(O)/fuzz-bin/$(1): $$(patsubst %.c,$(O)/fuzz/%.o,$$($(1)_SRCS))
+$(O)/fuzz-bin/$(1): $$(patsubst %.c,$(O)/fuzz/%.o,$$($(1)_SRCS)) $$(call archives,fuzz,$(1))
 	@mkdir -p $$(@D)
 	$$(CLANG) $$(FUZZ_LINK) -o $$@ $$^ $$($(1)_LIBS)
 endef
+$(foreach a,$(ARCHIVES),$(foreach v,$(VARIANTS),$(eval $(call archive,$(a),$(v)))))
 $(foreach p,$(HOST_PROGS),$(eval $(call host_prog,$(p))))
 $(foreach p,$(UNIT_TESTS),$(eval $(call unit_test,$(p))))
 $(foreach p,$(FUZZ_TARGETS),$(eval $(call fuzz_target,$(p))))

@@ -157,6 +157,7 @@ static void agent_defaults(struct agent_opts *o)
 	o->fo.backoff_ms = 500;
 	o->fo.min_rate = CONFIG_AGENT_MIN_RATE;
 	o->fo.phase_ms = (int64_t)CONFIG_AGENT_PHASE_TIMEOUT * 1000;
+	o->fo.on_wait = con_outage;
 }
 
 int main(int argc, char **argv)

@@ -23,7 +23,7 @@ struct agent_opts {
 	int stage;                      /* 1, 2 or 0 (from the cmdline) */
 	int no_reboot;
 	unsigned boot_retries;          /* whole-session attempts */
-	struct fetch_opts fo;
+	struct retry_opts fo;
 	struct cmdline cl;
 };
 

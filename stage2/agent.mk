@@ -8,14 +8,16 @@
 # copy is $(O)/bin/epoxy-agent.stripped.  The unit tests and fuzz targets
 # link the same modules against Debian's libmbedtls (asan/fuzz variants).
 
-AGENT_MODS := stage2/con.c stage2/cmdline.c stage2/efivar.c stage2/http.c \
-	stage2/chunked.c stage2/cpio.c stage2/handover.c stage2/session.c \
-	stage2/tls.c stage2/https.c stage2/fetch.c stage2/verify.c \
+# The HTTPS client is net/'s archive (net/net.mk), never a list of its
+# sources: every binary below names it in NAME_ARCHIVES.
+AGENT_MODS := stage2/con.c stage2/cmdline.c stage2/efivar.c \
+	stage2/newc.c stage2/handover.c stage2/session.c \
+	stage2/fetch.c stage2/verify.c \
 	stage2/kexec.c stage2/report.c stage2/boot.c stage2/join.c stage2/hash.c \
 	stage2/media.c stage2/bootcred.c
 AGENT_SRCS := stage2/agent.c $(AGENT_MODS)
 AGENT_LIB_SRCS := $(LIB_VERIFY_SRCS)
-AGENT_HOST_LIBS := -lmbedtls -lmbedx509 -lmbedcrypto -lm
+AGENT_HOST_LIBS := $(NET_LIBS) -lm
 
 MUSL_PROGS += epoxy-agent
 MBEDTLS_MUSL := $(O)/musl/mbedtls
@@ -43,9 +45,11 @@ $(O)/musl/%.o: %.c $(CONFIG_H) $(MBEDTLS_MUSL)/.built
 	@mkdir -p $(@D)
 	$(MUSL_CC) $(MUSL_CPPFLAGS) $(MUSL_CFLAGS) -MMD -MP -c -o $@ $<
 
-$(O)/bin/epoxy-agent: $(patsubst %.c,$(O)/musl/%.o,$(AGENT_SRCS) $(AGENT_LIB_SRCS)) $(MBEDTLS_MUSL)/.built
+epoxy-agent_ARCHIVES := epoxy-net
+$(O)/bin/epoxy-agent: $(patsubst %.c,$(O)/musl/%.o,$(AGENT_SRCS) $(AGENT_LIB_SRCS)) \
+		$(call archives,musl,epoxy-agent) $(MBEDTLS_MUSL)/.built
 	@mkdir -p $(@D)
-	$(MUSL_CC) -static -Wl,--gc-sections -o $@ $(filter %.o,$^) $(MBEDTLS_MUSL_LIBS) -lm
+	$(MUSL_CC) -static -Wl,--gc-sections -o $@ $(filter %.o %.a,$^) $(MBEDTLS_MUSL_LIBS) -lm
 	strip -o $@.stripped $@
 
 # unit tests (asan variant, Debian's mbedTLS)
@@ -54,30 +58,36 @@ UNIT_TESTS += test_agent_parsers test_agent_cpio test_agent_hash test_agent_medi
 	test_agent_bootcred
 test_agent_bootcred_SRCS := tests/unit/test_agent_bootcred.c $(AGENT_TEST_BASE)
 test_agent_bootcred_LIBS := $(AGENT_HOST_LIBS)
+test_agent_bootcred_ARCHIVES := epoxy-net
 test_agent_media_SRCS := tests/unit/test_agent_media.c $(AGENT_TEST_BASE)
 test_agent_media_LIBS := $(AGENT_HOST_LIBS)
+test_agent_media_ARCHIVES := epoxy-net
 test_agent_hash_SRCS := tests/unit/test_agent_hash.c $(AGENT_TEST_BASE)
 test_agent_hash_LIBS := $(AGENT_HOST_LIBS)
+test_agent_hash_ARCHIVES := epoxy-net
 test_agent_parsers_SRCS := tests/unit/test_agent_parsers.c $(AGENT_TEST_BASE)
 test_agent_parsers_LIBS := $(AGENT_HOST_LIBS)
+test_agent_parsers_ARCHIVES := epoxy-net
 test_agent_cpio_SRCS := tests/unit/test_agent_cpio.c $(AGENT_TEST_BASE)
 test_agent_cpio_LIBS := $(AGENT_HOST_LIBS)
+test_agent_cpio_ARCHIVES := epoxy-net
 
 # fuzz targets
 AGENT_FUZZ_BASE := $(AGENT_MODS) $(LIB_VERIFY_SRCS)
-FUZZ_TARGETS += fuzz_http fuzz_chunked fuzz_cmdline fuzz_handover fuzz_efivar fuzz_media
+# (net/'s parsers have theirs in net/net.mk: fuzz_httpc, fuzz_chunked)
+FUZZ_TARGETS += fuzz_cmdline fuzz_handover fuzz_efivar fuzz_media
 fuzz_media_SRCS := tests/fuzz/fuzz_media.c $(AGENT_FUZZ_BASE)
 fuzz_media_LIBS := $(AGENT_HOST_LIBS)
-fuzz_http_SRCS := tests/fuzz/fuzz_http.c $(AGENT_FUZZ_BASE)
-fuzz_http_LIBS := $(AGENT_HOST_LIBS)
-fuzz_chunked_SRCS := tests/fuzz/fuzz_chunked.c $(AGENT_FUZZ_BASE)
-fuzz_chunked_LIBS := $(AGENT_HOST_LIBS)
+fuzz_media_ARCHIVES := epoxy-net
 fuzz_cmdline_SRCS := tests/fuzz/fuzz_cmdline.c $(AGENT_FUZZ_BASE)
 fuzz_cmdline_LIBS := $(AGENT_HOST_LIBS)
+fuzz_cmdline_ARCHIVES := epoxy-net
 fuzz_handover_SRCS := tests/fuzz/fuzz_handover.c $(AGENT_FUZZ_BASE)
 fuzz_handover_LIBS := $(AGENT_HOST_LIBS)
+fuzz_handover_ARCHIVES := epoxy-net
 fuzz_efivar_SRCS := tests/fuzz/fuzz_efivar.c $(AGENT_FUZZ_BASE)
 fuzz_efivar_LIBS := $(AGENT_HOST_LIBS)
+fuzz_efivar_ARCHIVES := epoxy-net
 
 # the hostile TLS server of the agent's loopback tests
 AGENT_HOSTILE := $(O)/agent-test/hostile

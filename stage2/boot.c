@@ -6,7 +6,7 @@
  * kexec exec.  Nothing is used before the step that verifies it; any
  * failure reports (when a session exists), backs off with jitter and starts
  * a fresh session, at most boot_retries times; failures that say the
- * server is away are not counted for a while (fetch_outage()). */
+ * server is away are not counted for a while (retry_outage()). */
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
@@ -17,11 +17,11 @@
 #include "lib/doc.h"
 #include "lib/err.h"
 #include "lib/rand.h"
+#include "net/https.h"
 #include "stage2/agent.h"
 #include "stage2/bootcred.h"
 #include "stage2/con.h"
 #include "stage2/handover.h"
-#include "stage2/https.h"
 #include "stage2/kexec.h"
 #include "stage2/session.h"
 #include "stage2/verify.h"
@@ -99,7 +99,7 @@ static int boot_session(struct boot *b, const uint8_t nonce[32])
 	rc = https_do(&b->h, &r, &resp);
 	explicit_bzero(body, sizeof(body));
 	b->retry_after = resp.head.retry_after;
-	http_head_wipe(&resp.head);
+	httpc_head_wipe(&resp.head);
 	if (rc < 0)
 		return con_fail(rc, "POST /v1/session to %s:%u (%s)%s%s",
 				b->h.addr, b->h.port, b->h.name,
@@ -139,7 +139,7 @@ static int boot_manifest(struct boot *b)
 	r.ctx = &out;
 	rc = https_do(&b->h, &r, &resp);
 	explicit_bzero(b->s.tok[SESSION_TOK_MANIFEST], 32);
-	http_head_wipe(&resp.head);
+	httpc_head_wipe(&resp.head);
 	if (rc < 0)
 		return con_fail(rc, "GET /v1/manifest%s%s",
 				resp.reason[0] ? "; server: " : "", resp.reason);
@@ -289,6 +289,7 @@ static int boot_setup(struct boot *b)
 	b->h.addr = o->cl.addr;
 	b->h.port = o->cl.port;
 	b->h.name = o->cl.server;
+	b->h.user_agent = "epoxy-agent";
 	return 0;
 }
 
@@ -296,7 +297,7 @@ int boot_stage1(struct agent_opts *o)
 {
 	static struct boot b;
 	unsigned attempt, counted = 0;
-	int64_t away = -1;              /* fetch_outage()'s clock */
+	int64_t away = -1;              /* retry_outage()'s clock */
 	int rc, i;
 
 	memset(&b, 0, sizeof(b));
@@ -308,12 +309,12 @@ int boot_stage1(struct agent_opts *o)
 		goto out;
 	con_stage("connect", "%s:%u as %s", o->cl.addr, o->cl.port, o->cl.server);
 	for (attempt = 0; (rc = boot_once(&b)) < 0; attempt++) {
-		if (fetch_outage(&o->fo, &away, rc, attempt, b.retry_after))
+		if (retry_outage(&o->fo, &away, rc, attempt, b.retry_after))
 			continue;
 		if (++counted >= o->boot_retries)
 			break;
 		con_stage("retry", "boot attempt %u of %u", counted + 1, o->boot_retries);
-		fetch_backoff(o->fo.backoff_ms, attempt, b.retry_after);
+		retry_backoff(o->fo.backoff_ms, attempt, b.retry_after);
 	}
 	tls_ctx_free(&b.h.tls);
 out:

@@ -97,6 +97,12 @@ void con_progress(const char *what, uint64_t done, uint64_t total,
 		 (unsigned long long)(rate / 1024));
 }
 
+void con_outage(int64_t away_s, unsigned wait_s)
+{
+	con_stage("retry", "server unreachable for %lld s (waiting up to %u s)",
+		  (long long)away_s, wait_s);
+}
+
 size_t con_tail(char *out, size_t cap)
 {
 	size_t start = (con_ring_pos + CON_TAIL_MAX - con_ring_len) % CON_TAIL_MAX;

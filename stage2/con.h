@@ -22,6 +22,8 @@ int con_fail(int rc, const char *fmt, ...) __attribute__((format(printf, 2, 3)))
 /* Download progress: bytes done of total, rate in bytes/s. */
 void con_progress(const char *what, uint64_t done, uint64_t total,
 		  uint64_t rate);
+/* The retry line while the server is away (net/retry's on_wait). */
+void con_outage(int64_t away_s, unsigned wait_s);
 /* Copies the tail (oldest first) into out; returns its length. */
 size_t con_tail(char *out, size_t cap);
 /* Silences the console (fuzzing, unit tests of noisy paths). */

@@ -1,4 +1,5 @@
-/* fetch: artifact download with resume, caps and hash-while-streaming. */
+/* fetch: artifact download with resume, caps and hash-while-streaming,
+ * over the net/ client (net/https, net/retry). */
 #include <errno.h>
 #include <pthread.h>
 #include <fcntl.h>
@@ -10,12 +11,9 @@
 
 #include "lib/err.h"
 #include "lib/hex.h"
-#include "lib/rand.h"
 #include "stage2/con.h"
 #include "stage2/fetch.h"
 #include "stage2/hash.h"
-
-#define FETCH_BACKOFF_CAP_MS 30000u
 
 struct fetch_state {
 	int fd;
@@ -34,55 +32,6 @@ struct fetch_state {
 	int restarted;
 };
 
-void fetch_backoff(unsigned base_ms, unsigned attempt, int retry_after_s)
-{
-	uint64_t d = base_ms, j = 0;
-	struct timespec ts;
-
-	while (attempt-- > 0 && d < FETCH_BACKOFF_CAP_MS)
-		d *= 2;
-	if (d > FETCH_BACKOFF_CAP_MS)
-		d = FETCH_BACKOFF_CAP_MS;
-	/* equal jitter: half fixed, half random, so a site that lost power
-	 * does not come back in lockstep */
-	if (rand_bytes(&j, sizeof(j)) < 0)
-		j = 0;
-	d = d / 2 + (d / 2 ? j % (d / 2 + 1) : 0);
-	if (retry_after_s > 0 && d < (uint64_t)retry_after_s * 1000)
-		d = (uint64_t)retry_after_s * 1000 + j % 1000;
-	ts.tv_sec = (time_t)(d / 1000);
-	ts.tv_nsec = (long)(d % 1000) * 1000000;
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
-
-int fetch_outage(const struct fetch_opts *o, int64_t *since, int rc,
-		 unsigned attempt, int retry_after_s)
-{
-	int64_t now = tls_now_ms();
-
-	switch (-rc) {
-	case EPX_E_NET_CONNECT:
-	case EPX_E_TLS_HANDSHAKE:
-	case EPX_E_TLS_IO:
-	case EPX_E_HTTP_TRUNC:
-	case EPX_E_HTTP_DEADLINE:
-	case EPX_E_HTTP_BUSY:
-		break;
-	default:        /* a refusal or a failed check: never waited for */
-		*since = -1;
-		return 0;
-	}
-	if (*since < 0)
-		*since = now;
-	if (now - *since >= (int64_t)o->server_wait_s * 1000)
-		return 0;
-	con_stage("retry", "server unreachable for %lld s (waiting up to %u s)",
-		  (long long)((now - *since) / 1000), o->server_wait_s);
-	fetch_backoff(o->backoff_ms, attempt, retry_after_s);
-	return 1;
-}
-
 static int fetch_reset(struct fetch_state *s)
 {
 	if (ftruncate(s->fd, 0) < 0)
@@ -93,7 +42,7 @@ static int fetch_reset(struct fetch_state *s)
 	return 0;
 }
 
-static int fetch_on_head(void *ctx, const struct http_head *h)
+static int fetch_on_head(void *ctx, const struct httpc_head *h)
 {
 	struct fetch_state *s = ctx;
 	uint8_t tmp[32];
@@ -199,7 +148,7 @@ static int fetch_on_data(void *ctx, const uint8_t *p, size_t n)
 
 static int fetch_attempt(struct https *h, enum manifest_role role,
 			 struct fetch_state *s, const uint8_t token[32],
-			 const struct fetch_opts *o, struct https_resp *resp)
+			 const struct retry_opts *o, struct https_resp *resp)
 {
 	struct https_req r;
 	char path[64];
@@ -217,6 +166,7 @@ static int fetch_attempt(struct https *h, enum manifest_role role,
 	r.progress = manifest_role_name(role);
 	r.progress_base = s->done;
 	r.progress_total = s->want;
+	r.on_progress = con_progress;
 	r.on_head = fetch_on_head;
 	r.on_data = fetch_on_data;
 	r.ctx = s;
@@ -252,7 +202,7 @@ static int fetch_check(struct fetch_state *s, const struct manifest_artifact *a)
 
 static int fetch_loop(struct https *h, enum manifest_role role,
 		      const struct manifest_artifact *a, struct fetch_state *s,
-		      uint8_t tok[32], const struct fetch_opts *o)
+		      uint8_t tok[32], const struct retry_opts *o)
 {
 	const char *name = manifest_role_name(role);
 	struct https_resp resp;
@@ -261,7 +211,7 @@ static int fetch_loop(struct https *h, enum manifest_role role,
 
 	for (attempt = 0; attempt < o->retries; attempt++) {
 		if (attempt)
-			fetch_backoff(o->backoff_ms, attempt - 1, retry_after);
+			retry_backoff(o->backoff_ms, attempt - 1, retry_after);
 		if (++used > FETCH_TOKENS_MAX)
 			return con_fail(-EPX_E_DL_NOTOKEN, "%s: %u tokens used",
 					name, FETCH_TOKENS_MAX);
@@ -271,7 +221,7 @@ static int fetch_loop(struct https *h, enum manifest_role role,
 		if (s->have_next)
 			memcpy(tok, s->next, 32);
 		explicit_bzero(s->next, sizeof(s->next));
-		http_head_wipe(&resp.head);
+		httpc_head_wipe(&resp.head);
 		if (rc == 0 && (rc = fetch_check(s, a)) == 0)
 			return 0;
 		con_fail(rc, "%s: attempt %u of %u stopped at byte %llu of %llu%s%s",
@@ -291,7 +241,7 @@ static int fetch_loop(struct https *h, enum manifest_role role,
 
 int fetch_artifact(struct https *h, enum manifest_role role,
 		   const struct manifest_artifact *a, uint8_t token[32],
-		   const struct fetch_opts *o, int *fd)
+		   const struct retry_opts *o, int *fd)
 {
 	struct fetch_state s;
 	uint8_t tok[32];

@@ -18,36 +18,19 @@
 #include <stdint.h>
 
 #include "lib/manifest.h"
-#include "stage2/https.h"
+#include "net/https.h"
+#include "net/retry.h"
 
 #define FETCH_TOKENS_MAX 8
-
-struct fetch_opts {
-	unsigned retries;               /* attempts per artifact */
-	unsigned backoff_ms;            /* base of the jittered backoff */
-	uint64_t min_rate;
-	int64_t phase_ms;               /* deadline per attempt */
-	unsigned server_wait_s;         /* outage: uncounted retries (fetch_outage) */
-};
 
 /* token: in: the artifact's token; out: wiped.  On success *fd is the
  * sealed memfd holding exactly a->length verified bytes. */
 int fetch_artifact(struct https *h, enum manifest_role role,
 		   const struct manifest_artifact *a, uint8_t token[32],
-		   const struct fetch_opts *o, int *fd);
+		   const struct retry_opts *o, int *fd);
 /* Seals everything (after the handover was appended). */
 int fetch_seal_final(int fd);
 /* Reads a small sealed artifact back into buf (cap >= length). */
 int fetch_read_all(int fd, void *buf, size_t len);
-/* Sleeps a jittered exponential backoff for attempt (0-based). */
-void fetch_backoff(unsigned base_ms, unsigned attempt, int retry_after_s);
-/* The retry loops' outage clock.  rc is a failed request's code; when it
- * says the server is unreachable, cut off or overloaded (E1100, E1101,
- * E1105, E1116, E1118, E1120) and that has lasted less than
- * o->server_wait_s (since *since, -1 before the first such failure), prints
- * the retry line, backs off and returns 1: the caller retries without
- * counting.  Otherwise returns 0 (any other code resets *since). */
-int fetch_outage(const struct fetch_opts *o, int64_t *since, int rc,
-		 unsigned attempt, int retry_after_s);
 
 #endif

@@ -9,8 +9,8 @@
 
 #include "lib/err.h"
 #include "lib/hex.h"
-#include "stage2/cpio.h"
 #include "stage2/handover.h"
+#include "stage2/newc.h"
 
 int handover_format(const struct handover *h, char *out, size_t cap)
 {
@@ -132,28 +132,28 @@ int handover_append(int fd, uint64_t *off, const struct handover *h,
 		    const void *manifest, size_t manifest_len,
 		    const void *join, size_t join_len)
 {
-	struct cpio_out w = { .fd = fd, .off = *off, .ino = 0x45500000u };
+	struct newc_out w = { .fd = fd, .off = *off, .ino = 0x45500000u };
 	char text[HANDOVER_MAX];
 	int rc, n;
 
 	n = handover_format(h, text, sizeof(text));
 	if (n < 0)
 		return n;
-	rc = cpio_add(&w, "run", S_IFDIR | 0755, NULL, 0);
+	rc = newc_add(&w, "run", S_IFDIR | 0755, NULL, 0);
 	if (rc == 0)
-		rc = cpio_add(&w, "run/epoxy", S_IFDIR | 0700, NULL, 0);
+		rc = newc_add(&w, "run/epoxy", S_IFDIR | 0700, NULL, 0);
 	if (rc == 0)
-		rc = cpio_add(&w, HANDOVER_PATH, S_IFREG | 0600, text, (size_t)n);
+		rc = newc_add(&w, HANDOVER_PATH, S_IFREG | 0600, text, (size_t)n);
 	if (rc == 0)
-		rc = cpio_add(&w, HANDOVER_MANIFEST_PATH, S_IFREG | 0644,
+		rc = newc_add(&w, HANDOVER_MANIFEST_PATH, S_IFREG | 0644,
 			      manifest, manifest_len);
 	if (rc == 0)
-		rc = cpio_add(&w, "epoxy", S_IFDIR | 0755, NULL, 0);
+		rc = newc_add(&w, "epoxy", S_IFDIR | 0755, NULL, 0);
 	if (rc == 0)
-		rc = cpio_add(&w, HANDOVER_JOIN_PATH, S_IFREG | 0700, join,
+		rc = newc_add(&w, HANDOVER_JOIN_PATH, S_IFREG | 0700, join,
 			      join_len);
 	if (rc == 0)
-		rc = cpio_trailer(&w);
+		rc = newc_trailer(&w);
 	explicit_bzero(text, sizeof(text));
 	if (rc == 0)
 		*off = w.off;

@@ -21,10 +21,10 @@
 #include "lib/doc.h"
 #include "lib/err.h"
 #include "lib/sha256.h"
+#include "net/https.h"
 #include "stage2/agent.h"
 #include "stage2/con.h"
 #include "stage2/handover.h"
-#include "stage2/https.h"
 #include "stage2/verify.h"
 
 #define JOIN_MAX (1u << 20)
@@ -137,7 +137,7 @@ static int joincred_fetch(struct join *j)
 	r.on_data = https_buf_data;
 	r.ctx = &out;
 	rc = https_do(&j->h, &r, &resp);
-	http_head_wipe(&resp.head);
+	httpc_head_wipe(&resp.head);
 	if (rc == 0 && out.len == 0)
 		rc = -EPX_E_JOINCRED;
 	if (rc < 0) {
@@ -285,7 +285,7 @@ out:
 static int join_flow(struct join *j)
 {
 	unsigned attempt;
-	int64_t away = -1;              /* fetch_outage()'s clock */
+	int64_t away = -1;              /* retry_outage()'s clock */
 	int rc;
 
 	rc = verify_anchors(&j->an, j->o->etc);
@@ -305,15 +305,16 @@ static int join_flow(struct join *j)
 	j->h.addr = j->ho.addr;
 	j->h.port = j->ho.port;
 	j->h.name = j->ho.server;
+	j->h.user_agent = "epoxy-agent";
 	/* a server that is away is waited for; the one-time credential token
 	 * is kept until then (a refused or spent one is never retried) */
 	for (attempt = 0; (rc = joincred_fetch(j)) < 0 &&
-	     fetch_outage(&j->o->fo, &away, rc, attempt, -1); attempt++)
+	     retry_outage(&j->o->fo, &away, rc, attempt, -1); attempt++)
 		;
 	explicit_bzero(j->ho.joincred, 32);
 	for (attempt = 0; rc == 0 && attempt < j->o->fo.retries; attempt++) {
 		if (attempt)
-			fetch_backoff(j->o->fo.backoff_ms, attempt - 1, -1);
+			retry_backoff(j->o->fo.backoff_ms, attempt - 1, -1);
 		con_stage("join", "running the join script (attempt %u of %u)",
 			  attempt + 1, j->o->fo.retries);
 		rc = join_run(j);

@@ -8,9 +8,9 @@
 
 #include "lib/err.h"
 #include "lib/hex.h"
+#include "net/https.h"
 #include "stage2/agent.h"
 #include "stage2/con.h"
-#include "stage2/https.h"
 
 #define REPORT_BODY_MAX (64 + 3 * CON_TAIL_MAX)
 
@@ -35,7 +35,7 @@ static size_t report_enc(char *out, const char *s, size_t n)
 	return o;
 }
 
-static int report_on_head(void *ctx, const struct http_head *h)
+static int report_on_head(void *ctx, const struct httpc_head *h)
 {
 	uint8_t *next = ctx;
 
@@ -76,7 +76,7 @@ int report_send(struct https *h, uint8_t token[32], int stage, int ok,
 	if (next[32])
 		memcpy(token, next, 32);
 	explicit_bzero(next, sizeof(next));
-	http_head_wipe(&resp.head);
+	httpc_head_wipe(&resp.head);
 	if (rc < 0)
 		return con_fail(-EPX_E_REPORT, "stage %d report: %s%s%s", stage,
 				epx_strerror(rc), resp.reason[0] ? "; server: " : "",

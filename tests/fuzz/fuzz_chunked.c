@@ -1,11 +1,11 @@
-/* libFuzzer target: the chunked decoder (stage2/chunked.c), fed whole and
+/* libFuzzer target: the chunked decoder (net/chunked.c), fed whole and
  * in pieces split by the first input byte; both must agree. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "stage2/chunked.h"
+#include "net/chunked.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -1,13 +1,13 @@
 /* libFuzzer target: the stage-2 inputs: handover file, session answer and
- * cpio archive parsers (stage2/handover.c, session.c, cpio.c), chosen by
+ * cpio archive parsers (stage2/handover.c, session.c, newc.c), chosen by
  * the first byte. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "stage2/cpio.h"
 #include "stage2/handover.h"
+#include "stage2/newc.h"
 #include "stage2/session.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -15,7 +15,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct handover h;
 	struct session s;
-	struct cpio_entry e;
+	struct newc_entry e;
 	char *copy;
 
 	if (size < 1)
@@ -39,7 +39,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			__builtin_trap();
 		break;
 	default:
-		cpio_find((const uint8_t *)copy, size - 1, "run/epoxy/handover", &e);
+		newc_find((const uint8_t *)copy, size - 1, "run/epoxy/handover", &e);
 		break;
 	}
 	free(copy);

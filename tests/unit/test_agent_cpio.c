@@ -11,9 +11,9 @@
 #include <unistd.h>
 
 #include "lib/err.h"
-#include "stage2/cpio.h"
 #include "stage2/handover.h"
 #include "stage2/kexec.h"
+#include "stage2/newc.h"
 #include "tests/test.h"
 
 static size_t fd_read(int fd, uint8_t *buf, size_t cap)
@@ -28,7 +28,7 @@ static void test_roundtrip(void)
 	static uint8_t buf[1 << 16];
 	static const size_t prefixes[] = { 0, 1, 2, 3, 4, 5, 1000, 1001 };
 	struct handover h, g;
-	struct cpio_entry e;
+	struct newc_entry e;
 	size_t i, n;
 
 	memset(&h, 0, sizeof(h));
@@ -55,16 +55,16 @@ static void test_roundtrip(void)
 		{
 			size_t start = (prefixes[i] + 3) & ~(size_t)3;
 
-			ok(cpio_find(buf + start, n - start, HANDOVER_PATH, &e) == 0 &&
+			ok(newc_find(buf + start, n - start, HANDOVER_PATH, &e) == 0 &&
 			   (e.mode & 0777) == 0600 && S_ISREG(e.mode),
 			   "handover entry is a 0600 file");
 			ok(handover_parse(&g, (const char *)e.data, e.len) == 0 &&
 			   memcmp(&g, &h, sizeof(h)) == 0, "handover round trip");
-			ok(cpio_find(buf + start, n - start, HANDOVER_MANIFEST_PATH, &e) == 0 &&
+			ok(newc_find(buf + start, n - start, HANDOVER_MANIFEST_PATH, &e) == 0 &&
 			   e.len == 17, "manifest entry");
-			ok(cpio_find(buf + start, n - start, HANDOVER_JOIN_PATH, &e) == 0 &&
+			ok(newc_find(buf + start, n - start, HANDOVER_JOIN_PATH, &e) == 0 &&
 			   e.len == 10 && (e.mode & 0777) == 0700, "join entry executable");
-			ok(cpio_find(buf + start, n - start, "run/epoxy", &e) == 0 &&
+			ok(newc_find(buf + start, n - start, "run/epoxy", &e) == 0 &&
 			   S_ISDIR(e.mode), "directory entries");
 		}
 		close(fd);
@@ -75,8 +75,8 @@ static void test_roundtrip(void)
 static void test_reader(void)
 {
 	static uint8_t good[4096], bad[4096];
-	struct cpio_out w;
-	struct cpio_entry e;
+	struct newc_out w;
+	struct newc_entry e;
 	size_t n, pos;
 	int fd = memfd_create("t", 0), rc;
 	static const struct {
@@ -93,33 +93,33 @@ static void test_reader(void)
 
 	memset(&w, 0, sizeof(w));
 	w.fd = fd;
-	ok(cpio_add(&w, "abcd", S_IFREG | 0644, "data", 4) == 0 && cpio_trailer(&w) == 0,
+	ok(newc_add(&w, "abcd", S_IFREG | 0644, "data", 4) == 0 && newc_trailer(&w) == 0,
 	   "small archive written");
 	n = fd_read(fd, good, sizeof(good));
 	pos = 0;
-	ok(cpio_next(good, n, &pos, &e) == 1 && strcmp(e.name, "abcd") == 0 && e.len == 4 &&
+	ok(newc_next(good, n, &pos, &e) == 1 && strcmp(e.name, "abcd") == 0 && e.len == 4 &&
 	   memcmp(e.data, "data", 4) == 0, "entry read back");
-	ok(cpio_next(good, n, &pos, &e) == 0, "trailer read back");
+	ok(newc_next(good, n, &pos, &e) == 0, "trailer read back");
 	for (i = 0; i < sizeof(flips) / sizeof(flips[0]); i++) {
 		memcpy(bad, good, n);
 		bad[flips[i].off] = flips[i].val;
 		pos = 0;
-		rc = cpio_next(bad, n, &pos, &e);
+		rc = newc_next(bad, n, &pos, &e);
 		ok(rc == -EPX_E_CPIO, "malformed: %s -> %d", flips[i].what, rc);
 	}
 	for (i = 0; i < n; i += 7) {
 		pos = 0;
-		rc = cpio_next(good, i, &pos, &e);
+		rc = newc_next(good, i, &pos, &e);
 		ok(rc == -EPX_E_CPIO || (rc == 1 && pos <= i), "truncated at %zu", i);
 	}
-	ok(cpio_find(good, n, "nothere", &e) == -ENOENT, "missing name");
-	ok(cpio_add(&w, "d", S_IFDIR | 0755, "x", 1) == -EINVAL, "directory with data refused");
+	ok(newc_find(good, n, "nothere", &e) == -ENOENT, "missing name");
+	ok(newc_add(&w, "d", S_IFDIR | 0755, "x", 1) == -EINVAL, "directory with data refused");
 	{
-		char longname[CPIO_NAME_MAX + 2];
+		char longname[NEWC_NAME_MAX + 2];
 
 		memset(longname, 'a', sizeof(longname) - 1);
 		longname[sizeof(longname) - 1] = 0;
-		ok(cpio_add(&w, longname, S_IFREG | 0644, NULL, 0) == -EINVAL, "long name refused");
+		ok(newc_add(&w, longname, S_IFREG | 0644, NULL, 0) == -EINVAL, "long name refused");
 	}
 	close(fd);
 }

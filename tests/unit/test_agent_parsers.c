@@ -6,11 +6,11 @@
 #include <string.h>
 
 #include "lib/err.h"
-#include "stage2/chunked.h"
+#include "net/chunked.h"
+#include "net/httpc.h"
 #include "stage2/cmdline.h"
 #include "stage2/efivar.h"
 #include "stage2/handover.h"
-#include "stage2/http.h"
 #include "stage2/session.h"
 #include "tests/test.h"
 
@@ -195,15 +195,15 @@ static const struct {
 
 static void test_http(void)
 {
-	static uint8_t big[HTTP_HEAD_MAX + 16];
-	struct http_head h;
+	static uint8_t big[HTTPC_HEAD_MAX + 16];
+	struct httpc_head h;
 	size_t i, off;
 
 	for (i = 0; i < sizeof(http_cases) / sizeof(http_cases[0]); i++) {
 		const uint8_t *in = (const uint8_t *)http_cases[i].in;
 		size_t n = strlen(http_cases[i].in);
-		long end = http_head_end(in, n);
-		int rc = http_parse_head(&h, in, n);
+		long end = httpc_head_end(in, n);
+		int rc = httpc_parse_head(&h, in, n);
 
 		ok(rc == http_cases[i].rc, "http case %zu -> %d", i, rc);
 		if (rc == 0)
@@ -211,19 +211,19 @@ static void test_http(void)
 			   h.content_length == http_cases[i].cl &&
 			   h.chunked == http_cases[i].chunked, "http case %zu values", i);
 	}
-	ok(http_parse_head(&h, (const uint8_t *)"HTTP/1.1 503 B\r\nRetry-After: 99999\r\n\r\n", 38) == 0 &&
-	   h.retry_after == HTTP_RETRY_AFTER_MAX, "Retry-After capped");
-	ok(http_head_end((const uint8_t *)"HTTP/1.1 200 OK\r\n", 17) == 0, "incomplete head");
+	ok(httpc_parse_head(&h, (const uint8_t *)"HTTP/1.1 503 B\r\nRetry-After: 99999\r\n\r\n", 38) == 0 &&
+	   h.retry_after == HTTPC_RETRY_AFTER_MAX, "Retry-After capped");
+	ok(httpc_head_end((const uint8_t *)"HTTP/1.1 200 OK\r\n", 17) == 0, "incomplete head");
 	memcpy(big, "HTTP/1.1 200 OK\r\n", 17);
 	for (off = 17; off + 8 < sizeof(big); off += 8)
 		memcpy(big + off, "X: abc\r\n", 8);
-	ok(http_head_end(big, sizeof(big)) == -EPX_E_HTTP_HDRBIG, "head over cap");
-	ok(http_parse_head(&h, big, sizeof(big)) == -EPX_E_HTTP_HDRBIG, "parse over cap");
+	ok(httpc_head_end(big, sizeof(big)) == -EPX_E_HTTP_HDRBIG, "head over cap");
+	ok(httpc_parse_head(&h, big, sizeof(big)) == -EPX_E_HTTP_HDRBIG, "parse over cap");
 	off = 17;
-	for (i = 0; i < HTTP_HEADERS_MAX + 2; i++, off += 8)
+	for (i = 0; i < HTTPC_HEADERS_MAX + 2; i++, off += 8)
 		memcpy(big + off, "X: abc\r\n", 8);
 	memcpy(big + off, "\r\n", 2);
-	ok(http_parse_head(&h, big, off + 2) == -EPX_E_HTTP_HDRBIG, "too many headers");
+	ok(httpc_parse_head(&h, big, off + 2) == -EPX_E_HTTP_HDRBIG, "too many headers");
 }
 
 static const struct {

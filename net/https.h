@@ -1,8 +1,8 @@
-/* https: one HTTP/1.1 request over TLS, with the response body streamed to
+/* https: one HTTP/1.1 request over TLS (net/tls), with the response body streamed to
  * a callback.
  *
  * Guarantees: one connection per request ("Connection: close"); the head is
- * capped (stage2/http.h); the body is capped by the request's body_max and
+ * capped (net/httpc.h); the body is capped by the request's body_max and
  * decoded from Content-Length, chunked or end-of-stream framing; a body
  * that ends early is -EPX_E_HTTP_TRUNC, one longer than its Content-Length
  * or a Content-Length above body_max is -EPX_E_HTTP_LENGTH, a chunked or
@@ -10,15 +10,16 @@
  * min_rate bytes/s over any HTTPS_RATE_WINDOW_MS is -EPX_E_HTTP_SLOW; the
  * whole exchange ends by the request's deadline (-EPX_E_HTTP_DEADLINE).
  * The bearer token is sent only in the Authorization header and wiped from
- * the request buffer after sending. */
-#ifndef EPOXY_STAGE2_HTTPS_H
-#define EPOXY_STAGE2_HTTPS_H
+ * the request buffer after sending.  Nothing is printed here: progress goes
+ * to the request's on_progress, if set. */
+#ifndef EPOXY_NET_HTTPS_H
+#define EPOXY_NET_HTTPS_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "stage2/http.h"
-#include "stage2/tls.h"
+#include "net/httpc.h"
+#include "net/tls.h"
 
 #define HTTPS_RATE_WINDOW_MS 2000
 #define HTTPS_ERRBODY_MAX 256
@@ -29,6 +30,7 @@ struct https {
 	const char *addr;
 	uint16_t port;
 	const char *name;
+	const char *user_agent;         /* "NAME" of "User-Agent: NAME/version" */
 };
 
 struct https_req {
@@ -44,15 +46,19 @@ struct https_req {
 	uint64_t min_rate;              /* bytes/s, 0: no check */
 	const char *progress;           /* name for progress lines, or NULL */
 	uint64_t progress_base, progress_total;
+	/* told about once a second and at the end while progress is set:
+	 * bytes done of total, rate in bytes/s */
+	void (*on_progress)(const char *what, uint64_t done, uint64_t total,
+			    uint64_t rate);
 	/* called with the head of a 2xx answer before the body; may refuse */
-	int (*on_head)(void *ctx, const struct http_head *h);
+	int (*on_head)(void *ctx, const struct httpc_head *h);
 	/* called with each piece of body */
 	int (*on_data)(void *ctx, const uint8_t *p, size_t n);
 	void *ctx;
 };
 
 struct https_resp {
-	struct http_head head;
+	struct httpc_head head;
 	uint64_t body_len;
 	int sent;                       /* the request reached the server */
 	char reason[HTTPS_ERRBODY_MAX]; /* first line of an error answer */

@@ -1,22 +1,22 @@
-/* cpio: the newc ("070701") archive format the kernel unpacks from an
+/* newc: the cpio newc ("070701") archive format the kernel unpacks from an
  * initramfs, for the handover archive.
  *
  * Guarantees (writer): entries with fixed mtime 0, uid/gid 0, names and
  * data padded to 4 bytes, ending in TRAILER!!!; appends only at offsets at
  * or after the caller's start offset.  Guarantees (reader): never reads
- * outside the buffer, refuses names over CPIO_NAME_MAX, sizes past the end,
- * and more than CPIO_ENTRIES_MAX entries. */
-#ifndef EPOXY_STAGE2_CPIO_H
-#define EPOXY_STAGE2_CPIO_H
+ * outside the buffer, refuses names over NEWC_NAME_MAX, sizes past the end,
+ * and more than NEWC_ENTRIES_MAX entries. */
+#ifndef EPOXY_STAGE2_NEWC_H
+#define EPOXY_STAGE2_NEWC_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#define CPIO_NAME_MAX 256
-#define CPIO_ENTRIES_MAX 256
-#define CPIO_HDR_LEN 110
+#define NEWC_NAME_MAX 256
+#define NEWC_ENTRIES_MAX 256
+#define NEWC_HDR_LEN 110
 
-struct cpio_out {
+struct newc_out {
 	int fd;
 	uint64_t off;           /* next write offset in fd */
 	uint32_t ino;
@@ -24,11 +24,11 @@ struct cpio_out {
 
 /* Appends one entry (regular file if data != NULL or mode is S_IFREG,
  * directory for S_IFDIR).  Returns 0 or -errno. */
-int cpio_add(struct cpio_out *w, const char *name, uint32_t mode,
+int newc_add(struct newc_out *w, const char *name, uint32_t mode,
 	     const void *data, size_t len);
-int cpio_trailer(struct cpio_out *w);
+int newc_trailer(struct newc_out *w);
 
-struct cpio_entry {
+struct newc_entry {
 	const char *name;       /* NUL-terminated inside the buffer */
 	uint32_t mode;
 	const uint8_t *data;
@@ -38,11 +38,11 @@ struct cpio_entry {
 /* Walks the archive at buf[*pos..len): fills e and advances *pos.
  * Returns 1 for an entry, 0 at the trailer, -EPX_E_CPIO on malformed
  * input.  Zero padding between concatenated archives is skipped. */
-int cpio_next(const uint8_t *buf, size_t len, size_t *pos,
-	      struct cpio_entry *e);
+int newc_next(const uint8_t *buf, size_t len, size_t *pos,
+	      struct newc_entry *e);
 /* Finds name in the archive (last occurrence wins, like the kernel).
  * Returns 0, -ENOENT or -EPX_E_CPIO. */
-int cpio_find(const uint8_t *buf, size_t len, const char *name,
-	      struct cpio_entry *out);
+int newc_find(const uint8_t *buf, size_t len, const char *name,
+	      struct newc_entry *out);
 
 #endif

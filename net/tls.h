@@ -1,25 +1,30 @@
-/* tls: the agent's TLS client (mbedTLS).
+/* tls: the TLS client of the agent and the node services (mbedTLS).
  *
  * Guarantees: TLS 1.2 or newer only; the server certificate must chain to
  * the pinned CA and match the configured DNS name (mbedtls_ssl_set_hostname
  * is always called); the TCP connection goes to the configured address,
  * never to a name lookup; every operation is bounded by an absolute
  * deadline (monotonic milliseconds).  Random numbers come from getrandom(2)
- * through lib/rand. */
-#ifndef EPOXY_STAGE2_TLS_H
-#define EPOXY_STAGE2_TLS_H
+ * through lib/rand.  A client certificate (mutual TLS) is presented only
+ * when tls_ctx_own_cert() gave one; its key is held in memory only. */
+#ifndef EPOXY_NET_TLS_H
+#define EPOXY_NET_TLS_H
 
 #include <stddef.h>
 #include <stdint.h>
 
 #include <mbedtls/ctr_drbg.h>
+#include <mbedtls/pk.h>
 #include <mbedtls/ssl.h>
 #include <mbedtls/x509_crt.h>
 
 #define TLS_CA_MAX 65536
+#define TLS_OWN_MAX 16384       /* client certificate chain or key, PEM */
 
 struct tls_ctx {
 	mbedtls_x509_crt ca;
+	mbedtls_x509_crt own;           /* client certificate chain, or empty */
+	mbedtls_pk_context key;         /* its private key */
 	mbedtls_ctr_drbg_context drbg;
 	mbedtls_ssl_config conf;
 };
@@ -34,6 +39,12 @@ struct tls_conn {
 int64_t tls_now_ms(void);
 /* Loads the pinned CA (PEM).  Returns 0, -EPX_E_TLS_CA or -EPX_E_RNG. */
 int tls_ctx_init(struct tls_ctx *t, const char *ca_path);
+/* Presents crt (PEM, leaf first, then any intermediates) with its private
+ * key (PEM or DER) on every later tls_connect().  Both are copied: the
+ * caller may wipe its key bytes on return.  Returns 0 or -EPX_E_TLS_OWNCERT
+ * (unparsable, over TLS_OWN_MAX, or a key that is not the leaf's). */
+int tls_ctx_own_cert(struct tls_ctx *t, const uint8_t *crt, size_t crt_len,
+		     const uint8_t *key, size_t key_len);
 void tls_ctx_free(struct tls_ctx *t);
 /* TCP connect to addr:port, handshake checking name.  Returns 0 or
  * -EPX_E_NET_CONNECT, -EPX_E_TLS_VERIFY, -EPX_E_TLS_NAME, -EPX_E_TLS_VERSION,

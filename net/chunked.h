@@ -5,8 +5,8 @@
  * CHUNKED_LINE_MAX, sizes that overflow 60 bits, bare LF where CRLF is due,
  * and trailers longer than CHUNKED_TRAILER_MAX in total.  It does not cap
  * the decoded total: the caller does, against its own limit. */
-#ifndef EPOXY_STAGE2_CHUNKED_H
-#define EPOXY_STAGE2_CHUNKED_H
+#ifndef EPOXY_NET_CHUNKED_H
+#define EPOXY_NET_CHUNKED_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "lib/err.h"
-#include "stage2/chunked.h"
+#include "net/chunked.h"
 
 enum {
 	CH_SIZE, CH_EXT, CH_SIZE_LF, CH_DATA, CH_DATA_CR, CH_DATA_LF,

@@ -1,17 +1,16 @@
-/* https: request writer and response reader of the agent's client.
+/* https: request writer and response reader of the client.
  *
  * Verification never happens here: this module only frames bytes and
- * enforces caps, deadlines and rates; stage2/fetch.c and stage2/verify.c
- * decide what the bytes are worth. */
+ * enforces caps, deadlines and rates; its callers (for the agent, its
+ * fetch and verify modules) decide what the bytes are worth. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "lib/err.h"
 #include "lib/hex.h"
-#include "stage2/chunked.h"
-#include "stage2/con.h"
-#include "stage2/https.h"
+#include "net/chunked.h"
+#include "net/https.h"
 
 struct https_rx {
 	struct tls_conn *c;
@@ -42,9 +41,10 @@ static int https_send(struct tls_conn *c, struct https *h,
 	if (r->bearer)
 		hex_encode(r->bearer, 32, tok);
 	n = snprintf(req, sizeof(req),
-		     "%s %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: epoxy-agent/%s\r\n"
+		     "%s %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: %s/%s\r\n"
 		     "Connection: close\r\nAccept-Encoding: identity\r\n",
-		     r->method, r->path, h->name, EPOXY_VERSION);
+		     r->method, r->path, h->name,
+		     h->user_agent ? h->user_agent : "epoxy", EPOXY_VERSION);
 	if (n > 0 && r->bearer)
 		n += snprintf(req + n, sizeof(req) - (size_t)n,
 			      "Authorization: Bearer %s\r\n", tok);
@@ -99,12 +99,12 @@ static void https_progress(struct https_rx *x, int last)
 	int64_t now = tls_now_ms(), ms;
 	uint64_t done = r->progress_base + x->resp->body_len;
 
-	if (!r->progress || (!last && now - x->last_progress < 1000))
+	if (!r->progress || !r->on_progress || (!last && now - x->last_progress < 1000))
 		return;
 	x->last_progress = now;
 	ms = now - x->t0 > 0 ? now - x->t0 : 1;
-	con_progress(r->progress, done, r->progress_total,
-		     x->resp->body_len * 1000 / (uint64_t)ms);
+	r->on_progress(r->progress, done, r->progress_total,
+		       x->resp->body_len * 1000 / (uint64_t)ms);
 }
 
 static int https_deliver(struct https_rx *x, const uint8_t *p, size_t n)
@@ -207,19 +207,19 @@ static int https_head(struct https_rx *x, size_t *have)
 	int rc;
 
 	while (end == 0) {
-		if (len == HTTP_HEAD_MAX)
+		if (len == HTTPC_HEAD_MAX)
 			return -EPX_E_HTTP_HDRBIG;
-		n = https_more(x, x->buf + len, HTTP_HEAD_MAX - len, 0);
+		n = https_more(x, x->buf + len, HTTPC_HEAD_MAX - len, 0);
 		if (n < 0)
 			return (int)n;
 		if (n == 0)
 			return len ? -EPX_E_HTTP_TRUNC : -EPX_E_TLS_IO;
 		len += (size_t)n;
-		end = http_head_end(x->buf, len);
+		end = httpc_head_end(x->buf, len);
 		if (end < 0)
 			return (int)end;
 	}
-	rc = http_parse_head(&x->resp->head, x->buf, (size_t)end);
+	rc = httpc_parse_head(&x->resp->head, x->buf, (size_t)end);
 	if (rc < 0)
 		return rc;
 	memmove(x->buf, x->buf + end, len - (size_t)end);
@@ -248,7 +248,7 @@ static int https_error_answer(struct https_rx *x, size_t have)
 
 static int https_response(struct https_rx *x)
 {
-	struct http_head *hd = &x->resp->head;
+	struct httpc_head *hd = &x->resp->head;
 	size_t have = 0;
 	int rc;
 

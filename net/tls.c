@@ -1,4 +1,4 @@
-/* tls: mbedTLS client over a non-blocking socket with poll() deadlines.
+/* tls: mbedTLS client (optionally with a client certificate) over a non-blocking socket with poll() deadlines.
  *
  * The socket is non-blocking so a silent or trickling server can never
  * hold the agent past its phase deadline; mbedTLS sees WANT_READ/WANT_WRITE
@@ -9,6 +9,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -19,7 +20,7 @@
 
 #include "lib/err.h"
 #include "lib/rand.h"
-#include "stage2/tls.h"
+#include "net/tls.h"
 
 int64_t tls_now_ms(void)
 {
@@ -61,10 +62,12 @@ static int tls_load_ca(struct tls_ctx *t, const char *path)
 
 int tls_ctx_init(struct tls_ctx *t, const char *ca_path)
 {
-	static const char pers[] = "epoxy-agent";
+	static const char pers[] = "epoxy-net-tls";
 	int rc = -EPX_E_TLS_CA;
 
 	mbedtls_x509_crt_init(&t->ca);
+	mbedtls_x509_crt_init(&t->own);
+	mbedtls_pk_init(&t->key);
 	mbedtls_ctr_drbg_init(&t->drbg);
 	mbedtls_ssl_config_init(&t->conf);
 	if (tls_load_ca(t, ca_path) != 0)
@@ -93,7 +96,51 @@ void tls_ctx_free(struct tls_ctx *t)
 {
 	mbedtls_ssl_config_free(&t->conf);
 	mbedtls_ctr_drbg_free(&t->drbg);
+	mbedtls_pk_free(&t->key);
+	mbedtls_x509_crt_free(&t->own);
 	mbedtls_x509_crt_free(&t->ca);
+}
+
+/* mbedTLS parses PEM only from a NUL-terminated buffer: parse a terminated
+ * copy, wiped and freed before returning. */
+static int tls_parse_own(struct tls_ctx *t, const uint8_t *p, size_t n, int is_key)
+{
+	unsigned char *copy;
+	int ret;
+
+	if (n == 0 || n > TLS_OWN_MAX)
+		return -1;
+	copy = malloc(n + 1);
+	if (!copy)
+		return -1;
+	memcpy(copy, p, n);
+	copy[n] = '\0';
+	if (is_key)
+		ret = mbedtls_pk_parse_key(&t->key, copy, n + 1, NULL, 0);
+	else
+		ret = mbedtls_x509_crt_parse(&t->own, copy, n + 1);
+	explicit_bzero(copy, n + 1);
+	free(copy);
+	return ret;
+}
+
+int tls_ctx_own_cert(struct tls_ctx *t, const uint8_t *crt, size_t crt_len,
+		     const uint8_t *key, size_t key_len)
+{
+	int rc = -EPX_E_TLS_OWNCERT;
+
+	if (tls_parse_own(t, crt, crt_len, 0) != 0 ||
+	    tls_parse_own(t, key, key_len, 1) != 0 ||
+	    mbedtls_pk_check_pair(&t->own.pk, &t->key) != 0 ||
+	    mbedtls_ssl_conf_own_cert(&t->conf, &t->own, &t->key) != 0)
+		goto fail;
+	return 0;
+fail:
+	mbedtls_pk_free(&t->key);
+	mbedtls_x509_crt_free(&t->own);
+	mbedtls_pk_init(&t->key);
+	mbedtls_x509_crt_init(&t->own);
+	return rc;
 }
 
 static int tls_send_cb(void *ctx, const unsigned char *buf, size_t len)

@@ -1,25 +1,25 @@
-/* http: strict response-head parser for the agent's HTTPS client.
+/* httpc: strict response-head parser of the HTTPS client (net/https).
  *
  * Pure function over a bounded buffer: no allocation, no I/O, so it is
- * fuzzed directly (tests/fuzz/fuzz_http.c). */
+ * fuzzed directly (tests/fuzz/fuzz_httpc.c). */
 #include <string.h>
 
 #include "lib/err.h"
 #include "lib/hex.h"
-#include "stage2/http.h"
+#include "net/httpc.h"
 
-long http_head_end(const uint8_t *buf, size_t len)
+long httpc_head_end(const uint8_t *buf, size_t len)
 {
-	size_t i, lim = len < HTTP_HEAD_MAX ? len : HTTP_HEAD_MAX;
+	size_t i, lim = len < HTTPC_HEAD_MAX ? len : HTTPC_HEAD_MAX;
 
 	for (i = 3; i < lim; i++)
 		if (buf[i] == '\n' && buf[i - 1] == '\r' && buf[i - 2] == '\n' &&
 		    buf[i - 3] == '\r')
 			return (long)(i + 1);
-	return len >= HTTP_HEAD_MAX ? -EPX_E_HTTP_HDRBIG : 0;
+	return len >= HTTPC_HEAD_MAX ? -EPX_E_HTTP_HDRBIG : 0;
 }
 
-static int http_ieq(const char *a, size_t an, const char *b)
+static int httpc_ieq(const char *a, size_t an, const char *b)
 {
 	size_t i;
 
@@ -37,7 +37,7 @@ static int http_ieq(const char *a, size_t an, const char *b)
 }
 
 /* Decimal of at most 18 digits (fits int64 without overflow). */
-static int http_dec(const char *s, size_t n, int64_t *out)
+static int httpc_dec(const char *s, size_t n, int64_t *out)
 {
 	int64_t v = 0;
 	size_t i;
@@ -53,7 +53,7 @@ static int http_dec(const char *s, size_t n, int64_t *out)
 	return 0;
 }
 
-static int http_status_line(struct http_head *h, const char *s, size_t n)
+static int httpc_status_line(struct httpc_head *h, const char *s, size_t n)
 {
 	int64_t code;
 
@@ -61,7 +61,7 @@ static int http_status_line(struct http_head *h, const char *s, size_t n)
 	    (s[7] != '0' && s[7] != '1') || s[8] != ' ' ||
 	    (n > 12 && s[12] != ' '))
 		return -EPX_E_HTTP_STATUS;
-	if (http_dec(s + 9, 3, &code) < 0 || code < 100 || code > 599)
+	if (httpc_dec(s + 9, 3, &code) < 0 || code < 100 || code > 599)
 		return -EPX_E_HTTP_STATUS;
 	h->status = (int)code;
 	h->close = s[7] == '0';
@@ -69,7 +69,7 @@ static int http_status_line(struct http_head *h, const char *s, size_t n)
 }
 
 /* Content-Range: bytes FIRST-LAST/TOTAL */
-static int http_content_range(struct http_head *h, const char *v, size_t n)
+static int httpc_content_range(struct httpc_head *h, const char *v, size_t n)
 {
 	const char *dash, *slash;
 	int64_t first, last, total;
@@ -81,9 +81,9 @@ static int http_content_range(struct http_head *h, const char *v, size_t n)
 	dash = memchr(v, '-', n);
 	slash = memchr(v, '/', n);
 	if (!dash || !slash || slash < dash ||
-	    http_dec(v, (size_t)(dash - v), &first) < 0 ||
-	    http_dec(dash + 1, (size_t)(slash - dash - 1), &last) < 0 ||
-	    http_dec(slash + 1, n - (size_t)(slash - v) - 1, &total) < 0 ||
+	    httpc_dec(v, (size_t)(dash - v), &first) < 0 ||
+	    httpc_dec(dash + 1, (size_t)(slash - dash - 1), &last) < 0 ||
+	    httpc_dec(slash + 1, n - (size_t)(slash - v) - 1, &total) < 0 ||
 	    last < first || last >= total)
 		return -EPX_E_HTTP_HEADER;
 	h->range_first = first;
@@ -91,45 +91,45 @@ static int http_content_range(struct http_head *h, const char *v, size_t n)
 	return 0;
 }
 
-static int http_field(struct http_head *h, const char *k, size_t kn,
+static int httpc_field(struct httpc_head *h, const char *k, size_t kn,
 		      const char *v, size_t vn)
 {
 	int64_t num;
 
-	if (http_ieq(k, kn, "content-length")) {
-		if (http_dec(v, vn, &num) < 0 ||
+	if (httpc_ieq(k, kn, "content-length")) {
+		if (httpc_dec(v, vn, &num) < 0 ||
 		    (h->content_length >= 0 && h->content_length != num))
 			return -EPX_E_HTTP_HEADER;
 		h->content_length = num;
-	} else if (http_ieq(k, kn, "transfer-encoding")) {
-		if (!http_ieq(v, vn, "chunked") || h->chunked)
+	} else if (httpc_ieq(k, kn, "transfer-encoding")) {
+		if (!httpc_ieq(v, vn, "chunked") || h->chunked)
 			return -EPX_E_HTTP_HEADER;
 		h->chunked = 1;
-	} else if (http_ieq(k, kn, "connection")) {
-		if (http_ieq(v, vn, "close"))
+	} else if (httpc_ieq(k, kn, "connection")) {
+		if (httpc_ieq(v, vn, "close"))
 			h->close = 1;
-	} else if (http_ieq(k, kn, "retry-after")) {
-		if (http_dec(v, vn, &num) < 0)
+	} else if (httpc_ieq(k, kn, "retry-after")) {
+		if (httpc_dec(v, vn, &num) < 0)
 			return -EPX_E_HTTP_HEADER;
-		h->retry_after = num > HTTP_RETRY_AFTER_MAX ?
-			HTTP_RETRY_AFTER_MAX : (int)num;
-	} else if (http_ieq(k, kn, "epoxy-next-token")) {
-		uint8_t tmp[HTTP_TOKEN_HEX / 2];
+		h->retry_after = num > HTTPC_RETRY_AFTER_MAX ?
+			HTTPC_RETRY_AFTER_MAX : (int)num;
+	} else if (httpc_ieq(k, kn, "epoxy-next-token")) {
+		uint8_t tmp[HTTPC_TOKEN_HEX / 2];
 
-		if (vn != HTTP_TOKEN_HEX || h->next_token[0] ||
+		if (vn != HTTPC_TOKEN_HEX || h->next_token[0] ||
 		    hex_decode(v, vn, tmp, sizeof(tmp)) < 0)
 			return -EPX_E_HTTP_HEADER;
 		explicit_bzero(tmp, sizeof(tmp));
 		memcpy(h->next_token, v, vn);
 		h->next_token[vn] = '\0';
-	} else if (http_ieq(k, kn, "content-range")) {
-		return http_content_range(h, v, vn);
+	} else if (httpc_ieq(k, kn, "content-range")) {
+		return httpc_content_range(h, v, vn);
 	}
 	return 0;
 }
 
-/* Checks one "Name: value" line and hands it to http_field(). */
-static int http_header_line(struct http_head *h, const char *s, size_t n)
+/* Checks one "Name: value" line and hands it to httpc_field(). */
+static int httpc_header_line(struct httpc_head *h, const char *s, size_t n)
 {
 	const char *colon = memchr(s, ':', n);
 	size_t kn, i, vs, ve;
@@ -155,10 +155,10 @@ static int http_header_line(struct http_head *h, const char *s, size_t n)
 	ve = n;
 	while (ve > vs && (s[ve - 1] == ' ' || s[ve - 1] == '\t'))
 		ve--;
-	return http_field(h, s, kn, s + vs, ve - vs);
+	return httpc_field(h, s, kn, s + vs, ve - vs);
 }
 
-int http_parse_head(struct http_head *h, const uint8_t *buf, size_t len)
+int httpc_parse_head(struct httpc_head *h, const uint8_t *buf, size_t len)
 {
 	const char *s = (const char *)buf;
 	size_t pos = 0, nlines = 0;
@@ -168,7 +168,7 @@ int http_parse_head(struct http_head *h, const uint8_t *buf, size_t len)
 	h->content_length = -1;
 	h->retry_after = -1;
 	h->range_first = h->range_total = -1;
-	if (len > HTTP_HEAD_MAX)
+	if (len > HTTPC_HEAD_MAX)
 		return -EPX_E_HTTP_HDRBIG;
 	for (;;) {
 		const char *lf = memchr(s + pos, '\n', len - pos);
@@ -180,15 +180,15 @@ int http_parse_head(struct http_head *h, const uint8_t *buf, size_t len)
 		if (memchr(s + pos, '\0', n))
 			return -EPX_E_HTTP_HEADER;
 		if (nlines == 0)
-			rc = http_status_line(h, s + pos, n);
+			rc = httpc_status_line(h, s + pos, n);
 		else if (n == 0)
 			break;
 		else if (s[pos] == ' ' || s[pos] == '\t')
 			rc = -EPX_E_HTTP_HEADER;        /* obs-fold */
-		else if (nlines > HTTP_HEADERS_MAX)
+		else if (nlines > HTTPC_HEADERS_MAX)
 			rc = -EPX_E_HTTP_HDRBIG;
 		else
-			rc = http_header_line(h, s + pos, n);
+			rc = httpc_header_line(h, s + pos, n);
 		if (rc < 0)
 			goto fail;
 		pos = (size_t)(lf - s) + 1;
@@ -199,11 +199,11 @@ int http_parse_head(struct http_head *h, const uint8_t *buf, size_t len)
 		goto fail;
 	return 0;
 fail:
-	http_head_wipe(h);
+	httpc_head_wipe(h);
 	return rc;
 }
 
-void http_head_wipe(struct http_head *h)
+void httpc_head_wipe(struct httpc_head *h)
 {
 	explicit_bzero(h->next_token, sizeof(h->next_token));
 }

@@ -1,0 +1,346 @@
+/* Table tests of net/'s client certificate (mutual TLS) and retry policy.
+ *
+ * A throw-away CA, a server certificate for "epoxy.test", a client
+ * certificate of that CA, one of another CA, and a key of neither are made
+ * by the openssl CLI in a temporary directory.  An in-process mbedTLS
+ * server on loopback requires a client certificate of the CA and answers
+ * each request with the subject of the certificate it saw, so a pass means
+ * the certificate really went over the wire through https_do(). */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+
+#include <mbedtls/ctr_drbg.h>
+#include <mbedtls/entropy.h>
+#include <mbedtls/net_sockets.h>
+#include <mbedtls/ssl.h>
+
+#include "lib/err.h"
+#include "net/https.h"
+#include "net/retry.h"
+#include "net/tls.h"
+#include "tests/test.h"
+
+static char tnt_dir[] = "/tmp/epoxy-test-net.XXXXXX";
+static char tnt_path_buf[512];
+
+static const char *tnt_path(const char *name)
+{
+	snprintf(tnt_path_buf, sizeof(tnt_path_buf), "%s/%s", tnt_dir, name);
+	return tnt_path_buf;
+}
+
+/* openssl: CA, server (SAN epoxy.test), client of the CA, client of a
+ * rogue CA, and a stray key. */
+static int tnt_make_pki(void)
+{
+	char cmd[4096];
+	static const char script[] =
+		"set -e; cd '%s'; exec >log 2>&1\n"
+		"key() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out \"$1\"; }\n"
+		"ca() { key $1.key; openssl req -x509 -new -key $1.key -subj /CN=$1 -days 2 -out $1.pem; }\n"
+		"leaf() { key $1.key; openssl req -new -key $1.key -subj /CN=$1 -out $1.csr;\n"
+		"  printf 'subjectAltName=DNS:%%s\\n' $1 >$1.ext;\n"
+		"  openssl x509 -req -in $1.csr -CA $2.pem -CAkey $2.key -CAcreateserial -days 2 -extfile $1.ext -out $1.pem; }\n"
+		"ca ca; ca rogue; leaf epoxy.test ca; leaf node1 ca; leaf node2 rogue; key stray.key\n";
+
+	if (!mkdtemp(tnt_dir))
+		return -1;
+	snprintf(cmd, sizeof(cmd), script, tnt_dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+/* ---------------------------------------------------------------- server */
+struct tnt_srv {
+	mbedtls_net_context listen;
+	mbedtls_ssl_config conf;
+	mbedtls_x509_crt ca, crt;
+	mbedtls_pk_context key;
+	mbedtls_entropy_context ent;
+	mbedtls_ctr_drbg_context drbg;
+	uint16_t port;
+	int conns;              /* connections to serve before the thread ends */
+};
+
+static int tnt_srv_answer(mbedtls_ssl_context *ssl)
+{
+	char req[2048], dn[256], resp[512];
+	const mbedtls_x509_crt *peer;
+	size_t len = 0;
+	int r, n;
+
+	while (len < sizeof(req) - 1) {
+		r = mbedtls_ssl_read(ssl, (unsigned char *)req + len, sizeof(req) - 1 - len);
+		if (r <= 0)
+			return -1;
+		len += (size_t)r;
+		req[len] = '\0';
+		if (strstr(req, "\r\n\r\n"))
+			break;
+	}
+	peer = mbedtls_ssl_get_peer_cert(ssl);
+	if (!peer || mbedtls_x509_dn_gets(dn, sizeof(dn), &peer->subject) < 0)
+		snprintf(dn, sizeof(dn), "none");
+	n = snprintf(resp, sizeof(resp),
+		     "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n%s",
+		     strlen(dn), dn);
+	return mbedtls_ssl_write(ssl, (unsigned char *)resp, (size_t)n) == n ? 0 : -1;
+}
+
+static void *tnt_srv_run(void *arg)
+{
+	struct tnt_srv *s = arg;
+	int i;
+
+	for (i = 0; i < s->conns; i++) {
+		mbedtls_net_context c;
+		mbedtls_ssl_context ssl;
+
+		mbedtls_net_init(&c);
+		mbedtls_ssl_init(&ssl);
+		if (mbedtls_net_accept(&s->listen, &c, NULL, 0, NULL) == 0 &&
+		    mbedtls_ssl_setup(&ssl, &s->conf) == 0) {
+			mbedtls_ssl_set_bio(&ssl, &c, mbedtls_net_send, mbedtls_net_recv, NULL);
+			if (mbedtls_ssl_handshake(&ssl) == 0 && tnt_srv_answer(&ssl) == 0)
+				mbedtls_ssl_close_notify(&ssl);
+		}
+		mbedtls_ssl_free(&ssl);
+		mbedtls_net_free(&c);
+	}
+	return NULL;
+}
+
+static int tnt_srv_init(struct tnt_srv *s)
+{
+	struct sockaddr_in sa;
+	socklen_t sl = sizeof(sa);
+
+	mbedtls_net_init(&s->listen);
+	mbedtls_ssl_config_init(&s->conf);
+	mbedtls_x509_crt_init(&s->ca);
+	mbedtls_x509_crt_init(&s->crt);
+	mbedtls_pk_init(&s->key);
+	mbedtls_entropy_init(&s->ent);
+	mbedtls_ctr_drbg_init(&s->drbg);
+	if (mbedtls_x509_crt_parse_file(&s->ca, tnt_path("ca.pem")) ||
+	    mbedtls_x509_crt_parse_file(&s->crt, tnt_path("epoxy.test.pem")) ||
+	    mbedtls_pk_parse_keyfile(&s->key, tnt_path("epoxy.test.key"), NULL) ||
+	    mbedtls_ctr_drbg_seed(&s->drbg, mbedtls_entropy_func, &s->ent, NULL, 0) ||
+	    mbedtls_ssl_config_defaults(&s->conf, MBEDTLS_SSL_IS_SERVER,
+					MBEDTLS_SSL_TRANSPORT_STREAM,
+					MBEDTLS_SSL_PRESET_DEFAULT) ||
+	    mbedtls_ssl_conf_own_cert(&s->conf, &s->crt, &s->key) ||
+	    mbedtls_net_bind(&s->listen, "127.0.0.1", "0", MBEDTLS_NET_PROTO_TCP) ||
+	    getsockname(s->listen.fd, (struct sockaddr *)&sa, &sl) < 0)
+		return -1;
+	mbedtls_ssl_conf_rng(&s->conf, mbedtls_ctr_drbg_random, &s->drbg);
+	mbedtls_ssl_conf_ca_chain(&s->conf, &s->ca, NULL);
+	mbedtls_ssl_conf_authmode(&s->conf, MBEDTLS_SSL_VERIFY_REQUIRED);
+	s->port = ntohs(sa.sin_port);
+	return 0;
+}
+
+static void tnt_srv_free(struct tnt_srv *s)
+{
+	mbedtls_net_free(&s->listen);
+	mbedtls_ssl_config_free(&s->conf);
+	mbedtls_x509_crt_free(&s->ca);
+	mbedtls_x509_crt_free(&s->crt);
+	mbedtls_pk_free(&s->key);
+	mbedtls_ctr_drbg_free(&s->drbg);
+	mbedtls_entropy_free(&s->ent);
+}
+
+/* ---------------------------------------------------------------- client */
+/* One GET through https_do with crt/key as the client certificate (NULL:
+ * none); the subject the server saw lands in seen. */
+static int tnt_get(uint16_t port, const char *crt, const char *key,
+		   char *seen, size_t cap)
+{
+	struct https h = { .addr = "127.0.0.1", .port = port, .name = "epoxy.test",
+			   .user_agent = "test-net" };
+	struct https_buf out = { seen, cap - 1, 0 };
+	struct https_req r;
+	struct https_resp resp;
+	char *c = NULL, *k = NULL;
+	size_t cn = 0, kn = 0;
+	int rc;
+
+	rc = tls_ctx_init(&h.tls, tnt_path("ca.pem"));
+	if (rc < 0)
+		return rc;
+	if (crt) {
+		c = test_slurp(tnt_path(crt), &cn);
+		k = test_slurp(tnt_path(key), &kn);
+		rc = tls_ctx_own_cert(&h.tls, (uint8_t *)c, cn, (uint8_t *)k, kn);
+		free(c);
+		free(k);
+		if (rc < 0)
+			goto out;
+	}
+	memset(&r, 0, sizeof(r));
+	r.method = "GET";
+	r.path = "/whoami";
+	r.body_max = cap - 1;
+	r.deadline = tls_now_ms() + 10000;
+	r.on_data = https_buf_data;
+	r.ctx = &out;
+	rc = https_do(&h, &r, &resp);
+	seen[out.len] = '\0';
+out:
+	tls_ctx_free(&h.tls);
+	return rc;
+}
+
+/* tls_ctx_own_cert() over files of the PKI (or literal bytes). */
+static int tnt_own(const char *crt, const char *key)
+{
+	struct tls_ctx t;
+	char *c, *k;
+	size_t cn, kn;
+	int rc = tls_ctx_init(&t, tnt_path("ca.pem"));
+
+	if (rc < 0)
+		return rc;
+	c = test_slurp(tnt_path(crt), &cn);
+	k = test_slurp(tnt_path(key), &kn);
+	rc = tls_ctx_own_cert(&t, (uint8_t *)c, cn, (uint8_t *)k, kn);
+	free(c);
+	free(k);
+	tls_ctx_free(&t);
+	return rc;
+}
+
+static void tnt_mutual(void)
+{
+	static const struct {
+		const char *crt, *key, *what;
+		int ok;
+		const char *seen;
+	} cases[] = {
+		{ "node1.pem", "node1.key", "client certificate of the pinned CA", 1, "CN=node1" },
+		{ NULL, NULL, "no client certificate: refused", 0, NULL },
+		{ "node2.pem", "node2.key", "client certificate of another CA: refused", 0, NULL },
+		{ "node1.pem", "node1.key", "again after refusals", 1, "CN=node1" },
+	};
+	struct tnt_srv s;
+	pthread_t th;
+	char seen[256];
+	size_t i;
+	int rc;
+
+	if (tnt_srv_init(&s) < 0) {
+		ok(0, "in-process TLS server starts");
+		return;
+	}
+	s.conns = (int)(sizeof(cases) / sizeof(cases[0]));
+	pthread_create(&th, NULL, tnt_srv_run, &s);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		seen[0] = '\0';
+		rc = tnt_get(s.port, cases[i].crt, cases[i].key, seen, sizeof(seen));
+		if (cases[i].ok)
+			ok(rc == 0 && strcmp(seen, cases[i].seen) == 0,
+			   "%s (rc %d, server saw \"%s\")", cases[i].what, rc, seen);
+		else
+			ok(rc == -EPX_E_TLS_HANDSHAKE || rc == -EPX_E_TLS_IO,
+			   "%s (rc %d)", cases[i].what, rc);
+	}
+	pthread_join(th, NULL);
+	tnt_srv_free(&s);
+}
+
+static void tnt_own_cert(void)
+{
+	static const struct {
+		const char *crt, *key, *what;
+		int rc;
+	} cases[] = {
+		{ "node1.pem", "node1.key", "certificate with its key", 0 },
+		{ "node1.pem", "stray.key", "key of another certificate", -EPX_E_TLS_OWNCERT },
+		{ "node1.pem", "node1.pem", "certificate given as key", -EPX_E_TLS_OWNCERT },
+		{ "node1.key", "node1.key", "key given as certificate", -EPX_E_TLS_OWNCERT },
+		{ "log", "node1.key", "not PEM", -EPX_E_TLS_OWNCERT },
+	};
+	static uint8_t big[TLS_OWN_MAX + 1];
+	struct tls_ctx t;
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int rc = tnt_own(cases[i].crt, cases[i].key);
+
+		ok(rc == cases[i].rc, "own cert: %s -> %d", cases[i].what, rc);
+	}
+	memset(big, 'A', sizeof(big));
+	ok(tls_ctx_init(&t, tnt_path("ca.pem")) == 0 &&
+	   tls_ctx_own_cert(&t, big, sizeof(big), big, 10) == -EPX_E_TLS_OWNCERT &&
+	   tls_ctx_own_cert(&t, big, 0, big, 0) == -EPX_E_TLS_OWNCERT,
+	   "own cert: over TLS_OWN_MAX or empty refused");
+	tls_ctx_free(&t);
+}
+
+/* ---------------------------------------------------------------- retry */
+static int tnt_waits;
+static int64_t tnt_last_away;
+
+static void tnt_on_wait(int64_t away_s, unsigned wait_s)
+{
+	tnt_waits++;
+	tnt_last_away = away_s;
+}
+
+static void tnt_retry(void)
+{
+	static const struct {
+		int rc, waited;
+	} cases[] = {
+		{ -EPX_E_NET_CONNECT, 1 }, { -EPX_E_TLS_HANDSHAKE, 1 },
+		{ -EPX_E_TLS_IO, 1 }, { -EPX_E_HTTP_TRUNC, 1 },
+		{ -EPX_E_HTTP_DEADLINE, 1 }, { -EPX_E_HTTP_BUSY, 1 },
+		{ -EPX_E_HTTP_AUTH, 0 }, { -EPX_E_TLS_VERIFY, 0 },
+		{ -EPX_E_HTTP_LENGTH, 0 }, { -EPX_E_HTTP_CODE, 0 },
+	};
+	struct retry_opts o = { .retries = 3, .backoff_ms = 2, .server_wait_s = 60,
+				.on_wait = tnt_on_wait };
+	int64_t since;
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int r;
+
+		since = -1;
+		tnt_waits = 0;
+		r = retry_outage(&o, &since, cases[i].rc, 0, -1);
+		ok(r == cases[i].waited && tnt_waits == cases[i].waited &&
+		   (since >= 0) == cases[i].waited,
+		   "outage: rc %d waited %d", cases[i].rc, r);
+	}
+	since = tls_now_ms() - 61000;
+	tnt_waits = 0;
+	ok(retry_outage(&o, &since, -EPX_E_NET_CONNECT, 0, -1) == 0 && tnt_waits == 0,
+	   "outage: longer than server_wait_s stops waiting");
+	since = tls_now_ms() - 5000;
+	ok(retry_outage(&o, &since, -EPX_E_HTTP_BUSY, 1, -1) == 1 &&
+	   tnt_last_away == 5, "outage: on_wait told the seconds away");
+	o.on_wait = NULL;
+	ok(retry_outage(&o, &since, -EPX_E_TLS_IO, 0, -1) == 1,
+	   "outage: no on_wait, still waits quietly");
+	ok(retry_outage(&o, &since, -EPX_E_HTTP_AUTH, 0, -1) == 0 && since == -1,
+	   "outage: a refusal resets the clock");
+}
+
+int main(void)
+{
+	char cmd[600];
+
+	ok(tnt_make_pki() == 0, "throw-away PKI made by openssl in %s", tnt_dir);
+	tnt_own_cert();
+	tnt_mutual();
+	tnt_retry();
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tnt_dir);
+	if (system(cmd) != 0)
+		ok(0, "temporary directory removed");
+	return test_done();
+}
