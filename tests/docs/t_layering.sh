@@ -1,0 +1,87 @@
+#!/bin/bash
+# t_layering.sh: the #include graph keeps the layering of docs/layering.md.
+#   - lib/ includes only lib/;
+#   - net/ and store/ include only lib/ and themselves (net/ never stage2/
+#     or server/: the agent's console is injected, not included);
+#   - a program folder includes only lib/, net/, store/ and itself;
+#   - no include cycle between files;
+#   - no two C modules (file names without the folder) share a name.
+# tests/ and bench/ may include anything.  Known violations are listed
+# below with their reason; one that no longer occurs must be removed.
+set -u
+cd "$(dirname "$0")/../.."
+n=0 failed=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+nok() { n=$((n + 1)); failed=1; echo "not ok $n - $1"; [ -n "${2:-}" ] && printf '#   %s\n' "$2"; }
+
+# Known, each with the issue that removes it ("file include").
+known=(
+  # issue 11 point 1: the release-signing verb moves to keys/ with the
+  # other key tools; until then keys/ and server/ share ctl.h and kfile.h
+  "keys/ctl_keys.c server/ctl.h"
+  "keys/epoxy_keys.c server/ctl.h"
+  "server/ctl_sign.c keys/kfile.h"
+)
+known_modules=(
+)
+
+layer() { # folder -> 0 lib, 1 library, 2 program, 3 test
+  case $1 in
+    lib) echo 0 ;;
+    net|store) echo 1 ;;
+    tests|bench) echo 3 ;;
+    *) echo 2 ;;
+  esac
+}
+
+mapfile -t files < <(git ls-files --cached --others --exclude-standard '*.c' '*.h')
+declare -A tracked=()
+for f in "${files[@]}"; do tracked[$f]=1; done
+# "file include" for every #include "..." naming a tracked file
+edges=$(for f in "${files[@]}"; do
+  sed -n 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*"\([^"]*\)".*/\1/p' "$f" |
+    while read -r inc; do [ -n "${tracked[$inc]:-}" ] && echo "$f $inc"; done
+done)
+[ -n "$edges" ] && ok "read $(echo "$edges" | wc -l) includes of ${#files[@]} files" ||
+  nok "read the include lines" "no include found"
+
+is_known() { local k; for k in "${known[@]}"; do [ "$k" = "$1" ] && return 0; done; return 1; }
+
+bad=() seen_known=()
+while read -r f inc; do
+  [ -n "$f" ] || continue
+  from=${f%%/*} to=${inc%%/*}
+  [ "$from" = "$to" ] && continue
+  lf=$(layer "$from") lt=$(layer "$to")
+  [ "$lf" = 3 ] && continue
+  if [ "$lt" -lt "$lf" ] && { [ "$lf" != 1 ] || [ "$lt" = 0 ]; }; then continue; fi
+  if is_known "$f $inc"; then seen_known+=("$f $inc"); continue; fi
+  bad+=("$f includes $inc ($from/ may not include $to/)")
+done <<<"$edges"
+for l in lib net; do
+  v=$(printf '%s\n' "${bad[@]}" | grep "^$l/")
+  [ -z "$v" ] && ok "$l/ includes only what its layer may" || nok "$l/ includes only what its layer may" "$v"
+done
+v=$(printf '%s\n' "${bad[@]}" | grep -v '^lib/\|^net/')
+[ -z "$v" ] && ok "no program folder includes another program's folder" ||
+  nok "no program folder includes another program's folder" "$v"
+stale=""
+for k in "${known[@]}"; do
+  printf '%s\n' "${seen_known[@]}" | grep -qxF "$k" || stale+=" [$k]"
+done
+[ -z "$stale" ] && ok "every known violation still occurs (${#known[@]} listed)" ||
+  nok "every known violation still occurs" "fixed, remove from the list:$stale"
+
+# include cycles: tsort names the files of a loop on stderr
+loop=$(echo "$edges" | tsort 2>&1 >/dev/null | grep -v '^tsort: -: input contains a loop:$' | sed 's/^tsort: //')
+[ -z "$loop" ] && ok "no include cycle between files" || nok "no include cycle between files" "$(echo $loop)"
+
+# module names: each foo.c (outside tests/ and bench/) has one home
+dups=$(printf '%s\n' "${files[@]}" | grep '\.c$' | grep -v '^tests/\|^bench/' |
+  sed 's#.*/##' | sort | uniq -d)
+for m in "${known_modules[@]}"; do dups=$(echo "$dups" | grep -vxF "$m"); done
+[ -z "$dups" ] && ok "no two modules share a name" ||
+  nok "no two modules share a name" "$(for d in $dups; do printf '%s ' $(printf '%s\n' "${files[@]}" | grep "/$d\$"); done)"
+
+echo "1..$n"
+exit $failed
