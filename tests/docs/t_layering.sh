@@ -9,10 +9,11 @@
 # tests/ and bench/ may include anything.  Known violations are listed
 # below with their reason; one that no longer occurs must be removed.
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 n=0 failed=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 nok() { n=$((n + 1)); failed=1; echo "not ok $n - $1"; [ -n "${2:-}" ] && printf '#   %s\n' "$2"; }
+res() { if [ -z "$2" ]; then ok "$1"; else nok "$1" "$2"; fi; } # name, what failed
 
 # Known, each with the issue that removes it ("file include").
 known=(
@@ -42,8 +43,8 @@ edges=$(for f in "${files[@]}"; do
   sed -n 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*"\([^"]*\)".*/\1/p' "$f" |
     while read -r inc; do [ -n "${tracked[$inc]:-}" ] && echo "$f $inc"; done
 done)
-[ -n "$edges" ] && ok "read $(echo "$edges" | wc -l) includes of ${#files[@]} files" ||
-  nok "read the include lines" "no include found"
+res "read $(echo "$edges" | wc -l) includes of ${#files[@]} files" \
+  "$([ -n "$edges" ] || echo "no include found")"
 
 is_known() { local k; for k in "${known[@]}"; do [ "$k" = "$1" ] && return 0; done; return 1; }
 
@@ -60,28 +61,27 @@ while read -r f inc; do
 done <<<"$edges"
 for l in lib net; do
   v=$(printf '%s\n' "${bad[@]}" | grep "^$l/")
-  [ -z "$v" ] && ok "$l/ includes only what its layer may" || nok "$l/ includes only what its layer may" "$v"
+  res "$l/ includes only what its layer may" "$v"
 done
 v=$(printf '%s\n' "${bad[@]}" | grep -v '^lib/\|^net/')
-[ -z "$v" ] && ok "no program folder includes another program's folder" ||
-  nok "no program folder includes another program's folder" "$v"
+res "no program folder includes another program's folder" "$v"
 stale=""
 for k in "${known[@]}"; do
   printf '%s\n' "${seen_known[@]}" | grep -qxF "$k" || stale+=" [$k]"
 done
-[ -z "$stale" ] && ok "every known violation still occurs (${#known[@]} listed)" ||
-  nok "every known violation still occurs" "fixed, remove from the list:$stale"
+res "every known violation still occurs (${#known[@]} listed)" \
+  "${stale:+fixed, remove from the list:$stale}"
 
 # include cycles: tsort names the files of a loop on stderr
 loop=$(echo "$edges" | tsort 2>&1 >/dev/null | grep -v '^tsort: -: input contains a loop:$' | sed 's/^tsort: //')
-[ -z "$loop" ] && ok "no include cycle between files" || nok "no include cycle between files" "$(echo $loop)"
+res "no include cycle between files" "$(echo "$loop" | tr '\n' ' ' | sed 's/ *$//')"
 
 # module names: each foo.c (outside tests/ and bench/) has one home
 dups=$(printf '%s\n' "${files[@]}" | grep '\.c$' | grep -v '^tests/\|^bench/' |
   sed 's#.*/##' | sort | uniq -d)
 for m in "${known_modules[@]}"; do dups=$(echo "$dups" | grep -vxF "$m"); done
-[ -z "$dups" ] && ok "no two modules share a name" ||
-  nok "no two modules share a name" "$(for d in $dups; do printf '%s ' $(printf '%s\n' "${files[@]}" | grep "/$d\$"); done)"
+res "no two modules share a name" \
+  "$(for d in $dups; do printf '%s\n' "${files[@]}" | grep "/$d\$" | tr '\n' ' '; done)"
 
 echo "1..$n"
 exit $failed
