@@ -167,6 +167,7 @@ help:
 	@echo "make check      set up, build and run every test (summary at the end)"
 	@echo "make demo       set up, build and boot a QEMU node through the whole chain"
 	@echo "make fuzz       run each libFuzzer target FUZZ_SECONDS (default 60)"
+	@echo "make bench      run every benchmark beside its anchor, one report (bench/README.md)"
 	@echo "make images     build the stage0/stage1/production images"
 	@echo "make defconfig | menuconfig | olddefconfig   configuration (in $(O)/.config)"
 	@echo "make deps       install missing packages, fetch Debian sources"

@@ -1,7 +1,7 @@
 # node/tcpinfo/: epoxy-tcpinfo, the node's TCP_INFO sampler (issue 15,
 # point 1).  sock_diag netlink, libzstd (Debian's libzstd-dev).
 #   make build/bin/epoxy-tcpinfo    the program
-#   make bench-tcpinfo              bench/tcpinfo/run.sh (not in make check)
+#   make bench-tcpinfo              bench/tcpinfo/run.sh (bench/bench.mk)
 TCPINFO_MODS := node/tcpinfo/tcpinfo_nl.c node/tcpinfo/tcpinfo_rec.c \
 	node/tcpinfo/tcpinfo_out.c node/tcpinfo/tcpinfo_track.c \
 	node/tcpinfo/tcpinfo_ev.c node/tcpinfo/tcpinfo_metrics.c
@@ -27,7 +27,3 @@ fuzz_tcpinfo_LIBS := $(TCPINFO_LIBS)
 $(O)/bench/tcpinfo-conns: $(O)/host/bench/tcpinfo/conns.o
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^
-
-.PHONY: bench-tcpinfo
-bench-tcpinfo: $(O)/bin/epoxy-tcpinfo $(O)/bench/tcpinfo-conns
-	bench/tcpinfo/run.sh $(BENCH_CONNS)

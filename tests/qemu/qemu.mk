@@ -4,12 +4,13 @@
 #   make check-qemu       the quick scenario set (also part of make check)
 #   make check-qemu-full  every scenario in tests/qemu/scenarios
 #   make bench-chain      per-stage timings against the -kernel/-initrd floor
+#                         (bench/bench.mk, with every other benchmark)
 # The scenarios need the host programs, the images and the node enrollment
 # tool, so make check builds them first.
 QEMU_NEEDS := $(O)/bin/epoxyd $(O)/bin/epoxyctl images
 CHECK_DEPS += $(QEMU_NEEDS)
 
-.PHONY: check-qemu check-qemu-full bench-chain
+.PHONY: check-qemu check-qemu-full
 demo: deps
 	@$(MAKE) --no-print-directory all $(QEMU_NEEDS)
 	@tests/qemu/demo.sh
@@ -21,7 +22,3 @@ check-qemu: deps-quick
 check-qemu-full: deps-quick
 	@$(MAKE) --no-print-directory all $(QEMU_NEEDS)
 	@tests/qemu/t_qemu.sh --full
-
-bench-chain: deps-quick
-	@$(MAKE) --no-print-directory all $(QEMU_NEEDS)
-	@bench/chain/run.sh
