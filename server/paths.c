@@ -109,6 +109,29 @@ static int paths_store(struct store *st, const struct config *cfg)
 	return rc;
 }
 
+/* The TLS files were read before the drop; a reload (SIGHUP) reads them
+ * again as the service user.  Unreadable now: a warning, not a failure
+ * (root-only keys are the safer default outside systemd). */
+static void paths_reload_files(const struct config *cfg)
+{
+	const char *key[] = { "tls_cert", "tls_key" };
+	const char *path[] = { cfg->tls_cert, cfg->tls_key };
+	char user[96];
+	size_t i;
+	int fd;
+
+	for (i = 0; i < 2 && cfg->https_port; i++) {
+		fd = open(path[i], O_RDONLY | O_CLOEXEC);
+		if (fd >= 0) {
+			close(fd);
+			continue;
+		}
+		log_msg(LOG_WARNING, "%s %s: user %s cannot read it (%s): a reload (SIGHUP) "
+			"cannot renew the certificate; restart epoxyd to change it", key[i],
+			path[i], paths_user(user, sizeof(user)), strerror(errno));
+	}
+}
+
 int paths_check(const struct paths *p, const struct config *cfg, struct store *st)
 {
 	int rc, first = 0;
@@ -123,6 +146,8 @@ int paths_check(const struct paths *p, const struct config *cfg, struct store *s
 	rc = st ? paths_store(st, cfg) : 0;
 	if (!first)
 		first = rc;
+	if (!first)
+		paths_reload_files(cfg);
 	return first;
 }
 

@@ -9,7 +9,8 @@
  * an unlinked spool file in data_dir and in data_dir/objects, a search of
  * boot_dir, a write transaction on the store.  Each failure is one line
  * naming the path, the user and the reason, and the first one's code is
- * returned (-EPX_E_SRV_PATH or the store's). */
+ * returned (-EPX_E_SRV_PATH or the store's).  TLS files the service user
+ * cannot read are a warning: only a reload would read them again. */
 #ifndef EPOXY_PATHS_H
 #define EPOXY_PATHS_H
 
