@@ -7,7 +7,7 @@
 #   LIB_SIGN_SRCS     private keys and signing (host programs only)
 #   LIB_CRYPTO_LIBS   what host builds link for mbedTLS's crypto
 LIB_SRCS := lib/err.c
-LIB_VERIFY_SRCS := lib/err.c lib/hex.c lib/num.c lib/rand.c lib/sha256.c \
+LIB_VERIFY_SRCS := lib/err.c lib/file.c lib/hex.c lib/num.c lib/rand.c lib/sha256.c \
 	lib/doc.c lib/sig.c lib/keyset.c lib/manifest.c lib/statement.c
 LIB_SIGN_SRCS := lib/sign.c
 LIB_CRYPTO_LIBS := -lmbedcrypto

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "lib/err.h"
+#include "lib/hex.h"
 #include "net/chunked.h"
 
 enum {
@@ -16,17 +17,6 @@ void chunked_init(struct chunked *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->state = CH_SIZE;
-}
-
-static int chunked_hex(uint8_t ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
 }
 
 /* One byte of a chunk-size line.  Returns 0 or -EPX_E_HTTP_CHUNK. */
@@ -48,7 +38,7 @@ static int chunked_size_byte(struct chunked *c, uint8_t ch)
 		c->state = CH_EXT;
 		return 0;
 	}
-	h = chunked_hex(ch);
+	h = hex_nibble((char)ch);
 	if (h < 0 || c->digits >= 15)
 		return -EPX_E_HTTP_CHUNK;
 	c->left = c->left << 4 | (uint64_t)h;

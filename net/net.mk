@@ -11,7 +11,7 @@
 # The agent links the musl archive (stage2/agent.mk).
 ARCHIVES += epoxy-net
 epoxy-net_SRCS := net/tls.c net/httpc.c net/chunked.c net/https.c net/retry.c
-NET_LIB_SRCS := lib/err.c lib/hex.c lib/rand.c
+NET_LIB_SRCS := lib/err.c lib/file.c lib/hex.c lib/rand.c
 NET_LIBS := -lmbedtls -lmbedx509 -lmbedcrypto
 
 # mutual TLS and the client's transport against an in-process server with

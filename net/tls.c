@@ -19,6 +19,7 @@
 #include <mbedtls/net_sockets.h>
 
 #include "lib/err.h"
+#include "lib/file.h"
 #include "lib/rand.h"
 #include "net/tls.h"
 
@@ -39,25 +40,12 @@ static int tls_entropy(void *ctx, unsigned char *buf, size_t len)
 static int tls_load_ca(struct tls_ctx *t, const char *path)
 {
 	static unsigned char buf[TLS_CA_MAX + 1];
-	size_t len = 0;
-	ssize_t n = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC), rc = -1;
+	long len = file_read(path, buf, TLS_CA_MAX);
 
-	if (fd < 0)
-		return rc;
-	while (len < TLS_CA_MAX) {
-		n = read(fd, buf + len, TLS_CA_MAX - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		len += (size_t)n;
-	}
-	close(fd);
-	if (n < 0 || len == 0 || len >= TLS_CA_MAX)
-		return rc;
+	if (len <= 0 || len >= TLS_CA_MAX)
+		return -1;
 	buf[len] = '\0';
-	return mbedtls_x509_crt_parse(&t->ca, buf, len + 1);
+	return mbedtls_x509_crt_parse(&t->ca, buf, (size_t)len + 1);
 }
 
 int tls_ctx_init(struct tls_ctx *t, const char *ca_path)

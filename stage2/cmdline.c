@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "lib/err.h"
+#include "lib/file.h"
 #include "lib/hex.h"
 #include "stage2/cmdline.h"
 
@@ -188,26 +189,13 @@ int cmdline_parse(struct cmdline *c, const char *buf, size_t len,
 int cmdline_read(struct cmdline *c, const char *path, const char **bad)
 {
 	char buf[CMDLINE_MAX + 1];
-	ssize_t n = 0;
-	size_t len = 0;
-	int fd, rc = -EPX_E_CMDLINE;
+	long len = file_read(path, buf, sizeof(buf));
+	int rc = -EPX_E_CMDLINE;
 
 	*bad = "cannot read the command line";
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return rc;
-	while (len < sizeof(buf)) {
-		n = read(fd, buf + len, sizeof(buf) - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		len += (size_t)n;
-	}
-	close(fd);
-	if (n < 0)
+	if (len < 0)
 		return rc;
 	if (len > CMDLINE_MAX)
 		return *bad = "command line too long", rc;
-	return cmdline_parse(c, buf, len, bad);
+	return cmdline_parse(c, buf, (size_t)len, bad);
 }

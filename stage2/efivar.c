@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "lib/err.h"
+#include "lib/file.h"
 #include "lib/hex.h"
 #include "stage2/cmdline.h"
 #include "stage2/efivar.h"
@@ -68,29 +69,19 @@ int efivar_read(struct bootcred *bc, const char *dir)
 {
 	uint8_t buf[EFIVAR_MAX + 1];
 	char path[512];
-	size_t len = 0;
-	ssize_t n = 0;
-	int fd, rc = -EPX_E_EFIVAR_MISSING;
+	long len;
+	int rc = -EPX_E_EFIVAR_MISSING;
 
 	memset(bc, 0, sizeof(*bc));
 	if (snprintf(path, sizeof(path), "%s/%s", dir, EFIVAR_NAME) >=
 	    (int)sizeof(path))
 		return rc;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	len = file_read(path, buf, sizeof(buf));
+	if (len < 0 && len != -EIO)
 		return rc;
 	rc = -EPX_E_EFIVAR_SYNTAX;
-	while (len < sizeof(buf)) {
-		n = read(fd, buf + len, sizeof(buf) - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		len += (size_t)n;
-	}
-	close(fd);
-	if (n >= 0 && len <= EFIVAR_MAX)
-		rc = efivar_parse(bc, buf, len);
+	if (len >= 0 && len <= EFIVAR_MAX)
+		rc = efivar_parse(bc, buf, (size_t)len);
 	explicit_bzero(buf, sizeof(buf));
 	return rc;
 }

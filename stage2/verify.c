@@ -9,32 +9,20 @@
 
 #include "lib/doc.h"
 #include "lib/err.h"
+#include "lib/file.h"
 #include "stage2/con.h"
 #include "stage2/verify.h"
 
 long verify_slurp(const char *path, char *buf, size_t cap)
 {
-	size_t len = 0;
-	ssize_t n = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	long len = file_read(path, buf, cap);
 
-	if (fd < 0)
-		return -errno;
-	while (len < cap) {
-		n = read(fd, buf + len, cap - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		len += (size_t)n;
-	}
-	close(fd);
-	if (n < 0)
-		return -EIO;
-	if (len >= cap)
+	if (len < 0)
+		return len;
+	if ((size_t)len >= cap)
 		return -EFBIG;
 	buf[len] = '\0';
-	return (long)len;
+	return len;
 }
 
 static int verify_u32_file(const char *path, uint32_t *out)

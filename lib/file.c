@@ -1,0 +1,27 @@
+/* file: the one read-a-small-file loop of the agent and the client (the
+ * pinned CA, the command line, the boot credential, trust anchors). */
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "lib/file.h"
+
+long file_read(const char *path, void *buf, size_t cap)
+{
+	size_t len = 0;
+	ssize_t n = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	while (len < cap) {
+		n = read(fd, (char *)buf + len, cap - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	close(fd);
+	return n < 0 ? -EIO : (long)len;
+}

@@ -1,0 +1,16 @@
+/* file: read a small file whole into a caller's buffer.
+ *
+ * Guarantees: never writes past cap bytes; retries reads cut by a signal;
+ * the descriptor is closed on every path.  It does not judge the length:
+ * a result of cap means "cap bytes or more", and each caller refuses that
+ * against its own named cap (and terminates the text if it wants one). */
+#ifndef EPOXY_FILE_H
+#define EPOXY_FILE_H
+
+#include <stddef.h>
+
+/* Reads up to cap bytes of path into buf.  Returns the count (0..cap),
+ * -errno when path cannot be opened, or -EIO when a read fails. */
+long file_read(const char *path, void *buf, size_t cap);
+
+#endif
