@@ -32,7 +32,7 @@ int handover_format(const struct handover *h, char *out, size_t cap)
 }
 
 /* Takes the next line "<prefix><value>\n"; returns value length or -1. */
-static long ho_line(const char *t, size_t len, size_t *pos, const char *prefix,
+static long handover_line(const char *t, size_t len, size_t *pos, const char *prefix,
 		    const char **val)
 {
 	size_t plen = strlen(prefix), p = *pos;
@@ -48,7 +48,7 @@ static long ho_line(const char *t, size_t len, size_t *pos, const char *prefix,
 	return nl - *val;
 }
 
-static int ho_copy(char *dst, size_t cap, const char *v, long n)
+static int handover_copy(char *dst, size_t cap, const char *v, long n)
 {
 	long i;
 
@@ -63,7 +63,7 @@ static int ho_copy(char *dst, size_t cap, const char *v, long n)
 }
 
 /* The handover is written by us in lowercase only (docs/protocol.md). */
-static int ho_lowhex(const char *v, long n)
+static int handover_lowhex(const char *v, long n)
 {
 	long i;
 
@@ -73,7 +73,7 @@ static int ho_lowhex(const char *v, long n)
 	return 1;
 }
 
-static int ho_fields(struct handover *h, const char *t, size_t len)
+static int handover_fields(struct handover *h, const char *t, size_t len)
 {
 	struct cmdline c;
 	char line[CMDLINE_NAME_MAX + 64];
@@ -82,23 +82,23 @@ static int ho_fields(struct handover *h, const char *t, size_t len)
 	uint8_t sid[8];
 	long n;
 
-	if (ho_line(t, len, &pos, "epoxy-handover 1", &v) != 0)
+	if (handover_line(t, len, &pos, "epoxy-handover 1", &v) != 0)
 		return -1;
-	n = ho_line(t, len, &pos, "host ", &v);
-	if (ho_copy(h->host, sizeof(h->host), v, n) < 0 ||
+	n = handover_line(t, len, &pos, "host ", &v);
+	if (handover_copy(h->host, sizeof(h->host), v, n) < 0 ||
 	    !cmdline_valid_name(v, (size_t)n))
 		return -1;
-	n = ho_line(t, len, &pos, "session ", &v);
-	if (n != 16 || !ho_lowhex(v, n) || hex_decode(v, 16, sid, 8) < 0 ||
-	    ho_copy(h->session, sizeof(h->session), v, n) < 0)
+	n = handover_line(t, len, &pos, "session ", &v);
+	if (n != 16 || !handover_lowhex(v, n) || hex_decode(v, 16, sid, 8) < 0 ||
+	    handover_copy(h->session, sizeof(h->session), v, n) < 0)
 		return -1;
-	n = ho_line(t, len, &pos, "server ", &v);
-	if (ho_copy(h->server, sizeof(h->server), v, n) < 0)
+	n = handover_line(t, len, &pos, "server ", &v);
+	if (handover_copy(h->server, sizeof(h->server), v, n) < 0)
 		return -1;
-	n = ho_line(t, len, &pos, "addr ", &v);
-	if (ho_copy(h->addr, sizeof(h->addr), v, n) < 0)
+	n = handover_line(t, len, &pos, "addr ", &v);
+	if (handover_copy(h->addr, sizeof(h->addr), v, n) < 0)
 		return -1;
-	n = ho_line(t, len, &pos, "port ", &v);
+	n = handover_line(t, len, &pos, "port ", &v);
 	if (n <= 0 || n > 5 || (long)strspn(v, "0123456789") < n)
 		return -1;
 	/* reuse the command-line validators for name, address and port */
@@ -107,13 +107,13 @@ static int ho_fields(struct handover *h, const char *t, size_t len)
 	if (cmdline_parse(&c, line, strlen(line), &bad) < 0)
 		return -1;
 	h->port = c.port;
-	n = ho_line(t, len, &pos, "token joincred ", &v);
-	if (n != 64 || !ho_lowhex(v, n) || hex_decode(v, 64, h->joincred, 32) < 0)
+	n = handover_line(t, len, &pos, "token joincred ", &v);
+	if (n != 64 || !handover_lowhex(v, n) || hex_decode(v, 64, h->joincred, 32) < 0)
 		return -1;
-	n = ho_line(t, len, &pos, "token report ", &v);
-	if (n != 64 || !ho_lowhex(v, n) || hex_decode(v, 64, h->report, 32) < 0)
+	n = handover_line(t, len, &pos, "token report ", &v);
+	if (n != 64 || !handover_lowhex(v, n) || hex_decode(v, 64, h->report, 32) < 0)
 		return -1;
-	if (ho_line(t, len, &pos, "end", &v) != 0 || pos != len)
+	if (handover_line(t, len, &pos, "end", &v) != 0 || pos != len)
 		return -1;
 	return 0;
 }
@@ -121,7 +121,7 @@ static int ho_fields(struct handover *h, const char *t, size_t len)
 int handover_parse(struct handover *h, const char *buf, size_t len)
 {
 	memset(h, 0, sizeof(*h));
-	if (len > HANDOVER_MAX || ho_fields(h, buf, len) < 0) {
+	if (len > HANDOVER_MAX || handover_fields(h, buf, len) < 0) {
 		handover_wipe(h);
 		return -EPX_E_HO_SYNTAX;
 	}

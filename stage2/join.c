@@ -118,7 +118,7 @@ static int join_script(struct join *j)
 	return 0;
 }
 
-static int joincred_fetch(struct join *j)
+static int join_cred_fetch(struct join *j)
 {
 	static char cred[JOINCRED_MAX];
 	struct https_buf out = { cred, sizeof(cred), 0 };
@@ -308,7 +308,7 @@ static int join_flow(struct join *j)
 	j->h.user_agent = "epoxy-agent";
 	/* a server that is away is waited for; the one-time credential token
 	 * is kept until then (a refused or spent one is never retried) */
-	for (attempt = 0; (rc = joincred_fetch(j)) < 0 &&
+	for (attempt = 0; (rc = join_cred_fetch(j)) < 0 &&
 	     retry_outage(&j->o->fo, &away, rc, attempt, -1); attempt++)
 		;
 	explicit_bzero(j->ho.joincred, 32);
