@@ -3,7 +3,8 @@
 # mbedTLS comes from Debian's source package (scripts/sources.txt, fetched
 # into $(O)/src/mbedtls by scripts/deps.sh), copied to $(O)/musl/mbedtls and
 # built with musl-gcc under the trimmed stage2/mbedtls_config.h.  Our
-# sources and the verification half of lib/ are compiled the same way into
+# sources, the verification half of lib/ and net/'s archive (the HTTPS
+# client, $(O)/musl/libepoxy-net.a) are compiled the same way into
 # $(O)/musl/ and linked statically into $(O)/bin/epoxy-agent; a stripped
 # copy is $(O)/bin/epoxy-agent.stripped.  The unit tests and fuzz targets
 # link the same modules against Debian's libmbedtls (asan/fuzz variants).
