@@ -11,9 +11,7 @@
 set -u
 cd "$(dirname "$0")/../.."
 O=${O:-$PWD/build}
-n=0 failed=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-nok() { n=$((n + 1)); failed=1; echo "not ok $n - $1"; [ -n "${2:-}" ] && echo "#   $2"; }
+. tests/tap.sh   # n, failed, ok, nok, finish
 
 # ------------------------------------------------------------ programs
 # name, how to run it, man page

@@ -18,9 +18,7 @@ BIN=$O/bin/epoxy-tcpinfo
 if [ -z "${TCPINFO_NETNS:-}" ]; then
   exec unshare -n env TCPINFO_NETNS=1 O="$O" bash "$0" "$@"
 fi
-n=0 failed=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-nok() { n=$((n + 1)); failed=1; echo "not ok $n - $1"; [ -n "${2:-}" ] && echo "#   $2"; }
+. tests/tap.sh   # n, failed, ok, nok, finish
 check() { if eval "$2"; then ok "$1"; else nok "$1" "${3:-}"; fi; }
 for t in socat jq zstd ss; do command -v $t >/dev/null || { echo "not ok 1 - $t missing (make deps)"; exit 1; }; done
 [ -x "$BIN" ] || { echo "not ok 1 - $BIN missing (make $BIN)"; exit 1; }

@@ -19,11 +19,8 @@ cd "$(dirname "$0")/../.." || exit 1
 ROOT=$PWD
 O=${O:-$ROOT/build}
 LOGS=$O/test-logs; mkdir -p "$LOGS"
-n=0 failed=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-nok() { n=$((n + 1)); failed=1; echo "not ok $n - $1"; [ -n "${2:-}" ] && echo "#   $2"; }
+. tests/tap.sh   # n, failed, ok, nok, finish
 check() { if [ "$1" = 0 ]; then ok "$2"; else nok "$2" "${3:-}"; fi; }
-finish() { echo "1..$n"; exit "$failed"; }
 
 [ "$(id -u)" = 0 ] || { nok "t_package runs as root (it installs a package)"; finish; }
 for c in dpkg-buildpackage dh lintian setpriv systemd-analyze curl; do

@@ -20,10 +20,7 @@ cd "$(dirname "$0")/../.." || exit 1
 ROOT=$PWD
 O=${O:-$ROOT/build}
 LOGS=$O/test-logs; mkdir -p "$LOGS"
-n=0 failed=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-nok() { n=$((n + 1)); failed=1; echo "not ok $n - $1"; [ -n "${2:-}" ] && echo "#   $2"; }
-finish() { echo "1..$n"; exit "$failed"; }
+. tests/tap.sh   # n, failed, ok, nok, finish
 
 [ "$(id -u)" = 0 ] || { nok "t_clone runs as root (as the README's user does)"; finish; }
 for f in "$O/keys/.stamp" "$O/stage1/kbuild/.stamp" "$O/stage1/kernel/.stamp" \
