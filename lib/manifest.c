@@ -58,15 +58,8 @@ static int manifest_num(const char *v, size_t n, uint64_t min, uint64_t max, uin
 {
 	int rc = num_parse_u64(v, n, max, out);
 
-	if (rc == -ERANGE || (rc == 0 && *out < min))
+	if (rc == -EPX_E_NUM_RANGE || (rc == 0 && *out < min))
 		return -EPX_E_MF_OVERSIZE;
-	if (n > 20 && rc == -EINVAL) {
-		size_t i;
-
-		for (i = 0; i < n && v[i] >= '0' && v[i] <= '9'; i++)
-			;
-		return i == n ? -EPX_E_MF_OVERSIZE : -EPX_E_MF_SYNTAX;
-	}
 	return rc < 0 ? -EPX_E_MF_SYNTAX : 0;
 }
 

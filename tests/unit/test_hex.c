@@ -1,8 +1,9 @@
-/* Table test of hex: exact lengths, both cases in, lowercase out, and a
+/* Table test of hex: exact lengths, lowercase only, and a
  * strict decimal parser (lib/num) used by every signed document. */
 #include <errno.h>
 #include <string.h>
 
+#include "lib/err.h"
 #include "lib/hex.h"
 #include "lib/num.h"
 #include "tests/test.h"
@@ -19,22 +20,22 @@ static const struct {
 	{ "FF", 1, 0, "ff" },
 	{ "aB", 1, 0, "ab" },
 	{ "0123456789abcdef", 8, 0, "0123456789abcdef" },
-	{ "0", 1, -EINVAL, NULL },
-	{ "000", 1, -EINVAL, NULL },
-	{ "0000", 1, -EINVAL, NULL },
-	{ "00", 2, -EINVAL, NULL },
-	{ "g0", 1, -EINVAL, NULL },
-	{ "0g", 1, -EINVAL, NULL },
-	{ " 0", 1, -EINVAL, NULL },
-	{ "0 ", 1, -EINVAL, NULL },
-	{ "-1", 1, -EINVAL, NULL },
-	{ "0x", 1, -EINVAL, NULL },
-	{ "\xff\xff", 1, -EINVAL, NULL },
-	{ "@@", 1, -EINVAL, NULL },
-	{ "``", 1, -EINVAL, NULL },
-	{ "//", 1, -EINVAL, NULL },
-	{ "::", 1, -EINVAL, NULL },
-	{ "GG", 1, -EINVAL, NULL },
+	{ "0", 1, -EPX_E_HEX, NULL },
+	{ "000", 1, -EPX_E_HEX, NULL },
+	{ "0000", 1, -EPX_E_HEX, NULL },
+	{ "00", 2, -EPX_E_HEX, NULL },
+	{ "g0", 1, -EPX_E_HEX, NULL },
+	{ "0g", 1, -EPX_E_HEX, NULL },
+	{ " 0", 1, -EPX_E_HEX, NULL },
+	{ "0 ", 1, -EPX_E_HEX, NULL },
+	{ "-1", 1, -EPX_E_HEX, NULL },
+	{ "0x", 1, -EPX_E_HEX, NULL },
+	{ "\xff\xff", 1, -EPX_E_HEX, NULL },
+	{ "@@", 1, -EPX_E_HEX, NULL },
+	{ "``", 1, -EPX_E_HEX, NULL },
+	{ "//", 1, -EPX_E_HEX, NULL },
+	{ "::", 1, -EPX_E_HEX, NULL },
+	{ "GG", 1, -EPX_E_HEX, NULL },
 };
 
 static const struct {
@@ -46,26 +47,26 @@ static const struct {
 	{ "0", 10, 0, 0 },
 	{ "7", 10, 0, 7 },
 	{ "10", 10, 0, 10 },
-	{ "11", 10, -ERANGE, 0 },
+	{ "11", 10, -EPX_E_NUM_RANGE, 0 },
 	{ "4294967295", 4294967295u, 0, 4294967295u },
-	{ "4294967296", 4294967295u, -ERANGE, 0 },
+	{ "4294967296", 4294967295u, -EPX_E_NUM_RANGE, 0 },
 	{ "18446744073709551615", UINT64_MAX, 0, UINT64_MAX },
-	{ "18446744073709551616", UINT64_MAX, -ERANGE, 0 },
-	{ "99999999999999999999", UINT64_MAX, -ERANGE, 0 },
-	{ "123456789012345678901", UINT64_MAX, -EINVAL, 0 },
-	{ "5", 0, -ERANGE, 0 },
+	{ "18446744073709551616", UINT64_MAX, -EPX_E_NUM_RANGE, 0 },
+	{ "99999999999999999999", UINT64_MAX, -EPX_E_NUM_RANGE, 0 },
+	{ "123456789012345678901", UINT64_MAX, -EPX_E_NUM_RANGE, 0 },
+	{ "5", 0, -EPX_E_NUM_RANGE, 0 },
 	{ "0", 0, 0, 0 },
-	{ "", 10, -EINVAL, 0 },
-	{ "01", 10, -EINVAL, 0 },
-	{ "00", 10, -EINVAL, 0 },
-	{ "-1", 10, -EINVAL, 0 },
-	{ "+1", 10, -EINVAL, 0 },
-	{ " 1", 10, -EINVAL, 0 },
-	{ "1 ", 10, -EINVAL, 0 },
-	{ "1a", 10, -EINVAL, 0 },
-	{ "0x1", 10, -EINVAL, 0 },
-	{ "1e3", 10000, -EINVAL, 0 },
-	{ "1.0", 10, -EINVAL, 0 },
+	{ "", 10, -EPX_E_NUM_SYNTAX, 0 },
+	{ "01", 10, -EPX_E_NUM_SYNTAX, 0 },
+	{ "00", 10, -EPX_E_NUM_SYNTAX, 0 },
+	{ "-1", 10, -EPX_E_NUM_SYNTAX, 0 },
+	{ "+1", 10, -EPX_E_NUM_SYNTAX, 0 },
+	{ " 1", 10, -EPX_E_NUM_SYNTAX, 0 },
+	{ "1 ", 10, -EPX_E_NUM_SYNTAX, 0 },
+	{ "1a", 10, -EPX_E_NUM_SYNTAX, 0 },
+	{ "0x1", 10, -EPX_E_NUM_SYNTAX, 0 },
+	{ "1e3", 10000, -EPX_E_NUM_SYNTAX, 0 },
+	{ "1.0", 10, -EPX_E_NUM_SYNTAX, 0 },
 };
 
 int main(void)

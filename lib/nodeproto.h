@@ -1,0 +1,49 @@
+/* nodeproto: the names and caps of the node endpoints (docs/protocol.md),
+ * included by both ends: the agent (stage2/) builds these requests and
+ * epoxyd's node handlers parse them.  A cap changed here changes on both
+ * sides at once; nothing else may restate one.
+ *
+ * Guarantees: every request body is a form (lib/form.h) of exactly the
+ * fields listed for its endpoint; values are checked with lib/label.h,
+ * lib/hex.h and lib/num.h against the classes and caps below. */
+#ifndef EPOXY_NODEPROTO_H
+#define EPOXY_NODEPROTO_H
+
+#include "lib/label.h"
+
+/* POST /v1/session: host, mac, nonce, agent, stage and one of credential,
+ * token */
+#define NODEPROTO_SESSION_PATH "/v1/session"
+#define NODEPROTO_F_HOST "host"                 /* LABEL_HOST */
+#define NODEPROTO_F_MAC "mac"                   /* 6 hex pairs, ':' or '-' */
+#define NODEPROTO_F_NONCE "nonce"               /* NODEPROTO_NONCE_HEX digits */
+#define NODEPROTO_F_AGENT "agent"               /* decimal 0..NODEPROTO_AGENT_MAX */
+#define NODEPROTO_F_STAGE "stage"               /* decimal, 1 for a session */
+#define NODEPROTO_F_CREDENTIAL "credential"     /* NODEPROTO_TOKEN_HEX digits */
+#define NODEPROTO_F_TOKEN "token"               /* NODEPROTO_TOKEN_HEX digits */
+#define NODEPROTO_SESSION_BODY_MAX 1024         /* bytes of the request body */
+
+/* POST /v1/report: stage, status, code, tail */
+#define NODEPROTO_REPORT_PATH "/v1/report"
+#define NODEPROTO_F_STATUS "status"             /* "ok" or "fail" */
+#define NODEPROTO_F_CODE "code"                 /* "" or "EPOXY-E" digits */
+#define NODEPROTO_F_TAIL "tail"                 /* console tail, no NUL */
+#define NODEPROTO_STAGE_MAX LABEL_WORD_MAX      /* report stage: LABEL_WORD */
+#define NODEPROTO_CODE_MAX 15                   /* "EPOXY-E1234" */
+#define NODEPROTO_TAIL_MAX 4096                 /* bytes of console tail */
+/* the whole body: the tail escaped (3 bytes a byte at worst) and the rest */
+#define NODEPROTO_REPORT_BODY_MAX (3 * NODEPROTO_TAIL_MAX + 512)
+
+/* POST /v1/joincred: no fields */
+#define NODEPROTO_JOINCRED_PATH "/v1/joincred"
+#define NODEPROTO_JOINCRED_BODY_MAX 1024
+
+#define NODEPROTO_FIELDS_MAX 8                  /* fields of any node form */
+#define NODEPROTO_HOST_MAX LABEL_HOST_MAX
+#define NODEPROTO_NONCE_HEX 64
+#define NODEPROTO_TOKEN_HEX 64                  /* credentials and tokens */
+#define NODEPROTO_SESSION_HEX 16                /* session ids */
+#define NODEPROTO_AGENT_MAX 1000000
+#define NODEPROTO_NEXT_TOKEN "Epoxy-Next-Token" /* response header */
+
+#endif
