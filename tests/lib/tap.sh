@@ -1,0 +1,96 @@
+# shellcheck shell=bash
+# tests/lib/tap.sh: the one TAP library of the shell tests (sourced, bash).
+#
+# Guarantees, to every tests/*/t_*.sh and to tests/run.sh which sums them:
+#   - each check prints exactly one "ok N - NAME" or "not ok N - NAME" line,
+#     its detail on "#   " lines below it; done_testing prints the plan
+#     "1..N" and exits 1 when any check failed, else 0;
+#   - a skip is never a pass: skip prints "not ok" unless the environment
+#     sets EPOXY_TEST_ALLOW_SKIP=1, and then "ok N - NAME # SKIP REASON",
+#     which tests/run.sh counts as skipped, not passed;
+#   - a missing tool or build output (need, need_built) is a failure that
+#     names it, never a skip;
+#   - the cleanups given to at_exit run once, newest first, on every exit
+#     path; tmpdir's directory goes last, and stays when KEEP=1.
+# Sourcing it sets -u, moves to the top of the tree and defaults O to
+# ./build, so a test reads the same wherever it is started from.
+#
+# Checks         pass NAME | fail NAME [DETAIL] | ok STATUS NAME [DETAIL]
+#                is GOT WANT NAME | check NAME CMD [ARG...] | skip NAME REASON
+# Flow           diag TEXT... | bail NAME [DETAIL] | done_testing
+# Process        tmpdir PREFIX | at_exit CMD [ARG...] | need CMD... |
+#                need_built FILE... | quiet CMD... | port_free PORT | free_port [N]
+# TAP_PREFIX is put in front of every NAME (run-scenario: "scenario: ").
+# tests/lib/epoxyd.sh adds a real epoxyd; tests/README.md shows a test.
+
+set -u
+cd "$(dirname "${BASH_SOURCE[0]}")/../.." || exit 1
+O=${O:-$PWD/build}; export O
+TAP_N=0 TAP_FAILED=0 TAP_PREFIX=${TAP_PREFIX:-}
+TAP_AT_EXIT=()
+
+# ------------------------------------------------------------ checks
+pass() { TAP_N=$((TAP_N + 1)); echo "ok $TAP_N - $TAP_PREFIX$1"; }
+fail() { # NAME [DETAIL]: one failed check; DETAIL (any lines) as diagnostics
+  TAP_N=$((TAP_N + 1)); TAP_FAILED=$((TAP_FAILED + 1))
+  echo "not ok $TAP_N - $TAP_PREFIX$1"
+  if [ -n "${2:-}" ]; then printf '%s\n' "$2" | sed 's/^/#   /'; fi
+  return 0
+}
+ok() { # STATUS NAME [DETAIL]: passes when STATUS is 0 (cmd; ok $? NAME)
+  if [ "$1" = 0 ]; then pass "$2"; else fail "$2" "${3:-}"; return 1; fi
+}
+is() { # GOT WANT NAME
+  if [ "$1" = "$2" ]; then pass "$3"; else fail "$3" "got '$1', want '$2'"; return 1; fi
+}
+check() { # NAME CMD [ARG...]: runs CMD, passes when it exits 0
+  local tap_name=$1; shift
+  if "$@"; then pass "$tap_name"; else fail "$tap_name"; return 1; fi
+}
+skip() { # NAME REASON: a failure, unless EPOXY_TEST_ALLOW_SKIP=1
+  if [ "${EPOXY_TEST_ALLOW_SKIP:-0}" = 1 ]; then
+    TAP_N=$((TAP_N + 1)); echo "ok $TAP_N - $TAP_PREFIX$1 # SKIP $2"
+  else
+    fail "$1" "not run: $2 (EPOXY_TEST_ALLOW_SKIP=1 would count it as skipped)"
+  fi
+}
+
+# ------------------------------------------------------------ flow
+diag() { printf '%s\n' "$*" | sed 's/^/# /'; }
+done_testing() { echo "1..$TAP_N"; [ "$TAP_FAILED" = 0 ] && exit 0; exit 1; }
+bail() { fail "$@"; done_testing; } # NAME [DETAIL]: a failed set-up ends the test
+
+# ------------------------------------------------------------ process
+at_exit() { TAP_AT_EXIT+=("$(printf '%q ' "$@")"); } # CMD [ARG...], as given now
+tap_at_exit_run() {
+  local i
+  for ((i = ${#TAP_AT_EXIT[@]} - 1; i >= 0; i--)); do eval "${TAP_AT_EXIT[i]}"; done
+  TAP_AT_EXIT=()
+}
+trap tap_at_exit_run EXIT
+tmpdir() { # PREFIX: a new directory in T_DIR, removed at exit unless KEEP=1
+  # shellcheck disable=SC2034 # T_DIR is for the test that sources this file
+  T_DIR=$(mktemp -d "/tmp/$1.XXXXXX") || bail "mktemp -d /tmp/$1.XXXXXX"
+  at_exit tmpdir_remove "$T_DIR"
+}
+tmpdir_remove() { if [ "${KEEP:-0}" != 0 ]; then diag "kept $1"; else rm -rf "$1"; fi; }
+need() { # CMD...: each is installed, or the test ends failing
+  local c
+  for c; do command -v "$c" >/dev/null || bail "$c is needed (make deps installs it)"; done
+}
+need_built() { # FILE...: each build output exists, or the test ends failing
+  local f
+  for f; do [ -e "$f" ] || bail "$f not built (make O=$O check builds it)"; done
+}
+quiet() { "$@" >/dev/null 2>&1; }
+port_free() { ! ss -ltnH "( sport = :$1 )" 2>/dev/null | grep -q .; }
+free_port() { # [N]: prints P with P .. P+N-1 (default 2) free on loopback
+  local n=${1:-2} p i _
+  command -v ss >/dev/null || { echo "free_port: ss missing (package iproute2)" >&2; return 1; }
+  for _ in $(seq 200); do
+    p=$((20000 + RANDOM % 12000))   # below the kernel's ephemeral range
+    for ((i = 0; i < n; i++)); do port_free $((p + i)) || continue 2; done
+    echo "$p"; return 0
+  done
+  return 1
+}
