@@ -8,10 +8,7 @@
 #     by itself ("E1201") or inside a range ("E1110-E1116", "E1400 .. E1403");
 #   - every code the guide names exists in the registry (no stale codes).
 # Fails naming the program or the code.
-set -u
-cd "$(dirname "$0")/../.."
-O=${O:-$PWD/build}
-. tests/tap.sh   # n, failed, ok, nok, finish
+. "$(dirname "$0")/../lib/tap.sh"
 
 # ------------------------------------------------------------ programs
 # name, how to run it, man page
@@ -28,22 +25,22 @@ progs=(
 )
 for p in "${progs[@]}"; do
   IFS='|' read -r name bin man <<<"$p"
-  if [ ! -x "$bin" ]; then nok "$name: program built" "$bin missing"; continue; fi
+  if [ ! -x "$bin" ]; then fail "$name: program built" "$bin missing"; continue; fi
   out=$("$bin" --help 2>/dev/null); rc=$?
-  if [ "$rc" = 0 ] && grep -qi 'usage' <<<"$out"; then ok "$name --help: exit 0 with a usage"
-  else nok "$name --help: exit 0 with a usage" "exit $rc"; fi
-  if [ ! -f "$man" ]; then nok "$name: man page" "$man missing"; continue; fi
+  if [ "$rc" = 0 ] && grep -qi 'usage' <<<"$out"; then pass "$name --help: exit 0 with a usage"
+  else fail "$name --help: exit 0 with a usage" "exit $rc"; fi
+  if [ ! -f "$man" ]; then fail "$name: man page" "$man missing"; continue; fi
   warn=$(groff -man -Tutf8 -ww -z "$man" 2>&1)
-  if [ -z "$warn" ]; then ok "$name: man page $man formats cleanly"
-  else nok "$name: man page $man formats cleanly" "$(head -3 <<<"$warn" | tr '\n' ' ')"; fi
-  if grep -rqw -- "$name" docs/guide/; then ok "$name: named in the operator guide"
-  else nok "$name: named in the operator guide"; fi
+  if [ -z "$warn" ]; then pass "$name: man page $man formats cleanly"
+  else fail "$name: man page $man formats cleanly" "$(head -3 <<<"$warn" | tr '\n' ' ')"; fi
+  if grep -rqw -- "$name" docs/guide/; then pass "$name: named in the operator guide"
+  else fail "$name: named in the operator guide"; fi
 done
 
 # ------------------------------------------------------------ console codes
 guide=docs/guide/60-console-codes.md
 codes=$(sed -n 's/^EPX_ERR([A-Z0-9_]*, *\([0-9]*\),.*/\1/p' lib/errors.def | sort -n)
-[ -n "$codes" ] && ok "registry read ($(wc -w <<<"$codes") codes)" || nok "registry read"
+[ -n "$codes" ]; ok $? "registry read ($(wc -w <<<"$codes") codes)"
 # documented single codes and ranges of the guide
 singles=$(grep -o 'E[0-9]\{4\}' "$guide" | tr -d E | sort -un)
 ranges=$(grep -o 'E[0-9]\{4\} *\(-\|\.\.\|–\) *E[0-9]\{4\}' "$guide" | tr -dc '0-9\n ' |
@@ -58,17 +55,14 @@ covered() {
 }
 missing=""
 for c in $codes; do
-  [ "$c" -ge 1000 ] && [ "$c" -lt 1600 ] || continue
+  { [ "$c" -ge 1000 ] && [ "$c" -lt 1600 ]; } || continue
   covered "$c" || missing="$missing E$c"
 done
-[ -z "$missing" ] && ok "every boot-chain code (1000-1599) is explained in $guide" ||
-  nok "every boot-chain code (1000-1599) is explained in $guide" "missing:$missing"
+[ -z "$missing" ]; ok $? "every boot-chain code (1000-1599) is explained in $guide" "missing:$missing"
 # codes named alone (range bounds such as "E2000 .. E2499" name no code)
 alone=$(sed 's/E[0-9]\{4\} *\(-\|\.\.\|–\) *E[0-9]\{4\}//g' "$guide" | grep -o 'E[0-9]\{4\}' | tr -d E | sort -un)
 stale=""
 for c in $alone; do grep -qx "$c" <<<"$codes" || stale="$stale E$c"; done
-[ -z "$stale" ] && ok "every code named in $guide exists in lib/errors.def" ||
-  nok "every code named in $guide exists in lib/errors.def" "unknown:$stale"
+[ -z "$stale" ]; ok $? "every code named in $guide exists in lib/errors.def" "unknown:$stale"
 
-echo "1..$n"
-exit $failed
+done_testing

@@ -8,12 +8,8 @@
 #   - no two C modules (file names without the folder) share a name.
 # tests/ and bench/ may include anything.  Known violations are listed
 # below with their reason; one that no longer occurs must be removed.
-set -u
-cd "$(dirname "$0")/../.." || exit 1
-n=0 failed=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-nok() { n=$((n + 1)); failed=1; echo "not ok $n - $1"; [ -n "${2:-}" ] && printf '#   %s\n' "$2"; }
-res() { if [ -z "$2" ]; then ok "$1"; else nok "$1" "$2"; fi; } # name, what failed
+. "$(dirname "$0")/../lib/tap.sh"
+res() { if [ -z "$2" ]; then pass "$1"; else fail "$1" "$2"; fi; } # name, what failed
 
 # Known, each with the issue that removes it ("file include").
 known=(
@@ -83,5 +79,4 @@ for m in "${known_modules[@]}"; do dups=$(echo "$dups" | grep -vxF "$m"); done
 res "no two modules share a name" \
   "$(for d in $dups; do printf '%s\n' "${files[@]}" | grep "/$d\$" | tr '\n' ' '; done)"
 
-echo "1..$n"
-exit $failed
+done_testing
