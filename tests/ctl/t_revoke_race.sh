@@ -1,0 +1,72 @@
+#!/bin/bash
+# t_revoke_race: once `host credential --revoke` (or `host delete`)
+# returns, no session of that host obtains any further token or its join
+# credential, also for sessions being opened while the revoke runs (issue
+# 13 point 6).  Workers open sessions of one host in a loop and keep their
+# join-credential tokens; the revoke lands in the middle; afterwards every
+# kept token is tried: none may work.  With CTL_PG=1 (t_revoke_race_pg.sh)
+# the store is PostgreSQL and the workers alternate between two epoxyd.
+. "$(dirname "$0")/lib.sh"
+
+ctl_setup "${RACE_PORT:-18440}" || { echo "not ok 1 - set-up"; exit 1; }
+cat >>"$T_DIR/epoxyd.conf" <<EOC
+rate_per_sec 100000
+rate_burst 100000
+max_sessions 256
+EOC
+ctl_start || { echo "not ok 1 - epoxyd did not start"; exit 1; }
+PORTS=("$HTTPS_PORT")
+if [ -n "${CTL_PG:-}" ]; then
+	B=$((HTTPS_PORT + 2))
+	sed "s/^https_port .*/https_port $B/; s/^http_port .*/http_port $((B + 1))/" \
+		"$T_DIR/epoxyd.conf" >"$T_DIR/b.conf"
+	"$BIN/epoxyd" -c "$T_DIR/b.conf" 2>>"$T_DIR/b.log" & PID_B=$!
+	trap 'kill $PID_B 2>/dev/null; wait $PID_B 2>/dev/null; ctl_cleanup' EXIT
+	for i in $(seq 1 100); do curl -sf "http://127.0.0.1:$((B + 1))/healthz" >/dev/null && break; sleep 0.05; done
+	PORTS+=("$B")
+fi
+make_release "$T_DIR/r7" 7
+ctl release publish --manifest "$T_DIR/r7.manifest" --artifacts "$T_DIR/r7" >/dev/null &&
+	ctl release promote 7 --channel stable >/dev/null || { echo "not ok 1 - release"; exit 1; }
+ROUNDS=${RACE_ROUNDS:-6}; W=${RACE_WORKERS:-4}
+
+# worker ID HOST CRED: opens sessions until $T_DIR/stop, appends
+# "joincred-token" of each opened session to $T_DIR/kept.ID
+worker() {
+	local id=$1 host=$2 cred=$3 k=0 port nonce
+	while [ ! -e "$T_DIR/stop" ]; do
+		port=${PORTS[$(( (k + id) % ${#PORTS[@]} ))]}; k=$((k + 1))
+		nonce=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
+		curl -s --cacert "$KEYS/ca.crt" --resolve "epoxy.test:$port:127.0.0.1" \
+			"https://epoxy.test:$port/v1/session" \
+			--data "host=$host&mac=$4&nonce=$nonce&agent=1&stage=1&credential=$cred" |
+			awk -v p="$port" '$1 == "token" && $2 == "joincred" {print p, $3}' >>"$T_DIR/kept.$id"
+	done
+}
+total=0 leaked=0
+for r in $(seq 1 "$ROUNDS"); do
+	h=race$r mac=$(printf '52-54-00-aa-00-%02x' "$r")
+	ctl host add "$h" --hwclass qemu-x86_64 --mac "$mac" >/dev/null
+	ctl host credential "$h" --out "$T_DIR/c.$r" >/dev/null || { echo "not ok - credential $h"; continue; }
+	cred=$(tr -d '\n' <"$T_DIR/c.$r")
+	rm -f "$T_DIR/stop" "$T_DIR"/kept.*
+	pids=()
+	for w in $(seq 1 "$W"); do worker "$w" "$h" "$cred" "$mac" & pids+=($!); done
+	sleep 1.5
+	# odd rounds revoke, even rounds delete the host
+	if [ $((r % 2)) = 1 ]; then ctl host credential "$h" --revoke; else ctl host delete "$h"; fi
+	rc=$?
+	sleep 0.5; touch "$T_DIR/stop"; wait "${pids[@]}"
+	[ "$rc" = 0 ] || echo "# round $r: revoke/delete failed ($rc)"
+	n=$(cat "$T_DIR"/kept.* 2>/dev/null | wc -l); total=$((total + n))
+	while read -r port t; do
+		code=$(curl -s --cacert "$KEYS/ca.crt" --resolve "epoxy.test:$port:127.0.0.1" -X POST \
+			-H "Authorization: Bearer $t" --data '' -o /dev/null -w '%{http_code}' \
+			"https://epoxy.test:$port/v1/joincred")
+		[ "$code" = 200 ] && leaked=$((leaked + 1))
+	done < <(cat "$T_DIR"/kept.* 2>/dev/null)
+	echo "# round $r ($([ $((r % 2)) = 1 ] && echo revoke || echo delete)): $n sessions opened, leaked so far $leaked"
+done
+t_ok $(( total < 20 )) "the workers opened $total sessions around $ROUNDS revokes/deletes"
+t_is "$leaked" 0 "no join credential for a session of a revoked or deleted host, after the revoke returned"
+t_done
