@@ -11,48 +11,43 @@
 #     numbers the files 00000, 00001 ... with Metadata on each first line;
 #   - --help, bad values, the man page and a guide mention.
 # Needs root (unshare -n), socat, jq, zstd.
-set -u
-cd "$(dirname "$0")/../.."
-O=${O:-$PWD/build}
+. "$(dirname "$0")/../lib/tap.sh"
 BIN=$O/bin/epoxy-tcpinfo
 if [ -z "${TCPINFO_NETNS:-}" ]; then
   exec unshare -n env TCPINFO_NETNS=1 O="$O" bash "$0" "$@"
 fi
-. tests/tap.sh   # n, failed, ok, nok, finish
-check() { if eval "$2"; then ok "$1"; else nok "$1" "${3:-}"; fi; }
-for t in socat jq zstd ss; do command -v $t >/dev/null || { echo "not ok 1 - $t missing (make deps)"; exit 1; }; done
-[ -x "$BIN" ] || { echo "not ok 1 - $BIN missing (make $BIN)"; exit 1; }
+need socat jq zstd ss
+need_built "$BIN"
 
-W=$(mktemp -d /tmp/t_tcpinfo.XXXXXX)
+tmpdir t_tcpinfo; W=$T_DIR
 PIDS=()
-cleanup() {
+tcpinfo_cleanup() {
   local p
   for p in "${PIDS[@]}"; do pkill -P "$p" 2>/dev/null; kill "$p" 2>/dev/null; done
   wait 2>/dev/null
-  rm -rf "$W"
 }
-trap cleanup EXIT
+at_exit tcpinfo_cleanup
 ip link set lo up
 
 # ------------------------------------------------------------ usage
 out=$("$BIN" --help); rc=$?
-check "--help exits 0 with a usage" '[ $rc = 0 ] && grep -q "^usage: epoxy-tcpinfo" <<<"$out"'
+[ $rc = 0 ] && grep -q "^usage: epoxy-tcpinfo" <<<"$out"; ok $? "--help exits 0 with a usage"
 "$BIN" --interval 0 >/dev/null 2>&1; rc=$?
-check "--interval 0 refused with status 2" '[ $rc = 2 ]'
+[ $rc = 2 ]; ok $? "--interval 0 refused with status 2"
 "$BIN" --port 65536 >/dev/null 2>&1; rc=$?
-check "--port 65536 refused with status 2" '[ $rc = 2 ]'
+[ $rc = 2 ]; ok $? "--port 65536 refused with status 2"
 "$BIN" --zstd-level 07 >/dev/null 2>&1; rc=$?
-check "a number with a leading zero refused" '[ $rc = 2 ]'
+[ $rc = 2 ]; ok $? "a number with a leading zero refused"
 warn=$(groff -man -Tutf8 -ww -z docs/man/epoxy-tcpinfo.8 2>&1)
-check "man page formats cleanly" '[ -f docs/man/epoxy-tcpinfo.8 ] && [ -z "$warn" ]' "$warn"
-check "named in the operator guide" 'grep -rqw epoxy-tcpinfo docs/guide/'
+[ -f docs/man/epoxy-tcpinfo.8 ] && [ -z "$warn" ]; ok $? "man page formats cleanly" "$warn"
+grep -rqw epoxy-tcpinfo docs/guide/; ok $? "named in the operator guide"
 
 # ------------------------------------------------------------ a run
 N=5 PORT=7000
 socat TCP-LISTEN:$PORT,fork,reuseaddr,bind=127.0.0.1 EXEC:cat 2>/dev/null & PIDS+=($!)
-socat TCP6-LISTEN:$PORT,fork,reuseaddr,bind=[::1] EXEC:cat 2>/dev/null & PIDS+=($!)
+socat "TCP6-LISTEN:$PORT,fork,reuseaddr,bind=[::1]" EXEC:cat 2>/dev/null & PIDS+=($!)
 "$BIN" -d "$W/data" -M "$W/m.prom" -e "$W/ev.sock" -x $PORT -r 3 -f 0 -i 10 \
-  2>"$W/err" & TI=$!; PIDS+=($TI)
+  2>"$W/err" & TI=$!; PIDS+=("$TI")
 for _ in $(seq 50); do [ -S "$W/ev.sock" ] && break; sleep 0.1; done
 socat -u UNIX-CONNECT:"$W/ev.sock" - >"$W/events" 2>/dev/null & PIDS+=($!)
 for _ in $(seq 50); do [ "$(ss -ltn | grep -c ":$PORT ")" = 2 ] && break; sleep 0.1; done
@@ -63,7 +58,7 @@ for i in $(seq $N); do
   exec {fd}<>/dev/tcp/$addr/$PORT
   fds+=("$fd")
   printf 'hello %d %0200d\n' "$i" 0 >&"$fd"
-  read -r -t 2 line <&"$fd"
+  read -r -t 2 _ <&"$fd"
 done
 metric() { sed -n "s/^$1 //p" "$W/m.prom" 2>/dev/null; }
 sleep 1.5                       # idle from here on
@@ -72,32 +67,34 @@ ss -tin "( dport = :$PORT )" >"$W/ss"
 s1=$(metric tcpinfo_snapshots_total)
 sleep 2.2
 s2=$(metric tcpinfo_snapshots_total)
-check "idle connections write no record (snapshots $s1 then $s2)" '[ -n "$s1" ] && [ "$s1" = "$s2" ]'
-check "$N connections tracked" '[ "$(metric tcpinfo_connections)" = $N ]'
+[ -n "$s1" ] && [ "$s1" = "$s2" ]; ok $? "idle connections write no record (snapshots $s1 then $s2)"
+[ "$(metric tcpinfo_connections)" = $N ]; ok $? "$N connections tracked"
 # past --rotate 3: the next record of connection 1 starts file 00001
 printf 'more\n' >&"${fds[0]}"
-read -r -t 2 line <&"${fds[0]}"
+read -r -t 2 _ <&"${fds[0]}"
 sleep 0.3
 for fd in "${fds[@]}"; do exec {fd}>&-; done
 sleep 1
 kill -TERM $TI; wait $TI; rc=$?
-check "SIGTERM: clean exit" '[ $rc = 0 ]' "$(head -3 "$W/err")"
+[ $rc = 0 ]; ok $? "SIGTERM: clean exit" "$(head -3 "$W/err")"
 sleep 0.2
 
 # ------------------------------------------------------------ events
 opens=$(grep -c '"Event":"open"' "$W/events"); closes=$(grep -c '"Event":"close"' "$W/events")
-check "$N connections: exactly $N open events ($opens)" '[ "$opens" = $N ]'
-check "$N connections: exactly $N close events ($closes)" '[ "$closes" = $N ]'
-check "every event is to port $PORT, two over IPv6" \
-  '[ "$(grep -c "\"Dst\":\"[^\"]*:$PORT\"" "$W/events")" = $((2 * N)) ] && [ "$(grep -c "\"Dst\":\"\[::1\]:$PORT\"" "$W/events")" = 2 ]'
+[ "$opens" = $N ]; ok $? "$N connections: exactly $N open events ($opens)"
+[ "$closes" = $N ]; ok $? "$N connections: exactly $N close events ($closes)"
+[ "$(grep -c "\"Dst\":\"[^\"]*:$PORT\"" "$W/events")" = $((2 * N)) ] &&
+  [ "$(grep -c "\"Dst\":\"\[::1\]:$PORT\"" "$W/events")" = 2 ]
+ok $? "every event is to port $PORT, two over IPv6"
 
 # ------------------------------------------------------------ files
 mapfile -t files < <(find "$W/data" -name '*.jsonl.zst' | sort)
-check "file names: <dir>/YYYY/MM/DD/<host>_<boot>_<cookie>.<n>.jsonl.zst" \
-  '[ ${#files[@]} -ge $N ] && ! printf "%s\n" "${files[@]#$W/data/}" | grep -vqE "^[0-9]{4}/[0-9]{2}/[0-9]{2}/[A-Za-z0-9._-]+_[0-9]+_[0-9A-F]{16}\.[0-9]{5}\.jsonl\.zst$"'
-check "every file is a whole zstd stream" 'zstd -tq "${files[@]}" 2>/dev/null'
+[ ${#files[@]} -ge $N ] && ! printf "%s\n" "${files[@]#"$W"/data/}" |
+  grep -vqE "^[0-9]{4}/[0-9]{2}/[0-9]{2}/[A-Za-z0-9._-]+_[0-9]+_[0-9A-F]{16}\.[0-9]{5}\.jsonl\.zst$"
+ok $? "file names: <dir>/YYYY/MM/DD/<host>_<boot>_<cookie>.<n>.jsonl.zst"
+zstd -tq "${files[@]}" 2>/dev/null; ok $? "every file is a whole zstd stream"
 uuids=$(printf '%s\n' "${files[@]##*/}" | sed 's/\.[0-9]*\.jsonl\.zst$//' | sort -u)
-check "one stream per connection ($(wc -l <<<"$uuids") uuids)" '[ "$(wc -l <<<"$uuids")" = $N ]'
+[ "$(wc -l <<<"$uuids")" = "$N" ]; ok $? "one stream per connection ($(wc -l <<<"$uuids") uuids)"
 rot=0 seqok=1 metaok=1
 for u in $uuids; do
   fs=$(printf '%s\n' "${files[@]}" | grep "/${u}\.")
@@ -118,9 +115,9 @@ for u in $uuids; do
   last=$(zstd -dc "$(tail -1 <<<"$fs")" | tail -1 | jq -r .Event)
   [ "$first" = open ] && [ "$last" = close ] || seqok=0
 done
-check "a connection rotated mid-stream ($rot)" '[ $rot -ge 1 ]'
-check "files numbered 00000.. with Metadata (UUID, Sequence) on each first line" '[ $metaok = 1 ]'
-check "records' Seq continuous across rotation, open first, close last" '[ $seqok = 1 ]'
+[ $rot -ge 1 ]; ok $? "a connection rotated mid-stream ($rot)"
+[ $metaok = 1 ]; ok $? "files numbered 00000.. with Metadata (UUID, Sequence) on each first line"
+[ $seqok = 1 ]; ok $? "records' Seq continuous across rotation, open first, close last"
 
 # ------------------------------------------------------------ against ss
 # tcp_info (Attributes[2]): rtt at 68, snd_cwnd at 80 (u32), bytes_acked at 120 (u64)
@@ -148,9 +145,8 @@ done < <(awk '/^ESTAB/ { p = $4; sub(/.*:/, "", p) } /bytes_acked/ {
       else if ($i ~ /^cwnd:/) { sub(/.*:/, "", $i); cwnd = $i }
     }
     print p, acked, rtt, cwnd }' "$W/ss")
-check "snapshots match ss -tin (bytes_acked, rtt, cwnd) for $match of $total sockets" \
-  '[ $total = $N ] && [ $match = $N ]'
-check "no errors counted" '! grep -E "^tcpinfo_errors_total\{kind=\"(poll|bad_message|write|record)\"\} [1-9]" "$W/m.prom"'
+[ $total = $N ] && [ $match = $N ]
+ok $? "snapshots match ss -tin (bytes_acked, rtt, cwnd) for $match of $total sockets"
+! grep -E "^tcpinfo_errors_total\{kind=\"(poll|bad_message|write|record)\"\} [1-9]" "$W/m.prom"; ok $? "no errors counted"
 
-echo "1..$n"
-exit $failed
+done_testing
