@@ -92,7 +92,7 @@ $(CONFIG_H) $(O)/config.mk: $(KCONFIG_FILE) Kconfig $(wildcard */Kconfig) script
 
 # ---------------------------------------------------------------- fragments
 # every folder's fragments; several owners of one folder each have their own
-# fragment (server/store.mk, server/module.mk, server/ctl.mk ...)
+# fragment (stage2/agent.mk, stage1/images.mk ...)
 include lib/module.mk tests/module.mk
 # (never a build directory's generated config.mk, whatever O is)
 include $(filter-out lib/module.mk tests/module.mk build%,$(sort $(wildcard */*.mk */*/*.mk)))

@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "server/ctl.h"
+#include "keys/keytool.h"
+#include "keys/relsign.h"
+#include "lib/cli.h"
 
 static int usage(FILE *f, int rc)
 {
@@ -20,19 +22,19 @@ static int usage(FILE *f, int rc)
 int main(int argc, char **argv)
 {
 	if (argc < 2)
-		return usage(stderr, CTL_USAGE);
+		return usage(stderr, CLI_USAGE);
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help"))
-		return usage(stdout, CTL_OK);
+		return usage(stdout, CLI_OK);
 	if (!strcmp(argv[1], "--version")) {
 		printf("epoxy-keys %s\n", EPOXY_VERSION);
-		return CTL_OK;
+		return CLI_OK;
 	}
 	if (!strcmp(argv[1], "release")) {
 		if (argc >= 3 && !strcmp(argv[2], "sign"))
-			return ctl_release_sign(argc - 2, argv + 2);
+			return relsign_sign(argc - 2, argv + 2);
 		if (argc >= 3 && !strcmp(argv[2], "verify"))
-			return ctl_release_verify(argc - 2, argv + 2);
-		return usage(stderr, CTL_USAGE);
+			return relsign_verify(argc - 2, argv + 2);
+		return usage(stderr, CLI_USAGE);
 	}
-	return ctl_keys_main(argc, argv);
+	return keytool_main(argc, argv);
 }

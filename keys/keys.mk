@@ -1,14 +1,19 @@
-# keys/: the fleet's keys.  Offline release signing (epoxyctl release
-# sign|verify, epoxyctl keys ...) and the PKI tool keys/epoxy-pki (fleet CA,
-# server certificate, UEFI Secure Boot PK/KEK/db).  See docs/keys.md.
+# keys/: the fleet's keys.  Offline release signing (`release sign|verify`,
+# keys/relsign.c), release keys and the keyset (`keys ...`,
+# keys/keytool.c), and the PKI tool keys/epoxy-pki (fleet CA, server
+# certificate, UEFI Secure Boot PK/KEK/db).  See docs/keys.md.
 #
-# CTL_SIGN_SRCS: what epoxyctl links for `release sign|verify` and `keys`.
-CTL_SIGN_SRCS := server/ctl_sign.c keys/ctl_keys.c keys/kfile.c
+# The offline commands are an archive per variant
+# ($(O)/VARIANT/libepoxy-keytools.a, lib/ only) that two front ends link:
+# epoxyctl (ctl/ctl.mk) and epoxy-keys below.
+ARCHIVES += epoxy-keytools
+epoxy-keytools_SRCS := keys/relsign.c keys/keytool.c keys/kfile.c
 
 # epoxy-keys: the same offline commands without the network client, for
 # the air-gapped signing machine
 HOST_PROGS += epoxy-keys
-epoxy-keys_SRCS := keys/epoxy_keys.c $(CTL_SIGN_SRCS) $(LIB_VERIFY_SRCS) $(LIB_SIGN_SRCS)
+epoxy-keys_SRCS := keys/epoxy_keys.c
+epoxy-keys_ARCHIVES := epoxy-keytools epoxy-sign epoxy
 epoxy-keys_LIBS := $(LIB_CRYPTO_LIBS)
 
 # The development key set, made once per build directory (< 10 s):

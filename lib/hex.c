@@ -62,7 +62,7 @@ int hex_decode(const char *s, size_t slen, uint8_t *out, size_t outlen)
 		return -EPX_E_HEX;
 	for (i = 0; i < outlen; i++) {
 		/* TRANSITION (issue 11): upper case is still folded here until
-		 * server/store.c's MAC canon stops relying on it; then these
+		 * store/store.c's MAC canon stops relying on it; then these
 		 * become hex_nibble(), as hex.h promises */
 		hi = hex_nibble_ci(s[2 * i]);
 		lo = hex_nibble_ci(s[2 * i + 1]);

@@ -5,27 +5,25 @@
 # it includes only lib/ and mbedTLS (docs/layering.md).
 #
 # A program links it with
-#   PROG_ARCHIVES := epoxy-net
-#   PROG_SRCS += ... $(NET_LIB_SRCS)     (the lib/ modules net/ calls)
+#   PROG_ARCHIVES := ... epoxy-net epoxy (lib/'s archive after it)
 #   PROG_LIBS += $(NET_LIBS)             (Debian's mbedTLS on the host)
 # The agent links the musl archive (stage2/agent.mk).
 ARCHIVES += epoxy-net
 epoxy-net_SRCS := net/tls.c net/httpc.c net/chunked.c net/https.c net/retry.c
-NET_LIB_SRCS := lib/err.c lib/file.c lib/hex.c lib/rand.c
 NET_LIBS := -lmbedtls -lmbedx509 -lmbedcrypto
 
 # mutual TLS and the client's transport against an in-process server with
 # a throw-away CA and certificates made by openssl at test time
 UNIT_TESTS += test_net_tls
-test_net_tls_SRCS := tests/unit/test_net_tls.c tests/test.c $(NET_LIB_SRCS)
-test_net_tls_ARCHIVES := epoxy-net
+test_net_tls_SRCS := tests/unit/test_net_tls.c tests/test.c
+test_net_tls_ARCHIVES := epoxy-net epoxy
 test_net_tls_LIBS := $(NET_LIBS) -lpthread
 
 # the response-head parser and the chunked decoder
 FUZZ_TARGETS += fuzz_httpc fuzz_chunked
-fuzz_httpc_SRCS := tests/fuzz/fuzz_httpc.c $(NET_LIB_SRCS)
-fuzz_httpc_ARCHIVES := epoxy-net
+fuzz_httpc_SRCS := tests/fuzz/fuzz_httpc.c
+fuzz_httpc_ARCHIVES := epoxy-net epoxy
 fuzz_httpc_LIBS := $(NET_LIBS)
-fuzz_chunked_SRCS := tests/fuzz/fuzz_chunked.c $(NET_LIB_SRCS)
-fuzz_chunked_ARCHIVES := epoxy-net
+fuzz_chunked_SRCS := tests/fuzz/fuzz_chunked.c
+fuzz_chunked_ARCHIVES := epoxy-net epoxy
 fuzz_chunked_LIBS := $(NET_LIBS)

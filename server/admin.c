@@ -37,11 +37,11 @@
 #include "lib/hex.h"
 #include "lib/keyset.h"
 #include "lib/manifest.h"
+#include "lib/record.h"
 #include "server/admin.h"
 #include "server/config.h"
 #include "server/log.h"
-#include "server/ctl_form.h"
-#include "server/store.h"
+#include "store/store.h"
 
 #define ADMIN_PREFIX "/admin/v1/"
 #define ADMIN_SEGS_MAX 4
@@ -64,9 +64,9 @@ struct admin_ctx {
 	char actor[STORE_ACTOR_MAX + 1];
 	char seg[ADMIN_SEGS_MAX][ADMIN_SEG_MAX + 1];
 	size_t nseg;
-	struct ctl_rec form;
+	struct record form;
 	char *formbuf;
-	struct ctl_buf out;
+	struct record_buf out;
 };
 
 /* ------------------------------------------------------------ helpers */
@@ -133,7 +133,7 @@ static int admin_reply(struct admin_ctx *c, int status, int secret)
 	if (c->out.err)
 		return admin_fail(c, c->out.err, "answer larger than its cap");
 	if (!c->out.buf)
-		ctl_buf_add(&c->out, "", 0);
+		record_buf_add(&c->out, "", 0);
 	if (c->out.err)
 		return admin_fail(c, c->out.err, NULL);
 	rc = http_resp_take(c->resp, status, "text/plain", c->out.buf,
@@ -238,7 +238,7 @@ static int admin_form(struct admin_ctx *c, const char *const *allowed)
 	    (r->content_type[33] && r->content_type[33] != ';'))
 		return admin_fail(c, -EPX_E_ADM_CTYPE,
 				  "want Content-Type application/x-www-form-urlencoded");
-	if (len > CTL_FORM_MAX_LINE)
+	if (len > RECORD_MAX_LINE)
 		return admin_fail(c, -EPX_E_ADM_TOOBIG, NULL);
 	c->formbuf = malloc(len + 1);
 	if (!c->formbuf)
@@ -248,7 +248,7 @@ static int admin_form(struct admin_ctx *c, const char *const *allowed)
 	c->formbuf[len] = '\0';
 	if (len && c->formbuf[len - 1] == '\n')
 		len--;
-	rc = ctl_form_parse(&c->form, c->formbuf, len);
+	rc = record_parse(&c->form, c->formbuf, len);
 	if (rc)
 		return admin_fail(c, rc, NULL);
 	for (i = 0; i < c->form.n; i++) {
@@ -264,12 +264,12 @@ static int admin_form(struct admin_ctx *c, const char *const *allowed)
 
 static const char *admin_field(const struct admin_ctx *c, const char *key)
 {
-	return ctl_rec_get(&c->form, key);
+	return record_get(&c->form, key);
 }
 
 /* ------------------------------------------------------------- hosts */
 
-static void admin_join(struct ctl_buf *b, const char *key, size_t n,
+static void admin_join(struct record_buf *b, const char *key, size_t n,
 		       const char *items, size_t stride)
 {
 	char list[STORE_MACS_MAX * (STORE_ADDR_MAX + 2) + 1];
@@ -287,35 +287,35 @@ static void admin_join(struct ctl_buf *b, const char *key, size_t n,
 		memcpy(list + o, it, l + 1);
 		o += l;
 	}
-	ctl_buf_field(b, key, list);
+	record_buf_field(b, key, list);
 }
 
-static void admin_host_rec(struct ctl_buf *b, const struct store_host *h)
+static void admin_host_rec(struct record_buf *b, const struct store_host *h)
 {
-	ctl_buf_field(b, "name", h->name);
-	ctl_buf_field(b, "hwclass", h->hwclass);
-	ctl_buf_field(b, "site", h->site);
-	ctl_buf_field(b, "channel", h->channel);
-	ctl_buf_fieldu(b, "pin", h->pinned_version);
-	ctl_buf_fieldu(b, "reinstall", (unsigned)h->reinstall);
+	record_buf_field(b, "name", h->name);
+	record_buf_field(b, "hwclass", h->hwclass);
+	record_buf_field(b, "site", h->site);
+	record_buf_field(b, "channel", h->channel);
+	record_buf_fieldu(b, "pin", h->pinned_version);
+	record_buf_fieldu(b, "reinstall", (unsigned)h->reinstall);
 	admin_join(b, "macs", h->n_macs, &h->macs[0][0], sizeof(h->macs[0]));
 	admin_join(b, "addrs", h->n_addrs, &h->addrs[0][0], sizeof(h->addrs[0]));
 	admin_join(b, "groups", h->n_groups, &h->groups[0][0], sizeof(h->groups[0]));
-	ctl_buf_field(b, "credential", !h->has_credential ? "none" :
+	record_buf_field(b, "credential", !h->has_credential ? "none" :
 		      h->credential_revoked ? "revoked" : "active");
-	ctl_buf_field(b, "state", h->state);
-	ctl_buf_field(b, "last_stage", h->last_stage);
-	ctl_buf_field(b, "last_status", h->last_status);
-	ctl_buf_field(b, "last_code", h->last_code);
-	ctl_buf_fieldu(b, "last_seen", (unsigned long long)h->last_seen);
-	ctl_buf_fieldu(b, "created", (unsigned long long)h->created);
-	ctl_buf_fieldu(b, "updated", (unsigned long long)h->updated);
-	ctl_buf_endrec(b);
+	record_buf_field(b, "state", h->state);
+	record_buf_field(b, "last_stage", h->last_stage);
+	record_buf_field(b, "last_status", h->last_status);
+	record_buf_field(b, "last_code", h->last_code);
+	record_buf_fieldu(b, "last_seen", (unsigned long long)h->last_seen);
+	record_buf_fieldu(b, "created", (unsigned long long)h->created);
+	record_buf_fieldu(b, "updated", (unsigned long long)h->updated);
+	record_buf_endrec(b);
 }
 
 static int admin_host_list_cb(const struct store_host *h, void *arg)
 {
-	struct ctl_buf *b = arg;
+	struct record_buf *b = arg;
 
 	admin_host_rec(b, h);
 	return b->err;
@@ -577,9 +577,9 @@ static int admin_host_delete(struct admin_ctx *c, const char *name)
 		goto out;
 	}
 	admin_audit(c, "host.delete", name, "");
-	ctl_buf_field(&c->out, "name", name);
-	ctl_buf_field(&c->out, "deleted", "1");
-	ctl_buf_endrec(&c->out);
+	record_buf_field(&c->out, "name", name);
+	record_buf_field(&c->out, "deleted", "1");
+	record_buf_endrec(&c->out);
 	rc = admin_reply(c, 200, 0);
 out:
 	free(h);
@@ -624,9 +624,9 @@ static int admin_credential(struct admin_ctx *c, const char *name)
 			goto out;
 		}
 		admin_audit(c, "host.credential.revoke", name, "");
-		ctl_buf_field(&c->out, "host", name);
-		ctl_buf_field(&c->out, "credential", "revoked");
-		ctl_buf_endrec(&c->out);
+		record_buf_field(&c->out, "host", name);
+		record_buf_field(&c->out, "credential", "revoked");
+		record_buf_endrec(&c->out);
 		rc = admin_reply(c, 200, 0);
 		goto out;
 	}
@@ -646,11 +646,11 @@ static int admin_credential(struct admin_ctx *c, const char *name)
 	}
 	admin_audit(c, !strcmp(act, "issue") ? "host.credential.issue" :
 		    "host.credential.rotate", name, "");
-	ctl_buf_field(&c->out, "host", name);
-	ctl_buf_field(&c->out, "credential", cred);
+	record_buf_field(&c->out, "host", name);
+	record_buf_field(&c->out, "credential", cred);
 	if (h->n_macs) /* for the node's boot option (epoxyctl --vars) */
-		ctl_buf_field(&c->out, "mac", h->macs[0]);
-	ctl_buf_endrec(&c->out);
+		record_buf_field(&c->out, "mac", h->macs[0]);
+	record_buf_endrec(&c->out);
 	rc = admin_reply(c, 200, 1);
 out:
 	explicit_bzero(cred, sizeof(cred));
@@ -684,12 +684,12 @@ static int admin_token(struct admin_ctx *c, const char *name)
 	}
 	snprintf(detail, sizeof(detail), "ttl=%" PRIu64, ttl);
 	admin_audit(c, "token.issue", name, detail);
-	ctl_buf_field(&c->out, "host", name);
-	ctl_buf_field(&c->out, "token", tok);
-	ctl_buf_fieldu(&c->out, "ttl", ttl);
-	ctl_buf_fieldu(&c->out, "expires",
+	record_buf_field(&c->out, "host", name);
+	record_buf_field(&c->out, "token", tok);
+	record_buf_fieldu(&c->out, "ttl", ttl);
+	record_buf_fieldu(&c->out, "expires",
 		       (unsigned long long)(store_now(c->srv->store) + (int64_t)ttl));
-	ctl_buf_endrec(&c->out);
+	record_buf_endrec(&c->out);
 	rc = admin_reply(c, 200, 1);
 out:
 	explicit_bzero(tok, sizeof(tok));
@@ -701,7 +701,7 @@ out:
 
 static int admin_report_cb(const struct store_report *r, void *arg)
 {
-	struct ctl_buf *b = arg;
+	struct record_buf *b = arg;
 	char tail[STORE_TAIL_MAX + 1];
 	size_t i;
 
@@ -709,44 +709,44 @@ static int admin_report_cb(const struct store_report *r, void *arg)
 	for (i = 0; i < r->tail_len && i < STORE_TAIL_MAX; i++)
 		tail[i] = r->tail[i] ? r->tail[i] : '?';
 	tail[i] = '\0';
-	ctl_buf_field(b, "type", "report");
-	ctl_buf_fieldu(b, "time", (unsigned long long)r->time);
-	ctl_buf_field(b, "session", r->session);
-	ctl_buf_field(b, "stage", r->stage);
-	ctl_buf_field(b, "status", r->status);
-	ctl_buf_field(b, "code", r->code);
-	ctl_buf_field(b, "tail", tail);
-	ctl_buf_endrec(b);
+	record_buf_field(b, "type", "report");
+	record_buf_fieldu(b, "time", (unsigned long long)r->time);
+	record_buf_field(b, "session", r->session);
+	record_buf_field(b, "stage", r->stage);
+	record_buf_field(b, "status", r->status);
+	record_buf_field(b, "code", r->code);
+	record_buf_field(b, "tail", tail);
+	record_buf_endrec(b);
 	return b->err;
 }
 
-static void admin_session_rec(struct ctl_buf *b, const struct store_session *s)
+static void admin_session_rec(struct record_buf *b, const struct store_session *s)
 {
-	ctl_buf_field(b, "id", s->id);
-	ctl_buf_field(b, "host", s->host);
-	ctl_buf_fieldu(b, "version", s->version);
-	ctl_buf_field(b, "hwclass", s->hwclass);
-	ctl_buf_field(b, "state", s->state);
-	ctl_buf_fieldu(b, "opened", (unsigned long long)s->opened);
-	ctl_buf_fieldu(b, "closed", (unsigned long long)s->closed);
+	record_buf_field(b, "id", s->id);
+	record_buf_field(b, "host", s->host);
+	record_buf_fieldu(b, "version", s->version);
+	record_buf_field(b, "hwclass", s->hwclass);
+	record_buf_field(b, "state", s->state);
+	record_buf_fieldu(b, "opened", (unsigned long long)s->opened);
+	record_buf_fieldu(b, "closed", (unsigned long long)s->closed);
 }
 
 static int admin_session_cb(const struct store_session *s, void *arg)
 {
-	struct ctl_buf *b = arg;
+	struct record_buf *b = arg;
 
 	admin_session_rec(b, s);
-	ctl_buf_endrec(b);
+	record_buf_endrec(b);
 	return b->err;
 }
 
 static int admin_why_session_cb(const struct store_session *s, void *arg)
 {
-	struct ctl_buf *b = arg;
+	struct record_buf *b = arg;
 
-	ctl_buf_field(b, "type", "session");
+	record_buf_field(b, "type", "session");
 	admin_session_rec(b, s);
-	ctl_buf_endrec(b);
+	record_buf_endrec(b);
 	return b->err;
 }
 
@@ -770,7 +770,7 @@ static int admin_why(struct admin_ctx *c, const char *name)
 	rc = 0;
 	if (admin_host_get(c, name, h))
 		goto out;
-	ctl_buf_field(&c->out, "type", "host");
+	record_buf_field(&c->out, "type", "host");
 	admin_host_rec(&c->out, h);
 	/* the session the last report came from, else the newest one */
 	last->session[0] = '\0';
@@ -814,12 +814,12 @@ static int admin_sessions(struct admin_ctx *c)
 
 static int admin_site_cb(const struct store_site *st, void *arg)
 {
-	struct ctl_buf *b = arg;
+	struct record_buf *b = arg;
 
-	ctl_buf_field(b, "name", st->name);
-	ctl_buf_field(b, "description", st->description);
-	ctl_buf_fieldu(b, "created", (unsigned long long)st->created);
-	ctl_buf_endrec(b);
+	record_buf_field(b, "name", st->name);
+	record_buf_field(b, "description", st->description);
+	record_buf_fieldu(b, "created", (unsigned long long)st->created);
+	record_buf_endrec(b);
 	return b->err;
 }
 
@@ -881,9 +881,9 @@ static int admin_site_delete(struct admin_ctx *c, const char *name)
 		return admin_fail(c, rc, rc == -EPX_E_DB_INUSE ?
 				  "hosts still belong to this site" : NULL);
 	admin_audit(c, "site.delete", name, "");
-	ctl_buf_field(&c->out, "name", name);
-	ctl_buf_field(&c->out, "deleted", "1");
-	ctl_buf_endrec(&c->out);
+	record_buf_field(&c->out, "name", name);
+	record_buf_field(&c->out, "deleted", "1");
+	record_buf_endrec(&c->out);
 	return admin_reply(c, 200, 0);
 }
 
@@ -891,23 +891,23 @@ static int admin_site_delete(struct admin_ctx *c, const char *name)
 
 static int admin_release_cb(const struct store_release *r, void *arg)
 {
-	struct ctl_buf *b = arg;
+	struct record_buf *b = arg;
 	int i;
 
-	ctl_buf_fieldu(b, "version", r->version);
-	ctl_buf_field(b, "hwclass", r->hwclass);
-	ctl_buf_fieldu(b, "expires", (unsigned long long)r->expires);
-	ctl_buf_fieldu(b, "published", (unsigned long long)r->published);
-	ctl_buf_field(b, "manifest", r->manifest_sha256);
+	record_buf_fieldu(b, "version", r->version);
+	record_buf_field(b, "hwclass", r->hwclass);
+	record_buf_fieldu(b, "expires", (unsigned long long)r->expires);
+	record_buf_fieldu(b, "published", (unsigned long long)r->published);
+	record_buf_field(b, "manifest", r->manifest_sha256);
 	for (i = 0; i < STORE_ROLES; i++) {
 		char key[32];
 
 		snprintf(key, sizeof(key), "%s_len", store_role_name((enum store_role)i));
-		ctl_buf_fieldu(b, key, r->art[i].length);
+		record_buf_fieldu(b, key, r->art[i].length);
 		snprintf(key, sizeof(key), "%s_sha256", store_role_name((enum store_role)i));
-		ctl_buf_field(b, key, r->art[i].sha256);
+		record_buf_field(b, key, r->art[i].sha256);
 	}
-	ctl_buf_endrec(b);
+	record_buf_endrec(b);
 	return b->err;
 }
 
@@ -1199,9 +1199,9 @@ static int admin_promote(struct admin_ctx *c, const char *channel)
 		return admin_fail(c, rc, NULL);
 	snprintf(detail, sizeof(detail), "version=%" PRIu64, v);
 	admin_audit(c, "release.promote", channel, detail);
-	ctl_buf_field(&c->out, "channel", channel);
-	ctl_buf_fieldu(&c->out, "version", v);
-	ctl_buf_endrec(&c->out);
+	record_buf_field(&c->out, "channel", channel);
+	record_buf_fieldu(&c->out, "version", v);
+	record_buf_endrec(&c->out);
 	return admin_reply(c, 200, 0);
 }
 
@@ -1224,9 +1224,9 @@ static int admin_pin_host(struct admin_ctx *c, const char *name, uint32_t v)
 	}
 	snprintf(detail, sizeof(detail), "version=%" PRIu32, v);
 	admin_audit(c, "release.pin.host", name, detail);
-	ctl_buf_field(&c->out, "host", name);
-	ctl_buf_fieldu(&c->out, "version", v);
-	ctl_buf_endrec(&c->out);
+	record_buf_field(&c->out, "host", name);
+	record_buf_fieldu(&c->out, "version", v);
+	record_buf_endrec(&c->out);
 	rc = admin_reply(c, 200, 0);
 out:
 	free(h);
@@ -1266,10 +1266,10 @@ static int admin_pin(struct admin_ctx *c)
 		return admin_fail(c, rc, NULL);
 	snprintf(detail, sizeof(detail), "channel=%s version=%" PRIu64, channel, v);
 	admin_audit(c, "release.pin.group", group, detail);
-	ctl_buf_field(&c->out, "group", group);
-	ctl_buf_field(&c->out, "channel", channel);
-	ctl_buf_fieldu(&c->out, "version", v);
-	ctl_buf_endrec(&c->out);
+	record_buf_field(&c->out, "group", group);
+	record_buf_field(&c->out, "channel", channel);
+	record_buf_fieldu(&c->out, "version", v);
+	record_buf_endrec(&c->out);
 	return admin_reply(c, 200, 0);
 }
 
@@ -1277,17 +1277,17 @@ static int admin_pin(struct admin_ctx *c)
 
 static int admin_audit_cb(const struct store_audit *e, void *arg)
 {
-	struct ctl_buf *b = arg;
+	struct record_buf *b = arg;
 
-	ctl_buf_fieldu(b, "seq", (unsigned long long)e->seq);
-	ctl_buf_fieldu(b, "time", (unsigned long long)e->time);
-	ctl_buf_field(b, "actor", e->actor);
-	ctl_buf_field(b, "action", e->action);
-	ctl_buf_field(b, "subject", e->subject);
-	ctl_buf_field(b, "detail", e->detail);
-	ctl_buf_field(b, "prev", e->prev);
-	ctl_buf_field(b, "hash", e->hash);
-	ctl_buf_endrec(b);
+	record_buf_fieldu(b, "seq", (unsigned long long)e->seq);
+	record_buf_fieldu(b, "time", (unsigned long long)e->time);
+	record_buf_field(b, "actor", e->actor);
+	record_buf_field(b, "action", e->action);
+	record_buf_field(b, "subject", e->subject);
+	record_buf_field(b, "detail", e->detail);
+	record_buf_field(b, "prev", e->prev);
+	record_buf_field(b, "hash", e->hash);
+	record_buf_endrec(b);
 	return b->err;
 }
 
@@ -1329,8 +1329,8 @@ static int admin_audit_verify(struct admin_ctx *c)
 	}
 	if (rc)
 		return admin_fail(c, rc, NULL);
-	ctl_buf_field(&c->out, "status", "ok");
-	ctl_buf_endrec(&c->out);
+	record_buf_field(&c->out, "status", "ok");
+	record_buf_endrec(&c->out);
 	return admin_reply(c, 200, 0);
 }
 
@@ -1556,7 +1556,7 @@ int admin_handle(struct srv *srv, const struct http_req *req,
 	c->srv = srv;
 	c->req = req;
 	c->resp = resp;
-	ctl_buf_init(&c->out, ADMIN_REPLY_MAX);
+	record_buf_init(&c->out, ADMIN_REPLY_MAX);
 	if (!req->tls) {
 		rc = admin_fail(c, -EPX_E_ADM_AUTH, "the admin API is served over HTTPS only");
 		goto out;
@@ -1589,7 +1589,7 @@ int admin_handle(struct srv *srv, const struct http_req *req,
 	rc = admin_route(c);
 	admin_log(c);
 out:
-	ctl_buf_wipe(&c->out);
+	record_buf_wipe(&c->out);
 	if (c->formbuf) {
 		explicit_bzero(c->formbuf, req->body_len);
 		free(c->formbuf);

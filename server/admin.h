@@ -1,9 +1,9 @@
-/* admin: the authenticated admin API that epoxyctl talks to (owned by the
- * ctl engineer; this header is the hook epoxyd's router calls).
+/* admin: the authenticated admin API that epoxyctl talks to.
  *
- * http_dispatch() calls admin_handle() for every request whose path starts
- * with "/admin/" that arrived on the HTTPS listener (plain-HTTP admin
- * requests are refused by the router before this).  admin_handle() must
+ * The router (server/http.c) includes this header and routes to
+ * admin_handle() directly: http_dispatch() calls it for every request
+ * whose path starts with "/admin/" that arrived on the HTTPS listener
+ * (plain-HTTP admin requests are refused by the router before this).  admin_handle() must
  * authenticate the request itself (Authorization header: never log it),
  * fill resp (http_resp_error() for refusals, status 4xx with a stable
  * EPOXY-Exxxx code) and return 0; a negative return makes the router answer

@@ -40,7 +40,7 @@
 #include "server/metrics.h"
 #include "server/paths.h"
 #include "server/storm.h"
-#include "server/store.h"
+#include "store/store.h"
 
 #define EPOXYD_TLS_FILE_MAX 65536
 #define EPOXYD_CONN_MEM 32768       /* MHD per-connection buffer: headers+URL */

@@ -19,16 +19,11 @@
 #include "lib/err.h"
 #include "server/admin.h"
 #include "server/config.h"
-#include "server/log.h"
 #include "server/http.h"
+#include "server/log.h"
 #include "server/metrics.h"
 #include "server/node.h"
 #include "server/storm.h"
-
-/* admin.c is linked when it exists (server/module.mk); without it the
- * admin API answers 404 with EPOXY-E2251. */
-__attribute__((weak)) int admin_handle(struct srv *srv, const struct http_req *req,
-				       struct http_resp *resp);
 
 #define R_GET   (1u << HTTP_GET)
 #define R_HEAD  (1u << HTTP_HEAD)
@@ -45,7 +40,6 @@ typedef int (*http_handler)(struct srv *, const struct http_req *, struct http_r
 
 static int http_healthz(struct srv *srv, const struct http_req *req, struct http_resp *resp);
 static int http_metrics(struct srv *srv, const struct http_req *req, struct http_resp *resp);
-static int http_admin(struct srv *srv, const struct http_req *req, struct http_resp *resp);
 
 static const struct route {
 	const char *path;
@@ -66,7 +60,7 @@ static const struct route {
 	{ "/v1/artifact/", R_GET, RF_TLS | RF_PREFIX, node_artifact },
 	{ "/v1/joincred", R_POST, RF_TLS, node_joincred },
 	{ "/v1/report", R_POST, RF_TLS, node_report },
-	{ "/admin/", R_ANY, RF_TLS | RF_PREFIX | RF_NORATE, http_admin },
+	{ "/admin/", R_ANY, RF_TLS | RF_PREFIX | RF_NORATE, admin_handle },
 };
 
 int64_t http_now(const struct srv *srv)
@@ -392,14 +386,6 @@ static int http_metrics(struct srv *srv, const struct http_req *req,
 		return (int)n;
 	}
 	return http_resp_take(resp, 200, "text/plain; version=0.0.4", buf, (size_t)n);
-}
-
-static int http_admin(struct srv *srv, const struct http_req *req,
-		      struct http_resp *resp)
-{
-	if (!admin_handle)
-		return http_resp_error(resp, 404, -EPX_E_SRV_ADMIN, NULL);
-	return admin_handle(srv, req, resp);
 }
 
 static const struct route *http_route(const char *path)

@@ -37,7 +37,7 @@
 #define HTTP_ADDR_MAX 63         /* textual peer address */
 
 struct srv;      /* below */
-struct store;    /* server/store.h */
+struct store;    /* store/store.h */
 struct config;   /* server/config.h */
 struct storm;    /* server/storm.h */
 struct metrics;  /* server/metrics.h */

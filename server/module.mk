@@ -1,27 +1,50 @@
-# server/module.mk: epoxyd, the token server (HTTP/HTTPS via libmicrohttpd).
-# EPOXYD_CORE_SRCS is the in-process router and node endpoints without
-# main(): the unit tests and fuzz_request link it with a store.
-EPOXYD_CORE_SRCS = server/http.c server/log.c server/node.c server/ipxe.c server/storm.c \
-	server/metrics.c server/config.c server/joincred.c $(ADMIN_SRCS) \
-	$(STORE_SRCS) $(LIB_VERIFY_SRCS) $(LIB_SIGN_SRCS)
+# server/: epoxyd, the token server (HTTP/HTTPS via libmicrohttpd): the
+# router (http.c), the node endpoints (node.c, ipxe.c, joincred.c), the
+# admin API (admin.c), storm control, metrics, config, logging and paths.
+# EPOXYD_CORE_SRCS is the in-process router with every handler, without
+# main(): the unit tests and fuzz targets below link it with a real store.
+EPOXYD_CORE_SRCS := server/http.c server/log.c server/node.c server/ipxe.c \
+	server/storm.c server/metrics.c server/config.c server/joincred.c \
+	server/admin.c
+EPOXYD_ARCHIVES := epoxy-store epoxy-sign epoxy
+# (`=`: store/store.mk sorts after this fragment)
 EPOXYD_LIBS = $(STORE_LIBS) -lcurl $(LIB_CRYPTO_LIBS) -lpthread
 
 HOST_PROGS += epoxyd
-epoxyd_SRCS = $(sort server/epoxyd.c server/paths.c $(EPOXYD_CORE_SRCS))
+epoxyd_SRCS := server/epoxyd.c server/paths.c $(EPOXYD_CORE_SRCS)
+epoxyd_ARCHIVES := $(EPOXYD_ARCHIVES)
 epoxyd_LIBS = -lmicrohttpd $(EPOXYD_LIBS)
 
 UNIT_TESTS += test_http test_ipxe test_config test_storm
-test_http_SRCS = $(sort tests/unit/test_http.c tests/test.c $(EPOXYD_CORE_SRCS))
+test_http_SRCS := tests/unit/test_http.c tests/test.c $(EPOXYD_CORE_SRCS)
+test_http_ARCHIVES := $(EPOXYD_ARCHIVES)
 test_http_LIBS = $(EPOXYD_LIBS)
-test_ipxe_SRCS = tests/unit/test_ipxe.c tests/test.c server/ipxe.c lib/err.c
-test_config_SRCS = tests/unit/test_config.c tests/test.c server/config.c lib/err.c
-test_storm_SRCS = tests/unit/test_storm.c tests/test.c server/storm.c lib/err.c lib/rand.c
+test_ipxe_SRCS := tests/unit/test_ipxe.c tests/test.c server/ipxe.c
+test_ipxe_ARCHIVES := epoxy
+test_config_SRCS := tests/unit/test_config.c tests/test.c server/config.c
+test_config_ARCHIVES := epoxy
+test_storm_SRCS := tests/unit/test_storm.c tests/test.c server/storm.c
+test_storm_ARCHIVES := epoxy
 
-FUZZ_TARGETS += fuzz_request fuzz_ipxe fuzz_config
-fuzz_request_SRCS = $(sort tests/fuzz/fuzz_request.c $(EPOXYD_CORE_SRCS))
+# the admin API in process: real router, real SQLite store, real signed
+# manifests from the trust library's test fixture
+UNIT_TESTS += test_admin
+test_admin_SRCS := tests/unit/test_admin.c tests/test.c tests/keys/fixture.c \
+	$(EPOXYD_CORE_SRCS)
+test_admin_ARCHIVES := $(EPOXYD_ARCHIVES)
+test_admin_LIBS = $(EPOXYD_LIBS)
+
+FUZZ_TARGETS += fuzz_request fuzz_ipxe fuzz_config fuzz_admin
+fuzz_request_SRCS := tests/fuzz/fuzz_request.c $(EPOXYD_CORE_SRCS)
+fuzz_request_ARCHIVES := $(EPOXYD_ARCHIVES)
 fuzz_request_LIBS = $(EPOXYD_LIBS)
-fuzz_ipxe_SRCS = tests/fuzz/fuzz_ipxe.c server/ipxe.c lib/err.c
-fuzz_config_SRCS = tests/fuzz/fuzz_config.c server/config.c lib/err.c
+fuzz_ipxe_SRCS := tests/fuzz/fuzz_ipxe.c server/ipxe.c
+fuzz_ipxe_ARCHIVES := epoxy
+fuzz_config_SRCS := tests/fuzz/fuzz_config.c server/config.c
+fuzz_config_ARCHIVES := epoxy
+fuzz_admin_SRCS := tests/fuzz/fuzz_admin.c tests/keys/fixture.c $(EPOXYD_CORE_SRCS)
+fuzz_admin_ARCHIVES := $(EPOXYD_ARCHIVES)
+fuzz_admin_LIBS = $(EPOXYD_LIBS)
 
 # make install [DESTDIR=/staging] [PREFIX=/usr/local]: the server side only
 # (no image, no agent): epoxyd, epoxyctl, their man pages, the systemd

@@ -26,7 +26,7 @@
 #include "server/metrics.h"
 #include "server/node.h"
 #include "server/storm.h"
-#include "server/store.h"
+#include "store/store.h"
 
 #define NODE_SESSION_BODY_MAX 1024
 #define NODE_REPORT_BODY_MAX 16384

@@ -15,7 +15,7 @@
 #include "server/config.h"
 #include "server/log.h"
 #include "server/paths.h"
-#include "server/store.h"
+#include "store/store.h"
 
 static const char *paths_user(char *buf, size_t cap)
 {

@@ -23,7 +23,7 @@ KEYS_STAMP := $(KEYS)/.stamp
 AGENT := $(O)/bin/epoxy-agent
 MKINITRAMFS := $(O)/bin/epoxy-mkinitramfs
 # release signing: the offline epoxy-keys tool runs the same code as
-# `epoxyctl release sign` (server/ctl_sign.c) without the network client
+# `epoxyctl release sign` (keys/relsign.c) without the network client
 EPOXYKEYS := $(O)/bin/epoxy-keys
 
 # release parameters (make images RELEASE_VERSION=2 ...)

@@ -1,5 +1,5 @@
 # bench/server: epoxyd benchmarks (bench/server/run.sh): artifact throughput
 # against nginx, and a boot storm (epoxyd-storm, a libcurl client).
 HOST_PROGS += epoxyd-storm
-epoxyd-storm_SRCS = bench/server/storm.c
+epoxyd-storm_SRCS = bench/server/storm_bench.c
 epoxyd-storm_LIBS = -lcurl -lpthread

@@ -36,7 +36,7 @@
 
 #include "lib/err.h"
 #include "lib/hex.h"
-#include "server/store.h"
+#include "store/store.h"
 
 #define BENCH_TOKENS_MAX 1000000
 #define BENCH_WORKERS_MAX 64

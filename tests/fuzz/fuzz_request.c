@@ -28,7 +28,7 @@
 #include "server/http.h"
 #include "server/metrics.h"
 #include "server/storm.h"
-#include "server/store.h"
+#include "store/store.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n);
 

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "lib/err.h"
-#include "server/store.h"
+#include "store/store.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n);
 

@@ -27,7 +27,7 @@
 #include "lib/manifest.h"
 #include "lib/sign.h"
 #include "lib/statement.h"
-#include "server/store.h"
+#include "store/store.h"
 
 static int die(const char *what, int rc)
 {

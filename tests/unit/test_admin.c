@@ -20,7 +20,7 @@
 #include "server/admin.h"
 #include "server/config.h"
 #include "server/http.h"
-#include "server/store.h"
+#include "store/store.h"
 #include "tests/keys/fixture.h"
 #include "tests/test.h"
 

@@ -1,4 +1,4 @@
-/* Verification side only, as the agent links it (LIB_VERIFY_SRCS, no
+/* Verification side only, as the agent links it (libepoxy.a, no
  * signing code): the committed PUBLIC vectors of tests/fuzz/corpus/ are
  * accepted or refused with their exact codes, and every single-byte change
  * anywhere in a valid keyset, manifest or statement (body or signature)

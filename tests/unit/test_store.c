@@ -24,8 +24,8 @@
 #include "lib/err.h"
 #include "lib/hex.h"
 #include "lib/sha256.h"
-#include "server/store.h"
-#include "server/store_db.h"
+#include "store/store.h"
+#include "store/store_db.h"
 #include "tests/test.h"
 
 static int64_t fake_now = 1763784000;

@@ -1,7 +1,7 @@
 /* ctl_release: `epoxyctl release sign|verify|publish|list|promote|pin`.
  *
  * sign and verify are offline and belong to the trust library's CLI
- * (server/ctl_sign.c); this module routes to them.  publish uploads the
+ * (keys/relsign.c); this module routes to them.  publish uploads the
  * signed manifest and its four artifacts in one request; the SERVER verifies
  * the manifest against its keyset and each artifact's length and SHA-256
  * before it records anything, so a tampered upload is refused there with
@@ -18,11 +18,12 @@
 #include <unistd.h>
 #include <curl/curl.h>
 
+#include "ctl/ctl.h"
+#include "ctl/ctl_cli.h"
+#include "keys/relsign.h"
 #include "lib/err.h"
 #include "lib/hex.h"
 #include "lib/manifest.h"
-#include "server/ctl.h"
-#include "server/ctl_cli.h"
 
 static const char ctl_release_help[] =
 "usage: epoxyctl release sign ...             (offline; see epoxyctl release sign --help)\n"
@@ -146,7 +147,7 @@ static int ctl_release_publish(const struct ctlhttp_cfg *cfg,
 	char path[64];
 	ssize_t mlen;
 	size_t i;
-	int fd, rc, st = CTL_FAIL;
+	int fd, rc, st = CLI_FAIL;
 
 	memset(&u, 0, sizeof(u));
 	for (i = 0; i < 1 + MANIFEST_NROLES; i++)
@@ -154,7 +155,7 @@ static int ctl_release_publish(const struct ctlhttp_cfg *cfg,
 	fd = open(a->manifest, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		fprintf(stderr, "epoxyctl: release publish: %s: %s\n", a->manifest, strerror(errno));
-		return CTL_FAIL;
+		return CLI_FAIL;
 	}
 	mlen = 0;
 	for (;;) { /* whole file, at most one byte over the cap */
@@ -174,12 +175,12 @@ static int ctl_release_publish(const struct ctlhttp_cfg *cfg,
 	close(fd);
 	if (mlen <= 0 || (size_t)mlen > DOC_MAX_BYTES) {
 		fprintf(stderr, "epoxyctl: release publish: %s: empty or over 16 KiB\n", a->manifest);
-		return CTL_FAIL;
+		return CLI_FAIL;
 	}
 	rc = manifest_parse(&m, (const char *)mbuf, (size_t)mlen);
 	if (rc) {
 		fprintf(stderr, "epoxyctl: release publish: %s: %s\n", a->manifest, epx_strerror(rc));
-		return CTL_FAIL;
+		return CLI_FAIL;
 	}
 	u.seg[0].mem = mbuf;
 	u.seg[0].len = (uint64_t)mlen;
@@ -197,13 +198,13 @@ static int ctl_release_publish(const struct ctlhttp_cfg *cfg,
 	rc = ctlhttp_request(cfg, "POST", path, "application/octet-stream", NULL, 0,
 			     &up, &rep);
 	if (rc) {
-		st = rc == -EPX_E_CTL_CONNECT || rc == -EPX_E_CTL_CRED ? CTL_UNREACHABLE : CTL_FAIL;
+		st = rc == -EPX_E_CTL_CONNECT || rc == -EPX_E_CTL_CRED ? CLI_UNREACHABLE : CLI_FAIL;
 		goto out;
 	}
 	st = ctlhttp_exit("release publish", &rep);
-	if (st == CTL_OK)
+	if (st == CLI_OK)
 		st = ctl_cli_table(rep.body.buf, rep.body.len, cfg->json, cols);
-	ctl_buf_free(&rep.body);
+	record_buf_free(&rep.body);
 out:
 	for (i = 1; i < 1 + MANIFEST_NROLES; i++)
 		if (u.seg[i].fd >= 0)
@@ -223,21 +224,21 @@ static int ctl_release_list(const struct ctlhttp_cfg *cfg)
 	if (st)
 		return st;
 	st = ctl_cli_table(rep.body.buf, rep.body.len, cfg->json, cols);
-	ctl_buf_free(&rep.body);
+	record_buf_free(&rep.body);
 	return st;
 }
 
 static int ctl_release_post(const struct ctlhttp_cfg *cfg, const char *what,
-			    const char *path, struct ctl_buf *f)
+			    const char *path, struct record_buf *f)
 {
 	struct ctlhttp_reply rep;
 	int st = ctl_cli_call(cfg, what, "POST", path, f, &rep);
 
-	ctl_buf_free(f);
+	record_buf_free(f);
 	if (st)
 		return st;
 	st = ctl_cli_show(rep.body.buf, rep.body.len, cfg->json);
-	ctl_buf_free(&rep.body);
+	record_buf_free(&rep.body);
 	return st;
 }
 
@@ -245,36 +246,36 @@ static int ctl_release_promote(const struct ctlhttp_cfg *cfg,
 			       const struct ctl_release_args *a, const char *version)
 {
 	char seg[400], path[500];
-	struct ctl_buf f;
+	struct record_buf f;
 
 	if (!a->channel)
 		return ctl_cli_usage("release", "promote: --channel C is required");
 	if (strlen(a->channel) > 128 || ctlhttp_seg(seg, sizeof(seg), a->channel))
 		return ctl_cli_usage("release", "channel name too long");
 	snprintf(path, sizeof(path), "/admin/v1/channels/%s", seg);
-	ctl_buf_init(&f, 256);
-	ctl_buf_field(&f, "version", version);
+	record_buf_init(&f, 256);
+	record_buf_field(&f, "version", version);
 	return ctl_release_post(cfg, "release promote", path, &f);
 }
 
 static int ctl_release_pin(const struct ctlhttp_cfg *cfg,
 			   const struct ctl_release_args *a, char **pos, int npos)
 {
-	struct ctl_buf f;
+	struct record_buf f;
 
 	if (a->group ? npos != 1 : npos != 2)
 		return ctl_cli_usage("release", "want: pin HOST VERSION | pin --group G [--channel C] VERSION");
 	if (!a->group && a->channel)
 		return ctl_cli_usage("release", "pin: --channel applies to --group pins");
-	ctl_buf_init(&f, 1024);
+	record_buf_init(&f, 1024);
 	if (a->group) {
-		ctl_buf_field(&f, "group", a->group);
+		record_buf_field(&f, "group", a->group);
 		if (a->channel)
-			ctl_buf_field(&f, "channel", a->channel);
+			record_buf_field(&f, "channel", a->channel);
 	} else {
-		ctl_buf_field(&f, "host", pos[0]);
+		record_buf_field(&f, "host", pos[0]);
 	}
-	ctl_buf_field(&f, "version", pos[npos - 1]);
+	record_buf_field(&f, "version", pos[npos - 1]);
 	return ctl_release_post(cfg, "release pin", "/admin/v1/pins", &f);
 }
 
@@ -286,9 +287,9 @@ int ctl_release_main(int argc, char **argv)
 	int st, npos;
 
 	if (argc >= 2 && !strcmp(argv[1], "sign"))
-		return ctl_release_sign(argc - 1, argv + 1);
+		return relsign_sign(argc - 1, argv + 1);
 	if (argc >= 2 && !strcmp(argv[1], "verify"))
-		return ctl_release_verify(argc - 1, argv + 1);
+		return relsign_verify(argc - 1, argv + 1);
 	ctlhttp_cfg_init(&cfg);
 	if (ctl_cli_parse(argc, argv, ctl_release_opts, &cfg, ctl_release_help,
 			  ctl_release_opt, &a, &st))
@@ -312,7 +313,7 @@ int ctl_release_main(int argc, char **argv)
 		return ctl_cli_usage("release", "unknown subcommand");
 	}
 	if (ctlhttp_cfg_finish(&cfg))
-		return CTL_USAGE;
+		return CLI_USAGE;
 	if (!strcmp(verb, "publish"))
 		return ctl_release_publish(&cfg, &a);
 	if (!strcmp(verb, "list"))

@@ -2,9 +2,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "server/ctl.h"
+#include "ctl/ctl.h"
+#include "keys/keytool.h"
 
-static const struct ctl_cmd ctl_cmds[] = {
+static const struct cli_cmd ctl_cmds[] = {
 	{ "host", ctl_host_main, "enroll, list, show, update, delete hosts; boot credentials" },
 	{ "site", ctl_site_main, "add, list, delete the sites hosts belong to" },
 	{ "token", ctl_token_main, "issue a one-time boot token for a host" },
@@ -13,7 +14,7 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{ "why", ctl_why_main, "explain a host's last boot (stage, error code, console tail)" },
 	{ "audit", ctl_audit_main, "list and verify the hash-chained audit log" },
 	{ "admin", ctl_admin_main, "create or revoke an admin credential (on the server host)" },
-	{ "keys", ctl_keys_main, "create and rotate the fleet's keys" },
+	{ "keys", keytool_main, "create and rotate the fleet's keys" },
 };
 
 static int ctl_usage(FILE *f, int rc)
@@ -32,16 +33,16 @@ int main(int argc, char **argv)
 	size_t i;
 
 	if (argc < 2)
-		return ctl_usage(stderr, CTL_USAGE);
+		return ctl_usage(stderr, CLI_USAGE);
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help"))
-		return ctl_usage(stdout, CTL_OK);
+		return ctl_usage(stdout, CLI_OK);
 	if (!strcmp(argv[1], "--version")) {
 		printf("epoxyctl %s\n", EPOXY_VERSION);
-		return CTL_OK;
+		return CLI_OK;
 	}
 	for (i = 0; i < sizeof(ctl_cmds) / sizeof(ctl_cmds[0]); i++)
 		if (!strcmp(argv[1], ctl_cmds[i].name))
 			return ctl_cmds[i].main(argc - 1, argv + 1);
 	fprintf(stderr, "epoxyctl: unknown command '%s'\n", argv[1]);
-	return ctl_usage(stderr, CTL_USAGE);
+	return ctl_usage(stderr, CLI_USAGE);
 }

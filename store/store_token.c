@@ -16,8 +16,8 @@
 #include "lib/err.h"
 #include "lib/hex.h"
 #include "lib/rand.h"
-#include "server/store.h"
-#include "server/store_db.h"
+#include "store/store.h"
+#include "store/store_db.h"
 
 static const char *const purposes[] = {
 	"manifest", "kernel", "initramfs", "cmdline", "join", "joincred", "report",

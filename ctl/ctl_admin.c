@@ -12,10 +12,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ctl/ctl.h"
+#include "ctl/ctl_cli.h"
 #include "lib/err.h"
-#include "server/ctl.h"
-#include "server/ctl_cli.h"
-#include "server/store.h"
+#include "store/store.h"
 
 static const char ctl_admin_help[] =
 "usage: epoxyctl admin init --store URI --out FILE [--name NAME]\n"
@@ -95,7 +95,7 @@ int ctl_admin_main(int argc, char **argv)
 		if (fd < 0) {
 			fprintf(stderr, "epoxyctl: cannot create %s: %s (EPOXY-E2605; it must not exist yet)\n",
 				a.out, strerror(errno));
-			return CTL_FAIL;
+			return CLI_FAIL;
 		}
 	}
 	rc = store_open(&s, a.store);
@@ -135,5 +135,5 @@ out:
 		if (rc)
 			unlink(a.out);
 	}
-	return rc ? CTL_FAIL : CTL_OK;
+	return rc ? CLI_FAIL : CLI_OK;
 }

@@ -13,9 +13,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "ctl/ctl.h"
+#include "ctl/ctlhttp.h"
 #include "lib/err.h"
-#include "server/ctl.h"
-#include "server/ctlhttp.h"
 
 #define CTLHTTP_CRED_FILE_MAX 256
 #define CTLHTTP_CONF_LINE_MAX 1200
@@ -219,10 +219,10 @@ out:
 
 static size_t ctlhttp_write(char *p, size_t sz, size_t nm, void *arg)
 {
-	struct ctl_buf *b = arg;
+	struct record_buf *b = arg;
 	size_t n = sz * nm;
 
-	ctl_buf_add(b, p, n);
+	record_buf_add(b, p, n);
 	return b->err ? 0 : n;
 }
 
@@ -263,7 +263,7 @@ int ctlhttp_request(const struct ctlhttp_cfg *c, const char *method,
 	CURL *h = NULL;
 
 	memset(rep, 0, sizeof(*rep));
-	ctl_buf_init(&rep->body, CTLHTTP_MAX_REPLY);
+	record_buf_init(&rep->body, CTLHTTP_MAX_REPLY);
 	if (snprintf(url, sizeof(url), "%s%s", c->url, path) >= (int)sizeof(url))
 		return -EPX_E_CTL_CONFIG;
 	rc = ctlhttp_cred(c, auth, sizeof(auth));
@@ -324,7 +324,7 @@ int ctlhttp_request(const struct ctlhttp_cfg *c, const char *method,
 	}
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &rep->status);
 	if (!rep->body.buf)
-		ctl_buf_add(&rep->body, "", 0);
+		record_buf_add(&rep->body, "", 0);
 	rc = rep->body.err ? -EPX_E_CTL_REPLY : 0;
 out:
 	explicit_bzero(auth, sizeof(auth));
@@ -336,7 +336,7 @@ out:
 	if (h)
 		curl_easy_cleanup(h);
 	if (rc)
-		ctl_buf_free(&rep->body);
+		record_buf_free(&rep->body);
 	return rc;
 }
 
@@ -346,14 +346,14 @@ int ctlhttp_exit(const char *what, const struct ctlhttp_reply *rep)
 	int n = (int)strcspn(b, "\n");
 
 	if (rep->status >= 200 && rep->status < 300)
-		return CTL_OK;
+		return CLI_OK;
 	if (n > 300)
 		n = 300;
 	fprintf(stderr, "epoxyctl: %s: HTTP %ld: %.*s\n", what, rep->status,
 		n, b);
 	if (rep->status == 401 || rep->status == 403)
-		return CTL_UNREACHABLE;
-	return CTL_FAIL;
+		return CLI_UNREACHABLE;
+	return CLI_FAIL;
 }
 
 int ctlhttp_seg(char *out, size_t cap, const char *s)

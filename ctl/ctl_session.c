@@ -11,9 +11,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "ctl/ctl.h"
+#include "ctl/ctl_cli.h"
 #include "lib/err.h"
-#include "server/ctl.h"
-#include "server/ctl_cli.h"
 
 static const char ctl_session_help[] =
 "usage: epoxyctl session list [--host HOST] [--limit N] [--json]\n"
@@ -73,7 +73,7 @@ int ctl_session_main(int argc, char **argv)
 	struct ctl_session_args a = { NULL, NULL };
 	struct ctlhttp_reply rep;
 	struct ctlhttp_cfg cfg;
-	struct ctl_buf q;
+	struct record_buf q;
 	char path[1200];
 	int st;
 
@@ -84,22 +84,22 @@ int ctl_session_main(int argc, char **argv)
 	if (argc - optind != 1 || strcmp(argv[optind], "list"))
 		return ctl_cli_usage("session", "want: session list");
 	if (ctlhttp_cfg_finish(&cfg))
-		return CTL_USAGE;
-	ctl_buf_init(&q, 800);
+		return CLI_USAGE;
+	record_buf_init(&q, 800);
 	if (a.host)
-		ctl_buf_field(&q, "host", a.host);
+		record_buf_field(&q, "host", a.host);
 	if (a.limit)
-		ctl_buf_field(&q, "limit", a.limit);
+		record_buf_field(&q, "limit", a.limit);
 	if (q.err)
 		return ctl_cli_usage("session", "argument too long");
 	snprintf(path, sizeof(path), "/admin/v1/sessions%s%s", q.len ? "?" : "",
 		 q.len ? q.buf : "");
-	ctl_buf_free(&q);
+	record_buf_free(&q);
 	st = ctl_cli_call(&cfg, "session list", "GET", path, NULL, &rep);
 	if (st)
 		return st;
 	st = ctl_cli_table(rep.body.buf, rep.body.len, cfg.json, cols);
-	ctl_buf_free(&rep.body);
+	record_buf_free(&rep.body);
 	return st;
 }
 
@@ -108,16 +108,16 @@ int ctl_session_main(int argc, char **argv)
 #define CTL_WHY_REPORTS 16
 
 struct ctl_why {
-	struct ctl_rec host, session;
-	struct ctl_rec rep[CTL_WHY_REPORTS];
+	struct record host, session;
+	struct record rep[CTL_WHY_REPORTS];
 	size_t nrep;
 	int have_host, have_session;
 };
 
-static int ctl_why_rec(const struct ctl_rec *r, void *arg)
+static int ctl_why_rec(const struct record *r, void *arg)
 {
 	struct ctl_why *w = arg;
-	const char *type = ctl_rec_get(r, "type");
+	const char *type = record_get(r, "type");
 
 	if (!type)
 		return -EPX_E_CTL_REPLY;
@@ -133,9 +133,9 @@ static int ctl_why_rec(const struct ctl_rec *r, void *arg)
 	return 0;
 }
 
-static const char *ctl_why_get(const struct ctl_rec *r, const char *k)
+static const char *ctl_why_get(const struct record *r, const char *k)
 {
-	const char *v = ctl_rec_get(r, k);
+	const char *v = record_get(r, k);
 
 	return v && *v ? v : "-";
 }
@@ -168,39 +168,39 @@ static void ctl_why_json(const struct ctl_why *w, const char *code, const char *
 	size_t i;
 
 	printf("{\"host\": ");
-	ctl_json_rec(stdout, &w->host);
+	record_json_rec(stdout, &w->host);
 	printf(",\n \"session\": ");
 	if (w->have_session)
-		ctl_json_rec(stdout, &w->session);
+		record_json_rec(stdout, &w->session);
 	else
 		printf("null");
 	printf(",\n \"error\": {\"code\": ");
-	ctl_json_str(stdout, code ? code : "");
+	record_json_str(stdout, code ? code : "");
 	printf(", \"text\": ");
-	ctl_json_str(stdout, text ? text : "");
+	record_json_str(stdout, text ? text : "");
 	printf("},\n \"reports\": [");
 	for (i = 0; i < w->nrep; i++) {
 		printf(i ? ",\n  " : "\n  ");
-		ctl_json_rec(stdout, &w->rep[i]);
+		record_json_rec(stdout, &w->rep[i]);
 	}
 	printf("%s]}\n", w->nrep ? "\n " : "");
 }
 
 static void ctl_why_text(const struct ctl_why *w, const char *code, const char *text)
 {
-	const char *sid = w->have_session ? ctl_rec_get(&w->session, "id") : NULL;
+	const char *sid = w->have_session ? record_get(&w->session, "id") : NULL;
 	long long t0 = w->have_session ? strtoll(ctl_why_get(&w->session, "opened"), NULL, 10) : 0;
-	const char *tail = w->nrep ? ctl_rec_get(&w->rep[0], "tail") : NULL;
+	const char *tail = w->nrep ? record_get(&w->rep[0], "tail") : NULL;
 	char ts[64];
 	size_t i;
 
-	ctl_why_time(ts, sizeof(ts), ctl_rec_get(&w->host, "last_seen"));
+	ctl_why_time(ts, sizeof(ts), record_get(&w->host, "last_seen"));
 	printf("host:        %s (hwclass %s, state %s, last seen %s)\n",
 	       ctl_why_get(&w->host, "name"), ctl_why_get(&w->host, "hwclass"),
 	       ctl_why_get(&w->host, "state"), ts);
 	printf("credential:  %s\n", ctl_why_get(&w->host, "credential"));
 	if (w->have_session) {
-		ctl_why_time(ts, sizeof(ts), ctl_rec_get(&w->session, "opened"));
+		ctl_why_time(ts, sizeof(ts), record_get(&w->session, "opened"));
 		printf("session:     %s (release %s, %s, opened %s)\n", sid ? sid : "-",
 		       ctl_why_get(&w->session, "version"),
 		       ctl_why_get(&w->session, "state"), ts);
@@ -215,14 +215,14 @@ static void ctl_why_text(const struct ctl_why *w, const char *code, const char *
 		printf("error:       none reported\n");
 	printf("timings:     (reports of the last session, seconds after it opened)\n");
 	for (i = w->nrep; i-- > 0;) {
-		const char *s = ctl_rec_get(&w->rep[i], "session");
+		const char *s = record_get(&w->rep[i], "session");
 
 		if (!sid || !s || strcmp(s, sid))
 			continue;
 		printf("  %-12s %-5s +%llds %s\n", ctl_why_get(&w->rep[i], "stage"),
 		       ctl_why_get(&w->rep[i], "status"),
 		       strtoll(ctl_why_get(&w->rep[i], "time"), NULL, 10) - t0,
-		       ctl_rec_get(&w->rep[i], "code") ? ctl_rec_get(&w->rep[i], "code") : "");
+		       record_get(&w->rep[i], "code") ? record_get(&w->rep[i], "code") : "");
 	}
 	printf("console tail:\n");
 	if (!tail || !*tail) {
@@ -258,27 +258,27 @@ int ctl_why_main(int argc, char **argv)
 		return ctl_cli_usage("why", "host name too long");
 	snprintf(path, sizeof(path), "/admin/v1/hosts/%s/why", seg);
 	if (ctlhttp_cfg_finish(&cfg))
-		return CTL_USAGE;
+		return CLI_USAGE;
 	st = ctl_cli_call(&cfg, "why", "GET", path, NULL, &rep);
 	if (st)
 		return st;
-	st = CTL_FAIL;
+	st = CLI_FAIL;
 	w = calloc(1, sizeof(*w));
 	if (!w)
 		goto out;
-	if (ctl_form_each(rep.body.buf, rep.body.len, ctl_why_rec, w) || !w->have_host) {
+	if (record_each(rep.body.buf, rep.body.len, ctl_why_rec, w) || !w->have_host) {
 		fprintf(stderr, "epoxyctl: why: answer malformed (EPOXY-E2603)\n");
 		goto out;
 	}
-	code = ctl_rec_get(&w->host, "last_code");
+	code = record_get(&w->host, "last_code");
 	text = ctl_why_code_text(code);
 	if (cfg.json)
 		ctl_why_json(w, code, text);
 	else
 		ctl_why_text(w, code, text);
-	st = CTL_OK;
+	st = CLI_OK;
 out:
 	free(w);
-	ctl_buf_free(&rep.body);
+	record_buf_free(&rep.body);
 	return st;
 }

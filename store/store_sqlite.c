@@ -22,7 +22,7 @@
 #include <sqlite3.h>
 
 #include "lib/err.h"
-#include "server/store_db.h"
+#include "store/store_db.h"
 
 #define SQ_CACHE 64
 

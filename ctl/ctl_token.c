@@ -14,9 +14,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "ctl/ctl.h"
+#include "ctl/ctl_cli.h"
 #include "lib/err.h"
-#include "server/ctl.h"
-#include "server/ctl_cli.h"
 
 static const char ctl_token_help[] =
 "usage: epoxyctl token issue HOST [--ttl SECONDS] [--out FILE | --media FILE]\n"
@@ -72,15 +72,15 @@ struct ctl_token_res {
 	const char *token, *expires;
 };
 
-static int ctl_token_rec(const struct ctl_rec *r, void *arg)
+static int ctl_token_rec(const struct record *r, void *arg)
 {
 	struct ctl_token_res *t = arg;
-	const char *v = ctl_rec_get(r, "token");
+	const char *v = record_get(r, "token");
 
 	if (!v || strlen(v) != 64 || strspn(v, "0123456789abcdef") != 64)
 		return -EPX_E_CTL_REPLY;
 	t->token = v;
-	t->expires = ctl_rec_get(r, "expires");
+	t->expires = record_get(r, "expires");
 	return 0;
 }
 
@@ -128,7 +128,7 @@ int ctl_token_main(int argc, char **argv)
 	struct ctlhttp_reply rep;
 	struct ctlhttp_cfg cfg;
 	char seg[800], path[900];
-	struct ctl_buf f;
+	struct record_buf f;
 	int st, mfd = -1;
 
 	ctlhttp_cfg_init(&cfg);
@@ -147,14 +147,14 @@ int ctl_token_main(int argc, char **argv)
 		return ctl_cli_usage("token", "host name too long for a token medium (63 bytes)");
 	snprintf(path, sizeof(path), "/admin/v1/hosts/%s/token", seg);
 	if (ctlhttp_cfg_finish(&cfg))
-		return CTL_USAGE;
+		return CLI_USAGE;
 	if (a.media && (mfd = ctl_token_media_open(a.media)) < 0)
-		return CTL_FAIL;
-	ctl_buf_init(&f, 256);
+		return CLI_FAIL;
+	record_buf_init(&f, 256);
 	if (a.ttl)
-		ctl_buf_field(&f, "ttl", a.ttl);
+		record_buf_field(&f, "ttl", a.ttl);
 	st = ctl_cli_call(&cfg, "token issue", "POST", path, &f, &rep);
-	ctl_buf_free(&f);
+	record_buf_free(&f);
 	if (st) {
 		if (mfd >= 0) {
 			close(mfd);
@@ -162,8 +162,8 @@ int ctl_token_main(int argc, char **argv)
 		}
 		return st;
 	}
-	st = CTL_FAIL;
-	if (ctl_form_each(rep.body.buf, rep.body.len, ctl_token_rec, &t) || !t.token) {
+	st = CLI_FAIL;
+	if (record_each(rep.body.buf, rep.body.len, ctl_token_rec, &t) || !t.token) {
 		fprintf(stderr, "epoxyctl: token issue: answer malformed (EPOXY-E2603)\n");
 		goto out;
 	}
@@ -187,19 +187,19 @@ int ctl_token_main(int argc, char **argv)
 			argv[optind + 1], a.out, t.expires ? t.expires : "?");
 	} else if (cfg.json) {
 		printf("{\"host\": ");
-		ctl_json_str(stdout, argv[optind + 1]);
+		record_json_str(stdout, argv[optind + 1]);
 		printf(", \"token\": \"%s\", \"expires\": ", t.token);
-		ctl_json_str(stdout, t.expires ? t.expires : "");
+		record_json_str(stdout, t.expires ? t.expires : "");
 		printf("}\n");
 	} else {
 		printf("%s\n", t.token);
 	}
-	st = CTL_OK;
+	st = CLI_OK;
 out:
 	if (mfd >= 0) {
 		close(mfd);
 		unlink(a.media);
 	}
-	ctl_buf_wipe(&rep.body);
+	record_buf_wipe(&rep.body);
 	return st;
 }

@@ -1,4 +1,4 @@
-/* ctl_keys: `epoxyctl keys`, the release keys and the keyset, offline.
+/* keytool: `epoxyctl keys` and `epoxy-keys`, the release keys and the keyset, offline.
  *
  *   new      a P-256 key (release or online): KEY (0600) and KEY.pub
  *   pub      print a key's ID and public key
@@ -20,13 +20,14 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "keys/keytool.h"
 #include "keys/kfile.h"
+#include "lib/cli.h"
 #include "lib/err.h"
 #include "lib/hex.h"
 #include "lib/keyset.h"
 #include "lib/num.h"
 #include "lib/sign.h"
-#include "server/ctl.h"
 
 #define KEYS_MAX 32
 
@@ -126,12 +127,12 @@ static int keys_parse(int argc, char **argv, struct keys_args *a, int *status)
 	while ((c = getopt_long(argc, argv, "", keys_opts, NULL)) != -1) {
 		if (c == K_HELP) {
 			fputs(keys_help, stdout);
-			*status = CTL_OK;
+			*status = CLI_OK;
 			return 1;
 		}
 		if (c == '?' || keys_opt(a, c, optarg) < 0) {
 			fputs(keys_help, stderr);
-			*status = CTL_USAGE;
+			*status = CLI_USAGE;
 			return 1;
 		}
 	}
@@ -467,21 +468,21 @@ static int keys_dev(const struct keys_args *in, const char *dir)
 	return keys_keyset(&a);
 }
 
-int ctl_keys_main(int argc, char **argv)
+int keytool_main(int argc, char **argv)
 {
 	struct keys_args a;
 	const char *verb;
-	int status = CTL_USAGE, npos, rc = -EINVAL;
+	int status = CLI_USAGE, npos, rc = -EINVAL;
 	char **pos;
 
 	if (argc < 2) {
 		fputs(keys_help, stderr);
-		return CTL_USAGE;
+		return CLI_USAGE;
 	}
 	verb = argv[1];
 	if (!strcmp(verb, "--help") || !strcmp(verb, "-h") || !strcmp(verb, "help")) {
 		fputs(keys_help, stdout);
-		return CTL_OK;
+		return CLI_OK;
 	}
 	if (keys_parse(argc - 1, argv + 1, &a, &status))
 		return status;
@@ -502,7 +503,7 @@ int ctl_keys_main(int argc, char **argv)
 	else {
 		fprintf(stderr, "epoxyctl keys: unknown verb or wrong arguments: %s\n", verb);
 		fputs(keys_help, stderr);
-		return CTL_USAGE;
+		return CLI_USAGE;
 	}
-	return rc == 0 ? CTL_OK : rc == -EINVAL ? CTL_USAGE : CTL_FAIL;
+	return rc == 0 ? CLI_OK : rc == -EINVAL ? CLI_USAGE : CLI_FAIL;
 }

@@ -1,6 +1,6 @@
 /* store_db: the small SQL interface the store's two backends implement.
  *
- * Internal to server/store*.c.  The store writes every query once, in the
+ * Internal to store/store*.c.  The store writes every query once, in the
  * SQL subset SQLite 3.40 and PostgreSQL 15 share (placeholders $1..$n,
  * BIGINT, TEXT, RETURNING, ON CONFLICT); a backend only moves values in and
  * out.  Results are copied into a struct db_res owned by the caller
@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "server/store.h"
+#include "store/store.h"
 
 #define DB_ARGS_MAX   24      /* placeholders in one query */
 #define DB_CELLS_MAX  4000000 /* cells in one result (rows * columns) */
@@ -113,7 +113,7 @@ int st_secret_new(char hex[STORE_TOKEN_HEX + 1], char hash[STORE_HASH_HEX + 1]);
 /* hash hex of a presented hex secret; -EINVAL if not 64 hex digits */
 int st_secret_hash(const char *hex, char hash[STORE_HASH_HEX + 1]);
 
-/* migrations (server/migrations/schema.c): statement lists per version,
+/* migrations (store/migrations/schema.c): statement lists per version,
  * with "{blob}" and "{serial}" spelled by the backend */
 struct store_migration {
 	int version;

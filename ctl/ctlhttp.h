@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "server/ctl_form.h"
+#include "lib/record.h"
 
 #define CTLHTTP_MAX_URL 512
 #define CTLHTTP_MAX_PATH 1024
@@ -60,7 +60,7 @@ int ctlhttp_cfg_finish(struct ctlhttp_cfg *c);
 
 struct ctlhttp_reply {
 	long status;             /* HTTP status, 0 if none */
-	struct ctl_buf body;     /* NUL-terminated */
+	struct record_buf body;     /* NUL-terminated */
 };
 
 /* A streamed request body: read() fills up to n bytes (libcurl's read
@@ -75,7 +75,7 @@ struct ctlhttp_upload {
  * content type ctype (NULL body: none); up != NULL streams up->len bytes
  * from up->read instead.  Returns 0 with the reply filled
  * (any status), or -EPX_E_CTL_CRED / -EPX_E_CTL_CONNECT / -EPX_E_CTL_REPLY
- * (message printed).  The caller frees rep->body (ctl_buf_wipe when it may
+ * (message printed).  The caller frees rep->body (record_buf_wipe when it may
  * hold a secret). */
 int ctlhttp_request(const struct ctlhttp_cfg *c, const char *method,
 		    const char *path, const char *ctype, const void *body,

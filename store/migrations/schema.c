@@ -7,7 +7,7 @@
  * hex (columns *hash).  Version 3+ is where slices and slivers will go. */
 #include <stddef.h>
 
-#include "server/store_db.h"
+#include "store/store_db.h"
 
 static const char *const v1[] = {
 	"CREATE TABLE sites (name TEXT PRIMARY KEY, description TEXT NOT NULL,"

@@ -1,11 +1,11 @@
-/* test_admin_form: the admin API's record codec (server/ctl_form.c), the
+/* test_record: the admin API's record codec (lib/record.c), the
  * parser both epoxyd and epoxyctl run on untrusted bytes.  A table of valid
  * and malformed lines, a round trip of hostile values, buffer caps. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "lib/err.h"
-#include "server/ctl_form.h"
+#include "lib/record.h"
 #include "tests/test.h"
 
 struct form_case {
@@ -62,16 +62,16 @@ static void test_table(void)
 		const struct form_case *c = &form_cases[i];
 		size_t len = strlen(c->in);
 		char *buf = malloc(len + 1);
-		struct ctl_rec r;
+		struct record r;
 		int rc;
 
 		memcpy(buf, c->in, len + 1);
-		rc = ctl_form_parse(&r, buf, len);
+		rc = record_parse(&r, buf, len);
 		ok(rc == c->rc, "parse: %s (rc %d, want %d)", c->name, rc, c->rc);
 		if (rc == 0 && c->rc == 0) {
 			ok(r.n == c->n, "parse: %s: %zu fields", c->name, r.n);
 			if (c->key)
-				ok(ctl_rec_get(&r, c->key) && !strcmp(ctl_rec_get(&r, c->key), c->val),
+				ok(record_get(&r, c->key) && !strcmp(record_get(&r, c->key), c->val),
 				   "parse: %s: value of %s", c->name, c->key);
 		}
 		free(buf);
@@ -81,24 +81,24 @@ static void test_table(void)
 static void test_embedded_nul(void)
 {
 	char buf[] = "a=1\0b=2";
-	struct ctl_rec r;
+	struct record r;
 
-	ok(ctl_form_parse(&r, buf, sizeof(buf) - 1) == -EPX_E_ADM_FORM,
+	ok(record_parse(&r, buf, sizeof(buf) - 1) == -EPX_E_ADM_FORM,
 	   "parse: raw NUL inside the line is refused");
 }
 
 static void test_oversized(void)
 {
-	size_t len = CTL_FORM_MAX_LINE + 1;
+	size_t len = RECORD_MAX_LINE + 1;
 	char *buf = malloc(len + 1);
-	struct ctl_rec r;
+	struct record r;
 
 	memset(buf, 'a', len);
 	buf[0] = 'v';
 	buf[1] = '=';
 	buf[len] = '\0';
-	ok(ctl_form_parse(&r, buf, len) == -EPX_E_ADM_TOOBIG, "parse: line over the cap refused");
-	ok(ctl_form_parse(&r, buf, len - 1) == 0, "parse: line at the cap accepted");
+	ok(record_parse(&r, buf, len) == -EPX_E_ADM_TOOBIG, "parse: line over the cap refused");
+	ok(record_parse(&r, buf, len - 1) == 0, "parse: line at the cap accepted");
 	free(buf);
 }
 
@@ -110,36 +110,36 @@ static void test_roundtrip(void)
 		"quote\"'", "\x01\x1f\x7f\xff", "#!ipxe\nshell", "%00", "+plus+",
 	};
 	char all[256];
-	struct ctl_buf b;
-	struct ctl_rec r;
+	struct record_buf b;
+	struct record r;
 	size_t i;
 	int rc;
 
 	for (i = 1; i < 256; i++)
 		all[i - 1] = (char)i;
 	all[255] = '\0';
-	ctl_buf_init(&b, 1 << 16);
-	ctl_buf_field(&b, "all", all);
+	record_buf_init(&b, 1 << 16);
+	record_buf_field(&b, "all", all);
 	for (i = 0; i < sizeof(hostile) / sizeof(hostile[0]); i++) {
 		char key[8];
 
 		snprintf(key, sizeof(key), "h%zu", i);
-		ctl_buf_field(&b, key, hostile[i]);
+		record_buf_field(&b, key, hostile[i]);
 	}
 	ok(b.err == 0 && strchr(b.buf, '\n') == NULL, "encode: no raw newline in an encoded record");
-	rc = ctl_form_parse(&r, b.buf, b.len);
+	rc = record_parse(&r, b.buf, b.len);
 	ok(rc == 0, "roundtrip: parse of encoded hostile values (rc %d)", rc);
-	ok(rc == 0 && !strcmp(ctl_rec_get(&r, "all"), all), "roundtrip: every byte 1..255");
+	ok(rc == 0 && !strcmp(record_get(&r, "all"), all), "roundtrip: every byte 1..255");
 	for (i = 0; rc == 0 && i < sizeof(hostile) / sizeof(hostile[0]); i++) {
 		char key[8];
 
 		snprintf(key, sizeof(key), "h%zu", i);
-		ok(!strcmp(ctl_rec_get(&r, key), hostile[i]), "roundtrip: hostile value %zu", i);
+		ok(!strcmp(record_get(&r, key), hostile[i]), "roundtrip: hostile value %zu", i);
 	}
-	ctl_buf_free(&b);
+	record_buf_free(&b);
 }
 
-static int count_cb(const struct ctl_rec *r, void *arg)
+static int count_cb(const struct record *r, void *arg)
 {
 	(*(int *)arg)++;
 	return r->n > 5 ? -1 : 0;
@@ -152,48 +152,48 @@ static void test_each(void)
 	char bad2[] = "a=1\nb\n";
 	int n = 0;
 
-	ok(ctl_form_each(ok1, strlen(ok1), count_cb, &n) == 0 && n == 3,
+	ok(record_each(ok1, strlen(ok1), count_cb, &n) == 0 && n == 3,
 	   "each: three records (one empty)");
 	n = 0;
-	ok(ctl_form_each(noeol, strlen(noeol), count_cb, &n) == -EPX_E_ADM_FORM,
+	ok(record_each(noeol, strlen(noeol), count_cb, &n) == -EPX_E_ADM_FORM,
 	   "each: unterminated last record refused");
 	n = 0;
-	ok(ctl_form_each(bad2, strlen(bad2), count_cb, &n) == -EPX_E_ADM_FORM && n == 1,
+	ok(record_each(bad2, strlen(bad2), count_cb, &n) == -EPX_E_ADM_FORM && n == 1,
 	   "each: stops at the first malformed record");
 }
 
 static void test_buf_caps(void)
 {
-	struct ctl_buf b;
+	struct record_buf b;
 	int i;
 
-	ctl_buf_init(&b, 16);
-	ctl_buf_str(&b, "0123456789");
+	record_buf_init(&b, 16);
+	record_buf_str(&b, "0123456789");
 	ok(b.err == 0 && b.len == 10, "buf: within cap");
-	ctl_buf_str(&b, "0123456789");
+	record_buf_str(&b, "0123456789");
 	ok(b.err == -EPX_E_ADM_TOOBIG && b.len == 10 && b.buf[10] == '\0',
 	   "buf: over cap sets err, keeps contents");
-	ctl_buf_str(&b, "x");
+	record_buf_str(&b, "x");
 	ok(b.len == 10, "buf: sticky error ignores later appends");
-	ctl_buf_wipe(&b);
+	record_buf_wipe(&b);
 	ok(b.buf == NULL, "buf: wipe frees");
-	ctl_buf_init(&b, 1 << 20);
+	record_buf_init(&b, 1 << 20);
 	for (i = 0; i < 10000; i++)
-		ctl_buf_field(&b, "k", "v");
+		record_buf_field(&b, "k", "v");
 	ok(b.err == 0 && b.len == 10000 * 4 - 1, "buf: growth keeps every byte");
-	ctl_buf_free(&b);
+	record_buf_free(&b);
 }
 
 static void test_json(void)
 {
 	char line[] = "a=%22q%22&b=%5C&c=%01&d=%C3%A9";
-	struct ctl_rec r;
+	struct record r;
 	char *out = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&out, &len);
 
-	ok(ctl_form_parse(&r, line, strlen(line)) == 0, "json: parse");
-	ctl_json_rec(f, &r);
+	ok(record_parse(&r, line, strlen(line)) == 0, "json: parse");
+	record_json_rec(f, &r);
 	fclose(f);
 	ok(out && !strcmp(out, "{\"a\": \"\\\"q\\\"\", \"b\": \"\\\\\", \"c\": \"\\u0001\", \"d\": \"\\ufffd\\ufffd\"}"),
 	   "json: quotes, backslash, control and non-ASCII bytes escaped: %s", out ? out : "");

@@ -11,10 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ctl/ctl.h"
+#include "ctl/ctl_cli.h"
 #include "lib/err.h"
-#include "server/ctl.h"
-#include "server/ctl_cli.h"
-#include "server/store.h"
+#include "store/store.h"
 
 #define CTL_AUDIT_PAGE 10000
 
@@ -61,25 +61,25 @@ static int ctl_audit_list(const struct ctlhttp_cfg *cfg, const struct ctl_audit_
 	static const char *const cols[] = { "seq", "time", "actor", "action",
 		"subject", "detail", NULL };
 	struct ctlhttp_reply rep;
-	struct ctl_buf q;
+	struct record_buf q;
 	char path[600];
 	int st;
 
-	ctl_buf_init(&q, 400);
+	record_buf_init(&q, 400);
 	if (a->after)
-		ctl_buf_field(&q, "after", a->after);
+		record_buf_field(&q, "after", a->after);
 	if (a->limit)
-		ctl_buf_field(&q, "limit", a->limit);
+		record_buf_field(&q, "limit", a->limit);
 	if (q.err)
 		return ctl_cli_usage("audit", "argument too long");
 	snprintf(path, sizeof(path), "/admin/v1/audit%s%s", q.len ? "?" : "",
 		 q.len ? q.buf : "");
-	ctl_buf_free(&q);
+	record_buf_free(&q);
 	st = ctl_cli_call(cfg, "audit list", "GET", path, NULL, &rep);
 	if (st)
 		return st;
 	st = ctl_cli_table(rep.body.buf, rep.body.len, cfg->json, cols);
-	ctl_buf_free(&rep.body);
+	record_buf_free(&rep.body);
 	return st;
 }
 
@@ -98,13 +98,13 @@ static int ctl_audit_copy(char *dst, size_t cap, const char *src)
 	return 0;
 }
 
-static int ctl_audit_check(const struct ctl_rec *r, void *arg)
+static int ctl_audit_check(const struct record *r, void *arg)
 {
 	struct ctl_audit_chk *k = arg;
 	struct store_audit e;
 	char want[STORE_HASH_HEX + 1];
-	const char *hash = ctl_rec_get(r, "hash");
-	const char *seq = ctl_rec_get(r, "seq"), *t = ctl_rec_get(r, "time");
+	const char *hash = record_get(r, "hash");
+	const char *seq = record_get(r, "seq"), *t = record_get(r, "time");
 
 	memset(&e, 0, sizeof(e));
 	k->n++;
@@ -112,11 +112,11 @@ static int ctl_audit_check(const struct ctl_rec *r, void *arg)
 		return -EPX_E_CTL_REPLY;
 	e.seq = strtoll(seq, NULL, 10);
 	e.time = strtoll(t, NULL, 10);
-	if (ctl_audit_copy(e.actor, sizeof(e.actor), ctl_rec_get(r, "actor")) ||
-	    ctl_audit_copy(e.action, sizeof(e.action), ctl_rec_get(r, "action")) ||
-	    ctl_audit_copy(e.subject, sizeof(e.subject), ctl_rec_get(r, "subject")) ||
-	    ctl_audit_copy(e.detail, sizeof(e.detail), ctl_rec_get(r, "detail")) ||
-	    ctl_audit_copy(e.prev, sizeof(e.prev), ctl_rec_get(r, "prev")) ||
+	if (ctl_audit_copy(e.actor, sizeof(e.actor), record_get(r, "actor")) ||
+	    ctl_audit_copy(e.action, sizeof(e.action), record_get(r, "action")) ||
+	    ctl_audit_copy(e.subject, sizeof(e.subject), record_get(r, "subject")) ||
+	    ctl_audit_copy(e.detail, sizeof(e.detail), record_get(r, "detail")) ||
+	    ctl_audit_copy(e.prev, sizeof(e.prev), record_get(r, "prev")) ||
 	    ctl_audit_copy(e.hash, sizeof(e.hash), hash))
 		return -EPX_E_CTL_REPLY;
 	store_audit_hash(&e, want);
@@ -140,7 +140,7 @@ static int ctl_audit_verify(const struct ctlhttp_cfg *cfg)
 			  NULL, &rep);
 	if (st)
 		return st;
-	ctl_buf_free(&rep.body);
+	record_buf_free(&rep.body);
 	memset(&k, 0, sizeof(k));
 	memset(k.prev, '0', STORE_HASH_HEX);
 	for (;;) {
@@ -151,16 +151,16 @@ static int ctl_audit_verify(const struct ctlhttp_cfg *cfg)
 		st = ctl_cli_call(cfg, "audit verify (list)", "GET", path, NULL, &rep);
 		if (st)
 			return st;
-		rc = ctl_form_each(rep.body.buf, rep.body.len, ctl_audit_check, &k);
-		ctl_buf_free(&rep.body);
+		rc = record_each(rep.body.buf, rep.body.len, ctl_audit_check, &k);
+		record_buf_free(&rep.body);
 		if (rc == -EPX_E_ADM_AUDIT) {
 			fprintf(stderr, "epoxyctl: audit verify: EPOXY-E2516 %s: first bad entry %" PRId64 " (local check)\n",
 				epx_strerror(rc), k.bad);
-			return CTL_FAIL;
+			return CLI_FAIL;
 		}
 		if (rc) {
 			fprintf(stderr, "epoxyctl: audit verify: answer malformed (EPOXY-E2603)\n");
-			return CTL_FAIL;
+			return CLI_FAIL;
 		}
 		if (k.n - before < CTL_AUDIT_PAGE)
 			break;
@@ -170,7 +170,7 @@ static int ctl_audit_verify(const struct ctlhttp_cfg *cfg)
 		       k.seq, k.prev);
 	else
 		printf("audit chain ok: %" PRId64 " entries, head %s\n", k.seq, k.prev);
-	return CTL_OK;
+	return CLI_OK;
 }
 
 int ctl_audit_main(int argc, char **argv)
@@ -190,7 +190,7 @@ int ctl_audit_main(int argc, char **argv)
 	if (!strcmp(argv[optind], "verify") && (a.after || a.limit))
 		return ctl_cli_usage("audit", "verify takes no --after/--limit");
 	if (ctlhttp_cfg_finish(&cfg))
-		return CTL_USAGE;
+		return CLI_USAGE;
 	if (!strcmp(argv[optind], "list"))
 		return ctl_audit_list(&cfg, &a);
 	return ctl_audit_verify(&cfg);

@@ -12,14 +12,14 @@
 
 #include <getopt.h>
 
-#include "server/ctl_form.h"
-#include "server/ctlhttp.h"
+#include "ctl/ctlhttp.h"
+#include "lib/record.h"
 
 #define CTL_CLI_MAX_OPTS 32
 
 /* Parses argv with getopt_long over opts (which must end with
  * CTLHTTP_LONGOPTS and a zero entry); handles the common options and
- * --help (prints help and returns 1 with *status CTL_OK), calls fn for the
+ * --help (prints help and returns 1 with *status CLI_OK), calls fn for the
  * others.  Returns 0 to go on, 1 to exit with *status. */
 int ctl_cli_parse(int argc, char **argv, const struct option *opts,
 		  struct ctlhttp_cfg *cfg, const char *help,
@@ -27,13 +27,13 @@ int ctl_cli_parse(int argc, char **argv, const struct option *opts,
 		  int *status);
 
 /* One request; prints errors.  Returns the exit status (CTL_*); on
- * CTL_OK rep holds the answer and the caller frees rep->body. */
+ * CLI_OK rep holds the answer and the caller frees rep->body. */
 int ctl_cli_call(const struct ctlhttp_cfg *cfg, const char *what,
-		 const char *method, const char *path, const struct ctl_buf *form,
+		 const char *method, const char *path, const struct record_buf *form,
 		 struct ctlhttp_reply *rep);
 
 /* Renders the records of body: JSON array (json), else a table of cols
- * (NULL-terminated) with a header line.  Returns CTL_OK or CTL_FAIL
+ * (NULL-terminated) with a header line.  Returns CLI_OK or CLI_FAIL
  * (malformed answer). */
 int ctl_cli_table(char *body, size_t len, int json, const char *const *cols);
 /* Renders one record as "key: value" lines or a JSON object. */
@@ -43,7 +43,7 @@ int ctl_cli_show(char *body, size_t len, int json);
  * 0 or -EPX_E_CTL_OUTFILE (message printed). */
 int ctl_cli_secret_file(const char *path, const char *value);
 
-/* Usage error: prints "epoxyctl: msg (see CMD --help)", returns CTL_USAGE. */
+/* Usage error: prints "epoxyctl: msg (see CMD --help)", returns CLI_USAGE. */
 int ctl_cli_usage(const char *cmd, const char *msg);
 
 #endif

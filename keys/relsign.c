@@ -1,4 +1,5 @@
-/* ctl_sign: `epoxyctl release sign` and `epoxyctl release verify`, offline.
+/* relsign: `release sign` and `release verify` of epoxyctl and epoxy-keys,
+ * offline.
  *
  * Guarantees: sign hashes each artifact by streaming it (capped at its
  * role's limit), writes a manifest only after it parses back with
@@ -19,12 +20,13 @@
 #include <unistd.h>
 
 #include "keys/kfile.h"
+#include "keys/relsign.h"
+#include "lib/cli.h"
 #include "lib/err.h"
 #include "lib/hex.h"
 #include "lib/manifest.h"
 #include "lib/num.h"
 #include "lib/sign.h"
-#include "server/ctl.h"
 
 #define SIGN_MAX_KEYS 32
 #define SIGN_MAX_ROT 64
@@ -181,12 +183,12 @@ static int sign_parse(int argc, char **argv, struct sign_args *a, const char *he
 	while ((c = getopt_long(argc, argv, "", sign_opts, NULL)) != -1) {
 		if (c == O_HELP) {
 			fputs(help, stdout);
-			*status = CTL_OK;
+			*status = CLI_OK;
 			return 1;
 		}
 		if (c == '?' || sign_opt(a, c, optarg) < 0) {
 			fputs(help, stderr);
-			*status = CTL_USAGE;
+			*status = CLI_USAGE;
 			return 1;
 		}
 	}
@@ -339,26 +341,26 @@ static int sign_existing(const struct sign_args *a, char *doc, size_t cap, size_
 	return 0;
 }
 
-int ctl_release_sign(int argc, char **argv)
+int relsign_sign(int argc, char **argv)
 {
 	static char doc[DOC_MAX_BYTES + 1];
 	struct sign_args a;
 	struct manifest m;
 	size_t len = 0, body_len = 0;
-	int status = CTL_USAGE, rc = -EINVAL;
+	int status = CLI_USAGE, rc = -EINVAL;
 
 	if (sign_parse(argc, argv, &a, sign_help, &status))
 		return status;
 	if (optind < argc || a.nkeys == 0) {
 		fprintf(stderr, "epoxyctl: release sign needs at least one --key and no other arguments\n");
-		return CTL_USAGE;
+		return CLI_USAGE;
 	}
 	rc = a.manifest ? sign_existing(&a, doc, sizeof(doc) - 1, &len, &body_len)
 			: sign_new(&a, doc, sizeof(doc) - 1, &len);
 	if (rc == -EINVAL)
-		return CTL_USAGE;
+		return CLI_USAGE;
 	if (rc < 0)
-		return CTL_FAIL;
+		return CLI_FAIL;
 	if (!a.manifest)
 		body_len = len;
 	rc = sign_append(&a, doc, sizeof(doc) - 1, &len, body_len);
@@ -366,15 +368,15 @@ int ctl_release_sign(int argc, char **argv)
 		rc = manifest_parse(&m, doc, len);
 	if (rc < 0) {
 		sign_err("cannot sign", a.manifest ? a.manifest : a.out, rc);
-		return CTL_FAIL;
+		return CLI_FAIL;
 	}
 	rc = kfile_write(a.out ? a.out : a.manifest, doc, len, 0644);
 	if (rc < 0) {
 		fprintf(stderr, "epoxyctl: cannot write %s: %s\n", a.out ? a.out : a.manifest, strerror(-rc));
-		return CTL_FAIL;
+		return CLI_FAIL;
 	}
 	sign_progress(&a, doc, len);
-	return CTL_OK;
+	return CLI_OK;
 }
 
 /* ---------------------------------------------------------------- verify */
@@ -499,21 +501,21 @@ static int verify_run(const struct sign_args *a, const char *mpath)
 	return 0;
 }
 
-int ctl_release_verify(int argc, char **argv)
+int relsign_verify(int argc, char **argv)
 {
 	struct sign_args a;
-	int status = CTL_USAGE;
+	int status = CLI_USAGE;
 
 	if (sign_parse(argc, argv, &a, verify_help, &status))
 		return status;
 	if (!a.keyset || optind != argc - 1) {
 		fprintf(stderr, "epoxyctl: release verify needs --keyset ROOT and one MANIFEST\n");
 		fputs(verify_help, stderr);
-		return CTL_USAGE;
+		return CLI_USAGE;
 	}
 	if (a.nkeys || a.out || a.manifest) {
 		fprintf(stderr, "epoxyctl: release verify takes no --key, --out or --manifest\n");
-		return CTL_USAGE;
+		return CLI_USAGE;
 	}
-	return verify_run(&a, argv[optind]) == 0 ? CTL_OK : CTL_FAIL;
+	return verify_run(&a, argv[optind]) == 0 ? CLI_OK : CLI_FAIL;
 }

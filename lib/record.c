@@ -1,8 +1,8 @@
-/* ctl_form: records of the admin API, one form-encoded line each.
+/* record: records of the admin API, one form-encoded line each.
  *
  * Guarantees: parsing never reads outside [s, s+len), never writes outside
  * it (decoding only shrinks), refuses malformed escapes, NUL bytes, bad or
- * duplicate keys and more than CTL_FORM_MAX_FIELDS fields; output buffers
+ * duplicate keys and more than RECORD_MAX_FIELDS fields; output buffers
  * never grow past their max and stay NUL-terminated. */
 #include <errno.h>
 #include <stdarg.h>
@@ -11,29 +11,29 @@
 #include <string.h>
 
 #include "lib/err.h"
-#include "server/ctl_form.h"
+#include "lib/record.h"
 
-void ctl_buf_init(struct ctl_buf *b, size_t max)
+void record_buf_init(struct record_buf *b, size_t max)
 {
 	memset(b, 0, sizeof(*b));
 	b->max = max;
 }
 
-void ctl_buf_free(struct ctl_buf *b)
+void record_buf_free(struct record_buf *b)
 {
 	free(b->buf);
 	b->buf = NULL;
 	b->len = b->cap = 0;
 }
 
-void ctl_buf_wipe(struct ctl_buf *b)
+void record_buf_wipe(struct record_buf *b)
 {
 	if (b->buf)
 		explicit_bzero(b->buf, b->cap);
-	ctl_buf_free(b);
+	record_buf_free(b);
 }
 
-static int ctl_buf_reserve(struct ctl_buf *b, size_t n)
+static int record_buf_reserve(struct record_buf *b, size_t n)
 {
 	size_t want, ncap;
 	char *nb;
@@ -67,21 +67,21 @@ static int ctl_buf_reserve(struct ctl_buf *b, size_t n)
 	return 0;
 }
 
-void ctl_buf_add(struct ctl_buf *b, const char *s, size_t n)
+void record_buf_add(struct record_buf *b, const char *s, size_t n)
 {
-	if (ctl_buf_reserve(b, n))
+	if (record_buf_reserve(b, n))
 		return;
 	memcpy(b->buf + b->len, s, n);
 	b->len += n;
 	b->buf[b->len] = '\0';
 }
 
-void ctl_buf_str(struct ctl_buf *b, const char *s)
+void record_buf_str(struct record_buf *b, const char *s)
 {
-	ctl_buf_add(b, s, strlen(s));
+	record_buf_add(b, s, strlen(s));
 }
 
-void ctl_buf_printf(struct ctl_buf *b, const char *fmt, ...)
+void record_buf_printf(struct record_buf *b, const char *fmt, ...)
 {
 	char tmp[512];
 	va_list ap;
@@ -95,52 +95,52 @@ void ctl_buf_printf(struct ctl_buf *b, const char *fmt, ...)
 			b->err = -EPX_E_ADM_TOOBIG;
 		return;
 	}
-	ctl_buf_add(b, tmp, (size_t)n);
+	record_buf_add(b, tmp, (size_t)n);
 }
 
-static int ctl_form_plain(unsigned char c)
+static int record_plain(unsigned char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
 	       (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
 	       c == '~' || c == ':' || c == '/';
 }
 
-void ctl_buf_field(struct ctl_buf *b, const char *key, const char *val)
+void record_buf_field(struct record_buf *b, const char *key, const char *val)
 {
 	static const char hexd[] = "0123456789ABCDEF";
 	const unsigned char *p;
 	char esc[3];
 
 	if (b->len && b->buf[b->len - 1] != '\n')
-		ctl_buf_add(b, "&", 1);
-	ctl_buf_str(b, key);
-	ctl_buf_add(b, "=", 1);
+		record_buf_add(b, "&", 1);
+	record_buf_str(b, key);
+	record_buf_add(b, "=", 1);
 	for (p = (const unsigned char *)val; *p; p++) {
-		if (ctl_form_plain(*p)) {
-			ctl_buf_add(b, (const char *)p, 1);
+		if (record_plain(*p)) {
+			record_buf_add(b, (const char *)p, 1);
 			continue;
 		}
 		esc[0] = '%';
 		esc[1] = hexd[*p >> 4];
 		esc[2] = hexd[*p & 15];
-		ctl_buf_add(b, esc, 3);
+		record_buf_add(b, esc, 3);
 	}
 }
 
-void ctl_buf_fieldu(struct ctl_buf *b, const char *key, unsigned long long v)
+void record_buf_fieldu(struct record_buf *b, const char *key, unsigned long long v)
 {
 	char num[24];
 
 	snprintf(num, sizeof(num), "%llu", v);
-	ctl_buf_field(b, key, num);
+	record_buf_field(b, key, num);
 }
 
-void ctl_buf_endrec(struct ctl_buf *b)
+void record_buf_endrec(struct record_buf *b)
 {
-	ctl_buf_add(b, "\n", 1);
+	record_buf_add(b, "\n", 1);
 }
 
-static int ctl_form_hexval(char c)
+static int record_hexval(char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -152,7 +152,7 @@ static int ctl_form_hexval(char c)
 }
 
 /* Decodes s[0..len) in place; NUL-terminates at the (shorter) end. */
-static int ctl_form_decode(char *s, size_t len)
+static int record_decode(char *s, size_t len)
 {
 	size_t i, o = 0;
 	int hi, lo;
@@ -165,8 +165,8 @@ static int ctl_form_decode(char *s, size_t len)
 		} else if (c == '%') {
 			if (len - i < 3)
 				return -EPX_E_ADM_FORM;
-			hi = ctl_form_hexval(s[i + 1]);
-			lo = ctl_form_hexval(s[i + 2]);
+			hi = record_hexval(s[i + 1]);
+			lo = record_hexval(s[i + 2]);
 			if (hi < 0 || lo < 0)
 				return -EPX_E_ADM_FORM;
 			c = (char)(hi << 4 | lo);
@@ -180,11 +180,11 @@ static int ctl_form_decode(char *s, size_t len)
 	return 0;
 }
 
-static int ctl_form_key_ok(const char *k, size_t n)
+static int record_key_ok(const char *k, size_t n)
 {
 	size_t i;
 
-	if (n == 0 || n > CTL_FORM_MAX_KEY)
+	if (n == 0 || n > RECORD_MAX_KEY)
 		return 0;
 	for (i = 0; i < n; i++) {
 		char c = k[i];
@@ -197,7 +197,7 @@ static int ctl_form_key_ok(const char *k, size_t n)
 }
 
 /* Splits one "k=v" pair at p[0..n) (p[n] is writable: '&' or the end). */
-static int ctl_form_pair(struct ctl_rec *r, char *p, size_t n)
+static int record_pair(struct record *r, char *p, size_t n)
 {
 	char *eq = memchr(p, '=', n);
 	size_t klen, i;
@@ -206,15 +206,15 @@ static int ctl_form_pair(struct ctl_rec *r, char *p, size_t n)
 	if (!eq)
 		return rc;
 	klen = (size_t)(eq - p);
-	if (!ctl_form_key_ok(p, klen))
+	if (!record_key_ok(p, klen))
 		return rc;
-	if (r->n >= CTL_FORM_MAX_FIELDS)
+	if (r->n >= RECORD_MAX_FIELDS)
 		return -EPX_E_ADM_TOOBIG;
 	*eq = '\0';
 	for (i = 0; i < r->n; i++)
 		if (!strcmp(r->key[i], p))
 			return rc;
-	rc = ctl_form_decode(eq + 1, n - klen - 1);
+	rc = record_decode(eq + 1, n - klen - 1);
 	if (rc)
 		return rc;
 	r->key[r->n] = p;
@@ -223,13 +223,13 @@ static int ctl_form_pair(struct ctl_rec *r, char *p, size_t n)
 	return 0;
 }
 
-int ctl_form_parse(struct ctl_rec *r, char *s, size_t len)
+int record_parse(struct record *r, char *s, size_t len)
 {
 	size_t start = 0, i;
 	int rc;
 
 	r->n = 0;
-	if (len > CTL_FORM_MAX_LINE)
+	if (len > RECORD_MAX_LINE)
 		return -EPX_E_ADM_TOOBIG;
 	if (len == 0)
 		return 0;
@@ -238,7 +238,7 @@ int ctl_form_parse(struct ctl_rec *r, char *s, size_t len)
 	for (i = 0; i <= len; i++) {
 		if (i < len && s[i] != '&')
 			continue;
-		rc = ctl_form_pair(r, s + start, i - start);
+		rc = record_pair(r, s + start, i - start);
 		if (rc)
 			return rc;
 		start = i + 1;
@@ -246,7 +246,7 @@ int ctl_form_parse(struct ctl_rec *r, char *s, size_t len)
 	return 0;
 }
 
-const char *ctl_rec_get(const struct ctl_rec *r, const char *key)
+const char *record_get(const struct record *r, const char *key)
 {
 	size_t i;
 
@@ -256,10 +256,10 @@ const char *ctl_rec_get(const struct ctl_rec *r, const char *key)
 	return NULL;
 }
 
-int ctl_form_each(char *buf, size_t len,
-		  int (*fn)(const struct ctl_rec *r, void *arg), void *arg)
+int record_each(char *buf, size_t len,
+		  int (*fn)(const struct record *r, void *arg), void *arg)
 {
-	struct ctl_rec r;
+	struct record r;
 	size_t off = 0;
 	char *nl;
 	int rc;
@@ -272,7 +272,7 @@ int ctl_form_each(char *buf, size_t len,
 			return -EPX_E_ADM_FORM; /* every record ends in '\n' */
 		n = (size_t)(nl - (buf + off));
 		*nl = '\0';
-		rc = ctl_form_parse(&r, buf + off, n);
+		rc = record_parse(&r, buf + off, n);
 		if (rc)
 			return rc;
 		rc = fn(&r, arg);
@@ -283,7 +283,7 @@ int ctl_form_each(char *buf, size_t len,
 	return 0;
 }
 
-void ctl_json_str(FILE *f, const char *s)
+void record_json_str(FILE *f, const char *s)
 {
 	const unsigned char *p;
 
@@ -305,7 +305,7 @@ void ctl_json_str(FILE *f, const char *s)
 	fputc('"', f);
 }
 
-void ctl_json_rec(FILE *f, const struct ctl_rec *r)
+void record_json_rec(FILE *f, const struct record *r)
 {
 	size_t i;
 
@@ -313,9 +313,9 @@ void ctl_json_rec(FILE *f, const struct ctl_rec *r)
 	for (i = 0; i < r->n; i++) {
 		if (i)
 			fputs(", ", f);
-		ctl_json_str(f, r->key[i]);
+		record_json_str(f, r->key[i]);
 		fputs(": ", f);
-		ctl_json_str(f, r->val[i]);
+		record_json_str(f, r->val[i]);
 	}
 	fputc('}', f);
 }

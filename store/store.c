@@ -19,8 +19,8 @@
 #include "lib/hex.h"
 #include "lib/rand.h"
 #include "lib/sha256.h"
-#include "server/store.h"
-#include "server/store_db.h"
+#include "store/store.h"
+#include "store/store_db.h"
 
 #define SQL_MAX 4096   /* a migration statement after substitution */
 

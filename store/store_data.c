@@ -22,8 +22,8 @@
 #include "lib/err.h"
 #include "lib/hex.h"
 #include "lib/sha256.h"
-#include "server/store.h"
-#include "server/store_db.h"
+#include "store/store.h"
+#include "store/store_db.h"
 
 #define LIST_BUF 1024   /* "a b c" joined MACs/addrs/groups */
 

@@ -11,14 +11,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "ctl/ctl.h"
+#include "ctl/ctl_cli.h"
 #include "lib/err.h"
-#include "server/ctl.h"
-#include "server/ctl_cli.h"
 
 int ctl_cli_usage(const char *cmd, const char *msg)
 {
 	fprintf(stderr, "epoxyctl %s: %s (see epoxyctl %s --help)\n", cmd, msg, cmd);
-	return CTL_USAGE;
+	return CLI_USAGE;
 }
 
 int ctl_cli_parse(int argc, char **argv, const struct option *opts,
@@ -33,20 +33,20 @@ int ctl_cli_parse(int argc, char **argv, const struct option *opts,
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (opt == CTL_OPT_HELP) {
 			fputs(help, stdout);
-			*status = CTL_OK;
+			*status = CLI_OK;
 			return 1;
 		}
 		if (opt >= CTL_OPT_URL && opt <= CTL_OPT_JSON) {
 			if (ctlhttp_cfg_opt(cfg, opt, optarg)) {
 				fprintf(stderr, "epoxyctl: option value too long or empty\n");
-				*status = CTL_USAGE;
+				*status = CLI_USAGE;
 				return 1;
 			}
 			continue;
 		}
 		if (opt == '?' || !fn || fn(opt, optarg, a)) {
 			fputs(help, stderr);
-			*status = CTL_USAGE;
+			*status = CLI_USAGE;
 			return 1;
 		}
 	}
@@ -54,26 +54,26 @@ int ctl_cli_parse(int argc, char **argv, const struct option *opts,
 }
 
 int ctl_cli_call(const struct ctlhttp_cfg *cfg, const char *what,
-		 const char *method, const char *path, const struct ctl_buf *form,
+		 const char *method, const char *path, const struct record_buf *form,
 		 struct ctlhttp_reply *rep)
 {
 	int rc, st;
 
 	if (form && form->err) {
 		fprintf(stderr, "epoxyctl: %s: request too large\n", what);
-		return CTL_USAGE;
+		return CLI_USAGE;
 	}
 	rc = ctlhttp_request(cfg, method, path,
 			     form ? "application/x-www-form-urlencoded" : NULL,
 			     form ? (form->buf ? form->buf : "") : NULL,
 			     form ? form->len : 0, NULL, rep);
 	if (rc == -EPX_E_CTL_CONFIG)
-		return CTL_USAGE;
+		return CLI_USAGE;
 	if (rc)
-		return rc == -EPX_E_CTL_REPLY ? CTL_FAIL : CTL_UNREACHABLE;
+		return rc == -EPX_E_CTL_REPLY ? CLI_FAIL : CLI_UNREACHABLE;
 	st = ctlhttp_exit(what, rep);
-	if (st != CTL_OK)
-		ctl_buf_wipe(&rep->body);
+	if (st != CLI_OK)
+		record_buf_wipe(&rep->body);
 	return st;
 }
 
@@ -89,10 +89,10 @@ struct ctl_cli_tab {
 	const char *const *cols;
 };
 
-static int ctl_cli_row(const struct ctl_rec *r, void *arg)
+static int ctl_cli_row(const struct record *r, void *arg)
 {
 	struct ctl_cli_tab *t = arg;
-	struct ctl_rec safe;
+	struct record safe;
 	size_t i, j;
 
 	safe.n = 0;
@@ -104,11 +104,11 @@ static int ctl_cli_row(const struct ctl_rec *r, void *arg)
 	}
 	if (t->json) {
 		fputs(t->n++ ? ",\n  " : "\n  ", stdout);
-		ctl_json_rec(stdout, &safe);
+		record_json_rec(stdout, &safe);
 		return 0;
 	}
 	for (i = 0; t->cols[i]; i++) {
-		const char *v = ctl_rec_get(&safe, t->cols[i]);
+		const char *v = record_get(&safe, t->cols[i]);
 
 		printf("%s%-*s", i ? " " : "", t->cols[i + 1] ? 12 : 0,
 		       v && *v ? v : "-");
@@ -131,20 +131,20 @@ int ctl_cli_table(char *body, size_t len, int json, const char *const *cols)
 			printf("%s%-*s", i ? " " : "", cols[i + 1] ? 12 : 0, cols[i]);
 		putchar('\n');
 	}
-	rc = ctl_form_each(body, len, ctl_cli_row, &t);
+	rc = record_each(body, len, ctl_cli_row, &t);
 	if (json)
 		fputs(t.n ? "\n]\n" : "]\n", stdout);
 	if (rc) {
 		fprintf(stderr, "epoxyctl: server answer malformed: %s\n", epx_strerror(rc));
-		return CTL_FAIL;
+		return CLI_FAIL;
 	}
-	return CTL_OK;
+	return CLI_OK;
 }
 
-static int ctl_cli_show_one(const struct ctl_rec *r, void *arg)
+static int ctl_cli_show_one(const struct record *r, void *arg)
 {
 	int *json = arg;
-	struct ctl_rec safe;
+	struct record safe;
 	size_t j;
 
 	safe.n = 0;
@@ -155,7 +155,7 @@ static int ctl_cli_show_one(const struct ctl_rec *r, void *arg)
 		safe.val[safe.n++] = r->val[j];
 	}
 	if (*json) {
-		ctl_json_rec(stdout, &safe);
+		record_json_rec(stdout, &safe);
 		putchar('\n');
 		return 0;
 	}
@@ -166,13 +166,13 @@ static int ctl_cli_show_one(const struct ctl_rec *r, void *arg)
 
 int ctl_cli_show(char *body, size_t len, int json)
 {
-	int rc = ctl_form_each(body, len, ctl_cli_show_one, &json);
+	int rc = record_each(body, len, ctl_cli_show_one, &json);
 
 	if (rc) {
 		fprintf(stderr, "epoxyctl: server answer malformed: %s\n", epx_strerror(rc));
-		return CTL_FAIL;
+		return CLI_FAIL;
 	}
-	return CTL_OK;
+	return CLI_OK;
 }
 
 int ctl_cli_secret_file(const char *path, const char *value)

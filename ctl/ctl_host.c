@@ -14,9 +14,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "ctl/ctl.h"
+#include "ctl/ctl_cli.h"
 #include "lib/err.h"
-#include "server/ctl.h"
-#include "server/ctl_cli.h"
 
 #define CTL_HOST_LIST_MAX 1024   /* bytes of a joined --mac/--addr/--group list */
 
@@ -120,24 +120,24 @@ static int ctl_host_opt(int opt, const char *arg, void *p)
 	return -1;
 }
 
-static void ctl_host_form(struct ctl_buf *f, const struct ctl_host_args *a)
+static void ctl_host_form(struct record_buf *f, const struct ctl_host_args *a)
 {
 	if (a->hwclass)
-		ctl_buf_field(f, "hwclass", a->hwclass);
+		record_buf_field(f, "hwclass", a->hwclass);
 	if (a->site)
-		ctl_buf_field(f, "site", a->site);
+		record_buf_field(f, "site", a->site);
 	if (a->channel)
-		ctl_buf_field(f, "channel", a->channel);
+		record_buf_field(f, "channel", a->channel);
 	if (a->pin)
-		ctl_buf_field(f, "pin", a->pin);
+		record_buf_field(f, "pin", a->pin);
 	if (a->reinstall)
-		ctl_buf_field(f, "reinstall", a->reinstall);
+		record_buf_field(f, "reinstall", a->reinstall);
 	if (a->set_macs)
-		ctl_buf_field(f, "macs", a->macs);
+		record_buf_field(f, "macs", a->macs);
 	if (a->set_addrs)
-		ctl_buf_field(f, "addrs", a->addrs);
+		record_buf_field(f, "addrs", a->addrs);
 	if (a->set_groups)
-		ctl_buf_field(f, "groups", a->groups);
+		record_buf_field(f, "groups", a->groups);
 }
 
 static int ctl_host_path(char *out, size_t cap, const char *name,
@@ -248,15 +248,15 @@ struct ctl_host_cred {
 	const char *cred, *mac;
 };
 
-static int ctl_host_cred_rec(const struct ctl_rec *r, void *arg)
+static int ctl_host_cred_rec(const struct record *r, void *arg)
 {
 	struct ctl_host_cred *hc = arg;
-	const char *v = ctl_rec_get(r, "credential");
+	const char *v = record_get(r, "credential");
 
 	if (!v || strlen(v) != 64 || strspn(v, "0123456789abcdef") != 64)
 		return -EPX_E_CTL_REPLY;
 	hc->cred = v;
-	hc->mac = ctl_rec_get(r, "mac");
+	hc->mac = record_get(r, "mac");
 	return 0;
 }
 
@@ -264,7 +264,7 @@ static int ctl_host_credential(const struct ctlhttp_cfg *cfg, const char *name,
 			       const struct ctl_host_args *a)
 {
 	struct ctlhttp_reply rep;
-	struct ctl_buf f;
+	struct record_buf f;
 	struct ctl_host_cred hc = { NULL, NULL };
 	char path[1024];
 	int st;
@@ -277,18 +277,18 @@ static int ctl_host_credential(const struct ctlhttp_cfg *cfg, const char *name,
 		return ctl_cli_usage("host", "say where the credential goes: --out FILE, --vars VARS.fd or --stdout");
 	if (ctl_host_path(path, sizeof(path), name, "/credential"))
 		return ctl_cli_usage("host", "host name too long");
-	ctl_buf_init(&f, 256);
-	ctl_buf_field(&f, "action", a->revoke ? "revoke" : a->rotate ? "rotate" : "issue");
+	record_buf_init(&f, 256);
+	record_buf_field(&f, "action", a->revoke ? "revoke" : a->rotate ? "rotate" : "issue");
 	st = ctl_cli_call(cfg, "host credential", "POST", path, &f, &rep);
-	ctl_buf_free(&f);
+	record_buf_free(&f);
 	if (st)
 		return st;
 	if (a->revoke) {
 		st = ctl_cli_show(rep.body.buf, rep.body.len, cfg->json);
 		goto out;
 	}
-	st = CTL_FAIL;
-	if (ctl_form_each(rep.body.buf, rep.body.len, ctl_host_cred_rec, &hc) || !hc.cred) {
+	st = CLI_FAIL;
+	if (record_each(rep.body.buf, rep.body.len, ctl_host_cred_rec, &hc) || !hc.cred) {
 		fprintf(stderr, "epoxyctl: host credential: answer malformed (EPOXY-E2603)\n");
 		goto out;
 	}
@@ -303,9 +303,9 @@ static int ctl_host_credential(const struct ctlhttp_cfg *cfg, const char *name,
 			a->out ? "written to " : "", a->out ? a->out : "",
 			a->out && a->vars ? " and " : "",
 			a->vars ? "written into the variable store" : "");
-	st = CTL_OK;
+	st = CLI_OK;
 out:
-	ctl_buf_wipe(&rep.body);
+	record_buf_wipe(&rep.body);
 	return st;
 }
 
@@ -319,12 +319,12 @@ static int ctl_host_list(const struct ctlhttp_cfg *cfg)
 	if (st)
 		return st;
 	st = ctl_cli_table(rep.body.buf, rep.body.len, cfg->json, cols);
-	ctl_buf_free(&rep.body);
+	record_buf_free(&rep.body);
 	return st;
 }
 
 static int ctl_host_one(const struct ctlhttp_cfg *cfg, const char *verb,
-			const char *method, const char *name, struct ctl_buf *form)
+			const char *method, const char *name, struct record_buf *form)
 {
 	struct ctlhttp_reply rep;
 	char path[1024], what[32];
@@ -338,7 +338,7 @@ static int ctl_host_one(const struct ctlhttp_cfg *cfg, const char *verb,
 	if (st)
 		return st;
 	st = ctl_cli_show(rep.body.buf, rep.body.len, cfg->json);
-	ctl_buf_free(&rep.body);
+	record_buf_free(&rep.body);
 	return st;
 }
 
@@ -346,7 +346,7 @@ int ctl_host_main(int argc, char **argv)
 {
 	struct ctl_host_args a;
 	struct ctlhttp_cfg cfg;
-	struct ctl_buf f;
+	struct record_buf f;
 	const char *verb, *name = NULL;
 	int st, pos, cred, enroll;
 
@@ -375,7 +375,7 @@ int ctl_host_main(int argc, char **argv)
 	if (!strcmp(verb, "list") || !strcmp(verb, "show") || !strcmp(verb, "add") ||
 	    !strcmp(verb, "update") || !strcmp(verb, "delete") || cred || enroll) {
 		if (ctlhttp_cfg_finish(&cfg))
-			return CTL_USAGE;
+			return CLI_USAGE;
 	} else {
 		return ctl_cli_usage("host", "unknown subcommand");
 	}
@@ -389,11 +389,11 @@ int ctl_host_main(int argc, char **argv)
 		return ctl_host_credential(&cfg, name, &a);
 	if (!strcmp(verb, "update") && !a.nfields)
 		return ctl_cli_usage("host", "update: nothing to change");
-	ctl_buf_init(&f, CTL_FORM_MAX_LINE);
+	record_buf_init(&f, RECORD_MAX_LINE);
 	if (!strcmp(verb, "add"))
-		ctl_buf_field(&f, "name", name);
+		record_buf_field(&f, "name", name);
 	ctl_host_form(&f, &a);
 	st = ctl_host_one(&cfg, verb, !strcmp(verb, "add") ? "POST" : "PATCH", name, &f);
-	ctl_buf_free(&f);
+	record_buf_free(&f);
 	return st;
 }

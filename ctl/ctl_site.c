@@ -5,8 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "server/ctl.h"
-#include "server/ctl_cli.h"
+#include "ctl/ctl.h"
+#include "ctl/ctl_cli.h"
 
 static const char ctl_site_help[] =
 "usage: epoxyctl site add NAME [--description TEXT]\n"
@@ -38,21 +38,21 @@ static int ctl_site_opt(int opt, const char *arg, void *p)
 }
 
 static int ctl_site_send(const struct ctlhttp_cfg *cfg, const char *what,
-			 const char *method, const char *path, struct ctl_buf *f)
+			 const char *method, const char *path, struct record_buf *f)
 {
 	static const char *const cols[] = { "name", "description", NULL };
 	struct ctlhttp_reply rep;
 	int st = ctl_cli_call(cfg, what, method, path, f, &rep);
 
 	if (f)
-		ctl_buf_free(f);
+		record_buf_free(f);
 	if (st)
 		return st;
 	if (!strcmp(method, "GET"))
 		st = ctl_cli_table(rep.body.buf, rep.body.len, cfg->json, cols);
 	else
 		st = ctl_cli_show(rep.body.buf, rep.body.len, cfg->json);
-	ctl_buf_free(&rep.body);
+	record_buf_free(&rep.body);
 	return st;
 }
 
@@ -61,7 +61,7 @@ int ctl_site_main(int argc, char **argv)
 	const char *desc = NULL, *verb;
 	struct ctlhttp_cfg cfg;
 	char seg[400], path[500];
-	struct ctl_buf f;
+	struct record_buf f;
 	int st, pos;
 
 	ctlhttp_cfg_init(&cfg);
@@ -79,7 +79,7 @@ int ctl_site_main(int argc, char **argv)
 	if (strcmp(verb, "add") && strcmp(verb, "list") && strcmp(verb, "delete"))
 		return ctl_cli_usage("site", "unknown subcommand");
 	if (ctlhttp_cfg_finish(&cfg))
-		return CTL_USAGE;
+		return CLI_USAGE;
 	if (!strcmp(verb, "list"))
 		return ctl_site_send(&cfg, "site list", "GET", "/admin/v1/sites", NULL);
 	if (!strcmp(verb, "delete")) {
@@ -89,9 +89,9 @@ int ctl_site_main(int argc, char **argv)
 		snprintf(path, sizeof(path), "/admin/v1/sites/%s", seg);
 		return ctl_site_send(&cfg, "site delete", "DELETE", path, NULL);
 	}
-	ctl_buf_init(&f, CTL_FORM_MAX_LINE);
-	ctl_buf_field(&f, "name", argv[optind + 1]);
+	record_buf_init(&f, RECORD_MAX_LINE);
+	record_buf_field(&f, "name", argv[optind + 1]);
 	if (desc)
-		ctl_buf_field(&f, "description", desc);
+		record_buf_field(&f, "description", desc);
 	return ctl_site_send(&cfg, "site add", "POST", "/admin/v1/sites", &f);
 }

@@ -19,7 +19,7 @@
 
 #include "lib/err.h"
 #include "lib/hex.h"
-#include "server/store_db.h"
+#include "store/store_db.h"
 
 #define PG_CACHE 64
 #define PG_BYTEA_OID 17

@@ -1,0 +1,67 @@
+/* record: the record format of the admin API (docs/guide/40-epoxyctl.md).
+ *
+ * Requests and answers of /admin/v1/ carry records: one record per line,
+ * each an application/x-www-form-urlencoded list of key=value fields.  This
+ * module encodes and decodes them for both sides (server/admin.c and
+ * ctl/, epoxyctl) with hard caps, and renders records as JSON for --json.
+ * Decoding works in place on a caller's mutable buffer: nothing is
+ * allocated, and a struct record points into that buffer. */
+#ifndef EPOXY_RECORD_H
+#define EPOXY_RECORD_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#define RECORD_MAX_FIELDS 32
+#define RECORD_MAX_KEY 32
+#define RECORD_MAX_LINE 65536
+
+struct record {
+	size_t n;
+	const char *key[RECORD_MAX_FIELDS];
+	const char *val[RECORD_MAX_FIELDS];
+};
+
+/* A growable output buffer; len never exceeds cap - 1 and buf is always
+ * NUL-terminated.  Once an append fails, err stays set and later appends
+ * are ignored, so a caller checks once at the end. */
+struct record_buf {
+	char *buf;
+	size_t len, cap, max;
+	int err;
+};
+
+void record_buf_init(struct record_buf *b, size_t max);
+void record_buf_free(struct record_buf *b);
+/* Wipes the contents before freeing (buffers that held a secret). */
+void record_buf_wipe(struct record_buf *b);
+void record_buf_add(struct record_buf *b, const char *s, size_t n);
+void record_buf_str(struct record_buf *b, const char *s);
+void record_buf_printf(struct record_buf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Appends "&key=value" ("key=value" at the start of a line), percent-
+ * encoding the value. */
+void record_buf_field(struct record_buf *b, const char *key, const char *val);
+void record_buf_fieldu(struct record_buf *b, const char *key, unsigned long long v);
+/* Ends the record with "\n". */
+void record_buf_endrec(struct record_buf *b);
+
+/* Decodes one line s[0..len) (no newline) in place into r.  Keys must be
+ * [a-z0-9_-]{1,RECORD_MAX_KEY}, unique, at most RECORD_MAX_FIELDS of
+ * them; values are percent-decoded and must not contain NUL.  An empty
+ * line is a record with no fields.  Returns 0 or -EPX_E_ADM_FORM /
+ * -EPX_E_ADM_TOOBIG. */
+int record_parse(struct record *r, char *s, size_t len);
+/* Value of key in r, or NULL. */
+const char *record_get(const struct record *r, const char *key);
+
+/* Splits buf[0..len) at newlines; calls fn for each decoded record.
+ * Stops at the first error from parsing or from fn.  Modifies buf. */
+int record_each(char *buf, size_t len,
+		  int (*fn)(const struct record *r, void *arg), void *arg);
+
+/* JSON rendering (UTF-8 passed through, control bytes escaped). */
+void record_json_str(FILE *f, const char *s);
+void record_json_rec(FILE *f, const struct record *r);
+
+#endif
