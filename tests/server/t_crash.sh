@@ -4,10 +4,10 @@
 # client saw acknowledged (200) is still spent (no acknowledged redemption
 # lost, no spent token usable again), and every session the client saw
 # opened still has its unused tokens (no acknowledged issue lost).
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib/epoxyd.sh"
 
 ROUNDS=${CRASH_ROUNDS:-10}
-srv_setup 18030 || { echo "not ok 1 - setup"; exit 1; }
+epoxyd_setup || bail "setup"
 sed -i 's/^threads 2/threads 4/' "$T_DIR/epoxyd.conf"
 CRED=$(cat "$T_DIR/cred.node1")
 FORM='Content-Type: application/x-www-form-urlencoded'
@@ -35,7 +35,7 @@ stream() { # dir
 total_acked=0; total_sessions=0; double=0; lost=0
 for r in $(seq 1 "$ROUNDS"); do
 	d=$T_DIR/round$r; mkdir -p "$d"
-	srv_start || { t_ok 1 "round $r: epoxyd restarts after kill -9"; continue; }
+	epoxyd_start || { ok 1 "round $r: epoxyd restarts after kill -9"; continue; }
 	# two clients at once, killed 1.0-2.9 s in
 	mkdir -p "$d/a" "$d/b"
 	stream "$d/a" & c1=$!
@@ -45,12 +45,12 @@ for r in $(seq 1 "$ROUNDS"); do
 	kill "$c1" "$c2" 2>/dev/null; wait "$c1" "$c2" 2>/dev/null
 	cat "$d/a/acked" "$d/b/acked" >"$d/acked" 2>/dev/null
 	cat "$d/a/sessions" "$d/b/sessions" >"$d/sessions" 2>/dev/null
-	srv_start || { t_ok 1 "round $r: epoxyd restarts after kill -9"; continue; }
+	epoxyd_start || { ok 1 "round $r: epoxyd restarts after kill -9"; continue; }
 	# every acknowledged redemption is still spent
 	bad=0
 	while read -r p t; do
-		if [ $p = manifest ]; then b=$(hs /v1/manifest -H "Authorization: Bearer $t")
-		else b=$(hs /v1/artifact/$p -H "Authorization: Bearer $t" -r 0-0); fi
+		if [ "$p" = manifest ]; then b=$(hs /v1/manifest -H "Authorization: Bearer $t")
+		else b=$(hs "/v1/artifact/$p" -H "Authorization: Bearer $t" -r 0-0); fi
 		[ "${b:0:11}" = EPOXY-E2003 ] || { bad=$((bad + 1)); echo "# round $r: $p token answered '${b:0:20}'"; }
 	done <"$d/acked"
 	# every acknowledged session still has its unused tokens
@@ -60,13 +60,13 @@ for r in $(seq 1 "$ROUNDS"); do
 		[ "$(hs_code /v1/joincred -X POST -H "Authorization: Bearer $t")" = 200 ] || miss=$((miss + 1))
 	done <"$d/sessions"
 	na=$(wc -l <"$d/acked"); ns=$(wc -l <"$d/sessions")
-	t_is "$bad" 0 "round $r: $na acknowledged redemptions all still spent after kill -9"
-	t_is "$miss" 0 "round $r: $ns acknowledged sessions all kept their tokens"
+	is "$bad" 0 "round $r: $na acknowledged redemptions all still spent after kill -9"
+	is "$miss" 0 "round $r: $ns acknowledged sessions all kept their tokens"
 	total_acked=$((total_acked + na)); total_sessions=$((total_sessions + ns))
 	double=$((double + bad)); lost=$((lost + miss))
-	srv_stop
+	epoxyd_stop
 done
 echo "# $ROUNDS kills, $total_sessions sessions and $total_acked redemptions acknowledged; $double double spends, $lost lost issues"
-[ "$total_acked" -gt 0 ]; t_ok $? "the stream made progress ($total_acked redemptions)"
-t_is "$(sqlite3 "$DB" 'pragma integrity_check')" ok "store intact after $ROUNDS kills"
-t_done
+[ "$total_acked" -gt 0 ]; ok $? "the stream made progress ($total_acked redemptions)"
+is "$(sqlite3 "$DB" 'pragma integrity_check')" ok "store intact after $ROUNDS kills"
+done_testing

@@ -4,9 +4,9 @@
 # garbage and timeout answered 502 EPOXY-E2250 in time) and an operator URL
 # (a POST of host/session/hwclass answered by a socat-run HTTP responder);
 # resume_tokens caps Epoxy-Next-Token below the store's cap.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib/epoxyd.sh"
 
-srv_setup 18060 || { echo "not ok 1 - setup"; exit 1; }
+epoxyd_setup || bail "setup"
 cp "$T_DIR/epoxyd.conf" "$T_DIR/base.conf"
 J=$T_DIR/jc; mkdir -p "$J"; chmod 0777 "$J"
 cat >"$J/ok.sh" <<EOF
@@ -23,33 +23,34 @@ chmod 0755 "$J"/*.sh
 joincred() { # config lines... : starts epoxyd with them, one joincred request
 	cp "$T_DIR/base.conf" "$T_DIR/epoxyd.conf"
 	printf '%s\n' "$@" >>"$T_DIR/epoxyd.conf"
-	srv_start || { echo "# epoxyd did not start"; return 1; }
+	epoxyd_start || { diag "epoxyd did not start"; return 1; }
 	open_session >/dev/null
-	local t0=$(date +%s)
+	local t0
+	t0=$(date +%s)
 	hs /v1/joincred -X POST -H "Authorization: Bearer $(tok joincred)" -w '\n%{http_code}' >"$T_DIR/jc.out"
 	echo $(( $(date +%s) - t0 )) >"$T_DIR/jc.secs"
-	srv_stop
+	epoxyd_stop
 	tr '\n' ' ' <"$T_DIR/jc.out" | sed 's/ $//'
 }
 
-t_is "$(joincred 'joincred command' "joincred_command $J/ok.sh --ttl 1h")" "abcdef.0123456789abcdef 200" \
+is "$(joincred 'joincred command' "joincred_command $J/ok.sh --ttl 1h")" "abcdef.0123456789abcdef 200" \
 	"command plug-in: stdout is the credential"
-t_is "$(cat "$J/args")" "--ttl 1h" "command gets its fixed arguments"
-t_is "$(cut -d= -f1 "$J/env" | tr '\n' ' ')" "EPOXY_HOST EPOXY_HWCLASS EPOXY_SESSION PATH PWD " \
+is "$(cat "$J/args")" "--ttl 1h" "command gets its fixed arguments"
+is "$(cut -d= -f1 "$J/env" | tr '\n' ' ')" "EPOXY_HOST EPOXY_HWCLASS EPOXY_SESSION PATH PWD " \
 	"command environment holds no secret (host, session, hwclass, PATH only)"
-t_is "$(grep EPOXY_HOST "$J/env")" "EPOXY_HOST=node1" "command told which host"
-grep -q abcdef.0123456789abcdef "$T_DIR/epoxyd.log"; t_ok $(( $? == 0 )) "credential not logged"
+is "$(grep EPOXY_HOST "$J/env")" "EPOXY_HOST=node1" "command told which host"
+grep -q abcdef.0123456789abcdef "$T_DIR/epoxyd.log"; ok $(( $? == 0 )) "credential not logged"
 r=$(joincred 'joincred command' "joincred_command $J/fail.sh")
-t_is "${r:0:11} ${r##* }" "EPOXY-E2250 502" "failing command: 502 EPOXY-E2250"
+is "${r:0:11} ${r##* }" "EPOXY-E2250 502" "failing command: 502 EPOXY-E2250"
 r=$(joincred 'joincred command' "joincred_command $J/garbage.sh")
-t_is "${r:0:11} ${r##* }" "EPOXY-E2250 502" "control bytes in the output refused"
+is "${r:0:11} ${r##* }" "EPOXY-E2250 502" "control bytes in the output refused"
 r=$(joincred 'joincred command' "joincred_command $J/slow.sh" 'joincred_timeout 2')
-t_is "${r:0:11} ${r##* }" "EPOXY-E2250 502" "command over joincred_timeout killed"
+is "${r:0:11} ${r##* }" "EPOXY-E2250 502" "command over joincred_timeout killed"
 JC_SECS=$(cat "$T_DIR/jc.secs")
-[ "$JC_SECS" -le 6 ]; t_ok $? "...within the timeout ($JC_SECS s)"
+[ "$JC_SECS" -le 6 ]; ok $? "...within the timeout ($JC_SECS s)"
 
 # URL plug-in: a one-shot HTTP responder that records the request
-command -v socat >/dev/null || { t_ok 1 "socat missing (make deps)"; t_done; exit; }
+need socat
 cat >"$J/http.sh" <<EOF
 #!/bin/sh
 timeout 0.5 cat >$J/req
@@ -58,17 +59,17 @@ EOF
 chmod 0755 "$J/http.sh"
 socat TCP-LISTEN:18062,bind=127.0.0.1,reuseaddr SYSTEM:"$J/http.sh" & SOC=$!
 sleep 0.3
-t_is "$(joincred 'joincred url' 'joincred_url http://127.0.0.1:18062/token')" "uvwxyz.0123456789abcdef 200" \
+is "$(joincred 'joincred url' 'joincred_url http://127.0.0.1:18062/token')" "uvwxyz.0123456789abcdef 200" \
 	"URL plug-in: the answer body is the credential"
 kill $SOC 2>/dev/null; wait $SOC 2>/dev/null
-grep -q '^POST /token' "$J/req"; t_ok $? "URL plug-in POSTs"
-grep -q 'host=node1&session=[0-9a-f]\{16\}&hwclass=qemu-x86_64' "$J/req"; t_ok $? "...host, session and hwclass"
+grep -q '^POST /token' "$J/req"; ok $? "URL plug-in POSTs"
+grep -q 'host=node1&session=[0-9a-f]\{16\}&hwclass=qemu-x86_64' "$J/req"; ok $? "...host, session and hwclass"
 r=$(joincred 'joincred url' 'joincred_url http://127.0.0.1:18063/none')
-t_is "${r:0:11} ${r##* }" "EPOXY-E2250 502" "unreachable URL: 502 EPOXY-E2250"
+is "${r:0:11} ${r##* }" "EPOXY-E2250 502" "unreachable URL: 502 EPOXY-E2250"
 
 # resume_tokens below the store's cap
 cp "$T_DIR/base.conf" "$T_DIR/epoxyd.conf"; echo 'resume_tokens 2' >>"$T_DIR/epoxyd.conf"
-srv_start || exit 1
+epoxyd_start || bail "epoxyd with resume_tokens 2 did not start"
 open_session >/dev/null
 t=$(tok cmdline); n=0
 while [ -n "$t" ] && [ $n -lt 10 ]; do
@@ -76,5 +77,5 @@ while [ -n "$t" ] && [ $n -lt 10 ]; do
 	t=$(tr -d '\r' <"$T_DIR/hdr" | awk 'tolower($1)=="epoxy-next-token:" {print $2}')
 	n=$((n + 1))
 done
-t_is "$n" 3 "resume_tokens 2: the session's token plus two resume tokens"
-t_done
+is "$n" 3 "resume_tokens 2: the session's token plus two resume tokens"
+done_testing

@@ -3,25 +3,22 @@
 # tests/store/pg.sh): a token redeemed on one is refused on the other, a
 # session opened on one is closed through the other, and the same tokens
 # fired at both at once are each honoured exactly once.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib/epoxyd.sh"
 
-PGDIR=$T_DIR/pg; chmod 0755 "$T_DIR"
-[ -x /usr/lib/postgresql/15/bin/initdb ] || { echo "not ok 1 - PostgreSQL 15 missing (make deps)"; exit 1; }
-conn=$(tests/store/pg.sh start "$PGDIR" 15438) || { echo "not ok 1 - PostgreSQL did not start"; exit 1; }
-pg_cleanup() { srv_stop; [ -n "${PID_B:-}" ] && kill "$PID_B" 2>/dev/null; tests/store/pg.sh stop "$PGDIR" >/dev/null 2>&1; srv_cleanup; }
-trap pg_cleanup EXIT
-
-srv_setup 18040 "postgres:$conn" || { echo "not ok 1 - setup"; exit 1; }
-srv_start || { echo "not ok 1 - epoxyd A did not start"; cat "$T_DIR/epoxyd.log"; exit 1; }
-sed "s/^https_port .*/https_port 18042/; s/^http_port .*/http_port 18043/; s/:$HTTP_PORT\$/:18043/" \
+epoxyd_pg || bail "PostgreSQL started"
+epoxyd_setup - "$STORE" || bail "setup"
+epoxyd_start || bail "epoxyd A did not start" "$(cat "$T_DIR/epoxyd.log")"
+B=$(free_port 2) || bail "two free ports for epoxyd B"
+sed "s/^https_port .*/https_port $B/; s/^http_port .*/http_port $((B + 1))/; s/:$HTTP_PORT\$/:$((B + 1))/" \
 	"$T_DIR/epoxyd.conf" >"$T_DIR/b.conf"
 "$BIN/epoxyd" -c "$T_DIR/b.conf" 2>>"$T_DIR/b.log" &
 PID_B=$!
-for i in $(seq 1 100); do curl -sf http://127.0.0.1:18043/healthz >/dev/null && break; sleep 0.05; done
-t_is "$(curl -s http://127.0.0.1:18043/healthz)" ok "second epoxyd on the same PostgreSQL"
-grep -q 'store postgres' "$T_DIR/epoxyd.log"; t_ok $? "instance A uses the postgres backend"
+at_exit kill "$PID_B"
+for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$((B + 1))/healthz" >/dev/null && break; sleep 0.05; done
+is "$(curl -s "http://127.0.0.1:$((B + 1))/healthz")" ok "second epoxyd on the same PostgreSQL"
+grep -q 'store postgres' "$T_DIR/epoxyd.log"; ok $? "instance A uses the postgres backend"
 
-A=$HTTPS_PORT; B=18042
+A=$HTTPS_PORT
 on() { # port path [curl args]: "status first-11-bytes"
 	local port=$1 p=$2 b body; shift 2
 	b=$(curl -s --cacert "$T_DIR/pki/ca.crt" --resolve "epoxy.test:$port:127.0.0.1" \
@@ -31,25 +28,25 @@ on() { # port path [curl args]: "status first-11-bytes"
 }
 FORM='Content-Type: application/x-www-form-urlencoded'
 
-t_is "$(open_session)" 200 "session opened on A"
-t_is "$(on $B /v1/manifest -H "Authorization: Bearer $(tok manifest)" -o /dev/null)" "200 " "A's manifest token redeemed on B"
-t_is "$(on $A /v1/manifest -H "Authorization: Bearer $(tok manifest)")" "403 EPOXY-E2003" "...and then refused on A"
-t_is "$(on $A /v1/artifact/cmdline -H "Authorization: Bearer $(tok cmdline)" -o /dev/null)" "200 " "cmdline token redeemed on A"
-t_is "$(on $B /v1/artifact/cmdline -H "Authorization: Bearer $(tok cmdline)")" "403 EPOXY-E2003" "...and then refused on B"
-t_is "$(on $B /v1/report -X POST -H "$FORM" -H "Authorization: Bearer $(tok report)" --data 'stage=2&status=ok' -o /dev/null)" "204 " \
+is "$(open_session)" 200 "session opened on A"
+is "$(on "$B" /v1/manifest -H "Authorization: Bearer $(tok manifest)" -o /dev/null)" "200 " "A's manifest token redeemed on B"
+is "$(on "$A" /v1/manifest -H "Authorization: Bearer $(tok manifest)")" "403 EPOXY-E2003" "...and then refused on A"
+is "$(on "$A" /v1/artifact/cmdline -H "Authorization: Bearer $(tok cmdline)" -o /dev/null)" "200 " "cmdline token redeemed on A"
+is "$(on "$B" /v1/artifact/cmdline -H "Authorization: Bearer $(tok cmdline)")" "403 EPOXY-E2003" "...and then refused on B"
+is "$(on "$B" /v1/report -X POST -H "$FORM" -H "Authorization: Bearer $(tok report)" --data 'stage=2&status=ok' -o /dev/null)" "204 " \
 	"A's session closed through B"
-t_is "$(on $A /v1/artifact/join -H "Authorization: Bearer $(tok join)")" "403 EPOXY-E2007" "its other tokens refused on A"
+is "$(on "$A" /v1/artifact/join -H "Authorization: Bearer $(tok join)")" "403 EPOXY-E2007" "its other tokens refused on A"
 
 # the same tokens at both instances at once
 N=20; : >"$T_DIR/race"
 for i in $(seq 1 $N); do
 	open_session >/dev/null
 	t=$(tok initramfs)
-	( on $A /v1/artifact/initramfs -H "Authorization: Bearer $t" -o /dev/null >>"$T_DIR/race" ) & r1=$!
-	( on $B /v1/artifact/initramfs -H "Authorization: Bearer $t" -o /dev/null >>"$T_DIR/race" ) & r2=$!
+	( on "$A" /v1/artifact/initramfs -H "Authorization: Bearer $t" -o /dev/null >>"$T_DIR/race" ) & r1=$!
+	( on "$B" /v1/artifact/initramfs -H "Authorization: Bearer $t" -o /dev/null >>"$T_DIR/race" ) & r2=$!
 	wait $r1 $r2
 done
-t_is "$(grep -c '^200' "$T_DIR/race")" $N "$N tokens raced at A and B: each served exactly once"
-t_is "$(grep -c '^403' "$T_DIR/race")" $N "...and refused exactly once"
+is "$(grep -c '^200' "$T_DIR/race")" $N "$N tokens raced at A and B: each served exactly once"
+is "$(grep -c '^403' "$T_DIR/race")" $N "...and refused exactly once"
 kill "$PID_B"; wait "$PID_B" 2>/dev/null; PID_B=
-t_done
+done_testing

@@ -3,11 +3,11 @@
 # wrong method, wrong content type, unknown host, hostile names) gets a 4xx
 # "EPOXY-Exxxx reason" answer and leaves the store unchanged (a dump of
 # every table but the audit log, before and after each request, compared).
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib/epoxyd.sh"
 
-srv_setup 18010 || { echo "not ok 1 - setup"; exit 1; }
-srv_start || { echo "not ok 1 - epoxyd did not start"; exit 1; }
-"$BIN/epoxyd-seed" host "$STORE" node2 52-54-00-00-00-02 10.9.9.9 || exit 1
+epoxyd_setup || bail "setup"
+epoxyd_start || bail "epoxyd did not start"
+"$BIN/epoxyd-seed" host "$STORE" node2 52-54-00-00-00-02 10.9.9.9 || bail "seed node2"
 CRED=$(cat "$T_DIR/cred.node1")
 NONCE=$(printf 'ab%.0s' {1..32})
 FORM='Content-Type: application/x-www-form-urlencoded'
@@ -29,8 +29,8 @@ refuse() {
 	fi
 	got=${body##*$'\n'}; body=${body%$'\n'*}
 	after=$(store_dump)
-	t_is "$got ${body:0:11}" "$want $code" "$name"
-	[ "$before" = "$after" ]; t_ok $? "$name: store unchanged"
+	is "$got ${body:0:11}" "$want $code" "$name"
+	[ "$before" = "$after" ]; ok $? "$name: store unchanged"
 }
 
 # --- session: form, fields, identity
@@ -71,13 +71,13 @@ refuse 403 EPOXY-E2206 "session on plain HTTP" -- plain:/v1/session -H "$FORM" -
 # --- token endpoints
 for ep in GET:/v1/manifest GET:/v1/artifact/kernel POST:/v1/joincred POST:/v1/report; do
 	m=${ep%%:*}; p=${ep#*:}
-	if [ $m = POST ]; then d=(-H "$FORM" --data 'stage=1&status=ok'); else d=(); fi
-	refuse 401 EPOXY-E2210 "$p: no Authorization" -- $p -X $m "${d[@]}"
-	refuse 401 EPOXY-E2210 "$p: Basic instead of Bearer" -- $p -X $m "${d[@]}" -H "Authorization: Basic $H64"
-	refuse 400 EPOXY-E2000 "$p: token of 63 hex" -- $p -X $m "${d[@]}" -H "Authorization: Bearer ${H64:0:63}"
-	refuse 400 EPOXY-E2000 "$p: token with a space" -- $p -X $m "${d[@]}" -H "Authorization: Bearer ${H64:0:32} ${H64:0:31}"
-	refuse 403 EPOXY-E2001 "$p: unknown token" -- $p -X $m "${d[@]}" -H "Authorization: Bearer $H64"
-	refuse 403 EPOXY-E2206 "$p on plain HTTP with a token" -- plain:$p -X $m "${d[@]}" -H "Authorization: Bearer $H64"
+	if [ "$m" = POST ]; then d=(-H "$FORM" --data 'stage=1&status=ok'); else d=(); fi
+	refuse 401 EPOXY-E2210 "$p: no Authorization" -- "$p" -X "$m" "${d[@]}"
+	refuse 401 EPOXY-E2210 "$p: Basic instead of Bearer" -- "$p" -X "$m" "${d[@]}" -H "Authorization: Basic $H64"
+	refuse 400 EPOXY-E2000 "$p: token of 63 hex" -- "$p" -X "$m" "${d[@]}" -H "Authorization: Bearer ${H64:0:63}"
+	refuse 400 EPOXY-E2000 "$p: token with a space" -- "$p" -X "$m" "${d[@]}" -H "Authorization: Bearer ${H64:0:32} ${H64:0:31}"
+	refuse 403 EPOXY-E2001 "$p: unknown token" -- "$p" -X "$m" "${d[@]}" -H "Authorization: Bearer $H64"
+	refuse 403 EPOXY-E2206 "$p on plain HTTP with a token" -- "plain:$p" -X "$m" "${d[@]}" -H "Authorization: Bearer $H64"
 done
 refuse 405 EPOXY-E2201 "manifest: POST" -- /v1/manifest -X POST -H "Authorization: Bearer $H64"
 refuse 405 EPOXY-E2201 "joincred: GET" -- /v1/joincred -H "Authorization: Bearer $H64"
@@ -104,8 +104,8 @@ refuse 400 EPOXY-E2207 "stage1.ipxe: no mac" -- plain:/boot/stage1.ipxe
 refuse 400 EPOXY-E2207 "stage1.ipxe: hostile mac" -- plain:'/boot/stage1.ipxe?mac=%0achain%20http://evil/'
 refuse 404 EPOXY-E2220 "stage1.ipxe: unknown mac" -- plain:'/boot/stage1.ipxe?mac=02-00-00-00-00-01'
 refuse 400 EPOXY-E2200 "stage1.ipxe: duplicated argument" -- plain:'/boot/stage1.ipxe?mac=52-54-00-12-34-56&mac=52-54-00-00-00-02'
-refuse 414 EPOXY-E2205 "too many query arguments" -- plain:"/boot/stage1.ipxe?$(for i in $(seq 1 20); do printf 'a%d=1&' $i; done)mac=1"
-refuse 414 EPOXY-E2205 "path over its cap" -- plain:/boot/$(printf 'x%.0s' {1..300})
+refuse 414 EPOXY-E2205 "too many query arguments" -- plain:"/boot/stage1.ipxe?$(for i in $(seq 1 20); do printf 'a%d=1&' "$i"; done)mac=1"
+refuse 414 EPOXY-E2205 "path over its cap" -- "plain:/boot/$(printf 'x%.0s' {1..300})"
 refuse 431 EPOXY-E2205 "User-Agent over its cap" -- plain:/boot/stage0 -A "iPXE/$(printf 'x%.0s' {1..600})"
 refuse 400 EPOXY-E2200 "stage0 for an unknown client" -- plain:/boot/stage0 -A 'Mozilla/5.0'
 refuse 403 EPOXY-E2206 "metrics on plain HTTP" -- plain:/metrics
@@ -113,27 +113,27 @@ refuse 403 EPOXY-E2206 "admin API on plain HTTP" -- plain:/admin/v1/hosts
 
 # headers beyond libmicrohttpd's per-connection memory: refused by MHD
 code=$(hp /boot/stage0 -o /dev/null -w '%{http_code}' -H "X-Big: $(head -c 40000 /dev/zero | tr '\0' b)")
-[[ $code == 431 || $code == 413 || $code == 400 ]]; t_ok $? "a 40 KB header is refused by the HTTP layer ($code)"
+[[ $code == 431 || $code == 413 || $code == 400 ]]; ok $? "a 40 KB header is refused by the HTTP layer ($code)"
 
 # a 1 GiB body is refused from its Content-Length without being read; a
 # chunked one (no length) is cut off at the cap
 truncate -s 1G "$T_DIR/huge"
 t0=$(date +%s)
 code=$(hs /v1/session -X POST -T "$T_DIR/huge" -H "$FORM" -o /dev/null -w '%{http_code}')
-t_is "$code" 413 "1 GiB body with Content-Length: 413 before reading it"
+is "$code" 413 "1 GiB body with Content-Length: 413 before reading it"
 code=$(hs /v1/report -X POST -T "$T_DIR/huge" -H "$FORM" -H 'Transfer-Encoding: chunked' -o /dev/null -w '%{http_code}')
-[ "$code" != 200 ] && [ "$code" != 204 ]; t_ok $? "1 GiB chunked body cut off at the cap ($code)"
-[ $(( $(date +%s) - t0 )) -le 10 ]; t_ok $? "...both within seconds"
+[ "$code" != 200 ] && [ "$code" != 204 ]; ok $? "1 GiB chunked body cut off at the cap ($code)"
+[ $(( $(date +%s) - t0 )) -le 10 ]; ok $? "...both within seconds"
 rm -f "$T_DIR/huge"
 
 # hostile values collected by iPXE cannot steer the stage1 script
 s=$(hp '/boot/stage1.ipxe?mac=52-54-00-12-34-56&serial=x%0achain%20http://evil/%20%7C%7C%20shell&uuid=$%7Bnet0/ip%7D&platform=efi%20%26%26%20shell&buildarch=%23!ipxe')
 words=$(grep -v '^#' <<<"$s" | grep -v '^:' | awk '{print $1}' | sort -u | tr '\n' ' ')
-t_is "$words" "echo goto imgexec imgfetch imgfree reboot sleep " "hostile serial/uuid/platform add no command to the stage1 script"
-t_is "$(grep '^echo epoxy stage1 host=' <<<"$s" | wc -w)" 9 "hostile values stay one word each, escaped"
+is "$words" "echo goto imgexec imgfetch imgfree reboot sleep " "hostile serial/uuid/platform add no command to the stage1 script"
+is "$(grep '^echo epoxy stage1 host=' <<<"$s" | wc -w)" 9 "hostile values stay one word each, escaped"
 sed 's/ || goto [a-z]*[0-9]*$//; s/ || exit 1$//' <<<"$s" | grep -v '^#' | grep -q '[$|&{}#]'
-t_ok $(( $? == 0 )) "no iPXE special character survives in the script body"
+ok $(( $? == 0 )) "no iPXE special character survives in the script body"
 
-t_is "$(hs_code /healthz)" 200 "server still healthy after all of the above"
-grep -q "$CRED" "$T_DIR/epoxyd.log"; t_ok $(( $? == 0 )) "credential never logged"
-t_done
+is "$(hs_code /healthz)" 200 "server still healthy after all of the above"
+grep -q "$CRED" "$T_DIR/epoxyd.log"; ok $(( $? == 0 )) "credential never logged"
+done_testing
