@@ -1,4 +1,7 @@
-# lib.sh: fixtures of the agent's loopback tests (sourced by t_*.sh).
+# shellcheck shell=bash
+# tests/agent/lib.sh: fixtures of the agent's loopback tests (sourced by
+# tests/agent/t_*.sh and bench/agent/run.sh; the TAP checks are
+# tests/lib/tap.sh's, sourced here).
 #
 # Makes, under $W: a dev CA and server certificate for epoxy.test, a second
 # CA and a wrong-name certificate; release/online keys and the keyset (via
@@ -6,22 +9,16 @@
 # artifacts and their signed manifests; the efivar file; /etc/epoxy.
 # Runs the real static agent ($O/bin/epoxy-agent) against the hostile
 # server ($O/agent-test/hostile) on 127.0.0.1, with only kexec recorded.
-set -u
-cd "$(dirname "$0")/../.."
-O=${O:-$PWD/build}
+#   fixtures | serve PORT CERT [FAULT...] | serve_late SECONDS PORT CERT |
+#   stop | agent1 PORT [ARGS] | booted | refused CODE-REGEX | mf ...
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/tap.sh"
 AGENT=$O/bin/epoxy-agent
 HOSTILE=$O/agent-test/hostile
-W=$(mktemp -d /tmp/epoxy-agent-test.XXXXXX)
-n=0; fails=0; SRV_PID=
-cleanup() { [ -n "$SRV_PID" ] && kill "$SRV_PID" 2>/dev/null; wait 2>/dev/null; rm -rf "$W"; }
-trap cleanup EXIT
-okk() { n=$((n + 1)); echo "ok $n - $*"; }
-nok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $*"; }
-check() { local name=$1; shift; if "$@"; then okk "$name"; else nok "$name"; fi; }
-
-for b in "$AGENT" "$HOSTILE"; do
-  [ -x "$b" ] || { echo "not ok 1 - $b not built (make O=$O agent $HOSTILE)"; exit 1; }
-done
+need_built "$AGENT" "$HOSTILE"
+tmpdir epoxy-agent-test
+W=$T_DIR
+HOSTILE_PID=''
+at_exit stop
 
 mkcert() { # name cn ca
   openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=$2" \
@@ -39,7 +36,7 @@ fixtures() {
   mkcert wrongca epoxy.test otherca
   mkcert wrongname other.test ca
   mkdir -p "$W/srv" "$W/srvb" "$W/etc" "$W/efi"
-  "$HOSTILE" keygen "$W/srv" || exit 1
+  "$HOSTILE" keygen "$W/srv" || bail "hostile keygen"
   cp "$W/srv"/*.key "$W/srv/keyset" "$W/srvb/"
   head -c 3000000 /dev/urandom >"$W/srv/kernel"
   head -c 1000001 /dev/urandom >"$W/srv/initramfs"
@@ -60,7 +57,7 @@ fixtures() {
 }
 mf() { # dir out version expires [hwclass] [nkeys]
   "$HOSTILE" manifest "$W/srv" "$2" "$3" "$4" "${5:-qemu-x86_64}" "$1/kernel" \
-    "$1/initramfs" "$1/cmdline" "$1/join" "${6:-2}" || exit 1
+    "$1/initramfs" "$1/cmdline" "$1/join" "${6:-2}" || bail "hostile manifest $2"
 }
 
 # serve PORT CERTNAME [FAULT...]: start the hostile server, wait for it
@@ -68,19 +65,22 @@ serve() {
   local port=$1 cert=$2; shift 2
   stop
   "$HOSTILE" serve "$port" "$W/$cert.pem" "$W/$cert.key" "$W/srv" "$@" 2>"$W/srv.log" &
-  SRV_PID=$!
+  HOSTILE_PID=$!
   for _ in $(seq 50); do
     grep -q listening "$W/srv.log" 2>/dev/null && return 0; sleep 0.1
   done
-  echo "# server did not start"; cat "$W/srv.log"
+  diag "server did not start" "$(cat "$W/srv.log")"
 }
 # serve_late SECONDS PORT CERTNAME: the server stopped now, started after SECONDS
 serve_late() {
   stop
   (sleep "$1"; exec "$HOSTILE" serve "$2" "$W/$3.pem" "$W/$3.key" "$W/srv" 2>"$W/srv.log") &
-  SRV_PID=$!
+  HOSTILE_PID=$!
 }
-stop() { [ -n "$SRV_PID" ] && kill "$SRV_PID" 2>/dev/null; wait "$SRV_PID" 2>/dev/null; SRV_PID=; }
+stop() {
+  [ -n "$HOSTILE_PID" ] || return 0
+  kill "$HOSTILE_PID" 2>/dev/null; wait "$HOSTILE_PID" 2>/dev/null; HOSTILE_PID=
+}
 
 # agent PORT [extra args]: run stage 1 with the recorder; output in $W/out
 agent1() {
@@ -102,4 +102,3 @@ booted() {
   [ "$AGENT_RC" = 0 ] && [ -e "$W/rec/exec" ] && cmp -s "$W/rec/kernel" "$W/srv/kernel" ||
     { sed 's/^/#   /' "$W/out" | tail -8; return 1; }
 }
-finish() { echo "1..$n"; [ "$fails" = 0 ]; }

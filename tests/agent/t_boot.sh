@@ -3,7 +3,7 @@
 # stage 2 join and report), resume after a cut, 503 backoff; no token or
 # credential ever reaches the console or the production command line.
 . "$(dirname "$0")/lib.sh"
-P=18201
+P=$(free_port 1) || bail "a free loopback port"
 fixtures
 serve $P server
 
@@ -113,4 +113,4 @@ serve $P server
 agent1 $P --token-file "$W/token"
 check "boot with a one-time boot token" booted
 stop
-finish
+done_testing

@@ -5,15 +5,15 @@
 # published bytes; stage 2 fetches the join credential and reports to
 # epoxyd; spent tokens and a wrong credential are refused by the server
 # and the agent stops with the matching code.
-. "$(dirname "$0")/../server/lib.sh"
+. "$(dirname "$0")/../lib/epoxyd.sh"
 AGENT=$O/bin/epoxy-agent
-[ -x "$AGENT" ] || { echo "not ok 1 - $AGENT not built"; exit 1; }
-srv_setup 18260 || { echo "not ok 1 - epoxyd set-up failed"; exit 1; }
+need_built "$AGENT" "$O/agent-test/hostile"
+epoxyd_setup || bail "epoxyd set-up failed"
 "$BIN/epoxyd-seed" host "$STORE" node2 52-54-00-12-34-57 >/dev/null &&
   "$BIN/epoxyd-seed" cred "$STORE" node2 "$T_DIR/cred.node2" >/dev/null ||
-  { echo "not ok 1 - seeding node2 failed"; exit 1; }
-[ "$(id -u)" = 0 ] && chown -R nobody "$DATA"
-srv_start || { echo "not ok 1 - epoxyd did not start"; tail -5 "$T_DIR/epoxyd.log"; exit 1; }
+  bail "seeding node2 failed"
+if [ "$(id -u)" = 0 ]; then chown -R nobody "$DATA"; fi
+epoxyd_start || bail "epoxyd did not start" "$(tail -5 "$T_DIR/epoxyd.log")"
 E=$T_DIR/agent; mkdir -p "$E/etc" "$E/efi" "$E/rec"
 cp "$T_DIR/pki/ca.crt" "$E/etc/ca.pem"; cp "$KEYS/keyset" "$E/etc/keyset"
 echo 5 >"$E/etc/floor"; echo qemu-x86_64 >"$E/etc/hwclass"
@@ -29,17 +29,16 @@ run1() {
   RC=$?
 }
 show() { sed 's/^/#   /' "$E/out" | tail -6; }
-booted() { [ "$RC" = 0 ] && [ -e "$E/rec/exec" ] || { show; return 1; }; }
-refused() { grep -q "^$1 " "$E/out" && [ ! -e "$E/rec/exec" ] || { show; return 1; }; }
-chk() { local name=$1; shift; "$@"; t_ok $? "$name"; }
+kexec_done() { [ "$RC" = 0 ] && [ -e "$E/rec/exec" ] || { show; return 1; }; }
+stopped_with() { grep -q "^$1 " "$E/out" && [ ! -e "$E/rec/exec" ] || { show; return 1; }; }
 
 run1
-chk "fresh boot against epoxyd reaches kexec" booted
-cmp -s "$E/rec/kernel" "$T_DIR/art/kernel"; t_ok $? "kexec'd kernel = published kernel"
-cmp -s -n 200000 "$E/rec/initrd" "$T_DIR/art/initramfs"; t_ok $? "kexec'd initramfs starts with the published bytes"
+check "fresh boot against epoxyd reaches kexec" kexec_done
+cmp -s "$E/rec/kernel" "$T_DIR/art/kernel"; ok $? "kexec'd kernel = published kernel"
+cmp -s -n 200000 "$E/rec/initrd" "$T_DIR/art/initramfs"; ok $? "kexec'd initramfs starts with the published bytes"
 grep -Eq '^console=ttyS0 quiet epoxy\.stage=2 epoxy\.session=[0-9a-f]{16}$' "$E/rec/cmdline"
-t_ok $? "production cmdline = artifact + stage/session"
-! grep -q "$(cat "$T_DIR/cred.node1")" "$E/out"; t_ok $? "credential never on the console"
+ok $? "production cmdline = artifact + stage/session"
+! grep -q "$(cat "$T_DIR/cred.node1")" "$E/out"; ok $? "credential never on the console"
 
 # stage 2 with the handover
 pad=$(( (4 - 200000 % 4) % 4 ))
@@ -50,42 +49,42 @@ timeout 60 "$AGENT" stage2 --cmdline "$E/cmdline2" --etc "$E/etc" --root "$E/roo
   --no-reboot --retries 2 --backoff-ms 50 >"$E/out2" 2>&1
 RC=$?
 [ "$RC" = 0 ] || sed 's/^/#   /' "$E/out2" | tail -6
-t_is "$RC" 0 "stage 2: join credential from epoxyd, join script, report"
-grep -q 'epoxy: join: join' "$E/out2"; t_ok $? "verified join script ran"
-grep -q 'stage report stage 2 ok sent' "$E/out2"; t_ok $? "epoxyd accepted the stage 2 report"
+is "$RC" 0 "stage 2: join credential from epoxyd, join script, report"
+grep -q 'epoxy: join: join' "$E/out2"; ok $? "verified join script ran"
+grep -q 'stage report stage 2 ok sent' "$E/out2"; ok $? "epoxyd accepted the stage 2 report"
 
 # the same handover again: its tokens are spent
 timeout 60 "$AGENT" stage2 --cmdline "$E/cmdline2" --etc "$E/etc" --root "$E/root" \
   --no-reboot --retries 1 >"$E/out2" 2>&1
-grep -q '^EPOXY-E1121 ' "$E/out2"; t_ok $? "replayed handover: spent join token refused (EPOXY-E1121)"
+grep -q '^EPOXY-E1121 ' "$E/out2"; ok $? "replayed handover: spent join token refused (EPOXY-E1121)"
 
 # a second fresh boot (new session, new nonce) still works
 run1
-chk "second fresh boot succeeds" booted
+check "second fresh boot succeeds" kexec_done
 
 # a one-time boot token (epoxyctl token issue) instead of the credential
 "$BIN/epoxyd-seed" boottoken "$STORE" node1 300 "$E/boottoken" >/dev/null 2>&1
 run1 --token-file "$E/boottoken"
-chk "boot with a one-time boot token from epoxyd" booted
+check "boot with a one-time boot token from epoxyd" kexec_done
 run1 --token-file "$E/boottoken" --retries 1
-chk "the same boot token a second time: refused (EPOXY-E1121)" refused EPOXY-E1121
+check "the same boot token a second time: refused (EPOXY-E1121)" stopped_with EPOXY-E1121
 
 # floor above the published release
 echo 8 >"$E/etc/floor"
 run1 --retries 1
-chk "release 7 below the floor 8: EPOXY-E1021, no kexec" refused EPOXY-E1021
+check "release 7 below the floor 8: EPOXY-E1021, no kexec" stopped_with EPOXY-E1021
 echo 5 >"$E/etc/floor"
 got=$(sqlite3 "$DB" "SELECT stage || ' ' || status || ' ' || code FROM reports WHERE host = 'node1' ORDER BY id DESC LIMIT 1" 2>&1)
-t_is "$got" "1 fail EPOXY-E1021" "epoxyd stored the node's failure report with its code (what epoxyctl why shows)"
+is "$got" "1 fail EPOXY-E1021" "epoxyd stored the node's failure report with its code (what epoxyctl why shows)"
 got=$(sqlite3 "$DB" "SELECT count(*) FROM reports WHERE host = 'node1' AND stage = '2' AND status = 'ok'" 2>&1)
-t_is "$got" 1 "epoxyd stored the stage 2 success report"
+is "$got" 1 "epoxyd stored the stage 2 success report"
 
 # a wrong credential
 efivar 0000000000000000000000000000000000000000000000000000000000000000
 run1 --retries 1
-chk "wrong boot credential: refused by epoxyd (EPOXY-E1121)" refused EPOXY-E1121
+check "wrong boot credential: refused by epoxyd (EPOXY-E1121)" stopped_with EPOXY-E1121
 run1 --retries 1 --server-wait 60
-chk "... a refusal is not an unreachable server: no waiting with --server-wait 60" \
+check "... a refusal is not an unreachable server: no waiting with --server-wait 60" \
   bash -c "grep -q '^EPOXY-E1121 ' '$E/out' && ! grep -q 'stage retry' '$E/out' && [ $RC != 0 ]"
 efivar "$(cat "$T_DIR/cred.node1")"
 
@@ -93,14 +92,19 @@ efivar "$(cat "$T_DIR/cred.node1")"
 cp "$E/etc/keyset" "$E/keyset.good"
 "$O/agent-test/hostile" keygen "$E/otherkeys" >/dev/null && cp "$E/otherkeys/keyset" "$E/etc/keyset"
 run1 --retries 1
-chk "statement signed by a key outside the baked-in keyset: refused (EPOXY-E1055)" refused EPOXY-E1055
+check "statement signed by a key outside the baked-in keyset: refused (EPOXY-E1055)" stopped_with EPOXY-E1055
 cp "$E/keyset.good" "$E/etc/keyset"
 
 # the same misbehaviours as t_tamper/t_transport/t_policy, now on epoxyd's
 # real answers through a hostile TLS proxy (same dev CA and certificate)
-PX=18262; PXPID=
+PX=$(free_port 1) || bail "a free port for the proxy"; PXPID=''
+proxy_stop() {
+  [ -n "$PXPID" ] || return 0
+  kill "$PXPID"; wait "$PXPID" 2>/dev/null; PXPID=''
+}
+at_exit proxy_stop
 proxy() {
-  [ -n "$PXPID" ] && { kill "$PXPID"; wait "$PXPID" 2>/dev/null; }
+  proxy_stop
   "$O/agent-test/hostile" proxy $PX "$T_DIR/pki/server.crt" "$T_DIR/pki/server.key" \
     "$HTTPS_PORT" "$T_DIR/pki/ca.crt" "$@" 2>"$E/px.log" &
   PXPID=$!
@@ -109,39 +113,39 @@ proxy() {
 echo "console=ttyS0 epoxy.server=epoxy.test epoxy.addr=127.0.0.1 epoxy.port=$PX epoxy.stage=1" >"$E/cmdline"
 proxy
 run1
-chk "through the transparent proxy: boots" booted
+check "through the transparent proxy: boots" kexec_done
 proxy flip:kernel:1000
 run1 --retries 1
-chk "epoxyd's kernel with one byte flipped: EPOXY-E1030" refused EPOXY-E1030
+check "epoxyd's kernel with one byte flipped: EPOXY-E1030" stopped_with EPOXY-E1030
 proxy flip:manifest:40
 run1 --retries 1
-chk "epoxyd's manifest with one byte flipped: refused (EPOXY-E10xx)" refused 'EPOXY-E10[0-9][0-9]'
+check "epoxyd's manifest with one byte flipped: refused (EPOXY-E10xx)" stopped_with 'EPOXY-E10[0-9][0-9]'
 proxy flip:initramfs:199999
 run1 --retries 1
-chk "epoxyd's initramfs, last byte flipped: EPOXY-E1030" refused EPOXY-E1030
+check "epoxyd's initramfs, last byte flipped: EPOXY-E1030" stopped_with EPOXY-E1030
 proxy cut:kernel:100000
 run1
-chk "cut after 100000 bytes: resumed with epoxyd's Range + Epoxy-Next-Token, boots" booted
-grep -q '^EPOXY-E1116 ' "$E/out"; t_ok $? "the cut was seen (EPOXY-E1116)"
+check "cut after 100000 bytes: resumed with epoxyd's Range + Epoxy-Next-Token, boots" kexec_done
+grep -q '^EPOXY-E1116 ' "$E/out"; ok $? "the cut was seen (EPOXY-E1116)"
 proxy liecl:kernel
 run1 --retries 1
-chk "Content-Length below the bytes sent: EPOXY-E1115" refused EPOXY-E1115
+check "Content-Length below the bytes sent: EPOXY-E1115" stopped_with EPOXY-E1115
 proxy long:kernel
 run1 --retries 1
-chk "body longer than signed: EPOXY-E1113" refused EPOXY-E1113
+check "body longer than signed: EPOXY-E1113" stopped_with EPOXY-E1113
 proxy trickle:kernel
 run1 --retries 1
-chk "trickled kernel: EPOXY-E1119" refused EPOXY-E1119
+check "trickled kernel: EPOXY-E1119" stopped_with EPOXY-E1119
 proxy record:session:"$E/session.rec"
 run1
-chk "recording a real session" booted
+check "recording a real session" kexec_done
 proxy replay:"$E/session.rec"
 run1 --retries 1
-chk "replayed epoxyd session answer (stale nonce): EPOXY-E1051" refused EPOXY-E1051
+check "replayed epoxyd session answer (stale nonce): EPOXY-E1051" stopped_with EPOXY-E1051
 proxy "reqsub:host=node1>host=node2" "reqsub:mac=52-54-00-12-34-56>mac=52-54-00-12-34-57" \
   "reqsub:$(cat "$T_DIR/cred.node1")>$(cat "$T_DIR/cred.node2")"
 run1 --retries 1
-chk "epoxyd's statement for another host: EPOXY-E1052" refused EPOXY-E1052
-kill "$PXPID"; wait "$PXPID" 2>/dev/null
-srv_stop
-t_done
+check "epoxyd's statement for another host: EPOXY-E1052" stopped_with EPOXY-E1052
+proxy_stop
+epoxyd_stop
+done_testing

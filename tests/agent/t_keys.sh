@@ -6,12 +6,12 @@
 # signatures than the threshold (E1013), one key counted twice (E1014 or
 # E1013), and a revoked key (E1015) are refused.
 . "$(dirname "$0")/lib.sh"
-P=18240
+P=$(free_port 1) || bail "a free loopback port"
 KEYS=$O/bin/epoxy-keys
-[ -x "$KEYS" ] || { echo "not ok 1 - $KEYS not built"; exit 1; }
+need_built "$KEYS"
 fixtures
 K=$W/srv; N=$W/newkeys; mkdir -p "$N"
-"$KEYS" new "$N/new-1.key" >/dev/null && "$KEYS" new "$N/new-2.key" >/dev/null || exit 1
+"$KEYS" new "$N/new-1.key" >/dev/null && "$KEYS" new "$N/new-2.key" >/dev/null || bail "epoxy-keys new"
 EXP=$(( $(date +%s) + 86400 ))
 rot() { # out [extra keyset args...]
   local out=$1; shift
@@ -36,7 +36,7 @@ mkdir -p "$W/kn" "$W/kdup"
 cp "$N/new-1.key" "$W/kn/release-1.key"; cp "$N/new-2.key" "$W/kn/release-2.key"
 cp "$K/release-1.key" "$W/kdup/release-1.key"; cp "$K/release-1.key" "$W/kdup/release-2.key"
 mfk() { "$HOSTILE" manifest "$1" "$2" 7 $EXP qemu-x86_64 "$K/kernel" "$K/initramfs" \
-          "$K/cmdline" "$K/join" 2 || exit 1; }
+          "$K/cmdline" "$K/join" 2 || bail "hostile manifest $2"; }
 mfk "$W/kn" "$W/mf.new"; mfk "$W/kdup" "$W/mf.dup"
 
 serve $P server manifest:"$W/mf.new"
@@ -63,4 +63,4 @@ serve $P server
 agent1 $P
 check "the root keyset alone still boots the old-key release" booted
 stop
-finish
+done_testing

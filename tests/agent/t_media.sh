@@ -6,7 +6,7 @@
 # with their codes; a UEFI node never looks at a medium; the token never
 # reaches the console.
 . "$(dirname "$0")/lib.sh"
-P=18207
+P=$(free_port 1) || bail "a free loopback port"
 fixtures
 serve $P server
 
@@ -74,4 +74,4 @@ agent1 $P --efivars "$W/efi-empty" --sysblock "$W/sys" --devdir "$W/dev" --cmdli
 check "UEFI without its variable: EPOXY-E1201, no medium scan" \
   bash -c "grep -q '^EPOXY-E1201 ' '$W/out' && ! grep -q 'looking for a token medium' '$W/out'"
 stop
-finish
+done_testing

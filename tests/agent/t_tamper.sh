@@ -4,7 +4,7 @@
 # with its code (artifacts EPOXY-E1030; manifest: a parse or signature
 # code of lib/, EPOXY-E10xx).  A fresh boot still succeeds afterwards.
 . "$(dirname "$0")/lib.sh"
-P=18210
+P=$(free_port 1) || bail "a free loopback port"
 fixtures
 for role in kernel initramfs cmdline join; do
   size=$(stat -c %s "$W/srv/$role")
@@ -30,4 +30,4 @@ serve $P server
 agent1 $P
 check "fresh boot still succeeds" booted
 stop
-finish
+done_testing

@@ -4,7 +4,7 @@
 # a wrong CA (E1102), a wrong name (E1106), TLS 1.1 (E1103), no server
 # (E1100): no connection or no use of the bytes, never a kexec.
 . "$(dirname "$0")/lib.sh"
-P=18230
+P=$(free_port 2) || bail "two free loopback ports"
 fixtures
 serve $P server long:kernel
 agent1 $P --retries 1
@@ -56,4 +56,4 @@ serve $P server
 agent1 $P
 check "fresh boot still succeeds" booted
 stop
-finish
+done_testing
