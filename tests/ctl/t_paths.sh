@@ -10,8 +10,8 @@
 #     time is 500 EPOXY-E2244, an object that cannot be written 500
 #     EPOXY-E2071, and only a body really over its cap is 413 EPOXY-E2204.
 . "$(dirname "$0")/lib.sh"
-[ "$(id -u)" = 0 ] || { echo "not ok 1 - t_paths needs root (it drops to nobody)"; exit 1; }
-ctl_setup 18330 || { echo "not ok 1 - set-up"; exit 1; }
+[ "$(id -u)" = 0 ] || bail "t_paths needs root (it drops to nobody)"
+ctl_setup || bail "set-up"
 
 # move the state under a 0700 parent that nobody cannot search
 P=$T_DIR/private
@@ -23,41 +23,41 @@ sed -i "s|^store .*|store sqlite:$DB|; s|^data_dir .*|data_dir $DATA|; s|^boot_d
 CONF=$T_DIR/epoxyd.conf
 
 "$BIN/epoxyd" -n -c "$CONF" 2>"$T_DIR/err"; rc=$?
-t_is "$rc/$(grep -c 'paths checked as user nobody' "$T_DIR/err")" "0/1" "-n: state under a 0700 parent is usable by nobody"
-ctl_start; t_ok $? "epoxyd starts with its state under a 0700 parent"
-make_release "$T_DIR/r7" 7; t_ok $? "release signed"
+is "$rc/$(grep -c 'paths checked as user nobody' "$T_DIR/err")" "0/1" "-n: state under a 0700 parent is usable by nobody"
+epoxyd_start; ok $? "epoxyd starts with its state under a 0700 parent"
+make_release "$T_DIR/r7" 7; ok $? "release signed"
 ctl release publish --manifest "$T_DIR/r7.manifest" --artifacts "$T_DIR/r7"
-t_is "$?/$(find "$DATA/objects" -type f | wc -l)" "0/4" "publish (70 KB kernel: spooled upload) stores 4 objects"
-t_is "$(curl -s "http://127.0.0.1:$HTTP_PORT/boot/stage1.efi")" "EFI-stage1" "boot file served from boot_dir"
+is "$?/$(find "$DATA/objects" -type f | wc -l)" "0/4" "publish (70 KB kernel: spooled upload) stores 4 objects"
+is "$(curl -s "http://127.0.0.1:$HTTP_PORT/boot/stage1.efi")" "EFI-stage1-test-bytes" "boot file served from boot_dir"
 
 # run-time failures of ours: 500 with their own codes, never 413
 chmod 0555 "$DATA"
 make_release "$T_DIR/r8" 8
 ctl release publish --manifest "$T_DIR/r8.manifest" --artifacts "$T_DIR/r8"; rc=$?
-t_is "$rc/$(grep -o 'HTTP [0-9]*' "$T_DIR/err")/$(grep -o 'EPOXY-E[0-9]*' "$T_DIR/err" | head -1)" \
+is "$rc/$(grep -o 'HTTP [0-9]*' "$T_DIR/err")/$(grep -o 'EPOXY-E[0-9]*' "$T_DIR/err" | head -1)" \
 	"1/HTTP 500/EPOXY-E2244" "spool fails (data_dir read-only): 500 EPOXY-E2244"
 grep -q "cannot spool the upload into data_dir $DATA: Permission denied" "$T_DIR/epoxyd.log"
-t_ok $? "...logged with the path and the errno"
-t_is "$(grep -c 'over its cap' "$T_DIR/epoxyd.log")" 0 "...never as a body over its cap"
+ok $? "...logged with the path and the errno"
+is "$(grep -c 'over its cap' "$T_DIR/epoxyd.log")" 0 "...never as a body over its cap"
 chmod 0755 "$DATA"; chmod 0555 "$DATA/objects"
 ctl release publish --manifest "$T_DIR/r8.manifest" --artifacts "$T_DIR/r8"; rc=$?
-t_is "$rc/$(grep -o 'HTTP [0-9]*' "$T_DIR/err")/$(grep -o 'EPOXY-E[0-9]*' "$T_DIR/err" | head -1)" \
+is "$rc/$(grep -o 'HTTP [0-9]*' "$T_DIR/err")/$(grep -o 'EPOXY-E[0-9]*' "$T_DIR/err" | head -1)" \
 	"1/HTTP 500/EPOXY-E2071" "object write fails (objects/ read-only): 500 EPOXY-E2071"
 grep -q "data_dir $DATA/objects/[0-9a-f]*: Permission denied" "$T_DIR/epoxyd.log"
-t_ok $? "...logged with the path and the errno"
+ok $? "...logged with the path and the errno"
 chmod 0755 "$DATA/objects"
 ctl release publish --manifest "$T_DIR/r8.manifest" --artifacts "$T_DIR/r8"
-t_is "$?" 0 "the same publish succeeds once data_dir is writable again"
-ctl_stop
+is "$?" 0 "the same publish succeeds once data_dir is writable again"
+epoxyd_stop
 
 # an upload really over its cap: 413 EPOXY-E2204
 echo "admin_upload_max 100000" >>"$CONF"
-ctl_start; t_ok $? "epoxyd restarts with admin_upload_max 100000"
+epoxyd_start; ok $? "epoxyd restarts with admin_upload_max 100000"
 make_release "$T_DIR/r9" 9
 ctl release publish --manifest "$T_DIR/r9.manifest" --artifacts "$T_DIR/r9"; rc=$?
-t_is "$rc/$(grep -o 'HTTP [0-9]*' "$T_DIR/err")/$(grep -o 'EPOXY-E[0-9]*' "$T_DIR/err" | head -1)" \
+is "$rc/$(grep -o 'HTTP [0-9]*' "$T_DIR/err")/$(grep -o 'EPOXY-E[0-9]*' "$T_DIR/err" | head -1)" \
 	"1/HTTP 413/EPOXY-E2204" "a body over admin_upload_max: 413 EPOXY-E2204"
-ctl_stop
+epoxyd_stop
 sed -i '/^admin_upload_max /d' "$CONF"
 
 # start-up refusals: at once, exit 1, path + user + reason, the same with -n
@@ -65,11 +65,11 @@ refused() { # name want-regex [epoxyd args...]
 	local name=$1 want=$2 t0 rc; shift 2
 	t0=$(date +%s%N)
 	timeout 10 "$BIN/epoxyd" -c "$CONF" "$@" 2>"$T_DIR/err"; rc=$?
-	t_is "$rc/$(( ($(date +%s%N) - t0) / 1000000 < 3000 ))" "1/1" "$name: epoxyd exits 1 at once"
-	grep -qE -- "$want" "$T_DIR/err"; t_ok $? "...saying '$want'"
-	t_is "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$HTTP_PORT/healthz")" 000 "...serving nothing"
+	is "$rc/$(( ($(date +%s%N) - t0) / 1000000 < 3000 ))" "1/1" "$name: epoxyd exits 1 at once"
+	grep -qE -- "$want" "$T_DIR/err"; ok $? "...saying '$want'"
+	is "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$HTTP_PORT/healthz")" 000 "...serving nothing"
 	"$BIN/epoxyd" -n -c "$CONF" "$@" 2>"$T_DIR/err.n"; rc=$?
-	t_is "$rc/$(grep -cE -- "$want" "$T_DIR/err.n")" "1/1" "$name: epoxyd -n reports the same"
+	is "$rc/$(grep -cE -- "$want" "$T_DIR/err.n")" "1/1" "$name: epoxyd -n reports the same"
 }
 chown root "$DATA"; chmod 0755 "$DATA"
 refused "data_dir not writable by nobody" \
@@ -90,5 +90,5 @@ refused "TLS key missing" "EPOXY-E2312 tls_key $T_DIR/nosuch.key: cannot read it
 	-o "tls_key=$T_DIR/nosuch.key"
 refused "keyset missing" "EPOXY-E2314 keyset $T_DIR/nosuch.ks: cannot read it: No such file or directory" \
 	-o "keyset=$T_DIR/nosuch.ks"
-"$BIN/epoxyd" -n -c "$CONF" 2>"$T_DIR/err"; t_is "$?" 0 "all put back: -n is content again"
-t_done
+"$BIN/epoxyd" -n -c "$CONF" 2>"$T_DIR/err"; is "$?" 0 "all put back: -n is content again"
+done_testing
