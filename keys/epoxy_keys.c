@@ -11,7 +11,7 @@
 #include "keys/relsign.h"
 #include "lib/cli.h"
 
-static int usage(FILE *f, int rc)
+static int epoxy_keys_usage(FILE *f, int rc)
 {
 	fprintf(f, "usage: epoxy-keys new|pub|keyset|sign|verify|dev ...   (as epoxyctl keys)\n"
 		   "       epoxy-keys release sign|verify ...            (as epoxyctl release)\n"
@@ -22,9 +22,9 @@ static int usage(FILE *f, int rc)
 int main(int argc, char **argv)
 {
 	if (argc < 2)
-		return usage(stderr, CLI_USAGE);
+		return epoxy_keys_usage(stderr, CLI_USAGE);
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help"))
-		return usage(stdout, CLI_OK);
+		return epoxy_keys_usage(stdout, CLI_OK);
 	if (!strcmp(argv[1], "--version")) {
 		printf("epoxy-keys %s\n", EPOXY_VERSION);
 		return CLI_OK;
@@ -34,7 +34,7 @@ int main(int argc, char **argv)
 			return relsign_sign(argc - 2, argv + 2);
 		if (argc >= 3 && !strcmp(argv[2], "verify"))
 			return relsign_verify(argc - 2, argv + 2);
-		return usage(stderr, CLI_USAGE);
+		return epoxy_keys_usage(stderr, CLI_USAGE);
 	}
 	return keytool_main(argc, argv);
 }

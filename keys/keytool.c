@@ -31,7 +31,7 @@
 
 #define KEYS_MAX 32
 
-static const char keys_help[] =
+static const char keytool_help[] =
 "usage: epoxyctl keys new KEYFILE\n"
 "       epoxyctl keys pub KEYFILE|PUBFILE\n"
 "       epoxyctl keys keyset (--serial N | --from OLDKEYSET) --threshold T\n"
@@ -54,7 +54,7 @@ static const char keys_help[] =
 enum { K_SERIAL = 1, K_FROM, K_THRESHOLD, K_RELEASE, K_ONLINE, K_REVOKE, K_KEY,
        K_OUT, K_NREL, K_HELP };
 
-static const struct option keys_opts[] = {
+static const struct option keytool_opts[] = {
 	{ "serial", required_argument, NULL, K_SERIAL },
 	{ "from", required_argument, NULL, K_FROM },
 	{ "threshold", required_argument, NULL, K_THRESHOLD },
@@ -68,7 +68,7 @@ static const struct option keys_opts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-struct keys_args {
+struct keytool_args {
 	const char *from, *online, *out;
 	const char *release[KEYS_MAX], *revoke[KEYS_MAX], *key[KEYS_MAX];
 	size_t nrelease, nrevoke, nkey;
@@ -76,7 +76,7 @@ struct keys_args {
 	int have_serial, have_threshold;
 };
 
-static void keys_err(const char *what, const char *obj, int rc)
+static void keytool_err(const char *what, const char *obj, int rc)
 {
 	char code[32];
 
@@ -84,7 +84,7 @@ static void keys_err(const char *what, const char *obj, int rc)
 		epx_code(rc, code, sizeof(code)), epx_strerror(rc));
 }
 
-static int keys_push(const char **arr, size_t *n, const char *v)
+static int keytool_push(const char **arr, size_t *n, const char *v)
 {
 	if (*n >= KEYS_MAX)
 		return -E2BIG;
@@ -92,7 +92,7 @@ static int keys_push(const char **arr, size_t *n, const char *v)
 	return 0;
 }
 
-static int keys_u32(const char *s, uint32_t *out)
+static int keytool_u32(const char *s, uint32_t *out)
 {
 	uint64_t x;
 
@@ -102,36 +102,36 @@ static int keys_u32(const char *s, uint32_t *out)
 	return 0;
 }
 
-static int keys_opt(struct keys_args *a, int c, const char *arg)
+static int keytool_opt(struct keytool_args *a, int c, const char *arg)
 {
 	switch (c) {
-	case K_SERIAL: a->have_serial = 1; return keys_u32(arg, &a->serial);
-	case K_THRESHOLD: a->have_threshold = 1; return keys_u32(arg, &a->threshold);
-	case K_NREL: return keys_u32(arg, &a->nrel);
+	case K_SERIAL: a->have_serial = 1; return keytool_u32(arg, &a->serial);
+	case K_THRESHOLD: a->have_threshold = 1; return keytool_u32(arg, &a->threshold);
+	case K_NREL: return keytool_u32(arg, &a->nrel);
 	case K_FROM: a->from = arg; return 0;
 	case K_ONLINE: a->online = arg; return 0;
 	case K_OUT: a->out = arg; return 0;
-	case K_RELEASE: return keys_push(a->release, &a->nrelease, arg);
-	case K_REVOKE: return keys_push(a->revoke, &a->nrevoke, arg);
-	case K_KEY: return keys_push(a->key, &a->nkey, arg);
+	case K_RELEASE: return keytool_push(a->release, &a->nrelease, arg);
+	case K_REVOKE: return keytool_push(a->revoke, &a->nrevoke, arg);
+	case K_KEY: return keytool_push(a->key, &a->nkey, arg);
 	}
 	return -EINVAL;
 }
 
-static int keys_parse(int argc, char **argv, struct keys_args *a, int *status)
+static int keytool_parse(int argc, char **argv, struct keytool_args *a, int *status)
 {
 	int c;
 
 	memset(a, 0, sizeof(*a));
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "", keys_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "", keytool_opts, NULL)) != -1) {
 		if (c == K_HELP) {
-			fputs(keys_help, stdout);
+			fputs(keytool_help, stdout);
 			*status = CLI_OK;
 			return 1;
 		}
-		if (c == '?' || keys_opt(a, c, optarg) < 0) {
-			fputs(keys_help, stderr);
+		if (c == '?' || keytool_opt(a, c, optarg) < 0) {
+			fputs(keytool_help, stderr);
 			*status = CLI_USAGE;
 			return 1;
 		}
@@ -140,12 +140,12 @@ static int keys_parse(int argc, char **argv, struct keys_args *a, int *status)
 }
 
 /* KEYFILE.pub next to a key file */
-static int keys_pub_path(const char *key, char *out, size_t cap)
+static int keytool_pub_path(const char *key, char *out, size_t cap)
 {
 	return (size_t)snprintf(out, cap, "%s.pub", key) < cap ? 0 : -ENAMETOOLONG;
 }
 
-static int keys_new(const char *path, int quiet)
+static int keytool_new(const char *path, int quiet)
 {
 	struct sign_key *k = NULL;
 	struct sig_pub pub;
@@ -153,7 +153,7 @@ static int keys_new(const char *path, int quiet)
 	char id[2 * DOC_KEYID_LEN + 1], hex[2 * SIG_POINT_LEN + 1];
 	int rc = -EINVAL;
 
-	rc = keys_pub_path(path, pubpath, sizeof(pubpath));
+	rc = keytool_pub_path(path, pubpath, sizeof(pubpath));
 	if (rc < 0)
 		return rc;
 	rc = sign_generate(path);
@@ -167,7 +167,7 @@ static int keys_new(const char *path, int quiet)
 		rc = sign_pub(k, &pub);
 	sign_free(k);
 	if (rc < 0) {
-		keys_err("cannot read back", path, rc);
+		keytool_err("cannot read back", path, rc);
 		return rc;
 	}
 	sig_keyid_hex(&pub, id);
@@ -183,14 +183,14 @@ static int keys_new(const char *path, int quiet)
 	return 0;
 }
 
-static int keys_pub(const char *path)
+static int keytool_pub(const char *path)
 {
 	struct sig_pub pub;
 	char id[2 * DOC_KEYID_LEN + 1], hex[2 * SIG_POINT_LEN + 1];
 	int rc = kfile_pub(path, &pub);
 
 	if (rc < 0) {
-		keys_err("cannot read a public key from", path, rc);
+		keytool_err("cannot read a public key from", path, rc);
 		return rc;
 	}
 	sig_keyid_hex(&pub, id);
@@ -200,7 +200,7 @@ static int keys_pub(const char *path)
 }
 
 /* Appends the string s to doc. */
-static int keys_put(char *doc, size_t cap, size_t *len, const char *s)
+static int keytool_put(char *doc, size_t cap, size_t *len, const char *s)
 {
 	size_t n = strlen(s);
 
@@ -211,7 +211,7 @@ static int keys_put(char *doc, size_t cap, size_t *len, const char *s)
 	return 0;
 }
 
-static int keys_keyline(char *doc, size_t cap, size_t *len, const char *field,
+static int keytool_keyline(char *doc, size_t cap, size_t *len, const char *field,
 			const char *path)
 {
 	struct sig_pub pk;
@@ -219,17 +219,17 @@ static int keys_keyline(char *doc, size_t cap, size_t *len, const char *field,
 	int rc = kfile_pub(path, &pk);
 
 	if (rc < 0) {
-		keys_err("cannot read a public key from", path, rc);
+		keytool_err("cannot read a public key from", path, rc);
 		return rc;
 	}
 	sig_keyid_hex(&pk, id);
 	hex_encode(pk.point, SIG_POINT_LEN, hex);
 	snprintf(line, sizeof(line), "%s %s %s\n", field, id, hex);
-	return keys_put(doc, cap, len, line);
+	return keytool_put(doc, cap, len, line);
 }
 
 /* A --revoke argument: 16 hex digits, or a key file whose ID is meant. */
-static int keys_revoke_id(const char *arg, char id[2 * DOC_KEYID_LEN + 1])
+static int keytool_revoke_id(const char *arg, char id[2 * DOC_KEYID_LEN + 1])
 {
 	uint8_t raw[DOC_KEYID_LEN];
 	struct sig_pub pk;
@@ -241,14 +241,14 @@ static int keys_revoke_id(const char *arg, char id[2 * DOC_KEYID_LEN + 1])
 	}
 	rc = kfile_pub(arg, &pk);
 	if (rc < 0) {
-		keys_err("--revoke wants a key ID or key file, cannot use", arg, rc);
+		keytool_err("--revoke wants a key ID or key file, cannot use", arg, rc);
 		return rc;
 	}
 	sig_keyid_hex(&pk, id);
 	return 0;
 }
 
-static int keys_load_doc(const char *path, struct keyset *ks, int root)
+static int keytool_load_doc(const char *path, struct keyset *ks, int root)
 {
 	char *buf = NULL;
 	size_t len;
@@ -261,12 +261,12 @@ static int keys_load_doc(const char *path, struct keyset *ks, int root)
 	rc = root ? keyset_load_root(ks, buf, len) : keyset_parse(ks, buf, len);
 	free(buf);
 	if (rc < 0)
-		keys_err("keyset refused:", path, rc);
+		keytool_err("keyset refused:", path, rc);
 	return rc;
 }
 
 /* The body of the new keyset into doc. */
-static int keys_body(const struct keys_args *a, const struct keyset *old, char *doc,
+static int keytool_body(const struct keytool_args *a, const struct keyset *old, char *doc,
 		     size_t cap, size_t *len)
 {
 	char id[2 * DOC_KEYID_LEN + 1], line[128];
@@ -275,31 +275,31 @@ static int keys_body(const struct keys_args *a, const struct keyset *old, char *
 
 	snprintf(line, sizeof(line), "epoxy-keyset 1\nserial %" PRIu32 "\nthreshold %" PRIu32 "\n",
 		 old ? old->serial + 1 : a->serial, a->threshold);
-	rc = keys_put(doc, cap, len, line);
+	rc = keytool_put(doc, cap, len, line);
 	for (i = 0; rc == 0 && i < a->nrelease; i++)
-		rc = keys_keyline(doc, cap, len, "release", a->release[i]);
+		rc = keytool_keyline(doc, cap, len, "release", a->release[i]);
 	if (rc == 0)
-		rc = keys_keyline(doc, cap, len, "online", a->online);
+		rc = keytool_keyline(doc, cap, len, "online", a->online);
 	for (i = 0; rc == 0 && old && i < old->nrevoked; i++) {
 		hex_encode(old->revoked[i], DOC_KEYID_LEN, id);
 		snprintf(line, sizeof(line), "revoked %s\n", id);
-		rc = keys_put(doc, cap, len, line);
+		rc = keytool_put(doc, cap, len, line);
 	}
 	for (i = 0; rc == 0 && i < a->nrevoke; i++) {
-		rc = keys_revoke_id(a->revoke[i], id);
+		rc = keytool_revoke_id(a->revoke[i], id);
 		snprintf(line, sizeof(line), "\nrevoked %s\n", id);
 		if (rc == 0 && strstr(doc, line))
 			continue;       /* already carried over or given twice */
 		if (rc == 0)
-			rc = keys_put(doc, cap, len, line + 1);
+			rc = keytool_put(doc, cap, len, line + 1);
 	}
 	if (rc == 0)
-		rc = keys_put(doc, cap, len, "end\n");
+		rc = keytool_put(doc, cap, len, "end\n");
 	return rc;
 }
 
 /* Signs doc with each --key, then reports validity as root or successor. */
-static int keys_sign_report(const struct keys_args *a, const struct keyset *old,
+static int keytool_sign_report(const struct keytool_args *a, const struct keyset *old,
 			    char *doc, size_t cap, size_t *len, const char *out)
 {
 	struct sign_key *k = NULL;
@@ -326,7 +326,7 @@ static int keys_sign_report(const struct keys_args *a, const struct keyset *old,
 		sign_free(k);
 		k = NULL;
 		if (rc < 0)
-			keys_err("cannot sign with", a->key[i], rc);
+			keytool_err("cannot sign with", a->key[i], rc);
 	}
 	if (rc < 0)
 		return rc;
@@ -348,7 +348,7 @@ static int keys_sign_report(const struct keys_args *a, const struct keyset *old,
 	return 0;
 }
 
-static int keys_keyset(const struct keys_args *a)
+static int keytool_keyset(const struct keytool_args *a)
 {
 	static char doc[DOC_MAX_BYTES + 1];
 	struct keyset old;
@@ -361,9 +361,9 @@ static int keys_keyset(const struct keys_args *a)
 			"--release, --online and --out\n");
 		return -EINVAL;
 	}
-	if (a->from && keys_load_doc(a->from, &old, 1) < 0)
+	if (a->from && keytool_load_doc(a->from, &old, 1) < 0)
 		return -EPX_E_KS_SYNTAX;
-	rc = keys_body(a, a->from ? &old : NULL, doc, sizeof(doc) - 1, &len);
+	rc = keytool_body(a, a->from ? &old : NULL, doc, sizeof(doc) - 1, &len);
 	if (rc == -ENOSPC)
 		fprintf(stderr, "epoxyctl keys keyset: larger than %d bytes\n", DOC_MAX_BYTES);
 	if (rc == 0) {
@@ -371,14 +371,14 @@ static int keys_keyset(const struct keys_args *a)
 
 		rc = keyset_parse(&chk, doc, len);
 		if (rc < 0)
-			keys_err("the new keyset would be invalid:", a->out, rc);
+			keytool_err("the new keyset would be invalid:", a->out, rc);
 	}
 	if (rc < 0)
 		return rc;
-	return keys_sign_report(a, a->from ? &old : NULL, doc, sizeof(doc) - 1, &len, a->out);
+	return keytool_sign_report(a, a->from ? &old : NULL, doc, sizeof(doc) - 1, &len, a->out);
 }
 
-static int keys_sign(const struct keys_args *a, const char *path)
+static int keytool_sign(const struct keytool_args *a, const char *path)
 {
 	static char doc[DOC_MAX_BYTES + 1];
 	struct keyset old, chk;
@@ -390,7 +390,7 @@ static int keys_sign(const struct keys_args *a, const char *path)
 		fprintf(stderr, "epoxyctl keys sign: needs --key\n");
 		return -EINVAL;
 	}
-	if (a->from && keys_load_doc(a->from, &old, 1) < 0)
+	if (a->from && keytool_load_doc(a->from, &old, 1) < 0)
 		return -EPX_E_KS_SYNTAX;
 	rc = kfile_read(path, DOC_MAX_BYTES, &buf, &len);
 	if (rc < 0) {
@@ -401,13 +401,13 @@ static int keys_sign(const struct keys_args *a, const char *path)
 	free(buf);
 	rc = keyset_parse(&chk, doc, len);
 	if (rc < 0) {
-		keys_err("refusing to sign", path, rc);
+		keytool_err("refusing to sign", path, rc);
 		return rc;
 	}
-	return keys_sign_report(a, a->from ? &old : NULL, doc, sizeof(doc) - 1, &len, path);
+	return keytool_sign_report(a, a->from ? &old : NULL, doc, sizeof(doc) - 1, &len, path);
 }
 
-static int keys_verify(int n, char **files)
+static int keytool_verify(int n, char **files)
 {
 	struct keyset ks;
 	const char *which;
@@ -416,7 +416,7 @@ static int keys_verify(int n, char **files)
 
 	rc = kfile_keyset_chain(files[0], files + 1, (size_t)n - 1, &ks, &which);
 	if (rc < 0) {
-		keys_err("REFUSED", which, rc);
+		keytool_err("REFUSED", which, rc);
 		return rc;
 	}
 	printf("ok: keyset serial %" PRIu32 ", threshold %u of %zu release keys, %zu revoked\n",
@@ -430,10 +430,10 @@ static int keys_verify(int n, char **files)
 	return 0;
 }
 
-static int keys_dev(const struct keys_args *in, const char *dir)
+static int keytool_dev(const struct keytool_args *in, const char *dir)
 {
 	static char paths[KEYS_MAX + 1][4096];
-	struct keys_args a;
+	struct keytool_args a;
 	uint32_t n = in->nrel ? in->nrel : 3, t = in->have_threshold ? in->threshold : 2;
 	uint32_t i;
 	int rc = -EINVAL;
@@ -450,7 +450,7 @@ static int keys_dev(const struct keys_args *in, const char *dir)
 			snprintf(paths[i], sizeof(paths[i]), "%s/release-%u.key", dir, i + 1);
 		else
 			snprintf(paths[i], sizeof(paths[i]), "%s/online.key", dir);
-		rc = keys_new(paths[i], 1);
+		rc = keytool_new(paths[i], 1);
 		if (rc < 0)
 			return rc;
 		if (i < n)
@@ -465,44 +465,44 @@ static int keys_dev(const struct keys_args *in, const char *dir)
 	a.have_threshold = 1;
 	snprintf(paths[KEYS_MAX], sizeof(paths[KEYS_MAX]), "%s/keyset", dir);
 	a.out = paths[KEYS_MAX];
-	return keys_keyset(&a);
+	return keytool_keyset(&a);
 }
 
 int keytool_main(int argc, char **argv)
 {
-	struct keys_args a;
+	struct keytool_args a;
 	const char *verb;
 	int status = CLI_USAGE, npos, rc = -EINVAL;
 	char **pos;
 
 	if (argc < 2) {
-		fputs(keys_help, stderr);
+		fputs(keytool_help, stderr);
 		return CLI_USAGE;
 	}
 	verb = argv[1];
 	if (!strcmp(verb, "--help") || !strcmp(verb, "-h") || !strcmp(verb, "help")) {
-		fputs(keys_help, stdout);
+		fputs(keytool_help, stdout);
 		return CLI_OK;
 	}
-	if (keys_parse(argc - 1, argv + 1, &a, &status))
+	if (keytool_parse(argc - 1, argv + 1, &a, &status))
 		return status;
 	pos = argv + 1 + optind;
 	npos = argc - 1 - optind;
 	if (!strcmp(verb, "new") && npos == 1 && !a.nkey)
-		rc = keys_new(pos[0], 0);
+		rc = keytool_new(pos[0], 0);
 	else if (!strcmp(verb, "pub") && npos == 1)
-		rc = keys_pub(pos[0]);
+		rc = keytool_pub(pos[0]);
 	else if (!strcmp(verb, "keyset") && npos == 0)
-		rc = keys_keyset(&a);
+		rc = keytool_keyset(&a);
 	else if (!strcmp(verb, "sign") && npos == 1)
-		rc = keys_sign(&a, pos[0]);
+		rc = keytool_sign(&a, pos[0]);
 	else if (!strcmp(verb, "verify") && npos >= 1)
-		rc = keys_verify(npos, pos);
+		rc = keytool_verify(npos, pos);
 	else if (!strcmp(verb, "dev") && npos == 1)
-		rc = keys_dev(&a, pos[0]);
+		rc = keytool_dev(&a, pos[0]);
 	else {
 		fprintf(stderr, "epoxyctl keys: unknown verb or wrong arguments: %s\n", verb);
-		fputs(keys_help, stderr);
+		fputs(keytool_help, stderr);
 		return CLI_USAGE;
 	}
 	return rc == 0 ? CLI_OK : rc == -EINVAL ? CLI_USAGE : CLI_FAIL;

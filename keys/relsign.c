@@ -31,7 +31,7 @@
 #define SIGN_MAX_KEYS 32
 #define SIGN_MAX_ROT 64
 
-static const char sign_help[] =
+static const char relsign_help[] =
 "usage: epoxyctl release sign --kernel F --initramfs F --cmdline F --join F\n"
 "                             --version N --expires UNIX|+DAYS --hwclass X\n"
 "                             [--min-agent N] --key KEY [--key KEY ...] --out FILE\n"
@@ -47,7 +47,7 @@ static const char sign_help[] =
 "manifest now carries.  --expires +30 means 30 days from now.\n"
 "exit status: 0 ok, 1 failed, 2 usage\n";
 
-static const char verify_help[] =
+static const char relsign_verify_help[] =
 "usage: epoxyctl release verify --keyset ROOT [--rotation KS ...] MANIFEST\n"
 "                               [--artifacts DIR | --kernel F --initramfs F\n"
 "                                --cmdline F --join F] [--now UNIX]\n"
@@ -67,7 +67,7 @@ enum {
 	O_ROTATION, O_NOW, O_FLOOR, O_AGENT, O_HELP
 };
 
-static const struct option sign_opts[] = {
+static const struct option relsign_opts[] = {
 	{ "kernel", required_argument, NULL, O_KERNEL },
 	{ "initramfs", required_argument, NULL, O_INITRAMFS },
 	{ "cmdline", required_argument, NULL, O_CMDLINE },
@@ -89,7 +89,7 @@ static const struct option sign_opts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-struct sign_args {
+struct relsign_args {
 	const char *art[MANIFEST_NROLES];
 	const char *artdir, *out, *manifest, *keyset, *hwclass;
 	char *keys[SIGN_MAX_KEYS];
@@ -101,7 +101,7 @@ struct sign_args {
 	int have_expires, have_now, have_floor, have_agent, have_version;
 };
 
-static void sign_err(const char *what, const char *obj, int rc)
+static void relsign_err(const char *what, const char *obj, int rc)
 {
 	char code[32];
 
@@ -109,7 +109,7 @@ static void sign_err(const char *what, const char *obj, int rc)
 		epx_strerror(rc));
 }
 
-static int sign_u32(const char *s, uint32_t *out, const char *opt)
+static int relsign_u32(const char *s, uint32_t *out, const char *opt)
 {
 	uint64_t x;
 
@@ -122,7 +122,7 @@ static int sign_u32(const char *s, uint32_t *out, const char *opt)
 }
 
 /* UNIX seconds, or +DAYS (also +DAYSd) from now */
-static int sign_time(const char *s, int64_t *out)
+static int relsign_time(const char *s, int64_t *out)
 {
 	uint64_t x;
 	size_t n = strlen(s);
@@ -138,7 +138,7 @@ static int sign_time(const char *s, int64_t *out)
 	return 0;
 }
 
-static int sign_opt(struct sign_args *a, int c, const char *arg)
+static int relsign_opt(struct relsign_args *a, int c, const char *arg)
 {
 	switch (c) {
 	case O_KERNEL: case O_INITRAMFS: case O_CMDLINE: case O_JOIN:
@@ -149,12 +149,12 @@ static int sign_opt(struct sign_args *a, int c, const char *arg)
 	case O_MANIFEST: a->manifest = arg; return 0;
 	case O_KEYSET: a->keyset = arg; return 0;
 	case O_HWCLASS: a->hwclass = arg; return 0;
-	case O_VERSION: a->have_version = 1; return sign_u32(arg, &a->version, "--version");
-	case O_MINAGENT: return sign_u32(arg, &a->min_agent, "--min-agent");
-	case O_FLOOR: a->have_floor = 1; return sign_u32(arg, &a->floor, "--floor");
-	case O_AGENT: a->have_agent = 1; return sign_u32(arg, &a->agent, "--agent");
-	case O_EXPIRES: a->have_expires = 1; return sign_time(arg, &a->expires);
-	case O_NOW: a->have_now = 1; return sign_time(arg, &a->now);
+	case O_VERSION: a->have_version = 1; return relsign_u32(arg, &a->version, "--version");
+	case O_MINAGENT: return relsign_u32(arg, &a->min_agent, "--min-agent");
+	case O_FLOOR: a->have_floor = 1; return relsign_u32(arg, &a->floor, "--floor");
+	case O_AGENT: a->have_agent = 1; return relsign_u32(arg, &a->agent, "--agent");
+	case O_EXPIRES: a->have_expires = 1; return relsign_time(arg, &a->expires);
+	case O_NOW: a->have_now = 1; return relsign_time(arg, &a->now);
 	case O_KEY:
 		if (a->nkeys >= SIGN_MAX_KEYS)
 			return -E2BIG;
@@ -171,7 +171,7 @@ static int sign_opt(struct sign_args *a, int c, const char *arg)
 
 /* Parses argv[1..]; leaves positional arguments at argv[optind..].
  * Returns 0, or 1 with *status set (help or usage error). */
-static int sign_parse(int argc, char **argv, struct sign_args *a, const char *help,
+static int relsign_parse(int argc, char **argv, struct relsign_args *a, const char *help,
 		      int *status)
 {
 	int c;
@@ -180,13 +180,13 @@ static int sign_parse(int argc, char **argv, struct sign_args *a, const char *he
 	a->min_agent = 1;
 	optind = 0;
 	opterr = 1;
-	while ((c = getopt_long(argc, argv, "", sign_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "", relsign_opts, NULL)) != -1) {
 		if (c == O_HELP) {
 			fputs(help, stdout);
 			*status = CLI_OK;
 			return 1;
 		}
-		if (c == '?' || sign_opt(a, c, optarg) < 0) {
+		if (c == '?' || relsign_opt(a, c, optarg) < 0) {
 			fputs(help, stderr);
 			*status = CLI_USAGE;
 			return 1;
@@ -195,7 +195,7 @@ static int sign_parse(int argc, char **argv, struct sign_args *a, const char *he
 	return 0;
 }
 
-static const char *sign_art_path(const struct sign_args *a, int r, char *buf, size_t cap)
+static const char *relsign_art_path(const struct relsign_args *a, int r, char *buf, size_t cap)
 {
 	if (a->art[r])
 		return a->art[r];
@@ -205,14 +205,14 @@ static const char *sign_art_path(const struct sign_args *a, int r, char *buf, si
 	return buf;
 }
 
-static int sign_hash_artifacts(const struct sign_args *a, struct manifest *m)
+static int relsign_hash_artifacts(const struct relsign_args *a, struct manifest *m)
 {
 	char path[4096];
 	const char *p;
 	int r, rc = -EINVAL;
 
 	for (r = 0; r < MANIFEST_NROLES; r++) {
-		p = sign_art_path(a, r, path, sizeof(path));
+		p = relsign_art_path(a, r, path, sizeof(path));
 		if (!p) {
 			fprintf(stderr, "epoxyctl: --%s FILE (or --artifacts DIR) is required\n",
 				manifest_role_name(r));
@@ -232,7 +232,7 @@ static int sign_hash_artifacts(const struct sign_args *a, struct manifest *m)
 
 /* Appends one signature per key to doc (body_len bytes of body), refusing
  * a key whose ID already signed. */
-static int sign_append(const struct sign_args *a, char *doc, size_t cap, size_t *len,
+static int relsign_append(const struct relsign_args *a, char *doc, size_t cap, size_t *len,
 		       size_t body_len)
 {
 	struct sign_key *key = NULL;
@@ -244,7 +244,7 @@ static int sign_append(const struct sign_args *a, char *doc, size_t cap, size_t 
 	for (i = 0; i < a->nkeys; i++) {
 		rc = sign_load(&key, a->keys[i]);
 		if (rc < 0) {
-			sign_err("cannot use key", a->keys[i], rc);
+			relsign_err("cannot use key", a->keys[i], rc);
 			return rc;
 		}
 		rc = sign_pub(key, &pub);
@@ -266,7 +266,7 @@ static int sign_append(const struct sign_args *a, char *doc, size_t cap, size_t 
 }
 
 /* Reports signatures vs threshold when a keyset was given. */
-static void sign_progress(const struct sign_args *a, const char *doc, size_t len)
+static void relsign_progress(const struct relsign_args *a, const char *doc, size_t len)
 {
 	struct manifest m;
 	struct keyset ks;
@@ -277,7 +277,7 @@ static void sign_progress(const struct sign_args *a, const char *doc, size_t len
 		return;
 	rc = kfile_keyset_chain(a->keyset, a->rot, a->nrot, &ks, &which);
 	if (rc < 0) {
-		sign_err("keyset", which, rc);
+		relsign_err("keyset", which, rc);
 		return;
 	}
 	rc = manifest_verify(&m, doc, len, &ks);
@@ -289,7 +289,7 @@ static void sign_progress(const struct sign_args *a, const char *doc, size_t len
 			ks.threshold);
 }
 
-static int sign_new(const struct sign_args *a, char *doc, size_t cap, size_t *len)
+static int relsign_new(const struct relsign_args *a, char *doc, size_t cap, size_t *len)
 {
 	struct manifest m;
 	int rc = -EINVAL;
@@ -307,13 +307,13 @@ static int sign_new(const struct sign_args *a, char *doc, size_t cap, size_t *le
 	m.expires = a->expires;
 	m.min_agent = a->min_agent;
 	strcpy(m.hwclass, a->hwclass);
-	rc = sign_hash_artifacts(a, &m);
+	rc = relsign_hash_artifacts(a, &m);
 	if (rc < 0)
 		return rc;
 	return manifest_format(&m, doc, cap, len);
 }
 
-static int sign_existing(const struct sign_args *a, char *doc, size_t cap, size_t *len,
+static int relsign_existing(const struct relsign_args *a, char *doc, size_t cap, size_t *len,
 			 size_t *body_len)
 {
 	struct manifest m;
@@ -331,7 +331,7 @@ static int sign_existing(const struct sign_args *a, char *doc, size_t cap, size_
 	if (rc == 0)
 		rc = doc_split(&d, buf, *len, "epoxy-manifest 1");
 	if (rc < 0) {
-		sign_err("refusing to sign", a->manifest, rc);
+		relsign_err("refusing to sign", a->manifest, rc);
 		free(buf);
 		return rc;
 	}
@@ -344,30 +344,30 @@ static int sign_existing(const struct sign_args *a, char *doc, size_t cap, size_
 int relsign_sign(int argc, char **argv)
 {
 	static char doc[DOC_MAX_BYTES + 1];
-	struct sign_args a;
+	struct relsign_args a;
 	struct manifest m;
 	size_t len = 0, body_len = 0;
 	int status = CLI_USAGE, rc = -EINVAL;
 
-	if (sign_parse(argc, argv, &a, sign_help, &status))
+	if (relsign_parse(argc, argv, &a, relsign_help, &status))
 		return status;
 	if (optind < argc || a.nkeys == 0) {
 		fprintf(stderr, "epoxyctl: release sign needs at least one --key and no other arguments\n");
 		return CLI_USAGE;
 	}
-	rc = a.manifest ? sign_existing(&a, doc, sizeof(doc) - 1, &len, &body_len)
-			: sign_new(&a, doc, sizeof(doc) - 1, &len);
+	rc = a.manifest ? relsign_existing(&a, doc, sizeof(doc) - 1, &len, &body_len)
+			: relsign_new(&a, doc, sizeof(doc) - 1, &len);
 	if (rc == -EINVAL)
 		return CLI_USAGE;
 	if (rc < 0)
 		return CLI_FAIL;
 	if (!a.manifest)
 		body_len = len;
-	rc = sign_append(&a, doc, sizeof(doc) - 1, &len, body_len);
+	rc = relsign_append(&a, doc, sizeof(doc) - 1, &len, body_len);
 	if (rc == 0)
 		rc = manifest_parse(&m, doc, len);
 	if (rc < 0) {
-		sign_err("cannot sign", a.manifest ? a.manifest : a.out, rc);
+		relsign_err("cannot sign", a.manifest ? a.manifest : a.out, rc);
 		return CLI_FAIL;
 	}
 	rc = kfile_write(a.out ? a.out : a.manifest, doc, len, 0644);
@@ -375,13 +375,13 @@ int relsign_sign(int argc, char **argv)
 		fprintf(stderr, "epoxyctl: cannot write %s: %s\n", a.out ? a.out : a.manifest, strerror(-rc));
 		return CLI_FAIL;
 	}
-	sign_progress(&a, doc, len);
+	relsign_progress(&a, doc, len);
 	return CLI_OK;
 }
 
 /* ---------------------------------------------------------------- verify */
 
-static const char *verify_sig_state(const struct keyset *ks, const struct doc *d, size_t i)
+static const char *relsign_verify_sig_state(const struct keyset *ks, const struct doc *d, size_t i)
 {
 	const struct sig_pub *pk = NULL;
 	size_t j, k;
@@ -403,7 +403,7 @@ static const char *verify_sig_state(const struct keyset *ks, const struct doc *d
 	return "valid";
 }
 
-static void verify_list_sigs(const struct keyset *ks, const char *buf, size_t len)
+static void relsign_verify_list_sigs(const struct keyset *ks, const char *buf, size_t len)
 {
 	char id[2 * DOC_KEYID_LEN + 1];
 	struct doc d;
@@ -413,11 +413,11 @@ static void verify_list_sigs(const struct keyset *ks, const char *buf, size_t le
 		return;
 	for (i = 0; i < d.nsigs; i++) {
 		hex_encode(d.sigs[i].keyid, DOC_KEYID_LEN, id);
-		printf("  signature %zu by %s: %s\n", i + 1, id, verify_sig_state(ks, &d, i));
+		printf("  signature %zu by %s: %s\n", i + 1, id, relsign_verify_sig_state(ks, &d, i));
 	}
 }
 
-static int verify_artifacts(const struct sign_args *a, const struct manifest *m,
+static int relsign_verify_artifacts(const struct relsign_args *a, const struct manifest *m,
 			    const char *mpath)
 {
 	char path[4096], code[32], hex[65];
@@ -427,7 +427,7 @@ static int verify_artifacts(const struct sign_args *a, const struct manifest *m,
 	int r, rc, bad = 0;
 
 	for (r = 0; r < MANIFEST_NROLES; r++) {
-		p = sign_art_path(a, r, path, sizeof(path));
+		p = relsign_art_path(a, r, path, sizeof(path));
 		rc = 0;
 		if (!p)
 			continue;
@@ -457,7 +457,7 @@ static int verify_artifacts(const struct sign_args *a, const struct manifest *m,
 	return bad;
 }
 
-static int verify_run(const struct sign_args *a, const char *mpath)
+static int relsign_verify_run(const struct relsign_args *a, const char *mpath)
 {
 	struct keyset ks;
 	struct manifest m;
@@ -468,7 +468,7 @@ static int verify_run(const struct sign_args *a, const char *mpath)
 
 	rc = kfile_keyset_chain(a->keyset, a->rot, a->nrot, &ks, &which);
 	if (rc < 0) {
-		sign_err("keyset refused:", which, rc);
+		relsign_err("keyset refused:", which, rc);
 		return rc;
 	}
 	rc = kfile_read(mpath, DOC_MAX_BYTES, &buf, &len);
@@ -483,7 +483,7 @@ static int verify_run(const struct sign_args *a, const char *mpath)
 	if (rc == 0 || (rc <= -EPX_E_SIG_SYNTAX && rc >= -EPX_E_SIG_REVOKED)) {
 		printf("%s: keyset serial %" PRIu32 ", threshold %u\n", mpath, ks.serial, ks.threshold);
 		if (buf)
-			verify_list_sigs(&ks, buf, len);
+			relsign_verify_list_sigs(&ks, buf, len);
 	}
 	free(buf);
 	if (rc == 0)
@@ -491,9 +491,9 @@ static int verify_run(const struct sign_args *a, const char *mpath)
 				     a->have_floor ? a->floor : 0, a->hwclass ? a->hwclass : m.hwclass,
 				     a->have_agent ? a->agent : UINT32_MAX);
 	if (rc == 0)
-		rc = verify_artifacts(a, &m, mpath);
+		rc = relsign_verify_artifacts(a, &m, mpath);
 	if (rc < 0) {
-		sign_err("REFUSED", mpath, rc);
+		relsign_err("REFUSED", mpath, rc);
 		return rc;
 	}
 	printf("ok: %s: version %" PRIu32 ", hwclass %s, min-agent %" PRIu32 ", expires %" PRId64 "\n",
@@ -503,19 +503,19 @@ static int verify_run(const struct sign_args *a, const char *mpath)
 
 int relsign_verify(int argc, char **argv)
 {
-	struct sign_args a;
+	struct relsign_args a;
 	int status = CLI_USAGE;
 
-	if (sign_parse(argc, argv, &a, verify_help, &status))
+	if (relsign_parse(argc, argv, &a, relsign_verify_help, &status))
 		return status;
 	if (!a.keyset || optind != argc - 1) {
 		fprintf(stderr, "epoxyctl: release verify needs --keyset ROOT and one MANIFEST\n");
-		fputs(verify_help, stderr);
+		fputs(relsign_verify_help, stderr);
 		return CLI_USAGE;
 	}
 	if (a.nkeys || a.out || a.manifest) {
 		fprintf(stderr, "epoxyctl: release verify takes no --key, --out or --manifest\n");
 		return CLI_USAGE;
 	}
-	return verify_run(&a, argv[optind]) == 0 ? CLI_OK : CLI_FAIL;
+	return relsign_verify_run(&a, argv[optind]) == 0 ? CLI_OK : CLI_FAIL;
 }
