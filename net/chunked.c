@@ -38,7 +38,7 @@ static int chunked_size_byte(struct chunked *c, uint8_t ch)
 		c->state = CH_EXT;
 		return 0;
 	}
-	h = hex_nibble((char)ch);
+	h = hex_nibble_ci((char)ch);     /* HTTP allows either case */
 	if (h < 0 || c->digits >= 15)
 		return -EPX_E_HTTP_CHUNK;
 	c->left = c->left << 4 | (uint64_t)h;

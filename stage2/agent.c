@@ -12,6 +12,7 @@
 
 #include "epoxy_config.h"
 #include "lib/err.h"
+#include "lib/num.h"
 #include "stage2/agent.h"
 #include "stage2/con.h"
 #include "stage2/efivar.h"
@@ -77,19 +78,18 @@ static const struct option agent_longopts[] = {
 	{ NULL, 0, NULL, 0 }
 };
 
+/* An option's number in [lo, hi] (lib/num.h's one spelling). */
 static int agent_num(const char *s, unsigned long lo, unsigned long hi,
 		     unsigned long *out)
 {
-	char *end;
-	unsigned long v;
+	uint64_t v;
+	int rc = num_str_u64(s, hi, &v);
 
-	if (!*s || *s == '-')
-		return -1;
-	v = strtoul(s, &end, 10);
-	if (*end || v < lo || v > hi)
-		return -1;
-	*out = v;
-	return 0;
+	if (rc == 0 && v < lo)
+		rc = -EPX_E_NUM_RANGE;
+	if (rc == 0)
+		*out = (unsigned long)v;
+	return rc;
 }
 
 static int agent_opt(struct agent_opts *o, int c, const char *arg)

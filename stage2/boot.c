@@ -16,6 +16,7 @@
 
 #include "lib/doc.h"
 #include "lib/err.h"
+#include "lib/nodeproto.h"
 #include "lib/rand.h"
 #include "net/https.h"
 #include "stage2/agent.h"
@@ -88,7 +89,7 @@ static int boot_session(struct boot *b, const uint8_t nonce[32])
 		return con_fail(-EPX_E_SESSION_SYNTAX, "session request too long");
 	memset(&r, 0, sizeof(r));
 	r.method = "POST";
-	r.path = "/v1/session";
+	r.path = NODEPROTO_SESSION_PATH;
 	r.ctype = "application/x-www-form-urlencoded";
 	r.body = body;
 	r.body_len = (size_t)n;

@@ -11,7 +11,9 @@
 #include <unistd.h>
 
 #include "lib/err.h"
+#include "lib/form.h"
 #include "lib/hex.h"
+#include "lib/nodeproto.h"
 #include "stage2/agent.h"
 #include "stage2/bootcred.h"
 #include "stage2/con.h"
@@ -19,7 +21,7 @@
 #include "stage2/media.h"
 #include "stage2/verify.h"
 
-/* 64 hex digits (either case), at most one trailing newline. */
+/* 64 lowercase hex digits, at most one trailing newline. */
 static int bootcred_token_file(struct bootcred *bc, const char *path)
 {
 	char buf[BOOTCRED_FILE_MAX];
@@ -102,16 +104,17 @@ int bootcred_is_token(const struct bootcred *bc)
 int bootcred_form(const struct bootcred *bc, char *out, size_t cap, size_t len)
 {
 	char hex[2 * BOOTCRED_LEN + 1];
-	int n, rc = -ENOSPC;
+	size_t n = len;
+	int rc;
 
 	if (len >= cap)
-		return rc;
+		return -EPX_E_CODEC_SPACE;
 	hex_encode(bc->credential, BOOTCRED_LEN, hex);
-	n = snprintf(out + len, cap - len, "%s%s=%s", len ? "&" : "",
-		     bc->is_token ? "token" : "credential", hex);
+	rc = form_put(out, cap, &n, bc->is_token ? NODEPROTO_F_TOKEN : NODEPROTO_F_CREDENTIAL,
+		      hex, 2 * BOOTCRED_LEN);
 	explicit_bzero(hex, sizeof(hex));
-	if (n >= 0 && (size_t)n < cap - len)
-		return (int)(len + (size_t)n);
+	if (rc == 0)
+		return (int)n;
 	explicit_bzero(out + len, cap - len);   /* a cut field is still secret */
 	return rc;
 }

@@ -39,7 +39,8 @@ const char *bootcred_host(const struct bootcred *bc);
 int bootcred_is_token(const struct bootcred *bc);
 /* Appends the form field "credential=<64 hex>" or "token=<64 hex>"
  * (lowercase), after a '&' when len > 0, to out[0..len) (cap bytes in all,
- * NUL-terminated).  Returns the new length or -ENOSPC (out[len..cap) wiped).
+ * NUL-terminated).  Returns the new length or -EPX_E_CODEC_SPACE
+ * (out[len..cap) wiped).
  * The caller wipes out after use. */
 int bootcred_form(const struct bootcred *bc, char *out, size_t cap, size_t len);
 void bootcred_wipe(struct bootcred *bc);

@@ -11,71 +11,35 @@
 #include "lib/err.h"
 #include "lib/file.h"
 #include "lib/hex.h"
+#include "lib/label.h"
+#include "lib/num.h"
 #include "stage2/cmdline.h"
 
-int cmdline_valid_name(const char *s, size_t n)
-{
-	size_t i, label = 0;
-
-	if (n == 0 || n > CMDLINE_NAME_MAX)
-		return 0;
-	for (i = 0; i < n; i++) {
-		char ch = s[i];
-
-		if (ch == '.') {
-			if (label == 0 || s[i - 1] == '-')
-				return 0;
-			label = 0;
-			continue;
-		}
-		if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
-		      ch == '-'))
-			return 0;
-		if (ch == '-' && label == 0)
-			return 0;
-		if (++label > 63)
-			return 0;
-	}
-	return label > 0 && s[n - 1] != '-';
-}
-
+/* Dotted IPv4: four decimals 0..255 in lib/num.h's one spelling ("010"
+ * is ambiguous and refused). */
 static int cmdline_valid_ipv4(const char *s, size_t n)
 {
-	unsigned parts = 0, val = 0, digits = 0;
-	size_t i;
+	size_t i, start = 0, parts = 0;
+	uint32_t v;
 
 	if (n == 0 || n > CMDLINE_ADDR_MAX)
 		return 0;
 	for (i = 0; i <= n; i++) {
-		if (i == n || s[i] == '.') {
-			if (digits == 0 || val > 255 || ++parts > 4)
-				return 0;
-			val = digits = 0;
+		if (i < n && s[i] != '.')
 			continue;
-		}
-		if (s[i] < '0' || s[i] > '9' || ++digits > 3)
+		if (++parts > 4 || num_parse_u32(s + start, i - start, 255, &v) < 0)
 			return 0;
-		if (digits == 2 && val == 0)
-			return 0;       /* no leading zeros: "010" is ambiguous */
-		val = val * 10 + (unsigned)(s[i] - '0');
+		start = i + 1;
 	}
 	return parts == 4;
 }
 
-static int cmdline_num(const char *s, size_t n, unsigned max, unsigned *out)
+static int cmdline_num(const char *s, size_t n, uint32_t max, unsigned *out)
 {
-	unsigned v = 0;
-	size_t i;
+	uint32_t v;
 
-	if (n == 0 || n > 5 || (n > 1 && s[0] == '0'))
-		return -1;
-	for (i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		v = v * 10 + (unsigned)(s[i] - '0');
-	}
-	if (v == 0 || v > max)
-		return -1;
+	if (num_parse_u32(s, n, max, &v) < 0 || v == 0)
+		return -EPX_E_CMDLINE;
 	*out = v;
 	return 0;
 }
@@ -87,7 +51,6 @@ static int cmdline_one(struct cmdline *c, const char *k, size_t kn,
 {
 	static const char *const keys[] = { "server", "addr", "port", "stage",
 					    "session", "host" };
-	uint8_t sess[CMDLINE_SESSION_LEN / 2];
 	unsigned i, num;
 
 	for (i = 0; i < 6; i++)
@@ -100,7 +63,7 @@ static int cmdline_one(struct cmdline *c, const char *k, size_t kn,
 	*seen |= 1u << i;
 	switch (i) {
 	case 0:
-		if (!cmdline_valid_name(v, vn))
+		if (label_check(LABEL_DNS, v, vn) < 0)
 			return *bad = "epoxy.server is not a DNS name", -EPX_E_CMDLINE;
 		memcpy(c->server, v, vn);
 		c->server[vn] = '\0';
@@ -122,17 +85,15 @@ static int cmdline_one(struct cmdline *c, const char *k, size_t kn,
 		c->stage = (int)num;
 		return 0;
 	case 5:
-		if (vn > CMDLINE_HOST_MAX || !cmdline_valid_name(v, vn))
+		if (label_check(LABEL_HOST, v, vn) < 0)
 			return *bad = "epoxy.host is not a host name", -EPX_E_CMDLINE;
 		memcpy(c->host, v, vn);
 		c->host[vn] = '\0';
 		return 0;
 	default:
-		if (vn != CMDLINE_SESSION_LEN ||
-		    hex_decode(v, vn, sess, sizeof(sess)) < 0)
-			return *bad = "epoxy.session is not 16 hex digits", -EPX_E_CMDLINE;
-		for (num = 0; num < vn; num++)
-			c->session[num] = (char)(v[num] | 0x20);
+		if (hex_check(v, vn, CMDLINE_SESSION_LEN) < 0)
+			return *bad = "epoxy.session is not 16 lowercase hex digits", -EPX_E_CMDLINE;
+		memcpy(c->session, v, vn);
 		c->session[vn] = '\0';
 		return 0;
 	}

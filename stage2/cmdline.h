@@ -10,11 +10,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lib/label.h"
+
 #define CMDLINE_MAX 4096
-#define CMDLINE_NAME_MAX 253
+#define CMDLINE_NAME_MAX LABEL_DNS_MAX     /* epoxy.server: LABEL_DNS */
 #define CMDLINE_ADDR_MAX 15     /* dotted IPv4 */
 #define CMDLINE_SESSION_LEN 16
-#define CMDLINE_HOST_MAX 63     /* a host name, as in the boot credential */
+#define CMDLINE_HOST_MAX LABEL_HOST_MAX    /* epoxy.host: LABEL_HOST */
 
 struct cmdline {
 	char server[CMDLINE_NAME_MAX + 1];      /* epoxy.server, "" if absent */
@@ -31,7 +33,5 @@ int cmdline_parse(struct cmdline *c, const char *buf, size_t len,
 		  const char **bad);
 /* Reads and parses path (normally /proc/cmdline). */
 int cmdline_read(struct cmdline *c, const char *path, const char **bad);
-/* 1 if s[0..n) is a DNS name: labels [a-z0-9-]{1,63}, dots, n <= 253. */
-int cmdline_valid_name(const char *s, size_t n);
 
 #endif

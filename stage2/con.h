@@ -11,7 +11,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CON_TAIL_MAX 4096
+#include "lib/nodeproto.h"
+
+/* the tail a report carries: the cap epoxyd's /v1/report accepts */
+#define CON_TAIL_MAX NODEPROTO_TAIL_MAX
 #define CON_LINE_MAX 512
 
 void con_stage(const char *stage, const char *fmt, ...)

@@ -11,7 +11,7 @@
 #include "lib/err.h"
 #include "lib/file.h"
 #include "lib/hex.h"
-#include "stage2/cmdline.h"
+#include "lib/label.h"
 #include "stage2/efivar.h"
 
 /* Takes the next '\n'-terminated line of t[*pos..len) that starts with
@@ -51,7 +51,7 @@ int efivar_parse(struct bootcred *bc, const uint8_t *buf, size_t len)
 	if (efivar_line(t, tl, &pos, "epoxy-boot 1", &v) != 0)
 		return -EPX_E_EFIVAR_SYNTAX;
 	n = efivar_line(t, tl, &pos, "host ", &v);
-	if (n <= 0 || n > BOOTCRED_HOST_MAX || !cmdline_valid_name(v, (size_t)n))
+	if (n < 0 || label_check(LABEL_HOST, v, (size_t)n) < 0)
 		return -EPX_E_EFIVAR_SYNTAX;
 	memcpy(bc->host, v, (size_t)n);
 	n = efivar_line(t, tl, &pos, "credential ", &v);

@@ -9,6 +9,8 @@
 
 #include "lib/err.h"
 #include "lib/hex.h"
+#include "lib/label.h"
+#include "lib/num.h"
 #include "stage2/handover.h"
 #include "stage2/newc.h"
 
@@ -62,17 +64,6 @@ static int handover_copy(char *dst, size_t cap, const char *v, long n)
 	return 0;
 }
 
-/* The handover is written by us in lowercase only (docs/protocol.md). */
-static int handover_lowhex(const char *v, long n)
-{
-	long i;
-
-	for (i = 0; i < n; i++)
-		if (!((v[i] >= '0' && v[i] <= '9') || (v[i] >= 'a' && v[i] <= 'f')))
-			return 0;
-	return 1;
-}
-
 static int handover_fields(struct handover *h, const char *t, size_t len)
 {
 	struct cmdline c;
@@ -80,16 +71,17 @@ static int handover_fields(struct handover *h, const char *t, size_t len)
 	const char *v, *bad;
 	size_t pos = 0;
 	uint8_t sid[8];
+	uint32_t port;
 	long n;
 
 	if (handover_line(t, len, &pos, "epoxy-handover 1", &v) != 0)
 		return -1;
 	n = handover_line(t, len, &pos, "host ", &v);
 	if (handover_copy(h->host, sizeof(h->host), v, n) < 0 ||
-	    !cmdline_valid_name(v, (size_t)n))
+	    label_check(LABEL_HOST, v, (size_t)n) < 0)
 		return -1;
 	n = handover_line(t, len, &pos, "session ", &v);
-	if (n != 16 || !handover_lowhex(v, n) || hex_decode(v, 16, sid, 8) < 0 ||
+	if (n < 0 || hex_check(v, (size_t)n, 16) < 0 || hex_decode(v, 16, sid, 8) < 0 ||
 	    handover_copy(h->session, sizeof(h->session), v, n) < 0)
 		return -1;
 	n = handover_line(t, len, &pos, "server ", &v);
@@ -99,7 +91,7 @@ static int handover_fields(struct handover *h, const char *t, size_t len)
 	if (handover_copy(h->addr, sizeof(h->addr), v, n) < 0)
 		return -1;
 	n = handover_line(t, len, &pos, "port ", &v);
-	if (n <= 0 || n > 5 || (long)strspn(v, "0123456789") < n)
+	if (n < 0 || num_parse_u32(v, (size_t)n, 65535, &port) < 0)
 		return -1;
 	/* reuse the command-line validators for name, address and port */
 	snprintf(line, sizeof(line), "epoxy.server=%s epoxy.addr=%s epoxy.port=%.*s",
@@ -108,10 +100,10 @@ static int handover_fields(struct handover *h, const char *t, size_t len)
 		return -1;
 	h->port = c.port;
 	n = handover_line(t, len, &pos, "token joincred ", &v);
-	if (n != 64 || !handover_lowhex(v, n) || hex_decode(v, 64, h->joincred, 32) < 0)
+	if (n < 0 || hex_check(v, (size_t)n, 64) < 0 || hex_decode(v, 64, h->joincred, 32) < 0)
 		return -1;
 	n = handover_line(t, len, &pos, "token report ", &v);
-	if (n != 64 || !handover_lowhex(v, n) || hex_decode(v, 64, h->report, 32) < 0)
+	if (n < 0 || hex_check(v, (size_t)n, 64) < 0 || hex_decode(v, 64, h->report, 32) < 0)
 		return -1;
 	if (handover_line(t, len, &pos, "end", &v) != 0 || pos != len)
 		return -1;

@@ -18,6 +18,7 @@
 
 #include "lib/err.h"
 #include "lib/hex.h"
+#include "lib/label.h"
 #include "stage2/cmdline.h"
 #include "stage2/media.h"
 
@@ -37,16 +38,6 @@ static long media_line(const char *t, size_t len, size_t *pos,
 	*val = t + p + plen;
 	*pos = (size_t)(nl - t) + 1;
 	return nl - *val;
-}
-
-static int media_lowhex(const char *s, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-			return 0;
-	return 1;
 }
 
 /* The text ends at the first NUL; everything after it must be zero. */
@@ -69,13 +60,14 @@ static int media_body(struct bootcred *bc, const char *t, size_t tl,
 	long n;
 
 	n = media_line(t, tl, &pos, "host ", &v);
-	if (n <= 0 || n > BOOTCRED_HOST_MAX || !cmdline_valid_name(v, (size_t)n))
+	if (n < 0 || label_check(LABEL_HOST, v, (size_t)n) < 0)
 		return -EPX_E_MEDIA_SYNTAX;
 	memcpy(bc->host, v, (size_t)n);
 	n = media_line(t, tl, &pos, "token ", &v);
 	if (n < 0)
 		return -EPX_E_MEDIA_SYNTAX;
-	if (n != 64 || !media_lowhex(v, 64) || hex_decode(v, 64, bc->credential, BOOTCRED_LEN) < 0)
+	if (n < 0 || hex_check(v, (size_t)n, 2 * BOOTCRED_LEN) < 0 ||
+	    hex_decode(v, 64, bc->credential, BOOTCRED_LEN) < 0)
 		return -EPX_E_MEDIA_TOKEN;
 	if (media_line(t, tl, &pos, "end", &v) != 0 || pos != tl)
 		return -EPX_E_MEDIA_SYNTAX;

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "lib/err.h"
+#include "lib/hex.h"
 #include "stage2/newc.h"
 
 static int newc_put(struct newc_out *w, const void *p, size_t n)
@@ -74,18 +75,13 @@ static int newc_hex8(const uint8_t *p, uint32_t *out)
 	uint32_t v = 0;
 	int i;
 
+	/* newc headers are defined by the kernel's cpio, in either case */
 	for (i = 0; i < 8; i++) {
-		uint8_t c = p[i];
+		int d = hex_nibble_ci((char)p[i]);
 
-		v <<= 4;
-		if (c >= '0' && c <= '9')
-			v |= (uint32_t)(c - '0');
-		else if (c >= 'a' && c <= 'f')
-			v |= (uint32_t)(c - 'a' + 10);
-		else if (c >= 'A' && c <= 'F')
-			v |= (uint32_t)(c - 'A' + 10);
-		else
-			return -1;
+		if (d < 0)
+			return d;
+		v = v << 4 | (uint32_t)d;
 	}
 	*out = v;
 	return 0;

@@ -7,33 +7,12 @@
 #include <unistd.h>
 
 #include "lib/err.h"
+#include "lib/form.h"
 #include "lib/hex.h"
+#include "lib/nodeproto.h"
 #include "net/https.h"
 #include "stage2/agent.h"
 #include "stage2/con.h"
-
-#define REPORT_BODY_MAX (64 + 3 * CON_TAIL_MAX)
-
-/* application/x-www-form-urlencoded of s[0..n) */
-static size_t report_enc(char *out, const char *s, size_t n)
-{
-	static const char hexd[] = "0123456789ABCDEF";
-	size_t o = 0, i;
-
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.') {
-			out[o++] = (char)c;
-		} else {
-			out[o++] = '%';
-			out[o++] = hexd[c >> 4];
-			out[o++] = hexd[c & 15];
-		}
-	}
-	return o;
-}
 
 static int report_on_head(void *ctx, const struct httpc_head *h)
 {
@@ -47,22 +26,27 @@ static int report_on_head(void *ctx, const struct httpc_head *h)
 int report_send(struct https *h, uint8_t token[32], int stage, int ok,
 		int code, int64_t phase_ms)
 {
-	static char body[REPORT_BODY_MAX], tail[CON_TAIL_MAX];
+	static char body[NODEPROTO_REPORT_BODY_MAX], tail[CON_TAIL_MAX];
 	struct https_resp resp;
 	struct https_req r;
 	uint8_t next[33] = { 0 };
-	char cs[16];
+	char cs[16], st[12];
 	size_t n, tl;
 	int rc;
 
 	epx_code(code, cs, sizeof(cs));
-	n = (size_t)snprintf(body, sizeof(body), "stage=%d&status=%s&code=%s&tail=",
-			     stage, ok ? "ok" : "fail", ok ? "" : cs);
+	snprintf(st, sizeof(st), "%d", stage);
 	tl = con_tail(tail, sizeof(tail));
-	n += report_enc(body + n, tail, tl);
+	n = 0;
+	/* the body cap holds the whole tail escaped: a failure is a bug */
+	if (form_put(body, sizeof(body), &n, NODEPROTO_F_STAGE, st, strlen(st)) < 0 ||
+	    form_put(body, sizeof(body), &n, NODEPROTO_F_STATUS, ok ? "ok" : "fail", ok ? 2 : 4) < 0 ||
+	    form_put(body, sizeof(body), &n, NODEPROTO_F_CODE, ok ? "" : cs, ok ? 0 : strlen(cs)) < 0 ||
+	    form_put(body, sizeof(body), &n, NODEPROTO_F_TAIL, tail, tl) < 0)
+		return -EPX_E_CODEC_SPACE;
 	memset(&r, 0, sizeof(r));
 	r.method = "POST";
-	r.path = "/v1/report";
+	r.path = NODEPROTO_REPORT_PATH;
 	r.ctype = "application/x-www-form-urlencoded";
 	r.body = body;
 	r.body_len = n;

@@ -4,7 +4,10 @@
 #include <string.h>
 
 #include "lib/err.h"
+#include "lib/form.h"
 #include "lib/hex.h"
+#include "lib/nodeproto.h"
+#include "lib/num.h"
 #include "stage2/session.h"
 
 static const char *const session_names[SESSION_NTOK] = {
@@ -20,15 +23,19 @@ const char *session_tok_name(enum session_tok t)
 int session_request(char *out, size_t cap, const char *host, const char *mac,
 		    const uint8_t nonce[32], unsigned agent_version, int stage)
 {
-	char nh[65];
-	int n;
+	char nh[NODEPROTO_NONCE_HEX + 1], av[12], st[12];
+	size_t n = 0;
 
 	hex_encode(nonce, 32, nh);
-	n = snprintf(out, cap, "host=%s&mac=%s&nonce=%s&agent=%u&stage=%d",
-		     host, mac, nh, agent_version, stage);
-	if (n < 0 || (size_t)n >= cap)
-		return -ENOSPC;
-	return n;
+	snprintf(av, sizeof(av), "%u", agent_version);
+	snprintf(st, sizeof(st), "%d", stage);
+	if (form_put(out, cap, &n, NODEPROTO_F_HOST, host, strlen(host)) < 0 ||
+	    form_put(out, cap, &n, NODEPROTO_F_MAC, mac, strlen(mac)) < 0 ||
+	    form_put(out, cap, &n, NODEPROTO_F_NONCE, nh, strlen(nh)) < 0 ||
+	    form_put(out, cap, &n, NODEPROTO_F_AGENT, av, strlen(av)) < 0 ||
+	    form_put(out, cap, &n, NODEPROTO_F_STAGE, st, strlen(st)) < 0)
+		return -EPX_E_CODEC_SPACE;
+	return (int)n;
 }
 
 static long session_line(const char *t, size_t len, size_t pos,
@@ -67,24 +74,6 @@ static int session_token(struct session *s, const char *v, size_t n,
 	return 0;
 }
 
-static int session_u32(const char *v, size_t n, uint32_t *out)
-{
-	uint64_t x = 0;
-	size_t i;
-
-	if (n == 0 || n > 10 || (n > 1 && v[0] == '0'))
-		return -1;
-	for (i = 0; i < n; i++) {
-		if (v[i] < '0' || v[i] > '9')
-			return -1;
-		x = x * 10 + (uint64_t)(v[i] - '0');
-	}
-	if (x == 0 || x > 0xffffffffu)
-		return -1;
-	*out = (uint32_t)x;
-	return 0;
-}
-
 static int session_fields(struct session *s, const char *buf, size_t len)
 {
 	const char *nl;
@@ -111,7 +100,8 @@ static int session_fields(struct session *s, const char *buf, size_t len)
 			hex_encode(s->id, 8, s->id_hex);
 			have |= 1;
 		} else if (n > 8 && memcmp(l, "release ", 8) == 0 && !(have & 2)) {
-			if (session_u32(l + 8, (size_t)n - 8, &s->release) < 0)
+			if (num_parse_u32(l + 8, (size_t)n - 8, UINT32_MAX, &s->release) < 0 ||
+			    s->release == 0)
 				return -EPX_E_SESSION_SYNTAX;
 			have |= 2;
 		} else if (n > 6 && memcmp(l, "token ", 6) == 0) {

@@ -38,7 +38,7 @@ struct session {
 const char *session_tok_name(enum session_tok t);
 /* Form body of the request without its secret: "host=..&mac=..&nonce=..
  * &agent=..&stage=.."; stage2/bootcred.h's bootcred_form() appends the
- * credential field.  Returns its length or -ENOSPC. */
+ * credential field.  Returns its length or -EPX_E_CODEC_SPACE. */
 int session_request(char *out, size_t cap, const char *host, const char *mac,
 		    const uint8_t nonce[32], unsigned agent_version, int stage);
 /* Returns 0 or -EPX_E_SESSION_SYNTAX / -EPX_E_SESSION_TOKEN. */

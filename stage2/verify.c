@@ -10,6 +10,8 @@
 #include "lib/doc.h"
 #include "lib/err.h"
 #include "lib/file.h"
+#include "lib/label.h"
+#include "lib/num.h"
 #include "stage2/con.h"
 #include "stage2/verify.h"
 
@@ -29,37 +31,23 @@ static int verify_u32_file(const char *path, uint32_t *out)
 {
 	char buf[16];
 	long n = verify_slurp(path, buf, sizeof(buf));
-	uint64_t v = 0;
-	long i;
 
 	if (n > 0 && buf[n - 1] == '\n')
 		buf[--n] = '\0';
-	if (n <= 0 || n > 10)
+	if (n <= 0 || num_parse_u32(buf, (size_t)n, UINT32_MAX, out) < 0 || *out == 0)
 		return -EPX_E_ANCHOR;
-	for (i = 0; i < n; i++) {
-		if (buf[i] < '0' || buf[i] > '9')
-			return -EPX_E_ANCHOR;
-		v = v * 10 + (uint64_t)(buf[i] - '0');
-	}
-	if (v == 0 || v > 0xffffffffu)
-		return -EPX_E_ANCHOR;
-	*out = (uint32_t)v;
 	return 0;
 }
 
 static int verify_hwclass(const char *path, char *out)
 {
 	char buf[MANIFEST_HWCLASS_MAX + 2];
-	long n = verify_slurp(path, buf, sizeof(buf)), i;
+	long n = verify_slurp(path, buf, sizeof(buf));
 
 	if (n > 0 && buf[n - 1] == '\n')
 		buf[--n] = '\0';
-	if (n <= 0 || n > MANIFEST_HWCLASS_MAX)
+	if (n <= 0 || n > MANIFEST_HWCLASS_MAX || label_check(LABEL_TAG, buf, (size_t)n) < 0)
 		return -EPX_E_ANCHOR;
-	for (i = 0; i < n; i++)
-		if (!((buf[i] >= 'a' && buf[i] <= 'z') ||
-		      (buf[i] >= '0' && buf[i] <= '9') || strchr("._-", buf[i])))
-			return -EPX_E_ANCHOR;
 	memcpy(out, buf, (size_t)n + 1);
 	return 0;
 }

@@ -225,13 +225,13 @@ static void test_form(void)
 	ok(n == 3 + 1 + 6 + 64 && memcmp(out + 3, "&token=f0f1", 11) == 0, "token field after a prefix");
 	memset(out, 'x', sizeof(out));
 	n = bootcred_form(&bc, out, 10 + 71, 10);
-	ok(n == -ENOSPC, "field one byte too long for its NUL: -ENOSPC");
+	ok(n == -EPX_E_CODEC_SPACE, "field one byte too long for its NUL: -EPX_E_CODEC_SPACE");
 	for (i = 10; i < 81 && out[i] == 0; i++)
 		;
 	ok(i == 81 && out[81] == 'x', "cut field wiped, nothing beyond cap touched");
 	ok(bootcred_form(&bc, out, 10 + 72, 10) == 81 && out[81] == 0, "field that just fits");
-	ok(bootcred_form(&bc, out, 10, 10) == -ENOSPC, "no room at all");
-	ok(bootcred_form(&bc, out, 10, 11) == -ENOSPC, "len beyond cap");
+	ok(bootcred_form(&bc, out, 10, 10) == -EPX_E_CODEC_SPACE, "no room at all");
+	ok(bootcred_form(&bc, out, 10, 11) == -EPX_E_CODEC_SPACE, "len beyond cap");
 	bootcred_wipe(&bc);
 	ok(zeroed(&bc), "wiped");
 }

@@ -24,7 +24,15 @@ static const struct {
 } cl_cases[] = {
 	{ "console=ttyS0 epoxy.server=epoxy.test epoxy.addr=10.0.2.100 epoxy.port=8443 epoxy.stage=1",
 	  0, "epoxy.test", "10.0.2.100", 8443, 1 },
-	{ "epoxy.stage=2 epoxy.session=0123456789ABCDEF", 0, "", "", 0, 2 },
+	{ "epoxy.stage=2 epoxy.session=0123456789abcdef", 0, "", "", 0, 2 },
+	{ "epoxy.stage=2 epoxy.session=0123456789ABCDEF", -EPX_E_CMDLINE, 0, 0, 0, 0 },
+	{ "epoxy.port=08443", -EPX_E_CMDLINE, 0, 0, 0, 0 },
+	{ "epoxy.port=+8443", -EPX_E_CMDLINE, 0, 0, 0, 0 },
+	{ "epoxy.addr=10.0.2.010", -EPX_E_CMDLINE, 0, 0, 0, 0 },
+	{ "epoxy.addr=10.0.2.256", -EPX_E_CMDLINE, 0, 0, 0, 0 },
+	{ "epoxy.addr=10.0.2", -EPX_E_CMDLINE, 0, 0, 0, 0 },
+	{ "epoxy.addr=10.0.2.1.", -EPX_E_CMDLINE, 0, 0, 0, 0 },
+	{ "epoxy.host=node-", -EPX_E_CMDLINE, 0, 0, 0, 0 },
 	{ "", 0, "", "", 0, 0 },
 	{ "quiet splash root=\"/dev/sda 1\" epoxy.port=1", 0, "", "", 1, 0 },
 	{ "  epoxy.server=a.b\t\nepoxy.addr=1.2.3.4  ", 0, "a.b", "1.2.3.4", 0, 0 },
@@ -88,8 +96,8 @@ static void test_cmdline(void)
 	   strcmp(c.host, "node1") == 0, "cmdline epoxy.host value");
 	ok(cmdline_parse(&c, "epoxy.stage=1", 13, &bad) == 0 && c.host[0] == '\0',
 	   "cmdline without epoxy.host: empty");
-	ok(cmdline_parse(&c, "epoxy.stage=2 epoxy.session=0123456789ABCDEF", 44, &bad) == 0 &&
-	   strcmp(c.session, "0123456789abcdef") == 0, "session lowercased");
+	ok(cmdline_parse(&c, "epoxy.stage=2 epoxy.session=0123456789abcdef", 44, &bad) == 0 &&
+	   strcmp(c.session, "0123456789abcdef") == 0, "session kept (lowercase only)");
 	ok(cmdline_parse(&c, "epoxy.port=1\0epoxy.port=2", 25, &bad) == -EPX_E_CMDLINE,
 	   "NUL byte refused");
 	memset(big, 'a', sizeof(big));
@@ -373,7 +381,7 @@ static void test_session(void)
 		ok(len > 0 && strstr(body, "host=node1&mac=52-54-00-12-34-56&nonce=01") &&
 		   strcmp(body + len - 16, "&agent=1&stage=1") == 0 && !strstr(body, "credential"),
 		   "session request body, no secret");
-		ok(session_request(body, 40, "node1", "m", nonce, 1, 1) == -ENOSPC,
+		ok(session_request(body, 40, "node1", "m", nonce, 1, 1) == -EPX_E_CODEC_SPACE,
 		   "session request too long");
 	}
 }
