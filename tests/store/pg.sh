@@ -18,7 +18,7 @@
 set -eu
 BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 cmd=${1:-}; dir=${2:-}
-[ -n "$cmd" ] && [ -n "$dir" ] || { sed -n '2,17p' "$0" >&2; exit 2; }
+{ [ -n "$cmd" ] && [ -n "$dir" ]; } || { sed -n '2,17p' "$0" >&2; exit 2; }
 as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 conninfo() { echo "host=$dir port=$(cat "$dir/port") dbname=epoxy user=epoxy"; }
 pg_start() {
@@ -54,7 +54,7 @@ createdb)
   conninfo | sed "s/dbname=epoxy/dbname=$name/"
   ;;
 stop)
-  [ -d "$dir/data" ] && as_pg "$BIN/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1 || true
+  if [ -d "$dir/data" ]; then as_pg "$BIN/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1 || true; fi
   rm -rf "$dir"
   ;;
 *) sed -n '2,17p' "$0" >&2; exit 2 ;;
