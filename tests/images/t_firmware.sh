@@ -11,38 +11,24 @@
 #     UKI boots into the minimal initramfs;
 #   - a stage0 signed by a key outside db is refused by the firmware.
 # Uses ports 18310-18311 on 127.0.0.1; every process it starts is stopped.
-set -u
-cd "$(dirname "$0")/../.."
-. tests/flip.sh
-O=${O:-$PWD/build}
+. "$(dirname "$0")/../lib/tap.sh"
+. tests/lib/flip.sh
 HTTPS_PORT=18310 HTTP_PORT=18311
 I=$O/images K=$O/keys
-n=0; fail=0
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-nok() { n=$((n + 1)); echo "not ok $n - $*"; fail=1; }
-check() { # name cmd...
-	local name=$1; shift
-	if "$@" >/dev/null 2>&1; then ok "$name"; else nok "$name"; fi
-}
-for f in "$I/stage0.efi" "$I/stage1.efi" "$I/stage1/vmlinuz" "$I/enroll/initramfs" \
-	 "$O/bin/epoxy-mkvars" "$K/db.key" "$K/server.crt" "$O/config.mk"; do
-	[ -f "$f" ] || { echo "not ok 1 - missing $f (make images)"; exit 1; }
-done
-for c in nginx socat qemu-system-x86_64 sbsign; do
-	command -v "$c" >/dev/null || { echo "not ok 1 - $c missing (make deps)"; exit 1; }
-done
+need_built "$I/stage0.efi" "$I/stage1.efi" "$I/stage1/vmlinuz" "$I/enroll/initramfs" \
+	"$O/bin/epoxy-mkvars" "$K/db.key" "$K/server.crt" "$O/config.mk"
+need nginx socat qemu-system-x86_64 sbsign
 cfg() { sed -n "s/^CONFIG_$1 := //p" "$O/config.mk"; }
 code=$(cfg OVMF_CODE) addr=$(cfg SERVER_ADDR) hport=$(cfg SERVER_HTTPS_PORT) pport=$(cfg SERVER_HTTP_PORT)
 
-T=$(mktemp -d /tmp/t_firmware.XXXXXX)
+tmpdir t_firmware; T=$T_DIR
 chmod 0755 "$T"	# nginx workers (www-data) read www/ and the flag files
-qpid=
-cleanup() {
-	[ -n "$qpid" ] && kill "$qpid" 2>/dev/null
-	[ -f "$T/nginx.pid" ] && kill "$(cat "$T/nginx.pid")" 2>/dev/null
-	rm -rf "$T"
+qpid=''
+firmware_cleanup() {
+	if [ -n "$qpid" ]; then kill "$qpid" 2>/dev/null; fi
+	if [ -f "$T/nginx.pid" ]; then kill "$(cat "$T/nginx.pid")" 2>/dev/null; fi
 }
-trap cleanup EXIT
+at_exit firmware_cleanup
 trap "exit 1" TERM INT
 mkdir -p "$T/www/boot" "$T/tmp"
 W=$T/www/boot
@@ -98,33 +84,33 @@ http {
   }
 }
 EOF
-if nginx -c "$T/nginx.conf" 2>"$T/nginx.err"; then ok "nginx on 127.0.0.1:$HTTPS_PORT/$HTTP_PORT"
-else nok "nginx did not start: $(head -1 "$T/nginx.err")"; echo "1..$n"; exit 1; fi
+if nginx -c "$T/nginx.conf" 2>"$T/nginx.err"; then pass "nginx on 127.0.0.1:$HTTPS_PORT/$HTTP_PORT"
+else bail "nginx did not start" "$(head -1 "$T/nginx.err")"; fi
 
 # ---- enrollment
 (umask 077; head -c 32 /dev/urandom | od -A n -t x1 | tr -d ' \n' >"$T/cred")
 t0=$(date +%s)
-if O=$O "$O/bin/epoxy-mkvars" --vars "$T/node1.fd" --host node1 --credential-file "$T/cred" \
+if "$O/bin/epoxy-mkvars" --vars "$T/node1.fd" --host node1 --credential-file "$T/cred" \
 	--log "$T/enroll.log" 2>"$T/mkvars.err"; then
-	ok "enrollment boot in $(($(date +%s) - t0)) s"
+	pass "enrollment boot in $(($(date +%s) - t0)) s"
 else
-	nok "enrollment failed: $(tail -1 "$T/mkvars.err")"; echo "1..$n"; exit 1
+	bail "enrollment failed" "$(tail -1 "$T/mkvars.err")"
 fi
-check "enrolled VARS is read-only (0444)" test "$(stat -c %a "$T/node1.fd")" = 444
-check "enrolled VARS holds the boot credential" grep -qa "credential $(cat "$T/cred")" "$T/node1.fd"
-check "enrollment console never shows the credential" bash -c "! grep -qa '$(cat "$T/cred")' '$T/enroll.log'"
-check "enrollment wrote PK last and left setup mode" grep -qa 'epoxy-enroll: SetupMode=0' "$T/enroll.log"
+check "enrolled VARS is read-only (0444)" quiet test "$(stat -c %a "$T/node1.fd")" = 444
+check "enrolled VARS holds the boot credential" quiet grep -qa "credential $(cat "$T/cred")" "$T/node1.fd"
+check "enrollment console never shows the credential" quiet bash -c "! grep -qa '$(cat "$T/cred")' '$T/enroll.log'"
+check "enrollment wrote PK last and left setup mode" quiet grep -qa 'epoxy-enroll: SetupMode=0' "$T/enroll.log"
 # a second enrollment of the enrolled store must refuse (not in setup mode)
-if O=$O "$O/bin/epoxy-mkvars" --vars "$T/again.fd" --template "$T/node1.fd" --log "$T/again.log" --timeout 60 \
-	>/dev/null 2>&1; then nok "re-enrolling an enrolled VARS was accepted"
-else check "re-enrolling an enrolled VARS refused (unsigned enrollment image, Access Denied or EPOXY-E1412)" \
+if "$O/bin/epoxy-mkvars" --vars "$T/again.fd" --template "$T/node1.fd" --log "$T/again.log" --timeout 60 \
+	>/dev/null 2>&1; then fail "re-enrolling an enrolled VARS was accepted"
+else check "re-enrolling an enrolled VARS refused (unsigned enrollment image, Access Denied or EPOXY-E1412)" quiet \
 	bash -c "! grep -qa 'epoxy-enroll: done' '$T/again.log'"; fi
 
 # ---- boots
 netdev() { # the user network: only the two listeners are reachable
 	echo "user,id=n0,restrict=on,bootfile=http://$addr:$pport/boot/stage0,guestfwd=tcp:$addr:$hport-cmd:socat - TCP:127.0.0.1:$HTTPS_PORT,guestfwd=tcp:$addr:$pport-cmd:socat - TCP:127.0.0.1:$HTTP_PORT"
 }
-run() { # log pattern timeout qemu-args...: run QEMU until pattern (or exit)
+qemu_run() { # log pattern timeout qemu-args...: run QEMU until pattern (or exit)
 	local log=$1 pat=$2 secs=$3 i
 	shift 3
 	: >"$log"
@@ -142,9 +128,9 @@ run() { # log pattern timeout qemu-args...: run QEMU until pattern (or exit)
 	kill "$qpid" 2>/dev/null; wait "$qpid" 2>/dev/null; qpid=
 	sed -i 's/\x1b\[[0-9;=?]*[a-zA-Z]//g' "$log"
 }
-boot() { # log pattern timeout: UEFI node on a copy of the enrolled VARS
+uefi_boot() { # log pattern timeout: UEFI node on a copy of the enrolled VARS
 	cp "$T/node1.fd" "$T/run.fd"; chmod 0600 "$T/run.fd"
-	run "$1" "$2" "$3" -machine q35,smm=on \
+	qemu_run "$1" "$2" "$3" -machine q35,smm=on \
 		-global driver=cfi.pflash01,property=secure,value=on \
 		-drive "if=pflash,format=raw,unit=0,readonly=on,file=$code" \
 		-drive "if=pflash,format=raw,unit=1,file=$T/run.fd" \
@@ -157,33 +143,33 @@ boot() { # log pattern timeout: UEFI node on a copy of the enrolled VARS
 # boot A: 503 + Retry-After, tampered UKI refused, then the signed UKI boots
 touch "$T/busy" "$T/tamper"; : >"$T/access.log"
 t0=$(date +%s)
-boot "$T/a.log" 'epoxy: stage1 initramfs' 400
+uefi_boot "$T/a.log" 'epoxy: stage1 initramfs' 400
 ta=$(($(date +%s) - t0))
-check "HTTPS boot fetched stage0 (HEAD then GET, firmware User-Agent)" \
+check "HTTPS boot fetched stage0 (HEAD then GET, firmware User-Agent)" quiet \
 	grep -q "$HTTPS_PORT \"GET /boot/stage0 HTTP/1.1\" 200 .*UefiHttpBoot" "$T/access.log"
-check "iPXE fetched the fixed stage0 script over HTTP" \
+check "iPXE fetched the fixed stage0 script over HTTP" quiet \
 	grep -q "$HTTP_PORT \"GET /boot/stage0 HTTP/1.1\" 200 .*iPXE" "$T/access.log"
-check "iPXE sent the host identity (mac, platform)" \
+check "iPXE sent the host identity (mac, platform)" quiet \
 	grep -q 'stage1.ipxe?mac=52-54-00-12-34-56&uuid=.*&platform=efi&buildarch=x86_64' "$T/access.log"
-check "iPXE honoured 503 + Retry-After and retried the stage1 script" \
+check "iPXE honoured 503 + Retry-After and retried the stage1 script" quiet \
 	bash -c "grep '/boot/stage1.ipxe' '$T/access.log' | awk '{print \$6}' | tr '\n' ' ' | grep -q '^503 503 200'"
 gap=$(grep '/boot/stage1.ipxe' "$T/access.log" | awk 'NR==1{a=$1} NR==2{printf "%d", ($1 - a) * 1000}')
-check "iPXE waited about Retry-After (2 s) between tries (${gap:-?} ms)" test "${gap:-0}" -ge 1500
-check "firmware refused the tampered stage1.efi and the script said EPOXY-E1401" \
+check "iPXE waited about Retry-After (2 s) between tries (${gap:-?} ms)" quiet test "${gap:-0}" -ge 1500
+check "firmware refused the tampered stage1.efi and the script said EPOXY-E1401" quiet \
 	grep -aq 'EPOXY-E1401 the firmware refused' "$T/a.log"
-check "the script retried and the signed UKI booted under Secure Boot" \
+check "the script retried and the signed UKI booted under Secure Boot" quiet \
 	grep -aq 'EFI stub: UEFI Secure Boot is enabled' "$T/a.log"
-check "minimal initramfs reached in ${ta} s" grep -aq '^epoxy: stage1 initramfs' "$T/a.log"
-check "nothing on the plain-HTTP leg carried the credential" \
+check "minimal initramfs reached in ${ta} s" quiet grep -aq '^epoxy: stage1 initramfs' "$T/a.log"
+check "nothing on the plain-HTTP leg carried the credential" quiet \
 	bash -c "! grep -q '$(cat "$T/cred")' '$T/access.log'"
 
 # boot B: stage0 signed by a key outside db: refused, iPXE never runs
 touch "$T/other"; : >"$T/access.log"
-boot "$T/b.log" 'Access Denied\|Security Violation\|failed to start Boot0080' 240
-check "stage0 signed outside db was served" grep -q "$HTTPS_PORT \"GET /boot/stage0" "$T/access.log"
-check "firmware refused stage0 signed outside db" \
+uefi_boot "$T/b.log" 'Access Denied\|Security Violation\|failed to start Boot0080' 240
+check "stage0 signed outside db was served" quiet grep -q "$HTTPS_PORT \"GET /boot/stage0" "$T/access.log"
+check "firmware refused stage0 signed outside db" quiet \
 	grep -aq 'Access Denied\|Security Violation\|failed to start Boot0080' "$T/b.log"
-check "iPXE never started" bash -c "! grep -aq 'iPXE initialising' '$T/b.log'"
+check "iPXE never started" quiet bash -c "! grep -aq 'iPXE initialising' '$T/b.log'"
 rm -f "$T/other"
 
 # boot C: legacy BIOS: SeaBIOS + Debian's iPXE NIC ROM, the same scripts,
@@ -193,17 +179,16 @@ mkdir -p "$W/stage1"
 cp "$I/stage1/vmlinuz" "$I/stage1/initramfs" "$I/stage1/cmdline" "$W/stage1/"
 : >"$T/access.log"
 t0=$(date +%s)
-run "$T/c.log" 'no UEFI (legacy BIOS boot)' 240 -machine pc -netdev "$(netdev)" \
+qemu_run "$T/c.log" 'no UEFI (legacy BIOS boot)' 240 -machine pc -netdev "$(netdev)" \
 	-device "virtio-net-pci,netdev=n0,mac=52:54:00:12:34:56${biosrom:+,romfile=$biosrom}" -boot n
 tc=$(($(date +%s) - t0))
-check "BIOS iPXE asked for the pcbios script" grep -q 'stage1.ipxe?mac=52-54-00-12-34-56&.*platform=pcbios' "$T/access.log"
+check "BIOS iPXE asked for the pcbios script" quiet grep -q 'stage1.ipxe?mac=52-54-00-12-34-56&.*platform=pcbios' "$T/access.log"
 # (Debian's BIOS iPXE writes to the VGA console only: its echo lines are
 # not on the serial log; the kernel's command line shows the branch ran)
-check "BIOS script's imgargs gave the kernel the stage1 command line" \
+check "BIOS script's imgargs gave the kernel the stage1 command line" quiet \
 	grep -aqF "Kernel command line: initrd=initrd $(cat "$I/stage1/cmdline")" "$T/c.log"
-check "BIOS path fetched stage1/vmlinuz and stage1/initramfs" \
+check "BIOS path fetched stage1/vmlinuz and stage1/initramfs" quiet \
 	bash -c "grep -q 'GET /boot/stage1/vmlinuz' '$T/access.log' && grep -q 'GET /boot/stage1/initramfs' '$T/access.log'"
-check "BIOS path reached the minimal initramfs with the stage1 command line in ${tc} s" \
+check "BIOS path reached the minimal initramfs with the stage1 command line in ${tc} s" quiet \
 	bash -c "grep -aq '^epoxy: stage1 initramfs' '$T/c.log' && grep -aq 'no UEFI (legacy BIOS boot)' '$T/c.log'"
-echo "1..$n"
-exit $fail
+done_testing

@@ -7,25 +7,17 @@
 # started in the right stage, and, when the agent cannot boot on (no
 # firmware credential, no handover), an EPOXY code and a reboot (QEMU runs
 # with -no-reboot, so the machine must exit by itself) rather than a shell.
-set -u
-cd "$(dirname "$0")/../.."
-O=${O:-$PWD/build}
+. "$(dirname "$0")/../lib/tap.sh"
 I=$O/images
-n=0; fail=0
-check() { # name cmd...
-	local name=$1; shift
-	n=$((n + 1))
-	if "$@" >/dev/null 2>&1; then echo "ok $n - $name"; else echo "not ok $n - $name"; fail=1; fi
-}
-for f in "$I/stage1/vmlinuz" "$I/stage1/initramfs" "$I/stage1/cmdline" \
-	 "$I/release/1/kernel" "$I/release/1/initramfs" "$I/release/1/cmdline"; do
-	[ -f "$f" ] || { echo "not ok 1 - missing $f (make images)"; exit 1; }
-done
-T=$(mktemp -d); qpid=
-trap '[ -n "$qpid" ] && kill "$qpid" 2>/dev/null; rm -rf "$T"' EXIT
+need_built "$I/stage1/vmlinuz" "$I/stage1/initramfs" "$I/stage1/cmdline" \
+	"$I/release/1/kernel" "$I/release/1/initramfs" "$I/release/1/cmdline"
+tmpdir epoxy-t-initramfs-boot; T=$T_DIR; qpid=''
+qemu_kill() { if [ -n "$qpid" ]; then kill "$qpid" 2>/dev/null; fi; }
+at_exit qemu_kill
 trap 'exit 1' TERM INT
-boot() { # log pattern secs kernel initrd cmdline
-	local log=$1 pat=$2 secs=$3 i
+boot() { # log pattern secs kernel initrd cmdline: the pattern names what
+	# the log must show; the run ends when the node exits by itself (or secs)
+	local log=$1 secs=$3 i
 	: >"$log"; rm -f "$log.exited"
 	qemu-system-x86_64 -accel tcg -m 512 -display none -serial "file:$log" \
 		-monitor none -no-reboot -kernel "$4" -initrd "$5" -append "$6" \
@@ -42,25 +34,24 @@ boot() { # log pattern secs kernel initrd cmdline
 t0=$(date +%s)
 boot "$T/min.log" 'rebooting' 150 "$I/stage1/vmlinuz" "$I/stage1/initramfs" "$(cat "$I/stage1/cmdline")"
 t=$(($(date +%s) - t0))
-check "minimal: /init ran (epoxy: stage1 initramfs)" grep -aq '^epoxy: stage1 initramfs' "$T/min.log"
-check "minimal: every module loaded (no EPOXY-E1510)" bash -c "! grep -aq EPOXY-E1510 '$T/min.log'"
-check "minimal: DHCP lease on eth0" grep -aq 'lease of 10.0.2.15 obtained' "$T/min.log"
-check "minimal: the agent started in stage 1" grep -aq 'epoxy: stage start epoxy-agent .* stage 1' "$T/min.log"
-check "minimal: the agent read the baked-in anchors" grep -aq 'epoxy: stage anchors keyset serial' "$T/min.log"
-check "minimal: no firmware credential: an EPOXY code on the console" grep -aq '^EPOXY-E[0-9]\{4\} ' "$T/min.log"
-check "minimal: the node rebooted by itself (${t} s)" test -f "$T/min.log.exited"
-check "minimal: no shell prompt on the console" bash -c "! grep -aqE '^(/ )?# ?$|can.t access tty' '$T/min.log'"
+check "minimal: /init ran (epoxy: stage1 initramfs)" quiet grep -aq '^epoxy: stage1 initramfs' "$T/min.log"
+check "minimal: every module loaded (no EPOXY-E1510)" quiet bash -c "! grep -aq EPOXY-E1510 '$T/min.log'"
+check "minimal: DHCP lease on eth0" quiet grep -aq 'lease of 10.0.2.15 obtained' "$T/min.log"
+check "minimal: the agent started in stage 1" quiet grep -aq 'epoxy: stage start epoxy-agent .* stage 1' "$T/min.log"
+check "minimal: the agent read the baked-in anchors" quiet grep -aq 'epoxy: stage anchors keyset serial' "$T/min.log"
+check "minimal: no firmware credential: an EPOXY code on the console" quiet grep -aq '^EPOXY-E[0-9]\{4\} ' "$T/min.log"
+check "minimal: the node rebooted by itself (${t} s)" quiet test -f "$T/min.log.exited"
+check "minimal: no shell prompt on the console" quiet bash -c "! grep -aqE '^(/ )?# ?$|can.t access tty' '$T/min.log'"
 # the production image, with the release command line and stage 2
 t0=$(date +%s)
 boot "$T/prod.log" 'rebooting' 150 "$I/release/1/kernel" "$I/release/1/initramfs" \
 	"$(cat "$I/release/1/cmdline") epoxy.stage=2 epoxy.session=0123456789abcdef"
 t=$(($(date +%s) - t0))
-check "production: /init ran (epoxy: production initramfs)" grep -aq '^epoxy: production initramfs' "$T/prod.log"
-check "production: every module loaded (no EPOXY-E1510)" bash -c "! grep -aq EPOXY-E1510 '$T/prod.log'"
-check "production: DHCP lease on eth0" grep -aq 'lease of 10.0.2.15 obtained' "$T/prod.log"
-check "production: the agent started in stage 2" grep -aq 'epoxy: stage start epoxy-agent .* stage 2' "$T/prod.log"
-check "production: without a handover: an EPOXY code on the console" grep -aq '^EPOXY-E[0-9]\{4\} ' "$T/prod.log"
-check "production: the node rebooted by itself (${t} s)" test -f "$T/prod.log.exited"
-check "production: the join script is not run without a handover" bash -c "! grep -aq 'epoxy: join:' '$T/prod.log'"
-echo "1..$n"
-exit $fail
+check "production: /init ran (epoxy: production initramfs)" quiet grep -aq '^epoxy: production initramfs' "$T/prod.log"
+check "production: every module loaded (no EPOXY-E1510)" quiet bash -c "! grep -aq EPOXY-E1510 '$T/prod.log'"
+check "production: DHCP lease on eth0" quiet grep -aq 'lease of 10.0.2.15 obtained' "$T/prod.log"
+check "production: the agent started in stage 2" quiet grep -aq 'epoxy: stage start epoxy-agent .* stage 2' "$T/prod.log"
+check "production: without a handover: an EPOXY code on the console" quiet grep -aq '^EPOXY-E[0-9]\{4\} ' "$T/prod.log"
+check "production: the node rebooted by itself (${t} s)" quiet test -f "$T/prod.log.exited"
+check "production: the join script is not run without a handover" quiet bash -c "! grep -aq 'epoxy: join:' '$T/prod.log'"
+done_testing

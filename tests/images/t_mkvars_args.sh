@@ -3,12 +3,9 @@
 # anything: host names, MACs, PCI slots, URLs, credentials, missing keys
 # or images.  A table of cases, each with the exit status and the code the
 # message must carry.  No QEMU runs (each case must end within 5 s).
-set -u
-cd "$(dirname "$0")/../.."
-O=${O:-$PWD/build}
-export O
+. "$(dirname "$0")/../lib/tap.sh"
 mk=boot/mkvars.sh
-tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+tmpdir epoxy-t-mkvars-args; tmp=$T_DIR
 good=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
 printf '%s\n' "$good" >"$tmp/good"
 printf '%s\n' "${good^^}" >"$tmp/upper"
@@ -17,7 +14,6 @@ printf '%sx\n' "$good" >"$tmp/long"
 printf 'credential %s\n' "$good" >"$tmp/prefixed"
 : >"$tmp/empty"
 mkdir -p "$tmp/nokeys"
-n=0; fail=0
 # name | want exit | want text | args...
 cases=(
 "no arguments|2||"
@@ -43,39 +39,32 @@ cases=(
 )
 for c in "${cases[@]}"; do
 	IFS='|' read -r name want text args <<<"$c"
-	n=$((n + 1))
 	t0=$(date +%s)
 	eval "timeout 5 bash $mk $args" >"$tmp/out" 2>&1
 	rc=$?
 	if [ "$rc" = "$want" ] && { [ -z "$text" ] || grep -q "$text" "$tmp/out"; } && [ ! -e "$tmp/o" ] &&
 	   [ $(($(date +%s) - t0)) -lt 5 ]; then
-		echo "ok $n - $name: exit $rc${text:+, $text}"
+		pass "$name: exit $rc${text:+, $text}"
 	else
-		echo "not ok $n - $name: exit $rc (want $want${text:+, $text}): $(head -1 "$tmp/out")"; fail=1
+		fail "$name: exit $rc (want $want${text:+, $text})" "$(head -1 "$tmp/out")"
 	fi
 done
 # credentials: checked after keys and images exist, still before QEMU
 if [ -f "$O/keys/PK.auth" ] && [ -f "$O/images/enroll/initramfs" ]; then
 	for f in upper short long prefixed empty; do
-		n=$((n + 1))
-		timeout 5 bash $mk --vars "$tmp/o" --host node1 --credential-file "$tmp/$f" >"$tmp/out" 2>&1
+		timeout 5 bash "$mk" --vars "$tmp/o" --host node1 --credential-file "$tmp/$f" >"$tmp/out" 2>&1
 		rc=$?
 		if [ "$rc" = 1 ] && grep -q 'EPOXY-E1413 credential' "$tmp/out" && [ ! -e "$tmp/o" ] &&
 		   ! grep -q "$good" "$tmp/out"; then
-			echo "ok $n - credential '$f' refused without echoing it"
+			pass "credential '$f' refused without echoing it"
 		else
-			echo "not ok $n - credential '$f': exit $rc: $(head -1 "$tmp/out")"; fail=1
+			fail "credential '$f': exit $rc" "$(head -1 "$tmp/out")"
 		fi
 	done
-	n=$((n + 1))
-	if timeout 5 bash $mk --vars "$tmp/o" --host node1 --credential-file - <"$tmp/short" >"$tmp/out" 2>&1; then
-		echo "not ok $n - short credential on stdin accepted"; fail=1
-	else echo "ok $n - credential on stdin is checked too"; fi
+	check "credential on stdin is checked too" not quiet \
+		timeout 5 bash "$mk" --vars "$tmp/o" --host node1 --credential-file - <"$tmp/short"
 else
-	n=$((n + 1)); echo "not ok $n - $O/keys or $O/images/enroll missing (make images)"; fail=1
+	fail "$O/keys or $O/images/enroll missing (make images)"
 fi
-n=$((n + 1))
-if bash $mk --help | grep -q 'usage: epoxy-mkvars'; then echo "ok $n - --help prints the usage"
-else echo "not ok $n - --help"; fail=1; fi
-echo "1..$n"
-exit $fail
+bash "$mk" --help | grep -q 'usage: epoxy-mkvars'; ok $? "--help prints the usage"
+done_testing

@@ -5,37 +5,27 @@
 # key material (PEM markers, and the first base64 line of every key file
 # in $O/keys), boot credentials and tokens.  Images are shared by every
 # node and readable by anyone (docs/protocol.md, SECURITY.md).
-set -u
-cd "$(dirname "$0")/../.."
-O=${O:-$PWD/build}
+. "$(dirname "$0")/../lib/tap.sh"
 I=$O/images
-n=0; fail=0
-check() { # name cmd...
-	local name=$1; shift
-	n=$((n + 1))
-	if "$@" >/dev/null 2>&1; then echo "ok $n - $name"; else echo "not ok $n - $name"; fail=1; fi
-}
-for f in "$I/stage1/initramfs" "$I/uki/initramfs" "$I/release/1/initramfs" "$I/enroll/initramfs" "$I/stage1.efi"; do
-	[ -f "$f" ] || { echo "not ok 1 - missing $f (make images)"; exit 1; }
-done
-ls "$O"/keys/*.key >/dev/null 2>&1 || { echo "not ok 1 - no keys in $O/keys"; exit 1; }
-T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
+need_built "$I/stage1/initramfs" "$I/uki/initramfs" "$I/release/1/initramfs" "$I/enroll/initramfs" "$I/stage1.efi"
+compgen -G "$O/keys/*.key" >/dev/null || bail "no keys in $O/keys"
+tmpdir epoxy-t-nosecret; T=$T_DIR
 objcopy -O binary --only-section=.initrd "$I/stage1.efi" "$T/uki-initrd"
 # needles: one line of every private key (never the whole key in argv)
 for k in "$O"/keys/*.key; do sed -n 2p "$k"; done | grep -v '^$' >"$T/needles"
-check "$(wc -l <"$T/needles") private key files to look for" test -s "$T/needles"
+check "$(wc -l <"$T/needles") private key files to look for" quiet test -s "$T/needles"
 for img in stage1/initramfs uki/initramfs release/1/initramfs enroll/initramfs uki-initrd; do
 	f=$I/$img; [ "$img" = uki-initrd ] && f=$T/uki-initrd
 	zcat "$f" >"$T/raw" 2>/dev/null
-	check "$img unpacks (gzip, cpio newc)" bash -c "cpio -it <'$T/raw' >'$T/list'"
+	check "$img unpacks (gzip, cpio newc)" quiet bash -c "cpio -it <'$T/raw' >'$T/list'"
 	# a PEM private key: the BEGIN line followed by base64 (the marker alone
 	# may be a string in a parser)
-	check "$img holds no PEM private key" \
+	check "$img holds no PEM private key" quiet \
 		bash -c "! grep -a -A1 -- '-----BEGIN [A-Z ]*PRIVATE KEY-----\$' '$T/raw' | grep -aqE '^[A-Za-z0-9+/=]{40,}\$'"
-	check "$img holds no line of any key in $O/keys" bash -c "! grep -aqFf '$T/needles' '$T/raw'"
-	check "$img holds no boot credential or token line" \
+	check "$img holds no line of any key in $O/keys" quiet bash -c "! grep -aqFf '$T/needles' '$T/raw'"
+	check "$img holds no boot credential or token line" quiet \
 		bash -c "! grep -aqE '^(credential|token [a-z]+) [0-9a-f]{64}$' '$T/raw'"
-	check "$img has no owner but root" bash -c "! cpio -itv <'$T/raw' 2>/dev/null | awk '\$3 != \"root\" || \$4 != \"root\"' | grep -q ."
+	check "$img has no owner but root" quiet bash -c "! cpio -itv <'$T/raw' 2>/dev/null | awk '\$3 != \"root\" || \$4 != \"root\"' | grep -q ."
 	spec=initramfs/minimal.spec
 	case $img in release/*) spec=initramfs/production.spec;; enroll/*) spec=initramfs/enroll.spec;; esac
 	# the stage1 kernel is built from source with every driver built in:
@@ -49,20 +39,19 @@ for img in stage1/initramfs uki/initramfs release/1/initramfs enroll/initramfs u
 	case $img in uki*) spec=$O/images-src/minimal-uefi.spec;; esac
 	awk '!/^[ \t]*#/ && NF {print $2}' "$spec" | sort >"$T/want"
 	sort "$T/list" >"$T/got"
-	check "$img holds exactly the $(wc -l <"$T/want") entries of $spec" cmp "$T/want" "$T/got"
+	check "$img holds exactly the $(wc -l <"$T/want") entries of $spec" quiet cmp "$T/want" "$T/got"
 done
-check "the UKI's initramfs is images/uki/initramfs" cmp "$T/uki-initrd" "$I/uki/initramfs"
+check "the UKI's initramfs is images/uki/initramfs" quiet cmp "$T/uki-initrd" "$I/uki/initramfs"
 # a UEFI node's stage1 carries no block driver: it never reads a disk (the
 # modules are those of BLOCK_MODULES, as stage1/images.mk wrote them)
 sed 's|.*|lib/modules/&.ko|' "$O/images-src/modules/block-order" >"$T/block"
 echo lib/modules/block-order >>"$T/block"
-check "$(wc -l <"$T/block") block-driver entries to look for" test "$(wc -l <"$T/block")" -gt 1
-check "the UKI's initramfs holds none of them" \
+check "$(wc -l <"$T/block") block-driver entries to look for" quiet test "$(wc -l <"$T/block")" -gt 1
+check "the UKI's initramfs holds none of them" quiet \
 	bash -c "! zcat '$T/uki-initrd' | cpio -it --quiet | grep -qxFf '$T/block'"
 # the legacy-BIOS kernel has its block drivers built in
 # (stage1/kernel-minimal.config): no image of stage1 carries a module
 for f in stage1/initramfs uki/initramfs enroll/initramfs; do
-	check "$f carries no kernel module" bash -c "! zcat '$I/$f' | cpio -it --quiet | grep -q '\.ko\$'"
+	check "$f carries no kernel module" quiet bash -c "! zcat '$I/$f' | cpio -it --quiet | grep -q '\.ko\$'"
 done
-echo "1..$n"
-exit $fail
+done_testing

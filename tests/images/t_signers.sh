@@ -19,22 +19,12 @@
 # exactly kexec-trust.pem, with no platform or secondary keyring.  The
 # classifier is itself checked on a db-signed copy of a bare kernel and of
 # a UKI without .initrd, which it must reject.
-set -u
-cd "$(dirname "$0")/../.." || exit 1
-O=${O:-$PWD/build}
+. "$(dirname "$0")/../lib/tap.sh"
 K=$O/keys; I=$O/images
-n=0; fail=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); echo "not ok $n - $1"; [ -n "${2:-}" ] && echo "#   $2"; fail=1; }
-check() { local name=$1; shift; if "$@" >/dev/null 2>&1; then ok "$name"; else not_ok "$name"; fi; }
-for f in "$K/db.crt" "$K/kexec.crt" "$K/kexec-trust.pem" "$I/stage0.efi" "$I/stage1.efi" \
-	 "$I/stage1/vmlinuz" "$O/stage1/kbuild/config" "$O/config.mk"; do
-	[ -f "$f" ] || { echo "not ok 1 - missing $f (run make images)"; echo "1..1"; exit 1; }
-done
-for c in sbverify sbattach sbsign objdump openssl; do
-	command -v $c >/dev/null || { echo "not ok 1 - $c missing (scripts/deps.sh)"; echo "1..1"; exit 1; }
-done
-tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+need_built "$K/db.crt" "$K/kexec.crt" "$K/kexec-trust.pem" "$I/stage0.efi" "$I/stage1.efi" \
+	"$I/stage1/vmlinuz" "$O/stage1/kbuild/config" "$O/config.mk"
+need sbverify sbattach sbsign objdump openssl
+tmpdir epoxy-t-signers; tmp=$T_DIR
 ipxe=$(sed -n 's/^CONFIG_IPXE_EFI := //p' "$O/config.mk")
 # the db certificates the fleet may hold (after keys/epoxy-pki rotate-db, db-prev too)
 DBS=("$K/db.crt"); [ -f "$K/db-prev.crt" ] && DBS+=("$K/db-prev.crt")
@@ -98,19 +88,19 @@ classify() {
 
 # ---- the classifier rejects what it must (so a pass below means something)
 rk=$(find "$I/release" -name kernel -type f 2>/dev/null | sort | head -1)
-[ -n "$rk" ] || { not_ok "a release kernel is built"; echo "1..$n"; exit 1; }
+[ -n "$rk" ] || bail "a release kernel is built"
 stripped "$rk" "$tmp/bare"
 sbsign --key "$K/db.key" --cert "$K/db.crt" --output "$tmp/bare-db" "$tmp/bare" >/dev/null 2>&1
 c=$(classify "$tmp/bare-db")
-check "self-test: a db-signed bare kernel is rejected ($c)" test "${c#BAD}" != "$c"
+check "self-test: a db-signed bare kernel is rejected ($c)" quiet test "${c#BAD}" != "$c"
 stripped "$I/stage1.efi" "$tmp/uki"
 objcopy --remove-section=.initrd "$tmp/uki" "$tmp/uki-noinitrd" 2>/dev/null
 sbsign --key "$K/db.key" --cert "$K/db.crt" --output "$tmp/uki-noinitrd-db" "$tmp/uki-noinitrd" >/dev/null 2>&1
 c=$(classify "$tmp/uki-noinitrd-db")
-check "self-test: a db-signed UKI without .initrd is rejected ($c)" test "${c#BAD}" != "$c"
+check "self-test: a db-signed UKI without .initrd is rejected ($c)" quiet test "${c#BAD}" != "$c"
 sbsign --key "$K/kexec.key" --cert "$K/kexec.crt" --output "$tmp/uki-kexec" "$tmp/uki" >/dev/null 2>&1
 c=$(classify "$tmp/uki-kexec")
-check "self-test: a kexec-signed UKI is rejected ($c)" test "${c#BAD}" != "$c"
+check "self-test: a kexec-signed UKI is rejected ($c)" quiet test "${c#BAD}" != "$c"
 
 # ---- every PE file of the build
 declare -A kinds=()
@@ -121,8 +111,8 @@ while IFS= read -r f; do
 	c=$(classify "$f")
 	kinds[${c%%:*}]=$(( ${kinds[${c%%:*}]:-0} + 1 ))
 	case $c in
-		BAD*) not_ok "${f#"$O"/}: ${c#BAD: }";;
-		other) not_ok "${f#"$O"/}: signed by a key that is neither db nor kexec";;
+		BAD*) fail "${f#"$O"/}: ${c#BAD: }";;
+		other) fail "${f#"$O"/}: signed by a key that is neither db nor kexec";;
 		*) echo "# ${f#"$O"/}: $c";;
 	esac
 done < <(find "$O" \( -path "$O/stage1/ksrc" -o -path "$O/stage1/deb" -o -path "$O/stage1/kernel" \
@@ -130,14 +120,14 @@ done < <(find "$O" \( -path "$O/stage1/ksrc" -o -path "$O/stage1/deb" -o -path "
 	-o -path "$O/asan" -o -path "$O/fuzz" -o -path "$O/host" -o -path "$O/musl" \) -prune \
 	-o -type f ! -name '*.tmp*' -print | sort)
 summary=$(for k in "${!kinds[@]}"; do echo "$k ${kinds[$k]}"; done | sort | paste -sd, -)
-check "$total PE files walked ($summary)" test "$total" -ge 4
-check "stage0.efi is Debian's iPXE signed with db" test "$(classify "$I/stage0.efi")" = db-stage0
-check "stage1.efi is a db-signed UKI" test "$(classify "$I/stage1.efi")" = db-uki
+check "$total PE files walked ($summary)" quiet test "$total" -ge 4
+check "stage0.efi is Debian's iPXE signed with db" quiet test "$(classify "$I/stage0.efi")" = db-stage0
+check "stage1.efi is a db-signed UKI" quiet test "$(classify "$I/stage1.efi")" = db-uki
 for rk in "$I"/release/*/kernel; do
-	check "${rk#"$I"/} is signed with the kexec key only" test "$(classify "$rk")" = kexec-kernel
-	check "${rk#"$I"/} has exactly one signature" test "$(sbverify --list "$rk" 2>/dev/null | grep -c '^signature ')" = 1
+	check "${rk#"$I"/} is signed with the kexec key only" quiet test "$(classify "$rk")" = kexec-kernel
+	check "${rk#"$I"/} has exactly one signature" quiet test "$(sbverify --list "$rk" 2>/dev/null | grep -c '^signature ')" = 1
 done
-check "stage1/vmlinuz (legacy-BIOS and enrollment kernel) carries no signature" \
+check "stage1/vmlinuz (legacy-BIOS and enrollment kernel) carries no signature" quiet \
 	test "$(classify "$I/stage1/vmlinuz")" = unsigned
 
 # ---- the kexec key is not a Secure Boot key
@@ -146,32 +136,31 @@ kp=$(openssl x509 -in "$K/kexec.crt" -noout -pubkey)
 for v in PK KEK db; do
 	for f in "$K/$v.crt" "$K/$v-prev.crt"; do
 		[ -f "$f" ] || continue
-		check "kexec certificate is not $(basename "$f")" \
+		check "kexec certificate is not $(basename "$f")" quiet \
 			test "$(openssl x509 -in "$f" -outform DER | od -An -tx1 -v | tr -d ' \n')" != "$kd"
-		check "kexec key is not the key of $(basename "$f")" \
+		check "kexec key is not the key of $(basename "$f")" quiet \
 			test "$(openssl x509 -in "$f" -noout -pubkey)" != "$kp"
 	done
 done
 for f in "$K"/*.esl "$K"/*.auth; do
 	[ -f "$f" ] || continue
-	check "$(basename "$f") does not hold the kexec certificate" \
+	check "$(basename "$f") does not hold the kexec certificate" quiet \
 		bash -c "! od -An -tx1 -v '$f' | tr -d ' \n' | grep -q '$kd'"
 done
 
 # ---- the stage1 kernel trusts exactly the kexec certificates
 cfg=$O/stage1/kbuild/config
-check "stage1/vmlinuz is the kernel built from source" cmp "$O/stage1/kbuild/bzImage" "$I/stage1/vmlinuz"
-check "stage1 kernel: built-in trusted keys are certs/epoxy-kexec-trust.pem" \
+check "stage1/vmlinuz is the kernel built from source" quiet cmp "$O/stage1/kbuild/bzImage" "$I/stage1/vmlinuz"
+check "stage1 kernel: built-in trusted keys are certs/epoxy-kexec-trust.pem" quiet \
 	grep -qx 'CONFIG_SYSTEM_TRUSTED_KEYS="certs/epoxy-kexec-trust.pem"' "$cfg"
-check "stage1 kernel was built with this kexec-trust.pem" cmp "$O/stage1/kbuild/kexec-trust.pem" "$K/kexec-trust.pem"
-check "kexec-trust.pem holds the kexec certificate" \
+check "stage1 kernel was built with this kexec-trust.pem" quiet cmp "$O/stage1/kbuild/kexec-trust.pem" "$K/kexec-trust.pem"
+check "kexec-trust.pem holds the kexec certificate" quiet \
 	bash -c "openssl x509 -in '$K/kexec-trust.pem' -outform DER | cmp -s - '$K/kexec.der'"
-check "kexec-trust.pem holds no db certificate" bash -c "! grep -qFf <(sed '1d;\$d' '$K/db.crt') '$K/kexec-trust.pem'"
+check "kexec-trust.pem holds no db certificate" quiet bash -c "! grep -qFf <(sed '1d;\$d' '$K/db.crt') '$K/kexec-trust.pem'"
 for s in INTEGRITY_PLATFORM_KEYRING LOAD_UEFI_KEYS SECONDARY_TRUSTED_KEYRING MODULES; do
-	check "stage1 kernel: no CONFIG_$s" bash -c "! grep -q '^CONFIG_$s=y' '$cfg'"
+	check "stage1 kernel: no CONFIG_$s" quiet bash -c "! grep -q '^CONFIG_$s=y' '$cfg'"
 done
 for s in KEXEC_SIG KEXEC_SIG_FORCE KEXEC_BZIMAGE_VERIFY_SIG LOCK_DOWN_IN_EFI_SECURE_BOOT; do
-	check "stage1 kernel: CONFIG_$s=y" grep -qx "CONFIG_$s=y" "$cfg"
+	check "stage1 kernel: CONFIG_$s=y" quiet grep -qx "CONFIG_$s=y" "$cfg"
 done
-echo "1..$n"
-exit $fail
+done_testing
