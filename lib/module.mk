@@ -5,9 +5,10 @@
 # Two archives per variant (ARCHIVES in the Makefile), so the link keeps
 # verifying and signing code apart (docs/manifest.md, docs/keys.md):
 #   epoxy         $(O)/VARIANT/libepoxy.a: everything without a private
-#                 key (errors, files, hex, numbers, randomness, SHA-256,
-#                 documents, signature verification, keyset, manifest,
-#                 statement, the admin API's record codec).  The agent
+#                 key (errors, files, randomness, SHA-256, documents,
+#                 signature verification, keyset, manifest, statement,
+#                 the admin API's records, and the wire codec: numbers,
+#                 hex, names, %-escapes, forms).  The agent
 #                 links only this one (musl, plain mbedTLS 2.28 API).
 #   epoxy-sign    $(O)/VARIANT/libepoxy-sign.a: private keys and signing
 #                 (host programs only, never the agent)
@@ -16,13 +17,22 @@
 ARCHIVES += epoxy epoxy-sign
 epoxy_SRCS := lib/err.c lib/file.c lib/hex.c lib/num.c lib/rand.c lib/sha256.c \
 	lib/doc.c lib/sig.c lib/keyset.c lib/manifest.c lib/statement.c \
-	lib/record.c
+	lib/record.c lib/label.c lib/pct.c lib/form.c
 epoxy-sign_SRCS := lib/sign.c
 LIB_CRYPTO_LIBS := -lmbedcrypto
 
 UNIT_TESTS += test_err
 test_err_SRCS := tests/unit/test_err.c tests/test.c
 test_err_ARCHIVES := epoxy
+
+# the wire codec (num, hex, label, pct, form): one table test, one fuzz
+# target over all of them (seed corpus tests/fuzz/corpus/fuzz_codec/)
+UNIT_TESTS += test_codec
+test_codec_SRCS := tests/unit/test_codec.c tests/test.c
+test_codec_ARCHIVES := epoxy
+FUZZ_TARGETS += fuzz_codec
+fuzz_codec_SRCS := tests/fuzz/fuzz_codec.c
+fuzz_codec_ARCHIVES := epoxy
 
 # table tests of the trust library (keys generated at test time by the
 # fixture in tests/keys/)
@@ -32,9 +42,7 @@ UNIT_TESTS += test_manifest
 test_manifest_SRCS := tests/unit/test_manifest.c $(TRUST_TEST_SRCS)
 test_manifest_LIBS := $(LIB_CRYPTO_LIBS)
 test_manifest_ARCHIVES := $(TRUST_TEST_ARCHIVES)
-UNIT_TESTS += test_hex test_doc test_sign
-test_hex_SRCS := tests/unit/test_hex.c tests/test.c
-test_hex_ARCHIVES := epoxy
+UNIT_TESTS += test_doc test_sign
 test_doc_SRCS := tests/unit/test_doc.c tests/test.c
 test_doc_ARCHIVES := epoxy
 test_doc_LIBS := $(LIB_CRYPTO_LIBS)

@@ -1,9 +1,11 @@
 /* record: records of the admin API, one form-encoded line each.
  *
- * Guarantees: parsing never reads outside [s, s+len), never writes outside
- * it (decoding only shrinks), refuses malformed escapes, NUL bytes, bad or
- * duplicate keys and more than RECORD_MAX_FIELDS fields; output buffers
- * never grow past their max and stay NUL-terminated. */
+ * Guarantees: a record line is a form of lib/form.h (one parser, one
+ * percent-encoder for the whole tree): parsing never reads outside
+ * [s, s+len], never writes outside it, refuses malformed escapes, %00,
+ * control bytes, bad or duplicate keys and more than RECORD_MAX_FIELDS
+ * fields; output buffers never grow past their max and stay
+ * NUL-terminated. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -11,6 +13,8 @@
 #include <string.h>
 
 #include "lib/err.h"
+#include "lib/form.h"
+#include "lib/pct.h"
 #include "lib/record.h"
 
 void record_buf_init(struct record_buf *b, size_t max)
@@ -98,33 +102,22 @@ void record_buf_printf(struct record_buf *b, const char *fmt, ...)
 	record_buf_add(b, tmp, (size_t)n);
 }
 
-static int record_plain(unsigned char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	       (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
-	       c == '~' || c == ':' || c == '/';
-}
-
 void record_buf_field(struct record_buf *b, const char *key, const char *val)
 {
-	static const char hexd[] = "0123456789ABCDEF";
-	const unsigned char *p;
-	char esc[3];
+	size_t n = strlen(val), enc = pct_encoded_len(val, n);
 
 	if (b->len && b->buf[b->len - 1] != '\n')
 		record_buf_add(b, "&", 1);
 	record_buf_str(b, key);
 	record_buf_add(b, "=", 1);
-	for (p = (const unsigned char *)val; *p; p++) {
-		if (record_plain(*p)) {
-			record_buf_add(b, (const char *)p, 1);
-			continue;
-		}
-		esc[0] = '%';
-		esc[1] = hexd[*p >> 4];
-		esc[2] = hexd[*p & 15];
-		record_buf_add(b, esc, 3);
+	if (record_buf_reserve(b, enc))
+		return;
+	/* reserve left room for enc bytes and the NUL */
+	if (pct_encode(val, n, b->buf + b->len, enc + 1, NULL) < 0) {
+		b->err = -EPX_E_ADM_TOOBIG;
+		return;
 	}
+	b->len += enc;
 }
 
 void record_buf_fieldu(struct record_buf *b, const char *key, unsigned long long v)
@@ -140,109 +133,23 @@ void record_buf_endrec(struct record_buf *b)
 	record_buf_add(b, "\n", 1);
 }
 
-static int record_hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* Decodes s[0..len) in place; NUL-terminates at the (shorter) end. */
-static int record_decode(char *s, size_t len)
-{
-	size_t i, o = 0;
-	int hi, lo;
-
-	for (i = 0; i < len; i++) {
-		char c = s[i];
-
-		if (c == '+') {
-			c = ' ';
-		} else if (c == '%') {
-			if (len - i < 3)
-				return -EPX_E_ADM_FORM;
-			hi = record_hexval(s[i + 1]);
-			lo = record_hexval(s[i + 2]);
-			if (hi < 0 || lo < 0)
-				return -EPX_E_ADM_FORM;
-			c = (char)(hi << 4 | lo);
-			i += 2;
-		}
-		if (c == '\0')
-			return -EPX_E_ADM_FORM;
-		s[o++] = c;
-	}
-	s[o] = '\0';
-	return 0;
-}
-
-static int record_key_ok(const char *k, size_t n)
-{
-	size_t i;
-
-	if (n == 0 || n > RECORD_MAX_KEY)
-		return 0;
-	for (i = 0; i < n; i++) {
-		char c = k[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		      c == '_' || c == '-'))
-			return 0;
-	}
-	return 1;
-}
-
-/* Splits one "k=v" pair at p[0..n) (p[n] is writable: '&' or the end). */
-static int record_pair(struct record *r, char *p, size_t n)
-{
-	char *eq = memchr(p, '=', n);
-	size_t klen, i;
-	int rc = -EPX_E_ADM_FORM;
-
-	if (!eq)
-		return rc;
-	klen = (size_t)(eq - p);
-	if (!record_key_ok(p, klen))
-		return rc;
-	if (r->n >= RECORD_MAX_FIELDS)
-		return -EPX_E_ADM_TOOBIG;
-	*eq = '\0';
-	for (i = 0; i < r->n; i++)
-		if (!strcmp(r->key[i], p))
-			return rc;
-	rc = record_decode(eq + 1, n - klen - 1);
-	if (rc)
-		return rc;
-	r->key[r->n] = p;
-	r->val[r->n] = eq + 1;
-	r->n++;
-	return 0;
-}
-
 int record_parse(struct record *r, char *s, size_t len)
 {
-	size_t start = 0, i;
+	struct form f;
+	size_t i;
 	int rc;
 
 	r->n = 0;
 	if (len > RECORD_MAX_LINE)
 		return -EPX_E_ADM_TOOBIG;
-	if (len == 0)
-		return 0;
-	if (memchr(s, '\0', len) || memchr(s, '\n', len))
-		return -EPX_E_ADM_FORM;
-	for (i = 0; i <= len; i++) {
-		if (i < len && s[i] != '&')
-			continue;
-		rc = record_pair(r, s + start, i - start);
-		if (rc)
-			return rc;
-		start = i + 1;
+	rc = form_parse(&f, s, len, RECORD_MAX_FIELDS, RECORD_MAX_LINE);
+	if (rc < 0)
+		return rc == -EPX_E_FORM_TOOBIG ? -EPX_E_ADM_TOOBIG : -EPX_E_ADM_FORM;
+	for (i = 0; i < f.n; i++) {
+		r->key[i] = f.key[i];
+		r->val[i] = f.val[i];
 	}
+	r->n = f.n;
 	return 0;
 }
 

@@ -12,8 +12,11 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#define RECORD_MAX_FIELDS 32
-#define RECORD_MAX_KEY 32
+#include "lib/form.h"
+#include "lib/label.h"
+
+#define RECORD_MAX_FIELDS FORM_FIELDS_MAX
+#define RECORD_MAX_KEY LABEL_KEY_MAX
 #define RECORD_MAX_LINE 65536
 
 struct record {
@@ -39,18 +42,18 @@ void record_buf_add(struct record_buf *b, const char *s, size_t n);
 void record_buf_str(struct record_buf *b, const char *s);
 void record_buf_printf(struct record_buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-/* Appends "&key=value" ("key=value" at the start of a line), percent-
- * encoding the value. */
+/* Appends "&key=value" ("key=value" at the start of a line), the value
+ * percent-encoded by lib/pct.h (RFC 3986 unreserved bytes as they are). */
 void record_buf_field(struct record_buf *b, const char *key, const char *val);
 void record_buf_fieldu(struct record_buf *b, const char *key, unsigned long long v);
 /* Ends the record with "\n". */
 void record_buf_endrec(struct record_buf *b);
 
-/* Decodes one line s[0..len) (no newline) in place into r.  Keys must be
- * [a-z0-9_-]{1,RECORD_MAX_KEY}, unique, at most RECORD_MAX_FIELDS of
- * them; values are percent-decoded and must not contain NUL.  An empty
- * line is a record with no fields.  Returns 0 or -EPX_E_ADM_FORM /
- * -EPX_E_ADM_TOOBIG. */
+/* Decodes one line s[0..len) (no newline; s[len] writable) in place into
+ * r with form_parse (lib/form.h): keys LABEL_KEY, unique, at most
+ * RECORD_MAX_FIELDS of them; values percent-decoded, never a NUL or a raw
+ * control byte.  An empty line is a record with no fields.  Returns 0 or
+ * -EPX_E_ADM_FORM / -EPX_E_ADM_TOOBIG. */
 int record_parse(struct record *r, char *s, size_t len);
 /* Value of key in r, or NULL. */
 const char *record_get(const struct record *r, const char *key);

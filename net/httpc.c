@@ -6,6 +6,7 @@
 
 #include "lib/err.h"
 #include "lib/hex.h"
+#include "lib/num.h"
 #include "net/httpc.h"
 
 long httpc_head_end(const uint8_t *buf, size_t len)
@@ -36,21 +37,15 @@ static int httpc_ieq(const char *a, size_t an, const char *b)
 	return 1;
 }
 
-/* Decimal of at most 18 digits (fits int64 without overflow). */
+/* A decimal header value (lib/num.h's one spelling), at most INT64_MAX. */
 static int httpc_dec(const char *s, size_t n, int64_t *out)
 {
-	int64_t v = 0;
-	size_t i;
+	uint64_t v;
+	int rc = num_parse_u64(s, n, INT64_MAX, &v);
 
-	if (n == 0 || n > 18)
-		return -1;
-	for (i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		v = v * 10 + (s[i] - '0');
-	}
-	*out = v;
-	return 0;
+	if (rc == 0)
+		*out = (int64_t)v;
+	return rc;
 }
 
 static int httpc_status_line(struct httpc_head *h, const char *s, size_t n)
@@ -114,12 +109,8 @@ static int httpc_field(struct httpc_head *h, const char *k, size_t kn,
 		h->retry_after = num > HTTPC_RETRY_AFTER_MAX ?
 			HTTPC_RETRY_AFTER_MAX : (int)num;
 	} else if (httpc_ieq(k, kn, "epoxy-next-token")) {
-		uint8_t tmp[HTTPC_TOKEN_HEX / 2];
-
-		if (vn != HTTPC_TOKEN_HEX || h->next_token[0] ||
-		    hex_decode(v, vn, tmp, sizeof(tmp)) < 0)
+		if (h->next_token[0] || hex_check(v, vn, HTTPC_TOKEN_HEX) < 0)
 			return -EPX_E_HTTP_HEADER;
-		explicit_bzero(tmp, sizeof(tmp));
 		memcpy(h->next_token, v, vn);
 		h->next_token[vn] = '\0';
 	} else if (httpc_ieq(k, kn, "content-range")) {

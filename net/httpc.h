@@ -12,10 +12,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lib/nodeproto.h"
+
 #define HTTPC_HEAD_MAX 8192
 #define HTTPC_HEADERS_MAX 64
 #define HTTPC_RETRY_AFTER_MAX 3600
-#define HTTPC_TOKEN_HEX 64
+#define HTTPC_TOKEN_HEX NODEPROTO_TOKEN_HEX     /* Epoxy-Next-Token */
 
 struct httpc_head {
 	int status;                     /* 100..599 */
