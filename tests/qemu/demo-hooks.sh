@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # demo-hooks.sh: sourced by run-scenario for `make demo` (QEMU_HOOKS):
 # prints each stage as the console shows it, and the node's state at the end.
 declare -A DESC=(
@@ -23,18 +24,18 @@ demo_mark() { printf '  [%7.1f s] %-14s %s\n' "$2" "$1" "${DESC[$1]:-}"; }
 demo_done() {
   echo
   echo "== epoxyctl host show ${S[host]}"
-  ctl host show "${S[host]}" 2>&1 | sed 's/^/   /'
+  chain_ctl host show "${S[host]}" 2>&1 | sed 's/^/   /'
   echo
   echo "== epoxyctl session list --host ${S[host]}"
-  ctl session list --host "${S[host]}" 2>&1 | sed 's/^/   /'
+  chain_ctl session list --host "${S[host]}" 2>&1 | sed 's/^/   /'
   echo
   echo "== epoxyctl why ${S[host]}"
-  ctl why "${S[host]}" 2>&1 | sed 's/^/   /'
+  chain_ctl why "${S[host]}" 2>&1 | sed 's/^/   /'
   echo
   echo "== per-stage timings on the node's console (seconds since QEMU started; stage = time since the previous mark)"
   awk '{ printf "   %-16s at %7.1f s   stage %6.1f s\n", $1, $2, $2 - p; p = $2 }' "$W/timeline"
   echo
   echo "console log: $W/console.log   epoxyd log: $W/epoxyd.log"
 }
-ON_MARK=demo_mark
-ON_DONE=demo_done
+# shellcheck disable=SC2034 # run-scenario calls them
+ON_MARK=demo_mark ON_DONE=demo_done

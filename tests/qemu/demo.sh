@@ -10,7 +10,7 @@
 # stops it non-zero with the console tail.  The console log is kept at
 # $O/demo/console.log, epoxyd's log at $O/demo/epoxyd.log.
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 O=${O:-$PWD/build}; export O
 export QEMU_WORKDIR=$O/demo QEMU_PORT_BASE=${DEMO_PORT_BASE:-18496}
 

@@ -1,15 +1,17 @@
+# shellcheck shell=bash
 # lib.sh: the pieces of tests/qemu/run-scenario (sourced, bash).
 #
 # Guarantees: scenario files are parsed strictly (an unknown key is an
 # error, so a typo never silently weakens a test); TAP lines are printed
-# only here (tap_ok / tap_not_ok), and TAP_FAILED counts the failures; every
+# through tests/lib/tap.sh (pass / fail, each prefixed with the scenario's
+# name by TAP_PREFIX), and TAP_FAILED counts the failures; every
 # background process is recorded in PIDS and killed by chain_cleanup; the
 # console is read from the serial log file with tr/sed cleaning (CR and ANSI
 # escapes removed) into $W/console.txt, never from QEMU's stdout.
 
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/tap.sh"
 declare -A S=()
 EXP_RE=(); EXP_LABEL=(); FORBID=(); SHOW=(); WHY=(); SRVLOG=(); SRVOPT=(); RESTART_OPT=()
-TAP_N=0; TAP_FAILED=0
 PIDS=()
 
 QEMU_SCN_KEYS=" name about firmware host mac release pin tamper node_ca credential
@@ -19,15 +21,6 @@ QEMU_SCN_KEYS=" name about firmware host mac release pin tamper node_ca credenti
 # the mitm= key (a man in the middle of the plain-HTTP leg)
 . "$(dirname "${BASH_SOURCE[0]}")/mitm.sh"
 
-tap_ok() { TAP_N=$((TAP_N + 1)); echo "ok $TAP_N - ${S[name]}: $1"; }
-tap_not_ok() {
-  TAP_N=$((TAP_N + 1)); TAP_FAILED=$((TAP_FAILED + 1))
-  echo "not ok $TAP_N - ${S[name]}: $1"
-  [ -n "${2:-}" ] && echo "#   $2"
-  return 0
-}
-tap_plan_note() { echo "# $1"; }
-note() { echo "# $*"; }
 
 # scn_load FILE: fills S, EXP_RE/EXP_LABEL (ordered), FORBID, SHOW, WHY,
 # SRVLOG, SRVOPT.  Returns 1 on any malformed or unknown line.
@@ -84,7 +77,7 @@ pieces_check() {
   for p in "$EPOXYD" "$EPOXYCTL" "$IMG/stage0.efi" "$IMG/stage1.efi" \
            "$IMG/stage1/vmlinuz" "$IMG/stage1/initramfs" "$IMG/uki/initramfs" \
            "$KEYS/ca.crt" "$KEYS/server.crt" "$KEYS/server.key" "$KEYS/kexec.crt"; do
-    [ -e "$p" ] || PIECES_MISSING="$PIECES_MISSING ${p#$O/}"
+    [ -e "$p" ] || PIECES_MISSING="$PIECES_MISSING ${p#"$O"/}"
   done
   ls "$IMG"/release/*/manifest >/dev/null 2>&1 || PIECES_MISSING="$PIECES_MISSING images/release/<v>/manifest"
   for p in qemu-system-x86_64 socat tshark sbsign sbattach openssl; do
@@ -108,7 +101,7 @@ signing_time_check() {
     rm -f "$sig"
     [ -n "$st" ] || continue
     if [ "$(date -d "$st" +%s)" -lt "$nb" ]; then
-      PIECES_MISSING="${k#$O/} is signed at $st, before the kexec certificate's notBefore"
+      PIECES_MISSING="${k#"$O"/} is signed at $st, before the kexec certificate's notBefore"
       PIECES_MISSING+=" ($(date -u -d @"$nb")): the kernel's kexec check will refuse it (EPOXY-E1300,"
       PIECES_MISSING+=" errno 129). Sign at max(SOURCE_DATE_EPOCH, notBefore) or backdate the dev certificates."
       return 1
@@ -118,7 +111,7 @@ signing_time_check() {
 }
 
 # ------------------------------------------------------------------ fixture
-. "$(dirname "${BASH_SOURCE[0]}")/../flip.sh"   # flip_byte FILE OFFSET
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/flip.sh"   # flip_byte FILE OFFSET
 # other_key: a scratch db-like key pair that is NOT in the node's db.
 other_key() {
   [ -f "$W/other/db.key" ] && return 0
@@ -212,11 +205,9 @@ SRV_USER=${EPOXYD_USER:-nobody}
 # ports: the first start takes the first free pair from QEMU_PORT_BASE up
 # (another run, e.g. a CI check of another clone, may hold some); restarts
 # keep the pair, since the node's forwarders point at it
-port_free() { ! ss -ltnH "( sport = :$1 )" 2>/dev/null | grep -q .; }
 server_start() {
-  local tries
   [ -n "${PORTS_FIXED:-}" ] && { server_start_once; return; }
-  for tries in 1 2 3 4 5 6 7 8; do
+  for _ in 1 2 3 4 5 6 7 8; do
     while [ "$HTTPS_PORT" -le 18498 ] && ! { port_free "$HTTPS_PORT" && port_free "$HTTP_PORT"; }; do
       HTTPS_PORT=$((HTTPS_PORT + 2)); HTTP_PORT=$((HTTP_PORT + 2))
     done
@@ -241,7 +232,7 @@ server_start_once() {
   fi
   for o in "${SRVOPT[@]}"; do args+=(-o "$o"); done
   "$EPOXYD" -c "$W/epoxyd.conf" "${args[@]}" >>"$W/epoxyd.log" 2>&1 &
-  SERVER_PID=$!; PIDS+=($SERVER_PID)
+  SERVER_PID=$!; PIDS+=("$SERVER_PID")
   for i in $(seq 1 100); do
     # healthy, and it is ours (not another run's server on that port)
     kill -0 $SERVER_PID 2>/dev/null || return 1
@@ -255,7 +246,7 @@ server_stop() {
   [ -n "${SERVER_PID:-}" ] || return 0
   kill "$SERVER_PID" 2>/dev/null; wait "$SERVER_PID" 2>/dev/null; SERVER_PID=""
 }
-ctl() {
+chain_ctl() {
   EPOXY_URL="https://${SERVER_NAME:-epoxy.test}:$HTTPS_PORT" EPOXY_CA="$KEYS/ca.crt" \
   EPOXY_ADMIN_CREDENTIAL="$W/admin.cred" \
   EPOXY_RESOLVE="${SERVER_NAME:-epoxy.test}:$HTTPS_PORT:127.0.0.1" \
@@ -272,7 +263,7 @@ ctl() {
 release_dir() {
   local r=$1 src d expires
   if [[ $r =~ ^[0-9]+$ ]]; then echo "$IMG/release/$r"; return; fi
-  src=$(ls -d "$IMG"/release/* | sort -V | head -1)
+  src=$(printf '%s\n' "$IMG"/release/* | sort -V | head -1)
   d=$W/rel-$r
   mkdir -p "$d"; cp "$src"/{kernel,initramfs,cmdline,join} "$d/"
   expires=$(sed -n 's/^expires //p' "$src/manifest")
@@ -317,23 +308,23 @@ host_enroll_steps() {
   local r d sha obj
   {
     set -x
-    ctl host add "${S[host]}" --hwclass "${HWCLASS:-qemu-x86_64}" --mac "${S[mac]}" || return 1
-    for r in ${S[release]:-$(ls "$IMG/release" | sort -n | tail -1)}; do
+    chain_ctl host add "${S[host]}" --hwclass "${HWCLASS:-qemu-x86_64}" --mac "${S[mac]}" || return 1
+    for r in ${S[release]:-$(printf '%s\n' "$IMG"/release/* | sed 's#.*/##' | sort -n | tail -1)}; do
       d=$(release_dir "$r") || return 1
-      ctl release publish --manifest "$d/manifest" --artifacts "$d" || return 1
+      chain_ctl release publish --manifest "$d/manifest" --artifacts "$d" || return 1
       mkdir -p "$W/published/$r"; cp "$d/manifest" "$W/published/$r/manifest"
     done
     # hosts follow the 'stable' channel: point it at the last one published
-    ctl release promote "$(sed -n 's/^version //p' "$d/manifest")" --channel stable || return 1
-    [ -n "${S[pin]:-}" ] && { ctl release pin "${S[host]}" "${S[pin]}" || return 1; }
+    chain_ctl release promote "$(sed -n 's/^version //p' "$d/manifest")" --channel stable || return 1
+    [ -n "${S[pin]:-}" ] && { chain_ctl release pin "${S[host]}" "${S[pin]}" || return 1; }
     if [ "${S[firmware]}" = uefi-sb ]; then
-      ctl host enroll "${S[host]}" --vars "$W/node-vars.fd" || return 1
+      chain_ctl host enroll "${S[host]}" --vars "$W/node-vars.fd" || return 1
       NODE_VARS=$W/node-vars.fd
       NODE_CRED=$(grep -aoE 'credential [0-9a-f]{64}' "$NODE_VARS" | head -1 | cut -d' ' -f2)
     fi
     media_issue || return 1
     if [ "${S[credential]}" = stale ]; then
-      ctl host credential "${S[host]}" --rotate --out "$W/rotated.cred" || return 1
+      chain_ctl host credential "${S[host]}" --rotate --out "$W/rotated.cred" || return 1
       rm -f "$W/rotated.cred"
     fi
     for t in ${S[tamper]//,/ }; do
@@ -359,10 +350,10 @@ media_issue() {
   case ${S[media]:-none} in
     none) return 0;;
     other-host) h=${S[host]}-other
-      ctl host add "$h" --hwclass "${HWCLASS:-qemu-x86_64}" --mac 52:54:00:12:34:99 || return 1;;
+      chain_ctl host add "$h" --hwclass "${HWCLASS:-qemu-x86_64}" --mac 52:54:00:12:34:99 || return 1;;
     expired) ttl=1;;
   esac
-  ctl token issue "$h" --ttl $ttl --media "$W/token-medium.img" || return 1
+  chain_ctl token issue "$h" --ttl $ttl --media "$W/token-medium.img" || return 1
   [ "$(stat -c '%a %s' "$W/token-medium.img")" = "600 512" ] || return 1
   { set +x; } 2>/dev/null   # the token stays out of ctl.log's trace
   MEDIA_TOKEN=$(grep -aoE '^token [0-9a-f]{64}$' "$W/token-medium.img" | cut -d' ' -f2)
@@ -394,6 +385,7 @@ qemu_start() {
   if [ "${S[firmware]}" = uefi-sb ]; then
     cp "$NODE_VARS" "$W/vars.fd" || return 1
     local esl=$W/otherca/ca.esl
+    # shellcheck disable=SC2054 # the commas are QEMU's, inside one argument
     args+=(-machine q35,smm=on -global driver=cfi.pflash01,property=secure,value=on
       -drive "if=pflash,format=raw,unit=0,file=${OVMF_CODE:-/usr/share/OVMF/OVMF_CODE_4M.secboot.fd},readonly=on"
       -drive "if=pflash,format=raw,unit=1,file=$W/vars.fd"
@@ -421,7 +413,7 @@ qemu_start() {
   printf '%q ' qemu-system-x86_64 "${args[@]}" >"$W/qemu.cmd"
   QEMU_T0=$(date +%s.%N)
   qemu-system-x86_64 "${args[@]}" >"$W/qemu.log" 2>&1 &
-  QEMU_PID=$!; PIDS+=($QEMU_PID)
+  QEMU_PID=$!; PIDS+=("$QEMU_PID")
   console_stamp &
   PIDS+=($!)
   sleep 0.3
@@ -468,35 +460,35 @@ console_watch() {
   : >"$W/timeline"
   while :; do
     console_clean
-    while [ $i -lt $n ]; do
+    while [ "$i" -lt "$n" ]; do
       m=$(tail -n +$from "$W/console.txt" | grep -anE -m1 -- "${EXP_RE[$i]}" | cut -d: -f1)
       [ -n "$m" ] || break
       from=$((from + m))
       el=$(echo "$(date +%s.%N) - $QEMU_T0" | bc)
       printf '%s %.2f\n' "${EXP_LABEL[$i]}" "$el" >>"$W/timeline"
       [ -n "${ON_MARK:-}" ] && $ON_MARK "${EXP_LABEL[$i]}" "$el"
-      tap_ok "console ($(printf '%.1f' "$el") s): ${EXP_LABEL[$i]}"
+      pass "console ($(printf '%.1f' "$el") s): ${EXP_LABEL[$i]}"
       replay_on_mark "${EXP_LABEL[$i]}"
       i=$((i + 1))
     done
     if bad=$(console_forbidden); then
-      tap_not_ok "console never shows: $bad" "$(grep -aE -m1 -- "$bad" "$W/console.txt")"
+      fail "console never shows: $bad" "$(grep -aE -m1 -- "$bad" "$W/console.txt")"
       console_tail; return 1
     fi
     if [ -n "$stop_re" ] && grep -aqE -- "$stop_re" "$W/console.txt"; then
-      note "server event: '$stop_re' seen, epoxyd stopped for $stop_for s"
+      diag "server event: '$stop_re' seen, epoxyd stopped for $stop_for s"
       server_stop; restart_at=$(( $(date +%s) + stop_for )); stop_re=""
     fi
     if [ -n "$restart_at" ] && [ "$(date +%s)" -ge "$restart_at" ]; then
       restart_at=""
-      server_start && note "server event: epoxyd restarted" ||
-        tap_not_ok "epoxyd restarted" "see $W/epoxyd.log"
+      if server_start; then diag "server event: epoxyd restarted"
+      else fail "epoxyd restarted" "see $W/epoxyd.log"; fi
     fi
     now=$(date +%s)
-    if [ $i -ge $n ]; then
+    if [ "$i" -ge "$n" ]; then
       # all seen: a short grace period for late forbidden lines
       [ -n "$done_at" ] || done_at=$now
-      [ $((now - done_at)) -ge ${GRACE:-3} ] && return 0
+      [ $((now - done_at)) -ge "${GRACE:-3}" ] && return 0
     elif [ -n "${S[deadend]}" ] && grep -aqE -- "${S[deadend]}" "$W/console.txt"; then
       console_pending $i "dead end: $(grep -aoE -m1 -- "${S[deadend]}" "$W/console.txt")"; return 1
     elif ! kill -0 "$QEMU_PID" 2>/dev/null; then
@@ -511,13 +503,13 @@ console_watch() {
 }
 console_pending() { # first-unmatched reason
   local i=$1
-  while [ $i -lt ${#EXP_RE[@]} ]; do
-    tap_not_ok "console: ${EXP_LABEL[$i]}" "$2; pattern: ${EXP_RE[$i]}"
+  while [ "$i" -lt ${#EXP_RE[@]} ]; do
+    fail "console: ${EXP_LABEL[$i]}" "$2; pattern: ${EXP_RE[$i]}"
     i=$((i + 1))
   done
   console_tail
 }
-console_tail() { tail -n ${TAIL_LINES:-15} "$W/console.txt" | cut -c1-200 | sed 's/^/#   | /'; }
+console_tail() { tail -n "${TAIL_LINES:-15}" "$W/console.txt" | cut -c1-200 | sed 's/^/#   | /'; }
 
 # ------------------------------------------------------------------ capture
 capture_start() {
@@ -525,10 +517,10 @@ capture_start() {
   # mitm=: both plain-HTTP legs, node to proxy and proxy to epoxyd
   [ -n "$MITM_PORT" ] && filter+=" or tcp port $MITM_PORT"
   tshark -i lo -f "$filter" -w "$W/http.pcapng" -q >"$W/tshark.log" 2>&1 &
-  CAPTURE_PID=$!; PIDS+=($CAPTURE_PID)
+  CAPTURE_PID=$!; PIDS+=("$CAPTURE_PID")
   local i
   for i in $(seq 1 50); do grep -q 'Capturing on' "$W/tshark.log" && return 0; sleep 0.1; done
-  note "tshark did not report 'Capturing on' within 5 s"
+  diag "tshark did not report 'Capturing on' within 5 s"
 }
 capture_stop() {
   [ -n "${CAPTURE_PID:-}" ] || return 0
@@ -539,7 +531,7 @@ capture_stop() {
 # releases) are allowed; any other 64-hex word is a failure.
 capture_check() {
   capture_stop
-  [ -s "$W/http.pcapng" ] || { tap_not_ok "plain-HTTP capture recorded" "no $W/http.pcapng"; return; }
+  [ -s "$W/http.pcapng" ] || { fail "plain-HTTP capture recorded" "no $W/http.pcapng"; return; }
   local reqs leaks allowed
   tshark -r "$W/http.pcapng" -Y http.request -T fields -e http.request.method \
     -e http.request.uri -e http.user_agent 2>/dev/null >"$W/http-requests.txt"
@@ -549,15 +541,15 @@ capture_check() {
     grep -oE '[0-9a-fA-F]{64}' | sort -u >"$W/http-hex64.txt"
   leaks=$(comm -23 "$W/http-hex64.txt" <(echo "$allowed") | head -5)
   if [ -n "${NODE_CRED:-}" ] && strings -a "$W/http.pcapng" | grep -qi -- "$NODE_CRED"; then
-    tap_not_ok "plain-HTTP leg holds no credential" "the node's boot credential is in $W/http.pcapng"
+    fail "plain-HTTP leg holds no credential" "the node's boot credential is in $W/http.pcapng"
   elif [ -n "${MEDIA_TOKEN:-}" ] && strings -a "$W/http.pcapng" | grep -qi -- "$MEDIA_TOKEN"; then
-    tap_not_ok "plain-HTTP leg holds no boot token" "the token medium's token is in $W/http.pcapng"
+    fail "plain-HTTP leg holds no boot token" "the token medium's token is in $W/http.pcapng"
   elif strings -a "$W/http.pcapng" | grep -qiE 'authorization:|bearer [0-9a-f]|credential=|token=[0-9a-f]'; then
-    tap_not_ok "plain-HTTP leg holds no credential or token" "$(strings -a "$W/http.pcapng" | grep -iE -m1 'authorization:|bearer|credential=|token=')"
+    fail "plain-HTTP leg holds no credential or token" "$(strings -a "$W/http.pcapng" | grep -iE -m1 'authorization:|bearer|credential=|token=')"
   elif [ -n "$leaks" ]; then
-    tap_not_ok "plain-HTTP leg holds no unknown 64-hex value" "$(echo $leaks)"
+    fail "plain-HTTP leg holds no unknown 64-hex value" "$(tr '\n' ' ' <<<"$leaks" | sed 's/ *$//')"
   else
-    tap_ok "plain-HTTP leg ($reqs requests captured) holds no credential or token"
+    pass "plain-HTTP leg ($reqs requests captured) holds no credential or token"
   fi
 }
 
@@ -565,22 +557,22 @@ capture_check() {
 state_check() {
   local r out
   if [ ${#SHOW[@]} -gt 0 ]; then
-    out=$(ctl host show "${S[host]}" 2>&1); echo "$out" >"$W/host-show.txt"
+    out=$(chain_ctl host show "${S[host]}" 2>&1); echo "$out" >"$W/host-show.txt"
     for r in "${SHOW[@]}"; do
-      if grep -qE -- "$r" <<<"$out"; then tap_ok "host show: $r"
-      else tap_not_ok "host show: $r" "$(echo "$out" | head -12 | tr '\n' '|')"; fi
+      if grep -qE -- "$r" <<<"$out"; then pass "host show: $r"
+      else fail "host show: $r" "$(echo "$out" | head -12 | tr '\n' '|')"; fi
     done
   fi
   if [ ${#WHY[@]} -gt 0 ]; then
-    out=$(ctl why "${S[host]}" 2>&1); echo "$out" >"$W/why.txt"
+    out=$(chain_ctl why "${S[host]}" 2>&1); echo "$out" >"$W/why.txt"
     for r in "${WHY[@]}"; do
-      if grep -qE -- "$r" <<<"$out"; then tap_ok "why: $r"
-      else tap_not_ok "why: $r" "$(echo "$out" | head -8 | tr '\n' '|')"; fi
+      if grep -qE -- "$r" <<<"$out"; then pass "why: $r"
+      else fail "why: $r" "$(echo "$out" | head -8 | tr '\n' '|')"; fi
     done
   fi
   for r in "${SRVLOG[@]}"; do
-    if grep -qE -- "$r" "$W/epoxyd.log"; then tap_ok "epoxyd log: $r"
-    else tap_not_ok "epoxyd log: $r" "see $W/epoxyd.log"; fi
+    if grep -qE -- "$r" "$W/epoxyd.log"; then pass "epoxyd log: $r"
+    else fail "epoxyd log: $r" "see $W/epoxyd.log"; fi
   done
 }
 

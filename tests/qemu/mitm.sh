@@ -158,22 +158,22 @@ mitm_check() {
   local m=$W/mitm k i=0
   [ -n "${S[mitm]:-}" ] || return 0
   if grep -q 'GET /boot/stage1.ipxe' "$m/access.log" 2>/dev/null; then
-    tap_ok "mitm: the node took the attacker's stage1 script"
+    pass "mitm: the node took the attacker's stage1 script"
   else
-    tap_not_ok "mitm: the node took the attacker's stage1 script" "see $m/access.log"
+    fail "mitm: the node took the attacker's stage1 script" "see $m/access.log"
   fi
   for k in "${MITM_KERNELS[@]}"; do
     i=$((i + 1))
     if grep -q "GET /mitm/k/$k " "$m/access.log" 2>/dev/null; then
-      tap_ok "mitm: the node fetched $k (try $i) from the attacker"
+      pass "mitm: the node fetched $k (try $i) from the attacker"
     else
-      tap_not_ok "mitm: the node fetched $k (try $i) from the attacker" "see $m/access.log"
+      fail "mitm: the node fetched $k (try $i) from the attacker" "see $m/access.log"
     fi
   done
   if grep -q '/mitm/loot' "$m/access.log" 2>/dev/null; then
     # (the count only: the runner never prints a credential)
-    tap_not_ok "mitm: no credential reached the attacker" "$(grep -c '/mitm/loot' "$m/access.log") loot request(s) in $m/access.log"
+    fail "mitm: no credential reached the attacker" "$(grep -c '/mitm/loot' "$m/access.log") loot request(s) in $m/access.log"
   else
-    tap_ok "mitm: no credential reached the attacker"
+    pass "mitm: no credential reached the attacker"
   fi
 }

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # replay.sh: the `replay=` scenario key of tests/qemu/run-scenario (sourced
 # by lib.sh, bash): a cloned node replays its handed-over tokens.
 #
@@ -56,7 +57,8 @@ qmp_open() {
   local line i
   for i in $(seq 1 20); do [ -S "$W/qmp.sock" ] && break; sleep 0.1; done
   coproc QMPC { exec socat - "UNIX-CONNECT:$W/qmp.sock" 2>>"$W/qmp.log"; }
-  QMP_PID=$QMPC_PID; PIDS+=($QMP_PID)
+  # shellcheck disable=SC2153 # QMPC_PID is set by coproc QMPC
+  QMP_PID=$QMPC_PID; PIDS+=("$QMP_PID")
   # duplicates: bash closes a coprocess's own fds in ( ) subshells
   exec {QMP_IN}<&"${QMPC[0]}" {QMP_OUT}>&"${QMPC[1]}"
   eval "exec ${QMPC[0]}<&- ${QMPC[1]}>&-"
@@ -97,25 +99,26 @@ replay_on_mark() {
   [ -n "${S[replay]:-}" ] && [ -z "$REPLAY_DONE" ] && [ -z "$REPLAY_INCOMING" ] || return 0
   [ "$1" = "${S[replay]#mark:}" ] || return 0
   REPLAY_DONE=fail
-  local t0=$(date +%s.%N) st=""
+  local t0 st=""
+  t0=$(date +%s.%N)
   if ! qmp_open; then
-    tap_not_ok "snapshot: QMP connection" "see $W/qmp.log"; return 0
+    fail "snapshot: QMP connection" "see $W/qmp.log"; return 0
   fi
   if ! qmp '{"execute":"stop"}'; then
-    tap_not_ok "snapshot: VM stopped at mark $1" "see $W/qmp.log"; qmp_close; return 0
+    fail "snapshot: VM stopped at mark $1" "see $W/qmp.log"; qmp_close; return 0
   fi
   # the snapshot must hold unspent tokens: no join credential handed out yet
   if grep -q 'join credential handed to host' "$W/epoxyd.log"; then
-    tap_not_ok "snapshot: VM stopped before the join credential was redeemed" \
+    fail "snapshot: VM stopped before the join credential was redeemed" \
       "epoxyd already handed it out: the snapshot at mark $1 comes too late"
     qmp '{"execute":"cont"}'; qmp_close; return 0
   fi
   rm -f "$W/replay.state"
   # QEMU 7.2 has no file: migration; exec: writes through a shell.  The
   # default bandwidth cap (32 MiB/s) would only slow the copy down.
-  qmp '{"execute":"migrate-set-parameters","arguments":{"max-bandwidth":4294967296}}' &&
-  qmp "{\"execute\":\"migrate\",\"arguments\":{\"uri\":\"exec:cat > '$W/replay.state'\"}}" ||
-    { tap_not_ok "snapshot: migration started" "see $W/qmp.log"; qmp '{"execute":"cont"}'; qmp_close; return 0; }
+  { qmp '{"execute":"migrate-set-parameters","arguments":{"max-bandwidth":4294967296}}' &&
+    qmp "{\"execute\":\"migrate\",\"arguments\":{\"uri\":\"exec:cat > '$W/replay.state'\"}}"; } ||
+    { fail "snapshot: migration started" "see $W/qmp.log"; qmp '{"execute":"cont"}'; qmp_close; return 0; }
   local i
   for i in $(seq 1 600); do
     qmp '{"execute":"query-migrate"}' || break
@@ -124,18 +127,18 @@ replay_on_mark() {
     sleep 0.2
   done
   if [ "$st" != completed ]; then
-    tap_not_ok "snapshot: VM state saved" "migration status '${st:-none}': $(tail -c 300 <<<"$QMP_REPLY")"
+    fail "snapshot: VM state saved" "migration status '${st:-none}': $(tail -c 300 <<<"$QMP_REPLY")"
     qmp '{"execute":"cont"}'; qmp_close; return 0
   fi
   # the block layer is flushed and inactive after migration: the VARS file
   # is the node's flash as it is in the saved state
-  cp "$W/vars.fd" "$W/replay-vars.fd" || { tap_not_ok "snapshot: VARS copied"; qmp_close; return 0; }
+  cp "$W/vars.fd" "$W/replay-vars.fd" || { fail "snapshot: VARS copied"; qmp_close; return 0; }
   if ! qmp '{"execute":"cont"}'; then
-    tap_not_ok "snapshot: VM resumed after the snapshot" "see $W/qmp.log"; qmp_close; return 0
+    fail "snapshot: VM resumed after the snapshot" "see $W/qmp.log"; qmp_close; return 0
   fi
   qmp_close
   REPLAY_DONE=yes
-  tap_ok "snapshot: at mark $1 the VM was stopped, saved ($(( $(stat -c %s "$W/replay.state") / 1048576 )) MiB state, VARS copied) and resumed in $(printf '%.1f' "$(echo "$(date +%s.%N) - $t0" | bc)") s"
+  pass "snapshot: at mark $1 the VM was stopped, saved ($(( $(stat -c %s "$W/replay.state") / 1048576 )) MiB state, VARS copied) and resumed in $(printf '%.1f' "$(echo "$(date +%s.%N) - $t0" | bc)") s"
 }
 
 # replay_resume: the clone's incoming migration completes with the VM paused
@@ -153,6 +156,7 @@ replay_resume() {
   done
   [ "$st" = completed ] && qmp '{"execute":"cont"}'; i=$?
   qmp_close
+  # shellcheck disable=SC2034 # lib.sh's console_watch reads it
   QEMU_T0=$(date +%s.%N)
   [ "$st" = completed ] && [ $i = 0 ]
 }
@@ -163,25 +167,26 @@ replay_resume() {
 replay_clone() {
   if [ -z "${S[replay]:-}" ]; then
     [ ${#CLONE_RE[@]} = 0 ] && [ ${#CLONE_FORBID[@]} = 0 ] && return 0
-    tap_not_ok "clone: clone_* lines need replay=mark:LABEL"; return 1
+    fail "clone: clone_* lines need replay=mark:LABEL"; return 1
   fi
   if [[ ${S[replay]} != mark:* ]] || [ ${#CLONE_RE[@]} = 0 ]; then
-    tap_not_ok "clone: replay=mark:LABEL with clone_mark/clone_expect lines" "replay=${S[replay]}"; return 1
+    fail "clone: replay=mark:LABEL with clone_mark/clone_expect lines" "replay=${S[replay]}"; return 1
   fi
   if [ "$REPLAY_DONE" != yes ]; then
-    tap_not_ok "clone: resumed the saved state" "no saved state (mark ${S[replay]#mark:} not reached or the snapshot failed)"
+    fail "clone: resumed the saved state" "no saved state (mark ${S[replay]#mark:} not reached or the snapshot failed)"
     return 1
   fi
   local W0=$W CONSOLE0=$CONSOLE rc=0 n p
   local -a re0=("${EXP_RE[@]}") label0=("${EXP_LABEL[@]}") forbid0=("${FORBID[@]}")
   W=$W0/clone; mkdir -p "$W"; CONSOLE=$W/console.log; : >"$CONSOLE"
+  # shellcheck disable=SC2034 # lib.sh's qemu_start reads them
   NODE_VARS=$W0/replay-vars.fd; REPLAY_INCOMING=$W0/replay.state
   EXP_RE=("${CLONE_RE[@]}"); EXP_LABEL=("${CLONE_LABEL[@]}"); FORBID=("${CLONE_FORBID[@]}")
   if qemu_start && replay_resume; then
-    tap_ok "clone: resumed the saved state (console $CONSOLE)"
+    pass "clone: resumed the saved state (console $CONSOLE)"
     console_watch || rc=1
   else
-    tap_not_ok "clone: resumed the saved state" "see $W/qemu.log and $W/qmp.log"; rc=1
+    fail "clone: resumed the saved state" "see $W/qemu.log and $W/qmp.log"; rc=1
   fi
   qemu_stop
   W=$W0; CONSOLE=$CONSOLE0; REPLAY_INCOMING=""
@@ -191,22 +196,22 @@ replay_clone() {
   local s1 s2
   s1=$(grep -aoE -m1 'epoxy: stage handover session [0-9a-f]+' "$W/console.txt" | awk '{print $5}')
   s2=$(grep -aoE -m1 'epoxy: stage handover session [0-9a-f]+' "$W/clone/console.txt" | awk '{print $5}')
-  if [ -n "$s1" ] && [ "$s1" = "$s2" ]; then tap_ok "clone: replays the node's session $s1"
-  else tap_not_ok "clone: replays the node's session" "node '${s1:-none}', clone '${s2:-none}'"; fi
+  if [ -n "$s1" ] && [ "$s1" = "$s2" ]; then pass "clone: replays the node's session $s1"
+  else fail "clone: replays the node's session" "node '${s1:-none}', clone '${s2:-none}'"; fi
   # epoxyd's side: one join credential for the node, the replay refused
   # and in the audit chain
   n=$(grep -c "join credential handed to host ${S[host]} " "$W/epoxyd.log")
-  if [ "$n" = 1 ]; then tap_ok "server: exactly one join credential handed out (epoxyd log)"
-  else tap_not_ok "server: exactly one join credential handed out (epoxyd log)" "$n in $W/epoxyd.log"; fi
-  ctl audit list --limit 10000 >"$W/audit.txt" 2>&1
+  if [ "$n" = 1 ]; then pass "server: exactly one join credential handed out (epoxyd log)"
+  else fail "server: exactly one join credential handed out (epoxyd log)" "$n in $W/epoxyd.log"; fi
+  chain_ctl audit list --limit 10000 >"$W/audit.txt" 2>&1
   n=$(grep -c 'joincred.issued' "$W/audit.txt")
-  if [ "$n" = 1 ]; then tap_ok "server: audit: exactly one joincred.issued"
-  else tap_not_ok "server: audit: exactly one joincred.issued" "$n in $W/audit.txt"; fi
+  if [ "$n" = 1 ]; then pass "server: audit: exactly one joincred.issued"
+  else fail "server: audit: exactly one joincred.issued" "$n in $W/audit.txt"; fi
   # the clone presents both spent tokens of its handover: join, then report
   for p in joincred report; do
     if grep -qE "token\.refused +hash:[0-9a-f]+ +EPOXY-E2003 purpose=$p .*token-host=${S[host]} " "$W/audit.txt"
-    then tap_ok "server: audit: the replayed $p token refused (token.refused EPOXY-E2003)"
-    else tap_not_ok "server: audit: the replayed $p token refused (token.refused EPOXY-E2003)" "see $W/audit.txt"; fi
+    then pass "server: audit: the replayed $p token refused (token.refused EPOXY-E2003)"
+    else fail "server: audit: the replayed $p token refused (token.refused EPOXY-E2003)" "see $W/audit.txt"; fi
   done
   return $rc
 }

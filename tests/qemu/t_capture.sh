@@ -4,23 +4,20 @@
 # capture_check (tests/qemu/lib.sh) watch the port, and checks that a clean
 # exchange passes and that a token in the URL, an Authorization header, a
 # known credential and an unknown 64-hex word are each reported.
-set -u
-cd "$(dirname "$0")/../.."
-O=${O:-$PWD/build}; export O
-. tests/qemu/lib.sh
+. "$(dirname "$0")/lib.sh"
 S[name]=capture-selftest
-n=0; failed=0
-port=18498
+need socat tshark curl
+port=$(free_port 1) || bail "a free loopback port"
 hex=$(head -c 32 /dev/urandom | od -A n -t x1 | tr -d ' \n')
 cred=$(head -c 32 /dev/urandom | od -A n -t x1 | tr -d ' \n')
 case_run() { # name expect(ok|leak) curl-args...
   local name=$1 want=$2 out got; shift 2
-  W=$(mktemp -d); HTTP_PORT=$port; PIDS=(); TAP_N=0; TAP_FAILED=0
+  W=$(mktemp -d); HTTP_PORT=$port; PIDS=()
   mkdir -p "$W/published/1"
   echo "artifact kernel 1 $PUB" >"$W/published/1/manifest"
   printf '#!/bin/sh\nread l\nprintf "HTTP/1.0 200 OK\\r\\nContent-Length: 2\\r\\n\\r\\nok"\n' >"$W/answer"
   chmod +x "$W/answer"
-  socat TCP-LISTEN:$port,bind=127.0.0.1,reuseaddr,fork EXEC:"$W/answer" 2>/dev/null &
+  socat "TCP-LISTEN:$port,bind=127.0.0.1,reuseaddr,fork" EXEC:"$W/answer" 2>/dev/null &
   local lpid=$!
   capture_start >/dev/null
   sleep 0.3
@@ -29,9 +26,8 @@ case_run() { # name expect(ok|leak) curl-args...
   kill $lpid 2>/dev/null; wait $lpid 2>/dev/null
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
   case $out in "ok "*) got=ok;; "not ok "*) got=leak;; *) got="none: $out";; esac
-  n=$((n + 1))
-  if [ "$got" = "$want" ]; then echo "ok $n - capture check: $name -> $want"
-  else echo "not ok $n - capture check: $name: want $want, got $got"; echo "$out" | sed 's/^/#   /'; failed=1; fi
+  if [ "$got" = "$want" ]; then pass "capture check: $name -> $want"
+  else fail "capture check: $name: want $want, got $got" "$out"; fi
   rm -rf "$W"
 }
 PUB=$(head -c 32 /dev/urandom | od -A n -t x1 | tr -d ' \n')
@@ -41,4 +37,4 @@ case_run "token in the URL query" leak -G --data-urlencode "token=$hex"
 case_run "Authorization header" leak -H "Authorization: Bearer $hex"
 case_run "the node's credential" leak -H "X-C: $cred"
 case_run "unknown 64-hex word" leak -H "X-Thing: $hex"
-exit $failed
+done_testing

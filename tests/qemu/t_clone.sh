@@ -15,28 +15,20 @@
 # when the clone's kernel inputs are the ones the parent's kernel was
 # built from, which is checked first.  Everything made is removed at the
 # end; the logs are kept in $O/test-logs/clone-*.log.
-set -u
-cd "$(dirname "$0")/../.." || exit 1
+. "$(dirname "$0")/../lib/tap.sh"
 ROOT=$PWD
-O=${O:-$ROOT/build}
 LOGS=$O/test-logs; mkdir -p "$LOGS"
-. tests/tap.sh   # n, failed, ok, nok, finish
 
-[ "$(id -u)" = 0 ] || { nok "t_clone runs as root (as the README's user does)"; finish; }
+[ "$(id -u)" = 0 ] || bail "t_clone runs as root (as the README's user does)"
 for f in "$O/keys/.stamp" "$O/stage1/kbuild/.stamp" "$O/stage1/kernel/.stamp" \
   "$O/src/mbedtls/.epoxy-fetched"; do
-  [ -f "$f" ] || { nok "parent build complete" "$f missing (make images)"; finish; }
+  [ -f "$f" ] || bail "parent build complete" "$f missing (make images)"
 done
 
-BASE=$(mktemp -d /tmp/epoxy-clone.XXXXXX)
+tmpdir epoxy-clone; BASE=$T_DIR
 chmod 0755 "$BASE"
-# shellcheck disable=SC2317  # called by the trap
-cleanup() {
-  # and the space-free link make used for O (scripts/o-link.sh)
-  rm -f "/tmp/epoxy-o-$(printf '%s' "$BASE/home/build dir" | sha256sum | cut -c1-16)"
-  rm -rf "$BASE"
-}
-trap cleanup EXIT
+# the space-free link make used for O (scripts/o-link.sh)
+at_exit rm -f "/tmp/epoxy-o-$(printf '%s' "$BASE/home/build dir" | sha256sum | cut -c1-16)"
 trap 'exit 130' INT TERM
 mkdir -m 0700 "$BASE/home"
 C="$BASE/home/epoxy clone"
@@ -44,15 +36,15 @@ CO="$BASE/home/build dir"
 
 t0=$(date +%s)
 if git clone -q "$ROOT" "$C" 2>"$LOGS/clone-git.log"; then
-  ok "clone of HEAD under a 0700 parent, at a path with a space"
+  pass "clone of HEAD under a 0700 parent, at a path with a space"
 else
-  nok "clone of HEAD" "see $LOGS/clone-git.log"; finish
+  bail "clone of HEAD" "see $LOGS/clone-git.log"
 fi
-runuser -u nobody -- test -x "$BASE/home" 2>/dev/null && nok "nobody cannot search the clone's parent"
+runuser -u nobody -- test -x "$BASE/home" 2>/dev/null && fail "nobody cannot search the clone's parent"
 # the kernel's inputs must be the ones the parent's kernel came from
 for f in stage1/kernel-minimal.config stage1/build-kernel.sh; do
   cmp -s "$C/$f" "$ROOT/$f" ||
-    { nok "seed: $f as in the parent build" "differs: run make images in $ROOT first"; finish; }
+    bail "seed: $f as in the parent build" "differs: run make images in $ROOT first"
 done
 # own copies of the small files and stamps (the clone's build may rewrite
 # them; a rewrite through a hard link would change the parent's)
@@ -71,19 +63,19 @@ kpkg=$(cut -d' ' -f1 "$O/stage1/source-package")
 if cp -al "$O/keys" "$O/stage1" "$O/src" "$CO/" && own_copy "$CO/stage1" "$CO/keys" &&
    echo "$kpkg $kepoch" >"$CO/stage1/source-package" &&
    touch "$CO/stage1/kernel/.stamp" && touch "$CO/stage1/kbuild/.stamp"; then
-  ok "build dir seeded with the parent's keys, stage1 kernel and sources"
+  pass "build dir seeded with the parent's keys, stage1 kernel and sources"
 else
-  nok "build dir seeded"; finish
+  bail "build dir seeded"
 fi
 
 s=$(date +%s); kmtime=$(stat -c %Y "$CO/stage1/kbuild/bzImage")
 if (cd "$C" && nice make -j2 O="$CO" all images) >"$LOGS/clone-make.log" 2>&1; then
-  ok "make all images in the clone, O outside it, with a space too ($(( $(date +%s) - s )) s)"
+  pass "make all images in the clone, O outside it, with a space too ($(( $(date +%s) - s )) s)"
 else
-  nok "make all images in the clone" "see $LOGS/clone-make.log"; finish
+  bail "make all images in the clone" "see $LOGS/clone-make.log"
 fi
 [ "$(stat -c %Y "$CO/stage1/kbuild/bzImage")" = "$kmtime" ] ||
-  nok "no kernel rebuilt" "see $LOGS/clone-make.log"
+  fail "no kernel rebuilt" "see $LOGS/clone-make.log"
 
 s=$(date +%s)
 (cd "$C" && O="$CO" QEMU_PORT_BASE=18470 tests/qemu/run-scenario tests/qemu/scenarios/happy-uefi.scn) \
@@ -91,9 +83,9 @@ s=$(date +%s)
 rc=$?
 p=$(grep -c '^ok ' "$LOGS/clone-qemu.log"); f=$(grep -c '^not ok ' "$LOGS/clone-qemu.log")
 if [ "$rc" = 0 ] && [ "$f" = 0 ] && [ "$p" -gt 0 ]; then
-  ok "QEMU scenario happy-uefi in the clone: $p checks passed ($(( $(date +%s) - s )) s)"
+  pass "QEMU scenario happy-uefi in the clone: $p checks passed ($(( $(date +%s) - s )) s)"
 else
-  nok "QEMU scenario happy-uefi in the clone ($p passed, $f failed, exit $rc)" "see $LOGS/clone-qemu.log"
+  fail "QEMU scenario happy-uefi in the clone ($p passed, $f failed, exit $rc)" "see $LOGS/clone-qemu.log"
   grep '^not ok' "$LOGS/clone-qemu.log" | head -5 | sed 's/^/#   /'
 fi
 
@@ -102,10 +94,10 @@ s=$(date +%s)
 rc=$?
 sum=$(tail -1 "$LOGS/clone-server.log")
 if [ "$rc" = 0 ] && [[ $sum =~ ^[1-9][0-9]*\ passed,\ 0\ failed$ ]]; then
-  ok "loopback server tests in the clone: $sum ($(( $(date +%s) - s )) s)"
+  pass "loopback server tests in the clone: $sum ($(( $(date +%s) - s )) s)"
 else
-  nok "loopback server tests in the clone: $sum" "see $LOGS/clone-server.log"
+  fail "loopback server tests in the clone: $sum" "see $LOGS/clone-server.log"
   grep -E 'FAIL|^ +not ok' "$LOGS/clone-server.log" | head -8 | sed 's/^/#   /'
 fi
 echo "# t_clone: $(( $(date +%s) - t0 )) s"
-finish
+done_testing

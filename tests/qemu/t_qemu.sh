@@ -7,11 +7,11 @@
 # own ports (18400 + 4*i) and in its own work dir $O/qemu/<name>.  A
 # scenario that cannot run because a piece is missing fails; nothing skips.
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 O=${O:-$PWD/build}; export O
 QUICK="happy-uefi mitm-kernel stage1-byte stage0-unsigned prod-initramfs-tampered wrong-credential"
 if [ "${1:-}" = --full ]; then
-  list=$(ls tests/qemu/scenarios/*.scn | xargs -n1 basename | sed 's/\.scn$//')
+  list=$(for f in tests/qemu/scenarios/*.scn; do basename "$f" .scn; done)
 else
   list=${QEMU_SCENARIOS:-$QUICK}
 fi

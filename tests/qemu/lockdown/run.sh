@@ -61,11 +61,11 @@ qemu() { # vars log args...
   local vars=$1 log=$2; shift 2
   timeout 300 qemu-system-x86_64 -accel tcg -machine q35,smm=on -m 1024 -nographic \
     -global driver=cfi.pflash01,property=secure,value=on \
-    -drive if=pflash,format=raw,unit=0,file=$OVMF_CODE,readonly=on \
-    -drive if=pflash,format=raw,unit=1,file=$vars \
+    -drive "if=pflash,format=raw,unit=0,file=$OVMF_CODE,readonly=on" \
+    -drive "if=pflash,format=raw,unit=1,file=$vars" \
     -fw_cfg name=opt/org.tianocore/IPv4PXESupport,string=n \
     -fw_cfg name=opt/org.tianocore/IPv6PXESupport,string=n \
-    -net none -serial file:$log -monitor none "$@" || true
+    -net none -serial "file:$log" -monitor none "$@" || true
 }
 t0=$(date +%s.%N)
 qemu vars.fd enroll.log -kernel "$VMLINUZ" -initrd enroll.cpio -append "console=ttyS0 quiet"
