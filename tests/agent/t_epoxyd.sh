@@ -1,6 +1,6 @@
 #!/bin/bash
 # t_epoxyd: the real agent against the real epoxyd on loopback (set up by
-# tests/server/lib.sh: keys, one signed release, host node1 and its boot
+# tests/lib/epoxyd.sh: keys, one signed release, host node1 and its boot
 # credential), only kexec recorded.  A fresh boot reaches kexec with the
 # published bytes; stage 2 fetches the join credential and reports to
 # epoxyd; spent tokens and a wrong credential are refused by the server
