@@ -61,7 +61,7 @@ epoxyd_stop
 sed -i '/^admin_upload_max /d' "$CONF"
 
 # start-up refusals: at once, exit 1, path + user + reason, the same with -n
-refused() { # name want-regex [epoxyd args...]
+start_refused() { # name want-regex [epoxyd args...]
 	local name=$1 want=$2 t0 rc; shift 2
 	t0=$(date +%s%N)
 	timeout 10 "$BIN/epoxyd" -c "$CONF" "$@" 2>"$T_DIR/err"; rc=$?
@@ -72,23 +72,23 @@ refused() { # name want-regex [epoxyd args...]
 	is "$rc/$(grep -cE -- "$want" "$T_DIR/err.n")" "1/1" "$name: epoxyd -n reports the same"
 }
 chown root "$DATA"; chmod 0755 "$DATA"
-refused "data_dir not writable by nobody" \
+start_refused "data_dir not writable by nobody" \
 	"EPOXY-E2313 data_dir $DATA: user nobody \(uid [0-9]+\) cannot create a file in it: Permission denied"
 chown nobody "$DATA"; chmod 0700 "$DATA"; chown root "$DATA/objects"
-refused "data_dir/objects not writable by nobody" \
+start_refused "data_dir/objects not writable by nobody" \
 	"EPOXY-E2313 data_dir $DATA/objects: user nobody \(uid [0-9]+\) cannot create a file in it: Permission denied"
 chown nobody "$DATA/objects"
-refused "boot_dir missing" "EPOXY-E2313 boot_dir $T_DIR/nosuch: .*No such file or directory" \
+start_refused "boot_dir missing" "EPOXY-E2313 boot_dir $T_DIR/nosuch: .*No such file or directory" \
 	-o "boot_dir=$T_DIR/nosuch"
 chmod 0700 "$BOOT"
-refused "boot_dir unreadable by nobody" \
+start_refused "boot_dir unreadable by nobody" \
 	"EPOXY-E2313 boot_dir $BOOT: user nobody \(uid [0-9]+\) cannot search it: Permission denied"
 chmod 0755 "$BOOT"
-refused "store in a missing directory" "EPOXY-E2042 store sqlite:$T_DIR/nosuch/x.db: cannot open it" \
+start_refused "store in a missing directory" "EPOXY-E2042 store sqlite:$T_DIR/nosuch/x.db: cannot open it" \
 	-o "store=sqlite:$T_DIR/nosuch/x.db"
-refused "TLS key missing" "EPOXY-E2312 tls_key $T_DIR/nosuch.key: cannot read it: No such file or directory" \
+start_refused "TLS key missing" "EPOXY-E2312 tls_key $T_DIR/nosuch.key: cannot read it: No such file or directory" \
 	-o "tls_key=$T_DIR/nosuch.key"
-refused "keyset missing" "EPOXY-E2314 keyset $T_DIR/nosuch.ks: cannot read it: No such file or directory" \
+start_refused "keyset missing" "EPOXY-E2314 keyset $T_DIR/nosuch.ks: cannot read it: No such file or directory" \
 	-o "keyset=$T_DIR/nosuch.ks"
 "$BIN/epoxyd" -n -c "$CONF" 2>"$T_DIR/err"; is "$?" 0 "all put back: -n is content again"
 done_testing
