@@ -1,4 +1,5 @@
 /* err: text and stable console codes for epoxy's error numbers. */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -6,25 +7,65 @@
 
 static const struct {
 	int num;
+	int status;
 	const char *msg;
 } epx_errs[] = {
-#define EPX_ERR(name, num, msg) { num, msg },
+#define EPX_ERR(name, num, status, msg) { num, status, msg },
 #include "lib/errors.def"
 #undef EPX_ERR
 };
 
-const char *epx_strerror(int rc)
+/* The registry's entry for rc (negative or positive), or -1. */
+static int epx_find(int rc)
 {
 	size_t i;
 
 	if (rc < 0)
 		rc = -rc;
-	if (rc < 1000)
-		return strerror(rc);
 	for (i = 0; i < sizeof(epx_errs) / sizeof(epx_errs[0]); i++)
 		if (epx_errs[i].num == rc)
-			return epx_errs[i].msg;
-	return "unknown epoxy error";
+			return (int)i;
+	return -1;
+}
+
+const char *epx_strerror(int rc)
+{
+	int i;
+
+	if (rc < 0)
+		rc = -rc;
+	if (rc < 1000)
+		return strerror(rc);
+	i = epx_find(rc);
+	return i < 0 ? "unknown epoxy error" : epx_errs[i].msg;
+}
+
+int epx_http_status(int rc)
+{
+	int i = epx_find(rc);
+
+	if (i < 0 || !epx_errs[i].status)
+		return 500;
+	return epx_errs[i].status;
+}
+
+int epx_code_parse(const char *s, int *num)
+{
+	int n = 0, i;
+
+	if (strncmp(s, "EPOXY-E", 7))
+		return -EPX_E_NUM_SYNTAX;
+	for (s += 7, i = 0; s[i] >= '0' && s[i] <= '9'; i++) {
+		if (i >= 5)
+			return -EPX_E_NUM_SYNTAX;
+		n = n * 10 + (s[i] - '0');
+	}
+	if (i < 4)
+		return -EPX_E_NUM_SYNTAX;
+	if (epx_find(n) < 0)
+		return -ENOENT;
+	*num = n;
+	return 0;
 }
 
 char *epx_code(int rc, char *buf, unsigned long len)
@@ -41,7 +82,7 @@ int epx_err_unique_(int num);
 int epx_err_unique_(int num)
 {
 	switch (num) {
-#define EPX_ERR(name, n, msg) case n:
+#define EPX_ERR(name, n, status, msg) case n:
 #include "lib/errors.def"
 #undef EPX_ERR
 		return 1;

@@ -7,7 +7,7 @@
 #define EPOXY_ERR_H
 
 enum epx_err {
-#define EPX_ERR(name, num, msg) EPX_##name = num,
+#define EPX_ERR(name, num, status, msg) EPX_##name = num,
 #include "lib/errors.def"
 #undef EPX_ERR
 };
@@ -17,5 +17,13 @@ const char *epx_strerror(int rc);
 /* Writes "EPOXY-E1234" for epoxy codes, "EPOXY-E0" + errno otherwise, into
  * buf (at least 16 bytes); returns buf. */
 char *epx_code(int rc, char *buf, unsigned long len);
+/* The HTTP status of an answer that carries rc (lib/errors.def): 500 for
+ * an errno (the server's own failure, never the request's), for an
+ * unknown code and for a code that never travels over HTTP (status 0). */
+int epx_http_status(int rc);
+/* Parses "EPOXY-E<digits>" at the start of s into the code's number; 0
+ * and *num set if it names a code of the registry, else -EPX_E_NUM_SYNTAX
+ * (not a code) or -ENOENT (a code the registry does not know). */
+int epx_code_parse(const char *s, int *num);
 
 #endif

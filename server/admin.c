@@ -71,40 +71,9 @@ struct admin_ctx {
 
 /* ------------------------------------------------------------ helpers */
 
-static int admin_status_of(int rc)
-{
-	switch (-rc) {
-	case EPX_E_DB_NOTFOUND: case EPX_E_ADM_NOHOST:
-	case EPX_E_ADM_NOTFOUND: case EPX_E_ADM_NORELEASE:
-	case EPX_E_DB_NORELEASE: case EPX_E_CRED_UNKNOWN:
-		return 404;
-	case EPX_E_DB_EXISTS: case EPX_E_DB_INUSE: case EPX_E_ADM_EXISTS:
-	case EPX_E_AUDIT_BROKEN:
-		return 409;
-	case EPX_E_ADM_TOOBIG: case EPX_E_DB_TOOBIG:
-		return 413;
-	case EPX_E_ADM_CTYPE:
-		return 415;
-	case EPX_E_ADM_METHOD:
-		return 405;
-	case EPX_E_ADM_AUTH:
-		return 401;
-	case EPX_E_ADM_STORE: case EPX_E_DB_QUERY: case EPX_E_DB_OPEN:
-	case EPX_E_DB_BUSY: case EPX_E_OBJ_IO: case EPX_E_OBJ_HASH:
-	case EPX_E_SRV_SPOOL: case EPX_E_DB_MIGRATE: case EPX_E_DB_SCHEMA:
-		return 500;
-	case EPX_E_ADM_KEYSET:
-		return 503;
-	default:
-		/* an errno is the server's own failure (file system, memory),
-		 * never a fault of the request */
-		return -rc > 0 && -rc < 1000 ? 500 : 400;
-	}
-}
-
 static int admin_fail(struct admin_ctx *c, int rc, const char *reason)
 {
-	return http_resp_error(c->resp, admin_status_of(rc), rc, reason);
+	return http_resp_fail(c->resp, rc, reason);
 }
 
 /* reason = what + " '" + arg + "'", arg shown as printable ASCII, capped. */
@@ -1570,6 +1539,7 @@ int admin_handle(struct srv *srv, const struct http_req *req,
 		char ra[16];
 
 		http_log(req, "admin: refused: too many refused credentials from this address");
+		/* the credential's code, but 429: the address is locked out */
 		rc = http_resp_error(resp, 429, -EPX_E_ADM_AUTH,
 				     "too many refused admin credentials from this address; retry later");
 		snprintf(ra, sizeof(ra), "%d", ADMIN_FAIL_WINDOW);

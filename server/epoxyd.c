@@ -298,12 +298,21 @@ static enum http_method epoxyd_method(const char *m)
 	return HTTP_OTHER;
 }
 
-static void epoxyd_refuse(struct conn *c, int status, int code)
+/* Refuses the request with code (positive) and status: only where a code
+ * means another status than the registry's (a URL over its cap is 414,
+ * other over-cap header data 431, both E2205). */
+static void epoxyd_refuse_as(struct conn *c, int status, int code)
 {
 	if (!c->refuse) {
 		c->refuse = code;
 		c->refuse_status = status;
 	}
+}
+
+/* Refuses the request with code and its status from lib/errors.def. */
+static void epoxyd_refuse(struct conn *c, int code)
+{
+	epoxyd_refuse_as(c, epx_http_status(code), code);
 }
 
 static enum MHD_Result epoxyd_arg(void *cls, enum MHD_ValueKind kind,
@@ -314,19 +323,19 @@ static enum MHD_Result epoxyd_arg(void *cls, enum MHD_ValueKind kind,
 	struct http_arg *a;
 
 	if (!key || memchr(key, '\0', klen)) {
-		epoxyd_refuse(c, 400, EPX_E_SRV_BADREQ);
+		epoxyd_refuse(c, EPX_E_SRV_BADREQ);
 		return MHD_NO;
 	}
 	if (c->req.nargs >= HTTP_ARGS_MAX) {
-		epoxyd_refuse(c, 414, EPX_E_SRV_HDRTOOBIG);
+		epoxyd_refuse_as(c, 414, EPX_E_SRV_HDRTOOBIG);
 		return MHD_NO;
 	}
 	if (klen == 0 || klen > HTTP_ARG_KEY_MAX || vlen > HTTP_ARG_VAL_MAX) {
-		epoxyd_refuse(c, 414, EPX_E_SRV_HDRTOOBIG);
+		epoxyd_refuse_as(c, 414, EPX_E_SRV_HDRTOOBIG);
 		return MHD_NO;
 	}
 	if (http_arg_get(c->req.args, c->req.nargs, key)) {
-		epoxyd_refuse(c, 400, EPX_E_SRV_BADREQ);
+		epoxyd_refuse(c, EPX_E_SRV_BADREQ);
 		return MHD_NO;
 	}
 	a = &c->req.args[c->req.nargs++];
@@ -345,7 +354,7 @@ static void epoxyd_hdr(struct conn *c, struct MHD_Connection *con,
 	size_t n = v ? strlen(v) : 0;
 
 	if (n > HTTP_HDR_MAX) {
-		epoxyd_refuse(c, 431, EPX_E_SRV_HDRTOOBIG);
+		epoxyd_refuse(c, EPX_E_SRV_HDRTOOBIG);
 		return;
 	}
 	if (v)
@@ -390,7 +399,7 @@ static struct conn *epoxyd_conn_new(struct MHD_Connection *con, const char *url,
 	c->req.method = epoxyd_method(method);
 	epoxyd_peer(c, con);
 	if (strlen(url) > HTTP_PATH_MAX || memchr(url, '\0', strlen(url)) != NULL)
-		epoxyd_refuse(c, 414, EPX_E_SRV_HDRTOOBIG);
+		epoxyd_refuse_as(c, 414, EPX_E_SRV_HDRTOOBIG);
 	else
 		memcpy(c->req.path, url, strlen(url) + 1);
 	MHD_get_connection_values_n(con, MHD_GET_ARGUMENT_KIND, epoxyd_arg, c);
@@ -402,7 +411,7 @@ static struct conn *epoxyd_conn_new(struct MHD_Connection *con, const char *url,
 	cl = MHD_lookup_connection_value(con, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 	if (cl && strtoull(cl, NULL, 10) > (tls && !strncmp(c->req.path, "/admin/", 7) ?
 					   epoxyd_live()->admin_upload_max : HTTP_BODY_MAX))
-		epoxyd_refuse(c, 413, EPX_E_SRV_TOOBIG);
+		epoxyd_refuse(c, EPX_E_SRV_TOOBIG);
 	return c;
 }
 
@@ -412,7 +421,7 @@ static int epoxyd_spool_fail(struct conn *c, int err)
 {
 	http_log(&c->req, "%s: cannot spool the upload into data_dir %s: %s (EPOXY-E%04d)",
 		 c->req.path, g.cfg.data_dir, strerror(err), EPX_E_SRV_SPOOL);
-	epoxyd_refuse(c, 500, EPX_E_SRV_SPOOL);
+	epoxyd_refuse(c, EPX_E_SRV_SPOOL);
 	return -EPX_E_SRV_SPOOL;
 }
 
@@ -447,7 +456,7 @@ static void epoxyd_body(struct conn *c, const char *data, size_t n)
 	}
 	if (c->req.body_fd >= 0) {
 		if (c->req.body_len + n > epoxyd_live()->admin_upload_max) {
-			epoxyd_refuse(c, 413, EPX_E_SRV_TOOBIG);
+			epoxyd_refuse(c, EPX_E_SRV_TOOBIG);
 		} else {
 			errno = 0;
 			if (write(c->req.body_fd, data, n) != (ssize_t)n)
@@ -458,7 +467,7 @@ static void epoxyd_body(struct conn *c, const char *data, size_t n)
 	}
 	if (n > HTTP_BODY_MAX - c->req.body_len) {
 		if (!admin) {
-			epoxyd_refuse(c, 413, EPX_E_SRV_TOOBIG);
+			epoxyd_refuse(c, EPX_E_SRV_TOOBIG);
 			return;
 		}
 		if (epoxyd_spool(c) == 0)
@@ -478,7 +487,7 @@ static void epoxyd_body(struct conn *c, const char *data, size_t n)
 			cap = HTTP_BODY_MAX;
 		p = realloc(c->body, cap);
 		if (!p) {
-			epoxyd_refuse(c, 503, EPX_E_SRV_BUSY);
+			epoxyd_refuse(c, EPX_E_SRV_BUSY);
 			return;
 		}
 		c->body = p;
@@ -591,7 +600,7 @@ static enum MHD_Result epoxyd_handle(void *cls, struct MHD_Connection *con,
 	c->req.body = c->req.body_fd >= 0 ? NULL : c->body;
 	srv = epoxyd_thread_srv();
 	if (!srv)
-		epoxyd_refuse(c, 503, EPX_E_SRV_BUSY);
+		epoxyd_refuse(c, EPX_E_SRV_BUSY);
 	if (c->refuse) {
 		http_resp_error(&c->resp, c->refuse_status, -c->refuse, NULL);
 		if (c->refuse == EPX_E_SRV_BUSY)

@@ -193,6 +193,11 @@ int http_resp_error(struct http_resp *resp, int status, int rc,
 	return 0;
 }
 
+int http_resp_fail(struct http_resp *resp, int rc, const char *reason)
+{
+	return http_resp_error(resp, epx_http_status(rc), rc, reason);
+}
+
 static int http_hdr_ok(const char *s, size_t max)
 {
 	size_t i;
@@ -444,7 +449,7 @@ static int http_rate(struct srv *srv, const struct http_req *req,
 	if (rc == 0)
 		return 0;
 	metrics_add(srv->metrics, M_RATE_LIMITED, 1);
-	http_resp_error(resp, 503, rc, NULL);
+	http_resp_fail(resp, rc, NULL);    /* E2230/E2231: 503 */
 	snprintf(ra, sizeof(ra), "%u", storm_retry_after(srv->storm, req->peer_str,
 							 http_now(srv)));
 	http_resp_header(resp, "Retry-After", ra);
@@ -470,16 +475,16 @@ int http_dispatch(struct srv *srv, const struct http_req *req,
 	int rc;
 
 	if (!r) {
-		http_resp_error(resp, 404, -EPX_E_SRV_NOTFOUND, NULL);
+		http_resp_fail(resp, -EPX_E_SRV_NOTFOUND, NULL);
 		goto out;
 	}
 	if ((r->flags & RF_TLS) && !req->tls) {
-		http_resp_error(resp, 403, -EPX_E_SRV_PLAIN, NULL);
+		http_resp_fail(resp, -EPX_E_SRV_PLAIN, NULL);
 		http_log(req, "refused %s on the plain-HTTP listener (EPOXY-E2206)", r->path);
 		goto out;
 	}
 	if (req->method == HTTP_OTHER || !(r->methods & (1u << req->method))) {
-		http_resp_error(resp, 405, -EPX_E_SRV_METHOD, NULL);
+		http_resp_fail(resp, -EPX_E_SRV_METHOD, NULL);
 		http_allow(resp, r->methods);
 		goto out;
 	}
@@ -491,7 +496,7 @@ int http_dispatch(struct srv *srv, const struct http_req *req,
 
 		http_log(req, "%s failed: %s %s", r->path, epx_code(rc, code, sizeof(code)),
 			 epx_strerror(rc));
-		http_resp_error(resp, 500, rc < 0 ? rc : -EIO, NULL);
+		http_resp_fail(resp, rc < 0 ? rc : -EIO, NULL);
 	}
 out:
 	http_count(srv, req, resp);

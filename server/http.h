@@ -157,8 +157,13 @@ void http_resp_init(struct http_resp *resp);
 /* Frees/closes the body (wiping it if resp->secret), resets resp. */
 void http_resp_free(struct http_resp *resp);
 
-/* Error answer: status, text/plain "EPOXY-E<code> <reason>\n" where code is
- * epx_code(rc) and reason defaults to epx_strerror(rc) when NULL. */
+/* Error answer: text/plain "EPOXY-E<code> <reason>\n" where code is
+ * epx_code(rc) and reason defaults to epx_strerror(rc) when NULL, with the
+ * code's status from lib/errors.def (epx_http_status(): an errno is 500).
+ * Handlers use this one: none keeps its own code-to-status map. */
+int http_resp_fail(struct http_resp *resp, int rc, const char *reason);
+/* The same with another status than the registry's, for the few answers
+ * where one code means two things on the wire (each caller says why). */
 int http_resp_error(struct http_resp *resp, int status, int rc,
 		    const char *reason);
 /* Copies len bytes as the body. */

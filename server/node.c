@@ -43,8 +43,10 @@ static const char *const node_session_purposes[] = {
 
 /* ------------------------------------------------------------ helpers */
 
-static int node_refuse(const struct http_req *req, struct http_resp *resp,
-		       int status, int rc, const char *what)
+/* Logs and answers rc with status (http_resp_error's rule: only where a
+ * code means another status than the registry's). */
+static int node_refuse_as(const struct http_req *req, struct http_resp *resp,
+			  int status, int rc, const char *what)
 {
 	char code[16];
 
@@ -53,36 +55,39 @@ static int node_refuse(const struct http_req *req, struct http_resp *resp,
 	return http_resp_error(resp, status, rc, NULL);
 }
 
+/* Logs and answers rc with its status from lib/errors.def. */
+static int node_refuse(const struct http_req *req, struct http_resp *resp,
+		       int rc, const char *what)
+{
+	return node_refuse_as(req, resp, epx_http_status(rc), rc, what);
+}
+
 static int node_busy(struct srv *srv, const struct http_req *req,
 		     struct http_resp *resp, const char *key, int rc)
 {
 	char ra[16];
 
 	metrics_add(srv->metrics, M_BUSY, 1);
-	http_resp_error(resp, 503, rc, NULL);
+	http_resp_fail(resp, rc, NULL);    /* a busy code: 503 */
 	snprintf(ra, sizeof(ra), "%u", storm_retry_after(srv->storm, key, http_now(srv)));
 	http_resp_header(resp, "Retry-After", ra);
 	return 0;
 }
 
-/* Maps a store refusal to an answer. */
+/* Answers a store refusal with its registry status; counts refused
+ * tokens and credentials (403) and the store's own failures (5xx). */
 static int node_store_err(struct srv *srv, const struct http_req *req,
 			  struct http_resp *resp, int rc, const char *what)
 {
-	int e = -rc;
+	int status = epx_http_status(rc);
 
-	if (e == EPX_E_TOK_FORMAT || e == EPX_E_CRED_FORMAT || e == EPX_E_DB_INVALID)
-		return node_refuse(req, resp, 400, rc, what);
-	if ((e >= EPX_E_TOK_FORMAT && e <= EPX_E_TOK_REISSUE) ||
-	    (e >= EPX_E_CRED_FORMAT && e <= EPX_E_CRED_REVOKED) ||
-	    e == EPX_E_SESS_UNKNOWN || e == EPX_E_SESS_CLOSED) {
-		metrics_add(srv->metrics, M_TOKENS_REFUSED, 1);
-		return node_refuse(req, resp, 403, rc, what);
-	}
-	if (e == EPX_E_DB_BUSY)
+	if (status == 503)
 		return node_busy(srv, req, resp, req->peer_str, rc);
-	metrics_add(srv->metrics, M_STORE_ERRORS, 1);
-	return node_refuse(req, resp, 500, rc, what);
+	if (status == 403)
+		metrics_add(srv->metrics, M_TOKENS_REFUSED, 1);
+	else if (status >= 500)
+		metrics_add(srv->metrics, M_STORE_ERRORS, 1);
+	return node_refuse(req, resp, rc, what);
 }
 
 static int node_form_ctype(const char *ct)
@@ -301,8 +306,8 @@ static int node_send_file(struct srv *srv, const struct http_req *req,
 			 fd == -EINVAL ? "not a regular file or over its cap" : strerror(-fd));
 		/* absent is the operator's 404; unreadable is the server's fault */
 		if (fd != -ENOENT && fd != -EINVAL)
-			return http_resp_error(resp, 500, fd, NULL);
-		return http_resp_error(resp, 404, -EPX_E_SRV_BOOTFILE, NULL);
+			return http_resp_fail(resp, fd, NULL);
+		return http_resp_fail(resp, -EPX_E_SRV_BOOTFILE, NULL);
 	}
 	metrics_add(srv->metrics, M_BOOTFILE_BYTES, size);
 	return http_resp_fd(resp, 200, ctype, fd, 0, size);
@@ -328,10 +333,10 @@ int node_stage0(struct srv *srv, const struct http_req *req, struct http_resp *r
 	 * link of the chain. */
 	if (!strncmp(req->user_agent, "UefiHttpBoot", 12))
 		return req->tls ? node_send_file(srv, req, resp, "stage0.efi", "application/efi") :
-			node_refuse(req, resp, 403, -EPX_E_SRV_PLAIN,
+			node_refuse(req, resp, -EPX_E_SRV_PLAIN,
 				    "stage0 for the firmware only over HTTPS (pinned CA)");
 	if (strncmp(req->user_agent, "iPXE", 4))
-		return node_refuse(req, resp, 400, -EPX_E_SRV_BADREQ,
+		return node_refuse(req, resp, -EPX_E_SRV_BADREQ,
 				   "stage0 for a client that is neither UefiHttpBoot nor iPXE");
 	buf = malloc(IPXE_SCRIPT_MAX);
 	if (!buf)
@@ -387,7 +392,7 @@ int node_stage1_ipxe(struct srv *srv, const struct http_req *req, struct http_re
 	int rc, n;
 
 	if (!m || store_mac_canon(m, mac) < 0)
-		return node_refuse(req, resp, 400, -EPX_E_SRV_FIELD, "stage1.ipxe without a valid mac");
+		return node_refuse(req, resp, -EPX_E_SRV_FIELD, "stage1.ipxe without a valid mac");
 	h = malloc(sizeof(*h));
 	buf = malloc(IPXE_SCRIPT_MAX);
 	rc = -ENOMEM;
@@ -395,7 +400,10 @@ int node_stage1_ipxe(struct srv *srv, const struct http_req *req, struct http_re
 		goto out;
 	rc = store_host_by_mac(srv->store, mac, h);
 	if (rc == -EPX_E_DB_NOTFOUND) {
-		rc = node_refuse(req, resp, 404, -EPX_E_SRV_HOST, "stage1.ipxe for an unregistered mac");
+		/* an unknown MAC is "no script here" (404), not a refused
+		 * credential (the registry's 403 for E2220) */
+		rc = node_refuse_as(req, resp, 404, -EPX_E_SRV_HOST,
+				    "stage1.ipxe for an unregistered mac");
 		goto out;
 	} else if (rc < 0) {
 		rc = node_store_err(srv, req, resp, rc, "stage1.ipxe host lookup");
@@ -415,8 +423,8 @@ int node_stage1_ipxe(struct srv *srv, const struct http_req *req, struct http_re
 		if (rc < 0) {
 			http_log(req, "boot_dir/stage1/cmdline for iPXE: %s", epx_strerror(rc));
 			rc = rc == -ENOENT || rc == -EINVAL || rc == -EPX_E_IPXE_FIELD ?
-				http_resp_error(resp, 404, -EPX_E_SRV_BOOTFILE, NULL) :
-				http_resp_error(resp, 500, rc, NULL);
+				http_resp_fail(resp, -EPX_E_SRV_BOOTFILE, NULL) :
+				http_resp_fail(resp, rc, NULL);
 			goto out;
 		}
 		/* the host's name (not a secret) lets the agent check that a
@@ -452,7 +460,7 @@ int node_bootfile(struct srv *srv, const struct http_req *req, struct http_resp 
 	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++)
 		if (!strcmp(req->path, files[i].path))
 			return node_send_file(srv, req, resp, files[i].file, files[i].ctype);
-	return http_resp_error(resp, 404, -EPX_E_SRV_NOTFOUND, NULL);
+	return http_resp_fail(resp, -EPX_E_SRV_NOTFOUND, NULL);
 }
 
 /* ------------------------------------------------------------ session */
@@ -638,18 +646,11 @@ static int node_session_refused(struct srv *srv, const struct http_req *req,
 	int e = -rc;
 
 	metrics_add(srv->metrics, M_SESSIONS_REFUSED, 1);
-	if (e == EPX_E_SRV_CTYPE)
-		return node_refuse(req, resp, 415, rc, "session");
-	if (e == EPX_E_SRV_TOOBIG)
-		return node_refuse(req, resp, 413, rc, "session");
-	if (e == EPX_E_SRV_FIELD)
-		return node_refuse(req, resp, 400, rc, "session");
-	if (e == EPX_E_SRV_HOST || e == EPX_E_SRV_MAC || e == EPX_E_SRV_ADDR)
-		return node_refuse(req, resp, 403, rc, "session");
-	if (e == EPX_E_SRV_NORELEASE || e == EPX_E_DB_NORELEASE)
-		return node_refuse(req, resp, 409, -EPX_E_SRV_NORELEASE, "session");
-	if (e == EPX_E_SRV_SIGN)
-		return node_refuse(req, resp, 500, rc, "session");
+	if (e == EPX_E_DB_NORELEASE)    /* the node's word for it */
+		rc = -EPX_E_SRV_NORELEASE, e = EPX_E_SRV_NORELEASE;
+	/* epoxyd's own refusals (2200-2499) are not the store's */
+	if (e >= EPX_E_SRV_BADREQ && e < EPX_E_ADM_AUTH)
+		return node_refuse(req, resp, rc, "session");
 	return node_store_err(srv, req, resp, rc, "session");
 }
 
@@ -719,11 +720,11 @@ static int node_redeem(struct srv *srv, const struct http_req *req,
 	int rc = http_bearer(req, tok);
 
 	if (rc == -EPX_E_SRV_NOTOKEN) {
-		node_refuse(req, resp, 401, rc, purpose);
+		node_refuse(req, resp, rc, purpose);
 		return rc;
 	}
 	if (rc < 0) {
-		node_refuse(req, resp, 400, rc, purpose);
+		node_refuse(req, resp, rc, purpose);
 		return rc;
 	}
 	rc = store_token_redeem(srv->store, tok, purpose, NULL, NULL, info);
@@ -816,9 +817,9 @@ int node_artifact(struct srv *srv, const struct http_req *req, struct http_resp 
 	int rc, fd, ranged;
 
 	if (store_role_parse(name, &role) < 0)
-		return node_refuse(req, resp, 404, -EPX_E_SRV_NOTFOUND, "artifact role");
+		return node_refuse(req, resp, -EPX_E_SRV_NOTFOUND, "artifact role");
 	if (req->range[0] && node_range(req->range, UINT64_MAX, &dummy, &dummy) < 0)
-		return node_refuse(req, resp, 416, -EPX_E_SRV_RANGE, "artifact range");
+		return node_refuse(req, resp, -EPX_E_SRV_RANGE, "artifact range");
 	if (srv->storm) {
 		rc = storm_enter(srv->storm, STORM_DOWNLOAD);
 		if (rc < 0)
@@ -834,12 +835,12 @@ int node_artifact(struct srv *srv, const struct http_req *req, struct http_resp 
 	fd = node_object(srv, &r, role, &size);
 	if (fd < 0) {
 		http_log(req, "object %s of release %u missing or wrong size", name, r.version);
-		return http_resp_error(resp, 500, fd, NULL);
+		return http_resp_fail(resp, fd, NULL);
 	}
 	ranged = node_range(req->range, size, &off, &len);
 	if (ranged < 0) {
 		close(fd);
-		return node_refuse(req, resp, 416, ranged, "artifact range");
+		return node_refuse(req, resp, ranged, "artifact range");
 	}
 	/* info.reissue is the number of the resume token just spent (0 for
 	 * the session's own): resume_tokens caps them below the store's cap */
@@ -865,7 +866,7 @@ int node_joincred(struct srv *srv, const struct http_req *req, struct http_resp 
 	int n;
 
 	if (req->body_fd >= 0 || req->body_len > NODE_JOINCRED_BODY_MAX)
-		return node_refuse(req, resp, 413, -EPX_E_SRV_TOOBIG, "joincred");
+		return node_refuse(req, resp, -EPX_E_SRV_TOOBIG, "joincred");
 	if (node_redeem(srv, req, resp, "joincred", &info) < 0)
 		return 0;
 	if (store_session_get(srv->store, info.session, &s) < 0)
@@ -879,7 +880,7 @@ int node_joincred(struct srv *srv, const struct http_req *req, struct http_resp 
 	if (n < 0) {
 		free(out);
 		http_log(req, "join credential plug-in failed for host %s", info.host);
-		return http_resp_error(resp, 502, -EPX_E_SRV_JOINCRED, NULL);
+		return http_resp_fail(resp, -EPX_E_SRV_JOINCRED, NULL);
 	}
 	snprintf(detail, sizeof(detail), "session=%s", info.session);
 	store_audit_append(srv->store, "epoxyd", "joincred.issued", info.host, detail);
@@ -957,8 +958,7 @@ int node_report(struct srv *srv, const struct http_req *req, struct http_resp *r
 	if (rc == 0)
 		rc = node_report_input(args, n, rep);
 	if (rc < 0) {
-		rc = node_refuse(req, resp, rc == -EPX_E_SRV_CTYPE ? 415 :
-				 rc == -EPX_E_SRV_TOOBIG ? 413 : 400, rc, "report");
+		rc = node_refuse(req, resp, rc, "report");
 		goto out;
 	}
 	rc = 0;

@@ -6,7 +6,13 @@
 #   - every boot-chain code of lib/errors.def (1000-1599, the codes a node
 #     prints on its console) is explained in docs/guide/60-console-codes.md,
 #     by itself ("E1201") or inside a range ("E1110-E1116", "E1400 .. E1403");
-#   - every code the guide names exists in the registry (no stale codes).
+#   - every code the guide names exists in the registry (no stale codes);
+#   - every code of the registry lies in one of the ranges its header
+#     declares, and is raised somewhere (its EPX_ name in a source file, or
+#     its number in a boot script that runs where no epoxy program does) or
+#     marked "reserved:" (kept so that its number is never reused);
+#   - no C file prints a literal "EPOXY-E<digits>": codes are printed
+#     through the registry (epx_code(), http_resp_fail()).
 # Fails naming the program or the code.
 . "$(dirname "$0")/../lib/tap.sh"
 
@@ -64,5 +70,65 @@ alone=$(sed 's/E[0-9]\{4\} *\(-\|\.\.\|–\) *E[0-9]\{4\}//g' "$guide" | grep -o
 stale=""
 for c in $alone; do grep -qx "$c" <<<"$codes" || stale="$stale E$c"; done
 [ -z "$stale" ]; ok $? "every code named in $guide exists in lib/errors.def" "unknown:$stale"
+
+# ------------------------------------------------------------ the registry
+# ranges declared in the header ("  1000-1099 lib: ...")
+declared=$(sed -n '1,/\*\//s/^ \*   \([0-9]\{4\}\)-\([0-9]\{4\}\) .*/\1 \2/p' lib/errors.def)
+outside=""
+for c in $codes; do
+  in=0
+  while read -r a b; do [ "$c" -ge "$a" ] && [ "$c" -le "$b" ] && in=1; done <<<"$declared"
+  [ "$in" = 1 ] || outside="$outside E$c"
+done
+[ -n "$declared" ] && [ -z "$outside" ]; ok $? "every code lies in a declared range ($(wc -l <<<"$declared") ranges)" "outside:$outside"
+
+# where a code may be raised: sources and boot scripts, not tests, docs or
+# the registry itself
+mapfile -t src < <(git ls-files --cached --others --exclude-standard |
+  grep -v '^tests/\|^bench/\|^docs/\|^lib/errors\.def$\|^lib/err\.[ch]$' |
+  grep -E '\.(c|h|sh|in)$|^keys/epoxy-pki$')
+# raised by work in flight, each with its issue; one that is raised (or
+# gone) must leave the list
+pending=(
+  # issue 13: the admin upload limits and the address binding of sessions
+  E_SRV_BOUND E_SRV_UPLOADS E_SRV_DISKFULL
+)
+unused="" stale_pending=""
+while read -r name num text; do
+  [[ $text == '"reserved:'* ]] && continue
+  if grep -qw "EPX_$name" "${src[@]}" || grep -qw "EPOXY-E$num" "${src[@]}"; then
+    printf '%s\n' "${pending[@]}" | grep -qx "$name" && stale_pending="$stale_pending $name"
+    continue
+  fi
+  printf '%s\n' "${pending[@]}" | grep -qx "$name" && continue
+  unused="$unused E$num($name)"
+done < <(sed -n 's/^EPX_ERR(\([A-Z0-9_]*\), *\([0-9]*\), *[0-9]*, \(.*\))$/\1 \2 \3/p' lib/errors.def)
+[ -z "$unused" ]; ok $? "every code is raised somewhere or marked reserved" "neither:$unused"
+[ -z "$stale_pending" ]; ok $? "every pending code is still unraised (${#pending[@]} listed)" "raised now, remove from the list:$stale_pending"
+
+# literal codes in C: printed only through the registry.  A known one
+# names the file and the issue that removes it; one that is gone must
+# leave the list.
+known_literal=(
+  # issue 11 point 4: epoxyctl's local messages (files being reworked by
+  # issue 13 while the registry took over)
+  ctl/ctl_cli.c ctl/ctl_host.c ctl/ctl_session.c ctl/ctl_token.c
+  ctl/ctl_admin.c ctl/ctl_audit.c ctl/ctlhttp.c
+  # issue 11 point 4: epoxyd's log lines at start and the stage1 script's
+  # echo lines (server/ipxe.c renders text iPXE prints)
+  server/epoxyd.c server/http.c server/ipxe.c
+  # the enrollment image's efivarfs writer links nothing of ours
+  boot/efiwrite.c
+)
+lit=$(for f in $(printf '%s\n' "${src[@]}" | grep '\.[ch]$'); do
+  # (comments may show the form of a code)
+  sed -e 's#/\*.*\*/##g' -e '/^[[:space:]]*\(\*\|\/\*\)/d' "$f" |
+    grep -q '"[^"]*EPOXY-E[0-9]' && echo "$f"
+done)
+bad="" stale_lit=""
+for f in $lit; do printf '%s\n' "${known_literal[@]}" | grep -qx "$f" || bad="$bad $f"; done
+for f in "${known_literal[@]}"; do grep -qx "$f" <<<"$lit" || stale_lit="$stale_lit $f"; done
+[ -z "$bad" ]; ok $? "no C file prints a literal EPOXY-E code" "literal in:$bad"
+[ -z "$stale_lit" ]; ok $? "every file of the literal list still has one (${#known_literal[@]} listed)" "fixed, remove:$stale_lit"
 
 done_testing
