@@ -19,6 +19,7 @@ static const struct {
 	[LABEL_WORD] = { "-", LABEL_WORD_MAX, 0, 0 },
 	[LABEL_KEY] = { "_-", LABEL_KEY_MAX, 0, 0 },
 	[LABEL_FIELD] = { "-", LABEL_FIELD_MAX, 0, 1 },
+	[LABEL_ACTOR] = { "ABCDEFGHIJKLMNOPQRSTUVWXYZ._:@/-", LABEL_ACTOR_MAX, 0, 0 },
 };
 
 static int label_byte(unsigned char ch, const char *extra)

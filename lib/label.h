@@ -15,10 +15,13 @@
  *   LABEL_KEY    a form field's name (lib/form.h): [a-z0-9_-]{1,LABEL_KEY_MAX}
  *   LABEL_FIELD  a signed document's field name (lib/doc.h):
  *                [a-z][a-z0-9-]{0,LABEL_FIELD_MAX-1}
+ *   LABEL_ACTOR  an audit entry's actor and action (store/):
+ *                [A-Za-z0-9._:@/-]{1,LABEL_ACTOR_MAX}
  *
- * Guarantees: lowercase ASCII only (never folded, never the locale's idea
- * of a letter); reads exactly s[0..n); returns 0, -EPX_E_LABEL_LONG (over
- * the class's cap) or -EPX_E_LABEL (anything else, empty included). */
+ * Guarantees: ASCII only, lowercase only but for LABEL_ACTOR (never
+ * folded, never the locale's idea of a letter); reads exactly s[0..n);
+ * returns 0, -EPX_E_LABEL_LONG (over the class's cap) or -EPX_E_LABEL
+ * (anything else, empty included). */
 #ifndef EPOXY_LABEL_H
 #define EPOXY_LABEL_H
 
@@ -30,6 +33,7 @@
 #define LABEL_WORD_MAX 15
 #define LABEL_KEY_MAX 32
 #define LABEL_FIELD_MAX 64
+#define LABEL_ACTOR_MAX 64
 
 enum label_class {
 	LABEL_HOST,
@@ -38,6 +42,7 @@ enum label_class {
 	LABEL_WORD,
 	LABEL_KEY,
 	LABEL_FIELD,
+	LABEL_ACTOR,
 };
 
 int label_check(enum label_class c, const char *s, size_t n);

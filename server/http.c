@@ -17,6 +17,9 @@
 #include <unistd.h>
 
 #include "lib/err.h"
+#include "lib/form.h"
+#include "lib/hex.h"
+#include "lib/nodeproto.h"
 #include "server/admin.h"
 #include "server/config.h"
 #include "server/http.h"
@@ -235,87 +238,35 @@ const struct http_arg *http_arg_get(const struct http_arg *args, size_t n,
 	return NULL;
 }
 
-static int http_unhex(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* Decodes s[0..len) (+ as space, %XX) into out[cap]; returns length. */
-static long http_urldecode(const char *s, size_t len, char *out, size_t cap)
-{
-	size_t i, o = 0;
-
-	for (i = 0; i < len; i++) {
-		int c = (unsigned char)s[i];
-
-		if (c == '%') {
-			int h, l;
-
-			if (len - i < 3)
-				return -EINVAL;
-			h = http_unhex(s[i + 1]);
-			l = http_unhex(s[i + 2]);
-			if (h < 0 || l < 0)
-				return -EINVAL;
-			c = h * 16 + l;
-			i += 2;
-		} else if (c == '+') {
-			c = ' ';
-		}
-		if (o + 1 >= cap)
-			return -E2BIG;
-		out[o++] = (char)c;
-	}
-	out[o] = '\0';
-	return (long)o;
-}
-
 int http_form_parse(const char *s, size_t len, struct http_arg *args, size_t max)
 {
-	size_t off = 0, n = 0;
+	struct form f;
+	char *buf;
+	size_t i;
+	int rc;
 
-	if (len == 0)
-		return 0;
-	while (off <= len) {
-		const char *amp = memchr(s + off, '&', len - off);
-		size_t flen = amp ? (size_t)(amp - (s + off)) : len - off;
-		const char *eq = memchr(s + off, '=', flen);
-		long kl, vl;
-
-		if (!eq || eq == s + off)
-			return -EINVAL;
-		if (n >= max)
-			return -E2BIG;
-		kl = http_urldecode(s + off, (size_t)(eq - (s + off)), args[n].key,
-				    sizeof(args[n].key));
-		if (kl < 0)
-			return (int)kl;
-		vl = http_urldecode(eq + 1, flen - (size_t)(eq + 1 - (s + off)),
-				    args[n].val, sizeof(args[n].val));
-		if (vl < 0)
-			return (int)vl;
-		if (kl == 0 || strlen(args[n].key) != (size_t)kl ||
-		    http_arg_get(args, n, args[n].key))
-			return -EINVAL;
-		args[n].val_len = (size_t)vl;
-		n++;
-		if (!amp)
+	buf = malloc(len + 1);          /* form_parse works in place */
+	if (!buf)
+		return -ENOMEM;
+	memcpy(buf, s, len);
+	rc = form_parse(&f, buf, len, max, HTTP_ARG_VAL_MAX);
+	for (i = 0; rc == 0 && i < f.n; i++) {
+		if (strlen(f.key[i]) > HTTP_ARG_KEY_MAX) {
+			rc = -EPX_E_FORM_TOOBIG;
 			break;
-		off += flen + 1;
+		}
+		memcpy(args[i].key, f.key[i], strlen(f.key[i]) + 1);
+		memcpy(args[i].val, f.val[i], f.len[i] + 1);
+		args[i].val_len = f.len[i];
 	}
-	return (int)n;
+	explicit_bzero(buf, len + 1);
+	free(buf);
+	return rc < 0 ? rc : (int)f.n;
 }
 
 int http_bearer(const struct http_req *req, char tok[65])
 {
 	const char *a = req->authorization;
-	size_t i;
 
 	tok[0] = '\0';
 	if (!*a)
@@ -323,16 +274,10 @@ int http_bearer(const struct http_req *req, char tok[65])
 	if (strncasecmp(a, "Bearer ", 7))
 		return -EPX_E_SRV_NOTOKEN;
 	a += 7;
-	if (strlen(a) != 64)
+	/* one spelling: lowercase, as every token is issued (lib/hex.h) */
+	if (hex_check_str(a, NODEPROTO_TOKEN_HEX) < 0)
 		return -EPX_E_TOK_FORMAT;
-	for (i = 0; i < 64; i++) {
-		if (http_unhex(a[i]) < 0) {
-			explicit_bzero(tok, 65);
-			return -EPX_E_TOK_FORMAT;
-		}
-		tok[i] = (char)(a[i] >= 'A' && a[i] <= 'F' ? a[i] - 'A' + 'a' : a[i]);
-	}
-	tok[64] = '\0';
+	memcpy(tok, a, NODEPROTO_TOKEN_HEX + 1);
 	return 0;
 }
 

@@ -58,7 +58,7 @@ enum http_method {
 struct http_arg {
 	char key[HTTP_ARG_KEY_MAX + 1];
 	char val[HTTP_ARG_VAL_MAX + 1];
-	size_t val_len;          /* may hold NUL bytes after %00: check it */
+	size_t val_len;          /* strlen(val): a form value never holds a NUL */
 };
 
 struct http_req {
@@ -184,9 +184,10 @@ int http_resp_header(struct http_resp *resp, const char *name,
 const struct http_arg *http_arg_get(const struct http_arg *args, size_t n,
 				    const char *key);
 /* Parses an application/x-www-form-urlencoded string (len bytes, not
- * NUL-terminated) into args.  Refuses more than max fields, a duplicate key,
- * an empty or over-long key or value, bad %-escapes.  Returns the number of
- * fields or -EINVAL / -E2BIG. */
+ * NUL-terminated) into args with form_parse (lib/form.h: literal LABEL_KEY
+ * keys, no duplicate, values without NUL or control bytes, at most max
+ * fields and HTTP_ARG_VAL_MAX bytes a value).  Returns the number of
+ * fields, -EPX_E_FORM, -EPX_E_FORM_TOOBIG or -ENOMEM. */
 int http_form_parse(const char *s, size_t len, struct http_arg *args,
 		    size_t max);
 /* The bearer token of req as 64 lowercase hex digits (+ NUL) in tok.

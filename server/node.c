@@ -17,6 +17,9 @@
 
 #include "lib/err.h"
 #include "lib/hex.h"
+#include "lib/label.h"
+#include "lib/nodeproto.h"
+#include "lib/num.h"
 #include "lib/sign.h"
 #include "lib/statement.h"
 #include "server/config.h"
@@ -28,12 +31,11 @@
 #include "server/storm.h"
 #include "store/store.h"
 
-#define NODE_SESSION_BODY_MAX 1024
-#define NODE_REPORT_BODY_MAX 16384
-#define NODE_JOINCRED_BODY_MAX 1024
+#define NODE_SESSION_BODY_MAX NODEPROTO_SESSION_BODY_MAX
+#define NODE_REPORT_BODY_MAX NODEPROTO_REPORT_BODY_MAX
+#define NODE_JOINCRED_BODY_MAX NODEPROTO_JOINCRED_BODY_MAX
 #define NODE_BOOTFILE_MAX ((uint64_t)1 << 30)
 #define NODE_SESSION_RESP_MAX 4096
-#define NODE_AGENT_MAX 1000000
 #define NODE_FORM "application/x-www-form-urlencoded"
 
 static const char *const node_session_purposes[] = {
@@ -148,32 +150,14 @@ static const char *node_val(const struct http_arg *args, int n, const char *key)
 	return a->val;
 }
 
-static int node_is_hex(const char *s, size_t want)
-{
-	size_t i;
-
-	for (i = 0; s[i]; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-			return 0;
-	return i == want;
-}
-
 static int node_decimal(const char *s, unsigned long max, unsigned long *out)
 {
-	unsigned long v = 0;
-	size_t i;
+	uint64_t v;
+	int rc = num_str_u64(s, max, &v);
 
-	if (!s || !s[0] || strlen(s) > 9 || (s[0] == '0' && s[1]))
-		return -EINVAL;
-	for (i = 0; s[i]; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -EINVAL;
-		v = v * 10 + (unsigned long)(s[i] - '0');
-	}
-	if (v > max)
-		return -ERANGE;
-	*out = v;
-	return 0;
+	if (rc == 0)
+		*out = (unsigned long)v;
+	return rc;
 }
 
 /* Opens a regular file under the data or boot directory (through the
@@ -210,8 +194,8 @@ static int node_open(const struct srv *srv, enum http_dir which, const char *nam
 int node_range(const char *hdr, uint64_t size, uint64_t *off, uint64_t *len)
 {
 	uint64_t a = 0, b = 0;
-	const char *p;
-	int have_b = 0;
+	const char *p, *dash;
+	int have_b;
 
 	if (!hdr || !*hdr) {
 		*off = 0;
@@ -221,22 +205,12 @@ int node_range(const char *hdr, uint64_t size, uint64_t *off, uint64_t *len)
 	if (strncmp(hdr, "bytes=", 6))
 		return -EPX_E_SRV_RANGE;
 	p = hdr + 6;
-	if (*p < '0' || *p > '9')
+	dash = strchr(p, '-');
+	have_b = dash && dash[1] != '\0';
+	if (!dash || num_parse_u64(p, (size_t)(dash - p), UINT64_MAX, &a) < 0 ||
+	    (have_b && num_str_u64(dash + 1, UINT64_MAX, &b) < 0))
 		return -EPX_E_SRV_RANGE;
-	for (; *p >= '0' && *p <= '9'; p++) {
-		if (a > (UINT64_MAX - 9) / 10)
-			return -EPX_E_SRV_RANGE;
-		a = a * 10 + (uint64_t)(*p - '0');
-	}
-	if (*p++ != '-')
-		return -EPX_E_SRV_RANGE;
-	for (; *p >= '0' && *p <= '9'; p++) {
-		if (b > (UINT64_MAX - 9) / 10)
-			return -EPX_E_SRV_RANGE;
-		b = b * 10 + (uint64_t)(*p - '0');
-		have_b = 1;
-	}
-	if (*p != '\0' || a >= size || (have_b && b < a))
+	if (a >= size || (have_b && b < a))
 		return -EPX_E_SRV_RANGE;
 	if (!have_b || b >= size)
 		b = size - 1;
@@ -472,28 +446,30 @@ struct node_sess_in {
 
 static int node_session_input(const struct http_arg *a, int n, struct node_sess_in *in)
 {
-	static const char *const keys[] = { "host", "mac", "nonce", "agent", "stage",
-					    "credential", "token" };
+	static const char *const keys[] = { NODEPROTO_F_HOST, NODEPROTO_F_MAC,
+					    NODEPROTO_F_NONCE, NODEPROTO_F_AGENT,
+					    NODEPROTO_F_STAGE, NODEPROTO_F_CREDENTIAL,
+					    NODEPROTO_F_TOKEN };
 
 	memset(in, 0, sizeof(*in));
 	if (!node_form_known(a, n, keys, sizeof(keys) / sizeof(keys[0])))
 		return -EPX_E_SRV_FIELD;
-	in->host = node_val(a, n, "host");
-	in->mac = node_val(a, n, "mac");
-	in->nonce = node_val(a, n, "nonce");
-	in->cred = node_val(a, n, "credential");
-	in->token = node_val(a, n, "token");
+	in->host = node_val(a, n, NODEPROTO_F_HOST);
+	in->mac = node_val(a, n, NODEPROTO_F_MAC);
+	in->nonce = node_val(a, n, NODEPROTO_F_NONCE);
+	in->cred = node_val(a, n, NODEPROTO_F_CREDENTIAL);
+	in->token = node_val(a, n, NODEPROTO_F_TOKEN);
 	if (!in->host || !store_valid_hostname(in->host) || !in->mac ||
-	    !in->nonce || !node_is_hex(in->nonce, 64))
+	    hex_check_str(in->nonce, NODEPROTO_NONCE_HEX) < 0)
 		return -EPX_E_SRV_FIELD;
-	if (node_decimal(node_val(a, n, "agent"), NODE_AGENT_MAX, &in->agent) < 0 ||
-	    node_decimal(node_val(a, n, "stage"), 9, &in->stage) < 0 || in->stage != 1)
+	if (node_decimal(node_val(a, n, NODEPROTO_F_AGENT), NODEPROTO_AGENT_MAX, &in->agent) < 0 ||
+	    node_decimal(node_val(a, n, NODEPROTO_F_STAGE), 9, &in->stage) < 0 || in->stage != 1)
 		return -EPX_E_SRV_FIELD;
 	if (!!in->cred == !!in->token)
 		return -EPX_E_SRV_FIELD;
-	if (in->cred && !node_is_hex(in->cred, 64))
+	if (in->cred && hex_check_str(in->cred, NODEPROTO_TOKEN_HEX) < 0)
 		return -EPX_E_CRED_FORMAT;
-	if (in->token && !node_is_hex(in->token, 64))
+	if (in->token && hex_check_str(in->token, NODEPROTO_TOKEN_HEX) < 0)
 		return -EPX_E_TOK_FORMAT;
 	return 0;
 }
@@ -788,7 +764,7 @@ static int node_object(struct srv *srv, const struct store_release *r,
 	char name[8 + STORE_HASH_HEX + 1];
 	int fd;
 
-	if (!node_is_hex(r->art[role].sha256, 64))
+	if (hex_check_str(r->art[role].sha256, 64) < 0)
 		return -EPX_E_SRV_OBJECT;
 	snprintf(name, sizeof(name), "objects/%s", r->art[role].sha256);
 	fd = node_open(srv, HTTP_DIR_DATA, name, size);
@@ -893,45 +869,23 @@ int node_joincred(struct srv *srv, const struct http_req *req, struct http_resp 
 
 /* ------------------------------------------------------------- report */
 
-static int node_code_ok(const char *c)
-{
-	size_t i;
-
-	if (!c[0])
-		return 1;
-	if (strncmp(c, "EPOXY-E", 7) || strlen(c) < 8 || strlen(c) > STORE_CODE_MAX)
-		return 0;
-	for (i = 7; c[i]; i++)
-		if (c[i] < '0' || c[i] > '9')
-			return 0;
-	return 1;
-}
-
-static int node_stage_ok(const char *s)
-{
-	size_t i;
-
-	for (i = 0; s[i]; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
-			return 0;
-	return i >= 1 && i <= STORE_STAGE_MAX;
-}
-
 static int node_report_input(const struct http_arg *a, int n, struct store_report *rep)
 {
-	static const char *const keys[] = { "stage", "status", "code", "tail" };
-	const char *stage = node_val(a, n, "stage"), *status = node_val(a, n, "status");
-	const char *code = node_val(a, n, "code");
-	const struct http_arg *tail = http_arg_get(a, (size_t)n, "tail");
+	static const char *const keys[] = { NODEPROTO_F_STAGE, NODEPROTO_F_STATUS,
+					    NODEPROTO_F_CODE, NODEPROTO_F_TAIL };
+	const char *stage = node_val(a, n, NODEPROTO_F_STAGE);
+	const char *status = node_val(a, n, NODEPROTO_F_STATUS);
+	const char *code = node_val(a, n, NODEPROTO_F_CODE);
+	const struct http_arg *tail = http_arg_get(a, (size_t)n, NODEPROTO_F_TAIL);
 
 	if (!node_form_known(a, n, keys, sizeof(keys) / sizeof(keys[0])))
 		return -EPX_E_SRV_FIELD;
-	if (!stage || !node_stage_ok(stage) || !status ||
+	if (label_check_str(LABEL_WORD, stage) < 0 || !status ||
 	    (strcmp(status, "ok") && strcmp(status, "fail")))
 		return -EPX_E_SRV_FIELD;
-	if (code && !node_code_ok(code))
+	if (code && !store_valid_code(code))
 		return -EPX_E_SRV_FIELD;
-	if (tail && (tail->val_len > STORE_TAIL_MAX || tail->val_len != strlen(tail->val)))
+	if (tail && tail->val_len > NODEPROTO_TAIL_MAX)
 		return -EPX_E_SRV_FIELD;
 	memset(rep, 0, sizeof(*rep));
 	snprintf(rep->stage, sizeof(rep->stage), "%s", stage);

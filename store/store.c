@@ -17,6 +17,8 @@
 
 #include "lib/err.h"
 #include "lib/hex.h"
+#include "lib/label.h"
+#include "lib/num.h"
 #include "lib/rand.h"
 #include "lib/sha256.h"
 #include "store/store.h"
@@ -83,7 +85,11 @@ const char *db_text(const struct db_res *r, size_t row, size_t col)
 
 int64_t db_int(const struct db_res *r, size_t row, size_t col)
 {
-	return strtoll(db_text(r, row, col), NULL, 10);
+	const char *t = db_text(r, row, col);
+	int64_t v;
+
+	/* both backends print integers in num's one spelling; NULL is 0 */
+	return num_parse_i64(t, strlen(t), INT64_MIN, INT64_MAX, &v) == 0 ? v : 0;
 }
 
 int db_isnull(const struct db_res *r, size_t row, size_t col)
@@ -138,30 +144,25 @@ void st_copy(char *dst, size_t cap, const char *src)
 
 /* ---------------------------------------------------------- validation */
 
-static int valid_charset(const char *t, size_t min, size_t max, const char *extra)
-{
-	size_t n;
-
-	if (!t)
-		return 0;
-	n = strlen(t);
-	if (n < min || n > max)
-		return 0;
-	for (; *t; t++)
-		if (!((*t >= 'a' && *t <= 'z') || (*t >= '0' && *t <= '9') ||
-		      strchr(extra, *t)))
-			return 0;
-	return 1;
-}
-
 int store_valid_hostname(const char *t)
 {
-	return valid_charset(t, 1, STORE_NAME_MAX, ".-") && t[0] != '.' && t[0] != '-';
+	return label_check_str(LABEL_HOST, t) == 0;
 }
 
 int store_valid_label(const char *t)
 {
-	return valid_charset(t, 1, STORE_LABEL_MAX, "._-");
+	return label_check_str(LABEL_TAG, t) == 0;
+}
+
+int store_valid_code(const char *c)
+{
+	size_t n = c ? strnlen(c, STORE_CODE_MAX + 1) : 0;
+
+	if (c && n == 0)
+		return 1;
+	/* epx_code()'s "%04d": leading zeros are its spelling of errno codes */
+	return n > 7 && n <= STORE_CODE_MAX && !strncmp(c, "EPOXY-E", 7) &&
+	       strspn(c + 7, "0123456789") == n - 7;
 }
 
 int st_valid_text(const char *t, size_t max)
@@ -176,7 +177,6 @@ int st_valid_text(const char *t, size_t max)
 
 int store_mac_canon(const char *mac, char out[STORE_MAC_LEN + 1])
 {
-	static const char hexd[] = "0123456789abcdef";
 	char in[STORE_MAC_LEN + 1];   /* copy: callers may pass out == mac */
 	int i;
 
@@ -191,10 +191,11 @@ int store_mac_canon(const char *mac, char out[STORE_MAC_LEN + 1])
 			return -EPX_E_DB_INVALID;
 		if (i > 0 && p[-1] != in[2])
 			return -EPX_E_DB_INVALID;  /* one separator style */
-		if (hex_decode(p, 2, &b, 1) < 0)
+		/* MACs are typed by people: either case, one output */
+		if (hex_nibble_ci(p[0]) < 0 || hex_nibble_ci(p[1]) < 0)
 			return -EPX_E_DB_INVALID;
-		out[3 * i] = hexd[b >> 4];
-		out[3 * i + 1] = hexd[b & 0xf];
+		b = (uint8_t)(hex_nibble_ci(p[0]) << 4 | hex_nibble_ci(p[1]));
+		hex_encode(&b, 1, out + 3 * i);
 		if (i < 5)
 			out[3 * i + 2] = '-';
 	}
@@ -476,8 +477,8 @@ void store_audit_hash(const struct store_audit *e, char out[STORE_HASH_HEX + 1])
 static int audit_valid(const char *actor, const char *action, const char *subject,
 		       const char *detail)
 {
-	return valid_charset(actor, 1, STORE_ACTOR_MAX, "ABCDEFGHIJKLMNOPQRSTUVWXYZ._:@/-") &&
-	       valid_charset(action, 1, STORE_ACTOR_MAX, "ABCDEFGHIJKLMNOPQRSTUVWXYZ._:@/-") &&
+	return label_check_str(LABEL_ACTOR, actor) == 0 &&
+	       label_check_str(LABEL_ACTOR, action) == 0 &&
 	       st_valid_text(subject, STORE_SUBJECT_MAX) && !strchr(subject, ' ') &&
 	       st_valid_text(detail, STORE_TEXT_MAX);
 }

@@ -38,24 +38,27 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lib/label.h"
+#include "lib/nodeproto.h"
+
 struct store;
 
 /* ------------------------------------------------------------------ caps */
 #define STORE_URI_MAX        1024  /* "sqlite:/path" or "postgres:<conninfo>" */
 #define STORE_BUSY_MS        10000 /* SQLite busy_timeout */
-#define STORE_NAME_MAX       63    /* host names: [a-z0-9.-]{1,63} */
-#define STORE_LABEL_MAX      64    /* site, hwclass, channel, group: [a-z0-9._-]{1,64} */
+#define STORE_NAME_MAX       LABEL_HOST_MAX /* host names: LABEL_HOST (lib/label.h) */
+#define STORE_LABEL_MAX      LABEL_TAG_MAX  /* site, hwclass, channel, group: LABEL_TAG */
 #define STORE_MAC_LEN        17    /* "52-54-00-12-34-56"; ':' accepted on input */
 #define STORE_MACS_MAX       8     /* MACs per host */
 #define STORE_ADDR_MAX       48    /* one address, [0-9a-fA-F.:/] */
 #define STORE_ADDRS_MAX      4     /* addresses per host */
 #define STORE_GROUPS_MAX     8     /* node groups per host */
-#define STORE_STATE_MAX      15    /* host/session state: [a-z-]{1,15} */
-#define STORE_STAGE_MAX      15    /* report stage: [a-z0-9-]{1,15} */
-#define STORE_CODE_MAX       15    /* "EPOXY-E1234" or "" */
-#define STORE_TAIL_MAX       4096  /* console tail bytes in a report */
+#define STORE_STATE_MAX      LABEL_WORD_MAX /* host/session state: LABEL_WORD */
+#define STORE_STAGE_MAX      NODEPROTO_STAGE_MAX /* report stage: LABEL_WORD */
+#define STORE_CODE_MAX       NODEPROTO_CODE_MAX  /* "EPOXY-E1234" or "" */
+#define STORE_TAIL_MAX       NODEPROTO_TAIL_MAX  /* console tail bytes in a report */
 #define STORE_TEXT_MAX       1024  /* site description, audit detail: printable ASCII */
-#define STORE_ACTOR_MAX      64    /* audit actor/action: [A-Za-z0-9._:@/-]{1,64} */
+#define STORE_ACTOR_MAX      LABEL_ACTOR_MAX /* audit actor/action: LABEL_ACTOR */
 #define STORE_SUBJECT_MAX    128   /* audit subject: printable ASCII, no space */
 #define STORE_MANIFEST_MAX   (16 * 1024) /* as docs/protocol.md */
 #define STORE_TTL_MAX        (7 * 86400) /* longest token lifetime, seconds */
@@ -352,10 +355,13 @@ int store_audit_list(struct store *s, int64_t after, size_t limit,
 void store_audit_hash(const struct store_audit *e, char out[STORE_HASH_HEX + 1]);
 
 /* --------------------------------------------------- validation helpers */
-int store_valid_hostname(const char *s);   /* 1 valid, 0 not */
+/* 1 valid, 0 not: label_check LABEL_HOST / LABEL_TAG (lib/label.h) */
+int store_valid_hostname(const char *s);
 int store_valid_label(const char *s);
 /* Canonicalises a MAC into out ("52-54-00-12-34-56"); -EPX_E_DB_INVALID.
  * out may be the input buffer itself. */
 int store_mac_canon(const char *in, char out[STORE_MAC_LEN + 1]);
 
 #endif
+/* 1 if c is "" or "EPOXY-E" and digits, at most STORE_CODE_MAX bytes */
+int store_valid_code(const char *c);

@@ -455,18 +455,6 @@ int store_role_parse(const char *name, enum store_role *out)
 	return -EPX_E_DB_INVALID;
 }
 
-static int valid_hash_hex(const char *h)
-{
-	size_t i;
-
-	if (strlen(h) != STORE_HASH_HEX)
-		return 0;
-	for (i = 0; i < STORE_HASH_HEX; i++)
-		if (!((h[i] >= '0' && h[i] <= '9') || (h[i] >= 'a' && h[i] <= 'f')))
-			return 0;
-	return 1;
-}
-
 int store_release_publish(struct store *s, const struct store_release *rel,
 			  const uint8_t *manifest, size_t manifest_len)
 {
@@ -482,7 +470,7 @@ int store_release_publish(struct store *s, const struct store_release *rel,
 	if (manifest_len > STORE_MANIFEST_MAX)
 		return -EPX_E_DB_TOOBIG;
 	for (i = 0; i < STORE_ROLES; i++)
-		if (!valid_hash_hex(rel->art[i].sha256) || rel->art[i].length > role_caps[i])
+		if (hex_check_str(rel->art[i].sha256, STORE_HASH_HEX) < 0 || rel->art[i].length > role_caps[i])
 			return rc;
 	sha256_buf(manifest, manifest_len, h);
 	hex_encode(h, sizeof(h), mhash);
@@ -691,29 +679,6 @@ out:
 
 /* ------------------------------------------------------------- reports */
 
-/* [a-z0-9-]*: report stages and session ids */
-static int valid_charsetish(const char *t)
-{
-	for (; *t; t++)
-		if (!((*t >= 'a' && *t <= 'z') || (*t >= '0' && *t <= '9') || *t == '-'))
-			return 0;
-	return 1;
-}
-
-static int valid_code(const char *c)
-{
-	size_t n = strlen(c), i;
-
-	if (n == 0)
-		return 1;
-	if (n > STORE_CODE_MAX || strncmp(c, "EPOXY-E", 7) != 0 || n == 7)
-		return 0;
-	for (i = 7; i < n; i++)
-		if (c[i] < '0' || c[i] > '9')
-			return 0;
-	return 1;
-}
-
 int store_report_add(struct store *s, const struct store_report *rp)
 {
 	int64_t now = store_now(s);
@@ -721,11 +686,10 @@ int store_report_add(struct store *s, const struct store_report *rp)
 	int rc = -EPX_E_DB_INVALID;
 
 	if (!store_valid_hostname(rp->host) ||
-	    (rp->session[0] && strlen(rp->session) != STORE_SESSION_HEX) ||
-	    !valid_charsetish(rp->session) || !rp->stage[0] ||
-	    !valid_charsetish(rp->stage) || strlen(rp->stage) > STORE_STAGE_MAX ||
+	    (rp->session[0] && hex_check_str(rp->session, STORE_SESSION_HEX) < 0) ||
+	    label_check_str(LABEL_WORD, rp->stage) < 0 ||
 	    (strcmp(rp->status, "ok") && strcmp(rp->status, "fail")) ||
-	    !valid_code(rp->code) || rp->tail_len > STORE_TAIL_MAX ||
+	    !store_valid_code(rp->code) || rp->tail_len > STORE_TAIL_MAX ||
 	    memchr(rp->tail, '\0', rp->tail_len))
 		return rc;
 	rc = st_begin(s);
@@ -806,7 +770,7 @@ int store_object_path(const char *datadir, const char *sha256_hex, char *path, s
 {
 	int n;
 
-	if (!datadir || !sha256_hex || !valid_hash_hex(sha256_hex))
+	if (!datadir || !sha256_hex || hex_check_str(sha256_hex, STORE_HASH_HEX) < 0)
 		return -EPX_E_DB_INVALID;
 	n = snprintf(path, len, "%s/objects/%s", datadir, sha256_hex);
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;

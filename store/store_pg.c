@@ -19,6 +19,7 @@
 
 #include "lib/err.h"
 #include "lib/hex.h"
+#include "lib/num.h"
 #include "store/store_db.h"
 
 #define PG_CACHE 64
@@ -156,6 +157,7 @@ static int pg_cell(PGresult *r, int row, int col, struct db_cell *cell)
 static int pg_collect(PGresult *r, struct db_res *res)
 {
 	int nr = PQntuples(r), nc = PQnfields(r), i, j;
+	uint64_t changes;
 	int rc = -ENOMEM;
 
 	if ((size_t)nr * (size_t)nc > DB_CELLS_MAX)
@@ -175,7 +177,8 @@ static int pg_collect(PGresult *r, struct db_res *res)
 			if (rc < 0)
 				return rc;
 		}
-	res->changes = strtoull(PQcmdTuples(r), NULL, 10);
+	if (num_str_u64(PQcmdTuples(r), UINT64_MAX, &changes) == 0)
+		res->changes = changes;     /* "" for a statement that changes nothing */
 	return 0;
 }
 

@@ -43,14 +43,7 @@ static int session_purpose(const char *p)
 
 static int valid_session_id(const char *id)
 {
-	size_t i;
-
-	if (!id || strlen(id) != STORE_SESSION_HEX)
-		return 0;
-	for (i = 0; i < STORE_SESSION_HEX; i++)
-		if (!((id[i] >= '0' && id[i] <= '9') || (id[i] >= 'a' && id[i] <= 'f')))
-			return 0;
-	return 1;
+	return hex_check_str(id, STORE_SESSION_HEX) == 0;
 }
 
 static int valid_state(const char *st)

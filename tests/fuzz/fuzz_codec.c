@@ -76,7 +76,8 @@ static void fuzz_hex(const char *s, size_t n)
 static void fuzz_label(const char *s, size_t n)
 {
 	static const size_t caps[] = { LABEL_HOST_MAX, LABEL_DNS_MAX, LABEL_TAG_MAX,
-				       LABEL_WORD_MAX, LABEL_KEY_MAX, LABEL_FIELD_MAX };
+				       LABEL_WORD_MAX, LABEL_KEY_MAX, LABEL_FIELD_MAX,
+				       LABEL_ACTOR_MAX };
 	size_t c, i;
 	int rc;
 
@@ -88,7 +89,8 @@ static void fuzz_label(const char *s, size_t n)
 		want(n >= 1 && n <= caps[c]);
 		for (i = 0; i < n; i++)
 			want((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') ||
-			     strchr("._-", s[i]));
+			     strchr("._-", s[i]) || (c == LABEL_ACTOR && s[i] &&
+			     (strchr(":@/", s[i]) || (s[i] >= 'A' && s[i] <= 'Z'))));
 	}
 }
 
