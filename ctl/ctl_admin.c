@@ -93,8 +93,11 @@ int ctl_admin_main(int argc, char **argv)
 	if (init) {
 		fd = open(a.out, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (fd < 0) {
-			fprintf(stderr, "epoxyctl: cannot create %s: %s (EPOXY-E2605; it must not exist yet)\n",
-				a.out, strerror(errno));
+			char code[16];
+
+			fprintf(stderr, "epoxyctl: cannot create %s: %s (%s; it must not exist yet)\n",
+				a.out, strerror(errno),
+				epx_code(-EPX_E_CTL_OUTFILE, code, sizeof(code)));
 			return CLI_FAIL;
 		}
 	}

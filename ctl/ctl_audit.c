@@ -133,7 +133,7 @@ static int ctl_audit_verify(const struct ctlhttp_cfg *cfg)
 {
 	struct ctl_audit_chk k;
 	struct ctlhttp_reply rep;
-	char path[128];
+	char path[128], code[16];
 	int st, rc;
 
 	st = ctl_cli_call(cfg, "audit verify (server)", "GET", "/admin/v1/audit/verify",
@@ -154,12 +154,13 @@ static int ctl_audit_verify(const struct ctlhttp_cfg *cfg)
 		rc = record_each(rep.body.buf, rep.body.len, ctl_audit_check, &k);
 		record_buf_free(&rep.body);
 		if (rc == -EPX_E_ADM_AUDIT) {
-			fprintf(stderr, "epoxyctl: audit verify: EPOXY-E2516 %s: first bad entry %" PRId64 " (local check)\n",
-				epx_strerror(rc), k.bad);
+			fprintf(stderr, "epoxyctl: audit verify: %s %s: first bad entry %" PRId64 " (local check)\n",
+				epx_code(rc, code, sizeof(code)), epx_strerror(rc), k.bad);
 			return CLI_FAIL;
 		}
 		if (rc) {
-			fprintf(stderr, "epoxyctl: audit verify: answer malformed (EPOXY-E2603)\n");
+			fprintf(stderr, "epoxyctl: audit verify: answer malformed (%s)\n",
+				epx_code(-EPX_E_CTL_REPLY, code, sizeof(code)));
 			return CLI_FAIL;
 		}
 		if (k.n - before < CTL_AUDIT_PAGE)

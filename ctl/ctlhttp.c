@@ -318,8 +318,10 @@ int ctlhttp_request(const struct ctlhttp_cfg *c, const char *method,
 		goto out;
 	}
 	if (e != CURLE_OK) {
-		fprintf(stderr, "epoxyctl: %s %s: %s (EPOXY-E2602)\n", method, url,
-			curl_easy_strerror(e));
+		char code[16];
+
+		fprintf(stderr, "epoxyctl: %s %s: %s (%s)\n", method, url,
+			curl_easy_strerror(e), epx_code(-EPX_E_CTL_CONNECT, code, sizeof(code)));
 		goto out;
 	}
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &rep->status);

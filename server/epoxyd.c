@@ -1084,7 +1084,10 @@ static const char *epoxyd_user_name(char *buf, size_t cap)
 static int epoxyd_drop_check(struct epoxyd *d)
 {
 	if (epoxyd_drop(&d->cfg) < 0) {
-		log_msg(LOG_ERR, "EPOXY-E2311 cannot drop privileges to user '%s'",
+		char code[16];
+
+		log_msg(LOG_ERR, "%s cannot drop privileges to user '%s'",
+			epx_code(-EPX_E_SRV_PRIV, code, sizeof(code)),
 			d->cfg.user[0] ? d->cfg.user : "epoxy/nobody");
 		return -EPX_E_SRV_PRIV;
 	}

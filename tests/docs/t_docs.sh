@@ -113,9 +113,9 @@ known_literal=(
   # issue 11 point 4: epoxyctl's local messages (files being reworked by
   # issue 13 while the registry took over)
   ctl/ctl_cli.c ctl/ctl_host.c ctl/ctl_session.c ctl/ctl_token.c
-  ctl/ctl_admin.c ctl/ctl_audit.c ctl/ctlhttp.c
-  # issue 11 point 4: epoxyd's log lines at start and the stage1 script's
-  # echo lines (server/ipxe.c renders text iPXE prints)
+  # issue 11 point 4: epoxyd's listener message at start, a log line of
+  # the router, the stage1 script's echo lines (server/ipxe.c renders text
+  # iPXE prints)
   server/epoxyd.c server/http.c server/ipxe.c
   # the enrollment image's efivarfs writer links nothing of ours
   boot/efiwrite.c
