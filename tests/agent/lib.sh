@@ -41,6 +41,7 @@ fixtures() {
   head -c 3000000 /dev/urandom >"$W/srv/kernel"
   head -c 1000001 /dev/urandom >"$W/srv/initramfs"
   printf 'console=ttyS0 quiet\n' >"$W/srv/cmdline"
+  # shellcheck disable=SC2016 # the join script's own variables, expanded when it runs
   printf '#!/bin/sh\necho "joining as $EPOXY_HOST session $EPOXY_SESSION"\ntest -s "$EPOXY_JOINCRED_FILE" || exit 3\ncase "$*" in *cred*) exit 4;; esac\necho joined\n' >"$W/srv/join"
   printf 'joincred-for-node1 5f1d0c\n' >"$W/srv/joincred"
   head -c 2999999 /dev/urandom >"$W/srvb/kernel"
@@ -95,10 +96,10 @@ agent1() {
 }
 # has CODE: the console shows the code and no kexec was recorded
 refused() {
-  grep -q "^$1 " "$W/out" && [ "$AGENT_RC" != 0 ] && [ ! -e "$W/rec/exec" ] &&
-    [ ! -e "$W/rec/kernel" ] || { sed 's/^/#   /' "$W/out" | tail -8; return 1; }
+  { grep -q "^$1 " "$W/out" && [ "$AGENT_RC" != 0 ] && [ ! -e "$W/rec/exec" ] &&
+    [ ! -e "$W/rec/kernel" ]; } || { sed 's/^/#   /' "$W/out" | tail -8; return 1; }
 }
 booted() {
-  [ "$AGENT_RC" = 0 ] && [ -e "$W/rec/exec" ] && cmp -s "$W/rec/kernel" "$W/srv/kernel" ||
+  { [ "$AGENT_RC" = 0 ] && [ -e "$W/rec/exec" ] && cmp -s "$W/rec/kernel" "$W/srv/kernel"; } ||
     { sed 's/^/#   /' "$W/out" | tail -8; return 1; }
 }

@@ -5,9 +5,9 @@
 . "$(dirname "$0")/lib.sh"
 P=$(free_port 1) || bail "a free loopback port"
 fixtures
-serve $P server
+serve "$P" server
 
-agent1 $P
+agent1 "$P"
 check "fresh boot reaches kexec" booted
 check "initramfs = verified bytes + handover archive" \
   cmp -s -n 1000001 "$W/rec/initrd" "$W/srv/initramfs"
@@ -17,7 +17,6 @@ check "console shows one line per stage" \
   bash -c "grep -q 'epoxy: stage session' '$W/out' && grep -q 'epoxy: stage manifest' '$W/out' && grep -q 'epoxy: stage kexec' '$W/out'"
 check "console shows download progress" grep -Eq 'download kernel 3000000/3000000 bytes 100% [0-9]+ KiB/s' "$W/out"
 check "no credential on the console" bash -c "! grep -q '$CRED' '$W/out'"
-SRVTOK=$(grep -o 'token [a-z]* [0-9a-f]*' "$W/srv.log" 2>/dev/null | head -1)
 check "no 64-hex value on the console" bash -c "! grep -Eq '[0-9a-f]{64}' '$W/out'"
 
 # unpack the appended archive as the kernel would
@@ -59,7 +58,7 @@ timeout 60 "$AGENT" stage2 --cmdline "$W/cmdline3" --etc "$W/etc" --root "$W/roo
   --no-reboot --retries 1 >"$W/out2" 2>&1
 check "handover of another session refused (EPOXY-E1314)" grep -q '^EPOXY-E1314 ' "$W/out2"
 # stage 2 with the server away for 3 s: the join credential is waited for
-serve_late 3 $P server
+serve_late 3 "$P" server
 : >"$W/srv/reports"
 timeout 60 "$AGENT" stage2 --cmdline "$W/cmdline2" --etc "$W/etc" --root "$W/root" \
   --no-reboot --retries 1 --backoff-ms 200 --server-wait 60 >"$W/out2" 2>&1
@@ -72,45 +71,45 @@ check "stage 2, server down, --server-wait 0: gives up with EPOXY-E1100" \
   bash -c "[ $? != 0 ] && grep -q '^EPOXY-E1100 ' '$W/out2' && ! grep -q 'stage retry' '$W/out2'"
 
 # resume: the first kernel transfer is cut after 1 MB
-serve $P server cut:kernel:1000000
-agent1 $P
+serve "$P" server cut:kernel:1000000
+agent1 "$P"
 check "cut transfer resumes with Range and boots" booted
 check "the cut was seen (EPOXY-E1116) and resumed" \
   bash -c "grep -q '^EPOXY-E1116 ' '$W/out' && grep -q 'stopped at byte 1000000' '$W/out'"
 
 # a network cut at many offsets of each large artifact: resume and boot
 for cut in kernel:0 kernel:1 kernel:16383 kernel:16384 kernel:2999999 initramfs:1 initramfs:500000 initramfs:1000000; do
-  serve $P server cut:$cut
-  agent1 $P --retries 3
+  serve "$P" server cut:$cut
+  agent1 "$P" --retries 3
   check "link cut in $cut: retried and booted" booted
 done
 
 # overload: one 503 with Retry-After, then success
-serve $P server busy:1
-agent1 $P
+serve "$P" server busy:1
+agent1 "$P"
 check "503 + Retry-After is retried and the boot succeeds" booted
 check "the 503 was reported (EPOXY-E1120)" grep -q '^EPOXY-E1120 ' "$W/out"
 
 # the server is down when the agent starts and up 3 s later: with
 # --retries 1 the agent still waits (--server-wait), uncounted, and boots
-serve_late 3 $P server
-agent1 $P --retries 1 --server-wait 60 --backoff-ms 200
+serve_late 3 "$P" server
+agent1 "$P" --retries 1 --server-wait 60 --backoff-ms 200
 check "server up 3 s after the agent: waited (uncounted) and booted" booted
 check "... the wait is on the console (EPOXY-E1100, 'server unreachable for')" \
   bash -c "grep -q '^EPOXY-E1100 ' '$W/out' && grep -q 'epoxy: stage retry server unreachable for' '$W/out'"
 # never up: the wait ends, the attempt is counted, the agent gives up
 stop
-agent1 $P --retries 1 --server-wait 2 --backoff-ms 200
+agent1 "$P" --retries 1 --server-wait 2 --backoff-ms 200
 check "server never up: gives up after --server-wait with EPOXY-E1100" refused EPOXY-E1100
 check "... after several uncounted attempts" test "$(grep -c 'stage retry server unreachable for' "$W/out")" -ge 2
-agent1 $P --retries 1 --server-wait 0
+agent1 "$P" --retries 1 --server-wait 0
 check "--server-wait 0: one attempt, no retry" \
   bash -c "grep -q '^EPOXY-E1100 ' '$W/out' && ! grep -q 'stage retry' '$W/out' && [ $AGENT_RC != 0 ]"
 
 # a one-time boot token instead of the credential
 head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$W/token"
-serve $P server
-agent1 $P --token-file "$W/token"
+serve "$P" server
+agent1 "$P" --token-file "$W/token"
 check "boot with a one-time boot token" booted
 stop
 done_testing

@@ -9,8 +9,8 @@
 AGENT=$O/bin/epoxy-agent
 need_built "$AGENT" "$O/agent-test/hostile"
 epoxyd_setup || bail "epoxyd set-up failed"
-"$BIN/epoxyd-seed" host "$STORE" node2 52-54-00-12-34-57 >/dev/null &&
-  "$BIN/epoxyd-seed" cred "$STORE" node2 "$T_DIR/cred.node2" >/dev/null ||
+{ "$BIN/epoxyd-seed" host "$STORE" node2 52-54-00-12-34-57 >/dev/null &&
+  "$BIN/epoxyd-seed" cred "$STORE" node2 "$T_DIR/cred.node2" >/dev/null; } ||
   bail "seeding node2 failed"
 if [ "$(id -u)" = 0 ]; then chown -R nobody "$DATA"; fi
 epoxyd_start || bail "epoxyd did not start" "$(tail -5 "$T_DIR/epoxyd.log")"
@@ -29,8 +29,8 @@ run1() {
   RC=$?
 }
 show() { sed 's/^/#   /' "$E/out" | tail -6; }
-kexec_done() { [ "$RC" = 0 ] && [ -e "$E/rec/exec" ] || { show; return 1; }; }
-stopped_with() { grep -q "^$1 " "$E/out" && [ ! -e "$E/rec/exec" ] || { show; return 1; }; }
+kexec_done() { { [ "$RC" = 0 ] && [ -e "$E/rec/exec" ]; } || { show; return 1; }; }
+stopped_with() { { grep -q "^$1 " "$E/out" && [ ! -e "$E/rec/exec" ]; } || { show; return 1; }; }
 
 run1
 check "fresh boot against epoxyd reaches kexec" kexec_done
@@ -105,7 +105,7 @@ proxy_stop() {
 at_exit proxy_stop
 proxy() {
   proxy_stop
-  "$O/agent-test/hostile" proxy $PX "$T_DIR/pki/server.crt" "$T_DIR/pki/server.key" \
+  "$O/agent-test/hostile" proxy "$PX" "$T_DIR/pki/server.crt" "$T_DIR/pki/server.key" \
     "$HTTPS_PORT" "$T_DIR/pki/ca.crt" "$@" 2>"$E/px.log" &
   PXPID=$!
   for _ in $(seq 50); do grep -q listening "$E/px.log" 2>/dev/null && break; sleep 0.1; done

@@ -11,7 +11,7 @@ KEYS=$O/bin/epoxy-keys
 need_built "$KEYS"
 fixtures
 K=$W/srv; N=$W/newkeys; mkdir -p "$N"
-"$KEYS" new "$N/new-1.key" >/dev/null && "$KEYS" new "$N/new-2.key" >/dev/null || bail "epoxy-keys new"
+{ "$KEYS" new "$N/new-1.key" >/dev/null && "$KEYS" new "$N/new-2.key" >/dev/null; } || bail "epoxy-keys new"
 EXP=$(( $(date +%s) + 86400 ))
 rot() { # out [extra keyset args...]
   local out=$1; shift
@@ -39,28 +39,28 @@ mfk() { "$HOSTILE" manifest "$1" "$2" 7 $EXP qemu-x86_64 "$K/kernel" "$K/initram
           "$K/cmdline" "$K/join" 2 || bail "hostile manifest $2"; }
 mfk "$W/kn" "$W/mf.new"; mfk "$W/kdup" "$W/mf.dup"
 
-serve $P server manifest:"$W/mf.new"
-agent1 $P --retries 1
+serve "$P" server manifest:"$W/mf.new"
+agent1 "$P" --retries 1
 check "new-key manifest without the rotation in the image: refused" refused 'EPOXY-E101[13]'
 cp "$W/keyset.2" "$W/etc/keyset.2"
-agent1 $P
+agent1 "$P"
 check "new-key manifest with the rotation keyset.2: boots" booted
 check "the agent followed the rotation to serial 2" grep -q 'keyset serial 2 threshold 2' "$W/out"
-serve $P server
-agent1 $P --retries 1
+serve "$P" server
+agent1 "$P" --retries 1
 check "old-key manifest after the rotation: refused" refused 'EPOXY-E101[13]'
 cp "$W/forged.2" "$W/etc/keyset.2"
-agent1 $P --retries 1
+agent1 "$P" --retries 1
 check "forged rotation (new keys only): EPOXY-E1044" refused EPOXY-E1044
 cp "$W/revoke.2" "$W/etc/keyset.2"
-agent1 $P --retries 1
+agent1 "$P" --retries 1
 check "manifest signed by a revoked key: EPOXY-E1015" refused EPOXY-E1015
 rm -f "$W/etc/keyset.2"
-serve $P server manifest:"$W/mf.dup"
-agent1 $P --retries 1
+serve "$P" server manifest:"$W/mf.dup"
+agent1 "$P" --retries 1
 check "one key counted twice: refused (EPOXY-E1014/E1013)" refused 'EPOXY-E101[34]'
-serve $P server
-agent1 $P
+serve "$P" server
+agent1 "$P"
 check "the root keyset alone still boots the old-key release" booted
 stop
 done_testing
