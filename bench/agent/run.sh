@@ -11,7 +11,7 @@
 #     trimmed mbedTLS) and what hashing the file inline would have cost.
 # Figures go to stdout and $O/bench/agent.txt.
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 O=${O:-$PWD/build}; export O
 MB=${1:-128}
 . tests/agent/lib.sh >/dev/null

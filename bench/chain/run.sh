@@ -17,7 +17,7 @@ cd "$(dirname "$0")/../.."
 O=${O:-$PWD/build}; export O
 OUT=$O/bench/chain; mkdir -p "$OUT"
 IMG=$O/images
-rel=$(ls "$IMG/release" | sort -n | tail -1)
+rel=$(printf '%s\n' "$IMG"/release/* | sed 's#.*/##' | sort -n | tail -1)
 load=$(cut -d' ' -f1-3 /proc/loadavg)
 
 echo "== floor: -kernel/-initrd, no firmware, no network (TCG)"
@@ -33,7 +33,7 @@ GRACE=0 tests/qemu/run-scenario tests/qemu/scenarios/happy-uefi.scn >"$OUT/chain
 TL=$QEMU_WORKDIR/timeline
 t() { awk -v l="$1" '$1 == l { print $2; exit }' "$TL"; }
 fw=$(t firmware-https); total=$(t reported)
-[ -n "$fw" ] && [ -n "$total" ] || { echo "bench: timeline incomplete" >&2; exit 1; }
+{ [ -n "$fw" ] && [ -n "$total" ]; } || { echo "bench: timeline incomplete" >&2; exit 1; }
 
 # stages: consecutive marks; csv: stage,start,duration
 awk 'BEGIN { prev = 0; pl = "qemu-start" } { printf "%s,%.2f,%.2f\n", $1, prev, $2 - prev; prev = $2 }' \

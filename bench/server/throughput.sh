@@ -5,13 +5,13 @@
 # static file) and plain HTTP (firmware-leg boot file vs nginx).
 # BENCH_MB (default 128) sets the file size, BENCH_RUNS (3) the repetitions.
 O=${O:-$(cd "$(dirname "$0")/../.." && pwd)/build}
-. "$(dirname "$0")/../../tests/server/lib.sh"
+. "$(dirname "$0")/../../tests/lib/epoxyd.sh"
 MB=${BENCH_MB:-128}; RUNS=${BENCH_RUNS:-3}
 command -v nginx >/dev/null || { echo "throughput: nginx missing (make deps)"; exit 1; }
-KERNEL_SIZE=$((MB * 1048576)) srv_setup 18080 >/dev/null || { echo "setup failed"; exit 1; }
+KERNEL_SIZE=$((MB * 1048576)) epoxyd_setup 18080 >/dev/null || { echo "setup failed"; exit 1; }
 sed -i 's/^user nobody$/user nobody\nmax_downloads 8/' "$T_DIR/epoxyd.conf"
 cp "$T_DIR/art/kernel" "$BOOT/stage1.efi"; chmod 0644 "$BOOT/stage1.efi" "$T_DIR/art/kernel"
-srv_start || { echo "epoxyd did not start"; exit 1; }
+epoxyd_start || { echo "epoxyd did not start"; exit 1; }
 NG=$T_DIR/nginx; mkdir -p "$NG/logs"
 cat >"$NG/nginx.conf" <<NGX
 worker_processes 1;
@@ -34,14 +34,14 @@ http {
 }
 NGX
 nginx -p "$NG" -c "$NG/nginx.conf" & NPID=$!
-trap 'kill $NPID 2>/dev/null; wait $NPID 2>/dev/null; srv_cleanup' EXIT
+at_exit kill "$NPID"
 sleep 0.5
 speed() { # curl args: prints MB/s
 	curl -s -o /dev/null -w '%{speed_download}\n' "$@" | awk '{printf "%.0f\n", $1 / 1048576}'
 }
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR + 1) / 2)]}'; }
 TLS=(--cacert "$T_DIR/pki/ca.crt" --resolve "epoxy.test:18080:127.0.0.1" --resolve "epoxy.test:18082:127.0.0.1")
-for r in $(seq 1 "$RUNS"); do
+for _ in $(seq 1 "$RUNS"); do
 	open_session >/dev/null
 	speed "${TLS[@]}" -H "Authorization: Bearer $(tok kernel)" https://epoxy.test:18080/v1/artifact/kernel >>"$T_DIR/e_tls"
 	speed "${TLS[@]}" https://epoxy.test:18082/kernel >>"$T_DIR/n_tls"

@@ -17,7 +17,7 @@
 # polls (--flush 60): the bytes of a changed record inside a long stream.
 # Needs $O/bin/epoxy-tcpinfo and $O/bench/tcpinfo-conns (make bench-tcpinfo).
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 O=${O:-$PWD/build}
 if [ -z "${TCPINFO_BENCH_NS:-}" ]; then
   exec unshare -n env TCPINFO_BENCH_NS=1 O="$O" bash "$0" "$@"
@@ -36,7 +36,7 @@ cpu() { # command...: user+sys seconds
   local TIMEFORMAT='%3U %3S'
   { time "$@" >/dev/null 2>&1; } 2>&1 | awk '{ printf "%.3f", $1 + $2 }'
 }
-ss_runs() { local i; for i in $(seq "$SS_RUNS"); do ss -tin; done; }
+ss_runs() { local _; for _ in $(seq "$SS_RUNS"); do ss -tin; done; }
 metric() { sed -n "s/^$1 //p" "$2"; }
 ms() { awk -v a="$1" -v b="$2" -v n="$3" 'BEGIN { printf "%.3f", (a - b) * 1000 / n }'; }
 
@@ -64,7 +64,8 @@ row() { # conns busy_per_tick polls flush_seconds
 
 printf '%-8s %-9s %-6s %12s %14s %14s %10s %10s %10s\n' conns sockets busy "ss ms/dump" \
   "tcpinfo ms/poll" "poll wall ms" records B/record B/changed
-for n1 in ${*:-1000 10000 50000}; do
+[ $# -gt 0 ] || set -- 1000 10000 50000
+for n1 in "$@"; do
   row "$n1" $((n1 / 100 > 0 ? n1 / 100 : 1)) "$POLLS" 10
 done
 # long-lived busy connections: every one changes every 100 ms, so each
