@@ -67,6 +67,16 @@ if cp -al "$O/keys" "$O/stage1" "$O/src" "$CO/" && own_copy "$CO/stage1" "$CO/ke
 else
   bail "build dir seeded"
 fi
+# the agent's musl build of mbedTLS (2-4 min) comes from the same Debian
+# source and stage2/mbedtls_config.h: seeded too when that file is the
+# parent's, and marked newer than the clone's checkout
+if [ -f "$O/musl/mbedtls/.built" ] && cmp -s "$C/stage2/mbedtls_config.h" stage2/mbedtls_config.h; then
+  if mkdir -p "$CO/musl" && cp -al "$O/musl/mbedtls" "$CO/musl/" && touch "$CO/musl/mbedtls/.built"; then
+    pass "build dir seeded with the parent's musl mbedTLS"
+  else
+    bail "build dir seeded with the parent's musl mbedTLS"
+  fi
+fi
 
 s=$(date +%s); kmtime=$(stat -c %Y "$CO/stage1/kbuild/bzImage")
 if (cd "$C" && nice make -j2 O="$CO" all images) >"$LOGS/clone-make.log" 2>&1; then
