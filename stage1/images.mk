@@ -58,8 +58,9 @@ IMAGE_FILES := $(IMG)/stage0.efi $(IMG)/stage1.efi $(IMG)/stage1/vmlinuz \
 	$(REL)/kernel $(REL)/initramfs $(REL)/cmdline $(REL)/join \
 	$(REL)/manifest $(IMG)/enroll/initramfs $(IMG)/uki/initramfs
 IMAGES += $(IMAGE_FILES)
-# tests/images checks them: make check builds them first
-CHECK_DEPS += $(IMAGE_FILES) $(O)/bin/epoxy-mkvars
+# tests/images checks them: make check builds them in the background while
+# the tests that do not need them run (CHECK_LATE_DEPS, the Makefile)
+CHECK_LATE_DEPS += $(IMAGE_FILES) $(O)/bin/epoxy-mkvars
 
 images: $(IMAGE_FILES) $(O)/bin/epoxy-mkvars
 	@boot/sizes.sh $(IMG)

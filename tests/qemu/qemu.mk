@@ -6,9 +6,9 @@
 #   make bench-chain      per-stage timings against the -kernel/-initrd floor
 #                         (bench/bench.mk, with every other benchmark)
 # The scenarios need the host programs, the images and the node enrollment
-# tool, so make check builds them first.
+# tool; make check builds them in the background (CHECK_LATE_DEPS).
 QEMU_NEEDS := $(O)/bin/epoxyd $(O)/bin/epoxyctl images
-CHECK_DEPS += $(QEMU_NEEDS)
+CHECK_LATE_DEPS += $(QEMU_NEEDS)
 
 .PHONY: check-qemu check-qemu-full
 demo: deps
