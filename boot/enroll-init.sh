@@ -1,4 +1,5 @@
 #!/bin/busybox sh
+# shellcheck shell=dash # busybox ash: checked as dash, its closest dialect
 # /init of the enrollment image: the one-off boot that writes a node's UEFI
 # variables, run by boot/mkvars.sh on a fresh OVMF variable store (setup
 # mode, so this unsigned image boots; it never boots once PK is enrolled).
@@ -42,6 +43,7 @@ GLOBAL=8be4df61-93ca-11d2-aa0d-00e098032b8c
 # SetupMode: 4 attribute bytes, then 1 = setup mode (efivarfs files do not
 # seek: read the five bytes and take the last)
 setup_mode() {
+	# shellcheck disable=SC2046 # the five numbers become $1 .. $5
 	set -- $(od -A n -t u1 -N 5 "$EV/SetupMode-$GLOBAL" 2>/dev/null)
 	echo "${5:-unknown}"
 }
@@ -55,9 +57,9 @@ for v in db:d719b2cb-3d3a-4596-a3bc-dad00e67656f KEK:$GLOBAL \
 	name=${v%%:*}
 	[ -e "$FW/$name/raw" ] || continue
 	# sysfs reads come in pieces; efivarfs wants one write: stage in tmpfs
-	cat "$FW/$name/raw" >/tmp/vars/$name || off "EPOXY-E1413 cannot read fw_cfg $name"
-	/bin/efiwrite "$EV/$name-${v#*:}" /tmp/vars/$name || off "EPOXY-E1410 $name not written"
-	rm -f /tmp/vars/$name
+	cat "$FW/$name/raw" >"/tmp/vars/$name" || off "EPOXY-E1413 cannot read fw_cfg $name"
+	/bin/efiwrite "$EV/$name-${v#*:}" "/tmp/vars/$name" || off "EPOXY-E1410 $name not written"
+	rm -f "/tmp/vars/$name"
 	echo "epoxy-enroll: wrote $name"
 done
 mode=$(setup_mode)

@@ -42,13 +42,13 @@ die() { echo "epoxy-mkvars: $*" >&2; exit 1; }
 O=${O:-$PWD/build}
 cfg() { sed -n "s/^CONFIG_$1 := //p" "$O/config.mk" 2>/dev/null; }
 
-vars= host= credfile= keys=${EPOXY_KEYS:-$O/keys} mac=52:54:00:12:34:56 pci=02.0
+vars='' host='' credfile='' keys=${EPOXY_KEYS:-$O/keys} mac=52:54:00:12:34:56 pci=02.0
 addr=$(cfg SERVER_ADDR); port=$(cfg SERVER_HTTPS_PORT)
 url="https://${addr:-10.0.2.100}:${port:-8443}/boot/stage0"
 code=$(cfg OVMF_CODE); code=${code:-/usr/share/OVMF/OVMF_CODE_4M.secboot.fd}
 template=$(cfg OVMF_VARS); template=${template:-/usr/share/OVMF/OVMF_VARS_4M.fd}
 kernel=$O/images/stage1/vmlinuz initrd=$O/images/enroll/initramfs
-log= timeout=300
+log='' timeout=300
 while [ $# -gt 0 ]; do
 	case $1 in -h|--help) usage; exit 0;; esac
 	[ $# -ge 2 ] || { usage >&2; exit 2; }
@@ -63,14 +63,14 @@ while [ $# -gt 0 ]; do
 done
 [ -n "$vars" ] || { usage >&2; exit 2; }
 if [ -n "$host" ] || [ -n "$credfile" ]; then
-	[ -n "$host" ] && [ -n "$credfile" ] || { usage >&2; exit 2; }
+	{ [ -n "$host" ] && [ -n "$credfile" ]; } || { usage >&2; exit 2; }
 	[[ $host =~ ^[a-z0-9.-]{1,63}$ ]] || die "EPOXY-E1413 host name '$host' invalid ([a-z0-9.-]{1,63})"
 fi
 [[ $mac =~ ^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$ ]] || die "EPOXY-E1413 MAC '$mac' invalid"
 [[ $pci =~ ^([0-9a-fA-F]{1,2})\.([0-7])$ ]] || die "EPOXY-E1413 PCI slot '$pci' invalid (DEV.FN)"
 pcidev=$((16#${BASH_REMATCH[1]})) pcifn=${BASH_REMATCH[2]}
 [ "$pcidev" -le 31 ] || die "EPOXY-E1413 PCI device $pcidev > 31"
-[[ $url =~ ^https?://[A-Za-z0-9.:-]+(/[A-Za-z0-9._~/?=\&%-]*)?$ ]] && [ ${#url} -le 512 ] ||
+{ [[ $url =~ ^https?://[A-Za-z0-9.:-]+(/[A-Za-z0-9._~/?=\&%-]*)?$ ]] && [ ${#url} -le 512 ]; } ||
 	die "EPOXY-E1413 URL '$url' invalid"
 [[ $timeout =~ ^[0-9]{1,4}$ ]] || die "EPOXY-E1413 timeout '$timeout' invalid"
 for f in "$keys/PK.auth" "$keys/KEK.auth" "$keys/db.auth" "$keys/ca.esl" \
@@ -90,7 +90,7 @@ cleanup() {
 trap cleanup EXIT
 
 # ---- binary helpers (little endian, UCS-2)
-hexbytes() { local h=$1; while [ -n "$h" ]; do printf "\\x${h:0:2}"; h=${h:2}; done; }
+hexbytes() { local h=$1; while [ -n "$h" ]; do printf '%b' "\\x${h:0:2}"; h=${h:2}; done; }
 le16() { hexbytes "$(printf '%02x%02x' $(($1 & 255)) $(($1 >> 8 & 255)))"; }
 le32() { hexbytes "$(printf '%02x%02x%02x%02x' $(($1 & 255)) $(($1 >> 8 & 255)) $(($1 >> 16 & 255)) $(($1 >> 24 & 255)))"; }
 ucs2z() { local s=$1 i; for ((i = 0; i < ${#s}; i++)); do printf '%s\0' "${s:i:1}"; done; printf '\0\0'; }
