@@ -1,4 +1,5 @@
 #!/bin/busybox sh
+# shellcheck shell=dash # busybox ash: checked as dash, its closest dialect
 # /init of the production image, booted by the agent's kexec.
 #
 # Mounts proc, sys and dev, loads the network modules of

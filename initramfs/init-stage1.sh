@@ -1,4 +1,5 @@
 #!/bin/busybox sh
+# shellcheck shell=dash # busybox ash: checked as dash, its closest dialect
 # /init of the minimal (stage1) image, inside the signed stage1 UKI.
 #
 # Brings the node from the kernel to the agent and nothing more: mounts
@@ -43,7 +44,7 @@ else
 	# the agent reads the one-time boot token from sector 0 of a disk
 	# (stage2/media.c); a kernel with these drivers built in has no .ko
 	while read -r m; do
-		[ -n "$m" ] && [ -e "/lib/modules/$m.ko" ] || continue
+		{ [ -n "$m" ] && [ -e "/lib/modules/$m.ko" ]; } || continue
 		insmod "/lib/modules/$m.ko" || fail EPOXY-E1510 "module $m did not load"
 	done < /lib/modules/block-order
 fi
