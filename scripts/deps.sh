@@ -14,14 +14,17 @@ export DEBIAN_FRONTEND=noninteractive
 quick=0; [ "${1:-}" = --quick ] && quick=1
 
 need() { grep -v '^#' scripts/packages.txt | tr ' ' '\n' | sed '/^$/d'; }
-missing=$(dpkg-query -W -f='${Package} ${Status}\n' $(need) 2>/dev/null |
+mapfile -t pkgs < <(need)
+missing=$(dpkg-query -W -f='${Package} ${Status}\n' "${pkgs[@]}" 2>/dev/null |
   awk '$4 != "installed" {print $1}' || true)
 # packages dpkg has never heard of do not show up in the query at all
-for p in $(need); do
+for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
     missing="$missing $p"
 done
+# shellcheck disable=SC2086 # $missing is a list of package names, split on purpose
 missing=$(echo $missing | tr ' ' '\n' | sort -u | tr '\n' ' ')
+# shellcheck disable=SC2086 # the same list, one apt-get argument per name
 if [ -n "${missing// /}" ]; then
   [ "$(id -u)" = 0 ] || { echo "deps: missing packages ($missing) and not root" >&2; exit 1; }
   echo "deps: installing:$missing"

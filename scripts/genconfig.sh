@@ -14,13 +14,13 @@ h=$out/include/epoxy_config.h.tmp; mk=$out/config.mk.tmp
 } >"$h"
 : >"$mk"
 # every symbol Kconfig declares, so unset ones are defined 0 too
-syms=$(grep -h '^config ' Kconfig */Kconfig 2>/dev/null | awk '{print $2}' | sort -u)
+syms=$(grep -h '^config ' Kconfig ./*/Kconfig 2>/dev/null | awk '{print $2}' | sort -u)
 for s in $syms; do
   line=$(grep -E "^(CONFIG_$s=|# CONFIG_$s is not set)" "$cfg" || true)
   case $line in
     "CONFIG_$s=y") v=1 ;;
-    "CONFIG_$s=\""*) v=${line#CONFIG_$s=} ;;
-    "CONFIG_$s="*) v=${line#CONFIG_$s=} ;;
+    "CONFIG_$s=\""*) v=${line#"CONFIG_$s="} ;;
+    "CONFIG_$s="*) v=${line#"CONFIG_$s="} ;;
     *) v=0 ;;
   esac
   case $v in
@@ -50,5 +50,5 @@ echo "$name" | grep -Eq '^[0-9.]+$' &&
   fail "KERNEL_SOURCE_PACKAGE is empty (the stage1 kernel is built from it)"
 [ -z "$(val KERNEL_PACKAGE)" ] &&
   fail "KERNEL_PACKAGE is empty (the production kernel)"
-cmp -s "$h" "$out/include/epoxy_config.h" 2>/dev/null && rm -f "$h" || mv "$h" "$out/include/epoxy_config.h"
+{ cmp -s "$h" "$out/include/epoxy_config.h" 2>/dev/null && rm -f "$h"; } || mv "$h" "$out/include/epoxy_config.h"
 mv "$mk" "$out/config.mk"
