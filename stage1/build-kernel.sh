@@ -39,7 +39,7 @@ esac
 grep -q 'PRIVATE KEY' "$trust" &&
   { echo "build-kernel: $trust holds a private key; give the certificates only" >&2; exit 1; }
 ncert=$(grep -c -- '-----BEGIN CERTIFICATE-----' "$trust" || true)
-[ "$ncert" -ge 1 ] && openssl x509 -in "$trust" -noout 2>/dev/null ||
+{ [ "$ncert" -ge 1 ] && openssl x509 -in "$trust" -noout 2>/dev/null; } ||
   { echo "build-kernel: $trust is not a PEM X.509 certificate list" >&2; exit 1; }
 mkdir -p "$dir"
 dir=$(cd "$dir" && pwd)
@@ -59,6 +59,7 @@ if ! ls "$dir/deb/${pkg}_"*.deb >/dev/null 2>&1; then
     (cd "$dir/deb" && apt-get download -q "$pkg" >/dev/null)
   } || { echo "build-kernel: cannot download $pkg (network? package name?)" >&2; exit 1; }
 fi
+# shellcheck disable=SC2012 # Debian package file names; ls fails loudly on none
 deb=$(ls "$dir/deb/${pkg}_"*.deb | sort | tail -1)
 key="$(basename "$deb") $(sha256sum <"$frag" | cut -c1-16) $(sha256sum <"$trust" | cut -c1-16) $(sha256sum <"$0" | cut -c1-16) $sde"
 if [ -f "$dir/kbuild/.stamp" ] && [ "$(cat "$dir/kbuild/.stamp")" = "$key" ]; then
@@ -71,6 +72,7 @@ if [ "$(cat "$dir/ksrc/.epoxy-unpacked" 2>/dev/null)" != "$(basename "$deb")" ];
   rm -rf "$dir/ksrc" "$dir/ksrc.tmp"
   mkdir -p "$dir/ksrc.tmp/pkg"
   dpkg -x "$deb" "$dir/ksrc.tmp/pkg"
+  # shellcheck disable=SC2012 # one Debian source tarball, or none
   tarball=$(ls "$dir"/ksrc.tmp/pkg/usr/src/linux-source-*.tar.xz 2>/dev/null | head -1)
   [ -n "$tarball" ] || { echo "build-kernel: $deb has no usr/src/linux-source-*.tar.xz" >&2; exit 1; }
   tar -xJf "$tarball" -C "$dir/ksrc.tmp"
@@ -116,6 +118,7 @@ done <"$full"
 # ---- build
 echo "build-kernel: make -j$jobs bzImage ($(sed -n 's/^VERSION = //p;s/^PATCHLEVEL = //p;s/^SUBLEVEL = //p' "$k/Makefile" | paste -sd.), $pkg)"
 start=$(date +%s)
+# shellcheck disable=SC2155 # as before: a failing date leaves it empty, set -e or not
 export KBUILD_BUILD_TIMESTAMP="$(date -u -d "@$sde" '+%Y-%m-%d %H:%M:%S UTC')"
 export KBUILD_BUILD_USER=epoxy KBUILD_BUILD_HOST=epoxy KBUILD_BUILD_VERSION=1
 # the built-in default initramfs (usr/initramfs_data.cpio: /dev, /root)

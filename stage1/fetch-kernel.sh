@@ -24,6 +24,7 @@ if ! ls "$dir/deb/${pkg}_"*.deb >/dev/null 2>&1; then
     (cd "$dir/deb" && apt-get download -q "$pkg" >/dev/null)
   } || { echo "fetch-kernel: cannot download $pkg (network? package name?)" >&2; exit 1; }
 fi
+# shellcheck disable=SC2012 # Debian package file names; ls fails loudly on none
 deb=$(ls "$dir/deb/${pkg}_"*.deb | sort | tail -1)
 rm -rf "$dir/kernel.tmp" "$dir/kernel"
 mkdir -p "$dir/kernel.tmp"
