@@ -13,10 +13,17 @@
  *  - a release is recorded only after its manifest verifies against the
  *    server's keyset and every artifact's length and SHA-256 match; objects
  *    are written content-addressed (tmp, fsync, rename);
- *  - a peer address whose well-formed but wrong credentials were refused
- *    ADMIN_FAIL_MAX times within ADMIN_FAIL_WINDOW seconds gets 429 without
- *    a store lookup (the store audits each refused credential, so this keeps
- *    strangers from growing the audit log); the table is fixed-size;
+ *  - a peer address whose credentials were refused ADMIN_FAIL_MAX times
+ *    within ADMIN_FAIL_WINDOW seconds gets 429 without a store lookup, for
+ *    up to two windows; the counts live in a count-min sketch keyed with a
+ *    secret drawn at start, which never under-counts an address whatever
+ *    other addresses send (no eviction; an IPv6 peer counts by its /64);
+ *    a refusal is audited once per address and window, and once more when
+ *    the address is locked out, so a stranger's cost to the audit log is
+ *    bounded;
+ *  - epoxyd authenticates an admin request from its headers, before any
+ *    body byte is read (admin_preauth); an upload is spooled only for an
+ *    authenticated admin;
  *  - every change appends an audit entry naming the admin; no secret is
  *    logged or audited; answers that carry a credential or token are marked
  *    secret so the server wipes them after sending. */
@@ -37,6 +44,7 @@
 #include "lib/hex.h"
 #include "lib/keyset.h"
 #include "lib/manifest.h"
+#include "lib/rand.h"
 #include "lib/record.h"
 #include "server/admin.h"
 #include "server/config.h"
@@ -53,7 +61,8 @@
 #define ADMIN_TTL_DEFAULT 3600
 #define ADMIN_IO_CHUNK 65536
 #define ADMIN_DETAIL_MAX 512
-#define ADMIN_FAIL_SLOTS 256     /* peer addresses tracked (hashed, replaced) */
+#define ADMIN_CM_ROWS 4          /* count-min sketch of refused credentials */
+#define ADMIN_CM_COLS 4096
 #define ADMIN_FAIL_MAX 10        /* refused credentials per address ... */
 #define ADMIN_FAIL_WINDOW 60     /* ... per this many seconds */
 
@@ -572,7 +581,7 @@ static int admin_host_list(struct admin_ctx *c)
 
 static int admin_credential(struct admin_ctx *c, const char *name)
 {
-	static const char *const fields[] = { "action", NULL };
+	static const char *const fields[] = { "action", "credential", NULL };
 	char cred[STORE_TOKEN_HEX + 1] = "";
 	struct store_host *h = calloc(1, sizeof(*h));
 	const char *act;
@@ -599,8 +608,24 @@ static int admin_credential(struct admin_ctx *c, const char *name)
 		rc = admin_reply(c, 200, 0);
 		goto out;
 	}
+	if (!strcmp(act, "confirm")) {
+		/* the second phase: epoxyctl stored the new credential */
+		const char *v = admin_field(c, "credential");
+
+		rc = v ? store_cred_confirm(c->srv->store, name, v) : -EPX_E_ADM_MISSING;
+		if (rc) {
+			rc = admin_fail(c, rc, rc == -EPX_E_ADM_MISSING ? "credential" : NULL);
+			goto out;
+		}
+		admin_audit(c, "host.credential.confirm", name, "");
+		record_buf_field(&c->out, "host", name);
+		record_buf_field(&c->out, "credential", "active");
+		record_buf_endrec(&c->out);
+		rc = admin_reply(c, 200, 0);
+		goto out;
+	}
 	if (strcmp(act, "issue") && strcmp(act, "rotate")) {
-		rc = admin_fail(c, -EPX_E_ADM_FIELD, "action: want issue, rotate or revoke");
+		rc = admin_fail(c, -EPX_E_ADM_FIELD, "action: want issue, rotate, confirm or revoke");
 		goto out;
 	}
 	if (!strcmp(act, "issue") && h->has_credential && !h->credential_revoked) {
@@ -608,13 +633,15 @@ static int admin_credential(struct admin_ctx *c, const char *name)
 				"host already has a credential; use --rotate to replace it");
 		goto out;
 	}
-	rc = store_cred_issue(c->srv->store, name, cred);
+	rc = store_cred_pend(c->srv->store, name, cred);
 	if (rc) {
 		rc = admin_fail(c, rc, NULL);
 		goto out;
 	}
+	/* pending until confirmed (or first used by the node): the host's
+	 * current credential keeps working until then */
 	admin_audit(c, !strcmp(act, "issue") ? "host.credential.issue" :
-		    "host.credential.rotate", name, "");
+		    "host.credential.rotate", name, "pending");
 	record_buf_field(&c->out, "host", name);
 	record_buf_field(&c->out, "credential", cred);
 	if (h->n_macs) /* for the node's boot option (epoxyctl --vars) */
@@ -1334,81 +1361,162 @@ static int admin_split_path(struct admin_ctx *c)
 
 /* ------------------------------------------------ refused-credential throttle */
 
+/* Two windows of ADMIN_FAIL_WINDOW seconds (the current and the one
+ * before), each a count-min sketch: an address adds one to one cell per
+ * row, its count is the smallest of its cells.  Collisions only ever add,
+ * so no address can lower another's count. */
 static struct {
-	char addr[HTTP_ADDR_MAX + 1];
-	int64_t start;
-	unsigned n;
-} admin_fails[ADMIN_FAIL_SLOTS];
+	int init;
+	uint8_t key[32];
+	int64_t window[2];
+	uint16_t cnt[2][ADMIN_CM_ROWS][ADMIN_CM_COLS];
+} admin_cm;
 static pthread_mutex_t admin_fail_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static size_t admin_fail_slot(const char *addr)
+/* The sketch's cells of the peer (IPv4 address, or IPv6 /64). Lock held. */
+static int admin_cm_cells(const struct http_req *req, size_t cell[ADMIN_CM_ROWS])
 {
-	uint32_t h = 2166136261u; /* FNV-1a */
+	const struct sockaddr *sa = (const struct sockaddr *)&req->peer;
+	uint8_t in[32 + 1 + 16], h[32];
+	size_t n = 33, r;
 
-	for (; *addr; addr++)
-		h = (h ^ (uint8_t)*addr) * 16777619u;
-	return h % ADMIN_FAIL_SLOTS;
+	if (!admin_cm.init) {
+		if (rand_bytes(admin_cm.key, sizeof(admin_cm.key)) < 0)
+			return -EIO;
+		admin_cm.init = 1;
+	}
+	memcpy(in, admin_cm.key, 32);
+	in[32] = (uint8_t)sa->sa_family;
+	if (sa->sa_family == AF_INET) {
+		memcpy(in + n, &((const struct sockaddr_in *)sa)->sin_addr, 4);
+		n += 4;
+	} else if (sa->sa_family == AF_INET6) {
+		memcpy(in + n, &((const struct sockaddr_in6 *)sa)->sin6_addr, 8);
+		n += 8;
+	}
+	mbedtls_sha256_ret(in, n, h, 0);
+	for (r = 0; r < ADMIN_CM_ROWS; r++)
+		cell[r] = ((size_t)h[2 * r] << 8 | h[2 * r + 1]) % ADMIN_CM_COLS;
+	return 0;
 }
 
-/* 1 if addr is over its budget of refused credentials right now. */
-static int admin_fail_throttled(const char *addr, int64_t now)
+/* The peer's refusals in this window and the one before. Lock held. */
+static unsigned admin_cm_count(const size_t cell[ADMIN_CM_ROWS], int64_t now)
 {
-	size_t i = admin_fail_slot(addr);
-	int hit;
+	int64_t w = now / ADMIN_FAIL_WINDOW;
+	unsigned best = UINT_MAX, v;
+	size_t r, k;
+
+	for (r = 0; r < ADMIN_CM_ROWS; r++) {
+		v = 0;
+		for (k = 0; k < 2; k++)
+			if (admin_cm.window[k] == w || admin_cm.window[k] == w - 1)
+				v += admin_cm.cnt[k][r][cell[r]];
+		if (v < best)
+			best = v;
+	}
+	return best;
+}
+
+/* Adds one refusal; returns the peer's count before it. Lock held. */
+static unsigned admin_cm_add(const size_t cell[ADMIN_CM_ROWS], int64_t now)
+{
+	int64_t w = now / ADMIN_FAIL_WINDOW;
+	size_t k = (size_t)(w & 1), r;
+	unsigned before = admin_cm_count(cell, now);
+
+	if (admin_cm.window[k] != w) {
+		memset(admin_cm.cnt[k], 0, sizeof(admin_cm.cnt[k]));
+		admin_cm.window[k] = w;
+	}
+	for (r = 0; r < ADMIN_CM_ROWS; r++)
+		if (admin_cm.cnt[k][r][cell[r]] < UINT16_MAX)
+			admin_cm.cnt[k][r][cell[r]]++;
+	return before;
+}
+
+/* 1 if the peer is over its budget of refused credentials right now. */
+static int admin_fail_throttled(const struct http_req *req, int64_t now)
+{
+	size_t cell[ADMIN_CM_ROWS];
+	int hit = 0;
 
 	pthread_mutex_lock(&admin_fail_lock);
-	hit = !strcmp(admin_fails[i].addr, addr) &&
-	      now - admin_fails[i].start < ADMIN_FAIL_WINDOW &&
-	      admin_fails[i].n >= ADMIN_FAIL_MAX;
+	if (admin_cm_cells(req, cell) == 0)
+		hit = admin_cm_count(cell, now) >= ADMIN_FAIL_MAX;
 	pthread_mutex_unlock(&admin_fail_lock);
 	return hit;
 }
 
-static void admin_fail_note(const char *addr, int64_t now)
+/* Counts a refusal; audits the first of the peer's window and the one that
+ * locks it out, nothing else (a stranger's cost to the audit log is two
+ * entries a minute per address). */
+static void admin_fail_note(struct srv *srv, const struct http_req *req, int64_t now)
 {
-	size_t i = admin_fail_slot(addr);
+	size_t cell[ADMIN_CM_ROWS];
+	unsigned before = ADMIN_FAIL_MAX + 1;
+	char detail[HTTP_ADDR_MAX + 128];
 
 	pthread_mutex_lock(&admin_fail_lock);
-	if (strcmp(admin_fails[i].addr, addr) ||
-	    now - admin_fails[i].start >= ADMIN_FAIL_WINDOW || now < admin_fails[i].start) {
-		snprintf(admin_fails[i].addr, sizeof(admin_fails[i].addr), "%s", addr);
-		admin_fails[i].start = now;
-		admin_fails[i].n = 0;
-	}
-	admin_fails[i].n++;
+	if (admin_cm_cells(req, cell) == 0)
+		before = admin_cm_add(cell, now);
 	pthread_mutex_unlock(&admin_fail_lock);
+	if (before != 0 && before + 1 != ADMIN_FAIL_MAX)
+		return;
+	snprintf(detail, sizeof(detail), "EPOXY-E%04d peer=%s%s", EPX_E_ADM_AUTH, req->peer_str,
+		 before ? " locked out: 429 for this address until its refusals age out" : "");
+	if (store_audit_append(srv->store, "epoxyd", "admin.refused", "hash:none", detail) < 0)
+		http_log(req, "admin: audit of a refused credential failed");
 }
 
-/* Authorization: Epoxy-Admin <64 hex>.  Only the admin table is asked. */
-static int admin_auth(struct admin_ctx *c)
+/* Authorization: Epoxy-Admin <64 lower-case hex>.  Only the admin table is
+ * asked.  On success the admin's name goes to actor. */
+static int admin_auth_req(struct srv *srv, const struct http_req *req,
+			  char actor[STORE_ACTOR_MAX + 1])
 {
 	static const char scheme[] = "Epoxy-Admin ";
-	char name[STORE_ACTOR_MAX + 1], cred[STORE_TOKEN_HEX + 1];
-	const char *a = c->req->authorization;
-	size_t i;
+	char name[STORE_ACTOR_MAX + 1];
+	const char *a = req->authorization, *cred = a + sizeof(scheme) - 1;
+	int64_t now = http_now(srv);
 	int rc = -EPX_E_ADM_AUTH;
 
-	if (strncmp(a, scheme, sizeof(scheme) - 1) ||
-	    strlen(a + sizeof(scheme) - 1) != STORE_TOKEN_HEX)
+	if (!a[0])
 		return rc;
-	for (i = 0; i < STORE_TOKEN_HEX; i++) {
-		char ch = a[sizeof(scheme) - 1 + i];
-
-		if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') ||
-		      (ch >= 'A' && ch <= 'F')))
-			return rc;
-		cred[i] = (char)(ch >= 'A' && ch <= 'F' ? ch - 'A' + 'a' : ch);
+	if (admin_fail_throttled(req, now))
+		return -EAGAIN;
+	if (strncmp(a, scheme, sizeof(scheme) - 1) || strlen(cred) != STORE_TOKEN_HEX ||
+	    strspn(cred, "0123456789abcdef") != STORE_TOKEN_HEX) {
+		/* one canonical form (lower-case hex) for every credential */
+		admin_fail_note(srv, req, now);
+		return rc;
 	}
-	cred[STORE_TOKEN_HEX] = '\0';
-	if (admin_fail_throttled(c->req->peer_str, http_now(c->srv))) {
-		rc = -EAGAIN;
-	} else if (store_admin_check(c->srv->store, cred, name) == 0) {
-		snprintf(c->actor, sizeof(c->actor), "admin:%.57s", name);
+	if (store_admin_check_quiet(srv->store, cred, name) == 0) {
+		snprintf(actor, STORE_ACTOR_MAX + 1, "admin:%.57s", name);
 		rc = 0;
 	} else {
-		admin_fail_note(c->req->peer_str, http_now(c->srv));
+		admin_fail_note(srv, req, now);
 	}
-	explicit_bzero(cred, sizeof(cred));
+	explicit_bzero(name, sizeof(name));
+	return rc;
+}
+
+static int admin_auth(struct admin_ctx *c)
+{
+	if (c->req->admin_authed) {
+		snprintf(c->actor, sizeof(c->actor), "%s", c->req->admin_actor);
+		return 0;
+	}
+	return admin_auth_req(c->srv, c->req, c->actor);
+}
+
+int admin_preauth(struct srv *srv, struct http_req *req)
+{
+	int rc;
+
+	if (!srv || !srv->store)
+		return -EPX_E_ADM_STORE;
+	rc = admin_auth_req(srv, req, req->admin_actor);
+	req->admin_authed = rc == 0;
 	return rc;
 }
 

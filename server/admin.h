@@ -16,5 +16,9 @@
 
 int admin_handle(struct srv *srv, const struct http_req *req,
 		 struct http_resp *resp);
+/* Authenticates req from its headers alone (epoxyd calls it before reading
+ * any body): 0 and req->admin_authed set, -EPX_E_ADM_AUTH refused,
+ * -EAGAIN the peer is locked out (429), another code the store failed. */
+int admin_preauth(struct srv *srv, struct http_req *req);
 
 #endif

@@ -61,6 +61,8 @@ struct http_arg {
 	size_t val_len;          /* strlen(val): a form value never holds a NUL */
 };
 
+#define HTTP_ACTOR_MAX 64
+
 struct http_req {
 	enum http_method method;
 	char path[HTTP_PATH_MAX + 1];           /* percent-decoded by MHD */
@@ -83,6 +85,10 @@ struct http_req {
 	socklen_t peer_len;
 	char peer_str[HTTP_ADDR_MAX + 1];
 	int tls;                 /* 1: HTTPS listener, 0: plain HTTP */
+	/* admin requests: authenticated by epoxyd from the headers, before the
+	 * body (admin_preauth); admin_actor is "admin:<name>" */
+	int admin_authed;
+	char admin_actor[HTTP_ACTOR_MAX + 1];
 	uint64_t id;             /* request number, for log lines */
 };
 

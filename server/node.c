@@ -585,14 +585,17 @@ static int node_session_open(struct srv *srv, const struct http_req *req,
 	char sid[STORE_SESSION_HEX + 1];
 	int rc, n;
 
-	if (in->cred)
-		rc = store_cred_check(srv->store, in->host, in->cred);
-	else
+	/* the credential check and the session are one transaction on the
+	 * host's locked row: a revoke either sees this session or is seen */
+	if (in->cred) {
+		rc = store_session_open_cred(srv->store, in->host, in->cred, in->nonce,
+					     r->version, r->hwclass, sid);
+	} else {
 		rc = store_boot_token_redeem(srv->store, in->token, in->host, NULL);
-	if (rc < 0)
-		return rc;
-	rc = store_session_open(srv->store, in->host, in->nonce, r->version,
-				r->hwclass, sid);
+		if (rc == 0)
+			rc = store_session_open(srv->store, in->host, in->nonce, r->version,
+						r->hwclass, sid);
+	}
 	if (rc < 0)
 		return rc;
 	n = snprintf(out, cap, "epoxy-session 1\nsession %s\nrelease %u\n", sid, r->version);
@@ -687,12 +690,36 @@ out:
 
 /* ------------------------------------------------------ token endpoints */
 
-/* Redeems the request's bearer token for purpose; on refusal answers. */
-static int node_redeem(struct srv *srv, const struct http_req *req,
-		       struct http_resp *resp, const char *purpose,
-		       struct store_token_info *info)
+/* 1 if peer is one of the space-separated addresses (or there are none). */
+static int node_bound_ok(const char *peer, const char *addrs)
 {
-	char tok[STORE_TOKEN_HEX + 1];
+	char one[STORE_ADDR_MAX + 1];
+	size_t n;
+
+	if (!addrs[0])
+		return 1;
+	while (*addrs) {
+		n = strcspn(addrs, " ");
+		if (n <= STORE_ADDR_MAX) {
+			memcpy(one, addrs, n);
+			one[n] = '\0';
+			if (node_addr_match(peer, one))
+				return 1;
+		}
+		addrs += n;
+		addrs += *addrs == ' ';
+	}
+	return 0;
+}
+
+/* Looks the request's bearer token up for purpose without spending it,
+ * and checks that a host bound to addresses asks from one of them; on
+ * refusal answers (the token stays as it was). */
+static int node_token_peek(struct srv *srv, const struct http_req *req,
+			   struct http_resp *resp, const char *purpose,
+			   char tok[STORE_TOKEN_HEX + 1], struct store_token_info *info)
+{
+	char addrs[STORE_ADDRS_TEXT + 1], detail[HTTP_ADDR_MAX + 64];
 	int rc = http_bearer(req, tok);
 
 	if (rc == -EPX_E_SRV_NOTOKEN) {
@@ -703,14 +730,51 @@ static int node_redeem(struct srv *srv, const struct http_req *req,
 		node_refuse(req, resp, rc, purpose);
 		return rc;
 	}
-	rc = store_token_redeem(srv->store, tok, purpose, NULL, NULL, info);
-	explicit_bzero(tok, sizeof(tok));
+	rc = store_token_peek(srv->store, tok, purpose, info, addrs);
+	if (rc < 0) {
+		node_store_err(srv, req, resp, rc, purpose);
+		return rc;
+	}
+	if (!node_bound_ok(req->peer_str, addrs)) {
+		snprintf(detail, sizeof(detail), "EPOXY-E%04d purpose=%s peer=%s",
+			 EPX_E_SRV_BOUND, purpose, req->peer_str);
+		store_audit_append(srv->store, "epoxyd", "node.refused", info->host, detail);
+		http_log(req, "host %s session %s: %s from %s, not one of its addresses (EPOXY-E%04d)",
+			 info->host, info->session, purpose, req->peer_str, EPX_E_SRV_BOUND);
+		metrics_add(srv->metrics, M_TOKENS_REFUSED, 1);
+		node_refuse(req, resp, -EPX_E_SRV_BOUND, purpose);
+		return -EPX_E_SRV_BOUND;
+	}
+	return 0;
+}
+
+/* Spends the token peeked before (bound to its host and session). */
+static int node_token_spend(struct srv *srv, const struct http_req *req,
+			    struct http_resp *resp, const char *purpose,
+			    const char tok[STORE_TOKEN_HEX + 1], struct store_token_info *info)
+{
+	int rc = store_token_redeem(srv->store, tok, purpose, info->host, info->session, info);
+
 	if (rc < 0) {
 		node_store_err(srv, req, resp, rc, purpose);
 		return rc;
 	}
 	metrics_add(srv->metrics, M_TOKENS_REDEEMED, 1);
 	return 0;
+}
+
+/* Redeems the request's bearer token for purpose; on refusal answers. */
+static int node_redeem(struct srv *srv, const struct http_req *req,
+		       struct http_resp *resp, const char *purpose,
+		       struct store_token_info *info)
+{
+	char tok[STORE_TOKEN_HEX + 1];
+	int rc = node_token_peek(srv, req, resp, purpose, tok, info);
+
+	if (rc == 0)
+		rc = node_token_spend(srv, req, resp, purpose, tok, info);
+	explicit_bzero(tok, sizeof(tok));
+	return rc;
 }
 
 static int node_release_of(struct srv *srv, const struct store_token_info *info,
@@ -789,7 +853,7 @@ int node_artifact(struct srv *srv, const struct http_req *req, struct http_resp 
 	struct store_release r;
 	enum store_role role;
 	uint64_t size = 0, off = 0, len = 0, dummy;
-	char cr[96];
+	char cr[96], tok[STORE_TOKEN_HEX + 1] = "";
 	int rc, fd, ranged;
 
 	if (store_role_parse(name, &role) < 0)
@@ -803,20 +867,33 @@ int node_artifact(struct srv *srv, const struct http_req *req, struct http_resp 
 		resp->slot_storm = srv->storm;
 		resp->slot_kind = STORM_DOWNLOAD;
 	}
-	if (node_redeem(srv, req, resp, name, &info) < 0)
-		return 0;
-	rc = node_release_of(srv, &info, &s, &r);
+	/* everything is validated before the token is spent: a refused
+	 * request (a Range past the end, a missing object) leaves it usable */
+	rc = node_token_peek(srv, req, resp, name, tok, &info);
 	if (rc < 0)
-		return node_store_err(srv, req, resp, rc, "artifact's release");
+		goto out;
+	rc = node_release_of(srv, &info, &s, &r);
+	if (rc < 0) {
+		rc = node_store_err(srv, req, resp, rc, "artifact's release");
+		goto out;
+	}
 	fd = node_object(srv, &r, role, &size);
 	if (fd < 0) {
 		http_log(req, "object %s of release %u missing or wrong size", name, r.version);
-		return http_resp_fail(resp, fd, NULL);
+		rc = http_resp_fail(resp, fd, NULL);
+		goto out;
 	}
 	ranged = node_range(req->range, size, &off, &len);
 	if (ranged < 0) {
 		close(fd);
-		return node_refuse(req, resp, ranged, "artifact range");
+		rc = node_refuse(req, resp, ranged, "artifact range");
+		goto out;
+	}
+	rc = node_token_spend(srv, req, resp, name, tok, &info);
+	explicit_bzero(tok, sizeof(tok));
+	if (rc < 0) {
+		close(fd);
+		return 0;
 	}
 	/* info.reissue is the number of the resume token just spent (0 for
 	 * the session's own): resume_tokens caps them below the store's cap */
@@ -831,6 +908,9 @@ int node_artifact(struct srv *srv, const struct http_req *req, struct http_resp 
 	}
 	metrics_add(srv->metrics, M_ARTIFACT_BYTES, len);
 	return http_resp_fd(resp, ranged ? 200 : 206, "application/octet-stream", fd, off, len);
+out:
+	explicit_bzero(tok, sizeof(tok));
+	return rc < 0 ? 0 : rc;
 }
 
 int node_joincred(struct srv *srv, const struct http_req *req, struct http_resp *resp)

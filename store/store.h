@@ -158,6 +158,14 @@ int store_host_touch(struct store *s, const char *name);
 int store_cred_issue(struct store *s, const char *host, char cred_hex[STORE_TOKEN_HEX + 1]);
 /* Revokes: later checks fail with -EPX_E_CRED_REVOKED; every open boot
  * session of the host is closed (state "revoked"), so its tokens die too. */
+/* Two-phase issue (issue 13): store_cred_pend makes a new credential
+ * pending, the old one still works; store_cred_confirm (or the node's
+ * first session with it) makes it the host's credential and ends the old
+ * one and its sessions. -EPX_E_CRED_PENDING: no such pending credential.
+ * (store_cred_issue above replaces the credential at once, for tools that
+ * hold the store directly.) */
+int store_cred_pend(struct store *s, const char *host, char cred_hex[STORE_TOKEN_HEX + 1]);
+int store_cred_confirm(struct store *s, const char *host, const char *cred_hex);
 int store_cred_revoke(struct store *s, const char *host);
 /* Checks cred_hex for host (constant-time compare of hashes).
  * Errors: -EPX_E_CRED_FORMAT, -EPX_E_CRED_UNKNOWN (no host or no credential),
@@ -179,6 +187,13 @@ struct store_session {
 int store_session_open(struct store *s, const char *host, const char *nonce_hex,
 		       uint32_t version, const char *hwclass,
 		       char id_hex[STORE_SESSION_HEX + 1]);
+/* Checks host's boot credential (active, or pending: then confirmed) and
+ * opens a session in one transaction that locks the host's row, so that a
+ * concurrent revoke, rotate or delete either sees the session and closes
+ * it or is seen by this check; refusals as store_cred_check. */
+int store_session_open_cred(struct store *s, const char *host, const char *cred_hex,
+			    const char *nonce_hex, uint32_t version, const char *hwclass,
+			    char id_hex[STORE_SESSION_HEX + 1]);
 int store_session_get(struct store *s, const char *id_hex, struct store_session *out);
 /* Closes an open session with a final state ("ok", "failed", ...).
  * -EPX_E_SESS_CLOSED if it was not open. */
@@ -226,6 +241,14 @@ int store_token_reissue(struct store *s, const char *host, const char *session,
  * -EPX_E_TOK_CLOSED (its session is no longer open).
  * The reason is diagnosed after the atomic update failed; a race can only
  * change which refusal is reported, never turn a refusal into success. */
+/* What store_token_redeem would decide, without spending the token: 0 and
+ * info (and the host's addresses, space-separated, "" when unbound) when
+ * it would redeem now; else the refusal, diagnosed and audited the same
+ * way.  A caller validates the request against info, then redeems with
+ * host and session bound to info's. */
+#define STORE_ADDRS_TEXT (STORE_ADDRS_MAX * (STORE_ADDR_MAX + 1))
+int store_token_peek(struct store *s, const char *tok_hex, const char *purpose,
+		     struct store_token_info *info, char addrs[STORE_ADDRS_TEXT + 1]);
 int store_token_redeem(struct store *s, const char *tok_hex, const char *purpose,
 		       const char *host, const char *session,
 		       struct store_token_info *info);
@@ -330,6 +353,10 @@ int store_admin_revoke(struct store *s, const char *name);
 /* Finds the admin whose credential this is; name_out gets its name.
  * -EPX_E_CRED_FORMAT, -EPX_E_CRED_UNKNOWN, -EPX_E_CRED_REVOKED. */
 int store_admin_check(struct store *s, const char *cred_hex, char name_out[STORE_ACTOR_MAX + 1]);
+/* The same check without the audit entry of a refusal: for callers that
+ * audit refusals themselves, in a bounded way (epoxyd's admin lockout). */
+int store_admin_check_quiet(struct store *s, const char *cred_hex,
+			    char name_out[STORE_ACTOR_MAX + 1]);
 
 /* ------------------------------------------------------------ audit log */
 struct store_audit {

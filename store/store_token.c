@@ -87,21 +87,29 @@ static int host_exists(struct store *s, const char *host)
 	return rc;
 }
 
-int store_session_open(struct store *s, const char *host, const char *nonce_hex,
-		       uint32_t version, const char *hwclass,
-		       char id_hex[STORE_SESSION_HEX + 1])
+static int hash_equal(const char *a, const char *b);
+
+/* The host's credential columns, its row locked until the transaction
+ * ends: a revoke, rotate or delete of the host waits for the session being
+ * opened (and then closes it), or the open waits and sees the change.
+ * PostgreSQL locks the row; SQLite's write transaction (BEGIN IMMEDIATE)
+ * already excludes every other writer. */
+static int host_lock(struct store *s, const char *host, struct db_res *r)
 {
-	uint8_t id[STORE_SESSION_BYTES], nonce[STORE_TOKEN_BYTES];
+	return Q(s, strcmp(s->ops->name, "postgres") ?
+		 "SELECT cred_hash, cred_revoked, cred_pending, cred_pending_at FROM hosts"
+		 " WHERE name = $1" :
+		 "SELECT cred_hash, cred_revoked, cred_pending, cred_pending_at FROM hosts"
+		 " WHERE name = $1 FOR UPDATE", r, A_TEXT(host));
+}
+
+static int session_insert(struct store *s, const char *host, const char *nonce_hex,
+			  uint32_t version, const char *hwclass,
+			  char id_hex[STORE_SESSION_HEX + 1])
+{
+	uint8_t id[STORE_SESSION_BYTES];
 	int rc = -EPX_E_DB_INVALID, tries;
 
-	if (!store_valid_hostname(host) || !nonce_hex ||
-	    strnlen(nonce_hex, STORE_TOKEN_HEX + 1) != STORE_TOKEN_HEX ||
-	    hex_decode(nonce_hex, STORE_TOKEN_HEX, nonce, sizeof(nonce)) < 0 ||
-	    !store_valid_label(hwclass))
-		return rc;
-	rc = host_exists(s, host);
-	if (rc < 0)
-		return rc;
 	for (tries = 0; tries < 4; tries++) {
 		rc = rand_bytes(id, sizeof(id));
 		if (rc < 0)
@@ -115,6 +123,116 @@ int store_session_open(struct store *s, const char *host, const char *nonce_hex,
 			break;
 	}
 	return rc;
+}
+
+static int session_args_ok(const char *host, const char *nonce_hex, const char *hwclass)
+{
+	uint8_t nonce[STORE_TOKEN_BYTES];
+
+	return store_valid_hostname(host) && nonce_hex &&
+	       strnlen(nonce_hex, STORE_TOKEN_HEX + 1) == STORE_TOKEN_HEX &&
+	       hex_decode(nonce_hex, STORE_TOKEN_HEX, nonce, sizeof(nonce)) == 0 &&
+	       store_valid_label(hwclass);
+}
+
+int store_session_open(struct store *s, const char *host, const char *nonce_hex,
+		       uint32_t version, const char *hwclass,
+		       char id_hex[STORE_SESSION_HEX + 1])
+{
+	struct db_res r;
+	int rc = -EPX_E_DB_INVALID;
+
+	if (!session_args_ok(host, nonce_hex, hwclass))
+		return rc;
+	rc = st_begin(s);
+	if (rc < 0)
+		return rc;
+	rc = host_lock(s, host, &r);
+	if (rc == 0 && r.nrows == 0)
+		rc = -EPX_E_DB_NOTFOUND;
+	if (rc == 0)
+		db_res_free(&r);
+	if (rc == 0)
+		rc = session_insert(s, host, nonce_hex, version, hwclass, id_hex);
+	return st_end(s, rc);
+}
+
+/* Closes the host's open sessions (their tokens die with them). */
+static int sessions_close(struct store *s, const char *host, const char *state)
+{
+	return Q(s, "UPDATE sessions SET state = $3, closed = $2"
+		 " WHERE host = $1 AND state = 'open'", NULL, A_TEXT(host),
+		 A_INT(store_now(s)), A_TEXT(state));
+}
+
+#define CRED_PENDING_TTL (7 * 86400)
+
+/* Checks cred against the locked row r: the active credential, or the
+ * pending one (which its first use confirms). */
+static int cred_match(struct store *s, const char *host, const struct db_res *r,
+		      const char *hash)
+{
+	if (r->nrows == 0)
+		return -EPX_E_CRED_UNKNOWN;
+	if (!db_isnull(r, 0, 0) && hash_equal(db_text(r, 0, 0), hash))
+		return db_int(r, 0, 1) ? -EPX_E_CRED_REVOKED : 0;
+	if (!db_isnull(r, 0, 2) && hash_equal(db_text(r, 0, 2), hash) &&
+	    db_int(r, 0, 3) + CRED_PENDING_TTL > store_now(s))
+		return 1;
+	return db_isnull(r, 0, 0) && db_isnull(r, 0, 2) ? -EPX_E_CRED_UNKNOWN : -EPX_E_CRED_BAD;
+}
+
+/* Makes the pending credential the host's one: the old credential and the
+ * sessions opened with it end in the same transaction. */
+static int cred_promote(struct store *s, const char *host, const char *how)
+{
+	struct db_res r;
+	int rc = Q(s, "UPDATE hosts SET cred_hash = cred_pending, cred_revoked = 0,"
+		   " cred_pending = NULL, cred_pending_at = 0, updated = $2"
+		   " WHERE name = $1 AND cred_pending IS NOT NULL", &r, A_TEXT(host),
+		   A_INT(store_now(s)));
+
+	if (rc == 0 && r.changes == 0)
+		rc = -EPX_E_CRED_PENDING;
+	db_res_free(&r);
+	if (rc == 0)
+		rc = sessions_close(s, host, "rotated");
+	if (rc == 0)
+		rc = st_audit_locked(s, "store", "credential.confirm", host, how);
+	return rc;
+}
+
+int store_session_open_cred(struct store *s, const char *host, const char *cred_hex,
+			    const char *nonce_hex, uint32_t version, const char *hwclass,
+			    char id_hex[STORE_SESSION_HEX + 1])
+{
+	char hash[STORE_HASH_HEX + 1];
+	struct db_res r;
+	int rc = -EPX_E_CRED_FORMAT, m;
+
+	if (!session_args_ok(host, nonce_hex, hwclass))
+		return -EPX_E_DB_INVALID;
+	if (st_secret_hash(cred_hex, hash) < 0) {
+		audit_refusal(s, "credential.refused", NULL, rc, host);
+		return rc;
+	}
+	rc = st_begin(s);
+	if (rc < 0)
+		return rc;
+	rc = host_lock(s, host, &r);
+	if (rc < 0)
+		return st_end(s, rc);
+	m = cred_match(s, host, &r, hash);
+	db_res_free(&r);
+	if (m < 0) {
+		st_end(s, m);
+		audit_refusal(s, "credential.refused", hash, m, host);
+		return m;
+	}
+	rc = m == 1 ? cred_promote(s, host, "by its first use") : 0;
+	if (rc == 0)
+		rc = session_insert(s, host, nonce_hex, version, hwclass, id_hex);
+	return st_end(s, rc);
 }
 
 static void session_row(const struct db_res *r, size_t i, struct store_session *o)
@@ -368,6 +486,44 @@ static int token_redeem(struct store *s, const char *tok_hex, const char *purpos
 	return rc;
 }
 
+int store_token_peek(struct store *s, const char *tok_hex, const char *purpose,
+		     struct store_token_info *info, char addrs[STORE_ADDRS_TEXT + 1])
+{
+	char hash[STORE_HASH_HEX + 1], detail[STORE_TEXT_MAX + 1];
+	struct db_res r;
+	int64_t now = store_now(s);
+	int rc = -EPX_E_TOK_FORMAT;
+
+	if (!session_purpose(purpose))
+		return -EPX_E_DB_INVALID;
+	if (st_secret_hash(tok_hex, hash) < 0) {
+		audit_refusal(s, "token.refused", NULL, rc, "malformed");
+		return rc;
+	}
+	rc = Q(s, "SELECT t.host, t.session, t.purpose, t.reissue, t.expires_at, h.addrs"
+	       " FROM tokens t JOIN sessions ss ON ss.id = t.session AND ss.state = 'open'"
+	       " LEFT JOIN hosts h ON h.name = t.host"
+	       " WHERE t.hash = $1 AND t.purpose = $2 AND t.used_at IS NULL"
+	       " AND t.expires_at > $3", &r, A_TEXT(hash), A_TEXT(purpose), A_INT(now));
+	if (rc < 0)
+		return rc;
+	if (r.nrows == 1) {
+		memset(info, 0, sizeof(*info));
+		st_copy(info->host, sizeof(info->host), db_text(&r, 0, 0));
+		st_copy(info->session, sizeof(info->session), db_text(&r, 0, 1));
+		st_copy(info->purpose, sizeof(info->purpose), db_text(&r, 0, 2));
+		info->reissue = (uint32_t)db_int(&r, 0, 3);
+		info->expires = db_int(&r, 0, 4);
+		st_copy(addrs, STORE_ADDRS_TEXT + 1, db_text(&r, 0, 5));
+		db_res_free(&r);
+		return 0;
+	}
+	db_res_free(&r);
+	rc = token_diagnose(s, hash, purpose, NULL, NULL, detail, sizeof(detail));
+	audit_refusal(s, "token.refused", hash, rc, detail);
+	return rc;
+}
+
 int store_token_redeem(struct store *s, const char *tok_hex, const char *purpose,
 		       const char *host, const char *session,
 		       struct store_token_info *info)
@@ -431,7 +587,7 @@ int store_token_purge(struct store *s, int64_t before, uint64_t *deleted)
 
 /* ----------------------------------------------------- boot credentials */
 
-int store_cred_issue(struct store *s, const char *host, char cred_hex[STORE_TOKEN_HEX + 1])
+static int cred_new(struct store *s, const char *host, char cred_hex[STORE_TOKEN_HEX + 1], int pending)
 {
 	char hash[STORE_HASH_HEX + 1];
 	int rc = -EPX_E_DB_INVALID;
@@ -447,19 +603,60 @@ int store_cred_issue(struct store *s, const char *host, char cred_hex[STORE_TOKE
 	{
 		struct db_res r;
 
-		rc = Q(s, "UPDATE hosts SET cred_hash = $2, cred_revoked = 0, updated = $3"
-		       " WHERE name = $1", &r, A_TEXT(host), A_TEXT(hash), A_INT(store_now(s)));
+		rc = Q(s, pending ?
+		       "UPDATE hosts SET cred_pending = $2, cred_pending_at = $3, updated = $3"
+		       " WHERE name = $1" :
+		       "UPDATE hosts SET cred_hash = $2, cred_revoked = 0, cred_pending = NULL,"
+		       " cred_pending_at = 0, updated = $3 WHERE name = $1",
+		       &r, A_TEXT(host), A_TEXT(hash), A_INT(store_now(s)));
 		if (rc == 0 && r.changes == 0)
 			rc = -EPX_E_DB_NOTFOUND;
 		db_res_free(&r);
 	}
 	if (rc == 0)
-		rc = st_audit_locked(s, "store", "credential.issue", host, "");
+		rc = st_audit_locked(s, "store", pending ? "credential.pending" :
+				     "credential.issue", host, "");
 	rc = st_end(s, rc);
 out:
 	if (rc < 0)
 		explicit_bzero(cred_hex, STORE_TOKEN_HEX + 1);
 	return rc;
+}
+
+int store_cred_issue(struct store *s, const char *host, char cred_hex[STORE_TOKEN_HEX + 1])
+{
+	return cred_new(s, host, cred_hex, 0);
+}
+
+int store_cred_pend(struct store *s, const char *host, char cred_hex[STORE_TOKEN_HEX + 1])
+{
+	return cred_new(s, host, cred_hex, 1);
+}
+
+int store_cred_confirm(struct store *s, const char *host, const char *cred_hex)
+{
+	char hash[STORE_HASH_HEX + 1];
+	struct db_res r;
+	int rc = -EPX_E_CRED_FORMAT;
+
+	if (!store_valid_hostname(host))
+		return -EPX_E_DB_INVALID;
+	if (st_secret_hash(cred_hex, hash) < 0)
+		return rc;
+	rc = st_begin(s);
+	if (rc < 0)
+		return rc;
+	rc = host_lock(s, host, &r);
+	if (rc == 0) {
+		if (r.nrows == 0)
+			rc = -EPX_E_DB_NOTFOUND;
+		else if (db_isnull(&r, 0, 2) || !hash_equal(db_text(&r, 0, 2), hash))
+			rc = -EPX_E_CRED_PENDING;
+		db_res_free(&r);
+	}
+	if (rc == 0)
+		rc = cred_promote(s, host, "by the operator");
+	return st_end(s, rc);
 }
 
 int store_cred_revoke(struct store *s, const char *host)
@@ -472,7 +669,8 @@ int store_cred_revoke(struct store *s, const char *host)
 	rc = st_begin(s);
 	if (rc < 0)
 		return rc;
-	rc = Q(s, "UPDATE hosts SET cred_revoked = 1, updated = $2 WHERE name = $1", &r,
+	rc = Q(s, "UPDATE hosts SET cred_revoked = 1, cred_pending = NULL, cred_pending_at = 0,"
+	       " updated = $2 WHERE name = $1", &r,
 	       A_TEXT(host), A_INT(store_now(s)));
 	if (rc == 0 && r.changes == 0)
 		rc = -EPX_E_DB_NOTFOUND;
@@ -575,14 +773,16 @@ int store_admin_revoke(struct store *s, const char *name)
 	return st_end(s, rc);
 }
 
-int store_admin_check(struct store *s, const char *cred_hex, char name_out[STORE_ACTOR_MAX + 1])
+static int admin_check(struct store *s, const char *cred_hex,
+		       char name_out[STORE_ACTOR_MAX + 1], int audit)
 {
 	char hash[STORE_HASH_HEX + 1];
 	struct db_res r;
 	int rc = -EPX_E_CRED_FORMAT;
 
 	if (st_secret_hash(cred_hex, hash) < 0) {
-		audit_refusal(s, "admin.refused", NULL, rc, "");
+		if (audit)
+			audit_refusal(s, "admin.refused", NULL, rc, "");
 		return rc;
 	}
 	rc = Q(s, "SELECT name, revoked FROM admins WHERE cred_hash = $1", &r, A_TEXT(hash));
@@ -597,9 +797,20 @@ int store_admin_check(struct store *s, const char *cred_hex, char name_out[STORE
 	if (rc == 0 && name_out)
 		st_copy(name_out, STORE_ACTOR_MAX + 1, db_text(&r, 0, 0));
 	db_res_free(&r);
-	if (rc < 0)
+	if (rc < 0 && audit)
 		audit_refusal(s, "admin.refused", hash, rc, "");
 	return rc;
+}
+
+int store_admin_check(struct store *s, const char *cred_hex, char name_out[STORE_ACTOR_MAX + 1])
+{
+	return admin_check(s, cred_hex, name_out, 1);
+}
+
+int store_admin_check_quiet(struct store *s, const char *cred_hex,
+			    char name_out[STORE_ACTOR_MAX + 1])
+{
+	return admin_check(s, cred_hex, name_out, 0);
 }
 
 int store_restore_fence(struct store *s, uint64_t *n)

@@ -71,8 +71,17 @@ static const char *const v2[] = {
 	NULL
 };
 
+/* v3 (issue 13): a new boot credential is pending until epoxyctl confirms
+ * it was stored (or the node first uses it); the old one works till then */
+static const char *const v3[] = {
+	"ALTER TABLE hosts ADD COLUMN cred_pending TEXT",
+	"ALTER TABLE hosts ADD COLUMN cred_pending_at BIGINT NOT NULL DEFAULT 0",
+	NULL
+};
+
 const struct store_migration store_migrations[] = {
 	{ 1, v1 },
 	{ 2, v2 },
+	{ 3, v3 },
 };
 const size_t store_migrations_n = sizeof(store_migrations) / sizeof(store_migrations[0]);

@@ -8,26 +8,22 @@
 # the store is PostgreSQL and the workers alternate between two epoxyd.
 . "$(dirname "$0")/lib.sh"
 
-ctl_setup "${RACE_PORT:-18440}" || { echo "not ok 1 - set-up"; exit 1; }
-cat >>"$T_DIR/epoxyd.conf" <<EOC
-rate_per_sec 100000
-rate_burst 100000
-max_sessions 256
-EOC
-ctl_start || { echo "not ok 1 - epoxyd did not start"; exit 1; }
+ctl_setup - || bail "set-up"
+echo "max_sessions 256" >>"$T_DIR/epoxyd.conf"
+epoxyd_start || bail "epoxyd did not start"
 PORTS=("$HTTPS_PORT")
 if [ -n "${CTL_PG:-}" ]; then
-	B=$((HTTPS_PORT + 2))
+	B=$(free_port 2) || bail "no free port for the second epoxyd"
 	sed "s/^https_port .*/https_port $B/; s/^http_port .*/http_port $((B + 1))/" \
 		"$T_DIR/epoxyd.conf" >"$T_DIR/b.conf"
 	"$BIN/epoxyd" -c "$T_DIR/b.conf" 2>>"$T_DIR/b.log" & PID_B=$!
-	trap 'kill $PID_B 2>/dev/null; wait $PID_B 2>/dev/null; ctl_cleanup' EXIT
+	at_exit quiet kill "$PID_B"
 	for i in $(seq 1 100); do curl -sf "http://127.0.0.1:$((B + 1))/healthz" >/dev/null && break; sleep 0.05; done
 	PORTS+=("$B")
 fi
 make_release "$T_DIR/r7" 7
 ctl release publish --manifest "$T_DIR/r7.manifest" --artifacts "$T_DIR/r7" >/dev/null &&
-	ctl release promote 7 --channel stable >/dev/null || { echo "not ok 1 - release"; exit 1; }
+	ctl release promote 7 --channel stable >/dev/null || bail "release"
 ROUNDS=${RACE_ROUNDS:-6}; W=${RACE_WORKERS:-4}
 
 # worker ID HOST CRED: opens sessions until $T_DIR/stop, appends
@@ -47,7 +43,7 @@ total=0 leaked=0
 for r in $(seq 1 "$ROUNDS"); do
 	h=race$r mac=$(printf '52-54-00-aa-00-%02x' "$r")
 	ctl host add "$h" --hwclass qemu-x86_64 --mac "$mac" >/dev/null
-	ctl host credential "$h" --out "$T_DIR/c.$r" >/dev/null || { echo "not ok - credential $h"; continue; }
+	ctl host credential "$h" --out "$T_DIR/c.$r" >/dev/null || { fail "credential $h"; continue; }
 	cred=$(tr -d '\n' <"$T_DIR/c.$r")
 	rm -f "$T_DIR/stop" "$T_DIR"/kept.*
 	pids=()
@@ -57,7 +53,7 @@ for r in $(seq 1 "$ROUNDS"); do
 	if [ $((r % 2)) = 1 ]; then ctl host credential "$h" --revoke; else ctl host delete "$h"; fi
 	rc=$?
 	sleep 0.5; touch "$T_DIR/stop"; wait "${pids[@]}"
-	[ "$rc" = 0 ] || echo "# round $r: revoke/delete failed ($rc)"
+	[ "$rc" = 0 ] || diag "round $r: revoke/delete failed ($rc)"
 	n=$(cat "$T_DIR"/kept.* 2>/dev/null | wc -l); total=$((total + n))
 	while read -r port t; do
 		code=$(curl -s --cacert "$KEYS/ca.crt" --resolve "epoxy.test:$port:127.0.0.1" -X POST \
@@ -65,8 +61,8 @@ for r in $(seq 1 "$ROUNDS"); do
 			"https://epoxy.test:$port/v1/joincred")
 		[ "$code" = 200 ] && leaked=$((leaked + 1))
 	done < <(cat "$T_DIR"/kept.* 2>/dev/null)
-	echo "# round $r ($([ $((r % 2)) = 1 ] && echo revoke || echo delete)): $n sessions opened, leaked so far $leaked"
+	diag "round $r ($([ $((r % 2)) = 1 ] && echo revoke || echo delete)): $n sessions opened, leaked so far $leaked"
 done
-t_ok $(( total < 20 )) "the workers opened $total sessions around $ROUNDS revokes/deletes"
-t_is "$leaked" 0 "no join credential for a session of a revoked or deleted host, after the revoke returned"
-t_done
+ok $(( total < 20 )) "the workers opened $total sessions around $ROUNDS revokes/deletes"
+is "$leaked" 0 "no join credential for a session of a revoked or deleted host, after the revoke returned"
+done_testing

@@ -317,8 +317,18 @@ static void test_credentials(void)
 	p = strstr(ans.body, "credential=");
 	if (p)
 		snprintf(cred, sizeof(cred), "%.64s", p + 11);
-	ok(strlen(cred) == 64 && store_cred_check(srv.store, "node1", cred) == 0,
-	   "credential issue: the value handed out is the host's credential");
+	ok(strlen(cred) == 64 && store_cred_check(srv.store, "node1", cred) == -EPX_E_CRED_UNKNOWN,
+	   "credential issue: the value handed out is pending, not yet the host's");
+	{
+		char form[128];
+
+		snprintf(form, sizeof(form), "action=confirm&credential=%s", cred);
+		ok(req("POST", "/admin/v1/hosts/node1/credential", form) == 200 &&
+		   store_cred_check(srv.store, "node1", cred) == 0,
+		   "credential confirm: now it is the host's credential");
+		ok(req("POST", "/admin/v1/hosts/node1/credential", form) == 409 &&
+		   strstr(ans.body, "EPOXY-E2024"), "credential confirm again: 409 EPOXY-E2024");
+	}
 	ok(req("POST", "/admin/v1/hosts/node1/credential", "action=issue") == 409 &&
 	   strstr(ans.body, "EPOXY-E2507"), "credential issue again: 409 (use rotate)");
 	memcpy(old, cred, sizeof(old));
@@ -326,7 +336,15 @@ static void test_credentials(void)
 	p = strstr(ans.body, "credential=");
 	if (p)
 		snprintf(cred, sizeof(cred), "%.64s", p + 11);
-	ok(strcmp(old, cred) && store_cred_check(srv.store, "node1", cred) == 0 &&
+	ok(strcmp(old, cred) && store_cred_check(srv.store, "node1", old) == 0,
+	   "credential rotate: the old one works until the new one is confirmed");
+	{
+		char form[128];
+
+		snprintf(form, sizeof(form), "action=confirm&credential=%s", cred);
+		ok(req("POST", "/admin/v1/hosts/node1/credential", form) == 200, "rotate confirmed");
+	}
+	ok(store_cred_check(srv.store, "node1", cred) == 0 &&
 	   store_cred_check(srv.store, "node1", old) == -EPX_E_CRED_BAD,
 	   "credential rotate: new one works, old one refused");
 	ok(req("POST", "/admin/v1/hosts/node1/credential", "action=revoke") == 200 && !ans.secret,
