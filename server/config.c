@@ -61,6 +61,14 @@ static const struct cfg_key cfg_keys[] = {
 	{ "threads", U(threads, 1, 64) },
 	{ "admin_upload_max", CT_U64, offsetof(struct config, admin_upload_max), 0,
 	  0, (int64_t)1 << 40 },
+	{ "admin_uploads", U(admin_uploads, 1, 64) },
+	{ "upload_min_free", CT_U64, offsetof(struct config, upload_min_free), 0,
+	  0, (int64_t)1 << 62 },
+	{ "header_timeout", U(header_timeout, 1, 3600) },
+	{ "body_timeout", U(body_timeout, 1, 3600) },
+	{ "body_min_rate", U(body_min_rate, 0, 1 << 30) },
+	{ "slow_per_addr", U(slow_per_addr, 1, 65536) },
+	{ "slow_max", U(slow_max, 1, 1 << 20) },
 	{ "joincred", CT_JOINCRED, offsetof(struct config, joincred), 0, 0, 0 },
 	{ "joincred_command", CT_ARGV, 0, 0, 0, 0 },
 	{ "joincred_url", S(joincred_url) },
@@ -102,6 +110,13 @@ void config_defaults(struct config *cfg)
 	cfg->retry_max = 60;
 	cfg->threads = 4;
 	cfg->admin_upload_max = (uint64_t)1 << 30;
+	cfg->admin_uploads = 2;
+	cfg->upload_min_free = (uint64_t)256 << 20;
+	cfg->header_timeout = 10;
+	cfg->body_timeout = 30;
+	cfg->body_min_rate = 1024;
+	cfg->slow_per_addr = 8;
+	cfg->slow_max = 512;
 	cfg->joincred = CONFIG_JOINCRED_BUILTIN;
 	cfg->joincred_timeout = 10;
 	cfg->joincred_ttl = 86400;

@@ -65,6 +65,13 @@ struct config {
 	unsigned retry_max;
 	unsigned threads;                       /* MHD thread pool size */
 	uint64_t admin_upload_max;              /* spooled admin bodies */
+	unsigned admin_uploads;                 /* uploads at once per admin */
+	uint64_t upload_min_free;               /* bytes kept free in data_dir */
+	unsigned header_timeout;                /* s: accept to full headers */
+	unsigned body_timeout;                  /* s: headers to full body */
+	unsigned body_min_rate;                 /* bytes/s of a body, averaged */
+	unsigned slow_per_addr;                 /* unfinished requests per address */
+	unsigned slow_max;                      /* unfinished requests in all */
 	/* join credential plug-in */
 	enum config_joincred joincred;
 	char joincred_cmd[CONFIG_ARGS_MAX][CONFIG_PATH_MAX + 1];

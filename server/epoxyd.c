@@ -27,18 +27,21 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "lib/err.h"
 #include "lib/keyset.h"
 #include "lib/sign.h"
+#include "server/admin.h"
 #include "server/config.h"
 #include "server/http.h"
 #include "server/joincred.h"
 #include "server/log.h"
 #include "server/metrics.h"
 #include "server/paths.h"
+#include "server/slow.h"
 #include "server/storm.h"
 #include "store/store.h"
 
@@ -61,6 +64,7 @@ struct epoxyd {
 	struct paths paths;         /* data_dir, boot_dir: opened before the drop */
 	int lfd_https, lfd_http;    /* listening sockets, bound before the drop */
 	atomic_ullong reqno;
+	struct slow *slow;          /* deadlines and caps of slow connections */
 	/* SIGHUP: the per-request keys of the configuration in force (the
 	 * workers' srv->cfg; start-only keys stay those of cfg), the HTTPS
 	 * daemons still finishing connections of a previous certificate */
@@ -87,7 +91,19 @@ struct conn {
 	int refuse_status;
 	struct http_resp resp;
 	int queued;
+	int upload;                 /* holds one of its admin's upload slots */
+	uint64_t body_len;          /* Content-Length, 0 when absent */
+	int has_body, chunked;
+	void *slow;                 /* the connection's entry in g.slow */
 };
+
+/* Uploads in progress per admin (admin_uploads at most each). */
+#define EPOXYD_UPLOADERS 64
+static struct {
+	char actor[HTTP_ACTOR_MAX + 1];
+	unsigned n;
+} upload_slots[EPOXYD_UPLOADERS];
+static pthread_mutex_t upload_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static struct epoxyd g;
 static __thread struct srv *t_srv;
@@ -388,7 +404,7 @@ static struct conn *epoxyd_conn_new(struct MHD_Connection *con, const char *url,
 				    const char *method, int tls)
 {
 	struct conn *c = calloc(1, sizeof(*c));
-	const char *cl;
+	const char *cl, *te;
 
 	if (!c)
 		return NULL;
@@ -409,10 +425,104 @@ static struct conn *epoxyd_conn_new(struct MHD_Connection *con, const char *url,
 	epoxyd_hdr(c, con, MHD_HTTP_HEADER_RANGE, c->req.range);
 	epoxyd_hdr(c, con, "X-Forwarded-For", c->req.x_forwarded_for);
 	cl = MHD_lookup_connection_value(con, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-	if (cl && strtoull(cl, NULL, 10) > (tls && !strncmp(c->req.path, "/admin/", 7) ?
-					   epoxyd_live()->admin_upload_max : HTTP_BODY_MAX))
+	te = MHD_lookup_connection_value(con, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+	c->body_len = cl ? strtoull(cl, NULL, 10) : 0;
+	c->has_body = c->body_len > 0 || (te && *te);
+	c->chunked = te && *te;
+	/* the plain-HTTP listener serves the firmware leg: nothing there takes
+	 * a body, so none is ever read (refused from the headers) */
+	if (!tls && c->has_body)
+		epoxyd_refuse(c, EPX_E_SRV_TOOBIG);
+	else if (c->body_len > (tls && !strncmp(c->req.path, "/admin/", 7) ?
+				epoxyd_live()->admin_upload_max : HTTP_BODY_MAX))
 		epoxyd_refuse(c, EPX_E_SRV_TOOBIG);
 	return c;
+}
+
+/* Free bytes of data_dir for an unprivileged writer. */
+static uint64_t epoxyd_data_free(void)
+{
+	struct statvfs v;
+
+	if (fstatvfs(g.paths.data_fd, &v) < 0)
+		return 0;
+	return (uint64_t)v.f_bavail * v.f_frsize;
+}
+
+/* Takes one of actor's upload slots: 0, or -EPX_E_SRV_UPLOADS. */
+static int epoxyd_upload_take(const char *actor)
+{
+	size_t i, fr = EPOXYD_UPLOADERS;
+	int rc = -EPX_E_SRV_UPLOADS;
+
+	pthread_mutex_lock(&upload_lock);
+	for (i = 0; i < EPOXYD_UPLOADERS; i++) {
+		if (upload_slots[i].n && !strcmp(upload_slots[i].actor, actor))
+			break;
+		if (!upload_slots[i].n && fr == EPOXYD_UPLOADERS)
+			fr = i;
+	}
+	if (i == EPOXYD_UPLOADERS && fr < EPOXYD_UPLOADERS) {
+		i = fr;
+		snprintf(upload_slots[i].actor, sizeof(upload_slots[i].actor), "%s", actor);
+	}
+	if (i < EPOXYD_UPLOADERS && upload_slots[i].n < epoxyd_live()->admin_uploads) {
+		upload_slots[i].n++;
+		rc = 0;
+	}
+	pthread_mutex_unlock(&upload_lock);
+	return rc;
+}
+
+static void epoxyd_upload_give(const char *actor)
+{
+	size_t i;
+
+	pthread_mutex_lock(&upload_lock);
+	for (i = 0; i < EPOXYD_UPLOADERS; i++)
+		if (upload_slots[i].n && !strcmp(upload_slots[i].actor, actor)) {
+			upload_slots[i].n--;
+			break;
+		}
+	pthread_mutex_unlock(&upload_lock);
+}
+
+/* An admin request is authenticated from its headers, before any body
+ * byte is read: a stranger's request costs only its headers.  An
+ * authenticated upload (a body that may be spooled) takes one of its
+ * admin's upload slots and needs upload_min_free bytes free in data_dir
+ * beyond its announced length. */
+static void epoxyd_admin_gate(struct conn *c, struct srv *srv)
+{
+	int rc;
+
+	if (!c->req.tls || strncmp(c->req.path, "/admin/", 7) || c->refuse)
+		return;
+	rc = admin_preauth(srv, &c->req);
+	if (rc == -EAGAIN) {
+		epoxyd_refuse_as(c, 429, EPX_E_ADM_AUTH);
+		return;
+	}
+	if (rc == -EPX_E_ADM_AUTH) {
+		epoxyd_refuse(c, EPX_E_ADM_AUTH);
+		return;
+	}
+	if (rc < 0)
+		return;   /* store trouble: admin_handle answers it */
+	if (!c->chunked && c->body_len <= HTTP_BODY_MAX)
+		return;
+	if (epoxyd_data_free() < epoxyd_live()->upload_min_free + c->body_len) {
+		http_log(&c->req, "%s: data_dir %s has less than upload_min_free (%llu bytes) free "
+			 "beyond the upload (EPOXY-E%04d)", c->req.path, g.cfg.data_dir,
+			 (unsigned long long)epoxyd_live()->upload_min_free, EPX_E_SRV_DISKFULL);
+		epoxyd_refuse(c, EPX_E_SRV_DISKFULL);
+		return;
+	}
+	if (epoxyd_upload_take(c->req.admin_actor) < 0) {
+		epoxyd_refuse(c, EPX_E_SRV_UPLOADS);
+		return;
+	}
+	c->upload = 1;
 }
 
 /* A failure of ours while taking a body in: logged as what it is, and
@@ -457,6 +567,10 @@ static void epoxyd_body(struct conn *c, const char *data, size_t n)
 	if (c->req.body_fd >= 0) {
 		if (c->req.body_len + n > epoxyd_live()->admin_upload_max) {
 			epoxyd_refuse(c, EPX_E_SRV_TOOBIG);
+		} else if (epoxyd_data_free() < epoxyd_live()->upload_min_free + n) {
+			http_log(&c->req, "%s: data_dir %s fell below upload_min_free during the upload "
+				 "(EPOXY-E%04d)", c->req.path, g.cfg.data_dir, EPX_E_SRV_DISKFULL);
+			epoxyd_refuse(c, EPX_E_SRV_DISKFULL);
 		} else {
 			errno = 0;
 			if (write(c->req.body_fd, data, n) != (ssize_t)n)
@@ -562,22 +676,33 @@ static enum MHD_Result epoxyd_handle(void *cls, struct MHD_Connection *con,
 	enum MHD_Result ret;
 
 	if (!c) {
+		const union MHD_ConnectionInfo *ci =
+			MHD_get_connection_info(con, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
 		c = epoxyd_conn_new(con, url, method, cls != NULL);
 		if (!c)
 			return MHD_NO;
 		*con_cls = c;
-		/* refused from its headers alone (cap exceeded): answer now, so
-		 * an oversized body is never read (MHD then closes) */
+		c->slow = ci ? ci->socket_context : NULL;
+		slow_request(g.slow, c->slow, !c->has_body ? SLOW_REQ_NONE :
+			     c->req.tls && !strncmp(c->req.path, "/admin/", 7) ?
+			     SLOW_REQ_UPLOAD : SLOW_REQ_BODY);
+		epoxyd_admin_gate(c, epoxyd_thread_srv());
+		/* refused from its headers alone (cap exceeded, no admin
+		 * credential): answer now, so the body is never read (MHD then
+		 * closes the connection) */
 		if (!c->refuse)
 			return MHD_YES;
 	}
 	if (*upload_data_size) {
+		slow_body(g.slow, c->slow, *upload_data_size);
 		epoxyd_body(c, upload_data, *upload_data_size);
 		*upload_data_size = 0;
 		/* a failure of ours (spool, memory): read the rest of the
 		 * body, as long as it stays under the upload cap, and answer
 		 * with the real status at its end */
 		if (c->refuse && !c->queued && c->refuse_status >= 500 &&
+		    c->refuse != EPX_E_SRV_DISKFULL &&
 		    c->req.body_len <= epoxyd_live()->admin_upload_max)
 			return MHD_YES;
 		/* over its cap mid-upload (chunked, no Content-Length): MHD
@@ -605,6 +730,8 @@ static enum MHD_Result epoxyd_handle(void *cls, struct MHD_Connection *con,
 		http_resp_error(&c->resp, c->refuse_status, -c->refuse, NULL);
 		if (c->refuse == EPX_E_SRV_BUSY)
 			http_resp_header(&c->resp, "Retry-After", "10");
+		if (c->refuse_status == 429)
+			http_resp_header(&c->resp, "Retry-After", "60");
 	} else {
 		http_dispatch(srv, &c->req, &c->resp);
 	}
@@ -615,6 +742,7 @@ static enum MHD_Result epoxyd_handle(void *cls, struct MHD_Connection *con,
 	ret = MHD_queue_response(con, (unsigned)c->resp.status, m);
 	MHD_destroy_response(m);
 	c->queued = 1;
+	slow_answered(g.slow, c->slow);
 	return ret;
 }
 
@@ -625,6 +753,9 @@ static void epoxyd_completed(void *cls, struct MHD_Connection *con, void **con_c
 
 	if (!c)
 		return;
+	if (c->upload)
+		epoxyd_upload_give(c->req.admin_actor);
+	slow_idle(g.slow, c->slow);
 	http_resp_free(&c->resp);
 	if (c->req.body_fd >= 0)
 		close(c->req.body_fd);
@@ -677,6 +808,56 @@ static int epoxyd_bind(const struct config *cfg, unsigned port)
 	return fd;
 }
 
+/* ------------------------------------------------------ slow clients */
+
+static enum MHD_Result epoxyd_accept(void *cls, const struct sockaddr *sa, socklen_t len)
+{
+	return slow_accept(g.slow, sa) == 0 ? MHD_YES : MHD_NO;
+}
+
+static void epoxyd_notify(void *cls, struct MHD_Connection *con, void **ctx,
+			  enum MHD_ConnectionNotificationCode code)
+{
+	const union MHD_ConnectionInfo *fd, *ad;
+
+	if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+		slow_close(g.slow, *ctx);
+		*ctx = NULL;
+		return;
+	}
+	fd = MHD_get_connection_info(con, MHD_CONNECTION_INFO_CONNECTION_FD);
+	ad = MHD_get_connection_info(con, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	*ctx = fd ? slow_open(g.slow, fd->connect_fd, ad ? ad->client_addr : NULL) : NULL;
+}
+
+/* Percent-decoding of the path and query for libmicrohttpd: as its own,
+ * except that a string holding an escaped NUL is left undecoded, so that
+ * "/boot/stage1.efi%00.txt" stays itself (and is refused) instead of
+ * being cut short at the NUL. */
+static size_t epoxyd_unescape(void *cls, struct MHD_Connection *con, char *s)
+{
+	if (strstr(s, "%00"))
+		return strlen(s);
+	return MHD_http_unescape(s);
+}
+
+static int epoxyd_slow_start(struct epoxyd *d)
+{
+	struct slow_cfg sc = {
+		.header_timeout = d->cfg.header_timeout,
+		.body_timeout = d->cfg.body_timeout,
+		.body_min_rate = d->cfg.body_min_rate,
+		.per_addr = d->cfg.slow_per_addr,
+		.max_pending = d->cfg.slow_max,
+	};
+	/* both listeners, and the HTTPS daemons of reloads still draining */
+	int rc = slow_new(&d->slow, &sc, (size_t)d->cfg.max_connections * 4, d->base.metrics);
+
+	if (rc < 0)
+		log_msg(LOG_ERR, "cannot start the slow-client guard: %s", strerror(-rc));
+	return rc;
+}
+
 /* Starts libmicrohttpd's thread pool on a socket bound by epoxyd_bind().
  * MHD_USE_ITC lets a reload quiesce it (keep serving its connections,
  * hand the socket back) while a new one takes the socket over. */
@@ -685,9 +866,14 @@ static struct MHD_Daemon *epoxyd_listen(struct epoxyd *d, int lfd, int tls)
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
 		MHD_USE_ERROR_LOG | MHD_USE_TURBO | MHD_USE_ITC;
 
+	char prio[CONFIG_STR_MAX + 16];
+
+	/* no static-RSA key exchange, whatever the configuration says: every
+	 * TLS 1.2 session has forward secrecy (ECDHE or DHE) */
+	snprintf(prio, sizeof(prio), "%s:-RSA", d->cfg.tls_priorities);
 	if (tls)
 		flags |= MHD_USE_TLS;
-	return MHD_start_daemon(flags, 0, NULL, NULL,
+	return MHD_start_daemon(flags, 0, epoxyd_accept, NULL,
 		epoxyd_handle, tls ? (void *)d : NULL,
 		MHD_OPTION_EXTERNAL_LOGGER, epoxyd_mhd_log, NULL,
 		MHD_OPTION_LISTEN_SOCKET, lfd,
@@ -697,9 +883,11 @@ static struct MHD_Daemon *epoxyd_listen(struct epoxyd *d, int lfd, int tls)
 		MHD_OPTION_CONNECTION_TIMEOUT, d->cfg.conn_timeout,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)EPOXYD_CONN_MEM,
 		MHD_OPTION_NOTIFY_COMPLETED, epoxyd_completed, NULL,
+		MHD_OPTION_NOTIFY_CONNECTION, epoxyd_notify, NULL,
+		MHD_OPTION_UNESCAPE_CALLBACK, epoxyd_unescape, NULL,
 		tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, d->cert_pem,
 		MHD_OPTION_HTTPS_MEM_KEY, d->key_pem,
-		MHD_OPTION_HTTPS_PRIORITIES, d->cfg.tls_priorities,
+		MHD_OPTION_HTTPS_PRIORITIES, prio,
 		MHD_OPTION_END);
 }
 
@@ -868,6 +1056,8 @@ static void epoxyd_live_keys(struct config *dst, const struct config *src)
 	dst->session_max_age = src->session_max_age;
 	dst->token_retention = src->token_retention;
 	dst->admin_upload_max = src->admin_upload_max;
+	dst->admin_uploads = src->admin_uploads;
+	dst->upload_min_free = src->upload_min_free;
 }
 
 /* The first key (in -p order) whose value differs, or NULL. */
@@ -1113,6 +1303,7 @@ static void epoxyd_free(struct epoxyd *d)
 	free(d->live);
 	sign_free(d->base.online);
 	joincred_free(d->base.joincred);
+	slow_free(d->slow);
 	metrics_free(d->base.metrics);
 	storm_free(d->base.storm);
 }
@@ -1164,6 +1355,8 @@ int main(int argc, char **argv)
 	    (g.cfg.http_port && (g.lfd_http = epoxyd_bind(&g.cfg, g.cfg.http_port)) < 0))
 		goto out;
 	if (epoxyd_drop_check(&g) < 0)
+		goto out;
+	if (epoxyd_slow_start(&g) < 0)
 		goto out;
 	/* a started daemon owns its socket (MHD_stop_daemon closes it);
 	 * epoxyd keeps the HTTPS one for the daemons of later reloads */

@@ -39,6 +39,11 @@ static const struct {
 	[M_REPORTS_FAIL] = { "epoxyd_reports_total", "{status=\"fail\"}", NULL },
 	[M_JOINCREDS] = { "epoxyd_joincreds_total", "", "join credentials handed out" },
 	[M_STORE_ERRORS] = { "epoxyd_store_errors_total", "", "store failures" },
+	[M_SHED_HEADER] = { "epoxyd_conns_shed_total", "{reason=\"header_deadline\"}",
+			    "slow connections shed, by reason (issue 13)" },
+	[M_SHED_BODY] = { "epoxyd_conns_shed_total", "{reason=\"body_deadline\"}", NULL },
+	[M_SHED_ADDR] = { "epoxyd_conns_shed_total", "{reason=\"per_address\"}", NULL },
+	[M_SHED_RESERVE] = { "epoxyd_conns_shed_total", "{reason=\"reserve\"}", NULL },
 };
 
 int metrics_new(struct metrics **out)

@@ -28,6 +28,10 @@ enum metrics_ctr {
 	M_REPORTS_FAIL,
 	M_JOINCREDS,
 	M_STORE_ERRORS,
+	M_SHED_HEADER,                              /* slow connections shed */
+	M_SHED_BODY,
+	M_SHED_ADDR,
+	M_SHED_RESERVE,
 	M_NCTRS
 };
 

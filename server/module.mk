@@ -4,7 +4,7 @@
 # EPOXYD_CORE_SRCS is the in-process router with every handler, without
 # main(): the unit tests and fuzz targets below link it with a real store.
 EPOXYD_CORE_SRCS := server/http.c server/log.c server/node.c server/ipxe.c \
-	server/storm.c server/metrics.c server/config.c server/joincred.c \
+	server/storm.c server/metrics.c server/slow.c server/config.c server/joincred.c \
 	server/admin.c
 EPOXYD_ARCHIVES := epoxy-store epoxy-sign epoxy
 # (`=`: store/store.mk sorts after this fragment)

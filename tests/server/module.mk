@@ -4,3 +4,7 @@ epoxyd-seed_SRCS := tests/server/seed.c
 epoxyd-seed_ARCHIVES := epoxy-store epoxy-sign epoxy
 epoxyd-seed_LIBS = $(STORE_LIBS) $(LIB_CRYPTO_LIBS)
 CHECK_DEPS += $(O)/bin/epoxyd $(O)/bin/epoxyd-seed
+# the slow-client attack of t_slow.sh (issue 13 point 7)
+HOST_PROGS += epoxyd-slowloris
+epoxyd-slowloris_SRCS := tests/server/slowloris.c
+CHECK_DEPS += $(O)/bin/epoxyd-slowloris
