@@ -84,6 +84,49 @@ static int ctl_cli_secret_key(const char *k, const char *v)
 	return strcmp(v, "none") && strcmp(v, "active") && strcmp(v, "revoked");
 }
 
+/* Node-supplied text (console tails, report fields) and every other value
+ * of an answer reach the operator's terminal only through these: a byte
+ * outside printable ASCII, and the backslash, print as \\xNN / \\\\, so no
+ * escape sequence can reach the terminal. */
+void ctl_cli_fput_safe(FILE *f, const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n && s[i]; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if (ch == '\\')
+			fputs("\\\\", f);
+		else if (ch >= 0x20 && ch < 0x7f)
+			fputc(ch, f);
+		else
+			fprintf(f, "\\x%02x", ch);
+	}
+}
+
+const char *ctl_cli_safe(const char *s)
+{
+	static char ring[8][1024];
+	static unsigned k;
+	char *o = ring[k++ % 8];
+	size_t i, n = 0;
+
+	for (i = 0; s && s[i] && n < sizeof(ring[0]) - 8; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if (ch == '\\')
+			n += (size_t)snprintf(o + n, 3, "\\\\");
+		else if (ch >= 0x20 && ch < 0x7f)
+			o[n++] = (char)ch;
+		else
+			n += (size_t)snprintf(o + n, 5, "\\x%02x", ch);
+	}
+	if (s && s[i])
+		n += (size_t)snprintf(o + n, 4, "...");
+	o[n] = '\0';
+	return o;
+}
+
 struct ctl_cli_tab {
 	int json, n;
 	const char *const *cols;
@@ -111,7 +154,7 @@ static int ctl_cli_row(const struct record *r, void *arg)
 		const char *v = record_get(&safe, t->cols[i]);
 
 		printf("%s%-*s", i ? " " : "", t->cols[i + 1] ? 12 : 0,
-		       v && *v ? v : "-");
+		       v && *v ? ctl_cli_safe(v) : "-");
 	}
 	putchar('\n');
 	t->n++;
@@ -159,8 +202,14 @@ static int ctl_cli_show_one(const struct record *r, void *arg)
 		putchar('\n');
 		return 0;
 	}
-	for (j = 0; j < safe.n; j++)
-		printf("%-12s %s\n", safe.key[j], *safe.val[j] ? safe.val[j] : "-");
+	for (j = 0; j < safe.n; j++) {
+		printf("%-12s ", ctl_cli_safe(safe.key[j]));
+		if (*safe.val[j])
+			ctl_cli_fput_safe(stdout, safe.val[j], strlen(safe.val[j]));
+		else
+			putchar('-');
+		putchar('\n');
+	}
 	return 0;
 }
 
@@ -175,25 +224,52 @@ int ctl_cli_show(char *body, size_t len, int json)
 	return CLI_OK;
 }
 
-int ctl_cli_secret_file(const char *path, const char *value)
+int ctl_cli_secret_open(const char *path)
 {
-	size_t n = strlen(value);
-	int fd, rc = -EPX_E_CTL_OUTFILE;
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		fprintf(stderr, "epoxyctl: cannot create %s: %s (EPOXY-E2605; it must not exist yet)\n",
 			path, strerror(errno));
-		return rc;
+		return -EPX_E_CTL_OUTFILE;
 	}
-	if (fchmod(fd, 0600) == 0 && write(fd, value, n) == (ssize_t)n &&
-	    write(fd, "\n", 1) == 1 && fsync(fd) == 0)
+	if (fchmod(fd, 0600) < 0) {
+		fprintf(stderr, "epoxyctl: cannot make %s private: %s (EPOXY-E2605)\n", path,
+			strerror(errno));
+		close(fd);
+		unlink(path);
+		return -EPX_E_CTL_OUTFILE;
+	}
+	return fd;
+}
+
+void ctl_cli_secret_abandon(int fd, const char *path)
+{
+	if (fd < 0)
+		return;
+	close(fd);
+	unlink(path);
+}
+
+int ctl_cli_secret_write(int fd, const char *path, const char *value)
+{
+	size_t n = strlen(value);
+	int rc = -EPX_E_CTL_OUTFILE;
+
+	if (write(fd, value, n) == (ssize_t)n && write(fd, "\n", 1) == 1 && fsync(fd) == 0)
 		rc = 0;
 	else
-		fprintf(stderr, "epoxyctl: cannot write %s: %s\n", path, strerror(errno));
+		fprintf(stderr, "epoxyctl: cannot write %s: %s (EPOXY-E2605)\n", path, strerror(errno));
 	if (close(fd) && !rc)
 		rc = -EPX_E_CTL_OUTFILE;
 	if (rc)
 		unlink(path);
 	return rc;
+}
+
+int ctl_cli_secret_file(const char *path, const char *value)
+{
+	int fd = ctl_cli_secret_open(path);
+
+	return fd < 0 ? fd : ctl_cli_secret_write(fd, path, value);
 }

@@ -41,6 +41,19 @@ int ctl_cli_show(char *body, size_t len, int json);
 
 /* Creates path with O_EXCL, mode 0600, writes "value\n", fsyncs.  Returns
  * 0 or -EPX_E_CTL_OUTFILE (message printed). */
+/* Prints n bytes of s (to its NUL) with every byte outside printable
+ * ASCII as \\xNN and the backslash doubled: the one way node-supplied text
+ * reaches the terminal.  ctl_cli_safe returns the same in one of eight
+ * rotating buffers (1 KiB; longer text ends in "..."). */
+void ctl_cli_fput_safe(FILE *f, const char *s, size_t n);
+const char *ctl_cli_safe(const char *s);
+/* The same in two steps, so that the file exists before the server acts:
+ * ctl_cli_secret_open creates it (0600, exclusive) and returns its fd;
+ * ctl_cli_secret_write fills and closes it (removed on failure);
+ * ctl_cli_secret_abandon closes and removes it. */
+int ctl_cli_secret_open(const char *path);
+int ctl_cli_secret_write(int fd, const char *path, const char *value);
+void ctl_cli_secret_abandon(int fd, const char *path);
 int ctl_cli_secret_file(const char *path, const char *value);
 
 /* Usage error: prints "epoxyctl: msg (see CMD --help)", returns CLI_USAGE. */

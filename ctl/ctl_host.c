@@ -260,6 +260,54 @@ static int ctl_host_cred_rec(const struct record *r, void *arg)
 	return 0;
 }
 
+/* The local preconditions of handing a credential out, checked before the
+ * server is asked for one: the --out file created (empty, 0600), the
+ * variable-store tool present. */
+static int ctl_host_cred_pre(const struct ctl_host_args *a, int *ofd)
+{
+	char def[4096];
+	const char *tool;
+
+	*ofd = -1;
+	if (a->vars) {
+		tool = ctl_host_tool(def, sizeof(def));
+		if (!tool || access(tool, X_OK)) {
+			fprintf(stderr, "epoxyctl: host credential --vars: no variable-store tool %s "
+				"(set EPOXY_MKVARS to the images' epoxy-mkvars); nothing was changed "
+				"(EPOXY-E2604)\n", tool ? tool : "");
+			return -EPX_E_CTL_MKVARS;
+		}
+	}
+	if (a->out && (*ofd = ctl_cli_secret_open(a->out)) < 0)
+		return *ofd;
+	return 0;
+}
+
+/* The second phase: the credential is stored where it was asked to go, so
+ * the server may make it the host's (and end the old one). */
+static int ctl_host_cred_confirm(const struct ctlhttp_cfg *cfg, const char *name,
+				 const char *path, const char *cred)
+{
+	struct ctlhttp_reply rep;
+	struct record_buf f;
+	int st;
+
+	record_buf_init(&f, 256);
+	record_buf_field(&f, "action", "confirm");
+	record_buf_field(&f, "credential", cred);
+	st = ctl_cli_call(cfg, "host credential (confirm)", "POST", path, &f, &rep);
+	record_buf_wipe(&f);
+	record_buf_free(&f);
+	if (st) {
+		fprintf(stderr, "epoxyctl: the new credential of %s is stored but not yet confirmed: "
+			"it stays pending and the old one works until the node first boots with "
+			"the new one (EPOXY-E2606)\n", name);
+		return st;
+	}
+	record_buf_wipe(&rep.body);
+	return 0;
+}
+
 static int ctl_host_credential(const struct ctlhttp_cfg *cfg, const char *name,
 			       const struct ctl_host_args *a)
 {
@@ -267,7 +315,7 @@ static int ctl_host_credential(const struct ctlhttp_cfg *cfg, const char *name,
 	struct record_buf f;
 	struct ctl_host_cred hc = { NULL, NULL };
 	char path[1024];
-	int st;
+	int st, ofd = -1;
 
 	if (a->rotate && a->revoke)
 		return ctl_cli_usage("host", "--rotate and --revoke exclude each other");
@@ -277,12 +325,16 @@ static int ctl_host_credential(const struct ctlhttp_cfg *cfg, const char *name,
 		return ctl_cli_usage("host", "say where the credential goes: --out FILE, --vars VARS.fd or --stdout");
 	if (ctl_host_path(path, sizeof(path), name, "/credential"))
 		return ctl_cli_usage("host", "host name too long");
+	if (!a->revoke && ctl_host_cred_pre(a, &ofd) < 0)
+		return CLI_FAIL;
 	record_buf_init(&f, 256);
 	record_buf_field(&f, "action", a->revoke ? "revoke" : a->rotate ? "rotate" : "issue");
 	st = ctl_cli_call(cfg, "host credential", "POST", path, &f, &rep);
 	record_buf_free(&f);
-	if (st)
+	if (st) {
+		ctl_cli_secret_abandon(ofd, a->out);
 		return st;
+	}
 	if (a->revoke) {
 		st = ctl_cli_show(rep.body.buf, rep.body.len, cfg->json);
 		goto out;
@@ -292,19 +344,36 @@ static int ctl_host_credential(const struct ctlhttp_cfg *cfg, const char *name,
 		fprintf(stderr, "epoxyctl: host credential: answer malformed (EPOXY-E2603)\n");
 		goto out;
 	}
-	if (a->out && ctl_cli_secret_file(a->out, hc.cred))
-		goto out;
+	/* the new credential is pending on the server: a failure from here
+	 * on leaves the host's current credential in force */
+	if (a->out) {
+		int wrc = ctl_cli_secret_write(ofd, a->out, hc.cred);
+
+		ofd = -1;
+		if (wrc)
+			goto pending;
+	}
 	if (a->vars && ctl_host_vars(a->vars, name, hc.cred, hc.mac))
-		goto out;
+		goto pending;
 	if (a->to_stdout)
 		printf("%s\n", hc.cred);
-	else
+	st = ctl_host_cred_confirm(cfg, name, path, hc.cred);
+	if (st)
+		goto out;
+	if (!a->to_stdout)
 		fprintf(stderr, "epoxyctl: boot credential of %s %s%s%s%s\n", name,
 			a->out ? "written to " : "", a->out ? a->out : "",
 			a->out && a->vars ? " and " : "",
 			a->vars ? "written into the variable store" : "");
 	st = CLI_OK;
+	goto out;
+pending:
+	if (a->out)
+		unlink(a->out);
+	fprintf(stderr, "epoxyctl: the new credential of %s was not stored, so it was not "
+		"confirmed: the host keeps its current one (EPOXY-E2606)\n", name);
 out:
+	ctl_cli_secret_abandon(ofd, a->out);
 	record_buf_wipe(&rep.body);
 	return st;
 }

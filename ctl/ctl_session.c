@@ -196,21 +196,23 @@ static void ctl_why_text(const struct ctl_why *w, const char *code, const char *
 
 	ctl_why_time(ts, sizeof(ts), record_get(&w->host, "last_seen"));
 	printf("host:        %s (hwclass %s, state %s, last seen %s)\n",
-	       ctl_why_get(&w->host, "name"), ctl_why_get(&w->host, "hwclass"),
-	       ctl_why_get(&w->host, "state"), ts);
-	printf("credential:  %s\n", ctl_why_get(&w->host, "credential"));
+	       ctl_cli_safe(ctl_why_get(&w->host, "name")),
+	       ctl_cli_safe(ctl_why_get(&w->host, "hwclass")),
+	       ctl_cli_safe(ctl_why_get(&w->host, "state")), ts);
+	printf("credential:  %s\n", ctl_cli_safe(ctl_why_get(&w->host, "credential")));
 	if (w->have_session) {
 		ctl_why_time(ts, sizeof(ts), record_get(&w->session, "opened"));
-		printf("session:     %s (release %s, %s, opened %s)\n", sid ? sid : "-",
-		       ctl_why_get(&w->session, "version"),
-		       ctl_why_get(&w->session, "state"), ts);
+		printf("session:     %s (release %s, %s, opened %s)\n", sid ? ctl_cli_safe(sid) : "-",
+		       ctl_cli_safe(ctl_why_get(&w->session, "version")),
+		       ctl_cli_safe(ctl_why_get(&w->session, "state")), ts);
 	} else {
 		printf("session:     none (the host never opened a boot session)\n");
 	}
-	printf("last stage:  %s (%s)\n", ctl_why_get(&w->host, "last_stage"),
-	       ctl_why_get(&w->host, "last_status"));
+	printf("last stage:  %s (%s)\n", ctl_cli_safe(ctl_why_get(&w->host, "last_stage")),
+	       ctl_cli_safe(ctl_why_get(&w->host, "last_status")));
 	if (code && *code)
-		printf("error:       %s %s\n", code, text ? text : "(code unknown to this epoxyctl)");
+		printf("error:       %s %s\n", ctl_cli_safe(code),
+		       text ? text : "(code unknown to this epoxyctl)");
 	else
 		printf("error:       none reported\n");
 	printf("timings:     (reports of the last session, seconds after it opened)\n");
@@ -219,10 +221,10 @@ static void ctl_why_text(const struct ctl_why *w, const char *code, const char *
 
 		if (!sid || !s || strcmp(s, sid))
 			continue;
-		printf("  %-12s %-5s +%llds %s\n", ctl_why_get(&w->rep[i], "stage"),
-		       ctl_why_get(&w->rep[i], "status"),
+		printf("  %-12s %-5s +%llds %s\n", ctl_cli_safe(ctl_why_get(&w->rep[i], "stage")),
+		       ctl_cli_safe(ctl_why_get(&w->rep[i], "status")),
 		       strtoll(ctl_why_get(&w->rep[i], "time"), NULL, 10) - t0,
-		       record_get(&w->rep[i], "code") ? record_get(&w->rep[i], "code") : "");
+		       ctl_cli_safe(record_get(&w->rep[i], "code") ? record_get(&w->rep[i], "code") : ""));
 	}
 	printf("console tail:\n");
 	if (!tail || !*tail) {
@@ -232,7 +234,9 @@ static void ctl_why_text(const struct ctl_why *w, const char *code, const char *
 	while (*tail) {
 		size_t n = strcspn(tail, "\n");
 
-		printf("  | %.*s\n", (int)n, tail);
+		fputs("  | ", stdout);
+		ctl_cli_fput_safe(stdout, tail, n);
+		putchar('\n');
 		tail += n;
 		if (*tail)
 			tail++;

@@ -129,7 +129,7 @@ int ctl_token_main(int argc, char **argv)
 	struct ctlhttp_cfg cfg;
 	char seg[800], path[900];
 	struct record_buf f;
-	int st, mfd = -1;
+	int st, mfd = -1, ofd = -1;
 
 	ctlhttp_cfg_init(&cfg);
 	if (ctl_cli_parse(argc, argv, ctl_token_opts, &cfg, ctl_token_help,
@@ -148,7 +148,10 @@ int ctl_token_main(int argc, char **argv)
 	snprintf(path, sizeof(path), "/admin/v1/hosts/%s/token", seg);
 	if (ctlhttp_cfg_finish(&cfg))
 		return CLI_USAGE;
+	/* every local precondition before the server issues anything */
 	if (a.media && (mfd = ctl_token_media_open(a.media)) < 0)
+		return CLI_FAIL;
+	if (a.out && (ofd = ctl_cli_secret_open(a.out)) < 0)
 		return CLI_FAIL;
 	record_buf_init(&f, 256);
 	if (a.ttl)
@@ -160,6 +163,7 @@ int ctl_token_main(int argc, char **argv)
 			close(mfd);
 			unlink(a.media);
 		}
+		ctl_cli_secret_abandon(ofd, a.out);
 		return st;
 	}
 	st = CLI_FAIL;
@@ -181,7 +185,10 @@ int ctl_token_main(int argc, char **argv)
 			"dd it to sector 0 of a disk or USB stick the node boots with\n",
 			argv[optind + 1], a.media, t.expires ? t.expires : "?");
 	} else if (a.out) {
-		if (ctl_cli_secret_file(a.out, t.token))
+		int wrc = ctl_cli_secret_write(ofd, a.out, t.token);
+
+		ofd = -1;
+		if (wrc)
 			goto out;
 		fprintf(stderr, "epoxyctl: boot token for %s written to %s (expires %s)\n",
 			argv[optind + 1], a.out, t.expires ? t.expires : "?");
@@ -200,6 +207,7 @@ out:
 		close(mfd);
 		unlink(a.media);
 	}
+	ctl_cli_secret_abandon(ofd, a.out);
 	record_buf_wipe(&rep.body);
 	return st;
 }
