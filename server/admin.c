@@ -44,6 +44,7 @@
 #include "lib/hex.h"
 #include "lib/keyset.h"
 #include "lib/manifest.h"
+#include "lib/num.h"
 #include "lib/rand.h"
 #include "lib/record.h"
 #include "server/admin.h"
@@ -148,19 +149,9 @@ static int admin_label_ok(const char *s)
 /* Decimal u64 in [lo, hi]; no sign, no leading zeros, no spaces. */
 static int admin_num(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
 {
-	uint64_t v = 0;
-	size_t i, n = s ? strlen(s) : 0;
+	uint64_t v;
 
-	if (n == 0 || n > 20 || (n > 1 && s[0] == '0'))
-		return -EPX_E_ADM_FIELD;
-	for (i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -EPX_E_ADM_FIELD;
-		if (v > (UINT64_MAX - (uint64_t)(s[i] - '0')) / 10)
-			return -EPX_E_ADM_FIELD;
-		v = v * 10 + (uint64_t)(s[i] - '0');
-	}
-	if (v < lo || v > hi)
+	if (num_str_u64(s, hi, &v) < 0 || v < lo)
 		return -EPX_E_ADM_FIELD;
 	*out = v;
 	return 0;
@@ -1484,9 +1475,9 @@ static int admin_auth_req(struct srv *srv, const struct http_req *req,
 		return rc;
 	if (admin_fail_throttled(req, now))
 		return -EAGAIN;
-	if (strncmp(a, scheme, sizeof(scheme) - 1) || strlen(cred) != STORE_TOKEN_HEX ||
-	    strspn(cred, "0123456789abcdef") != STORE_TOKEN_HEX) {
-		/* one canonical form (lower-case hex) for every credential */
+	/* one spelling, as for node credentials: lowercase only (lib/hex.h) */
+	if (strncmp(a, scheme, sizeof(scheme) - 1) ||
+	    hex_check_str(cred, STORE_TOKEN_HEX) < 0) {
 		admin_fail_note(srv, req, now);
 		return rc;
 	}

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "lib/err.h"
+#include "lib/num.h"
 #include "server/config.h"
 
 enum cfg_type { CT_STR, CT_U32, CT_U64, CT_I64, CT_JOINCRED, CT_ARGV };
@@ -133,31 +134,11 @@ static const struct cfg_key *cfg_find(const char *k, size_t klen)
 	return NULL;
 }
 
-/* Whole decimal number with optional leading '-', no overflow. */
+/* A decimal in [min, max] in lib/num.h's one spelling ('-' allowed). */
 static int cfg_num(const char *v, size_t len, int64_t min, int64_t max,
 		   int64_t *out)
 {
-	int neg = 0;
-	uint64_t n = 0;
-	size_t i = 0;
-
-	if (len > 0 && v[0] == '-') {
-		neg = 1;
-		i = 1;
-	}
-	if (i == len || len - i > 19)
-		return -EPX_E_CFG_VALUE;
-	for (; i < len; i++) {
-		if (v[i] < '0' || v[i] > '9')
-			return -EPX_E_CFG_VALUE;
-		n = n * 10 + (uint64_t)(v[i] - '0');
-	}
-	if (n > (uint64_t)INT64_MAX)
-		return -EPX_E_CFG_VALUE;
-	*out = neg ? -(int64_t)n : (int64_t)n;
-	if (*out < min || *out > max)
-		return -EPX_E_CFG_VALUE;
-	return 0;
+	return num_parse_i64(v, len, min, max, out) < 0 ? -EPX_E_CFG_VALUE : 0;
 }
 
 static int cfg_printable(const char *v, size_t len)

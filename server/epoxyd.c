@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "lib/err.h"
+#include "lib/num.h"
 #include "lib/keyset.h"
 #include "lib/sign.h"
 #include "server/admin.h"
@@ -405,6 +406,7 @@ static struct conn *epoxyd_conn_new(struct MHD_Connection *con, const char *url,
 {
 	struct conn *c = calloc(1, sizeof(*c));
 	const char *cl, *te;
+	uint64_t clen = 0;
 
 	if (!c)
 		return NULL;
@@ -426,15 +428,16 @@ static struct conn *epoxyd_conn_new(struct MHD_Connection *con, const char *url,
 	epoxyd_hdr(c, con, "X-Forwarded-For", c->req.x_forwarded_for);
 	cl = MHD_lookup_connection_value(con, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 	te = MHD_lookup_connection_value(con, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
-	c->body_len = cl ? strtoull(cl, NULL, 10) : 0;
-	c->has_body = c->body_len > 0 || (te && *te);
 	c->chunked = te && *te;
+	/* MHD has parsed it already; over the cap (or not num's spelling) */
+	if (cl && num_str_u64(cl, tls && !strncmp(c->req.path, "/admin/", 7) ?
+			      epoxyd_live()->admin_upload_max : HTTP_BODY_MAX, &clen) < 0)
+		epoxyd_refuse(c, EPX_E_SRV_TOOBIG);
+	c->body_len = clen;
+	c->has_body = c->body_len > 0 || c->chunked;
 	/* the plain-HTTP listener serves the firmware leg: nothing there takes
 	 * a body, so none is ever read (refused from the headers) */
 	if (!tls && c->has_body)
-		epoxyd_refuse(c, EPX_E_SRV_TOOBIG);
-	else if (c->body_len > (tls && !strncmp(c->req.path, "/admin/", 7) ?
-				epoxyd_live()->admin_upload_max : HTTP_BODY_MAX))
 		epoxyd_refuse(c, EPX_E_SRV_TOOBIG);
 	return c;
 }

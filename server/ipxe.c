@@ -11,12 +11,14 @@
 #include <string.h>
 
 #include "lib/err.h"
+#include "lib/pct.h"
 #include "server/ipxe.h"
 
 #define IPXE_ESC_MAX (3 * IPXE_VALUE_MAX + 1)
 #define IPXE_TRIES_MAX 8
 #define IPXE_SLEEP_MAX 600
 
+/* The operator's URL and command line: checked, never escaped. */
 static int ipxe_safe(unsigned char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
@@ -25,30 +27,13 @@ static int ipxe_safe(unsigned char c)
 
 int ipxe_escape(const char *in, size_t len, char *out, size_t cap)
 {
-	static const char hx[] = "0123456789ABCDEF";
-	size_t i, o = 0;
+	size_t n;
+	int rc;
 
 	if (len > IPXE_VALUE_MAX)
 		return -EPX_E_IPXE_FIELD;
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)in[i];
-
-		if (ipxe_safe(c)) {
-			if (cap - o < 2)
-				return -ENOSPC;
-			out[o++] = (char)c;
-		} else {
-			if (cap - o < 4)
-				return -ENOSPC;
-			out[o++] = '%';
-			out[o++] = hx[c >> 4];
-			out[o++] = hx[c & 15];
-		}
-	}
-	if (cap - o < 1)
-		return -ENOSPC;
-	out[o] = '\0';
-	return (int)o;
+	rc = pct_encode(in, len, out, cap, &n);
+	return rc < 0 ? rc : (int)n;
 }
 
 int ipxe_url_ok(const char *s)

@@ -1,8 +1,9 @@
 /* ipxe: renders the secret-free iPXE scripts of the firmware leg.
  *
  * Injection-proof by construction: every value that is not a compile-time
- * constant goes through ipxe_escape(), whose output alphabet is
- * [A-Za-z0-9._-] plus "%XX" escapes, none of which is special to iPXE (no
+ * constant goes through ipxe_escape(), that is lib/pct.h's encoder: its
+ * output alphabet is RFC 3986's unreserved [A-Za-z0-9._~-] plus "%XX"
+ * escapes, none of which is special to iPXE (no
  * space, newline, '$', '{', '}', '#', ':', '|', '&', quote or backslash).
  * So no host name, MAC, serial or other collected field can end a line,
  * start a command, expand a setting or add an argument: the command words of
@@ -33,9 +34,9 @@ struct ipxe_stage1 {
 	unsigned tries;             /* attempts before giving up (reboot) */
 };
 
-/* Escapes len bytes of in (len <= IPXE_VALUE_MAX) into out (cap bytes):
- * [A-Za-z0-9._-] kept, every other byte as %XX.  Returns the length or
- * -EPX_E_IPXE_FIELD (too long) / -ENOSPC. */
+/* Escapes len bytes of in (len <= IPXE_VALUE_MAX) into out (cap bytes)
+ * with pct_encode (lib/pct.h).  Returns the length or -EPX_E_IPXE_FIELD
+ * (too long) / -EPX_E_CODEC_SPACE. */
 int ipxe_escape(const char *in, size_t len, char *out, size_t cap);
 /* 1 if s is a plain http:// base URL (host[:port], no path), else 0. */
 int ipxe_url_ok(const char *s);

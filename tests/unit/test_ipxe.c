@@ -26,6 +26,7 @@ static const struct {
 	{ ":label", "%3Alabel" },
 	{ "\"'\\", "%22%27%5C" },
 	{ "%", "%25" },
+	{ "~a", "~a" },
 	{ "\xff\x01", "%FF%01" },
 };
 
@@ -44,7 +45,7 @@ static void test_escape(void)
 	ok(ipxe_escape(big, IPXE_VALUE_MAX, out, sizeof(out)) == IPXE_VALUE_MAX, "value at cap");
 	ok(ipxe_escape(big, IPXE_VALUE_MAX + 1, out, sizeof(out)) == -EPX_E_IPXE_FIELD,
 	   "value over cap refused");
-	ok(ipxe_escape("a b", 3, out, 5) == -ENOSPC, "small output buffer: -ENOSPC");
+	ok(ipxe_escape("a b", 3, out, 5) == -EPX_E_CODEC_SPACE, "small output buffer refused");
 	ok(ipxe_escape("\0x", 2, out, sizeof(out)) == 4 && !strcmp(out, "%00x"),
 	   "NUL escaped, length honoured");
 }
