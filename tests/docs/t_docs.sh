@@ -90,8 +90,6 @@ mapfile -t src < <(git ls-files --cached --others --exclude-standard |
 # raised by work in flight, each with its issue; one that is raised (or
 # gone) must leave the list
 pending=(
-  # issue 13: the admin upload limits and the address binding of sessions
-  E_SRV_BOUND E_SRV_UPLOADS E_SRV_DISKFULL
 )
 unused="" stale_pending=""
 while read -r name num text; do
