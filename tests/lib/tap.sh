@@ -18,6 +18,7 @@
 # Checks         pass NAME | fail NAME [DETAIL] | ok STATUS NAME [DETAIL]
 #                is GOT WANT NAME | check NAME CMD [ARG...] | skip NAME REASON
 # Flow           diag TEXT... | bail NAME [DETAIL] | done_testing
+#                not CMD [ARG...] (check NAME not CMD: CMD must fail)
 # Process        tmpdir PREFIX | at_exit CMD [ARG...] | need CMD... |
 #                need_built FILE... | quiet CMD... | port_free PORT | free_port [N]
 # TAP_PREFIX is put in front of every NAME (run-scenario: "scenario: ").
@@ -47,6 +48,7 @@ check() { # NAME CMD [ARG...]: runs CMD, passes when it exits 0
   local tap_name=$1; shift
   if "$@"; then pass "$tap_name"; else fail "$tap_name"; return 1; fi
 }
+not() { ! "$@"; }
 skip() { # NAME REASON: a failure, unless EPOXY_TEST_ALLOW_SKIP=1
   if [ "${EPOXY_TEST_ALLOW_SKIP:-0}" = 1 ]; then
     TAP_N=$((TAP_N + 1)); echo "ok $TAP_N - $TAP_PREFIX$1 # SKIP $2"
