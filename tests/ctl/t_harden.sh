@@ -7,6 +7,7 @@
 # token, 4 address binding on every node request, 5 node text escaped on
 # every CLI output path, 8 the admin lockout, 9 rotate, %00, upper-case
 # admin credential, static-RSA TLS.
+# shellcheck disable=SC2030,SC2031 # subshells set one epoxyctl run's environment
 . "$(dirname "$0")/lib.sh"
 
 ctl_setup - || bail "set-up"
@@ -14,13 +15,12 @@ epoxyd_start || bail "epoxyd did not start"
 ADM=$(tr -d '\n' <"$T_DIR/admin.cred")
 FORM='Content-Type: application/x-www-form-urlencoded'
 nonce() { head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
-# sess CRED [curl args]: opens a session of node1, answer in $T_DIR/session
-sess() {
+# session_with CRED [curl args]: opens a session of node1, answer in $T_DIR/session
+session_with() {
 	local c=$1; shift
 	hs /v1/session -X POST "$@" --data "host=node1&mac=52-54-00-12-34-56&nonce=$(nonce)&agent=1&stage=1&credential=$c" \
 		-o "$T_DIR/session" -w '%{http_code}'
 }
-tok() { awk -v p="$1" '$1 == "token" && $2 == p {print $3}' "$T_DIR/session"; }
 
 ctl host add node1 --hwclass qemu-x86_64 --mac 52:54:00:12:34:56 >/dev/null || bail "host add"
 ctl host credential node1 --out "$T_DIR/c1" || bail "credential"
@@ -70,19 +70,19 @@ tok_n() { sql "SELECT count(*) FROM tokens"; }
 touch "$T_DIR/exists"
 a0=$(audit_n)
 ctl host credential node1 --rotate --out "$T_DIR/exists"; rc=$?
-is "$rc $(sess "$C1")" "1 200" "credential --rotate --out EXISTING: refused, old credential still opens a session"
+is "$rc $(session_with "$C1")" "1 200" "credential --rotate --out EXISTING: refused, old credential still opens a session"
 is "$(audit_n)" "$a0" "... and nothing audited"
 a0=$(audit_n)
 (export EPOXY_MKVARS=/nonexistent; ctl host credential node1 --rotate --vars "$T_DIR/none.fd"); rc=$?
-is "$rc $(sess "$C1")" "1 200" "credential --rotate --vars without the tool: refused, old credential still works"
+is "$rc $(session_with "$C1")" "1 200" "credential --rotate --vars without the tool: refused, old credential still works"
 is "$(audit_n)" "$a0" "... and nothing audited"
 printf '#!/bin/sh\nexit 1\n' >"$T_DIR/failing-mkvars"; chmod +x "$T_DIR/failing-mkvars"
 (export EPOXY_MKVARS=$T_DIR/failing-mkvars; ctl host credential node1 --rotate --vars "$T_DIR/n.fd"); rc=$?
-is "$rc $(sess "$C1")" "1 200" "credential --rotate whose tool fails after the server step: old credential still works"
+is "$rc $(session_with "$C1")" "1 200" "credential --rotate whose tool fails after the server step: old credential still works"
 is "$(ctl host show node1 --json; jq -r .credential "$T_DIR/out")" active "... and the host shows its credential active"
 mkdir -p "$T_DIR/ro"; chmod 0555 "$T_DIR/ro"
 ctl host credential node1 --rotate --out "$T_DIR/nodir/c"; rc=$?
-is "$rc $(sess "$C1")" "1 200" "credential --rotate --out into a missing directory: old credential still works"
+is "$rc $(session_with "$C1")" "1 200" "credential --rotate --out into a missing directory: old credential still works"
 t0=$(tok_n)
 ctl token issue node1 --out "$T_DIR/exists"; rc=$?
 is "$rc $(tok_n)" "1 $t0" "token issue --out EXISTING: refused, no token issued"
@@ -90,11 +90,11 @@ ctl token issue node1 --media "$T_DIR/exists"; rc=$?
 is "$rc $(tok_n)" "1 $t0" "token issue --media EXISTING: refused, no token issued"
 ctl host credential node1 --rotate --out "$T_DIR/c2"; rc=$?
 C2=$(tr -d '\n' <"$T_DIR/c2" 2>/dev/null)
-is "$rc $(sess "$C2") $(sess "$C1" | cut -c1-3)" "0 200 403" "a rotate that succeeds: new credential works, old one refused"
+is "$rc $(session_with "$C2") $(session_with "$C1" | cut -c1-3)" "0 200 403" "a rotate that succeeds: new credential works, old one refused"
 
 # --- 3: a refused download never spends its token
-is "$(sess "$C2")" 200 "session for the download checks"
-K=$(tok kernel); M=$(tok manifest)
+is "$(session_with "$C2")" 200 "session for the download checks"
+K=$(tok kernel)
 ksize=$(stat -c %s "$T_DIR/r7/kernel")
 code=$(hs /v1/artifact/kernel -H "Authorization: Bearer $K" -H "Range: bytes=$ksize-" -o "$T_DIR/raw" -w '%{http_code}')
 is "$code $(head -c 11 "$T_DIR/raw")" "416 EPOXY-E2208" "Range starting at the artifact's end: 416"
@@ -106,8 +106,8 @@ cmp -s "$T_DIR/k" "$T_DIR/r7/kernel"; ok $? "... and fetches the kernel"
 
 # --- 4: a host bound to addresses is served only there, on every request
 ctl host update node1 --addr 127.0.0.2 >/dev/null
-is "$(sess "$C2")" 403 "session from 127.0.0.1 of a host bound to 127.0.0.2: refused (as before)"
-is "$(sess "$C2" --interface 127.0.0.2)" 200 "session from 127.0.0.2: opened"
+is "$(session_with "$C2")" 403 "session from 127.0.0.1 of a host bound to 127.0.0.2: refused (as before)"
+is "$(session_with "$C2" --interface 127.0.0.2)" 200 "session from 127.0.0.2: opened"
 for p in manifest artifact/kernel artifact/cmdline; do
 	t=$(tok "${p#artifact/}")
 	code=$(hs "/v1/$p" -H "Authorization: Bearer $t" -o "$T_DIR/raw" -w '%{http_code}')
@@ -127,7 +127,7 @@ ok $(( $(sql "SELECT count(*) FROM audit WHERE action = 'node.refused' AND detai
 ctl host update node1 --addr '' >/dev/null
 
 # --- 5: node text reaches the operator's terminal only escaped
-is "$(sess "$C2")" 200 "session for the report checks"
+is "$(session_with "$C2")" 200 "session for the report checks"
 R=$(tok report)
 code=$(hs /v1/report -X POST -H "Authorization: Bearer $R" --data-urlencode stage=verify \
 	--data-urlencode status=fail --data-urlencode code=EPOXY-E1030 \
@@ -136,8 +136,10 @@ code=$(hs /v1/report -X POST -H "Authorization: Bearer $R" --data-urlencode stag
 is "$code" 204 "a report whose tail holds terminal control bytes is stored"
 raw() { LC_ALL=C grep -c $'[\x01-\x08\x0b-\x1f\x7f\x80-\xff]' "$T_DIR/out"; }
 for cmd in "why node1" "host show node1" "host list" "audit list" "session list"; do
+	# shellcheck disable=SC2086 # $cmd is a command and its words
 	ctl $cmd; rc=$?
 	is "$rc $(raw)" "0 0" "epoxyctl $cmd: no raw control byte"
+	# shellcheck disable=SC2086 # the same
 	ctl $cmd --json; rc=$?
 	ok $(( rc != 0 || $(raw) != 0 )) "epoxyctl $cmd --json: no raw control byte"
 	[ "$rc" != 0 ] || jq -e . "$T_DIR/out" >/dev/null; ok $? "... and valid JSON"
@@ -153,7 +155,7 @@ is "$(jq -r '.reports[0].tail' "$T_DIR/out" | head -c 9 | od -An -c | tr -s ' ')
 fnv() { local s=$1 h=2166136261 i c; for ((i = 0; i < ${#s}; i++)); do
 	printf -v c '%d' "'${s:i:1}"; h=$(( ((h ^ c) * 16777619) & 0xffffffff )); done; echo $((h % 256)); }
 want=$(fnv 127.0.0.3); other=
-for i in $(seq 4 250); do [ "$(fnv 127.0.0.$i)" = "$want" ] && { other=127.0.0.$i; break; }; done
+for i in $(seq 4 250); do [ "$(fnv "127.0.0.$i")" = "$want" ] && { other=127.0.0.$i; break; }; done
 bad=$(printf 'e%.0s' {1..64})
 adm_from() { hs /admin/v1/hosts --interface "$1" -H "Authorization: Epoxy-Admin $2" -o /dev/null -w '%{http_code}'; }
 for i in $(seq 1 10); do adm_from 127.0.0.3 "$bad" >/dev/null; done
@@ -161,13 +163,13 @@ is "$(adm_from 127.0.0.3 "$bad")" 429 "10 refused admin credentials from one add
 for i in 1 2 3; do adm_from "${other:-127.0.0.9}" "$bad" >/dev/null; done
 is "$(adm_from 127.0.0.3 "$bad")" 429 "... still 429 after refusals from a colliding address ($other)"
 a0=$(sql "SELECT count(*) FROM audit WHERE action LIKE 'admin%refused%'")
-for a in $(seq 20 39); do for i in $(seq 1 10); do adm_from 127.0.0.$a "$bad" >/dev/null; done; done
+for a in $(seq 20 39); do for i in $(seq 1 10); do adm_from "127.0.0.$a" "$bad" >/dev/null; done; done
 a1=$(sql "SELECT count(*) FROM audit WHERE action LIKE 'admin%refused%'")
 ok $(( a1 - a0 > 40 )) "200 refused admin attempts from 20 addresses: $(( a1 - a0 )) audit rows (at most 40)"
 is "$(adm_from 127.0.0.4 "$ADM")" 200 "a valid admin from a clean address is served"
 
 # --- 9: smaller promises
-is "$(sess "$C2")" 200 "a session with the current credential"
+is "$(session_with "$C2")" 200 "a session with the current credential"
 J=$(tok joincred)
 ctl host credential node1 --rotate --out "$T_DIR/c3" >/dev/null
 code=$(hs /v1/joincred -X POST -H "$FORM" -H "Authorization: Bearer $J" --data '' -o /dev/null -w '%{http_code}')

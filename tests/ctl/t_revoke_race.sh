@@ -22,8 +22,8 @@ if [ -n "${CTL_PG:-}" ]; then
 	PORTS+=("$B")
 fi
 make_release "$T_DIR/r7" 7
-ctl release publish --manifest "$T_DIR/r7.manifest" --artifacts "$T_DIR/r7" >/dev/null &&
-	ctl release promote 7 --channel stable >/dev/null || bail "release"
+{ ctl release publish --manifest "$T_DIR/r7.manifest" --artifacts "$T_DIR/r7" >/dev/null &&
+	ctl release promote 7 --channel stable >/dev/null; } || bail "release"
 ROUNDS=${RACE_ROUNDS:-6}; W=${RACE_WORKERS:-4}
 
 # worker ID HOST CRED: opens sessions until $T_DIR/stop, appends
