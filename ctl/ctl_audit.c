@@ -14,6 +14,7 @@
 #include "ctl/ctl.h"
 #include "ctl/ctl_cli.h"
 #include "lib/err.h"
+#include "lib/num.h"
 #include "store/store.h"
 
 #define CTL_AUDIT_PAGE 10000
@@ -108,10 +109,10 @@ static int ctl_audit_check(const struct record *r, void *arg)
 
 	memset(&e, 0, sizeof(e));
 	k->n++;
-	if (!seq || !t || !hash)
+	if (!seq || !t || !hash ||
+	    num_parse_i64(seq, strlen(seq), 0, INT64_MAX, &e.seq) < 0 ||
+	    num_parse_i64(t, strlen(t), INT64_MIN, INT64_MAX, &e.time) < 0)
 		return -EPX_E_CTL_REPLY;
-	e.seq = strtoll(seq, NULL, 10);
-	e.time = strtoll(t, NULL, 10);
 	if (ctl_audit_copy(e.actor, sizeof(e.actor), record_get(r, "actor")) ||
 	    ctl_audit_copy(e.action, sizeof(e.action), record_get(r, "action")) ||
 	    ctl_audit_copy(e.subject, sizeof(e.subject), record_get(r, "subject")) ||

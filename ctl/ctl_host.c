@@ -17,6 +17,7 @@
 #include "ctl/ctl.h"
 #include "ctl/ctl_cli.h"
 #include "lib/err.h"
+#include "lib/hex.h"
 
 #define CTL_HOST_LIST_MAX 1024   /* bytes of a joined --mac/--addr/--group list */
 
@@ -253,7 +254,7 @@ static int ctl_host_cred_rec(const struct record *r, void *arg)
 	struct ctl_host_cred *hc = arg;
 	const char *v = record_get(r, "credential");
 
-	if (!v || strlen(v) != 64 || strspn(v, "0123456789abcdef") != 64)
+	if (hex_check_str(v, 64) < 0)
 		return -EPX_E_CTL_REPLY;
 	hc->cred = v;
 	hc->mac = record_get(r, "mac");

@@ -14,6 +14,7 @@
 #include "ctl/ctl.h"
 #include "ctl/ctl_cli.h"
 #include "lib/err.h"
+#include "lib/num.h"
 
 static const char ctl_session_help[] =
 "usage: epoxyctl session list [--host HOST] [--limit N] [--json]\n"
@@ -140,23 +141,28 @@ static const char *ctl_why_get(const struct record *r, const char *k)
 	return v && *v ? v : "-";
 }
 
+/* A time from the server's records (num's spelling), or 0. */
+static int64_t ctl_why_num(const char *s)
+{
+	int64_t v;
+
+	return s && num_parse_i64(s, strlen(s), INT64_MIN, INT64_MAX, &v) == 0 ? v : 0;
+}
+
 /* Text of "EPOXY-E1234", or NULL if it is not one of ours. */
 static const char *ctl_why_code_text(const char *code)
 {
-	char *end;
-	long n;
+	uint32_t n;
 
-	if (!code || strncmp(code, "EPOXY-E", 7) || !code[7])
+	if (!code || strncmp(code, "EPOXY-E", 7) || num_str_u32(code + 7, 9999, &n) < 0 ||
+	    n < 1000)
 		return NULL;
-	n = strtol(code + 7, &end, 10);
-	if (*end || n < 1000 || n > 9999)
-		return NULL;
-	return epx_strerror((int)-n);
+	return epx_strerror(-(int)n);
 }
 
 static void ctl_why_time(char *out, size_t cap, const char *secs)
 {
-	time_t t = (time_t)strtoll(secs ? secs : "0", NULL, 10);
+	time_t t = (time_t)ctl_why_num(secs);
 	struct tm tm;
 
 	if (t <= 0 || !gmtime_r(&t, &tm) || !strftime(out, cap, "%Y-%m-%d %H:%M:%SZ", &tm))
@@ -189,7 +195,7 @@ static void ctl_why_json(const struct ctl_why *w, const char *code, const char *
 static void ctl_why_text(const struct ctl_why *w, const char *code, const char *text)
 {
 	const char *sid = w->have_session ? record_get(&w->session, "id") : NULL;
-	long long t0 = w->have_session ? strtoll(ctl_why_get(&w->session, "opened"), NULL, 10) : 0;
+	long long t0 = w->have_session ? ctl_why_num(ctl_why_get(&w->session, "opened")) : 0;
 	const char *tail = w->nrep ? record_get(&w->rep[0], "tail") : NULL;
 	char ts[64];
 	size_t i;
@@ -223,7 +229,7 @@ static void ctl_why_text(const struct ctl_why *w, const char *code, const char *
 			continue;
 		printf("  %-12s %-5s +%llds %s\n", ctl_cli_safe(ctl_why_get(&w->rep[i], "stage")),
 		       ctl_cli_safe(ctl_why_get(&w->rep[i], "status")),
-		       strtoll(ctl_why_get(&w->rep[i], "time"), NULL, 10) - t0,
+		       (long long)ctl_why_num(ctl_why_get(&w->rep[i], "time")) - t0,
 		       ctl_cli_safe(record_get(&w->rep[i], "code") ? record_get(&w->rep[i], "code") : ""));
 	}
 	printf("console tail:\n");

@@ -17,6 +17,7 @@
 #include "ctl/ctl.h"
 #include "ctl/ctl_cli.h"
 #include "lib/err.h"
+#include "lib/hex.h"
 
 static const char ctl_token_help[] =
 "usage: epoxyctl token issue HOST [--ttl SECONDS] [--out FILE | --media FILE]\n"
@@ -77,7 +78,7 @@ static int ctl_token_rec(const struct record *r, void *arg)
 	struct ctl_token_res *t = arg;
 	const char *v = record_get(r, "token");
 
-	if (!v || strlen(v) != 64 || strspn(v, "0123456789abcdef") != 64)
+	if (hex_check_str(v, 64) < 0)
 		return -EPX_E_CTL_REPLY;
 	t->token = v;
 	t->expires = record_get(r, "expires");

@@ -16,6 +16,8 @@
 #include "ctl/ctl.h"
 #include "ctl/ctlhttp.h"
 #include "lib/err.h"
+#include "lib/hex.h"
+#include "lib/pct.h"
 
 #define CTLHTTP_CRED_FILE_MAX 256
 #define CTLHTTP_CONF_LINE_MAX 1200
@@ -199,9 +201,8 @@ static int ctlhttp_cred(const struct ctlhttp_cfg *c, char *hdr, size_t cap)
 	n = read(fd, buf, sizeof(buf) - 1);
 	if (n < 64)
 		goto bad;
-	for (i = 0; i < 64; i++)
-		if (!isxdigit((unsigned char)buf[i]))
-			goto bad;
+	if (hex_check(buf, 64, 64) < 0)        /* one spelling: lowercase */
+		goto bad;
 	for (i = 64; i < (size_t)n; i++)
 		if (!isspace((unsigned char)buf[i]))
 			goto bad;
@@ -210,7 +211,7 @@ static int ctlhttp_cred(const struct ctlhttp_cfg *c, char *hdr, size_t cap)
 	rc = 0;
 	goto out;
 bad:
-	fprintf(stderr, "epoxyctl: credential file %s: want 64 hex digits\n", c->cred);
+	fprintf(stderr, "epoxyctl: credential file %s: want 64 lowercase hex digits\n", c->cred);
 out:
 	explicit_bzero(buf, sizeof(buf));
 	close(fd);
@@ -360,26 +361,6 @@ int ctlhttp_exit(const char *what, const struct ctlhttp_reply *rep)
 
 int ctlhttp_seg(char *out, size_t cap, const char *s)
 {
-	static const char hexd[] = "0123456789ABCDEF";
-	size_t o = 0;
-
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-
-		if (isalnum(ch) || ch == '-' || ch == '.' || ch == '_') {
-			if (cap - o < 2)
-				return -ENAMETOOLONG;
-			out[o++] = (char)ch;
-			continue;
-		}
-		if (cap - o < 4)
-			return -ENAMETOOLONG;
-		out[o++] = '%';
-		out[o++] = hexd[ch >> 4];
-		out[o++] = hexd[ch & 15];
-	}
-	if (cap - o < 1)
-		return -ENAMETOOLONG;
-	out[o] = '\0';
-	return 0;
+	/* lib/pct.h: RFC 3986 unreserved by byte value, whatever the locale */
+	return pct_encode(s, strlen(s), out, cap, NULL);
 }
