@@ -14,29 +14,22 @@
 #   - dpkg -r leaves no epoxyd running; dpkg --purge removes the state.
 # Everything it made is removed at the end: package, state, the epoxy user
 # (when the test made it), the build; logs stay in $O/test-logs/package-*.
-set -u
-cd "$(dirname "$0")/../.." || exit 1
+. "$(dirname "$0")/../lib/tap.sh"
 ROOT=$PWD
-O=${O:-$ROOT/build}
 LOGS=$O/test-logs; mkdir -p "$LOGS"
-. tests/tap.sh   # n, failed, ok, nok, finish
-check() { if [ "$1" = 0 ]; then ok "$2"; else nok "$2" "${3:-}"; fi; }
 
-[ "$(id -u)" = 0 ] || { nok "t_package runs as root (it installs a package)"; finish; }
-for c in dpkg-buildpackage dh lintian setpriv systemd-analyze curl; do
-  command -v "$c" >/dev/null || { nok "$c present" "make deps installs it"; finish; }
-done
-[ -f "$O/keys/.stamp" ] || { nok "dev keys in $O/keys" "make dev-keys"; finish; }
+[ "$(id -u)" = 0 ] || bail "t_package runs as root (it installs a package)"
+need dpkg-buildpackage dh lintian setpriv systemd-analyze curl
+need_built "$O/keys/.stamp"
 if dpkg-query -W -f='${Status}' epoxy-server 2>/dev/null | grep -q 'install ok'; then
-  nok "epoxy-server not installed before the test" "an install of its own: dpkg --purge epoxy-server"
-  finish
+  fail "epoxy-server not installed before the test" "an install of its own: dpkg --purge epoxy-server"
+  done_testing
 fi
 made_user=1; getent passwd epoxy >/dev/null && made_user=0
-PORT=18590
-T=$(mktemp -d /tmp/epoxy-pkg.XXXXXX)
-PID=
-# shellcheck disable=SC2317  # called by the trap
-cleanup() {
+PORT=$(free_port 2) || bail "two free loopback ports"
+tmpdir epoxy-pkg; T=$T_DIR
+PID=''
+package_cleanup() {
   [ -n "$PID" ] && kill "$PID" 2>/dev/null
   rm -f /etc/epoxy/server.crt /etc/epoxy/server.key /etc/epoxy/online.key /etc/epoxy/keyset \
     /etc/epoxy/ca.crt
@@ -45,32 +38,31 @@ cleanup() {
   if [ "$made_user" = 1 ] && getent passwd epoxy >/dev/null; then
     userdel epoxy 2>/dev/null; getent group epoxy >/dev/null && groupdel epoxy 2>/dev/null
   fi
-  rm -rf "$T"
 }
-trap cleanup EXIT
+at_exit package_cleanup
 trap 'exit 130' INT TERM
 
 # ------------------------------------------------------------ build
-git clone -q "$ROOT" "$T/src" || { nok "clone of HEAD"; finish; }
+git clone -q "$ROOT" "$T/src" || bail "clone of HEAD"
 NET=(unshare -n); unshare -n true 2>/dev/null || NET=()
 s=$(date +%s)
 (cd "$T/src" && "${NET[@]}" dpkg-buildpackage -b -us -uc) >"$LOGS/package-build.log" 2>&1
-check $? "dpkg-buildpackage -b on the tree${NET[*]:+ without network} ($(( $(date +%s) - s )) s)" \
+ok $? "dpkg-buildpackage -b on the tree${NET[*]:+ without network} ($(( $(date +%s) - s )) s)" \
   "see $LOGS/package-build.log"
 debs=("$T"/epoxy-server_*.deb); deb=${debs[0]}
-[ -f "$deb" ] || { nok "epoxy-server .deb built"; finish; }
+[ -f "$deb" ] || bail "epoxy-server .deb built"
 
 lintian -I --tag-display-limit 0 "$deb" >"$LOGS/package-lintian.log" 2>&1
 nerr=$(grep -c '^E: ' "$LOGS/package-lintian.log"); nwarn=$(grep -c '^W: ' "$LOGS/package-lintian.log")
 ninfo=$(grep -c '^I: ' "$LOGS/package-lintian.log")
 grep -E '^[EWI]: ' "$LOGS/package-lintian.log" | sed 's/^/# lintian: /'
-check "$nerr" "lintian: $nerr errors ($nwarn warnings, $ninfo notes)"
+ok "$nerr" "lintian: $nerr errors ($nwarn warnings, $ninfo notes)"
 
 unit=$T/src/debian/epoxy-server/lib/systemd/system/epoxyd.service
 systemd-analyze security --offline=true --no-pager "$unit" >"$LOGS/package-security.log" 2>&1
 score=$(sed -n 's/.*Overall exposure level for epoxyd.service: \([0-9.]*\).*/\1/p' "$LOGS/package-security.log")
 echo "# systemd-analyze security: exposure ${score:-?} (0 safest, 10 exposed)"
-check "$(awk -v s="${score:-99}" 'BEGIN { exit !(s <= 2.0) }'; echo $?)" \
+ok "$(awk -v s="${score:-99}" 'BEGIN { exit !(s <= 2.0) }'; echo $?)" \
   "systemd-analyze security: exposure ${score:-?} <= 2.0" "see $LOGS/package-security.log"
 missing=
 for d in User=epoxy StateDirectory=epoxy ProtectSystem=strict ProtectHome=yes PrivateTmp=yes \
@@ -78,16 +70,16 @@ for d in User=epoxy StateDirectory=epoxy ProtectSystem=strict ProtectHome=yes Pr
   ExecReload=; do
   grep -q "^$d" "$unit" || missing="$missing $d"
 done
-check "$([ -z "$missing" ]; echo $?)" "the unit's sandbox: User, StateDirectory, ProtectSystem=strict ..." \
+ok "$([ -z "$missing" ]; echo $?)" "the unit's sandbox: User, StateDirectory, ProtectSystem=strict ..." \
   "missing:$missing"
 
 # ------------------------------------------------------------ install
 dpkg -i "$deb" >"$LOGS/package-install.log" 2>&1
-check $? "dpkg -i" "see $LOGS/package-install.log"
-check "$(getent passwd epoxy | cut -d: -f7 | grep -q nologin; echo $?)" "system user epoxy, no login shell"
-check "$([ "$(stat -c '%U %G %a' /var/lib/epoxy)" = "epoxy epoxy 750" ]; echo $?)" \
+ok $? "dpkg -i" "see $LOGS/package-install.log"
+ok "$(getent passwd epoxy | cut -d: -f7 | grep -q nologin; echo $?)" "system user epoxy, no login shell"
+ok "$([ "$(stat -c '%U %G %a' /var/lib/epoxy)" = "epoxy epoxy 750" ]; echo $?)" \
   "/var/lib/epoxy owned by epoxy (0750)" "$(stat -c '%U %G %a' /var/lib/epoxy 2>&1)"
-check "$(dpkg-query -W -f='${Conffiles}' epoxy-server | grep -q '/etc/epoxy/epoxyd.conf'; echo $?)" \
+ok "$(dpkg-query -W -f='${Conffiles}' epoxy-server | grep -q '/etc/epoxy/epoxyd.conf'; echo $?)" \
   "/etc/epoxy/epoxyd.conf installed as a conffile"
 
 # keys as an operator places them: the TLS key readable by the service's
@@ -99,7 +91,7 @@ sed -i "s|^listen_addr .*|listen_addr 127.0.0.1|; s|^https_port .*|https_port $P
   s|^http_port .*|http_port $((PORT + 1))|" /etc/epoxy/epoxyd.conf
 epoxyctl admin init --store sqlite:/var/lib/epoxy/epoxy.db --out "$T/admin.cred" >/dev/null 2>&1 &&
   chown -R epoxy: /var/lib/epoxy
-check $? "store made in /var/lib/epoxy (epoxyctl admin init)"
+ok $? "store made in /var/lib/epoxy (epoxyctl admin init)"
 
 # ------------------------------------------------------------ run
 LOG=$LOGS/package-epoxyd.log; : >"$LOG"
@@ -117,7 +109,7 @@ else
   as_unit=(setpriv --reuid="$user" --regid="$user" --init-groups --no-new-privs --inh-caps=-all
     env -i PATH=/usr/sbin:/usr/bin EPOXYD_LOG_PRIORITY=1)
   (cd / && umask "$umask_" && exec "${as_unit[@]}" "${pre[@]}") >>"$LOG" 2>&1
-  check $? "ExecStartPre (epoxyd -n) as $user" "see $LOG"
+  ok $? "ExecStartPre (epoxyd -n) as $user" "see $LOG"
   (cd / && umask "$umask_" && exec "${as_unit[@]}" "${start[@]}") >>"$LOG" 2>&1 &
   PID=$!
 fi
@@ -126,27 +118,27 @@ for _ in $(seq 1 100); do
   curl -sf "http://127.0.0.1:$((PORT + 1))/healthz" >/dev/null 2>&1 && { up=0; break; }
   sleep 0.1
 done
-check "$up" "epoxyd started through $how answers /healthz (http)" "see $LOG"
+ok "$up" "epoxyd started through $how answers /healthz (http)" "see $LOG"
 curl -sf --cacert /etc/epoxy/ca.crt --resolve "epoxy.test:$PORT:127.0.0.1" \
   "https://epoxy.test:$PORT/healthz" | grep -qx ok
-check $? "...and over HTTPS with the fleet CA"
-check "$([ "$(ps -o user= -p "$PID" 2>/dev/null)" = epoxy ]; echo $?)" "...running as epoxy"
+ok $? "...and over HTTPS with the fleet CA"
+ok "$([ "$(ps -o user= -p "$PID" 2>/dev/null)" = epoxy ]; echo $?)" "...running as epoxy"
 if [ "$how" != systemd ]; then
-  check "$(grep -cv '^<[0-7]>epoxyd: ' "$LOG")" "every log line has a journald priority prefix" "see $LOG"
+  ok "$(grep -cv '^<[0-7]>epoxyd: ' "$LOG")" "every log line has a journald priority prefix" "see $LOG"
 fi
 kill -HUP "$PID"; sleep 0.5
 grep -q 'reloaded the configuration' "$LOG" || [ "$how" = systemd ]
-check $? "SIGHUP (ExecReload): reloaded, still serving: $(curl -s "http://127.0.0.1:$((PORT + 1))/healthz")"
+ok $? "SIGHUP (ExecReload): reloaded, still serving: $(curl -s "http://127.0.0.1:$((PORT + 1))/healthz")"
 
 # ------------------------------------------------------------ remove
 rm -f /etc/epoxy/server.crt /etc/epoxy/server.key /etc/epoxy/online.key /etc/epoxy/keyset /etc/epoxy/ca.crt
 dpkg -r epoxy-server >"$LOGS/package-remove.log" 2>&1
-check $? "dpkg -r" "see $LOGS/package-remove.log"
+ok $? "dpkg -r" "see $LOGS/package-remove.log"
 for _ in $(seq 1 50); do kill -0 "$PID" 2>/dev/null || break; sleep 0.1; done
 kill -0 "$PID" 2>/dev/null; alive=$?
-check "$([ "$alive" != 0 ] && ! pgrep -x epoxyd -u epoxy >/dev/null; echo $?)" "dpkg -r leaves no epoxyd running"
+ok "$([ "$alive" != 0 ] && ! pgrep -x epoxyd -u epoxy >/dev/null; echo $?)" "dpkg -r leaves no epoxyd running"
 [ "$alive" != 0 ] && PID=
 dpkg --purge epoxy-server >>"$LOGS/package-remove.log" 2>&1
-check "$([ ! -e /var/lib/epoxy ] && [ ! -e /etc/epoxy/epoxyd.conf ]; echo $?)" \
+ok "$([ ! -e /var/lib/epoxy ] && [ ! -e /etc/epoxy/epoxyd.conf ]; echo $?)" \
   "dpkg --purge removes /var/lib/epoxy and the configuration"
-finish
+done_testing
