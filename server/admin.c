@@ -27,6 +27,7 @@
  *  - every change appends an audit entry naming the admin; no secret is
  *    logged or audited; answers that carry a credential or token are marked
  *    secret so the server wipes them after sending. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -1364,12 +1365,12 @@ static struct {
 } admin_cm;
 static pthread_mutex_t admin_fail_lock = PTHREAD_MUTEX_INITIALIZER;
 
-/* The sketch's cells of the peer (IPv4 address, or IPv6 /64). Lock held. */
+/* The sketch's cells of the peer (its address; an IPv6 one by its /64,
+ * since one host holds a whole /64). Lock held. */
 static int admin_cm_cells(const struct http_req *req, size_t cell[ADMIN_CM_ROWS])
 {
-	const struct sockaddr *sa = (const struct sockaddr *)&req->peer;
-	uint8_t in[32 + 1 + 16], h[32];
-	size_t n = 33, r;
+	uint8_t in[32 + 1 + HTTP_ADDR_MAX], h[32], a6[16];
+	size_t n = 33, len = strnlen(req->peer_str, HTTP_ADDR_MAX), r;
 
 	if (!admin_cm.init) {
 		if (rand_bytes(admin_cm.key, sizeof(admin_cm.key)) < 0)
@@ -1377,13 +1378,14 @@ static int admin_cm_cells(const struct http_req *req, size_t cell[ADMIN_CM_ROWS]
 		admin_cm.init = 1;
 	}
 	memcpy(in, admin_cm.key, 32);
-	in[32] = (uint8_t)sa->sa_family;
-	if (sa->sa_family == AF_INET) {
-		memcpy(in + n, &((const struct sockaddr_in *)sa)->sin_addr, 4);
-		n += 4;
-	} else if (sa->sa_family == AF_INET6) {
-		memcpy(in + n, &((const struct sockaddr_in6 *)sa)->sin6_addr, 8);
+	if (strchr(req->peer_str, ':') && inet_pton(AF_INET6, req->peer_str, a6) == 1) {
+		in[32] = 6;
+		memcpy(in + n, a6, 8);
 		n += 8;
+	} else {
+		in[32] = 4;
+		memcpy(in + n, req->peer_str, len);
+		n += len;
 	}
 	mbedtls_sha256_ret(in, n, h, 0);
 	for (r = 0; r < ADMIN_CM_ROWS; r++)
@@ -1471,16 +1473,13 @@ static int admin_auth_req(struct srv *srv, const struct http_req *req,
 	int64_t now = http_now(srv);
 	int rc = -EPX_E_ADM_AUTH;
 
-	if (!a[0])
+	/* one spelling, as for node credentials: lowercase only (lib/hex.h);
+	 * a malformed one costs no store lookup, so it is not counted */
+	if (strncmp(a, scheme, sizeof(scheme) - 1) ||
+	    hex_check_str(cred, STORE_TOKEN_HEX) < 0)
 		return rc;
 	if (admin_fail_throttled(req, now))
 		return -EAGAIN;
-	/* one spelling, as for node credentials: lowercase only (lib/hex.h) */
-	if (strncmp(a, scheme, sizeof(scheme) - 1) ||
-	    hex_check_str(cred, STORE_TOKEN_HEX) < 0) {
-		admin_fail_note(srv, req, now);
-		return rc;
-	}
 	if (store_admin_check_quiet(srv->store, cred, name) == 0) {
 		snprintf(actor, STORE_ACTOR_MAX + 1, "admin:%.57s", name);
 		rc = 0;
