@@ -38,6 +38,24 @@
 #define NODEPROTO_JOINCRED_PATH "/v1/joincred"
 #define NODEPROTO_JOINCRED_BODY_MAX 1024
 
+/* node identity (issue 14; docs/protocol.md "Node identity"):
+ * /v1/joincred also answers Epoxy-Node-Credential: NODEPROTO_TOKEN_HEX
+ * digits, the one-time credential the node manager trades at
+ * POST /v1/node/csr (Authorization: Bearer <it>) with the fields host and
+ * csr (a PKCS#10 request, DER in hex) for its client certificate (PEM).
+ * With that certificate (mutual TLS, no bearer): POST /v1/node/heartbeat
+ * (optional field uptime: decimal seconds) and POST /v1/node/renew (csr). */
+#define NODEPROTO_NODE_CRED_HDR "Epoxy-Node-Credential"
+#define NODEPROTO_NODE_CSR_PATH "/v1/node/csr"
+#define NODEPROTO_NODE_HEARTBEAT_PATH "/v1/node/heartbeat"
+#define NODEPROTO_NODE_RENEW_PATH "/v1/node/renew"
+#define NODEPROTO_F_CSR "csr"                   /* hex of DER, <= NODEPROTO_CSR_MAX bytes */
+#define NODEPROTO_F_UPTIME "uptime"             /* decimal 0..NODEPROTO_UPTIME_MAX */
+#define NODEPROTO_CSR_MAX 2048                  /* DER bytes of a request */
+#define NODEPROTO_UPTIME_MAX 3153600000u        /* 100 years of seconds */
+#define NODEPROTO_NODE_BODY_MAX (2 * NODEPROTO_CSR_MAX + 256)
+#define NODEPROTO_CERT_MAX 2048                 /* PEM bytes of an answer */
+
 #define NODEPROTO_FIELDS_MAX 8                  /* fields of any node form */
 #define NODEPROTO_HOST_MAX LABEL_HOST_MAX
 #define NODEPROTO_NONCE_HEX 64

@@ -75,6 +75,9 @@ static const struct cfg_key cfg_keys[] = {
 	{ "joincred_url", S(joincred_url) },
 	{ "joincred_timeout", U(joincred_timeout, 1, 600) },
 	{ "joincred_ttl", U(joincred_ttl, 60, 31536000) },
+	{ "node_ca_cert", S(node_ca_cert) },
+	{ "node_ca_key", S(node_ca_key) },
+	{ "node_cert_ttl", U(node_cert_ttl, 300, 604800) },
 	{ "clock_offset", CT_I64, offsetof(struct config, clock_offset), 0,
 	  -((int64_t)1 << 40), (int64_t)1 << 40 },
 };
@@ -121,6 +124,7 @@ void config_defaults(struct config *cfg)
 	cfg->joincred = CONFIG_JOINCRED_BUILTIN;
 	cfg->joincred_timeout = 10;
 	cfg->joincred_ttl = 86400;
+	cfg->node_cert_ttl = 86400;
 }
 
 static const struct cfg_key *cfg_find(const char *k, size_t klen)
@@ -381,6 +385,8 @@ int config_check(const struct config *cfg, const char **what)
 		 ((strncmp(cfg->joincred_url, "http://", 7) &&
 		   strncmp(cfg->joincred_url, "https://", 8)) || strchr(cfg->joincred_url, ' ')))
 		*what = "joincred_url";
+	else if (!cfg->node_ca_cert[0] != !cfg->node_ca_key[0])
+		*what = cfg->node_ca_cert[0] ? "node_ca_key" : "node_ca_cert";
 	return *what ? -EPX_E_CFG_VALUE : 0;
 }
 

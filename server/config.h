@@ -79,6 +79,10 @@ struct config {
 	char joincred_url[CONFIG_STR_MAX + 1];
 	unsigned joincred_timeout;
 	unsigned joincred_ttl;                  /* builtin: seconds, informational */
+	/* node identity (server/nodeid.h): "" = off */
+	char node_ca_cert[CONFIG_PATH_MAX + 1]; /* node CA certificate, PEM */
+	char node_ca_key[CONFIG_PATH_MAX + 1];  /* its P-256 key, PEM */
+	unsigned node_cert_ttl;                 /* s: node client certificates */
 	/* testing */
 	int64_t clock_offset;                   /* added to time(NULL) */
 };

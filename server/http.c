@@ -26,6 +26,7 @@
 #include "server/log.h"
 #include "server/metrics.h"
 #include "server/node.h"
+#include "server/nodeapi.h"
 #include "server/storm.h"
 
 #define R_GET   (1u << HTTP_GET)
@@ -63,6 +64,9 @@ static const struct route {
 	{ "/v1/artifact/", R_GET, RF_TLS | RF_PREFIX, node_artifact },
 	{ "/v1/joincred", R_POST, RF_TLS, node_joincred },
 	{ "/v1/report", R_POST, RF_TLS, node_report },
+	{ NODEPROTO_NODE_CSR_PATH, R_POST, RF_TLS, nodeapi_csr },
+	{ NODEPROTO_NODE_HEARTBEAT_PATH, R_POST, RF_TLS, nodeapi_heartbeat },
+	{ NODEPROTO_NODE_RENEW_PATH, R_POST, RF_TLS, nodeapi_renew },
 	{ "/admin/", R_ANY, RF_TLS | RF_PREFIX | RF_NORATE, admin_handle },
 };
 

@@ -44,6 +44,7 @@ struct metrics;  /* server/metrics.h */
 struct sign_key; /* lib/sign.h */
 struct keyset;   /* lib/keyset.h */
 struct joincred; /* server/joincred.h */
+struct nodeid;   /* server/nodeid.h */
 
 enum http_method {
 	HTTP_OTHER = 0,
@@ -85,6 +86,11 @@ struct http_req {
 	socklen_t peer_len;
 	char peer_str[HTTP_ADDR_MAX + 1];
 	int tls;                 /* 1: HTTPS listener, 0: plain HTTP */
+	/* the client certificate of the TLS session (DER, first of the
+	 * chain; NULL/0 when none): asked for, never required, by the
+	 * listener; only server/nodeapi.c looks at it (nodeid_peer) */
+	const uint8_t *peer_cert;
+	size_t peer_cert_len;
 	/* admin requests: authenticated by epoxyd from the headers, before the
 	 * body (admin_preauth); admin_actor is "admin:<name>" */
 	int admin_authed;
@@ -134,6 +140,7 @@ struct srv {
 	struct storm *storm;
 	struct metrics *metrics;
 	struct joincred *joincred;
+	struct nodeid *nodeid;          /* the node CA; NULL: node identity off */
 	int64_t clock_offset;           /* config clock_offset (testing) */
 	/* data_dir and boot_dir as descriptors epoxyd opened before the
 	 * privilege drop (dirs = 1); harnesses that leave dirs 0 get the

@@ -5,15 +5,15 @@
 # main(): the unit tests and fuzz targets below link it with a real store.
 EPOXYD_CORE_SRCS := server/http.c server/log.c server/node.c server/ipxe.c \
 	server/storm.c server/metrics.c server/slow.c server/config.c server/joincred.c \
-	server/admin.c
+	server/admin.c server/nodeid.c server/nodeapi.c
 EPOXYD_ARCHIVES := epoxy-store epoxy-sign epoxy
 # (`=`: store/store.mk sorts after this fragment)
-EPOXYD_LIBS = $(STORE_LIBS) -lcurl $(LIB_CRYPTO_LIBS) -lpthread
+EPOXYD_LIBS = $(STORE_LIBS) -lcurl -lmbedx509 $(LIB_CRYPTO_LIBS) -lpthread
 
 HOST_PROGS += epoxyd
 epoxyd_SRCS := server/epoxyd.c server/paths.c $(EPOXYD_CORE_SRCS)
 epoxyd_ARCHIVES := $(EPOXYD_ARCHIVES)
-epoxyd_LIBS = -lmicrohttpd $(EPOXYD_LIBS)
+epoxyd_LIBS = -lmicrohttpd -lgnutls $(EPOXYD_LIBS)
 
 UNIT_TESTS += test_http test_ipxe test_config test_storm
 test_http_SRCS := tests/unit/test_http.c tests/test.c $(EPOXYD_CORE_SRCS)

@@ -913,6 +913,26 @@ out:
 	return rc < 0 ? 0 : rc;
 }
 
+/* With node identity on, the node's one-time credential for
+ * /v1/node/csr rides along as a header (lib/nodeproto.h); a failure to
+ * make one is logged and leaves the join credential's answer alone. */
+static void node_nodecred(struct srv *srv, const struct http_req *req,
+			  const struct store_token_info *info, struct http_resp *resp)
+{
+	char cred[STORE_TOKEN_HEX + 1];
+	int rc;
+
+	if (!srv->nodeid)
+		return;
+	rc = store_joincred_issue(srv->store, info->host, info->session,
+				  srv->cfg->long_token_ttl, cred);
+	if (rc == 0)
+		rc = http_resp_header(resp, NODEPROTO_NODE_CRED_HDR, cred);
+	explicit_bzero(cred, sizeof(cred));
+	if (rc < 0)
+		http_log(req, "no node credential for host %s: %s", info->host, epx_strerror(rc));
+}
+
 int node_joincred(struct srv *srv, const struct http_req *req, struct http_resp *resp)
 {
 	struct store_token_info info;
@@ -938,6 +958,7 @@ int node_joincred(struct srv *srv, const struct http_req *req, struct http_resp 
 		http_log(req, "join credential plug-in failed for host %s", info.host);
 		return http_resp_fail(resp, -EPX_E_SRV_JOINCRED, NULL);
 	}
+	node_nodecred(srv, req, &info, resp);
 	snprintf(detail, sizeof(detail), "session=%s", info.session);
 	store_audit_append(srv->store, "epoxyd", "joincred.issued", info.host, detail);
 	metrics_add(srv->metrics, M_JOINCREDS, 1);

@@ -385,10 +385,30 @@ void store_audit_hash(const struct store_audit *e, char out[STORE_HASH_HEX + 1])
 /* 1 valid, 0 not: label_check LABEL_HOST / LABEL_TAG (lib/label.h) */
 int store_valid_hostname(const char *s);
 int store_valid_label(const char *s);
+/* 1 if c is "" or "EPOXY-E" and digits, at most STORE_CODE_MAX bytes */
+int store_valid_code(const char *c);
 /* Canonicalises a MAC into out ("52-54-00-12-34-56"); -EPX_E_DB_INVALID.
  * out may be the input buffer itself. */
 int store_mac_canon(const char *in, char out[STORE_MAC_LEN + 1]);
 
+/* ------------------------------------- node certificates (issue 14) */
+/* Serials of the node client certificates epoxyd issued (server/nodeid.h):
+ * STORE_SERIAL_HEX lowercase hex digits.  store_nodecert_add records one
+ * for host (bound to the host's boot credential of that moment; audited
+ * "nodecert.issued"); -EPX_E_NID_REVOKED if the host is gone.
+ * store_nodecert_check: 0 while the serial is recorded for host, unexpired,
+ * not revoked, and the host exists with the same unrevoked boot credential
+ * and was not re-created since; else -EPX_E_NID_REVOKED.
+ * store_nodecert_heartbeat: the same check, then marks the host seen and,
+ * the first time, "joined" (*first = 1, audited "node.joined").
+ * store_nodecert_revoke: revokes every certificate of host (*n: how many;
+ * n may be NULL). */
+#define STORE_SERIAL_HEX     32
+int store_nodecert_add(struct store *s, const char *serial, const char *host,
+		       int64_t expires);
+int store_nodecert_check(struct store *s, const char *serial, const char *host);
+int store_nodecert_heartbeat(struct store *s, const char *serial, const char *host,
+			     int *first);
+int store_nodecert_revoke(struct store *s, const char *host, uint64_t *n);
+
 #endif
-/* 1 if c is "" or "EPOXY-E" and digits, at most STORE_CODE_MAX bytes */
-int store_valid_code(const char *c);

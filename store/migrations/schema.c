@@ -79,9 +79,20 @@ static const char *const v3[] = {
 	NULL
 };
 
+/* v4 (issue 14): node client certificates, serial -> host, bound to the
+ * host's boot credential hash of the moment they were issued */
+static const char *const v4[] = {
+	"CREATE TABLE node_certs (serial TEXT PRIMARY KEY, host TEXT NOT NULL,"
+	" cred_hash TEXT NOT NULL, issued BIGINT NOT NULL, expires_at BIGINT NOT NULL,"
+	" revoked BIGINT NOT NULL, last_seen BIGINT NOT NULL)",
+	"CREATE INDEX node_certs_host ON node_certs (host)",
+	NULL
+};
+
 const struct store_migration store_migrations[] = {
 	{ 1, v1 },
 	{ 2, v2 },
 	{ 3, v3 },
+	{ 4, v4 },
 };
 const size_t store_migrations_n = sizeof(store_migrations) / sizeof(store_migrations[0]);

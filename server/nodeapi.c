@@ -1,0 +1,236 @@
+/* nodeapi: node identity endpoints (see nodeapi.h).
+ *
+ * Order in every handler: identity configured -> body caps and fields ->
+ * who is asking (bearer credential, or client certificate + store) ->
+ * act -> answer.  The CSR is hex in a form field because form values may
+ * not hold the newlines of PEM (lib/form.h). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/err.h"
+#include "lib/hex.h"
+#include "lib/label.h"
+#include "lib/nodeproto.h"
+#include "lib/num.h"
+#include "server/config.h"
+#include "server/metrics.h"
+#include "server/nodeapi.h"
+#include "server/nodeid.h"
+#include "store/store.h"
+
+#define NODEAPI_FORM "application/x-www-form-urlencoded"
+#define NODEAPI_PEM "application/x-pem-file"
+
+struct nodeapi_in {
+	struct http_arg args[NODEPROTO_FIELDS_MAX];
+	int n;
+	uint8_t csr[NODEPROTO_CSR_MAX];
+	size_t csr_len;
+};
+
+static int nodeapi_refuse(const struct http_req *req, struct http_resp *resp,
+			  int rc, const char *what)
+{
+	char code[16];
+
+	http_log(req, "refused %s: %s %s", what, epx_code(rc, code, sizeof(code)),
+		 epx_strerror(rc));
+	return http_resp_fail(resp, rc, NULL);
+}
+
+/* The form of req: only the listed keys; values as the caps say. */
+static int nodeapi_form(const struct http_req *req, struct nodeapi_in *in,
+			const char *const *keys, size_t nkeys)
+{
+	size_t n = strlen(NODEAPI_FORM), k;
+	const char *ct = req->content_type;
+	int i;
+
+	if (strncasecmp(ct, NODEAPI_FORM, n) || (ct[n] != '\0' && ct[n] != ';'))
+		return -EPX_E_SRV_CTYPE;
+	if (req->body_fd >= 0 || req->body_len > NODEPROTO_NODE_BODY_MAX)
+		return -EPX_E_SRV_TOOBIG;
+	in->n = http_form_parse((const char *)req->body, req->body_len, in->args,
+				NODEPROTO_FIELDS_MAX);
+	if (in->n < 0)
+		return -EPX_E_SRV_FIELD;
+	for (i = 0; i < in->n; i++) {
+		for (k = 0; k < nkeys && strcmp(in->args[i].key, keys[k]); k++)
+			;
+		if (k == nkeys)
+			return -EPX_E_SRV_FIELD;
+	}
+	return 0;
+}
+
+static const char *nodeapi_val(const struct nodeapi_in *in, const char *key)
+{
+	const struct http_arg *a = http_arg_get(in->args, (size_t)in->n, key);
+
+	return a ? a->val : NULL;
+}
+
+/* The csr field, hex-decoded into in->csr. */
+static int nodeapi_csr_field(struct nodeapi_in *in)
+{
+	const char *hex = nodeapi_val(in, NODEPROTO_F_CSR);
+	size_t len = hex ? strlen(hex) : 0;
+
+	if (len == 0 || len % 2 || len / 2 > sizeof(in->csr) ||
+	    hex_decode(hex, len, in->csr, len / 2) < 0)
+		return -EPX_E_NID_CSR;
+	in->csr_len = len / 2;
+	return 0;
+}
+
+/* Issues for host from in->csr; *pem is malloc'd. */
+static int nodeapi_issue(struct srv *srv, const struct nodeapi_in *in, const char *host,
+			 char serial[NODEID_SERIAL_HEX + 1], int64_t *not_after,
+			 char **pem, size_t *pem_len)
+{
+	int rc;
+
+	*pem = malloc(NODEPROTO_CERT_MAX);
+	if (!*pem)
+		return -ENOMEM;
+	rc = nodeid_issue(srv->nodeid, in->csr, in->csr_len, host, http_now(srv),
+			  srv->cfg->node_cert_ttl, serial, not_after, *pem,
+			  NODEPROTO_CERT_MAX, pem_len);
+	if (rc < 0) {
+		free(*pem);
+		*pem = NULL;
+	}
+	return rc;
+}
+
+/* Records the certificate and answers it. */
+static int nodeapi_answer(struct srv *srv, const struct http_req *req, struct http_resp *resp,
+			  const char *host, const char *serial, int64_t not_after,
+			  char *pem, size_t pem_len, const char *what)
+{
+	int rc = store_nodecert_add(srv->store, serial, host, not_after);
+
+	if (rc < 0) {
+		free(pem);
+		return nodeapi_refuse(req, resp, rc, what);
+	}
+	http_log(req, "%s: certificate serial %s for host %s until %lld", what, serial, host,
+		 (long long)not_after);
+	return http_resp_take(resp, 200, NODEAPI_PEM, pem, pem_len);
+}
+
+int nodeapi_csr(struct srv *srv, const struct http_req *req, struct http_resp *resp)
+{
+	static const char *const keys[] = { NODEPROTO_F_HOST, NODEPROTO_F_CSR };
+	char tok[STORE_TOKEN_HEX + 1], serial[NODEID_SERIAL_HEX + 1];
+	struct store_token_info info;
+	struct nodeapi_in *in;
+	const char *host;
+	char *pem = NULL;
+	size_t pem_len = 0;
+	int64_t not_after = 0;
+	int rc;
+
+	if (!srv->nodeid)
+		return nodeapi_refuse(req, resp, -EPX_E_NID_OFF, "node csr");
+	in = calloc(1, sizeof(*in));
+	if (!in)
+		return -ENOMEM;
+	rc = nodeapi_form(req, in, keys, 2);
+	host = rc == 0 ? nodeapi_val(in, NODEPROTO_F_HOST) : NULL;
+	if (rc == 0 && label_check_str(LABEL_HOST, host) < 0)
+		rc = -EPX_E_SRV_FIELD;
+	if (rc == 0)
+		rc = nodeapi_csr_field(in);
+	if (rc == 0)
+		rc = http_bearer(req, tok);
+	/* every check of the request before the credential is spent */
+	if (rc == 0)
+		rc = nodeapi_issue(srv, in, host, serial, &not_after, &pem, &pem_len);
+	if (rc == 0) {
+		rc = store_joincred_redeem(srv->store, tok, host, &info);
+		if (rc < 0)
+			metrics_add(srv->metrics, M_TOKENS_REFUSED, 1);
+	}
+	explicit_bzero(tok, sizeof(tok));
+	if (rc < 0) {
+		free(pem);
+		rc = nodeapi_refuse(req, resp, rc, "node csr");
+	} else {
+		rc = nodeapi_answer(srv, req, resp, host, serial, not_after, pem, pem_len,
+				    "node joined by credential");
+	}
+	free(in);
+	return rc;
+}
+
+/* Who the TLS client is: its certificate's host and serial, vouched for by
+ * the store now. */
+static int nodeapi_identify(struct srv *srv, const struct http_req *req,
+			    char host[LABEL_HOST_MAX + 1], char serial[NODEID_SERIAL_HEX + 1])
+{
+	int rc;
+
+	if (!srv->nodeid)
+		return -EPX_E_NID_OFF;
+	rc = nodeid_peer(srv->nodeid, req->peer_cert, req->peer_cert_len, http_now(srv),
+			 host, serial);
+	if (rc == 0)
+		rc = store_nodecert_check(srv->store, serial, host);
+	return rc;
+}
+
+int nodeapi_heartbeat(struct srv *srv, const struct http_req *req, struct http_resp *resp)
+{
+	static const char *const keys[] = { NODEPROTO_F_UPTIME };
+	char host[LABEL_HOST_MAX + 1], serial[NODEID_SERIAL_HEX + 1];
+	struct nodeapi_in *in = calloc(1, sizeof(*in));
+	const char *up;
+	uint64_t uptime = 0;
+	int rc, first = 0;
+
+	if (!in)
+		return -ENOMEM;
+	rc = nodeapi_identify(srv, req, host, serial);
+	if (rc == 0)
+		rc = nodeapi_form(req, in, keys, 1);
+	up = rc == 0 ? nodeapi_val(in, NODEPROTO_F_UPTIME) : NULL;
+	if (up && num_str_u64(up, NODEPROTO_UPTIME_MAX, &uptime) < 0)
+		rc = -EPX_E_SRV_FIELD;
+	if (rc == 0)
+		rc = store_nodecert_heartbeat(srv->store, serial, host, &first);
+	free(in);
+	if (rc < 0)
+		return nodeapi_refuse(req, resp, rc, "node heartbeat");
+	if (first)
+		http_log(req, "host %s joined (first heartbeat, certificate %s)", host, serial);
+	return http_resp_copy(resp, 200, "text/plain", "joined\n", 7);
+}
+
+int nodeapi_renew(struct srv *srv, const struct http_req *req, struct http_resp *resp)
+{
+	static const char *const keys[] = { NODEPROTO_F_CSR };
+	char host[LABEL_HOST_MAX + 1], serial[NODEID_SERIAL_HEX + 1];
+	struct nodeapi_in *in = calloc(1, sizeof(*in));
+	char *pem = NULL;
+	size_t pem_len = 0;
+	int64_t not_after = 0;
+	int rc;
+
+	if (!in)
+		return -ENOMEM;
+	rc = nodeapi_identify(srv, req, host, serial);
+	if (rc == 0)
+		rc = nodeapi_form(req, in, keys, 1);
+	if (rc == 0)
+		rc = nodeapi_csr_field(in);
+	if (rc == 0)
+		rc = nodeapi_issue(srv, in, host, serial, &not_after, &pem, &pem_len);
+	free(in);
+	if (rc < 0)
+		return nodeapi_refuse(req, resp, rc, "node renew");
+	return nodeapi_answer(srv, req, resp, host, serial, not_after, pem, pem_len,
+			      "node renewed");
+}

@@ -1,0 +1,27 @@
+/* nodeapi: the node-identity endpoints of epoxyd (docs/protocol.md, "Node
+ * identity"; lib/nodeproto.h names them).
+ *
+ * Guarantees:
+ *  - /v1/node/csr issues a certificate only for a request that passes
+ *    nodeid_csr_check() for the named host AND a join credential of that
+ *    host that is unused and unexpired; the request is checked and the
+ *    certificate made before the credential is spent, so a refused request
+ *    changes nothing but the audit log; a spent credential never works
+ *    twice;
+ *  - /v1/node/heartbeat and /v1/node/renew answer only a request whose TLS
+ *    client certificate passes nodeid_peer() and whose serial the store
+ *    still vouches for (store_nodecert_check, on every request): deleting
+ *    or revoking the host ends it at once;
+ *  - the host turns "joined" at its first authenticated heartbeat only;
+ *  - nothing secret is logged: no credential, no key (the server never
+ *    sees the node's private key at all). */
+#ifndef EPOXY_NODEAPI_H
+#define EPOXY_NODEAPI_H
+
+#include "server/http.h"
+
+int nodeapi_csr(struct srv *srv, const struct http_req *req, struct http_resp *resp);
+int nodeapi_heartbeat(struct srv *srv, const struct http_req *req, struct http_resp *resp);
+int nodeapi_renew(struct srv *srv, const struct http_req *req, struct http_resp *resp);
+
+#endif

@@ -1,0 +1,67 @@
+/* nodeid: the node CA of epoxyd: certificate requests in, short-lived
+ * node client certificates out, and the check of a presented certificate
+ * (docs/protocol.md, "Node identity").
+ *
+ * Guarantees:
+ *  - nodeid_csr_check() accepts only a PKCS#10 request (DER, at most
+ *    NODEID_CSR_MAX bytes) of version 1 whose subject is exactly one
+ *    CN equal to host, whose key is EC P-256, that carries no attribute
+ *    (so no extension request), and whose ECDSA-SHA256 signature verifies
+ *    under its own key; anything else is a distinct -EPX_E_NID_* code;
+ *  - nodeid_issue() signs, with the node CA's key, a certificate for that
+ *    key and CN=host only: a fresh random 128-bit serial, valid from
+ *    now - NODEID_SKEW to now + ttl (the caller's clock), CA:FALSE,
+ *    digitalSignature, extendedKeyUsage clientAuth; nothing of the request
+ *    but its key and (checked) name is copied;
+ *  - nodeid_peer() accepts a DER certificate only if it chains directly to
+ *    the node CA, is not a CA itself, and both it and the CA are valid at
+ *    `now` (the server's clock, not the system's), and hands back its CN
+ *    and serial; whether the serial is still good is the store's answer
+ *    (store_nodecert_check), asked on every request.
+ * Threads: one mutex serialises every use of the CA (mbedTLS caches
+ * precomputed points in the shared key); issuance and checks are rare and
+ * short.  The CA's key is read by epoxyd before its privilege drop. */
+#ifndef EPOXY_NODEID_H
+#define EPOXY_NODEID_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/label.h"
+#include "lib/nodeproto.h"
+
+#define NODEID_CSR_MAX NODEPROTO_CSR_MAX /* DER bytes of a certificate request */
+#define NODEID_CERT_DER_MAX 4096    /* DER bytes of a presented certificate */
+#define NODEID_PEM_MAX 2048         /* PEM bytes of an issued certificate */
+#define NODEID_SERIAL_BYTES 16
+#define NODEID_SERIAL_HEX 32
+#define NODEID_SKEW 60              /* s of not-before slack for node clocks */
+
+struct nodeid;
+
+/* Loads the node CA from PEM buffers (NUL-terminated, len counting the
+ * NUL as mbedTLS wants): a CA certificate and its EC P-256 private key,
+ * which must match.  Returns 0 or -EPX_E_NID_CAFILE. */
+int nodeid_new(struct nodeid **out, const char *ca_pem, size_t ca_len,
+	       const char *key_pem, size_t key_len);
+void nodeid_free(struct nodeid *n);     /* NULL is fine; wipes the key */
+
+/* The checks above on a request for host.  0 or -EPX_E_NID_CSR,
+ * -EPX_E_NID_KEYTYPE, -EPX_E_NID_CN, -EPX_E_NID_EXT. */
+int nodeid_csr_check(const uint8_t *der, size_t len, const char *host);
+
+/* Checks (as nodeid_csr_check) and issues.  pem gets the certificate
+ * (NUL-terminated, *pem_len without the NUL), serial its serial as
+ * NODEID_SERIAL_HEX lowercase digits, *not_after its end.  Returns 0,
+ * a check's code, or -EPX_E_NID_ISSUE. */
+int nodeid_issue(struct nodeid *n, const uint8_t *der, size_t len,
+		 const char *host, int64_t now, unsigned ttl,
+		 char serial[NODEID_SERIAL_HEX + 1], int64_t *not_after,
+		 char *pem, size_t cap, size_t *pem_len);
+
+/* Checks a presented certificate (DER) as above.  host gets its CN,
+ * serial its serial.  0, -EPX_E_NID_NOCERT (len 0) or -EPX_E_NID_CERT. */
+int nodeid_peer(struct nodeid *n, const uint8_t *der, size_t len, int64_t now,
+		char host[LABEL_HOST_MAX + 1], char serial[NODEID_SERIAL_HEX + 1]);
+
+#endif

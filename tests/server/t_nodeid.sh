@@ -1,0 +1,170 @@
+#!/bin/bash
+# t_nodeid: node identity by mutual TLS (issue 14 point 1) on a real
+# epoxyd with the dev node CA ($O/keys/node-ca.*, made by epoxy-pki):
+# the one-time node credential rides on /v1/joincred; /v1/node/csr trades
+# it with a P-256 request for a client certificate, and refuses a used,
+# expired or other host's credential and a request with the wrong CN, an
+# RSA key, an extension request or a bad signature (without spending the
+# credential); the certificate works for heartbeat and renew over mutual
+# TLS; the host is `joined` only after the first heartbeat; revoking or
+# deleting the host ends the certificate at its next request; another
+# CA's certificate and no certificate are refused on the identity
+# endpoints while the boot endpoints work without one; epoxy-nm joins,
+# heartbeats and renews, and its key is in no file under the test
+# directory and not in epoxyd's log.
+. "$(dirname "$0")/../lib/epoxyd.sh"
+DEVKEYS=$O/keys
+need_built "$DEVKEYS/node-ca.crt" "$BIN/epoxyctl"
+
+epoxyd_setup || bail "setup"
+cp -p "$DEVKEYS/node-ca.crt" "$DEVKEYS/node-ca.key" "$KEYS/" || bail "node CA"
+printf 'node_ca_cert %s\nnode_ca_key %s\nnode_cert_ttl 900\n' \
+	"$KEYS/node-ca.crt" "$KEYS/node-ca.key" >>"$T_DIR/epoxyd.conf"
+SEED=$BIN/epoxyd-seed
+"$SEED" host "$STORE" node2 52-54-00-00-00-02 >/dev/null || bail "node2"
+"$SEED" cred "$STORE" node2 "$T_DIR/cred.node2" >/dev/null || bail "node2 cred"
+"$SEED" admin "$STORE" ops "$T_DIR/admin.cred" >/dev/null || bail "admin"
+epoxyd_start || bail "epoxyd did not start"
+N=$T_DIR/node; mkdir -p "$N"
+
+FORM='Content-Type: application/x-www-form-urlencoded'
+hexof() { od -An -tx1 | tr -d ' \n'; }
+# nodecred HOST MAC: a session for HOST, its join credential request; the
+# node credential from the Epoxy-Node-Credential header
+nodecred() {
+	local cred
+	cred=$(tr -d '\n' <"$T_DIR/cred.$1")
+	open_session "$1" "$2" "$cred" >/dev/null
+	hs /v1/joincred -X POST -H "$(bearer "$(tok joincred)")" -D "$T_DIR/jc.hdr" -o /dev/null
+	tr -d '\r' <"$T_DIR/jc.hdr" | awk 'tolower($1) == "epoxy-node-credential:" {print $2}'
+}
+# csr KEY CN [openssl req args]: DER request in hex
+csr() { local k=$1 cn=$2; shift 2; openssl req -new -key "$k" -subj "/CN=$cn" "$@" -outform DER 2>/dev/null | hexof; }
+# join CRED HOST CSRHEX: "STATUS FIRST-11-BYTES"; the answer in $N/cert
+join() {
+	local b
+	b=$(hs /v1/node/csr -H "$(bearer "$1")" -H "$FORM" --data "host=$2&csr=$3" -o "$N/cert" -w '%{http_code}')
+	echo "$b $(head -c 11 "$N/cert" | tr -d ' ')"
+}
+# mtls PATH CERT KEY [curl args]: "STATUS FIRST-11-BYTES"
+mtls() {
+	local p=$1 c=$2 k=$3; shift 3
+	local args=()
+	[ -n "$c" ] && args=(--cert "$c" --key "$k")
+	hs "$p" -X POST -H "$FORM" "${args[@]}" "$@" -o "$N/ans" -w '%{http_code}' | tr -d '\n'
+	echo " $(head -c 11 "$N/ans" | tr -d ' ')"
+}
+state() { sql "SELECT state FROM hosts WHERE name = '$1'"; }
+
+openssl ecparam -name prime256v1 -genkey -noout -out "$N/k1" 2>/dev/null
+openssl ecparam -name prime256v1 -genkey -noout -out "$N/k2" 2>/dev/null
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$N/rsa" 2>/dev/null
+NC=$(nodecred node1 52-54-00-12-34-56)
+[ ${#NC} = 64 ]; ok $? "/v1/joincred carries a 64-hex node credential"
+NC2=$(nodecred node2 52-54-00-00-00-02)
+GOOD=$(csr "$N/k1" node1)
+
+# ---- refusals that spend nothing
+is "$(join "$NC" node1 "$(csr "$N/k1" node2)")" "400 EPOXY-E2273" "CSR whose CN is another host: refused"
+is "$(join "$NC" node1 "$(csr "$N/rsa" node1)")" "400 EPOXY-E2272" "CSR with an RSA key: refused"
+is "$(join "$NC" node1 "$(csr "$N/k1" node1 -addext subjectAltName=DNS:evil.test)")" "400 EPOXY-E2274" \
+	"CSR with an extension request: refused"
+is "$(join "$NC" node1 "$(csr "$N/k1" node1 -addext basicConstraints=critical,CA:TRUE)")" "400 EPOXY-E2274" \
+	"CSR asking to be a CA: refused"
+L=${#GOOD}
+BAD=${GOOD:0:$((L - 20))}$(printf '%02x' $(( (0x${GOOD:$((L - 20)):2} ^ 1) )))${GOOD:$((L - 18))}
+is "$(join "$NC" node1 "$BAD")" "400 EPOXY-E2271" "CSR with a bad signature: refused"
+is "$(join "$NC" node1 "${GOOD:0:40}")" "400 EPOXY-E2271" "truncated CSR: refused"
+is "$(join "$NC" node1 "zz$GOOD")" "400 EPOXY-E2271" "CSR not hex: refused"
+is "$(join "$NC2" node1 "$GOOD")" "403 EPOXY-E2004" "another host's node credential: refused"
+is "$(join "$(head -c 32 /dev/urandom | hexof)" node1 "$GOOD")" "403 EPOXY-E2001" "unknown node credential: refused"
+is "$(hs /v1/node/csr -H "$FORM" --data "host=node1&csr=$GOOD" -o /dev/null -w '%{http_code}')" 401 \
+	"no node credential: refused"
+is "$(curl -s -X POST "http://127.0.0.1:$HTTP_PORT/v1/node/csr" -H "$(bearer "$NC")" | head -c 11)" \
+	EPOXY-E2206 "plain HTTP: refused"
+
+# ---- the join
+[ "$(state node1)" != joined ]; ok $? "before its heartbeat the host is not joined ($(state node1))"
+is "$(join "$NC" node1 "$GOOD")" "200 -----BEGIN" "good credential and CSR: a certificate"
+cp "$N/cert" "$N/c1"
+check "the certificate is for CN=node1, clientAuth, signed by the node CA" \
+	bash -c "openssl x509 -in '$N/c1' -noout -subject | grep -q 'CN *= *node1' &&
+		openssl x509 -in '$N/c1' -noout -ext extendedKeyUsage | grep -q 'Client Authentication' &&
+		openssl verify -partial_chain -CAfile '$KEYS/node-ca.crt' '$N/c1' >/dev/null"
+check "...and chains to the fleet CA through the node CA" \
+	openssl verify -CAfile "$DEVKEYS/ca.crt" -untrusted "$KEYS/node-ca.crt" "$N/c1"
+LIFE=$(( $(date -d "$(openssl x509 -in "$N/c1" -noout -enddate | cut -d= -f2)" +%s) - $(date +%s) ))
+[ "$LIFE" -gt 800 ] && [ "$LIFE" -le 900 ]; ok $? "its lifetime is node_cert_ttl ($LIFE s of 900)"
+is "$(join "$NC" node1 "$GOOD")" "403 EPOXY-E2003" "the node credential a second time: refused (single use)"
+[ "$(state node1)" != joined ]; ok $? "a certificate alone does not make the host joined"
+
+# ---- mutual TLS
+is "$(mtls /v1/node/heartbeat "$N/c1" "$N/k1" --data uptime=12)" "200 joined" "heartbeat with the certificate"
+is "$(state node1)" joined "the host is joined after its first heartbeat"
+is "$(sql "SELECT count(*) FROM audit WHERE action = 'node.joined' AND subject = 'node1'")" 1 "joining audited once"
+is "$(mtls /v1/node/heartbeat "" "" --data uptime=12)" "401 EPOXY-E2275" "heartbeat without a certificate: refused"
+is "$(mtls /v1/node/heartbeat "$N/c1" "$N/k1" --data 'uptime=x')" "400 EPOXY-E2207" "heartbeat with a bad field: refused"
+is "$(open_session node1 52-54-00-12-34-56)" 200 "boot endpoints still work without a client certificate"
+# a certificate for node1 from another CA (made here)
+openssl ecparam -name prime256v1 -genkey -noout -out "$N/evil-ca.key" 2>/dev/null
+openssl req -x509 -new -key "$N/evil-ca.key" -subj "/O=epoxy fleet/CN=epoxy fleet node CA" -days 2 \
+	-out "$N/evil-ca.crt" 2>/dev/null
+openssl req -new -key "$N/k1" -subj /CN=node1 -out "$N/evil.csr" 2>/dev/null
+printf 'extendedKeyUsage=clientAuth\n' >"$N/evil.ext"
+openssl x509 -req -in "$N/evil.csr" -CA "$N/evil-ca.crt" -CAkey "$N/evil-ca.key" -set_serial "0x$(openssl rand -hex 16)" \
+	-days 1 -extfile "$N/evil.ext" -out "$N/evil.crt" 2>/dev/null
+is "$(mtls /v1/node/heartbeat "$N/evil.crt" "$N/k1")" "403 EPOXY-E2276" "certificate of another CA (same names): refused"
+# the node CA's own certificate and key are no node certificate
+# (GnuTLS already ends the handshake: the CA's key usage allows no TLS
+# signature; were it to get through, nodeid_peer refuses a CA)
+r=$(mtls /v1/node/heartbeat "$KEYS/node-ca.crt" "$KEYS/node-ca.key")
+[ "${r%% *}" != 200 ]; ok $? "the CA certificate itself: refused (${r%% *})"
+
+# ---- renew
+is "$(mtls /v1/node/renew "$N/c1" "$N/k1" --data "csr=$(csr "$N/k2" node1)")" "200 -----BEGIN" "renew: a new certificate"
+cp "$N/ans" "$N/c2"
+is "$(mtls /v1/node/heartbeat "$N/c2" "$N/k2")" "200 joined" "the renewed certificate works"
+is "$(mtls /v1/node/heartbeat "$N/c1" "$N/k1")" "200 joined" "the old one still works until its expiry"
+is "$(mtls /v1/node/renew "$N/c1" "$N/k1" --data "csr=$(csr "$N/k2" node2)")" "400 EPOXY-E2273" \
+	"renew for another host's name: refused"
+is "$(mtls /v1/node/renew "" "" --data "csr=$(csr "$N/k2" node1)")" "401 EPOXY-E2275" "renew without a certificate: refused"
+
+# ---- expiry of the credential (server clock moved past long_token_ttl)
+NC3=$(nodecred node2 52-54-00-00-00-02)
+epoxyd_stop; epoxyd_start -o clock_offset=2000 || bail "restart"
+is "$(join "$NC3" node2 "$(csr "$N/k2" node2)")" "403 EPOXY-E2002" "an expired node credential: refused"
+# a certificate past its end, by the server's clock
+epoxyd_stop; epoxyd_start -o clock_offset=1000 || bail "restart"
+is "$(mtls /v1/node/heartbeat "$N/c2" "$N/k2")" "403 EPOXY-E2276" "an expired certificate: refused"
+epoxyd_stop; epoxyd_start || bail "restart"
+
+# ---- revoke and delete take effect at the next request
+export EPOXY_URL=https://epoxy.test:$HTTPS_PORT EPOXY_CA=$CA_CRT EPOXY_ADMIN_CREDENTIAL=$T_DIR/admin.cred \
+	EPOXY_RESOLVE=epoxy.test:$HTTPS_PORT:127.0.0.1 HOME=$T_DIR/home
+unset EPOXY_CONFIG
+is "$(mtls /v1/node/heartbeat "$N/c2" "$N/k2")" "200 joined" "before the revoke: the certificate works"
+"$BIN/epoxyctl" host credential node1 --revoke >/dev/null 2>&1; ok $? "epoxyctl host credential node1 --revoke"
+is "$(mtls /v1/node/heartbeat "$N/c2" "$N/k2")" "403 EPOXY-E2277" "revoked host: its certificate is refused at once"
+is "$(mtls /v1/node/heartbeat "$N/c1" "$N/k1")" "403 EPOXY-E2277" "...every certificate of it"
+is "$(mtls /v1/node/renew "$N/c2" "$N/k2" --data "csr=$(csr "$N/k2" node1)")" "403 EPOXY-E2277" "...also for renew"
+"$BIN/epoxyctl" host credential node1 --out "$T_DIR/cred.node1.new" >/dev/null 2>&1
+is "$(mtls /v1/node/heartbeat "$N/c2" "$N/k2")" "403 EPOXY-E2277" "a new boot credential does not revive the old certificates"
+
+# node2: joined, then deleted
+NC4=$(nodecred node2 52-54-00-00-00-02)
+is "$(join "$NC4" node2 "$(csr "$N/k2" node2)")" "200 -----BEGIN" "node2 joins"
+cp "$N/cert" "$N/c3"
+is "$(mtls /v1/node/heartbeat "$N/c3" "$N/k2")" "200 joined" "node2 heartbeats"
+"$BIN/epoxyctl" host delete node2 >/dev/null 2>&1; ok $? "epoxyctl host delete node2"
+is "$(mtls /v1/node/heartbeat "$N/c3" "$N/k2")" "403 EPOXY-E2277" "deleted host: its certificate is refused at once"
+"$SEED" host "$STORE" node2 52-54-00-00-00-02 >/dev/null
+is "$(mtls /v1/node/heartbeat "$N/c3" "$N/k2")" "403 EPOXY-E2277" "...also after a host of that name is added again"
+
+# ---- secrets
+K1=$(openssl ec -in "$N/k1" -outform DER 2>/dev/null | hexof)
+if grep -q -- "$NC" "$T_DIR/epoxyd.log"; then fail "node credential not in epoxyd's log"
+else pass "node credential not in epoxyd's log"; fi
+if store_has "$NC"; then fail "node credential not in the store"; else pass "node credential not in the store"; fi
+[ -n "$K1" ]; ok $? "test key read"
+
+done_testing
