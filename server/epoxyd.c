@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <gnutls/gnutls.h>
 #include <microhttpd.h>
 #include <pthread.h>
 #include <pwd.h>
@@ -41,6 +42,7 @@
 #include "server/joincred.h"
 #include "server/log.h"
 #include "server/metrics.h"
+#include "server/nodeid.h"
 #include "server/paths.h"
 #include "server/slow.h"
 #include "server/storm.h"
@@ -61,6 +63,7 @@ struct epoxyd {
 	atomic_int *slot_used;      /* per pool entry: a live thread holds it */
 	pthread_key_t slot_key;     /* frees the thread's entry when it exits */
 	char *cert_pem, *key_pem;
+	char *nodeca_pem;           /* node CA: trust of client certificates */
 	struct keyset ks;
 	struct paths paths;         /* data_dir, boot_dir: opened before the drop */
 	int lfd_https, lfd_http;    /* listening sockets, bound before the drop */
@@ -209,6 +212,34 @@ static int epoxyd_read_key(const char *key, const char *path, int code, char **o
 	return rc < 0 ? -code : 0;
 }
 
+/* The node CA (node_ca_cert, node_ca_key): its certificate is also the
+ * HTTPS listener's trust for client certificates, which are asked for and
+ * never required (boot clients have none); nodeapi checks them. */
+static int epoxyd_load_nodeca(struct epoxyd *d)
+{
+	char *key = NULL;
+	int rc;
+
+	if (!d->cfg.node_ca_cert[0])
+		return 0;
+	rc = epoxyd_read_key("node_ca_cert", d->cfg.node_ca_cert, EPX_E_NID_CAFILE,
+			     &d->nodeca_pem);
+	if (rc == 0)
+		rc = epoxyd_read_key("node_ca_key", d->cfg.node_ca_key, EPX_E_NID_CAFILE, &key);
+	if (rc == 0)
+		rc = nodeid_new(&d->base.nodeid, d->nodeca_pem, strlen(d->nodeca_pem) + 1,
+				key, strlen(key) + 1);
+	if (key) {
+		explicit_bzero(key, strlen(key));
+		free(key);
+	}
+	if (rc < 0)
+		log_msg(LOG_ERR, "EPOXY-E%04d node_ca_cert %s, node_ca_key %s: %s",
+			EPX_E_NID_CAFILE, d->cfg.node_ca_cert, d->cfg.node_ca_key,
+			epx_strerror(rc));
+	return rc;
+}
+
 /* TLS certificate and key, online key, key set: read here, before the
  * privilege drop, so they may stay readable by root only. */
 static int epoxyd_load_keys(struct epoxyd *d)
@@ -245,7 +276,7 @@ static int epoxyd_load_keys(struct epoxyd *d)
 		}
 		d->base.keyset = &d->ks;
 	}
-	return 0;
+	return epoxyd_load_nodeca(d);
 }
 
 /* Drops root: config user, else "epoxy" if it exists, else nobody.
@@ -400,6 +431,24 @@ static void epoxyd_peer(struct conn *c, struct MHD_Connection *con)
 	}
 }
 
+/* The TLS client's certificate (first of its chain), if it sent one: a
+ * pointer into GnuTLS's session, which outlives the request. */
+static void epoxyd_peer_cert(struct conn *c, struct MHD_Connection *con)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(con, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+	const gnutls_datum_t *list;
+	unsigned n = 0;
+
+	if (!ci || !ci->tls_session)
+		return;
+	list = gnutls_certificate_get_peers((gnutls_session_t)ci->tls_session, &n);
+	if (list && n > 0 && list[0].data && list[0].size > 0) {
+		c->req.peer_cert = list[0].data;
+		c->req.peer_cert_len = list[0].size;
+	}
+}
+
 /* First call for a request: copy what handlers may see, check caps. */
 static struct conn *epoxyd_conn_new(struct MHD_Connection *con, const char *url,
 				    const char *method, int tls)
@@ -416,6 +465,8 @@ static struct conn *epoxyd_conn_new(struct MHD_Connection *con, const char *url,
 	c->req.tls = tls;
 	c->req.method = epoxyd_method(method);
 	epoxyd_peer(c, con);
+	if (tls)
+		epoxyd_peer_cert(c, con);
 	if (strlen(url) > HTTP_PATH_MAX || memchr(url, '\0', strlen(url)) != NULL)
 		epoxyd_refuse_as(c, 414, EPX_E_SRV_HDRTOOBIG);
 	else
@@ -895,6 +946,7 @@ static struct MHD_Daemon *epoxyd_listen(struct epoxyd *d, int lfd, int tls)
 		tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, d->cert_pem,
 		MHD_OPTION_HTTPS_MEM_KEY, d->key_pem,
 		MHD_OPTION_HTTPS_PRIORITIES, prio,
+		d->nodeca_pem ? MHD_OPTION_HTTPS_MEM_TRUST : MHD_OPTION_END, d->nodeca_pem,
 		MHD_OPTION_END);
 }
 
@@ -1306,6 +1358,8 @@ static void epoxyd_free(struct epoxyd *d)
 		free(d->key_pem);
 	}
 	free(d->cert_pem);
+	free(d->nodeca_pem);
+	nodeid_free(d->base.nodeid);
 	paths_close(&d->paths);
 	free(d->live);
 	sign_free(d->base.online);
