@@ -9,6 +9,7 @@
 
 #include "initramfs/initspec.h"
 #include "lib/err.h"
+#include "lib/num.h"
 
 #define MAX_FIELDS 8
 
@@ -78,17 +79,9 @@ static int parse_octal(const char *s, unsigned int *out)
 
 static int parse_devnum(const char *s, unsigned int *out)
 {
-	unsigned int v = 0;
-	size_t i, len = strlen(s);
+	uint32_t v;
 
-	if (len == 0 || len > 4 || (len > 1 && s[0] == '0'))
-		return -EPX_E_IS_MODE;
-	for (i = 0; i < len; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -EPX_E_IS_MODE;
-		v = v * 10 + (unsigned int)(s[i] - '0');
-	}
-	if (v > INITSPEC_MAX_DEVNUM)
+	if (num_str_u32(s, INITSPEC_MAX_DEVNUM, &v) < 0)
 		return -EPX_E_IS_MODE;
 	*out = v;
 	return 0;

@@ -19,6 +19,7 @@
 #include "initramfs/cpio.h"
 #include "initramfs/initspec.h"
 #include "lib/err.h"
+#include "lib/num.h"
 
 static const char usage[] =
 	"usage: epoxy-mkinitramfs [-r ROOT] [-c gzip|zstd|none] [-t MTIME] -o OUT SPEC\n"
@@ -43,17 +44,7 @@ static const char usage[] =
 
 static int parse_u64(const char *s, uint64_t *out)
 {
-	char *end;
-	unsigned long long v;
-
-	if (s == NULL || s[0] < '0' || s[0] > '9')
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v > CPIO_MAX_MTIME)
-		return -EINVAL;
-	*out = v;
-	return 0;
+	return num_str_u64(s, CPIO_MAX_MTIME, out);
 }
 
 /* Reads at most SPEC_READ_CAP bytes; a longer file fails the cap check in

@@ -14,6 +14,7 @@
 #include "lib/doc.h"
 #include "lib/err.h"
 #include "lib/hex.h"
+#include "lib/label.h"
 #include "lib/sha256.h"
 
 #define DOC_MIN_DER 8
@@ -42,14 +43,10 @@ static int doc_is_word(const char *s, size_t n, const char *w)
 /* A body field: [a-z][a-z0-9-]* then one space then a value. */
 static int doc_field_ok(const char *s, size_t n)
 {
-	size_t i;
+	const char *sp = memchr(s, ' ', n);
 
-	if (n < 3 || s[0] < 'a' || s[0] > 'z')
-		return 0;
-	for (i = 1; i < n && s[i] != ' '; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
-			return 0;
-	return i < n - 1;
+	return n >= 3 && sp && sp < s + n - 1 &&
+	       label_check(LABEL_FIELD, s, (size_t)(sp - s)) == 0;
 }
 
 /* "sig " 16 hex " " derhex */

@@ -61,11 +61,8 @@ int hex_decode(const char *s, size_t slen, uint8_t *out, size_t outlen)
 	if (outlen > ((size_t)-1) / 2 || slen != 2 * outlen)
 		return -EPX_E_HEX;
 	for (i = 0; i < outlen; i++) {
-		/* TRANSITION (issue 11): upper case is still folded here until
-		 * store/store.c's MAC canon stops relying on it; then these
-		 * become hex_nibble(), as hex.h promises */
-		hi = hex_nibble_ci(s[2 * i]);
-		lo = hex_nibble_ci(s[2 * i + 1]);
+		hi = hex_nibble(s[2 * i]);
+		lo = hex_nibble(s[2 * i + 1]);
 		if (hi < 0 || lo < 0)
 			return -EPX_E_HEX;
 		out[i] = (uint8_t)(hi << 4 | lo);

@@ -5,7 +5,8 @@
  * hex_decode/hex_check accept lowercase only ("AB" is refused, never
  * folded), of exactly the length asked for, nothing more or less.  Only
  * hex_nibble_ci accepts upper case: it is for formats others define (HTTP
- * chunk sizes, cpio newc headers, %XX escapes), never for our values.
+ * chunk sizes, cpio newc headers, %XX escapes, MACs typed by people),
+ * never for our values.
  * Errors are -EPX_E_HEX; nothing is read outside s[0..slen). */
 #ifndef EPOXY_HEX_H
 #define EPOXY_HEX_H

@@ -14,6 +14,7 @@
 
 #include "lib/err.h"
 #include "lib/hex.h"
+#include "lib/label.h"
 #include "lib/manifest.h"
 #include "lib/num.h"
 #include "lib/sha256.h"
@@ -65,15 +66,11 @@ static int manifest_num(const char *v, size_t n, uint64_t min, uint64_t max, uin
 
 int manifest_hwclass_ok(const char *s, size_t n)
 {
-	size_t i;
+	int rc = label_check(LABEL_TAG, s, n);
 
-	if (n == 0)
-		return -EPX_E_MF_SYNTAX;
-	for (i = 0; i < n; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') ||
-		      s[i] == '.' || s[i] == '_' || s[i] == '-'))
-			return -EPX_E_MF_SYNTAX;
-	return n > MANIFEST_HWCLASS_MAX ? -EPX_E_MF_OVERSIZE : 0;
+	if (rc == -EPX_E_LABEL_LONG)
+		return -EPX_E_MF_OVERSIZE;
+	return rc < 0 ? -EPX_E_MF_SYNTAX : 0;
 }
 
 /* "<role> <len> <sha256hex>" */

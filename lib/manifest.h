@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "lib/keyset.h"
+#include "lib/label.h"
 
 enum manifest_role {
 	MANIFEST_KERNEL,
@@ -20,7 +21,7 @@ enum manifest_role {
 	MANIFEST_NROLES
 };
 
-#define MANIFEST_HWCLASS_MAX 64
+#define MANIFEST_HWCLASS_MAX LABEL_TAG_MAX    /* LABEL_TAG (lib/label.h) */
 
 struct manifest_artifact {
 	uint64_t length;

@@ -13,6 +13,7 @@
 
 #include "lib/err.h"
 #include "lib/hex.h"
+#include "lib/label.h"
 #include "lib/num.h"
 #include "lib/statement.h"
 
@@ -26,15 +27,7 @@ static const char *const statement_fields[ST_NFIELDS] = {
 
 int statement_host_ok(const char *s, size_t n)
 {
-	size_t i;
-
-	if (n == 0 || n > STATEMENT_HOST_MAX)
-		return -EPX_E_ST_SYNTAX;
-	for (i = 0; i < n; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') ||
-		      s[i] == '.' || s[i] == '-'))
-			return -EPX_E_ST_SYNTAX;
-	return 0;
+	return label_check(LABEL_HOST, s, n) < 0 ? -EPX_E_ST_SYNTAX : 0;
 }
 
 static int statement_num(const char *v, size_t n, uint64_t max, uint64_t *x)

@@ -9,8 +9,9 @@
 #include <stdint.h>
 
 #include "lib/keyset.h"
+#include "lib/label.h"
 
-#define STATEMENT_HOST_MAX 63
+#define STATEMENT_HOST_MAX LABEL_HOST_MAX     /* LABEL_HOST (lib/label.h) */
 /* A statement valid longer than this is refused (-EPX_E_ST_EXPIRED). */
 #define STATEMENT_MAX_VALIDITY 86400
 

@@ -302,9 +302,6 @@ static void test_hex(void)
 		size_t n = strlen(hexs[i].in);
 
 		rc = hex_decode(hexs[i].in, n, buf, hexs[i].outlen);
-		/* TRANSITION (issue 11): hex_decode still folds upper case */
-		if (rc == 0 && hex_check(hexs[i].in, n, n) < 0)
-			rc = HEX;
 		ok(rc == hexs[i].rc, "hex_decode \"%s\" into %zu bytes: %d", hexs[i].in,
 		   hexs[i].outlen, rc);
 		ok(hex_check(hexs[i].in, n, 2 * hexs[i].outlen) == rc,
