@@ -50,7 +50,7 @@ static int httpc_dec(const char *s, size_t n, int64_t *out)
 
 static int httpc_status_line(struct httpc_head *h, const char *s, size_t n)
 {
-	int64_t code;
+	int64_t code = 0;
 
 	if (n < 12 || memcmp(s, "HTTP/1.", 7) != 0 ||
 	    (s[7] != '0' && s[7] != '1') || s[8] != ' ' ||
@@ -67,7 +67,7 @@ static int httpc_status_line(struct httpc_head *h, const char *s, size_t n)
 static int httpc_content_range(struct httpc_head *h, const char *v, size_t n)
 {
 	const char *dash, *slash;
-	int64_t first, last, total;
+	int64_t first = 0, last = 0, total = 0;
 
 	if (n < 6 || memcmp(v, "bytes ", 6) != 0)
 		return -EPX_E_HTTP_HEADER;
@@ -89,7 +89,7 @@ static int httpc_content_range(struct httpc_head *h, const char *v, size_t n)
 static int httpc_field(struct httpc_head *h, const char *k, size_t kn,
 		      const char *v, size_t vn)
 {
-	int64_t num;
+	int64_t num = 0;
 
 	if (httpc_ieq(k, kn, "content-length")) {
 		if (httpc_dec(v, vn, &num) < 0 ||
