@@ -34,6 +34,7 @@
 
 #include "lib/err.h"
 #include "lib/num.h"
+#include "lib/pct.h"
 #include "lib/keyset.h"
 #include "lib/sign.h"
 #include "server/admin.h"
@@ -888,15 +889,21 @@ static void epoxyd_notify(void *cls, struct MHD_Connection *con, void **ctx,
 	*ctx = fd ? slow_open(g.slow, fd->connect_fd, ad ? ad->client_addr : NULL) : NULL;
 }
 
-/* Percent-decoding of the path and query for libmicrohttpd: as its own,
- * except that a string holding an escaped NUL is left undecoded, so that
- * "/boot/stage1.efi%00.txt" stays itself (and is refused) instead of
- * being cut short at the NUL. */
+/* Percent-decoding of the path and query for libmicrohttpd: lib/pct.h's
+ * one decoder, so a string holding an escaped NUL, a malformed escape or a
+ * control byte is left undecoded: "/boot/stage1.efi%00.txt" stays itself
+ * (and is refused) instead of being cut short at the NUL. */
 static size_t epoxyd_unescape(void *cls, struct MHD_Connection *con, char *s)
 {
-	if (strstr(s, "%00"))
-		return strlen(s);
-	return MHD_http_unescape(s);
+	size_t n = strlen(s), len = n;
+	char *tmp = malloc(n + 1);
+
+	if (tmp && pct_decode(s, n, tmp, n + 1, &len, 0) == 0)
+		memcpy(s, tmp, len + 1);
+	else
+		len = n;
+	free(tmp);
+	return len;
 }
 
 static int epoxyd_slow_start(struct epoxyd *d)
