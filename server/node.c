@@ -937,27 +937,35 @@ int node_joincred(struct srv *srv, const struct http_req *req, struct http_resp 
 {
 	struct store_token_info info;
 	struct store_session s;
-	char detail[64];
-	char *out;
+	char detail[64], tok[STORE_TOKEN_HEX + 1] = "";
+	char *out = NULL;
 	int n;
 
 	if (req->body_fd >= 0 || req->body_len > NODE_JOINCRED_BODY_MAX)
 		return node_refuse(req, resp, -EPX_E_SRV_TOOBIG, "joincred");
-	if (node_redeem(srv, req, resp, "joincred", &info) < 0)
-		return 0;
+	/* the plug-in runs before the token is spent: when it fails the node
+	 * may ask again with the same token (a credential minted for a
+	 * request whose token then turns out spent is wiped, never sent) */
+	if (node_token_peek(srv, req, resp, "joincred", tok, &info) < 0)
+		goto out;
 	if (store_session_get(srv->store, info.session, &s) < 0)
 		snprintf(s.hwclass, sizeof(s.hwclass), "unknown");
 	out = malloc(JOINCRED_MAX + 2);
-	if (!out)
+	if (!out) {
+		explicit_bzero(tok, sizeof(tok));
 		return -ENOMEM;
+	}
 	n = srv->joincred ? joincred_get(srv->joincred, info.host, info.session, s.hwclass,
 					 out, JOINCRED_MAX + 1) :
 		joincred_builtin(out, JOINCRED_MAX + 1);
 	if (n < 0) {
-		free(out);
 		http_log(req, "join credential plug-in failed for host %s", info.host);
-		return http_resp_fail(resp, -EPX_E_SRV_JOINCRED, NULL);
+		http_resp_fail(resp, -EPX_E_SRV_JOINCRED, NULL);
+		goto out;
 	}
+	if (node_token_spend(srv, req, resp, "joincred", tok, &info) < 0)
+		goto out;
+	explicit_bzero(tok, sizeof(tok));
 	node_nodecred(srv, req, &info, resp);
 	snprintf(detail, sizeof(detail), "session=%s", info.session);
 	store_audit_append(srv->store, "epoxyd", "joincred.issued", info.host, detail);
@@ -965,6 +973,13 @@ int node_joincred(struct srv *srv, const struct http_req *req, struct http_resp 
 	http_log(req, "join credential handed to host %s (session %s)", info.host, info.session);
 	http_resp_take(resp, 200, "text/plain", out, (size_t)n);
 	resp->secret = 1;
+	return 0;
+out:
+	explicit_bzero(tok, sizeof(tok));
+	if (out) {
+		explicit_bzero(out, JOINCRED_MAX + 2);
+		free(out);
+	}
 	return 0;
 }
 

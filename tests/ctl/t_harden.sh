@@ -103,6 +103,17 @@ is "$code" 416 "Range starting past the end: 416"
 code=$(hs /v1/artifact/kernel -H "Authorization: Bearer $K" -o "$T_DIR/k" -w '%{http_code}')
 is "$code" 200 "... the token still works after both refusals"
 cmp -s "$T_DIR/k" "$T_DIR/r7/kernel"; ok $? "... and fetches the kernel"
+# a failing join-credential plug-in does not spend the token either
+J=$(tok joincred)
+epoxyd_stop
+printf 'joincred command\njoincred_command /bin/false\n' >>"$T_DIR/epoxyd.conf"
+epoxyd_start || bail "epoxyd with a failing join-credential plug-in did not start"
+jc() { hs /v1/joincred -X POST -H "$FORM" -H "Authorization: Bearer $J" --data '' -o /dev/null -w '%{http_code}'; }
+is "$(jc)" 502 "join-credential plug-in fails: 502"
+epoxyd_stop
+sed -i '/^joincred/d' "$T_DIR/epoxyd.conf"
+epoxyd_start || bail "epoxyd did not restart"
+is "$(jc)" 200 "... and the same token then gets the join credential"
 
 # --- 4: a host bound to addresses is served only there, on every request
 ctl host update node1 --addr 127.0.0.2 >/dev/null
