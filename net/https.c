@@ -231,8 +231,18 @@ static int https_error_answer(struct https_rx *x, size_t have)
 {
 	struct https_resp *resp = x->resp;
 	int status = resp->head.status;
-	size_t n = have < sizeof(resp->reason) - 1 ? have : sizeof(resp->reason) - 1, i;
+	int64_t clen = resp->head.content_length;
+	long got;
+	size_t n, i;
 
+	/* the first line of the body may come after the head (epoxyd's
+	 * "EPOXY-Exxxx reason"): read up to it, within the reason's cap and
+	 * the answer's Content-Length */
+	while (have < sizeof(resp->reason) - 1 && !memchr(x->buf, '\n', have) &&
+	       (clen < 0 || (int64_t)have < clen) &&
+	       (got = https_more(x, x->buf + have, sizeof(resp->reason) - 1 - have, 0)) > 0)
+		have += (size_t)got;
+	n = have < sizeof(resp->reason) - 1 ? have : sizeof(resp->reason) - 1;
 	memcpy(resp->reason, x->buf, n);
 	for (i = 0; i < n; i++)
 		if (resp->reason[i] == '\n' || resp->reason[i] == '\r' ||

@@ -160,6 +160,44 @@ is "$(mtls /v1/node/heartbeat "$N/c3" "$N/k2")" "403 EPOXY-E2277" "deleted host:
 "$SEED" host "$STORE" node2 52-54-00-00-00-02 >/dev/null
 is "$(mtls /v1/node/heartbeat "$N/c3" "$N/k2")" "403 EPOXY-E2277" "...also after a host of that name is added again"
 
+# ---- epoxy-nm: join, heartbeats, renewals; its key nowhere on disk
+NM=$BIN/epoxy-nm
+need_built "$NM"
+"$NM" --help | grep -q usage; ok $? "epoxy-nm --help"
+"$NM" join --bogus >/dev/null 2>&1; is $? 2 "epoxy-nm: usage error exits 2"
+nmjoin() { # CREDFILE HOST [ARGS]: epoxy-nm join against this epoxyd
+	local c=$1 h=$2; shift 2
+	"$NM" join --server "https://epoxy.test:$HTTPS_PORT" --addr 127.0.0.1 --ca "$CA_CRT" \
+		--host "$h" --credential-file "$c" "$@"
+}
+"$SEED" host "$STORE" node3 52-54-00-00-00-03 >/dev/null
+"$SEED" cred "$STORE" node3 "$T_DIR/cred.node3" >/dev/null
+nodecred node3 52-54-00-00-00-03 >"$N/nc3"
+echo 0000000000000000000000000000000000000000000000000000000000000000 >"$N/nc.bogus"
+nmjoin "$N/nc.bogus" node3 --beats 1 2>"$N/nm.bogus"; is $? 1 "epoxy-nm with an unknown credential: exit 1"
+grep -q 'EPOXY-E3103.*EPOXY-E2001' "$N/nm.bogus"; ok $? "...printing E3103 and the server's E2001"
+nmjoin "$N/nc3" node3 --heartbeat 1 --renew 2 --beats 6 2>"$N/nm.log" & NMPID=$!
+for _ in $(seq 1 100); do [ "$(state node3)" = joined ] && break; sleep 0.1; done
+is "$(state node3)" joined "epoxy-nm joined node3 (first heartbeat)"
+# the node manager's key lives in its memory: look for it on disk while it runs
+KEYS_ON_DISK=$(grep -rlE 'BEGIN (EC )?PRIVATE KEY' "$T_DIR" 2>/dev/null | grep -v "^$N/\|$T_DIR/pki/\|$KEYS/" )
+is "$KEYS_ON_DISK" "" "no private key file appeared under the test directory while epoxy-nm runs"
+wait "$NMPID"; is $? 0 "epoxy-nm: 6 heartbeats with renewals every 2 s, exit 0"
+is "$(grep -c 'renew: certificate' "$N/nm.log")" 2 "...renewed its certificate twice" "$(cat "$N/nm.log")"
+is "$(sql "SELECT count(*) FROM node_certs WHERE host = 'node3'")" 3 "three certificates recorded for node3"
+if grep -q 'PRIVATE KEY' "$N/nm.log" "$T_DIR/epoxyd.log"; then fail "no key in epoxy-nm's or epoxyd's log"
+else pass "no key in epoxy-nm's or epoxyd's log"; fi
+nmjoin "$N/nc3" node3 --beats 1 2>"$N/nm.again"; is $? 1 "epoxy-nm with a spent credential: exit 1"
+grep -q 'EPOXY-E2003' "$N/nm.again"; ok $? "...the server said E2003 (used)"
+# revoke while it runs: it stops with the refusal at its next heartbeat
+nodecred node3 52-54-00-00-00-03 >"$N/nc3b"
+nmjoin "$N/nc3b" node3 --heartbeat 1 2>"$N/nm.rev" & NMPID=$!
+for _ in $(seq 1 100); do grep -q 'joined as' "$N/nm.rev" && break; sleep 0.1; done
+"$BIN/epoxyctl" host credential node3 --revoke >/dev/null 2>&1
+for _ in $(seq 1 50); do kill -0 "$NMPID" 2>/dev/null || break; sleep 0.1; done
+wait "$NMPID"; is $? 1 "revoked while running: epoxy-nm exits 1 at its next heartbeat"
+grep -q 'EPOXY-E2277' "$N/nm.rev"; ok $? "...with the server's E2277"
+
 # ---- secrets
 K1=$(openssl ec -in "$N/k1" -outform DER 2>/dev/null | hexof)
 if grep -q -- "$NC" "$T_DIR/epoxyd.log"; then fail "node credential not in epoxyd's log"

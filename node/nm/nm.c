@@ -1,0 +1,438 @@
+/* epoxy-nm: the node manager (docs/man/epoxy-nm.8).  For now: the join
+ * (issue 14 point 1) and then, for as long as it runs, heartbeats over
+ * mutual TLS and renewal of the node certificate at 2/3 of its life.
+ *
+ * Guarantees: the node's private key is made in memory (node/nm/nmid.h)
+ * and exists nowhere else: no file, no log line, no argument, no
+ * environment; a renewal makes a new key.  The join credential is read
+ * from its file, sent once as a bearer token and wiped.  Exit status
+ * (lib/cli.h): 1 when the server refuses the node (the server's code and
+ * E3103 printed), 2 on a usage error, 3 when the server stays out of
+ * reach; a running node manager retries transient failures with jitter. */
+#include <errno.h>
+#include <stdarg.h>
+#include <getopt.h>
+#include <netdb.h>
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lib/cli.h"
+#include "lib/err.h"
+#include "lib/file.h"
+#include "lib/hex.h"
+#include "lib/label.h"
+#include "lib/nodeproto.h"
+#include "lib/num.h"
+#include "lib/rand.h"
+#include "net/https.h"
+#include "net/retry.h"
+#include "node/nm/nmid.h"
+
+#define NM_URL_MAX 255
+#define NM_CRED_FILE_MAX 256
+#define NM_JOIN_TRIES 8
+#define NM_REQ_MS 30000
+#define NM_BODY_MAX (NODEPROTO_NODE_BODY_MAX + 128)
+
+struct nm {
+	/* two clients: the one in use (cur) and the one a new certificate is
+	 * set up in; mbedTLS's config points into its own struct, so a
+	 * client is built in place, never copied */
+	struct https hs[2];
+	int live[2];
+	int cur;
+	uint16_t port;
+	struct nmid *id;
+	char host[LABEL_HOST_MAX + 1];
+	char name[NM_URL_MAX + 1];
+	char addr[INET_ADDRSTRLEN];
+	const char *ca;
+	unsigned heartbeat_s;
+	unsigned renew_s;               /* 0: at 2/3 of the certificate's life */
+	int64_t renew_at_ms;
+	unsigned beats;                 /* --beats N: stop after N (tests); 0 never */
+};
+
+static void nm_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void nm_log(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("epoxy-nm: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static int nm_fail(int rc, const char *what, const char *reason)
+{
+	char code[16];
+
+	nm_log("%s %s: %s%s%s", epx_code(rc, code, sizeof(code)), what, epx_strerror(rc),
+	       reason && reason[0] ? "; server: " : "", reason ? reason : "");
+	return rc;
+}
+
+static void nm_usage(FILE *f)
+{
+	fputs("usage: epoxy-nm join --server https://NAME[:PORT] --ca FILE --host NAME\n"
+	      "                     --credential-file FILE [--addr IPV4] [--heartbeat SECONDS]\n"
+	      "                     [--renew SECONDS] [--beats N]\n"
+	      "  join: make a P-256 key in memory, trade the one-time node credential and a\n"
+	      "  certificate request for a client certificate, then heartbeat over mutual\n"
+	      "  TLS every --heartbeat seconds (default 30) and renew the certificate at 2/3\n"
+	      "  of its life (or every --renew seconds).  --beats N stops after N heartbeats.\n"
+	      "exit: 0 stopped, 1 refused by the server, 2 usage, 3 server unreachable\n", f);
+}
+
+/* "https://NAME[:PORT]" -> name, port */
+static int nm_url(struct nm *nm, const char *url)
+{
+	const char *p = url, *colon;
+	uint64_t port = 443;
+	size_t n;
+
+	if (strncmp(p, "https://", 8))
+		return -EPX_E_NM_USAGE;
+	p += 8;
+	colon = strchr(p, ':');
+	n = colon ? (size_t)(colon - p) : strcspn(p, "/");
+	if (n == 0 || n > NM_URL_MAX)
+		return -EPX_E_NM_USAGE;
+	memcpy(nm->name, p, n);
+	nm->name[n] = '\0';
+	if (colon && num_str_u64(colon + 1, 65535, &port) < 0)
+		return -EPX_E_NM_USAGE;
+	nm->port = (uint16_t)port;
+	return port ? 0 : -EPX_E_NM_USAGE;
+}
+
+static int nm_resolve(struct nm *nm)
+{
+	struct addrinfo hints = { .ai_family = AF_INET, .ai_socktype = SOCK_STREAM }, *ai;
+	int rc = -EPX_E_NM_CONNECT;
+
+	if (nm->addr[0])
+		return 0;
+	if (getaddrinfo(nm->name, NULL, &hints, &ai) != 0)
+		return rc;
+	if (inet_ntop(AF_INET, &((struct sockaddr_in *)ai->ai_addr)->sin_addr, nm->addr,
+		      sizeof(nm->addr)))
+		rc = 0;
+	freeaddrinfo(ai);
+	return rc;
+}
+
+/* The credential file: 64 hex digits and an optional newline. */
+static int nm_cred(const char *path, uint8_t tok[32])
+{
+	char buf[NM_CRED_FILE_MAX];
+	FILE *f = fopen(path, "re");
+	size_t n;
+	int rc = -EPX_E_NM_CRED;
+
+	if (!f)
+		return rc;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+		n--;
+	if (n == NODEPROTO_TOKEN_HEX && hex_decode(buf, n, tok, 32) == 0)
+		rc = 0;
+	explicit_bzero(buf, sizeof(buf));
+	return rc;
+}
+
+/* Sets up client slot i: the pinned CA and, with cert, id's key. */
+static int nm_client(struct nm *nm, int i, struct nmid *id, const char *cert, size_t len)
+{
+	struct https *h = &nm->hs[i];
+	char key[NMID_KEY_PEM_MAX];
+	size_t klen = 0;
+	int rc;
+
+	if (nm->live[i])
+		tls_ctx_free(&h->tls);
+	nm->live[i] = 0;
+	rc = tls_ctx_init(&h->tls, nm->ca);
+	if (rc < 0)
+		return rc;
+	h->addr = nm->addr;
+	h->port = nm->port;
+	h->name = nm->name;
+	h->user_agent = "epoxy-nm";
+	nm->live[i] = 1;
+	if (!cert)
+		return 0;
+	rc = nmid_key_pem(id, key, sizeof(key), &klen);
+	if (rc == 0)
+		rc = tls_ctx_own_cert(&h->tls, (const uint8_t *)cert, len,
+				      (const uint8_t *)key, klen);
+	explicit_bzero(key, sizeof(key));
+	return rc;
+}
+
+struct nm_ans {
+	char buf[NODEPROTO_CERT_MAX];
+	int status;
+	char reason[HTTPS_ERRBODY_MAX];
+};
+
+/* POST body to path with client slot i; a 2xx answer's body in a. */
+static int nm_post(struct nm *nm, int i, const char *path, const char *body, size_t len,
+		   const uint8_t *bearer, struct nm_ans *a)
+{
+	struct https_buf out = { a->buf, sizeof(a->buf) - 1, 0 };
+	struct https_resp resp;
+	struct https_req r;
+	int rc;
+
+	memset(&r, 0, sizeof(r));
+	r.method = "POST";
+	r.path = path;
+	r.ctype = "application/x-www-form-urlencoded";
+	r.body = body;
+	r.body_len = len;
+	r.bearer = bearer;
+	r.body_max = sizeof(a->buf) - 1;
+	r.deadline = tls_now_ms() + NM_REQ_MS;
+	r.on_data = https_buf_data;
+	r.ctx = &out;
+	rc = https_do(&nm->hs[i], &r, &resp);
+	a->status = resp.head.status;
+	snprintf(a->reason, sizeof(a->reason), "%s", resp.reason);
+	httpc_head_wipe(&resp.head);
+	a->buf[rc == 0 ? out.len : 0] = '\0';
+	return rc;
+}
+
+/* 1 when the server answered a refusal (4xx): retrying cannot help */
+static int nm_refused(const struct nm_ans *a)
+{
+	return a->status >= 400 && a->status < 500;
+}
+
+/* The request body: "host=H&csr=HEX" for a join, "csr=HEX" for a renewal. */
+static int nm_body(struct nm *nm, struct nmid *id, int join, char *body, size_t *len)
+{
+	uint8_t der[NMID_CSR_MAX];
+	size_t dlen = 0;
+	int n, rc = nmid_csr(id, der, sizeof(der), &dlen);
+
+	if (rc < 0)
+		return rc;
+	n = join ? snprintf(body, NM_BODY_MAX, "host=%s&csr=", nm->host) :
+		snprintf(body, NM_BODY_MAX, "csr=");
+	if (n < 0 || (size_t)n + 2 * dlen >= NM_BODY_MAX)
+		return -EPX_E_NM_KEY;
+	hex_encode(der, dlen, body + n);
+	*len = (size_t)n + 2 * dlen;
+	return 0;
+}
+
+/* A new key and its request to path: with bearer (a join) from client
+ * slot 0 without a certificate, else (a renewal) from the current slot
+ * with the current certificate.  The new certificate goes into the other
+ * slot, which then becomes the current one. */
+static int nm_enroll(struct nm *nm, const char *path, const uint8_t *bearer,
+		     struct nm_ans *a)
+{
+	int from = bearer ? 0 : nm->cur, to = 1 - from, rc;
+	char *body = malloc(NM_BODY_MAX);
+	struct nmid *id = NULL;
+	int64_t life = 0;
+	size_t len = 0;
+
+	if (!body)
+		return -ENOMEM;
+	rc = nmid_new(&id, nm->host);
+	if (rc == 0)
+		rc = nm_body(nm, id, bearer != NULL, body, &len);
+	if (rc == 0 && bearer)
+		rc = nm_client(nm, from, NULL, NULL, 0);
+	if (rc == 0)
+		rc = nm_post(nm, from, path, body, len, bearer, a);
+	if (rc == 0)
+		rc = nmid_cert_check(id, a->buf, strlen(a->buf), &life);
+	if (rc == 0)
+		rc = nm_client(nm, to, id, a->buf, strlen(a->buf));
+	if (rc == 0) {
+		nmid_free(nm->id);
+		nm->id = id;
+		id = NULL;
+		nm->cur = to;
+		nm->renew_at_ms = tls_now_ms() +
+			1000 * (nm->renew_s ? (int64_t)nm->renew_s : 2 * life / 3);
+		nm_log("%s: certificate for %s, %lld s of life, renewal in %lld s",
+		       path, nm->host, (long long)life,
+		       (long long)((nm->renew_at_ms - tls_now_ms()) / 1000));
+	}
+	nmid_free(id);
+	free(body);
+	return rc;
+}
+
+/* The join: retried with jittered backoff while the server is away;
+ * a refusal ends it. */
+static int nm_join(struct nm *nm, const uint8_t tok[32])
+{
+	struct nm_ans *a = calloc(1, sizeof(*a));
+	unsigned attempt;
+	int rc = -ENOMEM;
+
+	if (!a)
+		return rc;
+	for (attempt = 1; attempt <= NM_JOIN_TRIES; attempt++) {
+		rc = nm_enroll(nm, NODEPROTO_NODE_CSR_PATH, tok, a);
+		if (rc == 0 || nm_refused(a) || rc == -EPX_E_NM_CERT)
+			break;
+		nm_fail(rc, "join (retrying)", a->reason);
+		retry_backoff(1000, attempt, -1);
+	}
+	if (rc < 0 && nm_refused(a))
+		rc = nm_fail(-EPX_E_NM_REFUSED, "join", a->reason);
+	else if (rc < 0)
+		nm_fail(rc == -EPX_E_NM_CERT ? rc : -EPX_E_NM_CONNECT, "join", a->reason);
+	free(a);
+	return rc;
+}
+
+static uint64_t nm_uptime(void)
+{
+	FILE *f = fopen("/proc/uptime", "re");
+	double up = 0;
+
+	if (f) {
+		if (fscanf(f, "%lf", &up) != 1)
+			up = 0;
+		fclose(f);
+	}
+	return (uint64_t)up;
+}
+
+/* One heartbeat, and the renewal when it is due.  A refusal ends the
+ * node manager (the node must join again); other failures are retried
+ * at the next beat. */
+static int nm_beat(struct nm *nm)
+{
+	struct nm_ans *a = calloc(1, sizeof(*a));
+	char body[64];
+	int rc = -ENOMEM, n;
+
+	if (!a)
+		return rc;
+	n = snprintf(body, sizeof(body), "%s=%llu", NODEPROTO_F_UPTIME,
+		     (unsigned long long)nm_uptime());
+	rc = nm_post(nm, nm->cur, NODEPROTO_NODE_HEARTBEAT_PATH, body, (size_t)n, NULL, a);
+	if (rc == 0 && tls_now_ms() >= nm->renew_at_ms)
+		rc = nm_enroll(nm, NODEPROTO_NODE_RENEW_PATH, NULL, a);
+	if (rc < 0 && nm_refused(a))
+		rc = nm_fail(-EPX_E_NM_REFUSED, "heartbeat", a->reason);
+	else if (rc < 0) {
+		nm_fail(rc, "heartbeat (retrying at the next beat)", a->reason);
+		rc = 0;
+	}
+	free(a);
+	return rc;
+}
+
+/* Sleeps about s seconds: +-10 % jitter, so a fleet spreads out. */
+static void nm_sleep(unsigned s)
+{
+	uint32_t r = 0;
+	int64_t ms = 1000 * (int64_t)s;
+	struct timespec ts;
+
+	rand_bytes(&r, sizeof(r));
+	ms += (int64_t)(r % (uint32_t)(ms / 5 + 1)) - ms / 10;
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = (ms % 1000) * 1000000;
+	nanosleep(&ts, NULL);
+}
+
+static int nm_opts(struct nm *nm, int argc, char **argv, const char **cred)
+{
+	static const struct option lo[] = {
+		{ "server", 1, 0, 's' }, { "ca", 1, 0, 'c' }, { "host", 1, 0, 'H' },
+		{ "credential-file", 1, 0, 'f' }, { "addr", 1, 0, 'a' },
+		{ "heartbeat", 1, 0, 'b' }, { "renew", 1, 0, 'r' }, { "beats", 1, 0, 'n' },
+		{ "help", 0, 0, 'h' }, { 0, 0, 0, 0 } };
+	uint64_t v;
+	int o, rc = 0;
+
+	while (rc == 0 && (o = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		if (o == 's')
+			rc = nm_url(nm, optarg);
+		else if (o == 'c')
+			nm->ca = optarg;
+		else if (o == 'H')
+			rc = label_check_str(LABEL_HOST, optarg) < 0 ? -EPX_E_NM_USAGE :
+				(snprintf(nm->host, sizeof(nm->host), "%s", optarg), 0);
+		else if (o == 'f')
+			*cred = optarg;
+		else if (o == 'a')
+			rc = strlen(optarg) < sizeof(nm->addr) ?
+				(snprintf(nm->addr, sizeof(nm->addr), "%s", optarg), 0) : -EPX_E_NM_USAGE;
+		else if (o == 'b' || o == 'r' || o == 'n') {
+			rc = num_str_u64(optarg, 86400, &v) < 0 || (o == 'b' && !v) ?
+				-EPX_E_NM_USAGE : 0;
+			*(o == 'b' ? &nm->heartbeat_s : o == 'r' ? &nm->renew_s : &nm->beats) =
+				(unsigned)v;
+		} else if (o == 'h')
+			return 1;
+		else
+			rc = -EPX_E_NM_USAGE;
+	}
+	if (rc == 0 && (!nm->name[0] || !nm->ca || !nm->host[0] || !*cred || optind != argc))
+		rc = -EPX_E_NM_USAGE;
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	static struct nm nm;
+	const char *cred = NULL;
+	uint8_t tok[32];
+	unsigned n = 0;
+	int rc;
+
+	nm.heartbeat_s = 30;
+	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		nm_usage(stdout);
+		return CLI_OK;
+	}
+	if (argc < 2 || strcmp(argv[1], "join")) {
+		nm_usage(stderr);
+		return CLI_USAGE;
+	}
+	rc = nm_opts(&nm, argc - 1, argv + 1, &cred);
+	if (rc == 1) {
+		nm_usage(stdout);
+		return CLI_OK;
+	}
+	if (rc < 0) {
+		nm_fail(rc, "arguments", NULL);
+		nm_usage(stderr);
+		return CLI_USAGE;
+	}
+	rc = nm_cred(cred, tok);
+	if (rc < 0)
+		return nm_fail(rc, cred, NULL), CLI_FAIL;
+	rc = nm_resolve(&nm);
+	if (rc < 0)
+		return nm_fail(rc, nm.name, NULL), CLI_UNREACHABLE;
+	rc = nm_join(&nm, tok);
+	explicit_bzero(tok, sizeof(tok));
+	if (rc < 0)
+		return rc == -EPX_E_NM_REFUSED ? CLI_FAIL : CLI_UNREACHABLE;
+	nm_log("joined as %s; heartbeat every %u s", nm.host, nm.heartbeat_s);
+	while ((rc = nm_beat(&nm)) == 0 && (!nm.beats || ++n < nm.beats))
+		nm_sleep(nm.heartbeat_s);
+	nmid_free(nm.id);
+	return rc < 0 ? CLI_FAIL : CLI_OK;
+}

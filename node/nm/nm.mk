@@ -1,0 +1,23 @@
+# node/nm/: epoxy-nm, the node manager (issue 14): for now the join, the
+# heartbeat and the renewal of the node certificate.  Linked against
+# Debian's shared mbedTLS through net/'s client (the one HTTPS/TLS client
+# the agent uses too, never a copy); the production image carries those
+# libraries (docs/guide/75-node-manager.md says why not static).
+NM_MODS := node/nm/nmid.c
+
+HOST_PROGS += epoxy-nm
+epoxy-nm_SRCS := node/nm/nm.c $(NM_MODS)
+epoxy-nm_ARCHIVES := epoxy-net epoxy
+epoxy-nm_LIBS := $(NET_LIBS)
+
+# the CSR checks of epoxyd against the node manager's own requests and a
+# table of malformed ones
+UNIT_TESTS += test_nodeid
+test_nodeid_SRCS := tests/unit/test_nodeid.c tests/test.c server/nodeid.c $(NM_MODS)
+test_nodeid_ARCHIVES := epoxy
+test_nodeid_LIBS := -lmbedx509 -lmbedcrypto -lpthread
+
+FUZZ_TARGETS += fuzz_csr
+fuzz_csr_SRCS := tests/fuzz/fuzz_csr.c server/nodeid.c
+fuzz_csr_ARCHIVES := epoxy
+fuzz_csr_LIBS := -lmbedx509 -lmbedcrypto -lpthread

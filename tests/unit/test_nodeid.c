@@ -1,0 +1,206 @@
+/* test_nodeid: epoxyd's node CA (server/nodeid.c) against the node
+ * manager's own key and requests (node/nm/nmid.c): the good request is
+ * issued, every single-bit flip of it and every malformed request of the
+ * table is refused with its code; the issued certificate is accepted by
+ * nodeid_peer only within its validity and only from this CA. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <mbedtls/ecp.h>
+#include <mbedtls/entropy.h>
+#include <mbedtls/base64.h>
+#include <mbedtls/pk.h>
+#include <mbedtls/rsa.h>
+#include <mbedtls/x509_crt.h>
+#include <mbedtls/x509_csr.h>
+
+#include "lib/err.h"
+#include "lib/rand.h"
+#include "node/nm/nmid.h"
+#include "server/nodeid.h"
+#include "tests/test.h"
+
+#define NOW 1800000000
+
+static int t_rng(void *p, unsigned char *b, size_t n)
+{
+	return rand_bytes(b, n) < 0 ? MBEDTLS_ERR_ENTROPY_SOURCE_FAILED : 0;
+}
+
+static void t_key(mbedtls_pk_context *k, mbedtls_pk_type_t type, int curve)
+{
+	mbedtls_pk_init(k);
+	mbedtls_pk_setup(k, mbedtls_pk_info_from_type(type));
+	if (type == MBEDTLS_PK_RSA)
+		mbedtls_rsa_gen_key(mbedtls_pk_rsa(*k), t_rng, NULL, 1024, 65537);
+	else
+		mbedtls_ecp_gen_key(curve, mbedtls_pk_ec(*k), t_rng, NULL);
+}
+
+/* A self-signed CA: its certificate and key as PEM. */
+static struct nodeid *t_ca(const char *cn)
+{
+	static char crt[2048], key[512];
+	mbedtls_x509write_cert w;
+	mbedtls_pk_context k;
+	mbedtls_mpi serial;
+	struct nodeid *n = NULL;
+	char subj[64];
+
+	t_key(&k, MBEDTLS_PK_ECKEY, MBEDTLS_ECP_DP_SECP256R1);
+	mbedtls_x509write_crt_init(&w);
+	mbedtls_mpi_init(&serial);
+	mbedtls_mpi_lset(&serial, 7);
+	snprintf(subj, sizeof(subj), "O=epoxy fleet,CN=%s", cn);
+	mbedtls_x509write_crt_set_version(&w, MBEDTLS_X509_CRT_VERSION_3);
+	mbedtls_x509write_crt_set_md_alg(&w, MBEDTLS_MD_SHA256);
+	mbedtls_x509write_crt_set_subject_key(&w, &k);
+	mbedtls_x509write_crt_set_issuer_key(&w, &k);
+	mbedtls_x509write_crt_set_serial(&w, &serial);
+	mbedtls_x509write_crt_set_validity(&w, "20200101000000", "20400101000000");
+	mbedtls_x509write_crt_set_subject_name(&w, subj);
+	mbedtls_x509write_crt_set_issuer_name(&w, subj);
+	mbedtls_x509write_crt_set_basic_constraints(&w, 1, 0);
+	mbedtls_x509write_crt_set_key_usage(&w, MBEDTLS_X509_KU_KEY_CERT_SIGN);
+	if (mbedtls_x509write_crt_pem(&w, (unsigned char *)crt, sizeof(crt), t_rng, NULL) == 0 &&
+	    mbedtls_pk_write_key_pem(&k, (unsigned char *)key, sizeof(key)) == 0)
+		nodeid_new(&n, crt, strlen(crt) + 1, key, strlen(key) + 1);
+	mbedtls_mpi_free(&serial);
+	mbedtls_x509write_crt_free(&w);
+	mbedtls_pk_free(&k);
+	return n;
+}
+
+/* A request of key type/curve for subject, optionally with key usage. */
+static size_t t_csr(uint8_t *der, size_t cap, mbedtls_pk_type_t type, int curve,
+		    const char *subj, int ku)
+{
+	mbedtls_x509write_csr w;
+	mbedtls_pk_context k;
+	int n;
+
+	t_key(&k, type, curve);
+	mbedtls_x509write_csr_init(&w);
+	mbedtls_x509write_csr_set_md_alg(&w, MBEDTLS_MD_SHA256);
+	mbedtls_x509write_csr_set_key(&w, &k);
+	mbedtls_x509write_csr_set_subject_name(&w, subj);
+	if (ku)
+		mbedtls_x509write_csr_set_key_usage(&w, MBEDTLS_X509_KU_DIGITAL_SIGNATURE);
+	n = mbedtls_x509write_csr_der(&w, der, cap, t_rng, NULL);
+	if (n > 0)
+		memmove(der, der + cap - (size_t)n, (size_t)n);
+	mbedtls_x509write_csr_free(&w);
+	mbedtls_pk_free(&k);
+	return n > 0 ? (size_t)n : 0;
+}
+
+static void test_csr_table(void)
+{
+	static const struct {
+		const char *name;
+		mbedtls_pk_type_t type;
+		int curve;
+		const char *subj;
+		int ku;
+		int want;
+	} t[] = {
+		{ "good P-256 CN=node1", MBEDTLS_PK_ECKEY, MBEDTLS_ECP_DP_SECP256R1, "CN=node1", 0, 0 },
+		{ "CN of another host", MBEDTLS_PK_ECKEY, MBEDTLS_ECP_DP_SECP256R1, "CN=node2", 0, -EPX_E_NID_CN },
+		{ "CN with a suffix", MBEDTLS_PK_ECKEY, MBEDTLS_ECP_DP_SECP256R1, "CN=node1x", 0, -EPX_E_NID_CN },
+		{ "CN and O", MBEDTLS_PK_ECKEY, MBEDTLS_ECP_DP_SECP256R1, "O=x,CN=node1", 0, -EPX_E_NID_CN },
+		{ "O only", MBEDTLS_PK_ECKEY, MBEDTLS_ECP_DP_SECP256R1, "O=node1", 0, -EPX_E_NID_CN },
+		{ "P-384 key", MBEDTLS_PK_ECKEY, MBEDTLS_ECP_DP_SECP384R1, "CN=node1", 0, -EPX_E_NID_KEYTYPE },
+		{ "secp256k1 key", MBEDTLS_PK_ECKEY, MBEDTLS_ECP_DP_SECP256K1, "CN=node1", 0, -EPX_E_NID_KEYTYPE },
+		{ "RSA key", MBEDTLS_PK_RSA, 0, "CN=node1", 0, -EPX_E_NID_KEYTYPE },
+		{ "extension request", MBEDTLS_PK_ECKEY, MBEDTLS_ECP_DP_SECP256R1, "CN=node1", 1, -EPX_E_NID_EXT },
+	};
+	uint8_t der[NODEID_CSR_MAX];
+	size_t i, len;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		len = t_csr(der, sizeof(der), t[i].type, t[i].curve, t[i].subj, t[i].ku);
+		ok(len > 0 && nodeid_csr_check(der, len, "node1") == t[i].want, "csr: %s", t[i].name);
+	}
+	ok(nodeid_csr_check(der, 0, "node1") == -EPX_E_NID_CSR, "csr: empty");
+	ok(nodeid_csr_check(NULL, 10, "node1") == -EPX_E_NID_CSR, "csr: NULL");
+	ok(nodeid_csr_check(der, NODEID_CSR_MAX + 1, "node1") == -EPX_E_NID_CSR, "csr: over its cap");
+	ok(nodeid_csr_check(der, len, "Bad_Host") == -EPX_E_NID_CN, "csr: invalid host name");
+}
+
+/* the node manager's own request: accepted; every bit flip and every
+ * truncation refused */
+static void test_csr_nmid(void)
+{
+	uint8_t der[NMID_CSR_MAX], bad[NMID_CSR_MAX];
+	struct nmid *id = NULL;
+	size_t len = 0, i, flips = 0, cuts = 0;
+	int b;
+
+	ok(nmid_new(&id, "node1") == 0 && nmid_csr(id, der, sizeof(der), &len) == 0,
+	   "nmid: key and request (%zu bytes)", len);
+	ok(nodeid_csr_check(der, len, "node1") == 0, "nmid's request passes epoxyd's checks");
+	for (i = 0; i < len; i++)
+		for (b = 0; b < 8; b++) {
+			memcpy(bad, der, len);
+			bad[i] ^= (uint8_t)(1u << b);
+			flips += nodeid_csr_check(bad, len, "node1") != 0;
+		}
+	ok(flips == 8 * len, "every single-bit flip refused (%zu of %zu)", flips, 8 * len);
+	for (i = 0; i < len; i++)
+		cuts += nodeid_csr_check(der, i, "node1") != 0;
+	ok(cuts == len, "every truncation refused (%zu of %zu)", cuts, len);
+	memcpy(bad, der, len);
+	bad[len] = 0;
+	ok(nodeid_csr_check(bad, len + 1, "node1") == -EPX_E_NID_CSR, "trailing byte refused");
+	nmid_free(id);
+}
+
+static void test_issue_peer(void)
+{
+	struct nodeid *ca = t_ca("node CA"), *other = t_ca("node CA");
+	char pem[NODEPROTO_CERT_MAX], s1[NODEID_SERIAL_HEX + 1], s2[NODEID_SERIAL_HEX + 1];
+	char host[LABEL_HOST_MAX + 1], serial[NODEID_SERIAL_HEX + 1];
+	uint8_t der[NMID_CSR_MAX], cder[4096];
+	struct nmid *id = NULL, *id2 = NULL;
+	size_t len = 0, plen = 0, clen = 0;
+	int64_t na = 0, life = 0;
+
+	ok(ca && other, "two CAs of the same name");
+	nmid_new(&id, "node1");
+	nmid_new(&id2, "node1");
+	nmid_csr(id, der, sizeof(der), &len);
+	ok(nodeid_issue(ca, der, len, "node1", NOW, 86400, s1, &na, pem, sizeof(pem), &plen) == 0 &&
+	   na == NOW + 86400, "issued for 24 h");
+	ok(nmid_cert_check(id, pem, plen, &life) == 0 && life == 86400 + NODEID_SKEW,
+	   "the node accepts it for its key (%lld s)", (long long)life);
+	ok(nmid_cert_check(id2, pem, plen, &life) == -EPX_E_NM_CERT, "...not for another key");
+	ok(mbedtls_base64_decode(cder, sizeof(cder), &clen, (const unsigned char *)strchr(pem, '\n') + 1,
+				 (size_t)(strstr(pem, "-----END") - strchr(pem, '\n') - 1)) == 0, "DER of it");
+	ok(nodeid_peer(ca, cder, clen, NOW + 10, host, serial) == 0 && !strcmp(host, "node1") &&
+	   !strcmp(serial, s1), "presented: accepted, host node1, serial %s", serial);
+	ok(nodeid_peer(ca, cder, clen, NOW + 86401, host, serial) == -EPX_E_NID_CERT, "after its end: refused");
+	ok(nodeid_peer(ca, cder, clen, NOW - NODEID_SKEW - 1, host, serial) == -EPX_E_NID_CERT,
+	   "before its start: refused");
+	ok(nodeid_peer(other, cder, clen, NOW + 10, host, serial) == -EPX_E_NID_CERT,
+	   "another CA of the same name: refused");
+	ok(nodeid_peer(ca, cder, 0, NOW, host, serial) == -EPX_E_NID_NOCERT, "no certificate");
+	cder[clen - 5] ^= 1;
+	ok(nodeid_peer(ca, cder, clen, NOW + 10, host, serial) == -EPX_E_NID_CERT, "flipped signature: refused");
+	ok(nodeid_issue(ca, der, len, "node1", NOW, 86400, s2, &na, pem, sizeof(pem), &plen) == 0 &&
+	   strcmp(s1, s2), "a second issue has another serial");
+	ok(nodeid_issue(ca, der, len, "node2", NOW, 86400, s2, &na, pem, sizeof(pem), &plen) ==
+	   -EPX_E_NID_CN, "issue for another host: refused");
+	nmid_free(id);
+	nmid_free(id2);
+	nodeid_free(ca);
+	nodeid_free(other);
+}
+
+int main(void)
+{
+	test_csr_table();
+	test_csr_nmid();
+	test_issue_peer();
+	return test_done();
+}
