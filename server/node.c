@@ -564,9 +564,13 @@ static int node_session_tokens(struct srv *srv, const char *host, const char *si
 
 /* Authenticates (credential or boot token), opens the session, writes the
  * whole answer into out. */
-/* The host's state as operators see it (epoxyctl host show): "booting"
- * from session open, "joined" when the production stage reports success,
- * "failed" after a failure report (a retry makes it "booting" again).  A
+/* The host's state as operators see it (epoxyctl host show): "enrolled"
+ * at host add, "booting" from session open, "booted" when the production
+ * stage reports success (the boot is over, the session closed), "failed"
+ * after a failure report (a retry makes it "booting" again), and
+ * "joined" only at the first heartbeat over mutual TLS with its node
+ * certificate (store_nodecert_heartbeat, server/nodeapi.c): a report,
+ * which only a boot token vouches for, never makes a host a member.  A
  * store error here is logged, never fatal: the boot itself is recorded by
  * the session and the report. */
 static void node_host_state(struct srv *srv, const struct http_req *req,
@@ -1049,7 +1053,7 @@ int node_report(struct srv *srv, const struct http_req *req, struct http_resp *r
 	http_log(req, "report host %s session %s stage %s %s %s", info.host, info.session,
 		 rep->stage, rep->status, rep->code);
 	rc = http_resp_copy(resp, 204, "text/plain", "", 0);
-	node_host_state(srv, req, info.host, closes ? "joined" : ok ? "booting" : "failed");
+	node_host_state(srv, req, info.host, closes ? "booted" : ok ? "booting" : "failed");
 	if (closes) {
 		int crc = store_session_close(srv->store, info.session, "ok");
 

@@ -136,7 +136,8 @@ is "$(sqlite3 "$DB" "select status||' '||code from reports order by id desc limi
 is "$(sqlite3 "$DB" "select state from hosts where name='node1'")" failed "a fail report marks the host failed"
 is "$(hs_code /v1/report -X POST -H "$form" -H "Authorization: Bearer $rt" --data 'stage=2&status=ok')" 204 "ok report with the new token"
 is "$(sqlite3 "$DB" "select state from sessions where id='$sid'")" ok "ok report closes the session"
-is "$(sqlite3 "$DB" "select state from hosts where name='node1'")" joined "the stage-2 ok report marks the host joined"
+is "$(sqlite3 "$DB" "select state from hosts where name='node1'")" booted \
+	"the stage-2 ok report marks the host booted (joined comes with its first mTLS heartbeat: t_nodeid)"
 
 # --- metrics
 hs /metrics -o "$T_DIR/metrics"
