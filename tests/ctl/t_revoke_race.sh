@@ -24,7 +24,7 @@ fi
 make_release "$T_DIR/r7" 7
 { ctl release publish --manifest "$T_DIR/r7.manifest" --artifacts "$T_DIR/r7" >/dev/null &&
 	ctl release promote 7 --channel stable >/dev/null; } || bail "release"
-ROUNDS=${RACE_ROUNDS:-6}; W=${RACE_WORKERS:-4}
+ROUNDS=${RACE_ROUNDS:-10}; W=${RACE_WORKERS:-6}
 
 # worker ID HOST CRED: opens sessions until $T_DIR/stop, appends
 # "joincred-token" of each opened session to $T_DIR/kept.ID
