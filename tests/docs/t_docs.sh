@@ -28,6 +28,7 @@ progs=(
   "epoxy-pki|keys/epoxy-pki|docs/man/epoxy-pki.1"
   "store-bench|$O/bin/store-bench|docs/man/store-bench.1"
   "epoxy-tcpinfo|$O/bin/epoxy-tcpinfo|docs/man/epoxy-tcpinfo.8"
+  "epoxy-nm|$O/bin/epoxy-nm|docs/man/epoxy-nm.8"
 )
 for p in "${progs[@]}"; do
   IFS='|' read -r name bin man <<<"$p"
