@@ -11,12 +11,18 @@
 # CA's certificate and no certificate are refused on the identity
 # endpoints while the boot endpoints work without one; epoxy-nm joins,
 # heartbeats and renews, and its key is in no file under the test
-# directory and not in epoxyd's log.
+# directory and not in epoxyd's log.  With NODEID_PG=1 (t_nodeid_pg.sh)
+# the store is PostgreSQL.
 . "$(dirname "$0")/../lib/epoxyd.sh"
 DEVKEYS=$O/keys
 need_built "$DEVKEYS/node-ca.crt" "$BIN/epoxyctl"
 
-epoxyd_setup || bail "setup"
+if [ -n "${NODEID_PG:-}" ]; then
+	epoxyd_pg || bail "PostgreSQL started"
+	epoxyd_setup - "$STORE" || bail "setup"
+else
+	epoxyd_setup || bail "setup"
+fi
 cp -p "$DEVKEYS/node-ca.crt" "$DEVKEYS/node-ca.key" "$KEYS/" || bail "node CA"
 printf 'node_ca_cert %s\nnode_ca_key %s\nnode_cert_ttl 900\n' \
 	"$KEYS/node-ca.crt" "$KEYS/node-ca.key" >>"$T_DIR/epoxyd.conf"
