@@ -113,6 +113,11 @@ static int httpc_field(struct httpc_head *h, const char *k, size_t kn,
 			return -EPX_E_HTTP_HEADER;
 		memcpy(h->next_token, v, vn);
 		h->next_token[vn] = '\0';
+	} else if (httpc_ieq(k, kn, "epoxy-node-credential")) {
+		if (h->node_cred[0] || hex_check(v, vn, HTTPC_TOKEN_HEX) < 0)
+			return -EPX_E_HTTP_HEADER;
+		memcpy(h->node_cred, v, vn);
+		h->node_cred[vn] = '\0';
 	} else if (httpc_ieq(k, kn, "content-range")) {
 		return httpc_content_range(h, v, vn);
 	}
@@ -197,4 +202,5 @@ fail:
 void httpc_head_wipe(struct httpc_head *h)
 {
 	explicit_bzero(h->next_token, sizeof(h->next_token));
+	explicit_bzero(h->node_cred, sizeof(h->node_cred));
 }

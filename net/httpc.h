@@ -28,6 +28,7 @@ struct httpc_head {
 	int64_t range_first;            /* Content-Range first byte, -1 */
 	int64_t range_total;            /* Content-Range complete length, -1 */
 	char next_token[HTTPC_TOKEN_HEX + 1];    /* Epoxy-Next-Token or "" */
+	char node_cred[HTTPC_TOKEN_HEX + 1];     /* Epoxy-Node-Credential or "" */
 };
 
 /* Returns the length of the head including the blank line, 0 if buf does

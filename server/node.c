@@ -573,6 +573,19 @@ static int node_session_tokens(struct srv *srv, const char *host, const char *si
  * which only a boot token vouches for, never makes a host a member.  A
  * store error here is logged, never fatal: the boot itself is recorded by
  * the session and the report. */
+/* 1 if host is joined already: its node manager, started by the join
+ * script, heartbeats before the agent reports (session open made it
+ * "booting", so "joined" is this boot's) and the report must not undo
+ * that. */
+static int node_joined(struct srv *srv, const char *host)
+{
+	struct store_host *h = malloc(sizeof(*h));
+	int joined = h && store_host_get(srv->store, host, h) == 0 && !strcmp(h->state, "joined");
+
+	free(h);
+	return joined;
+}
+
 static void node_host_state(struct srv *srv, const struct http_req *req,
 			    const char *host, const char *state)
 {
@@ -1053,7 +1066,8 @@ int node_report(struct srv *srv, const struct http_req *req, struct http_resp *r
 	http_log(req, "report host %s session %s stage %s %s %s", info.host, info.session,
 		 rep->stage, rep->status, rep->code);
 	rc = http_resp_copy(resp, 204, "text/plain", "", 0);
-	node_host_state(srv, req, info.host, closes ? "booted" : ok ? "booting" : "failed");
+	if (!closes || !node_joined(srv, info.host))
+		node_host_state(srv, req, info.host, closes ? "booted" : ok ? "booting" : "failed");
 	if (closes) {
 		int crc = store_session_close(srv->store, info.session, "ok");
 

@@ -4,7 +4,9 @@
  * checks the join script against the handed-over (and re-verified)
  * manifest, fetches the one-time join credential, runs the script with the
  * credential in a 0600 file named by EPOXY_JOINCRED_FILE (never argv), and
- * reports.  The script runs from a sealed memfd holding exactly the bytes
+ * reports.  When epoxyd also answers a one-time node credential (node
+ * identity, issue 14), it goes into a second 0600 file named by
+ * EPOXY_NODECRED_FILE, for `epoxy-nm join`.  The script runs from a sealed memfd holding exactly the bytes
  * that were hashed. */
 #include <errno.h>
 #include <fcntl.h>
@@ -40,6 +42,7 @@ struct join {
 	char *script;
 	size_t script_len;
 	char cred_path[VERIFY_PATH_MAX];
+	char nodecred_path[VERIFY_PATH_MAX];    /* "" when epoxyd sent none */
 };
 
 static int join_path(char *out, size_t cap, const char *root, const char *rel)
@@ -118,13 +121,30 @@ static int join_script(struct join *j)
 	return 0;
 }
 
+/* A secret into a new 0600 file root/rel (path kept in out). */
+static int join_secret_file(struct join *j, char *out, size_t cap, const char *rel,
+			    const char *buf, size_t len)
+{
+	int fd, rc = join_path(out, cap, j->o->root, rel);
+
+	if (rc < 0)
+		return -EPX_E_JOINCRED;
+	unlink(out);
+	fd = open(out, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	rc = fd >= 0 && write(fd, buf, len) == (ssize_t)len ? 0 : -EPX_E_JOINCRED;
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
 static int join_cred_fetch(struct join *j)
 {
 	static char cred[JOINCRED_MAX];
+	static char nodecred[HTTPC_TOKEN_HEX + 2];
 	struct https_buf out = { cred, sizeof(cred), 0 };
 	struct https_resp resp;
 	struct https_req r;
-	int fd, rc;
+	int rc;
 
 	memset(&r, 0, sizeof(r));
 	r.method = "POST";
@@ -137,27 +157,31 @@ static int join_cred_fetch(struct join *j)
 	r.on_data = https_buf_data;
 	r.ctx = &out;
 	rc = https_do(&j->h, &r, &resp);
+	snprintf(nodecred, sizeof(nodecred), "%s", resp.head.node_cred);
 	httpc_head_wipe(&resp.head);
 	if (rc == 0 && out.len == 0)
 		rc = -EPX_E_JOINCRED;
 	if (rc < 0) {
 		explicit_bzero(cred, sizeof(cred));
+		explicit_bzero(nodecred, sizeof(nodecred));
 		return con_fail(rc == -EPX_E_HTTP_BODYBIG ? -EPX_E_JOINCRED : rc,
 				"POST /v1/joincred%s%s",
 				resp.reason[0] ? "; server: " : "", resp.reason);
 	}
-	join_path(j->cred_path, sizeof(j->cred_path), j->o->root,
-		  "run/epoxy/joincred");
-	unlink(j->cred_path);
-	fd = open(j->cred_path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-		  0600);
-	rc = fd >= 0 && write(fd, cred, out.len) == (ssize_t)out.len ? 0 : -EPX_E_JOINCRED;
-	if (fd >= 0)
-		close(fd);
+	rc = join_secret_file(j, j->cred_path, sizeof(j->cred_path), "run/epoxy/joincred",
+			      cred, out.len);
 	explicit_bzero(cred, sizeof(cred));
+	if (rc == 0 && nodecred[0]) {
+		strcat(nodecred, "\n");
+		rc = join_secret_file(j, j->nodecred_path, sizeof(j->nodecred_path),
+				      "run/epoxy/nodecred", nodecred, strlen(nodecred));
+	}
+	explicit_bzero(nodecred, sizeof(nodecred));
 	if (rc < 0)
-		return con_fail(rc, "cannot write %s", j->cred_path);
-	con_stage("joincred", "received %zu bytes (in a 0600 file)", out.len);
+		return con_fail(rc, "cannot write %s", j->nodecred_path[0] ?
+				j->nodecred_path : j->cred_path);
+	con_stage("joincred", "received %zu bytes (in a 0600 file)%s", out.len,
+		  j->nodecred_path[0] ? "; node credential too" : "");
 	return 0;
 }
 
@@ -166,9 +190,9 @@ static int join_cred_fetch(struct join *j)
 static void join_child(struct join *j, int mfd, int out)
 {
 	char fdpath[64], interp[JOIN_LINE_MAX], *arg = NULL, *nl, *sp;
-	char e1[VERIFY_PATH_MAX + 32], e2[96], e3[300], e4[64];
-	char *envp[] = { e1, e2, e3, e4, (char *)"PATH=/usr/sbin:/usr/bin:/sbin:/bin",
-			 NULL };
+	char e1[VERIFY_PATH_MAX + 32], e2[96], e3[300], e4[64], e5[VERIFY_PATH_MAX + 32];
+	char *path = (char *)"PATH=/usr/sbin:/usr/bin:/sbin:/bin";
+	char *envp[] = { e1, e2, e3, e4, path, NULL, NULL };
 
 	dup2(out, 1);
 	dup2(out, 2);
@@ -177,6 +201,11 @@ static void join_child(struct join *j, int mfd, int out)
 	snprintf(e2, sizeof(e2), "EPOXY_HOST=%s", j->ho.host);
 	snprintf(e3, sizeof(e3), "EPOXY_SERVER=%s", j->ho.server);
 	snprintf(e4, sizeof(e4), "EPOXY_SESSION=%s", j->ho.session);
+	snprintf(e5, sizeof(e5), "EPOXY_NODECRED_FILE=%s", j->nodecred_path);
+	if (j->nodecred_path[0]) {
+		envp[4] = e5;
+		envp[5] = path;
+	}
 	if (j->script_len > 2 && memcmp(j->script, "#!", 2) == 0) {
 		snprintf(interp, sizeof(interp), "%.*s",
 			 (int)(j->script_len - 2 < JOIN_LINE_MAX - 1 ?
@@ -326,6 +355,8 @@ static int join_flow(struct join *j)
 	}
 	if (j->cred_path[0])
 		unlink(j->cred_path);
+	if (j->nodecred_path[0])
+		unlink(j->nodecred_path);
 	if (rc == 0)
 		con_stage("join", "done");
 	report_send(&j->h, j->ho.report, 2, rc == 0, rc, j->o->fo.phase_ms);

@@ -10,6 +10,7 @@
  * E3103 printed), 2 on a usage error, 3 when the server stays out of
  * reach; a running node manager retries transient failures with jitter. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <getopt.h>
 #include <netdb.h>
@@ -55,6 +56,7 @@ struct nm {
 	unsigned renew_s;               /* 0: at 2/3 of the certificate's life */
 	int64_t renew_at_ms;
 	unsigned beats;                 /* --beats N: stop after N (tests); 0 never */
+	int detach;                     /* --detach: background after the join */
 };
 
 static void nm_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -82,11 +84,12 @@ static void nm_usage(FILE *f)
 {
 	fputs("usage: epoxy-nm join --server https://NAME[:PORT] --ca FILE --host NAME\n"
 	      "                     --credential-file FILE [--addr IPV4] [--heartbeat SECONDS]\n"
-	      "                     [--renew SECONDS] [--beats N]\n"
+	      "                     [--renew SECONDS] [--beats N] [--detach]\n"
 	      "  join: make a P-256 key in memory, trade the one-time node credential and a\n"
 	      "  certificate request for a client certificate, then heartbeat over mutual\n"
 	      "  TLS every --heartbeat seconds (default 30) and renew the certificate at 2/3\n"
 	      "  of its life (or every --renew seconds).  --beats N stops after N heartbeats.\n"
+	      "  --detach: once joined, go on in the background and exit 0 (join scripts).\n"
 	      "exit: 0 stopped, 1 refused by the server, 2 usage, 3 server unreachable\n", f);
 }
 
@@ -355,13 +358,34 @@ static void nm_sleep(unsigned s)
 	nanosleep(&ts, NULL);
 }
 
+/* --detach: the parent returns 1 (and exits), the child 0 and goes on
+ * in its own session with stdin and stdout on /dev/null (a join script's
+ * caller waits for the end of its output); stderr stays the log, so the
+ * script sends it to a file or the journal. */
+static int nm_detach(void)
+{
+	pid_t pid = fork();
+	int fd;
+
+	if (pid != 0)
+		return pid > 0 ? 1 : 0;         /* fork failed: go on in the foreground */
+	setsid();
+	fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (fd >= 0) {
+		dup2(fd, 0);
+		dup2(fd, 1);
+		close(fd);
+	}
+	return 0;
+}
+
 static int nm_opts(struct nm *nm, int argc, char **argv, const char **cred)
 {
 	static const struct option lo[] = {
 		{ "server", 1, 0, 's' }, { "ca", 1, 0, 'c' }, { "host", 1, 0, 'H' },
 		{ "credential-file", 1, 0, 'f' }, { "addr", 1, 0, 'a' },
 		{ "heartbeat", 1, 0, 'b' }, { "renew", 1, 0, 'r' }, { "beats", 1, 0, 'n' },
-		{ "help", 0, 0, 'h' }, { 0, 0, 0, 0 } };
+		{ "detach", 0, 0, 'd' }, { "help", 0, 0, 'h' }, { 0, 0, 0, 0 } };
 	uint64_t v;
 	int o, rc = 0;
 
@@ -383,7 +407,9 @@ static int nm_opts(struct nm *nm, int argc, char **argv, const char **cred)
 				-EPX_E_NM_USAGE : 0;
 			*(o == 'b' ? &nm->heartbeat_s : o == 'r' ? &nm->renew_s : &nm->beats) =
 				(unsigned)v;
-		} else if (o == 'h')
+		} else if (o == 'd')
+			nm->detach = 1;
+		else if (o == 'h')
 			return 1;
 		else
 			rc = -EPX_E_NM_USAGE;
@@ -431,6 +457,8 @@ int main(int argc, char **argv)
 	if (rc < 0)
 		return rc == -EPX_E_NM_REFUSED ? CLI_FAIL : CLI_UNREACHABLE;
 	nm_log("joined as %s; heartbeat every %u s", nm.host, nm.heartbeat_s);
+	if (nm.detach && nm_detach() != 0)
+		return CLI_OK;          /* the parent: the join is done */
 	while ((rc = nm_beat(&nm)) == 0 && (!nm.beats || ++n < nm.beats))
 		nm_sleep(nm.heartbeat_s);
 	nmid_free(nm.id);
