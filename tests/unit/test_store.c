@@ -150,6 +150,7 @@ static void t_migrations(void)
 	   Q0(s, "DROP INDEX tokens_expires", NULL) == 0 &&
 	   Q0(s, "ALTER TABLE hosts DROP COLUMN cred_pending", NULL) == 0 &&
 	   Q0(s, "ALTER TABLE hosts DROP COLUMN cred_pending_at", NULL) == 0 &&
+	   Q0(s, "DROP TABLE node_certs", NULL) == 0 &&
 	   Q0(s, "DELETE FROM schema_version WHERE version >= 2", NULL) == 0,
 	   "roll the store back to schema version 1");
 	s2 = open_store();
@@ -552,6 +553,53 @@ static void t_tokens(struct store *s)
 }
 
 /* ---------------------------------------------------- credentials, admins */
+/* node certificates (issue 14): good only while the host lives with the
+ * boot credential it had at issue; joined at the first heartbeat */
+static void t_nodecert(struct store *s)
+{
+	static const char s1[] = "4aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", s2[] = "5bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+	char cred[STORE_TOKEN_HEX + 1];
+	struct store_host h;
+	int first = -1;
+
+	host_init(&h, "nc1", "52-54-00-77-00-01");
+	eq(store_host_add(s, &h), 0, "nodecert: host nc1");
+	eq(store_cred_issue(s, "nc1", cred), 0, "nodecert: its boot credential");
+	keep(cred);
+	eq(store_nodecert_add(s, s1, "nc1", fake_now + 3600), 0, "nodecert: recorded");
+	eq(store_nodecert_add(s, s1, "nc1", fake_now + 3600), -EPX_E_DB_EXISTS, "nodecert: serial once");
+	eq(store_nodecert_add(s, s2, "nosuch", fake_now + 3600), -EPX_E_NID_REVOKED, "nodecert: unknown host");
+	eq(store_nodecert_add(s, "XYZ", "nc1", fake_now + 3600), -EPX_E_DB_INVALID, "nodecert: bad serial");
+	eq(store_nodecert_check(s, s1, "nc1"), 0, "nodecert: good");
+	eq(store_nodecert_check(s, s1, "node1"), -EPX_E_NID_REVOKED, "nodecert: for another host");
+	eq(store_nodecert_check(s, s2, "nc1"), -EPX_E_NID_REVOKED, "nodecert: unknown serial");
+	eq(store_host_get(s, "nc1", &h), 0, "nodecert: host");
+	ok(strcmp(h.state, "joined") != 0, "nodecert: a certificate alone: not joined (%s)", h.state);
+	eq(store_nodecert_heartbeat(s, s1, "nc1", &first), 0, "nodecert: heartbeat");
+	ok(first == 1, "nodecert: the first joins");
+	eq(store_nodecert_heartbeat(s, s1, "nc1", &first), 0, "nodecert: heartbeat again");
+	ok(first == 0, "nodecert: the second does not");
+	eq(store_host_get(s, "nc1", &h), 0, "nodecert: host after");
+	ok(!strcmp(h.state, "joined") && h.last_seen == fake_now, "nodecert: joined, seen now");
+	fake_now += 3601;
+	eq(store_nodecert_check(s, s1, "nc1"), -EPX_E_NID_REVOKED, "nodecert: past its end");
+	fake_now -= 3601;
+	eq(store_cred_revoke(s, "nc1"), 0, "nodecert: revoke the boot credential");
+	eq(store_nodecert_check(s, s1, "nc1"), -EPX_E_NID_REVOKED, "nodecert: revoked host");
+	eq(store_nodecert_heartbeat(s, s1, "nc1", &first), -EPX_E_NID_REVOKED, "nodecert: no heartbeat");
+	eq(store_cred_issue(s, "nc1", cred), 0, "nodecert: a new boot credential");
+	keep(cred);
+	eq(store_nodecert_check(s, s1, "nc1"), -EPX_E_NID_REVOKED, "nodecert: does not revive it");
+	eq(store_nodecert_add(s, s2, "nc1", fake_now + 3600), 0, "nodecert: a new one");
+	eq(store_nodecert_check(s, s2, "nc1"), 0, "nodecert: works");
+	eq(store_nodecert_revoke(s, "nc1", NULL), 0, "nodecert: revoke the host's certificates");
+	eq(store_nodecert_check(s, s2, "nc1"), -EPX_E_NID_REVOKED, "nodecert: revoked");
+	eq(store_host_delete(s, "nc1"), 0, "nodecert: delete the host");
+	eq(store_host_add(s, &h), 0, "nodecert: add it again");
+	eq(store_nodecert_check(s, s1, "nc1"), -EPX_E_NID_REVOKED, "nodecert: nothing revived by a re-add");
+	eq(store_host_delete(s, "nc1"), 0, "nodecert: clean up");
+}
+
 static void t_creds(struct store *s)
 {
 	char c1[STORE_TOKEN_HEX + 1], c2[STORE_TOKEN_HEX + 1], sid[17], tk[65], name[65];
@@ -1084,6 +1132,7 @@ int main(void)
 	t_host_pages(s);
 	t_tokens(s);
 	t_creds(s);
+	t_nodecert(s);
 	t_releases(s);
 	t_reports(s);
 	t_race(s);
