@@ -33,7 +33,6 @@ echo 5 >"$E/etc/floor"; echo qemu-x86_64 >"$E/etc/hwclass"
 printf '\007\000\000\000epoxy-boot 1\nhost node1\ncredential %s\nend\n' "$(cat "$T_DIR/cred.node1")" \
 	>"$E/efi/EpoxyBoot-2c1e5b7a-9d3f-4e21-8a6b-5f0c4d7e9a13"
 echo "console=ttyS0 epoxy.server=epoxy.test epoxy.addr=127.0.0.1 epoxy.port=$HTTPS_PORT epoxy.stage=1" >"$E/cmdline"
-state() { sql "SELECT state FROM hosts WHERE name = 'node1'"; }
 
 timeout 120 "$AGENT" --cmdline "$E/cmdline" --efivars "$E/efi" --etc "$E/etc" --kexec-record "$E/rec" \
 	--retries 2 --backoff-ms 50 --server-wait 0 --mac 52-54-00-12-34-56 >"$E/out" 2>&1
@@ -49,8 +48,8 @@ grep -q 'node credential too' "$E/out2"; ok $? "the agent received the node cred
 grep -q 'join: node credential file 600 65 bytes' "$E/out2"; ok $? "the join script got it in a 0600 file"
 grep -q 'joined as node1' "$T_DIR/nm.log"; ok $? "epoxy-nm joined (certificate issued) and detached" "$(cat "$T_DIR/nm.log")"
 [ ! -e "$E/root/run/epoxy/nodecred" ]; ok $? "the node credential file is gone after the join"
-for _ in $(seq 1 50); do [ "$(state)" = joined ] && break; sleep 0.1; done
-is "$(state)" joined "the host is joined after epoxy-nm's first heartbeat"
+for _ in $(seq 1 50); do [ "$(host_state node1)" = joined ] && break; sleep 0.1; done
+is "$(host_state node1)" joined "the host is joined after epoxy-nm's first heartbeat"
 NC=$(sql "SELECT count(*) FROM tokens WHERE host = 'node1' AND purpose = 'cluster' AND used_at IS NOT NULL")
 is "$NC" 1 "the node credential was spent once"
 for _ in $(seq 1 80); do grep -q 'heartbeat' "$T_DIR/nm.log" 2>/dev/null || true; pgrep -f "credential-file $E/root" >/dev/null || break; sleep 0.1; done

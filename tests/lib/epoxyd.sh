@@ -27,7 +27,8 @@
 #          bearer TOKEN           the Authorization header line
 #          answer PATH TOKEN [CURL ARGS]  "STATUS FIRST-11-BYTES-OF-BODY"
 # Store    sql STATEMENT | store_dump (every table but the audit log) |
-#          store_has STRING (in any file of the store)
+#          store_has STRING (in any file of the store) |
+#          host_state HOST (its state: enrolled, booting, booted, joined ...)
 . "$(dirname "${BASH_SOURCE[0]}")/tap.sh"
 BIN=$O/bin
 SRV_PID='' PG_CONN=''
@@ -187,6 +188,7 @@ store_dump() {
   done
   ls "$DATA/objects" 2>/dev/null
 }
+host_state() { sql "SELECT state FROM hosts WHERE name = '$1'"; }
 store_has() {
   if [ -n "$PG_CONN" ]; then grep -rqaF "$1" "$T_DIR/pg/data"
   else cat "$DB" "$DB-wal" 2>/dev/null | grep -qaF "$1"; fi

@@ -60,7 +60,6 @@ mtls() {
 	hs "$p" -X POST -H "$FORM" "${args[@]}" "$@" -o "$N/ans" -w '%{http_code}' | tr -d '\n'
 	echo " $(head -c 11 "$N/ans" | tr -d ' ')"
 }
-state() { sql "SELECT state FROM hosts WHERE name = '$1'"; }
 
 openssl ecparam -name prime256v1 -genkey -noout -out "$N/k1" 2>/dev/null
 openssl ecparam -name prime256v1 -genkey -noout -out "$N/k2" 2>/dev/null
@@ -78,7 +77,7 @@ is "$(join "$NC" node1 "$(csr "$N/k1" node1 -addext subjectAltName=DNS:evil.test
 is "$(join "$NC" node1 "$(csr "$N/k1" node1 -addext basicConstraints=critical,CA:TRUE)")" "400 EPOXY-E2274" \
 	"CSR asking to be a CA: refused"
 L=${#GOOD}
-BAD=${GOOD:0:$((L - 20))}$(printf '%02x' $(( (0x${GOOD:$((L - 20)):2} ^ 1) )))${GOOD:$((L - 18))}
+BAD=${GOOD:0:$((L - 20))}$(printf '%02x' $(( 0x${GOOD:$((L - 20)):2} ^ 1 )))${GOOD:$((L - 18))}
 is "$(join "$NC" node1 "$BAD")" "400 EPOXY-E2271" "CSR with a bad signature: refused"
 is "$(join "$NC" node1 "${GOOD:0:40}")" "400 EPOXY-E2271" "truncated CSR: refused"
 is "$(join "$NC" node1 "zz$GOOD")" "400 EPOXY-E2271" "CSR not hex: refused"
@@ -90,7 +89,7 @@ is "$(curl -s -X POST "http://127.0.0.1:$HTTP_PORT/v1/node/csr" -H "$(bearer "$N
 	EPOXY-E2206 "plain HTTP: refused"
 
 # ---- the join
-[ "$(state node1)" != joined ]; ok $? "before its heartbeat the host is not joined ($(state node1))"
+[ "$(host_state node1)" != joined ]; ok $? "before its heartbeat the host is not joined ($(host_state node1))"
 is "$(join "$NC" node1 "$GOOD")" "200 -----BEGIN" "good credential and CSR: a certificate"
 cp "$N/cert" "$N/c1"
 check "the certificate is for CN=node1, clientAuth, signed by the node CA" \
@@ -102,11 +101,11 @@ check "...and chains to the fleet CA through the node CA" \
 LIFE=$(( $(date -d "$(openssl x509 -in "$N/c1" -noout -enddate | cut -d= -f2)" +%s) - $(date +%s) ))
 [ "$LIFE" -gt 800 ] && [ "$LIFE" -le 900 ]; ok $? "its lifetime is node_cert_ttl ($LIFE s of 900)"
 is "$(join "$NC" node1 "$GOOD")" "403 EPOXY-E2003" "the node credential a second time: refused (single use)"
-[ "$(state node1)" != joined ]; ok $? "a certificate alone does not make the host joined"
+[ "$(host_state node1)" != joined ]; ok $? "a certificate alone does not make the host joined"
 
 # ---- mutual TLS
 is "$(mtls /v1/node/heartbeat "$N/c1" "$N/k1" --data uptime=12)" "200 joined" "heartbeat with the certificate"
-is "$(state node1)" joined "the host is joined after its first heartbeat"
+is "$(host_state node1)" joined "the host is joined after its first heartbeat"
 is "$(sql "SELECT count(*) FROM audit WHERE action = 'node.joined' AND subject = 'node1'")" 1 "joining audited once"
 is "$(mtls /v1/node/heartbeat "" "" --data uptime=12)" "401 EPOXY-E2275" "heartbeat without a certificate: refused"
 is "$(mtls /v1/node/heartbeat "$N/c1" "$N/k1" --data 'uptime=x')" "400 EPOXY-E2207" "heartbeat with a bad field: refused"
@@ -183,8 +182,8 @@ echo 0000000000000000000000000000000000000000000000000000000000000000 >"$N/nc.bo
 nmjoin "$N/nc.bogus" node3 --beats 1 2>"$N/nm.bogus"; is $? 1 "epoxy-nm with an unknown credential: exit 1"
 grep -q 'EPOXY-E3103.*EPOXY-E2001' "$N/nm.bogus"; ok $? "...printing E3103 and the server's E2001"
 nmjoin "$N/nc3" node3 --heartbeat 1 --renew 2 --beats 6 2>"$N/nm.log" & NMPID=$!
-for _ in $(seq 1 100); do [ "$(state node3)" = joined ] && break; sleep 0.1; done
-is "$(state node3)" joined "epoxy-nm joined node3 (first heartbeat)"
+for _ in $(seq 1 100); do [ "$(host_state node3)" = joined ] && break; sleep 0.1; done
+is "$(host_state node3)" joined "epoxy-nm joined node3 (first heartbeat)"
 # the node manager's key lives in its memory: look for it on disk while it runs
 KEYS_ON_DISK=$(grep -rlE 'BEGIN (EC )?PRIVATE KEY' "$T_DIR" 2>/dev/null | grep -v "^$N/\|$T_DIR/pki/\|$KEYS/" )
 is "$KEYS_ON_DISK" "" "no private key file appeared under the test directory while epoxy-nm runs"
