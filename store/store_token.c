@@ -148,10 +148,11 @@ int store_session_open(struct store *s, const char *host, const char *nonce_hex,
 	if (rc < 0)
 		return rc;
 	rc = host_lock(s, host, &r);
-	if (rc == 0 && r.nrows == 0)
-		rc = -EPX_E_DB_NOTFOUND;
-	if (rc == 0)
+	if (rc == 0) {
+		if (r.nrows == 0)
+			rc = -EPX_E_DB_NOTFOUND;
 		db_res_free(&r);
+	}
 	if (rc == 0)
 		rc = session_insert(s, host, nonce_hex, version, hwclass, id_hex);
 	return st_end(s, rc);
