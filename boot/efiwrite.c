@@ -8,14 +8,16 @@
  * read whole and bounded (EFIWRITE_MAX); the variable is written in exactly
  * one write(2), as efivarfs requires; an existing variable's immutable flag
  * (efivarfs sets it on most variables) is cleared first, since BusyBox has
- * no chattr.  Every failure prints a stable EPOXY code.  Static (musl), no
- * dependencies. */
+ * no chattr.  Every failure prints a stable EPOXY code, through the
+ * registry.  Static (musl); links only lib/err.c, which is self-contained. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
+
+#include "lib/err.h"
 
 /* from <linux/fs.h>, which musl-gcc does not see */
 #ifndef FS_IOC_GETFLAGS
@@ -109,15 +111,15 @@ int main(int argc, char **argv)
 	}
 	rc = read_src(argv[2], &len);
 	if (rc < 0) {
-		printf("epoxy-enroll: EPOXY-E1413 cannot use %s: %s\n", argv[2],
-		       strerror(-rc));
+		printf("epoxy-enroll: %s cannot use %s: %s\n",
+		       epx_code_str(EPX_E_ENROLL_INPUT), argv[2], strerror(-rc));
 		return 1;
 	}
 	rc = write_var(argv[1], len);
 	explicit_bzero(buf, sizeof(buf));	/* may hold the boot credential */
 	if (rc < 0) {
-		printf("epoxy-enroll: EPOXY-E1410 writing %s failed: %s\n",
-		       argv[1], strerror(-rc));
+		printf("epoxy-enroll: %s writing %s failed: %s\n",
+		       epx_code_str(EPX_E_ENROLL_VAR), argv[1], strerror(-rc));
 		return 1;
 	}
 	return 0;

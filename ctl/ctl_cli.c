@@ -229,13 +229,13 @@ int ctl_cli_secret_open(const char *path)
 	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 
 	if (fd < 0) {
-		fprintf(stderr, "epoxyctl: cannot create %s: %s (EPOXY-E2605; it must not exist yet)\n",
-			path, strerror(errno));
+		fprintf(stderr, "epoxyctl: cannot create %s: %s (%s; it must not exist yet)\n",
+			path, strerror(errno), epx_code_str(EPX_E_CTL_OUTFILE));
 		return -EPX_E_CTL_OUTFILE;
 	}
 	if (fchmod(fd, 0600) < 0) {
-		fprintf(stderr, "epoxyctl: cannot make %s private: %s (EPOXY-E2605)\n", path,
-			strerror(errno));
+		fprintf(stderr, "epoxyctl: cannot make %s private: %s (%s)\n", path,
+			strerror(errno), epx_code_str(EPX_E_CTL_OUTFILE));
 		close(fd);
 		unlink(path);
 		return -EPX_E_CTL_OUTFILE;
@@ -259,7 +259,8 @@ int ctl_cli_secret_write(int fd, const char *path, const char *value)
 	if (write(fd, value, n) == (ssize_t)n && write(fd, "\n", 1) == 1 && fsync(fd) == 0)
 		rc = 0;
 	else
-		fprintf(stderr, "epoxyctl: cannot write %s: %s (EPOXY-E2605)\n", path, strerror(errno));
+		fprintf(stderr, "epoxyctl: cannot write %s: %s (%s)\n", path, strerror(errno),
+			epx_code_str(EPX_E_CTL_OUTFILE));
 	if (close(fd) && !rc)
 		rc = -EPX_E_CTL_OUTFILE;
 	if (rc)

@@ -186,8 +186,8 @@ static int ctl_host_mkvars(const char *vars, const char *host, const char *credf
 
 	if (!tool || access(tool, X_OK)) {
 		fprintf(stderr, "epoxyctl: host credential --vars: no variable-store tool %s "
-			"(set EPOXY_MKVARS to the images' epoxy-mkvars) (EPOXY-E2604)\n",
-			tool ? tool : "");
+			"(set EPOXY_MKVARS to the images' epoxy-mkvars) (%s)\n",
+			tool ? tool : "", epx_code_str(EPX_E_CTL_MKVARS));
 		return -EPX_E_CTL_MKVARS;
 	}
 	snprintf(macc, sizeof(macc), "%s", mac ? mac : "");
@@ -207,7 +207,8 @@ static int ctl_host_mkvars(const char *vars, const char *host, const char *credf
 		_exit(127);
 	}
 	if (waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st)) {
-		fprintf(stderr, "epoxyctl: %s failed for %s (EPOXY-E2604)\n", tool, vars);
+		fprintf(stderr, "epoxyctl: %s failed for %s (%s)\n", tool, vars,
+			epx_code_str(EPX_E_CTL_MKVARS));
 		return -EPX_E_CTL_MKVARS;
 	}
 	return 0;
@@ -275,7 +276,7 @@ static int ctl_host_cred_pre(const struct ctl_host_args *a, int *ofd)
 		if (!tool || access(tool, X_OK)) {
 			fprintf(stderr, "epoxyctl: host credential --vars: no variable-store tool %s "
 				"(set EPOXY_MKVARS to the images' epoxy-mkvars); nothing was changed "
-				"(EPOXY-E2604)\n", tool ? tool : "");
+				"(%s)\n", tool ? tool : "", epx_code_str(EPX_E_CTL_MKVARS));
 			return -EPX_E_CTL_MKVARS;
 		}
 	}
@@ -302,7 +303,7 @@ static int ctl_host_cred_confirm(const struct ctlhttp_cfg *cfg, const char *name
 	if (st) {
 		fprintf(stderr, "epoxyctl: the new credential of %s is stored but not yet confirmed: "
 			"it stays pending and the old one works until the node first boots with "
-			"the new one (EPOXY-E2606)\n", name);
+			"the new one (%s)\n", name, epx_code_str(EPX_E_CTL_PENDING));
 		return st;
 	}
 	record_buf_wipe(&rep.body);
@@ -342,7 +343,8 @@ static int ctl_host_credential(const struct ctlhttp_cfg *cfg, const char *name,
 	}
 	st = CLI_FAIL;
 	if (record_each(rep.body.buf, rep.body.len, ctl_host_cred_rec, &hc) || !hc.cred) {
-		fprintf(stderr, "epoxyctl: host credential: answer malformed (EPOXY-E2603)\n");
+		fprintf(stderr, "epoxyctl: host credential: answer malformed (%s)\n",
+			epx_code_str(EPX_E_CTL_REPLY));
 		goto out;
 	}
 	/* the new credential is pending on the server: a failure from here
@@ -372,7 +374,7 @@ pending:
 	if (a->out)
 		unlink(a->out);
 	fprintf(stderr, "epoxyctl: the new credential of %s was not stored, so it was not "
-		"confirmed: the host keeps its current one (EPOXY-E2606)\n", name);
+		"confirmed: the host keeps its current one (%s)\n", name, epx_code_str(EPX_E_CTL_PENDING));
 out:
 	ctl_cli_secret_abandon(ofd, a->out);
 	record_buf_wipe(&rep.body);

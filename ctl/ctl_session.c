@@ -277,7 +277,8 @@ int ctl_why_main(int argc, char **argv)
 	if (!w)
 		goto out;
 	if (record_each(rep.body.buf, rep.body.len, ctl_why_rec, w) || !w->have_host) {
-		fprintf(stderr, "epoxyctl: why: answer malformed (EPOXY-E2603)\n");
+		fprintf(stderr, "epoxyctl: why: answer malformed (%s)\n",
+			epx_code_str(EPX_E_CTL_REPLY));
 		goto out;
 	}
 	code = record_get(&w->host, "last_code");

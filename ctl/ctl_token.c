@@ -91,8 +91,8 @@ static int ctl_token_media_open(const char *path)
 	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 
 	if (fd < 0) {
-		fprintf(stderr, "epoxyctl: cannot create %s: %s (EPOXY-E2605; it must not exist yet)\n",
-			path, strerror(errno));
+		fprintf(stderr, "epoxyctl: cannot create %s: %s (%s; it must not exist yet)\n",
+			path, strerror(errno), epx_code_str(EPX_E_CTL_OUTFILE));
 		return -EPX_E_CTL_OUTFILE;
 	}
 	if (fchmod(fd, 0600) < 0) {
@@ -169,7 +169,8 @@ int ctl_token_main(int argc, char **argv)
 	}
 	st = CLI_FAIL;
 	if (record_each(rep.body.buf, rep.body.len, ctl_token_rec, &t) || !t.token) {
-		fprintf(stderr, "epoxyctl: token issue: answer malformed (EPOXY-E2603)\n");
+		fprintf(stderr, "epoxyctl: token issue: answer malformed (%s)\n",
+			epx_code_str(EPX_E_CTL_REPLY));
 		goto out;
 	}
 	if (mfd >= 0) {
@@ -177,8 +178,8 @@ int ctl_token_main(int argc, char **argv)
 
 		mfd = -1;
 		if (wrc) {
-			fprintf(stderr, "epoxyctl: cannot write %s: %s (EPOXY-E2605)\n",
-				a.media, strerror(errno));
+			fprintf(stderr, "epoxyctl: cannot write %s: %s (%s)\n",
+				a.media, strerror(errno), epx_code_str(EPX_E_CTL_OUTFILE));
 			unlink(a.media);
 			goto out;
 		}

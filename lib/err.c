@@ -9,8 +9,9 @@ static const struct {
 	int num;
 	int status;
 	const char *msg;
+	const char *code;
 } epx_errs[] = {
-#define EPX_ERR(name, num, status, msg) { num, status, msg },
+#define EPX_ERR(name, num, status, msg) { num, status, msg, "EPOXY-E" #num },
 #include "lib/errors.def"
 #undef EPX_ERR
 };
@@ -66,6 +67,13 @@ int epx_code_parse(const char *s, int *num)
 		return -ENOENT;
 	*num = n;
 	return 0;
+}
+
+const char *epx_code_str(int rc)
+{
+	int i = epx_find(rc);
+
+	return i < 0 ? "EPOXY-E????" : epx_errs[i].code;
 }
 
 char *epx_code(int rc, char *buf, unsigned long len)

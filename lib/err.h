@@ -17,6 +17,10 @@ const char *epx_strerror(int rc);
 /* Writes "EPOXY-E1234" for epoxy codes, "EPOXY-E0" + errno otherwise, into
  * buf (at least 16 bytes); returns buf. */
 char *epx_code(int rc, char *buf, unsigned long len);
+/* "EPOXY-E1234" for a code of the registry (negative or positive), as a
+ * constant string for printf's %s; "EPOXY-E????" for any other rc (an
+ * errno has no console code of its own: use epx_code()).  Never NULL. */
+const char *epx_code_str(int rc);
 /* The HTTP status of an answer that carries rc (lib/errors.def): 500 for
  * an errno (the server's own failure, never the request's), for an
  * unknown code and for a code that never travels over HTTP (status 0). */

@@ -1438,9 +1438,9 @@ int main(int argc, char **argv)
 	if (g.cfg.http_port && (http = epoxyd_listen(&g, g.lfd_http, 0)))
 		g.lfd_http = -1;
 	if ((g.cfg.https_port && !https) || (g.cfg.http_port && !http)) {
-		log_msg(LOG_ERR, "EPOXY-E2310 cannot start a listener on %s ports %u/%u "
+		log_msg(LOG_ERR, "%s cannot start a listener on %s ports %u/%u "
 			"(see libmicrohttpd's message above: TLS certificate or key?)",
-			g.cfg.listen_addr[0] ? g.cfg.listen_addr : "*", g.cfg.https_port,
+			epx_code_str(EPX_E_SRV_LISTEN), g.cfg.listen_addr[0] ? g.cfg.listen_addr : "*", g.cfg.https_port,
 			g.cfg.http_port);
 		goto out;
 	}

@@ -429,7 +429,8 @@ int http_dispatch(struct srv *srv, const struct http_req *req,
 	}
 	if ((r->flags & RF_TLS) && !req->tls) {
 		http_resp_fail(resp, -EPX_E_SRV_PLAIN, NULL);
-		http_log(req, "refused %s on the plain-HTTP listener (EPOXY-E2206)", r->path);
+		http_log(req, "refused %s on the plain-HTTP listener (%s)", r->path,
+			 epx_code_str(EPX_E_SRV_PLAIN));
 		goto out;
 	}
 	if (req->method == HTTP_OTHER || !(r->methods & (1u << req->method))) {

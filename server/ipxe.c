@@ -115,7 +115,8 @@ int ipxe_render_stage0(const char *boot_url, char *out, size_t cap)
 		  "&uuid=${uuid}&serial=${serial:uristring}&platform=${platform}"
 		  "&buildarch=${buildarch} || goto failed\n", boot_url);
 	ib_printf(&b, ":failed\n");
-	ib_printf(&b, "echo EPOXY-E1400 stage1 script could not be fetched from epoxyd; retrying\n");
+	ib_printf(&b, "echo %s stage1 script could not be fetched from epoxyd; retrying\n",
+		  epx_code_str(EPX_E_BOOT_SCRIPT));
 	ib_printf(&b, "sleep 15\n");
 	ib_printf(&b, "goto retry\n");
 	return b.err ? b.err : (int)b.len;
@@ -152,8 +153,8 @@ static void ipxe_try(struct ibuf *b, const struct ipxe_stage1 *p, int efi,
 			  p->boot_url, t);
 		ib_printf(b, "imgexec --autofree stage1 || goto refused%u\n", t);
 		ib_printf(b, ":refused%u\n", t);
-		ib_printf(b, "echo EPOXY-E1401 firmware refused the stage1 image (Secure Boot signature); retry in %us\n",
-			  delay);
+		ib_printf(b, "echo %s firmware refused the stage1 image (Secure Boot signature); retry in %us\n",
+			  epx_code_str(EPX_E_BOOT_REFUSED), delay);
 		ib_printf(b, "goto wait%u\n", t);
 	} else {
 		ib_printf(b, "kernel %s/boot/stage1/vmlinuz %s || goto fail%u\n",
@@ -163,8 +164,8 @@ static void ipxe_try(struct ibuf *b, const struct ipxe_stage1 *p, int efi,
 		ib_printf(b, "boot || goto fail%u\n", t);
 	}
 	ib_printf(b, ":fail%u\n", t);
-	ib_printf(b, "echo EPOXY-E1402 stage1 image not fetched%s; retry in %us\n",
-		  efi ? "" : " or not booted", delay);
+	ib_printf(b, "echo %s stage1 image not fetched%s; retry in %us\n",
+		  epx_code_str(EPX_E_BOOT_FETCH), efi ? "" : " or not booted", delay);
 	ib_printf(b, ":wait%u\n", t);
 	ib_printf(b, "sleep %u\n", delay);
 }
@@ -201,7 +202,8 @@ int ipxe_render_stage1(const struct ipxe_stage1 *p, char *out, size_t cap)
 	for (t = 0; t < tries; t++)
 		ipxe_try(&b, p, efi, t, p->cmdline);
 	ib_printf(&b, ":giveup\n");
-	ib_printf(&b, "echo EPOXY-E1403 stage1 gave up after %u tries; rebooting\n", tries);
+	ib_printf(&b, "echo %s stage1 gave up after %u tries; rebooting\n",
+		  epx_code_str(EPX_E_BOOT_GIVEUP), tries);
 	ib_printf(&b, "reboot || exit 1\n");
 	return b.err ? b.err : (int)b.len;
 }

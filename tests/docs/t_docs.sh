@@ -109,15 +109,6 @@ done < <(sed -n 's/^EPX_ERR(\([A-Z0-9_]*\), *\([0-9]*\), *[0-9]*, \(.*\))$/\1 \2
 # names the file and the issue that removes it; one that is gone must
 # leave the list.
 known_literal=(
-  # issue 11 point 4: epoxyctl's local messages (files being reworked by
-  # issue 13 while the registry took over)
-  ctl/ctl_cli.c ctl/ctl_host.c ctl/ctl_session.c ctl/ctl_token.c
-  # issue 11 point 4: epoxyd's listener message at start, a log line of
-  # the router, the stage1 script's echo lines (server/ipxe.c renders text
-  # iPXE prints)
-  server/epoxyd.c server/http.c server/ipxe.c
-  # the enrollment image's efivarfs writer links nothing of ours
-  boot/efiwrite.c
 )
 lit=$(for f in $(printf '%s\n' "${src[@]}" | grep '\.[ch]$'); do
   # (comments may show the form of a code)

@@ -2,6 +2,7 @@
  * carries the HTTP status of the answers that print it (lib/errors.def),
  * and "EPOXY-E<digits>" parses back only for registered codes. */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "lib/err.h"
@@ -107,10 +108,20 @@ int main(void)
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		ok(strcmp(epx_code(cases[i].rc, buf, sizeof(buf)), cases[i].code) == 0,
 		   "code of %d is %s", cases[i].rc, cases[i].code);
+		ok(strcmp(epx_code_str(cases[i].rc), cases[i].code) == 0,
+		   "code text of %d is %s", cases[i].rc, cases[i].code);
 		ok(strcmp(epx_strerror(cases[i].rc), "unknown epoxy error") != 0,
 		   "text of %s", cases[i].code);
 	}
 	ok(strcmp(epx_strerror(-9999), "unknown epoxy error") == 0, "unknown code");
+	ok(strcmp(epx_code_str(-9999), "EPOXY-E????") == 0, "no code text for an unknown code");
+	ok(strcmp(epx_code_str(-ENOENT), "EPOXY-E????") == 0, "no code text for an errno");
+	for (i = 0; i < NREG; i++) {
+		snprintf(buf, sizeof(buf), "EPOXY-E%d", reg[i].num);
+		if (strcmp(epx_code_str(-reg[i].num), buf))
+			break;
+	}
+	ok(i == NREG, "code text of every registry code (%zu)", i);
 	ok(strcmp(epx_strerror(-2), "No such file or directory") == 0, "errno passes through");
 	test_registry();
 	test_parse();
