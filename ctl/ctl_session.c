@@ -5,6 +5,7 @@
  * text from lib/errors.def, per-stage timings of the last session, the
  * console tail) and never shows a token or credential (the server holds
  * only their hashes). */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -152,12 +153,11 @@ static int64_t ctl_why_num(const char *s)
 /* Text of "EPOXY-E1234", or NULL if it is not one of ours. */
 static const char *ctl_why_code_text(const char *code)
 {
-	uint32_t n;
+	int n = 0, rc = epx_code_parse(code, &n);
 
-	if (!code || strncmp(code, "EPOXY-E", 7) || num_str_u32(code + 7, 9999, &n) < 0 ||
-	    n < 1000)
+	if ((rc && rc != -ENOENT) || n < 1000)
 		return NULL;
-	return epx_strerror(-(int)n);
+	return epx_strerror(-n);
 }
 
 static void ctl_why_time(char *out, size_t cap, const char *secs)

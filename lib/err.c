@@ -1,9 +1,11 @@
 /* err: text and stable console codes for epoxy's error numbers. */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "lib/err.h"
+#include "lib/num.h"
 
 static const struct {
 	int num;
@@ -52,21 +54,19 @@ int epx_http_status(int rc)
 
 int epx_code_parse(const char *s, int *num)
 {
-	int n = 0, i;
+	size_t i = 7;
+	uint32_t n;
 
-	if (strncmp(s, "EPOXY-E", 7))
+	if (!s || strnlen(s, 12) != 11 || strncmp(s, "EPOXY-E", 7))
 		return -EPX_E_NUM_SYNTAX;
-	for (s += 7, i = 0; s[i] >= '0' && s[i] <= '9'; i++) {
-		if (i >= 5)
-			return -EPX_E_NUM_SYNTAX;
-		n = n * 10 + (s[i] - '0');
-	}
-	if (i < 4)
+	/* epx_code()'s "%04d": leading zeros spell an errno's code; the rest
+	 * is one number in num.h's one spelling */
+	while (i < 10 && s[i] == '0')
+		i++;
+	if (num_parse_u32(s + i, 11 - i, 9999, &n))
 		return -EPX_E_NUM_SYNTAX;
-	if (epx_find(n) < 0)
-		return -ENOENT;
-	*num = n;
-	return 0;
+	*num = (int)n;
+	return n >= 1000 && epx_find((int)n) < 0 ? -ENOENT : 0;
 }
 
 const char *epx_code_str(int rc)

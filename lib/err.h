@@ -25,9 +25,11 @@ const char *epx_code_str(int rc);
  * an errno (the server's own failure, never the request's), for an
  * unknown code and for a code that never travels over HTTP (status 0). */
 int epx_http_status(int rc);
-/* Parses "EPOXY-E<digits>" at the start of s into the code's number; 0
- * and *num set if it names a code of the registry, else -EPX_E_NUM_SYNTAX
- * (not a code) or -ENOENT (a code the registry does not know). */
+/* The one check of a console code: s (NUL-terminated, NULL allowed) must
+ * be exactly what epx_code() prints, "EPOXY-E" and four digits, nothing
+ * after.  0 and *num set for a code of the registry or an errno's code
+ * (below 1000, leading zeros); -ENOENT and *num set for a well-formed code
+ * the registry does not know (a newer peer's); else -EPX_E_NUM_SYNTAX. */
 int epx_code_parse(const char *s, int *num);
 
 #endif

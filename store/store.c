@@ -156,13 +156,13 @@ int store_valid_label(const char *t)
 
 int store_valid_code(const char *c)
 {
-	size_t n = c ? strnlen(c, STORE_CODE_MAX + 1) : 0;
+	int num, rc;
 
-	if (c && n == 0)
+	if (c && !c[0])
 		return 1;
-	/* epx_code()'s "%04d": leading zeros are its spelling of errno codes */
-	return n > 7 && n <= STORE_CODE_MAX && !strncmp(c, "EPOXY-E", 7) &&
-	       strspn(c + 7, "0123456789") == n - 7;
+	/* a code this registry does not know is a newer agent's: kept */
+	rc = epx_code_parse(c, &num);
+	return rc == 0 || rc == -ENOENT;
 }
 
 int st_valid_text(const char *t, size_t max)

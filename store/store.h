@@ -385,7 +385,8 @@ void store_audit_hash(const struct store_audit *e, char out[STORE_HASH_HEX + 1])
 /* 1 valid, 0 not: label_check LABEL_HOST / LABEL_TAG (lib/label.h) */
 int store_valid_hostname(const char *s);
 int store_valid_label(const char *s);
-/* 1 if c is "" or "EPOXY-E" and digits, at most STORE_CODE_MAX bytes */
+/* 1 if c is "" or a console code as epx_code() spells it (epx_code_parse(),
+ * known to this registry or not) */
 int store_valid_code(const char *c);
 /* Canonicalises a MAC into out ("52-54-00-12-34-56"); -EPX_E_DB_INVALID.
  * out may be the input buffer itself. */

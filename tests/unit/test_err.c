@@ -82,8 +82,21 @@ static void test_parse(void)
 		int rc, num;
 	} t[] = {
 		{ "EPOXY-E1030", 0, 1030 },
-		{ "EPOXY-E2211 token refused", 0, 2211 },
-		{ "EPOXY-E9999", -ENOENT, 0 },
+		{ "EPOXY-E2211", 0, 2211 },
+		{ "EPOXY-E0002", 0, 2 },               /* epx_code() of -ENOENT */
+		{ "EPOXY-E0000", 0, 0 },
+		{ "EPOXY-E9999", -ENOENT, 9999 },
+		{ "EPOXY-E2211 token refused", -EPX_E_NUM_SYNTAX, 0 },
+		{ "EPOXY-E2211;", -EPX_E_NUM_SYNTAX, 0 },
+		{ "EPOXY-E01030", -EPX_E_NUM_SYNTAX, 0 },
+		{ "EPOXY-E+103", -EPX_E_NUM_SYNTAX, 0 },
+		{ "EPOXY-E-103", -EPX_E_NUM_SYNTAX, 0 },
+		{ "EPOXY-E 103", -EPX_E_NUM_SYNTAX, 0 },
+		{ "EPOXY-E00-1", -EPX_E_NUM_SYNTAX, 0 },
+		{ "EPOXY-E10x0", -EPX_E_NUM_SYNTAX, 0 },
+		{ "EPOXY-E12", -EPX_E_NUM_SYNTAX, 0 },
+		{ "EPOXY-X1030", -EPX_E_NUM_SYNTAX, 0 },
+		{ NULL, -EPX_E_NUM_SYNTAX, 0 },
 		{ "EPOXY-E103", -EPX_E_NUM_SYNTAX, 0 },
 		{ "EPOXY-E", -EPX_E_NUM_SYNTAX, 0 },
 		{ "EPOXY-E123456", -EPX_E_NUM_SYNTAX, 0 },
@@ -96,7 +109,8 @@ static void test_parse(void)
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		int num = -1, rc = epx_code_parse(t[i].s, &num);
 
-		ok(rc == t[i].rc && (rc || num == t[i].num), "parse '%s' -> %d", t[i].s, t[i].rc);
+		ok(rc == t[i].rc && (rc == -EPX_E_NUM_SYNTAX || num == t[i].num),
+		   "parse '%s' -> %d", t[i].s ? t[i].s : "(null)", t[i].rc);
 	}
 }
 
