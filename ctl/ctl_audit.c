@@ -94,7 +94,7 @@ struct ctl_audit_chk {
 static int ctl_audit_copy(char *dst, size_t cap, const char *src)
 {
 	if (!src || strlen(src) >= cap)
-		return -1;
+		return -EPX_E_CTL_REPLY;
 	memcpy(dst, src, strlen(src) + 1);
 	return 0;
 }

@@ -82,7 +82,7 @@ static int ctl_host_append(char *list, size_t cap, const char *v)
 	size_t n = strlen(list), l = strlen(v);
 
 	if (l + 2 > cap - n)
-		return -1;
+		return -EPX_E_CTL_USAGE;
 	if (n)
 		list[n++] = ',';
 	memcpy(list + n, v, l + 1);
@@ -118,7 +118,7 @@ static int ctl_host_opt(int opt, const char *arg, void *p)
 	case OPT_VARS: a->vars = arg; return 0;
 	case OPT_STDOUT: a->to_stdout = 1; return 0;
 	}
-	return -1;
+	return -EPX_E_CTL_USAGE;
 }
 
 static void ctl_host_form(struct record_buf *f, const struct ctl_host_args *a)
@@ -147,9 +147,9 @@ static int ctl_host_path(char *out, size_t cap, const char *name,
 	char seg[3 * 256 + 1];
 
 	if (strlen(name) > 256 || ctlhttp_seg(seg, sizeof(seg), name))
-		return -1;
+		return -EPX_E_CTL_USAGE;
 	if (snprintf(out, cap, "/admin/v1/hosts/%s%s", seg, suffix) >= (int)cap)
-		return -1;
+		return -EPX_E_CTL_USAGE;
 	return 0;
 }
 

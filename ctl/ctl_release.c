@@ -70,7 +70,7 @@ static int ctl_release_opt(int opt, const char *arg, void *p)
 	case OPT_CHANNEL: a->channel = arg; return 0;
 	case OPT_GROUP: a->group = arg; return 0;
 	}
-	return -1;
+	return -EPX_E_CTL_USAGE;
 }
 
 /* ---------------------------------------------------------------- publish */
@@ -128,7 +128,7 @@ static int ctl_release_open(const char *dir, const char *role,
 	if (s->fd < 0 || fstat(s->fd, &st) || !S_ISREG(st.st_mode)) {
 		fprintf(stderr, "epoxyctl: release publish: no regular file %s/%s (or named by its SHA-256)\n",
 			dir, role);
-		return -1;
+		return -EPX_E_CTL_INFILE;
 	}
 	s->len = (uint64_t)st.st_size;
 	return 0;

@@ -7,6 +7,7 @@
 
 #include "ctl/ctl.h"
 #include "ctl/ctl_cli.h"
+#include "lib/err.h"
 
 static const char ctl_site_help[] =
 "usage: epoxyctl site add NAME [--description TEXT]\n"
@@ -32,7 +33,7 @@ static const struct option ctl_site_opts[] = {
 static int ctl_site_opt(int opt, const char *arg, void *p)
 {
 	if (opt != OPT_DESC)
-		return -1;
+		return -EPX_E_CTL_USAGE;
 	*(const char **)p = arg;
 	return 0;
 }

@@ -65,7 +65,7 @@ static int ctl_token_opt(int opt, const char *arg, void *p)
 	else if (opt == OPT_MEDIA)
 		a->media = arg;
 	else
-		return -1;
+		return -EPX_E_CTL_USAGE;
 	return 0;
 }
 
