@@ -53,7 +53,7 @@ static int ctl_audit_opt(int opt, const char *arg, void *p)
 	else if (opt == OPT_LIMIT)
 		a->limit = arg;
 	else
-		return -1;
+		return -EPX_E_CTL_USAGE;
 	return 0;
 }
 
