@@ -933,9 +933,12 @@ static struct MHD_Daemon *epoxyd_listen(struct epoxyd *d, int lfd, int tls)
 
 	char prio[CONFIG_STR_MAX + 16];
 
-	/* no static-RSA key exchange, whatever the configuration says: every
-	 * TLS 1.2 session has forward secrecy (ECDHE or DHE) */
-	snprintf(prio, sizeof(prio), "%s:-RSA", d->cfg.tls_priorities);
+	/* Static-RSA key exchange is NOT removed here: OVMF's HTTPS boot
+	 * (Debian 12's edk2) offers only static-RSA suites with the RSA
+	 * certificate it needs, and a forced ":-RSA" broke every UEFI boot
+	 * (GnuTLS: "received handshake message out of context").  A fleet
+	 * whose firmware offers ECDHE sets tls_priorities with ":-RSA". */
+	snprintf(prio, sizeof(prio), "%s", d->cfg.tls_priorities);
 	if (tls)
 		flags |= MHD_USE_TLS;
 	return MHD_start_daemon(flags, 0, epoxyd_accept, NULL,

@@ -192,10 +192,8 @@ ok $(( code == 200 )) "/boot/stage1.efi%00 is not stage1.efi ($code)"
 UP=$(tr 'a-f' 'A-F' <<<"$ADM")
 is "$(adm_from 127.0.0.5 "$UP")" 401 "the admin credential in upper-case hex: refused (one canonical form)"
 if openssl s_client -help 2>&1 | grep -q tls1_2; then
-	openssl s_client -connect "127.0.0.1:$HTTPS_PORT" -servername epoxy.test -tls1_2 \
-		-cipher 'AES128-GCM-SHA256:AES256-GCM-SHA384:AES128-SHA256:AES128-SHA' </dev/null >"$T_DIR/s" 2>&1
-	grep -qE '^ *Cipher *: *(0000|\(NONE\))' "$T_DIR/s" || ! grep -q 'Cipher is' "$T_DIR/s" || grep -q 'Cipher is (NONE)' "$T_DIR/s"
-	ok $? "TLS 1.2 with only static-RSA suites offered: no handshake"
+	# static-RSA suites stay accepted by default: OVMF's HTTPS boot offers
+	# nothing else (server/epoxyd.c, docs/threat-model.md)
 	openssl s_client -connect "127.0.0.1:$HTTPS_PORT" -servername epoxy.test -tls1_2 \
 		-cipher 'ECDHE-RSA-AES128-GCM-SHA256' </dev/null >"$T_DIR/s" 2>&1
 	grep -q 'Cipher is ECDHE-RSA-AES128-GCM-SHA256' "$T_DIR/s"; ok $? "... ECDHE-RSA over TLS 1.2 still works"
