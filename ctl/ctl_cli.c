@@ -127,6 +127,21 @@ const char *ctl_cli_safe(const char *s)
 	return o;
 }
 
+/* safe = r without the fields that hold a secret (the same keys and
+ * values, not copies). */
+static void ctl_cli_redact(const struct record *r, struct record *safe)
+{
+	size_t j;
+
+	safe->n = 0;
+	for (j = 0; j < r->n; j++) {
+		if (ctl_cli_secret_key(r->key[j], r->val[j]))
+			continue;
+		safe->key[safe->n] = r->key[j];
+		safe->val[safe->n++] = r->val[j];
+	}
+}
+
 struct ctl_cli_tab {
 	int json, n;
 	const char *const *cols;
@@ -136,15 +151,9 @@ static int ctl_cli_row(const struct record *r, void *arg)
 {
 	struct ctl_cli_tab *t = arg;
 	struct record safe;
-	size_t i, j;
+	size_t i;
 
-	safe.n = 0;
-	for (j = 0; j < r->n; j++) {
-		if (ctl_cli_secret_key(r->key[j], r->val[j]))
-			continue;
-		safe.key[safe.n] = r->key[j];
-		safe.val[safe.n++] = r->val[j];
-	}
+	ctl_cli_redact(r, &safe);
 	if (t->json) {
 		fputs(t->n++ ? ",\n  " : "\n  ", stdout);
 		record_json_rec(stdout, &safe);
@@ -190,13 +199,7 @@ static int ctl_cli_show_one(const struct record *r, void *arg)
 	struct record safe;
 	size_t j;
 
-	safe.n = 0;
-	for (j = 0; j < r->n; j++) {
-		if (ctl_cli_secret_key(r->key[j], r->val[j]))
-			continue;
-		safe.key[safe.n] = r->key[j];
-		safe.val[safe.n++] = r->val[j];
-	}
+	ctl_cli_redact(r, &safe);
 	if (*json) {
 		record_json_rec(stdout, &safe);
 		putchar('\n');

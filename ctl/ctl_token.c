@@ -85,24 +85,6 @@ static int ctl_token_rec(const struct record *r, void *arg)
 	return 0;
 }
 
-/* Creates the medium file (O_EXCL, 0600) before any token exists. */
-static int ctl_token_media_open(const char *path)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-
-	if (fd < 0) {
-		fprintf(stderr, "epoxyctl: cannot create %s: %s (%s; it must not exist yet)\n",
-			path, strerror(errno), epx_code_str(EPX_E_CTL_OUTFILE));
-		return -EPX_E_CTL_OUTFILE;
-	}
-	if (fchmod(fd, 0600) < 0) {
-		close(fd);
-		unlink(path);
-		return -EPX_E_CTL_OUTFILE;
-	}
-	return fd;
-}
-
 /* Writes the 512-byte medium for host and token to fd and closes it;
  * wipes the sector.  Returns 0 or -EPX_E_CTL_OUTFILE. */
 static int ctl_token_media_write(int fd, const char *host, const char *token)
@@ -150,7 +132,7 @@ int ctl_token_main(int argc, char **argv)
 	if (ctlhttp_cfg_finish(&cfg))
 		return CLI_USAGE;
 	/* every local precondition before the server issues anything */
-	if (a.media && (mfd = ctl_token_media_open(a.media)) < 0)
+	if (a.media && (mfd = ctl_cli_secret_open(a.media)) < 0)
 		return CLI_FAIL;
 	if (a.out && (ofd = ctl_cli_secret_open(a.out)) < 0)
 		return CLI_FAIL;
