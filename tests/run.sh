@@ -82,6 +82,9 @@ if [[ ,$ONLY, == *,script,* ]]; then
     run_one "$n" "$LOGS/script-${n//\//-}.log" "$t"
   done
   if [ ${#late[@]} -gt 0 ] && ! late_wait; then
+    # the cause goes to the summary too: CI keeps only what run.sh prints
+    echo "# the image build failed; the last lines of ${LATE%.rc}.log:"
+    tail -n 40 "${LATE%.rc}.log" | sed 's/^/#   /'
     for t in "${late[@]}"; do
       n=${t#tests/}; n=${n%.sh}
       echo "not ok - the image build failed (see ${LATE%.rc}.log)" >"$LOGS/script-${n//\//-}.log"
