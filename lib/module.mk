@@ -17,7 +17,7 @@
 ARCHIVES += epoxy epoxy-sign
 epoxy_SRCS := lib/err.c lib/file.c lib/hex.c lib/num.c lib/rand.c lib/sha256.c \
 	lib/doc.c lib/sig.c lib/keyset.c lib/manifest.c lib/statement.c \
-	lib/record.c lib/label.c lib/pct.c lib/form.c
+	lib/record.c lib/label.c lib/pct.c lib/form.c lib/line.c
 epoxy-sign_SRCS := lib/sign.c
 LIB_CRYPTO_LIBS := -lmbedcrypto
 

@@ -43,9 +43,11 @@ static int tls_load_ca(struct tls_ctx *t, const char *path)
 	long len = file_read(path, buf, TLS_CA_MAX);
 
 	if (len <= 0 || len >= TLS_CA_MAX)
-		return -1;
+		return -EPX_E_TLS_CA;
 	buf[len] = '\0';
-	return mbedtls_x509_crt_parse(&t->ca, buf, (size_t)len + 1);
+	if (mbedtls_x509_crt_parse(&t->ca, buf, (size_t)len + 1) != 0)
+		return -EPX_E_TLS_CA;
+	return 0;
 }
 
 int tls_ctx_init(struct tls_ctx *t, const char *ca_path)
@@ -97,10 +99,10 @@ static int tls_parse_own(struct tls_ctx *t, const uint8_t *p, size_t n, int is_k
 	int ret;
 
 	if (n == 0 || n > TLS_OWN_MAX)
-		return -1;
+		return -EPX_E_TLS_OWNCERT;
 	copy = malloc(n + 1);
 	if (!copy)
-		return -1;
+		return -EPX_E_TLS_OWNCERT;
 	memcpy(copy, p, n);
 	copy[n] = '\0';
 	if (is_key)
@@ -109,7 +111,7 @@ static int tls_parse_own(struct tls_ctx *t, const uint8_t *p, size_t n, int is_k
 		ret = mbedtls_x509_crt_parse(&t->own, copy, n + 1);
 	explicit_bzero(copy, n + 1);
 	free(copy);
-	return ret;
+	return ret == 0 ? 0 : -EPX_E_TLS_OWNCERT;
 }
 
 int tls_ctx_own_cert(struct tls_ctx *t, const uint8_t *crt, size_t crt_len,

@@ -842,8 +842,8 @@ static void epoxyd_mhd_log(void *cls, const char *fmt, va_list ap)
 /* ---------------------------------------------------------- listeners */
 
 /* Binds one listening socket (before the privilege drop: ports below
- * 1024 need root or CAP_NET_BIND_SERVICE).  Returns the fd or -1, after
- * naming the address and the reason. */
+ * 1024 need root or CAP_NET_BIND_SERVICE).  Returns the fd or
+ * -EPX_E_SRV_LISTEN, after naming the address and the reason. */
 static int epoxyd_bind(const struct config *cfg, unsigned port)
 {
 	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
@@ -852,7 +852,7 @@ static int epoxyd_bind(const struct config *cfg, unsigned port)
 	if (cfg->listen_addr[0] && inet_pton(AF_INET, cfg->listen_addr, &sin.sin_addr) != 1) {
 		log_msg(LOG_ERR, "EPOXY-E%04d listen_addr %s: not an IPv4 address",
 			EPX_E_SRV_LISTEN, cfg->listen_addr);
-		return -1;
+		return -EPX_E_SRV_LISTEN;
 	}
 	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
@@ -862,7 +862,7 @@ static int epoxyd_bind(const struct config *cfg, unsigned port)
 			strerror(errno));
 		if (fd >= 0)
 			close(fd);
-		return -1;
+		return -EPX_E_SRV_LISTEN;
 	}
 	return fd;
 }

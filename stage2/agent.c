@@ -95,6 +95,7 @@ static int agent_num(const char *s, unsigned long lo, unsigned long hi,
 static int agent_opt(struct agent_opts *o, int c, const char *arg)
 {
 	unsigned long v = 0;
+	int rc;
 
 	switch (c) {
 	case OPT_CMDLINE: o->cmdline_path = arg; return 0;
@@ -106,40 +107,40 @@ static int agent_opt(struct agent_opts *o, int c, const char *arg)
 	case OPT_SYSBLOCK: o->sysblock = arg; return 0;
 	case OPT_DEVDIR: o->devdir = arg; return 0;
 	case OPT_MEDIAWAIT:
-		if (agent_num(arg, 0, 600, &v) < 0)
-			return -1;
+		if ((rc = agent_num(arg, 0, 600, &v)) < 0)
+			return rc;
 		o->media_wait_ms = (unsigned)v * 1000;
 		return 0;
 	case OPT_MAC: o->mac = arg; return 0;
 	case OPT_RECORD: o->record = arg; o->no_reboot = 1; return 0;
 	case OPT_NOREBOOT: o->no_reboot = 1; return 0;
 	case OPT_RETRIES:
-		if (agent_num(arg, 1, 100, &v) < 0)
-			return -1;
+		if ((rc = agent_num(arg, 1, 100, &v)) < 0)
+			return rc;
 		o->fo.retries = o->boot_retries = (unsigned)v;
 		return 0;
 	case OPT_SERVERWAIT:
-		if (agent_num(arg, 0, 86400, &v) < 0)
-			return -1;
+		if ((rc = agent_num(arg, 0, 86400, &v)) < 0)
+			return rc;
 		o->fo.server_wait_s = (unsigned)v;
 		return 0;
 	case OPT_BACKOFF:
-		if (agent_num(arg, 0, 60000, &v) < 0)
-			return -1;
+		if ((rc = agent_num(arg, 0, 60000, &v)) < 0)
+			return rc;
 		o->fo.backoff_ms = (unsigned)v;
 		return 0;
 	case OPT_RATE:
-		if (agent_num(arg, 0, 1000000000, &v) < 0)
-			return -1;
+		if ((rc = agent_num(arg, 0, 1000000000, &v)) < 0)
+			return rc;
 		o->fo.min_rate = v;
 		return 0;
 	case OPT_PHASE:
-		if (agent_num(arg, 1, 3600, &v) < 0)
-			return -1;
+		if ((rc = agent_num(arg, 1, 3600, &v)) < 0)
+			return rc;
 		o->fo.phase_ms = (int64_t)v * 1000;
 		return 0;
 	}
-	return -1;
+	return -EPX_E_AGENT_USAGE;
 }
 
 static void agent_defaults(struct agent_opts *o)

@@ -12,25 +12,8 @@
 #include "lib/file.h"
 #include "lib/hex.h"
 #include "lib/label.h"
+#include "lib/line.h"
 #include "stage2/efivar.h"
-
-/* Takes the next '\n'-terminated line of t[*pos..len) that starts with
- * prefix; returns the value's length or -1. */
-static long efivar_line(const char *t, size_t len, size_t *pos,
-			const char *prefix, const char **val)
-{
-	size_t plen = strlen(prefix), p = *pos;
-	const char *nl;
-
-	if (p > len || plen > len - p || memcmp(t + p, prefix, plen) != 0)
-		return -1;
-	nl = memchr(t + p + plen, '\n', len - p - plen);
-	if (!nl)
-		return -1;
-	*val = t + p + plen;
-	*pos = (size_t)(nl - t) + 1;
-	return nl - *val;
-}
 
 int efivar_parse(struct bootcred *bc, const uint8_t *buf, size_t len)
 {
@@ -48,16 +31,16 @@ int efivar_parse(struct bootcred *bc, const uint8_t *buf, size_t len)
 		return -EPX_E_EFIVAR_SYNTAX;
 	t = (const char *)buf + 4;
 	tl = len - 4;
-	if (efivar_line(t, tl, &pos, "epoxy-boot 1", &v) != 0)
+	if (line_take(t, tl, &pos, "epoxy-boot 1", &v) != 0)
 		return -EPX_E_EFIVAR_SYNTAX;
-	n = efivar_line(t, tl, &pos, "host ", &v);
+	n = line_take(t, tl, &pos, "host ", &v);
 	if (n < 0 || label_check(LABEL_HOST, v, (size_t)n) < 0)
 		return -EPX_E_EFIVAR_SYNTAX;
 	memcpy(bc->host, v, (size_t)n);
-	n = efivar_line(t, tl, &pos, "credential ", &v);
+	n = line_take(t, tl, &pos, "credential ", &v);
 	if (n != 64 || hex_decode(v, 64, bc->credential, BOOTCRED_LEN) < 0)
 		goto bad;
-	if (efivar_line(t, tl, &pos, "end", &v) != 0 || pos != tl)
+	if (line_take(t, tl, &pos, "end", &v) != 0 || pos != tl)
 		goto bad;
 	return 0;
 bad:

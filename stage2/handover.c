@@ -10,6 +10,7 @@
 #include "lib/err.h"
 #include "lib/hex.h"
 #include "lib/label.h"
+#include "lib/line.h"
 #include "lib/num.h"
 #include "stage2/handover.h"
 #include "stage2/newc.h"
@@ -33,32 +34,15 @@ int handover_format(const struct handover *h, char *out, size_t cap)
 	return n;
 }
 
-/* Takes the next line "<prefix><value>\n"; returns value length or -1. */
-static long handover_line(const char *t, size_t len, size_t *pos, const char *prefix,
-		    const char **val)
-{
-	size_t plen = strlen(prefix), p = *pos;
-	const char *nl;
-
-	if (p > len || plen > len - p || memcmp(t + p, prefix, plen) != 0)
-		return -1;
-	nl = memchr(t + p + plen, '\n', len - p - plen);
-	if (!nl)
-		return -1;
-	*val = t + p + plen;
-	*pos = (size_t)(nl - t) + 1;
-	return nl - *val;
-}
-
 static int handover_copy(char *dst, size_t cap, const char *v, long n)
 {
 	long i;
 
 	if (n <= 0 || (size_t)n >= cap)
-		return -1;
+		return -EPX_E_HO_SYNTAX;
 	for (i = 0; i < n; i++)
 		if ((unsigned char)v[i] <= ' ' || (unsigned char)v[i] >= 127)
-			return -1;
+			return -EPX_E_HO_SYNTAX;
 	memcpy(dst, v, (size_t)n);
 	dst[n] = '\0';
 	return 0;
@@ -74,39 +58,39 @@ static int handover_fields(struct handover *h, const char *t, size_t len)
 	uint32_t port;
 	long n;
 
-	if (handover_line(t, len, &pos, "epoxy-handover 1", &v) != 0)
-		return -1;
-	n = handover_line(t, len, &pos, "host ", &v);
+	if (line_take(t, len, &pos, "epoxy-handover 1", &v) != 0)
+		return -EPX_E_HO_SYNTAX;
+	n = line_take(t, len, &pos, "host ", &v);
 	if (handover_copy(h->host, sizeof(h->host), v, n) < 0 ||
 	    label_check(LABEL_HOST, v, (size_t)n) < 0)
-		return -1;
-	n = handover_line(t, len, &pos, "session ", &v);
+		return -EPX_E_HO_SYNTAX;
+	n = line_take(t, len, &pos, "session ", &v);
 	if (n < 0 || hex_check(v, (size_t)n, 16) < 0 || hex_decode(v, 16, sid, 8) < 0 ||
 	    handover_copy(h->session, sizeof(h->session), v, n) < 0)
-		return -1;
-	n = handover_line(t, len, &pos, "server ", &v);
+		return -EPX_E_HO_SYNTAX;
+	n = line_take(t, len, &pos, "server ", &v);
 	if (handover_copy(h->server, sizeof(h->server), v, n) < 0)
-		return -1;
-	n = handover_line(t, len, &pos, "addr ", &v);
+		return -EPX_E_HO_SYNTAX;
+	n = line_take(t, len, &pos, "addr ", &v);
 	if (handover_copy(h->addr, sizeof(h->addr), v, n) < 0)
-		return -1;
-	n = handover_line(t, len, &pos, "port ", &v);
+		return -EPX_E_HO_SYNTAX;
+	n = line_take(t, len, &pos, "port ", &v);
 	if (n < 0 || num_parse_u32(v, (size_t)n, 65535, &port) < 0)
-		return -1;
+		return -EPX_E_HO_SYNTAX;
 	/* reuse the command-line validators for name, address and port */
 	snprintf(line, sizeof(line), "epoxy.server=%s epoxy.addr=%s epoxy.port=%.*s",
 		 h->server, h->addr, (int)n, v);
 	if (cmdline_parse(&c, line, strlen(line), &bad) < 0)
-		return -1;
+		return -EPX_E_HO_SYNTAX;
 	h->port = c.port;
-	n = handover_line(t, len, &pos, "token joincred ", &v);
+	n = line_take(t, len, &pos, "token joincred ", &v);
 	if (n < 0 || hex_check(v, (size_t)n, 64) < 0 || hex_decode(v, 64, h->joincred, 32) < 0)
-		return -1;
-	n = handover_line(t, len, &pos, "token report ", &v);
+		return -EPX_E_HO_SYNTAX;
+	n = line_take(t, len, &pos, "token report ", &v);
 	if (n < 0 || hex_check(v, (size_t)n, 64) < 0 || hex_decode(v, 64, h->report, 32) < 0)
-		return -1;
-	if (handover_line(t, len, &pos, "end", &v) != 0 || pos != len)
-		return -1;
+		return -EPX_E_HO_SYNTAX;
+	if (line_take(t, len, &pos, "end", &v) != 0 || pos != len)
+		return -EPX_E_HO_SYNTAX;
 	return 0;
 }
 

@@ -19,26 +19,9 @@
 #include "lib/err.h"
 #include "lib/hex.h"
 #include "lib/label.h"
+#include "lib/line.h"
 #include "stage2/cmdline.h"
 #include "stage2/media.h"
-
-/* Takes the next '\n'-terminated line of t[*pos..len) that starts with
- * prefix; returns the value's length or -1. */
-static long media_line(const char *t, size_t len, size_t *pos,
-		       const char *prefix, const char **val)
-{
-	size_t plen = strlen(prefix), p = *pos;
-	const char *nl;
-
-	if (p > len || plen > len - p || memcmp(t + p, prefix, plen) != 0)
-		return -1;
-	nl = memchr(t + p + plen, '\n', len - p - plen);
-	if (!nl)
-		return -1;
-	*val = t + p + plen;
-	*pos = (size_t)(nl - t) + 1;
-	return nl - *val;
-}
 
 /* The text ends at the first NUL; everything after it must be zero. */
 static int media_text_len(const unsigned char *sec, size_t len, size_t *tl)
@@ -49,7 +32,7 @@ static int media_text_len(const unsigned char *sec, size_t len, size_t *tl)
 	*tl = z ? (size_t)(z - sec) : len;
 	for (i = *tl; i < len; i++)
 		if (sec[i])
-			return -1;
+			return -EPX_E_MEDIA_SYNTAX;
 	return 0;
 }
 
@@ -59,17 +42,17 @@ static int media_body(struct bootcred *bc, const char *t, size_t tl,
 	const char *v;
 	long n;
 
-	n = media_line(t, tl, &pos, "host ", &v);
+	n = line_take(t, tl, &pos, "host ", &v);
 	if (n < 0 || label_check(LABEL_HOST, v, (size_t)n) < 0)
 		return -EPX_E_MEDIA_SYNTAX;
 	memcpy(bc->host, v, (size_t)n);
-	n = media_line(t, tl, &pos, "token ", &v);
+	n = line_take(t, tl, &pos, "token ", &v);
 	if (n < 0)
 		return -EPX_E_MEDIA_SYNTAX;
 	if (n < 0 || hex_check(v, (size_t)n, 2 * BOOTCRED_LEN) < 0 ||
 	    hex_decode(v, 64, bc->credential, BOOTCRED_LEN) < 0)
 		return -EPX_E_MEDIA_TOKEN;
-	if (media_line(t, tl, &pos, "end", &v) != 0 || pos != tl)
+	if (line_take(t, tl, &pos, "end", &v) != 0 || pos != tl)
 		return -EPX_E_MEDIA_SYNTAX;
 	if (want_host && want_host[0] && strcmp(want_host, bc->host) != 0)
 		return -EPX_E_MEDIA_HOST;
@@ -91,7 +74,7 @@ int media_parse(struct bootcred *bc, const unsigned char *sec, size_t len,
 	if (len != MEDIA_SECTOR || media_text_len(sec, len, &tl) < 0)
 		return rc;
 	pos = mlen;
-	n = media_line(t, tl, &pos, "", &v);
+	n = line_take(t, tl, &pos, "", &v);
 	if (n < 0)
 		return rc;
 	if ((size_t)n != strlen(MEDIA_VERSION) ||

@@ -44,10 +44,10 @@ static long session_line(const char *t, size_t len, size_t pos,
 	const char *nl;
 
 	if (pos >= len)
-		return -1;
+		return -EPX_E_SESSION_SYNTAX;
 	nl = memchr(t + pos, '\n', len - pos);
 	if (!nl || (size_t)(nl - (t + pos)) > 512)
-		return -1;
+		return -EPX_E_SESSION_SYNTAX;
 	*end = nl;
 	return nl - (t + pos);
 }

@@ -1,5 +1,5 @@
 /* fuzz_codec: every parser of the wire codec (lib/num, hex, label, pct,
- * form) on any bytes.  The first byte picks caps; the rest is the input.
+ * form, line) on any bytes.  The first byte picks caps; the rest is the input.
  * Properties, each an abort() when broken:
  * - every function returns 0 or its own registered code, never anything
  *   else, and never reads outside the input (ASan);
@@ -11,7 +11,10 @@
  *   never holds a NUL; decoding never grows;
  * - form: every accepted key passes label_check(LABEL_KEY), every value
  *   is NUL-free and within val_max, keys are unique; form_put of the
- *   parsed fields parses again to the same fields. */
+ *   parsed fields parses again to the same fields;
+ * - line: walking the input line by line with an empty prefix ends
+ *   exactly at the last '\n', every value within the input and free of
+ *   '\n'; a failure leaves the position alone. */
 #include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -22,6 +25,7 @@
 #include "lib/form.h"
 #include "lib/hex.h"
 #include "lib/label.h"
+#include "lib/line.h"
 #include "lib/num.h"
 #include "lib/pct.h"
 
@@ -139,6 +143,30 @@ static void fuzz_form(const char *s, size_t n, uint8_t sel)
 		     !memcmp(g.val[i], f.val[i], f.len[i]));
 }
 
+static void fuzz_line(const char *s, size_t n, uint8_t sel)
+{
+	const char *v, *last = NULL;
+	size_t pos = 0, was;
+	long rc;
+
+	for (;;) {
+		was = pos;
+		v = NULL;
+		rc = line_take(s, n, &pos, "", &v);
+		if (rc < 0)
+			break;
+		want(v == s + was && pos == was + (size_t)rc + 1 && pos <= n &&
+		     !memchr(v, '\n', (size_t)rc));
+		last = s + pos - 1;
+	}
+	want(rc == -EPX_E_LINE && pos == was && v == NULL);
+	want(last ? memrchr(s, '\n', n) == last : !memchr(s, '\n', n));
+	pos = sel;
+	rc = line_take(s, n, &pos, "x", &v);
+	want(rc == -EPX_E_LINE ? pos == sel : (pos <= n && s[pos - 1] == '\n' &&
+	     s[sel] == 'x'));
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *s;
@@ -155,5 +183,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_label(s, n);
 	fuzz_pct(s, n, sel);
 	fuzz_form(s, n, sel);
+	fuzz_line(s, n, sel);
 	return 0;
 }

@@ -1,5 +1,6 @@
 /* Table test of the wire codec of lib/: numbers (num), lowercase hex (hex),
- * names (label), percent-encoding (pct) and forms (form).  Each parser
+ * names (label), percent-encoding (pct), forms (form) and prefixed text
+ * lines (line).  Each parser
  * gets its valid spellings and many malformed ones; each encoder a round
  * trip through its decoder. */
 #include <stdint.h>
@@ -9,6 +10,7 @@
 #include "lib/form.h"
 #include "lib/hex.h"
 #include "lib/label.h"
+#include "lib/line.h"
 #include "lib/num.h"
 #include "lib/pct.h"
 #include "tests/test.h"
@@ -23,6 +25,7 @@
 #define SPC (-EPX_E_CODEC_SPACE)
 #define FRM (-EPX_E_FORM)
 #define BIG (-EPX_E_FORM_TOOBIG)
+#define LIN (-EPX_E_LINE)
 
 static const struct {
 	const char *in;
@@ -416,6 +419,52 @@ static void test_forms(void)
 	   "form_parse clamps max_fields to FORM_FIELDS_MAX");
 }
 
+static const struct {
+	const char *in;         /* the text, from position at */
+	size_t at;
+	const char *prefix;
+	long rc;                /* value length or LIN */
+	const char *val;        /* the value on success */
+} lines[] = {
+	{ "host a1\nend\n", 0, "host ", 2, "a1" },
+	{ "host a1\nend\n", 8, "end", 0, "" },
+	{ "end\n", 0, "end", 0, "" },
+	{ "epoxy-boot 1\n", 0, "epoxy-boot 1", 0, "" },
+	{ "abc\n", 0, "", 3, "abc" },
+	{ "host \n", 0, "host ", 0, "" },
+	{ "host a1", 0, "host ", LIN, NULL },          /* no newline */
+	{ "Host a1\n", 0, "host ", LIN, NULL },       /* prefix byte for byte */
+	{ "hos", 0, "host ", LIN, NULL },              /* shorter than prefix */
+	{ "", 0, "end", LIN, NULL },
+	{ "", 0, "", LIN, NULL },
+	{ "end\n", 5, "", LIN, NULL },                /* position past the end */
+	{ "x\nend\n", 0, "end", LIN, NULL },         /* only the next line */
+	{ "host a\0b\n", 0, "host ", LIN, NULL },     /* text is strlen'd: no \n */
+};
+
+static void test_lines(void)
+{
+	const char *v = NULL;
+	size_t i, pos, len;
+	long rc;
+
+	for (i = 0; i < N(lines); i++) {
+		len = strlen(lines[i].in);
+		pos = lines[i].at;
+		v = NULL;
+		rc = line_take(lines[i].in, len, &pos, lines[i].prefix, &v);
+		ok(rc == lines[i].rc, "line_take \"%s\"@%zu prefix \"%s\": %ld",
+		   lines[i].in, lines[i].at, lines[i].prefix, rc);
+		if (lines[i].rc >= 0)
+			ok(rc >= 0 && v && memcmp(v, lines[i].val, (size_t)rc) == 0 &&
+			   pos == lines[i].at + strlen(lines[i].prefix) + (size_t)rc + 1,
+			   "line_take \"%s\": value and position", lines[i].in);
+		else
+			ok(pos == lines[i].at && v == NULL,
+			   "line_take \"%s\": position and value untouched", lines[i].in);
+	}
+}
+
 int main(void)
 {
 	test_nums();
@@ -423,5 +472,6 @@ int main(void)
 	test_labels();
 	test_pct();
 	test_forms();
+	test_lines();
 	return test_done();
 }
