@@ -53,7 +53,32 @@ cp "$tmp/a/db.auth" "$tmp/db-time.auth"
 flip_byte "$tmp/db-time.auth" 6
 check "the changed timestamp differs from the signed one" quiet bash -c "! cmp -s '$tmp/a/db.auth' '$tmp/db-time.auth'"
 check "db.auth with its timestamp changed fails" not quiet $P verify-auth "$tmp/a" db "$tmp/db-time.auth" KEK
+# dbx-append: retire images by their Authenticode hash, an append update of
+# dbx signed by KEK (the same signing path as the db/KEK/PK updates)
+need osslsigncode hash-to-efi-sig-list
+check "dbx-append of the signed binary" quiet $P dbx-append "$tmp/a" "$tmp/signed.efi"
+want=$(osslsigncode verify -in "$tmp/signed.efi" 2>/dev/null | sed -n 's/^Calculated message digest *: *\([0-9A-F]*\).*/\1/p' | tr A-F a-f)
+check "dbx.hashes holds the image's Authenticode digest (osslsigncode's)" quiet grep -qx "$want" "$tmp/a/dbx.hashes"
+check "dbx-append.auth is an append update of dbx signed by KEK" quiet $P verify-auth "$tmp/a" dbx "$tmp/a/dbx-append.auth" KEK --append
+check "... not a replacing one" not quiet $P verify-auth "$tmp/a" dbx "$tmp/a/dbx-append.auth" KEK
+check "... not an update of db" not quiet $P verify-auth "$tmp/a" db "$tmp/a/dbx-append.auth" KEK --append
+check "... not signed by PK" not quiet $P verify-auth "$tmp/a" dbx "$tmp/a/dbx-append.auth" PK --append
+check "... nor by fleet B's KEK" not quiet $P verify-auth "$tmp/b" dbx "$tmp/a/dbx-append.auth" KEK --append
+esl_hex=$(od -An -tx1 -v "$tmp/a/dbx-append.esl" | tr -d ' \n')
+check "the list is EFI_CERT_SHA256, 28 + 48 bytes, entry size 48" quiet \
+  test "${esl_hex:0:56}" = "2616c4c14c509240aca941f9369343284c0000000000000030000000"
+check "... its entry is the image's digest" quiet test "${esl_hex:88:64}" = "$want"
+check "dbx-append by hash, again the same image" quiet $P dbx-append "$tmp/a" "sha256:$(printf 'AB%.0s' {1..32})" "$tmp/signed.efi"
+check "dbx.hashes is cumulative without duplicates (2 lines)" quiet test "$(wc -l <"$tmp/a/dbx.hashes")" = 2
+check "... the update carries both (28 + 2 * 48 bytes)" quiet test "$(stat -c %s "$tmp/a/dbx-append.esl")" = 124
+check "... and still verifies" quiet $P verify-auth "$tmp/a" dbx "$tmp/a/dbx-append.auth" KEK --append
+check "dbx-append refuses a short hash" not quiet $P dbx-append "$tmp/a" sha256:abcd
+check "dbx-append refuses a file that is not a PE image" not quiet $P dbx-append "$tmp/a" "$tmp/a/owner.guid"
+check "dbx-append refuses a directory without KEK" not quiet $P dbx-append "$tmp/none" "$tmp/signed.efi"
+check "dbx-append prints no private key" quiet bash -c "! $P dbx-append '$tmp/a' '$tmp/signed.efi' 2>&1 | grep -q 'PRIVATE KEY'"
 check "rotate-kek" quiet $P rotate-kek "$tmp/a"
+check "dbx-append.auth is re-signed by the new KEK" quiet $P verify-auth "$tmp/a" dbx "$tmp/a/dbx-append.auth" KEK --append
+check "... and no longer by the previous KEK" not quiet $P verify-auth "$tmp/a" dbx "$tmp/a/dbx-append.auth" KEK-prev --append
 check "new KEK.auth is signed by the (unchanged) PK" quiet $P verify-auth "$tmp/a" KEK "$tmp/a/KEK.auth" PK
 check "db.auth is re-signed by the new KEK" quiet $P verify-auth "$tmp/a" db "$tmp/a/db.auth" KEK
 check "... and no longer by the previous KEK" not quiet $P verify-auth "$tmp/a" db "$tmp/a/db.auth" KEK-prev
