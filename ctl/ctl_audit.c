@@ -99,13 +99,13 @@ static int ctl_audit_copy(char *dst, size_t cap, const char *src)
 	return 0;
 }
 
-static int ctl_audit_check(const struct record *r, void *arg)
+static int ctl_audit_check(const struct form *r, void *arg)
 {
 	struct ctl_audit_chk *k = arg;
 	struct store_audit e;
 	char want[STORE_HASH_HEX + 1];
-	const char *hash = record_get(r, "hash");
-	const char *seq = record_get(r, "seq"), *t = record_get(r, "time");
+	const char *hash = form_get(r, "hash");
+	const char *seq = form_get(r, "seq"), *t = form_get(r, "time");
 
 	memset(&e, 0, sizeof(e));
 	k->n++;
@@ -113,11 +113,11 @@ static int ctl_audit_check(const struct record *r, void *arg)
 	    num_parse_i64(seq, strlen(seq), 0, INT64_MAX, &e.seq) < 0 ||
 	    num_parse_i64(t, strlen(t), INT64_MIN, INT64_MAX, &e.time) < 0)
 		return -EPX_E_CTL_REPLY;
-	if (ctl_audit_copy(e.actor, sizeof(e.actor), record_get(r, "actor")) ||
-	    ctl_audit_copy(e.action, sizeof(e.action), record_get(r, "action")) ||
-	    ctl_audit_copy(e.subject, sizeof(e.subject), record_get(r, "subject")) ||
-	    ctl_audit_copy(e.detail, sizeof(e.detail), record_get(r, "detail")) ||
-	    ctl_audit_copy(e.prev, sizeof(e.prev), record_get(r, "prev")) ||
+	if (ctl_audit_copy(e.actor, sizeof(e.actor), form_get(r, "actor")) ||
+	    ctl_audit_copy(e.action, sizeof(e.action), form_get(r, "action")) ||
+	    ctl_audit_copy(e.subject, sizeof(e.subject), form_get(r, "subject")) ||
+	    ctl_audit_copy(e.detail, sizeof(e.detail), form_get(r, "detail")) ||
+	    ctl_audit_copy(e.prev, sizeof(e.prev), form_get(r, "prev")) ||
 	    ctl_audit_copy(e.hash, sizeof(e.hash), hash))
 		return -EPX_E_CTL_REPLY;
 	store_audit_hash(&e, want);

@@ -129,7 +129,7 @@ const char *ctl_cli_safe(const char *s)
 
 /* safe = r without the fields that hold a secret (the same keys and
  * values, not copies). */
-static void ctl_cli_redact(const struct record *r, struct record *safe)
+static void ctl_cli_redact(const struct form *r, struct form *safe)
 {
 	size_t j;
 
@@ -138,6 +138,7 @@ static void ctl_cli_redact(const struct record *r, struct record *safe)
 		if (ctl_cli_secret_key(r->key[j], r->val[j]))
 			continue;
 		safe->key[safe->n] = r->key[j];
+		safe->len[safe->n] = r->len[j];
 		safe->val[safe->n++] = r->val[j];
 	}
 }
@@ -147,10 +148,10 @@ struct ctl_cli_tab {
 	const char *const *cols;
 };
 
-static int ctl_cli_row(const struct record *r, void *arg)
+static int ctl_cli_row(const struct form *r, void *arg)
 {
 	struct ctl_cli_tab *t = arg;
-	struct record safe;
+	struct form safe;
 	size_t i;
 
 	ctl_cli_redact(r, &safe);
@@ -160,7 +161,7 @@ static int ctl_cli_row(const struct record *r, void *arg)
 		return 0;
 	}
 	for (i = 0; t->cols[i]; i++) {
-		const char *v = record_get(&safe, t->cols[i]);
+		const char *v = form_get(&safe, t->cols[i]);
 
 		printf("%s%-*s", i ? " " : "", t->cols[i + 1] ? 12 : 0,
 		       v && *v ? ctl_cli_safe(v) : "-");
@@ -193,10 +194,10 @@ int ctl_cli_table(char *body, size_t len, int json, const char *const *cols)
 	return CLI_OK;
 }
 
-static int ctl_cli_show_one(const struct record *r, void *arg)
+static int ctl_cli_show_one(const struct form *r, void *arg)
 {
 	int *json = arg;
-	struct record safe;
+	struct form safe;
 	size_t j;
 
 	ctl_cli_redact(r, &safe);

@@ -250,15 +250,15 @@ struct ctl_host_cred {
 	const char *cred, *mac;
 };
 
-static int ctl_host_cred_rec(const struct record *r, void *arg)
+static int ctl_host_cred_rec(const struct form *r, void *arg)
 {
 	struct ctl_host_cred *hc = arg;
-	const char *v = record_get(r, "credential");
+	const char *v = form_get(r, "credential");
 
 	if (hex_check_str(v, 64) < 0)
 		return -EPX_E_CTL_REPLY;
 	hc->cred = v;
-	hc->mac = record_get(r, "mac");
+	hc->mac = form_get(r, "mac");
 	return 0;
 }
 

@@ -110,16 +110,16 @@ int ctl_session_main(int argc, char **argv)
 #define CTL_WHY_REPORTS 16
 
 struct ctl_why {
-	struct record host, session;
-	struct record rep[CTL_WHY_REPORTS];
+	struct form host, session;
+	struct form rep[CTL_WHY_REPORTS];
 	size_t nrep;
 	int have_host, have_session;
 };
 
-static int ctl_why_rec(const struct record *r, void *arg)
+static int ctl_why_rec(const struct form *r, void *arg)
 {
 	struct ctl_why *w = arg;
-	const char *type = record_get(r, "type");
+	const char *type = form_get(r, "type");
 
 	if (!type)
 		return -EPX_E_CTL_REPLY;
@@ -135,9 +135,9 @@ static int ctl_why_rec(const struct record *r, void *arg)
 	return 0;
 }
 
-static const char *ctl_why_get(const struct record *r, const char *k)
+static const char *ctl_why_get(const struct form *r, const char *k)
 {
-	const char *v = record_get(r, k);
+	const char *v = form_get(r, k);
 
 	return v && *v ? v : "-";
 }
@@ -194,20 +194,20 @@ static void ctl_why_json(const struct ctl_why *w, const char *code, const char *
 
 static void ctl_why_text(const struct ctl_why *w, const char *code, const char *text)
 {
-	const char *sid = w->have_session ? record_get(&w->session, "id") : NULL;
+	const char *sid = w->have_session ? form_get(&w->session, "id") : NULL;
 	long long t0 = w->have_session ? ctl_why_num(ctl_why_get(&w->session, "opened")) : 0;
-	const char *tail = w->nrep ? record_get(&w->rep[0], "tail") : NULL;
+	const char *tail = w->nrep ? form_get(&w->rep[0], "tail") : NULL;
 	char ts[64];
 	size_t i;
 
-	ctl_why_time(ts, sizeof(ts), record_get(&w->host, "last_seen"));
+	ctl_why_time(ts, sizeof(ts), form_get(&w->host, "last_seen"));
 	printf("host:        %s (hwclass %s, state %s, last seen %s)\n",
 	       ctl_cli_safe(ctl_why_get(&w->host, "name")),
 	       ctl_cli_safe(ctl_why_get(&w->host, "hwclass")),
 	       ctl_cli_safe(ctl_why_get(&w->host, "state")), ts);
 	printf("credential:  %s\n", ctl_cli_safe(ctl_why_get(&w->host, "credential")));
 	if (w->have_session) {
-		ctl_why_time(ts, sizeof(ts), record_get(&w->session, "opened"));
+		ctl_why_time(ts, sizeof(ts), form_get(&w->session, "opened"));
 		printf("session:     %s (release %s, %s, opened %s)\n", sid ? ctl_cli_safe(sid) : "-",
 		       ctl_cli_safe(ctl_why_get(&w->session, "version")),
 		       ctl_cli_safe(ctl_why_get(&w->session, "state")), ts);
@@ -223,14 +223,14 @@ static void ctl_why_text(const struct ctl_why *w, const char *code, const char *
 		printf("error:       none reported\n");
 	printf("timings:     (reports of the last session, seconds after it opened)\n");
 	for (i = w->nrep; i-- > 0;) {
-		const char *s = record_get(&w->rep[i], "session");
+		const char *s = form_get(&w->rep[i], "session");
 
 		if (!sid || !s || strcmp(s, sid))
 			continue;
 		printf("  %-12s %-5s +%llds %s\n", ctl_cli_safe(ctl_why_get(&w->rep[i], "stage")),
 		       ctl_cli_safe(ctl_why_get(&w->rep[i], "status")),
 		       (long long)ctl_why_num(ctl_why_get(&w->rep[i], "time")) - t0,
-		       ctl_cli_safe(record_get(&w->rep[i], "code") ? record_get(&w->rep[i], "code") : ""));
+		       ctl_cli_safe(form_get(&w->rep[i], "code") ? form_get(&w->rep[i], "code") : ""));
 	}
 	printf("console tail:\n");
 	if (!tail || !*tail) {
@@ -281,7 +281,7 @@ int ctl_why_main(int argc, char **argv)
 			epx_code_str(EPX_E_CTL_REPLY));
 		goto out;
 	}
-	code = record_get(&w->host, "last_code");
+	code = form_get(&w->host, "last_code");
 	text = ctl_why_code_text(code);
 	if (cfg.json)
 		ctl_why_json(w, code, text);

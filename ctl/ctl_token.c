@@ -73,15 +73,15 @@ struct ctl_token_res {
 	const char *token, *expires;
 };
 
-static int ctl_token_rec(const struct record *r, void *arg)
+static int ctl_token_rec(const struct form *r, void *arg)
 {
 	struct ctl_token_res *t = arg;
-	const char *v = record_get(r, "token");
+	const char *v = form_get(r, "token");
 
 	if (hex_check_str(v, 64) < 0)
 		return -EPX_E_CTL_REPLY;
 	t->token = v;
-	t->expires = record_get(r, "expires");
+	t->expires = form_get(r, "expires");
 	return 0;
 }
 

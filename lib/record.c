@@ -133,40 +133,25 @@ void record_buf_endrec(struct record_buf *b)
 	record_buf_add(b, "\n", 1);
 }
 
-int record_parse(struct record *r, char *s, size_t len)
+int record_parse(struct form *r, char *s, size_t len)
 {
-	struct form f;
-	size_t i;
 	int rc;
 
 	r->n = 0;
 	if (len > RECORD_MAX_LINE)
 		return -EPX_E_ADM_TOOBIG;
-	rc = form_parse(&f, s, len, RECORD_MAX_FIELDS, RECORD_MAX_LINE);
-	if (rc < 0)
+	rc = form_parse(r, s, len, RECORD_MAX_FIELDS, RECORD_MAX_LINE);
+	if (rc < 0) {
+		r->n = 0;
 		return rc == -EPX_E_FORM_TOOBIG ? -EPX_E_ADM_TOOBIG : -EPX_E_ADM_FORM;
-	for (i = 0; i < f.n; i++) {
-		r->key[i] = f.key[i];
-		r->val[i] = f.val[i];
 	}
-	r->n = f.n;
 	return 0;
 }
 
-const char *record_get(const struct record *r, const char *key)
-{
-	size_t i;
-
-	for (i = 0; i < r->n; i++)
-		if (!strcmp(r->key[i], key))
-			return r->val[i];
-	return NULL;
-}
-
 int record_each(char *buf, size_t len,
-		  int (*fn)(const struct record *r, void *arg), void *arg)
+		  int (*fn)(const struct form *r, void *arg), void *arg)
 {
-	struct record r;
+	struct form r;
 	size_t off = 0;
 	char *nl;
 	int rc;
@@ -212,7 +197,7 @@ void record_json_str(FILE *f, const char *s)
 	fputc('"', f);
 }
 
-void record_json_rec(FILE *f, const struct record *r)
+void record_json_rec(FILE *f, const struct form *r)
 {
 	size_t i;
 

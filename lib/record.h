@@ -4,8 +4,10 @@
  * each an application/x-www-form-urlencoded list of key=value fields.  This
  * module encodes and decodes them for both sides (server/admin.c and
  * ctl/, epoxyctl) with hard caps, and renders records as JSON for --json.
- * Decoding works in place on a caller's mutable buffer: nothing is
- * allocated, and a struct record points into that buffer. */
+ * A decoded record is a struct form of lib/form.h, read with form_get():
+ * there is no second form parser.  Decoding works in place on a caller's
+ * mutable buffer: nothing is allocated, and the struct form points into
+ * that buffer. */
 #ifndef EPOXY_RECORD_H
 #define EPOXY_RECORD_H
 
@@ -18,12 +20,6 @@
 #define RECORD_MAX_FIELDS FORM_FIELDS_MAX
 #define RECORD_MAX_KEY LABEL_KEY_MAX
 #define RECORD_MAX_LINE 65536
-
-struct record {
-	size_t n;
-	const char *key[RECORD_MAX_FIELDS];
-	const char *val[RECORD_MAX_FIELDS];
-};
 
 /* A growable output buffer; len never exceeds cap - 1 and buf is always
  * NUL-terminated.  Once an append fails, err stays set and later appends
@@ -54,17 +50,15 @@ void record_buf_endrec(struct record_buf *b);
  * RECORD_MAX_FIELDS of them; values percent-decoded, never a NUL or a raw
  * control byte.  An empty line is a record with no fields.  Returns 0 or
  * -EPX_E_ADM_FORM / -EPX_E_ADM_TOOBIG. */
-int record_parse(struct record *r, char *s, size_t len);
-/* Value of key in r, or NULL. */
-const char *record_get(const struct record *r, const char *key);
+int record_parse(struct form *r, char *s, size_t len);
 
 /* Splits buf[0..len) at newlines; calls fn for each decoded record.
  * Stops at the first error from parsing or from fn.  Modifies buf. */
 int record_each(char *buf, size_t len,
-		  int (*fn)(const struct record *r, void *arg), void *arg);
+		  int (*fn)(const struct form *r, void *arg), void *arg);
 
 /* JSON rendering (UTF-8 passed through, control bytes escaped). */
 void record_json_str(FILE *f, const char *s);
-void record_json_rec(FILE *f, const struct record *r);
+void record_json_rec(FILE *f, const struct form *r);
 
 #endif

@@ -75,7 +75,7 @@ struct admin_ctx {
 	char actor[STORE_ACTOR_MAX + 1];
 	char seg[ADMIN_SEGS_MAX][ADMIN_SEG_MAX + 1];
 	size_t nseg;
-	struct record form;
+	struct form form;
 	char *formbuf;
 	struct record_buf out;
 };
@@ -234,7 +234,7 @@ static int admin_form(struct admin_ctx *c, const char *const *allowed)
 
 static const char *admin_field(const struct admin_ctx *c, const char *key)
 {
-	return record_get(&c->form, key);
+	return form_get(&c->form, key);
 }
 
 /* ------------------------------------------------------------- hosts */

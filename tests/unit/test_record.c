@@ -62,7 +62,7 @@ static void test_table(void)
 		const struct form_case *c = &form_cases[i];
 		size_t len = strlen(c->in);
 		char *buf = malloc(len + 1);
-		struct record r;
+		struct form r;
 		int rc;
 
 		memcpy(buf, c->in, len + 1);
@@ -71,7 +71,7 @@ static void test_table(void)
 		if (rc == 0 && c->rc == 0) {
 			ok(r.n == c->n, "parse: %s: %zu fields", c->name, r.n);
 			if (c->key)
-				ok(record_get(&r, c->key) && !strcmp(record_get(&r, c->key), c->val),
+				ok(form_get(&r, c->key) && !strcmp(form_get(&r, c->key), c->val),
 				   "parse: %s: value of %s", c->name, c->key);
 		}
 		free(buf);
@@ -81,7 +81,7 @@ static void test_table(void)
 static void test_embedded_nul(void)
 {
 	char buf[] = "a=1\0b=2";
-	struct record r;
+	struct form r;
 
 	ok(record_parse(&r, buf, sizeof(buf) - 1) == -EPX_E_ADM_FORM,
 	   "parse: raw NUL inside the line is refused");
@@ -91,7 +91,7 @@ static void test_oversized(void)
 {
 	size_t len = RECORD_MAX_LINE + 1;
 	char *buf = malloc(len + 1);
-	struct record r;
+	struct form r;
 
 	memset(buf, 'a', len);
 	buf[0] = 'v';
@@ -111,7 +111,7 @@ static void test_roundtrip(void)
 	};
 	char all[256];
 	struct record_buf b;
-	struct record r;
+	struct form r;
 	size_t i;
 	int rc;
 
@@ -129,17 +129,17 @@ static void test_roundtrip(void)
 	ok(b.err == 0 && strchr(b.buf, '\n') == NULL, "encode: no raw newline in an encoded record");
 	rc = record_parse(&r, b.buf, b.len);
 	ok(rc == 0, "roundtrip: parse of encoded hostile values (rc %d)", rc);
-	ok(rc == 0 && !strcmp(record_get(&r, "all"), all), "roundtrip: every byte 1..255");
+	ok(rc == 0 && !strcmp(form_get(&r, "all"), all), "roundtrip: every byte 1..255");
 	for (i = 0; rc == 0 && i < sizeof(hostile) / sizeof(hostile[0]); i++) {
 		char key[8];
 
 		snprintf(key, sizeof(key), "h%zu", i);
-		ok(!strcmp(record_get(&r, key), hostile[i]), "roundtrip: hostile value %zu", i);
+		ok(!strcmp(form_get(&r, key), hostile[i]), "roundtrip: hostile value %zu", i);
 	}
 	record_buf_free(&b);
 }
 
-static int count_cb(const struct record *r, void *arg)
+static int count_cb(const struct form *r, void *arg)
 {
 	(*(int *)arg)++;
 	return r->n > 5 ? -1 : 0;
@@ -187,7 +187,7 @@ static void test_buf_caps(void)
 static void test_json(void)
 {
 	char line[] = "a=%22q%22&b=%5C&c=%01&d=%C3%A9";
-	struct record r;
+	struct form r;
 	char *out = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&out, &len);
