@@ -8,23 +8,26 @@
 #include "lib/label.h"
 
 static const struct {
-	const char *extra;      /* allowed besides [a-z0-9] */
+	const char *extra;      /* allowed besides [a-z0-9] ([0-9a-f] if hex) */
 	size_t max;
 	int dns;                /* dot-separated labels, no edge '-' */
 	int alpha_first;        /* first byte must be [a-z] */
+	int hex;                /* letters only a-f */
+	size_t min;             /* shortest (1 when 0) */
 } label_classes[] = {
-	[LABEL_HOST] = { "-.", LABEL_HOST_MAX, 1, 0 },
-	[LABEL_DNS] = { "-.", LABEL_DNS_MAX, 1, 0 },
-	[LABEL_TAG] = { "._-", LABEL_TAG_MAX, 0, 0 },
-	[LABEL_WORD] = { "-", LABEL_WORD_MAX, 0, 0 },
-	[LABEL_KEY] = { "_-", LABEL_KEY_MAX, 0, 0 },
-	[LABEL_FIELD] = { "-", LABEL_FIELD_MAX, 0, 1 },
-	[LABEL_ACTOR] = { "ABCDEFGHIJKLMNOPQRSTUVWXYZ._:@/-", LABEL_ACTOR_MAX, 0, 0 },
+	[LABEL_HOST] = { "-.", LABEL_HOST_MAX, 1, 0, 0, 0 },
+	[LABEL_DNS] = { "-.", LABEL_DNS_MAX, 1, 0, 0, 0 },
+	[LABEL_TAG] = { "._-", LABEL_TAG_MAX, 0, 0, 0, 0 },
+	[LABEL_WORD] = { "-", LABEL_WORD_MAX, 0, 0, 0, 0 },
+	[LABEL_KEY] = { "_-", LABEL_KEY_MAX, 0, 0, 0, 0 },
+	[LABEL_FIELD] = { "-", LABEL_FIELD_MAX, 0, 1, 0, 0 },
+	[LABEL_ACTOR] = { "ABCDEFGHIJKLMNOPQRSTUVWXYZ._:@/-", LABEL_ACTOR_MAX, 0, 0, 0, 0 },
+	[LABEL_ADDR] = { "ABCDEF.:/", LABEL_ADDR_MAX, 0, 0, 1, 2 },
 };
 
-static int label_byte(unsigned char ch, const char *extra)
+static int label_byte(unsigned char ch, const char *extra, int hex)
 {
-	return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+	return (ch >= 'a' && ch <= (hex ? 'f' : 'z')) || (ch >= '0' && ch <= '9') ||
 	       (ch != '\0' && strchr(extra, ch));
 }
 
@@ -54,8 +57,11 @@ int label_check(enum label_class c, const char *s, size_t n)
 	    !s || n == 0)
 		return -EPX_E_LABEL;
 	for (i = 0; i < n; i++)
-		if (!label_byte((unsigned char)s[i], label_classes[c].extra))
+		if (!label_byte((unsigned char)s[i], label_classes[c].extra,
+				label_classes[c].hex))
 			return -EPX_E_LABEL;
+	if (n < label_classes[c].min)
+		return -EPX_E_LABEL;
 	if (label_classes[c].alpha_first && !(s[0] >= 'a' && s[0] <= 'z'))
 		return -EPX_E_LABEL;
 	if (label_classes[c].dns && label_dns(s, n) < 0)

@@ -17,9 +17,12 @@
  *                [a-z][a-z0-9-]{0,LABEL_FIELD_MAX-1}
  *   LABEL_ACTOR  an audit entry's actor and action (store/):
  *                [A-Za-z0-9._:@/-]{1,LABEL_ACTOR_MAX}
+ *   LABEL_ADDR   an address or prefix a host's tokens are bound to
+ *                (admin API addrs=, the store): [0-9a-fA-F.:/]{2,LABEL_ADDR_MAX},
+ *                IPv4 or IPv6, with or without a /prefix length
  *
- * Guarantees: ASCII only, lowercase only but for LABEL_ACTOR (never
- * folded, never the locale's idea of a letter); reads exactly s[0..n);
+ * Guarantees: ASCII only, lowercase only but for LABEL_ACTOR and
+ * LABEL_ADDR's hex digits (never folded, never the locale's idea of a letter); reads exactly s[0..n);
  * returns 0, -EPX_E_LABEL_LONG (over the class's cap) or -EPX_E_LABEL
  * (anything else, empty included). */
 #ifndef EPOXY_LABEL_H
@@ -34,6 +37,7 @@
 #define LABEL_KEY_MAX 32
 #define LABEL_FIELD_MAX 64
 #define LABEL_ACTOR_MAX 64
+#define LABEL_ADDR_MAX 48
 
 enum label_class {
 	LABEL_HOST,
@@ -43,6 +47,7 @@ enum label_class {
 	LABEL_KEY,
 	LABEL_FIELD,
 	LABEL_ACTOR,
+	LABEL_ADDR,
 };
 
 int label_check(enum label_class c, const char *s, size_t n);

@@ -44,6 +44,7 @@
 #include "lib/err.h"
 #include "lib/hex.h"
 #include "lib/keyset.h"
+#include "lib/label.h"
 #include "lib/manifest.h"
 #include "lib/num.h"
 #include "lib/rand.h"
@@ -378,7 +379,7 @@ static int admin_host_apply(struct admin_ctx *c, struct store_host *h)
 		if (admin_split(v, &h->addrs[0][0], sizeof(h->addrs[0]), STORE_ADDRS_MAX, &h->n_addrs))
 			return admin_bad(c, "addrs: want up to 4 comma-separated addresses");
 		for (i = 0; i < h->n_addrs; i++)
-			if (strspn(h->addrs[i], "0123456789abcdefABCDEF.:/") != strlen(h->addrs[i]))
+			if (label_check_str(LABEL_ADDR, h->addrs[i]) < 0)
 				return admin_bad(c, "addrs: not an address");
 	}
 	if ((v = admin_field(c, "groups"))) {

@@ -50,7 +50,7 @@ struct store;
 #define STORE_LABEL_MAX      LABEL_TAG_MAX  /* site, hwclass, channel, group: LABEL_TAG */
 #define STORE_MAC_LEN        17    /* "52-54-00-12-34-56"; ':' accepted on input */
 #define STORE_MACS_MAX       8     /* MACs per host */
-#define STORE_ADDR_MAX       48    /* one address, [0-9a-fA-F.:/] */
+#define STORE_ADDR_MAX       LABEL_ADDR_MAX /* one address: LABEL_ADDR */
 #define STORE_ADDRS_MAX      4     /* addresses per host */
 #define STORE_GROUPS_MAX     8     /* node groups per host */
 #define STORE_STATE_MAX      LABEL_WORD_MAX /* host/session state: LABEL_WORD */

@@ -21,6 +21,7 @@
 
 #include "lib/err.h"
 #include "lib/hex.h"
+#include "lib/label.h"
 #include "lib/sha256.h"
 #include "store/store.h"
 #include "store/store_db.h"
@@ -107,18 +108,6 @@ int store_site_list(struct store *s, int (*cb)(const struct store_site *, void *
 
 /* --------------------------------------------------------------- hosts */
 
-static int valid_addr(const char *a)
-{
-	size_t n = strlen(a), i;
-
-	if (n < 2 || n > STORE_ADDR_MAX)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (!strchr("0123456789abcdefABCDEF.:/", a[i]))
-			return 0;
-	return 1;
-}
-
 /* Validates the editable fields; canonical MACs into macs[]. */
 static int host_check(const struct store_host *h, char macs[][STORE_MAC_LEN + 1])
 {
@@ -138,7 +127,7 @@ static int host_check(const struct store_host *h, char macs[][STORE_MAC_LEN + 1]
 				return -EPX_E_DB_INVALID;
 	}
 	for (i = 0; i < h->n_addrs; i++)
-		if (!valid_addr(h->addrs[i]))
+		if (label_check_str(LABEL_ADDR, h->addrs[i]) < 0)
 			return -EPX_E_DB_INVALID;
 	for (i = 0; i < h->n_groups; i++)
 		if (!store_valid_label(h->groups[i]))

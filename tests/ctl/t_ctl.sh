@@ -85,6 +85,13 @@ ctl host add x1 --hwclass q --mac zz; is $? 1 "malformed MAC refused"
 ctl host add x1 --hwclass q --pin -1; is $? 1 "negative pin refused"
 ctl host add x1 --hwclass q --site nosuch; is $? 1 "unknown site refused"
 ctl host update node2 --group 'a b'; is $? 1 "hostile group refused"
+# one address check (lib/label.h LABEL_ADDR) for the admin API and the store:
+# the API refuses what the store would refuse, naming the field
+for a in 1 10.0.2.g fe80::1%eth0 'host.example'; do
+	ctl host update node2 --addr "$a"; rc=$?
+	is "$rc/$(grep -o 'EPOXY-E2508' "$T_DIR/err" | head -1)/$(grep -c 'addrs: not an address' "$T_DIR/err")" \
+		"1/EPOXY-E2508/1" "address '$a' refused by the admin API (addrs, EPOXY-E2508)"
+done
 ctl host delete nosuch; is $? 1 "delete unknown host: exit 1"
 is "$(store_dump | md5sum)" "$(echo "$before" | md5sum)" "store unchanged after every refusal"
 ctl site add lab1 --description 'Lab one'; is $? 0 "site add"

@@ -6,7 +6,8 @@
  * - num: an accepted number re-printed with %llu is the input itself
  *   (one spelling), and is within max;
  * - hex: hex_check and hex_decode agree, and hex_encode(decode(x)) == x;
- * - label: an accepted name is within its class's cap and alphabet;
+ * - label: an accepted name is within its class's cap and alphabet
+ *   (LABEL_ADDR: [0-9a-fA-F.:/], at least 2 bytes);
  * - pct: decode(encode(x)) == x for x without NUL; an accepted decode
  *   never holds a NUL; decoding never grows;
  * - form: every accepted key passes label_check(LABEL_KEY), every value
@@ -80,7 +81,7 @@ static void fuzz_label(const char *s, size_t n)
 {
 	static const size_t caps[] = { LABEL_HOST_MAX, LABEL_DNS_MAX, LABEL_TAG_MAX,
 				       LABEL_WORD_MAX, LABEL_KEY_MAX, LABEL_FIELD_MAX,
-				       LABEL_ACTOR_MAX };
+				       LABEL_ACTOR_MAX, LABEL_ADDR_MAX };
 	size_t c, i;
 	int rc;
 
@@ -89,8 +90,10 @@ static void fuzz_label(const char *s, size_t n)
 		want(rc == 0 || rc == -EPX_E_LABEL || rc == -EPX_E_LABEL_LONG);
 		if (rc != 0)
 			continue;
-		want(n >= 1 && n <= caps[c]);
-		for (i = 0; i < n; i++)
+		want(n >= (c == LABEL_ADDR ? 2 : 1) && n <= caps[c]);
+		for (i = 0; i < n && c == LABEL_ADDR; i++)
+			want(s[i] && strchr("0123456789abcdefABCDEF.:/", s[i]));
+		for (i = 0; i < n && c != LABEL_ADDR; i++)
 			want((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') ||
 			     strchr("._-", s[i]) || (c == LABEL_ACTOR && s[i] &&
 			     (strchr(":@/", s[i]) || (s[i] >= 'A' && s[i] <= 'Z'))));
