@@ -69,7 +69,7 @@ int db_cell_set(struct db_cell *c, const void *p, size_t len)
 	return 0;
 }
 
-static const struct db_cell *db_cell(const struct db_res *r, size_t row, size_t col)
+static const struct db_cell *store_db_cell(const struct db_res *r, size_t row, size_t col)
 {
 	if (!r || row >= r->nrows || col >= r->ncols)
 		return NULL;
@@ -78,7 +78,7 @@ static const struct db_cell *db_cell(const struct db_res *r, size_t row, size_t 
 
 const char *db_text(const struct db_res *r, size_t row, size_t col)
 {
-	const struct db_cell *c = db_cell(r, row, col);
+	const struct db_cell *c = store_db_cell(r, row, col);
 
 	return c && !c->null && c->p ? c->p : "";
 }
@@ -94,14 +94,14 @@ int64_t db_int(const struct db_res *r, size_t row, size_t col)
 
 int db_isnull(const struct db_res *r, size_t row, size_t col)
 {
-	const struct db_cell *c = db_cell(r, row, col);
+	const struct db_cell *c = store_db_cell(r, row, col);
 
 	return !c || c->null;
 }
 
 size_t db_len(const struct db_res *r, size_t row, size_t col)
 {
-	const struct db_cell *c = db_cell(r, row, col);
+	const struct db_cell *c = store_db_cell(r, row, col);
 
 	return c && !c->null ? c->len : 0;
 }
@@ -239,7 +239,7 @@ out:
 
 /* ----------------------------------------------------------- open/close */
 
-static int64_t clock_real(void *arg)
+static int64_t store_clock_real(void *arg)
 {
 	(void)arg;
 	return (int64_t)time(NULL);
@@ -247,7 +247,7 @@ static int64_t clock_real(void *arg)
 
 void store_set_clock(struct store *s, int64_t (*now)(void *arg), void *arg)
 {
-	s->now = now ? now : clock_real;
+	s->now = now ? now : store_clock_real;
 	s->now_arg = arg;
 }
 
@@ -279,7 +279,7 @@ int store_schema_version(struct store *s, int *version)
 }
 
 /* Replaces {blob} and {serial} with the backend's spelling. */
-static int schema_subst(const struct db_ops *ops, const char *in, char *out, size_t cap)
+static int store_schema_subst(const struct db_ops *ops, const char *in, char *out, size_t cap)
 {
 	size_t o = 0, n;
 	const char *rep;
@@ -309,14 +309,14 @@ static int schema_subst(const struct db_ops *ops, const char *in, char *out, siz
 	return 0;
 }
 
-static int migrate_one(struct store *s, const struct store_migration *m)
+static int store_migrate_one(struct store *s, const struct store_migration *m)
 {
 	char sql[SQL_MAX];
 	size_t i;
 	int rc = -EPX_E_DB_MIGRATE;
 
 	for (i = 0; m->stmts[i]; i++) {
-		rc = schema_subst(s->ops, m->stmts[i], sql, sizeof(sql));
+		rc = store_schema_subst(s->ops, m->stmts[i], sql, sizeof(sql));
 		if (rc == 0)
 			rc = Q0(s, sql, NULL);
 		if (rc < 0)
@@ -327,7 +327,7 @@ static int migrate_one(struct store *s, const struct store_migration *m)
 }
 
 /* Fast path: an up-to-date store needs no write lock at open. */
-static int schema_current(struct store *s)
+static int store_schema_current(struct store *s)
 {
 	struct db_res r;
 	int rc = Q(s, s->ops->has_table_sql, &r, A_TEXT("schema_version")), v = 0;
@@ -346,12 +346,12 @@ static int schema_current(struct store *s)
 	return v == store_schema_latest();
 }
 
-static int migrate(struct store *s)
+static int store_migrate(struct store *s)
 {
 	int rc = -EPX_E_DB_MIGRATE, cur = 0;
 	size_t i;
 
-	rc = schema_current(s);
+	rc = store_schema_current(s);
 	if (rc != 0)
 		return rc < 0 ? rc : 0;
 	rc = st_begin(s);
@@ -376,7 +376,7 @@ static int migrate(struct store *s)
 	for (i = 0; i < store_migrations_n; i++) {
 		if (store_migrations[i].version <= cur)
 			continue;
-		rc = migrate_one(s, &store_migrations[i]);
+		rc = store_migrate_one(s, &store_migrations[i]);
 		if (rc < 0) {
 			rc = -EPX_E_DB_MIGRATE;
 			goto out;
@@ -387,7 +387,7 @@ out:
 	return st_end(s, rc);
 }
 
-static int uri_backend(const char *uri, const struct db_ops **ops, const char **rest)
+static int store_uri_backend(const char *uri, const struct db_ops **ops, const char **rest)
 {
 	if (strncmp(uri, "sqlite:", 7) == 0) {
 		*ops = &store_sqlite_ops;
@@ -414,7 +414,7 @@ int store_open(struct store **out, const char *uri)
 	*out = NULL;
 	if (!uri || strnlen(uri, STORE_URI_MAX + 1) > STORE_URI_MAX)
 		return rc;
-	rc = uri_backend(uri, &ops, &rest);
+	rc = store_uri_backend(uri, &ops, &rest);
 	if (rc < 0)
 		return rc;
 	if (!*rest)
@@ -427,7 +427,7 @@ int store_open(struct store **out, const char *uri)
 	rc = ops->open(&s->conn, rest);
 	if (rc < 0)
 		goto fail;
-	rc = migrate(s);
+	rc = store_migrate(s);
 	if (rc < 0)
 		goto fail;
 	*out = s;
@@ -474,7 +474,7 @@ void store_audit_hash(const struct store_audit *e, char out[STORE_HASH_HEX + 1])
 	hex_encode(h, sizeof(h), out);
 }
 
-static int audit_valid(const char *actor, const char *action, const char *subject,
+static int store_audit_valid(const char *actor, const char *action, const char *subject,
 		       const char *detail)
 {
 	return label_check_str(LABEL_ACTOR, actor) == 0 &&
@@ -490,7 +490,7 @@ int st_audit_locked(struct store *s, const char *actor, const char *action,
 	struct db_res r;
 	int rc = -EPX_E_DB_INVALID;
 
-	if (!audit_valid(actor, action, subject, detail))
+	if (!store_audit_valid(actor, action, subject, detail))
 		return rc;
 	if (s->ops->audit_lock_sql) {
 		rc = Q0(s, s->ops->audit_lock_sql, NULL);
@@ -522,7 +522,7 @@ int store_audit_append(struct store *s, const char *actor, const char *action,
 {
 	int rc = -EPX_E_DB_INVALID, tries;
 
-	if (!audit_valid(actor, action, subject, detail))
+	if (!store_audit_valid(actor, action, subject, detail))
 		return rc;
 	for (tries = 0; tries < 5; tries++) {
 		rc = st_begin(s);
@@ -535,7 +535,7 @@ int store_audit_append(struct store *s, const char *actor, const char *action,
 	return rc;
 }
 
-static void audit_row(const struct db_res *r, size_t i, struct store_audit *e)
+static void store_audit_row(const struct db_res *r, size_t i, struct store_audit *e)
 {
 	memset(e, 0, sizeof(*e));
 	e->seq = db_int(r, i, 0);
@@ -565,7 +565,7 @@ int store_audit_list(struct store *s, int64_t after, size_t limit,
 	if (rc < 0)
 		return rc;
 	for (i = 0; i < r.nrows; i++) {
-		audit_row(&r, i, &e);
+		store_audit_row(&r, i, &e);
 		rc = cb(&e, arg);
 		if (rc != 0)
 			break;
@@ -592,7 +592,7 @@ int store_audit_verify(struct store *s, int64_t *bad_seq)
 		if (rc < 0)
 			return rc;
 		for (i = 0; i < r.nrows; i++) {
-			audit_row(&r, i, &e);
+			store_audit_row(&r, i, &e);
 			store_audit_hash(&e, want);
 			if (e.seq != next || strcmp(e.prev, prev) != 0 ||
 			    strcmp(e.hash, want) != 0) {

@@ -38,7 +38,7 @@ int store_site_add(struct store *s, const char *name, const char *description)
 		 NULL, A_TEXT(name), A_TEXT(description), A_INT(store_now(s)));
 }
 
-static void site_row(const struct db_res *r, size_t i, struct store_site *o)
+static void store_data_site_row(const struct db_res *r, size_t i, struct store_site *o)
 {
 	memset(o, 0, sizeof(*o));
 	st_copy(o->name, sizeof(o->name), db_text(r, i, 0));
@@ -58,7 +58,7 @@ int store_site_get(struct store *s, const char *name, struct store_site *out)
 	if (rc < 0)
 		return rc;
 	if (r.nrows)
-		site_row(&r, 0, out);
+		store_data_site_row(&r, 0, out);
 	rc = r.nrows ? 0 : -EPX_E_DB_NOTFOUND;
 	db_res_free(&r);
 	return rc;
@@ -97,7 +97,7 @@ int store_site_list(struct store *s, int (*cb)(const struct store_site *, void *
 	if (rc < 0)
 		return rc;
 	for (i = 0; i < r.nrows; i++) {
-		site_row(&r, i, &o);
+		store_data_site_row(&r, i, &o);
 		rc = cb(&o, arg);
 		if (rc != 0)
 			break;
@@ -109,7 +109,7 @@ int store_site_list(struct store *s, int (*cb)(const struct store_site *, void *
 /* --------------------------------------------------------------- hosts */
 
 /* Validates the editable fields; canonical MACs into macs[]. */
-static int host_check(const struct store_host *h, char macs[][STORE_MAC_LEN + 1])
+static int store_data_host_check(const struct store_host *h, char macs[][STORE_MAC_LEN + 1])
 {
 	size_t i, j;
 
@@ -135,7 +135,7 @@ static int host_check(const struct store_host *h, char macs[][STORE_MAC_LEN + 1]
 	return 0;
 }
 
-static void join_list(char *out, size_t cap, const void *items, size_t n, size_t stride)
+static void store_data_join_list(char *out, size_t cap, const void *items, size_t n, size_t stride)
 {
 	size_t i, o = 0, len;
 
@@ -154,7 +154,7 @@ static void join_list(char *out, size_t cap, const void *items, size_t n, size_t
 }
 
 /* Splits "a b c" into at most max items of width w. */
-static size_t split_list(const char *in, void *items, size_t max, size_t w)
+static size_t store_data_split_list(const char *in, void *items, size_t max, size_t w)
 {
 	size_t n = 0, len;
 	const char *sp;
@@ -172,7 +172,7 @@ static size_t split_list(const char *in, void *items, size_t max, size_t w)
 	return n;
 }
 
-static int site_check(struct store *s, const char *site)
+static int store_data_site_check(struct store *s, const char *site)
 {
 	struct store_site st;
 
@@ -181,7 +181,7 @@ static int site_check(struct store *s, const char *site)
 	return store_site_get(s, site, &st);
 }
 
-static int host_macs_write(struct store *s, const char *name,
+static int store_data_host_macs_write(struct store *s, const char *name,
 			   char macs[][STORE_MAC_LEN + 1], size_t n)
 {
 	size_t i;
@@ -193,23 +193,23 @@ static int host_macs_write(struct store *s, const char *name,
 	return rc;
 }
 
-static int host_write(struct store *s, const struct store_host *h, int insert)
+static int store_data_host_write(struct store *s, const struct store_host *h, int insert)
 {
 	char macs[STORE_MACS_MAX][STORE_MAC_LEN + 1];
 	char ml[LIST_BUF], al[LIST_BUF], gl[LIST_BUF];
 	const char *channel = h->channel[0] ? h->channel : "stable";
 	struct db_res r;
-	int rc = host_check(h, macs);
+	int rc = store_data_host_check(h, macs);
 
 	if (rc < 0)
 		return rc;
-	join_list(ml, sizeof(ml), macs, h->n_macs, sizeof(macs[0]));
-	join_list(al, sizeof(al), h->addrs, h->n_addrs, sizeof(h->addrs[0]));
-	join_list(gl, sizeof(gl), h->groups, h->n_groups, sizeof(h->groups[0]));
+	store_data_join_list(ml, sizeof(ml), macs, h->n_macs, sizeof(macs[0]));
+	store_data_join_list(al, sizeof(al), h->addrs, h->n_addrs, sizeof(h->addrs[0]));
+	store_data_join_list(gl, sizeof(gl), h->groups, h->n_groups, sizeof(h->groups[0]));
 	rc = st_begin(s);
 	if (rc < 0)
 		return rc;
-	rc = site_check(s, h->site);
+	rc = store_data_site_check(s, h->site);
 	if (rc == -EPX_E_DB_NOTFOUND)
 		rc = -EPX_E_DB_INVALID;
 	if (rc == 0 && insert)
@@ -233,25 +233,25 @@ static int host_write(struct store *s, const struct store_host *h, int insert)
 		db_res_free(&r);
 	}
 	if (rc == 0)
-		rc = host_macs_write(s, h->name, macs, h->n_macs);
+		rc = store_data_host_macs_write(s, h->name, macs, h->n_macs);
 	return st_end(s, rc);
 }
 
 int store_host_add(struct store *s, const struct store_host *h)
 {
-	return host_write(s, h, 1);
+	return store_data_host_write(s, h, 1);
 }
 
 int store_host_update(struct store *s, const struct store_host *h)
 {
-	return host_write(s, h, 0);
+	return store_data_host_write(s, h, 0);
 }
 
 #define HOST_COLS "name, site, hwclass, channel, pinned, reinstall, macs, addrs," \
 	" node_groups, cred_hash, cred_revoked, state, last_stage, last_status," \
 	" last_code, last_tail, created, updated, last_seen"
 
-static void host_row(const struct db_res *r, size_t i, struct store_host *o)
+static void store_data_host_row(const struct db_res *r, size_t i, struct store_host *o)
 {
 	size_t tl;
 
@@ -262,9 +262,9 @@ static void host_row(const struct db_res *r, size_t i, struct store_host *o)
 	st_copy(o->channel, sizeof(o->channel), db_text(r, i, 3));
 	o->pinned_version = (uint32_t)db_int(r, i, 4);
 	o->reinstall = (int)db_int(r, i, 5);
-	o->n_macs = split_list(db_text(r, i, 6), o->macs, STORE_MACS_MAX, sizeof(o->macs[0]));
-	o->n_addrs = split_list(db_text(r, i, 7), o->addrs, STORE_ADDRS_MAX, sizeof(o->addrs[0]));
-	o->n_groups = split_list(db_text(r, i, 8), o->groups, STORE_GROUPS_MAX,
+	o->n_macs = store_data_split_list(db_text(r, i, 6), o->macs, STORE_MACS_MAX, sizeof(o->macs[0]));
+	o->n_addrs = store_data_split_list(db_text(r, i, 7), o->addrs, STORE_ADDRS_MAX, sizeof(o->addrs[0]));
+	o->n_groups = store_data_split_list(db_text(r, i, 8), o->groups, STORE_GROUPS_MAX,
 				 sizeof(o->groups[0]));
 	o->has_credential = !db_isnull(r, i, 9);
 	o->credential_revoked = (int)db_int(r, i, 10);
@@ -283,7 +283,7 @@ static void host_row(const struct db_res *r, size_t i, struct store_host *o)
 	o->last_seen = db_int(r, i, 18);
 }
 
-static int host_one(struct store *s, const char *sql, const char *key, struct store_host *out)
+static int store_data_host_one(struct store *s, const char *sql, const char *key, struct store_host *out)
 {
 	struct db_res r;
 	int rc = Q(s, sql, &r, A_TEXT(key));
@@ -291,7 +291,7 @@ static int host_one(struct store *s, const char *sql, const char *key, struct st
 	if (rc < 0)
 		return rc;
 	if (r.nrows)
-		host_row(&r, 0, out);
+		store_data_host_row(&r, 0, out);
 	rc = r.nrows ? 0 : -EPX_E_DB_NOTFOUND;
 	db_res_free(&r);
 	return rc;
@@ -301,7 +301,7 @@ int store_host_get(struct store *s, const char *name, struct store_host *out)
 {
 	if (!store_valid_hostname(name))
 		return -EPX_E_DB_INVALID;
-	return host_one(s, "SELECT " HOST_COLS " FROM hosts WHERE name = $1", name, out);
+	return store_data_host_one(s, "SELECT " HOST_COLS " FROM hosts WHERE name = $1", name, out);
 }
 
 int store_host_by_mac(struct store *s, const char *mac, struct store_host *out)
@@ -311,7 +311,7 @@ int store_host_by_mac(struct store *s, const char *mac, struct store_host *out)
 
 	if (rc < 0)
 		return rc;
-	return host_one(s, "SELECT " HOST_COLS " FROM hosts WHERE name ="
+	return store_data_host_one(s, "SELECT " HOST_COLS " FROM hosts WHERE name ="
 			" (SELECT host FROM host_macs WHERE mac = $1)", m, out);
 }
 
@@ -360,7 +360,7 @@ int store_host_list(struct store *s, int (*cb)(const struct store_host *, void *
 			break;
 		got = r.nrows;
 		for (i = 0; i < r.nrows && rc == 0 && total < STORE_LIST_MAX; i++, total++) {
-			host_row(&r, i, o);
+			store_data_host_row(&r, i, o);
 			memcpy(after, o->name, sizeof(after));
 			rc = cb(o, arg);
 		}
@@ -370,7 +370,7 @@ int store_host_list(struct store *s, int (*cb)(const struct store_host *, void *
 	return rc < 0 ? rc : 0;
 }
 
-static int host_set(struct store *s, const char *sql, const char *name, struct db_arg v)
+static int store_data_host_set(struct store *s, const char *sql, const char *name, struct db_arg v)
 {
 	struct db_res r;
 	int rc = -EPX_E_DB_INVALID;
@@ -393,7 +393,7 @@ int store_host_set_state(struct store *s, const char *name, const char *state)
 	for (i = 0; i < n; i++)
 		if (!((state[i] >= 'a' && state[i] <= 'z') || state[i] == '-'))
 			return -EPX_E_DB_INVALID;
-	return host_set(s, "UPDATE hosts SET state = $2, updated = $3 WHERE name = $1",
+	return store_data_host_set(s, "UPDATE hosts SET state = $2, updated = $3 WHERE name = $1",
 			name, A_TEXT(state));
 }
 
@@ -401,7 +401,7 @@ int store_host_set_reinstall(struct store *s, const char *name, int flag)
 {
 	if (flag != 0 && flag != 1)
 		return -EPX_E_DB_INVALID;
-	return host_set(s, "UPDATE hosts SET reinstall = $2, updated = $3 WHERE name = $1",
+	return store_data_host_set(s, "UPDATE hosts SET reinstall = $2, updated = $3 WHERE name = $1",
 			name, A_INT(flag));
 }
 
@@ -478,7 +478,7 @@ int store_release_publish(struct store *s, const struct store_release *rel,
 	return st_end(s, rc);
 }
 
-static int release_arts(struct store *s, struct store_release *o)
+static int store_data_release_arts(struct store *s, struct store_release *o)
 {
 	enum store_role role;
 	struct db_res r;
@@ -498,7 +498,7 @@ static int release_arts(struct store *s, struct store_release *o)
 	return 0;
 }
 
-static void release_row(const struct db_res *r, size_t i, struct store_release *o)
+static void store_data_release_row(const struct db_res *r, size_t i, struct store_release *o)
 {
 	memset(o, 0, sizeof(*o));
 	st_copy(o->hwclass, sizeof(o->hwclass), db_text(r, i, 0));
@@ -523,10 +523,10 @@ int store_release_get(struct store *s, const char *hwclass, uint32_t version,
 	if (rc < 0)
 		return rc;
 	if (r.nrows)
-		release_row(&r, 0, out);
+		store_data_release_row(&r, 0, out);
 	rc = r.nrows ? 0 : -EPX_E_DB_NOTFOUND;
 	db_res_free(&r);
-	return rc < 0 ? rc : release_arts(s, out);
+	return rc < 0 ? rc : store_data_release_arts(s, out);
 }
 
 int store_release_manifest(struct store *s, const char *hwclass, uint32_t version,
@@ -567,8 +567,8 @@ int store_release_list(struct store *s, int (*cb)(const struct store_release *, 
 	if (rc < 0)
 		return rc;
 	for (i = 0; i < r.nrows; i++) {
-		release_row(&r, i, &o);
-		rc = release_arts(s, &o);
+		store_data_release_row(&r, i, &o);
+		rc = store_data_release_arts(s, &o);
 		if (rc == 0)
 			rc = cb(&o, arg);
 		if (rc != 0)
@@ -618,7 +618,7 @@ int store_group_pin(struct store *s, const char *group, const char *channel, uin
 		 A_TEXT(group), A_TEXT(channel), A_INT(version));
 }
 
-static int group_pin_version(struct store *s, const struct store_host *h, uint32_t *v)
+static int store_data_group_pin_version(struct store *s, const struct store_host *h, uint32_t *v)
 {
 	struct db_res r;
 	size_t i;
@@ -650,7 +650,7 @@ int store_host_release(struct store *s, const char *host, struct store_release *
 		goto out;
 	v = h->pinned_version;
 	if (v == 0)
-		rc = group_pin_version(s, h, &v);
+		rc = store_data_group_pin_version(s, h, &v);
 	if (rc == 0 && v == 0) {
 		rc = store_channel_get(s, h->channel, &v);
 		if (rc == -EPX_E_DB_NOTFOUND)
@@ -699,7 +699,7 @@ int store_report_add(struct store *s, const struct store_report *rp)
 	return st_end(s, rc);
 }
 
-static void report_row(const struct db_res *r, size_t i, struct store_report *o)
+static void store_data_report_row(const struct db_res *r, size_t i, struct store_report *o)
 {
 	size_t tl = db_len(r, i, 6);
 
@@ -743,7 +743,7 @@ int store_report_list(struct store *s, const char *host, size_t limit,
 			break;
 		got = r.nrows;
 		for (i = 0; i < r.nrows && rc == 0; i++, total++) {
-			report_row(&r, i, o);
+			store_data_report_row(&r, i, o);
 			before = o->id;
 			rc = cb(o, arg);
 		}
@@ -765,7 +765,7 @@ int store_object_path(const char *datadir, const char *sha256_hex, char *path, s
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
-static int copy_hash(int in, int out, mbedtls_sha256_context *ctx, uint64_t *len)
+static int store_data_copy_hash(int in, int out, mbedtls_sha256_context *ctx, uint64_t *len)
 {
 	uint8_t buf[65536];
 	ssize_t n, w, off;
@@ -818,7 +818,7 @@ int store_object_put(const char *datadir, const char *src_path,
 		goto out;
 	}
 	mbedtls_sha256_starts_ret(&ctx, 0);
-	rc = copy_hash(in, out, &ctx, length);
+	rc = store_data_copy_hash(in, out, &ctx, length);
 	if (rc < 0)
 		goto out;
 	mbedtls_sha256_finish_ret(&ctx, h);

@@ -14,7 +14,7 @@
 #include "lib/hex.h"
 #include "store/store_db.h"
 
-static int nodecert_valid(const char *serial, const char *host)
+static int store_nodecert_valid(const char *serial, const char *host)
 {
 	return serial && hex_check_str(serial, STORE_SERIAL_HEX) == 0 &&
 		store_valid_hostname(host);
@@ -27,7 +27,7 @@ int store_nodecert_add(struct store *s, const char *serial, const char *host,
 	struct db_res r;
 	int rc = -EPX_E_DB_INVALID;
 
-	if (!nodecert_valid(serial, host))
+	if (!store_nodecert_valid(serial, host))
 		return rc;
 	rc = st_begin(s);
 	if (rc < 0)
@@ -48,7 +48,7 @@ int store_nodecert_add(struct store *s, const char *serial, const char *host,
 	return st_end(s, rc);
 }
 
-static int nodecert_good(struct store *s, const char *serial, const char *host)
+static int store_nodecert_good(struct store *s, const char *serial, const char *host)
 {
 	struct db_res r;
 	int rc = Q(s, "SELECT c.serial FROM node_certs c JOIN hosts h ON h.name = c.host"
@@ -65,9 +65,9 @@ static int nodecert_good(struct store *s, const char *serial, const char *host)
 
 int store_nodecert_check(struct store *s, const char *serial, const char *host)
 {
-	if (!nodecert_valid(serial, host))
+	if (!store_nodecert_valid(serial, host))
 		return -EPX_E_NID_REVOKED;
-	return nodecert_good(s, serial, host);
+	return store_nodecert_good(s, serial, host);
 }
 
 int store_nodecert_heartbeat(struct store *s, const char *serial, const char *host,
@@ -78,12 +78,12 @@ int store_nodecert_heartbeat(struct store *s, const char *serial, const char *ho
 	int rc;
 
 	*first = 0;
-	if (!nodecert_valid(serial, host))
+	if (!store_nodecert_valid(serial, host))
 		return -EPX_E_NID_REVOKED;
 	rc = st_begin(s);
 	if (rc < 0)
 		return rc;
-	rc = nodecert_good(s, serial, host);
+	rc = store_nodecert_good(s, serial, host);
 	if (rc == 0)
 		rc = Q(s, "UPDATE node_certs SET last_seen = $2 WHERE serial = $1", NULL,
 		       A_TEXT(serial), A_INT(now));

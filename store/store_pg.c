@@ -34,13 +34,13 @@ struct pg_conn {
 
 const int store_pg_built = 1;
 
-static void pg_quiet(void *arg, const char *msg)
+static void store_pg_quiet(void *arg, const char *msg)
 {
 	(void)arg;
 	(void)msg;
 }
 
-static void pg_cache_clear(struct pg_conn *c)
+static void store_pg_cache_clear(struct pg_conn *c)
 {
 	unsigned i;
 
@@ -51,18 +51,18 @@ static void pg_cache_clear(struct pg_conn *c)
 	}
 }
 
-static void pg_close(void *conn)
+static void store_pg_close(void *conn)
 {
 	struct pg_conn *c = conn;
 
 	if (!c)
 		return;
-	pg_cache_clear(c);
+	store_pg_cache_clear(c);
 	PQfinish(c->pg);
 	free(c);
 }
 
-static int pg_open(void **out, const char *conninfo)
+static int store_pg_open(void **out, const char *conninfo)
 {
 	struct pg_conn *c;
 
@@ -74,15 +74,15 @@ static int pg_open(void **out, const char *conninfo)
 	if (!c->pg || PQstatus(c->pg) != CONNECTION_OK) {
 		fprintf(stderr, "store: postgres: cannot connect: %s",
 			c->pg ? PQerrorMessage(c->pg) : "out of memory\n");
-		pg_close(c);
+		store_pg_close(c);
 		return -EPX_E_DB_OPEN;
 	}
-	PQsetNoticeProcessor(c->pg, pg_quiet, NULL);
+	PQsetNoticeProcessor(c->pg, store_pg_quiet, NULL);
 	*out = c;
 	return 0;
 }
 
-static int pg_err(PGresult *r)
+static int store_pg_err(PGresult *r)
 {
 	const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
 	const char *msg = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
@@ -98,7 +98,7 @@ static int pg_err(PGresult *r)
 }
 
 /* Returns the prepared statement's name for sql, preparing it if needed. */
-static int pg_prepare(struct pg_conn *c, const char *sql, size_t nargs, char name[16])
+static int store_pg_prepare(struct pg_conn *c, const char *sql, size_t nargs, char name[16])
 {
 	unsigned i, slot;
 	PGresult *r;
@@ -122,7 +122,7 @@ static int pg_prepare(struct pg_conn *c, const char *sql, size_t nargs, char nam
 	}
 	r = PQprepare(c->pg, name, sql, (int)nargs, NULL);
 	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-		rc = pg_err(r);
+		rc = store_pg_err(r);
 		goto out;
 	}
 	c->cache_sql[slot] = strdup(sql);
@@ -137,7 +137,7 @@ out:
 	return rc;
 }
 
-static int pg_cell(PGresult *r, int row, int col, struct db_cell *cell)
+static int store_pg_cell(PGresult *r, int row, int col, struct db_cell *cell)
 {
 	const char *v = PQgetvalue(r, row, col);
 	size_t len = (size_t)PQgetlength(r, row, col), n;
@@ -154,7 +154,7 @@ static int pg_cell(PGresult *r, int row, int col, struct db_cell *cell)
 	return hex_decode(v + 2, len - 2, (uint8_t *)cell->p, n) < 0 ? -EPX_E_DB_QUERY : 0;
 }
 
-static int pg_collect(PGresult *r, struct db_res *res)
+static int store_pg_collect(PGresult *r, struct db_res *res)
 {
 	int nr = PQntuples(r), nc = PQnfields(r), i, j;
 	uint64_t changes;
@@ -173,7 +173,7 @@ static int pg_collect(PGresult *r, struct db_res *res)
 				cell->null = 1;
 				continue;
 			}
-			rc = pg_cell(r, i, j, cell);
+			rc = store_pg_cell(r, i, j, cell);
 			if (rc < 0)
 				return rc;
 		}
@@ -182,7 +182,7 @@ static int pg_collect(PGresult *r, struct db_res *res)
 	return 0;
 }
 
-static PGresult *pg_run(struct pg_conn *c, const char *sql, const struct db_arg *a,
+static PGresult *store_pg_run(struct pg_conn *c, const char *sql, const struct db_arg *a,
 			size_t n, int *rc)
 {
 	char ints[DB_ARGS_MAX][24], name[16];
@@ -205,13 +205,13 @@ static PGresult *pg_run(struct pg_conn *c, const char *sql, const struct db_arg 
 			fmts[i] = 1;
 		}
 	}
-	*rc = pg_prepare(c, sql, n, name);
+	*rc = store_pg_prepare(c, sql, n, name);
 	if (*rc < 0)
 		return NULL;
 	return PQexecPrepared(c->pg, name, (int)n, vals, lens, fmts, 0);
 }
 
-static int pg_query(void *conn, const char *sql, const struct db_arg *args,
+static int store_pg_query(void *conn, const char *sql, const struct db_arg *args,
 		    size_t nargs, struct db_res *res)
 {
 	struct pg_conn *c = conn;
@@ -224,7 +224,7 @@ static int pg_query(void *conn, const char *sql, const struct db_arg *args,
 	if (PQstatus(c->pg) == CONNECTION_BAD) {
 		/* lost earlier (server restart): reconnect now; a transaction
 		 * that was open is gone, and the caller's COMMIT will fail */
-		pg_cache_clear(c);
+		store_pg_cache_clear(c);
 		PQreset(c->pg);
 		if (PQstatus(c->pg) != CONNECTION_OK) {
 			fprintf(stderr, "store: postgres: reconnect: %s", PQerrorMessage(c->pg));
@@ -232,23 +232,23 @@ static int pg_query(void *conn, const char *sql, const struct db_arg *args,
 		}
 	}
 	idle = PQtransactionStatus(c->pg) == PQTRANS_IDLE;
-	r = pg_run(c, sql, args, nargs, &rc);
+	r = store_pg_run(c, sql, args, nargs, &rc);
 	if (PQstatus(c->pg) == CONNECTION_BAD && idle) {
 		PQclear(r);
-		pg_cache_clear(c);
+		store_pg_cache_clear(c);
 		PQreset(c->pg);
 		if (PQstatus(c->pg) != CONNECTION_OK)
 			return -EPX_E_DB_OPEN;
-		r = pg_run(c, sql, args, nargs, &rc);
+		r = store_pg_run(c, sql, args, nargs, &rc);
 	}
 	if (!r)
 		return rc < 0 ? rc : -EPX_E_DB_QUERY;
 	st = PQresultStatus(r);
 	if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
-		rc = pg_err(r);
+		rc = store_pg_err(r);
 		goto out;
 	}
-	rc = pg_collect(r, &tmp);
+	rc = store_pg_collect(r, &tmp);
 out:
 	PQclear(r);
 	if (rc == 0 && res)
@@ -260,9 +260,9 @@ out:
 
 const struct db_ops store_pg_ops = {
 	.name = "postgres",
-	.open = pg_open,
-	.close = pg_close,
-	.query = pg_query,
+	.open = store_pg_open,
+	.close = store_pg_close,
+	.query = store_pg_query,
 	.begin_sql = "BEGIN",
 	.has_table_sql = "SELECT 1 FROM pg_tables WHERE schemaname = current_schema()"
 			 " AND tablename = $1",

@@ -35,7 +35,7 @@ struct sq_conn {
 	unsigned next;
 };
 
-static int sq_rc(struct sq_conn *c, int rc)
+static int store_sqlite_rc(struct sq_conn *c, int rc)
 {
 	switch (rc & 0xff) {
 	case SQLITE_BUSY:
@@ -56,7 +56,7 @@ static int sq_rc(struct sq_conn *c, int rc)
 
 /* Blocking writer lock; EINTR is retried.  Without a lock file (":memory:"),
  * nothing to share, nothing to do. */
-static int sq_wlock(struct sq_conn *c, int lock)
+static int store_sqlite_wlock(struct sq_conn *c, int lock)
 {
 	struct flock fl = { .l_type = (short)(lock ? F_WRLCK : F_UNLCK),
 			    .l_whence = SEEK_SET, .l_start = 0, .l_len = 1 };
@@ -69,14 +69,14 @@ static int sq_wlock(struct sq_conn *c, int lock)
 	return 0;
 }
 
-static int sq_exec(struct sq_conn *c, const char *sql)
+static int store_sqlite_exec(struct sq_conn *c, const char *sql)
 {
 	int rc = sqlite3_exec(c->db, sql, NULL, NULL, NULL);
 
-	return rc == SQLITE_OK ? 0 : sq_rc(c, rc);
+	return rc == SQLITE_OK ? 0 : store_sqlite_rc(c, rc);
 }
 
-static void sq_close(void *conn)
+static void store_sqlite_close(void *conn)
 {
 	struct sq_conn *c = conn;
 	unsigned i;
@@ -91,7 +91,7 @@ static void sq_close(void *conn)
 	free(c);
 }
 
-static int sq_create_private(const char *path)
+static int store_sqlite_create_private(const char *path)
 {
 	int fd;
 
@@ -110,7 +110,7 @@ static int sq_create_private(const char *path)
 
 /* As root, give the lock file the database's owner (as SQLite does for its
  * -wal and -shm), so a server that later runs as that user can open it. */
-static void sq_lock_owner(int fd, const char *path)
+static void store_sqlite_lock_owner(int fd, const char *path)
 {
 	struct stat st;
 
@@ -119,7 +119,7 @@ static void sq_lock_owner(int fd, const char *path)
 			strerror(errno));
 }
 
-static int sq_open(void **out, const char *path)
+static int store_sqlite_open(void **out, const char *path)
 {
 	static const char *const pragmas[] = {
 		"PRAGMA journal_mode=WAL",
@@ -135,7 +135,7 @@ static int sq_open(void **out, const char *path)
 	/* ":memory:" (tests, fuzzing): a private database per connection */
 	if (!*path)
 		return -EPX_E_DB_OPEN;
-	if (strcmp(path, ":memory:") && (rc = sq_create_private(path)) < 0) {
+	if (strcmp(path, ":memory:") && (rc = store_sqlite_create_private(path)) < 0) {
 		fprintf(stderr, "store: sqlite: cannot create %s: %s\n", path, strerror(-rc));
 		return -EPX_E_DB_OPEN;
 	}
@@ -154,7 +154,7 @@ static int sq_open(void **out, const char *path)
 			fprintf(stderr, "store: sqlite: cannot open %s: %s\n", lp, strerror(errno));
 			goto fail;
 		}
-		sq_lock_owner(c->lockfd, path);
+		store_sqlite_lock_owner(c->lockfd, path);
 	}
 	if (sqlite3_open_v2(path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX,
 			    NULL) != SQLITE_OK) {
@@ -165,18 +165,18 @@ static int sq_open(void **out, const char *path)
 	sqlite3_busy_timeout(c->db, STORE_BUSY_MS);
 	sqlite3_extended_result_codes(c->db, 1);
 	for (i = 0; pragmas[i]; i++)
-		if (sq_exec(c, pragmas[i]) < 0)
+		if (store_sqlite_exec(c, pragmas[i]) < 0)
 			goto fail;
 	*out = c;
 	return 0;
 fail:
-	sq_close(c);
+	store_sqlite_close(c);
 	return rc;
 }
 
 /* Cached prepare: the key is the SQL pointer, confirmed by comparing text,
  * so a reused buffer with other SQL never gets a stale statement. */
-static int sq_prepare(struct sq_conn *c, const char *sql, sqlite3_stmt **st)
+static int store_sqlite_prepare(struct sq_conn *c, const char *sql, sqlite3_stmt **st)
 {
 	unsigned i, slot;
 	int rc;
@@ -193,13 +193,13 @@ static int sq_prepare(struct sq_conn *c, const char *sql, sqlite3_stmt **st)
 	c->cache_key[slot] = NULL;
 	rc = sqlite3_prepare_v2(c->db, sql, -1, st, NULL);
 	if (rc != SQLITE_OK)
-		return sq_rc(c, rc);
+		return store_sqlite_rc(c, rc);
 	c->cache[slot] = *st;
 	c->cache_key[slot] = sql;
 	return 0;
 }
 
-static int sq_bind(struct sq_conn *c, sqlite3_stmt *st, const struct db_arg *a, size_t n)
+static int store_sqlite_bind(struct sq_conn *c, sqlite3_stmt *st, const struct db_arg *a, size_t n)
 {
 	char name[8];
 	size_t i;
@@ -228,12 +228,12 @@ static int sq_bind(struct sq_conn *c, sqlite3_stmt *st, const struct db_arg *a, 
 			break;
 		}
 		if (rc != SQLITE_OK)
-			return sq_rc(c, rc);
+			return store_sqlite_rc(c, rc);
 	}
 	return 0;
 }
 
-static int sq_row(sqlite3_stmt *st, struct db_res *res)
+static int store_sqlite_row(sqlite3_stmt *st, struct db_res *res)
 {
 	size_t ncols = (size_t)sqlite3_column_count(st), j, rows;
 	struct db_cell *cells;
@@ -269,7 +269,7 @@ static int sq_row(sqlite3_stmt *st, struct db_res *res)
 	return 0;
 }
 
-static int sq_query(void *conn, const char *sql, const struct db_arg *args,
+static int store_sqlite_query(void *conn, const char *sql, const struct db_arg *args,
 		    size_t nargs, struct db_res *res)
 {
 	struct sq_conn *c = conn;
@@ -279,7 +279,7 @@ static int sq_query(void *conn, const char *sql, const struct db_arg *args,
 
 	if (nargs > DB_ARGS_MAX)
 		return -EINVAL;
-	rc = sq_prepare(c, sql, &st);
+	rc = store_sqlite_prepare(c, sql, &st);
 	if (rc < 0)
 		return rc;
 	if (strncmp(sql, "BEGIN", 5) == 0)
@@ -288,20 +288,20 @@ static int sq_query(void *conn, const char *sql, const struct db_arg *args,
 		end_tx = 1;
 	else if (!c->holding && !sqlite3_stmt_readonly(st))
 		lock_stmt = 1;
-	if ((lock_tx || lock_stmt) && sq_wlock(c, 1) < 0)
+	if ((lock_tx || lock_stmt) && store_sqlite_wlock(c, 1) < 0)
 		return -EPX_E_DB_BUSY;
 	if (lock_tx)
 		c->holding = 1;
-	rc = sq_bind(c, st, args, nargs);
+	rc = store_sqlite_bind(c, st, args, nargs);
 	if (rc < 0)
 		goto out;
 	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
-		rc = sq_row(st, &tmp);
+		rc = store_sqlite_row(st, &tmp);
 		if (rc < 0)
 			goto out;
 	}
 	if (s != SQLITE_DONE) {
-		rc = sq_rc(c, s);
+		rc = store_sqlite_rc(c, s);
 		goto out;
 	}
 	tmp.changes = (uint64_t)sqlite3_changes64(c->db);
@@ -310,11 +310,11 @@ out:
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
 	if (lock_stmt)
-		sq_wlock(c, 0);
+		store_sqlite_wlock(c, 0);
 	/* a failed BEGIN, or the end of the transaction, releases the lock */
 	if (c->holding && ((lock_tx && rc < 0) || (end_tx && sqlite3_get_autocommit(c->db)))) {
 		c->holding = 0;
-		sq_wlock(c, 0);
+		store_sqlite_wlock(c, 0);
 	}
 	if (rc == 0 && res)
 		*res = tmp;
@@ -325,9 +325,9 @@ out:
 
 const struct db_ops store_sqlite_ops = {
 	.name = "sqlite",
-	.open = sq_open,
-	.close = sq_close,
-	.query = sq_query,
+	.open = store_sqlite_open,
+	.close = store_sqlite_close,
+	.query = store_sqlite_query,
 	.begin_sql = "BEGIN IMMEDIATE",
 	.has_table_sql = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = $1",
 	.audit_lock_sql = NULL,

@@ -36,17 +36,17 @@ int store_purpose_valid(const char *p)
 	return 0;
 }
 
-static int session_purpose(const char *p)
+static int store_token_session_purpose(const char *p)
 {
 	return store_purpose_valid(p) && strcmp(p, "boot") && strcmp(p, "cluster");
 }
 
-static int valid_session_id(const char *id)
+static int store_token_valid_session_id(const char *id)
 {
 	return hex_check_str(id, STORE_SESSION_HEX) == 0;
 }
 
-static int valid_state(const char *st)
+static int store_token_valid_state(const char *st)
 {
 	size_t n = st ? strlen(st) : 0, i;
 
@@ -59,7 +59,7 @@ static int valid_state(const char *st)
 }
 
 /* Audits a refused secret: subject "hash:<8 hex>" of the hash, never the value. */
-static void audit_refusal(struct store *s, const char *action, const char *hash,
+static void store_token_audit_refusal(struct store *s, const char *action, const char *hash,
 			  int reason, const char *detail)
 {
 	char subject[32], line[STORE_TEXT_MAX + 1], code[16];
@@ -75,7 +75,7 @@ static void audit_refusal(struct store *s, const char *action, const char *hash,
 
 /* ------------------------------------------------------------ sessions */
 
-static int host_exists(struct store *s, const char *host)
+static int store_token_host_exists(struct store *s, const char *host)
 {
 	struct db_res r;
 	int rc = Q(s, "SELECT 1 FROM hosts WHERE name = $1", &r, A_TEXT(host));
@@ -87,14 +87,14 @@ static int host_exists(struct store *s, const char *host)
 	return rc;
 }
 
-static int hash_equal(const char *a, const char *b);
+static int store_token_hash_equal(const char *a, const char *b);
 
 /* The host's credential columns, its row locked until the transaction
  * ends: a revoke, rotate or delete of the host waits for the session being
  * opened (and then closes it), or the open waits and sees the change.
  * PostgreSQL locks the row; SQLite's write transaction (BEGIN IMMEDIATE)
  * already excludes every other writer. */
-static int host_lock(struct store *s, const char *host, struct db_res *r)
+static int store_token_host_lock(struct store *s, const char *host, struct db_res *r)
 {
 	return Q(s, strcmp(s->ops->name, "postgres") ?
 		 "SELECT cred_hash, cred_revoked, cred_pending, cred_pending_at FROM hosts"
@@ -103,7 +103,7 @@ static int host_lock(struct store *s, const char *host, struct db_res *r)
 		 " WHERE name = $1 FOR UPDATE", r, A_TEXT(host));
 }
 
-static int session_insert(struct store *s, const char *host, const char *nonce_hex,
+static int store_token_session_insert(struct store *s, const char *host, const char *nonce_hex,
 			  uint32_t version, const char *hwclass,
 			  char id_hex[STORE_SESSION_HEX + 1])
 {
@@ -125,7 +125,7 @@ static int session_insert(struct store *s, const char *host, const char *nonce_h
 	return rc;
 }
 
-static int session_args_ok(const char *host, const char *nonce_hex, const char *hwclass)
+static int store_token_session_args_ok(const char *host, const char *nonce_hex, const char *hwclass)
 {
 	uint8_t nonce[STORE_TOKEN_BYTES];
 
@@ -142,24 +142,24 @@ int store_session_open(struct store *s, const char *host, const char *nonce_hex,
 	struct db_res r;
 	int rc = -EPX_E_DB_INVALID;
 
-	if (!session_args_ok(host, nonce_hex, hwclass))
+	if (!store_token_session_args_ok(host, nonce_hex, hwclass))
 		return rc;
 	rc = st_begin(s);
 	if (rc < 0)
 		return rc;
-	rc = host_lock(s, host, &r);
+	rc = store_token_host_lock(s, host, &r);
 	if (rc == 0) {
 		if (r.nrows == 0)
 			rc = -EPX_E_DB_NOTFOUND;
 		db_res_free(&r);
 	}
 	if (rc == 0)
-		rc = session_insert(s, host, nonce_hex, version, hwclass, id_hex);
+		rc = store_token_session_insert(s, host, nonce_hex, version, hwclass, id_hex);
 	return st_end(s, rc);
 }
 
 /* Closes the host's open sessions (their tokens die with them). */
-static int sessions_close(struct store *s, const char *host, const char *state)
+static int store_token_sessions_close(struct store *s, const char *host, const char *state)
 {
 	return Q(s, "UPDATE sessions SET state = $3, closed = $2"
 		 " WHERE host = $1 AND state = 'open'", NULL, A_TEXT(host),
@@ -170,14 +170,14 @@ static int sessions_close(struct store *s, const char *host, const char *state)
 
 /* Checks cred against the locked row r: the active credential, or the
  * pending one (which its first use confirms). */
-static int cred_match(struct store *s, const char *host, const struct db_res *r,
+static int store_token_cred_match(struct store *s, const char *host, const struct db_res *r,
 		      const char *hash)
 {
 	if (r->nrows == 0)
 		return -EPX_E_CRED_UNKNOWN;
-	if (!db_isnull(r, 0, 0) && hash_equal(db_text(r, 0, 0), hash))
+	if (!db_isnull(r, 0, 0) && store_token_hash_equal(db_text(r, 0, 0), hash))
 		return db_int(r, 0, 1) ? -EPX_E_CRED_REVOKED : 0;
-	if (!db_isnull(r, 0, 2) && hash_equal(db_text(r, 0, 2), hash) &&
+	if (!db_isnull(r, 0, 2) && store_token_hash_equal(db_text(r, 0, 2), hash) &&
 	    db_int(r, 0, 3) + CRED_PENDING_TTL > store_now(s))
 		return 1;
 	return db_isnull(r, 0, 0) && db_isnull(r, 0, 2) ? -EPX_E_CRED_UNKNOWN : -EPX_E_CRED_BAD;
@@ -185,7 +185,7 @@ static int cred_match(struct store *s, const char *host, const struct db_res *r,
 
 /* Makes the pending credential the host's one: the old credential and the
  * sessions opened with it end in the same transaction. */
-static int cred_promote(struct store *s, const char *host, const char *how)
+static int store_token_cred_promote(struct store *s, const char *host, const char *how)
 {
 	struct db_res r;
 	int rc = Q(s, "UPDATE hosts SET cred_hash = cred_pending, cred_revoked = 0,"
@@ -197,7 +197,7 @@ static int cred_promote(struct store *s, const char *host, const char *how)
 		rc = -EPX_E_CRED_PENDING;
 	db_res_free(&r);
 	if (rc == 0)
-		rc = sessions_close(s, host, "rotated");
+		rc = store_token_sessions_close(s, host, "rotated");
 	if (rc == 0)
 		rc = st_audit_locked(s, "store", "credential.confirm", host, how);
 	return rc;
@@ -211,32 +211,32 @@ int store_session_open_cred(struct store *s, const char *host, const char *cred_
 	struct db_res r;
 	int rc = -EPX_E_CRED_FORMAT, m;
 
-	if (!session_args_ok(host, nonce_hex, hwclass))
+	if (!store_token_session_args_ok(host, nonce_hex, hwclass))
 		return -EPX_E_DB_INVALID;
 	if (st_secret_hash(cred_hex, hash) < 0) {
-		audit_refusal(s, "credential.refused", NULL, rc, host);
+		store_token_audit_refusal(s, "credential.refused", NULL, rc, host);
 		return rc;
 	}
 	rc = st_begin(s);
 	if (rc < 0)
 		return rc;
-	rc = host_lock(s, host, &r);
+	rc = store_token_host_lock(s, host, &r);
 	if (rc < 0)
 		return st_end(s, rc);
-	m = cred_match(s, host, &r, hash);
+	m = store_token_cred_match(s, host, &r, hash);
 	db_res_free(&r);
 	if (m < 0) {
 		st_end(s, m);
-		audit_refusal(s, "credential.refused", hash, m, host);
+		store_token_audit_refusal(s, "credential.refused", hash, m, host);
 		return m;
 	}
-	rc = m == 1 ? cred_promote(s, host, "by its first use") : 0;
+	rc = m == 1 ? store_token_cred_promote(s, host, "by its first use") : 0;
 	if (rc == 0)
-		rc = session_insert(s, host, nonce_hex, version, hwclass, id_hex);
+		rc = store_token_session_insert(s, host, nonce_hex, version, hwclass, id_hex);
 	return st_end(s, rc);
 }
 
-static void session_row(const struct db_res *r, size_t i, struct store_session *o)
+static void store_token_session_row(const struct db_res *r, size_t i, struct store_session *o)
 {
 	memset(o, 0, sizeof(*o));
 	st_copy(o->id, sizeof(o->id), db_text(r, i, 0));
@@ -256,13 +256,13 @@ int store_session_get(struct store *s, const char *id_hex, struct store_session 
 	struct db_res r;
 	int rc = -EPX_E_SESS_UNKNOWN;
 
-	if (!valid_session_id(id_hex))
+	if (!store_token_valid_session_id(id_hex))
 		return rc;
 	rc = Q(s, "SELECT " SESSION_COLS " FROM sessions WHERE id = $1", &r, A_TEXT(id_hex));
 	if (rc < 0)
 		return rc;
 	if (r.nrows)
-		session_row(&r, 0, out);
+		store_token_session_row(&r, 0, out);
 	rc = r.nrows ? 0 : -EPX_E_SESS_UNKNOWN;
 	db_res_free(&r);
 	return rc;
@@ -273,7 +273,7 @@ int store_session_close(struct store *s, const char *id_hex, const char *state)
 	struct db_res r;
 	int rc = -EPX_E_DB_INVALID;
 
-	if (!valid_session_id(id_hex) || !valid_state(state) || !strcmp(state, "open"))
+	if (!store_token_valid_session_id(id_hex) || !store_token_valid_state(state) || !strcmp(state, "open"))
 		return rc;
 	rc = Q(s, "UPDATE sessions SET state = $2, closed = $3 WHERE id = $1 AND state = 'open'"
 	       " RETURNING id", &r, A_TEXT(id_hex), A_TEXT(state), A_INT(store_now(s)));
@@ -323,7 +323,7 @@ int store_session_list(struct store *s, const char *host, size_t limit,
 	if (rc < 0)
 		return rc;
 	for (i = 0; i < r.nrows; i++) {
-		session_row(&r, i, &o);
+		store_token_session_row(&r, i, &o);
 		rc = cb(&o, arg);
 		if (rc != 0)
 			break;
@@ -334,7 +334,7 @@ int store_session_list(struct store *s, const char *host, size_t limit,
 
 /* -------------------------------------------------------------- tokens */
 
-static int token_insert(struct store *s, const char *host, const char *session,
+static int store_token_insert(struct store *s, const char *host, const char *session,
 			const char *purpose, int64_t ttl, int64_t reissue,
 			char tok_hex[STORE_TOKEN_HEX + 1])
 {
@@ -357,7 +357,7 @@ static int token_insert(struct store *s, const char *host, const char *session,
 }
 
 /* The session must exist, be open and belong to host. */
-static int session_check(struct store *s, const char *host, const char *session)
+static int store_token_session_check(struct store *s, const char *host, const char *session)
 {
 	struct store_session ss;
 	int rc = store_session_get(s, session, &ss);
@@ -376,12 +376,12 @@ int store_token_issue(struct store *s, const char *host, const char *session,
 {
 	int rc = -EPX_E_DB_INVALID;
 
-	if (!store_valid_hostname(host) || !session_purpose(purpose))
+	if (!store_valid_hostname(host) || !store_token_session_purpose(purpose))
 		return rc;
-	rc = session_check(s, host, session);
+	rc = store_token_session_check(s, host, session);
 	if (rc < 0)
 		return rc;
-	return token_insert(s, host, session, purpose, ttl, 0, tok_hex);
+	return store_token_insert(s, host, session, purpose, ttl, 0, tok_hex);
 }
 
 int store_token_reissue(struct store *s, const char *host, const char *session,
@@ -391,9 +391,9 @@ int store_token_reissue(struct store *s, const char *host, const char *session,
 	int64_t n;
 	int rc = -EPX_E_DB_INVALID;
 
-	if (!store_valid_hostname(host) || !session_purpose(purpose))
+	if (!store_valid_hostname(host) || !store_token_session_purpose(purpose))
 		return rc;
-	rc = session_check(s, host, session);
+	rc = store_token_session_check(s, host, session);
 	if (rc < 0)
 		return rc;
 	/* one atomic counter step; refused once the cap is reached */
@@ -407,11 +407,11 @@ int store_token_reissue(struct store *s, const char *host, const char *session,
 	db_res_free(&r);
 	if (n == 0)
 		return -EPX_E_TOK_REISSUE;
-	return token_insert(s, host, session, purpose, ttl, n, tok_hex);
+	return store_token_insert(s, host, session, purpose, ttl, n, tok_hex);
 }
 
 /* Why did the conditional update match nothing?  Diagnosis only. */
-static int token_diagnose(struct store *s, const char *hash, const char *purpose,
+static int store_token_diagnose(struct store *s, const char *hash, const char *purpose,
 			  const char *host, const char *session, char *detail, size_t cap)
 {
 	struct db_res r;
@@ -444,7 +444,7 @@ static int token_diagnose(struct store *s, const char *hash, const char *purpose
 	return rc;
 }
 
-static int token_redeem(struct store *s, const char *tok_hex, const char *purpose,
+static int store_token_redeem_as(struct store *s, const char *tok_hex, const char *purpose,
 			const char *host, const char *session,
 			struct store_token_info *info, int fmt_err)
 {
@@ -454,10 +454,10 @@ static int token_redeem(struct store *s, const char *tok_hex, const char *purpos
 	int rc = fmt_err;
 
 	if (st_secret_hash(tok_hex, hash) < 0) {
-		audit_refusal(s, "token.refused", NULL, rc, "malformed");
+		store_token_audit_refusal(s, "token.refused", NULL, rc, "malformed");
 		return rc;
 	}
-	if ((host && !store_valid_hostname(host)) || (session && !valid_session_id(session)))
+	if ((host && !store_valid_hostname(host)) || (session && !store_token_valid_session_id(session)))
 		return -EPX_E_DB_INVALID;
 	rc = Q(s, "UPDATE tokens SET used_at = $2 WHERE hash = $1 AND purpose = $3"
 	       " AND used_at IS NULL AND expires_at > $2"
@@ -482,8 +482,8 @@ static int token_redeem(struct store *s, const char *tok_hex, const char *purpos
 		return 0;
 	}
 	db_res_free(&r);
-	rc = token_diagnose(s, hash, purpose, host, session, detail, sizeof(detail));
-	audit_refusal(s, "token.refused", hash, rc, detail);
+	rc = store_token_diagnose(s, hash, purpose, host, session, detail, sizeof(detail));
+	store_token_audit_refusal(s, "token.refused", hash, rc, detail);
 	return rc;
 }
 
@@ -495,10 +495,10 @@ int store_token_peek(struct store *s, const char *tok_hex, const char *purpose,
 	int64_t now = store_now(s);
 	int rc = -EPX_E_TOK_FORMAT;
 
-	if (!session_purpose(purpose))
+	if (!store_token_session_purpose(purpose))
 		return -EPX_E_DB_INVALID;
 	if (st_secret_hash(tok_hex, hash) < 0) {
-		audit_refusal(s, "token.refused", NULL, rc, "malformed");
+		store_token_audit_refusal(s, "token.refused", NULL, rc, "malformed");
 		return rc;
 	}
 	rc = Q(s, "SELECT t.host, t.session, t.purpose, t.reissue, t.expires_at, h.addrs"
@@ -520,8 +520,8 @@ int store_token_peek(struct store *s, const char *tok_hex, const char *purpose,
 		return 0;
 	}
 	db_res_free(&r);
-	rc = token_diagnose(s, hash, purpose, NULL, NULL, detail, sizeof(detail));
-	audit_refusal(s, "token.refused", hash, rc, detail);
+	rc = store_token_diagnose(s, hash, purpose, NULL, NULL, detail, sizeof(detail));
+	store_token_audit_refusal(s, "token.refused", hash, rc, detail);
 	return rc;
 }
 
@@ -529,9 +529,9 @@ int store_token_redeem(struct store *s, const char *tok_hex, const char *purpose
 		       const char *host, const char *session,
 		       struct store_token_info *info)
 {
-	if (!session_purpose(purpose))
+	if (!store_token_session_purpose(purpose))
 		return -EPX_E_DB_INVALID;
-	return token_redeem(s, tok_hex, purpose, host, session, info, -EPX_E_TOK_FORMAT);
+	return store_token_redeem_as(s, tok_hex, purpose, host, session, info, -EPX_E_TOK_FORMAT);
 }
 
 int store_boot_token_issue(struct store *s, const char *host, int64_t ttl,
@@ -541,16 +541,16 @@ int store_boot_token_issue(struct store *s, const char *host, int64_t ttl,
 
 	if (!store_valid_hostname(host))
 		return rc;
-	rc = host_exists(s, host);
+	rc = store_token_host_exists(s, host);
 	if (rc < 0)
 		return rc;
-	return token_insert(s, host, "", "boot", ttl, 0, tok_hex);
+	return store_token_insert(s, host, "", "boot", ttl, 0, tok_hex);
 }
 
 int store_boot_token_redeem(struct store *s, const char *tok_hex, const char *host,
 			    struct store_token_info *info)
 {
-	return token_redeem(s, tok_hex, "boot", host, NULL, info, -EPX_E_TOK_FORMAT);
+	return store_token_redeem_as(s, tok_hex, "boot", host, NULL, info, -EPX_E_TOK_FORMAT);
 }
 
 int store_joincred_issue(struct store *s, const char *host, const char *session,
@@ -558,18 +558,18 @@ int store_joincred_issue(struct store *s, const char *host, const char *session,
 {
 	int rc = -EPX_E_DB_INVALID;
 
-	if (!store_valid_hostname(host) || !valid_session_id(session))
+	if (!store_valid_hostname(host) || !store_token_valid_session_id(session))
 		return rc;
-	rc = session_check(s, host, session);
+	rc = store_token_session_check(s, host, session);
 	if (rc < 0)
 		return rc;
-	return token_insert(s, host, session, "cluster", ttl, 0, cred_hex);
+	return store_token_insert(s, host, session, "cluster", ttl, 0, cred_hex);
 }
 
 int store_joincred_redeem(struct store *s, const char *cred_hex, const char *host,
 			  struct store_token_info *info)
 {
-	return token_redeem(s, cred_hex, "cluster", host, NULL, info, -EPX_E_CRED_FORMAT);
+	return store_token_redeem_as(s, cred_hex, "cluster", host, NULL, info, -EPX_E_CRED_FORMAT);
 }
 
 int store_token_purge(struct store *s, int64_t before, uint64_t *deleted)
@@ -588,7 +588,7 @@ int store_token_purge(struct store *s, int64_t before, uint64_t *deleted)
 
 /* ----------------------------------------------------- boot credentials */
 
-static int cred_new(struct store *s, const char *host, char cred_hex[STORE_TOKEN_HEX + 1], int pending)
+static int store_token_cred_new(struct store *s, const char *host, char cred_hex[STORE_TOKEN_HEX + 1], int pending)
 {
 	char hash[STORE_HASH_HEX + 1];
 	int rc = -EPX_E_DB_INVALID;
@@ -626,12 +626,12 @@ out:
 
 int store_cred_issue(struct store *s, const char *host, char cred_hex[STORE_TOKEN_HEX + 1])
 {
-	return cred_new(s, host, cred_hex, 0);
+	return store_token_cred_new(s, host, cred_hex, 0);
 }
 
 int store_cred_pend(struct store *s, const char *host, char cred_hex[STORE_TOKEN_HEX + 1])
 {
-	return cred_new(s, host, cred_hex, 1);
+	return store_token_cred_new(s, host, cred_hex, 1);
 }
 
 int store_cred_confirm(struct store *s, const char *host, const char *cred_hex)
@@ -647,16 +647,16 @@ int store_cred_confirm(struct store *s, const char *host, const char *cred_hex)
 	rc = st_begin(s);
 	if (rc < 0)
 		return rc;
-	rc = host_lock(s, host, &r);
+	rc = store_token_host_lock(s, host, &r);
 	if (rc == 0) {
 		if (r.nrows == 0)
 			rc = -EPX_E_DB_NOTFOUND;
-		else if (db_isnull(&r, 0, 2) || !hash_equal(db_text(&r, 0, 2), hash))
+		else if (db_isnull(&r, 0, 2) || !store_token_hash_equal(db_text(&r, 0, 2), hash))
 			rc = -EPX_E_CRED_PENDING;
 		db_res_free(&r);
 	}
 	if (rc == 0)
-		rc = cred_promote(s, host, "by the operator");
+		rc = store_token_cred_promote(s, host, "by the operator");
 	return st_end(s, rc);
 }
 
@@ -686,7 +686,7 @@ int store_cred_revoke(struct store *s, const char *host)
 }
 
 /* constant-time comparison of two hex hashes of equal length */
-static int hash_equal(const char *a, const char *b)
+static int store_token_hash_equal(const char *a, const char *b)
 {
 	unsigned char d = 0;
 	size_t i;
@@ -707,7 +707,7 @@ int store_cred_check(struct store *s, const char *host, const char *cred_hex)
 	if (!store_valid_hostname(host))
 		return -EPX_E_CRED_UNKNOWN;
 	if (st_secret_hash(cred_hex, hash) < 0) {
-		audit_refusal(s, "credential.refused", NULL, rc, host);
+		store_token_audit_refusal(s, "credential.refused", NULL, rc, host);
 		return rc;
 	}
 	rc = Q(s, "SELECT cred_hash, cred_revoked FROM hosts WHERE name = $1", &r,
@@ -716,7 +716,7 @@ int store_cred_check(struct store *s, const char *host, const char *cred_hex)
 		return rc;
 	if (r.nrows == 0 || db_isnull(&r, 0, 0))
 		rc = -EPX_E_CRED_UNKNOWN;
-	else if (!hash_equal(db_text(&r, 0, 0), hash))
+	else if (!store_token_hash_equal(db_text(&r, 0, 0), hash))
 		rc = -EPX_E_CRED_BAD;
 	else if (db_int(&r, 0, 1))
 		rc = -EPX_E_CRED_REVOKED;
@@ -724,7 +724,7 @@ int store_cred_check(struct store *s, const char *host, const char *cred_hex)
 		rc = 0;
 	db_res_free(&r);
 	if (rc < 0)
-		audit_refusal(s, "credential.refused", hash, rc, host);
+		store_token_audit_refusal(s, "credential.refused", hash, rc, host);
 	return rc;
 }
 
@@ -774,7 +774,7 @@ int store_admin_revoke(struct store *s, const char *name)
 	return st_end(s, rc);
 }
 
-static int admin_check(struct store *s, const char *cred_hex,
+static int store_token_admin_check(struct store *s, const char *cred_hex,
 		       char name_out[STORE_ACTOR_MAX + 1], int audit)
 {
 	char hash[STORE_HASH_HEX + 1];
@@ -783,7 +783,7 @@ static int admin_check(struct store *s, const char *cred_hex,
 
 	if (st_secret_hash(cred_hex, hash) < 0) {
 		if (audit)
-			audit_refusal(s, "admin.refused", NULL, rc, "");
+			store_token_audit_refusal(s, "admin.refused", NULL, rc, "");
 		return rc;
 	}
 	rc = Q(s, "SELECT name, revoked FROM admins WHERE cred_hash = $1", &r, A_TEXT(hash));
@@ -799,19 +799,19 @@ static int admin_check(struct store *s, const char *cred_hex,
 		st_copy(name_out, STORE_ACTOR_MAX + 1, db_text(&r, 0, 0));
 	db_res_free(&r);
 	if (rc < 0 && audit)
-		audit_refusal(s, "admin.refused", hash, rc, "");
+		store_token_audit_refusal(s, "admin.refused", hash, rc, "");
 	return rc;
 }
 
 int store_admin_check(struct store *s, const char *cred_hex, char name_out[STORE_ACTOR_MAX + 1])
 {
-	return admin_check(s, cred_hex, name_out, 1);
+	return store_token_admin_check(s, cred_hex, name_out, 1);
 }
 
 int store_admin_check_quiet(struct store *s, const char *cred_hex,
 			    char name_out[STORE_ACTOR_MAX + 1])
 {
-	return admin_check(s, cred_hex, name_out, 0);
+	return store_token_admin_check(s, cred_hex, name_out, 0);
 }
 
 int store_restore_fence(struct store *s, uint64_t *n)
