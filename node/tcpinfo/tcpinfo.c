@@ -61,24 +61,24 @@ static void tcpinfo_usage(FILE *f)
 		"exit status: 0 clean stop; 1 cannot start or write; 2 usage\n");
 }
 
-static int opt_num(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
+static int tcpinfo_opt_num(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
 {
 	int rc = num_parse_u64(s, strlen(s), hi, out);
 
 	return rc < 0 || *out < lo ? -EPX_E_TI_USAGE : 0;
 }
 
-static int opt_port(const char *s, uint16_t *ports, unsigned *n)
+static int tcpinfo_opt_port(const char *s, uint16_t *ports, unsigned *n)
 {
 	uint64_t v;
 
-	if (*n == TCPINFO_PORTS_MAX || opt_num(s, 1, 65535, &v) < 0)
+	if (*n == TCPINFO_PORTS_MAX || tcpinfo_opt_num(s, 1, 65535, &v) < 0)
 		return -EPX_E_TI_USAGE;
 	ports[(*n)++] = (uint16_t)v;
 	return 0;
 }
 
-static int opt_host(struct opts *o, const char *s)
+static int tcpinfo_opt_host(struct opts *o, const char *s)
 {
 	size_t i, n = strlen(s);
 
@@ -93,7 +93,7 @@ static int opt_host(struct opts *o, const char *s)
 }
 
 /* one option with its value v (NULL for a flag); returns 0 or usage */
-static int opt_one(struct opts *o, const char *a, const char *v)
+static int tcpinfo_opt_one(struct opts *o, const char *a, const char *v)
 {
 	struct tcpinfo_filter *f = &o->filter;
 
@@ -117,29 +117,29 @@ static int opt_one(struct opts *o, const char *a, const char *v)
 		return 0;
 	}
 	if (IS("-H", "--host"))
-		return opt_host(o, v);
+		return tcpinfo_opt_host(o, v);
 	if (IS("-i", "--interval"))
-		return opt_num(v, 1, 60000, &o->interval_ms);
+		return tcpinfo_opt_num(v, 1, 60000, &o->interval_ms);
 	if (IS("-r", "--rotate"))
-		return opt_num(v, 1, 86400, &o->rotate_s);
+		return tcpinfo_opt_num(v, 1, 86400, &o->rotate_s);
 	if (IS("-f", "--flush"))
-		return opt_num(v, 0, 3600, &o->flush_s);
+		return tcpinfo_opt_num(v, 0, 3600, &o->flush_s);
 	if (IS("-z", "--zstd-level"))
-		return opt_num(v, 1, 19, &o->level);
+		return tcpinfo_opt_num(v, 1, 19, &o->level);
 	if (IS("-m", "--max-conns"))
-		return opt_num(v, 1, TCPINFO_CONNS_MAX, &o->max_conns);
+		return tcpinfo_opt_num(v, 1, TCPINFO_CONNS_MAX, &o->max_conns);
 	if (IS("-c", "--count"))
-		return opt_num(v, 0, UINT32_MAX, &o->count);
+		return tcpinfo_opt_num(v, 0, UINT32_MAX, &o->count);
 	if (IS("-p", "--port"))
-		return opt_port(v, f->ports, &f->nports);
+		return tcpinfo_opt_port(v, f->ports, &f->nports);
 	if (IS("-x", "--exclude-port"))
-		return opt_port(v, f->xports, &f->nxports);
+		return tcpinfo_opt_port(v, f->xports, &f->nxports);
 #undef IS
 	return -EPX_E_TI_USAGE;
 }
 
 /* returns 0 to run, 1 after --help/--version, or -EPX_E_TI_USAGE */
-static int opts_parse(struct opts *o, int argc, char **argv)
+static int tcpinfo_opts_parse(struct opts *o, int argc, char **argv)
 {
 	char host[256] = "";
 	int i, rc;
@@ -151,8 +151,8 @@ static int opts_parse(struct opts *o, int argc, char **argv)
 	o->flush_s = 10;
 	o->level = 3;
 	o->max_conns = 262144;
-	if (gethostname(host, sizeof(host) - 1) < 0 || opt_host(o, host) < 0)
-		opt_host(o, "localhost");
+	if (gethostname(host, sizeof(host) - 1) < 0 || tcpinfo_opt_host(o, host) < 0)
+		tcpinfo_opt_host(o, "localhost");
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
 			tcpinfo_usage(stdout);
@@ -162,7 +162,7 @@ static int opts_parse(struct opts *o, int argc, char **argv)
 			printf("epoxy-tcpinfo %s\n", EPOXY_VERSION);
 			return 1;
 		}
-		rc = opt_one(o, argv[i], i + 1 < argc ? argv[i + 1] : NULL);
+		rc = tcpinfo_opt_one(o, argv[i], i + 1 < argc ? argv[i + 1] : NULL);
 		if (rc < 0) {
 			fprintf(stderr, "epoxy-tcpinfo: bad option or value: %s\n", argv[i]);
 			return rc;
@@ -173,7 +173,7 @@ static int opts_parse(struct opts *o, int argc, char **argv)
 	return 0;
 }
 
-static uint64_t clock_ns(clockid_t id)
+static uint64_t tcpinfo_clock_ns(clockid_t id)
 {
 	struct timespec ts;
 
@@ -182,7 +182,7 @@ static uint64_t clock_ns(clockid_t id)
 }
 
 /* the boot time in seconds since the epoch (/proc/stat's btime) */
-static uint64_t boot_time(void)
+static uint64_t tcpinfo_boot_time(void)
 {
 	char line[256];
 	uint64_t v = 0;
@@ -200,18 +200,18 @@ static uint64_t boot_time(void)
 	return v;
 }
 
-static void on_signal(int sig)
+static void tcpinfo_on_signal(int sig)
 {
 	(void)sig;
 	tcpinfo_stop = 1;
 }
 
-static void signals(void)
+static void tcpinfo_signals(void)
 {
 	struct sigaction sa;
 
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
+	sa.sa_handler = tcpinfo_on_signal;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
@@ -227,7 +227,7 @@ struct state {
 	int have_ev;
 };
 
-static void report(const char *what, int rc)
+static void tcpinfo_report(const char *what, int rc)
 {
 	char code[16];
 
@@ -235,23 +235,23 @@ static void report(const char *what, int rc)
 		epx_code(rc, code, sizeof(code)));
 }
 
-static void poll_once(struct state *s)
+static void tcpinfo_poll_once(struct state *s)
 {
-	uint64_t t0 = clock_ns(CLOCK_MONOTONIC);
+	uint64_t t0 = tcpinfo_clock_ns(CLOCK_MONOTONIC);
 	int rc;
 
-	tcpinfo_track_begin(&s->t, clock_ns(CLOCK_REALTIME));
+	tcpinfo_track_begin(&s->t, tcpinfo_clock_ns(CLOCK_REALTIME));
 	rc = tcpinfo_nl_poll(&s->nl, tcpinfo_track_msg, &s->t);
 	if (rc < 0)
 		s->m.poll_errors++;
 	else if (rc > 0)
 		s->m.polls_incomplete++;
 	if (tcpinfo_track_end(&s->t, rc == 0) < 0 && s->t.st.errors == 1)
-		report("writing records", s->t.last_err);
-	tcpinfo_metrics_poll(&s->m, (double)(clock_ns(CLOCK_MONOTONIC) - t0) / 1e9);
+		tcpinfo_report("writing records", s->t.last_err);
+	tcpinfo_metrics_poll(&s->m, (double)(tcpinfo_clock_ns(CLOCK_MONOTONIC) - t0) / 1e9);
 }
 
-static void write_metrics(struct state *s)
+static void tcpinfo_write_metrics(struct state *s)
 {
 	int rc;
 
@@ -260,23 +260,23 @@ static void write_metrics(struct state *s)
 	rc = tcpinfo_metrics_write(s->o.metrics, &s->m, &s->t, &s->nl,
 				   s->have_ev ? &s->ev : NULL);
 	if (rc < 0 && s->m.count <= 1)
-		report(s->o.metrics, rc);
+		tcpinfo_report(s->o.metrics, rc);
 }
 
-static void run(struct state *s)
+static void tcpinfo_run(struct state *s)
 {
-	uint64_t step = s->o.interval_ms * 1000000ull, next = clock_ns(CLOCK_MONOTONIC);
+	uint64_t step = s->o.interval_ms * 1000000ull, next = tcpinfo_clock_ns(CLOCK_MONOTONIC);
 	uint64_t polls = 0, last_metrics = 0, now;
 	struct timespec ts;
 
 	while (!tcpinfo_stop && (!s->o.count || polls < s->o.count)) {
-		poll_once(s);
+		tcpinfo_poll_once(s);
 		polls++;
 		if (s->have_ev)
 			tcpinfo_ev_accept(&s->ev);
-		now = clock_ns(CLOCK_MONOTONIC);
+		now = tcpinfo_clock_ns(CLOCK_MONOTONIC);
 		if (now - last_metrics >= NS) {
-			write_metrics(s);
+			tcpinfo_write_metrics(s);
 			last_metrics = now;
 		}
 		next += step;
@@ -289,19 +289,19 @@ static void run(struct state *s)
 	}
 }
 
-static int start(struct state *s)
+static int tcpinfo_start(struct state *s)
 {
 	int rc;
 
 	if (mkdir(s->o.dir, 0755) < 0 && errno != EEXIST) {
-		report(s->o.dir, -EPX_E_TI_FILE);
+		tcpinfo_report(s->o.dir, -EPX_E_TI_FILE);
 		return -EPX_E_TI_FILE;
 	}
 	rc = tcpinfo_out_init(&s->out, s->o.dir, (int)s->o.level, s->o.rotate_s * NS,
 			      s->o.flush_s * NS, 64 * 1024);
 	if (rc < 0)
 		goto fail;
-	rc = tcpinfo_track_init(&s->t, s->o.max_conns, &s->out, s->o.host, boot_time());
+	rc = tcpinfo_track_init(&s->t, s->o.max_conns, &s->out, s->o.host, tcpinfo_boot_time());
 	if (rc < 0)
 		goto fail_out;
 	s->t.filter = s->o.filter;
@@ -324,17 +324,17 @@ fail_track:
 fail_out:
 	tcpinfo_out_free(&s->out);
 fail:
-	report("cannot start", rc);
+	tcpinfo_report("cannot start", rc);
 	return rc;
 }
 
-static int stop(struct state *s)
+static int tcpinfo_teardown(struct state *s)
 {
 	int rc = tcpinfo_track_flush_all(&s->t);
 
 	if (rc < 0)
-		report("flushing records", rc);
-	write_metrics(s);
+		tcpinfo_report("flushing records", rc);
+	tcpinfo_write_metrics(s);
 	if (s->have_ev)
 		tcpinfo_ev_close(&s->ev);
 	tcpinfo_nl_close(&s->nl);
@@ -348,12 +348,12 @@ int main(int argc, char **argv)
 	static struct state s;
 	int rc;
 
-	rc = opts_parse(&s.o, argc, argv);
+	rc = tcpinfo_opts_parse(&s.o, argc, argv);
 	if (rc != 0)
 		return rc > 0 ? 0 : 2;
-	if (start(&s) < 0)
+	if (tcpinfo_start(&s) < 0)
 		return 1;
-	signals();
-	run(&s);
-	return stop(&s) < 0 ? 1 : 0;
+	tcpinfo_signals();
+	tcpinfo_run(&s);
+	return tcpinfo_teardown(&s) < 0 ? 1 : 0;
 }

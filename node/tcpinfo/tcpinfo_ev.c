@@ -66,7 +66,7 @@ void tcpinfo_ev_accept(struct tcpinfo_ev *ev)
 	}
 }
 
-static int ev_send_one(int fd, const char *line, size_t len)
+static int tcpinfo_ev_send_one(int fd, const char *line, size_t len)
 {
 	struct iovec iov[2] = { { (void *)line, len }, { (void *)"\n", 1 } };
 	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = 2 };
@@ -85,7 +85,7 @@ void tcpinfo_ev_send(void *arg, const char *line, size_t len)
 
 	tcpinfo_ev_accept(ev);
 	while (i < ev->n) {
-		if (ev_send_one(ev->cl[i], line, len) == 0) {
+		if (tcpinfo_ev_send_one(ev->cl[i], line, len) == 0) {
 			ev->sent++;
 			i++;
 			continue;

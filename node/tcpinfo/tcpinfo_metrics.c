@@ -22,7 +22,7 @@ void tcpinfo_metrics_poll(struct tcpinfo_metrics *m, double seconds)
 	m->sum += seconds;
 }
 
-static void metrics_hist(FILE *f, const struct tcpinfo_metrics *m)
+static void tcpinfo_metrics_hist(FILE *f, const struct tcpinfo_metrics *m)
 {
 	uint64_t cum = 0;
 	unsigned i;
@@ -39,13 +39,13 @@ static void metrics_hist(FILE *f, const struct tcpinfo_metrics *m)
 		"tcpinfo_poll_duration_seconds_count %" PRIu64 "\n", m->count, m->sum, m->count);
 }
 
-static void metrics_one(FILE *f, const char *name, const char *type, const char *help,
+static void tcpinfo_metrics_one(FILE *f, const char *name, const char *type, const char *help,
 			uint64_t v)
 {
 	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n%s %" PRIu64 "\n", name, help, name, type, name, v);
 }
 
-static void metrics_errors(FILE *f, const struct tcpinfo_metrics *m,
+static void tcpinfo_metrics_errors(FILE *f, const struct tcpinfo_metrics *m,
 			   const struct tcpinfo_track *t, const struct tcpinfo_nl *nl,
 			   const struct tcpinfo_ev *ev)
 {
@@ -77,26 +77,26 @@ int tcpinfo_metrics_write(const char *path, const struct tcpinfo_metrics *m,
 	f = fopen(tmp, "we");
 	if (!f)
 		return rc;
-	metrics_hist(f, m);
-	metrics_one(f, "tcpinfo_connections", "gauge", "connections tracked now", t->n);
-	metrics_one(f, "tcpinfo_opens_total", "counter", "connections opened", t->st.opens);
-	metrics_one(f, "tcpinfo_closes_total", "counter", "connections closed", t->st.closes);
-	metrics_one(f, "tcpinfo_snapshots_total", "counter", "records written (open, change, close)",
+	tcpinfo_metrics_hist(f, m);
+	tcpinfo_metrics_one(f, "tcpinfo_connections", "gauge", "connections tracked now", t->n);
+	tcpinfo_metrics_one(f, "tcpinfo_opens_total", "counter", "connections opened", t->st.opens);
+	tcpinfo_metrics_one(f, "tcpinfo_closes_total", "counter", "connections closed", t->st.closes);
+	tcpinfo_metrics_one(f, "tcpinfo_snapshots_total", "counter", "records written (open, change, close)",
 		    t->st.snapshots);
-	metrics_one(f, "tcpinfo_bytes_written_total", "counter", "compressed bytes written",
+	tcpinfo_metrics_one(f, "tcpinfo_bytes_written_total", "counter", "compressed bytes written",
 		    t->out->bytes);
-	metrics_one(f, "tcpinfo_files_total", "counter", "data files started", t->out->files);
-	metrics_one(f, "tcpinfo_filtered_total", "counter", "sockets skipped by the filters",
+	tcpinfo_metrics_one(f, "tcpinfo_files_total", "counter", "data files started", t->out->files);
+	tcpinfo_metrics_one(f, "tcpinfo_filtered_total", "counter", "sockets skipped by the filters",
 		    t->st.filtered);
-	metrics_one(f, "tcpinfo_netlink_messages_total", "counter", "inet_diag messages parsed",
+	tcpinfo_metrics_one(f, "tcpinfo_netlink_messages_total", "counter", "inet_diag messages parsed",
 		    nl->st.msgs);
-	metrics_one(f, "tcpinfo_unknown_attributes_total", "counter",
+	tcpinfo_metrics_one(f, "tcpinfo_unknown_attributes_total", "counter",
 		    "attributes of a type this build does not know, kept raw", nl->st.unknown);
-	metrics_one(f, "tcpinfo_large_batches_total", "counter",
+	tcpinfo_metrics_one(f, "tcpinfo_large_batches_total", "counter",
 		    "netlink receive batches that nearly filled the buffer", nl->st.large);
-	metrics_one(f, "tcpinfo_events_total", "counter", "event lines sent to readers",
+	tcpinfo_metrics_one(f, "tcpinfo_events_total", "counter", "event lines sent to readers",
 		    ev ? ev->sent : 0);
-	metrics_errors(f, m, t, nl, ev);
+	tcpinfo_metrics_errors(f, m, t, nl, ev);
 	if (fclose(f) != 0 || rename(tmp, path) < 0)
 		return rc;
 	return 0;

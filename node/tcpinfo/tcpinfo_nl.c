@@ -21,7 +21,7 @@
  * CONG, TOS, TCLASS, SKMEMINFO, SHUTDOWN: the request's bit is 1 << (type-1) */
 #define TCPINFO_NL_EXT 0xffu
 
-static uint16_t rd16(const uint8_t *p)
+static uint16_t tcpinfo_nl_rd16(const uint8_t *p)
 {
 	uint16_t v;
 
@@ -29,7 +29,7 @@ static uint16_t rd16(const uint8_t *p)
 	return v;
 }
 
-static uint32_t rd32(const uint8_t *p)
+static uint32_t tcpinfo_nl_rd32(const uint8_t *p)
 {
 	uint32_t v;
 
@@ -40,13 +40,13 @@ static uint32_t rd32(const uint8_t *p)
 /* The length-prefixed record (netlink message or attribute, whose header
  * is hdr bytes with its length in front) at off: checks that its header
  * and whole length fit in [off, len) and gives the length. */
-static int tlv_at(const uint8_t *p, size_t len, size_t off, size_t hdr, size_t *tlen)
+static int tcpinfo_nl_tlv_at(const uint8_t *p, size_t len, size_t off, size_t hdr, size_t *tlen)
 {
 	size_t n;
 
 	if (len - off < hdr)
 		return -EPX_E_TI_NLMSG;
-	n = hdr == NLHDR_LEN ? rd32(p + off) : rd16(p + off);
+	n = hdr == NLHDR_LEN ? tcpinfo_nl_rd32(p + off) : tcpinfo_nl_rd16(p + off);
 	if (n < hdr || n > len - off)
 		return -EPX_E_TI_NLMSG;
 	*tlen = n;
@@ -54,12 +54,12 @@ static int tlv_at(const uint8_t *p, size_t len, size_t off, size_t hdr, size_t *
 }
 
 /* the offset after a record of n bytes at off: aligned, at most len */
-static size_t tlv_next(size_t off, size_t n, size_t len)
+static size_t tcpinfo_nl_tlv_next(size_t off, size_t n, size_t len)
 {
 	return ALIGN4(n) > len - off ? len : off + ALIGN4(n);
 }
 
-static int nl_attr_store(struct tcpinfo_msg *m, uint16_t type, const uint8_t *p, uint16_t len)
+static int tcpinfo_nl_attr_store(struct tcpinfo_msg *m, uint16_t type, const uint8_t *p, uint16_t len)
 {
 	struct tcpinfo_attr *a;
 
@@ -80,7 +80,7 @@ static int nl_attr_store(struct tcpinfo_msg *m, uint16_t type, const uint8_t *p,
 	return 0;
 }
 
-static void nl_idm_fields(const uint8_t *p, struct tcpinfo_msg *m)
+static void tcpinfo_nl_idm_fields(const uint8_t *p, struct tcpinfo_msg *m)
 {
 	m->idm = p;
 	m->family = p[0];
@@ -89,7 +89,7 @@ static void nl_idm_fields(const uint8_t *p, struct tcpinfo_msg *m)
 	m->dport = (uint16_t)(p[6] << 8 | p[7]);
 	memcpy(m->src, p + 8, 16);
 	memcpy(m->dst, p + 24, 16);
-	m->cookie = (uint64_t)rd32(p + 44) | (uint64_t)rd32(p + 48) << 32;
+	m->cookie = (uint64_t)tcpinfo_nl_rd32(p + 44) | (uint64_t)tcpinfo_nl_rd32(p + 48) << 32;
 }
 
 int tcpinfo_nl_parse_one(const uint8_t *p, size_t len, struct tcpinfo_msg *m)
@@ -102,22 +102,22 @@ int tcpinfo_nl_parse_one(const uint8_t *p, size_t len, struct tcpinfo_msg *m)
 		return -EPX_E_TI_TOOBIG;
 	if (len < TCPINFO_NL_IDM_LEN)
 		return -EPX_E_TI_NLMSG;
-	nl_idm_fields(p, m);
+	tcpinfo_nl_idm_fields(p, m);
 	while (off < len) {
-		rc = tlv_at(p, len, off, RTA_HDR_LEN, &alen);
+		rc = tcpinfo_nl_tlv_at(p, len, off, RTA_HDR_LEN, &alen);
 		if (rc < 0)
 			return rc;
-		rc = nl_attr_store(m, rd16(p + off + 2) & NLA_TYPE_MASK, p + off + RTA_HDR_LEN,
+		rc = tcpinfo_nl_attr_store(m, tcpinfo_nl_rd16(p + off + 2) & NLA_TYPE_MASK, p + off + RTA_HDR_LEN,
 				   (uint16_t)(alen - RTA_HDR_LEN));
 		if (rc < 0)
 			return rc;
-		off = tlv_next(off, alen, len);
+		off = tcpinfo_nl_tlv_next(off, alen, len);
 	}
 	return 0;
 }
 
 /* one netlink message of sound framing: body p[0..len) */
-static int nl_parse_msg(uint16_t type, uint16_t flags, const uint8_t *p, size_t len,
+static int tcpinfo_nl_parse_msg(uint16_t type, uint16_t flags, const uint8_t *p, size_t len,
 			tcpinfo_nl_cb cb, void *ctx, struct tcpinfo_nl_stats *st,
 			int *incomplete)
 {
@@ -130,12 +130,12 @@ static int nl_parse_msg(uint16_t type, uint16_t flags, const uint8_t *p, size_t 
 		*incomplete = 1;
 	}
 	if (type == NLMSG_DONE) {
-		if (len >= 4 && (err = (int32_t)rd32(p)) < 0)
+		if (len >= 4 && (err = (int32_t)tcpinfo_nl_rd32(p)) < 0)
 			*incomplete = 1;
 		return 1;
 	}
 	if (type == NLMSG_ERROR) {
-		err = len >= 4 ? (int32_t)rd32(p) : -EPX_E_TI_NLMSG;
+		err = len >= 4 ? (int32_t)tcpinfo_nl_rd32(p) : -EPX_E_TI_NLMSG;
 		return err < 0 ? (err < -4095 ? -EPX_E_TI_NLMSG : err) : -EPX_E_TI_DUMP;
 	}
 	if (type != SOCK_DIAG_BY_FAMILY)
@@ -159,19 +159,19 @@ int tcpinfo_nl_parse(const uint8_t *buf, size_t len, uint32_t seq,
 	int rc;
 
 	while (off < len) {
-		rc = tlv_at(buf, len, off, NLHDR_LEN, &mlen);
+		rc = tcpinfo_nl_tlv_at(buf, len, off, NLHDR_LEN, &mlen);
 		if (rc < 0)
 			return rc;
-		if (rd32(buf + off + 8) != seq) {
+		if (tcpinfo_nl_rd32(buf + off + 8) != seq) {
 			*incomplete = 1;        /* a stale reply: never ours */
 		} else {
-			rc = nl_parse_msg(rd16(buf + off + 4), rd16(buf + off + 6),
+			rc = tcpinfo_nl_parse_msg(tcpinfo_nl_rd16(buf + off + 4), tcpinfo_nl_rd16(buf + off + 6),
 					  buf + off + NLHDR_LEN, mlen - NLHDR_LEN, cb, ctx, st,
 					  incomplete);
 			if (rc != 0)
 				return rc;
 		}
-		off = tlv_next(off, mlen, len);
+		off = tcpinfo_nl_tlv_next(off, mlen, len);
 	}
 	return 0;
 }
@@ -211,7 +211,7 @@ void tcpinfo_nl_close(struct tcpinfo_nl *nl)
 	nl->buf = NULL;
 }
 
-static int nl_request(struct tcpinfo_nl *nl, uint8_t family)
+static int tcpinfo_nl_request(struct tcpinfo_nl *nl, uint8_t family)
 {
 	struct {
 		struct nlmsghdr nlh;
@@ -234,7 +234,7 @@ static int nl_request(struct tcpinfo_nl *nl, uint8_t family)
 }
 
 /* receives one batch; returns its length or a negative code */
-static long nl_recv(struct tcpinfo_nl *nl)
+static long tcpinfo_nl_recv(struct tcpinfo_nl *nl)
 {
 	struct sockaddr_nl sa;
 	struct iovec iov = { nl->buf, TCPINFO_NL_RCVBUF };
@@ -258,7 +258,7 @@ static long nl_recv(struct tcpinfo_nl *nl)
 
 /* after a framing error the rest of the dump cannot be told apart from
  * the next one's: a fresh socket drops it */
-static int nl_reopen(struct tcpinfo_nl *nl)
+static int tcpinfo_nl_reopen(struct tcpinfo_nl *nl)
 {
 	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
 
@@ -269,17 +269,17 @@ static int nl_reopen(struct tcpinfo_nl *nl)
 	return 0;
 }
 
-static int nl_dump(struct tcpinfo_nl *nl, uint8_t family, tcpinfo_nl_cb cb, void *ctx,
+static int tcpinfo_nl_dump(struct tcpinfo_nl *nl, uint8_t family, tcpinfo_nl_cb cb, void *ctx,
 		   int *incomplete)
 {
 	long n;
 	int rc;
 
-	rc = nl_request(nl, family);
+	rc = tcpinfo_nl_request(nl, family);
 	if (rc < 0)
 		return rc;
 	for (;;) {
-		n = nl_recv(nl);
+		n = tcpinfo_nl_recv(nl);
 		if (n == -EPX_E_TI_NLSEQ) {
 			*incomplete = 1;
 			continue;
@@ -295,7 +295,7 @@ static int nl_dump(struct tcpinfo_nl *nl, uint8_t family, tcpinfo_nl_cb cb, void
 	if (rc == 1)
 		return 0;
 	/* whatever stopped the dump, its rest would read as the next one's */
-	(void)nl_reopen(nl);
+	(void)tcpinfo_nl_reopen(nl);
 	return rc;
 }
 
@@ -303,10 +303,10 @@ int tcpinfo_nl_poll(struct tcpinfo_nl *nl, tcpinfo_nl_cb cb, void *ctx)
 {
 	int incomplete = 0, rc;
 
-	rc = nl_dump(nl, AF_INET, cb, ctx, &incomplete);
+	rc = tcpinfo_nl_dump(nl, AF_INET, cb, ctx, &incomplete);
 	if (rc < 0)
 		return rc;
-	rc = nl_dump(nl, AF_INET6, cb, ctx, &incomplete);
+	rc = tcpinfo_nl_dump(nl, AF_INET6, cb, ctx, &incomplete);
 	if (rc < 0)
 		return rc;
 	return incomplete ? 1 : 0;

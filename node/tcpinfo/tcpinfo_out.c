@@ -49,7 +49,7 @@ void tcpinfo_out_free(struct tcpinfo_out *o)
 	o->zbuf = NULL;
 }
 
-static int out_date(uint64_t start, char *out, size_t cap)
+static int tcpinfo_out_date(uint64_t start, char *out, size_t cap)
 {
 	time_t t = (time_t)(start / NS);
 	struct tm tm;
@@ -65,13 +65,13 @@ int tcpinfo_out_path(const struct tcpinfo_out *o, char *out, size_t cap, const c
 	char date[48];
 	int n;
 
-	out_date(start, date, sizeof(date));
+	tcpinfo_out_date(start, date, sizeof(date));
 	n = snprintf(out, cap, "%s/%s/%s.%05" PRIu64 ".jsonl.zst", o->dir, date, uuid, seq);
 	return n < 0 || (size_t)n >= cap ? -EPX_E_TI_TOOBIG : 0;
 }
 
 /* mkdir -p of dir/YYYY/MM/DD, remembered so a day's directory is made once */
-static int out_mkdirs(struct tcpinfo_out *o, const char *path)
+static int tcpinfo_out_mkdirs(struct tcpinfo_out *o, const char *path)
 {
 	char d[TCPINFO_PATH_MAX];
 	size_t i, len = strrchr(path, '/') ? (size_t)(strrchr(path, '/') - path) : 0;
@@ -94,12 +94,12 @@ static int out_mkdirs(struct tcpinfo_out *o, const char *path)
 	return 0;
 }
 
-static int out_append(struct tcpinfo_out *o, const char *path, const uint8_t *p, size_t n)
+static int tcpinfo_out_append(struct tcpinfo_out *o, const char *path, const uint8_t *p, size_t n)
 {
 	int fd, rc = -EPX_E_TI_FILE;
 	ssize_t w;
 
-	if (out_mkdirs(o, path) < 0)
+	if (tcpinfo_out_mkdirs(o, path) < 0)
 		return -EPX_E_TI_FILE;
 	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 	if (fd < 0)
@@ -120,7 +120,7 @@ out:
 	return rc;
 }
 
-static int out_compress(struct tcpinfo_out *o, const struct tcpinfo_buf *b, size_t *zlen)
+static int tcpinfo_out_compress(struct tcpinfo_out *o, const struct tcpinfo_buf *b, size_t *zlen)
 {
 	size_t need = ZSTD_compressBound(b->len), r;
 	uint8_t *z;
@@ -148,8 +148,8 @@ int tcpinfo_out_flush(struct tcpinfo_out *o, struct tcpinfo_out_conn *c, const c
 	if (c->pend.len == 0)
 		goto out;
 	rc = tcpinfo_out_path(o, path, sizeof(path), uuid, c->file_seq, c->file_start);
-	rc = rc ? rc : out_compress(o, &c->pend, &zlen);
-	rc = rc ? rc : out_append(o, path, o->zbuf, zlen);
+	rc = rc ? rc : tcpinfo_out_compress(o, &c->pend, &zlen);
+	rc = rc ? rc : tcpinfo_out_append(o, path, o->zbuf, zlen);
 	if (rc == 0) {
 		o->bytes += zlen;
 		o->frames++;

@@ -26,7 +26,7 @@ void tcpinfo_buf_free(struct tcpinfo_buf *b)
 	b->len = b->cap = 0;
 }
 
-static int buf_reserve(struct tcpinfo_buf *b, size_t n)
+static int tcpinfo_rec_buf_reserve(struct tcpinfo_buf *b, size_t n)
 {
 	size_t cap = b->cap ? b->cap : 1024;
 	char *p;
@@ -48,7 +48,7 @@ static int buf_reserve(struct tcpinfo_buf *b, size_t n)
 
 int tcpinfo_buf_put(struct tcpinfo_buf *b, const void *p, size_t n)
 {
-	int rc = buf_reserve(b, n);
+	int rc = tcpinfo_rec_buf_reserve(b, n);
 
 	if (rc < 0)
 		return rc;
@@ -57,14 +57,14 @@ int tcpinfo_buf_put(struct tcpinfo_buf *b, const void *p, size_t n)
 	return 0;
 }
 
-static int buf_str(struct tcpinfo_buf *b, const char *s)
+static int tcpinfo_rec_buf_str(struct tcpinfo_buf *b, const char *s)
 {
 	return tcpinfo_buf_put(b, s, strlen(s));
 }
 
-static int buf_fmt(struct tcpinfo_buf *b, const char *fmt, ...)
+static int tcpinfo_rec_buf_fmt(struct tcpinfo_buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-static int buf_fmt(struct tcpinfo_buf *b, const char *fmt, ...)
+static int tcpinfo_rec_buf_fmt(struct tcpinfo_buf *b, const char *fmt, ...)
 {
 	char tmp[256];
 	va_list ap;
@@ -85,7 +85,7 @@ int tcpinfo_rec_b64(struct tcpinfo_buf *b, const uint8_t *in, size_t n)
 	char *out;
 	int rc;
 
-	rc = buf_reserve(b, (n + 2) / 3 * 4);
+	rc = tcpinfo_rec_buf_reserve(b, (n + 2) / 3 * 4);
 	if (rc < 0)
 		return rc;
 	out = b->p + b->len;
@@ -127,7 +127,7 @@ void tcpinfo_rec_uuid(char *out, size_t cap, const char *host, uint64_t boot,
 	snprintf(out, cap, "%s_%" PRIu64 "_%016" PRIX64, host, boot, cookie);
 }
 
-static int rec_attrs(struct tcpinfo_buf *b, const struct tcpinfo_msg *m)
+static int tcpinfo_rec_attrs(struct tcpinfo_buf *b, const struct tcpinfo_msg *m)
 {
 	unsigned i, last = 0;
 	int rc = 0;
@@ -135,65 +135,65 @@ static int rec_attrs(struct tcpinfo_buf *b, const struct tcpinfo_msg *m)
 	for (i = 0; i < TCPINFO_NL_SLOTS; i++)
 		if (m->attr[i].p)
 			last = i + 1;
-	rc = buf_str(b, ",\"Attributes\":[");
+	rc = tcpinfo_rec_buf_str(b, ",\"Attributes\":[");
 	for (i = 0; i < last && rc == 0; i++) {
 		if (i)
-			rc = buf_str(b, ",");
+			rc = tcpinfo_rec_buf_str(b, ",");
 		if (rc == 0 && !m->attr[i].p)
-			rc = buf_str(b, "null");
+			rc = tcpinfo_rec_buf_str(b, "null");
 		else if (rc == 0) {
-			rc = buf_str(b, "\"");
+			rc = tcpinfo_rec_buf_str(b, "\"");
 			rc = rc ? rc : tcpinfo_rec_b64(b, m->attr[i].p, m->attr[i].len);
-			rc = rc ? rc : buf_str(b, "\"");
+			rc = rc ? rc : tcpinfo_rec_buf_str(b, "\"");
 		}
 	}
-	rc = rc ? rc : buf_str(b, "]");
+	rc = rc ? rc : tcpinfo_rec_buf_str(b, "]");
 	if (rc || !m->nextra)
 		return rc;
-	rc = buf_str(b, ",\"Extra\":[");
+	rc = tcpinfo_rec_buf_str(b, ",\"Extra\":[");
 	for (i = 0; i < m->nextra && rc == 0; i++) {
-		rc = buf_fmt(b, "%s[%u,\"", i ? "," : "", m->extra[i].type);
+		rc = tcpinfo_rec_buf_fmt(b, "%s[%u,\"", i ? "," : "", m->extra[i].type);
 		rc = rc ? rc : tcpinfo_rec_b64(b, m->extra[i].p, m->extra[i].len);
-		rc = rc ? rc : buf_str(b, "\"]");
+		rc = rc ? rc : tcpinfo_rec_buf_str(b, "\"]");
 	}
-	return rc ? rc : buf_str(b, "]");
+	return rc ? rc : tcpinfo_rec_buf_str(b, "]");
 }
 
-static int rec_ctrs(struct tcpinfo_buf *b, const uint64_t ctr[TI_NCTR])
+static int tcpinfo_rec_ctrs(struct tcpinfo_buf *b, const uint64_t ctr[TI_NCTR])
 {
-	int rc = buf_str(b, ",\"Counters\":{");
+	int rc = tcpinfo_rec_buf_str(b, ",\"Counters\":{");
 	unsigned i;
 
 	for (i = 0; i < TI_NCTR && rc == 0; i++)
-		rc = buf_fmt(b, "%s\"%s\":%" PRIu64, i ? "," : "", rec_ctr_names[i], ctr[i]);
-	return rc ? rc : buf_str(b, "}");
+		rc = tcpinfo_rec_buf_fmt(b, "%s\"%s\":%" PRIu64, i ? "," : "", rec_ctr_names[i], ctr[i]);
+	return rc ? rc : tcpinfo_rec_buf_str(b, "}");
 }
 
-static int rec_meta(struct tcpinfo_buf *b, const struct tcpinfo_rec_meta *meta)
+static int tcpinfo_rec_metadata(struct tcpinfo_buf *b, const struct tcpinfo_rec_meta *meta)
 {
 	if (!meta)
 		return 0;
-	return buf_fmt(b, ",\"Metadata\":{\"UUID\":\"%s\",\"Sequence\":%" PRIu64
+	return tcpinfo_rec_buf_fmt(b, ",\"Metadata\":{\"UUID\":\"%s\",\"Sequence\":%" PRIu64
 		       ",\"StartTime\":\"%s\"}", meta->uuid, meta->file_seq, meta->start);
 }
 
-static int rec_head(struct tcpinfo_buf *b, const char *time, uint64_t seq,
+static int tcpinfo_rec_head(struct tcpinfo_buf *b, const char *time, uint64_t seq,
 		    const char *event, const uint8_t *idm)
 {
-	int rc = buf_fmt(b, "{\"Timestamp\":\"%s\",\"Seq\":%" PRIu64, time, seq);
+	int rc = tcpinfo_rec_buf_fmt(b, "{\"Timestamp\":\"%s\",\"Seq\":%" PRIu64, time, seq);
 
 	if (rc == 0 && event)
-		rc = buf_fmt(b, ",\"Event\":\"%s\"", event);
-	rc = rc ? rc : buf_str(b, ",\"RawIDM\":\"");
+		rc = tcpinfo_rec_buf_fmt(b, ",\"Event\":\"%s\"", event);
+	rc = rc ? rc : tcpinfo_rec_buf_str(b, ",\"RawIDM\":\"");
 	rc = rc ? rc : tcpinfo_rec_b64(b, idm, TCPINFO_NL_IDM_LEN);
-	return rc ? rc : buf_str(b, "\"");
+	return rc ? rc : tcpinfo_rec_buf_str(b, "\"");
 }
 
 /* keeps b as it was when the line failed or grew beyond its cap */
-static int rec_end(struct tcpinfo_buf *b, size_t start, int rc)
+static int tcpinfo_rec_end(struct tcpinfo_buf *b, size_t start, int rc)
 {
 	if (rc == 0)
-		rc = buf_str(b, "}\n");
+		rc = tcpinfo_rec_buf_str(b, "}\n");
 	if (rc == 0 && b->len - start > TCPINFO_REC_MAX)
 		rc = -EPX_E_TI_TOOBIG;
 	if (rc < 0)
@@ -208,11 +208,11 @@ int tcpinfo_rec_snapshot(struct tcpinfo_buf *b, const char *time, uint64_t seq,
 	size_t start = b->len;
 	int rc;
 
-	rc = rec_head(b, time, seq, event, m->idm);
-	rc = rc ? rc : rec_attrs(b, m);
-	rc = rc ? rc : rec_ctrs(b, ctr);
-	rc = rc ? rc : rec_meta(b, meta);
-	return rec_end(b, start, rc);
+	rc = tcpinfo_rec_head(b, time, seq, event, m->idm);
+	rc = rc ? rc : tcpinfo_rec_attrs(b, m);
+	rc = rc ? rc : tcpinfo_rec_ctrs(b, ctr);
+	rc = rc ? rc : tcpinfo_rec_metadata(b, meta);
+	return tcpinfo_rec_end(b, start, rc);
 }
 
 int tcpinfo_rec_close(struct tcpinfo_buf *b, const char *time, uint64_t seq,
@@ -221,12 +221,12 @@ int tcpinfo_rec_close(struct tcpinfo_buf *b, const char *time, uint64_t seq,
 	size_t start = b->len;
 	int rc;
 
-	rc = rec_head(b, time, seq, "close", idm);
-	rc = rc ? rc : rec_meta(b, meta);
-	return rec_end(b, start, rc);
+	rc = tcpinfo_rec_head(b, time, seq, "close", idm);
+	rc = rc ? rc : tcpinfo_rec_metadata(b, meta);
+	return tcpinfo_rec_end(b, start, rc);
 }
 
-static void rec_addr(char *out, size_t cap, uint8_t family, const uint8_t *a, const uint8_t *port)
+static void tcpinfo_rec_addr(char *out, size_t cap, uint8_t family, const uint8_t *a, const uint8_t *port)
 {
 	char ip[INET6_ADDRSTRLEN] = "?";
 
@@ -242,9 +242,9 @@ int tcpinfo_rec_event(struct tcpinfo_buf *b, const char *event, const char *time
 	size_t start = b->len;
 	int rc;
 
-	rec_addr(src, sizeof(src), idm[0], idm + 8, idm + 4);
-	rec_addr(dst, sizeof(dst), idm[0], idm + 24, idm + 6);
-	rc = buf_fmt(b, "{\"Event\":\"%s\",\"Timestamp\":\"%s\",\"UUID\":\"%s\","
+	tcpinfo_rec_addr(src, sizeof(src), idm[0], idm + 8, idm + 4);
+	tcpinfo_rec_addr(dst, sizeof(dst), idm[0], idm + 24, idm + 6);
+	rc = tcpinfo_rec_buf_fmt(b, "{\"Event\":\"%s\",\"Timestamp\":\"%s\",\"UUID\":\"%s\","
 		     "\"Src\":\"%s\",\"Dst\":\"%s\"", event, time, uuid, src, dst);
-	return rec_end(b, start, rc);
+	return tcpinfo_rec_end(b, start, rc);
 }

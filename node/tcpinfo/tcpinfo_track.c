@@ -39,36 +39,36 @@ static const struct { uint16_t off; uint8_t w; } track_ctr_at[TI_NCTR] = {
 #define IDM_EXPIRES_OFF 52
 #define IDM_EXPIRES_END 56
 
-static uint64_t mix(uint64_t h, uint64_t w)
+static uint64_t tcpinfo_track_mix(uint64_t h, uint64_t w)
 {
 	h = (h ^ w) * 0x9e3779b97f4a7c15ull;
 	return h ^ (h >> 29);
 }
 
-static uint64_t hash_bytes(uint64_t h, const uint8_t *p, size_t n)
+static uint64_t tcpinfo_track_hash_bytes(uint64_t h, const uint8_t *p, size_t n)
 {
 	uint64_t w;
 
 	for (; n >= 8; p += 8, n -= 8) {
 		memcpy(&w, p, 8);
-		h = mix(h, w);
+		h = tcpinfo_track_mix(h, w);
 	}
 	w = 0;
 	memcpy(&w, p, n);
-	return mix(h, w ^ (uint64_t)n << 56);
+	return tcpinfo_track_mix(h, w ^ (uint64_t)n << 56);
 }
 
-static uint64_t hash_skip(uint64_t h, const uint8_t *p, size_t n, size_t a, size_t b)
+static uint64_t tcpinfo_track_hash_skip(uint64_t h, const uint8_t *p, size_t n, size_t a, size_t b)
 {
 	if (n <= a)
-		return hash_bytes(h, p, n);
-	h = hash_bytes(h, p, a);
-	return n > b ? hash_bytes(h, p + b, n - b) : h;
+		return tcpinfo_track_hash_bytes(h, p, n);
+	h = tcpinfo_track_hash_bytes(h, p, a);
+	return n > b ? tcpinfo_track_hash_bytes(h, p + b, n - b) : h;
 }
 
-static uint64_t track_hash(const struct tcpinfo_msg *m)
+static uint64_t tcpinfo_track_hash(const struct tcpinfo_msg *m)
 {
-	uint64_t h = hash_skip(0x2545f4914f6cdd1dull, m->idm, TCPINFO_NL_IDM_LEN,
+	uint64_t h = tcpinfo_track_hash_skip(0x2545f4914f6cdd1dull, m->idm, TCPINFO_NL_IDM_LEN,
 			       IDM_EXPIRES_OFF, IDM_EXPIRES_END);
 	const struct tcpinfo_attr *a;
 	unsigned i;
@@ -77,17 +77,17 @@ static uint64_t track_hash(const struct tcpinfo_msg *m)
 		a = i < TCPINFO_NL_SLOTS ? &m->attr[i] : &m->extra[i - TCPINFO_NL_SLOTS];
 		if (!a->p)
 			continue;
-		h = mix(h, (uint64_t)a->type << 16 | a->len);
+		h = tcpinfo_track_mix(h, (uint64_t)a->type << 16 | a->len);
 		if (a->type == INET_DIAG_INFO)
-			h = hash_skip(h, a->p, a->len, INFO_TIMERS_OFF, INFO_TIMERS_END);
+			h = tcpinfo_track_hash_skip(h, a->p, a->len, INFO_TIMERS_OFF, INFO_TIMERS_END);
 		else
-			h = hash_bytes(h, a->p, a->len);
+			h = tcpinfo_track_hash_bytes(h, a->p, a->len);
 	}
 	return h;
 }
 
 /* the 64-bit counters; first is 1 for a new connection */
-static void track_counters(struct tcpinfo_track *t, struct tcpinfo_conn *c,
+static void tcpinfo_track_counters(struct tcpinfo_track *t, struct tcpinfo_conn *c,
 			   const struct tcpinfo_msg *m, int first)
 {
 	const struct tcpinfo_attr *info = &m->attr[INET_DIAG_INFO];
@@ -112,12 +112,12 @@ static void track_counters(struct tcpinfo_track *t, struct tcpinfo_conn *c,
 	}
 }
 
-static void track_uuid(const struct tcpinfo_track *t, uint64_t cookie, char *out)
+static void tcpinfo_track_uuid(const struct tcpinfo_track *t, uint64_t cookie, char *out)
 {
 	tcpinfo_rec_uuid(out, TCPINFO_UUID_MAX, t->host, t->boot, cookie);
 }
 
-static void track_event(struct tcpinfo_track *t, const char *ev, const char *uuid,
+static void tcpinfo_track_event(struct tcpinfo_track *t, const char *ev, const char *uuid,
 			const uint8_t *idm)
 {
 	t->evbuf.len = 0;
@@ -127,7 +127,7 @@ static void track_event(struct tcpinfo_track *t, const char *ev, const char *uui
 	t->event(t->event_arg, t->evbuf.p, t->evbuf.len - 1);
 }
 
-static void track_err(struct tcpinfo_track *t, int rc)
+static void tcpinfo_track_err(struct tcpinfo_track *t, int rc)
 {
 	if (rc < 0) {
 		t->st.errors++;
@@ -136,26 +136,26 @@ static void track_err(struct tcpinfo_track *t, int rc)
 }
 
 /* one line of c: m is the snapshot, or NULL for the close line */
-static void track_line(struct tcpinfo_track *t, struct tcpinfo_conn *c, const char *uuid,
+static void tcpinfo_track_line(struct tcpinfo_track *t, struct tcpinfo_conn *c, const char *uuid,
 		       const char *event, const struct tcpinfo_msg *m)
 {
 	struct tcpinfo_rec_meta meta = { uuid, 0, c->start };
 	int first, rc;
 
 	first = tcpinfo_out_begin(t->out, &c->out, uuid, t->now);
-	track_err(t, first);
+	tcpinfo_track_err(t, first);
 	meta.file_seq = c->out.file_seq;
 	if (m)
 		rc = tcpinfo_rec_snapshot(&c->out.pend, t->time, c->seq, event, m, c->ctr,
 					  first ? &meta : NULL);
 	else
 		rc = tcpinfo_rec_close(&c->out.pend, t->time, c->seq, c->idm, first ? &meta : NULL);
-	track_err(t, rc);
+	tcpinfo_track_err(t, rc);
 	if (rc < 0)
 		return;
 	c->seq++;
 	t->st.snapshots++;
-	track_err(t, tcpinfo_out_after(t->out, &c->out, uuid, t->now));
+	tcpinfo_track_err(t, tcpinfo_out_after(t->out, &c->out, uuid, t->now));
 }
 
 int tcpinfo_filter_pass(const struct tcpinfo_filter *f, const struct tcpinfo_msg *m)
@@ -179,21 +179,21 @@ int tcpinfo_filter_pass(const struct tcpinfo_filter *f, const struct tcpinfo_msg
 	return memcmp(m->dst, lo6, 16) != 0 && memcmp(m->src, m->dst, 16) != 0;
 }
 
-static size_t slot_of(const struct tcpinfo_track *t, uint64_t cookie)
+static size_t tcpinfo_track_slot_of(const struct tcpinfo_track *t, uint64_t cookie)
 {
-	return (size_t)mix(0, cookie) & (t->cap - 1);
+	return (size_t)tcpinfo_track_mix(0, cookie) & (t->cap - 1);
 }
 
-static struct tcpinfo_conn *track_find(struct tcpinfo_track *t, uint64_t cookie)
+static struct tcpinfo_conn *tcpinfo_track_find(struct tcpinfo_track *t, uint64_t cookie)
 {
-	size_t i = slot_of(t, cookie);
+	size_t i = tcpinfo_track_slot_of(t, cookie);
 
 	while (t->tab[i].gen && t->tab[i].cookie != cookie)
 		i = (i + 1) & (t->cap - 1);
 	return &t->tab[i];
 }
 
-static int track_grow(struct tcpinfo_track *t, size_t cap)
+static int tcpinfo_track_grow(struct tcpinfo_track *t, size_t cap)
 {
 	struct tcpinfo_conn *old = t->tab, *c;
 	size_t i, oldcap = t->cap;
@@ -207,7 +207,7 @@ static int track_grow(struct tcpinfo_track *t, size_t cap)
 	for (i = 0; i < oldcap; i++) {
 		if (!old[i].gen)
 			continue;
-		c = track_find(t, old[i].cookie);
+		c = tcpinfo_track_find(t, old[i].cookie);
 		*c = old[i];
 	}
 	free(old);
@@ -215,7 +215,7 @@ static int track_grow(struct tcpinfo_track *t, size_t cap)
 }
 
 /* backward-shift deletion of slot i */
-static void track_delete(struct tcpinfo_track *t, size_t i)
+static void tcpinfo_track_delete(struct tcpinfo_track *t, size_t i)
 {
 	size_t j = i, home;
 
@@ -225,7 +225,7 @@ static void track_delete(struct tcpinfo_track *t, size_t i)
 			j = (j + 1) & (t->cap - 1);
 			if (!t->tab[j].gen)
 				goto done;
-			home = slot_of(t, t->tab[j].cookie);
+			home = tcpinfo_track_slot_of(t, t->tab[j].cookie);
 			/* j's entry may fill the hole i unless its home lies in (i, j] */
 			if (i <= j ? (home <= i || home > j) : (home <= i && home > j))
 				break;
@@ -237,7 +237,7 @@ done:
 	t->n--;
 }
 
-static struct tcpinfo_conn *track_open(struct tcpinfo_track *t, const struct tcpinfo_msg *m)
+static struct tcpinfo_conn *tcpinfo_track_open(struct tcpinfo_track *t, const struct tcpinfo_msg *m)
 {
 	struct tcpinfo_conn *c;
 
@@ -245,11 +245,11 @@ static struct tcpinfo_conn *track_open(struct tcpinfo_track *t, const struct tcp
 		t->st.toomany++;
 		return NULL;
 	}
-	if ((t->n + 1) * 2 > t->cap && track_grow(t, t->cap * 2) < 0) {
-		track_err(t, -ENOMEM);
+	if ((t->n + 1) * 2 > t->cap && tcpinfo_track_grow(t, t->cap * 2) < 0) {
+		tcpinfo_track_err(t, -ENOMEM);
 		return NULL;
 	}
-	c = track_find(t, m->cookie);
+	c = tcpinfo_track_find(t, m->cookie);
 	memset(c, 0, sizeof(*c));
 	c->cookie = m->cookie;
 	memcpy(c->start, t->time, sizeof(c->start));
@@ -270,32 +270,32 @@ int tcpinfo_track_msg(void *ctx, const struct tcpinfo_msg *m)
 		t->st.filtered++;
 		return 0;
 	}
-	c = track_find(t, m->cookie);
+	c = tcpinfo_track_find(t, m->cookie);
 	first = !c->gen;
-	if (first && !(c = track_open(t, m)))
+	if (first && !(c = tcpinfo_track_open(t, m)))
 		return 0;
 	c->gen = t->gen;
-	h = track_hash(m);
+	h = tcpinfo_track_hash(m);
 	if (!first && h == c->hash)
 		return 0;
 	c->hash = h;
 	memcpy(c->idm, m->idm, TCPINFO_NL_IDM_LEN);
-	track_counters(t, c, m, first);
-	track_uuid(t, c->cookie, uuid);
-	track_line(t, c, uuid, first ? "open" : NULL, m);
+	tcpinfo_track_counters(t, c, m, first);
+	tcpinfo_track_uuid(t, c->cookie, uuid);
+	tcpinfo_track_line(t, c, uuid, first ? "open" : NULL, m);
 	if (first)
-		track_event(t, "open", uuid, c->idm);
+		tcpinfo_track_event(t, "open", uuid, c->idm);
 	return 0;
 }
 
-static void track_close(struct tcpinfo_track *t, struct tcpinfo_conn *c)
+static void tcpinfo_track_close(struct tcpinfo_track *t, struct tcpinfo_conn *c)
 {
 	char uuid[TCPINFO_UUID_MAX];
 
-	track_uuid(t, c->cookie, uuid);
-	track_line(t, c, uuid, "close", NULL);
-	track_err(t, tcpinfo_out_flush(t->out, &c->out, uuid));
-	track_event(t, "close", uuid, c->idm);
+	tcpinfo_track_uuid(t, c->cookie, uuid);
+	tcpinfo_track_line(t, c, uuid, "close", NULL);
+	tcpinfo_track_err(t, tcpinfo_out_flush(t->out, &c->out, uuid));
+	tcpinfo_track_event(t, "close", uuid, c->idm);
 	t->st.closes++;
 }
 
@@ -309,15 +309,15 @@ int tcpinfo_track_end(struct tcpinfo_track *t, int complete)
 	while (i < t->cap) {
 		c = &t->tab[i];
 		if (c->gen && complete && c->gen != t->gen) {
-			track_close(t, c);
+			tcpinfo_track_close(t, c);
 			tcpinfo_buf_free(&c->out.pend);
-			track_delete(t, i);
+			tcpinfo_track_delete(t, i);
 			continue;               /* i now holds a shifted entry */
 		}
 		if (c->gen && c->out.pend_since &&
 		    t->now - c->out.pend_since >= t->out->flush_ns) {
-			track_uuid(t, c->cookie, uuid);
-			track_err(t, tcpinfo_out_flush(t->out, &c->out, uuid));
+			tcpinfo_track_uuid(t, c->cookie, uuid);
+			tcpinfo_track_err(t, tcpinfo_out_flush(t->out, &c->out, uuid));
 		}
 		i++;
 	}
@@ -333,8 +333,8 @@ int tcpinfo_track_flush_all(struct tcpinfo_track *t)
 	for (i = 0; i < t->cap; i++) {
 		if (!t->tab[i].gen || !t->tab[i].out.pend.len)
 			continue;
-		track_uuid(t, t->tab[i].cookie, uuid);
-		track_err(t, tcpinfo_out_flush(t->out, &t->tab[i].out, uuid));
+		tcpinfo_track_uuid(t, t->tab[i].cookie, uuid);
+		tcpinfo_track_err(t, tcpinfo_out_flush(t->out, &t->tab[i].out, uuid));
 	}
 	return t->last_err;
 }
