@@ -33,7 +33,7 @@ int cpio_compress_parse(const char *name, enum cpio_compress *out)
 	return 0;
 }
 
-static int set_filter(struct archive *a, enum cpio_compress comp)
+static int cpio_set_filter(struct archive *a, enum cpio_compress comp)
 {
 	switch (comp) {
 	case CPIO_NONE:
@@ -58,7 +58,7 @@ static int set_filter(struct archive *a, enum cpio_compress comp)
 	return -EINVAL;
 }
 
-static int open_source(const char *root, const char *src, int *fd,
+static int cpio_open_source(const char *root, const char *src, int *fd,
 		       uint64_t *size)
 {
 	char path[PATH_MAX];
@@ -90,7 +90,7 @@ static int open_source(const char *root, const char *src, int *fd,
 
 /* Copies exactly size bytes of fd into the archive; a file that changed
  * size under us is an error, not a silently different image. */
-static int copy_data(struct archive *a, int fd, uint64_t size, char *buf)
+static int cpio_copy_data(struct archive *a, int fd, uint64_t size, char *buf)
 {
 	uint64_t done = 0;
 
@@ -112,7 +112,7 @@ static int copy_data(struct archive *a, int fd, uint64_t size, char *buf)
 	return 0;
 }
 
-static void set_type(struct archive_entry *ae, const struct initspec_entry *e)
+static void cpio_set_type(struct archive_entry *ae, const struct initspec_entry *e)
 {
 	switch (e->type) {
 	case INITSPEC_DIR:
@@ -135,7 +135,7 @@ static void set_type(struct archive_entry *ae, const struct initspec_entry *e)
 	}
 }
 
-static int write_entry(struct archive *a, const struct initspec_entry *e,
+static int cpio_write_entry(struct archive *a, const struct initspec_entry *e,
 		       const char *root, uint64_t ino, uint64_t mtime,
 		       char *buf)
 {
@@ -147,13 +147,13 @@ static int write_entry(struct archive *a, const struct initspec_entry *e,
 	if (ae == NULL)
 		goto out;
 	if (e->type == INITSPEC_FILE) {
-		rc = open_source(root, e->source, &fd, &size);
+		rc = cpio_open_source(root, e->source, &fd, &size);
 		if (rc < 0)
 			goto out;
 	}
 	archive_entry_set_pathname(ae, e->path);
 	archive_entry_set_nlink(ae, 1);
-	set_type(ae, e);
+	cpio_set_type(ae, e);
 	archive_entry_set_perm(ae, e->mode);
 	archive_entry_set_uid(ae, 0);
 	archive_entry_set_gid(ae, 0);
@@ -166,7 +166,7 @@ static int write_entry(struct archive *a, const struct initspec_entry *e,
 		goto out;
 	rc = 0;
 	if (fd >= 0)
-		rc = copy_data(a, fd, size, buf);
+		rc = cpio_copy_data(a, fd, size, buf);
 out:
 	if (fd >= 0)
 		close(fd);
@@ -174,7 +174,7 @@ out:
 	return rc;
 }
 
-static int write_all(struct archive *a, const struct initspec *spec,
+static int cpio_write_all(struct archive *a, const struct initspec *spec,
 		     const char *root, uint64_t mtime, const char **failed)
 {
 	char *buf = malloc(CPIO_READ_CHUNK);
@@ -185,7 +185,7 @@ static int write_all(struct archive *a, const struct initspec *spec,
 		return rc;
 	rc = 0;
 	for (i = 0; i < spec->n && rc == 0; i++) {
-		rc = write_entry(a, &spec->entries[i], root, i + 1, mtime, buf);
+		rc = cpio_write_entry(a, &spec->entries[i], root, i + 1, mtime, buf);
 		if (rc == 0 && (uint64_t)archive_filter_bytes(a, 0) > CPIO_MAX_TOTAL)
 			rc = -EPX_E_IS_TOOBIG;
 		if (rc < 0 && failed != NULL)
@@ -221,7 +221,7 @@ int cpio_write(const struct initspec *spec, const char *root, const char *out,
 	rc = -EPX_E_IS_ARCHIVE;
 	if (archive_write_set_format_cpio_newc(a) != ARCHIVE_OK)
 		goto out_free;
-	rc = set_filter(a, comp);
+	rc = cpio_set_filter(a, comp);
 	if (rc < 0)
 		goto out_free;
 	rc = -EPX_E_IS_ARCHIVE;
@@ -233,7 +233,7 @@ int cpio_write(const struct initspec *spec, const char *root, const char *out,
 	    != ARCHIVE_OK ||
 	    archive_write_open_fd(a, fd) != ARCHIVE_OK)
 		goto out_free;
-	rc = write_all(a, spec, root, mtime, failed);
+	rc = cpio_write_all(a, spec, root, mtime, failed);
 	if (rc < 0)
 		goto out_free;
 	rc = -EPX_E_IS_ARCHIVE;

@@ -13,7 +13,7 @@
 
 #define MAX_FIELDS 8
 
-static int is_path_byte(unsigned char c)
+static int initspec_is_path_byte(unsigned char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
 	       (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-' ||
@@ -28,7 +28,7 @@ int initspec_check_path(const char *path)
 		return -EPX_E_IS_PATH;
 	for (i = 0; i <= len; i++) {
 		if (i < len && path[i] != '/') {
-			if (!is_path_byte((unsigned char)path[i]))
+			if (!initspec_is_path_byte((unsigned char)path[i]))
 				return -EPX_E_IS_PATH;
 			comp++;
 			continue;
@@ -47,7 +47,7 @@ int initspec_check_path(const char *path)
 }
 
 /* A source file or link target: printable, no spaces, bounded. */
-static int check_source(const char *s)
+static int initspec_check_source(const char *s)
 {
 	size_t len = strlen(s), i;
 
@@ -59,7 +59,7 @@ static int check_source(const char *s)
 	return 0;
 }
 
-static int parse_octal(const char *s, unsigned int *out)
+static int initspec_parse_octal(const char *s, unsigned int *out)
 {
 	unsigned int v = 0;
 	size_t i, len = strlen(s);
@@ -77,7 +77,7 @@ static int parse_octal(const char *s, unsigned int *out)
 	return 0;
 }
 
-static int parse_devnum(const char *s, unsigned int *out)
+static int initspec_parse_devnum(const char *s, unsigned int *out)
 {
 	uint32_t v;
 
@@ -88,7 +88,7 @@ static int parse_devnum(const char *s, unsigned int *out)
 }
 
 /* Splits line (NUL-terminated, modified in place) on spaces and tabs. */
-static int split(char *line, char **f, size_t *nf)
+static int initspec_split(char *line, char **f, size_t *nf)
 {
 	size_t n = 0;
 	char *p = line;
@@ -110,7 +110,7 @@ static int split(char *line, char **f, size_t *nf)
 	return 0;
 }
 
-static int fill_entry(struct initspec_entry *e, char **f, size_t nf)
+static int initspec_fill_entry(struct initspec_entry *e, char **f, size_t nf)
 {
 	int rc = -EPX_E_IS_SYNTAX;
 	const char *mode = NULL;
@@ -130,9 +130,9 @@ static int fill_entry(struct initspec_entry *e, char **f, size_t nf)
 		if (strcmp(f[3], "c") != 0 && strcmp(f[3], "b") != 0)
 			return -EPX_E_IS_MODE;
 		e->devtype = f[3][0];
-		rc = parse_devnum(f[4], &e->major);
+		rc = initspec_parse_devnum(f[4], &e->major);
 		if (rc == 0)
-			rc = parse_devnum(f[5], &e->minor);
+			rc = initspec_parse_devnum(f[5], &e->minor);
 		if (rc < 0)
 			return rc;
 	} else {
@@ -141,11 +141,11 @@ static int fill_entry(struct initspec_entry *e, char **f, size_t nf)
 	rc = initspec_check_path(f[1]);
 	if (rc < 0)
 		return rc;
-	rc = parse_octal(mode, &e->mode);
+	rc = initspec_parse_octal(mode, &e->mode);
 	if (rc < 0)
 		return rc;
 	if (e->type == INITSPEC_FILE || e->type == INITSPEC_SLINK) {
-		rc = check_source(f[2]);
+		rc = initspec_check_source(f[2]);
 		if (rc < 0)
 			return rc;
 		e->source = strdup(f[2]);
@@ -158,7 +158,7 @@ static int fill_entry(struct initspec_entry *e, char **f, size_t nf)
 	return 0;
 }
 
-static int cmp_entry(const void *a, const void *b)
+static int initspec_cmp_entry(const void *a, const void *b)
 {
 	const struct initspec_entry *x = a, *y = b;
 
@@ -168,7 +168,7 @@ static int cmp_entry(const void *a, const void *b)
 /* After sorting: paths unique, and each parent declared as a dir.  A
  * parent sorts before its children, so a binary search over the sorted
  * array finds it. */
-static int check_tree(struct initspec *spec, unsigned int *errline)
+static int initspec_check_tree(struct initspec *spec, unsigned int *errline)
 {
 	size_t i;
 
@@ -188,7 +188,7 @@ static int check_tree(struct initspec *spec, unsigned int *errline)
 		memcpy(parent, e->path, (size_t)(slash - e->path));
 		parent[slash - e->path] = '\0';
 		key.path = parent;
-		p = bsearch(&key, spec->entries, spec->n, sizeof(key), cmp_entry);
+		p = bsearch(&key, spec->entries, spec->n, sizeof(key), initspec_cmp_entry);
 		if (p == NULL || p->type != INITSPEC_DIR) {
 			*errline = e->line;
 			return -EPX_E_IS_PARENT;
@@ -197,7 +197,7 @@ static int check_tree(struct initspec *spec, unsigned int *errline)
 	return 0;
 }
 
-static int parse_line(struct initspec *spec, char *line, unsigned int lineno)
+static int initspec_parse_line(struct initspec *spec, char *line, unsigned int lineno)
 {
 	char *f[MAX_FIELDS];
 	size_t nf = 0;
@@ -207,7 +207,7 @@ static int parse_line(struct initspec *spec, char *line, unsigned int lineno)
 
 	if (*p == '#')
 		return 0;	/* a comment may hold any number of words */
-	rc = split(line, f, &nf);
+	rc = initspec_split(line, f, &nf);
 	if (rc < 0)
 		return rc;
 	if (nf == 0)
@@ -217,7 +217,7 @@ static int parse_line(struct initspec *spec, char *line, unsigned int lineno)
 	e = &spec->entries[spec->n];
 	memset(e, 0, sizeof(*e));
 	e->line = lineno;
-	rc = fill_entry(e, f, nf);
+	rc = initspec_fill_entry(e, f, nf);
 	spec->n++;	/* counted even on failure so initspec_free frees it */
 	return rc;
 }
@@ -254,14 +254,14 @@ int initspec_parse(const char *text, size_t len, struct initspec *spec,
 			goto out;
 		memcpy(line, text + off, n);
 		line[n] = '\0';
-		rc = parse_line(spec, line, lineno);
+		rc = initspec_parse_line(spec, line, lineno);
 		if (rc < 0)
 			goto out;
 		off += n + (nl ? 1 : 0);
 	}
 	*errline = 0;
-	qsort(spec->entries, spec->n, sizeof(*spec->entries), cmp_entry);
-	rc = check_tree(spec, errline);
+	qsort(spec->entries, spec->n, sizeof(*spec->entries), initspec_cmp_entry);
+	rc = initspec_check_tree(spec, errline);
 out:
 	free(line);
 	return rc;

@@ -42,14 +42,14 @@ static const char usage[] =
 
 #define SPEC_READ_CAP (INITSPEC_MAX_BYTES + 1)
 
-static int parse_u64(const char *s, uint64_t *out)
+static int mkinitramfs_parse_u64(const char *s, uint64_t *out)
 {
 	return num_str_u64(s, CPIO_MAX_MTIME, out);
 }
 
 /* Reads at most SPEC_READ_CAP bytes; a longer file fails the cap check in
  * initspec_parse. */
-static int read_spec(const char *path, char **buf, size_t *len)
+static int mkinitramfs_read_spec(const char *path, char **buf, size_t *len)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	int rc = -errno;
@@ -86,7 +86,7 @@ out:
 	return rc;
 }
 
-static void die_rc(int rc, const char *what, const char *where)
+static void mkinitramfs_die_rc(int rc, const char *what, const char *where)
 {
 	char code[16];
 
@@ -109,8 +109,8 @@ int main(int argc, char **argv)
 	size_t len = 0;
 
 	if (getenv("SOURCE_DATE_EPOCH") != NULL &&
-	    parse_u64(getenv("SOURCE_DATE_EPOCH"), &mtime) < 0)
-		die_rc(-EINVAL, "SOURCE_DATE_EPOCH", "not unix seconds");
+	    mkinitramfs_parse_u64(getenv("SOURCE_DATE_EPOCH"), &mtime) < 0)
+		mkinitramfs_die_rc(-EINVAL, "SOURCE_DATE_EPOCH", "not unix seconds");
 	if (argc == 2 && strcmp(argv[1], "--help") == 0) {
 		fputs(usage, stdout);
 		return 0;
@@ -121,11 +121,11 @@ int main(int argc, char **argv)
 		case 'r': root = optarg; break;
 		case 'c':
 			if (cpio_compress_parse(optarg, &comp) < 0)
-				die_rc(-EINVAL, "-c", optarg);
+				mkinitramfs_die_rc(-EINVAL, "-c", optarg);
 			break;
 		case 't':
-			if (parse_u64(optarg, &mtime) < 0)
-				die_rc(-EINVAL, "-t", optarg);
+			if (mkinitramfs_parse_u64(optarg, &mtime) < 0)
+				mkinitramfs_die_rc(-EINVAL, "-t", optarg);
 			break;
 		case 'q': quiet = 1; break;
 		case 'h': fputs(usage, stdout); return 0;
@@ -136,17 +136,17 @@ int main(int argc, char **argv)
 		fputs(usage, stderr);
 		return 2;
 	}
-	rc = read_spec(argv[optind], &text, &len);
+	rc = mkinitramfs_read_spec(argv[optind], &text, &len);
 	if (rc < 0)
-		die_rc(rc, "cannot read spec", argv[optind]);
+		mkinitramfs_die_rc(rc, "cannot read spec", argv[optind]);
 	rc = initspec_parse(text, len, &spec, &line);
 	if (rc < 0) {
 		snprintf(where, sizeof(where), "line %u", line);
-		die_rc(rc, argv[optind], where);
+		mkinitramfs_die_rc(rc, argv[optind], where);
 	}
 	rc = cpio_write(&spec, root, out, comp, mtime, &st, &failed);
 	if (rc < 0)
-		die_rc(rc, out, failed);
+		mkinitramfs_die_rc(rc, out, failed);
 	if (!quiet)
 		printf("%s: %" PRIu64 " entries, cpio %" PRIu64
 		       " bytes, written %" PRIu64 " bytes\n",
