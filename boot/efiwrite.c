@@ -31,7 +31,7 @@
 
 static unsigned char buf[EFIWRITE_MAX + 1];
 
-static int read_src(const char *path, size_t *len)
+static int efiwrite_read_src(const char *path, size_t *len)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	int rc = -errno;
@@ -66,7 +66,7 @@ out:
 }
 
 /* Clears FS_IMMUTABLE_FL of an existing variable; absent is fine. */
-static int clear_immutable(const char *path)
+static int efiwrite_clear_immutable(const char *path)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	int flags = 0, rc = 0;
@@ -83,9 +83,9 @@ static int clear_immutable(const char *path)
 	return rc;
 }
 
-static int write_var(const char *path, size_t len)
+static int efiwrite_write_var(const char *path, size_t len)
 {
-	int fd, rc = clear_immutable(path);
+	int fd, rc = efiwrite_clear_immutable(path);
 	ssize_t put;
 
 	if (rc < 0)
@@ -109,13 +109,13 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: efiwrite VARFILE SRC\n");
 		return 2;
 	}
-	rc = read_src(argv[2], &len);
+	rc = efiwrite_read_src(argv[2], &len);
 	if (rc < 0) {
 		printf("epoxy-enroll: %s cannot use %s: %s\n",
 		       epx_code_str(EPX_E_ENROLL_INPUT), argv[2], strerror(-rc));
 		return 1;
 	}
-	rc = write_var(argv[1], len);
+	rc = efiwrite_write_var(argv[1], len);
 	explicit_bzero(buf, sizeof(buf));	/* may hold the boot credential */
 	if (rc < 0) {
 		printf("epoxy-enroll: %s writing %s failed: %s\n",
