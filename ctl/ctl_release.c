@@ -86,7 +86,7 @@ struct ctl_up {
 	size_t n, cur;
 };
 
-static size_t ctl_up_read(char *p, size_t sz, size_t nm, void *arg)
+static size_t ctl_release_up_read(char *p, size_t sz, size_t nm, void *arg)
 {
 	struct ctl_up *u = arg;
 	size_t want = sz * nm;
@@ -192,7 +192,7 @@ static int ctl_release_publish(const struct ctlhttp_cfg *cfg,
 		up.len += u.seg[1 + i].len;
 	}
 	u.n = 1 + MANIFEST_NROLES;
-	up.read = ctl_up_read;
+	up.read = ctl_release_up_read;
 	up.arg = &u;
 	snprintf(path, sizeof(path), "/admin/v1/releases?manifest=%zd", mlen);
 	rc = ctlhttp_request(cfg, "POST", path, "application/octet-stream", NULL, 0,

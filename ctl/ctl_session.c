@@ -116,7 +116,7 @@ struct ctl_why {
 	int have_host, have_session;
 };
 
-static int ctl_why_rec(const struct form *r, void *arg)
+static int ctl_session_why_rec(const struct form *r, void *arg)
 {
 	struct ctl_why *w = arg;
 	const char *type = form_get(r, "type");
@@ -135,7 +135,7 @@ static int ctl_why_rec(const struct form *r, void *arg)
 	return 0;
 }
 
-static const char *ctl_why_get(const struct form *r, const char *k)
+static const char *ctl_session_why_get(const struct form *r, const char *k)
 {
 	const char *v = form_get(r, k);
 
@@ -143,7 +143,7 @@ static const char *ctl_why_get(const struct form *r, const char *k)
 }
 
 /* A time from the server's records (num's spelling), or 0. */
-static int64_t ctl_why_num(const char *s)
+static int64_t ctl_session_why_num(const char *s)
 {
 	int64_t v;
 
@@ -151,7 +151,7 @@ static int64_t ctl_why_num(const char *s)
 }
 
 /* Text of "EPOXY-E1234", or NULL if it is not one of ours. */
-static const char *ctl_why_code_text(const char *code)
+static const char *ctl_session_why_code_text(const char *code)
 {
 	int n = 0, rc = epx_code_parse(code, &n);
 
@@ -160,16 +160,16 @@ static const char *ctl_why_code_text(const char *code)
 	return epx_strerror(-n);
 }
 
-static void ctl_why_time(char *out, size_t cap, const char *secs)
+static void ctl_session_why_time(char *out, size_t cap, const char *secs)
 {
-	time_t t = (time_t)ctl_why_num(secs);
+	time_t t = (time_t)ctl_session_why_num(secs);
 	struct tm tm;
 
 	if (t <= 0 || !gmtime_r(&t, &tm) || !strftime(out, cap, "%Y-%m-%d %H:%M:%SZ", &tm))
 		snprintf(out, cap, "never");
 }
 
-static void ctl_why_json(const struct ctl_why *w, const char *code, const char *text)
+static void ctl_session_why_json(const struct ctl_why *w, const char *code, const char *text)
 {
 	size_t i;
 
@@ -192,30 +192,30 @@ static void ctl_why_json(const struct ctl_why *w, const char *code, const char *
 	printf("%s]}\n", w->nrep ? "\n " : "");
 }
 
-static void ctl_why_text(const struct ctl_why *w, const char *code, const char *text)
+static void ctl_session_why_text(const struct ctl_why *w, const char *code, const char *text)
 {
 	const char *sid = w->have_session ? form_get(&w->session, "id") : NULL;
-	long long t0 = w->have_session ? ctl_why_num(ctl_why_get(&w->session, "opened")) : 0;
+	long long t0 = w->have_session ? ctl_session_why_num(ctl_session_why_get(&w->session, "opened")) : 0;
 	const char *tail = w->nrep ? form_get(&w->rep[0], "tail") : NULL;
 	char ts[64];
 	size_t i;
 
-	ctl_why_time(ts, sizeof(ts), form_get(&w->host, "last_seen"));
+	ctl_session_why_time(ts, sizeof(ts), form_get(&w->host, "last_seen"));
 	printf("host:        %s (hwclass %s, state %s, last seen %s)\n",
-	       ctl_cli_safe(ctl_why_get(&w->host, "name")),
-	       ctl_cli_safe(ctl_why_get(&w->host, "hwclass")),
-	       ctl_cli_safe(ctl_why_get(&w->host, "state")), ts);
-	printf("credential:  %s\n", ctl_cli_safe(ctl_why_get(&w->host, "credential")));
+	       ctl_cli_safe(ctl_session_why_get(&w->host, "name")),
+	       ctl_cli_safe(ctl_session_why_get(&w->host, "hwclass")),
+	       ctl_cli_safe(ctl_session_why_get(&w->host, "state")), ts);
+	printf("credential:  %s\n", ctl_cli_safe(ctl_session_why_get(&w->host, "credential")));
 	if (w->have_session) {
-		ctl_why_time(ts, sizeof(ts), form_get(&w->session, "opened"));
+		ctl_session_why_time(ts, sizeof(ts), form_get(&w->session, "opened"));
 		printf("session:     %s (release %s, %s, opened %s)\n", sid ? ctl_cli_safe(sid) : "-",
-		       ctl_cli_safe(ctl_why_get(&w->session, "version")),
-		       ctl_cli_safe(ctl_why_get(&w->session, "state")), ts);
+		       ctl_cli_safe(ctl_session_why_get(&w->session, "version")),
+		       ctl_cli_safe(ctl_session_why_get(&w->session, "state")), ts);
 	} else {
 		printf("session:     none (the host never opened a boot session)\n");
 	}
-	printf("last stage:  %s (%s)\n", ctl_cli_safe(ctl_why_get(&w->host, "last_stage")),
-	       ctl_cli_safe(ctl_why_get(&w->host, "last_status")));
+	printf("last stage:  %s (%s)\n", ctl_cli_safe(ctl_session_why_get(&w->host, "last_stage")),
+	       ctl_cli_safe(ctl_session_why_get(&w->host, "last_status")));
 	if (code && *code)
 		printf("error:       %s %s\n", ctl_cli_safe(code),
 		       text ? text : "(code unknown to this epoxyctl)");
@@ -227,9 +227,9 @@ static void ctl_why_text(const struct ctl_why *w, const char *code, const char *
 
 		if (!sid || !s || strcmp(s, sid))
 			continue;
-		printf("  %-12s %-5s +%llds %s\n", ctl_cli_safe(ctl_why_get(&w->rep[i], "stage")),
-		       ctl_cli_safe(ctl_why_get(&w->rep[i], "status")),
-		       (long long)ctl_why_num(ctl_why_get(&w->rep[i], "time")) - t0,
+		printf("  %-12s %-5s +%llds %s\n", ctl_cli_safe(ctl_session_why_get(&w->rep[i], "stage")),
+		       ctl_cli_safe(ctl_session_why_get(&w->rep[i], "status")),
+		       (long long)ctl_session_why_num(ctl_session_why_get(&w->rep[i], "time")) - t0,
 		       ctl_cli_safe(form_get(&w->rep[i], "code") ? form_get(&w->rep[i], "code") : ""));
 	}
 	printf("console tail:\n");
@@ -276,17 +276,17 @@ int ctl_why_main(int argc, char **argv)
 	w = calloc(1, sizeof(*w));
 	if (!w)
 		goto out;
-	if (record_each(rep.body.buf, rep.body.len, ctl_why_rec, w) || !w->have_host) {
+	if (record_each(rep.body.buf, rep.body.len, ctl_session_why_rec, w) || !w->have_host) {
 		fprintf(stderr, "epoxyctl: why: answer malformed (%s)\n",
 			epx_code_str(EPX_E_CTL_REPLY));
 		goto out;
 	}
 	code = form_get(&w->host, "last_code");
-	text = ctl_why_code_text(code);
+	text = ctl_session_why_code_text(code);
 	if (cfg.json)
-		ctl_why_json(w, code, text);
+		ctl_session_why_json(w, code, text);
 	else
-		ctl_why_text(w, code, text);
+		ctl_session_why_text(w, code, text);
 	st = CLI_OK;
 out:
 	free(w);

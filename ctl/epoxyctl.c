@@ -17,7 +17,7 @@ static const struct cli_cmd ctl_cmds[] = {
 	{ "keys", keytool_main, "create and rotate the fleet's keys" },
 };
 
-static int ctl_usage(FILE *f, int rc)
+static int epoxyctl_usage(FILE *f, int rc)
 {
 	size_t i;
 
@@ -33,9 +33,9 @@ int main(int argc, char **argv)
 	size_t i;
 
 	if (argc < 2)
-		return ctl_usage(stderr, CLI_USAGE);
+		return epoxyctl_usage(stderr, CLI_USAGE);
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help"))
-		return ctl_usage(stdout, CLI_OK);
+		return epoxyctl_usage(stdout, CLI_OK);
 	if (!strcmp(argv[1], "--version")) {
 		printf("epoxyctl %s\n", EPOXY_VERSION);
 		return CLI_OK;
@@ -44,5 +44,5 @@ int main(int argc, char **argv)
 		if (!strcmp(argv[1], ctl_cmds[i].name))
 			return ctl_cmds[i].main(argc - 1, argv + 1);
 	fprintf(stderr, "epoxyctl: unknown command '%s'\n", argv[1]);
-	return ctl_usage(stderr, CLI_USAGE);
+	return epoxyctl_usage(stderr, CLI_USAGE);
 }
