@@ -19,7 +19,7 @@ static const struct {
 };
 
 /* The registry's entry for rc (negative or positive), or -1. */
-static int epx_find(int rc)
+static int err_find(int rc)
 {
 	size_t i;
 
@@ -39,13 +39,13 @@ const char *epx_strerror(int rc)
 		rc = -rc;
 	if (rc < 1000)
 		return strerror(rc);
-	i = epx_find(rc);
+	i = err_find(rc);
 	return i < 0 ? "unknown epoxy error" : epx_errs[i].msg;
 }
 
 int epx_http_status(int rc)
 {
-	int i = epx_find(rc);
+	int i = err_find(rc);
 
 	if (i < 0 || !epx_errs[i].status)
 		return 500;
@@ -66,12 +66,12 @@ int epx_code_parse(const char *s, int *num)
 	if (num_parse_u32(s + i, 11 - i, 9999, &n))
 		return -EPX_E_NUM_SYNTAX;
 	*num = (int)n;
-	return n >= 1000 && epx_find((int)n) < 0 ? -ENOENT : 0;
+	return n >= 1000 && err_find((int)n) < 0 ? -ENOENT : 0;
 }
 
 const char *epx_code_str(int rc)
 {
-	int i = epx_find(rc);
+	int i = err_find(rc);
 
 	return i < 0 ? "EPOXY-E????" : epx_errs[i].code;
 }
