@@ -127,7 +127,7 @@ void config_defaults(struct config *cfg)
 	cfg->node_cert_ttl = 86400;
 }
 
-static const struct cfg_key *cfg_find(const char *k, size_t klen)
+static const struct cfg_key *config_find(const char *k, size_t klen)
 {
 	size_t i;
 
@@ -139,13 +139,13 @@ static const struct cfg_key *cfg_find(const char *k, size_t klen)
 }
 
 /* A decimal in [min, max] in lib/num.h's one spelling ('-' allowed). */
-static int cfg_num(const char *v, size_t len, int64_t min, int64_t max,
+static int config_num(const char *v, size_t len, int64_t min, int64_t max,
 		   int64_t *out)
 {
 	return num_parse_i64(v, len, min, max, out) < 0 ? -EPX_E_CFG_VALUE : 0;
 }
 
-static int cfg_printable(const char *v, size_t len)
+static int config_printable(const char *v, size_t len)
 {
 	size_t i;
 
@@ -157,7 +157,7 @@ static int cfg_printable(const char *v, size_t len)
 
 /* joincred_command: words separated by spaces (no quoting: a path and
  * plain arguments; anything fancier belongs in a wrapper script). */
-static int cfg_argv(struct config *cfg, const char *v, size_t len)
+static int config_argv(struct config *cfg, const char *v, size_t len)
 {
 	size_t i = 0, n = 0;
 
@@ -180,14 +180,14 @@ static int cfg_argv(struct config *cfg, const char *v, size_t len)
 	return 0;
 }
 
-static int cfg_assign(struct config *cfg, const struct cfg_key *k,
+static int config_assign(struct config *cfg, const struct cfg_key *k,
 		      const char *v, size_t len)
 {
 	char *base = (char *)cfg;
 	int64_t n = 0;
 	int rc = -EPX_E_CFG_VALUE;
 
-	if (!cfg_printable(v, len))
+	if (!config_printable(v, len))
 		return -EPX_E_CFG_VALUE;
 	switch (k->type) {
 	case CT_STR:
@@ -197,17 +197,17 @@ static int cfg_assign(struct config *cfg, const struct cfg_key *k,
 		base[k->off + len] = '\0';
 		return 0;
 	case CT_U32:
-		rc = cfg_num(v, len, k->min, k->max, &n);
+		rc = config_num(v, len, k->min, k->max, &n);
 		if (rc == 0)
 			*(unsigned *)(void *)(base + k->off) = (unsigned)n;
 		return rc;
 	case CT_U64:
-		rc = cfg_num(v, len, k->min, k->max, &n);
+		rc = config_num(v, len, k->min, k->max, &n);
 		if (rc == 0)
 			*(uint64_t *)(void *)(base + k->off) = (uint64_t)n;
 		return rc;
 	case CT_I64:
-		rc = cfg_num(v, len, k->min, k->max, &n);
+		rc = config_num(v, len, k->min, k->max, &n);
 		if (rc == 0)
 			*(int64_t *)(void *)(base + k->off) = n;
 		return rc;
@@ -222,13 +222,13 @@ static int cfg_assign(struct config *cfg, const struct cfg_key *k,
 			return -EPX_E_CFG_VALUE;
 		return 0;
 	case CT_ARGV:
-		return cfg_argv(cfg, v, len);
+		return config_argv(cfg, v, len);
 	}
 	return rc;
 }
 
 /* One line without its '\n'.  seen[] marks keys already set by the file. */
-static int cfg_line(struct config *cfg, const char *s, size_t len,
+static int config_line(struct config *cfg, const char *s, size_t len,
 		    unsigned char *seen)
 {
 	const struct cfg_key *k;
@@ -256,7 +256,7 @@ static int cfg_line(struct config *cfg, const char *s, size_t len,
 		vs++;
 	if (vs == klen || vs == len)
 		return -EPX_E_CFG_SYNTAX;
-	k = cfg_find(s, klen);
+	k = config_find(s, klen);
 	if (!k)
 		return -EPX_E_CFG_UNKNOWN;
 	if (seen) {
@@ -264,7 +264,7 @@ static int cfg_line(struct config *cfg, const char *s, size_t len,
 			return -EPX_E_CFG_DUP;
 		seen[k - cfg_keys] = 1;
 	}
-	return cfg_assign(cfg, k, s + vs, len - vs);
+	return config_assign(cfg, k, s + vs, len - vs);
 }
 
 int config_parse(struct config *cfg, const char *buf, size_t len,
@@ -284,7 +284,7 @@ int config_parse(struct config *cfg, const char *buf, size_t len,
 		(*line)++;
 		if (l > CONFIG_LINE_MAX || memchr(buf + off, '\0', l))
 			return -EPX_E_CFG_SYNTAX;
-		rc = cfg_line(cfg, buf + off, l, seen);
+		rc = config_line(cfg, buf + off, l, seen);
 		if (rc < 0)
 			return rc;
 		off += l + (nl ? 1 : 0);
@@ -329,18 +329,18 @@ int config_set(struct config *cfg, const char *kv)
 
 	if (!eq || eq == kv)
 		return -EPX_E_CFG_SYNTAX;
-	k = cfg_find(kv, (size_t)(eq - kv));
+	k = config_find(kv, (size_t)(eq - kv));
 	if (!k)
 		return -EPX_E_CFG_UNKNOWN;
 	vlen = strlen(eq + 1);
 	if (vlen == 0 || vlen > CONFIG_LINE_MAX)
 		return -EPX_E_CFG_VALUE;
-	return cfg_assign(cfg, k, eq + 1, vlen);
+	return config_assign(cfg, k, eq + 1, vlen);
 }
 
 /* boot_url: "http://" host[:port] with no path, no credentials, no space;
  * it lands in iPXE scripts, so the renderer re-checks it as well. */
-static int cfg_url_ok(const char *u, const char *scheme)
+static int config_url_ok(const char *u, const char *scheme)
 {
 	size_t sl = strlen(scheme), i;
 
@@ -371,7 +371,7 @@ int config_check(const struct config *cfg, const char **what)
 		*what = "boot_dir";
 	else if (cfg->https_port && !cfg->online_key[0])
 		*what = "online_key";
-	else if (cfg->boot_url[0] && !cfg_url_ok(cfg->boot_url, "http://"))
+	else if (cfg->boot_url[0] && !config_url_ok(cfg->boot_url, "http://"))
 		*what = "boot_url";
 	else if (cfg->retry_min > cfg->retry_max)
 		*what = "retry_min";

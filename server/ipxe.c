@@ -84,7 +84,7 @@ struct ibuf {
 };
 
 __attribute__((format(printf, 2, 3)))
-static void ib_printf(struct ibuf *b, const char *fmt, ...)
+static void ipxe_printf(struct ibuf *b, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
@@ -108,17 +108,17 @@ int ipxe_render_stage0(const char *boot_url, char *out, size_t cap)
 		return -EPX_E_IPXE_FIELD;
 	if (cap == 0)
 		return -ENOSPC;
-	ib_printf(&b, "#!ipxe\n");
-	ib_printf(&b, "# epoxy stage0: fetch this host's stage1 script (holds no secret)\n");
-	ib_printf(&b, ":retry\n");
-	ib_printf(&b, "chain --autofree %s/boot/stage1.ipxe?mac=${net0/mac:hexhyp}"
+	ipxe_printf(&b, "#!ipxe\n");
+	ipxe_printf(&b, "# epoxy stage0: fetch this host's stage1 script (holds no secret)\n");
+	ipxe_printf(&b, ":retry\n");
+	ipxe_printf(&b, "chain --autofree %s/boot/stage1.ipxe?mac=${net0/mac:hexhyp}"
 		  "&uuid=${uuid}&serial=${serial:uristring}&platform=${platform}"
 		  "&buildarch=${buildarch} || goto failed\n", boot_url);
-	ib_printf(&b, ":failed\n");
-	ib_printf(&b, "echo %s stage1 script could not be fetched from epoxyd; retrying\n",
+	ipxe_printf(&b, ":failed\n");
+	ipxe_printf(&b, "echo %s stage1 script could not be fetched from epoxyd; retrying\n",
 		  epx_code_str(EPX_E_BOOT_SCRIPT));
-	ib_printf(&b, "sleep 15\n");
-	ib_printf(&b, "goto retry\n");
+	ipxe_printf(&b, "sleep 15\n");
+	ipxe_printf(&b, "goto retry\n");
 	return b.err ? b.err : (int)b.len;
 }
 
@@ -143,31 +143,31 @@ static void ipxe_try(struct ibuf *b, const struct ipxe_stage1 *p, int efi,
 
 	if (delay > IPXE_SLEEP_MAX)
 		delay = IPXE_SLEEP_MAX;
-	ib_printf(b, ":try%u\n", t);
-	ib_printf(b, "echo epoxy stage1 try=%u\n", t + 1);
+	ipxe_printf(b, ":try%u\n", t);
+	ipxe_printf(b, "echo epoxy stage1 try=%u\n", t + 1);
 	if (efi) {
 		/* fetch and exec apart, so the console tells a refusal by the
 		 * firmware's Secure Boot (E1401) from a failed download (E1402) */
-		ib_printf(b, "imgfree\n");
-		ib_printf(b, "imgfetch --name stage1 %s/boot/stage1.efi || goto fail%u\n",
+		ipxe_printf(b, "imgfree\n");
+		ipxe_printf(b, "imgfetch --name stage1 %s/boot/stage1.efi || goto fail%u\n",
 			  p->boot_url, t);
-		ib_printf(b, "imgexec --autofree stage1 || goto refused%u\n", t);
-		ib_printf(b, ":refused%u\n", t);
-		ib_printf(b, "echo %s firmware refused the stage1 image (Secure Boot signature); retry in %us\n",
+		ipxe_printf(b, "imgexec --autofree stage1 || goto refused%u\n", t);
+		ipxe_printf(b, ":refused%u\n", t);
+		ipxe_printf(b, "echo %s firmware refused the stage1 image (Secure Boot signature); retry in %us\n",
 			  epx_code_str(EPX_E_BOOT_REFUSED), delay);
-		ib_printf(b, "goto wait%u\n", t);
+		ipxe_printf(b, "goto wait%u\n", t);
 	} else {
-		ib_printf(b, "kernel %s/boot/stage1/vmlinuz %s || goto fail%u\n",
+		ipxe_printf(b, "kernel %s/boot/stage1/vmlinuz %s || goto fail%u\n",
 			  p->boot_url, cmdline, t);
-		ib_printf(b, "initrd %s/boot/stage1/initramfs || goto fail%u\n",
+		ipxe_printf(b, "initrd %s/boot/stage1/initramfs || goto fail%u\n",
 			  p->boot_url, t);
-		ib_printf(b, "boot || goto fail%u\n", t);
+		ipxe_printf(b, "boot || goto fail%u\n", t);
 	}
-	ib_printf(b, ":fail%u\n", t);
-	ib_printf(b, "echo %s stage1 image not fetched%s; retry in %us\n",
+	ipxe_printf(b, ":fail%u\n", t);
+	ipxe_printf(b, "echo %s stage1 image not fetched%s; retry in %us\n",
 		  epx_code_str(EPX_E_BOOT_FETCH), efi ? "" : " or not booted", delay);
-	ib_printf(b, ":wait%u\n", t);
-	ib_printf(b, "sleep %u\n", delay);
+	ipxe_printf(b, ":wait%u\n", t);
+	ipxe_printf(b, "sleep %u\n", delay);
 }
 
 int ipxe_render_stage1(const struct ipxe_stage1 *p, char *out, size_t cap)
@@ -195,15 +195,15 @@ int ipxe_render_stage1(const struct ipxe_stage1 *p, char *out, size_t cap)
 	if (tries > IPXE_TRIES_MAX)
 		tries = IPXE_TRIES_MAX;
 
-	ib_printf(&b, "#!ipxe\n");
-	ib_printf(&b, "# epoxy stage1 (holds no secret; every value below is escaped)\n");
-	ib_printf(&b, "echo epoxy stage1 host=%s mac=%s uuid=%s serial=%s platform=%s arch=%s\n",
+	ipxe_printf(&b, "#!ipxe\n");
+	ipxe_printf(&b, "# epoxy stage1 (holds no secret; every value below is escaped)\n");
+	ipxe_printf(&b, "echo epoxy stage1 host=%s mac=%s uuid=%s serial=%s platform=%s arch=%s\n",
 		  host, mac, uuid, serial, plat, arch);
 	for (t = 0; t < tries; t++)
 		ipxe_try(&b, p, efi, t, p->cmdline);
-	ib_printf(&b, ":giveup\n");
-	ib_printf(&b, "echo %s stage1 gave up after %u tries; rebooting\n",
+	ipxe_printf(&b, ":giveup\n");
+	ipxe_printf(&b, "echo %s stage1 gave up after %u tries; rebooting\n",
 		  epx_code_str(EPX_E_BOOT_GIVEUP), tries);
-	ib_printf(&b, "reboot || exit 1\n");
+	ipxe_printf(&b, "reboot || exit 1\n");
 	return b.err ? b.err : (int)b.len;
 }

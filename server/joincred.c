@@ -41,7 +41,7 @@ void joincred_free(struct joincred *jc)
 	free(jc);
 }
 
-static int jc_alnum(char *out, size_t n)
+static int joincred_alnum(char *out, size_t n)
 {
 	static const char set[] = "abcdefghijklmnopqrstuvwxyz0123456789";
 	unsigned char b[64];
@@ -66,9 +66,9 @@ int joincred_builtin(char *out, size_t cap)
 
 	if (cap < 24)
 		return -ENOSPC;
-	rc = jc_alnum(out, 6);
+	rc = joincred_alnum(out, 6);
 	if (rc == 0)
-		rc = jc_alnum(out + 7, 16);
+		rc = joincred_alnum(out + 7, 16);
 	if (rc < 0)
 		return -EPX_E_SRV_JOINCRED;
 	out[6] = '.';
@@ -77,7 +77,7 @@ int joincred_builtin(char *out, size_t cap)
 }
 
 /* Accepts printable ASCII plus '\n'/'\r'/'\t'; at least one visible byte. */
-static int jc_text_ok(const char *s, size_t n)
+static int joincred_text_ok(const char *s, size_t n)
 {
 	size_t i, vis = 0;
 
@@ -92,7 +92,7 @@ static int jc_text_ok(const char *s, size_t n)
 	return vis > 0;
 }
 
-static int64_t jc_ms(void)
+static int64_t joincred_ms(void)
 {
 	struct timespec ts;
 
@@ -101,13 +101,13 @@ static int64_t jc_ms(void)
 }
 
 /* Reads the child's stdout until EOF, cap or deadline. */
-static int jc_read(int fd, char *out, size_t cap, int64_t deadline)
+static int joincred_read(int fd, char *out, size_t cap, int64_t deadline)
 {
 	size_t len = 0;
 
 	for (;;) {
 		struct pollfd p = { .fd = fd, .events = POLLIN };
-		int64_t left = deadline - jc_ms();
+		int64_t left = deadline - joincred_ms();
 		ssize_t n;
 
 		if (left <= 0)
@@ -129,7 +129,7 @@ static int jc_read(int fd, char *out, size_t cap, int64_t deadline)
 	return (int)len;
 }
 
-static int jc_command(struct joincred *jc, const char *host, const char *session,
+static int joincred_run_command(struct joincred *jc, const char *host, const char *session,
 		      const char *hwclass, char *out, size_t cap)
 {
 	const struct config *cfg = jc->cfg;
@@ -160,14 +160,14 @@ static int jc_command(struct joincred *jc, const char *host, const char *session
 	}
 	posix_spawn_file_actions_destroy(&fa);
 	close(pfd[1]);
-	n = jc_read(pfd[0], out, cap, jc_ms() + (int64_t)cfg->joincred_timeout * 1000);
+	n = joincred_read(pfd[0], out, cap, joincred_ms() + (int64_t)cfg->joincred_timeout * 1000);
 	close(pfd[0]);
 	if (n < 0)
 		kill(pid, SIGKILL);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	if (n >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0 &&
-	    jc_text_ok(out, (size_t)n))
+	    joincred_text_ok(out, (size_t)n))
 		rc = n;
 	if (rc < 0)
 		explicit_bzero(out, cap);
@@ -180,7 +180,7 @@ struct jc_buf {
 	int over;
 };
 
-static size_t jc_write(char *ptr, size_t size, size_t nmemb, void *arg)
+static size_t joincred_write(char *ptr, size_t size, size_t nmemb, void *arg)
 {
 	struct jc_buf *b = arg;
 	size_t n = size * nmemb;
@@ -194,7 +194,7 @@ static size_t jc_write(char *ptr, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
-static int jc_url(struct joincred *jc, const char *host, const char *session,
+static int joincred_post_url(struct joincred *jc, const char *host, const char *session,
 		  const char *hwclass, char *out, size_t cap)
 {
 	struct jc_buf b = { out, cap, 0, 0 };
@@ -214,12 +214,12 @@ static int jc_url(struct joincred *jc, const char *host, const char *session,
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, jc_write);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, joincred_write);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
 	cc = curl_easy_perform(c);
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
 	curl_easy_cleanup(c);
-	if (cc == CURLE_OK && status == 200 && !b.over && jc_text_ok(out, b.len)) {
+	if (cc == CURLE_OK && status == 200 && !b.over && joincred_text_ok(out, b.len)) {
 		out[b.len] = '\0';
 		rc = (int)b.len;
 	} else {
@@ -229,7 +229,7 @@ static int jc_url(struct joincred *jc, const char *host, const char *session,
 }
 
 /* A trailing newline (echo, HTTP bodies) is framing, not credential. */
-static int jc_trim(char *out, int n)
+static int joincred_trim(char *out, int n)
 {
 	while (n > 0 && (out[n - 1] == '\n' || out[n - 1] == '\r'))
 		out[--n] = '\0';
@@ -243,9 +243,9 @@ int joincred_get(struct joincred *jc, const char *host, const char *session,
 		cap = JOINCRED_MAX + 1;
 	switch (jc->cfg->joincred) {
 	case CONFIG_JOINCRED_COMMAND:
-		return jc_trim(out, jc_command(jc, host, session, hwclass, out, cap));
+		return joincred_trim(out, joincred_run_command(jc, host, session, hwclass, out, cap));
 	case CONFIG_JOINCRED_URL:
-		return jc_trim(out, jc_url(jc, host, session, hwclass, out, cap));
+		return joincred_trim(out, joincred_post_url(jc, host, session, hwclass, out, cap));
 	case CONFIG_JOINCRED_BUILTIN:
 		break;
 	}

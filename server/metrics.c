@@ -82,7 +82,7 @@ struct mbuf {
 };
 
 __attribute__((format(printf, 2, 3)))
-static void mb_printf(struct mbuf *b, const char *fmt, ...)
+static void metrics_printf(struct mbuf *b, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
@@ -106,21 +106,21 @@ long metrics_render(const struct metrics *m, const struct storm *st,
 
 	for (i = 0; i < M_NCTRS; i++) {
 		if (metrics_desc[i].help) {
-			mb_printf(&b, "# HELP %s %s\n", metrics_desc[i].name, metrics_desc[i].help);
-			mb_printf(&b, "# TYPE %s counter\n", metrics_desc[i].name);
+			metrics_printf(&b, "# HELP %s %s\n", metrics_desc[i].name, metrics_desc[i].help);
+			metrics_printf(&b, "# TYPE %s counter\n", metrics_desc[i].name);
 		}
-		mb_printf(&b, "%s%s %llu\n", metrics_desc[i].name, metrics_desc[i].label,
+		metrics_printf(&b, "%s%s %llu\n", metrics_desc[i].name, metrics_desc[i].label,
 			  (unsigned long long)metrics_get(m, (enum metrics_ctr)i));
 	}
 	if (st) {
-		mb_printf(&b, "# HELP epoxyd_active Requests holding a boot-storm slot\n");
-		mb_printf(&b, "# TYPE epoxyd_active gauge\n");
-		mb_printf(&b, "epoxyd_active{kind=\"session\"} %u\n", storm_active(st, STORM_SESSION));
-		mb_printf(&b, "epoxyd_active{kind=\"download\"} %u\n", storm_active(st, STORM_DOWNLOAD));
+		metrics_printf(&b, "# HELP epoxyd_active Requests holding a boot-storm slot\n");
+		metrics_printf(&b, "# TYPE epoxyd_active gauge\n");
+		metrics_printf(&b, "epoxyd_active{kind=\"session\"} %u\n", storm_active(st, STORM_SESSION));
+		metrics_printf(&b, "epoxyd_active{kind=\"download\"} %u\n", storm_active(st, STORM_DOWNLOAD));
 	}
-	mb_printf(&b, "# HELP epoxyd_start_time_seconds Start time of the process\n");
-	mb_printf(&b, "# TYPE epoxyd_start_time_seconds gauge\n");
-	mb_printf(&b, "epoxyd_start_time_seconds %lld\n", (long long)(m ? m->started : 0));
+	metrics_printf(&b, "# HELP epoxyd_start_time_seconds Start time of the process\n");
+	metrics_printf(&b, "# TYPE epoxyd_start_time_seconds gauge\n");
+	metrics_printf(&b, "epoxyd_start_time_seconds %lld\n", (long long)(m ? m->started : 0));
 	if (b.err)
 		return -ENOSPC;
 	return (long)b.len;
