@@ -6,7 +6,10 @@
 #   - a program folder includes only lib/, net/, store/, keys/ and itself;
 #   - no include cycle between files;
 #   - no two C modules (file names without the folder) share a name,
-#     anywhere in the tree (.c and .h apart).
+#     anywhere in the tree (.c and .h apart);
+#   - every static function of a .c file in lib/ store/ server/ ctl/ keys/
+#     stage2/ node/ initramfs/ boot/ net/ is named after its file: foo.c's
+#     are foo or foo_* (STYLE.md; the rule is in docs/layering.md).
 # tests/ and bench/ may include anything.  Known violations are listed
 # below with their reason; one that no longer occurs must be removed.
 . "$(dirname "$0")/../lib/tap.sh"
@@ -73,5 +76,24 @@ dups=$(printf '%s\n' "${files[@]}" | sed 's#.*/##' | sort | uniq -d)
 for m in "${known_modules[@]}"; do dups=$(echo "$dups" | grep -vxF "$m"); done
 res "no two modules share a name" \
   "$(for d in $dups; do printf '%s\n' "${files[@]}" | grep "/$d\$" | tr '\n' ' '; done)"
+
+# static functions: each named after its file (STYLE.md, docs/layering.md)
+prefix_bad=$(for f in "${files[@]}"; do
+  case $f in
+    lib/*.c|store/*.c|server/*.c|ctl/*.c|keys/*.c|stage2/*.c|node/*.c|initramfs/*.c|boot/*.c|net/*.c) ;;
+    *) continue ;;
+  esac
+  [ -f "$f" ] || continue
+  base=${f##*/} base=${base%.c}
+  awk -v f="$f" -v b="$base" '
+    function name(s) { sub(/\(.*/, "", s); sub(/.*[^a-z0-9_]/, "", s); return s }
+    function judge(n) { if (n != b && index(n, b "_") != 1) printf "%s:%d %s\n", f, NR, n }
+    /^static[^=;(]*[a-z0-9_]\(/ { judge(name($0)); prev = ""; next }
+    prev != "" && /^[a-z_][a-z0-9_]*\(/ { judge(name($0)) }
+    { prev = ($0 ~ /^static[^=;(]*$/) ? $0 : "" }' "$f"
+done)
+nbad=$(grep -c . <<<"$prefix_bad")
+res "every static function is named after its file (foo.c: foo_*)" \
+  "$( [ "$nbad" = 0 ] || echo "$nbad: $(head -20 <<<"$prefix_bad" | tr '\n' ' ')")"
 
 done_testing
