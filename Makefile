@@ -14,7 +14,10 @@
 #   FUZZ_TARGETS += NAME      (built in the fuzz variant; corpus in
 #                              tests/fuzz/corpus/NAME, regressions in
 #                              tests/fuzz/regress/NAME)
-#   MUSL_PROGS += NAME        (static, stage2)
+#   MUSL_PROGS += NAME        (static against musl and the agent's
+#                             mbedTLS, stage2/agent.mk; with NAME_SRCS
+#                             the rule is the one below, else the
+#                             fragment writes its own)
 #   ARCHIVES += NAME          NAME_SRCS := a.c b.c: $(O)/VARIANT/libNAME.a
 #                             for every variant; a program, test or fuzz
 #                             target links it with PROG_ARCHIVES := NAME
@@ -129,10 +132,17 @@ $(O)/fuzz-bin/$(1): $$(patsubst %.c,$(O)/fuzz/%.o,$$($(1)_SRCS)) $$(call archive
 	@mkdir -p $$(@D)
 	$$(CLANG) $$(FUZZ_LINK) -o $$@ $$^ $$($(1)_LIBS)
 endef
+define musl_prog
+$(O)/bin/$(1): $$(patsubst %.c,$(O)/musl/%.o,$$($(1)_SRCS)) $$(call archives,musl,$(1)) \
+		$$(MBEDTLS_MUSL)/.built
+	@mkdir -p $$(@D)
+	$$(MUSL_CC) -static -Wl,--gc-sections -o $$@ $$(filter %.o %.a,$$^) $$(MBEDTLS_MUSL_LIBS) $$($(1)_LIBS)
+endef
 $(foreach a,$(ARCHIVES),$(foreach v,$(VARIANTS),$(eval $(call archive,$(a),$(v)))))
 $(foreach p,$(HOST_PROGS),$(eval $(call host_prog,$(p))))
 $(foreach p,$(UNIT_TESTS),$(eval $(call unit_test,$(p))))
 $(foreach p,$(FUZZ_TARGETS),$(eval $(call fuzz_target,$(p))))
+$(foreach p,$(MUSL_PROGS),$(if $($(p)_SRCS),$(eval $(call musl_prog,$(p)))))
 
 -include $(shell find $(O)/host $(O)/asan $(O)/fuzz $(O)/musl -name '*.d' 2>/dev/null)
 

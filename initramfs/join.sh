@@ -8,8 +8,15 @@
 # which other processes can read.
 # It checks the credential's form, hands it to the node services in
 # /run/epoxy/join-credential (mode 0600, tmpfs, gone at the next boot)
-# and records /run/epoxy/joined.  It never prints the credential.
-# Exit 0 when joined; non-zero with an EPOXY code otherwise.
+# and records /run/epoxy/joined.  With node identity on (epoxyd sent a
+# node credential: $EPOXY_NODECRED_FILE), it runs the node manager's join:
+# `epoxy-nm join --detach` makes the node's key in memory, trades the
+# credential for a client certificate, returns and goes on heartbeating
+# over mutual TLS in the background, its log on the console.  The server
+# is the one the agent used: $EPOXY_SERVER (the name TLS checks),
+# $EPOXY_SERVER_ADDR and $EPOXY_SERVER_PORT.  It never prints a
+# credential.  Exit 0 when joined; non-zero with an EPOXY code otherwise
+# (epoxy-nm's own: 1 refused, 3 server out of reach).
 set -u
 host=${1:-${EPOXY_HOST:-}}
 case $host in
@@ -29,6 +36,13 @@ esac
 printf '%s\n' "$cred" > /run/epoxy/join-credential.tmp &&
 	mv /run/epoxy/join-credential.tmp /run/epoxy/join-credential || exit 1
 cred=
+if [ -n "${EPOXY_NODECRED_FILE:-}" ]; then
+	/bin/epoxy-nm join --server "https://${EPOXY_SERVER:-}:${EPOXY_SERVER_PORT:-443}" \
+		--addr "${EPOXY_SERVER_ADDR:-}" --ca /etc/epoxy/ca.pem --host "$host" \
+		--credential-file "$EPOXY_NODECRED_FILE" --detach 2>>/dev/console || exit $?
+else
+	echo "epoxy: join: no node credential from the server (node identity off)"
+fi
 echo "$host" > /run/epoxy/joined
 echo "epoxy: join: $host joined"
 exit 0

@@ -44,7 +44,10 @@
  * POST /v1/node/csr (Authorization: Bearer <it>) with the fields host and
  * csr (a PKCS#10 request, DER in hex) for its client certificate (PEM).
  * With that certificate (mutual TLS, no bearer): POST /v1/node/heartbeat
- * (optional field uptime: decimal seconds) and POST /v1/node/renew (csr). */
+ * (optional field uptime: decimal seconds) and POST /v1/node/renew (csr).
+ * A heartbeat's answer (text/plain) is "joined\n" and then
+ * "heartbeat=N\n": the seconds the node waits before its next one
+ * (NODEPROTO_HEARTBEAT_MIN..MAX; epoxyd's node_heartbeat). */
 #define NODEPROTO_NODE_CRED_HDR "Epoxy-Node-Credential"
 #define NODEPROTO_NODE_CSR_PATH "/v1/node/csr"
 #define NODEPROTO_NODE_HEARTBEAT_PATH "/v1/node/heartbeat"
@@ -55,6 +58,9 @@
 #define NODEPROTO_UPTIME_MAX 3153600000u        /* 100 years of seconds */
 #define NODEPROTO_NODE_BODY_MAX (2 * NODEPROTO_CSR_MAX + 256)
 #define NODEPROTO_CERT_MAX 2048                 /* PEM bytes of an answer */
+#define NODEPROTO_HEARTBEAT_KEY "heartbeat="    /* line of a heartbeat answer */
+#define NODEPROTO_HEARTBEAT_MIN 1               /* seconds */
+#define NODEPROTO_HEARTBEAT_MAX 3600
 
 #define NODEPROTO_FIELDS_MAX 8                  /* fields of any node form */
 #define NODEPROTO_HOST_MAX LABEL_HOST_MAX

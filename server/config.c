@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "lib/err.h"
+#include "lib/nodeproto.h"
 #include "lib/num.h"
 #include "server/config.h"
 
@@ -78,6 +79,8 @@ static const struct cfg_key cfg_keys[] = {
 	{ "node_ca_cert", S(node_ca_cert) },
 	{ "node_ca_key", S(node_ca_key) },
 	{ "node_cert_ttl", U(node_cert_ttl, 300, 604800) },
+	{ "node_heartbeat",
+	  U(node_heartbeat, NODEPROTO_HEARTBEAT_MIN, NODEPROTO_HEARTBEAT_MAX) },
 	{ "clock_offset", CT_I64, offsetof(struct config, clock_offset), 0,
 	  -((int64_t)1 << 40), (int64_t)1 << 40 },
 };
@@ -125,6 +128,7 @@ void config_defaults(struct config *cfg)
 	cfg->joincred_timeout = 10;
 	cfg->joincred_ttl = 86400;
 	cfg->node_cert_ttl = 86400;
+	cfg->node_heartbeat = 30;
 }
 
 static const struct cfg_key *config_find(const char *k, size_t klen)

@@ -83,6 +83,7 @@ struct config {
 	char node_ca_cert[CONFIG_PATH_MAX + 1]; /* node CA certificate, PEM */
 	char node_ca_key[CONFIG_PATH_MAX + 1];  /* its P-256 key, PEM */
 	unsigned node_cert_ttl;                 /* s: node client certificates */
+	unsigned node_heartbeat;                /* s between a node's heartbeats */
 	/* testing */
 	int64_t clock_offset;                   /* added to time(NULL) */
 };

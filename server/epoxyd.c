@@ -1127,6 +1127,7 @@ static void epoxyd_live_keys(struct config *dst, const struct config *src)
 	dst->admin_upload_max = src->admin_upload_max;
 	dst->admin_uploads = src->admin_uploads;
 	dst->upload_min_free = src->upload_min_free;
+	dst->node_heartbeat = src->node_heartbeat;
 }
 
 /* The first key (in -p order) whose value differs, or NULL. */

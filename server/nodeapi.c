@@ -187,9 +187,10 @@ int nodeapi_heartbeat(struct srv *srv, const struct http_req *req, struct http_r
 	static const char *const keys[] = { NODEPROTO_F_UPTIME };
 	char host[LABEL_HOST_MAX + 1], serial[NODEID_SERIAL_HEX + 1];
 	struct nodeapi_in *in = calloc(1, sizeof(*in));
+	char ans[64];
 	const char *up;
 	uint64_t uptime = 0;
-	int rc, first = 0;
+	int rc, first = 0, n;
 
 	if (!in)
 		return -ENOMEM;
@@ -206,7 +207,9 @@ int nodeapi_heartbeat(struct srv *srv, const struct http_req *req, struct http_r
 		return nodeapi_refuse(req, resp, rc, "node heartbeat");
 	if (first)
 		http_log(req, "host %s joined (first heartbeat, certificate %s)", host, serial);
-	return http_resp_copy(resp, 200, "text/plain", "joined\n", 7);
+	n = snprintf(ans, sizeof(ans), "joined\n%s%u\n", NODEPROTO_HEARTBEAT_KEY,
+		     srv->cfg->node_heartbeat);
+	return http_resp_copy(resp, 200, "text/plain", ans, (size_t)n);
 }
 
 int nodeapi_renew(struct srv *srv, const struct http_req *req, struct http_resp *resp)

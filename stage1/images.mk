@@ -10,7 +10,8 @@
 # Inputs: the Kconfig values of $(O)/config.mk (kernel package, firmware
 # paths, server name/address/port), the dev keys of $(O)/keys (engineer
 # trust: $(O)/keys/.stamp), the agent $(O)/bin/epoxy-agent (engineer
-# agent), Debian's busybox-static.  Every output is reproducible: the same
+# agent), the node manager $(O)/bin/epoxy-nm (release initramfs only),
+# Debian's busybox-static.  Every output is reproducible: the same
 # inputs and SOURCE_DATE_EPOCH give the same bytes (tests/images).
 
 IMG := $(O)/images
@@ -161,6 +162,10 @@ $(ISRC)/join: initramfs/join.sh
 $(ISRC)/epoxy-agent: $(AGENT)
 	@mkdir -p $(@D) && strip --strip-all -o $@ $<
 
+# the node manager, stripped: the release's join script starts it
+$(ISRC)/epoxy-nm: $(O)/bin/epoxy-nm
+	@mkdir -p $(@D) && strip --strip-all -o $@ $<
+
 STAGED := $(ISRC)/modules/.stamp $(ISRC)/etc/.stamp $(ISRC)/udhcpc.script \
 	$(ISRC)/epoxy-agent /bin/busybox
 
@@ -223,7 +228,7 @@ $(REL)/kernel: $(KROOT)/.stamp $(KEYS_STAMP) boot/efisign.sh
 	boot/efisign.sh $(KEYS)/kexec.key $(KEYS)/kexec.crt $(KIMAGE) $@
 
 $(REL)/initramfs: initramfs/production.spec $(MKINITRAMFS) $(STAGED) \
-		$(ISRC)/init-prod $(ISRC)/join
+		$(ISRC)/init-prod $(ISRC)/join $(ISRC)/epoxy-nm
 	@mkdir -p $(@D)
 	$(MKINITRAMFS) -r $(O) -c gzip -o $@ $<
 

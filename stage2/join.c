@@ -186,13 +186,17 @@ static int join_cred_fetch(struct join *j)
 }
 
 /* Child: exec the sealed script memfd; "#!" scripts get their interpreter
- * with /proc/self/fd/N, exactly as the kernel would do with a path. */
+ * with /proc/self/fd/N, exactly as the kernel would do with a path.  Its
+ * environment: the credential file(s), the host, the server's name,
+ * address and HTTPS port (where the node manager finds epoxyd), the
+ * session and PATH; nothing secret. */
 static void join_child(struct join *j, int mfd, int out)
 {
 	char fdpath[64], interp[JOIN_LINE_MAX], *arg = NULL, *nl, *sp;
 	char e1[VERIFY_PATH_MAX + 32], e2[96], e3[300], e4[64], e5[VERIFY_PATH_MAX + 32];
+	char e6[64], e7[32];
 	char *path = (char *)"PATH=/usr/sbin:/usr/bin:/sbin:/bin";
-	char *envp[] = { e1, e2, e3, e4, path, NULL, NULL };
+	char *envp[] = { e1, e2, e3, e4, e6, e7, path, NULL, NULL };
 
 	dup2(out, 1);
 	dup2(out, 2);
@@ -202,9 +206,11 @@ static void join_child(struct join *j, int mfd, int out)
 	snprintf(e3, sizeof(e3), "EPOXY_SERVER=%s", j->ho.server);
 	snprintf(e4, sizeof(e4), "EPOXY_SESSION=%s", j->ho.session);
 	snprintf(e5, sizeof(e5), "EPOXY_NODECRED_FILE=%s", j->nodecred_path);
+	snprintf(e6, sizeof(e6), "EPOXY_SERVER_ADDR=%s", j->ho.addr);
+	snprintf(e7, sizeof(e7), "EPOXY_SERVER_PORT=%u", (unsigned)j->ho.port);
 	if (j->nodecred_path[0]) {
-		envp[4] = e5;
-		envp[5] = path;
+		envp[6] = e5;
+		envp[7] = path;
 	}
 	if (j->script_len > 2 && memcmp(j->script, "#!", 2) == 0) {
 		snprintf(interp, sizeof(interp), "%.*s",

@@ -7,7 +7,10 @@
  * MBEDTLS_HAVE_TIME_DATE: the node has no trusted clock, so certificate
  * validity periods are not checked against it (the pinned CA and the
  * nonce-bound session statement carry freshness instead; see
- * docs/guide/50-agent.md). */
+ * docs/guide/50-agent.md).  The node manager (node/nm/, built with the
+ * same library and net/'s same client) also makes its P-256 key, writes
+ * its certificate request and hands the key to TLS as PEM: the writers
+ * below; the agent links none of them (--gc-sections drops them). */
 #ifndef EPOXY_MBEDTLS_CONFIG_H
 #define EPOXY_MBEDTLS_CONFIG_H
 
@@ -50,6 +53,11 @@
 #define MBEDTLS_X509_CRT_PARSE_C
 #define MBEDTLS_X509_CHECK_KEY_USAGE
 #define MBEDTLS_X509_CHECK_EXTENDED_KEY_USAGE
+/* the node manager's key and certificate request (node/nm/nmid.c) */
+#define MBEDTLS_PK_WRITE_C
+#define MBEDTLS_PEM_WRITE_C
+#define MBEDTLS_X509_CREATE_C
+#define MBEDTLS_X509_CSR_WRITE_C
 
 /* TLS 1.2 client only */
 #define MBEDTLS_SSL_TLS_C

@@ -53,9 +53,11 @@ struct nm {
 	char addr[INET_ADDRSTRLEN];
 	const char *ca;
 	unsigned heartbeat_s;
+	int heartbeat_set;              /* --heartbeat given: the server's is ignored */
 	unsigned renew_s;               /* 0: at 2/3 of the certificate's life */
 	int64_t renew_at_ms;
 	unsigned beats;                 /* --beats N: stop after N (tests); 0 never */
+	unsigned beaten;                /* heartbeats the server accepted */
 	int detach;                     /* --detach: background after the join */
 };
 
@@ -87,8 +89,9 @@ static void nm_usage(FILE *f)
 	      "                     [--renew SECONDS] [--beats N] [--detach]\n"
 	      "  join: make a P-256 key in memory, trade the one-time node credential and a\n"
 	      "  certificate request for a client certificate, then heartbeat over mutual\n"
-	      "  TLS every --heartbeat seconds (default 30) and renew the certificate at 2/3\n"
-	      "  of its life (or every --renew seconds).  --beats N stops after N heartbeats.\n"
+	      "  TLS every --heartbeat seconds (default: the server's node_heartbeat, 30\n"
+	      "  until it says) and renew the certificate at 2/3 of its life (or every\n"
+	      "  --renew seconds).  --beats N stops after N heartbeats.\n"
 	      "  --detach: once joined, go on in the background and exit 0 (join scripts).\n"
 	      "exit: 0 stopped, 1 refused by the server, 2 usage, 3 server unreachable\n", f);
 }
@@ -318,6 +321,30 @@ static uint64_t nm_uptime(void)
 	return (uint64_t)up;
 }
 
+/* The server's "heartbeat=N" line of a heartbeat answer, when there is
+ * one in range and no --heartbeat was given. */
+static void nm_interval(struct nm *nm, const char *ans)
+{
+	const char *p = strstr(ans, NODEPROTO_HEARTBEAT_KEY);
+	char val[16];
+	uint64_t v;
+	size_t n;
+
+	if (nm->heartbeat_set || !p)
+		return;
+	p += strlen(NODEPROTO_HEARTBEAT_KEY);
+	n = strcspn(p, "\n");
+	if (n == 0 || n >= sizeof(val))
+		return;
+	memcpy(val, p, n);
+	val[n] = '\0';
+	if (num_str_u64(val, NODEPROTO_HEARTBEAT_MAX, &v) == 0 && v >= NODEPROTO_HEARTBEAT_MIN &&
+	    v != nm->heartbeat_s) {
+		nm->heartbeat_s = (unsigned)v;
+		nm_log("heartbeat every %u s (the server's node_heartbeat)", nm->heartbeat_s);
+	}
+}
+
 /* One heartbeat, and the renewal when it is due.  A refusal ends the
  * node manager (the node must join again); other failures are retried
  * at the next beat. */
@@ -332,6 +359,11 @@ static int nm_beat(struct nm *nm)
 	n = snprintf(body, sizeof(body), "%s=%llu", NODEPROTO_F_UPTIME,
 		     (unsigned long long)nm_uptime());
 	rc = nm_post(nm, nm->cur, NODEPROTO_NODE_HEARTBEAT_PATH, body, (size_t)n, NULL, a);
+	if (rc == 0) {
+		if (nm->beaten++ == 0)
+			nm_log("first heartbeat accepted: %s is joined", nm->host);
+		nm_interval(nm, a->buf);
+	}
 	if (rc == 0 && tls_now_ms() >= nm->renew_at_ms)
 		rc = nm_enroll(nm, NODEPROTO_NODE_RENEW_PATH, NULL, a);
 	if (rc < 0 && nm_refused(a))
@@ -405,6 +437,7 @@ static int nm_opts(struct nm *nm, int argc, char **argv, const char **cred)
 		else if (o == 'b' || o == 'r' || o == 'n') {
 			rc = num_str_u64(optarg, 86400, &v) < 0 || (o == 'b' && !v) ?
 				-EPX_E_NM_USAGE : 0;
+			nm->heartbeat_set |= o == 'b';
 			*(o == 'b' ? &nm->heartbeat_s : o == 'r' ? &nm->renew_s : &nm->beats) =
 				(unsigned)v;
 		} else if (o == 'd')

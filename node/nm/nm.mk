@@ -1,14 +1,16 @@
 # node/nm/: epoxy-nm, the node manager (issue 14): for now the join, the
-# heartbeat and the renewal of the node certificate.  Linked against
-# Debian's shared mbedTLS through net/'s client (the one HTTPS/TLS client
-# the agent uses too, never a copy); the production image carries those
-# libraries (docs/guide/75-node-manager.md says why not static).
+# heartbeat and the renewal of the node certificate.
+#
+# Static, like the agent: musl + the agent's mbedTLS ($(MBEDTLS_MUSL),
+# stage2/agent.mk, one configuration: stage2/mbedtls_config.h) and net/'s
+# musl archive, the one HTTPS/TLS client, never a copy.  The production
+# initramfs carries it ($(O)/images-src/epoxy-nm, stage1/images.mk) and
+# no shared library at all (docs/guide/75-node-manager.md says why).
 NM_MODS := node/nm/nmid.c
 
-HOST_PROGS += epoxy-nm
+MUSL_PROGS += epoxy-nm
 epoxy-nm_SRCS := node/nm/nm.c $(NM_MODS)
 epoxy-nm_ARCHIVES := epoxy-net epoxy
-epoxy-nm_LIBS := $(NET_LIBS)
 
 # the CSR checks of epoxyd against the node manager's own requests and a
 # table of malformed ones

@@ -13,15 +13,16 @@ AGENT=$O/bin/epoxy-agent NM=$O/bin/epoxy-nm DEVKEYS=$O/keys
 need_built "$AGENT" "$NM" "$DEVKEYS/node-ca.crt" "$BIN/epoxyd-seed"
 epoxyd_setup || bail "epoxyd set-up failed"
 cp -p "$DEVKEYS/node-ca.crt" "$DEVKEYS/node-ca.key" "$KEYS/" || bail "node CA"
-printf 'node_ca_cert %s\nnode_ca_key %s\n' "$KEYS/node-ca.crt" "$KEYS/node-ca.key" >>"$T_DIR/epoxyd.conf"
+printf 'node_ca_cert %s\nnode_ca_key %s\nnode_heartbeat 1\n' "$KEYS/node-ca.crt" "$KEYS/node-ca.key" \
+	>>"$T_DIR/epoxyd.conf"
 E=$T_DIR/agent; mkdir -p "$E/etc" "$E/efi" "$E/rec" "$T_DIR/art8"
 # release 8: the same artifacts, a join script that runs the node manager
 cp "$T_DIR/art/kernel" "$T_DIR/art/initramfs" "$T_DIR/art/cmdline" "$T_DIR/art8/"
 cat >"$T_DIR/art8/join" <<EOS
 #!/bin/sh
 echo "join: node credential file \$(stat -c %a "\$EPOXY_NODECRED_FILE") \$(wc -c <"\$EPOXY_NODECRED_FILE") bytes"
-exec $NM join --server https://epoxy.test:$HTTPS_PORT --addr 127.0.0.1 --ca $E/etc/ca.pem \\
-	--host "\$EPOXY_HOST" --credential-file "\$EPOXY_NODECRED_FILE" --heartbeat 1 --beats 5 --detach \\
+exec $NM join --server "https://\$EPOXY_SERVER:\$EPOXY_SERVER_PORT" --addr "\$EPOXY_SERVER_ADDR" --ca $E/etc/ca.pem \\
+	--host "\$EPOXY_HOST" --credential-file "\$EPOXY_NODECRED_FILE" --beats 5 --detach \\
 	2>>$T_DIR/nm.log
 EOS
 "$BIN/epoxyd-seed" release "$STORE" "$DATA" "$KEYS" qemu-x86_64 8 "$EXPIRES" "$T_DIR/art8/kernel" \
@@ -50,6 +51,9 @@ grep -q 'joined as node1' "$T_DIR/nm.log"; ok $? "epoxy-nm joined (certificate i
 [ ! -e "$E/root/run/epoxy/nodecred" ]; ok $? "the node credential file is gone after the join"
 for _ in $(seq 1 50); do [ "$(host_state node1)" = joined ] && break; sleep 0.1; done
 is "$(host_state node1)" joined "the host is joined after epoxy-nm's first heartbeat"
+for _ in $(seq 1 50); do grep -q 'heartbeat every' "$T_DIR/nm.log" && break; sleep 0.1; done
+grep -q "heartbeat every 1 s (the server's node_heartbeat)" "$T_DIR/nm.log"
+ok $? "epoxy-nm heartbeats as often as the server's node_heartbeat says" "$(cat "$T_DIR/nm.log")"
 NC=$(sql "SELECT count(*) FROM tokens WHERE host = 'node1' AND purpose = 'cluster' AND used_at IS NOT NULL")
 is "$NC" 1 "the node credential was spent once"
 for _ in $(seq 1 80); do grep -q 'heartbeat' "$T_DIR/nm.log" 2>/dev/null || true; pgrep -f "credential-file $E/root" >/dev/null || break; sleep 0.1; done

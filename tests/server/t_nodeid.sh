@@ -52,13 +52,13 @@ join() {
 	b=$(hs /v1/node/csr -H "$(bearer "$1")" -H "$FORM" --data "host=$2&csr=$3" -o "$N/cert" -w '%{http_code}')
 	echo "$b $(head -c 11 "$N/cert" | tr -d ' ')"
 }
-# mtls PATH CERT KEY [curl args]: "STATUS FIRST-11-BYTES"
+# mtls PATH CERT KEY [curl args]: "STATUS FIRST-11-BYTES-OF-THE-FIRST-LINE"
 mtls() {
 	local p=$1 c=$2 k=$3; shift 3
 	local args=()
 	[ -n "$c" ] && args=(--cert "$c" --key "$k")
 	hs "$p" -X POST -H "$FORM" "${args[@]}" "$@" -o "$N/ans" -w '%{http_code}' | tr -d '\n'
-	echo " $(head -c 11 "$N/ans" | tr -d ' ')"
+	echo " $(head -n 1 "$N/ans" | head -c 11 | tr -d ' ')"
 }
 
 openssl ecparam -name prime256v1 -genkey -noout -out "$N/k1" 2>/dev/null
@@ -106,6 +106,7 @@ is "$(join "$NC" node1 "$GOOD")" "403 EPOXY-E2003" "the node credential a second
 # ---- mutual TLS
 is "$(mtls /v1/node/heartbeat "$N/c1" "$N/k1" --data uptime=12)" "200 joined" "heartbeat with the certificate"
 is "$(host_state node1)" joined "the host is joined after its first heartbeat"
+is "$(sed -n 2p "$N/ans")" "heartbeat=30" "the answer names the next heartbeat's delay (node_heartbeat, default 30 s)"
 is "$(sql "SELECT count(*) FROM audit WHERE action = 'node.joined' AND subject = 'node1'")" 1 "joining audited once"
 is "$(mtls /v1/node/heartbeat "" "" --data uptime=12)" "401 EPOXY-E2275" "heartbeat without a certificate: refused"
 is "$(mtls /v1/node/heartbeat "$N/c1" "$N/k1" --data 'uptime=x')" "400 EPOXY-E2207" "heartbeat with a bad field: refused"
