@@ -261,7 +261,9 @@ static void admin_join(struct record_buf *b, const char *key, size_t n,
 	record_buf_field(b, key, list);
 }
 
-static void admin_host_rec(struct record_buf *b, const struct store_host *h)
+/* The host's record fields; the caller ends the record (admin_host_rec,
+ * or admin_host_show after the node certificate's). */
+static void admin_host_recfields(struct record_buf *b, const struct store_host *h)
 {
 	record_buf_field(b, "name", h->name);
 	record_buf_field(b, "hwclass", h->hwclass);
@@ -281,7 +283,37 @@ static void admin_host_rec(struct record_buf *b, const struct store_host *h)
 	record_buf_fieldu(b, "last_seen", (unsigned long long)h->last_seen);
 	record_buf_fieldu(b, "created", (unsigned long long)h->created);
 	record_buf_fieldu(b, "updated", (unsigned long long)h->updated);
+}
+
+static void admin_host_rec(struct record_buf *b, const struct store_host *h)
+{
+	admin_host_recfields(b, h);
 	record_buf_endrec(b);
+}
+
+/* The node certificate of host (issue 14): the newest issued since the
+ * host was added, whether it is good now (the check every node request
+ * gets: "good", else "expired" or "revoked", which covers a revoked boot
+ * credential too), its validity and the host's last heartbeat with any;
+ * empty values when it has none (or the store cannot say). */
+static void admin_host_nodecert(struct admin_ctx *c, const char *host)
+{
+	struct store_nodecert nc;
+	int have = store_nodecert_latest(c->srv->store, host, &nc) == 0;
+	int good = have && store_nodecert_check(c->srv->store, nc.serial, host) == 0;
+
+	record_buf_field(&c->out, "node_cert", have ? nc.serial : "");
+	record_buf_field(&c->out, "cert_status", !have ? "" : good ? "good" :
+			 nc.not_after < http_now(c->srv) ? "expired" : "revoked");
+	if (have) {
+		record_buf_fieldu(&c->out, "cert_from", (unsigned long long)nc.not_before);
+		record_buf_fieldu(&c->out, "cert_until", (unsigned long long)nc.not_after);
+		record_buf_fieldu(&c->out, "heartbeat", (unsigned long long)nc.last_heartbeat);
+	} else {
+		record_buf_field(&c->out, "cert_from", "");
+		record_buf_field(&c->out, "cert_until", "");
+		record_buf_field(&c->out, "heartbeat", "");
+	}
 }
 
 static int admin_host_list_cb(const struct store_host *h, void *arg)
@@ -525,7 +557,9 @@ static int admin_host_show(struct admin_ctx *c, const char *name)
 	rc = 0;
 	if (admin_host_get(c, name, h))
 		goto out;
-	admin_host_rec(&c->out, h);
+	admin_host_recfields(&c->out, h);
+	admin_host_nodecert(c, name);
+	record_buf_endrec(&c->out);
 	rc = admin_reply(c, 200, 0);
 out:
 	free(h);

@@ -105,12 +105,15 @@ static int nodeapi_issue(struct srv *srv, const struct nodeapi_in *in, const cha
 	return rc;
 }
 
-/* Records the certificate and answers it. */
+/* Records the certificate and answers it.  Its not-before follows from
+ * nodeid_issue()'s contract: now - NODEID_SKEW, where not_after is now +
+ * node_cert_ttl. */
 static int nodeapi_answer(struct srv *srv, const struct http_req *req, struct http_resp *resp,
 			  const char *host, const char *serial, int64_t not_after,
 			  char *pem, size_t pem_len, const char *what)
 {
-	int rc = store_nodecert_add(srv->store, serial, host, not_after);
+	int64_t not_before = not_after - (int64_t)srv->cfg->node_cert_ttl - NODEID_SKEW;
+	int rc = store_nodecert_add(srv->store, serial, host, not_before, not_after);
 
 	if (rc < 0) {
 		free(pem);

@@ -403,10 +403,20 @@ int store_mac_canon(const char *in, char out[STORE_MAC_LEN + 1]);
  * store_nodecert_heartbeat: the same check, then marks the host seen and,
  * the first time, "joined" (*first = 1, audited "node.joined").
  * store_nodecert_revoke: revokes every certificate of host (*n: how many;
- * n may be NULL). */
+ * n may be NULL).
+ * store_nodecert_latest: the newest certificate (issued last, then ending
+ * last) issued to host since it was (last) added, and the host's last
+ * heartbeat with any of them; -EPX_E_DB_NOTFOUND when there is none. */
 #define STORE_SERIAL_HEX     32
+struct store_nodecert {
+	char serial[STORE_SERIAL_HEX + 1];
+	int64_t not_before, not_after;
+	int revoked;                    /* this one revoked (host revokes: see check) */
+	int64_t last_heartbeat;         /* 0: none yet */
+};
 int store_nodecert_add(struct store *s, const char *serial, const char *host,
-		       int64_t expires);
+		       int64_t not_before, int64_t expires);
+int store_nodecert_latest(struct store *s, const char *host, struct store_nodecert *out);
 int store_nodecert_check(struct store *s, const char *serial, const char *host);
 int store_nodecert_heartbeat(struct store *s, const char *serial, const char *host,
 			     int *first);

@@ -21,7 +21,7 @@ static int store_nodecert_valid(const char *serial, const char *host)
 }
 
 int store_nodecert_add(struct store *s, const char *serial, const char *host,
-		       int64_t expires)
+		       int64_t not_before, int64_t expires)
 {
 	char detail[16 + STORE_SERIAL_HEX];
 	struct db_res r;
@@ -38,9 +38,10 @@ int store_nodecert_add(struct store *s, const char *serial, const char *host,
 		rc = -EPX_E_NID_REVOKED;
 	if (rc == 0)
 		rc = Q(s, "INSERT INTO node_certs (serial, host, cred_hash, issued,"
-		       " expires_at, revoked, last_seen) VALUES ($1, $2, $3, $4, $5, 0, 0)",
+		       " expires_at, revoked, last_seen, not_before)"
+		       " VALUES ($1, $2, $3, $4, $5, 0, 0, $6)",
 		       NULL, A_TEXT(serial), A_TEXT(host), A_TEXT(db_text(&r, 0, 0)),
-		       A_INT(store_now(s)), A_INT(expires));
+		       A_INT(store_now(s)), A_INT(expires), A_INT(not_before));
 	db_res_free(&r);
 	snprintf(detail, sizeof(detail), "serial=%s", serial);
 	if (rc == 0)
@@ -111,6 +112,39 @@ int store_nodecert_revoke(struct store *s, const char *host, uint64_t *n)
 	       A_TEXT(host));
 	if (rc == 0 && n)
 		*n = r.changes;
+	db_res_free(&r);
+	return rc;
+}
+
+int store_nodecert_latest(struct store *s, const char *host, struct store_nodecert *out)
+{
+	static const char *const since = " FROM node_certs c JOIN hosts h ON h.name = c.host"
+		" WHERE c.host = $1 AND c.issued >= h.created";
+	char sql[256];
+	struct db_res r;
+	int rc = -EPX_E_DB_INVALID;
+
+	memset(out, 0, sizeof(*out));
+	if (!store_valid_hostname(host))
+		return rc;
+	snprintf(sql, sizeof(sql), "SELECT c.serial, c.not_before, c.expires_at, c.revoked%s"
+		 " ORDER BY c.issued DESC, c.expires_at DESC, c.serial LIMIT 1", since);
+	rc = Q(s, sql, &r, A_TEXT(host));
+	if (rc == 0 && r.nrows != 1)
+		rc = -EPX_E_DB_NOTFOUND;
+	if (rc == 0) {
+		snprintf(out->serial, sizeof(out->serial), "%s", db_text(&r, 0, 0));
+		out->not_before = db_int(&r, 0, 1);
+		out->not_after = db_int(&r, 0, 2);
+		out->revoked = db_int(&r, 0, 3) != 0;
+	}
+	db_res_free(&r);
+	if (rc < 0)
+		return rc;
+	snprintf(sql, sizeof(sql), "SELECT COALESCE(MAX(c.last_seen), 0)%s", since);
+	rc = Q(s, sql, &r, A_TEXT(host));
+	if (rc == 0 && r.nrows == 1)
+		out->last_heartbeat = db_int(&r, 0, 0);
 	db_res_free(&r);
 	return rc;
 }

@@ -89,10 +89,18 @@ static const char *const v4[] = {
 	NULL
 };
 
+/* v5 (issue 14): a node certificate's not-before, for the operator's view
+ * (epoxyctl host show); rows of v4 read 0 */
+static const char *const v5[] = {
+	"ALTER TABLE node_certs ADD COLUMN not_before BIGINT NOT NULL DEFAULT 0",
+	NULL
+};
+
 const struct store_migration store_migrations[] = {
 	{ 1, v1 },
 	{ 2, v2 },
 	{ 3, v3 },
 	{ 4, v4 },
+	{ 5, v5 },
 };
 const size_t store_migrations_n = sizeof(store_migrations) / sizeof(store_migrations[0]);

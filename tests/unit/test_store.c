@@ -559,17 +559,19 @@ static void t_nodecert(struct store *s)
 {
 	static const char s1[] = "4aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", s2[] = "5bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
 	char cred[STORE_TOKEN_HEX + 1];
+	struct store_nodecert nc;
 	struct store_host h;
 	int first = -1;
 
 	host_init(&h, "nc1", "52-54-00-77-00-01");
 	eq(store_host_add(s, &h), 0, "nodecert: host nc1");
+	eq(store_nodecert_latest(s, "nc1", &nc), -EPX_E_DB_NOTFOUND, "nodecert: none yet to show");
 	eq(store_cred_issue(s, "nc1", cred), 0, "nodecert: its boot credential");
 	keep(cred);
-	eq(store_nodecert_add(s, s1, "nc1", fake_now + 3600), 0, "nodecert: recorded");
-	eq(store_nodecert_add(s, s1, "nc1", fake_now + 3600), -EPX_E_DB_EXISTS, "nodecert: serial once");
-	eq(store_nodecert_add(s, s2, "nosuch", fake_now + 3600), -EPX_E_NID_REVOKED, "nodecert: unknown host");
-	eq(store_nodecert_add(s, "XYZ", "nc1", fake_now + 3600), -EPX_E_DB_INVALID, "nodecert: bad serial");
+	eq(store_nodecert_add(s, s1, "nc1", fake_now - 60, fake_now + 3600), 0, "nodecert: recorded");
+	eq(store_nodecert_add(s, s1, "nc1", fake_now - 60, fake_now + 3600), -EPX_E_DB_EXISTS, "nodecert: serial once");
+	eq(store_nodecert_add(s, s2, "nosuch", fake_now - 60, fake_now + 3600), -EPX_E_NID_REVOKED, "nodecert: unknown host");
+	eq(store_nodecert_add(s, "XYZ", "nc1", fake_now - 60, fake_now + 3600), -EPX_E_DB_INVALID, "nodecert: bad serial");
 	eq(store_nodecert_check(s, s1, "nc1"), 0, "nodecert: good");
 	eq(store_nodecert_check(s, s1, "node1"), -EPX_E_NID_REVOKED, "nodecert: for another host");
 	eq(store_nodecert_check(s, s2, "nc1"), -EPX_E_NID_REVOKED, "nodecert: unknown serial");
@@ -581,6 +583,10 @@ static void t_nodecert(struct store *s)
 	ok(first == 0, "nodecert: the second does not");
 	eq(store_host_get(s, "nc1", &h), 0, "nodecert: host after");
 	ok(!strcmp(h.state, "joined") && h.last_seen == fake_now, "nodecert: joined, seen now");
+	eq(store_nodecert_latest(s, "nc1", &nc), 0, "nodecert: the one to show");
+	ok(!strcmp(nc.serial, s1) && nc.not_before == fake_now - 60 &&
+	   nc.not_after == fake_now + 3600 && nc.last_heartbeat == fake_now && !nc.revoked,
+	   "nodecert: its serial, validity and last heartbeat");
 	fake_now += 3601;
 	eq(store_nodecert_check(s, s1, "nc1"), -EPX_E_NID_REVOKED, "nodecert: past its end");
 	fake_now -= 3601;
@@ -590,12 +596,19 @@ static void t_nodecert(struct store *s)
 	eq(store_cred_issue(s, "nc1", cred), 0, "nodecert: a new boot credential");
 	keep(cred);
 	eq(store_nodecert_check(s, s1, "nc1"), -EPX_E_NID_REVOKED, "nodecert: does not revive it");
-	eq(store_nodecert_add(s, s2, "nc1", fake_now + 3600), 0, "nodecert: a new one");
+	eq(store_nodecert_add(s, s2, "nc1", fake_now - 60, fake_now + 7200), 0, "nodecert: a new one");
 	eq(store_nodecert_check(s, s2, "nc1"), 0, "nodecert: works");
 	eq(store_nodecert_revoke(s, "nc1", NULL), 0, "nodecert: revoke the host's certificates");
 	eq(store_nodecert_check(s, s2, "nc1"), -EPX_E_NID_REVOKED, "nodecert: revoked");
+	eq(store_nodecert_latest(s, "nc1", &nc), 0, "nodecert: the newest to show");
+	ok(!strcmp(nc.serial, s2) && nc.revoked && nc.last_heartbeat == fake_now,
+	   "nodecert: the newest, revoked; the last heartbeat of any");
 	eq(store_host_delete(s, "nc1"), 0, "nodecert: delete the host");
+	fake_now += 1;          /* (the store's clock counts seconds) */
 	eq(store_host_add(s, &h), 0, "nodecert: add it again");
+	eq(store_nodecert_latest(s, "nc1", &nc), -EPX_E_DB_NOTFOUND,
+	   "nodecert: a re-added host shows none of the old ones");
+	fake_now -= 1;
 	eq(store_nodecert_check(s, s1, "nc1"), -EPX_E_NID_REVOKED, "nodecert: nothing revived by a re-add");
 	eq(store_host_delete(s, "nc1"), 0, "nodecert: clean up");
 }
