@@ -92,7 +92,8 @@ static void nm_usage(FILE *f)
 	      "  TLS every --heartbeat seconds (default: the server's node_heartbeat, 30\n"
 	      "  until it says) and renew the certificate at 2/3 of its life (or every\n"
 	      "  --renew seconds).  --beats N stops after N heartbeats.\n"
-	      "  --detach: once joined, go on in the background and exit 0 (join scripts).\n"
+	      "  --detach: once the first heartbeat is accepted, go on in the background and\n"
+	      "  exit 0 (join scripts).\n"
 	      "exit: 0 stopped, 1 refused by the server, 2 usage, 3 server unreachable\n", f);
 }
 
@@ -390,10 +391,10 @@ static void nm_sleep(unsigned s)
 	nanosleep(&ts, NULL);
 }
 
-/* --detach: the parent returns 1 (and exits), the child 0 and goes on
- * in its own session with stdin and stdout on /dev/null (a join script's
- * caller waits for the end of its output); stderr stays the log, so the
- * script sends it to a file or the journal. */
+/* --detach, after the first heartbeat: the parent returns 1 (and exits),
+ * the child 0 and goes on in its own session with stdin and stdout on
+ * /dev/null (a join script's caller waits for the end of its output);
+ * stderr stays the log, so the script sends it to a file or the console. */
 static int nm_detach(void)
 {
 	pid_t pid = fork();
@@ -490,10 +491,16 @@ int main(int argc, char **argv)
 	if (rc < 0)
 		return rc == -EPX_E_NM_REFUSED ? CLI_FAIL : CLI_UNREACHABLE;
 	nm_log("joined as %s; heartbeat every %u s", nm.host, nm.heartbeat_s);
-	if (nm.detach && nm_detach() != 0)
+	/* the first heartbeat before --detach returns: a join script that
+	 * succeeds leaves a host the server counts as joined (unless that
+	 * beat failed for a transient reason: the next one retries) */
+	rc = nm_beat(&nm);
+	if (rc == 0 && nm.detach && nm_detach() != 0)
 		return CLI_OK;          /* the parent: the join is done */
-	while ((rc = nm_beat(&nm)) == 0 && (!nm.beats || ++n < nm.beats))
+	while (rc == 0 && (!nm.beats || ++n < nm.beats)) {
 		nm_sleep(nm.heartbeat_s);
+		rc = nm_beat(&nm);
+	}
 	nmid_free(nm.id);
 	return rc < 0 ? CLI_FAIL : CLI_OK;
 }

@@ -20,6 +20,8 @@ QEMU_SCN_KEYS=" name about firmware host mac release pin tamper node_ca credenti
 . "$(dirname "${BASH_SOURCE[0]}")/replay.sh"
 # the mitm= key (a man in the middle of the plain-HTTP leg)
 . "$(dirname "${BASH_SOURCE[0]}")/mitm.sh"
+# node_identity=, revoke=, allow=, show_after= (the node manager's join)
+. "$(dirname "${BASH_SOURCE[0]}")/nodeid.sh"
 
 
 # scn_load FILE: fills S, EXP_RE/EXP_LABEL (ordered), FORBID, SHOW, WHY,
@@ -43,6 +45,7 @@ scn_load() {
       server_opt) SRVOPT+=("$val");;
       restart_opt) RESTART_OPT+=("$val");;
       clone_*) replay_scn_key "$key" "$val" || { echo "$f:$n: bad $key" >&2; return 1; };;
+      allow|show_after) nodeid_scn_key "$key" "$val";;
       *)
         [[ $QEMU_SCN_KEYS == *" $key "* || $QEMU_SCN_KEYS == *" $key"$'\n'* ]] ||
           { echo "$f:$n: unknown key '$key'" >&2; return 1; }
@@ -64,6 +67,7 @@ scn_load() {
   case ${S[media]:-none} in none|token|other-host|expired) ;;
     *) echo "$f: media none|token|other-host|expired" >&2; return 1;; esac
   [[ ${S[timeout]} =~ ^[0-9]{1,4}$ ]] || { echo "$f: timeout in seconds" >&2; return 1; }
+  nodeid_check || { echo "$f: bad node_identity= or revoke=" >&2; return 1; }
   return 0
 }
 
@@ -83,6 +87,7 @@ pieces_check() {
   for p in qemu-system-x86_64 socat tshark sbsign sbattach openssl; do
     command -v $p >/dev/null || PIECES_MISSING="$PIECES_MISSING $p(package)"
   done
+  nodeid_pieces
   [ -z "$PIECES_MISSING" ] || { PIECES_MISSING="missing:$PIECES_MISSING"; return 1; }
   signing_time_check || return 1
 }
@@ -196,6 +201,7 @@ online_key $KEYS/online.key
 keyset $KEYS/keyset
 user $SRV_USER
 CFG
+  nodeid_config
 }
 # epoxyd's service user (started as root, it drops to it): its state, the
 # store and data_dir, is its own and private (0700), so nothing depends on
@@ -440,10 +446,11 @@ console_stamp() {
 console_clean() { # the serial log without CR and ANSI escapes
   tr -d '\r' <"$CONSOLE" | sed 's/\x1b\[[0-9;=?]*[A-Za-z]//g' >"$W/console.txt"
 }
-console_forbidden() { # prints the first forbidden pattern found
+console_forbidden() { # prints the first forbidden pattern found (allow= lines exempt)
   local r
+  nodeid_unallowed "$W/console.txt" >"$W/console.forbid"
   for r in "${FORBID[@]}"; do
-    grep -aqE -- "$r" "$W/console.txt" && { echo "$r"; return 0; }
+    grep -aqE -- "$r" "$W/console.forbid" && { echo "$r"; return 0; }
   done
   return 1
 }
@@ -469,10 +476,11 @@ console_watch() {
       [ -n "${ON_MARK:-}" ] && $ON_MARK "${EXP_LABEL[$i]}" "$el"
       pass "console ($(printf '%.1f' "$el") s): ${EXP_LABEL[$i]}"
       replay_on_mark "${EXP_LABEL[$i]}"
+      nodeid_on_mark "${EXP_LABEL[$i]}"
       i=$((i + 1))
     done
     if bad=$(console_forbidden); then
-      fail "console never shows: $bad" "$(grep -aE -m1 -- "$bad" "$W/console.txt")"
+      fail "console never shows: $bad" "$(grep -aE -m1 -- "$bad" "$W/console.forbid")"
       console_tail; return 1
     fi
     if [ -n "$stop_re" ] && grep -aqE -- "$stop_re" "$W/console.txt"; then
@@ -556,7 +564,9 @@ capture_check() {
 # ------------------------------------------------------------------ state
 state_check() {
   local r out
-  if [ ${#SHOW[@]} -gt 0 ]; then
+  if [ -n "${S[revoke]:-}" ]; then
+    nodeid_show_check
+  elif [ ${#SHOW[@]} -gt 0 ]; then
     out=$(chain_ctl host show "${S[host]}" 2>&1); echo "$out" >"$W/host-show.txt"
     for r in "${SHOW[@]}"; do
       if grep -qE -- "$r" <<<"$out"; then pass "host show: $r"
