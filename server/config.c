@@ -78,6 +78,7 @@ static const struct cfg_key cfg_keys[] = {
 	{ "joincred_ttl", U(joincred_ttl, 60, 31536000) },
 	{ "node_ca_cert", S(node_ca_cert) },
 	{ "node_ca_key", S(node_ca_key) },
+	{ "node_ca_previous", S(node_ca_previous) },
 	{ "node_cert_ttl", U(node_cert_ttl, 300, 604800) },
 	{ "node_heartbeat",
 	  U(node_heartbeat, NODEPROTO_HEARTBEAT_MIN, NODEPROTO_HEARTBEAT_MAX) },
@@ -391,6 +392,8 @@ int config_check(const struct config *cfg, const char **what)
 		*what = "joincred_url";
 	else if (!cfg->node_ca_cert[0] != !cfg->node_ca_key[0])
 		*what = cfg->node_ca_cert[0] ? "node_ca_key" : "node_ca_cert";
+	else if (cfg->node_ca_previous[0] && !cfg->node_ca_cert[0])
+		*what = "node_ca_previous";
 	return *what ? -EPX_E_CFG_VALUE : 0;
 }
 

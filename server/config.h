@@ -82,6 +82,7 @@ struct config {
 	/* node identity (server/nodeid.h): "" = off */
 	char node_ca_cert[CONFIG_PATH_MAX + 1]; /* node CA certificate, PEM */
 	char node_ca_key[CONFIG_PATH_MAX + 1];  /* its P-256 key, PEM */
+	char node_ca_previous[CONFIG_PATH_MAX + 1]; /* "" or previous CA certs, PEM */
 	unsigned node_cert_ttl;                 /* s: node client certificates */
 	unsigned node_heartbeat;                /* s between a node's heartbeats */
 	/* testing */

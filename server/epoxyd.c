@@ -86,6 +86,8 @@ struct reload_old {
 	time_t since;
 	char *cert_pem, *key_pem;
 	struct config *cfg;
+	struct nodeid *nodeid;      /* a node CA a reload replaced (kept with cfg) */
+	char *nodeca_pem;
 };
 
 struct conn {
@@ -213,32 +215,69 @@ static int epoxyd_read_key(const char *key, const char *path, int code, char **o
 	return rc < 0 ? -code : 0;
 }
 
-/* The node CA (node_ca_cert, node_ca_key): its certificate is also the
- * HTTPS listener's trust for client certificates, which are asked for and
- * never required (boot clients have none); nodeapi checks them. */
-static int epoxyd_load_nodeca(struct epoxyd *d)
+/* The previous node CAs of cfg (node_ca_previous) trusted by n, and
+ * appended to *trust. */
+static int epoxyd_nodeca_prev(const struct config *cfg, struct nodeid *n, char **trust)
 {
-	char *key = NULL;
+	char *prev = NULL, *both;
 	int rc;
 
-	if (!d->cfg.node_ca_cert[0])
+	if (!cfg->node_ca_previous[0])
 		return 0;
-	rc = epoxyd_read_key("node_ca_cert", d->cfg.node_ca_cert, EPX_E_NID_CAFILE,
-			     &d->nodeca_pem);
+	rc = epoxyd_read_key("node_ca_previous", cfg->node_ca_previous, EPX_E_NID_CAFILE, &prev);
 	if (rc == 0)
-		rc = epoxyd_read_key("node_ca_key", d->cfg.node_ca_key, EPX_E_NID_CAFILE, &key);
+		rc = nodeid_trust_previous(n, prev, strlen(prev) + 1);
+	if (rc == 0 && asprintf(&both, "%s%s", *trust, prev) < 0)
+		rc = -ENOMEM;
+	if (rc == 0) {
+		free(*trust);
+		*trust = both;
+	}
+	free(prev);
+	return rc;
+}
+
+/* The node CA of cfg (node_ca_cert, node_ca_key, node_ca_previous) into
+ * *out, and the HTTPS listener's trust for client certificates (its
+ * certificate and the previous ones) into *trust: client certificates
+ * are asked for and never required (boot clients have none); nodeapi
+ * checks them.  Logs what failed. */
+static int epoxyd_nodeca(const struct config *cfg, struct nodeid **out, char **trust)
+{
+	char *key = NULL, *pem = NULL;
+	struct nodeid *n = NULL;
+	int rc;
+
+	rc = epoxyd_read_key("node_ca_cert", cfg->node_ca_cert, EPX_E_NID_CAFILE, &pem);
 	if (rc == 0)
-		rc = nodeid_new(&d->base.nodeid, d->nodeca_pem, strlen(d->nodeca_pem) + 1,
-				key, strlen(key) + 1);
+		rc = epoxyd_read_key("node_ca_key", cfg->node_ca_key, EPX_E_NID_CAFILE, &key);
+	if (rc == 0)
+		rc = nodeid_new(&n, pem, strlen(pem) + 1, key, strlen(key) + 1);
 	if (key) {
 		explicit_bzero(key, strlen(key));
 		free(key);
 	}
-	if (rc < 0)
-		log_msg(LOG_ERR, "EPOXY-E%04d node_ca_cert %s, node_ca_key %s: %s",
-			EPX_E_NID_CAFILE, d->cfg.node_ca_cert, d->cfg.node_ca_key,
-			epx_strerror(rc));
-	return rc;
+	if (rc == 0)
+		rc = epoxyd_nodeca_prev(cfg, n, &pem);
+	if (rc < 0) {
+		log_msg(LOG_ERR, "EPOXY-E%04d node_ca_cert %s, node_ca_key %s%s%s: %s",
+			EPX_E_NID_CAFILE, cfg->node_ca_cert, cfg->node_ca_key,
+			cfg->node_ca_previous[0] ? ", node_ca_previous " : "",
+			cfg->node_ca_previous, epx_strerror(rc));
+		nodeid_free(n);
+		free(pem);
+		return rc;
+	}
+	*out = n;
+	*trust = pem;
+	return 0;
+}
+
+static int epoxyd_load_nodeca(struct epoxyd *d)
+{
+	if (!d->cfg.node_ca_cert[0])
+		return 0;
+	return epoxyd_nodeca(&d->cfg, &d->base.nodeid, &d->nodeca_pem);
 }
 
 /* TLS certificate and key, online key, key set: read here, before the
@@ -1128,6 +1167,9 @@ static void epoxyd_live_keys(struct config *dst, const struct config *src)
 	dst->admin_uploads = src->admin_uploads;
 	dst->upload_min_free = src->upload_min_free;
 	dst->node_heartbeat = src->node_heartbeat;
+	memcpy(dst->node_ca_cert, src->node_ca_cert, sizeof(dst->node_ca_cert));
+	memcpy(dst->node_ca_key, src->node_ca_key, sizeof(dst->node_ca_key));
+	memcpy(dst->node_ca_previous, src->node_ca_previous, sizeof(dst->node_ca_previous));
 }
 
 /* The first key (in -p order) whose value differs, or NULL. */
@@ -1190,9 +1232,11 @@ static size_t epoxyd_old_reap(struct epoxyd *d, int all)
 			free(o->cert_pem);
 			o->cert_pem = o->key_pem = NULL;
 		}
-		if (!o->mhd && (all || !o->cfg)) {
+		if (!o->mhd && (all || (!o->cfg && !o->nodeid))) {
 			*pp = o->next;
 			free(o->cfg);
+			nodeid_free(o->nodeid);
+			free(o->nodeca_pem);
 			free(o);
 			continue;
 		}
@@ -1248,14 +1292,55 @@ static int epoxyd_reload_tls(struct epoxyd *d, struct MHD_Daemon **https,
 	return 0;
 }
 
+/* The reload's node CA: read anew from nc (a rotation changes the files
+ * or the names), put in place for the next HTTPS listener's trust; the
+ * previous one goes into keep (its readers may still hold it). */
+static int epoxyd_reload_nodeca(struct epoxyd *d, const struct config *nc,
+				struct reload_old *keep, struct nodeid **next)
+{
+	char *trust = NULL;
+	int rc;
+
+	*next = NULL;
+	if (!d->base.nodeid != !nc->node_ca_cert[0]) {
+		log_msg(LOG_ERR, "EPOXY-E%04d reload: node identity turned %s; it takes a restart",
+			EPX_E_SRV_RELOAD, d->base.nodeid ? "off" : "on");
+		return -EPX_E_SRV_RELOAD;
+	}
+	if (!d->base.nodeid)
+		return 0;
+	rc = epoxyd_nodeca(nc, next, &trust);
+	if (rc < 0)
+		return rc;
+	keep->nodeid = d->base.nodeid;
+	keep->nodeca_pem = d->nodeca_pem;
+	d->nodeca_pem = trust;
+	return 0;
+}
+
+/* Undoes epoxyd_reload_nodeca (a later step of the reload failed). */
+static void epoxyd_reload_nodeca_undo(struct epoxyd *d, struct reload_old *keep,
+				      struct nodeid *next)
+{
+	if (!next)
+		return;
+	nodeid_free(next);
+	free(d->nodeca_pem);
+	d->nodeca_pem = keep->nodeca_pem;
+	keep->nodeca_pem = NULL;
+	keep->nodeid = NULL;
+}
+
 /* SIGHUP: re-reads the configuration the way the start did.  A change of
  * a start-only key refuses the whole reload (E2315, naming the key); else
- * the TLS listener is replaced and the per-request keys take effect, and
- * no connection is dropped.  On any failure the running state stays. */
+ * the node CA is read again, the TLS listener is replaced and the
+ * per-request keys take effect, and no connection is dropped.  On any
+ * failure the running state stays. */
 static void epoxyd_reload(struct epoxyd *d, struct MHD_Daemon **https)
 {
 	struct config *nc = calloc(1, sizeof(*nc)), *cmp = NULL;
 	struct reload_old *keep = NULL;
+	struct nodeid *nid = NULL;
 	char key[64];
 	size_t i;
 	int rc = -ENOMEM;
@@ -1279,8 +1364,18 @@ static void epoxyd_reload(struct epoxyd *d, struct MHD_Daemon **https)
 		rc = -EPX_E_SRV_RELOAD;
 		goto fail;
 	}
-	if (*https && (rc = epoxyd_reload_tls(d, https, nc)) < 0)
+	rc = epoxyd_reload_nodeca(d, nc, keep, &nid);
+	if (rc < 0)
 		goto fail;
+	if (*https && (rc = epoxyd_reload_tls(d, https, nc)) < 0) {
+		epoxyd_reload_nodeca_undo(d, keep, nid);
+		goto fail;
+	}
+	if (nid) {
+		d->base.nodeid = nid;
+		for (i = 0; i < d->npool; i++)
+			__atomic_store_n(&d->pool[i].nodeid, nid, __ATOMIC_RELEASE);
+	}
 	for (i = 0; i < d->npool; i++)
 		__atomic_store_n(&d->pool[i].cfg, nc, __ATOMIC_RELEASE);
 	/* readers may still hold the previous one: kept until exit */
@@ -1288,8 +1383,9 @@ static void epoxyd_reload(struct epoxyd *d, struct MHD_Daemon **https)
 	keep->lfd = -1;
 	epoxyd_old_push(d, keep);
 	__atomic_store_n(&d->live, nc, __ATOMIC_RELEASE);
-	log_msg(LOG_INFO, "reloaded the configuration%s (token_ttl %u, boot_url %s)",
-		*https ? " and the TLS certificate" : "", nc->token_ttl, nc->boot_url);
+	log_msg(LOG_INFO, "reloaded the configuration%s%s (token_ttl %u, boot_url %s)",
+		*https ? " and the TLS certificate" : "", nid ? " and the node CA" : "",
+		nc->token_ttl, nc->boot_url);
 	free(cmp);
 	return;
 fail:

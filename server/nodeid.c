@@ -31,6 +31,8 @@
 struct nodeid {
 	pthread_mutex_t lock;
 	mbedtls_x509_crt ca;
+	mbedtls_x509_crt prev;          /* previous node CAs (rotation); nprev of them */
+	size_t nprev;
 	mbedtls_pk_context key;
 	char issuer[NODEID_DN_MAX];     /* the CA's subject, as mbedTLS spells it */
 };
@@ -62,6 +64,7 @@ int nodeid_new(struct nodeid **out, const char *ca_pem, size_t ca_len,
 		return rc;
 	pthread_mutex_init(&n->lock, NULL);
 	mbedtls_x509_crt_init(&n->ca);
+	mbedtls_x509_crt_init(&n->prev);
 	mbedtls_pk_init(&n->key);
 	rc = -EPX_E_NID_CAFILE;
 	if (mbedtls_x509_crt_parse(&n->ca, (const unsigned char *)ca_pem, ca_len) != 0 ||
@@ -83,9 +86,24 @@ void nodeid_free(struct nodeid *n)
 		return;
 	mbedtls_pk_free(&n->key);
 	mbedtls_x509_crt_free(&n->ca);
+	mbedtls_x509_crt_free(&n->prev);
 	pthread_mutex_destroy(&n->lock);
 	explicit_bzero(n, sizeof(*n));
 	free(n);
+}
+
+int nodeid_trust_previous(struct nodeid *n, const char *pem, size_t len)
+{
+	const mbedtls_x509_crt *c;
+	size_t count = 0;
+
+	if (n->nprev || mbedtls_x509_crt_parse(&n->prev, (const unsigned char *)pem, len) != 0)
+		return -EPX_E_NID_CAFILE;
+	for (c = &n->prev; c && c->raw.len; c = c->next)
+		if (!c->ca_istrue || ++count > NODEID_PREV_MAX)
+			return -EPX_E_NID_CAFILE;
+	n->nprev = count;
+	return count ? 0 : -EPX_E_NID_CAFILE;
 }
 
 /* ------------------------------------------------------------ requests */
@@ -316,6 +334,26 @@ static int nodeid_serial_of(const mbedtls_x509_crt *c, char serial[NODEID_SERIAL
 	return 0;
 }
 
+/* A certificate of a previous node CA (rotation): it verifies under one
+ * of them, and that one (its issuer by name) and it are valid now. */
+static int nodeid_peer_prev(struct nodeid *n, mbedtls_x509_crt *crt, int64_t now)
+{
+	const uint32_t timeflags = MBEDTLS_X509_BADCERT_EXPIRED | MBEDTLS_X509_BADCERT_FUTURE;
+	const mbedtls_x509_crt *c;
+	uint32_t flags = 0;
+	int v = mbedtls_x509_crt_verify(crt, &n->prev, NULL, NULL, &flags, NULL, NULL);
+
+	if ((v != 0 && v != MBEDTLS_ERR_X509_CERT_VERIFY_FAILED) || (flags & ~timeflags) ||
+	    !nodeid_valid_at(crt, now))
+		return -EPX_E_NID_CERT;
+	for (c = &n->prev; c && c->raw.len; c = c->next)
+		if (c->subject_raw.len == crt->issuer_raw.len &&
+		    !memcmp(c->subject_raw.p, crt->issuer_raw.p, c->subject_raw.len) &&
+		    nodeid_valid_at(c, now))
+			return 0;
+	return -EPX_E_NID_CERT;
+}
+
 int nodeid_peer(struct nodeid *n, const uint8_t *der, size_t len, int64_t now,
 		char host[LABEL_HOST_MAX + 1], char serial[NODEID_SERIAL_HEX + 1])
 {
@@ -337,6 +375,8 @@ int nodeid_peer(struct nodeid *n, const uint8_t *der, size_t len, int64_t now,
 	if ((v == 0 || v == MBEDTLS_ERR_X509_CERT_VERIFY_FAILED) && !(flags & ~timeflags) &&
 	    nodeid_valid_at(&crt, now) && nodeid_valid_at(&n->ca, now))
 		rc = 0;
+	if (rc < 0 && n->nprev)
+		rc = nodeid_peer_prev(n, &crt, now);
 	pthread_mutex_unlock(&n->lock);
 	if (rc == 0)
 		rc = nodeid_cn(&crt.subject, host);

@@ -14,9 +14,12 @@
  *    digitalSignature, extendedKeyUsage clientAuth; nothing of the request
  *    but its key and (checked) name is copied;
  *  - nodeid_peer() accepts a DER certificate only if it chains directly to
- *    the node CA, is not a CA itself, and both it and the CA are valid at
- *    `now` (the server's clock, not the system's), and hands back its CN
- *    and serial; whether the serial is still good is the store's answer
+ *    the node CA, or to one of the previous node CAs given to
+ *    nodeid_trust_previous() (a rotation: certificates they issued work
+ *    until they end; new ones come only from the current CA), is not a CA
+ *    itself, and both it and its CA are valid at `now` (the server's
+ *    clock, not the system's), and hands back its CN and serial; whether
+ *    the serial is still good is the store's answer
  *    (store_nodecert_check), asked on every request.
  * Threads: one mutex serialises every use of the CA (mbedTLS caches
  * precomputed points in the shared key); issuance and checks are rare and
@@ -36,6 +39,7 @@
 #define NODEID_SERIAL_BYTES 16
 #define NODEID_SERIAL_HEX 32
 #define NODEID_SKEW 60              /* s of not-before slack for node clocks */
+#define NODEID_PREV_MAX 4           /* previous node CAs still trusted */
 
 struct nodeid;
 
@@ -45,6 +49,11 @@ struct nodeid;
 int nodeid_new(struct nodeid **out, const char *ca_pem, size_t ca_len,
 	       const char *key_pem, size_t key_len);
 void nodeid_free(struct nodeid *n);     /* NULL is fine; wipes the key */
+
+/* The previous node CAs (PEM, one or more CA certificates, at most
+ * NODEID_PREV_MAX; len counts the NUL): their certificates are accepted
+ * by nodeid_peer() until they end.  Once per n.  0 or -EPX_E_NID_CAFILE. */
+int nodeid_trust_previous(struct nodeid *n, const char *pem, size_t len);
 
 /* The checks above on a request for host.  0 or -EPX_E_NID_CSR,
  * -EPX_E_NID_KEYTYPE, -EPX_E_NID_CN, -EPX_E_NID_EXT. */

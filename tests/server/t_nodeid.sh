@@ -204,6 +204,60 @@ for _ in $(seq 1 50); do kill -0 "$NMPID" 2>/dev/null || break; sleep 0.1; done
 wait "$NMPID"; is $? 1 "revoked while running: epoxy-nm exits 1 at its next heartbeat"
 grep -q 'EPOXY-E2277' "$N/nm.rev"; ok $? "...with the server's E2277"
 
+# ---- the node CA rotated on SIGHUP: old certificates work until they end
+"$SEED" host "$STORE" node4 52-54-00-00-00-04 >/dev/null || bail "node4"
+"$SEED" cred "$STORE" node4 "$T_DIR/cred.node4" >/dev/null || bail "node4 cred"
+NC5=$(nodecred node4 52-54-00-00-00-04)
+openssl ecparam -name prime256v1 -genkey -noout -out "$N/k4" 2>/dev/null
+is "$(join "$NC5" node4 "$(csr "$N/k4" node4)")" "200 -----BEGIN" "node4 joins under the first node CA"
+cp "$N/cert" "$N/cA"
+is "$(mtls /v1/node/heartbeat "$N/cA" "$N/k4")" "200 joined" "node4 heartbeats"
+# a new node CA; every file of a reload is read as epoxyd's user (like tls_key)
+P=$T_DIR/pki
+cp "$KEYS/node-ca.crt" "$P/ca-a.crt"; cp "$KEYS/node-ca.key" "$P/ca-a.key"
+openssl ecparam -name prime256v1 -genkey -noout -out "$P/ca-b.key" 2>/dev/null
+openssl req -x509 -new -key "$P/ca-b.key" -subj "/O=epoxy fleet/CN=epoxy fleet node CA 2" -days 30 \
+	-addext basicConstraints=critical,CA:TRUE,pathlen:0 -addext keyUsage=critical,keyCertSign,cRLSign \
+	-out "$P/ca-b.crt" 2>/dev/null
+chmod 0644 "$P/ca-a.key" "$P/ca-b.key"
+# nodeca CERT KEY [PREVIOUS]: the node CA lines of the configuration, then SIGHUP
+nodeca() {
+	sed -i '/^node_ca_/d' "$T_DIR/epoxyd.conf"
+	printf 'node_ca_cert %s\nnode_ca_key %s\n' "$1" "$2" >>"$T_DIR/epoxyd.conf"
+	[ -n "${3:-}" ] && printf 'node_ca_previous %s\n' "$3" >>"$T_DIR/epoxyd.conf"
+	local n
+	n=$(grep -c 'reload' "$T_DIR/epoxyd.log")
+	kill -HUP "$SRV_PID"
+	for _ in $(seq 1 50); do [ "$(grep -c 'reload' "$T_DIR/epoxyd.log")" -gt "$n" ] && break; sleep 0.1; done
+	sleep 0.3
+}
+nodeca "$P/ca-b.crt" "$P/ca-b.key" "$P/ca-a.crt"
+grep -q 'reloaded the configuration and the TLS certificate and the node CA' "$T_DIR/epoxyd.log"
+ok $? "SIGHUP: a new node CA, the old one as node_ca_previous" "$(tail -3 "$T_DIR/epoxyd.log")"
+is "$(mtls /v1/node/heartbeat "$N/cA" "$N/k4")" "200 joined" "the old CA's certificate still works"
+is "$(mtls /v1/node/renew "$N/cA" "$N/k4" --data "csr=$(csr "$N/k4" node4)")" "200 -----BEGIN" \
+	"renewing with it: a new certificate"
+cp "$N/ans" "$N/cB"
+check "...issued by the new node CA" openssl verify -partial_chain -CAfile "$P/ca-b.crt" "$N/cB"
+is "$(mtls /v1/node/heartbeat "$N/cB" "$N/k4")" "200 joined" "the new CA's certificate works"
+is "$(mtls /v1/node/heartbeat "$N/evil.crt" "$N/k1")" "403 EPOXY-E2276" "another CA's certificate: still refused"
+is "$(sql "SELECT count(*) FROM node_certs WHERE host = 'node4' AND not_before > 0")" 2 \
+	"the store has both certificates with their not-before"
+# the old node CA retired: its certificates end at once
+nodeca "$P/ca-b.crt" "$P/ca-b.key"
+is "$(mtls /v1/node/heartbeat "$N/cA" "$N/k4")" "403 EPOXY-E2276" "old CA retired: its certificate is refused"
+is "$(mtls /v1/node/heartbeat "$N/cB" "$N/k4")" "200 joined" "...the new one works"
+# a reload that cannot read its node CA changes nothing
+printf 'not a certificate\n' >"$P/junk.crt"; chmod 0644 "$P/junk.crt"
+nodeca "$P/ca-b.crt" "$P/ca-b.key" "$P/junk.crt"
+grep -q 'EPOXY-E2279 node_ca_cert .*node_ca_previous' "$T_DIR/epoxyd.log"; ok $? "a bad node_ca_previous: E2279 logged"
+grep -q 'EPOXY-E2315 reload refused' "$T_DIR/epoxyd.log"; ok $? "...and the reload refused (E2315)"
+is "$(mtls /v1/node/heartbeat "$N/cB" "$N/k4")" "200 joined" "...the running node CA stays"
+is "$(mtls /v1/node/heartbeat "$N/cA" "$N/k4")" "403 EPOXY-E2276" "...with its trust as it was"
+sed -i '/^node_ca_/d' "$T_DIR/epoxyd.conf"; kill -HUP "$SRV_PID"; sleep 0.5
+grep -q 'node identity turned off; it takes a restart' "$T_DIR/epoxyd.log"; ok $? "turning node identity off takes a restart"
+is "$(mtls /v1/node/heartbeat "$N/cB" "$N/k4")" "200 joined" "...and nothing changed"
+
 # ---- secrets
 K1=$(openssl ec -in "$N/k1" -outform DER 2>/dev/null | hexof)
 if grep -q -- "$NC" "$T_DIR/epoxyd.log"; then fail "node credential not in epoxyd's log"
