@@ -15,6 +15,7 @@
 #include "ctl/ctl.h"
 #include "ctl/ctl_cli.h"
 #include "lib/err.h"
+#include "lib/label.h"
 #include "store/store.h"
 
 static const char ctl_admin_help[] =
@@ -57,14 +58,6 @@ static int ctl_admin_opt(int opt, const char *arg, void *p)
 	return 0;
 }
 
-static int ctl_admin_name_ok(const char *s)
-{
-	size_t n = strlen(s);
-
-	return n >= 1 && n <= 48 &&
-	       strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._@-") == n;
-}
-
 int ctl_admin_main(int argc, char **argv)
 {
 	struct ctl_admin_args a = { NULL, NULL, "admin" };
@@ -87,8 +80,9 @@ int ctl_admin_main(int argc, char **argv)
 	if (init != !!a.out)
 		return ctl_cli_usage("admin", init ? "init: --out FILE is required" :
 				     "revoke: --out does not apply");
-	if (!ctl_admin_name_ok(a.name))
-		return ctl_cli_usage("admin", "--name: want [A-Za-z0-9._@-]{1,48}");
+	/* the store's rule for an admin's name (store_admin_issue) */
+	if (label_check_str(LABEL_TAG, a.name) < 0)
+		return ctl_cli_usage("admin", "--name: want [a-z0-9._-]{1,64}");
 	/* claim the output file first: a refusal must not touch the store */
 	if (init) {
 		fd = open(a.out, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);

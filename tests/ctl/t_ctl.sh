@@ -22,6 +22,13 @@ ctl admin init --store "$STORE" --out "$T_DIR/admin.cred"
 is $? 1 "admin init: never overwrites an existing file"
 ctl admin init --out "$T_DIR/x"
 is $? 2 "admin init without --store: usage (2)"
+# the admin's name is checked by the store's own rule (LABEL_TAG) before
+# anything is written: a name the store would refuse is a usage error
+for n in Alice 'a@b' ''; do
+	ctl admin init --store "$STORE" --out "$T_DIR/adm-x" --name "$n"; rc=$?
+	is "$rc/$(grep -c -- '--name: want' "$T_DIR/err")/$(test -e "$T_DIR/adm-x"; echo $?)" "2/1/1" \
+		"admin init --name '$n': usage (2), no file"
+done
 
 # --- help and usage
 ctl --help; is $? 0 "epoxyctl --help"
