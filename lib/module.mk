@@ -17,7 +17,7 @@
 ARCHIVES += epoxy epoxy-sign
 epoxy_SRCS := lib/err.c lib/file.c lib/hex.c lib/num.c lib/rand.c lib/sha256.c \
 	lib/doc.c lib/sig.c lib/keyset.c lib/manifest.c lib/statement.c \
-	lib/record.c lib/label.c lib/pct.c lib/form.c lib/line.c
+	lib/record.c lib/label.c lib/pct.c lib/form.c lib/line.c lib/dbx.c lib/efivarfs.c
 epoxy-sign_SRCS := lib/sign.c
 LIB_CRYPTO_LIBS := -lmbedcrypto
 
@@ -53,6 +53,12 @@ UNIT_TESTS += test_keyset
 test_keyset_SRCS := tests/unit/test_keyset.c tests/keys/expand.c $(TRUST_TEST_SRCS)
 test_keyset_LIBS := $(LIB_CRYPTO_LIBS)
 test_keyset_ARCHIVES := $(TRUST_TEST_ARCHIVES)
+UNIT_TESTS += test_dbx
+test_dbx_SRCS := tests/unit/test_dbx.c tests/test.c
+test_dbx_ARCHIVES := epoxy
+FUZZ_TARGETS += fuzz_dbx
+fuzz_dbx_SRCS := tests/fuzz/fuzz_dbx.c
+fuzz_dbx_ARCHIVES := epoxy
 UNIT_TESTS += test_statement
 test_statement_SRCS := tests/unit/test_statement.c tests/keys/expand.c $(TRUST_TEST_SRCS)
 test_statement_LIBS := $(LIB_CRYPTO_LIBS)

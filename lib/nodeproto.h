@@ -34,6 +34,10 @@
 /* the whole body: the tail escaped (3 bytes a byte at worst) and the rest */
 #define NODEPROTO_REPORT_BODY_MAX (3 * NODEPROTO_TAIL_MAX + 512)
 
+/* GET /v1/dbx/<64 hex>: the dbx update whose SHA-256 the session statement
+ * names (field dbx), at most DBX_UPDATE_MAX bytes (lib/dbx.h); no token */
+#define NODEPROTO_DBX_PATH "/v1/dbx/"
+
 /* POST /v1/joincred: no fields */
 #define NODEPROTO_JOINCRED_PATH "/v1/joincred"
 #define NODEPROTO_JOINCRED_BODY_MAX 1024

@@ -4,7 +4,8 @@
  * formed (each field exactly once, host [a-z0-9.-]{1,63}, 16-hex session,
  * 64-hex nonce and manifest hash, version > 0, 0 < time < expires <= time +
  * STATEMENT_MAX_VALIDITY), carries exactly one signature, made by the
- * keyset's online key, and names the caller's nonce and host.  The binding
+ * keyset's online key, and names the caller's nonce and host.  The one
+ * optional field, dbx (64 hex), appears at most once; has_dbx says whether.  The binding
  * to a manifest is a separate check (statement_bind_manifest). */
 #include <errno.h>
 #include <inttypes.h>
@@ -19,10 +20,12 @@
 
 static const char statement_magic[] = "epoxy-statement 1";
 
-enum { ST_HOST, ST_SESSION, ST_NONCE, ST_MANIFEST, ST_VERSION, ST_TIME, ST_EXPIRES, ST_NFIELDS };
+enum { ST_HOST, ST_SESSION, ST_NONCE, ST_MANIFEST, ST_VERSION, ST_TIME, ST_EXPIRES,
+       ST_DBX, ST_NFIELDS };
+#define ST_NREQUIRED ST_DBX     /* the fields before it are required */
 
 static const char *const statement_fields[ST_NFIELDS] = {
-	"host", "session", "nonce", "manifest", "version", "time", "expires"
+	"host", "session", "nonce", "manifest", "version", "time", "expires", "dbx"
 };
 
 int statement_host_ok(const char *s, size_t n)
@@ -54,6 +57,9 @@ static int statement_field(struct statement *st, int f, const char *v, size_t n)
 		return hex_decode(v, n, st->nonce, sizeof(st->nonce)) < 0 ? -EPX_E_ST_SYNTAX : 0;
 	case ST_MANIFEST:
 		return hex_decode(v, n, st->manifest, sizeof(st->manifest)) < 0 ? -EPX_E_ST_SYNTAX : 0;
+	case ST_DBX:
+		st->has_dbx = 1;
+		return hex_decode(v, n, st->dbx, sizeof(st->dbx)) < 0 ? -EPX_E_ST_SYNTAX : 0;
 	case ST_VERSION:
 		rc = statement_num(v, n, UINT32_MAX, &x);
 		st->version = (uint32_t)x;
@@ -92,7 +98,7 @@ static int statement_parse_doc(struct statement *st, struct doc *d, const char *
 	}
 	if (rc < 0)
 		return -EPX_E_ST_SYNTAX;
-	for (f = 0; f < ST_NFIELDS; f++)
+	for (f = 0; f < ST_NREQUIRED; f++)
 		if (!seen[f])
 			return -EPX_E_ST_SYNTAX;
 	if (st->expires <= st->time || st->expires - st->time > STATEMENT_MAX_VALIDITY)
@@ -151,7 +157,7 @@ int statement_bind_manifest(const struct statement *st,
 int statement_format(const struct statement *st, char *out, size_t cap,
 		     size_t *outlen)
 {
-	char session[17], nonce[65], mf[65];
+	char session[17], nonce[65], mf[65], dbx[64 + 6] = "";
 	int n;
 
 	if (statement_host_ok(st->host, strnlen(st->host, sizeof(st->host))) < 0 ||
@@ -160,9 +166,13 @@ int statement_format(const struct statement *st, char *out, size_t cap,
 	hex_encode(st->session, sizeof(st->session), session);
 	hex_encode(st->nonce, sizeof(st->nonce), nonce);
 	hex_encode(st->manifest, sizeof(st->manifest), mf);
-	n = snprintf(out, cap, "%s\nhost %s\nsession %s\nnonce %s\nmanifest %s\n"
+	if (st->has_dbx) {
+		memcpy(dbx, "\ndbx ", 5);
+		hex_encode(st->dbx, sizeof(st->dbx), dbx + 5);
+	}
+	n = snprintf(out, cap, "%s\nhost %s\nsession %s\nnonce %s\nmanifest %s%s\n"
 		     "version %" PRIu32 "\ntime %" PRId64 "\nexpires %" PRId64 "\nend\n",
-		     statement_magic, st->host, session, nonce, mf, st->version,
+		     statement_magic, st->host, session, nonce, mf, dbx, st->version,
 		     st->time, st->expires);
 	if (n < 0 || (size_t)n >= cap)
 		return -ENOSPC;

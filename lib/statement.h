@@ -21,6 +21,8 @@ struct statement {
 	uint8_t nonce[32];
 	uint8_t manifest[32];
 	uint32_t version;
+	int has_dbx;                    /* the optional dbx field is present */
+	uint8_t dbx[32];
 	int64_t time;
 	int64_t expires;
 };

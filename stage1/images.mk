@@ -252,9 +252,10 @@ $(REL)/manifest: $(REL)/kernel $(REL)/initramfs $(REL)/cmdline $(REL)/join \
 # ------------------------------------------------------------ enrollment
 # the enrollment image (unsigned: it boots only in setup mode) and its
 # efivarfs writer, a static musl program
-$(ISRC)/efiwrite: boot/efiwrite.c lib/err.c lib/err.h lib/errors.def lib/num.c lib/num.h
+$(ISRC)/efiwrite: boot/efiwrite.c lib/err.c lib/err.h lib/errors.def lib/num.c lib/num.h \
+		lib/efivarfs.c lib/efivarfs.h
 	@mkdir -p $(@D)
-	$(MUSL_CC) -static -Os -std=gnu11 $(WARN) -I. -o $@ boot/efiwrite.c lib/err.c lib/num.c
+	$(MUSL_CC) -static -Os -std=gnu11 $(WARN) -I. -o $@ boot/efiwrite.c lib/err.c lib/num.c lib/efivarfs.c
 	@strip --strip-all $@
 $(ISRC)/enroll-init: boot/enroll-init.sh
 	@mkdir -p $(@D) && cp $< $@

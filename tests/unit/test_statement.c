@@ -23,6 +23,7 @@
 #define TIME "time 1763784000\n"
 #define EXP "expires 1763784600\n"
 #define END "end\n"
+#define DBX "dbx 00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n"
 #define GOOD MAGIC HOST SESS NON MAN VER TIME EXP END
 
 static const int S3[] = { 3, FX_END };
@@ -39,6 +40,11 @@ static const struct {
 	int rc;
 } cases[] = {
 	{ "valid", GOOD, S3, 0, 0 },
+	{ "valid with dbx", MAGIC HOST SESS NON MAN DBX VER TIME EXP END, S3, 0, 0 },
+	{ "dbx twice", MAGIC HOST SESS NON MAN DBX DBX VER TIME EXP END, S3, 0, -EPX_E_ST_SYNTAX },
+	{ "dbx short", MAGIC HOST SESS NON MAN "dbx 0011\n" VER TIME EXP END, S3, 0, -EPX_E_ST_SYNTAX },
+	{ "dbx upper-case", MAGIC HOST SESS NON MAN "dbx 00112233445566778899AABBCCDDEEFF00112233445566778899aabbccddeeff\n" VER TIME EXP END, S3, 0, -EPX_E_ST_SYNTAX },
+	{ "dbx empty", MAGIC HOST SESS NON MAN "dbx \n" VER TIME EXP END, S3, 0, -EPX_E_ST_SYNTAX },
 	{ "fields reordered", MAGIC EXP TIME VER MAN NON SESS HOST END, S3, 0, 0 },
 	{ "x- field", MAGIC "x-server epoxyd-2\n" HOST SESS NON MAN VER TIME EXP END, S3, 0, 0 },
 	{ "host with dots and dashes", MAGIC "host rack-1.site-2.example\n" SESS NON MAN VER TIME EXP END, S3, 0, -EPX_E_ST_HOST },
@@ -147,6 +153,13 @@ static void format_roundtrip(void)
 	st.expires = 1600;
 	ok(statement_format(&st, buf, sizeof(buf), &len) == 0, "format");
 	ok(statement_parse(&back, buf, len) == 0 && !memcmp(&st, &back, sizeof(st)), "format then parse round-trips");
+	ok(!back.has_dbx && !strstr(buf, "dbx"), "no dbx field unless has_dbx");
+	st.has_dbx = 1;
+	memset(st.dbx, 0xd6, sizeof(st.dbx));
+	ok(statement_format(&st, buf, sizeof(buf), &len) == 0, "format with dbx");
+	ok(statement_parse(&back, buf, len) == 0 && !memcmp(&st, &back, sizeof(st)),
+	   "format then parse round-trips the dbx field");
+	st.has_dbx = 0;
 	ok(statement_format(&st, buf, 100, &len) == -ENOSPC, "format: no room");
 	strcpy(st.host, "Bad Host");
 	ok(statement_format(&st, buf, sizeof(buf), &len) == -EINVAL, "format: invalid host refused");
