@@ -10,6 +10,7 @@ static const struct cli_cmd ctl_cmds[] = {
 	{ "site", ctl_site_main, "add, list, delete the sites hosts belong to" },
 	{ "token", ctl_token_main, "issue a one-time boot token for a host" },
 	{ "release", ctl_release_main, "sign, verify, publish, list, promote, pin releases" },
+	{ "image", ctl_image_main, "retire old stage1/stage0 images: publish a dbx update" },
 	{ "session", ctl_session_main, "list boot sessions" },
 	{ "why", ctl_why_main, "explain a host's last boot (stage, error code, console tail)" },
 	{ "audit", ctl_audit_main, "list and verify the hash-chained audit log" },

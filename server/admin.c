@@ -41,6 +41,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lib/dbx.h"
 #include "lib/err.h"
 #include "lib/hex.h"
 #include "lib/keyset.h"
@@ -1169,6 +1170,76 @@ out:
 	return rc;
 }
 
+/* ---------------------------------------------------------------- dbx */
+
+static int admin_dbx_cb(const struct store_dbx *d, struct record_buf *b)
+{
+	record_buf_field(b, "sha256", d->sha256);
+	record_buf_fieldu(b, "hashes", d->hashes);
+	record_buf_fieldu(b, "length", d->length);
+	record_buf_fieldu(b, "published", (unsigned long long)d->published);
+	record_buf_field(b, "actor", d->actor);
+	record_buf_endrec(b);
+	return b->err;
+}
+
+/* GET /admin/v1/dbx: the current dbx update (no record when none). */
+static int admin_dbx_show(struct admin_ctx *c)
+{
+	static const char *const q[] = { NULL };
+	struct store_dbx d;
+	int rc = admin_query_only(c, q);
+
+	if (rc || c->resp->status)
+		return rc;
+	rc = store_dbx_get(c->srv->store, NULL, &d, NULL, NULL);
+	if (rc == 0)
+		rc = admin_dbx_cb(&d, &c->out);
+	if (rc && rc != -EPX_E_DB_NOTFOUND)
+		return admin_fail(c, rc, NULL);
+	return admin_reply(c, 200, 0);
+}
+
+/* POST /admin/v1/dbx, body: the update epoxy-pki dbx-append wrote.  Its
+ * shape is checked here (the firmware checks its signature): a wrong file
+ * is refused by name instead of failing every node's boot. */
+static int admin_dbx_publish(struct admin_ctx *c)
+{
+	static const char *const q[] = { NULL };
+	char sha[STORE_HASH_HEX + 1], detail[ADMIN_DETAIL_MAX];
+	struct dbx_update u;
+	struct store_dbx d;
+	uint8_t *buf = NULL;
+	size_t len = c->req->body_len;
+	int rc = admin_query_only(c, q);
+
+	if (rc || c->resp->status)
+		return rc;
+	if (strncmp(c->req->content_type, "application/octet-stream", 24))
+		return admin_fail(c, -EPX_E_ADM_CTYPE, "want Content-Type application/octet-stream");
+	if (len > DBX_UPDATE_MAX)
+		return admin_fail(c, -EPX_E_ADM_TOOBIG, "a dbx update is at most 32768 bytes");
+	buf = malloc(len ? len : 1);
+	if (!buf)
+		return -ENOMEM;
+	rc = admin_body_read(c->req, 0, buf, len);
+	if (!rc)
+		rc = dbx_parse(&u, buf, len);
+	if (!rc)
+		rc = store_dbx_publish(c->srv->store, buf, len, (uint32_t)u.nhash,
+				       c->actor, sha);
+	if (!rc) {
+		snprintf(detail, sizeof(detail), "hashes=%zu length=%zu", u.nhash, len);
+		admin_audit(c, "image.retire", sha, detail);
+		rc = store_dbx_get(c->srv->store, sha, &d, NULL, NULL);
+	}
+	if (!rc)
+		rc = admin_dbx_cb(&d, &c->out);
+	rc = rc ? admin_fail(c, rc, NULL) : admin_reply(c, 201, 0);
+	free(buf);
+	return rc;
+}
+
 struct admin_find {
 	uint32_t version;
 	int found;
@@ -1618,6 +1689,13 @@ static int admin_route(struct admin_ctx *c)
 		return admin_method(c, HTTP_POST) ? admin_promote(c, c->seg[1]) : 0;
 	if (admin_is(c, 1, "pins", NULL))
 		return admin_method(c, HTTP_POST) ? admin_pin(c) : 0;
+	if (admin_is(c, 1, "dbx", NULL)) {
+		if (m == HTTP_GET)
+			return admin_dbx_show(c);
+		if (m == HTTP_POST)
+			return admin_dbx_publish(c);
+		return admin_fail(c, -EPX_E_ADM_METHOD, "want GET or POST");
+	}
 	if (admin_is(c, 1, "audit", NULL))
 		return admin_method(c, HTTP_GET) ? admin_audit_list(c) : 0;
 	if (c->nseg == 2 && !strcmp(c->seg[0], "audit") && !strcmp(c->seg[1], "verify"))

@@ -61,6 +61,7 @@ static const struct route {
 	{ "/metrics", R_GET, RF_TLS | RF_NORATE, http_metrics },
 	{ "/v1/session", R_POST, RF_TLS, node_session },
 	{ "/v1/manifest", R_GET, RF_TLS, node_manifest },
+	{ NODEPROTO_DBX_PATH, R_GET, RF_TLS | RF_PREFIX, node_dbx },
 	{ "/v1/artifact/", R_GET, RF_TLS | RF_PREFIX, node_artifact },
 	{ "/v1/joincred", R_POST, RF_TLS, node_joincred },
 	{ "/v1/report", R_POST, RF_TLS, node_report },

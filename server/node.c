@@ -506,7 +506,7 @@ static int node_session_host(struct srv *srv, const struct http_req *req,
 /* Appends the signed statement for the session to out. */
 static int node_statement(struct srv *srv, const struct node_sess_in *in,
 			  const char *sid, const struct store_release *r,
-			  char *out, size_t cap, size_t *len)
+			  const char *dbx, char *out, size_t cap, size_t *len)
 {
 	struct statement st;
 	size_t body = 0;
@@ -519,6 +519,9 @@ static int node_statement(struct srv *srv, const struct node_sess_in *in,
 	    hex_decode(r->manifest_sha256, 64, st.manifest, sizeof(st.manifest)) < 0)
 		return -EPX_E_SRV_SIGN;
 	st.version = r->version;
+	st.has_dbx = dbx != NULL;
+	if (dbx && hex_decode(dbx, 64, st.dbx, sizeof(st.dbx)) < 0)
+		return -EPX_E_SRV_SIGN;
 	st.time = http_now(srv);
 	st.expires = st.time + srv->cfg->statement_ttl;
 	if (!srv->online)
@@ -600,8 +603,15 @@ static int node_session_open(struct srv *srv, const struct http_req *req,
 			     char *out, size_t cap, size_t *len)
 {
 	char sid[STORE_SESSION_HEX + 1];
+	struct store_dbx dbx;
 	int rc, n;
 
+	/* the fleet's current dbx update, named in the signed statement; looked
+	 * up first, so that a failure leaves no session behind */
+	rc = store_dbx_get(srv->store, NULL, &dbx, NULL, NULL);
+	if (rc < 0 && rc != -EPX_E_DB_NOTFOUND)
+		return rc;
+	dbx.sha256[rc < 0 ? 0 : STORE_HASH_HEX] = '\0';
 	/* the credential check and the session are one transaction on the
 	 * host's locked row: a revoke either sees this session or is seen */
 	if (in->cred) {
@@ -626,7 +636,8 @@ static int node_session_open(struct srv *srv, const struct http_req *req,
 		return -ENOSPC;
 	memcpy(out + *len, "end\n", 4);
 	*len += 4;
-	rc = node_statement(srv, in, sid, r, out, cap, len);
+	rc = node_statement(srv, in, sid, r, dbx.sha256[0] ? dbx.sha256 : NULL,
+			    out, cap, len);
 	if (rc < 0)
 		return rc;
 	store_host_touch(srv->store, in->host);
@@ -820,6 +831,26 @@ int node_manifest(struct srv *srv, const struct http_req *req, struct http_resp 
 	if (rc < 0)
 		return node_store_err(srv, req, resp, rc, "manifest of the session");
 	return http_resp_take(resp, 200, "text/plain", buf, len);
+}
+
+/* GET /v1/dbx/<sha256>: a published dbx update, by the SHA-256 that the
+ * session statement names.  No token: the update is public (the KEK's
+ * signature is what the firmware trusts, the statement's hash is what the
+ * agent trusts), and asking for it changes nothing. */
+int node_dbx(struct srv *srv, const struct http_req *req, struct http_resp *resp)
+{
+	const char *hex = req->path + strlen(NODEPROTO_DBX_PATH);
+	struct store_dbx d;
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int rc;
+
+	if (hex_check_str(hex, 64) < 0)
+		return node_refuse(req, resp, -EPX_E_SRV_NOTFOUND, "dbx update name");
+	rc = store_dbx_get(srv->store, hex, &d, &buf, &len);
+	if (rc < 0)
+		return node_store_err(srv, req, resp, rc, "dbx update");
+	return http_resp_take(resp, 200, "application/octet-stream", buf, len);
 }
 
 static int node_next_token(struct srv *srv, const struct store_token_info *info,

@@ -20,6 +20,7 @@ int node_bootfile(struct srv *srv, const struct http_req *req, struct http_resp 
 /* agent (HTTPS only) */
 int node_session(struct srv *srv, const struct http_req *req, struct http_resp *resp);
 int node_manifest(struct srv *srv, const struct http_req *req, struct http_resp *resp);
+int node_dbx(struct srv *srv, const struct http_req *req, struct http_resp *resp);
 int node_artifact(struct srv *srv, const struct http_req *req, struct http_resp *resp);
 int node_joincred(struct srv *srv, const struct http_req *req, struct http_resp *resp);
 int node_report(struct srv *srv, const struct http_req *req, struct http_resp *resp);

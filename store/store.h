@@ -320,6 +320,26 @@ int store_group_pin(struct store *s, const char *group, const char *channel, uin
  * that version for the host's hwclass.  -EPX_E_DB_NORELEASE if none. */
 int store_host_release(struct store *s, const char *host, struct store_release *out);
 
+/* dbx updates (issue 13 point 10): the fleet's forbidden-signature database
+ * updates, stored verbatim; the current one is the last published. */
+#define STORE_DBX_MAX (32 * 1024)            /* = DBX_UPDATE_MAX (lib/dbx.h) */
+struct store_dbx {
+	char sha256[STORE_HASH_HEX + 1];
+	uint32_t hashes;                     /* image hashes it retires */
+	int64_t published;
+	char actor[STORE_ACTOR_MAX + 1];
+	size_t length;
+};
+/* Records buf (the caller checked its shape) by actor; writes its SHA-256
+ * hex.  -EPX_E_DB_TOOBIG over STORE_DBX_MAX. */
+int store_dbx_publish(struct store *s, const uint8_t *buf, size_t len,
+		      uint32_t nhash, const char *actor,
+		      char sha256_hex[STORE_HASH_HEX + 1]);
+/* The update with this SHA-256 hex (NULL: the current one), and with buf
+ * non-NULL its bytes (malloc'd, caller frees).  -EPX_E_DB_NOTFOUND if none. */
+int store_dbx_get(struct store *s, const char *sha256_hex, struct store_dbx *out,
+		  uint8_t **buf, size_t *len);
+
 /* Content-addressed artifact files: <datadir>/objects/<sha256hex>.
  * store_object_put copies src_path there (write tmp, fsync, rename),
  * computing its SHA-256 and length while copying. */

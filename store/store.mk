@@ -8,7 +8,8 @@
 # (with `=`: fragments that sort before this one read STORE_LIBS late)
 ARCHIVES += epoxy-store
 epoxy-store_SRCS := store/store.c store/store_token.c store/store_data.c \
-	store/store_sqlite.c store/store_nodecert.c store/migrations/schema.c
+	store/store_sqlite.c store/store_nodecert.c store/store_dbx.c \
+	store/migrations/schema.c
 STORE_LIBS := -lsqlite3 -lmbedcrypto
 ifeq ($(CONFIG_STORE_BACKEND_POSTGRES),0)
 epoxy-store_SRCS += store/store_nopg.c

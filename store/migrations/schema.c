@@ -96,11 +96,22 @@ static const char *const v5[] = {
 	NULL
 };
 
+/* v6 (issue 13 point 10): the fleet's dbx updates, never changed or
+ * deleted; the current one has the highest id */
+static const char *const v6[] = {
+	"CREATE TABLE dbx_updates (id {serial}, sha256 TEXT NOT NULL,"
+	" hashes BIGINT NOT NULL, published BIGINT NOT NULL, actor TEXT NOT NULL,"
+	" body {blob} NOT NULL)",
+	"CREATE INDEX dbx_updates_sha256 ON dbx_updates (sha256)",
+	NULL
+};
+
 const struct store_migration store_migrations[] = {
 	{ 1, v1 },
 	{ 2, v2 },
 	{ 3, v3 },
 	{ 4, v4 },
 	{ 5, v5 },
+	{ 6, v6 },
 };
 const size_t store_migrations_n = sizeof(store_migrations) / sizeof(store_migrations[0]);

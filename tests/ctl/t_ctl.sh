@@ -32,13 +32,13 @@ done
 
 # --- help and usage
 ctl --help; is $? 0 "epoxyctl --help"
-for c in host site token release session why audit admin keys; do
+for c in host site token release image session why audit admin keys; do
 	ctl $c --help; rc=$?
 	is "$rc/$(grep -c '^usage: epoxyctl' "$T_DIR/out")" "0/1" "$c --help prints usage, exit 0"
 done
 # every subcommand a --help names is in the man page
 man_txt=$(MANWIDTH=250 man -l docs/man/epoxyctl.1 2>/dev/null)
-for c in host site token release session why audit admin keys; do
+for c in host site token release image session why audit admin keys; do
 	"$BIN/epoxyctl" $c --help 2>/dev/null | sed -n 's/^\(usage:\)\? *epoxyctl \([a-z]*\) \([a-z]*\).*/\2 \3/p' | sort -u >"$T_DIR/verbs"
 	missing=$(while read -r v; do grep -qF "$v" <<<"$man_txt" || echo "$v"; done <"$T_DIR/verbs")
 	n=$(wc -l <"$T_DIR/verbs")

@@ -151,6 +151,7 @@ static void t_migrations(void)
 	   Q0(s, "ALTER TABLE hosts DROP COLUMN cred_pending", NULL) == 0 &&
 	   Q0(s, "ALTER TABLE hosts DROP COLUMN cred_pending_at", NULL) == 0 &&
 	   Q0(s, "DROP TABLE node_certs", NULL) == 0 &&
+	   Q0(s, "DROP TABLE dbx_updates", NULL) == 0 &&
 	   Q0(s, "DELETE FROM schema_version WHERE version >= 2", NULL) == 0,
 	   "roll the store back to schema version 1");
 	s2 = open_store();
@@ -738,6 +739,38 @@ static void t_releases(struct store *s)
 }
 
 /* -------------------------------------------------------------- objects */
+static void t_dbx(struct store *s)
+{
+	static uint8_t big[STORE_DBX_MAX + 1];
+	struct store_dbx d;
+	char h1[STORE_HASH_HEX + 1], h2[STORE_HASH_HEX + 1];
+	uint8_t *buf = NULL;
+	size_t len = 0;
+
+	ok(store_dbx_get(s, NULL, &d, &buf, &len) == -EPX_E_DB_NOTFOUND && !buf,
+	   "dbx: none published yet");
+	ok(store_dbx_publish(s, (const uint8_t *)"first", 5, 1, "alice", h1) == 0,
+	   "dbx: publish the first update");
+	ok(store_dbx_publish(s, (const uint8_t *)"second!", 7, 2, "bob", h2) == 0,
+	   "dbx: publish the second update");
+	ok(store_dbx_get(s, NULL, &d, &buf, &len) == 0 && len == 7 &&
+	   !memcmp(buf, "second!", 7) && !strcmp(d.sha256, h2) && d.hashes == 2 &&
+	   !strcmp(d.actor, "bob") && d.length == 7,
+	   "dbx: the current one is the last published, verbatim");
+	free(buf);
+	buf = NULL;
+	ok(store_dbx_get(s, h1, &d, &buf, &len) == 0 && len == 5 && !memcmp(buf, "first", 5),
+	   "dbx: an earlier one by its SHA-256");
+	free(buf);
+	ok(store_dbx_get(s, "00000000000000000000000000000000000000000000000000000000000000ff",
+			 &d, NULL, NULL) == -EPX_E_DB_NOTFOUND, "dbx: unknown SHA-256");
+	ok(store_dbx_get(s, "ABC", &d, NULL, NULL) == -EPX_E_DB_INVALID, "dbx: malformed SHA-256");
+	ok(store_dbx_publish(s, big, sizeof(big), 1, "alice", h1) == -EPX_E_DB_TOOBIG,
+	   "dbx: over STORE_DBX_MAX");
+	ok(store_dbx_publish(s, big, 10, 0, "alice", h1) == -EPX_E_DB_INVALID,
+	   "dbx: an update that retires nothing");
+}
+
 static void t_objects(void)
 {
 	static const char content[] = "kernel bytes \x00\x01 not really a kernel";
@@ -1147,6 +1180,7 @@ int main(void)
 	t_creds(s);
 	t_nodecert(s);
 	t_releases(s);
+	t_dbx(s);
 	t_reports(s);
 	t_race(s);
 	t_audit(s);
