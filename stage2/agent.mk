@@ -17,7 +17,7 @@ AGENT_MODS := stage2/con.c stage2/cmdline.c stage2/efivar.c \
 	stage2/newc.c stage2/handover.c stage2/session.c \
 	stage2/fetch.c stage2/verify.c \
 	stage2/kexec.c stage2/report.c stage2/boot.c stage2/join.c stage2/hash.c \
-	stage2/media.c stage2/bootcred.c
+	stage2/media.c stage2/bootcred.c stage2/dbxapply.c
 AGENT_SRCS := stage2/agent.c $(AGENT_MODS)
 AGENT_ARCHIVES := epoxy-net epoxy
 AGENT_HOST_LIBS := $(NET_LIBS) -lm

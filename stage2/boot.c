@@ -1,7 +1,8 @@
 /* boot: the stage-1 flow of the agent, in the signed minimal image.
  *
  * Order (docs/guide/50-agent.md): anchors -> credential -> session
- * (nonce, statement) -> manifest (signatures, binding, policy) -> each
+ * (nonce, statement) -> dbx update named by the statement, appended to
+ * the firmware's dbx (stage2/dbxapply.h) -> manifest (signatures, binding, policy) -> each
  * artifact (length, hash, sealed) -> handover archive -> kexec load ->
  * kexec exec.  Nothing is used before the step that verifies it; any
  * failure reports (when a session exists), backs off with jitter and starts
@@ -14,14 +15,17 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lib/dbx.h"
 #include "lib/doc.h"
 #include "lib/err.h"
+#include "lib/hex.h"
 #include "lib/nodeproto.h"
 #include "lib/rand.h"
 #include "net/https.h"
 #include "stage2/agent.h"
 #include "stage2/bootcred.h"
 #include "stage2/con.h"
+#include "stage2/dbxapply.h"
 #include "stage2/handover.h"
 #include "stage2/kexec.h"
 #include "stage2/session.h"
@@ -120,6 +124,48 @@ static int boot_session(struct boot *b, const uint8_t nonce[32])
 				b->s.release, b->st.version);
 	con_stage("session", "%s host %s release %u statement verified",
 		  b->s.id_hex, bootcred_host(&b->bc), b->s.release);
+	return 0;
+}
+
+/* The dbx update the statement names: fetched over the pinned TLS
+ * connection, checked and appended before anything else of the chain. */
+static int boot_dbx(struct boot *b)
+{
+	static uint8_t buf[DBX_UPDATE_MAX + 1];
+	struct https_buf out = { (char *)buf, sizeof(buf), 0 };
+	struct https_resp resp;
+	struct https_req r;
+	char path[sizeof(NODEPROTO_DBX_PATH) + 64];
+	size_t nhash = 0;
+	int rc;
+
+	if (!b->st.has_dbx)
+		return 0;
+	memcpy(path, NODEPROTO_DBX_PATH, sizeof(NODEPROTO_DBX_PATH) - 1);
+	hex_encode(b->st.dbx, 32, path + sizeof(NODEPROTO_DBX_PATH) - 1);
+	memset(&r, 0, sizeof(r));
+	r.method = "GET";
+	r.path = path;
+	r.body_max = sizeof(buf);
+	r.deadline = tls_now_ms() + b->o->fo.phase_ms;
+	r.on_data = https_buf_data;
+	r.ctx = &out;
+	rc = https_do(&b->h, &r, &resp);
+	httpc_head_wipe(&resp.head);
+	if (rc < 0)
+		return con_fail(rc, "GET %s%s%s", path,
+				resp.reason[0] ? "; server: " : "", resp.reason);
+	rc = dbxapply(b->o->efivars, buf, out.len, b->st.dbx, b->o->record != NULL,
+		      &nhash);
+	if (rc < 0)
+		return con_fail(rc, "dbx update %.16s (%zu bytes, %zu hashes) for %s/%s",
+				path + sizeof(NODEPROTO_DBX_PATH) - 1, out.len, nhash,
+				b->o->efivars, DBX_EFIVAR_NAME);
+	con_stage("dbx", "update %.16s: %zu retired image hashes %s",
+		  path + sizeof(NODEPROTO_DBX_PATH) - 1, nhash,
+		  rc == DBXAPPLY_APPENDED ? "appended to the firmware's dbx" :
+		  rc == DBXAPPLY_HELD ? "already in the firmware's dbx" :
+		  "not applied: no UEFI variable store (legacy BIOS)");
 	return 0;
 }
 
@@ -254,7 +300,9 @@ static int boot_once(struct boot *b)
 	rc = boot_session(b, nonce);
 	if (rc < 0)
 		goto out;
-	rc = boot_manifest(b);
+	rc = boot_dbx(b);
+	if (rc == 0)
+		rc = boot_manifest(b);
 	if (rc == 0)
 		rc = boot_artifacts(b);
 	if (rc == 0)

@@ -4,10 +4,19 @@
 # credential), only kexec recorded.  A fresh boot reaches kexec with the
 # published bytes; stage 2 fetches the join credential and reports to
 # epoxyd; spent tokens and a wrong credential are refused by the server
-# and the agent stops with the matching code.
+# and the agent stops with the matching code.  dbx (issue 13 point 10,
+# efivarfs played by a directory): without a published update nothing is
+# written; after `epoxyctl image retire` the agent fetches the update the
+# signed statement names and writes it once to dbx with the APPEND
+# attributes before the manifest; a dbx that already holds its hashes is
+# left alone; bytes that differ from the statement's SHA-256 (E1251) or a
+# dbx that cannot be written (E1253) stop the node with a report.  (The
+# firmware's own refusal, E1252, needs firmware: tests/qemu dbx-*.scn.)
 . "$(dirname "$0")/../lib/epoxyd.sh"
 AGENT=$O/bin/epoxy-agent
-need_built "$AGENT" "$O/agent-test/hostile"
+need_built "$AGENT" "$O/agent-test/hostile" "$BIN/epoxyctl"
+need sign-efi-sig-list hash-to-efi-sig-list
+. tests/lib/flip.sh
 epoxyd_setup || bail "epoxyd set-up failed"
 { "$BIN/epoxyd-seed" host "$STORE" node2 52-54-00-12-34-57 >/dev/null &&
   "$BIN/epoxyd-seed" cred "$STORE" node2 "$T_DIR/cred.node2" >/dev/null; } ||
@@ -94,6 +103,69 @@ cp "$E/etc/keyset" "$E/keyset.good"
 run1 --retries 1
 check "statement signed by a key outside the baked-in keyset: refused (EPOXY-E1055)" stopped_with EPOXY-E1055
 cp "$E/keyset.good" "$E/etc/keyset"
+
+
+# --- dbx: retiring images (issue 13 point 10)
+"$BIN/epoxyctl" admin init --store "$STORE" --out "$T_DIR/admin.cred" >/dev/null || bail "admin init"
+DBX=$E/efi/dbx-d719b2cb-3d3a-4596-a3bc-dad00e67656f
+last_report() { sql "SELECT stage || ' ' || status || ' ' || code FROM reports WHERE host = 'node1' ORDER BY id DESC LIMIT 1"; }
+run1 --retries 1
+check "no dbx update published: the boot reaches kexec" kexec_done
+check "... and writes no dbx" test ! -e "$DBX"
+grep -q 'stage dbx' "$E/out"; ok $(( ! $? )) "... and prints no dbx stage"
+
+pki=$T_DIR/sb
+keys/epoxy-pki secureboot "$pki" >/dev/null || bail "epoxy-pki secureboot"
+keys/epoxy-pki dbx-append "$pki" "sha256:$(printf '5a%.0s' {1..32})" "sha256:$(printf 'c3%.0s' {1..32})" \
+  >/dev/null || bail "dbx-append"
+upd=$pki/dbx-append.auth
+sha=$(sha256sum "$upd" | cut -c1-64)
+EPOXY_URL=https://epoxy.test:$HTTPS_PORT EPOXY_CA=$CA_CRT EPOXY_ADMIN_CREDENTIAL=$T_DIR/admin.cred \
+  EPOXY_RESOLVE=epoxy.test:$HTTPS_PORT:127.0.0.1 HOME=$T_DIR "$BIN/epoxyctl" image retire "$upd" \
+  >/dev/null 2>"$T_DIR/retire.err"
+ok $? "image retire" "$(cat "$T_DIR/retire.err")"
+
+run1 --retries 1
+check "with a dbx update published: the boot reaches kexec" kexec_done
+grep -q "stage dbx update ${sha:0:16}: 2 retired image hashes appended to the firmware's dbx" "$E/out"
+ok $? "the agent says it appended the update (2 hashes)" "$(show)"
+is "$(od -An -tx1 -N4 "$DBX" | tr -d ' ')" 67000000 "written with NV|BS|RT|TIME_BASED_AUTH|APPEND (0x67)"
+check "... followed by the update's exact bytes" cmp <(tail -c +5 "$DBX") "$upd"
+dbx_line=$(grep -n 'stage dbx' "$E/out" | cut -d: -f1); mf_line=$(grep -n 'stage manifest' "$E/out" | cut -d: -f1)
+dbx_line=${dbx_line:-99} mf_line=${mf_line:-0}
+ok $(( ! (dbx_line < mf_line) )) "dbx is applied before the manifest is fetched ($dbx_line < $mf_line)"
+
+# what real efivarfs reads back: the attributes and the signature lists
+{ printf '\047\000\000\000'; cat "$pki/dbx-append.esl"; } >"$DBX"
+cp "$DBX" "$T_DIR/dbx.before"
+run1 --retries 1
+check "dbx holding every hash already: the boot reaches kexec" kexec_done
+grep -q "stage dbx update ${sha:0:16}: 2 retired image hashes already in the firmware's dbx" "$E/out"
+ok $? "... the agent says so" "$(show)"
+check "... and writes nothing" cmp "$DBX" "$T_DIR/dbx.before"
+
+# the stored update changed behind the statement's back
+cp "$upd" "$T_DIR/changed.auth"; flip_byte "$T_DIR/changed.auth" 700
+is "$(sql "UPDATE dbx_updates SET body = readfile('$T_DIR/changed.auth') WHERE sha256 = '$sha'")" "" \
+  "the stored update gets one byte changed"
+rm -f "$DBX"
+run1 --retries 1
+check "bytes that differ from the statement's SHA-256: EPOXY-E1251, no kexec" stopped_with EPOXY-E1251
+check "... nothing written to dbx" test ! -e "$DBX"
+grep -q 'stage manifest' "$E/out"; ok $(( ! $? )) "... and no manifest fetched"
+is "$(last_report)" "1 fail EPOXY-E1251" "... reported to epoxyd"
+
+# a dbx that cannot be written (efivarfs failing, not a firmware refusal)
+is "$(sql "UPDATE dbx_updates SET body = readfile('$upd') WHERE sha256 = '$sha'")" "" "the stored update restored"
+mkdir "$DBX"
+run1 --retries 1
+check "dbx not writable: EPOXY-E1253, no kexec" stopped_with EPOXY-E1253
+is "$(last_report)" "1 fail EPOXY-E1253" "... reported to epoxyd"
+rmdir "$DBX"
+run1 --retries 1
+check "once writable again, the boot goes on" kexec_done
+# later boots find dbx as efivarfs would show it: holding the update
+{ printf '\047\000\000\000'; cat "$pki/dbx-append.esl"; } >"$DBX"
 
 # the same misbehaviours as t_tamper/t_transport/t_policy, now on epoxyd's
 # real answers through a hostile TLS proxy (same dev CA and certificate)
