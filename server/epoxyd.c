@@ -64,6 +64,7 @@ struct epoxyd {
 	atomic_int *slot_used;      /* per pool entry: a live thread holds it */
 	pthread_key_t slot_key;     /* frees the thread's entry when it exits */
 	char *cert_pem, *key_pem;
+	char *dh_pem;               /* RFC 7919 ffdhe2048 (PKCS#3 PEM): DHE */
 	char *nodeca_pem;           /* node CA: trust of client certificates */
 	struct keyset ks;
 	struct paths paths;         /* data_dir, boot_dir: opened before the drop */
@@ -280,6 +281,38 @@ static int epoxyd_load_nodeca(struct epoxyd *d)
 	return epoxyd_nodeca(&d->cfg, &d->base.nodeid, &d->nodeca_pem);
 }
 
+/* The Diffie-Hellman group of DHE-RSA key exchange: RFC 7919's ffdhe2048,
+ * taken from GnuTLS's own copy and handed to libmicrohttpd as PKCS#3 PEM.
+ * OVMF's HTTPS boot (Debian 12's edk2) offers only DHE-RSA and static-RSA
+ * suites and no supported_groups extension, so without these parameters
+ * the one suite with forward secrecy it offers is unusable.  2048 bits:
+ * the RSA-2048 certificate bounds the session's strength anyway, and a
+ * larger group costs the firmware more without adding to it. */
+static int epoxyd_dh_params(struct epoxyd *d)
+{
+	gnutls_dh_params_t dh = NULL;
+	gnutls_datum_t pem = { NULL, 0 };
+	int rc = -ENOMEM;
+
+	if (gnutls_dh_params_init(&dh) < 0)
+		return -ENOMEM;
+	if (gnutls_dh_params_import_raw3(dh, &gnutls_ffdhe_2048_group_prime,
+					 &gnutls_ffdhe_2048_group_q,
+					 &gnutls_ffdhe_2048_group_generator) < 0 ||
+	    gnutls_dh_params_export2_pkcs3(dh, GNUTLS_X509_FMT_PEM, &pem) < 0)
+		goto cleanup;
+	d->dh_pem = strndup((const char *)pem.data, pem.size);
+	if (d->dh_pem)
+		rc = 0;
+cleanup:
+	gnutls_free(pem.data);
+	gnutls_dh_params_deinit(dh);
+	if (rc < 0)
+		log_msg(LOG_ERR, "cannot build the RFC 7919 ffdhe2048 parameters: %s",
+			strerror(-rc));
+	return rc;
+}
+
 /* TLS certificate and key, online key, key set: read here, before the
  * privilege drop, so they may stay readable by root only. */
 static int epoxyd_load_keys(struct epoxyd *d)
@@ -292,6 +325,8 @@ static int epoxyd_load_keys(struct epoxyd *d)
 		if (rc == 0)
 			rc = epoxyd_read_key("tls_key", d->cfg.tls_key, EPX_E_SRV_TLSFILE,
 					     &d->key_pem);
+		if (rc == 0)
+			rc = epoxyd_dh_params(d);
 		if (rc < 0)
 			return rc;
 	}
@@ -972,12 +1007,10 @@ static struct MHD_Daemon *epoxyd_listen(struct epoxyd *d, int lfd, int tls)
 
 	char prio[CONFIG_STR_MAX + 16];
 
-	/* Static-RSA key exchange is NOT removed here: OVMF's HTTPS boot
-	 * (Debian 12's edk2) offers only static-RSA suites with the RSA
-	 * certificate it needs, and a forced ":-RSA" broke every UEFI boot
-	 * (GnuTLS: "received handshake message out of context").  A fleet
-	 * whose firmware offers ECDHE sets tls_priorities with ":-RSA". */
-	snprintf(prio, sizeof(prio), "%s", d->cfg.tls_priorities);
+	/* no static-RSA key exchange, whatever the configuration says: every
+	 * TLS 1.2 session has forward secrecy, ECDHE or (OVMF's HTTPS boot,
+	 * which offers no ECDHE) DHE-RSA over dh_pem's ffdhe2048 */
+	snprintf(prio, sizeof(prio), "%s:-RSA", d->cfg.tls_priorities);
 	if (tls)
 		flags |= MHD_USE_TLS;
 	return MHD_start_daemon(flags, 0, epoxyd_accept, NULL,
@@ -995,6 +1028,7 @@ static struct MHD_Daemon *epoxyd_listen(struct epoxyd *d, int lfd, int tls)
 		tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, d->cert_pem,
 		MHD_OPTION_HTTPS_MEM_KEY, d->key_pem,
 		MHD_OPTION_HTTPS_PRIORITIES, prio,
+		MHD_OPTION_HTTPS_MEM_DHPARAMS, d->dh_pem,
 		d->nodeca_pem ? MHD_OPTION_HTTPS_MEM_TRUST : MHD_OPTION_END, d->nodeca_pem,
 		MHD_OPTION_END);
 }
@@ -1465,6 +1499,7 @@ static void epoxyd_free(struct epoxyd *d)
 		free(d->key_pem);
 	}
 	free(d->cert_pem);
+	free(d->dh_pem);
 	free(d->nodeca_pem);
 	nodeid_free(d->base.nodeid);
 	paths_close(&d->paths);

@@ -6,7 +6,7 @@
 # locally before it changes the server, 3 a refused download spends no
 # token, 4 address binding on every node request, 5 node text escaped on
 # every CLI output path, 8 the admin lockout, 9 rotate, %00, upper-case
-# admin credential, static-RSA TLS.
+# admin credential (static-RSA TLS: tests/server/t_tls.sh).
 # shellcheck disable=SC2030,SC2031 # subshells set one epoxyctl run's environment
 . "$(dirname "$0")/lib.sh"
 
@@ -191,13 +191,7 @@ code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$HTTP_PORT/boot/
 ok $(( code == 200 )) "/boot/stage1.efi%00 is not stage1.efi ($code)"
 UP=$(tr 'a-f' 'A-F' <<<"$ADM")
 is "$(adm_from 127.0.0.5 "$UP")" 401 "the admin credential in upper-case hex: refused (one canonical form)"
-if openssl s_client -help 2>&1 | grep -q tls1_2; then
-	# static-RSA suites stay accepted by default: OVMF's HTTPS boot offers
-	# nothing else (server/epoxyd.c, docs/threat-model.md)
-	openssl s_client -connect "127.0.0.1:$HTTPS_PORT" -servername epoxy.test -tls1_2 \
-		-cipher 'ECDHE-RSA-AES128-GCM-SHA256' </dev/null >"$T_DIR/s" 2>&1
-	grep -q 'Cipher is ECDHE-RSA-AES128-GCM-SHA256' "$T_DIR/s"; ok $? "... ECDHE-RSA over TLS 1.2 still works"
-fi
+# TLS 1.2 only with forward secrecy (ECDHE, or DHE-RSA for OVMF): tests/server/t_tls.sh
 is "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$HTTP_PORT/healthz")" 200 "epoxyd healthy at the end"
 grep -qF "$C2" "$T_DIR/epoxyd.log" "$T_DIR/cli.log"; ok $(( $? == 0 )) "no credential in logs"
 done_testing

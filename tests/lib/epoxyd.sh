@@ -13,6 +13,7 @@
 #              release 7 of four random artifacts (in T_DIR/art), host node1
 #              with MAC 52-54-00-12-34-56 and its boot credential in
 #              T_DIR/cred.node1 (all through epoxyd-seed), a config
+#              (PKI_RSA=1: an RSA server key)
 #          epoxyd_ports [PORT|-]  HTTPS_PORT (PORT, or a free one), HTTP_PORT+1
 #          epoxyd_dirs            DATA, BOOT (with test boot files), KEYS, DB
 #          epoxyd_conf            writes T_DIR/epoxyd.conf from the variables
@@ -80,13 +81,18 @@ rate_burst 100000
 EOF
 }
 # epoxyd_pki: a fleet CA and a server certificate for the DNS name epoxy.test
+# (P-256; PKI_RSA=1: an RSA-2048 server key, the kind OVMF's HTTPS boot needs)
 epoxyd_pki() {
   local d=$T_DIR/pki
   mkdir -p "$d"
   openssl ecparam -name prime256v1 -genkey -noout -out "$d/ca.key" 2>/dev/null
   openssl req -x509 -new -key "$d/ca.key" -subj /CN=epoxy-test-ca -days 2 \
     -out "$d/ca.crt" 2>/dev/null
-  openssl ecparam -name prime256v1 -genkey -noout -out "$d/server.key" 2>/dev/null
+  if [ "${PKI_RSA:-0}" = 1 ]; then
+    openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$d/server.key" 2>/dev/null
+  else
+    openssl ecparam -name prime256v1 -genkey -noout -out "$d/server.key" 2>/dev/null
+  fi
   openssl req -new -key "$d/server.key" -subj /CN=epoxy.test -out "$d/server.csr" 2>/dev/null
   printf 'subjectAltName=DNS:epoxy.test\nextendedKeyUsage=serverAuth\n' >"$d/ext"
   openssl x509 -req -in "$d/server.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" \
