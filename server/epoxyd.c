@@ -100,6 +100,8 @@ struct conn {
 	struct http_resp resp;
 	int queued;
 	int upload;                 /* holds one of its admin's upload slots */
+	int answered;               /* resp holds a refusal from the headers */
+	size_t body_max;            /* in-memory body cap: the endpoint's own */
 	uint64_t body_len;          /* Content-Length, 0 when absent */
 	int has_body, chunked;
 	void *slow;                 /* the connection's entry in g.slow */
@@ -555,9 +557,10 @@ static struct conn *epoxyd_conn_new(struct MHD_Connection *con, const char *url,
 	cl = MHD_lookup_connection_value(con, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 	te = MHD_lookup_connection_value(con, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
 	c->chunked = te && *te;
+	c->body_max = http_body_max(c->req.path);
 	/* MHD has parsed it already; over the cap (or not num's spelling) */
 	if (cl && num_str_u64(cl, tls && !strncmp(c->req.path, "/admin/", 7) ?
-			      epoxyd_live()->admin_upload_max : HTTP_BODY_MAX, &clen) < 0)
+			      epoxyd_live()->admin_upload_max : c->body_max, &clen) < 0)
 		epoxyd_refuse(c, EPX_E_SRV_TOOBIG);
 	c->body_len = clen;
 	c->has_body = c->body_len > 0 || c->chunked;
@@ -658,6 +661,23 @@ static void epoxyd_admin_gate(struct conn *c, struct srv *srv)
 	c->upload = 1;
 }
 
+/* A node request with a body is checked from its headers first (its
+ * bearer token or client certificate, http_preauth): a stranger's body is
+ * never read.  The refusal is answered in c->resp, as the handler would. */
+static void epoxyd_node_gate(struct conn *c, struct srv *srv)
+{
+	if (!c->req.tls || !c->has_body || c->refuse || !strncmp(c->req.path, "/admin/", 7))
+		return;
+	if (!srv) {
+		epoxyd_refuse(c, EPX_E_SRV_BUSY);
+		return;
+	}
+	if (http_preauth(srv, &c->req, &c->resp) < 0) {
+		c->answered = 1;
+		epoxyd_refuse_as(c, c->resp.status, c->resp.code ? c->resp.code : EPX_E_SRV_BADREQ);
+	}
+}
+
 /* A failure of ours while taking a body in: logged as what it is, and
  * answered 500 EPOXY-E2244 once the (capped) body has been read. */
 static int epoxyd_spool_fail(struct conn *c, int err)
@@ -712,7 +732,7 @@ static void epoxyd_body(struct conn *c, const char *data, size_t n)
 		c->req.body_len += n;
 		return;
 	}
-	if (n > HTTP_BODY_MAX - c->req.body_len) {
+	if (n > (admin ? HTTP_BODY_MAX : c->body_max) - c->req.body_len) {
 		if (!admin) {
 			epoxyd_refuse(c, EPX_E_SRV_TOOBIG);
 			return;
@@ -821,6 +841,7 @@ static enum MHD_Result epoxyd_handle(void *cls, struct MHD_Connection *con,
 			     c->req.tls && !strncmp(c->req.path, "/admin/", 7) ?
 			     SLOW_REQ_UPLOAD : SLOW_REQ_BODY);
 		epoxyd_admin_gate(c, epoxyd_thread_srv());
+		epoxyd_node_gate(c, epoxyd_thread_srv());
 		/* refused from its headers alone (cap exceeded, no admin
 		 * credential): answer now, so the body is never read (MHD then
 		 * closes the connection) */
@@ -859,7 +880,9 @@ static enum MHD_Result epoxyd_handle(void *cls, struct MHD_Connection *con,
 	srv = epoxyd_thread_srv();
 	if (!srv)
 		epoxyd_refuse(c, EPX_E_SRV_BUSY);
-	if (c->refuse) {
+	if (c->answered) {
+		/* answered from its headers by http_preauth */
+	} else if (c->refuse) {
 		http_resp_error(&c->resp, c->refuse_status, -c->refuse, NULL);
 		if (c->refuse == EPX_E_SRV_BUSY)
 			http_resp_header(&c->resp, "Retry-After", "10");

@@ -45,30 +45,38 @@ typedef int (*http_handler)(struct srv *, const struct http_req *, struct http_r
 static int http_healthz(struct srv *srv, const struct http_req *req, struct http_resp *resp);
 static int http_metrics(struct srv *srv, const struct http_req *req, struct http_resp *resp);
 
+/* pre: what the endpoint checks from the headers, before its body is
+ * read (http_preauth); body_max: its body cap, 0 for HTTP_BODY_MAX */
 static const struct route {
 	const char *path;
 	unsigned methods;
 	unsigned flags;
 	http_handler fn;
+	size_t body_max;
+	http_handler pre;
 } http_routes[] = {
-	{ "/healthz", R_GET | R_HEAD, RF_NORATE, http_healthz },
-	{ "/boot/stage0", R_GET | R_HEAD, 0, node_stage0 },
-	{ "/boot/stage1.ipxe", R_GET | R_HEAD, 0, node_stage1_ipxe },
-	{ "/boot/stage1.efi", R_GET | R_HEAD, 0, node_bootfile },
-	{ "/boot/stage1/vmlinuz", R_GET | R_HEAD, 0, node_bootfile },
-	{ "/boot/stage1/initramfs", R_GET | R_HEAD, 0, node_bootfile },
-	{ "/boot/stage1/cmdline", R_GET | R_HEAD, 0, node_bootfile },
-	{ "/metrics", R_GET, RF_TLS | RF_NORATE, http_metrics },
-	{ "/v1/session", R_POST, RF_TLS, node_session },
-	{ "/v1/manifest", R_GET, RF_TLS, node_manifest },
-	{ NODEPROTO_DBX_PATH, R_GET, RF_TLS | RF_PREFIX, node_dbx },
-	{ "/v1/artifact/", R_GET, RF_TLS | RF_PREFIX, node_artifact },
-	{ "/v1/joincred", R_POST, RF_TLS, node_joincred },
-	{ "/v1/report", R_POST, RF_TLS, node_report },
-	{ NODEPROTO_NODE_CSR_PATH, R_POST, RF_TLS, nodeapi_csr },
-	{ NODEPROTO_NODE_HEARTBEAT_PATH, R_POST, RF_TLS, nodeapi_heartbeat },
-	{ NODEPROTO_NODE_RENEW_PATH, R_POST, RF_TLS, nodeapi_renew },
-	{ "/admin/", R_ANY, RF_TLS | RF_PREFIX | RF_NORATE, admin_handle },
+	{ "/healthz", R_GET | R_HEAD, RF_NORATE, http_healthz, 0, NULL },
+	{ "/boot/stage0", R_GET | R_HEAD, 0, node_stage0, 0, NULL },
+	{ "/boot/stage1.ipxe", R_GET | R_HEAD, 0, node_stage1_ipxe, 0, NULL },
+	{ "/boot/stage1.efi", R_GET | R_HEAD, 0, node_bootfile, 0, NULL },
+	{ "/boot/stage1/vmlinuz", R_GET | R_HEAD, 0, node_bootfile, 0, NULL },
+	{ "/boot/stage1/initramfs", R_GET | R_HEAD, 0, node_bootfile, 0, NULL },
+	{ "/boot/stage1/cmdline", R_GET | R_HEAD, 0, node_bootfile, 0, NULL },
+	{ "/metrics", R_GET, RF_TLS | RF_NORATE, http_metrics, 0, NULL },
+	{ "/v1/session", R_POST, RF_TLS, node_session, NODEPROTO_SESSION_BODY_MAX, NULL },
+	{ "/v1/manifest", R_GET, RF_TLS, node_manifest, 0, NULL },
+	{ NODEPROTO_DBX_PATH, R_GET, RF_TLS | RF_PREFIX, node_dbx, 0, NULL },
+	{ "/v1/artifact/", R_GET, RF_TLS | RF_PREFIX, node_artifact, 0, NULL },
+	{ "/v1/joincred", R_POST, RF_TLS, node_joincred, NODEPROTO_JOINCRED_BODY_MAX,
+	  node_preauth },
+	{ "/v1/report", R_POST, RF_TLS, node_report, NODEPROTO_REPORT_BODY_MAX, node_preauth },
+	{ NODEPROTO_NODE_CSR_PATH, R_POST, RF_TLS, nodeapi_csr, NODEPROTO_NODE_BODY_MAX,
+	  nodeapi_preauth },
+	{ NODEPROTO_NODE_HEARTBEAT_PATH, R_POST, RF_TLS, nodeapi_heartbeat,
+	  NODEPROTO_NODE_BODY_MAX, nodeapi_preauth },
+	{ NODEPROTO_NODE_RENEW_PATH, R_POST, RF_TLS, nodeapi_renew, NODEPROTO_NODE_BODY_MAX,
+	  nodeapi_preauth },
+	{ "/admin/", R_ANY, RF_TLS | RF_PREFIX | RF_NORATE, admin_handle, 0, NULL },
 };
 
 int64_t http_now(const struct srv *srv)
@@ -418,6 +426,34 @@ static void http_count(struct srv *srv, const struct http_req *req,
 		metrics_add(srv->metrics, cls[c], 1);
 }
 
+size_t http_body_max(const char *path)
+{
+	const struct route *r = http_route(path);
+
+	return r && r->body_max ? r->body_max : HTTP_BODY_MAX;
+}
+
+int http_preauth(struct srv *srv, struct http_req *req, struct http_resp *resp)
+{
+	const struct route *r = http_route(req->path);
+
+	/* the router answers what is not the endpoint's own to refuse */
+	if (!r || !r->pre || ((r->flags & RF_TLS) && !req->tls) ||
+	    req->method == HTTP_OTHER || !(r->methods & (1u << req->method)))
+		return 0;
+	req->rated = 1;
+	if (!(r->flags & RF_NORATE) && http_rate(srv, req, resp) < 0)
+		goto refused;
+	if (r->pre(srv, req, resp) < 0 || resp->status)
+		goto refused;
+	return 0;
+refused:
+	if (!resp->status)
+		http_resp_fail(resp, -EIO, NULL);
+	http_count(srv, req, resp);
+	return resp->code ? -resp->code : -EIO;
+}
+
 int http_dispatch(struct srv *srv, const struct http_req *req,
 		  struct http_resp *resp)
 {
@@ -439,7 +475,7 @@ int http_dispatch(struct srv *srv, const struct http_req *req,
 		http_allow(resp, r->methods);
 		goto out;
 	}
-	if (!(r->flags & RF_NORATE) && http_rate(srv, req, resp) < 0)
+	if (!(r->flags & RF_NORATE) && !req->rated && http_rate(srv, req, resp) < 0)
 		goto out;
 	rc = r->fn(srv, req, resp);
 	if (rc < 0 || resp->status == 0) {

@@ -95,6 +95,8 @@ struct http_req {
 	 * body (admin_preauth); admin_actor is "admin:<name>" */
 	int admin_authed;
 	char admin_actor[HTTP_ACTOR_MAX + 1];
+	/* 1: http_preauth() ran (and counted) the rate limit already */
+	int rated;
 	uint64_t id;             /* request number, for log lines */
 };
 
@@ -159,6 +161,16 @@ int http_dir(const struct srv *srv, enum http_dir which, int *own);
 /* The server's clock: time(NULL) + clock_offset.  Every expiry is computed
  * and checked against this, so a test can move the clock. */
 int64_t http_now(const struct srv *srv);
+
+/* The body cap of path's endpoint: its own (a node endpoint's protocol
+ * cap), else HTTP_BODY_MAX.  epoxyd refuses a longer body from its
+ * Content-Length, or stops reading a chunked one at the cap. */
+size_t http_body_max(const char *path);
+/* Before any body byte is read: the rate limit and what the endpoint can
+ * check from the headers alone (a node endpoint's bearer token or client
+ * certificate, looked up without being spent).  Returns 0 (sets
+ * req->rated when it counted the rate); else resp holds the refusal. */
+int http_preauth(struct srv *srv, struct http_req *req, struct http_resp *resp);
 
 /* Routes req and fills resp (which must be http_resp_init'ed).  Returns 0;
  * every refusal is an answer in resp, not an error. */

@@ -503,30 +503,36 @@ static int node_session_host(struct srv *srv, const struct http_req *req,
 	return -EPX_E_SRV_ADDR;
 }
 
-/* Appends the signed statement for the session to out. */
-static int node_statement(struct srv *srv, const struct node_sess_in *in,
-			  const char *sid, const struct store_release *r,
-			  const char *dbx, char *out, size_t cap, size_t *len)
+/* Everything of the session's statement but its session id, checked
+ * before a token is spent: a statement that cannot be made is refused
+ * while the boot token is still unspent. */
+static int node_statement_prep(struct srv *srv, const struct node_sess_in *in,
+			       const struct store_release *r, const char *dbx,
+			       struct statement *st)
 {
-	struct statement st;
+	memset(st, 0, sizeof(*st));
+	snprintf(st->host, sizeof(st->host), "%s", in->host);
+	if (hex_decode(in->nonce, 64, st->nonce, sizeof(st->nonce)) < 0 ||
+	    hex_decode(r->manifest_sha256, 64, st->manifest, sizeof(st->manifest)) < 0 ||
+	    (dbx && hex_decode(dbx, 64, st->dbx, sizeof(st->dbx)) < 0) || !srv->online)
+		return -EPX_E_SRV_SIGN;
+	st->version = r->version;
+	st->has_dbx = dbx != NULL;
+	st->time = http_now(srv);
+	st->expires = st->time + srv->cfg->statement_ttl;
+	return 0;
+}
+
+/* Appends the signed statement for the session to out. */
+static int node_statement(struct srv *srv, struct statement *st, const char *sid,
+			  char *out, size_t cap, size_t *len)
+{
 	size_t body = 0;
 	int rc;
 
-	memset(&st, 0, sizeof(st));
-	snprintf(st.host, sizeof(st.host), "%s", in->host);
-	if (hex_decode(sid, 16, st.session, sizeof(st.session)) < 0 ||
-	    hex_decode(in->nonce, 64, st.nonce, sizeof(st.nonce)) < 0 ||
-	    hex_decode(r->manifest_sha256, 64, st.manifest, sizeof(st.manifest)) < 0)
+	if (hex_decode(sid, 16, st->session, sizeof(st->session)) < 0)
 		return -EPX_E_SRV_SIGN;
-	st.version = r->version;
-	st.has_dbx = dbx != NULL;
-	if (dbx && hex_decode(dbx, 64, st.dbx, sizeof(st.dbx)) < 0)
-		return -EPX_E_SRV_SIGN;
-	st.time = http_now(srv);
-	st.expires = st.time + srv->cfg->statement_ttl;
-	if (!srv->online)
-		return -EPX_E_SRV_SIGN;
-	rc = statement_format(&st, out + *len, cap - *len, &body);
+	rc = statement_format(st, out + *len, cap - *len, &body);
 	if (rc < 0)
 		return -EPX_E_SRV_SIGN;
 	rc = sign_doc_append(srv->online, out + *len, body, out + *len, cap - *len, &body);
@@ -604,6 +610,7 @@ static int node_session_open(struct srv *srv, const struct http_req *req,
 {
 	char sid[STORE_SESSION_HEX + 1];
 	struct store_dbx dbx;
+	struct statement st;
 	int rc, n;
 
 	/* the fleet's current dbx update, named in the signed statement; looked
@@ -612,6 +619,11 @@ static int node_session_open(struct srv *srv, const struct http_req *req,
 	if (rc < 0 && rc != -EPX_E_DB_NOTFOUND)
 		return rc;
 	dbx.sha256[rc < 0 ? 0 : STORE_HASH_HEX] = '\0';
+	/* everything the answer needs is checked before a token is spent (a
+	 * refusal never spends the boot token) */
+	rc = node_statement_prep(srv, in, r, dbx.sha256[0] ? dbx.sha256 : NULL, &st);
+	if (rc < 0)
+		return rc;
 	/* the credential check and the session are one transaction on the
 	 * host's locked row: a revoke either sees this session or is seen */
 	if (in->cred) {
@@ -626,20 +638,24 @@ static int node_session_open(struct srv *srv, const struct http_req *req,
 	if (rc < 0)
 		return rc;
 	n = snprintf(out, cap, "epoxy-session 1\nsession %s\nrelease %u\n", sid, r->version);
-	if (n < 0 || (size_t)n >= cap)
-		return -ENOSPC;
-	*len = (size_t)n;
-	rc = node_session_tokens(srv, in->host, sid, out, cap, len);
-	if (rc < 0)
+	rc = n < 0 || (size_t)n >= cap ? -ENOSPC : 0;
+	*len = rc == 0 ? (size_t)n : 0;
+	if (rc == 0)
+		rc = node_session_tokens(srv, in->host, sid, out, cap, len);
+	if (rc == 0 && cap - *len < 5)
+		rc = -ENOSPC;
+	if (rc == 0) {
+		memcpy(out + *len, "end\n", 4);
+		*len += 4;
+		rc = node_statement(srv, &st, sid, out, cap, len);
+	}
+	if (rc < 0) {
+		/* opened but never answered: its tokens die with it */
+		if (store_session_close(srv->store, sid, "failed") < 0)
+			http_log(req, "session %s of host %s: cannot close it after %s",
+				 sid, in->host, epx_strerror(rc));
 		return rc;
-	if (cap - *len < 5)
-		return -ENOSPC;
-	memcpy(out + *len, "end\n", 4);
-	*len += 4;
-	rc = node_statement(srv, in, sid, r, dbx.sha256[0] ? dbx.sha256 : NULL,
-			    out, cap, len);
-	if (rc < 0)
-		return rc;
+	}
 	store_host_touch(srv->store, in->host);
 	node_host_state(srv, req, in->host, "booting");
 	http_log(req, "session %s opened for host %s, release %u (%s)", sid, in->host,
@@ -801,6 +817,18 @@ static int node_redeem(struct srv *srv, const struct http_req *req,
 
 	if (rc == 0)
 		rc = node_token_spend(srv, req, resp, purpose, tok, info);
+	explicit_bzero(tok, sizeof(tok));
+	return rc;
+}
+
+int node_preauth(struct srv *srv, const struct http_req *req, struct http_resp *resp)
+{
+	struct store_token_info info;
+	char tok[STORE_TOKEN_HEX + 1];
+	int rc = node_token_peek(srv, req, resp,
+				 !strcmp(req->path, "/v1/joincred") ? "joincred" : "report",
+				 tok, &info);
+
 	explicit_bzero(tok, sizeof(tok));
 	return rc;
 }

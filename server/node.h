@@ -23,6 +23,11 @@ int node_manifest(struct srv *srv, const struct http_req *req, struct http_resp 
 int node_dbx(struct srv *srv, const struct http_req *req, struct http_resp *resp);
 int node_artifact(struct srv *srv, const struct http_req *req, struct http_resp *resp);
 int node_joincred(struct srv *srv, const struct http_req *req, struct http_resp *resp);
+/* /v1/joincred and /v1/report before their body is read (http_preauth):
+ * the bearer token is looked up for the path's purpose, never spent, with
+ * the host's address binding; refusals are answered in resp as the
+ * handler would answer them. */
+int node_preauth(struct srv *srv, const struct http_req *req, struct http_resp *resp);
 int node_report(struct srv *srv, const struct http_req *req, struct http_resp *resp);
 
 /* Parses "bytes=N-" or "bytes=N-M" against size: off and len of the part.

@@ -185,6 +185,24 @@ static int nodeapi_identify(struct srv *srv, const struct http_req *req,
 	return rc;
 }
 
+int nodeapi_preauth(struct srv *srv, const struct http_req *req, struct http_resp *resp)
+{
+	char host[LABEL_HOST_MAX + 1], serial[NODEID_SERIAL_HEX + 1];
+	char tok[STORE_TOKEN_HEX + 1];
+	int rc;
+
+	if (!srv->nodeid)
+		return nodeapi_refuse(req, resp, -EPX_E_NID_OFF, "node request");
+	if (!strcmp(req->path, NODEPROTO_NODE_CSR_PATH)) {
+		/* the credential is spent only with the CSR: its form here */
+		rc = http_bearer(req, tok);
+		explicit_bzero(tok, sizeof(tok));
+	} else {
+		rc = nodeapi_identify(srv, req, host, serial);
+	}
+	return rc < 0 ? nodeapi_refuse(req, resp, rc, "node request") : 0;
+}
+
 int nodeapi_heartbeat(struct srv *srv, const struct http_req *req, struct http_resp *resp)
 {
 	static const char *const keys[] = { NODEPROTO_F_UPTIME };

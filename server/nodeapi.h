@@ -22,6 +22,10 @@
 
 int nodeapi_csr(struct srv *srv, const struct http_req *req, struct http_resp *resp);
 int nodeapi_heartbeat(struct srv *srv, const struct http_req *req, struct http_resp *resp);
+/* The node endpoints before their body is read (http_preauth): heartbeat
+ * and renew need the client certificate of a live host, csr a bearer
+ * credential in its one form (spent only by nodeapi_csr). */
+int nodeapi_preauth(struct srv *srv, const struct http_req *req, struct http_resp *resp);
 int nodeapi_renew(struct srv *srv, const struct http_req *req, struct http_resp *resp);
 
 #endif
