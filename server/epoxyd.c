@@ -1178,8 +1178,9 @@ static int epoxyd_setup(struct epoxyd *d, int check)
  * mid-boot) are closed as "expired" once no token of theirs can be live, so
  * none of their tokens is usable again; tokens spent or expired longer than
  * token_retention ago are deleted (until then a replay is answered "already
- * used", E2003, rather than "unknown").  Store errors are logged and retried
- * at the next round. */
+ * used", E2003, rather than "unknown"); the counts of refusals past their
+ * burst go into the audit log as summaries.  Store errors are logged and
+ * retried at the next round. */
 static void epoxyd_housekeeping(struct epoxyd *d)
 {
 	uint64_t nsess = 0, ntok = 0;
@@ -1194,6 +1195,7 @@ static void epoxyd_housekeeping(struct epoxyd *d)
 	if (rc == 0)
 		rc = store_token_purge(d->hk.store, now - (int64_t)epoxyd_live()->token_retention,
 				       &ntok);
+	store_refusals_flush(d->hk.store, 0);
 	if (rc < 0)
 		log_msg(LOG_ERR, "housekeeping: EPOXY-E%04d %s", -rc, epx_strerror(rc));
 	else if (nsess || ntok)
@@ -1617,6 +1619,9 @@ out:
 		close(g.lfd_https);
 	if (g.lfd_http >= 0)
 		close(g.lfd_http);
+	/* the refusals counted in the last window: into the audit log */
+	if (g.hk.store)
+		store_refusals_flush(g.hk.store, 1);
 	epoxyd_free(&g);
 	return rc;
 }

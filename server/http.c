@@ -303,9 +303,10 @@ void http_log(const struct http_req *req, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	/* one line per event, whatever a handler put in it */
+	/* one line per event, whatever a handler put in it (log_msg makes
+	 * the whole line printable ASCII) */
 	for (i = 0; msg[i]; i++)
-		if ((unsigned char)msg[i] < 0x20 || msg[i] == 0x7f)
+		if ((unsigned char)msg[i] < 0x20 || (unsigned char)msg[i] >= 0x7f)
 			msg[i] = '?';
 	log_msg(LOG_INFO, "req %llu %s%s%s: %s",
 		(unsigned long long)(req ? req->id : 0), req ? req->peer_str : "-",

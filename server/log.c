@@ -34,8 +34,10 @@ void log_msg(int prio, const char *fmt, ...)
 	if (n < 0)
 		return;
 	o = o + (size_t)n < LOG_LINE_MAX - 1 ? o + (size_t)n : LOG_LINE_MAX - 1;
+	/* one line of printable ASCII: no control byte (C0, DEL, and the C1
+	 * range an 8-bit terminal obeys) from a client reaches a terminal */
 	for (i = 0; i < o; i++)
-		if ((unsigned char)line[i] < 0x20 || line[i] == 0x7f)
+		if ((unsigned char)line[i] < 0x20 || (unsigned char)line[i] >= 0x7f)
 			line[i] = '?';
 	line[o++] = '\n';
 	if (write(STDERR_FILENO, line, o) < 0)

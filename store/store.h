@@ -9,7 +9,11 @@
  *   token never both succeed, whatever the number of connections, threads
  *   or epoxyd processes sharing one PostgreSQL;
  * - every refusal returns a distinct -EPX_E_TOK_* code and is appended to the
- *   audit log with at most the first 8 hex digits of the token's HASH;
+ *   audit log with at most the first 8 hex digits of the token's HASH; past
+ *   STORE_REFUSAL_BURST of one kind (action, code, detail) in a window of
+ *   STORE_REFUSAL_WINDOW seconds, a refusal is only counted, and the count
+ *   appended as one "summary" entry after the window (a stranger's cost to
+ *   the audit log is bounded; the entries still add up to every refusal);
  * - the audit log is append-only and hash-chained (each entry carries the
  *   SHA-256 of the previous one); store_audit_verify() detects an altered,
  *   removed or reordered entry;
@@ -373,6 +377,13 @@ int store_admin_revoke(struct store *s, const char *name);
 /* Finds the admin whose credential this is; name_out gets its name.
  * -EPX_E_CRED_FORMAT, -EPX_E_CRED_UNKNOWN, -EPX_E_CRED_REVOKED. */
 int store_admin_check(struct store *s, const char *cred_hex, char name_out[STORE_ACTOR_MAX + 1]);
+
+/* Refusals of credentials and tokens past their burst (see above): the
+ * counts of every window that is over are appended as summaries; all = 1
+ * also the current window's (at shutdown).  Called by housekeeping. */
+#define STORE_REFUSAL_WINDOW 60
+#define STORE_REFUSAL_BURST 5
+void store_refusals_flush(struct store *s, int all);
 /* The same check without the audit entry of a refusal: for callers that
  * audit refusals themselves, in a bounded way (epoxyd's admin lockout). */
 int store_admin_check_quiet(struct store *s, const char *cred_hex,

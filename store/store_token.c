@@ -7,9 +7,14 @@
  * matching purpose/host/session, session still open), which both backends
  * execute atomically, so concurrent redemptions of one token yield exactly
  * one success.  Refusals are diagnosed by a second read and audited with
- * STORE_HASHPFX_HEX digits of the hash. */
+ * STORE_HASHPFX_HEX digits of the hash, at a bounded cost: per action,
+ * code and detail (the host named, the token's purpose and host), the
+ * first STORE_REFUSAL_BURST of a STORE_REFUSAL_WINDOW-second window are
+ * appended in full, the rest counted and appended as one summary with
+ * their number when the window is over (store_refusals_flush). */
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -58,7 +63,82 @@ static int store_token_valid_state(const char *st)
 	return 1;
 }
 
-/* Audits a refused secret: subject "hash:<8 hex>" of the hash, never the value. */
+/* The refusals of this process counted but not appended yet: one slot per
+ * action and line (code and detail) in the current window; when every
+ * slot is taken, slot 0 counts the rest under the line "other" (a count
+ * is never dropped, so the summaries add up to every refusal). */
+#define STORE_REFUSAL_SLOTS 64
+static struct store_token_refusal {
+	char action[24];
+	char line[STORE_TEXT_MAX + 1];
+	int64_t window;                 /* its first refusal's window */
+	uint64_t n;                     /* refusals in that window */
+} store_token_refusals[STORE_REFUSAL_SLOTS];
+static pthread_mutex_t store_token_refusals_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Appends the summary of a slot whose window is over.  Lock held. */
+static void store_token_refusal_summary(struct store *s, size_t i)
+{
+	char detail[STORE_TEXT_MAX + 1];
+	struct store_token_refusal *r = &store_token_refusals[i];
+
+	if (r->n > STORE_REFUSAL_BURST) {
+		snprintf(detail, sizeof(detail), "%" PRIu64 " more in %d s from %" PRId64 ": %.150s",
+			 r->n - STORE_REFUSAL_BURST, STORE_REFUSAL_WINDOW,
+			 r->window * STORE_REFUSAL_WINDOW, r->line);
+		(void)store_audit_append(s, "store", r->action, "summary", detail);
+	}
+	r->n = 0;
+	r->action[0] = '\0';
+}
+
+void store_refusals_flush(struct store *s, int all)
+{
+	int64_t w = store_now(s) / STORE_REFUSAL_WINDOW;
+	size_t i;
+
+	pthread_mutex_lock(&store_token_refusals_lock);
+	for (i = 0; i < STORE_REFUSAL_SLOTS; i++)
+		if (store_token_refusals[i].n && (all || store_token_refusals[i].window != w))
+			store_token_refusal_summary(s, i);
+	pthread_mutex_unlock(&store_token_refusals_lock);
+}
+
+/* Counts one refusal; 1 if it is among the first STORE_REFUSAL_BURST of
+ * its kind in this window (to be appended in full). */
+static int store_token_refusal_count(struct store *s, const char *action, const char *line)
+{
+	int64_t w = store_now(s) / STORE_REFUSAL_WINDOW;
+	size_t i, free_slot = STORE_REFUSAL_SLOTS;
+	struct store_token_refusal *r = NULL;
+	int full;
+
+	pthread_mutex_lock(&store_token_refusals_lock);
+	for (i = 0; i < STORE_REFUSAL_SLOTS; i++) {
+		r = &store_token_refusals[i];
+		if (r->n && r->window != w)
+			store_token_refusal_summary(s, i);
+		if (r->n && !strcmp(r->action, action) && !strcmp(r->line, line))
+			break;
+		if (!r->n && free_slot == STORE_REFUSAL_SLOTS)
+			free_slot = i;
+	}
+	if (i == STORE_REFUSAL_SLOTS) {
+		r = &store_token_refusals[free_slot < STORE_REFUSAL_SLOTS ? free_slot : 0];
+		if (!r->n) {
+			st_copy(r->action, sizeof(r->action), action);
+			st_copy(r->line, sizeof(r->line),
+				free_slot < STORE_REFUSAL_SLOTS ? line : "other");
+			r->window = w;
+		}
+	}
+	full = ++r->n <= STORE_REFUSAL_BURST;
+	pthread_mutex_unlock(&store_token_refusals_lock);
+	return full;
+}
+
+/* Audits a refused secret: subject "hash:<8 hex>" of the hash, never the
+ * value; past its kind's burst only counted (store_token_refusal_count). */
 static void store_token_audit_refusal(struct store *s, const char *action, const char *hash,
 			  int reason, const char *detail)
 {
@@ -69,6 +149,8 @@ static void store_token_audit_refusal(struct store *s, const char *action, const
 	else
 		snprintf(subject, sizeof(subject), "hash:none");
 	snprintf(line, sizeof(line), "%s %s", epx_code(reason, code, sizeof(code)), detail);
+	if (!store_token_refusal_count(s, action, line))
+		return;
 	/* a failed audit append must not turn a refusal into anything else */
 	(void)store_audit_append(s, "store", action, subject, line);
 }

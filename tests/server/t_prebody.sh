@@ -48,6 +48,13 @@ is "$(answer /v1/report "$REP" -X POST -H "$FORM" --data 'stage=1&status=ok' -o 
 grep -q 'refused report.*EPOXY-E2001' "$T_DIR/epoxyd.log"; ok $? "the unknown token is logged" \
   "$(tail -5 "$T_DIR/epoxyd.log")"
 
+# --- node-supplied bytes reach epoxyd's log only as printable ASCII
+hp_code '/boot/x%9b%1b%5b31m%c2%9b' >/dev/null
+hs_code /v1/report -X POST -H "$FORM" -H "Authorization: Bearer $H64" -H $'User-Agent: a\x9bb' \
+  --data 'stage=1&status=ok' >/dev/null
+LC_ALL=C grep -c $'[\x01-\x08\x0b-\x1f\x7f-\xff]' "$T_DIR/epoxyd.log" >"$T_DIR/raw"
+is "$(cat "$T_DIR/raw")" 0 "no control or 8-bit byte from a request in epoxyd's log"
+
 # --- refusals cost a bounded number of audit entries, and the counts add up
 audit_full() { sql "SELECT count(*) FROM audit WHERE action = '$1' AND subject != 'summary'"; }
 audit_summed() { sql "SELECT detail FROM audit WHERE action = '$1' AND subject = 'summary'" |
