@@ -8,7 +8,7 @@
 #                 key (errors, files, randomness, SHA-256, documents,
 #                 signature verification, keyset, manifest, statement,
 #                 the admin API's records, and the wire codec: numbers,
-#                 hex, names, %-escapes, forms).  The agent
+#                 hex, names, %-escapes, forms, prefixed lines).  The agent
 #                 links only this one (musl, plain mbedTLS 2.28 API).
 #   epoxy-sign    $(O)/VARIANT/libepoxy-sign.a: private keys and signing
 #                 (host programs only, never the agent)
@@ -25,7 +25,7 @@ UNIT_TESTS += test_err
 test_err_SRCS := tests/unit/test_err.c tests/test.c
 test_err_ARCHIVES := epoxy
 
-# the wire codec (num, hex, label, pct, form): one table test, one fuzz
+# the wire codec (num, hex, label, pct, form, line): one table test, one fuzz
 # target over all of them (seed corpus tests/fuzz/corpus/fuzz_codec/)
 UNIT_TESTS += test_codec
 test_codec_SRCS := tests/unit/test_codec.c tests/test.c
