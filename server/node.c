@@ -782,7 +782,7 @@ static int node_token_peek(struct srv *srv, const struct http_req *req,
 	if (!node_bound_ok(req->peer_str, addrs)) {
 		snprintf(detail, sizeof(detail), "EPOXY-E%04d purpose=%s peer=%s",
 			 EPX_E_SRV_BOUND, purpose, req->peer_str);
-		store_audit_append(srv->store, "epoxyd", "node.refused", info->host, detail);
+		store_audit_refusal(srv->store, "epoxyd", "node.refused", info->host, detail);
 		http_log(req, "host %s session %s: %s from %s, not one of its addresses (EPOXY-E%04d)",
 			 info->host, info->session, purpose, req->peer_str, EPX_E_SRV_BOUND);
 		metrics_add(srv->metrics, M_TOKENS_REFUSED, 1);

@@ -384,6 +384,11 @@ int store_admin_check(struct store *s, const char *cred_hex, char name_out[STORE
 #define STORE_REFUSAL_WINDOW 60
 #define STORE_REFUSAL_BURST 5
 void store_refusals_flush(struct store *s, int all);
+/* A caller's own refusal, audited like the store's: in full for the first
+ * STORE_REFUSAL_BURST of its kind (action and detail) in a window, then
+ * counted into the window's summary.  0 or the append's error. */
+int store_audit_refusal(struct store *s, const char *actor, const char *action,
+			const char *subject, const char *detail);
 /* The same check without the audit entry of a refusal: for callers that
  * audit refusals themselves, in a bounded way (epoxyd's admin lockout). */
 int store_admin_check_quiet(struct store *s, const char *cred_hex,

@@ -137,6 +137,14 @@ static int store_token_refusal_count(struct store *s, const char *action, const 
 	return full;
 }
 
+int store_audit_refusal(struct store *s, const char *actor, const char *action,
+			const char *subject, const char *detail)
+{
+	if (!store_token_refusal_count(s, action, detail))
+		return 0;
+	return store_audit_append(s, actor, action, subject, detail);
+}
+
 /* Audits a refused secret: subject "hash:<8 hex>" of the hash, never the
  * value; past its kind's burst only counted (store_token_refusal_count). */
 static void store_token_audit_refusal(struct store *s, const char *action, const char *hash,

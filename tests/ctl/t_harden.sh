@@ -135,6 +135,13 @@ done
 grep -q 'EPOXY-E2226' "$T_DIR/epoxyd.log"; ok $? "the refusals are logged with their code"
 ok $(( $(sql "SELECT count(*) FROM audit WHERE action = 'node.refused' AND detail LIKE '%E2226%'") == 0 )) \
 	"... and audited"
+# ... at a bounded cost: 11 of one kind give 5 full entries a minute
+# (10 if the loop straddles two minutes), the rest counted into a summary
+is "$(session_with "$C2" --interface 127.0.0.2)" 200 "another session from 127.0.0.2"
+t=$(tok manifest)
+for i in $(seq 1 11); do hs /v1/manifest -H "Authorization: Bearer $t" -o /dev/null; done
+n=$(sql "SELECT count(*) FROM audit WHERE action = 'node.refused' AND subject = 'node1' AND detail LIKE '%purpose=manifest %'")
+ok $(( n < 5 || n > 10 )) "11 refusals of one kind from one address: $n audited in full (5, or 10 across two minutes)"
 ctl host update node1 --addr '' >/dev/null
 
 # --- 5: node text reaches the operator's terminal only escaped
