@@ -14,7 +14,8 @@
 #include "stage2/dbxapply.h"
 
 /* Whether the firmware's dbx holds every hash of u: 1, 0 (also when dbx
- * does not exist yet) or a negative code. */
+ * does not exist yet: absent, or the empty file efivarfs leaves behind
+ * when the firmware refused to create it) or a negative code. */
 static int dbxapply_held(const char *path, const struct dbx_update *u)
 {
 	uint8_t *var = malloc(DBX_VAR_MAX + 5);
@@ -24,7 +25,7 @@ static int dbxapply_held(const char *path, const struct dbx_update *u)
 	if (!var)
 		return rc;
 	n = file_read(path, var, DBX_VAR_MAX + 5);
-	if (n == -ENOENT)
+	if (n == -ENOENT || n == 0)
 		rc = 0;
 	else if (n < 4 || n > DBX_VAR_MAX + 4)
 		rc = -EPX_E_DBX_EFIVARFS;
