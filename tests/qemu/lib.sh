@@ -22,6 +22,8 @@ QEMU_SCN_KEYS=" name about firmware host mac release pin tamper node_ca credenti
 . "$(dirname "${BASH_SOURCE[0]}")/mitm.sh"
 # node_identity=, revoke=, allow=, show_after= (the node manager's join)
 . "$(dirname "${BASH_SOURCE[0]}")/nodeid.sh"
+# the dbx= key (retired images, the firmware's forbidden-signature database)
+. "$(dirname "${BASH_SOURCE[0]}")/dbx.sh"
 
 
 # scn_load FILE: fills S, EXP_RE/EXP_LABEL (ordered), FORBID, SHOW, WHY,
@@ -158,6 +160,7 @@ fixture_prepare() {
       esac
       echo "tampered: $t"
     done
+    dbx_prepare || { echo "dbx=${S[dbx]:-} failed"; return 1; }
     if [ "${S[node_ca]}" = other ]; then
       mkdir -p "$W/otherca"
       openssl req -new -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
@@ -329,6 +332,7 @@ host_enroll_steps() {
       NODE_CRED=$(grep -aoE 'credential [0-9a-f]{64}' "$NODE_VARS" | head -1 | cut -d' ' -f2)
     fi
     media_issue || return 1
+    dbx_publish || return 1
     if [ "${S[credential]}" = stale ]; then
       chain_ctl host credential "${S[host]}" --rotate --out "$W/rotated.cred" || return 1
       rm -f "$W/rotated.cred"
@@ -479,6 +483,7 @@ console_watch() {
       nodeid_on_mark "${EXP_LABEL[$i]}"
       i=$((i + 1))
     done
+    dbx_on_console
     if bad=$(console_forbidden); then
       fail "console never shows: $bad" "$(grep -aE -m1 -- "$bad" "$W/console.forbid")"
       console_tail; return 1
