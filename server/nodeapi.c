@@ -189,10 +189,13 @@ int nodeapi_preauth(struct srv *srv, const struct http_req *req, struct http_res
 {
 	char host[LABEL_HOST_MAX + 1], serial[NODEID_SERIAL_HEX + 1];
 	char tok[STORE_TOKEN_HEX + 1];
+	/* the handler's own name in the log line */
+	const char *what = !strcmp(req->path, NODEPROTO_NODE_CSR_PATH) ? "node csr" :
+		!strcmp(req->path, NODEPROTO_NODE_RENEW_PATH) ? "node renew" : "node heartbeat";
 	int rc;
 
 	if (!srv->nodeid)
-		return nodeapi_refuse(req, resp, -EPX_E_NID_OFF, "node request");
+		return nodeapi_refuse(req, resp, -EPX_E_NID_OFF, what);
 	if (!strcmp(req->path, NODEPROTO_NODE_CSR_PATH)) {
 		/* the credential is spent only with the CSR: its form here */
 		rc = http_bearer(req, tok);
@@ -200,7 +203,7 @@ int nodeapi_preauth(struct srv *srv, const struct http_req *req, struct http_res
 	} else {
 		rc = nodeapi_identify(srv, req, host, serial);
 	}
-	return rc < 0 ? nodeapi_refuse(req, resp, rc, "node request") : 0;
+	return rc < 0 ? nodeapi_refuse(req, resp, rc, what) : 0;
 }
 
 int nodeapi_heartbeat(struct srv *srv, const struct http_req *req, struct http_resp *resp)
