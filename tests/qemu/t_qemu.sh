@@ -1,15 +1,17 @@
 #!/bin/bash
 # t_qemu.sh [--full]: the QEMU scenarios of the chain, as TAP.
 #
-# `make check` runs the quick set (the happy path and four refusals); `make
-# check-qemu-full` passes --full and runs every tests/qemu/scenarios/*.scn.
+# `make check` runs the quick set (the happy path, five refusals and the
+# three dbx scenarios); `make check-qemu-full` passes --full and runs every
+# tests/qemu/scenarios/*.scn.
 # Scenarios run one after the other (TCG on two shared cores), each on its
 # own ports (18400 + 4*i) and in its own work dir $O/qemu/<name>.  A
 # scenario that cannot run because a piece is missing fails; nothing skips.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 O=${O:-$PWD/build}; export O
-QUICK="happy-uefi mitm-kernel stage1-byte stage0-unsigned prod-initramfs-tampered wrong-credential"
+QUICK="happy-uefi mitm-kernel stage1-byte stage0-unsigned prod-initramfs-tampered wrong-credential
+  dbx-retire dbx-changed dbx-otherkey"
 if [ "${1:-}" = --full ]; then
   list=$(for f in tests/qemu/scenarios/*.scn; do basename "$f" .scn; done)
 else
