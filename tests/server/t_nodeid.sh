@@ -182,15 +182,19 @@ nodecred node3 52-54-00-00-00-03 >"$N/nc3"
 echo 0000000000000000000000000000000000000000000000000000000000000000 >"$N/nc.bogus"
 nmjoin "$N/nc.bogus" node3 --beats 1 2>"$N/nm.bogus"; is $? 1 "epoxy-nm with an unknown credential: exit 1"
 grep -q 'EPOXY-E3103.*EPOXY-E2001' "$N/nm.bogus"; ok $? "...printing E3103 and the server's E2001"
-nmjoin "$N/nc3" node3 --heartbeat 1 --renew 2 --beats 6 2>"$N/nm.log" & NMPID=$!
+# 8 beats 1 s +-10 % apart (more when the machine is loaded) span at least
+# 6.3 s: a renewal every 2 s happens at least twice, whatever the jitter
+nmjoin "$N/nc3" node3 --heartbeat 1 --renew 2 --beats 8 2>"$N/nm.log" & NMPID=$!
 for _ in $(seq 1 100); do [ "$(host_state node3)" = joined ] && break; sleep 0.1; done
 is "$(host_state node3)" joined "epoxy-nm joined node3 (first heartbeat)"
 # the node manager's key lives in its memory: look for it on disk while it runs
 KEYS_ON_DISK=$(grep -rlE 'BEGIN (EC )?PRIVATE KEY' "$T_DIR" 2>/dev/null | grep -v "^$N/\|$T_DIR/pki/\|$KEYS/" )
 is "$KEYS_ON_DISK" "" "no private key file appeared under the test directory while epoxy-nm runs"
-wait "$NMPID"; is $? 0 "epoxy-nm: 6 heartbeats with renewals every 2 s, exit 0"
-is "$(grep -c 'renew: certificate' "$N/nm.log")" 2 "...renewed its certificate twice" "$(cat "$N/nm.log")"
-is "$(sql "SELECT count(*) FROM node_certs WHERE host = 'node3'")" 3 "three certificates recorded for node3"
+wait "$NMPID"; is $? 0 "epoxy-nm: 8 heartbeats with renewals every 2 s, exit 0"
+renewals=$(grep -c 'renew: certificate' "$N/nm.log")
+ok $(( renewals < 2 )) "...renewed its certificate at least twice ($renewals)" "$(cat "$N/nm.log")"
+is "$(sql "SELECT count(*) FROM node_certs WHERE host = 'node3'")" $(( renewals + 1 )) \
+	"each certificate recorded for node3 (the join's and $renewals renewals)"
 if grep -q 'PRIVATE KEY' "$N/nm.log" "$T_DIR/epoxyd.log"; then fail "no key in epoxy-nm's or epoxyd's log"
 else pass "no key in epoxy-nm's or epoxyd's log"; fi
 nmjoin "$N/nc3" node3 --beats 1 2>"$N/nm.again"; is $? 1 "epoxy-nm with a spent credential: exit 1"
