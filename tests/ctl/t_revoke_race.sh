@@ -39,7 +39,7 @@ worker() {
 			awk -v p="$port" '$1 == "token" && $2 == "joincred" {print p, $3}' >>"$T_DIR/kept.$id"
 	done
 }
-total=0 leaked=0
+total=0 leaked=0 failed_revokes=0 revokes_lost=0
 for r in $(seq 1 "$ROUNDS"); do
 	h=race$r mac=$(printf '52-54-00-aa-00-%02x' "$r")
 	ctl host add "$h" --hwclass qemu-x86_64 --mac "$mac" >/dev/null
@@ -50,19 +50,32 @@ for r in $(seq 1 "$ROUNDS"); do
 	for w in $(seq 1 "$W"); do worker "$w" "$h" "$cred" "$mac" & pids+=($!); done
 	sleep 1.5
 	# odd rounds revoke, even rounds delete the host
-	if [ $((r % 2)) = 1 ]; then ctl host credential "$h" --revoke; else ctl host delete "$h"; fi
-	rc=$?
+	# An operator whose revoke failed (a connect timeout on a loaded
+	# machine, say) runs it again; the promise starts when one returned 0.
+	for try in 1 2 3 4 5; do
+		if [ $((r % 2)) = 1 ]; then ctl host credential "$h" --revoke; else ctl host delete "$h"; fi
+		rc=$?
+		[ "$rc" = 0 ] && break
+		diag "round $r try $try: revoke/delete failed ($rc): $(tr '\n' ' ' <"$T_DIR/err")"
+		failed_revokes=$((failed_revokes + 1))
+		sleep 1
+	done
+	[ "$rc" = 0 ] || revokes_lost=$((revokes_lost + 1))
 	sleep 0.5; touch "$T_DIR/stop"; wait "${pids[@]}"
-	[ "$rc" = 0 ] || diag "round $r: revoke/delete failed ($rc)"
 	n=$(cat "$T_DIR"/kept.* 2>/dev/null | wc -l); total=$((total + n))
 	while read -r port t; do
 		code=$(curl -s --cacert "$KEYS/ca.crt" --resolve "epoxy.test:$port:127.0.0.1" -X POST \
 			-H "Authorization: Bearer $t" --data '' -o /dev/null -w '%{http_code}' \
 			"https://epoxy.test:$port/v1/joincred")
-		[ "$code" = 200 ] && leaked=$((leaked + 1))
+		if [ "$code" = 200 ]; then
+			leaked=$((leaked + 1))
+			diag "round $r: a token of port $port still worked; sessions of $h:"
+			ctl session list --host "$h" >/dev/null 2>&1; diag "$(cat "$T_DIR/out" "$T_DIR/err")"
+		fi
 	done < <(cat "$T_DIR"/kept.* 2>/dev/null)
 	diag "round $r ($([ $((r % 2)) = 1 ] && echo revoke || echo delete)): $n sessions opened, leaked so far $leaked"
 done
+is "$revokes_lost" 0 "every revoke/delete returned 0 within five tries ($failed_revokes failed tries)"
 ok $(( total < 20 )) "the workers opened $total sessions around $ROUNDS revokes/deletes"
 is "$leaked" 0 "no join credential for a session of a revoked or deleted host, after the revoke returned"
 done_testing
