@@ -52,6 +52,7 @@
 #include "lib/record.h"
 #include "server/admin.h"
 #include "server/config.h"
+#include "server/fleet.h"
 #include "server/log.h"
 #include "store/store.h"
 
@@ -1367,6 +1368,66 @@ static int admin_pin(struct admin_ctx *c)
 	return admin_reply(c, 200, 0);
 }
 
+/* ---------------------------------------------------- fleet, channels */
+
+/* The status page's fleet view as records (server/fleet.c: the same query
+ * and the same filter parser as the page). */
+static int admin_fleet_cb(const struct fleet_row *r, void *arg)
+{
+	struct record_buf *b = arg;
+	int num = 0;
+
+	record_buf_field(b, "name", r->name);
+	record_buf_field(b, "site", r->site);
+	record_buf_field(b, "channel", r->channel);
+	record_buf_field(b, "state", r->state);
+	record_buf_fieldu(b, "release", r->release);
+	record_buf_field(b, "last_stage", r->last_stage);
+	record_buf_field(b, "last_status", r->last_status);
+	record_buf_field(b, "last_code", r->last_code);
+	record_buf_field(b, "meaning", r->last_code[0] &&
+			 epx_code_parse(r->last_code, &num) == 0 ? epx_strerror(-num) : "");
+	record_buf_fieldu(b, "last_seen", (unsigned long long)r->last_seen);
+	record_buf_endrec(b);
+	return b->err;
+}
+
+static int admin_fleet(struct admin_ctx *c)
+{
+	struct fleet_filter f;
+	int more = 0, rc;
+
+	rc = fleet_filter_parse(c->req->args, c->req->nargs, 1, &f);
+	if (rc)
+		return admin_fail(c, -EPX_E_ADM_FIELD,
+				  "filter: site, state, release, group, limit only, each valid");
+	rc = fleet_list(c->srv->store, &f, admin_fleet_cb, &c->out, &more);
+	if (rc)
+		return admin_fail(c, rc, NULL);
+	return admin_reply(c, 200, 0);
+}
+
+static int admin_channel_cb(const char *name, uint32_t version, void *arg)
+{
+	struct record_buf *b = arg;
+
+	record_buf_field(b, "channel", name);
+	record_buf_fieldu(b, "version", version);
+	record_buf_endrec(b);
+	return b->err;
+}
+
+static int admin_channels(struct admin_ctx *c)
+{
+	static const char *const q[] = { NULL };
+	int rc = admin_query_only(c, q);
+
+	if (rc || c->resp->status)
+		return rc;
+	rc = fleet_channels(c->srv->store, admin_channel_cb, &c->out);
+	return rc ? admin_fail(c, rc, NULL) : admin_reply(c, 200, 0);
+}
+
 /* ---------------------------------------------------------------- audit */
 
 static int admin_audit_cb(const struct store_audit *e, void *arg)
@@ -1574,15 +1635,23 @@ static int admin_auth_req(struct srv *srv, const struct http_req *req,
 			  char actor[STORE_ACTOR_MAX + 1])
 {
 	static const char scheme[] = "Epoxy-Admin ";
+	const char *a = req->authorization;
+
+	if (strncmp(a, scheme, sizeof(scheme) - 1))
+		return -EPX_E_ADM_AUTH;
+	return admin_check_cred(srv, req, a + sizeof(scheme) - 1, actor);
+}
+
+int admin_check_cred(struct srv *srv, const struct http_req *req,
+		     const char *cred, char actor[STORE_ACTOR_MAX + 1])
+{
 	char name[STORE_ACTOR_MAX + 1];
-	const char *a = req->authorization, *cred = a + sizeof(scheme) - 1;
 	int64_t now = http_now(srv);
 	int rc = -EPX_E_ADM_AUTH;
 
 	/* one spelling, as for node credentials: lowercase only (lib/hex.h);
 	 * a malformed one costs no store lookup, so it is not counted */
-	if (strncmp(a, scheme, sizeof(scheme) - 1) ||
-	    hex_check_str(cred, STORE_TOKEN_HEX) < 0)
+	if (hex_check_str(cred, STORE_TOKEN_HEX) < 0)
 		return rc;
 	if (admin_fail_throttled(req, now))
 		return -EAGAIN;
@@ -1685,6 +1754,10 @@ static int admin_route(struct admin_ctx *c)
 			return admin_publish(c);
 		return admin_fail(c, -EPX_E_ADM_METHOD, "want GET or POST");
 	}
+	if (admin_is(c, 1, "fleet", NULL))
+		return admin_method(c, HTTP_GET) ? admin_fleet(c) : 0;
+	if (admin_is(c, 1, "channels", NULL))
+		return admin_method(c, HTTP_GET) ? admin_channels(c) : 0;
 	if (admin_is(c, 2, "channels", NULL))
 		return admin_method(c, HTTP_POST) ? admin_promote(c, c->seg[1]) : 0;
 	if (admin_is(c, 1, "pins", NULL))

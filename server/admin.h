@@ -21,4 +21,11 @@ int admin_handle(struct srv *srv, const struct http_req *req,
  * -EAGAIN the peer is locked out (429), another code the store failed. */
 int admin_preauth(struct srv *srv, struct http_req *req);
 
+/* The status page's login (server/page.c): checks cred (64 lowercase hex)
+ * exactly as an admin request's credential is checked, with the same
+ * refused-credential throttle and audit.  0 and actor "admin:<name>",
+ * -EPX_E_ADM_AUTH refused, -EAGAIN the peer is locked out. */
+int admin_check_cred(struct srv *srv, const struct http_req *req,
+		     const char *cred, char actor[HTTP_ACTOR_MAX + 1]);
+
 #endif

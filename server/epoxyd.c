@@ -551,6 +551,7 @@ static struct conn *epoxyd_conn_new(struct MHD_Connection *con, const char *url,
 	MHD_get_connection_values_n(con, MHD_GET_ARGUMENT_KIND, epoxyd_arg, c);
 	epoxyd_hdr(c, con, MHD_HTTP_HEADER_USER_AGENT, c->req.user_agent);
 	epoxyd_hdr(c, con, MHD_HTTP_HEADER_AUTHORIZATION, c->req.authorization);
+	epoxyd_hdr(c, con, MHD_HTTP_HEADER_COOKIE, c->req.cookie);
 	epoxyd_hdr(c, con, MHD_HTTP_HEADER_CONTENT_TYPE, c->req.content_type);
 	epoxyd_hdr(c, con, MHD_HTTP_HEADER_RANGE, c->req.range);
 	epoxyd_hdr(c, con, "X-Forwarded-For", c->req.x_forwarded_for);
@@ -920,6 +921,7 @@ static void epoxyd_completed(void *cls, struct MHD_Connection *con, void **con_c
 		free(c->body);
 	}
 	explicit_bzero(&c->req.authorization, sizeof(c->req.authorization));
+	explicit_bzero(&c->req.cookie, sizeof(c->req.cookie));
 	free(c);
 	*con_cls = NULL;
 }

@@ -26,6 +26,7 @@
 #include "server/log.h"
 #include "server/metrics.h"
 #include "server/node.h"
+#include "server/page.h"
 #include "server/nodeapi.h"
 #include "server/storm.h"
 
@@ -77,6 +78,7 @@ static const struct route {
 	{ NODEPROTO_NODE_RENEW_PATH, R_POST, RF_TLS, nodeapi_renew, NODEPROTO_NODE_BODY_MAX,
 	  nodeapi_preauth },
 	{ "/admin/", R_ANY, RF_TLS | RF_PREFIX | RF_NORATE, admin_handle, 0, NULL },
+	{ "/ui/", R_GET | R_HEAD | R_POST, RF_TLS | RF_PREFIX, page_handle, PAGE_BODY_MAX, NULL },
 };
 
 int64_t http_now(const struct srv *srv)

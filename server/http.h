@@ -32,7 +32,7 @@
 #define HTTP_BODY_MAX 65536      /* in-memory body of any request */
 #define HTTP_RESP_HDRS_MAX 8
 #define HTTP_RESP_HDR_NAME_MAX 31
-#define HTTP_RESP_HDR_VAL_MAX 127
+#define HTTP_RESP_HDR_VAL_MAX 255   /* a Set-Cookie with its attributes */
 #define HTTP_CTYPE_MAX 63
 #define HTTP_ADDR_MAX 63         /* textual peer address */
 
@@ -72,6 +72,7 @@ struct http_req {
 	/* selected request headers, "" when absent */
 	char user_agent[HTTP_HDR_MAX + 1];
 	char authorization[HTTP_HDR_MAX + 1];   /* secret: never log */
+	char cookie[HTTP_HDR_MAX + 1];          /* secret (the page's session): never log */
 	char content_type[HTTP_HDR_MAX + 1];
 	char range[HTTP_HDR_MAX + 1];
 	char x_forwarded_for[HTTP_HDR_MAX + 1]; /* untrusted, logging only */

@@ -5,7 +5,8 @@
 # main(): the unit tests and fuzz targets below link it with a real store.
 EPOXYD_CORE_SRCS := server/http.c server/log.c server/node.c server/ipxe.c \
 	server/storm.c server/metrics.c server/slow.c server/config.c server/joincred.c \
-	server/admin.c server/nodeid.c server/nodeapi.c
+	server/admin.c server/nodeid.c server/nodeapi.c \
+	server/fleet.c server/html.c server/page.c server/page_html.c
 EPOXYD_ARCHIVES := epoxy-store epoxy-sign epoxy
 # (`=`: store/store.mk sorts after this fragment)
 EPOXYD_LIBS = $(STORE_LIBS) -lcurl -lmbedx509 $(LIB_CRYPTO_LIBS) -lpthread
@@ -34,7 +35,17 @@ test_admin_SRCS := tests/unit/test_admin.c tests/test.c tests/keys/fixture.c \
 test_admin_ARCHIVES := $(EPOXYD_ARCHIVES)
 test_admin_LIBS = $(EPOXYD_LIBS)
 
-FUZZ_TARGETS += fuzz_request fuzz_ipxe fuzz_config fuzz_admin
+# the status page: its escaper, cookie and filter parsers (table), and the
+# escaper and cookie parser on any bytes (seed corpus tests/fuzz/corpus/fuzz_html/)
+UNIT_TESTS += test_page
+test_page_SRCS := tests/unit/test_page.c tests/test.c $(EPOXYD_CORE_SRCS)
+test_page_ARCHIVES := $(EPOXYD_ARCHIVES)
+test_page_LIBS = $(EPOXYD_LIBS)
+
+FUZZ_TARGETS += fuzz_request fuzz_ipxe fuzz_config fuzz_admin fuzz_html
+fuzz_html_SRCS := tests/fuzz/fuzz_html.c $(EPOXYD_CORE_SRCS)
+fuzz_html_ARCHIVES := $(EPOXYD_ARCHIVES)
+fuzz_html_LIBS = $(EPOXYD_LIBS)
 fuzz_request_SRCS := tests/fuzz/fuzz_request.c $(EPOXYD_CORE_SRCS)
 fuzz_request_ARCHIVES := $(EPOXYD_ARCHIVES)
 fuzz_request_LIBS = $(EPOXYD_LIBS)

@@ -13,6 +13,14 @@
  *                                       the trust library (exit 0 if valid)
  *   seed fleet URI N FILE               hosts n0..n<N-1> (MAC 02-00-..-i) with
  *                                       credentials, "name mac cred" lines in FILE
+ *   seed site URI NAME DESCFILE         a site whose description is DESCFILE's
+ *                                       bytes (the status page's tests)
+ *   seed place URI HOST SITE GROUP STATE  puts HOST at SITE in GROUP ("-": none)
+ *                                       and sets its state
+ *   seed boot URI HOST VERSION STAGE STATUS CODE TAILFILE
+ *                                       a boot session of VERSION with a report
+ *                                       "session ok" then STAGE STATUS CODE ("-":
+ *                                       none) with TAILFILE as console tail
  * Secrets go only to mode-0600 files, never to stdout or stderr. */
 #include <errno.h>
 #include <fcntl.h>
@@ -264,8 +272,93 @@ static int cmd_statement(char **a)
 	return rc < 0 ? die("statement_verify", rc) : 0;
 }
 
+static int cmd_site(char **a)
+{
+	struct store *s = NULL;
+	size_t n = 0;
+	char *d = slurp(a[2], &n);
+	int rc;
+
+	if (!d)
+		return die("site description", -ENOENT);
+	d[strcspn(d, "\n")] = '\0';
+	if (open_store(&s, a[0]) < 0)
+		return 1;
+	rc = store_site_add(s, a[1], d);
+	store_close(s);
+	return rc < 0 ? die("site_add", rc) : 0;
+}
+
+static int cmd_place(char **a)
+{
+	struct store_host *h = calloc(1, sizeof(*h));
+	struct store *s = NULL;
+	int rc = -ENOMEM;
+
+	if (!h || open_store(&s, a[0]) < 0) {
+		free(h);
+		return 1;
+	}
+	rc = store_host_get(s, a[1], h);
+	if (rc == 0) {
+		snprintf(h->site, sizeof(h->site), "%s", strcmp(a[2], "-") ? a[2] : "");
+		h->n_groups = strcmp(a[3], "-") ? 1 : 0;
+		snprintf(h->groups[0], sizeof(h->groups[0]), "%s", h->n_groups ? a[3] : "");
+		rc = store_host_update(s, h);
+	}
+	if (rc == 0)
+		rc = store_host_set_state(s, a[1], a[4]);
+	store_close(s);
+	free(h);
+	return rc < 0 ? die("place", rc) : 0;
+}
+
+static int cmd_boot(char **a)
+{
+	struct store_report *r = calloc(1, sizeof(*r));
+	char nonce[STORE_TOKEN_HEX + 1], id[STORE_SESSION_HEX + 1];
+	uint8_t raw[32];
+	struct store *s = NULL;
+	size_t n = 0;
+	char *tail = slurp(a[6], &n);
+	int rc = -ENOMEM;
+
+	if (!r || !tail || open_store(&s, a[0]) < 0) {
+		free(r);
+		return 1;
+	}
+	memset(raw, 0x5a, sizeof(raw));
+	raw[0] = (uint8_t)getpid();
+	raw[1] = (uint8_t)(getpid() >> 8);
+	hex_encode(raw, sizeof(raw), nonce);
+	rc = store_session_open(s, a[1], nonce, (uint32_t)strtoul(a[2], NULL, 10),
+				"qemu-x86_64", id);
+	snprintf(r->host, sizeof(r->host), "%s", a[1]);
+	snprintf(r->session, sizeof(r->session), "%s", id);
+	snprintf(r->stage, sizeof(r->stage), "session");
+	snprintf(r->status, sizeof(r->status), "ok");
+	if (rc == 0)
+		rc = store_report_add(s, r);
+	snprintf(r->stage, sizeof(r->stage), "%s", a[3]);
+	snprintf(r->status, sizeof(r->status), "%s", a[4]);
+	snprintf(r->code, sizeof(r->code), "%s", strcmp(a[5], "-") ? a[5] : "");
+	r->tail_len = n < STORE_TAIL_MAX ? n : STORE_TAIL_MAX;
+	memcpy(r->tail, tail, r->tail_len);
+	if (rc == 0)
+		rc = store_report_add(s, r);
+	store_close(s);
+	free(r);
+	return rc < 0 ? die("boot", rc) : 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 5 && !strcmp(argv[1], "site"))
+		return cmd_site(argv + 2);
+	if (argc == 7 && !strcmp(argv[1], "place"))
+		return cmd_place(argv + 2);
+	if (argc == 9 && !strcmp(argv[1], "boot"))
+		return cmd_boot(argv + 2);
 	if (argc == 6 && !strcmp(argv[1], "statement"))
 		return cmd_statement(argv + 2);
 	if (argc == 5 && !strcmp(argv[1], "fleet"))

@@ -1,0 +1,518 @@
+/* page_html: the status page's views (see page_html.h). */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "lib/err.h"
+#include "server/page_html.h"
+#include "store/store.h"
+
+#define PAGE_HTML_STATES 4
+#define PAGE_HTML_SVG_W 560
+
+static const char *const page_html_states[PAGE_HTML_STATES] = {
+	"enrolled", "booting", "joined", "failed",
+};
+
+const char page_html_css[] =
+	"body{font:14px/1.4 sans-serif;margin:0;color:#222;background:#fafafa}\n"
+	"header{background:#234;color:#fff;padding:.5em 1em;display:flex;gap:1em;align-items:center}\n"
+	"header a{color:#fff;font-weight:bold}header form{margin-left:auto}\n"
+	"main{padding:1em}table{border-collapse:collapse;margin:.5em 0 1.5em}\n"
+	"th,td{border:1px solid #ccc;padding:.2em .6em;text-align:left;vertical-align:top}\n"
+	"th{background:#eee}pre{background:#111;color:#ddd;padding:.6em;overflow:auto;max-height:30em}\n"
+	".state-joined{background:#e6f4e6}.state-failed{background:#fbe3e3}\n"
+	".state-booting{background:#fff6d8}.state-enrolled{background:#fff}\n"
+	".counts td{font-size:1.4em;text-align:center}.muted{color:#777}\n"
+	"form.filter{margin:.5em 0 1em}form.filter input{width:8em}\n"
+	"svg.timeline{background:#fff;border:1px solid #ccc}\n"
+	"svg .ok{fill:#6a6}svg .fail{fill:#c44}svg text{font:11px sans-serif;fill:#222}\n"
+	".login{max-width:32em;margin:4em auto}.login input{width:100%;font-family:monospace}\n"
+	".msg{color:#a00}\n";
+
+/* ------------------------------------------------------------- pieces */
+
+static void page_html_time(struct html_buf *b, int64_t t)
+{
+	char s[32];
+	struct tm tm;
+	time_t tt = (time_t)t;
+
+	if (t <= 0 || !gmtime_r(&tt, &tm) ||
+	    !strftime(s, sizeof(s), "%Y-%m-%d %H:%M:%SZ", &tm)) {
+		html_raw(b, "<span class=\"muted\">never</span>");
+		return;
+	}
+	html_raw(b, "<time>");
+	html_textz(b, s);
+	html_raw(b, "</time>");
+}
+
+static void page_html_head(struct html_buf *b, const char *title, const char *actor)
+{
+	html_raw(b, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+		 "<meta name=\"referrer\" content=\"no-referrer\"><title>epoxy: ");
+	html_textz(b, title);
+	html_raw(b, "</title><link rel=\"stylesheet\" href=\"/ui/style.css\"></head>\n<body>");
+	if (actor) {
+		html_raw(b, "<header><span>epoxy</span><a href=\"/ui/\">Fleet</a>"
+			 "<a href=\"/ui/releases\">Releases</a><span class=\"muted\">");
+		html_textz(b, actor);
+		html_raw(b, "</span><form method=\"post\" action=\"/ui/logout\">"
+			 "<button type=\"submit\">Log out</button></form></header>\n");
+	}
+	html_raw(b, "<main>");
+}
+
+static void page_html_foot(struct html_buf *b)
+{
+	html_raw(b, "</main></body></html>\n");
+}
+
+/* A code "EPOXY-E1234" with its meaning from the registry. */
+static void page_html_code(struct html_buf *b, const char *code)
+{
+	int num = 0;
+
+	if (!code[0]) {
+		html_raw(b, "<span class=\"muted\">none</span>");
+		return;
+	}
+	html_raw(b, "<code class=\"code\">");
+	html_textz(b, code);
+	html_raw(b, "</code> <span class=\"meaning\">");
+	if (epx_code_parse(code, &num) == 0)
+		html_textz(b, epx_strerror(-num));
+	else
+		html_raw(b, "(not a code of the registry)");
+	html_raw(b, "</span>");
+}
+
+void page_html_login(struct html_buf *b, const char *msg)
+{
+	page_html_head(b, "log in", NULL);
+	html_raw(b, "<div class=\"login\"><h1>epoxy status page</h1>");
+	if (msg) {
+		html_raw(b, "<p class=\"msg\" id=\"msg\">");
+		html_textz(b, msg);
+		html_raw(b, "</p>");
+	}
+	html_raw(b, "<form method=\"post\" action=\"/ui/login\" id=\"login\">"
+		 "<p><label for=\"credential\">Admin credential (64 hex digits, as epoxyctl "
+		 "uses)</label></p><p><input type=\"password\" id=\"credential\" "
+		 "name=\"credential\" autocomplete=\"off\" maxlength=\"64\" required></p>"
+		 "<p><button type=\"submit\" id=\"submit\">Log in</button></p></form></div>");
+	page_html_foot(b);
+}
+
+/* --------------------------------------------------------------- fleet */
+
+struct page_fleet {
+	struct html_buf rows;
+	struct store *store;
+	char site[STORE_LABEL_MAX + 2];        /* the site whose table is open */
+	unsigned long count[PAGE_HTML_STATES + 1];
+	int open;
+};
+
+static void page_html_site_head(struct page_fleet *pf, const char *site)
+{
+	struct store_site st;
+
+	if (pf->open)
+		html_raw(&pf->rows, "</tbody></table>\n");
+	html_raw(&pf->rows, "<h2 class=\"site\">Site ");
+	html_textz(&pf->rows, site[0] ? site : "(none)");
+	if (site[0] && store_site_get(pf->store, site, &st) == 0 && st.description[0]) {
+		html_raw(&pf->rows, " <small class=\"desc\">");
+		html_textz(&pf->rows, st.description);
+		html_raw(&pf->rows, "</small>");
+	}
+	html_raw(&pf->rows, "</h2>\n<table class=\"hosts\"><thead><tr><th>host</th><th>state</th>"
+		 "<th>release</th><th>last stage</th><th>last error</th><th>last seen</th>"
+		 "</tr></thead><tbody>\n");
+	snprintf(pf->site, sizeof(pf->site), "%s", site);
+	pf->open = 1;
+}
+
+static void page_html_count(struct page_fleet *pf, const char *state)
+{
+	size_t i;
+
+	for (i = 0; i < PAGE_HTML_STATES; i++)
+		if (!strcmp(state, page_html_states[i]))
+			break;
+	pf->count[i]++;
+}
+
+static int page_html_fleet_row(const struct fleet_row *r, void *arg)
+{
+	struct page_fleet *pf = arg;
+	struct html_buf *b = &pf->rows;
+
+	if (!pf->open || strcmp(pf->site, r->site))
+		page_html_site_head(pf, r->site);
+	page_html_count(pf, r->state);
+	html_raw(b, "<tr class=\"host state-");
+	html_textz(b, r->state);
+	html_raw(b, "\" id=\"host-");
+	html_textz(b, r->name);
+	html_raw(b, "\"><td class=\"name\"><a href=\"/ui/host/");
+	html_textz(b, r->name);
+	html_raw(b, "\">");
+	html_textz(b, r->name);
+	html_raw(b, "</a></td><td class=\"state\">");
+	html_textz(b, r->state);
+	if (r->release)
+		html_rawf(b, "</td><td class=\"release\">%" PRIu32, r->release);
+	else
+		html_raw(b, "</td><td class=\"release muted\">none");
+	html_raw(b, "</td><td class=\"stage\">");
+	html_textz(b, r->last_stage);
+	html_raw(b, r->last_status[0] ? " (" : "");
+	html_textz(b, r->last_status);
+	html_raw(b, r->last_status[0] ? ")" : "");
+	html_raw(b, "</td><td class=\"error\">");
+	page_html_code(b, r->last_code);
+	html_raw(b, "</td><td class=\"seen\">");
+	page_html_time(b, r->last_seen);
+	html_raw(b, "</td></tr>\n");
+	return b->err;
+}
+
+static void page_html_input(struct html_buf *b, const char *name, const char *val)
+{
+	html_raw(b, " <label>");
+	html_textz(b, name);
+	html_raw(b, " <input name=\"");
+	html_textz(b, name);
+	html_raw(b, "\" value=\"");
+	html_textz(b, val);
+	html_raw(b, "\"></label>");
+}
+
+static void page_html_filter(struct html_buf *b, const struct fleet_filter *f)
+{
+	char rel[16] = "";
+
+	if (f->release)
+		snprintf(rel, sizeof(rel), "%" PRIu32, f->release);
+	html_raw(b, "<form class=\"filter\" method=\"get\" action=\"/ui/\">Filter:");
+	page_html_input(b, "site", f->site);
+	page_html_input(b, "state", f->state);
+	page_html_input(b, "release", rel);
+	page_html_input(b, "group", f->group);
+	html_raw(b, " <button type=\"submit\">Show</button> <a href=\"/ui/\">all</a></form>\n");
+}
+
+static void page_html_counts(struct html_buf *b, const struct page_fleet *pf, int more)
+{
+	size_t i;
+
+	html_raw(b, "<table class=\"counts\"><tr>");
+	for (i = 0; i < PAGE_HTML_STATES; i++)
+		html_rawf(b, "<th>%s</th>", page_html_states[i]);
+	html_raw(b, "<th>other</th></tr><tr>");
+	for (i = 0; i <= PAGE_HTML_STATES; i++)
+		html_rawf(b, "<td id=\"count-%s\">%lu</td>",
+			  i < PAGE_HTML_STATES ? page_html_states[i] : "other", pf->count[i]);
+	html_raw(b, "</tr></table>\n");
+	if (more)
+		html_raw(b, "<p class=\"msg\">More hosts than one page shows: narrow the filter.</p>");
+}
+
+int page_html_fleet(struct srv *srv, const struct fleet_filter *f, const char *actor,
+		    struct html_buf *b)
+{
+	struct page_fleet *pf = calloc(1, sizeof(*pf));
+	int more = 0, rc = -ENOMEM;
+
+	if (!pf)
+		return rc;
+	html_buf_init(&pf->rows, b->max);
+	pf->store = srv->store;
+	rc = fleet_list(srv->store, f, page_html_fleet_row, pf, &more);
+	if (rc)
+		goto out;
+	if (pf->open)
+		html_raw(&pf->rows, "</tbody></table>\n");
+	page_html_head(b, "fleet", actor);
+	html_raw(b, "<h1>Fleet</h1>\n");
+	page_html_filter(b, f);
+	page_html_counts(b, pf, more);
+	if (!pf->rows.len)
+		html_raw(b, "<p class=\"muted\" id=\"nohosts\">No host matches.</p>");
+	else
+		html_raw(b, pf->rows.buf);
+	page_html_foot(b);
+	rc = pf->rows.err ? pf->rows.err : b->err;
+out:
+	html_buf_free(&pf->rows);
+	free(pf);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- host */
+
+struct page_host {
+	struct store_host h;
+	struct store_session sess[PAGE_HTML_SESSIONS];
+	size_t nsess;
+	struct store_report rep[PAGE_HTML_REPORTS];
+	size_t nrep;
+	struct store_audit aud[PAGE_HTML_AUDIT];  /* ring */
+	size_t naud;
+};
+
+static int page_html_sess_cb(const struct store_session *s, void *arg)
+{
+	struct page_host *ph = arg;
+
+	if (ph->nsess >= PAGE_HTML_SESSIONS)
+		return 1;
+	ph->sess[ph->nsess++] = *s;
+	return 0;
+}
+
+static int page_html_rep_cb(const struct store_report *r, void *arg)
+{
+	struct page_host *ph = arg;
+
+	if (ph->nrep >= PAGE_HTML_REPORTS)
+		return 1;
+	ph->rep[ph->nrep++] = *r;
+	return 0;
+}
+
+static int page_html_aud_cb(const struct store_audit *e, void *arg)
+{
+	struct page_host *ph = arg;
+
+	if (strcmp(e->subject, ph->h.name))
+		return 0;
+	ph->aud[ph->naud++ % PAGE_HTML_AUDIT] = *e;
+	return 0;
+}
+
+static void page_html_host_facts(struct srv *srv, struct html_buf *b, const struct page_host *ph)
+{
+	const struct store_host *h = &ph->h;
+	struct store_nodecert nc;
+	int have = store_nodecert_latest(srv->store, h->name, &nc) == 0;
+	int good = have && store_nodecert_check(srv->store, nc.serial, h->name) == 0;
+	size_t i;
+
+	html_raw(b, "<table class=\"facts\"><tr><th>state</th><td class=\"state\">");
+	html_textz(b, h->state);
+	html_raw(b, "</td></tr><tr><th>site</th><td>");
+	html_textz(b, h->site);
+	html_raw(b, "</td></tr><tr><th>channel</th><td>");
+	html_textz(b, h->channel);
+	html_rawf(b, "</td></tr><tr><th>pinned release</th><td>%" PRIu32, h->pinned_version);
+	html_raw(b, "</td></tr><tr><th>groups</th><td>");
+	for (i = 0; i < h->n_groups; i++) {
+		html_raw(b, i ? ", " : "");
+		html_textz(b, h->groups[i]);
+	}
+	html_raw(b, "</td></tr><tr><th>boot credential</th><td>");
+	html_raw(b, !h->has_credential ? "none" : h->credential_revoked ? "revoked" : "active");
+	html_raw(b, "</td></tr><tr><th>last error</th><td class=\"error\">");
+	page_html_code(b, h->last_code);
+	html_raw(b, "</td></tr><tr><th>last seen</th><td>");
+	page_html_time(b, h->last_seen);
+	html_raw(b, "</td></tr><tr><th>node certificate</th><td id=\"cert\">");
+	if (!have) {
+		html_raw(b, "none");
+	} else {
+		html_raw(b, good ? "good" : nc.not_after < http_now(srv) ? "expired" : "revoked");
+		html_raw(b, " <code>");
+		html_textz(b, nc.serial);
+		html_raw(b, "</code> until ");
+		page_html_time(b, nc.not_after);
+		html_raw(b, ", last heartbeat ");
+		page_html_time(b, nc.last_heartbeat);
+	}
+	html_raw(b, "</td></tr></table>\n");
+}
+
+/* The session's reports, oldest first, into idx; returns how many. */
+static size_t page_html_sess_reps(const struct page_host *ph, const char *id,
+				  size_t idx[PAGE_HTML_REPORTS])
+{
+	size_t i, n = 0;
+
+	for (i = ph->nrep; i-- > 0;)
+		if (!strcmp(ph->rep[i].session, id))
+			idx[n++] = i;
+	return n;
+}
+
+/* One session's stages as bars of an inline SVG (widths by time). */
+static void page_html_timeline(struct html_buf *b, const struct page_host *ph,
+			       const struct store_session *s)
+{
+	size_t idx[PAGE_HTML_REPORTS], n = page_html_sess_reps(ph, s->id, idx), i;
+	int64_t t0 = s->opened, end = s->closed > s->opened ? s->closed : s->opened, prev;
+
+	for (i = 0; i < n; i++)
+		if (ph->rep[idx[i]].time > end)
+			end = ph->rep[idx[i]].time;
+	html_rawf(b, "<svg class=\"timeline\" xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" "
+		  "height=\"%zu\" role=\"img\">", PAGE_HTML_SVG_W + 160, 20 * (n ? n : 1) + 4);
+	for (prev = t0, i = 0; i < n; i++) {
+		const struct store_report *r = &ph->rep[idx[i]];
+		int64_t span = end > t0 ? end - t0 : 1;
+		long x = (long)((prev - t0) * PAGE_HTML_SVG_W / span);
+		long w = (long)((r->time - prev) * PAGE_HTML_SVG_W / span);
+
+		html_rawf(b, "<rect class=\"%s\" x=\"%ld\" y=\"%zu\" width=\"%ld\" height=\"16\"/>",
+			  strcmp(r->status, "ok") ? "fail" : "ok", x, 2 + 20 * i, w < 2 ? 2 : w);
+		html_rawf(b, "<text x=\"%d\" y=\"%zu\">", PAGE_HTML_SVG_W + 6, 14 + 20 * i);
+		html_textz(b, r->stage);
+		html_rawf(b, " +%llds</text>", (long long)(r->time - t0));
+		prev = r->time;
+	}
+	html_raw(b, "</svg>\n");
+}
+
+static void page_html_sessions(struct html_buf *b, const struct page_host *ph)
+{
+	size_t i;
+
+	html_raw(b, "<h2>Boot sessions</h2>\n");
+	if (!ph->nsess)
+		html_raw(b, "<p class=\"muted\">No boot session yet.</p>\n");
+	for (i = 0; i < ph->nsess; i++) {
+		const struct store_session *s = &ph->sess[i];
+
+		html_raw(b, "<h3 class=\"session\">Session <code>");
+		html_textz(b, s->id);
+		html_rawf(b, "</code>: release %" PRIu32 ", ", s->version);
+		html_textz(b, s->state);
+		html_raw(b, ", opened ");
+		page_html_time(b, s->opened);
+		html_raw(b, "</h3>\n");
+		page_html_timeline(b, ph, s);
+	}
+}
+
+static void page_html_audit(struct html_buf *b, const struct page_host *ph)
+{
+	size_t n = ph->naud < PAGE_HTML_AUDIT ? ph->naud : PAGE_HTML_AUDIT, i, k;
+
+	html_raw(b, "<h2>Audit</h2>\n<table class=\"audit\"><tr><th>seq</th><th>time</th>"
+		 "<th>actor</th><th>action</th><th>detail</th></tr>\n");
+	for (i = 0; i < n; i++) {
+		const struct store_audit *e = &ph->aud[(ph->naud - 1 - i) % PAGE_HTML_AUDIT];
+
+		html_rawf(b, "<tr><td>%lld</td><td>", (long long)e->seq);
+		page_html_time(b, e->time);
+		html_raw(b, "</td><td>");
+		html_textz(b, e->actor);
+		html_raw(b, "</td><td>");
+		html_textz(b, e->action);
+		html_raw(b, "</td><td>");
+		html_textz(b, e->detail);
+		html_raw(b, "</td></tr>\n");
+		k = i;
+		(void)k;
+	}
+	html_raw(b, "</table>\n");
+}
+
+static int page_html_host_load(struct srv *srv, const char *name, struct page_host *ph)
+{
+	int rc;
+
+	if (!store_valid_hostname(name))
+		return -EPX_E_PAGE_NOTFOUND;
+	rc = store_host_get(srv->store, name, &ph->h);
+	if (rc == -EPX_E_DB_NOTFOUND)
+		return -EPX_E_PAGE_NOTFOUND;
+	if (rc == 0)
+		rc = store_session_list(srv->store, name, PAGE_HTML_SESSIONS,
+					page_html_sess_cb, ph);
+	if (rc == 0)
+		rc = store_report_list(srv->store, name, PAGE_HTML_REPORTS, page_html_rep_cb, ph);
+	if (rc == 0)
+		rc = store_audit_list(srv->store, 0, PAGE_HTML_AUDIT_SCAN, page_html_aud_cb, ph);
+	return rc < 0 ? rc : 0;
+}
+
+int page_html_host(struct srv *srv, const char *name, const char *actor, struct html_buf *b)
+{
+	struct page_host *ph = calloc(1, sizeof(*ph));
+	int rc = -ENOMEM;
+
+	if (!ph)
+		return rc;
+	rc = page_html_host_load(srv, name, ph);
+	if (rc)
+		goto out;
+	page_html_head(b, ph->h.name, actor);
+	html_raw(b, "<h1>Host <span id=\"hostname\">");
+	html_textz(b, ph->h.name);
+	html_raw(b, "</span></h1>\n");
+	page_html_host_facts(srv, b, ph);
+	page_html_sessions(b, ph);
+	html_raw(b, "<h2>Console tail</h2>\n<pre id=\"tail\">");
+	html_text(b, ph->h.last_tail, ph->h.last_tail_len, HTML_NL);
+	html_raw(b, "</pre>\n");
+	page_html_audit(b, ph);
+	page_html_foot(b);
+	rc = b->err;
+out:
+	free(ph);
+	return rc;
+}
+
+/* ------------------------------------------------------------ releases */
+
+static int page_html_rel_cb(const struct store_release *r, void *arg)
+{
+	struct html_buf *b = arg;
+
+	html_rawf(b, "<tr class=\"release\"><td>%" PRIu32 "</td><td>", r->version);
+	html_textz(b, r->hwclass);
+	html_raw(b, "</td><td>");
+	page_html_time(b, r->published);
+	html_raw(b, "</td><td>");
+	page_html_time(b, r->expires);
+	html_raw(b, "</td><td><code>");
+	html_text(b, r->manifest_sha256, strnlen(r->manifest_sha256, 16), 0);
+	html_raw(b, "</code></td></tr>\n");
+	return b->err;
+}
+
+static int page_html_chan_cb(const char *name, uint32_t version, void *arg)
+{
+	struct html_buf *b = arg;
+
+	html_raw(b, "<tr class=\"channel\"><td>");
+	html_textz(b, name);
+	if (version)
+		html_rawf(b, "</td><td>%" PRIu32 "</td></tr>\n", version);
+	else
+		html_raw(b, "</td><td class=\"muted\">not set</td></tr>\n");
+	return b->err;
+}
+
+int page_html_releases(struct srv *srv, const char *actor, struct html_buf *b)
+{
+	int rc;
+
+	page_html_head(b, "releases", actor);
+	html_raw(b, "<h1>Releases</h1>\n<table class=\"releases\"><tr><th>version</th>"
+		 "<th>hardware class</th><th>published</th><th>expires</th><th>manifest</th></tr>\n");
+	rc = store_release_list(srv->store, page_html_rel_cb, b);
+	html_raw(b, "</table>\n<h2>Channels</h2>\n<table class=\"channels\"><tr><th>channel</th>"
+		 "<th>release</th></tr>\n");
+	if (rc == 0)
+		rc = fleet_channels(srv->store, page_html_chan_cb, b);
+	html_raw(b, "</table>\n");
+	page_html_foot(b);
+	return rc < 0 ? rc : b->err;
+}

@@ -1,0 +1,35 @@
+/* page_html: the status page's views, drawn as HTML into a struct
+ * html_buf (server/html.h) from the store (see page.h for who may see them).
+ *
+ * Guarantees:
+ *  - every value from the store, a node or a request goes through
+ *    html_text()/html_textz(); markup comes only from this file;
+ *  - no script, no inline style (the page's CSP forbids both): widths of the
+ *    boot timeline are attributes of an inline SVG, colours come from
+ *    page_html_css;
+ *  - lists are capped (PAGE_HTML_SESSIONS, PAGE_HTML_REPORTS,
+ *    PAGE_HTML_AUDIT); the whole page by the buffer's max. */
+#ifndef EPOXY_PAGE_HTML_H
+#define EPOXY_PAGE_HTML_H
+
+#include "server/fleet.h"
+#include "server/html.h"
+#include "server/http.h"
+
+#define PAGE_HTML_SESSIONS 10        /* newest boot sessions on a host page */
+#define PAGE_HTML_REPORTS 64         /* newest reports read for their timelines */
+#define PAGE_HTML_AUDIT 20           /* newest audit entries about the host */
+#define PAGE_HTML_AUDIT_SCAN 100000  /* audit entries read to find them */
+
+extern const char page_html_css[];
+
+void page_html_login(struct html_buf *b, const char *msg);
+/* Fleet at a glance under filter f.  0 or a store code. */
+int page_html_fleet(struct srv *srv, const struct fleet_filter *f, const char *actor,
+		    struct html_buf *b);
+/* One host: -EPX_E_PAGE_NOTFOUND when there is no such host. */
+int page_html_host(struct srv *srv, const char *name, const char *actor,
+		   struct html_buf *b);
+int page_html_releases(struct srv *srv, const char *actor, struct html_buf *b);
+
+#endif
