@@ -220,7 +220,6 @@ is "$(js 'return document.querySelectorAll("svg.timeline rect").length')" 2 \
 	"browser: the boot session's timeline has a bar per stage"
 is "$(wd GET /alert/text | jq -r '.error // "an alert"')" "no such alert" "browser: no alert opened"
 shot host
-cp "$ART/host.png" "$ART/host-nyc-a.png"
 go /ui/host/node1
 grep -q "node certificate" <<<"$(js 'return document.body.textContent')"
 ok $? "browser: the host page shows its node certificate status"
