@@ -570,7 +570,8 @@ static struct conn *epoxyd_conn_new(struct MHD_Connection *con, const char *url,
 	 * code the router would give (HTTPS only, wrong method, too big) */
 	if (!tls && c->has_body)
 		epoxyd_refuse(c, !strncmp(c->req.path, "/v1/", 4) ||
-			      !strncmp(c->req.path, "/admin/", 7) ? EPX_E_SRV_PLAIN :
+			      !strncmp(c->req.path, "/admin/", 7) ||
+			      !strncmp(c->req.path, "/ui/", 4) ? EPX_E_SRV_PLAIN :
 			      c->req.method != HTTP_GET && c->req.method != HTTP_HEAD ?
 			      EPX_E_SRV_METHOD : EPX_E_SRV_TOOBIG);
 	return c;

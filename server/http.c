@@ -78,6 +78,7 @@ static const struct route {
 	{ NODEPROTO_NODE_RENEW_PATH, R_POST, RF_TLS, nodeapi_renew, NODEPROTO_NODE_BODY_MAX,
 	  nodeapi_preauth },
 	{ "/admin/", R_ANY, RF_TLS | RF_PREFIX | RF_NORATE, admin_handle, 0, NULL },
+	{ "/ui", R_GET | R_HEAD, RF_TLS, page_handle, 0, NULL },
 	{ "/ui/", R_GET | R_HEAD | R_POST, RF_TLS | RF_PREFIX, page_handle, PAGE_BODY_MAX, NULL },
 };
 

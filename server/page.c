@@ -319,6 +319,8 @@ int page_handle(struct srv *srv, const struct http_req *req, struct http_resp *r
 
 	if (!req->tls || !srv->store)
 		return page_fail(resp, -EPX_E_PAGE_NOTFOUND);
+	if (!strcmp(req->path, "/ui"))
+		return page_redirect(resp, "/ui/");
 	if (!strcmp(req->path, "/ui/style.css"))
 		return req->method == HTTP_POST ? page_fail(resp, -EPX_E_PAGE_METHOD) :
 		       page_css(resp);
@@ -338,5 +340,8 @@ int page_handle(struct srv *srv, const struct http_req *req, struct http_resp *r
 		return page_login_form(resp, 401, NULL);
 	if (req->method == HTTP_POST)
 		return page_fail(resp, -EPX_E_PAGE_METHOD);
-	return page_view(srv, req, resp, actor);
+	rc = page_view(srv, req, resp, actor);
+	/* http_log makes the path printable; the query is not logged */
+	http_log(req, "page: %s by %s -> %d", req->path, actor, resp->status);
+	return rc;
 }

@@ -79,6 +79,9 @@ fleetless 401 "a wrong admin credential: 401, no fleet" \
 fleetless 403 "a node token: 403, no fleet" hs /ui/ -H "$(bearer "$(printf '%064d' 1)")"
 fleetless 403 "the plain-HTTP listener: 403, no fleet" hp /ui/
 fleetless 403 "the plain-HTTP listener with the admin credential: 403, no fleet" hp /ui/ -H "$AUTH"
+fleetless 403 "the plain-HTTP listener, a login form: 403 from the headers" \
+	hp /ui/login -H "$FORM" --data "credential=$(printf '%064d' 5)"
+is "$(hs_code /ui)" 303 "/ui redirects to /ui/"
 fleetless 401 "a forged session cookie: 401, no fleet" \
 	hs /ui/ -H "Cookie: __Secure-epoxy-ui=$(printf '%064d' 3)"
 fleetless 401 "a wrong credential in the login form: 401, no fleet" \
