@@ -1467,6 +1467,20 @@ static int admin_audit_list(struct admin_ctx *c)
 	return admin_reply(c, 200, 0);
 }
 
+/* The newest audit entries about one host: the host page's query. */
+static int admin_host_audit(struct admin_ctx *c, const char *name)
+{
+	static const char *const q[] = { NULL };
+	int rc = admin_query_only(c, q);
+
+	if (rc || c->resp->status)
+		return rc;
+	if (!admin_name_ok(name))
+		return admin_fail(c, -EPX_E_ADM_NAME, NULL);
+	rc = fleet_host_audit(c->srv->store, name, admin_audit_cb, &c->out);
+	return rc ? admin_fail(c, rc, NULL) : admin_reply(c, 200, 0);
+}
+
 static int admin_audit_verify(struct admin_ctx *c)
 {
 	static const char *const q[] = { NULL };
@@ -1727,6 +1741,8 @@ static int admin_route_hosts(struct admin_ctx *c)
 		return admin_method(c, HTTP_POST) ? admin_token(c, name) : 0;
 	if (admin_is(c, 3, "hosts", "why"))
 		return admin_method(c, HTTP_GET) ? admin_why(c, name) : 0;
+	if (admin_is(c, 3, "hosts", "audit"))
+		return admin_method(c, HTTP_GET) ? admin_host_audit(c, name) : 0;
 	return admin_fail(c, -EPX_E_ADM_NOTFOUND, NULL);
 }
 

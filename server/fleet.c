@@ -227,3 +227,37 @@ int fleet_channels(struct store *s,
 	free(c);
 	return rc;
 }
+
+struct fleet_ring {
+	const char *host;
+	struct store_audit e[FLEET_AUDIT_MAX];
+	size_t n;                        /* entries seen; the ring keeps the last */
+};
+
+static int fleet_ring_cb(const struct store_audit *e, void *arg)
+{
+	struct fleet_ring *r = arg;
+
+	if (strcmp(e->subject, r->host))
+		return 0;
+	r->e[r->n++ % FLEET_AUDIT_MAX] = *e;
+	return 0;
+}
+
+int fleet_host_audit(struct store *s, const char *host,
+		     int (*cb)(const struct store_audit *, void *), void *arg)
+{
+	struct fleet_ring *r = calloc(1, sizeof(*r));
+	size_t i, k;
+	int rc = -ENOMEM;
+
+	if (!r)
+		return rc;
+	r->host = host;
+	rc = store_audit_list(s, 0, FLEET_AUDIT_SCAN, fleet_ring_cb, r);
+	k = r->n < FLEET_AUDIT_MAX ? r->n : FLEET_AUDIT_MAX;
+	for (i = 0; rc == 0 && i < k; i++)
+		rc = cb(&r->e[(r->n - 1 - i) % FLEET_AUDIT_MAX], arg);
+	free(r);
+	return rc;
+}

@@ -61,4 +61,12 @@ int fleet_list(struct store *s, const struct fleet_filter *f,
 int fleet_channels(struct store *s,
 		   int (*cb)(const char *channel, uint32_t version, void *), void *arg);
 
+/* The newest FLEET_AUDIT_MAX audit entries whose subject is host, newest
+ * first (reads at most FLEET_AUDIT_SCAN entries of the log): the host
+ * page's and GET /admin/v1/hosts/NAME/audit's one query. */
+#define FLEET_AUDIT_MAX 20
+#define FLEET_AUDIT_SCAN 100000
+int fleet_host_audit(struct store *s, const char *host,
+		     int (*cb)(const struct store_audit *, void *), void *arg);
+
 #endif

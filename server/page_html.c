@@ -263,8 +263,6 @@ struct page_host {
 	size_t nsess;
 	struct store_report rep[PAGE_HTML_REPORTS];
 	size_t nrep;
-	struct store_audit aud[PAGE_HTML_AUDIT];  /* ring */
-	size_t naud;
 };
 
 static int page_html_sess_cb(const struct store_session *s, void *arg)
@@ -284,16 +282,6 @@ static int page_html_rep_cb(const struct store_report *r, void *arg)
 	if (ph->nrep >= PAGE_HTML_REPORTS)
 		return 1;
 	ph->rep[ph->nrep++] = *r;
-	return 0;
-}
-
-static int page_html_aud_cb(const struct store_audit *e, void *arg)
-{
-	struct page_host *ph = arg;
-
-	if (strcmp(e->subject, ph->h.name))
-		return 0;
-	ph->aud[ph->naud++ % PAGE_HTML_AUDIT] = *e;
 	return 0;
 }
 
@@ -399,28 +387,32 @@ static void page_html_sessions(struct html_buf *b, const struct page_host *ph)
 	}
 }
 
-static void page_html_audit(struct html_buf *b, const struct page_host *ph)
+static int page_html_aud_cb(const struct store_audit *e, void *arg)
 {
-	size_t n = ph->naud < PAGE_HTML_AUDIT ? ph->naud : PAGE_HTML_AUDIT, i, k;
+	struct html_buf *b = arg;
+
+	html_rawf(b, "<tr class=\"audit\"><td>%lld</td><td>", (long long)e->seq);
+	page_html_time(b, e->time);
+	html_raw(b, "</td><td>");
+	html_textz(b, e->actor);
+	html_raw(b, "</td><td class=\"action\">");
+	html_textz(b, e->action);
+	html_raw(b, "</td><td>");
+	html_textz(b, e->detail);
+	html_raw(b, "</td></tr>\n");
+	return b->err;
+}
+
+/* The newest audit entries about the host (fleet_host_audit). */
+static int page_html_audit(struct srv *srv, struct html_buf *b, const char *name)
+{
+	int rc;
 
 	html_raw(b, "<h2>Audit</h2>\n<table class=\"audit\"><tr><th>seq</th><th>time</th>"
 		 "<th>actor</th><th>action</th><th>detail</th></tr>\n");
-	for (i = 0; i < n; i++) {
-		const struct store_audit *e = &ph->aud[(ph->naud - 1 - i) % PAGE_HTML_AUDIT];
-
-		html_rawf(b, "<tr><td>%lld</td><td>", (long long)e->seq);
-		page_html_time(b, e->time);
-		html_raw(b, "</td><td>");
-		html_textz(b, e->actor);
-		html_raw(b, "</td><td>");
-		html_textz(b, e->action);
-		html_raw(b, "</td><td>");
-		html_textz(b, e->detail);
-		html_raw(b, "</td></tr>\n");
-		k = i;
-		(void)k;
-	}
+	rc = fleet_host_audit(srv->store, name, page_html_aud_cb, b);
 	html_raw(b, "</table>\n");
+	return rc;
 }
 
 static int page_html_host_load(struct srv *srv, const char *name, struct page_host *ph)
@@ -437,8 +429,6 @@ static int page_html_host_load(struct srv *srv, const char *name, struct page_ho
 					page_html_sess_cb, ph);
 	if (rc == 0)
 		rc = store_report_list(srv->store, name, PAGE_HTML_REPORTS, page_html_rep_cb, ph);
-	if (rc == 0)
-		rc = store_audit_list(srv->store, 0, PAGE_HTML_AUDIT_SCAN, page_html_aud_cb, ph);
 	return rc < 0 ? rc : 0;
 }
 
@@ -461,9 +451,10 @@ int page_html_host(struct srv *srv, const char *name, const char *actor, struct 
 	html_raw(b, "<h2>Console tail</h2>\n<pre id=\"tail\">");
 	html_text(b, ph->h.last_tail, ph->h.last_tail_len, HTML_NL);
 	html_raw(b, "</pre>\n");
-	page_html_audit(b, ph);
+	rc = page_html_audit(srv, b, ph->h.name);
 	page_html_foot(b);
-	rc = b->err;
+	if (rc == 0)
+		rc = b->err;
 out:
 	free(ph);
 	return rc;

@@ -8,7 +8,7 @@
  *    boot timeline are attributes of an inline SVG, colours come from
  *    page_html_css;
  *  - lists are capped (PAGE_HTML_SESSIONS, PAGE_HTML_REPORTS,
- *    PAGE_HTML_AUDIT); the whole page by the buffer's max. */
+ *    FLEET_AUDIT_MAX); the whole page by the buffer's max. */
 #ifndef EPOXY_PAGE_HTML_H
 #define EPOXY_PAGE_HTML_H
 
@@ -18,8 +18,6 @@
 
 #define PAGE_HTML_SESSIONS 10        /* newest boot sessions on a host page */
 #define PAGE_HTML_REPORTS 64         /* newest reports read for their timelines */
-#define PAGE_HTML_AUDIT 20           /* newest audit entries about the host */
-#define PAGE_HTML_AUDIT_SCAN 100000  /* audit entries read to find them */
 
 extern const char page_html_css[];
 

@@ -150,6 +150,8 @@ ok $? "GET /admin/v1/fleet?state=failed: the one failed host with its code" "$(c
 is "$(hs_code '/admin/v1/fleet?colour=red' -H "$AUTH")" 400 "admin fleet: an unknown filter is 400"
 hs /admin/v1/channels -H "$AUTH" | grep -q 'channel=stable'
 ok $? "GET /admin/v1/channels lists stable"
+hs /admin/v1/hosts/node2/audit -H "$AUTH" | grep -q 'action=joincred.issued'
+ok $? "GET /admin/v1/hosts/node2/audit: the host's audit entries"
 
 # ------------------------------------------------------------ the browser
 SPKI=$(openssl x509 -in "$TLS_CERT" -pubkey -noout | openssl pkey -pubin -outform DER |
@@ -223,9 +225,11 @@ is "$(js 'return document.querySelectorAll("svg.timeline rect").length')" 2 \
 	"browser: the boot session's timeline has a bar per stage"
 is "$(wd GET /alert/text | jq -r '.error // "an alert"')" "no such alert" "browser: no alert opened"
 shot host
-go /ui/host/node1
-grep -q "node certificate" <<<"$(js 'return document.body.textContent')"
-ok $? "browser: the host page shows its node certificate status"
+go /ui/host/node2
+is "$(js 'return document.getElementById("cert").textContent.split(" ")[0]')" good \
+	"browser: the host page shows its node certificate status"
+is "$(js 'return [...document.querySelectorAll("tr.audit .action")].map(e => e.textContent).join(" ")')" \
+	"nodecert.issued joincred.issued credential.issue" "browser: the host page shows its audit entries, newest first"
 go /ui/releases
 is "$(js 'return document.querySelectorAll("tr.release").length + " " + document.querySelector("tr.channel").textContent')" \
 	"1 stable7" "browser: the releases page lists the release and the channel"
