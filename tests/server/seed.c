@@ -18,9 +18,11 @@
  *   seed place URI HOST SITE GROUP STATE  puts HOST at SITE in GROUP ("-": none)
  *                                       and sets its state
  *   seed boot URI HOST VERSION STAGE STATUS CODE TAILFILE
- *                                       a boot session of VERSION with a report
- *                                       "session ok" then STAGE STATUS CODE ("-":
- *                                       none) with TAILFILE as console tail
+ *                                       a boot session of VERSION opened 60 s ago
+ *                                       (the store's clock set back) with reports
+ *                                       "session ok" at +2 s, "download ok" at
+ *                                       +30 s, then STAGE STATUS CODE ("-": none)
+ *                                       at +60 s with TAILFILE as console tail
  * Secrets go only to mode-0600 files, never to stdout or stderr. */
 #include <errno.h>
 #include <fcntl.h>
@@ -28,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lib/err.h"
@@ -313,6 +316,23 @@ static int cmd_place(char **a)
 	return rc < 0 ? die("place", rc) : 0;
 }
 
+static int64_t seed_clock_t;
+
+static int64_t seed_clock(void *arg)
+{
+	return seed_clock_t;
+}
+
+/* Adds r as of t seconds after t0 on the store's clock. */
+static int seed_report_at(struct store *s, struct store_report *r, int64_t t0, int64_t t,
+			  const char *stage, const char *status)
+{
+	seed_clock_t = t0 + t;
+	snprintf(r->stage, sizeof(r->stage), "%s", stage);
+	snprintf(r->status, sizeof(r->status), "%s", status);
+	return store_report_add(s, r);
+}
+
 static int cmd_boot(char **a)
 {
 	struct store_report *r = calloc(1, sizeof(*r));
@@ -331,21 +351,23 @@ static int cmd_boot(char **a)
 	raw[0] = (uint8_t)getpid();
 	raw[1] = (uint8_t)(getpid() >> 8);
 	hex_encode(raw, sizeof(raw), nonce);
+	int64_t t0 = (int64_t)time(NULL) - 60;
+
+	seed_clock_t = t0;
+	store_set_clock(s, seed_clock, NULL);
 	rc = store_session_open(s, a[1], nonce, (uint32_t)strtoul(a[2], NULL, 10),
 				"qemu-x86_64", id);
 	snprintf(r->host, sizeof(r->host), "%s", a[1]);
 	snprintf(r->session, sizeof(r->session), "%s", id);
-	snprintf(r->stage, sizeof(r->stage), "session");
-	snprintf(r->status, sizeof(r->status), "ok");
 	if (rc == 0)
-		rc = store_report_add(s, r);
-	snprintf(r->stage, sizeof(r->stage), "%s", a[3]);
-	snprintf(r->status, sizeof(r->status), "%s", a[4]);
+		rc = seed_report_at(s, r, t0, 2, "session", "ok");
+	if (rc == 0 && strcmp(a[3], "session") && strcmp(a[3], "download"))
+		rc = seed_report_at(s, r, t0, 30, "download", "ok");
 	snprintf(r->code, sizeof(r->code), "%s", strcmp(a[5], "-") ? a[5] : "");
 	r->tail_len = n < STORE_TAIL_MAX ? n : STORE_TAIL_MAX;
 	memcpy(r->tail, tail, r->tail_len);
 	if (rc == 0)
-		rc = store_report_add(s, r);
+		rc = seed_report_at(s, r, t0, 60, a[3], a[4]);
 	store_close(s);
 	free(r);
 	return rc < 0 ? die("boot", rc) : 0;

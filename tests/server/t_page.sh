@@ -221,8 +221,8 @@ is "$(js 'return document.getElementById("hostname").textContent')" nyc-a "brows
 is "$(js 'return document.getElementById("tail").textContent')" "$EVIL" \
 	"browser: a hostile console tail is shown as its literal text"
 is "$(js 'return document.querySelectorAll("script").length')" 0 "browser: no script element on the host page"
-is "$(js 'return document.querySelectorAll("svg.timeline rect").length')" 2 \
-	"browser: the boot session's timeline has a bar per stage"
+is "$(js 'return [...document.querySelectorAll("svg.timeline rect")].map(r => r.getAttribute("class") + ":" + r.getAttribute("width")).join(" ")')" \
+	"ok:18 ok:261 fail:280" "browser: the session's timeline: a bar per stage, widths by time"
 is "$(wd GET /alert/text | jq -r '.error // "an alert"')" "no such alert" "browser: no alert opened"
 shot host
 go /ui/host/node2
