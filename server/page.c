@@ -156,7 +156,7 @@ static int page_login_form(struct http_resp *resp, int status, const char *msg)
 	struct html_buf b;
 
 	html_buf_init(&b, PAGE_OUT_MAX);
-	page_html_login(&b, msg);
+	page_html_login(&b, msg, status == 200 ? 0 : EPX_E_PAGE_AUTH);
 	return page_send(resp, &b, status, status == 200 ? 0 : EPX_E_PAGE_AUTH);
 }
 

@@ -91,10 +91,20 @@ static void page_html_code(struct html_buf *b, const char *code)
 	html_raw(b, "</span>");
 }
 
-void page_html_login(struct html_buf *b, const char *msg)
+void page_html_login(struct html_buf *b, const char *msg, int code)
 {
+	char c[16];
+
 	page_html_head(b, "log in", NULL);
 	html_raw(b, "<div class=\"login\"><h1>epoxy status page</h1>");
+	if (code) {
+		/* every refusal carries its stable code, as the text answers do */
+		html_raw(b, "<p class=\"muted\" id=\"code\">");
+		html_textz(b, epx_code(-code, c, sizeof(c)));
+		html_raw(b, " ");
+		html_textz(b, epx_strerror(-code));
+		html_raw(b, "</p>");
+	}
 	if (msg) {
 		html_raw(b, "<p class=\"msg\" id=\"msg\">");
 		html_textz(b, msg);

@@ -21,7 +21,8 @@
 
 extern const char page_html_css[];
 
-void page_html_login(struct html_buf *b, const char *msg);
+/* The login form; code (a refusal's, 0 for none) shown as "EPOXY-Exxxx". */
+void page_html_login(struct html_buf *b, const char *msg, int code);
 /* Fleet at a glance under filter f.  0 or a store code. */
 int page_html_fleet(struct srv *srv, const struct fleet_filter *f, const char *actor,
 		    struct html_buf *b);

@@ -325,6 +325,7 @@ static void test_router(void)
 	snprintf(auth, sizeof(auth), "Epoxy-Admin %s", admin_cred);
 	ok(ui(HTTP_GET, "/ui/", NULL, NULL, NULL, 1, 0) == 401 && strstr(ans.body, "id=\"login\"") &&
 	   !strstr(ans.body, "n1"), "no credential: 401, the login form, no host");
+	ok(strstr(ans.body, "EPOXY-E2360") != NULL, "no credential: the form names EPOXY-E2360");
 	ok(ui(HTTP_GET, "/ui/", NULL, NULL, NULL, 0, 0) == 403 && !strstr(ans.body, "n1"),
 	   "plain HTTP: 403 by the router");
 	ok(ui(HTTP_GET, "/ui/", auth, NULL, NULL, 0, 0) == 403, "plain HTTP with the credential: 403");
