@@ -29,6 +29,7 @@ progs=(
   "store-bench|$O/bin/store-bench|docs/man/store-bench.1"
   "epoxy-tcpinfo|$O/bin/epoxy-tcpinfo|docs/man/epoxy-tcpinfo.8"
   "epoxy-nm|$O/bin/epoxy-nm|docs/man/epoxy-nm.8"
+  "epoxy-priv|$O/bin/epoxy-priv|docs/man/epoxy-priv.8"
 )
 for p in "${progs[@]}"; do
   IFS='|' read -r name bin man <<<"$p"
