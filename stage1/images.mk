@@ -10,7 +10,8 @@
 # Inputs: the Kconfig values of $(O)/config.mk (kernel package, firmware
 # paths, server name/address/port), the dev keys of $(O)/keys (engineer
 # trust: $(O)/keys/.stamp), the agent $(O)/bin/epoxy-agent (engineer
-# agent), the node manager $(O)/bin/epoxy-nm (release initramfs only),
+# agent), the node manager $(O)/bin/epoxy-nm and $(O)/bin/epoxy-priv
+# (release initramfs only),
 # Debian's busybox-static.  Every output is reproducible: the same
 # inputs and SOURCE_DATE_EPOCH give the same bytes (tests/images).
 
@@ -165,6 +166,10 @@ $(ISRC)/epoxy-agent: $(AGENT)
 # the node manager, stripped: the release's join script starts it
 $(ISRC)/epoxy-nm: $(O)/bin/epoxy-nm
 	@mkdir -p $(@D) && strip --strip-all -o $@ $<
+# the privileged-operations service, stripped (node/priv/; nothing starts
+# it yet: the node manager will, once it runs slivers)
+$(ISRC)/epoxy-priv: $(O)/bin/epoxy-priv
+	@mkdir -p $(@D) && strip --strip-all -o $@ $<
 
 STAGED := $(ISRC)/modules/.stamp $(ISRC)/etc/.stamp $(ISRC)/udhcpc.script \
 	$(ISRC)/epoxy-agent /bin/busybox
@@ -228,7 +233,7 @@ $(REL)/kernel: $(KROOT)/.stamp $(KEYS_STAMP) boot/efisign.sh
 	boot/efisign.sh $(KEYS)/kexec.key $(KEYS)/kexec.crt $(KIMAGE) $@
 
 $(REL)/initramfs: initramfs/production.spec $(MKINITRAMFS) $(STAGED) \
-		$(ISRC)/init-prod $(ISRC)/join $(ISRC)/epoxy-nm
+		$(ISRC)/init-prod $(ISRC)/join $(ISRC)/epoxy-nm $(ISRC)/epoxy-priv
 	@mkdir -p $(@D)
 	$(MKINITRAMFS) -r $(O) -c gzip -o $@ $<
 
