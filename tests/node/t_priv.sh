@@ -16,7 +16,8 @@
 #     connections past --max-clients are refused;
 #   - the socket's mode, an unsafe socket directory, a malformed grants file
 #     (serve does not start), a grant of a node secret, SIGHUP re-reading;
-#   - the log has one line per grant and refusal and no file content;
+#   - the log has one line per grant and refusal and no file content; the
+#     service holds as many descriptors at the end as at the start;
 #   - --help, the man page, a guide mention.
 # Needs root (unshare -n, setpriv), socat.
 . "$(dirname "$0")/../lib/tap.sh"
@@ -62,6 +63,7 @@ slice web uid $U2
 grant meas sock_diag
 grant meas dir $W/pub
 grant web file $W/pub/hello.txt
+grant web file $W/pub/ldir/data.txt
 EOF
 
 priv_as() { # UID CMD...: run CMD as UID (no groups) in a network namespace of its own
@@ -100,8 +102,8 @@ priv_grants_bad "uid with a leading zero" "slice a uid 05" 1
 priv_grants_bad "two spaces" "slice a  uid 5" 1
 priv_grants_bad "'..' in a grant" "slice a uid 5"$'\n'"grant a dir /tmp/../etc" 2
 priv_grants_bad "unknown operation" "slice a uid 5"$'\n'"grant a mount /tmp" 2
-"$BIN" check --grants "$W/grants" | grep -q "2 slices, 3 grants"
-ok $? "check: the test's grants file has 2 slices and 3 grants"
+"$BIN" check --grants "$W/grants" | grep -q "2 slices, 4 grants"
+ok $? "check: the test's grants file has 2 slices and 4 grants"
 
 # ------------------------------------------------------------ the socket
 chmod 0777 "$W/run"
@@ -123,6 +125,7 @@ socat "TCP-LISTEN:$PORT,bind=127.0.0.1,reuseaddr,fork" EXEC:cat 2>/dev/null & PI
 for _ in $(seq 50); do [ -S "$S" ] && break; sleep 0.1; done
 [ -S "$S" ] || bail "the service listens on $S" "$(cat "$LOG")"
 is "$(stat -c %a "$S")" 666 "--access all: socket mode 0666"
+FDS0=$(find "/proc/$SRV/fd" -mindepth 1 | wc -l)
 for _ in $(seq 50); do ss -ltnH "( sport = :$PORT )" | grep -q . && break; sleep 0.1; done
 
 # ---- grants
@@ -146,6 +149,7 @@ priv_refused "web: a file beneath meas's dir, not granted to web" $U2 3208 open 
 priv_refused "meas: a path outside its grants" $U1 3208 open "$W/outside/data.txt"
 priv_refused "meas: a symbolic link out of its dir" $U1 3212 open "$W/pub/link"
 priv_refused "meas: a path through a linked directory" $U1 3212 open "$W/pub/ldir/data.txt"
+priv_refused "web: its granted file, through a linked directory" $U2 3212 open "$W/pub/ldir/data.txt"
 priv_refused "meas: '..' out of its dir" $U1 3211 open "$W/pub/../outside/data.txt"
 priv_refused "meas: '.' in a path" $U1 3211 open "$W/pub/./hello.txt"
 priv_refused "meas: a relative path" $U1 3211 open "pub/hello.txt"
@@ -208,6 +212,8 @@ priv_ask $U2 sock_diag >/dev/null 2>"$W/err"; ok $? "a malformed grants file at 
 grep -q "grants kept as they were" "$LOG"; ok $? "... and the log says so"
 
 # ------------------------------------------------------------ the log
+FDS1=$(find "/proc/$SRV/fd" -mindepth 1 | wc -l)
+is "$FDS1" "$FDS0" "no descriptor leaked by the service after $(grep -c '^epoxy-priv: \(grant\|refuse\) ' "$LOG") answers"
 kill "$SRV"; wait "$SRV" 2>/dev/null
 [ ! -e "$S" ]; ok $? "the socket is removed when the service stops"
 ! grep -q "$SECRET" "$LOG"; ok $? "the log holds no byte of any file's content"

@@ -321,8 +321,9 @@ static void test_decide(void)
 	ok(mkfifo(p, 0600) == 0, "fifo pub/fifo");
 	snprintf(text, sizeof(text),
 		 "slice meas uid 1001\nslice web uid 1002\ngrant meas sock_diag\n"
-		 "grant meas dir %s/pub\ngrant web file %s/pub/a.txt\ngrant web dir %s/pub/sub\n",
-		 dir, dir, dir);
+		 "grant meas dir %s/pub\ngrant web file %s/pub/a.txt\ngrant web dir %s/pub/sub\n"
+		 "grant web file %s/pub/ldir/c.txt\n",
+		 dir, dir, dir, dir);
 	ok(priv_grants_parse(&g, text, strlen(text), &line) == 0, "decision grants parse");
 
 	rc = decide(1001, "pub/a.txt", "", &fd);
@@ -351,6 +352,8 @@ static void test_decide(void)
 	   "meas: a symlink: SYMLINK");
 	ok(decide(1001, "pub/ldir/c.txt", "", &fd) == -EPX_E_PRIV_SYMLINK && fd < 0,
 	   "meas: a linked dir on the way: SYMLINK");
+	ok(decide(1002, "pub/ldir/c.txt", "", &fd) == -EPX_E_PRIV_SYMLINK && fd < 0,
+	   "web: its granted file through a linked dir: SYMLINK");
 	ok(decide(1001, "pub/../out/c.txt", "", &fd) == -EPX_E_PRIV_PATH, "meas: '..': PATH");
 	ok(decide(1001, "pub/fifo", "", &fd) == -EPX_E_PRIV_NOTREG && fd < 0,
 	   "meas: a FIFO: NOTREG, without blocking");
