@@ -458,4 +458,154 @@ int store_nodecert_heartbeat(struct store *s, const char *serial, const char *ho
 			     int *first);
 int store_nodecert_revoke(struct store *s, const char *host, uint64_t *n);
 
+/* ----------------------------------------- slices and images (issue 14) */
+/* The SliceDB.  A slice has a name (STORE_SLICE_NAME_MAX), an owner site
+ * (an existing site), an expiry (unix seconds), an image vref
+ * ("sha256:<64 hex>", a published image), an entry command (printable
+ * ASCII, 1..STORE_ENTRY_MAX bytes), its nodes (hosts and node groups) and
+ * resource attributes with explicit units (store_attrs[] names each, its
+ * unit, range and built-in default; 0 means "no limit" for every one but
+ * cpu_share).  An attribute is set at one of three scopes: the slice's
+ * default, a node group, a host; store_sliver_get()/store_sliver_list()
+ * resolve it for a host: the host's own value, else the value of the
+ * first of the host's groups (in the host's own order) that has one, else
+ * the slice default, else the built-in default.  A slice whose expiry has
+ * passed is never resolved (it vanishes from every node without an
+ * operator); it stays listed until deleted or renewed.
+ * Images: a root filesystem tarball published content-addressed
+ * (objects/<sha256>); the store keeps its name, length and publisher. */
+#define STORE_SLICE_NAME_MAX   32
+#define STORE_ENTRY_MAX        1024
+#define STORE_VREF_LEN         (7 + STORE_HASH_HEX)   /* "sha256:" + hex */
+#define STORE_SLICES_MAX       4096  /* slices in the store */
+#define STORE_SLICE_NODES_MAX  1024  /* hosts + groups of one slice */
+#define STORE_SLICE_ATTRS_MAX  4096  /* attribute rows of one slice */
+#define STORE_SLIVERS_MAX      64    /* live slivers one host may be given */
+#define STORE_SLICE_LIFE_MIN   60
+#define STORE_SLICE_LIFE_MAX   (56 * 86400)
+#define STORE_IMAGES_MAX       4096
+#define STORE_IMAGE_MAX        ((uint64_t)16 << 30) /* bytes of one image */
+
+enum store_attr {
+	STORE_ATTR_CPU_SHARE,           /* cpu.weight, relative (1..10000) */
+	STORE_ATTR_CPU_PCT,             /* cpu.max, percent of one CPU; 0 none */
+	STORE_ATTR_MEM_MAX,             /* bytes; 0 none */
+	STORE_ATTR_TASKS_MAX,           /* pids.max; 0 none */
+	STORE_ATTR_DISK_MAX,            /* bytes (project quota); 0 none */
+	STORE_ATTR_NET_MIN_RATE,        /* bit/s guaranteed; 0 none */
+	STORE_ATTR_NET_MAX_RATE,        /* bit/s ceiling; 0 none */
+	STORE_ATTR_NET_MAX_BYTES_PER_DAY, /* bytes sent per day; 0 none */
+	STORE_ATTR_N
+};
+struct store_attr_def {
+	const char *name;   /* the attribute's one spelling, "cpu_share" ... */
+	const char *unit;   /* "weight", "percent", "bytes", "tasks", "bit/s" */
+	uint64_t min, max;  /* inclusive range of a set value */
+	uint64_t def;       /* built-in default */
+};
+extern const struct store_attr_def store_attrs[STORE_ATTR_N];
+/* 0 and *out, or -EPX_E_SLICE_ATTR. */
+int store_attr_parse(const char *name, enum store_attr *out);
+/* 1 valid, 0 not: [a-z0-9][a-z0-9._-]{0,STORE_SLICE_NAME_MAX-1} */
+int store_valid_slice(const char *name);
+
+enum store_scope { STORE_SCOPE_SLICE, STORE_SCOPE_GROUP, STORE_SCOPE_HOST };
+
+struct store_slice {
+	char name[STORE_SLICE_NAME_MAX + 1];
+	char site[STORE_LABEL_MAX + 1];
+	int64_t expires;
+	char vref[STORE_VREF_LEN + 1];
+	char entry[STORE_ENTRY_MAX + 1];
+	/* read-only below: set by the store */
+	int64_t created, updated;
+	size_t n_hosts, n_groups, n_overrides; /* overrides: group and host rows */
+	uint32_t attr_set;                  /* bit a: a slice default for attr a */
+	uint64_t attr[STORE_ATTR_N];        /* slice defaults (built-in if unset) */
+};
+/* A slice's resolved attributes on one host: what the host runs. */
+struct store_sliver {
+	char slice[STORE_SLICE_NAME_MAX + 1];
+	char site[STORE_LABEL_MAX + 1];
+	int64_t expires;
+	char vref[STORE_VREF_LEN + 1];
+	char entry[STORE_ENTRY_MAX + 1];
+	uint64_t attr[STORE_ATTR_N];
+};
+/* One attribute change: unset = 1 removes the value at that scope. */
+struct store_attr_change {
+	enum store_attr attr;
+	uint64_t value;
+	int unset;
+};
+/* One row of a slice's nodes or attribute values. */
+struct store_slice_row {
+	enum store_scope scope;             /* GROUP or HOST for nodes */
+	char target[STORE_NAME_MAX + STORE_LABEL_MAX + 1]; /* host, group, "" */
+	enum store_attr attr;               /* attribute rows only */
+	uint64_t value;
+};
+
+/* Adds sl (name, site, expires, vref, entry; the rest ignored).  Errors:
+ * -EPX_E_SLICE_NAME, _SITE, _IMAGE, _ENTRY, _EXPIRY (expires not within
+ * [now + LIFE_MIN, now + LIFE_MAX]), _TOOMANY, -EPX_E_DB_EXISTS. */
+int store_slice_add(struct store *s, const struct store_slice *sl);
+/* -EPX_E_SLICE_NOTFOUND when there is no such slice (expired: found). */
+int store_slice_get(struct store *s, const char *name, struct store_slice *out);
+int store_slice_list(struct store *s, int (*cb)(const struct store_slice *, void *), void *arg);
+/* Replaces vref and/or entry (NULL: unchanged). */
+int store_slice_update(struct store *s, const char *name, const char *vref,
+		       const char *entry);
+/* New expiry, checked as at add. */
+int store_slice_renew(struct store *s, const char *name, int64_t expires);
+/* Deletes the slice, its nodes and attribute values. */
+int store_slice_delete(struct store *s, const char *name);
+/* Adds (add = 1) or removes hosts and groups, all or none.  A host must
+ * exist; adding a node already in the slice, or removing one that is not,
+ * is -EPX_E_SLICE_NODE; removing a node removes its attribute values. */
+int store_slice_nodes(struct store *s, const char *name, int add,
+		      const char *const *hosts, size_t n_hosts,
+		      const char *const *groups, size_t n_groups);
+/* Sets or unsets attribute values at one scope (target: "" for the slice,
+ * else a group label or an existing host), all or none; each value is
+ * checked against its range (-EPX_E_SLICE_RANGE). */
+int store_slice_attrs(struct store *s, const char *name, enum store_scope scope,
+		      const char *target, const struct store_attr_change *ch, size_t n);
+/* The slice's nodes (attr_rows = 0) or group and host attribute values
+ * (attr_rows = 1), sorted. */
+int store_slice_rows(struct store *s, const char *name, int attr_rows,
+		     int (*cb)(const struct store_slice_row *, void *), void *arg);
+/* The slice's sliver on host, resolved (see above): -EPX_E_SLICE_NOTFOUND
+ * when the slice is unknown or expired, or host is not one of its nodes
+ * (directly or through one of its groups). */
+int store_sliver_get(struct store *s, const char *slice, const char *host,
+		     struct store_sliver *out);
+/* Every live sliver of host, sorted by slice name; -EPX_E_SLICE_TOOMANY
+ * past STORE_SLIVERS_MAX. */
+int store_sliver_list(struct store *s, const char *host,
+		      int (*cb)(const struct store_sliver *, void *), void *arg);
+
+/* The serial of host's sliver set (issue 14 point 2): digest_hex (64 hex)
+ * names the content of the set epoxyd built for host.  The first call for
+ * a host starts at 1; a call with another digest than the last one adds 1,
+ * in one atomic update, so the serial grows strictly on every change that
+ * reaches the host (a slice edit, an expiry, a group change) whatever
+ * caused it and however many epoxyd share the store; the same digest keeps
+ * the serial.  Kept across deletion and re-creation of the host. */
+int store_sliver_serial(struct store *s, const char *host, const char *digest_hex,
+			uint64_t *serial);
+
+struct store_image {
+	char sha256[STORE_HASH_HEX + 1];
+	char name[STORE_LABEL_MAX + 1];
+	uint64_t length;
+	int64_t published;
+	char actor[STORE_ACTOR_MAX + 1];
+};
+/* Records an image whose object is already in place.  -EPX_E_DB_EXISTS
+ * for the same sha256, -EPX_E_SLICE_TOOMANY past STORE_IMAGES_MAX. */
+int store_image_add(struct store *s, const struct store_image *im);
+int store_image_get(struct store *s, const char *sha256_hex, struct store_image *out);
+int store_image_list(struct store *s, int (*cb)(const struct store_image *, void *), void *arg);
+
 #endif

@@ -9,6 +9,7 @@
 ARCHIVES += epoxy-store
 epoxy-store_SRCS := store/store.c store/store_token.c store/store_data.c \
 	store/store_sqlite.c store/store_nodecert.c store/store_dbx.c \
+	store/store_slice.c \
 	store/migrations/schema.c
 STORE_LIBS := -lsqlite3 -lmbedcrypto
 ifeq ($(CONFIG_STORE_BACKEND_POSTGRES),0)
@@ -19,7 +20,7 @@ STORE_LIBS += -lpq
 endif
 
 UNIT_TESTS += test_store
-test_store_SRCS := tests/unit/test_store.c tests/test.c
+test_store_SRCS := tests/unit/test_store.c tests/unit/test_store_slice.c tests/test.c
 test_store_ARCHIVES := epoxy-store epoxy
 test_store_LIBS := $(STORE_LIBS) -lpthread
 

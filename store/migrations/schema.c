@@ -106,6 +106,28 @@ static const char *const v6[] = {
 	NULL
 };
 
+/* v7 (issue 14 point 3): the SliceDB.  slice_nodes.kind is 'host' or
+ * 'group'; slice_attrs.scope is 'slice' (target ''), 'group' or 'host';
+ * values are integers in the units of store_attrs[] (store.h);
+ * sliver_serials: each host's sliver-set serial and the digest it was
+ * last given for, kept across host deletion so a serial never goes back */
+static const char *const v7[] = {
+	"CREATE TABLE images (sha256 TEXT PRIMARY KEY, name TEXT NOT NULL,"
+	" length BIGINT NOT NULL, published BIGINT NOT NULL, actor TEXT NOT NULL)",
+	"CREATE TABLE slices (name TEXT PRIMARY KEY, site TEXT NOT NULL,"
+	" expires BIGINT NOT NULL, vref TEXT NOT NULL, entry TEXT NOT NULL,"
+	" created BIGINT NOT NULL, updated BIGINT NOT NULL)",
+	"CREATE TABLE slice_nodes (slice TEXT NOT NULL, kind TEXT NOT NULL,"
+	" node TEXT NOT NULL, PRIMARY KEY (slice, kind, node))",
+	"CREATE INDEX slice_nodes_node ON slice_nodes (kind, node)",
+	"CREATE TABLE slice_attrs (slice TEXT NOT NULL, scope TEXT NOT NULL,"
+	" target TEXT NOT NULL, attr TEXT NOT NULL, value BIGINT NOT NULL,"
+	" PRIMARY KEY (slice, scope, target, attr))",
+	"CREATE TABLE sliver_serials (host TEXT PRIMARY KEY, serial BIGINT NOT NULL,"
+	" digest TEXT NOT NULL, updated BIGINT NOT NULL)",
+	NULL
+};
+
 const struct store_migration store_migrations[] = {
 	{ 1, v1 },
 	{ 2, v2 },
@@ -113,5 +135,6 @@ const struct store_migration store_migrations[] = {
 	{ 4, v4 },
 	{ 5, v5 },
 	{ 6, v6 },
+	{ 7, v7 },
 };
 const size_t store_migrations_n = sizeof(store_migrations) / sizeof(store_migrations[0]);

@@ -29,6 +29,7 @@
 #include "tests/test.h"
 
 static int64_t fake_now = 1763784000;
+void test_store_slices(struct store *s, int64_t *now); /* test_store_slice.c */
 static int64_t fake_clock(void *arg)
 {
 	(void)arg;
@@ -152,6 +153,9 @@ static void t_migrations(void)
 	   Q0(s, "ALTER TABLE hosts DROP COLUMN cred_pending_at", NULL) == 0 &&
 	   Q0(s, "DROP TABLE node_certs", NULL) == 0 &&
 	   Q0(s, "DROP TABLE dbx_updates", NULL) == 0 &&
+	   Q0(s, "DROP TABLE images", NULL) == 0 && Q0(s, "DROP TABLE slices", NULL) == 0 &&
+	   Q0(s, "DROP TABLE slice_nodes", NULL) == 0 && Q0(s, "DROP TABLE slice_attrs", NULL) == 0 &&
+	   Q0(s, "DROP TABLE sliver_serials", NULL) == 0 &&
 	   Q0(s, "DELETE FROM schema_version WHERE version >= 2", NULL) == 0,
 	   "roll the store back to schema version 1");
 	s2 = open_store();
@@ -1181,6 +1185,7 @@ int main(void)
 	t_nodecert(s);
 	t_releases(s);
 	t_dbx(s);
+	test_store_slices(s, &fake_now);
 	t_reports(s);
 	t_race(s);
 	t_audit(s);
