@@ -19,6 +19,8 @@ int ctl_why_main(int argc, char **argv);
 int ctl_audit_main(int argc, char **argv);
 /* image retire: publish a dbx update prepared offline (ctl/ctl_image.c) */
 int ctl_image_main(int argc, char **argv);
+/* slices: the SliceDB (ctl/ctl_slice.c) */
+int ctl_slice_main(int argc, char **argv);
 /* admin credential bootstrap, offline against the store */
 int ctl_admin_main(int argc, char **argv);
 

@@ -1503,6 +1503,480 @@ static int admin_audit_verify(struct admin_ctx *c)
 	return admin_reply(c, 200, 0);
 }
 
+/* ------------------------------------------------------ slices (issue 14) */
+
+#define ADMIN_SLICE_NODES 256    /* hosts + groups in one add/remove call */
+
+/* Answers a store refusal of a slice change by its own code. */
+static int admin_slice_fail(struct admin_ctx *c, int rc, const char *name)
+{
+	if (rc == -EPX_E_SLICE_NOTFOUND)
+		return admin_failf(c, rc, "unknown slice", name);
+	if (rc == -EPX_E_DB_EXISTS)
+		return admin_failf(c, rc, "slice already exists", name);
+	return admin_fail(c, rc, NULL);
+}
+
+static void admin_slice_attrs_rec(struct record_buf *b, const uint64_t attr[STORE_ATTR_N])
+{
+	size_t a;
+
+	for (a = 0; a < STORE_ATTR_N; a++)
+		record_buf_fieldu(b, store_attrs[a].name, (unsigned long long)attr[a]);
+}
+
+static int admin_slice_cb(const struct store_slice *sl, void *arg)
+{
+	struct admin_ctx *c = arg;
+	struct record_buf *b = &c->out;
+
+	record_buf_field(b, "name", sl->name);
+	record_buf_field(b, "site", sl->site);
+	record_buf_fieldu(b, "expires", (unsigned long long)sl->expires);
+	record_buf_field(b, "state", sl->expires > http_now(c->srv) ? "live" : "expired");
+	record_buf_field(b, "image", sl->vref);
+	record_buf_field(b, "entry", sl->entry);
+	record_buf_fieldu(b, "hosts", sl->n_hosts);
+	record_buf_fieldu(b, "groups", sl->n_groups);
+	record_buf_fieldu(b, "overrides", sl->n_overrides);
+	admin_slice_attrs_rec(b, sl->attr);
+	record_buf_fieldu(b, "created", (unsigned long long)sl->created);
+	record_buf_fieldu(b, "updated", (unsigned long long)sl->updated);
+	record_buf_endrec(b);
+	return b->err;
+}
+
+static int admin_slices(struct admin_ctx *c)
+{
+	static const char *const q[] = { NULL };
+	int rc = admin_query_only(c, q);
+
+	if (rc || c->resp->status)
+		return rc;
+	rc = store_slice_list(c->srv->store, admin_slice_cb, c);
+	return rc ? admin_fail(c, rc, NULL) : admin_reply(c, 200, 0);
+}
+
+/* One record per node and per group or host value, after the slice's. */
+static int admin_slice_row_cb(const struct store_slice_row *r, void *arg)
+{
+	struct record_buf *b = arg;
+	const char *scope = r->scope == STORE_SCOPE_HOST ? "host" : "group";
+
+	if (r->value == UINT64_MAX) {   /* a node row (see admin_slice_show) */
+		record_buf_field(b, "node", r->target);
+		record_buf_field(b, "kind", scope);
+	} else {
+		record_buf_field(b, "value", store_attrs[r->attr].name);
+		record_buf_field(b, "scope", scope);
+		record_buf_field(b, "target", r->target);
+		record_buf_fieldu(b, "set", (unsigned long long)r->value);
+	}
+	record_buf_endrec(b);
+	return b->err;
+}
+
+static int admin_slice_node_cb(const struct store_slice_row *r, void *arg)
+{
+	struct store_slice_row n = *r;
+
+	n.value = UINT64_MAX;
+	return admin_slice_row_cb(&n, arg);
+}
+
+static int admin_sliver_rec(struct admin_ctx *c, const struct store_sliver *v,
+			    const char *host)
+{
+	record_buf_field(&c->out, "slice", v->slice);
+	record_buf_field(&c->out, "node", host);
+	record_buf_field(&c->out, "site", v->site);
+	record_buf_fieldu(&c->out, "expires", (unsigned long long)v->expires);
+	record_buf_field(&c->out, "image", v->vref);
+	record_buf_field(&c->out, "entry", v->entry);
+	admin_slice_attrs_rec(&c->out, v->attr);
+	record_buf_endrec(&c->out);
+	return c->out.err;
+}
+
+/* GET /admin/v1/slices/NAME: the slice, its nodes and its group and host
+ * values; ?node=HOST: the slice's sliver on HOST, resolved. */
+static int admin_slice_show(struct admin_ctx *c, const char *name)
+{
+	static const char *const q[] = { "node", NULL };
+	const char *node = admin_query(c, "node");
+	struct store_slice *sl = NULL;
+	struct store_sliver *v = NULL;
+	int rc = admin_query_only(c, q);
+
+	if (rc || c->resp->status)
+		return rc;
+	if (node && !admin_name_ok(node))
+		return admin_fail(c, -EPX_E_ADM_NAME, "node: want a host name");
+	rc = -ENOMEM;
+	sl = malloc(sizeof(*sl));
+	v = malloc(sizeof(*v));
+	if (!sl || !v)
+		goto out;
+	if (node) {
+		rc = store_sliver_get(c->srv->store, name, node, v);
+		if (rc == 0)
+			rc = admin_sliver_rec(c, v, node);
+	} else {
+		rc = store_slice_get(c->srv->store, name, sl);
+		if (rc == 0)
+			rc = admin_slice_cb(sl, c);
+		if (rc == 0)
+			rc = store_slice_rows(c->srv->store, name, 0, admin_slice_node_cb, &c->out);
+		if (rc == 0)
+			rc = store_slice_rows(c->srv->store, name, 1, admin_slice_row_cb, &c->out);
+	}
+	if (rc == -EPX_E_SLICE_NOTFOUND && node)
+		rc = admin_failf(c, rc, "no live sliver of this slice on", node);
+	else
+		rc = rc ? admin_slice_fail(c, rc, name) : admin_reply(c, 200, 0);
+out:
+	free(sl);
+	free(v);
+	return rc;
+}
+
+/* ttl field: seconds from now, STORE_SLICE_LIFE_MIN..MAX; *exp gets the
+ * expiry.  1 when answered (refused). */
+static int admin_slice_ttl(struct admin_ctx *c, int64_t *exp)
+{
+	const char *v = admin_field(c, "ttl");
+	uint64_t t;
+
+	if (!v) {
+		admin_fail(c, -EPX_E_ADM_MISSING, "field 'ttl' missing (seconds)");
+		return 1;
+	}
+	if (num_str_u64(v, STORE_SLICE_LIFE_MAX, &t) < 0 || t < STORE_SLICE_LIFE_MIN) {
+		admin_fail(c, -EPX_E_SLICE_EXPIRY, "ttl: want 60..4838400 seconds (56 days)");
+		return 1;
+	}
+	*exp = http_now(c->srv) + (int64_t)t;
+	return 0;
+}
+
+/* The attribute fields of the form as changes ("" unsets).  1 answered. */
+static int admin_slice_changes(struct admin_ctx *c, struct store_attr_change *ch,
+			       size_t *n)
+{
+	char reason[160];
+	const char *v;
+	size_t a;
+
+	*n = 0;
+	for (a = 0; a < STORE_ATTR_N; a++) {
+		const struct store_attr_def *d = &store_attrs[a];
+
+		if (!(v = admin_field(c, d->name)))
+			continue;
+		ch[*n].attr = (enum store_attr)a;
+		ch[*n].unset = !*v;
+		ch[*n].value = 0;
+		if (*v && (num_str_u64(v, d->max, &ch[*n].value) < 0 || ch[*n].value < d->min)) {
+			snprintf(reason, sizeof(reason), "%s: want %llu..%llu (%s)", d->name,
+				 (unsigned long long)d->min, (unsigned long long)d->max, d->unit);
+			admin_fail(c, -EPX_E_SLICE_RANGE, reason);
+			return 1;
+		}
+		(*n)++;
+	}
+	return 0;
+}
+
+static void admin_slice_detail(char *d, size_t cap, const struct store_attr_change *ch,
+			       size_t n)
+{
+	size_t i, o = 0;
+
+	d[0] = '\0';
+	for (i = 0; i < n && o < cap; i++)
+		o += (size_t)snprintf(d + o, cap - o, "%s%s=%s%llu", i ? " " : "",
+				      store_attrs[ch[i].attr].name, ch[i].unset ? "unset" : "",
+				      ch[i].unset ? 0ULL : (unsigned long long)ch[i].value);
+}
+
+static const char *const admin_slice_create_fields[] = {
+	"name", "site", "image", "entry", "ttl", "cpu_share", "cpu_pct", "mem_max",
+	"tasks_max", "disk_max", "net_min_rate", "net_max_rate", "net_max_bytes_per_day",
+	NULL,
+};
+
+static int admin_slice_create(struct admin_ctx *c)
+{
+	struct store_attr_change ch[STORE_ATTR_N];
+	char detail[ADMIN_DETAIL_MAX], ad[300];
+	struct store_slice *sl;
+	const char *f[4] = { "name", "site", "image", "entry" };
+	size_t i, n;
+	int rc = admin_form(c, admin_slice_create_fields);
+
+	if (rc || c->resp->status)
+		return rc;
+	for (i = 0; i < 4; i++)
+		if (!admin_field(c, f[i]))
+			return admin_failf(c, -EPX_E_ADM_MISSING, "field missing", f[i]);
+	if (!store_valid_slice(admin_field(c, "name")))
+		return admin_fail(c, -EPX_E_SLICE_NAME, NULL);
+	if (strlen(admin_field(c, "site")) > STORE_LABEL_MAX)
+		return admin_fail(c, -EPX_E_SLICE_SITE, NULL);
+	if (strlen(admin_field(c, "image")) > STORE_VREF_LEN)
+		return admin_fail(c, -EPX_E_SLICE_IMAGE, NULL);
+	if (strlen(admin_field(c, "entry")) > STORE_ENTRY_MAX)
+		return admin_fail(c, -EPX_E_SLICE_ENTRY, NULL);
+	sl = calloc(1, sizeof(*sl));
+	if (!sl)
+		return -ENOMEM;
+	rc = 0;
+	if (admin_slice_ttl(c, &sl->expires) || admin_slice_changes(c, ch, &n))
+		goto out;
+	snprintf(sl->name, sizeof(sl->name), "%s", admin_field(c, "name"));
+	snprintf(sl->site, sizeof(sl->site), "%s", admin_field(c, "site"));
+	snprintf(sl->vref, sizeof(sl->vref), "%s", admin_field(c, "image"));
+	snprintf(sl->entry, sizeof(sl->entry), "%s", admin_field(c, "entry"));
+	for (i = 0; i < n; i++)
+		if (ch[i].unset) {
+			rc = admin_fail(c, -EPX_E_SLICE_RANGE, "an attribute at create needs a value");
+			goto out;
+		}
+	rc = store_slice_add(c->srv->store, sl);
+	if (rc == 0 && n)
+		rc = store_slice_attrs(c->srv->store, sl->name, STORE_SCOPE_SLICE, "", ch, n);
+	if (rc) {
+		if (n)  /* the slice without its defaults is not what was asked */
+			store_slice_delete(c->srv->store, sl->name);
+		rc = admin_slice_fail(c, rc, sl->name);
+		goto out;
+	}
+	admin_slice_detail(ad, sizeof(ad), ch, n);
+	snprintf(detail, sizeof(detail), "site=%s expires=%lld image=%.23s %s", sl->site,
+		 (long long)sl->expires, sl->vref, ad);
+	admin_audit(c, "slice.create", sl->name, detail);
+	rc = store_slice_get(c->srv->store, sl->name, sl);
+	rc = rc ? admin_fail(c, rc, NULL) : admin_slice_cb(sl, c);
+	if (rc == 0)
+		rc = admin_reply(c, 201, 0);
+out:
+	free(sl);
+	return rc;
+}
+
+/* PATCH /admin/v1/slices/NAME: attribute values at the slice (default),
+ * group=G or host=H scope; image and entry at the slice scope. */
+static int admin_slice_set(struct admin_ctx *c, const char *name)
+{
+	static const char *const fields[] = {
+		"host", "group", "image", "entry", "cpu_share", "cpu_pct", "mem_max",
+		"tasks_max", "disk_max", "net_min_rate", "net_max_rate",
+		"net_max_bytes_per_day", NULL,
+	};
+	struct store_attr_change ch[STORE_ATTR_N];
+	char detail[ADMIN_DETAIL_MAX], ad[300];
+	const char *host, *group, *image, *entry, *target = "";
+	enum store_scope scope = STORE_SCOPE_SLICE;
+	size_t n;
+	int rc = admin_form(c, fields);
+
+	if (rc || c->resp->status)
+		return rc;
+	host = admin_field(c, "host");
+	group = admin_field(c, "group");
+	image = admin_field(c, "image");
+	entry = admin_field(c, "entry");
+	if (host && group)
+		return admin_fail(c, -EPX_E_ADM_FIELD, "give host or group, not both");
+	if ((host || group) && (image || entry))
+		return admin_fail(c, -EPX_E_ADM_FIELD, "image and entry belong to the whole slice");
+	if (host && !admin_name_ok(host))
+		return admin_fail(c, -EPX_E_SLICE_NODE, "host: want a host name");
+	if (group && !admin_label_ok(group))
+		return admin_fail(c, -EPX_E_SLICE_NODE, "group: want [a-z0-9._-]{1,64}");
+	if (host || group) {
+		scope = host ? STORE_SCOPE_HOST : STORE_SCOPE_GROUP;
+		target = host ? host : group;
+	}
+	if (admin_slice_changes(c, ch, &n))
+		return 0;
+	if (!n && !image && !entry)
+		return admin_fail(c, -EPX_E_ADM_MISSING, "nothing to set");
+	if (image && strlen(image) > STORE_VREF_LEN)
+		return admin_fail(c, -EPX_E_SLICE_IMAGE, NULL);
+	rc = image || entry ? store_slice_update(c->srv->store, name, image, entry) : 0;
+	if (rc == 0 && n)
+		rc = store_slice_attrs(c->srv->store, name, scope, target, ch, n);
+	if (rc)
+		return admin_slice_fail(c, rc, name);
+	admin_slice_detail(ad, sizeof(ad), ch, n);
+	snprintf(detail, sizeof(detail), "%s%s%s%s%s%s", host ? "host=" : group ? "group=" : "",
+		 target, *target ? " " : "", image ? "image changed " : "",
+		 entry ? "entry changed " : "", ad);
+	admin_audit(c, "slice.set", name, detail);
+	return admin_slice_show(c, name);
+}
+
+/* POST /admin/v1/slices/NAME/add-nodes|remove-nodes: hosts=a,b groups=g */
+static int admin_slice_nodes(struct admin_ctx *c, const char *name, int add)
+{
+	static const char *const fields[] = { "hosts", "groups", NULL };
+	char (*hbuf)[STORE_NAME_MAX + 1] = NULL, (*gbuf)[STORE_LABEL_MAX + 1] = NULL;
+	const char *hp[ADMIN_SLICE_NODES], *gp[ADMIN_SLICE_NODES], *v;
+	char detail[ADMIN_DETAIL_MAX];
+	size_t nh = 0, ng = 0, i;
+	int rc = admin_form(c, fields);
+
+	if (rc || c->resp->status)
+		return rc;
+	if (!admin_field(c, "hosts") && !admin_field(c, "groups"))
+		return admin_fail(c, -EPX_E_ADM_MISSING, "give hosts=... and/or groups=...");
+	hbuf = calloc(ADMIN_SLICE_NODES, sizeof(*hbuf));
+	gbuf = calloc(ADMIN_SLICE_NODES, sizeof(*gbuf));
+	rc = -ENOMEM;
+	if (!hbuf || !gbuf)
+		goto out;
+	rc = 0;
+	if ((v = admin_field(c, "hosts")) &&
+	    admin_split(v, &hbuf[0][0], sizeof(hbuf[0]), ADMIN_SLICE_NODES, &nh)) {
+		rc = admin_fail(c, -EPX_E_SLICE_NODE, "hosts: want up to 256 comma-separated host names");
+		goto out;
+	}
+	if ((v = admin_field(c, "groups")) &&
+	    admin_split(v, &gbuf[0][0], sizeof(gbuf[0]), ADMIN_SLICE_NODES, &ng)) {
+		rc = admin_fail(c, -EPX_E_SLICE_NODE, "groups: want up to 256 comma-separated labels");
+		goto out;
+	}
+	if (nh + ng > ADMIN_SLICE_NODES) {
+		rc = admin_fail(c, -EPX_E_SLICE_TOOMANY, "at most 256 nodes in one call");
+		goto out;
+	}
+	for (i = 0; i < nh; i++)
+		hp[i] = hbuf[i];
+	for (i = 0; i < ng; i++)
+		gp[i] = gbuf[i];
+	rc = store_slice_nodes(c->srv->store, name, add, hp, nh, gp, ng);
+	if (rc == -EPX_E_SLICE_NODE) {
+		rc = admin_fail(c, rc, add ? "a host is unknown, or a node is already in the slice" :
+				"a node is not in the slice");
+		goto out;
+	}
+	if (rc) {
+		rc = admin_slice_fail(c, rc, name);
+		goto out;
+	}
+	snprintf(detail, sizeof(detail), "hosts=%zu groups=%zu first=%s", nh, ng,
+		 nh ? hp[0] : ng ? gp[0] : "-");
+	admin_audit(c, add ? "slice.add-nodes" : "slice.remove-nodes", name, detail);
+	rc = admin_slice_show(c, name);
+out:
+	free(hbuf);
+	free(gbuf);
+	return rc;
+}
+
+static int admin_slice_renew(struct admin_ctx *c, const char *name)
+{
+	static const char *const fields[] = { "ttl", NULL };
+	char detail[64];
+	int64_t exp;
+	int rc = admin_form(c, fields);
+
+	if (rc || c->resp->status || admin_slice_ttl(c, &exp))
+		return rc;
+	rc = store_slice_renew(c->srv->store, name, exp);
+	if (rc)
+		return admin_slice_fail(c, rc, name);
+	snprintf(detail, sizeof(detail), "expires=%lld", (long long)exp);
+	admin_audit(c, "slice.renew", name, detail);
+	return admin_slice_show(c, name);
+}
+
+static int admin_slice_delete(struct admin_ctx *c, const char *name)
+{
+	int rc = store_slice_delete(c->srv->store, name);
+
+	if (rc)
+		return admin_slice_fail(c, rc, name);
+	admin_audit(c, "slice.delete", name, "");
+	record_buf_field(&c->out, "name", name);
+	record_buf_field(&c->out, "deleted", "1");
+	record_buf_endrec(&c->out);
+	return admin_reply(c, 200, 0);
+}
+
+/* ------------------------------------------------- images (issue 14) */
+
+static int admin_image_cb(const struct store_image *im, void *arg)
+{
+	struct record_buf *b = arg;
+
+	record_buf_printf(b, "vref=sha256%%3A%s", im->sha256);
+	record_buf_field(b, "name", im->name);
+	record_buf_fieldu(b, "length", (unsigned long long)im->length);
+	record_buf_fieldu(b, "published", (unsigned long long)im->published);
+	record_buf_field(b, "actor", im->actor);
+	record_buf_endrec(b);
+	return b->err;
+}
+
+static int admin_images(struct admin_ctx *c)
+{
+	static const char *const q[] = { NULL };
+	int rc = admin_query_only(c, q);
+
+	if (rc || c->resp->status)
+		return rc;
+	rc = store_image_list(c->srv->store, admin_image_cb, &c->out);
+	return rc ? admin_fail(c, rc, NULL) : admin_reply(c, 200, 0);
+}
+
+/* POST /admin/v1/images?name=N&sha256=H, body: the root filesystem
+ * tarball.  Written content-addressed only when its SHA-256 is H (the
+ * publisher's own hash: a changed byte on the way is refused). */
+static int admin_image_publish(struct admin_ctx *c)
+{
+	static const char *const q[] = { "name", "sha256", NULL };
+	const char *name = admin_query(c, "name"), *sha = admin_query(c, "sha256");
+	char detail[ADMIN_DETAIL_MAX];
+	struct store_image im;
+	uint8_t want[32];
+	int rc = admin_query_only(c, q);
+
+	if (rc || c->resp->status)
+		return rc;
+	if (strncmp(c->req->content_type, "application/octet-stream", 24))
+		return admin_fail(c, -EPX_E_ADM_CTYPE, "want Content-Type application/octet-stream");
+	if (!name || !admin_label_ok(name))
+		return admin_fail(c, -EPX_E_ADM_NAME, "name: want [a-z0-9._-]{1,64}");
+	if (!sha || hex_check_str(sha, STORE_HASH_HEX) < 0 ||
+	    hex_decode(sha, STORE_HASH_HEX, want, sizeof(want)) < 0)
+		return admin_fail(c, -EPX_E_ADM_FIELD, "sha256: want 64 lowercase hex digits");
+	if (c->req->body_len == 0 || c->req->body_len > STORE_IMAGE_MAX)
+		return admin_fail(c, -EPX_E_ADM_IMAGE, "an image is 1 byte to 16 GiB");
+	if (store_image_get(c->srv->store, sha, &im) == 0)
+		return admin_fail(c, -EPX_E_ADM_EXISTS, "this image is already published");
+	rc = admin_object_write(c, 0, c->req->body_len, want, sha);
+	if (rc == -EPX_E_ART_HASH)
+		return admin_fail(c, -EPX_E_ADM_IMAGE, NULL);
+	if (rc)
+		return admin_fail(c, rc, NULL);
+	memset(&im, 0, sizeof(im));
+	snprintf(im.sha256, sizeof(im.sha256), "%s", sha);
+	snprintf(im.name, sizeof(im.name), "%s", name);
+	snprintf(im.actor, sizeof(im.actor), "%s", c->actor);
+	im.length = c->req->body_len;
+	rc = store_image_add(c->srv->store, &im);
+	if (rc)
+		return admin_fail(c, rc, NULL);
+	snprintf(detail, sizeof(detail), "name=%s length=%llu", name,
+		 (unsigned long long)im.length);
+	admin_audit(c, "image.publish", sha, detail);
+	rc = store_image_get(c->srv->store, sha, &im);
+	rc = rc ? rc : admin_image_cb(&im, &c->out);
+	return rc ? admin_fail(c, rc, NULL) : admin_reply(c, 201, 0);
+}
+
 /* --------------------------------------------------------------- router */
 
 /* Splits the path after ADMIN_PREFIX into segments; refuses empty, "." and
@@ -1746,12 +2220,53 @@ static int admin_route_hosts(struct admin_ctx *c)
 	return admin_fail(c, -EPX_E_ADM_NOTFOUND, NULL);
 }
 
+static int admin_route_slices(struct admin_ctx *c)
+{
+	enum http_method m = c->req->method;
+	const char *name = c->nseg > 1 ? c->seg[1] : NULL;
+
+	if (admin_is(c, 1, "slices", NULL)) {
+		if (m == HTTP_GET)
+			return admin_slices(c);
+		if (m == HTTP_POST)
+			return admin_slice_create(c);
+		return admin_fail(c, -EPX_E_ADM_METHOD, "want GET or POST");
+	}
+	if (name && !store_valid_slice(name))
+		return admin_fail(c, -EPX_E_SLICE_NAME, NULL);
+	if (admin_is(c, 2, "slices", NULL)) {
+		if (m == HTTP_GET)
+			return admin_slice_show(c, name);
+		if (m == HTTP_PATCH)
+			return admin_slice_set(c, name);
+		if (m == HTTP_DELETE)
+			return admin_slice_delete(c, name);
+		return admin_fail(c, -EPX_E_ADM_METHOD, "want GET, PATCH or DELETE");
+	}
+	if (admin_is(c, 3, "slices", "add-nodes"))
+		return admin_method(c, HTTP_POST) ? admin_slice_nodes(c, name, 1) : 0;
+	if (admin_is(c, 3, "slices", "remove-nodes"))
+		return admin_method(c, HTTP_POST) ? admin_slice_nodes(c, name, 0) : 0;
+	if (admin_is(c, 3, "slices", "renew"))
+		return admin_method(c, HTTP_POST) ? admin_slice_renew(c, name) : 0;
+	return admin_fail(c, -EPX_E_ADM_NOTFOUND, NULL);
+}
+
 static int admin_route(struct admin_ctx *c)
 {
 	enum http_method m = c->req->method;
 
 	if (!strcmp(c->seg[0], "hosts"))
 		return admin_route_hosts(c);
+	if (!strcmp(c->seg[0], "slices"))
+		return admin_route_slices(c);
+	if (admin_is(c, 1, "images", NULL)) {
+		if (m == HTTP_GET)
+			return admin_images(c);
+		if (m == HTTP_POST)
+			return admin_image_publish(c);
+		return admin_fail(c, -EPX_E_ADM_METHOD, "want GET or POST");
+	}
 	if (admin_is(c, 1, "sites", NULL)) {
 		if (m == HTTP_GET)
 			return admin_sites(c);
