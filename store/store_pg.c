@@ -29,7 +29,9 @@ struct pg_conn {
 	PGconn *pg;
 	char *cache_sql[PG_CACHE];
 	const char *cache_key[PG_CACHE];
+	char cache_name[PG_CACHE][16];
 	unsigned next;
+	uint64_t names;             /* statement names are never reused */
 };
 
 const int store_pg_built = 1;
@@ -106,15 +108,18 @@ static int store_pg_prepare(struct pg_conn *c, const char *sql, size_t nargs, ch
 
 	for (i = 0; i < PG_CACHE; i++)
 		if (c->cache_key[i] == sql && strcmp(c->cache_sql[i], sql) == 0) {
-			snprintf(name, 16, "s%u", i);
+			snprintf(name, 16, "%s", c->cache_name[i]);
 			return 0;
 		}
 	slot = c->next++ % PG_CACHE;
-	snprintf(name, 16, "s%u", slot);
+	/* a fresh name each time: a DEALLOCATE refused inside an aborted
+	 * transaction leaves the old statement behind, and must not make
+	 * the next PREPARE fail ("already exists") */
+	snprintf(name, 16, "s%" PRIu64, c->names++);
 	if (c->cache_sql[slot]) {
 		char dealloc[32];
 
-		snprintf(dealloc, sizeof(dealloc), "DEALLOCATE %s", name);
+		snprintf(dealloc, sizeof(dealloc), "DEALLOCATE %s", c->cache_name[slot]);
 		PQclear(PQexec(c->pg, dealloc));
 		free(c->cache_sql[slot]);
 		c->cache_sql[slot] = NULL;
@@ -131,6 +136,7 @@ static int store_pg_prepare(struct pg_conn *c, const char *sql, size_t nargs, ch
 		goto out;
 	}
 	c->cache_key[slot] = sql;
+	snprintf(c->cache_name[slot], sizeof(c->cache_name[slot]), "%s", name);
 	rc = 0;
 out:
 	PQclear(r);
@@ -205,6 +211,11 @@ static PGresult *store_pg_run(struct pg_conn *c, const char *sql, const struct d
 			fmts[i] = 1;
 		}
 	}
+	/* no arguments (BEGIN, COMMIT, ROLLBACK, DDL): run as it is, so that
+	 * a ROLLBACK never depends on preparing anything in an aborted
+	 * transaction */
+	if (n == 0)
+		return PQexec(c->pg, sql);
 	*rc = store_pg_prepare(c, sql, n, name);
 	if (*rc < 0)
 		return NULL;
