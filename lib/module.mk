@@ -17,7 +17,8 @@
 ARCHIVES += epoxy epoxy-sign
 epoxy_SRCS := lib/err.c lib/file.c lib/hex.c lib/num.c lib/rand.c lib/sha256.c \
 	lib/doc.c lib/sig.c lib/keyset.c lib/manifest.c lib/statement.c \
-	lib/record.c lib/label.c lib/pct.c lib/form.c lib/line.c lib/dbx.c lib/efivarfs.c
+	lib/record.c lib/label.c lib/pct.c lib/form.c lib/line.c lib/dbx.c lib/efivarfs.c \
+	lib/sliverset.c lib/ticket.c
 epoxy-sign_SRCS := lib/sign.c
 LIB_CRYPTO_LIBS := -lmbedcrypto
 
@@ -59,6 +60,20 @@ test_dbx_ARCHIVES := epoxy
 FUZZ_TARGETS += fuzz_dbx
 fuzz_dbx_SRCS := tests/fuzz/fuzz_dbx.c
 fuzz_dbx_ARCHIVES := epoxy
+# the signed sliver set and ticket (issue 14): one table test, a fuzz
+# target each (seed corpora tests/fuzz/corpus/fuzz_sliverset/, fuzz_ticket/)
+UNIT_TESTS += test_sliverset
+test_sliverset_SRCS := tests/unit/test_sliverset.c $(TRUST_TEST_SRCS)
+test_sliverset_LIBS := $(LIB_CRYPTO_LIBS)
+test_sliverset_ARCHIVES := $(TRUST_TEST_ARCHIVES)
+FUZZ_TARGETS += fuzz_sliverset fuzz_ticket
+fuzz_sliverset_SRCS := tests/fuzz/fuzz_sliverset.c
+fuzz_sliverset_ARCHIVES := epoxy
+fuzz_sliverset_LIBS := $(LIB_CRYPTO_LIBS)
+fuzz_ticket_SRCS := tests/fuzz/fuzz_ticket.c
+fuzz_ticket_ARCHIVES := epoxy
+fuzz_ticket_LIBS := $(LIB_CRYPTO_LIBS)
+
 UNIT_TESTS += test_statement
 test_statement_SRCS := tests/unit/test_statement.c tests/keys/expand.c $(TRUST_TEST_SRCS)
 test_statement_LIBS := $(LIB_CRYPTO_LIBS)

@@ -1,0 +1,82 @@
+/* sliverset: the signed sliver set a node fetches from epoxyd, and the
+ * one-sliver ticket (docs/slivers.md; issue 14 points 2 and 4).
+ *
+ * Format (line-oriented; every line ends in '\n'; one spelling each):
+ *   epoxy-slivers 1              | epoxy-ticket 1
+ *   node NAME                    | node NAME
+ *   serial N   (N >= 1)          | nonce <64 hex>
+ *   issued UNIX                  | expires UNIX   (the ticket's own)
+ *   sliver NAME                  (the set: 0..SLIVERSET_MAX_SLIVERS blocks,
+ *    image sha256:HEX bytes N url /v1/image/HEX     names strictly ascending;
+ *    entry CMD                                      the ticket: exactly one)
+ *    expires UNIX
+ *    cpu_share N ... net_max_bytes_per_day N   (the 8 attributes, in order)
+ *   end
+ *   sig <keyid 16 hex> <DER hex>  (the online key over every byte above)
+ *
+ * Guarantees of sliverset_verify / ticket_verify (lib/ticket.h): nothing
+ * past SLIVERSET_MAX_BYTES is read; the signature is checked first (by the
+ * given online key, over the exact body bytes), then the node name equals
+ * the caller's, then the serial is strictly greater than the last applied
+ * (a ticket: it has not expired at the caller's time), then every field;
+ * on any failure *out is zeroed.  Parsing is one pass over line_take
+ * (lib/line.h) with num.h, hex.h and label.h for values: no second parser.
+ * Formatting writes exactly what parsing accepts (round trip). */
+#ifndef EPOXY_SLIVERSET_H
+#define EPOXY_SLIVERSET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/label.h"
+#include "lib/sig.h"
+
+#define SLIVERSET_MAX_BYTES   (128 * 1024)
+#define SLIVERSET_MAX_SLIVERS 64
+#define SLIVERSET_NAME_MAX    32      /* [a-z0-9][a-z0-9._-]{0,31} */
+#define SLIVERSET_ENTRY_MAX   1024    /* printable ASCII, no leading space */
+#define SLIVERSET_VALUE_MAX   ((uint64_t)1 << 53)
+#define SLIVERSET_NATTR       8
+
+/* The attributes in the order they appear (store/store.h's store_attrs[]
+ * has the same names in the same order, with ranges and defaults). */
+extern const char *const sliverset_attr_names[SLIVERSET_NATTR];
+
+struct sliver {
+	char name[SLIVERSET_NAME_MAX + 1];
+	uint8_t image[32];              /* SHA-256 of the image tarball */
+	uint64_t image_bytes;
+	char entry[SLIVERSET_ENTRY_MAX + 1];
+	int64_t expires;
+	uint64_t attr[SLIVERSET_NATTR];
+};
+
+struct sliverset {
+	char node[LABEL_HOST_MAX + 1];
+	uint64_t serial;                /* the set: >= 1 */
+	int64_t issued;                 /* the set: server time, informational */
+	uint8_t nonce[32];              /* the ticket */
+	int64_t expires;                /* the ticket */
+	int ticket;                     /* 1: an epoxy-ticket document */
+	size_t n;
+	struct sliver sl[SLIVERSET_MAX_SLIVERS];
+};
+
+/* 1 if s is a valid sliver (slice) name. */
+int sliverset_name_ok(const char *s, size_t n);
+/* Writes the body (magic through "end\n") of ss; ss->serial may be 0 (a
+ * digest of the content only).  -EINVAL for an invalid field, -ENOSPC. */
+int sliverset_format(const struct sliverset *ss, char *out, size_t cap, size_t *outlen);
+/* Syntax only (the signature line's shape included, not its validity). */
+int sliverset_parse(struct sliverset *out, const char *buf, size_t len);
+/* The whole check, in the order above.  last_serial: the serial of the
+ * set the node applied last (0: none).  Errors: -EPX_E_SLV_TOOBIG,
+ * -EPX_E_SLV_SIG, -EPX_E_SLV_SYNTAX, -EPX_E_SLV_NODE, -EPX_E_SLV_SERIAL. */
+int sliverset_verify(struct sliverset *out, const char *buf, size_t len,
+		     const struct sig_pub *online, const char *node, uint64_t last_serial);
+/* Shared with ticket.c: signature first, then the body (want_ticket
+ * selects the magic); node checked; nothing about serial or expiry. */
+int sliverset_verify_doc(struct sliverset *out, const char *buf, size_t len,
+			 const struct sig_pub *online, const char *node, int want_ticket);
+
+#endif
