@@ -555,6 +555,7 @@ static struct conn *epoxyd_conn_new(struct MHD_Connection *con, const char *url,
 	epoxyd_hdr(c, con, MHD_HTTP_HEADER_CONTENT_TYPE, c->req.content_type);
 	epoxyd_hdr(c, con, MHD_HTTP_HEADER_RANGE, c->req.range);
 	epoxyd_hdr(c, con, "X-Forwarded-For", c->req.x_forwarded_for);
+	epoxyd_hdr(c, con, MHD_HTTP_HEADER_IF_NONE_MATCH, c->req.if_none_match);
 	cl = MHD_lookup_connection_value(con, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 	te = MHD_lookup_connection_value(con, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
 	c->chunked = te && *te;

@@ -21,6 +21,7 @@
 #include "lib/hex.h"
 #include "lib/nodeproto.h"
 #include "server/admin.h"
+#include "server/sliverapi.h"
 #include "server/config.h"
 #include "server/http.h"
 #include "server/log.h"
@@ -77,6 +78,7 @@ static const struct route {
 	  NODEPROTO_NODE_BODY_MAX, nodeapi_preauth },
 	{ NODEPROTO_NODE_RENEW_PATH, R_POST, RF_TLS, nodeapi_renew, NODEPROTO_NODE_BODY_MAX,
 	  nodeapi_preauth },
+	{ SLIVERAPI_PATH, R_GET, RF_TLS, sliverapi_get, 0, sliverapi_preauth },
 	{ "/admin/", R_ANY, RF_TLS | RF_PREFIX | RF_NORATE, admin_handle, 0, NULL },
 	{ "/ui", R_GET | R_HEAD, RF_TLS, page_handle, 0, NULL },
 	{ "/ui/", R_GET | R_HEAD | R_POST, RF_TLS | RF_PREFIX, page_handle, PAGE_BODY_MAX, NULL },

@@ -76,6 +76,7 @@ struct http_req {
 	char content_type[HTTP_HDR_MAX + 1];
 	char range[HTTP_HDR_MAX + 1];
 	char x_forwarded_for[HTTP_HDR_MAX + 1]; /* untrusted, logging only */
+	char if_none_match[HTTP_HDR_MAX + 1];   /* /v1/node/slivers */
 	/* body: in memory up to HTTP_BODY_MAX; admin uploads larger than that
 	 * are spooled by epoxyd.c to an unlinked file in data_dir (body_fd >= 0,
 	 * body == NULL, body_len its size); the handler does not close it. */

@@ -1,0 +1,219 @@
+/* sliverapi: the node's signed sliver set (see sliverapi.h).
+ *
+ * Order: who is asking (client certificate + store) -> query caps -> the
+ * set and its serial -> 304 or wait -> sign -> answer. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "lib/err.h"
+#include "lib/hex.h"
+#include "lib/num.h"
+#include "lib/sha256.h"
+#include "lib/sign.h"
+#include "lib/sliverset.h"
+#include "server/nodeid.h"
+#include "server/sliverapi.h"
+#include "store/store.h"
+
+static atomic_int sliverapi_waiting;
+
+static int sliverapi_refuse(const struct http_req *req, struct http_resp *resp, int rc)
+{
+	char code[16];
+
+	http_log(req, "refused node slivers: %s %s", epx_code(rc, code, sizeof(code)),
+		 epx_strerror(rc));
+	return http_resp_fail(resp, rc, NULL);
+}
+
+static int sliverapi_identify(struct srv *srv, const struct http_req *req,
+			      char host[LABEL_HOST_MAX + 1])
+{
+	char serial[NODEID_SERIAL_HEX + 1];
+	int rc;
+
+	if (!srv->nodeid)
+		return -EPX_E_NID_OFF;
+	rc = nodeid_peer(srv->nodeid, req->peer_cert, req->peer_cert_len, http_now(srv),
+			 host, serial);
+	if (rc == 0)
+		rc = store_nodecert_check(srv->store, serial, host);
+	return rc;
+}
+
+int sliverapi_preauth(struct srv *srv, const struct http_req *req, struct http_resp *resp)
+{
+	char host[LABEL_HOST_MAX + 1];
+	int rc = sliverapi_identify(srv, req, host);
+
+	return rc < 0 ? sliverapi_refuse(req, resp, rc) : 0;
+}
+
+static int sliverapi_add(const struct store_sliver *v, void *arg)
+{
+	struct sliverset *ss = arg;
+	struct sliver *o;
+	size_t a;
+
+	if (ss->n >= SLIVERSET_MAX_SLIVERS)
+		return -EPX_E_SLICE_TOOMANY;
+	o = &ss->sl[ss->n++];
+	snprintf(o->name, sizeof(o->name), "%s", v->slice);
+	snprintf(o->entry, sizeof(o->entry), "%s", v->entry);
+	if (hex_decode(v->vref + 7, STORE_HASH_HEX, o->image, sizeof(o->image)) < 0)
+		return -EPX_E_SLICE_IMAGE;
+	o->expires = v->expires;
+	for (a = 0; a < SLIVERSET_NATTR && a < STORE_ATTR_N; a++)
+		o->attr[a] = v->attr[a];
+	return 0;
+}
+
+static int sliverapi_image_len(const struct store_image *im, void *arg)
+{
+	struct sliverset *ss = arg;
+	uint8_t h[32];
+	size_t i;
+
+	if (hex_decode(im->sha256, STORE_HASH_HEX, h, sizeof(h)) < 0)
+		return 0;
+	for (i = 0; i < ss->n; i++)
+		if (!memcmp(ss->sl[i].image, h, 32))
+			ss->sl[i].image_bytes = im->length;
+	return 0;
+}
+
+/* host's set, resolved now, and its serial; body formatted into buf. */
+static int sliverapi_build(struct srv *srv, const char *host, struct sliverset *ss,
+			   char *buf, size_t cap, size_t *len)
+{
+	char digest[STORE_HASH_HEX + 1];
+	uint8_t h[32];
+	int rc;
+
+	memset(ss, 0, sizeof(*ss));
+	snprintf(ss->node, sizeof(ss->node), "%s", host);
+	rc = store_sliver_list(srv->store, host, sliverapi_add, ss);
+	if (rc == 0 && ss->n)
+		rc = store_image_list(srv->store, sliverapi_image_len, ss);
+	/* the digest is of the content alone: serial 0, issued 0 */
+	if (rc == 0)
+		rc = sliverset_format(ss, buf, cap, len) ? -EPX_E_SRV_SIGN : 0;
+	if (rc == 0) {
+		sha256_buf(buf, *len, h);
+		hex_encode(h, sizeof(h), digest);
+		rc = store_sliver_serial(srv->store, host, digest, &ss->serial);
+	}
+	return rc;
+}
+
+/* "N" or "\"N\"" (weak W/ too) from If-None-Match; 0 when absent/other. */
+static uint64_t sliverapi_inm(const struct http_req *req)
+{
+	const char *v = req->if_none_match;
+	size_t n = strlen(v);
+	uint64_t x;
+
+	if (n >= 2 && !strncmp(v, "W/", 2)) {
+		v += 2;
+		n -= 2;
+	}
+	if (n >= 2 && v[0] == '"' && v[n - 1] == '"') {
+		v++;
+		n -= 2;
+	}
+	return num_parse_u64(v, n, SLIVERSET_VALUE_MAX, &x) < 0 ? 0 : x;
+}
+
+static int sliverapi_not_modified(struct http_resp *resp, uint64_t serial)
+{
+	char etag[32];
+	int rc;
+
+	snprintf(etag, sizeof(etag), "\"%" PRIu64 "\"", serial);
+	rc = http_resp_copy(resp, 304, "text/plain", "", 0);
+	return rc ? rc : http_resp_header(resp, "ETag", etag);
+}
+
+static int sliverapi_send(struct srv *srv, struct http_resp *resp, struct sliverset *ss,
+			  char *buf, size_t cap)
+{
+	char etag[32];
+	size_t len = 0;
+	int rc;
+
+	ss->issued = http_now(srv);
+	if (!srv->online)
+		return -EPX_E_SRV_SIGN;
+	if (sliverset_format(ss, buf, cap, &len) ||
+	    sign_doc_append(srv->online, buf, len, buf, cap, &len))
+		return -EPX_E_SRV_SIGN;
+	snprintf(etag, sizeof(etag), "\"%" PRIu64 "\"", ss->serial);
+	rc = http_resp_copy(resp, 200, "text/plain", buf, len);
+	if (rc == 0)
+		rc = http_resp_header(resp, "ETag", etag);
+	if (rc == 0)
+		rc = http_resp_header(resp, "Cache-Control", "no-store");
+	return rc;
+}
+
+/* Holds the request up to wait seconds while the serial stays at known. */
+static int sliverapi_wait(struct srv *srv, const char *host, struct sliverset *ss,
+			  char *buf, size_t cap, uint64_t known, uint64_t wait)
+{
+	struct timespec one = { 1, 0 };
+	size_t len;
+	uint64_t t;
+	int rc = 0;
+
+	if (atomic_fetch_add(&sliverapi_waiting, 1) >= SLIVERAPI_WAITERS) {
+		atomic_fetch_sub(&sliverapi_waiting, 1);
+		return 0;       /* over the cap: 304 now */
+	}
+	for (t = 0; t < wait && rc == 0 && ss->serial == known; t++) {
+		nanosleep(&one, NULL);
+		rc = sliverapi_build(srv, host, ss, buf, cap, &len);
+	}
+	atomic_fetch_sub(&sliverapi_waiting, 1);
+	return rc;
+}
+
+int sliverapi_get(struct srv *srv, const struct http_req *req, struct http_resp *resp)
+{
+	static const size_t cap = SLIVERSET_MAX_BYTES;
+	char host[LABEL_HOST_MAX + 1];
+	const struct http_arg *w = http_arg_get(req->args, req->nargs, "wait");
+	struct sliverset *ss = NULL;
+	uint64_t wait = 0, known;
+	char *buf = NULL;
+	size_t len = 0;
+	int rc = sliverapi_identify(srv, req, host);
+
+	if (rc == 0 && (req->nargs > 1 || (req->nargs == 1 && !w) ||
+			(w && num_str_u64(w->val, SLIVERAPI_WAIT_MAX, &wait) < 0)))
+		rc = -EPX_E_SRV_FIELD;
+	if (rc < 0)
+		return sliverapi_refuse(req, resp, rc);
+	ss = malloc(sizeof(*ss));
+	buf = malloc(cap);
+	rc = -ENOMEM;
+	if (!ss || !buf)
+		goto out;
+	rc = sliverapi_build(srv, host, ss, buf, cap, &len);
+	known = sliverapi_inm(req);
+	if (rc == 0 && known && known == ss->serial && wait)
+		rc = sliverapi_wait(srv, host, ss, buf, cap, known, wait);
+	if (rc == 0)
+		rc = known && known == ss->serial ? sliverapi_not_modified(resp, known) :
+			sliverapi_send(srv, resp, ss, buf, cap);
+	if (rc < 0)
+		rc = sliverapi_refuse(req, resp, rc);
+out:
+	free(ss);
+	free(buf);
+	return rc;
+}

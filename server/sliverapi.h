@@ -1,0 +1,36 @@
+/* sliverapi: GET /v1/node/slivers, the node's signed sliver set (issue 14
+ * point 2; docs/slivers.md).
+ *
+ * Guarantees:
+ *  - answered only over mutual TLS, to a client certificate that
+ *    nodeid_peer() accepts and the store vouches for on this very request
+ *    (store_nodecert_check): a revoked or deleted host is refused; the set
+ *    is the one of the certificate's host, never of a host the request
+ *    names;
+ *  - the set is resolved by the store (store_sliver_list: precedence and
+ *    expiry there), formatted by lib/sliverset.c and signed with the
+ *    online key (the key of session statements) over its exact bytes;
+ *  - its serial is the store's per-host serial (store_sliver_serial) of
+ *    the set's content: strictly greater after every change that reaches
+ *    the host, equal otherwise; ETag is "<serial>";
+ *  - If-None-Match "<serial>" with the current serial answers 304 at
+ *    once, or with ?wait=N (1..SLIVERAPI_WAIT_MAX s) holds the request,
+ *    checking every second, and answers 200 with the new set as soon as
+ *    the serial moves, else 304 when N is over.  A held request keeps its
+ *    epoxyd worker: at most SLIVERAPI_WAITERS are held at once, and a
+ *    request past that cap answers 304 at once (the node polls again
+ *    after its jitter). */
+#ifndef EPOXY_SLIVERAPI_H
+#define EPOXY_SLIVERAPI_H
+
+#include "server/http.h"
+
+#define SLIVERAPI_PATH "/v1/node/slivers"
+#define SLIVERAPI_WAIT_MAX 55
+#define SLIVERAPI_WAITERS 4
+
+int sliverapi_get(struct srv *srv, const struct http_req *req, struct http_resp *resp);
+/* Before any body (none is taken): the client certificate, as above. */
+int sliverapi_preauth(struct srv *srv, const struct http_req *req, struct http_resp *resp);
+
+#endif

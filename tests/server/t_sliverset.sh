@@ -1,0 +1,110 @@
+#!/bin/bash
+# t_sliverset: GET /v1/node/slivers on a real epoxyd over loopback (issue
+# 14 point 2): a node joins (node credential -> CSR -> certificate), then
+# fetches its sliver set over mutual TLS: signed by the online key
+# (checked here with openssl against the online key's public half, and a
+# changed byte refused), for its own name only, with a serial that grows
+# on every change that reaches it (slice create, set, expiry) and stays
+# otherwise; ETag / If-None-Match answer 304; the long poll answers at
+# once when a change is committed and 304 after its wait otherwise; no
+# certificate, a bad query and a revoked host are refused.
+. "$(dirname "$0")/../lib/epoxyd.sh"
+DEVKEYS=$O/keys
+need_built "$DEVKEYS/node-ca.crt" "$BIN/epoxyctl"
+need openssl
+
+epoxyd_setup || bail "setup"
+cp -p "$DEVKEYS/node-ca.crt" "$DEVKEYS/node-ca.key" "$KEYS/" || bail "node CA"
+printf 'node_ca_cert %s\nnode_ca_key %s\nnode_cert_ttl 900\n' \
+	"$KEYS/node-ca.crt" "$KEYS/node-ca.key" >>"$T_DIR/epoxyd.conf"
+"$BIN/epoxyd-seed" admin "$STORE" ops "$T_DIR/admin.cred" >/dev/null || bail "admin"
+epoxyd_start || bail "epoxyd did not start"
+export EPOXY_URL=https://epoxy.test:$HTTPS_PORT EPOXY_CA=$CA_CRT
+export EPOXY_ADMIN_CREDENTIAL=$T_DIR/admin.cred EPOXY_RESOLVE=epoxy.test:$HTTPS_PORT:127.0.0.1
+unset EPOXY_CONFIG
+ctl() { "$BIN/epoxyctl" "$@" >"$T_DIR/ctl.out" 2>&1 || { diag "$(cat "$T_DIR/ctl.out")"; return 1; }; }
+N=$T_DIR/node; mkdir -p "$N"
+FORM='Content-Type: application/x-www-form-urlencoded'
+hexof() { od -An -tx1 | tr -d ' \n'; }
+
+# ---- join node1: node credential, CSR, certificate
+open_session node1 52-54-00-12-34-56 "$(tr -d '\n' <"$T_DIR/cred.node1")" >/dev/null
+hs /v1/joincred -X POST -H "$(bearer "$(tok joincred)")" -D "$N/jc.hdr" -o /dev/null
+NC=$(tr -d '\r' <"$N/jc.hdr" | awk 'tolower($1) == "epoxy-node-credential:" {print $2}')
+openssl ecparam -name prime256v1 -genkey -noout -out "$N/key" 2>/dev/null
+CSR=$(openssl req -new -key "$N/key" -subj /CN=node1 -outform DER 2>/dev/null | hexof)
+is "$(hs /v1/node/csr -H "$(bearer "$NC")" -H "$FORM" --data "host=node1&csr=$CSR" -o "$N/cert" -w '%{http_code}')" \
+	200 "node1 joins: a client certificate"
+openssl pkey -in "$KEYS/online.key" -pubout -out "$N/online.pub" 2>/dev/null || bail "online public key"
+
+# get [curl args]: "STATUS ETAG" ; body in $N/set
+get() {
+	local code
+	code=$(hs /v1/node/slivers --cert "$N/cert" --key "$N/key" -D "$N/hdr" -o "$N/set" -w '%{http_code}' "$@")
+	echo "$code $(tr -d '\r' <"$N/hdr" | awk 'tolower($1) == "etag:" {print $2}')"
+}
+# sigok FILE: the last line's signature verifies over the lines before it
+sigok() {
+	local f=$1
+	head -n -1 "$f" >"$N/body"
+	tail -n 1 "$f" | awk '{print $3}' | xxd -r -p >"$N/sig.der"
+	openssl dgst -sha256 -verify "$N/online.pub" -signature "$N/sig.der" "$N/body" >/dev/null 2>&1
+}
+field() { awk -v k="$1" '$1 == k {print $2; exit}' "$N/set"; }
+need xxd
+
+# ---- the empty set
+is "$(get)" '200 "1"' "first fetch: 200, ETag \"1\""
+is "$(head -n 2 "$N/set" | tr '\n' ' ')" "epoxy-slivers 1 node node1 " "the set names the certificate's host"
+is "$(field serial)/$(grep -c '^sliver ' "$N/set")" "1/0" "serial 1, no sliver yet"
+sigok "$N/set"; ok $? "signed by the online key over its exact bytes (openssl)"
+cp "$N/set" "$N/tampered"; sed -i 's/^serial 1$/serial 9/' "$N/tampered"
+sigok "$N/tampered"; is $? 1 "a changed byte no longer verifies"
+is "$(get -H 'If-None-Match: "1"')" '304 "1"' "If-None-Match of the current serial: 304"
+is "$(get)" '200 "1"' "fetching again without a change keeps serial 1"
+
+# ---- refusals
+is "$(hs /v1/node/slivers -o "$N/r" -w '%{http_code}') $(head -c 11 "$N/r")" "401 EPOXY-E2275" \
+	"no client certificate: refused"
+is "$(get -G --data wait=56 | cut -d' ' -f1) $(head -c 11 "$N/set")" "400 EPOXY-E2207" "wait over 55 s: refused"
+is "$(get -G --data wait=x | cut -d' ' -f1)" 400 "wait not a number: refused"
+is "$(get -G --data node=node2 | cut -d' ' -f1)" 400 "another query field (node=): refused"
+is "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$HTTP_PORT/v1/node/slivers")" 403 "plain HTTP: refused"
+
+# ---- a slice reaches the node: serial 2
+head -c 4096 /dev/urandom >"$T_DIR/rootfs.tar"
+ctl image publish "$T_DIR/rootfs.tar" --name img; ok $? "image published"
+sha=$(sha256sum "$T_DIR/rootfs.tar" | cut -d' ' -f1)
+ctl site add lab1; ok $? "site"
+ctl slice create web --site lab1 --image "sha256:$sha" --entry '/bin/httpd -f' --days 2 cpu_share=3 mem_max=1000
+ok $? "slice web"
+ctl slice add-nodes web --host node1; ok $? "node1 added to web"
+is "$(get -H 'If-None-Match: "1"')" '200 "2"' "after the change: 200 with serial 2"
+sigok "$N/set"; ok $? "the new set verifies"
+is "$(grep -c '^sliver ' "$N/set")/$(grep -c '^sliver web$' "$N/set")" "1/1" "one sliver, web"
+is "$(awk '$1 == "cpu_share" || $1 == "mem_max" {printf "%s=%s ", $1, $2}' "$N/set")" "cpu_share=3 mem_max=1000 " \
+	"its attributes as resolved"
+is "$(awk '$1 == "image" {print $2, $4}' "$N/set")" "sha256:$sha 4096" "its image and length"
+
+# ---- the long poll: a change answers at once
+t0=$(date +%s%N)
+( sleep 2; ctl slice set web --host node1 mem_max=2000 ) & bg=$!
+is "$(get -H 'If-None-Match: "2"' -G --data wait=20)" '200 "3"' "long poll: the change answers it with serial 3"
+ms=$(( ($(date +%s%N) - t0) / 1000000 )); wait "$bg"
+ok $(( ms >= 20000 || ms < 1500 )) "long poll answered ${ms} ms after it began (change at 2000 ms, poll up to 20 s)"
+is "$(awk '$1 == "mem_max" {print $2}' "$N/set")" "2000" "...with the host's value"
+t0=$(date +%s%N)
+is "$(get -H 'If-None-Match: "3"' -G --data wait=2)" '304 "3"' "long poll without a change: 304"
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+ok $(( ms < 1900 || ms > 5000 )) "...after its wait (${ms} ms of 2000)"
+
+# ---- expiry reaches the node with no operator: serial 4, no sliver
+sql "UPDATE slices SET expires = 1 WHERE name = 'web'" >/dev/null
+is "$(get -H 'If-None-Match: "3"')" '200 "4"' "the slice expired: serial 4"
+is "$(grep -c '^sliver ' "$N/set")" 0 "...and the set is empty"
+is "$(sql "SELECT serial FROM sliver_serials WHERE host = 'node1'")" 4 "the store keeps serial 4"
+
+# ---- a revoked host is refused at once
+ctl host credential node1 --revoke; ok $? "revoke node1's credential"
+is "$(get | cut -d' ' -f1) $(head -c 11 "$N/set")" "403 EPOXY-E2277" "a revoked host's certificate: refused"
+done_testing
