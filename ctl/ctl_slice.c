@@ -1,5 +1,5 @@
 /* ctl_slice: `epoxyctl slice create|list|show|set|add-nodes|remove-nodes|
- * renew|delete`: the SliceDB over the admin API (server/admin.c).
+ * renew|delete|ticket`: the SliceDB over the admin API (server/admin.c).
  *
  * Guarantees: an attribute argument (ATTR=VALUE) is sent only when ATTR is
  * one of the store's attribute names (store_attrs[], store/store.h), so an
@@ -27,6 +27,7 @@ static const char ctl_slice_help[] =
 "       epoxyctl slice remove-nodes NAME [--host HOST]... [--group GROUP]...\n"
 "       epoxyctl slice renew NAME --ttl SECONDS | --days N\n"
 "       epoxyctl slice delete NAME\n"
+"       epoxyctl slice ticket NAME --node HOST [--ttl SECONDS] [--json]\n"
 "\n"
 "A slice runs one sliver on each of its nodes (hosts, and hosts of its node\n"
 "groups) until it expires (60 s to 56 days from create or renew; an expired\n"
@@ -43,6 +44,9 @@ static const char ctl_slice_help[] =
 "set without --host/--group sets the slice's default; with one, that node's\n"
 "or group's value; ATTR= removes a value.  Per node over node group over\n"
 "slice default.  show --node HOST prints the sliver HOST runs, resolved.\n"
+"ticket prints a ticket signed by epoxyd's online key: the sliver HOST runs,\n"
+"an expiry (--ttl, 60..604800 s, default 3600, never past the slice's) and a\n"
+"random nonce; HOST's node manager redeems it once.\n"
 "\n"
 "connection: --url URL --ca FILE --credential FILE [--resolve NAME:PORT:ADDR]\n"
 "            [--config FILE] (or EPOXY_URL, EPOXY_CA, EPOXY_ADMIN_CREDENTIAL, ...)\n"
@@ -261,6 +265,7 @@ static const struct {
 	{ "remove-nodes", 1u << OPT_HOST | 1u << OPT_GROUP, 1 },
 	{ "renew", 1u << OPT_TTL | 1u << OPT_DAYS, 1 },
 	{ "delete", 0, 1 },
+	{ "ticket", 1u << OPT_NODE | 1u << OPT_TTL, 1 },
 };
 
 static unsigned ctl_slice_given(const struct ctl_slice_args *a)
@@ -269,6 +274,38 @@ static unsigned ctl_slice_given(const struct ctl_slice_args *a)
 	       (a->entry ? 1u << OPT_ENTRY : 0) | (a->ttl ? 1u << OPT_TTL : 0) |
 	       (a->days ? 1u << OPT_DAYS : 0) | (a->node ? 1u << OPT_NODE : 0) |
 	       (a->n_hosts ? 1u << OPT_HOST : 0) | (a->n_groups ? 1u << OPT_GROUP : 0);
+}
+
+/* The ticket is the answer itself: printed as it is, or as {"ticket": ...}. */
+static int ctl_slice_ticket(const struct ctlhttp_cfg *cfg, struct ctl_slice_args *a,
+			    const char *name)
+{
+	struct ctlhttp_reply rep;
+	struct record_buf f;
+	char path[600];
+	int st;
+
+	if (!a->node)
+		return ctl_cli_usage("slice", "ticket needs --node HOST");
+	if (ctl_slice_path(path, sizeof(path), name, "/ticket"))
+		return CLI_USAGE;
+	record_buf_init(&f, RECORD_MAX_LINE);
+	record_buf_field(&f, "node", a->node);
+	if (a->ttl)
+		record_buf_field(&f, "ttl", a->ttl);
+	st = ctl_cli_call(cfg, "slice ticket", "POST", path, &f, &rep);
+	record_buf_free(&f);
+	if (st)
+		return st;
+	if (cfg->json) {
+		fputs("{\"ticket\": ", stdout);
+		record_json_str(stdout, rep.body.buf);
+		fputs("}\n", stdout);
+	} else {
+		fwrite(rep.body.buf, 1, rep.body.len, stdout);
+	}
+	record_buf_free(&rep.body);
+	return fflush(stdout) ? CLI_FAIL : CLI_OK;
 }
 
 static int ctl_slice_run(const struct ctlhttp_cfg *cfg, struct ctl_slice_args *a,
@@ -282,6 +319,8 @@ static int ctl_slice_run(const struct ctlhttp_cfg *cfg, struct ctl_slice_args *a
 		return ctl_slice_send(cfg, "slice list", "GET", "/admin/v1/slices", NULL, 1);
 	if (!strcmp(verb, "create"))
 		return ctl_slice_create(cfg, a, argv, n);
+	if (!strcmp(verb, "ticket"))
+		return ctl_slice_ticket(cfg, a, argv[0]);
 	if (!strcmp(verb, "add-nodes") || !strcmp(verb, "remove-nodes")) {
 		snprintf(q, sizeof(q), "/%s", verb);
 		return ctl_slice_path(path, sizeof(path), argv[0], q) ?:

@@ -50,6 +50,8 @@
 #include "lib/num.h"
 #include "lib/rand.h"
 #include "lib/record.h"
+#include "lib/sign.h"
+#include "lib/ticket.h"
 #include "server/admin.h"
 #include "server/config.h"
 #include "server/fleet.h"
@@ -2220,6 +2222,80 @@ static int admin_route_hosts(struct admin_ctx *c)
 	return admin_fail(c, -EPX_E_ADM_NOTFOUND, NULL);
 }
 
+/* POST /admin/v1/slices/NAME/ticket, node=HOST [ttl=SECONDS]: a ticket
+ * (lib/ticket.h) for the slice's sliver on HOST, resolved now, with a
+ * fresh random nonce, living ttl seconds (default 3600, at most
+ * TICKET_TTL_MAX, never past the slice's expiry), signed by the online
+ * key.  The answer is the ticket itself (text/plain), not a record. */
+static int admin_slice_ticket(struct admin_ctx *c, const char *name)
+{
+	static const char *const fields[] = { "node", "ttl", NULL };
+	char detail[ADMIN_DETAIL_MAX], nhex[65];
+	const char *node, *v;
+	struct store_sliver *sv = NULL;
+	struct sliverset *t = NULL;
+	struct store_image im;
+	uint64_t ttl = 3600;
+	char *buf = NULL;
+	size_t len = 0;
+	int rc = admin_form(c, fields);
+
+	if (rc || c->resp->status)
+		return rc;
+	node = admin_field(c, "node");
+	if (!node || !admin_name_ok(node))
+		return admin_fail(c, -EPX_E_ADM_NAME, "node: want a host name");
+	if ((v = admin_field(c, "ttl")) && admin_num(v, 60, TICKET_TTL_MAX, &ttl))
+		return admin_fail(c, -EPX_E_ADM_FIELD, "ttl: want 60..604800 seconds");
+	if (!c->srv->online)
+		return admin_fail(c, -EPX_E_SRV_SIGN, NULL);
+	rc = -ENOMEM;
+	sv = malloc(sizeof(*sv));
+	t = calloc(1, sizeof(*t));
+	buf = malloc(SLIVERSET_MAX_BYTES);
+	if (!sv || !t || !buf)
+		goto out;
+	rc = store_sliver_get(c->srv->store, name, node, sv);
+	if (rc == 0)
+		rc = store_image_get(c->srv->store, sv->vref + 7, &im);
+	if (rc) {
+		rc = rc == -EPX_E_SLICE_NOTFOUND ?
+			admin_failf(c, rc, "no live sliver of this slice on", node) :
+			admin_slice_fail(c, rc, name);
+		goto out;
+	}
+	t->ticket = 1;
+	t->n = 1;
+	snprintf(t->node, sizeof(t->node), "%s", node);
+	t->expires = http_now(c->srv) + (int64_t)ttl;
+	if (t->expires > sv->expires)
+		t->expires = sv->expires;
+	snprintf(t->sl[0].name, sizeof(t->sl[0].name), "%s", sv->slice);
+	snprintf(t->sl[0].entry, sizeof(t->sl[0].entry), "%s", sv->entry);
+	t->sl[0].expires = sv->expires;
+	t->sl[0].image_bytes = im.length;
+	memcpy(t->sl[0].attr, sv->attr, sizeof(t->sl[0].attr));
+	rc = hex_decode(sv->vref + 7, STORE_HASH_HEX, t->sl[0].image, 32) < 0 ||
+		rand_bytes(t->nonce, sizeof(t->nonce)) < 0 ||
+		sliverset_format(t, buf, SLIVERSET_MAX_BYTES, &len) ||
+		sign_doc_append(c->srv->online, buf, len, buf, SLIVERSET_MAX_BYTES, &len) ?
+		-EPX_E_SRV_SIGN : 0;
+	if (rc) {
+		rc = admin_fail(c, rc, NULL);
+		goto out;
+	}
+	hex_encode(t->nonce, 4, nhex);
+	snprintf(detail, sizeof(detail), "node=%s expires=%lld nonce=%s...", node,
+		 (long long)t->expires, nhex);
+	admin_audit(c, "slice.ticket", name, detail);
+	rc = http_resp_copy(c->resp, 200, "text/plain", buf, len);
+out:
+	free(sv);
+	free(t);
+	free(buf);
+	return rc;
+}
+
 static int admin_route_slices(struct admin_ctx *c)
 {
 	enum http_method m = c->req->method;
@@ -2249,6 +2325,8 @@ static int admin_route_slices(struct admin_ctx *c)
 		return admin_method(c, HTTP_POST) ? admin_slice_nodes(c, name, 0) : 0;
 	if (admin_is(c, 3, "slices", "renew"))
 		return admin_method(c, HTTP_POST) ? admin_slice_renew(c, name) : 0;
+	if (admin_is(c, 3, "slices", "ticket"))
+		return admin_method(c, HTTP_POST) ? admin_slice_ticket(c, name) : 0;
 	return admin_fail(c, -EPX_E_ADM_NOTFOUND, NULL);
 }
 

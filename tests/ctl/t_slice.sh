@@ -8,6 +8,7 @@
 # tables of hostile input (names, numbers, unknown attributes, caps), each
 # refused with its code and leaving the store unchanged.
 . "$(dirname "$0")/lib.sh"
+need xxd openssl
 
 ctl_setup || bail "setup"
 epoxyd_start || bail "epoxyd did not start" "$(cat "$T_DIR/epoxyd.log")"
@@ -28,7 +29,7 @@ code() { grep -oE 'EPOXY-E[0-9]+' "$T_DIR/err" | head -1; }
 # --- help, man page
 ctl slice --help; is "$?/$(grep -c '^usage: epoxyctl slice' "$T_DIR/out")" "0/1" "slice --help"
 man_txt=$(MANWIDTH=250 man -l docs/man/epoxyctl.1 2>/dev/null)
-for v in create list show set add-nodes remove-nodes renew delete; do
+for v in create list show set add-nodes remove-nodes renew delete ticket; do
 	grep -qF "slice $v" <<<"$man_txt"; ok $? "epoxyctl(1) documents slice $v"
 done
 for v in publish list; do
@@ -203,13 +204,39 @@ ctl slice renew mlab_ndt --days 1; is $? 0 "renew --days 1"
 is "$(resolved node1 cpu_share)" 4 "renewed: the sliver is back"
 ctl slice renew mlab_ndt --ttl 4838401; is "$?/$(code)" "1/EPOXY-E2103" "renew past 56 days: refused"
 
+# --- tickets: signed by the online key, for one node, expiring, a fresh nonce each
+openssl pkey -in "$KEYS/online.key" -pubout -out "$T_DIR/online.pub" 2>/dev/null
+sigok() { # FILE: the last line's signature verifies over the lines before it
+	head -n -1 "$1" >"$T_DIR/tbody"
+	tail -n 1 "$1" | awk '{print $3}' | xxd -r -p >"$T_DIR/tsig"
+	openssl dgst -sha256 -verify "$T_DIR/online.pub" -signature "$T_DIR/tsig" "$T_DIR/tbody" >/dev/null 2>&1
+}
+ctl slice ticket mlab_ndt --node node1 --ttl 600; rc=$?; cp "$T_DIR/out" "$T_DIR/t1"
+is "$rc/$(head -n 2 "$T_DIR/t1" | tr '\n' ' ')" "0/epoxy-ticket 1 node node1 " "slice ticket: a ticket for node1"
+sigok "$T_DIR/t1"; ok $? "slice ticket: signed by the online key over its exact bytes (openssl)"
+cp "$T_DIR/t1" "$T_DIR/t1.x"
+sed -i 's/^ cpu_share 4$/ cpu_share 9/' "$T_DIR/t1.x"; sigok "$T_DIR/t1.x"; is $? 1 "slice ticket: a changed byte does not verify"
+exp=$(awk '$1 == "expires" {print $2; exit}' "$T_DIR/t1"); now=$(date +%s)
+ok $(( exp < now + 590 || exp > now + 610 )) "slice ticket: expires in --ttl 600 s ($(( exp - now )))"
+is "$(awk '$1 == "cpu_share" || $1 == "mem_max" {printf "%s=%s ", $1, $2}' "$T_DIR/t1")" "cpu_share=4 mem_max=536870912 " \
+	"slice ticket: the sliver as resolved for node1"
+ctl slice ticket mlab_ndt --node node1 --json; rc=$?
+n1=$(awk '$1 == "nonce" {print $2}' "$T_DIR/t1"); n2=$(jq -r .ticket "$T_DIR/out" | awk '$1 == "nonce" {print $2}')
+is "$rc/${#n1}/$([ "$n1" != "$n2" ] && echo differ)" "0/64/differ" "slice ticket --json: another random nonce each time"
+ctl slice ticket mlab_ndt --node node3; is "$?/$(code)" "1/EPOXY-E2109" "slice ticket for a node not in the slice: refused"
+ctl slice ticket nosuch --node node1; is "$?/$(code)" "1/EPOXY-E2109" "slice ticket of an unknown slice: refused"
+ctl slice ticket mlab_ndt --node node1 --ttl 59; is "$?/$(code)" "1/EPOXY-E2508" "slice ticket --ttl 59: refused"
+ctl slice ticket mlab_ndt --node node1 --ttl 604801; is "$?/$(code)" "1/EPOXY-E2508" "slice ticket --ttl over 7 days: refused"
+ctl slice ticket mlab_ndt; is $? 2 "slice ticket without --node: usage"
+ctl slice ticket mlab_ndt --node 'No Such'; is "$?/$(code)" "1/EPOXY-E2506" "slice ticket --node malformed: refused"
+
 # --- audit and delete
 ctl slice delete mlab_ndt; is $? 0 "slice delete"
 ctl slice show mlab_ndt; is "$?/$(code)" "1/EPOXY-E2109" "deleted: gone"
 is "$(sql "SELECT COUNT(*) FROM slice_nodes") $(sql "SELECT COUNT(*) FROM slice_attrs")" "0 0" "deleted: its nodes and values too"
 ctl slice delete mlab_ndt; is "$?/$(code)" "1/EPOXY-E2109" "delete twice: refused"
 ctl audit list --limit 1000 --json
-for a in image.publish slice.create slice.set slice.add-nodes slice.remove-nodes slice.renew slice.delete; do
+for a in image.publish slice.create slice.set slice.add-nodes slice.remove-nodes slice.renew slice.ticket slice.delete; do
 	n=$(jq -r "[.[] | select(.action == \"$a\")] | length" "$T_DIR/out")
 	ok $(( n == 0 )) "audit: $a entries ($n), naming the admin"
 done
