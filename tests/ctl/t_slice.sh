@@ -16,7 +16,7 @@ if [ -n "$PG_CONN" ]; then
 	grep -q 'store postgres' "$T_DIR/epoxyd.log"; ok $? "epoxyd runs on the PostgreSQL store"
 fi
 cred=$(cat "$T_DIR/admin.cred")
-adm() { hs "$@" -H "Authorization: Epoxy-Admin $cred" -o "$T_DIR/raw" -w '%{http_code}'; }
+slice_adm() { hs "$@" -H "Authorization: Epoxy-Admin $cred" -o "$T_DIR/raw" -w '%{http_code}'; }
 slice_dump() {
 	local t
 	for t in images slices slice_nodes slice_attrs; do
@@ -58,11 +58,11 @@ ctl image list --name x; is $? 2 "image list --name: usage"
 VREF=sha256:$sha
 before=$(slice_dump)
 other=$(printf 'other' | sha256sum | cut -d' ' -f1)
-is "$(adm "/admin/v1/images?name=x&sha256=$other" -X POST -H 'Content-Type: application/octet-stream' --data-binary 'changed')" \
+is "$(slice_adm "/admin/v1/images?name=x&sha256=$other" -X POST -H 'Content-Type: application/octet-stream' --data-binary 'changed')" \
 	400 "image upload whose bytes do not have the named sha256: 400"
 is "$(head -c 11 "$T_DIR/raw")" EPOXY-E2620 "  ... EPOXY-E2620"
 for q in "name=x&sha256=ABC" "name=Bad%20Name&sha256=$other" "sha256=$other" "name=x&sha256=$other&evil=1"; do
-	c=$(adm "/admin/v1/images?$q" -X POST -H 'Content-Type: application/octet-stream' --data-binary 'x')
+	c=$(slice_adm "/admin/v1/images?$q" -X POST -H 'Content-Type: application/octet-stream' --data-binary 'x')
 	is "$c" 400 "image upload ?$q: 400 ($(head -c 11 "$T_DIR/raw"))"
 done
 is "$(slice_dump | md5sum)" "$(echo "$before" | md5sum)" "refused image uploads: store and objects unchanged"
@@ -136,18 +136,18 @@ ctl slice create bad --site lab1 --image "$VREF" --entry "/$(printf 'x%.0s' $(se
 is "$?/$(code)" "1/EPOXY-E2106" "slice create: entry of 1025 bytes"
 # raw requests epoxyctl would not send
 f="name=bad&site=lab1&image=$VREF&entry=%2Fx&ttl=3600"
-is "$(adm /admin/v1/slices -X POST --data "$f&evil=1")" 400 "create with an unknown field: 400"
+is "$(slice_adm /admin/v1/slices -X POST --data "$f&evil=1")" 400 "create with an unknown field: 400"
 is "$(head -c 11 "$T_DIR/raw")" EPOXY-E2509 "  ... EPOXY-E2509"
-is "$(adm /admin/v1/slices -X POST --data "$f&cpu_shares=1")" 400 "create with an unknown attribute: 400"
-is "$(adm /admin/v1/slices/mlab_ndt -X PATCH --data 'name=other')" 400 "set that tries to rename: 400"
-is "$(adm /admin/v1/slices/mlab_ndt -X PATCH --data 'host=node1&group=canary&mem_max=1')" 400 "set with host and group: 400"
-is "$(adm /admin/v1/slices/mlab_ndt -X PATCH --data 'host=node1&entry=%2Fy')" 400 "set of entry for one host: 400"
-is "$(adm /admin/v1/slices/mlab_ndt -X PUT --data x)" 405 "PUT a slice: 405"
-is "$(adm /admin/v1/slices/BAD)" 400 "GET a malformed slice name: 400"
-is "$(adm /admin/v1/slices/nosuch)" 404 "GET an unknown slice: 404"
+is "$(slice_adm /admin/v1/slices -X POST --data "$f&cpu_shares=1")" 400 "create with an unknown attribute: 400"
+is "$(slice_adm /admin/v1/slices/mlab_ndt -X PATCH --data 'name=other')" 400 "set that tries to rename: 400"
+is "$(slice_adm /admin/v1/slices/mlab_ndt -X PATCH --data 'host=node1&group=canary&mem_max=1')" 400 "set with host and group: 400"
+is "$(slice_adm /admin/v1/slices/mlab_ndt -X PATCH --data 'host=node1&entry=%2Fy')" 400 "set of entry for one host: 400"
+is "$(slice_adm /admin/v1/slices/mlab_ndt -X PUT --data x)" 405 "PUT a slice: 405"
+is "$(slice_adm /admin/v1/slices/BAD)" 400 "GET a malformed slice name: 400"
+is "$(slice_adm /admin/v1/slices/nosuch)" 404 "GET an unknown slice: 404"
 is "$(head -c 11 "$T_DIR/raw")" EPOXY-E2109 "  ... EPOXY-E2109"
 many=$(seq -f 'h%g' 1 257 | paste -sd, -)
-is "$(adm /admin/v1/slices/mlab_ndt/add-nodes -X POST --data "hosts=$many")" 400 "add-nodes of 257 hosts in one call: 400"
+is "$(slice_adm /admin/v1/slices/mlab_ndt/add-nodes -X POST --data "hosts=$many")" 400 "add-nodes of 257 hosts in one call: 400"
 args=(); for i in $(seq 1 257); do args+=(--host "h$i"); done
 ctl slice add-nodes mlab_ndt "${args[@]}"; is $? 2 "epoxyctl add-nodes of 257 hosts: usage"
 ctl slice set mlab_ndt --host node1 --group canary mem_max=1; is $? 2 "set --host and --group: usage"
@@ -206,16 +206,16 @@ ctl slice renew mlab_ndt --ttl 4838401; is "$?/$(code)" "1/EPOXY-E2103" "renew p
 
 # --- tickets: signed by the online key, for one node, expiring, a fresh nonce each
 openssl pkey -in "$KEYS/online.key" -pubout -out "$T_DIR/online.pub" 2>/dev/null
-sigok() { # FILE: the last line's signature verifies over the lines before it
+slice_sigok() { # FILE: the last line's signature verifies over the lines before it
 	head -n -1 "$1" >"$T_DIR/tbody"
 	tail -n 1 "$1" | awk '{print $3}' | xxd -r -p >"$T_DIR/tsig"
 	openssl dgst -sha256 -verify "$T_DIR/online.pub" -signature "$T_DIR/tsig" "$T_DIR/tbody" >/dev/null 2>&1
 }
 ctl slice ticket mlab_ndt --node node1 --ttl 600; rc=$?; cp "$T_DIR/out" "$T_DIR/t1"
 is "$rc/$(head -n 2 "$T_DIR/t1" | tr '\n' ' ')" "0/epoxy-ticket 1 node node1 " "slice ticket: a ticket for node1"
-sigok "$T_DIR/t1"; ok $? "slice ticket: signed by the online key over its exact bytes (openssl)"
+slice_sigok "$T_DIR/t1"; ok $? "slice ticket: signed by the online key over its exact bytes (openssl)"
 cp "$T_DIR/t1" "$T_DIR/t1.x"
-sed -i 's/^ cpu_share 4$/ cpu_share 9/' "$T_DIR/t1.x"; sigok "$T_DIR/t1.x"; is $? 1 "slice ticket: a changed byte does not verify"
+sed -i 's/^ cpu_share 4$/ cpu_share 9/' "$T_DIR/t1.x"; slice_sigok "$T_DIR/t1.x"; is $? 1 "slice ticket: a changed byte does not verify"
 exp=$(awk '$1 == "expires" {print $2; exit}' "$T_DIR/t1"); now=$(date +%s)
 ok $(( exp < now + 590 || exp > now + 610 )) "slice ticket: expires in --ttl 600 s ($(( exp - now )))"
 is "$(awk '$1 == "cpu_share" || $1 == "mem_max" {printf "%s=%s ", $1, $2}' "$T_DIR/t1")" "cpu_share=4 mem_max=536870912 " \

@@ -22,17 +22,17 @@ epoxyd_start || bail "epoxyd did not start"
 export EPOXY_URL=https://epoxy.test:$HTTPS_PORT EPOXY_CA=$CA_CRT
 export EPOXY_ADMIN_CREDENTIAL=$T_DIR/admin.cred EPOXY_RESOLVE=epoxy.test:$HTTPS_PORT:127.0.0.1
 unset EPOXY_CONFIG
-ctl() { "$BIN/epoxyctl" "$@" >"$T_DIR/ctl.out" 2>&1 || { diag "$(cat "$T_DIR/ctl.out")"; return 1; }; }
+sv_ctl() { "$BIN/epoxyctl" "$@" >"$T_DIR/ctl.out" 2>&1 || { diag "$(cat "$T_DIR/ctl.out")"; return 1; }; }
 N=$T_DIR/node; mkdir -p "$N"
 FORM='Content-Type: application/x-www-form-urlencoded'
-hexof() { od -An -tx1 | tr -d ' \n'; }
+sv_hexof() { od -An -tx1 | tr -d ' \n'; }
 
 # ---- join node1: node credential, CSR, certificate
 open_session node1 52-54-00-12-34-56 "$(tr -d '\n' <"$T_DIR/cred.node1")" >/dev/null
 hs /v1/joincred -X POST -H "$(bearer "$(tok joincred)")" -D "$N/jc.hdr" -o /dev/null
 NC=$(tr -d '\r' <"$N/jc.hdr" | awk 'tolower($1) == "epoxy-node-credential:" {print $2}')
 openssl ecparam -name prime256v1 -genkey -noout -out "$N/key" 2>/dev/null
-CSR=$(openssl req -new -key "$N/key" -subj /CN=node1 -outform DER 2>/dev/null | hexof)
+CSR=$(openssl req -new -key "$N/key" -subj /CN=node1 -outform DER 2>/dev/null | sv_hexof)
 is "$(hs /v1/node/csr -H "$(bearer "$NC")" -H "$FORM" --data "host=node1&csr=$CSR" -o "$N/cert" -w '%{http_code}')" \
 	200 "node1 joins: a client certificate"
 openssl pkey -in "$KEYS/online.key" -pubout -out "$N/online.pub" 2>/dev/null || bail "online public key"
@@ -43,8 +43,8 @@ get() {
 	code=$(hs /v1/node/slivers --cert "$N/cert" --key "$N/key" -D "$N/hdr" -o "$N/set" -w '%{http_code}' "$@")
 	echo "$code $(tr -d '\r' <"$N/hdr" | awk 'tolower($1) == "etag:" {print $2}')"
 }
-# sigok FILE: the last line's signature verifies over the lines before it
-sigok() {
+# sv_sigok FILE: the last line's signature verifies over the lines before it
+sv_sigok() {
 	local f=$1
 	head -n -1 "$f" >"$N/body"
 	tail -n 1 "$f" | awk '{print $3}' | xxd -r -p >"$N/sig.der"
@@ -57,9 +57,9 @@ need xxd
 is "$(get)" '200 "1"' "first fetch: 200, ETag \"1\""
 is "$(head -n 2 "$N/set" | tr '\n' ' ')" "epoxy-slivers 1 node node1 " "the set names the certificate's host"
 is "$(field serial)/$(grep -c '^sliver ' "$N/set")" "1/0" "serial 1, no sliver yet"
-sigok "$N/set"; ok $? "signed by the online key over its exact bytes (openssl)"
+sv_sigok "$N/set"; ok $? "signed by the online key over its exact bytes (openssl)"
 cp "$N/set" "$N/tampered"; sed -i 's/^serial 1$/serial 9/' "$N/tampered"
-sigok "$N/tampered"; is $? 1 "a changed byte no longer verifies"
+sv_sigok "$N/tampered"; is $? 1 "a changed byte no longer verifies"
 is "$(get -H 'If-None-Match: "1"')" '304 "1"' "If-None-Match of the current serial: 304"
 is "$(get)" '200 "1"' "fetching again without a change keeps serial 1"
 
@@ -73,14 +73,14 @@ is "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$HTTP_PORT/v1/nod
 
 # ---- a slice reaches the node: serial 2
 head -c 4096 /dev/urandom >"$T_DIR/rootfs.tar"
-ctl image publish "$T_DIR/rootfs.tar" --name img; ok $? "image published"
+sv_ctl image publish "$T_DIR/rootfs.tar" --name img; ok $? "image published"
 sha=$(sha256sum "$T_DIR/rootfs.tar" | cut -d' ' -f1)
-ctl site add lab1; ok $? "site"
-ctl slice create web --site lab1 --image "sha256:$sha" --entry '/bin/httpd -f' --days 2 cpu_share=3 mem_max=1000
+sv_ctl site add lab1; ok $? "site"
+sv_ctl slice create web --site lab1 --image "sha256:$sha" --entry '/bin/httpd -f' --days 2 cpu_share=3 mem_max=1000
 ok $? "slice web"
-ctl slice add-nodes web --host node1; ok $? "node1 added to web"
+sv_ctl slice add-nodes web --host node1; ok $? "node1 added to web"
 is "$(get -H 'If-None-Match: "1"')" '200 "2"' "after the change: 200 with serial 2"
-sigok "$N/set"; ok $? "the new set verifies"
+sv_sigok "$N/set"; ok $? "the new set verifies"
 is "$(grep -c '^sliver ' "$N/set")/$(grep -c '^sliver web$' "$N/set")" "1/1" "one sliver, web"
 is "$(awk '$1 == "cpu_share" || $1 == "mem_max" {printf "%s=%s ", $1, $2}' "$N/set")" "cpu_share=3 mem_max=1000 " \
 	"its attributes as resolved"
@@ -88,7 +88,7 @@ is "$(awk '$1 == "image" {print $2, $4}' "$N/set")" "sha256:$sha 4096" "its imag
 
 # ---- the long poll: a change answers at once
 t0=$(date +%s%N)
-( sleep 2; ctl slice set web --host node1 mem_max=2000 ) & bg=$!
+( sleep 2; sv_ctl slice set web --host node1 mem_max=2000 ) & bg=$!
 is "$(get -H 'If-None-Match: "2"' -G --data wait=20)" '200 "3"' "long poll: the change answers it with serial 3"
 ms=$(( ($(date +%s%N) - t0) / 1000000 )); wait "$bg"
 ok $(( ms >= 20000 || ms < 1500 )) "long poll answered ${ms} ms after it began (change at 2000 ms, poll up to 20 s)"
@@ -105,6 +105,6 @@ is "$(grep -c '^sliver ' "$N/set")" 0 "...and the set is empty"
 is "$(sql "SELECT serial FROM sliver_serials WHERE host = 'node1'")" 4 "the store keeps serial 4"
 
 # ---- a revoked host is refused at once
-ctl host credential node1 --revoke; ok $? "revoke node1's credential"
+sv_ctl host credential node1 --revoke; ok $? "revoke node1's credential"
 is "$(get | cut -d' ' -f1) $(head -c 11 "$N/set")" "403 EPOXY-E2277" "a revoked host's certificate: refused"
 done_testing
