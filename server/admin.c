@@ -56,6 +56,7 @@
 #include "server/config.h"
 #include "server/fleet.h"
 #include "server/log.h"
+#include "server/sliverapi.h"
 #include "store/store.h"
 
 #define ADMIN_PREFIX "/admin/v1/"
@@ -137,6 +138,7 @@ static void admin_audit(struct admin_ctx *c, const char *action,
 	int rc = store_audit_append(c->srv->store, c->actor, action, subject,
 				    detail ? detail : "");
 
+	sliverapi_kick();       /* a held sliver-set poll checks at once */
 	if (rc)
 		http_log(c->req, "admin: audit append for %s failed: %s",
 			 action, epx_strerror(rc));

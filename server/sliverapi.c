@@ -4,6 +4,7 @@
  * set and its serial -> 304 or wait -> sign -> answer. */
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,33 @@
 #include "store/store.h"
 
 static atomic_int sliverapi_waiting;
+/* admin changes of this process wake every held poll at once */
+static pthread_mutex_t sliverapi_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t sliverapi_cond = PTHREAD_COND_INITIALIZER;
+static uint64_t sliverapi_gen;
+
+void sliverapi_kick(void)
+{
+	pthread_mutex_lock(&sliverapi_lock);
+	sliverapi_gen++;
+	pthread_cond_broadcast(&sliverapi_cond);
+	pthread_mutex_unlock(&sliverapi_lock);
+}
+
+/* Up to one second, or until sliverapi_kick() after gen was read. */
+static void sliverapi_pause(uint64_t *gen)
+{
+	struct timespec until;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 1;
+	pthread_mutex_lock(&sliverapi_lock);
+	while (sliverapi_gen == *gen &&
+	       pthread_cond_timedwait(&sliverapi_cond, &sliverapi_lock, &until) == 0)
+		;
+	*gen = sliverapi_gen;
+	pthread_mutex_unlock(&sliverapi_lock);
+}
 
 static int sliverapi_refuse(const struct http_req *req, struct http_resp *resp, int rc)
 {
@@ -165,17 +193,20 @@ static int sliverapi_send(struct srv *srv, struct http_resp *resp, struct sliver
 static int sliverapi_wait(struct srv *srv, const char *host, struct sliverset *ss,
 			  char *buf, size_t cap, uint64_t known, uint64_t wait)
 {
-	struct timespec one = { 1, 0 };
+	int64_t end = http_now(srv) + (int64_t)wait;
+	uint64_t gen;
 	size_t len;
-	uint64_t t;
 	int rc = 0;
 
 	if (atomic_fetch_add(&sliverapi_waiting, 1) >= SLIVERAPI_WAITERS) {
 		atomic_fetch_sub(&sliverapi_waiting, 1);
 		return 0;       /* over the cap: 304 now */
 	}
-	for (t = 0; t < wait && rc == 0 && ss->serial == known; t++) {
-		nanosleep(&one, NULL);
+	pthread_mutex_lock(&sliverapi_lock);
+	gen = sliverapi_gen;
+	pthread_mutex_unlock(&sliverapi_lock);
+	while (rc == 0 && ss->serial == known && http_now(srv) < end) {
+		sliverapi_pause(&gen);
 		rc = sliverapi_build(srv, host, ss, buf, cap, &len);
 	}
 	atomic_fetch_sub(&sliverapi_waiting, 1);

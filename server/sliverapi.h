@@ -15,8 +15,10 @@
  *    the host, equal otherwise; ETag is "<serial>";
  *  - If-None-Match "<serial>" with the current serial answers 304 at
  *    once, or with ?wait=N (1..SLIVERAPI_WAIT_MAX s) holds the request,
- *    checking every second, and answers 200 with the new set as soon as
- *    the serial moves, else 304 when N is over.  A held request keeps its
+ *    checking its serial at once after every admin change of this epoxyd
+ *    (sliverapi_kick) and every second otherwise (an expiry, another
+ *    epoxyd on the same store), and answers 200 with the new set as soon
+ *    as the serial moves, else 304 when N is over.  A held request keeps its
  *    epoxyd worker: at most SLIVERAPI_WAITERS are held at once, and a
  *    request past that cap answers 304 at once (the node polls again
  *    after its jitter). */
@@ -29,6 +31,8 @@
 #define SLIVERAPI_WAIT_MAX 55
 #define SLIVERAPI_WAITERS 4
 
+/* Wakes every held poll to check its serial now (admin.c: every change). */
+void sliverapi_kick(void);
 int sliverapi_get(struct srv *srv, const struct http_req *req, struct http_resp *resp);
 /* Before any body (none is taken): the client certificate, as above. */
 int sliverapi_preauth(struct srv *srv, const struct http_req *req, struct http_resp *resp);
