@@ -7,13 +7,19 @@
 # on every change that reaches it (slice create, set, expiry) and stays
 # otherwise; ETag / If-None-Match answer 304; the long poll answers at
 # once when a change is committed and 304 after its wait otherwise; no
-# certificate, a bad query and a revoked host are refused.
+# certificate, a bad query and a revoked host are refused.  With
+# SLIVERSET_PG=1 (t_sliverset_pg.sh) the store is PostgreSQL.
 . "$(dirname "$0")/../lib/epoxyd.sh"
 DEVKEYS=$O/keys
 need_built "$DEVKEYS/node-ca.crt" "$BIN/epoxyctl"
 need openssl
 
-epoxyd_setup || bail "setup"
+if [ -n "${SLIVERSET_PG:-}" ]; then
+	epoxyd_pg || bail "PostgreSQL started"
+	epoxyd_setup - "$STORE" || bail "setup"
+else
+	epoxyd_setup || bail "setup"
+fi
 cp -p "$DEVKEYS/node-ca.crt" "$DEVKEYS/node-ca.key" "$KEYS/" || bail "node CA"
 printf 'node_ca_cert %s\nnode_ca_key %s\nnode_cert_ttl 900\n' \
 	"$KEYS/node-ca.crt" "$KEYS/node-ca.key" >>"$T_DIR/epoxyd.conf"
