@@ -5,7 +5,8 @@
  *
  * Guarantees: `serve` refuses to start on a malformed grants file (the
  * line is printed) or an unsafe socket directory; SIGHUP re-reads the
- * grants file and keeps the old grants when the new file is malformed;
+ * grants file without closing a connection, and keeps the old grants when
+ * the new file is malformed;
  * SIGTERM and SIGINT stop it.  `ask` is the client (node/priv/privc.h) for
  * tests and scripts.  Exit status (lib/cli.h): 0 done, 1 refused or
  * failed, 2 usage, 3 service out of reach. */
@@ -33,7 +34,7 @@
 #define PRIV_ASK_RAW_MAX 4096           /* bytes of `ask --raw LINE` */
 #define PRIV_DIAG_BUF 32768
 
-static volatile sig_atomic_t priv_wake, priv_term, priv_hup;
+static volatile sig_atomic_t priv_term, priv_hup;
 
 static void priv_usage(FILE *f)
 {
@@ -85,7 +86,6 @@ static void priv_sig(int sig)
 		priv_hup = 1;
 	else
 		priv_term = 1;
-	priv_wake = 1;
 }
 
 struct priv_args {
@@ -135,18 +135,45 @@ static int priv_opts(struct priv_args *a, int argc, char **argv)
 	return rc;
 }
 
+/* the grants in use, and a spare the next SIGHUP is read into */
+struct priv_state {
+	struct priv_grants g[2];
+	int cur;
+	const char *path;
+};
+
+/* priv_srv_run's callback: after a SIGHUP, the re-read grants (or the
+ * old ones when the file is malformed) */
+static const struct priv_grants *priv_current(void *arg)
+{
+	struct priv_state *st = arg;
+
+	if (!priv_hup)
+		return &st->g[st->cur];
+	priv_hup = 0;
+	if (priv_load(st->path, &st->g[!st->cur]) == 0) {
+		st->cur = !st->cur;
+		fprintf(stderr, "epoxy-priv: grants re-read: %u slices, %u grants\n",
+			st->g[st->cur].nslices, st->g[st->cur].ngrants);
+	} else {
+		fprintf(stderr, "epoxy-priv: grants kept as they were\n");
+	}
+	return &st->g[st->cur];
+}
+
 static int priv_serve(struct priv_args *a)
 {
-	struct priv_grants *g = calloc(2, sizeof(*g));
+	struct priv_state *st = calloc(1, sizeof(*st));
 	struct sigaction sa;
-	int rc = CLI_FAIL, lfd = -1, cur = 0;
+	int rc = CLI_FAIL, lfd = -1;
 
-	if (!g || !a->o.sock_path || !a->grants) {
+	if (!st || !a->o.sock_path || !a->grants) {
 		priv_fail(-EPX_E_PRIV_USAGE, "serve needs --socket and --grants");
 		rc = CLI_USAGE;
 		goto cleanup;
 	}
-	if (priv_load(a->grants, &g[0]) < 0)
+	st->path = a->grants;
+	if (priv_load(a->grants, &st->g[0]) < 0)
 		goto cleanup;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = priv_sig;
@@ -160,29 +187,16 @@ static int priv_serve(struct priv_args *a)
 		goto cleanup;
 	}
 	fprintf(stderr, "epoxy-priv: serving %s: %u slices, %u grants\n", a->o.sock_path,
-		g[cur].nslices, g[cur].ngrants);
-	while (!priv_term) {
-		if (priv_srv_run(lfd, &a->o, &g[cur], &priv_wake) < 0)
-			goto cleanup;
-		priv_wake = 0;
-		if (priv_hup && !priv_term) {
-			priv_hup = 0;
-			if (priv_load(a->grants, &g[!cur]) == 0) {
-				cur = !cur;
-				fprintf(stderr, "epoxy-priv: grants re-read: %u slices, %u grants\n",
-					g[cur].nslices, g[cur].ngrants);
-			} else {
-				fprintf(stderr, "epoxy-priv: grants kept as they were\n");
-			}
-		}
-	}
+		st->g[0].nslices, st->g[0].ngrants);
+	if (priv_srv_run(lfd, &a->o, priv_current, st, &priv_term) < 0)
+		goto cleanup;
 	rc = CLI_OK;
 cleanup:
 	if (lfd >= 0) {
 		close(lfd);
 		unlink(a->o.sock_path);
 	}
-	free(g);
+	free(st);
 	return rc;
 }
 

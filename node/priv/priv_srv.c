@@ -298,9 +298,10 @@ static void priv_srv_accept(int lfd, struct priv_conn *cs, const struct priv_srv
 	}
 }
 
-int priv_srv_run(int lfd, const struct priv_srv_opt *o, const struct priv_grants *g,
-		 volatile sig_atomic_t *stop)
+int priv_srv_run(int lfd, const struct priv_srv_opt *o, priv_srv_grants_fn grants,
+		 void *arg, volatile sig_atomic_t *stop)
 {
+	const struct priv_grants *g;
 	struct priv_conn *cs = calloc(o->max_clients, sizeof(*cs));
 	struct pollfd *pf = calloc(o->max_clients + 1, sizeof(*pf));
 	int rc = -ENOMEM;
@@ -327,6 +328,7 @@ int priv_srv_run(int lfd, const struct priv_srv_opt *o, const struct priv_grants
 			goto cleanup;
 		}
 		now = priv_srv_now();
+		g = grants(arg);
 		for (i = 0; i < o->max_clients; i++) {
 			if (cs[i].fd >= 0 && (pf[i + 1].revents & (POLLIN | POLLHUP | POLLERR)))
 				priv_srv_read(&cs[i], g);

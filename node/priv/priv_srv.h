@@ -22,10 +22,11 @@
  *   service's uid that nobody else can write, replaces only a stale socket
  *   (never another kind of file), creates it mode 0600 and only then
  *   widens it to o->mode (and group o->gid when >= 0);
- * - priv_srv_run serves until *stop: one request per connection, at most
- *   o->max_clients connections at once (one more is answered
- *   -EPX_E_PRIV_BUSY and closed), each with o->timeout_ms to send its
- *   whole request (else -EPX_E_PRIV_TIMEOUT), one thread and poll(), so a
+ * - priv_srv_run serves until *stop, with the grants its callback gives
+ *   before each round (a reload keeps every connection): one request per
+ *   connection, at most o->max_clients connections at once (one more
+ *   is answered -EPX_E_PRIV_BUSY and closed), each with o->timeout_ms to
+ *   send its whole request (else -EPX_E_PRIV_TIMEOUT), one thread and poll(), so a
  *   slow client delays nobody; answers never block (MSG_DONTWAIT);
  * - every grant and every refusal is one line on stderr: the verdict
  *   ("grant" or "refuse" and the code), the caller's uid, pid and slice,
@@ -55,7 +56,10 @@ struct priv_srv_opt {
 int priv_srv_decide(const struct priv_grants *g, uint32_t uid, const char *buf,
 		    size_t len, struct priv_req *req, int *slice, int *fd);
 int priv_srv_listen(const struct priv_srv_opt *o);
-int priv_srv_run(int lfd, const struct priv_srv_opt *o, const struct priv_grants *g,
-		 volatile sig_atomic_t *stop);
+/* grants(arg) is asked for the grants before each round of requests (so
+ * a reload takes effect without closing a connection); never NULL */
+typedef const struct priv_grants *(*priv_srv_grants_fn)(void *arg);
+int priv_srv_run(int lfd, const struct priv_srv_opt *o, priv_srv_grants_fn grants,
+		 void *arg, volatile sig_atomic_t *stop);
 
 #endif

@@ -15,7 +15,8 @@
 #   - a client that sends nothing delays nobody and is cut at its deadline;
 #     connections past --max-clients are refused;
 #   - the socket's mode, an unsafe socket directory, a malformed grants file
-#     (serve does not start), a grant of a node secret, SIGHUP re-reading;
+#     (serve does not start), a grant of a node secret, SIGHUP re-reading
+#     without dropping a connection;
 #   - the log has one line per grant and refusal and no file content; the
 #     service holds as many descriptors at the end as at the start;
 #   - --help, the man page, a guide mention.
@@ -208,7 +209,12 @@ printf 'grant web sock_diag\n' >>"$W/grants"
 kill -HUP "$SRV"; sleep 0.3
 priv_ask $U2 sock_diag >/dev/null 2>"$W/err"; ok $? "SIGHUP re-reads the grants: web's new sock_diag grant" "$(cat "$W/err")"
 printf 'grant web dir /run/epoxy\n' >>"$W/grants"
-kill -HUP "$SRV"; sleep 0.3
+# a connection open across the reload keeps its place and gets its answer
+(sleep 0.6; printf 'sock_diag\n'; sleep 1) |
+  setpriv --reuid=$U2 --regid=$U2 --clear-groups socat - UNIX-CONNECT:"$S" >"$W/hup.out" 2>/dev/null &
+HUPC=$!
+sleep 0.3; kill -HUP "$SRV"; wait "$HUPC"
+is "$(cat "$W/hup.out")" ok "a connection open across a SIGHUP is answered, not dropped"
 priv_ask $U2 sock_diag >/dev/null 2>"$W/err"; ok $? "a malformed grants file at SIGHUP: the old grants stay" "$(cat "$W/err")"
 grep -q "grants kept as they were" "$LOG"; ok $? "... and the log says so"
 
