@@ -38,6 +38,7 @@
 #include "lib/keyset.h"
 #include "lib/sign.h"
 #include "server/admin.h"
+#include "server/archive.h"
 #include "server/config.h"
 #include "server/http.h"
 #include "server/joincred.h"
@@ -709,9 +710,23 @@ static int epoxyd_spool(struct conn *c)
 	return 0;
 }
 
+/* Bodies spooled past HTTP_BODY_MAX: admin uploads (up to
+ * admin_upload_max) and archive bundles (their route's cap). */
+static int epoxyd_spools(const struct conn *c)
+{
+	return c->req.tls && (!strncmp(c->req.path, "/admin/", 7) ||
+			      !strncmp(c->req.path, ARCHIVE_PATH, strlen(ARCHIVE_PATH)));
+}
+
+static uint64_t epoxyd_spool_max(const struct conn *c)
+{
+	return strncmp(c->req.path, "/admin/", 7) ? c->body_max :
+		epoxyd_live()->admin_upload_max;
+}
+
 static void epoxyd_body(struct conn *c, const char *data, size_t n)
 {
-	int admin = c->req.tls && !strncmp(c->req.path, "/admin/", 7);
+	int admin = epoxyd_spools(c);
 	size_t want;
 
 	if (c->refuse) {
@@ -721,7 +736,7 @@ static void epoxyd_body(struct conn *c, const char *data, size_t n)
 		return;
 	}
 	if (c->req.body_fd >= 0) {
-		if (c->req.body_len + n > epoxyd_live()->admin_upload_max) {
+		if (c->req.body_len + n > epoxyd_spool_max(c)) {
 			epoxyd_refuse(c, EPX_E_SRV_TOOBIG);
 		} else if (epoxyd_data_free() < epoxyd_live()->upload_min_free + n) {
 			http_log(&c->req, "%s: data_dir %s fell below upload_min_free during the upload "
@@ -841,8 +856,7 @@ static enum MHD_Result epoxyd_handle(void *cls, struct MHD_Connection *con,
 		*con_cls = c;
 		c->slow = ci ? ci->socket_context : NULL;
 		slow_request(g.slow, c->slow, !c->has_body ? SLOW_REQ_NONE :
-			     c->req.tls && !strncmp(c->req.path, "/admin/", 7) ?
-			     SLOW_REQ_UPLOAD : SLOW_REQ_BODY);
+			     epoxyd_spools(c) ? SLOW_REQ_UPLOAD : SLOW_REQ_BODY);
 		epoxyd_admin_gate(c, epoxyd_thread_srv());
 		epoxyd_node_gate(c, epoxyd_thread_srv());
 		/* refused from its headers alone (cap exceeded, no admin
@@ -860,7 +874,7 @@ static enum MHD_Result epoxyd_handle(void *cls, struct MHD_Connection *con,
 		 * with the real status at its end */
 		if (c->refuse && !c->queued && c->refuse_status >= 500 &&
 		    c->refuse != EPX_E_SRV_DISKFULL &&
-		    c->req.body_len <= epoxyd_live()->admin_upload_max)
+		    c->req.body_len <= epoxyd_spool_max(c))
 			return MHD_YES;
 		/* over its cap mid-upload (chunked, no Content-Length): MHD
 		 * 0.9.75 cannot answer before the upload ends, so close rather

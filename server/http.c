@@ -20,6 +20,7 @@
 #include "lib/form.h"
 #include "lib/hex.h"
 #include "lib/nodeproto.h"
+#include "server/archive.h"
 #include "server/admin.h"
 #include "server/sliverapi.h"
 #include "server/config.h"
@@ -34,6 +35,7 @@
 #define R_GET   (1u << HTTP_GET)
 #define R_HEAD  (1u << HTTP_HEAD)
 #define R_POST  (1u << HTTP_POST)
+#define R_PUT   (1u << HTTP_PUT)
 #define R_ANY   0xffu
 
 enum route_flags {
@@ -79,6 +81,8 @@ static const struct route {
 	{ NODEPROTO_NODE_RENEW_PATH, R_POST, RF_TLS, nodeapi_renew, NODEPROTO_NODE_BODY_MAX,
 	  nodeapi_preauth },
 	{ SLIVERAPI_PATH, R_GET, RF_TLS, sliverapi_get, 0, sliverapi_preauth },
+	{ ARCHIVE_PATH, R_PUT | R_POST, RF_TLS | RF_PREFIX, archive_handle, ARCHIVE_BUNDLE_MAX,
+	  archive_preauth },
 	{ "/admin/", R_ANY, RF_TLS | RF_PREFIX | RF_NORATE, admin_handle, 0, NULL },
 	{ "/ui", R_GET | R_HEAD, RF_TLS, page_handle, 0, NULL },
 	{ "/ui/", R_GET | R_HEAD | R_POST, RF_TLS | RF_PREFIX, page_handle, PAGE_BODY_MAX, NULL },

@@ -1,0 +1,245 @@
+/* archive: the local-directory archive (see archive.h).
+ *
+ * Order: name -> who is asking (client certificate + store) -> body
+ * (hash while copying into a temporary file) -> hash matches the name ->
+ * fsync, rename, fsync the directory -> answer. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <mbedtls/sha256.h>
+
+#include "lib/err.h"
+#include "lib/hex.h"
+#include "lib/label.h"
+#include "lib/sha256.h"
+#include "server/archive.h"
+#include "server/nodeid.h"
+#include "store/store.h"
+
+#define ARCHIVE_CHUNK 65536
+
+int archive_name(const char *path, char exp[65], char sha[65])
+{
+	const char *p, *slash;
+	size_t n;
+
+	if (strncmp(path, ARCHIVE_PATH, strlen(ARCHIVE_PATH)))
+		return -EPX_E_ARC_NAME;
+	p = path + strlen(ARCHIVE_PATH);
+	slash = strchr(p, '/');
+	if (!slash)
+		return -EPX_E_ARC_NAME;
+	n = (size_t)(slash - p);
+	/* a tag may hold dots: never "." or "..", never a hidden name */
+	if (n == 0 || n > LABEL_TAG_MAX || p[0] == '.' || label_check(LABEL_TAG, p, n) < 0)
+		return -EPX_E_ARC_NAME;
+	memcpy(exp, p, n);
+	exp[n] = '\0';
+	p = slash + 1;
+	if (hex_check_str(p, 64) < 0)
+		return -EPX_E_ARC_NAME;
+	for (n = 0; n < 64; n++)
+		if (p[n] >= 'A' && p[n] <= 'F')
+			return -EPX_E_ARC_NAME;
+	memcpy(sha, p, 65);
+	return 0;
+}
+
+static int archive_refuse(const struct http_req *req, struct http_resp *resp, int rc,
+			  const char *what)
+{
+	char code[16];
+
+	http_log(req, "refused %s: %s %s", what, epx_code(rc, code, sizeof(code)),
+		 epx_strerror(rc));
+	return http_resp_fail(resp, rc, NULL);
+}
+
+static int archive_identify(struct srv *srv, const struct http_req *req,
+			    char host[LABEL_HOST_MAX + 1])
+{
+	char serial[NODEID_SERIAL_HEX + 1];
+	int rc;
+
+	if (!srv->nodeid)
+		return -EPX_E_NID_OFF;
+	rc = nodeid_peer(srv->nodeid, req->peer_cert, req->peer_cert_len, http_now(srv),
+			 host, serial);
+	if (rc == 0)
+		rc = store_nodecert_check(srv->store, serial, host);
+	return rc;
+}
+
+int archive_preauth(struct srv *srv, const struct http_req *req, struct http_resp *resp)
+{
+	char host[LABEL_HOST_MAX + 1], exp[65], sha[65];
+	int rc;
+
+	if (req->method != HTTP_PUT && req->method != HTTP_POST)
+		return 0;
+	rc = archive_name(req->path, exp, sha);
+	if (rc == 0)
+		rc = archive_identify(srv, req, host);
+	return rc < 0 ? archive_refuse(req, resp, rc, "archive upload") : 0;
+}
+
+/* mkdir -p of "archive/<host>/<exp>" under dfd; returns its descriptor. */
+static int archive_dirs(int dfd, const char *host, const char *exp)
+{
+	const char *parts[3] = { ARCHIVE_DIR, host, exp };
+	int fd = dup(dfd), next, i;
+
+	if (fd < 0)
+		return -errno;
+	for (i = 0; i < 3; i++) {
+		if (mkdirat(fd, parts[i], 0750) < 0 && errno != EEXIST) {
+			int err = errno;
+
+			close(fd);
+			return -err;
+		}
+		next = openat(fd, parts[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+		close(fd);
+		if (next < 0)
+			return -errno;
+		fd = next;
+	}
+	return fd;
+}
+
+static int archive_write_all(int fd, const uint8_t *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -EPX_E_ARC_IO;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Copies the body into out, hashing it. */
+static int archive_copy(const struct http_req *req, int out, uint8_t hash[SHA256_LEN])
+{
+	mbedtls_sha256_context c;
+	uint8_t *buf = NULL;
+	uint64_t done = 0;
+	int rc = 0;
+
+	mbedtls_sha256_init(&c);
+	(void)mbedtls_sha256_starts_ret(&c, 0);
+	if (req->body_fd < 0) {
+		(void)mbedtls_sha256_update_ret(&c, req->body, req->body_len);
+		rc = archive_write_all(out, req->body, req->body_len);
+		goto cleanup;
+	}
+	buf = malloc(ARCHIVE_CHUNK);
+	if (!buf) {
+		rc = -ENOMEM;
+		goto cleanup;
+	}
+	while (done < req->body_len) {
+		size_t want = req->body_len - done > ARCHIVE_CHUNK ? ARCHIVE_CHUNK :
+			(size_t)(req->body_len - done);
+		ssize_t r = pread(req->body_fd, buf, want, (off_t)done);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			rc = -EPX_E_ARC_IO;
+			goto cleanup;
+		}
+		(void)mbedtls_sha256_update_ret(&c, buf, (size_t)r);
+		rc = archive_write_all(out, buf, (size_t)r);
+		if (rc < 0)
+			goto cleanup;
+		done += (uint64_t)r;
+	}
+cleanup:
+	(void)mbedtls_sha256_finish_ret(&c, hash);
+	mbedtls_sha256_free(&c);
+	free(buf);
+	return rc;
+}
+
+/* Stores the body as dir/sha: temporary name, fsync, rename, fsync dir. */
+static int archive_store(const struct http_req *req, int dir, const char *sha, int *existed)
+{
+	char tmp[96], hex[2 * SHA256_LEN + 1];
+	uint8_t hash[SHA256_LEN];
+	struct stat st;
+	int fd, rc;
+
+	*existed = fstatat(dir, sha, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode);
+	snprintf(tmp, sizeof(tmp), ".%s.%llu.tmp", sha, (unsigned long long)req->id);
+	fd = openat(dir, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0640);
+	if (fd < 0)
+		return -EPX_E_ARC_IO;
+	rc = archive_copy(req, fd, hash);
+	if (rc == 0) {
+		hex_encode(hash, SHA256_LEN, hex);
+		if (strcmp(hex, sha))
+			rc = -EPX_E_ARC_SHA;
+	}
+	if (rc == 0 && !*existed && fsync(fd) < 0)
+		rc = -EPX_E_ARC_IO;
+	if (close(fd) < 0 && rc == 0)
+		rc = -EPX_E_ARC_IO;
+	if (rc == 0 && !*existed && renameat(dir, tmp, dir, sha) < 0)
+		rc = -EPX_E_ARC_IO;
+	if (rc < 0 || *existed)
+		unlinkat(dir, tmp, 0);
+	if (rc == 0 && fsync(dir) < 0)
+		rc = -EPX_E_ARC_IO;
+	return rc;
+}
+
+static int archive_put(struct srv *srv, const struct http_req *req, struct http_resp *resp)
+{
+	char host[LABEL_HOST_MAX + 1], exp[65], sha[65], ans[160];
+	int rc, dfd, own = 0, dir = -1, existed = 0, n;
+
+	rc = archive_name(req->path, exp, sha);
+	if (rc == 0)
+		rc = archive_identify(srv, req, host);
+	if (rc == 0 && req->body_len == 0)
+		rc = -EPX_E_ARC_EMPTY;
+	if (rc < 0)
+		return archive_refuse(req, resp, rc, "archive upload");
+	dfd = http_dir(srv, HTTP_DIR_DATA, &own);
+	if (dfd < 0)
+		return archive_refuse(req, resp, -EPX_E_ARC_IO, "archive upload");
+	dir = archive_dirs(dfd, host, exp);
+	if (own)
+		close(dfd);
+	if (dir < 0) {
+		http_log(req, "archive: cannot make data_dir/%s/%s/%s: %s", ARCHIVE_DIR, host, exp,
+			 strerror(-dir));
+		return archive_refuse(req, resp, -EPX_E_ARC_IO, "archive upload");
+	}
+	rc = archive_store(req, dir, sha, &existed);
+	close(dir);
+	if (rc < 0)
+		return archive_refuse(req, resp, rc, "archive upload");
+	http_log(req, "archive: %s bundle %s of %s/%s, %llu bytes", existed ? "again" : "stored",
+		 sha, host, exp, (unsigned long long)req->body_len);
+	n = snprintf(ans, sizeof(ans), "%s %s/%s/%s\n", existed ? "exists" : "stored", host, exp,
+		     sha);
+	return http_resp_copy(resp, 200, "text/plain", ans, (size_t)n);
+}
+
+int archive_handle(struct srv *srv, const struct http_req *req, struct http_resp *resp)
+{
+	if (req->method == HTTP_PUT || req->method == HTTP_POST)
+		return archive_put(srv, req, resp);
+	return http_resp_fail(resp, -EPX_E_SRV_METHOD, NULL);
+}

@@ -1,0 +1,43 @@
+/* archive: the measurement archive behind epoxyd, embedded local-directory
+ * backend (issue 15 point 3; docs/protocol.md, "Archive").
+ *
+ * PUT or POST /v1/archive/<experiment>/<sha256> stores one bundle a node's
+ * epoxy-pusher built.
+ *
+ * Guarantees:
+ *  - only a request whose TLS client certificate passes nodeid_peer() and
+ *    that the store still vouches for (store_nodecert_check, a revoked or
+ *    deleted host refused at once) is taken, checked from the headers
+ *    before any body byte is read (archive_preauth);
+ *  - the object lives under the certificate's own host name
+ *    (data_dir/archive/<host>/<experiment>/<sha256>): a node names only
+ *    the experiment and the hash, so it can never write, replace or shadow
+ *    another node's object;
+ *  - the name is checked by lib/'s one rule (LABEL_TAG for the experiment,
+ *    64 lowercase hex digits for the hash, nothing else in the path);
+ *  - the body's SHA-256 must be the one its name says, else the bundle is
+ *    refused (400 EPOXY-E2341) and nothing is kept;
+ *  - the bundle is written to a temporary name, fsync'ed, renamed and its
+ *    directory fsync'ed before the 200: an acknowledged bundle survives
+ *    a crash of epoxyd or of the machine;
+ *  - storing the same name twice is idempotent (content-addressed: the
+ *    bytes are the same); the second answer is 200 too;
+ *  - the body is read from memory (up to HTTP_BODY_MAX) or from the
+ *    unlinked spool file epoxyd.c made (up to ARCHIVE_BUNDLE_MAX). */
+#ifndef EPOXY_ARCHIVE_H
+#define EPOXY_ARCHIVE_H
+
+#include "server/http.h"
+
+#define ARCHIVE_PATH "/v1/archive/"
+#define ARCHIVE_BUNDLE_MAX (256ull << 20)
+#define ARCHIVE_DIR "archive"
+
+/* Splits "/v1/archive/<experiment>/<sha256>" into exp (LABEL_TAG) and
+ * sha (64 lowercase hex digits).  Returns 0 or -EPX_E_ARC_NAME. */
+int archive_name(const char *path, char exp[65], char sha[65]);
+/* Before the body: the client certificate of a live host. */
+int archive_preauth(struct srv *srv, const struct http_req *req, struct http_resp *resp);
+int archive_handle(struct srv *srv, const struct http_req *req, struct http_resp *resp);
+
+#endif
