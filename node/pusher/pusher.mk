@@ -1,0 +1,18 @@
+# node/pusher/: epoxy-pusher, the node's bundler and uploader (issue 15,
+# point 2).  inotify, libarchive and libzstd (Debian's libarchive-dev,
+# scripts/packages.txt), net/'s one HTTPS client with the node certificate.
+# Host only: Debian ships no musl build of libarchive (docs/guide/72-...).
+#   make build/bin/epoxy-pusher
+PUSHER_MODS := node/pusher/pusher_files.c node/pusher/pusher_bundle.c
+PUSHER_LIBS := -larchive $(NET_LIBS)
+
+HOST_PROGS += epoxy-pusher
+epoxy-pusher_SRCS := node/pusher/pusher.c $(PUSHER_MODS)
+epoxy-pusher_ARCHIVES := epoxy-net epoxy
+epoxy-pusher_LIBS := $(PUSHER_LIBS)
+
+# the spool's journal parser (what a crash or a damaged disk leaves)
+FUZZ_TARGETS += fuzz_pusher_journal
+fuzz_pusher_journal_SRCS := tests/node/fuzz_pusher_journal.c $(PUSHER_MODS)
+fuzz_pusher_journal_ARCHIVES := epoxy
+fuzz_pusher_journal_LIBS := -larchive -lmbedcrypto

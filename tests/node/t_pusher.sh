@@ -1,0 +1,230 @@
+#!/usr/bin/env bash
+# t_pusher: epoxy-pusher (issue 15 point 2) against a real epoxyd's archive
+# (PUT /v1/archive/<experiment>/<sha256>, mutual TLS with a node
+# certificate got through the node-identity endpoints, as t_nodeid does).
+# Asserts: bundles by size and by age (test clock, EPOXY_PUSHER_TEST_CLOCK);
+# a file still open by its writer is not taken; archive down then back:
+# nothing lost, the backlog drains; a bundle with a changed byte is refused
+# by the archive and sent again as a good one; kill -9 at random moments
+# over 30 rounds with a writer running: every file the writer finished is
+# in the archive exactly once, with its bytes, and gone from the node;
+# the archive keeps each node's objects under its own name, refuses a
+# changed body, an unknown name and a request without a certificate.
+. "$(dirname "$0")/../lib/epoxyd.sh"
+DEVKEYS=$O/keys
+PU=$BIN/epoxy-pusher
+need zstd tar
+need_built "$DEVKEYS/node-ca.crt" "$PU"
+
+epoxyd_setup || bail "setup"
+cp -p "$DEVKEYS/node-ca.crt" "$DEVKEYS/node-ca.key" "$KEYS/" || bail "node CA"
+printf 'node_ca_cert %s\nnode_ca_key %s\nnode_cert_ttl 3600\n' \
+	"$KEYS/node-ca.crt" "$KEYS/node-ca.key" >>"$T_DIR/epoxyd.conf"
+"$BIN/epoxyd-seed" host "$STORE" node2 52-54-00-00-00-02 >/dev/null || bail "node2"
+"$BIN/epoxyd-seed" cred "$STORE" node2 "$T_DIR/cred.node2" >/dev/null || bail "node2 cred"
+epoxyd_start || bail "epoxyd did not start"
+N=$T_DIR/node; mkdir -p "$N"
+FORM='Content-Type: application/x-www-form-urlencoded'
+hexof() { od -An -tx1 | tr -d ' \n'; }
+nodecred() {
+	local cred
+	cred=$(tr -d '\n' <"$T_DIR/cred.$1")
+	open_session "$1" "$2" "$cred" >/dev/null
+	hs /v1/joincred -X POST -H "$(bearer "$(tok joincred)")" -D "$T_DIR/jc.hdr" -o /dev/null
+	tr -d '\r' <"$T_DIR/jc.hdr" | awk 'tolower($1) == "epoxy-node-credential:" {print $2}'
+}
+# nodecert HOST MAC: key N/HOST.key, certificate N/HOST.crt
+nodecert() {
+	local nc c
+	openssl ecparam -name prime256v1 -genkey -noout -out "$N/$1.key" 2>/dev/null
+	nc=$(nodecred "$1" "$2")
+	c=$(openssl req -new -key "$N/$1.key" -subj "/CN=$1" -outform DER 2>/dev/null | hexof)
+	hs /v1/node/csr -H "$(bearer "$nc")" -H "$FORM" --data "host=$1&csr=$c" -o "$N/$1.crt" \
+		-w '%{http_code}'
+}
+is "$(nodecert node1 52-54-00-12-34-56)" 200 "node1 has a node certificate"
+is "$(nodecert node2 52-54-00-00-00-02)" 200 "node2 has a node certificate"
+
+W=$T_DIR/w; D=$W/data; S=$W/spool; CLK=$W/clock; M=$W/metrics
+mkdir -p "$D" "$S"; echo 0 >"$CLK"
+ARC=$DATA/archive/node1
+PU_PID=''
+pusher_start() { # [ARGS...]: epoxy-pusher for node1 in the background
+	EPOXY_PUSHER_TEST_CLOCK=$CLK "$PU" --data "$D" --spool "$S" \
+		--server "https://epoxy.test:$HTTPS_PORT" --addr 127.0.0.1 --ca "$CA_CRT" \
+		--cert "$N/node1.crt" --key "$N/node1.key" --metrics "$M" --scan-every 1 \
+		--quiet 0 --backoff-max 1 "$@" 2>>"$W/pusher.log" &
+	PU_PID=$!
+}
+pusher_kill() { [ -n "$PU_PID" ] || return 0; kill -"${1:-TERM}" "$PU_PID" 2>/dev/null; wait "$PU_PID" 2>/dev/null; PU_PID=; }
+at_exit pusher_kill KILL
+# names: every file name in every bundle of node1's archive (one a line)
+names() {
+	local b
+	for b in "$ARC"/*/*; do [ -f "$b" ] && zstd -dcq "$b" | tar -tf -; done 2>/dev/null | sort
+}
+bundles() { find "$ARC" -type f 2>/dev/null | wc -l; }
+metric() { awk -v k="$1" '$1 == k {print $2}' "$M" 2>/dev/null; }
+# wait_for SECONDS CMD...: polls CMD every 0.2 s
+wait_for() { local t=$(( $1 * 5 )); shift; while [ "$t" -gt 0 ]; do "$@" && return 0; sleep 0.2; t=$((t - 1)); done; return 1; }
+has_names() { [ "$(names | grep -c "$1")" = "$2" ]; }
+mkf() { mkdir -p "$(dirname "$D/$1")"; head -c "${2:-1000}" /dev/urandom >"$D/$1"; }
+
+# ---- usage
+out=$("$PU" --help); rc=$?
+[ $rc = 0 ] && grep -q "^usage: epoxy-pusher" <<<"$out"; ok $? "--help exits 0 with a usage"
+"$PU" --data "$D" >/dev/null 2>&1; is $? 2 "missing options: exit 2"
+"$PU" --data "$D" --spool "$S" --server http://x --ca a --cert b --key c >/dev/null 2>&1
+is $? 2 "a plain-HTTP server URL: exit 2"
+
+# ---- size threshold
+pusher_start --size 3500 --age-min 100000 --age-max 100000
+mkf ndt/tcpinfo/2026/12/04/a1 1000; mkf ndt/tcpinfo/2026/12/04/a2 1000
+sleep 3
+is "$(bundles)" 0 "2000 bytes under a 3500-byte threshold: no bundle"
+mkf ndt/tcpinfo/2026/12/04/a3 1000; mkf ndt/tcpinfo/2026/12/04/a4 1000
+wait_for 15 has_names 'ndt/tcpinfo/2026/12/04/a' 4; ok $? "4000 bytes: one bundle with the 4 files" "$(names)"
+is "$(bundles)" 1 "...exactly one bundle"
+wait_for 5 test ! -e "$D/ndt/tcpinfo/2026/12/04/a1"; ok $? "...its files deleted after the archive's answer"
+b=$(find "$ARC" -type f | head -1)
+is "$(basename "$b")" "$(sha256sum "$b" | cut -d' ' -f1)" "the object's name is its SHA-256"
+is "$(basename "$(dirname "$b")")" ndt "...under its experiment and node1's name"
+pusher_kill
+
+# ---- age threshold, on the test clock
+pusher_start --size 1000000000 --age-min 600 --age-max 900
+mkf ndt/tcpinfo/b1 100; mkf ndt/tcpinfo/b2 100
+sleep 3
+has_names ndt/tcpinfo/b 0; ok $? "young files under the size threshold: not bundled"
+echo 300 >"$CLK"; sleep 2
+has_names ndt/tcpinfo/b 0; ok $? "...still not at 300 s (age threshold 600..900 s)"
+echo 1000 >"$CLK"
+wait_for 15 has_names ndt/tcpinfo/b 2; ok $? "at 1000 s on the test clock: bundled" "$(names)"
+pusher_kill; echo 0 >"$CLK"
+
+# ---- a file still being written is not taken
+pusher_start --size 1
+mkdir -p "$D/ndt/tcpinfo"
+exec 7>"$D/ndt/tcpinfo/open1"
+printf 'first half\n' >&7
+mkf ndt/tcpinfo/closed1 100
+wait_for 15 has_names ndt/tcpinfo/closed1 1; ok $? "the closed file is uploaded"
+sleep 2
+has_names ndt/tcpinfo/open1 0; ok $? "a file its writer still holds (written, not closed): not taken"
+[ -e "$D/ndt/tcpinfo/open1" ]; ok $? "...and still in the data directory"
+printf 'second half\n' >&7; exec 7>&-
+wait_for 15 has_names ndt/tcpinfo/open1 1; ok $? "once closed: taken"
+d=$(mktemp -d "$W/x.XXXX")
+for b in "$ARC"/ndt/*; do zstd -dcq "$b" | tar -xf - -C "$d" 2>/dev/null; done
+is "$(cat "$d/ndt/tcpinfo/open1" 2>/dev/null | tr '\n' ' ')" "first half second half " "...whole"
+pusher_kill
+
+# ---- archive down, then back
+epoxyd_stop
+before=$(bundles)
+pusher_start --size 1
+for i in $(seq 1 10); do mkf "ndt/tcpinfo/out$i" 500; done
+wait_for 15 sh -c "[ \"\$(awk '\$1 == \"epoxy_pusher_upload_retries_total\" {print \$2}' '$M')\" -ge 2 ]"
+ok $? "archive away: uploads retried" "$(cat "$M" 2>/dev/null)"
+[ "$(metric epoxy_pusher_backlog_files)" -ge 10 ]; ok $? "...backlog reported ($(metric epoxy_pusher_backlog_files) files)"
+is "$(find "$D/ndt/tcpinfo" -name 'out*' | wc -l)" 10 "...no file deleted meanwhile"
+epoxyd_start || bail "epoxyd did not start again"
+wait_for 20 has_names 'ndt/tcpinfo/out' 10; ok $? "archive back: all 10 files arrive" "$(names)"
+wait_for 5 sh -c "[ \"\$(awk '\$1 == \"epoxy_pusher_backlog_files\" {print \$2}' '$M')\" = 0 ]"
+ok $? "...the backlog drains to 0"
+[ "$(metric epoxy_pusher_last_success_timestamp_seconds)" -gt 0 ]; ok $? "...last success time set"
+[ "$(bundles)" -gt "$before" ]; ok $? "...in new bundles"
+pusher_kill
+
+# ---- a bundle with a changed byte: refused by the archive, then sent good
+epoxyd_stop
+pusher_start --size 1
+mkf ndt/tcpinfo/flip1 3000; mkf ndt/tcpinfo/flip2 3000
+wait_for 15 sh -c "ls '$S'/*.tar.zst >/dev/null 2>&1"; ok $? "archive away: a bundle waits in the spool"
+pusher_kill KILL
+bad=$(ls "$S"/*.tar.zst | head -1)
+badsha=$(basename "$bad" .tar.zst)
+printf '\x55' | dd of="$bad" bs=1 seek=200 conv=notrunc 2>/dev/null
+[ "$(sha256sum "$bad" | cut -d' ' -f1)" != "$badsha" ]; ok $? "one byte of it changed on disk"
+code=$(curl -s --cacert "$CA_CRT" --resolve "epoxy.test:$HTTPS_PORT:127.0.0.1" \
+	--cert "$N/node1.crt" --key "$N/node1.key" -T "$bad" 2>/dev/null \
+	"https://epoxy.test:$HTTPS_PORT/v1/archive/ndt/$badsha" -o /dev/null -w '%{http_code}')
+epoxyd_start || bail "epoxyd did not start again"
+pusher_start --size 1
+wait_for 20 has_names 'ndt/tcpinfo/flip' 2; ok $? "the files arrive in a rebuilt bundle" "$(names)"
+bad=0; for b in "$ARC"/*/*; do [ "$(basename "$b")" = "$(sha256sum "$b" | cut -d' ' -f1)" ] || bad=$((bad + 1)); done
+is "$bad" 0 "every object in the archive is the bytes its name says (the changed ones never kept)"
+[ "$(metric epoxy_pusher_bundles_refused_total)" -ge 1 ]; ok $? "the archive refused it ($(metric epoxy_pusher_bundles_refused_total))"
+[ "$(metric epoxy_pusher_bundles_rebuilt_total)" -ge 1 ]; ok $? "...and the pusher rebuilt it"
+grep -q "EPOXY-E2341" "$W/pusher.log"; ok $? "...the archive's code EPOXY-E2341 in the pusher's log"
+pusher_kill
+[ "$code" = 000 ]; ok $? "(while epoxyd was down, curl could not reach it: $code)"
+
+# ---- the archive's own checks, by hand
+up() { # CERT KEY PATH FILE: the status and the first word of the answer
+	local a=()
+	[ -n "$1" ] && a=(--cert "$1" --key "$2")
+	curl -s --path-as-is --cacert "$CA_CRT" --resolve "epoxy.test:$HTTPS_PORT:127.0.0.1" "${a[@]}" \
+		-X PUT --data-binary @"$4" "https://epoxy.test:$HTTPS_PORT$3" -o "$W/ans" -w '%{http_code}'
+	echo " $(head -c 11 "$W/ans")"
+}
+head -c 5000 /dev/urandom >"$W/obj"; sha=$(sha256sum "$W/obj" | cut -d' ' -f1)
+cp "$W/obj" "$W/obj.bad"; printf 'X' | dd of="$W/obj.bad" bs=1 seek=10 conv=notrunc 2>/dev/null
+is "$(up "$N/node1.crt" "$N/node1.key" "/v1/archive/exp1/$sha" "$W/obj.bad")" "400 EPOXY-E2341" "a body with a changed byte: refused"
+[ ! -e "$ARC/exp1/$sha" ]; ok $? "...nothing kept"
+is "$(up "$N/node1.crt" "$N/node1.key" "/v1/archive/exp1/$sha" "$W/obj")" "200 stored node" "node1 stores an object"
+is "$(up "$N/node1.crt" "$N/node1.key" "/v1/archive/exp1/$sha" "$W/obj")" "200 exists node" "...again: idempotent"
+cmp -s "$W/obj" "$ARC/exp1/$sha"; ok $? "...the stored bytes are the body's"
+is "$(up "$N/node2.crt" "$N/node2.key" "/v1/archive/exp1/$sha" "$W/obj.bad")" "400 EPOXY-E2341" "node2, same name, other bytes: refused"
+is "$(up "$N/node2.crt" "$N/node2.key" "/v1/archive/exp1/$sha" "$W/obj")" "200 stored node" "node2, same bytes: stored under node2"
+[ -f "$DATA/archive/node2/exp1/$sha" ]; ok $? "...in node2's own space, never node1's"
+for p in "/v1/archive/exp1/${sha^^}" "/v1/archive/../$sha" "/v1/archive/node1/exp1/$sha" \
+	"/v1/archive/exp1/$sha/x" "/v1/archive/.x/$sha" "/v1/archive/exp1/${sha:1}" "/v1/archive/Exp/$sha"; do
+	is "$(up "$N/node1.crt" "$N/node1.key" "$p" "$W/obj" | cut -c1-15)" "400 EPOXY-E2340" "malformed name refused: ${p:0:40}"
+done
+is "$(up "" "" "/v1/archive/exp1/$sha" "$W/obj")" "401 EPOXY-E2275" "no client certificate: refused"
+: >"$W/empty"; e=$(sha256sum "$W/empty" | cut -d' ' -f1)
+is "$(up "$N/node1.crt" "$N/node1.key" "/v1/archive/exp1/$e" "$W/empty")" "400 EPOXY-E2343" "an empty body: refused"
+c=$(curl -s --cacert "$CA_CRT" --resolve "epoxy.test:$HTTPS_PORT:127.0.0.1" \
+	-X GET "https://epoxy.test:$HTTPS_PORT/v1/archive/exp1/$sha" -o /dev/null -w '%{http_code}')
+is "$c" 405 "GET of an object: not served (no public read in this backend yet)"
+
+# ---- kill -9 at random moments with a writer running, 30 rounds
+WL=$W/written
+writer() { # writes files one after another; names each finished one in WL
+	local i=0 f
+	while [ ! -e "$W/stop" ]; do
+		i=$((i + 1)); f=ndt/tcpinfo/k/$(( i / 50 ))/w$i
+		mkdir -p "$D/$(dirname "$f")"
+		{ printf '%s\n' "$f"; head -c $(( (RANDOM % 4000) + 1 )) /dev/urandom | od -An -tx1; } >"$D/$f"
+		echo "$f" >>"$WL"
+		sleep 0.0$(( RANDOM % 5 ))
+	done
+}
+: >"$WL"; rm -f "$W/stop"
+writer & WPID=$!
+for r in $(seq 1 30); do
+	pusher_start --size $(( (RANDOM % 20000) + 1 )) --scan-age 1 --max-files $(( (RANDOM % 40) + 1 ))
+	sleep "0.$(( (RANDOM % 9) + 1 ))$(( RANDOM % 10 ))"
+	[ $((r % 10)) = 0 ] && sleep 1
+	pusher_kill KILL
+done
+touch "$W/stop"; wait "$WPID"
+diag "writer finished $(wc -l <"$WL") files during 30 kill -9 rounds"
+pusher_start --size 1 --scan-age 1 --once
+wait_for 60 sh -c "! kill -0 $PU_PID 2>/dev/null"; ok $? "after the rounds, a run with --once drains everything"
+pusher_kill
+names | grep '^ndt/tcpinfo/k/' >"$W/got"
+sort "$WL" >"$W/want"
+is "$(uniq -d "$W/got" | wc -l)" 0 "no file in the archive twice" "$(uniq -d "$W/got" | head)"
+is "$(comm -23 "$W/want" "$W/got" | wc -l)" 0 "every finished file is in the archive ($(wc -l <"$W/want"))" "$(comm -23 "$W/want" "$W/got" | head)"
+is "$(find "$D/ndt/tcpinfo/k" -type f | wc -l)" 0 "...and gone from the node"
+d=$(mktemp -d "$W/x.XXXX")
+for b in "$ARC"/ndt/*; do zstd -dcq "$b" | tar -xf - -C "$d" 2>/dev/null; done
+bad=0
+while read -r f; do [ "$(head -n 1 "$d/$f")" = "$f" ] || bad=$((bad + 1)); done <"$W/want"
+is "$bad" 0 "each file's bytes are its own (first line names it)"
+is "$(find "$S" -type f | wc -l)" 0 "the spool is empty at the end"
+! grep -q "PRIVATE KEY" "$W/pusher.log" "$T_DIR/epoxyd.log"; ok $? "no key material in the logs"
+
+done_testing
