@@ -329,7 +329,8 @@ int pusher_bundle_parse(struct pusher_bundle *b, const char *buf, size_t len)
 		n = line_take(buf, len, &pos, "file ", &v);
 		if (n <= 0 || pct_decode(v, (size_t)n, path, sizeof(path), &plen, 0) < 0 ||
 		    plen == 0 || pusher_files_group(path, exp, dt) < 0 || strcmp(exp, b->exp) ||
-		    strcmp(dt, b->dt) || strstr(path, "/.") || strstr(path, "//"))
+		    strcmp(dt, b->dt) || strstr(path, "/.") || strstr(path, "//") ||
+		    path[plen - 1] == '/')
 			goto cleanup;
 		b->files[i] = strdup(path);
 		if (!b->files[i]) {
