@@ -49,12 +49,19 @@ W=$T_DIR/w; D=$W/data; S=$W/spool; CLK=$W/clock; M=$W/metrics
 mkdir -p "$D" "$S"; echo 0 >"$CLK"
 ARC=$DATA/archive/node1
 PU_PID=''
-pusher_start() { # [ARGS...]: epoxy-pusher for node1 in the background
+# wait_for SECONDS CMD...: polls CMD every 0.2 s
+wait_for() { local t=$(( $1 * 5 )); shift; while [ "$t" -gt 0 ]; do "$@" && return 0; sleep 0.2; t=$((t - 1)); done; return 1; }
+# pusher_start [ARGS...]: epoxy-pusher for node1 in the background; waits
+# for its first metrics (its watches are set: a file written before them
+# is found by the scan only, and waits --scan-age), unless PU_NOWAIT=1
+pusher_start() {
+	rm -f "$M"
 	EPOXY_PUSHER_TEST_CLOCK=$CLK "$PU" --data "$D" --spool "$S" \
 		--server "https://epoxy.test:$HTTPS_PORT" --addr 127.0.0.1 --ca "$CA_CRT" \
 		--cert "$N/node1.crt" --key "$N/node1.key" --metrics "$M" --scan-every 1 \
 		--quiet 0 --backoff-max 1 "$@" 2>>"$W/pusher.log" &
 	PU_PID=$!
+	[ -n "${PU_NOWAIT:-}" ] || wait_for 10 test -s "$M"
 }
 pusher_kill() { [ -n "$PU_PID" ] || return 0; kill -"${1:-TERM}" "$PU_PID" 2>/dev/null; wait "$PU_PID" 2>/dev/null; PU_PID=; }
 at_exit pusher_kill KILL
@@ -65,8 +72,6 @@ names() {
 }
 bundles() { find "$ARC" -type f 2>/dev/null | wc -l; }
 metric() { awk -v k="$1" '$1 == k {print $2}' "$M" 2>/dev/null; }
-# wait_for SECONDS CMD...: polls CMD every 0.2 s
-wait_for() { local t=$(( $1 * 5 )); shift; while [ "$t" -gt 0 ]; do "$@" && return 0; sleep 0.2; t=$((t - 1)); done; return 1; }
 has_names() { [ "$(names | grep -c "$1")" = "$2" ]; }
 mkf() { mkdir -p "$(dirname "$D/$1")"; head -c "${2:-1000}" /dev/urandom >"$D/$1"; }
 
@@ -204,7 +209,7 @@ writer() { # writes files one after another; names each finished one in WL
 : >"$WL"; rm -f "$W/stop"
 writer & WPID=$!
 for r in $(seq 1 30); do
-	pusher_start --size $(( (RANDOM % 20000) + 1 )) --scan-age 1 --max-files $(( (RANDOM % 40) + 1 ))
+	PU_NOWAIT=1 pusher_start --size $(( (RANDOM % 20000) + 1 )) --scan-age 1 --max-files $(( (RANDOM % 40) + 1 ))
 	sleep "0.$(( (RANDOM % 9) + 1 ))$(( RANDOM % 10 ))"
 	[ $((r % 10)) = 0 ] && sleep 1
 	pusher_kill KILL
