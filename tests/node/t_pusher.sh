@@ -131,7 +131,8 @@ pusher_start --size 1
 for i in $(seq 1 10); do mkf "ndt/tcpinfo/out$i" 500; done
 wait_for 15 sh -c "[ \"\$(awk '\$1 == \"epoxy_pusher_upload_retries_total\" {print \$2}' '$M')\" -ge 2 ]"
 ok $? "archive away: uploads retried" "$(cat "$M" 2>/dev/null)"
-[ "$(metric epoxy_pusher_backlog_files)" -ge 10 ]; ok $? "...backlog reported ($(metric epoxy_pusher_backlog_files) files)"
+wait_for 10 sh -c "[ \"\$(awk '\$1 == \"epoxy_pusher_backlog_files\" {print \$2}' '$M')\" -ge 10 ]"
+ok $? "...backlog reported ($(metric epoxy_pusher_backlog_files) files)"
 is "$(find "$D/ndt/tcpinfo" -name 'out*' | wc -l)" 10 "...no file deleted meanwhile"
 epoxyd_start || bail "epoxyd did not start again"
 wait_for 20 has_names 'ndt/tcpinfo/out' 10; ok $? "archive back: all 10 files arrive" "$(names)"
