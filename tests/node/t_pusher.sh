@@ -9,7 +9,11 @@
 # over 30 rounds with a writer running: every file the writer finished is
 # in the archive exactly once, with its bytes, and gone from the node;
 # the archive keeps each node's objects under its own name, refuses a
-# changed body, an unknown name and a request without a certificate.
+# changed body, an unknown name and a request without a certificate; every
+# stored bundle is recorded in the store; public reads (no credential) list
+# and serve only bundles of a registered experiment out of its embargo by
+# the server's clock (moved with clock_offset), 404 otherwise as for an
+# unknown name.
 . "$(dirname "$0")/../lib/epoxyd.sh"
 DEVKEYS=$O/keys
 PU=$BIN/epoxy-pusher
@@ -121,7 +125,7 @@ printf 'second half\n' >&7; exec 7>&-
 wait_for 15 has_names ndt/tcpinfo/open1 1; ok $? "once closed: taken"
 d=$(mktemp -d "$W/x.XXXX")
 for b in "$ARC"/ndt/*; do zstd -dcq "$b" | tar -xf - -C "$d" 2>/dev/null; done
-is "$(cat "$d/ndt/tcpinfo/open1" 2>/dev/null | tr '\n' ' ')" "first half second half " "...whole"
+is "$(tr '\n' ' ' <"$d/ndt/tcpinfo/open1" 2>/dev/null)" "first half second half " "...whole"
 pusher_kill
 
 # ---- archive down, then back
@@ -148,7 +152,7 @@ pusher_start --size 1
 mkf ndt/tcpinfo/flip1 3000; mkf ndt/tcpinfo/flip2 3000
 wait_for 15 sh -c "ls '$S'/*.tar.zst >/dev/null 2>&1"; ok $? "archive away: a bundle waits in the spool"
 pusher_kill KILL
-bad=$(ls "$S"/*.tar.zst | head -1)
+bad=$(find "$S" -name '*.tar.zst' | head -1)
 badsha=$(basename "$bad" .tar.zst)
 printf '\x55' | dd of="$bad" bs=1 seek=200 conv=notrunc 2>/dev/null
 [ "$(sha256sum "$bad" | cut -d' ' -f1)" != "$badsha" ]; ok $? "one byte of it changed on disk"
@@ -192,8 +196,47 @@ is "$(up "" "" "/v1/archive/exp1/$sha" "$W/obj")" "401 EPOXY-E2275" "no client c
 : >"$W/empty"; e=$(sha256sum "$W/empty" | cut -d' ' -f1)
 is "$(up "$N/node1.crt" "$N/node1.key" "/v1/archive/exp1/$e" "$W/empty")" "400 EPOXY-E2343" "an empty body: refused"
 c=$(curl -s --cacert "$CA_CRT" --resolve "epoxy.test:$HTTPS_PORT:127.0.0.1" \
-	-X GET "https://epoxy.test:$HTTPS_PORT/v1/archive/exp1/$sha" -o /dev/null -w '%{http_code}')
-is "$c" 405 "GET of an object: not served (no public read in this backend yet)"
+	"https://epoxy.test:$HTTPS_PORT/v1/archive/exp1/$sha" -o "$W/ans" -w '%{http_code}')
+is "$c $(head -c 11 "$W/ans")" "400 EPOXY-E2340" "GET of PUT's name (no host in it): refused, nothing served"
+
+# ---- the store's record and the embargo: public listing and reads
+pub() { # PATH [CURL ARGS]: status; the body in W/pub; no credential unless given
+	local p=$1; shift
+	curl -s --path-as-is --cacert "$CA_CRT" --resolve "epoxy.test:$HTTPS_PORT:127.0.0.1" "$@" \
+		"https://epoxy.test:$HTTPS_PORT$p" -o "$W/pub" -w '%{http_code}'
+}
+nobj=$(find "$ARC/ndt" -type f | wc -l)
+is "$(sql "SELECT count(*) FROM archive_bundles WHERE host = 'node1' AND experiment = 'ndt'")" "$nobj" \
+	"every stored ndt bundle recorded in the store ($nobj)"
+is "$(sql "SELECT size FROM archive_bundles WHERE host = 'node2' AND sha256 = '$sha'")" 5000 \
+	"...with its node and size"
+ndt1=$(basename "$(find "$ARC/ndt" -type f | head -1)")
+is "$(pub /v1/archive/)" 200 "public listing: answers without a credential"
+is "$(wc -c <"$W/pub")" 0 "...and lists nothing of an experiment nobody registered"
+is "$(pub "/v1/archive/node1/ndt/$ndt1") $(head -c 11 "$W/pub")" "404 EPOXY-E2344" \
+	"an object of an unregistered experiment: not served"
+sql "INSERT INTO experiments (name, datatypes, embargo_days, slice, created, updated) VALUES ('ndt', 'tcpinfo', 0, '', 0, 0)" >/dev/null
+sql "INSERT INTO experiments (name, datatypes, embargo_days, slice, created, updated) VALUES ('exp1', 'x', 2, '', 0, 0)" >/dev/null
+is "$(pub /v1/archive/)" 200 "registered: public listing"
+is "$(grep -c '^node1/ndt/' "$W/pub")" "$nobj" "...lists every ndt bundle (no embargo)"
+grep -q '/exp1/' "$W/pub"; is $? 1 "...and none of exp1 (2-day embargo)"
+is "$(pub "/v1/archive/node1/ndt/$ndt1")" 200 "an ndt bundle: served without a credential"
+cmp -s "$W/pub" "$ARC/ndt/$ndt1"; ok $? "...its bytes"
+is "$(pub "/v1/archive/node1/exp1/$sha") $(head -c 11 "$W/pub")" "404 EPOXY-E2344" "an embargoed bundle: 404, as an unknown one"
+is "$(pub "/v1/archive/node1/exp1/$sha" --cert "$N/node1.crt" --key "$N/node1.key") $(head -c 11 "$W/pub")" \
+	"404 EPOXY-E2344" "...even to its own node's certificate"
+for p in "/v1/archive/node1/exp1/../../../epoxy.db" "/v1/archive/node1/../node1/exp1/$sha" \
+	"/v1/archive/node1/exp1/$sha/" "/v1/archive/NODE1/exp1/$sha" "/v1/archive/node1/exp1"; do
+	c=$(pub "$p"); is "$c $(head -c 11 "$W/pub")" "400 EPOXY-E2340" "read of a malformed name refused: ${p:0:44}"
+done
+epoxyd_stop
+epoxyd_start -o clock_offset=$((3 * 86400)) || bail "epoxyd with a clock 3 days ahead"
+is "$(pub "/v1/archive/node1/exp1/$sha")" 200 "3 days later on the server's clock: the exp1 bundle is public"
+cmp -s "$W/pub" "$W/obj"; ok $? "...with its bytes"
+pub /v1/archive/ >/dev/null
+grep -q "^node2/exp1/$sha 5000 " "$W/pub"; ok $? "...and listed, node2's copy too"
+epoxyd_stop
+epoxyd_start || bail "epoxyd again"
 
 # ---- kill -9 at random moments with a writer running, 30 rounds
 WL=$W/written
