@@ -607,5 +607,42 @@ struct store_image {
 int store_image_add(struct store *s, const struct store_image *im);
 int store_image_get(struct store *s, const char *sha256_hex, struct store_image *out);
 int store_image_list(struct store *s, int (*cb)(const struct store_image *, void *), void *arg);
+/* The measurement archive (issue 15 point 3).  An experiment: a LABEL_TAG
+ * name not starting with '.', its datatypes (comma-separated LABEL_TAG
+ * names, at most STORE_EXP_DATATYPES_MAX bytes, checked by epoxyd), its
+ * embargo in days (0..STORE_EMBARGO_DAYS_MAX) and the slice that runs it
+ * (LABEL_TAG or "").  store_experiment_put creates (-EPX_E_DB_EXISTS) or
+ * sets (-EPX_E_DB_NOTFOUND) one, audited "experiment.create|set".
+ * A bundle: host, experiment, sha256, size, stored time; public_at is
+ * stored + the experiment's embargo_days (now, not when it was stored).
+ * store_bundle_add records one, idempotent (*existed = 1 the second
+ * time), audited "archive.stored".  store_bundle_list filters by
+ * experiment and sha256 (NULL: any) and, with public_only, keeps only
+ * the bundles of a registered experiment whose embargo ended by the
+ * store's clock (a bundle of an unregistered one is never public). */
+#define STORE_EXP_DATATYPES_MAX 1024
+#define STORE_EMBARGO_DAYS_MAX 3650
+struct store_experiment {
+	char name[STORE_LABEL_MAX + 1];
+	char datatypes[STORE_EXP_DATATYPES_MAX + 1];
+	int64_t embargo_days;
+	char slice[STORE_LABEL_MAX + 1];
+	int64_t created, updated;
+};
+int store_experiment_put(struct store *s, const struct store_experiment *e, int create);
+int store_experiment_get(struct store *s, const char *name, struct store_experiment *out);
+int store_experiment_list(struct store *s,
+			  int (*cb)(const struct store_experiment *, void *), void *arg);
+struct store_bundle {
+	char host[STORE_NAME_MAX + 1];
+	char experiment[STORE_LABEL_MAX + 1];
+	char sha256[65];
+	int64_t size, stored, public_at;
+};
+int store_bundle_add(struct store *s, const struct store_bundle *b, int *existed);
+int store_bundle_get(struct store *s, const char *host, const char *experiment,
+		     const char *sha256, struct store_bundle *out);
+int store_bundle_list(struct store *s, const char *experiment, const char *sha256,
+		      int public_only, int (*cb)(const struct store_bundle *, void *), void *arg);
 
 #endif

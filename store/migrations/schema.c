@@ -128,6 +128,19 @@ static const char *const v7[] = {
 	NULL
 };
 
+/* v8 (issue 15 point 3): the archive's experiments and the bundles the
+ * nodes stored; a bundle's embargo is its experiment's, checked when asked */
+static const char *const v8[] = {
+	"CREATE TABLE experiments (name TEXT PRIMARY KEY, datatypes TEXT NOT NULL,"
+	" embargo_days BIGINT NOT NULL, slice TEXT NOT NULL, created BIGINT NOT NULL,"
+	" updated BIGINT NOT NULL)",
+	"CREATE TABLE archive_bundles (host TEXT NOT NULL, experiment TEXT NOT NULL,"
+	" sha256 TEXT NOT NULL, size BIGINT NOT NULL, stored BIGINT NOT NULL,"
+	" PRIMARY KEY (host, experiment, sha256))",
+	"CREATE INDEX archive_bundles_sha256 ON archive_bundles (sha256)",
+	NULL
+};
+
 const struct store_migration store_migrations[] = {
 	{ 1, v1 },
 	{ 2, v2 },
@@ -136,5 +149,6 @@ const struct store_migration store_migrations[] = {
 	{ 5, v5 },
 	{ 6, v6 },
 	{ 7, v7 },
+	{ 8, v8 },
 };
 const size_t store_migrations_n = sizeof(store_migrations) / sizeof(store_migrations[0]);

@@ -1,0 +1,189 @@
+/* store_archive: the archive's experiments and the bundles nodes stored
+ * (issue 15 point 3; store/store.h says what each function promises). */
+#include <stdio.h>
+#include <string.h>
+
+#include "lib/err.h"
+#include "lib/hex.h"
+#include "lib/label.h"
+#include "store/store_db.h"
+
+#define STORE_DAY 86400
+
+static int store_exp_valid(const struct store_experiment *e)
+{
+	return store_valid_label(e->name) && e->name[0] != '.' &&
+		strlen(e->datatypes) <= STORE_EXP_DATATYPES_MAX &&
+		e->embargo_days >= 0 && e->embargo_days <= STORE_EMBARGO_DAYS_MAX &&
+		(!e->slice[0] || store_valid_label(e->slice));
+}
+
+int store_experiment_put(struct store *s, const struct store_experiment *e, int create)
+{
+	char detail[STORE_EXP_DATATYPES_MAX + 128];
+	struct db_res r;
+	int64_t now = store_now(s);
+	int rc;
+
+	if (!store_exp_valid(e))
+		return -EPX_E_DB_INVALID;
+	rc = st_begin(s);
+	if (rc < 0)
+		return rc;
+	rc = Q(s, "SELECT name FROM experiments WHERE name = $1", &r, A_TEXT(e->name));
+	if (rc == 0 && create && r.nrows)
+		rc = -EPX_E_DB_EXISTS;
+	if (rc == 0 && !create && !r.nrows)
+		rc = -EPX_E_DB_NOTFOUND;
+	db_res_free(&r);
+	if (rc == 0)
+		rc = create ?
+			Q(s, "INSERT INTO experiments (name, datatypes, embargo_days, slice, created,"
+			  " updated) VALUES ($1, $2, $3, $4, $5, $5)", NULL, A_TEXT(e->name),
+			  A_TEXT(e->datatypes), A_INT(e->embargo_days), A_TEXT(e->slice), A_INT(now)) :
+			Q(s, "UPDATE experiments SET datatypes = $2, embargo_days = $3, slice = $4,"
+			  " updated = $5 WHERE name = $1", NULL, A_TEXT(e->name), A_TEXT(e->datatypes),
+			  A_INT(e->embargo_days), A_TEXT(e->slice), A_INT(now));
+	snprintf(detail, sizeof(detail), "datatypes=%s embargo_days=%lld slice=%s", e->datatypes,
+		 (long long)e->embargo_days, e->slice[0] ? e->slice : "-");
+	if (rc == 0)
+		rc = st_audit_locked(s, "epoxyd", create ? "experiment.create" : "experiment.set",
+				     e->name, detail);
+	return st_end(s, rc);
+}
+
+static void store_exp_row(const struct db_res *r, size_t i, struct store_experiment *e)
+{
+	memset(e, 0, sizeof(*e));
+	snprintf(e->name, sizeof(e->name), "%s", db_text(r, i, 0));
+	snprintf(e->datatypes, sizeof(e->datatypes), "%s", db_text(r, i, 1));
+	e->embargo_days = db_int(r, i, 2);
+	snprintf(e->slice, sizeof(e->slice), "%s", db_text(r, i, 3));
+	e->created = db_int(r, i, 4);
+	e->updated = db_int(r, i, 5);
+}
+
+#define STORE_EXP_COLS "SELECT name, datatypes, embargo_days, slice, created, updated FROM experiments"
+
+int store_experiment_get(struct store *s, const char *name, struct store_experiment *out)
+{
+	struct db_res r;
+	int rc;
+
+	if (!store_valid_label(name))
+		return -EPX_E_DB_INVALID;
+	rc = Q(s, STORE_EXP_COLS " WHERE name = $1", &r, A_TEXT(name));
+	if (rc == 0 && r.nrows != 1)
+		rc = -EPX_E_DB_NOTFOUND;
+	if (rc == 0)
+		store_exp_row(&r, 0, out);
+	db_res_free(&r);
+	return rc;
+}
+
+int store_experiment_list(struct store *s,
+			  int (*cb)(const struct store_experiment *, void *), void *arg)
+{
+	struct store_experiment e;
+	struct db_res r;
+	size_t i;
+	int rc = Q0(s, STORE_EXP_COLS " ORDER BY name", &r);
+
+	for (i = 0; rc == 0 && i < r.nrows; i++) {
+		store_exp_row(&r, i, &e);
+		rc = cb(&e, arg);
+	}
+	db_res_free(&r);
+	return rc;
+}
+
+int store_bundle_add(struct store *s, const struct store_bundle *b, int *existed)
+{
+	char detail[160];
+	struct db_res r;
+	int rc;
+
+	*existed = 0;
+	if (!store_valid_hostname(b->host) || !store_valid_label(b->experiment) ||
+	    hex_check_str(b->sha256, 64) < 0 || b->size < 0)
+		return -EPX_E_DB_INVALID;
+	rc = st_begin(s);
+	if (rc < 0)
+		return rc;
+	rc = Q(s, "SELECT size FROM archive_bundles WHERE host = $1 AND experiment = $2"
+	       " AND sha256 = $3", &r, A_TEXT(b->host), A_TEXT(b->experiment), A_TEXT(b->sha256));
+	if (rc == 0)
+		*existed = r.nrows > 0;
+	db_res_free(&r);
+	if (rc == 0 && !*existed)
+		rc = Q(s, "INSERT INTO archive_bundles (host, experiment, sha256, size, stored)"
+		       " VALUES ($1, $2, $3, $4, $5)", NULL, A_TEXT(b->host), A_TEXT(b->experiment),
+		       A_TEXT(b->sha256), A_INT(b->size), A_INT(store_now(s)));
+	snprintf(detail, sizeof(detail), "sha256=%s size=%lld", b->sha256, (long long)b->size);
+	if (rc == 0 && !*existed)
+		rc = st_audit_locked(s, "epoxyd", "archive.stored", b->host, detail);
+	return st_end(s, rc);
+}
+
+/* the embargo is checked when asked, on the store's clock: changing an
+ * experiment's embargo_days moves every one of its bundles; a bundle of an
+ * experiment nobody registered is never public */
+#define STORE_BUNDLE_PUBLIC "(b.stored + COALESCE(e.embargo_days, 1000000) * 86400)"
+#define STORE_BUNDLE_COLS "SELECT b.host, b.experiment, b.sha256, b.size, b.stored, " \
+	STORE_BUNDLE_PUBLIC " FROM archive_bundles b" \
+	" LEFT JOIN experiments e ON e.name = b.experiment"
+
+static void store_bundle_row(const struct db_res *r, size_t i, struct store_bundle *b)
+{
+	memset(b, 0, sizeof(*b));
+	snprintf(b->host, sizeof(b->host), "%s", db_text(r, i, 0));
+	snprintf(b->experiment, sizeof(b->experiment), "%s", db_text(r, i, 1));
+	snprintf(b->sha256, sizeof(b->sha256), "%s", db_text(r, i, 2));
+	b->size = db_int(r, i, 3);
+	b->stored = db_int(r, i, 4);
+	b->public_at = db_int(r, i, 5);
+}
+
+int store_bundle_get(struct store *s, const char *host, const char *experiment,
+		     const char *sha256, struct store_bundle *out)
+{
+	struct db_res r;
+	int rc;
+
+	if (!store_valid_hostname(host) || !store_valid_label(experiment) ||
+	    hex_check_str(sha256, 64) < 0)
+		return -EPX_E_DB_INVALID;
+	rc = Q(s, STORE_BUNDLE_COLS " WHERE b.host = $1 AND b.experiment = $2 AND b.sha256 = $3",
+	       &r, A_TEXT(host), A_TEXT(experiment), A_TEXT(sha256));
+	if (rc == 0 && r.nrows != 1)
+		rc = -EPX_E_DB_NOTFOUND;
+	if (rc == 0)
+		store_bundle_row(&r, 0, out);
+	db_res_free(&r);
+	return rc;
+}
+
+int store_bundle_list(struct store *s, const char *experiment, const char *sha256,
+		      int public_only, int (*cb)(const struct store_bundle *, void *), void *arg)
+{
+	struct store_bundle b;
+	struct db_res r;
+	size_t i;
+	int rc;
+
+	if ((experiment && !store_valid_label(experiment)) ||
+	    (sha256 && hex_check_str(sha256, 64) < 0))
+		return -EPX_E_DB_INVALID;
+	rc = Q(s, STORE_BUNDLE_COLS " WHERE ($1 = '' OR b.experiment = $1)"
+	       " AND ($2 = '' OR b.sha256 = $2)"
+	       " AND ($3 = 0 OR (e.name IS NOT NULL AND " STORE_BUNDLE_PUBLIC " <= $4))"
+	       " ORDER BY b.stored, b.host, b.sha256", &r,
+	       A_TEXT(experiment ? experiment : ""), A_TEXT(sha256 ? sha256 : ""),
+	       A_INT(public_only), A_INT(store_now(s)));
+	for (i = 0; rc == 0 && i < r.nrows; i++) {
+		store_bundle_row(&r, i, &b);
+		rc = cb(&b, arg);
+	}
+	db_res_free(&r);
+	return rc;
+}
