@@ -22,16 +22,23 @@
 #include "store/store.h"
 
 #define ARCHIVE_CHUNK 65536
+#define ARCHIVE_LIST_MAX (4u << 20)
+
+static int archive_name_rest(const char *p, char exp[65], char sha[65]);
 
 int archive_name(const char *path, char exp[65], char sha[65])
 {
-	const char *p, *slash;
-	size_t n;
-
 	if (strncmp(path, ARCHIVE_PATH, strlen(ARCHIVE_PATH)))
 		return -EPX_E_ARC_NAME;
-	p = path + strlen(ARCHIVE_PATH);
-	slash = strchr(p, '/');
+	return archive_name_rest(path + strlen(ARCHIVE_PATH), exp, sha);
+}
+
+/* "<experiment>/<sha256>" */
+static int archive_name_rest(const char *p, char exp[65], char sha[65])
+{
+	const char *slash = strchr(p, '/');
+	size_t n;
+
 	if (!slash)
 		return -EPX_E_ARC_NAME;
 	n = (size_t)(slash - p);
@@ -213,6 +220,7 @@ static int archive_put(struct srv *srv, const struct http_req *req, struct http_
 		rc = archive_identify(srv, req, host);
 	if (rc == 0 && req->body_len == 0)
 		rc = -EPX_E_ARC_EMPTY;
+
 	if (rc < 0)
 		return archive_refuse(req, resp, rc, "archive upload");
 	dfd = http_dir(srv, HTTP_DIR_DATA, &own);
@@ -228,6 +236,19 @@ static int archive_put(struct srv *srv, const struct http_req *req, struct http_
 	}
 	rc = archive_store(req, dir, sha, &existed);
 	close(dir);
+	if (rc == 0) {
+		struct store_bundle b;
+		int again = 0;
+
+		memset(&b, 0, sizeof(b));
+		snprintf(b.host, sizeof(b.host), "%s", host);
+		snprintf(b.experiment, sizeof(b.experiment), "%s", exp);
+		memcpy(b.sha256, sha, sizeof(b.sha256));
+		b.size = (int64_t)req->body_len;
+		/* durable on disk first: a crash between leaves an object the
+		 * node sends again, which then gets its record */
+		rc = store_bundle_add(srv->store, &b, &again);
+	}
 	if (rc < 0)
 		return archive_refuse(req, resp, rc, "archive upload");
 	http_log(req, "archive: %s bundle %s of %s/%s, %llu bytes", existed ? "again" : "stored",
@@ -237,9 +258,109 @@ static int archive_put(struct srv *srv, const struct http_req *req, struct http_
 	return http_resp_copy(resp, 200, "text/plain", ans, (size_t)n);
 }
 
+int archive_public_name(const char *path, char host[LABEL_HOST_MAX + 1], char exp[65],
+			char sha[65])
+{
+	const char *p, *slash;
+	size_t n;
+
+	if (strncmp(path, ARCHIVE_PATH, strlen(ARCHIVE_PATH)))
+		return -EPX_E_ARC_NAME;
+	p = path + strlen(ARCHIVE_PATH);
+	slash = strchr(p, '/');
+	n = slash ? (size_t)(slash - p) : 0;
+	if (n == 0 || n > LABEL_HOST_MAX || label_check(LABEL_HOST, p, n) < 0)
+		return -EPX_E_ARC_NAME;
+	memcpy(host, p, n);
+	host[n] = '\0';
+	return archive_name_rest(slash + 1, exp, sha);
+}
+
+struct archive_list {
+	char *buf;
+	size_t len, cap;
+	int err;
+};
+
+static int archive_list_cb(const struct store_bundle *b, void *arg)
+{
+	struct archive_list *l = arg;
+	int n;
+
+	if (l->cap - l->len < 256) {
+		size_t cap = l->cap * 2;
+		char *p = cap <= ARCHIVE_LIST_MAX ? realloc(l->buf, cap) : NULL;
+
+		if (!p) {
+			l->err = 1;
+			return 0;    /* the list is cut, and says so */
+		}
+		l->buf = p;
+		l->cap = cap;
+	}
+	n = snprintf(l->buf + l->len, l->cap - l->len, "%s/%s/%s %lld %lld %lld\n", b->host,
+		     b->experiment, b->sha256, (long long)b->size, (long long)b->stored,
+		     (long long)b->public_at);
+	if (n > 0 && (size_t)n < l->cap - l->len)
+		l->len += (size_t)n;
+	return 0;
+}
+
+/* GET /v1/archive/: every bundle whose embargo ended; no credential */
+static int archive_list(struct srv *srv, const struct http_req *req, struct http_resp *resp)
+{
+	struct archive_list l = { malloc(4096), 0, 4096, 0 };
+	int rc;
+
+	if (!l.buf)
+		return -ENOMEM;
+	rc = store_bundle_list(srv->store, NULL, NULL, 1, archive_list_cb, &l);
+	if (rc < 0) {
+		free(l.buf);
+		return rc;
+	}
+	if (l.err)
+		http_log(req, "archive: public listing cut at %zu bytes", l.len);
+	return http_resp_take(resp, 200, "text/plain", l.buf, l.len);
+}
+
+/* GET /v1/archive/<host>/<experiment>/<sha256>: only once public; an
+ * embargoed bundle answers exactly as an unknown one */
+static int archive_get(struct srv *srv, const struct http_req *req, struct http_resp *resp)
+{
+	char host[LABEL_HOST_MAX + 1], exp[65], sha[65], rel[256];
+	struct store_bundle b;
+	struct stat st;
+	int rc, dfd, own = 0, fd;
+
+	rc = archive_public_name(req->path, host, exp, sha);
+	if (rc < 0)
+		return http_resp_fail(resp, rc, NULL);
+	rc = store_bundle_get(srv->store, host, exp, sha, &b);
+	if (rc == -EPX_E_DB_NOTFOUND || (rc == 0 && b.public_at > http_now(srv)))
+		return http_resp_fail(resp, -EPX_E_ARC_NOTPUBLIC, NULL);
+	if (rc < 0)
+		return rc;
+	dfd = http_dir(srv, HTTP_DIR_DATA, &own);
+	if (dfd < 0)
+		return -EPX_E_ARC_IO;
+	snprintf(rel, sizeof(rel), "%s/%s/%s/%s", ARCHIVE_DIR, host, exp, sha);
+	fd = openat(dfd, rel, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (own)
+		close(dfd);
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		if (fd >= 0)
+			close(fd);
+		return -EPX_E_ARC_IO;
+	}
+	return http_resp_fd(resp, 200, "application/zstd", fd, 0, (uint64_t)st.st_size);
+}
+
 int archive_handle(struct srv *srv, const struct http_req *req, struct http_resp *resp)
 {
 	if (req->method == HTTP_PUT || req->method == HTTP_POST)
 		return archive_put(srv, req, resp);
-	return http_resp_fail(resp, -EPX_E_SRV_METHOD, NULL);
+	if (!strcmp(req->path, ARCHIVE_PATH))
+		return archive_list(srv, req, resp);
+	return archive_get(srv, req, resp);
 }

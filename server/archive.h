@@ -22,6 +22,13 @@
  *    a crash of epoxyd or of the machine;
  *  - storing the same name twice is idempotent (content-addressed: the
  *    bytes are the same); the second answer is 200 too;
+ *  - each bundle is recorded in the store (host, experiment, hash, size,
+ *    time) after it is durable;
+ *  - GET /v1/archive/ lists, and GET /v1/archive/<host>/<experiment>/<sha>
+ *    serves, only bundles of a registered experiment (experiments table)
+ *    whose embargo ended by the server's clock (checked on every request, nothing to move); an embargoed
+ *    bundle is answered exactly as an unknown one (404 EPOXY-E2345), no
+ *    credential is asked for and none makes a difference;
  *  - the body is read from memory (up to HTTP_BODY_MAX) or from the
  *    unlinked spool file epoxyd.c made (up to ARCHIVE_BUNDLE_MAX). */
 #ifndef EPOXY_ARCHIVE_H
@@ -36,6 +43,8 @@
 /* Splits "/v1/archive/<experiment>/<sha256>" into exp (LABEL_TAG) and
  * sha (64 lowercase hex digits).  Returns 0 or -EPX_E_ARC_NAME. */
 int archive_name(const char *path, char exp[65], char sha[65]);
+/* "/v1/archive/<host>/<experiment>/<sha256>" (the public read). */
+int archive_public_name(const char *path, char host[64], char exp[65], char sha[65]);
 /* Before the body: the client certificate of a live host. */
 int archive_preauth(struct srv *srv, const struct http_req *req, struct http_resp *resp);
 int archive_handle(struct srv *srv, const struct http_req *req, struct http_resp *resp);

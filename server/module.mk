@@ -57,6 +57,11 @@ fuzz_config_ARCHIVES := epoxy
 fuzz_admin_SRCS := tests/fuzz/fuzz_admin.c tests/keys/fixture.c $(EPOXYD_CORE_SRCS)
 fuzz_admin_ARCHIVES := $(EPOXYD_ARCHIVES)
 fuzz_admin_LIBS = $(EPOXYD_LIBS)
+# the archive's object names (node/pusher's uploads, public reads)
+FUZZ_TARGETS += fuzz_archive
+fuzz_archive_SRCS := tests/fuzz/fuzz_archive.c $(EPOXYD_CORE_SRCS)
+fuzz_archive_ARCHIVES := $(EPOXYD_ARCHIVES)
+fuzz_archive_LIBS = $(EPOXYD_LIBS)
 
 # make install [DESTDIR=/staging] [PREFIX=/usr/local]: the server side only
 # (no image, no agent): epoxyd, epoxyctl, their man pages, the systemd
