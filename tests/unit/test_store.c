@@ -156,6 +156,8 @@ static void t_migrations(void)
 	   Q0(s, "DROP TABLE images", NULL) == 0 && Q0(s, "DROP TABLE slices", NULL) == 0 &&
 	   Q0(s, "DROP TABLE slice_nodes", NULL) == 0 && Q0(s, "DROP TABLE slice_attrs", NULL) == 0 &&
 	   Q0(s, "DROP TABLE sliver_serials", NULL) == 0 &&
+	   Q0(s, "DROP TABLE experiments", NULL) == 0 &&
+	   Q0(s, "DROP TABLE archive_bundles", NULL) == 0 &&
 	   Q0(s, "DELETE FROM schema_version WHERE version >= 2", NULL) == 0,
 	   "roll the store back to schema version 1");
 	s2 = open_store();
