@@ -10,7 +10,7 @@
 
 #define STORE_DAY 86400
 
-static int store_exp_valid(const struct store_experiment *e)
+static int store_archive_exp_valid(const struct store_experiment *e)
 {
 	return store_valid_label(e->name) && e->name[0] != '.' &&
 		strlen(e->datatypes) <= STORE_EXP_DATATYPES_MAX &&
@@ -25,7 +25,7 @@ int store_experiment_put(struct store *s, const struct store_experiment *e, int 
 	int64_t now = store_now(s);
 	int rc;
 
-	if (!store_exp_valid(e))
+	if (!store_archive_exp_valid(e))
 		return -EPX_E_DB_INVALID;
 	rc = st_begin(s);
 	if (rc < 0)
@@ -52,7 +52,7 @@ int store_experiment_put(struct store *s, const struct store_experiment *e, int 
 	return st_end(s, rc);
 }
 
-static void store_exp_row(const struct db_res *r, size_t i, struct store_experiment *e)
+static void store_archive_exp_row(const struct db_res *r, size_t i, struct store_experiment *e)
 {
 	memset(e, 0, sizeof(*e));
 	snprintf(e->name, sizeof(e->name), "%s", db_text(r, i, 0));
@@ -76,7 +76,7 @@ int store_experiment_get(struct store *s, const char *name, struct store_experim
 	if (rc == 0 && r.nrows != 1)
 		rc = -EPX_E_DB_NOTFOUND;
 	if (rc == 0)
-		store_exp_row(&r, 0, out);
+		store_archive_exp_row(&r, 0, out);
 	db_res_free(&r);
 	return rc;
 }
@@ -90,7 +90,7 @@ int store_experiment_list(struct store *s,
 	int rc = Q0(s, STORE_EXP_COLS " ORDER BY name", &r);
 
 	for (i = 0; rc == 0 && i < r.nrows; i++) {
-		store_exp_row(&r, i, &e);
+		store_archive_exp_row(&r, i, &e);
 		rc = cb(&e, arg);
 	}
 	db_res_free(&r);
@@ -133,7 +133,7 @@ int store_bundle_add(struct store *s, const struct store_bundle *b, int *existed
 	STORE_BUNDLE_PUBLIC " FROM archive_bundles b" \
 	" LEFT JOIN experiments e ON e.name = b.experiment"
 
-static void store_bundle_row(const struct db_res *r, size_t i, struct store_bundle *b)
+static void store_archive_bundle_row(const struct db_res *r, size_t i, struct store_bundle *b)
 {
 	memset(b, 0, sizeof(*b));
 	snprintf(b->host, sizeof(b->host), "%s", db_text(r, i, 0));
@@ -158,7 +158,7 @@ int store_bundle_get(struct store *s, const char *host, const char *experiment,
 	if (rc == 0 && r.nrows != 1)
 		rc = -EPX_E_DB_NOTFOUND;
 	if (rc == 0)
-		store_bundle_row(&r, 0, out);
+		store_archive_bundle_row(&r, 0, out);
 	db_res_free(&r);
 	return rc;
 }
@@ -181,7 +181,7 @@ int store_bundle_list(struct store *s, const char *experiment, const char *sha25
 	       A_TEXT(experiment ? experiment : ""), A_TEXT(sha256 ? sha256 : ""),
 	       A_INT(public_only), A_INT(store_now(s)));
 	for (i = 0; rc == 0 && i < r.nrows; i++) {
-		store_bundle_row(&r, i, &b);
+		store_archive_bundle_row(&r, i, &b);
 		rc = cb(&b, arg);
 	}
 	db_res_free(&r);

@@ -29,8 +29,8 @@ printf 'node_ca_cert %s\nnode_ca_key %s\nnode_cert_ttl 3600\n' \
 epoxyd_start || bail "epoxyd did not start"
 N=$T_DIR/node; mkdir -p "$N"
 FORM='Content-Type: application/x-www-form-urlencoded'
-hexof() { od -An -tx1 | tr -d ' \n'; }
-nodecred() {
+pu_hexof() { od -An -tx1 | tr -d ' \n'; }
+pu_nodecred() {
 	local cred
 	cred=$(tr -d '\n' <"$T_DIR/cred.$1")
 	open_session "$1" "$2" "$cred" >/dev/null
@@ -41,8 +41,8 @@ nodecred() {
 nodecert() {
 	local nc c
 	openssl ecparam -name prime256v1 -genkey -noout -out "$N/$1.key" 2>/dev/null
-	nc=$(nodecred "$1" "$2")
-	c=$(openssl req -new -key "$N/$1.key" -subj "/CN=$1" -outform DER 2>/dev/null | hexof)
+	nc=$(pu_nodecred "$1" "$2")
+	c=$(openssl req -new -key "$N/$1.key" -subj "/CN=$1" -outform DER 2>/dev/null | pu_hexof)
 	hs /v1/node/csr -H "$(bearer "$nc")" -H "$FORM" --data "host=$1&csr=$c" -o "$N/$1.crt" \
 		-w '%{http_code}'
 }
@@ -75,7 +75,7 @@ names() {
 	for b in "$ARC"/*/*; do [ -f "$b" ] && zstd -dcq "$b" | tar -tf -; done 2>/dev/null | sort
 }
 bundles() { find "$ARC" -type f 2>/dev/null | wc -l; }
-metric() { awk -v k="$1" '$1 == k {print $2}' "$M" 2>/dev/null; }
+pu_metric() { awk -v k="$1" '$1 == k {print $2}' "$M" 2>/dev/null; }
 has_names() { [ "$(names | grep -c "$1")" = "$2" ]; }
 mkf() { mkdir -p "$(dirname "$D/$1")"; head -c "${2:-1000}" /dev/urandom >"$D/$1"; }
 
@@ -136,13 +136,13 @@ for i in $(seq 1 10); do mkf "ndt/tcpinfo/out$i" 500; done
 wait_for 15 sh -c "[ \"\$(awk '\$1 == \"epoxy_pusher_upload_retries_total\" {print \$2}' '$M')\" -ge 2 ]"
 ok $? "archive away: uploads retried" "$(cat "$M" 2>/dev/null)"
 wait_for 10 sh -c "[ \"\$(awk '\$1 == \"epoxy_pusher_backlog_files\" {print \$2}' '$M')\" -ge 10 ]"
-ok $? "...backlog reported ($(metric epoxy_pusher_backlog_files) files)"
+ok $? "...backlog reported ($(pu_metric epoxy_pusher_backlog_files) files)"
 is "$(find "$D/ndt/tcpinfo" -name 'out*' | wc -l)" 10 "...no file deleted meanwhile"
 epoxyd_start || bail "epoxyd did not start again"
 wait_for 20 has_names 'ndt/tcpinfo/out' 10; ok $? "archive back: all 10 files arrive" "$(names)"
 wait_for 5 sh -c "[ \"\$(awk '\$1 == \"epoxy_pusher_backlog_files\" {print \$2}' '$M')\" = 0 ]"
 ok $? "...the backlog drains to 0"
-[ "$(metric epoxy_pusher_last_success_timestamp_seconds)" -gt 0 ]; ok $? "...last success time set"
+[ "$(pu_metric epoxy_pusher_last_success_timestamp_seconds)" -gt 0 ]; ok $? "...last success time set"
 [ "$(bundles)" -gt "$before" ]; ok $? "...in new bundles"
 pusher_kill
 
@@ -164,14 +164,14 @@ pusher_start --size 1
 wait_for 20 has_names 'ndt/tcpinfo/flip' 2; ok $? "the files arrive in a rebuilt bundle" "$(names)"
 bad=0; for b in "$ARC"/*/*; do [ "$(basename "$b")" = "$(sha256sum "$b" | cut -d' ' -f1)" ] || bad=$((bad + 1)); done
 is "$bad" 0 "every object in the archive is the bytes its name says (the changed ones never kept)"
-[ "$(metric epoxy_pusher_bundles_refused_total)" -ge 1 ]; ok $? "the archive refused it ($(metric epoxy_pusher_bundles_refused_total))"
-[ "$(metric epoxy_pusher_bundles_rebuilt_total)" -ge 1 ]; ok $? "...and the pusher rebuilt it"
+[ "$(pu_metric epoxy_pusher_bundles_refused_total)" -ge 1 ]; ok $? "the archive refused it ($(pu_metric epoxy_pusher_bundles_refused_total))"
+[ "$(pu_metric epoxy_pusher_bundles_rebuilt_total)" -ge 1 ]; ok $? "...and the pusher rebuilt it"
 grep -q "EPOXY-E2341" "$W/pusher.log"; ok $? "...the archive's code EPOXY-E2341 in the pusher's log"
 pusher_kill
 [ "$code" = 000 ]; ok $? "(while epoxyd was down, curl could not reach it: $code)"
 
 # ---- the archive's own checks, by hand
-up() { # CERT KEY PATH FILE: the status and the first word of the answer
+pu_up() { # CERT KEY PATH FILE: the status and the first word of the answer
 	local a=()
 	[ -n "$1" ] && a=(--cert "$1" --key "$2")
 	curl -s --path-as-is --cacert "$CA_CRT" --resolve "epoxy.test:$HTTPS_PORT:127.0.0.1" "${a[@]}" \
@@ -180,21 +180,21 @@ up() { # CERT KEY PATH FILE: the status and the first word of the answer
 }
 head -c 5000 /dev/urandom >"$W/obj"; sha=$(sha256sum "$W/obj" | cut -d' ' -f1)
 cp "$W/obj" "$W/obj.bad"; printf 'X' | dd of="$W/obj.bad" bs=1 seek=10 conv=notrunc 2>/dev/null
-is "$(up "$N/node1.crt" "$N/node1.key" "/v1/archive/exp1/$sha" "$W/obj.bad")" "400 EPOXY-E2341" "a body with a changed byte: refused"
+is "$(pu_up "$N/node1.crt" "$N/node1.key" "/v1/archive/exp1/$sha" "$W/obj.bad")" "400 EPOXY-E2341" "a body with a changed byte: refused"
 [ ! -e "$ARC/exp1/$sha" ]; ok $? "...nothing kept"
-is "$(up "$N/node1.crt" "$N/node1.key" "/v1/archive/exp1/$sha" "$W/obj")" "200 stored node" "node1 stores an object"
-is "$(up "$N/node1.crt" "$N/node1.key" "/v1/archive/exp1/$sha" "$W/obj")" "200 exists node" "...again: idempotent"
+is "$(pu_up "$N/node1.crt" "$N/node1.key" "/v1/archive/exp1/$sha" "$W/obj")" "200 stored node" "node1 stores an object"
+is "$(pu_up "$N/node1.crt" "$N/node1.key" "/v1/archive/exp1/$sha" "$W/obj")" "200 exists node" "...again: idempotent"
 cmp -s "$W/obj" "$ARC/exp1/$sha"; ok $? "...the stored bytes are the body's"
-is "$(up "$N/node2.crt" "$N/node2.key" "/v1/archive/exp1/$sha" "$W/obj.bad")" "400 EPOXY-E2341" "node2, same name, other bytes: refused"
-is "$(up "$N/node2.crt" "$N/node2.key" "/v1/archive/exp1/$sha" "$W/obj")" "200 stored node" "node2, same bytes: stored under node2"
+is "$(pu_up "$N/node2.crt" "$N/node2.key" "/v1/archive/exp1/$sha" "$W/obj.bad")" "400 EPOXY-E2341" "node2, same name, other bytes: refused"
+is "$(pu_up "$N/node2.crt" "$N/node2.key" "/v1/archive/exp1/$sha" "$W/obj")" "200 stored node" "node2, same bytes: stored under node2"
 [ -f "$DATA/archive/node2/exp1/$sha" ]; ok $? "...in node2's own space, never node1's"
 for p in "/v1/archive/exp1/${sha^^}" "/v1/archive/../$sha" "/v1/archive/node1/exp1/$sha" \
 	"/v1/archive/exp1/$sha/x" "/v1/archive/.x/$sha" "/v1/archive/exp1/${sha:1}" "/v1/archive/Exp/$sha"; do
-	is "$(up "$N/node1.crt" "$N/node1.key" "$p" "$W/obj" | cut -c1-15)" "400 EPOXY-E2340" "malformed name refused: ${p:0:40}"
+	is "$(pu_up "$N/node1.crt" "$N/node1.key" "$p" "$W/obj" | cut -c1-15)" "400 EPOXY-E2340" "malformed name refused: ${p:0:40}"
 done
-is "$(up "" "" "/v1/archive/exp1/$sha" "$W/obj")" "401 EPOXY-E2275" "no client certificate: refused"
+is "$(pu_up "" "" "/v1/archive/exp1/$sha" "$W/obj")" "401 EPOXY-E2275" "no client certificate: refused"
 : >"$W/empty"; e=$(sha256sum "$W/empty" | cut -d' ' -f1)
-is "$(up "$N/node1.crt" "$N/node1.key" "/v1/archive/exp1/$e" "$W/empty")" "400 EPOXY-E2343" "an empty body: refused"
+is "$(pu_up "$N/node1.crt" "$N/node1.key" "/v1/archive/exp1/$e" "$W/empty")" "400 EPOXY-E2343" "an empty body: refused"
 c=$(curl -s --cacert "$CA_CRT" --resolve "epoxy.test:$HTTPS_PORT:127.0.0.1" \
 	"https://epoxy.test:$HTTPS_PORT/v1/archive/exp1/$sha" -o "$W/ans" -w '%{http_code}')
 is "$c $(head -c 11 "$W/ans")" "400 EPOXY-E2340" "GET of PUT's name (no host in it): refused, nothing served"
