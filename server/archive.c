@@ -18,6 +18,7 @@
 #include "lib/label.h"
 #include "lib/sha256.h"
 #include "server/archive.h"
+#include "server/nodeapi.h"
 #include "server/nodeid.h"
 #include "store/store.h"
 
@@ -67,31 +68,16 @@ static int archive_refuse(const struct http_req *req, struct http_resp *resp, in
 	return http_resp_fail(resp, rc, NULL);
 }
 
-static int archive_identify(struct srv *srv, const struct http_req *req,
-			    char host[LABEL_HOST_MAX + 1])
-{
-	char serial[NODEID_SERIAL_HEX + 1];
-	int rc;
-
-	if (!srv->nodeid)
-		return -EPX_E_NID_OFF;
-	rc = nodeid_peer(srv->nodeid, req->peer_cert, req->peer_cert_len, http_now(srv),
-			 host, serial);
-	if (rc == 0)
-		rc = store_nodecert_check(srv->store, serial, host);
-	return rc;
-}
-
 int archive_preauth(struct srv *srv, const struct http_req *req, struct http_resp *resp)
 {
-	char host[LABEL_HOST_MAX + 1], exp[65], sha[65];
+	char host[LABEL_HOST_MAX + 1], serial[NODEID_SERIAL_HEX + 1], exp[65], sha[65];
 	int rc;
 
 	if (req->method != HTTP_PUT && req->method != HTTP_POST)
 		return 0;
 	rc = archive_name(req->path, exp, sha);
 	if (rc == 0)
-		rc = archive_identify(srv, req, host);
+		rc = nodeapi_identify(srv, req, host, serial);
 	return rc < 0 ? archive_refuse(req, resp, rc, "archive upload") : 0;
 }
 
@@ -212,12 +198,12 @@ static int archive_store(const struct http_req *req, int dir, const char *sha, i
 
 static int archive_put(struct srv *srv, const struct http_req *req, struct http_resp *resp)
 {
-	char host[LABEL_HOST_MAX + 1], exp[65], sha[65], ans[160];
+	char host[LABEL_HOST_MAX + 1], serial[NODEID_SERIAL_HEX + 1], exp[65], sha[65], ans[160];
 	int rc, dfd, own = 0, dir = -1, existed = 0, n;
 
 	rc = archive_name(req->path, exp, sha);
 	if (rc == 0)
-		rc = archive_identify(srv, req, host);
+		rc = nodeapi_identify(srv, req, host, serial);
 	if (rc == 0 && req->body_len == 0)
 		rc = -EPX_E_ARC_EMPTY;
 

@@ -169,9 +169,7 @@ int nodeapi_csr(struct srv *srv, const struct http_req *req, struct http_resp *r
 	return rc;
 }
 
-/* Who the TLS client is: its certificate's host and serial, vouched for by
- * the store now. */
-static int nodeapi_identify(struct srv *srv, const struct http_req *req,
+int nodeapi_identify(struct srv *srv, const struct http_req *req,
 			    char host[LABEL_HOST_MAX + 1], char serial[NODEID_SERIAL_HEX + 1])
 {
 	int rc;

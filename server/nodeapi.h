@@ -18,13 +18,21 @@
 #ifndef EPOXY_NODEAPI_H
 #define EPOXY_NODEAPI_H
 
+#include "lib/label.h"
 #include "server/http.h"
+#include "server/nodeid.h"
 
 int nodeapi_csr(struct srv *srv, const struct http_req *req, struct http_resp *resp);
 int nodeapi_heartbeat(struct srv *srv, const struct http_req *req, struct http_resp *resp);
 /* The node endpoints before their body is read (http_preauth): heartbeat
  * and renew need the client certificate of a live host, csr a bearer
  * credential in its one form (spent only by nodeapi_csr). */
+/* Who the TLS client is: its node certificate's host and serial, vouched
+ * for by the store now (a revoked or deleted host, or a certificate of an
+ * old credential, is refused).  The one check for every node-certificate
+ * endpoint (node API, sliver set, archive). */
+int nodeapi_identify(struct srv *srv, const struct http_req *req,
+		     char host[LABEL_HOST_MAX + 1], char serial[NODEID_SERIAL_HEX + 1]);
 int nodeapi_preauth(struct srv *srv, const struct http_req *req, struct http_resp *resp);
 int nodeapi_renew(struct srv *srv, const struct http_req *req, struct http_resp *resp);
 

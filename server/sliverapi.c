@@ -17,6 +17,7 @@
 #include "lib/sha256.h"
 #include "lib/sign.h"
 #include "lib/sliverset.h"
+#include "server/nodeapi.h"
 #include "server/nodeid.h"
 #include "server/sliverapi.h"
 #include "store/store.h"
@@ -59,25 +60,10 @@ static int sliverapi_refuse(const struct http_req *req, struct http_resp *resp, 
 	return http_resp_fail(resp, rc, NULL);
 }
 
-static int sliverapi_identify(struct srv *srv, const struct http_req *req,
-			      char host[LABEL_HOST_MAX + 1])
-{
-	char serial[NODEID_SERIAL_HEX + 1];
-	int rc;
-
-	if (!srv->nodeid)
-		return -EPX_E_NID_OFF;
-	rc = nodeid_peer(srv->nodeid, req->peer_cert, req->peer_cert_len, http_now(srv),
-			 host, serial);
-	if (rc == 0)
-		rc = store_nodecert_check(srv->store, serial, host);
-	return rc;
-}
-
 int sliverapi_preauth(struct srv *srv, const struct http_req *req, struct http_resp *resp)
 {
-	char host[LABEL_HOST_MAX + 1];
-	int rc = sliverapi_identify(srv, req, host);
+	char host[LABEL_HOST_MAX + 1], serial[NODEID_SERIAL_HEX + 1];
+	int rc = nodeapi_identify(srv, req, host, serial);
 
 	return rc < 0 ? sliverapi_refuse(req, resp, rc) : 0;
 }
@@ -216,13 +202,13 @@ static int sliverapi_wait(struct srv *srv, const char *host, struct sliverset *s
 int sliverapi_get(struct srv *srv, const struct http_req *req, struct http_resp *resp)
 {
 	static const size_t cap = SLIVERSET_MAX_BYTES;
-	char host[LABEL_HOST_MAX + 1];
+	char host[LABEL_HOST_MAX + 1], serial[NODEID_SERIAL_HEX + 1];
 	const struct http_arg *w = http_arg_get(req->args, req->nargs, "wait");
 	struct sliverset *ss = NULL;
 	uint64_t wait = 0, known;
 	char *buf = NULL;
 	size_t len = 0;
-	int rc = sliverapi_identify(srv, req, host);
+	int rc = nodeapi_identify(srv, req, host, serial);
 
 	if (rc == 0 && (req->nargs > 1 || (req->nargs == 1 && !w) ||
 			(w && num_str_u64(w->val, SLIVERAPI_WAIT_MAX, &wait) < 0)))
