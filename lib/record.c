@@ -21,6 +21,7 @@ void record_buf_init(struct record_buf *b, size_t max)
 {
 	memset(b, 0, sizeof(*b));
 	b->max = max;
+	b->toobig = -EPX_E_ADM_TOOBIG;
 }
 
 void record_buf_free(struct record_buf *b)
@@ -45,7 +46,7 @@ static int record_buf_reserve(struct record_buf *b, size_t n)
 	if (b->err)
 		return b->err;
 	if (n > b->max || b->len > b->max - n) {
-		b->err = -EPX_E_ADM_TOOBIG;
+		b->err = b->toobig;
 		return b->err;
 	}
 	want = b->len + n + 1;
@@ -85,21 +86,26 @@ void record_buf_str(struct record_buf *b, const char *s)
 	record_buf_add(b, s, strlen(s));
 }
 
-void record_buf_printf(struct record_buf *b, const char *fmt, ...)
+void record_buf_vprintf(struct record_buf *b, const char *fmt, va_list ap)
 {
 	char tmp[512];
-	va_list ap;
-	int n;
+	int n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
 
-	va_start(ap, fmt);
-	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
-	va_end(ap);
 	if (n < 0 || (size_t)n >= sizeof(tmp)) {
 		if (!b->err)
-			b->err = -EPX_E_ADM_TOOBIG;
+			b->err = b->toobig;
 		return;
 	}
 	record_buf_add(b, tmp, (size_t)n);
+}
+
+void record_buf_printf(struct record_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	record_buf_vprintf(b, fmt, ap);
+	va_end(ap);
 }
 
 void record_buf_field(struct record_buf *b, const char *key, const char *val)
@@ -114,7 +120,7 @@ void record_buf_field(struct record_buf *b, const char *key, const char *val)
 		return;
 	/* reserve left room for enc bytes and the NUL */
 	if (pct_encode(val, n, b->buf + b->len, enc + 1, NULL) < 0) {
-		b->err = -EPX_E_ADM_TOOBIG;
+		b->err = b->toobig;
 		return;
 	}
 	b->len += enc;

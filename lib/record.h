@@ -11,6 +11,7 @@
 #ifndef EPOXY_RECORD_H
 #define EPOXY_RECORD_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -28,6 +29,7 @@ struct record_buf {
 	char *buf;
 	size_t len, cap, max;
 	int err;
+	int toobig;             /* err past max: -EPX_E_ADM_TOOBIG unless set */
 };
 
 void record_buf_init(struct record_buf *b, size_t max);
@@ -36,6 +38,8 @@ void record_buf_free(struct record_buf *b);
 void record_buf_wipe(struct record_buf *b);
 void record_buf_add(struct record_buf *b, const char *s, size_t n);
 void record_buf_str(struct record_buf *b, const char *s);
+void record_buf_vprintf(struct record_buf *b, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
 void record_buf_printf(struct record_buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* Appends "&key=value" ("key=value" at the start of a line), the value

@@ -60,89 +60,44 @@ long html_escape(const char *in, size_t n, char *out, size_t cap, int flags)
 	return (long)o;
 }
 
-void html_buf_init(struct html_buf *b, size_t max)
+void html_buf_init(struct record_buf *b, size_t max)
 {
-	memset(b, 0, sizeof(*b));
-	b->max = max;
+	record_buf_init(b, max);
+	b->toobig = -EPX_E_PAGE_TOOBIG;
 }
 
-void html_buf_free(struct html_buf *b)
+void html_buf_free(struct record_buf *b)
 {
-	free(b->buf);
+	record_buf_free(b);
 	html_buf_init(b, b->max);
 }
 
-/* Room for n more bytes (+ NUL) within max. */
-static int html_room(struct html_buf *b, size_t n)
+void html_raw(struct record_buf *b, const char *s)
 {
-	size_t want, ncap;
-	char *p;
-
-	if (b->err)
-		return 0;
-	if (n > b->max || b->len > b->max - n) {
-		b->err = -EPX_E_PAGE_TOOBIG;
-		return 0;
-	}
-	want = b->len + n + 1;
-	if (want <= b->cap)
-		return 1;
-	ncap = b->cap ? b->cap : 4096;
-	while (ncap < want)
-		ncap *= 2;
-	p = realloc(b->buf, ncap);
-	if (!p) {
-		b->err = -ENOMEM;
-		return 0;
-	}
-	b->buf = p;
-	b->cap = ncap;
-	return 1;
+	record_buf_str(b, s);
 }
 
-static void html_add(struct html_buf *b, const char *s, size_t n)
+void html_rawf(struct record_buf *b, const char *fmt, ...)
 {
-	if (!html_room(b, n))
-		return;
-	memcpy(b->buf + b->len, s, n);
-	b->len += n;
-	b->buf[b->len] = '\0';
-}
-
-void html_raw(struct html_buf *b, const char *s)
-{
-	html_add(b, s, strlen(s));
-}
-
-void html_rawf(struct html_buf *b, const char *fmt, ...)
-{
-	char tmp[512];
 	va_list ap;
-	int n;
 
 	va_start(ap, fmt);
-	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	record_buf_vprintf(b, fmt, ap);
 	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(tmp)) {
-		if (!b->err)
-			b->err = -EPX_E_PAGE_TOOBIG;
-		return;
-	}
-	html_add(b, tmp, (size_t)n);
 }
 
-void html_text(struct html_buf *b, const char *s, size_t n, int flags)
+void html_text(struct record_buf *b, const char *s, size_t n, int flags)
 {
 	char rep[HTML_ESC_MAX + 1];
 	size_t i, k;
 
 	for (i = 0; i < n && !b->err; i++) {
 		k = html_one((unsigned char)s[i], rep, flags);
-		html_add(b, rep, k);
+		record_buf_add(b, rep, k);
 	}
 }
 
-void html_textz(struct html_buf *b, const char *s)
+void html_textz(struct record_buf *b, const char *s)
 {
 	html_text(b, s, strlen(s), 0);
 }

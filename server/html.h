@@ -8,8 +8,9 @@
  *    0x80 becomes the visible text "\xNN"; nothing else is emitted, so the
  *    output never holds '<', '>', '"' or '\'';
  *  - it never writes past cap and always NUL-terminates when cap > 0;
- *  - struct html_buf grows up to its max and then sets err = -EPX_E_PAGE_TOOBIG
- *    once, dropping the rest: a page is complete or refused, never cut;
+ *  - a page is a struct record_buf (lib/record.h) made by html_buf_init():
+ *    it grows up to its max and then sets err = -EPX_E_PAGE_TOOBIG once,
+ *    dropping the rest: a page is complete or refused, never cut;
  *  - html_raw() is for markup written in our own source only: every value
  *    that came from the store, a request or a node goes through html_text(). */
 #ifndef EPOXY_HTML_H
@@ -17,6 +18,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "lib/record.h"
 
 #define HTML_NL 1                /* keep '\n' (a console tail in <pre>) */
 #define HTML_ESC_MAX 6           /* longest replacement of one byte: "&quot;" */
@@ -26,22 +29,16 @@
  * cap > 0). */
 long html_escape(const char *in, size_t n, char *out, size_t cap, int flags);
 
-struct html_buf {
-	char *buf;
-	size_t len, cap, max;
-	int err;                 /* 0, -ENOMEM or -EPX_E_PAGE_TOOBIG */
-};
-
-void html_buf_init(struct html_buf *b, size_t max);
-void html_buf_free(struct html_buf *b);
+void html_buf_init(struct record_buf *b, size_t max);
+void html_buf_free(struct record_buf *b);
 /* Our own markup, verbatim. */
-void html_raw(struct html_buf *b, const char *s);
+void html_raw(struct record_buf *b, const char *s);
 /* Our own markup from a format: arguments must be numbers or our literals. */
-void html_rawf(struct html_buf *b, const char *fmt, ...)
+void html_rawf(struct record_buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* Untrusted text (n bytes), escaped by html_escape(). */
-void html_text(struct html_buf *b, const char *s, size_t n, int flags);
+void html_text(struct record_buf *b, const char *s, size_t n, int flags);
 /* The same for a NUL-terminated string. */
-void html_textz(struct html_buf *b, const char *s);
+void html_textz(struct record_buf *b, const char *s);
 
 #endif

@@ -124,7 +124,7 @@ static void page_secure_headers(struct http_resp *resp)
 }
 
 /* Sends the page in b (taken) with status; code: the refusal's, or 0. */
-static int page_send(struct http_resp *resp, struct html_buf *b, int status, int code)
+static int page_send(struct http_resp *resp, struct record_buf *b, int status, int code)
 {
 	int rc;
 
@@ -153,7 +153,7 @@ static int page_fail(struct http_resp *resp, int rc)
 
 static int page_login_form(struct http_resp *resp, int status, const char *msg)
 {
-	struct html_buf b;
+	struct record_buf b;
 
 	html_buf_init(&b, PAGE_OUT_MAX);
 	page_html_login(&b, msg, status == 200 ? 0 : EPX_E_PAGE_AUTH);
@@ -278,7 +278,7 @@ static int page_view(struct srv *srv, const struct http_req *req, struct http_re
 {
 	const char *p = req->path + 4;    /* after "/ui/" */
 	struct fleet_filter f;
-	struct html_buf b;
+	struct record_buf b;
 	int rc;
 
 	html_buf_init(&b, PAGE_OUT_MAX);

@@ -35,7 +35,7 @@ const char page_html_css[] =
 
 /* ------------------------------------------------------------- pieces */
 
-static void page_html_time(struct html_buf *b, int64_t t)
+static void page_html_time(struct record_buf *b, int64_t t)
 {
 	char s[32];
 	struct tm tm;
@@ -51,7 +51,7 @@ static void page_html_time(struct html_buf *b, int64_t t)
 	html_raw(b, "</time>");
 }
 
-static void page_html_head(struct html_buf *b, const char *title, const char *actor)
+static void page_html_head(struct record_buf *b, const char *title, const char *actor)
 {
 	html_raw(b, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
 		 "<meta name=\"referrer\" content=\"no-referrer\"><title>epoxy: ");
@@ -67,13 +67,13 @@ static void page_html_head(struct html_buf *b, const char *title, const char *ac
 	html_raw(b, "<main>");
 }
 
-static void page_html_foot(struct html_buf *b)
+static void page_html_foot(struct record_buf *b)
 {
 	html_raw(b, "</main></body></html>\n");
 }
 
 /* A code "EPOXY-E1234" with its meaning from the registry. */
-static void page_html_code(struct html_buf *b, const char *code)
+static void page_html_code(struct record_buf *b, const char *code)
 {
 	int num = 0;
 
@@ -91,7 +91,7 @@ static void page_html_code(struct html_buf *b, const char *code)
 	html_raw(b, "</span>");
 }
 
-void page_html_login(struct html_buf *b, const char *msg, int code)
+void page_html_login(struct record_buf *b, const char *msg, int code)
 {
 	char c[16];
 
@@ -121,7 +121,7 @@ void page_html_login(struct html_buf *b, const char *msg, int code)
 /* --------------------------------------------------------------- fleet */
 
 struct page_fleet {
-	struct html_buf rows;
+	struct record_buf rows;
 	struct store *store;
 	char site[STORE_LABEL_MAX + 2];        /* the site whose table is open */
 	unsigned long count[PAGE_HTML_STATES + 1];
@@ -161,7 +161,7 @@ static void page_html_count(struct page_fleet *pf, const char *state)
 static int page_html_fleet_row(const struct fleet_row *r, void *arg)
 {
 	struct page_fleet *pf = arg;
-	struct html_buf *b = &pf->rows;
+	struct record_buf *b = &pf->rows;
 
 	if (!pf->open || strcmp(pf->site, r->site))
 		page_html_site_head(pf, r->site);
@@ -193,7 +193,7 @@ static int page_html_fleet_row(const struct fleet_row *r, void *arg)
 	return b->err;
 }
 
-static void page_html_input(struct html_buf *b, const char *name, const char *val)
+static void page_html_input(struct record_buf *b, const char *name, const char *val)
 {
 	html_raw(b, " <label>");
 	html_textz(b, name);
@@ -204,7 +204,7 @@ static void page_html_input(struct html_buf *b, const char *name, const char *va
 	html_raw(b, "\"></label>");
 }
 
-static void page_html_filter(struct html_buf *b, const struct fleet_filter *f)
+static void page_html_filter(struct record_buf *b, const struct fleet_filter *f)
 {
 	char rel[16] = "";
 
@@ -218,7 +218,7 @@ static void page_html_filter(struct html_buf *b, const struct fleet_filter *f)
 	html_raw(b, " <button type=\"submit\">Show</button> <a href=\"/ui/\">all</a></form>\n");
 }
 
-static void page_html_counts(struct html_buf *b, const struct page_fleet *pf, int more)
+static void page_html_counts(struct record_buf *b, const struct page_fleet *pf, int more)
 {
 	size_t i;
 
@@ -235,7 +235,7 @@ static void page_html_counts(struct html_buf *b, const struct page_fleet *pf, in
 }
 
 int page_html_fleet(struct srv *srv, const struct fleet_filter *f, const char *actor,
-		    struct html_buf *b)
+		    struct record_buf *b)
 {
 	struct page_fleet *pf = calloc(1, sizeof(*pf));
 	int more = 0, rc = -ENOMEM;
@@ -295,7 +295,7 @@ static int page_html_rep_cb(const struct store_report *r, void *arg)
 	return 0;
 }
 
-static void page_html_host_facts(struct srv *srv, struct html_buf *b, const struct page_host *ph)
+static void page_html_host_facts(struct srv *srv, struct record_buf *b, const struct page_host *ph)
 {
 	const struct store_host *h = &ph->h;
 	struct store_nodecert nc;
@@ -349,7 +349,7 @@ static size_t page_html_sess_reps(const struct page_host *ph, const char *id,
 }
 
 /* One session's stages as bars of an inline SVG (widths by time). */
-static void page_html_timeline(struct html_buf *b, const struct page_host *ph,
+static void page_html_timeline(struct record_buf *b, const struct page_host *ph,
 			       const struct store_session *s)
 {
 	size_t idx[PAGE_HTML_REPORTS], n = page_html_sess_reps(ph, s->id, idx), i;
@@ -376,7 +376,7 @@ static void page_html_timeline(struct html_buf *b, const struct page_host *ph,
 	html_raw(b, "</svg>\n");
 }
 
-static void page_html_sessions(struct html_buf *b, const struct page_host *ph)
+static void page_html_sessions(struct record_buf *b, const struct page_host *ph)
 {
 	size_t i;
 
@@ -399,7 +399,7 @@ static void page_html_sessions(struct html_buf *b, const struct page_host *ph)
 
 static int page_html_aud_cb(const struct store_audit *e, void *arg)
 {
-	struct html_buf *b = arg;
+	struct record_buf *b = arg;
 
 	html_rawf(b, "<tr class=\"audit\"><td>%lld</td><td>", (long long)e->seq);
 	page_html_time(b, e->time);
@@ -414,7 +414,7 @@ static int page_html_aud_cb(const struct store_audit *e, void *arg)
 }
 
 /* The newest audit entries about the host (fleet_host_audit). */
-static int page_html_audit(struct srv *srv, struct html_buf *b, const char *name)
+static int page_html_audit(struct srv *srv, struct record_buf *b, const char *name)
 {
 	int rc;
 
@@ -442,7 +442,7 @@ static int page_html_host_load(struct srv *srv, const char *name, struct page_ho
 	return rc < 0 ? rc : 0;
 }
 
-int page_html_host(struct srv *srv, const char *name, const char *actor, struct html_buf *b)
+int page_html_host(struct srv *srv, const char *name, const char *actor, struct record_buf *b)
 {
 	struct page_host *ph = calloc(1, sizeof(*ph));
 	int rc = -ENOMEM;
@@ -474,7 +474,7 @@ out:
 
 static int page_html_rel_cb(const struct store_release *r, void *arg)
 {
-	struct html_buf *b = arg;
+	struct record_buf *b = arg;
 
 	html_rawf(b, "<tr class=\"release\"><td>%" PRIu32 "</td><td>", r->version);
 	html_textz(b, r->hwclass);
@@ -490,7 +490,7 @@ static int page_html_rel_cb(const struct store_release *r, void *arg)
 
 static int page_html_chan_cb(const char *name, uint32_t version, void *arg)
 {
-	struct html_buf *b = arg;
+	struct record_buf *b = arg;
 
 	html_raw(b, "<tr class=\"channel\"><td>");
 	html_textz(b, name);
@@ -501,7 +501,7 @@ static int page_html_chan_cb(const char *name, uint32_t version, void *arg)
 	return b->err;
 }
 
-int page_html_releases(struct srv *srv, const char *actor, struct html_buf *b)
+int page_html_releases(struct srv *srv, const char *actor, struct record_buf *b)
 {
 	int rc;
 

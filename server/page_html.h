@@ -1,5 +1,6 @@
 /* page_html: the status page's views, drawn as HTML into a struct
- * html_buf (server/html.h) from the store (see page.h for who may see them).
+ * record_buf (html_buf_init(), server/html.h) from the store (see page.h
+ * for who may see them).
  *
  * Guarantees:
  *  - every value from the store, a node or a request goes through
@@ -22,13 +23,13 @@
 extern const char page_html_css[];
 
 /* The login form; code (a refusal's, 0 for none) shown as "EPOXY-Exxxx". */
-void page_html_login(struct html_buf *b, const char *msg, int code);
+void page_html_login(struct record_buf *b, const char *msg, int code);
 /* Fleet at a glance under filter f.  0 or a store code. */
 int page_html_fleet(struct srv *srv, const struct fleet_filter *f, const char *actor,
-		    struct html_buf *b);
+		    struct record_buf *b);
 /* One host: -EPX_E_PAGE_NOTFOUND when there is no such host. */
 int page_html_host(struct srv *srv, const char *name, const char *actor,
-		   struct html_buf *b);
-int page_html_releases(struct srv *srv, const char *actor, struct html_buf *b);
+		   struct record_buf *b);
+int page_html_releases(struct srv *srv, const char *actor, struct record_buf *b);
 
 #endif

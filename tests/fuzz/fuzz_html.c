@@ -90,7 +90,7 @@ static void fuzz_escape(const char *in, size_t n, int flags, size_t cap)
 static void fuzz_buf(const char *in, size_t n, int flags, size_t max)
 {
 	static char ref[FUZZ_MAX * HTML_ESC_MAX + 1];
-	struct html_buf b;
+	struct record_buf b;
 	long r = html_escape(in, n, ref, sizeof(ref), flags);
 
 	html_buf_init(&b, max);

@@ -83,7 +83,7 @@ static void test_escape(void)
 
 static void test_buf(void)
 {
-	struct html_buf b;
+	struct record_buf b;
 	size_t i;
 
 	html_buf_init(&b, 16);
