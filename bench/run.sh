@@ -4,7 +4,7 @@
 # `make bench` / `make bench-NAME` build what they need first and call this.
 #
 #   NAME     script                 anchor
-#   agent    bench/agent/run.sh     curl on the same artifact, same server
+#   agent    bench/agent/run.sh     curl on the same artifact from epoxyd
 #   server   bench/server/run.sh    nginx on the same file; a boot storm
 #   store    bench/store/run.sh     SQLite against PostgreSQL
 #   tcpinfo  bench/tcpinfo/run.sh   ss -tin at the same connections

@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # tests/agent/lib.sh: fixtures of the agent's loopback tests (sourced by
-# tests/agent/t_*.sh and bench/agent/run.sh; the TAP checks are
+# tests/agent/t_*.sh; the TAP checks are
 # tests/lib/tap.sh's, sourced here).
 #
 # Makes, under $W: a dev CA and server certificate for epoxy.test, a second
