@@ -166,14 +166,22 @@ UNIT_BINS := $(addprefix $(O)/tests/,$(UNIT_TESTS))
 # the tests that do not need them run; tests/run.sh runs tests/images and
 # tests/qemu last and waits for that build (LATE_BUILD_RC), failing them
 # if it failed.  The other tests keep the CPU they need: the kernel build
-# only fills the time they leave idle.
+# only fills the time they leave idle.  The kernels (CHECK_KERNELS: the
+# downloads, the unpacking and the stage1 kernel's build, which need only
+# the keys) start as soon as the keys exist, beside the build of the test
+# programs; the rest of the images waits for that build (check-built), so
+# that two makes never build one target.
+CHECK_FLAG := $(O)/test-logs/check-built
 check: deps
-	@$(MAKE) --no-print-directory all $(UNIT_BINS) $(FUZZ_BINS) $(CHECK_DEPS)
-	@mkdir -p $(O)/test-logs && rm -f $(O)/test-logs/late-build.rc
-	@( nice -n 19 $(MAKE) --no-print-directory $(CHECK_LATE_DEPS) \
-	    >$(O)/test-logs/late-build.log 2>&1; \
-	  echo $$? >$(O)/test-logs/late-build.rc.tmp; \
-	  mv $(O)/test-logs/late-build.rc.tmp $(O)/test-logs/late-build.rc ) & \
+	@$(MAKE) --no-print-directory $(KEYS_STAMP)
+	@mkdir -p $(O)/test-logs && rm -f $(O)/test-logs/late-build.rc $(CHECK_FLAG)
+	@MAKE="$(MAKE)" setsid nice -n 19 scripts/check-late.sh $(O)/test-logs $(CHECK_FLAG) \
+	  "$(CHECK_KERNELS)" "$(CHECK_LATE_DEPS)" & bg=$$!; \
+	trap 'kill -- -$$bg 2>/dev/null; exit 130' INT TERM; \
+	if ! $(MAKE) --no-print-directory all $(UNIT_BINS) $(FUZZ_BINS) $(CHECK_DEPS); then \
+	  echo failed >$(CHECK_FLAG); kill -- -$$bg 2>/dev/null; exit 1; \
+	fi; \
+	: >$(CHECK_FLAG); \
 	LATE_BUILD_RC=$(O)/test-logs/late-build.rc tests/run.sh; rc=$$?; wait; exit $$rc
 
 check-unit: $(UNIT_BINS) $(FUZZ_BINS)

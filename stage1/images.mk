@@ -110,6 +110,9 @@ S1_KNAME := $(CONFIG_KERNEL_SOURCE_PACKAGE) + stage1/kernel-minimal.config
 S1_KVER = $(shell cat $(O)/stage1/kbuild/release 2>/dev/null)
 S1_SPEC := $(ISRC)/minimal-nomod.spec
 ENROLL_SPEC := $(ISRC)/enroll-nomod.spec
+# what make check starts first, beside the build of the test programs: both
+# kernels need only the keys and the network (the Makefile's check)
+CHECK_KERNELS := $(S1_KSTAMP) $(KROOT)/.stamp
 IMG_CONFIG += | stage1 kernel from $(CONFIG_KERNEL_SOURCE_PACKAGE)
 $(O)/stage1/source-package: images-config-check
 	@mkdir -p $(@D)

@@ -14,7 +14,7 @@ O=${O:-$PWD/build}; export O
 ONLY=${TESTS_ONLY:-unit,fuzz,script}
 MATCH=${TESTS_MATCH:-.}
 LOGS=$O/test-logs; mkdir -p "$LOGS"
-pass=0; fail=0; skipped=0; failed_names=()
+pass=0; fail=0; skipped=0; failed_names=(); failed_logs=()
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
@@ -26,7 +26,7 @@ account() { # name log rc
   if [ "$p" = 0 ] && [ "$f" = 0 ]; then f=1; echo "not ok - $1 ran no test" >>"$2"; fi
   pass=$((pass + p)); fail=$((fail + f)); skipped=$((skipped + s))
   if [ "$f" != 0 ]; then
-    failed_names+=("$1"); printf '%-40s FAIL (%d passed, %d failed) %ss, log %s\n' "$1" "$p" "$f" "$4" "$2"
+    failed_names+=("$1"); failed_logs+=("$2"); printf '%-40s FAIL (%d passed, %d failed) %ss, log %s\n' "$1" "$p" "$f" "$4" "$2"
     grep '^not ok' "$2" | head -20 | sed 's/^/    /'
   else
     if [ "$s" = 0 ]; then s=''; else s=", $s skipped"; fi
@@ -114,6 +114,12 @@ if [[ ,$ONLY, == *,script,* ]]; then
   fi
 fi
 echo
+# why each failure failed, at the end where a CI log's tail keeps it: each
+# "not ok" line with the diagnostics under it (capped per test)
+for l in "${failed_logs[@]}"; do
+  echo "== $l"
+  awk '/^not ok /{n=30; print; next} n>0 && /^#/{print; n--; next} {n=0}' "$l" | head -120
+done
 [ ${#failed_names[@]} -gt 0 ] && echo "failed: ${failed_names[*]}"
 # skipped checks count neither as passed nor as failed, and are said
 [ "$skipped" = 0 ] || echo "$skipped skipped (each named with its reason in its log)"

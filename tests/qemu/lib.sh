@@ -522,7 +522,13 @@ console_pending() { # first-unmatched reason
   done
   console_tail
 }
-console_tail() { tail -n "${TAIL_LINES:-15}" "$W/console.txt" | cut -c1-200 | sed 's/^/#   | /'; }
+# console_tail: what a failure shows (CI keeps only run.sh's summary): the
+# console's last lines and epoxyd's, so a hang says where it hung
+console_tail() {
+  tail -n "${TAIL_LINES:-15}" "$W/console.txt" | cut -c1-200 | sed 's/^/#   | /'
+  echo "#   epoxyd.log, last lines:"
+  tail -n 8 "$W/epoxyd.log" 2>/dev/null | cut -c1-200 | sed 's/^/#   e /'
+}
 
 # ------------------------------------------------------------------ capture
 capture_start() {
