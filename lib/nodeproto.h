@@ -56,6 +56,11 @@
 #define NODEPROTO_NODE_CSR_PATH "/v1/node/csr"
 #define NODEPROTO_NODE_HEARTBEAT_PATH "/v1/node/heartbeat"
 #define NODEPROTO_NODE_RENEW_PATH "/v1/node/renew"
+/* GET /v1/node/slivers[?wait=N] (mutual TLS; docs/slivers.md): the node's
+ * signed sliver set (lib/sliverset.h), ETag "<serial>"; If-None-Match
+ * "<serial>" answers 304 while the set is unchanged, held up to N s */
+#define NODEPROTO_NODE_SLIVERS_PATH "/v1/node/slivers"
+#define NODEPROTO_SLIVERS_WAIT_MAX 55
 #define NODEPROTO_F_CSR "csr"                   /* hex of DER, <= NODEPROTO_CSR_MAX bytes */
 #define NODEPROTO_F_UPTIME "uptime"             /* decimal 0..NODEPROTO_UPTIME_MAX */
 #define NODEPROTO_CSR_MAX 2048                  /* DER bytes of a request */

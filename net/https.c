@@ -52,6 +52,9 @@ static int https_send(struct tls_conn *c, struct https *h,
 		n += snprintf(req + n, sizeof(req) - (size_t)n,
 			      "Range: bytes=%llu-\r\n",
 			      (unsigned long long)r->range_from);
+	if (n > 0 && (size_t)n < sizeof(req) && r->if_none_match)
+		n += snprintf(req + n, sizeof(req) - (size_t)n,
+			      "If-None-Match: %s\r\n", r->if_none_match);
 	if (n > 0 && (size_t)n < sizeof(req) && r->body)
 		n += snprintf(req + n, sizeof(req) - (size_t)n,
 			      "Content-Type: %s\r\nContent-Length: %zu\r\n",

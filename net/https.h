@@ -41,6 +41,9 @@ struct https_req {
 	size_t body_len;
 	const uint8_t *bearer;          /* 32-byte token or NULL */
 	uint64_t range_from;            /* > 0: "Range: bytes=N-" */
+	const char *if_none_match;      /* "If-None-Match: <it>" or NULL; a 304
+					 * answer is -EPX_E_HTTP_CODE with
+					 * head.status 304 */
 	uint64_t body_max;
 	int64_t deadline;               /* absolute, tls_now_ms() scale */
 	uint64_t min_rate;              /* bytes/s, 0: no check */

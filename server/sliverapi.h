@@ -25,10 +25,11 @@
 #ifndef EPOXY_SLIVERAPI_H
 #define EPOXY_SLIVERAPI_H
 
+#include "lib/nodeproto.h"
 #include "server/http.h"
 
-#define SLIVERAPI_PATH "/v1/node/slivers"
-#define SLIVERAPI_WAIT_MAX 55
+#define SLIVERAPI_PATH NODEPROTO_NODE_SLIVERS_PATH
+#define SLIVERAPI_WAIT_MAX NODEPROTO_SLIVERS_WAIT_MAX
 #define SLIVERAPI_WAITERS 4
 
 /* Wakes every held poll to check its serial now (admin.c: every change). */

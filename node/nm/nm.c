@@ -1,6 +1,9 @@
 /* epoxy-nm: the node manager (docs/man/epoxy-nm.8).  For now: the join
  * (issue 14 point 1) and then, for as long as it runs, heartbeats over
- * mutual TLS and renewal of the node certificate at 2/3 of its life.
+ * mutual TLS and renewal of the node certificate at 2/3 of its life; with
+ * --slivers DIR, between heartbeats, the node's sliver set by long poll
+ * (node/nm/nmsync.h: verified, cached in DIR, planned; the slivers are not
+ * started yet: no runtime is driven).
  *
  * Guarantees: the node's private key is made in memory (node/nm/nmid.h)
  * and exists nowhere else: no file, no log line, no argument, no
@@ -32,6 +35,7 @@
 #include "net/https.h"
 #include "net/retry.h"
 #include "node/nm/nmid.h"
+#include "node/nm/nmsync.h"
 
 #define NM_URL_MAX 255
 #define NM_CRED_FILE_MAX 256
@@ -59,6 +63,13 @@ struct nm {
 	unsigned beats;                 /* --beats N: stop after N (tests); 0 never */
 	unsigned beaten;                /* heartbeats the server accepted */
 	int detach;                     /* --detach: background after the join */
+	/* the sliver set (--slivers DIR): sync.dir[0] when on */
+	struct nmsync sync;
+	const char *keyset;             /* --keyset FILE */
+	unsigned poll_s;                /* --poll: longest wait of one request */
+	char *setbuf;                   /* SLIVERSET_MAX_BYTES */
+	struct sliverset *have;         /* the set last planned against */
+	int sync_err;                   /* the last fetch's error, logged once */
 };
 
 static void nm_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -87,6 +98,7 @@ static void nm_usage(FILE *f)
 	fputs("usage: epoxy-nm join --server https://NAME[:PORT] --ca FILE --host NAME\n"
 	      "                     --credential-file FILE [--addr IPV4] [--heartbeat SECONDS]\n"
 	      "                     [--renew SECONDS] [--beats N] [--detach]\n"
+	      "                     [--slivers DIR [--keyset FILE] [--poll SECONDS]]\n"
 	      "  join: make a P-256 key in memory, trade the one-time node credential and a\n"
 	      "  certificate request for a client certificate, then heartbeat over mutual\n"
 	      "  TLS every --heartbeat seconds (default: the server's node_heartbeat, 30\n"
@@ -94,6 +106,10 @@ static void nm_usage(FILE *f)
 	      "  --renew seconds).  --beats N stops after N heartbeats.\n"
 	      "  --detach: once the first heartbeat is accepted, go on in the background and\n"
 	      "  exit 0 (join scripts).\n"
+	      "  --slivers DIR: between heartbeats, long-poll the node's sliver set (each\n"
+	      "  request held up to --poll seconds, default 25, at most 55), verify it with\n"
+	      "  the online key of --keyset (default /etc/epoxy/keyset), keep the last\n"
+	      "  verified set in DIR/slivers and log the plan from the previous set to it.\n"
 	      "exit: 0 stopped, 1 refused by the server, 2 usage, 3 server unreachable\n", f);
 }
 
@@ -391,6 +407,112 @@ static void nm_sleep(unsigned s)
 	nanosleep(&ts, NULL);
 }
 
+/* Logs the plan from the set planned last to the current one, which
+ * becomes the set planned last. */
+static int nm_plan(struct nm *nm)
+{
+	struct nmsync_act acts[2 * SLIVERSET_MAX_SLIVERS];
+	char line[512];
+	size_t n = 0, i, len;
+	int rc;
+
+	rc = nmsync_plan(nm->sync.cur, nm->have, time(NULL), acts, 2 * SLIVERSET_MAX_SLIVERS, &n);
+	if (rc < 0)
+		return rc;
+	len = (size_t)snprintf(line, sizeof(line), "sliver set %llu of %s verified: %zu slivers",
+			       (unsigned long long)nm->sync.serial, nm->host,
+			       nm->sync.cur ? nm->sync.cur->n : 0);
+	for (i = 0; i < n && len < sizeof(line); i++)
+		len += (size_t)snprintf(line + len, sizeof(line) - len, "%s%s %s",
+					i ? ", " : "; plan: ", nmsync_op_name(acts[i].op),
+					acts[i].name);
+	nm_log("%s%s", line, n ? "" : "; plan: nothing to change");
+	if (!nm->have)
+		nm->have = malloc(sizeof(*nm->have));
+	if (!nm->have)
+		return -ENOMEM;
+	*nm->have = *nm->sync.cur;
+	return 0;
+}
+
+/* One GET of the sliver set, held up to wait seconds while it is the one
+ * we have.  0 a new set was accepted, 1 unchanged (304), or an error. */
+static int nm_fetch(struct nm *nm, unsigned wait)
+{
+	struct https_buf out = { nm->setbuf, SLIVERSET_MAX_BYTES, 0 };
+	char path[64], inm[32], code[16];
+	struct https_resp resp;
+	struct https_req r;
+	int rc;
+
+	memset(&r, 0, sizeof(r));
+	snprintf(path, sizeof(path), wait ? "%s?wait=%u" : "%s", NODEPROTO_NODE_SLIVERS_PATH, wait);
+	snprintf(inm, sizeof(inm), "\"%llu\"", (unsigned long long)nm->sync.serial);
+	r.method = "GET";
+	r.path = path;
+	r.if_none_match = nm->sync.serial ? inm : NULL;
+	r.body_max = SLIVERSET_MAX_BYTES;
+	r.deadline = tls_now_ms() + 1000 * (int64_t)wait + NM_REQ_MS;
+	r.on_data = https_buf_data;
+	r.ctx = &out;
+	rc = https_do(&nm->hs[nm->cur], &r, &resp);
+	httpc_head_wipe(&resp.head);
+	if (rc == -EPX_E_HTTP_CODE && resp.head.status == 304)
+		rc = 1;
+	else if (rc == 0)
+		rc = nmsync_accept(&nm->sync, nm->setbuf, out.len);
+	if (rc == 0)
+		rc = nm_plan(nm);
+	if (rc < 0 && rc != nm->sync_err)
+		nm_log("%s sliver set: %s%s%s; the last verified set (%llu) stays",
+		       epx_code(-EPX_E_NM_SYNC, code, sizeof(code)), epx_strerror(rc),
+		       resp.reason[0] ? "; server: " : "", resp.reason,
+		       (unsigned long long)nm->sync.serial);
+	nm->sync_err = rc < 0 ? rc : 0;
+	return rc;
+}
+
+static void nm_pause_ms(int64_t ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
+
+	if (ms > 0)
+		nanosleep(&ts, NULL);
+}
+
+/* Until the next heartbeat (about s seconds, jittered like nm_sleep):
+ * long polls of the sliver set.  A poll answered at once (the server's
+ * cap of held polls, or an error) is followed by a jittered pause, so a
+ * node never spins. */
+static void nm_sync_until_beat(struct nm *nm, unsigned s)
+{
+	uint32_t r = 0;
+	int64_t ms = 1000 * (int64_t)s, end, left, t0;
+	unsigned wait;
+	int rc;
+
+	rand_bytes(&r, sizeof(r));
+	ms += (int64_t)(r % (uint32_t)(ms / 5 + 1)) - ms / 10;
+	end = tls_now_ms() + ms;
+	while ((left = end - tls_now_ms()) > 0) {
+		if (left < 2000) {
+			nm_pause_ms(left);
+			break;
+		}
+		wait = (unsigned)(left / 1000) - 1;
+		if (wait > nm->poll_s)
+			wait = nm->poll_s;
+		t0 = tls_now_ms();
+		rc = nm_fetch(nm, wait);
+		if (rc != 0 && tls_now_ms() - t0 < 500 * (int64_t)wait) {
+			rand_bytes(&r, sizeof(r));
+			left = end - tls_now_ms();
+			nm_pause_ms(left < 2000 + (int64_t)(r % 3000) ? left :
+				    2000 + (int64_t)(r % 3000));
+		}
+	}
+}
+
 /* --detach, after the first heartbeat: the parent returns 1 (and exits),
  * the child 0 and goes on in its own session with stdin and stdout on
  * /dev/null (a join script's caller waits for the end of its output);
@@ -412,13 +534,36 @@ static int nm_detach(void)
 	return 0;
 }
 
+/* --slivers: the keyset's online key, the buffer, and the cached set
+ * (verified again; planned against nothing, as after a reboot). */
+static int nm_sync_start(struct nm *nm)
+{
+	char dir[NMSYNC_DIR_MAX + 1];
+	int rc;
+
+	snprintf(dir, sizeof(dir), "%s", nm->sync.dir);
+	rc = nmsync_init(&nm->sync, dir, nm->host, nm->keyset);
+	if (rc < 0)
+		return nm_fail(rc, nm->keyset, NULL);
+	nm->setbuf = malloc(SLIVERSET_MAX_BYTES);
+	if (!nm->setbuf)
+		return nm_fail(-ENOMEM, "sliver set buffer", NULL);
+	rc = nmsync_load(&nm->sync);
+	if (rc < 0)
+		nm_fail(rc, "cached sliver set (ignored)", NULL);
+	else if (rc == 0)
+		nm_log("cached sliver set %llu verified", (unsigned long long)nm->sync.serial);
+	return rc == 0 ? nm_plan(nm) : 0;
+}
+
 static int nm_opts(struct nm *nm, int argc, char **argv, const char **cred)
 {
 	static const struct option lo[] = {
 		{ "server", 1, 0, 's' }, { "ca", 1, 0, 'c' }, { "host", 1, 0, 'H' },
 		{ "credential-file", 1, 0, 'f' }, { "addr", 1, 0, 'a' },
 		{ "heartbeat", 1, 0, 'b' }, { "renew", 1, 0, 'r' }, { "beats", 1, 0, 'n' },
-		{ "detach", 0, 0, 'd' }, { "help", 0, 0, 'h' }, { 0, 0, 0, 0 } };
+		{ "detach", 0, 0, 'd' }, { "slivers", 1, 0, 'S' }, { "keyset", 1, 0, 'k' },
+		{ "poll", 1, 0, 'p' }, { "help", 0, 0, 'h' }, { 0, 0, 0, 0 } };
 	uint64_t v;
 	int o, rc = 0;
 
@@ -443,6 +588,15 @@ static int nm_opts(struct nm *nm, int argc, char **argv, const char **cred)
 				(unsigned)v;
 		} else if (o == 'd')
 			nm->detach = 1;
+		else if (o == 'S')
+			rc = optarg[0] && strlen(optarg) <= NMSYNC_DIR_MAX ?
+				(snprintf(nm->sync.dir, sizeof(nm->sync.dir), "%s", optarg), 0) :
+				-EPX_E_NM_USAGE;
+		else if (o == 'k')
+			nm->keyset = optarg;
+		else if (o == 'p')
+			rc = num_str_u64(optarg, NODEPROTO_SLIVERS_WAIT_MAX, &v) < 0 || !v ?
+				-EPX_E_NM_USAGE : (nm->poll_s = (unsigned)v, 0);
 		else if (o == 'h')
 			return 1;
 		else
@@ -462,6 +616,8 @@ int main(int argc, char **argv)
 	int rc;
 
 	nm.heartbeat_s = 30;
+	nm.poll_s = 25;
+	nm.keyset = "/etc/epoxy/keyset";
 	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
 		nm_usage(stdout);
 		return CLI_OK;
@@ -483,6 +639,11 @@ int main(int argc, char **argv)
 	rc = nm_cred(cred, tok);
 	if (rc < 0)
 		return nm_fail(rc, cred, NULL), CLI_FAIL;
+	if (nm.sync.dir[0]) {
+		rc = nm_sync_start(&nm);
+		if (rc < 0)
+			return explicit_bzero(tok, sizeof(tok)), CLI_FAIL;
+	}
 	rc = nm_resolve(&nm);
 	if (rc < 0)
 		return nm_fail(rc, nm.name, NULL), CLI_UNREACHABLE;
@@ -497,10 +658,18 @@ int main(int argc, char **argv)
 	rc = nm_beat(&nm);
 	if (rc == 0 && nm.detach && nm_detach() != 0)
 		return CLI_OK;          /* the parent: the join is done */
+	if (rc == 0 && nm.sync.dir[0])
+		nm_fetch(&nm, 0);       /* the set at once, not after a beat */
 	while (rc == 0 && (!nm.beats || ++n < nm.beats)) {
-		nm_sleep(nm.heartbeat_s);
+		if (nm.sync.dir[0])
+			nm_sync_until_beat(&nm, nm.heartbeat_s);
+		else
+			nm_sleep(nm.heartbeat_s);
 		rc = nm_beat(&nm);
 	}
 	nmid_free(nm.id);
+	nmsync_free(&nm.sync);
+	free(nm.setbuf);
+	free(nm.have);
 	return rc < 0 ? CLI_FAIL : CLI_OK;
 }

@@ -6,7 +6,7 @@
 # musl archive, the one HTTPS/TLS client, never a copy.  The production
 # initramfs carries it ($(O)/images-src/epoxy-nm, stage1/images.mk) and
 # no shared library at all (docs/guide/75-node-manager.md says why).
-NM_MODS := node/nm/nmid.c
+NM_MODS := node/nm/nmid.c node/nm/nmsync.c
 
 MUSL_PROGS += epoxy-nm
 epoxy-nm_SRCS := node/nm/nm.c $(NM_MODS)
@@ -23,3 +23,10 @@ FUZZ_TARGETS += fuzz_csr
 fuzz_csr_SRCS := tests/fuzz/fuzz_csr.c server/nodeid.c
 fuzz_csr_ARCHIVES := epoxy
 fuzz_csr_LIBS := -lmbedx509 -lmbedcrypto -lpthread
+
+# the sliver set's acceptance, cache and plan (node/nm/nmsync.h), with
+# throw-away keys (tests/keys/fixture.c)
+UNIT_TESTS += test_nmsync
+test_nmsync_SRCS := tests/unit/test_nmsync.c node/nm/nmsync.c $(TRUST_TEST_SRCS)
+test_nmsync_ARCHIVES := $(TRUST_TEST_ARCHIVES)
+test_nmsync_LIBS := $(LIB_CRYPTO_LIBS)

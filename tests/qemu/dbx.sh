@@ -8,7 +8,8 @@
 #                     hash) is retired with `epoxy-pki dbx-append` (the
 #                     fleet's KEK, in a copy of its key directory) and
 #                     `epoxyctl image retire`.  When the node's agent says it
-#                     appended the update, the runner serves the retired UKI
+#                     appended the update and the node has reported its
+#                     production boot, the runner serves the retired UKI
 #                     as stage1.efi from then on (an attacker on the
 #                     plain-HTTP leg) and resets the node through QMP (its
 #                     VARS, dbx included, stay): the firmware must refuse it.
@@ -57,12 +58,16 @@ dbx_publish() {
 
 dbx_wants_qmp() { [ "${S[dbx]:-}" = retire-old ]; }
 
-# dbx_on_console: once the agent has appended the update, serve the
-# retired UKI and reset the node (console_watch, each pass).
+# dbx_on_console: once the agent has appended the update and the node has
+# finished its boot (its production agent reported), serve the retired UKI
+# and reset the node (console_watch, each pass).  The reset waits for the
+# report so that no request of the first boot is in flight: what the
+# scenario checks is the next boot, not a reset in the middle of a download.
 dbx_on_console() {
   dbx_wants_qmp && [ -z "$DBX_SWAPPED" ] || return 0
   grep -aqE 'epoxy: stage dbx update [0-9a-f]{16}: [0-9]+ retired image hashes appended' \
     "$W/console.txt" || return 0
+  grep -aqE 'epoxy: stage report stage 2 ok sent' "$W/console.txt" || return 0
   DBX_SWAPPED=1
   cp "$W/old/stage1.efi" "$W/boot/stage1.efi" || { fail "dbx: retired stage1 served"; return 0; }
   if qmp_open && qmp '{"execute":"system_reset"}'; then
