@@ -493,6 +493,10 @@ static void epoxyd_peer(struct conn *c, struct MHD_Connection *con)
 		MHD_get_connection_info(con, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
 
+	const union MHD_ConnectionInfo *fd =
+		MHD_get_connection_info(con, MHD_CONNECTION_INFO_CONNECTION_FD);
+
+	c->req.conn_fd = fd ? fd->connect_fd : -1;
 	snprintf(c->req.peer_str, sizeof(c->req.peer_str), "unknown");
 	if (!sa)
 		return;

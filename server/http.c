@@ -98,6 +98,7 @@ void http_req_init(struct http_req *req)
 {
 	memset(req, 0, sizeof(*req));
 	req->body_fd = -1;
+	req->conn_fd = -1;
 }
 
 void http_resp_init(struct http_resp *resp)

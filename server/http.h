@@ -88,6 +88,10 @@ struct http_req {
 	socklen_t peer_len;
 	char peer_str[HTTP_ADDR_MAX + 1];
 	int tls;                 /* 1: HTTPS listener, 0: plain HTTP */
+	/* the connection's socket, only to see that the client hung up (a
+	 * held long poll: server/sliverapi.c); -1 when unknown.  Never read
+	 * or written: libmicrohttpd owns it */
+	int conn_fd;
 	/* the client certificate of the TLS session (DER, first of the
 	 * chain; NULL/0 when none): asked for, never required, by the
 	 * listener; only server/nodeapi.c looks at it (nodeid_peer) */

@@ -4,6 +4,7 @@
  * set and its serial -> 304 or wait -> sign -> answer. */
 #include <errno.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -19,6 +20,7 @@
 #include "lib/sliverset.h"
 #include "server/nodeapi.h"
 #include "server/nodeid.h"
+#include "server/config.h"
 #include "server/sliverapi.h"
 #include "store/store.h"
 
@@ -175,23 +177,44 @@ static int sliverapi_send(struct srv *srv, struct http_resp *resp, struct sliver
 	return rc;
 }
 
-/* Holds the request up to wait seconds while the serial stays at known. */
-static int sliverapi_wait(struct srv *srv, const char *host, struct sliverset *ss,
-			  char *buf, size_t cap, uint64_t known, uint64_t wait)
+/* 1 when the client of fd hung up (a node manager killed or restarted
+ * while its poll was held): the poll ends at once and frees its worker. */
+static int sliverapi_gone(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLRDHUP };
+
+	return fd >= 0 && poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR));
+}
+
+/* Polls held at once: SLIVERAPI_WAITERS, and never more than half of the
+ * worker threads, so that held polls cannot take every worker from the
+ * boot chain and the admin API (with 1 thread: none). */
+static int sliverapi_cap(const struct srv *srv)
+{
+	unsigned half = srv->cfg ? srv->cfg->threads / 2 : 0;
+
+	return (int)(half < SLIVERAPI_WAITERS ? half : SLIVERAPI_WAITERS);
+}
+
+/* Holds the request up to wait seconds while the serial stays at known
+ * and its client is there. */
+static int sliverapi_wait(struct srv *srv, const struct http_req *req, const char *host,
+			  struct sliverset *ss, char *buf, size_t cap, uint64_t known,
+			  uint64_t wait)
 {
 	int64_t end = http_now(srv) + (int64_t)wait;
 	uint64_t gen;
 	size_t len;
 	int rc = 0;
 
-	if (atomic_fetch_add(&sliverapi_waiting, 1) >= SLIVERAPI_WAITERS) {
+	if (atomic_fetch_add(&sliverapi_waiting, 1) >= sliverapi_cap(srv)) {
 		atomic_fetch_sub(&sliverapi_waiting, 1);
 		return 0;       /* over the cap: 304 now */
 	}
 	pthread_mutex_lock(&sliverapi_lock);
 	gen = sliverapi_gen;
 	pthread_mutex_unlock(&sliverapi_lock);
-	while (rc == 0 && ss->serial == known && http_now(srv) < end) {
+	while (rc == 0 && ss->serial == known && http_now(srv) < end && !sliverapi_gone(req->conn_fd)) {
 		sliverapi_pause(&gen);
 		rc = sliverapi_build(srv, host, ss, buf, cap, &len);
 	}
@@ -223,7 +246,7 @@ int sliverapi_get(struct srv *srv, const struct http_req *req, struct http_resp 
 	rc = sliverapi_build(srv, host, ss, buf, cap, &len);
 	known = sliverapi_inm(req);
 	if (rc == 0 && known && known == ss->serial && wait)
-		rc = sliverapi_wait(srv, host, ss, buf, cap, known, wait);
+		rc = sliverapi_wait(srv, req, host, ss, buf, cap, known, wait);
 	if (rc == 0)
 		rc = known && known == ss->serial ? sliverapi_not_modified(resp, known) :
 			sliverapi_send(srv, resp, ss, buf, cap);

@@ -18,9 +18,11 @@
  *    checking its serial at once after every admin change of this epoxyd
  *    (sliverapi_kick) and every second otherwise (an expiry, another
  *    epoxyd on the same store), and answers 200 with the new set as soon
- *    as the serial moves, else 304 when N is over.  A held request keeps its
- *    epoxyd worker: at most SLIVERAPI_WAITERS are held at once, and a
- *    request past that cap answers 304 at once (the node polls again
+ *    as the serial moves, else 304 when N is over, or at once when its
+ *    client hung up.  A held request keeps its epoxyd worker: at most
+ *    SLIVERAPI_WAITERS, and never more than half of epoxyd's threads, are
+ *    held at once (the boot chain and the admin API keep the other half),
+ *    and a request past that cap answers 304 at once (the node polls again
  *    after its jitter). */
 #ifndef EPOXY_SLIVERAPI_H
 #define EPOXY_SLIVERAPI_H

@@ -483,7 +483,8 @@ static void nm_pause_ms(int64_t ms)
 /* Until the next heartbeat (about s seconds, jittered like nm_sleep):
  * long polls of the sliver set.  A poll answered at once (the server's
  * cap of held polls, or an error) is followed by a jittered pause, so a
- * node never spins. */
+ * node never spins; a refused one (401/403) ends the wait, so that the
+ * heartbeat comes at once and ends the node manager if the host is gone. */
 static void nm_sync_until_beat(struct nm *nm, unsigned s)
 {
 	uint32_t r = 0;
@@ -504,6 +505,8 @@ static void nm_sync_until_beat(struct nm *nm, unsigned s)
 			wait = nm->poll_s;
 		t0 = tls_now_ms();
 		rc = nm_fetch(nm, wait);
+		if (rc == -EPX_E_HTTP_AUTH)
+			break;          /* refused: the heartbeat now says why, and ends */
 		if (rc != 0 && tls_now_ms() - t0 < 500 * (int64_t)wait) {
 			rand_bytes(&r, sizeof(r));
 			left = end - tls_now_ms();

@@ -173,6 +173,17 @@ open_session() {
     -o "$T_DIR/session" -w '%{http_code}'
 }
 tok() { awk -v p="$1" '$1 == "token" && $2 == p {print $3}' "$T_DIR/session"; }
+# node_credential HOST MAC: a session for HOST (its boot credential in
+# $T_DIR/cred.HOST, epoxyd-seed cred), then its join credential request;
+# prints the one-time node credential of the Epoxy-Node-Credential header
+# (what epoxy-nm join trades for its certificate)
+node_credential() {
+  local cred
+  cred=$(tr -d '\n' <"$T_DIR/cred.$1")
+  open_session "$1" "$2" "$cred" >/dev/null
+  hs /v1/joincred -X POST -H "$(bearer "$(tok joincred)")" -D "$T_DIR/jc.hdr" -o /dev/null
+  tr -d '\r' <"$T_DIR/jc.hdr" | awk 'tolower($1) == "epoxy-node-credential:" {print $2}'
+}
 bearer() { echo "Authorization: Bearer $1"; }
 answer() {
   local p=$1 t=$2 b body; shift 2

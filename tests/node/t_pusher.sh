@@ -30,18 +30,11 @@ epoxyd_start || bail "epoxyd did not start"
 N=$T_DIR/node; mkdir -p "$N"
 FORM='Content-Type: application/x-www-form-urlencoded'
 pu_hexof() { od -An -tx1 | tr -d ' \n'; }
-pu_nodecred() {
-	local cred
-	cred=$(tr -d '\n' <"$T_DIR/cred.$1")
-	open_session "$1" "$2" "$cred" >/dev/null
-	hs /v1/joincred -X POST -H "$(bearer "$(tok joincred)")" -D "$T_DIR/jc.hdr" -o /dev/null
-	tr -d '\r' <"$T_DIR/jc.hdr" | awk 'tolower($1) == "epoxy-node-credential:" {print $2}'
-}
 # nodecert HOST MAC: key N/HOST.key, certificate N/HOST.crt
 nodecert() {
 	local nc c
 	openssl ecparam -name prime256v1 -genkey -noout -out "$N/$1.key" 2>/dev/null
-	nc=$(pu_nodecred "$1" "$2")
+	nc=$(node_credential "$1" "$2")
 	c=$(openssl req -new -key "$N/$1.key" -subj "/CN=$1" -outform DER 2>/dev/null | pu_hexof)
 	hs /v1/node/csr -H "$(bearer "$nc")" -H "$FORM" --data "host=$1&csr=$c" -o "$N/$1.crt" \
 		-w '%{http_code}'

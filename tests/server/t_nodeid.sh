@@ -35,15 +35,6 @@ N=$T_DIR/node; mkdir -p "$N"
 
 FORM='Content-Type: application/x-www-form-urlencoded'
 hexof() { od -An -tx1 | tr -d ' \n'; }
-# nodecred HOST MAC: a session for HOST, its join credential request; the
-# node credential from the Epoxy-Node-Credential header
-nodecred() {
-	local cred
-	cred=$(tr -d '\n' <"$T_DIR/cred.$1")
-	open_session "$1" "$2" "$cred" >/dev/null
-	hs /v1/joincred -X POST -H "$(bearer "$(tok joincred)")" -D "$T_DIR/jc.hdr" -o /dev/null
-	tr -d '\r' <"$T_DIR/jc.hdr" | awk 'tolower($1) == "epoxy-node-credential:" {print $2}'
-}
 # csr KEY CN [openssl req args]: DER request in hex
 csr() { local k=$1 cn=$2; shift 2; openssl req -new -key "$k" -subj "/CN=$cn" "$@" -outform DER 2>/dev/null | hexof; }
 # join CRED HOST CSRHEX: "STATUS FIRST-11-BYTES"; the answer in $N/cert
@@ -64,9 +55,9 @@ mtls() {
 openssl ecparam -name prime256v1 -genkey -noout -out "$N/k1" 2>/dev/null
 openssl ecparam -name prime256v1 -genkey -noout -out "$N/k2" 2>/dev/null
 openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$N/rsa" 2>/dev/null
-NC=$(nodecred node1 52-54-00-12-34-56)
+NC=$(node_credential node1 52-54-00-12-34-56)
 [ ${#NC} = 64 ]; ok $? "/v1/joincred carries a 64-hex node credential"
-NC2=$(nodecred node2 52-54-00-00-00-02)
+NC2=$(node_credential node2 52-54-00-00-00-02)
 GOOD=$(csr "$N/k1" node1)
 
 # ---- refusals that spend nothing
@@ -136,7 +127,7 @@ is "$(mtls /v1/node/renew "$N/c1" "$N/k1" --data "csr=$(csr "$N/k2" node2)")" "4
 is "$(mtls /v1/node/renew "" "" --data "csr=$(csr "$N/k2" node1)")" "401 EPOXY-E2275" "renew without a certificate: refused"
 
 # ---- expiry of the credential (server clock moved past long_token_ttl)
-NC3=$(nodecred node2 52-54-00-00-00-02)
+NC3=$(node_credential node2 52-54-00-00-00-02)
 epoxyd_stop; epoxyd_start -o clock_offset=2000 || bail "restart"
 is "$(join "$NC3" node2 "$(csr "$N/k2" node2)")" "403 EPOXY-E2002" "an expired node credential: refused"
 # a certificate past its end, by the server's clock
@@ -157,7 +148,7 @@ is "$(mtls /v1/node/renew "$N/c2" "$N/k2" --data "csr=$(csr "$N/k2" node1)")" "4
 is "$(mtls /v1/node/heartbeat "$N/c2" "$N/k2")" "403 EPOXY-E2277" "a new boot credential does not revive the old certificates"
 
 # node2: joined, then deleted
-NC4=$(nodecred node2 52-54-00-00-00-02)
+NC4=$(node_credential node2 52-54-00-00-00-02)
 is "$(join "$NC4" node2 "$(csr "$N/k2" node2)")" "200 -----BEGIN" "node2 joins"
 cp "$N/cert" "$N/c3"
 is "$(mtls /v1/node/heartbeat "$N/c3" "$N/k2")" "200 joined" "node2 heartbeats"
@@ -178,7 +169,7 @@ nmjoin() { # CREDFILE HOST [ARGS]: epoxy-nm join against this epoxyd
 }
 "$SEED" host "$STORE" node3 52-54-00-00-00-03 >/dev/null
 "$SEED" cred "$STORE" node3 "$T_DIR/cred.node3" >/dev/null
-nodecred node3 52-54-00-00-00-03 >"$N/nc3"
+node_credential node3 52-54-00-00-00-03 >"$N/nc3"
 echo 0000000000000000000000000000000000000000000000000000000000000000 >"$N/nc.bogus"
 nmjoin "$N/nc.bogus" node3 --beats 1 2>"$N/nm.bogus"; is $? 1 "epoxy-nm with an unknown credential: exit 1"
 grep -q 'EPOXY-E3103.*EPOXY-E2001' "$N/nm.bogus"; ok $? "...printing E3103 and the server's E2001"
@@ -200,7 +191,7 @@ else pass "no key in epoxy-nm's or epoxyd's log"; fi
 nmjoin "$N/nc3" node3 --beats 1 2>"$N/nm.again"; is $? 1 "epoxy-nm with a spent credential: exit 1"
 grep -q 'EPOXY-E2003' "$N/nm.again"; ok $? "...the server said E2003 (used)"
 # revoke while it runs: it stops with the refusal at its next heartbeat
-nodecred node3 52-54-00-00-00-03 >"$N/nc3b"
+node_credential node3 52-54-00-00-00-03 >"$N/nc3b"
 nmjoin "$N/nc3b" node3 --heartbeat 1 2>"$N/nm.rev" & NMPID=$!
 for _ in $(seq 1 100); do grep -q 'joined as' "$N/nm.rev" && break; sleep 0.1; done
 "$BIN/epoxyctl" host credential node3 --revoke >/dev/null 2>&1
@@ -211,7 +202,7 @@ grep -q 'EPOXY-E2277' "$N/nm.rev"; ok $? "...with the server's E2277"
 # ---- the node CA rotated on SIGHUP: old certificates work until they end
 "$SEED" host "$STORE" node4 52-54-00-00-00-04 >/dev/null || bail "node4"
 "$SEED" cred "$STORE" node4 "$T_DIR/cred.node4" >/dev/null || bail "node4 cred"
-NC5=$(nodecred node4 52-54-00-00-00-04)
+NC5=$(node_credential node4 52-54-00-00-00-04)
 openssl ecparam -name prime256v1 -genkey -noout -out "$N/k4" 2>/dev/null
 is "$(join "$NC5" node4 "$(csr "$N/k4" node4)")" "200 -----BEGIN" "node4 joins under the first node CA"
 cp "$N/cert" "$N/cA"

@@ -104,6 +104,23 @@ t0=$(date +%s%N)
 is "$(get -H 'If-None-Match: "3"' -G --data wait=2)" '304 "3"' "long poll without a change: 304"
 ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 ok $(( ms < 1900 || ms > 5000 )) "...after its wait (${ms} ms of 2000)"
+# held polls never take more than half of the workers (this epoxyd has 2:
+# one held poll at most), and a poll whose client hung up frees its slot:
+# a poll held 50 s is killed after 1 s, then a new poll is held its 2 s
+# again (were the slot still taken, it would answer 304 at once)
+get -H 'If-None-Match: "3"' -G --data wait=50 >/dev/null & bg=$!
+sleep 1
+t0=$(date +%s%N)
+is "$(get -H 'If-None-Match: "3"' -G --data wait=2)" '304 "3"' "a second poll beside a held one: 304"
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+ok $(( ms > 1000 )) "...at once: held polls are capped at half the threads (${ms} ms)"
+is "$(hs_code /nonexistent -m 5)" 404 "...and a worker answers other requests meanwhile"
+pkill -f 'data wait=50' 2>/dev/null; wait "$bg" 2>/dev/null   # curl itself, not only its shell
+sleep 1.5
+t0=$(date +%s%N)
+is "$(get -H 'If-None-Match: "3"' -G --data wait=2)" '304 "3"' "after the first poller hung up: a poll held again"
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+ok $(( ms < 1900 )) "...its 2 s (${ms} ms): the hung-up poll freed its slot"
 
 # ---- expiry reaches the node with no operator: serial 4, no sliver
 sql "UPDATE slices SET expires = 1 WHERE name = 'web'" >/dev/null
