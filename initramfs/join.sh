@@ -12,7 +12,9 @@
 # node credential: $EPOXY_NODECRED_FILE), it runs the node manager's join:
 # `epoxy-nm join --detach` makes the node's key in memory, trades the
 # credential for a client certificate, returns and goes on heartbeating
-# over mutual TLS in the background, its log on the console.  The server
+# over mutual TLS in the background, following the node's signed sliver
+# set (--slivers: verified with /etc/epoxy/keyset, cached in
+# /run/epoxy/nm), its log on the console.  The server
 # is the one the agent used: $EPOXY_SERVER (the name TLS checks),
 # $EPOXY_SERVER_ADDR and $EPOXY_SERVER_PORT.  It never prints a
 # credential.  Exit 0 when joined; non-zero with an EPOXY code otherwise
@@ -39,7 +41,8 @@ cred=
 if [ -n "${EPOXY_NODECRED_FILE:-}" ]; then
 	/bin/epoxy-nm join --server "https://${EPOXY_SERVER:-}:${EPOXY_SERVER_PORT:-443}" \
 		--addr "${EPOXY_SERVER_ADDR:-}" --ca /etc/epoxy/ca.pem --host "$host" \
-		--credential-file "$EPOXY_NODECRED_FILE" --detach 2>>/dev/console || exit $?
+		--credential-file "$EPOXY_NODECRED_FILE" --slivers /run/epoxy/nm \
+		--detach 2>>/dev/console || exit $?
 else
 	echo "epoxy: join: no node credential from the server (node identity off)"
 fi

@@ -11,7 +11,7 @@
 
 . "$(dirname "${BASH_SOURCE[0]}")/../lib/tap.sh"
 declare -A S=()
-EXP_RE=(); EXP_LABEL=(); FORBID=(); SHOW=(); WHY=(); SRVLOG=(); SRVOPT=(); RESTART_OPT=()
+EXP_RE=(); EXP_LABEL=(); FORBID=(); SHOW=(); WHY=(); SRVLOG=(); SRVOPT=(); RESTART_OPT=(); SEEN=()
 PIDS=()
 
 QEMU_SCN_KEYS=" name about firmware host mac release pin tamper node_ca credential
@@ -41,6 +41,7 @@ scn_load() {
       mark)   [[ $val == *' '* ]] || { echo "$f:$n: mark=LABEL REGEX" >&2; return 1; }
               EXP_LABEL+=("${val%% *}"); EXP_RE+=("${val#* }");;
       forbid) FORBID+=("$val");;
+      seen)   SEEN+=("$val");;
       show)   SHOW+=("$val");;
       why)    WHY+=("$val");;
       log)    SRVLOG+=("$val");;
@@ -591,6 +592,10 @@ state_check() {
       else fail "why: $r" "$(echo "$out" | head -8 | tr '\n' '|')"; fi
     done
   fi
+  for r in "${SEEN[@]}"; do
+    if grep -aqE -- "$r" "$W/console.txt"; then pass "console (any time): $r"
+    else fail "console (any time): $r" "see $W/console.txt"; fi
+  done
   for r in "${SRVLOG[@]}"; do
     if grep -qE -- "$r" "$W/epoxyd.log"; then pass "epoxyd log: $r"
     else fail "epoxyd log: $r" "see $W/epoxyd.log"; fi
