@@ -18,7 +18,7 @@ ARCHIVES += epoxy epoxy-sign
 epoxy_SRCS := lib/err.c lib/file.c lib/hex.c lib/num.c lib/rand.c lib/sha256.c \
 	lib/doc.c lib/sig.c lib/keyset.c lib/manifest.c lib/statement.c \
 	lib/record.c lib/label.c lib/pct.c lib/form.c lib/line.c lib/dbx.c lib/efivarfs.c \
-	lib/sliverset.c lib/ticket.c
+	lib/sliverset.c lib/ticket.c lib/inventory.c
 epoxy-sign_SRCS := lib/sign.c
 LIB_CRYPTO_LIBS := -lmbedcrypto
 
@@ -60,6 +60,11 @@ test_dbx_ARCHIVES := epoxy
 FUZZ_TARGETS += fuzz_dbx
 fuzz_dbx_SRCS := tests/fuzz/fuzz_dbx.c
 fuzz_dbx_ARCHIVES := epoxy
+# the inventory report a node sends with its session (issue 16 point 3);
+# its table test is test_inventory (stage2/agent.mk, with the collector)
+FUZZ_TARGETS += fuzz_inventory
+fuzz_inventory_SRCS := tests/fuzz/fuzz_inventory.c
+fuzz_inventory_ARCHIVES := epoxy
 # the signed sliver set and ticket (issue 14): one table test, a fuzz
 # target each (seed corpora tests/fuzz/corpus/fuzz_sliverset/, fuzz_ticket/)
 UNIT_TESTS += test_sliverset

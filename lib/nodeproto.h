@@ -9,6 +9,8 @@
 #ifndef EPOXY_NODEPROTO_H
 #define EPOXY_NODEPROTO_H
 
+#include <stdint.h>
+
 #include "lib/label.h"
 
 /* POST /v1/session: host, mac, nonce, agent, stage and one of credential,
@@ -21,7 +23,41 @@
 #define NODEPROTO_F_STAGE "stage"               /* decimal, 1 for a session */
 #define NODEPROTO_F_CREDENTIAL "credential"     /* NODEPROTO_TOKEN_HEX digits */
 #define NODEPROTO_F_TOKEN "token"               /* NODEPROTO_TOKEN_HEX digits */
-#define NODEPROTO_SESSION_BODY_MAX 1024         /* bytes of the request body */
+#define NODEPROTO_F_INVENTORY "inventory"       /* optional: the node's inventory */
+/* the body: its fields, and the inventory escaped (3 bytes a byte at worst) */
+#define NODEPROTO_SESSION_BODY_MAX (1024 + 3 * NODEPROTO_INV_MAX)
+
+/* The inventory (issue 16; docs/protocol.md "Inventory"): what the node
+ * is, collected by the stage-1 agent from /proc, /sys and efivarfs
+ * (stage2/hwscan.c) and checked by epoxyd with lib/inventory.h.  Lines of
+ * form records (lib/record.h), each ending in '\n': first exactly one
+ * "kind=node" record, then "kind=disk" and "kind=nic" records.  Every
+ * field but kind (and a disk's or NIC's name and a NIC's mac) may be
+ * absent: the node did not know it.  Values: text is printable ASCII,
+ * 1..NODEPROTO_INV_TEXT_MAX bytes; numbers are lib/num.h decimals. */
+#define NODEPROTO_INV_MAX 4096                  /* bytes of the decoded field */
+#define NODEPROTO_INV_KIND "kind"               /* node, disk or nic */
+#define NODEPROTO_INV_NODE "node"
+#define NODEPROTO_INV_DISK "disk"
+#define NODEPROTO_INV_NIC "nic"
+#define NODEPROTO_INV_CPU_MODEL "cpu_model"     /* node: text */
+#define NODEPROTO_INV_CPUS "cpus"               /* node: 1..NODEPROTO_INV_CPUS_MAX */
+#define NODEPROTO_INV_MEM "mem"                 /* node: bytes, 1..NODEPROTO_INV_BYTES_MAX */
+#define NODEPROTO_INV_FW_VENDOR "fw_vendor"     /* node: text (DMI bios_vendor) */
+#define NODEPROTO_INV_FW_VERSION "fw_version"   /* node: text (DMI bios_version) */
+#define NODEPROTO_INV_SECUREBOOT "secureboot"   /* node: 0 or 1 (UEFI SecureBoot) */
+#define NODEPROTO_INV_NAME "name"               /* disk, nic: LABEL_TAG, <= NAME_MAX */
+#define NODEPROTO_INV_SIZE "size"               /* disk: bytes, 0..NODEPROTO_INV_BYTES_MAX */
+#define NODEPROTO_INV_SERIAL "serial"           /* disk: text */
+#define NODEPROTO_INV_MAC "mac"                 /* nic: aa:bb:cc:dd:ee:ff, lowercase */
+#define NODEPROTO_INV_SPEED "speed"             /* nic: Mbit/s, 1..NODEPROTO_INV_SPEED_MAX */
+#define NODEPROTO_INV_TEXT_MAX 64
+#define NODEPROTO_INV_NAME_MAX 32
+#define NODEPROTO_INV_DISKS_MAX 16
+#define NODEPROTO_INV_NICS_MAX 16
+#define NODEPROTO_INV_CPUS_MAX 65536u
+#define NODEPROTO_INV_BYTES_MAX ((uint64_t)1 << 60)
+#define NODEPROTO_INV_SPEED_MAX 10000000u       /* 10 Tbit/s */
 
 /* POST /v1/report: stage, status, code, tail */
 #define NODEPROTO_REPORT_PATH "/v1/report"
