@@ -29,6 +29,8 @@ static const char agent_usage[] =
 "  --cmdline FILE       kernel command line (default /proc/cmdline)\n"
 "  --efivars DIR        efivarfs directory (default " EFIVAR_DIR ")\n"
 "  --etc DIR            trust anchors (default /etc/epoxy)\n"
+"  --hwroot DIR         stage 1: read the inventory's /proc and /sys under DIR\n"
+"                       (default: the root; host tests pass a fake tree)\n"
 "  --root DIR           stage 2: root of the handed-over files (default /)\n"
 "  --token-file FILE    stage 1: one-time boot token instead of the credential\n"
 "  --token-medium FILE  stage 1 without a UEFI credential: read the token medium\n"
@@ -53,12 +55,13 @@ static const char agent_usage[] =
 enum { OPT_CMDLINE = 256, OPT_EFIVARS, OPT_ETC, OPT_ROOT, OPT_TOKEN, OPT_MAC,
        OPT_RECORD, OPT_NOREBOOT, OPT_RETRIES, OPT_BACKOFF, OPT_RATE,
        OPT_PHASE, OPT_HELP, OPT_VERSION, OPT_MEDIUM, OPT_SYSBLOCK, OPT_DEVDIR,
-       OPT_MEDIAWAIT, OPT_SERVERWAIT };
+       OPT_MEDIAWAIT, OPT_SERVERWAIT, OPT_HWROOT };
 
 static const struct option agent_longopts[] = {
 	{ "cmdline", required_argument, NULL, OPT_CMDLINE },
 	{ "efivars", required_argument, NULL, OPT_EFIVARS },
 	{ "etc", required_argument, NULL, OPT_ETC },
+	{ "hwroot", required_argument, NULL, OPT_HWROOT },
 	{ "root", required_argument, NULL, OPT_ROOT },
 	{ "token-file", required_argument, NULL, OPT_TOKEN },
 	{ "token-medium", required_argument, NULL, OPT_MEDIUM },
@@ -101,6 +104,7 @@ static int agent_opt(struct agent_opts *o, int c, const char *arg)
 	case OPT_CMDLINE: o->cmdline_path = arg; return 0;
 	case OPT_EFIVARS: o->efivars = arg; return 0;
 	case OPT_ETC: o->etc = arg; return 0;
+	case OPT_HWROOT: o->hwroot = arg; return 0;
 	case OPT_ROOT: o->root = arg; return 0;
 	case OPT_TOKEN: o->token_file = arg; return 0;
 	case OPT_MEDIUM: o->token_medium = arg; return 0;
@@ -149,6 +153,7 @@ static void agent_defaults(struct agent_opts *o)
 	o->cmdline_path = "/proc/cmdline";
 	o->efivars = EFIVAR_DIR;
 	o->etc = "/etc/epoxy";
+	o->hwroot = "";
 	o->root = "";
 	o->sysblock = "/sys/block";
 	o->devdir = "/dev";

@@ -11,6 +11,7 @@
 struct agent_opts {
 	const char *cmdline_path;       /* /proc/cmdline */
 	const char *efivars;            /* /sys/firmware/efi/efivars */
+	const char *hwroot;             /* "": /proc and /sys of the inventory */
 	const char *etc;                /* /etc/epoxy */
 	const char *root;               /* "" : stage-2 files under root */
 	const char *record;             /* --kexec-record DIR or NULL */

@@ -17,7 +17,7 @@ AGENT_MODS := stage2/con.c stage2/cmdline.c stage2/efivar.c \
 	stage2/newc.c stage2/handover.c stage2/session.c \
 	stage2/fetch.c stage2/verify.c \
 	stage2/kexec.c stage2/report.c stage2/boot.c stage2/join.c stage2/hash.c \
-	stage2/media.c stage2/bootcred.c stage2/dbxapply.c
+	stage2/media.c stage2/bootcred.c stage2/dbxapply.c stage2/hwscan.c
 AGENT_SRCS := stage2/agent.c $(AGENT_MODS)
 AGENT_ARCHIVES := epoxy-net epoxy
 AGENT_HOST_LIBS := $(NET_LIBS) -lm
@@ -74,6 +74,12 @@ test_agent_parsers_ARCHIVES := $(AGENT_ARCHIVES)
 test_agent_cpio_SRCS := tests/unit/test_agent_cpio.c $(AGENT_TEST_BASE)
 test_agent_cpio_LIBS := $(AGENT_HOST_LIBS)
 test_agent_cpio_ARCHIVES := $(AGENT_ARCHIVES)
+# the inventory report: lib/inventory.c's parser (table of malformed
+# reports) and the collector stage2/hwscan.c against a fake tree
+UNIT_TESTS += test_inventory
+test_inventory_SRCS := tests/unit/test_inventory.c $(AGENT_TEST_BASE)
+test_inventory_LIBS := $(AGENT_HOST_LIBS)
+test_inventory_ARCHIVES := $(AGENT_ARCHIVES)
 
 # fuzz targets
 AGENT_FUZZ_BASE := $(AGENT_MODS)

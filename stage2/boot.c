@@ -18,6 +18,7 @@
 #include "lib/dbx.h"
 #include "lib/doc.h"
 #include "lib/err.h"
+#include "lib/form.h"
 #include "lib/hex.h"
 #include "lib/nodeproto.h"
 #include "lib/rand.h"
@@ -27,6 +28,7 @@
 #include "stage2/con.h"
 #include "stage2/dbxapply.h"
 #include "stage2/handover.h"
+#include "stage2/hwscan.h"
 #include "stage2/kexec.h"
 #include "stage2/session.h"
 #include "stage2/verify.h"
@@ -43,6 +45,10 @@ struct boot {
 	int fd[MANIFEST_NROLES];
 	int retry_after;
 	char resp[SESSION_MAX];
+	struct inventory inv;           /* collected once, sent with each session */
+	char inv_text[NODEPROTO_INV_MAX + 1];
+	size_t inv_len;                 /* 0: none to send */
+	char body[NODEPROTO_SESSION_BODY_MAX];
 	char mf[DOC_MAX_BYTES];
 	size_t mf_len;
 };
@@ -77,18 +83,45 @@ static void boot_mac(struct boot *b)
 		closedir(d);
 }
 
+/* What the node is (stage2/hwscan.h), once per boot: a failure to read
+ * it is printed and the boot goes on without one. */
+static void boot_inventory(struct boot *b)
+{
+	const struct inventory *v = &b->inv;
+	size_t dropped = 0;
+	int rc = hwscan_report(b->o->hwroot, b->o->efivars, &b->inv, b->inv_text,
+			       sizeof(b->inv_text), &b->inv_len, &dropped);
+
+	if (rc < 0) {
+		con_fail(rc, "inventory under '%s' and %s", b->o->hwroot, b->o->efivars);
+		return;
+	}
+	con_stage("inventory", "cpus %u mem %llu disks %zu nics %zu secureboot %s "
+		  "firmware '%s' (%zu bytes%s)",
+		  v->has & INVENTORY_HAS_CPUS ? v->cpus : 0,
+		  (unsigned long long)(v->has & INVENTORY_HAS_MEM ? v->mem : 0), v->ndisks,
+		  v->nnics, !(v->has & INVENTORY_HAS_SB) ? "absent" : v->secureboot ? "on" : "off",
+		  v->fw_vendor, b->inv_len, dropped ? ", some devices not listed" : "");
+}
+
 static int boot_session(struct boot *b, const uint8_t nonce[32])
 {
 	struct https_buf out = { b->resp, sizeof(b->resp), 0 };
 	struct https_resp resp;
 	struct https_req r;
-	char body[SESSION_BODY_MAX];
+	char *body = b->body;
+	size_t len;
 	int n, rc;
 
-	n = session_request(body, sizeof(body), bootcred_host(&b->bc), b->mac,
+	n = session_request(body, sizeof(b->body), bootcred_host(&b->bc), b->mac,
 			    nonce, AGENT_VERSION, 1);
+	len = n < 0 ? 0 : (size_t)n;
+	if (n >= 0 && b->inv_len &&
+	    form_put(body, sizeof(b->body), &len, NODEPROTO_F_INVENTORY, b->inv_text,
+		     b->inv_len) < 0)
+		n = -EPX_E_SESSION_SYNTAX;
 	if (n >= 0)
-		n = bootcred_form(&b->bc, body, sizeof(body), (size_t)n);
+		n = bootcred_form(&b->bc, body, sizeof(b->body), len);
 	if (n < 0)
 		return con_fail(-EPX_E_SESSION_SYNTAX, "session request too long");
 	memset(&r, 0, sizeof(r));
@@ -102,7 +135,7 @@ static int boot_session(struct boot *b, const uint8_t nonce[32])
 	r.on_data = https_buf_data;
 	r.ctx = &out;
 	rc = https_do(&b->h, &r, &resp);
-	explicit_bzero(body, sizeof(body));
+	explicit_bzero(body, sizeof(b->body));
 	b->retry_after = resp.head.retry_after;
 	httpc_head_wipe(&resp.head);
 	if (rc < 0)
@@ -332,6 +365,7 @@ static int boot_setup(struct boot *b)
 	con_stage("credential", "host %s (%s)", bootcred_host(&b->bc),
 		  bootcred_is_token(&b->bc) ? "one-time boot token" : "boot credential");
 	boot_mac(b);
+	boot_inventory(b);
 	rc = tls_ctx_init(&b->h.tls, b->an.ca_path);
 	if (rc < 0)
 		return con_fail(rc, "%s", b->an.ca_path);
