@@ -458,6 +458,30 @@ int store_nodecert_heartbeat(struct store *s, const char *serial, const char *ho
 			     int *first);
 int store_nodecert_revoke(struct store *s, const char *host, uint64_t *n);
 
+/* ------------------------------------------ inventory (issue 16 point 3) */
+/* What the node said it is at its boots (lib/inventory.h; epoxyd stores
+ * only the canonical text of a report that passed inventory_parse).
+ * store_inventory_put: in one transaction with its audit entry: the first
+ * report of a host is stored; one equal to the stored one only refreshes
+ * session and time; one that differs keeps the stored one as prev, sets
+ * changed to now, and appends ONE audit entry "host.inventory-changed"
+ * (detail: what differs, printable ASCII, at most STORE_INV_DETAIL_MAX):
+ * *changed = 1 then, else 0.  body: 1..STORE_INVENTORY_MAX bytes of
+ * printable ASCII and '\n'.  A deleted host's inventory goes with it.
+ * store_inventory_get: -EPX_E_DB_NOTFOUND when the host never reported. */
+#define STORE_INVENTORY_MAX NODEPROTO_INV_MAX
+#define STORE_INV_DETAIL_MAX 200
+struct store_inventory {
+	char body[STORE_INVENTORY_MAX + 1];      /* the latest report */
+	char prev[STORE_INVENTORY_MAX + 1];      /* before the last change; "" */
+	char session[STORE_SESSION_HEX + 1];     /* of the latest report */
+	int64_t reported;                        /* time of the latest report */
+	int64_t changed;                         /* time of the last change; 0 never */
+};
+int store_inventory_put(struct store *s, const char *host, const char *session,
+			const char *body, const char *detail, int *changed);
+int store_inventory_get(struct store *s, const char *host, struct store_inventory *out);
+
 /* ----------------------------------------- slices and images (issue 14) */
 /* The SliceDB.  A slice has a name (STORE_SLICE_NAME_MAX), an owner site
  * (an existing site), an expiry (unix seconds), an image vref

@@ -141,6 +141,16 @@ static const char *const v8[] = {
 	NULL
 };
 
+/* v9 (issue 16 point 3): each host's inventory as its node reported it
+ * (lib/inventory.h's canonical text), the one before its last change, and
+ * when that change was seen (0: never) */
+static const char *const v9[] = {
+	"CREATE TABLE host_inventory (host TEXT PRIMARY KEY, body TEXT NOT NULL,"
+	" prev TEXT NOT NULL, session TEXT NOT NULL, reported BIGINT NOT NULL,"
+	" changed BIGINT NOT NULL)",
+	NULL
+};
+
 const struct store_migration store_migrations[] = {
 	{ 1, v1 },
 	{ 2, v2 },
@@ -150,5 +160,6 @@ const struct store_migration store_migrations[] = {
 	{ 6, v6 },
 	{ 7, v7 },
 	{ 8, v8 },
+	{ 9, v9 },
 };
 const size_t store_migrations_n = sizeof(store_migrations) / sizeof(store_migrations[0]);

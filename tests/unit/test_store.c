@@ -158,6 +158,7 @@ static void t_migrations(void)
 	   Q0(s, "DROP TABLE sliver_serials", NULL) == 0 &&
 	   Q0(s, "DROP TABLE experiments", NULL) == 0 &&
 	   Q0(s, "DROP TABLE archive_bundles", NULL) == 0 &&
+	   Q0(s, "DROP TABLE host_inventory", NULL) == 0 &&
 	   Q0(s, "DELETE FROM schema_version WHERE version >= 2", NULL) == 0,
 	   "roll the store back to schema version 1");
 	s2 = open_store();
@@ -166,6 +167,8 @@ static void t_migrations(void)
 	ok(rc == 0 && v == store_schema_latest(), "reopen migrates 1 -> latest (%d)", v);
 	ok(Q0(s2, "CREATE INDEX tokens_session ON tokens (session, purpose)", NULL) ==
 	   -EPX_E_DB_QUERY, "version 2's index exists again");
+	ok(Q0(s2, "SELECT COUNT(*) FROM host_inventory", NULL) == 0,
+	   "version 9's inventory table exists again");
 	store_close(s2);
 	ok(Q(s, "INSERT INTO schema_version (version, applied) VALUES ($1, 0)", NULL,
 	     A_INT(store_schema_latest() + 1)) == 0, "simulate a newer schema");
@@ -618,6 +621,95 @@ static void t_nodecert(struct store *s)
 	fake_now -= 1;
 	eq(store_nodecert_check(s, s1, "nc1"), -EPX_E_NID_REVOKED, "nodecert: nothing revived by a re-add");
 	eq(store_host_delete(s, "nc1"), 0, "nodecert: clean up");
+}
+
+/* The host's inventory (issue 16 point 3): first report stored, an equal
+ * one only refreshes, a changed one keeps the previous text and is
+ * audited exactly once; invalid input refused; deleted with the host. */
+struct inv_audits {
+	int n;
+	char detail[STORE_TEXT_MAX + 1];
+};
+
+static int inv_audit_cb(const struct store_audit *e, void *arg)
+{
+	struct inv_audits *a = arg;
+
+	if (!strcmp(e->action, "host.inventory-changed") && !strcmp(e->subject, "inv1")) {
+		a->n++;
+		snprintf(a->detail, sizeof(a->detail), "%s", e->detail);
+	}
+	return 0;
+}
+
+static int inv_audits(struct store *s, char *detail)
+{
+	struct inv_audits a = { 0, "" };
+
+	store_audit_list(s, 0, 100000, inv_audit_cb, &a);
+	if (detail)
+		strcpy(detail, a.detail);
+	return a.n;
+}
+
+static void t_inventory(struct store *s)
+{
+	static const char sid1[] = "00000000000000a1", sid2[] = "00000000000000a2";
+	static const char b1[] = "kind=node&cpus=2\nkind=disk&name=vda&size=1\n";
+	static const char b2[] = "kind=node&cpus=2\nkind=disk&name=vdb&size=1\n";
+	struct store_inventory *iv = malloc(sizeof(*iv));
+	char big[STORE_INVENTORY_MAX + 2], detail[STORE_TEXT_MAX + 1];
+	struct store_host h;
+	int changed = -1;
+
+	host_init(&h, "inv1", "52-54-00-77-00-09");
+	eq(store_host_add(s, &h), 0, "inventory: host inv1");
+	eq(store_inventory_get(s, "inv1", iv), -EPX_E_DB_NOTFOUND, "inventory: none yet");
+	eq(store_inventory_put(s, "inv1", sid1, b1, "", &changed), 0, "inventory: first report");
+	ok(changed == 0 && inv_audits(s, NULL) == 0, "inventory: a first report is no change");
+	eq(store_inventory_get(s, "inv1", iv), 0, "inventory: read back");
+	ok(!strcmp(iv->body, b1) && !iv->prev[0] && !strcmp(iv->session, sid1) &&
+	   iv->reported == fake_now && iv->changed == 0, "inventory: body, session, times");
+	fake_now += 10;
+	eq(store_inventory_put(s, "inv1", sid2, b1, "", &changed), 0, "inventory: same again");
+	eq(store_inventory_get(s, "inv1", iv), 0, "inventory: read back");
+	ok(changed == 0 && iv->reported == fake_now && !strcmp(iv->session, sid2) &&
+	   iv->changed == 0 && inv_audits(s, NULL) == 0, "inventory: same: refreshed, no change");
+	fake_now += 10;
+	eq(store_inventory_put(s, "inv1", sid1, b2, "disk vda, disk vdb", &changed), 0,
+	   "inventory: a disk swapped");
+	eq(store_inventory_get(s, "inv1", iv), 0, "inventory: read back");
+	ok(changed == 1 && !strcmp(iv->body, b2) && !strcmp(iv->prev, b1) &&
+	   iv->changed == fake_now, "inventory: changed: new body, previous kept, time");
+	ok(inv_audits(s, detail) == 1 && !strcmp(detail, "disk vda, disk vdb"),
+	   "inventory: the change audited once ('%s')", detail);
+	fake_now += 10;
+	eq(store_inventory_put(s, "inv1", sid2, b2, "x", &changed), 0, "inventory: next boot same");
+	eq(store_inventory_get(s, "inv1", iv), 0, "inventory: read back");
+	ok(changed == 0 && inv_audits(s, NULL) == 1 && iv->changed == fake_now - 10,
+	   "inventory: no second audit; the change time stays");
+	/* refused input, nothing changed */
+	memset(big, 'a', sizeof(big));
+	big[sizeof(big) - 1] = '\0';
+	eq(store_inventory_put(s, "inv1", sid1, big, "", &changed), -EPX_E_DB_INVALID,
+	   "inventory: body over its cap");
+	eq(store_inventory_put(s, "inv1", sid1, "", "", &changed), -EPX_E_DB_INVALID,
+	   "inventory: empty body");
+	eq(store_inventory_put(s, "inv1", sid1, "kind=node\x01\n", "", &changed),
+	   -EPX_E_DB_INVALID, "inventory: control byte");
+	eq(store_inventory_put(s, "inv1", sid1, "kind=node\xc3\xa9\n", "", &changed),
+	   -EPX_E_DB_INVALID, "inventory: non-ASCII byte");
+	eq(store_inventory_put(s, "inv1", "XYZ", b1, "", &changed), -EPX_E_DB_INVALID,
+	   "inventory: bad session");
+	eq(store_inventory_put(s, "Bad Host", sid1, b1, "", &changed), -EPX_E_DB_INVALID,
+	   "inventory: bad host");
+	eq(store_inventory_put(s, "inv1", sid1, b1, "a\nb", &changed), -EPX_E_DB_INVALID,
+	   "inventory: detail with a newline");
+	eq(store_inventory_get(s, "inv1", iv), 0, "inventory: read back");
+	ok(!strcmp(iv->body, b2) && inv_audits(s, NULL) == 1, "inventory: refusals changed nothing");
+	eq(store_host_delete(s, "inv1"), 0, "inventory: delete the host");
+	eq(store_inventory_get(s, "inv1", iv), -EPX_E_DB_NOTFOUND, "inventory: gone with the host");
+	free(iv);
 }
 
 static void t_creds(struct store *s)
@@ -1191,6 +1283,7 @@ int main(void)
 	t_reports(s);
 	t_race(s);
 	t_audit(s);
+	t_inventory(s);
 	t_secrets_files();
 	store_close(s);
 
