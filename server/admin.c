@@ -267,6 +267,16 @@ static void admin_join(struct record_buf *b, const char *key, size_t n,
 	record_buf_field(b, key, list);
 }
 
+/* An optional number: "" when absent. */
+static void admin_opt_u(struct record_buf *b, const char *key, unsigned has,
+			unsigned long long v)
+{
+	if (has)
+		record_buf_fieldu(b, key, v);
+	else
+		record_buf_field(b, key, "");
+}
+
 /* The host's record fields; the caller ends the record (admin_host_rec,
  * or admin_host_show after the node certificate's). */
 static void admin_host_recfields(struct record_buf *b, const struct store_host *h)
@@ -320,6 +330,71 @@ static void admin_host_nodecert(struct admin_ctx *c, const char *host)
 		record_buf_field(&c->out, "cert_until", "");
 		record_buf_field(&c->out, "heartbeat", "");
 	}
+}
+
+/* The host's inventory (issue 16 point 3; server/fleet.c's one query):
+ * after the host record, which says inventory=none|reported|changed, one
+ * record kind=inventory (when, which session, what changed, the node's
+ * facts; an absent fact is empty), then one per disk and one per NIC. */
+static void admin_host_inv_node(struct record_buf *b, const struct fleet_inventory *fi)
+{
+	const struct inventory *v = &fi->cur;
+
+	record_buf_field(b, "kind", "inventory");
+	record_buf_fieldu(b, "reported", (unsigned long long)fi->reported);
+	record_buf_field(b, "session", fi->session);
+	if (fi->changed)
+		record_buf_fieldu(b, "changed", (unsigned long long)fi->changed);
+	else
+		record_buf_field(b, "changed", "");
+	record_buf_field(b, "changes", fi->changes);
+	record_buf_field(b, "cpu_model", v->cpu_model);
+	admin_opt_u(b, "cpus", v->has & INVENTORY_HAS_CPUS, v->cpus);
+	admin_opt_u(b, "mem", v->has & INVENTORY_HAS_MEM, v->mem);
+	record_buf_field(b, "fw_vendor", v->fw_vendor);
+	record_buf_field(b, "fw_version", v->fw_version);
+	record_buf_field(b, "secureboot", !(v->has & INVENTORY_HAS_SB) ? "" :
+			 v->secureboot ? "on" : "off");
+	record_buf_endrec(b);
+}
+
+static void admin_host_inv_parts(struct record_buf *b, const struct inventory *v)
+{
+	size_t i;
+
+	for (i = 0; i < v->ndisks; i++) {
+		record_buf_field(b, "kind", "disk");
+		record_buf_field(b, "name", v->disk[i].name);
+		admin_opt_u(b, "size", v->disk[i].has & INVENTORY_HAS_SIZE, v->disk[i].size);
+		record_buf_field(b, "serial", v->disk[i].serial);
+		record_buf_endrec(b);
+	}
+	for (i = 0; i < v->nnics; i++) {
+		record_buf_field(b, "kind", "nic");
+		record_buf_field(b, "name", v->nic[i].name);
+		record_buf_field(b, "mac", v->nic[i].mac);
+		admin_opt_u(b, "speed", v->nic[i].has & INVENTORY_HAS_SPEED, v->nic[i].speed);
+		record_buf_endrec(b);
+	}
+}
+
+static int admin_host_inventory(struct admin_ctx *c, const char *host)
+{
+	struct fleet_inventory *fi = malloc(sizeof(*fi));
+	int rc = -ENOMEM;
+
+	if (!fi)
+		return rc;
+	rc = fleet_host_inventory(c->srv->store, host, fi);
+	record_buf_field(&c->out, "inventory", rc < 0 ? "unreadable" : !fi->have ? "none" :
+			 fi->changed ? "changed" : "reported");
+	record_buf_endrec(&c->out);
+	if (rc == 0 && fi->have) {
+		admin_host_inv_node(&c->out, fi);
+		admin_host_inv_parts(&c->out, &fi->cur);
+	}
+	free(fi);
+	return 0;
 }
 
 static int admin_host_list_cb(const struct store_host *h, void *arg)
@@ -565,7 +640,7 @@ static int admin_host_show(struct admin_ctx *c, const char *name)
 		goto out;
 	admin_host_recfields(&c->out, h);
 	admin_host_nodecert(c, name);
-	record_buf_endrec(&c->out);
+	admin_host_inventory(c, name);
 	rc = admin_reply(c, 200, 0);
 out:
 	free(h);
@@ -1392,6 +1467,7 @@ static int admin_fleet_cb(const struct fleet_row *r, void *arg)
 	record_buf_field(b, "meaning", r->last_code[0] &&
 			 epx_code_parse(r->last_code, &num) == 0 ? epx_strerror(-num) : "");
 	record_buf_fieldu(b, "last_seen", (unsigned long long)r->last_seen);
+	record_buf_fieldu(b, "inventory_changed", (unsigned long long)r->inv_changed);
 	record_buf_endrec(b);
 	return b->err;
 }

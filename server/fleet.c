@@ -127,8 +127,19 @@ static int fleet_cmp(const void *a, const void *b)
 	return c ? c : strcmp(x->name, y->name);
 }
 
-static int fleet_emit(struct store *s, struct fleet_set *set, const struct fleet_filter *f,
-		      int (*cb)(const struct fleet_row *, void *), void *arg)
+/* When the host's inventory last changed (0: never, or not reported). */
+static int fleet_inv_changed(struct store *s, const char *host, struct store_inventory *tmp,
+			     int64_t *changed)
+{
+	int rc = store_inventory_get(s, host, tmp);
+
+	*changed = rc == 0 ? tmp->changed : 0;
+	return rc == -EPX_E_DB_NOTFOUND ? 0 : rc;
+}
+
+static int fleet_emit_rows(struct store *s, struct fleet_set *set, const struct fleet_filter *f,
+			   int (*cb)(const struct fleet_row *, void *), void *arg,
+			   struct store_inventory *tmp)
 {
 	size_t i, out = 0;
 	int rc;
@@ -137,6 +148,8 @@ static int fleet_emit(struct store *s, struct fleet_set *set, const struct fleet
 		struct fleet_row *r = &set->rows[i];
 
 		rc = store_session_list(s, r->name, 1, fleet_newest_cb, &r->release);
+		if (rc == 0)
+			rc = fleet_inv_changed(s, r->name, tmp, &r->inv_changed);
 		if (rc < 0)
 			return rc;
 		if (f->release && r->release != f->release)
@@ -151,6 +164,19 @@ static int fleet_emit(struct store *s, struct fleet_set *set, const struct fleet
 			return rc;
 	}
 	return 0;
+}
+
+static int fleet_emit(struct store *s, struct fleet_set *set, const struct fleet_filter *f,
+		      int (*cb)(const struct fleet_row *, void *), void *arg)
+{
+	struct store_inventory *tmp = malloc(sizeof(*tmp));
+	int rc = -ENOMEM;
+
+	if (!tmp)
+		return rc;
+	rc = fleet_emit_rows(s, set, f, cb, arg, tmp);
+	free(tmp);
+	return rc;
 }
 
 int fleet_list(struct store *s, const struct fleet_filter *f,
@@ -259,5 +285,35 @@ int fleet_host_audit(struct store *s, const char *host,
 	for (i = 0; rc == 0 && i < k; i++)
 		rc = cb(&r->e[(r->n - 1 - i) % FLEET_AUDIT_MAX], arg);
 	free(r);
+	return rc;
+}
+
+int fleet_host_inventory(struct store *s, const char *host, struct fleet_inventory *fi)
+{
+	struct store_inventory *si = malloc(sizeof(*si));
+	struct inventory *prev = malloc(sizeof(*prev));
+	int rc = -ENOMEM;
+
+	memset(fi, 0, sizeof(*fi));
+	if (!si || !prev)
+		goto out;
+	rc = store_inventory_get(s, host, si);
+	if (rc == -EPX_E_DB_NOTFOUND) {
+		rc = 0;
+		goto out;
+	}
+	if (rc == 0)
+		rc = inventory_parse(si->body, strlen(si->body), &fi->cur);
+	if (rc < 0)
+		goto out;
+	fi->have = 1;
+	memcpy(fi->session, si->session, sizeof(fi->session));
+	fi->reported = si->reported;
+	fi->changed = si->changed;
+	if (si->changed && inventory_parse(si->prev, strlen(si->prev), prev) == 0)
+		inventory_diff(prev, &fi->cur, fi->changes, sizeof(fi->changes));
+out:
+	free(si);
+	free(prev);
 	return rc;
 }

@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lib/inventory.h"
 #include "server/http.h"
 #include "store/store.h"
 
@@ -43,6 +44,7 @@ struct fleet_row {
 	uint32_t release;                 /* newest session's version, 0 none */
 	size_t n_groups;
 	char groups[STORE_GROUPS_MAX][STORE_LABEL_MAX + 1];
+	int64_t inv_changed;              /* inventory changed at (0: never) */
 };
 
 /* Parses the query arguments into f.  allow_limit: 1 lets "limit" in
@@ -68,5 +70,18 @@ int fleet_channels(struct store *s,
 #define FLEET_AUDIT_SCAN 100000
 int fleet_host_audit(struct store *s, const char *host,
 		     int (*cb)(const struct store_audit *, void *), void *arg);
+
+/* The host's inventory as its node last reported it (issue 16 point 3):
+ * the page's host view and GET /admin/v1/hosts/NAME's one query.  have 0:
+ * never reported.  changed: when a report last differed from the one
+ * before (0: never), changes: what differed then (inventory_diff). */
+struct fleet_inventory {
+	int have;
+	struct inventory cur;
+	char session[STORE_SESSION_HEX + 1];
+	int64_t reported, changed;
+	char changes[STORE_INV_DETAIL_MAX + 1];
+};
+int fleet_host_inventory(struct store *s, const char *host, struct fleet_inventory *fi);
 
 #endif

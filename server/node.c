@@ -17,6 +17,7 @@
 
 #include "lib/err.h"
 #include "lib/hex.h"
+#include "lib/inventory.h"
 #include "lib/label.h"
 #include "lib/nodeproto.h"
 #include "lib/num.h"
@@ -442,14 +443,63 @@ int node_bootfile(struct srv *srv, const struct http_req *req, struct http_resp 
 struct node_sess_in {
 	const char *host, *mac, *nonce, *cred, *token;
 	unsigned long agent, stage;
+	struct inventory *inv;          /* the report's, parsed; NULL none */
 };
+
+/* The optional inventory field, parsed into inv (caller's heap), which
+ * in->inv then names: a bad report refuses the whole session with its
+ * code (lib/inventory.h), before any store access. */
+static int node_inventory_input(const struct http_arg *a, int n, struct node_sess_in *in,
+				struct inventory *inv)
+{
+	const struct http_arg *f = http_arg_get(a, (size_t)n, NODEPROTO_F_INVENTORY);
+	int rc;
+
+	if (!f)
+		return 0;
+	rc = inventory_parse(f->val, f->val_len, inv);
+	if (rc == 0)
+		in->inv = inv;
+	return rc;
+}
+
+/* Stores the session's inventory (canonical text); a change since the
+ * host's previous report is audited by the store once and logged here
+ * once.  Never fatal: the boot goes on. */
+static void node_inventory_store(struct srv *srv, const struct http_req *req,
+				 const char *host, const char *sid, const struct inventory *inv)
+{
+	struct store_inventory *old = malloc(sizeof(*old));
+	struct inventory *prev = malloc(sizeof(*prev));
+	char text[NODEPROTO_INV_MAX + 1], diff[STORE_INV_DETAIL_MAX + 1] = "";
+	size_t len;
+	int rc = -ENOMEM, changed = 0;
+
+	if (!old || !prev)
+		goto out;
+	rc = inventory_format(inv, text, sizeof(text), &len);
+	if (rc == 0 && store_inventory_get(srv->store, host, old) == 0 &&
+	    inventory_parse(old->body, strlen(old->body), prev) == 0)
+		inventory_diff(prev, inv, diff, sizeof(diff));
+	if (rc == 0)
+		rc = store_inventory_put(srv->store, host, sid, text, diff, &changed);
+	if (rc == 0 && changed)
+		http_log(req, "host %s inventory changed since its previous boot: %s (%s)",
+			 host, diff[0] ? diff : "order or format", epx_code_str(EPX_E_INV_CHANGED));
+out:
+	if (rc < 0)
+		http_log(req, "host %s inventory not stored: %s", host, epx_strerror(rc));
+	free(old);
+	free(prev);
+}
 
 static int node_session_input(const struct http_arg *a, int n, struct node_sess_in *in)
 {
 	static const char *const keys[] = { NODEPROTO_F_HOST, NODEPROTO_F_MAC,
 					    NODEPROTO_F_NONCE, NODEPROTO_F_AGENT,
 					    NODEPROTO_F_STAGE, NODEPROTO_F_CREDENTIAL,
-					    NODEPROTO_F_TOKEN };
+					    NODEPROTO_F_TOKEN, NODEPROTO_F_INVENTORY };
+	struct inventory *inv = in->inv;
 
 	memset(in, 0, sizeof(*in));
 	if (!node_form_known(a, n, keys, sizeof(keys) / sizeof(keys[0])))
@@ -471,7 +521,7 @@ static int node_session_input(const struct http_arg *a, int n, struct node_sess_
 		return -EPX_E_CRED_FORMAT;
 	if (in->token && hex_check_str(in->token, NODEPROTO_TOKEN_HEX) < 0)
 		return -EPX_E_TOK_FORMAT;
-	return 0;
+	return node_inventory_input(a, n, in, inv);
 }
 
 /* The host must be registered with this MAC and, if it has addresses,
@@ -657,6 +707,8 @@ static int node_session_open(struct srv *srv, const struct http_req *req,
 		return rc;
 	}
 	store_host_touch(srv->store, in->host);
+	if (in->inv)
+		node_inventory_store(srv, req, in->host, sid, in->inv);
 	node_host_state(srv, req, in->host, "booting");
 	http_log(req, "session %s opened for host %s, release %u (%s)", sid, in->host,
 		 r->version, in->cred ? "credential" : "boot token");
@@ -683,11 +735,13 @@ int node_session(struct srv *srv, const struct http_req *req, struct http_resp *
 	struct store_host *h = NULL;
 	struct store_release r;
 	struct node_sess_in in;
+	struct inventory *inv;
 	size_t len = 0;
 	char *out = NULL;
 	int rc, n = 0, slot = 0;
 
-	rc = node_form(req, NODE_SESSION_BODY_MAX, &args, &n);
+	in.inv = inv = malloc(sizeof(*inv));
+	rc = inv ? node_form(req, NODE_SESSION_BODY_MAX, &args, &n) : -ENOMEM;
 	if (rc == 0)
 		rc = node_session_input(args, n, &in);
 	if (rc < 0)
@@ -726,6 +780,7 @@ out:
 		free(out);
 	}
 	free(h);
+	free(inv);
 	node_form_free(args);
 	if (slot)
 		storm_leave(srv->storm, STORM_SESSION);

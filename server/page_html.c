@@ -31,7 +31,7 @@ const char page_html_css[] =
 	"svg.timeline{background:#fff;border:1px solid #ccc}\n"
 	"svg .ok{fill:#6a6}svg .fail{fill:#c44}svg text{font:11px sans-serif;fill:#222}\n"
 	".login{max-width:32em;margin:4em auto}.login input{width:100%;font-family:monospace}\n"
-	".msg{color:#a00}\n";
+	".msg{color:#a00}.flag{background:#fbe3e3;color:#a00;padding:0 .3em;font-weight:bold}\n";
 
 /* ------------------------------------------------------------- pieces */
 
@@ -174,7 +174,10 @@ static int page_html_fleet_row(const struct fleet_row *r, void *arg)
 	html_textz(b, r->name);
 	html_raw(b, "\">");
 	html_textz(b, r->name);
-	html_raw(b, "</a></td><td class=\"state\">");
+	html_raw(b, "</a>");
+	if (r->inv_changed)
+		html_raw(b, " <span class=\"flag inv-changed\">inventory changed</span>");
+	html_raw(b, "</td><td class=\"state\">");
 	html_textz(b, r->state);
 	if (r->release)
 		html_rawf(b, "</td><td class=\"release\">%" PRIu32, r->release);
@@ -336,6 +339,111 @@ static void page_html_host_facts(struct srv *srv, struct record_buf *b, const st
 	html_raw(b, "</td></tr></table>\n");
 }
 
+/* ------------------------------------------------------------ inventory */
+
+static void page_html_absent(struct record_buf *b)
+{
+	html_raw(b, "<span class=\"muted\">not reported</span>");
+}
+
+static void page_html_opt_text(struct record_buf *b, const char *s)
+{
+	if (s[0])
+		html_textz(b, s);
+	else
+		page_html_absent(b);
+}
+
+static void page_html_opt_u(struct record_buf *b, unsigned has, uint64_t v, const char *unit)
+{
+	if (has)
+		html_rawf(b, "%" PRIu64 "%s", v, unit);
+	else
+		page_html_absent(b);
+}
+
+static void page_html_inv_node(struct record_buf *b, const struct fleet_inventory *fi)
+{
+	const struct inventory *v = &fi->cur;
+
+	html_raw(b, "<table class=\"facts\" id=\"inventory\"><tr><th>reported</th><td>");
+	page_html_time(b, fi->reported);
+	html_raw(b, ", session <code>");
+	html_textz(b, fi->session);
+	html_raw(b, "</code></td></tr><tr><th>CPU</th><td class=\"cpu\">");
+	page_html_opt_text(b, v->cpu_model);
+	html_raw(b, "</td></tr><tr><th>CPUs</th><td class=\"cpus\">");
+	page_html_opt_u(b, v->has & INVENTORY_HAS_CPUS, v->cpus, "");
+	html_raw(b, "</td></tr><tr><th>memory</th><td class=\"mem\">");
+	page_html_opt_u(b, v->has & INVENTORY_HAS_MEM, v->mem, " bytes");
+	html_raw(b, "</td></tr><tr><th>firmware</th><td class=\"firmware\">");
+	page_html_opt_text(b, v->fw_vendor);
+	html_raw(b, " ");
+	page_html_opt_text(b, v->fw_version);
+	html_raw(b, "</td></tr><tr><th>Secure Boot</th><td class=\"secureboot\">");
+	if (v->has & INVENTORY_HAS_SB)
+		html_raw(b, v->secureboot ? "on" : "off");
+	else
+		page_html_absent(b);
+	html_raw(b, "</td></tr></table>\n");
+}
+
+static void page_html_inv_parts(struct record_buf *b, const struct inventory *v)
+{
+	size_t i;
+
+	html_raw(b, "<table id=\"disks\"><tr><th>disk</th><th>size</th><th>serial</th></tr>\n");
+	for (i = 0; i < v->ndisks; i++) {
+		html_raw(b, "<tr class=\"disk\"><td>");
+		html_textz(b, v->disk[i].name);
+		html_raw(b, "</td><td>");
+		page_html_opt_u(b, v->disk[i].has & INVENTORY_HAS_SIZE, v->disk[i].size, " bytes");
+		html_raw(b, "</td><td>");
+		page_html_opt_text(b, v->disk[i].serial);
+		html_raw(b, "</td></tr>\n");
+	}
+	html_raw(b, "</table>\n<table id=\"nics\"><tr><th>NIC</th><th>MAC</th><th>speed</th>"
+		 "</tr>\n");
+	for (i = 0; i < v->nnics; i++) {
+		html_raw(b, "<tr class=\"nic\"><td>");
+		html_textz(b, v->nic[i].name);
+		html_raw(b, "</td><td><code>");
+		html_textz(b, v->nic[i].mac);
+		html_raw(b, "</code></td><td>");
+		page_html_opt_u(b, v->nic[i].has & INVENTORY_HAS_SPEED, v->nic[i].speed, " Mbit/s");
+		html_raw(b, "</td></tr>\n");
+	}
+	html_raw(b, "</table>\n");
+}
+
+/* The host's inventory (fleet_host_inventory, the one query), flagged
+ * when a boot reported other hardware than the boot before. */
+static int page_html_inventory(struct srv *srv, struct record_buf *b, const char *name)
+{
+	struct fleet_inventory *fi = malloc(sizeof(*fi));
+	int rc = -ENOMEM;
+
+	if (!fi)
+		return rc;
+	rc = fleet_host_inventory(srv->store, name, fi);
+	html_raw(b, "<h2>Inventory</h2>\n");
+	if (rc == 0 && !fi->have)
+		html_raw(b, "<p class=\"muted\" id=\"inventory-none\">No inventory reported yet.</p>\n");
+	if (rc == 0 && fi->have && fi->changed) {
+		html_raw(b, "<p class=\"flag\" id=\"inventory-changed\">Inventory changed at ");
+		page_html_time(b, fi->changed);
+		html_raw(b, " since the boot before: ");
+		html_textz(b, fi->changes[0] ? fi->changes : "order or format");
+		html_raw(b, "</p>\n");
+	}
+	if (rc == 0 && fi->have) {
+		page_html_inv_node(b, fi);
+		page_html_inv_parts(b, &fi->cur);
+	}
+	free(fi);
+	return rc;
+}
+
 /* The session's reports, oldest first, into idx; returns how many. */
 static size_t page_html_sess_reps(const struct page_host *ph, const char *id,
 				  size_t idx[PAGE_HTML_REPORTS])
@@ -457,6 +565,9 @@ int page_html_host(struct srv *srv, const char *name, const char *actor, struct 
 	html_textz(b, ph->h.name);
 	html_raw(b, "</span></h1>\n");
 	page_html_host_facts(srv, b, ph);
+	rc = page_html_inventory(srv, b, ph->h.name);
+	if (rc)
+		goto out;
 	page_html_sessions(b, ph);
 	html_raw(b, "<h2>Console tail</h2>\n<pre id=\"tail\">");
 	html_text(b, ph->h.last_tail, ph->h.last_tail_len, HTML_NL);

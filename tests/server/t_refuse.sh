@@ -37,7 +37,7 @@ refuse() {
 refuse 415 EPOXY-E2203 "session: no Content-Type" -- /v1/session -X POST --data-binary "$OK&credential=$CRED" -H 'Content-Type:'
 refuse 415 EPOXY-E2203 "session: JSON content type" -- /v1/session -H 'Content-Type: application/json' --data "{\"host\":\"node1\"}"
 refuse 400 EPOXY-E2207 "session: empty body" -- /v1/session -X POST -H "$FORM"
-refuse 413 EPOXY-E2204 "session: body over the session cap" -- /v1/session -H "$FORM" --data "$OK&credential=$CRED&x=${BIG:0:2000}"
+refuse 413 EPOXY-E2204 "session: body over the session cap" -- /v1/session -H "$FORM" --data "$OK&credential=$CRED&x=${BIG:0:14000}"
 refuse 413 EPOXY-E2204 "session: body over the request cap" -- /v1/session -H "$FORM" -H "Expect: 100-continue" --data "$BIG"
 refuse 400 EPOXY-E2207 "session: truncated form" -- /v1/session -H "$FORM" --data "host=node1&mac"
 refuse 400 EPOXY-E2207 "session: truncated nonce" -- /v1/session -H "$FORM" --data "host=node1&mac=52-54-00-12-34-56&nonce=${NONCE:0:40}&agent=1&stage=1&credential=$CRED"
