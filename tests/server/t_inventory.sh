@@ -9,12 +9,18 @@
 # numbers, control and non-ASCII bytes, a disk twice, too many NICs, no
 # final newline) are refused with their stable code, open no session and
 # change nothing; text from the node renders escaped; deleting the host
-# deletes its inventory.
+# deletes its inventory.  INVENTORY_PG=1 (t_inventory_pg.sh): the same on
+# a real PostgreSQL store.
 . "$(dirname "$0")/../lib/epoxyd.sh"
 need_built "$BIN/epoxyctl"
 need jq
 
-epoxyd_setup || bail "setup"
+if [ -n "${INVENTORY_PG:-}" ]; then
+	epoxyd_pg || bail "PostgreSQL started"
+	epoxyd_setup - "$STORE" || bail "setup"
+else
+	epoxyd_setup || bail "setup"
+fi
 SEED=$BIN/epoxyd-seed
 "$SEED" admin "$STORE" ops "$T_DIR/admin.cred" >/dev/null || bail "admin"
 epoxyd_start || bail "epoxyd did not start" "$(tail -n 20 "$T_DIR/epoxyd.log")"
