@@ -127,19 +127,8 @@ static int fleet_cmp(const void *a, const void *b)
 	return c ? c : strcmp(x->name, y->name);
 }
 
-/* When the host's inventory last changed (0: never, or not reported). */
-static int fleet_inv_changed(struct store *s, const char *host, struct store_inventory *tmp,
-			     int64_t *changed)
-{
-	int rc = store_inventory_get(s, host, tmp);
-
-	*changed = rc == 0 ? tmp->changed : 0;
-	return rc == -EPX_E_DB_NOTFOUND ? 0 : rc;
-}
-
-static int fleet_emit_rows(struct store *s, struct fleet_set *set, const struct fleet_filter *f,
-			   int (*cb)(const struct fleet_row *, void *), void *arg,
-			   struct store_inventory *tmp)
+static int fleet_emit(struct store *s, struct fleet_set *set, const struct fleet_filter *f,
+		      int (*cb)(const struct fleet_row *, void *), void *arg)
 {
 	size_t i, out = 0;
 	int rc;
@@ -149,7 +138,7 @@ static int fleet_emit_rows(struct store *s, struct fleet_set *set, const struct 
 
 		rc = store_session_list(s, r->name, 1, fleet_newest_cb, &r->release);
 		if (rc == 0)
-			rc = fleet_inv_changed(s, r->name, tmp, &r->inv_changed);
+			rc = store_inventory_changed(s, r->name, &r->inv_changed);
 		if (rc < 0)
 			return rc;
 		if (f->release && r->release != f->release)
@@ -164,19 +153,6 @@ static int fleet_emit_rows(struct store *s, struct fleet_set *set, const struct 
 			return rc;
 	}
 	return 0;
-}
-
-static int fleet_emit(struct store *s, struct fleet_set *set, const struct fleet_filter *f,
-		      int (*cb)(const struct fleet_row *, void *), void *arg)
-{
-	struct store_inventory *tmp = malloc(sizeof(*tmp));
-	int rc = -ENOMEM;
-
-	if (!tmp)
-		return rc;
-	rc = fleet_emit_rows(s, set, f, cb, arg, tmp);
-	free(tmp);
-	return rc;
 }
 
 int fleet_list(struct store *s, const struct fleet_filter *f,

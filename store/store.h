@@ -481,6 +481,9 @@ struct store_inventory {
 int store_inventory_put(struct store *s, const char *host, const char *session,
 			const char *body, const char *detail, int *changed);
 int store_inventory_get(struct store *s, const char *host, struct store_inventory *out);
+/* When host's inventory last changed (0: never or no inventory): the
+ * fleet list's light query. */
+int store_inventory_changed(struct store *s, const char *host, int64_t *changed);
 
 /* ----------------------------------------- slices and images (issue 14) */
 /* The SliceDB.  A slice has a name (STORE_SLICE_NAME_MAX), an owner site

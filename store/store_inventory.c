@@ -88,3 +88,18 @@ int store_inventory_get(struct store *s, const char *host, struct store_inventor
 	db_res_free(&r);
 	return rc;
 }
+
+int store_inventory_changed(struct store *s, const char *host, int64_t *changed)
+{
+	struct db_res r;
+	int rc = -EPX_E_DB_INVALID;
+
+	*changed = 0;
+	if (!store_valid_hostname(host))
+		return rc;
+	rc = Q(s, "SELECT changed FROM host_inventory WHERE host = $1", &r, A_TEXT(host));
+	if (rc == 0 && r.nrows == 1)
+		*changed = db_int(&r, 0, 0);
+	db_res_free(&r);
+	return rc;
+}

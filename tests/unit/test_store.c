@@ -660,6 +660,7 @@ static void t_inventory(struct store *s)
 	struct store_inventory *iv = malloc(sizeof(*iv));
 	char big[STORE_INVENTORY_MAX + 2], detail[STORE_TEXT_MAX + 1];
 	struct store_host h;
+	int64_t t = -1;
 	int changed = -1;
 
 	host_init(&h, "inv1", "52-54-00-77-00-09");
@@ -681,6 +682,10 @@ static void t_inventory(struct store *s)
 	eq(store_inventory_get(s, "inv1", iv), 0, "inventory: read back");
 	ok(changed == 1 && !strcmp(iv->body, b2) && !strcmp(iv->prev, b1) &&
 	   iv->changed == fake_now, "inventory: changed: new body, previous kept, time");
+	ok(store_inventory_changed(s, "inv1", &t) == 0 && t == fake_now,
+	   "inventory: the fleet's light query says when");
+	ok(store_inventory_changed(s, "node1", &t) == 0 && t == 0,
+	   "inventory: a host without one: never changed");
 	ok(inv_audits(s, detail) == 1 && !strcmp(detail, "disk vda, disk vdb"),
 	   "inventory: the change audited once ('%s')", detail);
 	fake_now += 10;
