@@ -27,3 +27,9 @@ fuzz_httpc_LIBS := $(NET_LIBS)
 fuzz_chunked_SRCS := tests/fuzz/fuzz_chunked.c
 fuzz_chunked_ARCHIVES := epoxy-net epoxy
 fuzz_chunked_LIBS := $(NET_LIBS)
+
+# the TLS records' AES-GCM (net/aesgcm.c; in the musl build it joins the
+# agent's mbedTLS, stage2/agent.mk) against Debian's mbedTLS GCM
+UNIT_TESTS += test_net_aesgcm
+test_net_aesgcm_SRCS := tests/unit/test_net_aesgcm.c net/aesgcm.c tests/test.c
+test_net_aesgcm_LIBS := $(NET_LIBS)

@@ -29,10 +29,17 @@ struct tls_ctx {
 	mbedtls_ssl_config conf;
 };
 
+#define TLS_RBUF 65536         /* bytes read from the socket at once */
+
 struct tls_conn {
 	int fd;
 	mbedtls_ssl_context ssl;
 	int64_t deadline;
+	/* what recv() gave beyond what mbedTLS asked for (it asks for a
+	 * record's 5-byte header, then its body: two calls a record without
+	 * this); NULL when it could not be allocated: unbuffered */
+	uint8_t *rbuf;
+	size_t roff, rlen;
 };
 
 /* Monotonic clock in milliseconds. */

@@ -27,12 +27,17 @@ MBEDTLS_MUSL := $(O)/musl/mbedtls
 MBEDTLS_MUSL_LIBS := $(MBEDTLS_MUSL)/library/libmbedtls.a \
 	$(MBEDTLS_MUSL)/library/libmbedx509.a $(MBEDTLS_MUSL)/library/libmbedcrypto.a
 MBEDTLS_MUSL_CONFIG := -DMBEDTLS_CONFIG_FILE='"stage2/mbedtls_config.h"'
-MUSL_CPPFLAGS := -I. -I$(O)/include -I$(MBEDTLS_MUSL)/include -D_GNU_SOURCE \
+MUSL_CPPFLAGS := -I. -I$(O)/include -I$(MBEDTLS_MUSL)/include -Inet -D_GNU_SOURCE \
 	-DEPOXY_VERSION='"$(VERSION)"' $(MBEDTLS_MUSL_CONFIG)
 MUSL_CFLAGS := -std=gnu11 -Os $(WARN) -fstack-protector-strong -fno-common \
 	-ffunction-sections -fdata-sections '-ffile-prefix-map=$(CURDIR)/='
 
-$(MBEDTLS_MUSL)/.built: stage2/mbedtls_config.h
+# MBEDTLS_GCM_ALT: mbedtls/gcm.h includes "gcm_alt.h" (net/, hence -I net)
+# and net/aesgcm.c, compiled with the same flags, joins libmbedcrypto.a, so
+# every program linking this mbedTLS gets its GCM
+MBEDTLS_MUSL_CFLAGS := -O2 -ffunction-sections -fdata-sections -I"$(CURDIR)" \
+	-I"$(CURDIR)/net" -DMBEDTLS_CONFIG_FILE='"stage2/mbedtls_config.h"'
+$(MBEDTLS_MUSL)/.built: stage2/mbedtls_config.h net/aesgcm.c net/aesgcm.h net/gcm_alt.h
 	@test -f $(O)/src/mbedtls/.epoxy-fetched || scripts/deps.sh
 	rm -rf $(MBEDTLS_MUSL)
 	@mkdir -p $(MBEDTLS_MUSL)
@@ -40,8 +45,11 @@ $(MBEDTLS_MUSL)/.built: stage2/mbedtls_config.h
 		$(O)/src/mbedtls/3rdparty $(MBEDTLS_MUSL)/
 	env -u MAKEFLAGS -u MFLAGS -u O $(MAKE) -s -j2 -C $(MBEDTLS_MUSL)/library \
 		CC=$(MUSL_CC) AR=ar \
-		CFLAGS="-O2 -ffunction-sections -fdata-sections -I\"$(CURDIR)\" -DMBEDTLS_CONFIG_FILE='\"stage2/mbedtls_config.h\"'" \
+		CFLAGS="-O2 -ffunction-sections -fdata-sections -I\"$(CURDIR)\" -I\"$(CURDIR)/net\" -DMBEDTLS_CONFIG_FILE='\"stage2/mbedtls_config.h\"'" \
 		libmbedcrypto.a libmbedx509.a libmbedtls.a >/dev/null
+	$(MUSL_CC) $(MBEDTLS_MUSL_CFLAGS) -I$(MBEDTLS_MUSL)/include -Wall -Wextra -Werror \
+		-c -o $(MBEDTLS_MUSL)/library/epoxy_aesgcm.o net/aesgcm.c
+	ar rcs $(MBEDTLS_MUSL)/library/libmbedcrypto.a $(MBEDTLS_MUSL)/library/epoxy_aesgcm.o
 	touch $@
 
 $(O)/musl/%.o: %.c $(CONFIG_H) $(MBEDTLS_MUSL)/.built

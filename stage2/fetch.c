@@ -15,6 +15,8 @@
 #include "stage2/fetch.h"
 #include "stage2/hash.h"
 
+#define FETCH_HASH_BATCH (256 * 1024)  /* bytes that wake the hasher */
+
 struct fetch_state {
 	int fd;
 	uint64_t want, done;
@@ -25,7 +27,7 @@ struct fetch_state {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	uint64_t hashed, avail;
-	int stop, hash_err;
+	int stop, hash_err, waiting;
 	int64_t tail_ms;
 	uint8_t next[32];
 	int have_next;
@@ -68,14 +70,17 @@ static int fetch_on_head(void *ctx, const struct httpc_head *h)
  * kexec will read are the bytes that were hashed. */
 static void *fetch_hasher(void *arg)
 {
-	static uint8_t buf[65536];
+	static uint8_t buf[FETCH_HASH_BATCH];
 	struct fetch_state *s = arg;
 	uint64_t upto;
 
 	pthread_mutex_lock(&s->mu);
 	for (;;) {
-		while (s->hashed == s->avail && !s->stop)
+		while (s->hashed == s->avail && !s->stop) {
+			s->waiting = 1;
 			pthread_cond_wait(&s->cv, &s->mu);
+			s->waiting = 0;
+		}
 		if (s->hashed == s->avail)
 			break;
 		upto = s->avail;
@@ -139,9 +144,13 @@ static int fetch_on_data(void *ctx, const uint8_t *p, size_t n)
 		p += w;
 		n -= (size_t)w;
 	}
+	/* the hasher is woken once a batch is waiting (and at the end, by
+	 * fetch_hasher_stop), not for every record: a wake-up per 16 KiB
+	 * record was most of the download's system calls */
 	pthread_mutex_lock(&s->mu);
 	s->avail = s->done;
-	pthread_cond_signal(&s->cv);
+	if (s->waiting && s->avail - s->hashed >= FETCH_HASH_BATCH)
+		pthread_cond_signal(&s->cv);
 	pthread_mutex_unlock(&s->mu);
 	return 0;
 }

@@ -1,0 +1,467 @@
+/* aesgcm: AES-GCM with AES-NI and PCLMULQDQ, written for the client from
+ * SP 800-38D and the instruction definitions.
+ *
+ * GHASH in the instructions' order.  A GCM block holds the coefficient of
+ * x^0 in the top bit of its first byte; with its bytes reversed, the
+ * 128-bit little-endian value R(A) holds a_k at bit 127-k.  The carry-less
+ * product of R(A) and R(B) then holds c_k of C = A*B at bit 254-k: one
+ * shift left makes the 256-bit value (hi:lo) with hi = R(C mod x^128) and
+ * lo = R(D), C = C_low + x^128 D.  Since x^128 = 1 + x + x^2 + x^7 modulo
+ * the field polynomial, C = C_low + D (1 + x + x^2 + x^7); multiplying by
+ * x^s is a right shift by s of R(), and the s bits that fall off the
+ * bottom (degree 128 and up) come back as D' = the low bits of D moved to
+ * the top, D' having degree below 7, so its own product stays below x^128.
+ * Both steps together: g = d ^ d<<127 ^ d<<126 ^ d<<121 (128-bit shifts,
+ * truncated), result = hi ^ g ^ g>>1 ^ g>>2 ^ g>>7.  Every step is linear,
+ * so the products of four blocks are added before one reduction
+ * (X4 = (X0+C1)H^4 + C2 H^3 + C3 H^2 + C4 H). */
+#include <cpuid.h>
+#include <immintrin.h>
+#include <string.h>
+
+#include <mbedtls/gcm.h>
+
+#include "net/aesgcm.h"
+
+int aesgcm_cpu_has_ni(void)
+{
+	unsigned a, b, c, d;
+
+	if (!__get_cpuid(1, &a, &b, &c, &d))
+		return 0;
+	return (c & bit_AES) && (c & bit_PCLMUL) && (c & bit_SSSE3) && (c & bit_SSE4_1);
+}
+
+/* ------------------------------------------------------ portable path */
+
+static uint64_t aesgcm_be64(const uint8_t *p)
+{
+	uint64_t v = 0;
+	int i;
+
+	for (i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static void aesgcm_put64(uint8_t *p, uint64_t v)
+{
+	int i;
+
+	for (i = 7; i >= 0; i--) {
+		p[i] = (uint8_t)v;
+		v >>= 8;
+	}
+}
+
+/* x = x * h in GCM's order, bit by bit (SP 800-38D, algorithm 1) */
+static void aesgcm_mul_slow(uint8_t x[16], const uint8_t h[16])
+{
+	uint64_t zh = 0, zl = 0, vh = aesgcm_be64(h), vl = aesgcm_be64(h + 8), m;
+	int i;
+
+	for (i = 0; i < 128; i++) {
+		m = (uint64_t)0 - (uint64_t)((x[i / 8] >> (7 - i % 8)) & 1);
+		zh ^= vh & m;
+		zl ^= vl & m;
+		m = (uint64_t)0 - (vl & 1);
+		vl = vl >> 1 | vh << 63;
+		vh = vh >> 1 ^ (0xe100000000000000ULL & m);
+	}
+	aesgcm_put64(x, zh);
+	aesgcm_put64(x + 8, zl);
+}
+
+static void aesgcm_inc32(uint8_t ctr[16])
+{
+	int i;
+
+	for (i = 15; i >= 12; i--)
+		if (++ctr[i])
+			break;
+}
+
+/* ------------------------------------------------------ AES-NI path */
+
+#define AESGCM_NI __attribute__((target("aes,pclmul,sse4.1,ssse3")))
+
+AESGCM_NI static __m128i aesgcm_rev(__m128i v)
+{
+	return _mm_shuffle_epi8(v, _mm_set_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10,
+						11, 12, 13, 14, 15));
+}
+
+/* (hi:lo) += a * b, carry-less, not reduced */
+AESGCM_NI static void aesgcm_clmul(__m128i a, __m128i b, __m128i *lo, __m128i *hi)
+{
+	__m128i m = _mm_xor_si128(_mm_clmulepi64_si128(a, b, 0x01),
+				  _mm_clmulepi64_si128(a, b, 0x10));
+
+	*lo = _mm_xor_si128(*lo, _mm_xor_si128(_mm_clmulepi64_si128(a, b, 0x00),
+					       _mm_slli_si128(m, 8)));
+	*hi = _mm_xor_si128(*hi, _mm_xor_si128(_mm_clmulepi64_si128(a, b, 0x11),
+					       _mm_srli_si128(m, 8)));
+}
+
+/* 128-bit right shift by s (0 < s < 64) */
+#define AESGCM_SHR(v, s) _mm_or_si128(_mm_srli_epi64((v), (s)), \
+				      _mm_slli_epi64(_mm_srli_si128((v), 8), 64 - (s)))
+
+/* the reduction of the file's comment: (hi:lo) << 1, then modulo */
+AESGCM_NI static __m128i aesgcm_reduce(__m128i lo, __m128i hi)
+{
+	__m128i d, g, t;
+
+	/* (hi:lo) << 1 */
+	hi = _mm_or_si128(_mm_or_si128(_mm_slli_epi64(hi, 1),
+				       _mm_slli_si128(_mm_srli_epi64(hi, 63), 8)),
+			  _mm_srli_si128(_mm_srli_epi64(lo, 63), 8));
+	d = _mm_or_si128(_mm_slli_epi64(lo, 1), _mm_slli_si128(_mm_srli_epi64(lo, 63), 8));
+	/* g = d ^ d<<127 ^ d<<126 ^ d<<121: the low lane's bits to the top */
+	t = _mm_xor_si128(_mm_xor_si128(_mm_slli_epi64(d, 63), _mm_slli_epi64(d, 62)),
+			  _mm_slli_epi64(d, 57));
+	g = _mm_xor_si128(d, _mm_slli_si128(t, 8));
+	t = _mm_xor_si128(g, _mm_xor_si128(AESGCM_SHR(g, 1), AESGCM_SHR(g, 2)));
+	return _mm_xor_si128(hi, _mm_xor_si128(t, AESGCM_SHR(g, 7)));
+}
+
+AESGCM_NI static __m128i aesgcm_mul(__m128i a, __m128i b)
+{
+	__m128i lo = _mm_setzero_si128(), hi = _mm_setzero_si128();
+
+	aesgcm_clmul(a, b, &lo, &hi);
+	return aesgcm_reduce(lo, hi);
+}
+
+AESGCM_NI static void aesgcm_ni_powers(struct aesgcm *g)
+{
+	__m128i h = aesgcm_rev(_mm_loadu_si128((const __m128i *)g->h)), p = h;
+	int i;
+
+	for (i = 0; i < AESGCM_AGG; i++) {
+		_mm_storeu_si128((__m128i *)g->hpow[i], p);
+		p = aesgcm_mul(p, h);
+	}
+}
+
+/* GHASH of whole blocks into g->x (nb blocks at p) */
+AESGCM_NI static void aesgcm_ni_ghash(struct aesgcm *g, const uint8_t *p, size_t nb)
+{
+	__m128i x = aesgcm_rev(_mm_loadu_si128((const __m128i *)g->x));
+	__m128i h = _mm_loadu_si128((const __m128i *)g->hpow[0]);
+
+	for (; nb > 0; nb--, p += 16)
+		x = aesgcm_mul(_mm_xor_si128(x, aesgcm_rev(_mm_loadu_si128((const __m128i *)p))), h);
+	_mm_storeu_si128((__m128i *)g->x, aesgcm_rev(x));
+}
+
+/* CTR and GHASH over nb whole blocks, four at a time */
+AESGCM_NI static void aesgcm_ni_blocks(struct aesgcm *g, const uint8_t *in,
+				       uint8_t *out, size_t nb)
+{
+	__m128i rk[15], hp[AESGCM_AGG], b[AESGCM_AGG], c[AESGCM_AGG], lo, hi;
+	__m128i x = aesgcm_rev(_mm_loadu_si128((const __m128i *)g->x));
+	__m128i ctr = aesgcm_rev(_mm_loadu_si128((const __m128i *)g->ctr));
+	const __m128i one = _mm_set_epi32(0, 0, 0, 1);
+	int dec = g->mode == AESGCM_DECRYPT, nr = g->nr, r, i, k;
+
+	for (r = 0; r <= nr; r++)
+		rk[r] = _mm_loadu_si128((const __m128i *)g->rk[r]);
+	for (i = 0; i < AESGCM_AGG; i++)
+		hp[i] = _mm_loadu_si128((const __m128i *)g->hpow[i]);
+	while (nb > 0) {
+		k = nb < AESGCM_AGG ? 1 : AESGCM_AGG;
+		for (i = 0; i < k; i++) {
+			b[i] = _mm_xor_si128(aesgcm_rev(ctr), rk[0]);
+			ctr = _mm_add_epi32(ctr, one);  /* inc32: the low lane wraps */
+		}
+		for (r = 1; r < nr; r++)
+			for (i = 0; i < k; i++)
+				b[i] = _mm_aesenc_si128(b[i], rk[r]);
+		for (i = 0; i < k; i++) {
+			__m128i v = _mm_loadu_si128((const __m128i *)(in + 16 * i));
+			__m128i o = _mm_xor_si128(v, _mm_aesenclast_si128(b[i], rk[nr]));
+
+			_mm_storeu_si128((__m128i *)(out + 16 * i), o);
+			c[i] = aesgcm_rev(dec ? v : o);
+		}
+		c[0] = _mm_xor_si128(c[0], x);
+		lo = hi = _mm_setzero_si128();
+		for (i = 0; i < k; i++)
+			aesgcm_clmul(c[i], hp[k - 1 - i], &lo, &hi);
+		x = aesgcm_reduce(lo, hi);
+		in += 16 * k;
+		out += 16 * k;
+		nb -= (size_t)k;
+	}
+	_mm_storeu_si128((__m128i *)g->x, aesgcm_rev(x));
+	_mm_storeu_si128((__m128i *)g->ctr, aesgcm_rev(ctr));
+}
+
+/* ------------------------------------------------------ both paths */
+
+/* GHASH of len bytes, the last block padded with zeros */
+static void aesgcm_ghash(struct aesgcm *g, const uint8_t *p, size_t len)
+{
+	uint8_t blk[16];
+	size_t whole = len / 16, i;
+
+	if (g->ni) {
+		aesgcm_ni_ghash(g, p, whole);
+	} else {
+		for (i = 0; i < whole; i++) {
+			for (size_t j = 0; j < 16; j++)
+				g->x[j] ^= p[16 * i + j];
+			aesgcm_mul_slow(g->x, g->h);
+		}
+	}
+	if (len % 16) {
+		memset(blk, 0, sizeof(blk));
+		memcpy(blk, p + 16 * whole, len % 16);
+		if (g->ni) {
+			aesgcm_ni_ghash(g, blk, 1);
+		} else {
+			for (i = 0; i < 16; i++)
+				g->x[i] ^= blk[i];
+			aesgcm_mul_slow(g->x, g->h);
+		}
+	}
+}
+
+static int aesgcm_ecb(struct aesgcm *g, const uint8_t in[16], uint8_t out[16])
+{
+	return mbedtls_aes_crypt_ecb(&g->aes, MBEDTLS_AES_ENCRYPT, in, out) ? MBEDTLS_ERR_GCM_BAD_INPUT : 0;
+}
+
+void aesgcm_init(struct aesgcm *g)
+{
+	memset(g, 0, sizeof(*g));
+	mbedtls_aes_init(&g->aes);
+}
+
+int aesgcm_setkey(struct aesgcm *g, const uint8_t *key, unsigned keybits, int force)
+{
+	static const uint8_t zero[16];
+	int r;
+
+	aesgcm_free(g);
+	if (keybits != 128 && keybits != 192 && keybits != 256)
+		return MBEDTLS_ERR_GCM_BAD_INPUT;
+	if (mbedtls_aes_setkey_enc(&g->aes, key, keybits))
+		return MBEDTLS_ERR_GCM_BAD_INPUT;
+	g->nr = g->aes.nr;
+	/* mbedTLS keeps the expanded key as 32-bit words in memory order,
+	 * the bytes of FIPS 197's schedule (also with AES-NI) */
+	for (r = 0; r <= g->nr; r++)
+		memcpy(g->rk[r], (const uint8_t *)g->aes.rk + 16 * r, 16);
+	g->ni = force != 0 && aesgcm_cpu_has_ni();
+	if (aesgcm_ecb(g, zero, g->h))
+		return MBEDTLS_ERR_GCM_BAD_INPUT;
+	if (g->ni)
+		aesgcm_ni_powers(g);
+	g->keyed = 1;
+	return 0;
+}
+
+int aesgcm_starts(struct aesgcm *g, int mode, const uint8_t *iv, size_t iv_len,
+		  const uint8_t *add, size_t add_len)
+{
+	uint8_t lenblk[16];
+
+	/* SP 800-38D's limits, as mbedTLS checks them */
+	if (!g->keyed || iv_len == 0 || (uint64_t)iv_len >> 61 != 0 ||
+	    (uint64_t)add_len >> 61 != 0 || (mode != AESGCM_ENCRYPT && mode != AESGCM_DECRYPT))
+		return MBEDTLS_ERR_GCM_BAD_INPUT;
+	g->mode = mode;
+	g->partial = 0;
+	g->len = 0;
+	g->add_len = add_len;
+	memset(g->x, 0, sizeof(g->x));
+	if (iv_len == 12) {
+		memcpy(g->ctr, iv, 12);
+		memset(g->ctr + 12, 0, 3);
+		g->ctr[15] = 1;
+	} else {
+		memset(lenblk, 0, 8);
+		aesgcm_put64(lenblk + 8, (uint64_t)iv_len * 8);
+		aesgcm_ghash(g, iv, iv_len);
+		aesgcm_ghash(g, lenblk, 16);
+		memcpy(g->ctr, g->x, 16);
+		memset(g->x, 0, sizeof(g->x));
+	}
+	if (aesgcm_ecb(g, g->ctr, g->ek0))
+		return MBEDTLS_ERR_GCM_BAD_INPUT;
+	aesgcm_inc32(g->ctr);
+	if (add_len)
+		aesgcm_ghash(g, add, add_len);
+	return 0;
+}
+
+int aesgcm_update(struct aesgcm *g, size_t len, const uint8_t *in, uint8_t *out)
+{
+	uint8_t ks[16], blk[16];
+	size_t whole, i, j;
+
+	if (len == 0)
+		return 0;
+	if (g->partial || (out > in && (size_t)(out - in) < len) ||
+	    g->len + len < g->len || g->len + len > 0xFFFFFFFE0ULL)
+		return MBEDTLS_ERR_GCM_BAD_INPUT;
+	g->len += len;
+	whole = len / 16;
+	if (g->ni) {
+		aesgcm_ni_blocks(g, in, out, whole);
+	} else {
+		for (i = 0; i < whole; i++) {
+			if (aesgcm_ecb(g, g->ctr, ks))
+				return MBEDTLS_ERR_GCM_BAD_INPUT;
+			aesgcm_inc32(g->ctr);
+			for (j = 0; j < 16; j++) {
+				uint8_t c = g->mode == AESGCM_DECRYPT ? in[16 * i + j] :
+					(uint8_t)(in[16 * i + j] ^ ks[j]);
+
+				out[16 * i + j] = (uint8_t)(in[16 * i + j] ^ ks[j]);
+				g->x[j] ^= c;
+			}
+			aesgcm_mul_slow(g->x, g->h);
+		}
+	}
+	if (len % 16) {
+		size_t n = len % 16;
+
+		if (aesgcm_ecb(g, g->ctr, ks))
+			return MBEDTLS_ERR_GCM_BAD_INPUT;
+		aesgcm_inc32(g->ctr);
+		memset(blk, 0, sizeof(blk));
+		for (j = 0; j < n; j++) {
+			uint8_t v = in[16 * whole + j];
+
+			out[16 * whole + j] = (uint8_t)(v ^ ks[j]);
+			blk[j] = g->mode == AESGCM_DECRYPT ? v : (uint8_t)(v ^ ks[j]);
+		}
+		aesgcm_ghash(g, blk, 16);
+		g->partial = 1;
+		explicit_bzero(ks, sizeof(ks));
+	}
+	return 0;
+}
+
+int aesgcm_finish(struct aesgcm *g, uint8_t *tag, size_t tag_len)
+{
+	uint8_t lenblk[16];
+	size_t i;
+
+	if (tag_len > 16 || tag_len < 4)
+		return MBEDTLS_ERR_GCM_BAD_INPUT;
+	aesgcm_put64(lenblk, g->add_len * 8);
+	aesgcm_put64(lenblk + 8, g->len * 8);
+	aesgcm_ghash(g, lenblk, 16);
+	for (i = 0; i < tag_len; i++)
+		tag[i] = g->x[i] ^ g->ek0[i];
+	return 0;
+}
+
+int aesgcm_crypt_and_tag(struct aesgcm *g, int mode, size_t len,
+			 const uint8_t *iv, size_t iv_len, const uint8_t *add,
+			 size_t add_len, const uint8_t *in, uint8_t *out,
+			 size_t tag_len, uint8_t *tag)
+{
+	int rc = aesgcm_starts(g, mode, iv, iv_len, add, add_len);
+
+	if (rc == 0)
+		rc = aesgcm_update(g, len, in, out);
+	if (rc == 0)
+		rc = aesgcm_finish(g, tag, tag_len);
+	return rc;
+}
+
+int aesgcm_auth_decrypt(struct aesgcm *g, size_t len, const uint8_t *iv,
+			size_t iv_len, const uint8_t *add, size_t add_len,
+			const uint8_t *tag, size_t tag_len, const uint8_t *in,
+			uint8_t *out)
+{
+	uint8_t check[16];
+	unsigned diff = 0;
+	size_t i;
+	int rc;
+
+	rc = aesgcm_crypt_and_tag(g, AESGCM_DECRYPT, len, iv, iv_len, add, add_len,
+				  in, out, tag_len, check);
+	if (rc)
+		return rc;
+	for (i = 0; i < tag_len; i++)
+		diff |= tag[i] ^ check[i];
+	explicit_bzero(check, sizeof(check));
+	if (diff) {
+		explicit_bzero(out, len);
+		return MBEDTLS_ERR_GCM_AUTH_FAILED;
+	}
+	return 0;
+}
+
+void aesgcm_free(struct aesgcm *g)
+{
+	mbedtls_aes_free(&g->aes);
+	explicit_bzero(g, sizeof(*g));
+	mbedtls_aes_init(&g->aes);
+}
+
+#ifdef MBEDTLS_GCM_ALT
+/* ------------------------------------------------------ mbedTLS's names
+ * The GCM that mbedTLS's cipher and TLS layers call (MBEDTLS_GCM_ALT in
+ * stage2/mbedtls_config.h, the context in net/gcm_alt.h). */
+void mbedtls_gcm_init(mbedtls_gcm_context *ctx)
+{
+	aesgcm_init(&ctx->g);
+}
+
+int mbedtls_gcm_setkey(mbedtls_gcm_context *ctx, mbedtls_cipher_id_t cipher,
+		       const unsigned char *key, unsigned int keybits)
+{
+	if (cipher != MBEDTLS_CIPHER_ID_AES)
+		return MBEDTLS_ERR_GCM_BAD_INPUT;
+	return aesgcm_setkey(&ctx->g, key, keybits, -1);
+}
+
+int mbedtls_gcm_crypt_and_tag(mbedtls_gcm_context *ctx, int mode, size_t length,
+			      const unsigned char *iv, size_t iv_len,
+			      const unsigned char *add, size_t add_len,
+			      const unsigned char *input, unsigned char *output,
+			      size_t tag_len, unsigned char *tag)
+{
+	return aesgcm_crypt_and_tag(&ctx->g, mode, length, iv, iv_len, add, add_len,
+				    input, output, tag_len, tag);
+}
+
+int mbedtls_gcm_auth_decrypt(mbedtls_gcm_context *ctx, size_t length,
+			     const unsigned char *iv, size_t iv_len,
+			     const unsigned char *add, size_t add_len,
+			     const unsigned char *tag, size_t tag_len,
+			     const unsigned char *input, unsigned char *output)
+{
+	return aesgcm_auth_decrypt(&ctx->g, length, iv, iv_len, add, add_len,
+				   tag, tag_len, input, output);
+}
+
+int mbedtls_gcm_starts(mbedtls_gcm_context *ctx, int mode, const unsigned char *iv,
+		       size_t iv_len, const unsigned char *add, size_t add_len)
+{
+	return aesgcm_starts(&ctx->g, mode, iv, iv_len, add, add_len);
+}
+
+int mbedtls_gcm_update(mbedtls_gcm_context *ctx, size_t length,
+		       const unsigned char *input, unsigned char *output)
+{
+	return aesgcm_update(&ctx->g, length, input, output);
+}
+
+int mbedtls_gcm_finish(mbedtls_gcm_context *ctx, unsigned char *tag, size_t tag_len)
+{
+	return aesgcm_finish(&ctx->g, tag, tag_len);
+}
+
+void mbedtls_gcm_free(mbedtls_gcm_context *ctx)
+{
+	aesgcm_free(&ctx->g);
+}
+#endif

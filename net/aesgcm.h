@@ -1,0 +1,69 @@
+/* aesgcm: AES-GCM (NIST SP 800-38D) for the TLS client's records.
+ *
+ * mbedTLS 2.28's GCM handles one 16-byte block at a time through its
+ * generic cipher layer; in the agent's download it was half the CPU time
+ * (bench/README.md, issue 17).  This module does the same computation with
+ * the x86 AES-NI and PCLMULQDQ instructions, four counter blocks at a time
+ * and one GHASH reduction per four blocks.  The agent's and the node
+ * services' mbedTLS (stage2/mbedtls_config.h, MBEDTLS_GCM_ALT) reach it
+ * through net/gcm_alt.h and the mbedtls_gcm_* functions at the end of
+ * aesgcm.c; nothing else calls it.
+ *
+ * Guarantees: the output, the tag and the refusals are those of mbedTLS's
+ * own GCM (tests/unit/test_net_aesgcm.c compares them on random keys,
+ * IVs, additional data and lengths, and with the SP 800-38D test vectors);
+ * a decryption whose tag does not match leaves no plaintext in the output
+ * (zeroed) and returns MBEDTLS_ERR_GCM_AUTH_FAILED, its tag compared in
+ * constant time; the key schedule is mbedTLS's (mbedtls_aes_setkey_enc).
+ * Without AES-NI and PCLMULQDQ the same functions run portable code
+ * (mbedTLS's AES, a bitwise GF(2^128) multiply): correct, slower.
+ * Streaming (aesgcm_update) takes whole blocks until its last call, as
+ * mbedTLS documents; a call after a partial block is refused. */
+#ifndef EPOXY_NET_AESGCM_H
+#define EPOXY_NET_AESGCM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <mbedtls/aes.h>
+
+#define AESGCM_ENCRYPT 1        /* = MBEDTLS_GCM_ENCRYPT */
+#define AESGCM_DECRYPT 0        /* = MBEDTLS_GCM_DECRYPT */
+#define AESGCM_AGG 4            /* blocks per GHASH reduction */
+
+struct aesgcm {
+	mbedtls_aes_context aes;        /* key schedule; the portable path's AES */
+	uint8_t rk[15][16];             /* round keys (FIPS 197 byte order) */
+	/* H^1..H^4 with their bytes reversed (the instructions' order) */
+	uint8_t hpow[AESGCM_AGG][16];
+	uint8_t h[16];                  /* H = E(K, 0^128), GCM's order */
+	int nr, ni, keyed;
+	/* one message */
+	int mode, partial;
+	uint8_t ctr[16];                /* next counter block */
+	uint8_t ek0[16];                /* E(K, J0) */
+	uint8_t x[16];                  /* GHASH so far, GCM's order */
+	uint64_t len, add_len;
+};
+
+/* 1: this CPU has AES-NI, PCLMULQDQ and SSSE3/SSE4.1. */
+int aesgcm_cpu_has_ni(void);
+void aesgcm_init(struct aesgcm *g);
+/* keybits 128, 192 or 256.  force: < 0 automatic, 0 portable code. */
+int aesgcm_setkey(struct aesgcm *g, const uint8_t *key, unsigned keybits, int force);
+int aesgcm_starts(struct aesgcm *g, int mode, const uint8_t *iv, size_t iv_len,
+		  const uint8_t *add, size_t add_len);
+int aesgcm_update(struct aesgcm *g, size_t len, const uint8_t *in, uint8_t *out);
+int aesgcm_finish(struct aesgcm *g, uint8_t *tag, size_t tag_len);
+int aesgcm_crypt_and_tag(struct aesgcm *g, int mode, size_t len,
+			 const uint8_t *iv, size_t iv_len, const uint8_t *add,
+			 size_t add_len, const uint8_t *in, uint8_t *out,
+			 size_t tag_len, uint8_t *tag);
+int aesgcm_auth_decrypt(struct aesgcm *g, size_t len, const uint8_t *iv,
+			size_t iv_len, const uint8_t *add, size_t add_len,
+			const uint8_t *tag, size_t tag_len, const uint8_t *in,
+			uint8_t *out);
+/* Wipes the key schedule and the state. */
+void aesgcm_free(struct aesgcm *g);
+
+#endif
