@@ -4,6 +4,7 @@
  * enforces caps, deadlines and rates; its callers (for the agent, its
  * fetch and verify modules) decide what the bytes are worth. */
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -18,6 +19,9 @@ struct https_rx {
 	struct https_resp *resp;
 	int64_t win_start, last_progress, t0;
 	uint64_t win_bytes;
+	int ka;                         /* the request asked to keep the connection */
+	int keep;                       /* ... and the answer allows it */
+	size_t got;                     /* bytes of the answer received */
 	uint8_t buf[HTTPS_BUF];
 };
 
@@ -33,7 +37,7 @@ int https_buf_data(void *ctx, const uint8_t *p, size_t n)
 }
 
 static int https_send(struct tls_conn *c, struct https *h,
-		      const struct https_req *r)
+		      const struct https_req *r, int ka)
 {
 	char req[1024], tok[65];
 	int n, rc;
@@ -42,9 +46,10 @@ static int https_send(struct tls_conn *c, struct https *h,
 		hex_encode(r->bearer, 32, tok);
 	n = snprintf(req, sizeof(req),
 		     "%s %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: %s/%s\r\n"
-		     "Connection: close\r\nAccept-Encoding: identity\r\n",
+		     "Connection: %s\r\nAccept-Encoding: identity\r\n",
 		     r->method, r->path, h->name,
-		     h->user_agent ? h->user_agent : "epoxy", EPOXY_VERSION);
+		     h->user_agent ? h->user_agent : "epoxy", EPOXY_VERSION,
+		     ka ? "keep-alive" : "close");
 	if (n > 0 && r->bearer)
 		n += snprintf(req + n, sizeof(req) - (size_t)n,
 			      "Authorization: Bearer %s\r\n", tok);
@@ -148,8 +153,17 @@ static int https_body_length(struct https_rx *x, size_t have)
 	if (rc < 0)
 		return rc;
 	/* A server that sends more than it announced lies about the length.
-	 * The stream must end now; a quiet open connection is accepted after
-	 * a short grace period. */
+	 * On a kept connection nothing may follow until the next request:
+	 * what has arrived already is checked, without waiting.  Otherwise
+	 * the stream must end now; a quiet open connection is accepted
+	 * after a short grace period. */
+	if (x->ka && !x->resp->head.close) {
+		n = tls_read(x->c, extra, sizeof(extra), tls_now_ms());
+		if (n > 0)
+			return -EPX_E_HTTP_LENGTH;
+		x->keep = n == -EAGAIN;
+		return 0;
+	}
 	n = tls_read(x->c, extra, sizeof(extra), tls_now_ms() + 1000);
 	if (n > 0)
 		return -EPX_E_HTTP_LENGTH;
@@ -218,6 +232,7 @@ static int https_head(struct https_rx *x, size_t *have)
 		if (n == 0)
 			return len ? -EPX_E_HTTP_TRUNC : -EPX_E_TLS_IO;
 		len += (size_t)n;
+		x->got = len;
 		end = httpc_head_end(x->buf, len);
 		if (end < 0)
 			return (int)end;
@@ -275,7 +290,7 @@ static int https_response(struct https_rx *x)
 	x->win_start = x->t0 = tls_now_ms();
 	x->win_bytes = have;
 	if (hd->status == 204 || hd->status == 205)
-		rc = 0;
+		x->keep = x->ka && !hd->close && have == 0;
 	else if (hd->chunked)
 		rc = https_body_chunked(x, have);
 	else if (hd->content_length >= 0)
@@ -287,26 +302,98 @@ static int https_response(struct https_rx *x)
 	return rc;
 }
 
-int https_do(struct https *h, const struct https_req *r, struct https_resp *resp)
+void https_close(struct https *h)
+{
+	if (h->open)
+		tls_close(&h->conn);
+	h->open = 0;
+}
+
+/* The kept connection may carry one more request: within its caps, and
+ * nothing unread waiting on it (the server closed it, or sent bytes
+ * nobody asked for). */
+static int https_reusable(struct https *h)
+{
+	struct pollfd p;
+
+	if (!h->open || h->conn_reqs >= HTTPS_KEEP_MAX ||
+	    tls_now_ms() - h->idle_since > HTTPS_KEEP_IDLE_MS)
+		return 0;
+	if (h->conn.roff < h->conn.rlen || mbedtls_ssl_get_bytes_avail(&h->conn.ssl))
+		return 0;
+	p.fd = h->conn.fd;
+	p.events = POLLIN;
+	p.revents = 0;
+	return poll(&p, 1, 0) == 0;
+}
+
+/* One request and its answer on c. */
+static int https_exchange(struct tls_conn *c, struct https *h,
+			  const struct https_req *r, struct https_resp *resp,
+			  int ka, int *keep, size_t *got)
 {
 	static struct https_rx x;       /* 16 KiB buffer: keep it off the stack */
-	struct tls_conn c;
 	int rc;
 
-	memset(resp, 0, sizeof(*resp));
-	rc = tls_connect(&c, &h->tls, h->addr, h->port, h->name, r->deadline);
-	if (rc < 0)
-		return rc;
 	resp->sent = 1;         /* from the first byte on, assume the token spent */
-	rc = https_send(&c, h, r);
+	h->requests++;
+	memset(&x, 0, sizeof(x));
+	rc = https_send(c, h, r, ka);
 	if (rc == 0) {
-		memset(&x, 0, sizeof(x));
-		x.c = &c;
+		x.c = c;
 		x.r = r;
 		x.resp = resp;
+		x.ka = ka;
 		rc = https_response(&x);
-		explicit_bzero(x.buf, sizeof(x.buf));
 	}
-	tls_close(&c);
+	*keep = rc == 0 && x.keep;
+	*got = x.got;
+	explicit_bzero(x.buf, sizeof(x.buf));
 	return rc;
+}
+
+int https_do(struct https *h, const struct https_req *r, struct https_resp *resp)
+{
+	struct tls_conn c;
+	size_t got;
+	int rc, keep, reused, tries;
+
+	memset(resp, 0, sizeof(*resp));
+	if (!h->keepalive) {
+		rc = tls_connect(&c, &h->tls, h->addr, h->port, h->name, r->deadline);
+		if (rc < 0)
+			return rc;
+		h->handshakes++;
+		rc = https_exchange(&c, h, r, resp, 0, &keep, &got);
+		tls_close(&c);
+		return rc;
+	}
+	for (tries = 0;; tries++) {
+		reused = https_reusable(h);
+		if (!reused) {
+			https_close(h);
+			rc = tls_connect(&h->conn, &h->tls, h->addr, h->port, h->name,
+					 r->deadline);
+			if (rc < 0)
+				return rc;
+			h->open = 1;
+			h->conn_reqs = 0;
+			h->handshakes++;
+		}
+		h->conn.deadline = r->deadline;
+		h->conn_reqs++;
+		rc = https_exchange(&h->conn, h, r, resp, 1, &keep, &got);
+		if (keep) {
+			h->idle_since = tls_now_ms();
+			return 0;
+		}
+		https_close(h);
+		/* the server closed the kept connection as the request went
+		 * out (its idle timeout): no byte of an answer came back, so
+		 * nothing was answered; once more on a new connection */
+		if (!reused || tries > 0 || got > 0 || rc != -EPX_E_TLS_IO)
+			return rc;
+		h->stale++;
+		memset(resp, 0, sizeof(*resp));
+	}
 }

@@ -1,7 +1,14 @@
 /* https: one HTTP/1.1 request over TLS (net/tls), with the response body streamed to
  * a callback.
  *
- * Guarantees: one connection per request ("Connection: close"); the head is
+ * Guarantees: one connection per request ("Connection: close") unless the
+ * caller sets keepalive: then one TLS connection carries the requests in
+ * turn (HTTP/1.1 persistent connections, docs/protocol.md) while every
+ * answer is a complete 2xx framed by Content-Length (or without a body)
+ * whose server did not say "Connection: close", at most HTTPS_KEEP_MAX
+ * requests and HTTPS_KEEP_IDLE_MS idle; a kept connection with unread
+ * bytes waiting is never reused, and one the server closed before any
+ * byte of the answer came back is replaced once by a new one.  The head is
  * capped (net/httpc.h); the body is capped by the request's body_max and
  * decoded from Content-Length, chunked or end-of-stream framing; a body
  * that ends early is -EPX_E_HTTP_TRUNC, one longer than its Content-Length
@@ -24,6 +31,8 @@
 #define HTTPS_RATE_WINDOW_MS 2000
 #define HTTPS_ERRBODY_MAX 256
 #define HTTPS_BUF 16384
+#define HTTPS_KEEP_MAX 100              /* requests per kept connection */
+#define HTTPS_KEEP_IDLE_MS 5000         /* epoxyd's header_timeout is 10 s */
 
 struct https {
 	struct tls_ctx tls;
@@ -31,6 +40,13 @@ struct https {
 	uint16_t port;
 	const char *name;
 	const char *user_agent;         /* "NAME" of "User-Agent: NAME/version" */
+	int keepalive;                  /* 1: keep the connection (zero the struct first) */
+	/* the kept connection and what the client did, for its console */
+	struct tls_conn conn;
+	int open;
+	unsigned conn_reqs;             /* requests on conn so far */
+	int64_t idle_since;
+	unsigned requests, handshakes, stale;
 };
 
 struct https_req {
@@ -71,6 +87,8 @@ struct https_resp {
  * -EPX_E_HTTP_AUTH (401/403), -EPX_E_HTTP_BUSY (503, head.retry_after),
  * -EPX_E_HTTP_CODE (other) with resp->reason; or a transport error. */
 int https_do(struct https *h, const struct https_req *r, struct https_resp *resp);
+/* Closes the kept connection, if any (keepalive). */
+void https_close(struct https *h);
 /* Collects a body into buf (cap bytes) for small answers. */
 struct https_buf {
 	char *buf;

@@ -285,6 +285,9 @@ static int boot_kexec(struct boot *b)
 		rc = con_fail(-EPX_E_HO_MISSING, "cannot append the handover archive");
 		goto out;
 	}
+	https_close(&b->h);
+	con_stage("connect", "%u requests over %u TLS handshakes", b->h.requests,
+		  b->h.handshakes);
 	con_stage("kexec", "loading kernel %llu bytes, initramfs %llu bytes + handover %llu bytes",
 		  (unsigned long long)b->m.art[MANIFEST_KERNEL].length,
 		  (unsigned long long)b->m.art[MANIFEST_INITRAMFS].length,
@@ -373,6 +376,7 @@ static int boot_setup(struct boot *b)
 	b->h.port = o->cl.port;
 	b->h.name = o->cl.server;
 	b->h.user_agent = "epoxy-agent";
+	b->h.keepalive = 1;     /* one TLS handshake per boot (issue 17) */
 	return 0;
 }
 
@@ -399,6 +403,7 @@ int boot_stage1(struct agent_opts *o)
 		con_stage("retry", "boot attempt %u of %u", counted + 1, o->boot_retries);
 		retry_backoff(o->fo.backoff_ms, attempt, b.retry_after);
 	}
+	https_close(&b.h);
 	tls_ctx_free(&b.h.tls);
 out:
 	bootcred_wipe(&b.bc);

@@ -341,6 +341,7 @@ static int join_flow(struct join *j)
 	j->h.port = j->ho.port;
 	j->h.name = j->ho.server;
 	j->h.user_agent = "epoxy-agent";
+	j->h.keepalive = 1;
 	/* a server that is away is waited for; the one-time credential token
 	 * is kept until then (a refused or spent one is never retried) */
 	for (attempt = 0; (rc = join_cred_fetch(j)) < 0 &&
@@ -366,6 +367,9 @@ static int join_flow(struct join *j)
 	if (rc == 0)
 		con_stage("join", "done");
 	report_send(&j->h, j->ho.report, 2, rc == 0, rc, j->o->fo.phase_ms);
+	https_close(&j->h);
+	con_stage("connect", "%u requests over %u TLS handshakes", j->h.requests,
+		  j->h.handshakes);
 	tls_ctx_free(&j->h.tls);
 	return rc;
 }

@@ -25,6 +25,14 @@
  *   busy:N          answer the first N session requests 503
  *   time:T          statement time T (unix seconds)
  *   noresume        no Epoxy-Next-Token headers
+ *   keepalive       answers say "Connection: keep-alive" and the connection
+ *                   serves requests until the client closes it; each
+ *                   closed connection is logged with its request count
+ *   kaclose:N       keepalive, but the server closes every connection
+ *                   after N requests without saying so
+ *   kadrop:N        keepalive, but the N-th request of a connection is
+ *                   read and the connection closed without an answer
+ *                   (once)
  *
  *   hostile proxy PORT CERT KEY UPSTREAM_PORT CA [FAULT...]
  * terminates TLS like serve, forwards each request to the real epoxyd on
@@ -201,6 +209,8 @@ struct srv {
 	char **faults;
 	int nfaults;
 	int busy_left, cut_done, nreq, proxy;
+	int ka, conn_reqs, drop_done;   /* keepalive, kaclose, kadrop */
+	int close_now;                  /* the answer was cut short: close */
 	struct sign_key *online;
 	mbedtls_ssl_context *ssl;
 };
@@ -252,6 +262,15 @@ static int txf(struct srv *s, const char *fmt, ...)
 	va_start(ap, fmt);
 	n = vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
+	if (s->ka) {    /* the same answers, kept open */
+		char ka[sizeof(buf) + 16], *c = strstr(buf, "Connection: close\r\n");
+
+		if (c) {
+			n = snprintf(ka, sizeof(ka), "%.*sConnection: keep-alive\r\n%s",
+				     (int)(c - buf), buf, c + 19);
+			return tx(s, ka, (size_t)n);
+		}
+	}
 	return tx(s, buf, (size_t)n);
 }
 
@@ -408,7 +427,7 @@ static void send_body(struct srv *s, const char *role, const char *b, size_t n,
 		snprintf(hdr, sizeof(hdr), "HTTP/1.1 200 OK\r\n%s", nt);
 	if (fault(s, "liecl", role))
 		txf(s, "%sContent-Length: %zu\r\nConnection: close\r\n\r\n", hdr, n - from - 100);
-	else if (fault(s, "bigcl", role))
+	else if (fault(s, "bigcl", role) && (s->close_now = 1))
 		txf(s, "%sContent-Length: %zu\r\nConnection: close\r\n\r\n", hdr, n - from + 100);
 	else
 		txf(s, "%sContent-Length: %zu\r\nConnection: close\r\n\r\n", hdr, n - from);
@@ -424,6 +443,7 @@ static void send_body(struct srv *s, const char *role, const char *b, size_t n,
 		size_t off = strtoul(f, NULL, 10);
 
 		s->cut_done = 1;
+		s->close_now = 1;
 		tx(s, b + from, off < n - from ? off : n - from);
 		return;
 	}
@@ -477,8 +497,9 @@ static void do_report(struct srv *s, const char *body)
 
 static void proxy_one(struct srv *s, char *req, size_t len);
 
-/* Reads one request; dispatches it. */
-static void serve_one(struct srv *s)
+/* Reads one request; dispatches it.  0: answered; -1: nothing (more) to
+ * read, or dropped. */
+static int serve_one(struct srv *s)
 {
 	static char req[H_REQ_MAX + 1];
 	char method[16], path[256], *hend, *cl, *range;
@@ -490,33 +511,39 @@ static void serve_one(struct srv *s)
 		if (r == MBEDTLS_ERR_SSL_WANT_READ)
 			continue;
 		if (r <= 0)
-			return;
+			return -1;
 		len += (size_t)r;
 		req[len] = 0;
 		if ((hend = strstr(req, "\r\n\r\n")))
 			break;
 		if (len == H_REQ_MAX)
-			return;
+			return -1;
 	}
 	cl = strcasestr(req, "\r\nContent-Length: ");
 	want = (size_t)(hend + 4 - req) + (cl && cl < hend ? strtoul(cl + 18, NULL, 10) : 0);
 	while (len < want && len < H_REQ_MAX) {
 		r = mbedtls_ssl_read(s->ssl, (unsigned char *)req + len, H_REQ_MAX - len);
 		if (r <= 0)
-			return;
+			return -1;
 		len += (size_t)r;
 		req[len] = 0;
 	}
 	if (s->proxy) {
 		proxy_one(s, req, len);
-		return;
+		return 0;
+	}
+	if (fault(s, "kadrop", NULL) && !s->drop_done &&
+	    s->conn_reqs + 1 == atoi(fault(s, "kadrop", NULL))) {
+		s->drop_done = 1;
+		fprintf(stderr, "hostile: dropped request %d of a connection\n", s->conn_reqs + 1);
+		return -1;
 	}
 	if (sscanf(req, "%15s %255s", method, path) != 2)
-		return;
+		return -1;
 	if (!strcasestr(req, "\r\nAuthorization: Bearer ") &&
 	    strcmp(path, "/v1/session") != 0) {
 		reply_text(s, 401, "EPOXY-E2001 token missing\n");
-		return;
+		return 0;
 	}
 	range = strcasestr(req, "\r\nRange: ");
 	if (range && range < hend) {
@@ -537,6 +564,7 @@ static void serve_one(struct srv *s)
 		do_report(s, hend + 4);
 	else
 		reply_text(s, 404, "EPOXY-E2404 not found\n");
+	return 0;
 }
 
 /* ------------------------------------------------------------ proxy */
@@ -699,6 +727,13 @@ static void proxy_one(struct srv *s, char *req, size_t len)
 		if (strlen(eq + 1) == fl && (p = memmem(rew, len, f + 7, fl)))
 			memcpy(p, eq + 1, fl);
 	}
+	/* upstream() reads epoxyd's answer until the stream ends: ask it to
+	 * close (the client's own connection to us closes after each answer) */
+	if ((p = memmem(rew, len, "\r\nConnection: keep-alive\r\n", 26))) {
+		memcpy(p + 14, "close\r\n", 7);
+		memmove(p + 21, p + 26, len - (size_t)(p + 26 - rew));
+		len -= 5;
+	}
 	req = rew;
 	if (upstream(req, len, &ans, &alen) < 0) {
 		reply_text(s, 502, "EPOXY-E2999 upstream\n");
@@ -737,6 +772,8 @@ static int cmd_serve(int argc, char **argv)
 	}
 	if (fault(&s, "busy", NULL))
 		s.busy_left = atoi(fault(&s, "busy", NULL));
+	s.ka = fault(&s, "keepalive", NULL) || fault(&s, "kaclose", NULL) ||
+	       fault(&s, "kadrop", NULL);
 	mbedtls_net_init(&lis);
 	mbedtls_ssl_config_init(&conf);
 	mbedtls_x509_crt_init(&crt);
@@ -764,7 +801,20 @@ static int cmd_serve(int argc, char **argv)
 		if (mbedtls_ssl_setup(&ssl, &conf) == 0) {
 			mbedtls_ssl_set_bio(&ssl, &cli, mbedtls_net_send, mbedtls_net_recv, NULL);
 			if (mbedtls_ssl_handshake(&ssl) == 0) {
-				serve_one(&s);
+				int every = fault(&s, "kaclose", NULL) ?
+					atoi(fault(&s, "kaclose", NULL)) : 0;
+
+				s.conn_reqs = 0;
+				s.close_now = 0;
+				while (serve_one(&s) == 0) {
+					s.conn_reqs++;
+					if (!s.ka || s.close_now ||
+					    (every > 0 && s.conn_reqs % every == 0))
+						break;
+				}
+				if (s.ka)
+					fprintf(stderr, "hostile: connection closed after %d requests\n",
+						s.conn_reqs);
 				mbedtls_ssl_close_notify(&ssl);
 			}
 		}

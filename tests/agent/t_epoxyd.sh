@@ -2,8 +2,8 @@
 # t_epoxyd: the real agent against the real epoxyd on loopback (set up by
 # tests/lib/epoxyd.sh: keys, one signed release, host node1 and its boot
 # credential), only kexec recorded.  A fresh boot reaches kexec with the
-# published bytes; stage 2 fetches the join credential and reports to
-# epoxyd; spent tokens and a wrong credential are refused by the server
+# published bytes, its requests over one kept TLS connection; stage 2
+# fetches the join credential and reports to epoxyd; spent tokens and a wrong credential are refused by the server
 # and the agent stops with the matching code.  dbx (issue 13 point 10,
 # efivarfs played by a directory): without a published update nothing is
 # written; after `epoxyctl image retire` the agent fetches the update the
@@ -48,6 +48,8 @@ cmp -s -n 200000 "$E/rec/initrd" "$T_DIR/art/initramfs"; ok $? "kexec'd initramf
 grep -Eq '^console=ttyS0 quiet epoxy\.stage=2 epoxy\.session=[0-9a-f]{16}$' "$E/rec/cmdline"
 ok $? "production cmdline = artifact + stage/session"
 ! grep -q "$(cat "$T_DIR/cred.node1")" "$E/out"; ok $? "credential never on the console"
+grep -Eq 'stage connect [5-9] requests over 1 TLS handshakes' "$E/out"
+ok $? "epoxyd keeps the connection: stage 1's requests over one TLS handshake" "$(grep 'stage connect' "$E/out")"
 
 # stage 2 with the handover
 pad=$(( (4 - 200000 % 4) % 4 ))
@@ -61,6 +63,8 @@ RC=$?
 is "$RC" 0 "stage 2: join credential from epoxyd, join script, report"
 grep -q 'epoxy: join: join' "$E/out2"; ok $? "verified join script ran"
 grep -q 'stage report stage 2 ok sent' "$E/out2"; ok $? "epoxyd accepted the stage 2 report"
+grep -q 'stage connect 2 requests over 1 TLS handshakes' "$E/out2"
+ok $? "stage 2's join credential and report over one TLS handshake" "$(grep 'stage connect' "$E/out2")"
 
 # the same handover again: its tokens are spent
 timeout 60 "$AGENT" stage2 --cmdline "$E/cmdline2" --etc "$E/etc" --root "$E/root" \
