@@ -54,20 +54,62 @@ static void aesgcm_put64(uint8_t *p, uint64_t v)
 	}
 }
 
-/* x = x * h in GCM's order, bit by bit (SP 800-38D, algorithm 1) */
-static void aesgcm_mul_slow(uint8_t x[16], const uint8_t h[16])
+/* Portable multiply by H, 4 bits at a time (Horner's rule from the
+ * highest coefficient, SP 800-38D's bit order: bit 7 of byte 0 is x^0,
+ * and a right shift multiplies by x).  Nibble value n (its top bit the
+ * lowest power) times H is mh/ml[n]: [8] = H, [4] = H x, [2] = H x^2,
+ * [1] = H x^3, the others their sums. */
+static void aesgcm_table(struct aesgcm *g)
 {
-	uint64_t zh = 0, zl = 0, vh = aesgcm_be64(h), vl = aesgcm_be64(h + 8), m;
-	int i;
+	uint64_t vh = aesgcm_be64(g->h), vl = aesgcm_be64(g->h + 8), m;
+	int i, j;
 
-	for (i = 0; i < 128; i++) {
-		m = (uint64_t)0 - (uint64_t)((x[i / 8] >> (7 - i % 8)) & 1);
-		zh ^= vh & m;
-		zl ^= vl & m;
+	g->mh[0] = g->ml[0] = 0;
+	g->mh[8] = vh;
+	g->ml[8] = vl;
+	for (i = 4; i > 0; i >>= 1) {
 		m = (uint64_t)0 - (vl & 1);
 		vl = vl >> 1 | vh << 63;
 		vh = vh >> 1 ^ (0xe100000000000000ULL & m);
+		g->mh[i] = vh;
+		g->ml[i] = vl;
 	}
+	for (i = 2; i <= 8; i *= 2)
+		for (j = 1; j < i; j++) {
+			g->mh[i + j] = g->mh[i] ^ g->mh[j];
+			g->ml[i + j] = g->ml[i] ^ g->ml[j];
+		}
+}
+
+/* Z x^4: the four coefficients that pass x^127 come back as R = x^128 mod
+ * the field polynomial (1 + x + x^2 + x^7: 0xe1 in the top byte) times
+ * x^0..x^3, i.e. R shifted right by 0..3 */
+#define AESGCM_R4(r) (((r) & 8 ? 0xe100u : 0) ^ ((r) & 4 ? 0xe100u >> 1 : 0) ^ \
+		      ((r) & 2 ? 0xe100u >> 2 : 0) ^ ((r) & 1 ? 0xe100u >> 3 : 0))
+static const uint16_t aesgcm_r4[16] = {
+	AESGCM_R4(0), AESGCM_R4(1), AESGCM_R4(2), AESGCM_R4(3), AESGCM_R4(4),
+	AESGCM_R4(5), AESGCM_R4(6), AESGCM_R4(7), AESGCM_R4(8), AESGCM_R4(9),
+	AESGCM_R4(10), AESGCM_R4(11), AESGCM_R4(12), AESGCM_R4(13),
+	AESGCM_R4(14), AESGCM_R4(15),
+};
+
+static void aesgcm_mul_slow(const struct aesgcm *g, uint8_t x[16])
+{
+	uint64_t zh = 0, zl = 0, rem;
+	int i, half;
+
+	for (i = 15; i >= 0; i--)
+		for (half = 0; half < 2; half++) {
+			unsigned n = half ? x[i] >> 4 : x[i] & 0x0f;
+
+			if (i != 15 || half) {
+				rem = zl & 0x0f;
+				zl = zl >> 4 | zh << 60;
+				zh = zh >> 4 ^ (uint64_t)aesgcm_r4[rem] << 48;
+			}
+			zh ^= g->mh[n];
+			zl ^= g->ml[n];
+		}
 	aesgcm_put64(x, zh);
 	aesgcm_put64(x + 8, zl);
 }
@@ -212,7 +254,7 @@ static void aesgcm_ghash(struct aesgcm *g, const uint8_t *p, size_t len)
 		for (i = 0; i < whole; i++) {
 			for (size_t j = 0; j < 16; j++)
 				g->x[j] ^= p[16 * i + j];
-			aesgcm_mul_slow(g->x, g->h);
+			aesgcm_mul_slow(g, g->x);
 		}
 	}
 	if (len % 16) {
@@ -223,7 +265,7 @@ static void aesgcm_ghash(struct aesgcm *g, const uint8_t *p, size_t len)
 		} else {
 			for (i = 0; i < 16; i++)
 				g->x[i] ^= blk[i];
-			aesgcm_mul_slow(g->x, g->h);
+			aesgcm_mul_slow(g, g->x);
 		}
 	}
 }
@@ -259,6 +301,8 @@ int aesgcm_setkey(struct aesgcm *g, const uint8_t *key, unsigned keybits, int fo
 		return MBEDTLS_ERR_GCM_BAD_INPUT;
 	if (g->ni)
 		aesgcm_ni_powers(g);
+	else
+		aesgcm_table(g);
 	g->keyed = 1;
 	return 0;
 }
@@ -323,7 +367,7 @@ int aesgcm_update(struct aesgcm *g, size_t len, const uint8_t *in, uint8_t *out)
 				out[16 * i + j] = (uint8_t)(in[16 * i + j] ^ ks[j]);
 				g->x[j] ^= c;
 			}
-			aesgcm_mul_slow(g->x, g->h);
+			aesgcm_mul_slow(g, g->x);
 		}
 	}
 	if (len % 16) {

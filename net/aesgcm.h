@@ -15,8 +15,9 @@
  * a decryption whose tag does not match leaves no plaintext in the output
  * (zeroed) and returns MBEDTLS_ERR_GCM_AUTH_FAILED, its tag compared in
  * constant time; the key schedule is mbedTLS's (mbedtls_aes_setkey_enc).
- * Without AES-NI and PCLMULQDQ the same functions run portable code
- * (mbedTLS's AES, a bitwise GF(2^128) multiply): correct, slower.
+ * Without AES-NI and PCLMULQDQ (QEMU's qemu64 CPU, the test scenarios')
+ * the same functions run portable code at mbedTLS's own speed: mbedTLS's
+ * AES and a multiply by H with 4-bit tables, as mbedTLS's GCM does.
  * Streaming (aesgcm_update) takes whole blocks until its last call, as
  * mbedTLS documents; a call after a partial block is refused. */
 #ifndef EPOXY_NET_AESGCM_H
@@ -37,6 +38,7 @@ struct aesgcm {
 	/* H^1..H^4 with their bytes reversed (the instructions' order) */
 	uint8_t hpow[AESGCM_AGG][16];
 	uint8_t h[16];                  /* H = E(K, 0^128), GCM's order */
+	uint64_t mh[16], ml[16];        /* portable path: n * H for each nibble n */
 	int nr, ni, keyed;
 	/* one message */
 	int mode, partial;
