@@ -40,6 +40,7 @@
 #include "server/admin.h"
 #include "server/archive.h"
 #include "server/config.h"
+#include "server/hold.h"
 #include "server/http.h"
 #include "server/joincred.h"
 #include "server/log.h"
@@ -840,6 +841,23 @@ static void epoxyd_access_log(const struct conn *c)
 		 "other", c->req.path, c->resp.status, code, c->req.tls ? "https" : "http");
 }
 
+/* A handler asked to hold its request (a long poll): park the connection
+ * (server/hold.h) until then; 0.  When it cannot be parked (full, or
+ * stopping), dispatch it again to be answered now; -ENOSPC. */
+static int epoxyd_hold(struct conn *c, struct MHD_Connection *con, struct srv *srv)
+{
+	int64_t left_s = c->resp.hold_until - http_now(srv);
+
+	c->req.held_until = c->resp.hold_until;
+	http_resp_free(&c->resp);
+	http_resp_init(&c->resp);
+	if (hold_park(con, hold_now_ms() + 1000 * (left_s > 0 ? left_s : 0)) == 0)
+		return 0;
+	srv->hold_ok = 0;
+	http_dispatch(srv, &c->req, &c->resp);
+	return -ENOSPC;
+}
+
 static enum MHD_Result epoxyd_handle(void *cls, struct MHD_Connection *con,
 				     const char *url, const char *method,
 				     const char *version, const char *upload_data,
@@ -910,7 +928,10 @@ static enum MHD_Result epoxyd_handle(void *cls, struct MHD_Connection *con,
 		if (c->refuse_status == 429)
 			http_resp_header(&c->resp, "Retry-After", "60");
 	} else {
+		srv->hold_ok = hold_open();
 		http_dispatch(srv, &c->req, &c->resp);
+		if (c->resp.hold_until && epoxyd_hold(c, con, srv) == 0)
+			return MHD_YES;         /* parked: dispatched again later */
 	}
 	epoxyd_access_log(c);
 	m = epoxyd_mhd_resp(&c->resp, c->req.tls);
@@ -1048,7 +1069,7 @@ static int epoxyd_slow_start(struct epoxyd *d)
 static struct MHD_Daemon *epoxyd_listen(struct epoxyd *d, int lfd, int tls)
 {
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-		MHD_USE_ERROR_LOG | MHD_USE_TURBO | MHD_USE_ITC;
+		MHD_USE_ERROR_LOG | MHD_USE_TURBO | MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME;
 
 	char prio[CONFIG_STR_MAX + 16];
 
@@ -1608,6 +1629,10 @@ int main(int argc, char **argv)
 		goto out;
 	if (epoxyd_slow_start(&g) < 0)
 		goto out;
+	if (hold_start() < 0) {
+		log_msg(LOG_ERR, "cannot start the thread of held long polls");
+		goto out;
+	}
 	/* a started daemon owns its socket (MHD_stop_daemon closes it);
 	 * epoxyd keeps the HTTPS one for the daemons of later reloads */
 	if (g.cfg.https_port) {
@@ -1632,6 +1657,8 @@ int main(int argc, char **argv)
 	log_msg(LOG_INFO, "signal %d, stopping", sig);
 	rc = 0;
 out:
+	/* no daemon may stop with a suspended connection (held polls) */
+	hold_stop();
 	epoxyd_old_reap(&g, 1);
 	if (https)
 		MHD_stop_daemon(https);

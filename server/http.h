@@ -92,6 +92,9 @@ struct http_req {
 	 * held long poll: server/sliverapi.c); -1 when unknown.  Never read
 	 * or written: libmicrohttpd owns it */
 	int conn_fd;
+	/* a held request dispatched again (server/hold.h): the deadline the
+	 * handler asked for the first time (resp->hold_until); 0 before */
+	int64_t held_until;
 	/* the client certificate of the TLS session (DER, first of the
 	 * chain; NULL/0 when none): asked for, never required, by the
 	 * listener; only server/nodeapi.c looks at it (nodeid_peer) */
@@ -136,12 +139,16 @@ struct http_resp {
 	 * slot until MHD reports the stream complete */
 	struct storm *slot_storm;
 	int slot_kind;
+	/* > 0: no answer yet; hold the request until this time (http_now
+	 * scale) at the latest and dispatch it again (server/hold.h) */
+	int64_t hold_until;
 };
 
 /* The server: what every handler may use.  Owned by epoxyd.c (or by a
  * test/fuzz harness); handlers never free any of it. */
 struct srv {
 	const struct config *cfg;
+	int hold_ok;                    /* a handler may ask to hold (resp->hold_until) */
 	struct store *store;
 	struct sign_key *online;        /* signs session statements */
 	const struct keyset *keyset;    /* may be NULL */

@@ -13,7 +13,7 @@ EPOXYD_ARCHIVES := epoxy-store epoxy-sign epoxy
 EPOXYD_LIBS = $(STORE_LIBS) -lcurl -lmbedx509 $(LIB_CRYPTO_LIBS) -lpthread
 
 HOST_PROGS += epoxyd
-epoxyd_SRCS := server/epoxyd.c server/paths.c $(EPOXYD_CORE_SRCS)
+epoxyd_SRCS := server/epoxyd.c server/paths.c server/hold.c $(EPOXYD_CORE_SRCS)
 epoxyd_ARCHIVES := $(EPOXYD_ARCHIVES)
 epoxyd_LIBS = -lmicrohttpd -lgnutls $(EPOXYD_LIBS)
 

@@ -6,7 +6,6 @@
 #include <inttypes.h>
 #include <poll.h>
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,12 +19,11 @@
 #include "lib/sliverset.h"
 #include "server/nodeapi.h"
 #include "server/nodeid.h"
-#include "server/config.h"
 #include "server/sliverapi.h"
 #include "store/store.h"
 
-static atomic_int sliverapi_waiting;
-/* admin changes of this process wake every held poll at once */
+/* admin changes of this process wake the thread that resumes held polls
+ * (server/hold.c) at once */
 static pthread_mutex_t sliverapi_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t sliverapi_cond = PTHREAD_COND_INITIALIZER;
 static uint64_t sliverapi_gen;
@@ -38,19 +36,26 @@ void sliverapi_kick(void)
 	pthread_mutex_unlock(&sliverapi_lock);
 }
 
-/* Up to one second, or until sliverapi_kick() after gen was read. */
-static void sliverapi_pause(uint64_t *gen)
+int sliverapi_kicked(uint64_t *gen, int ms)
 {
 	struct timespec until;
+	int kicked;
 
 	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += 1;
+	until.tv_sec += ms / 1000;
+	until.tv_nsec += (long)(ms % 1000) * 1000000;
+	if (until.tv_nsec >= 1000000000) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000;
+	}
 	pthread_mutex_lock(&sliverapi_lock);
 	while (sliverapi_gen == *gen &&
 	       pthread_cond_timedwait(&sliverapi_cond, &sliverapi_lock, &until) == 0)
 		;
+	kicked = sliverapi_gen != *gen;
 	*gen = sliverapi_gen;
 	pthread_mutex_unlock(&sliverapi_lock);
+	return kicked;
 }
 
 static int sliverapi_refuse(const struct http_req *req, struct http_resp *resp, int rc)
@@ -178,48 +183,12 @@ static int sliverapi_send(struct srv *srv, struct http_resp *resp, struct sliver
 }
 
 /* 1 when the client of fd hung up (a node manager killed or restarted
- * while its poll was held): the poll ends at once and frees its worker. */
+ * while its poll was held): it is answered now rather than held again. */
 static int sliverapi_gone(int fd)
 {
 	struct pollfd p = { .fd = fd, .events = POLLRDHUP };
 
 	return fd >= 0 && poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR));
-}
-
-/* Polls held at once: SLIVERAPI_WAITERS, and never more than half of the
- * worker threads, so that held polls cannot take every worker from the
- * boot chain and the admin API (with 1 thread: none). */
-static int sliverapi_cap(const struct srv *srv)
-{
-	unsigned half = srv->cfg ? srv->cfg->threads / 2 : 0;
-
-	return (int)(half < SLIVERAPI_WAITERS ? half : SLIVERAPI_WAITERS);
-}
-
-/* Holds the request up to wait seconds while the serial stays at known
- * and its client is there. */
-static int sliverapi_wait(struct srv *srv, const struct http_req *req, const char *host,
-			  struct sliverset *ss, char *buf, size_t cap, uint64_t known,
-			  uint64_t wait)
-{
-	int64_t end = http_now(srv) + (int64_t)wait;
-	uint64_t gen;
-	size_t len;
-	int rc = 0;
-
-	if (atomic_fetch_add(&sliverapi_waiting, 1) >= sliverapi_cap(srv)) {
-		atomic_fetch_sub(&sliverapi_waiting, 1);
-		return 0;       /* over the cap: 304 now */
-	}
-	pthread_mutex_lock(&sliverapi_lock);
-	gen = sliverapi_gen;
-	pthread_mutex_unlock(&sliverapi_lock);
-	while (rc == 0 && ss->serial == known && http_now(srv) < end && !sliverapi_gone(req->conn_fd)) {
-		sliverapi_pause(&gen);
-		rc = sliverapi_build(srv, host, ss, buf, cap, &len);
-	}
-	atomic_fetch_sub(&sliverapi_waiting, 1);
-	return rc;
 }
 
 int sliverapi_get(struct srv *srv, const struct http_req *req, struct http_resp *resp)
@@ -245,8 +214,15 @@ int sliverapi_get(struct srv *srv, const struct http_req *req, struct http_resp 
 		goto out;
 	rc = sliverapi_build(srv, host, ss, buf, cap, &len);
 	known = sliverapi_inm(req);
-	if (rc == 0 && known && known == ss->serial && wait)
-		rc = sliverapi_wait(srv, req, host, ss, buf, cap, known, wait);
+	if (rc == 0 && known && known == ss->serial && wait && srv->hold_ok &&
+	    !sliverapi_gone(req->conn_fd)) {
+		int64_t until = req->held_until ? req->held_until : http_now(srv) + (int64_t)wait;
+
+		if (http_now(srv) < until) {
+			resp->hold_until = until;       /* epoxyd parks it (hold.h) */
+			goto out;
+		}
+	}
 	if (rc == 0)
 		rc = known && known == ss->serial ? sliverapi_not_modified(resp, known) :
 			sliverapi_send(srv, resp, ss, buf, cap);

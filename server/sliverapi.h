@@ -14,28 +14,32 @@
  *    the set's content: strictly greater after every change that reaches
  *    the host, equal otherwise; ETag is "<serial>";
  *  - If-None-Match "<serial>" with the current serial answers 304 at
- *    once, or with ?wait=N (1..SLIVERAPI_WAIT_MAX s) holds the request,
- *    checking its serial at once after every admin change of this epoxyd
- *    (sliverapi_kick) and every second otherwise (an expiry, another
- *    epoxyd on the same store), and answers 200 with the new set as soon
- *    as the serial moves, else 304 when N is over, or at once when its
- *    client hung up.  A held request keeps its epoxyd worker: at most
- *    SLIVERAPI_WAITERS, and never more than half of epoxyd's threads, are
- *    held at once (the boot chain and the admin API keep the other half),
- *    and a request past that cap answers 304 at once (the node polls again
- *    after its jitter). */
+ *    once, or with ?wait=N (1..SLIVERAPI_WAIT_MAX s), when the server
+ *    can hold requests (srv->hold_ok: epoxyd), asks to be held
+ *    (resp->hold_until, no answer): epoxyd parks the connection outside
+ *    its worker threads (server/hold.h) and dispatches it again when an
+ *    admin change of this epoxyd kicks (sliverapi_kick), every few
+ *    seconds (an expiry, another epoxyd on the same store) and at
+ *    req->held_until; each dispatch checks the node's certificate and
+ *    serial again and answers 200 as soon as the serial moved, 304 when
+ *    N is over or the client hung up.  Without hold_ok (the in-process
+ *    harnesses) it answers 304 at once. */
 #ifndef EPOXY_SLIVERAPI_H
 #define EPOXY_SLIVERAPI_H
+
+#include <stdint.h>
 
 #include "lib/nodeproto.h"
 #include "server/http.h"
 
 #define SLIVERAPI_PATH NODEPROTO_NODE_SLIVERS_PATH
 #define SLIVERAPI_WAIT_MAX NODEPROTO_SLIVERS_WAIT_MAX
-#define SLIVERAPI_WAITERS 4
 
 /* Wakes every held poll to check its serial now (admin.c: every change). */
 void sliverapi_kick(void);
+/* Waits up to ms for a kick after *gen (then updated); 1 when kicked
+ * (server/hold.c's thread). */
+int sliverapi_kicked(uint64_t *gen, int ms);
 int sliverapi_get(struct srv *srv, const struct http_req *req, struct http_resp *resp);
 /* Before any body (none is taken): the client certificate, as above. */
 int sliverapi_preauth(struct srv *srv, const struct http_req *req, struct http_resp *resp);
