@@ -639,14 +639,21 @@ int store_image_list(struct store *s, int (*cb)(const struct store_image *, void
  * names, at most STORE_EXP_DATATYPES_MAX bytes, checked by epoxyd), its
  * embargo in days (0..STORE_EMBARGO_DAYS_MAX) and the slice that runs it
  * (LABEL_TAG or "").  store_experiment_put creates (-EPX_E_DB_EXISTS) or
- * sets (-EPX_E_DB_NOTFOUND) one, audited "experiment.create|set".
+ * sets (-EPX_E_DB_NOTFOUND) one, audited "experiment.create|set" by actor
+ * (LABEL_ACTOR, "epoxyd" when NULL) in the same transaction.
+ * store_experiment_delete removes one that no recorded bundle names
+ * (-EPX_E_EXP_BUSY otherwise: its bundles would silently turn private),
+ * audited "experiment.delete".
  * A bundle: host, experiment, sha256, size, stored time; public_at is
  * stored + the experiment's embargo_days (now, not when it was stored).
  * store_bundle_add records one, idempotent (*existed = 1 the second
  * time), audited "archive.stored".  store_bundle_list filters by
  * experiment and sha256 (NULL: any) and, with public_only, keeps only
  * the bundles of a registered experiment whose embargo ended by the
- * store's clock (a bundle of an unregistered one is never public). */
+ * store's clock (a bundle of an unregistered one is never public).
+ * store_bundle_find does the same with a node filter, a stored-time window
+ * [since, until) (0: open) and a row cap (0: STORE_BUNDLES_LIST_MAX),
+ * oldest first; every filter is checked before the query. */
 #define STORE_EXP_DATATYPES_MAX 1024
 #define STORE_EMBARGO_DAYS_MAX 3650
 struct store_experiment {
@@ -656,7 +663,9 @@ struct store_experiment {
 	char slice[STORE_LABEL_MAX + 1];
 	int64_t created, updated;
 };
-int store_experiment_put(struct store *s, const struct store_experiment *e, int create);
+int store_experiment_put(struct store *s, const struct store_experiment *e, int create,
+			 const char *actor);
+int store_experiment_delete(struct store *s, const char *name, const char *actor);
 int store_experiment_get(struct store *s, const char *name, struct store_experiment *out);
 int store_experiment_list(struct store *s,
 			  int (*cb)(const struct store_experiment *, void *), void *arg);
@@ -671,5 +680,14 @@ int store_bundle_get(struct store *s, const char *host, const char *experiment,
 		     const char *sha256, struct store_bundle *out);
 int store_bundle_list(struct store *s, const char *experiment, const char *sha256,
 		      int public_only, int (*cb)(const struct store_bundle *, void *), void *arg);
+#define STORE_BUNDLES_LIST_MAX 100000
+struct store_bundle_query {
+	const char *experiment, *host, *sha256;  /* NULL: any */
+	int64_t since, until;                    /* stored in [since, until); 0: open */
+	size_t limit;                            /* 0: STORE_BUNDLES_LIST_MAX */
+	int public_only;
+};
+int store_bundle_find(struct store *s, const struct store_bundle_query *q,
+		      int (*cb)(const struct store_bundle *, void *), void *arg);
 
 #endif

@@ -20,7 +20,8 @@ STORE_LIBS += -lpq
 endif
 
 UNIT_TESTS += test_store
-test_store_SRCS := tests/unit/test_store.c tests/unit/test_store_slice.c tests/test.c
+test_store_SRCS := tests/unit/test_store.c tests/unit/test_store_slice.c \
+	tests/unit/test_store_archive.c tests/test.c
 test_store_ARCHIVES := epoxy-store epoxy
 test_store_LIBS := $(STORE_LIBS) -lpthread
 

@@ -10,15 +10,34 @@
 
 #define STORE_DAY 86400
 
+/* "a,b,c": each a LABEL_TAG not starting with '.'; "" is none */
+static int store_archive_datatypes_ok(const char *d)
+{
+	size_t n;
+
+	if (strlen(d) > STORE_EXP_DATATYPES_MAX)
+		return 0;
+	while (*d) {
+		n = strcspn(d, ",");
+		if (d[0] == '.' || label_check(LABEL_TAG, d, n) < 0)
+			return 0;
+		d += n;
+		if (*d == ',' && !*++d)
+			return 0;       /* a trailing comma */
+	}
+	return 1;
+}
+
 static int store_archive_exp_valid(const struct store_experiment *e)
 {
 	return store_valid_label(e->name) && e->name[0] != '.' &&
-		strlen(e->datatypes) <= STORE_EXP_DATATYPES_MAX &&
+		store_archive_datatypes_ok(e->datatypes) &&
 		e->embargo_days >= 0 && e->embargo_days <= STORE_EMBARGO_DAYS_MAX &&
 		(!e->slice[0] || store_valid_label(e->slice));
 }
 
-int store_experiment_put(struct store *s, const struct store_experiment *e, int create)
+int store_experiment_put(struct store *s, const struct store_experiment *e, int create,
+			 const char *actor)
 {
 	char detail[STORE_EXP_DATATYPES_MAX + 128];
 	struct db_res r;
@@ -47,8 +66,32 @@ int store_experiment_put(struct store *s, const struct store_experiment *e, int 
 	snprintf(detail, sizeof(detail), "datatypes=%s embargo_days=%lld slice=%s", e->datatypes,
 		 (long long)e->embargo_days, e->slice[0] ? e->slice : "-");
 	if (rc == 0)
-		rc = st_audit_locked(s, "epoxyd", create ? "experiment.create" : "experiment.set",
-				     e->name, detail);
+		rc = st_audit_locked(s, actor ? actor : "epoxyd",
+				     create ? "experiment.create" : "experiment.set", e->name, detail);
+	return st_end(s, rc);
+}
+
+int store_experiment_delete(struct store *s, const char *name, const char *actor)
+{
+	struct db_res r;
+	int rc;
+
+	if (!store_valid_label(name) || name[0] == '.')
+		return -EPX_E_DB_INVALID;
+	rc = st_begin(s);
+	if (rc < 0)
+		return rc;
+	rc = Q(s, "SELECT (SELECT COUNT(*) FROM experiments WHERE name = $1),"
+	       " (SELECT COUNT(*) FROM archive_bundles WHERE experiment = $1)", &r, A_TEXT(name));
+	if (rc == 0 && db_int(&r, 0, 0) == 0)
+		rc = -EPX_E_DB_NOTFOUND;
+	else if (rc == 0 && db_int(&r, 0, 1) > 0)
+		rc = -EPX_E_EXP_BUSY;
+	db_res_free(&r);
+	if (rc == 0)
+		rc = Q(s, "DELETE FROM experiments WHERE name = $1", NULL, A_TEXT(name));
+	if (rc == 0)
+		rc = st_audit_locked(s, actor ? actor : "epoxyd", "experiment.delete", name, "");
 	return st_end(s, rc);
 }
 
@@ -163,27 +206,40 @@ int store_bundle_get(struct store *s, const char *host, const char *experiment,
 	return rc;
 }
 
-int store_bundle_list(struct store *s, const char *experiment, const char *sha256,
-		      int public_only, int (*cb)(const struct store_bundle *, void *), void *arg)
+int store_bundle_find(struct store *s, const struct store_bundle_query *q,
+		      int (*cb)(const struct store_bundle *, void *), void *arg)
 {
+	size_t limit = q->limit ? q->limit : STORE_BUNDLES_LIST_MAX, i;
 	struct store_bundle b;
 	struct db_res r;
-	size_t i;
 	int rc;
 
-	if ((experiment && !store_valid_label(experiment)) ||
-	    (sha256 && hex_check_str(sha256, 64) < 0))
+	if ((q->experiment && !store_valid_label(q->experiment)) ||
+	    (q->host && !store_valid_hostname(q->host)) ||
+	    (q->sha256 && hex_check_str(q->sha256, 64) < 0) || q->since < 0 || q->until < 0 ||
+	    (q->until && q->since >= q->until) || limit > STORE_BUNDLES_LIST_MAX)
 		return -EPX_E_DB_INVALID;
 	rc = Q(s, STORE_BUNDLE_COLS " WHERE ($1 = '' OR b.experiment = $1)"
-	       " AND ($2 = '' OR b.sha256 = $2)"
-	       " AND ($3 = 0 OR (e.name IS NOT NULL AND " STORE_BUNDLE_PUBLIC " <= $4))"
-	       " ORDER BY b.stored, b.host, b.sha256", &r,
-	       A_TEXT(experiment ? experiment : ""), A_TEXT(sha256 ? sha256 : ""),
-	       A_INT(public_only), A_INT(store_now(s)));
+	       " AND ($2 = '' OR b.sha256 = $2) AND ($3 = '' OR b.host = $3)"
+	       " AND b.stored >= $4 AND ($5 = 0 OR b.stored < $5)"
+	       " AND ($6 = 0 OR (e.name IS NOT NULL AND " STORE_BUNDLE_PUBLIC " <= $7))"
+	       " ORDER BY b.stored, b.host, b.experiment, b.sha256 LIMIT $8", &r,
+	       A_TEXT(q->experiment ? q->experiment : ""), A_TEXT(q->sha256 ? q->sha256 : ""),
+	       A_TEXT(q->host ? q->host : ""), A_INT(q->since), A_INT(q->until),
+	       A_INT(q->public_only ? 1 : 0), A_INT(store_now(s)), A_INT(limit));
 	for (i = 0; rc == 0 && i < r.nrows; i++) {
 		store_archive_bundle_row(&r, i, &b);
 		rc = cb(&b, arg);
 	}
 	db_res_free(&r);
 	return rc;
+}
+
+int store_bundle_list(struct store *s, const char *experiment, const char *sha256,
+		      int public_only, int (*cb)(const struct store_bundle *, void *), void *arg)
+{
+	struct store_bundle_query q = { .experiment = experiment, .sha256 = sha256,
+					.public_only = public_only };
+
+	return store_bundle_find(s, &q, cb, arg);
 }

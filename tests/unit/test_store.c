@@ -30,6 +30,7 @@
 
 static int64_t fake_now = 1763784000;
 void test_store_slices(struct store *s, int64_t *now); /* test_store_slice.c */
+void test_store_archive(struct store *s, int64_t *now); /* test_store_archive.c */
 static int64_t fake_clock(void *arg)
 {
 	(void)arg;
@@ -1285,6 +1286,7 @@ int main(void)
 	t_releases(s);
 	t_dbx(s);
 	test_store_slices(s, &fake_now);
+	test_store_archive(s, &fake_now);
 	t_reports(s);
 	t_race(s);
 	t_audit(s);
