@@ -21,6 +21,9 @@ int ctl_audit_main(int argc, char **argv);
 int ctl_image_main(int argc, char **argv);
 /* slices: the SliceDB (ctl/ctl_slice.c) */
 int ctl_slice_main(int argc, char **argv);
+/* the archive: experiments and their data (ctl/ctl_experiment.c, ctl/ctl_data.c) */
+int ctl_experiment_main(int argc, char **argv);
+int ctl_data_main(int argc, char **argv);
 /* admin credential bootstrap, offline against the store */
 int ctl_admin_main(int argc, char **argv);
 

@@ -252,32 +252,61 @@ static int ctlhttp_setup(CURL *h, const struct ctlhttp_cfg *c,
 	return e == CURLE_OK ? 0 : -EPX_E_CTL_CONFIG;
 }
 
-int ctlhttp_request(const struct ctlhttp_cfg *c, const char *method,
-		    const char *path, const char *ctype, const void *body,
-		    size_t len, const struct ctlhttp_upload *up,
-		    struct ctlhttp_reply *rep)
+/* Where an answer's body goes: rep->body, or sink (a 2xx body only). */
+struct ctlhttp_dest {
+	CURL *h;
+	struct ctlhttp_reply *rep;
+	const struct ctlhttp_sink *sink;
+	int sink_err;
+};
+
+static size_t ctlhttp_dest_write(char *p, size_t sz, size_t nm, void *arg)
+{
+	struct ctlhttp_dest *d = arg;
+	long status = 0;
+
+	if (d->sink) {
+		curl_easy_getinfo(d->h, CURLINFO_RESPONSE_CODE, &status);
+		if (status >= 200 && status < 300) {
+			d->sink_err = d->sink->write(p, sz * nm, d->sink->arg);
+			return d->sink_err ? 0 : sz * nm;
+		}
+	}
+	return ctlhttp_write(p, sz, nm, &d->rep->body);
+}
+
+static int ctlhttp_perform(const struct ctlhttp_cfg *c, const char *method,
+			   const char *path, const char *ctype, const void *body,
+			   size_t len, const struct ctlhttp_upload *up,
+			   const struct ctlhttp_sink *sink, struct ctlhttp_reply *rep)
 {
 	char auth[128], url[CTLHTTP_MAX_URL + CTLHTTP_MAX_PATH], cth[96];
 	struct curl_slist *hdrs = NULL, *res = NULL, *t;
+	struct ctlhttp_dest dest = { NULL, rep, sink, 0 };
 	int rc = -EPX_E_CTL_CONNECT;
 	CURLcode e;
 	CURL *h = NULL;
 
 	memset(rep, 0, sizeof(*rep));
 	record_buf_init(&rep->body, CTLHTTP_MAX_REPLY);
+	auth[0] = '\0';
 	if (snprintf(url, sizeof(url), "%s%s", c->url, path) >= (int)sizeof(url))
 		return -EPX_E_CTL_CONFIG;
-	rc = ctlhttp_cred(c, auth, sizeof(auth));
-	if (rc)
-		return rc;
+	if (!sink || !sink->anonymous) {
+		rc = ctlhttp_cred(c, auth, sizeof(auth));
+		if (rc)
+			return rc;
+	}
 	rc = -EPX_E_CTL_CONNECT;
-	h = curl_easy_init();
+	h = dest.h = curl_easy_init();
 	if (!h || ctlhttp_setup(h, c, method, url))
 		goto out;
-	t = curl_slist_append(hdrs, auth);
-	if (!t)
-		goto out;
-	hdrs = t;
+	if (auth[0]) {
+		t = curl_slist_append(hdrs, auth);
+		if (!t)
+			goto out;
+		hdrs = t;
+	}
 	if (ctype) {
 		snprintf(cth, sizeof(cth), "Content-Type: %s", ctype);
 		t = curl_slist_append(hdrs, cth);
@@ -310,9 +339,13 @@ int ctlhttp_request(const struct ctlhttp_cfg *c, const char *method,
 		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
 		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
 	}
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, ctlhttp_write);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, &rep->body);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, ctlhttp_dest_write);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, &dest);
 	e = curl_easy_perform(h);
+	if (e == CURLE_WRITE_ERROR && dest.sink_err) {
+		rc = dest.sink_err;
+		goto out;
+	}
 	if (e == CURLE_WRITE_ERROR && rep->body.err) {
 		fprintf(stderr, "epoxyctl: reply from %s over its cap\n", c->url);
 		rc = -EPX_E_CTL_REPLY;
@@ -341,6 +374,20 @@ out:
 	if (rc)
 		record_buf_free(&rep->body);
 	return rc;
+}
+
+int ctlhttp_request(const struct ctlhttp_cfg *c, const char *method,
+		    const char *path, const char *ctype, const void *body,
+		    size_t len, const struct ctlhttp_upload *up,
+		    struct ctlhttp_reply *rep)
+{
+	return ctlhttp_perform(c, method, path, ctype, body, len, up, NULL, rep);
+}
+
+int ctlhttp_fetch(const struct ctlhttp_cfg *c, const char *path,
+		  const struct ctlhttp_sink *sink, struct ctlhttp_reply *rep)
+{
+	return ctlhttp_perform(c, "GET", path, NULL, NULL, 0, NULL, sink, rep);
 }
 
 int ctlhttp_exit(const char *what, const struct ctlhttp_reply *rep)

@@ -82,6 +82,18 @@ int ctlhttp_request(const struct ctlhttp_cfg *c, const char *method,
 		    size_t len, const struct ctlhttp_upload *up,
 		    struct ctlhttp_reply *rep);
 
+/* A GET whose 2xx body is streamed to write(p, n, arg) (0, or a negative
+ * code that stops the transfer and is returned); any other status's body
+ * lands in rep->body as for ctlhttp_request.  anonymous: no credential is
+ * read or sent (the public archive paths); else path is an admin one. */
+struct ctlhttp_sink {
+	int (*write)(const char *p, size_t n, void *arg);
+	void *arg;
+	int anonymous;
+};
+int ctlhttp_fetch(const struct ctlhttp_cfg *c, const char *path,
+		  const struct ctlhttp_sink *sink, struct ctlhttp_reply *rep);
+
 /* Maps a reply to an exit status (0 for 2xx, 3 for 401/403, 1 otherwise)
  * and prints the server's reason for a refusal, prefixed with what. */
 int ctlhttp_exit(const char *what, const struct ctlhttp_reply *rep);

@@ -53,6 +53,8 @@
 #include "lib/sign.h"
 #include "lib/ticket.h"
 #include "server/admin.h"
+#include "server/admin_archive.h"
+#include "server/admin_int.h"
 #include "server/config.h"
 #include "server/fleet.h"
 #include "server/log.h"
@@ -60,42 +62,27 @@
 #include "store/store.h"
 
 #define ADMIN_PREFIX "/admin/v1/"
-#define ADMIN_SEGS_MAX 4
-#define ADMIN_SEG_MAX 128
 #define ADMIN_REPLY_MAX (8u << 20)
 #define ADMIN_LIST_DEFAULT 100
 #define ADMIN_LIST_MAX 10000
 #define ADMIN_REPORTS_WHY 16
 #define ADMIN_TTL_DEFAULT 3600
 #define ADMIN_IO_CHUNK 65536
-#define ADMIN_DETAIL_MAX 512
 #define ADMIN_CM_ROWS 4          /* count-min sketch of refused credentials */
 #define ADMIN_CM_COLS 4096
 #define ADMIN_FAIL_MAX 10        /* refused credentials per address ... */
 #define ADMIN_FAIL_WINDOW 60     /* ... per this many seconds */
 
-struct admin_ctx {
-	struct srv *srv;
-	const struct http_req *req;
-	struct http_resp *resp;
-	char actor[STORE_ACTOR_MAX + 1];
-	char seg[ADMIN_SEGS_MAX][ADMIN_SEG_MAX + 1];
-	size_t nseg;
-	struct form form;
-	char *formbuf;
-	struct record_buf out;
-};
 
 /* ------------------------------------------------------------ helpers */
 
-static int admin_fail(struct admin_ctx *c, int rc, const char *reason)
+int admin_fail(struct admin_ctx *c, int rc, const char *reason)
 {
 	return http_resp_fail(c->resp, rc, reason);
 }
 
 /* reason = what + " '" + arg + "'", arg shown as printable ASCII, capped. */
-static int admin_failf(struct admin_ctx *c, int rc, const char *what,
-		       const char *arg)
+int admin_failf(struct admin_ctx *c, int rc, const char *what, const char *arg)
 {
 	char reason[200];
 	size_t o, i;
@@ -112,7 +99,7 @@ static int admin_failf(struct admin_ctx *c, int rc, const char *what,
 }
 
 /* Sends the records collected in c->out with status. */
-static int admin_reply(struct admin_ctx *c, int status, int secret)
+int admin_reply(struct admin_ctx *c, int status, int secret)
 {
 	int rc;
 
@@ -132,8 +119,8 @@ static int admin_reply(struct admin_ctx *c, int status, int secret)
 	return 0;
 }
 
-static void admin_audit(struct admin_ctx *c, const char *action,
-			const char *subject, const char *detail)
+void admin_audit(struct admin_ctx *c, const char *action, const char *subject,
+		 const char *detail)
 {
 	int rc = store_audit_append(c->srv->store, c->actor, action, subject,
 				    detail ? detail : "");
@@ -144,7 +131,7 @@ static void admin_audit(struct admin_ctx *c, const char *action,
 			 action, epx_strerror(rc));
 }
 
-static int admin_name_ok(const char *s)
+int admin_name_ok(const char *s)
 {
 	return s && store_valid_hostname(s);
 }
@@ -155,7 +142,7 @@ static int admin_label_ok(const char *s)
 }
 
 /* Decimal u64 in [lo, hi]; no sign, no leading zeros, no spaces. */
-static int admin_num(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
+int admin_num(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
 {
 	uint64_t v;
 
@@ -165,7 +152,7 @@ static int admin_num(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
 	return 0;
 }
 
-static const char *admin_query(const struct admin_ctx *c, const char *key)
+const char *admin_query(const struct admin_ctx *c, const char *key)
 {
 	const struct http_arg *a = http_arg_get(c->req->args, c->req->nargs, key);
 
@@ -175,7 +162,7 @@ static const char *admin_query(const struct admin_ctx *c, const char *key)
 }
 
 /* Only the query keys in allowed (NULL-terminated) may appear. */
-static int admin_query_only(struct admin_ctx *c, const char *const *allowed)
+int admin_query_only(struct admin_ctx *c, const char *const *allowed)
 {
 	size_t i, j;
 
@@ -191,7 +178,7 @@ static int admin_query_only(struct admin_ctx *c, const char *const *allowed)
 	return 0;
 }
 
-static int admin_list_limit(struct admin_ctx *c, size_t *limit)
+int admin_list_limit(struct admin_ctx *c, size_t *limit)
 {
 	const char *s = admin_query(c, "limit");
 	uint64_t v = ADMIN_LIST_DEFAULT;
@@ -203,7 +190,7 @@ static int admin_list_limit(struct admin_ctx *c, size_t *limit)
 }
 
 /* Parses the form body into c->form; only keys in allowed may appear. */
-static int admin_form(struct admin_ctx *c, const char *const *allowed)
+int admin_form(struct admin_ctx *c, const char *const *allowed)
 {
 	const struct http_req *r = c->req;
 	size_t i, j, len = r->body_len;
@@ -239,7 +226,7 @@ static int admin_form(struct admin_ctx *c, const char *const *allowed)
 	return 0;
 }
 
-static const char *admin_field(const struct admin_ctx *c, const char *key)
+const char *admin_field(const struct admin_ctx *c, const char *key)
 {
 	return form_get(&c->form, key);
 }
@@ -2260,7 +2247,7 @@ static int admin_is(const struct admin_ctx *c, size_t n, const char *s0,
 	       (!s2 || (n > 2 && !strcmp(c->seg[2], s2)));
 }
 
-static int admin_method(struct admin_ctx *c, enum http_method want)
+int admin_method(struct admin_ctx *c, enum http_method want)
 {
 	if (c->req->method == want)
 		return 1;
@@ -2416,6 +2403,8 @@ static int admin_route(struct admin_ctx *c)
 		return admin_route_hosts(c);
 	if (!strcmp(c->seg[0], "slices"))
 		return admin_route_slices(c);
+	if (!strcmp(c->seg[0], "experiments") || !strcmp(c->seg[0], "data"))
+		return admin_archive_route(c);
 	if (admin_is(c, 1, "images", NULL)) {
 		if (m == HTTP_GET)
 			return admin_images(c);

@@ -310,23 +310,16 @@ static int archive_list(struct srv *srv, const struct http_req *req, struct http
 	return http_resp_take(resp, 200, "text/plain", l.buf, l.len);
 }
 
-/* GET /v1/archive/<host>/<experiment>/<sha256>: only once public; an
- * embargoed bundle answers exactly as an unknown one */
-static int archive_get(struct srv *srv, const struct http_req *req, struct http_resp *resp)
+int archive_open(struct srv *srv, const char *host, const char *exp, const char *sha,
+		 uint64_t *size)
 {
-	char host[LABEL_HOST_MAX + 1], exp[65], sha[65], rel[256];
-	struct store_bundle b;
+	char rel[256];
 	struct stat st;
-	int rc, dfd, own = 0, fd;
+	int dfd, own = 0, fd;
 
-	rc = archive_public_name(req->path, host, exp, sha);
-	if (rc < 0)
-		return http_resp_fail(resp, rc, NULL);
-	rc = store_bundle_get(srv->store, host, exp, sha, &b);
-	if (rc == -EPX_E_DB_NOTFOUND || (rc == 0 && b.public_at > http_now(srv)))
-		return http_resp_fail(resp, -EPX_E_ARC_NOTPUBLIC, NULL);
-	if (rc < 0)
-		return rc;
+	if (label_check_str(LABEL_HOST, host) < 0 || label_check_str(LABEL_TAG, exp) < 0 ||
+	    exp[0] == '.' || hex_check_str(sha, 64) < 0)
+		return -EPX_E_ARC_NAME;
 	dfd = http_dir(srv, HTTP_DIR_DATA, &own);
 	if (dfd < 0)
 		return -EPX_E_ARC_IO;
@@ -339,7 +332,31 @@ static int archive_get(struct srv *srv, const struct http_req *req, struct http_
 			close(fd);
 		return -EPX_E_ARC_IO;
 	}
-	return http_resp_fd(resp, 200, "application/zstd", fd, 0, (uint64_t)st.st_size);
+	*size = (uint64_t)st.st_size;
+	return fd;
+}
+
+/* GET /v1/archive/<host>/<experiment>/<sha256>: only once public; an
+ * embargoed bundle answers exactly as an unknown one */
+static int archive_get(struct srv *srv, const struct http_req *req, struct http_resp *resp)
+{
+	char host[LABEL_HOST_MAX + 1], exp[65], sha[65];
+	struct store_bundle b;
+	uint64_t size;
+	int rc, fd;
+
+	rc = archive_public_name(req->path, host, exp, sha);
+	if (rc < 0)
+		return http_resp_fail(resp, rc, NULL);
+	rc = store_bundle_get(srv->store, host, exp, sha, &b);
+	if (rc == -EPX_E_DB_NOTFOUND || (rc == 0 && b.public_at > http_now(srv)))
+		return http_resp_fail(resp, -EPX_E_ARC_NOTPUBLIC, NULL);
+	if (rc < 0)
+		return rc;
+	fd = archive_open(srv, host, exp, sha, &size);
+	if (fd < 0)
+		return fd;
+	return http_resp_fd(resp, 200, "application/zstd", fd, 0, size);
 }
 
 int archive_handle(struct srv *srv, const struct http_req *req, struct http_resp *resp)

@@ -48,5 +48,10 @@ int archive_public_name(const char *path, char host[64], char exp[65], char sha[
 /* Before the body: the client certificate of a live host. */
 int archive_preauth(struct srv *srv, const struct http_req *req, struct http_resp *resp);
 int archive_handle(struct srv *srv, const struct http_req *req, struct http_resp *resp);
+/* Opens the stored object of host/exp/sha (names checked again here)
+ * read-only; returns the descriptor (*size its length) or -EPX_E_ARC_NAME
+ * / -EPX_E_ARC_IO.  The caller checked the store and the embargo. */
+int archive_open(struct srv *srv, const char *host, const char *exp, const char *sha,
+		 uint64_t *size);
 
 #endif

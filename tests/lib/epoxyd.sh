@@ -27,6 +27,12 @@
 #          tok PURPOSE            a token of T_DIR/session
 #          bearer TOKEN           the Authorization header line
 #          answer PATH TOKEN [CURL ARGS]  "STATUS FIRST-11-BYTES-OF-BODY"
+# Nodes    node_ca                the build's node CA ($O/keys) in KEYS and in
+#              epoxyd.conf (before epoxyd_start)
+#          node_cert HOST MAC DIR HOST's node certificate as a joined node
+#              gets it (node_credential, then the CSR of a fresh P-256
+#              key): DIR/HOST.key and
+#              DIR/HOST.crt; prints the CSR answer's status (200)
 # Store    sql STATEMENT | store_dump (every table but the audit log) |
 #          store_has STRING (in any file of the store) |
 #          host_state HOST (its state: enrolled, booting, booted, joined ...)
@@ -190,6 +196,22 @@ answer() {
   b=$(hs "$p" -H "$(bearer "$t")" -w '\n%{http_code}' "$@")
   body=${b%$'\n'*}
   echo "${b##*$'\n'} ${body:0:11}"
+}
+
+# ------------------------------------------------------------ nodes
+node_ca() {
+  cp -p "$O/keys/node-ca.crt" "$O/keys/node-ca.key" "$KEYS/" || return 1
+  printf 'node_ca_cert %s\nnode_ca_key %s\nnode_cert_ttl 3600\n' \
+    "$KEYS/node-ca.crt" "$KEYS/node-ca.key" >>"$T_DIR/epoxyd.conf"
+}
+node_cert() {
+  local host=$1 mac=$2 dir=$3 nc csr
+  nc=$(node_credential "$host" "$mac")
+  openssl ecparam -name prime256v1 -genkey -noout -out "$dir/$host.key" 2>/dev/null
+  csr=$(openssl req -new -key "$dir/$host.key" -subj "/CN=$host" -outform DER 2>/dev/null |
+    od -An -tx1 | tr -d ' \n')
+  hs /v1/node/csr -H "$(bearer "$nc")" -H 'Content-Type: application/x-www-form-urlencoded' \
+    --data "host=$host&csr=$csr" -o "$dir/$host.crt" -w '%{http_code}'
 }
 
 # ------------------------------------------------------------ store

@@ -21,26 +21,13 @@ need zstd tar
 need_built "$DEVKEYS/node-ca.crt" "$PU"
 
 epoxyd_setup || bail "setup"
-cp -p "$DEVKEYS/node-ca.crt" "$DEVKEYS/node-ca.key" "$KEYS/" || bail "node CA"
-printf 'node_ca_cert %s\nnode_ca_key %s\nnode_cert_ttl 3600\n' \
-	"$KEYS/node-ca.crt" "$KEYS/node-ca.key" >>"$T_DIR/epoxyd.conf"
+node_ca || bail "node CA"
 "$BIN/epoxyd-seed" host "$STORE" node2 52-54-00-00-00-02 >/dev/null || bail "node2"
 "$BIN/epoxyd-seed" cred "$STORE" node2 "$T_DIR/cred.node2" >/dev/null || bail "node2 cred"
 epoxyd_start || bail "epoxyd did not start"
 N=$T_DIR/node; mkdir -p "$N"
-FORM='Content-Type: application/x-www-form-urlencoded'
-pu_hexof() { od -An -tx1 | tr -d ' \n'; }
-# nodecert HOST MAC: key N/HOST.key, certificate N/HOST.crt
-nodecert() {
-	local nc c
-	openssl ecparam -name prime256v1 -genkey -noout -out "$N/$1.key" 2>/dev/null
-	nc=$(node_credential "$1" "$2")
-	c=$(openssl req -new -key "$N/$1.key" -subj "/CN=$1" -outform DER 2>/dev/null | pu_hexof)
-	hs /v1/node/csr -H "$(bearer "$nc")" -H "$FORM" --data "host=$1&csr=$c" -o "$N/$1.crt" \
-		-w '%{http_code}'
-}
-is "$(nodecert node1 52-54-00-12-34-56)" 200 "node1 has a node certificate"
-is "$(nodecert node2 52-54-00-00-00-02)" 200 "node2 has a node certificate"
+is "$(node_cert node1 52-54-00-12-34-56 "$N")" 200 "node1 has a node certificate"
+is "$(node_cert node2 52-54-00-00-00-02 "$N")" 200 "node2 has a node certificate"
 
 W=$T_DIR/w; D=$W/data; S=$W/spool; CLK=$W/clock; M=$W/metrics
 mkdir -p "$D" "$S"; echo 0 >"$CLK"
