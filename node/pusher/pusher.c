@@ -45,6 +45,7 @@
 #include "lib/rand.h"
 #include "net/https.h"
 #include "node/pusher/pusher_bundle.h"
+#include "node/pusher/pusher_conf.h"
 #include "node/pusher/pusher_files.h"
 
 #define PUSHER_GROUPS_MAX 256
@@ -55,11 +56,13 @@
 
 struct pusher_group {
 	char exp[PUSHER_TAG_MAX + 1], dt[PUSHER_TAG_MAX + 1];
+	struct pusher_limits lim;       /* the experiment's (--config) or the options' */
 	uint64_t age_s;                 /* this round's age threshold */
 };
 
 struct pusher {
-	const char *data, *spool, *metrics, *ca, *cert, *key, *clock_file;
+	const char *data, *spool, *metrics, *ca, *cert, *key, *clock_file, *config;
+	struct pusher_conf *conf;       /* --config: only its experiments are taken */
 	char name[PUSHER_URL_MAX + 1];
 	char addr[INET_ADDRSTRLEN];
 	uint16_t port;
@@ -104,6 +107,7 @@ static void pusher_usage(FILE *f)
 {
 	fputs("usage: epoxy-pusher --data DIR --spool DIR --server https://NAME[:PORT]\n"
 	      "                    --ca FILE --cert FILE --key FILE [--addr IPV4]\n"
+	      "                    [--config FILE]\n"
 	      "                    [--size BYTES] [--age-min S] [--age-max S] [--quiet S]\n"
 	      "                    [--scan-age S] [--scan-every S] [--max-files N]\n"
 	      "                    [--max-bytes BYTES] [--backoff-max S] [--grace S]\n"
@@ -121,6 +125,9 @@ static void pusher_usage(FILE *f)
 	      "  caps the retry backoff (default 300); --grace S bounds the uploads after\n"
 	      "  SIGTERM (default 20); --metrics FILE: Prometheus text, replaced whole;\n"
 	      "  --once: exit 0 when nothing is left to bundle or upload (tests, scripts).\n"
+	      "  --config FILE: the experiments taken (DATA/<experiment>/<datatype>, the\n"
+	      "  listed datatypes only), each one's limits, and the server when --server\n"
+	      "  is not given (epoxy-pusher(8), CONFIGURATION); anything else is left.\n"
 	      "exit: 0 stopped, 1 failure (code printed), 2 usage\n", f);
 }
 
@@ -151,20 +158,39 @@ static uint64_t pusher_rand(uint64_t n)
 	return r % n;
 }
 
+/* With --config, whether exp/dt is one the configuration takes, and its
+ * limits; without, every group is taken with the options' limits. */
+static int pusher_takes(const struct pusher *p, const char *exp, const char *dt,
+			struct pusher_limits *lim)
+{
+	const struct pusher_conf_exp *e = p->conf ? pusher_conf_find(p->conf, exp) : NULL;
+
+	if (p->conf && (!e || !pusher_conf_takes(e, dt)))
+		return 0;
+	if (lim && e)
+		*lim = e->lim;
+	else if (lim)
+		*lim = (struct pusher_limits){ p->size, p->age_min, p->age_max, p->max_files,
+					       p->max_bytes };
+	return 1;
+}
+
 static struct pusher_group *pusher_group(struct pusher *p, const char *exp, const char *dt)
 {
+	struct pusher_limits lim;
 	struct pusher_group *g;
 	size_t i;
 
 	for (i = 0; i < p->ngroups; i++)
 		if (!strcmp(p->groups[i].exp, exp) && !strcmp(p->groups[i].dt, dt))
 			return &p->groups[i];
-	if (p->ngroups == PUSHER_GROUPS_MAX)
+	if (p->ngroups == PUSHER_GROUPS_MAX || !pusher_takes(p, exp, dt, &lim))
 		return NULL;
 	g = &p->groups[p->ngroups++];
 	snprintf(g->exp, sizeof(g->exp), "%s", exp);
 	snprintf(g->dt, sizeof(g->dt), "%s", dt);
-	g->age_s = p->age_min + pusher_rand(p->age_max - p->age_min + 1);
+	g->lim = lim;
+	g->age_s = lim.age_min + pusher_rand(lim.age_max - lim.age_min + 1);
 	return g;
 }
 
@@ -205,24 +231,24 @@ static int pusher_bundle_group(struct pusher *p, struct pusher_group *g, int64_t
 	char exp[PUSHER_TAG_MAX + 1], dt[PUSHER_TAG_MAX + 1];
 	int rc = 0;
 
-	names = calloc(p->max_files, sizeof(*names));
+	names = calloc(g->lim.max_files, sizeof(*names));
 	if (!names)
 		return -ENOMEM;
-	for (i = 0; i < p->files.n && n < p->max_files; i++) {
+	for (i = 0; i < p->files.n && n < g->lim.max_files; i++) {
 		struct pusher_file *f = &p->files.v[i];
 
 		if (!pusher_ready(p, f, now) || pusher_files_group(f->rel, exp, dt) < 0 ||
 		    strcmp(exp, g->exp) || strcmp(dt, g->dt))
 			continue;
-		if (n && bytes + f->size > p->max_bytes)
+		if (n && bytes + f->size > g->lim.max_bytes)
 			continue;
 		names[n++] = f->rel;
 		bytes += f->size;
 		if (f->mtime < oldest)
 			oldest = f->mtime;
 	}
-	if (n == 0 || (!pusher_stop && bytes < p->size && now - oldest < (int64_t)g->age_s &&
-		       n < p->max_files))
+	if (n == 0 || (!pusher_stop && bytes < g->lim.size && now - oldest < (int64_t)g->age_s &&
+		       n < g->lim.max_files))
 		goto cleanup;
 	b = calloc(1, sizeof(*b));
 	if (!b) {
@@ -256,7 +282,7 @@ static int pusher_bundle_group(struct pusher *p, struct pusher_group *g, int64_t
 	rc = pusher_pend(p, b);
 	if (rc == 0)
 		b = NULL;
-	g->age_s = p->age_min + pusher_rand(p->age_max - p->age_min + 1);
+	g->age_s = g->lim.age_min + pusher_rand(g->lim.age_max - g->lim.age_min + 1);
 cleanup:
 	if (b) {
 		pusher_bundle_free(b);
@@ -590,6 +616,7 @@ static int pusher_opts(struct pusher *p, int argc, char **argv)
 		{ "scan-every", 1, 0, 'E' }, { "max-files", 1, 0, 'f' }, { "max-bytes", 1, 0, 'b' },
 		{ "backoff-max", 1, 0, 'B' }, { "grace", 1, 0, 'g' }, { "max-tracked", 1, 0, 't' },
 		{ "metrics", 1, 0, 'P' }, { "once", 0, 0, 'o' }, { "help", 0, 0, 'h' },
+		{ "config", 1, 0, 'F' },
 		{ 0, 0, 0, 0 }
 	};
 	int c, rc = 0;
@@ -617,6 +644,7 @@ static int pusher_opts(struct pusher *p, int argc, char **argv)
 		case 'c': p->cert = optarg; break;
 		case 'k': p->key = optarg; break;
 		case 'P': p->metrics = optarg; break;
+		case 'F': p->config = optarg; break;
 		case 'o': p->once = 1; break;
 		case 'a':
 			if (strlen(optarg) >= sizeof(p->addr) ||
@@ -635,11 +663,45 @@ static int pusher_opts(struct pusher *p, int argc, char **argv)
 		if (rc < 0)
 			return rc;
 	}
-	if (optind != argc || !p->data || !p->spool || !p->name[0] || !p->ca || !p->cert ||
+	if (optind != argc || !p->data || !p->spool || (!p->name[0] && !p->config) || !p->ca ||
+	    !p->cert ||
 	    !p->key || p->age_min > p->age_max || p->max_files == 0 || p->scan_every == 0 ||
 	    p->max_bytes == 0)
 		return -EPX_E_PU_USAGE;
 	return 0;
+}
+
+/* --config FILE over the options' limits; its server unless --server. */
+static int pusher_config(struct pusher *p)
+{
+	struct pusher_limits def = { p->size, p->age_min, p->age_max, p->max_files,
+				     p->max_bytes };
+	char what[PUSHER_PATH_MAX + 32];
+	unsigned line = 0;
+	int rc;
+
+	p->conf = calloc(1, sizeof(*p->conf));
+	if (!p->conf)
+		return pusher_fail(-ENOMEM, p->config);
+	rc = pusher_conf_load(p->conf, p->config, &def, &line);
+	if (rc < 0) {
+		snprintf(what, sizeof(what), "%.*s, line %u", PUSHER_PATH_MAX, p->config, line);
+		return pusher_fail(rc, what);
+	}
+	if (!p->name[0]) {
+		snprintf(p->name, sizeof(p->name), "%s", p->conf->server);
+		p->port = p->conf->port;
+	}
+	pusher_log("%s: %zu experiments", p->config, p->conf->nexp);
+	return 0;
+}
+
+/* A file the pusher will ever take (--once waits only for those). */
+static int pusher_taken(const struct pusher *p, const char *rel)
+{
+	char exp[PUSHER_TAG_MAX + 1], dt[PUSHER_TAG_MAX + 1];
+
+	return pusher_files_group(rel, exp, dt) == 0 && pusher_takes(p, exp, dt, NULL);
 }
 
 int main(int argc, char **argv)
@@ -668,6 +730,8 @@ int main(int argc, char **argv)
 		pusher_usage(stderr);
 		return CLI_USAGE;
 	}
+	if (p->config && pusher_config(p) < 0)
+		return CLI_USAGE;
 	rc = pusher_resolve(p);
 	if (rc < 0)
 		return pusher_fail(rc, p->name), CLI_FAIL;
@@ -724,7 +788,7 @@ int main(int argc, char **argv)
 			size_t i, left = 0;
 
 			for (i = 0; i < p->files.n; i++)
-				left += !p->files.v[i].claimed;
+				left += !p->files.v[i].claimed && pusher_taken(p, p->files.v[i].rel);
 			if (left == 0)
 				break;
 		}
@@ -738,5 +802,6 @@ int main(int argc, char **argv)
 		tls_ctx_free(&p->hs.tls);
 	while (p->npending)
 		pusher_pending_drop(p, 0);
+	free(p->conf);
 	return 0;
 }

@@ -3,7 +3,7 @@
 # scripts/packages.txt), net/'s one HTTPS client with the node certificate.
 # Host only: Debian ships no musl build of libarchive (docs/guide/72-...).
 #   make build/bin/epoxy-pusher
-PUSHER_MODS := node/pusher/pusher_files.c node/pusher/pusher_bundle.c
+PUSHER_MODS := node/pusher/pusher_files.c node/pusher/pusher_bundle.c node/pusher/pusher_conf.c
 PUSHER_LIBS := -larchive $(NET_LIBS)
 
 HOST_PROGS += epoxy-pusher
@@ -16,3 +16,11 @@ FUZZ_TARGETS += fuzz_pusher_journal
 fuzz_pusher_journal_SRCS := tests/node/fuzz_pusher_journal.c $(PUSHER_MODS)
 fuzz_pusher_journal_ARCHIVES := epoxy
 fuzz_pusher_journal_LIBS := -larchive -lmbedcrypto
+
+# the experiment configuration parser (--config), as tables and fuzzed
+UNIT_TESTS += test_pusher_conf
+test_pusher_conf_SRCS := tests/unit/test_pusher_conf.c tests/test.c node/pusher/pusher_conf.c
+test_pusher_conf_ARCHIVES := epoxy
+FUZZ_TARGETS += fuzz_pusher_conf
+fuzz_pusher_conf_SRCS := tests/node/fuzz_pusher_conf.c node/pusher/pusher_conf.c
+fuzz_pusher_conf_ARCHIVES := epoxy

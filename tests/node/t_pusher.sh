@@ -13,7 +13,9 @@
 # stored bundle is recorded in the store; public reads (no credential) list
 # and serve only bundles of a registered experiment out of its embargo by
 # the server's clock (moved with clock_offset), 404 otherwise as for an
-# unknown name.
+# unknown name; --config (node/pusher/pusher_conf.h): malformed files
+# refused with their codes and line, and only the listed experiments and
+# datatypes taken, uploaded to the file's server.
 . "$(dirname "$0")/../lib/epoxyd.sh"
 DEVKEYS=$O/keys
 PU=$BIN/epoxy-pusher
@@ -254,6 +256,36 @@ bad=0
 while read -r f; do [ "$(head -n 1 "$d/$f")" = "$f" ] || bad=$((bad + 1)); done <"$W/want"
 is "$bad" 0 "each file's bytes are its own (first line names it)"
 is "$(find "$S" -type f | wc -l)" 0 "the spool is empty at the end"
+
+# ---- --config: only the listed experiments and datatypes, their limits
+CF=$W/pusher.conf
+while IFS='|' read -r want conf why; do
+	printf '%b' "$conf" >"$CF"
+	[ -n "$conf" ] || rm -f "$CF"
+	"$PU" --data "$D" --spool "$S" --config "$CF" --ca "$CA_CRT" --cert "$N/node1.crt" \
+		--key "$N/node1.key" --once 2>"$W/conf.err" >/dev/null
+	is "$? $(grep -o 'EPOXY-E[0-9]*' "$W/conf.err" | head -1)" "2 $want" "--config refused: $why"
+done <<'CONFS'
+EPOXY-E3310|# nothing\n|a file without server and experiment
+EPOXY-E3307|server https://epoxy.test\nexperiment ndt\nbogus 1\n|an unknown key
+EPOXY-E3308|server https://epoxy.test\nexperiment ndt\nsize 0\n|size 0
+EPOXY-E3309|server https://epoxy.test\nexperiment ndt\nexperiment ndt\n|an experiment twice
+EPOXY-E3306|server https://epoxy.test\nexperiment\tndt\n|a tab
+EPOXY-E3312||a missing file
+CONFS
+printf 'server https://epoxy.test\nexperiment ndt\nsize 0\n' >"$CF"
+"$PU" --data "$D" --spool "$S" --config "$CF" --ca "$CA_CRT" --cert a --key b 2>"$W/conf.err"
+grep -q "pusher.conf, line 3" "$W/conf.err"; ok $? "...naming the file and the line" "$(cat "$W/conf.err")"
+printf 'server https://epoxy.test:%s\nexperiment ndt\ndatatypes tcpinfo\nsize 1\n' "$HTTPS_PORT" >"$CF"
+mkf ndt/tcpinfo/cf1 100; mkf ndt/other/cf2 100; mkf exp9/tcpinfo/cf3 100
+EPOXY_PUSHER_TEST_CLOCK=$CLK "$PU" --data "$D" --spool "$S" --config "$CF" --addr 127.0.0.1 \
+	--ca "$CA_CRT" --cert "$N/node1.crt" --key "$N/node1.key" --quiet 0 --scan-age 1 --once \
+	2>>"$W/pusher.log" & PU_PID=$!
+wait_for 30 sh -c "! kill -0 $PU_PID 2>/dev/null"; ok $? "--config (its server), --once: done"
+pusher_kill
+has_names ndt/tcpinfo/cf1 1; ok $? "...the listed experiment and datatype uploaded" "$(names | grep cf)"
+[ -e "$D/ndt/other/cf2" ] && [ -e "$D/exp9/tcpinfo/cf3" ]; ok $? "...an unlisted datatype and experiment left alone"
+has_names 'cf[23]' 0; ok $? "...and not in the archive"
 ! grep -q "PRIVATE KEY" "$W/pusher.log" "$T_DIR/epoxyd.log"; ok $? "no key material in the logs"
 
 done_testing
