@@ -143,7 +143,7 @@ code=$(curl -s --cacert "$CA_CRT" --resolve "epoxy.test:$HTTPS_PORT:127.0.0.1" \
 	"https://epoxy.test:$HTTPS_PORT/v1/archive/ndt/$badsha" -o /dev/null -w '%{http_code}')
 epoxyd_start || bail "epoxyd did not start again"
 pusher_start --size 1
-wait_for 20 has_names 'ndt/tcpinfo/flip' 2; ok $? "the files arrive in a rebuilt bundle" "$(names)"
+wait_for 60 has_names 'ndt/tcpinfo/flip' 2; ok $? "the files arrive in a rebuilt bundle" "$(names)"
 bad=0; for b in "$ARC"/*/*; do [ "$(basename "$b")" = "$(sha256sum "$b" | cut -d' ' -f1)" ] || bad=$((bad + 1)); done
 is "$bad" 0 "every object in the archive is the bytes its name says (the changed ones never kept)"
 [ "$(pu_metric epoxy_pusher_bundles_refused_total)" -ge 1 ]; ok $? "the archive refused it ($(pu_metric epoxy_pusher_bundles_refused_total))"
