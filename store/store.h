@@ -320,7 +320,8 @@ int store_channel_get(struct store *s, const char *channel, uint32_t *version);
  * (version 0 removes the pin). */
 int store_group_pin(struct store *s, const char *group, const char *channel, uint32_t version);
 /* The release a host must boot: the host's pin, else the highest group pin
- * among its groups for its channel, else its channel; then the release of
+ * among its groups for its channel, else the version of a rollout in
+ * progress on its channel that moved it, else its channel; then the release of
  * that version for the host's hwclass.  -EPX_E_DB_NORELEASE if none. */
 int store_host_release(struct store *s, const char *host, struct store_release *out);
 
@@ -689,5 +690,107 @@ struct store_bundle_query {
 };
 int store_bundle_find(struct store *s, const struct store_bundle_query *q,
 		      int (*cb)(const struct store_bundle *, void *), void *arg);
+
+/* ---------------------------------------------- rollouts (issue 16 point 2) */
+/* A rollout moves the hosts of a channel from the channel's version to a
+ * new one in waves, so a bad release reaches few hosts:
+ * - the hosts taken are those that follow the channel without a pin (a
+ *   host pin or a group pin for the channel): a pinned host is never
+ *   moved; they are ordered round-robin across sites (sites by name, hosts
+ *   by name within a site), so the canaries (wave 0) come from as many
+ *   sites as there are canaries, and every later wave of step_pct % of
+ *   the hosts is spread the same way;
+ * - a moved host is served the new version at its next session
+ *   (store_host_release); a host not yet moved keeps the channel's old
+ *   version, whatever happens to the rollout;
+ * - store_rollout_tick() classifies the moved hosts: "joined" once the host
+ *   is joined (its node certificate heartbeat) after a session of the new
+ *   version opened since its move; "failed" when it is in state "failed"
+ *   after such a session; "gone" when it was deleted, re-pinned or left the
+ *   channel.  More than max_failures failed hosts halt the rollout (no host
+ *   moves any more; abort sends the moved ones back).  When no host of the
+ *   current wave is still "moved", and wait seconds later, the next wave is
+ *   moved; after the last one the channel is set to the new version and the
+ *   rollout is "done";
+ * - every change is one transaction that first updates the rollout's row
+ *   (a row lock on PostgreSQL, the write lock on SQLite) and moves hosts
+ *   with an update conditional on state 'waiting': however many epoxyd
+ *   share the store, and across restarts, a host is moved at most once per
+ *   rollout and a wave at most once;
+ * - at most one rollout per channel is running, paused or halted (a unique
+ *   index): a second start is -EPX_E_RO_ACTIVE;
+ * - start, pause, resume, abort and every wave, halt and completion append
+ *   an audit entry in the same transaction. */
+#define STORE_ROLLOUT_WAIT_MAX (30 * 86400)  /* seconds between waves */
+#define STORE_ROLLOUT_FAIL_MAX 100000        /* --max-failures */
+#define STORE_ROLLOUT_ARG_MAX  24            /* bytes of one spec argument */
+#define STORE_ROLLOUT_STATE_MAX 8            /* "running" "paused" "halted" "done" "aborted" */
+
+struct store_rollout_spec {
+	uint32_t canary;        /* hosts in wave 0, or */
+	uint32_t canary_pct;    /* percent of the hosts (rounded up); one is 0 */
+	uint32_t step_pct;      /* percent of the hosts per later wave (rounded up) */
+	uint32_t max_failures;  /* failed hosts tolerated; one more halts */
+	int64_t wait;           /* seconds between a wave's completion and the next */
+};
+
+/* Parses the operator's spelling (NULL: the default): canary "N" (1 to
+ * STORE_LIST_MAX, default 1) or "P%" (1-100), step "P%" (1-100, default
+ * 25%), max_failures "F" (0 to STORE_ROLLOUT_FAIL_MAX, default 0), wait a
+ * duration "N" or "N" followed by s, m, h or d (at most
+ * STORE_ROLLOUT_WAIT_MAX seconds, default 0); numbers through lib/num,
+ * each argument at most STORE_ROLLOUT_ARG_MAX bytes.  -EPX_E_RO_SPEC. */
+int store_rollout_spec_parse(const char *canary, const char *step,
+			     const char *max_failures, const char *wait,
+			     struct store_rollout_spec *out);
+
+struct store_rollout {
+	int64_t id;
+	char channel[STORE_LABEL_MAX + 1];
+	uint32_t version, from_version;
+	char state[STORE_ROLLOUT_STATE_MAX + 1];
+	int64_t wave, waves;            /* current wave (0: canaries), wave count */
+	struct store_rollout_spec spec;
+	int64_t wave_done;              /* when the current wave completed, 0: not */
+	char actor[STORE_ACTOR_MAX + 1];
+	int64_t created, updated;
+	/* counts of its hosts by state */
+	uint64_t hosts, waiting, moved, joined, failed, gone;
+	uint64_t wave_hosts, wave_left; /* hosts of the current wave, of them still moved */
+};
+
+/* Starts a rollout of channel to version (> 0, != the channel's version,
+ * which must exist: -EPX_E_RO_CHANNEL) and moves its canaries.
+ * -EPX_E_RO_ACTIVE, -EPX_E_RO_NOHOSTS, -EPX_E_RO_SPEC, -EPX_E_DB_INVALID.
+ * out (may be NULL) gets the rollout as started. */
+int store_rollout_start(struct store *s, const char *actor, const char *channel,
+			uint32_t version, const struct store_rollout_spec *spec,
+			struct store_rollout *out);
+/* The channel's rollout in progress, else its latest one
+ * (-EPX_E_RO_NONE when it never had one). */
+int store_rollout_get(struct store *s, const char *channel, struct store_rollout *out);
+/* The latest rollout of every channel, by channel name. */
+int store_rollout_list(struct store *s, int (*cb)(const struct store_rollout *, void *),
+		       void *arg);
+/* verb "pause" (running -> paused), "resume" (paused -> running; a halted
+ * one is -EPX_E_RO_HALTED), "abort" (running, paused or halted ->
+ * aborted: every moved host goes back to the channel's version).
+ * -EPX_E_RO_NONE, -EPX_E_RO_STATE, -EPX_E_DB_INVALID. */
+int store_rollout_set(struct store *s, const char *actor, const char *channel,
+		      const char *verb, struct store_rollout *out);
+/* Advances every running rollout as far as it can now (see above);
+ * *changes (may be NULL) counts waves moved, halts and completions.
+ * Idempotent: callers may run it from every epoxyd as often as they like. */
+int store_rollout_tick(struct store *s, uint64_t *changes);
+/* Hosts of a rollout in wave order, then by the order they were placed in. */
+struct store_rollout_host {
+	char host[STORE_NAME_MAX + 1];
+	char site[STORE_LABEL_MAX + 1];
+	int64_t wave;
+	char state[STORE_ROLLOUT_STATE_MAX + 1];
+	int64_t moved_at, done_at;
+};
+int store_rollout_hosts(struct store *s, int64_t id,
+			int (*cb)(const struct store_rollout_host *, void *), void *arg);
 
 #endif

@@ -652,6 +652,8 @@ int store_host_release(struct store *s, const char *host, struct store_release *
 	v = h->pinned_version;
 	if (v == 0)
 		rc = store_data_group_pin_version(s, h, &v);
+	if (rc == 0 && v == 0)   /* a rollout in progress that moved it */
+		rc = st_rollout_version(s, h->name, h->channel, &v);
 	if (rc == 0 && v == 0) {
 		rc = store_channel_get(s, h->channel, &v);
 		if (rc == -EPX_E_DB_NOTFOUND)

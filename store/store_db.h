@@ -113,6 +113,10 @@ int st_secret_new(char hex[STORE_TOKEN_HEX + 1], char hash[STORE_HASH_HEX + 1]);
 /* hash hex of a presented hex secret; -EINVAL if not 64 hex digits */
 int st_secret_hash(const char *hex, char hash[STORE_HASH_HEX + 1]);
 
+/* the version a rollout in progress moved host to; *v unchanged when none
+ * did (store/store_rollout.c, for store_host_release) */
+int st_rollout_version(struct store *s, const char *host, const char *channel, uint32_t *v);
+
 /* migrations (store/migrations/schema.c): statement lists per version,
  * with "{blob}" and "{serial}" spelled by the backend */
 struct store_migration {

@@ -151,6 +151,29 @@ static const char *const v9[] = {
 	NULL
 };
 
+/* v10 (issue 16 point 2): release rollouts.  One rollout moves the hosts
+ * of a channel from from_version to version in waves (wave 0: the
+ * canaries); rollout_hosts holds each host's wave and state ('waiting',
+ * 'moved', 'joined', 'failed', 'gone'), each row moved at most once; at
+ * most one rollout per channel is in progress (the partial unique index) */
+static const char *const v10[] = {
+	"CREATE TABLE rollouts (id {serial}, channel TEXT NOT NULL,"
+	" version BIGINT NOT NULL, from_version BIGINT NOT NULL, state TEXT NOT NULL,"
+	" wave BIGINT NOT NULL, waves BIGINT NOT NULL, canary BIGINT NOT NULL,"
+	" canary_pct BIGINT NOT NULL, step_pct BIGINT NOT NULL,"
+	" max_failures BIGINT NOT NULL, wait BIGINT NOT NULL, wave_done BIGINT NOT NULL,"
+	" actor TEXT NOT NULL, created BIGINT NOT NULL, updated BIGINT NOT NULL)",
+	"CREATE UNIQUE INDEX rollouts_active ON rollouts (channel)"
+	" WHERE state IN ('running', 'paused', 'halted')",
+	"CREATE TABLE rollout_hosts (rollout BIGINT NOT NULL, host TEXT NOT NULL,"
+	" site TEXT NOT NULL, ord BIGINT NOT NULL, wave BIGINT NOT NULL, state TEXT NOT NULL,"
+	" moved_at BIGINT NOT NULL, done_at BIGINT NOT NULL,"
+	" PRIMARY KEY (rollout, host))",
+	"CREATE INDEX rollout_hosts_host ON rollout_hosts (host)",
+	"CREATE INDEX rollout_hosts_wave ON rollout_hosts (rollout, wave, state)",
+	NULL
+};
+
 const struct store_migration store_migrations[] = {
 	{ 1, v1 },
 	{ 2, v2 },
@@ -161,5 +184,6 @@ const struct store_migration store_migrations[] = {
 	{ 7, v7 },
 	{ 8, v8 },
 	{ 9, v9 },
+	{ 10, v10 },
 };
 const size_t store_migrations_n = sizeof(store_migrations) / sizeof(store_migrations[0]);

@@ -31,6 +31,7 @@
 static int64_t fake_now = 1763784000;
 void test_store_slices(struct store *s, int64_t *now); /* test_store_slice.c */
 void test_store_archive(struct store *s, int64_t *now); /* test_store_archive.c */
+void test_store_rollouts(struct store *s, int64_t *now); /* test_store_rollout.c */
 static int64_t fake_clock(void *arg)
 {
 	(void)arg;
@@ -160,6 +161,8 @@ static void t_migrations(void)
 	   Q0(s, "DROP TABLE experiments", NULL) == 0 &&
 	   Q0(s, "DROP TABLE archive_bundles", NULL) == 0 &&
 	   Q0(s, "DROP TABLE host_inventory", NULL) == 0 &&
+	   Q0(s, "DROP TABLE rollouts", NULL) == 0 &&
+	   Q0(s, "DROP TABLE rollout_hosts", NULL) == 0 &&
 	   Q0(s, "DELETE FROM schema_version WHERE version >= 2", NULL) == 0,
 	   "roll the store back to schema version 1");
 	s2 = open_store();
@@ -1287,6 +1290,7 @@ int main(void)
 	t_dbx(s);
 	test_store_slices(s, &fake_now);
 	test_store_archive(s, &fake_now);
+	test_store_rollouts(s, &fake_now);
 	t_reports(s);
 	t_race(s);
 	t_audit(s);
