@@ -1,4 +1,4 @@
-/* ctl_release: `epoxyctl release sign|verify|publish|list|promote|pin`.
+/* ctl_release: `epoxyctl release sign|verify|publish|list|promote|pin|rollout`.
  *
  * sign and verify are offline and belong to the trust library's CLI
  * (keys/relsign.c); this module routes to them.  publish uploads the
@@ -33,6 +33,10 @@ static const char ctl_release_help[] =
 "       epoxyctl release promote VERSION --channel C\n"
 "       epoxyctl release pin HOST VERSION\n"
 "       epoxyctl release pin --group G [--channel C] VERSION\n"
+"       epoxyctl release rollout VERSION --channel C [--canary N|P%] [--step P%]\n"
+"                                [--max-failures F] [--wait DURATION]\n"
+"       epoxyctl release rollout status [--channel C [--hosts]] [--json]\n"
+"       epoxyctl release rollout pause|resume|abort --channel C\n"
 "\n"
 "publish uploads the signed manifest M and the artifacts DIR/kernel, DIR/initramfs,\n"
 "DIR/cmdline and DIR/join (or DIR/<sha256> for each); the server checks the manifest\n"
@@ -40,24 +44,38 @@ static const char ctl_release_help[] =
 "promote points channel C (hosts follow 'stable' by default) at VERSION.  pin fixes\n"
 "HOST, or the hosts of group G that follow channel C (default stable), to VERSION;\n"
 "VERSION 0 removes the pin.\n"
+"rollout moves the unpinned hosts of channel C to VERSION in waves: --canary hosts\n"
+"(default 1) chosen across sites, then steps of --step % of the hosts (default 25%);\n"
+"a wave starts when every host of the one before joined on VERSION, --wait later\n"
+"(N, Ns, Nm, Nh or Nd; default 0); more than --max-failures failed hosts (default 0)\n"
+"halt it, and hosts not yet moved stay on the old release.  At the end C points\n"
+"at VERSION.  abort sends the moved hosts back to the channel's release.\n"
 "\n"
 "connection: --url URL --ca FILE --credential FILE [--resolve NAME:PORT:ADDR]\n"
 "            [--config FILE] (or EPOXY_URL, EPOXY_CA, EPOXY_ADMIN_CREDENTIAL, ...)\n"
 "exit status: 0 ok, 1 refused or failed, 2 usage, 3 unreachable or not authorised\n";
 
-enum { OPT_MANIFEST = 1, OPT_ARTIFACTS, OPT_CHANNEL, OPT_GROUP };
+enum { OPT_MANIFEST = 1, OPT_ARTIFACTS, OPT_CHANNEL, OPT_GROUP, OPT_CANARY, OPT_STEP,
+	OPT_MAXFAIL, OPT_WAIT, OPT_HOSTS };
 
 static const struct option ctl_release_opts[] = {
 	{ "manifest", required_argument, NULL, OPT_MANIFEST },
 	{ "artifacts", required_argument, NULL, OPT_ARTIFACTS },
 	{ "channel", required_argument, NULL, OPT_CHANNEL },
 	{ "group", required_argument, NULL, OPT_GROUP },
+	{ "canary", required_argument, NULL, OPT_CANARY },
+	{ "step", required_argument, NULL, OPT_STEP },
+	{ "max-failures", required_argument, NULL, OPT_MAXFAIL },
+	{ "wait", required_argument, NULL, OPT_WAIT },
+	{ "hosts", no_argument, NULL, OPT_HOSTS },
 	CTLHTTP_LONGOPTS,
 	{ NULL, 0, NULL, 0 },
 };
 
 struct ctl_release_args {
 	const char *manifest, *artifacts, *channel, *group;
+	const char *canary, *step, *maxfail, *wait;   /* rollout */
+	int hosts;
 };
 
 static int ctl_release_opt(int opt, const char *arg, void *p)
@@ -69,6 +87,11 @@ static int ctl_release_opt(int opt, const char *arg, void *p)
 	case OPT_ARTIFACTS: a->artifacts = arg; return 0;
 	case OPT_CHANNEL: a->channel = arg; return 0;
 	case OPT_GROUP: a->group = arg; return 0;
+	case OPT_CANARY: a->canary = arg; return 0;
+	case OPT_STEP: a->step = arg; return 0;
+	case OPT_MAXFAIL: a->maxfail = arg; return 0;
+	case OPT_WAIT: a->wait = arg; return 0;
+	case OPT_HOSTS: a->hosts = 1; return 0;
 	}
 	return -EPX_E_CTL_USAGE;
 }
@@ -279,9 +302,86 @@ static int ctl_release_pin(const struct ctlhttp_cfg *cfg,
 	return ctl_release_post(cfg, "release pin", "/admin/v1/pins", &f);
 }
 
+/* ---------------------------------------------------------------- rollout */
+
+static const char *const ctl_release_rollout_cols[] = { "channel", "version", "from",
+	"state", "wave", "waves", "hosts", "waiting", "moved", "joined", "failed", NULL };
+
+static int ctl_release_rollout_path(const struct ctl_release_args *a, const char *tail,
+				    char *path, size_t cap)
+{
+	char seg[400];
+
+	if (!a->channel)
+		return ctl_cli_usage("release", "rollout: --channel C is required");
+	if (strlen(a->channel) > 128 || ctlhttp_seg(seg, sizeof(seg), a->channel))
+		return ctl_cli_usage("release", "channel name too long");
+	snprintf(path, cap, "/admin/v1/rollouts/%s%s", seg, tail);
+	return 0;
+}
+
+static int ctl_release_rollout_status(const struct ctlhttp_cfg *cfg,
+				      const struct ctl_release_args *a)
+{
+	static const char *const hcols[] = { "host", "site", "wave", "state", NULL };
+	struct ctlhttp_reply rep;
+	char path[500];
+	int st;
+
+	if (a->hosts && !a->channel)
+		return ctl_cli_usage("release", "rollout status: --hosts needs --channel C");
+	if (!a->channel)
+		snprintf(path, sizeof(path), "/admin/v1/rollouts");
+	else if ((st = ctl_release_rollout_path(a, a->hosts ? "?hosts=1" : "", path,
+					       sizeof(path))))
+		return st;
+	st = ctl_cli_call(cfg, "release rollout status", "GET", path, NULL, &rep);
+	if (st)
+		return st;
+	if (a->hosts)
+		st = ctl_cli_table(rep.body.buf, rep.body.len, cfg->json, hcols);
+	else
+		st = ctl_cli_table(rep.body.buf, rep.body.len, cfg->json,
+				   ctl_release_rollout_cols);
+	record_buf_free(&rep.body);
+	return st;
+}
+
+static int ctl_release_rollout(const struct ctlhttp_cfg *cfg,
+			       const struct ctl_release_args *a, const char *arg)
+{
+	char path[500], tail[16];
+	struct record_buf f;
+	int verb = !strcmp(arg, "pause") || !strcmp(arg, "resume") || !strcmp(arg, "abort");
+	int st;
+
+	if (!strcmp(arg, "status"))
+		return ctl_release_rollout_status(cfg, a);
+	if (verb && (a->canary || a->step || a->maxfail || a->wait))
+		return ctl_cli_usage("release", "rollout pause|resume|abort take --channel only");
+	snprintf(tail, sizeof(tail), "%s%s", verb ? "/" : "", verb ? arg : "");
+	st = ctl_release_rollout_path(a, tail, path, sizeof(path));
+	if (st)
+		return st;
+	record_buf_init(&f, 1024);
+	if (!verb) {
+		record_buf_field(&f, "version", arg);
+		if (a->canary)
+			record_buf_field(&f, "canary", a->canary);
+		if (a->step)
+			record_buf_field(&f, "step", a->step);
+		if (a->maxfail)
+			record_buf_field(&f, "max_failures", a->maxfail);
+		if (a->wait)
+			record_buf_field(&f, "wait", a->wait);
+	}
+	return ctl_release_post(cfg, verb ? "release rollout" : "release rollout start",
+				path, &f);
+}
+
 int ctl_release_main(int argc, char **argv)
 {
-	struct ctl_release_args a = { NULL, NULL, NULL, NULL };
+	struct ctl_release_args a;
 	struct ctlhttp_cfg cfg;
 	const char *verb;
 	int st, npos;
@@ -290,6 +390,7 @@ int ctl_release_main(int argc, char **argv)
 		return relsign_sign(argc - 1, argv + 1);
 	if (argc >= 2 && !strcmp(argv[1], "verify"))
 		return relsign_verify(argc - 1, argv + 1);
+	memset(&a, 0, sizeof(a));
 	ctlhttp_cfg_init(&cfg);
 	if (ctl_cli_parse(argc, argv, ctl_release_opts, &cfg, ctl_release_help,
 			  ctl_release_opt, &a, &st))
@@ -300,6 +401,8 @@ int ctl_release_main(int argc, char **argv)
 	verb = argv[optind];
 	if (strcmp(verb, "publish") && (a.manifest || a.artifacts))
 		return ctl_cli_usage("release", "--manifest/--artifacts apply to publish only");
+	if (strcmp(verb, "rollout") && (a.canary || a.step || a.maxfail || a.wait || a.hosts))
+		return ctl_cli_usage("release", "--canary/--step/--max-failures/--wait/--hosts apply to rollout only");
 	if (!strcmp(verb, "publish")) {
 		if (npos != 1 || !a.manifest || !a.artifacts || a.channel || a.group)
 			return ctl_cli_usage("release", "want: publish --manifest M --artifacts DIR");
@@ -309,6 +412,9 @@ int ctl_release_main(int argc, char **argv)
 	} else if (!strcmp(verb, "promote")) {
 		if (npos != 2 || a.group)
 			return ctl_cli_usage("release", "want: promote VERSION --channel C");
+	} else if (!strcmp(verb, "rollout")) {
+		if (npos != 2 || a.group)
+			return ctl_cli_usage("release", "want: rollout VERSION --channel C | rollout status|pause|resume|abort");
 	} else if (strcmp(verb, "pin")) {
 		return ctl_cli_usage("release", "unknown subcommand");
 	}
@@ -320,5 +426,7 @@ int ctl_release_main(int argc, char **argv)
 		return ctl_release_list(&cfg);
 	if (!strcmp(verb, "promote"))
 		return ctl_release_promote(&cfg, &a, argv[optind + 1]);
+	if (!strcmp(verb, "rollout"))
+		return ctl_release_rollout(&cfg, &a, argv[optind + 1]);
 	return ctl_release_pin(&cfg, &a, argv + optind + 1, npos - 1);
 }

@@ -1434,6 +1434,155 @@ static int admin_pin(struct admin_ctx *c)
 	return admin_reply(c, 200, 0);
 }
 
+/* ------------------------------------------------------------ rollouts */
+
+static int admin_method(struct admin_ctx *c, enum http_method want);
+
+/* One rollout as a record: the same fields for start, status and list. */
+static int admin_rollout_cb(const struct store_rollout *ro, void *arg)
+{
+	struct record_buf *b = arg;
+	char canary[16];
+
+	snprintf(canary, sizeof(canary), "%" PRIu32 "%s",
+		 ro->spec.canary ? ro->spec.canary : ro->spec.canary_pct,
+		 ro->spec.canary ? "" : "%");
+	record_buf_field(b, "channel", ro->channel);
+	record_buf_fieldu(b, "id", (unsigned long long)ro->id);
+	record_buf_fieldu(b, "version", ro->version);
+	record_buf_fieldu(b, "from", ro->from_version);
+	record_buf_field(b, "state", ro->state);
+	record_buf_fieldu(b, "wave", (unsigned long long)ro->wave);
+	record_buf_fieldu(b, "waves", (unsigned long long)ro->waves);
+	record_buf_fieldu(b, "hosts", ro->hosts);
+	record_buf_fieldu(b, "waiting", ro->waiting);
+	record_buf_fieldu(b, "moved", ro->moved);
+	record_buf_fieldu(b, "joined", ro->joined);
+	record_buf_fieldu(b, "failed", ro->failed);
+	record_buf_fieldu(b, "gone", ro->gone);
+	record_buf_fieldu(b, "wave_hosts", ro->wave_hosts);
+	record_buf_fieldu(b, "wave_left", ro->wave_left);
+	record_buf_field(b, "canary", canary);
+	record_buf_fieldu(b, "step_pct", ro->spec.step_pct);
+	record_buf_fieldu(b, "max_failures", ro->spec.max_failures);
+	record_buf_fieldu(b, "wait", (unsigned long long)ro->spec.wait);
+	record_buf_field(b, "actor", ro->actor);
+	record_buf_fieldu(b, "created", (unsigned long long)ro->created);
+	record_buf_fieldu(b, "updated", (unsigned long long)ro->updated);
+	record_buf_endrec(b);
+	return b->err;
+}
+
+/* POST /admin/v1/rollouts/<channel>: version, canary, step, max_failures,
+ * wait (store_rollout_spec_parse's spellings).  The store audits. */
+static int admin_rollout_start(struct admin_ctx *c, const char *channel)
+{
+	static const char *const fields[] = { "version", "canary", "step", "max_failures",
+		"wait", NULL };
+	struct store_rollout_spec sp;
+	struct store_rollout ro;
+	uint64_t v;
+	int rc = admin_form(c, fields);
+
+	if (rc || c->resp->status)
+		return rc;
+	if (!admin_label_ok(channel))
+		return admin_fail(c, -EPX_E_ADM_NAME, "channel: want [a-z0-9._-]{1,64}");
+	if (!admin_field(c, "version") || admin_num(admin_field(c, "version"), 1, UINT32_MAX, &v))
+		return admin_fail(c, -EPX_E_ADM_FIELD, "version: want a release version");
+	rc = store_rollout_spec_parse(admin_field(c, "canary"), admin_field(c, "step"),
+				      admin_field(c, "max_failures"), admin_field(c, "wait"), &sp);
+	if (rc)
+		return admin_fail(c, rc, NULL);
+	if (admin_need_release(c, (uint32_t)v))
+		return 0;
+	rc = store_rollout_start(c->srv->store, c->actor, channel, (uint32_t)v, &sp, &ro);
+	if (rc)
+		return admin_fail(c, rc, NULL);
+	return admin_rollout_cb(&ro, &c->out) ?: admin_reply(c, 201, 0);
+}
+
+/* GET /admin/v1/rollouts/<channel>[?hosts=1]: the rollout, then with
+ * hosts=1 one record per host (host, site, wave, state, moved_at, done_at). */
+static int admin_rollout_host_cb(const struct store_rollout_host *h, void *arg)
+{
+	struct record_buf *b = arg;
+
+	record_buf_field(b, "host", h->host);
+	record_buf_field(b, "site", h->site);
+	record_buf_fieldu(b, "wave", (unsigned long long)h->wave);
+	record_buf_field(b, "state", h->state);
+	record_buf_fieldu(b, "moved_at", (unsigned long long)h->moved_at);
+	record_buf_fieldu(b, "done_at", (unsigned long long)h->done_at);
+	record_buf_endrec(b);
+	return b->err;
+}
+
+static int admin_rollout_show(struct admin_ctx *c, const char *channel)
+{
+	static const char *const q[] = { "hosts", NULL };
+	const char *hosts = admin_query(c, "hosts");
+	struct store_rollout ro;
+	int rc = admin_query_only(c, q);
+
+	if (rc || c->resp->status)
+		return rc;
+	if (hosts && strcmp(hosts, "1"))
+		return admin_fail(c, -EPX_E_ADM_FIELD, "hosts: want 1");
+	if (!admin_label_ok(channel))
+		return admin_fail(c, -EPX_E_ADM_NAME, "channel: want [a-z0-9._-]{1,64}");
+	rc = store_rollout_get(c->srv->store, channel, &ro);
+	if (rc == 0)
+		rc = admin_rollout_cb(&ro, &c->out);
+	if (rc == 0 && hosts)
+		rc = store_rollout_hosts(c->srv->store, ro.id, admin_rollout_host_cb, &c->out);
+	return rc ? admin_fail(c, rc, NULL) : admin_reply(c, 200, 0);
+}
+
+static int admin_rollouts(struct admin_ctx *c)
+{
+	static const char *const q[] = { NULL };
+	int rc = admin_query_only(c, q);
+
+	if (rc || c->resp->status)
+		return rc;
+	rc = store_rollout_list(c->srv->store, admin_rollout_cb, &c->out);
+	return rc ? admin_fail(c, rc, NULL) : admin_reply(c, 200, 0);
+}
+
+/* POST /admin/v1/rollouts/<channel>/<pause|resume|abort> (empty form). */
+static int admin_rollout_verb(struct admin_ctx *c, const char *channel, const char *verb)
+{
+	static const char *const fields[] = { NULL };
+	struct store_rollout ro;
+	int rc;
+
+	if (strcmp(verb, "pause") && strcmp(verb, "resume") && strcmp(verb, "abort"))
+		return admin_fail(c, -EPX_E_ADM_NOTFOUND, "want pause, resume or abort");
+	rc = admin_form(c, fields);
+	if (rc || c->resp->status)
+		return rc;
+	if (!admin_label_ok(channel))
+		return admin_fail(c, -EPX_E_ADM_NAME, "channel: want [a-z0-9._-]{1,64}");
+	rc = store_rollout_set(c->srv->store, c->actor, channel, verb, &ro);
+	if (rc)
+		return admin_fail(c, rc, NULL);
+	return admin_rollout_cb(&ro, &c->out) ?: admin_reply(c, 200, 0);
+}
+
+static int admin_route_rollouts(struct admin_ctx *c)
+{
+	if (c->nseg == 1)
+		return admin_method(c, HTTP_GET) ? admin_rollouts(c) : 0;
+	if (c->nseg == 2 && c->req->method == HTTP_GET)
+		return admin_rollout_show(c, c->seg[1]);
+	if (c->nseg == 2)
+		return admin_method(c, HTTP_POST) ? admin_rollout_start(c, c->seg[1]) : 0;
+	if (c->nseg == 3)
+		return admin_method(c, HTTP_POST) ? admin_rollout_verb(c, c->seg[1], c->seg[2]) : 0;
+	return admin_fail(c, -EPX_E_ADM_NOTFOUND, NULL);
+}
+
 /* ---------------------------------------------------- fleet, channels */
 
 /* The status page's fleet view as records (server/fleet.c: the same query
@@ -2405,6 +2554,8 @@ static int admin_route(struct admin_ctx *c)
 		return admin_route_slices(c);
 	if (!strcmp(c->seg[0], "experiments") || !strcmp(c->seg[0], "data"))
 		return admin_archive_route(c);
+	if (!strcmp(c->seg[0], "rollouts"))
+		return admin_route_rollouts(c);
 	if (admin_is(c, 1, "images", NULL)) {
 		if (m == HTTP_GET)
 			return admin_images(c);

@@ -1217,12 +1217,26 @@ static int epoxyd_setup(struct epoxyd *d, int check)
 	return rc;
 }
 
+/* Rollouts (store_rollout_tick): every epoxyd sharing the store advances
+ * them at each housekeeping round; the store makes that idempotent. */
+static void epoxyd_rollouts(struct epoxyd *d)
+{
+	uint64_t n = 0;
+	int rc = store_rollout_tick(d->hk.store, &n);
+
+	if (rc < 0)
+		log_msg(LOG_ERR, "rollouts: EPOXY-E%04d %s", -rc, epx_strerror(rc));
+	else if (n)
+		log_msg(LOG_INFO, "rollouts: %llu waves moved, halted or done",
+			(unsigned long long)n);
+}
+
 /* Housekeeping, between signals: sessions a node left open (it died
  * mid-boot) are closed as "expired" once no token of theirs can be live, so
  * none of their tokens is usable again; tokens spent or expired longer than
  * token_retention ago are deleted (until then a replay is answered "already
  * used", E2003, rather than "unknown"); the counts of refusals past their
- * burst go into the audit log as summaries.  Store errors are logged and
+ * burst go into the audit log as summaries; rollouts advance.  Store errors are logged and
  * retried at the next round. */
 static void epoxyd_housekeeping(struct epoxyd *d)
 {
@@ -1239,6 +1253,7 @@ static void epoxyd_housekeeping(struct epoxyd *d)
 		rc = store_token_purge(d->hk.store, now - (int64_t)epoxyd_live()->token_retention,
 				       &ntok);
 	store_refusals_flush(d->hk.store, 0);
+	epoxyd_rollouts(d);
 	if (rc < 0)
 		log_msg(LOG_ERR, "housekeeping: EPOXY-E%04d %s", -rc, epx_strerror(rc));
 	else if (nsess || ntok)
