@@ -26,6 +26,7 @@ const char page_html_css[] =
 	"th{background:#eee}pre{background:#111;color:#ddd;padding:.6em;overflow:auto;max-height:30em}\n"
 	".state-joined{background:#e6f4e6}.state-failed{background:#fbe3e3}\n"
 	".state-booting{background:#fff6d8}.state-enrolled{background:#fff}\n"
+	".state-running{background:#fff6d8}.state-halted{background:#fbe3e3}.state-done{background:#e6f4e6}\n"
 	".counts td{font-size:1.4em;text-align:center}.muted{color:#777}\n"
 	"form.filter{margin:.5em 0 1em}form.filter input{width:8em}\n"
 	"svg.timeline{background:#fff;border:1px solid #ccc}\n"
@@ -612,6 +613,28 @@ static int page_html_chan_cb(const char *name, uint32_t version, void *arg)
 	return b->err;
 }
 
+/* One rollout: the same store_rollout_list() as GET /admin/v1/rollouts. */
+static int page_html_rollout_cb(const struct store_rollout *ro, void *arg)
+{
+	struct record_buf *b = arg;
+
+	html_raw(b, "<tr class=\"rollout\"><td>");
+	html_textz(b, ro->channel);
+	html_rawf(b, "</td><td>%" PRIu32 " &rarr; %" PRIu32 "</td><td class=\"state-", ro->from_version,
+		  ro->version);
+	html_textz(b, ro->state);
+	html_raw(b, "\">");
+	html_textz(b, ro->state);
+	html_rawf(b, "</td><td>%lld / %lld</td><td>%llu</td><td>%llu</td><td>%llu</td>"
+		  "<td>%llu</td><td>%llu</td><td>", (long long)ro->wave + 1, (long long)ro->waves,
+		  (unsigned long long)ro->hosts, (unsigned long long)ro->waiting,
+		  (unsigned long long)ro->moved, (unsigned long long)ro->joined,
+		  (unsigned long long)ro->failed);
+	page_html_time(b, ro->updated);
+	html_raw(b, "</td></tr>\n");
+	return b->err;
+}
+
 int page_html_releases(struct srv *srv, const char *actor, struct record_buf *b)
 {
 	int rc;
@@ -624,6 +647,11 @@ int page_html_releases(struct srv *srv, const char *actor, struct record_buf *b)
 		 "<th>release</th></tr>\n");
 	if (rc == 0)
 		rc = fleet_channels(srv->store, page_html_chan_cb, b);
+	html_raw(b, "</table>\n<h2>Rollouts</h2>\n<table class=\"rollouts\"><tr><th>channel</th>"
+		 "<th>release</th><th>state</th><th>wave</th><th>hosts</th><th>waiting</th>"
+		 "<th>moved</th><th>joined</th><th>failed</th><th>updated</th></tr>\n");
+	if (rc == 0)
+		rc = store_rollout_list(srv->store, page_html_rollout_cb, b);
 	html_raw(b, "</table>\n");
 	page_html_foot(b);
 	return rc < 0 ? rc : b->err;

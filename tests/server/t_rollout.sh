@@ -16,6 +16,7 @@
 #    sends the canaries back;
 #  - kill -9 of epoxyd with a wave in flight, restart: the rollout goes on
 #    to the end, each wave moved once;
+#  - the status page (/ui/releases) shows the rollout's progress;
 #  - with ROLLOUT_PG=1 (t_rollout_pg.sh) the store is PostgreSQL and two
 #    epoxyd share it, both advancing rollouts: every wave moved once, no
 #    host moved twice.
@@ -158,9 +159,12 @@ is "$?:$(grep -o 'EPOXY-E[0-9]*' "$T_DIR/err" | head -1)" "1:EPOXY-E2381" "a sec
 R1=$(rid)
 is "$(sql "SELECT COUNT(DISTINCT site) FROM rollout_hosts WHERE rollout = $R1 AND wave = 0")" 10 \
 	"the 10 canaries come from 10 sites"
-boot_round "$HTTPS_PORT" 8 0
-is "$(grep -c ' 8 joined$' "$T_DIR/boots")" 10 "first round: the 10 canaries, and only they, joined on 8"
-is "$(awk '$3 == 7' "$T_DIR/boots" | wc -l)" $((N - 10)) "every other host booted 7 (n3 too: pinned)"
+sql "SELECT host FROM rollout_hosts WHERE rollout = $R1 AND wave = 0" >"$T_DIR/canaries"
+grep -vwFf "$T_DIR/canaries" "$T_DIR/fleet" | cut -d' ' -f1 >"$T_DIR/others"
+boot_round "$HTTPS_PORT" 8 0 "$T_DIR/others"
+is "$(awk '$3 == 7' "$T_DIR/round.out" | wc -l)" $((N - 10)) "before the canaries joined every other host boots 7"
+boot_round "$HTTPS_PORT" 8 0 "$T_DIR/canaries"
+is "$(grep -c ' 8 joined$' "$T_DIR/round.out")" 10 "the 10 canaries joined on 8"
 t0=$(date +%s)
 until_state "done" 8 0 12; ok $? "the rollout of 8 is done"
 diag "rollout of 8 to $N hosts: $(( $(date +%s) - t0 )) s after the canaries, $(wc -l <"$T_DIR/boots") boots"
@@ -175,6 +179,10 @@ is "$(waves_once "$R1")" "$W $W $W $H" "audit: one entry per wave, $H hosts move
 is "$(sql "SELECT COUNT(*) FROM audit WHERE action = 'rollout.start' AND subject = 'stable' AND actor = 'admin:ops'")" 1 \
 	"audit: the start, by the admin"
 is "$(paste -sd+ "$T_DIR/errors" | bc)" 0 "no simulated boot failed on the way"
+hs /ui/releases -H "Authorization: Epoxy-Admin $(cat "$T_DIR/admin.cred")" -o "$T_DIR/page"
+grep -qF "<tr class=\"rollout\"><td>stable</td><td>7 &rarr; 8</td><td class=\"state-done\">done</td><td>$W / $W</td><td>$H</td><td>0</td><td>0</td><td>$H</td><td>0</td>" \
+	"$T_DIR/page"
+ok $? "the status page's releases show the rollout done, $H joined"
 
 # ---- a bad release: 3 canaries fail, halt
 ctl release rollout 9 --channel stable --canary 10 --max-failures 2; ok $? "rollout 9 started"
