@@ -49,11 +49,11 @@ diag "seeded $N hosts in $(( $(date +%s) - t0 )) s"
 # 100 sites; host n<i> at site s<i mod 100>
 for i in $(seq 0 99); do echo "INSERT INTO sites (name, description, created) VALUES ('s$i', 'rollout', 0);"; done \
 	>"$T_DIR/sites.sql"
-echo "UPDATE hosts SET site = 's' || CAST(CAST(substr(name, 2) AS INTEGER) % 100 AS TEXT) WHERE name LIKE 'n%';" \
+echo "UPDATE hosts SET site = 's' || CAST(CAST(substr(name, 2) AS INTEGER) % 100 AS TEXT) WHERE name LIKE 'n%' AND name <> 'node1';" \
 	>>"$T_DIR/sites.sql"
-if [ -n "$PG_CONN" ]; then psql "$PG_CONN" -qAt -f "$T_DIR/sites.sql" >/dev/null
+if [ -n "$PG_CONN" ]; then psql "$PG_CONN" -qAt -v ON_ERROR_STOP=1 -f "$T_DIR/sites.sql" >/dev/null
 else sqlite3 "$DB" <"$T_DIR/sites.sql"; fi
-ok $? "100 sites"
+is "$(sql "SELECT COUNT(DISTINCT site) FROM hosts WHERE site <> ''")" 100 "100 sites"
 [ "$(id -u)" = 0 ] && chown -R nobody "$DATA"
 openssl ecparam -name prime256v1 -genkey -noout -out "$T_DIR/fleet.key" 2>/dev/null || bail "fleet key"
 
@@ -236,10 +236,10 @@ if [ -n "$PG_CONN" ]; then
 	PID2=$!
 	at_exit kill "$PID2"
 	for i in $(seq 1 100); do curl -sf "http://127.0.0.1:$((PORT2 + 1))/healthz" >/dev/null && break; sleep 0.05; done
-	ctl release rollout 11 --channel stable --canary 10 --step 10%; ok $? "rollout 11 started (two epoxyd)"
+	ctl release rollout 11 --channel stable --canary 10 --step 20%; ok $? "rollout 11 started (two epoxyd)"
 	R4=$(rid)
 	until_state "done" 11 0 16 "$HTTPS_PORT" "$PORT2"; ok $? "two epoxyd on one store finish the rollout of 11"
-	W=$(waves 10)
+	W=$(waves 20)
 	is "$(waves_once "$R4")" "$W $W $W $H" "each of $W waves moved once, every host once"
 	is "$(wave_order "$R4" 11)" 0 "wave order kept with two epoxyd"
 	grep -q 'rollouts:' "$T_DIR/epoxyd2.log"; ok $? "the second epoxyd advanced waves too"
