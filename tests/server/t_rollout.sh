@@ -61,10 +61,10 @@ export EPOXY_URL=https://epoxy.test:$HTTPS_PORT EPOXY_CA=$CA_CRT
 export EPOXY_ADMIN_CREDENTIAL=$T_DIR/admin.cred EPOXY_RESOLVE=epoxy.test:$HTTPS_PORT:127.0.0.1
 export HOME=$T_DIR/home
 unset EPOXY_CONFIG
-ctl() { "$BIN/epoxyctl" "$@" >"$T_DIR/out" 2>"$T_DIR/err"; }
-# field FIELD: FIELD of the first record of `rollout status --json` output
-field() { jq -rs "(.[0] | if type == \"array\" then .[0] else . end).$1" "$T_DIR/out" 2>/dev/null; }
-status() { ctl release rollout status --channel stable --json && field "$1"; }
+ro_ctl() { "$BIN/epoxyctl" "$@" >"$T_DIR/out" 2>"$T_DIR/err"; }
+# ro_field FIELD: FIELD of the first record of `rollout status --json` output
+ro_field() { jq -rs "(.[0] | if type == \"array\" then .[0] else . end).$1" "$T_DIR/out" 2>/dev/null; }
+status() { ro_ctl release rollout status --channel stable --json && ro_field "$1"; }
 
 # boot_round PORT NEW FAIL [NAMES-FILE]: boots every host of the fleet not in
 # T_DIR/joined (or the hosts named in NAMES-FILE) once; appends the joined
@@ -125,36 +125,36 @@ wave_order() {
 : >"$T_DIR/joined"; : >"$T_DIR/boots"; : >"$T_DIR/errors"
 
 epoxyd_start || bail "epoxyd did not start"
-ctl release promote 7 --channel stable; ok $? "stable at release 7"
-ctl release pin n3 7; ok $? "n3 pinned to 7"
-ctl release pin node1 7; ok $? "node1 (the fixture's host, not in the simulated fleet) pinned to 7"
+ro_ctl release promote 7 --channel stable; ok $? "stable at release 7"
+ro_ctl release pin n3 7; ok $? "n3 pinned to 7"
+ro_ctl release pin node1 7; ok $? "node1 (the fixture's host, not in the simulated fleet) pinned to 7"
 H=$((N - 1))   # the hosts a rollout takes: n0..n<N-1> but n3
 # waves STEP-PERCENT: the wave count of a rollout of H hosts with 10 canaries
 waves() { local step=$(( (H * $1 + 99) / 100 )); echo $(( 1 + (H - 10 + step - 1) / step )); }
 
 # ---- refusals, nothing started
-ctl release rollout 8 --channel stable --canary 0
+ro_ctl release rollout 8 --channel stable --canary 0
 is "$?:$(grep -o 'EPOXY-E[0-9]*' "$T_DIR/err" | head -1)" "1:EPOXY-E2380" "canary 0: refused"
-ctl release rollout 8 --channel stable --wait 1w
+ro_ctl release rollout 8 --channel stable --wait 1w
 is "$?:$(grep -o 'EPOXY-E[0-9]*' "$T_DIR/err" | head -1)" "1:EPOXY-E2380" "wait 1w: refused"
-ctl release rollout 8 --channel stable --step 30
+ro_ctl release rollout 8 --channel stable --step 30
 is "$?:$(grep -o 'EPOXY-E[0-9]*' "$T_DIR/err" | head -1)" "1:EPOXY-E2380" "step without %: refused"
-ctl release rollout 7 --channel stable
+ro_ctl release rollout 7 --channel stable
 is "$?:$(grep -o 'EPOXY-E[0-9]*' "$T_DIR/err" | head -1)" "1:EPOXY-E2385" "rollout of the channel's own release: refused"
-ctl release rollout 99 --channel stable
+ro_ctl release rollout 99 --channel stable
 is "$?:$(grep -o 'EPOXY-E[0-9]*' "$T_DIR/err" | head -1)" "1:EPOXY-E2511" "unpublished release: refused"
-ctl release rollout status --channel stable
+ro_ctl release rollout status --channel stable
 is "$?:$(grep -o 'EPOXY-E[0-9]*' "$T_DIR/err" | head -1)" "1:EPOXY-E2382" "no rollout yet"
-ctl release rollout pause --channel stable --canary 3
+ro_ctl release rollout pause --channel stable --canary 3
 is "$?" 2 "pause --canary: usage"
 is "$(sql 'SELECT COUNT(*) FROM rollouts')" 0 "refusals started nothing"
 
 # ---- a good release in waves
-ctl release rollout 8 --channel stable --canary 10 --step 25% --json
+ro_ctl release rollout 8 --channel stable --canary 10 --step 25% --json
 ok $? "rollout 8 started"
-is "$(field state) $(field hosts) $(field waves) $(field moved)" "running $H $(waves 25) 10" \
+is "$(ro_field state) $(ro_field hosts) $(ro_field waves) $(ro_field moved)" "running $H $(waves 25) 10" \
 	"running: $H unpinned hosts, $(waves 25) waves, 10 canaries moved"
-ctl release rollout 8 --channel stable
+ro_ctl release rollout 8 --channel stable
 is "$?:$(grep -o 'EPOXY-E[0-9]*' "$T_DIR/err" | head -1)" "1:EPOXY-E2381" "a second rollout on the channel: refused"
 R1=$(rid)
 is "$(sql "SELECT COUNT(DISTINCT site) FROM rollout_hosts WHERE rollout = $R1 AND wave = 0")" 10 \
@@ -185,7 +185,7 @@ grep -qF "<tr class=\"rollout\"><td>stable</td><td>7 &rarr; 8</td><td class=\"st
 ok $? "the status page's releases show the rollout done, $H joined"
 
 # ---- a bad release: 3 canaries fail, halt
-ctl release rollout 9 --channel stable --canary 10 --max-failures 2; ok $? "rollout 9 started"
+ro_ctl release rollout 9 --channel stable --canary 10 --max-failures 2; ok $? "rollout 9 started"
 R2=$(rid)
 sql "SELECT host FROM rollout_hosts WHERE rollout = $R2 AND wave = 0 ORDER BY ord" >"$T_DIR/canaries"
 head -3 "$T_DIR/canaries" >"$T_DIR/three"
@@ -202,18 +202,18 @@ is "$(sql "SELECT COUNT(*) FROM sessions s WHERE s.version = 9 AND s.host NOT IN
 is "$(ver)" 8 "channel stable stays at 8"
 is "$(sql "SELECT COUNT(*) FROM audit WHERE action = 'rollout.halt' AND detail LIKE 'rollout=$R2 %'")" 1 \
 	"audit: the halt"
-ctl release rollout resume --channel stable
+ro_ctl release rollout resume --channel stable
 is "$?:$(grep -o 'EPOXY-E[0-9]*' "$T_DIR/err" | head -1)" "1:EPOXY-E2386" "resume of a halted rollout: refused"
-ctl why "$(head -1 "$T_DIR/canaries")"
+ro_ctl why "$(head -1 "$T_DIR/canaries")"
 grep -q 'EPOXY-E1322' "$T_DIR/out"; ok $? "epoxyctl why shows the canary's failure code"
-ctl release rollout abort --channel stable; ok $? "abort"
+ro_ctl release rollout abort --channel stable; ok $? "abort"
 boot_round "$HTTPS_PORT" 0 9 "$T_DIR/canaries"
 is "$(awk '$3 == 8' "$T_DIR/round.out" | wc -l)" 10 "after the abort the canaries boot 8 again"
 is "$(sql "SELECT COUNT(*) FROM audit WHERE action = 'rollout.abort' AND actor = 'admin:ops'")" 1 "audit: the abort"
 
 # ---- kill -9 mid-rollout, restart, it goes on
 : >"$T_DIR/joined"
-ctl release rollout 10 --channel stable --canary 10 --step 50%; ok $? "rollout 10 started"
+ro_ctl release rollout 10 --channel stable --canary 10 --step 50%; ok $? "rollout 10 started"
 R3=$(rid)
 boot_round "$HTTPS_PORT" 10 0
 for i in $(seq 1 20); do [ "$(status wave)" = 1 ] && break; sleep 0.5; done
@@ -236,7 +236,7 @@ if [ -n "$PG_CONN" ]; then
 	PID2=$!
 	at_exit kill "$PID2"
 	for i in $(seq 1 100); do curl -sf "http://127.0.0.1:$((PORT2 + 1))/healthz" >/dev/null && break; sleep 0.05; done
-	ctl release rollout 11 --channel stable --canary 10 --step 20%; ok $? "rollout 11 started (two epoxyd)"
+	ro_ctl release rollout 11 --channel stable --canary 10 --step 20%; ok $? "rollout 11 started (two epoxyd)"
 	R4=$(rid)
 	until_state "done" 11 0 16 "$HTTPS_PORT" "$PORT2"; ok $? "two epoxyd on one store finish the rollout of 11"
 	W=$(waves 20)
