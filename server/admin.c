@@ -1436,7 +1436,6 @@ static int admin_pin(struct admin_ctx *c)
 
 /* ------------------------------------------------------------ rollouts */
 
-static int admin_method(struct admin_ctx *c, enum http_method want);
 
 /* One rollout as a record: the same fields for start, status and list. */
 static int admin_rollout_cb(const struct store_rollout *ro, void *arg)
