@@ -11,8 +11,9 @@
 #                     appended the update and the node has reported its
 #                     production boot, the runner serves the retired UKI
 #                     as stage1.efi from then on (an attacker on the
-#                     plain-HTTP leg) and resets the node through QMP (its
-#                     VARS, dbx included, stay): the firmware must refuse it.
+#                     plain-HTTP leg) and power-cycles the node (QEMU quits
+#                     and starts again on the same VARS, dbx included): the
+#                     firmware must refuse it.
 #   dbx=changed-byte  the published update has one byte of its hash list
 #                     changed after the KEK signed it (its shape still
 #                     passes epoxyctl and epoxyd): the firmware must refuse
@@ -21,7 +22,16 @@
 #
 # Guarantees: the fleet's key directory is never written (epoxy-pki runs on
 # a copy holding KEK.key, KEK.crt and owner.guid); the runner touches the
-# node only as a hypervisor operator could (QMP system_reset).
+# node only as a hypervisor operator could (a power cycle).
+#
+# Why a power cycle and not QMP system_reset: Debian's signed iPXE picks the
+# same TCP source port on every boot (44102 under OVMF here: its random()
+# is seeded from a tick count that is the same at each start), and a reset
+# keeps QEMU's user-mode network, slirp, with its TCP state.  When slirp
+# still held the first boot's plain-HTTP connection (closed by epoxyd but
+# never acknowledged by the guest), the second iPXE's SYN on the same four
+# tuple went unanswered and iPXE gave up: "Connection timed out" (CI, twice).
+# A new QEMU process starts a new slirp; the node's VARS are all it keeps.
 
 QEMU_SCN_KEYS+=" dbx "
 DBX_SWAPPED=""
@@ -56,24 +66,24 @@ dbx_publish() {
   chain_ctl image retire "$W/pki/dbx-append.auth"
 }
 
-dbx_wants_qmp() { [ "${S[dbx]:-}" = retire-old ]; }
+dbx_retires() { [ "${S[dbx]:-}" = retire-old ]; }
 
 # dbx_on_console: once the agent has appended the update and the node has
 # finished its boot (its production agent reported), serve the retired UKI
-# and reset the node (console_watch, each pass).  The reset waits for the
-# report so that no request of the first boot is in flight: what the
-# scenario checks is the next boot, not a reset in the middle of a download.
+# and power-cycle the node (console_watch, each pass).  The power cycle
+# waits for the report so that no request of the first boot is in flight:
+# what the scenario checks is the next boot, not a cut mid-download.
 dbx_on_console() {
-  dbx_wants_qmp && [ -z "$DBX_SWAPPED" ] || return 0
+  dbx_retires && [ -z "$DBX_SWAPPED" ] || return 0
   grep -aqE 'epoxy: stage dbx update [0-9a-f]{16}: [0-9]+ retired image hashes appended' \
     "$W/console.txt" || return 0
   grep -aqE 'epoxy: stage report stage 2 ok sent' "$W/console.txt" || return 0
   DBX_SWAPPED=1
   cp "$W/old/stage1.efi" "$W/boot/stage1.efi" || { fail "dbx: retired stage1 served"; return 0; }
-  if qmp_open && qmp '{"execute":"system_reset"}'; then
-    diag "dbx: the retired stage1 is served from now on; node reset (VARS kept)"
+  qemu_stop
+  if QEMU_KEEP_VARS=1 qemu_start; then
+    diag "dbx: the retired stage1 is served from now on; node power-cycled (VARS kept)"
   else
-    fail "dbx: node reset through QMP" "see $W/qmp.log"
+    fail "dbx: node power-cycled on its VARS" "see $W/qemu.log"
   fi
-  qmp_close
 }

@@ -389,12 +389,14 @@ qemu_net() { # the restricted user network: only epoxyd's two ports
 }
 qemu_start() {
   local args=(-accel tcg "${QEMU_CPU_ARGS[@]}" -m 1536 -smp 1 -display none -vga none -monitor none
-              -serial "file:$CONSOLE" -netdev "$(qemu_net)")
+              -chardev "file,id=con0,path=$CONSOLE,append=on" -serial chardev:con0
+              -netdev "$(qemu_net)")
   # a node that gives up reboots into a clean retry; by default the run
   # ends there (QEMU exits), with reboot=yes the node starts over
   [ "${S[reboot]:-no}" = yes ] || args+=(-no-reboot)
   if [ "${S[firmware]}" = uefi-sb ]; then
-    cp "$NODE_VARS" "$W/vars.fd" || return 1
+    # (a power cycle, QEMU_KEEP_VARS=1, boots on what the node wrote)
+    [ "${QEMU_KEEP_VARS:-0}" = 1 ] || cp "$NODE_VARS" "$W/vars.fd" || return 1
     local esl=$W/otherca/ca.esl
     # shellcheck disable=SC2054 # the commas are QEMU's, inside one argument
     args+=(-machine q35,smm=on -global driver=cfi.pflash01,property=secure,value=on
@@ -418,6 +420,9 @@ qemu_start() {
       args+=(-drive "file=$W/token-medium.img,format=raw,if=virtio,readonly=on")
   fi
   replay_args; args+=("${QEMU_EXTRA_ARGS[@]}")   # QMP / -incoming (replay.sh)
+  # the guest's side of the network, for a failure's post-mortem (the
+  # capture shows iPXE's source ports; a power cycle starts a new file)
+  args+=(-object "filter-dump,id=gd0,netdev=n0,file=$W/guest${QEMU_KEEP_VARS:+-again}.pcap,maxlen=256")
   # QEMU_HMP=1: a human monitor on $W/hmp.sock (bench/chain/kexec-profile.sh
   # samples the vCPU's registers through it)
   [ "${QEMU_HMP:-0}" = 1 ] && args+=(-monitor "unix:$W/hmp.sock,server=on,wait=off")

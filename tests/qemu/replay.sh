@@ -41,8 +41,7 @@ replay_scn_key() {
 # scenario replays; -incoming for the clone).
 replay_args() {
   QEMU_EXTRA_ARGS=()
-  # dbx=retire-old resets the node through the same socket (dbx.sh)
-  [ -n "${S[replay]:-}" ] || dbx_wants_qmp || return 0
+  [ -n "${S[replay]:-}" ] || return 0
   QEMU_EXTRA_ARGS=(-qmp "unix:$W/qmp.sock,server=on,wait=off")
   [ -n "$REPLAY_INCOMING" ] && QEMU_EXTRA_ARGS+=(-incoming "exec:cat '$REPLAY_INCOMING'")
   return 0
