@@ -3,7 +3,8 @@
 #   unit     $O/tests/*          table tests under ASan+UBSan (TAP lines)
 #   fuzz     $O/fuzz-bin/*       replay of committed corpus + regressions
 #   script   tests/*/t_*.sh      loopback and QEMU scenarios (TAP lines)
-# TESTS_ONLY=unit,fuzz,script selects kinds; TESTS_MATCH=regex selects names.
+# TESTS_ONLY=unit,fuzz,script selects kinds; TESTS_MATCH=regex selects names,
+# TESTS_EXCLUDE=regex leaves names out (t_clone's server tests in a clone).
 # A test that exits non-zero without printing a "not ok" line counts as one
 # failure, so a crash never reads as a pass.  A skip ("ok N - NAME # SKIP
 # REASON", printed by tests/lib/tap.sh only when EPOXY_TEST_ALLOW_SKIP=1)
@@ -13,6 +14,9 @@ cd "$(dirname "$0")/.." || exit 1
 O=${O:-$PWD/build}; export O
 ONLY=${TESTS_ONLY:-unit,fuzz,script}
 MATCH=${TESTS_MATCH:-.}
+EXCLUDE=${TESTS_EXCLUDE:-}
+# wanted NAME: NAME matches TESTS_MATCH and not TESTS_EXCLUDE
+wanted() { [[ $1 =~ $MATCH ]] && { [ -z "$EXCLUDE" ] || ! [[ $1 =~ $EXCLUDE ]]; }; }
 LOGS=$O/test-logs; mkdir -p "$LOGS"
 pass=0; fail=0; skipped=0; failed_names=(); failed_logs=()
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
@@ -33,6 +37,17 @@ account() { # name log rc
     printf '%-40s ok   (%d%s) %ss\n' "$1" "$p" "$s" "$4"
   fi
 }
+# run_lane TEST...: runs the tests in turn (in the background lane), each
+# to its log, its "RC SECONDS" to the log's .rc file
+run_lane() {
+  local t n l t0 rc
+  for t in "$@"; do
+    n=${t#tests/}; n=${n%.sh}; l="$LOGS/script-${n//\//-}.log"
+    rm -f "$l.rc"; t0=$(date +%s)
+    "$t" >"$l" 2>&1; rc=$?
+    echo "$rc $(( $(date +%s) - t0 ))" >"$l.rc"
+  done
+}
 run_one() { # name log cmd...
   local name=$1 log=$2 t0 rc; shift 2
   t0=$(date +%s)
@@ -43,14 +58,14 @@ run_one() { # name log cmd...
 if [[ ,$ONLY, == *,unit,* ]]; then
   for t in "$O"/tests/*; do
     { [ -x "$t" ] && [ -f "$t" ]; } || continue
-    n=$(basename "$t"); [[ $n =~ $MATCH ]] || continue
+    n=$(basename "$t"); wanted "$n" || continue
     run_one "unit/$n" "$LOGS/unit-$n.log" "$t"
   done
 fi
 if [[ ,$ONLY, == *,fuzz,* ]]; then
   for t in "$O"/fuzz-bin/*; do
     [ -x "$t" ] || continue
-    n=$(basename "$t"); [[ $n =~ $MATCH ]] || continue
+    n=$(basename "$t"); wanted "$n" || continue
     run_one "fuzz-replay/$n" "$LOGS/fuzz-$n.log" tests/fuzz/replay.sh "$t"
   done
 fi
@@ -74,9 +89,21 @@ if [[ ,$ONLY, == *,script,* ]]; then
   early=() late=()
   for t in tests/*/t_*.sh; do
     [ -x "$t" ] || continue
-    n=${t#tests/}; n=${n%.sh}; [[ $n =~ $MATCH ]] || continue
+    n=${t#tests/}; n=${n%.sh}; wanted "$n" || continue
     case $n in images/* | qemu/*) late+=("$t") ;; *) early+=("$t") ;; esac
   done
+  # BESIDE: loopback tests that mostly wait (the rollouts' storm rounds and
+  # housekeeping ticks), moved from the early list to the lane that runs
+  # qemu/t_clone beside the QEMU scenarios, after it (see below)
+  beside=()
+  if [ ${#late[@]} -gt 0 ] && [ "${TESTS_SERIAL:-0}" != 1 ]; then
+    keep=()
+    for t in "${early[@]}"; do
+      case $t in tests/server/t_rollout.sh | tests/server/t_rollout_pg.sh) beside+=("$t") ;;
+        *) keep+=("$t") ;; esac
+    done
+    early=("${keep[@]}")
+  fi
   for t in "${early[@]}"; do
     n=${t#tests/}; n=${n%.sh}
     run_one "$n" "$LOGS/script-${n//\//-}.log" "$t"
@@ -96,21 +123,33 @@ if [[ ,$ONLY, == *,script,* ]]; then
   # tests/qemu: a TCG guest keeps one core busy, so the scenarios leave
   # the other one idle.  It starts after tests/images, which rebuild $O's
   # images, and it works in its own clone, build dir and ports (18470).
-  # TESTS_SERIAL=1 runs it in turn like the others.
-  bg_name='' bg_log='' bg_pid='' bg_t0=0
+  # The BESIDE tests follow it in the same lane, one at a time (their
+  # ports come from free_port, 20000 and up, apart from QEMU's).  Each
+  # writes "RC SECONDS" to its log's .rc file; they are counted after the
+  # lane ends.  TESTS_SERIAL=1 runs all of them in turn like the others.
+  lane=() lane_pid=''
   for t in "${late[@]}"; do
     n=${t#tests/}; n=${n%.sh}
     if [ "$n" = qemu/t_clone ] && [ "${TESTS_SERIAL:-0}" != 1 ]; then
-      bg_name=$n bg_log="$LOGS/script-${n//\//-}.log" bg_t0=$(date +%s)
-      "$t" >"$bg_log" 2>&1 &
-      bg_pid=$!
+      lane=("$t" "${beside[@]}"); beside=()
+      run_lane "${lane[@]}" &
+      lane_pid=$!
       continue
     fi
     run_one "$n" "$LOGS/script-${n//\//-}.log" "$t"
   done
-  if [ -n "$bg_pid" ]; then
-    wait "$bg_pid"; rc=$?
-    account "$bg_name" "$bg_log" "$rc" $(( $(date +%s) - bg_t0 ))
+  # (no t_clone among the late tests: the BESIDE ones run here, in turn)
+  for t in "${beside[@]}"; do
+    n=${t#tests/}; n=${n%.sh}
+    run_one "$n" "$LOGS/script-${n//\//-}.log" "$t"
+  done
+  if [ -n "$lane_pid" ]; then
+    wait "$lane_pid"
+    for t in "${lane[@]}"; do
+      n=${t#tests/}; n=${n%.sh}; l="$LOGS/script-${n//\//-}.log"
+      read -r rc secs <"$l.rc" 2>/dev/null || { rc=1 secs=0; }
+      account "$n" "$l" "$rc" "$secs"
+    done
   fi
 fi
 echo

@@ -5,8 +5,16 @@
 # is mode 0700 like root's home (so the service user epoxyd drops to
 # cannot search it) and the path has a space, with the build directory
 # O="<tmp>/home/build dir" outside the clone (a space again), then, there:
-# make all images, one QEMU scenario (happy-uefi) and every loopback
-# server test (tests/server/t_*.sh).  All must pass.
+# make all images, one QEMU scenario (happy-uefi) and the loopback server
+# tests (tests/server/t_*.sh) but CLONE_SKIP.  All must pass.
+#
+# CLONE_SKIP: what the clone changes is where files are (a 0700 parent, a
+# space, O outside the tree), and every server test starts epoxyd, its
+# store (SQLite or PostgreSQL), its data dir and its keys from there.  The
+# tests left out check logic that no path reaches and are among the
+# longest: the rollouts (storm rounds, 220 s), the slow-client guard and
+# the refusals and pre-body checks of hostile requests (120 s); they run
+# in the parent's tree in the same make check.
 #
 # The stage1 kernel is not rebuilt (15 min or more): the parent build's
 # $O/stage1 (hard links; every small file and stamp copied) and $O/keys
@@ -100,7 +108,9 @@ else
 fi
 
 s=$(date +%s)
-(cd "$C" && O="$CO" TESTS_ONLY=script TESTS_MATCH='^server/' tests/run.sh) >"$LOGS/clone-server.log" 2>&1
+CLONE_SKIP='^server/t_(rollout|rollout_pg|slow|refuse|prebody)$'
+(cd "$C" && O="$CO" TESTS_ONLY=script TESTS_MATCH='^server/' TESTS_EXCLUDE="$CLONE_SKIP" tests/run.sh) \
+  >"$LOGS/clone-server.log" 2>&1
 rc=$?
 sum=$(tail -1 "$LOGS/clone-server.log")
 if [ "$rc" = 0 ] && [[ $sum =~ ^[1-9][0-9]*\ passed,\ 0\ failed$ ]]; then
