@@ -217,6 +217,22 @@ static int ctl_cli_show_one(const struct form *r, void *arg)
 	return 0;
 }
 
+int ctl_cli_send(const struct ctlhttp_cfg *cfg, const char *what, const char *method,
+		 const char *path, struct record_buf *form, const char *const *cols)
+{
+	struct ctlhttp_reply rep;
+	int st = ctl_cli_call(cfg, what, method, path, form, &rep);
+
+	if (form)
+		record_buf_free(form);
+	if (st)
+		return st;
+	st = cols ? ctl_cli_table(rep.body.buf, rep.body.len, cfg->json, cols) :
+		ctl_cli_show(rep.body.buf, rep.body.len, cfg->json);
+	record_buf_free(&rep.body);
+	return st;
+}
+
 int ctl_cli_show(char *body, size_t len, int json)
 {
 	int rc = record_each(body, len, ctl_cli_show_one, &json);

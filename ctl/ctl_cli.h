@@ -38,6 +38,11 @@ int ctl_cli_call(const struct ctlhttp_cfg *cfg, const char *what,
 int ctl_cli_table(char *body, size_t len, int json, const char *const *cols);
 /* Renders one record as "key: value" lines or a JSON object. */
 int ctl_cli_show(char *body, size_t len, int json);
+/* ctl_cli_call, then its answer rendered: the records as a table of cols,
+ * or (cols NULL) one record as ctl_cli_show.  Frees form (may be NULL).
+ * Returns the exit status. */
+int ctl_cli_send(const struct ctlhttp_cfg *cfg, const char *what, const char *method,
+		 const char *path, struct record_buf *form, const char *const *cols);
 
 /* Creates path with O_EXCL, mode 0600, writes "value\n", fsyncs.  Returns
  * 0 or -EPX_E_CTL_OUTFILE (message printed). */

@@ -99,23 +99,6 @@ static int ctl_experiment_fields(const struct ctl_experiment_args *a, struct rec
 	return 0;
 }
 
-static int ctl_experiment_send(const struct ctlhttp_cfg *cfg, const char *what,
-			       const char *method, const char *path, struct record_buf *f,
-			       int table)
-{
-	struct ctlhttp_reply rep;
-	int st = ctl_cli_call(cfg, what, method, path, f, &rep);
-
-	if (f)
-		record_buf_free(f);
-	if (st)
-		return st;
-	st = table ? ctl_cli_table(rep.body.buf, rep.body.len, cfg->json, ctl_experiment_cols) :
-		ctl_cli_show(rep.body.buf, rep.body.len, cfg->json);
-	record_buf_free(&rep.body);
-	return st;
-}
-
 static int ctl_experiment_run(const struct ctlhttp_cfg *cfg, struct ctl_experiment_args *a,
 			      const char *verb, const char *name)
 {
@@ -124,15 +107,15 @@ static int ctl_experiment_run(const struct ctlhttp_cfg *cfg, struct ctl_experime
 	int st;
 
 	if (!strcmp(verb, "list"))
-		return ctl_experiment_send(cfg, "experiment list", "GET", "/admin/v1/experiments",
-					   NULL, 1);
+		return ctl_cli_send(cfg, "experiment list", "GET", "/admin/v1/experiments",
+					   NULL, ctl_experiment_cols);
 	if (strlen(name) > 128 || ctlhttp_seg(seg, sizeof(seg), name))
 		return ctl_cli_usage("experiment", "experiment name too long");
 	snprintf(path, sizeof(path), "/admin/v1/experiments/%s", seg);
 	if (!strcmp(verb, "show"))
-		return ctl_experiment_send(cfg, "experiment show", "GET", path, NULL, 0);
+		return ctl_cli_send(cfg, "experiment show", "GET", path, NULL, NULL);
 	if (!strcmp(verb, "delete"))
-		return ctl_experiment_send(cfg, "experiment delete", "DELETE", path, NULL, 0);
+		return ctl_cli_send(cfg, "experiment delete", "DELETE", path, NULL, NULL);
 	if (!strcmp(verb, "set") && !a->datatypes && !a->embargo && !a->slice)
 		return ctl_cli_usage("experiment", "set: nothing to set");
 	record_buf_init(&f, RECORD_MAX_LINE);
@@ -144,9 +127,9 @@ static int ctl_experiment_run(const struct ctlhttp_cfg *cfg, struct ctl_experime
 		return st;
 	}
 	if (!strcmp(verb, "create"))
-		return ctl_experiment_send(cfg, "experiment create", "POST", "/admin/v1/experiments",
-					   &f, 0);
-	return ctl_experiment_send(cfg, "experiment set", "PATCH", path, &f, 0);
+		return ctl_cli_send(cfg, "experiment create", "POST", "/admin/v1/experiments",
+					   &f, NULL);
+	return ctl_cli_send(cfg, "experiment set", "PATCH", path, &f, NULL);
 }
 
 int ctl_experiment_main(int argc, char **argv)

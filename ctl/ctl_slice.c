@@ -106,23 +106,6 @@ static int ctl_slice_opt(int opt, const char *arg, void *p)
 static const char *const ctl_slice_cols[] = { "name", "site", "state", "expires",
 	"hosts", "groups", "image", NULL };
 
-static int ctl_slice_send(const struct ctlhttp_cfg *cfg, const char *what,
-			  const char *method, const char *path, struct record_buf *f,
-			  int table)
-{
-	struct ctlhttp_reply rep;
-	int st = ctl_cli_call(cfg, what, method, path, f, &rep);
-
-	if (f)
-		record_buf_free(f);
-	if (st)
-		return st;
-	st = table ? ctl_cli_table(rep.body.buf, rep.body.len, cfg->json, ctl_slice_cols) :
-		ctl_cli_show(rep.body.buf, rep.body.len, cfg->json);
-	record_buf_free(&rep.body);
-	return st;
-}
-
 /* ttl field from --ttl SECONDS or --days N (the server checks the range). */
 static int ctl_slice_ttl(const struct ctl_slice_args *a, struct record_buf *f, int need)
 {
@@ -204,7 +187,7 @@ static int ctl_slice_create(const struct ctlhttp_cfg *cfg, struct ctl_slice_args
 		record_buf_free(&f);
 		return st;
 	}
-	return ctl_slice_send(cfg, "slice create", "POST", "/admin/v1/slices", &f, 0);
+	return ctl_cli_send(cfg, "slice create", "POST", "/admin/v1/slices", &f, NULL);
 }
 
 static int ctl_slice_set(const struct ctlhttp_cfg *cfg, struct ctl_slice_args *a,
@@ -231,7 +214,7 @@ static int ctl_slice_set(const struct ctlhttp_cfg *cfg, struct ctl_slice_args *a
 		record_buf_free(&f);
 		return st;
 	}
-	return ctl_slice_send(cfg, "slice set", "PATCH", path, &f, 0);
+	return ctl_cli_send(cfg, "slice set", "PATCH", path, &f, NULL);
 }
 
 static int ctl_slice_nodes(const struct ctlhttp_cfg *cfg, struct ctl_slice_args *a,
@@ -246,7 +229,7 @@ static int ctl_slice_nodes(const struct ctlhttp_cfg *cfg, struct ctl_slice_args 
 		record_buf_field(&f, "hosts", a->hosts.buf);
 	if (a->n_groups)
 		record_buf_field(&f, "groups", a->groups.buf);
-	return ctl_slice_send(cfg, verb, "POST", path, &f, 0);
+	return ctl_cli_send(cfg, verb, "POST", path, &f, NULL);
 }
 
 /* Which options each verb takes (bits of OPT_*), and its positional count
@@ -316,7 +299,7 @@ static int ctl_slice_run(const struct ctlhttp_cfg *cfg, struct ctl_slice_args *a
 	int st;
 
 	if (!strcmp(verb, "list"))
-		return ctl_slice_send(cfg, "slice list", "GET", "/admin/v1/slices", NULL, 1);
+		return ctl_cli_send(cfg, "slice list", "GET", "/admin/v1/slices", NULL, ctl_slice_cols);
 	if (!strcmp(verb, "create"))
 		return ctl_slice_create(cfg, a, argv, n);
 	if (!strcmp(verb, "ticket"))
@@ -335,7 +318,7 @@ static int ctl_slice_run(const struct ctlhttp_cfg *cfg, struct ctl_slice_args *a
 			record_buf_free(&f);
 			return st;
 		}
-		return ctl_slice_send(cfg, "slice renew", "POST", path, &f, 0);
+		return ctl_cli_send(cfg, "slice renew", "POST", path, &f, NULL);
 	}
 	q[0] = '\0';
 	if (a->node && (strlen(a->node) > 128 || ctlhttp_seg(q + 6, sizeof(q) - 6, a->node)))
@@ -345,9 +328,9 @@ static int ctl_slice_run(const struct ctlhttp_cfg *cfg, struct ctl_slice_args *a
 	if (ctl_slice_path(path, sizeof(path), argv[0], q))
 		return CLI_USAGE;
 	if (!strcmp(verb, "show"))
-		return ctl_slice_send(cfg, "slice show", "GET", path, NULL, 0);
+		return ctl_cli_send(cfg, "slice show", "GET", path, NULL, NULL);
 	if (!strcmp(verb, "delete"))
-		return ctl_slice_send(cfg, "slice delete", "DELETE", path, NULL, 0);
+		return ctl_cli_send(cfg, "slice delete", "DELETE", path, NULL, NULL);
 	return ctl_slice_set(cfg, a, path, argv + 1, n - 1);
 }
 
