@@ -19,8 +19,8 @@ umask 077
 usage() {
 	cat <<'EOF'
 usage: epoxy-mkvars --vars OUT.fd [--host NAME --credential-file FILE|-]
-                    [--keys DIR] [--mac MAC] [--pci DEV.FN] [--url URL]
-                    [--code OVMF_CODE] [--template OVMF_VARS]
+                    [--keys DIR] [--mac MAC] [--pci DEV.FN]
+                    [--url URL | --boot-path direct|ipxe] [--code OVMF_CODE] [--template OVMF_VARS]
                     [--kernel VMLINUZ] [--initrd ENROLL_INITRAMFS]
                     [--log FILE] [--timeout SECONDS]
 
@@ -30,7 +30,10 @@ HTTPS boot option Boot0080 and BootOrder, and the boot credential of HOST
 (64 hex digits read from FILE, or stdin with '-').
 
 Defaults come from $O/config.mk and $O (the build directory, default
-./build): keys $O/keys, URL https://SERVER_ADDR:HTTPS_PORT/boot/stage0,
+./build): keys $O/keys, URL https://SERVER_ADDR:HTTPS_PORT/boot/stage0
+(--boot-path ipxe: the signed iPXE, which then fetches the stage1 UKI) or
+.../boot/stage1.efi (--boot-path direct: the firmware fetches the db-signed
+stage1 UKI itself over HTTPS; no plain-HTTP leg, no iPXE),
 MAC 52:54:00:12:34:56, PCI 02.0 (the NIC must sit at that slot: QEMU
 -device virtio-net-pci,addr=02.0,mac=MAC), kernel $O/images/stage1/vmlinuz,
 initrd $O/images/enroll/initramfs.  Exit 0 on success, 1 on failure (with
@@ -44,7 +47,7 @@ cfg() { sed -n "s/^CONFIG_$1 := //p" "$O/config.mk" 2>/dev/null; }
 
 vars='' host='' credfile='' keys=${EPOXY_KEYS:-$O/keys} mac=52:54:00:12:34:56 pci=02.0
 addr=$(cfg SERVER_ADDR); port=$(cfg SERVER_HTTPS_PORT)
-url="https://${addr:-10.0.2.100}:${port:-8443}/boot/stage0"
+url='' bootpath=ipxe
 code=$(cfg OVMF_CODE); code=${code:-/usr/share/OVMF/OVMF_CODE_4M.secboot.fd}
 template=$(cfg OVMF_VARS); template=${template:-/usr/share/OVMF/OVMF_VARS_4M.fd}
 kernel=$O/images/stage1/vmlinuz initrd=$O/images/enroll/initramfs
@@ -55,6 +58,7 @@ while [ $# -gt 0 ]; do
 	case $1 in
 	--vars) vars=$2;; --host) host=$2;; --credential-file) credfile=$2;;
 	--keys) keys=$2;; --mac) mac=$2;; --pci) pci=$2;; --url) url=$2;;
+	--boot-path) bootpath=$2;;
 	--code) code=$2;; --template) template=$2;; --kernel) kernel=$2;;
 	--initrd) initrd=$2;; --log) log=$2;; --timeout) timeout=$2;;
 	*) usage >&2; exit 2;;
@@ -62,6 +66,15 @@ while [ $# -gt 0 ]; do
 	shift 2
 done
 [ -n "$vars" ] || { usage >&2; exit 2; }
+case $bootpath in
+	ipxe) bootfile=stage0;; direct) bootfile=stage1.efi;;
+	*) die "EPOXY-E1413 boot path '$bootpath' invalid (direct or ipxe)";;
+esac
+if [ -z "$url" ]; then
+	url="https://${addr:-10.0.2.100}:${port:-8443}/boot/$bootfile"
+elif [ "$bootpath" = direct ]; then
+	die "EPOXY-E1413 give --url or --boot-path direct, not both"
+fi
 if [ -n "$host" ] || [ -n "$credfile" ]; then
 	{ [ -n "$host" ] && [ -n "$credfile" ]; } || { usage >&2; exit 2; }
 	[[ $host =~ ^[a-z0-9.-]{1,63}$ ]] || die "EPOXY-E1413 host name '$host' invalid ([a-z0-9.-]{1,63})"

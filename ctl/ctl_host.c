@@ -30,7 +30,7 @@ static const char ctl_host_help[] =
 "       epoxyctl host delete NAME\n"
 "       epoxyctl host credential NAME [--rotate | --revoke] [--out FILE] [--vars VARS.fd]\n"
 "                             [--stdout]\n"
-"       epoxyctl host enroll NAME --vars VARS.fd [--rotate]\n"
+"       epoxyctl host enroll NAME --vars VARS.fd [--rotate] [--boot-path direct|ipxe]\n"
 "\n"
 "Enrolls and edits hosts.  'credential' issues (or with --rotate replaces) the host's\n"
 "boot credential and writes it to a new 0600 FILE (--out), into a QEMU node's OVMF\n"
@@ -38,6 +38,8 @@ static const char ctl_host_help[] =
 "'enroll' writes the whole UEFI enrollment of an added host into a new VARS.fd: the\n"
 "fleet's PK/KEK/db, the fleet CA for HTTPS boot, the HTTPS boot option and a newly\n"
 "issued (--rotate: replaced) boot credential; it is 'credential NAME --vars VARS.fd'.\n"
+"--boot-path (with --vars) picks what the firmware's HTTPS boot fetches: direct, the\n"
+"db-signed stage1 UKI itself, or ipxe (default), the signed iPXE of stage0.\n"
 "\n"
 "connection: --url URL --ca FILE --credential FILE [--resolve NAME:PORT:ADDR]\n"
 "            [--config FILE] (or EPOXY_URL, EPOXY_CA, EPOXY_ADMIN_CREDENTIAL,\n"
@@ -46,7 +48,7 @@ static const char ctl_host_help[] =
 
 enum {
 	OPT_HWCLASS = 1, OPT_MAC, OPT_ADDR, OPT_GROUP, OPT_SITE, OPT_CHANNEL,
-	OPT_PIN, OPT_REINSTALL, OPT_ROTATE, OPT_REVOKE, OPT_OUT, OPT_VARS,
+	OPT_PIN, OPT_REINSTALL, OPT_ROTATE, OPT_REVOKE, OPT_OUT, OPT_VARS, OPT_BOOT_PATH,
 	OPT_STDOUT,
 };
 
@@ -63,6 +65,7 @@ static const struct option ctl_host_opts[] = {
 	{ "revoke", no_argument, NULL, OPT_REVOKE },
 	{ "out", required_argument, NULL, OPT_OUT },
 	{ "vars", required_argument, NULL, OPT_VARS },
+	{ "boot-path", required_argument, NULL, OPT_BOOT_PATH },
 	{ "stdout", no_argument, NULL, OPT_STDOUT },
 	CTLHTTP_LONGOPTS,
 	{ NULL, 0, NULL, 0 },
@@ -74,7 +77,7 @@ struct ctl_host_args {
 	     groups[CTL_HOST_LIST_MAX];
 	int set_macs, set_addrs, set_groups;
 	int rotate, revoke, to_stdout, nfields;
-	const char *out, *vars;
+	const char *out, *vars, *boot_path;
 };
 
 static int ctl_host_append(char *list, size_t cap, const char *v)
@@ -116,6 +119,7 @@ static int ctl_host_opt(int opt, const char *arg, void *p)
 	case OPT_REVOKE: a->revoke = 1; return 0;
 	case OPT_OUT: a->out = arg; return 0;
 	case OPT_VARS: a->vars = arg; return 0;
+	case OPT_BOOT_PATH: a->boot_path = arg; return 0;
 	case OPT_STDOUT: a->to_stdout = 1; return 0;
 	}
 	return -EPX_E_CTL_USAGE;
@@ -174,13 +178,15 @@ static const char *ctl_host_tool(char *buf, size_t cap)
 	return buf;
 }
 
-/* Runs MKVARS --vars FILE --host NAME --credential-file CREDFILE [--mac M]. */
+/* Runs MKVARS --vars FILE --host NAME --credential-file CREDFILE [--mac M]
+ * [--boot-path P]. */
 static int ctl_host_mkvars(const char *vars, const char *host, const char *credfile,
-			   const char *mac)
+			   const char *mac, const char *boot_path)
 {
 	char def[4096], macc[32];
 	const char *tool = ctl_host_tool(def, sizeof(def));
-	size_t i;
+	const char *argv[12];
+	size_t i, n = 0;
 	pid_t pid;
 	int st;
 
@@ -194,16 +200,22 @@ static int ctl_host_mkvars(const char *vars, const char *host, const char *credf
 	for (i = 0; macc[i]; i++)
 		if (macc[i] == '-')
 			macc[i] = ':';
+	argv[n++] = tool;
+	argv[n++] = "--vars"; argv[n++] = vars;
+	argv[n++] = "--host"; argv[n++] = host;
+	argv[n++] = "--credential-file"; argv[n++] = credfile;
+	if (macc[0]) {
+		argv[n++] = "--mac"; argv[n++] = macc;
+	}
+	if (boot_path) {
+		argv[n++] = "--boot-path"; argv[n++] = boot_path;
+	}
+	argv[n] = NULL;
 	pid = fork();
 	if (pid < 0)
 		return -errno;
 	if (pid == 0) {
-		if (macc[0])
-			execl(tool, tool, "--vars", vars, "--host", host,
-			      "--credential-file", credfile, "--mac", macc, (char *)NULL);
-		else
-			execl(tool, tool, "--vars", vars, "--host", host,
-			      "--credential-file", credfile, (char *)NULL);
+		execv(tool, (char *const *)argv);
 		_exit(127);
 	}
 	if (waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st)) {
@@ -217,7 +229,7 @@ static int ctl_host_mkvars(const char *vars, const char *host, const char *credf
 /* Writes the credential into a private temp file for the tool, runs it,
  * wipes and removes the file. */
 static int ctl_host_vars(const char *vars, const char *host, const char *cred,
-			 const char *mac)
+			 const char *mac, const char *boot_path)
 {
 	const char *tmp = getenv("TMPDIR");
 	char dir[512], file[560];
@@ -232,7 +244,7 @@ static int ctl_host_vars(const char *vars, const char *host, const char *cred,
 	snprintf(file, sizeof(file), "%s/credential", dir);
 	rc = ctl_cli_secret_file(file, cred);
 	if (!rc)
-		rc = ctl_host_mkvars(vars, host, file, mac);
+		rc = ctl_host_mkvars(vars, host, file, mac, boot_path);
 	fd = open(file, O_WRONLY | O_CLOEXEC);
 	if (fd >= 0) {
 		memset(wipe, 0, sizeof(wipe));
@@ -323,6 +335,10 @@ static int ctl_host_credential(const struct ctlhttp_cfg *cfg, const char *name,
 		return ctl_cli_usage("host", "--rotate and --revoke exclude each other");
 	if (a->revoke && (a->out || a->vars || a->to_stdout))
 		return ctl_cli_usage("host", "--revoke hands nothing out");
+	if (a->boot_path && !a->vars)
+		return ctl_cli_usage("host", "--boot-path goes with --vars");
+	if (a->boot_path && strcmp(a->boot_path, "direct") && strcmp(a->boot_path, "ipxe"))
+		return ctl_cli_usage("host", "--boot-path is direct or ipxe");
 	if (!a->revoke && !a->out && !a->vars && !a->to_stdout)
 		return ctl_cli_usage("host", "say where the credential goes: --out FILE, --vars VARS.fd or --stdout");
 	if (ctl_host_path(path, sizeof(path), name, "/credential"))
@@ -356,7 +372,7 @@ static int ctl_host_credential(const struct ctlhttp_cfg *cfg, const char *name,
 		if (wrc)
 			goto pending;
 	}
-	if (a->vars && ctl_host_vars(a->vars, name, hc.cred, hc.mac))
+	if (a->vars && ctl_host_vars(a->vars, name, hc.cred, hc.mac, a->boot_path))
 		goto pending;
 	if (a->to_stdout)
 		printf("%s\n", hc.cred);

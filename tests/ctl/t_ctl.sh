@@ -155,7 +155,7 @@ cat >"$T_DIR/fake-mkvars" <<'EOS'
 #!/bin/sh
 # records what epoxyctl hands over: --vars F --host H --credential-file C --mac M
 [ "$1" = --vars ] && [ "$3" = --host ] && [ "$5" = --credential-file ] && [ "$7" = --mac ] || exit 2
-stat -c %a "$6" >"$2.mode"; cp "$6" "$2.cred"; echo "$4 $8" >"$2.host"
+stat -c %a "$6" >"$2.mode"; cp "$6" "$2.cred"; echo "$4 $8" >"$2.host"; echo "${9:-} ${10:-}" >"$2.path"
 EOS
 chmod +x "$T_DIR/fake-mkvars"
 mkdir -p "$T_DIR/tmp"
@@ -175,6 +175,15 @@ c5=$(tr -d '\n' <"$T_DIR/e.fd.cred" 2>/dev/null)
 is "$rc/$(cat "$T_DIR/e.fd.host" 2>/dev/null)/$(cat "$T_DIR/e.fd.mode" 2>/dev/null)/${#c5}" "0/node1 52:54:00:12:34:56/600/64" \
 	"enroll --rotate runs EPOXY_MKVARS with the host, its MAC and a new 0600 credential"
 [ "$c5" != "$c4" ]; ok $? "enroll --rotate hands out a credential other than the last one"
+is "$(cat "$T_DIR/e.fd.path" 2>/dev/null)" " " "enroll without --boot-path: the tool's default (ipxe)"
+c_e=$c5
+ctl host enroll node1 --rotate --vars "$T_DIR/b.fd" --boot-path pxe; is $? 2 "--boot-path pxe: usage (2)"
+ctl host credential node1 --rotate --out "$T_DIR/b.cred" --boot-path direct; is $? 2 "--boot-path without --vars: usage (2)"
+[ ! -e "$T_DIR/b.cred" ] && [ ! -e "$T_DIR/b.fd.cred" ]; ok $? "a refused --boot-path writes nothing"
+(export EPOXY_MKVARS=$T_DIR/fake-mkvars TMPDIR=$T_DIR/tmp; ctl host enroll node1 --rotate --vars "$T_DIR/d.fd" --boot-path direct); rc=$?
+c5=$(tr -d '\n' <"$T_DIR/d.fd.cred" 2>/dev/null)
+is "$rc/$(cat "$T_DIR/d.fd.path" 2>/dev/null)/${#c5}" "0/--boot-path direct/64" \
+	"enroll --boot-path direct hands the boot path to EPOXY_MKVARS"
 c4_old=$c4; c4=$c5   # the node's credential from here on
 
 # --- boot tokens
@@ -310,14 +319,14 @@ grep -q '^audit chain ok: [0-9]* entries' "$T_DIR/out"; ok $? "audit verify: say
 ctl audit verify --json; is "$(jq -r .status "$T_DIR/out")" ok "audit verify --json"
 
 # --- no secret where it does not belong
-for s in "$c1" "$c3" "$c4_old" "$c4" "$tok" "$(tr -d '\n' <"$T_DIR/tok2")" "$cred" "$rtok"; do
+for s in "$c1" "$c3" "$c4_old" "$c_e" "$c4" "$tok" "$(tr -d '\n' <"$T_DIR/tok2")" "$cred" "$rtok"; do
 	[ ${#s} = 64 ] || { fail "secret of 64 hex digits"; continue; }
 	grep -q "$s" "$T_DIR/epoxyd.log"; ok $(( $? == 0 )) "secret ${s:0:4}.. not in epoxyd's log"
 	store_has "$s"; ok $(( $? == 0 )) "secret ${s:0:4}.. not in the store files"
 done
 # the CLI printed only what it was asked to hand out: the --stdout credential
 # and the boot token (once each)
-is "$(grep -c "$c1\|$c3\|$c4_old\|$c4\|$cred\|$rtok" "$T_DIR/cli.log")" 0 "CLI output never shows a credential it wrote to a file"
+is "$(grep -c "$c1\|$c3\|$c4_old\|$c_e\|$c4\|$cred\|$rtok" "$T_DIR/cli.log")" 0 "CLI output never shows a credential it wrote to a file"
 is "$(grep -c "$tok" "$T_DIR/cli.log")/$(grep -c "$json_tok" "$T_DIR/cli.log")" "1/1" "each boot token appears once (token issue's output)"
 is "$(grep -c "$c2" "$T_DIR/cli.log")" 1 "the --stdout credential appears once"
 

@@ -34,6 +34,9 @@ cases=(
 "URL ftp|1|EPOXY-E1413|--vars $tmp/o --url ftp://10.0.2.100/boot/stage0"
 "URL with space|1|EPOXY-E1413|--vars $tmp/o --url https://10.0.2.100/a\ b"
 "URL with quote|1|EPOXY-E1413|--vars $tmp/o --url https://10.0.2.100/a\\\"b"
+"boot path pxe|1|EPOXY-E1413|--vars $tmp/o --boot-path pxe"
+"boot path empty|1|EPOXY-E1413|--vars $tmp/o --boot-path ''"
+"URL and direct boot path|1|EPOXY-E1413|--vars $tmp/o --boot-path direct --url https://10.0.2.100/boot/stage1.efi"
 "timeout not a number|1|EPOXY-E1413|--vars $tmp/o --timeout 1m"
 "keys missing|1|EPOXY-E1413|--vars $tmp/o --keys $tmp/nokeys"
 )

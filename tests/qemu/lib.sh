@@ -15,7 +15,7 @@ EXP_RE=(); EXP_LABEL=(); FORBID=(); SHOW=(); WHY=(); SRVLOG=(); SRVOPT=(); RESTA
 PIDS=()
 
 QEMU_SCN_KEYS=" name about firmware host mac release pin tamper node_ca credential
-  server linkcut timeout capture deadend reboot media "
+  server linkcut timeout capture deadend reboot media boot_path "
 # the replay= and clone_* keys (a cloned node replays its tokens)
 . "$(dirname "${BASH_SOURCE[0]}")/replay.sh"
 # the mitm= key (a man in the middle of the plain-HTTP leg)
@@ -61,12 +61,16 @@ scn_load() {
   [ ${#EXP_RE[@]} -gt 0 ] || { echo "$f: no expect= or mark= line" >&2; return 1; }
   : "${S[firmware]:=uefi-sb}" "${S[host]:=node1}" "${S[mac]:=52:54:00:12:34:56}"
   : "${S[timeout]:=300}" "${S[node_ca]:=fleet}" "${S[credential]:=enrolled}"
-  : "${S[server]:=up}" "${S[capture]:=yes}" "${S[tamper]:=}"
+  : "${S[server]:=up}" "${S[capture]:=yes}" "${S[tamper]:=}" "${S[boot_path]:=ipxe}"
   # console lines after which nothing more can happen (OVMF waits at its
   # menu forever after the last boot option failed; a panic is final)
   : "${S[deadend]:=Press any key to enter the Boot Manager Menu|Kernel panic - not syncing}"
   for line in ${QEMU_SERVER_OPTS:-}; do SRVOPT+=("$line"); done
   case ${S[firmware]} in uefi-sb|bios) ;; *) echo "$f: firmware uefi-sb|bios" >&2; return 1;; esac
+  # boot_path=direct: the firmware's HTTPS boot fetches the stage1 UKI
+  # itself (epoxyctl host enroll --boot-path direct), no iPXE, no plain HTTP
+  case ${S[firmware]}:${S[boot_path]} in uefi-sb:ipxe|uefi-sb:direct|bios:ipxe) ;;
+    *) echo "$f: boot_path ipxe|direct (direct: uefi-sb only)" >&2; return 1;; esac
   case ${S[media]:-none} in none|token|other-host|expired) ;;
     *) echo "$f: media none|token|other-host|expired" >&2; return 1;; esac
   [[ ${S[timeout]} =~ ^[0-9]{1,4}$ ]] || { echo "$f: timeout in seconds" >&2; return 1; }
@@ -328,7 +332,7 @@ host_enroll_steps() {
     chain_ctl release promote "$(sed -n 's/^version //p' "$d/manifest")" --channel stable || return 1
     [ -n "${S[pin]:-}" ] && { chain_ctl release pin "${S[host]}" "${S[pin]}" || return 1; }
     if [ "${S[firmware]}" = uefi-sb ]; then
-      chain_ctl host enroll "${S[host]}" --vars "$W/node-vars.fd" || return 1
+      chain_ctl host enroll "${S[host]}" --vars "$W/node-vars.fd" --boot-path "${S[boot_path]}" || return 1
       NODE_VARS=$W/node-vars.fd
       NODE_CRED=$(grep -aoE 'credential [0-9a-f]{64}' "$NODE_VARS" | head -1 | cut -d' ' -f2)
     fi
@@ -383,8 +387,16 @@ qemu_net() { # the restricted user network: only epoxyd's two ports
   # mitm=: the plain-HTTP leg goes through the attacker's proxy
   net+=",guestfwd=tcp:10.0.2.100:8080-cmd:'$fwd' ${MITM_PORT:-$HTTP_PORT} 0 '$W/linkcut'"
   # the site DHCP server names the plain-HTTP stage0 URL: the firmware
-  # ignores it (its boot option holds the HTTPS URL), iPXE follows it
-  net+=",bootfile=http://10.0.2.100:8080/boot/stage0"
+  # ignores it (its boot option holds the HTTPS URL), iPXE follows it.
+  # Not for the direct path: when the enrolled option fails, OVMF goes on
+  # to the HTTP boot options it makes for each NIC, which follow the DHCP
+  # boot file, and would fetch stage0 over plain HTTP (seen in
+  # direct-wrong-ca); a site of direct-path nodes announces the HTTPS URL
+  if [ "${S[boot_path]}" = direct ]; then
+    net+=",bootfile=https://10.0.2.100:8443/boot/stage1.efi"
+  else
+    net+=",bootfile=http://10.0.2.100:8080/boot/stage0"
+  fi
   echo "$net"
 }
 qemu_start() {
@@ -573,6 +585,8 @@ capture_check() {
     fail "plain-HTTP leg holds no credential or token" "$(strings -a "$W/http.pcapng" | grep -iE -m1 'authorization:|bearer|credential=|token=')"
   elif [ -n "$leaks" ]; then
     fail "plain-HTTP leg holds no unknown 64-hex value" "$(tr '\n' ' ' <<<"$leaks" | sed 's/ *$//')"
+  elif [ "${S[boot_path]}" = direct ] && [ "$reqs" != 0 ]; then
+    fail "a node on the direct path fetches nothing over plain HTTP" "$(head -3 "$W/http-requests.txt" | tr '\n' ' ')"
   else
     pass "plain-HTTP leg ($reqs requests captured) holds no credential or token"
   fi
