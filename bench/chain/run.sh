@@ -7,7 +7,8 @@
 # initramfs) booted directly by QEMU with -kernel/-initrd, no UEFI firmware,
 # no network, TCG; measured from QEMU start to the kernel's "Run /init".
 # Chain: the happy-path scenario (tests/qemu/scenarios/happy-uefi.scn),
-# every console mark timed from QEMU start.  Firmware start-up is the time
+# every console mark timed from QEMU start; then the variants (snponly.efi
+# as stage0, the direct path: happy-direct.scn).  Firmware start-up is the time
 # until OVMF starts its HTTPS boot.  Goal (issue 5): firmware-to-joined
 # within 1.5 x floor + firmware start-up.
 # Output: $O/bench/chain/{results.txt,stages.csv,stages.png}.  Fails if any
@@ -77,6 +78,28 @@ if [ -f "$SNP" ]; then
       "goal $goal s -> $( [ "$(echo "$s_total <= $goal" | bc)" = 1 ] && echo MET || echo NOT MET)"
   } | tee -a "$OUT/results.txt"
 fi
+
+# the direct UEFI path (issue 17 point 1): the firmware's HTTPS boot
+# fetches the stage1 UKI itself, no iPXE (tests/qemu/scenarios/happy-direct.scn)
+echo "== chain again on the direct path (no iPXE)"
+QEMU_WORKDIR=$OUT/chain-direct GRACE=0 \
+  tests/qemu/run-scenario tests/qemu/scenarios/happy-direct.scn >"$OUT/chain-direct.tap" ||
+  { grep -v '^ok' "$OUT/chain-direct.tap"; echo "bench: the direct chain did not complete" >&2; exit 1; }
+TL3=$OUT/chain-direct/timeline
+d_fw=$(awk '$1 == "firmware-https" { print $2 }' "$TL3")
+d_uki=$(awk '$1 == "uki-kernel" { print $2 }' "$TL3")
+d_total=$(awk '$1 == "reported" { print $2 }' "$TL3")
+{ [ -n "$d_fw" ] && [ -n "$d_uki" ] && [ -n "$d_total" ]; } ||
+  { echo "bench: direct timeline incomplete" >&2; exit 1; }
+{
+  echo
+  echo "variant: the direct path (Boot0080 fetches the db-signed stage1 UKI over HTTPS; no iPXE, no plain HTTP)"
+  echo "  firmware start-up $d_fw s; stage1 kernel at $d_uki s (iPXE path: $(t uki-kernel) s)"
+  echo "  chain firmware-to-joined $d_total s (iPXE path: $total s); ratio $(echo "scale=2; ($d_total - $d_fw) / $floor" | bc)x;" \
+    "goal $(echo "1.5 * $floor + $d_fw" | bc) s -> $( [ "$(echo "$d_total <= 1.5 * $floor + $d_fw" | bc)" = 1 ] && echo MET || echo NOT MET)"
+  echo "  per stage (seconds; each row ends at the console mark named):"
+  awk 'BEGIN { prev = 0 } { printf "    %-16s starts %7.2f  lasts %7.2f\n", $1, prev, $2 - prev; prev = $2 }' "$TL3"
+} | tee -a "$OUT/results.txt"
 
 # where the kexec -> production kernel gap goes (RIP samples)
 echo "== kexec profile: RIP samples from the agent's kexec to the production kernel's first line"
