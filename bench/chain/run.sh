@@ -101,6 +101,26 @@ d_total=$(awk '$1 == "reported" { print $2 }' "$TL3")
   awk 'BEGIN { prev = 0 } { printf "    %-16s starts %7.2f  lasts %7.2f\n", $1, prev, $2 - prev; prev = $2 }' "$TL3"
 } | tee -a "$OUT/results.txt"
 
+# the iPXE path on a dnsmasq site network (issue 17 point 2): no-pxedhcp
+# and IPv6 router advertisements (tests/qemu/scenarios/dhcp-ipxe.scn)
+echo "== chain again, iPXE path on a dnsmasq site network"
+QEMU_WORKDIR=$OUT/chain-dnsmasq GRACE=0 \
+  tests/qemu/run-scenario tests/qemu/scenarios/dhcp-ipxe.scn >"$OUT/chain-dnsmasq.tap" ||
+  { grep -v '^ok' "$OUT/chain-dnsmasq.tap"; echo "bench: the dnsmasq chain did not complete" >&2; exit 1; }
+TL4=$OUT/chain-dnsmasq/timeline
+m_fw=$(awk '$1 == "firmware-https" { print $2 }' "$TL4")
+m_s1=$(awk '$1 == "stage1-script" { print $2 }' "$TL4")
+m_total=$(awk '$1 == "reported" { print $2 }' "$TL4")
+{ [ -n "$m_fw" ] && [ -n "$m_s1" ] && [ -n "$m_total" ]; } ||
+  { echo "bench: dnsmasq timeline incomplete" >&2; exit 1; }
+{
+  echo
+  echo "variant: the iPXE path on a dnsmasq site network (no-pxedhcp, router advertisements)"
+  echo "  firmware start-up $m_fw s; stage1 script at $m_s1 s (slirp: $(t stage1-script) s)"
+  echo "  chain firmware-to-joined $m_total s (slirp: $total s); ratio $(echo "scale=2; ($m_total - $m_fw) / $floor" | bc)x;" \
+    "goal $(echo "1.5 * $floor + $m_fw" | bc) s -> $( [ "$(echo "$m_total <= 1.5 * $floor + $m_fw" | bc)" = 1 ] && echo MET || echo NOT MET)"
+} | tee -a "$OUT/results.txt"
+
 # where the kexec -> production kernel gap goes (RIP samples)
 echo "== kexec profile: RIP samples from the agent's kexec to the production kernel's first line"
 {

@@ -20,6 +20,8 @@ QEMU_SCN_KEYS=" name about firmware host mac release pin tamper node_ca credenti
 . "$(dirname "${BASH_SOURCE[0]}")/replay.sh"
 # the mitm= key (a man in the middle of the plain-HTTP leg)
 . "$(dirname "${BASH_SOURCE[0]}")/mitm.sh"
+# net= (slirp, or a site network with dnsmasq)
+. "$(dirname "${BASH_SOURCE[0]}")/dhcpnet.sh"
 # node_identity=, revoke=, allow=, show_after= (the node manager's join)
 . "$(dirname "${BASH_SOURCE[0]}")/nodeid.sh"
 # the dbx= key (retired images, the firmware's forbidden-signature database)
@@ -75,6 +77,7 @@ scn_load() {
     *) echo "$f: media none|token|other-host|expired" >&2; return 1;; esac
   [[ ${S[timeout]} =~ ^[0-9]{1,4}$ ]] || { echo "$f: timeout in seconds" >&2; return 1; }
   nodeid_check || { echo "$f: bad node_identity= or revoke=" >&2; return 1; }
+  dhcpnet_check || { echo "$f: net slirp|dnsmasq" >&2; return 1; }
   return 0
 }
 
@@ -95,6 +98,7 @@ pieces_check() {
     command -v $p >/dev/null || PIECES_MISSING="$PIECES_MISSING $p(package)"
   done
   nodeid_pieces
+  dhcpnet_pieces
   [ -z "$PIECES_MISSING" ] || { PIECES_MISSING="missing:$PIECES_MISSING"; return 1; }
   signing_time_check || return 1
 }
@@ -379,6 +383,7 @@ media_issue() {
 # ------------------------------------------------------------------ QEMU
 . "$(dirname "${BASH_SOURCE[0]}")/cpu.sh"   # QEMU_CPU_ARGS
 qemu_net() { # the restricted user network: only epoxyd's two ports
+  dhcpnet_on && { dhcpnet_netdev; return; }
   local fwd="$ROOT/tests/qemu/fwd.sh"
   local net="user,id=n0,restrict=on"
   # (slirp splits the command with g_shell_parse_argv: paths quoted, so a
@@ -440,7 +445,9 @@ qemu_start() {
   [ "${QEMU_HMP:-0}" = 1 ] && args+=(-monitor "unix:$W/hmp.sock,server=on,wait=off")
   printf '%q ' qemu-system-x86_64 "${args[@]}" >"$W/qemu.cmd"
   QEMU_T0=$(date +%s.%N)
-  qemu-system-x86_64 "${args[@]}" >"$W/qemu.log" 2>&1 &
+  # net=dnsmasq: QEMU runs inside the site network's namespace
+  # shellcheck disable=SC2046 # the prefix's words
+  $(dhcpnet_on && dhcpnet_exec) qemu-system-x86_64 "${args[@]}" >"$W/qemu.log" 2>&1 &
   QEMU_PID=$!; PIDS+=("$QEMU_PID")
   console_stamp &
   PIDS+=($!)
@@ -625,5 +632,6 @@ chain_cleanup() {
   local p
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
   for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
+  dhcpnet_cleanup
   [ "${KEEP:-0}" = 1 ] || [ "$TAP_FAILED" != 0 ] || rm -f "$W/vars.fd" "$W/http.pcapng"
 }

@@ -2,7 +2,7 @@
 # t_qemu.sh [--full]: the QEMU scenarios of the chain, as TAP.
 #
 # `make check` runs the quick set (the happy path on both boot paths, iPXE
-# and direct, five refusals and the three dbx scenarios); `make
+# and direct, and on a dnsmasq site network, five refusals and the three dbx scenarios); `make
 # check-qemu-full` passes --full and runs every tests/qemu/scenarios/*.scn.
 # Scenarios run one after the other (TCG on two shared cores), each on its
 # own ports (18400 + 4*(i mod 24): they run one at a time and each stops
@@ -12,7 +12,7 @@
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 O=${O:-$PWD/build}; export O
-QUICK="happy-uefi happy-direct mitm-kernel stage1-byte stage0-unsigned prod-initramfs-tampered wrong-credential
+QUICK="happy-uefi happy-direct dhcp-ipxe mitm-kernel stage1-byte stage0-unsigned prod-initramfs-tampered wrong-credential
   dbx-retire dbx-changed dbx-otherkey"
 if [ "${1:-}" = --full ]; then
   list=$(for f in tests/qemu/scenarios/*.scn; do basename "$f" .scn; done)
