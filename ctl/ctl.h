@@ -24,6 +24,8 @@ int ctl_slice_main(int argc, char **argv);
 /* the archive: experiments and their data (ctl/ctl_experiment.c, ctl/ctl_data.c) */
 int ctl_experiment_main(int argc, char **argv);
 int ctl_data_main(int argc, char **argv);
+/* the Prometheus file_sd document of the joined nodes (ctl/ctl_fleet.c) */
+int ctl_fleet_main(int argc, char **argv);
 /* admin credential bootstrap, offline against the store */
 int ctl_admin_main(int argc, char **argv);
 

@@ -14,6 +14,7 @@ static const struct cli_cmd ctl_cmds[] = {
 	{ "slice", ctl_slice_main, "create, list, show, set, renew, delete slices; their nodes" },
 	{ "experiment", ctl_experiment_main, "create, list, show, set, delete the archive's experiments" },
 	{ "data", ctl_data_main, "list, show, get the archived bundles of experiments" },
+	{ "fleet", ctl_fleet_main, "the file_sd document of the joined nodes for Prometheus" },
 	{ "session", ctl_session_main, "list boot sessions" },
 	{ "why", ctl_why_main, "explain a host's last boot (stage, error code, console tail)" },
 	{ "audit", ctl_audit_main, "list and verify the hash-chained audit log" },

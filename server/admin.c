@@ -57,6 +57,7 @@
 #include "server/admin_int.h"
 #include "server/config.h"
 #include "server/fleet.h"
+#include "server/fleetsd.h"
 #include "server/log.h"
 #include "server/sliverapi.h"
 #include "store/store.h"
@@ -1622,6 +1623,26 @@ static int admin_fleet(struct admin_ctx *c)
 	return admin_reply(c, 200, 0);
 }
 
+/* Prometheus's file_sd document of the joined nodes (server/fleetsd.h):
+ * JSON, not records, because Prometheus reads it as it is. */
+static int admin_fleet_sd(struct admin_ctx *c)
+{
+	static const char *const q[] = { NULL };
+	char *doc = NULL;
+	size_t len = 0;
+	int rc = admin_query_only(c, q);
+
+	if (rc || c->resp->status)
+		return rc;
+	rc = fleetsd_render(c->srv->store, c->srv->cfg->sd_metrics_port, &doc, &len);
+	if (rc)
+		return admin_fail(c, rc, NULL);
+	rc = http_resp_take(c->resp, 200, "application/json", doc, len);
+	if (rc)
+		free(doc);
+	return rc;
+}
+
 static int admin_channel_cb(const char *name, uint32_t version, void *arg)
 {
 	struct record_buf *b = arg;
@@ -2582,6 +2603,8 @@ static int admin_route(struct admin_ctx *c)
 	}
 	if (admin_is(c, 1, "fleet", NULL))
 		return admin_method(c, HTTP_GET) ? admin_fleet(c) : 0;
+	if (c->nseg == 2 && !strcmp(c->seg[0], "fleet") && !strcmp(c->seg[1], "sd"))
+		return admin_method(c, HTTP_GET) ? admin_fleet_sd(c) : 0;
 	if (admin_is(c, 1, "channels", NULL))
 		return admin_method(c, HTTP_GET) ? admin_channels(c) : 0;
 	if (admin_is(c, 2, "channels", NULL))

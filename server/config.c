@@ -82,6 +82,7 @@ static const struct cfg_key cfg_keys[] = {
 	{ "node_cert_ttl", U(node_cert_ttl, 300, 604800) },
 	{ "node_heartbeat",
 	  U(node_heartbeat, NODEPROTO_HEARTBEAT_MIN, NODEPROTO_HEARTBEAT_MAX) },
+	{ "sd_metrics_port", U(sd_metrics_port, 1, 65535) },
 	{ "clock_offset", CT_I64, offsetof(struct config, clock_offset), 0,
 	  -((int64_t)1 << 40), (int64_t)1 << 40 },
 };
@@ -130,6 +131,7 @@ void config_defaults(struct config *cfg)
 	cfg->joincred_ttl = 86400;
 	cfg->node_cert_ttl = 86400;
 	cfg->node_heartbeat = 30;
+	cfg->sd_metrics_port = 9100;    /* node_exporter's port (fleetsd.h) */
 }
 
 static const struct cfg_key *config_find(const char *k, size_t klen)

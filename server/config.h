@@ -85,6 +85,7 @@ struct config {
 	char node_ca_previous[CONFIG_PATH_MAX + 1]; /* "" or previous CA certs, PEM */
 	unsigned node_cert_ttl;                 /* s: node client certificates */
 	unsigned node_heartbeat;                /* s between a node's heartbeats */
+	unsigned sd_metrics_port;               /* nodes' /metrics port (fleetsd.h) */
 	/* testing */
 	int64_t clock_offset;                   /* added to time(NULL) */
 };
