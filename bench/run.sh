@@ -8,6 +8,7 @@
 #   server   bench/server/run.sh    nginx on the same file; a boot storm
 #   store    bench/store/run.sh     SQLite against PostgreSQL
 #   tcpinfo  bench/tcpinfo/run.sh   ss -tin at the same connections
+#   pusher   bench/pusher/run.sh    tar czf + curl --upload-file, same files
 #   chain    bench/chain/run.sh     the -kernel/-initrd floor (QEMU, minutes)
 #
 # Report: $O/bench/report/NAME.txt (a bench's whole output, with its
@@ -17,7 +18,7 @@
 set -u
 cd "$(dirname "$0")/.." || exit 1
 O=${O:-$PWD/build}; export O
-ALL="agent server store tcpinfo chain"
+ALL="agent server store tcpinfo pusher chain"
 R=$O/bench/report; mkdir -p "$R"
 
 bench_cmd() { # NAME -> the command line of its script
@@ -26,6 +27,7 @@ bench_cmd() { # NAME -> the command line of its script
     server) echo "bench/server/run.sh" ;;
     store) echo "bench/store/run.sh" ;;
     tcpinfo) echo "bench/tcpinfo/run.sh ${BENCH_CONNS:-}" ;;
+    pusher) echo "bench/pusher/run.sh ${BENCH_PUSHER_MB:-}" ;;
     chain) echo "bench/chain/run.sh" ;;
     *) return 1 ;;
   esac
