@@ -16,7 +16,9 @@
  * it over mutual TLS (the host is then "joined") and reports success;
  * served FAIL, it reports stage 2 failed (EPOXY-E1322, the join script failed); served anything
  * else, it stops after the session.  One line per node:
- * "boot NAME RELEASE joined|failed|session|error". */
+ * "boot NAME RELEASE joined|failed|session|error".
+ * STORM_CERT_DIR=DIR (join mode) keeps each joined node's certificate as
+ * DIR/NAME.crt (bench/slivers: the fleet that long-polls afterwards). */
 #include <curl/curl.h>
 #include <mbedtls/ctr_drbg.h>
 #include <mbedtls/entropy.h>
@@ -185,6 +187,26 @@ static long heartbeat(CURL *c, struct buf *b)
 	return st;
 }
 
+/* STORM_CERT_DIR: the node certificate in b as DIR/NAME.crt */
+static int keep_cert(const struct node *n, const struct buf *b)
+{
+	const char *dir = getenv("STORM_CERT_DIR");
+	char path[512];
+	FILE *f;
+	int rc;
+
+	if (!dir)
+		return 0;
+	snprintf(path, sizeof(path), "%s/%s.crt", dir, n->name);
+	f = fopen(path, "w");
+	if (!f)
+		return -1;
+	rc = fwrite(b->p, 1, b->len, f) == b->len ? 0 : -1;
+	if (fclose(f))
+		rc = -1;
+	return rc;
+}
+
 /* After the session in s: join on the new release, fail on the bad one. */
 static int join(CURL *c, const struct node *n, struct buf *b, struct buf *s)
 {
@@ -209,7 +231,8 @@ static int join(CURL *c, const struct node *n, struct buf *b, struct buf *s)
 		return -1;
 	memcpy(nc, last_nodecred, sizeof(nc));
 	snprintf(form, sizeof(form), "host=%s&csr=%s", n->name, n->csr);
-	if (req(c, "/v1/node/csr", nc, form, b) != 200 || heartbeat(c, b) != 200)
+	if (req(c, "/v1/node/csr", nc, form, b) != 200 || keep_cert(n, b) < 0 ||
+	    heartbeat(c, b) != 200)
 		return -1;
 	if (req(c, "/v1/report", t, "stage=2&status=ok", b) != 204)
 		return -1;
