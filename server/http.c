@@ -490,6 +490,8 @@ int http_dispatch(struct srv *srv, const struct http_req *req,
 	if (!(r->flags & RF_NORATE) && !req->rated && http_rate(srv, req, resp) < 0)
 		goto out;
 	rc = r->fn(srv, req, resp);
+	if (rc == 0 && resp->status == 0 && resp->hold_until)
+		return 0;       /* held: answered and counted when dispatched again */
 	if (rc < 0 || resp->status == 0) {
 		char code[16];
 

@@ -129,6 +129,11 @@ ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 etags=$(for i in 1 2 3; do tr -d '\r' <"$N/held.$i.hdr" | awk 'tolower($1) == "etag:" {printf " %s", $2}'; done)
 is "$(cat "$N/held.1") $(cat "$N/held.2") $(cat "$N/held.3")$etags" '200 200 200 "4" "4" "4"' \
 	"...answers all three with serial 4 (${ms} ms after the change returned)"
+# a held poll is dispatched again and again while it waits: none of those
+# dispatches is a failed request (no log line, no 5xx in the metrics)
+is "$(grep -c 'slivers failed' "$T_DIR/epoxyd.log")" 0 "held polls are never logged as failed requests"
+is "$(hs /metrics | awk '$1 == "epoxyd_http_responses_total{class=\"5xx\"}" {print $2}')" 0 \
+	"...nor counted as 5xx answers"
 
 # ---- expiry reaches the node with no operator: serial 5, no sliver
 sql "UPDATE slices SET expires = 1 WHERE name = 'web'" >/dev/null
