@@ -323,7 +323,7 @@ static int ctl_release_rollout_path(const struct ctl_release_args *a, const char
 static int ctl_release_rollout_status(const struct ctlhttp_cfg *cfg,
 				      const struct ctl_release_args *a)
 {
-	static const char *const hcols[] = { "host", "site", "wave", "state", NULL };
+	static const char *const hcols[] = { "host", "site", "wave", "state", "code", NULL };
 	struct ctlhttp_reply rep;
 	char path[500];
 	int st;

@@ -1503,7 +1503,9 @@ static int admin_rollout_start(struct admin_ctx *c, const char *channel)
 }
 
 /* GET /admin/v1/rollouts/<channel>[?hosts=1]: the rollout, then with
- * hosts=1 one record per host (host, site, wave, state, moved_at, done_at). */
+ * hosts=1 one record per host (host, site, wave, state, moved_at, done_at,
+ * code: a failed host's error code).  The status page's rollout view
+ * (server/page_html.c) reads the same two store queries. */
 static int admin_rollout_host_cb(const struct store_rollout_host *h, void *arg)
 {
 	struct record_buf *b = arg;
@@ -1514,6 +1516,7 @@ static int admin_rollout_host_cb(const struct store_rollout_host *h, void *arg)
 	record_buf_field(b, "state", h->state);
 	record_buf_fieldu(b, "moved_at", (unsigned long long)h->moved_at);
 	record_buf_fieldu(b, "done_at", (unsigned long long)h->done_at);
+	record_buf_field(b, "code", h->code);
 	record_buf_endrec(b);
 	return b->err;
 }

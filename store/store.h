@@ -782,13 +782,15 @@ int store_rollout_set(struct store *s, const char *actor, const char *channel,
  * *changes (may be NULL) counts waves moved, halts and completions.
  * Idempotent: callers may run it from every epoxyd as often as they like. */
 int store_rollout_tick(struct store *s, uint64_t *changes);
-/* Hosts of a rollout in wave order, then by the order they were placed in. */
+/* Hosts of a rollout in wave order, then by the order they were placed in;
+ * a failed one with the host's last error code (its failure), else code "". */
 struct store_rollout_host {
 	char host[STORE_NAME_MAX + 1];
 	char site[STORE_LABEL_MAX + 1];
 	int64_t wave;
 	char state[STORE_ROLLOUT_STATE_MAX + 1];
 	int64_t moved_at, done_at;
+	char code[STORE_CODE_MAX + 1];
 };
 int store_rollout_hosts(struct store *s, int64_t id,
 			int (*cb)(const struct store_rollout_host *, void *), void *arg);

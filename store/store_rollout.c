@@ -221,8 +221,10 @@ int store_rollout_hosts(struct store *s, int64_t id,
 	struct store_rollout_host o;
 	struct db_res r;
 	size_t i;
-	int rc = Q(s, "SELECT host, site, wave, state, moved_at, done_at FROM rollout_hosts"
-		   " WHERE rollout = $1 ORDER BY wave, ord LIMIT $2", &r, A_INT(id),
+	int rc = Q(s, "SELECT rh.host, rh.site, rh.wave, rh.state, rh.moved_at, rh.done_at,"
+		   " CASE WHEN rh.state = 'failed' THEN COALESCE(h.last_code, '') ELSE '' END"
+		   " FROM rollout_hosts rh LEFT JOIN hosts h ON h.name = rh.host"
+		   " WHERE rh.rollout = $1 ORDER BY rh.wave, rh.ord LIMIT $2", &r, A_INT(id),
 		   A_INT(STORE_LIST_MAX));
 
 	if (rc < 0)
@@ -235,6 +237,7 @@ int store_rollout_hosts(struct store *s, int64_t id,
 		st_copy(o.state, sizeof(o.state), db_text(&r, i, 3));
 		o.moved_at = db_int(&r, i, 4);
 		o.done_at = db_int(&r, i, 5);
+		st_copy(o.code, sizeof(o.code), db_text(&r, i, 6));
 		rc = cb(&o, arg);
 	}
 	db_res_free(&r);

@@ -177,8 +177,19 @@ static void ro_boot(struct store *s, const char *host, int fail, int *serial)
 
 	rc = store_session_open(s, host, "00000000000000000000000000000000000000000000000000000000000000aa",
 				v, "rohw", sid);
-	if (rc == 0 && fail)
-		rc = store_host_set_state(s, host, "failed");
+	if (rc == 0 && fail) {
+		struct store_report rep;
+
+		memset(&rep, 0, sizeof(rep));
+		snprintf(rep.host, sizeof(rep.host), "%s", host);
+		snprintf(rep.session, sizeof(rep.session), "%s", sid);
+		snprintf(rep.stage, sizeof(rep.stage), "2");
+		snprintf(rep.status, sizeof(rep.status), "fail");
+		snprintf(rep.code, sizeof(rep.code), "EPOXY-E1322");
+		rc = store_report_add(s, &rep);
+		if (rc == 0)
+			rc = store_host_set_state(s, host, "failed");
+	}
 	else if (rc == 0) {
 		snprintf(ser, sizeof(ser), "%032x", 0x5000 + (*serial)++);
 		rc = store_nodecert_add(s, ser, host, 0, store_now(s) + 3600);
@@ -189,7 +200,13 @@ static void ro_boot(struct store *s, const char *host, int fail, int *serial)
 		ok(0, "rollout: boot of %s: %s", host, epx_strerror(rc));
 }
 
-struct ro_plan { char hosts[32][STORE_NAME_MAX + 1]; int64_t wave[32]; size_t n; };
+struct ro_plan {
+	char hosts[32][STORE_NAME_MAX + 1];
+	int64_t wave[32];
+	/* "host state code" */
+	char line[32][STORE_NAME_MAX + STORE_ROLLOUT_STATE_MAX + STORE_CODE_MAX + 3];
+	size_t n;
+};
 
 static int ro_plan_cb(const struct store_rollout_host *h, void *arg)
 {
@@ -197,6 +214,8 @@ static int ro_plan_cb(const struct store_rollout_host *h, void *arg)
 
 	if (p->n < 32) {
 		snprintf(p->hosts[p->n], sizeof(p->hosts[0]), "%s", h->host);
+		snprintf(p->line[p->n], sizeof(p->line[0]), "%s %s %s", h->host, h->state,
+			 h->code[0] ? h->code : "-");
 		p->wave[p->n++] = h->wave;
 	}
 	return 0;
@@ -319,6 +338,7 @@ static void ro_t_bad(struct store *s, int64_t *now, int *serial)
 {
 	struct store_rollout_spec sp = { 3, 0, 50, 1, 0 };
 	struct store_rollout ro;
+	struct ro_plan p;
 	char name[16];
 	int i, untouched = 1;
 
@@ -332,6 +352,13 @@ static void ro_t_bad(struct store *s, int64_t *now, int *serial)
 	   "rollout: halted at the canaries with 2 failed");
 	ro_boot(s, "ro07", 0, serial);
 	RO_EQ(ro_tick(s), 0, "halted: nothing moves");
+	memset(&p, 0, sizeof(p));
+	RO_EQ(store_rollout_hosts(s, ro.id, ro_plan_cb, &p), 0, "hosts of the halted rollout");
+	ok(p.n == 12 && !strcmp(p.line[0], "ro01 failed EPOXY-E1322") &&
+	   !strcmp(p.line[1], "ro04 failed EPOXY-E1322") && !strcmp(p.line[2], "ro07 moved -") &&
+	   !strcmp(p.line[3], "ro10 waiting -"),
+	   "rollout hosts: a failed host with its code, no code for the others (%s, %s, %s, %s)",
+	   p.line[0], p.line[1], p.line[2], p.line[3]);
 	for (i = 1; i <= 12; i++) {
 		snprintf(name, sizeof(name), "ro%02d", i);
 		if (strcmp(name, "ro01") && strcmp(name, "ro04") && strcmp(name, "ro07"))
