@@ -291,21 +291,24 @@ static int page_view(struct srv *srv, const struct http_req *req, struct http_re
 		rc = req->nargs ? -EPX_E_PAGE_FILTER : page_html_releases(srv, actor, &b);
 	} else if (!strncmp(p, "host/", 5) && !req->nargs) {
 		rc = page_html_host(srv, p + 5, actor, &b);
+	} else if (!strncmp(p, "rollout/", 8) && !req->nargs) {
+		rc = page_html_rollout(srv, p + 8, actor, &b);
 	} else {
 		rc = -EPX_E_PAGE_NOTFOUND;
 	}
 	if (rc == 0)
 		return page_send(resp, &b, 200, 0);
 	html_buf_free(&b);
-	if (rc == -EPX_E_PAGE_NOTFOUND || rc == -EPX_E_PAGE_FILTER)
+	if (rc == -EPX_E_PAGE_NOTFOUND || rc == -EPX_E_PAGE_FILTER || rc == -EPX_E_RO_NONE)
 		return page_fail(resp, rc);
 	return rc;
 }
 
-static int page_css(struct http_resp *resp)
+/* The stylesheet or the refresh script: our own constant text, no secret,
+ * served before the login like the login form itself. */
+static int page_asset(struct http_resp *resp, const char *type, const char *body)
 {
-	int rc = http_resp_copy(resp, 200, "text/css; charset=utf-8", page_html_css,
-				strlen(page_html_css));
+	int rc = http_resp_copy(resp, 200, type, body, strlen(body));
 
 	if (rc == 0)
 		page_secure_headers(resp);
@@ -323,7 +326,10 @@ int page_handle(struct srv *srv, const struct http_req *req, struct http_resp *r
 		return page_redirect(resp, "/ui/");
 	if (!strcmp(req->path, "/ui/style.css"))
 		return req->method == HTTP_POST ? page_fail(resp, -EPX_E_PAGE_METHOD) :
-		       page_css(resp);
+		       page_asset(resp, "text/css; charset=utf-8", page_html_css);
+	if (!strcmp(req->path, "/ui/refresh.js"))
+		return req->method == HTTP_POST ? page_fail(resp, -EPX_E_PAGE_METHOD) :
+		       page_asset(resp, "text/javascript; charset=utf-8", page_html_js);
 	if (!strcmp(req->path, "/ui/login"))
 		return page_login(srv, req, resp);
 	if (!strcmp(req->path, "/ui/logout"))

@@ -2,7 +2,8 @@
  * (the router refuses /ui/ on the plain-HTTP listener, 403 EPOXY-E2206).
  *
  * Guarantees:
- *  - every page but the login form and the stylesheet needs an admin: the
+ *  - every page but the login form, the stylesheet and /ui/refresh.js (both
+ *    constant text of our own) needs an admin: the
  *    admin credential ("Authorization: Epoxy-Admin <hex>", checked by
  *    admin_check_cred exactly as the admin API checks it, with its
  *    throttle) or a session cookie from the login form; a node
@@ -15,10 +16,15 @@
  *    logout forgets it; a restart forgets them all;
  *  - every answer carries Content-Security-Policy PAGE_CSP,
  *    X-Content-Type-Options nosniff, Cache-Control no-store and
- *    Referrer-Policy no-referrer; pages hold no script and no inline style;
+ *    Referrer-Policy no-referrer; pages hold no inline script and no inline
+ *    style, and the policy allows scripts, fetches and stylesheets from
+ *    epoxyd itself only (no 'unsafe-inline', no 'unsafe-eval');
  *    every value from the store goes through server/html.c;
  *  - the fleet view is fleet_list() (server/fleet.c), the query behind
- *    GET /admin/v1/fleet; each page is capped at PAGE_OUT_MAX bytes. */
+ *    GET /admin/v1/fleet; the rollout view /ui/rollout/<channel> reads
+ *    store_rollout_get and store_rollout_hosts, the queries behind GET
+ *    /admin/v1/rollouts/<channel>?hosts=1; each page is capped at
+ *    PAGE_OUT_MAX bytes. */
 #ifndef EPOXY_PAGE_H
 #define EPOXY_PAGE_H
 
@@ -31,8 +37,9 @@
 #define PAGE_SESSIONS_MAX 64
 #define PAGE_SESSION_TTL 3600
 #define PAGE_COOKIE "__Secure-epoxy-ui"
-#define PAGE_CSP "default-src 'none'; style-src 'self'; img-src 'self'; " \
-	"form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+#define PAGE_CSP "default-src 'none'; script-src 'self'; connect-src 'self'; " \
+	"style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; " \
+	"base-uri 'none'"
 
 int page_handle(struct srv *srv, const struct http_req *req,
 		struct http_resp *resp);

@@ -32,7 +32,11 @@ const char page_html_css[] =
 	"svg.timeline{background:#fff;border:1px solid #ccc}\n"
 	"svg .ok{fill:#6a6}svg .fail{fill:#c44}svg text{font:11px sans-serif;fill:#222}\n"
 	".login{max-width:32em;margin:4em auto}.login input{width:100%;font-family:monospace}\n"
-	".msg{color:#a00}.flag{background:#fbe3e3;color:#a00;padding:0 .3em;font-weight:bold}\n";
+	".msg{color:#a00}.flag{background:#fbe3e3;color:#a00;padding:0 .3em;font-weight:bold}\n"
+	"header .refresh a{font-weight:normal}header .refresh{font-size:.9em}\n"
+	".state-waiting{background:#fff}.state-moved{background:#fff6d8}.state-gone{background:#eee}\n"
+	".state-paused{background:#fff6d8}.state-aborted{background:#eee}\n"
+	"pre.tail{margin:0;max-height:8em;white-space:pre-wrap}\n";
 
 /* ------------------------------------------------------------- pieces */
 
@@ -52,25 +56,42 @@ static void page_html_time(struct record_buf *b, int64_t t)
 	html_raw(b, "</time>");
 }
 
+/* The page's head; an admin's page (actor set) also gets the header bar,
+ * the external refresh script and a plain "refresh" link (href "": the
+ * same URL), so it works the same without the script. */
 static void page_html_head(struct record_buf *b, const char *title, const char *actor)
 {
 	html_raw(b, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
 		 "<meta name=\"referrer\" content=\"no-referrer\"><title>epoxy: ");
 	html_textz(b, title);
-	html_raw(b, "</title><link rel=\"stylesheet\" href=\"/ui/style.css\"></head>\n<body>");
-	if (actor) {
-		html_raw(b, "<header><span>epoxy</span><a href=\"/ui/\">Fleet</a>"
-			 "<a href=\"/ui/releases\">Releases</a><span class=\"muted\">");
-		html_textz(b, actor);
-		html_raw(b, "</span><form method=\"post\" action=\"/ui/logout\">"
-			 "<button type=\"submit\">Log out</button></form></header>\n");
+	html_raw(b, "</title><link rel=\"stylesheet\" href=\"/ui/style.css\">");
+	if (actor)
+		html_raw(b, "<script src=\"/ui/refresh.js\" defer></script>");
+	html_raw(b, "</head>\n");
+	if (!actor) {
+		html_raw(b, "<body><main>");
+		return;
 	}
-	html_raw(b, "<main>");
+	html_rawf(b, "<body data-refresh=\"%d\">", PAGE_HTML_REFRESH);
+	html_raw(b, "<header><span>epoxy</span><a href=\"/ui/\">Fleet</a>"
+		 "<a href=\"/ui/releases\">Releases</a><span class=\"muted\">");
+	html_textz(b, actor);
+	html_raw(b, "</span><span class=\"refresh\"><a id=\"refresh\" href=\"\">refresh</a> "
+		 "<span id=\"refreshed\"></span></span><form method=\"post\" "
+		 "action=\"/ui/logout\"><button type=\"submit\">Log out</button></form>"
+		 "</header>\n<main>");
 }
 
-static void page_html_foot(struct record_buf *b)
+/* The part of an admin's page that refresh.js replaces in place. */
+static void page_html_live(struct record_buf *b)
 {
-	html_raw(b, "</main></body></html>\n");
+	html_raw(b, "<div id=\"live\">");
+}
+
+/* live: page_html_live() opened the live part. */
+static void page_html_foot(struct record_buf *b, int live)
+{
+	html_raw(b, live ? "</div></main></body></html>\n" : "</main></body></html>\n");
 }
 
 /* A code "EPOXY-E1234" with its meaning from the registry. */
@@ -116,7 +137,7 @@ void page_html_login(struct record_buf *b, const char *msg, int code)
 		 "uses)</label></p><p><input type=\"password\" id=\"credential\" "
 		 "name=\"credential\" autocomplete=\"off\" maxlength=\"64\" required></p>"
 		 "<p><button type=\"submit\" id=\"submit\">Log in</button></p></form></div>");
-	page_html_foot(b);
+	page_html_foot(b, 0);
 }
 
 /* --------------------------------------------------------------- fleet */
@@ -256,12 +277,13 @@ int page_html_fleet(struct srv *srv, const struct fleet_filter *f, const char *a
 	page_html_head(b, "fleet", actor);
 	html_raw(b, "<h1>Fleet</h1>\n");
 	page_html_filter(b, f);
+	page_html_live(b);
 	page_html_counts(b, pf, more);
 	if (!pf->rows.len)
 		html_raw(b, "<p class=\"muted\" id=\"nohosts\">No host matches.</p>");
 	else
 		html_raw(b, pf->rows.buf);
-	page_html_foot(b);
+	page_html_foot(b, 1);
 	rc = pf->rows.err ? pf->rows.err : b->err;
 out:
 	html_buf_free(&pf->rows);
@@ -565,6 +587,7 @@ int page_html_host(struct srv *srv, const char *name, const char *actor, struct 
 	html_raw(b, "<h1>Host <span id=\"hostname\">");
 	html_textz(b, ph->h.name);
 	html_raw(b, "</span></h1>\n");
+	page_html_live(b);
 	page_html_host_facts(srv, b, ph);
 	rc = page_html_inventory(srv, b, ph->h.name);
 	if (rc)
@@ -574,7 +597,7 @@ int page_html_host(struct srv *srv, const char *name, const char *actor, struct 
 	html_text(b, ph->h.last_tail, ph->h.last_tail_len, HTML_NL);
 	html_raw(b, "</pre>\n");
 	rc = page_html_audit(srv, b, ph->h.name);
-	page_html_foot(b);
+	page_html_foot(b, 1);
 	if (rc == 0)
 		rc = b->err;
 out:
@@ -618,10 +641,14 @@ static int page_html_rollout_cb(const struct store_rollout *ro, void *arg)
 {
 	struct record_buf *b = arg;
 
-	html_raw(b, "<tr class=\"rollout\"><td>");
+	html_raw(b, "<tr class=\"rollout\" id=\"rollout-");
 	html_textz(b, ro->channel);
-	html_rawf(b, "</td><td>%" PRIu32 " &rarr; %" PRIu32 "</td><td class=\"state-", ro->from_version,
-		  ro->version);
+	html_raw(b, "\"><td><a href=\"/ui/rollout/");
+	html_textz(b, ro->channel);
+	html_raw(b, "\">");
+	html_textz(b, ro->channel);
+	html_rawf(b, "</a></td><td>%" PRIu32 " &rarr; %" PRIu32 "</td><td class=\"state-",
+		  ro->from_version, ro->version);
 	html_textz(b, ro->state);
 	html_raw(b, "\">");
 	html_textz(b, ro->state);
@@ -631,7 +658,9 @@ static int page_html_rollout_cb(const struct store_rollout *ro, void *arg)
 		  (unsigned long long)ro->moved, (unsigned long long)ro->joined,
 		  (unsigned long long)ro->failed);
 	page_html_time(b, ro->updated);
-	html_raw(b, "</td></tr>\n");
+	html_rawf(b, "</td><td><progress value=\"%llu\" max=\"%llu\"></progress></td></tr>\n",
+		  (unsigned long long)(ro->joined + ro->failed + ro->gone),
+		  (unsigned long long)(ro->hosts ? ro->hosts : 1));
 	return b->err;
 }
 
@@ -640,7 +669,9 @@ int page_html_releases(struct srv *srv, const char *actor, struct record_buf *b)
 	int rc;
 
 	page_html_head(b, "releases", actor);
-	html_raw(b, "<h1>Releases</h1>\n<table class=\"releases\"><tr><th>version</th>"
+	html_raw(b, "<h1>Releases</h1>\n");
+	page_html_live(b);
+	html_raw(b, "<table class=\"releases\"><tr><th>version</th>"
 		 "<th>hardware class</th><th>published</th><th>expires</th><th>manifest</th></tr>\n");
 	rc = store_release_list(srv->store, page_html_rel_cb, b);
 	html_raw(b, "</table>\n<h2>Channels</h2>\n<table class=\"channels\"><tr><th>channel</th>"
@@ -649,10 +680,241 @@ int page_html_releases(struct srv *srv, const char *actor, struct record_buf *b)
 		rc = fleet_channels(srv->store, page_html_chan_cb, b);
 	html_raw(b, "</table>\n<h2>Rollouts</h2>\n<table class=\"rollouts\"><tr><th>channel</th>"
 		 "<th>release</th><th>state</th><th>wave</th><th>hosts</th><th>waiting</th>"
-		 "<th>moved</th><th>joined</th><th>failed</th><th>updated</th></tr>\n");
+		 "<th>moved</th><th>joined</th><th>failed</th><th>updated</th><th>progress</th>"
+		 "</tr>\n");
 	if (rc == 0)
 		rc = store_rollout_list(srv->store, page_html_rollout_cb, b);
 	html_raw(b, "</table>\n");
-	page_html_foot(b);
+	page_html_foot(b, 1);
 	return rc < 0 ? rc : b->err;
 }
+
+/* ------------------------------------------------------------- rollout */
+
+struct page_ro {
+	struct store_rollout ro;
+	struct record_buf waves;             /* a table per wave */
+	int64_t wave;                        /* the wave whose table is open, -1: none */
+	size_t shown;
+	char fail[PAGE_HTML_FAILS][STORE_NAME_MAX + 1];
+	char fail_code[PAGE_HTML_FAILS][STORE_CODE_MAX + 1];
+	int64_t fail_wave[PAGE_HTML_FAILS];
+	size_t nfail;
+};
+
+static const char *page_html_ro_note(const char *state)
+{
+	if (!strcmp(state, "running"))
+		return "Waves move as their hosts join on the new release.";
+	if (!strcmp(state, "paused"))
+		return "Paused: no wave moves until `epoxyctl release rollout resume`.";
+	if (!strcmp(state, "halted"))
+		return "Halted: more hosts failed than max failures allows; hosts not moved "
+		       "stay on the old release. Read the failures below, then `epoxyctl release "
+		       "rollout abort` sends the moved hosts back.";
+	if (!strcmp(state, "aborted"))
+		return "Aborted: every moved host went back to the channel's release.";
+	if (!strcmp(state, "done"))
+		return "Done: the channel serves the new release.";
+	return "";
+}
+
+static void page_html_ro_facts(struct record_buf *b, const struct store_rollout *ro)
+{
+	const struct store_rollout_spec *sp = &ro->spec;
+
+	html_raw(b, "<table class=\"facts\" id=\"rollout\"><tr><th>state</th>"
+		 "<td id=\"ro-state\" class=\"state-");
+	html_textz(b, ro->state);
+	html_raw(b, "\">");
+	html_textz(b, ro->state);
+	html_raw(b, "</td></tr><tr><th></th><td id=\"ro-note\">");
+	html_textz(b, page_html_ro_note(ro->state));
+	html_rawf(b, "</td></tr><tr><th>release</th><td id=\"ro-release\">%" PRIu32 " &rarr; %"
+		  PRIu32 "</td></tr>", ro->from_version, ro->version);
+	html_rawf(b, "<tr><th>wave</th><td id=\"ro-wave\">%lld of %lld (%llu hosts, %llu still "
+		  "moving)</td></tr>", (long long)ro->wave + 1, (long long)ro->waves,
+		  (unsigned long long)ro->wave_hosts, (unsigned long long)ro->wave_left);
+	html_rawf(b, "<tr><th>hosts</th><td id=\"ro-counts\">%llu: %llu waiting, %llu moved, "
+		  "%llu joined, %llu failed, %llu gone</td></tr>", (unsigned long long)ro->hosts,
+		  (unsigned long long)ro->waiting, (unsigned long long)ro->moved,
+		  (unsigned long long)ro->joined, (unsigned long long)ro->failed,
+		  (unsigned long long)ro->gone);
+	html_rawf(b, "<tr><th>plan</th><td id=\"ro-plan\">canary %" PRIu32 "%s, step %" PRIu32
+		  "%%, max failures %" PRIu32 ", wait %llds</td></tr>",
+		  sp->canary ? sp->canary : sp->canary_pct, sp->canary ? "" : "%", sp->step_pct,
+		  sp->max_failures, (long long)sp->wait);
+	html_raw(b, "<tr><th>started</th><td>");
+	page_html_time(b, ro->created);
+	html_raw(b, " by ");
+	html_textz(b, ro->actor);
+	html_raw(b, "</td></tr><tr><th>updated</th><td>");
+	page_html_time(b, ro->updated);
+	html_raw(b, "</td></tr></table>\n");
+}
+
+static void page_html_ro_wave_head(struct page_ro *pr, int64_t wave)
+{
+	struct record_buf *b = &pr->waves;
+
+	if (pr->wave >= 0)
+		html_raw(b, "</tbody></table>\n");
+	html_rawf(b, "<h3 class=\"wave\" id=\"wave-%lld\">Wave %lld%s</h3>\n"
+		  "<table class=\"wave\"><thead><tr><th>host</th><th>site</th><th>state</th>"
+		  "<th>moved</th><th>done</th><th>error</th></tr></thead><tbody>\n",
+		  (long long)wave + 1, (long long)wave + 1, wave ? "" : " (canaries)");
+	pr->wave = wave;
+}
+
+/* One host of the rollout: store_rollout_hosts(), as GET
+ * /admin/v1/rollouts/<channel>?hosts=1. */
+static int page_html_ro_host_cb(const struct store_rollout_host *h, void *arg)
+{
+	struct page_ro *pr = arg;
+	struct record_buf *b = &pr->waves;
+
+	if (pr->shown >= PAGE_HTML_RO_HOSTS)
+		return 1;
+	pr->shown++;
+	if (pr->wave != h->wave)
+		page_html_ro_wave_head(pr, h->wave);
+	if (!strcmp(h->state, "failed") && pr->nfail < PAGE_HTML_FAILS) {
+		snprintf(pr->fail[pr->nfail], sizeof(pr->fail[0]), "%s", h->host);
+		snprintf(pr->fail_code[pr->nfail], sizeof(pr->fail_code[0]), "%s", h->code);
+		pr->fail_wave[pr->nfail++] = h->wave;
+	}
+	html_raw(b, "<tr class=\"rohost state-");
+	html_textz(b, h->state);
+	html_raw(b, "\" id=\"ro-");
+	html_textz(b, h->host);
+	html_raw(b, "\"><td class=\"name\"><a href=\"/ui/host/");
+	html_textz(b, h->host);
+	html_raw(b, "\">");
+	html_textz(b, h->host);
+	html_raw(b, "</a></td><td class=\"site\">");
+	html_textz(b, h->site);
+	html_raw(b, "</td><td class=\"state\">");
+	html_textz(b, h->state);
+	html_raw(b, "</td><td>");
+	page_html_time(b, h->moved_at);
+	html_raw(b, "</td><td>");
+	page_html_time(b, h->done_at);
+	html_raw(b, "</td><td class=\"error\">");
+	page_html_code(b, h->code);
+	html_raw(b, "</td></tr>\n");
+	return b->err;
+}
+
+/* The failed hosts first: code, meaning and the end of the console tail. */
+static void page_html_ro_failures(struct srv *srv, struct record_buf *b, const struct page_ro *pr)
+{
+	struct store_host *h = malloc(sizeof(*h));
+	size_t i, off;
+
+	html_raw(b, "<h2>Failures</h2>\n");
+	if (!pr->nfail)
+		html_raw(b, "<p class=\"muted\" id=\"nofailures\">No host failed.</p>\n");
+	else
+		html_raw(b, "<table class=\"failures\"><tr><th>host</th><th>wave</th>"
+			 "<th>error</th><th>console tail (end)</th></tr>\n");
+	for (i = 0; i < pr->nfail; i++) {
+		html_raw(b, "<tr class=\"failure\"><td class=\"name\"><a href=\"/ui/host/");
+		html_textz(b, pr->fail[i]);
+		html_raw(b, "\">");
+		html_textz(b, pr->fail[i]);
+		html_rawf(b, "</a></td><td>%lld</td><td class=\"error\">",
+			  (long long)pr->fail_wave[i] + 1);
+		page_html_code(b, pr->fail_code[i]);
+		html_raw(b, "</td><td><pre class=\"tail\">");
+		if (h && store_host_get(srv->store, pr->fail[i], h) == 0) {
+			off = h->last_tail_len > PAGE_HTML_TAIL_END ?
+			      h->last_tail_len - PAGE_HTML_TAIL_END : 0;
+			html_text(b, h->last_tail + off, h->last_tail_len - off, HTML_NL);
+		}
+		html_raw(b, "</pre></td></tr>\n");
+	}
+	if (pr->nfail)
+		html_raw(b, "</table>\n");
+	if (pr->ro.failed > pr->nfail)
+		html_rawf(b, "<p class=\"msg\">%llu more failed hosts: see the waves below.</p>\n",
+			  (unsigned long long)(pr->ro.failed - pr->nfail));
+	free(h);
+}
+
+int page_html_rollout(struct srv *srv, const char *channel, const char *actor,
+		      struct record_buf *b)
+{
+	struct page_ro *pr;
+	int rc;
+
+	if (!store_valid_label(channel))
+		return -EPX_E_PAGE_NOTFOUND;
+	pr = calloc(1, sizeof(*pr));
+	if (!pr)
+		return -ENOMEM;
+	html_buf_init(&pr->waves, b->max);
+	pr->wave = -1;
+	rc = store_rollout_get(srv->store, channel, &pr->ro);
+	if (rc == 0)
+		rc = store_rollout_hosts(srv->store, pr->ro.id, page_html_ro_host_cb, pr);
+	if (rc)
+		goto out;
+	if (pr->wave >= 0)
+		html_raw(&pr->waves, "</tbody></table>\n");
+	page_html_head(b, "rollout", actor);
+	html_raw(b, "<h1>Rollout of channel <span id=\"channel\">");
+	html_textz(b, pr->ro.channel);
+	html_raw(b, "</span></h1>\n");
+	page_html_live(b);
+	page_html_ro_facts(b, &pr->ro);
+	page_html_ro_failures(srv, b, pr);
+	html_raw(b, "<h2>Waves</h2>\n");
+	if (pr->shown >= PAGE_HTML_RO_HOSTS)
+		html_rawf(b, "<p class=\"msg\">The first %d hosts only: `epoxyctl release rollout "
+			  "status --hosts` lists them all.</p>\n", PAGE_HTML_RO_HOSTS);
+	html_raw(b, pr->waves.len ? pr->waves.buf : "");
+	page_html_foot(b, 1);
+	rc = pr->waves.err ? pr->waves.err : b->err;
+out:
+	html_buf_free(&pr->waves);
+	free(pr);
+	return rc;
+}
+
+/* ------------------------------------------------------------- script */
+
+const char page_html_js[] =
+	"/* epoxy status page: every data-refresh seconds, fetch this page again\n"
+	" * (same URL, same session) and swap its part with id \"live\" in place.\n"
+	" * Without this script the page is complete; its refresh link reloads it. */\n"
+	"(function () {\n"
+	"  'use strict';\n"
+	"  var every = parseInt(document.body.getAttribute('data-refresh'), 10);\n"
+	"  var note = document.getElementById('refreshed');\n"
+	"  var count = 0;\n"
+	"  if (!(every > 0) || !document.getElementById('live') || !window.fetch ||\n"
+	"      !window.DOMParser) { return; }\n"
+	"  function say(text) { if (note) { note.textContent = text; } }\n"
+	"  function swap(html) {\n"
+	"    var doc = new DOMParser().parseFromString(html, 'text/html');\n"
+	"    var fresh = doc.getElementById('live');\n"
+	"    var old = document.getElementById('live');\n"
+	"    if (!fresh || !old) { throw new Error('no live part (logged out?)'); }\n"
+	"    old.replaceWith(document.importNode(fresh, true));\n"
+	"    count += 1;\n"
+	"    document.documentElement.setAttribute('data-refreshed', String(count));\n"
+	"    say('updated ' + new Date().toISOString().slice(11, 19) + 'Z');\n"
+	"  }\n"
+	"  function tick() {\n"
+	"    fetch(window.location.href, {credentials: 'same-origin', cache: 'no-store',\n"
+	"                                 redirect: 'error'})\n"
+	"      .then(function (r) {\n"
+	"        if (!r.ok) { throw new Error('HTTP ' + r.status); }\n"
+	"        return r.text();\n"
+	"      })\n"
+	"      .then(swap)\n"
+	"      .catch(function (e) { say('not updated: ' + e.message + '; use refresh'); })\n"
+	"      .then(function () { window.setTimeout(tick, every * 1000); });\n"
+	"  }\n"
+	"  window.setTimeout(tick, every * 1000);\n"
+	"}());\n";

@@ -110,12 +110,14 @@ is "$(hs_code /ui/ -H "$AUTH")" 200 "the admin credential in Authorization: 200"
 hs /ui/ -H "$AUTH" -D "$T_DIR/ui.hdr" -o "$T_DIR/ui.html"
 hdr() { tr -d '\r' <"$1" | awk -v k="$2" 'tolower($1) == tolower(k) ":" {sub(/^[^:]*: /, ""); print}'; }
 is "$(hdr "$T_DIR/ui.hdr" Content-Security-Policy)" \
-	"default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'" \
-	"Content-Security-Policy: no script, own stylesheet, no framing"
+	"default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'" \
+	"Content-Security-Policy: scripts and fetches from epoxyd only, no inline, no eval, no framing"
 is "$(hdr "$T_DIR/ui.hdr" X-Content-Type-Options)" nosniff "X-Content-Type-Options: nosniff"
 is "$(hdr "$T_DIR/ui.hdr" Cache-Control)" no-store "Cache-Control: no-store"
-check "no <script> and no style attribute in any page" \
-	not grep -qiE '<script|style=' "$T_DIR/ui.html"
+is "$(grep -oiE '<script[^>]*>' "$T_DIR/ui.html")" '<script src="/ui/refresh.js" defer>' \
+	"the one script element is epoxyd's own /ui/refresh.js (no inline script)"
+check "no inline script and no style attribute in any page" \
+	not grep -qiE '<script>|<script [^>]*>[^<]|style=|javascript:|[[:space:]]on[a-z]+=' "$T_DIR/ui.html"
 is "$(hs_code /ui/style.css)" 200 "the stylesheet is served by epoxyd"
 is "$(hs /ui/style.css -o /dev/null -w '%{content_type}')" "text/css; charset=utf-8" \
 	"the stylesheet is text/css"
@@ -205,7 +207,8 @@ is "$(js 'return document.querySelector("#host-node1 .release").textContent')" 7
 	"browser: the release a host booted"
 is "$(js 'return document.querySelectorAll("h2.site .desc")[1].textContent')" "$EVIL" \
 	"browser: a hostile site description is shown as its literal text"
-is "$(js 'return document.querySelectorAll("script").length')" 0 "browser: no script element on the fleet page"
+is "$(js 'return [...document.querySelectorAll("script")].map(e => e.getAttribute("src") + ":" + e.textContent.length).join(" ")')" \
+	"/ui/refresh.js:0" "browser: the fleet page's only script is /ui/refresh.js, no inline one"
 is "$(js 'return getComputedStyle(document.querySelector("header")).display')" flex \
 	"browser: the stylesheet applied (CSP allows 'self')"
 shot fleet
@@ -220,7 +223,8 @@ go /ui/host/nyc-a
 is "$(js 'return document.getElementById("hostname").textContent')" nyc-a "browser: the host page renders"
 is "$(js 'return document.getElementById("tail").textContent')" "$EVIL" \
 	"browser: a hostile console tail is shown as its literal text"
-is "$(js 'return document.querySelectorAll("script").length')" 0 "browser: no script element on the host page"
+is "$(js 'return [...document.querySelectorAll("script")].map(e => e.getAttribute("src") + ":" + e.textContent.length).join(" ")')" \
+	"/ui/refresh.js:0" "browser: the host page's only script is /ui/refresh.js, no inline one"
 is "$(js 'return [...document.querySelectorAll("svg.timeline rect")].map(r => r.getAttribute("class") + ":" + r.getAttribute("width")).join(" ")')" \
 	"ok:18 ok:261 fail:280" "browser: the session's timeline: a bar per stage, widths by time"
 is "$(wd GET /alert/text | jq -r '.error // "an alert"')" "no such alert" "browser: no alert opened"

@@ -180,7 +180,7 @@ is "$(sql "SELECT COUNT(*) FROM audit WHERE action = 'rollout.start' AND subject
 	"audit: the start, by the admin"
 is "$(paste -sd+ "$T_DIR/errors" | bc)" 0 "no simulated boot failed on the way"
 hs /ui/releases -H "Authorization: Epoxy-Admin $(cat "$T_DIR/admin.cred")" -o "$T_DIR/page"
-grep -qF "<tr class=\"rollout\"><td>stable</td><td>7 &rarr; 8</td><td class=\"state-done\">done</td><td>$W / $W</td><td>$H</td><td>0</td><td>0</td><td>$H</td><td>0</td>" \
+grep -qF "<tr class=\"rollout\" id=\"rollout-stable\"><td><a href=\"/ui/rollout/stable\">stable</a></td><td>7 &rarr; 8</td><td class=\"state-done\">done</td><td>$W / $W</td><td>$H</td><td>0</td><td>0</td><td>$H</td><td>0</td>" \
 	"$T_DIR/page"
 ok $? "the status page's releases show the rollout done, $H joined"
 
