@@ -127,8 +127,8 @@ pageless 404 "a malformed channel: 404" hs '/ui/rollout/%3Cb%3E' -H "$AUTH"
 pageless 404 "a query on the rollout page: 404" hs '/ui/rollout/stable?x=1' -H "$AUTH"
 hs /ui/rollout/stable -H "$AUTH" -D "$T_DIR/ro.hdr" -o "$T_DIR/ro.html"
 grep -q "id=\"ro-$BAD\"" "$T_DIR/ro.html"; ok $? "the admin credential opens the rollout page"
-hdr() { tr -d '\r' <"$1" | awk -v k="$2" 'tolower($1) == tolower(k) ":" {sub(/^[^:]*: /, ""); print}'; }
-is "$(hdr "$T_DIR/ro.hdr" Content-Security-Policy)" \
+pr_hdr() { tr -d '\r' <"$1" | awk -v k="$2" 'tolower($1) == tolower(k) ":" {sub(/^[^:]*: /, ""); print}'; }
+is "$(pr_hdr "$T_DIR/ro.hdr" Content-Security-Policy)" \
 	"default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'" \
 	"rollout page: the strict Content-Security-Policy"
 is "$(grep -oiE '<script[^>]*>' "$T_DIR/ro.html")" '<script src="/ui/refresh.js" defer>' \
@@ -139,7 +139,7 @@ check "rollout page: a plain refresh link (the page without its script)" \
 	grep -qF '<a id="refresh" href="">refresh</a>' "$T_DIR/ro.html"
 is "$(grep -c 'class="rohost' "$T_DIR/ro.html")" 12 "rollout page without script: all 12 hosts in the HTML"
 hs /ui/refresh.js -D "$T_DIR/js.hdr" -o "$T_DIR/refresh.js"
-is "$(hdr "$T_DIR/js.hdr" Content-Type)" "text/javascript; charset=utf-8" "refresh.js is served as JavaScript"
+is "$(pr_hdr "$T_DIR/js.hdr" Content-Type)" "text/javascript; charset=utf-8" "refresh.js is served as JavaScript"
 check "refresh.js uses no eval, no Function, no innerHTML, no document.write" \
 	not grep -qE 'eval|Function\(|innerHTML|outerHTML|insertAdjacentHTML|document\.write' \
 	"$T_DIR/refresh.js"
@@ -180,55 +180,55 @@ SID=$(curl -s -X POST -H 'Content-Type: application/json' -d "$CAPS" "$WD/sessio
 [ -n "$SID" ] || bail "chromium started by chromedriver" "$(tail -n 20 "$T_DIR/chromedriver.log")"
 at_exit quiet curl -s -X DELETE "$WD/session/$SID"
 S=$WD/session/$SID
-wd() { curl -s -X "$1" -H 'Content-Type: application/json' ${3:+-d "$3"} "$S$2" | jq -c '.value'; }
-js() { wd POST /execute/sync "$(jq -n --arg s "$1" '{script: $s, args: []}')" | jq -r '.'; }
-go() { wd POST /url "$(jq -n --arg u "$URL$1" '{url: $u}')" >/dev/null; }
-shot() { wd GET /screenshot | jq -r '.' | base64 -d >"$ART/$1.png"; }
-el() { wd POST /element "$(jq -n --arg s "$1" '{using: "css selector", value: $s}')" |
+pr_wd() { curl -s -X "$1" -H 'Content-Type: application/json' ${3:+-d "$3"} "$S$2" | jq -c '.value'; }
+pr_js() { pr_wd POST /execute/sync "$(jq -n --arg s "$1" '{script: $s, args: []}')" | jq -r '.'; }
+pr_go() { pr_wd POST /url "$(jq -n --arg u "$URL$1" '{url: $u}')" >/dev/null; }
+pr_shot() { pr_wd GET /screenshot | jq -r '.' | base64 -d >"$ART/$1.png"; }
+pr_el() { pr_wd POST /element "$(jq -n --arg s "$1" '{using: "css selector", value: $s}')" |
 	jq -r '.[keys[0]]'; }
-cdp() { wd POST /goog/cdp/execute "$(jq -n --arg c "$1" --argjson p "$2" '{cmd: $c, params: $p}')"; }
+cdp() { pr_wd POST /goog/cdp/execute "$(jq -n --arg c "$1" --argjson p "$2" '{cmd: $c, params: $p}')"; }
 console_log() { curl -s -X POST -H 'Content-Type: application/json' -d '{"type":"browser"}' "$S/se/log"; }
 # js_wait SCRIPT VALUE SECONDS: polls SCRIPT until it returns VALUE
 js_wait() {
 	local i
-	for i in $(seq 1 $(($3 * 4))); do [ "$(js "$1")" = "$2" ] && return 0; sleep 0.25; done
+	for i in $(seq 1 $(($3 * 4))); do [ "$(pr_js "$1")" = "$2" ] && return 0; sleep 0.25; done
 	return 1
 }
 
-go /ui/login
-wd POST "/element/$(el '#credential')/value" "$(jq -n --arg t "$ADMIN" '{text: $t}')" >/dev/null
-wd POST "/element/$(el '#submit')/click" '{}' >/dev/null
+pr_go /ui/login
+pr_wd POST "/element/$(pr_el '#credential')/value" "$(jq -n --arg t "$ADMIN" '{text: $t}')" >/dev/null
+pr_wd POST "/element/$(pr_el '#submit')/click" '{}' >/dev/null
 js_wait 'return document.title' "epoxy: fleet" 5; ok $? "browser: logged in"
 quiet console_log   # drained: nothing before the rollout pages counts
-go /ui/releases
-is "$(js 'return document.querySelector("#rollout-stable a").getAttribute("href") + " " + document.querySelector("#rollout-stable progress").getAttribute("value") + "/" + document.querySelector("#rollout-stable progress").getAttribute("max")')" \
+pr_go /ui/releases
+is "$(pr_js 'return document.querySelector("#rollout-stable a").getAttribute("href") + " " + document.querySelector("#rollout-stable progress").getAttribute("value") + "/" + document.querySelector("#rollout-stable progress").getAttribute("max")')" \
 	"/ui/rollout/stable 3/12" "browser: the releases page links the rollout, progress 3 of 12 hosts"
-wd POST "/element/$(el '#rollout-stable a')/click" '{}' >/dev/null
+pr_wd POST "/element/$(pr_el '#rollout-stable a')/click" '{}' >/dev/null
 js_wait 'return document.title' "epoxy: rollout" 5; ok $? "browser: the link opens the rollout page"
-is "$(js 'return document.getElementById("ro-state").textContent + " | " + document.getElementById("ro-release").textContent + " | " + document.getElementById("ro-wave").textContent')" \
+is "$(pr_js 'return document.getElementById("ro-state").textContent + " | " + document.getElementById("ro-release").textContent + " | " + document.getElementById("ro-wave").textContent')" \
 	"running | 7 → 8 | 2 of 3 (6 hosts, 6 still moving)" "browser: the rollout's state, release and wave"
-is "$(js 'return document.getElementById("ro-counts").textContent')" \
+is "$(pr_js 'return document.getElementById("ro-counts").textContent')" \
 	"12: 3 waiting, 6 moved, 2 joined, 1 failed, 0 gone" "browser: the rollout's hosts by state"
-is "$(js 'return [...document.querySelectorAll("h3.wave")].map(h => h.textContent + ":" + h.nextElementSibling.querySelectorAll("tr.rohost").length).join(" ")')" \
+is "$(pr_js 'return [...document.querySelectorAll("h3.wave")].map(h => h.textContent + ":" + h.nextElementSibling.querySelectorAll("tr.rohost").length).join(" ")')" \
 	"Wave 1 (canaries):3 Wave 2:6 Wave 3:3" "browser: a table per wave with its hosts"
-is "$(js 'return [...document.querySelectorAll("#wave-1 + table tr.rohost")].map(r => r.id + ":" + r.querySelector(".state").textContent).join(" ")')" \
+is "$(pr_js 'return [...document.querySelectorAll("#wave-1 + table tr.rohost")].map(r => r.id + ":" + r.querySelector(".state").textContent).join(" ")')" \
 	"$({ echo "ro-$BAD:failed"; sed 's/^/ro-/; s/$/:joined/' "$T_DIR/good"; } | paste -sd' ')" \
 	"browser: the canaries' states, the failed one first"
-is "$(js 'return document.querySelector("#ro-'"$BAD"' .error").textContent')" \
+is "$(pr_js 'return document.querySelector("#ro-'"$BAD"' .error").textContent')" \
 	"EPOXY-E1322 $(grep -o 'E_[A-Z0-9_]*, *1322, *[0-9]*, "[^"]*"' lib/errors.def | sed 's/^[^"]*"//; s/"$//; s/\\"/"/g')" \
 	"browser: the failed canary's code with its registry meaning"
-is "$(js 'return [...document.querySelectorAll("tr.failure")].map(r => r.querySelector(".name").textContent + ":" + r.querySelector("code").textContent).join(" ")')" \
+is "$(pr_js 'return [...document.querySelectorAll("tr.failure")].map(r => r.querySelector(".name").textContent + ":" + r.querySelector("code").textContent).join(" ")')" \
 	"$BAD:EPOXY-E1322" "browser: the failures table lists the canary with its code"
-is "$(js 'return document.querySelector("tr.failure pre.tail").textContent')" "$(cat "$T_DIR/evil")" \
+is "$(pr_js 'return document.querySelector("tr.failure pre.tail").textContent')" "$(cat "$T_DIR/evil")" \
 	"browser: the hostile console tail is shown as its literal text"
-is "$(js 'return [...document.querySelectorAll("script")].map(e => e.getAttribute("src") + ":" + e.textContent.length).join(" ")')" \
+is "$(pr_js 'return [...document.querySelectorAll("script")].map(e => e.getAttribute("src") + ":" + e.textContent.length).join(" ")')" \
 	"/ui/refresh.js:0" "browser: the only script is /ui/refresh.js, no injected one"
-is "$(wd GET /alert/text | jq -r '.error // "an alert"')" "no such alert" "browser: no alert opened"
-shot rollout
+is "$(pr_wd GET /alert/text | jq -r '.error // "an alert"')" "no such alert" "browser: no alert opened"
+pr_shot rollout
 
 # refresh.js: the page follows the rollout without navigating
-js 'window.epoxyMarker = "kept"; return 1' >/dev/null
-T0=$(js 'return String(performance.timeOrigin)')
+pr_js 'window.epoxyMarker = "kept"; return 1' >/dev/null
+T0=$(pr_js 'return String(performance.timeOrigin)')
 pr_boot "$T_DIR/wave2"
 is "$(grep -c ' 8 joined$' "$T_DIR/round.out")" 6 "the 6 hosts of wave 2 joined on 8"
 js_wait 'return [...document.querySelectorAll("#wave-2 + table .state")].map(e => e.textContent).join(" ")' \
@@ -236,20 +236,20 @@ js_wait 'return [...document.querySelectorAll("#wave-2 + table .state")].map(e =
 ok $? "browser: wave 2's hosts turn joined on the page by themselves"
 js_wait 'return document.getElementById("ro-wave").textContent.slice(0, 6)' "3 of 3" 20
 ok $? "browser: the page shows wave 3 moving"
-is "$(js 'return (window.epoxyMarker || "reloaded") + " " + (String(performance.timeOrigin) === "'"$T0"'")')" \
+is "$(pr_js 'return (window.epoxyMarker || "reloaded") + " " + (String(performance.timeOrigin) === "'"$T0"'")')" \
 	"kept true" "browser: no reload (the page's marker and time origin are the same)"
-N1=$(js 'return Number(document.documentElement.getAttribute("data-refreshed"))')
+N1=$(pr_js 'return Number(document.documentElement.getAttribute("data-refreshed"))')
 [ "$N1" -ge 1 ] 2>/dev/null; ok $? "browser: refresh.js swapped the live part ($N1 times)"
 pr_ctl release rollout pause --channel stable; ok $? "pause"
 js_wait 'return document.getElementById("ro-state").textContent' paused 15
 ok $? "browser: the pause shows without a reload"
-is "$(js 'return window.epoxyMarker || "reloaded"')" kept "browser: still the same document"
-check "browser: the note says how to resume" test -n "$(js 'return document.getElementById("ro-note").textContent' | grep 'rollout resume')"
-go /ui/
-js 'window.epoxyMarker = "fleet"; return 1' >/dev/null
+is "$(pr_js 'return window.epoxyMarker || "reloaded"')" kept "browser: still the same document"
+check "browser: the note says how to resume" test -n "$(pr_js 'return document.getElementById("ro-note").textContent' | grep 'rollout resume')"
+pr_go /ui/
+pr_js 'window.epoxyMarker = "fleet"; return 1' >/dev/null
 js_wait 'return document.documentElement.getAttribute("data-refreshed")' 1 15
 ok $? "browser: the fleet page refreshes itself too"
-is "$(js 'return (window.epoxyMarker || "reloaded") + " " + document.querySelectorAll("tr.host").length')" \
+is "$(pr_js 'return (window.epoxyMarker || "reloaded") + " " + document.querySelectorAll("tr.host").length')" \
 	"fleet 13" "browser: the fleet page's rows after a refresh, no reload"
 LOG=$(console_log | jq -r '.value[]? | select(.level == "SEVERE" or (.message | test("alert|Content Security Policy"))) |
 	select(.message | test("/favicon.ico .*404") | not) | .message')
@@ -258,15 +258,15 @@ is "$LOG" "" "browser: the console shows no error, no CSP violation, no alert (b
 # without the script: the page is whole, the refresh link reloads it
 cdp Network.enable '{}' >/dev/null
 cdp Network.setBlockedURLs '{"urls": ["*/ui/refresh.js"]}' >/dev/null
-go /ui/rollout/stable
-js 'window.epoxyMarker = "noscript"; return 1' >/dev/null
-is "$(js 'return document.getElementById("ro-state").textContent + " " + document.querySelectorAll("tr.rohost").length')" \
+pr_go /ui/rollout/stable
+pr_js 'window.epoxyMarker = "noscript"; return 1' >/dev/null
+is "$(pr_js 'return document.getElementById("ro-state").textContent + " " + document.querySelectorAll("tr.rohost").length')" \
 	"paused 12" "no script: the rollout page is complete"
 pr_ctl release rollout resume --channel stable; ok $? "resume"
 sleep 6
-is "$(js 'return document.getElementById("ro-state").textContent + " " + document.documentElement.hasAttribute("data-refreshed")')" \
+is "$(pr_js 'return document.getElementById("ro-state").textContent + " " + document.documentElement.hasAttribute("data-refreshed")')" \
 	"paused false" "no script: nothing changes the page by itself"
-wd POST "/element/$(el '#refresh')/click" '{}' >/dev/null
+pr_wd POST "/element/$(pr_el '#refresh')/click" '{}' >/dev/null
 js_wait 'return (window.epoxyMarker || "reloaded") + " " + document.getElementById("ro-state").textContent' \
 	"reloaded running" 5
 ok $? "no script: the refresh link reloads the page, which shows the rollout running"
