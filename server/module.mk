@@ -7,7 +7,7 @@ EPOXYD_CORE_SRCS := server/http.c server/log.c server/node.c server/ipxe.c \
 	server/storm.c server/metrics.c server/slow.c server/config.c server/joincred.c \
 	server/admin.c server/nodeid.c server/nodeapi.c \
 	server/fleet.c server/html.c server/page.c server/page_html.c server/sliverapi.c \
-	server/archive.c server/admin_archive.c server/fleetsd.c
+	server/archive.c server/admin_archive.c server/fleetsd.c server/s3sign.c
 EPOXYD_ARCHIVES := epoxy-store epoxy-sign epoxy
 # (`=`: store/store.mk sorts after this fragment)
 EPOXYD_LIBS = $(STORE_LIBS) -lcurl -lmbedx509 $(LIB_CRYPTO_LIBS) -lpthread
@@ -57,6 +57,13 @@ fuzz_config_ARCHIVES := epoxy
 fuzz_admin_SRCS := tests/fuzz/fuzz_admin.c tests/keys/fixture.c $(EPOXYD_CORE_SRCS)
 fuzz_admin_ARCHIVES := $(EPOXYD_ARCHIVES)
 fuzz_admin_LIBS = $(EPOXYD_LIBS)
+# the S3 backend's SigV4 presigner: AWS's published vectors, botocore's,
+# malformed inputs
+UNIT_TESTS += test_s3sign
+test_s3sign_SRCS := tests/unit/test_s3sign.c tests/test.c server/s3sign.c
+test_s3sign_ARCHIVES := epoxy
+test_s3sign_LIBS = $(LIB_CRYPTO_LIBS)
+
 # the archive's object names (node/pusher's uploads, public reads)
 FUZZ_TARGETS += fuzz_archive
 fuzz_archive_SRCS := tests/fuzz/fuzz_archive.c $(EPOXYD_CORE_SRCS)
