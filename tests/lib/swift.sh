@@ -1,0 +1,207 @@
+# shellcheck shell=bash
+# tests/lib/swift.sh: a real S3 API on loopback for the shell tests:
+# OpenStack Swift 2.30 (Debian 12's swift, swift-proxy, swift-account,
+# swift-container, swift-object) with its s3api middleware and tempauth
+# (sourced, bash, after tap.sh or epoxyd.sh; sources tap.sh itself when
+# neither was).
+#
+# Guarantees: the packages are installed with apt-get when missing (a
+# failure names the package and ends the test); everything Swift reads or
+# writes is under T_DIR/swift (swift_dir with its own swift.conf and hash
+# suffix, a one-replica ring set, one device directory, mount_check off:
+# no root-only loop device and nothing of /etc/swift is used); four
+# servers (account, container, object, proxy) on free loopback ports,
+# each started in the foreground of its own process (workers = 0), whose
+# pids are the only ones swift_stop ever signals; the tempauth user's key
+# is 32 random bytes made per run (never printed); swift_start returns
+# only when the proxy's /healthcheck answers and a signed S3 request
+# works, else fails with the servers' last log lines.
+#
+# Set-up   swift_setup          packages, ports, configs, rings, the key
+# Run      swift_start | swift_stop    (swift_stop is registered at exit)
+# S3       s3 METHOD PATH [FILE]   one S3 request to the proxy signed with
+#              SigV4 by Debian's python3-botocore (the harness's own
+#              client, never the code under test): prints "STATUS" on the
+#              first line, the body after it; FILE is the body of a PUT
+# Variables: SWIFT_DIR, SWIFT_PORT (the proxy, S3 at SWIFT_URL),
+#            SWIFT_AK (access key "epoxy:archive"), SWIFT_SK_FILE (the
+#            secret, mode 0600), SWIFT_REGION (us-east-1: s3api's default)
+declare -F at_exit >/dev/null || . "$(dirname "${BASH_SOURCE[0]}")/tap.sh"
+[ -n "${T_DIR:-}" ] || tmpdir swift-test
+SWIFT_PIDS=()
+SWIFT_PKGS='swift swift-proxy swift-account swift-container swift-object python3-swift python3-botocore'
+SWIFT_REGION=us-east-1
+SWIFT_AK=epoxy:archive
+SWIFT_PY=/usr/bin/python3   # Debian's python, where python3-swift and -botocore live
+at_exit swift_stop
+
+swift_install() {
+  local p missing=''
+  for p in $SWIFT_PKGS; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+      missing="$missing $p"
+  done
+  [ -z "$missing" ] && return 0
+  diag "installing$missing"
+  # shellcheck disable=SC2086 # a list of package names, split on purpose
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing \
+    >"$T_DIR/swift-apt.log" 2>&1 || {
+    fail "apt-get install$missing" "$(tail -n 5 "$T_DIR/swift-apt.log")"; return 1; }
+}
+
+# swift_conf_server KIND PORT: the [DEFAULT] and pipeline of one backend
+swift_conf_server() {
+  cat >"$SWIFT_DIR/$1-server.conf" <<CONF
+[DEFAULT]
+swift_dir = $SWIFT_DIR
+devices = $SWIFT_DIR/srv
+mount_check = false
+bind_ip = 127.0.0.1
+bind_port = $2
+workers = 0
+user = $(id -un)
+log_name = swift-$1
+
+[pipeline:main]
+pipeline = $1-server
+
+[app:$1-server]
+use = egg:swift#$1
+CONF
+}
+
+swift_conf_proxy() {
+  # the pipeline of Swift's s3api documentation, trimmed to what S3 needs:
+  # s3api before tempauth, copy for S3's server-side copy
+  cat >"$SWIFT_DIR/proxy-server.conf" <<CONF
+[DEFAULT]
+swift_dir = $SWIFT_DIR
+bind_ip = 127.0.0.1
+bind_port = $SWIFT_PORT
+workers = 0
+user = $(id -un)
+log_name = swift-proxy
+
+[pipeline:main]
+pipeline = catch_errors gatekeeper healthcheck proxy-logging cache listing_formats s3api tempauth copy slo dlo proxy-logging proxy-server
+
+[app:proxy-server]
+use = egg:swift#proxy
+account_autocreate = true
+
+[filter:catch_errors]
+use = egg:swift#catch_errors
+[filter:gatekeeper]
+use = egg:swift#gatekeeper
+[filter:healthcheck]
+use = egg:swift#healthcheck
+[filter:proxy-logging]
+use = egg:swift#proxy_logging
+[filter:cache]
+use = egg:swift#memcache
+memcache_servers = 127.0.0.1:$SWIFT_MEMCACHE_PORT
+[filter:listing_formats]
+use = egg:swift#listing_formats
+[filter:s3api]
+use = egg:swift#s3api
+location = $SWIFT_REGION
+[filter:tempauth]
+use = egg:swift#tempauth
+user_epoxy_archive = $(cat "$SWIFT_SK_FILE") .admin
+[filter:copy]
+use = egg:swift#copy
+[filter:slo]
+use = egg:swift#slo
+[filter:dlo]
+use = egg:swift#dlo
+CONF
+}
+
+swift_rings() {
+  local kind port
+  for kind in account container object; do
+    case $kind in account) port=$SWIFT_PORT_A;; container) port=$SWIFT_PORT_C;;
+      object) port=$SWIFT_PORT_O;; esac
+    ( cd "$SWIFT_DIR" && swift-ring-builder "$kind.builder" create 6 1 1 &&
+      swift-ring-builder "$kind.builder" add "r1z1-127.0.0.1:$port/d1" 1 &&
+      swift-ring-builder "$kind.builder" rebalance ) >>"$SWIFT_DIR/rings.log" 2>&1 || {
+      fail "swift-ring-builder $kind" "$(tail -n 5 "$SWIFT_DIR/rings.log")"; return 1; }
+  done
+}
+
+swift_setup() {
+  local p
+  swift_install || return 1
+  need swift-ring-builder swift-proxy-server swift-object-server "$SWIFT_PY" curl
+  SWIFT_DIR=$T_DIR/swift
+  mkdir -p "$SWIFT_DIR/srv/d1" || return 1
+  # five ports: proxy, account, container, object, and a memcache port on
+  # which nothing listens (no memcached: the cache filter finds none)
+  p=$(free_port 5) || return 1
+  SWIFT_PORT=$p SWIFT_PORT_A=$((p + 1)) SWIFT_PORT_C=$((p + 2)) SWIFT_PORT_O=$((p + 3))
+  SWIFT_MEMCACHE_PORT=$((p + 4))
+  SWIFT_URL=http://127.0.0.1:$SWIFT_PORT
+  SWIFT_SK_FILE=$SWIFT_DIR/secret
+  ( umask 077 && head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$SWIFT_SK_FILE" ) ||
+    return 1
+  printf '[swift-hash]\nswift_hash_path_suffix = %s\nswift_hash_path_prefix = %s\n[storage-policy:0]\nname = Policy-0\ndefault = yes\n' \
+    "$(head -c 8 /dev/urandom | od -An -tx1 | tr -d ' \n')" \
+    "$(head -c 8 /dev/urandom | od -An -tx1 | tr -d ' \n')" >"$SWIFT_DIR/swift.conf"
+  swift_conf_server account "$SWIFT_PORT_A"
+  swift_conf_server container "$SWIFT_PORT_C"
+  swift_conf_server object "$SWIFT_PORT_O"
+  swift_conf_proxy
+  chmod 0600 "$SWIFT_DIR/proxy-server.conf"
+  swift_rings
+}
+
+swift_logs() { tail -n 8 "$SWIFT_DIR"/*.log 2>/dev/null; }
+
+swift_start() {
+  local kind _
+  for kind in account container object proxy; do
+    "$SWIFT_PY" "/usr/bin/swift-$kind-server" "$SWIFT_DIR/$kind-server.conf" -v \
+      >"$SWIFT_DIR/$kind.log" 2>&1 &
+    SWIFT_PIDS+=("$!")
+  done
+  for _ in $(seq 150); do
+    [ "$(curl -s -m 2 "$SWIFT_URL/healthcheck" 2>/dev/null)" = OK ] &&
+      ! port_free "$SWIFT_PORT_A" && ! port_free "$SWIFT_PORT_C" &&
+      ! port_free "$SWIFT_PORT_O" && break
+    sleep 0.2
+  done
+  [ "$(curl -s -m 2 "$SWIFT_URL/healthcheck" 2>/dev/null)" = OK ] || {
+    fail "Swift's proxy answers /healthcheck" "$(swift_logs)"; return 1; }
+}
+
+swift_stop() {
+  local p
+  for p in "${SWIFT_PIDS[@]}"; do kill "$p" 2>/dev/null; done
+  for p in "${SWIFT_PIDS[@]}"; do wait "$p" 2>/dev/null; done
+  SWIFT_PIDS=()
+}
+
+# s3 METHOD PATH [FILE]: "STATUS" then the body, signed by botocore
+s3() {
+  SWIFT_SK_FILE=$SWIFT_SK_FILE "$SWIFT_PY" - "$SWIFT_URL" "$SWIFT_AK" "$SWIFT_REGION" "$@" <<'PY'
+import os, sys, urllib.request, urllib.error
+from botocore.auth import S3SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+url, ak, region, method, path = sys.argv[1:6]
+body = open(sys.argv[6], 'rb').read() if len(sys.argv) > 6 else b''
+sk = open(os.environ['SWIFT_SK_FILE']).read().strip()
+req = AWSRequest(method=method, url=url + path, data=body)
+S3SigV4Auth(Credentials(ak, sk), 's3', region).add_auth(req)
+r = urllib.request.Request(url + path, data=body if method in ('PUT', 'POST') else None,
+                           method=method, headers=dict(req.headers.items()))
+try:
+    with urllib.request.urlopen(r, timeout=20) as a:
+        st, out = a.status, a.read()
+except urllib.error.HTTPError as e:
+    st, out = e.code, e.read()
+sys.stdout.write('%d\n' % st)
+sys.stdout.flush()
+sys.stdout.buffer.write(out)
+PY
+}
