@@ -654,7 +654,12 @@ int store_image_list(struct store *s, int (*cb)(const struct store_image *, void
  * store's clock (a bundle of an unregistered one is never public).
  * store_bundle_find does the same with a node filter, a stored-time window
  * [since, until) (0: open) and a row cap (0: STORE_BUNDLES_LIST_MAX),
- * oldest first; every filter is checked before the query. */
+ * oldest first; every filter is checked before the query.
+ * location says where the bytes are (STORE_BUNDLE_LOCAL, _S3_PRIVATE,
+ * _S3_PUBLIC; "" on add means local); a bundle in STORE_BUNDLE_S3_PRIVATE
+ * is never public, whatever its embargo says, until store_bundle_move
+ * (compare-and-set: 0, or -EPX_E_DB_NOTFOUND when it is not at from any
+ * more) records that housekeeping moved it, audited "archive.moved". */
 #define STORE_EXP_DATATYPES_MAX 1024
 #define STORE_EMBARGO_DAYS_MAX 3650
 struct store_experiment {
@@ -675,7 +680,13 @@ struct store_bundle {
 	char experiment[STORE_LABEL_MAX + 1];
 	char sha256[65];
 	int64_t size, stored, public_at;
+	char location[16];
 };
+#define STORE_BUNDLE_LOCAL "local"
+#define STORE_BUNDLE_S3_PRIVATE "s3-private"
+#define STORE_BUNDLE_S3_PUBLIC "s3-public"
+int store_bundle_move(struct store *s, const struct store_bundle *b, const char *from,
+		      const char *to);
 int store_bundle_add(struct store *s, const struct store_bundle *b, int *existed);
 int store_bundle_get(struct store *s, const char *host, const char *experiment,
 		     const char *sha256, struct store_bundle *out);
@@ -684,6 +695,7 @@ int store_bundle_list(struct store *s, const char *experiment, const char *sha25
 #define STORE_BUNDLES_LIST_MAX 100000
 struct store_bundle_query {
 	const char *experiment, *host, *sha256;  /* NULL: any */
+	const char *location;                    /* NULL: any */
 	int64_t since, until;                    /* stored in [since, until); 0: open */
 	size_t limit;                            /* 0: STORE_BUNDLES_LIST_MAX */
 	int public_only;

@@ -140,6 +140,42 @@ int store_experiment_list(struct store *s,
 	return rc;
 }
 
+static int store_archive_location_ok(const char *l)
+{
+	return !strcmp(l, STORE_BUNDLE_LOCAL) || !strcmp(l, STORE_BUNDLE_S3_PRIVATE) ||
+		!strcmp(l, STORE_BUNDLE_S3_PUBLIC);
+}
+
+int store_bundle_move(struct store *s, const struct store_bundle *b, const char *from,
+		      const char *to)
+{
+	char detail[160];
+	struct db_res r;
+	int rc;
+
+	if (!store_valid_hostname(b->host) || !store_valid_label(b->experiment) ||
+	    hex_check_str(b->sha256, 64) < 0 || !store_archive_location_ok(from) ||
+	    !store_archive_location_ok(to))
+		return -EPX_E_DB_INVALID;
+	rc = st_begin(s);
+	if (rc < 0)
+		return rc;
+	rc = Q(s, "SELECT size FROM archive_bundles WHERE host = $1 AND experiment = $2"
+	       " AND sha256 = $3 AND location = $4", &r, A_TEXT(b->host), A_TEXT(b->experiment),
+	       A_TEXT(b->sha256), A_TEXT(from));
+	if (rc == 0 && r.nrows != 1)
+		rc = -EPX_E_DB_NOTFOUND;
+	db_res_free(&r);
+	if (rc == 0)
+		rc = Q(s, "UPDATE archive_bundles SET location = $4 WHERE host = $1"
+		       " AND experiment = $2 AND sha256 = $3", NULL, A_TEXT(b->host),
+		       A_TEXT(b->experiment), A_TEXT(b->sha256), A_TEXT(to));
+	snprintf(detail, sizeof(detail), "sha256=%s %s->%s", b->sha256, from, to);
+	if (rc == 0)
+		rc = st_audit_locked(s, "epoxyd", "archive.moved", b->host, detail);
+	return st_end(s, rc);
+}
+
 int store_bundle_add(struct store *s, const struct store_bundle *b, int *existed)
 {
 	char detail[160];
@@ -148,7 +184,8 @@ int store_bundle_add(struct store *s, const struct store_bundle *b, int *existed
 
 	*existed = 0;
 	if (!store_valid_hostname(b->host) || !store_valid_label(b->experiment) ||
-	    hex_check_str(b->sha256, 64) < 0 || b->size < 0)
+	    hex_check_str(b->sha256, 64) < 0 || b->size < 0 ||
+	    (b->location[0] && !store_archive_location_ok(b->location)))
 		return -EPX_E_DB_INVALID;
 	rc = st_begin(s);
 	if (rc < 0)
@@ -159,10 +196,13 @@ int store_bundle_add(struct store *s, const struct store_bundle *b, int *existed
 		*existed = r.nrows > 0;
 	db_res_free(&r);
 	if (rc == 0 && !*existed)
-		rc = Q(s, "INSERT INTO archive_bundles (host, experiment, sha256, size, stored)"
-		       " VALUES ($1, $2, $3, $4, $5)", NULL, A_TEXT(b->host), A_TEXT(b->experiment),
-		       A_TEXT(b->sha256), A_INT(b->size), A_INT(store_now(s)));
-	snprintf(detail, sizeof(detail), "sha256=%s size=%lld", b->sha256, (long long)b->size);
+		rc = Q(s, "INSERT INTO archive_bundles (host, experiment, sha256, size, stored,"
+		       " location) VALUES ($1, $2, $3, $4, $5, $6)", NULL, A_TEXT(b->host),
+		       A_TEXT(b->experiment), A_TEXT(b->sha256), A_INT(b->size),
+		       A_INT(store_now(s)),
+		       A_TEXT(b->location[0] ? b->location : STORE_BUNDLE_LOCAL));
+	snprintf(detail, sizeof(detail), "sha256=%s size=%lld location=%s", b->sha256,
+		 (long long)b->size, b->location[0] ? b->location : STORE_BUNDLE_LOCAL);
 	if (rc == 0 && !*existed)
 		rc = st_audit_locked(s, "epoxyd", "archive.stored", b->host, detail);
 	return st_end(s, rc);
@@ -173,7 +213,7 @@ int store_bundle_add(struct store *s, const struct store_bundle *b, int *existed
  * experiment nobody registered is never public */
 #define STORE_BUNDLE_PUBLIC "(b.stored + COALESCE(e.embargo_days, 1000000) * 86400)"
 #define STORE_BUNDLE_COLS "SELECT b.host, b.experiment, b.sha256, b.size, b.stored, " \
-	STORE_BUNDLE_PUBLIC " FROM archive_bundles b" \
+	STORE_BUNDLE_PUBLIC ", b.location FROM archive_bundles b" \
 	" LEFT JOIN experiments e ON e.name = b.experiment"
 
 static void store_archive_bundle_row(const struct db_res *r, size_t i, struct store_bundle *b)
@@ -185,6 +225,7 @@ static void store_archive_bundle_row(const struct db_res *r, size_t i, struct st
 	b->size = db_int(r, i, 3);
 	b->stored = db_int(r, i, 4);
 	b->public_at = db_int(r, i, 5);
+	snprintf(b->location, sizeof(b->location), "%s", db_text(r, i, 6));
 }
 
 int store_bundle_get(struct store *s, const char *host, const char *experiment,
@@ -217,16 +258,22 @@ int store_bundle_find(struct store *s, const struct store_bundle_query *q,
 	if ((q->experiment && !store_valid_label(q->experiment)) ||
 	    (q->host && !store_valid_hostname(q->host)) ||
 	    (q->sha256 && hex_check_str(q->sha256, 64) < 0) || q->since < 0 || q->until < 0 ||
-	    (q->until && q->since >= q->until) || limit > STORE_BUNDLES_LIST_MAX)
+	    (q->until && q->since >= q->until) || limit > STORE_BUNDLES_LIST_MAX ||
+	    (q->location && !store_archive_location_ok(q->location)))
 		return -EPX_E_DB_INVALID;
+	/* public: registered, embargo over, and not still in the private
+	 * prefix of the object store (housekeeping moves it first) */
 	rc = Q(s, STORE_BUNDLE_COLS " WHERE ($1 = '' OR b.experiment = $1)"
 	       " AND ($2 = '' OR b.sha256 = $2) AND ($3 = '' OR b.host = $3)"
 	       " AND b.stored >= $4 AND ($5 = 0 OR b.stored < $5)"
-	       " AND ($6 = 0 OR (e.name IS NOT NULL AND " STORE_BUNDLE_PUBLIC " <= $7))"
+	       " AND ($6 = 0 OR (e.name IS NOT NULL AND " STORE_BUNDLE_PUBLIC " <= $7"
+	       " AND b.location <> '" STORE_BUNDLE_S3_PRIVATE "'))"
+	       " AND ($9 = '' OR b.location = $9)"
 	       " ORDER BY b.stored, b.host, b.experiment, b.sha256 LIMIT $8", &r,
 	       A_TEXT(q->experiment ? q->experiment : ""), A_TEXT(q->sha256 ? q->sha256 : ""),
 	       A_TEXT(q->host ? q->host : ""), A_INT(q->since), A_INT(q->until),
-	       A_INT(q->public_only ? 1 : 0), A_INT(store_now(s)), A_INT(limit));
+	       A_INT(q->public_only ? 1 : 0), A_INT(store_now(s)), A_INT(limit),
+	       A_TEXT(q->location ? q->location : ""));
 	for (i = 0; rc == 0 && i < r.nrows; i++) {
 		store_archive_bundle_row(&r, i, &b);
 		rc = cb(&b, arg);

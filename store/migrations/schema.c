@@ -174,6 +174,15 @@ static const char *const v10[] = {
 	NULL
 };
 
+/* v11 (issue 15 point 3, the S3 backend): where each bundle's bytes are:
+ * 'local' (data_dir/archive), 's3-private' (under embargo, in the object
+ * store's private prefix) or 's3-public' (moved out by housekeeping) */
+static const char *const v11[] = {
+	"ALTER TABLE archive_bundles ADD COLUMN location TEXT NOT NULL DEFAULT 'local'",
+	"CREATE INDEX archive_bundles_location ON archive_bundles (location, stored)",
+	NULL
+};
+
 const struct store_migration store_migrations[] = {
 	{ 1, v1 },
 	{ 2, v2 },
@@ -185,5 +194,6 @@ const struct store_migration store_migrations[] = {
 	{ 8, v8 },
 	{ 9, v9 },
 	{ 10, v10 },
+	{ 11, v11 },
 };
 const size_t store_migrations_n = sizeof(store_migrations) / sizeof(store_migrations[0]);

@@ -330,6 +330,53 @@ static void ar_audit(struct store *s)
 	ar_eq(store_audit_verify(s, NULL), 0, "the audit chain verifies");
 }
 
+/* the S3 backend's locations: a bundle in the private prefix is never
+ * public, whatever its embargo, until store_bundle_move says it moved */
+static void ar_s3(struct store *s, int64_t *now)
+{
+	struct store_bundle b, got;
+	struct store_bundle_query q;
+	struct store_experiment e = ar_exp("s3x", "", 1, "");
+	struct ar_list l;
+	int again = -1;
+
+	ar_eq(store_experiment_put(s, &e, 1, "admin:bob"), 0, "s3: an experiment, 1-day embargo");
+	b = ar_bundle("n1", "s3x", AR_SHA("5"), 10);
+	snprintf(b.location, sizeof(b.location), "%s", STORE_BUNDLE_S3_PRIVATE);
+	ar_eq(store_bundle_add(s, &b, &again), 0, "s3: a bundle in the private prefix");
+	ar_eq(store_bundle_get(s, "n1", "s3x", AR_SHA("5"), &got), 0, "s3: get it");
+	ok(!strcmp(got.location, STORE_BUNDLE_S3_PRIVATE), "archive: location kept (%s)",
+	   got.location);
+	b = ar_bundle("n1", "s3x", AR_SHA("6"), 10);
+	snprintf(b.location, sizeof(b.location), "%s", "s3-elsewhere");
+	ar_eq(store_bundle_add(s, &b, &again), -EPX_E_DB_INVALID, "s3: an unknown location");
+	memset(&q, 0, sizeof(q));
+	q.experiment = "s3x";
+	q.public_only = 1;
+	*now += 2 * 86400;
+	ar_eq(ar_find(s, &q, &l), 0, "s3: public, embargo over, not moved yet");
+	ok(l.n == 0, "archive: ...not public before it moved (%d)", l.n);
+	q.public_only = 0;
+	q.location = STORE_BUNDLE_S3_PRIVATE;
+	ar_eq(ar_find(s, &q, &l), 0, "s3: what housekeeping has to move");
+	ok(l.n == 1, "archive: ...one (%d)", l.n);
+	q.location = "nowhere";
+	ar_eq(ar_find(s, &q, &l), -EPX_E_DB_INVALID, "s3: an unknown location filter");
+	ar_eq(store_bundle_move(s, &got, STORE_BUNDLE_S3_PUBLIC, STORE_BUNDLE_LOCAL),
+	      -EPX_E_DB_NOTFOUND, "s3: a move from where it is not");
+	ar_eq(store_bundle_move(s, &got, STORE_BUNDLE_S3_PRIVATE, "x"), -EPX_E_DB_INVALID,
+	      "s3: a move to an unknown location");
+	ar_eq(store_bundle_move(s, &got, STORE_BUNDLE_S3_PRIVATE, STORE_BUNDLE_S3_PUBLIC), 0,
+	      "s3: moved public");
+	ar_eq(store_bundle_move(s, &got, STORE_BUNDLE_S3_PRIVATE, STORE_BUNDLE_S3_PUBLIC),
+	      -EPX_E_DB_NOTFOUND, "s3: ...a second move finds it gone (compare-and-set)");
+	q.location = NULL;
+	q.public_only = 1;
+	ar_eq(ar_find(s, &q, &l), 0, "s3: public after the move");
+	ok(l.n == 1, "archive: ...listed (%d)", l.n);
+	*now -= 2 * 86400;
+}
+
 void test_store_archive(struct store *s, int64_t *now)
 {
 	int64_t saved = *now;
@@ -337,5 +384,6 @@ void test_store_archive(struct store *s, int64_t *now)
 	ar_experiments(s);
 	ar_bundles(s, now);
 	ar_audit(s);
+	ar_s3(s, now);
 	*now = saved;
 }
