@@ -83,6 +83,13 @@ static const struct cfg_key cfg_keys[] = {
 	{ "node_heartbeat",
 	  U(node_heartbeat, NODEPROTO_HEARTBEAT_MIN, NODEPROTO_HEARTBEAT_MAX) },
 	{ "sd_metrics_port", U(sd_metrics_port, 1, 65535) },
+	{ "archive_backend", S(archive_backend) },
+	{ "s3_endpoint", S(s3_endpoint) },
+	{ "s3_bucket", S(s3_bucket) },
+	{ "s3_region", S(s3_region) },
+	{ "s3_access_key_file", S(s3_access_key_file) },
+	{ "s3_secret_key_file", S(s3_secret_key_file) },
+	{ "s3_url_ttl", U(s3_url_ttl, 10, 3600) },
 	{ "clock_offset", CT_I64, offsetof(struct config, clock_offset), 0,
 	  -((int64_t)1 << 40), (int64_t)1 << 40 },
 };
@@ -132,6 +139,9 @@ void config_defaults(struct config *cfg)
 	cfg->node_cert_ttl = 86400;
 	cfg->node_heartbeat = 30;
 	cfg->sd_metrics_port = 9100;    /* node_exporter's port (fleetsd.h) */
+	snprintf(cfg->archive_backend, sizeof(cfg->archive_backend), "local");
+	snprintf(cfg->s3_region, sizeof(cfg->s3_region), "us-east-1");
+	cfg->s3_url_ttl = 300;
 }
 
 static const struct cfg_key *config_find(const char *k, size_t klen)
@@ -361,9 +371,39 @@ static int config_url_ok(const char *u, const char *scheme)
 	return 1;
 }
 
+/* the S3 backend's keys: all or none, endpoint without a path */
+static const char *config_check_s3(const struct config *cfg)
+{
+	size_t i, n = strlen(cfg->s3_bucket);
+
+	if (strcmp(cfg->archive_backend, "local") && strcmp(cfg->archive_backend, "s3"))
+		return "archive_backend";
+	if (strcmp(cfg->archive_backend, "s3"))
+		return NULL;
+	if (!config_url_ok(cfg->s3_endpoint, "http://") &&
+	    !config_url_ok(cfg->s3_endpoint, "https://"))
+		return "s3_endpoint";
+	if (n < 3 || cfg->s3_bucket[0] == '-' || cfg->s3_bucket[0] == '.')
+		return "s3_bucket";
+	for (i = 0; i < n; i++)
+		if (!((cfg->s3_bucket[i] >= 'a' && cfg->s3_bucket[i] <= 'z') ||
+		      (cfg->s3_bucket[i] >= '0' && cfg->s3_bucket[i] <= '9') ||
+		      cfg->s3_bucket[i] == '-' || cfg->s3_bucket[i] == '.'))
+			return "s3_bucket";
+	if (!cfg->s3_region[0] || strchr(cfg->s3_region, ' ') || strchr(cfg->s3_region, '/'))
+		return "s3_region";
+	if (cfg->s3_access_key_file[0] != '/')
+		return "s3_access_key_file";
+	if (cfg->s3_secret_key_file[0] != '/')
+		return "s3_secret_key_file";
+	return NULL;
+}
+
 int config_check(const struct config *cfg, const char **what)
 {
-	*what = NULL;
+	*what = config_check_s3(cfg);
+	if (*what)
+		return -EPX_E_CFG_VALUE;
 	if (cfg->https_port == 0 && cfg->http_port == 0)
 		*what = "https_port";
 	else if (cfg->https_port && cfg->https_port == cfg->http_port)

@@ -86,6 +86,14 @@ struct config {
 	unsigned node_cert_ttl;                 /* s: node client certificates */
 	unsigned node_heartbeat;                /* s between a node's heartbeats */
 	unsigned sd_metrics_port;               /* nodes' /metrics port (fleetsd.h) */
+	/* the archive's backend (issue 15 point 3; docs/man/epoxyd.8) */
+	char archive_backend[16];               /* "local" (data_dir) or "s3" */
+	char s3_endpoint[CONFIG_STR_MAX + 1];   /* http(s)://host[:port], no path */
+	char s3_bucket[64];
+	char s3_region[64];
+	char s3_access_key_file[CONFIG_PATH_MAX + 1];
+	char s3_secret_key_file[CONFIG_PATH_MAX + 1]; /* mode 0600 or stricter */
+	unsigned s3_url_ttl;                    /* s: a presigned upload URL lives */
 	/* testing */
 	int64_t clock_offset;                   /* added to time(NULL) */
 };

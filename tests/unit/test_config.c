@@ -138,9 +138,62 @@ static void test_set_check(void)
 	ok(config_check(&c, &what) < 0 && !strcmp(what, "data_dir"), "relative data_dir");
 }
 
+/* the archive's S3 backend: every key checked, each failure named */
+static const struct {
+	const char *set, *what;
+} s3_cases[] = {
+	{ "archive_backend=s4", "archive_backend" },
+	{ "archive_backend=s3", "s3_endpoint" },
+	{ "s3_endpoint=ftp://127.0.0.1:8080", "s3_endpoint" },
+	{ "s3_endpoint=http://127.0.0.1:8080/bucket", "s3_endpoint" },
+	{ "s3_endpoint=http://", "s3_endpoint" },
+	{ "s3_endpoint=http://127.0.0.1:8080", "s3_bucket" },
+	{ "s3_bucket=ab", "s3_bucket" },
+	{ "s3_bucket=Archive", "s3_bucket" },
+	{ "s3_bucket=-archive", "s3_bucket" },
+	{ "s3_bucket=arch_ive", "s3_bucket" },
+	{ "s3_bucket=epoxy-archive", "s3_access_key_file" },
+	{ "s3_region=us/east", "s3_region" },
+	{ "s3_region=us-east-1", "s3_access_key_file" },
+	{ "s3_access_key_file=relative", "s3_access_key_file" },
+	{ "s3_access_key_file=/etc/epoxy/s3.access", "s3_secret_key_file" },
+	{ "s3_secret_key_file=s3.secret", "s3_secret_key_file" },
+	{ "s3_secret_key_file=/etc/epoxy/s3.secret", NULL },
+	{ "s3_endpoint=https://s3.example.net", NULL },
+	{ "archive_backend=local", NULL },
+};
+
+static void test_s3(void)
+{
+	struct config c;
+	const char *what;
+	size_t i;
+
+	config_defaults(&c);
+	config_set(&c, "tls_cert=/c");
+	config_set(&c, "tls_key=/k");
+	config_set(&c, "online_key=/o");
+	ok(!strcmp(c.archive_backend, "local") && c.s3_url_ttl == 300 &&
+	   !strcmp(c.s3_region, "us-east-1"), "s3: defaults local, 300 s, us-east-1");
+	for (i = 0; i < sizeof(s3_cases) / sizeof(s3_cases[0]); i++) {
+		int rc;
+
+		ok(config_set(&c, s3_cases[i].set) == 0, "s3: -o %s", s3_cases[i].set);
+		rc = config_check(&c, &what);
+		ok(s3_cases[i].what ? rc == -EPX_E_CFG_VALUE && what &&
+		   !strcmp(what, s3_cases[i].what) : rc == 0,
+		   "s3: after %s the check names %s (%s)", s3_cases[i].set,
+		   s3_cases[i].what ? s3_cases[i].what : "nothing", what ? what : "nothing");
+	}
+	ok(config_set(&c, "s3_url_ttl=9") < 0, "s3: s3_url_ttl below 10 s");
+	ok(config_set(&c, "s3_url_ttl=3601") < 0, "s3: s3_url_ttl above an hour");
+	ok(config_set(&c, "s3_url_ttl=10") == 0 && c.s3_url_ttl == 10, "s3: s3_url_ttl 10");
+}
+
 int main(void)
 {
 	test_parse();
 	test_set_check();
+	test_s3();
 	return test_done();
 }
