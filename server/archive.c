@@ -18,6 +18,7 @@
 #include "lib/label.h"
 #include "lib/sha256.h"
 #include "server/archive.h"
+#include "server/archive_s3.h"
 #include "server/nodeapi.h"
 #include "server/nodeid.h"
 #include "store/store.h"
@@ -73,9 +74,14 @@ int archive_preauth(struct srv *srv, const struct http_req *req, struct http_res
 	char host[LABEL_HOST_MAX + 1], serial[NODEID_SERIAL_HEX + 1], exp[65], sha[65];
 	int rc;
 
+	enum archive_s3_op op;
+
 	if (req->method != HTTP_PUT && req->method != HTTP_POST)
 		return 0;
-	rc = archive_name(req->path, exp, sha);
+	if (srv->s3 && req->method != HTTP_POST)
+		return archive_refuse(req, resp, -EPX_E_S3_BACKEND, "archive upload");
+	rc = srv->s3 ? archive_s3_name(req->path, exp, sha, &op) :
+		archive_name(req->path, exp, sha);
 	if (rc == 0)
 		rc = nodeapi_identify(srv, req, host, serial);
 	return rc < 0 ? archive_refuse(req, resp, rc, "archive upload") : 0;
@@ -353,6 +359,13 @@ static int archive_get(struct srv *srv, const struct http_req *req, struct http_
 		return http_resp_fail(resp, -EPX_E_ARC_NOTPUBLIC, NULL);
 	if (rc < 0)
 		return rc;
+	/* an S3 bundle still in the private prefix is not public yet, even
+	 * when its embargo ended: housekeeping moves it first */
+	if (!strcmp(b.location, STORE_BUNDLE_S3_PRIVATE) || (!strcmp(b.location,
+	    STORE_BUNDLE_S3_PUBLIC) && !srv->s3))
+		return http_resp_fail(resp, -EPX_E_ARC_NOTPUBLIC, NULL);
+	if (!strcmp(b.location, STORE_BUNDLE_S3_PUBLIC))
+		return archive_s3_public(srv, &b, resp);
 	fd = archive_open(srv, host, exp, sha, &size);
 	if (fd < 0)
 		return fd;
@@ -361,6 +374,8 @@ static int archive_get(struct srv *srv, const struct http_req *req, struct http_
 
 int archive_handle(struct srv *srv, const struct http_req *req, struct http_resp *resp)
 {
+	if ((req->method == HTTP_PUT || req->method == HTTP_POST) && srv->s3)
+		return archive_s3_handle(srv, req, resp);
 	if (req->method == HTTP_PUT || req->method == HTTP_POST)
 		return archive_put(srv, req, resp);
 	if (!strcmp(req->path, ARCHIVE_PATH))

@@ -39,6 +39,7 @@
 #include "lib/sign.h"
 #include "server/admin.h"
 #include "server/archive.h"
+#include "server/archive_s3.h"
 #include "server/config.h"
 #include "server/hold.h"
 #include "server/http.h"
@@ -319,6 +320,24 @@ cleanup:
 
 /* TLS certificate and key, online key, key set: read here, before the
  * privilege drop, so they may stay readable by root only. */
+/* archive_backend s3: the object store's key files, read before the
+ * privilege drop (archive_s3_load checks their mode) */
+static int epoxyd_load_s3(struct epoxyd *d)
+{
+	int rc;
+
+	if (strcmp(d->cfg.archive_backend, "s3"))
+		return 0;
+	rc = archive_s3_load(&d->base.s3, &d->cfg);
+	if (rc < 0)
+		log_msg(LOG_ERR, "EPOXY-E%04d archive_backend s3 (%s, %s): %s", -rc,
+			d->cfg.s3_access_key_file, d->cfg.s3_secret_key_file, epx_strerror(rc));
+	else
+		log_msg(LOG_INFO, "archive: S3 backend %s, bucket %s, upload URLs live %u s",
+			d->cfg.s3_endpoint, d->cfg.s3_bucket, d->cfg.s3_url_ttl);
+	return rc;
+}
+
 static int epoxyd_load_keys(struct epoxyd *d)
 {
 	char *ksbuf = NULL;
@@ -355,7 +374,8 @@ static int epoxyd_load_keys(struct epoxyd *d)
 		}
 		d->base.keyset = &d->ks;
 	}
-	return epoxyd_load_nodeca(d);
+	rc = epoxyd_load_s3(d);
+	return rc < 0 ? rc : epoxyd_load_nodeca(d);
 }
 
 /* Drops root: config user, else "epoxy" if it exists, else nobody.
@@ -1231,6 +1251,23 @@ static void epoxyd_rollouts(struct epoxyd *d)
 			(unsigned long long)n);
 }
 
+/* The S3 backend: bundles whose embargo ended move from private/ to
+ * public/ (archive_s3_housekeeping); errors are logged and retried. */
+static void epoxyd_embargo(struct epoxyd *d)
+{
+	uint64_t n = 0;
+	int rc;
+
+	if (!d->hk.s3)
+		return;
+	rc = archive_s3_housekeeping(d->hk.s3, d->hk.store, store_now(d->hk.store), &n);
+	if (rc < 0)
+		log_msg(LOG_ERR, "archive: embargo moves: EPOXY-E%04d %s", -rc, epx_strerror(rc));
+	if (n)
+		log_msg(LOG_INFO, "archive: %llu bundles left their embargo (S3 public/)",
+			(unsigned long long)n);
+}
+
 /* Housekeeping, between signals: sessions a node left open (it died
  * mid-boot) are closed as "expired" once no token of theirs can be live, so
  * none of their tokens is usable again; tokens spent or expired longer than
@@ -1254,6 +1291,7 @@ static void epoxyd_housekeeping(struct epoxyd *d)
 				       &ntok);
 	store_refusals_flush(d->hk.store, 0);
 	epoxyd_rollouts(d);
+	epoxyd_embargo(d);
 	if (rc < 0)
 		log_msg(LOG_ERR, "housekeeping: EPOXY-E%04d %s", -rc, epx_strerror(rc));
 	else if (nsess || ntok)
@@ -1585,6 +1623,7 @@ static void epoxyd_free(struct epoxyd *d)
 	free(d->dh_pem);
 	free(d->nodeca_pem);
 	nodeid_free(d->base.nodeid);
+	archive_s3_free(d->base.s3);
 	paths_close(&d->paths);
 	free(d->live);
 	sign_free(d->base.online);

@@ -156,6 +156,7 @@ struct srv {
 	struct metrics *metrics;
 	struct joincred *joincred;
 	struct nodeid *nodeid;          /* the node CA; NULL: node identity off */
+	struct archive_s3 *s3;          /* archive_backend s3; NULL: local */
 	int64_t clock_offset;           /* config clock_offset (testing) */
 	/* data_dir and boot_dir as descriptors epoxyd opened before the
 	 * privilege drop (dirs = 1); harnesses that leave dirs 0 get the
