@@ -64,6 +64,12 @@ test_s3sign_SRCS := tests/unit/test_s3sign.c tests/test.c server/s3sign.c
 test_s3sign_ARCHIVES := epoxy
 test_s3sign_LIBS = $(LIB_CRYPTO_LIBS)
 
+# the S3 backend's request names and object keys
+FUZZ_TARGETS += fuzz_s3
+fuzz_s3_SRCS := tests/fuzz/fuzz_s3.c $(EPOXYD_CORE_SRCS)
+fuzz_s3_ARCHIVES := $(EPOXYD_ARCHIVES)
+fuzz_s3_LIBS = $(EPOXYD_LIBS)
+
 # the archive's object names (node/pusher's uploads, public reads)
 FUZZ_TARGETS += fuzz_archive
 fuzz_archive_SRCS := tests/fuzz/fuzz_archive.c $(EPOXYD_CORE_SRCS)
