@@ -24,6 +24,7 @@
 static const char ctl_host_help[] =
 "usage: epoxyctl host add NAME --hwclass C [--mac M]... [--addr A]... [--group G]...\n"
 "                             [--site S] [--channel C] [--pin V] [--reinstall 0|1]\n"
+"                             [--boot-path direct|ipxe]\n"
 "       epoxyctl host list [--json]\n"
 "       epoxyctl host show NAME [--json]\n"
 "       epoxyctl host update NAME [same options as add]\n"
@@ -38,8 +39,10 @@ static const char ctl_host_help[] =
 "'enroll' writes the whole UEFI enrollment of an added host into a new VARS.fd: the\n"
 "fleet's PK/KEK/db, the fleet CA for HTTPS boot, the HTTPS boot option and a newly\n"
 "issued (--rotate: replaced) boot credential; it is 'credential NAME --vars VARS.fd'.\n"
-"--boot-path (with --vars) picks what the firmware's HTTPS boot fetches: direct, the\n"
-"db-signed stage1 UKI itself, or ipxe (default), the signed iPXE of stage0.\n"
+"--boot-path picks what the firmware's HTTPS boot fetches: direct, the db-signed stage1\n"
+"UKI itself, or ipxe (the default), the signed iPXE of stage0.  It is a host field\n"
+"(add, update; shown by show); enroll and credential --vars write the host's into the\n"
+"VARS, or the one given to them for that VARS only.\n"
 "\n"
 "connection: --url URL --ca FILE --credential FILE [--resolve NAME:PORT:ADDR]\n"
 "            [--config FILE] (or EPOXY_URL, EPOXY_CA, EPOXY_ADMIN_CREDENTIAL,\n"
@@ -78,6 +81,7 @@ struct ctl_host_args {
 	int set_macs, set_addrs, set_groups;
 	int rotate, revoke, to_stdout, nfields;
 	const char *out, *vars, *boot_path;
+	int set_boot_path;   /* --boot-path given: a field for add/update */
 };
 
 static int ctl_host_append(char *list, size_t cap, const char *v)
@@ -119,7 +123,7 @@ static int ctl_host_opt(int opt, const char *arg, void *p)
 	case OPT_REVOKE: a->revoke = 1; return 0;
 	case OPT_OUT: a->out = arg; return 0;
 	case OPT_VARS: a->vars = arg; return 0;
-	case OPT_BOOT_PATH: a->boot_path = arg; return 0;
+	case OPT_BOOT_PATH: a->boot_path = arg; a->set_boot_path = 1; return 0;
 	case OPT_STDOUT: a->to_stdout = 1; return 0;
 	}
 	return -EPX_E_CTL_USAGE;
@@ -143,6 +147,8 @@ static void ctl_host_form(struct record_buf *f, const struct ctl_host_args *a)
 		record_buf_field(f, "addrs", a->addrs);
 	if (a->set_groups)
 		record_buf_field(f, "groups", a->groups);
+	if (a->set_boot_path)
+		record_buf_field(f, "boot_path", a->boot_path);
 }
 
 static int ctl_host_path(char *out, size_t cap, const char *name,
@@ -259,7 +265,7 @@ static int ctl_host_vars(const char *vars, const char *host, const char *cred,
 
 /* The credential record: host=..&credential=<64 hex>[&mac=M]. */
 struct ctl_host_cred {
-	const char *cred, *mac;
+	const char *cred, *mac, *boot_path;
 };
 
 static int ctl_host_cred_rec(const struct form *r, void *arg)
@@ -271,6 +277,9 @@ static int ctl_host_cred_rec(const struct form *r, void *arg)
 		return -EPX_E_CTL_REPLY;
 	hc->cred = v;
 	hc->mac = form_get(r, "mac");
+	hc->boot_path = form_get(r, "boot_path");
+	if (hc->boot_path && strcmp(hc->boot_path, "direct") && strcmp(hc->boot_path, "ipxe"))
+		return -EPX_E_CTL_REPLY;
 	return 0;
 }
 
@@ -327,7 +336,7 @@ static int ctl_host_credential(const struct ctlhttp_cfg *cfg, const char *name,
 {
 	struct ctlhttp_reply rep;
 	struct record_buf f;
-	struct ctl_host_cred hc = { NULL, NULL };
+	struct ctl_host_cred hc = { NULL, NULL, NULL };
 	char path[1024];
 	int st, ofd = -1;
 
@@ -372,7 +381,10 @@ static int ctl_host_credential(const struct ctlhttp_cfg *cfg, const char *name,
 		if (wrc)
 			goto pending;
 	}
-	if (a->vars && ctl_host_vars(a->vars, name, hc.cred, hc.mac, a->boot_path))
+	/* the path given for this VARS, else the host's (an older epoxyd
+	 * sends none: the tool's default) */
+	if (a->vars && ctl_host_vars(a->vars, name, hc.cred, hc.mac,
+				     a->boot_path ? a->boot_path : hc.boot_path))
 		goto pending;
 	if (a->to_stdout)
 		printf("%s\n", hc.cred);
@@ -456,6 +468,11 @@ int ctl_host_main(int argc, char **argv)
 		name = argv[optind + 1];
 	if (strcmp(verb, "add") && strcmp(verb, "update") && a.nfields)
 		return ctl_cli_usage("host", "host fields apply to add and update only");
+	if (a.set_boot_path && (!strcmp(verb, "add") || !strcmp(verb, "update")) &&
+	    strcmp(a.boot_path, "direct") && strcmp(a.boot_path, "ipxe"))
+		return ctl_cli_usage("host", "--boot-path is direct or ipxe");
+	if (a.set_boot_path && strcmp(verb, "add") && strcmp(verb, "update") && !cred && !enroll)
+		return ctl_cli_usage("host", "--boot-path applies to add, update, credential and enroll");
 	if (!cred && !enroll && (a.rotate || a.revoke || a.out || a.vars || a.to_stdout))
 		return ctl_cli_usage("host", "--rotate/--revoke/--out/--vars/--stdout apply to credential and enroll only");
 	if (enroll && (!a.vars || a.revoke || a.out || a.to_stdout))
@@ -475,7 +492,7 @@ int ctl_host_main(int argc, char **argv)
 		return ctl_host_one(&cfg, "delete", "DELETE", name, NULL);
 	if (cred || enroll)
 		return ctl_host_credential(&cfg, name, &a);
-	if (!strcmp(verb, "update") && !a.nfields)
+	if (!strcmp(verb, "update") && !a.nfields && !a.set_boot_path)
 		return ctl_cli_usage("host", "update: nothing to change");
 	record_buf_init(&f, RECORD_MAX_LINE);
 	if (!strcmp(verb, "add"))

@@ -275,6 +275,7 @@ static void admin_host_recfields(struct record_buf *b, const struct store_host *
 	record_buf_field(b, "channel", h->channel);
 	record_buf_fieldu(b, "pin", h->pinned_version);
 	record_buf_fieldu(b, "reinstall", (unsigned)h->reinstall);
+	record_buf_field(b, "boot_path", store_boot_path(h->boot_direct));
 	admin_join(b, "macs", h->n_macs, &h->macs[0][0], sizeof(h->macs[0]));
 	admin_join(b, "addrs", h->n_addrs, &h->addrs[0][0], sizeof(h->addrs[0]));
 	admin_join(b, "groups", h->n_groups, &h->groups[0][0], sizeof(h->groups[0]));
@@ -420,7 +421,7 @@ static int admin_split(const char *s, char *dst, size_t width, size_t max,
 
 static const char *const admin_host_fields[] = {
 	"name", "hwclass", "site", "channel", "pin", "reinstall", "macs",
-	"addrs", "groups", NULL,
+	"addrs", "groups", "boot_path", NULL,
 };
 
 /* Answers 400 EPOXY-E2508 with reason; returns 1 ("answered"). */
@@ -469,6 +470,11 @@ static int admin_host_apply(struct admin_ctx *c, struct store_host *h)
 			return admin_bad(c, "reinstall: want 0 or 1");
 		h->reinstall = (int)n;
 	}
+	if ((v = admin_field(c, "boot_path"))) {
+		if (strcmp(v, "direct") && strcmp(v, "ipxe"))
+			return admin_bad(c, "boot_path: want direct or ipxe");
+		h->boot_direct = !strcmp(v, "direct");
+	}
 	if ((v = admin_field(c, "macs"))) {
 		if (admin_split(v, &h->macs[0][0], sizeof(h->macs[0]), STORE_MACS_MAX, &h->n_macs))
 			goto bad_mac;
@@ -499,9 +505,10 @@ bad_mac:
 
 static void admin_host_detail(char *d, size_t cap, const struct store_host *h)
 {
-	snprintf(d, cap, "hwclass=%s site=%s channel=%s pin=%" PRIu32 " reinstall=%d macs=%zu addrs=%zu groups=%zu",
+	snprintf(d, cap, "hwclass=%s site=%s channel=%s pin=%" PRIu32 " reinstall=%d macs=%zu addrs=%zu groups=%zu boot_path=%s",
 		 h->hwclass, h->site[0] ? h->site : "-", h->channel,
-		 h->pinned_version, h->reinstall, h->n_macs, h->n_addrs, h->n_groups);
+		 h->pinned_version, h->reinstall, h->n_macs, h->n_addrs, h->n_groups,
+		 store_boot_path(h->boot_direct));
 }
 
 static int admin_host_add(struct admin_ctx *c)
@@ -579,7 +586,7 @@ static int admin_host_update(struct admin_ctx *c, const char *name)
 {
 	static const char *const fields[] = {
 		"hwclass", "site", "channel", "pin", "reinstall", "macs",
-		"addrs", "groups", NULL,
+		"addrs", "groups", "boot_path", NULL,
 	};
 	char detail[ADMIN_DETAIL_MAX];
 	struct store_host *h = calloc(1, sizeof(*h));
@@ -742,6 +749,7 @@ static int admin_credential(struct admin_ctx *c, const char *name)
 	record_buf_field(&c->out, "credential", cred);
 	if (h->n_macs) /* for the node's boot option (epoxyctl --vars) */
 		record_buf_field(&c->out, "mac", h->macs[0]);
+	record_buf_field(&c->out, "boot_path", store_boot_path(h->boot_direct));
 	record_buf_endrec(&c->out);
 	rc = admin_reply(c, 200, 1);
 out:

@@ -123,6 +123,7 @@ struct store_host {
 	char channel[STORE_LABEL_MAX + 1];       /* release channel, default "stable" */
 	uint32_t pinned_version;                 /* 0: follow channel/group pins */
 	int reinstall;                           /* 0/1 */
+	int boot_direct;                         /* HTTPS boot option: 0 stage0 (iPXE), 1 the stage1 UKI */
 	size_t n_macs;
 	char macs[STORE_MACS_MAX][STORE_MAC_LEN + 1]; /* canonical lowercase hyphen form */
 	size_t n_addrs;
@@ -153,6 +154,8 @@ int store_host_delete(struct store *s, const char *name);
 int store_host_list(struct store *s, int (*cb)(const struct store_host *, void *), void *arg);
 int store_host_set_state(struct store *s, const char *name, const char *state);
 int store_host_set_reinstall(struct store *s, const char *name, int flag);
+/* "direct" or "ipxe": the stored name of boot_direct's value */
+const char *store_boot_path(int boot_direct);
 /* Mark the host seen now (epoxyd calls it on each authenticated request). */
 int store_host_touch(struct store *s, const char *name);
 

@@ -117,7 +117,8 @@ static int store_data_host_check(const struct store_host *h, char macs[][STORE_M
 	    (h->site[0] && !store_valid_label(h->site)) ||
 	    (h->channel[0] && !store_valid_label(h->channel)) ||
 	    h->n_macs > STORE_MACS_MAX || h->n_addrs > STORE_ADDRS_MAX ||
-	    h->n_groups > STORE_GROUPS_MAX || (h->reinstall != 0 && h->reinstall != 1))
+	    h->n_groups > STORE_GROUPS_MAX || (h->reinstall != 0 && h->reinstall != 1) ||
+	    (h->boot_direct != 0 && h->boot_direct != 1))
 		return -EPX_E_DB_INVALID;
 	for (i = 0; i < h->n_macs; i++) {
 		if (store_mac_canon(h->macs[i], macs[i]) < 0)
@@ -215,19 +216,19 @@ static int store_data_host_write(struct store *s, const struct store_host *h, in
 	if (rc == 0 && insert)
 		rc = Q(s, "INSERT INTO hosts (name, site, hwclass, channel, pinned, reinstall,"
 		       " macs, addrs, node_groups, cred_hash, cred_revoked, state, last_stage,"
-		       " last_status, last_code, last_tail, created, updated, last_seen)"
+		       " last_status, last_code, last_tail, created, updated, last_seen, boot_path)"
 		       " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL, 0, 'enrolled', '',"
-		       " '', '', NULL, $10, $10, 0)", NULL,
+		       " '', '', NULL, $10, $10, 0, $11)", NULL,
 		       A_TEXT(h->name), A_TEXT(h->site), A_TEXT(h->hwclass), A_TEXT(channel),
 		       A_INT(h->pinned_version), A_INT(h->reinstall), A_TEXT(ml), A_TEXT(al),
-		       A_TEXT(gl), A_INT(store_now(s)));
+		       A_TEXT(gl), A_INT(store_now(s)), A_TEXT(store_boot_path(h->boot_direct)));
 	else if (rc == 0) {
 		rc = Q(s, "UPDATE hosts SET site = $2, hwclass = $3, channel = $4, pinned = $5,"
-		       " reinstall = $6, macs = $7, addrs = $8, node_groups = $9, updated = $10"
-		       " WHERE name = $1", &r,
+		       " reinstall = $6, macs = $7, addrs = $8, node_groups = $9, updated = $10,"
+		       " boot_path = $11 WHERE name = $1", &r,
 		       A_TEXT(h->name), A_TEXT(h->site), A_TEXT(h->hwclass), A_TEXT(channel),
 		       A_INT(h->pinned_version), A_INT(h->reinstall), A_TEXT(ml), A_TEXT(al),
-		       A_TEXT(gl), A_INT(store_now(s)));
+		       A_TEXT(gl), A_INT(store_now(s)), A_TEXT(store_boot_path(h->boot_direct)));
 		if (rc == 0 && r.changes == 0)
 			rc = -EPX_E_DB_NOTFOUND;
 		db_res_free(&r);
@@ -249,7 +250,7 @@ int store_host_update(struct store *s, const struct store_host *h)
 
 #define HOST_COLS "name, site, hwclass, channel, pinned, reinstall, macs, addrs," \
 	" node_groups, cred_hash, cred_revoked, state, last_stage, last_status," \
-	" last_code, last_tail, created, updated, last_seen"
+	" last_code, last_tail, created, updated, last_seen, boot_path"
 
 static void store_data_host_row(const struct db_res *r, size_t i, struct store_host *o)
 {
@@ -281,6 +282,7 @@ static void store_data_host_row(const struct db_res *r, size_t i, struct store_h
 	o->created = db_int(r, i, 16);
 	o->updated = db_int(r, i, 17);
 	o->last_seen = db_int(r, i, 18);
+	o->boot_direct = !strcmp(db_text(r, i, 19), "direct");
 }
 
 static int store_data_host_one(struct store *s, const char *sql, const char *key, struct store_host *out)
@@ -396,6 +398,11 @@ int store_host_set_state(struct store *s, const char *name, const char *state)
 			return -EPX_E_DB_INVALID;
 	return store_data_host_set(s, "UPDATE hosts SET state = $2, updated = $3 WHERE name = $1",
 			name, A_TEXT(state));
+}
+
+const char *store_boot_path(int boot_direct)
+{
+	return boot_direct ? "direct" : "ipxe";
 }
 
 int store_host_set_reinstall(struct store *s, const char *name, int flag)

@@ -183,6 +183,14 @@ static const char *const v11[] = {
 	NULL
 };
 
+/* v12 (issue 17 point 1): each host's boot path, what its HTTPS boot
+ * option fetches: 'ipxe' (stage0, the signed iPXE) or 'direct' (the
+ * db-signed stage1 UKI); epoxyctl host enroll writes it into the VARS */
+static const char *const v12[] = {
+	"ALTER TABLE hosts ADD COLUMN boot_path TEXT NOT NULL DEFAULT 'ipxe'",
+	NULL
+};
+
 const struct store_migration store_migrations[] = {
 	{ 1, v1 },
 	{ 2, v2 },
@@ -195,5 +203,6 @@ const struct store_migration store_migrations[] = {
 	{ 9, v9 },
 	{ 10, v10 },
 	{ 11, v11 },
+	{ 12, v12 },
 };
 const size_t store_migrations_n = sizeof(store_migrations) / sizeof(store_migrations[0]);

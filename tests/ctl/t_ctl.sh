@@ -70,6 +70,16 @@ is $? 0 "host update"
 ctl host show node1 --json
 is "$(jq -r '.channel + "/" + .reinstall' "$T_DIR/out")" "beta/1" "host update: changed"
 ctl host update node1; is $? 2 "host update with nothing to change: exit 2"
+ctl host show node1 --json
+is "$(jq -r .boot_path "$T_DIR/out")" ipxe "host show: boot_path ipxe unless set"
+ctl host update node1 --boot-path pxe; is $? 2 "host update --boot-path pxe: usage (2)"
+ctl host update node1 --boot-path direct; is $? 0 "host update --boot-path direct"
+ctl host show node1 --json
+is "$(jq -r '.boot_path + "/" + .channel' "$T_DIR/out")" "direct/beta" "host show: boot_path direct, the rest kept"
+ctl host update node1 --boot-path ipxe; is $? 0 "host update --boot-path ipxe"
+ctl host show node1 --json
+is "$(jq -r .boot_path "$T_DIR/out")" ipxe "host show: boot_path back to ipxe"
+ctl host list --boot-path direct; is $? 2 "host list --boot-path: usage (2)"
 ctl host show nosuch; rc=$?
 is "$rc/$(grep -o 'EPOXY-E2505' "$T_DIR/err")" "1/EPOXY-E2505" "host show unknown host: exit 1, EPOXY-E2505"
 ctl host add node3 --hwclass x --mac 52:54:00:12:34:56; rc=$?
@@ -175,7 +185,7 @@ c5=$(tr -d '\n' <"$T_DIR/e.fd.cred" 2>/dev/null)
 is "$rc/$(cat "$T_DIR/e.fd.host" 2>/dev/null)/$(cat "$T_DIR/e.fd.mode" 2>/dev/null)/${#c5}" "0/node1 52:54:00:12:34:56/600/64" \
 	"enroll --rotate runs EPOXY_MKVARS with the host, its MAC and a new 0600 credential"
 [ "$c5" != "$c4" ]; ok $? "enroll --rotate hands out a credential other than the last one"
-is "$(cat "$T_DIR/e.fd.path" 2>/dev/null)" " " "enroll without --boot-path: the tool's default (ipxe)"
+is "$(cat "$T_DIR/e.fd.path" 2>/dev/null)" "--boot-path ipxe" "enroll without --boot-path: the host's (ipxe)"
 c_e=$c5
 ctl host enroll node1 --rotate --vars "$T_DIR/b.fd" --boot-path pxe; is $? 2 "--boot-path pxe: usage (2)"
 ctl host credential node1 --rotate --out "$T_DIR/b.cred" --boot-path direct; is $? 2 "--boot-path without --vars: usage (2)"
@@ -184,6 +194,15 @@ ctl host credential node1 --rotate --out "$T_DIR/b.cred" --boot-path direct; is 
 c5=$(tr -d '\n' <"$T_DIR/d.fd.cred" 2>/dev/null)
 is "$rc/$(cat "$T_DIR/d.fd.path" 2>/dev/null)/${#c5}" "0/--boot-path direct/64" \
 	"enroll --boot-path direct hands the boot path to EPOXY_MKVARS"
+ctl host update node1 --boot-path direct; is $? 0 "host node1 on the direct path"
+(export EPOXY_MKVARS=$T_DIR/fake-mkvars TMPDIR=$T_DIR/tmp; ctl host enroll node1 --rotate --vars "$T_DIR/h.fd"); rc=$?
+is "$rc/$(cat "$T_DIR/h.fd.path" 2>/dev/null)" "0/--boot-path direct" "enroll without --boot-path: the host's (direct)"
+(export EPOXY_MKVARS=$T_DIR/fake-mkvars TMPDIR=$T_DIR/tmp; ctl host enroll node1 --rotate --vars "$T_DIR/i.fd" --boot-path ipxe); rc=$?
+is "$rc/$(cat "$T_DIR/i.fd.path" 2>/dev/null)" "0/--boot-path ipxe" "enroll --boot-path ipxe: for that VARS, over the host's"
+ctl host show node1 --json
+is "$(jq -r .boot_path "$T_DIR/out")" direct "enroll --boot-path does not change the host's"
+c_h=$(tr -d '\n' <"$T_DIR/h.fd.cred" 2>/dev/null)
+c5=$(tr -d '\n' <"$T_DIR/i.fd.cred" 2>/dev/null)
 c4_old=$c4; c4=$c5   # the node's credential from here on
 
 # --- boot tokens
@@ -319,14 +338,14 @@ grep -q '^audit chain ok: [0-9]* entries' "$T_DIR/out"; ok $? "audit verify: say
 ctl audit verify --json; is "$(jq -r .status "$T_DIR/out")" ok "audit verify --json"
 
 # --- no secret where it does not belong
-for s in "$c1" "$c3" "$c4_old" "$c_e" "$c4" "$tok" "$(tr -d '\n' <"$T_DIR/tok2")" "$cred" "$rtok"; do
+for s in "$c1" "$c3" "$c4_old" "$c_e" "$c_h" "$c4" "$tok" "$(tr -d '\n' <"$T_DIR/tok2")" "$cred" "$rtok"; do
 	[ ${#s} = 64 ] || { fail "secret of 64 hex digits"; continue; }
 	grep -q "$s" "$T_DIR/epoxyd.log"; ok $(( $? == 0 )) "secret ${s:0:4}.. not in epoxyd's log"
 	store_has "$s"; ok $(( $? == 0 )) "secret ${s:0:4}.. not in the store files"
 done
 # the CLI printed only what it was asked to hand out: the --stdout credential
 # and the boot token (once each)
-is "$(grep -c "$c1\|$c3\|$c4_old\|$c_e\|$c4\|$cred\|$rtok" "$T_DIR/cli.log")" 0 "CLI output never shows a credential it wrote to a file"
+is "$(grep -c "$c1\|$c3\|$c4_old\|$c_e\|$c_h\|$c4\|$cred\|$rtok" "$T_DIR/cli.log")" 0 "CLI output never shows a credential it wrote to a file"
 is "$(grep -c "$tok" "$T_DIR/cli.log")/$(grep -c "$json_tok" "$T_DIR/cli.log")" "1/1" "each boot token appears once (token issue's output)"
 is "$(grep -c "$c2" "$T_DIR/cli.log")" 1 "the --stdout credential appears once"
 

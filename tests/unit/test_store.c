@@ -163,6 +163,7 @@ static void t_migrations(void)
 	   Q0(s, "DROP TABLE host_inventory", NULL) == 0 &&
 	   Q0(s, "DROP TABLE rollouts", NULL) == 0 &&
 	   Q0(s, "DROP TABLE rollout_hosts", NULL) == 0 &&
+	   Q0(s, "ALTER TABLE hosts DROP COLUMN boot_path", NULL) == 0 &&
 	   Q0(s, "DELETE FROM schema_version WHERE version >= 2", NULL) == 0,
 	   "roll the store back to schema version 1");
 	s2 = open_store();
@@ -330,6 +331,16 @@ static void t_hosts(struct store *s)
 	eq(store_host_update(s, &h), 0, "host update");
 	eq(store_host_by_mac(s, "52:54:00:AA:BB:CC", &g), 0, "new MAC found");
 	ok(g.reinstall == 1 && g.n_macs == 2, "update round-trip");
+	ok(g.boot_direct == 0, "boot path: ipxe unless set");
+	h.boot_direct = 1;
+	eq(store_host_update(s, &h), 0, "host update: direct boot path");
+	eq(store_host_get(s, "node1", &g), 0, "host get");
+	ok(g.boot_direct == 1, "boot path round-trip: direct");
+	h.boot_direct = 2;
+	eq(store_host_update(s, &h), -EPX_E_DB_INVALID, "boot path 2 refused");
+	eq(store_host_get(s, "node1", &g), 0, "host get");
+	ok(g.boot_direct == 1, "a refused update changed nothing");
+	h.boot_direct = 0;
 	eq(store_host_set_state(s, "node1", "booting"), 0, "set state");
 	eq(store_host_set_state(s, "node1", "Boot ing"), -EPX_E_DB_INVALID, "bad state");
 	eq(store_host_set_state(s, "nosuch", "booting"), -EPX_E_DB_NOTFOUND, "state of unknown");
