@@ -1,12 +1,13 @@
-# node/nm/: epoxy-nm, the node manager (issue 14): for now the join, the
-# heartbeat and the renewal of the node certificate.
+# node/nm/: epoxy-nm, the node manager (issue 14): the join, the
+# heartbeat and the renewal of the node certificate, the sliver set
+# (nmsync) and its slivers run by Debian's crun (nmrun).
 #
 # Static, like the agent: musl + the agent's mbedTLS ($(MBEDTLS_MUSL),
 # stage2/agent.mk, one configuration: stage2/mbedtls_config.h) and net/'s
 # musl archive, the one HTTPS/TLS client, never a copy.  The production
 # initramfs carries it ($(O)/images-src/epoxy-nm, stage1/images.mk) and
 # no shared library at all (docs/guide/75-node-manager.md says why).
-NM_MODS := node/nm/nmid.c node/nm/nmsync.c
+NM_MODS := node/nm/nmid.c node/nm/nmsync.c node/nm/nmrun.c
 
 MUSL_PROGS += epoxy-nm
 epoxy-nm_SRCS := node/nm/nm.c $(NM_MODS)
@@ -30,3 +31,15 @@ UNIT_TESTS += test_nmsync
 test_nmsync_SRCS := tests/unit/test_nmsync.c node/nm/nmsync.c $(TRUST_TEST_SRCS)
 test_nmsync_ARCHIVES := $(TRUST_TEST_ARCHIVES)
 test_nmsync_LIBS := $(LIB_CRYPTO_LIBS)
+
+# the OCI config of a sliver (limits table, hostile records, confinement)
+# and the state file's parser (node/nm/nmrun.h)
+UNIT_TESTS += test_nmrun
+test_nmrun_SRCS := tests/unit/test_nmrun.c tests/test.c node/nm/nmrun.c
+test_nmrun_ARCHIVES := epoxy
+test_nmrun_LIBS := $(LIB_CRYPTO_LIBS)
+
+FUZZ_TARGETS += fuzz_nmrun
+fuzz_nmrun_SRCS := tests/fuzz/fuzz_nmrun.c node/nm/nmrun.c
+fuzz_nmrun_ARCHIVES := epoxy
+fuzz_nmrun_LIBS := $(LIB_CRYPTO_LIBS)

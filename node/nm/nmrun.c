@@ -1,0 +1,821 @@
+/* nmrun: slivers as crun containers (nmrun.h). */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lib/err.h"
+#include "lib/file.h"
+#include "lib/hex.h"
+#include "lib/line.h"
+#include "lib/record.h"
+#include "lib/sha256.h"
+#include "node/nm/nmrun.h"
+
+#define NMRUN_P (NMRUN_PATH_MAX + 96)
+#define NMRUN_NEW ".new-"
+
+enum { NMRUN_CPU_SHARE, NMRUN_CPU_PCT, NMRUN_MEM_MAX, NMRUN_TASKS_MAX };
+
+/* the capabilities a sliver keeps: no CAP_SYS_ADMIN, CAP_NET_ADMIN,
+ * CAP_DAC_OVERRIDE, CAP_SYS_PTRACE, CAP_MKNOD ... */
+static const char *const nmrun_caps[] = {
+	"CAP_KILL", "CAP_NET_BIND_SERVICE", "CAP_SETGID", "CAP_SETUID",
+};
+static const char *const nmrun_masked[] = {
+	"/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
+	"/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi",
+	"/sys/firmware", "/sys/fs/selinux", "/sys/dev/block",
+};
+static const char *const nmrun_readonly[] = {
+	"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
+};
+static const char *const nmrun_ns[] = { "pid", "mount", "ipc", "uts", "network" };
+
+static void nmrun_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void nmrun_log(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("epoxy-nm: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static int nmrun_fail(int rc, const char *name, const char *what, const char *detail)
+{
+	char code[16];
+
+	nmrun_log("%s sliver %s: %s: %s%s%s", epx_code(rc, code, sizeof(code)), name, what,
+		  epx_strerror(rc), detail && detail[0] ? ": " : "", detail ? detail : "");
+	return rc;
+}
+
+static int nmrun_copy(char *dst, const char *src)
+{
+	size_t n = strlen(src);
+
+	if (n == 0 || n > NMRUN_PATH_MAX || src[0] != '/')
+		return -EPX_E_NM_USAGE;
+	memcpy(dst, src, n + 1);
+	return 0;
+}
+
+int nmrun_init(struct nmrun *r, const char *data, const char *root, const char *rootfs,
+	       const char *crun, const char *cgroup, int no_pivot)
+{
+	struct stat st;
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	rc = nmrun_copy(r->data, data);
+	if (rc == 0)
+		rc = nmrun_copy(r->root, root);
+	if (rc == 0)
+		rc = nmrun_copy(r->rootfs, rootfs);
+	if (rc == 0)
+		rc = nmrun_copy(r->crun, crun);
+	if (rc < 0)
+		return rc;
+	if (!strcmp(cgroup, "cgroupfs"))
+		r->cg = NMRUN_CG_CGROUPFS;
+	else if (!strcmp(cgroup, "disabled"))
+		r->cg = NMRUN_CG_DISABLED;
+	else
+		return -EPX_E_NM_USAGE;
+	r->no_pivot = no_pivot;
+	if (stat(rootfs, &st) < 0 || !S_ISDIR(st.st_mode))
+		return -EPX_E_NM_ROOTFS;
+	if (stat(crun, &st) < 0 || !S_ISREG(st.st_mode) || access(crun, X_OK) < 0)
+		return -EPX_E_NM_CRUN;
+	if ((mkdir(data, 0700) < 0 && errno != EEXIST) || (mkdir(root, 0700) < 0 && errno != EEXIST))
+		return -EPX_E_NM_BUNDLE;
+	return 0;
+}
+
+/* ---------------------------------------------------------------- check */
+
+int nmrun_check(const struct sliver *sl)
+{
+	const uint64_t *a = sl->attr;
+	size_t n = strnlen(sl->name, sizeof(sl->name));
+	size_t e = strnlen(sl->entry, sizeof(sl->entry));
+	size_t i;
+
+	if (n >= sizeof(sl->name) || !sliverset_name_ok(sl->name, n) || e == 0 ||
+	    e >= sizeof(sl->entry) || sl->expires <= 0)
+		return -EPX_E_NM_SLIVER;
+	for (i = 0; i < e; i++)
+		if ((unsigned char)sl->entry[i] < 0x20 || (unsigned char)sl->entry[i] > 0x7e)
+			return -EPX_E_NM_SLIVER;
+	if (a[NMRUN_CPU_SHARE] < 1 || a[NMRUN_CPU_SHARE] > 10000 || a[NMRUN_CPU_PCT] > 25600 ||
+	    (a[NMRUN_MEM_MAX] && a[NMRUN_MEM_MAX] < NMRUN_MEM_MIN) ||
+	    a[NMRUN_MEM_MAX] > ((uint64_t)1 << 50) || a[NMRUN_TASKS_MAX] > 4194304)
+		return -EPX_E_NM_LIMIT;
+	return 0;
+}
+
+/* --------------------------------------------------------------- config */
+
+static void nmrun_strs(FILE *f, const char *key, const char *const *v, size_t n)
+{
+	size_t i;
+
+	fprintf(f, "\"%s\": [", key);
+	for (i = 0; i < n; i++) {
+		fputs(i ? ", " : "", f);
+		record_json_str(f, v[i]);
+	}
+	fputs("]", f);
+}
+
+#define NMRUN_N(a) (sizeof(a) / sizeof((a)[0]))
+
+static void nmrun_process(const struct sliver *sl, FILE *f)
+{
+	const char *args[] = { "/bin/sh", "-c", sl->entry };
+	char env[64];
+	const char *envs[] = { "PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin", env };
+	static const char *const caps[] = { "bounding", "effective", "permitted" };
+	size_t i;
+
+	snprintf(env, sizeof(env), "EPOXY_SLIVER=%s", sl->name);
+	fputs("\"process\": {\"terminal\": false, \"user\": {\"uid\": 0, \"gid\": 0}, ", f);
+	nmrun_strs(f, "args", args, NMRUN_N(args));
+	fputs(", ", f);
+	nmrun_strs(f, "env", envs, NMRUN_N(envs));
+	fputs(", \"cwd\": \"/\", \"noNewPrivileges\": true, \"capabilities\": {", f);
+	for (i = 0; i < NMRUN_N(caps); i++) {
+		fputs(i ? ", " : "", f);
+		nmrun_strs(f, caps[i], nmrun_caps, NMRUN_N(nmrun_caps));
+	}
+	fputs("}, \"rlimits\": [{\"type\": \"RLIMIT_NOFILE\", \"hard\": 4096, \"soft\": 4096}]}",
+	      f);
+}
+
+static void nmrun_mount(FILE *f, const char *dst, const char *type, const char *src,
+			const char *opts)
+{
+	fputs(", {\"destination\": ", f);
+	record_json_str(f, dst);
+	fputs(", \"type\": ", f);
+	record_json_str(f, type);
+	fputs(", \"source\": ", f);
+	record_json_str(f, src);
+	fprintf(f, ", \"options\": [%s]}", opts);
+}
+
+/* proc, dev, sys as the runtime spec's Linux defaults want them; a tmp
+ * of its own; out/ of the bundle, the one host directory it sees */
+static void nmrun_mounts(const struct nmrun *r, const struct sliver *sl, FILE *f)
+{
+	char out[NMRUN_P];
+
+	snprintf(out, sizeof(out), "%s/%s/out", r->data, sl->name);
+	fputs("\"mounts\": [{\"destination\": \"/proc\", \"type\": \"proc\", \"source\": \"proc\","
+	      " \"options\": [\"nosuid\", \"noexec\", \"nodev\"]}", f);
+	nmrun_mount(f, "/dev", "tmpfs", "tmpfs",
+		    "\"nosuid\", \"strictatime\", \"mode=755\", \"size=65536k\"");
+	nmrun_mount(f, "/dev/pts", "devpts", "devpts", "\"nosuid\", \"noexec\", \"newinstance\","
+		    " \"ptmxmode=0666\", \"mode=0620\"");
+	nmrun_mount(f, "/dev/shm", "tmpfs", "shm",
+		    "\"nosuid\", \"noexec\", \"nodev\", \"mode=1777\", \"size=65536k\"");
+	nmrun_mount(f, "/dev/mqueue", "mqueue", "mqueue", "\"nosuid\", \"noexec\", \"nodev\"");
+	nmrun_mount(f, "/sys", "sysfs", "sysfs", "\"nosuid\", \"noexec\", \"nodev\", \"ro\"");
+	nmrun_mount(f, "/tmp", "tmpfs", "tmpfs",
+		    "\"nosuid\", \"nodev\", \"mode=1777\", \"size=65536k\"");
+	nmrun_mount(f, "/out", "bind", out, "\"bind\", \"nosuid\", \"nodev\", \"rw\"");
+	fputs("]", f);
+}
+
+int nmrun_resources(const struct sliver *sl, FILE *f)
+{
+	const uint64_t *a = sl->attr;
+	int rc = nmrun_check(sl);
+
+	if (rc < 0)
+		return rc;
+	fputs("{\"devices\": [{\"allow\": false, \"access\": \"rwm\"}], \"unified\": {", f);
+	fprintf(f, "\"cpu.weight\": \"%" PRIu64 "\", ", a[NMRUN_CPU_SHARE]);
+	if (a[NMRUN_CPU_PCT])
+		fprintf(f, "\"cpu.max\": \"%" PRIu64 " %u\", ",
+			a[NMRUN_CPU_PCT] * NMRUN_CPU_PERIOD / 100, NMRUN_CPU_PERIOD);
+	else
+		fprintf(f, "\"cpu.max\": \"max %u\", ", NMRUN_CPU_PERIOD);
+	if (a[NMRUN_MEM_MAX])
+		fprintf(f, "\"memory.max\": \"%" PRIu64 "\", ", a[NMRUN_MEM_MAX]);
+	else
+		fputs("\"memory.max\": \"max\", ", f);
+	if (a[NMRUN_TASKS_MAX])
+		fprintf(f, "\"pids.max\": \"%" PRIu64 "\"", a[NMRUN_TASKS_MAX]);
+	else
+		fputs("\"pids.max\": \"max\"", f);
+	fputs("}}", f);
+	return ferror(f) ? -EPX_E_NM_BUNDLE : 0;
+}
+
+int nmrun_config(const struct nmrun *r, const struct sliver *sl, int limits, FILE *f)
+{
+	int rc = nmrun_check(sl);
+
+	if (rc < 0)
+		return rc;
+	fputs("{\"ociVersion\": \"1.0.2\", ", f);
+	nmrun_process(sl, f);
+	fputs(", \"root\": {\"path\": ", f);
+	record_json_str(f, r->rootfs);
+	fputs(", \"readonly\": true}, \"hostname\": ", f);
+	record_json_str(f, sl->name);
+	fputs(", ", f);
+	nmrun_mounts(r, sl, f);
+	fputs(", \"linux\": {", f);
+	if (r->cg == NMRUN_CG_CGROUPFS)
+		fprintf(f, "\"cgroupsPath\": \"/epoxy/%s\", ", sl->name);
+	if (limits) {
+		fputs("\"resources\": ", f);
+		rc = nmrun_resources(sl, f);
+		fputs(", ", f);
+	}
+	fputs("\"namespaces\": [", f);
+	for (size_t i = 0; i < NMRUN_N(nmrun_ns); i++)
+		fprintf(f, "%s{\"type\": \"%s\"}", i ? ", " : "", nmrun_ns[i]);
+	fputs("], ", f);
+	nmrun_strs(f, "maskedPaths", nmrun_masked, NMRUN_N(nmrun_masked));
+	fputs(", ", f);
+	nmrun_strs(f, "readonlyPaths", nmrun_readonly, NMRUN_N(nmrun_readonly));
+	fputs("}}\n", f);
+	return rc == 0 && ferror(f) ? -EPX_E_NM_BUNDLE : rc;
+}
+
+/* The config (which 1: with limits; 2: resources alone) into a buffer
+ * of the caller's (NMRUN_CONFIG_MAX). */
+static int nmrun_render(const struct nmrun *r, const struct sliver *sl, int which, char *buf,
+			size_t *len)
+{
+	FILE *f = fmemopen(buf, NMRUN_CONFIG_MAX, "w");
+	long n;
+	int rc;
+
+	if (!f)
+		return -ENOMEM;
+	rc = which == 2 ? nmrun_resources(sl, f) : nmrun_config(r, sl, which, f);
+	n = ftell(f);
+	if (fclose(f) != 0 && rc == 0)
+		rc = -EPX_E_NM_BUNDLE;
+	if (rc == 0 && (n <= 0 || n >= NMRUN_CONFIG_MAX))
+		rc = -EPX_E_NM_BUNDLE;
+	if (rc == 0)
+		*len = (size_t)n;
+	return rc;
+}
+
+/* ----------------------------------------------------------- state file */
+
+int nmrun_state_parse(const char *buf, size_t len, uint8_t config[32], uint8_t base[32])
+{
+	const char *v;
+	size_t pos = 0;
+
+	if (len > NMRUN_STATE_MAX || line_take(buf, len, &pos, "epoxy-sliver 1", &v) != 0 ||
+	    line_take(buf, len, &pos, "config ", &v) != 64 || hex_decode(v, 64, config, 32) < 0 ||
+	    line_take(buf, len, &pos, "base ", &v) != 64 || hex_decode(v, 64, base, 32) < 0 ||
+	    pos != len)
+		return -EPX_E_NM_STATE;
+	return 0;
+}
+
+/* --------------------------------------------------------------- files */
+
+static int nmrun_fsync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc = 0;
+
+	if (fd < 0)
+		return -EPX_E_NM_BUNDLE;
+	if (fsync(fd) < 0)
+		rc = -EPX_E_NM_BUNDLE;
+	close(fd);
+	return rc;
+}
+
+/* dir/name = buf, whole or not at all: dir/name.tmp, fsync, rename,
+ * fsync of dir. */
+static int nmrun_put(const char *dir, const char *name, const char *buf, size_t len)
+{
+	char tmp[NMRUN_P + 40], path[NMRUN_P + 40];
+	size_t done = 0;
+	ssize_t w;
+	int fd, rc = 0;
+
+	snprintf(tmp, sizeof(tmp), "%s/%s.tmp", dir, name);
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return -EPX_E_NM_BUNDLE;
+	while (rc == 0 && done < len) {
+		w = write(fd, buf + done, len - done);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			rc = -EPX_E_NM_BUNDLE;
+		else
+			done += (size_t)w;
+	}
+	if (rc == 0 && fsync(fd) < 0)
+		rc = -EPX_E_NM_BUNDLE;
+	if (close(fd) < 0 && rc == 0)
+		rc = -EPX_E_NM_BUNDLE;
+	if (rc == 0 && rename(tmp, path) < 0)
+		rc = -EPX_E_NM_BUNDLE;
+	if (rc < 0) {
+		unlink(tmp);
+		return rc;
+	}
+	return nmrun_fsync_dir(dir);
+}
+
+static int nmrun_rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	return (flag == FTW_DP ? rmdir(path) : unlink(path)) < 0 && errno != ENOENT ? -1 : 0;
+}
+
+/* rm -rf path: never follows a symbolic link, never leaves the file
+ * system (out/ is bind-mounted only inside the sliver's namespace). */
+static int nmrun_rmtree(const char *path)
+{
+	struct stat st;
+
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT ? 0 : -EPX_E_NM_BUNDLE;
+	if (nftw(path, nmrun_rm_one, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT) < 0)
+		return -EPX_E_NM_BUNDLE;
+	return 0;
+}
+
+static int nmrun_exists(const char *dir, const char *name)
+{
+	char path[NMRUN_P];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	return lstat(path, &st) == 0;
+}
+
+/* ----------------------------------------------------------------- crun */
+
+struct nmrun_out {
+	char buf[NMRUN_OUT_MAX];
+	size_t len;
+};
+
+/* Runs crun --root R --cgroup-manager M ARGS (NULL-ended).  The child's
+ * stdout and stderr go to outfd when it is >= 0 (a sliver's console),
+ * else into *out.  Returns the exit status, or -1 when it did not run.
+ * Every descriptor but 0-2 is closed in the child: nothing of the node
+ * manager (its TLS connection, its files) reaches crun or a sliver. */
+static int nmrun_crun(const struct nmrun *r, const char *const *args, int outfd,
+		      struct nmrun_out *out)
+{
+	const char *argv[16];
+	int p[2] = { -1, -1 }, st = 0, fd;
+	size_t n = 0, i;
+	ssize_t got;
+	pid_t pid;
+
+	argv[n++] = r->crun;
+	argv[n++] = "--root";
+	argv[n++] = r->root;
+	argv[n++] = r->cg == NMRUN_CG_DISABLED ? "--cgroup-manager=disabled" :
+		"--cgroup-manager=cgroupfs";
+	for (i = 0; args[i] && n < NMRUN_N(argv) - 1; i++)
+		argv[n++] = args[i];
+	argv[n] = NULL;
+	if (out)
+		out->len = 0;
+	if (outfd < 0 && pipe2(p, O_CLOEXEC) < 0)
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		fd = open("/dev/null", O_RDONLY);
+		if (fd >= 0)
+			dup2(fd, 0);
+		dup2(outfd >= 0 ? outfd : p[1], 1);
+		dup2(outfd >= 0 ? outfd : p[1], 2);
+		for (fd = 3; fd < 1024; fd++)
+			close(fd);
+		execv(r->crun, (char *const *)argv);
+		_exit(127);
+	}
+	if (p[1] >= 0)
+		close(p[1]);
+	while (p[0] >= 0 && (got = read(p[0], out->buf + out->len,
+					sizeof(out->buf) - 1 - out->len)) != 0) {
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0)
+			break;
+		out->len += (size_t)got;
+		if (out->len == sizeof(out->buf) - 1) {
+			char sink[512];
+
+			while (read(p[0], sink, sizeof(sink)) > 0)
+				;
+			break;
+		}
+	}
+	if (out)
+		out->buf[out->len] = '\0';
+	if (p[0] >= 0)
+		close(p[0]);
+	if (pid < 0)
+		return -1;
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* The last line of crun's answer, for the log. */
+static const char *nmrun_tail(struct nmrun_out *o)
+{
+	char *p;
+
+	while (o->len && (o->buf[o->len - 1] == '\n' || o->buf[o->len - 1] == '\r'))
+		o->buf[--o->len] = '\0';
+	p = strrchr(o->buf, '\n');
+	return p ? p + 1 : o->buf;
+}
+
+/* 1 when crun says the container name runs. */
+static int nmrun_running(const struct nmrun *r, const char *name, struct nmrun_out *o)
+{
+	const char *args[] = { "state", name, NULL };
+
+	if (nmrun_crun(r, args, -1, o) != 0)
+		return 0;
+	return strstr(o->buf, "\"status\": \"running\"") != NULL;
+}
+
+/* 1 when /proc/pid is a crun call on our --root in our pid namespace (a
+ * created container's init has crun's command line too, in its own). */
+static int nmrun_ours(const struct nmrun *r, const char *pid, const char *selfns)
+{
+	char path[64], buf[4096], ns[64];
+	ssize_t n, k;
+	size_t i;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%s/ns/pid", pid);
+	k = readlink(path, ns, sizeof(ns) - 1);
+	if (k <= 0 || (size_t)k != strlen(selfns) || memcmp(ns, selfns, (size_t)k))
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%s/cmdline", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	if (strcmp(buf, r->crun))
+		return 0;
+	for (i = 0; i + 1 < (size_t)n; i += strlen(buf + i) + 1)
+		if (!strcmp(buf + i, "--root") && i + 7 < (size_t)n && !strcmp(buf + i + 7, r->root))
+			return 1;
+	return 0;
+}
+
+/* Waits for crun calls a killed node manager left running (they finish
+ * what they started; NMRUN_SETTLE_MS at most, then SIGKILL). */
+static void nmrun_settle(const struct nmrun *r)
+{
+	char selfns[64];
+	struct timespec ts = { 0, 20 * 1000000 };
+	struct dirent *de;
+	ssize_t k = readlink("/proc/self/ns/pid", selfns, sizeof(selfns) - 1);
+	int waited, busy = 1;
+	DIR *d;
+
+	if (k <= 0)
+		return;
+	selfns[k] = '\0';
+	for (waited = 0; busy && waited <= NMRUN_SETTLE_MS; waited += 20) {
+		busy = 0;
+		d = opendir("/proc");
+		while (d && (de = readdir(d)))
+			if (de->d_name[0] >= '1' && de->d_name[0] <= '9' &&
+			    nmrun_ours(r, de->d_name, selfns)) {
+				busy = 1;
+				if (waited >= NMRUN_SETTLE_MS)
+					kill((pid_t)atoi(de->d_name), SIGKILL);
+			}
+		if (d)
+			closedir(d);
+		if (busy)
+			nanosleep(&ts, NULL);
+	}
+}
+
+/* -------------------------------------------------------------- actions */
+
+/* kill, delete --force, then the bundle; a crun state directory crun
+ * cannot delete (a crun killed half-way) is removed by hand. */
+static int nmrun_destroy(const struct nmrun *r, const char *name)
+{
+	const char *kargs[] = { "kill", name, "KILL", NULL };
+	const char *dargs[] = { "delete", "--force", name, NULL };
+	struct nmrun_out *o = malloc(sizeof(*o));
+	char path[NMRUN_P];
+	int rc = 0;
+
+	if (!o)
+		return -ENOMEM;
+	if (nmrun_exists(r->root, name)) {
+		nmrun_crun(r, kargs, -1, o);
+		if (nmrun_crun(r, dargs, -1, o) != 0 && nmrun_exists(r->root, name)) {
+			nmrun_log("sliver %s: crun delete: %s; removing its stale state", name,
+				  nmrun_tail(o));
+			snprintf(path, sizeof(path), "%s/%s", r->root, name);
+			rc = nmrun_rmtree(path);
+		}
+	}
+	snprintf(path, sizeof(path), "%s/%s", r->data, name);
+	if (rc == 0)
+		rc = nmrun_rmtree(path);
+	free(o);
+	return rc < 0 ? nmrun_fail(rc, name, "destroy", NULL) : 0;
+}
+
+struct nmrun_want {
+	const struct sliver *sl;
+	char cfg[NMRUN_CONFIG_MAX], res[NMRUN_CONFIG_MAX];
+	size_t cfg_len, res_len;
+	uint8_t h_cfg[32], h_base[32];
+};
+
+static int nmrun_prepare(const struct nmrun *r, const struct sliver *sl, struct nmrun_want *w)
+{
+	char *base = malloc(NMRUN_CONFIG_MAX);
+	size_t blen = 0;
+	int rc = base ? 0 : -ENOMEM;
+
+	w->sl = sl;
+	if (rc == 0)
+		rc = nmrun_render(r, sl, 1, w->cfg, &w->cfg_len);
+	if (rc == 0)
+		rc = nmrun_render(r, sl, 0, base, &blen);
+	if (rc == 0)
+		rc = nmrun_render(r, sl, 2, w->res, &w->res_len);
+	if (rc == 0) {
+		sha256_buf(w->cfg, w->cfg_len, w->h_cfg);
+		sha256_buf(base, blen, w->h_base);
+	}
+	free(base);
+	return rc;
+}
+
+static int nmrun_state_write(const struct nmrun *r, const struct nmrun_want *w)
+{
+	char dir[NMRUN_P], buf[NMRUN_STATE_MAX], c[65], b[65];
+	int n;
+
+	hex_encode(w->h_cfg, 32, c);
+	hex_encode(w->h_base, 32, b);
+	n = snprintf(buf, sizeof(buf), "epoxy-sliver 1\nconfig %s\nbase %s\n", c, b);
+	snprintf(dir, sizeof(dir), "%s/%s", r->data, w->sl->name);
+	return nmrun_put(dir, "state", buf, (size_t)n);
+}
+
+/* The bundle under .new-NAME, renamed to NAME once whole. */
+static int nmrun_bundle(const struct nmrun *r, const struct nmrun_want *w)
+{
+	char tmp[NMRUN_P], dir[NMRUN_P], out[NMRUN_P + 8];
+	int rc;
+
+	snprintf(tmp, sizeof(tmp), "%s/" NMRUN_NEW "%s", r->data, w->sl->name);
+	snprintf(dir, sizeof(dir), "%s/%s", r->data, w->sl->name);
+	snprintf(out, sizeof(out), "%s/out", tmp);
+	rc = nmrun_rmtree(tmp);
+	if (rc == 0 && (mkdir(tmp, 0700) < 0 || mkdir(out, 0700) < 0))
+		rc = -EPX_E_NM_BUNDLE;
+	if (rc == 0)
+		rc = nmrun_put(tmp, "config.json", w->cfg, w->cfg_len);
+	if (rc == 0)
+		rc = nmrun_put(tmp, "resources.json", w->res, w->res_len);
+	if (rc == 0 && rename(tmp, dir) < 0)
+		rc = -EPX_E_NM_BUNDLE;
+	if (rc == 0)
+		rc = nmrun_fsync_dir(r->data);
+	return rc;
+}
+
+static int nmrun_create(const struct nmrun *r, const struct nmrun_want *w)
+{
+	const char *name = w->sl->name;
+	char dir[NMRUN_P], con[NMRUN_P + 16];
+	const char *cargs[] = { "create", "--bundle", dir, name, NULL, NULL };
+	const char *sargs[] = { "start", name, NULL };
+	struct nmrun_out *o = malloc(sizeof(*o));
+	int rc, fd;
+	long n;
+
+	if (!o)
+		return -ENOMEM;
+	snprintf(dir, sizeof(dir), "%s/%s", r->data, name);
+	snprintf(con, sizeof(con), "%s/console", dir);
+	if (r->no_pivot) {
+		cargs[3] = "--no-pivot";
+		cargs[4] = name;
+	}
+	rc = nmrun_bundle(r, w);
+	if (rc < 0)
+		goto out;
+	rc = -EPX_E_NM_RUNTIME;
+	fd = open(con, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		goto out;
+	if (nmrun_crun(r, cargs, fd, NULL) != 0) {
+		close(fd);
+		n = lseek(fd = open(con, O_RDONLY | O_CLOEXEC), 0, SEEK_END);
+		o->len = 0;
+		if (fd >= 0 && n > 0 && pread(fd, o->buf, sizeof(o->buf) - 1,
+					       n > (long)sizeof(o->buf) - 1 ?
+					       n - (long)sizeof(o->buf) + 1 : 0) > 0)
+			o->len = strnlen(o->buf, sizeof(o->buf) - 1);
+		o->buf[o->len] = '\0';
+		if (fd >= 0)
+			close(fd);
+		nmrun_fail(rc, name, "crun create", nmrun_tail(o));
+		goto out;
+	}
+	close(fd);
+	if (nmrun_crun(r, sargs, -1, o) != 0) {
+		nmrun_fail(rc, name, "crun start", nmrun_tail(o));
+		goto out;
+	}
+	rc = nmrun_state_write(r, w);
+	if (rc < 0)
+		nmrun_fail(rc, name, "state file", NULL);
+out:
+	free(o);
+	return rc;
+}
+
+/* New limits on a running sliver: its config and resources files, then
+ * crun update (cgroupfs), then the state. */
+static int nmrun_update(const struct nmrun *r, const struct nmrun_want *w)
+{
+	const char *name = w->sl->name;
+	char dir[NMRUN_P], res[NMRUN_P + 16];
+	const char *uargs[] = { "update", "--resources", res, name, NULL };
+	struct nmrun_out *o = malloc(sizeof(*o));
+	int rc;
+
+	if (!o)
+		return -ENOMEM;
+	snprintf(dir, sizeof(dir), "%s/%s", r->data, name);
+	snprintf(res, sizeof(res), "%s/resources.json", dir);
+	rc = nmrun_put(dir, "config.json", w->cfg, w->cfg_len);
+	if (rc == 0)
+		rc = nmrun_put(dir, "resources.json", w->res, w->res_len);
+	if (rc == 0 && r->cg == NMRUN_CG_CGROUPFS && nmrun_crun(r, uargs, -1, o) != 0)
+		rc = nmrun_fail(-EPX_E_NM_RUNTIME, name, "crun update", nmrun_tail(o));
+	else if (rc == 0 && r->cg == NMRUN_CG_DISABLED)
+		nmrun_log("sliver %s: new limits written to its config; --cgroup-manager "
+			  "disabled: not applied to a cgroup", name);
+	if (rc == 0)
+		rc = nmrun_state_write(r, w);
+	free(o);
+	return rc;
+}
+
+/* ------------------------------------------------------------ reconcile */
+
+static const struct sliver *nmrun_live(const struct sliverset *want, const char *name,
+				       int64_t now)
+{
+	size_t i;
+
+	for (i = 0; want && i < want->n; i++)
+		if (!strcmp(want->sl[i].name, name))
+			return want->sl[i].expires > now ? &want->sl[i] : NULL;
+	return NULL;
+}
+
+/* Destroys what dir holds (a crun root or the data directory) that is
+ * not a live sliver of want; .new- bundles always. */
+static int nmrun_sweep(const struct nmrun *r, const char *dir, const struct sliverset *want,
+		       int64_t now, struct nmrun_stats *st)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	char path[NMRUN_P];
+	const char *n;
+	int rc = 0, e;
+
+	if (!d)
+		return errno == ENOENT ? 0 : -EPX_E_NM_BUNDLE;
+	while ((de = readdir(d))) {
+		n = de->d_name;
+		if (!strcmp(n, ".") || !strcmp(n, ".."))
+			continue;
+		if (!strncmp(n, NMRUN_NEW, strlen(NMRUN_NEW)) && dir == r->data &&
+		    sliverset_name_ok(n + 5, strlen(n + 5))) {
+			snprintf(path, sizeof(path), "%s/%s", dir, n);
+			e = nmrun_rmtree(path);
+		} else if (!sliverset_name_ok(n, strlen(n))) {
+			nmrun_log("%s/%s: not a sliver's; left alone", dir, n);
+			continue;
+		} else if (nmrun_live(want, n, now)) {
+			continue;
+		} else {
+			e = nmrun_destroy(r, n);
+			if (e == 0)
+				st->destroyed++;
+		}
+		if (e < 0 && rc == 0)
+			rc = e;
+	}
+	closedir(d);
+	return rc;
+}
+
+/* One wanted sliver: kept, updated, or destroyed and made again. */
+static int nmrun_one(struct nmrun *r, const struct sliver *sl, struct nmrun_want *w,
+		     struct nmrun_out *o, struct nmrun_stats *st)
+{
+	char path[NMRUN_P + 16], buf[NMRUN_STATE_MAX + 1];
+	uint8_t sc[32], sb[32];
+	long len;
+	int rc = nmrun_prepare(r, sl, w), have;
+
+	if (rc < 0)
+		return nmrun_fail(rc, sl->name, "refused", NULL);
+	snprintf(path, sizeof(path), "%s/%s/state", r->data, sl->name);
+	len = file_read(path, buf, sizeof(buf));
+	have = len > 0 && nmrun_state_parse(buf, (size_t)len, sc, sb) == 0 &&
+		!memcmp(sb, w->h_base, 32) && nmrun_running(r, sl->name, o);
+	if (have && !memcmp(sc, w->h_cfg, 32)) {
+		st->kept++;
+		return 0;
+	}
+	if (have) {
+		rc = nmrun_update(r, w);
+		st->updated += rc == 0;
+		return rc;
+	}
+	if (len != -ENOENT && len > 0 && nmrun_state_parse(buf, (size_t)len, sc, sb) < 0)
+		nmrun_fail(-EPX_E_NM_STATE, sl->name, "state file", "made again");
+	if (nmrun_exists(r->root, sl->name) || nmrun_exists(r->data, sl->name)) {
+		rc = nmrun_destroy(r, sl->name);
+		st->destroyed += rc == 0;
+	}
+	if (rc == 0)
+		rc = nmrun_create(r, w);
+	st->created += rc == 0;
+	return rc;
+}
+
+int nmrun_reconcile(struct nmrun *r, const struct sliverset *want, int64_t now,
+		    struct nmrun_stats *st)
+{
+	struct nmrun_want *w = malloc(sizeof(*w));
+	struct nmrun_out *o = malloc(sizeof(*o));
+	size_t i;
+	int rc = -ENOMEM, e;
+
+	memset(st, 0, sizeof(*st));
+	if (!w || !o)
+		goto out;
+	nmrun_settle(r);
+	rc = nmrun_sweep(r, r->root, want, now, st);
+	e = nmrun_sweep(r, r->data, want, now, st);
+	rc = rc < 0 ? rc : e;
+	for (i = 0; want && i < want->n; i++) {
+		if (want->sl[i].expires <= now)
+			continue;
+		e = nmrun_one(r, &want->sl[i], w, o, st);
+		if (e < 0) {
+			st->failed++;
+			rc = rc < 0 ? rc : e;
+		}
+	}
+out:
+	free(w);
+	free(o);
+	return rc;
+}

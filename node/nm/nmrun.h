@@ -1,0 +1,94 @@
+/* nmrun: the node manager runs its slivers (issue 14 point 5) as OCI
+ * containers of Debian's crun, invoked the way containerd and Podman
+ * invoke it: `crun --root STATE create --bundle DIR ID`, `start`,
+ * `update --resources FILE`, `kill`, `delete --force`, `state`, `list`.
+ *
+ * Layout: DATA/NAME/ is a sliver's bundle (config.json, resources.json,
+ * out/ its one writable directory, bind-mounted at /out, console its
+ * stdout and stderr, state the record of what runs); DATA/.new-NAME/ a
+ * bundle being written; STATE/NAME/ crun's own state.
+ *
+ * Guarantees:
+ *  - config.json is written by nmrun_config alone, through lib/record.h's
+ *    JSON string writer; the sliver sees only its root (read-only), its
+ *    own out/ and fresh proc, sys (read-only), dev, tmp: no bind mount of
+ *    anything else, so never /run/epoxy, the node key or a credential;
+ *    namespaces pid, mount, ipc, uts and network; no new privileges; the
+ *    capabilities of nmrun_caps only; /proc paths masked or read-only;
+ *  - limits go to cgroup v2 by name in linux.resources.unified:
+ *    cpu.weight = cpu_share, cpu.max = "cpu_pct*1000 100000" ("max" for
+ *    0), memory.max = mem_max ("max" for 0), pids.max = tasks_max ("max"
+ *    for 0): exact, with no conversion by the runtime (crun's shares to
+ *    weight formula changed between versions);
+ *  - a record that fails nmrun_check (name, entry, expiry, a limit out of
+ *    range) writes nothing and runs nothing;
+ *  - nmrun_reconcile is idempotent and survives kill -9 at any point: a
+ *    bundle is written under .new-NAME and renamed, the state file (the
+ *    SHA-256 of the config and of its limit-free part) is written by
+ *    write + fsync + rename + fsync of the directory only after crun
+ *    started the container; so at the next run a container or bundle
+ *    without a state file, a state that does not match the wanted config,
+ *    a container not running, a .new- bundle, a crun state directory crun
+ *    cannot delete, are all destroyed (and made again when wanted), while
+ *    a running sliver whose state matches is left alone, and one whose
+ *    limits alone changed is updated in place (same process);
+ *  - it only ever removes entries of DATA and STATE named like a sliver
+ *    (sliverset_name_ok) or .new-<sliver name>; anything else is logged
+ *    and left. */
+#ifndef EPOXY_NMRUN_H
+#define EPOXY_NMRUN_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "lib/sliverset.h"
+
+#define NMRUN_PATH_MAX 200
+#define NMRUN_CONFIG_MAX (16 * 1024)
+#define NMRUN_STATE_MAX 256
+#define NMRUN_OUT_MAX (16 * 1024)       /* crun's answer kept from one call */
+#define NMRUN_SETTLE_MS 10000           /* wait for crun calls of a killed run */
+#define NMRUN_CPU_PERIOD 100000         /* cpu.max period, microseconds */
+#define NMRUN_MEM_MIN ((uint64_t)4 << 20)
+
+#define NMRUN_DATA_DEFAULT "/var/lib/epoxy/slivers"
+#define NMRUN_ROOT_DEFAULT "/run/epoxy-crun"
+#define NMRUN_CRUN_DEFAULT "/usr/bin/crun"
+
+enum nmrun_cgroup { NMRUN_CG_CGROUPFS = 1, NMRUN_CG_DISABLED };
+
+struct nmrun {
+	char data[NMRUN_PATH_MAX + 1];
+	char root[NMRUN_PATH_MAX + 1];          /* crun --root */
+	char rootfs[NMRUN_PATH_MAX + 1];
+	char crun[NMRUN_PATH_MAX + 1];
+	enum nmrun_cgroup cg;
+	int no_pivot;                           /* crun create --no-pivot */
+};
+
+struct nmrun_stats {
+	unsigned created, updated, destroyed, kept, failed;
+};
+
+/* Checks the paths (lengths; rootfs a directory: -EPX_E_NM_ROOTFS; crun
+ * executable: -EPX_E_NM_CRUN), the cgroup manager's name ("cgroupfs" or
+ * "disabled": -EPX_E_NM_USAGE), and makes data and root (0700). */
+int nmrun_init(struct nmrun *r, const char *data, const char *root, const char *rootfs,
+	       const char *crun, const char *cgroup, int no_pivot);
+/* 0, -EPX_E_NM_SLIVER (name, entry, expiry) or -EPX_E_NM_LIMIT. */
+int nmrun_check(const struct sliver *sl);
+/* Writes the OCI config of sl to f; limits 0: without linux.resources
+ * (the part whose change needs a new container).  nmrun_check first. */
+int nmrun_config(const struct nmrun *r, const struct sliver *sl, int limits, FILE *f);
+/* The linux.resources object alone (crun update --resources). */
+int nmrun_resources(const struct sliver *sl, FILE *f);
+/* The state file: "epoxy-sliver 1\nconfig HEX\nbase HEX\n".  0 or
+ * -EPX_E_NM_STATE. */
+int nmrun_state_parse(const char *buf, size_t len, uint8_t config[32], uint8_t base[32]);
+/* Makes what runs match the live slivers of want (NULL: none) at now.
+ * 0 when every sliver is as wanted, else the first error (the others
+ * are still tried); counts in st. */
+int nmrun_reconcile(struct nmrun *r, const struct sliverset *want, int64_t now,
+		    struct nmrun_stats *st);
+
+#endif
