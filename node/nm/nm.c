@@ -2,8 +2,9 @@
  * (issue 14 point 1) and then, for as long as it runs, heartbeats over
  * mutual TLS and renewal of the node certificate at 2/3 of its life; with
  * --slivers DIR, between heartbeats, the node's sliver set by long poll
- * (node/nm/nmsync.h: verified, cached in DIR, planned; the slivers are not
- * started yet: no runtime is driven).
+ * (node/nm/nmsync.h: verified, cached in DIR, planned) and, with --rootfs,
+ * the slivers run by crun (node/nm/nmrun.h); `apply` reconciles the
+ * cached set once without a server.
  *
  * Guarantees: the node's private key is made in memory (node/nm/nmid.h)
  * and exists nowhere else: no file, no log line, no argument, no
@@ -35,6 +36,7 @@
 #include "net/https.h"
 #include "net/retry.h"
 #include "node/nm/nmid.h"
+#include "node/nm/nmrun.h"
 #include "node/nm/nmsync.h"
 
 #define NM_URL_MAX 255
@@ -70,6 +72,11 @@ struct nm {
 	char *setbuf;                   /* SLIVERSET_MAX_BYTES */
 	struct sliverset *have;         /* the set last planned against */
 	int sync_err;                   /* the last fetch's error, logged once */
+	/* running the slivers (--rootfs DIR): run.rootfs[0] when on */
+	struct nmrun run;
+	const char *data, *runroot, *crun, *cgroup, *rootfs;
+	int no_pivot;
+	int run_rc;                     /* the last reconciliation's */
 };
 
 static void nm_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -99,6 +106,9 @@ static void nm_usage(FILE *f)
 	      "                     --credential-file FILE [--addr IPV4] [--heartbeat SECONDS]\n"
 	      "                     [--renew SECONDS] [--beats N] [--detach]\n"
 	      "                     [--slivers DIR [--keyset FILE] [--poll SECONDS]]\n"
+	      "                     [--rootfs DIR [--data DIR] [--runtime-root DIR] [--crun PATH]\n"
+	      "                      [--cgroup-manager cgroupfs|disabled] [--no-pivot]]\n"
+	      "       epoxy-nm apply --host NAME --slivers DIR [--keyset FILE] --rootfs DIR [...]\n"
 	      "  join: make a P-256 key in memory, trade the one-time node credential and a\n"
 	      "  certificate request for a client certificate, then heartbeat over mutual\n"
 	      "  TLS every --heartbeat seconds (default: the server's node_heartbeat, 30\n"
@@ -110,6 +120,14 @@ static void nm_usage(FILE *f)
 	      "  request held up to --poll seconds, default 25, at most 55), verify it with\n"
 	      "  the online key of --keyset (default /etc/epoxy/keyset), keep the last\n"
 	      "  verified set in DIR/slivers and log the plan from the previous set to it.\n"
+	      "  --rootfs DIR: also run the slivers, as crun containers on the root file\n"
+	      "  system DIR (read-only, until slice images are unpacked): bundles in --data\n"
+	      "  (default " NMRUN_DATA_DEFAULT "), crun's state in --runtime-root (default\n"
+	      "  " NMRUN_ROOT_DEFAULT "), --crun (default " NMRUN_CRUN_DEFAULT "), cgroup v2 limits\n"
+	      "  through --cgroup-manager cgroupfs (default) or none with disabled;\n"
+	      "  --no-pivot when the node's root is the initramfs (crun create --no-pivot).\n"
+	      "  apply: verify the cached set of --slivers, make the running slivers match\n"
+	      "  it, and exit (0: every sliver as wanted, 1 otherwise): no server needed.\n"
 	      "exit: 0 stopped, 1 refused by the server, 2 usage, 3 server unreachable\n", f);
 }
 
@@ -407,6 +425,25 @@ static void nm_sleep(unsigned s)
 	nanosleep(&ts, NULL);
 }
 
+/* With --rootfs: makes the running slivers match the current set (none
+ * when there is no verified set), and logs what it did. */
+static int nm_run(struct nm *nm)
+{
+	struct nmrun_stats st;
+	char code[16];
+	int rc;
+
+	if (!nm->run.rootfs[0])
+		return 0;
+	rc = nmrun_reconcile(&nm->run, nm->sync.cur, time(NULL), &st);
+	nm->run_rc = rc;
+	nm_log("slivers of set %llu: %u created, %u updated, %u destroyed, %u kept, %u failed%s%s",
+	       (unsigned long long)nm->sync.serial, st.created, st.updated, st.destroyed, st.kept,
+	       st.failed, rc < 0 ? "; first error " : "",
+	       rc < 0 ? epx_code(rc, code, sizeof(code)) : "");
+	return rc;
+}
+
 /* Logs the plan from the set planned last to the current one, which
  * becomes the set planned last. */
 static int nm_plan(struct nm *nm)
@@ -432,6 +469,7 @@ static int nm_plan(struct nm *nm)
 	if (!nm->have)
 		return -ENOMEM;
 	*nm->have = *nm->sync.cur;
+	nm_run(nm);
 	return 0;
 }
 
@@ -548,6 +586,14 @@ static int nm_sync_start(struct nm *nm)
 	rc = nmsync_init(&nm->sync, dir, nm->host, nm->keyset);
 	if (rc < 0)
 		return nm_fail(rc, nm->keyset, NULL);
+	if (nm->rootfs) {
+		if (!strcmp(nm->data, dir))
+			return nm_fail(-EPX_E_NM_USAGE, "--data is the --slivers directory", NULL);
+		rc = nmrun_init(&nm->run, nm->data, nm->runroot, nm->rootfs, nm->crun, nm->cgroup,
+				nm->no_pivot);
+		if (rc < 0)
+			return nm_fail(rc, nm->rootfs, NULL);
+	}
 	nm->setbuf = malloc(SLIVERSET_MAX_BYTES);
 	if (!nm->setbuf)
 		return nm_fail(-ENOMEM, "sliver set buffer", NULL);
@@ -556,17 +602,35 @@ static int nm_sync_start(struct nm *nm)
 		nm_fail(rc, "cached sliver set (ignored)", NULL);
 	else if (rc == 0)
 		nm_log("cached sliver set %llu verified", (unsigned long long)nm->sync.serial);
-	return rc == 0 ? nm_plan(nm) : 0;
+	if (rc == 0)
+		return nm_plan(nm);
+	nm_run(nm);     /* no verified set: nothing may run */
+	return 0;
 }
 
-static int nm_opts(struct nm *nm, int argc, char **argv, const char **cred)
+/* apply: the cached set, verified, made to run; no server. */
+static int nm_apply(struct nm *nm)
+{
+	int rc = nm_sync_start(nm);
+
+	if (rc == 0)
+		rc = nm->sync.cur ? nm->run_rc : -EPX_E_NM_CACHE;
+	nmsync_free(&nm->sync);
+	free(nm->setbuf);
+	free(nm->have);
+	return rc < 0 ? CLI_FAIL : CLI_OK;
+}
+
+static int nm_opts(struct nm *nm, int argc, char **argv, const char **cred, int apply)
 {
 	static const struct option lo[] = {
 		{ "server", 1, 0, 's' }, { "ca", 1, 0, 'c' }, { "host", 1, 0, 'H' },
 		{ "credential-file", 1, 0, 'f' }, { "addr", 1, 0, 'a' },
 		{ "heartbeat", 1, 0, 'b' }, { "renew", 1, 0, 'r' }, { "beats", 1, 0, 'n' },
 		{ "detach", 0, 0, 'd' }, { "slivers", 1, 0, 'S' }, { "keyset", 1, 0, 'k' },
-		{ "poll", 1, 0, 'p' }, { "help", 0, 0, 'h' }, { 0, 0, 0, 0 } };
+		{ "poll", 1, 0, 'p' }, { "help", 0, 0, 'h' }, { "rootfs", 1, 0, 'R' },
+		{ "data", 1, 0, 'D' }, { "runtime-root", 1, 0, 'T' }, { "crun", 1, 0, 'C' },
+		{ "cgroup-manager", 1, 0, 'G' }, { "no-pivot", 0, 0, 'P' }, { 0, 0, 0, 0 } };
 	uint64_t v;
 	int o, rc = 0;
 
@@ -602,10 +666,22 @@ static int nm_opts(struct nm *nm, int argc, char **argv, const char **cred)
 				-EPX_E_NM_USAGE : (nm->poll_s = (unsigned)v, 0);
 		else if (o == 'h')
 			return 1;
+		else if (o == 'G' && strcmp(optarg, "cgroupfs") && strcmp(optarg, "disabled"))
+			rc = -EPX_E_NM_USAGE;
+		else if (o == 'R' || o == 'D' || o == 'T' || o == 'C' || o == 'G')
+			*(o == 'R' ? &nm->rootfs : o == 'D' ? &nm->data : o == 'T' ? &nm->runroot :
+			  o == 'C' ? &nm->crun : &nm->cgroup) = optarg;
+		else if (o == 'P')
+			nm->no_pivot = 1;
 		else
 			rc = -EPX_E_NM_USAGE;
 	}
-	if (rc == 0 && (!nm->name[0] || !nm->ca || !nm->host[0] || !*cred || optind != argc))
+	if (rc == 0 && apply && (!nm->host[0] || !nm->sync.dir[0] || !nm->rootfs || optind != argc))
+		rc = -EPX_E_NM_USAGE;
+	else if (rc == 0 && !apply &&
+		 (!nm->name[0] || !nm->ca || !nm->host[0] || !*cred || optind != argc))
+		rc = -EPX_E_NM_USAGE;
+	if (rc == 0 && nm->rootfs && !nm->sync.dir[0])
 		rc = -EPX_E_NM_USAGE;
 	return rc;
 }
@@ -616,7 +692,7 @@ int main(int argc, char **argv)
 	const char *cred = NULL;
 	uint8_t tok[32];
 	unsigned n = 0;
-	int rc;
+	int rc, apply;
 
 	nm.heartbeat_s = 30;
 	nm.poll_s = 25;
@@ -625,11 +701,16 @@ int main(int argc, char **argv)
 		nm_usage(stdout);
 		return CLI_OK;
 	}
-	if (argc < 2 || strcmp(argv[1], "join")) {
+	nm.data = NMRUN_DATA_DEFAULT;
+	nm.runroot = NMRUN_ROOT_DEFAULT;
+	nm.crun = NMRUN_CRUN_DEFAULT;
+	nm.cgroup = "cgroupfs";
+	if (argc < 2 || (strcmp(argv[1], "join") && strcmp(argv[1], "apply"))) {
 		nm_usage(stderr);
 		return CLI_USAGE;
 	}
-	rc = nm_opts(&nm, argc - 1, argv + 1, &cred);
+	apply = !strcmp(argv[1], "apply");
+	rc = nm_opts(&nm, argc - 1, argv + 1, &cred, apply);
 	if (rc == 1) {
 		nm_usage(stdout);
 		return CLI_OK;
@@ -639,6 +720,8 @@ int main(int argc, char **argv)
 		nm_usage(stderr);
 		return CLI_USAGE;
 	}
+	if (apply)
+		return nm_apply(&nm);
 	rc = nm_cred(cred, tok);
 	if (rc < 0)
 		return nm_fail(rc, cred, NULL), CLI_FAIL;
@@ -669,6 +752,8 @@ int main(int argc, char **argv)
 		else
 			nm_sleep(nm.heartbeat_s);
 		rc = nm_beat(&nm);
+		if (rc == 0)
+			nm_run(&nm);    /* expiries, and slivers that died */
 	}
 	nmid_free(nm.id);
 	nmsync_free(&nm.sync);
