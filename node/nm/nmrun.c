@@ -763,8 +763,15 @@ static int nmrun_one(struct nmrun *r, const struct sliver *sl, struct nmrun_want
 	long len;
 	int rc = nmrun_prepare(r, sl, w), have;
 
-	if (rc < 0)
+	if (rc < 0) {
+		/* a record refused now must not leave an older sliver of
+		 * that name running with limits the set no longer grants */
+		if (sliverset_name_ok(sl->name, strnlen(sl->name, sizeof(sl->name) - 1)) &&
+		    (nmrun_exists(r->root, sl->name) || nmrun_exists(r->data, sl->name)) &&
+		    nmrun_destroy(r, sl->name) == 0)
+			st->destroyed++;
 		return nmrun_fail(rc, sl->name, "refused", NULL);
+	}
 	snprintf(path, sizeof(path), "%s/%s/state", r->data, sl->name);
 	len = file_read(path, buf, sizeof(buf));
 	have = len > 0 && nmrun_state_parse(buf, (size_t)len, sc, sb) == 0 &&

@@ -21,7 +21,9 @@
  *    for 0): exact, with no conversion by the runtime (crun's shares to
  *    weight formula changed between versions);
  *  - a record that fails nmrun_check (name, entry, expiry, a limit out of
- *    range) writes nothing and runs nothing;
+ *    range) writes nothing and runs nothing, and an older sliver of its
+ *    name is destroyed (it would run with limits the set no longer
+ *    grants);
  *  - nmrun_reconcile is idempotent and survives kill -9 at any point: a
  *    bundle is written under .new-NAME and renamed, the state file (the
  *    SHA-256 of the config and of its limit-free part) is written by

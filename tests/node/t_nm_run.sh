@@ -54,7 +54,7 @@ before_cg=$(find /sys/fs/cgroup -maxdepth 3 -type d 2>/dev/null | wc -l)
 rc_ctl() { "$BIN/epoxyctl" "$@" >"$T_DIR/ctl.out" 2>&1 || { diag "$(cat "$T_DIR/ctl.out")"; return 1; }; }
 crun_list() { crun --root "$S" list -q 2>/dev/null | sort | tr '\n' ' '; }
 # sorted names of D (bundles) and of crun's state
-bundles() { find "$D" -mindepth 1 -maxdepth 1 -printf '%f\n' 2>/dev/null | sort | tr '\n' ' '; }
+rr_bundles() { find "$D" -mindepth 1 -maxdepth 1 -printf '%f\n' 2>/dev/null | sort | tr '\n' ' '; }
 crun_pid() { crun --root "$S" state "$1" 2>/dev/null | sed -n 's/^ *"pid": \([0-9]*\),$/\1/p'; }
 # in_ns CMD...: in a private mount namespace whose /sys/fs/cgroup is cgroup2 (see above)
 # (exec: run in the background, $! is the node manager itself)
@@ -120,7 +120,7 @@ rr_wait "$N/nm.log" 'slivers of set [0-9]+: [0-9] created, 0 updated, 0 destroye
 ok $? "web then db created" "$(cat "$N/nm.log")"
 diag "add-nodes -> both slivers running: $(( ($(date +%s%N) - t0) / 1000000 )) ms"
 is "$(crun_list)" "db web " "crun list: db and web"
-is "$(bundles)" "db web " "bundles: db and web"
+is "$(rr_bundles)" "db web " "bundles: db and web"
 crun --root "$S" state web 2>/dev/null | grep -q '"status": "running"'; ok $? "web is running"
 is "$(ps_slivers)" "$((before_procs + 2))" "two sliver processes"
 cp "$C/slivers" "$N/set.A"
@@ -151,7 +151,7 @@ rc_ctl slice remove-nodes db --host node5 || bail "remove-nodes"
 rr_wait "$N/nm.log" '0 created, 0 updated, 1 destroyed, 1 kept, 0 failed' 100
 ok $? "db taken off the node: destroyed" "$(tail -4 "$N/nm.log")"
 is "$(crun_list)" "web " "crun list: web alone"
-is "$(bundles)" "web " "bundles: web alone"
+is "$(rr_bundles)" "web " "bundles: web alone"
 is "$(pgrep -fc '^sleep 86402$')" 0 "db's process is gone"
 cp "$C/slivers" "$N/set.C"
 rr_stop
@@ -180,7 +180,7 @@ for i in $(seq 1 24); do
 	rc=$?
 	want=$(want_of "$set")
 	nw=$(wc -w <<<"$want")
-	got="rc $rc crun [$(crun_list)] bundles [$(bundles)] procs $(ps_slivers) crun-calls $(pgrep -fc "crun --root $S" || true)"
+	got="rc $rc crun [$(crun_list)] bundles [$(rr_bundles)] procs $(ps_slivers) crun-calls $(pgrep -fc "crun --root $S" || true)"
 	exp="rc 0 crun [$want] bundles [$want] procs $((before_procs + nw)) crun-calls 0"
 	if [ "$got" = "$exp" ]; then
 		round_ok=$((round_ok + 1))

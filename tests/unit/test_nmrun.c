@@ -179,6 +179,7 @@ static void test_reconcile_hostile(void)
 	static struct sliverset ss;
 	struct nmrun_stats st;
 	struct dirent *de;
+	char path[200];
 	int n = 0, rc;
 	DIR *d;
 
@@ -188,16 +189,20 @@ static void test_reconcile_hostile(void)
 	mksliver(&ss.sl[2], "noentry", 1, 0, 0, 0);
 	ss.sl[2].entry[0] = '\0';
 	ss.n = 3;
+	/* an older bundle of "huge", made when its limits were in range */
+	snprintf(path, sizeof(path), "%s/huge", data);
+	mkdir(path, 0700);
 	rc = nmrun_reconcile(&run, &ss, 1000, &st);
-	ok(rc == -EPX_E_NM_SLIVER && st.failed == 3 && st.created == 0,
-	   "reconcile of 3 hostile records: rc %d, %u failed, %u created", rc, st.failed,
-	   st.created);
+	ok(rc == -EPX_E_NM_SLIVER && st.failed == 3 && st.created == 0 && st.destroyed == 1,
+	   "reconcile of 3 hostile records: rc %d, %u failed, %u created, %u destroyed", rc,
+	   st.failed, st.created, st.destroyed);
 	d = opendir(data);
 	while (d && (de = readdir(d)))
 		n += de->d_name[0] != '.';
 	if (d)
 		closedir(d);
-	ok(n == 0, "...nothing written under the data directory (%d entries)", n);
+	ok(n == 0, "...nothing written under the data directory, the older bundle of the refused "
+	   "record gone (%d entries)", n);
 }
 
 static void test_confinement(void)
