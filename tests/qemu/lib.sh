@@ -336,7 +336,7 @@ host_enroll_steps() {
     chain_ctl release promote "$(sed -n 's/^version //p' "$d/manifest")" --channel stable || return 1
     [ -n "${S[pin]:-}" ] && { chain_ctl release pin "${S[host]}" "${S[pin]}" || return 1; }
     if [ "${S[firmware]}" = uefi-sb ]; then
-      chain_ctl host enroll "${S[host]}" --vars "$W/node-vars.fd" --boot-path "${S[boot_path]}" || return 1
+      chain_ctl host enroll "${S[host]}" --vars "$W/node-vars.fd" --boot-path "${S[boot_path]:-ipxe}" || return 1
       NODE_VARS=$W/node-vars.fd
       NODE_CRED=$(grep -aoE 'credential [0-9a-f]{64}' "$NODE_VARS" | head -1 | cut -d' ' -f2)
     fi
@@ -397,7 +397,7 @@ qemu_net() { # the restricted user network: only epoxyd's two ports
   # to the HTTP boot options it makes for each NIC, which follow the DHCP
   # boot file, and would fetch stage0 over plain HTTP (seen in
   # direct-wrong-ca); a site of direct-path nodes announces the HTTPS URL
-  if [ "${S[boot_path]}" = direct ]; then
+  if [ "${S[boot_path]:-ipxe}" = direct ]; then
     net+=",bootfile=https://10.0.2.100:8443/boot/stage1.efi"
   else
     net+=",bootfile=http://10.0.2.100:8080/boot/stage0"
@@ -592,7 +592,7 @@ capture_check() {
     fail "plain-HTTP leg holds no credential or token" "$(strings -a "$W/http.pcapng" | grep -iE -m1 'authorization:|bearer|credential=|token=')"
   elif [ -n "$leaks" ]; then
     fail "plain-HTTP leg holds no unknown 64-hex value" "$(tr '\n' ' ' <<<"$leaks" | sed 's/ *$//')"
-  elif [ "${S[boot_path]}" = direct ] && [ "$reqs" != 0 ]; then
+  elif [ "${S[boot_path]:-ipxe}" = direct ] && [ "$reqs" != 0 ]; then
     fail "a node on the direct path fetches nothing over plain HTTP" "$(head -3 "$W/http-requests.txt" | tr '\n' ' ')"
   else
     pass "plain-HTTP leg ($reqs requests captured) holds no credential or token"
