@@ -454,9 +454,23 @@ qemu_start() {
   sleep 0.3
   kill -0 $QEMU_PID 2>/dev/null
 }
+# qemu_reap PID: SIGTERM, then SIGKILL if QEMU is still there after 10 s.
+# QEMU 7.2 can deadlock on SIGTERM while the firmware writes its flash:
+# the vCPU, inside a pflash write, waits for the main loop's I/O, and the
+# main loop, in vm_shutdown, waits for the vCPU to pause (seen in the
+# final run of 2026-12-04, stage0-unsigned: OVMF retrying its boot
+# options).  Every pflash write that completed is in the file already.
+qemu_reap() {
+  local _
+  kill "$1" 2>/dev/null || return 0
+  for _ in $(seq 1 100); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
+  kill -9 "$1" 2>/dev/null
+  wait "$1" 2>/dev/null
+  return 0
+}
 qemu_stop() {
   [ -n "${QEMU_PID:-}" ] || return 0
-  kill "$QEMU_PID" 2>/dev/null; wait "$QEMU_PID" 2>/dev/null; QEMU_PID=""
+  qemu_reap "$QEMU_PID"; QEMU_PID=""
 }
 
 # ------------------------------------------------------------------ console
@@ -630,6 +644,7 @@ state_check() {
 
 chain_cleanup() {
   local p
+  [ -n "${QEMU_PID:-}" ] && qemu_stop
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
   for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
   dhcpnet_cleanup
