@@ -15,7 +15,6 @@
  * reach; a running node manager retries transient failures with jitter. */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <getopt.h>
 #include <netdb.h>
 #include <arpa/inet.h>
@@ -79,23 +78,12 @@ struct nm {
 	int run_rc;                     /* the last reconciliation's */
 };
 
-static void nm_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void nm_log(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("epoxy-nm: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
 
 static int nm_fail(int rc, const char *what, const char *reason)
 {
 	char code[16];
 
-	nm_log("%s %s: %s%s%s", epx_code(rc, code, sizeof(code)), what, epx_strerror(rc),
+	nmrun_log("%s %s: %s%s%s", epx_code(rc, code, sizeof(code)), what, epx_strerror(rc),
 	       reason && reason[0] ? "; server: " : "", reason ? reason : "");
 	return rc;
 }
@@ -309,7 +297,7 @@ static int nm_enroll(struct nm *nm, const char *path, const uint8_t *bearer,
 		nm->cur = to;
 		nm->renew_at_ms = tls_now_ms() +
 			1000 * (nm->renew_s ? (int64_t)nm->renew_s : 2 * life / 3);
-		nm_log("%s: certificate for %s, %lld s of life, renewal in %lld s",
+		nmrun_log("%s: certificate for %s, %lld s of life, renewal in %lld s",
 		       path, nm->host, (long long)life,
 		       (long long)((nm->renew_at_ms - tls_now_ms()) / 1000));
 	}
@@ -376,7 +364,7 @@ static void nm_interval(struct nm *nm, const char *ans)
 	if (num_str_u64(val, NODEPROTO_HEARTBEAT_MAX, &v) == 0 && v >= NODEPROTO_HEARTBEAT_MIN &&
 	    v != nm->heartbeat_s) {
 		nm->heartbeat_s = (unsigned)v;
-		nm_log("heartbeat every %u s (the server's node_heartbeat)", nm->heartbeat_s);
+		nmrun_log("heartbeat every %u s (the server's node_heartbeat)", nm->heartbeat_s);
 	}
 }
 
@@ -396,7 +384,7 @@ static int nm_beat(struct nm *nm)
 	rc = nm_post(nm, nm->cur, NODEPROTO_NODE_HEARTBEAT_PATH, body, (size_t)n, NULL, a);
 	if (rc == 0) {
 		if (nm->beaten++ == 0)
-			nm_log("first heartbeat accepted: %s is joined", nm->host);
+			nmrun_log("first heartbeat accepted: %s is joined", nm->host);
 		nm_interval(nm, a->buf);
 	}
 	if (rc == 0 && tls_now_ms() >= nm->renew_at_ms)
@@ -437,7 +425,7 @@ static int nm_run(struct nm *nm)
 		return 0;
 	rc = nmrun_reconcile(&nm->run, nm->sync.cur, time(NULL), &st);
 	nm->run_rc = rc;
-	nm_log("slivers of set %llu: %u created, %u updated, %u destroyed, %u kept, %u failed%s%s",
+	nmrun_log("slivers of set %llu: %u created, %u updated, %u destroyed, %u kept, %u failed%s%s",
 	       (unsigned long long)nm->sync.serial, st.created, st.updated, st.destroyed, st.kept,
 	       st.failed, rc < 0 ? "; first error " : "",
 	       rc < 0 ? epx_code(rc, code, sizeof(code)) : "");
@@ -463,7 +451,7 @@ static int nm_plan(struct nm *nm)
 		len += (size_t)snprintf(line + len, sizeof(line) - len, "%s%s %s",
 					i ? ", " : "; plan: ", nmsync_op_name(acts[i].op),
 					acts[i].name);
-	nm_log("%s%s", line, n ? "" : "; plan: nothing to change");
+	nmrun_log("%s%s", line, n ? "" : "; plan: nothing to change");
 	if (!nm->have)
 		nm->have = malloc(sizeof(*nm->have));
 	if (!nm->have)
@@ -502,7 +490,7 @@ static int nm_fetch(struct nm *nm, unsigned wait)
 	if (rc == 0)
 		rc = nm_plan(nm);
 	if (rc < 0 && rc != nm->sync_err)
-		nm_log("%s sliver set: %s%s%s; the last verified set (%llu) stays",
+		nmrun_log("%s sliver set: %s%s%s; the last verified set (%llu) stays",
 		       epx_code(-EPX_E_NM_SYNC, code, sizeof(code)), epx_strerror(rc),
 		       resp.reason[0] ? "; server: " : "", resp.reason,
 		       (unsigned long long)nm->sync.serial);
@@ -601,7 +589,7 @@ static int nm_sync_start(struct nm *nm)
 	if (rc < 0)
 		nm_fail(rc, "cached sliver set (ignored)", NULL);
 	else if (rc == 0)
-		nm_log("cached sliver set %llu verified", (unsigned long long)nm->sync.serial);
+		nmrun_log("cached sliver set %llu verified", (unsigned long long)nm->sync.serial);
 	if (rc == 0)
 		return nm_plan(nm);
 	nm_run(nm);     /* no verified set: nothing may run */
@@ -737,7 +725,7 @@ int main(int argc, char **argv)
 	explicit_bzero(tok, sizeof(tok));
 	if (rc < 0)
 		return rc == -EPX_E_NM_REFUSED ? CLI_FAIL : CLI_UNREACHABLE;
-	nm_log("joined as %s; heartbeat every %u s", nm.host, nm.heartbeat_s);
+	nmrun_log("joined as %s; heartbeat every %u s", nm.host, nm.heartbeat_s);
 	/* the first heartbeat before --detach returns: a join script that
 	 * succeeds leaves a host the server counts as joined (unless that
 	 * beat failed for a transient reason: the next one retries) */

@@ -42,8 +42,7 @@ static const char *const nmrun_readonly[] = {
 };
 static const char *const nmrun_ns[] = { "pid", "mount", "ipc", "uts", "network" };
 
-static void nmrun_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void nmrun_log(const char *fmt, ...)
+void nmrun_log(const char *fmt, ...)
 {
 	va_list ap;
 

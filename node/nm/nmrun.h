@@ -93,4 +93,8 @@ int nmrun_state_parse(const char *buf, size_t len, uint8_t config[32], uint8_t b
 int nmrun_reconcile(struct nmrun *r, const struct sliverset *want, int64_t now,
 		    struct nmrun_stats *st);
 
+/* One line "epoxy-nm: ..." on stderr: the node manager's one logger
+ * (nm.c and nmrun.c). */
+void nmrun_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 #endif
