@@ -1,5 +1,6 @@
-/* aesgcm: AES-GCM with AES-NI and PCLMULQDQ, written for the client from
- * SP 800-38D and the instruction definitions.
+/* aesgcm: AES-GCM with AES-NI and PCLMULQDQ (or VAES and VPCLMULQDQ on
+ * 512-bit registers), written for the client from SP 800-38D and the
+ * instruction definitions.
  *
  * GHASH in the instructions' order.  A GCM block holds the coefficient of
  * x^0 in the top bit of its first byte; with its bytes reversed, the
@@ -13,8 +14,9 @@
  * the top, D' having degree below 7, so its own product stays below x^128.
  * Both steps together: g = d ^ d<<127 ^ d<<126 ^ d<<121 (128-bit shifts,
  * truncated), result = hi ^ g ^ g>>1 ^ g>>2 ^ g>>7.  Every step is linear,
- * so the products of four blocks are added before one reduction
- * (X4 = (X0+C1)H^4 + C2 H^3 + C3 H^2 + C4 H). */
+ * so the products of n blocks are added before one reduction
+ * (Xn = (X0+C1)H^n + C2 H^(n-1) + ... + Cn H), and so are the middle terms
+ * of the products (a0 b1 + a1 b0) before their one shift. */
 #include <cpuid.h>
 #include <immintrin.h>
 #include <string.h>
@@ -30,6 +32,21 @@ int aesgcm_cpu_has_ni(void)
 	if (!__get_cpuid(1, &a, &b, &c, &d))
 		return 0;
 	return (c & bit_AES) && (c & bit_PCLMUL) && (c & bit_SSSE3) && (c & bit_SSE4_1);
+}
+
+int aesgcm_cpu_has_wide(void)
+{
+	unsigned a, b, c, d, lo, hi;
+
+	/* the instructions, and the OS saving the 512-bit state (XCR0: SSE,
+	 * AVX, opmask, ZMM_Hi256, Hi16_ZMM) */
+	if (!aesgcm_cpu_has_ni() || !__get_cpuid(1, &a, &b, &c, &d) || !(c & bit_OSXSAVE))
+		return 0;
+	__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+	if ((lo & 0xe6) != 0xe6 || !__get_cpuid_count(7, 0, &a, &b, &c, &d))
+		return 0;
+	return (b & bit_AVX2) && (b & bit_AVX512F) && (b & bit_AVX512BW) &&
+	       (b & bit_AVX512VL) && (c & bit_VAES) && (c & bit_VPCLMULQDQ);
 }
 
 /* ------------------------------------------------------ portable path */
@@ -197,11 +214,16 @@ AESGCM_NI static void aesgcm_ni_ghash(struct aesgcm *g, const uint8_t *p, size_t
 	_mm_storeu_si128((__m128i *)g->x, aesgcm_rev(x));
 }
 
-/* CTR and GHASH over nb whole blocks, four at a time */
+/* CTR and GHASH over nb whole blocks, eight at a time (AESGCM_NI_GROUP):
+ * eight AES pipelines in flight cover the aesenc latency, and the eight
+ * carry-less products, their middle terms added before one shift, share
+ * one reduction.  Decrypting, the GHASH input is the ciphertext, known
+ * before the AES rounds: the compiler interleaves both. */
+#define AESGCM_NI_GROUP 8
 AESGCM_NI static void aesgcm_ni_blocks(struct aesgcm *g, const uint8_t *in,
 				       uint8_t *out, size_t nb)
 {
-	__m128i rk[15], hp[AESGCM_AGG], b[AESGCM_AGG], c[AESGCM_AGG], lo, hi;
+	__m128i rk[15], b[AESGCM_NI_GROUP], c[AESGCM_NI_GROUP], lo, hi, mid, h;
 	__m128i x = aesgcm_rev(_mm_loadu_si128((const __m128i *)g->x));
 	__m128i ctr = aesgcm_rev(_mm_loadu_si128((const __m128i *)g->ctr));
 	const __m128i one = _mm_set_epi32(0, 0, 0, 1);
@@ -209,10 +231,8 @@ AESGCM_NI static void aesgcm_ni_blocks(struct aesgcm *g, const uint8_t *in,
 
 	for (r = 0; r <= nr; r++)
 		rk[r] = _mm_loadu_si128((const __m128i *)g->rk[r]);
-	for (i = 0; i < AESGCM_AGG; i++)
-		hp[i] = _mm_loadu_si128((const __m128i *)g->hpow[i]);
 	while (nb > 0) {
-		k = nb < AESGCM_AGG ? 1 : AESGCM_AGG;
+		k = nb < AESGCM_NI_GROUP ? 1 : AESGCM_NI_GROUP;
 		for (i = 0; i < k; i++) {
 			b[i] = _mm_xor_si128(aesgcm_rev(ctr), rk[0]);
 			ctr = _mm_add_epi32(ctr, one);  /* inc32: the low lane wraps */
@@ -228,16 +248,111 @@ AESGCM_NI static void aesgcm_ni_blocks(struct aesgcm *g, const uint8_t *in,
 			c[i] = aesgcm_rev(dec ? v : o);
 		}
 		c[0] = _mm_xor_si128(c[0], x);
-		lo = hi = _mm_setzero_si128();
-		for (i = 0; i < k; i++)
-			aesgcm_clmul(c[i], hp[k - 1 - i], &lo, &hi);
-		x = aesgcm_reduce(lo, hi);
+		lo = hi = mid = _mm_setzero_si128();
+		for (i = 0; i < k; i++) {
+			h = _mm_loadu_si128((const __m128i *)g->hpow[k - 1 - i]);
+			lo = _mm_xor_si128(lo, _mm_clmulepi64_si128(c[i], h, 0x00));
+			hi = _mm_xor_si128(hi, _mm_clmulepi64_si128(c[i], h, 0x11));
+			mid = _mm_xor_si128(mid, _mm_xor_si128(_mm_clmulepi64_si128(c[i], h, 0x01),
+							       _mm_clmulepi64_si128(c[i], h, 0x10)));
+		}
+		x = aesgcm_reduce(_mm_xor_si128(lo, _mm_slli_si128(mid, 8)),
+				  _mm_xor_si128(hi, _mm_srli_si128(mid, 8)));
 		in += 16 * k;
 		out += 16 * k;
 		nb -= (size_t)k;
 	}
 	_mm_storeu_si128((__m128i *)g->x, aesgcm_rev(x));
 	_mm_storeu_si128((__m128i *)g->ctr, aesgcm_rev(ctr));
+}
+
+/* ------------------------------------------------------ VAES path
+ * The same computation on 512-bit registers (VAES, VPCLMULQDQ, AVX-512):
+ * one instruction does an AES round or a carry-less product on four blocks
+ * (its four 128-bit lanes, lane 0 the lowest address), sixteen blocks per
+ * loop (AESGCM_WIDE_GROUP): block j of the group is multiplied by
+ * H^(16-j), the sixteen products are added lane by lane, the four lanes
+ * are added, and one reduction ends the group.  What is left below sixteen
+ * blocks goes through the 128-bit path above. */
+#define AESGCM_WIDE __attribute__((target("aes,pclmul,sse4.1,ssse3,avx2,avx512f," \
+					  "avx512bw,avx512vl,vaes,vpclmulqdq")))
+#define AESGCM_WIDE_GROUP 16
+
+AESGCM_WIDE static __m512i aesgcm_wide_rev(__m512i v)
+{
+	return _mm512_shuffle_epi8(v, _mm512_broadcast_i32x4(
+		_mm_set_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)));
+}
+
+AESGCM_WIDE static __m128i aesgcm_wide_fold(__m512i v)
+{
+	return _mm_xor_si128(_mm_xor_si128(_mm512_extracti32x4_epi32(v, 0),
+					   _mm512_extracti32x4_epi32(v, 1)),
+			     _mm_xor_si128(_mm512_extracti32x4_epi32(v, 2),
+					   _mm512_extracti32x4_epi32(v, 3)));
+}
+
+/* returns the blocks done: nb rounded down to whole groups */
+AESGCM_WIDE static size_t aesgcm_wide_blocks(struct aesgcm *g, const uint8_t *in,
+					     uint8_t *out, size_t nb)
+{
+	__m512i rk[15], hp[4], b[4], c[4], ctr[4], lo, hi, mid, v, o;
+	const __m512i four = _mm512_set_epi32(0, 0, 0, 4, 0, 0, 0, 4,
+					      0, 0, 0, 4, 0, 0, 0, 4);
+	const __m512i sixteen = _mm512_slli_epi32(four, 2);
+	__m128i x = aesgcm_rev(_mm_loadu_si128((const __m128i *)g->x));
+	__m128i c1 = aesgcm_rev(_mm_loadu_si128((const __m128i *)g->ctr));
+	int dec = g->mode == AESGCM_DECRYPT, nr = g->nr, r, i;
+	size_t done = 0;
+
+	if (nb < AESGCM_WIDE_GROUP)
+		return 0;
+	for (r = 0; r <= nr; r++)
+		rk[r] = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)g->rk[r]));
+	/* hp[i] lane l = H^(16 - 4i - l): hpow[15 - 4i - l] */
+	for (i = 0; i < 4; i++)
+		hp[i] = _mm512_inserti32x4(_mm512_inserti32x4(_mm512_inserti32x4(
+			_mm512_castsi128_si512(_mm_loadu_si128((const __m128i *)g->hpow[15 - 4 * i])),
+			_mm_loadu_si128((const __m128i *)g->hpow[14 - 4 * i]), 1),
+			_mm_loadu_si128((const __m128i *)g->hpow[13 - 4 * i]), 2),
+			_mm_loadu_si128((const __m128i *)g->hpow[12 - 4 * i]), 3);
+	/* ctr[i] lane l: the counter of block 4i + l (inc32 in the low lane) */
+	ctr[0] = _mm512_add_epi32(_mm512_broadcast_i32x4(c1),
+				  _mm512_set_epi32(0, 0, 0, 3, 0, 0, 0, 2, 0, 0, 0, 1, 0, 0, 0, 0));
+	for (i = 1; i < 4; i++)
+		ctr[i] = _mm512_add_epi32(ctr[i - 1], four);
+	for (; nb - done >= AESGCM_WIDE_GROUP; done += AESGCM_WIDE_GROUP) {
+		for (i = 0; i < 4; i++) {
+			b[i] = _mm512_xor_si512(aesgcm_wide_rev(ctr[i]), rk[0]);
+			ctr[i] = _mm512_add_epi32(ctr[i], sixteen);
+		}
+		for (r = 1; r < nr; r++)
+			for (i = 0; i < 4; i++)
+				b[i] = _mm512_aesenc_epi128(b[i], rk[r]);
+		for (i = 0; i < 4; i++) {
+			v = _mm512_loadu_si512((const void *)(in + 64 * i));
+			o = _mm512_xor_si512(v, _mm512_aesenclast_epi128(b[i], rk[nr]));
+			_mm512_storeu_si512((void *)(out + 64 * i), o);
+			c[i] = aesgcm_wide_rev(dec ? v : o);
+		}
+		c[0] = _mm512_xor_si512(c[0], _mm512_zextsi128_si512(x));
+		lo = hi = mid = _mm512_setzero_si512();
+		for (i = 0; i < 4; i++) {
+			lo = _mm512_xor_si512(lo, _mm512_clmulepi64_epi128(c[i], hp[i], 0x00));
+			hi = _mm512_xor_si512(hi, _mm512_clmulepi64_epi128(c[i], hp[i], 0x11));
+			mid = _mm512_xor_si512(mid, _mm512_xor_si512(
+				_mm512_clmulepi64_epi128(c[i], hp[i], 0x01),
+				_mm512_clmulepi64_epi128(c[i], hp[i], 0x10)));
+		}
+		lo = _mm512_xor_si512(lo, _mm512_bslli_epi128(mid, 8));
+		hi = _mm512_xor_si512(hi, _mm512_bsrli_epi128(mid, 8));
+		x = aesgcm_reduce(aesgcm_wide_fold(lo), aesgcm_wide_fold(hi));
+		in += 64 * 4;
+		out += 64 * 4;
+	}
+	_mm_storeu_si128((__m128i *)g->x, aesgcm_rev(x));
+	_mm_storeu_si128((__m128i *)g->ctr, aesgcm_rev(_mm512_castsi512_si128(ctr[0])));
+	return done;
 }
 
 /* ------------------------------------------------------ both paths */
@@ -297,6 +412,8 @@ int aesgcm_setkey(struct aesgcm *g, const uint8_t *key, unsigned keybits, int fo
 	for (r = 0; r <= g->nr; r++)
 		memcpy(g->rk[r], (const uint8_t *)g->aes.rk + 16 * r, 16);
 	g->ni = force != 0 && aesgcm_cpu_has_ni();
+	if (g->ni && (force < 0 || force == 2) && aesgcm_cpu_has_wide())
+		g->ni = 2;
 	if (aesgcm_ecb(g, zero, g->h))
 		return MBEDTLS_ERR_GCM_BAD_INPUT;
 	if (g->ni)
@@ -354,7 +471,8 @@ int aesgcm_update(struct aesgcm *g, size_t len, const uint8_t *in, uint8_t *out)
 	g->len += len;
 	whole = len / 16;
 	if (g->ni) {
-		aesgcm_ni_blocks(g, in, out, whole);
+		i = g->ni == 2 ? aesgcm_wide_blocks(g, in, out, whole) : 0;
+		aesgcm_ni_blocks(g, in + 16 * i, out + 16 * i, whole - i);
 	} else {
 		for (i = 0; i < whole; i++) {
 			if (aesgcm_ecb(g, g->ctr, ks))

@@ -3,9 +3,11 @@
  * mbedTLS 2.28's GCM handles one 16-byte block at a time through its
  * generic cipher layer; in the agent's download it was half the CPU time
  * (bench/README.md, issue 17).  This module does the same computation with
- * the x86 AES-NI and PCLMULQDQ instructions, four counter blocks at a time
- * and one GHASH reduction per four blocks.  The agent's and the node
- * services' mbedTLS (stage2/mbedtls_config.h, MBEDTLS_GCM_ALT) reach it
+ * the x86 instructions: where the CPU has VAES and VPCLMULQDQ with AVX-512
+ * (and the OS saves those registers), sixteen counter blocks a loop, four
+ * per instruction, and one GHASH reduction per sixteen blocks; else with
+ * AES-NI and PCLMULQDQ, eight blocks a loop and one reduction per eight.
+ * The agent's and the node services' mbedTLS (stage2/mbedtls_config.h, MBEDTLS_GCM_ALT) reach it
  * through net/gcm_alt.h and the mbedtls_gcm_* functions at the end of
  * aesgcm.c; nothing else calls it.
  *
@@ -15,6 +17,7 @@
  * a decryption whose tag does not match leaves no plaintext in the output
  * (zeroed) and returns MBEDTLS_ERR_GCM_AUTH_FAILED, its tag compared in
  * constant time; the key schedule is mbedTLS's (mbedtls_aes_setkey_enc).
+ * tests/unit/test_net_aesgcm.c runs every path the test machine's CPU has.
  * Without AES-NI and PCLMULQDQ (QEMU's qemu64 CPU, the test scenarios')
  * the same functions run portable code at mbedTLS's own speed: mbedTLS's
  * AES and a multiply by H with 4-bit tables, as mbedTLS's GCM does.
@@ -30,16 +33,17 @@
 
 #define AESGCM_ENCRYPT 1        /* = MBEDTLS_GCM_ENCRYPT */
 #define AESGCM_DECRYPT 0        /* = MBEDTLS_GCM_DECRYPT */
-#define AESGCM_AGG 4            /* blocks per GHASH reduction */
+#define AESGCM_AGG 16           /* powers of H kept: blocks per reduction */
 
 struct aesgcm {
 	mbedtls_aes_context aes;        /* key schedule; the portable path's AES */
 	uint8_t rk[15][16];             /* round keys (FIPS 197 byte order) */
-	/* H^1..H^4 with their bytes reversed (the instructions' order) */
+	/* H^1..H^16 with their bytes reversed (the instructions' order) */
 	uint8_t hpow[AESGCM_AGG][16];
 	uint8_t h[16];                  /* H = E(K, 0^128), GCM's order */
 	uint64_t mh[16], ml[16];        /* portable path: n * H for each nibble n */
-	int nr, ni, keyed;
+	int nr, keyed;
+	int ni;                         /* 0 portable, 1 AES-NI, 2 VAES */
 	/* one message */
 	int mode, partial;
 	uint8_t ctr[16];                /* next counter block */
@@ -50,8 +54,13 @@ struct aesgcm {
 
 /* 1: this CPU has AES-NI, PCLMULQDQ and SSSE3/SSE4.1. */
 int aesgcm_cpu_has_ni(void);
+/* 1: it also has VAES, VPCLMULQDQ, AVX2 and AVX-512 F/BW/VL, and the OS
+ * saves their registers. */
+int aesgcm_cpu_has_wide(void);
 void aesgcm_init(struct aesgcm *g);
-/* keybits 128, 192 or 256.  force: < 0 automatic, 0 portable code. */
+/* keybits 128, 192 or 256.  force: < 0 automatic (the widest path this
+ * CPU has), 0 portable code, 1 the 128-bit AES-NI path, 2 the VAES path
+ * (each falling back to the next narrower one the CPU has). */
 int aesgcm_setkey(struct aesgcm *g, const uint8_t *key, unsigned keybits, int force);
 int aesgcm_starts(struct aesgcm *g, int mode, const uint8_t *iv, size_t iv_len,
 		  const uint8_t *add, size_t add_len);

@@ -1,9 +1,11 @@
-/* Table test of net/aesgcm: both paths (AES-NI + PCLMULQDQ and portable)
- * give the GCM specification's test vectors and exactly mbedTLS's output
+/* Table test of net/aesgcm: every path this CPU has (VAES on 512-bit
+ * registers, 128-bit AES-NI + PCLMULQDQ, portable) gives the GCM
+ * specification's test vectors and exactly mbedTLS's output
  * and tag (Debian's libmbedcrypto, its own GCM) for every key size, IVs of
  * 12 and other lengths, additional data of 0..40 bytes, message lengths
  * 0..300 and large ones, streamed in whole blocks with a partial last
- * piece, and a 32-bit counter that wraps; a changed byte of ciphertext,
+ * piece (pieces below and above the VAES path's 16 blocks), and a 32-bit
+ * counter that wraps inside a 16-block group; a changed byte of ciphertext,
  * tag or additional data fails with MBEDTLS_ERR_GCM_AUTH_FAILED and leaves
  * the output zeroed; bad parameters are refused as mbedTLS refuses them. */
 #include <stdio.h>
@@ -143,6 +145,11 @@ static void vectors(int force)
 	}
 }
 
+/* force values: automatic (the widest this CPU has), VAES, 128-bit
+ * AES-NI, portable; a path the CPU lacks falls back to a narrower one */
+static const int paths[] = { -1, 2, 1, 0 };
+#define NPATHS (sizeof(paths) / sizeof(paths[0]))
+
 int main(void)
 {
 	static const unsigned bits[] = { 128, 192, 256 };
@@ -153,13 +160,16 @@ int main(void)
 	uint8_t *in = malloc(max), *want = malloc(max), *got = malloc(max), *back = malloc(max);
 	uint8_t key[32], iv[64], add[64], wt[16], gt[16];
 	int has = aesgcm_cpu_has_ni(), f, b, rc;
+	size_t p;
 	struct aesgcm g;
 
-	printf("# AES-NI and PCLMULQDQ on this CPU: %s\n", has ? "yes" : "no (both paths portable)");
-	for (f = -1; f <= 0; f++)
-		vectors(f);
-	/* every size, both paths, against mbedTLS */
-	for (f = -1; f <= 0; f++)
+	printf("# AES-NI and PCLMULQDQ on this CPU: %s; VAES on 512-bit registers: %s\n",
+	       has ? "yes" : "no (every path portable)",
+	       aesgcm_cpu_has_wide() ? "yes" : "no (paths -1 and 2 are the next narrower)");
+	for (p = 0; p < NPATHS; p++)
+		vectors(paths[p]);
+	/* every size, every path, against mbedTLS */
+	for (p = 0; p < NPATHS && (f = paths[p], 1); p++)
 		for (b = 0; b < 3; b++)
 			for (i = 0; i < 4; i++) {
 				fails = 0;
@@ -178,7 +188,7 @@ int main(void)
 				ok(fails == 0, "path %d, AES-%u, IV %zu bytes: lengths 0..300 = mbedTLS"
 				   " (%zu differ)", f, bits[b], ivls[i], fails);
 			}
-	for (f = -1; f <= 0; f++)
+	for (p = 0; p < NPATHS && (f = paths[p], 1); p++)
 		for (i = 0; i < 4; i++)
 			for (s = 0; s < 5; s++) {
 				n = bigs[i];
@@ -197,19 +207,20 @@ int main(void)
 				   "path %d: %zu bytes decrypt back, same tag", f, n);
 			}
 
-	/* the 32-bit counter wraps (inc32), as mbedTLS's does */
-	for (f = -1; f <= 0; f++) {
+	/* the 32-bit counter wraps (inc32), as mbedTLS's does, inside a
+	 * 16-block group of the VAES path and in the 128-bit tail */
+	for (p = 0; p < NPATHS && (f = paths[p], 1); p++) {
 		mbedtls_gcm_context c;
 
 		fill(key, 16);
 		fill(iv, 12);
-		fill(in, 160);
+		fill(in, 400);
 		mbedtls_gcm_init(&c);
 		mbedtls_gcm_setkey(&c, MBEDTLS_CIPHER_ID_AES, key, 128);
 		mbedtls_gcm_starts(&c, MBEDTLS_GCM_ENCRYPT, iv, 12, NULL, 0);
 		memset(c.y + 12, 0xff, 4);
 		c.y[15] = 0xfd;
-		mbedtls_gcm_update(&c, 160, in, want);
+		mbedtls_gcm_update(&c, 400, in, want);
 		mbedtls_gcm_finish(&c, wt, 16);
 		mbedtls_gcm_free(&c);
 		aesgcm_init(&g);
@@ -217,15 +228,15 @@ int main(void)
 		aesgcm_starts(&g, AESGCM_ENCRYPT, iv, 12, NULL, 0);
 		memset(g.ctr + 12, 0xff, 4);
 		g.ctr[15] = 0xfe;       /* ours holds the next counter */
-		aesgcm_update(&g, 160, in, got);
+		aesgcm_update(&g, 400, in, got);
 		aesgcm_finish(&g, gt, 16);
 		aesgcm_free(&g);
-		ok(!memcmp(want, got, 160) && !memcmp(wt, gt, 16),
+		ok(!memcmp(want, got, 400) && !memcmp(wt, gt, 16),
 		   "path %d: the counter wraps from ffffffff to 0 as mbedTLS's", f);
 	}
 
 	/* authentication */
-	for (f = -1; f <= 0; f++) {
+	for (p = 0; p < NPATHS && (f = paths[p], 1); p++) {
 		static const size_t where[] = { 0, 100, 4095 };
 
 		n = 4096;
