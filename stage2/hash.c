@@ -68,6 +68,9 @@ static void hash_ni_blocks(uint32_t h[8], const uint8_t *p, size_t nblocks)
 	while (nblocks--) {
 		save0 = st0;
 		save1 = st1;
+		/* unrolled: w[] indices become constants and the schedule
+		 * stays in registers (a loop kept w[] on the stack, -Os) */
+#pragma GCC unroll 16
 		for (i = 0; i < 16; i++) {
 			if (i < 4) {
 				w[i] = _mm_shuffle_epi8(
