@@ -15,7 +15,7 @@
 BENCHES := agent server store tcpinfo pusher slivers chain
 # what each needs beyond `all` (read at recipe time: other fragments
 # define some of these names after this one)
-BENCH_NEEDS_agent = $(O)/agent-test/sha256bench
+BENCH_NEEDS_agent = $(O)/agent-test/sha256bench $(O)/agent-test/gcmbench
 BENCH_NEEDS_server =
 BENCH_NEEDS_store =
 BENCH_NEEDS_tcpinfo = $(O)/bench/tcpinfo-conns

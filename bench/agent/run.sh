@@ -5,27 +5,52 @@
 #  1. the agent's download throughput (its own progress line for the
 #     kernel artifact, TLS + hash-while-streaming + sealed memfd) against
 #     curl fetching the same artifact from the same epoxyd with the same
-#     pinned CA and a token of its own session (best of 3 each, runs
-#     interleaved so both see the same machine), printed side by side and
-#     as the ratio agent/curl: a figure, never an assertion;
+#     pinned CA and a token of its own session, to /dev/null (the anchor)
+#     and to a file on tmpfs (curl storing the bytes in memory, as the
+#     agent does in its memfd).  BENCH_RUNS rounds (default 3), every
+#     round running each agent, then curl, then curl to tmpfs, so all see
+#     the same machine; best of the rounds each, printed side by side and
+#     as the ratio agent/curl: a figure, never an assertion.  The load
+#     average is printed with every round;
 #  2. the agent's whole stage 1 (session, statements, four artifacts) in
 #     wall-clock time and the TLS handshakes epoxyd saw for it;
 #  3. what verification adds: the agent hashes in a second thread while it
 #     receives; after the last byte it waits for the hasher to catch up
 #     (the "hash tail" it prints).  Added time = tail / download time.  For
-#     scale, the SHA-256 throughput of the agent's own build (musl + the
-#     trimmed mbedTLS) and what hashing the file inline would have cost.
+#     scale, the SHA-256 and AES-GCM throughputs of the agent's own build
+#     (musl, the trimmed mbedTLS, net/aesgcm.c) and what hashing the file
+#     inline would have cost;
+#  4. the first download of a UEFI node: the stage1 UKI as built
+#     ($O/images/stage1.efi: the minimal kernel built from source) against
+#     the same UKI with Debian's kernel instead (bench/agent/uki.sh), both
+#     fetched from epoxyd's /boot/stage1.efi by curl, over HTTPS with the
+#     pinned CA (the direct path's firmware) and over plain HTTP (iPXE),
+#     best of BENCH_RUNS each; skipped when the images are not built.
+# BENCH_AGENT: the agent build(s) to measure, space-separated (before and
+# after figures in one run; default $O/bin/epoxy-agent).
 # Figures go to stdout and $O/bench/agent.txt.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 O=${O:-$PWD/build}; export O
 MB=${1:-128}
+RUNS=${BENCH_RUNS:-3}
 KERNEL_SIZE=$((MB * 1048576))
 . tests/lib/epoxyd.sh >/dev/null
-# BENCH_AGENT: another build of the agent to measure (before/after figures)
-AGENT=${BENCH_AGENT:-$O/bin/epoxy-agent}
-need_built "$AGENT" "$O/agent-test/sha256bench"
+read -r -a AGENTS <<<"${BENCH_AGENT:-$O/bin/epoxy-agent}"
+need_built "${AGENTS[@]}" "$O/agent-test/sha256bench" "$O/agent-test/gcmbench"
+load() { cut -d' ' -f1 /proc/loadavg; }
+LOAD0=$(load)
 KERNEL_SIZE=$KERNEL_SIZE epoxyd_setup >/dev/null || bail "epoxyd set-up failed"
+# the UKIs of part 4, served as epoxyd serves the real one
+UKI_MIN=$O/images/stage1.efi UKI_DEB=$T_DIR/stage1-deb.efi
+if [ -f "$UKI_MIN" ] && bench/agent/uki.sh "$UKI_DEB" >"$T_DIR/uki.log" 2>&1; then
+  cp "$UKI_MIN" "$T_DIR/stage1-min.efi"; chmod 0644 "$T_DIR"/stage1-*.efi
+else
+  UKI_MIN=
+fi
+uki_serve() { # min|deb: epoxyd opens /boot/stage1.efi per request
+  cp "$T_DIR/stage1-$1.efi" "$BOOT/stage1.efi.new" && mv -f "$BOOT/stage1.efi.new" "$BOOT/stage1.efi"
+}
 epoxyd_start || bail "epoxyd did not start" "$(tail -5 "$T_DIR/epoxyd.log")"
 E=$T_DIR/agent; mkdir -p "$E/etc" "$E/efi" "$E/rec"
 cp "$CA_CRT" "$E/etc/ca.pem"; cp "$KEYS/keyset" "$E/etc/keyset"
@@ -34,13 +59,18 @@ printf '\007\000\000\000epoxy-boot 1\nhost node1\ncredential %s\nend\n' "$(cat "
   >"$E/efi/EpoxyBoot-2c1e5b7a-9d3f-4e21-8a6b-5f0c4d7e9a13"
 echo "console=ttyS0 epoxy.server=epoxy.test epoxy.addr=127.0.0.1 epoxy.port=$HTTPS_PORT epoxy.stage=1" \
   >"$E/cmdline"
+SHM=$(mktemp -d /dev/shm/epoxy-bench.XXXXXX) || bail "no tmpfs at /dev/shm"
+at_exit rm -rf "$SHM"
 
-best_agent=0; best_curl=0; best_tail=999999; best_wall=999999
-for i in 1 2 3; do
+declare -A best_rate best_tail best_wall hshakes
+for a in "${AGENTS[@]}"; do best_rate[$a]=0; best_tail[$a]=0; best_wall[$a]=999999; done
+best_curl=0; best_shm=0
+agent_run() { # AGENT: one stage 1; prints "rate tail wall requests handshakes"
+  local rc n0 t0 wall reqs rate hs tail
   rm -rf "$E/rec"; mkdir -p "$E/rec"
   n0=$(grep -c 'https$' "$T_DIR/epoxyd.log")
   t0=$(date +%s%N)
-  timeout 300 "$AGENT" --cmdline "$E/cmdline" --efivars "$E/efi" --etc "$E/etc" \
+  timeout 300 "$1" --cmdline "$E/cmdline" --efivars "$E/efi" --etc "$E/etc" \
     --kexec-record "$E/rec" --retries 2 --backoff-ms 50 --server-wait 0 \
     --mac 52-54-00-12-34-56 --min-rate 1 >"$E/out" 2>&1
   rc=$?
@@ -48,29 +78,95 @@ for i in 1 2 3; do
   reqs=$(( $(grep -c 'https$' "$T_DIR/epoxyd.log") - n0 ))
   rate=$(grep -o "download kernel $KERNEL_SIZE/[0-9]* bytes 100% [0-9]* KiB/s" "$E/out" |
          awk '{print $6}')
-  if [ "$rc" != 0 ] || [ -z "$rate" ]; then echo "agent run failed (exit $rc):"; tail -5 "$E/out"; exit 1; fi
+  if [ "$rc" != 0 ] || [ -z "$rate" ]; then
+    echo "agent $1 failed (exit $rc):" >&2; tail -5 "$E/out" >&2; return 1
+  fi
   hs=$(sed -n 's/.*stage connect [0-9]* requests over \([0-9]*\) TLS handshakes.*/\1/p' "$E/out")
   tail=$(sed -n 's/.*stage verify kernel .*hash tail \([0-9]*\) ms.*/\1/p' "$E/out")
-  if [ "$rate" -gt "$best_agent" ]; then best_agent=$rate; best_tail=$tail; fi
-  [ "$wall" -lt "$best_wall" ] && best_wall=$wall
-  [ "$(open_session)" = 200 ] || bail "curl's session" "$(cat "$T_DIR/session")"
-  c=$(hs /v1/artifact/kernel -o /dev/null -w '%{speed_download}' -H "$(bearer "$(tok kernel)")")
-  c=$(awk -v c="$c" 'BEGIN{printf "%d", c / 1024}')
+  echo "$rate $tail $wall $reqs ${hs:--}"
+}
+curl_run() { # OUT-FILE: one download of the kernel by curl, KiB/s
+  local c
+  [ "$(open_session)" = 200 ] || { echo "curl's session: $(cat "$T_DIR/session")" >&2; return 1; }
+  c=$(hs /v1/artifact/kernel -o "$1" -w '%{speed_download}' -H "$(bearer "$(tok kernel)")")
+  rm -f "$SHM/kernel"
+  awk -v c="$c" 'BEGIN{printf "%d", c / 1024}'
+}
+for i in $(seq 1 "$RUNS"); do
+  line="run $i (load $(load)):"
+  for a in "${AGENTS[@]}"; do
+    read -r rate tail wall reqs hs < <(agent_run "$a") || exit 1
+    [ -n "${rate:-}" ] || exit 1
+    if [ "$rate" -gt "${best_rate[$a]}" ]; then best_rate[$a]=$rate; best_tail[$a]=$tail; fi
+    [ "$wall" -lt "${best_wall[$a]}" ] && best_wall[$a]=$wall
+    hshakes[$a]=$hs
+    [ "${#AGENTS[@]}" -gt 1 ] && line="$line $(basename "$a"):"
+    line="$line agent $rate KiB/s (hash tail $tail ms; stage 1 $wall ms, $reqs requests, $hs TLS handshakes),"
+  done
+  c=$(curl_run /dev/null) || exit 1
   [ "$c" -gt "$best_curl" ] && best_curl=$c
-  echo "run $i: agent $rate KiB/s (hash tail $tail ms; stage 1 $wall ms, $reqs requests${hs:+, $hs TLS handshakes})," \
-    "curl $c KiB/s"
+  s=$(curl_run "$SHM/kernel") || exit 1
+  [ "$s" -gt "$best_shm" ] && best_shm=$s
+  echo "$line curl $c KiB/s, curl to tmpfs $s KiB/s"
 done
+
+# part 4: the UKIs, minimal kernel against Debian's, interleaved; each
+# figure the best of 5 (at least) of curl's whole request (connection and
+# TLS handshake included) and of its body alone (after the head)
+uki_lines=()
+if [ -n "$UKI_MIN" ]; then
+  declare -A ubest
+  for k in min-https deb-https min-http deb-http; do ubest[$k]="999999 999999"; done
+  uki_best() { # KEY "TOTAL BODY" (s): keeps the smaller of each, in us
+    local old=${ubest[$1]}
+    ubest[$1]=$(awk -v o="$old" -v n="$2" 'BEGIN { split(o, a); split(n, b);
+      t = b[1] * 1e6; d = (b[1] - b[2]) * 1e6;
+      printf "%d %d", (t < a[1] ? t : a[1]), (d < a[2] ? d : a[2]) }')
+  }
+  for i in $(seq 1 $(( RUNS > 5 ? RUNS : 5 ))); do
+    for v in min deb; do
+      uki_serve "$v" || exit 1
+      uki_best "$v-https" "$(hs /boot/stage1.efi -o /dev/null -w '%{time_total} %{time_starttransfer}')"
+      uki_best "$v-http" "$(hp /boot/stage1.efi -o /dev/null -w '%{time_total} %{time_starttransfer}')"
+    done
+  done
+  for v in min deb; do
+    uki_lines+=("$v $(stat -c %s "$T_DIR/stage1-$v.efi") ${ubest[$v-https]} ${ubest[$v-http]}")
+  done
+fi
 epoxyd_stop
+LOAD1=$(load)
 read -r sha shamb < <("$O/agent-test/sha256bench" 512)
+gcm=$("$O/agent-test/gcmbench" 256 | awk '$2 == "auto" {printf "%s %s ", $1, $3}')
 mkdir -p "$O/bench"
-awk -v a="$best_agent" -v c="$best_curl" -v s="$sha" -v smb="$shamb" -v mb="$MB" -v t="$best_tail" \
-    -v w="$best_wall" 'BEGIN {
-  dl = mb * 1024 / a; h = mb / s;
-  printf "file: %d MiB over TLS 1.2 on loopback from epoxyd\n", mb
-  printf "agent download: %.1f MiB/s (best of 3)\n", a / 1024
-  printf "curl download:  %.1f MiB/s (best of 3)\n", c / 1024
-  printf "agent/curl: %.2f\n", a / c
-  printf "agent stage 1 (session to kexec record), best of 3: %.3f s\n", w / 1000
-  printf "agent download time: %.3f s; hash tail after the last byte: %.3f s = %.1f%% added by verification\n", dl, t / 1000, 100 * t / 1000 / dl
-  printf "sha256 of the agent build: %.1f MiB/s (mbedTLS alone: %.1f MiB/s); inline (not overlapped) it would add %.3f s = %.1f%%\n", s, smb, h, 100 * h / dl
-}' | tee "$O/bench/agent.txt"
+{
+  printf 'file: %d MiB over TLS 1.2 on loopback from epoxyd; load average %s at the start, %s at the end\n' \
+    "$MB" "$LOAD0" "$LOAD1"
+  for a in "${AGENTS[@]}"; do
+    [ "${#AGENTS[@]}" -gt 1 ] && echo "agent build: $a"
+    awk -v a="${best_rate[$a]}" -v c="$best_curl" -v m="$best_shm" -v mb="$MB" \
+        -v t="${best_tail[$a]}" -v w="${best_wall[$a]}" -v h="${hshakes[$a]}" -v n="$RUNS" \
+        -v s="$sha" 'BEGIN {
+      dl = mb * 1024 / a; hsh = mb / s;
+      printf "agent download: %.1f MiB/s (best of %d)\n", a / 1024, n
+      printf "curl download:  %.1f MiB/s (best of %d; to tmpfs: %.1f MiB/s)\n", c / 1024, n, m / 1024
+      printf "agent/curl: %.2f (agent/curl to tmpfs: %.2f)\n", a / c, a / m
+      printf "agent stage 1 (session to kexec record), best of %d: %.3f s, %s TLS handshakes\n", n, w / 1000, h
+      printf "agent download time: %.3f s; hash tail after the last byte: %.3f s = %.1f%% added by verification\n", dl, t / 1000, 100 * t / 1000 / dl
+      printf "inline (not overlapped) SHA-256 would add %.3f s = %.1f%%\n", hsh, 100 * hsh / dl
+    }'
+  done
+  printf 'sha256 of the agent build: %.1f MiB/s (mbedTLS alone: %.1f MiB/s)\n' "$sha" "$shamb"
+  echo "$gcm" | awk '{printf "AES-GCM decryption of the agent build (16 KiB records, the widest path this CPU has): %s %.1f MiB/s, %s %.1f MiB/s\n", $1, $2, $3, $4}'
+  if [ "${#uki_lines[@]}" -gt 0 ]; then
+    echo "stage1 UKI, fetched from epoxyd's /boot/stage1.efi by curl on loopback, best of" \
+      "$(( RUNS > 5 ? RUNS : 5 )) (whole request / body after the head; at 1 Gbit/s the body alone would take):"
+    for l in "${uki_lines[@]}"; do
+      echo "$l" | awk '{printf "  %-26s %8d bytes  HTTPS %5.1f / %5.1f ms  HTTP %5.1f / %5.1f ms  1 Gbit/s %5.1f ms\n",
+        ($1 == "min" ? "minimal kernel (as built)" : "Debian'"'"'s kernel"), $2,
+        $3 / 1000, $4 / 1000, $5 / 1000, $6 / 1000, $2 * 8 / 1e6}'
+    done
+  else
+    echo "stage1 UKI: not measured ($O/images/stage1.efi or Debian's kernel not built: make images)"
+  fi
+} | tee "$O/bench/agent.txt"
