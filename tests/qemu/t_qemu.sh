@@ -3,7 +3,8 @@
 #
 # `make check` runs the quick set (the happy path on both boot paths, iPXE
 # and direct, and on a dnsmasq site network, five refusals and the three dbx scenarios); `make
-# check-qemu-full` passes --full and runs every tests/qemu/scenarios/*.scn.
+# check-qemu-full` passes --full and runs every tests/qemu/scenarios/*.scn,
+# then tests/qemu/run-rollout (two nodes, a rollout with canaries).
 # Scenarios run one after the other (TCG on two shared cores), each on its
 # own ports (18400 + 4*(i mod 24): they run one at a time and each stops
 # what it started; server_start takes the first free pair up to 18498) and
@@ -26,4 +27,10 @@ for s in $list; do
   echo "# scenario $s took $(( $(date +%s) - t0 )) s"
   i=$((i + 1))
 done
+# the full set also runs the two-node rollout (tests/qemu/run-rollout)
+if [ "${1:-}" = --full ]; then
+  t0=$(date +%s)
+  QEMU_PORT_BASE=18460 tests/qemu/run-rollout || rc=1
+  echo "# scenario rollout took $(( $(date +%s) - t0 )) s"
+fi
 exit $rc
