@@ -533,6 +533,8 @@ static int admin_host_add(struct admin_ctx *c)
 		return -ENOMEM;
 	snprintf(h->name, sizeof(h->name), "%s", name);
 	snprintf(h->channel, sizeof(h->channel), "stable");
+	/* boot_path_default (Kconfig BOOT_PATH_DIRECT), unless the form names one */
+	h->boot_direct = !strcmp(c->srv->cfg->boot_path_default, "direct");
 	if (admin_host_apply(c, h))
 		goto out;
 	rc = store_host_add(c->srv->store, h);

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "epoxy_config.h"
 #include "lib/err.h"
 #include "lib/nodeproto.h"
 #include "lib/num.h"
@@ -84,6 +85,7 @@ static const struct cfg_key cfg_keys[] = {
 	  U(node_heartbeat, NODEPROTO_HEARTBEAT_MIN, NODEPROTO_HEARTBEAT_MAX) },
 	{ "sd_metrics_port", U(sd_metrics_port, 1, 65535) },
 	{ "archive_backend", S(archive_backend) },
+	{ "boot_path_default", S(boot_path_default) },
 	{ "s3_endpoint", S(s3_endpoint) },
 	{ "s3_bucket", S(s3_bucket) },
 	{ "s3_region", S(s3_region) },
@@ -140,6 +142,8 @@ void config_defaults(struct config *cfg)
 	cfg->node_heartbeat = 30;
 	cfg->sd_metrics_port = 9100;    /* node_exporter's port (fleetsd.h) */
 	snprintf(cfg->archive_backend, sizeof(cfg->archive_backend), "local");
+	snprintf(cfg->boot_path_default, sizeof(cfg->boot_path_default), "%s",
+		 ENABLE_BOOT_PATH_DIRECT ? "direct" : "ipxe");
 	snprintf(cfg->s3_region, sizeof(cfg->s3_region), "us-east-1");
 	cfg->s3_url_ttl = 300;
 }
@@ -436,6 +440,9 @@ int config_check(const struct config *cfg, const char **what)
 		*what = cfg->node_ca_cert[0] ? "node_ca_key" : "node_ca_cert";
 	else if (cfg->node_ca_previous[0] && !cfg->node_ca_cert[0])
 		*what = "node_ca_previous";
+	else if (strcmp(cfg->boot_path_default, "direct") &&
+		 strcmp(cfg->boot_path_default, "ipxe"))
+		*what = "boot_path_default";
 	return *what ? -EPX_E_CFG_VALUE : 0;
 }
 

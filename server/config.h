@@ -9,8 +9,8 @@
  * loading; it does not touch the file system.  `epoxyd -n` then opens
  * what a start opens and checks every path as the service user
  * (server/paths.h), so it reports syntax first, then unusable files. */
-#ifndef EPOXY_CONFIG_H
-#define EPOXY_CONFIG_H
+#ifndef SERVER_CONFIG_H
+#define SERVER_CONFIG_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -88,6 +88,7 @@ struct config {
 	unsigned sd_metrics_port;               /* nodes' /metrics port (fleetsd.h) */
 	/* the archive's backend (issue 15 point 3; docs/man/epoxyd.8) */
 	char archive_backend[16];               /* "local" (data_dir) or "s3" */
+	char boot_path_default[8];              /* "direct" or "ipxe": host add's default */
 	char s3_endpoint[CONFIG_STR_MAX + 1];   /* http(s)://host[:port], no path */
 	char s3_bucket[64];
 	char s3_region[64];

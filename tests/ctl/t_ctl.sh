@@ -71,7 +71,9 @@ ctl host show node1 --json
 is "$(jq -r '.channel + "/" + .reinstall' "$T_DIR/out")" "beta/1" "host update: changed"
 ctl host update node1; is $? 2 "host update with nothing to change: exit 2"
 ctl host show node1 --json
-is "$(jq -r .boot_path "$T_DIR/out")" ipxe "host show: boot_path ipxe unless set"
+# unless set: epoxyd's boot_path_default, compiled from Kconfig BOOT_PATH_DIRECT
+bp_default=ipxe; grep -qx 'CONFIG_BOOT_PATH_DIRECT := 1' "$O/config.mk" && bp_default=direct
+is "$(jq -r .boot_path "$T_DIR/out")" "$bp_default" "host show: boot_path $bp_default (boot_path_default) unless set"
 ctl host update node1 --boot-path pxe; is $? 2 "host update --boot-path pxe: usage (2)"
 ctl host update node1 --boot-path direct; is $? 0 "host update --boot-path direct"
 ctl host show node1 --json

@@ -326,7 +326,8 @@ host_enroll_steps() {
   local r d sha obj
   {
     set -x
-    chain_ctl host add "${S[host]}" --hwclass "${HWCLASS:-qemu-x86_64}" --mac "${S[mac]}" || return 1
+    chain_ctl host add "${S[host]}" --hwclass "${HWCLASS:-qemu-x86_64}" --mac "${S[mac]}" \
+      --boot-path "${S[boot_path]}" || return 1
     for r in ${S[release]:-$(printf '%s\n' "$IMG"/release/* | sed 's#.*/##' | sort -n | tail -1)}; do
       d=$(release_dir "$r") || return 1
       chain_ctl release publish --manifest "$d/manifest" --artifacts "$d" || return 1

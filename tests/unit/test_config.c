@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "epoxy_config.h"
 #include "lib/err.h"
 #include "server/config.h"
 #include "tests/test.h"
@@ -190,9 +191,41 @@ static void test_s3(void)
 	ok(config_set(&c, "s3_url_ttl=10") == 0 && c.s3_url_ttl == 10, "s3: s3_url_ttl 10");
 }
 
+/* boot_path_default: the compiled default (Kconfig BOOT_PATH_DIRECT), and
+ * nothing but direct or ipxe */
+static void test_boot_path(void)
+{
+	static const char *const bad[] = { "pxe", "", "directx", "DIRECT", "ipxe ", "direct\tx" };
+	struct config c;
+	const char *what;
+	char set[64];
+	size_t i;
+
+	config_defaults(&c);
+	config_set(&c, "tls_cert=/c");
+	config_set(&c, "tls_key=/k");
+	config_set(&c, "online_key=/o");
+	ok(!strcmp(c.boot_path_default, ENABLE_BOOT_PATH_DIRECT ? "direct" : "ipxe"),
+	   "boot_path_default: %s, from Kconfig", c.boot_path_default);
+	ok(config_check(&c, &what) == 0, "boot_path_default: the default passes the check");
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(set, sizeof(set), "boot_path_default=%s", bad[i]);
+		what = NULL;
+		ok((config_set(&c, set) < 0 || (config_check(&c, &what) < 0 && what &&
+		    !strcmp(what, "boot_path_default"))), "boot_path_default '%s' refused", bad[i]);
+	}
+	ok(config_set(&c, "boot_path_default=ipxe") == 0 && config_check(&c, &what) == 0 &&
+	   !strcmp(c.boot_path_default, "ipxe"), "boot_path_default ipxe");
+	ok(config_set(&c, "boot_path_default=direct") == 0 && config_check(&c, &what) == 0 &&
+	   !strcmp(c.boot_path_default, "direct"), "boot_path_default direct");
+	ok(config_set(&c, "boot_path_default=directdirect") < 0 ||
+	   config_check(&c, &what) < 0, "boot_path_default longer than its buffer refused");
+}
+
 int main(void)
 {
 	test_parse();
+	test_boot_path();
 	test_set_check();
 	test_s3();
 	return test_done();
