@@ -7,12 +7,13 @@
 # jq): the login form, the fleet page's rows, states, counts and error
 # meanings in the DOM, the host and releases pages, hostile text rendered
 # as text with no script element and no alert, the browser's console free
-# of errors; screenshots of the fleet and a host page go to
+# of errors; screenshots of the fleet and a host page br_go to
 # $O/test-logs/t_page/.  With curl: the cookie's flags, the security
 # headers, and that no credential, a wrong one, a node token, a node
 # certificate and the plain-HTTP listener get no page of the fleet.
 # Installs chromium, chromium-driver and jq with apt-get when missing.
 . "$(dirname "$0")/../lib/epoxyd.sh"
+. "$(dirname "$0")/../lib/browser.sh"
 need_built "$O/keys/node-ca.crt"
 if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null ||
    ! command -v jq >/dev/null; then
@@ -156,88 +157,60 @@ hs /admin/v1/hosts/node2/audit -H "$AUTH" | grep -q 'action=joincred.issued'
 ok $? "GET /admin/v1/hosts/node2/audit: the host's audit entries"
 
 # ------------------------------------------------------------ the browser
-SPKI=$(openssl x509 -in "$TLS_CERT" -pubkey -noout | openssl pkey -pubin -outform DER |
-	openssl dgst -sha256 -binary | base64)
-WD_PORT=$(free_port 1) || bail "a port for chromedriver"
-chromedriver --port="$WD_PORT" --allowed-ips=127.0.0.1 >"$T_DIR/chromedriver.log" 2>&1 &
-WD_PID=$!
-at_exit kill "$WD_PID"
-WD=http://127.0.0.1:$WD_PORT
-for _ in $(seq 1 100); do curl -sf "$WD/status" >/dev/null && break; sleep 0.1; done
-URL=https://epoxy.test:$HTTPS_PORT
-CAPS=$(jq -n --arg spki "$SPKI" --arg dir "$T_DIR/chrome" --arg port "$HTTPS_PORT" '{
-  capabilities: {alwaysMatch: {browserName: "chrome", acceptInsecureCerts: false,
-    "goog:loggingPrefs": {browser: "ALL"},
-    "goog:chromeOptions": {binary: "/usr/bin/chromium", args: [
-      "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-      "--user-data-dir=" + $dir, "--window-size=1200,900", "--no-first-run",
-      "--host-resolver-rules=MAP epoxy.test 127.0.0.1",
-      "--ignore-certificate-errors-spki-list=" + $spki]}}}}')
-SID=$(curl -s -X POST -H 'Content-Type: application/json' -d "$CAPS" "$WD/session" |
-	jq -r '.value.sessionId // empty')
-[ -n "$SID" ] || bail "chromium started by chromedriver" "$(tail -n 20 "$T_DIR/chromedriver.log")"
-at_exit quiet curl -s -X DELETE "$WD/session/$SID"
-S=$WD/session/$SID
-# wd METHOD PATH [JSON]: the answer's .value
-wd() { curl -s -X "$1" -H 'Content-Type: application/json' ${3:+-d "$3"} "$S$2" | jq -c '.value'; }
-js() { wd POST /execute/sync "$(jq -n --arg s "$1" '{script: $s, args: []}')" | jq -r '.'; }
-go() { wd POST /url "$(jq -n --arg u "$URL$1" '{url: $u}')" >/dev/null; }
-shot() { wd GET /screenshot | jq -r '.' | base64 -d >"$ART/$1.png"; }
-el() { wd POST /element "$(jq -n --arg s "$1" '{using: "css selector", value: $s}')" |
-	jq -r '.[keys[0]]'; }
+browser_start 1200x900
 
-go /ui/
-is "$(js 'return document.title')" "epoxy: log in" "browser: /ui/ without a session shows the login form"
-is "$(js 'return document.querySelectorAll("tr.host").length')" 0 "browser: no host row before login"
-CRED_EL=$(el '#credential')
-wd POST "/element/$CRED_EL/value" "$(jq -n --arg t "$ADMIN" '{text: $t}')" >/dev/null
-wd POST "/element/$(el '#submit')/click" '{}' >/dev/null
+br_go /ui/
+is "$(br_js 'return document.title')" "epoxy: log in" "browser: /ui/ without a session shows the login form"
+is "$(br_js 'return document.querySelectorAll("tr.host").length')" 0 "browser: no host row before login"
+CRED_EL=$(br_el '#credential')
+br_wd POST "/element/$CRED_EL/value" "$(jq -n --arg t "$ADMIN" '{text: $t}')" >/dev/null
+br_wd POST "/element/$(br_el '#submit')/click" '{}' >/dev/null
 # drained: the 401 of the login form itself is an expected console entry
-quiet curl -s -X POST -H 'Content-Type: application/json' -d '{"type":"browser"}' "$S/se/log"
-for _ in $(seq 1 50); do [ "$(js 'return document.title')" = "epoxy: fleet" ] && break; sleep 0.1; done
-is "$(js 'return document.title')" "epoxy: fleet" "browser: login lands on the fleet page"
-is "$(js 'return [...document.querySelectorAll("tr.host")].map(r => r.id + ":" + r.querySelector(".state").textContent).join(" ")')" \
+quiet br_console_log
+for _ in $(seq 1 50); do [ "$(br_js 'return document.title')" = "epoxy: fleet" ] && break; sleep 0.1; done
+is "$(br_js 'return document.title')" "epoxy: fleet" "browser: login lands on the fleet page"
+is "$(br_js 'return [...document.querySelectorAll("tr.host")].map(r => r.id + ":" + r.querySelector(".state").textContent).join(" ")')" \
 	"host-ber-a:booting host-ber-b:enrolled host-node1:joined host-nyc-a:failed host-node2:booting host-syd-a:joined" \
 	"browser: the fleet page lists every host, by site, with its state"
-is "$(js 'return ["enrolled","booting","joined","failed"].map(s => document.getElementById("count-" + s).textContent).join(" ")')" \
+is "$(br_js 'return ["enrolled","booting","joined","failed"].map(s => document.getElementById("count-" + s).textContent).join(" ")')" \
 	"1 2 2 1" "browser: counts per state"
-is "$(js 'return document.querySelector("#host-nyc-a .error").textContent')" \
+is "$(br_js 'return document.querySelector("#host-nyc-a .error").textContent')" \
 	"EPOXY-E1001 manifest line malformed" "browser: the failed host's code with its registry meaning"
-is "$(js 'return document.querySelector("#host-node1 .release").textContent')" 7 \
+is "$(br_js 'return document.querySelector("#host-node1 .release").textContent')" 7 \
 	"browser: the release a host booted"
-is "$(js 'return document.querySelectorAll("h2.site .desc")[1].textContent')" "$EVIL" \
+is "$(br_js 'return document.querySelectorAll("h2.site .desc")[1].textContent')" "$EVIL" \
 	"browser: a hostile site description is shown as its literal text"
-is "$(js 'return [...document.querySelectorAll("script")].map(e => e.getAttribute("src") + ":" + e.textContent.length).join(" ")')" \
+is "$(br_js 'return [...document.querySelectorAll("script")].map(e => e.getAttribute("src") + ":" + e.textContent.length).join(" ")')" \
 	"/ui/refresh.js:0" "browser: the fleet page's only script is /ui/refresh.js, no inline one"
-is "$(js 'return getComputedStyle(document.querySelector("header")).display')" flex \
+is "$(br_js 'return getComputedStyle(document.querySelector("header")).display')" flex \
 	"browser: the stylesheet applied (CSP allows 'self')"
-shot fleet
-go '/ui/?site=ber01&state=booting'
-is "$(js 'return [...document.querySelectorAll("tr.host")].map(r => r.id).join(" ")')" host-ber-a \
+br_shot fleet
+br_go '/ui/?site=ber01&state=booting'
+is "$(br_js 'return [...document.querySelectorAll("tr.host")].map(r => r.id).join(" ")')" host-ber-a \
 	"browser: filter by site and state"
-go '/ui/?group=canary&release=7'
-is "$(js 'return [...document.querySelectorAll("tr.host")].map(r => r.id).join(" ")')" \
+br_go '/ui/?group=canary&release=7'
+is "$(br_js 'return [...document.querySelectorAll("tr.host")].map(r => r.id).join(" ")')" \
 	"host-node1 host-nyc-a" "browser: filter by group and release"
 
-go /ui/host/nyc-a
-is "$(js 'return document.getElementById("hostname").textContent')" nyc-a "browser: the host page renders"
-is "$(js 'return document.getElementById("tail").textContent')" "$EVIL" \
+br_go /ui/host/nyc-a
+is "$(br_js 'return document.getElementById("hostname").textContent')" nyc-a "browser: the host page renders"
+is "$(br_js 'return document.getElementById("tail").textContent')" "$EVIL" \
 	"browser: a hostile console tail is shown as its literal text"
-is "$(js 'return [...document.querySelectorAll("script")].map(e => e.getAttribute("src") + ":" + e.textContent.length).join(" ")')" \
+is "$(br_js 'return [...document.querySelectorAll("script")].map(e => e.getAttribute("src") + ":" + e.textContent.length).join(" ")')" \
 	"/ui/refresh.js:0" "browser: the host page's only script is /ui/refresh.js, no inline one"
-is "$(js 'return [...document.querySelectorAll("svg.timeline rect")].map(r => r.getAttribute("class") + ":" + r.getAttribute("width")).join(" ")')" \
+is "$(br_js 'return [...document.querySelectorAll("svg.timeline rect")].map(r => r.getAttribute("class") + ":" + r.getAttribute("width")).join(" ")')" \
 	"ok:18 ok:261 fail:280" "browser: the session's timeline: a bar per stage, widths by time"
-is "$(wd GET /alert/text | jq -r '.error // "an alert"')" "no such alert" "browser: no alert opened"
-shot host
-go /ui/host/node2
-is "$(js 'return document.getElementById("cert").textContent.split(" ")[0]')" good \
+is "$(br_wd GET /alert/text | jq -r '.error // "an alert"')" "no such alert" "browser: no alert opened"
+br_shot host
+br_go /ui/host/node2
+is "$(br_js 'return document.getElementById("cert").textContent.split(" ")[0]')" good \
 	"browser: the host page shows its node certificate status"
-is "$(js 'return [...document.querySelectorAll("tr.audit .action")].map(e => e.textContent).join(" ")')" \
+is "$(br_js 'return [...document.querySelectorAll("tr.audit .action")].map(e => e.textContent).join(" ")')" \
 	"nodecert.issued joincred.issued credential.issue" "browser: the host page shows its audit entries, newest first"
-go /ui/releases
-is "$(js 'return document.querySelectorAll("tr.release").length + " " + document.querySelector("tr.channel").textContent')" \
+br_go /ui/releases
+is "$(br_js 'return document.querySelectorAll("tr.release").length + " " + document.querySelector("tr.channel").textContent')" \
 	"1 stable7" "browser: the releases page lists the release and the channel"
-LOG=$(curl -s -X POST -H 'Content-Type: application/json' -d '{"type":"browser"}' "$S/se/log" |
+LOG=$(br_console_log |
 	jq -r '.value[]? | select(.level == "SEVERE" or (.message | test("alert|Content Security Policy"))) |
 	select(.message | test("/favicon.ico .*404") | not) | .message')
 is "$LOG" "" "browser: the console shows no error, no CSP violation, no alert (but /favicon.ico's 404)"

@@ -22,6 +22,7 @@
 #    refresh.js is served as JavaScript and holds no eval.
 # Installs chromium, chromium-driver and jq with apt-get when missing.
 . "$(dirname "$0")/../lib/epoxyd.sh"
+. "$(dirname "$0")/../lib/browser.sh"
 STORM=$BIN/epoxyd-storm
 SEED=$BIN/epoxyd-seed
 need_built "$O/keys/node-ca.crt" "$BIN/epoxyctl" "$STORM"
@@ -158,120 +159,85 @@ grep -qx "$BAD:failed:EPOXY-E1322" "$T_DIR/api.rows"
 ok $? "the admin API gives the failed canary's code" "$(cat "$T_DIR/api.rows")"
 
 # ------------------------------------------------------------ the browser
-SPKI=$(openssl x509 -in "$TLS_CERT" -pubkey -noout | openssl pkey -pubin -outform DER |
-	openssl dgst -sha256 -binary | base64)
-WD_PORT=$(free_port 1) || bail "a port for chromedriver"
-chromedriver --port="$WD_PORT" --allowed-ips=127.0.0.1 >"$T_DIR/chromedriver.log" 2>&1 &
-WD_PID=$!
-at_exit kill "$WD_PID"
-WD=http://127.0.0.1:$WD_PORT
-for _ in $(seq 1 100); do curl -sf "$WD/status" >/dev/null && break; sleep 0.1; done
-URL=https://epoxy.test:$HTTPS_PORT
-CAPS=$(jq -n --arg spki "$SPKI" --arg dir "$T_DIR/chrome" '{
-  capabilities: {alwaysMatch: {browserName: "chrome", acceptInsecureCerts: false,
-    "goog:loggingPrefs": {browser: "ALL"},
-    "goog:chromeOptions": {binary: "/usr/bin/chromium", args: [
-      "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-      "--user-data-dir=" + $dir, "--window-size=1200,1100", "--no-first-run",
-      "--host-resolver-rules=MAP epoxy.test 127.0.0.1",
-      "--ignore-certificate-errors-spki-list=" + $spki]}}}}')
-SID=$(curl -s -X POST -H 'Content-Type: application/json' -d "$CAPS" "$WD/session" |
-	jq -r '.value.sessionId // empty')
-[ -n "$SID" ] || bail "chromium started by chromedriver" "$(tail -n 20 "$T_DIR/chromedriver.log")"
-at_exit quiet curl -s -X DELETE "$WD/session/$SID"
-S=$WD/session/$SID
-pr_wd() { curl -s -X "$1" -H 'Content-Type: application/json' ${3:+-d "$3"} "$S$2" | jq -c '.value'; }
-pr_js() { pr_wd POST /execute/sync "$(jq -n --arg s "$1" '{script: $s, args: []}')" | jq -r '.'; }
-pr_go() { pr_wd POST /url "$(jq -n --arg u "$URL$1" '{url: $u}')" >/dev/null; }
-pr_shot() { pr_wd GET /screenshot | jq -r '.' | base64 -d >"$ART/$1.png"; }
-pr_el() { pr_wd POST /element "$(jq -n --arg s "$1" '{using: "css selector", value: $s}')" |
-	jq -r '.[keys[0]]'; }
-cdp() { pr_wd POST /goog/cdp/execute "$(jq -n --arg c "$1" --argjson p "$2" '{cmd: $c, params: $p}')"; }
-console_log() { curl -s -X POST -H 'Content-Type: application/json' -d '{"type":"browser"}' "$S/se/log"; }
-# js_wait SCRIPT VALUE SECONDS: polls SCRIPT until it returns VALUE
-js_wait() {
-	local i
-	for i in $(seq 1 $(($3 * 4))); do [ "$(pr_js "$1")" = "$2" ] && return 0; sleep 0.25; done
-	return 1
-}
+browser_start 1200x1100
 
-pr_go /ui/login
-pr_wd POST "/element/$(pr_el '#credential')/value" "$(jq -n --arg t "$ADMIN" '{text: $t}')" >/dev/null
-pr_wd POST "/element/$(pr_el '#submit')/click" '{}' >/dev/null
-js_wait 'return document.title' "epoxy: fleet" 5; ok $? "browser: logged in"
-quiet console_log   # drained: nothing before the rollout pages counts
-pr_go /ui/releases
-is "$(pr_js 'return document.querySelector("#rollout-stable a").getAttribute("href") + " " + document.querySelector("#rollout-stable progress").getAttribute("value") + "/" + document.querySelector("#rollout-stable progress").getAttribute("max")')" \
+br_go /ui/login
+br_wd POST "/element/$(br_el '#credential')/value" "$(jq -n --arg t "$ADMIN" '{text: $t}')" >/dev/null
+br_wd POST "/element/$(br_el '#submit')/click" '{}' >/dev/null
+br_js_wait 'return document.title' "epoxy: fleet" 5; ok $? "browser: logged in"
+quiet br_console_log   # drained: nothing before the rollout pages counts
+br_go /ui/releases
+is "$(br_js 'return document.querySelector("#rollout-stable a").getAttribute("href") + " " + document.querySelector("#rollout-stable progress").getAttribute("value") + "/" + document.querySelector("#rollout-stable progress").getAttribute("max")')" \
 	"/ui/rollout/stable 3/12" "browser: the releases page links the rollout, progress 3 of 12 hosts"
-pr_wd POST "/element/$(pr_el '#rollout-stable a')/click" '{}' >/dev/null
-js_wait 'return document.title' "epoxy: rollout" 5; ok $? "browser: the link opens the rollout page"
-is "$(pr_js 'return document.getElementById("ro-state").textContent + " | " + document.getElementById("ro-release").textContent + " | " + document.getElementById("ro-wave").textContent')" \
+br_wd POST "/element/$(br_el '#rollout-stable a')/click" '{}' >/dev/null
+br_js_wait 'return document.title' "epoxy: rollout" 5; ok $? "browser: the link opens the rollout page"
+is "$(br_js 'return document.getElementById("ro-state").textContent + " | " + document.getElementById("ro-release").textContent + " | " + document.getElementById("ro-wave").textContent')" \
 	"running | 7 → 8 | 2 of 3 (6 hosts, 6 still moving)" "browser: the rollout's state, release and wave"
-is "$(pr_js 'return document.getElementById("ro-counts").textContent')" \
+is "$(br_js 'return document.getElementById("ro-counts").textContent')" \
 	"12: 3 waiting, 6 moved, 2 joined, 1 failed, 0 gone" "browser: the rollout's hosts by state"
-is "$(pr_js 'return [...document.querySelectorAll("h3.wave")].map(h => h.textContent + ":" + h.nextElementSibling.querySelectorAll("tr.rohost").length).join(" ")')" \
+is "$(br_js 'return [...document.querySelectorAll("h3.wave")].map(h => h.textContent + ":" + h.nextElementSibling.querySelectorAll("tr.rohost").length).join(" ")')" \
 	"Wave 1 (canaries):3 Wave 2:6 Wave 3:3" "browser: a table per wave with its hosts"
-is "$(pr_js 'return [...document.querySelectorAll("#wave-1 + table tr.rohost")].map(r => r.id + ":" + r.querySelector(".state").textContent).join(" ")')" \
+is "$(br_js 'return [...document.querySelectorAll("#wave-1 + table tr.rohost")].map(r => r.id + ":" + r.querySelector(".state").textContent).join(" ")')" \
 	"$({ echo "ro-$BAD:failed"; sed 's/^/ro-/; s/$/:joined/' "$T_DIR/good"; } | paste -sd' ')" \
 	"browser: the canaries' states, the failed one first"
-is "$(pr_js 'return document.querySelector("#ro-'"$BAD"' .error").textContent')" \
+is "$(br_js 'return document.querySelector("#ro-'"$BAD"' .error").textContent')" \
 	"EPOXY-E1322 $(grep -o 'E_[A-Z0-9_]*, *1322, *[0-9]*, "[^"]*"' lib/errors.def | sed 's/^[^"]*"//; s/"$//; s/\\"/"/g')" \
 	"browser: the failed canary's code with its registry meaning"
-is "$(pr_js 'return [...document.querySelectorAll("tr.failure")].map(r => r.querySelector(".name").textContent + ":" + r.querySelector("code").textContent).join(" ")')" \
+is "$(br_js 'return [...document.querySelectorAll("tr.failure")].map(r => r.querySelector(".name").textContent + ":" + r.querySelector("code").textContent).join(" ")')" \
 	"$BAD:EPOXY-E1322" "browser: the failures table lists the canary with its code"
-is "$(pr_js 'return document.querySelector("tr.failure pre.tail").textContent')" "$(cat "$T_DIR/evil")" \
+is "$(br_js 'return document.querySelector("tr.failure pre.tail").textContent')" "$(cat "$T_DIR/evil")" \
 	"browser: the hostile console tail is shown as its literal text"
-is "$(pr_js 'return [...document.querySelectorAll("script")].map(e => e.getAttribute("src") + ":" + e.textContent.length).join(" ")')" \
+is "$(br_js 'return [...document.querySelectorAll("script")].map(e => e.getAttribute("src") + ":" + e.textContent.length).join(" ")')" \
 	"/ui/refresh.js:0" "browser: the only script is /ui/refresh.js, no injected one"
-is "$(pr_wd GET /alert/text | jq -r '.error // "an alert"')" "no such alert" "browser: no alert opened"
-pr_shot rollout
+is "$(br_wd GET /alert/text | jq -r '.error // "an alert"')" "no such alert" "browser: no alert opened"
+br_shot rollout
 
 # refresh.js: the page follows the rollout without navigating
-pr_js 'window.epoxyMarker = "kept"; return 1' >/dev/null
-T0=$(pr_js 'return String(performance.timeOrigin)')
+br_js 'window.epoxyMarker = "kept"; return 1' >/dev/null
+T0=$(br_js 'return String(performance.timeOrigin)')
 pr_boot "$T_DIR/wave2"
 is "$(grep -c ' 8 joined$' "$T_DIR/round.out")" 6 "the 6 hosts of wave 2 joined on 8"
-js_wait 'return [...document.querySelectorAll("#wave-2 + table .state")].map(e => e.textContent).join(" ")' \
+br_js_wait 'return [...document.querySelectorAll("#wave-2 + table .state")].map(e => e.textContent).join(" ")' \
 	"joined joined joined joined joined joined" 20
 ok $? "browser: wave 2's hosts turn joined on the page by themselves"
-js_wait 'return document.getElementById("ro-wave").textContent.slice(0, 6)' "3 of 3" 20
+br_js_wait 'return document.getElementById("ro-wave").textContent.slice(0, 6)' "3 of 3" 20
 ok $? "browser: the page shows wave 3 moving"
-is "$(pr_js 'return (window.epoxyMarker || "reloaded") + " " + (String(performance.timeOrigin) === "'"$T0"'")')" \
+is "$(br_js 'return (window.epoxyMarker || "reloaded") + " " + (String(performance.timeOrigin) === "'"$T0"'")')" \
 	"kept true" "browser: no reload (the page's marker and time origin are the same)"
-N1=$(pr_js 'return Number(document.documentElement.getAttribute("data-refreshed"))')
+N1=$(br_js 'return Number(document.documentElement.getAttribute("data-refreshed"))')
 [ "$N1" -ge 1 ] 2>/dev/null; ok $? "browser: refresh.js swapped the live part ($N1 times)"
 pr_ctl release rollout pause --channel stable; ok $? "pause"
-js_wait 'return document.getElementById("ro-state").textContent' paused 15
+br_js_wait 'return document.getElementById("ro-state").textContent' paused 15
 ok $? "browser: the pause shows without a reload"
-is "$(pr_js 'return window.epoxyMarker || "reloaded"')" kept "browser: still the same document"
-check "browser: the note says how to resume" test -n "$(pr_js 'return document.getElementById("ro-note").textContent' | grep 'rollout resume')"
-pr_go /ui/
-pr_js 'window.epoxyMarker = "fleet"; return 1' >/dev/null
-js_wait 'return document.documentElement.getAttribute("data-refreshed")' 1 15
+is "$(br_js 'return window.epoxyMarker || "reloaded"')" kept "browser: still the same document"
+check "browser: the note says how to resume" test -n "$(br_js 'return document.getElementById("ro-note").textContent' | grep 'rollout resume')"
+br_go /ui/
+br_js 'window.epoxyMarker = "fleet"; return 1' >/dev/null
+br_js_wait 'return document.documentElement.getAttribute("data-refreshed")' 1 15
 ok $? "browser: the fleet page refreshes itself too"
-is "$(pr_js 'return (window.epoxyMarker || "reloaded") + " " + document.querySelectorAll("tr.host").length')" \
+is "$(br_js 'return (window.epoxyMarker || "reloaded") + " " + document.querySelectorAll("tr.host").length')" \
 	"fleet 13" "browser: the fleet page's rows after a refresh, no reload"
-LOG=$(console_log | jq -r '.value[]? | select(.level == "SEVERE" or (.message | test("alert|Content Security Policy"))) |
+LOG=$(br_console_log | jq -r '.value[]? | select(.level == "SEVERE" or (.message | test("alert|Content Security Policy"))) |
 	select(.message | test("/favicon.ico .*404") | not) | .message')
 is "$LOG" "" "browser: the console shows no error, no CSP violation, no alert (but /favicon.ico's 404)"
 
 # without the script: the page is whole, the refresh link reloads it
-cdp Network.enable '{}' >/dev/null
-cdp Network.setBlockedURLs '{"urls": ["*/ui/refresh.js"]}' >/dev/null
-pr_go /ui/rollout/stable
-pr_js 'window.epoxyMarker = "noscript"; return 1' >/dev/null
-is "$(pr_js 'return document.getElementById("ro-state").textContent + " " + document.querySelectorAll("tr.rohost").length')" \
+br_cdp Network.enable '{}' >/dev/null
+br_cdp Network.setBlockedURLs '{"urls": ["*/ui/refresh.js"]}' >/dev/null
+br_go /ui/rollout/stable
+br_js 'window.epoxyMarker = "noscript"; return 1' >/dev/null
+is "$(br_js 'return document.getElementById("ro-state").textContent + " " + document.querySelectorAll("tr.rohost").length')" \
 	"paused 12" "no script: the rollout page is complete"
 pr_ctl release rollout resume --channel stable; ok $? "resume"
 sleep 6
-is "$(pr_js 'return document.getElementById("ro-state").textContent + " " + document.documentElement.hasAttribute("data-refreshed")')" \
+is "$(br_js 'return document.getElementById("ro-state").textContent + " " + document.documentElement.hasAttribute("data-refreshed")')" \
 	"paused false" "no script: nothing changes the page by itself"
-pr_wd POST "/element/$(pr_el '#refresh')/click" '{}' >/dev/null
-js_wait 'return (window.epoxyMarker || "reloaded") + " " + document.getElementById("ro-state").textContent' \
+br_wd POST "/element/$(br_el '#refresh')/click" '{}' >/dev/null
+br_js_wait 'return (window.epoxyMarker || "reloaded") + " " + document.getElementById("ro-state").textContent' \
 	"reloaded running" 5
 ok $? "no script: the refresh link reloads the page, which shows the rollout running"
-cdp Network.setBlockedURLs '{"urls": []}' >/dev/null
-quiet console_log
+br_cdp Network.setBlockedURLs '{"urls": []}' >/dev/null
+quiet br_console_log
 SZ=$(stat -c %s "$ART/rollout.png" 2>/dev/null || echo 0)
 [ "$SZ" -gt 1000 ] && [ "$(head -c 8 "$ART/rollout.png" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ]
 ok $? "the rollout page's screenshot saved as PNG in $ART ($SZ bytes)"
