@@ -20,8 +20,9 @@
 #include "lib/sliverset.h"
 
 const char *const sliverset_attr_names[SLIVERSET_NATTR] = {
-	"cpu_share", "cpu_pct", "mem_max", "tasks_max", "disk_max",
-	"net_min_rate", "net_max_rate", "net_max_bytes_per_day",
+	SLIVERSET_A_CPU_SHARE, SLIVERSET_A_CPU_PCT, SLIVERSET_A_MEM_MAX,
+	SLIVERSET_A_TASKS_MAX, SLIVERSET_A_DISK_MAX, SLIVERSET_A_NET_MIN_RATE,
+	SLIVERSET_A_NET_MAX_RATE, SLIVERSET_A_NET_MAX_BYTES_PER_DAY,
 };
 
 static const char sliverset_magic[] = "epoxy-slivers 1";

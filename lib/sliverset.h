@@ -37,6 +37,16 @@
 #define SLIVERSET_ENTRY_MAX   1024    /* printable ASCII, no leading space */
 #define SLIVERSET_VALUE_MAX   ((uint64_t)1 << 53)
 #define SLIVERSET_NATTR       8
+/* the attributes' one spelling, in their order (the store's table,
+ * store_attrs[], uses the same macros) */
+#define SLIVERSET_A_CPU_SHARE             "cpu_share"
+#define SLIVERSET_A_CPU_PCT               "cpu_pct"
+#define SLIVERSET_A_MEM_MAX               "mem_max"
+#define SLIVERSET_A_TASKS_MAX             "tasks_max"
+#define SLIVERSET_A_DISK_MAX              "disk_max"
+#define SLIVERSET_A_NET_MIN_RATE          "net_min_rate"
+#define SLIVERSET_A_NET_MAX_RATE          "net_max_rate"
+#define SLIVERSET_A_NET_MAX_BYTES_PER_DAY "net_max_bytes_per_day"
 
 /* The attributes in the order they appear (store/store.h's store_attrs[]
  * has the same names in the same order, with ranges and defaults). */

@@ -17,17 +17,21 @@
 #include "lib/err.h"
 #include "lib/hex.h"
 #include "lib/label.h"
+#include "lib/sliverset.h"
 #include "store/store_db.h"
 
+/* the names are the sliver set's (lib/sliverset.h), in its order: a slice
+ * attribute travels to the node under the one spelling */
+_Static_assert(STORE_ATTR_N == SLIVERSET_NATTR, "store and sliver set attributes differ");
 const struct store_attr_def store_attrs[STORE_ATTR_N] = {
-	[STORE_ATTR_CPU_SHARE] = { "cpu_share", "weight", 1, 10000, 1 },
-	[STORE_ATTR_CPU_PCT] = { "cpu_pct", "percent", 0, 25600, 0 },
-	[STORE_ATTR_MEM_MAX] = { "mem_max", "bytes", 0, (uint64_t)1 << 50, 0 },
-	[STORE_ATTR_TASKS_MAX] = { "tasks_max", "tasks", 0, 4194304, 0 },
-	[STORE_ATTR_DISK_MAX] = { "disk_max", "bytes", 0, (uint64_t)1 << 50, 0 },
-	[STORE_ATTR_NET_MIN_RATE] = { "net_min_rate", "bit/s", 0, 400000000000ULL, 0 },
-	[STORE_ATTR_NET_MAX_RATE] = { "net_max_rate", "bit/s", 0, 400000000000ULL, 0 },
-	[STORE_ATTR_NET_MAX_BYTES_PER_DAY] = { "net_max_bytes_per_day", "bytes", 0,
+	[STORE_ATTR_CPU_SHARE] = { SLIVERSET_A_CPU_SHARE, "weight", 1, 10000, 1 },
+	[STORE_ATTR_CPU_PCT] = { SLIVERSET_A_CPU_PCT, "percent", 0, 25600, 0 },
+	[STORE_ATTR_MEM_MAX] = { SLIVERSET_A_MEM_MAX, "bytes", 0, (uint64_t)1 << 50, 0 },
+	[STORE_ATTR_TASKS_MAX] = { SLIVERSET_A_TASKS_MAX, "tasks", 0, 4194304, 0 },
+	[STORE_ATTR_DISK_MAX] = { SLIVERSET_A_DISK_MAX, "bytes", 0, (uint64_t)1 << 50, 0 },
+	[STORE_ATTR_NET_MIN_RATE] = { SLIVERSET_A_NET_MIN_RATE, "bit/s", 0, 400000000000ULL, 0 },
+	[STORE_ATTR_NET_MAX_RATE] = { SLIVERSET_A_NET_MAX_RATE, "bit/s", 0, 400000000000ULL, 0 },
+	[STORE_ATTR_NET_MAX_BYTES_PER_DAY] = { SLIVERSET_A_NET_MAX_BYTES_PER_DAY, "bytes", 0,
 					       (uint64_t)1 << 50, 0 },
 };
 
