@@ -35,6 +35,7 @@
 #include "net/https.h"
 #include "net/retry.h"
 #include "node/nm/nmid.h"
+#include "node/nm/nmnet.h"
 #include "node/nm/nmrun.h"
 #include "node/nm/nmsync.h"
 
@@ -76,6 +77,9 @@ struct nm {
 	const char *data, *runroot, *crun, *cgroup, *rootfs;
 	int no_pivot;
 	int run_rc;                     /* the last reconciliation's */
+	/* the slivers' network (--uplink IFACE): off when NULL */
+	const char *uplink, *node_rate, *net_range, *nft;
+	struct nmnet net;
 };
 
 
@@ -95,7 +99,9 @@ static void nm_usage(FILE *f)
 	      "                     [--renew SECONDS] [--beats N] [--detach]\n"
 	      "                     [--slivers DIR [--keyset FILE] [--poll SECONDS]]\n"
 	      "                     [--rootfs DIR [--data DIR] [--runtime-root DIR] [--crun PATH]\n"
-	      "                      [--cgroup-manager cgroupfs|disabled] [--no-pivot]]\n"
+	      "                      [--cgroup-manager cgroupfs|disabled] [--no-pivot]\n"
+	      "                      [--uplink IFACE [--node-rate BITS] [--net-range A.B.C.D/N]\n"
+	      "                       [--nft PATH]]]\n"
 	      "       epoxy-nm apply --host NAME --slivers DIR [--keyset FILE] --rootfs DIR [...]\n"
 	      "  join: make a P-256 key in memory, trade the one-time node credential and a\n"
 	      "  certificate request for a client certificate, then heartbeat over mutual\n"
@@ -114,6 +120,12 @@ static void nm_usage(FILE *f)
 	      "  " NMRUN_ROOT_DEFAULT "), --crun (default " NMRUN_CRUN_DEFAULT "), cgroup v2 limits\n"
 	      "  through --cgroup-manager cgroupfs (default) or none with disabled;\n"
 	      "  --no-pivot when the node's root is the initramfs (crun create --no-pivot).\n"
+	      "  --uplink IFACE: give each sliver a network (off without it: a sliver's\n"
+	      "  namespace has no interface): a veth pair with a /30 of --net-range (default\n"
+	      "  " NMNET_RANGE_DEFAULT "), NAT out of IFACE by nftables (--nft, default\n"
+	      "  " NMNET_NFT_DEFAULT "), its traffic out of IFACE shaped by HTB: a root class at\n"
+	      "  --node-rate bit/s (default 1000000000), one class per sliver (net_min_rate,\n"
+	      "  net_max_rate, net_max_bytes_per_day).  IFACE's root qdisc becomes epoxy-nm's.\n"
 	      "  apply: verify the cached set of --slivers, make the running slivers match\n"
 	      "  it, and exit (0: every sliver as wanted, 1 otherwise): no server needed.\n"
 	      "exit: 0 stopped, 1 refused by the server, 2 usage, 3 server unreachable\n", f);
@@ -581,6 +593,7 @@ static int nm_sync_start(struct nm *nm)
 				nm->no_pivot);
 		if (rc < 0)
 			return nm_fail(rc, nm->rootfs, NULL);
+		nm->run.net = nm->uplink ? &nm->net : NULL;
 	}
 	nm->setbuf = malloc(SLIVERSET_MAX_BYTES);
 	if (!nm->setbuf)
@@ -618,7 +631,9 @@ static int nm_opts(struct nm *nm, int argc, char **argv, const char **cred, int 
 		{ "detach", 0, 0, 'd' }, { "slivers", 1, 0, 'S' }, { "keyset", 1, 0, 'k' },
 		{ "poll", 1, 0, 'p' }, { "help", 0, 0, 'h' }, { "rootfs", 1, 0, 'R' },
 		{ "data", 1, 0, 'D' }, { "runtime-root", 1, 0, 'T' }, { "crun", 1, 0, 'C' },
-		{ "cgroup-manager", 1, 0, 'G' }, { "no-pivot", 0, 0, 'P' }, { 0, 0, 0, 0 } };
+		{ "cgroup-manager", 1, 0, 'G' }, { "no-pivot", 0, 0, 'P' }, { "uplink", 1, 0, 'U' },
+		{ "node-rate", 1, 0, 'N' }, { "net-range", 1, 0, 'A' }, { "nft", 1, 0, 'F' },
+		{ 0, 0, 0, 0 } };
 	uint64_t v;
 	int o, rc = 0;
 
@@ -661,6 +676,9 @@ static int nm_opts(struct nm *nm, int argc, char **argv, const char **cred, int 
 			  o == 'C' ? &nm->crun : &nm->cgroup) = optarg;
 		else if (o == 'P')
 			nm->no_pivot = 1;
+		else if (o == 'U' || o == 'N' || o == 'A' || o == 'F')
+			*(o == 'U' ? &nm->uplink : o == 'N' ? &nm->node_rate :
+			  o == 'A' ? &nm->net_range : &nm->nft) = optarg;
 		else
 			rc = -EPX_E_NM_USAGE;
 	}
@@ -671,6 +689,13 @@ static int nm_opts(struct nm *nm, int argc, char **argv, const char **cred, int 
 		rc = -EPX_E_NM_USAGE;
 	if (rc == 0 && nm->rootfs && !nm->sync.dir[0])
 		rc = -EPX_E_NM_USAGE;
+	if (rc == 0 && (nm->uplink || nm->node_rate || nm->net_range || nm->nft) &&
+	    (!nm->uplink || !nm->rootfs))
+		rc = -EPX_E_NM_USAGE;
+	if (rc == 0 && nm->uplink)
+		rc = nmnet_init(&nm->net, nm->uplink, nm->node_rate ? nm->node_rate : "1000000000",
+				nm->net_range ? nm->net_range : NMNET_RANGE_DEFAULT,
+				nm->nft ? nm->nft : NMNET_NFT_DEFAULT);
 	return rc;
 }
 

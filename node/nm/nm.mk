@@ -7,18 +7,33 @@
 # musl archive, the one HTTPS/TLS client, never a copy.  The production
 # initramfs carries it ($(O)/images-src/epoxy-nm, stage1/images.mk) and
 # no shared library at all (docs/guide/75-node-manager.md says why).
-NM_MODS := node/nm/nmid.c node/nm/nmsync.c node/nm/nmrun.c
+NM_MODS := node/nm/nmid.c node/nm/nmsync.c node/nm/nmrun.c node/nm/nmnet.c
 
 MUSL_PROGS += epoxy-nm
 epoxy-nm_SRCS := node/nm/nm.c $(NM_MODS)
 epoxy-nm_ARCHIVES := epoxy-net epoxy
+
+# nmnet: the slivers' network through Debian's libnl-route-3 (libnl-3-dev,
+# libnl-route-3-dev).  The musl link takes Debian's static archives, built
+# against glibc: their headers come after musl's (-idirafter), and the few
+# _FORTIFY_SOURCE calls they make are at the end of nmnet.c.  Host, asan
+# and fuzz variants link Debian's shared libraries.
+NMNET_INC := -idirafter /usr/include/libnl3
+NMNET_LIBS := -lnl-route-3 -lnl-3
+NMNET_MUSL_LIBS := /usr/lib/$(shell gcc -print-multiarch)/libnl-route-3.a \
+	/usr/lib/$(shell gcc -print-multiarch)/libnl-3.a -lpthread
+epoxy-nm_LIBS := $(NMNET_MUSL_LIBS)
+$(O)/musl/node/nm/nmnet.o: MUSL_CPPFLAGS += $(NMNET_INC) -idirafter /usr/include \
+	-idirafter /usr/include/$(shell gcc -print-multiarch)
+$(O)/host/node/nm/nmnet.o $(O)/asan/node/nm/nmnet.o $(O)/fuzz/node/nm/nmnet.o: \
+	CPPFLAGS += $(NMNET_INC)
 
 # the CSR checks of epoxyd against the node manager's own requests and a
 # table of malformed ones
 UNIT_TESTS += test_nodeid
 test_nodeid_SRCS := tests/unit/test_nodeid.c tests/test.c server/nodeid.c $(NM_MODS)
 test_nodeid_ARCHIVES := epoxy
-test_nodeid_LIBS := -lmbedx509 -lmbedcrypto -lpthread
+test_nodeid_LIBS := -lmbedx509 -lmbedcrypto -lpthread $(NMNET_LIBS)
 
 FUZZ_TARGETS += fuzz_csr
 fuzz_csr_SRCS := tests/fuzz/fuzz_csr.c server/nodeid.c
@@ -35,11 +50,22 @@ test_nmsync_LIBS := $(LIB_CRYPTO_LIBS)
 # the OCI config of a sliver (limits table, hostile records, confinement)
 # and the state file's parser (node/nm/nmrun.h)
 UNIT_TESTS += test_nmrun
-test_nmrun_SRCS := tests/unit/test_nmrun.c tests/test.c node/nm/nmrun.c
+test_nmrun_SRCS := tests/unit/test_nmrun.c tests/test.c node/nm/nmrun.c node/nm/nmnet.c
 test_nmrun_ARCHIVES := epoxy
-test_nmrun_LIBS := $(LIB_CRYPTO_LIBS)
+test_nmrun_LIBS := $(LIB_CRYPTO_LIBS) $(NMNET_LIBS)
 
 FUZZ_TARGETS += fuzz_nmrun
-fuzz_nmrun_SRCS := tests/fuzz/fuzz_nmrun.c node/nm/nmrun.c
+fuzz_nmrun_SRCS := tests/fuzz/fuzz_nmrun.c node/nm/nmrun.c node/nm/nmnet.c
 fuzz_nmrun_ARCHIVES := epoxy
-fuzz_nmrun_LIBS := $(LIB_CRYPTO_LIBS)
+fuzz_nmrun_LIBS := $(LIB_CRYPTO_LIBS) $(NMNET_LIBS)
+
+# the network plan: ranges, slots, rates, the daily cap, the ruleset
+UNIT_TESTS += test_nmnet
+test_nmnet_SRCS := tests/unit/test_nmnet.c tests/test.c node/nm/nmnet.c node/nm/nmrun.c
+test_nmnet_ARCHIVES := epoxy
+test_nmnet_LIBS := $(LIB_CRYPTO_LIBS) $(NMNET_LIBS)
+
+FUZZ_TARGETS += fuzz_nmnet
+fuzz_nmnet_SRCS := tests/fuzz/fuzz_nmnet.c node/nm/nmnet.c node/nm/nmrun.c
+fuzz_nmnet_ARCHIVES := epoxy
+fuzz_nmnet_LIBS := $(LIB_CRYPTO_LIBS) $(NMNET_LIBS)

@@ -19,7 +19,9 @@
 #include "lib/hex.h"
 #include "lib/line.h"
 #include "lib/record.h"
+#include "lib/num.h"
 #include "lib/sha256.h"
+#include "node/nm/nmnet.h"
 #include "node/nm/nmrun.h"
 
 #define NMRUN_P (NMRUN_PATH_MAX + 96)
@@ -254,7 +256,14 @@ int nmrun_config(const struct nmrun *r, const struct sliver *sl, int limits, FIL
 	nmrun_strs(f, "maskedPaths", nmrun_masked, NMRUN_N(nmrun_masked));
 	fputs(", ", f);
 	nmrun_strs(f, "readonlyPaths", nmrun_readonly, NMRUN_N(nmrun_readonly));
-	fputs("}}\n", f);
+	fputs("}", f);
+	/* the network's limits (nmnet), with the others: their change alone
+	 * is an update in place */
+	if (limits && r->net)
+		fprintf(f, ", \"annotations\": {\"org.epoxy.net\": \"min %" PRIu64 " max %" PRIu64
+			" day %" PRIu64 "\"}", sl->attr[NMNET_MIN_RATE], sl->attr[NMNET_MAX_RATE],
+			sl->attr[NMNET_BYTES_DAY]);
+	fputs("}\n", f);
 	return rc == 0 && ferror(f) ? -EPX_E_NM_BUNDLE : rc;
 }
 
@@ -543,6 +552,8 @@ static int nmrun_destroy(const struct nmrun *r, const char *name)
 
 	if (!o)
 		return -ENOMEM;
+	if (r->net)
+		nmnet_down(r->net, name);
 	if (nmrun_exists(r->root, name)) {
 		nmrun_crun(r, kargs, -1, o);
 		if (nmrun_crun(r, dargs, -1, o) != 0 && nmrun_exists(r->root, name)) {
@@ -625,8 +636,9 @@ static int nmrun_bundle(const struct nmrun *r, const struct nmrun_want *w)
 static int nmrun_create(const struct nmrun *r, const struct nmrun_want *w)
 {
 	const char *name = w->sl->name;
-	char dir[NMRUN_P], con[NMRUN_P + 16];
-	const char *cargs[] = { "create", "--bundle", dir, name, NULL, NULL };
+	char dir[NMRUN_P], con[NMRUN_P + 16], pidf[NMRUN_P + 16], pbuf[16];
+	const char *cargs[] = { "create", "--bundle", dir, "--pid-file", pidf, name, NULL, NULL };
+	uint32_t pid;
 	const char *sargs[] = { "start", name, NULL };
 	struct nmrun_out *o = malloc(sizeof(*o));
 	int rc, fd;
@@ -636,9 +648,10 @@ static int nmrun_create(const struct nmrun *r, const struct nmrun_want *w)
 		return -ENOMEM;
 	snprintf(dir, sizeof(dir), "%s/%s", r->data, name);
 	snprintf(con, sizeof(con), "%s/console", dir);
+	snprintf(pidf, sizeof(pidf), "%s/pid", dir);
 	if (r->no_pivot) {
-		cargs[3] = "--no-pivot";
-		cargs[4] = name;
+		cargs[5] = "--no-pivot";
+		cargs[6] = name;
 	}
 	rc = nmrun_bundle(r, w);
 	if (rc < 0)
@@ -662,6 +675,20 @@ static int nmrun_create(const struct nmrun *r, const struct nmrun_want *w)
 		goto out;
 	}
 	close(fd);
+	if (r->net) {
+		/* the network, in the namespace crun made, before the entry runs */
+		n = file_read(pidf, pbuf, sizeof(pbuf) - 1);
+		while (n > 0 && pbuf[n - 1] == '\n')
+			n--;
+		if (n <= 0 || num_parse_u32(pbuf, (size_t)n, 4194304, &pid) < 0 || pid < 2) {
+			nmrun_fail(rc, name, "crun --pid-file", NULL);
+			goto out;
+		}
+		rc = nmnet_up(r->net, w->sl, (pid_t)pid);
+		if (rc < 0)
+			goto out;
+		rc = -EPX_E_NM_RUNTIME;
+	}
 	if (nmrun_crun(r, sargs, -1, o) != 0) {
 		nmrun_fail(rc, name, "crun start", nmrun_tail(o));
 		goto out;
@@ -696,6 +723,8 @@ static int nmrun_update(const struct nmrun *r, const struct nmrun_want *w)
 	else if (rc == 0 && r->cg == NMRUN_CG_DISABLED)
 		nmrun_log("sliver %s: new limits written to its config; --cgroup-manager "
 			  "disabled: not applied to a cgroup", name);
+	if (rc == 0 && r->net)
+		rc = nmnet_update(r->net, w->sl, time(NULL));
 	if (rc == 0)
 		rc = nmrun_state_write(r, w);
 	free(o);
@@ -820,6 +849,9 @@ int nmrun_reconcile(struct nmrun *r, const struct sliverset *want, int64_t now,
 			rc = rc < 0 ? rc : e;
 		}
 	}
+	/* no veth, class or rule of a sliver that is not running */
+	e = r->net ? nmnet_sync(r->net, want, now) : 0;
+	rc = rc < 0 ? rc : e;
 out:
 	free(w);
 	free(o);

@@ -57,6 +57,8 @@
 #define NMRUN_ROOT_DEFAULT "/run/epoxy-crun"
 #define NMRUN_CRUN_DEFAULT "/usr/bin/crun"
 
+struct nmnet;
+
 enum nmrun_cgroup { NMRUN_CG_CGROUPFS = 1, NMRUN_CG_DISABLED };
 
 struct nmrun {
@@ -66,6 +68,8 @@ struct nmrun {
 	char crun[NMRUN_PATH_MAX + 1];
 	enum nmrun_cgroup cg;
 	int no_pivot;                           /* crun create --no-pivot */
+	struct nmnet *net;                      /* --uplink: the slivers' network
+						 * (node/nm/nmnet.h); NULL off */
 };
 
 struct nmrun_stats {
