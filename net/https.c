@@ -332,7 +332,7 @@ static int https_exchange(struct tls_conn *c, struct https *h,
 			  const struct https_req *r, struct https_resp *resp,
 			  int ka, int *keep, size_t *got)
 {
-	static struct https_rx x;       /* 16 KiB buffer: keep it off the stack */
+	static struct https_rx x;       /* HTTPS_BUF buffer: keep it off the stack */
 	int rc;
 
 	resp->sent = 1;         /* from the first byte on, assume the token spent */

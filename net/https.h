@@ -30,7 +30,7 @@
 
 #define HTTPS_RATE_WINDOW_MS 2000
 #define HTTPS_ERRBODY_MAX 256
-#define HTTPS_BUF 16384
+#define HTTPS_BUF 262144           /* body bytes per on_data, at most */
 #define HTTPS_KEEP_MAX 100              /* requests per kept connection */
 #define HTTPS_KEEP_IDLE_MS 5000         /* epoxyd's header_timeout is 10 s */
 

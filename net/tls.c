@@ -296,19 +296,42 @@ int tls_write(struct tls_conn *c, const void *buf, size_t len)
 long tls_read(struct tls_conn *c, void *buf, size_t cap, int64_t wake)
 {
 	int64_t until = wake < c->deadline ? wake : c->deadline;
+	long got = 0, end;
 
+	if (c->pend) {
+		c->pend = 0;
+		return c->pend_rc;
+	}
 	for (;;) {
-		int r = mbedtls_ssl_read(&c->ssl, buf, cap);
+		int r = mbedtls_ssl_read(&c->ssl, (unsigned char *)buf + got,
+					 cap - (size_t)got);
 
-		if (r >= 0)
-			return r;
-		if (r == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY || r == MBEDTLS_ERR_SSL_CONN_EOF)
-			return 0;
-		if (r != MBEDTLS_ERR_SSL_WANT_READ && r != MBEDTLS_ERR_SSL_WANT_WRITE)
-			return -EPX_E_TLS_IO;
-		if (tls_wait(c, r == MBEDTLS_ERR_SSL_WANT_READ ? POLLIN : POLLOUT,
-			     until) < 0)
-			return until < c->deadline ? -EAGAIN : -EPX_E_HTTP_DEADLINE;
+		if (r > 0) {
+			/* more records while they are already here (buffered,
+			 * or in the socket): one call, one on_data and one
+			 * memfd write per up to HTTPS_BUF instead of per
+			 * 16 KiB record; never a wait once a byte is in */
+			got += r;
+			if ((size_t)got < cap)
+				continue;
+			return got;
+		}
+		if (r == MBEDTLS_ERR_SSL_WANT_READ || r == MBEDTLS_ERR_SSL_WANT_WRITE) {
+			if (got)
+				return got;
+			if (tls_wait(c, r == MBEDTLS_ERR_SSL_WANT_READ ? POLLIN : POLLOUT,
+				     until) < 0)
+				return until < c->deadline ? -EAGAIN : -EPX_E_HTTP_DEADLINE;
+			continue;
+		}
+		end = r == 0 || r == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY ||
+		      r == MBEDTLS_ERR_SSL_CONN_EOF ? 0 : -EPX_E_TLS_IO;
+		if (!got)
+			return end;
+		/* the bytes first; the end of stream or the error next call */
+		c->pend = 1;
+		c->pend_rc = end;
+		return got;
 	}
 }
 

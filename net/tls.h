@@ -40,6 +40,10 @@ struct tls_conn {
 	 * this); NULL when it could not be allocated: unbuffered */
 	uint8_t *rbuf;
 	size_t roff, rlen;
+	/* an end of stream or error met after bytes tls_read returned:
+	 * its next call returns pend_rc */
+	int pend;
+	long pend_rc;
 };
 
 /* Monotonic clock in milliseconds. */
@@ -59,9 +63,12 @@ void tls_ctx_free(struct tls_ctx *t);
 int tls_connect(struct tls_conn *c, struct tls_ctx *t, const char *addr,
 		uint16_t port, const char *name, int64_t deadline);
 int tls_write(struct tls_conn *c, const void *buf, size_t len);
-/* Reads up to cap bytes, waiting until min(deadline, wake).  Returns the
- * count, 0 at end of stream, -EAGAIN when wake passed, or -EPX_E_TLS_IO /
- * -EPX_E_HTTP_DEADLINE. */
+/* Reads up to cap bytes, waiting until min(deadline, wake) for the first
+ * one only: after it, the records already received (buffered or in the
+ * socket) are added while they fit, without waiting.  Returns the count,
+ * 0 at end of stream, -EAGAIN when wake passed, or -EPX_E_TLS_IO /
+ * -EPX_E_HTTP_DEADLINE; an end or error met after some bytes is returned
+ * by the next call. */
 long tls_read(struct tls_conn *c, void *buf, size_t cap, int64_t wake);
 void tls_close(struct tls_conn *c);
 
