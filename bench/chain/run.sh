@@ -57,69 +57,58 @@ ratio=$(echo "scale=2; ($total - $fw) / $floor" | bc)
   awk -F, '{ printf "  %-16s starts %7.2f  lasts %7.2f\n", $1, $2, $3 }' "$OUT/stages.csv"
 } | tee "$OUT/results.txt"
 
+# bench_variant NAME SCENARIO MARK WHAT DESCRIPTION [STAGES]: the chain
+# again (the caller's environment picks the variant), work dir
+# $OUT/chain-NAME; prints the firmware start-up, the console mark MARK
+# (WHAT) against the first chain's, firmware-to-joined, the ratio and the
+# goal; STAGES=1 adds its per-stage breakdown.  Ends the bench when the
+# chain did not complete.
+bench_variant() {
+  local name=$1 scn=$2 mark=$3 what=$4 desc=$5 stages=${6:-0} tl v_fw v_mark v_total v_goal
+  QEMU_WORKDIR=$OUT/chain-$name GRACE=0 \
+    tests/qemu/run-scenario "tests/qemu/scenarios/$scn.scn" >"$OUT/chain-$name.tap" ||
+    { grep -v '^ok' "$OUT/chain-$name.tap"; echo "bench: the $name chain did not complete" >&2; exit 1; }
+  tl=$OUT/chain-$name/timeline
+  v_fw=$(awk '$1 == "firmware-https" { print $2 }' "$tl")
+  v_mark=$(awk -v m="$mark" '$1 == m { print $2 }' "$tl")
+  v_total=$(awk '$1 == "reported" { print $2 }' "$tl")
+  { [ -n "$v_fw" ] && [ -n "$v_mark" ] && [ -n "$v_total" ]; } ||
+    { echo "bench: $name timeline incomplete" >&2; exit 1; }
+  v_goal=$(echo "1.5 * $floor + $v_fw" | bc)
+  {
+    echo
+    echo "variant: $desc"
+    echo "  firmware start-up $v_fw s; $what at $v_mark s (first chain: $(t "$mark") s)"
+    echo "  chain firmware-to-joined $v_total s (first chain: $total s); ratio $(echo "scale=2; ($v_total - $v_fw) / $floor" | bc)x;" \
+      "goal $v_goal s -> $( [ "$(echo "$v_total <= $v_goal" | bc)" = 1 ] && echo MET || echo NOT MET)"
+    if [ "$stages" = 1 ]; then
+      echo "  per stage (seconds; each row ends at the console mark named):"
+      awk 'BEGIN { prev = 0 } { printf "    %-16s starts %7.2f  lasts %7.2f\n", $1, prev, $2 - prev; prev = $2 }' "$tl"
+    fi
+  } | tee -a "$OUT/results.txt"
+}
+
 # the same chain with Debian's snponly.efi (iPXE driving the NIC through the
 # firmware's own SNP: no NIC drivers to probe) as stage0, signed the same way
 SNP=${SNPONLY_EFI:-/usr/lib/ipxe/snponly.efi}
 if [ -f "$SNP" ]; then
   echo "== chain again, stage0 = $SNP signed with the fleet's db key"
   boot/efisign.sh "$O/keys/db.key" "$O/keys/db.crt" "$SNP" "$OUT/snponly.efi" >/dev/null
-  QEMU_WORKDIR=$OUT/chain-snponly STAGE0_OVERRIDE=$OUT/snponly.efi GRACE=0 \
-    tests/qemu/run-scenario tests/qemu/scenarios/happy-uefi.scn >"$OUT/chain-snponly.tap" ||
-    { grep -v '^ok' "$OUT/chain-snponly.tap"; echo "bench: the snponly chain did not complete" >&2; exit 1; }
-  TL2=$OUT/chain-snponly/timeline
-  s_fw=$(awk '$1 == "firmware-https" { print $2 }' "$TL2")
-  s_ipxe=$(awk '$1 == "stage1-script" { print $2 }' "$TL2")
-  s_total=$(awk '$1 == "reported" { print $2 }' "$TL2")
-  {
-    echo
-    echo "variant: stage0 = Debian's snponly.efi ($(stat -c %s "$OUT/snponly.efi") bytes signed) instead of $(stat -c %s "$IMG/stage0.efi")"
-    echo "  firmware start-up $s_fw s; stage1 script reached at $s_ipxe s (configured stage0: $(t stage1-script) s)"
-    echo "  chain firmware-to-joined $s_total s (configured stage0: $total s); ratio $(echo "scale=2; ($s_total - $s_fw) / $floor" | bc)x;" \
-      "goal $goal s -> $( [ "$(echo "$s_total <= $goal" | bc)" = 1 ] && echo MET || echo NOT MET)"
-  } | tee -a "$OUT/results.txt"
+  STAGE0_OVERRIDE=$OUT/snponly.efi bench_variant snponly happy-uefi stage1-script "stage1 script" \
+    "stage0 = Debian's snponly.efi ($(stat -c %s "$OUT/snponly.efi") bytes signed) instead of $(stat -c %s "$IMG/stage0.efi")"
 fi
 
 # the direct UEFI path (issue 17 point 1): the firmware's HTTPS boot
 # fetches the stage1 UKI itself, no iPXE (tests/qemu/scenarios/happy-direct.scn)
 echo "== chain again on the direct path (no iPXE)"
-QEMU_WORKDIR=$OUT/chain-direct GRACE=0 \
-  tests/qemu/run-scenario tests/qemu/scenarios/happy-direct.scn >"$OUT/chain-direct.tap" ||
-  { grep -v '^ok' "$OUT/chain-direct.tap"; echo "bench: the direct chain did not complete" >&2; exit 1; }
-TL3=$OUT/chain-direct/timeline
-d_fw=$(awk '$1 == "firmware-https" { print $2 }' "$TL3")
-d_uki=$(awk '$1 == "uki-kernel" { print $2 }' "$TL3")
-d_total=$(awk '$1 == "reported" { print $2 }' "$TL3")
-{ [ -n "$d_fw" ] && [ -n "$d_uki" ] && [ -n "$d_total" ]; } ||
-  { echo "bench: direct timeline incomplete" >&2; exit 1; }
-{
-  echo
-  echo "variant: the direct path (Boot0080 fetches the db-signed stage1 UKI over HTTPS; no iPXE, no plain HTTP)"
-  echo "  firmware start-up $d_fw s; stage1 kernel at $d_uki s (iPXE path: $(t uki-kernel) s)"
-  echo "  chain firmware-to-joined $d_total s (iPXE path: $total s); ratio $(echo "scale=2; ($d_total - $d_fw) / $floor" | bc)x;" \
-    "goal $(echo "1.5 * $floor + $d_fw" | bc) s -> $( [ "$(echo "$d_total <= 1.5 * $floor + $d_fw" | bc)" = 1 ] && echo MET || echo NOT MET)"
-  echo "  per stage (seconds; each row ends at the console mark named):"
-  awk 'BEGIN { prev = 0 } { printf "    %-16s starts %7.2f  lasts %7.2f\n", $1, prev, $2 - prev; prev = $2 }' "$TL3"
-} | tee -a "$OUT/results.txt"
+bench_variant direct happy-direct uki-kernel "stage1 kernel" \
+  "the direct path (Boot0080 fetches the db-signed stage1 UKI over HTTPS; no iPXE, no plain HTTP)" 1
 
 # the iPXE path on a dnsmasq site network (issue 17 point 2): no-pxedhcp
 # and IPv6 router advertisements (tests/qemu/scenarios/dhcp-ipxe.scn)
 echo "== chain again, iPXE path on a dnsmasq site network"
-QEMU_WORKDIR=$OUT/chain-dnsmasq GRACE=0 \
-  tests/qemu/run-scenario tests/qemu/scenarios/dhcp-ipxe.scn >"$OUT/chain-dnsmasq.tap" ||
-  { grep -v '^ok' "$OUT/chain-dnsmasq.tap"; echo "bench: the dnsmasq chain did not complete" >&2; exit 1; }
-TL4=$OUT/chain-dnsmasq/timeline
-m_fw=$(awk '$1 == "firmware-https" { print $2 }' "$TL4")
-m_s1=$(awk '$1 == "stage1-script" { print $2 }' "$TL4")
-m_total=$(awk '$1 == "reported" { print $2 }' "$TL4")
-{ [ -n "$m_fw" ] && [ -n "$m_s1" ] && [ -n "$m_total" ]; } ||
-  { echo "bench: dnsmasq timeline incomplete" >&2; exit 1; }
-{
-  echo
-  echo "variant: the iPXE path on a dnsmasq site network (no-pxedhcp, router advertisements)"
-  echo "  firmware start-up $m_fw s; stage1 script at $m_s1 s (slirp: $(t stage1-script) s)"
-  echo "  chain firmware-to-joined $m_total s (slirp: $total s); ratio $(echo "scale=2; ($m_total - $m_fw) / $floor" | bc)x;" \
-    "goal $(echo "1.5 * $floor + $m_fw" | bc) s -> $( [ "$(echo "$m_total <= 1.5 * $floor + $m_fw" | bc)" = 1 ] && echo MET || echo NOT MET)"
-} | tee -a "$OUT/results.txt"
+bench_variant dnsmasq dhcp-ipxe stage1-script "stage1 script" \
+  "the iPXE path on a dnsmasq site network (no-pxedhcp, router advertisements)"
 
 # where the kexec -> production kernel gap goes (RIP samples)
 echo "== kexec profile: RIP samples from the agent's kexec to the production kernel's first line"
