@@ -312,7 +312,7 @@ for i in $(seq 1 $rounds); do
 		fail "kill -9 round $i (set $set)" "got  $got"$'\n'"want $exp"$'\n'"$(tail -5 "$N/kill.log")"
 	fi
 done
-is "$round_ok" $rounds "$rounds rounds of kill -9 mid-reconciliation: veths, classes, rules as net_want"
+is "$round_ok" $rounds "$rounds rounds of kill -9 mid-reconciliation: veths, classes, rules as wanted"
 
 # ---- no sliver: nothing of theirs left
 net_ctl slice remove-nodes web --host node5 || bail "remove-nodes web"

@@ -5,13 +5,18 @@
  * range; rates -> HTB rate and ceil (floor, clamps to the node rate,
  * min > max refused); bwmon's daily cap (nmnet_ceil) across a table of
  * usage and time of day; the nft ruleset: its masquerade, one classifying
- * rule per used slot and nothing of an unused one, the isolation rules. */
+ * rule per used slot and nothing of an unused one, the isolation rules;
+ * the sliver's OCI config carries its net_* values in the annotation
+ * org.epoxy.net with its limits (so a change of them alone is an update
+ * in place) and not in its limit-free part, and not at all without
+ * --uplink. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "lib/err.h"
 #include "node/nm/nmnet.h"
+#include "node/nm/nmrun.h"
 #include "tests/test.h"
 
 static struct nmnet net;
@@ -283,6 +288,48 @@ static void test_ruleset(void)
 	free(buf);
 }
 
+static char *config(const struct nmrun *r, const struct sliver *sl, int limits)
+{
+	char *buf = NULL;
+	size_t n = 0;
+	FILE *f = open_memstream(&buf, &n);
+
+	if (!f || nmrun_config(r, sl, limits, f) < 0)
+		abort();
+	fclose(f);
+	return buf;
+}
+
+static void test_annotation(void)
+{
+	struct nmrun r;
+	struct sliver sl;
+	char *a, *b, *c, *d;
+
+	memset(&r, 0, sizeof(r));
+	snprintf(r.rootfs, sizeof(r.rootfs), "/rootfs");
+	r.cg = NMRUN_CG_DISABLED;
+	mksliver(&sl, 1000000, 8000000, 5000000000ULL);
+	snprintf(sl.entry, sizeof(sl.entry), "exec sleep 1");
+	sl.expires = 4102444800;
+	sl.attr[0] = 1;
+	a = config(&r, &sl, 1);
+	ok(!strstr(a, "org.epoxy.net"), "config without --uplink: no network annotation");
+	r.net = &net;
+	b = config(&r, &sl, 1);
+	c = config(&r, &sl, 0);
+	ok(strstr(b, "\"annotations\": {\"org.epoxy.net\": \"min 1000000 max 8000000 day 5000000000\"}") != NULL,
+	   "config with --uplink: min, max and day in the annotation");
+	ok(!strstr(c, "org.epoxy.net"), "the limit-free config: no annotation (a change is an update)");
+	sl.attr[NMNET_MAX_RATE] = 4000000;
+	d = config(&r, &sl, 1);
+	ok(strcmp(b, d) != 0 && strstr(d, "max 4000000 "), "a new net_max_rate changes the config");
+	free(a);
+	free(b);
+	free(c);
+	free(d);
+}
+
 int main(void)
 {
 	test_range();
@@ -290,5 +337,6 @@ int main(void)
 	test_plan();
 	test_ceil();
 	test_ruleset();
+	test_annotation();
 	return test_done();
 }
