@@ -69,6 +69,36 @@ static int archive_refuse(const struct http_req *req, struct http_resp *resp, in
 	return http_resp_fail(resp, rc, NULL);
 }
 
+/* POST /v1/archive/<experiment>/<sha256>/url to the local backend */
+static int archive_local_ask(const struct http_req *req)
+{
+	size_t n = strlen(req->path);
+
+	return req->method == HTTP_POST && req->body_len == 0 && n > 4 &&
+		!strcmp(req->path + n - 4, "/url");
+}
+
+/* The local backend's answer to "where do I upload": "put <path>\n", the
+ * bundle's own PUT to epoxyd (docs/protocol.md, "Archive"): a pusher asks
+ * the same question of either backend and follows the answer. */
+static int archive_local_url(struct srv *srv, const struct http_req *req,
+			     struct http_resp *resp)
+{
+	char host[LABEL_HOST_MAX + 1], serial[NODEID_SERIAL_HEX + 1], exp[65], sha[65], ans[160];
+	enum archive_s3_op op = 0;
+	int rc, n;
+
+	rc = archive_s3_name(req->path, exp, sha, &op);
+	if (rc == 0 && op != ARCHIVE_S3_URL)
+		rc = -EPX_E_ARC_NAME;
+	if (rc == 0)
+		rc = nodeapi_identify(srv, req, host, serial);
+	if (rc < 0)
+		return archive_refuse(req, resp, rc, "archive request");
+	n = snprintf(ans, sizeof(ans), "put %s%s/%s\n", ARCHIVE_PATH, exp, sha);
+	return http_resp_copy(resp, 200, "text/plain", ans, (size_t)n);
+}
+
 int archive_preauth(struct srv *srv, const struct http_req *req, struct http_resp *resp)
 {
 	char host[LABEL_HOST_MAX + 1], serial[NODEID_SERIAL_HEX + 1], exp[65], sha[65];
@@ -80,7 +110,8 @@ int archive_preauth(struct srv *srv, const struct http_req *req, struct http_res
 		return 0;
 	if (srv->s3 && req->method != HTTP_POST)
 		return archive_refuse(req, resp, -EPX_E_S3_BACKEND, "archive upload");
-	rc = srv->s3 ? archive_s3_name(req->path, exp, sha, &op) :
+	/* local: POST .../url asks where to upload (answered "put <path>") */
+	rc = srv->s3 || archive_local_ask(req) ? archive_s3_name(req->path, exp, sha, &op) :
 		archive_name(req->path, exp, sha);
 	if (rc == 0)
 		rc = nodeapi_identify(srv, req, host, serial);
@@ -376,6 +407,8 @@ int archive_handle(struct srv *srv, const struct http_req *req, struct http_resp
 {
 	if ((req->method == HTTP_PUT || req->method == HTTP_POST) && srv->s3)
 		return archive_s3_handle(srv, req, resp);
+	if (archive_local_ask(req))
+		return archive_local_url(srv, req, resp);
 	if (req->method == HTTP_PUT || req->method == HTTP_POST)
 		return archive_put(srv, req, resp);
 	if (!strcmp(req->path, ARCHIVE_PATH))

@@ -2,7 +2,10 @@
  * backend (issue 15 point 3; docs/protocol.md, "Archive").
  *
  * PUT or POST /v1/archive/<experiment>/<sha256> stores one bundle a node's
- * epoxy-pusher built.
+ * epoxy-pusher built.  POST /v1/archive/<experiment>/<sha256>/url without
+ * a body (the node asks where to upload, whatever the backend) answers
+ * "put /v1/archive/<experiment>/<sha256>\n" here, after the same name and
+ * certificate checks; the S3 backend answers it with a URL (archive_s3.h).
  *
  * Guarantees:
  *  - only a request whose TLS client certificate passes nodeid_peer() and

@@ -34,6 +34,8 @@
 struct archive_s3 {
 	char host[S3SIGN_FIELD_MAX + 1];        /* "127.0.0.1:8080" */
 	int https;
+	char node_host[S3SIGN_FIELD_MAX + 1];   /* upload URLs: s3_node_endpoint's */
+	int node_https;
 	char bucket[64], region[64];
 	char access_key[S3SIGN_FIELD_MAX + 1];
 	char secret[S3SIGN_SECRET_MAX + 1];
@@ -86,6 +88,11 @@ int archive_s3_load(struct archive_s3 **out, const struct config *cfg)
 	s3->https = !strncmp(cfg->s3_endpoint, "https://", 8);
 	h = cfg->s3_endpoint + (s3->https ? 8 : 7);
 	snprintf(s3->host, sizeof(s3->host), "%s", h);
+	/* nodes may reach the store by another name (a TLS front, a load
+	 * balancer): upload URLs are signed for the Host header they send */
+	s3->node_https = cfg->s3_node_endpoint[0] ? 1 : s3->https;
+	snprintf(s3->node_host, sizeof(s3->node_host), "%s", cfg->s3_node_endpoint[0] ?
+		 cfg->s3_node_endpoint + 8 : h);
 	snprintf(s3->bucket, sizeof(s3->bucket), "%s", cfg->s3_bucket);
 	snprintf(s3->region, sizeof(s3->region), "%s", cfg->s3_region);
 	s3->ttl = cfg->s3_url_ttl;
@@ -258,11 +265,13 @@ static int archive_s3_refuse(const struct http_req *req, struct http_resp *resp,
 	return http_resp_fail(resp, rc, NULL);
 }
 
-/* "url <URL>\nexpires <t>\n" for METHOD of key, valid ttl s from now */
+/* "url <URL>\nexpires <t>\nttl <s>\n" for METHOD of key, valid ttl s from
+ * now; node: the URL names s3_node_endpoint (a node's upload) */
 static int archive_s3_answer_url(const struct archive_s3 *s3, const char *method,
-				 const char *key, int64_t now, struct http_resp *resp)
+				 const char *key, int64_t now, int node, struct http_resp *resp)
 {
-	const struct s3sign sg = { s3->access_key, s3->secret, s3->region, s3->host };
+	const char *host = node ? s3->node_host : s3->host;
+	const struct s3sign sg = { s3->access_key, s3->secret, s3->region, host };
 	char *ans = malloc(ARCHIVE_S3_ANSWER_MAX), path[S3SIGN_URL_MAX];
 	int rc, n;
 
@@ -273,8 +282,9 @@ static int archive_s3_answer_url(const struct archive_s3 *s3, const char *method
 		free(ans);
 		return rc;
 	}
-	n = snprintf(ans, ARCHIVE_S3_ANSWER_MAX, "url %s://%s%s\nexpires %lld\n",
-		     s3->https ? "https" : "http", s3->host, path, (long long)(now + s3->ttl));
+	n = snprintf(ans, ARCHIVE_S3_ANSWER_MAX, "url %s://%s%s\nexpires %lld\nttl %u\n",
+		     (node ? s3->node_https : s3->https) ? "https" : "http", host, path,
+		     (long long)(now + s3->ttl), s3->ttl);
 	explicit_bzero(path, sizeof(path));
 	rc = http_resp_take(resp, 200, "text/plain", ans, (size_t)n);
 	resp->secret = 1;       /* a capability until it expires */
@@ -354,7 +364,7 @@ int archive_s3_handle(struct srv *srv, const struct http_req *req, struct http_r
 	if (op == ARCHIVE_S3_DONE)
 		return archive_s3_done(srv, req, resp, host, exp, sha);
 	archive_s3_key(key, sizeof(key), "incoming", exp, host, sha);
-	rc = archive_s3_answer_url(srv->s3, "PUT", key, (int64_t)time(NULL), resp);
+	rc = archive_s3_answer_url(srv->s3, "PUT", key, (int64_t)time(NULL), 1, resp);
 	if (rc < 0)
 		return archive_s3_refuse(req, resp, rc, "archive url");
 	http_log(req, "archive: upload URL for %s/%s/%s, %u s", host, exp, sha, srv->s3->ttl);
@@ -366,7 +376,7 @@ int archive_s3_public(struct srv *srv, const struct store_bundle *b, struct http
 	char key[ARCHIVE_S3_KEY_MAX];
 
 	archive_s3_key(key, sizeof(key), "public", b->experiment, b->host, b->sha256);
-	return archive_s3_answer_url(srv->s3, "GET", key, (int64_t)time(NULL), resp);
+	return archive_s3_answer_url(srv->s3, "GET", key, (int64_t)time(NULL), 0, resp);
 }
 
 /* ------------------------------------------------------------ housekeeping */

@@ -4,9 +4,11 @@
  * checks and records.
  *
  * POST /v1/archive/<experiment>/<sha256>/url   (node certificate)
- *   answers "url <presigned PUT URL>\nexpires <unix time>\n": one PUT of
- *   one object, incoming/<experiment>/<host>/<sha256>.tar.zst, where
- *   <host> is the certificate's own host name, valid s3_url_ttl seconds.
+ *   answers "url <presigned PUT URL>\nexpires <unix time>\nttl <s>\n": one
+ *   PUT of one object, incoming/<experiment>/<host>/<sha256>.tar.zst,
+ *   where <host> is the certificate's own host name, valid s3_url_ttl
+ *   seconds, on s3_node_endpoint's host (the Host header nodes send and
+ *   the signature covers; default s3_endpoint's).
  * POST /v1/archive/<experiment>/<sha256>/done  (node certificate)
  *   epoxyd copies incoming/... to private/... (experiment under embargo,
  *   or not registered) or public/..., deletes incoming/..., reads the

@@ -92,6 +92,7 @@ static const struct cfg_key cfg_keys[] = {
 	{ "s3_access_key_file", S(s3_access_key_file) },
 	{ "s3_secret_key_file", S(s3_secret_key_file) },
 	{ "s3_url_ttl", U(s3_url_ttl, 10, 3600) },
+	{ "s3_node_endpoint", S(s3_node_endpoint) },
 	{ "clock_offset", CT_I64, offsetof(struct config, clock_offset), 0,
 	  -((int64_t)1 << 40), (int64_t)1 << 40 },
 };
@@ -387,6 +388,9 @@ static const char *config_check_s3(const struct config *cfg)
 	if (!config_url_ok(cfg->s3_endpoint, "http://") &&
 	    !config_url_ok(cfg->s3_endpoint, "https://"))
 		return "s3_endpoint";
+	/* nodes upload with net/'s TLS-only client: https, never http */
+	if (cfg->s3_node_endpoint[0] && !config_url_ok(cfg->s3_node_endpoint, "https://"))
+		return "s3_node_endpoint";
 	if (n < 3 || cfg->s3_bucket[0] == '-' || cfg->s3_bucket[0] == '.')
 		return "s3_bucket";
 	for (i = 0; i < n; i++)

@@ -95,6 +95,8 @@ struct config {
 	char s3_access_key_file[CONFIG_PATH_MAX + 1];
 	char s3_secret_key_file[CONFIG_PATH_MAX + 1]; /* mode 0600 or stricter */
 	unsigned s3_url_ttl;                    /* s: a presigned upload URL lives */
+	char s3_node_endpoint[CONFIG_STR_MAX + 1]; /* "" or https://host[:port]: the
+						 * store as nodes reach it */
 	/* testing */
 	int64_t clock_offset;                   /* added to time(NULL) */
 };

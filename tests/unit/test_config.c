@@ -161,6 +161,10 @@ static const struct {
 	{ "s3_secret_key_file=s3.secret", "s3_secret_key_file" },
 	{ "s3_secret_key_file=/etc/epoxy/s3.secret", NULL },
 	{ "s3_endpoint=https://s3.example.net", NULL },
+	{ "s3_node_endpoint=http://archive.example.net", "s3_node_endpoint" },
+	{ "s3_node_endpoint=https://archive.example.net/x", "s3_node_endpoint" },
+	{ "s3_node_endpoint=https://", "s3_node_endpoint" },
+	{ "s3_node_endpoint=https://archive.example.net:8443", NULL },
 	{ "archive_backend=local", NULL },
 };
 
