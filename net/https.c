@@ -39,7 +39,7 @@ int https_buf_data(void *ctx, const uint8_t *p, size_t n)
 static int https_send(struct tls_conn *c, struct https *h,
 		      const struct https_req *r, int ka)
 {
-	char req[1024], tok[65];
+	char req[2048], tok[65];
 	int n, rc;
 
 	if (r->bearer)
@@ -47,7 +47,7 @@ static int https_send(struct tls_conn *c, struct https *h,
 	n = snprintf(req, sizeof(req),
 		     "%s %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: %s/%s\r\n"
 		     "Connection: %s\r\nAccept-Encoding: identity\r\n",
-		     r->method, r->path, h->name,
+		     r->method, r->path, h->host_header ? h->host_header : h->name,
 		     h->user_agent ? h->user_agent : "epoxy", EPOXY_VERSION,
 		     ka ? "keep-alive" : "close");
 	if (n > 0 && r->bearer)

@@ -40,6 +40,8 @@ struct https {
 	uint16_t port;
 	const char *name;
 	const char *user_agent;         /* "NAME" of "User-Agent: NAME/version" */
+	const char *host_header;        /* "Host:" value when not name (a port
+					 * an upload URL was signed with), or NULL */
 	int keepalive;                  /* 1: keep the connection (zero the struct first) */
 	/* the kept connection and what the client did, for its console */
 	struct tls_conn conn;

@@ -47,6 +47,7 @@
 #include "node/pusher/pusher_bundle.h"
 #include "node/pusher/pusher_conf.h"
 #include "node/pusher/pusher_files.h"
+#include "node/pusher/pusher_s3.h"
 
 #define PUSHER_GROUPS_MAX 256
 #define PUSHER_PENDING_MAX 4096
@@ -61,7 +62,7 @@ struct pusher_group {
 };
 
 struct pusher {
-	const char *data, *spool, *metrics, *ca, *cert, *key, *clock_file, *config;
+	const char *data, *spool, *metrics, *ca, *cert, *key, *clock_file, *config, *archive_ca;
 	struct pusher_conf *conf;       /* --config: only its experiments are taken */
 	char name[PUSHER_URL_MAX + 1];
 	char addr[INET_ADDRSTRLEN];
@@ -71,6 +72,15 @@ struct pusher {
 	int once;                       /* --once: exit when nothing is left */
 	struct https hs;
 	int hs_live;
+	/* the object store of epoxyd's S3 backend (--archive): its authority
+	 * as upload URLs must spell it, its name and port; its own client,
+	 * which never presents the node certificate */
+	char archive[PUSHER_S3_AUTH_MAX + 1];
+	char archive_name[PUSHER_URL_MAX + 1];
+	char archive_addr[INET_ADDRSTRLEN];
+	uint16_t archive_port;
+	struct https as;
+	int as_live;
 	struct pusher_files files;
 	struct pusher_group groups[PUSHER_GROUPS_MAX];
 	size_t ngroups;
@@ -78,6 +88,7 @@ struct pusher {
 	size_t npending;
 	/* metrics */
 	uint64_t uploaded, uploaded_bytes, retries, refused, rebuilt, changed;
+	uint64_t urls, urls_expired;
 	int64_t last_success;
 };
 
@@ -112,12 +123,19 @@ static void pusher_usage(FILE *f)
 	      "                    [--scan-age S] [--scan-every S] [--max-files N]\n"
 	      "                    [--max-bytes BYTES] [--backoff-max S] [--grace S]\n"
 	      "                    [--max-tracked N] [--metrics FILE] [--once]\n"
+	      "                    [--archive https://NAME[:PORT] [--archive-ca FILE]\n"
+	      "                    [--archive-addr IPV4]]\n"
 	      "  Watches DIR/<experiment>/<datatype>/... (inotify and periodic scans),\n"
 	      "  bundles complete files per experiment and datatype into tar.zst archives\n"
 	      "  in the spool when they reach --size bytes (default 20000000) or their\n"
 	      "  oldest file a random age between --age-min and --age-max seconds (default\n"
-	      "  1800 and 7200), uploads each to PUT /v1/archive/<experiment>/<sha256> with\n"
-	      "  the node certificate, and deletes the files once the archive acknowledged.\n"
+	      "  1800 and 7200), asks epoxyd where to upload each (POST\n"
+	      "  /v1/archive/<experiment>/<sha256>/url, node certificate) and follows the\n"
+	      "  answer: a PUT to epoxyd, or (S3 backend) a PUT to the presigned URL then\n"
+	      "  POST .../done; it deletes the files once the archive acknowledged.\n"
+	      "  --archive https://NAME[:PORT]: the only host an upload URL may name,\n"
+	      "  spelled as epoxyd's s3_node_endpoint; --archive-ca FILE: its CA (default\n"
+	      "  --ca); --archive-addr IPV4: its address (default: NAME resolved).\n"
 	      "  --quiet S: a closed file is taken after S seconds unchanged (default 10);\n"
 	      "  --scan-age S: a file seen only by a scan, after S seconds (default 3600);\n"
 	      "  --scan-every S: full scan period (default 300); --max-files and\n"
@@ -353,14 +371,143 @@ cleanup:
 	return rc;
 }
 
-static int pusher_upload(struct pusher *p, struct pusher_bundle *b, char *reason, size_t rcap)
+/* The archive's own client: its CA, no client certificate (the node's
+ * certificate is for epoxyd only), the Host header upload URLs are
+ * signed with. */
+static int pusher_archive_client(struct pusher *p)
 {
-	char path[PUSHER_PATH_MAX], url[160], ans[PUSHER_ANSWER_MAX];
-	struct https_buf out = { ans, sizeof(ans) - 1, 0 };
+	int rc;
+
+	if (p->as_live)
+		return 0;
+	rc = tls_ctx_init(&p->as.tls, p->archive_ca ? p->archive_ca : p->ca);
+	if (rc < 0)
+		return rc;
+	p->as.addr = p->archive_addr;
+	p->as.port = p->archive_port;
+	p->as.name = p->archive_name;
+	p->as.host_header = p->archive;
+	p->as.user_agent = "epoxy-pusher";
+	p->as_live = 1;
+	return 0;
+}
+
+/* One request of the upload; ans (cap bytes) holds a 2xx answer. */
+static int pusher_request(struct https *h, const char *method, const char *target,
+			  const void *body, uint64_t len, char *ans, size_t cap, char *reason,
+			  size_t rcap)
+{
+	struct https_buf out = { ans, cap - 1, 0 };
 	struct https_resp resp;
 	struct https_req r;
+	int rc;
+
+	memset(&r, 0, sizeof(r));
+	memset(&resp, 0, sizeof(resp));
+	r.method = method;
+	r.path = target;
+	r.ctype = "application/zstd";
+	r.body = body;
+	r.body_len = len;
+	r.body_max = cap - 1;
+	/* a minute, plus a second per 100 kB (a slow uplink) */
+	r.deadline = tls_now_ms() + 60000 + (int64_t)(len / 100);
+	r.on_data = https_buf_data;
+	r.ctx = &out;
+	rc = https_do(h, &r, &resp);
+	ans[out.len] = '\0';
+	snprintf(reason, rcap, "%s", resp.reason);
+	return rc;
+}
+
+static void pusher_url_drop(struct pusher_bundle *b)
+{
+	if (b->url)
+		explicit_bzero(b->url, sizeof(*b->url));
+	free(b->url);
+	b->url = NULL;
+}
+
+/* Asks epoxyd where to upload b (POST .../url); b->url is its checked
+ * answer (pusher_s3.h), used until url_until_ms: a fifth of its life
+ * (at most 30 s) before it ends by the node's own clock. */
+static int pusher_ask(struct pusher *p, struct pusher_bundle *b, char *reason, size_t rcap)
+{
+	char path[PUSHER_PATH_MAX], *ans = malloc(PUSHER_S3_ANSWER_MAX + 2);
+	struct pusher_s3_url *u = calloc(1, sizeof(*u));
+	int64_t asked = tls_now_ms(), margin;
+	int rc = -ENOMEM;
+
+	if (!ans || !u)
+		goto cleanup;
+	snprintf(path, sizeof(path), "/v1/archive/%s/%s/url", b->exp, b->sha);
+	rc = pusher_request(&p->hs, "POST", path, NULL, 0, ans, PUSHER_S3_ANSWER_MAX + 2, reason,
+			    rcap);
+	if (rc == -EPX_E_HTTP_BODYBIG || rc == -EPX_E_HTTP_LENGTH)
+		rc = -EPX_E_PU_ANSWER;
+	if (rc == 0)
+		rc = pusher_s3_answer(ans, strlen(ans), p->archive[0] ? p->archive : NULL, b->exp,
+				      b->sha, u);
+	if (rc < 0)
+		goto cleanup;
+	pusher_url_drop(b);
+	margin = (int64_t)u->ttl * 200 > 30000 ? 30000 : (int64_t)u->ttl * 200;
+	b->url_until_ms = asked + (int64_t)u->ttl * 1000 - margin;
+	b->url = u;
+	u = NULL;
+	p->urls++;
+cleanup:
+	if (ans)
+		explicit_bzero(ans, PUSHER_S3_ANSWER_MAX + 2);
+	free(ans);
+	free(u);
+	return rc;
+}
+
+/* PUT to the presigned URL, then "done" to epoxyd: 0 only when epoxyd
+ * answered that it holds the bundle, read back and checked ("stored" or
+ * "exists").  The URL is used once: whatever happens next asks again. */
+static int pusher_upload_s3(struct pusher *p, struct pusher_bundle *b, const void *map,
+			    char *reason, size_t rcap)
+{
+	char ans[PUSHER_ANSWER_MAX], path[PUSHER_PATH_MAX];
+	int rc = pusher_archive_client(p);
+
+	if (rc < 0)
+		return rc;
+	rc = pusher_request(&p->as, "PUT", b->url->target, map, b->bytes, ans, sizeof(ans),
+			    reason, rcap);
+	reason[0] = '\0';       /* the object store's words are not logged */
+	if (rc == -EPX_E_HTTP_AUTH) {
+		pusher_log("EPOXY-E%04d the object store refused the upload URL of %s "
+			   "(https://%s%.*s): asking epoxyd for a new one", EPX_E_PU_URLEXPIRED,
+			   b->sha, p->archive, (int)b->url->path_len, b->url->target);
+		p->urls_expired++;
+		pusher_url_drop(b);
+		return -EPX_E_PU_URLEXPIRED;
+	}
+	if (rc < 0) {
+		char code[16];
+
+		/* host and path only: the query is the capability */
+		pusher_log("%s PUT of %s to https://%s%.*s: %s", epx_code(rc, code, sizeof(code)),
+			   b->sha, p->archive, (int)b->url->path_len, b->url->target,
+			   epx_strerror(rc));
+		return rc;      /* the store is away: the URL is kept while it lives */
+	}
+	pusher_url_drop(b);
+	snprintf(path, sizeof(path), "/v1/archive/%s/%s/done", b->exp, b->sha);
+	rc = pusher_request(&p->hs, "POST", path, NULL, 0, ans, sizeof(ans), reason, rcap);
+	if (rc == 0 && strncmp(ans, "stored ", 7) && strncmp(ans, "exists ", 7))
+		rc = -EPX_E_PU_DONE;
+	return rc;
+}
+
+static int pusher_upload(struct pusher *p, struct pusher_bundle *b, char *reason, size_t rcap)
+{
+	char path[PUSHER_PATH_MAX], ans[PUSHER_ANSWER_MAX];
 	void *map;
-	int fd, rc;
+	int fd, rc, tries;
 
 	reason[0] = '\0';
 	snprintf(path, sizeof(path), "%s/%s.tar.zst", p->spool, b->sha);
@@ -372,30 +519,40 @@ static int pusher_upload(struct pusher *p, struct pusher_bundle *b, char *reason
 	if (map == MAP_FAILED)
 		return -EPX_E_PU_SPOOL;
 	rc = pusher_client(p);
-	if (rc < 0)
-		goto cleanup;
-	snprintf(url, sizeof(url), "/v1/archive/%s/%s", b->exp, b->sha);
-	memset(&r, 0, sizeof(r));
-	memset(&resp, 0, sizeof(resp));
-	r.method = "PUT";
-	r.path = url;
-	r.ctype = "application/zstd";
-	r.body = map;
-	r.body_len = b->bytes;
-	r.body_max = sizeof(ans) - 1;
-	/* a minute, plus a second per 100 kB (a slow uplink) */
-	r.deadline = tls_now_ms() + 60000 + (int64_t)(b->bytes / 100);
-	r.on_data = https_buf_data;
-	r.ctx = &out;
-	rc = https_do(&p->hs, &r, &resp);
-	snprintf(reason, rcap, "%s", resp.reason);
-cleanup:
+	/* an expired URL, by the node's clock or the store's (403), is asked
+	 * for again at once, never sent again */
+	for (tries = 0; rc == 0 && tries < 2; tries++) {
+		if (b->url && tls_now_ms() >= b->url_until_ms) {
+			pusher_log("EPOXY-E%04d the upload URL of %s expired while it waited: "
+				   "asking epoxyd for a new one", EPX_E_PU_URLEXPIRED, b->sha);
+			p->urls_expired++;
+			pusher_url_drop(b);
+		}
+		if (!b->url)
+			rc = pusher_ask(p, b, reason, rcap);
+		if (rc < 0)
+			break;
+		if (b->url->local) {
+			/* the local backend: the PUT's 200 is the acknowledgment */
+			rc = pusher_request(&p->hs, "PUT", b->url->target, map, b->bytes, ans,
+					    sizeof(ans), reason, rcap);
+			pusher_url_drop(b);
+			break;
+		}
+		rc = pusher_upload_s3(p, b, map, reason, rcap);
+		if (rc != -EPX_E_PU_URLEXPIRED)
+			break;
+		rc = 0;
+	}
+	if (rc == 0 && tries == 2)
+		rc = -EPX_E_PU_URLEXPIRED;
 	munmap(map, b->bytes);
 	return rc;
 }
 
 static void pusher_pending_drop(struct pusher *p, size_t i)
 {
+	pusher_url_drop(p->pending[i]);
 	pusher_bundle_free(p->pending[i]);
 	free(p->pending[i]);
 	memmove(&p->pending[i], &p->pending[i + 1],
@@ -531,12 +688,17 @@ static int pusher_metrics(const struct pusher *p)
 		"# HELP epoxy_pusher_inotify_overflows_total Event queue overflows (a full scan followed).\n"
 		"# TYPE epoxy_pusher_inotify_overflows_total counter\nepoxy_pusher_inotify_overflows_total %llu\n"
 		"# HELP epoxy_pusher_last_success_timestamp_seconds Time of the last acknowledged upload.\n"
-		"# TYPE epoxy_pusher_last_success_timestamp_seconds gauge\nepoxy_pusher_last_success_timestamp_seconds %lld\n",
+		"# TYPE epoxy_pusher_last_success_timestamp_seconds gauge\nepoxy_pusher_last_success_timestamp_seconds %lld\n"
+		"# HELP epoxy_pusher_upload_urls_total Upload URLs epoxyd gave (S3 backend).\n"
+		"# TYPE epoxy_pusher_upload_urls_total counter\nepoxy_pusher_upload_urls_total %llu\n"
+		"# HELP epoxy_pusher_upload_urls_expired_total Upload URLs that expired or were refused, each asked for again.\n"
+		"# TYPE epoxy_pusher_upload_urls_expired_total counter\nepoxy_pusher_upload_urls_expired_total %llu\n",
 		(unsigned long long)files, (unsigned long long)bytes, p->npending,
 		(unsigned long long)p->uploaded, (unsigned long long)p->uploaded_bytes,
 		(unsigned long long)p->retries, (unsigned long long)p->refused,
 		(unsigned long long)p->rebuilt, (unsigned long long)p->files.overflows,
-		(long long)p->last_success);
+		(long long)p->last_success, (unsigned long long)p->urls,
+		(unsigned long long)p->urls_expired);
 	if (fclose(f) != 0 || rename(tmp, p->metrics) < 0)
 		return -EPX_E_PU_SPOOL;
 	return 0;
@@ -590,19 +752,49 @@ static int pusher_url(struct pusher *p, const char *url)
 	return port ? 0 : -EPX_E_PU_USAGE;
 }
 
-static int pusher_resolve(struct pusher *p)
+/* --archive https://NAME[:PORT]: no path, no user, NAME 1..255 bytes */
+static int pusher_archive_opt(struct pusher *p, const char *url)
+{
+	const char *s = url + 8, *colon;
+	uint64_t port = 443;
+	size_t n;
+
+	if (strncmp(url, "https://", 8) || strlen(s) > PUSHER_S3_AUTH_MAX || strpbrk(s, "/@?#"))
+		return -EPX_E_PU_USAGE;
+	colon = strchr(s, ':');
+	n = colon ? (size_t)(colon - s) : strlen(s);
+	if (n == 0 || n > PUSHER_URL_MAX || (colon && num_str_u64(colon + 1, 65535, &port) < 0) ||
+	    port == 0)
+		return -EPX_E_PU_USAGE;
+	memcpy(p->archive_name, s, n);
+	p->archive_name[n] = '\0';
+	p->archive_port = (uint16_t)port;
+	snprintf(p->archive, sizeof(p->archive), "%s", s);
+	return 0;
+}
+
+static int pusher_resolve_one(const char *name, char addr[INET_ADDRSTRLEN])
 {
 	struct addrinfo hints = { .ai_family = AF_INET, .ai_socktype = SOCK_STREAM }, *ai;
 	int rc = -EPX_E_NET_CONNECT;
 
-	if (p->addr[0])
+	if (addr[0])
 		return 0;
-	if (getaddrinfo(p->name, NULL, &hints, &ai) != 0)
+	if (getaddrinfo(name, NULL, &hints, &ai) != 0)
 		return rc;
-	if (inet_ntop(AF_INET, &((struct sockaddr_in *)ai->ai_addr)->sin_addr, p->addr,
-		      sizeof(p->addr)))
+	if (inet_ntop(AF_INET, &((struct sockaddr_in *)ai->ai_addr)->sin_addr, addr,
+		      INET_ADDRSTRLEN))
 		rc = 0;
 	freeaddrinfo(ai);
+	return rc;
+}
+
+static int pusher_resolve(struct pusher *p)
+{
+	int rc = pusher_resolve_one(p->name, p->addr);
+
+	if (rc == 0 && p->archive[0])
+		rc = pusher_resolve_one(p->archive_name, p->archive_addr);
 	return rc;
 }
 
@@ -616,7 +808,8 @@ static int pusher_opts(struct pusher *p, int argc, char **argv)
 		{ "scan-every", 1, 0, 'E' }, { "max-files", 1, 0, 'f' }, { "max-bytes", 1, 0, 'b' },
 		{ "backoff-max", 1, 0, 'B' }, { "grace", 1, 0, 'g' }, { "max-tracked", 1, 0, 't' },
 		{ "metrics", 1, 0, 'P' }, { "once", 0, 0, 'o' }, { "help", 0, 0, 'h' },
-		{ "config", 1, 0, 'F' },
+		{ "config", 1, 0, 'F' }, { "archive", 1, 0, 'R' }, { "archive-ca", 1, 0, 'X' },
+		{ "archive-addr", 1, 0, 'Y' },
 		{ 0, 0, 0, 0 }
 	};
 	int c, rc = 0;
@@ -645,6 +838,14 @@ static int pusher_opts(struct pusher *p, int argc, char **argv)
 		case 'k': p->key = optarg; break;
 		case 'P': p->metrics = optarg; break;
 		case 'F': p->config = optarg; break;
+		case 'R': rc = pusher_archive_opt(p, optarg); break;
+		case 'X': p->archive_ca = optarg; break;
+		case 'Y':
+			if (strlen(optarg) >= sizeof(p->archive_addr) ||
+			    inet_pton(AF_INET, optarg, &(struct in_addr){ 0 }) != 1)
+				return -EPX_E_PU_USAGE;
+			snprintf(p->archive_addr, sizeof(p->archive_addr), "%s", optarg);
+			break;
 		case 'o': p->once = 1; break;
 		case 'a':
 			if (strlen(optarg) >= sizeof(p->addr) ||
@@ -663,6 +864,8 @@ static int pusher_opts(struct pusher *p, int argc, char **argv)
 		if (rc < 0)
 			return rc;
 	}
+	if ((p->archive_ca || p->archive_addr[0]) && !p->archive[0])
+		return -EPX_E_PU_USAGE;
 	if (optind != argc || !p->data || !p->spool || (!p->name[0] && !p->config) || !p->ca ||
 	    !p->cert ||
 	    !p->key || p->age_min > p->age_max || p->max_files == 0 || p->scan_every == 0 ||
@@ -800,6 +1003,8 @@ int main(int argc, char **argv)
 	pusher_files_free(&p->files);
 	if (p->hs_live)
 		tls_ctx_free(&p->hs.tls);
+	if (p->as_live)
+		tls_ctx_free(&p->as.tls);
 	while (p->npending)
 		pusher_pending_drop(p, 0);
 	free(p->conf);

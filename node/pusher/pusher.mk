@@ -3,7 +3,8 @@
 # scripts/packages.txt), net/'s one HTTPS client with the node certificate.
 # Host only: Debian ships no musl build of libarchive (docs/guide/72-...).
 #   make build/bin/epoxy-pusher
-PUSHER_MODS := node/pusher/pusher_files.c node/pusher/pusher_bundle.c node/pusher/pusher_conf.c
+PUSHER_MODS := node/pusher/pusher_files.c node/pusher/pusher_bundle.c node/pusher/pusher_conf.c \
+	node/pusher/pusher_s3.c
 PUSHER_LIBS := -larchive $(NET_LIBS)
 
 HOST_PROGS += epoxy-pusher
@@ -24,3 +25,11 @@ test_pusher_conf_ARCHIVES := epoxy
 FUZZ_TARGETS += fuzz_pusher_conf
 fuzz_pusher_conf_SRCS := tests/node/fuzz_pusher_conf.c node/pusher/pusher_conf.c
 fuzz_pusher_conf_ARCHIVES := epoxy
+
+# epoxyd's answer to "where do I upload" (pusher_s3.h), as tables and fuzzed
+UNIT_TESTS += test_pusher_s3
+test_pusher_s3_SRCS := tests/unit/test_pusher_s3.c tests/test.c node/pusher/pusher_s3.c
+test_pusher_s3_ARCHIVES := epoxy
+FUZZ_TARGETS += fuzz_pusher_s3
+fuzz_pusher_s3_SRCS := tests/node/fuzz_pusher_s3.c node/pusher/pusher_s3.c
+fuzz_pusher_s3_ARCHIVES := epoxy

@@ -35,6 +35,8 @@
 
 #include "node/pusher/pusher_files.h"
 
+struct pusher_s3_url;
+
 #define PUSHER_JOURNAL_MAX (8u << 20)
 #define PUSHER_BUNDLE_FILES_MAX 100000
 #define PUSHER_SHA_HEX 64
@@ -49,6 +51,10 @@ struct pusher_bundle {
 	uint64_t data_bytes;            /* of the files in it */
 	unsigned attempts;
 	int64_t next_try_ms;            /* monotonic */
+	struct pusher_s3_url *url;      /* epoxyd's last upload URL, or NULL
+					 * (pusher.c owns it; never written
+					 * to the spool or a log) */
+	int64_t url_until_ms;           /* monotonic: asked again from then */
 };
 
 /* Builds a bundle of files[0..n) (relative to root) in spool.  Returns 0,
