@@ -18,7 +18,10 @@
 # works, else fails with the servers' last log lines.
 #
 # Set-up   swift_setup          packages, ports, configs, rings, the key
-# Run      swift_start | swift_stop    (swift_stop is registered at exit)
+# Run      swift_start | swift_stop    (swift_stop is registered at exit);
+#          swift_proxy_stop | swift_proxy_start: the proxy alone;
+#          swift_tls_start NAME: a TLS front for the DNS name NAME
+# S3       s3_fetch PREFIX DIR: every object under PREFIX of BUCKET into DIR
 # S3       s3 METHOD PATH [FILE]   one S3 request to the proxy signed with
 #              SigV4 by Debian's python3-botocore (the harness's own
 #              client, never the code under test): prints "STATUS" on the
@@ -174,6 +177,24 @@ swift_start() {
     fail "Swift's proxy answers /healthcheck" "$(swift_logs)"; return 1; }
 }
 
+# swift_proxy_stop | swift_proxy_start: the proxy alone (the S3 API goes
+# away and comes back; the storage servers keep running)
+swift_proxy_stop() {
+  [ -n "${SWIFT_PIDS[3]:-}" ] || return 0
+  kill "${SWIFT_PIDS[3]}" 2>/dev/null; wait "${SWIFT_PIDS[3]}" 2>/dev/null
+}
+swift_proxy_start() {
+  local _
+  "$SWIFT_PY" /usr/bin/swift-proxy-server "$SWIFT_DIR/proxy-server.conf" -v \
+    >>"$SWIFT_DIR/proxy.log" 2>&1 &
+  SWIFT_PIDS[3]=$!
+  for _ in $(seq 150); do
+    [ "$(curl -s -m 2 "$SWIFT_URL/healthcheck" 2>/dev/null)" = OK ] && return 0
+    sleep 0.2
+  done
+  fail "Swift's proxy answers /healthcheck again" "$(swift_logs)"; return 1
+}
+
 swift_stop() {
   local p
   for p in "${SWIFT_PIDS[@]}"; do kill "$p" 2>/dev/null; done
@@ -203,5 +224,101 @@ except urllib.error.HTTPError as e:
 sys.stdout.write('%d\n' % st)
 sys.stdout.flush()
 sys.stdout.buffer.write(out)
+PY
+}
+
+# swift_tls_start NAME: a TLS front for the proxy (python3's ssl module, a
+# byte pipe: the Host header a client signed with reaches Swift unchanged)
+# on a free loopback port, with a certificate for the DNS name NAME from a
+# CA made for it; sets SWIFT_TLS_PORT and SWIFT_TLS_CA.  Its pid is the
+# only one swift_tls_stop signals (registered at exit).  Swift itself may
+# stop and start behind it: a connection then finds no backend and closes.
+SWIFT_TLS_PID=''
+swift_tls_start() {
+  local d=$SWIFT_DIR/tls _
+  mkdir -p "$d" || return 1
+  if ! { openssl ecparam -name prime256v1 -genkey -noout -out "$d/ca.key" &&
+    openssl req -x509 -new -key "$d/ca.key" -subj /CN=archive-test-ca -days 2 -out "$d/ca.crt" &&
+    openssl ecparam -name prime256v1 -genkey -noout -out "$d/front.key" &&
+    openssl req -new -key "$d/front.key" -subj "/CN=$1" -out "$d/front.csr" &&
+    printf 'subjectAltName=DNS:%s\nextendedKeyUsage=serverAuth\n' "$1" >"$d/ext" &&
+    openssl x509 -req -in "$d/front.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" \
+      -CAcreateserial -days 2 -extfile "$d/ext" -out "$d/front.crt"; } 2>/dev/null; then
+    fail "a certificate for the TLS front"; return 1
+  fi
+  SWIFT_TLS_PORT=$(free_port 1) || return 1
+  # shellcheck disable=SC2034 # the sourcing test reads it (--archive-ca)
+  SWIFT_TLS_CA=$d/ca.crt
+  "$SWIFT_PY" - "$SWIFT_TLS_PORT" "$SWIFT_PORT" "$d/front.crt" "$d/front.key" \
+    >"$SWIFT_DIR/tls.log" 2>&1 <<'PY' &
+import socket, ssl, sys, threading
+port, backend, crt, key = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(crt, key)
+ls = socket.socket()
+ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+ls.bind(('127.0.0.1', port))
+ls.listen(64)
+def pipe(a, b):
+    try:
+        while True:
+            d = a.recv(65536)
+            if not d:
+                break
+            b.sendall(d)
+    except OSError:
+        pass
+    for s in (a, b):
+        try:
+            s.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+def serve(c):
+    try:
+        c.settimeout(30)
+        t = ctx.wrap_socket(c, server_side=True)
+        b = socket.create_connection(('127.0.0.1', backend), timeout=30)
+    except OSError:
+        c.close()
+        return
+    threading.Thread(target=pipe, args=(b, t), daemon=True).start()
+    pipe(t, b)
+while True:
+    c, _ = ls.accept()
+    threading.Thread(target=serve, args=(c,), daemon=True).start()
+PY
+  SWIFT_TLS_PID=$!
+  at_exit swift_tls_stop
+  for _ in $(seq 50); do port_free "$SWIFT_TLS_PORT" || return 0; sleep 0.1; done
+  fail "the TLS front listens" "$(cat "$SWIFT_DIR/tls.log")"; return 1
+}
+swift_tls_stop() {
+  [ -n "$SWIFT_TLS_PID" ] || return 0
+  kill "$SWIFT_TLS_PID" 2>/dev/null; wait "$SWIFT_TLS_PID" 2>/dev/null; SWIFT_TLS_PID=''
+}
+
+# s3_fetch PREFIX DIR: every object under PREFIX of bucket BUCKET into
+# DIR/<its key>, in one python run (botocore-signed list and GETs)
+s3_fetch() {
+  SWIFT_SK_FILE=$SWIFT_SK_FILE "$SWIFT_PY" - "$SWIFT_URL" "$SWIFT_AK" "$SWIFT_REGION" \
+    "$BUCKET" "$1" "$2" <<'PY'
+import os, sys, urllib.parse, urllib.request, xml.etree.ElementTree as ET
+from botocore.auth import S3SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+url, ak, region, bucket, prefix, out = sys.argv[1:7]
+sk = open(os.environ['SWIFT_SK_FILE']).read().strip()
+def get(path):
+    req = AWSRequest(method='GET', url=url + path)
+    S3SigV4Auth(Credentials(ak, sk), 's3', region).add_auth(req)
+    r = urllib.request.Request(url + path, headers=dict(req.headers.items()))
+    with urllib.request.urlopen(r, timeout=20) as a:
+        return a.read()
+ns = '{http://s3.amazonaws.com/doc/2006-03-01/}'
+keys = [k.text for k in ET.fromstring(get('/%s?prefix=%s' % (bucket, urllib.parse.quote(prefix, safe='')))).iter(ns + 'Key')]
+for k in keys:
+    p = os.path.join(out, k)
+    os.makedirs(os.path.dirname(p), exist_ok=True)
+    open(p, 'wb').write(get('/%s/%s' % (bucket, k)))
 PY
 }

@@ -13,7 +13,8 @@
 # private/, which Swift serves to nobody without credentials, is in no
 # public listing and has no public URL, also after its embargo ended until
 # housekeeping moved it; then it is listed, and its public URL serves its
-# bytes; neither the secret nor a signature is ever in epoxyd's log.
+# bytes; neither the secret nor a signature is ever in epoxyd's log;
+# then the real epoxy-pusher through it (tests/node/pusher_s3.sh).
 . "$(dirname "$0")/../ctl/lib.sh"
 . tests/lib/swift.sh
 need_built "$O/keys/node-ca.crt"
@@ -148,4 +149,8 @@ cmp -s "$W/b" "$W/pub.b"; ok $? "...and its public URL serves its bytes"
 
 grep -qF "$(cat "$KEYS/s3.secret")" "$T_DIR/epoxyd.log"; is $? 1 "the secret is not in epoxyd's log"
 grep -q 'X-Amz-Signature' "$T_DIR/epoxyd.log"; is $? 1 "...nor any signed URL"
+
+# the real epoxy-pusher through this epoxyd and this Swift
+. tests/node/pusher_s3.sh
+grep -q 'X-Amz-Signature' "$T_DIR/epoxyd.log"; is $? 1 "...after it too, no signed URL in epoxyd's log"
 done_testing
