@@ -7,7 +7,8 @@
 # musl archive, the one HTTPS/TLS client, never a copy.  The production
 # initramfs carries it ($(O)/images-src/epoxy-nm, stage1/images.mk) and
 # no shared library at all (docs/guide/75-node-manager.md says why).
-NM_MODS := node/nm/nmid.c node/nm/nmsync.c node/nm/nmrun.c node/nm/nmnet.c
+NM_MODS := node/nm/nmid.c node/nm/nmsync.c node/nm/nmrun.c node/nm/nmnet.c \
+	node/nm/nmticket.c node/nm/nmapi.c
 
 MUSL_PROGS += epoxy-nm
 epoxy-nm_SRCS := node/nm/nm.c $(NM_MODS)
@@ -69,3 +70,18 @@ FUZZ_TARGETS += fuzz_nmnet
 fuzz_nmnet_SRCS := tests/fuzz/fuzz_nmnet.c node/nm/nmnet.c node/nm/nmrun.c
 fuzz_nmnet_ARCHIVES := epoxy
 fuzz_nmnet_LIBS := $(LIB_CRYPTO_LIBS) $(NMNET_LIBS)
+
+# the local API's request parser and the ticket checks, journal and plan
+# (node/nm/nmapi.h, nmticket.h), with throw-away keys: tables of
+# malformed requests and hostile tickets
+UNIT_TESTS += test_nmapi
+test_nmapi_SRCS := tests/unit/test_nmapi.c node/nm/nmapi.c node/nm/nmticket.c \
+	node/nm/nmsync.c node/nm/nmrun.c node/nm/nmnet.c $(TRUST_TEST_SRCS)
+test_nmapi_ARCHIVES := $(TRUST_TEST_ARCHIVES)
+test_nmapi_LIBS := $(LIB_CRYPTO_LIBS) $(NMNET_LIBS) -lpthread
+
+FUZZ_TARGETS += fuzz_nmapi
+fuzz_nmapi_SRCS := tests/fuzz/fuzz_nmapi.c node/nm/nmapi.c node/nm/nmticket.c \
+	node/nm/nmsync.c node/nm/nmrun.c node/nm/nmnet.c
+fuzz_nmapi_ARCHIVES := epoxy
+fuzz_nmapi_LIBS := $(LIB_CRYPTO_LIBS) $(NMNET_LIBS) -lpthread

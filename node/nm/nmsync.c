@@ -131,17 +131,16 @@ static int nmsync_write(const char *path, const char *buf, size_t len)
 	return rc;
 }
 
-static int nmsync_store(const struct nmsync *s, const char *buf, size_t len)
+int nmsync_save(const char *dir, const char *name, const char *buf, size_t len)
 {
-	char tmp[NMSYNC_DIR_MAX + 32], path[NMSYNC_DIR_MAX + 32];
-	int rc, dfd;
+	char tmp[NMSYNC_DIR_MAX + 40], path[NMSYNC_DIR_MAX + 40];
+	int rc, dfd, n, m;
 
-	rc = nmsync_path(s, ".tmp", tmp, sizeof(tmp));
-	if (rc == 0)
-		rc = nmsync_path(s, "", path, sizeof(path));
-	if (rc < 0)
-		return rc;
-	if (mkdir(s->dir, 0700) < 0 && errno != EEXIST)
+	n = snprintf(tmp, sizeof(tmp), "%s/%s.tmp", dir, name);
+	m = snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (n < 0 || (size_t)n >= sizeof(tmp) || m < 0 || (size_t)m >= sizeof(path))
+		return -EPX_E_NM_USAGE;
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
 		return -EPX_E_NM_CACHE;
 	rc = nmsync_write(tmp, buf, len);
 	if (rc == 0 && rename(tmp, path) < 0)
@@ -150,13 +149,18 @@ static int nmsync_store(const struct nmsync *s, const char *buf, size_t len)
 		unlink(tmp);
 		return rc;
 	}
-	dfd = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
 		return -EPX_E_NM_CACHE;
 	if (fsync(dfd) < 0)
 		rc = -EPX_E_NM_CACHE;
 	close(dfd);
 	return rc;
+}
+
+static int nmsync_store(const struct nmsync *s, const char *buf, size_t len)
+{
+	return nmsync_save(s->dir, NMSYNC_CACHE_NAME, buf, len);
 }
 
 int nmsync_accept(struct nmsync *s, const char *buf, size_t len)

@@ -65,6 +65,12 @@ int nmsync_accept(struct nmsync *s, const char *buf, size_t len);
  * too small (2 * SLIVERSET_MAX_SLIVERS always suffices). */
 int nmsync_plan(const struct sliverset *want, const struct sliverset *have, int64_t now,
 		struct nmsync_act *acts, size_t cap, size_t *n);
+/* Writes dir/name atomically: name.tmp written and fsynced, renamed,
+ * then the directory fsynced (dir made 0700 when missing); a crash
+ * leaves the old file or the new one.  Also the ticket journal's writer
+ * (node/nm/nmticket.h).  0, -EPX_E_NM_USAGE (a name too long) or
+ * -EPX_E_NM_CACHE. */
+int nmsync_save(const char *dir, const char *name, const char *buf, size_t len);
 /* "create", "update" or "destroy". */
 const char *nmsync_op_name(enum nmsync_op op);
 
