@@ -17,6 +17,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <netdb.h>
+#include <pthread.h>
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,10 +35,12 @@
 #include "lib/rand.h"
 #include "net/https.h"
 #include "net/retry.h"
+#include "node/nm/nmapi.h"
 #include "node/nm/nmid.h"
 #include "node/nm/nmnet.h"
 #include "node/nm/nmrun.h"
 #include "node/nm/nmsync.h"
+#include "node/nm/nmticket.h"
 
 #define NM_URL_MAX 255
 #define NM_CRED_FILE_MAX 256
@@ -80,6 +83,14 @@ struct nm {
 	/* the slivers' network (--uplink IFACE): off when NULL */
 	const char *uplink, *node_rate, *net_range, *nft;
 	struct nmnet net;
+	/* the local API (node/nm/nmapi.h) and tickets (nmticket.h), with
+	 * --slivers: the API thread and the main loop share the set, the
+	 * plan and the runner under lock */
+	const char *api_path;           /* --api-socket */
+	struct nmapi api;
+	struct nmticket *tk;            /* NULL: no API */
+	struct sliverset *want;         /* the set plus the ticket slivers */
+	pthread_mutex_t lock;
 };
 
 
@@ -103,6 +114,8 @@ static void nm_usage(FILE *f)
 	      "                      [--uplink IFACE [--node-rate BITS] [--net-range A.B.C.D/N]\n"
 	      "                       [--nft PATH]]]\n"
 	      "       epoxy-nm apply --host NAME --slivers DIR [--keyset FILE] --rootfs DIR [...]\n"
+	      "       epoxy-nm slivers [--api-socket PATH]\n"
+	      "       epoxy-nm redeem [--api-socket PATH] TICKET-FILE|-\n"
 	      "  join: make a P-256 key in memory, trade the one-time node credential and a\n"
 	      "  certificate request for a client certificate, then heartbeat over mutual\n"
 	      "  TLS every --heartbeat seconds (default: the server's node_heartbeat, 30\n"
@@ -126,9 +139,16 @@ static void nm_usage(FILE *f)
 	      "  " NMNET_NFT_DEFAULT "), its traffic out of IFACE shaped by HTB: a root class at\n"
 	      "  --node-rate bit/s (default 1000000000), one class per sliver (net_min_rate,\n"
 	      "  net_max_rate, net_max_bytes_per_day).  IFACE's root qdisc becomes epoxy-nm's.\n"
+	      "  With --slivers, a local API on --api-socket PATH (default\n"
+	      "  " NMAPI_SOCKET_DEFAULT ", mode 0600, root only): list the slivers,\n"
+	      "  redeem a ticket (single use; a ticket sliver the next sliver set does not\n"
+	      "  confirm is destroyed).\n"
 	      "  apply: verify the cached set of --slivers, make the running slivers match\n"
 	      "  it, and exit (0: every sliver as wanted, 1 otherwise): no server needed.\n"
-	      "exit: 0 stopped, 1 refused by the server, 2 usage, 3 server unreachable\n", f);
+	      "  slivers: print the plan (the set's and the tickets' slivers) as JSON.\n"
+	      "  redeem: hand a ticket (epoxyctl slice ticket) to the running node manager.\n"
+	      "exit: 0 stopped, 1 refused by the server (redeem: by the node manager),\n"
+	      "2 usage, 3 server (slivers, redeem: the API socket) unreachable\n", f);
 }
 
 /* "https://NAME[:PORT]" -> name, port */
@@ -425,6 +445,15 @@ static void nm_sleep(unsigned s)
 	nanosleep(&ts, NULL);
 }
 
+/* The plan: the current set, plus the ticket slivers when there are. */
+static const struct sliverset *nm_want(struct nm *nm)
+{
+	if (!nm->tk || !nm->tk->n || !nm->want)
+		return nm->sync.cur;
+	nmticket_want(nm->tk, nm->sync.cur, nm->host, nm->want);
+	return nm->want;
+}
+
 /* With --rootfs: makes the running slivers match the current set (none
  * when there is no verified set), and logs what it did. */
 static int nm_run(struct nm *nm)
@@ -435,7 +464,7 @@ static int nm_run(struct nm *nm)
 
 	if (!nm->run.rootfs[0])
 		return 0;
-	rc = nmrun_reconcile(&nm->run, nm->sync.cur, time(NULL), &st);
+	rc = nmrun_reconcile(&nm->run, nm_want(nm), time(NULL), &st);
 	nm->run_rc = rc;
 	nmrun_log("slivers of set %llu: %u created, %u updated, %u destroyed, %u kept, %u failed%s%s",
 	       (unsigned long long)nm->sync.serial, st.created, st.updated, st.destroyed, st.kept,
@@ -469,6 +498,9 @@ static int nm_plan(struct nm *nm)
 	if (!nm->have)
 		return -ENOMEM;
 	*nm->have = *nm->sync.cur;
+	if (nm->tk && nm->tk->n)
+		nmrun_log("set %llu: %zu ticket slivers end (those it lists go on as its own)",
+			  (unsigned long long)nm->sync.serial, nmticket_confirm(nm->tk));
 	nm_run(nm);
 	return 0;
 }
@@ -497,10 +529,13 @@ static int nm_fetch(struct nm *nm, unsigned wait)
 	httpc_head_wipe(&resp.head);
 	if (rc == -EPX_E_HTTP_CODE && resp.head.status == 304)
 		rc = 1;
-	else if (rc == 0)
+	else if (rc == 0) {
+		pthread_mutex_lock(&nm->lock);
 		rc = nmsync_accept(&nm->sync, nm->setbuf, out.len);
-	if (rc == 0)
-		rc = nm_plan(nm);
+		if (rc == 0)
+			rc = nm_plan(nm);
+		pthread_mutex_unlock(&nm->lock);
+	}
 	if (rc < 0 && rc != nm->sync_err)
 		nmrun_log("%s sliver set: %s%s%s; the last verified set (%llu) stays",
 		       epx_code(-EPX_E_NM_SYNC, code, sizeof(code)), epx_strerror(rc),
@@ -633,7 +668,7 @@ static int nm_opts(struct nm *nm, int argc, char **argv, const char **cred, int 
 		{ "data", 1, 0, 'D' }, { "runtime-root", 1, 0, 'T' }, { "crun", 1, 0, 'C' },
 		{ "cgroup-manager", 1, 0, 'G' }, { "no-pivot", 0, 0, 'P' }, { "uplink", 1, 0, 'U' },
 		{ "node-rate", 1, 0, 'N' }, { "net-range", 1, 0, 'A' }, { "nft", 1, 0, 'F' },
-		{ 0, 0, 0, 0 } };
+		{ "api-socket", 1, 0, 'Q' }, { 0, 0, 0, 0 } };
 	uint64_t v;
 	int o, rc = 0;
 
@@ -679,6 +714,9 @@ static int nm_opts(struct nm *nm, int argc, char **argv, const char **cred, int 
 		else if (o == 'U' || o == 'N' || o == 'A' || o == 'F')
 			*(o == 'U' ? &nm->uplink : o == 'N' ? &nm->node_rate :
 			  o == 'A' ? &nm->net_range : &nm->nft) = optarg;
+		else if (o == 'Q')
+			rc = optarg[0] == '/' && strlen(optarg) <= NMAPI_PATH_MAX ?
+				(nm->api_path = optarg, 0) : -EPX_E_NM_USAGE;
 		else
 			rc = -EPX_E_NM_USAGE;
 	}
@@ -699,6 +737,103 @@ static int nm_opts(struct nm *nm, int argc, char **argv, const char **cred, int 
 	return rc;
 }
 
+/* The local API's handler (node/nm/nmapi.h), in the API thread. */
+static int nm_api_fn(void *ctx, const struct nmapi_req *r, FILE *f)
+{
+	char name[SLIVERSET_NAME_MAX + 1], code[16];
+	struct nm *nm = ctx;
+	int rc = 0;
+
+	pthread_mutex_lock(&nm->lock);
+	if (r->op == NMAPI_LIST)
+		nmticket_json(nm->tk, nm->sync.cur, nm->host, f);
+	else
+		rc = nmticket_redeem(nm->tk, &nm->sync, r->body, r->body_len, time(NULL), name);
+	if (r->op == NMAPI_REDEEM && rc < 0)
+		nm_fail(rc, "ticket refused", NULL);
+	if (r->op == NMAPI_REDEEM && rc == 0) {
+		nmrun_log("ticket redeemed: sliver %s joins the plan", name);
+		nm_run(nm);
+		fprintf(f, "{\"redeemed\": \"%s\", \"run\": \"%s\"}\n", name,
+			nm->run_rc < 0 ? epx_code(nm->run_rc, code, sizeof(code)) : "ok");
+	}
+	pthread_mutex_unlock(&nm->lock);
+	return rc;
+}
+
+/* --slivers: the ticket journal and the API's socket (its thread starts
+ * after --detach: threads do not cross fork). */
+static int nm_api_listen(struct nm *nm)
+{
+	int rc;
+
+	nm->tk = malloc(sizeof(*nm->tk));
+	nm->want = malloc(sizeof(*nm->want));
+	if (!nm->tk || !nm->want)
+		return nm_fail(-ENOMEM, "tickets", NULL);
+	rc = nmticket_init(nm->tk, nm->sync.dir, time(NULL));
+	if (rc < 0)
+		nm_fail(rc, "ticket journal (no ticket is redeemed)", NULL);
+	rc = nmapi_listen(&nm->api, nm->api_path);
+	if (rc < 0)
+		return nm_fail(rc, nm->api_path, NULL);
+	nmrun_log("local API on %s", nm->api_path);
+	return 0;
+}
+
+/* slivers | redeem FILE: the client of the local API. */
+static int nm_ask(int argc, char **argv)
+{
+	static const struct option lo[] = { { "api-socket", 1, 0, 'A' }, { "help", 0, 0, 'h' },
+					    { 0, 0, 0, 0 } };
+	const char *path = NMAPI_SOCKET_DEFAULT, *verb = argv[0];
+	int redeem = !strcmp(verb, "redeem"), o, n, code = 0, rc;
+	char *req, *body = NULL, c[16];
+	size_t len = 0;
+	ssize_t got;
+	FILE *f;
+
+	while ((o = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		if (o == 'h')
+			return nm_usage(stdout), CLI_OK;
+		if (o != 'A' || optarg[0] != '/' || strlen(optarg) > NMAPI_PATH_MAX)
+			return nm_fail(-EPX_E_NM_USAGE, verb, NULL), CLI_USAGE;
+		path = optarg;
+	}
+	if (optind != argc - redeem)
+		return nm_fail(-EPX_E_NM_USAGE, verb, NULL), nm_usage(stderr), CLI_USAGE;
+	req = malloc(NMAPI_REQ_MAX + 1);
+	if (!req)
+		return CLI_FAIL;
+	n = snprintf(req, NMAPI_REQ_MAX, "%s\n%s", NMAPI_MAGIC, redeem ? "" : "list\n");
+	if (redeem) {
+		f = strcmp(argv[optind], "-") ? fopen(argv[optind], "re") : stdin;
+		got = f ? (ssize_t)fread(req + 64, 1, NMTICKET_BYTES_MAX + 1, f) : -1;
+		if (f && f != stdin)
+			fclose(f);
+		if (got <= 0 || got > NMTICKET_BYTES_MAX) {
+			free(req);
+			return nm_fail(-EPX_E_SLV_TOOBIG, argv[optind], "unreadable, empty or over 4 KiB"), CLI_FAIL;
+		}
+		n += snprintf(req + n, 64 - (size_t)n, "redeem %zd\n", got);
+		memmove(req + n, req + 64, (size_t)got);
+		n += (int)got;
+	}
+	len = (size_t)n;
+	rc = nmapi_call(path, req, len, &body, &code);
+	free(req);
+	if (rc == 0)
+		fputs(body, stdout);
+	else if (rc == -EPX_E_NM_API_REFUSED) {
+		body[strcspn(body, "\n")] = '\0';
+		nmrun_log("%s %s: %s", epx_code(rc, c, sizeof(c)), verb, body);
+	} else
+		nm_fail(rc, path, NULL);
+	free(body);
+	return rc == 0 ? CLI_OK : rc == -EPX_E_NM_API_REFUSED ? CLI_FAIL :
+		rc == -EPX_E_NM_API_CONNECT ? CLI_UNREACHABLE : CLI_FAIL;
+}
+
 int main(int argc, char **argv)
 {
 	static struct nm nm;
@@ -708,6 +843,8 @@ int main(int argc, char **argv)
 	int rc, apply;
 
 	nm.heartbeat_s = 30;
+	nm.api_path = NMAPI_SOCKET_DEFAULT;
+	pthread_mutex_init(&nm.lock, NULL);
 	nm.poll_s = 25;
 	nm.keyset = "/etc/epoxy/keyset";
 	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
@@ -718,10 +855,13 @@ int main(int argc, char **argv)
 	nm.runroot = NMRUN_ROOT_DEFAULT;
 	nm.crun = NMRUN_CRUN_DEFAULT;
 	nm.cgroup = "cgroupfs";
-	if (argc < 2 || (strcmp(argv[1], "join") && strcmp(argv[1], "apply"))) {
+	if (argc < 2 || (strcmp(argv[1], "join") && strcmp(argv[1], "apply") &&
+			 strcmp(argv[1], "slivers") && strcmp(argv[1], "redeem"))) {
 		nm_usage(stderr);
 		return CLI_USAGE;
 	}
+	if (!strcmp(argv[1], "slivers") || !strcmp(argv[1], "redeem"))
+		return nm_ask(argc - 1, argv + 1);
 	apply = !strcmp(argv[1], "apply");
 	rc = nm_opts(&nm, argc - 1, argv + 1, &cred, apply);
 	if (rc == 1) {
@@ -740,6 +880,8 @@ int main(int argc, char **argv)
 		return nm_fail(rc, cred, NULL), CLI_FAIL;
 	if (nm.sync.dir[0]) {
 		rc = nm_sync_start(&nm);
+		if (rc == 0)
+			rc = nm_api_listen(&nm);
 		if (rc < 0)
 			return explicit_bzero(tok, sizeof(tok)), CLI_FAIL;
 	}
@@ -757,6 +899,8 @@ int main(int argc, char **argv)
 	rc = nm_beat(&nm);
 	if (rc == 0 && nm.detach && nm_detach() != 0)
 		return CLI_OK;          /* the parent: the join is done */
+	if (rc == 0 && nm.tk && nmapi_start(&nm.api, nm_api_fn, &nm) < 0)
+		nm_fail(-EPX_E_NM_API_SOCKET, nm.api_path, NULL);
 	if (rc == 0 && nm.sync.dir[0])
 		nm_fetch(&nm, 0);       /* the set at once, not after a beat */
 	while (rc == 0 && (!nm.beats || ++n < nm.beats)) {
@@ -765,8 +909,11 @@ int main(int argc, char **argv)
 		else
 			nm_sleep(nm.heartbeat_s);
 		rc = nm_beat(&nm);
-		if (rc == 0)
+		if (rc == 0) {
+			pthread_mutex_lock(&nm.lock);
 			nm_run(&nm);    /* expiries, and slivers that died */
+			pthread_mutex_unlock(&nm.lock);
+		}
 	}
 	nmid_free(nm.id);
 	nmsync_free(&nm.sync);
