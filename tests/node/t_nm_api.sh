@@ -5,7 +5,9 @@
 # through its Unix socket (`epoxy-nm redeem`) and runs the sliver with
 # Debian's crun, as t_nm_run does (a private mount namespace with cgroup2
 # over /sys/fs/cgroup, --cgroup-manager disabled: see t_nm_run.sh).
-# Checks: the socket is 0600 root in a 0700 directory; `epoxy-nm slivers`
+# Checks: the socket is 0600 root in a 0700 directory, a caller other
+# than root cannot reach it, a malformed or oversized request is refused
+# with its code; `epoxy-nm slivers`
 # lists the plan as JSON; a ticket for another node, with a changed byte,
 # signed by another key, or naming a sliver the set already has, is
 # refused with its code and changes nothing (no container, no journal); a
@@ -17,13 +19,14 @@
 DEVKEYS=$O/keys
 NM=$BIN/epoxy-nm
 need_built "$DEVKEYS/node-ca.crt" "$BIN/epoxyctl" "$NM"
-if ! command -v crun >/dev/null || ! file -L /bin/busybox 2>/dev/null | grep -q 'statically'; then
-	diag "installing crun busybox-static"
+if ! command -v crun >/dev/null || ! command -v socat >/dev/null ||
+	! file -L /bin/busybox 2>/dev/null | grep -q 'statically'; then
+	diag "installing crun busybox-static socat"
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o DPkg::Lock::Timeout=300 \
-		crun busybox-static >"$T_DIR/apt.log" 2>&1 ||
-		bail "apt-get install crun busybox-static" "$(tail -n 5 "$T_DIR/apt.log")"
+		crun busybox-static socat >"$T_DIR/apt.log" 2>&1 ||
+		bail "apt-get install crun busybox-static socat" "$(tail -n 5 "$T_DIR/apt.log")"
 fi
-need crun unshare pgrep file openssl xxd stat
+need crun unshare pgrep file openssl xxd stat socat setpriv
 t_start=$(date +%s)
 
 epoxyd_setup || bail "setup"
@@ -102,15 +105,15 @@ ctl slice add-nodes web --host node5 || bail "add-nodes web"
 # every ticket now, while no node manager runs: epoxyd issues one only for
 # a sliver the slice has on that node, so tk and conf are on node5 (and
 # node6) for the issue and taken off node5 again before epoxy-nm starts
-ctl slice add-nodes tk --host node5 --host node6 && ctl slice add-nodes conf --host node5 ||
-	bail "add-nodes tk, conf"
+ctl slice add-nodes tk --host node5 --host node6 || bail "add-nodes tk"
+ctl slice add-nodes conf --host node5 || bail "add-nodes conf"
 ticket tk "$K/expiring" node5 60 || bail "ticket (60 s)"
 t_expiring=$(date +%s)
-ticket tk "$K/good" && ticket tk "$K/good2" && ticket conf "$K/conf" || bail "tickets tk, conf"
+for t in tk:good tk:good2 conf:conf; do ticket "${t%%:*}" "$K/${t#*:}" || bail "ticket ${t#*:}"; done
 ticket tk "$K/node6" node6 || bail "ticket for node6"
 ticket web "$K/web" || bail "ticket web"
-ctl slice remove-nodes tk --host node5 && ctl slice remove-nodes conf --host node5 ||
-	bail "remove-nodes tk, conf"
+ctl slice remove-nodes tk --host node5 || bail "remove-nodes tk"
+ctl slice remove-nodes conf --host node5 || bail "remove-nodes conf"
 
 nm_start "$N/nm.log"
 nm_wait "$N/nm.log" 'slivers of set [0-9]+: 1 created' || bail "first set" "$(cat "$N/nm.log")"
@@ -121,6 +124,16 @@ is "$(stat -c '%a %U' "$N/api")" "700 root" "its directory: mode 0700, root's"
 ok $? "slivers: exit 0" "$(cat "$N/err")"
 grep -q '^{"node": "node5", "serial": [1-9][0-9]*, "slivers": \[{"name": "web", "source": "set", ' "$N/list"
 ok $? "slivers: JSON, web from the set" "$(cat "$N/list")"
+
+# ---- who may ask, and what: root only; a malformed or oversized request refused
+setpriv --reuid=65534 --regid=65534 --clear-groups "$NM" slivers --api-socket "$SOCK" \
+	>/dev/null 2>"$N/err"
+is "$? $(grep -o 'EPOXY-E3145' "$N/err")" "3 EPOXY-E3145" "uid 65534 cannot reach the socket"
+printf 'epoxy-nm-api 1\nlist all\n' | socat -t 5 - "UNIX-CONNECT:$SOCK" >"$N/raw" 2>/dev/null
+grep -q '^refused EPOXY-E3140 ' "$N/raw"; ok $? "a malformed request: refused E3140" "$(cat "$N/raw")"
+{ printf 'epoxy-nm-api 1\nredeem 4096\n'; head -c 4200 /dev/zero; } |
+	socat -t 5 - "UNIX-CONNECT:$SOCK" >"$N/raw" 2>/dev/null
+grep -q '^refused EPOXY-E3141 ' "$N/raw"; ok $? "a request over 4160 bytes: refused E3141" "$(cat "$N/raw")"
 
 # ---- hostile tickets: each refused with its code, nothing changes
 # a changed byte: one digit of the nonce
@@ -179,7 +192,7 @@ is "$(pgrep -fc '^sleep 86404$')" 0 "tk's process is gone"
 is "$(journal | grep -c '^nonce ')" 3 "the journal: three nonces"
 
 # ---- the expiring ticket, once its 60 s are over
-left=$((t_expiring + 62 - $(date +%s)))
+left=$((t_expiring + 61 - $(date +%s)))
 [ "$left" -gt 0 ] && sleep "$left"
 redeem "$K/expiring"
 is "$? $(code_of)" "1 EPOXY-E1085" "an expired ticket: refused"
