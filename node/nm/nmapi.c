@@ -145,6 +145,25 @@ static void nmapi_write(int fd, const char *buf, size_t len)
 	}
 }
 
+/* After the answer: the rest of a refused request is read and dropped
+ * (at most NMAPI_DRAIN_MAX bytes, within the deadline), so the client
+ * reads the answer instead of a reset. */
+static void nmapi_drain(int fd, char *buf, size_t cap)
+{
+	size_t total = 0;
+	ssize_t r;
+
+	shutdown(fd, SHUT_WR);
+	while (total < NMAPI_DRAIN_MAX) {
+		r = read(fd, buf, cap);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return;
+		total += (size_t)r;
+	}
+}
+
 /* The request of one connection, answered into f; its code. */
 static int nmapi_answer(struct nmapi *a, int c, char *req, FILE *f)
 {
@@ -192,6 +211,8 @@ int nmapi_serve_one(struct nmapi *a)
 			     epx_strerror(rc));
 		nmapi_write(c, line, n > 0 && (size_t)n < sizeof(line) ? (size_t)n : 0);
 	}
+	if (req)
+		nmapi_drain(c, req, NMAPI_REQ_MAX);
 	close(c);
 	free(ans);
 	free(req);

@@ -21,7 +21,9 @@
  *    not 0 is refused as well (-EPX_E_NM_API_PEER);
  *  - one client at a time, each with a deadline of NMAPI_TIMEOUT_MS for
  *    its whole request (SO_RCVTIMEO / SO_SNDTIMEO): a client that stalls
- *    costs at most that; a request past its cap is refused unread;
+ *    costs at most that; a request past its cap is refused, and the rest
+ *    of it (up to NMAPI_DRAIN_MAX) read and dropped after the answer so
+ *    the client gets the answer, not a reset;
  *  - the handler runs with the caller's lock (nm.c holds its one mutex),
  *    and its answer body is capped at NMAPI_ANS_MAX. */
 #ifndef EPOXY_NMAPI_H
@@ -39,6 +41,7 @@
 #define NMAPI_REQ_MAX (NMTICKET_BYTES_MAX + 64)
 #define NMAPI_ANS_MAX (256 * 1024)
 #define NMAPI_TIMEOUT_MS 5000
+#define NMAPI_DRAIN_MAX (64 * 1024)             /* of a refused request, dropped */
 
 enum nmapi_op { NMAPI_LIST = 1, NMAPI_REDEEM };
 

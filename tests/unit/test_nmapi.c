@@ -6,8 +6,12 @@
  * expired; another node's; a changed byte; another key; a sliver set in
  * place of a ticket; over the cap; a name already planned; a limit out of
  * range; the journal full, broken or unwritable) is refused with its code
- * and changes nothing (no sliver, the journal's bytes the same). */
+ * and changes nothing (no sliver, the journal's bytes the same); and the
+ * socket itself: its mode and directory, refused paths, and a server
+ * thread answering the real client (list, redeem, a refusal's code, a
+ * malformed and an oversized request, a socket nobody serves). */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -416,6 +420,96 @@ static void t_json(void)
 	nmsync_free(&s);
 }
 
+/* The handler of t_socket: list answers "{}", redeem "again" is refused
+ * as a replay, any other redeem answers its length. */
+static int t_fn(void *ctx, const struct nmapi_req *r, FILE *f)
+{
+	(void)ctx;
+	if (r->op == NMAPI_LIST)
+		return fputs("{}\n", f) < 0 ? -EIO : 0;
+	if (r->body_len == 5 && !memcmp(r->body, "again", 5))
+		return -EPX_E_NM_TK_REPLAY;
+	fprintf(f, "got %zu", r->body_len);
+	return 0;
+}
+
+static int t_call(const char *path, const char *req, size_t len, const char *want_body,
+		  int want_rc, int want_code)
+{
+	char *body = NULL;
+	int code = -1, rc = nmapi_call(path, req, len, &body, &code);
+	int good = rc == want_rc && code == want_code &&
+		(!want_body || (body && !strcmp(body, want_body)));
+
+	free(body);
+	return good;
+}
+
+static void t_socket(void)
+{
+	static struct nmapi a, b;
+	static char big[NMAPI_REQ_MAX + 200];
+	char path[200], bad[200], longp[NMAPI_PATH_MAX + 8];
+	int root = geteuid() == 0;
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/api/api.sock", fx.dir);
+	ok(nmapi_listen(&a, path) == 0 && a.fd >= 0, "socket: listening on %s", path);
+	ok(stat(path, &st) == 0 && S_ISSOCK(st.st_mode) && (st.st_mode & 07777) == 0600 &&
+	   st.st_uid == 0, "socket: mode 0600, root's");
+	snprintf(bad, sizeof(bad), "%s/api", fx.dir);
+	ok(stat(bad, &st) == 0 && (st.st_mode & 07777) == 0700, "socket: its directory made 0700");
+	snprintf(bad, sizeof(bad), "%s/open", fx.dir);
+	if (mkdir(bad, 0777) < 0 || chmod(bad, 0777) < 0)
+		abort();
+	snprintf(bad, sizeof(bad), "%s/open/api.sock", fx.dir);
+	ok(nmapi_listen(&b, bad) == -EPX_E_NM_API_SOCKET && b.fd == -1,
+	   "socket: refused in a directory others may write");
+	ok(nmapi_listen(&b, "api.sock") == -EPX_E_NM_USAGE, "socket: refused a relative path");
+	memset(longp, 'a', sizeof(longp) - 1);
+	longp[0] = '/';
+	longp[sizeof(longp) - 1] = '\0';
+	ok(nmapi_listen(&b, longp) == -EPX_E_NM_USAGE, "socket: refused a path over 107 bytes");
+	snprintf(bad, sizeof(bad), "%s/file", fx.dir);
+	if (close(open(bad, O_CREAT | O_WRONLY, 0600)) < 0)
+		abort();
+	snprintf(bad, sizeof(bad), "%s/file/api.sock", fx.dir);
+	ok(nmapi_listen(&b, bad) == -EPX_E_NM_API_SOCKET, "socket: refused under a file");
+	if (nmapi_start(&a, t_fn, NULL))
+		abort();
+	if (!root) {
+		ok(t_call(path, M "list\n", 15 + 5, NULL, -EPX_E_NM_API_REFUSED, 3143),
+		   "call: not root: refused E3143");
+		return;
+	}
+	ok(t_call(path, M "list\n", 15 + 5, "{}\n", 0, 0), "call: list answered");
+	ok(t_call(path, M "redeem 3\nabc", 15 + 12, "got 3", 0, 0), "call: redeem answered");
+	ok(t_call(path, M "redeem 5\nagain", 15 + 14, "EPOXY-E3150 epoxy-nm: ticket already "
+		  "redeemed on this node (its nonce is remembered until the ticket expires); "
+		  "nothing changed\n", -EPX_E_NM_API_REFUSED, 3150),
+	   "call: a refusal carries the handler's code and text");
+	ok(t_call(path, M "lists\n", 15 + 6, NULL, -EPX_E_NM_API_REFUSED, 3140),
+	   "call: a malformed request refused E3140");
+	ok(t_call(path, "", 0, NULL, -EPX_E_NM_API_REFUSED, 3140),
+	   "call: an empty request refused E3140");
+	memset(big, 'x', sizeof(big));
+	ok(t_call(path, big, sizeof(big), NULL, -EPX_E_NM_API_REFUSED, 3141),
+	   "call: a request over %d bytes refused E3141", NMAPI_REQ_MAX);
+	ok(t_call(path, M "list\n", 15 + 5, "{}\n", 0, 0), "call: still serving after them");
+	snprintf(bad, sizeof(bad), "%s/none.sock", fx.dir);
+	ok(t_call(bad, M "list\n", 15 + 5, NULL, -EPX_E_NM_API_CONNECT, 0),
+	   "call: a socket nobody serves: E3145");
+	ok(t_call("relative", M "list\n", 15 + 5, NULL, -EPX_E_NM_USAGE, 0),
+	   "call: a relative path: usage");
+	unlink(path);
+	snprintf(bad, sizeof(bad), "%s/file", fx.dir);
+	unlink(bad);
+	snprintf(bad, sizeof(bad), "%s/open", fx.dir);
+	rmdir(bad);
+	snprintf(bad, sizeof(bad), "%s/api", fx.dir);
+	rmdir(bad);
+}
+
 static void cleanup(void)
 {
 	char path[200];
@@ -447,6 +541,7 @@ int main(void)
 	cleanup();
 	t_json();
 	cleanup();
+	t_socket();
 	unlink(ksfile);
 	fx_free(&fx);
 	return test_done();
