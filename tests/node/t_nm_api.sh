@@ -16,6 +16,7 @@
 # does not list and keeps one it lists (same process); an expired ticket
 # is refused.  Installs crun and busybox-static with apt-get when missing.
 . "$(dirname "$0")/../lib/epoxyd.sh"
+. "$(dirname "$0")/../lib/crun.sh"
 DEVKEYS=$O/keys
 NM=$BIN/epoxy-nm
 need_built "$DEVKEYS/node-ca.crt" "$BIN/epoxyctl" "$NM"
@@ -42,15 +43,12 @@ export EPOXY_URL=https://epoxy.test:$HTTPS_PORT EPOXY_CA=$CA_CRT
 export EPOXY_ADMIN_CREDENTIAL=$T_DIR/admin.cred EPOXY_RESOLVE=epoxy.test:$HTTPS_PORT:127.0.0.1
 unset EPOXY_CONFIG
 N=$T_DIR/node; C=$N/cache; D=$N/slivers; S=$N/crun; R=$N/rootfs; K=$N/tickets
-SOCK=$N/api/api.sock
+SOCK=$N/api/api.sock CRUN_ROOT=$S
 mkdir -p "$N" "$K" "$R/bin" "$R/proc" "$R/dev" "$R/sys" "$R/tmp" "$R/out" || bail "dirs"
 cp /bin/busybox "$R/bin/busybox" || bail "busybox"
 for a in sh sleep; do ln -s busybox "$R/bin/$a"; done
 NMPID=''
-ctl() { "$BIN/epoxyctl" "$@" >"$T_DIR/ctl.out" 2>&1 || { diag "$(cat "$T_DIR/ctl.out")"; return 1; }; }
-crun_list() { crun --root "$S" list -q 2>/dev/null | sort | tr '\n' ' '; }
-crun_pid() { crun --root "$S" state "$1" 2>/dev/null | sed -n 's/^ *"pid": \([0-9]*\),$/\1/p'; }
-in_ns() { exec unshare -m --propagation private sh -c 'mount -t cgroup2 none /sys/fs/cgroup && exec "$@"' in_ns "$@"; }
+api_ctl() { "$BIN/epoxyctl" "$@" >"$T_DIR/ctl.out" 2>&1 || { diag "$(cat "$T_DIR/ctl.out")"; return 1; }; }
 nm_start() {
 	local log=$1
 	node_credential node5 52-54-00-00-00-05 >"$N/nc"
@@ -69,14 +67,14 @@ nm_wait() {
 	done
 	return 1
 }
-cleanup() {
+api_cleanup() {
 	nm_stop
 	local c
 	for c in $(crun --root "$S" list -q 2>/dev/null); do crun --root "$S" delete --force "$c" >/dev/null 2>&1; done
 }
-at_exit cleanup
+at_exit api_cleanup
 # ticket SLICE FILE [NODE] [TTL]: a ticket from epoxyd into FILE
-ticket() { ctl slice ticket "$1" --node "${3:-node5}" --ttl "${4:-600}" && cp "$T_DIR/ctl.out" "$2"; }
+ticket() { api_ctl slice ticket "$1" --node "${3:-node5}" --ttl "${4:-600}" && cp "$T_DIR/ctl.out" "$2"; }
 # redeem FILE: epoxy-nm redeem, its exit status; stdout in $N/out, stderr $N/err
 redeem() { "$NM" redeem --api-socket "$SOCK" "$1" >"$N/out" 2>"$N/err"; }
 journal() { cat "$C/tickets" 2>/dev/null; }
@@ -94,26 +92,26 @@ is $? 1 "redeem of a missing file: exit 1"
 
 # ---- the slices: web in the set, tk and conf by ticket only
 head -c 4096 /dev/urandom >"$T_DIR/rootfs.tar"
-ctl image publish "$T_DIR/rootfs.tar" --name img || bail "image"
+api_ctl image publish "$T_DIR/rootfs.tar" --name img || bail "image"
 sha=$(sha256sum "$T_DIR/rootfs.tar" | cut -d' ' -f1)
-ctl site add lab1 || bail "site"
+api_ctl site add lab1 || bail "site"
 for s in web:86401 tk:86404 conf:86405; do
-	ctl slice create "${s%%:*}" --site lab1 --image "sha256:$sha" --days 2 \
+	api_ctl slice create "${s%%:*}" --site lab1 --image "sha256:$sha" --days 2 \
 		--entry "exec sleep ${s##*:}" cpu_share=2 || bail "slice ${s%%:*}"
 done
-ctl slice add-nodes web --host node5 || bail "add-nodes web"
+api_ctl slice add-nodes web --host node5 || bail "add-nodes web"
 # every ticket now, while no node manager runs: epoxyd issues one only for
 # a sliver the slice has on that node, so tk and conf are on node5 (and
 # node6) for the issue and taken off node5 again before epoxy-nm starts
-ctl slice add-nodes tk --host node5 --host node6 || bail "add-nodes tk"
-ctl slice add-nodes conf --host node5 || bail "add-nodes conf"
+api_ctl slice add-nodes tk --host node5 --host node6 || bail "add-nodes tk"
+api_ctl slice add-nodes conf --host node5 || bail "add-nodes conf"
 ticket tk "$K/expiring" node5 60 || bail "ticket (60 s)"
 t_expiring=$(date +%s)
 for t in tk:good tk:good2 conf:conf; do ticket "${t%%:*}" "$K/${t#*:}" || bail "ticket ${t#*:}"; done
 ticket tk "$K/node6" node6 || bail "ticket for node6"
 ticket web "$K/web" || bail "ticket web"
-ctl slice remove-nodes tk --host node5 || bail "remove-nodes tk"
-ctl slice remove-nodes conf --host node5 || bail "remove-nodes conf"
+api_ctl slice remove-nodes tk --host node5 || bail "remove-nodes tk"
+api_ctl slice remove-nodes conf --host node5 || bail "remove-nodes conf"
 
 nm_start "$N/nm.log"
 nm_wait "$N/nm.log" 'slivers of set [0-9]+: 1 created' || bail "first set" "$(cat "$N/nm.log")"
@@ -182,7 +180,7 @@ redeem "$K/good2"; ok $? "a second tk ticket: redeemed" "$(cat "$N/err")"
 redeem "$K/conf"; ok $? "a conf ticket: redeemed" "$(cat "$N/err")"
 is "$(crun_list)" "conf tk web " "crun list: conf, tk, web"
 pid_conf=$(crun_pid conf)
-ctl slice add-nodes conf --host node5 || bail "add-nodes conf"
+api_ctl slice add-nodes conf --host node5 || bail "add-nodes conf"
 nm_wait "$N/nm.r1" 'set [0-9]+: 2 ticket slivers end' 100 &&
 	nm_wait "$N/nm.r1" 'slivers of set [0-9]+: 0 created, 0 updated, 1 destroyed, 2 kept' 100
 ok $? "the next set (conf added): tk destroyed, conf and web kept" "$(tail -5 "$N/nm.r1")"
@@ -199,6 +197,6 @@ is "$? $(code_of)" "1 EPOXY-E1085" "an expired ticket: refused"
 is "$(crun_list)" "conf web " "...nothing changed"
 grep -q 'EPOXY-E1085 ticket refused' "$N/nm.r1"; ok $? "the node manager logs the refusal with its code"
 diag "t_nm_api: $(($(date +%s) - t_start)) s"
-cleanup
+api_cleanup
 is "$(crun_list)" "" "cleanup: crun list empty"
 done_testing

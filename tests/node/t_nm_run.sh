@@ -22,6 +22,7 @@
 # in the kernel (a QEMU node with real cgroup v2 measures them).
 # Installs crun and busybox-static with apt-get when missing.
 . "$(dirname "$0")/../lib/epoxyd.sh"
+. "$(dirname "$0")/../lib/crun.sh"
 DEVKEYS=$O/keys
 NM=$BIN/epoxy-nm
 need_built "$DEVKEYS/node-ca.crt" "$BIN/epoxyctl" "$NM"
@@ -45,6 +46,7 @@ export EPOXY_URL=https://epoxy.test:$HTTPS_PORT EPOXY_CA=$CA_CRT
 export EPOXY_ADMIN_CREDENTIAL=$T_DIR/admin.cred EPOXY_RESOLVE=epoxy.test:$HTTPS_PORT:127.0.0.1
 unset EPOXY_CONFIG
 N=$T_DIR/node; C=$N/cache; D=$N/slivers; S=$N/crun; R=$N/rootfs
+CRUN_ROOT=$S
 mkdir -p "$N" "$R/bin" "$R/proc" "$R/dev" "$R/sys" "$R/tmp" "$R/out" || bail "dirs"
 cp /bin/busybox "$R/bin/busybox" || bail "busybox"
 for a in sh sleep cat ls echo; do ln -s busybox "$R/bin/$a"; done
@@ -52,13 +54,8 @@ ps_slivers() { pgrep -fc '^sleep 8640[1-3]$'; }
 before_procs=$(ps_slivers)
 before_cg=$(find /sys/fs/cgroup -maxdepth 3 -type d 2>/dev/null | wc -l)
 rc_ctl() { "$BIN/epoxyctl" "$@" >"$T_DIR/ctl.out" 2>&1 || { diag "$(cat "$T_DIR/ctl.out")"; return 1; }; }
-crun_list() { crun --root "$S" list -q 2>/dev/null | sort | tr '\n' ' '; }
 # sorted names of D (bundles) and of crun's state
 rr_bundles() { find "$D" -mindepth 1 -maxdepth 1 -printf '%f\n' 2>/dev/null | sort | tr '\n' ' '; }
-crun_pid() { crun --root "$S" state "$1" 2>/dev/null | sed -n 's/^ *"pid": \([0-9]*\),$/\1/p'; }
-# in_ns CMD...: in a private mount namespace whose /sys/fs/cgroup is cgroup2 (see above)
-# (exec: run in the background, $! is the node manager itself)
-in_ns() { exec unshare -m --propagation private sh -c 'mount -t cgroup2 none /sys/fs/cgroup && exec "$@"' in_ns "$@"; }
 RUNOPTS=(--rootfs "$R" --data "$D" --runtime-root "$S" --cgroup-manager disabled)
 
 rr_start() {
