@@ -95,7 +95,7 @@ head -c 4096 /dev/urandom >"$T_DIR/rootfs.tar"
 api_ctl image publish "$T_DIR/rootfs.tar" --name img || bail "image"
 sha=$(sha256sum "$T_DIR/rootfs.tar" | cut -d' ' -f1)
 api_ctl site add lab1 || bail "site"
-for s in web:86401 tk:86404 conf:86405; do
+for s in web:86411 tk:86414 conf:86415; do
 	api_ctl slice create "${s%%:*}" --site lab1 --image "sha256:$sha" --days 2 \
 		--entry "exec sleep ${s##*:}" cpu_share=2 || bail "slice ${s%%:*}"
 done
@@ -158,7 +158,7 @@ redeem "$K/good"
 ok $? "a good ticket: redeemed" "$(cat "$N/err")"
 is "$(cat "$N/out")" '{"redeemed": "tk", "run": "ok"}' "...the answer names it and its run"
 is "$(crun_list)" "tk web " "crun list: tk beside web"
-is "$(pgrep -fc '^sleep 86404$')" 1 "tk's process runs"
+is "$(pgrep -fc '^sleep 86414$')" 1 "tk's process runs"
 is "$(journal | grep -c '^nonce ')" 1 "the journal holds its nonce"
 "$NM" slivers --api-socket "$SOCK" >"$N/list" 2>/dev/null
 grep -q '{"name": "tk", "source": "ticket", ' "$N/list"; ok $? "slivers: tk from a ticket" "$(cat "$N/list")"
@@ -186,7 +186,7 @@ nm_wait "$N/nm.r1" 'set [0-9]+: 2 ticket slivers end' 100 &&
 ok $? "the next set (conf added): tk destroyed, conf and web kept" "$(tail -5 "$N/nm.r1")"
 is "$(crun_list)" "conf web " "crun list: conf, web"
 is "$(crun_pid conf)" "$pid_conf" "conf: the same process, now the set's"
-is "$(pgrep -fc '^sleep 86404$')" 0 "tk's process is gone"
+is "$(pgrep -fc '^sleep 86414$')" 0 "tk's process is gone"
 is "$(journal | grep -c '^nonce ')" 3 "the journal: three nonces"
 
 # ---- the expiring ticket, once its 60 s are over
