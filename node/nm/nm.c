@@ -36,6 +36,7 @@
 #include "net/https.h"
 #include "net/retry.h"
 #include "node/nm/nmapi.h"
+#include "node/nm/nmdisk.h"
 #include "node/nm/nmid.h"
 #include "node/nm/nmnet.h"
 #include "node/nm/nmrun.h"
@@ -117,6 +118,7 @@ static void nm_usage(FILE *f)
 	      "       epoxy-nm apply --host NAME --slivers DIR [--keyset FILE] --rootfs DIR [...]\n"
 	      "       epoxy-nm slivers [--api-socket PATH]\n"
 	      "       epoxy-nm redeem [--api-socket PATH] TICKET-FILE|-\n"
+	      "       epoxy-nm disk --device DEV --mount DIR [--mke2fs PATH]\n"
 	      "  join: make a P-256 key in memory, trade the one-time node credential and a\n"
 	      "  certificate request for a client certificate, then heartbeat over mutual\n"
 	      "  TLS every --heartbeat seconds (default: the server's node_heartbeat, 30\n"
@@ -148,6 +150,9 @@ static void nm_usage(FILE *f)
 	      "  it, and exit (0: every sliver as wanted, 1 otherwise): no server needed.\n"
 	      "  slivers: print the plan (the set's and the tickets' slivers) as JSON.\n"
 	      "  redeem: hand a ticket (epoxyctl slice ticket) to the running node manager.\n"
+	      "  disk: format a blank DEV as the node's data disk (ext4, quota and project;\n"
+	      "  refuses any other), mount it on DIR with prjquota; --data DIR/slivers then\n"
+	      "  enforces each sliver's disk_max as a project quota (see epoxy-nm disk --help).\n"
 	      "exit: 0 stopped, 1 refused by the server (redeem: by the node manager),\n"
 	      "2 usage, 3 server (slivers, redeem: the API socket) unreachable\n", f);
 }
@@ -868,12 +873,15 @@ int main(int argc, char **argv)
 	nm.crun = NMRUN_CRUN_DEFAULT;
 	nm.cgroup = "cgroupfs";
 	if (argc < 2 || (strcmp(argv[1], "join") && strcmp(argv[1], "apply") &&
-			 strcmp(argv[1], "slivers") && strcmp(argv[1], "redeem"))) {
+			 strcmp(argv[1], "slivers") && strcmp(argv[1], "redeem") &&
+			 strcmp(argv[1], "disk"))) {
 		nm_usage(stderr);
 		return CLI_USAGE;
 	}
 	if (!strcmp(argv[1], "slivers") || !strcmp(argv[1], "redeem"))
 		return nm_ask(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "disk"))
+		return nmdisk_cli(argc - 1, argv + 1);
 	apply = !strcmp(argv[1], "apply");
 	rc = nm_opts(&nm, argc - 1, argv + 1, &cred, apply);
 	if (rc == 1) {

@@ -7,7 +7,7 @@
 # musl archive, the one HTTPS/TLS client, never a copy.  The production
 # initramfs carries it ($(O)/images-src/epoxy-nm, stage1/images.mk) and
 # no shared library at all (docs/guide/75-node-manager.md says why).
-NM_MODS := node/nm/nmid.c node/nm/nmsync.c node/nm/nmrun.c node/nm/nmnet.c \
+NM_MODS := node/nm/nmid.c node/nm/nmsync.c node/nm/nmrun.c node/nm/nmdisk.c node/nm/nmnet.c \
 	node/nm/nmticket.c node/nm/nmapi.c
 
 MUSL_PROGS += epoxy-nm
@@ -51,23 +51,23 @@ test_nmsync_LIBS := $(LIB_CRYPTO_LIBS)
 # the OCI config of a sliver (limits table, hostile records, confinement)
 # and the state file's parser (node/nm/nmrun.h)
 UNIT_TESTS += test_nmrun
-test_nmrun_SRCS := tests/unit/test_nmrun.c tests/test.c node/nm/nmrun.c node/nm/nmnet.c
+test_nmrun_SRCS := tests/unit/test_nmrun.c tests/test.c node/nm/nmrun.c node/nm/nmdisk.c node/nm/nmnet.c
 test_nmrun_ARCHIVES := epoxy
 test_nmrun_LIBS := $(LIB_CRYPTO_LIBS) $(NMNET_LIBS)
 
 FUZZ_TARGETS += fuzz_nmrun
-fuzz_nmrun_SRCS := tests/fuzz/fuzz_nmrun.c node/nm/nmrun.c node/nm/nmnet.c
+fuzz_nmrun_SRCS := tests/fuzz/fuzz_nmrun.c node/nm/nmrun.c node/nm/nmdisk.c node/nm/nmnet.c
 fuzz_nmrun_ARCHIVES := epoxy
 fuzz_nmrun_LIBS := $(LIB_CRYPTO_LIBS) $(NMNET_LIBS)
 
 # the network plan: ranges, slots, rates, the daily cap, the ruleset
 UNIT_TESTS += test_nmnet
-test_nmnet_SRCS := tests/unit/test_nmnet.c tests/test.c node/nm/nmnet.c node/nm/nmrun.c
+test_nmnet_SRCS := tests/unit/test_nmnet.c tests/test.c node/nm/nmnet.c node/nm/nmrun.c node/nm/nmdisk.c
 test_nmnet_ARCHIVES := epoxy
 test_nmnet_LIBS := $(LIB_CRYPTO_LIBS) $(NMNET_LIBS)
 
 FUZZ_TARGETS += fuzz_nmnet
-fuzz_nmnet_SRCS := tests/fuzz/fuzz_nmnet.c node/nm/nmnet.c node/nm/nmrun.c
+fuzz_nmnet_SRCS := tests/fuzz/fuzz_nmnet.c node/nm/nmnet.c node/nm/nmrun.c node/nm/nmdisk.c
 fuzz_nmnet_ARCHIVES := epoxy
 fuzz_nmnet_LIBS := $(LIB_CRYPTO_LIBS) $(NMNET_LIBS)
 
@@ -76,12 +76,26 @@ fuzz_nmnet_LIBS := $(LIB_CRYPTO_LIBS) $(NMNET_LIBS)
 # malformed requests and hostile tickets
 UNIT_TESTS += test_nmapi
 test_nmapi_SRCS := tests/unit/test_nmapi.c node/nm/nmapi.c node/nm/nmticket.c \
-	node/nm/nmsync.c node/nm/nmrun.c node/nm/nmnet.c $(TRUST_TEST_SRCS)
+	node/nm/nmsync.c node/nm/nmrun.c node/nm/nmdisk.c node/nm/nmnet.c $(TRUST_TEST_SRCS)
 test_nmapi_ARCHIVES := $(TRUST_TEST_ARCHIVES)
 test_nmapi_LIBS := $(LIB_CRYPTO_LIBS) $(NMNET_LIBS) -lpthread
 
 FUZZ_TARGETS += fuzz_nmapi
 fuzz_nmapi_SRCS := tests/fuzz/fuzz_nmapi.c node/nm/nmapi.c node/nm/nmticket.c \
-	node/nm/nmsync.c node/nm/nmrun.c node/nm/nmnet.c
+	node/nm/nmsync.c node/nm/nmrun.c node/nm/nmdisk.c node/nm/nmnet.c
 fuzz_nmapi_ARCHIVES := epoxy
 fuzz_nmapi_LIBS := $(LIB_CRYPTO_LIBS) $(NMNET_LIBS) -lpthread
+
+# disk_max as a project quota and the data disk (node/nm/nmdisk.h): the
+# device classifier (blank, ours, foreign) on tables of disk heads and
+# tails, the limit's rounding and range, the refusal without quotas
+UNIT_TESTS += test_nmdisk
+test_nmdisk_SRCS := tests/unit/test_nmdisk.c tests/test.c node/nm/nmdisk.c node/nm/nmrun.c \
+	node/nm/nmnet.c
+test_nmdisk_ARCHIVES := epoxy
+test_nmdisk_LIBS := $(LIB_CRYPTO_LIBS) $(NMNET_LIBS)
+
+FUZZ_TARGETS += fuzz_nmdisk
+fuzz_nmdisk_SRCS := tests/fuzz/fuzz_nmdisk.c node/nm/nmdisk.c node/nm/nmrun.c node/nm/nmnet.c
+fuzz_nmdisk_ARCHIVES := epoxy
+fuzz_nmdisk_LIBS := $(LIB_CRYPTO_LIBS) $(NMNET_LIBS)

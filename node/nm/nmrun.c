@@ -81,6 +81,7 @@ int nmrun_init(struct nmrun *r, const char *data, const char *root, const char *
 	int rc;
 
 	memset(r, 0, sizeof(*r));
+	r->disk.fd = -1;
 	rc = nmrun_copy(r->data, data);
 	if (rc == 0)
 		rc = nmrun_copy(r->root, root);
@@ -103,7 +104,11 @@ int nmrun_init(struct nmrun *r, const char *data, const char *root, const char *
 		return -EPX_E_NM_CRUN;
 	if ((mkdir(data, 0700) < 0 && errno != EEXIST) || (mkdir(root, 0700) < 0 && errno != EEXIST))
 		return -EPX_E_NM_BUNDLE;
-	return 0;
+	rc = nmdisk_init(&r->disk, data);
+	if (rc == 0)
+		nmrun_log("%s: project quotas %s", data, r->disk.on ? "on (disk_max enforced)" :
+			  "off (a sliver with disk_max is refused)");
+	return rc;
 }
 
 /* ---------------------------------------------------------------- check */
@@ -257,12 +262,17 @@ int nmrun_config(const struct nmrun *r, const struct sliver *sl, int limits, FIL
 	fputs(", ", f);
 	nmrun_strs(f, "readonlyPaths", nmrun_readonly, NMRUN_N(nmrun_readonly));
 	fputs("}", f);
-	/* the network's limits (nmnet), with the others: their change alone
-	 * is an update in place */
+	/* the disk's (nmdisk) and the network's limits (nmnet), with the
+	 * others: their change alone is an update in place */
+	if (limits)
+		fprintf(f, ", \"annotations\": {\"org.epoxy.disk\": \"max %" PRIu64 "\"",
+			sl->attr[NMDISK_DISK_MAX]);
 	if (limits && r->net)
-		fprintf(f, ", \"annotations\": {\"org.epoxy.net\": \"min %" PRIu64 " max %" PRIu64
-			" day %" PRIu64 "\"}", sl->attr[NMNET_MIN_RATE], sl->attr[NMNET_MAX_RATE],
+		fprintf(f, ", \"org.epoxy.net\": \"min %" PRIu64 " max %" PRIu64
+			" day %" PRIu64 "\"", sl->attr[NMNET_MIN_RATE], sl->attr[NMNET_MAX_RATE],
 			sl->attr[NMNET_BYTES_DAY]);
+	if (limits)
+		fputs("}", f);
 	fputs("}\n", f);
 	return rc == 0 && ferror(f) ? -EPX_E_NM_BUNDLE : rc;
 }
@@ -563,6 +573,9 @@ static int nmrun_destroy(const struct nmrun *r, const char *name)
 			rc = nmrun_rmtree(path);
 		}
 	}
+	snprintf(path, sizeof(path), "%s/%s/out", r->data, name);
+	if (rc == 0)
+		nmdisk_clear(&r->disk, path);   /* a failure: nmdisk_sync's again */
 	snprintf(path, sizeof(path), "%s/%s", r->data, name);
 	if (rc == 0)
 		rc = nmrun_rmtree(path);
@@ -584,6 +597,8 @@ static int nmrun_prepare(const struct nmrun *r, const struct sliver *sl, struct 
 	int rc = base ? 0 : -ENOMEM;
 
 	w->sl = sl;
+	if (rc == 0)
+		rc = nmdisk_check(&r->disk, sl);
 	if (rc == 0)
 		rc = nmrun_render(r, sl, 1, w->cfg, &w->cfg_len);
 	if (rc == 0)
@@ -622,6 +637,8 @@ static int nmrun_bundle(const struct nmrun *r, const struct nmrun_want *w)
 	rc = nmrun_rmtree(tmp);
 	if (rc == 0 && (mkdir(tmp, 0700) < 0 || mkdir(out, 0700) < 0))
 		rc = -EPX_E_NM_BUNDLE;
+	if (rc == 0)
+		rc = nmdisk_attach(&r->disk, out, w->sl);
 	if (rc == 0)
 		rc = nmrun_put(tmp, "config.json", w->cfg, w->cfg_len);
 	if (rc == 0)
@@ -718,6 +735,10 @@ static int nmrun_update(const struct nmrun *r, const struct nmrun_want *w)
 	rc = nmrun_put(dir, "config.json", w->cfg, w->cfg_len);
 	if (rc == 0)
 		rc = nmrun_put(dir, "resources.json", w->res, w->res_len);
+	snprintf(res, sizeof(res), "%s/out", dir);
+	if (rc == 0)
+		rc = nmdisk_update(&r->disk, res, w->sl);
+	snprintf(res, sizeof(res), "%s/resources.json", dir);
 	if (rc == 0 && r->cg == NMRUN_CG_CGROUPFS && nmrun_crun(r, uargs, -1, o) != 0)
 		rc = nmrun_fail(-EPX_E_NM_RUNTIME, name, "crun update", nmrun_tail(o));
 	else if (rc == 0 && r->cg == NMRUN_CG_DISABLED)
@@ -851,6 +872,9 @@ int nmrun_reconcile(struct nmrun *r, const struct sliverset *want, int64_t now,
 	}
 	/* no veth, class or rule of a sliver that is not running */
 	e = r->net ? nmnet_sync(r->net, want, now) : 0;
+	rc = rc < 0 ? rc : e;
+	/* no quota limit of a sliver that is gone */
+	e = nmdisk_sync(&r->disk);
 	rc = rc < 0 ? rc : e;
 out:
 	free(w);

@@ -15,6 +15,11 @@
  *    anything else, so never /run/epoxy, the node key or a credential;
  *    namespaces pid, mount, ipc, uts and network; no new privileges; the
  *    capabilities of nmrun_caps only; /proc paths masked or read-only;
+ *  - disk_max is a project quota on out/ (node/nm/nmdisk.h): checked
+ *    before anything is written (a DATA without project quotas refuses
+ *    a sliver with disk_max), given to out/ before the bundle is renamed
+ *    into place, changed in place, cleared when the sliver is destroyed;
+ *    it is in config.json's annotations, so its change alone is an update;
  *  - limits go to cgroup v2 by name in linux.resources.unified:
  *    cpu.weight = cpu_share, cpu.max = "cpu_pct*1000 100000" ("max" for
  *    0), memory.max = mem_max ("max" for 0), pids.max = tasks_max ("max"
@@ -44,6 +49,7 @@
 #include <stdio.h>
 
 #include "lib/sliverset.h"
+#include "node/nm/nmdisk.h"
 
 #define NMRUN_PATH_MAX 200
 #define NMRUN_CONFIG_MAX (16 * 1024)
@@ -70,6 +76,8 @@ struct nmrun {
 	int no_pivot;                           /* crun create --no-pivot */
 	struct nmnet *net;                      /* --uplink: the slivers' network
 						 * (node/nm/nmnet.h); NULL off */
+	struct nmdisk disk;                     /* disk_max: project quotas of
+						 * data (node/nm/nmdisk.h) */
 };
 
 struct nmrun_stats {
@@ -78,7 +86,8 @@ struct nmrun_stats {
 
 /* Checks the paths (lengths; rootfs a directory: -EPX_E_NM_ROOTFS; crun
  * executable: -EPX_E_NM_CRUN), the cgroup manager's name ("cgroupfs" or
- * "disabled": -EPX_E_NM_USAGE), and makes data and root (0700). */
+ * "disabled": -EPX_E_NM_USAGE), makes data and root (0700), and probes
+ * data's project quotas (r->disk). */
 int nmrun_init(struct nmrun *r, const char *data, const char *root, const char *rootfs,
 	       const char *crun, const char *cgroup, int no_pivot);
 /* 0, -EPX_E_NM_SLIVER (name, entry, expiry) or -EPX_E_NM_LIMIT. */
