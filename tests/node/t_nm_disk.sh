@@ -1,0 +1,280 @@
+#!/bin/bash
+# t_nm_disk: a sliver's disk_max as an ext4 project quota, and the node's
+# data disk (node/nm/nmdisk.h; issue 14 point 5), on real ext4 file
+# systems in loop devices the test makes (losetup; all detached at exit).
+# A real epoxyd signs three sliver sets for node5: A (web, disk_max
+# 1 MiB), B (web raised to 4 MiB), C (web gone).
+#
+# On this host's kernel: `epoxy-nm disk` refuses a device that holds
+# another ext4, our label without the project feature, or a partition
+# table (exit 1, E3180, not one byte changed), and formats a blank one
+# (label epoxy-data, quota and project features); a --data on an ext4
+# without project quotas refuses set A's sliver with E3175 and writes no
+# bundle.
+#
+# The measurements need an ext4 with project quotas enforced, hence a
+# kernel with CONFIG_QUOTA and quota_v2 (Debian's: the production node's
+# 6.1).  This host's CI kernel has no quota_v2, so that part runs in
+# Debian's User-Mode Linux (user-mode-linux: Debian's 6.1 kernel as a
+# host process, the host's / as its root through hostfs; no QEMU): there
+# the test makes a loop device on a blank image, `epoxy-nm disk` formats
+# and mounts it with prjquota (and keeps it as it is on a second run, as
+# after a reboot); `epoxy-nm apply` runs set A's sliver as a crun
+# container whose entry writes 2 MiB into /out with dd: dd fails with
+# "Disk quota exceeded" and at most 1 MiB lands; set B raises the limit
+# in place (same pid) and the sliver's second 2 MiB write succeeds;
+# repquota shows the sliver's project id at the limits; set C destroys
+# it and the id has no limit left; then rounds of apply killed with
+# SIGKILL at random points, each followed by a full run: the limits left
+# are exactly those of the wanted set.
+# Installs crun, busybox-static, user-mode-linux, kmod, quota, e2fsprogs.
+. "$(dirname "$0")/../lib/epoxyd.sh"
+. "$(dirname "$0")/../lib/crun.sh"
+DEVKEYS=$O/keys
+NM=$BIN/epoxy-nm
+need_built "$DEVKEYS/node-ca.crt" "$BIN/epoxyctl" "$NM"
+if ! command -v crun >/dev/null || ! command -v linux.uml >/dev/null ||
+	! command -v insmod >/dev/null || ! command -v repquota >/dev/null ||
+	! command -v mke2fs >/dev/null || ! file -L /bin/busybox 2>/dev/null | grep -q 'statically'; then
+	diag "installing crun busybox-static user-mode-linux kmod quota e2fsprogs"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o DPkg::Lock::Timeout=300 \
+		crun busybox-static user-mode-linux kmod quota e2fsprogs >"$T_DIR/apt.log" 2>&1 ||
+		bail "apt-get install" "$(tail -n 5 "$T_DIR/apt.log")"
+fi
+need crun linux.uml insmod repquota mke2fs losetup sha256sum file
+MKE2FS=$(command -v mke2fs)
+
+epoxyd_setup || bail "setup"
+cp -p "$DEVKEYS/node-ca.crt" "$DEVKEYS/node-ca.key" "$KEYS/" || bail "node CA"
+printf 'node_ca_cert %s\nnode_ca_key %s\nnode_cert_ttl 900\n' \
+	"$KEYS/node-ca.crt" "$KEYS/node-ca.key" >>"$T_DIR/epoxyd.conf"
+"$BIN/epoxyd-seed" admin "$STORE" ops "$T_DIR/admin.cred" >/dev/null || bail "admin"
+"$BIN/epoxyd-seed" host "$STORE" node5 52-54-00-00-00-05 >/dev/null || bail "node5"
+"$BIN/epoxyd-seed" cred "$STORE" node5 "$T_DIR/cred.node5" >/dev/null || bail "node5 cred"
+epoxyd_start || bail "epoxyd did not start"
+export EPOXY_URL=https://epoxy.test:$HTTPS_PORT EPOXY_CA=$CA_CRT
+export EPOXY_ADMIN_CREDENTIAL=$T_DIR/admin.cred EPOXY_RESOLVE=epoxy.test:$HTTPS_PORT:127.0.0.1
+unset EPOXY_CONFIG
+N=$T_DIR/node; C=$N/cache; R=$N/rootfs
+mkdir -p "$N" "$R/bin" "$R/proc" "$R/dev" "$R/sys" "$R/tmp" "$R/out" || bail "dirs"
+cp /bin/busybox "$R/bin/busybox" || bail "busybox"
+for a in sh sleep dd rm cat; do ln -s busybox "$R/bin/$a"; done
+dq_ctl() { "$BIN/epoxyctl" "$@" >"$T_DIR/ctl.out" 2>&1 || { diag "$(cat "$T_DIR/ctl.out")"; return 1; }; }
+# dq_wait FILE REGEX [TENTHS]: 0 once FILE has a line matching REGEX
+dq_wait() {
+	local i
+	for i in $(seq 1 "${3:-150}"); do
+		grep -qE -- "$2" "$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+LOOPS=()
+dq_cleanup() {
+	local l
+	[ -n "${NMPID:-}" ] && kill "$NMPID" 2>/dev/null && wait "$NMPID" 2>/dev/null
+	grep -F " $N/" /proc/self/mountinfo | awk '{print $5}' | sort -r |
+		while read -r m; do umount "$m" 2>/dev/null; done
+	for l in "${LOOPS[@]}"; do losetup -d "$l" 2>/dev/null; done
+}
+at_exit dq_cleanup
+# dq_loop NAME: a 64 MiB blank image N/NAME.img on a new loop device (LOOP)
+dq_loop() {
+	truncate -s 64M "$N/$1.img" && LOOP=$(losetup -f --show "$N/$1.img") || return 1
+	LOOPS+=("$LOOP")
+}
+
+"$NM" --help | grep -q 'epoxy-nm disk --device DEV'; ok $? "epoxy-nm --help names disk"
+"$NM" disk --help | grep -q -- '--mount DIR'; ok $? "epoxy-nm disk --help"
+"$NM" disk --device "$N/x" >/dev/null 2>&1; is $? 2 "disk without --mount: usage error"
+"$NM" disk --device relative --mount "$N/m" >/dev/null 2>&1; is $? 2 "a relative device: usage error"
+"$NM" disk --device "$N" --mount "$N/m" 2>"$N/notblk"
+is $? 1 "a directory as the device: exit 1"
+grep -q 'EPOXY-E3179' "$N/notblk"; ok $? "...with E3179" "$(cat "$N/notblk")"
+
+# ---- the three signed sets, from a real epoxyd
+head -c 4096 /dev/urandom >"$T_DIR/rootfs.tar"
+dq_ctl image publish "$T_DIR/rootfs.tar" --name img || bail "image"
+sha=$(sha256sum "$T_DIR/rootfs.tar" | cut -d' ' -f1)
+dq_ctl site add lab1 || bail "site"
+# the entry: 2 MiB into /out (the quota: 1 MiB), then, once /out/go
+# exists, 2 MiB more; each dd's status and message kept in /out
+ENTRY='dd if=/dev/zero of=/out/a bs=65536 count=32 2>/out/a.err; echo $? >/out/a.rc;'
+ENTRY+=' while [ ! -e /out/go ]; do sleep 0.2; done;'
+ENTRY+=' dd if=/dev/zero of=/out/b bs=65536 count=32 2>/out/b.err; echo $? >/out/b.rc;'
+ENTRY+=' exec sleep 86405'
+dq_ctl slice create web --site lab1 --image "sha256:$sha" --days 2 --entry "$ENTRY" \
+	cpu_share=1 disk_max=1048576 || bail "slice web"
+node_credential node5 52-54-00-00-00-05 >"$N/nc"
+"$NM" join --server "https://epoxy.test:$HTTPS_PORT" --addr 127.0.0.1 --ca "$CA_CRT" \
+	--host node5 --credential-file "$N/nc" --heartbeat 60 --poll 40 \
+	--slivers "$C" --keyset "$KEYS/keyset" 2>"$N/join.log" &
+NMPID=$!
+dq_wait "$N/join.log" 'sliver set [0-9]+ of node5 verified: 0 slivers' || bail "first set" "$(cat "$N/join.log")"
+dq_ctl slice add-nodes web --host node5 || bail "add-nodes"
+dq_wait "$N/join.log" 'verified: 1 slivers; plan: create web' || bail "set A" "$(cat "$N/join.log")"
+cp "$C/slivers" "$N/set.A"
+dq_ctl slice set web --host node5 disk_max=4194304 || bail "set disk_max"
+dq_wait "$N/join.log" 'verified: 1 slivers; plan: update web' || bail "set B" "$(cat "$N/join.log")"
+cp "$C/slivers" "$N/set.B"
+dq_ctl slice remove-nodes web --host node5 || bail "remove-nodes"
+dq_wait "$N/join.log" 'verified: 0 slivers; plan: destroy web' || bail "set C" "$(cat "$N/join.log")"
+cp "$C/slivers" "$N/set.C"
+kill "$NMPID"; wait "$NMPID" 2>/dev/null; NMPID=
+grep -q '^ disk_max 1048576$' "$N/set.A" && grep -q '^ disk_max 4194304$' "$N/set.B"
+ok $? "sets A and B carry disk_max 1 MiB and 4 MiB" "$(grep disk_max "$N"/set.*)"
+
+# ---- on this host's kernel: refusals, and a blank disk formatted
+dq_loop other || bail "losetup"
+mkfs.ext4 -q -L rootfs "$LOOP" || bail "mkfs other"
+dq_loop noprj || bail "losetup"
+mkfs.ext4 -q -O quota -L epoxy-data "$LOOP" || bail "mkfs noprj"
+dq_loop mbr || bail "losetup"
+printf '\x55\xaa' | dd of="$LOOP" bs=1 seek=510 conv=notrunc status=none || bail "mbr"
+for d in other noprj mbr; do
+	l=$(losetup -j "$N/$d.img" | cut -d: -f1)
+	before=$(sha256sum <"$N/$d.img")
+	"$NM" disk --device "$l" --mount "$N/m-$d" --mke2fs "$MKE2FS" 2>"$N/$d.log"
+	rc=$?
+	is "$rc $(grep -o 'EPOXY-E3180' "$N/$d.log")" "1 EPOXY-E3180" "disk refuses $d: exit 1, E3180" ||
+		diag "$(cat "$N/$d.log")"
+	is "$(sha256sum <"$N/$d.img")" "$before" "...and $d's image is unchanged"
+done
+is "$(grep -c " $N/m-" /proc/self/mountinfo)" 0 "none of them mounted"
+# can this kernel mount an ext4 with project quotas at all?
+dq_loop probe || bail "losetup"
+mkfs.ext4 -q -O quota,project "$LOOP" || bail "mkfs probe"
+mkdir -p "$N/probe"
+if mount -o prjquota "$LOOP" "$N/probe" 2>/dev/null; then HOSTQ=1; umount "$N/probe"; else HOSTQ=0; fi
+diag "this host's kernel $(uname -r): ext4 project quotas $([ $HOSTQ = 1 ] && echo on || echo off)"
+dq_loop blank || bail "losetup"
+BLANK=$LOOP
+"$NM" disk --device "$BLANK" --mount "$N/m-blank" --mke2fs "$MKE2FS" 2>"$N/blank.log"
+rc=$?
+lbl=$(blkid -o value -s LABEL "$BLANK" 2>/dev/null)
+feat=$(dumpe2fs -h "$BLANK" 2>/dev/null | grep -o 'quota\|project' | sort -u | tr '\n' ' ')
+is "$lbl / $feat" "epoxy-data / project quota " "a blank disk is formatted: label, quota, project"
+if [ "$HOSTQ" = 1 ]; then
+	is "$rc" 0 "...and mounted with prjquota" || diag "$(cat "$N/blank.log")"
+	umount "$N/m-blank" 2>/dev/null
+else
+	is "$rc $(grep -o 'EPOXY-E3182' "$N/blank.log")" "1 EPOXY-E3182" \
+		"...and, with no quota_v2 in this kernel, not mounted: E3182" || diag "$(cat "$N/blank.log")"
+fi
+# a --data without project quotas refuses a sliver with disk_max
+dq_loop plain || bail "losetup"
+{ mkfs.ext4 -q "$LOOP" && mkdir -p "$N/plain" && mount "$LOOP" "$N/plain"; } || bail "plain ext4"
+cp "$N/set.A" "$C/slivers"
+(in_ns "$NM" apply --host node5 --slivers "$C" --keyset "$KEYS/keyset" --rootfs "$R" \
+	--data "$N/plain/slivers" --runtime-root "$N/crun-plain" --cgroup-manager disabled \
+	2>"$N/plain.log")
+is "$?" 1 "apply on an ext4 without project quotas: exit 1"
+grep -q 'EPOXY-E3175 sliver web' "$N/plain.log"; ok $? "...web refused with E3175" "$(cat "$N/plain.log")"
+is "$(find "$N/plain/slivers" -mindepth 1 | wc -l)" 0 "...and no bundle written"
+umount "$N/plain"
+
+# ---- in User-Mode Linux: the quota measured
+dq_loop uml || bail "losetup"
+losetup -d "$LOOP"      # made again inside UML, on the same blank image
+U=$N/uml.out
+: >"$U"
+cat >"$N/uml.env" <<EOF
+NM=$NM; C=$C; R=$R; N=$N; KEYS=$KEYS; MKE2FS=$MKE2FS; U=$U
+EOF
+cat >"$N/uml.sh" <<'EOF'
+#!/bin/sh
+# init of the User-Mode Linux run: results as "key value" lines in $U
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin
+. "$(dirname "$0")/uml.env"
+say() { echo "$*" >>"$U"; }
+mount -t proc proc /proc; mount -t sysfs sys /sys
+mount -t cgroup2 none /sys/fs/cgroup
+K=/usr/lib/uml/modules/$(uname -r)/kernel
+for m in fs/quota/quota_tree fs/quota/quota_v2 drivers/block/loop; do insmod "$K/$m.ko" 2>>"$U"; done
+mount -t tmpfs tmpfs "$N/umlrun"
+L=$(losetup -f --show "$N/uml.img")
+say "loop $L"
+"$NM" disk --device "$L" --mount "$N/disk" --mke2fs "$MKE2FS" 2>>"$N/uml.log"; say "disk1 $?"
+umount "$N/disk"
+"$NM" disk --device "$L" --mount "$N/disk" --mke2fs "$MKE2FS" 2>>"$N/uml.log"; say "disk2 $?"
+say "mount $(grep " $N/disk " /proc/mounts | cut -d' ' -f3,4)"
+D=$N/disk/slivers
+apply() {
+	cp "$N/set.$1" "$C/slivers"
+	"$NM" apply --host node5 --slivers "$C" --keyset "$KEYS/keyset" --rootfs "$R" --data "$D" \
+		--runtime-root "$N/umlrun/crun" --cgroup-manager disabled 2>>"$N/uml.log"
+}
+waitfor() { i=0; while [ ! -s "$1" ] && [ $i -lt 200 ]; do sleep 0.1; i=$((i + 1)); done; }
+lim() { repquota -P -n "$N/disk" 2>>"$N/uml.log" | awk '$1 ~ /^#/ && $5 != 0 {print $1, $5}' | tr '\n' ' '; }
+apply A; say "applyA $?"
+waitfor "$D/web/out/a.rc"
+say "a.rc $(cat "$D/web/out/a.rc")"
+say "a.err $(head -1 "$D/web/out/a.err")"
+say "a.bytes $(stat -c %s "$D/web/out/a")"
+say "projid $(lsattr -p -d "$D/web/out" | awk '{print $1}')"
+say "limitsA $(lim)"
+pid=$(cat "$D/web/pid")
+apply B; say "applyB $?"
+say "samepid $([ "$(cat "$D/web/pid")" = "$pid" ] && kill -0 "$pid" && echo yes)"
+say "limitsB $(lim)"
+: >"$D/web/out/go"
+waitfor "$D/web/out/b.rc"
+say "b.rc $(cat "$D/web/out/b.rc")"
+say "b.bytes $(stat -c %s "$D/web/out/b")"
+apply C; say "applyC $?"
+say "limitsC [$(lim)]"
+say "bundlesC [$(ls "$D")]"
+# kill -9 at random points of a reconciliation, then a full one
+ok=0
+for i in 1 2 3 4 5 6; do
+	s=$(case $((i % 3)) in 0) echo A;; 1) echo B;; *) echo C;; esac)
+	cp "$N/set.$s" "$C/slivers"
+	"$NM" apply --host node5 --slivers "$C" --keyset "$KEYS/keyset" --rootfs "$R" --data "$D" \
+		--runtime-root "$N/umlrun/crun" --cgroup-manager disabled 2>>"$N/uml.log" &
+	p=$!
+	sleep "0.$(( ($(od -An -N2 -tu2 /dev/urandom) % 400) + 100 ))"
+	kill -9 $p 2>/dev/null; wait $p 2>/dev/null
+	apply "$s"
+	got=$(lim)
+	case $s in A) want="#1701838848 1024 ";; B) want="#1701838848 4096 ";; C) want="";; esac
+	[ "$got" = "$want" ] && ok=$((ok + 1)) || say "round$i set $s limits [$got] want [$want]"
+done
+say "killrounds $ok"
+apply C
+crun --root "$N/umlrun/crun" list -q >>"$N/uml.log" 2>&1
+umount "$N/disk"; losetup -d "$L"
+say "end"
+poweroff -f
+EOF
+chmod +x "$N/uml.sh"
+mkdir -p "$N/umlrun" "$N/disk"
+t0=$(date +%s)
+timeout 300 linux.uml mem=384M root=/dev/root rootfstype=hostfs rootflags=/ rw \
+	init="$N/uml.sh" con=null con0=fd:0,fd:1 </dev/null >"$N/uml.console" 2>&1
+diag "User-Mode Linux run: $(( $(date +%s) - t0 )) s"
+uml() { sed -n "s/^$1 //p" "$U" | head -1; }
+grep -q '^end$' "$U"; ok $? "the User-Mode Linux run went to its end" \
+	"$(cat "$U"; tail -20 "$N/uml.log"; tail -20 "$N/uml.console")"
+is "$(uml disk1) $(uml disk2)" "0 0" "disk: a blank loop device formatted and mounted, then kept"
+grep -q 'formatted' "$N/uml.log" && grep -q '(kept): project quotas on' "$N/uml.log"
+ok $? "...the log says formatted, then kept" "$(grep 'data disk' "$N/uml.log")"
+case "$(uml mount)" in ext4*prjquota*) pass "mounted ext4 with prjquota";;
+	*) fail "mounted ext4 with prjquota" "$(uml mount)";; esac
+is "$(uml applyA)" 0 "apply A: web created on the data disk"
+is "$(uml projid)" 1701838848 "web's out/ has the first project id (0x65700000)"
+is "$(uml limitsA)" "#1701838848 1024 " "repquota: its hard limit is 1024 KiB"
+ok "$([ "$(uml a.rc)" != 0 ] && [ -n "$(uml a.rc)" ]; echo $?)" "the sliver's 2 MiB dd fails" \
+	"rc $(uml a.rc)"
+case "$(uml a.err)" in *"quota exceeded"*) pass "...with EDQUOT: $(uml a.err)";;
+	*) fail "...with EDQUOT" "$(uml a.err)";; esac
+b=$(uml a.bytes)
+ok "$([ -n "$b" ] && [ "$b" -le 1048576 ] && [ "$b" -ge 786432 ]; echo $?)" \
+	"...after writing at most 1 MiB ($b bytes)"
+is "$(uml applyB) $(uml samepid)" "0 yes" "apply B: limit raised in place, same process"
+is "$(uml limitsB)" "#1701838848 4096 " "repquota: the hard limit is now 4096 KiB"
+is "$(uml b.rc) $(uml b.bytes)" "0 2097152" "the sliver's second 2 MiB write succeeds"
+is "$(uml applyC) $(uml limitsC) $(uml bundlesC)" "0 [] []" \
+	"apply C: web destroyed, its id has no limit left, no bundle"
+is "$(uml killrounds)" 6 "6 rounds of kill -9 mid-apply: the limits left are the wanted set's" ||
+	diag "$(grep '^round' "$U")"
+done_testing
