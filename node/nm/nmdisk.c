@@ -111,6 +111,14 @@ int nmdisk_check(const struct nmdisk *d, const struct sliver *sl)
 	return 0;
 }
 
+void nmdisk_seccomp(FILE *f)
+{
+	fprintf(f, ", \"seccomp\": {\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": "
+		"[{\"names\": [\"ioctl\"], \"action\": \"SCMP_ACT_ERRNO\", \"errnoRet\": 1, "
+		"\"args\": [{\"index\": 1, \"value\": %u, \"valueTwo\": %u, "
+		"\"op\": \"SCMP_CMP_MASKED_EQ\"}]}]}", 0xffffffffu, NMDISK_FSSETXATTR);
+}
+
 /* ------------------------------------------------------------ the ids */
 
 static int nmdisk_setlimit(const struct nmdisk *d, uint32_t id, uint64_t disk_max)

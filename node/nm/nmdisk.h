@@ -27,7 +27,9 @@
  *    limit behind; ids outside NMDISK_PROJ_BASE's range are never touched;
  *  - a process charged to the quota is held to it only without
  *    CAP_SYS_RESOURCE (the kernel lets that capability pass hard limits):
- *    nmrun never grants it to a sliver;
+ *    nmrun never grants it to a sliver; and as the owner of its files a
+ *    sliver's root could move them to project 0 with FS_IOC_FSSETXATTR:
+ *    nmdisk_seccomp's filter, in every sliver's config, refuses that;
  *  - `epoxy-nm disk` formats only a blank device (its first and last
  *    NMDISK_PROBE_BYTES all zero: no partition table, no superblock of any
  *    file system, RAID or LVM at either end) and mounts it with prjquota;
@@ -40,6 +42,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "lib/sliverset.h"
 
@@ -86,6 +89,11 @@ int nmdisk_sync(const struct nmdisk *d);
  * most NMDISK_PROBE_BYTES; the superblock is read from head). */
 enum nmdisk_kind nmdisk_classify(const uint8_t *head, size_t hlen, const uint8_t *tail,
 				 size_t tlen);
+/* The OCI linux.seccomp member (", \"seccomp\": {...}") that keeps a
+ * sliver from moving its files to another project: ioctl
+ * FS_IOC_FSSETXATTR fails with EPERM (the low 32 bits of the request
+ * compared, as the kernel reads them); every other call is allowed. */
+void nmdisk_seccomp(FILE *f);
 /* epoxy-nm disk --device DEV --mount DIR [--mke2fs PATH]: argv[0] is
  * "disk".  Returns a lib/cli.h exit status. */
 int nmdisk_cli(int argc, char **argv);

@@ -261,6 +261,7 @@ int nmrun_config(const struct nmrun *r, const struct sliver *sl, int limits, FIL
 	nmrun_strs(f, "maskedPaths", nmrun_masked, NMRUN_N(nmrun_masked));
 	fputs(", ", f);
 	nmrun_strs(f, "readonlyPaths", nmrun_readonly, NMRUN_N(nmrun_readonly));
+	nmdisk_seccomp(f);
 	fputs("}", f);
 	/* the disk's (nmdisk) and the network's limits (nmnet), with the
 	 * others: their change alone is an update in place */

@@ -41,7 +41,7 @@ if ! command -v crun >/dev/null || ! command -v linux.uml >/dev/null ||
 		crun busybox-static user-mode-linux kmod quota e2fsprogs >"$T_DIR/apt.log" 2>&1 ||
 		bail "apt-get install" "$(tail -n 5 "$T_DIR/apt.log")"
 fi
-need crun linux.uml insmod repquota mke2fs losetup sha256sum file
+need crun linux.uml insmod repquota mke2fs losetup sha256sum file gcc
 MKE2FS=$(command -v mke2fs)
 
 epoxyd_setup || bail "setup"
@@ -59,6 +59,28 @@ N=$T_DIR/node; C=$N/cache; R=$N/rootfs
 mkdir -p "$N" "$R/bin" "$R/proc" "$R/dev" "$R/sys" "$R/tmp" "$R/out" || bail "dirs"
 cp /bin/busybox "$R/bin/busybox" || bail "busybox"
 for a in sh sleep dd rm cat; do ln -s busybox "$R/bin/$a"; done
+# setprj FILE ID: FS_IOC_FSSETXATTR, what a sliver would use to move its
+# files out of its project (static: the sliver's root has no libc)
+cat >"$N/setprj.c" <<'EOF'
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
+struct fsx { unsigned xflags, extsize, nextents, projid, cowextsize; unsigned char pad[8]; };
+int main(int argc, char **argv)
+{
+	struct fsx x;
+	int fd = argc == 3 ? open(argv[1], O_RDONLY) : -1;
+
+	if (fd < 0 || ioctl(fd, 0x801c581fu, &x) < 0)
+		return perror("FS_IOC_FSGETXATTR"), 2;
+	x.projid = (unsigned)atoi(argv[2]);
+	if (ioctl(fd, 0x401c5820u, &x) < 0)
+		return perror("FS_IOC_FSSETXATTR"), 1;
+	return 0;
+}
+EOF
+gcc -static -O2 -o "$R/bin/setprj" "$N/setprj.c" || bail "setprj"
 dq_ctl() { "$BIN/epoxyctl" "$@" >"$T_DIR/ctl.out" 2>&1 || { diag "$(cat "$T_DIR/ctl.out")"; return 1; }; }
 # dq_wait FILE REGEX [TENTHS]: 0 once FILE has a line matching REGEX
 dq_wait() {
@@ -102,6 +124,7 @@ dq_ctl site add lab1 || bail "site"
 ENTRY='dd if=/dev/zero of=/out/a bs=65536 count=32 2>/out/a.err; echo $? >/out/a.rc;'
 ENTRY+=' while [ ! -e /out/go ]; do sleep 0.2; done;'
 ENTRY+=' dd if=/dev/zero of=/out/b bs=65536 count=32 2>/out/b.err; echo $? >/out/b.rc;'
+ENTRY+=' /bin/setprj /out/b 0 2>/out/p.err; echo $? >/out/p.rc;'
 ENTRY+=' exec sleep 86405'
 dq_ctl slice create web --site lab1 --image "sha256:$sha" --days 2 --entry "$ENTRY" \
 	cpu_share=1 disk_max=1048576 || bail "slice web"
@@ -221,6 +244,12 @@ say "limitsB $(lim)"
 waitfor "$D/web/out/b.rc"
 say "b.rc $(cat "$D/web/out/b.rc")"
 say "b.bytes $(stat -c %s "$D/web/out/b")"
+waitfor "$D/web/out/p.rc"
+say "p.rc $(cat "$D/web/out/p.rc") $(cat "$D/web/out/p.err")"
+say "b.projid $(lsattr -p "$D/web/out/b" | awk '{print $1}')"
+: >"$D/web/out/ctl"
+"$R/bin/setprj" "$D/web/out/ctl" 0 2>>"$N/uml.log"
+say "ctl $? $(lsattr -p "$D/web/out/ctl" | awk '{print $1}')"
 apply C; say "applyC $?"
 say "limitsC [$(lim)]"
 say "bundlesC [$(ls "$D")]"
@@ -273,6 +302,10 @@ ok "$([ -n "$b" ] && [ "$b" -le 1048576 ] && [ "$b" -ge 786432 ]; echo $?)" \
 is "$(uml applyB) $(uml samepid)" "0 yes" "apply B: limit raised in place, same process"
 is "$(uml limitsB)" "#1701838848 4096 " "repquota: the hard limit is now 4096 KiB"
 is "$(uml b.rc) $(uml b.bytes)" "0 2097152" "the sliver's second 2 MiB write succeeds"
+is "$(uml p.rc)" "1 FS_IOC_FSSETXATTR: Operation not permitted" \
+	"the sliver cannot move its file to project 0 (the seccomp filter)"
+is "$(uml b.projid)" 1701838848 "...its file stays in its project"
+is "$(uml ctl)" "0 0" "control: the same call without the filter (the node's root) moves a file"
 is "$(uml applyC) $(uml limitsC) $(uml bundlesC)" "0 [] []" \
 	"apply C: web destroyed, its id has no limit left, no bundle"
 is "$(uml killrounds)" 6 "6 rounds of kill -9 mid-apply: the limits left are the wanted set's" ||
