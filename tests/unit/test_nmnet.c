@@ -318,7 +318,8 @@ static void test_annotation(void)
 	r.net = &net;
 	b = config(&r, &sl, 1);
 	c = config(&r, &sl, 0);
-	ok(strstr(b, "\"annotations\": {\"org.epoxy.net\": \"min 1000000 max 8000000 day 5000000000\"}") != NULL,
+	ok(strstr(b, "\"annotations\": {\"org.epoxy.disk\": \"max 0\", "
+		  "\"org.epoxy.net\": \"min 1000000 max 8000000 day 5000000000\"}") != NULL,
 	   "config with --uplink: min, max and day in the annotation");
 	ok(!strstr(c, "org.epoxy.net"), "the limit-free config: no annotation (a change is an update)");
 	sl.attr[NMNET_MAX_RATE] = 4000000;
