@@ -209,50 +209,50 @@ cat >"$N/uml.sh" <<'EOF'
 # init of the User-Mode Linux run: results as "key value" lines in $U
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin
 . "$(dirname "$0")/uml.env"
-say() { echo "$*" >>"$U"; }
+dq_say() { echo "$*" >>"$U"; }
 mount -t proc proc /proc; mount -t sysfs sys /sys
 mount -t cgroup2 none /sys/fs/cgroup
 K=/usr/lib/uml/modules/$(uname -r)/kernel
 for m in fs/quota/quota_tree fs/quota/quota_v2 drivers/block/loop; do insmod "$K/$m.ko" 2>>"$U"; done
 mount -t tmpfs tmpfs "$N/umlrun"
 L=$(losetup -f --show "$N/uml.img")
-say "loop $L"
-"$NM" disk --device "$L" --mount "$N/disk" --mke2fs "$MKE2FS" 2>>"$N/uml.log"; say "disk1 $?"
+dq_say "loop $L"
+"$NM" disk --device "$L" --mount "$N/disk" --mke2fs "$MKE2FS" 2>>"$N/uml.log"; dq_say "disk1 $?"
 umount "$N/disk"
-"$NM" disk --device "$L" --mount "$N/disk" --mke2fs "$MKE2FS" 2>>"$N/uml.log"; say "disk2 $?"
-say "mount $(grep " $N/disk " /proc/mounts | cut -d' ' -f3,4)"
+"$NM" disk --device "$L" --mount "$N/disk" --mke2fs "$MKE2FS" 2>>"$N/uml.log"; dq_say "disk2 $?"
+dq_say "mount $(grep " $N/disk " /proc/mounts | cut -d' ' -f3,4)"
 D=$N/disk/slivers
-apply() {
+dq_apply() {
 	cp "$N/set.$1" "$C/slivers"
 	"$NM" apply --host node5 --slivers "$C" --keyset "$KEYS/keyset" --rootfs "$R" --data "$D" \
 		--runtime-root "$N/umlrun/crun" --cgroup-manager disabled 2>>"$N/uml.log"
 }
-waitfor() { i=0; while [ ! -s "$1" ] && [ $i -lt 200 ]; do sleep 0.1; i=$((i + 1)); done; }
-lim() { repquota -P -n "$N/disk" 2>>"$N/uml.log" | awk '$1 ~ /^#/ && $5 != 0 {print $1, $5}' | tr '\n' ' '; }
-apply A; say "applyA $?"
-waitfor "$D/web/out/a.rc"
-say "a.rc $(cat "$D/web/out/a.rc")"
-say "a.err $(head -1 "$D/web/out/a.err")"
-say "a.bytes $(stat -c %s "$D/web/out/a")"
-say "projid $(lsattr -p -d "$D/web/out" | awk '{print $1}')"
-say "limitsA $(lim)"
+dq_until() { i=0; while [ ! -s "$1" ] && [ $i -lt 200 ]; do sleep 0.1; i=$((i + 1)); done; }
+dq_limits() { repquota -P -n "$N/disk" 2>>"$N/uml.log" | awk '$1 ~ /^#/ && $5 != 0 {print $1, $5}' | tr '\n' ' '; }
+dq_apply A; dq_say "applyA $?"
+dq_until "$D/web/out/a.rc"
+dq_say "a.rc $(cat "$D/web/out/a.rc")"
+dq_say "a.err $(head -1 "$D/web/out/a.err")"
+dq_say "a.bytes $(stat -c %s "$D/web/out/a")"
+dq_say "projid $(lsattr -p -d "$D/web/out" | awk '{print $1}')"
+dq_say "limitsA $(dq_limits)"
 pid=$(cat "$D/web/pid")
-apply B; say "applyB $?"
-say "samepid $([ "$(cat "$D/web/pid")" = "$pid" ] && kill -0 "$pid" && echo yes)"
-say "limitsB $(lim)"
+dq_apply B; dq_say "applyB $?"
+dq_say "samepid $([ "$(cat "$D/web/pid")" = "$pid" ] && kill -0 "$pid" && echo yes)"
+dq_say "limitsB $(dq_limits)"
 : >"$D/web/out/go"
-waitfor "$D/web/out/b.rc"
-say "b.rc $(cat "$D/web/out/b.rc")"
-say "b.bytes $(stat -c %s "$D/web/out/b")"
-waitfor "$D/web/out/p.rc"
-say "p.rc $(cat "$D/web/out/p.rc") $(cat "$D/web/out/p.err")"
-say "b.projid $(lsattr -p "$D/web/out/b" | awk '{print $1}')"
+dq_until "$D/web/out/b.rc"
+dq_say "b.rc $(cat "$D/web/out/b.rc")"
+dq_say "b.bytes $(stat -c %s "$D/web/out/b")"
+dq_until "$D/web/out/p.rc"
+dq_say "p.rc $(cat "$D/web/out/p.rc") $(cat "$D/web/out/p.err")"
+dq_say "b.projid $(lsattr -p "$D/web/out/b" | awk '{print $1}')"
 : >"$D/web/out/ctl"
 "$R/bin/setprj" "$D/web/out/ctl" 0 2>>"$N/uml.log"
-say "ctl $? $(lsattr -p "$D/web/out/ctl" | awk '{print $1}')"
-apply C; say "applyC $?"
-say "limitsC [$(lim)]"
-say "bundlesC [$(ls "$D")]"
+dq_say "ctl $? $(lsattr -p "$D/web/out/ctl" | awk '{print $1}')"
+dq_apply C; dq_say "applyC $?"
+dq_say "limitsC [$(dq_limits)]"
+dq_say "bundlesC [$(ls "$D")]"
 # kill -9 at random points of a reconciliation, then a full one
 ok=0
 for i in 1 2 3 4 5 6; do
@@ -263,16 +263,16 @@ for i in 1 2 3 4 5 6; do
 	p=$!
 	sleep "0.$(( ($(od -An -N2 -tu2 /dev/urandom) % 400) + 100 ))"
 	kill -9 $p 2>/dev/null; wait $p 2>/dev/null
-	apply "$s"
-	got=$(lim)
+	dq_apply "$s"
+	got=$(dq_limits)
 	case $s in A) want="#1701838848 1024 ";; B) want="#1701838848 4096 ";; C) want="";; esac
-	[ "$got" = "$want" ] && ok=$((ok + 1)) || say "round$i set $s limits [$got] want [$want]"
+	[ "$got" = "$want" ] && ok=$((ok + 1)) || dq_say "round$i set $s limits [$got] want [$want]"
 done
-say "killrounds $ok"
-apply C
+dq_say "killrounds $ok"
+dq_apply C
 crun --root "$N/umlrun/crun" list -q >>"$N/uml.log" 2>&1
 umount "$N/disk"; losetup -d "$L"
-say "end"
+dq_say "end"
 poweroff -f
 EOF
 chmod +x "$N/uml.sh"
@@ -281,33 +281,34 @@ t0=$(date +%s)
 timeout 300 linux.uml mem=384M root=/dev/root rootfstype=hostfs rootflags=/ rw \
 	init="$N/uml.sh" con=null con0=fd:0,fd:1 </dev/null >"$N/uml.console" 2>&1
 diag "User-Mode Linux run: $(( $(date +%s) - t0 )) s"
-uml() { sed -n "s/^$1 //p" "$U" | head -1; }
+dq_uml() { sed -n "s/^$1 //p" "$U" | head -1; }
 grep -q '^end$' "$U"; ok $? "the User-Mode Linux run went to its end" \
 	"$(cat "$U"; tail -20 "$N/uml.log"; tail -20 "$N/uml.console")"
-is "$(uml disk1) $(uml disk2)" "0 0" "disk: a blank loop device formatted and mounted, then kept"
+is "$(dq_uml disk1) $(dq_uml disk2)" "0 0" "disk: a blank loop device formatted and mounted, then kept"
 grep -q 'formatted' "$N/uml.log" && grep -q '(kept): project quotas on' "$N/uml.log"
 ok $? "...the log says formatted, then kept" "$(grep 'data disk' "$N/uml.log")"
-case "$(uml mount)" in ext4*prjquota*) pass "mounted ext4 with prjquota";;
-	*) fail "mounted ext4 with prjquota" "$(uml mount)";; esac
-is "$(uml applyA)" 0 "apply A: web created on the data disk"
-is "$(uml projid)" 1701838848 "web's out/ has the first project id (0x65700000)"
-is "$(uml limitsA)" "#1701838848 1024 " "repquota: its hard limit is 1024 KiB"
-ok "$([ "$(uml a.rc)" != 0 ] && [ -n "$(uml a.rc)" ]; echo $?)" "the sliver's 2 MiB dd fails" \
-	"rc $(uml a.rc)"
-case "$(uml a.err)" in *"quota exceeded"*) pass "...with EDQUOT: $(uml a.err)";;
-	*) fail "...with EDQUOT" "$(uml a.err)";; esac
-b=$(uml a.bytes)
+case "$(dq_uml mount)" in ext4*prjquota*) pass "mounted ext4 with prjquota";;
+	*) fail "mounted ext4 with prjquota" "$(dq_uml mount)";; esac
+is "$(dq_uml applyA)" 0 "apply A: web created on the data disk"
+is "$(dq_uml projid)" 1701838848 "web's out/ has the first project id (0x65700000)"
+is "$(dq_uml limitsA)" "#1701838848 1024 " "repquota: its hard limit is 1024 KiB"
+ok "$([ "$(dq_uml a.rc)" != 0 ] && [ -n "$(dq_uml a.rc)" ]; echo $?)" "the sliver's 2 MiB dd fails" \
+	"rc $(dq_uml a.rc)"
+case "$(dq_uml a.err)" in *"quota exceeded"*) pass "...with EDQUOT: $(dq_uml a.err)";;
+	*) fail "...with EDQUOT" "$(dq_uml a.err)";; esac
+b=$(dq_uml a.bytes)
 ok "$([ -n "$b" ] && [ "$b" -le 1048576 ] && [ "$b" -ge 786432 ]; echo $?)" \
 	"...after writing at most 1 MiB ($b bytes)"
-is "$(uml applyB) $(uml samepid)" "0 yes" "apply B: limit raised in place, same process"
-is "$(uml limitsB)" "#1701838848 4096 " "repquota: the hard limit is now 4096 KiB"
-is "$(uml b.rc) $(uml b.bytes)" "0 2097152" "the sliver's second 2 MiB write succeeds"
-is "$(uml p.rc)" "1 FS_IOC_FSSETXATTR: Operation not permitted" \
+is "$(dq_uml applyB) $(dq_uml samepid)" "0 yes" "apply B: limit raised in place, same process"
+is "$(dq_uml limitsB)" "#1701838848 4096 " "repquota: the hard limit is now 4096 KiB"
+is "$(dq_uml b.rc) $(dq_uml b.bytes)" "0 2097152" "the sliver's second 2 MiB write succeeds"
+is "$(dq_uml p.rc)" "1 FS_IOC_FSSETXATTR: Operation not permitted" \
 	"the sliver cannot move its file to project 0 (the seccomp filter)"
-is "$(uml b.projid)" 1701838848 "...its file stays in its project"
-is "$(uml ctl)" "0 0" "control: the same call without the filter (the node's root) moves a file"
-is "$(uml applyC) $(uml limitsC) $(uml bundlesC)" "0 [] []" \
+is "$(dq_uml b.projid)" 1701838848 "...its file stays in its project"
+is "$(dq_uml ctl)" "0 0" "control: the same call without the filter (the node's root) moves a file"
+is "$(dq_uml applyC) $(dq_uml limitsC) $(dq_uml bundlesC)" "0 [] []" \
 	"apply C: web destroyed, its id has no limit left, no bundle"
-is "$(uml killrounds)" 6 "6 rounds of kill -9 mid-apply: the limits left are the wanted set's" ||
+diag "kill rounds: $(grep -c 'created\|destroyed' "$N/uml.log") reconciliation lines in the log"
+is "$(dq_uml killrounds)" 6 "6 rounds of kill -9 mid-apply: the limits left are the wanted set's" ||
 	diag "$(grep '^round' "$U")"
 done_testing
