@@ -651,7 +651,26 @@ static int nmrun_bundle(const struct nmrun *r, const struct nmrun_want *w)
 	return rc;
 }
 
-static int nmrun_create(const struct nmrun *r, const struct nmrun_want *w)
+/* The bundle of a sliver that is kept (nmrun_restart): config.json and
+ * resources.json written again in place, its out/'s limit set again;
+ * out/ and all it holds stay. */
+static int nmrun_rewrite(const struct nmrun *r, const struct nmrun_want *w)
+{
+	char dir[NMRUN_P], out[NMRUN_P + 8];
+	int rc;
+
+	snprintf(dir, sizeof(dir), "%s/%s", r->data, w->sl->name);
+	snprintf(out, sizeof(out), "%s/out", dir);
+	rc = nmrun_put(dir, "config.json", w->cfg, w->cfg_len);
+	if (rc == 0)
+		rc = nmrun_put(dir, "resources.json", w->res, w->res_len);
+	if (rc == 0)
+		rc = nmdisk_update(&r->disk, out, w->sl);
+	return rc;
+}
+
+/* fresh 1: a new bundle; 0: the kept one rewritten (nmrun_restart). */
+static int nmrun_create(const struct nmrun *r, const struct nmrun_want *w, int fresh)
 {
 	const char *name = w->sl->name;
 	char dir[NMRUN_P], con[NMRUN_P + 16], pidf[NMRUN_P + 16], pbuf[16];
@@ -671,7 +690,7 @@ static int nmrun_create(const struct nmrun *r, const struct nmrun_want *w)
 		cargs[5] = "--no-pivot";
 		cargs[6] = name;
 	}
-	rc = nmrun_bundle(r, w);
+	rc = fresh ? nmrun_bundle(r, w) : nmrun_rewrite(r, w);
 	if (rc < 0)
 		goto out;
 	rc = -EPX_E_NM_RUNTIME;
@@ -719,6 +738,37 @@ out:
 	return rc;
 }
 
+/* A sliver whose bundle matches its state (same image, entry, root) but
+ * whose container does not run (the node rebooted, crun's state is
+ * gone; or its entry ended): the container's remains deleted, then
+ * started again on its kept bundle, so out/, what it holds and its
+ * project id survive (the data disk's promise).  A kill -9 anywhere
+ * leaves a state that leads here again, or to an update. */
+static int nmrun_restart(const struct nmrun *r, const struct nmrun_want *w)
+{
+	const char *name = w->sl->name;
+	const char *dargs[] = { "delete", "--force", name, NULL };
+	struct nmrun_out *o = malloc(sizeof(*o));
+	char path[NMRUN_P];
+	int rc = 0;
+
+	if (!o)
+		return -ENOMEM;
+	if (r->net)
+		nmnet_down(r->net, name);
+	if (nmrun_exists(r->root, name) && nmrun_crun(r, dargs, -1, o) != 0 &&
+	    nmrun_exists(r->root, name)) {
+		snprintf(path, sizeof(path), "%s/%s", r->root, name);
+		rc = nmrun_rmtree(path);
+	}
+	free(o);
+	if (rc == 0)
+		rc = nmrun_create(r, w, 0);
+	if (rc == 0)
+		nmrun_log("sliver %s: started again on its kept bundle and out/", name);
+	return rc;
+}
+
 /* New limits on a running sliver: its config and resources files, then
  * crun update (cgroupfs), then the state. */
 static int nmrun_update(const struct nmrun *r, const struct nmrun_want *w)
@@ -733,13 +783,7 @@ static int nmrun_update(const struct nmrun *r, const struct nmrun_want *w)
 		return -ENOMEM;
 	snprintf(dir, sizeof(dir), "%s/%s", r->data, name);
 	snprintf(res, sizeof(res), "%s/resources.json", dir);
-	rc = nmrun_put(dir, "config.json", w->cfg, w->cfg_len);
-	if (rc == 0)
-		rc = nmrun_put(dir, "resources.json", w->res, w->res_len);
-	snprintf(res, sizeof(res), "%s/out", dir);
-	if (rc == 0)
-		rc = nmdisk_update(&r->disk, res, w->sl);
-	snprintf(res, sizeof(res), "%s/resources.json", dir);
+	rc = nmrun_rewrite(r, w);
 	if (rc == 0 && r->cg == NMRUN_CG_CGROUPFS && nmrun_crun(r, uargs, -1, o) != 0)
 		rc = nmrun_fail(-EPX_E_NM_RUNTIME, name, "crun update", nmrun_tail(o));
 	else if (rc == 0 && r->cg == NMRUN_CG_DISABLED)
@@ -811,7 +855,7 @@ static int nmrun_one(struct nmrun *r, const struct sliver *sl, struct nmrun_want
 	char path[NMRUN_P + 16], buf[NMRUN_STATE_MAX + 1];
 	uint8_t sc[32], sb[32];
 	long len;
-	int rc = nmrun_prepare(r, sl, w), have;
+	int rc = nmrun_prepare(r, sl, w), have, same;
 
 	if (rc < 0) {
 		/* a record refused now must not leave an older sliver of
@@ -824,8 +868,9 @@ static int nmrun_one(struct nmrun *r, const struct sliver *sl, struct nmrun_want
 	}
 	snprintf(path, sizeof(path), "%s/%s/state", r->data, sl->name);
 	len = file_read(path, buf, sizeof(buf));
-	have = len > 0 && nmrun_state_parse(buf, (size_t)len, sc, sb) == 0 &&
-		!memcmp(sb, w->h_base, 32) && nmrun_running(r, sl->name, o);
+	same = len > 0 && nmrun_state_parse(buf, (size_t)len, sc, sb) == 0 &&
+		!memcmp(sb, w->h_base, 32);
+	have = same && nmrun_running(r, sl->name, o);
 	if (have && !memcmp(sc, w->h_cfg, 32)) {
 		st->kept++;
 		return 0;
@@ -835,6 +880,10 @@ static int nmrun_one(struct nmrun *r, const struct sliver *sl, struct nmrun_want
 		st->updated += rc == 0;
 		return rc;
 	}
+	if (same && nmrun_restart(r, w) == 0) {
+		st->created++;
+		return 0;
+	}
 	if (len != -ENOENT && len > 0 && nmrun_state_parse(buf, (size_t)len, sc, sb) < 0)
 		nmrun_fail(-EPX_E_NM_STATE, sl->name, "state file", "made again");
 	if (nmrun_exists(r->root, sl->name) || nmrun_exists(r->data, sl->name)) {
@@ -842,7 +891,7 @@ static int nmrun_one(struct nmrun *r, const struct sliver *sl, struct nmrun_want
 		st->destroyed += rc == 0;
 	}
 	if (rc == 0)
-		rc = nmrun_create(r, w);
+		rc = nmrun_create(r, w, 1);
 	st->created += rc == 0;
 	return rc;
 }

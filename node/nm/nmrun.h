@@ -35,10 +35,13 @@
  *    write + fsync + rename + fsync of the directory only after crun
  *    started the container; so at the next run a container or bundle
  *    without a state file, a state that does not match the wanted config,
- *    a container not running, a .new- bundle, a crun state directory crun
- *    cannot delete, are all destroyed (and made again when wanted), while
- *    a running sliver whose state matches is left alone, and one whose
- *    limits alone changed is updated in place (same process);
+ *    a .new- bundle, a crun state directory crun cannot delete, are all
+ *    destroyed (and made again when wanted), while a running sliver whose
+ *    state matches is left alone, one whose limits alone changed is
+ *    updated in place (same process), and one not running whose state
+ *    matches its image, entry and root (a reboot: crun's state is gone;
+ *    or its entry ended) is started again on its kept bundle, out/ and
+ *    its project id with it (made afresh only when that fails);
  *  - it only ever removes entries of DATA and STATE named like a sliver
  *    (sliverset_name_ok) or .new-<sliver name>; anything else is logged
  *    and left. */

@@ -250,6 +250,18 @@ dq_say "b.projid $(lsattr -p "$D/web/out/b" | awk '{print $1}')"
 : >"$D/web/out/ctl"
 "$R/bin/setprj" "$D/web/out/ctl" 0 2>>"$N/uml.log"
 dq_say "ctl $? $(lsattr -p "$D/web/out/ctl" | awk '{print $1}')"
+# a reboot: the container and crun's state gone, the disk unmounted and
+# mounted again by epoxy-nm disk; web must come back on its kept out/
+echo kept-across-reboot >"$D/web/out/keep"
+crun --root "$N/umlrun/crun" kill web KILL 2>>"$N/uml.log"
+crun --root "$N/umlrun/crun" delete --force web 2>>"$N/uml.log"
+umount "$N/umlrun"; mount -t tmpfs tmpfs "$N/umlrun"
+umount "$N/disk" || dq_say "umount failed"
+"$NM" disk --device "$L" --mount "$N/disk" --mke2fs "$MKE2FS" 2>>"$N/uml.log"; dq_say "disk3 $?"
+dq_apply B; dq_say "applyR $?"
+dq_say "reboot $(cat "$D/web/out/keep") $(lsattr -p -d "$D/web/out" | awk '{print $1}') $(dq_limits)"
+dq_say "rerun $(crun --root "$N/umlrun/crun" list -q)"
+dq_say "restarted $(grep -c 'sliver web: started again on its kept bundle' "$N/uml.log")"
 dq_apply C; dq_say "applyC $?"
 dq_say "limitsC [$(dq_limits)]"
 dq_say "bundlesC [$(ls "$D")]"
@@ -306,6 +318,11 @@ is "$(dq_uml p.rc)" "1 FS_IOC_FSSETXATTR: Operation not permitted" \
 	"the sliver cannot move its file to project 0 (the seccomp filter)"
 is "$(dq_uml b.projid)" 1701838848 "...its file stays in its project"
 is "$(dq_uml ctl)" "0 0" "control: the same call without the filter (the node's root) moves a file"
+is "$(dq_uml disk3) $(dq_uml applyR) $(dq_uml rerun)" "0 0 web" \
+	"a reboot (container, crun state and mount gone): disk kept, web runs again"
+is "$(dq_uml reboot)" "kept-across-reboot 1701838848 #1701838848 4096 " \
+	"...on its kept out/: its file, its project id, its limit"
+ok "$([ "$(dq_uml restarted)" -ge 1 ]; echo $?)" "...started again on its kept bundle, not made afresh"
 is "$(dq_uml applyC) $(dq_uml limitsC) $(dq_uml bundlesC)" "0 [] []" \
 	"apply C: web destroyed, its id has no limit left, no bundle"
 diag "kill rounds: $(grep -c 'created\|destroyed' "$N/uml.log") reconciliation lines in the log"
