@@ -551,9 +551,10 @@ static void nmrun_settle(const struct nmrun *r)
 
 /* -------------------------------------------------------------- actions */
 
-/* kill, delete --force, then the bundle; a crun state directory crun
- * cannot delete (a crun killed half-way) is removed by hand. */
-static int nmrun_destroy(const struct nmrun *r, const char *name)
+/* A container's remains: its network, crun kill, delete --force; a crun
+ * state directory crun cannot delete (a crun killed half-way) is removed
+ * by hand. */
+static int nmrun_remains(const struct nmrun *r, const char *name)
 {
 	const char *kargs[] = { "kill", name, "KILL", NULL };
 	const char *dargs[] = { "delete", "--force", name, NULL };
@@ -574,13 +575,23 @@ static int nmrun_destroy(const struct nmrun *r, const char *name)
 			rc = nmrun_rmtree(path);
 		}
 	}
+	free(o);
+	return rc;
+}
+
+/* The container's remains, then the bundle (its out/'s limit zeroed
+ * first). */
+static int nmrun_destroy(const struct nmrun *r, const char *name)
+{
+	char path[NMRUN_P];
+	int rc = nmrun_remains(r, name);
+
 	snprintf(path, sizeof(path), "%s/%s/out", r->data, name);
 	if (rc == 0)
 		nmdisk_clear(&r->disk, path);   /* a failure: nmdisk_sync's again */
 	snprintf(path, sizeof(path), "%s/%s", r->data, name);
 	if (rc == 0)
 		rc = nmrun_rmtree(path);
-	free(o);
 	return rc < 0 ? nmrun_fail(rc, name, "destroy", NULL) : 0;
 }
 
@@ -746,26 +757,12 @@ out:
  * leaves a state that leads here again, or to an update. */
 static int nmrun_restart(const struct nmrun *r, const struct nmrun_want *w)
 {
-	const char *name = w->sl->name;
-	const char *dargs[] = { "delete", "--force", name, NULL };
-	struct nmrun_out *o = malloc(sizeof(*o));
-	char path[NMRUN_P];
-	int rc = 0;
+	int rc = nmrun_remains(r, w->sl->name);
 
-	if (!o)
-		return -ENOMEM;
-	if (r->net)
-		nmnet_down(r->net, name);
-	if (nmrun_exists(r->root, name) && nmrun_crun(r, dargs, -1, o) != 0 &&
-	    nmrun_exists(r->root, name)) {
-		snprintf(path, sizeof(path), "%s/%s", r->root, name);
-		rc = nmrun_rmtree(path);
-	}
-	free(o);
 	if (rc == 0)
 		rc = nmrun_create(r, w, 0);
 	if (rc == 0)
-		nmrun_log("sliver %s: started again on its kept bundle and out/", name);
+		nmrun_log("sliver %s: started again on its kept bundle and out/", w->sl->name);
 	return rc;
 }
 

@@ -27,8 +27,13 @@
 #          tok PURPOSE            a token of T_DIR/session
 #          bearer TOKEN           the Authorization header line
 #          answer PATH TOKEN [CURL ARGS]  "STATUS FIRST-11-BYTES-OF-BODY"
-# Nodes    node_ca                the build's node CA ($O/keys) in KEYS and in
-#              epoxyd.conf (before epoxyd_start)
+# Nodes    node_ca [TTL]          the build's node CA ($O/keys) in KEYS and in
+#              epoxyd.conf, certificates of TTL s (3600) (before epoxyd_start)
+#          node5_seed             the node manager's fixture: admin ops (its
+#              credential in T_DIR/admin.cred), host node5 with MAC
+#              52-54-00-00-00-05 and its boot credential in T_DIR/cred.node5
+#          ctl_env                epoxyctl's environment for this epoxyd, as
+#              ops (after epoxyd_start)
 #          node_cert HOST MAC DIR HOST's node certificate as a joined node
 #              gets it (node_credential, then the CSR of a fresh P-256
 #              key): DIR/HOST.key and
@@ -201,8 +206,18 @@ answer() {
 # ------------------------------------------------------------ nodes
 node_ca() {
   cp -p "$O/keys/node-ca.crt" "$O/keys/node-ca.key" "$KEYS/" || return 1
-  printf 'node_ca_cert %s\nnode_ca_key %s\nnode_cert_ttl 3600\n' \
-    "$KEYS/node-ca.crt" "$KEYS/node-ca.key" >>"$T_DIR/epoxyd.conf"
+  printf 'node_ca_cert %s\nnode_ca_key %s\nnode_cert_ttl %s\n' \
+    "$KEYS/node-ca.crt" "$KEYS/node-ca.key" "${1:-3600}" >>"$T_DIR/epoxyd.conf"
+}
+node5_seed() {
+  "$BIN/epoxyd-seed" admin "$STORE" ops "$T_DIR/admin.cred" >/dev/null &&
+    "$BIN/epoxyd-seed" host "$STORE" node5 52-54-00-00-00-05 >/dev/null &&
+    "$BIN/epoxyd-seed" cred "$STORE" node5 "$T_DIR/cred.node5" >/dev/null
+}
+ctl_env() {
+  export EPOXY_URL=https://epoxy.test:$HTTPS_PORT EPOXY_CA=$CA_CRT
+  export EPOXY_ADMIN_CREDENTIAL=$T_DIR/admin.cred EPOXY_RESOLVE=epoxy.test:$HTTPS_PORT:127.0.0.1
+  unset EPOXY_CONFIG
 }
 node_cert() {
   local host=$1 mac=$2 dir=$3 nc csr

@@ -16,16 +16,10 @@ need_built "$DEVKEYS/node-ca.crt" "$BIN/epoxyctl" "$NM"
 need openssl xxd
 
 epoxyd_setup || bail "setup"
-cp -p "$DEVKEYS/node-ca.crt" "$DEVKEYS/node-ca.key" "$KEYS/" || bail "node CA"
-printf 'node_ca_cert %s\nnode_ca_key %s\nnode_cert_ttl 900\n' \
-	"$KEYS/node-ca.crt" "$KEYS/node-ca.key" >>"$T_DIR/epoxyd.conf"
-"$BIN/epoxyd-seed" admin "$STORE" ops "$T_DIR/admin.cred" >/dev/null || bail "admin"
-"$BIN/epoxyd-seed" host "$STORE" node5 52-54-00-00-00-05 >/dev/null || bail "node5"
-"$BIN/epoxyd-seed" cred "$STORE" node5 "$T_DIR/cred.node5" >/dev/null || bail "node5 cred"
+node_ca 900 || bail "node CA"
+node5_seed || bail "admin, node5 and its credential"
 epoxyd_start || bail "epoxyd did not start"
-export EPOXY_URL=https://epoxy.test:$HTTPS_PORT EPOXY_CA=$CA_CRT
-export EPOXY_ADMIN_CREDENTIAL=$T_DIR/admin.cred EPOXY_RESOLVE=epoxy.test:$HTTPS_PORT:127.0.0.1
-unset EPOXY_CONFIG
+ctl_env
 N=$T_DIR/node; mkdir -p "$N"
 C=$N/cache
 ns_ctl() { "$BIN/epoxyctl" "$@" >"$T_DIR/ctl.out" 2>&1 || { diag "$(cat "$T_DIR/ctl.out")"; return 1; }; }

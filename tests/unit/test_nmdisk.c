@@ -4,7 +4,8 @@
  * a feature missing or a longer label, short reads); the limit's range
  * and its rounding to the quota's KiB; the refusal of disk_max without
  * project quotas (nmdisk_check, and a whole reconciliation that writes
- * no bundle for it); nmdisk_init on a directory without quotas. */
+ * no bundle for it); nmdisk_init on a directory without quotas.  (The
+ * config's disk annotation and seccomp filter: test_nmrun.) */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -184,55 +185,8 @@ static void test_refused(void)
 		abort();
 }
 
-/* The config of sl (limits 0 or 1) into a malloc'd string. */
-static char *config(const struct nmrun *r, const struct sliver *sl, int limits)
-{
-	char *buf = NULL;
-	size_t n = 0;
-	FILE *f = open_memstream(&buf, &n);
-
-	if (!f || nmrun_config(r, sl, limits, f) < 0)
-		abort();
-	fclose(f);
-	return buf;
-}
-
-/* disk_max is in the config's annotations (its change alone: an update
- * in place), not in the limit-free part; the seccomp filter is in both */
-static void test_config(void)
-{
-	static struct nmrun r;
-	struct sliver sl;
-	char *a, *b, *c, *d;
-
-	snprintf(r.rootfs, sizeof(r.rootfs), "/rootfs");
-	r.cg = NMRUN_CG_DISABLED;
-	mksliver(&sl, "web", NMDISK_MIN);
-	a = config(&r, &sl, 1);
-	b = config(&r, &sl, 0);
-	sl.attr[NMDISK_DISK_MAX] = 4 * NMDISK_MIN;
-	c = config(&r, &sl, 1);
-	d = config(&r, &sl, 0);
-	ok(strstr(a, "\"annotations\": {\"org.epoxy.disk\": \"max 1048576\"}") != NULL,
-	   "config: disk_max in the annotations");
-	ok(strstr(c, "\"org.epoxy.disk\": \"max 4194304\"") && strcmp(a, c) != 0,
-	   "config: a new disk_max changes the config");
-	ok(!strstr(b, "org.epoxy.disk") && strcmp(b, d) == 0,
-	   "config: not in the limit-free part (an update, not a new container)");
-	ok(strstr(a, "\"seccomp\": {\"defaultAction\": \"SCMP_ACT_ALLOW\"") &&
-	   strstr(a, "\"names\": [\"ioctl\"], \"action\": \"SCMP_ACT_ERRNO\", \"errnoRet\": 1") &&
-	   strstr(a, "\"value\": 4294967295, \"valueTwo\": 1075599392, "
-		  "\"op\": \"SCMP_CMP_MASKED_EQ\"") && strstr(b, "\"seccomp\""),
-	   "config: the seccomp filter refuses FS_IOC_FSSETXATTR (low 32 bits)");
-	free(a);
-	free(b);
-	free(c);
-	free(d);
-}
-
 int main(void)
 {
-	test_config();
 	test_classify();
 	test_limits();
 	test_refused();

@@ -249,6 +249,40 @@ static void test_confinement(void)
 	run.cg = NMRUN_CG_CGROUPFS;
 }
 
+/* disk_max is in the annotations (its change alone: an update in place),
+ * not in the limit-free part; the seccomp filter (node/nm/nmdisk.h) is
+ * in both */
+static void test_disk(void)
+{
+	struct sliver sl;
+	char *a, *b, *c, *d;
+	long len;
+	int rc;
+
+	mksliver(&sl, "web", 1, 0, 0, 0);
+	sl.attr[NMDISK_DISK_MAX] = 1048576;
+	a = render(&sl, 1, &rc, &len);
+	b = render(&sl, 0, &rc, &len);
+	sl.attr[NMDISK_DISK_MAX] = 4194304;
+	c = render(&sl, 1, &rc, &len);
+	d = render(&sl, 0, &rc, &len);
+	ok(strstr(a, "\"annotations\": {\"org.epoxy.disk\": \"max 1048576\"}") != NULL,
+	   "config: disk_max in the annotations");
+	ok(strstr(c, "\"org.epoxy.disk\": \"max 4194304\"") && strcmp(a, c) != 0,
+	   "config: a new disk_max changes the config");
+	ok(!strstr(b, "org.epoxy.disk") && strcmp(b, d) == 0,
+	   "config: not in the limit-free part (an update, not a new container)");
+	ok(strstr(a, "\"seccomp\": {\"defaultAction\": \"SCMP_ACT_ALLOW\"") &&
+	   strstr(a, "\"names\": [\"ioctl\"], \"action\": \"SCMP_ACT_ERRNO\", \"errnoRet\": 1") &&
+	   strstr(a, "\"value\": 4294967295, \"valueTwo\": 1075599392, "
+		  "\"op\": \"SCMP_CMP_MASKED_EQ\"") && strstr(b, "\"seccomp\""),
+	   "config: the seccomp filter refuses FS_IOC_FSSETXATTR (low 32 bits)");
+	free(a);
+	free(b);
+	free(c);
+	free(d);
+}
+
 static void test_init(void)
 {
 	struct nmrun r;
@@ -311,6 +345,7 @@ int main(void)
 	test_limits();
 	test_hostile();
 	test_confinement();
+	test_disk();
 	test_state();
 	test_reconcile_hostile();
 	rmdir(data);
