@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "lib/label.h"
+#include "lib/usage.h"
 
 /* POST /v1/session: host, mac, nonce, agent, stage and one of credential,
  * token */
@@ -84,7 +85,8 @@
  * POST /v1/node/csr (Authorization: Bearer <it>) with the fields host and
  * csr (a PKCS#10 request, DER in hex) for its client certificate (PEM).
  * With that certificate (mutual TLS, no bearer): POST /v1/node/heartbeat
- * (optional field uptime: decimal seconds) and POST /v1/node/renew (csr).
+ * (optional fields uptime: decimal seconds, and usage) and POST
+ * /v1/node/renew (csr).
  * A heartbeat's answer (text/plain) is "joined\n" and then
  * "heartbeat=N\n": the seconds the node waits before its next one
  * (NODEPROTO_HEARTBEAT_MIN..MAX; epoxyd's node_heartbeat). */
@@ -103,6 +105,11 @@
 #define NODEPROTO_UPTIME_MAX 3153600000u        /* 100 years of seconds */
 #define NODEPROTO_NODE_BODY_MAX (2 * NODEPROTO_CSR_MAX + 256)
 #define NODEPROTO_CERT_MAX 2048                 /* PEM bytes of an answer */
+/* the heartbeat's optional field usage: the node's last sensor snapshot
+ * (lib/usage.h, docs/protocol.md "Sliver usage"), percent-encoded; the
+ * heartbeat's body cap allows every byte of it escaped */
+#define NODEPROTO_F_USAGE "usage"
+#define NODEPROTO_HEARTBEAT_BODY_MAX (3 * USAGE_BYTES_MAX + 256)
 #define NODEPROTO_HEARTBEAT_KEY "heartbeat="    /* line of a heartbeat answer */
 #define NODEPROTO_HEARTBEAT_MIN 1               /* seconds */
 #define NODEPROTO_HEARTBEAT_MAX 3600

@@ -28,6 +28,7 @@
 #include "lib/cli.h"
 #include "lib/err.h"
 #include "lib/file.h"
+#include "lib/form.h"
 #include "lib/hex.h"
 #include "lib/label.h"
 #include "lib/nodeproto.h"
@@ -40,6 +41,7 @@
 #include "node/nm/nmid.h"
 #include "node/nm/nmnet.h"
 #include "node/nm/nmrun.h"
+#include "node/nm/nmsense.h"
 #include "node/nm/nmsync.h"
 #include "node/nm/nmticket.h"
 
@@ -92,6 +94,13 @@ struct nm {
 	struct nmapi api;
 	struct nmticket *tk;            /* NULL: no API */
 	struct sliverset *want;         /* the set plus the ticket slivers */
+	/* the sensors (node/nm/nmsense.h), with --rootfs: the last snapshot,
+	 * taken at each heartbeat or API request (under lock) */
+	struct nmsense sense;
+	struct usage *snap;             /* NULL: no sensors */
+	struct nmsense_errs snap_errs;
+	int64_t snap_ms;
+	int sense_err;                  /* the last snapshot's, logged once */
 	pthread_mutex_t lock;
 };
 
@@ -119,6 +128,7 @@ static void nm_usage(FILE *f)
 	      "       epoxy-nm slivers [--api-socket PATH]\n"
 	      "       epoxy-nm redeem [--api-socket PATH] TICKET-FILE|-\n"
 	      "       epoxy-nm disk --device DEV --mount DIR [--mke2fs PATH]\n"
+	      "       epoxy-nm usage [--api-socket PATH] [--prometheus]\n"
 	      "  join: make a P-256 key in memory, trade the one-time node credential and a\n"
 	      "  certificate request for a client certificate, then heartbeat over mutual\n"
 	      "  TLS every --heartbeat seconds (default: the server's node_heartbeat, 30\n"
@@ -153,8 +163,11 @@ static void nm_usage(FILE *f)
 	      "  disk: format a blank DEV as the node's data disk (ext4, quota and project;\n"
 	      "  refuses any other), mount it on DIR with prjquota; --data DIR/slivers then\n"
 	      "  enforces each sliver's disk_max as a project quota (see epoxy-nm disk --help).\n"
+	      "  usage: the sensors' snapshot of the running slivers (CPU, memory, tasks,\n"
+	      "  disk, bytes sent and received; null where not measured) as JSON, or with\n"
+	      "  --prometheus as Prometheus text; each heartbeat carries the same to epoxyd.\n"
 	      "exit: 0 stopped, 1 refused by the server (redeem: by the node manager),\n"
-	      "2 usage, 3 server (slivers, redeem: the API socket) unreachable\n", f);
+	      "2 usage, 3 server (slivers, redeem, usage: the API socket) unreachable\n", f);
 }
 
 /* "https://NAME[:PORT]" -> name, port */
@@ -406,20 +419,78 @@ static void nm_interval(struct nm *nm, const char *ans)
 	}
 }
 
+/* The plan: the current set, plus the ticket slivers when there are. */
+static const struct sliverset *nm_want(struct nm *nm)
+{
+	if (!nm->tk || !nm->tk->n || !nm->want)
+		return nm->sync.cur;
+	nmticket_want(nm->tk, nm->sync.cur, nm->host, nm->want);
+	return nm->want;
+}
+
+/* The plan's slivers, sensed (nmsense_snapshot keeps those that run)
+ * unless the last snapshot is younger than max_ms.  Under nm->lock. */
+static const struct usage *nm_sense(struct nm *nm, int64_t max_ms)
+{
+	static char names[USAGE_SLIVERS_MAX][SLIVERSET_NAME_MAX + 1];
+	const struct sliverset *want;
+	size_t n = 0, i;
+	int rc;
+
+	if (!nm->snap || (nm->snap_ms && tls_now_ms() - nm->snap_ms < max_ms))
+		return nm->snap;
+	want = nm_want(nm);
+	for (i = 0; want && i < want->n && n < USAGE_SLIVERS_MAX; i++)
+		memcpy(names[n++], want->sl[i].name, sizeof(names[0]));
+	rc = nmsense_snapshot(&nm->sense, names, n, time(NULL), nm->snap, &nm->snap_errs);
+	if (rc < 0 && rc != nm->sense_err)
+		nm_fail(rc, "sensors (that value reported absent)", NULL);
+	nm->sense_err = rc;
+	nm->snap_ms = tls_now_ms();
+	return nm->snap;
+}
+
+/* "&usage=..." after body[0..*n): a fresh snapshot; left out when it
+ * does not fit (never happens within the caps: logged). */
+static void nm_beat_usage(struct nm *nm, char *body, size_t *n)
+{
+	char *line = malloc(USAGE_BYTES_MAX + 1);
+	size_t len = 0, keep = *n;
+	const struct usage *u;
+	int rc = -ENOMEM;
+
+	if (!nm->snap || !line)
+		goto out;
+	pthread_mutex_lock(&nm->lock);
+	u = nm_sense(nm, 0);
+	rc = usage_format(u, line, USAGE_BYTES_MAX + 1, &len);
+	pthread_mutex_unlock(&nm->lock);
+	if (rc == 0)
+		rc = form_put(body, NODEPROTO_HEARTBEAT_BODY_MAX, n, NODEPROTO_F_USAGE, line, len);
+out:
+	if (rc < 0 && line)
+		nm_fail(-EPX_E_NM_SENSE_TOOBIG, "heartbeat usage", NULL);
+	if (rc < 0)
+		*n = keep;
+	free(line);
+}
+
 /* One heartbeat, and the renewal when it is due.  A refusal ends the
  * node manager (the node must join again); other failures are retried
  * at the next beat. */
 static int nm_beat(struct nm *nm)
 {
 	struct nm_ans *a = calloc(1, sizeof(*a));
-	char body[64];
-	int rc = -ENOMEM, n;
+	char *body = malloc(NODEPROTO_HEARTBEAT_BODY_MAX);
+	size_t n = 0;
+	int rc = -ENOMEM;
 
-	if (!a)
-		return rc;
-	n = snprintf(body, sizeof(body), "%s=%llu", NODEPROTO_F_UPTIME,
-		     (unsigned long long)nm_uptime());
-	rc = nm_post(nm, nm->cur, NODEPROTO_NODE_HEARTBEAT_PATH, body, (size_t)n, NULL, a);
+	if (!a || !body)
+		goto out;
+	n = (size_t)snprintf(body, NODEPROTO_HEARTBEAT_BODY_MAX, "%s=%llu", NODEPROTO_F_UPTIME,
+			     (unsigned long long)nm_uptime());
+	nm_beat_usage(nm, body, &n);
+	rc = nm_post(nm, nm->cur, NODEPROTO_NODE_HEARTBEAT_PATH, body, n, NULL, a);
 	if (rc == 0) {
 		if (nm->beaten++ == 0)
 			nmrun_log("first heartbeat accepted: %s is joined", nm->host);
@@ -433,6 +504,8 @@ static int nm_beat(struct nm *nm)
 		nm_fail(rc, "heartbeat (retrying at the next beat)", a->reason);
 		rc = 0;
 	}
+out:
+	free(body);
 	free(a);
 	return rc;
 }
@@ -449,15 +522,6 @@ static void nm_sleep(unsigned s)
 	ts.tv_sec = ms / 1000;
 	ts.tv_nsec = (ms % 1000) * 1000000;
 	nanosleep(&ts, NULL);
-}
-
-/* The plan: the current set, plus the ticket slivers when there are. */
-static const struct sliverset *nm_want(struct nm *nm)
-{
-	if (!nm->tk || !nm->tk->n || !nm->want)
-		return nm->sync.cur;
-	nmticket_want(nm->tk, nm->sync.cur, nm->host, nm->want);
-	return nm->want;
 }
 
 /* With --rootfs: makes the running slivers match the current set (none
@@ -635,6 +699,12 @@ static int nm_sync_start(struct nm *nm)
 		if (rc < 0)
 			return nm_fail(rc, nm->rootfs, NULL);
 		nm->run.net = nm->uplink ? &nm->net : NULL;
+		rc = nmsense_init(&nm->sense, strcmp(nm->cgroup, "cgroupfs") ? NULL :
+				  NMSENSE_CGROOT_DEFAULT, nm->data,
+				  nm->uplink ? NMSENSE_NETROOT_DEFAULT : NULL);
+		nm->snap = rc == 0 ? calloc(1, sizeof(*nm->snap)) : NULL;
+		if (!nm->snap)
+			return nm_fail(rc < 0 ? rc : -ENOMEM, "sensors", NULL);
 	}
 	nm->setbuf = malloc(SLIVERSET_MAX_BYTES);
 	if (!nm->setbuf)
@@ -753,6 +823,13 @@ static int nm_api_fn(void *ctx, const struct nmapi_req *r, FILE *f)
 	pthread_mutex_lock(&nm->lock);
 	if (r->op == NMAPI_LIST)
 		nmticket_json(nm->tk, nm->sync.cur, nm->host, f);
+	else if ((r->op == NMAPI_USAGE || r->op == NMAPI_METRICS) && !nm->snap)
+		rc = -EPX_E_NM_SENSE_OFF;
+	else if (r->op == NMAPI_USAGE)
+		nmsense_json(nm_sense(nm, NMSENSE_MAX_AGE_MS), &nm->snap_errs,
+			     nm->sense.cgroot[0] != '\0', f);
+	else if (r->op == NMAPI_METRICS)
+		nmsense_prom(nm_sense(nm, NMSENSE_MAX_AGE_MS), f);
 	else
 		rc = nmticket_redeem(nm->tk, &nm->sync, r->body, r->body_len, time(NULL), name);
 	if (r->op == NMAPI_REDEEM && rc < 0)
@@ -800,8 +877,8 @@ static int nm_api_listen(struct nm *nm)
 static int nm_ask(int argc, char **argv)
 {
 	static const struct option lo[] = { { "api-socket", 1, 0, 'A' }, { "help", 0, 0, 'h' },
-					    { 0, 0, 0, 0 } };
-	const char *path = NMAPI_SOCKET_DEFAULT, *verb = argv[0];
+					    { "prometheus", 0, 0, 'P' }, { 0, 0, 0, 0 } };
+	const char *path = NMAPI_SOCKET_DEFAULT, *verb = argv[0], *op = "list\n";
 	int redeem = !strcmp(verb, "redeem"), o, n, code = 0, rc;
 	char *req, *body = NULL, c[16];
 	size_t len = 0;
@@ -811,6 +888,10 @@ static int nm_ask(int argc, char **argv)
 	while ((o = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		if (o == 'h')
 			return nm_usage(stdout), CLI_OK;
+		if (o == 'P' && !strcmp(verb, "usage")) {
+			op = "metrics\n";
+			continue;
+		}
 		if (o != 'A' || optarg[0] != '/' || strlen(optarg) > NMAPI_PATH_MAX)
 			return nm_fail(-EPX_E_NM_USAGE, verb, NULL), CLI_USAGE;
 		path = optarg;
@@ -820,7 +901,9 @@ static int nm_ask(int argc, char **argv)
 	req = malloc(NMAPI_REQ_MAX + 1);
 	if (!req)
 		return CLI_FAIL;
-	n = snprintf(req, NMAPI_REQ_MAX, "%s\n%s", NMAPI_MAGIC, redeem ? "" : "list\n");
+	if (!strcmp(verb, "usage") && op[0] == 'l')
+		op = "usage\n";
+	n = snprintf(req, NMAPI_REQ_MAX, "%s\n%s", NMAPI_MAGIC, redeem ? "" : op);
 	if (redeem) {
 		f = strcmp(argv[optind], "-") ? fopen(argv[optind], "re") : stdin;
 		got = f ? (ssize_t)fread(req + 64, 1, NMTICKET_BYTES_MAX + 1, f) : -1;
@@ -874,11 +957,11 @@ int main(int argc, char **argv)
 	nm.cgroup = "cgroupfs";
 	if (argc < 2 || (strcmp(argv[1], "join") && strcmp(argv[1], "apply") &&
 			 strcmp(argv[1], "slivers") && strcmp(argv[1], "redeem") &&
-			 strcmp(argv[1], "disk"))) {
+			 strcmp(argv[1], "disk") && strcmp(argv[1], "usage"))) {
 		nm_usage(stderr);
 		return CLI_USAGE;
 	}
-	if (!strcmp(argv[1], "slivers") || !strcmp(argv[1], "redeem"))
+	if (!strcmp(argv[1], "slivers") || !strcmp(argv[1], "redeem") || !strcmp(argv[1], "usage"))
 		return nm_ask(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "disk"))
 		return nmdisk_cli(argc - 1, argv + 1);

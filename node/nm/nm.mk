@@ -8,7 +8,7 @@
 # initramfs carries it ($(O)/images-src/epoxy-nm, stage1/images.mk) and
 # no shared library at all (docs/guide/75-node-manager.md says why).
 NM_MODS := node/nm/nmid.c node/nm/nmsync.c node/nm/nmrun.c node/nm/nmdisk.c node/nm/nmnet.c \
-	node/nm/nmticket.c node/nm/nmapi.c
+	node/nm/nmticket.c node/nm/nmapi.c node/nm/nmsense.c
 
 MUSL_PROGS += epoxy-nm
 epoxy-nm_SRCS := node/nm/nm.c $(NM_MODS)
@@ -25,6 +25,9 @@ NMNET_MUSL_LIBS := /usr/lib/$(shell gcc -print-multiarch)/libnl-route-3.a \
 	/usr/lib/$(shell gcc -print-multiarch)/libnl-3.a -lpthread
 epoxy-nm_LIBS := $(NMNET_MUSL_LIBS)
 $(O)/musl/node/nm/nmnet.o: MUSL_CPPFLAGS += $(NMNET_INC) -idirafter /usr/include \
+	-idirafter /usr/include/$(shell gcc -print-multiarch)
+# nmsense: <linux/fs.h> (the project quota's ioctl) from Debian's headers
+$(O)/musl/node/nm/nmsense.o: MUSL_CPPFLAGS += -idirafter /usr/include \
 	-idirafter /usr/include/$(shell gcc -print-multiarch)
 $(O)/host/node/nm/nmnet.o $(O)/asan/node/nm/nmnet.o $(O)/fuzz/node/nm/nmnet.o: \
 	CPPFLAGS += $(NMNET_INC)

@@ -15,9 +15,16 @@
 #include "lib/num.h"
 #include "node/nm/nmapi.h"
 
+static const struct {
+	const char *verb;
+	enum nmapi_op op;
+} nmapi_verbs[] = {
+	{ "list", NMAPI_LIST }, { "usage", NMAPI_USAGE }, { "metrics", NMAPI_METRICS },
+};
+
 int nmapi_parse(struct nmapi_req *r, const char *buf, size_t len)
 {
-	size_t pos = 0;
+	size_t pos = 0, i;
 	uint64_t n = 0;
 	const char *v;
 	long k;
@@ -27,10 +34,12 @@ int nmapi_parse(struct nmapi_req *r, const char *buf, size_t len)
 		return -EPX_E_NM_API_TOOBIG;
 	if (line_take(buf, len, &pos, NMAPI_MAGIC, &v) != 0)
 		return -EPX_E_NM_API_REQ;
-	if (line_take(buf, len, &pos, "list", &v) == 0) {
+	for (i = 0; i < sizeof(nmapi_verbs) / sizeof(nmapi_verbs[0]); i++) {
+		if (line_take(buf, len, &pos, nmapi_verbs[i].verb, &v) != 0)
+			continue;
 		if (pos != len)
 			return -EPX_E_NM_API_REQ;
-		r->op = NMAPI_LIST;
+		r->op = nmapi_verbs[i].op;
 		return 0;
 	}
 	k = line_take(buf, len, &pos, "redeem ", &v);

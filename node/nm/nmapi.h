@@ -1,15 +1,16 @@
 /* nmapi: the node manager's local API (issue 14 point 2) on a Unix
- * socket: list the slivers of the plan, redeem a ticket
+ * socket: list the slivers of the plan, redeem a ticket, the sensors'
+ * snapshot as JSON (usage) or Prometheus text (metrics; nmsense.h)
  * (docs/man/epoxy-nm.8 "LOCAL API", docs/protocol.md).
  *
  * Request (the client writes it whole, then shuts its side down):
  *   epoxy-nm-api 1\n
- *   list\n                        | redeem N\n<N bytes: the ticket>
+ *   list\n | usage\n | metrics\n  | redeem N\n<N bytes: the ticket>
  * Answer (then the server closes):
  *   ok\n<body>                    | refused EPOXY-ENNNN <text>\n
  *
  * Guarantees:
- *  - nmapi_parse reads exactly buf[0..len) and accepts exactly the two
+ *  - nmapi_parse reads exactly buf[0..len) and accepts exactly the
  *    forms above, one spelling each: the magic line, the verb line, for
  *    redeem N in 1..NMTICKET_BYTES_MAX (lib/num.h, no sign, no leading
  *    zero) and exactly N bytes after it, nothing else; codes, in this
@@ -43,7 +44,7 @@
 #define NMAPI_TIMEOUT_MS 5000
 #define NMAPI_DRAIN_MAX (64 * 1024)             /* of a refused request, dropped */
 
-enum nmapi_op { NMAPI_LIST = 1, NMAPI_REDEEM };
+enum nmapi_op { NMAPI_LIST = 1, NMAPI_REDEEM, NMAPI_USAGE, NMAPI_METRICS };
 
 struct nmapi_req {
 	enum nmapi_op op;

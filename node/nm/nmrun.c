@@ -248,7 +248,7 @@ int nmrun_config(const struct nmrun *r, const struct sliver *sl, int limits, FIL
 	nmrun_mounts(r, sl, f);
 	fputs(", \"linux\": {", f);
 	if (r->cg == NMRUN_CG_CGROUPFS)
-		fprintf(f, "\"cgroupsPath\": \"/epoxy/%s\", ", sl->name);
+		fprintf(f, "\"cgroupsPath\": \"%s/%s\", ", NMRUN_CGROUP_PARENT, sl->name);
 	if (limits) {
 		fputs("\"resources\": ", f);
 		rc = nmrun_resources(sl, f);

@@ -65,6 +65,9 @@
 #define NMRUN_DATA_DEFAULT "/var/lib/epoxy/slivers"
 #define NMRUN_ROOT_DEFAULT "/run/epoxy-crun"
 #define NMRUN_CRUN_DEFAULT "/usr/bin/crun"
+/* cgroupsPath of a sliver with --cgroup-manager cgroupfs: PARENT/NAME
+ * under the cgroup v2 mount (nmsense.h reads it there) */
+#define NMRUN_CGROUP_PARENT "/epoxy"
 
 struct nmnet;
 
