@@ -21,6 +21,8 @@ int ctl_audit_main(int argc, char **argv);
 int ctl_image_main(int argc, char **argv);
 /* slices: the SliceDB (ctl/ctl_slice.c) */
 int ctl_slice_main(int argc, char **argv);
+/* slivers: where each runs and its usage (ctl/ctl_sliver.c) */
+int ctl_sliver_main(int argc, char **argv);
 /* the archive: experiments and their data (ctl/ctl_experiment.c, ctl/ctl_data.c) */
 int ctl_experiment_main(int argc, char **argv);
 int ctl_data_main(int argc, char **argv);

@@ -5,7 +5,7 @@
 CTL_SRCS := ctl/epoxyctl.c ctl/ctl_cli.c ctl/ctlhttp.c ctl/ctl_host.c \
 	ctl/ctl_site.c ctl/ctl_token.c ctl/ctl_session.c ctl/ctl_audit.c \
 	ctl/ctl_admin.c ctl/ctl_release.c ctl/ctl_image.c \
-	ctl/ctl_slice.c ctl/ctl_experiment.c ctl/ctl_data.c ctl/ctl_fleet.c
+	ctl/ctl_slice.c ctl/ctl_sliver.c ctl/ctl_experiment.c ctl/ctl_data.c ctl/ctl_fleet.c
 
 HOST_PROGS += epoxyctl
 epoxyctl_SRCS := $(CTL_SRCS)

@@ -12,6 +12,7 @@ static const struct cli_cmd ctl_cmds[] = {
 	{ "release", ctl_release_main, "sign, verify, publish, list, promote, pin releases" },
 	{ "image", ctl_image_main, "retire stage1 images (dbx); publish and list slice images" },
 	{ "slice", ctl_slice_main, "create, list, show, set, renew, delete slices; their nodes" },
+	{ "sliver", ctl_sliver_main, "list where every sliver runs and its usage" },
 	{ "experiment", ctl_experiment_main, "create, list, show, set, delete the archive's experiments" },
 	{ "data", ctl_data_main, "list, show, get the archived bundles of experiments" },
 	{ "fleet", ctl_fleet_main, "the file_sd document of the joined nodes for Prometheus" },

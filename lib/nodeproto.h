@@ -89,7 +89,8 @@
  * /v1/node/renew (csr).
  * A heartbeat's answer (text/plain) is "joined\n" and then
  * "heartbeat=N\n": the seconds the node waits before its next one
- * (NODEPROTO_HEARTBEAT_MIN..MAX; epoxyd's node_heartbeat). */
+ * (NODEPROTO_HEARTBEAT_MIN..MAX; epoxyd's node_heartbeat), and
+ * "usage-refused=EPOXY-ENNNN\n" when its usage field was refused. */
 #define NODEPROTO_NODE_CRED_HDR "Epoxy-Node-Credential"
 #define NODEPROTO_NODE_CSR_PATH "/v1/node/csr"
 #define NODEPROTO_NODE_HEARTBEAT_PATH "/v1/node/heartbeat"
@@ -109,6 +110,9 @@
  * (lib/usage.h, docs/protocol.md "Sliver usage"), percent-encoded; the
  * heartbeat's body cap allows every byte of it escaped */
 #define NODEPROTO_F_USAGE "usage"
+/* a heartbeat answer's line when its usage was malformed: the heartbeat
+ * counted, the snapshot was not recorded; then the code, EPOXY-E2590 */
+#define NODEPROTO_USAGE_REFUSED_KEY "usage-refused="
 #define NODEPROTO_HEARTBEAT_BODY_MAX (3 * USAGE_BYTES_MAX + 256)
 #define NODEPROTO_HEARTBEAT_KEY "heartbeat="    /* line of a heartbeat answer */
 #define NODEPROTO_HEARTBEAT_MIN 1               /* seconds */

@@ -55,6 +55,7 @@
 #include "server/admin.h"
 #include "server/admin_archive.h"
 #include "server/admin_int.h"
+#include "server/admin_sliver.h"
 #include "server/config.h"
 #include "server/fleet.h"
 #include "server/fleetsd.h"
@@ -2589,6 +2590,8 @@ static int admin_route(struct admin_ctx *c)
 		return admin_archive_route(c);
 	if (!strcmp(c->seg[0], "rollouts"))
 		return admin_route_rollouts(c);
+	if (!strcmp(c->seg[0], "slivers"))
+		return admin_sliver_route(c);
 	if (admin_is(c, 1, "images", NULL)) {
 		if (m == HTTP_GET)
 			return admin_images(c);

@@ -77,7 +77,7 @@ static const struct route {
 	{ NODEPROTO_NODE_CSR_PATH, R_POST, RF_TLS, nodeapi_csr, NODEPROTO_NODE_BODY_MAX,
 	  nodeapi_preauth },
 	{ NODEPROTO_NODE_HEARTBEAT_PATH, R_POST, RF_TLS, nodeapi_heartbeat,
-	  NODEPROTO_NODE_BODY_MAX, nodeapi_preauth },
+	  NODEPROTO_HEARTBEAT_BODY_MAX, nodeapi_preauth },
 	{ NODEPROTO_NODE_RENEW_PATH, R_POST, RF_TLS, nodeapi_renew, NODEPROTO_NODE_BODY_MAX,
 	  nodeapi_preauth },
 	{ SLIVERAPI_PATH, R_GET, RF_TLS, sliverapi_get, 0, sliverapi_preauth },

@@ -10,10 +10,12 @@
 #include <string.h>
 
 #include "lib/err.h"
+#include "lib/form.h"
 #include "lib/hex.h"
 #include "lib/label.h"
 #include "lib/nodeproto.h"
 #include "lib/num.h"
+#include "lib/usage.h"
 #include "server/config.h"
 #include "server/metrics.h"
 #include "server/nodeapi.h"
@@ -204,33 +206,83 @@ int nodeapi_preauth(struct srv *srv, const struct http_req *req, struct http_res
 	return rc < 0 ? nodeapi_refuse(req, resp, rc, what) : 0;
 }
 
+/* The heartbeat's own form (its usage field is larger than an http_arg):
+ * uptime and usage, both optional; the usage line parsed into u and kept
+ * canonical in line ("" when absent or refused: *urc says why, and the
+ * heartbeat itself still counts, so that a node whose sensors send a bad
+ * line stays a member). */
+static int nodeapi_beat_form(const struct http_req *req, uint64_t *uptime, struct usage *u,
+			     char *line, size_t cap, int *urc)
+{
+	static const char *const keys[] = { NODEPROTO_F_UPTIME, NODEPROTO_F_USAGE };
+	const char *ct = req->content_type, *v;
+	size_t n = strlen(NODEAPI_FORM), len = 0;
+	struct form f;
+	char *buf;
+	int rc;
+
+	line[0] = '\0';
+	if (strncasecmp(ct, NODEAPI_FORM, n) || (ct[n] != '\0' && ct[n] != ';'))
+		return -EPX_E_SRV_CTYPE;
+	if (req->body_fd >= 0 || req->body_len > NODEPROTO_HEARTBEAT_BODY_MAX)
+		return -EPX_E_SRV_TOOBIG;
+	buf = malloc(req->body_len + 1);
+	if (!buf)
+		return -ENOMEM;
+	memcpy(buf, req->body, req->body_len);
+	/* a value one byte over the usage cap parses, and usage_parse says why */
+	rc = form_parse(&f, buf, req->body_len, 2, USAGE_BYTES_MAX + 1);
+	if (rc == 0)
+		rc = form_known(&f, keys, 2);
+	if (rc < 0)
+		rc = -EPX_E_SRV_FIELD;
+	v = rc == 0 ? form_get(&f, NODEPROTO_F_UPTIME) : NULL;
+	if (v && num_str_u64(v, NODEPROTO_UPTIME_MAX, uptime) < 0)
+		rc = -EPX_E_SRV_FIELD;
+	v = rc == 0 ? form_get(&f, NODEPROTO_F_USAGE) : NULL;
+	if (v)
+		*urc = usage_parse(u, v, strlen(v));
+	if (v && *urc == 0)
+		*urc = usage_format(u, line, cap, &len);
+	if (*urc < 0)
+		line[0] = '\0';
+	free(buf);
+	return rc;
+}
+
 int nodeapi_heartbeat(struct srv *srv, const struct http_req *req, struct http_resp *resp)
 {
-	static const char *const keys[] = { NODEPROTO_F_UPTIME };
 	char host[LABEL_HOST_MAX + 1], serial[NODEID_SERIAL_HEX + 1];
-	struct nodeapi_in *in = calloc(1, sizeof(*in));
-	char ans[64];
-	const char *up;
+	struct usage *u = calloc(1, sizeof(*u));
+	char *line = malloc(USAGE_BYTES_MAX + 1);
+	char ans[128], code[16];
 	uint64_t uptime = 0;
-	int rc, first = 0, n;
+	int rc = -ENOMEM, first = 0, n, urc = 0;
 
-	if (!in)
-		return -ENOMEM;
+	if (!u || !line)
+		goto out;
 	rc = nodeapi_identify(srv, req, host, serial);
 	if (rc == 0)
-		rc = nodeapi_form(req, in, keys, 1);
-	up = rc == 0 ? nodeapi_val(in, NODEPROTO_F_UPTIME) : NULL;
-	if (up && num_str_u64(up, NODEPROTO_UPTIME_MAX, &uptime) < 0)
-		rc = -EPX_E_SRV_FIELD;
+		rc = nodeapi_beat_form(req, &uptime, u, line, USAGE_BYTES_MAX + 1, &urc);
 	if (rc == 0)
 		rc = store_nodecert_heartbeat(srv->store, serial, host, &first);
-	free(in);
+	if (rc == 0 && line[0])
+		rc = store_usage_put(srv->store, host, u->at, line);
+out:
+	free(u);
+	free(line);
 	if (rc < 0)
 		return nodeapi_refuse(req, resp, rc, "node heartbeat");
 	if (first)
 		http_log(req, "host %s joined (first heartbeat, certificate %s)", host, serial);
+	if (urc < 0)
+		http_log(req, "host %s: heartbeat usage refused (not recorded): %s %s", host,
+			 epx_code(urc, code, sizeof(code)), epx_strerror(urc));
 	n = snprintf(ans, sizeof(ans), "joined\n%s%u\n", NODEPROTO_HEARTBEAT_KEY,
 		     srv->cfg->node_heartbeat);
+	if (urc < 0)
+		n += snprintf(ans + n, sizeof(ans) - (size_t)n, "%s%s\n", NODEPROTO_USAGE_REFUSED_KEY,
+			      epx_code(urc, code, sizeof(code)));
 	return http_resp_copy(resp, 200, "text/plain", ans, (size_t)n);
 }
 

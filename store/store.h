@@ -489,6 +489,21 @@ int store_inventory_get(struct store *s, const char *host, struct store_inventor
  * fleet list's light query. */
 int store_inventory_changed(struct store *s, const char *host, int64_t *changed);
 
+/* ------------------------------------ sliver usage (issue 14 point 7) */
+/* The last sensor snapshot each host's node manager sent with a heartbeat
+ * (lib/usage.h's canonical line; the store parses it once more and keeps
+ * only what parses): at is the node's clock when it took it, received the
+ * server's when the heartbeat came.  One row per host, replaced by each
+ * snapshot; deleted with the host. */
+struct store_usage {
+	int64_t at, received;
+	char body[USAGE_BYTES_MAX + 1];
+};
+/* 0, -EPX_E_DB_INVALID (host, at or body) or a store error. */
+int store_usage_put(struct store *s, const char *host, int64_t at, const char *body);
+/* 0, or -EPX_E_DB_NOTFOUND when host never sent one. */
+int store_usage_get(struct store *s, const char *host, struct store_usage *out);
+
 /* ----------------------------------------- slices and images (issue 14) */
 /* The SliceDB.  A slice has a name (STORE_SLICE_NAME_MAX), an owner site
  * (an existing site), an expiry (unix seconds), an image vref

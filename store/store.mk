@@ -10,7 +10,7 @@ ARCHIVES += epoxy-store
 epoxy-store_SRCS := store/store.c store/store_token.c store/store_data.c \
 	store/store_sqlite.c store/store_nodecert.c store/store_dbx.c \
 	store/store_slice.c store/store_archive.c store/store_inventory.c \
-	store/store_rollout.c \
+	store/store_rollout.c store/store_usage.c \
 	store/migrations/schema.c
 STORE_LIBS := -lsqlite3 -lmbedcrypto
 ifeq ($(CONFIG_STORE_BACKEND_POSTGRES),0)

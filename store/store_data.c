@@ -323,6 +323,7 @@ int store_host_delete(struct store *s, const char *name)
 		"DELETE FROM host_macs WHERE host = $1",
 		"DELETE FROM tokens WHERE host = $1",
 		"DELETE FROM host_inventory WHERE host = $1",
+		"DELETE FROM host_usage WHERE host = $1",
 		"UPDATE sessions SET state = 'revoked' WHERE host = $1 AND state = 'open'",
 	};
 	struct db_res r;

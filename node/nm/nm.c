@@ -495,6 +495,9 @@ static int nm_beat(struct nm *nm)
 		if (nm->beaten++ == 0)
 			nmrun_log("first heartbeat accepted: %s is joined", nm->host);
 		nm_interval(nm, a->buf);
+		if (strstr(a->buf, NODEPROTO_USAGE_REFUSED_KEY))
+			nmrun_log("heartbeat accepted, its usage refused: %s",
+				  strstr(a->buf, NODEPROTO_USAGE_REFUSED_KEY));
 	}
 	if (rc == 0 && tls_now_ms() >= nm->renew_at_ms)
 		rc = nm_enroll(nm, NODEPROTO_NODE_RENEW_PATH, NULL, a);

@@ -191,6 +191,14 @@ static const char *const v12[] = {
 	NULL
 };
 
+/* v13 (issue 14 point 7): each host's last sensor snapshot, the canonical
+ * line of lib/usage.h, with the node's time (at) and the server's */
+static const char *const v13[] = {
+	"CREATE TABLE host_usage (host TEXT PRIMARY KEY, at BIGINT NOT NULL,"
+	" received BIGINT NOT NULL, body TEXT NOT NULL)",
+	NULL
+};
+
 const struct store_migration store_migrations[] = {
 	{ 1, v1 },
 	{ 2, v2 },
@@ -204,5 +212,6 @@ const struct store_migration store_migrations[] = {
 	{ 10, v10 },
 	{ 11, v11 },
 	{ 12, v12 },
+	{ 13, v13 },
 };
 const size_t store_migrations_n = sizeof(store_migrations) / sizeof(store_migrations[0]);
