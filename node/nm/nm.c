@@ -539,6 +539,7 @@ static int nm_run(struct nm *nm)
 		return 0;
 	rc = nmrun_reconcile(&nm->run, nm_want(nm), time(NULL), &st);
 	nm->run_rc = rc;
+	nm->snap_ms = 0;        /* the slivers may have changed: sense again */
 	nmrun_log("slivers of set %llu: %u created, %u updated, %u destroyed, %u kept, %u failed%s%s",
 	       (unsigned long long)nm->sync.serial, st.created, st.updated, st.destroyed, st.kept,
 	       st.failed, rc < 0 ? "; first error " : "",
