@@ -78,6 +78,16 @@ fuzz_sliverset_LIBS := $(LIB_CRYPTO_LIBS)
 fuzz_ticket_SRCS := tests/fuzz/fuzz_ticket.c
 fuzz_ticket_ARCHIVES := epoxy
 fuzz_ticket_LIBS := $(LIB_CRYPTO_LIBS)
+# the heartbeat's usage line (issue 14 point 7): a table test and a fuzz
+# target (seed corpus tests/fuzz/corpus/fuzz_usage/)
+UNIT_TESTS += test_usage
+test_usage_SRCS := tests/unit/test_usage.c tests/test.c
+test_usage_ARCHIVES := epoxy
+test_usage_LIBS := $(LIB_CRYPTO_LIBS)
+FUZZ_TARGETS += fuzz_usage
+fuzz_usage_SRCS := tests/fuzz/fuzz_usage.c
+fuzz_usage_ARCHIVES := epoxy
+fuzz_usage_LIBS := $(LIB_CRYPTO_LIBS)
 
 UNIT_TESTS += test_statement
 test_statement_SRCS := tests/unit/test_statement.c tests/keys/expand.c $(TRUST_TEST_SRCS)

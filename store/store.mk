@@ -23,7 +23,7 @@ endif
 UNIT_TESTS += test_store
 test_store_SRCS := tests/unit/test_store.c tests/unit/test_store_slice.c \
 	tests/unit/test_store_archive.c \
-	tests/unit/test_store_rollout.c tests/test.c
+	tests/unit/test_store_rollout.c tests/unit/test_store_usage.c tests/test.c
 test_store_ARCHIVES := epoxy-store epoxy
 test_store_LIBS := $(STORE_LIBS) -lpthread
 

@@ -102,3 +102,16 @@ FUZZ_TARGETS += fuzz_nmdisk
 fuzz_nmdisk_SRCS := tests/fuzz/fuzz_nmdisk.c node/nm/nmdisk.c node/nm/nmrun.c node/nm/nmnet.c
 fuzz_nmdisk_ARCHIVES := epoxy
 fuzz_nmdisk_LIBS := $(LIB_CRYPTO_LIBS) $(NMNET_LIBS)
+
+# the sensors (node/nm/nmsense.h): cpu.stat and one-number files, a fake
+# cgroup/sysfs/data tree, the JSON and Prometheus renderings, and the
+# test's own cgroup v2 cpu.stat read from the kernel
+UNIT_TESTS += test_nmsense
+test_nmsense_SRCS := tests/unit/test_nmsense.c tests/test.c node/nm/nmsense.c
+test_nmsense_ARCHIVES := epoxy
+test_nmsense_LIBS := $(LIB_CRYPTO_LIBS)
+
+FUZZ_TARGETS += fuzz_nmsense
+fuzz_nmsense_SRCS := tests/fuzz/fuzz_nmsense.c node/nm/nmsense.c
+fuzz_nmsense_ARCHIVES := epoxy
+fuzz_nmsense_LIBS := $(LIB_CRYPTO_LIBS)

@@ -44,6 +44,15 @@ struct preq {
 #define M "epoxy-nm-api 1\n"
 static const struct preq preqs[] = {
 	{ "list", M "list\n", 0, 0, NMAPI_LIST, 0 },
+	{ "usage", M "usage\n", 0, 0, NMAPI_USAGE, 0 },
+	{ "metrics", M "metrics\n", 0, 0, NMAPI_METRICS, 0 },
+	{ "usage with an argument", M "usage web\n", 0, -EPX_E_NM_API_REQ, 0, 0 },
+	{ "usage without newline", M "usage", 0, -EPX_E_NM_API_REQ, 0, 0 },
+	{ "usage then bytes", M "usage\nx", 0, -EPX_E_NM_API_REQ, 0, 0 },
+	{ "metrics twice", M "metrics\nmetrics\n", 0, -EPX_E_NM_API_REQ, 0, 0 },
+	{ "Metrics", M "Metrics\n", 0, -EPX_E_NM_API_REQ, 0, 0 },
+	{ "GET /metrics (HTTP is not spoken)", "GET /metrics HTTP/1.1\r\n\r\n", 0,
+	  -EPX_E_NM_API_REQ, 0, 0 },
 	{ "redeem 3", M "redeem 3\nabc", 0, 0, NMAPI_REDEEM, 3 },
 	{ "redeem: body with newlines and a NUL", M "redeem 4\na\n\0b", sizeof(M "redeem 4\na\n\0b") - 1,
 	  0, NMAPI_REDEEM, 4 },
@@ -107,7 +116,7 @@ static void t_parse(void)
 		}
 		rc = nmapi_parse(&r, in, len);
 		ok(rc == p->rc && (rc || (r.op == p->op && r.body_len == p->body_len &&
-					  (r.op == NMAPI_LIST ? !r.body : r.body + r.body_len == in + len))),
+					  (r.op != NMAPI_REDEEM ? !r.body : r.body + r.body_len == in + len))),
 		   "parse: %s (rc %d, want %d)", p->name, rc, p->rc);
 		if (rc)
 			ok(r.op == 0 && r.body == NULL, "parse: %s: nothing filled", p->name);

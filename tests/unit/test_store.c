@@ -32,6 +32,7 @@ static int64_t fake_now = 1763784000;
 void test_store_slices(struct store *s, int64_t *now); /* test_store_slice.c */
 void test_store_archive(struct store *s, int64_t *now); /* test_store_archive.c */
 void test_store_rollouts(struct store *s, int64_t *now); /* test_store_rollout.c */
+void test_store_usage(struct store *s, int64_t *now); /* test_store_usage.c */
 static int64_t fake_clock(void *arg)
 {
 	(void)arg;
@@ -164,6 +165,7 @@ static void t_migrations(void)
 	   Q0(s, "DROP TABLE rollouts", NULL) == 0 &&
 	   Q0(s, "DROP TABLE rollout_hosts", NULL) == 0 &&
 	   Q0(s, "ALTER TABLE hosts DROP COLUMN boot_path", NULL) == 0 &&
+	   Q0(s, "DROP TABLE host_usage", NULL) == 0 &&
 	   Q0(s, "DELETE FROM schema_version WHERE version >= 2", NULL) == 0,
 	   "roll the store back to schema version 1");
 	s2 = open_store();
@@ -174,6 +176,8 @@ static void t_migrations(void)
 	   -EPX_E_DB_QUERY, "version 2's index exists again");
 	ok(Q0(s2, "SELECT COUNT(*) FROM host_inventory", NULL) == 0,
 	   "version 9's inventory table exists again");
+	ok(Q0(s2, "SELECT COUNT(*) FROM host_usage", NULL) == 0,
+	   "version 13's usage table exists again");
 	store_close(s2);
 	ok(Q(s, "INSERT INTO schema_version (version, applied) VALUES ($1, 0)", NULL,
 	     A_INT(store_schema_latest() + 1)) == 0, "simulate a newer schema");
@@ -1302,6 +1306,7 @@ int main(void)
 	test_store_slices(s, &fake_now);
 	test_store_archive(s, &fake_now);
 	test_store_rollouts(s, &fake_now);
+	test_store_usage(s, &fake_now);
 	t_reports(s);
 	t_race(s);
 	t_audit(s);
