@@ -6,6 +6,11 @@
 #              before calling these
 # crun_list    the containers' names, sorted, each followed by a space
 # crun_pid N   the pid of container N (empty when it has none)
+# crun_install [CMD=PKG]...  crun, a static BusyBox and each CMD (from
+#              Debian's PKG) installed by apt-get when missing, or the test
+#              bails (never skips)
+# log_wait FILE REGEX [TENTHS]  0 once REGEX is in FILE, 1 after TENTHS
+#              tenths of a second (default 150)
 # in_ns CMD... runs CMD (exec) in a private mount namespace whose
 #              /sys/fs/cgroup is cgroup2: on this hybrid cgroup host crun
 #              then sees a unified hierarchy (t_nm_run.sh says why); run
@@ -13,3 +18,22 @@
 crun_list() { crun --root "$CRUN_ROOT" list -q 2>/dev/null | sort | tr '\n' ' '; }
 crun_pid() { crun --root "$CRUN_ROOT" state "$1" 2>/dev/null | sed -n 's/^ *"pid": \([0-9]*\),$/\1/p'; }
 in_ns() { exec unshare -m --propagation private sh -c 'mount -t cgroup2 none /sys/fs/cgroup && exec "$@"' in_ns "$@"; }
+crun_install() {
+	local want="" c
+	command -v crun >/dev/null || want=" crun"
+	file -L /bin/busybox 2>/dev/null | grep -q 'statically' || want="$want busybox-static"
+	for c in "$@"; do command -v "${c%%=*}" >/dev/null || want="$want ${c#*=}"; done
+	[ -n "$want" ] || return 0
+	diag "installing$want"
+	# shellcheck disable=SC2086 # one word a package
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o DPkg::Lock::Timeout=300 \
+		$want >"$T_DIR/apt.log" 2>&1 || bail "apt-get install$want" "$(tail -n 5 "$T_DIR/apt.log")"
+}
+log_wait() {
+	local _
+	for _ in $(seq 1 "${3:-150}"); do
+		grep -qE -- "$2" "$1" && return 0
+		sleep 0.1
+	done
+	return 1
+}

@@ -19,13 +19,7 @@
 DEVKEYS=$O/keys
 NM=$BIN/epoxy-nm
 need_built "$DEVKEYS/node-ca.crt" "$BIN/epoxyctl" "$NM"
-if ! command -v crun >/dev/null || ! command -v promtool >/dev/null ||
-	! file -L /bin/busybox 2>/dev/null | grep -q 'statically'; then
-	diag "installing crun busybox-static prometheus"
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o DPkg::Lock::Timeout=300 \
-		crun busybox-static prometheus >"$T_DIR/apt.log" 2>&1 ||
-		bail "apt-get install crun busybox-static prometheus" "$(tail -n 5 "$T_DIR/apt.log")"
-fi
+crun_install promtool=prometheus jq=jq
 need crun unshare file promtool jq
 t0=$(date +%s)
 
@@ -58,14 +52,6 @@ se_stop() {
 	for c in $(crun --root "$S" list -q 2>/dev/null); do crun --root "$S" delete --force "$c" >/dev/null 2>&1; done
 }
 at_exit se_stop
-se_wait() { # FILE REGEX [TENTHS]
-	local i
-	for i in $(seq 1 "${3:-150}"); do
-		grep -qE -- "$2" "$1" && return 0
-		sleep 0.1
-	done
-	return 1
-}
 # the sliver list as JSON into $N/list; a field of one sliver's record
 se_list() { se_ctl sliver list --json "$@" && cp "$T_DIR/ctl.out" "$N/list"; }
 se_field() { jq -r --arg n "$1" --arg s "$2" '.[] | select(.node == $n and .sliver == $s) | .'"$3" "$N/list"; }
@@ -94,7 +80,7 @@ node_credential node5 52-54-00-00-00-05 >"$N/nc"
 	--slivers "$C" --keyset "$KEYS/keyset" --api-socket "$SOCK" --rootfs "$R" --data "$D" \
 	--runtime-root "$S" --cgroup-manager disabled 2>"$N/nm.log") &
 NMPID=$!
-se_wait "$N/nm.log" 'slivers of set [0-9]+: 2 created' || bail "slivers run" "$(cat "$N/nm.log")"
+log_wait "$N/nm.log" 'slivers of set [0-9]+: 2 created' || bail "slivers run" "$(cat "$N/nm.log")"
 is "$(crun_list)" "db web " "db and web run"
 for i in $(seq 1 50); do [ "$(stat -c %s "$D/web/out/blob" 2>/dev/null)" = 262144 ] && break; sleep 0.1; done
 
@@ -156,7 +142,7 @@ is "$? $(grep -o 'EPOXY-E2592' "$N/out")" "1 EPOXY-E2592" "--slice with a bad na
 
 # ---- a slice taken off node5 leaves its list
 se_ctl slice remove-nodes db --host node5 || fail "remove-nodes db"
-se_wait "$N/nm.log" 'slivers of set [0-9]+: 0 created, 0 updated, 1 destroyed' 200 ||
+log_wait "$N/nm.log" 'slivers of set [0-9]+: 0 created, 0 updated, 1 destroyed' 200 ||
 	fail "db destroyed" "$(cat "$N/nm.log")"
 for i in $(seq 1 100); do
 	se_list --node node5 && [ "$(jq -r 'map(.sliver) | join(" ")' "$N/list")" = web ] && break
