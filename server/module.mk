@@ -7,7 +7,8 @@ EPOXYD_CORE_SRCS := server/http.c server/log.c server/node.c server/ipxe.c \
 	server/storm.c server/metrics.c server/slow.c server/config.c server/joincred.c \
 	server/admin.c server/nodeid.c server/nodeapi.c \
 	server/fleet.c server/html.c server/page.c server/page_html.c server/sliverapi.c \
-	server/archive.c server/admin_archive.c server/admin_sliver.c server/fleetsd.c server/s3sign.c server/archive_s3.c
+	server/archive.c server/admin_archive.c server/admin_sliver.c server/fleetsd.c \
+	server/s3sign.c server/archive_s3.c
 EPOXYD_ARCHIVES := epoxy-store epoxy-sign epoxy
 # (`=`: store/store.mk sorts after this fragment)
 EPOXYD_LIBS = $(STORE_LIBS) -ls3 -lcurl -lmbedx509 $(LIB_CRYPTO_LIBS) -lpthread
