@@ -101,6 +101,7 @@ struct nm {
 	struct nmsense_errs snap_errs;
 	int64_t snap_ms;
 	int sense_err;                  /* the last snapshot's, logged once */
+	int usage_failed;               /* a heartbeat went without usage (logged) */
 	pthread_mutex_t lock;
 };
 
@@ -468,8 +469,9 @@ static void nm_beat_usage(struct nm *nm, char *body, size_t *n)
 	if (rc == 0)
 		rc = form_put(body, NODEPROTO_HEARTBEAT_BODY_MAX, n, NODEPROTO_F_USAGE, line, len);
 out:
-	if (rc < 0 && line)
-		nm_fail(-EPX_E_NM_SENSE_TOOBIG, "heartbeat usage", NULL);
+	if (rc < 0 && line && !nm->usage_failed)
+		nm_fail(-EPX_E_NM_SENSE_TOOBIG, "heartbeat usage (logged once)", NULL);
+	nm->usage_failed |= rc < 0 && line;
 	if (rc < 0)
 		*n = keep;
 	free(line);
