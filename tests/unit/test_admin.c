@@ -564,7 +564,29 @@ static const struct bad_case bad_cases[] = {
 	{ "publish: length beyond body", "POST", "/admin/v1/releases?manifest=100", OCTET, "abc", 400, "EPOXY-E2508" },
 	{ "publish: garbage manifest", "POST", "/admin/v1/releases?manifest=3", OCTET, "abc", 400, "EPOXY-E1002" },
 	{ "publish: unknown query", "POST", "/admin/v1/releases?manifest=3&force=1", OCTET, "abc", 400, "EPOXY-E2509" },
+	{ "slivers: both filters", "GET", "/admin/v1/slivers?node=node1&slice=web", NULL, NULL, 400, "EPOXY-E2592" },
+	{ "slivers: bad slice name", "GET", "/admin/v1/slivers?slice=Web", NULL, NULL, 400, "EPOXY-E2592" },
+	{ "slivers: bad host name", "GET", "/admin/v1/slivers?node=..%2Fx", NULL, NULL, 400, "EPOXY-E2592" },
+	{ "slivers: unknown host", "GET", "/admin/v1/slivers?node=nosuch", NULL, NULL, 404, "EPOXY-E2505" },
+	{ "slivers: unknown query", "GET", "/admin/v1/slivers?site=lab1", NULL, NULL, 400, "EPOXY-E2509" },
+	{ "slivers: POST", "POST", "/admin/v1/slivers", FORM, "node=node1", 405, "EPOXY-E2503" },
+	{ "slivers: a sub-path", "GET", "/admin/v1/slivers/web", NULL, NULL, 404, "EPOXY-E2504" },
 };
+
+/* GET /admin/v1/slivers: node1's stored snapshot, with no slice given:
+ * every reported sliver is "unassigned", absent values empty */
+static void test_slivers(void)
+{
+	ok(store_usage_put(srv.store, "node1", 1700000000,
+			   "usage 1 at=1700000000 net=off tk=-,-,-,4096,0,0") == 0,
+	   "slivers: a snapshot stored for node1");
+	ok(req("GET", "/admin/v1/slivers?node=node1", NULL) == 200 &&
+	   !strncmp(ans.body, "node=node1&sliver=tk&state=unassigned&cpu_us=&mem_bytes=&tasks="
+		    "&disk_bytes=4096&tx_bytes=0&rx_bytes=0&cpu_s=&net=off&at=1700000000&", 118),
+	   "slivers: node1's ticket sliver, unassigned: %.160s", ans.body);
+	ok(req("GET", "/admin/v1/slivers?slice=other", NULL) == 200 && ans.len == 0,
+	   "slivers: --slice of a slice no node runs: no record");
+}
 
 static void test_bad_table(void)
 {
@@ -751,6 +773,7 @@ int main(void)
 	test_views();
 	test_auth();
 	test_bad_table();
+	test_slivers();
 	test_bad_releases();
 	ok(req("GET", "/admin/v1/audit/verify", NULL) == 200, "audit verify: still ok after everything");
 	store_close(srv.store);
