@@ -230,8 +230,8 @@ static int nodeapi_beat_form(const struct http_req *req, uint64_t *uptime, struc
 	if (!buf)
 		return -ENOMEM;
 	memcpy(buf, req->body, req->body_len);
-	/* a value one byte over the usage cap parses, and usage_parse says why */
-	rc = form_parse(&f, buf, req->body_len, 2, USAGE_BYTES_MAX + 1);
+	/* any value the body holds parses: usage_parse says why it is too long */
+	rc = form_parse(&f, buf, req->body_len, 2, NODEPROTO_HEARTBEAT_BODY_MAX);
 	if (rc == 0)
 		rc = form_known(&f, keys, 2);
 	if (rc < 0)

@@ -12,7 +12,11 @@
 # heartbeat carries the snapshot, and `epoxyctl sliver list` shows where
 # each sliver runs (running on node5, no-snapshot on node6, which never
 # sent one), its usage and the snapshot's time, with --node, --slice and
-# --json; a slice taken off node5 leaves the list at the next beat.
+# --json; raw heartbeats of node6 (curl with its client certificate): a
+# good usage recorded as sent, a malformed one (E2590) or one over its cap
+# (E2591) refused while the heartbeat is accepted, a body over its cap
+# 413, and the recorded snapshot unchanged by them; a slice taken off
+# node5 leaves the list at the next beat.
 # Installs crun, busybox-static and prometheus with apt-get when missing.
 . "$(dirname "$0")/../lib/epoxyd.sh"
 . "$(dirname "$0")/../lib/crun.sh"
@@ -34,6 +38,7 @@ node_ca || bail "node CA"
 "$BIN/epoxyd-seed" host "$STORE" node5 52-54-00-00-00-05 >/dev/null || bail "node5"
 "$BIN/epoxyd-seed" cred "$STORE" node5 "$T_DIR/cred.node5" >/dev/null || bail "node5 cred"
 "$BIN/epoxyd-seed" host "$STORE" node6 52-54-00-00-00-06 >/dev/null || bail "node6"
+"$BIN/epoxyd-seed" cred "$STORE" node6 "$T_DIR/cred.node6" >/dev/null || bail "node6 cred"
 epoxyd_start || bail "epoxyd did not start"
 export EPOXY_URL=https://epoxy.test:$HTTPS_PORT EPOXY_CA=$CA_CRT
 export EPOXY_ADMIN_CREDENTIAL=$T_DIR/admin.cred EPOXY_RESOLVE=epoxy.test:$HTTPS_PORT:127.0.0.1
@@ -139,6 +144,36 @@ ok $? "the table's header" "$(cat "$T_DIR/ctl.out")"
 is "$? $(grep -o 'EPOXY-E2505' "$N/out")" "1 EPOXY-E2505" "--node of an unknown host: refused"
 "$BIN/epoxyctl" sliver list --slice 'Bad!' >"$N/out" 2>&1
 is "$? $(grep -o 'EPOXY-E2592' "$N/out")" "1 EPOXY-E2592" "--slice with a bad name: refused"
+
+# ---- raw heartbeats of node6 (a client certificate of the node CA, curl):
+# a malformed or oversized usage is refused, the heartbeat counts all the same
+is "$(node_cert node6 52-54-00-00-00-06 "$N")" 200 "node6's certificate"
+beat() { hs /v1/node/heartbeat --cert "$N/node6.crt" --key "$N/node6.key" \
+	-H 'Content-Type: application/x-www-form-urlencoded' --data-binary "@-" -o "$N/beat" -w '%{http_code}'; }
+now=$(date +%s)
+printf 'uptime=5&usage=usage+1+at%%3D%s+net%%3Doff+web%%3D-%%2C-%%2C-%%2C8192%%2C0%%2C0' "$now" | beat >"$N/code"
+is "$(cat "$N/code") $(grep -c usage-refused "$N/beat")" "200 0" "node6: a good usage accepted"
+se_list --node node6 || fail "list --node node6"
+is "$(se_field node6 web state) $(se_field node6 web disk_bytes) $(se_field node6 web at)" \
+	"running 8192 $now" "node6: its snapshot recorded, as sent"
+for bad in 'usage+2+at%3D1+net%3Doff' 'usage+1+at%3D1+net%3Doff+b%3D0%2C0%2C0%2C0%2C0%2C0+a%3D0%2C0%2C0%2C0%2C0%2C0' \
+	'usage+1+at%3D1+net%3Doff+web%3D01%2C0%2C0%2C0%2C0%2C0'; do
+	printf 'usage=%s' "$bad" | beat >"$N/code"
+	is "$(cat "$N/code") $(grep -o 'usage-refused=EPOXY-E2590' "$N/beat")" "200 usage-refused=EPOXY-E2590" \
+		"node6: malformed usage refused, the heartbeat accepted (${bad:0:40})"
+done
+{ printf 'usage=usage+1+at%%3D1+net%%3Doff'; for i in $(seq 100 170); do printf '+s%s%%3D0%%2C0%%2C0%%2C0%%2C0%%2C0' "$i"; done; } |
+	beat >"$N/code"
+is "$(cat "$N/code") $(grep -o 'usage-refused=EPOXY-E[0-9]*' "$N/beat")" "200 usage-refused=EPOXY-E2590" \
+	"node6: 71 slivers refused"
+{ printf 'usage=usage+1+at%%3D1+net%%3Doff'; head -c 10000 /dev/zero | tr '\0' x; } | beat >"$N/code"
+is "$(cat "$N/code") $(grep -o 'usage-refused=EPOXY-E[0-9]*' "$N/beat")" "200 usage-refused=EPOXY-E2591" \
+	"node6: a usage over 9920 bytes refused with E2591"
+head -c 40000 /dev/zero | tr '\0' x | sed 's/^/usage=/' | beat >"$N/code"
+is "$(cat "$N/code")" 413 "node6: a heartbeat body over its cap: 413"
+se_list --node node6 || fail "list --node node6"
+is "$(se_field node6 web disk_bytes) $(se_field node6 web at)" "8192 $now" \
+	"node6: the recorded snapshot unchanged by the refused ones"
 
 # ---- a slice taken off node5 leaves its list
 se_ctl slice remove-nodes db --host node5 || fail "remove-nodes db"
