@@ -34,15 +34,11 @@ else
 	epoxyd_setup || bail "setup"
 fi
 node_ca || bail "node CA"
-"$BIN/epoxyd-seed" admin "$STORE" ops "$T_DIR/admin.cred" >/dev/null || bail "admin"
-"$BIN/epoxyd-seed" host "$STORE" node5 52-54-00-00-00-05 >/dev/null || bail "node5"
-"$BIN/epoxyd-seed" cred "$STORE" node5 "$T_DIR/cred.node5" >/dev/null || bail "node5 cred"
+node5_seed || bail "admin, node5 and its credential"
 "$BIN/epoxyd-seed" host "$STORE" node6 52-54-00-00-00-06 >/dev/null || bail "node6"
 "$BIN/epoxyd-seed" cred "$STORE" node6 "$T_DIR/cred.node6" >/dev/null || bail "node6 cred"
 epoxyd_start || bail "epoxyd did not start"
-export EPOXY_URL=https://epoxy.test:$HTTPS_PORT EPOXY_CA=$CA_CRT
-export EPOXY_ADMIN_CREDENTIAL=$T_DIR/admin.cred EPOXY_RESOLVE=epoxy.test:$HTTPS_PORT:127.0.0.1
-unset EPOXY_CONFIG
+ctl_env
 N=$T_DIR/node; C=$N/cache; D=$N/slivers; S=$N/crun; R=$N/rootfs
 SOCK=$N/api/api.sock CRUN_ROOT=$S
 mkdir -p "$N" "$R/bin" "$R/proc" "$R/dev" "$R/sys" "$R/tmp" "$R/out" || bail "dirs"
