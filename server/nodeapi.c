@@ -5,6 +5,7 @@
  * act -> answer.  The CSR is hex in a form field because form values may
  * not hold the newlines of PEM (lib/form.h). */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include "lib/label.h"
 #include "lib/nodeproto.h"
 #include "lib/num.h"
+#include "lib/sha256.h"
 #include "lib/usage.h"
 #include "server/config.h"
 #include "server/metrics.h"
@@ -171,15 +173,60 @@ int nodeapi_csr(struct srv *srv, const struct http_req *req, struct http_resp *r
 	return rc;
 }
 
+/* NODEAPI_SEEN certificates nodeid_peer() accepted (nodeapi.h) */
+struct nodeapi_seen {
+	uint8_t h[SHA256_LEN];          /* SHA-256 of its DER */
+	uint64_t gen;                   /* nodeid_gen() of the CA; 0: empty slot */
+	int64_t window[2];
+	char host[LABEL_HOST_MAX + 1];
+	char serial[NODEID_SERIAL_HEX + 1];
+};
+static struct nodeapi_seen nodeapi_seen[NODEAPI_SEEN];
+static pthread_mutex_t nodeapi_seen_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static struct nodeapi_seen *nodeapi_slot(const uint8_t h[SHA256_LEN])
+{
+	return &nodeapi_seen[((size_t)h[0] | (size_t)h[1] << 8) % NODEAPI_SEEN];
+}
+
 int nodeapi_identify(struct srv *srv, const struct http_req *req,
 			    char host[LABEL_HOST_MAX + 1], char serial[NODEID_SERIAL_HEX + 1])
 {
-	int rc;
+	struct nodeapi_seen *e;
+	uint8_t h[SHA256_LEN];
+	int64_t now = http_now(srv), win[2];
+	uint64_t gen;
+	int rc = -1;
 
 	if (!srv->nodeid)
 		return -EPX_E_NID_OFF;
-	rc = nodeid_peer(srv->nodeid, req->peer_cert, req->peer_cert_len, http_now(srv),
-			 host, serial);
+	gen = nodeid_gen(srv->nodeid);
+	if (req->peer_cert && req->peer_cert_len && req->peer_cert_len <= NODEID_CERT_DER_MAX) {
+		sha256_buf(req->peer_cert, req->peer_cert_len, h);
+		e = nodeapi_slot(h);
+		pthread_mutex_lock(&nodeapi_seen_lock);
+		if (e->gen == gen && !memcmp(e->h, h, sizeof(h)) && now >= e->window[0] &&
+		    now <= e->window[1]) {
+			memcpy(host, e->host, sizeof(e->host));
+			memcpy(serial, e->serial, sizeof(e->serial));
+			rc = 0;
+		}
+		pthread_mutex_unlock(&nodeapi_seen_lock);
+	}
+	if (rc < 0) {
+		rc = nodeid_peer(srv->nodeid, req->peer_cert, req->peer_cert_len, now, host, serial,
+				 win);
+		if (rc == 0 && req->peer_cert_len <= NODEID_CERT_DER_MAX) {
+			e = nodeapi_slot(h);
+			pthread_mutex_lock(&nodeapi_seen_lock);
+			memcpy(e->h, h, sizeof(h));
+			e->gen = gen;
+			memcpy(e->window, win, sizeof(win));
+			memcpy(e->host, host, sizeof(e->host));
+			memcpy(e->serial, serial, sizeof(e->serial));
+			pthread_mutex_unlock(&nodeapi_seen_lock);
+		}
+	}
 	if (rc == 0)
 		rc = store_nodecert_check(srv->store, serial, host);
 	return rc;

@@ -27,10 +27,20 @@ int nodeapi_heartbeat(struct srv *srv, const struct http_req *req, struct http_r
 /* The node endpoints before their body is read (http_preauth): heartbeat
  * and renew need the client certificate of a live host, csr a bearer
  * credential in its one form (spent only by nodeapi_csr). */
+#define NODEAPI_SEEN 8192      /* certificates remembered as checked */
+
 /* Who the TLS client is: its node certificate's host and serial, vouched
  * for by the store now (a revoked or deleted host, or a certificate of an
  * old credential, is refused).  The one check for every node-certificate
- * endpoint (node API, sliver set, archive). */
+ * endpoint (node API, sliver set, archive).  A certificate whose exact
+ * bytes (SHA-256) nodeid_peer() accepted is remembered (NODEAPI_SEEN
+ * slots, direct-mapped, the oldest of a slot replaced): its signature is
+ * not checked again, but its validity window, the node CA in use (a
+ * reload makes another: nodeid_gen) and the store's word on its serial
+ * (revocation, deletion) are, on every call.  A held poll is dispatched
+ * every HOLD_CHECK_MS and each request identified twice (preauth,
+ * handler): at 5,000 nodes, verifications serialised under the node CA's
+ * lock were epoxyd's limit (bench/slivers/README.md). */
 int nodeapi_identify(struct srv *srv, const struct http_req *req,
 		     char host[LABEL_HOST_MAX + 1], char serial[NODEID_SERIAL_HEX + 1]);
 int nodeapi_preauth(struct srv *srv, const struct http_req *req, struct http_resp *resp);

@@ -30,6 +30,7 @@
 
 struct nodeid {
 	pthread_mutex_t lock;
+	uint64_t gen;                   /* nodeid_gen(): unique per nodeid_new */
 	mbedtls_x509_crt ca;
 	mbedtls_x509_crt prev;          /* previous node CAs (rotation); nprev of them */
 	size_t nprev;
@@ -53,6 +54,13 @@ static int nodeid_is_p256(const mbedtls_pk_context *pk)
 	return ec && ec->grp.id == MBEDTLS_ECP_DP_SECP256R1;
 }
 
+static uint64_t nodeid_gens;     /* the last nodeid_gen() handed out */
+
+uint64_t nodeid_gen(const struct nodeid *n)
+{
+	return n->gen;
+}
+
 int nodeid_new(struct nodeid **out, const char *ca_pem, size_t ca_len,
 	       const char *key_pem, size_t key_len)
 {
@@ -63,6 +71,7 @@ int nodeid_new(struct nodeid **out, const char *ca_pem, size_t ca_len,
 	if (!n)
 		return rc;
 	pthread_mutex_init(&n->lock, NULL);
+	n->gen = __atomic_add_fetch(&nodeid_gens, 1, __ATOMIC_RELAXED);
 	mbedtls_x509_crt_init(&n->ca);
 	mbedtls_x509_crt_init(&n->prev);
 	mbedtls_pk_init(&n->key);
@@ -336,7 +345,8 @@ static int nodeid_serial_of(const mbedtls_x509_crt *c, char serial[NODEID_SERIAL
 
 /* A certificate of a previous node CA (rotation): it verifies under one
  * of them, and that one (its issuer by name) and it are valid now. */
-static int nodeid_peer_prev(struct nodeid *n, mbedtls_x509_crt *crt, int64_t now)
+static int nodeid_peer_prev(struct nodeid *n, mbedtls_x509_crt *crt, int64_t now,
+			    const mbedtls_x509_crt **by)
 {
 	const uint32_t timeflags = MBEDTLS_X509_BADCERT_EXPIRED | MBEDTLS_X509_BADCERT_FUTURE;
 	const mbedtls_x509_crt *c;
@@ -349,15 +359,19 @@ static int nodeid_peer_prev(struct nodeid *n, mbedtls_x509_crt *crt, int64_t now
 	for (c = &n->prev; c && c->raw.len; c = c->next)
 		if (c->subject_raw.len == crt->issuer_raw.len &&
 		    !memcmp(c->subject_raw.p, crt->issuer_raw.p, c->subject_raw.len) &&
-		    nodeid_valid_at(c, now))
+		    nodeid_valid_at(c, now)) {
+			*by = c;
 			return 0;
+		}
 	return -EPX_E_NID_CERT;
 }
 
 int nodeid_peer(struct nodeid *n, const uint8_t *der, size_t len, int64_t now,
-		char host[LABEL_HOST_MAX + 1], char serial[NODEID_SERIAL_HEX + 1])
+		char host[LABEL_HOST_MAX + 1], char serial[NODEID_SERIAL_HEX + 1],
+		int64_t window[2])
 {
 	const uint32_t timeflags = MBEDTLS_X509_BADCERT_EXPIRED | MBEDTLS_X509_BADCERT_FUTURE;
+	const mbedtls_x509_crt *by = &n->ca;
 	mbedtls_x509_crt crt;
 	uint32_t flags = 0;
 	int rc = -EPX_E_NID_CERT, v;
@@ -376,7 +390,14 @@ int nodeid_peer(struct nodeid *n, const uint8_t *der, size_t len, int64_t now,
 	    nodeid_valid_at(&crt, now) && nodeid_valid_at(&n->ca, now))
 		rc = 0;
 	if (rc < 0 && n->nprev)
-		rc = nodeid_peer_prev(n, &crt, now);
+		rc = nodeid_peer_prev(n, &crt, now, &by);
+	if (rc == 0 && window) {
+		int64_t f = nodeid_unix(&crt.valid_from), t = nodeid_unix(&crt.valid_to);
+		int64_t cf = nodeid_unix(&by->valid_from), ct = nodeid_unix(&by->valid_to);
+
+		window[0] = f > cf ? f : cf;
+		window[1] = t < ct ? t : ct;
+	}
 	pthread_mutex_unlock(&n->lock);
 	if (rc == 0)
 		rc = nodeid_cn(&crt.subject, host);

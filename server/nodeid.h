@@ -22,8 +22,10 @@
  *    the serial is still good is the store's answer
  *    (store_nodecert_check), asked on every request.
  * Threads: one mutex serialises every use of the CA (mbedTLS caches
- * precomputed points in the shared key); issuance and checks are rare and
- * short.  The CA's key is read by epoxyd before its privilege drop. */
+ * precomputed points in the shared key); issuance is rare, and
+ * server/nodeapi.c checks a certificate's bytes once, not on every
+ * request (at 5,000 long-polling nodes, checks serialised under this
+ * lock were epoxyd's limit).  The CA's key is read by epoxyd before its privilege drop. */
 #ifndef EPOXY_NODEID_H
 #define EPOXY_NODEID_H
 
@@ -68,9 +70,17 @@ int nodeid_issue(struct nodeid *n, const uint8_t *der, size_t len,
 		 char serial[NODEID_SERIAL_HEX + 1], int64_t *not_after,
 		 char *pem, size_t cap, size_t *pem_len);
 
+/* A number of its own for each n made by nodeid_new (never 0, never
+ * reused while epoxyd runs): what a check was made with, even when a
+ * reload frees a CA and another takes its address. */
+uint64_t nodeid_gen(const struct nodeid *n);
+
 /* Checks a presented certificate (DER) as above.  host gets its CN,
- * serial its serial.  0, -EPX_E_NID_NOCERT (len 0) or -EPX_E_NID_CERT. */
+ * serial its serial, window (may be NULL) the times between which both
+ * it and the CA it chains to are valid: the same answer holds for the
+ * same bytes at any time inside (server/nodeapi.c remembers it).  0, -EPX_E_NID_NOCERT (len 0) or -EPX_E_NID_CERT. */
 int nodeid_peer(struct nodeid *n, const uint8_t *der, size_t len, int64_t now,
-		char host[LABEL_HOST_MAX + 1], char serial[NODEID_SERIAL_HEX + 1]);
+		char host[LABEL_HOST_MAX + 1], char serial[NODEID_SERIAL_HEX + 1],
+		int64_t window[2]);
 
 #endif

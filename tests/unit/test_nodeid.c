@@ -177,16 +177,24 @@ static void test_issue_peer(void)
 	ok(nmid_cert_check(id2, pem, plen, &life) == -EPX_E_NM_CERT, "...not for another key");
 	ok(mbedtls_base64_decode(cder, sizeof(cder), &clen, (const unsigned char *)strchr(pem, '\n') + 1,
 				 (size_t)(strstr(pem, "-----END") - strchr(pem, '\n') - 1)) == 0, "DER of it");
-	ok(nodeid_peer(ca, cder, clen, NOW + 10, host, serial) == 0 && !strcmp(host, "node1") &&
+	ok(nodeid_peer(ca, cder, clen, NOW + 10, host, serial, NULL) == 0 && !strcmp(host, "node1") &&
 	   !strcmp(serial, s1), "presented: accepted, host node1, serial %s", serial);
-	ok(nodeid_peer(ca, cder, clen, NOW + 86401, host, serial) == -EPX_E_NID_CERT, "after its end: refused");
-	ok(nodeid_peer(ca, cder, clen, NOW - NODEID_SKEW - 1, host, serial) == -EPX_E_NID_CERT,
+	{
+		int64_t win[2] = { 0, 0 };
+		int prc = nodeid_peer(ca, cder, clen, NOW + 10, host, serial, win);
+
+		ok(prc == 0 && win[0] == NOW - NODEID_SKEW && win[1] == NOW + 86400,
+		   "its window: its own validity inside the CA's (%lld..%lld)",
+		   (long long)win[0], (long long)win[1]);
+	}
+	ok(nodeid_peer(ca, cder, clen, NOW + 86401, host, serial, NULL) == -EPX_E_NID_CERT, "after its end: refused");
+	ok(nodeid_peer(ca, cder, clen, NOW - NODEID_SKEW - 1, host, serial, NULL) == -EPX_E_NID_CERT,
 	   "before its start: refused");
-	ok(nodeid_peer(other, cder, clen, NOW + 10, host, serial) == -EPX_E_NID_CERT,
+	ok(nodeid_peer(other, cder, clen, NOW + 10, host, serial, NULL) == -EPX_E_NID_CERT,
 	   "another CA of the same name: refused");
-	ok(nodeid_peer(ca, cder, 0, NOW, host, serial) == -EPX_E_NID_NOCERT, "no certificate");
+	ok(nodeid_peer(ca, cder, 0, NOW, host, serial, NULL) == -EPX_E_NID_NOCERT, "no certificate");
 	cder[clen - 5] ^= 1;
-	ok(nodeid_peer(ca, cder, clen, NOW + 10, host, serial) == -EPX_E_NID_CERT, "flipped signature: refused");
+	ok(nodeid_peer(ca, cder, clen, NOW + 10, host, serial, NULL) == -EPX_E_NID_CERT, "flipped signature: refused");
 	ok(nodeid_issue(ca, der, len, "node1", NOW, 86400, s2, &na, pem, sizeof(pem), &plen) == 0 &&
 	   strcmp(s1, s2), "a second issue has another serial");
 	ok(nodeid_issue(ca, der, len, "node2", NOW, 86400, s2, &na, pem, sizeof(pem), &plen) ==
