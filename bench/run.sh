@@ -10,6 +10,7 @@
 #   tcpinfo  bench/tcpinfo/run.sh   ss -tin at the same connections
 #   pusher   bench/pusher/run.sh    tar czf + curl --upload-file, same files
 #   slivers  bench/slivers/run.sh   none: 5,000 nodes' held polls, p50/p99
+#   nm       bench/nm/run.sh        a shell loop of the same crun calls
 #   chain    bench/chain/run.sh     the -kernel/-initrd floor (QEMU, minutes)
 #
 # Report: $O/bench/report/NAME.txt (a bench's whole output, with its
@@ -19,7 +20,7 @@
 set -u
 cd "$(dirname "$0")/.." || exit 1
 O=${O:-$PWD/build}; export O
-ALL="agent server store tcpinfo pusher slivers chain"
+ALL="agent server store tcpinfo pusher slivers nm chain"
 R=$O/bench/report; mkdir -p "$R"
 
 bench_cmd() { # NAME -> the command line of its script
@@ -30,6 +31,7 @@ bench_cmd() { # NAME -> the command line of its script
     tcpinfo) echo "bench/tcpinfo/run.sh ${BENCH_CONNS:-}" ;;
     pusher) echo "bench/pusher/run.sh ${BENCH_PUSHER_MB:-}" ;;
     slivers) echo "bench/slivers/run.sh ${BENCH_SLIVER_NODES:-}" ;;
+    nm) echo "bench/nm/run.sh ${BENCH_NM_SLIVERS:-}" ;;
     chain) echo "bench/chain/run.sh" ;;
     *) return 1 ;;
   esac

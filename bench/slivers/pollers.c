@@ -7,68 +7,103 @@
  * the fleet's shared KEY, as epoxyd-storm's join mode made them) holds one
  * keep-alive mutual-TLS connection from its own loopback address
  * (127.2.x.y: epoxyd's per-address limits see a fleet, not one client),
- * all of them in one thread on epoll through libcurl's multi-socket API.
+ * all of them in one thread on one epoll loop: OpenSSL with one context
+ * (the CA and the fleet key loaded once, each node's certificate parsed
+ * once at start; no session resumption: each node is another machine),
+ * non-blocking, at most POLLERS_HANDSHAKES connections in their handshake
+ * at a time (more at once would outlast epoxyd's header_timeout).
  * First every node fetches its set (GET /v1/node/slivers) and keeps its
- * ETag; then, for each of ROUNDS rounds: every node asks again with
- * If-None-Match and ?wait=WAIT, the held polls settle, epoxyd's RSS is
- * read (/proc/EPOXYD_PID/status), the shell command CHANGE runs with the
- * round number as $1 (an admin change that reaches every node), and each
- * poll's answer is timed from the moment CHANGE exited (its commit: the
- * change is in the store when epoxyctl returns) and from when it started.
- * epoxyd's RSS is sampled every 100 ms during the round.
+ * serial; then, as epoxy-nm does, it long-polls (If-None-Match "SERIAL",
+ * ?wait=WAIT) at once and again after every answer.  For each of ROUNDS
+ * rounds: the held polls settle, epoxyd's RSS is read
+ * (/proc/EPOXYD_PID/status), the shell command CHANGE runs with the round
+ * number as $1 (an admin change that reaches every node), and each node's
+ * first 200 with a higher serial is timed from the moment CHANGE exited
+ * (its commit: the change is in the store when epoxyctl returns) and from
+ * when it started.  epoxyd's RSS is sampled every 100 ms during the round.
+ *
+ * Parsing is the project's: the response head by net/httpc (capped at
+ * HTTPC_HEAD_MAX, chunked refused), a body of at most
+ * SLIVERSET_MAX_BYTES of which only the first POLLERS_PEEK bytes are
+ * kept, the serial read by lib/line.h and lib/num.h (the set's signature
+ * is not checked: epoxy-nm's cost, not epoxyd's).
  * Prints one line per round and a summary; a figure, never an assertion.
- * Exit: 0 when every poll of every round answered 200 with a new ETag. */
-#include <curl/curl.h>
+ * Exit: 0 when every node got every round's new set. */
 #include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-#define POLLERS_MAX 20000
-#define POLLERS_BATCH 100
+#include "lib/line.h"
+#include "lib/num.h"
+#include "lib/sliverset.h"
+#include "net/httpc.h"
 
-struct node {
+#define POLLERS_MAX 20000
+#define POLLERS_HANDSHAKES 64
+#define POLLERS_PEEK 256
+#define POLLERS_RETRY_S 1.0
+#define POLLERS_PIDFD UINT32_MAX
+
+enum pollers_state { P_IDLE, P_CONNECT, P_HANDSHAKE, P_SEND, P_RECV };
+
+struct pollers_node {
 	char name[64];
-	char etag[32];
-	CURL *h;
-	struct curl_slist *hdrs;
-	int busy;                /* a request in flight */
-	double t_done;           /* when its last answer came */
-	double t_round;          /* its first 200 of the round (0: none yet) */
-	long status;
-	int fail;
-	int errors;              /* requests that got no HTTP answer */
+	X509 *cert;
+	SSL *ssl;
+	int fd;
+	enum pollers_state st;
+	uint32_t events;                 /* what epoll waits for now */
+	char out[512];
+	size_t olen, osent;
+	uint8_t head[HTTPC_HEAD_MAX];
+	size_t hlen;                     /* bytes in head (the head, maybe body after it) */
+	long head_end;                   /* 0 until the head is whole */
+	struct httpc_head h;
+	char peek[POLLERS_PEEK];
+	size_t plen;
+	int64_t body_left;
+	uint64_t serial;                 /* of the last set received */
+	int close_after;
+	double retry_at;                 /* P_IDLE: when to connect again */
+	double t_round;                  /* its first new set of the round (0: none) */
+	int fails;
 };
 
-static struct node *nodes;
-static int nnodes, port, waitsec, ep;
-static long timeout_ms = -1;
-static const char *certdir, *keyfile, *cafile;
-static struct curl_slist *resolve;
-static CURLM *multi;
-static int inflight;
-static int polling;              /* answered nodes poll again at once */
-static int round_on;             /* a round's change is under way */
-static int answers_200, answers_304, answers_other, answers_none;
+static struct pollers_node *pollers_nodes;
+static int pollers_n, pollers_port, pollers_wait, pollers_ep;
+static SSL_CTX *pollers_ctx;
+static const char *pollers_certdir;
+static int pollers_handshaking;      /* connections in P_CONNECT/P_HANDSHAKE */
+static int pollers_polling;          /* answered nodes poll again at once */
+static int pollers_round_on;
+static uint64_t pollers_round_floor; /* a set above this serial is the round's */
+static int pollers_a200, pollers_a304, pollers_aother, pollers_errors;
 
-static void node_start(int i, int poll);
-
-static double now_s(void)
+static double pollers_now(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static long rss_kb(pid_t pid, const char *key)
+static long pollers_rss(pid_t pid, const char *key)
 {
 	char path[64], line[256];
 	long v = -1;
@@ -85,213 +120,325 @@ static long rss_kb(pid_t pid, const char *key)
 	return v;
 }
 
-static size_t on_body(char *p, size_t sz, size_t n, void *arg)
+static void pollers_want(struct pollers_node *nd, uint32_t ev)
 {
-	(void)p;
-	(void)arg;
-	return sz * n;
+	struct epoll_event e;
+
+	if (nd->events == ev)
+		return;
+	memset(&e, 0, sizeof(e));
+	e.events = ev;
+	e.data.u32 = (uint32_t)(nd - pollers_nodes);
+	epoll_ctl(pollers_ep, nd->events ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, nd->fd, &e);
+	nd->events = ev;
 }
 
-static size_t on_hdr(char *p, size_t sz, size_t n, void *arg)
+static void pollers_close(struct pollers_node *nd)
 {
-	struct node *nd = arg;
-	size_t len = sz * n, k;
+	if (nd->st == P_CONNECT || nd->st == P_HANDSHAKE)
+		pollers_handshaking--;
+	if (nd->ssl)
+		SSL_free(nd->ssl);
+	nd->ssl = NULL;
+	if (nd->fd >= 0)
+		close(nd->fd);            /* leaves the epoll set */
+	nd->fd = -1;
+	nd->events = 0;
+	nd->st = P_IDLE;
+}
 
-	if (len > 6 && !strncasecmp(p, "ETag:", 5)) {
-		p += 5;
-		len -= 5;
-		while (len && *p == ' ') {
-			p++;
-			len--;
-		}
-		for (k = 0; k < len && k < sizeof(nd->etag) - 1 && p[k] != '\r' && p[k] != '\n'; k++)
-			nd->etag[k] = p[k];
-		nd->etag[k] = '\0';
+/* A connection that failed: closed, connected again in POLLERS_RETRY_S. */
+static void pollers_fail(struct pollers_node *nd, const char *what)
+{
+	if (nd->fails++ < 3)
+		fprintf(stderr, "pollers: %s: %s\n", nd->name, what);
+	pollers_errors++;
+	pollers_close(nd);
+	nd->retry_at = pollers_now() + POLLERS_RETRY_S;
+}
+
+static void pollers_connect(struct pollers_node *nd)
+{
+	int i = (int)(nd - pollers_nodes);
+	struct sockaddr_in me, srv;
+
+	memset(&me, 0, sizeof(me));
+	me.sin_family = AF_INET;
+	me.sin_addr.s_addr = htonl(0x7f020000u | (uint32_t)(i / 250) << 8 | (uint32_t)(i % 250 + 1));
+	srv = me;
+	srv.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	srv.sin_port = htons((uint16_t)pollers_port);
+	nd->retry_at = 0;
+	nd->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (nd->fd < 0 || bind(nd->fd, (struct sockaddr *)&me, sizeof(me)) < 0 ||
+	    (connect(nd->fd, (struct sockaddr *)&srv, sizeof(srv)) < 0 && errno != EINPROGRESS)) {
+		pollers_fail(nd, strerror(errno));
+		return;
 	}
-	return sz * n;
+	nd->st = P_CONNECT;
+	pollers_handshaking++;
+	pollers_want(nd, EPOLLOUT);
 }
 
-static int sock_cb(CURL *e, curl_socket_t s, int what, void *u, void *sp)
+/* The next request on the connection: the first fetch, or a long poll. */
+static void pollers_request(struct pollers_node *nd)
 {
-	struct epoll_event ev;
+	char inm[48] = "";
 
-	(void)e;
-	(void)u;
-	(void)sp;
-	if (what == CURL_POLL_REMOVE) {
-		epoll_ctl(ep, EPOLL_CTL_DEL, s, NULL);
-		return 0;
-	}
-	memset(&ev, 0, sizeof(ev));
-	ev.data.fd = s;
-	ev.events = (what & CURL_POLL_IN ? EPOLLIN : 0) | (what & CURL_POLL_OUT ? EPOLLOUT : 0);
-	if (epoll_ctl(ep, EPOLL_CTL_MOD, s, &ev) < 0 && errno == ENOENT)
-		epoll_ctl(ep, EPOLL_CTL_ADD, s, &ev);
-	return 0;
+	if (nd->serial)
+		snprintf(inm, sizeof(inm), "If-None-Match: \"%llu\"\r\n",
+			 (unsigned long long)nd->serial);
+	nd->olen = (size_t)snprintf(nd->out, sizeof(nd->out),
+				    nd->serial ? "GET %s?wait=%d HTTP/1.1\r\nHost: epoxy.test:%d\r\n%s\r\n" :
+				    "GET %s HTTP/1.1\r\nHost: epoxy.test:%d\r\n\r\n",
+				    NODEPROTO_NODE_SLIVERS_PATH, nd->serial ? pollers_wait : pollers_port,
+				    pollers_port, inm);
+	nd->osent = 0;
+	nd->hlen = 0;
+	nd->head_end = 0;
+	nd->plen = 0;
+	nd->st = P_SEND;
 }
 
-static int timer_cb(CURLM *m, long ms, void *u)
+/* A whole answer: counted, timed, and the next poll. */
+static void pollers_answer(struct pollers_node *nd)
 {
-	(void)m;
-	(void)u;
-	timeout_ms = ms;
-	return 0;
-}
+	const char *v;
+	size_t pos = 0;
+	long n;
+	uint64_t serial = 0;
 
-static int node_setup(int i)
-{
-	struct node *nd = &nodes[i];
-	char cert[512], iface[32];
-
-	nd->h = curl_easy_init();
-	if (!nd->h)
-		return -1;
-	snprintf(cert, sizeof(cert), "%s/%s.crt", certdir, nd->name);
-	snprintf(iface, sizeof(iface), "127.2.%d.%d", i / 250, i % 250 + 1);
-	curl_easy_setopt(nd->h, CURLOPT_RESOLVE, resolve);
-	curl_easy_setopt(nd->h, CURLOPT_CAINFO, cafile);
-	curl_easy_setopt(nd->h, CURLOPT_SSLCERT, cert);
-	curl_easy_setopt(nd->h, CURLOPT_SSLKEY, keyfile);
-	curl_easy_setopt(nd->h, CURLOPT_INTERFACE, iface);
-	curl_easy_setopt(nd->h, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(nd->h, CURLOPT_HEADERFUNCTION, on_hdr);
-	curl_easy_setopt(nd->h, CURLOPT_HEADERDATA, nd);
-	curl_easy_setopt(nd->h, CURLOPT_PRIVATE, nd);
-	curl_easy_setopt(nd->h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(nd->h, CURLOPT_CONNECTTIMEOUT, 120L);
-	curl_easy_setopt(nd->h, CURLOPT_TIMEOUT, (long)waitsec + 60);
-	return 0;
-}
-
-/* (Re)starts node i's request: a poll with its ETag when it has one. */
-static void node_start(int i, int poll)
-{
-	struct node *nd = &nodes[i];
-	char url[256], inm[64];
-
-	if (poll)
-		snprintf(url, sizeof(url), "https://epoxy.test:%d/v1/node/slivers?wait=%d", port,
-			 waitsec);
-	else
-		snprintf(url, sizeof(url), "https://epoxy.test:%d/v1/node/slivers", port);
-	curl_slist_free_all(nd->hdrs);
-	nd->hdrs = NULL;
-	if (poll && nd->etag[0]) {
-		snprintf(inm, sizeof(inm), "If-None-Match: %s", nd->etag);
-		nd->hdrs = curl_slist_append(NULL, inm);
-	}
-	curl_easy_setopt(nd->h, CURLOPT_URL, url);
-	curl_easy_setopt(nd->h, CURLOPT_HTTPHEADER, nd->hdrs);
-	nd->busy = 1;
-	nd->status = 0;
-	nd->t_done = 0;
-	inflight++;
-	curl_multi_add_handle(multi, nd->h);
-}
-
-static void reap(void)
-{
-	struct CURLMsg *m;
-	int left;
-
-	while ((m = curl_multi_info_read(multi, &left))) {
-		struct node *nd;
-
-		if (m->msg != CURLMSG_DONE)
-			continue;
-		curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&nd);
-		nd->status = 0;
-		if (m->data.result == CURLE_OK)
-			curl_easy_getinfo(m->easy_handle, CURLINFO_RESPONSE_CODE, &nd->status);
-		else if (nd->fail++ < 3)
-			fprintf(stderr, "pollers: %s: %s\n", nd->name, curl_easy_strerror(m->data.result));
-		nd->t_done = now_s();
-		nd->busy = 0;
-		inflight--;
-		curl_multi_remove_handle(multi, m->easy_handle);
-		if (nd->status == 200) {
-			answers_200++;
-			if (round_on && nd->t_round == 0)
-				nd->t_round = nd->t_done;
-		} else if (nd->status == 304) {
-			answers_304++;
-		} else if (nd->status) {
-			answers_other++;
+	if (nd->h.status == 200) {
+		pollers_a200++;
+		if (line_take(nd->peek, nd->plen, &pos, "epoxy-slivers 1", &v) == 0 &&
+		    line_take(nd->peek, nd->plen, &pos, "node ", &v) >= 0 &&
+		    (n = line_take(nd->peek, nd->plen, &pos, "serial ", &v)) > 0 &&
+		    num_parse_u64(v, (size_t)n, SLIVERSET_VALUE_MAX, &serial) == 0 && serial) {
+			if (pollers_round_on && !nd->t_round && serial > pollers_round_floor)
+				nd->t_round = pollers_now();
+			nd->serial = serial;
 		} else {
-			nd->errors++;
-			answers_none++;
+			pollers_aother++;
+			pollers_fail(nd, "a 200 without a set's serial");
+			return;
 		}
-		/* as epoxy-nm does: the next long poll at once, with the ETag
-		 * just received (after an error, its own backoff: 1 s here) */
-		if (polling && nd->status)
-			node_start((int)(nd - nodes), 1);
+	} else if (nd->h.status == 304) {
+		pollers_a304++;
+	} else {
+		pollers_aother++;
+		if (nd->fails++ < 3)
+			fprintf(stderr, "pollers: %s: answer %d\n", nd->name, nd->h.status);
+	}
+	if (nd->close_after || nd->h.status >= 400) {
+		pollers_close(nd);
+		nd->retry_at = pollers_now() + (nd->h.status >= 400 ? POLLERS_RETRY_S : 0.001);
+		return;
+	}
+	if (pollers_polling || !nd->serial) {
+		pollers_request(nd);
+		pollers_want(nd, EPOLLOUT);
+	} else {
+		nd->st = P_IDLE;          /* connected, quiet (not polling yet) */
+		pollers_want(nd, EPOLLIN);
 	}
 }
 
-/* One pass of the event loop, at most max_ms; returns 1 when pidfd fired. */
-static int step(int max_ms, int pidfd)
+/* Body bytes p[0..n): the first POLLERS_PEEK kept. */
+static void pollers_body(struct pollers_node *nd, const uint8_t *p, size_t n)
+{
+	size_t k = n < sizeof(nd->peek) - nd->plen ? n : sizeof(nd->peek) - nd->plen;
+
+	memcpy(nd->peek + nd->plen, p, k);
+	nd->plen += k;
+	nd->body_left -= (int64_t)n;
+}
+
+/* Reads what TLS holds; 1 when the answer is whole, 0 for more, -1 failed. */
+static int pollers_read(struct pollers_node *nd)
+{
+	uint8_t buf[16384];
+	int r;
+
+	for (;;) {
+		if (!nd->head_end)
+			r = SSL_read(nd->ssl, nd->head + nd->hlen, (int)(sizeof(nd->head) - nd->hlen));
+		else
+			r = SSL_read(nd->ssl, buf, nd->body_left < (int64_t)sizeof(buf) ?
+				     (int)nd->body_left : (int)sizeof(buf));
+		if (r <= 0) {
+			int e = SSL_get_error(nd->ssl, r);
+
+			if (e == SSL_ERROR_WANT_READ)
+				return 0;
+			pollers_fail(nd, e == SSL_ERROR_ZERO_RETURN || e == SSL_ERROR_SYSCALL ?
+				     "connection closed" : "TLS read");
+			return -1;
+		}
+		if (nd->head_end) {
+			pollers_body(nd, buf, (size_t)r);
+		} else {
+			nd->hlen += (size_t)r;
+			nd->head_end = httpc_head_end(nd->head, nd->hlen);
+			if (nd->head_end < 0 ||
+			    (nd->head_end > 0 &&
+			     httpc_parse_head(&nd->h, nd->head, (size_t)nd->head_end) < 0)) {
+				pollers_fail(nd, "malformed answer head");
+				return -1;
+			}
+			if (!nd->head_end)
+				continue;
+			if (nd->h.status != 304 && nd->h.content_length < 0)
+				nd->h.chunked = 1;      /* no length: refused below */
+			if (nd->h.chunked ||
+			    nd->h.content_length > SLIVERSET_MAX_BYTES ||
+			    (int64_t)(nd->hlen - (size_t)nd->head_end) >
+			    (nd->h.status == 304 ? 0 : nd->h.content_length)) {
+				pollers_fail(nd, "answer without a length in bounds");
+				return -1;
+			}
+			nd->close_after = nd->h.close;
+			nd->body_left = nd->h.status == 304 ? 0 : nd->h.content_length;
+			pollers_body(nd, nd->head + nd->head_end, nd->hlen - (size_t)nd->head_end);
+		}
+		if (nd->body_left == 0)
+			return 1;
+	}
+}
+
+static void pollers_event(struct pollers_node *nd, uint32_t ev)
+{
+	int r, e, err = 0;
+	socklen_t l = sizeof(err);
+
+	switch (nd->st) {
+	case P_IDLE:                      /* a quiet connection: closed by epoxyd */
+		pollers_fail(nd, "idle connection closed");
+		return;
+	case P_CONNECT:
+		if (getsockopt(nd->fd, SOL_SOCKET, SO_ERROR, &err, &l) < 0 || err) {
+			pollers_fail(nd, err ? strerror(err) : "connect");
+			return;
+		}
+		nd->ssl = SSL_new(pollers_ctx);
+		if (!nd->ssl || SSL_use_certificate(nd->ssl, nd->cert) != 1 ||
+		    SSL_set_fd(nd->ssl, nd->fd) != 1 ||
+		    SSL_set_tlsext_host_name(nd->ssl, "epoxy.test") != 1 ||
+		    SSL_set1_host(nd->ssl, "epoxy.test") != 1) {
+			pollers_fail(nd, "TLS set-up");
+			return;
+		}
+		SSL_set_connect_state(nd->ssl);
+		nd->st = P_HANDSHAKE;
+		/* fall through */
+	case P_HANDSHAKE:
+		r = SSL_do_handshake(nd->ssl);
+		if (r != 1) {
+			e = SSL_get_error(nd->ssl, r);
+			if (e == SSL_ERROR_WANT_READ)
+				pollers_want(nd, EPOLLIN);
+			else if (e == SSL_ERROR_WANT_WRITE)
+				pollers_want(nd, EPOLLOUT);
+			else
+				pollers_fail(nd, ERR_reason_error_string(ERR_peek_last_error()) ?
+					     ERR_reason_error_string(ERR_get_error()) : "handshake");
+			return;
+		}
+		pollers_handshaking--;
+		pollers_request(nd);
+		/* fall through */
+	case P_SEND:
+		while (nd->osent < nd->olen) {
+			r = SSL_write(nd->ssl, nd->out + nd->osent, (int)(nd->olen - nd->osent));
+			if (r <= 0) {
+				e = SSL_get_error(nd->ssl, r);
+				if (e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_WANT_READ) {
+					pollers_want(nd, e == SSL_ERROR_WANT_READ ? EPOLLIN : EPOLLOUT);
+					return;
+				}
+				pollers_fail(nd, "TLS write");
+				return;
+			}
+			nd->osent += (size_t)r;
+		}
+		nd->st = P_RECV;
+		pollers_want(nd, EPOLLIN);
+		return;
+	case P_RECV:
+		(void)ev;
+		if (pollers_read(nd) == 1)
+			pollers_answer(nd);
+		return;
+	}
+}
+
+/* Connects idle nodes whose time came, POLLERS_HANDSHAKES at a time. */
+static void pollers_start_due(void)
+{
+	static double last;
+	double now = pollers_now();
+	int i;
+
+	if (now - last < 0.01 || pollers_handshaking >= POLLERS_HANDSHAKES)
+		return;
+	last = now;
+	for (i = 0; i < pollers_n && pollers_handshaking < POLLERS_HANDSHAKES; i++) {
+		struct pollers_node *nd = &pollers_nodes[i];
+
+		if (nd->st == P_IDLE && nd->fd < 0 && nd->retry_at > 0 && nd->retry_at <= now)
+			pollers_connect(nd);
+	}
+}
+
+/* One pass of the loop, at most max_ms; 1 when pidfd fired. */
+static int pollers_step(int max_ms, int pidfd)
 {
 	struct epoll_event evs[512];
-	int n, i, running, fired = 0;
-	long t = timeout_ms < 0 || timeout_ms > max_ms ? max_ms : timeout_ms;
+	int n, i, fired = 0;
 
-	n = epoll_wait(ep, evs, 512, (int)t);
-	if (n <= 0) {
-		curl_multi_socket_action(multi, CURL_SOCKET_TIMEOUT, 0, &running);
-	} else {
-		for (i = 0; i < n; i++) {
-			int f = 0;
-
-			if (pidfd >= 0 && evs[i].data.fd == pidfd) {
-				fired = 1;
-				continue;
-			}
-			if (evs[i].events & EPOLLIN)
-				f |= CURL_CSELECT_IN;
-			if (evs[i].events & EPOLLOUT)
-				f |= CURL_CSELECT_OUT;
-			if (evs[i].events & (EPOLLERR | EPOLLHUP))
-				f |= CURL_CSELECT_ERR;
-			curl_multi_socket_action(multi, evs[i].data.fd, f, &running);
+	n = epoll_wait(pollers_ep, evs, 512, max_ms);
+	for (i = 0; i < n; i++) {
+		if (evs[i].data.u32 == POLLERS_PIDFD) {
+			fired = pidfd >= 0;
+			continue;
 		}
-		if (timeout_ms == 0)
-			curl_multi_socket_action(multi, CURL_SOCKET_TIMEOUT, 0, &running);
+		pollers_event(&pollers_nodes[evs[i].data.u32], evs[i].events);
 	}
-	reap();
+	pollers_start_due();
 	return fired;
 }
 
-static int cmp(const void *a, const void *b)
+static void pollers_run_for(double secs)
+{
+	double end = pollers_now() + secs;
+
+	while (pollers_now() < end)
+		pollers_step(50, -1);
+}
+
+static int pollers_cmp(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
 
 	return x < y ? -1 : x > y;
 }
 
-static double pct(const double *v, int n, double p)
+static double pollers_pct(const double *v, int n, double p)
 {
-	int i = (int)(p / 100.0 * (n - 1) + 0.5);
-
-	return n ? v[i] : -1;
+	return n ? v[(int)(p / 100.0 * (n - 1) + 0.5)] : -1;
 }
 
-static int load(const char *path)
+static int pollers_held(void)
 {
-	char line[512];
-	FILE *f = fopen(path, "r");
+	int i, k = 0;
 
-	if (!f)
-		return -1;
-	while (nnodes < POLLERS_MAX && fgets(line, sizeof(line), f))
-		if (sscanf(line, "%63s", nodes[nnodes].name) == 1)
-			nnodes++;
-	fclose(f);
-	return 0;
+	for (i = 0; i < pollers_n; i++)
+		k += pollers_nodes[i].st == P_RECV;
+	return k;
 }
 
 /* Runs CHANGE with the round as $1 while the loop keeps answering;
  * t0: when it started, t1: when it exited.  Returns its exit status. */
-static int change(const char *cmd, int round, double *t0, double *t1)
+static int pollers_change(const char *cmd, int round, double *t0, double *t1)
 {
 	char r[16];
 	struct epoll_event ev;
@@ -299,7 +446,7 @@ static int change(const char *cmd, int round, double *t0, double *t1)
 	pid_t pid;
 
 	snprintf(r, sizeof(r), "%d", round);
-	*t0 = now_s();
+	*t0 = pollers_now();
 	pid = fork();
 	if (pid == 0) {
 		execl("/bin/sh", "sh", "-c", cmd, "change", r, (char *)NULL);
@@ -308,178 +455,192 @@ static int change(const char *cmd, int round, double *t0, double *t1)
 	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	memset(&ev, 0, sizeof(ev));
 	ev.events = EPOLLIN;
-	ev.data.fd = pidfd;
-	epoll_ctl(ep, EPOLL_CTL_ADD, pidfd, &ev);
-	while (!step(50, pidfd))
-		;
-	*t1 = now_s();
-	epoll_ctl(ep, EPOLL_CTL_DEL, pidfd, NULL);
-	close(pidfd);
+	ev.data.u32 = POLLERS_PIDFD;
+	if (pidfd >= 0 && epoll_ctl(pollers_ep, EPOLL_CTL_ADD, pidfd, &ev) == 0) {
+		while (!pollers_step(20, pidfd))
+			;
+		epoll_ctl(pollers_ep, EPOLL_CTL_DEL, pidfd, NULL);
+	}
+	*t1 = pollers_now();
+	if (pidfd >= 0)
+		close(pidfd);
 	waitpid(pid, &st, 0);
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 1;
 }
 
-/* polling mode: a node with no request in flight (its last one got no
- * HTTP answer) polls again; called about once a second */
-static void sweep(void)
+static int pollers_round(int r, const char *cmd, pid_t srv, double *lat, int *nlat)
 {
-	int i;
-
-	for (i = 0; i < nnodes; i++)
-		if (!nodes[i].busy)
-			node_start(i, 1);
-}
-
-/* Runs the loop for up to secs, sweeping every second. */
-static void run_for(double secs)
-{
-	double end = now_s() + secs, next = now_s() + 1;
-
-	while (now_s() < end) {
-		step(100, -1);
-		if (now_s() >= next) {
-			sweep();
-			next = now_s() + 1;
-		}
-	}
-}
-
-static int round_run(int r, const char *cmd, pid_t srv, double *lat, int *nlat)
-{
-	double t0, t1, tend, next_sample, next_sweep, *l = malloc(sizeof(double) * (size_t)nnodes);
+	double t0, t1, tend, next, *l = malloc(sizeof(double) * (size_t)pollers_n);
 	long held_rss, peak = 0, v;
-	int i, n = 0, rc, missing = 0, a200 = answers_200, a304 = answers_304;
-	int aoth = answers_other, held;
+	int i, n = 0, rc, missing = 0, held, a200 = pollers_a200, a304 = pollers_a304;
+	int aoth = pollers_aother, errs = pollers_errors;
+	uint64_t floor = 0;
 
-	/* every node's poll held: settle 3 s after the last answer */
-	run_for(3);
-	held = inflight;
-	held_rss = rss_kb(srv, "VmRSS:");
-	for (i = 0; i < nnodes; i++)
-		nodes[i].t_round = 0;
-	round_on = 1;
-	rc = change(cmd, r, &t0, &t1);
-	next_sample = next_sweep = now_s();
-	tend = t1 + waitsec + 10;
+	if (!l)
+		return -1;
+	pollers_run_for(3);
+	held = pollers_held();
+	held_rss = pollers_rss(srv, "VmRSS:");
+	for (i = 0; i < pollers_n; i++) {
+		pollers_nodes[i].t_round = 0;
+		if (pollers_nodes[i].serial > floor)
+			floor = pollers_nodes[i].serial;
+	}
+	pollers_round_floor = floor;
+	pollers_round_on = 1;
+	rc = pollers_change(cmd, r, &t0, &t1);
+	next = pollers_now();
+	tend = t1 + pollers_wait + 10;
 	for (;;) {
-		for (missing = 0, i = 0; i < nnodes; i++)
-			missing += nodes[i].t_round == 0;
-		if (!missing || now_s() >= tend)
+		for (missing = 0, i = 0; i < pollers_n; i++)
+			missing += pollers_nodes[i].t_round == 0;
+		if (!missing || pollers_now() >= tend)
 			break;
-		step(20, -1);
-		if (now_s() >= next_sample) {
-			v = rss_kb(srv, "VmRSS:");
-			if (v > peak)
-				peak = v;
-			next_sample = now_s() + 0.1;
-		}
-		if (now_s() >= next_sweep) {
-			sweep();
-			next_sweep = now_s() + 1;
+		pollers_step(20, -1);
+		if (pollers_now() >= next) {
+			v = pollers_rss(srv, "VmRSS:");
+			peak = v > peak ? v : peak;
+			next = pollers_now() + 0.1;
 		}
 	}
-	round_on = 0;
-	for (i = 0; i < nnodes; i++)
-		if (nodes[i].t_round > 0) {
-			l[n++] = nodes[i].t_round - t1;
-			lat[(*nlat)++] = nodes[i].t_round - t1;
+	pollers_round_on = 0;
+	for (i = 0; i < pollers_n; i++)
+		if (pollers_nodes[i].t_round > 0) {
+			l[n++] = pollers_nodes[i].t_round - t1;
+			lat[(*nlat)++] = pollers_nodes[i].t_round - t1;
 		}
-	qsort(l, (size_t)n, sizeof(*l), cmp);
-	printf("round %d: %d of %d polls held, epoxyd RSS %ld kB held, %ld kB peak during the answers;"
-	       " change took %.3f s (exit %d); %d nodes got the new set, %d did not within %d s"
-	       " (answers 200: %d, 304: %d, other: %d); propagation from commit: p50 %.3f s,"
-	       " p90 %.3f s, p99 %.3f s, max %.3f s (first %.3f s; from the change's start:"
-	       " p50 %.3f s, p99 %.3f s)\n",
-	       r, held, nnodes, held_rss, peak, t1 - t0, rc, n, missing, waitsec + 10,
-	       answers_200 - a200, answers_304 - a304, answers_other - aoth, pct(l, n, 50),
-	       pct(l, n, 90), pct(l, n, 99), n ? l[n - 1] : -1, n ? l[0] : -1,
-	       pct(l, n, 50) + (t1 - t0), pct(l, n, 99) + (t1 - t0));
+	qsort(l, (size_t)n, sizeof(*l), pollers_cmp);
+	printf("round %d: %d of %d polls held, epoxyd RSS %ld kB held, %ld kB peak during the"
+	       " answers; change took %.3f s (exit %d); %d nodes got the new set, %d did not"
+	       " within %d s (answers 200: %d, 304: %d, other: %d; failed connections: %d);"
+	       " propagation from commit: p50 %.3f s, p90 %.3f s, p99 %.3f s, max %.3f s"
+	       " (first %.3f s; from the change's start: p50 %.3f s, p99 %.3f s)\n",
+	       r, held, pollers_n, held_rss, peak, t1 - t0, rc, n, missing, pollers_wait + 10,
+	       pollers_a200 - a200, pollers_a304 - a304, pollers_aother - aoth,
+	       pollers_errors - errs, pollers_pct(l, n, 50), pollers_pct(l, n, 90),
+	       pollers_pct(l, n, 99), n ? l[n - 1] : -1, n ? l[0] : -1,
+	       pollers_pct(l, n, 50) + (t1 - t0), pollers_pct(l, n, 99) + (t1 - t0));
 	fflush(stdout);
 	free(l);
 	return !missing && rc == 0 ? 0 : -1;
 }
 
+static int pollers_load(const char *path)
+{
+	char line[512], cert[600];
+	FILE *f = fopen(path, "r"), *c;
+
+	if (!f)
+		return -1;
+	while (pollers_n < POLLERS_MAX && fgets(line, sizeof(line), f)) {
+		struct pollers_node *nd = &pollers_nodes[pollers_n];
+
+		if (sscanf(line, "%63s", nd->name) != 1)
+			continue;
+		snprintf(cert, sizeof(cert), "%s/%s.crt", pollers_certdir, nd->name);
+		c = fopen(cert, "r");
+		nd->cert = c ? PEM_read_X509(c, NULL, NULL, NULL) : NULL;
+		if (c)
+			fclose(c);
+		if (!nd->cert) {
+			fprintf(stderr, "pollers: %s: no certificate\n", cert);
+			fclose(f);
+			return -1;
+		}
+		nd->fd = -1;
+		pollers_n++;
+	}
+	fclose(f);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct rlimit rl;
-	char res[64];
 	double t0, *lat;
-	int i, rounds, nlat = 0, bad = 0, got = 0, pass;
+	int i, rounds, nlat = 0, bad = 0, got;
 	pid_t srv;
 	long idle_rss;
+	uint32_t u;
 
 	if (argc != 10) {
 		fprintf(stderr, "usage: epoxyd-pollers FLEETFILE CERTDIR KEY PORT CAFILE WAIT ROUNDS"
 			" EPOXYD_PID CHANGE\n");
 		return 2;
 	}
-	nodes = calloc(POLLERS_MAX, sizeof(*nodes));
-	if (!nodes || load(argv[1]) < 0 || nnodes == 0) {
-		fprintf(stderr, "pollers: cannot read %s\n", argv[1]);
-		return 1;
-	}
-	certdir = argv[2];
-	keyfile = argv[3];
-	port = atoi(argv[4]);
-	cafile = argv[5];
-	waitsec = atoi(argv[6]);
-	rounds = atoi(argv[7]);
-	srv = (pid_t)atoi(argv[8]);
+	pollers_certdir = argv[2];
+	if (num_str_u32(argv[4], 65535, &u) < 0)
+		return 2;
+	pollers_port = (int)u;
+	if (num_str_u32(argv[6], 55, &u) < 0 || u == 0)
+		return 2;
+	pollers_wait = (int)u;
+	if (num_str_u32(argv[7], 100, &u) < 0)
+		return 2;
+	rounds = (int)u;
+	if (num_str_u32(argv[8], 4194304, &u) < 0)
+		return 2;
+	srv = (pid_t)u;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
 		rl.rlim_cur = rl.rlim_max;
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
 	signal(SIGPIPE, SIG_IGN);
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-	snprintf(res, sizeof(res), "epoxy.test:%d:127.0.0.1", port);
-	resolve = curl_slist_append(NULL, res);
-	ep = epoll_create1(EPOLL_CLOEXEC);
-	multi = curl_multi_init();
-	curl_multi_setopt(multi, CURLMOPT_SOCKETFUNCTION, sock_cb);
-	curl_multi_setopt(multi, CURLMOPT_TIMERFUNCTION, timer_cb);
-	curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, (long)nnodes + 16);
-	lat = malloc(sizeof(double) * (size_t)nnodes * (size_t)(rounds > 0 ? rounds : 1));
-	idle_rss = rss_kb(srv, "VmRSS:");
-	/* every node fetches its set (its connection, TLS and ETag), then
-	 * long-polls at once and again after every answer, as epoxy-nm does.
-	 * Nodes start POLLERS_BATCH at a time (all handshakes at once would
-	 * outlast epoxyd's header_timeout: it sheds them as slow clients). */
-	t0 = now_s();
-	for (i = 0; i < nnodes; i++)
-		if (node_setup(i) < 0)
-			return 1;
-	polling = 1;
-	for (i = 0; i < nnodes; i++) {
-		node_start(i, 0);
-		if ((i + 1) % POLLERS_BATCH == 0) {
-			while (answers_200 + answers_other + answers_none < i + 1 && now_s() < t0 + 900)
-				step(100, -1);
-		}
+	pollers_ctx = SSL_CTX_new(TLS_client_method());
+	if (!pollers_ctx || SSL_CTX_load_verify_locations(pollers_ctx, argv[5], NULL) != 1 ||
+	    SSL_CTX_use_PrivateKey_file(pollers_ctx, argv[3], SSL_FILETYPE_PEM) != 1) {
+		fprintf(stderr, "pollers: TLS context (CA %s, key %s)\n", argv[5], argv[3]);
+		return 1;
 	}
-	run_for(2);
-	for (got = 0, i = 0; i < nnodes; i++)
-		got += nodes[i].etag[0] != 0;
-	pass = POLLERS_BATCH;
-	printf("%d nodes connected (mutual TLS, one address each, %d at a time), fetched"
-	       " their set and hold a poll, in %.1f s: %d with an ETag, %d requests in flight;"
-	       " epoxyd RSS %ld kB idle before, %ld kB after\n", nnodes, pass, now_s() - t0,
-	       got, inflight, idle_rss, rss_kb(srv, "VmRSS:"));
+	SSL_CTX_set_verify(pollers_ctx, SSL_VERIFY_PEER, NULL);
+	SSL_CTX_set_session_cache_mode(pollers_ctx, SSL_SESS_CACHE_OFF);
+	SSL_CTX_set_mode(pollers_ctx, SSL_MODE_RELEASE_BUFFERS);
+	pollers_nodes = calloc(POLLERS_MAX, sizeof(*pollers_nodes));
+	if (!pollers_nodes || pollers_load(argv[1]) < 0 || pollers_n == 0) {
+		fprintf(stderr, "pollers: cannot read the fleet %s\n", argv[1]);
+		return 1;
+	}
+	if ((rlim_t)pollers_n + 64 > rl.rlim_max) {
+		fprintf(stderr, "pollers: %d nodes, %llu open files at most\n", pollers_n,
+			(unsigned long long)rl.rlim_max);
+		return 1;
+	}
+	pollers_ep = epoll_create1(EPOLL_CLOEXEC);
+	lat = malloc(sizeof(double) * (size_t)pollers_n * (size_t)(rounds > 0 ? rounds : 1));
+	if (pollers_ep < 0 || !lat)
+		return 1;
+	idle_rss = pollers_rss(srv, "VmRSS:");
+	/* every node connects (POLLERS_HANDSHAKES at a time), fetches its
+	 * set, then long-polls at once and again after every answer */
+	t0 = pollers_now();
+	pollers_polling = 1;
+	for (i = 0; i < pollers_n; i++)
+		pollers_nodes[i].retry_at = t0;
+	for (got = 0; got < pollers_n && pollers_now() < t0 + 900;) {
+		pollers_step(100, -1);
+		for (got = 0, i = 0; i < pollers_n; i++)
+			got += pollers_nodes[i].serial != 0;
+	}
+	pollers_run_for(2);
+	printf("%d nodes connected (mutual TLS, one address each, at most %d handshakes at a"
+	       " time), fetched their set and hold a poll, in %.1f s: %d with a set, %d polls"
+	       " held, %d failed connections; epoxyd RSS %ld kB idle before, %ld kB after\n",
+	       pollers_n, POLLERS_HANDSHAKES, pollers_now() - t0, got, pollers_held(),
+	       pollers_errors, idle_rss, pollers_rss(srv, "VmRSS:"));
 	fflush(stdout);
 	for (i = 1; i <= rounds; i++)
-		bad |= round_run(i, argv[9], srv, lat, &nlat);
-	qsort(lat, (size_t)nlat, sizeof(*lat), cmp);
+		bad |= pollers_round(i, argv[9], srv, lat, &nlat);
+	qsort(lat, (size_t)nlat, sizeof(*lat), pollers_cmp);
 	printf("all rounds: %d answers; propagation from commit p50 %.3f s, p99 %.3f s, max %.3f s;"
-	       " epoxyd peak RSS (VmHWM) %ld kB\n",
-	       nlat, pct(lat, nlat, 50), pct(lat, nlat, 99), nlat ? lat[nlat - 1] : -1,
-	       rss_kb(srv, "VmHWM:"));
-	for (i = 0; i < nnodes; i++) {
-		curl_easy_cleanup(nodes[i].h);
-		curl_slist_free_all(nodes[i].hdrs);
+	       " epoxyd peak RSS (VmHWM) %ld kB; failed connections in all: %d\n",
+	       nlat, pollers_pct(lat, nlat, 50), pollers_pct(lat, nlat, 99),
+	       nlat ? lat[nlat - 1] : -1, pollers_rss(srv, "VmHWM:"), pollers_errors);
+	for (i = 0; i < pollers_n; i++) {
+		pollers_close(&pollers_nodes[i]);
+		X509_free(pollers_nodes[i].cert);
 	}
-	curl_multi_cleanup(multi);
-	curl_slist_free_all(resolve);
-	curl_global_cleanup();
+	SSL_CTX_free(pollers_ctx);
 	free(lat);
-	free(nodes);
+	free(pollers_nodes);
 	return bad ? 1 : 0;
 }

@@ -8,8 +8,9 @@
 #     kept (STORM_CERT_DIR), all for one fleet key; every host is put in
 #     node group "fleet" (SQL on the store: one statement, not NODES admin
 #     calls);
-#  2. epoxyd-pollers (bench/slivers/pollers.c) opens one keep-alive
-#     mutual-TLS connection per node (100 nodes at a time), each from its
+#  2. epoxyd-pollers (bench/slivers/pollers.c: OpenSSL on one epoll loop)
+#     opens one keep-alive mutual-TLS connection per node (at most 64
+#     handshakes at a time), each from its
 #     own loopback address 127.2.x.y (epoxyd's per-address limits see a
 #     fleet, not one client); each node fetches its set, then long-polls
 #     (If-None-Match, ?wait=25) at once and again after every answer, as
