@@ -182,11 +182,27 @@ struct nodeapi_seen {
 	char serial[NODEID_SERIAL_HEX + 1];
 };
 static struct nodeapi_seen nodeapi_seen[NODEAPI_SEEN];
+static unsigned nodeapi_seen_next;      /* the way a new entry takes */
 static pthread_mutex_t nodeapi_seen_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static struct nodeapi_seen *nodeapi_slot(const uint8_t h[SHA256_LEN])
+/* The entry of h in its set of NODEAPI_SEEN_WAYS, or (add) the way it
+ * goes to: its own, an empty one, or each way in turn.  Lock held. */
+static struct nodeapi_seen *nodeapi_slot(const uint8_t h[SHA256_LEN], int add)
 {
-	return &nodeapi_seen[((size_t)h[0] | (size_t)h[1] << 8) % NODEAPI_SEEN];
+	size_t set = ((size_t)h[0] | (size_t)h[1] << 8 | (size_t)h[2] << 16) %
+		(NODEAPI_SEEN / NODEAPI_SEEN_WAYS);
+	struct nodeapi_seen *w = &nodeapi_seen[set * NODEAPI_SEEN_WAYS];
+	size_t i;
+
+	for (i = 0; i < NODEAPI_SEEN_WAYS; i++)
+		if (w[i].gen && !memcmp(w[i].h, h, SHA256_LEN))
+			return &w[i];
+	if (!add)
+		return NULL;
+	for (i = 0; i < NODEAPI_SEEN_WAYS; i++)
+		if (!w[i].gen)
+			return &w[i];
+	return &w[nodeapi_seen_next++ % NODEAPI_SEEN_WAYS];
 }
 
 int nodeapi_identify(struct srv *srv, const struct http_req *req,
@@ -203,10 +219,9 @@ int nodeapi_identify(struct srv *srv, const struct http_req *req,
 	gen = nodeid_gen(srv->nodeid);
 	if (req->peer_cert && req->peer_cert_len && req->peer_cert_len <= NODEID_CERT_DER_MAX) {
 		sha256_buf(req->peer_cert, req->peer_cert_len, h);
-		e = nodeapi_slot(h);
 		pthread_mutex_lock(&nodeapi_seen_lock);
-		if (e->gen == gen && !memcmp(e->h, h, sizeof(h)) && now >= e->window[0] &&
-		    now <= e->window[1]) {
+		e = nodeapi_slot(h, 0);
+		if (e && e->gen == gen && now >= e->window[0] && now <= e->window[1]) {
 			memcpy(host, e->host, sizeof(e->host));
 			memcpy(serial, e->serial, sizeof(e->serial));
 			rc = 0;
@@ -217,8 +232,8 @@ int nodeapi_identify(struct srv *srv, const struct http_req *req,
 		rc = nodeid_peer(srv->nodeid, req->peer_cert, req->peer_cert_len, now, host, serial,
 				 win);
 		if (rc == 0 && req->peer_cert_len <= NODEID_CERT_DER_MAX) {
-			e = nodeapi_slot(h);
 			pthread_mutex_lock(&nodeapi_seen_lock);
+			e = nodeapi_slot(h, 1);
 			memcpy(e->h, h, sizeof(h));
 			e->gen = gen;
 			memcpy(e->window, win, sizeof(win));
