@@ -54,13 +54,9 @@ for n in "$@"; do [ "$n" -gt "$max" ] && max=$n; done
 
 epoxyd_setup >/dev/null || bail "epoxyd set-up"
 node_ca || bail "node CA"
-"$BIN/epoxyd-seed" admin "$STORE" ops "$T_DIR/admin.cred" >/dev/null || bail "admin"
-"$BIN/epoxyd-seed" host "$STORE" node5 52-54-00-00-00-05 >/dev/null || bail "node5"
-"$BIN/epoxyd-seed" cred "$STORE" node5 "$T_DIR/cred.node5" >/dev/null || bail "node5 cred"
+node5_seed || bail "admin, node5"
 epoxyd_start || bail "epoxyd did not start"
-export EPOXY_URL=https://epoxy.test:$HTTPS_PORT EPOXY_CA=$CA_CRT
-export EPOXY_ADMIN_CREDENTIAL=$T_DIR/admin.cred EPOXY_RESOLVE=epoxy.test:$HTTPS_PORT:127.0.0.1
-unset EPOXY_CONFIG
+ctl_env
 W=$T_DIR/nm; C=$W/cache; SETS=$W/sets; R=$W/rootfs
 D=$W/slivers; S=$W/crun            # epoxy-nm's bundles and crun root
 BD=$W/loop; BS=$W/loop-crun        # the loop's
