@@ -86,11 +86,15 @@ need_built() { # FILE...: each build output exists, or the test ends failing
 }
 quiet() { "$@" >/dev/null 2>&1; }
 port_free() { ! ss -ltnH "( sport = :$1 )" 2>/dev/null | grep -q .; }
+# EPOXY_PORT_SLOT=S (tests/run.sh gives each test running at once its
+# own): free_port draws from 20000 + 2000 * (S mod 6) + [0, 1900), else
+# from [20000, 32000), below the kernel's ephemeral range
 free_port() { # [N]: prints P with P .. P+N-1 (default 2) free on loopback
   local n=${1:-2} p i _
   command -v ss >/dev/null || { echo "free_port: ss missing (package iproute2)" >&2; return 1; }
   for _ in $(seq 200); do
-    p=$((20000 + RANDOM % 12000))   # below the kernel's ephemeral range
+    if [ -n "${EPOXY_PORT_SLOT:-}" ]; then p=$((20000 + 2000 * (EPOXY_PORT_SLOT % 6) + RANDOM % 1900))
+    else p=$((20000 + RANDOM % 12000)); fi
     for ((i = 0; i < n; i++)); do port_free $((p + i)) || continue 2; done
     echo "$p"; return 0
   done

@@ -10,6 +10,8 @@
 # what it started; server_start takes the first free pair up to 18498) and
 # in its own work dir $O/qemu/<name>.  A
 # scenario that cannot run because a piece is missing fails; nothing skips.
+# TEST_SHARD=K/N (tests/run.sh runs two at once) runs the Kth of every N
+# scenarios of the list, on the same ports as in the whole list.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 O=${O:-$PWD/build}; export O
@@ -20,8 +22,13 @@ if [ "${1:-}" = --full ]; then
 else
   list=${QEMU_SCENARIOS:-$QUICK}
 fi
+shard=${TEST_SHARD:-1/1}; k=${shard%/*} n=${shard#*/}
+if ! [[ $k =~ ^[1-9]$ && $n =~ ^[1-9]$ ]] || [ "$k" -gt "$n" ]; then
+  echo "TEST_SHARD=$shard: K/N, 1 <= K <= N < 10" >&2; exit 2
+fi
 rc=0; i=0
 for s in $list; do
+  [ $((i % n + 1)) = "$k" ] || { i=$((i + 1)); continue; }
   t0=$(date +%s)
   QEMU_PORT_BASE=$((18400 + 4 * (i % 24))) tests/qemu/run-scenario "tests/qemu/scenarios/$s.scn" || rc=1
   echo "# scenario $s took $(( $(date +%s) - t0 )) s"

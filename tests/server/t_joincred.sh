@@ -57,14 +57,15 @@ timeout 0.5 cat >$J/req
 printf 'HTTP/1.1 200 OK\r\nContent-Length: 24\r\nConnection: close\r\n\r\nuvwxyz.0123456789abcdef\n'
 EOF
 chmod 0755 "$J/http.sh"
-socat TCP-LISTEN:18062,bind=127.0.0.1,reuseaddr SYSTEM:"$J/http.sh" & SOC=$!
+JP=$(free_port 2) || bail "two free ports"
+socat TCP-LISTEN:"$JP",bind=127.0.0.1,reuseaddr SYSTEM:"$J/http.sh" & SOC=$!
 sleep 0.3
-is "$(joincred 'joincred url' 'joincred_url http://127.0.0.1:18062/token')" "uvwxyz.0123456789abcdef 200" \
+is "$(joincred 'joincred url' "joincred_url http://127.0.0.1:$JP/token")" "uvwxyz.0123456789abcdef 200" \
 	"URL plug-in: the answer body is the credential"
 kill $SOC 2>/dev/null; wait $SOC 2>/dev/null
 grep -q '^POST /token' "$J/req"; ok $? "URL plug-in POSTs"
 grep -q 'host=node1&session=[0-9a-f]\{16\}&hwclass=qemu-x86_64' "$J/req"; ok $? "...host, session and hwclass"
-r=$(joincred 'joincred url' 'joincred_url http://127.0.0.1:18063/none')
+r=$(joincred 'joincred url' "joincred_url http://127.0.0.1:$((JP + 1))/none")
 is "${r:0:11} ${r##* }" "EPOXY-E2250 502" "unreachable URL: 502 EPOXY-E2250"
 
 # resume_tokens below the store's cap
