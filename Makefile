@@ -163,10 +163,11 @@ UNIT_BINS := $(addprefix $(O)/tests/,$(UNIT_TESTS))
 
 # CHECK_LATE_DEPS (the images: the stage1 kernel build is most of make
 # check's time on two cores) are built in the background at nice 19 while
-# the tests that do not need them run; tests/run.sh runs tests/images and
-# tests/qemu last and waits for that build (LATE_BUILD_RC), failing them
-# if it failed.  The other tests keep the CPU they need: the kernel build
-# only fills the time they leave idle.  The kernels (CHECK_KERNELS: the
+# the tests that do not need them run; tests/run.sh starts tests/images
+# and tests/qemu (two lanes at nice 5) once that build is over
+# (LATE_BUILD_RC), beside the loopback tests still running, and fails
+# them if it failed.  The other tests keep the CPU they need: the kernel
+# build only fills the time they leave idle.  The kernels (CHECK_KERNELS: the
 # downloads, the unpacking and the stage1 kernel's build, which need only
 # the keys) start as soon as the keys exist, beside the build of the test
 # programs; the rest of the images waits for that build (check-built), so
