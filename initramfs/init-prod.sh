@@ -11,6 +11,23 @@
 # shell: on failure the node reboots into a clean retry.
 PATH=/bin
 export PATH
+# A root the slivers can pivot away from: pivot_root(2) refuses the
+# initramfs rootfs (EINVAL), and crun's --no-pivot would leave the node's
+# root reachable from a sliver's mount namespace.  So the first /init
+# copies the unpacked image (with the agent's handover) into a tmpfs and
+# switch_root's into it (which empties the rootfs); the second finds the
+# mark and goes on.  docs/slivers.md.
+if [ ! -e /.epoxy-tmpfs-root ]; then
+	/bin/busybox mkdir -p /.root
+	/bin/busybox mount -t tmpfs -o mode=0755 root /.root || {
+		echo "epoxy: EPOXY-E1514 no tmpfs root; rebooting in 10 s"
+		/bin/busybox sleep 10; /bin/busybox reboot -f; exit 1; }
+	for f in /* /.[!.]*; do
+		[ -e "$f" ] && [ "$f" != /.root ] && /bin/busybox cp -a "$f" /.root/
+	done
+	: >/.root/.epoxy-tmpfs-root
+	exec /bin/busybox switch_root /.root /init
+fi
 # --install finds busybox through /proc/self/exe
 /bin/busybox mount -t proc proc /proc
 /bin/busybox --install -s /bin
@@ -25,7 +42,14 @@ fail() { # code message
 mkdir -p /run/epoxy
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev 2>/dev/null
-echo "epoxy: production initramfs"
+# cgroup v2 alone (no v1 hierarchy is ever mounted): the slivers' limits
+# (epoxy-nm, crun's cgroupfs manager under /sys/fs/cgroup/epoxy), the
+# controllers handed down from the root
+if ! { mount -t cgroup2 -o nsdelegate cgroup2 /sys/fs/cgroup &&
+	echo '+cpu +memory +pids' > /sys/fs/cgroup/cgroup.subtree_control; }; then
+	fail EPOXY-E1514 "cgroup v2 with cpu, memory and pids could not be set up"
+fi
+echo "epoxy: production initramfs (root on tmpfs; cgroup v2: $(cat /sys/fs/cgroup/cgroup.subtree_control))"
 
 while read -r m; do
 	[ -n "$m" ] || continue

@@ -38,10 +38,15 @@ esac
 printf '%s\n' "$cred" > /run/epoxy/join-credential.tmp &&
 	mv /run/epoxy/join-credential.tmp /run/epoxy/join-credential || exit 1
 cred=
+# the slivers run when the image carries their runtime and root (crun
+# pivots into each sliver's root: /init moved the node's root to a tmpfs)
+run=
+[ -x /usr/bin/crun ] && [ -d /var/lib/epoxy/rootfs ] && run="--rootfs /var/lib/epoxy/rootfs"
 if [ -n "${EPOXY_NODECRED_FILE:-}" ]; then
+	# shellcheck disable=SC2086 # $run: its words
 	/bin/epoxy-nm join --server "https://${EPOXY_SERVER:-}:${EPOXY_SERVER_PORT:-443}" \
 		--addr "${EPOXY_SERVER_ADDR:-}" --ca /etc/epoxy/ca.pem --host "$host" \
-		--credential-file "$EPOXY_NODECRED_FILE" --slivers /run/epoxy/nm \
+		--credential-file "$EPOXY_NODECRED_FILE" --slivers /run/epoxy/nm $run \
 		--detach 2>>/dev/console || exit $?
 else
 	echo "epoxy: join: no node credential from the server (node identity off)"

@@ -236,9 +236,21 @@ $(REL)/kernel: $(KROOT)/.stamp $(KEYS_STAMP) boot/efisign.sh
 	boot/efisign.sh $(KEYS)/kexec.key $(KEYS)/kexec.crt $(KIMAGE) $@
 
 $(REL)/initramfs: initramfs/production.spec $(MKINITRAMFS) $(STAGED) \
-		$(ISRC)/init-prod $(ISRC)/join $(ISRC)/epoxy-nm $(ISRC)/epoxy-priv
+		$(ISRC)/init-prod $(ISRC)/join $(ISRC)/epoxy-nm $(ISRC)/epoxy-priv \
+		$(ISRC)/crun-libs.ok
 	@mkdir -p $(@D)
 	$(MKINITRAMFS) -r $(O) -c gzip -o $@ $<
+
+# the slivers' runtime: Debian's crun and exactly the shared libraries it
+# links (ldd), each named in production.spec with its own path; a crun of
+# another Debian release that links another set stops the build here
+$(ISRC)/crun-libs.ok: initramfs/production.spec /usr/bin/crun
+	@mkdir -p $(@D)
+	@ldd /usr/bin/crun | awk '$$2 == "=>" {print $$3} $$1 ~ /^\// {print $$1}' | sort >$@.ldd
+	@awk '$$1 == "file" && $$3 ~ /^\/(lib|lib64)\// {print $$3}' $< | sort >$@.spec
+	@cmp -s $@.ldd $@.spec || { echo "production.spec: crun's libraries differ from ldd /usr/bin/crun:"; \
+	  diff $@.spec $@.ldd; exit 1; }
+	@rm -f $@.ldd $@.spec && touch $@
 
 $(REL)/cmdline: $(ISRC)/config stage1/images.mk
 	@mkdir -p $(@D)

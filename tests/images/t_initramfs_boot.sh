@@ -51,6 +51,8 @@ boot "$T/prod.log" 'rebooting' "$SECS" "$I/release/1/kernel" "$I/release/1/initr
 	"$(cat "$I/release/1/cmdline") epoxy.stage=2 epoxy.session=0123456789abcdef"
 t=$(($(date +%s) - t0))
 check "production: /init ran (epoxy: production initramfs)" quiet grep -aq '^epoxy: production initramfs' "$T/prod.log"
+check "production: its root moved to a tmpfs, cgroup v2 with cpu memory pids (no EPOXY-E1514)" quiet \
+	grep -aq '^epoxy: production initramfs (root on tmpfs; cgroup v2: cpu memory pids)' "$T/prod.log"
 check "production: every module loaded (no EPOXY-E1510)" quiet bash -c "! grep -aq EPOXY-E1510 '$T/prod.log'"
 check "production: DHCP lease on eth0" quiet grep -aq 'lease of 10.0.2.15 obtained' "$T/prod.log"
 check "production: the agent started in stage 2" quiet grep -aq 'epoxy: stage start epoxy-agent .* stage 2' "$T/prod.log"

@@ -403,7 +403,8 @@ qemu_net() { # the restricted user network: only epoxyd's two ports
   else
     net+=",bootfile=http://10.0.2.100:8080/boot/stage0"
   fi
-  echo "$net"
+  # a runner's own forwarders (run-slivers: the ticket's door)
+  echo "$net${QEMU_NET_EXTRA:-}"
 }
 qemu_start() {
   local args=(-accel tcg "${QEMU_CPU_ARGS[@]}" -m 1536 -smp 1 -display none -vga none -monitor none

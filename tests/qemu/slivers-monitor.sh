@@ -1,0 +1,68 @@
+# shellcheck shell=dash # busybox ash on the node: checked as dash
+# slivers-monitor.sh: the measuring eye of tests/qemu/run-slivers inside
+# the node.  run-slivers appends it to a test release's join script (the
+# production image never carries it): once the node has joined, it runs in
+# the background and prints to the console, prefixed "epoxy-test:", what
+# the kernel says about the slivers epoxy-nm runs, never their configs:
+#   slivers NAMES          crun's list, each time it changes;
+#   NAME: LINE             each new line a sliver writes to its /out/r;
+#   cpu A UA B UB          microseconds of CPU (cpu.stat usage_usec) the
+#                          slivers A and B used over the same 10 s, once
+#                          both print "hog start";
+#   NAME memory oom_kill N max M   its memory.events and memory.max, once
+#                          it prints its "mem" line;
+#   NAME pids max N limit M   its pids.events and pids.max, once it prints
+#                          its "fork" line;
+#   node has PATH          the node's own files the slivers must not see
+#                          (so that their refusal means something);
+#   ticket rc N            `epoxy-nm redeem` of the ticket the runner hands
+#                          through the forwarded port 10.0.2.100:8091
+#                          (HTTP: 404 until there is one).
+# Guarantees: it only reads (cgroup files, crun's list, the slivers' out
+# directories) and redeems the one ticket; it never prints a credential.
+epoxy_test_monitor() {
+	D=/var/lib/epoxy/slivers; CG=/sys/fs/cgroup/epoxy; P=/tmp/epoxy-test
+	mkdir -p $P
+	for f in /run/epoxy/join-credential /run/epoxy/handover /etc/epoxy/keyset; do
+		[ -e $f ] && echo "epoxy-test: node has $f"
+	done
+	last= ; cpu_done= ; ticket_rc=
+	while :; do
+		now=$(crun --root /run/epoxy-crun list -q 2>/dev/null | sort | tr '\n' ' ')
+		if [ "$now" != "$last" ]; then
+			echo "epoxy-test: slivers ${now:-none}"; last=$now
+		fi
+		for r in "$D"/*/out/r; do
+			[ -f "$r" ] || continue
+			n=${r#"$D"/}; n=${n%%/*}
+			seen=$(cat "$P/$n.seen" 2>/dev/null || echo 0)
+			tail -n +$((seen + 1)) "$r" | while IFS= read -r l; do
+				echo "epoxy-test: $n: $l"
+				case $l in
+				mem*) echo "epoxy-test: $n memory $(grep oom_kill "$CG/$n/memory.events") max $(cat "$CG/$n/memory.max")";;
+				fork*) echo "epoxy-test: $n pids $(cat "$CG/$n/pids.events") limit $(cat "$CG/$n/pids.max")";;
+				esac
+			done
+			wc -l <"$r" >"$P/$n.seen"
+		done
+		if [ -z "$cpu_done" ] && grep -qs 'hog start' "$D/hoga/out/r" &&
+			grep -qs 'hog start' "$D/hogb/out/r"; then
+			cpu_done=1
+			sleep 2
+			a0=$(sed -n 's/^usage_usec //p' "$CG/hoga/cpu.stat")
+			b0=$(sed -n 's/^usage_usec //p' "$CG/hogb/cpu.stat")
+			sleep 10
+			a1=$(sed -n 's/^usage_usec //p' "$CG/hoga/cpu.stat")
+			b1=$(sed -n 's/^usage_usec //p' "$CG/hogb/cpu.stat")
+			echo "epoxy-test: cpu hoga $((a1 - a0)) hogb $((b1 - b0)) weights $(cat "$CG/hoga/cpu.weight") $(cat "$CG/hogb/cpu.weight")"
+		fi
+		if [ -z "$ticket_rc" ] &&
+			wget -q -T 5 -O $P/ticket http://10.0.2.100:8091/ticket 2>/dev/null &&
+			[ -s $P/ticket ]; then
+			epoxy-nm redeem $P/ticket >$P/redeem 2>&1
+			ticket_rc=$?
+			echo "epoxy-test: ticket rc $ticket_rc $(grep -o 'EPOXY-E[0-9]*' $P/redeem | head -1)"
+		fi
+		sleep 1
+	done
+}
