@@ -530,8 +530,9 @@ static void nm_sleep(unsigned s)
 }
 
 /* With --rootfs: makes the running slivers match the current set (none
- * when there is no verified set), and logs what it did. */
-static int nm_run(struct nm *nm)
+ * when there is no verified set), and logs what it did; quiet (the
+ * check after each heartbeat) logs only a change or a failure. */
+static int nm_run(struct nm *nm, int quiet)
 {
 	struct nmrun_stats st;
 	char code[16];
@@ -542,6 +543,8 @@ static int nm_run(struct nm *nm)
 	rc = nmrun_reconcile(&nm->run, nm_want(nm), time(NULL), &st);
 	nm->run_rc = rc;
 	nm->snap_ms = 0;        /* the slivers may have changed: sense again */
+	if (quiet && rc == 0 && !st.created && !st.updated && !st.destroyed && !st.failed)
+		return 0;
 	nmrun_log("slivers of set %llu: %u created, %u updated, %u destroyed, %u kept, %u failed%s%s",
 	       (unsigned long long)nm->sync.serial, st.created, st.updated, st.destroyed, st.kept,
 	       st.failed, rc < 0 ? "; first error " : "",
@@ -577,7 +580,7 @@ static int nm_plan(struct nm *nm)
 	if (nm->tk && nm->tk->n)
 		nmrun_log("set %llu: %zu ticket slivers end (those it lists go on as its own)",
 			  (unsigned long long)nm->sync.serial, nmticket_confirm(nm->tk));
-	nm_run(nm);
+	nm_run(nm, 0);
 	return 0;
 }
 
@@ -722,7 +725,7 @@ static int nm_sync_start(struct nm *nm)
 		nmrun_log("cached sliver set %llu verified", (unsigned long long)nm->sync.serial);
 	if (rc == 0)
 		return nm_plan(nm);
-	nm_run(nm);     /* no verified set: nothing may run */
+	nm_run(nm, 0);  /* no verified set: nothing may run */
 	return 0;
 }
 
@@ -842,7 +845,7 @@ static int nm_api_fn(void *ctx, const struct nmapi_req *r, FILE *f)
 		nm_fail(rc, "ticket refused", NULL);
 	if (r->op == NMAPI_REDEEM && rc == 0) {
 		nmrun_log("ticket redeemed: sliver %s joins the plan", name);
-		nm_run(nm);
+		nm_run(nm, 0);
 		fprintf(f, "{\"redeemed\": \"%s\", \"run\": \"%s\"}\n", name,
 			nm->run_rc < 0 ? epx_code(nm->run_rc, code, sizeof(code)) : "ok");
 	}
@@ -1020,7 +1023,7 @@ int main(int argc, char **argv)
 		rc = nm_beat(&nm);
 		if (rc == 0) {
 			pthread_mutex_lock(&nm.lock);
-			nm_run(&nm);    /* expiries, and slivers that died */
+			nm_run(&nm, 1); /* expiries, and slivers that died */
 			pthread_mutex_unlock(&nm.lock);
 		}
 	}

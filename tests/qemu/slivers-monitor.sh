@@ -15,9 +15,17 @@
 #                          its "fork" line;
 #   node has PATH          the node's own files the slivers must not see
 #                          (so that their refusal means something);
+#   kill9 ...              once the ticket's sliver tk runs alone: the node
+#                          manager killed with SIGKILL, then 12 rounds
+#                          of `epoxy-nm apply` killed with SIGKILL at
+#                          0-3.9 s, each after tk's container was killed
+#                          (so each apply has work), then one whole apply:
+#                          its status, then crun's list, the cgroups, the
+#                          bundles, tk's processes, the crun processes and
+#                          the mounts left;
 #   ticket rc N            `epoxy-nm redeem` of the ticket the runner hands
 #                          through the forwarded port 10.0.2.100:8091
-#                          (HTTP: 404 until there is one).
+#                          (its bytes, none until there is one).
 # Guarantees: it only reads (cgroup files, crun's list, the slivers' out
 # directories) and redeems the one ticket; it never prints a credential.
 epoxy_test_monitor() {
@@ -56,13 +64,43 @@ epoxy_test_monitor() {
 			b1=$(sed -n 's/^usage_usec //p' "$CG/hogb/cpu.stat")
 			echo "epoxy-test: cpu hoga $((a1 - a0)) hogb $((b1 - b0)) weights $(cat "$CG/hoga/cpu.weight") $(cat "$CG/hogb/cpu.weight")"
 		fi
-		if [ -z "$ticket_rc" ] &&
-			wget -q -T 5 -O $P/ticket http://10.0.2.100:8091/ticket 2>/dev/null &&
+		# (BusyBox's static wget crashes without NSS files; nc does not)
+		if [ -z "$ticket_rc" ] && nc 10.0.2.100 8091 </dev/null >$P/ticket 2>/dev/null &&
 			[ -s $P/ticket ]; then
 			epoxy-nm redeem $P/ticket >$P/redeem 2>&1
 			ticket_rc=$?
 			echo "epoxy-test: ticket rc $ticket_rc $(grep -o 'EPOXY-E[0-9]*' $P/redeem | head -1)"
 		fi
+		if [ "$ticket_rc" = 0 ] && [ "$now" = "tk " ] && [ -z "${kill9_done:-}" ]; then
+			kill9_done=1
+			epoxy_test_kill9
+		fi
 		sleep 1
 	done
+}
+
+epoxy_test_kill9() {
+	# the daemon first (it would reconcile beside the applies: two
+	# reconcilers never run at once on a node)
+	pkill -9 -f '^/bin/epoxy-nm join' && echo "epoxy-test: kill9 the node manager killed"
+	set -- --host "$(cat /run/epoxy/joined)" --slivers /run/epoxy/nm --rootfs /var/lib/epoxy/rootfs
+	i=0
+	while [ $i -lt 12 ]; do
+		crun --root /run/epoxy-crun kill tk KILL 2>/dev/null
+		epoxy-nm apply "$@" >"$P/apply.$i" 2>&1 &
+		a=$!
+		sleep "$((i % 4)).$((i * 7 % 10))"
+		kill -9 $a 2>/dev/null
+		wait $a 2>/dev/null
+		i=$((i + 1))
+	done
+	epoxy-nm apply "$@" >"$P/apply.final" 2>&1
+	rc=$?
+	echo "epoxy-test: kill9 rounds $i apply rc $rc" \
+		"crun [$(crun --root /run/epoxy-crun list -q | sort | tr '\n' ' ')]" \
+		"cgroups [$(find /sys/fs/cgroup/epoxy -mindepth 1 -maxdepth 1 -type d | sed 's#.*/##' | sort | tr '\n' ' ')]" \
+		"bundles [$(find /var/lib/epoxy/slivers -mindepth 1 -maxdepth 1 | sed 's#.*/##' | sort | tr '\n' ' ')]" \
+		"tk-procs $(wc -l </sys/fs/cgroup/epoxy/tk/cgroup.procs)" \
+		"crun-procs $(pgrep -c crun)" \
+		"mounts $(grep -c /var/lib/epoxy/slivers /proc/mounts)"
 }
