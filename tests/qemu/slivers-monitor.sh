@@ -44,14 +44,17 @@ epoxy_test_monitor() {
 			[ -f "$r" ] || continue
 			n=${r#"$D"/}; n=${n%%/*}
 			seen=$(cat "$P/$n.seen" 2>/dev/null || echo 0)
-			tail -n +$((seen + 1)) "$r" | while IFS= read -r l; do
+			# what was read is what counts as seen (a line the sliver
+			# adds meanwhile waits for the next pass)
+			tail -n +$((seen + 1)) "$r" >"$P/$n.new" 2>/dev/null
+			while IFS= read -r l; do
 				echo "epoxy-test: $n: $l"
 				case $l in
 				mem*) echo "epoxy-test: $n memory $(grep oom_kill "$CG/$n/memory.events") max $(cat "$CG/$n/memory.max")";;
 				fork*) echo "epoxy-test: $n pids $(cat "$CG/$n/pids.events") limit $(cat "$CG/$n/pids.max")";;
 				esac
-			done
-			wc -l <"$r" >"$P/$n.seen"
+			done <"$P/$n.new"
+			echo $((seen + $(wc -l <"$P/$n.new"))) >"$P/$n.seen"
 		done
 		if [ -z "$cpu_done" ] && grep -qs 'hog start' "$D/hoga/out/r" &&
 			grep -qs 'hog start' "$D/hogb/out/r"; then
