@@ -84,8 +84,12 @@ epoxy_test_monitor() {
 
 epoxy_test_kill9() {
 	# the daemon first (it would reconcile beside the applies: two
-	# reconcilers never run at once on a node)
-	pkill -9 -f '^/bin/epoxy-nm join' && echo "epoxy-test: kill9 the node manager killed"
+	# reconcilers never run at once on a node; BusyBox here has no pkill)
+	for d in /proc/[0-9]*; do
+		case $(tr '\0' ' ' <"$d/cmdline" 2>/dev/null) in
+		"/bin/epoxy-nm join "*) kill -9 "${d#/proc/}" && echo "epoxy-test: kill9 the node manager killed";;
+		esac
+	done
 	set -- --host "$(cat /run/epoxy/joined)" --slivers /run/epoxy/nm --rootfs /var/lib/epoxy/rootfs
 	i=0
 	while [ $i -lt 12 ]; do
@@ -104,6 +108,6 @@ epoxy_test_kill9() {
 		"cgroups [$(find /sys/fs/cgroup/epoxy -mindepth 1 -maxdepth 1 -type d | sed 's#.*/##' | sort | tr '\n' ' ')]" \
 		"bundles [$(find /var/lib/epoxy/slivers -mindepth 1 -maxdepth 1 | sed 's#.*/##' | sort | tr '\n' ' ')]" \
 		"tk-procs $(wc -l </sys/fs/cgroup/epoxy/tk/cgroup.procs)" \
-		"crun-procs $(pgrep -c crun)" \
+		"crun-procs $(cat /proc/[0-9]*/comm 2>/dev/null | grep -c '^crun$')" \
 		"mounts $(grep -c /var/lib/epoxy/slivers /proc/mounts)"
 }
