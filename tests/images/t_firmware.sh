@@ -114,7 +114,7 @@ qemu_run() { # log pattern timeout qemu-args...: run QEMU until pattern (or exit
 	local log=$1 pat=$2 secs=$3 i
 	shift 3
 	: >"$log"
-	qemu-system-x86_64 -accel tcg -m 1024 -display none -serial "file:$log" \
+	nice -n $((-$(nice))) qemu-system-x86_64 -accel tcg -m 1024 -display none -serial "file:$log" \
 		-monitor none -no-reboot "$@" </dev/null >/dev/null 2>&1 &
 	qpid=$!
 	for ((i = 0; i < secs * 2; i++)); do

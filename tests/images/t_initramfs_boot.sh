@@ -22,7 +22,7 @@ boot() { # log pattern secs kernel initrd cmdline: the pattern names what
 	# the log must show; the run ends when the node exits by itself (or secs)
 	local log=$1 secs=$3 i
 	: >"$log"; rm -f "$log.exited"
-	qemu-system-x86_64 -accel tcg -m 512 -display none -serial "file:$log" \
+	nice -n $((-$(nice))) qemu-system-x86_64 -accel tcg -m 512 -display none -serial "file:$log" \
 		-monitor none -no-reboot -kernel "$4" -initrd "$5" -append "$6" \
 		-netdev user,id=n0,restrict=on -device virtio-net-pci,netdev=n0 \
 		</dev/null >/dev/null 2>&1 &
