@@ -120,6 +120,8 @@ agent: $(O)/bin/epoxy-agent
 # the agent's benchmark is `make bench-agent` (bench/bench.mk); its
 # SHA-256 figure comes from this build of the agent's hash module
 $(O)/agent-test/sha256bench: $(O)/musl/bench/agent/sha256bench.o $(O)/musl/stage2/hash.o $(MBEDTLS_MUSL)/.built
+	@mkdir -p $(@D)
 	$(MUSL_CC) -static -o $@ $(filter %.o,$^) $(MBEDTLS_MUSL)/library/libmbedcrypto.a -lm
 $(O)/agent-test/gcmbench: $(O)/musl/bench/agent/gcmbench.o $(MBEDTLS_MUSL)/.built
+	@mkdir -p $(@D)
 	$(MUSL_CC) -static -o $@ $(filter %.o,$^) $(MBEDTLS_MUSL)/library/libmbedcrypto.a
