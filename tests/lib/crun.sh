@@ -1,11 +1,13 @@
 # shellcheck shell=bash
 # tests/lib/crun.sh: crun helpers of the node manager's shell tests
-# (sourced after epoxyd.sh or tap.sh; t_nm_run, t_nm_api).
+# (sourced after epoxyd.sh or tap.sh; the tests/node/t_nm_* tests).
 #
 # CRUN_ROOT    crun's --root (the node manager's --runtime-root); set it
 #              before calling these
 # crun_list    the containers' names, sorted, each followed by a space
 # crun_pid N   the pid of container N (empty when it has none)
+# crun_wipe    deletes (--force) every container under CRUN_ROOT: a test's
+#              clean-up at exit
 # crun_install [CMD=PKG]...  crun, a static BusyBox and each CMD (from
 #              Debian's PKG) installed by apt-get when missing, or the test
 #              bails (never skips)
@@ -17,6 +19,12 @@
 #              it in a subshell in the background and $! is CMD itself
 crun_list() { crun --root "$CRUN_ROOT" list -q 2>/dev/null | sort | tr '\n' ' '; }
 crun_pid() { crun --root "$CRUN_ROOT" state "$1" 2>/dev/null | sed -n 's/^ *"pid": \([0-9]*\),$/\1/p'; }
+crun_wipe() {
+	local c
+	for c in $(crun --root "$CRUN_ROOT" list -q 2>/dev/null); do
+		crun --root "$CRUN_ROOT" delete --force "$c" >/dev/null 2>&1
+	done
+}
 in_ns() { exec unshare -m --propagation private sh -c 'mount -t cgroup2 none /sys/fs/cgroup && exec "$@"' in_ns "$@"; }
 crun_install() {
 	local want="" c

@@ -53,18 +53,9 @@ nm_start() {
 	NMPID=$!
 }
 nm_stop() { [ -z "$NMPID" ] || { kill "$NMPID" 2>/dev/null; wait "$NMPID" 2>/dev/null; }; NMPID=''; }
-nm_wait() {
-	local i
-	for i in $(seq 1 "${3:-150}"); do
-		grep -qE -- "$2" "$1" && return 0
-		sleep 0.1
-	done
-	return 1
-}
 api_cleanup() {
 	nm_stop
-	local c
-	for c in $(crun --root "$S" list -q 2>/dev/null); do crun --root "$S" delete --force "$c" >/dev/null 2>&1; done
+	crun_wipe
 }
 at_exit api_cleanup
 # ticket SLICE FILE [NODE] [TTL]: a ticket from epoxyd into FILE
@@ -108,7 +99,7 @@ api_ctl slice remove-nodes tk --host node5 || bail "remove-nodes tk"
 api_ctl slice remove-nodes conf --host node5 || bail "remove-nodes conf"
 
 nm_start "$N/nm.log"
-nm_wait "$N/nm.log" 'slivers of set [0-9]+: 1 created' || bail "first set" "$(cat "$N/nm.log")"
+log_wait "$N/nm.log" 'slivers of set [0-9]+: 1 created' || bail "first set" "$(cat "$N/nm.log")"
 is "$(crun_list)" "web " "the set's sliver web runs"
 is "$(stat -c '%a %U %F' "$SOCK")" "600 root socket" "the API socket: mode 0600, root's"
 is "$(stat -c '%a %U' "$N/api")" "700 root" "its directory: mode 0700, root's"
@@ -163,7 +154,7 @@ is "$(crun_list)" "tk web " "...nothing changed"
 # ---- a restart: the ticket sliver, unconfirmed, is dropped; the nonce is not
 nm_stop
 nm_start "$N/nm.r1"
-nm_wait "$N/nm.r1" 'local API on' && nm_wait "$N/nm.r1" 'slivers of set [0-9]+: .* 1 destroyed, 1 kept'
+log_wait "$N/nm.r1" 'local API on' && log_wait "$N/nm.r1" 'slivers of set [0-9]+: .* 1 destroyed, 1 kept'
 ok $? "restart: the unconfirmed ticket sliver destroyed, web kept" "$(cat "$N/nm.r1")"
 redeem "$K/good"
 is "$? $(code_of)" "1 EPOXY-E3150" "after the restart: the replay still refused"
@@ -175,8 +166,8 @@ redeem "$K/conf"; ok $? "a conf ticket: redeemed" "$(cat "$N/err")"
 is "$(crun_list)" "conf tk web " "crun list: conf, tk, web"
 pid_conf=$(crun_pid conf)
 api_ctl slice add-nodes conf --host node5 || bail "add-nodes conf"
-nm_wait "$N/nm.r1" 'set [0-9]+: 2 ticket slivers end' 100 &&
-	nm_wait "$N/nm.r1" 'slivers of set [0-9]+: 0 created, 0 updated, 1 destroyed, 2 kept' 100
+log_wait "$N/nm.r1" 'set [0-9]+: 2 ticket slivers end' 100 &&
+	log_wait "$N/nm.r1" 'slivers of set [0-9]+: 0 created, 0 updated, 1 destroyed, 2 kept' 100
 ok $? "the next set (conf added): tk destroyed, conf and web kept" "$(tail -5 "$N/nm.r1")"
 is "$(crun_list)" "conf web " "crun list: conf, web"
 is "$(crun_pid conf)" "$pid_conf" "conf: the same process, now the set's"

@@ -18,6 +18,7 @@
 # set exactly; a set with no sliver leaves none of them.
 # Installs crun, busybox-static, nftables, socat, jq when missing.
 . "$(dirname "$0")/../lib/epoxyd.sh"
+. "$(dirname "$0")/../lib/crun.sh"
 DEVKEYS=$O/keys
 NM=$BIN/epoxy-nm
 need_built "$DEVKEYS/node-ca.crt" "$BIN/epoxyctl" "$NM"
@@ -59,6 +60,7 @@ node5_seed || bail "admin, node5 and its credential"
 epoxyd_start || bail "epoxyd did not start"
 ctl_env
 N=$T_DIR/node; C=$N/cache; D=$N/slivers; S=$N/crun; R=$N/rootfs
+CRUN_ROOT=$S
 mkdir -p "$N" "$R/bin" "$R/proc" "$R/dev" "$R/sys" "$R/tmp" "$R/out" || bail "dirs"
 cp /bin/busybox "$R/bin/busybox" || bail "busybox"
 for a in sh sleep; do ln -s busybox "$R/bin/$a"; done
@@ -159,10 +161,7 @@ apply() { # LOG: one reconciliation in the node namespace
 }
 net_cleanup() {
 	join_stop
-	local c
-	for c in $(crun --root "$S" list -q 2>/dev/null); do
-		crun --root "$S" delete --force "$c" >/dev/null 2>&1
-	done
+	crun_wipe
 }
 at_exit net_cleanup
 

@@ -61,18 +61,9 @@ rr_start() {
 	NMPID=$!
 }
 rr_stop() { kill "$NMPID" 2>/dev/null; wait "$NMPID" 2>/dev/null; }
-rr_wait() {
-	local i
-	for i in $(seq 1 "${3:-150}"); do
-		grep -qE -- "$2" "$1" && return 0
-		sleep 0.1
-	done
-	return 1
-}
 cleanup() {
 	rr_stop
-	local c
-	for c in $(crun --root "$S" list -q 2>/dev/null); do crun --root "$S" delete --force "$c" >/dev/null 2>&1; done
+	crun_wipe
 }
 at_exit cleanup
 
@@ -103,11 +94,11 @@ rc_ctl slice create web --site lab1 --image "sha256:$sha" --days 2 \
 rc_ctl slice create db --site lab1 --image "sha256:$sha" --days 2 --entry 'exec sleep 86402' \
 	cpu_share=1 || bail "slice db"
 rr_start "$N/nm.log"
-rr_wait "$N/nm.log" 'slivers of set [0-9]+: 0 created' || bail "first set" "$(cat "$N/nm.log")"
+log_wait "$N/nm.log" 'slivers of set [0-9]+: 0 created' || bail "first set" "$(cat "$N/nm.log")"
 t0=$(date +%s%N)
 rc_ctl slice add-nodes web --host node5 || bail "add-nodes web"
 rc_ctl slice add-nodes db --host node5 || bail "add-nodes db"
-rr_wait "$N/nm.log" 'slivers of set [0-9]+: [0-9] created, 0 updated, 0 destroyed, 1 kept, 0 failed' 100
+log_wait "$N/nm.log" 'slivers of set [0-9]+: [0-9] created, 0 updated, 0 destroyed, 1 kept, 0 failed' 100
 ok $? "web then db created" "$(cat "$N/nm.log")"
 diag "add-nodes -> both slivers running: $(( ($(date +%s%N) - t0) / 1000000 )) ms"
 is "$(crun_list)" "db web " "crun list: db and web"
@@ -131,7 +122,7 @@ pid_web=$(crun_pid web)
 
 # ---- a limit changes: in place, same process
 rc_ctl slice set web --host node5 mem_max=134217728 || bail "set"
-rr_wait "$N/nm.log" '0 created, 1 updated, 0 destroyed, 1 kept, 0 failed' 100
+log_wait "$N/nm.log" '0 created, 1 updated, 0 destroyed, 1 kept, 0 failed' 100
 ok $? "mem_max change: web updated in place" "$(tail -4 "$N/nm.log")"
 grep -qF '"memory.max": "134217728"' "$cfg"; ok $? "web's config.json: the new memory.max"
 is "$(crun_pid web)" "$pid_web" "web: same pid $pid_web after the update"
@@ -139,7 +130,7 @@ cp "$C/slivers" "$N/set.B"
 
 # ---- a slice leaves the node: destroyed
 rc_ctl slice remove-nodes db --host node5 || bail "remove-nodes"
-rr_wait "$N/nm.log" '0 created, 0 updated, 1 destroyed, 1 kept, 0 failed' 100
+log_wait "$N/nm.log" '0 created, 0 updated, 1 destroyed, 1 kept, 0 failed' 100
 ok $? "db taken off the node: destroyed" "$(tail -4 "$N/nm.log")"
 is "$(crun_list)" "web " "crun list: web alone"
 is "$(rr_bundles)" "web " "bundles: web alone"
@@ -149,7 +140,7 @@ rr_stop
 
 # ---- a restart: nothing made again
 rr_start "$N/nm.r1"
-rr_wait "$N/nm.r1" 'slivers of set [0-9]+: 0 created, 0 updated, 0 destroyed, 1 kept, 0 failed'
+log_wait "$N/nm.r1" 'slivers of set [0-9]+: 0 created, 0 updated, 0 destroyed, 1 kept, 0 failed'
 ok $? "restart: web kept, nothing created" "$(cat "$N/nm.r1")"
 is "$(crun_pid web)" "$pid_web" "web: same pid after the restart"
 rr_stop

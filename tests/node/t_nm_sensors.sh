@@ -49,8 +49,7 @@ se_ctl() { "$BIN/epoxyctl" "$@" >"$T_DIR/ctl.out" 2>&1 || { diag "$(cat "$T_DIR/
 se_stop() {
 	[ -z "$NMPID" ] || { kill "$NMPID" 2>/dev/null; wait "$NMPID" 2>/dev/null; }
 	NMPID=''
-	local c
-	for c in $(crun --root "$S" list -q 2>/dev/null); do crun --root "$S" delete --force "$c" >/dev/null 2>&1; done
+	crun_wipe
 }
 at_exit se_stop
 # the sliver list as JSON into $N/list; a field of one sliver's record

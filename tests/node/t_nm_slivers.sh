@@ -10,6 +10,7 @@
 # node fetches the set again; a revoked host stops it; its key is on no
 # disk and in no log.
 . "$(dirname "$0")/../lib/epoxyd.sh"
+. "$(dirname "$0")/../lib/crun.sh"
 DEVKEYS=$O/keys
 NM=$BIN/epoxy-nm
 need_built "$DEVKEYS/node-ca.crt" "$BIN/epoxyctl" "$NM"
@@ -36,15 +37,6 @@ ns_start() {
 }
 ns_stop() { kill "$NMPID" 2>/dev/null; wait "$NMPID" 2>/dev/null; }
 at_exit ns_stop
-# ns_wait LOG REGEX [TENTHS]: 0 once LOG has a line matching REGEX
-ns_wait() {
-	local i
-	for i in $(seq 1 "${3:-150}"); do
-		grep -qE -- "$2" "$1" && return 0
-		sleep 0.1
-	done
-	return 1
-}
 ns_serial() { awk '$1 == "serial" {print $2; exit}' "$C/slivers"; }
 
 "$NM" --help | grep -q -- '--slivers DIR'; ok $? "epoxy-nm --help names --slivers"
@@ -60,7 +52,7 @@ grep -q 'EPOXY-E3106' "$N/nm.noks"; ok $? "...with E3106" "$(cat "$N/nm.noks")"
 
 # ---- join; the first set (no slice yet) at once
 ns_start "$N/nm.log"
-ns_wait "$N/nm.log" 'sliver set [0-9]+ of node5 verified: 0 slivers; plan: nothing to change'
+log_wait "$N/nm.log" 'sliver set [0-9]+ of node5 verified: 0 slivers; plan: nothing to change'
 ok $? "joined; the first set verified at once: no sliver" "$(cat "$N/nm.log")"
 s1=$(ns_serial)
 ok $(( s1 < 1 )) "the cache holds it (serial $s1)"
@@ -74,7 +66,7 @@ ns_ctl site add lab1 && ns_ctl slice create web --site lab1 --image "sha256:$sha
 ok $? "slice web created"
 t0=$(date +%s%N)
 ns_ctl slice add-nodes web --host node5; ok $? "node5 added to web"
-ns_wait "$N/nm.log" 'verified: 1 slivers; plan: create web' 100
+log_wait "$N/nm.log" 'verified: 1 slivers; plan: create web' 100
 ok $? "the new set reaches the node: plan create web" "$(tail -5 "$N/nm.log")"
 ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 diag "slice added -> node's plan: $ms ms (heartbeat 60 s, poll 40 s)"
@@ -90,7 +82,7 @@ ok $? "the cached set verifies with openssl against the online key"
 is "$(stat -c %a "$C") $(stat -c %a "$C/slivers")" "700 600" "cache directory 0700, file 0600"
 
 ns_ctl slice set web --host node5 mem_max=2000; ok $? "mem_max changed for node5"
-ns_wait "$N/nm.log" 'verified: 1 slivers; plan: update web' 100
+log_wait "$N/nm.log" 'verified: 1 slivers; plan: update web' 100
 ok $? "a limit change plans an update in place" "$(tail -3 "$N/nm.log")"
 s3=$(ns_serial)
 ok $(( s3 <= s2 )) "serial $s3 after $s2"
@@ -98,27 +90,27 @@ ns_stop
 
 # ---- restarts: the cache verified again, then the server's set
 ns_start "$N/nm.r1"
-ns_wait "$N/nm.r1" "cached sliver set $s3 verified"; ok $? "restart: cached set $s3 verified" "$(cat "$N/nm.r1")"
+log_wait "$N/nm.r1" "cached sliver set $s3 verified"; ok $? "restart: cached set $s3 verified" "$(cat "$N/nm.r1")"
 grep -q 'verified: 1 slivers; plan: create web' "$N/nm.r1"
 ok $? "...and planned from nothing (after a reboot nothing runs)"
 ns_stop
 cp "$C/slivers" "$N/good"
 sed -i 's/^ cpu_share 3$/ cpu_share 4/' "$C/slivers"
 ns_start "$N/nm.r2"
-ns_wait "$N/nm.r2" "sliver set $s3 of node5 verified" 100
+log_wait "$N/nm.r2" "sliver set $s3 of node5 verified" 100
 ok $? "a cache with a changed byte: the set fetched again" "$(cat "$N/nm.r2")"
 grep -q 'EPOXY-E1082 cached sliver set (ignored)' "$N/nm.r2"; ok $? "...the cache refused with E1082"
 is "$(ns_serial) $(grep -c '^ cpu_share 3$' "$C/slivers")" "$s3 1" "...and replaced by the verified set"
 ns_stop
 sed 's/^node node5$/node node6/' "$N/good" >"$C/slivers"
 ns_start "$N/nm.r3"
-ns_wait "$N/nm.r3" "sliver set $s3 of node5 verified" 100
+log_wait "$N/nm.r3" "sliver set $s3 of node5 verified" 100
 grep -qE 'EPOXY-E108[23] cached sliver set \(ignored\)' "$N/nm.r3"
 ok $? "another node's cache refused" "$(cat "$N/nm.r3")"
 
 # ---- the slice goes: destroy
 ns_ctl slice delete web; ok $? "slice web deleted"
-ns_wait "$N/nm.r3" 'verified: 0 slivers; plan: destroy web' 100
+log_wait "$N/nm.r3" 'verified: 0 slivers; plan: destroy web' 100
 ok $? "deletion reaches the node: plan destroy web" "$(tail -3 "$N/nm.r3")"
 
 # ---- revoked: the node manager stops
