@@ -21,9 +21,12 @@
 # as that build is over, beside the loopback tests still running, at nice
 # 5 (a TCG guest keeps a core busy; the loopback tests come first):
 #   lane 1  tests/images (they rebuild $O/images), then tests/qemu's other
-#           tests, t_qemu's scenarios 1, 3, 5 ... (qemu/t_qemu[1/2])
+#           tests, then t_qemu's scenarios (qemu/t_qemu[1/2])
 #   lane 2  qemu/t_clone (its own clone, build dir and ports), then, once
-#           tests/images are over, scenarios 2, 4 ... (qemu/t_qemu[2/2])
+#           tests/images are over, t_qemu's scenarios (qemu/t_qemu[2/2])
+#   the two parts of t_qemu share one queue: each lane takes the next
+#   scenario the other has not taken, so whichever lane is free first
+#   takes more and both end at about the same time.
 # Results are printed in that order, each as soon as it and those before
 # it are over.  Each concurrent test draws its ports from its own range
 # (EPOXY_PORT_SLOT, tests/lib/tap.sh's free_port).
@@ -66,7 +69,10 @@ account() { # name log rc seconds [cpu-seconds]
 #   fuzz-replay/NAME  tests/fuzz/replay.sh $O/fuzz-bin/NAME
 #   DIR/t_NAME        tests/DIR/t_NAME.sh
 #   DIR/t_NAME[K/N]   the same with TEST_SHARD=K/N: its Kth part of N
-#                     (tests/qemu/t_qemu.sh: every Nth scenario)
+#                     and TEST_QUEUE=$LOGS/queue-DIR-t_NAME, made empty
+#                     by this run, which the N parts share (t_qemu.sh: each
+#                     part takes the next scenario no other part took, so
+#                     lanes that start at different times end together)
 entry_log() { # ENTRY: prints its log's path
   local e=$1 s=''
   case $e in
@@ -81,7 +87,8 @@ run_entry() { # ENTRY: runs it
   case $e in
     unit/*) "$O/tests/${e#unit/}" ;;
     fuzz-replay/*) tests/fuzz/replay.sh "$O/fuzz-bin/${e#fuzz-replay/}" ;;
-    *\[*\]) s=${e##*[}; TEST_SHARD=${s%]} "tests/${e%[*}.sh" ;;
+    *\[*\]) s=${e##*[}; e=${e%[*}
+      TEST_SHARD=${s%]} TEST_QUEUE=$LOGS/queue-${e//\//-} "tests/$e.sh" ;;
     *) "tests/$e.sh" ;;
   esac
 }
@@ -225,7 +232,11 @@ if [[ ,$ONLY, == *,script,* ]]; then
   fi
   late=()
   for n in "${lane1[@]}" "${lane2[@]}"; do [[ $n == @* ]] || late+=("$n"); done
-  for n in "${late[@]}"; do rm -f "$(entry_log "$n").rc"; done
+  for n in "${late[@]}"; do
+    rm -f "$(entry_log "$n").rc"
+    # the shared queue of a sharded test, empty at the start of each run
+    if [[ $n == *\[*\] ]]; then q=${n%[*}; q=$LOGS/queue-${q//\//-}; rm -rf "$q"; mkdir -p "$q"; fi
+  done
   rm -f "$LOGS/images.done"
   l1='' l2=''
   # the lanes beside the loopback tests, each its own port slot

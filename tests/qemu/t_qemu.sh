@@ -11,12 +11,16 @@
 # in its own work dir $O/qemu/<name>.  A
 # scenario that cannot run because a piece is missing fails; nothing skips.
 # TEST_SHARD=K/N (tests/run.sh runs two at once) runs the Kth of every N
-# scenarios of the list, on the same ports as in the whole list.
+# scenarios of the list, on the same ports as in the whole list; with
+# TEST_QUEUE=DIR too (an existing directory the N parts share), a part
+# runs instead each scenario it claims first (mkdir DIR/NAME), in the
+# list's order, longest first, so the parts balance themselves.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 O=${O:-$PWD/build}; export O
-QUICK="happy-uefi happy-direct dhcp-ipxe mitm-kernel stage1-byte stage0-unsigned prod-initramfs-tampered wrong-credential
-  dbx-retire dbx-changed dbx-otherkey"
+# the quick set, longest first (seconds of a make check on two cores)
+QUICK="happy-uefi dbx-retire dhcp-ipxe prod-initramfs-tampered happy-direct stage1-byte dbx-otherkey
+  wrong-credential mitm-kernel dbx-changed stage0-unsigned"
 if [ "${1:-}" = --full ]; then
   list=$(for f in tests/qemu/scenarios/*.scn; do basename "$f" .scn; done)
 else
@@ -26,14 +30,23 @@ shard=${TEST_SHARD:-1/1}; k=${shard%/*} n=${shard#*/}
 if ! [[ $k =~ ^[1-9]$ && $n =~ ^[1-9]$ ]] || [ "$k" -gt "$n" ]; then
   echo "TEST_SHARD=$shard: K/N, 1 <= K <= N < 10" >&2; exit 2
 fi
-# both sets end with the slivers on a node (tests/qemu/run-slivers: cgroup
-# v2 limits measured by the node's kernel), unless QEMU_SCENARIOS names others
+queue=${TEST_QUEUE:-}
+if [ -n "$queue" ] && [ ! -d "$queue" ]; then
+  echo "TEST_QUEUE=$queue: not a directory" >&2; exit 2
+fi
+# both sets start with the slivers on a node (tests/qemu/run-slivers: cgroup
+# v2 limits measured by the node's kernel; the longest), unless
+# QEMU_SCENARIOS names others
 if [ "${1:-}" = --full ] || [ -z "${QEMU_SCENARIOS:-}" ]; then
-  list="$list slivers"
+  list="slivers $list"
 fi
 rc=0; i=0
 for s in $list; do
-  [ $((i % n + 1)) = "$k" ] || { i=$((i + 1)); continue; }
+  if [ -n "$queue" ]; then
+    mkdir "$queue/$s" 2>/dev/null || { i=$((i + 1)); continue; }
+  else
+    [ $((i % n + 1)) = "$k" ] || { i=$((i + 1)); continue; }
+  fi
   t0=$(date +%s)
   if [ "$s" = slivers ]; then
     QEMU_PORT_BASE=18450 tests/qemu/run-slivers || rc=1
