@@ -14,7 +14,9 @@
 # back: retries, backlog reported, nothing deleted meanwhile, nothing
 # lost, the backlog drains, and a URL that expired while its bundle waited
 # is replaced (asked for again) and never sent (no PUT answered 403 in
-# Swift's log); a bundle with a changed byte is refused by epoxyd after
+# Swift's log); a URL still valid that Swift refuses (epoxyd signing with
+# another secret) is dropped after its one 403, the files stay, and with
+# the right secret again they arrive once; a bundle with a changed byte is refused by epoxyd after
 # its read-back (E2341), rebuilt and sent good; kill -9 of the pusher at
 # random points over 12 rounds with a writer running: every finished file
 # in the archive exactly once, none left in incoming/, the spool empty; no
@@ -122,6 +124,30 @@ ps3_puts() { grep -cE " PUT /[^ ]*incoming/tcpi/[^ ]* HTTP/1\.[01] $1 " "$SWIFT_
 [ "$(ps3_puts 200)" -ge 6 ]; ok $? "...Swift's log shows the pusher's PUTs answered 200 ($(ps3_puts 200))"
 is "$(ps3_puts 403)" 0 "...and no expired URL was ever sent: none answered 403"
 is "$(ps3_names | uniq -d | wc -l)" 0 "...each file once"
+ps3_kill
+
+# ---- a URL still valid by its time that the store refuses (403): epoxyd
+# signs with a secret Swift does not hold (a key rotation half done). The
+# pusher asks for a new URL, never sends a refused one again, backs off,
+# deletes nothing; with the right secret again everything arrives once.
+epoxyd_stop
+( umask 077 && head -c 30 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$KEYS/s3.wrong" ) || bail "wrong key file"
+epoxyd_start "${S3OPTS[@]//s3.secret/s3.wrong}" -o "s3_node_endpoint=https://$ARCHIVE" -o s3_url_ttl=600 ||
+	bail "epoxyd with another S3 secret" "$(tail -5 "$T_DIR/epoxyd.log")"
+r403=$(ps3_puts 403)
+ps3_start --size 1
+for i in 1 2 3; do ps3_mkf "tcpi/tcpinfo/rot$i" 700; done
+ps3_wait 20 grep -q "EPOXY-E3323 the object store refused the upload URL of [0-9a-f]* (https://$ARCHIVE/" "$PL"
+ok $? "a valid URL refused by the store (403): the pusher asks for a new one (E3323)" "$(tail -3 "$PL")"
+ps3_wait 15 ps3_ge epoxy_pusher_upload_retries_total 1; ok $? "...then backs off and retries ($(ps3_metric epoxy_pusher_upload_retries_total))"
+is "$(find "$PD/tcpi/tcpinfo" -name 'rot*' | wc -l)" 3 "...no file deleted meanwhile"
+is "$(( $(ps3_puts 403) - r403 ))" "$(grep -c 'the object store refused the upload URL' "$PL")" \
+	"...each 403 in Swift's log is one URL the pusher dropped: none sent again"
+ps3_kill
+epoxyd_stop
+epoxyd_start "${S3OPTS[@]}" -o "s3_node_endpoint=https://$ARCHIVE" || bail "epoxyd with the right secret"
+ps3_start --size 1
+ps3_wait 30 ps3_has 'tcpi/tcpinfo/rot' 3; ok $? "the right secret again: the 3 files arrive, once each" "$(ps3_names | grep rot)"
 ps3_kill
 
 # ---- a changed byte: refused after epoxyd's read-back, rebuilt, sent good
