@@ -8,7 +8,7 @@
 # nginx, and a boot storm), store (SQLite against PostgreSQL), tcpinfo
 # (epoxy-tcpinfo against ss -tin), pusher (epoxy-pusher against tar czf +
 # curl --upload-file), slivers (5,000 nodes long-polling epoxyd's sliver
-# sets: memory, change propagation), nm (epoxy-nm reconciling 1, 10 and 64
+# sets: memory, change propagation), nm (epoxy-nm reconciling 1, 10 and 100
 # slivers with crun against a shell loop of the same crun calls), chain (the QEMU chain against the
 # -kernel/-initrd floor: minutes; needs the images).  Each bench keeps its
 # own script (bench/NAME/run.sh); bench/run.sh runs them and collects.

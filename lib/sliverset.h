@@ -31,12 +31,35 @@
 #include "lib/label.h"
 #include "lib/sig.h"
 
-#define SLIVERSET_MAX_BYTES   (128 * 1024)
-#define SLIVERSET_MAX_SLIVERS 64
+#define SLIVERSET_MAX_SLIVERS 128
 #define SLIVERSET_NAME_MAX    32      /* [a-z0-9][a-z0-9._-]{0,31} */
 #define SLIVERSET_ENTRY_MAX   1024    /* printable ASCII, no leading space */
 #define SLIVERSET_VALUE_MAX   ((uint64_t)1 << 53)
+#define SLIVERSET_VALUE_DIGITS 16     /* 2^53 = 9007199254740992 */
 #define SLIVERSET_NATTR       8
+/* SLIVERSET_MAX_BYTES is computed, not guessed: the longest document the
+ * format allows (every name, entry and number at its longest, every
+ * attribute present, the node name at LABEL_HOST_MAX, a DOC_MAX_DER
+ * signature) with SLIVERSET_MAX_SLIVERS slivers, so a valid set always
+ * fits and anything longer is refused unread (test_sliverset formats that
+ * document and checks it is exactly this long).  128 slivers: 194,367. */
+#define SLIVERSET_LEN(lit)    (sizeof(lit) - 1)
+#define SLIVERSET_HEAD_MAX                                                      \
+	(SLIVERSET_LEN("epoxy-slivers 1\nnode \nserial \nissued \n") + LABEL_HOST_MAX + \
+	 2 * SLIVERSET_VALUE_DIGITS)
+#define SLIVERSET_ATTRS_MAX                                                     \
+	(SLIVERSET_LEN(" cpu_share \n cpu_pct \n mem_max \n tasks_max \n disk_max \n"   \
+		       " net_min_rate \n net_max_rate \n net_max_bytes_per_day \n") +  \
+	 SLIVERSET_NATTR * SLIVERSET_VALUE_DIGITS)
+#define SLIVERSET_ONE_MAX                                                       \
+	(SLIVERSET_LEN("sliver \n image sha256: bytes  url /v1/image/\n entry \n"      \
+		       " expires \n") + SLIVERSET_NAME_MAX + 2 * 64 +                  \
+	 SLIVERSET_VALUE_DIGITS + SLIVERSET_ENTRY_MAX + SLIVERSET_VALUE_DIGITS +     \
+	 SLIVERSET_ATTRS_MAX)
+#define SLIVERSET_SIG_MAX (SLIVERSET_LEN("sig  \n") + 2 * DOC_KEYID_LEN + 2 * DOC_MAX_DER)
+#define SLIVERSET_MAX_BYTES                                                     \
+	((int)(SLIVERSET_HEAD_MAX + SLIVERSET_MAX_SLIVERS * SLIVERSET_ONE_MAX +    \
+	       SLIVERSET_LEN("end\n") + SLIVERSET_SIG_MAX))   /* an int, as before */
 /* the attributes' one spelling, in their order (the store's table,
  * store_attrs[], uses the same macros) */
 #define SLIVERSET_A_CPU_SHARE             "cpu_share"

@@ -526,7 +526,7 @@ int store_usage_get(struct store *s, const char *host, struct store_usage *out);
 #define STORE_SLICES_MAX       4096  /* slices in the store */
 #define STORE_SLICE_NODES_MAX  1024  /* hosts + groups of one slice */
 #define STORE_SLICE_ATTRS_MAX  4096  /* attribute rows of one slice */
-#define STORE_SLIVERS_MAX      64    /* live slivers one host may be given */
+#define STORE_SLIVERS_MAX      SLIVERSET_MAX_SLIVERS /* live slivers one host may be given */
 #define STORE_SLICE_LIFE_MIN   60
 #define STORE_SLICE_LIFE_MAX   (56 * 86400)
 #define STORE_IMAGES_MAX       4096

@@ -157,16 +157,16 @@ for bad in 'usage+2+at%3D1+net%3Doff' 'usage+1+at%3D1+net%3Doff+b%3D0%2C0%2C0%2C
 	is "$(cat "$N/code") $(grep -o 'usage-refused=EPOXY-E2590' "$N/beat")" "200 usage-refused=EPOXY-E2590" \
 		"node6: malformed usage refused, the heartbeat accepted (${bad:0:40})"
 done
-{ printf 'usage=usage+1+at%%3D1+net%%3Doff'; for i in $(seq 100 170); do printf '+s%s%%3D0%%2C0%%2C0%%2C0%%2C0%%2C0' "$i"; done; } |
+{ printf 'usage=usage+1+at%%3D1+net%%3Doff'; for i in $(seq 100 228); do printf '+s%s%%3D0%%2C0%%2C0%%2C0%%2C0%%2C0' "$i"; done; } |
 	beat >"$N/code"
 is "$(cat "$N/code") $(grep -o 'usage-refused=EPOXY-E[0-9]*' "$N/beat")" "200 usage-refused=EPOXY-E2590" \
-	"node6: 71 slivers refused"
-{ printf 'usage=usage+1+at%%3D1+net%%3Doff'; head -c 10000 /dev/zero | tr '\0' x; } | beat >"$N/code"
+	"node6: 129 slivers refused (the cap is 128)"
+{ printf 'usage=usage+1+at%%3D1+net%%3Doff'; head -c 20000 /dev/zero | tr '\0' x; } | beat >"$N/code"
 is "$(cat "$N/code") $(grep -o 'usage-refused=EPOXY-E[0-9]*' "$N/beat")" "200 usage-refused=EPOXY-E2591" \
-	"node6: a usage over 9920 bytes refused with E2591"
+	"node6: a usage over 19776 bytes refused with E2591"
 # (Expect: 100-continue: the body waits for the answer, which epoxyd
 # gives from the headers, so curl never writes into a closed connection)
-head -c 40000 /dev/zero | tr '\0' x | sed 's/^/usage=/' | beat -H 'Expect: 100-continue' >"$N/code"
+head -c 70000 /dev/zero | tr '\0' x | sed 's/^/usage=/' | beat -H 'Expect: 100-continue' >"$N/code"
 is "$(cat "$N/code")" 413 "node6: a heartbeat body over its cap: 413"
 se_list --node node6 || fail "list --node node6"
 is "$(se_field node6 web disk_bytes) $(se_field node6 web at)" "8192 $now" \

@@ -365,7 +365,7 @@ static void t_redeem(void)
 	ok(nmticket_redeem(&r, &s, tk, len, NOW + 100, name) == 0 && r.nseen == 3,
 	   "once they expire: room again, the expired ones dropped");
 
-	/* 64 slivers planned */
+	/* SLIVERSET_MAX_SLIVERS slivers planned */
 	r = t;
 	r.n = SLIVERSET_MAX_SLIVERS - s.cur->n;
 	for (i = 0; i < r.n; i++)

@@ -258,13 +258,14 @@ static void t_plan(void)
 	memset(&have, 0, sizeof(have));
 	memset(&want, 0, sizeof(want));
 	for (i = 0; i < SLIVERSET_MAX_SLIVERS; i++) {
-		snprintf(have.sl[i].name, sizeof(have.sl[i].name), "h%02zu", i);
-		snprintf(want.sl[i].name, sizeof(want.sl[i].name), "w%02zu", i);
+		snprintf(have.sl[i].name, sizeof(have.sl[i].name), "h%03zu", i);
+		snprintf(want.sl[i].name, sizeof(want.sl[i].name), "w%03zu", i);
 		have.sl[i].expires = want.sl[i].expires = 2000;
 	}
 	have.n = want.n = SLIVERSET_MAX_SLIVERS;
 	ok(nmsync_plan(&want, &have, 1000, acts, 2 * SLIVERSET_MAX_SLIVERS, &n) == 0 &&
-	   n == 2 * SLIVERSET_MAX_SLIVERS, "plan: 64 destroyed and 64 created fit the cap");
+	   n == 2 * SLIVERSET_MAX_SLIVERS, "plan: %d destroyed and %d created fit the cap",
+	   SLIVERSET_MAX_SLIVERS, SLIVERSET_MAX_SLIVERS);
 	ok(nmsync_plan(&want, &have, 1000, acts, 10, &n) == -ENOSPC, "plan: a short array is -ENOSPC");
 }
 

@@ -160,11 +160,11 @@ static void t_sets(void)
 static void t_set_more(void)
 {
 	static char out[DOCMAX];
-	struct sliverset *ss = calloc(1, sizeof(*ss)), *s2 = calloc(1, sizeof(*s2));
-	size_t len, olen = 0, i, body;
+	struct sliverset *ss = calloc(1, sizeof(*ss));
+	size_t len, olen = 0;
 	int rc;
 
-	if (!ss || !s2)
+	if (!ss)
 		abort();
 	len = mk(good_set, NULL, NULL, 0, NULL, 0, 0);
 	ok(sliverset_verify(ss, doc, len, &fx.pub[0], "node1", 0) == 0 &&
@@ -193,41 +193,123 @@ static void t_set_more(void)
 	len = mk("epoxy-slivers 1\nnode node1\nserial 2\nissued 0\nend\n", NULL, NULL, 0, NULL, 0, 0);
 	ok(sliverset_verify(ss, doc, len, &fx.pub[0], "node1", 1) == 0 && ss->n == 0,
 	   "set: no sliver at all");
-	/* the caps: 64 slivers fit, 65 do not */
-	memset(s2, 0, sizeof(*s2));
-	snprintf(s2->node, sizeof(s2->node), "node1");
-	s2->serial = 5;
-	for (i = 0; i < SLIVERSET_MAX_SLIVERS; i++) {
-		snprintf(s2->sl[i].name, sizeof(s2->sl[i].name), "s%03zu", i);
-		memset(s2->sl[i].entry, 'e', SLIVERSET_ENTRY_MAX);
-		s2->sl[i].expires = 1;
-		s2->sl[i].image_bytes = 1;
-	}
-	s2->n = SLIVERSET_MAX_SLIVERS;
-	rc = sliverset_format(s2, doc, sizeof(doc), &body);
-	len = body;
-	if (rc == 0)
-		fx_sign(&fx, doc, sizeof(doc), &len, body, (int[]){ 0, FX_END });
-	ok(rc == 0 && len <= SLIVERSET_MAX_BYTES &&
-	   sliverset_verify(ss, doc, len, &fx.pub[0], "node1", 0) == 0 && ss->n == 64,
-	   "set: 64 slivers with 1024-byte entries fit (%zu bytes)", len);
-	{       /* a 65th sliver (a copy of the first, renamed) before "end" */
-		const char *b0 = strstr(doc, "sliver s000"), *b1 = strstr(doc, "sliver s001");
-		size_t bl = (size_t)(b1 - b0);
+	free(ss);
+}
 
-		memcpy(out, doc, body - 4);
-		olen = body - 4;
-		memcpy(out + olen, b0, bl);
-		memcpy(out + olen, "sliver s999", 11);
-		olen += bl;
-		memcpy(out + olen, "end\n", 4);
-		olen += 4;
+/* The caps at their boundary (SLIVERSET_MAX_SLIVERS = 128 and the computed
+ * SLIVERSET_MAX_BYTES): n slivers, each at its longest (longest: every
+ * name, entry and number as long as the format allows) or short; extra:
+ * one more sliver block appended by hand after formatting; pad: the
+ * signature line's hex padded so the document is that many bytes past
+ * SLIVERSET_MAX_BYTES (-1: not padded). */
+struct capcase {
+	const char *name;
+	size_t n;
+	int longest, extra;
+	long pad;
+	int want_fmt, want;
+};
+
+static const struct capcase cap_cases[] = {
+	{ "128 short slivers", 128, 0, 0, -1, 0, 0 },
+	{ "128 slivers at their longest", 128, 1, 0, -1, 0, 0 },
+	{ "1 sliver at its longest", 1, 1, 0, -1, 0, 0 },
+	{ "0 slivers", 0, 1, 0, -1, 0, 0 },
+	{ "129 short slivers: format refuses", 129, 0, 0, -1, -EINVAL, 0 },
+	{ "129 long slivers: format refuses", 129, 1, 0, -1, -EINVAL, 0 },
+	{ "128 short + a 129th block", 128, 0, 1, -1, 0, -EPX_E_SLV_TOOBIG },
+	{ "128 long + a 129th block", 128, 1, 1, -1, 0, -EPX_E_SLV_TOOBIG },
+	{ "127 short + a 128th block", 127, 0, 1, -1, 0, 0 },
+	{ "longest set, exactly SLIVERSET_MAX_BYTES (padded sig)", 128, 1, 0, 0, 0, -EPX_E_SLV_SIG },
+	{ "longest set, SLIVERSET_MAX_BYTES + 1", 128, 1, 0, 1, 0, -EPX_E_SLV_TOOBIG },
+	{ "longest set, SLIVERSET_MAX_BYTES + 2", 128, 1, 0, 2, 0, -EPX_E_SLV_TOOBIG },
+};
+
+/* ss := n slivers (the array's first SLIVERSET_MAX_SLIVERS filled), longest
+ * or short, for node "node1" or a LABEL_HOST_MAX-byte name. */
+static void cap_fill(struct sliverset *ss, size_t n, int longest)
+{
+	size_t i, a;
+
+	memset(ss, 0, sizeof(*ss));
+	if (longest)
+		memset(ss->node, 'n', LABEL_HOST_MAX);
+	else
+		snprintf(ss->node, sizeof(ss->node), "node1");
+	ss->serial = longest ? SLIVERSET_VALUE_MAX : 5;
+	ss->issued = longest ? (int64_t)SLIVERSET_VALUE_MAX : 0;
+	for (i = 0; i < n && i < SLIVERSET_MAX_SLIVERS; i++) {
+		struct sliver *v = &ss->sl[i];
+
+		snprintf(v->name, sizeof(v->name), "s%03zu", i);
+		if (longest)
+			memset(v->name + 4, 'x', SLIVERSET_NAME_MAX - 4);
+		memset(v->image, (int)i, sizeof(v->image));
+		memset(v->entry, 'e', longest ? SLIVERSET_ENTRY_MAX : 8);
+		v->expires = longest ? (int64_t)SLIVERSET_VALUE_MAX : 1;
+		v->image_bytes = longest ? SLIVERSET_VALUE_MAX : 1;
+		for (a = 0; a < SLIVERSET_NATTR; a++)
+			v->attr[a] = longest ? SLIVERSET_VALUE_MAX : a;
 	}
-	fx_sign(&fx, out, sizeof(out), &olen, olen, (int[]){ 0, FX_END });
-	ok(sliverset_verify(ss, out, olen, &fx.pub[0], "node1", 0) == -EPX_E_SLV_TOOBIG,
-	   "set: 65 slivers refused");
-	s2->n = SLIVERSET_MAX_SLIVERS + 1;
-	ok(sliverset_format(s2, doc, sizeof(doc), &body) == -EINVAL, "set: format refuses 65");
+	ss->n = n;
+}
+
+static void t_caps(void)
+{
+	static char out[DOCMAX];
+	struct sliverset *ss = calloc(1, sizeof(*ss)), *s2 = calloc(1, sizeof(*s2));
+	size_t i, body = 0, len, want_body;
+	int rc;
+
+	if (!ss || !s2)
+		abort();
+	ok(SLIVERSET_MAX_SLIVERS == 128, "cap: 128 slivers per node");
+	for (i = 0; i < sizeof(cap_cases) / sizeof(cap_cases[0]); i++) {
+		const struct capcase *c = &cap_cases[i];
+
+		cap_fill(s2, c->n, c->longest);
+		rc = sliverset_format(s2, doc, sizeof(doc), &body);
+		ok(rc == c->want_fmt, "cap: %s: format %d want %d", c->name, rc, c->want_fmt);
+		if (rc)
+			continue;
+		/* the longest set is exactly what the header computes */
+		want_body = SLIVERSET_HEAD_MAX + c->n * SLIVERSET_ONE_MAX + 4;
+		if (c->longest)
+			ok(body == want_body, "cap: %s: body %zu bytes == computed %zu", c->name,
+			   body, want_body);
+		if (c->extra) {         /* a copy of the first block, renamed, before "end" */
+			const char *b0 = strstr(doc, "sliver s000"), *b1 = strstr(doc, "sliver s001");
+			size_t bl = b1 ? (size_t)(b1 - b0) : 0;
+
+			if (!b0 || !b1)
+				abort();
+			memmove(doc + body - 4 + bl, doc + body - 4, 4);
+			memcpy(doc + body - 4, b0, bl);
+			memcpy(doc + body - 4, "sliver s999", 11);
+			body += bl;
+		}
+		len = body;
+		fx_sign(&fx, doc, sizeof(doc), &len, body, (int[]){ 0, FX_END });
+		ok(len <= SLIVERSET_MAX_BYTES || c->extra, "cap: %s: signed, %zu bytes (cap %zu)",
+		   c->name, len, (size_t)SLIVERSET_MAX_BYTES);
+		if (c->pad >= 0) {      /* the sig hex padded with '0' to the size wanted */
+			size_t to = SLIVERSET_MAX_BYTES + (size_t)c->pad;
+
+			memset(doc + len - 1, '0', to - len);
+			doc[to - 1] = '\n';
+			len = to;
+		}
+		rc = sliverset_verify(ss, doc, len, &fx.pub[0], s2->node, 0);
+		ok(rc == c->want && (rc ? ss->n == 0 : ss->n == c->n + (size_t)c->extra),
+		   "cap: %s: verify %d want %d (%zu bytes, %zu slivers)", c->name, rc, c->want,
+		   len, ss->n);
+		if (rc == 0) {          /* round trip at the boundary */
+			size_t olen = 0;
+
+			ok(sliverset_format(ss, out, sizeof(out), &olen) == 0 && olen == body &&
+			   !memcmp(out, doc, olen), "cap: %s: format(parse(x)) == x", c->name);
+		}
+	}
 	free(ss);
 	free(s2);
 }
@@ -294,6 +376,7 @@ int main(void)
 	fx_init(&fx, 2);
 	t_sets();
 	t_set_more();
+	t_caps();
 	t_tickets();
 	fx_free(&fx);
 	return test_done();

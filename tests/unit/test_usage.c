@@ -114,7 +114,8 @@ static void test_values(void)
 	free(u);
 }
 
-/* 64 slivers of the longest names and values: at the cap, and one more refused */
+/* USAGE_SLIVERS_MAX (128) slivers of the longest names and values: at the
+ * cap, and one more refused */
 static void test_caps(void)
 {
 	struct usage *u = calloc(1, sizeof(*u)), *back = malloc(sizeof(*u));
@@ -124,7 +125,7 @@ static void test_caps(void)
 	u->at = USAGE_AT_MAX;
 	u->net = 1;
 	for (i = 0; i < USAGE_SLIVERS_MAX; i++) {
-		snprintf(u->sl[i].name, sizeof(u->sl[i].name), "%02zuabcdefghijabcdefghijabcdefghij",
+		snprintf(u->sl[i].name, sizeof(u->sl[i].name), "%03zuabcdefghijabcdefghijabcdefghi",
 			 i);
 		u->sl[i].have = 0x3f;
 		for (v = 0; v < USAGE_N; v++)
@@ -132,18 +133,19 @@ static void test_caps(void)
 	}
 	u->n = USAGE_SLIVERS_MAX;
 	ok(usage_format(u, out, USAGE_BYTES_MAX + 1, &len) == 0 && len <= USAGE_BYTES_MAX,
-	   "64 slivers at their longest: %zu bytes <= USAGE_BYTES_MAX", len);
+	   "%d slivers at their longest: %zu bytes <= USAGE_BYTES_MAX",
+	   USAGE_SLIVERS_MAX, len);
 	ok(usage_parse(back, out, len) == 0 && back->n == USAGE_SLIVERS_MAX, "...and parse back");
 	ok(usage_format(u, out, len, &len) == -EPX_E_CODEC_SPACE, "format into a buffer too small");
 	u->n = USAGE_SLIVERS_MAX + 1;
 	ok(usage_format(u, out, USAGE_BYTES_MAX + 1, &len) == -EPX_E_USG_SYNTAX,
-	   "format of 65 slivers: refused");
-	/* 65 short slivers: within the bytes, over the count */
+	   "format of USAGE_SLIVERS_MAX + 1 slivers: refused");
+	/* USAGE_SLIVERS_MAX + 1 short slivers: within the bytes, over the count */
 	big = malloc(USAGE_BYTES_MAX + 1);
 	len = (size_t)snprintf(big, USAGE_BYTES_MAX + 1, "%s", H);
 	for (i = 0; i <= USAGE_SLIVERS_MAX; i++)
 		len += (size_t)snprintf(big + len, USAGE_BYTES_MAX + 1 - len, " s%03zu=0,0,0,0,0,0", i);
-	ok(usage_parse(back, big, len) == -EPX_E_USG_SYNTAX, "65 slivers: refused");
+	ok(usage_parse(back, big, len) == -EPX_E_USG_SYNTAX, "%d slivers: refused", USAGE_SLIVERS_MAX + 1);
 	memset(big, 'a', USAGE_BYTES_MAX + 1);
 	ok(usage_parse(back, big, USAGE_BYTES_MAX + 1) == -EPX_E_USG_TOOBIG, "one byte over: E2591");
 	free(big);
