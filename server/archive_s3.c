@@ -36,6 +36,8 @@ struct archive_s3 {
 	int https;
 	char node_host[S3SIGN_FIELD_MAX + 1];   /* upload URLs: s3_node_endpoint's */
 	int node_https;
+	char public_host[S3SIGN_FIELD_MAX + 1]; /* public GETs: s3_public_endpoint's */
+	int public_https;
 	char bucket[64], region[64];
 	char access_key[S3SIGN_FIELD_MAX + 1];
 	char secret[S3SIGN_SECRET_MAX + 1];
@@ -93,6 +95,12 @@ int archive_s3_load(struct archive_s3 **out, const struct config *cfg)
 	s3->node_https = cfg->s3_node_endpoint[0] ? 1 : s3->https;
 	snprintf(s3->node_host, sizeof(s3->node_host), "%s", cfg->s3_node_endpoint[0] ?
 		 cfg->s3_node_endpoint + 8 : h);
+	/* and the public by yet another (s3_endpoint is often internal):
+	 * public GET URLs are signed for the host the public reaches */
+	s3->public_https = cfg->s3_public_endpoint[0] ?
+		!strncmp(cfg->s3_public_endpoint, "https://", 8) : s3->https;
+	snprintf(s3->public_host, sizeof(s3->public_host), "%s", !cfg->s3_public_endpoint[0] ? h :
+		 cfg->s3_public_endpoint + (s3->public_https ? 8 : 7));
 	snprintf(s3->bucket, sizeof(s3->bucket), "%s", cfg->s3_bucket);
 	snprintf(s3->region, sizeof(s3->region), "%s", cfg->s3_region);
 	s3->ttl = cfg->s3_url_ttl;
@@ -265,12 +273,17 @@ static int archive_s3_refuse(const struct http_req *req, struct http_resp *resp,
 	return http_resp_fail(resp, rc, NULL);
 }
 
+enum archive_s3_for { ARCHIVE_S3_FOR_NODE, ARCHIVE_S3_FOR_PUBLIC };
+
 /* "url <URL>\nexpires <t>\nttl <s>\n" for METHOD of key, valid ttl s from
- * now; node: the URL names s3_node_endpoint (a node's upload) */
+ * now, naming the store as who asks reaches it: s3_node_endpoint for a
+ * node's upload, s3_public_endpoint for a public GET */
 static int archive_s3_answer_url(const struct archive_s3 *s3, const char *method,
-				 const char *key, int64_t now, int node, struct http_resp *resp)
+				 const char *key, int64_t now, enum archive_s3_for who,
+				 struct http_resp *resp)
 {
-	const char *host = node ? s3->node_host : s3->host;
+	int node = who == ARCHIVE_S3_FOR_NODE;
+	const char *host = node ? s3->node_host : s3->public_host;
 	const struct s3sign sg = { s3->access_key, s3->secret, s3->region, host };
 	char *ans = malloc(ARCHIVE_S3_ANSWER_MAX), path[S3SIGN_URL_MAX];
 	int rc, n;
@@ -283,7 +296,7 @@ static int archive_s3_answer_url(const struct archive_s3 *s3, const char *method
 		return rc;
 	}
 	n = snprintf(ans, ARCHIVE_S3_ANSWER_MAX, "url %s://%s%s\nexpires %lld\nttl %u\n",
-		     (node ? s3->node_https : s3->https) ? "https" : "http", host, path,
+		     (node ? s3->node_https : s3->public_https) ? "https" : "http", host, path,
 		     (long long)(now + s3->ttl), s3->ttl);
 	explicit_bzero(path, sizeof(path));
 	rc = http_resp_take(resp, 200, "text/plain", ans, (size_t)n);
@@ -364,7 +377,8 @@ int archive_s3_handle(struct srv *srv, const struct http_req *req, struct http_r
 	if (op == ARCHIVE_S3_DONE)
 		return archive_s3_done(srv, req, resp, host, exp, sha);
 	archive_s3_key(key, sizeof(key), "incoming", exp, host, sha);
-	rc = archive_s3_answer_url(srv->s3, "PUT", key, (int64_t)time(NULL), 1, resp);
+	rc = archive_s3_answer_url(srv->s3, "PUT", key, (int64_t)time(NULL), ARCHIVE_S3_FOR_NODE,
+				   resp);
 	if (rc < 0)
 		return archive_s3_refuse(req, resp, rc, "archive url");
 	http_log(req, "archive: upload URL for %s/%s/%s, %u s", host, exp, sha, srv->s3->ttl);
@@ -376,7 +390,8 @@ int archive_s3_public(struct srv *srv, const struct store_bundle *b, struct http
 	char key[ARCHIVE_S3_KEY_MAX];
 
 	archive_s3_key(key, sizeof(key), "public", b->experiment, b->host, b->sha256);
-	return archive_s3_answer_url(srv->s3, "GET", key, (int64_t)time(NULL), 0, resp);
+	return archive_s3_answer_url(srv->s3, "GET", key, (int64_t)time(NULL),
+				     ARCHIVE_S3_FOR_PUBLIC, resp);
 }
 
 /* ------------------------------------------------------------ housekeeping */

@@ -93,6 +93,7 @@ static const struct cfg_key cfg_keys[] = {
 	{ "s3_secret_key_file", S(s3_secret_key_file) },
 	{ "s3_url_ttl", U(s3_url_ttl, 10, 3600) },
 	{ "s3_node_endpoint", S(s3_node_endpoint) },
+	{ "s3_public_endpoint", S(s3_public_endpoint) },
 	{ "clock_offset", CT_I64, offsetof(struct config, clock_offset), 0,
 	  -((int64_t)1 << 40), (int64_t)1 << 40 },
 };
@@ -391,6 +392,9 @@ static const char *config_check_s3(const struct config *cfg)
 	/* nodes upload with net/'s TLS-only client: https, never http */
 	if (cfg->s3_node_endpoint[0] && !config_url_ok(cfg->s3_node_endpoint, "https://"))
 		return "s3_node_endpoint";
+	if (cfg->s3_public_endpoint[0] && !config_url_ok(cfg->s3_public_endpoint, "http://") &&
+	    !config_url_ok(cfg->s3_public_endpoint, "https://"))
+		return "s3_public_endpoint";
 	if (n < 3 || cfg->s3_bucket[0] == '-' || cfg->s3_bucket[0] == '.')
 		return "s3_bucket";
 	for (i = 0; i < n; i++)

@@ -97,6 +97,8 @@ struct config {
 	unsigned s3_url_ttl;                    /* s: a presigned upload URL lives */
 	char s3_node_endpoint[CONFIG_STR_MAX + 1]; /* "" or https://host[:port]: the
 						 * store as nodes reach it */
+	char s3_public_endpoint[CONFIG_STR_MAX + 1]; /* "" or http(s)://host[:port]:
+						   * the store as the public reaches it */
 	/* testing */
 	int64_t clock_offset;                   /* added to time(NULL) */
 };

@@ -27,9 +27,15 @@ need_built "$PU"
 swift_tls_start archive.test || bail "the TLS front"
 ARCHIVE=archive.test:$SWIFT_TLS_PORT
 epoxyd_stop
-epoxyd_start "${S3OPTS[@]}" -o "s3_node_endpoint=https://$ARCHIVE" ||
+epoxyd_start "${S3OPTS[@]}" -o "s3_node_endpoint=https://$ARCHIVE" -o "s3_public_endpoint=https://$ARCHIVE" ||
 	bail "epoxyd with s3_node_endpoint" "$(tail -5 "$T_DIR/epoxyd.log")"
 ctl experiment create tcpi --embargo 0; is $? 0 "pusher: experiment tcpi, no embargo"
+# the public reaches the store by its TLS name too (s3_public_endpoint)
+pub=$(hs "/v1/archive/node1/ndt/$A" | sed -n 's/^url //p')
+case $pub in "https://$ARCHIVE/$BUCKET/public/ndt/node1/$A.tar.zst?"*) pass "s3_public_endpoint: the public GET URL names https://$ARCHIVE";;
+  *) fail "s3_public_endpoint: the public GET URL names https://$ARCHIVE" "${pub%%\?*}";; esac
+curl -s --cacert "$SWIFT_TLS_CA" --resolve "$ARCHIVE:127.0.0.1" "$pub" -o "$W/pub.tls"
+cmp -s "$W/a" "$W/pub.tls"; ok $? "...and serves the bundle's bytes through that name"
 
 P=$T_DIR/pu; PD=$P/data; PS=$P/spool; PM=$P/metrics; PL=$P/pusher.log
 mkdir -p "$PD" "$PS"; : >"$PL"
@@ -141,9 +147,12 @@ ps3_wait 20 grep -q "EPOXY-E3323 the object store refused the upload URL of [0-9
 ok $? "a valid URL refused by the store (403): the pusher asks for a new one (E3323)" "$(tail -3 "$PL")"
 ps3_wait 15 ps3_ge epoxy_pusher_upload_retries_total 1; ok $? "...then backs off and retries ($(ps3_metric epoxy_pusher_upload_retries_total))"
 is "$(find "$PD/tcpi/tcpinfo" -name 'rot*' | wc -l)" 3 "...no file deleted meanwhile"
+ps3_kill
+# Swift's proxy writes its log line after its answer: wait for the last
+ps3_dropped() { [ "$(( $(ps3_puts 403) - r403 ))" = "$(grep -c 'the object store refused the upload URL' "$PL")" ]; }
+ps3_wait 10 ps3_dropped
 is "$(( $(ps3_puts 403) - r403 ))" "$(grep -c 'the object store refused the upload URL' "$PL")" \
 	"...each 403 in Swift's log is one URL the pusher dropped: none sent again"
-ps3_kill
 epoxyd_stop
 epoxyd_start "${S3OPTS[@]}" -o "s3_node_endpoint=https://$ARCHIVE" || bail "epoxyd with the right secret"
 ps3_start --size 1

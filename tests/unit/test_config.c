@@ -165,6 +165,11 @@ static const struct {
 	{ "s3_node_endpoint=https://archive.example.net/x", "s3_node_endpoint" },
 	{ "s3_node_endpoint=https://", "s3_node_endpoint" },
 	{ "s3_node_endpoint=https://archive.example.net:8443", NULL },
+	{ "s3_public_endpoint=ftp://data.example.net", "s3_public_endpoint" },
+	{ "s3_public_endpoint=https://data.example.net/public", "s3_public_endpoint" },
+	{ "s3_public_endpoint=http://", "s3_public_endpoint" },
+	{ "s3_public_endpoint=https://data.example.net:8443", NULL },
+	{ "s3_public_endpoint=http://data.example.net", NULL },
 	{ "archive_backend=local", NULL },
 };
 
