@@ -100,6 +100,12 @@
  * "<serial>" answers 304 while the set is unchanged, held up to N s */
 #define NODEPROTO_NODE_SLIVERS_PATH "/v1/node/slivers"
 #define NODEPROTO_SLIVERS_WAIT_MAX 55
+/* GET /v1/image/<64 hex> (mutual TLS): a slice image, the object whose
+ * SHA-256 the node's signed set names ("url" of a sliver's image line);
+ * served only when a sliver of the node's current set names it, and only
+ * up to NODEPROTO_IMAGE_MAX bytes (node/nm/nmimage.h has the node's cap) */
+#define NODEPROTO_IMAGE_PATH "/v1/image/"
+#define NODEPROTO_IMAGE_MAX ((uint64_t)4 << 30)
 #define NODEPROTO_F_CSR "csr"                   /* hex of DER, <= NODEPROTO_CSR_MAX bytes */
 #define NODEPROTO_F_UPTIME "uptime"             /* decimal 0..NODEPROTO_UPTIME_MAX */
 #define NODEPROTO_CSR_MAX 2048                  /* DER bytes of a request */

@@ -3,6 +3,7 @@
  * Order: who is asking (client certificate + store) -> query caps -> the
  * set and its serial -> 304 or wait -> sign -> answer. */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <poll.h>
 #include <pthread.h>
@@ -10,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+#include <sys/stat.h>
 
 #include "lib/err.h"
 #include "lib/hex.h"
@@ -17,6 +20,8 @@
 #include "lib/sha256.h"
 #include "lib/sign.h"
 #include "lib/sliverset.h"
+#include "server/config.h"
+#include "server/log.h"
 #include "server/nodeapi.h"
 #include "server/nodeid.h"
 #include "server/sliverapi.h"
@@ -232,4 +237,73 @@ out:
 	free(ss);
 	free(buf);
 	return rc;
+}
+
+/* ------------------------------------------------------ GET /v1/image/HEX */
+
+struct sliverapi_hit {
+	const char *hex;
+	int found;
+};
+
+static int sliverapi_has(const struct store_sliver *v, void *arg)
+{
+	struct sliverapi_hit *h = arg;
+
+	if (!strncmp(v->vref, "sha256:", 7) && !strcmp(v->vref + 7, h->hex))
+		h->found = 1;
+	return 0;
+}
+
+/* objects/HEX under data_dir, a regular file of exactly len bytes */
+static int sliverapi_object(struct srv *srv, const char *hex, uint64_t len)
+{
+	char name[8 + STORE_HASH_HEX + 1];
+	struct stat st;
+	int dfd, own, fd;
+
+	snprintf(name, sizeof(name), "objects/%s", hex);
+	dfd = http_dir(srv, HTTP_DIR_DATA, &own);
+	if (dfd < 0)
+		return -EPX_E_SRV_OBJECT;
+	fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (own)
+		close(dfd);
+	if (fd < 0)
+		return -EPX_E_SRV_OBJECT;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size != len) {
+		close(fd);
+		return -EPX_E_SRV_OBJECT;
+	}
+	return fd;
+}
+
+int sliverapi_image(struct srv *srv, const struct http_req *req, struct http_resp *resp)
+{
+	const char *hex = req->path + strlen(NODEPROTO_IMAGE_PATH);
+	char host[LABEL_HOST_MAX + 1], serial[NODEID_SERIAL_HEX + 1];
+	struct sliverapi_hit hit = { hex, 0 };
+	struct store_image im;
+	int rc = nodeapi_identify(srv, req, host, serial), fd;
+
+	if (rc == 0 && (req->nargs || hex_check_str(hex, STORE_HASH_HEX) < 0))
+		rc = -EPX_E_SRV_NOTFOUND;
+	if (rc == 0)
+		rc = store_sliver_list(srv->store, host, sliverapi_has, &hit);
+	/* only an image a live sliver of this node's set names */
+	if (rc == 0 && !hit.found)
+		rc = -EPX_E_SRV_NOTFOUND;
+	if (rc == 0 && store_image_get(srv->store, hex, &im) < 0)
+		rc = -EPX_E_SRV_NOTFOUND;
+	if (rc == 0 && im.length > NODEPROTO_IMAGE_MAX)
+		rc = -EPX_E_SRV_TOOBIG;
+	if (rc < 0)
+		return sliverapi_refuse(req, resp, rc);
+	fd = sliverapi_object(srv, hex, im.length);
+	if (fd < 0) {
+		log_msg(LOG_ERR, "data_dir %s/objects/%s: missing or not of its %llu bytes",
+			srv->cfg->data_dir, hex, (unsigned long long)im.length);
+		return sliverapi_refuse(req, resp, fd);
+	}
+	return http_resp_fd(resp, 200, "application/octet-stream", fd, 0, im.length);
 }

@@ -23,7 +23,14 @@
  *    req->held_until; each dispatch checks the node's certificate and
  *    serial again and answers 200 as soon as the serial moved, 304 when
  *    N is over or the client hung up.  Without hold_ok (the in-process
- *    harnesses) it answers 304 at once. */
+ *    harnesses) it answers 304 at once;
+ *  - GET /v1/image/<64 hex> (NODEPROTO_IMAGE_PATH, node/nm/nmimage.h)
+ *    serves, to the same authenticated node only, the published image
+ *    object that a live sliver of that node's own set names, and only
+ *    while it is at most NODEPROTO_IMAGE_MAX bytes and exactly its
+ *    recorded length (data_dir/objects/<hex>, no symlink): any other
+ *    name is 404 (E2202) whether the image exists or not, so a node
+ *    cannot probe for images of slices it does not have. */
 #ifndef EPOXY_SLIVERAPI_H
 #define EPOXY_SLIVERAPI_H
 
@@ -42,6 +49,8 @@ void sliverapi_kick(void);
 int sliverapi_kicked(uint64_t *gen, int ms);
 int sliverapi_get(struct srv *srv, const struct http_req *req, struct http_resp *resp);
 /* Before any body (none is taken): the client certificate, as above. */
+/* GET NODEPROTO_IMAGE_PATH<hex>: the image, as above. */
+int sliverapi_image(struct srv *srv, const struct http_req *req, struct http_resp *resp);
 int sliverapi_preauth(struct srv *srv, const struct http_req *req, struct http_resp *resp);
 
 #endif

@@ -39,6 +39,7 @@
 #include "node/nm/nmapi.h"
 #include "node/nm/nmdisk.h"
 #include "node/nm/nmid.h"
+#include "node/nm/nmimage.h"
 #include "node/nm/nmnet.h"
 #include "node/nm/nmrun.h"
 #include "node/nm/nmsense.h"
@@ -83,6 +84,13 @@ struct nm {
 	const char *data, *runroot, *crun, *cgroup, *rootfs;
 	int no_pivot;
 	int run_rc;                     /* the last reconciliation's */
+	/* slice images as the slivers' roots (--images; nmimage.h): fetched
+	 * only by the main thread, with the client of a joined node */
+	int images;
+	uint64_t image_entries, image_bytes;
+	struct nmimage img;
+	int joined;
+	pthread_t main;
 	/* the slivers' network (--uplink IFACE): off when NULL */
 	const char *uplink, *node_rate, *net_range, *nft;
 	struct nmnet net;
@@ -123,6 +131,7 @@ static void nm_usage(FILE *f)
 	      "                     [--slivers DIR [--keyset FILE] [--poll SECONDS]]\n"
 	      "                     [--rootfs DIR [--data DIR] [--runtime-root DIR] [--crun PATH]\n"
 	      "                      [--cgroup-manager cgroupfs|disabled] [--no-pivot]\n"
+	      "                      [--images [--image-entries N] [--image-bytes BYTES]]\n"
 	      "                      [--uplink IFACE [--node-rate BITS] [--net-range A.B.C.D/N]\n"
 	      "                       [--nft PATH]]]\n"
 	      "       epoxy-nm apply --host NAME --slivers DIR [--keyset FILE] --rootfs DIR [...]\n"
@@ -147,6 +156,11 @@ static void nm_usage(FILE *f)
 	      "  " NMRUN_ROOT_DEFAULT "), --crun (default " NMRUN_CRUN_DEFAULT "), cgroup v2 limits\n"
 	      "  through --cgroup-manager cgroupfs (default) or none with disabled;\n"
 	      "  --no-pivot when the node's root is the initramfs (crun create --no-pivot).\n"
+	      "  --images: a sliver's root is its slice's image instead: fetched from the\n"
+	      "  server by its SHA-256, checked against the signed set, unpacked (a plain tar;\n"
+	      "  no device, setuid, escaping link; at most --image-entries entries, default\n"
+	      "  200000, and --image-bytes bytes, default 8 GiB) into --data/.images/<sha256>,\n"
+	      "  one read-only copy per image; an image no sliver uses is removed.\n"
 	      "  --uplink IFACE: give each sliver a network (off without it: a sliver's\n"
 	      "  namespace has no interface): a veth pair with a /30 of --net-range (default\n"
 	      "  " NMNET_RANGE_DEFAULT "), NAT out of IFACE by nftables (--nft, default\n"
@@ -541,6 +555,8 @@ static int nm_run(struct nm *nm, int quiet)
 	if (!nm->run.rootfs[0])
 		return 0;
 	rc = nmrun_reconcile(&nm->run, nm_want(nm), time(NULL), &st);
+	if (nm->images)
+		nmimage_sync(&nm->img, nm_want(nm), time(NULL));       /* logs each */
 	nm->run_rc = rc;
 	nm->snap_ms = 0;        /* the slivers may have changed: sense again */
 	if (quiet && rc == 0 && !st.created && !st.updated && !st.destroyed && !st.failed)
@@ -689,6 +705,18 @@ static int nm_detach(void)
 	return 0;
 }
 
+/* nmrun's image hook: the image unpacked, fetched when it is not (by
+ * the main thread of a joined node only: the TLS client is not shared
+ * with the API thread; a ticket's sliver there uses an image already
+ * unpacked, or waits for the next reconciliation of the main loop). */
+static int nm_image(void *ctx, const struct sliver *sl)
+{
+	struct nm *nm = ctx;
+	int fetch = nm->joined && pthread_equal(pthread_self(), nm->main);
+
+	return nmimage_get(&nm->img, fetch ? &nm->hs[nm->cur] : NULL, sl);
+}
+
 /* --slivers: the keyset's online key, the buffer, and the cached set
  * (verified again; planned against nothing, as after a reboot). */
 static int nm_sync_start(struct nm *nm)
@@ -708,6 +736,14 @@ static int nm_sync_start(struct nm *nm)
 		if (rc < 0)
 			return nm_fail(rc, nm->rootfs, NULL);
 		nm->run.net = nm->uplink ? &nm->net : NULL;
+		if (nm->images) {
+			rc = nmimage_init(&nm->img, nm->data, nm->image_entries, nm->image_bytes);
+			if (rc < 0)
+				return nm_fail(rc, nm->data, "slice images");
+			snprintf(nm->run.images, sizeof(nm->run.images), "%s", nm->img.dir);
+			nm->run.image = nm_image;
+			nm->run.image_ctx = nm;
+		}
 		rc = nmsense_init(&nm->sense, strcmp(nm->cgroup, "cgroupfs") ? NULL :
 				  NMSENSE_CGROOT_DEFAULT, nm->data,
 				  nm->uplink ? NMSENSE_NETROOT_DEFAULT : NULL);
@@ -753,7 +789,8 @@ static int nm_opts(struct nm *nm, int argc, char **argv, const char **cred, int 
 		{ "data", 1, 0, 'D' }, { "runtime-root", 1, 0, 'T' }, { "crun", 1, 0, 'C' },
 		{ "cgroup-manager", 1, 0, 'G' }, { "no-pivot", 0, 0, 'P' }, { "uplink", 1, 0, 'U' },
 		{ "node-rate", 1, 0, 'N' }, { "net-range", 1, 0, 'A' }, { "nft", 1, 0, 'F' },
-		{ "api-socket", 1, 0, 'Q' }, { 0, 0, 0, 0 } };
+		{ "api-socket", 1, 0, 'Q' }, { "images", 0, 0, 'I' }, { "image-entries", 1, 0, 'E' },
+		{ "image-bytes", 1, 0, 'B' }, { 0, 0, 0, 0 } };
 	uint64_t v;
 	int o, rc = 0;
 
@@ -796,6 +833,13 @@ static int nm_opts(struct nm *nm, int argc, char **argv, const char **cred, int 
 			  o == 'C' ? &nm->crun : &nm->cgroup) = optarg;
 		else if (o == 'P')
 			nm->no_pivot = 1;
+		else if (o == 'I')
+			nm->images = 1;
+		else if (o == 'E' || o == 'B')
+			rc = num_str_u64(optarg, o == 'E' ? NMIMAGE_ENTRIES_MAX : NMIMAGE_BYTES_MAX,
+					 o == 'E' ? &nm->image_entries : &nm->image_bytes) < 0 ||
+				(o == 'E' ? !nm->image_entries : !nm->image_bytes) ?
+				-EPX_E_NM_USAGE : 0;
 		else if (o == 'U' || o == 'N' || o == 'A' || o == 'F')
 			*(o == 'U' ? &nm->uplink : o == 'N' ? &nm->node_rate :
 			  o == 'A' ? &nm->net_range : &nm->nft) = optarg;
@@ -811,6 +855,9 @@ static int nm_opts(struct nm *nm, int argc, char **argv, const char **cred, int 
 		 (!nm->name[0] || !nm->ca || !nm->host[0] || !*cred || optind != argc))
 		rc = -EPX_E_NM_USAGE;
 	if (rc == 0 && nm->rootfs && !nm->sync.dir[0])
+		rc = -EPX_E_NM_USAGE;
+	if (rc == 0 && (nm->images || nm->image_entries || nm->image_bytes) &&
+	    (!nm->images || !nm->rootfs))
 		rc = -EPX_E_NM_USAGE;
 	if (rc == 0 && (nm->uplink || nm->node_rate || nm->net_range || nm->nft) &&
 	    (!nm->uplink || !nm->rootfs))
@@ -954,6 +1001,7 @@ int main(int argc, char **argv)
 	nm.heartbeat_s = 30;
 	nm.api_path = NMAPI_SOCKET_DEFAULT;
 	pthread_mutex_init(&nm.lock, NULL);
+	nm.main = pthread_self();
 	nm.poll_s = 25;
 	nm.keyset = "/etc/epoxy/keyset";
 	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
@@ -1004,6 +1052,7 @@ int main(int argc, char **argv)
 	explicit_bzero(tok, sizeof(tok));
 	if (rc < 0)
 		return rc == -EPX_E_NM_REFUSED ? CLI_FAIL : CLI_UNREACHABLE;
+	nm.joined = 1;
 	nmrun_log("joined as %s; heartbeat every %u s", nm.host, nm.heartbeat_s);
 	/* the first heartbeat before --detach returns: a join script that
 	 * succeeds leaves a host the server counts as joined (unless that

@@ -11,7 +11,7 @@ NM_MODS := node/nm/nmid.c node/nm/nmsync.c node/nm/nmrun.c node/nm/nmdisk.c node
 	node/nm/nmticket.c node/nm/nmapi.c node/nm/nmsense.c
 
 MUSL_PROGS += epoxy-nm
-epoxy-nm_SRCS := node/nm/nm.c $(NM_MODS)
+epoxy-nm_SRCS := node/nm/nm.c $(NM_MODS) node/nm/nmimage.c
 epoxy-nm_ARCHIVES := epoxy-net epoxy
 
 # nmnet: the slivers' network through Debian's libnl-route-3 (libnl-3-dev,
@@ -23,7 +23,17 @@ NMNET_INC := -idirafter /usr/include/libnl3
 NMNET_LIBS := -lnl-route-3 -lnl-3
 NMNET_MUSL_LIBS := /usr/lib/$(shell gcc -print-multiarch)/libnl-route-3.a \
 	/usr/lib/$(shell gcc -print-multiarch)/libnl-3.a -lpthread
-epoxy-nm_LIBS := $(NMNET_MUSL_LIBS)
+# nmimage: slice images unpacked by Debian's libarchive (libarchive-dev),
+# linked into the static epoxy-nm from its static archive, tar only: the
+# objects it pulls in need no compression library, and the few glibc
+# names they use are at the end of nmimage.c (libacl's fail: ACLs are
+# never restored).  Nothing is added to the production image.  Host,
+# asan and fuzz variants link the shared library.
+NMIMAGE_MUSL_LIBS := /usr/lib/$(shell gcc -print-multiarch)/libarchive.a
+$(O)/musl/node/nm/nmimage.o: MUSL_CPPFLAGS += -idirafter /usr/include \
+	-idirafter /usr/include/$(shell gcc -print-multiarch)
+
+epoxy-nm_LIBS := $(NMNET_MUSL_LIBS) $(NMIMAGE_MUSL_LIBS)
 $(O)/musl/node/nm/nmnet.o: MUSL_CPPFLAGS += $(NMNET_INC) -idirafter /usr/include \
 	-idirafter /usr/include/$(shell gcc -print-multiarch)
 # nmsense: <linux/fs.h> (the project quota's ioctl) from Debian's headers
@@ -115,3 +125,17 @@ FUZZ_TARGETS += fuzz_nmsense
 fuzz_nmsense_SRCS := tests/fuzz/fuzz_nmsense.c node/nm/nmsense.c
 fuzz_nmsense_ARCHIVES := epoxy
 fuzz_nmsense_LIBS := $(LIB_CRYPTO_LIBS)
+
+# slice images (node/nm/nmimage.h): the entry checks on tables of hostile
+# paths, links and modes; the fuzz target feeds them arbitrary entries
+UNIT_TESTS += test_nmimage
+test_nmimage_SRCS := tests/unit/test_nmimage.c tests/test.c node/nm/nmimage.c node/nm/nmrun.c \
+	node/nm/nmdisk.c node/nm/nmnet.c
+test_nmimage_ARCHIVES := epoxy-net epoxy
+test_nmimage_LIBS := $(NET_LIBS) $(NMNET_LIBS) -larchive
+
+FUZZ_TARGETS += fuzz_nmimage
+fuzz_nmimage_SRCS := tests/fuzz/fuzz_nmimage.c node/nm/nmimage.c node/nm/nmrun.c \
+	node/nm/nmdisk.c node/nm/nmnet.c
+fuzz_nmimage_ARCHIVES := epoxy-net epoxy
+fuzz_nmimage_LIBS := $(NET_LIBS) $(NMNET_LIBS) -larchive

@@ -234,14 +234,21 @@ int nmrun_resources(const struct sliver *sl, FILE *f)
 
 int nmrun_config(const struct nmrun *r, const struct sliver *sl, int limits, FILE *f)
 {
+	char root[sizeof(r->images) + 80];
 	int rc = nmrun_check(sl);
 
 	if (rc < 0)
 		return rc;
+	if (r->images[0]) {
+		snprintf(root, sizeof(root), "%s/", r->images);
+		hex_encode(sl->image, 32, root + strlen(root));
+	} else {
+		snprintf(root, sizeof(root), "%s", r->rootfs);
+	}
 	fputs("{\"ociVersion\": \"1.0.2\", ", f);
 	nmrun_process(sl, f);
 	fputs(", \"root\": {\"path\": ", f);
-	record_json_str(f, r->rootfs);
+	record_json_str(f, root);
 	fputs(", \"readonly\": true}, \"hostname\": ", f);
 	record_json_str(f, sl->name);
 	fputs(", ", f);
@@ -374,7 +381,7 @@ static int nmrun_rm_one(const char *path, const struct stat *st, int flag, struc
 
 /* rm -rf path: never follows a symbolic link, never leaves the file
  * system (out/ is bind-mounted only inside the sliver's namespace). */
-static int nmrun_rmtree(const char *path)
+int nmrun_rmtree(const char *path)
 {
 	struct stat st;
 
@@ -612,6 +619,10 @@ static int nmrun_prepare(const struct nmrun *r, const struct sliver *sl, struct 
 	if (rc == 0)
 		rc = nmdisk_check(&r->disk, sl);
 	if (rc == 0)
+		rc = nmrun_check(sl);
+	if (rc == 0 && r->images[0])
+		rc = r->image ? r->image(r->image_ctx, sl) : -EPX_E_NM_IMG_FETCH;
+	if (rc == 0)
 		rc = nmrun_render(r, sl, 1, w->cfg, &w->cfg_len);
 	if (rc == 0)
 		rc = nmrun_render(r, sl, 0, base, &blen);
@@ -822,7 +833,8 @@ static int nmrun_sweep(const struct nmrun *r, const char *dir, const struct sliv
 		return errno == ENOENT ? 0 : -EPX_E_NM_BUNDLE;
 	while ((de = readdir(d))) {
 		n = de->d_name;
-		if (!strcmp(n, ".") || !strcmp(n, ".."))
+		if (!strcmp(n, ".") || !strcmp(n, "..") ||
+		    (dir == r->data && !strcmp(n, NMRUN_IMAGES)))
 			continue;
 		if (!strncmp(n, NMRUN_NEW, strlen(NMRUN_NEW)) && dir == r->data &&
 		    sliverset_name_ok(n + 5, strlen(n + 5))) {

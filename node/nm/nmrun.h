@@ -44,7 +44,14 @@
  *    its project id with it (made afresh only when that fails);
  *  - it only ever removes entries of DATA and STATE named like a sliver
  *    (sliverset_name_ok) or .new-<sliver name>; anything else is logged
- *    and left. */
+ *    and left (DATA/.images, the slice images of node/nm/nmimage.h,
+ *    silently);
+ *  - with images on (r->images, epoxy-nm --images) a sliver's root is
+ *    IMAGES/<hex of its image's SHA-256>, read-only, made whole by
+ *    r->image before its config is written (a failure there writes
+ *    nothing and runs nothing, like a refused record); off, every sliver
+ *    runs on rootfs.  The root is in the state's base hash, so a kept
+ *    bundle (a reboot) is started again only on the very same image. */
 #ifndef EPOXY_NMRUN_H
 #define EPOXY_NMRUN_H
 
@@ -68,6 +75,8 @@
 /* cgroupsPath of a sliver with --cgroup-manager cgroupfs: PARENT/NAME
  * under the cgroup v2 mount (nmsense.h reads it there) */
 #define NMRUN_CGROUP_PARENT "/epoxy"
+/* DATA/.images: the unpacked slice images (node/nm/nmimage.h) */
+#define NMRUN_IMAGES ".images"
 
 struct nmnet;
 
@@ -84,6 +93,11 @@ struct nmrun {
 						 * (node/nm/nmnet.h); NULL off */
 	struct nmdisk disk;                     /* disk_max: project quotas of
 						 * data (node/nm/nmdisk.h) */
+	/* slice images (node/nm/nmimage.h): images[0] when on; image(ctx,
+	 * sl) makes images/<hex> whole or returns the code of its refusal */
+	char images[NMRUN_PATH_MAX + 16];
+	int (*image)(void *ctx, const struct sliver *sl);
+	void *image_ctx;
 };
 
 struct nmrun_stats {
@@ -111,6 +125,10 @@ int nmrun_state_parse(const char *buf, size_t len, uint8_t config[32], uint8_t b
  * are still tried); counts in st. */
 int nmrun_reconcile(struct nmrun *r, const struct sliverset *want, int64_t now,
 		    struct nmrun_stats *st);
+
+/* rm -rf path: never follows a symbolic link, never leaves its file
+ * system; 0 when it is gone (or never was), else -EPX_E_NM_BUNDLE. */
+int nmrun_rmtree(const char *path);
 
 /* One line "epoxy-nm: ..." on stderr: the node manager's one logger
  * (nm.c and nmrun.c). */
