@@ -31,6 +31,11 @@
  *  - only a complete tree is renamed to <hex> (after syncfs), so an image
  *    directory that exists is whole and verified; the sliver's config
  *    names it as its root, read-only (node/nm/nmrun.h);
+ *  - an image whose verified bytes were refused is remembered (in
+ *    memory, the last NMIMAGE_BAD_MAX) and refused again with its code
+ *    without another download: a hostile image costs one transfer, not
+ *    one per reconciliation; a transfer, size or hash failure is not
+ *    remembered (the server may mend it);
  *  - nmimage_sync removes every image no live sliver of the set names,
  *    and every .new- or other leftover of DATA/.images; it touches
  *    nothing outside DATA/.images and never follows a link. */
@@ -54,9 +59,17 @@ struct https;
 #define NMIMAGE_REQ_MS 600000           /* one image's whole transfer */
 #define NMIMAGE_MIN_RATE 16384          /* bytes/s over HTTPS_RATE_WINDOW_MS */
 
+#define NMIMAGE_BAD_MAX 64              /* refused images remembered */
+
 struct nmimage {
 	char dir[NMRUN_PATH_MAX + 16];  /* DATA/.images */
 	uint64_t max_entries, max_bytes;
+	/* images whose verified bytes were refused (an entry, the format,
+	 * a cap): the same bytes are refused again without a download;
+	 * the last NMIMAGE_BAD_MAX, in memory only */
+	uint8_t bad[NMIMAGE_BAD_MAX][32];
+	int bad_rc[NMIMAGE_BAD_MAX];
+	unsigned nbad;
 };
 
 /* One archive entry as nmimage_check sees it.  type: S_IFREG, S_IFDIR,
@@ -71,7 +84,9 @@ struct nmimage_entry {
 	const char *hardlink;
 };
 
-/* DATA/.images made (0700); leftovers of a killed run removed.  Caps of
+/* DATA/.images made (0700); leftovers of a killed run (.new- trees,
+ * temporary files, names that are no image's) removed, whole images
+ * kept (the cached set decides about them at its first plan).  Caps of
  * 0 take the defaults; over the maxima: -EPX_E_NM_USAGE. */
 int nmimage_init(struct nmimage *im, const char *data, uint64_t max_entries,
 		 uint64_t max_bytes);

@@ -255,6 +255,16 @@ static void unpack_cases(void)
 	ok(rc == -EPX_E_NM_IMG_FORMAT, "bytes that are no tar: %d", rc);
 	close(fd);
 	ok(count_entries(im.dir) == 1, "refusals left nothing");
+	/* a restart: a killed run's leftovers go, the whole image stays */
+	snprintf(path, sizeof(path), "%s/.new-ab", im.dir);
+	ok(mkdir(path, 0700) == 0, "a leftover .new- tree");
+	snprintf(path, sizeof(path), "%s/.tmp-ab", im.dir);
+	fd = open(path, O_WRONLY | O_CREAT, 0600);
+	ok(fd >= 0 && close(fd) == 0, "a leftover temporary file");
+	ok(count_entries(im.dir) == 3, "three entries before the restart");
+	rc = nmimage_init(&im, data, 10, 100000);
+	ok(rc == 0 && count_entries(im.dir) == 1, "restart: leftovers removed, the image kept (%d)",
+	   count_entries(im.dir));
 	/* sync: kept while a live sliver names it, removed after */
 	ss->n = 1;
 	ss->sl[0].image[0] = 1;
