@@ -28,24 +28,26 @@ need crun unshare pgrep tar sha256sum python3 openssl
 epoxyd_setup || bail "setup"
 node_ca 900 || bail "node CA"
 node5_seed || bail "admin, node5 and its credential"
-"$BIN/epoxyd-seed" host "$STORE" node6 52-54-00-00-00-06 >/dev/null &&
-	"$BIN/epoxyd-seed" cred "$STORE" node6 "$T_DIR/cred.node6" >/dev/null || bail "node6"
+if ! "$BIN/epoxyd-seed" host "$STORE" node6 52-54-00-00-00-06 >/dev/null ||
+	! "$BIN/epoxyd-seed" cred "$STORE" node6 "$T_DIR/cred.node6" >/dev/null; then
+	bail "node6"
+fi
 epoxyd_start || bail "epoxyd did not start"
 ctl_env
 N=$T_DIR/node; C=$N/cache; D=$N/slivers; S=$N/crun; R=$N/rootfs; I=$D/.images
 CRUN_ROOT=$S
 mkdir -p "$N" "$R/bin" || bail "dirs"
 cp /bin/busybox "$R/bin/busybox" || bail "busybox"
-rc_ctl() { "$BIN/epoxyctl" "$@" >"$T_DIR/ctl.out" 2>&1 || { diag "$(cat "$T_DIR/ctl.out")"; return 1; }; }
+ni_ctl() { "$BIN/epoxyctl" "$@" >"$T_DIR/ctl.out" 2>&1 || { diag "$(cat "$T_DIR/ctl.out")"; return 1; }; }
 # the images' directory: its entries, sorted, each followed by a space
-images() { find "$I" -mindepth 1 -maxdepth 1 -printf '%f\n' 2>/dev/null | sort | tr '\n' ' '; }
-publish() { rc_ctl image publish "$1" --name "$2" && sha256sum "$1" | cut -d' ' -f1; }
+ni_images() { find "$I" -mindepth 1 -maxdepth 1 -printf '%f\n' 2>/dev/null | sort | tr '\n' ' '; }
+ni_publish() { ni_ctl image publish "$1" --name "$2" && sha256sum "$1" | cut -d' ' -f1; }
 # slice NAME SHA ENTRY: a slice of that image on node5
-slice() {
-	rc_ctl slice create "$1" --site lab1 --image "sha256:$2" --days 2 --entry "$3" &&
-		rc_ctl slice add-nodes "$1" --host node5
+ni_slice() {
+	ni_ctl slice create "$1" --site lab1 --image "sha256:$2" --days 2 --entry "$3" &&
+		ni_ctl slice add-nodes "$1" --host node5
 }
-nm_start() {
+ni_start() {
 	node_credential node5 52-54-00-00-00-05 >"$N/nc"
 	(in_ns "$NM" join --server "https://epoxy.test:$HTTPS_PORT" --addr 127.0.0.1 --ca "$CA_CRT" \
 		--host node5 --credential-file "$N/nc" --heartbeat 60 --poll 40 \
@@ -54,12 +56,12 @@ nm_start() {
 		2>"$1") &
 	NMPID=$!
 }
-nm_stop() { kill "$NMPID" 2>/dev/null; wait "$NMPID" 2>/dev/null; }
-cleanup() {
-	nm_stop
+ni_stop() { kill "$NMPID" 2>/dev/null; wait "$NMPID" 2>/dev/null; }
+ni_cleanup() {
+	ni_stop
 	crun_wipe
 }
-at_exit cleanup
+at_exit ni_cleanup
 
 "$NM" --help | grep -q -- '--images'; ok $? "epoxy-nm --help names --images"
 "$NM" apply --host node5 --slivers "$C" --keyset "$KEYS/keyset" --images >/dev/null 2>&1
@@ -76,10 +78,10 @@ for a in sh sleep cat ls echo; do ln -s busybox "$G/bin/$a"; done
 echo "from the image" >"$G/etc/marker"
 chmod 1777 "$G/tmp"
 tar -C "$G" --owner=0 --group=0 -cf "$N/good.tar" . || bail "good.tar"
-good=$(publish "$N/good.tar" good) || bail "publish good"
-rc_ctl site add lab1 || bail "site"
+good=$(ni_publish "$N/good.tar" good) || bail "publish good"
+ni_ctl site add lab1 || bail "site"
 # hostile NAME: a tar of its entries (python3's tarfile writes what GNU tar would refuse)
-hostile() {
+ni_hostile() {
 	python3 - "$N/$1.tar" "$1" <<'EOF' || bail "hostile tar $1"
 import io, sys, tarfile
 out, kind = sys.argv[1], sys.argv[2]
@@ -104,15 +106,16 @@ EOF
 declare -A CODE=([hdot]=E3187 [habs]=E3187 [hsym]=E3188 [hdev]=E3189 [hsuid]=E3189
 	[hmany]=E3190 [hbig]=E3191)
 HOSTILE="hdot habs hsym hdev hsuid hmany hbig"
+declare -A SHA
 for h in $HOSTILE; do
-	hostile "$h"
-	eval "sha_$h=\$(publish \"\$N/\$h.tar\" \"\$h\")" || bail "publish $h"
+	ni_hostile "$h"
+	SHA[$h]=$(ni_publish "$N/$h.tar" "$h") || bail "publish $h"
 done
 
 # ---- a slice of the BusyBox image runs its entry from that image
-nm_start "$N/nm.log"
+ni_start "$N/nm.log"
 log_wait "$N/nm.log" 'slivers of set [0-9]+: 0 created' || bail "first set" "$(cat "$N/nm.log")"
-slice web "$good" 'cat /etc/marker >/out/marker; exec sleep 86411' || bail "slice web"
+ni_slice web "$good" 'cat /etc/marker >/out/marker; exec sleep 86411' || bail "slice web"
 log_wait "$N/nm.log" 'slivers of set [0-9]+: 1 created, 0 updated, 0 destroyed, 0 kept, 0 failed' 300
 ok $? "web created on its image" "$(cat "$N/nm.log")"
 grep -q "image ${good:0:12} ([0-9]* bytes) verified and unpacked" "$N/nm.log"
@@ -122,23 +125,22 @@ for _ in $(seq 1 30); do [ -s "$D/web/out/marker" ] && break; sleep 0.1; done
 is "$(cat "$D/web/out/marker" 2>/dev/null)" "from the image" "web's entry read a file only the image holds"
 grep -qF "\"root\": {\"path\": \"$I/$good\", \"readonly\": true}" "$D/web/config.json"
 ok $? "web's config.json: root is .images/<sha256>, read-only"
-is "$(images)" "$good " ".images holds the one image"
+is "$(ni_images)" "$good " ".images holds the one image"
 cmp -s "$I/$good/bin/busybox" /bin/busybox; ok $? "the unpacked busybox is the image's"
 pid_web=$(crun_pid web)
 
 # ---- a second sliver of the same image shares the copy
-slice db "$good" 'exec sleep 86412' || bail "slice db"
+ni_slice db "$good" 'exec sleep 86412' || bail "slice db"
 log_wait "$N/nm.log" '1 created, 0 updated, 0 destroyed, 1 kept, 0 failed' 300
 ok $? "db created, web kept" "$(tail -5 "$N/nm.log")"
 is "$(crun_list)" "db web " "crun list: db and web"
 grep -qF "\"path\": \"$I/$good\"" "$D/db/config.json"; ok $? "db's root is the same directory"
-is "$(images)" "$good " "one unpacked copy for two slivers"
+is "$(ni_images)" "$good " "one unpacked copy for two slivers"
 is "$(grep -c "image ${good:0:12} .*unpacked" "$N/nm.log")" 1 "the image was unpacked once"
 
 # ---- hostile images: refused with their codes, nothing left
 for h in $HOSTILE; do
-	eval "s=\$sha_$h"
-	slice "$h" "$s" 'exec sleep 86413' || bail "slice $h"
+	ni_slice "$h" "${SHA[$h]}" 'exec sleep 86413' || bail "slice $h"
 done
 for h in $HOSTILE; do
 	log_wait "$N/nm.log" "EPOXY-${CODE[$h]} sliver $h: refused" 300
@@ -147,27 +149,28 @@ done
 is "$(crun_list)" "db web " "no hostile sliver runs"
 is "$(grep -c 'image entry bin/su: refused' "$N/nm.log")" 1 \
 	"hsuid's image unpacked once: its refusal is remembered, not downloaded again"
-is "$(images)" "$good " ".images: the good image alone (no .new- tree, no temporary file)"
-ls /tmp/epoxy-t-nm-image-* >/dev/null 2>&1 && fail "nothing written outside the image" \
-	"$(ls -l /tmp/epoxy-t-nm-image-*)" || pass "nothing written outside the image"
+is "$(ni_images)" "$good " ".images: the good image alone (no .new- tree, no temporary file)"
+if ls /tmp/epoxy-t-nm-image-* >/dev/null 2>&1; then
+	fail "nothing written outside the image" "$(ls -l /tmp/epoxy-t-nm-image-*)"
+else pass "nothing written outside the image"; fi
 for h in $HOSTILE; do [ -e "$D/$h" ] && echo "$h"; done >"$N/left"
 is "$(cat "$N/left")" "" "no bundle of a hostile sliver"
 
 # ---- a changed byte in the image epoxyd serves
-cp -a "$G" "$N/groot2" && echo "second" >"$N/groot2/etc/marker" &&
-	tar -C "$N/groot2" --owner=0 --group=0 -cf "$N/flip.tar" . || bail "flip.tar"
-flip=$(publish "$N/flip.tar" flip) || bail "publish flip"
+{ cp -a "$G" "$N/groot2" && echo "second" >"$N/groot2/etc/marker" &&
+	tar -C "$N/groot2" --owner=0 --group=0 -cf "$N/flip.tar" .; } || bail "flip.tar"
+flip=$(ni_publish "$N/flip.tar" flip) || bail "publish flip"
 obj=$DATA/objects/$flip
 size=$(stat -c %s "$obj")
 printf '\x55' | dd of="$obj" bs=1 seek=$((size / 2)) conv=notrunc 2>/dev/null || bail "flip a byte"
 is "$(stat -c %s "$obj")" "$size" "the served object keeps its length"
-slice hflip "$flip" 'exec sleep 86414' || bail "slice hflip"
+ni_slice hflip "$flip" 'exec sleep 86414' || bail "slice hflip"
 log_wait "$N/nm.log" "EPOXY-E3185 sliver hflip: refused" 300
 ok $? "a changed byte: refused with E3185" "$(grep hflip "$N/nm.log" | tail -3)"
-is "$(images)" "$good " ".images: still the good image alone"
+is "$(ni_images)" "$good " ".images: still the good image alone"
 # a truncated object: epoxyd will not serve it (E2241), the node says E3183
 truncate -s $((size - 100)) "$obj"
-rc_ctl slice renew hflip --days 3 || bail "renew hflip"
+ni_ctl slice renew hflip --days 3 || bail "renew hflip"
 log_wait "$N/nm.log" "EPOXY-E3183 sliver hflip: refused" 300
 ok $? "a truncated object: not served, E3183 on the node" "$(grep hflip "$N/nm.log" | tail -3)"
 
@@ -181,25 +184,26 @@ is "$(hs_code "/v1/image/../objects/$good" --cert "$N/node6.crt" --key "$N/node6
 	"a path that is no hash: 404"
 
 # ---- a restart keeps web on its image
-for h in $HOSTILE hflip; do rc_ctl slice remove-nodes "$h" --host node5 || bail "remove $h"; done
+for h in $HOSTILE hflip; do ni_ctl slice remove-nodes "$h" --host node5 || bail "remove $h"; done
 log_wait "$N/nm.log" '0 created, 0 updated, 0 destroyed, 2 kept, 0 failed' 300
 ok $? "the hostile slices gone: db and web kept" "$(tail -3 "$N/nm.log")"
-nm_stop
-nm_start "$N/nm.r1"
+ni_stop
+ni_start "$N/nm.r1"
 log_wait "$N/nm.r1" 'slivers of set [0-9]+: 0 created, 0 updated, 0 destroyed, 2 kept, 0 failed' 300
 ok $? "restart: both kept" "$(cat "$N/nm.r1")"
 is "$(crun_pid web)" "$pid_web" "web: same pid after the restart"
-grep -q 'unpacked' "$N/nm.r1" && fail "restart: nothing fetched again" || pass "restart: nothing fetched again"
+if grep -q 'unpacked' "$N/nm.r1"; then fail "restart: nothing fetched again"
+else pass "restart: nothing fetched again"; fi
 
 # ---- the last sliver of an image gone: the image removed
-rc_ctl slice remove-nodes web --host node5 || bail "remove web"
+ni_ctl slice remove-nodes web --host node5 || bail "remove web"
 log_wait "$N/nm.r1" '0 created, 0 updated, 1 destroyed, 1 kept, 0 failed' 300
 ok $? "web destroyed, db kept" "$(tail -3 "$N/nm.r1")"
-is "$(images)" "$good " "db still uses the image: kept"
-rc_ctl slice remove-nodes db --host node5 || bail "remove db"
+is "$(ni_images)" "$good " "db still uses the image: kept"
+ni_ctl slice remove-nodes db --host node5 || bail "remove db"
 log_wait "$N/nm.r1" "image ${good:0:12}: no sliver uses it; removed" 300
 ok $? "db gone: the image removed" "$(tail -3 "$N/nm.r1")"
-is "$(images)" "" ".images is empty"
+is "$(ni_images)" "" ".images is empty"
 is "$(crun_list)" "" "crun list empty"
-cleanup
+ni_cleanup
 done_testing
