@@ -25,3 +25,20 @@ long file_read(const char *path, void *buf, size_t cap)
 	close(fd);
 	return n < 0 ? -EIO : (long)len;
 }
+
+int file_write_all(int fd, const void *buf, size_t n)
+{
+	const char *p = buf;
+	ssize_t w;
+
+	while (n) {
+		w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return w < 0 ? -errno : -EIO;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}

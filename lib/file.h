@@ -1,4 +1,5 @@
-/* file: read a small file whole into a caller's buffer.
+/* file: read a small file whole into a caller's buffer; write a buffer
+ * whole to a descriptor.
  *
  * Guarantees: never writes past cap bytes; retries reads cut by a signal;
  * the descriptor is closed on every path.  It does not judge the length:
@@ -12,5 +13,8 @@
 /* Reads up to cap bytes of path into buf.  Returns the count (0..cap),
  * -errno when path cannot be opened, or -EIO when a read fails. */
 long file_read(const char *path, void *buf, size_t cap);
+/* Writes all n bytes of buf to fd, retrying short writes and writes cut
+ * by a signal.  0, -errno of the failed write, or -EIO (it wrote 0). */
+int file_write_all(int fd, const void *buf, size_t n);
 
 #endif

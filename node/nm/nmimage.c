@@ -15,6 +15,7 @@
 #include <mbedtls/sha256.h>
 
 #include "lib/err.h"
+#include "lib/file.h"
 #include "lib/hex.h"
 #include "lib/nodeproto.h"
 #include "net/https.h"
@@ -331,22 +332,12 @@ struct nmimage_sink {
 static int nmimage_write(void *ctx, const uint8_t *p, size_t n)
 {
 	struct nmimage_sink *s = ctx;
-	ssize_t w;
 
 	if (n > s->max - s->len)
 		return -EPX_E_NM_IMG_SIZE;
 	(void)mbedtls_sha256_update_ret(&s->sha, p, n);
 	s->len += n;
-	while (n) {
-		w = write(s->fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -EPX_E_NM_IMG_DISK;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
+	return file_write_all(s->fd, p, n) < 0 ? -EPX_E_NM_IMG_DISK : 0;
 }
 
 /* the transfer's error in our codes */
