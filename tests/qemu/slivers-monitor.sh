@@ -9,6 +9,11 @@
 #   cpu A UA B UB          microseconds of CPU (cpu.stat usage_usec) the
 #                          slivers A and B used over the same 10 s, once
 #                          both print "hog start";
+#   cpucap hogc U us over W us throttled T max Q P
+#                          the microseconds of CPU hogc used over W
+#                          microseconds of the node's uptime (about 10 s)
+#                          and its throttled periods (cpu.stat), with its
+#                          cpu.max, once it prints "hog start";
 #   NAME memory oom_kill N max M   its memory.events and memory.max, once
 #                          it prints its "mem" line;
 #   NAME pids max N limit M   its pids.events and pids.max, once it prints
@@ -34,7 +39,7 @@ epoxy_test_monitor() {
 	for f in /run/epoxy/join-credential /run/epoxy/handover /etc/epoxy/keyset; do
 		[ -e $f ] && echo "epoxy-test: node has $f"
 	done
-	last= ; cpu_done= ; ticket_rc=
+	last= ; cpu_done= ; cap_done= ; ticket_rc=
 	while :; do
 		now=$(crun --root /run/epoxy-crun list -q 2>/dev/null | sort | tr '\n' ' ')
 		if [ "$now" != "$last" ]; then
@@ -67,6 +72,11 @@ epoxy_test_monitor() {
 			b1=$(sed -n 's/^usage_usec //p' "$CG/hogb/cpu.stat")
 			echo "epoxy-test: cpu hoga $((a1 - a0)) hogb $((b1 - b0)) weights $(cat "$CG/hoga/cpu.weight") $(cat "$CG/hogb/cpu.weight")"
 		fi
+		if [ -z "$cap_done" ] && grep -qs 'hog start' "$D/hogc/out/r"; then
+			cap_done=1
+			sleep 2
+			epoxy_test_cpucap hogc
+		fi
 		# (BusyBox's static wget crashes without NSS files; nc does not)
 		if [ -z "$ticket_rc" ] && nc 10.0.2.100 8091 </dev/null >$P/ticket 2>/dev/null &&
 			[ -s $P/ticket ]; then
@@ -80,6 +90,21 @@ epoxy_test_monitor() {
 		fi
 		sleep 1
 	done
+}
+
+# (cpu.stat's usage_usec and nr_throttled, /proc/uptime in 1/100 s)
+epoxy_test_cpucap() {
+	c=$CG/$1
+	read -r t0 _ </proc/uptime
+	u0=$(sed -n 's/^usage_usec //p' "$c/cpu.stat")
+	n0=$(sed -n 's/^nr_throttled //p' "$c/cpu.stat")
+	sleep 10
+	read -r t1 _ </proc/uptime
+	u1=$(sed -n 's/^usage_usec //p' "$c/cpu.stat")
+	n1=$(sed -n 's/^nr_throttled //p' "$c/cpu.stat")
+	t0=$(echo "$t0" | tr -d .); t1=$(echo "$t1" | tr -d .)
+	echo "epoxy-test: cpucap $1 $((u1 - u0)) us over $(((t1 - t0) * 10000)) us" \
+		"throttled $((n1 - n0)) max $(cat "$c/cpu.max")"
 }
 
 epoxy_test_kill9() {
