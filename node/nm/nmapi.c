@@ -262,6 +262,7 @@ static int nmapi_reply(char *buf, size_t len, int *code)
 
 int nmapi_call(const char *path, const char *req, size_t len, char **body, int *code)
 {
+	const struct timeval ans_tv = { NMAPI_ANSWER_MS / 1000, 0 };
 	struct sockaddr_un sa;
 	size_t got = 0;
 	char *buf = NULL;
@@ -279,6 +280,7 @@ int nmapi_call(const char *path, const char *req, size_t len, char **body, int *
 	nmapi_timeouts(fd);
 	nmapi_write(fd, req, len);
 	shutdown(fd, SHUT_WR);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &ans_tv, sizeof(ans_tv));
 	rc = -ENOMEM;
 	buf = malloc(NMAPI_ANS_MAX + 1);
 	if (!buf)

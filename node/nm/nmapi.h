@@ -25,6 +25,9 @@
  *    costs at most that; a request past its cap is refused, and the rest
  *    of it (up to NMAPI_DRAIN_MAX) read and dropped after the answer so
  *    the client gets the answer, not a reset;
+ *  - a client (nmapi_call) waits up to NMAPI_ANSWER_MS for the answer:
+ *    the node manager answers a redeem once its apply (crun) is done,
+ *    which took over 5 s on a loaded QEMU node (tests/qemu/run-slivers);
  *  - the handler runs with the caller's lock (nm.c holds its one mutex),
  *    and its answer body is capped at NMAPI_ANS_MAX. */
 #ifndef EPOXY_NMAPI_H
@@ -42,6 +45,7 @@
 #define NMAPI_REQ_MAX (NMTICKET_BYTES_MAX + 64)
 #define NMAPI_ANS_MAX (256 * 1024)
 #define NMAPI_TIMEOUT_MS 5000
+#define NMAPI_ANSWER_MS 120000
 #define NMAPI_DRAIN_MAX (64 * 1024)             /* of a refused request, dropped */
 
 enum nmapi_op { NMAPI_LIST = 1, NMAPI_REDEEM, NMAPI_USAGE, NMAPI_METRICS };
