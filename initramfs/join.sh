@@ -14,7 +14,13 @@
 # credential for a client certificate, returns and goes on heartbeating
 # over mutual TLS in the background, following the node's signed sliver
 # set (--slivers: verified with /etc/epoxy/keyset, cached in
-# /run/epoxy/nm), its log on the console.  The server
+# /run/epoxy/nm), its log on the console.  The data disk: the node's first
+# writable virtio, SCSI/SATA or NVMe disk, when it has one, goes through
+# `epoxy-nm disk` before the join (blank: formatted ext4 with project
+# quotas on first join; ours: kept; anything else refused untouched, its
+# code on the console) and, mounted on /var/lib/epoxy/data, holds the
+# slivers' bundles with their disk_max; without one they stay on the
+# tmpfs root and a sliver with disk_max is refused.  The server
 # is the one the agent used: $EPOXY_SERVER (the name TLS checks),
 # $EPOXY_SERVER_ADDR and $EPOXY_SERVER_PORT.  It never prints a
 # credential.  Exit 0 when joined; non-zero with an EPOXY code otherwise
@@ -42,6 +48,15 @@ cred=
 # pivots into each sliver's root: /init moved the node's root to a tmpfs)
 run=
 [ -x /usr/bin/crun ] && [ -d /var/lib/epoxy/rootfs ] && run="--rootfs /var/lib/epoxy/rootfs"
+if [ -n "$run" ] && [ -x /sbin/mke2fs ]; then
+	for b in /sys/block/vd? /sys/block/sd? /sys/block/nvme?n1; do
+		# (a read-only token medium or a removable stick is no data disk)
+		[ "$(cat "$b/ro" 2>/dev/null)$(cat "$b/removable" 2>/dev/null)" = 00 ] || continue
+		/bin/epoxy-nm disk --device "/dev/${b##*/}" --mount /var/lib/epoxy/data \
+			2>>/dev/console && run="$run --data /var/lib/epoxy/data/slivers"
+		break
+	done
+fi
 if [ -n "${EPOXY_NODECRED_FILE:-}" ]; then
 	# shellcheck disable=SC2086 # $run: its words
 	/bin/epoxy-nm join --server "https://${EPOXY_SERVER:-}:${EPOXY_SERVER_PORT:-443}" \

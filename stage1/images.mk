@@ -50,7 +50,14 @@ BLOCK_MODULES := virtio_blk scsi_common scsi_mod crct10dif_common crc-t10dif \
 	crc64 crc64-rocksoft t10-pi sd_mod libata libahci ahci ata_piix \
 	usb-common usbcore ehci-hcd ehci-pci xhci-hcd xhci-pci uhci-hcd \
 	ohci-hcd ohci-pci usb-storage
-COPY_MODULES := $(STAGE1_MODULES) qemu_fw_cfg $(BLOCK_MODULES)
+# the production node's data disk (epoxy-nm disk, slivers' disk_max):
+# virtio_blk (after virtio from NET_MODULES), ext4 and what it links
+# (Debian builds it as a module), crc32c for its metadata checksums
+# (mke2fs's default), quota_v2 for its project quotas; /init loads
+# NET_MODULES then these (prod-order)
+DISK_MODULES := virtio_blk crc16 mbcache jbd2 crc32c_generic ext4 quota_tree quota_v2
+COPY_MODULES := $(STAGE1_MODULES) qemu_fw_cfg $(BLOCK_MODULES) \
+	$(filter-out $(BLOCK_MODULES),$(DISK_MODULES))
 STAGE1_CMDLINE := console=ttyS0 epoxy.server=$(CONFIG_SERVER_NAME) \
 	epoxy.addr=$(CONFIG_SERVER_ADDR) epoxy.port=$(CONFIG_SERVER_HTTPS_PORT) \
 	epoxy.stage=1
@@ -144,6 +151,7 @@ $(ISRC)/modules/.stamp: $(KROOT)/.stamp stage1/images.mk
 	done
 	@printf '%s\n' $(NET_MODULES) >$(@D)/order
 	@printf '%s\n' $(BLOCK_MODULES) >$(@D)/block-order
+	@printf '%s\n' $(NET_MODULES) $(DISK_MODULES) >$(@D)/prod-order
 	@touch $@
 
 $(ISRC)/etc/.stamp: $(KEYS_STAMP) $(ISRC)/config stage1/images.mk
@@ -237,18 +245,21 @@ $(REL)/kernel: $(KROOT)/.stamp $(KEYS_STAMP) boot/efisign.sh
 
 $(REL)/initramfs: initramfs/production.spec $(MKINITRAMFS) $(STAGED) \
 		$(ISRC)/init-prod $(ISRC)/join $(ISRC)/epoxy-nm $(ISRC)/epoxy-priv \
-		$(ISRC)/crun-libs.ok
+		$(ISRC)/debian-libs.ok
 	@mkdir -p $(@D)
 	$(MKINITRAMFS) -r $(O) -c gzip -o $@ $<
 
-# the slivers' runtime: Debian's crun and exactly the shared libraries it
-# links (ldd), each named in production.spec with its own path; a crun of
+# Debian's programs in the production image: the slivers' runtime crun and
+# the data disk's mke2fs (e2fsprogs), and exactly the shared libraries they
+# link (ldd), each named in production.spec with its own path; a program of
 # another Debian release that links another set stops the build here
-$(ISRC)/crun-libs.ok: initramfs/production.spec /usr/bin/crun
+PROD_DEBIAN_BINS := /usr/bin/crun /usr/sbin/mke2fs
+$(ISRC)/debian-libs.ok: initramfs/production.spec $(PROD_DEBIAN_BINS)
 	@mkdir -p $(@D)
-	@ldd /usr/bin/crun | awk '$$2 == "=>" {print $$3} $$1 ~ /^\// {print $$1}' | sort >$@.ldd
+	@for b in $(PROD_DEBIAN_BINS); do ldd $$b; done | \
+	  awk '$$2 == "=>" {print $$3} $$1 ~ /^\// {print $$1}' | sort -u >$@.ldd
 	@awk '$$1 == "file" && $$3 ~ /^\/(lib|lib64)\// {print $$3}' $< | sort >$@.spec
-	@cmp -s $@.ldd $@.spec || { echo "production.spec: crun's libraries differ from ldd /usr/bin/crun:"; \
+	@cmp -s $@.ldd $@.spec || { echo "production.spec: the libraries differ from ldd $(PROD_DEBIAN_BINS):"; \
 	  diff $@.spec $@.ldd; exit 1; }
 	@rm -f $@.ldd $@.spec && touch $@
 

@@ -439,6 +439,8 @@ qemu_start() {
       args+=(-drive "file=$W/token-medium.img,format=raw,if=virtio,readonly=on")
   fi
   replay_args; args+=("${QEMU_EXTRA_ARGS[@]}")   # QMP / -incoming (replay.sh)
+  # a runner's own drives (run-slivers: the blank data disk); none unless set
+  args+=("${QEMU_DRIVE_EXTRA[@]}")
   # the guest's side of the network, for a failure's post-mortem (the
   # capture shows iPXE's source ports; a power cycle starts a new file)
   args+=(-object "filter-dump,id=gd0,netdev=n0,file=$W/guest${QEMU_KEEP_VARS:+-again}.pcap,maxlen=256")

@@ -35,6 +35,8 @@
 # directories) and redeems the one ticket; it never prints a credential.
 epoxy_test_monitor() {
 	D=/var/lib/epoxy/slivers; CG=/sys/fs/cgroup/epoxy; P=/tmp/epoxy-test
+	# (the bundles are on the data disk when the node has one)
+	[ -d /var/lib/epoxy/data/slivers ] && D=/var/lib/epoxy/data/slivers
 	mkdir -p $P
 	for f in /run/epoxy/join-credential /run/epoxy/handover /etc/epoxy/keyset; do
 		[ -e $f ] && echo "epoxy-test: node has $f"
@@ -131,8 +133,8 @@ epoxy_test_kill9() {
 	echo "epoxy-test: kill9 rounds $i apply rc $rc" \
 		"crun [$(crun --root /run/epoxy-crun list -q | sort | tr '\n' ' ')]" \
 		"cgroups [$(find /sys/fs/cgroup/epoxy -mindepth 1 -maxdepth 1 -type d | sed 's#.*/##' | sort | tr '\n' ' ')]" \
-		"bundles [$(find /var/lib/epoxy/slivers -mindepth 1 -maxdepth 1 | sed 's#.*/##' | sort | tr '\n' ' ')]" \
+		"bundles [$(find "$D" -mindepth 1 -maxdepth 1 | sed 's#.*/##' | sort | tr '\n' ' ')]" \
 		"tk-procs $(wc -l </sys/fs/cgroup/epoxy/tk/cgroup.procs)" \
 		"crun-procs $(cat /proc/[0-9]*/comm 2>/dev/null | grep -c '^crun$')" \
-		"mounts $(grep -c /var/lib/epoxy/slivers /proc/mounts)"
+		"mounts $(grep -c "$D" /proc/mounts)"
 }
