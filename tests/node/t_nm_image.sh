@@ -115,9 +115,11 @@ done
 # ---- a slice of the BusyBox image runs its entry from that image
 ni_start "$N/nm.log"
 log_wait "$N/nm.log" 'slivers of set [0-9]+: 0 created' || bail "first set" "$(cat "$N/nm.log")"
+t0=$(date +%s%N)
 ni_slice web "$good" 'cat /etc/marker >/out/marker; exec sleep 86411' || bail "slice web"
 log_wait "$N/nm.log" 'slivers of set [0-9]+: 1 created, 0 updated, 0 destroyed, 0 kept, 0 failed' 300
 ok $? "web created on its image" "$(cat "$N/nm.log")"
+diag "add-nodes -> web running on its $(stat -c %s "$N/good.tar")-byte image (fetched, verified, unpacked): $(( ($(date +%s%N) - t0) / 1000000 )) ms"
 grep -q "image ${good:0:12} ([0-9]* bytes) verified and unpacked" "$N/nm.log"
 ok $? "the log: image verified and unpacked"
 is "$(crun_list)" "web " "crun list: web"
