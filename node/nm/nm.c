@@ -622,9 +622,16 @@ static int nm_fetch(struct nm *nm, unsigned wait)
 	r.ctx = &out;
 	rc = https_do(&nm->hs[nm->cur], &r, &resp);
 	httpc_head_wipe(&resp.head);
-	if (rc == -EPX_E_HTTP_CODE && resp.head.status == 304)
+	if (rc == -EPX_E_HTTP_CODE && resp.head.status == 304) {
 		rc = 1;
-	else if (rc == 0) {
+		/* the set is the same, but a sliver failed (an image the start
+		 * could not fetch before the join, a server that was away):
+		 * try again once per poll */
+		pthread_mutex_lock(&nm->lock);
+		if (nm->images && nm->run_rc < 0)
+			nm_run(nm, 1);
+		pthread_mutex_unlock(&nm->lock);
+	} else if (rc == 0) {
 		pthread_mutex_lock(&nm->lock);
 		rc = nmsync_accept(&nm->sync, nm->setbuf, out.len);
 		if (rc == 0)

@@ -5,9 +5,11 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <archive.h>
@@ -283,7 +285,7 @@ int nmimage_unpack(const struct nmimage *im, int fd, const uint8_t sha[32])
 {
 	char hex[65], tmp[NMIMAGE_P], dst[NMIMAGE_P];
 	int p[2], rc = -EPX_E_NM_IMG_DISK, st = 0, dfd;
-	pid_t pid;
+	pid_t pid, parent;
 
 	nmimage_hex(sha, hex);
 	snprintf(tmp, sizeof(tmp), "%s/" NMIMAGE_NEW "%s", im->dir, hex);
@@ -292,8 +294,13 @@ int nmimage_unpack(const struct nmimage *im, int fd, const uint8_t sha[32])
 		return -EPX_E_NM_IMG_DISK;
 	if (pipe2(p, O_CLOEXEC) < 0)
 		goto out;
+	parent = getpid();
 	pid = fork();
 	if (pid == 0) {
+		/* dies with a killed node manager: never writes on into a
+		 * tree the next run is removing */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+			_exit(1);
 		close(p[0]);
 		nmimage_child(im, fd, tmp, p[1]);
 	}
@@ -322,6 +329,14 @@ out:
 }
 
 /* ---------------------------------------------------------------- fetch */
+
+static int64_t nmimage_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec;
+}
 
 struct nmimage_sink {
 	int fd;
@@ -364,7 +379,8 @@ int nmimage_get(struct nmimage *im, struct https *h, const struct sliver *sl)
 	if (nmimage_have(im, sl))
 		return 0;
 	for (i = 0; i < im->nbad && i < NMIMAGE_BAD_MAX; i++)
-		if (!memcmp(im->bad[i], sl->image, 32))
+		if (!memcmp(im->bad[i], sl->image, 32) &&
+		    (!im->bad_until[i] || nmimage_now() < im->bad_until[i]))
 			return im->bad_rc[i];
 	nmimage_hex(sl->image, hex);
 	if (!h) {
@@ -408,15 +424,17 @@ int nmimage_get(struct nmimage *im, struct https *h, const struct sliver *sl)
 	} else if (memcmp(got, sl->image, 32)) {
 		rc = -EPX_E_NM_IMG_HASH;
 	}
-	if (rc == 0) {
+	if (rc == 0)
 		rc = nmimage_unpack(im, s.fd, sl->image);
-		if (rc < 0 && rc != -EPX_E_NM_IMG_DISK && rc != -ENOMEM) {
-			i = im->nbad++ % NMIMAGE_BAD_MAX;
-			memcpy(im->bad[i], sl->image, 32);
-			im->bad_rc[i] = rc;
-		}
-	}
 	close(s.fd);
+	/* verified bytes refused: for good; a wrong size or hash: a while */
+	if (rc < 0 && rc != -EPX_E_NM_IMG_DISK && rc != -ENOMEM && rc != -EPX_E_NM_IMG_FETCH) {
+		i = im->nbad++ % NMIMAGE_BAD_MAX;
+		memcpy(im->bad[i], sl->image, 32);
+		im->bad_rc[i] = rc;
+		im->bad_until[i] = rc == -EPX_E_NM_IMG_SIZE || rc == -EPX_E_NM_IMG_HASH ?
+			nmimage_now() + NMIMAGE_RETRY_S : 0;
+	}
 	if (rc == 0)
 		nmrun_log("image %.12s (%llu bytes) verified and unpacked", hex,
 			  (unsigned long long)sl->image_bytes);

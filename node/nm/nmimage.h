@@ -13,7 +13,8 @@
  *    another SHA-256 -EPX_E_NM_IMG_HASH, and nothing is unpacked; a kill
  *    at any point leaves no file behind;
  *  - it is unpacked by a child process chrooted into DATA/.images/.new-<hex>
- *    (so whatever libarchive does, it writes nowhere else), tar only (no
+ *    (so whatever libarchive does, it writes nowhere else; it dies with
+ *    its parent, PR_SET_PDEATHSIG), tar only (no
  *    compression filter, no external program), with
  *    ARCHIVE_EXTRACT_SECURE_SYMLINKS, _SECURE_NODOTDOT and
  *    _SECURE_NOABSOLUTEPATHS and without owner, ACL, xattr or flags; and
@@ -34,8 +35,9 @@
  *  - an image whose verified bytes were refused is remembered (in
  *    memory, the last NMIMAGE_BAD_MAX) and refused again with its code
  *    without another download: a hostile image costs one transfer, not
- *    one per reconciliation; a transfer, size or hash failure is not
- *    remembered (the server may mend it);
+ *    one per reconciliation; a wrong size or hash is remembered for
+ *    NMIMAGE_RETRY_S (the server's object may be mended), a failed
+ *    transfer not at all;
  *  - nmimage_sync removes every image no live sliver of the set names,
  *    and every .new- or other leftover of DATA/.images; it touches
  *    nothing outside DATA/.images and never follows a link. */
@@ -60,6 +62,7 @@ struct https;
 #define NMIMAGE_MIN_RATE 16384          /* bytes/s over HTTPS_RATE_WINDOW_MS */
 
 #define NMIMAGE_BAD_MAX 64              /* refused images remembered */
+#define NMIMAGE_RETRY_S 600             /* a wrong size or hash: asked again after */
 
 struct nmimage {
 	char dir[NMRUN_PATH_MAX + 16];  /* DATA/.images */
@@ -69,6 +72,7 @@ struct nmimage {
 	 * the last NMIMAGE_BAD_MAX, in memory only */
 	uint8_t bad[NMIMAGE_BAD_MAX][32];
 	int bad_rc[NMIMAGE_BAD_MAX];
+	int64_t bad_until[NMIMAGE_BAD_MAX];     /* CLOCK_MONOTONIC s; 0: for good */
 	unsigned nbad;
 };
 

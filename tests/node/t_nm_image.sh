@@ -48,6 +48,7 @@ ni_slice() {
 		ni_ctl slice add-nodes "$1" --host node5
 }
 ni_start() {
+	: >"$1"
 	node_credential node5 52-54-00-00-00-05 >"$N/nc"
 	(in_ns "$NM" join --server "https://epoxy.test:$HTTPS_PORT" --addr 127.0.0.1 --ca "$CA_CRT" \
 		--host node5 --credential-file "$N/nc" --heartbeat 60 --poll 40 \
@@ -171,10 +172,13 @@ log_wait "$N/nm.log" "EPOXY-E3185 sliver hflip: refused" 300
 ok $? "a changed byte: refused with E3185" "$(grep hflip "$N/nm.log" | tail -3)"
 is "$(ni_images)" "$good " ".images: still the good image alone"
 # a truncated object: epoxyd will not serve it (E2241), the node says E3183
-truncate -s $((size - 100)) "$obj"
-ni_ctl slice renew hflip --days 3 || bail "renew hflip"
-log_wait "$N/nm.log" "EPOXY-E3183 sliver hflip: refused" 300
-ok $? "a truncated object: not served, E3183 on the node" "$(grep hflip "$N/nm.log" | tail -3)"
+{ cp -a "$G" "$N/groot3" && echo "third" >"$N/groot3/etc/marker" &&
+	tar -C "$N/groot3" --owner=0 --group=0 -cf "$N/trunc.tar" .; } || bail "trunc.tar"
+trunc=$(ni_publish "$N/trunc.tar" trunc) || bail "publish trunc"
+truncate -s $(($(stat -c %s "$DATA/objects/$trunc") - 100)) "$DATA/objects/$trunc"
+ni_slice htrunc "$trunc" 'exec sleep 86416' || bail "slice htrunc"
+log_wait "$N/nm.log" "EPOXY-E3183 sliver htrunc: refused" 300
+ok $? "a truncated object: not served, E3183 on the node" "$(grep htrunc "$N/nm.log" | tail -3)"
 
 # ---- epoxyd serves an image only to a node with a sliver of it
 is "$(node_cert node6 52-54-00-00-00-06 "$N")" 200 "node6's certificate"
@@ -186,7 +190,7 @@ is "$(hs_code "/v1/image/../objects/$good" --cert "$N/node6.crt" --key "$N/node6
 	"a path that is no hash: 404"
 
 # ---- a restart keeps web on its image
-for h in $HOSTILE hflip; do ni_ctl slice remove-nodes "$h" --host node5 || bail "remove $h"; done
+for h in $HOSTILE hflip htrunc; do ni_ctl slice remove-nodes "$h" --host node5 || bail "remove $h"; done
 log_wait "$N/nm.log" '0 created, 0 updated, 0 destroyed, 2 kept, 0 failed' 300
 ok $? "the hostile slices gone: db and web kept" "$(tail -3 "$N/nm.log")"
 ni_stop
@@ -207,5 +211,38 @@ log_wait "$N/nm.r1" "image ${good:0:12}: no sliver uses it; removed" 300
 ok $? "db gone: the image removed" "$(tail -3 "$N/nm.r1")"
 is "$(ni_images)" "" ".images is empty"
 is "$(crun_list)" "" "crun list empty"
+ni_stop
+
+# ---- kill -9 while an image is fetched or unpacked: nothing orphaned, the next run finishes
+K=$N/kroot
+cp -a "$G" "$K" || bail "kill image root"
+for k in $(seq 1 150); do head -c 16384 /dev/urandom >"$K/etc/f$k"; done
+tar -C "$K" --owner=0 --group=0 -cf "$N/kill.tar" . || bail "kill.tar"
+kimg=$(ni_publish "$N/kill.tar" kill) || bail "publish kill"
+ni_ctl slice create kl --site lab1 --image "sha256:$kimg" --days 2 --entry 'exec sleep 86415' ||
+	bail "slice kl"
+kill_ok=0
+for i in 1 2 3 4; do
+	ni_start "$N/nm.k$i"
+	log_wait "$N/nm.k$i" 'slivers of set [0-9]+: 0 created' 300 || bail "kill round $i: start"
+	ni_ctl slice add-nodes kl --host node5 || bail "add kl"
+	sleep "0.$(printf '%03d' $((RANDOM % 500)))"
+	kill -9 "$NMPID" 2>/dev/null; wait "$NMPID" 2>/dev/null
+	sleep 0.2
+	orphans=$(pgrep -fc "^$NM join" || true)
+	ni_start "$N/nm.k${i}b"
+	log_wait "$N/nm.k${i}b" \
+		'slivers of set [0-9]+: (1 created, 0 updated, [01] destroyed, 0 kept|0 created, 0 updated, 0 destroyed, 1 kept), 0 failed' 300
+	made=$?
+	got="orphans $orphans made $made images [$(ni_images)] crun [$(crun_list)]"
+	exp="orphans 0 made 0 images [$kimg ] crun [kl ]"
+	if [ "$got" = "$exp" ]; then kill_ok=$((kill_ok + 1))
+	else fail "kill -9 round $i" "got  $got"$'\n'"want $exp"$'\n'"$(tail -5 "$N/nm.k${i}b")"; fi
+	ni_ctl slice remove-nodes kl --host node5 || bail "remove kl"
+	log_wait "$N/nm.k${i}b" "image ${kimg:0:12}: no sliver uses it; removed" 300 ||
+		bail "kill round $i: image not removed" "$(tail -5 "$N/nm.k${i}b")"
+	ni_stop
+done
+is "$kill_ok" 4 "4 rounds of kill -9 during a fetch or unpack: no orphan, the next run makes it whole"
 ni_cleanup
 done_testing
