@@ -50,7 +50,33 @@ static int tls_load_ca(struct tls_ctx *t, const char *path)
 	return 0;
 }
 
-int tls_ctx_init(struct tls_ctx *t, const char *ca_path)
+/* The whole certificate's validity as Unix seconds (UTC). */
+static int64_t tls_x509_time(const mbedtls_x509_time *x)
+{
+	struct tm tm = { .tm_year = x->year - 1900, .tm_mon = x->mon - 1, .tm_mday = x->day,
+			 .tm_hour = x->hour, .tm_min = x->min, .tm_sec = x->sec };
+
+	return (int64_t)timegm(&tm);
+}
+
+/* A server's check of the client's chain, on top of mbedTLS's (called
+ * for each certificate, the leaf at depth 0, the trusted CA above it): a
+ * chain longer than leaf + the pinned CA is not trusted, and the leaf
+ * must be valid at t->now (mbedTLS has no MBEDTLS_HAVE_TIME_DATE). */
+static int tls_srv_vrfy(void *p, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
+{
+	const struct tls_ctx *t = p;
+
+	if (depth >= 2)
+		*flags |= MBEDTLS_X509_BADCERT_NOT_TRUSTED;
+	if (depth == 0 && t->now < tls_x509_time(&crt->valid_from))
+		*flags |= MBEDTLS_X509_BADCERT_FUTURE;
+	if (depth == 0 && t->now > tls_x509_time(&crt->valid_to))
+		*flags |= MBEDTLS_X509_BADCERT_EXPIRED;
+	return 0;
+}
+
+static int tls_ctx_setup(struct tls_ctx *t, const char *ca_path, int endpoint)
 {
 	static const char pers[] = "epoxy-net-tls";
 	int rc = -EPX_E_TLS_CA;
@@ -60,6 +86,7 @@ int tls_ctx_init(struct tls_ctx *t, const char *ca_path)
 	mbedtls_pk_init(&t->key);
 	mbedtls_ctr_drbg_init(&t->drbg);
 	mbedtls_ssl_config_init(&t->conf);
+	t->now = 0;
 	if (tls_load_ca(t, ca_path) != 0)
 		goto fail;
 	rc = -EPX_E_RNG;
@@ -67,8 +94,7 @@ int tls_ctx_init(struct tls_ctx *t, const char *ca_path)
 				  (const unsigned char *)pers, sizeof(pers) - 1))
 		goto fail;
 	rc = -EPX_E_TLS_HANDSHAKE;
-	if (mbedtls_ssl_config_defaults(&t->conf, MBEDTLS_SSL_IS_CLIENT,
-					MBEDTLS_SSL_TRANSPORT_STREAM,
+	if (mbedtls_ssl_config_defaults(&t->conf, endpoint, MBEDTLS_SSL_TRANSPORT_STREAM,
 					MBEDTLS_SSL_PRESET_DEFAULT))
 		goto fail;
 	mbedtls_ssl_conf_min_version(&t->conf, MBEDTLS_SSL_MAJOR_VERSION_3,
@@ -76,10 +102,22 @@ int tls_ctx_init(struct tls_ctx *t, const char *ca_path)
 	mbedtls_ssl_conf_authmode(&t->conf, MBEDTLS_SSL_VERIFY_REQUIRED);
 	mbedtls_ssl_conf_ca_chain(&t->conf, &t->ca, NULL);
 	mbedtls_ssl_conf_rng(&t->conf, mbedtls_ctr_drbg_random, &t->drbg);
+	if (endpoint == MBEDTLS_SSL_IS_SERVER)
+		mbedtls_ssl_conf_verify(&t->conf, tls_srv_vrfy, t);
 	return 0;
 fail:
 	tls_ctx_free(t);
 	return rc;
+}
+
+int tls_ctx_init(struct tls_ctx *t, const char *ca_path)
+{
+	return tls_ctx_setup(t, ca_path, MBEDTLS_SSL_IS_CLIENT);
+}
+
+int tls_ctx_init_server(struct tls_ctx *t, const char *ca_path)
+{
+	return tls_ctx_setup(t, ca_path, MBEDTLS_SSL_IS_SERVER);
 }
 
 void tls_ctx_free(struct tls_ctx *t)
@@ -221,6 +259,17 @@ static int tls_handshake_rc(struct tls_conn *c, int ret)
 {
 	uint32_t flags;
 
+	if (ret == MBEDTLS_ERR_SSL_NO_CLIENT_CERTIFICATE)
+		return -EPX_E_TLS_PEER_NOCERT;
+	if (ret == MBEDTLS_ERR_X509_CERT_VERIFY_FAILED && c->server) {
+		flags = mbedtls_ssl_get_verify_result(&c->ssl);
+		if (flags == MBEDTLS_X509_BADCERT_MISSING)
+			return -EPX_E_TLS_PEER_NOCERT;
+		if ((flags & (MBEDTLS_X509_BADCERT_EXPIRED | MBEDTLS_X509_BADCERT_FUTURE)) &&
+		    !(flags & ~(uint32_t)(MBEDTLS_X509_BADCERT_EXPIRED | MBEDTLS_X509_BADCERT_FUTURE)))
+			return -EPX_E_TLS_PEER_EXPIRED;
+		return -EPX_E_TLS_PEER_CA;
+	}
 	if (ret == MBEDTLS_ERR_X509_CERT_VERIFY_FAILED) {
 		flags = mbedtls_ssl_get_verify_result(&c->ssl);
 		if ((flags & MBEDTLS_X509_BADCERT_CN_MISMATCH) &&
@@ -236,10 +285,26 @@ static int tls_handshake_rc(struct tls_conn *c, int ret)
 	return -EPX_E_TLS_HANDSHAKE;
 }
 
+/* The handshake of either side, within c->deadline. */
+static int tls_handshake(struct tls_conn *c)
+{
+	int ret;
+
+	mbedtls_ssl_set_bio(&c->ssl, c, tls_send_cb, tls_recv_cb, NULL);
+	while ((ret = mbedtls_ssl_handshake(&c->ssl)) != 0) {
+		if (ret != MBEDTLS_ERR_SSL_WANT_READ && ret != MBEDTLS_ERR_SSL_WANT_WRITE)
+			return tls_handshake_rc(c, ret);
+		if (tls_wait(c, ret == MBEDTLS_ERR_SSL_WANT_READ ? POLLIN : POLLOUT,
+			     c->deadline) < 0)
+			return -EPX_E_HTTP_DEADLINE;
+	}
+	return 0;
+}
+
 int tls_connect(struct tls_conn *c, struct tls_ctx *t, const char *addr,
 		uint16_t port, const char *name, int64_t deadline)
 {
-	int rc, ret;
+	int rc;
 
 	memset(c, 0, sizeof(*c));
 	c->fd = -1;
@@ -253,22 +318,30 @@ int tls_connect(struct tls_conn *c, struct tls_ctx *t, const char *addr,
 	if (mbedtls_ssl_setup(&c->ssl, &t->conf) ||
 	    mbedtls_ssl_set_hostname(&c->ssl, name))
 		goto fail;
-	mbedtls_ssl_set_bio(&c->ssl, c, tls_send_cb, tls_recv_cb, NULL);
-	while ((ret = mbedtls_ssl_handshake(&c->ssl)) != 0) {
-		if (ret != MBEDTLS_ERR_SSL_WANT_READ &&
-		    ret != MBEDTLS_ERR_SSL_WANT_WRITE) {
-			rc = tls_handshake_rc(c, ret);
-			goto fail;
-		}
-		if (tls_wait(c, ret == MBEDTLS_ERR_SSL_WANT_READ ? POLLIN : POLLOUT,
-			     deadline) < 0) {
-			rc = -EPX_E_HTTP_DEADLINE;
-			goto fail;
-		}
-	}
-	return 0;
+	rc = tls_handshake(c);
+	if (rc == 0)
+		return 0;
 fail:
 	tls_close(c);
+	return rc;
+}
+
+int tls_accept(struct tls_conn *c, struct tls_ctx *t, int fd, int64_t deadline)
+{
+	int one = 1, rc = -EPX_E_TLS_HANDSHAKE;
+
+	memset(c, 0, sizeof(*c));
+	c->fd = fd;
+	c->server = 1;
+	c->deadline = deadline;
+	mbedtls_ssl_init(&c->ssl);
+	c->rbuf = malloc(TLS_RBUF);
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (fd >= 0 && fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) == 0 &&
+	    mbedtls_ssl_setup(&c->ssl, &t->conf) == 0)
+		rc = tls_handshake(c);
+	if (rc < 0)
+		tls_close(c);
 	return rc;
 }
 

@@ -1,4 +1,5 @@
-/* tls: the TLS client of the agent and the node services (mbedTLS).
+/* tls: the TLS client of the agent and the node services (mbedTLS), and
+ * the server side of epoxy-nm's HTTPS API (tls_ctx_init_server, tls_accept).
  *
  * Guarantees: TLS 1.2 or newer only; the server certificate must chain to
  * the pinned CA and match the configured DNS name (mbedtls_ssl_set_hostname
@@ -27,12 +28,15 @@ struct tls_ctx {
 	mbedtls_pk_context key;         /* its private key */
 	mbedtls_ctr_drbg_context drbg;
 	mbedtls_ssl_config conf;
+	int64_t now;                    /* a server: the time client certificates
+					 * are checked at (Unix seconds) */
 };
 
 #define TLS_RBUF 65536         /* bytes read from the socket at once */
 
 struct tls_conn {
 	int fd;
+	int server;                     /* accepted by tls_accept */
 	mbedtls_ssl_context ssl;
 	int64_t deadline;
 	/* what recv() gave beyond what mbedTLS asked for (it asks for a
@@ -57,6 +61,21 @@ int tls_ctx_init(struct tls_ctx *t, const char *ca_path);
 int tls_ctx_own_cert(struct tls_ctx *t, const uint8_t *crt, size_t crt_len,
 		     const uint8_t *key, size_t key_len);
 void tls_ctx_free(struct tls_ctx *t);
+/* The server side (epoxy-nm's HTTPS API), the same module and mbedTLS
+ * configuration as the client.  ca_path is the only CA whose certificates
+ * a client may present: the handshake requires one, issued directly by
+ * that CA (a chain through an intermediate CA, such as a node certificate
+ * from the node CA, is refused), with clientAuth in its extended key
+ * usage if it has one, and valid at t->now (set before each tls_accept:
+ * the node's clock, since mbedTLS is built without MBEDTLS_HAVE_TIME_DATE).
+ * The server's own certificate and key: tls_ctx_own_cert().  Returns 0,
+ * -EPX_E_TLS_CA or -EPX_E_RNG. */
+int tls_ctx_init_server(struct tls_ctx *t, const char *ca_path);
+/* Handshake as the server on the accepted socket fd (made non-blocking;
+ * closed by tls_close, also on failure).  Returns 0, -EPX_E_TLS_PEER_NOCERT,
+ * -EPX_E_TLS_PEER_CA, -EPX_E_TLS_PEER_EXPIRED, -EPX_E_TLS_VERSION,
+ * -EPX_E_TLS_HANDSHAKE or -EPX_E_HTTP_DEADLINE. */
+int tls_accept(struct tls_conn *c, struct tls_ctx *t, int fd, int64_t deadline);
 /* TCP connect to addr:port, handshake checking name.  Returns 0 or
  * -EPX_E_NET_CONNECT, -EPX_E_TLS_VERIFY, -EPX_E_TLS_NAME, -EPX_E_TLS_VERSION,
  * -EPX_E_TLS_HANDSHAKE, -EPX_E_HTTP_DEADLINE.  On failure c is closed. */

@@ -232,8 +232,12 @@ static int nodeid_serial(mbedtls_mpi *mpi, char hex[NODEID_SERIAL_HEX + 1])
 }
 
 /* extendedKeyUsage ::= SEQUENCE { id-kp-clientAuth } */
+/* extendedKeyUsage: clientAuth (the node's mutual TLS with epoxyd) and
+ * serverAuth (epoxy-nm --api-listen serves its HTTPS API with the same
+ * certificate; mbedTLS's server refuses a certificate without it) */
 static const unsigned char nodeid_eku[] = {
-	0x30, 0x0a, 0x06, 0x08, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x02,
+	0x30, 0x14, 0x06, 0x08, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x02,
+	0x06, 0x08, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x01,
 };
 
 static int nodeid_write(struct nodeid *n, mbedtls_x509write_cert *w,

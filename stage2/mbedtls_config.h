@@ -10,7 +10,8 @@
  * docs/guide/50-agent.md).  The node manager (node/nm/, built with the
  * same library and net/'s same client) also makes its P-256 key, writes
  * its certificate request and hands the key to TLS as PEM: the writers
- * below; the agent links none of them (--gc-sections drops them). */
+ * below; the agent links none of them (--gc-sections drops them).  The
+ * node manager's HTTPS API is net/tls's server side: MBEDTLS_SSL_SRV_C. */
 #ifndef EPOXY_MBEDTLS_CONFIG_H
 #define EPOXY_MBEDTLS_CONFIG_H
 
@@ -66,6 +67,7 @@
 /* TLS 1.2 client only */
 #define MBEDTLS_SSL_TLS_C
 #define MBEDTLS_SSL_CLI_C
+#define MBEDTLS_SSL_SRV_C      /* epoxy-nm --api-listen (net/tls's server side) */
 #define MBEDTLS_SSL_PROTO_TLS1_2
 #define MBEDTLS_KEY_EXCHANGE_ECDHE_ECDSA_ENABLED
 #define MBEDTLS_KEY_EXCHANGE_ECDHE_RSA_ENABLED

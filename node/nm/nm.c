@@ -100,6 +100,14 @@ struct nm {
 	const char *api_path;           /* --api-socket */
 	int api_set;                    /* given: a socket it cannot make is fatal */
 	struct nmapi api;
+	/* the same API over HTTPS (--api-listen ADDR:PORT): its server
+	 * identity is the node's current certificate (generation id_gen,
+	 * bumped by each join or renewal, under lock) and key (nm->id) */
+	const char *api_listen;
+	struct nmapi_tls apitls;
+	char id_cert[NODEPROTO_CERT_MAX];
+	size_t id_cert_len;
+	unsigned id_gen;
 	struct nmticket *tk;            /* NULL: no API */
 	struct sliverset *want;         /* the set plus the ticket slivers */
 	/* the sensors (node/nm/nmsense.h), with --rootfs: the last snapshot,
@@ -133,7 +141,7 @@ static void nm_usage(FILE *f)
 	      "                      [--cgroup-manager cgroupfs|disabled] [--no-pivot]\n"
 	      "                      [--images [--image-entries N] [--image-bytes BYTES]]\n"
 	      "                      [--uplink IFACE [--node-rate BITS] [--net-range A.B.C.D/N]\n"
-	      "                       [--nft PATH]]]\n"
+	      "                       [--nft PATH]]] [--api-socket PATH] [--api-listen ADDR:PORT]\n"
 	      "       epoxy-nm apply --host NAME --slivers DIR [--keyset FILE] --rootfs DIR [...]\n"
 	      "       epoxy-nm slivers [--api-socket PATH]\n"
 	      "       epoxy-nm redeem [--api-socket PATH] TICKET-FILE|-\n"
@@ -170,7 +178,10 @@ static void nm_usage(FILE *f)
 	      "  With --slivers, a local API on --api-socket PATH (default\n"
 	      "  " NMAPI_SOCKET_DEFAULT ", mode 0600, root only): list the slivers,\n"
 	      "  redeem a ticket (single use; a ticket sliver the next sliver set does not\n"
-	      "  confirm is destroyed).\n"
+	      "  confirm is destroyed).  --api-listen ADDR:PORT (off by default): the same API\n"
+	      "  over HTTPS (GET /list, /usage, /metrics; POST /redeem), the node's own\n"
+	      "  certificate as the server's, for clients with a certificate issued by --ca\n"
+	      "  itself (an operator's or epoxyd's; not a node's, not expired).\n"
 	      "  apply: verify the cached set of --slivers, make the running slivers match\n"
 	      "  it, and exit (0: every sliver as wanted, 1 otherwise): no server needed.\n"
 	      "  slivers: print the plan (the set's and the tickets' slivers) as JSON.\n"
@@ -357,9 +368,14 @@ static int nm_enroll(struct nm *nm, const char *path, const uint8_t *bearer,
 	if (rc == 0)
 		rc = nm_client(nm, to, id, a->buf, strlen(a->buf));
 	if (rc == 0) {
+		pthread_mutex_lock(&nm->lock);
 		nmid_free(nm->id);
 		nm->id = id;
 		id = NULL;
+		nm->id_cert_len = strlen(a->buf);
+		memcpy(nm->id_cert, a->buf, nm->id_cert_len);
+		nm->id_gen++;
+		pthread_mutex_unlock(&nm->lock);
 		nm->cur = to;
 		nm->renew_at_ms = tls_now_ms() +
 			1000 * (nm->renew_s ? (int64_t)nm->renew_s : 2 * life / 3);
@@ -474,7 +490,11 @@ static void nm_beat_usage(struct nm *nm, char *body, size_t *n)
 	const struct usage *u;
 	int rc = -ENOMEM;
 
-	if (!nm->snap || !line)
+	if (!nm->snap) {                /* no sensors (no --rootfs): no field */
+		rc = 0;
+		goto out;
+	}
+	if (!line)
 		goto out;
 	pthread_mutex_lock(&nm->lock);
 	u = nm_sense(nm, 0);
@@ -797,7 +817,7 @@ static int nm_opts(struct nm *nm, int argc, char **argv, const char **cred, int 
 		{ "cgroup-manager", 1, 0, 'G' }, { "no-pivot", 0, 0, 'P' }, { "uplink", 1, 0, 'U' },
 		{ "node-rate", 1, 0, 'N' }, { "net-range", 1, 0, 'A' }, { "nft", 1, 0, 'F' },
 		{ "api-socket", 1, 0, 'Q' }, { "images", 0, 0, 'I' }, { "image-entries", 1, 0, 'E' },
-		{ "image-bytes", 1, 0, 'B' }, { 0, 0, 0, 0 } };
+		{ "image-bytes", 1, 0, 'B' }, { "api-listen", 1, 0, 'L' }, { 0, 0, 0, 0 } };
 	uint64_t v;
 	int o, rc = 0;
 
@@ -853,9 +873,14 @@ static int nm_opts(struct nm *nm, int argc, char **argv, const char **cred, int 
 		else if (o == 'Q')
 			rc = optarg[0] == '/' && strlen(optarg) <= NMAPI_PATH_MAX ?
 				(nm->api_path = optarg, nm->api_set = 1, 0) : -EPX_E_NM_USAGE;
+		else if (o == 'L')
+			nm->api_listen = optarg;
 		else
 			rc = -EPX_E_NM_USAGE;
 	}
+	/* the HTTPS API serves the local API: it needs the set (--slivers) */
+	if (rc == 0 && nm->api_listen && (apply || !nm->sync.dir[0]))
+		rc = -EPX_E_NM_USAGE;
 	if (rc == 0 && apply && (!nm->host[0] || !nm->sync.dir[0] || !nm->rootfs || optind != argc))
 		rc = -EPX_E_NM_USAGE;
 	else if (rc == 0 && !apply &&
@@ -933,7 +958,48 @@ static int nm_api_listen(struct nm *nm)
 	if (rc < 0)
 		return nm_fail(rc, nm->api_path, NULL);
 	nmrun_log("local API on %s", nm->api_path);
+	if (!nm->api_listen)
+		return 0;
+	rc = nmapi_tls_listen(&nm->apitls, nm->api_listen, nm->ca);
+	if (rc < 0)
+		return nm_fail(rc == -EPX_E_NM_USAGE ? -EPX_E_NM_API_LISTEN : rc, nm->api_listen, NULL);
+	nmrun_log("local API over HTTPS on %s (client certificates of %s)", nm->api_listen, nm->ca);
 	return 0;
+}
+
+/* The HTTPS API's server identity: the node's certificate and key when
+ * they changed since generation *gen (nmapi.h's nmapi_ident_fn). */
+static int nm_api_ident(void *ctx, unsigned *gen, char *cert, size_t ccap, size_t *clen,
+			char *key, size_t kcap, size_t *klen)
+{
+	struct nm *nm = ctx;
+	int rc = 0;
+
+	pthread_mutex_lock(&nm->lock);
+	if (!nm->id || !nm->id_gen)
+		rc = -EPX_E_NM_API_LISTEN;
+	else if (*gen != nm->id_gen && nm->id_cert_len > ccap)
+		rc = -EPX_E_TLS_OWNCERT;
+	else if (*gen != nm->id_gen)
+		rc = nmid_key_pem(nm->id, key, kcap, klen);
+	if (rc == 0 && *gen != nm->id_gen) {
+		memcpy(cert, nm->id_cert, nm->id_cert_len);
+		*clen = nm->id_cert_len;
+		*gen = nm->id_gen;
+		rc = 1;
+	}
+	pthread_mutex_unlock(&nm->lock);
+	return rc;
+}
+
+/* A connection the HTTPS API refused: its code and peer on the log. */
+static void nm_api_refused(void *ctx, int rc, const char *peer)
+{
+	char what[64];
+
+	(void)ctx;
+	snprintf(what, sizeof(what), "HTTPS API client %s refused", peer);
+	nm_fail(rc, what, NULL);
 }
 
 /* slivers | redeem FILE: the client of the local API. */
@@ -1069,6 +1135,9 @@ int main(int argc, char **argv)
 		return CLI_OK;          /* the parent: the join is done */
 	if (rc == 0 && nm.tk && nmapi_start(&nm.api, nm_api_fn, &nm) < 0)
 		nm_fail(-EPX_E_NM_API_SOCKET, nm.api_path, NULL);
+	if (rc == 0 && nm.tk && nm.api_listen &&
+	    nmapi_tls_start(&nm.apitls, nm_api_fn, nm_api_ident, nm_api_refused, &nm) < 0)
+		nm_fail(-EPX_E_NM_API_LISTEN, nm.api_listen, NULL);
 	if (rc == 0 && nm.sync.dir[0])
 		nm_fetch(&nm, 0);       /* the set at once, not after a beat */
 	while (rc == 0 && (!nm.beats || ++n < nm.beats)) {

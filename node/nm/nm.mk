@@ -46,8 +46,8 @@ $(O)/host/node/nm/nmnet.o $(O)/asan/node/nm/nmnet.o $(O)/fuzz/node/nm/nmnet.o: \
 # table of malformed ones
 UNIT_TESTS += test_nodeid
 test_nodeid_SRCS := tests/unit/test_nodeid.c tests/test.c server/nodeid.c $(NM_MODS)
-test_nodeid_ARCHIVES := epoxy
-test_nodeid_LIBS := -lmbedx509 -lmbedcrypto -lpthread $(NMNET_LIBS)
+test_nodeid_ARCHIVES := epoxy-net epoxy
+test_nodeid_LIBS := $(NET_LIBS) -lpthread $(NMNET_LIBS)
 
 FUZZ_TARGETS += fuzz_csr
 fuzz_csr_SRCS := tests/fuzz/fuzz_csr.c server/nodeid.c
@@ -90,14 +90,21 @@ fuzz_nmnet_LIBS := $(LIB_CRYPTO_LIBS) $(NMNET_LIBS)
 UNIT_TESTS += test_nmapi
 test_nmapi_SRCS := tests/unit/test_nmapi.c node/nm/nmapi.c node/nm/nmticket.c \
 	node/nm/nmsync.c node/nm/nmrun.c node/nm/nmdisk.c node/nm/nmnet.c $(TRUST_TEST_SRCS)
-test_nmapi_ARCHIVES := $(TRUST_TEST_ARCHIVES)
-test_nmapi_LIBS := $(LIB_CRYPTO_LIBS) $(NMNET_LIBS) -lpthread
+test_nmapi_ARCHIVES := epoxy-net $(TRUST_TEST_ARCHIVES)
+test_nmapi_LIBS := $(NET_LIBS) $(NMNET_LIBS) -lpthread
 
 FUZZ_TARGETS += fuzz_nmapi
 fuzz_nmapi_SRCS := tests/fuzz/fuzz_nmapi.c node/nm/nmapi.c node/nm/nmticket.c \
 	node/nm/nmsync.c node/nm/nmrun.c node/nm/nmdisk.c node/nm/nmnet.c
-fuzz_nmapi_ARCHIVES := epoxy
-fuzz_nmapi_LIBS := $(LIB_CRYPTO_LIBS) $(NMNET_LIBS) -lpthread
+fuzz_nmapi_ARCHIVES := epoxy-net epoxy
+fuzz_nmapi_LIBS := $(NET_LIBS) $(NMNET_LIBS) -lpthread
+
+# the HTTPS API's request parser (nmapi_http_parse) on any bytes
+FUZZ_TARGETS += fuzz_nmapi_http
+fuzz_nmapi_http_SRCS := tests/fuzz/fuzz_nmapi_http.c node/nm/nmapi.c node/nm/nmticket.c \
+	node/nm/nmsync.c node/nm/nmrun.c node/nm/nmdisk.c node/nm/nmnet.c
+fuzz_nmapi_http_ARCHIVES := epoxy-net epoxy
+fuzz_nmapi_http_LIBS := $(NET_LIBS) $(NMNET_LIBS) -lpthread
 
 # disk_max as a project quota and the data disk (node/nm/nmdisk.h): the
 # device classifier (blank, ours, foreign) on tables of disk heads and

@@ -1,10 +1,16 @@
-/* nmapi: the local API's socket, request parser, server loop and client
- * (see nmapi.h).  Parsing is line_take (lib/line.h) and num.h. */
+/* nmapi: the local API's socket, request parser, server loop and client,
+ * and the same API over HTTPS (see nmapi.h).  Parsing is line_take
+ * (lib/line.h) and num.h; TLS is net/tls's. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <libgen.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <time.h>
 #include <sys/time.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -302,4 +308,294 @@ out:
 	if (fd >= 0)
 		close(fd);
 	return rc;
+}
+
+/* ------------------------------------------------------------ HTTPS */
+
+static const struct {
+	const char *line;               /* the request line less " HTTP/1.x" */
+	enum nmapi_op op;
+} nmapi_http_routes[] = {
+	{ "GET /list", NMAPI_LIST }, { "GET /usage", NMAPI_USAGE },
+	{ "GET /metrics", NMAPI_METRICS }, { "POST /redeem", NMAPI_REDEEM },
+};
+
+/* 1 if s[0..n) is a header name: a token of letters, digits and '-' */
+static int nmapi_http_name(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n == 0)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+		      (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
+			return 0;
+	return 1;
+}
+
+/* One header line h[0..n) (no CRLF): Content-Length into *cl (once). */
+static int nmapi_http_header(const char *h, size_t n, int64_t *cl)
+{
+	const char *colon = memchr(h, ':', n), *v;
+	size_t k, vn, i;
+	uint64_t x;
+
+	if (!colon || !nmapi_http_name(h, (size_t)(colon - h)))
+		return -EPX_E_NM_API_HTTP;
+	k = (size_t)(colon - h);
+	v = colon + 1;
+	vn = n - k - 1;
+	while (vn && (*v == ' ' || *v == '\t'))
+		v++, vn--;
+	while (vn && (v[vn - 1] == ' ' || v[vn - 1] == '\t'))
+		vn--;
+	for (i = 0; i < vn; i++)
+		if ((unsigned char)v[i] < 0x20 && v[i] != '\t')
+			return -EPX_E_NM_API_HTTP;
+	if (k == 17 && !strncasecmp(h, "Transfer-Encoding", k))
+		return -EPX_E_NM_API_HTTP;
+	if (k != 14 || strncasecmp(h, "Content-Length", k))
+		return 0;
+	if (*cl >= 0 || num_parse_u64(v, vn, UINT32_MAX, &x) < 0)
+		return -EPX_E_NM_API_HTTP;
+	if (x > NMTICKET_BYTES_MAX)
+		return -EPX_E_NM_API_HTTPBIG;
+	*cl = (int64_t)x;
+	return 0;
+}
+
+int nmapi_http_parse(struct nmapi_req *r, const char *buf, size_t len)
+{
+	const char *end, *eol, *sp;
+	size_t pos, head, i, n;
+	int64_t cl = -1;
+	int rc, headers = 0;
+
+	memset(r, 0, sizeof(*r));
+	/* the head: up to the first empty line, within its cap */
+	end = NULL;
+	for (i = 0; i + 3 < len && i + 4 <= NMAPI_HTTP_HEAD_MAX; i++)
+		if (!memcmp(buf + i, "\r\n\r\n", 4)) {
+			end = buf + i;
+			break;
+		}
+	if (!end)
+		return len >= NMAPI_HTTP_HEAD_MAX ? -EPX_E_NM_API_HTTPBIG :
+		       memchr(buf, '\0', len) ? -EPX_E_NM_API_HTTP : NMAPI_MORE;
+	head = (size_t)(end - buf) + 4;
+	/* the request line */
+	eol = memchr(buf, '\r', head);
+	n = (size_t)(eol - buf);
+	sp = n >= 9 ? buf + n - 9 : NULL;
+	if (!sp || (memcmp(sp, " HTTP/1.1", 9) && memcmp(sp, " HTTP/1.0", 9)) || eol[1] != '\n')
+		return -EPX_E_NM_API_HTTP;
+	for (i = 0; i < sizeof(nmapi_http_routes) / sizeof(nmapi_http_routes[0]); i++)
+		if (strlen(nmapi_http_routes[i].line) == n - 9 &&
+		    !memcmp(buf, nmapi_http_routes[i].line, n - 9))
+			break;
+	if (i == sizeof(nmapi_http_routes) / sizeof(nmapi_http_routes[0]))
+		return -EPX_E_NM_API_HTTP;
+	r->op = nmapi_http_routes[i].op;
+	/* the headers: "Name: value" lines, CRLF each */
+	for (pos = n + 2; pos < head - 2; pos = (size_t)(eol - buf) + 2) {
+		eol = memchr(buf + pos, '\r', head - 2 - pos);
+		if (!eol)
+			eol = buf + head - 2;
+		if (eol[1] != '\n' || ++headers > NMAPI_HTTP_HEADERS_MAX)
+			return memset(r, 0, sizeof(*r)), -EPX_E_NM_API_HTTP;
+		rc = nmapi_http_header(buf + pos, (size_t)(eol - buf) - pos, &cl);
+		if (rc < 0)
+			return memset(r, 0, sizeof(*r)), rc;
+	}
+	if (r->op == NMAPI_REDEEM ? cl <= 0 : cl > 0)
+		return memset(r, 0, sizeof(*r)), -EPX_E_NM_API_HTTP;
+	n = cl > 0 ? (size_t)cl : 0;
+	if (len < head + n) {
+		memset(r, 0, sizeof(*r));
+		return NMAPI_MORE;
+	}
+	if (len > head + n)             /* a second request: not served */
+		return memset(r, 0, sizeof(*r)), -EPX_E_NM_API_HTTP;
+	if (n) {
+		r->body = buf + head;
+		r->body_len = n;
+	}
+	return 0;
+}
+
+int nmapi_tls_listen(struct nmapi_tls *a, const char *addr, const char *ca)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	char host[INET_ADDRSTRLEN];
+	const char *colon = addr ? strrchr(addr, ':') : NULL;
+	uint32_t port = 0;
+	int one = 1;
+
+	memset(a, 0, sizeof(*a));
+	a->fd = -1;
+	a->ca = ca;
+	if (!colon || (size_t)(colon - addr) >= sizeof(host) ||
+	    num_str_u32(colon + 1, 65535, &port) < 0 || port == 0)
+		return -EPX_E_NM_USAGE;
+	memcpy(host, addr, (size_t)(colon - addr));
+	host[colon - addr] = '\0';
+	if (inet_pton(AF_INET, host, &sa.sin_addr) != 1)
+		return -EPX_E_NM_USAGE;
+	sa.sin_port = htons((uint16_t)port);
+	a->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (a->fd < 0)
+		return -EPX_E_NM_API_LISTEN;
+	setsockopt(a->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(a->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    listen(a->fd, NMAPI_TLS_BACKLOG) < 0) {
+		close(a->fd);
+		a->fd = -1;
+		return -EPX_E_NM_API_LISTEN;
+	}
+	return 0;
+}
+
+/* A renewed certificate: a new server context in the other slot, then
+ * the switch (mbedTLS's config points into its own struct). */
+static int nmapi_tls_ident(struct nmapi_tls *a)
+{
+	static char cert[TLS_OWN_MAX], key[TLS_OWN_MAX];
+	size_t clen = 0, klen = 0;
+	int to = a->live[a->cur] ? 1 - a->cur : a->cur, rc;
+	unsigned gen = a->gen;
+
+	rc = a->ident(a->ctx, &gen, cert, sizeof(cert), &clen, key, sizeof(key), &klen);
+	if (rc == 1) {
+		if (a->live[to])
+			tls_ctx_free(&a->tls[to]);
+		a->live[to] = 0;
+		rc = tls_ctx_init_server(&a->tls[to], a->ca);
+		if (rc == 0) {
+			rc = tls_ctx_own_cert(&a->tls[to], (const uint8_t *)cert, clen,
+					      (const uint8_t *)key, klen);
+			if (rc < 0)
+				tls_ctx_free(&a->tls[to]);
+		}
+		if (rc == 0) {
+			a->live[to] = 1;
+			a->cur = to;
+			a->gen = gen;
+		}
+	}
+	explicit_bzero(key, sizeof(key));
+	return a->live[a->cur] ? 0 : rc < 0 ? rc : -EPX_E_NM_API_LISTEN;
+}
+
+static const char *nmapi_http_ctype(enum nmapi_op op)
+{
+	return op == NMAPI_METRICS ? "text/plain; version=0.0.4" :
+	       op == NMAPI_USAGE || op == NMAPI_LIST || op == NMAPI_REDEEM ? "application/json" :
+	       "text/plain";
+}
+
+static void nmapi_http_answer(struct tls_conn *c, int status, const char *ctype,
+			      const char *body, size_t len)
+{
+	char head[256];
+	int n = snprintf(head, sizeof(head), "HTTP/1.1 %d %s\r\nContent-Type: %s\r\n"
+			 "Content-Length: %zu\r\nCache-Control: no-store\r\n"
+			 "Connection: close\r\n\r\n", status,
+			 status == 200 ? "OK" : status == 413 ? "Payload Too Large" :
+			 status == 400 ? "Bad Request" : "Forbidden", ctype, len);
+
+	if (n > 0 && (size_t)n < sizeof(head) && tls_write(c, head, (size_t)n) == 0 && len)
+		tls_write(c, body, len);
+}
+
+/* The request of an accepted TLS client, answered. */
+static int nmapi_tls_exchange(struct nmapi_tls *a, struct tls_conn *c, char *req)
+{
+	char *ans = NULL, line[512], code[16];
+	struct nmapi_req r;
+	size_t len = 0, alen = 0;
+	FILE *f = NULL;
+	long got;
+	int rc = NMAPI_MORE, status;
+
+	while (rc == NMAPI_MORE) {
+		got = tls_read(c, req + len, NMAPI_HTTP_REQ_MAX - len, c->deadline);
+		if (got <= 0) {
+			rc = got == 0 ? -EPX_E_NM_API_HTTP : -EPX_E_NM_API_HTTPBIG;
+			break;
+		}
+		len += (size_t)got;
+		rc = nmapi_http_parse(&r, req, len);
+		if (rc == NMAPI_MORE && len >= NMAPI_HTTP_REQ_MAX)
+			rc = -EPX_E_NM_API_HTTPBIG;
+	}
+	if (rc == 0) {
+		f = open_memstream(&ans, &alen);
+		rc = f ? a->fn(a->ctx, &r, f) : -ENOMEM;
+		if (f && fclose(f) != 0 && rc == 0)
+			rc = -ENOMEM;
+		if (rc == 0 && alen > NMAPI_ANS_MAX)
+			rc = -EPX_E_NM_API_TOOBIG;
+	}
+	if (rc == 0) {
+		nmapi_http_answer(c, 200, nmapi_http_ctype(r.op), ans, alen);
+	} else {
+		status = rc == -EPX_E_NM_API_HTTPBIG ? 413 : rc == -EPX_E_NM_API_HTTP ? 400 : 403;
+		snprintf(line, sizeof(line), "refused %s %s\n", epx_code(rc, code, sizeof(code)),
+			 epx_strerror(rc));
+		nmapi_http_answer(c, status, "text/plain", line, strlen(line));
+	}
+	free(ans);
+	return rc;
+}
+
+int nmapi_tls_serve_one(struct nmapi_tls *a)
+{
+	struct sockaddr_in sa;
+	socklen_t sl = sizeof(sa);
+	char peer[INET_ADDRSTRLEN + 8] = "?", *req = NULL;
+	struct tls_conn c;
+	int fd, rc;
+
+	fd = accept4(a->fd, (struct sockaddr *)&sa, &sl, SOCK_CLOEXEC);
+	if (fd < 0)
+		return errno == EINTR ? 0 : -EPX_E_NM_API_LISTEN;
+	if (sa.sin_family == AF_INET && inet_ntop(AF_INET, &sa.sin_addr, peer, INET_ADDRSTRLEN))
+		snprintf(peer + strlen(peer), 8, ":%u", ntohs(sa.sin_port));
+	rc = nmapi_tls_ident(a);
+	if (rc < 0) {
+		close(fd);
+		goto out;
+	}
+	a->tls[a->cur].now = (int64_t)time(NULL);
+	rc = tls_accept(&c, &a->tls[a->cur], fd, tls_now_ms() + NMAPI_TIMEOUT_MS);
+	if (rc < 0)
+		goto out;
+	req = malloc(NMAPI_HTTP_REQ_MAX);
+	rc = req ? nmapi_tls_exchange(a, &c, req) : -ENOMEM;
+	tls_close(&c);
+	free(req);
+out:
+	if (rc < 0 && a->log)
+		a->log(a->ctx, rc, peer);
+	return rc;
+}
+
+static void *nmapi_tls_loop(void *arg)
+{
+	struct nmapi_tls *a = arg;
+
+	for (;;)
+		nmapi_tls_serve_one(a);
+	return NULL;
+}
+
+int nmapi_tls_start(struct nmapi_tls *a, nmapi_fn fn, nmapi_ident_fn ident, nmapi_log_fn log,
+		    void *ctx)
+{
+	a->fn = fn;
+	a->ident = ident;
+	a->log = log;
+	a->ctx = ctx;
+	return pthread_create(&a->th, NULL, nmapi_tls_loop, a) ? -EPX_E_NM_API_LISTEN : 0;
 }

@@ -29,7 +29,34 @@
  *    the node manager answers a redeem once its apply (crun) is done,
  *    which took over 5 s on a loaded QEMU node (tests/qemu/run-slivers);
  *  - the handler runs with the caller's lock (nm.c holds its one mutex),
- *    and its answer body is capped at NMAPI_ANS_MAX. */
+ *    and its answer body is capped at NMAPI_ANS_MAX.
+ *
+ * The same API over HTTPS (--api-listen ADDR:PORT; nmapi_tls_*), through
+ * net/tls's server side (one TLS code path with the node's client):
+ *   GET /list | GET /usage | GET /metrics | POST /redeem (the ticket as
+ *   the body, Content-Length 1..NMTICKET_BYTES_MAX)
+ * answered 200 with the same body as "ok", or 4xx with the Unix answer's
+ * "refused EPOXY-ENNNN text" line.
+ *  - the server's certificate is the node's current one (from the node
+ *    CA), handed over in memory by the caller's ident function before
+ *    each connection and switched when it was renewed; its key is wiped
+ *    from every buffer here after use;
+ *  - a client must present a certificate issued directly by the pinned
+ *    fleet CA (net/tls.h: tls_ctx_init_server), valid by the node's
+ *    clock: no certificate, another CA (or a node certificate, through
+ *    the node CA) and an expired one are refused in the handshake with
+ *    -EPX_E_TLS_PEER_NOCERT, _CA, _EXPIRED, passed to the log function;
+ *  - one connection at a time, at most NMAPI_TLS_BACKLOG more waiting in
+ *    the kernel; each has NMAPI_TIMEOUT_MS for its handshake, request
+ *    and answer in all; a request head over NMAPI_HTTP_HEAD_MAX or a body
+ *    over NMTICKET_BYTES_MAX is refused (413, -EPX_E_NM_API_HTTPBIG);
+ *  - nmapi_http_parse reads exactly buf[0..len): 0 for one whole
+ *    request and nothing after it, NMAPI_MORE for a proper prefix of one
+ *    within the caps, else -EPX_E_NM_API_HTTPBIG or -EPX_E_NM_API_HTTP
+ *    (a request line other than the four above with HTTP/1.1 or 1.0,
+ *    a header line that is not "Name: value", more than
+ *    NMAPI_HTTP_HEADERS_MAX headers, Transfer-Encoding, a Content-Length
+ *    twice, not in lib/num.h's one spelling, or on a GET). */
 #ifndef EPOXY_NMAPI_H
 #define EPOXY_NMAPI_H
 
@@ -37,6 +64,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "net/tls.h"
 #include "node/nm/nmticket.h"
 
 #define NMAPI_MAGIC "epoxy-nm-api 1"
@@ -47,6 +75,12 @@
 #define NMAPI_TIMEOUT_MS 5000
 #define NMAPI_ANSWER_MS 120000
 #define NMAPI_DRAIN_MAX (64 * 1024)             /* of a refused request, dropped */
+
+#define NMAPI_HTTP_HEAD_MAX 8192
+#define NMAPI_HTTP_HEADERS_MAX 32
+#define NMAPI_HTTP_REQ_MAX (NMAPI_HTTP_HEAD_MAX + NMTICKET_BYTES_MAX)
+#define NMAPI_TLS_BACKLOG 8
+#define NMAPI_MORE 1
 
 enum nmapi_op { NMAPI_LIST = 1, NMAPI_REDEEM, NMAPI_USAGE, NMAPI_METRICS };
 
@@ -67,7 +101,38 @@ struct nmapi {
 	pthread_t th;
 };
 
+/* The HTTPS side's identity: when the node's certificate is no longer
+ * generation *gen, writes it (PEM) and its key (PEM) into cert and key,
+ * sets *gen and returns 1; 0 when unchanged, or a code (no certificate
+ * yet).  Called in the API's thread. */
+typedef int (*nmapi_ident_fn)(void *ctx, unsigned *gen, char *cert, size_t ccap, size_t *clen,
+			      char *key, size_t kcap, size_t *klen);
+/* A refused connection: its code and the peer ("ADDR:PORT"). */
+typedef void (*nmapi_log_fn)(void *ctx, int rc, const char *peer);
+
+struct nmapi_tls {
+	int fd;
+	const char *ca;                 /* the pinned fleet CA's file */
+	nmapi_fn fn;
+	nmapi_ident_fn ident;
+	nmapi_log_fn log;
+	void *ctx;
+	unsigned gen;                   /* of the identity in tls[cur] */
+	struct tls_ctx tls[2];          /* built in place, never copied */
+	int live[2], cur;
+	pthread_t th;
+};
+
 int nmapi_parse(struct nmapi_req *r, const char *buf, size_t len);
+int nmapi_http_parse(struct nmapi_req *r, const char *buf, size_t len);
+/* Listens on addr ("A.B.C.D:PORT", PORT 1..65535) for TLS clients of ca.
+ * 0, -EPX_E_NM_USAGE (the form) or -EPX_E_NM_API_LISTEN. */
+int nmapi_tls_listen(struct nmapi_tls *a, const char *addr, const char *ca);
+/* Serves one connection; 0 or the code it was refused with (logged). */
+int nmapi_tls_serve_one(struct nmapi_tls *a);
+/* Serves forever in a thread of its own. */
+int nmapi_tls_start(struct nmapi_tls *a, nmapi_fn fn, nmapi_ident_fn ident, nmapi_log_fn log,
+		    void *ctx);
 /* Makes the socket (see above).  0 or -EPX_E_NM_API_SOCKET. */
 int nmapi_listen(struct nmapi *a, const char *path);
 /* Serves one connection: read, parse, fn, answer.  0, or the code that

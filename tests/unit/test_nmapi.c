@@ -94,6 +94,18 @@ static const struct preq preqs[] = {
 	{ "over the request cap", NULL, NMAPI_REQ_MAX + 1, -EPX_E_NM_API_TOOBIG, 0, 0 },
 };
 
+/* One case's result: its code, and the request filled (the body at the
+ * end of the input) or left empty. */
+static void preq_ok(const char *what, const struct preq *p, int rc, const struct nmapi_req *r,
+		    const char *in, size_t len)
+{
+	ok(rc == p->rc && (rc || (r->op == p->op && r->body_len == p->body_len &&
+				  (r->op != NMAPI_REDEEM ? !r->body : r->body + r->body_len == in + len))),
+	   "%s: %s (rc %d, want %d)", what, p->name, rc, p->rc);
+	if (rc)
+		ok(r->op == 0 && r->body == NULL, "%s: %s: nothing filled", what, p->name);
+}
+
 static void t_parse(void)
 {
 	static char big[NMAPI_REQ_MAX + 64];
@@ -115,11 +127,110 @@ static void t_parse(void)
 			in = big;
 		}
 		rc = nmapi_parse(&r, in, len);
-		ok(rc == p->rc && (rc || (r.op == p->op && r.body_len == p->body_len &&
-					  (r.op != NMAPI_REDEEM ? !r.body : r.body + r.body_len == in + len))),
-		   "parse: %s (rc %d, want %d)", p->name, rc, p->rc);
-		if (rc)
-			ok(r.op == 0 && r.body == NULL, "parse: %s: nothing filled", p->name);
+		preq_ok("parse", p, rc, &r, in, len);
+	}
+}
+
+/* The HTTPS API's requests (nmapi_http_parse): the four accepted forms,
+ * prefixes (NMAPI_MORE), and malformed or oversized ones. */
+#define HV " HTTP/1.1\r\n"
+#define HH "Host: node5:9443\r\nUser-Agent: curl/7.88.1\r\nAccept: */*\r\n"
+static const struct preq hreqs[] = {
+	{ "GET /list", "GET /list" HV HH "\r\n", 0, 0, NMAPI_LIST, 0 },
+	{ "GET /usage", "GET /usage" HV "\r\n", 0, 0, NMAPI_USAGE, 0 },
+	{ "GET /metrics, HTTP/1.0", "GET /metrics HTTP/1.0\r\n\r\n", 0, 0, NMAPI_METRICS, 0 },
+	{ "POST /redeem", "POST /redeem" HV HH "Content-Length: 3\r\n\r\nabc", 0, 0,
+	  NMAPI_REDEEM, 3 },
+	{ "POST /redeem, header case and spaces", "POST /redeem" HV "content-length:  3 \r\n\r\nabc",
+	  0, 0, NMAPI_REDEEM, 3 },
+	{ "POST /redeem, body with CRLF and NUL", "POST /redeem" HV "Content-Length: 4\r\n\r\na\r\n\0",
+	  sizeof("POST /redeem" HV "Content-Length: 4\r\n\r\na\r\n\0") - 1, 0, NMAPI_REDEEM, 4 },
+	{ "empty: more", "", 0, NMAPI_MORE, 0, 0 },
+	{ "request line only: more", "GET /list" HV, 0, NMAPI_MORE, 0, 0 },
+	{ "head without its end: more", "GET /list" HV HH, 0, NMAPI_MORE, 0, 0 },
+	{ "body short: more", "POST /redeem" HV "Content-Length: 5\r\n\r\nabc", 0, NMAPI_MORE, 0, 0 },
+	{ "a NUL before the head's end", "GET /list\0" HV, sizeof("GET /list\0" HV) - 1,
+	  -EPX_E_NM_API_HTTP, 0, 0 },
+	{ "unknown path", "GET /sliver" HV "\r\n", 0, -EPX_E_NM_API_HTTP, 0, 0 },
+	{ "query string", "GET /list?all" HV "\r\n", 0, -EPX_E_NM_API_HTTP, 0, 0 },
+	{ "path with a trailing slash", "GET /list/" HV "\r\n", 0, -EPX_E_NM_API_HTTP, 0, 0 },
+	{ "POST /list", "POST /list" HV "Content-Length: 1\r\n\r\nx", 0, -EPX_E_NM_API_HTTP, 0, 0 },
+	{ "GET /redeem", "GET /redeem" HV "\r\n", 0, -EPX_E_NM_API_HTTP, 0, 0 },
+	{ "lowercase method", "get /list" HV "\r\n", 0, -EPX_E_NM_API_HTTP, 0, 0 },
+	{ "two spaces", "GET  /list" HV "\r\n", 0, -EPX_E_NM_API_HTTP, 0, 0 },
+	{ "HTTP/2", "GET /list HTTP/2\r\n\r\n", 0, -EPX_E_NM_API_HTTP, 0, 0 },
+	{ "HTTP/1.2", "GET /list HTTP/1.2\r\n\r\n", 0, -EPX_E_NM_API_HTTP, 0, 0 },
+	{ "no version", "GET /list\r\n\r\n", 0, -EPX_E_NM_API_HTTP, 0, 0 },
+	{ "bare LF line ends", "GET /list HTTP/1.1\n\n\r\n\r\n", 0, -EPX_E_NM_API_HTTP, 0, 0 },
+	{ "bare CR in a header", "GET /list" HV "Host: a\rb\r\n\r\n", 0, -EPX_E_NM_API_HTTP, 0, 0 },
+	{ "bare LF in a header", "GET /list" HV "Host: a\nb\r\n\r\n", 0, -EPX_E_NM_API_HTTP, 0, 0 },
+	{ "header without a colon", "GET /list" HV "Host node5\r\n\r\n", 0, -EPX_E_NM_API_HTTP, 0, 0 },
+	{ "header name with a space", "GET /list" HV "Ho st: x\r\n\r\n", 0, -EPX_E_NM_API_HTTP, 0, 0 },
+	{ "empty header name", "GET /list" HV ": x\r\n\r\n", 0, -EPX_E_NM_API_HTTP, 0, 0 },
+	{ "folded header", "GET /list" HV "Host: a\r\n b\r\n\r\n", 0, -EPX_E_NM_API_HTTP, 0, 0 },
+	{ "GET with a body", "GET /list" HV "Content-Length: 1\r\n\r\nx", 0, -EPX_E_NM_API_HTTP, 0, 0 },
+	{ "GET with Content-Length 0", "GET /list" HV "Content-Length: 0\r\n\r\n", 0, 0, NMAPI_LIST, 0 },
+	{ "POST without Content-Length", "POST /redeem" HV "\r\nabc", 0, -EPX_E_NM_API_HTTP, 0, 0 },
+	{ "POST with Content-Length 0", "POST /redeem" HV "Content-Length: 0\r\n\r\n", 0,
+	  -EPX_E_NM_API_HTTP, 0, 0 },
+	{ "Content-Length twice", "POST /redeem" HV "Content-Length: 3\r\nContent-Length: 3\r\n\r\nabc",
+	  0, -EPX_E_NM_API_HTTP, 0, 0 },
+	{ "Content-Length with a sign", "POST /redeem" HV "Content-Length: +3\r\n\r\nabc", 0,
+	  -EPX_E_NM_API_HTTP, 0, 0 },
+	{ "Content-Length with a leading zero", "POST /redeem" HV "Content-Length: 03\r\n\r\nabc", 0,
+	  -EPX_E_NM_API_HTTP, 0, 0 },
+	{ "Content-Length hex", "POST /redeem" HV "Content-Length: 0x3\r\n\r\nabc", 0,
+	  -EPX_E_NM_API_HTTP, 0, 0 },
+	{ "Content-Length empty", "POST /redeem" HV "Content-Length:\r\n\r\nabc", 0,
+	  -EPX_E_NM_API_HTTP, 0, 0 },
+	{ "Content-Length 4097 (over the ticket's cap)",
+	  "POST /redeem" HV "Content-Length: 4097\r\n\r\n", 0, -EPX_E_NM_API_HTTPBIG, 0, 0 },
+	{ "Content-Length 2^64", "POST /redeem" HV "Content-Length: 18446744073709551616\r\n\r\n", 0,
+	  -EPX_E_NM_API_HTTP, 0, 0 },
+	{ "Transfer-Encoding", "POST /redeem" HV "Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+	  0, -EPX_E_NM_API_HTTP, 0, 0 },
+	{ "a second request after the first", "GET /list" HV "\r\nGET /list" HV "\r\n", 0,
+	  -EPX_E_NM_API_HTTP, 0, 0 },
+	{ "a byte after the body", "POST /redeem" HV "Content-Length: 3\r\n\r\nabcd", 0,
+	  -EPX_E_NM_API_HTTP, 0, 0 },
+	{ "head over 8 KiB", NULL, NMAPI_HTTP_HEAD_MAX, -EPX_E_NM_API_HTTPBIG, 0, 0 },
+	{ "33 headers", NULL, 33, -EPX_E_NM_API_HTTP, 0, 0 },
+	{ "32 headers", NULL, 32, 0, NMAPI_LIST, 0 },
+};
+
+static void t_http(void)
+{
+	static char big[NMAPI_HTTP_REQ_MAX + 64];
+	struct nmapi_req r;
+	size_t i, len, k;
+	const char *in;
+	int rc;
+
+	for (i = 0; i < sizeof(hreqs) / sizeof(hreqs[0]); i++) {
+		const struct preq *p = &hreqs[i];
+
+		in = p->in;
+		len = p->len ? p->len : strlen(in);
+		if (!in && p->len == NMAPI_HTTP_HEAD_MAX) {     /* one long header, no end */
+			len = (size_t)snprintf(big, sizeof(big), "GET /list" HV "X-Pad: ");
+			memset(big + len, 'p', NMAPI_HTTP_HEAD_MAX - len);
+			len = NMAPI_HTTP_HEAD_MAX;
+			in = big;
+		} else if (!in) {       /* p->len headers */
+			len = (size_t)snprintf(big, sizeof(big), "GET /list" HV);
+			for (k = 0; k < p->len; k++)
+				len += (size_t)snprintf(big + len, sizeof(big) - len, "X-H%zu: v\r\n", k);
+			len += (size_t)snprintf(big + len, sizeof(big) - len, "\r\n");
+			in = big;
+		}
+		rc = nmapi_http_parse(&r, in, len);
+		preq_ok("http", p, rc, &r, in, len);
+		/* every proper prefix of an accepted request waits for more */
+		for (k = 0; rc == 0 && k < len; k++)
+			if (nmapi_http_parse(&r, in, k) != NMAPI_MORE)
+				break;
+		if (rc == 0)
+			ok(k == len, "http: %s: each of its %zu prefixes is NMAPI_MORE", p->name, len);
 	}
 }
 
@@ -545,6 +656,7 @@ int main(void)
 	if (!f || fwrite(ks, 1, len, f) != len || fclose(f))
 		abort();
 	t_parse();
+	t_http();
 	t_journal();
 	t_redeem();
 	cleanup();
