@@ -537,6 +537,9 @@ static int nmapi_tls_exchange(struct nmapi_tls *a, struct tls_conn *c, char *req
 		if (rc == 0 && alen > NMAPI_ANS_MAX)
 			rc = -EPX_E_NM_API_TOOBIG;
 	}
+	/* the answer gets its own NMAPI_TIMEOUT_MS: a redeem is answered
+	 * once its apply (crun) is done, which may take longer */
+	c->deadline = tls_now_ms() + NMAPI_TIMEOUT_MS;
 	if (rc == 0) {
 		nmapi_http_answer(c, 200, nmapi_http_ctype(r.op), ans, alen);
 	} else {

@@ -47,8 +47,8 @@
  *    the node CA) and an expired one are refused in the handshake with
  *    -EPX_E_TLS_PEER_NOCERT, _CA, _EXPIRED, passed to the log function;
  *  - one connection at a time, at most NMAPI_TLS_BACKLOG more waiting in
- *    the kernel; each has NMAPI_TIMEOUT_MS for its handshake, request
- *    and answer in all; a request head over NMAPI_HTTP_HEAD_MAX or a body
+ *    the kernel; each has NMAPI_TIMEOUT_MS for its handshake and request,
+ *    and NMAPI_TIMEOUT_MS more to take its answer once it is ready; a request head over NMAPI_HTTP_HEAD_MAX or a body
  *    over NMTICKET_BYTES_MAX is refused (413, -EPX_E_NM_API_HTTPBIG);
  *  - nmapi_http_parse reads exactly buf[0..len): 0 for one whole
  *    request and nothing after it, NMAPI_MORE for a proper prefix of one
