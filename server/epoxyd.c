@@ -279,11 +279,29 @@ static int epoxyd_nodeca(const struct config *cfg, struct nodeid **out, char **t
 	return 0;
 }
 
+/* The node CA never issues for the names of the HTTPS listener's
+ * certificate (nodeid_server_names); logs a failure. */
+static int epoxyd_nodeca_names(struct nodeid *n, const char *cert_pem)
+{
+	int rc;
+
+	if (!n || !cert_pem)
+		return 0;
+	rc = nodeid_server_names(n, cert_pem, strlen(cert_pem) + 1);
+	if (rc < 0)
+		log_msg(LOG_ERR, "EPOXY-E%04d tls_cert: cannot read its names (at most %d) for the "
+			"node CA to refuse: %s", -rc, NODEID_NAMES_MAX, epx_strerror(rc));
+	return rc;
+}
+
 static int epoxyd_load_nodeca(struct epoxyd *d)
 {
+	int rc;
+
 	if (!d->cfg.node_ca_cert[0])
 		return 0;
-	return epoxyd_nodeca(&d->cfg, &d->base.nodeid, &d->nodeca_pem);
+	rc = epoxyd_nodeca(&d->cfg, &d->base.nodeid, &d->nodeca_pem);
+	return rc < 0 ? rc : epoxyd_nodeca_names(d->base.nodeid, d->cert_pem);
 }
 
 /* The Diffie-Hellman group of DHE-RSA key exchange: RFC 7919's ffdhe2048,
@@ -1526,6 +1544,9 @@ static void epoxyd_reload(struct epoxyd *d, struct MHD_Daemon **https)
 		epoxyd_reload_nodeca_undo(d, keep, nid);
 		goto fail;
 	}
+	/* the listener's names as they are now, before the node CA is in
+	 * use (a failure is logged and keeps the last names) */
+	(void)epoxyd_nodeca_names(nid ? nid : d->base.nodeid, d->cert_pem);
 	if (nid) {
 		d->base.nodeid = nid;
 		for (i = 0; i < d->npool; i++)

@@ -36,6 +36,8 @@ struct nodeid {
 	size_t nprev;
 	mbedtls_pk_context key;
 	char issuer[NODEID_DN_MAX];     /* the CA's subject, as mbedTLS spells it */
+	char names[NODEID_NAMES_MAX][LABEL_DNS_MAX + 1]; /* never issued for */
+	size_t nnames;
 };
 
 /* mbedTLS's RNG callback over getrandom(2): thread-safe, no state */
@@ -99,6 +101,69 @@ void nodeid_free(struct nodeid *n)
 	pthread_mutex_destroy(&n->lock);
 	explicit_bzero(n, sizeof(*n));
 	free(n);
+}
+
+/* One name of the server's certificate into names[*k], lower case. */
+static int nodeid_name_add(char names[][LABEL_DNS_MAX + 1], size_t *k, const unsigned char *p,
+			   size_t len)
+{
+	size_t i;
+
+	if (*k == NODEID_NAMES_MAX || len == 0 || len > LABEL_DNS_MAX)
+		return -EPX_E_NID_CAFILE;
+	for (i = 0; i < len; i++)
+		names[*k][i] = (char)(p[i] >= 'A' && p[i] <= 'Z' ? p[i] + 32 : p[i]);
+	names[*k][len] = '\0';
+	(*k)++;
+	return 0;
+}
+
+int nodeid_server_names(struct nodeid *n, const char *pem, size_t len)
+{
+	char names[NODEID_NAMES_MAX][LABEL_DNS_MAX + 1];
+	const mbedtls_x509_sequence *s;
+	const mbedtls_x509_name *dn;
+	mbedtls_x509_crt crt;
+	size_t k = 0;
+	int rc = -EPX_E_NID_CAFILE;
+
+	mbedtls_x509_crt_init(&crt);
+	if (mbedtls_x509_crt_parse(&crt, (const unsigned char *)pem, len) != 0)
+		goto out;
+	rc = 0;
+	for (s = &crt.subject_alt_names; rc == 0 && s && s->buf.p; s = s->next)
+		if (s->buf.tag == (MBEDTLS_ASN1_CONTEXT_SPECIFIC | 2))  /* dNSName */
+			rc = nodeid_name_add(names, &k, s->buf.p, s->buf.len);
+	for (dn = &crt.subject; rc == 0 && k == 0 && dn && dn->oid.p; dn = dn->next)
+		if (MBEDTLS_OID_CMP(MBEDTLS_OID_AT_CN, &dn->oid) == 0)
+			rc = nodeid_name_add(names, &k, dn->val.p, dn->val.len);
+	if (rc < 0)
+		goto out;
+	pthread_mutex_lock(&n->lock);
+	memcpy(n->names, names, sizeof(names));
+	n->nnames = k;
+	pthread_mutex_unlock(&n->lock);
+out:
+	mbedtls_x509_crt_free(&crt);
+	return rc;
+}
+
+/* Whether host (lower case, LABEL_HOST) is one of the server's names; a
+ * name "*.rest" covers one label before rest.  Under n->lock. */
+static int nodeid_is_server_name(const struct nodeid *n, const char *host)
+{
+	const char *dot = strchr(host, '.');
+	size_t i;
+
+	for (i = 0; i < n->nnames; i++) {
+		const char *m = n->names[i];
+
+		if (!strcmp(m, host))
+			return 1;
+		if (m[0] == '*' && m[1] == '.' && dot && !strcmp(m + 1, dot))
+			return 1;
+	}
+	return 0;
 }
 
 int nodeid_trust_previous(struct nodeid *n, const char *pem, size_t len)
@@ -288,7 +353,8 @@ int nodeid_issue(struct nodeid *n, const uint8_t *der, size_t len,
 	if (rc < 0)
 		goto out;
 	pthread_mutex_lock(&n->lock);
-	rc = nodeid_write(n, &w, &csr.pk, host, now, ttl, &mpi);
+	rc = nodeid_is_server_name(n, host) ? -EPX_E_NID_SERVERNAME :
+		nodeid_write(n, &w, &csr.pk, host, now, ttl, &mpi);
 	if (rc == 0 && mbedtls_x509write_crt_pem(&w, (unsigned char *)pem, cap,
 						  nodeid_rng, NULL) != 0)
 		rc = -EPX_E_NID_ISSUE;

@@ -11,8 +11,12 @@
  *  - nodeid_issue() signs, with the node CA's key, a certificate for that
  *    key and CN=host only: a fresh random 128-bit serial, valid from
  *    now - NODEID_SKEW to now + ttl (the caller's clock), CA:FALSE,
- *    digitalSignature, extendedKeyUsage clientAuth; nothing of the request
- *    but its key and (checked) name is copied;
+ *    digitalSignature, extendedKeyUsage clientAuth and serverAuth (the
+ *    node's HTTPS API); nothing of the request but its key and (checked)
+ *    name is copied; never for a name of epoxyd's own TLS certificate
+ *    (nodeid_server_names): with serverAuth, a node certificate for the
+ *    server's name would pass any client that checks only the name and
+ *    the fleet CA, so that name is refused (-EPX_E_NID_SERVERNAME);
  *  - nodeid_peer() accepts a DER certificate only if it chains directly to
  *    the node CA, or to one of the previous node CAs given to
  *    nodeid_trust_previous() (a rotation: certificates they issued work
@@ -56,6 +60,16 @@ void nodeid_free(struct nodeid *n);     /* NULL is fine; wipes the key */
  * NODEID_PREV_MAX; len counts the NUL): their certificates are accepted
  * by nodeid_peer() until they end.  Once per n.  0 or -EPX_E_NID_CAFILE. */
 int nodeid_trust_previous(struct nodeid *n, const char *pem, size_t len);
+
+#define NODEID_NAMES_MAX 16             /* names of epoxyd's certificate kept */
+
+/* The names nodeid_issue() refuses: the dNSNames of the PEM certificate's
+ * subjectAltName (a leading "*." matches one label), or its CN when it has
+ * none; the certificate of epoxyd's HTTPS listener, given again after a
+ * reload.  pem NUL-terminated, len counting the NUL.  Replaces the names
+ * given before.  0 or -EPX_E_NID_CAFILE (unreadable, or more than
+ * NODEID_NAMES_MAX names). */
+int nodeid_server_names(struct nodeid *n, const char *pem, size_t len);
 
 /* The checks above on a request for host.  0 or -EPX_E_NID_CSR,
  * -EPX_E_NID_KEYTYPE, -EPX_E_NID_CN, -EPX_E_NID_EXT. */

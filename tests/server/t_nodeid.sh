@@ -67,6 +67,13 @@ is "$(join "$NC" node1 "$(csr "$N/k1" node1 -addext subjectAltName=DNS:evil.test
 	"CSR with an extension request: refused"
 is "$(join "$NC" node1 "$(csr "$N/k1" node1 -addext basicConstraints=critical,CA:TRUE)")" "400 EPOXY-E2274" \
 	"CSR asking to be a CA: refused"
+# a node certificate also serves the node's HTTPS API (serverAuth): never
+# one for a name of epoxyd's own certificate (epoxy.test here)
+"$SEED" host "$STORE" epoxy.test 52-54-00-00-00-77 >/dev/null || bail "host epoxy.test"
+"$SEED" cred "$STORE" epoxy.test "$T_DIR/cred.epoxy.test" >/dev/null || bail "cred epoxy.test"
+NCS=$(node_credential epoxy.test 52-54-00-00-00-77)
+is "$(join "$NCS" epoxy.test "$(csr "$N/k2" epoxy.test)")" "403 EPOXY-E2280" \
+	"a host named as epoxyd's certificate (epoxy.test): no node certificate (E2280)"
 L=${#GOOD}
 BAD=${GOOD:0:$((L - 20))}$(printf '%02x' $(( 0x${GOOD:$((L - 20)):2} ^ 1 )))${GOOD:$((L - 18))}
 is "$(join "$NC" node1 "$BAD")" "400 EPOXY-E2271" "CSR with a bad signature: refused"

@@ -205,10 +205,78 @@ static void test_issue_peer(void)
 	nodeid_free(other);
 }
 
+/* made once with openssl req -x509: SAN DNS:Epoxy.Test, DNS:*.example.net,
+ * IP:10.0.0.1 (CN ignored.cn); and one with 17 dNSNames */
+static const char t_san_pem[] =
+	"-----BEGIN CERTIFICATE-----\n"
+	"MIIBqzCCAVGgAwIBAgIUGbvWi4UkXTBCa7B9kqL+/sQNJUgwCgYIKoZIzj0EAwIw\n"
+	"FTETMBEGA1UEAwwKaWdub3JlZC5jbjAeFw0yNjEyMDUwNzMzNTFaFw00NjExMzAw\n"
+	"NzMzNTFaMBUxEzARBgNVBAMMCmlnbm9yZWQuY24wWTATBgcqhkjOPQIBBggqhkjO\n"
+	"PQMBBwNCAAQy7S4Ck0V/R/BcKLgaVc88QVX09QZpwivsFhY86l2SQfXzz/TO4XdX\n"
+	"48qyUd9rqpr8/qUFl89hINBpIO8oB6gXo38wfTAdBgNVHQ4EFgQURHVii85mfaV8\n"
+	"du1VUKDF6xCNQLgwHwYDVR0jBBgwFoAURHVii85mfaV8du1VUKDF6xCNQLgwDwYD\n"
+	"VR0TAQH/BAUwAwEB/zAqBgNVHREEIzAhggpFcG94eS5UZXN0gg0qLmV4YW1wbGUu\n"
+	"bmV0hwQKAAABMAoGCCqGSM49BAMCA0gAMEUCICLjpI4xFpqoqkd5rSlGMhsY8olE\n"
+	"SXaizHTkM7PwPwwgAiEAobJyEtnyty9kBf/Y90slbPK+xnd6LiwaQvsD/A94gI8=\n"
+	"-----END CERTIFICATE-----\n";
+static const char t_san17_pem[] =
+	"-----BEGIN CERTIFICATE-----\n"
+	"MIICIDCCAcagAwIBAgIURppW4SwoVQGruP3vgqTzWv5/wH0wCgYIKoZIzj0EAwIw\n"
+	"DDEKMAgGA1UEAwwBeDAeFw0yNjEyMDUwNzMzNTFaFw00NjExMzAwNzMzNTFaMAwx\n"
+	"CjAIBgNVBAMMAXgwWTATBgcqhkjOPQIBBggqhkjOPQMBBwNCAAQAVoE151oJRjYg\n"
+	"x/0bre7phJA7DO+r//nQPFcPTfdaPCuseEYjysnAMdDK2OHVYVsX3R7S49UaOIsc\n"
+	"lUtSFWuzo4IBBDCCAQAwHQYDVR0OBBYEFNlhpIb5UEiI6ylNzhu814Svm37LMB8G\n"
+	"A1UdIwQYMBaAFNlhpIb5UEiI6ylNzhu814Svm37LMA8GA1UdEwEB/wQFMAMBAf8w\n"
+	"gawGA1UdEQSBpDCBoYIHbjEudGVzdIIHbjIudGVzdIIHbjMudGVzdIIHbjQudGVz\n"
+	"dIIHbjUudGVzdIIHbjYudGVzdIIHbjcudGVzdIIHbjgudGVzdIIHbjkudGVzdIII\n"
+	"bjEwLnRlc3SCCG4xMS50ZXN0gghuMTIudGVzdIIIbjEzLnRlc3SCCG4xNC50ZXN0\n"
+	"gghuMTUudGVzdIIIbjE2LnRlc3SCCG4xNy50ZXN0MAoGCCqGSM49BAMCA0gAMEUC\n"
+	"IQC6qP6mzu16KepVKrFgtYr1VDEqs+RuUVCMCTEn73YqjQIgRzlIzFNS+SLtrDSY\n"
+	"8S7ksdmuyFh/p3J7ZcT9Z5JgtlA=\n"
+	"-----END CERTIFICATE-----\n";
+
+/* the node CA never issues for a name of epoxyd's own certificate */
+static void test_server_names(void)
+{
+	static const struct {
+		const char *host;
+		int refused;
+	} cases[] = {
+		{ "epoxy.test", 1 }, { "a.example.net", 1 }, { "node-7.example.net", 1 },
+		{ "example.net", 0 }, { "b.a.example.net", 0 }, { "ignored.cn", 0 },
+		{ "epoxy.test.example", 0 }, { "node1", 0 }, { "10.0.0.1", 0 },
+	};
+	struct nodeid *ca = t_ca("epoxy fleet node CA");
+	char pem[NODEPROTO_CERT_MAX], s[NODEID_SERIAL_HEX + 1], subj[96];
+	uint8_t der[NODEID_CSR_MAX];
+	size_t i, len, plen;
+	int64_t na;
+
+	ok(nodeid_server_names(ca, "junk", 5) == -EPX_E_NID_CAFILE, "server names: junk refused");
+	ok(nodeid_server_names(ca, t_san17_pem, sizeof(t_san17_pem)) == -EPX_E_NID_CAFILE,
+	   "server names: 17 dNSNames refused (cap %d)", NODEID_NAMES_MAX);
+	ok(nodeid_server_names(ca, t_san_pem, sizeof(t_san_pem)) == 0, "server names read");
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int rc;
+
+		snprintf(subj, sizeof(subj), "CN=%s", cases[i].host);
+		len = t_csr(der, sizeof(der), MBEDTLS_PK_ECKEY, MBEDTLS_ECP_DP_SECP256R1, subj, 0);
+		rc = nodeid_issue(ca, der, len, cases[i].host, NOW, 900, s, &na, pem, sizeof(pem), &plen);
+		ok(cases[i].refused ? rc == -EPX_E_NID_SERVERNAME : rc == 0, "issue for %s: %s",
+		   cases[i].host, cases[i].refused ? "refused (E2280)" : "issued");
+	}
+	len = t_csr(der, sizeof(der), MBEDTLS_PK_ECKEY, MBEDTLS_ECP_DP_SECP256R1, "CN=epoxy.test", 0);
+	ok(nodeid_server_names(ca, t_san17_pem, sizeof(t_san17_pem)) < 0 &&
+	   nodeid_issue(ca, der, len, "epoxy.test", NOW, 900, s, &na, pem, sizeof(pem), &plen) ==
+	   -EPX_E_NID_SERVERNAME, "a failed read keeps the last names");
+	nodeid_free(ca);
+}
+
 int main(void)
 {
 	test_csr_table();
 	test_csr_nmid();
 	test_issue_peer();
+	test_server_names();
 	return test_done();
 }
