@@ -158,6 +158,15 @@ is "$(openssl x509 -in "$N/srv1.pem" -noout -subject 2>/dev/null | sed 's/ //g')
 	"the server certificate is the node's (CN=node5)"
 openssl verify -purpose any -partial_chain -CAfile "$KEYS/node-ca.crt" "$N/srv1.pem" >/dev/null 2>&1
 ok $? "...issued by the node CA"
+# an OpenSSL client verifies the node by its name under the fleet CA
+# that made the node CA (serverAuth on the node CA and its certificates)
+cat "$O/keys/ca.crt" "$KEYS/node-ca.crt" >"$P/fleet+node-ca.pem"
+is "$(curl -s --max-time 20 -o /dev/null -w '%{http_code}' --cacert "$P/fleet+node-ca.pem" \
+	--resolve "node5:$APORT:127.0.0.1" --cert "$P/ops.crt" --key "$P/ops.key" "https://node5:$APORT/list")" \
+	200 "curl verifies the node's server certificate as node5 under the fleet CA (no -k)"
+is "$(curl -s --max-time 20 -o /dev/null -w '%{http_code}' --cacert "$P/fleet+node-ca.pem" \
+	--resolve "node6:$APORT:127.0.0.1" --cert "$P/ops.crt" --key "$P/ops.key" "https://node6:$APORT/list")" \
+	000 "...and refuses it under another node's name"
 apitls_renewals() { grep -c '/v1/node/renew: certificate for node5' "$N/nm.log"; }
 r0=$(apitls_renewals)
 for _ in $(seq 1 300); do [ "$(apitls_renewals)" -gt "$r0" ] && break; sleep 0.1; done
