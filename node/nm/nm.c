@@ -43,6 +43,7 @@
 #include "node/nm/nmnet.h"
 #include "node/nm/nmrun.h"
 #include "node/nm/nmsense.h"
+#include "node/nm/nmsvc.h"
 #include "node/nm/nmsync.h"
 #include "node/nm/nmticket.h"
 
@@ -72,6 +73,8 @@ struct nm {
 	unsigned beats;                 /* --beats N: stop after N (tests); 0 never */
 	unsigned beaten;                /* heartbeats the server accepted */
 	int detach;                     /* --detach: background after the join */
+	const char *svc_dir;            /* --service-cert DIR, or NULL */
+	int svc_due;                    /* a new service certificate is wanted */
 	/* the sliver set (--slivers DIR): sync.dir[0] when on */
 	struct nmsync sync;
 	const char *keyset;             /* --keyset FILE */
@@ -136,6 +139,7 @@ static void nm_usage(FILE *f)
 	fputs("usage: epoxy-nm join --server https://NAME[:PORT] --ca FILE --host NAME\n"
 	      "                     --credential-file FILE [--addr IPV4] [--heartbeat SECONDS]\n"
 	      "                     [--renew SECONDS] [--beats N] [--detach]\n"
+	      "                     [--service-cert DIR]\n"
 	      "                     [--slivers DIR [--keyset FILE] [--poll SECONDS]]\n"
 	      "                     [--rootfs DIR [--data DIR] [--runtime-root DIR] [--crun PATH]\n"
 	      "                      [--cgroup-manager cgroupfs|disabled] [--no-pivot]\n"
@@ -154,6 +158,9 @@ static void nm_usage(FILE *f)
 	      "  --renew seconds).  --beats N stops after N heartbeats.\n"
 	      "  --detach: once the first heartbeat is accepted, go on in the background and\n"
 	      "  exit 0 (join scripts).\n"
+	      "  --service-cert DIR: after each certificate of its own, ask for a second one\n"
+	      "  on a second key for the node's services (epoxy-pusher) and write it to\n"
+	      "  DIR/node.key and DIR/node.crt (0600; DIR root's, writable by nobody else).\n"
 	      "  --slivers DIR: between heartbeats, long-poll the node's sliver set (each\n"
 	      "  request held up to --poll seconds, default 25, at most 55), verify it with\n"
 	      "  the online key of --keyset (default /etc/epoxy/keyset), keep the last\n"
@@ -377,6 +384,7 @@ static int nm_enroll(struct nm *nm, const char *path, const uint8_t *bearer,
 		nm->id_gen++;
 		pthread_mutex_unlock(&nm->lock);
 		nm->cur = to;
+		nm->svc_due = nm->svc_dir != NULL;
 		nm->renew_at_ms = tls_now_ms() +
 			1000 * (nm->renew_s ? (int64_t)nm->renew_s : 2 * life / 3);
 		nmrun_log("%s: certificate for %s, %lld s of life, renewal in %lld s",
@@ -386,6 +394,39 @@ static int nm_enroll(struct nm *nm, const char *path, const uint8_t *bearer,
 	nmid_free(id);
 	free(body);
 	return rc;
+}
+
+/* With --service-cert: a second certificate of this host on a second,
+ * fresh key, asked through the renewal endpoint with the current
+ * certificate, written for the node's services (nmsvc.h).  A failure is
+ * logged and tried again at the next heartbeat; the node manager's own
+ * certificate and key are untouched either way. */
+static void nm_svc(struct nm *nm, struct nm_ans *a)
+{
+	char *body = malloc(NM_BODY_MAX);
+	struct nmid *id = NULL;
+	int64_t life = 0;
+	size_t len = 0;
+	int rc = body ? nmid_new(&id, nm->host) : -ENOMEM;
+
+	if (rc == 0)
+		rc = nm_body(nm, id, 0, body, &len);
+	if (rc == 0)
+		rc = nm_post(nm, nm->cur, NODEPROTO_NODE_RENEW_PATH, body, len, NULL, a);
+	if (rc == 0)
+		rc = nmid_cert_check(id, a->buf, strlen(a->buf), &life);
+	if (rc == 0)
+		rc = nmsvc_write(nm->svc_dir, id, a->buf, strlen(a->buf));
+	if (rc == 0) {
+		nm->svc_due = 0;
+		nmrun_log("service certificate for %s in %s, %lld s of life", nm->host,
+			  nm->svc_dir, (long long)life);
+	} else {
+		nm_fail(-EPX_E_NM_SVCCERT, "service certificate (retrying at the next beat)",
+			a->reason);
+	}
+	nmid_free(id);
+	free(body);
 }
 
 /* The join: retried with jittered backoff while the server is away;
@@ -537,6 +578,8 @@ static int nm_beat(struct nm *nm)
 	}
 	if (rc == 0 && tls_now_ms() >= nm->renew_at_ms)
 		rc = nm_enroll(nm, NODEPROTO_NODE_RENEW_PATH, NULL, a);
+	if (rc == 0 && nm->svc_due)
+		nm_svc(nm, a);
 	if (rc < 0 && nm_refused(a))
 		rc = nm_fail(-EPX_E_NM_REFUSED, "heartbeat", a->reason);
 	else if (rc < 0) {
@@ -817,7 +860,8 @@ static int nm_opts(struct nm *nm, int argc, char **argv, const char **cred, int 
 		{ "cgroup-manager", 1, 0, 'G' }, { "no-pivot", 0, 0, 'P' }, { "uplink", 1, 0, 'U' },
 		{ "node-rate", 1, 0, 'N' }, { "net-range", 1, 0, 'A' }, { "nft", 1, 0, 'F' },
 		{ "api-socket", 1, 0, 'Q' }, { "images", 0, 0, 'I' }, { "image-entries", 1, 0, 'E' },
-		{ "image-bytes", 1, 0, 'B' }, { "api-listen", 1, 0, 'L' }, { 0, 0, 0, 0 } };
+		{ "image-bytes", 1, 0, 'B' }, { "api-listen", 1, 0, 'L' }, { "service-cert", 1, 0, 'V' },
+		{ 0, 0, 0, 0 } };
 	uint64_t v;
 	int o, rc = 0;
 
@@ -870,6 +914,8 @@ static int nm_opts(struct nm *nm, int argc, char **argv, const char **cred, int 
 		else if (o == 'U' || o == 'N' || o == 'A' || o == 'F')
 			*(o == 'U' ? &nm->uplink : o == 'N' ? &nm->node_rate :
 			  o == 'A' ? &nm->net_range : &nm->nft) = optarg;
+		else if (o == 'V')
+			rc = nmsvc_dir_check(optarg) < 0 ? -EPX_E_NM_SVCCERT : (nm->svc_dir = optarg, 0);
 		else if (o == 'Q')
 			rc = optarg[0] == '/' && strlen(optarg) <= NMAPI_PATH_MAX ?
 				(nm->api_path = optarg, nm->api_set = 1, 0) : -EPX_E_NM_USAGE;

@@ -8,7 +8,8 @@
 # initramfs carries it ($(O)/images-src/epoxy-nm, stage1/images.mk) and
 # no shared library at all (docs/guide/75-node-manager.md says why).
 NM_MODS := node/nm/nmid.c node/nm/nmsync.c node/nm/nmrun.c node/nm/nmdisk.c node/nm/nmnet.c \
-	node/nm/nmticket.c node/nm/nmapi.c node/nm/nmsense.c
+	node/nm/nmticket.c node/nm/nmapi.c node/nm/nmsense.c \
+	node/nm/nmsvc.c
 
 MUSL_PROGS += epoxy-nm
 epoxy-nm_SRCS := node/nm/nm.c $(NM_MODS) node/nm/nmimage.c
