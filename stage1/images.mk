@@ -10,7 +10,8 @@
 # Inputs: the Kconfig values of $(O)/config.mk (kernel package, firmware
 # paths, server name/address/port), the dev keys of $(O)/keys (engineer
 # trust: $(O)/keys/.stamp), the agent $(O)/bin/epoxy-agent (engineer
-# agent), the node manager $(O)/bin/epoxy-nm and $(O)/bin/epoxy-priv
+# agent), the node manager $(O)/bin/epoxy-nm, $(O)/bin/epoxy-priv and the
+# measurement services $(O)/bin/epoxy-tcpinfo, epoxy-pusher
 # (release initramfs only),
 # Debian's busybox-static.  Every output is reproducible: the same
 # inputs and SOURCE_DATE_EPOCH give the same bytes (tests/images).
@@ -181,6 +182,11 @@ $(ISRC)/epoxy-nm: $(O)/bin/epoxy-nm
 # it yet: the node manager will, once it runs slivers)
 $(ISRC)/epoxy-priv: $(O)/bin/epoxy-priv
 	@mkdir -p $(@D) && strip --strip-all -o $@ $<
+# the measurement services (node/tcpinfo, node/pusher), stripped
+$(ISRC)/epoxy-tcpinfo: $(O)/bin/epoxy-tcpinfo
+	@mkdir -p $(@D) && strip --strip-all -o $@ $<
+$(ISRC)/epoxy-pusher: $(O)/bin/epoxy-pusher
+	@mkdir -p $(@D) && strip --strip-all -o $@ $<
 
 STAGED := $(ISRC)/modules/.stamp $(ISRC)/etc/.stamp $(ISRC)/udhcpc.script \
 	$(ISRC)/epoxy-agent /bin/busybox
@@ -245,15 +251,18 @@ $(REL)/kernel: $(KROOT)/.stamp $(KEYS_STAMP) boot/efisign.sh
 
 $(REL)/initramfs: initramfs/production.spec $(MKINITRAMFS) $(STAGED) \
 		$(ISRC)/init-prod $(ISRC)/join $(ISRC)/epoxy-nm $(ISRC)/epoxy-priv \
-		$(ISRC)/debian-libs.ok
+		$(ISRC)/epoxy-tcpinfo $(ISRC)/epoxy-pusher $(ISRC)/debian-libs.ok
 	@mkdir -p $(@D)
 	$(MKINITRAMFS) -r $(O) -c gzip -o $@ $<
 
-# Debian's programs in the production image: the slivers' runtime crun and
-# the data disk's mke2fs (e2fsprogs), and exactly the shared libraries they
-# link (ldd), each named in production.spec with its own path; a program of
-# another Debian release that links another set stops the build here
-PROD_DEBIAN_BINS := /usr/bin/crun /usr/sbin/mke2fs
+# The production image's programs that link Debian's shared libraries: the
+# slivers' runtime crun, the data disk's mke2fs (e2fsprogs) and the
+# measurement services epoxy-tcpinfo and epoxy-pusher (built here against
+# Debian's glibc, libzstd and mbedTLS), and exactly the shared libraries
+# they link (ldd), each named in production.spec with its own path; a
+# program of another Debian release that links another set stops the build
+# here
+PROD_DEBIAN_BINS := /usr/bin/crun /usr/sbin/mke2fs $(ISRC)/epoxy-tcpinfo $(ISRC)/epoxy-pusher
 $(ISRC)/debian-libs.ok: initramfs/production.spec $(PROD_DEBIAN_BINS)
 	@mkdir -p $(@D)
 	@for b in $(PROD_DEBIAN_BINS); do ldd $$b; done | \

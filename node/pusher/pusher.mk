@@ -1,7 +1,7 @@
 # node/pusher/: epoxy-pusher, the node's bundler and uploader (issue 15,
 # point 2).  inotify, libarchive and libzstd (Debian's libarchive-dev,
 # scripts/packages.txt), net/'s one HTTPS client with the node certificate.
-# Host only: Debian ships no musl build of libarchive (docs/guide/72-...).
+# Against glibc: Debian ships no musl build of libarchive (docs/guide/72-...).
 #   make build/bin/epoxy-pusher
 PUSHER_MODS := node/pusher/pusher_files.c node/pusher/pusher_bundle.c node/pusher/pusher_conf.c \
 	node/pusher/pusher_s3.c
@@ -10,7 +10,12 @@ PUSHER_LIBS := -larchive $(NET_LIBS)
 HOST_PROGS += epoxy-pusher
 epoxy-pusher_SRCS := node/pusher/pusher.c $(PUSHER_MODS)
 epoxy-pusher_ARCHIVES := epoxy-net epoxy
-epoxy-pusher_LIBS := $(PUSHER_LIBS)
+# the program takes Debian's libarchive.a, of which --gc-sections keeps
+# only the tar writer and the zstd filter: the production initramfs then
+# carries mbedTLS's three libraries and libzstd beside glibc, not
+# libarchive.so's eleven (libxml2 and ICU's 30 MB among them); the list is
+# checked against ldd (stage1/images.mk, node-libs.ok)
+epoxy-pusher_LIBS := -Wl,--gc-sections -Wl,-Bstatic -larchive -Wl,-Bdynamic $(NET_LIBS) -lzstd
 
 # the spool's journal parser (what a crash or a damaged disk leaves)
 FUZZ_TARGETS += fuzz_pusher_journal
