@@ -14,7 +14,9 @@
 # credential for a client certificate, returns and goes on heartbeating
 # over mutual TLS in the background, following the node's signed sliver
 # set (--slivers: verified with /etc/epoxy/keyset, cached in
-# /run/epoxy/nm), its log on the console.  The data disk: the node's first
+# /run/epoxy/nm), its log on the console, and writing a second certificate
+# of the node for its services (epoxy-pusher) to /run/epoxy/svc (0700,
+# tmpfs).  The data disk: the node's first
 # writable virtio, SCSI/SATA or NVMe disk, when it has one, goes through
 # `epoxy-nm disk` before the join (blank: formatted ext4 with project
 # quotas on first join; ours: kept; anything else refused untouched, its
@@ -58,10 +60,12 @@ if [ -n "$run" ] && [ -x /sbin/mke2fs ]; then
 	done
 fi
 if [ -n "${EPOXY_NODECRED_FILE:-}" ]; then
+	[ -d /run/epoxy/svc ] || mkdir -m 0700 /run/epoxy/svc || exit 1
 	# shellcheck disable=SC2086 # $run: its words
 	/bin/epoxy-nm join --server "https://${EPOXY_SERVER:-}:${EPOXY_SERVER_PORT:-443}" \
 		--addr "${EPOXY_SERVER_ADDR:-}" --ca /etc/epoxy/ca.pem --host "$host" \
 		--credential-file "$EPOXY_NODECRED_FILE" --slivers /run/epoxy/nm $run \
+		--service-cert /run/epoxy/svc \
 		--detach 2>>/dev/console || exit $?
 else
 	echo "epoxy: join: no node credential from the server (node identity off)"

@@ -4,7 +4,8 @@
 # `make check` runs the quick set (the happy path on both boot paths, iPXE
 # and direct, and on a dnsmasq site network, five refusals and the three dbx scenarios); `make
 # check-qemu-full` passes --full and runs every tests/qemu/scenarios/*.scn,
-# then tests/qemu/run-rollout (two nodes, a rollout with canaries).
+# then tests/qemu/run-rollout (two nodes, a rollout with canaries) and
+# tests/qemu/run-measure (the measurement services' data to the archive).
 # Scenarios run one after the other (TCG on two shared cores), each on its
 # own ports (18400 + 4*(i mod 24): they run one at a time and each stops
 # what it started; server_start takes the first free pair up to 18498) and
@@ -61,5 +62,9 @@ if [ "${1:-}" = --full ]; then
   t0=$(date +%s)
   QEMU_PORT_BASE=18460 tests/qemu/run-rollout || rc=1
   echo "# scenario rollout took $(( $(date +%s) - t0 )) s"
+  # and the measurement services' data path (tests/qemu/run-measure)
+  t0=$(date +%s)
+  QEMU_PORT_BASE=18488 tests/qemu/run-measure || rc=1
+  echo "# scenario measure took $(( $(date +%s) - t0 )) s"
 fi
 exit $rc
