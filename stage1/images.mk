@@ -57,8 +57,10 @@ BLOCK_MODULES := virtio_blk scsi_common scsi_mod crct10dif_common crc-t10dif \
 # (mke2fs's default), quota_v2 for its project quotas; /init loads
 # NET_MODULES then these (prod-order)
 DISK_MODULES := virtio_blk crc16 mbcache jbd2 crc32c_generic ext4 quota_tree quota_v2
+# and sock_diag's TCP dumps (epoxy-tcpinfo), last in prod-order
+MEASURE_MODULES := inet_diag tcp_diag
 COPY_MODULES := $(STAGE1_MODULES) qemu_fw_cfg $(BLOCK_MODULES) \
-	$(filter-out $(BLOCK_MODULES),$(DISK_MODULES))
+	$(filter-out $(BLOCK_MODULES),$(DISK_MODULES)) $(MEASURE_MODULES)
 STAGE1_CMDLINE := console=ttyS0 epoxy.server=$(CONFIG_SERVER_NAME) \
 	epoxy.addr=$(CONFIG_SERVER_ADDR) epoxy.port=$(CONFIG_SERVER_HTTPS_PORT) \
 	epoxy.stage=1
@@ -152,7 +154,7 @@ $(ISRC)/modules/.stamp: $(KROOT)/.stamp stage1/images.mk
 	done
 	@printf '%s\n' $(NET_MODULES) >$(@D)/order
 	@printf '%s\n' $(BLOCK_MODULES) >$(@D)/block-order
-	@printf '%s\n' $(NET_MODULES) $(DISK_MODULES) >$(@D)/prod-order
+	@printf '%s\n' $(NET_MODULES) $(DISK_MODULES) $(MEASURE_MODULES) >$(@D)/prod-order
 	@touch $@
 
 $(ISRC)/etc/.stamp: $(KEYS_STAMP) $(ISRC)/config stage1/images.mk
