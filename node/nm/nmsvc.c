@@ -1,5 +1,4 @@
 /* nmsvc: the node services' certificate files (see nmsvc.h). */
-#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -7,6 +6,7 @@
 #include <unistd.h>
 
 #include "lib/err.h"
+#include "lib/file.h"
 #include "node/nm/nmsvc.h"
 
 int nmsvc_dir_check(const char *dir)
@@ -24,8 +24,6 @@ int nmsvc_dir_check(const char *dir)
 static int nmsvc_put(const char *dir, const char *name, const char *buf, size_t len)
 {
 	char tmp[NMSVC_DIR_MAX + 32], dst[NMSVC_DIR_MAX + 32];
-	size_t off = 0;
-	ssize_t n;
 	int fd, rc = -EPX_E_NM_SVCCERT;
 
 	snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", dir, name);
@@ -34,17 +32,8 @@ static int nmsvc_put(const char *dir, const char *name, const char *buf, size_t 
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return rc;
-	while (off < len) {
-		n = write(fd, buf + off, len - off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			goto out;
-		off += (size_t)n;
-	}
-	if (fsync(fd) == 0 && rename(tmp, dst) == 0)
+	if (file_write_all(fd, buf, len) == 0 && fsync(fd) == 0 && rename(tmp, dst) == 0)
 		rc = 0;
-out:
 	close(fd);
 	if (rc < 0)
 		unlink(tmp);

@@ -2,10 +2,14 @@
  * manager's own key and requests (node/nm/nmid.c): the good request is
  * issued, every single-bit flip of it and every malformed request of the
  * table is refused with its code; the issued certificate is accepted by
- * nodeid_peer only within its validity and only from this CA. */
+ * nodeid_peer only within its validity and only from this CA; the node
+ * services' certificate files (node/nm/nmsvc.c): the directory rules as a
+ * table, then the pair written 0600, key and certificate matching. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <mbedtls/ecp.h>
 #include <mbedtls/entropy.h>
@@ -18,6 +22,7 @@
 #include "lib/err.h"
 #include "lib/rand.h"
 #include "node/nm/nmid.h"
+#include "node/nm/nmsvc.h"
 #include "server/nodeid.h"
 #include "tests/test.h"
 
@@ -272,11 +277,96 @@ static void test_server_names(void)
 	nodeid_free(ca);
 }
 
+/* nmsvc: which directories it takes, and the pair it writes */
+static void test_service_cert(void)
+{
+	char tmpl[] = "/tmp/test_nmsvc.XXXXXX", p[256], pem[NODEPROTO_CERT_MAX], s1[NODEID_SERIAL_HEX + 1];
+	char *d = mkdtemp(tmpl), *key, *crt;
+	struct nodeid *ca = t_ca("node CA");
+	uint8_t der[NMID_CSR_MAX];
+	struct nmid *id = NULL;
+	size_t len = 0, plen = 0, klen = 0, clen = 0;
+	int64_t na = 0, life = 0;
+	mbedtls_pk_context pk;
+	struct stat st;
+	static const struct { const char *sub; int mode; const char *why; } bad[] = {
+		{ "open", 0777, "writable by all" },
+		{ "group", 0770, "writable by its group" },
+		{ "file", -1, "a file, not a directory" },
+		{ "link", -2, "a symbolic link to a good directory" },
+		{ "missing", 0, "missing" },
+	};
+	size_t i;
+
+	ok(d != NULL && ca != NULL, "a scratch directory and a node CA");
+	if (!d || !ca)
+		return;
+	ok(nmsvc_dir_check("relative/dir") == -EPX_E_NM_SVCCERT, "a relative directory: refused");
+	ok(nmsvc_dir_check(NULL) == -EPX_E_NM_SVCCERT, "no directory: refused");
+	memset(p, 'a', sizeof(p) - 1);
+	p[0] = '/';
+	p[NMSVC_DIR_MAX + 1] = '\0';
+	ok(nmsvc_dir_check(p) == -EPX_E_NM_SVCCERT, "a path over %d bytes: refused", NMSVC_DIR_MAX);
+	snprintf(p, sizeof(p), "%s/good", d);
+	mkdir(p, 0700);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(p, sizeof(p), "%s/%s", d, bad[i].sub);
+		if (bad[i].mode > 0) {
+			mkdir(p, 0700);
+			chmod(p, (mode_t)bad[i].mode);
+		} else if (bad[i].mode == -1) {
+			fclose(fopen(p, "w"));
+		} else if (bad[i].mode == -2) {
+			ok(symlink("good", p) == 0, "a link made");
+		}
+		ok(nmsvc_dir_check(p) == -EPX_E_NM_SVCCERT, "%s: refused", bad[i].why);
+	}
+	snprintf(p, sizeof(p), "%s/good", d);
+	nmid_new(&id, "node1");
+	nmid_csr(id, der, sizeof(der), &len);
+	ok(nodeid_issue(ca, der, len, "node1", NOW, 86400, s1, &na, pem, sizeof(pem), &plen) == 0,
+	   "a certificate for the services' key");
+	if (geteuid() != 0) {
+		/* the rule is root's directory: as another user even a 0700
+		 * directory of one's own is refused */
+		ok(nmsvc_dir_check(p) == -EPX_E_NM_SVCCERT, "not root: its own 0700 directory refused");
+		ok(nmsvc_write(p, id, pem, plen) == -EPX_E_NM_SVCCERT, "...and nothing written");
+		goto out;
+	}
+	ok(nmsvc_dir_check(p) == 0, "root's 0700 directory: taken");
+	ok(nmsvc_write(p, id, pem, plen) == 0, "the pair written");
+	snprintf(p, sizeof(p), "%s/good/node.key", d);
+	ok(stat(p, &st) == 0 && (st.st_mode & 0777) == 0600, "node.key is 0600");
+	key = test_slurp(p, &klen);
+	snprintf(p, sizeof(p), "%s/good/node.crt", d);
+	ok(stat(p, &st) == 0 && (st.st_mode & 0777) == 0600, "node.crt is 0600");
+	crt = test_slurp(p, &clen);
+	ok(clen == plen && !memcmp(crt, pem, plen), "node.crt holds the certificate");
+	mbedtls_pk_init(&pk);
+	ok(mbedtls_pk_parse_key(&pk, (const unsigned char *)key, klen + 1, NULL, 0) == 0 &&
+	   nmid_cert_check(id, crt, clen, &life) == 0, "node.key parses and is the certificate's key");
+	mbedtls_pk_free(&pk);
+	ok(nmsvc_write(p, id, pem, plen) == -EPX_E_NM_SVCCERT, "a file as the directory: nothing written");
+	snprintf(p, sizeof(p), "%s/good", d);
+	ok(nmsvc_write(p, id, pem, plen) == 0, "written again over the old pair");
+	snprintf(p, sizeof(p), "%s/good/.node.key.tmp", d);
+	ok(access(p, F_OK) != 0, "no temporary file left");
+	free(key);
+	free(crt);
+out:
+	nmid_free(id);
+	nodeid_free(ca);
+	snprintf(p, sizeof(p), "rm -rf '%s'", d);
+	if (system(p) != 0)
+		fprintf(stderr, "# could not remove %s\n", d);
+}
+
 int main(void)
 {
 	test_csr_table();
 	test_csr_nmid();
 	test_issue_peer();
 	test_server_names();
+	test_service_cert();
 	return test_done();
 }
