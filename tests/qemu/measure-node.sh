@@ -8,7 +8,7 @@
 #   svc-cert N             the node services' certificate (epoxy-nm
 #                          --service-cert) is there, N bytes of PEM;
 #   services up            epoxy-tcpinfo and epoxy-pusher are running;
-#   sink N of M answered   the M connections to the host's sink
+#   sink N of M answered in S s   the M connections to the host's sink
 #                          (10.0.2.100:9000, a slirp door) were made one
 #                          after another, N of them read the sink's answer;
 #   tcpinfo opens A closes C snapshots S files F   epoxy-tcpinfo's metrics
@@ -45,14 +45,14 @@ epoxy_test_measure() {
 		sleep 1; i=$((i + 1))
 	done
 	echo "epoxy-test: services up"
-	i=0; n=0
+	i=0; n=0; t0=$(date +%s)
 	while [ $i -lt "$MEASURE_CONNS" ]; do
 		i=$((i + 1))
 		printf 'measure %d\n' $i | nc 10.0.2.100 9000 >$T/sink.$i 2>/dev/null
 		[ "$(wc -c <$T/sink.$i)" -ge 32768 ] && n=$((n + 1))
 		rm -f $T/sink.$i
 	done
-	echo "epoxy-test: sink $n of $MEASURE_CONNS answered"
+	echo "epoxy-test: sink $n of $MEASURE_CONNS answered in $(($(date +%s) - t0)) s"
 	m() { awk -v k="$2" '$1 == k {print $2}' "$T/$1.prom" 2>/dev/null; }
 	i=0
 	while [ "$(m tcpinfo tcpinfo_closes_total)" != "$MEASURE_CONNS" ] && [ $i -lt 60 ]; do
