@@ -42,6 +42,9 @@ fail() { # code message
 mkdir -p /run/epoxy
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev 2>/dev/null
+# the links devtmpfs lacks (nft -f - reads "/dev/stdin")
+ln -sf /proc/self/fd /dev/fd
+for i in 0:stdin 1:stdout 2:stderr; do ln -sf "/proc/self/fd/${i%%:*}" "/dev/${i#*:}"; done
 # cgroup v2 alone (no v1 hierarchy is ever mounted): the slivers' limits
 # (epoxy-nm, crun's cgroupfs manager under /sys/fs/cgroup/epoxy), the
 # controllers handed down from the root

@@ -22,7 +22,9 @@
 # quotas on first join; ours: kept; anything else refused untouched, its
 # code on the console) and, mounted on /var/lib/epoxy/data, holds the
 # slivers' bundles with their disk_max; without one they stay on the
-# tmpfs root and a sliver with disk_max is refused.  The server
+# tmpfs root and a sliver with disk_max is refused.  With nft in the
+# image, the slivers get their network (--uplink eth0: a veth each, NAT
+# by nftables, HTB on eth0 for net_min_rate/net_max_rate).  The server
 # is the one the agent used: $EPOXY_SERVER (the name TLS checks),
 # $EPOXY_SERVER_ADDR and $EPOXY_SERVER_PORT.  It never prints a
 # credential.  Exit 0 when joined; non-zero with an EPOXY code otherwise
@@ -59,6 +61,7 @@ if [ -n "$run" ] && [ -x /sbin/mke2fs ]; then
 		break
 	done
 fi
+[ -n "$run" ] && [ -x /usr/sbin/nft ] && run="$run --uplink eth0"
 if [ -n "${EPOXY_NODECRED_FILE:-}" ]; then
 	[ -d /run/epoxy/svc ] || mkdir -m 0700 /run/epoxy/svc || exit 1
 	# shellcheck disable=SC2086 # $run: its words

@@ -57,10 +57,16 @@ BLOCK_MODULES := virtio_blk scsi_common scsi_mod crct10dif_common crc-t10dif \
 # (mke2fs's default), quota_v2 for its project quotas; /init loads
 # NET_MODULES then these (prod-order)
 DISK_MODULES := virtio_blk crc16 mbcache jbd2 crc32c_generic ext4 quota_tree quota_v2
+# the slivers' network (epoxy-nm --uplink, nmnet.c): veth, HTB, and
+# nf_tables with what its NAT (masquerade) and ct state rules need; /init
+# loads them after DISK_MODULES (libcrc32c wants crc32c_generic) and nft
+# never needs to load one (the node has no modprobe)
+SLIVER_NET_MODULES := veth sch_htb nfnetlink libcrc32c nf_tables nf_defrag_ipv4 \
+	nf_defrag_ipv6 nf_conntrack nf_nat nft_chain_nat nft_masq nft_ct
 # and sock_diag's TCP dumps (epoxy-tcpinfo), last in prod-order
 MEASURE_MODULES := inet_diag tcp_diag
 COPY_MODULES := $(STAGE1_MODULES) qemu_fw_cfg $(BLOCK_MODULES) \
-	$(filter-out $(BLOCK_MODULES),$(DISK_MODULES)) $(MEASURE_MODULES)
+	$(filter-out $(BLOCK_MODULES),$(DISK_MODULES)) $(SLIVER_NET_MODULES) $(MEASURE_MODULES)
 STAGE1_CMDLINE := console=ttyS0 epoxy.server=$(CONFIG_SERVER_NAME) \
 	epoxy.addr=$(CONFIG_SERVER_ADDR) epoxy.port=$(CONFIG_SERVER_HTTPS_PORT) \
 	epoxy.stage=1
@@ -154,7 +160,7 @@ $(ISRC)/modules/.stamp: $(KROOT)/.stamp stage1/images.mk
 	done
 	@printf '%s\n' $(NET_MODULES) >$(@D)/order
 	@printf '%s\n' $(BLOCK_MODULES) >$(@D)/block-order
-	@printf '%s\n' $(NET_MODULES) $(DISK_MODULES) $(MEASURE_MODULES) >$(@D)/prod-order
+	@printf '%s\n' $(NET_MODULES) $(DISK_MODULES) $(SLIVER_NET_MODULES) $(MEASURE_MODULES) >$(@D)/prod-order
 	@touch $@
 
 $(ISRC)/etc/.stamp: $(KEYS_STAMP) $(ISRC)/config stage1/images.mk
@@ -258,13 +264,14 @@ $(REL)/initramfs: initramfs/production.spec $(MKINITRAMFS) $(STAGED) \
 	$(MKINITRAMFS) -r $(O) -c gzip -o $@ $<
 
 # The production image's programs that link Debian's shared libraries: the
-# slivers' runtime crun, the data disk's mke2fs (e2fsprogs) and the
-# measurement services epoxy-tcpinfo and epoxy-pusher (built here against
-# Debian's glibc, libzstd and mbedTLS), and exactly the shared libraries
-# they link (ldd), each named in production.spec with its own path; a
-# program of another Debian release that links another set stops the build
-# here
-PROD_DEBIAN_BINS := /usr/bin/crun /usr/sbin/mke2fs $(ISRC)/epoxy-tcpinfo $(ISRC)/epoxy-pusher
+# slivers' runtime crun, the data disk's mke2fs (e2fsprogs), the slivers'
+# NAT's nft (nftables) and the measurement services epoxy-tcpinfo and
+# epoxy-pusher (built here against Debian's glibc, libzstd and mbedTLS),
+# and exactly the shared libraries they link (ldd), each named in
+# production.spec with its own path; a program of another Debian release
+# that links another set stops the build here
+PROD_DEBIAN_BINS := /usr/bin/crun /usr/sbin/mke2fs /usr/sbin/nft $(ISRC)/epoxy-tcpinfo \
+	$(ISRC)/epoxy-pusher
 $(ISRC)/debian-libs.ok: initramfs/production.spec $(PROD_DEBIAN_BINS)
 	@mkdir -p $(@D)
 	@for b in $(PROD_DEBIAN_BINS); do ldd $$b; done | \
