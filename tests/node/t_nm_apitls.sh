@@ -140,11 +140,11 @@ apitls_refused() {
 		[ "$(grep -c "$code HTTPS API client 127.0.0.1:[0-9]* refused" "$N/nm.log")" -gt "$before" ]
 	ok $? "$name: $code in the log with the peer" "$(tail -2 "$N/nm.log")"
 }
-apitls_refused "no client certificate" EPOXY-E2594
-apitls_refused "another CA's certificate" EPOXY-E2595 --cert "$P/stranger.crt" --key "$P/stranger.key"
-apitls_refused "a certificate through an intermediate under the fleet CA" EPOXY-E2595 \
+apitls_refused "no client certificate" EPOXY-E3167
+apitls_refused "another CA's certificate" EPOXY-E3168 --cert "$P/stranger.crt" --key "$P/stranger.key"
+apitls_refused "a certificate through an intermediate under the fleet CA" EPOXY-E3168 \
 	--cert "$P/peer-chain.crt" --key "$P/peer.key"
-apitls_refused "an expired certificate of the fleet CA" EPOXY-E2596 --cert "$P/old.crt" --key "$P/old.key"
+apitls_refused "an expired certificate of the fleet CA" EPOXY-E3169 --cert "$P/old.crt" --key "$P/old.key"
 is "$(apitls_get /list)" 200 "the operator is served after the refusals"
 grep -qE 'PRIVATE KEY|BEGIN EC' "$N/nm.log"; ok $((! $?)) "no key in the log"
 
