@@ -1,5 +1,6 @@
 /* file: the one read-a-small-file loop of the agent and the client (the
- * pinned CA, the command line, the boot credential, trust anchors). */
+ * pinned CA, the command line, the boot credential, trust anchors), and
+ * the one whole-buffer write and positional-write loops. */
 #include <errno.h>
 #include <fcntl.h>
 #include <unistd.h>
@@ -39,6 +40,26 @@ int file_write_all(int fd, const void *buf, size_t n)
 			return w < 0 ? -errno : -EIO;
 		p += w;
 		n -= (size_t)w;
+	}
+	return 0;
+}
+
+int file_pwrite_all(int fd, const void *buf, size_t n, uint64_t off, uint64_t *done)
+{
+	const char *p = buf;
+	ssize_t w;
+
+	while (n) {
+		w = pwrite(fd, p, n, (off_t)off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return w < 0 ? -errno : -EIO;
+		p += w;
+		n -= (size_t)w;
+		off += (uint64_t)w;
+		if (done)
+			*done += (uint64_t)w;
 	}
 	return 0;
 }

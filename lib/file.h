@@ -1,5 +1,5 @@
 /* file: read a small file whole into a caller's buffer; write a buffer
- * whole to a descriptor.
+ * whole to a descriptor, at its offset or at a given one.
  *
  * Guarantees: never writes past cap bytes; retries reads cut by a signal;
  * the descriptor is closed on every path.  It does not judge the length:
@@ -9,6 +9,7 @@
 #define EPOXY_FILE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* Reads up to cap bytes of path into buf.  Returns the count (0..cap),
  * -errno when path cannot be opened, or -EIO when a read fails. */
@@ -16,5 +17,8 @@ long file_read(const char *path, void *buf, size_t cap);
 /* Writes all n bytes of buf to fd, retrying short writes and writes cut
  * by a signal.  0, -errno of the failed write, or -EIO (it wrote 0). */
 int file_write_all(int fd, const void *buf, size_t n);
+/* The same at offset off of fd (pwrite: fd's own offset is not moved).
+ * *done, when not NULL, counts the bytes written, also on failure. */
+int file_pwrite_all(int fd, const void *buf, size_t n, uint64_t off, uint64_t *done);
 
 #endif

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "lib/err.h"
+#include "lib/file.h"
 #include "lib/hex.h"
 #include "stage2/con.h"
 #include "stage2/fetch.h"
@@ -140,17 +141,8 @@ static int fetch_on_data(void *ctx, const uint8_t *p, size_t n)
 
 	if (n > s->want - s->done)
 		return -EPX_E_DL_TOOLONG;
-	while (n > 0) {
-		ssize_t w = pwrite(s->fd, p, n, (off_t)s->done);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -EPX_E_DL_MEMFD;
-		s->done += (uint64_t)w;
-		p += w;
-		n -= (size_t)w;
-	}
+	if (file_pwrite_all(s->fd, p, n, s->done, &s->done) < 0)
+		return -EPX_E_DL_MEMFD;
 	/* the hasher is woken once a batch is waiting (and at the end, by
 	 * fetch_hasher_stop), not for every record: a wake-up per 16 KiB
 	 * record was most of the download's system calls */

@@ -7,25 +7,13 @@
 #include <unistd.h>
 
 #include "lib/err.h"
+#include "lib/file.h"
 #include "lib/hex.h"
 #include "stage2/newc.h"
 
 static int newc_put(struct newc_out *w, const void *p, size_t n)
 {
-	const uint8_t *b = p;
-
-	while (n > 0) {
-		ssize_t r = pwrite(w->fd, b, n, (off_t)w->off);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return r < 0 ? -errno : -EIO;
-		b += r;
-		n -= (size_t)r;
-		w->off += (uint64_t)r;
-	}
-	return 0;
+	return file_pwrite_all(w->fd, p, n, w->off, &w->off);
 }
 
 static int newc_pad(struct newc_out *w)

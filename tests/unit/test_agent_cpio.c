@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "lib/err.h"
+#include "lib/file.h"
 #include "stage2/handover.h"
 #include "stage2/kexec.h"
 #include "stage2/newc.h"
@@ -188,8 +189,46 @@ static void test_record(void)
 	close(i);
 }
 
+/* lib/file.h's positional write, which the archive writer and the
+ * download use: bytes land at the offset, nothing else moves, the count
+ * is exact, and a descriptor that cannot write is its errno, counting 0 */
+static void test_pwrite_all(void)
+{
+	static const struct { uint64_t off; size_t n; } rows[] = {
+		{ 0, 0 }, { 0, 1 }, { 0, 4096 }, { 3, 5 }, { 4095, 2 }, { 1 << 20, 100 },
+		{ (uint64_t)1 << 32, 7 },
+	};
+	static uint8_t src[4096], back[4096];
+	size_t i;
+
+	for (i = 0; i < sizeof(src); i++)
+		src[i] = (uint8_t)(i * 7 + 1);
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		int fd = memfd_create("pw", 0);
+		uint64_t done = 11;
+		int rc = file_pwrite_all(fd, src, rows[i].n, rows[i].off, &done);
+
+		ok(rc == 0 && done == 11 + rows[i].n && lseek(fd, 0, SEEK_CUR) == 0 &&
+		   pread(fd, back, rows[i].n, (off_t)rows[i].off) == (ssize_t)rows[i].n &&
+		   memcmp(back, src, rows[i].n) == 0,
+		   "pwrite_all %zu bytes at %llu: rc %d, counted %llu", rows[i].n,
+		   (unsigned long long)rows[i].off, rc, (unsigned long long)(done - 11));
+		close(fd);
+	}
+	{
+		uint64_t done = 0;
+		int fd = open("/dev/null", O_RDONLY);
+
+		ok(file_pwrite_all(fd, src, 10, 0, &done) == -EBADF && done == 0,
+		   "pwrite_all to a read-only descriptor: -EBADF, nothing counted");
+		close(fd);
+		ok(file_pwrite_all(fd, src, 10, 0, NULL) == -EBADF, "pwrite_all to a closed descriptor: -EBADF");
+	}
+}
+
 int main(void)
 {
+	test_pwrite_all();
 	test_roundtrip();
 	test_reader();
 	test_cmdline();
