@@ -17,6 +17,12 @@
 #              /sys/fs/cgroup is cgroup2: on this hybrid cgroup host crun
 #              then sees a unified hierarchy (t_nm_run.sh says why); run
 #              it in a subshell in the background and $! is CMD itself
+# nm_join [--ns] LOG ARG...  node5's node credential (node_credential),
+#              then `$NM join` against this test's epoxyd (epoxy.test,
+#              $HTTPS_PORT, $CA_CRT) as node5 with the set cached in $C and
+#              the keyset $KEYS/keyset, plus ARG..., in the background,
+#              stderr to LOG; NMPID is its pid; --ns runs it in_ns
+# nm_stop      stops NMPID (if any) and waits for it
 crun_list() { crun --root "$CRUN_ROOT" list -q 2>/dev/null | sort | tr '\n' ' '; }
 crun_pid() { crun --root "$CRUN_ROOT" state "$1" 2>/dev/null | sed -n 's/^ *"pid": \([0-9]*\),$/\1/p'; }
 crun_wipe() {
@@ -45,3 +51,14 @@ log_wait() {
 	done
 	return 1
 }
+nm_join() {
+	local ns=
+	[ "$1" = --ns ] && { ns=in_ns; shift; }
+	local log=$1; shift
+	node_credential node5 52-54-00-00-00-05 >"$N/nc"
+	(${ns:-exec} "$NM" join --server "https://epoxy.test:$HTTPS_PORT" --addr 127.0.0.1 --ca "$CA_CRT" \
+		--host node5 --credential-file "$N/nc" --slivers "$C" --keyset "$KEYS/keyset" \
+		"$@" 2>"$log") &
+	NMPID=$!
+}
+nm_stop() { [ -z "${NMPID:-}" ] || { kill "$NMPID" 2>/dev/null; wait "$NMPID" 2>/dev/null; }; NMPID=''; }

@@ -44,15 +44,9 @@ for a in sh sleep; do ln -s busybox "$R/bin/$a"; done
 NMPID=''
 api_ctl() { "$BIN/epoxyctl" "$@" >"$T_DIR/ctl.out" 2>&1 || { diag "$(cat "$T_DIR/ctl.out")"; return 1; }; }
 nm_start() {
-	local log=$1
-	node_credential node5 52-54-00-00-00-05 >"$N/nc"
-	(in_ns "$NM" join --server "https://epoxy.test:$HTTPS_PORT" --addr 127.0.0.1 --ca "$CA_CRT" \
-		--host node5 --credential-file "$N/nc" --heartbeat 60 --poll 40 \
-		--slivers "$C" --keyset "$KEYS/keyset" --api-socket "$SOCK" --rootfs "$R" --data "$D" \
-		--runtime-root "$S" --cgroup-manager disabled 2>"$log") &
-	NMPID=$!
+	nm_join --ns "$1" --heartbeat 60 --poll 40 --api-socket "$SOCK" --rootfs "$R" --data "$D" \
+		--runtime-root "$S" --cgroup-manager disabled
 }
-nm_stop() { [ -z "$NMPID" ] || { kill "$NMPID" 2>/dev/null; wait "$NMPID" 2>/dev/null; }; NMPID=''; }
 api_cleanup() {
 	nm_stop
 	crun_wipe

@@ -88,7 +88,7 @@ dq_wait() {
 LOOPS=()
 dq_cleanup() {
 	local l
-	[ -n "${NMPID:-}" ] && kill "$NMPID" 2>/dev/null && wait "$NMPID" 2>/dev/null
+	nm_stop
 	grep -F " $N/" /proc/self/mountinfo | awk '{print $5}' | sort -r |
 		while read -r m; do umount "$m" 2>/dev/null; done
 	for l in "${LOOPS[@]}"; do losetup -d "$l" 2>/dev/null; done
@@ -122,11 +122,7 @@ ENTRY+=' /bin/setprj /out/b 0 2>/out/p.err; echo $? >/out/p.rc;'
 ENTRY+=' exec sleep 86405'
 dq_ctl slice create web --site lab1 --image "sha256:$sha" --days 2 --entry "$ENTRY" \
 	cpu_share=1 disk_max=1048576 || bail "slice web"
-node_credential node5 52-54-00-00-00-05 >"$N/nc"
-"$NM" join --server "https://epoxy.test:$HTTPS_PORT" --addr 127.0.0.1 --ca "$CA_CRT" \
-	--host node5 --credential-file "$N/nc" --heartbeat 60 --poll 40 \
-	--slivers "$C" --keyset "$KEYS/keyset" 2>"$N/join.log" &
-NMPID=$!
+nm_join "$N/join.log" --heartbeat 60 --poll 40
 dq_wait "$N/join.log" 'sliver set [0-9]+ of node5 verified: 0 slivers' || bail "first set" "$(cat "$N/join.log")"
 dq_ctl slice add-nodes web --host node5 || bail "add-nodes"
 dq_wait "$N/join.log" 'verified: 1 slivers; plan: create web' || bail "set A" "$(cat "$N/join.log")"
@@ -137,7 +133,7 @@ cp "$C/slivers" "$N/set.B"
 dq_ctl slice remove-nodes web --host node5 || bail "remove-nodes"
 dq_wait "$N/join.log" 'verified: 0 slivers; plan: destroy web' || bail "set C" "$(cat "$N/join.log")"
 cp "$C/slivers" "$N/set.C"
-kill "$NMPID"; wait "$NMPID" 2>/dev/null; NMPID=
+nm_stop
 grep -q '^ disk_max 1048576$' "$N/set.A" && grep -q '^ disk_max 4194304$' "$N/set.B"
 ok $? "sets A and B carry disk_max 1 MiB and 4 MiB" "$(grep disk_max "$N"/set.*)"
 

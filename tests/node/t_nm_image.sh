@@ -48,18 +48,11 @@ ni_slice() {
 		ni_ctl slice add-nodes "$1" --host node5
 }
 ni_start() {
-	: >"$1"
-	node_credential node5 52-54-00-00-00-05 >"$N/nc"
-	(in_ns "$NM" join --server "https://epoxy.test:$HTTPS_PORT" --addr 127.0.0.1 --ca "$CA_CRT" \
-		--host node5 --credential-file "$N/nc" --heartbeat 60 --poll 40 \
-		--slivers "$C" --keyset "$KEYS/keyset" --rootfs "$R" --data "$D" --runtime-root "$S" \
-		--cgroup-manager disabled --images --image-entries 300 --image-bytes 6000000 \
-		2>"$1") &
-	NMPID=$!
+	nm_join --ns "$1" --heartbeat 60 --poll 40 --rootfs "$R" --data "$D" --runtime-root "$S" \
+		--cgroup-manager disabled --images --image-entries 300 --image-bytes 6000000
 }
-ni_stop() { kill "$NMPID" 2>/dev/null; wait "$NMPID" 2>/dev/null; }
 ni_cleanup() {
-	ni_stop
+	nm_stop
 	crun_wipe
 }
 at_exit ni_cleanup
@@ -193,7 +186,7 @@ is "$(hs_code "/v1/image/../objects/$good" --cert "$N/node6.crt" --key "$N/node6
 for h in $HOSTILE hflip htrunc; do ni_ctl slice remove-nodes "$h" --host node5 || bail "remove $h"; done
 log_wait "$N/nm.log" '0 created, 0 updated, 0 destroyed, 2 kept, 0 failed' 300
 ok $? "the hostile slices gone: db and web kept" "$(tail -3 "$N/nm.log")"
-ni_stop
+nm_stop
 ni_start "$N/nm.r1"
 log_wait "$N/nm.r1" 'slivers of set [0-9]+: 0 created, 0 updated, 0 destroyed, 2 kept, 0 failed' 300
 ok $? "restart: both kept" "$(cat "$N/nm.r1")"
@@ -211,7 +204,7 @@ log_wait "$N/nm.r1" "image ${good:0:12}: no sliver uses it; removed" 300
 ok $? "db gone: the image removed" "$(tail -3 "$N/nm.r1")"
 is "$(ni_images)" "" ".images is empty"
 is "$(crun_list)" "" "crun list empty"
-ni_stop
+nm_stop
 
 # ---- kill -9 while an image is fetched or unpacked: nothing orphaned, the next run finishes
 K=$N/kroot
@@ -241,7 +234,7 @@ for i in 1 2 3 4; do
 	ni_ctl slice remove-nodes kl --host node5 || bail "remove kl"
 	log_wait "$N/nm.k${i}b" "image ${kimg:0:12}: no sliver uses it; removed" 300 ||
 		bail "kill round $i: image not removed" "$(tail -5 "$N/nm.k${i}b")"
-	ni_stop
+	nm_stop
 done
 is "$kill_ok" 4 "4 rounds of kill -9 during a fetch or unpack: no orphan, the next run makes it whole"
 ni_cleanup

@@ -52,17 +52,9 @@ rc_ctl() { "$BIN/epoxyctl" "$@" >"$T_DIR/ctl.out" 2>&1 || { diag "$(cat "$T_DIR/
 rr_bundles() { find "$D" -mindepth 1 -maxdepth 1 -printf '%f\n' 2>/dev/null | sort | tr '\n' ' '; }
 RUNOPTS=(--rootfs "$R" --data "$D" --runtime-root "$S" --cgroup-manager disabled)
 
-rr_start() {
-	local log=$1; shift
-	node_credential node5 52-54-00-00-00-05 >"$N/nc"
-	(in_ns "$NM" join --server "https://epoxy.test:$HTTPS_PORT" --addr 127.0.0.1 --ca "$CA_CRT" \
-		--host node5 --credential-file "$N/nc" --heartbeat 60 --poll 40 \
-		--slivers "$C" --keyset "$KEYS/keyset" "${RUNOPTS[@]}" "$@" 2>"$log") &
-	NMPID=$!
-}
-rr_stop() { kill "$NMPID" 2>/dev/null; wait "$NMPID" 2>/dev/null; }
+rr_start() { local log=$1; shift; nm_join --ns "$log" --heartbeat 60 --poll 40 "${RUNOPTS[@]}" "$@"; }
 cleanup() {
-	rr_stop
+	nm_stop
 	crun_wipe
 }
 at_exit cleanup
@@ -139,14 +131,14 @@ is "$(crun_list)" "web " "crun list: web alone"
 is "$(rr_bundles)" "web " "bundles: web alone"
 is "$(pgrep -fc '^sleep 86402$')" 0 "db's process is gone"
 cp "$C/slivers" "$N/set.C"
-rr_stop
+nm_stop
 
 # ---- a restart: nothing made again
 rr_start "$N/nm.r1"
 log_wait "$N/nm.r1" 'slivers of set [0-9]+: 0 created, 0 updated, 0 destroyed, 1 kept, 0 failed'
 ok $? "restart: web kept, nothing created" "$(cat "$N/nm.r1")"
 is "$(crun_pid web)" "$pid_web" "web: same pid after the restart"
-rr_stop
+nm_stop
 
 # ---- kill -9 at random points of a reconciliation, 24 rounds
 sets=(A B C A C B)

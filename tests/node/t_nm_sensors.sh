@@ -47,8 +47,7 @@ for a in sh sleep head; do ln -s busybox "$R/bin/$a"; done
 NMPID=''
 se_ctl() { "$BIN/epoxyctl" "$@" >"$T_DIR/ctl.out" 2>&1 || { diag "$(cat "$T_DIR/ctl.out")"; return 1; }; }
 se_stop() {
-	[ -z "$NMPID" ] || { kill "$NMPID" 2>/dev/null; wait "$NMPID" 2>/dev/null; }
-	NMPID=''
+	nm_stop
 	crun_wipe
 }
 at_exit se_stop
@@ -74,12 +73,8 @@ se_ctl slice create db --site lab1 --image "sha256:$sha" --days 2 \
 se_ctl slice add-nodes web --host node5 --host node6 || bail "add-nodes web"
 se_ctl slice add-nodes db --host node5 || bail "add-nodes db"
 
-node_credential node5 52-54-00-00-00-05 >"$N/nc"
-(in_ns "$NM" join --server "https://epoxy.test:$HTTPS_PORT" --addr 127.0.0.1 --ca "$CA_CRT" \
-	--host node5 --credential-file "$N/nc" --heartbeat 2 --poll 40 \
-	--slivers "$C" --keyset "$KEYS/keyset" --api-socket "$SOCK" --rootfs "$R" --data "$D" \
-	--runtime-root "$S" --cgroup-manager disabled 2>"$N/nm.log") &
-NMPID=$!
+nm_join --ns "$N/nm.log" --heartbeat 2 --poll 40 --api-socket "$SOCK" --rootfs "$R" --data "$D" \
+	--runtime-root "$S" --cgroup-manager disabled
 log_wait "$N/nm.log" 'slivers of set [0-9]+: 2 created' || bail "slivers run" "$(cat "$N/nm.log")"
 is "$(crun_list)" "db web " "db and web run"
 for i in $(seq 1 50); do [ "$(stat -c %s "$D/web/out/blob" 2>/dev/null)" = 262144 ] && break; sleep 0.1; done

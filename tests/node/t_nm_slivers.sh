@@ -27,16 +27,8 @@ ns_ctl() { "$BIN/epoxyctl" "$@" >"$T_DIR/ctl.out" 2>&1 || { diag "$(cat "$T_DIR/
 
 # ns_start LOG [ARGS]: epoxy-nm for node5 with a fresh node credential, in
 # the background (NMPID), heartbeat 60 s, polls held up to 40 s
-ns_start() {
-	local log=$1; shift
-	node_credential node5 52-54-00-00-00-05 >"$N/nc"
-	"$NM" join --server "https://epoxy.test:$HTTPS_PORT" --addr 127.0.0.1 --ca "$CA_CRT" \
-		--host node5 --credential-file "$N/nc" --heartbeat 60 --poll 40 \
-		--slivers "$C" --keyset "$KEYS/keyset" "$@" 2>"$log" &
-	NMPID=$!
-}
-ns_stop() { kill "$NMPID" 2>/dev/null; wait "$NMPID" 2>/dev/null; }
-at_exit ns_stop
+ns_start() { local log=$1; shift; nm_join "$log" --heartbeat 60 --poll 40 "$@"; }
+at_exit nm_stop
 ns_serial() { awk '$1 == "serial" {print $2; exit}' "$C/slivers"; }
 
 "$NM" --help | grep -q -- '--slivers DIR'; ok $? "epoxy-nm --help names --slivers"
@@ -86,14 +78,14 @@ log_wait "$N/nm.log" 'verified: 1 slivers; plan: update web' 100
 ok $? "a limit change plans an update in place" "$(tail -3 "$N/nm.log")"
 s3=$(ns_serial)
 ok $(( s3 <= s2 )) "serial $s3 after $s2"
-ns_stop
+nm_stop
 
 # ---- restarts: the cache verified again, then the server's set
 ns_start "$N/nm.r1"
 log_wait "$N/nm.r1" "cached sliver set $s3 verified"; ok $? "restart: cached set $s3 verified" "$(cat "$N/nm.r1")"
 grep -q 'verified: 1 slivers; plan: create web' "$N/nm.r1"
 ok $? "...and planned from nothing (after a reboot nothing runs)"
-ns_stop
+nm_stop
 cp "$C/slivers" "$N/good"
 sed -i 's/^ cpu_share 3$/ cpu_share 4/' "$C/slivers"
 ns_start "$N/nm.r2"
@@ -101,7 +93,7 @@ log_wait "$N/nm.r2" "sliver set $s3 of node5 verified" 100
 ok $? "a cache with a changed byte: the set fetched again" "$(cat "$N/nm.r2")"
 grep -q 'EPOXY-E1082 cached sliver set (ignored)' "$N/nm.r2"; ok $? "...the cache refused with E1082"
 is "$(ns_serial) $(grep -c '^ cpu_share 3$' "$C/slivers")" "$s3 1" "...and replaced by the verified set"
-ns_stop
+nm_stop
 sed 's/^node node5$/node node6/' "$N/good" >"$C/slivers"
 ns_start "$N/nm.r3"
 log_wait "$N/nm.r3" "sliver set $s3 of node5 verified" 100
