@@ -4,8 +4,11 @@
  * Guarantees:
  *  - a file is taken only when it is complete: closed after writing
  *    (IN_CLOSE_WRITE) or moved in (IN_MOVED_TO), with no write since, and
- *    unchanged for --quiet seconds; a file found only by a scan must be
- *    unchanged for --scan-age seconds (node/pusher/pusher_files.h);
+ *    unchanged for --quiet seconds; so is a file found in a directory
+ *    made after the watches (its close-write came before the watch) once
+ *    no process holds it open for writing (a read lease, F_SETLEASE);
+ *    a file found only by a periodic scan must be unchanged for
+ *    --scan-age seconds (node/pusher/pusher_files.h);
  *  - a file is deleted from the data directory only after the archive
  *    acknowledged the bundle that holds it (200 after its fsync), and a
  *    bundle is named by its SHA-256, so sending it again after a crash
@@ -18,8 +21,9 @@
  *    --backoff-max; meanwhile bundling goes on (the backlog is reported);
  *  - on SIGTERM every complete file is bundled and uploads go on for at
  *    most --grace seconds; what is left stays safe on disk;
- *  - the node's certificate key is read once and wiped after use; no
- *    secret is logged.  Every age is measured on one wall clock, which a
+ *  - the node's certificate and key are read again before a new
+ *    connection whenever either file changed (renewed by the node
+ *    manager); the key is wiped after use and no secret is logged.  Every age is measured on one wall clock, which a
  *    test moves with EPOXY_PUSHER_TEST_CLOCK (a file holding an offset in
  *    seconds, read only when that variable is set). */
 #include <arpa/inet.h>
@@ -72,6 +76,7 @@ struct pusher {
 	int once;                       /* --once: exit when nothing is left */
 	struct https hs;
 	int hs_live;
+	int64_t crt_stamp[4], key_stamp[4];     /* --cert and --key as read */
 	/* the object store of epoxyd's S3 backend (--archive): its authority
 	 * as upload URLs must spell it, its name and port; its own client,
 	 * which never presents the node certificate */
@@ -88,7 +93,7 @@ struct pusher {
 	size_t npending;
 	/* metrics */
 	uint64_t uploaded, uploaded_bytes, retries, refused, rebuilt, changed;
-	uint64_t urls, urls_expired;
+	uint64_t urls, urls_expired, reloads;
 	int64_t last_success;
 };
 
@@ -137,7 +142,9 @@ static void pusher_usage(FILE *f)
 	      "  spelled as epoxyd's s3_node_endpoint; --archive-ca FILE: its CA (default\n"
 	      "  --ca); --archive-addr IPV4: its address (default: NAME resolved).\n"
 	      "  --quiet S: a closed file is taken after S seconds unchanged (default 10);\n"
-	      "  --scan-age S: a file seen only by a scan, after S seconds (default 3600);\n"
+	      "  --scan-age S: a file seen only by a periodic scan, after S seconds\n"
+	      "  (default 3600; a file in a directory made after the watches is taken as\n"
+	      "  closed, after --quiet, once no process holds it open for writing);\n"
 	      "  --scan-every S: full scan period (default 300); --max-files and\n"
 	      "  --max-bytes cap one bundle (10000 files, 100000000 bytes); --backoff-max S\n"
 	      "  caps the retry backoff (default 300); --grace S bounds the uploads after\n"
@@ -219,6 +226,11 @@ static int pusher_ready(const struct pusher *p, const struct pusher_file *f, int
 		return 0;
 	if (f->closed)
 		return pusher_stop || now - f->mtime >= (int64_t)p->quiet;
+	/* in a directory made after the watches: its close-write was missed;
+	 * taken as closed once no one holds it open for writing */
+	if (f->missed && now - f->mtime >= (int64_t)p->quiet &&
+	    pusher_files_writer(&p->files, f->rel) == 0)
+		return 1;
 	return now - f->mtime >= (int64_t)p->scan_age;
 }
 
@@ -255,8 +267,8 @@ static int pusher_bundle_group(struct pusher *p, struct pusher_group *g, int64_t
 	for (i = 0; i < p->files.n && n < g->lim.max_files; i++) {
 		struct pusher_file *f = &p->files.v[i];
 
-		if (!pusher_ready(p, f, now) || pusher_files_group(f->rel, exp, dt) < 0 ||
-		    strcmp(exp, g->exp) || strcmp(dt, g->dt))
+		if (pusher_files_group(f->rel, exp, dt) < 0 || strcmp(exp, g->exp) ||
+		    strcmp(dt, g->dt) || !pusher_ready(p, f, now))
 			continue;
 		if (n && bytes + f->size > g->lim.max_bytes)
 			continue;
@@ -332,14 +344,43 @@ static int pusher_bundle_all(struct pusher *p, int64_t now)
 	return 0;
 }
 
+/* What says a file was replaced or rewritten: its inode, size, mtime
+ * and ctime (a rename over it, as the node manager renews, or a write). */
+static void pusher_stamp(const char *path, int64_t st4[4])
+{
+	struct stat st;
+
+	memset(st4, 0, 4 * sizeof(*st4));
+	if (stat(path, &st) < 0)
+		return;
+	st4[0] = (int64_t)st.st_ino;
+	st4[1] = (int64_t)st.st_size;
+	st4[2] = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+	st4[3] = (int64_t)st.st_ctim.tv_sec * 1000000000 + st.st_ctim.tv_nsec;
+}
+
+/* The client of epoxyd with the node certificate.  Before each new
+ * connection the certificate and key files are looked at again: when
+ * either changed (epoxy-nm --service-cert renewed them), both are read
+ * again, so uploads go on past the old certificate's end. */
 static int pusher_client(struct pusher *p)
 {
 	uint8_t *crt = NULL, *key = NULL;
+	int64_t now_crt[4], now_key[4];
 	long clen, klen;
 	int rc;
 
-	if (p->hs_live)
+	pusher_stamp(p->cert, now_crt);
+	pusher_stamp(p->key, now_key);
+	if (p->hs_live && !memcmp(now_crt, p->crt_stamp, sizeof(now_crt)) &&
+	    !memcmp(now_key, p->key_stamp, sizeof(now_key)))
 		return 0;
+	if (p->hs_live) {
+		pusher_log("%s or %s changed: reading the node certificate again", p->cert, p->key);
+		tls_ctx_free(&p->hs.tls);
+		p->hs_live = 0;
+		p->reloads++;
+	}
 	crt = malloc(TLS_OWN_MAX);
 	key = malloc(TLS_OWN_MAX);
 	if (!crt || !key) {
@@ -365,6 +406,8 @@ static int pusher_client(struct pusher *p)
 	p->hs.name = p->name;
 	p->hs.user_agent = "epoxy-pusher";
 	p->hs_live = 1;
+	memcpy(p->crt_stamp, now_crt, sizeof(now_crt));
+	memcpy(p->key_stamp, now_key, sizeof(now_key));
 cleanup:
 	free(crt);
 	free(key);
@@ -692,13 +735,15 @@ static int pusher_metrics(const struct pusher *p)
 		"# HELP epoxy_pusher_upload_urls_total Upload URLs epoxyd gave (S3 backend).\n"
 		"# TYPE epoxy_pusher_upload_urls_total counter\nepoxy_pusher_upload_urls_total %llu\n"
 		"# HELP epoxy_pusher_upload_urls_expired_total Upload URLs that expired or were refused, each asked for again.\n"
-		"# TYPE epoxy_pusher_upload_urls_expired_total counter\nepoxy_pusher_upload_urls_expired_total %llu\n",
+		"# TYPE epoxy_pusher_upload_urls_expired_total counter\nepoxy_pusher_upload_urls_expired_total %llu\n"
+		"# HELP epoxy_pusher_cert_reloads_total Times the node certificate and key were read again after they changed.\n"
+		"# TYPE epoxy_pusher_cert_reloads_total counter\nepoxy_pusher_cert_reloads_total %llu\n",
 		(unsigned long long)files, (unsigned long long)bytes, p->npending,
 		(unsigned long long)p->uploaded, (unsigned long long)p->uploaded_bytes,
 		(unsigned long long)p->retries, (unsigned long long)p->refused,
 		(unsigned long long)p->rebuilt, (unsigned long long)p->files.overflows,
 		(long long)p->last_success, (unsigned long long)p->urls,
-		(unsigned long long)p->urls_expired);
+		(unsigned long long)p->urls_expired, (unsigned long long)p->reloads);
 	if (fclose(f) != 0 || rename(tmp, p->metrics) < 0)
 		return -EPX_E_PU_SPOOL;
 	return 0;

@@ -185,14 +185,26 @@ static int pusher_files_watch(struct pusher_files *f, const char *rel)
 	return f->wd_rel[wd] ? 0 : -ENOMEM;
 }
 
+/* The depth of the directory rel below root: "a" 1, "a/b" 2. */
+static int pusher_files_depth(const char *rel)
+{
+	int d = 1;
+
+	while (*rel)
+		d += *rel++ == '/';
+	return d;
+}
+
 static void pusher_files_stat(struct pusher_file *p, const struct stat *st)
 {
 	p->size = (uint64_t)st->st_size;
 	p->mtime = st->st_mtim.tv_sec;
 }
 
-/* Watches and walks the directory rel (depth below root). */
-static int pusher_files_walk(struct pusher_files *f, const char *rel, int depth)
+/* Watches and walks the directory rel (depth below root); fresh: rel was
+ * just made (an inotify event), so what is in it was written before its
+ * watch and its close-writes were missed. */
+static int pusher_files_walk(struct pusher_files *f, const char *rel, int depth, int fresh)
 {
 	char path[PATH_MAX], sub[PUSHER_REL_MAX + 1];
 	struct dirent *e;
@@ -217,7 +229,7 @@ static int pusher_files_walk(struct pusher_files *f, const char *rel, int depth)
 			continue;
 		if (S_ISDIR(st.st_mode)) {
 			if (depth < PUSHER_FILES_DEPTH)
-				rc = pusher_files_walk(f, sub, depth + 1);
+				rc = pusher_files_walk(f, sub, depth + 1, fresh);
 			if (rc < 0)
 				break;
 			continue;
@@ -230,6 +242,7 @@ static int pusher_files_walk(struct pusher_files *f, const char *rel, int depth)
 			if (!p)
 				continue;
 			pusher_files_stat(p, &st);
+			p->missed = fresh;
 		} else if (!p->claimed && ((uint64_t)st.st_size != p->size ||
 					   st.st_mtim.tv_sec != p->mtime)) {
 			/* changed with no event of ours: unknown again */
@@ -250,7 +263,7 @@ int pusher_files_scan(struct pusher_files *f)
 	for (i = 0; i < f->n; i++)
 		f->v[i].seen = 0;
 	f->rescan = 0;
-	rc = pusher_files_walk(f, "", 0);
+	rc = pusher_files_walk(f, "", 0, 0);
 	if (rc < 0)
 		return rc;
 	for (i = 0; i < f->n;) {
@@ -284,7 +297,8 @@ static void pusher_files_event(struct pusher_files *f, const struct inotify_even
 	if (ev->mask & IN_ISDIR) {
 		/* a new directory: watch it, and find what was made in it
 		 * before the watch */
-		if ((ev->mask & (IN_CREATE | IN_MOVED_TO)) && pusher_files_walk(f, rel, 1) < 0)
+		if ((ev->mask & (IN_CREATE | IN_MOVED_TO)) &&
+		    pusher_files_walk(f, rel, pusher_files_depth(rel), 1) < 0)
 			f->rescan = 1;
 		return;
 	}
@@ -308,6 +322,29 @@ static void pusher_files_event(struct pusher_files *f, const struct inotify_even
 	pusher_files_stat(p, &st);
 	p->closed = 1;
 	p->dirty = 0;
+	p->missed = 0;
+}
+
+int pusher_files_writer(const struct pusher_files *f, const char *rel)
+{
+	char path[PATH_MAX];
+	int fd, rc = -1;
+
+	if (snprintf(path, sizeof(path), "%s/%s", f->root, rel) >= (int)sizeof(path))
+		return -1;
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return -1;
+	/* a read lease is refused (EAGAIN) while anyone holds the file open
+	 * for writing (fcntl(2), F_SETLEASE); it is dropped at once */
+	if (fcntl(fd, F_SETLEASE, F_RDLCK) == 0) {
+		rc = 0;
+		(void)fcntl(fd, F_SETLEASE, F_UNLCK);
+	} else if (errno == EAGAIN) {
+		rc = 1;
+	}
+	close(fd);
+	return rc;
 }
 
 int pusher_files_events(struct pusher_files *f)

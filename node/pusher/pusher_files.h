@@ -14,7 +14,10 @@
  *  - a file found only by a scan (an event missed, a queue overflow, a
  *    restart) is "unknown" and ready only once unchanged for the scan age;
  *  - every new directory is watched and scanned at once (files made
- *    before its watch are found); IN_Q_OVERFLOW asks for a full scan;
+ *    before its watch are found, "missed": treated as a close-write that
+ *    came before the watch, yet taken only when pusher_files_writer says
+ *    no one holds them open for writing); IN_Q_OVERFLOW asks for a full
+ *    scan;
  *  - at most max files are tracked (the rest wait for a later scan,
  *    counted in dropped); every path is at most PUSHER_REL_MAX bytes. */
 #ifndef EPOXY_PUSHER_FILES_H
@@ -34,6 +37,8 @@ struct pusher_file {
 	unsigned dirty : 1;             /* modified after its last close */
 	unsigned claimed : 1;           /* in a bundle of the spool */
 	unsigned seen : 1;              /* found by the scan in progress */
+	unsigned missed : 1;            /* found in a directory just made: its
+					 * close-write came before the watch */
 };
 
 struct pusher_files {
@@ -61,6 +66,10 @@ struct pusher_file *pusher_files_get(struct pusher_files *f, const char *rel);
 struct pusher_file *pusher_files_add(struct pusher_files *f, const char *rel);
 /* Forgets rel (after its bundle was acknowledged and it was deleted). */
 void pusher_files_forget(struct pusher_files *f, const char *rel);
+/* Whether a process holds rel open for writing: 1 yes, 0 no, -1 cannot
+ * tell (no lease: not the owner without CAP_LEASE, a file system without
+ * leases, gone).  Probes with a read lease, released at once. */
+int pusher_files_writer(const struct pusher_files *f, const char *rel);
 /* The experiment and datatype of rel into exp and dt; 0 or -1. */
 int pusher_files_group(const char *rel, char exp[PUSHER_TAG_MAX + 1],
 		       char dt[PUSHER_TAG_MAX + 1]);
