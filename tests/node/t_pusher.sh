@@ -56,6 +56,7 @@ names() {
 	local b
 	for b in "$ARC"/*/*; do [ -f "$b" ] && zstd -dcq "$b" | tar -tf -; done 2>/dev/null | sort
 }
+unbundle() { zstd -dcq "$1" | tar -xf - -C "$2" 2>/dev/null; }
 bundles() { find "$ARC" -type f 2>/dev/null | wc -l; }
 pu_metric() { awk -v k="$1" '$1 == k {print $2}' "$M" 2>/dev/null; }
 has_names() { [ "$(names | grep -c "$1")" = "$2" ]; }
@@ -108,6 +109,29 @@ wait_for 15 has_names ndt/tcpinfo/open1 1; ok $? "once closed: taken"
 d=$(mktemp -d "$W/x.XXXX")
 for b in "$ARC"/ndt/*; do zstd -dcq "$b" | tar -xf - -C "$d" 2>/dev/null; done
 is "$(tr '\n' ' ' <"$d/ndt/tcpinfo/open1" 2>/dev/null)" "first half second half " "...whole"
+pusher_kill
+
+# ---- the day's first file: written before the pusher watched its directory
+# (epoxy-tcpinfo makes each day's directory and writes into it at once): a
+# directory moved in whole holds files whose close-write came before any
+# watch.  Taken after --quiet (0 here) as closed, not after --scan-age (an
+# hour), but never while a writer holds one open.
+mkdir -p "$D/ndt/tcpinfo" "$W/newday/05"
+pusher_start --size 1 --scan-age 3600
+head -c 800 /dev/urandom >"$W/newday/05/first1"
+exec 8>"$W/newday/05/open2"
+printf 'early\n' >&8
+mv "$W/newday" "$D/ndt/tcpinfo/2026-12"
+wait_for 15 has_names ndt/tcpinfo/2026-12/05/first1 1
+ok $? "a file in a brand-new directory: bundled after --quiet, not --scan-age" "$(names | grep 2026-12)"
+sleep 2
+has_names ndt/tcpinfo/2026-12/05/open2 0; ok $? "...its neighbour still open for writing: not taken"
+[ -e "$D/ndt/tcpinfo/2026-12/05/open2" ]; ok $? "...and still in the data directory"
+printf 'late\n' >&8; exec 8>&-
+wait_for 15 has_names ndt/tcpinfo/2026-12/05/open2 1; ok $? "...taken once its writer closed it"
+d=$(mktemp -d "$W/x.XXXX")
+for b in "$ARC"/ndt/*; do unbundle "$b" "$d"; done
+is "$(tr '\n' ' ' <"$d/ndt/tcpinfo/2026-12/05/open2" 2>/dev/null)" "early late " "...whole"
 pusher_kill
 
 # ---- archive down, then back
@@ -264,6 +288,42 @@ bad=0
 while read -r f; do [ "$(head -n 1 "$d/$f")" = "$f" ] || bad=$((bad + 1)); done <"$W/want"
 is "$bad" 0 "each file's bytes are its own (first line names it)"
 is "$(find "$S" -type f | wc -l)" 0 "the spool is empty at the end"
+
+# ---- a renewed node certificate is read again (epoxy-nm --service-cert
+# renews /run/epoxy/svc before node_cert_ttl ends).  A certificate issued
+# with node_cert_ttl=300, then epoxyd's clock moved 280 s ahead: it ends
+# 20 s later; uploads stop, and go on once new files replace it.
+R=$T_DIR/renew; mkdir -p "$R/old" "$R/new"
+epoxyd_stop
+epoxyd_start -o node_cert_ttl=300 || bail "epoxyd with node_cert_ttl=300"
+t0=$(date +%s)
+is "$(node_cert node1 52-54-00-12-34-56 "$R/old")" 200 "a node certificate of 300 s"
+cp "$R/old/node1.crt" "$R/old/node1.key" "$R/"
+epoxyd_stop
+epoxyd_start -o node_cert_ttl=300 -o clock_offset=280 || bail "epoxyd 280 s ahead"
+rm -f "$M"
+EPOXY_PUSHER_TEST_CLOCK=$CLK "$PU" --data "$D" --spool "$S" \
+	--server "https://epoxy.test:$HTTPS_PORT" --addr 127.0.0.1 --ca "$CA_CRT" \
+	--cert "$R/node1.crt" --key "$R/node1.key" --metrics "$M" --scan-every 1 \
+	--quiet 0 --backoff-max 1 --size 1 2>>"$W/pusher.log" &
+PU_PID=$!
+mkf ndt/tcpinfo/renew1 300
+wait_for 15 has_names ndt/tcpinfo/renew1 1; ok $? "with the certificate before its end: uploaded"
+while [ "$(date +%s)" -le $((t0 + 22)) ]; do sleep 0.5; done
+mkf ndt/tcpinfo/renew2 300
+sleep 4
+has_names ndt/tcpinfo/renew2 0; ok $? "...once it ended (epoxyd's clock): refused, not uploaded"
+grep -q "upload of .*EPOXY-E\|refused" "$W/pusher.log"; ok $? "...the refusal logged"
+is "$(node_cert node1 52-54-00-12-34-56 "$R/new")" 200 "a renewed certificate"
+# as the node manager writes them: a new file renamed over each
+cp "$R/new/node1.key" "$R/key.tmp"; mv "$R/key.tmp" "$R/node1.key"
+cp "$R/new/node1.crt" "$R/crt.tmp"; mv "$R/crt.tmp" "$R/node1.crt"
+wait_for 20 has_names ndt/tcpinfo/renew2 1; ok $? "...read again by the running pusher: uploads go on"
+[ "$(pu_metric epoxy_pusher_cert_reloads_total)" -ge 1 ]; ok $? "...counted ($(pu_metric epoxy_pusher_cert_reloads_total))"
+pusher_kill
+grep -q "BEGIN\|PRIVATE" "$W/pusher.log"; is $? 1 "...and no key or certificate in its log"
+epoxyd_stop
+epoxyd_start || bail "epoxyd again"
 
 # ---- --config: only the listed experiments and datatypes, their limits
 CF=$W/pusher.conf
