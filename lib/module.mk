@@ -18,7 +18,7 @@ ARCHIVES += epoxy epoxy-sign
 epoxy_SRCS := lib/err.c lib/file.c lib/hex.c lib/num.c lib/rand.c lib/sha256.c \
 	lib/doc.c lib/sig.c lib/keyset.c lib/manifest.c lib/statement.c \
 	lib/record.c lib/label.c lib/pct.c lib/form.c lib/line.c lib/dbx.c lib/efivarfs.c \
-	lib/sliverset.c lib/ticket.c lib/inventory.c lib/usage.c
+	lib/sliverset.c lib/ticket.c lib/inventory.c lib/usage.c lib/bundlename.c
 epoxy-sign_SRCS := lib/sign.c
 LIB_CRYPTO_LIBS := -lmbedcrypto
 
@@ -34,6 +34,14 @@ test_codec_ARCHIVES := epoxy
 FUZZ_TARGETS += fuzz_codec
 fuzz_codec_SRCS := tests/fuzz/fuzz_codec.c
 fuzz_codec_ARCHIVES := epoxy
+
+# a bundle's archive name (M-Lab's layout): table test and fuzz target
+UNIT_TESTS += test_bundlename
+test_bundlename_SRCS := tests/unit/test_bundlename.c tests/test.c
+test_bundlename_ARCHIVES := epoxy
+FUZZ_TARGETS += fuzz_bundlename
+fuzz_bundlename_SRCS := tests/fuzz/fuzz_bundlename.c
+fuzz_bundlename_ARCHIVES := epoxy
 
 # table tests of the trust library (keys generated at test time by the
 # fixture in tests/keys/)
