@@ -677,9 +677,17 @@ int store_image_list(struct store *s, int (*cb)(const struct store_image *, void
  * _S3_PUBLIC; "" on add means local); a bundle in STORE_BUNDLE_S3_PRIVATE
  * is never public, whatever its embargo says, until store_bundle_move
  * (compare-and-set: 0, or -EPX_E_DB_NOTFOUND when it is not at from any
- * more) records that housekeeping moved it, audited "archive.moved". */
+ * more) records that housekeeping moved it, audited "archive.moved".
+ * name is the bundle's archive name (lib/bundlename.h; "" for a bundle
+ * recorded before schema v15): checked by bundlename_parse, its node and
+ * experiment the record's, unique among all bundles (store_bundle_add
+ * refuses another bundle's name with -EPX_E_ARC_NAMETAKEN; the same
+ * bundle again is *existed = 1, whatever name it came with, and out, when
+ * not NULL, gets the recorded row).  store_bundle_by_name finds one by
+ * its name (-EPX_E_DB_NOTFOUND). */
 #define STORE_EXP_DATATYPES_MAX 1024
 #define STORE_EMBARGO_DAYS_MAX 3650
+#define STORE_BUNDLE_NAME_MAX 400       /* lib/bundlename.h's BUNDLENAME_MAX */
 struct store_experiment {
 	char name[STORE_LABEL_MAX + 1];
 	char datatypes[STORE_EXP_DATATYPES_MAX + 1];
@@ -699,13 +707,16 @@ struct store_bundle {
 	char sha256[65];
 	int64_t size, stored, public_at;
 	char location[16];
+	char name[STORE_BUNDLE_NAME_MAX + 1];   /* "" before v15 */
 };
 #define STORE_BUNDLE_LOCAL "local"
 #define STORE_BUNDLE_S3_PRIVATE "s3-private"
 #define STORE_BUNDLE_S3_PUBLIC "s3-public"
 int store_bundle_move(struct store *s, const struct store_bundle *b, const char *from,
 		      const char *to);
-int store_bundle_add(struct store *s, const struct store_bundle *b, int *existed);
+int store_bundle_add(struct store *s, const struct store_bundle *b, int *existed,
+		     struct store_bundle *out);
+int store_bundle_by_name(struct store *s, const char *name, struct store_bundle *out);
 int store_bundle_get(struct store *s, const char *host, const char *experiment,
 		     const char *sha256, struct store_bundle *out);
 int store_bundle_list(struct store *s, const char *experiment, const char *sha256,

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "lib/bundlename.h"
 #include "lib/err.h"
 #include "lib/hex.h"
 #include "lib/label.h"
@@ -176,44 +177,12 @@ int store_bundle_move(struct store *s, const struct store_bundle *b, const char 
 	return st_end(s, rc);
 }
 
-int store_bundle_add(struct store *s, const struct store_bundle *b, int *existed)
-{
-	char detail[160];
-	struct db_res r;
-	int rc;
-
-	*existed = 0;
-	if (!store_valid_hostname(b->host) || !store_valid_label(b->experiment) ||
-	    hex_check_str(b->sha256, 64) < 0 || b->size < 0 ||
-	    (b->location[0] && !store_archive_location_ok(b->location)))
-		return -EPX_E_DB_INVALID;
-	rc = st_begin(s);
-	if (rc < 0)
-		return rc;
-	rc = Q(s, "SELECT size FROM archive_bundles WHERE host = $1 AND experiment = $2"
-	       " AND sha256 = $3", &r, A_TEXT(b->host), A_TEXT(b->experiment), A_TEXT(b->sha256));
-	if (rc == 0)
-		*existed = r.nrows > 0;
-	db_res_free(&r);
-	if (rc == 0 && !*existed)
-		rc = Q(s, "INSERT INTO archive_bundles (host, experiment, sha256, size, stored,"
-		       " location) VALUES ($1, $2, $3, $4, $5, $6)", NULL, A_TEXT(b->host),
-		       A_TEXT(b->experiment), A_TEXT(b->sha256), A_INT(b->size),
-		       A_INT(store_now(s)),
-		       A_TEXT(b->location[0] ? b->location : STORE_BUNDLE_LOCAL));
-	snprintf(detail, sizeof(detail), "sha256=%s size=%lld location=%s", b->sha256,
-		 (long long)b->size, b->location[0] ? b->location : STORE_BUNDLE_LOCAL);
-	if (rc == 0 && !*existed)
-		rc = st_audit_locked(s, "epoxyd", "archive.stored", b->host, detail);
-	return st_end(s, rc);
-}
-
 /* the embargo is checked when asked, on the store's clock: changing an
  * experiment's embargo_days moves every one of its bundles; a bundle of an
  * experiment nobody registered is never public */
 #define STORE_BUNDLE_PUBLIC "(b.stored + COALESCE(e.embargo_days, 1000000) * 86400)"
 #define STORE_BUNDLE_COLS "SELECT b.host, b.experiment, b.sha256, b.size, b.stored, " \
-	STORE_BUNDLE_PUBLIC ", b.location FROM archive_bundles b" \
+	STORE_BUNDLE_PUBLIC ", b.location, b.name FROM archive_bundles b" \
 	" LEFT JOIN experiments e ON e.name = b.experiment"
 
 static void store_archive_bundle_row(const struct db_res *r, size_t i, struct store_bundle *b)
@@ -226,6 +195,83 @@ static void store_archive_bundle_row(const struct db_res *r, size_t i, struct st
 	b->stored = db_int(r, i, 4);
 	b->public_at = db_int(r, i, 5);
 	snprintf(b->location, sizeof(b->location), "%s", db_text(r, i, 6));
+	snprintf(b->name, sizeof(b->name), "%s", db_text(r, i, 7));
+}
+
+int store_bundle_by_name(struct store *s, const char *name, struct store_bundle *out)
+{
+	struct bundlename bn;
+	struct db_res r;
+	int rc;
+
+	if (bundlename_parse(name, strlen(name), &bn) < 0)
+		return -EPX_E_DB_INVALID;
+	rc = Q(s, STORE_BUNDLE_COLS " WHERE b.name = $1", &r, A_TEXT(name));
+	if (rc == 0 && r.nrows != 1)
+		rc = -EPX_E_DB_NOTFOUND;
+	if (rc == 0)
+		store_archive_bundle_row(&r, 0, out);
+	db_res_free(&r);
+	return rc;
+}
+
+/* name "" (a caller that has none), or a bundle name of b's own node and
+ * experiment */
+static int store_archive_name_ok(const struct store_bundle *b)
+{
+	struct bundlename bn;
+
+	if (!b->name[0])
+		return 1;
+	return bundlename_parse(b->name, strlen(b->name), &bn) == 0 &&
+		!strcmp(bn.node, b->host) && !strcmp(bn.exp, b->experiment);
+}
+
+int store_bundle_add(struct store *s, const struct store_bundle *b, int *existed,
+		     struct store_bundle *out)
+{
+	char detail[STORE_BUNDLE_NAME_MAX + 160];
+	struct db_res r;
+	int rc;
+
+	*existed = 0;
+	if (!store_valid_hostname(b->host) || !store_valid_label(b->experiment) ||
+	    hex_check_str(b->sha256, 64) < 0 || b->size < 0 ||
+	    (b->location[0] && !store_archive_location_ok(b->location)) ||
+	    !store_archive_name_ok(b))
+		return -EPX_E_DB_INVALID;
+	rc = st_begin(s);
+	if (rc < 0)
+		return rc;
+	rc = Q(s, STORE_BUNDLE_COLS " WHERE b.host = $1 AND b.experiment = $2 AND b.sha256 = $3",
+	       &r, A_TEXT(b->host), A_TEXT(b->experiment), A_TEXT(b->sha256));
+	if (rc == 0) {
+		*existed = r.nrows > 0;
+		if (*existed && out)
+			store_archive_bundle_row(&r, 0, out);
+	}
+	db_res_free(&r);
+	/* another bundle's name is never taken over (the same bundle again
+	 * keeps the name it was recorded with) */
+	if (rc == 0 && !*existed && b->name[0]) {
+		rc = Q(s, "SELECT sha256 FROM archive_bundles WHERE name = $1", &r,
+		       A_TEXT(b->name));
+		if (rc == 0 && r.nrows)
+			rc = -EPX_E_ARC_NAMETAKEN;
+		db_res_free(&r);
+	}
+	if (rc == 0 && !*existed)
+		rc = Q(s, "INSERT INTO archive_bundles (host, experiment, sha256, size, stored,"
+		       " location, name) VALUES ($1, $2, $3, $4, $5, $6, $7)", NULL, A_TEXT(b->host),
+		       A_TEXT(b->experiment), A_TEXT(b->sha256), A_INT(b->size),
+		       A_INT(store_now(s)),
+		       A_TEXT(b->location[0] ? b->location : STORE_BUNDLE_LOCAL), A_TEXT(b->name));
+	snprintf(detail, sizeof(detail), "sha256=%s size=%lld location=%s name=%s", b->sha256,
+		 (long long)b->size, b->location[0] ? b->location : STORE_BUNDLE_LOCAL,
+		 b->name[0] ? b->name : "-");
+	if (rc == 0 && !*existed)
+		rc = st_audit_locked(s, "epoxyd", "archive.stored", b->host, detail);
+	return st_end(s, rc);
 }
 
 int store_bundle_get(struct store *s, const char *host, const char *experiment,

@@ -199,6 +199,14 @@ static const char *const v13[] = {
 	NULL
 };
 
+/* v15 (issue 15 point 2): each bundle's archive name in M-Lab's layout
+ * (lib/bundlename.h), unique; "" for the bundles recorded before */
+static const char *const v15[] = {
+	"ALTER TABLE archive_bundles ADD COLUMN name TEXT NOT NULL DEFAULT ''",
+	"CREATE UNIQUE INDEX archive_bundles_name ON archive_bundles (name) WHERE name <> ''",
+	NULL
+};
+
 const struct store_migration store_migrations[] = {
 	{ 1, v1 },
 	{ 2, v2 },
@@ -213,5 +221,6 @@ const struct store_migration store_migrations[] = {
 	{ 11, v11 },
 	{ 12, v12 },
 	{ 13, v13 },
+	{ 15, v15 },
 };
 const size_t store_migrations_n = sizeof(store_migrations) / sizeof(store_migrations[0]);

@@ -177,7 +177,7 @@ static void ar_bundles_bad(struct store *s)
 		b = ar_bundle(bad[i].host, bad[i].exp, bad[i].sha, bad[i].size);
 		if (strlen(bad[i].sha) > 64)    /* the struct cannot hold it: a 63 */
 			b.sha256[63] = '\0';
-		ar_eq(store_bundle_add(s, &b, &again), -EPX_E_DB_INVALID,
+		ar_eq(store_bundle_add(s, &b, &again, NULL), -EPX_E_DB_INVALID,
 		      "malformed bundle %zu (%s/%s) refused", i, bad[i].host, bad[i].exp);
 	}
 }
@@ -209,25 +209,25 @@ static void ar_bundles(struct store *s, int64_t *now)
 	ar_bundles_bad(s);
 	ar_queries_bad(s);
 	b = ar_bundle("n1", "ndt", AR_SHA("1"), 1000);
-	ar_eq(store_bundle_add(s, &b, &again), 0, "n1's ndt bundle recorded");
+	ar_eq(store_bundle_add(s, &b, &again, NULL), 0, "n1's ndt bundle recorded");
 	ok(again == 0, "archive: ...the first time (%d)", again);
-	ar_eq(store_bundle_add(s, &b, &again), 0, "...again");
+	ar_eq(store_bundle_add(s, &b, &again, NULL), 0, "...again");
 	ok(again == 1, "archive: ...idempotent, and says so (%d)", again);
 	b.size = 7;
-	ar_eq(store_bundle_add(s, &b, &again), 0, "...again with another size");
+	ar_eq(store_bundle_add(s, &b, &again, NULL), 0, "...again with another size");
 	ar_eq(store_bundle_get(s, "n1", "ndt", AR_SHA("1"), &got), 0, "get it");
 	ok(got.size == 1000 && got.stored == t0 && got.public_at == t0,
 	   "archive: size, stored, public_at kept from the first record (%lld %lld %lld)",
 	   (long long)got.size, (long long)got.stored, (long long)got.public_at);
 	*now = t0 + 100;
 	b = ar_bundle("n2", "ndt", AR_SHA("1"), 1000);          /* same bytes, other node */
-	ar_eq(store_bundle_add(s, &b, &again), 0, "the same hash from n2: its own record");
+	ar_eq(store_bundle_add(s, &b, &again, NULL), 0, "the same hash from n2: its own record");
 	*now = t0 + 200;
 	b = ar_bundle("n1", "wehe", AR_SHA("2"), 50);
-	ar_eq(store_bundle_add(s, &b, &again), 0, "n1's wehe bundle (30-day embargo)");
+	ar_eq(store_bundle_add(s, &b, &again, NULL), 0, "n1's wehe bundle (30-day embargo)");
 	*now = t0 + 300;
 	b = ar_bundle("n1", "unreg", AR_SHA("3"), 60);
-	ar_eq(store_bundle_add(s, &b, &again), 0, "a bundle of an unregistered experiment");
+	ar_eq(store_bundle_add(s, &b, &again, NULL), 0, "a bundle of an unregistered experiment");
 	ar_eq(store_bundle_get(s, "n1", "wehe", AR_SHA("2"), &got), 0, "get the wehe bundle");
 	ok(got.public_at == t0 + 200 + 30 * 86400, "archive: wehe public_at = stored + 30 days");
 	ar_eq(store_bundle_get(s, "n3", "ndt", AR_SHA("1"), &got), -EPX_E_DB_NOTFOUND,
@@ -343,13 +343,13 @@ static void ar_s3(struct store *s, int64_t *now)
 	ar_eq(store_experiment_put(s, &e, 1, "admin:bob"), 0, "s3: an experiment, 1-day embargo");
 	b = ar_bundle("n1", "s3x", AR_SHA("5"), 10);
 	snprintf(b.location, sizeof(b.location), "%s", STORE_BUNDLE_S3_PRIVATE);
-	ar_eq(store_bundle_add(s, &b, &again), 0, "s3: a bundle in the private prefix");
+	ar_eq(store_bundle_add(s, &b, &again, NULL), 0, "s3: a bundle in the private prefix");
 	ar_eq(store_bundle_get(s, "n1", "s3x", AR_SHA("5"), &got), 0, "s3: get it");
 	ok(!strcmp(got.location, STORE_BUNDLE_S3_PRIVATE), "archive: location kept (%s)",
 	   got.location);
 	b = ar_bundle("n1", "s3x", AR_SHA("6"), 10);
 	snprintf(b.location, sizeof(b.location), "%s", "s3-elsewhere");
-	ar_eq(store_bundle_add(s, &b, &again), -EPX_E_DB_INVALID, "s3: an unknown location");
+	ar_eq(store_bundle_add(s, &b, &again, NULL), -EPX_E_DB_INVALID, "s3: an unknown location");
 	memset(&q, 0, sizeof(q));
 	q.experiment = "s3x";
 	q.public_only = 1;
@@ -377,6 +377,51 @@ static void ar_s3(struct store *s, int64_t *now)
 	*now -= 2 * 86400;
 }
 
+/* names (schema v15): unique, checked against the record's node and
+ * experiment; the same bundle again keeps its first name */
+#define AR_NAME(n, t) "nx/tcpinfo/2026/12/05/20261205T1015" t ".000001Z-tcpinfo-" n "-nx.tgz"
+static void ar_names(struct store *s)
+{
+	static const struct { const char *host, *exp, *name; } bad[] = {
+		{ "n1", "nx", "nx/tcpinfo/2026/12/05/x.tgz" },
+		{ "n1", "nx", AR_NAME("n2", "00") },            /* another node's */
+		{ "n1", "ny", AR_NAME("n1", "00") },            /* another experiment's */
+		{ "n1", "nx", "nx/tcpinfo/2026/12/04/20261205T101500.000001Z-tcpinfo-n1-nx.tgz" },
+		{ "n1", "nx", "../tcpinfo/2026/12/05/20261205T101500.000001Z-tcpinfo-n1-...tgz" },
+	};
+	struct store_bundle b, got;
+	size_t i;
+	int again = -1;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		b = ar_bundle(bad[i].host, bad[i].exp, AR_SHA("7"), 10);
+		snprintf(b.name, sizeof(b.name), "%s", bad[i].name);
+		ar_eq(store_bundle_add(s, &b, &again, NULL), -EPX_E_DB_INVALID,
+		      "name: malformed or not its own refused: %s", bad[i].name);
+	}
+	b = ar_bundle("n1", "nx", AR_SHA("7"), 10);
+	snprintf(b.name, sizeof(b.name), "%s", AR_NAME("n1", "00"));
+	ar_eq(store_bundle_add(s, &b, &again, NULL), 0, "name: a named bundle recorded");
+	ar_eq(store_bundle_by_name(s, AR_NAME("n1", "00"), &got), 0, "name: found by its name");
+	ok(!strcmp(got.sha256, AR_SHA("7")) && !strcmp(got.name, AR_NAME("n1", "00")),
+	   "archive: ...its record, with its name (%s)", got.name);
+	snprintf(b.name, sizeof(b.name), "%s", AR_NAME("n1", "01"));
+	memset(&got, 0, sizeof(got));
+	ar_eq(store_bundle_add(s, &b, &again, &got), 0, "name: the same bundle, a new name");
+	ok(again == 1 && !strcmp(got.name, AR_NAME("n1", "00")),
+	   "archive: ...is the same bundle, under its first name (%d %s)", again, got.name);
+	ar_eq(store_bundle_by_name(s, AR_NAME("n1", "01"), &got), -EPX_E_DB_NOTFOUND,
+	      "name: ...and the second name names nothing");
+	b = ar_bundle("n1", "nx", AR_SHA("8"), 10);
+	snprintf(b.name, sizeof(b.name), "%s", AR_NAME("n1", "00"));
+	ar_eq(store_bundle_add(s, &b, &again, NULL), -EPX_E_ARC_NAMETAKEN,
+	      "name: another bundle under a taken name refused");
+	ar_eq(store_bundle_get(s, "n1", "nx", AR_SHA("8"), &got), -EPX_E_DB_NOTFOUND,
+	      "name: ...and not recorded");
+	ar_eq(store_bundle_by_name(s, "nx/../x", &got), -EPX_E_DB_INVALID,
+	      "name: a malformed name looked up: refused");
+}
+
 void test_store_archive(struct store *s, int64_t *now)
 {
 	int64_t saved = *now;
@@ -385,5 +430,6 @@ void test_store_archive(struct store *s, int64_t *now)
 	ar_bundles(s, now);
 	ar_audit(s);
 	ar_s3(s, now);
+	ar_names(s);
 	*now = saved;
 }
