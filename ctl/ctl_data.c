@@ -82,7 +82,7 @@ static int ctl_data_opt(int opt, const char *arg, void *p)
 }
 
 static const char *const ctl_data_cols[] = { "node", "experiment", "sha256", "size", "stored",
-	"state", "public_at", NULL };
+	"state", "public_at", "name", NULL };
 
 /* Two digits of a date ("07", "12"): lib/num.h takes no leading zero. */
 static int ctl_data_2d(const char *s, uint32_t max, uint32_t *out)

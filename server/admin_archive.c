@@ -189,8 +189,9 @@ static int admin_archive_bundle_cb(const struct store_bundle *bu, void *arg)
 {
 	struct admin_archive_rows *r = arg;
 	struct record_buf *b = r->b;
-	char url[256];
+	char url[STORE_BUNDLE_NAME_MAX + 160];
 
+	record_buf_field(b, "name", bu->name[0] ? bu->name : "-");
 	record_buf_field(b, "node", bu->host);
 	record_buf_field(b, "experiment", bu->experiment);
 	record_buf_field(b, "sha256", bu->sha256);
@@ -198,8 +199,11 @@ static int admin_archive_bundle_cb(const struct store_bundle *bu, void *arg)
 	record_buf_fieldu(b, "stored", (unsigned long long)bu->stored);
 	record_buf_fieldu(b, "public_at", (unsigned long long)bu->public_at);
 	record_buf_field(b, "state", bu->public_at <= r->now ? "public" : "embargoed");
-	snprintf(url, sizeof(url), "%s%s/%s/%s", ARCHIVE_PATH, bu->host, bu->experiment,
-		 bu->sha256);
+	if (bu->name[0])
+		snprintf(url, sizeof(url), "%s%s", ARCHIVE_PATH, bu->name);
+	else
+		snprintf(url, sizeof(url), "%s%s/%s/%s", ARCHIVE_PATH, bu->host, bu->experiment,
+			 bu->sha256);
 	record_buf_field(b, "url", url);
 	record_buf_endrec(b);
 	return b->err ? -EPX_E_ADM_TOOBIG : 0;
@@ -273,7 +277,7 @@ static int admin_archive_get(struct admin_ctx *c)
 		return admin_fail(c, -EPX_E_ARC_NOTFOUND, NULL);
 	if (rc)
 		return admin_fail(c, rc, NULL);
-	fd = archive_open(c->srv, host, exp, sha, &size);
+	fd = archive_open(c->srv, &b, &size);
 	if (fd < 0)
 		return admin_fail(c, fd, NULL);
 	snprintf(subject, sizeof(subject), "%s/%s", host, exp);

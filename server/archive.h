@@ -38,10 +38,12 @@
 #define EPOXY_ARCHIVE_H
 
 #include "server/http.h"
+#include "store/store.h"
 
 #define ARCHIVE_PATH "/v1/archive/"
 #define ARCHIVE_BUNDLE_MAX (256ull << 20)
 #define ARCHIVE_DIR "archive"
+#define ARCHIVE_NAME_MAX (HTTP_PATH_MAX - (sizeof(ARCHIVE_PATH) - 1))
 
 /* Splits "/v1/archive/<experiment>/<sha256>" into exp (LABEL_TAG) and
  * sha (64 lowercase hex digits).  Returns 0 or -EPX_E_ARC_NAME. */
@@ -51,10 +53,18 @@ int archive_public_name(const char *path, char host[64], char exp[65], char sha[
 /* Before the body: the client certificate of a live host. */
 int archive_preauth(struct srv *srv, const struct http_req *req, struct http_resp *resp);
 int archive_handle(struct srv *srv, const struct http_req *req, struct http_resp *resp);
-/* Opens the stored object of host/exp/sha (names checked again here)
- * read-only; returns the descriptor (*size its length) or -EPX_E_ARC_NAME
- * / -EPX_E_ARC_IO.  The caller checked the store and the embargo. */
-int archive_open(struct srv *srv, const char *host, const char *exp, const char *sha,
-		 uint64_t *size);
+/* Opens the stored object of b (archive/<name>, or archive/<host>/<exp>/
+ * <sha> for a bundle of before names; checked again here) read-only;
+ * returns the descriptor (*size its length) or -EPX_E_ARC_NAME /
+ * -EPX_E_ARC_IO.  The caller checked the store and the embargo. */
+int archive_open(struct srv *srv, const struct store_bundle *b, uint64_t *size);
+/* The ?name= of a node's request for exp (its path's) from host (its
+ * certificate's): a bundle name (lib/bundlename.h, at most
+ * ARCHIVE_NAME_MAX bytes so that GET /v1/archive/<name> fits a request
+ * path) of this host and this experiment, of a datatype the experiment
+ * takes when it lists some.  0 (name and dt copied), -EPX_E_ARC_BUNDLENAME,
+ * -EPX_E_ARC_NAMENODE or -EPX_E_ARC_DATATYPE. */
+int archive_req_name(struct srv *srv, const struct http_req *req, const char *exp,
+		     const char *host, char name[ARCHIVE_NAME_MAX + 1], char dt[65]);
 
 #endif

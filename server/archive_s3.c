@@ -28,7 +28,7 @@
 #include "server/nodeid.h"
 #include "server/s3sign.h"
 
-#define ARCHIVE_S3_KEY_MAX 256
+#define ARCHIVE_S3_KEY_MAX (STORE_BUNDLE_NAME_MAX + 160)
 #define ARCHIVE_S3_ANSWER_MAX (S3SIGN_URL_MAX + 512)
 
 struct archive_s3 {
@@ -147,11 +147,22 @@ int archive_s3_name(const char *path, char exp[65], char sha[65], enum archive_s
 	return archive_name(head, exp, sha);
 }
 
-/* "<area>/<experiment>/<host>/<sha256>.tar.zst" */
+/* the upload's key, "incoming/<experiment>/<host>/<sha256>.tgz": one
+ * object of one node, whatever name it asks for */
 static void archive_s3_key(char *out, size_t cap, const char *area, const char *exp,
 			   const char *host, const char *sha)
 {
-	snprintf(out, cap, "%s/%s/%s/%s.tar.zst", area, exp, host, sha);
+	snprintf(out, cap, "%s/%s/%s/%s.tgz", area, exp, host, sha);
+}
+
+/* a recorded bundle's key in area: "<area>/<name>", or, recorded before
+ * names, "<area>/<experiment>/<host>/<sha256>.tar.zst" */
+static void archive_s3_obj(char *out, size_t cap, const char *area, const struct store_bundle *b)
+{
+	if (b->name[0])
+		snprintf(out, cap, "%s/%s", area, b->name);
+	else
+		snprintf(out, cap, "%s/%s/%s/%s.tar.zst", area, b->experiment, b->host, b->sha256);
 }
 
 /* ------------------------------------------------------------ libs3 */
@@ -316,23 +327,35 @@ static const char *archive_s3_area(struct srv *srv, const char *exp)
 }
 
 static int archive_s3_done(struct srv *srv, const struct http_req *req, struct http_resp *resp,
-			   const char *host, const char *exp, const char *sha)
+			   const char *host, const char *exp, const char *sha, const char *name)
 {
 	struct archive_s3 *s3 = srv->s3;
-	char in[ARCHIVE_S3_KEY_MAX], fin[ARCHIVE_S3_KEY_MAX], hex[65], ans[192];
+	char in[ARCHIVE_S3_KEY_MAX], fin[ARCHIVE_S3_KEY_MAX], hex[65], ans[ARCHIVE_S3_KEY_MAX + 16];
 	const char *area;
-	struct store_bundle b;
+	struct store_bundle b, got;
 	uint64_t size = 0;
 	int rc, again = 0, n;
 
 	archive_s3_key(in, sizeof(in), "incoming", exp, host, sha);
-	if (store_bundle_get(srv->store, host, exp, sha, &b) == 0) {
+	/* the same bundle again, under whatever name: its recorded name */
+	if (store_bundle_get(srv->store, host, exp, sha, &got) == 0) {
 		(void)archive_s3_delete(s3, in);
-		n = snprintf(ans, sizeof(ans), "exists %s/%s/%s\n", host, exp, sha);
+		archive_s3_obj(fin, sizeof(fin), "", &got);
+		n = snprintf(ans, sizeof(ans), "exists %s\n", fin + 1);
 		return http_resp_copy(resp, 200, "text/plain", ans, (size_t)n);
 	}
+	/* another bundle's name is never copied over */
+	if (store_bundle_by_name(srv->store, name, &got) == 0) {
+		(void)archive_s3_delete(s3, in);
+		return archive_s3_refuse(req, resp, -EPX_E_ARC_NAMETAKEN, "archive done");
+	}
+	memset(&b, 0, sizeof(b));
+	snprintf(b.host, sizeof(b.host), "%s", host);
+	snprintf(b.experiment, sizeof(b.experiment), "%s", exp);
+	memcpy(b.sha256, sha, sizeof(b.sha256));
+	snprintf(b.name, sizeof(b.name), "%s", name);
 	area = archive_s3_area(srv, exp);
-	archive_s3_key(fin, sizeof(fin), area, exp, host, sha);
+	archive_s3_obj(fin, sizeof(fin), area, &b);
 	rc = archive_s3_copy(s3, in, fin);
 	if (rc < 0)
 		return archive_s3_refuse(req, resp, rc, "archive done");
@@ -344,26 +367,30 @@ static int archive_s3_done(struct srv *srv, const struct http_req *req, struct h
 		(void)archive_s3_delete(s3, fin);
 		return archive_s3_refuse(req, resp, rc, "archive done");
 	}
-	memset(&b, 0, sizeof(b));
-	snprintf(b.host, sizeof(b.host), "%s", host);
-	snprintf(b.experiment, sizeof(b.experiment), "%s", exp);
-	memcpy(b.sha256, sha, sizeof(b.sha256));
 	b.size = (int64_t)size;
 	snprintf(b.location, sizeof(b.location), "%s", !strcmp(area, "public") ?
 		 STORE_BUNDLE_S3_PUBLIC : STORE_BUNDLE_S3_PRIVATE);
-	rc = store_bundle_add(srv->store, &b, &again);
+	rc = store_bundle_add(srv->store, &b, &again, &got);
 	if (rc < 0)
 		return archive_s3_refuse(req, resp, rc, "archive done");
-	http_log(req, "archive: stored bundle %s of %s/%s in S3 %s/, %llu bytes", sha, host, exp,
-		 area, (unsigned long long)size);
-	n = snprintf(ans, sizeof(ans), "stored %s/%s/%s\n", host, exp, sha);
+	if (again) {
+		/* recorded meanwhile under its first name: one copy kept */
+		if (strcmp(got.name, name))
+			(void)archive_s3_delete(s3, fin);
+		archive_s3_obj(fin, sizeof(fin), "", &got);
+		n = snprintf(ans, sizeof(ans), "exists %s\n", fin + 1);
+		return http_resp_copy(resp, 200, "text/plain", ans, (size_t)n);
+	}
+	http_log(req, "archive: stored bundle %s of %s/%s in S3 %s/%s, %llu bytes", sha, host, exp,
+		 area, name, (unsigned long long)size);
+	n = snprintf(ans, sizeof(ans), "stored %s\n", name);
 	return http_resp_copy(resp, 200, "text/plain", ans, (size_t)n);
 }
 
 int archive_s3_handle(struct srv *srv, const struct http_req *req, struct http_resp *resp)
 {
 	char host[LABEL_HOST_MAX + 1], serial[NODEID_SERIAL_HEX + 1], exp[65], sha[65];
-	char key[ARCHIVE_S3_KEY_MAX];
+	char key[ARCHIVE_S3_KEY_MAX], name[ARCHIVE_NAME_MAX + 1], dt[65];
 	enum archive_s3_op op = 0;
 	int rc;
 
@@ -372,10 +399,12 @@ int archive_s3_handle(struct srv *srv, const struct http_req *req, struct http_r
 	rc = archive_s3_name(req->path, exp, sha, &op);
 	if (rc == 0)
 		rc = nodeapi_identify(srv, req, host, serial);
+	if (rc == 0)
+		rc = archive_req_name(srv, req, exp, host, name, dt);
 	if (rc < 0)
 		return archive_s3_refuse(req, resp, rc, "archive request");
 	if (op == ARCHIVE_S3_DONE)
-		return archive_s3_done(srv, req, resp, host, exp, sha);
+		return archive_s3_done(srv, req, resp, host, exp, sha, name);
 	archive_s3_key(key, sizeof(key), "incoming", exp, host, sha);
 	rc = archive_s3_answer_url(srv->s3, "PUT", key, (int64_t)time(NULL), ARCHIVE_S3_FOR_NODE,
 				   resp);
@@ -389,7 +418,7 @@ int archive_s3_public(struct srv *srv, const struct store_bundle *b, struct http
 {
 	char key[ARCHIVE_S3_KEY_MAX];
 
-	archive_s3_key(key, sizeof(key), "public", b->experiment, b->host, b->sha256);
+	archive_s3_obj(key, sizeof(key), "public", b);
 	return archive_s3_answer_url(srv->s3, "GET", key, (int64_t)time(NULL),
 				     ARCHIVE_S3_FOR_PUBLIC, resp);
 }
@@ -420,8 +449,8 @@ static int archive_s3_move(struct archive_s3 *s3, struct store *store,
 	char from[ARCHIVE_S3_KEY_MAX], to[ARCHIVE_S3_KEY_MAX];
 	int rc;
 
-	archive_s3_key(from, sizeof(from), "private", b->experiment, b->host, b->sha256);
-	archive_s3_key(to, sizeof(to), "public", b->experiment, b->host, b->sha256);
+	archive_s3_obj(from, sizeof(from), "private", b);
+	archive_s3_obj(to, sizeof(to), "public", b);
 	rc = archive_s3_copy(s3, from, to);
 	if (rc == 0)
 		rc = store_bundle_move(store, b, STORE_BUNDLE_S3_PRIVATE, STORE_BUNDLE_S3_PUBLIC);

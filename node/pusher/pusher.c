@@ -42,9 +42,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <mbedtls/oid.h>
+#include <mbedtls/x509_crt.h>
+
+#include "lib/bundlename.h"
 #include "lib/cli.h"
 #include "lib/err.h"
 #include "lib/file.h"
+#include "lib/label.h"
 #include "lib/num.h"
 #include "lib/rand.h"
 #include "net/https.h"
@@ -77,6 +82,7 @@ struct pusher {
 	struct https hs;
 	int hs_live;
 	int64_t crt_stamp[4], key_stamp[4];     /* --cert and --key as read */
+	char node[LABEL_HOST_MAX + 1];          /* the certificate's host, "" unread */
 	/* the object store of epoxyd's S3 backend (--archive): its authority
 	 * as upload URLs must spell it, its name and port; its own client,
 	 * which never presents the node certificate */
@@ -98,6 +104,8 @@ struct pusher {
 };
 
 static volatile sig_atomic_t pusher_stop;
+
+static int pusher_node(struct pusher *p);
 
 static void pusher_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void pusher_log(const char *fmt, ...)
@@ -131,7 +139,7 @@ static void pusher_usage(FILE *f)
 	      "                    [--archive https://NAME[:PORT] [--archive-ca FILE]\n"
 	      "                    [--archive-addr IPV4]]\n"
 	      "  Watches DIR/<experiment>/<datatype>/... (inotify and periodic scans),\n"
-	      "  bundles complete files per experiment and datatype into tar.zst archives\n"
+	      "  bundles complete files per experiment and datatype into tar.gz archives\n"
 	      "  in the spool when they reach --size bytes (default 20000000) or their\n"
 	      "  oldest file a random age between --age-min and --age-max seconds (default\n"
 	      "  1800 and 7200), asks epoxyd where to upload each (POST\n"
@@ -258,7 +266,8 @@ static int pusher_bundle_group(struct pusher *p, struct pusher_group *g, int64_t
 	uint64_t bytes = 0;
 	int64_t oldest = INT64_MAX;
 	struct pusher_bundle *b = NULL;
-	char exp[PUSHER_TAG_MAX + 1], dt[PUSHER_TAG_MAX + 1];
+	char exp[PUSHER_TAG_MAX + 1], dt[PUSHER_TAG_MAX + 1], bname[PUSHER_NAME_MAX + 1];
+	struct timespec ts;
 	int rc = 0;
 
 	names = calloc(g->lim.max_files, sizeof(*names));
@@ -285,7 +294,17 @@ static int pusher_bundle_group(struct pusher *p, struct pusher_group *g, int64_t
 		rc = -ENOMEM;
 		goto cleanup;
 	}
-	rc = pusher_bundle_build(b, p->data, p->spool, g->exp, g->dt, names, n, &changed, &gone);
+	/* its archive name: this node's, the time it is built (kept in the
+	 * journal, so that every retry sends the same) */
+	if (!p->node[0] && pusher_node(p) < 0) {
+		pusher_log("%s: no host name in the certificate yet; bundling waits", p->cert);
+		goto cleanup;
+	}
+	clock_gettime(CLOCK_REALTIME, &ts);
+	rc = bundlename_make(bname, sizeof(bname), g->exp, g->dt, p->node, (int64_t)ts.tv_sec,
+			     (uint32_t)(ts.tv_nsec / 1000));
+	if (rc == 0)
+		rc = pusher_bundle_build(b, p->data, p->spool, bname, names, n, &changed, &gone);
 	if (rc == -EPX_E_PU_CHANGED) {
 		struct pusher_file *f = pusher_files_get(&p->files, names[changed]);
 
@@ -306,8 +325,8 @@ static int pusher_bundle_group(struct pusher *p, struct pusher_group *g, int64_t
 	}
 	if (rc < 0)
 		goto cleanup;
-	pusher_log("bundle %s: %s/%s, %zu files, %llu bytes of data, %llu bundled", b->sha,
-		   g->exp, g->dt, b->nfiles, (unsigned long long)b->data_bytes,
+	pusher_log("bundle %s (%s): %zu files, %llu bytes of data, %llu bundled", b->sha,
+		   b->name, b->nfiles, (unsigned long long)b->data_bytes,
 		   (unsigned long long)b->bytes);
 	rc = pusher_pend(p, b);
 	if (rc == 0)
@@ -342,6 +361,40 @@ static int pusher_bundle_all(struct pusher *p, int64_t now)
 		} while (p->npending > before);
 	}
 	return 0;
+}
+
+/* The node's host name: the CN of its certificate (--cert), the name
+ * epoxyd knows it by and checks every bundle name against. */
+static int pusher_node(struct pusher *p)
+{
+	mbedtls_x509_crt crt;
+	const mbedtls_x509_name *n;
+	uint8_t *pem = malloc(TLS_OWN_MAX + 1);
+	long len;
+	int rc = -EPX_E_TLS_OWNCERT;
+
+	if (!pem)
+		return -ENOMEM;
+	mbedtls_x509_crt_init(&crt);
+	len = file_read(p->cert, pem, TLS_OWN_MAX);
+	if (len <= 0 || len >= TLS_OWN_MAX)
+		goto cleanup;
+	pem[len] = '\0';
+	if (mbedtls_x509_crt_parse(&crt, pem, (size_t)len + 1) != 0)
+		goto cleanup;
+	for (n = &crt.subject; n; n = n->next)
+		if (n->oid.p && MBEDTLS_OID_CMP(MBEDTLS_OID_AT_CN, &n->oid) == 0 &&
+		    n->val.len > 0 && n->val.len <= LABEL_HOST_MAX &&
+		    label_check(LABEL_HOST, (const char *)n->val.p, n->val.len) == 0) {
+			memcpy(p->node, n->val.p, n->val.len);
+			p->node[n->val.len] = '\0';
+			rc = 0;
+			break;
+		}
+cleanup:
+	mbedtls_x509_crt_free(&crt);
+	free(pem);
+	return rc;
 }
 
 /* What says a file was replaced or rewritten: its inode, size, mtime
@@ -380,6 +433,7 @@ static int pusher_client(struct pusher *p)
 		tls_ctx_free(&p->hs.tls);
 		p->hs_live = 0;
 		p->reloads++;
+		p->node[0] = '\0';
 	}
 	crt = malloc(TLS_OWN_MAX);
 	key = malloc(TLS_OWN_MAX);
@@ -449,7 +503,7 @@ static int pusher_request(struct https *h, const char *method, const char *targe
 	memset(&resp, 0, sizeof(resp));
 	r.method = method;
 	r.path = target;
-	r.ctype = "application/zstd";
+	r.ctype = "application/gzip";
 	r.body = body;
 	r.body_len = len;
 	r.body_max = cap - 1;
@@ -483,7 +537,7 @@ static int pusher_ask(struct pusher *p, struct pusher_bundle *b, char *reason, s
 
 	if (!ans || !u)
 		goto cleanup;
-	snprintf(path, sizeof(path), "/v1/archive/%s/%s/url", b->exp, b->sha);
+	snprintf(path, sizeof(path), "/v1/archive/%s/%s/url?name=%s", b->exp, b->sha, b->name);
 	rc = pusher_request(&p->hs, "POST", path, NULL, 0, ans, PUSHER_S3_ANSWER_MAX + 2, reason,
 			    rcap);
 	if (rc == -EPX_E_HTTP_BODYBIG || rc == -EPX_E_HTTP_LENGTH)
@@ -539,7 +593,7 @@ static int pusher_upload_s3(struct pusher *p, struct pusher_bundle *b, const voi
 		return rc;      /* the store is away: the URL is kept while it lives */
 	}
 	pusher_url_drop(b);
-	snprintf(path, sizeof(path), "/v1/archive/%s/%s/done", b->exp, b->sha);
+	snprintf(path, sizeof(path), "/v1/archive/%s/%s/done?name=%s", b->exp, b->sha, b->name);
 	rc = pusher_request(&p->hs, "POST", path, NULL, 0, ans, sizeof(ans), reason, rcap);
 	if (rc == 0 && strncmp(ans, "stored ", 7) && strncmp(ans, "exists ", 7))
 		rc = -EPX_E_PU_DONE;
@@ -553,7 +607,7 @@ static int pusher_upload(struct pusher *p, struct pusher_bundle *b, char *reason
 	int fd, rc, tries;
 
 	reason[0] = '\0';
-	snprintf(path, sizeof(path), "%s/%s.tar.zst", p->spool, b->sha);
+	snprintf(path, sizeof(path), "%s/%s.tgz", p->spool, b->sha);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -EPX_E_PU_SPOOL;
@@ -577,8 +631,9 @@ static int pusher_upload(struct pusher *p, struct pusher_bundle *b, char *reason
 			break;
 		if (b->url->local) {
 			/* the local backend: the PUT's 200 is the acknowledgment */
-			rc = pusher_request(&p->hs, "PUT", b->url->target, map, b->bytes, ans,
-					    sizeof(ans), reason, rcap);
+			snprintf(path, sizeof(path), "%s?name=%s", b->url->target, b->name);
+			rc = pusher_request(&p->hs, "PUT", path, map, b->bytes, ans, sizeof(ans),
+					    reason, rcap);
 			pusher_url_drop(b);
 			break;
 		}
@@ -662,7 +717,7 @@ static void pusher_uploads(struct pusher *p)
 		rc = pusher_upload(p, b, reason, sizeof(reason));
 		now = tls_now_ms();
 		if (rc == 0) {
-			pusher_log("uploaded %s (%s/%s, %zu files)", b->sha, b->exp, b->dt, b->nfiles);
+			pusher_log("uploaded %s as %s (%zu files)", b->sha, b->name, b->nfiles);
 			pusher_acked(p, i);
 			continue;
 		}
@@ -671,7 +726,10 @@ static void pusher_uploads(struct pusher *p)
 			p->refused++;
 			pusher_log("%s the archive refused %s: %s", epx_code(rc, code, sizeof(code)),
 				   b->sha, reason);
-			if (pusher_bundle_verify(p->spool, b->sha) < 0) {
+			/* damaged, or its name taken by another bundle (a clock
+			 * stepped back): built again, under a new name */
+			if (pusher_bundle_verify(p->spool, b->sha) < 0 ||
+			    strstr(reason, "EPOXY-E2389")) {
 				pusher_rebuild(p, i);
 				continue;
 			}

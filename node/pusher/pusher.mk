@@ -1,5 +1,5 @@
 # node/pusher/: epoxy-pusher, the node's bundler and uploader (issue 15,
-# point 2).  inotify, libarchive and libzstd (Debian's libarchive-dev,
+# point 2).  inotify, libarchive and zlib (Debian's libarchive-dev,
 # scripts/packages.txt), net/'s one HTTPS client with the node certificate.
 # Against glibc: Debian ships no musl build of libarchive (docs/guide/72-...).
 #   make build/bin/epoxy-pusher
@@ -10,12 +10,13 @@ PUSHER_LIBS := -larchive $(NET_LIBS)
 HOST_PROGS += epoxy-pusher
 epoxy-pusher_SRCS := node/pusher/pusher.c $(PUSHER_MODS)
 epoxy-pusher_ARCHIVES := epoxy-net epoxy
-# the program takes Debian's libarchive.a, of which --gc-sections keeps
-# only the tar writer and the zstd filter: the production initramfs then
-# carries mbedTLS's three libraries and libzstd beside glibc, not
+# the program takes Debian's libarchive.a and libz.a, of which
+# --gc-sections keeps only the tar writer and the gzip filter (bundles are
+# .tgz, M-Lab's format): the production initramfs then carries mbedTLS's
+# three libraries beside glibc (libzstd is epoxy-tcpinfo's), not
 # libarchive.so's eleven (libxml2 and ICU's 30 MB among them); the list is
 # checked against ldd (stage1/images.mk, node-libs.ok)
-epoxy-pusher_LIBS := -Wl,--gc-sections -Wl,-Bstatic -larchive -Wl,-Bdynamic $(NET_LIBS) -lzstd
+epoxy-pusher_LIBS := -Wl,--gc-sections -Wl,-Bstatic -larchive -lz -Wl,-Bdynamic $(NET_LIBS) -lzstd
 
 # the spool's journal parser (what a crash or a damaged disk leaves)
 FUZZ_TARGETS += fuzz_pusher_journal

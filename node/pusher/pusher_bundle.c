@@ -14,6 +14,7 @@
 #include <archive_entry.h>
 #include <mbedtls/sha256.h>
 
+#include "lib/bundlename.h"
 #include "lib/err.h"
 #include "lib/hex.h"
 #include "lib/label.h"
@@ -24,7 +25,23 @@
 
 #define PUSHER_BUNDLE_CHUNK 65536
 #define PUSHER_BUNDLE_TMP ".build.tmp"
-#define PUSHER_JOURNAL_MAGIC "epoxy-pusher-journal 1"
+#define PUSHER_JOURNAL_MAGIC "epoxy-pusher-journal 2"
+#define PUSHER_BUNDLE_EXT "tgz"
+#define PUSHER_BUNDLE_OLD_EXT ".tar.zst"      /* before names: dropped at start */
+
+/* b's name, experiment and datatype from a bundle name */
+static int pusher_bundle_setname(struct pusher_bundle *b, const char *name, size_t n)
+{
+	struct bundlename bn;
+
+	if (n > PUSHER_NAME_MAX || bundlename_parse(name, n, &bn) < 0)
+		return -EPX_E_PU_JOURNAL;
+	memcpy(b->name, name, n);
+	b->name[n] = '\0';
+	snprintf(b->exp, sizeof(b->exp), "%s", bn.exp);
+	snprintf(b->dt, sizeof(b->dt), "%s", bn.dt);
+	return 0;
+}
 
 struct pusher_bundle_out {
 	int fd;
@@ -160,7 +177,7 @@ static int pusher_bundle_journal(const struct pusher_bundle *b, const char *spoo
 	if (fd < 0)
 		return -EPX_E_PU_SPOOL;
 	n = (size_t)snprintf(line, sizeof(line), PUSHER_JOURNAL_MAGIC "\nexperiment %s\n"
-			     "datatype %s\nfiles %zu\n", b->exp, b->dt, b->nfiles);
+			     "datatype %s\nname %s\nfiles %zu\n", b->exp, b->dt, b->name, b->nfiles);
 	rc = pusher_bundle_write_all(fd, line, n);
 	for (i = 0; rc == 0 && i < b->nfiles; i++) {
 		memcpy(line, "file ", 5);
@@ -184,8 +201,8 @@ static int pusher_bundle_journal(const struct pusher_bundle *b, const char *spoo
 }
 
 int pusher_bundle_build(struct pusher_bundle *b, const char *root, const char *spool,
-			const char *exp, const char *dt, char *const *files, size_t n,
-			size_t *changed, size_t *gone)
+			const char *name, char *const *files, size_t n, size_t *changed,
+			size_t *gone)
 {
 	struct pusher_bundle_out o = { .fd = -1 };
 	struct archive *a = NULL;
@@ -196,8 +213,9 @@ int pusher_bundle_build(struct pusher_bundle *b, const char *root, const char *s
 
 	memset(b, 0, sizeof(*b));
 	*gone = 0;
-	snprintf(b->exp, sizeof(b->exp), "%s", exp);
-	snprintf(b->dt, sizeof(b->dt), "%s", dt);
+	rc = pusher_bundle_setname(b, name, strlen(name));
+	if (rc < 0)
+		return rc;
 	mbedtls_sha256_init(&o.sha);
 	(void)mbedtls_sha256_starts_ret(&o.sha, 0);
 	if (snprintf(tmp, sizeof(tmp), "%s/" PUSHER_BUNDLE_TMP, spool) >= (int)sizeof(tmp)) {
@@ -216,7 +234,7 @@ int pusher_bundle_build(struct pusher_bundle *b, const char *root, const char *s
 		goto cleanup;
 	}
 	a = archive_write_new();
-	if (!a || archive_write_add_filter_zstd(a) != ARCHIVE_OK ||
+	if (!a || archive_write_add_filter_gzip(a) != ARCHIVE_OK ||
 	    archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
 	    archive_write_set_bytes_in_last_block(a, 1) != ARCHIVE_OK ||
 	    archive_write_open(a, &o, NULL, pusher_bundle_write_cb, NULL) != ARCHIVE_OK) {
@@ -261,7 +279,7 @@ int pusher_bundle_build(struct pusher_bundle *b, const char *root, const char *s
 	rc = pusher_bundle_journal(b, spool);
 	if (rc < 0)
 		goto cleanup;
-	if (snprintf(fin, sizeof(fin), "%s/%s.tar.zst", spool, b->sha) >= (int)sizeof(fin) ||
+	if (snprintf(fin, sizeof(fin), "%s/%s." PUSHER_BUNDLE_EXT, spool, b->sha) >= (int)sizeof(fin) ||
 	    rename(tmp, fin) < 0) {
 		rc = -EPX_E_PU_SPOOL;
 		goto cleanup;
@@ -315,9 +333,16 @@ int pusher_bundle_parse(struct pusher_bundle *b, const char *buf, size_t len)
 		return -EPX_E_PU_JOURNAL;
 	if (line_take(buf, len, &pos, PUSHER_JOURNAL_MAGIC, &v) != 0)
 		return -EPX_E_PU_JOURNAL;
-	if (pusher_bundle_tag(buf, len, &pos, "experiment ", b->exp) < 0 ||
-	    pusher_bundle_tag(buf, len, &pos, "datatype ", b->dt) < 0)
+	if (pusher_bundle_tag(buf, len, &pos, "experiment ", exp) < 0 ||
+	    pusher_bundle_tag(buf, len, &pos, "datatype ", dt) < 0)
 		return -EPX_E_PU_JOURNAL;
+	/* the name holds the experiment and the datatype, the same */
+	n = line_take(buf, len, &pos, "name ", &v);
+	if (n <= 0 || pusher_bundle_setname(b, v, (size_t)n) < 0 || strcmp(exp, b->exp) ||
+	    strcmp(dt, b->dt)) {
+		memset(b->name, 0, sizeof(b->name));
+		return -EPX_E_PU_JOURNAL;
+	}
 	n = line_take(buf, len, &pos, "files ", &v);
 	if (n <= 0 || num_parse_u64(v, (size_t)n, PUSHER_BUNDLE_FILES_MAX, &nfiles) < 0 ||
 	    nfiles == 0)
@@ -360,7 +385,7 @@ int pusher_bundle_load(struct pusher_bundle *b, const char *spool, const char *s
 	if (hex_check_str(sha, PUSHER_SHA_HEX) < 0)
 		return -EPX_E_PU_JOURNAL;
 	snprintf(b->sha, sizeof(b->sha), "%s", sha);
-	if (snprintf(path, sizeof(path), "%s/%s.tar.zst", spool, sha) >= (int)sizeof(path) ||
+	if (snprintf(path, sizeof(path), "%s/%s." PUSHER_BUNDLE_EXT, spool, sha) >= (int)sizeof(path) ||
 	    stat(path, &st) < 0 || !S_ISREG(st.st_mode))
 		return -ENOENT;
 	b->bytes = (uint64_t)st.st_size;
@@ -395,7 +420,7 @@ int pusher_bundle_verify(const char *spool, const char *sha)
 	ssize_t r;
 	int fd, rc = 0;
 
-	if (snprintf(path, sizeof(path), "%s/%s.tar.zst", spool, sha) >= (int)sizeof(path))
+	if (snprintf(path, sizeof(path), "%s/%s." PUSHER_BUNDLE_EXT, spool, sha) >= (int)sizeof(path))
 		return -EPX_E_PU_SPOOL;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -428,7 +453,7 @@ int pusher_bundle_remove(const char *spool, const char *sha)
 {
 	char path[PATH_MAX];
 
-	snprintf(path, sizeof(path), "%s/%s.tar.zst", spool, sha);
+	snprintf(path, sizeof(path), "%s/%s." PUSHER_BUNDLE_EXT, spool, sha);
 	if (unlink(path) < 0 && errno != ENOENT)
 		return -EPX_E_PU_SPOOL;
 	snprintf(path, sizeof(path), "%s/%s.list", spool, sha);
@@ -460,17 +485,20 @@ int pusher_bundle_recover(const char *spool, void (*found)(void *ctx, const char
 		return -EPX_E_PU_SPOOL;
 	while ((e = readdir(d)) != NULL) {
 		int list = pusher_bundle_named(e->d_name, ".list", sha) == 0;
-		int tz = !list && pusher_bundle_named(e->d_name, ".tar.zst", sha) == 0;
+		int tz = !list && pusher_bundle_named(e->d_name, "." PUSHER_BUNDLE_EXT, sha) == 0;
 
 		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
 			continue;
 		if (!list && !tz) {
-			/* temporaries of a build or a journal cut short */
-			if (e->d_name[0] == '.')
+			/* temporaries of a build or a journal cut short, and
+			 * bundles of a pusher before names (their journal goes
+			 * too: the files are bundled again) */
+			if (e->d_name[0] == '.' ||
+			    pusher_bundle_named(e->d_name, PUSHER_BUNDLE_OLD_EXT, sha) == 0)
 				unlinkat(dirfd(d), e->d_name, 0);
 			continue;
 		}
-		snprintf(other, sizeof(other), "%s.%s", sha, list ? "tar.zst" : "list");
+		snprintf(other, sizeof(other), "%s.%s", sha, list ? PUSHER_BUNDLE_EXT : "list");
 		if (fstatat(dirfd(d), other, &st, 0) < 0) {
 			unlinkat(dirfd(d), e->d_name, 0);
 			continue;

@@ -52,12 +52,12 @@ static int pusher_s3_path(const char *p, size_t n)
 	return 0;
 }
 
-/* the path ends in "/<exp>/<one segment>/<sha>.tar.zst" */
+/* the path ends in "/<exp>/<one segment>/<sha>.tgz" */
 static int pusher_s3_object(const char *p, size_t n, const char *exp, const char *sha)
 {
 	char tail[96];
 	size_t el = strlen(exp), tl, i;
-	int w = snprintf(tail, sizeof(tail), "/%s.tar.zst", sha);
+	int w = snprintf(tail, sizeof(tail), "/%s.tgz", sha);
 
 	if (w <= 0 || (size_t)w >= sizeof(tail))
 		return -EPX_E_PU_URLHOST;

@@ -20,7 +20,7 @@
  *    that name against --archive-ca; without --archive an S3 answer is
  *    refused (-EPX_E_PU_NOARCHIVE);
  *  - its path is non-empty segments of RFC 3986 unreserved bytes (never
- *    "." or ".."), ends in "/<experiment>/<any one segment>/<sha256>.tar.zst"
+ *    "." or ".."), ends in "/<experiment>/<any one segment>/<sha256>.tgz"
  *    (this bundle's object, under the node's name), and is followed by a
  *    non-empty query of unreserved bytes, '=', '&' and "%XX" escapes
  *    (lib/pct.h's rule), the whole request target at most

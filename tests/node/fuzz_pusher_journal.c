@@ -2,12 +2,14 @@
  * parser (pusher_bundle_parse), the one reader of what a crash or a
  * damaged disk leaves in the spool.  Beyond memory safety it checks the
  * parser's promise: an accepted entry names LABEL_TAG experiment and
+ * datatype, a bundle name (lib/bundlename.h) of that experiment and
  * datatype, at least one file, and every file lies under them with no
  * hidden or empty path component.  A violation aborts. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/bundlename.h"
 #include "node/pusher/pusher_bundle.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n);
@@ -15,6 +17,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n);
 int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 {
 	struct pusher_bundle b;
+	struct bundlename bn;
 	size_t i, el, dl;
 
 	memset(&b, 0, sizeof(b));
@@ -24,6 +27,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 		return 0;
 	}
 	if (b.nfiles == 0 || !b.exp[0] || !b.dt[0] || b.exp[0] == '.' || b.dt[0] == '.')
+		abort();
+	if (bundlename_parse(b.name, strlen(b.name), &bn) < 0 || strcmp(bn.exp, b.exp) ||
+	    strcmp(bn.dt, b.dt))
 		abort();
 	el = strlen(b.exp);
 	dl = strlen(b.dt);

@@ -17,7 +17,7 @@
 #define SHA "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 #define ARC "archive.test:8443"
 #define Q "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=epoxy%3Aarchive%2F20261204%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261204T000000Z&X-Amz-Expires=10&X-Amz-SignedHeaders=host&X-Amz-Signature=" SHA
-#define OBJ "/epoxy-archive/incoming/ndt/node1/" SHA ".tar.zst"
+#define OBJ "/epoxy-archive/incoming/ndt/node1/" SHA ".tgz"
 #define URL "url https://" ARC OBJ "?" Q "\n"
 #define TAIL "expires 1796000000\nttl 10\n"
 
@@ -45,11 +45,11 @@ static void t_good(void)
 	rc = pusher_s3_answer(put, strlen(put), NULL, "ndt", SHA, &u);
 	ok(rc == 0 && u.local && !strcmp(u.target, "/v1/archive/ndt/" SHA),
 	   "a local answer: PUT to epoxyd, no --archive needed (%s)", code(rc));
-	a = "url https://s3.example.net/b/ndt/n/" SHA ".tar.zst?a=b%2f\nexpires 1\nttl 3600\n";
+	a = "url https://s3.example.net/b/ndt/n/" SHA ".tgz?a=b%2f\nexpires 1\nttl 3600\n";
 	rc = pusher_s3_answer(a, strlen(a), "s3.example.net", "ndt", SHA, &u);
 	ok(rc == 0 && u.ttl == 3600, "no port, virtual path, lower-case escape, ttl 3600 (%s)",
 	   code(rc));
-	a = "url https://" ARC "/ndt/node1/" SHA ".tar.zst?x\n" TAIL;
+	a = "url https://" ARC "/ndt/node1/" SHA ".tgz?x\n" TAIL;
 	rc = pusher_s3_answer(a, strlen(a), ARC, "ndt", SHA, &u);
 	ok(rc == 0, "no bucket segment: accepted (%s)", code(rc));
 }
@@ -76,17 +76,17 @@ static const struct {
 	{ "no path", "url https://" ARC "?" Q "\n" TAIL, ARC, "EPOXY-E3321" },
 	{ "no query", "url https://" ARC OBJ "\n" TAIL, ARC, "EPOXY-E3321" },
 	{ "empty query", "url https://" ARC OBJ "?\n" TAIL, ARC, "EPOXY-E3321" },
-	{ "another object", "url https://" ARC "/b/incoming/ndt/node1/1" SHA ".tar.zst?" Q "\n" TAIL, ARC, "EPOXY-E3321" },
-	{ "another experiment", "url https://" ARC "/b/incoming/wehe/node1/" SHA ".tar.zst?" Q "\n" TAIL, ARC, "EPOXY-E3321" },
-	{ "experiment as suffix", "url https://" ARC "/b/incoming/xndt/node1/" SHA ".tar.zst?" Q "\n" TAIL, ARC, "EPOXY-E3321" },
-	{ "no node segment", "url https://" ARC "/b/incoming/ndt/" SHA ".tar.zst?" Q "\n" TAIL, ARC, "EPOXY-E3321" },
-	{ "two node segments", "url https://" ARC "/b/ndt/a/b/" SHA ".tar.zst?" Q "\n" TAIL, ARC, "EPOXY-E3321" },
-	{ "other suffix", "url https://" ARC "/b/ndt/n/" SHA ".tgz?" Q "\n" TAIL, ARC, "EPOXY-E3321" },
-	{ "dot-dot", "url https://" ARC "/b/../ndt/n/" SHA ".tar.zst?" Q "\n" TAIL, ARC, "EPOXY-E3321" },
-	{ "dot", "url https://" ARC "/b/./ndt/n/" SHA ".tar.zst?" Q "\n" TAIL, ARC, "EPOXY-E3321" },
-	{ "empty segment", "url https://" ARC "/b//ndt/n/" SHA ".tar.zst?" Q "\n" TAIL, ARC, "EPOXY-E3321" },
-	{ "escape in path", "url https://" ARC "/b%2f/ndt/n/" SHA ".tar.zst?" Q "\n" TAIL, ARC, "EPOXY-E3321" },
-	{ "space in path", "url https://" ARC "/b c/ndt/n/" SHA ".tar.zst?" Q "\n" TAIL, ARC, "EPOXY-E3321" },
+	{ "another object", "url https://" ARC "/b/incoming/ndt/node1/1" SHA ".tgz?" Q "\n" TAIL, ARC, "EPOXY-E3321" },
+	{ "another experiment", "url https://" ARC "/b/incoming/wehe/node1/" SHA ".tgz?" Q "\n" TAIL, ARC, "EPOXY-E3321" },
+	{ "experiment as suffix", "url https://" ARC "/b/incoming/xndt/node1/" SHA ".tgz?" Q "\n" TAIL, ARC, "EPOXY-E3321" },
+	{ "no node segment", "url https://" ARC "/b/incoming/ndt/" SHA ".tgz?" Q "\n" TAIL, ARC, "EPOXY-E3321" },
+	{ "two node segments", "url https://" ARC "/b/ndt/a/b/" SHA ".tgz?" Q "\n" TAIL, ARC, "EPOXY-E3321" },
+	{ "other suffix", "url https://" ARC "/b/ndt/n/" SHA ".tar.zst?" Q "\n" TAIL, ARC, "EPOXY-E3321" },
+	{ "dot-dot", "url https://" ARC "/b/../ndt/n/" SHA ".tgz?" Q "\n" TAIL, ARC, "EPOXY-E3321" },
+	{ "dot", "url https://" ARC "/b/./ndt/n/" SHA ".tgz?" Q "\n" TAIL, ARC, "EPOXY-E3321" },
+	{ "empty segment", "url https://" ARC "/b//ndt/n/" SHA ".tgz?" Q "\n" TAIL, ARC, "EPOXY-E3321" },
+	{ "escape in path", "url https://" ARC "/b%2f/ndt/n/" SHA ".tgz?" Q "\n" TAIL, ARC, "EPOXY-E3321" },
+	{ "space in path", "url https://" ARC "/b c/ndt/n/" SHA ".tgz?" Q "\n" TAIL, ARC, "EPOXY-E3321" },
 	{ "fragment", "url https://" ARC OBJ "?" Q "#x\n" TAIL, ARC, "EPOXY-E3321" },
 	{ "bad escape", "url https://" ARC OBJ "?a=%zz\n" TAIL, ARC, "EPOXY-E3321" },
 	{ "short escape", "url https://" ARC OBJ "?a=%4\n" TAIL, ARC, "EPOXY-E3321" },
