@@ -229,6 +229,13 @@ node_cert() {
     --data "host=$host&csr=$csr" -o "$dir/$host.crt" -w '%{http_code}'
 }
 
+# arc_name EXP DATATYPE NODE: an archive bundle name of now, M-Lab's
+# layout (lib/bundlename.h), the time to the microsecond
+arc_name() {
+  local t; t=$(date -u +%Y%m%dT%H%M%S.%6NZ)
+  echo "$1/$2/${t:0:4}/${t:4:2}/${t:6:2}/$t-$2-$3-$1.tgz"
+}
+
 # ------------------------------------------------------------ store
 sql() {
   if [ -n "$PG_CONN" ]; then psql "$PG_CONN" -qAt -c "$1" 2>&1

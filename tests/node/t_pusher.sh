@@ -19,7 +19,7 @@
 . "$(dirname "$0")/../lib/epoxyd.sh"
 DEVKEYS=$O/keys
 PU=$BIN/epoxy-pusher
-need zstd tar
+need tar gzip
 need_built "$DEVKEYS/node-ca.crt" "$PU"
 
 epoxyd_setup || bail "setup"
@@ -33,7 +33,7 @@ is "$(node_cert node2 52-54-00-00-00-02 "$N")" 200 "node2 has a node certificate
 
 W=$T_DIR/w; D=$W/data; S=$W/spool; CLK=$W/clock; M=$W/metrics
 mkdir -p "$D" "$S"; echo 0 >"$CLK"
-ARC=$DATA/archive/node1
+ARC=$DATA/archive
 PU_PID=''
 # wait_for SECONDS CMD...: polls CMD every 0.2 s
 wait_for() { local t=$(( $1 * 5 )); shift; while [ "$t" -gt 0 ]; do "$@" && return 0; sleep 0.2; t=$((t - 1)); done; return 1; }
@@ -51,13 +51,18 @@ pusher_start() {
 }
 pusher_kill() { [ -n "$PU_PID" ] || return 0; kill -"${1:-TERM}" "$PU_PID" 2>/dev/null; wait "$PU_PID" 2>/dev/null; PU_PID=; }
 at_exit pusher_kill KILL
+# arc_files [EXP]: node1's bundles in the archive, M-Lab's layout
+# (data_dir/archive/<exp>/<datatype>/YYYY/MM/DD/<time>-<dt>-node1-<exp>.tgz)
+arc_files() { find "$ARC/${1:-}" -type f -name '*-node1-*.tgz' 2>/dev/null | sort; }
 # names: every file name in every bundle of node1's archive (one a line)
 names() {
 	local b
-	for b in "$ARC"/*/*; do [ -f "$b" ] && zstd -dcq "$b" | tar -tf -; done 2>/dev/null | sort
+	arc_files | while read -r b; do tar -tzf "$b"; done 2>/dev/null | sort
 }
-unbundle() { zstd -dcq "$1" | tar -xf - -C "$2" 2>/dev/null; }
-bundles() { find "$ARC" -type f 2>/dev/null | wc -l; }
+unbundle() { tar -xzf "$1" -C "$2" 2>/dev/null; }
+bundles() { arc_files | wc -l; }
+# rec_sha NAME: the SHA-256 the store recorded for the bundle of that name
+rec_sha() { sql "SELECT sha256 FROM archive_bundles WHERE name = '$1'"; }
 pu_metric() { awk -v k="$1" '$1 == k {print $2}' "$M" 2>/dev/null; }
 has_names() { [ "$(names | grep -c "$1")" = "$2" ]; }
 mkf() { mkdir -p "$(dirname "$D/$1")"; head -c "${2:-1000}" /dev/urandom >"$D/$1"; }
@@ -78,9 +83,14 @@ mkf ndt/tcpinfo/2026/12/04/a3 1000; mkf ndt/tcpinfo/2026/12/04/a4 1000
 wait_for 15 has_names 'ndt/tcpinfo/2026/12/04/a' 4; ok $? "4000 bytes: one bundle with the 4 files" "$(names)"
 is "$(bundles)" 1 "...exactly one bundle"
 wait_for 5 test ! -e "$D/ndt/tcpinfo/2026/12/04/a1"; ok $? "...its files deleted after the archive's answer"
-b=$(find "$ARC" -type f | head -1)
-is "$(basename "$b")" "$(sha256sum "$b" | cut -d' ' -f1)" "the object's name is its SHA-256"
-is "$(basename "$(dirname "$b")")" ndt "...under its experiment and node1's name"
+b=$(arc_files | head -1); bn=${b#"$ARC"/}
+[[ $bn =~ ^ndt/tcpinfo/([0-9]{4})/([0-9]{2})/([0-9]{2})/([0-9]{8})T[0-9]{6}\.[0-9]{6}Z-tcpinfo-node1-ndt\.tgz$ ]] &&
+	[ "${BASH_REMATCH[1]}${BASH_REMATCH[2]}${BASH_REMATCH[3]}" = "${BASH_REMATCH[4]}" ]
+ok $? "the bundle is named as M-Lab's: <exp>/<dt>/<YYYY/MM/DD>/<UTC time>-<dt>-<node>-<exp>.tgz" "$bn"
+[ "$(( $(date -u +%s) - $(date -u -d "$(sed -E 's#.*/([0-9]{4})([0-9]{2})([0-9]{2})T([0-9]{2})([0-9]{2})([0-9]{2}).*#\1-\2-\3 \4:\5:\6#' <<<"$bn")" +%s) ))" -lt 120 ]
+ok $? "...its time the bundle's (UTC, within 2 minutes)"
+is "$(rec_sha "$bn")" "$(sha256sum "$b" | cut -d' ' -f1)" "...recorded with the SHA-256 of its bytes"
+gzip -t "$b"; ok $? "...a gzip stream (.tgz)"
 pusher_kill
 
 # ---- age threshold, on the test clock
@@ -107,7 +117,7 @@ has_names ndt/tcpinfo/open1 0; ok $? "a file its writer still holds (written, no
 printf 'second half\n' >&7; exec 7>&-
 wait_for 15 has_names ndt/tcpinfo/open1 1; ok $? "once closed: taken"
 d=$(mktemp -d "$W/x.XXXX")
-for b in "$ARC"/ndt/*; do zstd -dcq "$b" | tar -xf - -C "$d" 2>/dev/null; done
+while read -r b; do unbundle "$b" "$d"; done < <(arc_files ndt)
 is "$(tr '\n' ' ' <"$d/ndt/tcpinfo/open1" 2>/dev/null)" "first half second half " "...whole"
 pusher_kill
 
@@ -130,7 +140,7 @@ has_names ndt/tcpinfo/2026-12/05/open2 0; ok $? "...its neighbour still open for
 printf 'late\n' >&8; exec 8>&-
 wait_for 15 has_names ndt/tcpinfo/2026-12/05/open2 1; ok $? "...taken once its writer closed it"
 d=$(mktemp -d "$W/x.XXXX")
-for b in "$ARC"/ndt/*; do unbundle "$b" "$d"; done
+while read -r b; do unbundle "$b" "$d"; done < <(arc_files ndt)
 is "$(tr '\n' ' ' <"$d/ndt/tcpinfo/2026-12/05/open2" 2>/dev/null)" "early late " "...whole"
 pusher_kill
 
@@ -160,14 +170,14 @@ mkf ndt/tcpinfo/flip1 3000; mkf ndt/tcpinfo/flip2 3000
 # then is found after the restart by a scan only, after --scan-age (an
 # hour); seen when tests ran two at once
 flips_spooled() {
-	[ "$(for b in "$S"/*.tar.zst; do [ -f "$b" ] && zstd -dcq "$b" | tar -tf -; done 2>/dev/null |
+	[ "$(for b in "$S"/*.tgz; do [ -f "$b" ] && tar -tzf "$b"; done 2>/dev/null |
 		grep -c '/flip[12]$')" = 2 ]
 }
 wait_for 15 flips_spooled
 ok $? "archive away: both files wait in the spool's bundles"
 pusher_kill KILL
-bad=$(find "$S" -name '*.tar.zst' | head -1)
-badsha=$(basename "$bad" .tar.zst)
+bad=$(find "$S" -name '*.tgz' | head -1)
+badsha=$(basename "$bad" .tgz)
 printf '\x55' | dd of="$bad" bs=1 seek=200 conv=notrunc 2>/dev/null
 [ "$(sha256sum "$bad" | cut -d' ' -f1)" != "$badsha" ]; ok $? "one byte of it changed on disk"
 code=$(curl -s --cacert "$CA_CRT" --resolve "epoxy.test:$HTTPS_PORT:127.0.0.1" \
@@ -176,8 +186,8 @@ code=$(curl -s --cacert "$CA_CRT" --resolve "epoxy.test:$HTTPS_PORT:127.0.0.1" \
 epoxyd_start || bail "epoxyd did not start again"
 pusher_start --size 1
 wait_for 60 has_names 'ndt/tcpinfo/flip' 2; ok $? "the files arrive in a rebuilt bundle" "$(names)"
-bad=0; for b in "$ARC"/*/*; do [ "$(basename "$b")" = "$(sha256sum "$b" | cut -d' ' -f1)" ] || bad=$((bad + 1)); done
-is "$bad" 0 "every object in the archive is the bytes its name says (the changed ones never kept)"
+bad=0; while read -r b; do [ "$(rec_sha "${b#"$ARC"/}")" = "$(sha256sum "$b" | cut -d' ' -f1)" ] || bad=$((bad + 1)); done < <(arc_files)
+is "$bad" 0 "every object in the archive is the bytes recorded for its name (the changed ones never kept)"
 [ "$(pu_metric epoxy_pusher_bundles_refused_total)" -ge 1 ]; ok $? "the archive refused it ($(pu_metric epoxy_pusher_bundles_refused_total))"
 [ "$(pu_metric epoxy_pusher_bundles_rebuilt_total)" -ge 1 ]; ok $? "...and the pusher rebuilt it"
 grep -q "EPOXY-E2341" "$W/pusher.log"; ok $? "...the archive's code EPOXY-E2341 in the pusher's log"
@@ -193,25 +203,51 @@ pu_up() { # CERT KEY PATH FILE: the status and the first word of the answer
 	echo " $(head -c 11 "$W/ans")"
 }
 head -c 5000 /dev/urandom >"$W/obj"; sha=$(sha256sum "$W/obj" | cut -d' ' -f1)
+head -c 5000 /dev/urandom >"$W/obj2"; sha2=$(sha256sum "$W/obj2" | cut -d' ' -f1)
 cp "$W/obj" "$W/obj.bad"; printf 'X' | dd of="$W/obj.bad" bs=1 seek=10 conv=notrunc 2>/dev/null
-is "$(pu_up "$N/node1.crt" "$N/node1.key" "/v1/archive/exp1/$sha" "$W/obj.bad")" "400 EPOXY-E2341" "a body with a changed byte: refused"
-[ ! -e "$ARC/exp1/$sha" ]; ok $? "...nothing kept"
-is "$(pu_up "$N/node1.crt" "$N/node1.key" "/v1/archive/exp1/$sha" "$W/obj")" "200 stored node" "node1 stores an object"
-is "$(pu_up "$N/node1.crt" "$N/node1.key" "/v1/archive/exp1/$sha" "$W/obj")" "200 exists node" "...again: idempotent"
-cmp -s "$W/obj" "$ARC/exp1/$sha"; ok $? "...the stored bytes are the body's"
-is "$(pu_up "$N/node2.crt" "$N/node2.key" "/v1/archive/exp1/$sha" "$W/obj.bad")" "400 EPOXY-E2341" "node2, same name, other bytes: refused"
-is "$(pu_up "$N/node2.crt" "$N/node2.key" "/v1/archive/exp1/$sha" "$W/obj")" "200 stored node" "node2, same bytes: stored under node2"
-[ -f "$DATA/archive/node2/exp1/$sha" ]; ok $? "...in node2's own space, never node1's"
+N1=$(arc_name exp1 x node1); N1b=$(arc_name exp1 x node1); N2=$(arc_name exp1 x node2)
+is "$(pu_up "$N/node1.crt" "$N/node1.key" "/v1/archive/exp1/$sha?name=$N1" "$W/obj.bad")" "400 EPOXY-E2341" "a body with a changed byte: refused"
+[ ! -e "$ARC/$N1" ]; ok $? "...nothing kept"
+is "$(pu_up "$N/node1.crt" "$N/node1.key" "/v1/archive/exp1/$sha?name=$N1" "$W/obj")" "200 stored exp1" "node1 stores an object under its name"
+is "$(cat "$W/ans")" "stored $N1" "...the answer names it"
+cmp -s "$W/obj" "$ARC/$N1"; ok $? "...data_dir/archive/<name> holds the body's bytes"
+is "$(pu_up "$N/node1.crt" "$N/node1.key" "/v1/archive/exp1/$sha?name=$N1" "$W/obj")" "200 exists exp1" "...again: idempotent"
+# a retry after kill -9 of a pusher that named the same bundle anew
+is "$(pu_up "$N/node1.crt" "$N/node1.key" "/v1/archive/exp1/$sha?name=$N1b" "$W/obj")" "200 exists exp1" \
+	"the same bytes under a new name: 'exists'"
+is "$(cat "$W/ans")" "exists $N1" "...answered with the name it was stored under"
+[ ! -e "$ARC/$N1b" ]; ok $? "...and no second copy under the new name"
+is "$(sql "SELECT count(*) FROM archive_bundles WHERE sha256 = '$sha'")" 1 "...one record"
+is "$(pu_up "$N/node1.crt" "$N/node1.key" "/v1/archive/exp1/$sha2?name=$N1" "$W/obj2")" "409 EPOXY-E2389" \
+	"another bundle under a name taken: refused"
+cmp -s "$W/obj" "$ARC/$N1"; ok $? "...the named object unchanged"
+is "$(pu_up "$N/node1.crt" "$N/node1.key" "/v1/archive/exp1/$sha2?name=$N2" "$W/obj2")" "403 EPOXY-E2388" \
+	"node1 naming a bundle of node2: refused (the node part is the certificate's)"
+[ ! -e "$ARC/$N2" ]; ok $? "...nothing written under node2's name"
+is "$(pu_up "$N/node1.crt" "$N/node1.key" "/v1/archive/ndt/$sha2?name=$(arc_name exp1 x node1)" "$W/obj2")" \
+	"403 EPOXY-E2388" "a name of another experiment than the path's: refused"
+is "$(pu_up "$N/node2.crt" "$N/node2.key" "/v1/archive/exp1/$sha?name=$N2" "$W/obj.bad")" "400 EPOXY-E2341" "node2, same hash, other bytes: refused"
+is "$(pu_up "$N/node2.crt" "$N/node2.key" "/v1/archive/exp1/$sha?name=$N2" "$W/obj")" "200 stored exp1" "node2, same bytes: stored under node2's own name"
+[ -f "$ARC/$N2" ]; ok $? "...its own object, never node1's"
+is "$(pu_up "$N/node1.crt" "$N/node1.key" "/v1/archive/exp1/$sha2" "$W/obj2")" "400 EPOXY-E2387" "no name: refused"
+t=$(date -u +%Y%m%dT%H%M%S.%6NZ); d="${t:0:4}/${t:4:2}/${t:6:2}"
+for nm in "exp1/x/$d/$t-x-node1-exp1.tar.gz" "exp1/x/2020/01/01/$t-x-node1-exp1.tgz" \
+	"exp1/x/$d/$t-y-node1-exp1.tgz" "exp1/../$d/$t-..-node1-exp1.tgz" "exp1/x/$d/$t-x-Node1-exp1.tgz" \
+	"exp1/x/$d/${t:0:15}Z-x-node1-exp1.tgz" "exp1/x/$d/$t-x--exp1.tgz"; do
+	is "$(pu_up "$N/node1.crt" "$N/node1.key" "/v1/archive/exp1/$sha2?name=$nm" "$W/obj2")" "400 EPOXY-E2387" \
+		"malformed name refused: ${nm:0:50}"
+done
+[ ! -e "$ARC/exp1/x/2020" ] && [ ! -e "$ARC/exp1/y" ]; ok $? "...no directory made for any"
 for p in "/v1/archive/exp1/${sha^^}" "/v1/archive/../$sha" "/v1/archive/node1/exp1/$sha" \
 	"/v1/archive/exp1/$sha/x" "/v1/archive/.x/$sha" "/v1/archive/exp1/${sha:1}" "/v1/archive/Exp/$sha"; do
-	is "$(pu_up "$N/node1.crt" "$N/node1.key" "$p" "$W/obj" | cut -c1-15)" "400 EPOXY-E2340" "malformed name refused: ${p:0:40}"
+	is "$(pu_up "$N/node1.crt" "$N/node1.key" "$p?name=$N1" "$W/obj" | cut -c1-15)" "400 EPOXY-E2340" "malformed path refused: ${p:0:40}"
 done
-is "$(pu_up "" "" "/v1/archive/exp1/$sha" "$W/obj")" "401 EPOXY-E2275" "no client certificate: refused"
+is "$(pu_up "" "" "/v1/archive/exp1/$sha?name=$N1" "$W/obj")" "401 EPOXY-E2275" "no client certificate: refused"
 : >"$W/empty"; e=$(sha256sum "$W/empty" | cut -d' ' -f1)
-is "$(pu_up "$N/node1.crt" "$N/node1.key" "/v1/archive/exp1/$e" "$W/empty")" "400 EPOXY-E2343" "an empty body: refused"
+is "$(pu_up "$N/node1.crt" "$N/node1.key" "/v1/archive/exp1/$e?name=$(arc_name exp1 x node1)" "$W/empty")" "400 EPOXY-E2343" "an empty body: refused"
 c=$(curl -s --cacert "$CA_CRT" --resolve "epoxy.test:$HTTPS_PORT:127.0.0.1" \
 	"https://epoxy.test:$HTTPS_PORT/v1/archive/exp1/$sha" -o "$W/ans" -w '%{http_code}')
-is "$c $(head -c 11 "$W/ans")" "400 EPOXY-E2340" "GET of PUT's name (no host in it): refused, nothing served"
+is "$c $(head -c 11 "$W/ans")" "400 EPOXY-E2340" "GET of PUT's path (no host, no name): refused, nothing served"
 
 # ---- the store's record and the embargo: public listing and reads
 pub() { # PATH [CURL ARGS]: status; the body in W/pub; no credential unless given
@@ -219,38 +255,59 @@ pub() { # PATH [CURL ARGS]: status; the body in W/pub; no credential unless give
 	curl -s --path-as-is --cacert "$CA_CRT" --resolve "epoxy.test:$HTTPS_PORT:127.0.0.1" "$@" \
 		"https://epoxy.test:$HTTPS_PORT$p" -o "$W/pub" -w '%{http_code}'
 }
-nobj=$(find "$ARC/ndt" -type f | wc -l)
+nobj=$(arc_files ndt | wc -l)
 is "$(sql "SELECT count(*) FROM archive_bundles WHERE host = 'node1' AND experiment = 'ndt'")" "$nobj" \
 	"every stored ndt bundle recorded in the store ($nobj)"
+is "$(sql "SELECT count(*) - count(DISTINCT sha256) FROM archive_bundles WHERE host = 'node1'")" 0 \
+	"...no two records of one bundle"
 is "$(sql "SELECT size FROM archive_bundles WHERE host = 'node2' AND sha256 = '$sha'")" 5000 \
 	"...with its node and size"
-ndt1=$(basename "$(find "$ARC/ndt" -type f | head -1)")
+ndt1=$(arc_files ndt | head -1); ndt1=${ndt1#"$ARC"/}
 is "$(pub /v1/archive/)" 200 "public listing: answers without a credential"
 is "$(wc -c <"$W/pub")" 0 "...and lists nothing of an experiment nobody registered"
-is "$(pub "/v1/archive/node1/ndt/$ndt1") $(head -c 11 "$W/pub")" "404 EPOXY-E2344" \
+is "$(pub "/v1/archive/$ndt1") $(head -c 11 "$W/pub")" "404 EPOXY-E2344" \
 	"an object of an unregistered experiment: not served"
 sql "INSERT INTO experiments (name, datatypes, embargo_days, slice, created, updated) VALUES ('ndt', 'tcpinfo', 0, '', 0, 0)" >/dev/null
 sql "INSERT INTO experiments (name, datatypes, embargo_days, slice, created, updated) VALUES ('exp1', 'x', 2, '', 0, 0)" >/dev/null
 is "$(pub /v1/archive/)" 200 "registered: public listing"
-is "$(grep -c '^node1/ndt/' "$W/pub")" "$nobj" "...lists every ndt bundle (no embargo)"
-grep -q '/exp1/' "$W/pub"; is $? 1 "...and none of exp1 (2-day embargo)"
-is "$(pub "/v1/archive/node1/ndt/$ndt1")" 200 "an ndt bundle: served without a credential"
-cmp -s "$W/pub" "$ARC/ndt/$ndt1"; ok $? "...its bytes"
-is "$(pub "/v1/archive/node1/exp1/$sha") $(head -c 11 "$W/pub")" "404 EPOXY-E2344" "an embargoed bundle: 404, as an unknown one"
-is "$(pub "/v1/archive/node1/exp1/$sha" --cert "$N/node1.crt" --key "$N/node1.key") $(head -c 11 "$W/pub")" \
+is "$(grep -cE '^ndt/tcpinfo/[0-9/]{11}[0-9T.]{22}Z-tcpinfo-node1-ndt\.tgz [0-9a-f]{64} ' "$W/pub")" "$nobj" \
+	"...lists every ndt bundle by its name and SHA-256 (no embargo)"
+grep -q '^exp1/' "$W/pub"; is $? 1 "...and none of exp1 (2-day embargo)"
+is "$(pub "/v1/archive/$ndt1")" 200 "an ndt bundle: served by its name without a credential"
+cmp -s "$W/pub" "$ARC/$ndt1"; ok $? "...its bytes"
+is "$(pub "/v1/archive/node1/ndt/$(rec_sha "$ndt1")")" 200 "...and by node/experiment/SHA-256"
+is "$(pub "/v1/archive/$N1") $(head -c 11 "$W/pub")" "404 EPOXY-E2344" "an embargoed bundle: 404, as an unknown one"
+is "$(pub "/v1/archive/node1/exp1/$sha") $(head -c 11 "$W/pub")" "404 EPOXY-E2344" "...by node/experiment/SHA-256 too"
+is "$(pub "/v1/archive/$N1" --cert "$N/node1.crt" --key "$N/node1.key") $(head -c 11 "$W/pub")" \
 	"404 EPOXY-E2344" "...even to its own node's certificate"
+is "$(pub "/v1/archive/$N1b") $(head -c 11 "$W/pub")" "404 EPOXY-E2344" "a name nothing was stored under: 404"
 for p in "/v1/archive/node1/exp1/../../../epoxy.db" "/v1/archive/node1/../node1/exp1/$sha" \
-	"/v1/archive/node1/exp1/$sha/" "/v1/archive/NODE1/exp1/$sha" "/v1/archive/node1/exp1"; do
+	"/v1/archive/node1/exp1/$sha/" "/v1/archive/NODE1/exp1/$sha" "/v1/archive/node1/exp1" \
+	"/v1/archive/${N1%.tgz}.tar" "/v1/archive/${N1/exp1\/x/exp1\/..}"; do
 	c=$(pub "$p"); is "$c $(head -c 11 "$W/pub")" "400 EPOXY-E2340" "read of a malformed name refused: ${p:0:44}"
 done
 epoxyd_stop
 epoxyd_start -o clock_offset=$((3 * 86400)) || bail "epoxyd with a clock 3 days ahead"
-is "$(pub "/v1/archive/node1/exp1/$sha")" 200 "3 days later on the server's clock: the exp1 bundle is public"
+is "$(pub "/v1/archive/$N1")" 200 "3 days later on the server's clock: the exp1 bundle is public"
 cmp -s "$W/pub" "$W/obj"; ok $? "...with its bytes"
 pub /v1/archive/ >/dev/null
-grep -q "^node2/exp1/$sha 5000 " "$W/pub"; ok $? "...and listed, node2's copy too"
+grep -q "^$N2 $sha 5000 " "$W/pub"; ok $? "...and listed, node2's copy too, by its name"
 epoxyd_stop
 epoxyd_start || bail "epoxyd again"
+
+# ---- a bundle keeps its name through kill -9 (the spool's journal)
+epoxyd_stop
+pusher_start --size 1
+mkf ndt/tcpinfo/jn1 700
+wait_for 15 sh -c "grep -q '^name ' '$S'/*.list 2>/dev/null"; ok $? "epoxyd away: the bundle's name is in its journal"
+jname=$(sed -n 's/^name //p' "$S"/*.list | head -1)
+pusher_kill KILL
+epoxyd_start || bail "epoxyd again"
+sleep 1.1
+pusher_start --size 1
+wait_for 15 test -f "$ARC/$jname"; ok $? "after kill -9 and a restart: uploaded under the name chosen before" "$jname"
+is "$(find "$ARC/ndt" -newer "$ARC/$jname" -name '*-node1-ndt.tgz' | wc -l)" 0 "...and under no other"
+pusher_kill
 
 # ---- kill -9 at random moments with a writer running, 30 rounds
 WL=$W/written
@@ -283,7 +340,7 @@ is "$(uniq -d "$W/got" | wc -l)" 0 "no file in the archive twice" "$(uniq -d "$W
 is "$(comm -23 "$W/want" "$W/got" | wc -l)" 0 "every finished file is in the archive ($(wc -l <"$W/want"))" "$(comm -23 "$W/want" "$W/got" | head)"
 is "$(find "$D/ndt/tcpinfo/k" -type f | wc -l)" 0 "...and gone from the node"
 d=$(mktemp -d "$W/x.XXXX")
-for b in "$ARC"/ndt/*; do zstd -dcq "$b" | tar -xf - -C "$d" 2>/dev/null; done
+while read -r b; do unbundle "$b" "$d"; done < <(arc_files ndt)
 bad=0
 while read -r f; do [ "$(head -n 1 "$d/$f")" = "$f" ] || bad=$((bad + 1)); done <"$W/want"
 is "$bad" 0 "each file's bytes are its own (first line names it)"

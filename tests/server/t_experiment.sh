@@ -121,10 +121,10 @@ is "$(sql "SELECT count(*) FROM audit")" "$a0" "...nothing audited"
 is "$(sql "SELECT embargo_days FROM experiments WHERE name = 'wehe'")" 2 "...wehe unchanged"
 
 # ---- uploads: node1 to ndt and wehe, node2 to ndt
-exp_up() { # NODE EXPERIMENT FILE: the status of the node's PUT
+exp_up() { # NODE EXPERIMENT FILE: the status of the node's PUT, named as M-Lab's
 	curl -s --cacert "$CA_CRT" --resolve "epoxy.test:$HTTPS_PORT:127.0.0.1" \
 		--cert "$N/$1.crt" --key "$N/$1.key" -X PUT --data-binary @"$3" \
-		"https://epoxy.test:$HTTPS_PORT/v1/archive/$2/$(sha256sum "$3" | cut -d' ' -f1)" \
+		"https://epoxy.test:$HTTPS_PORT/v1/archive/$2/$(sha256sum "$3" | cut -d' ' -f1)?name=$(arc_name "$2" tcpinfo "$1")" \
 		-o /dev/null -w '%{http_code}'
 }
 for f in a b c; do head -c $((3000 + RANDOM % 3000)) /dev/urandom >"$W/$f"; done
@@ -133,6 +133,11 @@ t0=$(date +%s)
 is "$(exp_up node1 ndt "$W/a")" 200 "node1 uploads a bundle of ndt"
 is "$(exp_up node1 wehe "$W/b")" 200 "node1 uploads a bundle of wehe (2-day embargo)"
 is "$(exp_up node2 ndt "$W/c")" 200 "node2 uploads a bundle of ndt"
+head -c 100 /dev/urandom >"$W/dt"
+st=$(curl -s --cacert "$CA_CRT" --resolve "epoxy.test:$HTTPS_PORT:127.0.0.1" \
+	--cert "$N/node1.crt" --key "$N/node1.key" -X PUT --data-binary @"$W/dt" -o "$W/ans" -w '%{http_code}' \
+	"https://epoxy.test:$HTTPS_PORT/v1/archive/ndt/$(sha256sum "$W/dt" | cut -d' ' -f1)?name=$(arc_name ndt ndt7 node1)")
+is "$st $(head -c 11 "$W/ans")" "403 EPOXY-E2390" "a datatype ndt does not list (ndt7): refused"
 
 # ---- data list and show
 ctl data list --json; is $? 0 "data list"
@@ -143,8 +148,11 @@ stored=$(jq -r --arg b "$B" '.[] | select(.sha256 == $b) | .stored' "$T_DIR/out"
 is "$(jq -r --arg b "$B" '.[] | select(.sha256 == $b) | .public_at' "$T_DIR/out")" $((stored + 2 * 86400)) \
 	"...public_at = stored + 2 days"
 [ "$stored" -ge "$t0" ]; ok $? "...stored at the upload's time ($stored >= $t0)"
+NA=$(jq -r --arg a "$A" '.[] | select(.sha256 == $a) | .name' "$T_DIR/out")
+[[ $NA =~ ^ndt/tcpinfo/[0-9]{4}/[0-9]{2}/[0-9]{2}/[0-9]{8}T[0-9]{6}\.[0-9]{6}Z-tcpinfo-node1-ndt\.tgz$ ]]
+ok $? "...ndt's bundle has its M-Lab name" "$NA"
 is "$(jq -r --arg a "$A" '.[] | select(.sha256 == $a) | .state + " " + .url' "$T_DIR/out")" \
-	"public /v1/archive/node1/ndt/$A" "...ndt's is public, with its URL"
+	"public /v1/archive/$NA" "...ndt's is public, with its URL (its name)"
 ctl data list --node node1 --json; is "$(jq length "$T_DIR/out")" 2 "--node node1: 2"
 ctl data list --experiment ndt --json; is "$(jq length "$T_DIR/out")" 2 "--experiment ndt: 2"
 ctl data list --experiment ndt --node node2 --json
@@ -179,11 +187,11 @@ EPOXY_ADMIN_CREDENTIAL='' ctl data get "node1/ndt/$A" --out "$W/pub.a"; is $? 0 
 cmp -s "$W/a" "$W/pub.a"; ok $? "...its bytes"
 ctl data get "node2/ndt/$C"; cmp -s "$W/c" "$T_DIR/out"; ok $? "data get to standard output"
 # the archive's copy changed on disk: the bytes do not hash to the name
-cp -p "$DATA/archive/node1/ndt/$A" "$W/keep.a"
-printf 'X' | dd of="$DATA/archive/node1/ndt/$A" bs=1 seek=100 conv=notrunc 2>/dev/null
+cp -p "$DATA/archive/$NA" "$W/keep.a"
+printf 'X' | dd of="$DATA/archive/$NA" bs=1 seek=100 conv=notrunc 2>/dev/null
 ctl data get "node1/ndt/$A" --out "$W/bad.a"; is "$? $(exp_code)" "1 EPOXY-E2351" "bytes that do not hash to the name: refused"
 [ ! -e "$W/bad.a" ] && [ ! -e "$W/bad.a.part" ]; ok $? "...nothing kept"
-cp -p "$W/keep.a" "$DATA/archive/node1/ndt/$A"
+cp -p "$W/keep.a" "$DATA/archive/$NA"
 
 # ---- malformed admin requests, by hand
 exp_adm() { # METHOD PATH: "status first-11-bytes"
