@@ -22,7 +22,7 @@
 # in the archive exactly once, none left in incoming/, the spool empty; no
 # URL query or signature, no secret and no key in the pusher's log.
 PU=$BIN/epoxy-pusher
-need zstd tar
+need tar gzip
 need_built "$PU"
 swift_tls_start archive.test || bail "the TLS front"
 ARCHIVE=archive.test:$SWIFT_TLS_PORT
@@ -31,8 +31,8 @@ epoxyd_start "${S3OPTS[@]}" -o "s3_node_endpoint=https://$ARCHIVE" -o "s3_public
 	bail "epoxyd with s3_node_endpoint" "$(tail -5 "$T_DIR/epoxyd.log")"
 ctl experiment create tcpi --embargo 0; is $? 0 "pusher: experiment tcpi, no embargo"
 # the public reaches the store by its TLS name too (s3_public_endpoint)
-pub=$(hs "/v1/archive/node1/ndt/$A" | sed -n 's/^url //p')
-case $pub in "https://$ARCHIVE/$BUCKET/public/ndt/node1/$A.tar.zst?"*) pass "s3_public_endpoint: the public GET URL names https://$ARCHIVE";;
+pub=$(hs "/v1/archive/$NA" | sed -n 's/^url //p')
+case $pub in "https://$ARCHIVE/$BUCKET/public/$NA?"*) pass "s3_public_endpoint: the public GET URL names https://$ARCHIVE";;
   *) fail "s3_public_endpoint: the public GET URL names https://$ARCHIVE" "${pub%%\?*}";; esac
 curl -s --cacert "$SWIFT_TLS_CA" --resolve "$ARCHIVE:127.0.0.1" "$pub" -o "$W/pub.tls"
 cmp -s "$W/a" "$W/pub.tls"; ok $? "...and serves the bundle's bytes through that name"
@@ -61,21 +61,24 @@ ps3_metric() { awk -v k="$1" '$1 == k {print $2}' "$PM" 2>/dev/null; }
 ps3_ge() { [ "$(ps3_metric "$1")" -ge "$2" ] 2>/dev/null; }
 # ps3_mkf NAME [BYTES]: a data file whose first line is its own name
 ps3_mkf() { mkdir -p "$(dirname "$PD/$1")"; { printf '%s\n' "$1"; head -c "${2:-1000}" /dev/urandom | od -An -tx1; } >"$PD/$1"; }
-# ps3_fetch: public/tcpi/node1/ into P/got.d; ps3_names: the file names
-# in those bundles (sorted, one a line); ps3_incoming: objects in incoming/
-ps3_fetch() { rm -rf "$P/got.d"; mkdir -p "$P/got.d"; s3_fetch public/tcpi/node1/ "$P/got.d"; }
+# ps3_fetch: public/tcpi/ into P/got.d; ps3_bundles: node1's bundles
+# there (M-Lab's layout); ps3_names: the file names in those bundles
+# (sorted, one a line); ps3_incoming: objects in incoming/
+ps3_fetch() { rm -rf "$P/got.d"; mkdir -p "$P/got.d"; s3_fetch public/tcpi/ "$P/got.d"; }
+ps3_bundles() { find "$P/got.d/public/tcpi" -type f -name '*-node1-tcpi.tgz' 2>/dev/null | sort; }
 ps3_names() {
 	local b
-	for b in "$P"/got.d/public/tcpi/node1/*; do [ -f "$b" ] && zstd -dcq "$b" | tar -tf -; done 2>/dev/null | sort
+	ps3_bundles | while read -r b; do tar -tzf "$b"; done 2>/dev/null | sort
 }
 ps3_has() { ps3_fetch; [ "$(ps3_names | grep -c "$1")" = "$2" ]; }
 ps3_incoming() { rm -rf "$P/in.d"; mkdir -p "$P/in.d"; s3_fetch incoming/ "$P/in.d"; find "$P/in.d" -type f | wc -l; }
 ps3_recorded() { sql "SELECT count(*) FROM archive_bundles WHERE host = 'node1' AND experiment = 'tcpi'"; }
-ps3_badsha() { # objects whose bytes are not their name's SHA-256
+ps3_badsha() { # objects whose bytes are not the SHA-256 recorded for their name
 	local b n=0
-	for b in "$P"/got.d/public/tcpi/node1/*; do
-		[ "$(basename "$b" .tar.zst)" = "$(sha256sum "$b" | cut -d' ' -f1)" ] || n=$((n + 1))
-	done
+	while read -r b; do
+		[ "$(sql "SELECT sha256 FROM archive_bundles WHERE name = '${b#"$P"/got.d/public/}'")" = \
+		  "$(sha256sum "$b" | cut -d' ' -f1)" ] || n=$((n + 1))
+	done < <(ps3_bundles)
 	echo "$n"
 }
 
@@ -106,7 +109,7 @@ ps3_wait 30 ps3_has 'tcpi/tcpinfo/[an][0-9]' 5; ok $? "the pusher's files land i
 ps3_wait 5 sh -c "[ -z \"\$(find '$PD/tcpi/tcpinfo' -type f)\" ]"; ok $? "...then leave the node"
 is "$(ps3_names | uniq -d | wc -l)" 0 "...each exactly once"
 is "$(ps3_badsha)" 0 "...every object holds the bytes its name says"
-is "$(ps3_recorded)" "$(find "$P/got.d" -type f | wc -l)" "...and each is recorded by epoxyd"
+is "$(ps3_recorded)" "$(ps3_bundles | wc -l)" "...and each is recorded by epoxyd, by its name"
 ps3_ge epoxy_pusher_upload_urls_total 1; ok $? "upload URLs counted ($(ps3_metric epoxy_pusher_upload_urls_total))"
 grep -q "archive: upload URL for node1/tcpi/" "$T_DIR/epoxyd.log"; ok $? "...epoxyd signed them for node1"
 ps3_kill
@@ -163,11 +166,11 @@ ps3_kill
 epoxyd_stop
 ps3_start --size 1
 ps3_mkf tcpi/tcpinfo/flip1 3000; ps3_mkf tcpi/tcpinfo/flip2 3000
-ps3_wait 15 sh -c "ls '$PS'/*.tar.zst >/dev/null 2>&1"; ok $? "epoxyd away: a bundle waits in the spool"
+ps3_wait 15 sh -c "ls '$PS'/*.tgz >/dev/null 2>&1"; ok $? "epoxyd away: a bundle waits in the spool"
 ps3_kill KILL
-bad=$(find "$PS" -name '*.tar.zst' | head -1)
+bad=$(find "$PS" -name '*.tgz' | head -1)
 printf '\x55' | dd of="$bad" bs=1 seek=200 conv=notrunc 2>/dev/null
-[ "$(sha256sum "$bad" | cut -d' ' -f1)" != "$(basename "$bad" .tar.zst)" ]; ok $? "one byte of it changed on disk"
+[ "$(sha256sum "$bad" | cut -d' ' -f1)" != "$(basename "$bad" .tgz)" ]; ok $? "one byte of it changed on disk"
 epoxyd_start "${S3OPTS[@]}" -o "s3_node_endpoint=https://$ARCHIVE" || bail "epoxyd did not start again"
 ps3_start --size 1
 ps3_wait 30 ps3_has 'tcpi/tcpinfo/flip' 2; ok $? "the files arrive in a rebuilt bundle" "$(ps3_names | grep flip)"
@@ -205,7 +208,7 @@ is "$(uniq -d "$P/got" | wc -l)" 0 "no file in the archive twice" "$(uniq -d "$P
 is "$(comm -23 "$P/want" "$P/got" | wc -l)" 0 "every finished file is in the archive ($(wc -l <"$P/want"))" "$(comm -23 "$P/want" "$P/got" | head)"
 is "$(find "$PD/tcpi/tcpinfo/k" -type f | wc -l)" 0 "...and gone from the node"
 rm -rf "$P/x.d"; mkdir -p "$P/x.d"
-for b in "$P"/got.d/public/tcpi/node1/*; do zstd -dcq "$b" | tar -xf - -C "$P/x.d" 2>/dev/null; done
+while read -r b; do tar -xzf "$b" -C "$P/x.d" 2>/dev/null; done < <(ps3_bundles)
 bad=0
 while read -r f; do [ "$(head -n 1 "$P/x.d/$f")" = "$f" ] || bad=$((bad + 1)); done <"$P/want"
 is "$bad" 0 "each file's bytes are its own (first line names it)"
