@@ -1,15 +1,17 @@
 #!/bin/bash
 # bench/pusher/run.sh [MB]: epoxy-pusher's throughput (issue 15), side by
 # side in one run, on loopback, against one epoxyd (tests/lib/epoxyd.sh)
-# and its embedded archive (PUT /v1/archive/<experiment>/<sha256>, mutual
-# TLS with node1's node certificate), on the same files:
-#   pusher      epoxy-pusher --once: scan, bundle (tar.zst through
+# and its embedded archive (PUT /v1/archive/<experiment>/<sha256>?name=
+# <M-Lab name>, mutual TLS with node1's node certificate), on the same
+# files:
+#   pusher      epoxy-pusher --once: scan, bundle (tar.gz through
 #               libarchive, in its spool, fsynced), SHA-256, upload,
 #               archive's fsync and answer, delete the local files
 #   tar czf     tar czf of the same tree + sha256sum + curl --upload-file
 #               (the issue's anchor: gzip, as M-Lab's pusher made .tgz)
-#   tar zstd    tar --zstd -cf + sha256sum + curl --upload-file (the
-#               pusher's codec, zstd's default level 3, one thread)
+#   tar zstd    tar --zstd -cf + sha256sum + curl --upload-file (zstd's
+#               default level 3, one thread: the pusher's codec until it
+#               took M-Lab's .tgz)
 # MB MiB (default 64; make bench-pusher BENCH_PUSHER_MB=N) of measurement-
 # like data: 1 MiB files of
 # JSON lines with random numbers (compressible about as tcp-info's
@@ -31,7 +33,7 @@ node_ca || bail "node CA"
 epoxyd_start || bail "epoxyd did not start" "$(tail -5 "$T_DIR/epoxyd.log")"
 N=$T_DIR/node; mkdir -p "$N"
 [ "$(node_cert node1 52-54-00-12-34-56 "$N")" = 200 ] || bail "node1's certificate"
-ARC=$DATA/archive/node1
+ARC=$DATA/archive
 
 # the data set, made once: MB files of 1 MiB of JSON lines
 SRC=$T_DIR/src/ndt/tcpinfo/2026/12/04; mkdir -p "$SRC"
@@ -52,7 +54,8 @@ W=$T_DIR/w
 # run_pusher: the whole tree through epoxy-pusher --once; prints "MS BUNDLE_BYTES"
 run_pusher() {
   local t0 t1 rc
-  rm -rf "$W" "$ARC"; mkdir -p "$W/spool" "$W/data"; echo 100000 >"$W/clock"
+  rm -rf "$W" "$ARC"; sql "DELETE FROM archive_bundles" >/dev/null
+  mkdir -p "$W/spool" "$W/data"; echo 100000 >"$W/clock"
   cp -a "$T_DIR/src/." "$W/data/"; sync
   t0=$(date +%s%N)
   EPOXY_PUSHER_TEST_CLOCK=$W/clock "$PU" --data "$W/data" --spool "$W/spool" \
@@ -67,13 +70,13 @@ run_pusher() {
 # run_tar EXT FLAGS...: tar -c FLAGS + sha256sum + curl --upload-file; prints "MS BUNDLE_BYTES"
 run_tar() {
   local ext=$1 t0 t1 sha code b; shift
-  rm -rf "$W" "$ARC"; mkdir -p "$W"; sync
+  rm -rf "$W" "$ARC"; sql "DELETE FROM archive_bundles" >/dev/null; mkdir -p "$W"; sync
   t0=$(date +%s%N)
   b=$W/bundle.$ext
   tar -C "$T_DIR/src" -c "$@" -f "$b" ndt || return 1
   sync -d "$b"   # the pusher fsyncs its bundle before it uploads it
   sha=$(sha256sum "$b" | cut -d' ' -f1)
-  code=$(hs "/v1/archive/ndt/$sha" --cert "$N/node1.crt" --key "$N/node1.key" \
+  code=$(hs "/v1/archive/ndt/$sha?name=$(arc_name ndt tcpinfo node1)" --cert "$N/node1.crt" --key "$N/node1.key" \
     --upload-file "$b" -o "$W/ans" -w '%{http_code}')
   t1=$(date +%s%N)
   case $code in 200|201|204) ;; *) echo "curl upload: $code $(head -c 100 "$W/ans")" >&2; return 1 ;; esac
@@ -93,7 +96,7 @@ mkdir -p "$O/bench"
 {
   echo "data: $MB files, $MIB MiB of JSON lines ($BYTES bytes), one bundle each way," \
     "uploaded over TLS on loopback to epoxyd's local archive; best of $RUNS"
-  for w in "p epoxy-pusher (tar.zst, libarchive)" "g tar czf + sha256sum + curl" \
+  for w in "p epoxy-pusher (tar.gz, libarchive)" "g tar czf + sha256sum + curl" \
            "z tar --zstd + sha256sum + curl"; do
     read -r ms size < <(best <"$T_DIR/${w%% *}")
     awk -v n="${w#* }" -v ms="$ms" -v s="$size" -v b="$BYTES" 'BEGIN {

@@ -729,7 +729,7 @@ static void pusher_uploads(struct pusher *p)
 			/* damaged, or its name taken by another bundle (a clock
 			 * stepped back): built again, under a new name */
 			if (pusher_bundle_verify(p->spool, b->sha) < 0 ||
-			    strstr(reason, "EPOXY-E2389")) {
+			    strstr(reason, epx_code(-EPX_E_ARC_NAMETAKEN, code, sizeof(code)))) {
 				pusher_rebuild(p, i);
 				continue;
 			}
