@@ -1,34 +1,42 @@
 /* archive: the measurement archive behind epoxyd, embedded local-directory
  * backend (issue 15 point 3; docs/protocol.md, "Archive").
  *
- * PUT or POST /v1/archive/<experiment>/<sha256> stores one bundle a node's
- * epoxy-pusher built.  POST /v1/archive/<experiment>/<sha256>/url without
- * a body (the node asks where to upload, whatever the backend) answers
- * "put /v1/archive/<experiment>/<sha256>\n" here, after the same name and
- * certificate checks; the S3 backend answers it with a URL (archive_s3.h).
+ * PUT or POST /v1/archive/<experiment>/<sha256>?name=<name> stores one
+ * bundle a node's epoxy-pusher built, named <name> (lib/bundlename.h,
+ * M-Lab's layout; the pusher chooses it, epoxyd checks it).  POST
+ * /v1/archive/<experiment>/<sha256>/url?name=<name> without a body (the
+ * node asks where to upload, whatever the backend) answers
+ * "put /v1/archive/<experiment>/<sha256>\n" here, after the same path,
+ * name and certificate checks; the S3 backend answers it with a URL
+ * (archive_s3.h).
  *
  * Guarantees:
  *  - only a request whose TLS client certificate passes nodeid_peer() and
  *    that the store still vouches for (store_nodecert_check, a revoked or
  *    deleted host refused at once) is taken, checked from the headers
  *    before any body byte is read (archive_preauth);
- *  - the object lives under the certificate's own host name
- *    (data_dir/archive/<host>/<experiment>/<sha256>): a node names only
- *    the experiment and the hash, so it can never write, replace or shadow
- *    another node's object;
- *  - the name is checked by lib/'s one rule (LABEL_TAG for the experiment,
- *    64 lowercase hex digits for the hash, nothing else in the path);
+ *  - the path is checked by lib/'s one rule (LABEL_TAG for the
+ *    experiment, 64 lowercase hex digits for the hash, nothing else);
+ *  - the name (archive_req_name): bundlename_parse's form, at most
+ *    ARCHIVE_NAME_MAX bytes, its node part the certificate's host (never
+ *    the node's word: a node can never write, replace or shadow another
+ *    node's object or name), its experiment the path's, its datatype one
+ *    the experiment lists when it lists any; the object is
+ *    data_dir/archive/<name>;
+ *  - one bundle (host, experiment, SHA-256) is kept once: sent again,
+ *    under any name, it is answered "exists <the name it was stored
+ *    under>" and nothing is written; a name another bundle holds is
+ *    refused (409 EPOXY-E2389), and the final rename never replaces a
+ *    file the store records (RENAME_NOREPLACE);
  *  - the body's SHA-256 must be the one its name says, else the bundle is
  *    refused (400 EPOXY-E2341) and nothing is kept;
  *  - the bundle is written to a temporary name, fsync'ed, renamed and its
  *    directory fsync'ed before the 200: an acknowledged bundle survives
  *    a crash of epoxyd or of the machine;
- *  - storing the same name twice is idempotent (content-addressed: the
- *    bytes are the same); the second answer is 200 too;
  *  - each bundle is recorded in the store (host, experiment, hash, size,
- *    time) after it is durable;
- *  - GET /v1/archive/ lists, and GET /v1/archive/<host>/<experiment>/<sha>
- *    serves, only bundles of a registered experiment (experiments table)
+ *    time, name) after it is durable;
+ *  - GET /v1/archive/ lists (by name), and GET /v1/archive/<name> or
+ *    /v1/archive/<host>/<experiment>/<sha> serves, only bundles of a registered experiment (experiments table)
  *    whose embargo ended by the server's clock (checked on every request, nothing to move); an embargoed
  *    bundle is answered exactly as an unknown one (404 EPOXY-E2345), no
  *    credential is asked for and none makes a difference;

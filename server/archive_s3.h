@@ -3,15 +3,16 @@
  * bundles never flow through epoxyd: it signs, the node uploads, epoxyd
  * checks and records.
  *
- * POST /v1/archive/<experiment>/<sha256>/url   (node certificate)
+ * POST /v1/archive/<experiment>/<sha256>/url?name=<name>   (node
+ *   certificate; the name checked by archive_req_name)
  *   answers "url <presigned PUT URL>\nexpires <unix time>\nttl <s>\n": one
- *   PUT of one object, incoming/<experiment>/<host>/<sha256>.tar.zst,
+ *   PUT of one object, incoming/<experiment>/<host>/<sha256>.tgz,
  *   where <host> is the certificate's own host name, valid s3_url_ttl
  *   seconds, on s3_node_endpoint's host (the Host header nodes send and
  *   the signature covers; default s3_endpoint's).
- * POST /v1/archive/<experiment>/<sha256>/done  (node certificate)
- *   epoxyd copies incoming/... to private/... (experiment under embargo,
- *   or not registered) or public/..., deletes incoming/..., reads the
+ * POST /v1/archive/<experiment>/<sha256>/done?name=<name>  (node certificate)
+ *   epoxyd copies incoming/... to private/<name> (experiment under
+ *   embargo, or not registered) or public/<name>, deletes incoming/..., reads the
  *   copy back through libs3 and records it only if its SHA-256 is the one
  *   its name says; otherwise the copy is deleted and the bundle refused
  *   (400 EPOXY-E2341).
@@ -23,8 +24,10 @@
  *  - only bytes epoxyd itself copied out of incoming/ and then read back
  *    and hashed are recorded; a node that writes its incoming key again
  *    after "done" changes nothing recorded;
- *  - a bundle already recorded is never copied over (a second "done"
- *    deletes the incoming object and answers "exists");
+ *  - a bundle already recorded is never copied over (a second "done",
+ *    under any name, deletes the incoming object and answers "exists
+ *    <its recorded name>"); a name another bundle holds is refused (409
+ *    EPOXY-E2389) and the incoming object deleted;
  *  - embargoed bundles live under private/, which only epoxyd's key can
  *    read; housekeeping (archive_s3_housekeeping) copies each whose
  *    embargo ended to public/, records the move, then deletes the private
