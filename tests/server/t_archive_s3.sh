@@ -67,6 +67,10 @@ A=$(sha "$W/a"); B=$(sha "$W/b"); C=$(sha "$W/c")
 NA=$(arc_name ndt tcpinfo node1); NB=$(arc_name wehe tcpinfo node1); NC=$(arc_name ndt tcpinfo node2)
 
 # ---- a URL for one object of one node
+is "$(nreq node1 ndt "$A" url "$(arc_name ndt tcpinfo node2)")" "403 EPOXY-E2388" \
+	"a URL for a name of node2's: refused (the node part is the certificate's)"
+is "$(nreq node1 ndt "$A" url "${NA%.tgz}.tar.zst")" "400 EPOXY-E2387" "...for a malformed name: refused"
+is "$(nreq node1 ndt "$A" url "")" "400 EPOXY-E2387" "...without a name: refused"
 is "$(nreq node1 ndt "$A" url "$NA")" "200 url http://" "node1 gets an upload URL for its ndt bundle"
 U=$(url)
 case $U in "$SWIFT_URL/$BUCKET/incoming/ndt/node1/$A.tgz?"*X-Amz-Signature=*) r=0;; *) r=1;; esac
@@ -78,18 +82,14 @@ grep -q SignatureDoesNotMatch "$T_DIR/put"; ok $? "...SignatureDoesNotMatch" "$(
 MOVED=${U/\/incoming\//\/public\/}
 is "$(put "$MOVED" "$W/a")" 403 "the URL pointed at public/: refused by Swift"
 is "$(put "$U" "$W/a")" 200 "node1 PUTs its bundle to Swift with the URL"
-is "$(nreq node1 ndt "$A" url "$(arc_name ndt tcpinfo node2)")" "403 EPOXY-E2388" \
-	"a URL for a name of node2's: refused (the node part is the certificate's)"
-is "$(nreq node1 ndt "$A" url "${NA%.tgz}.tar.zst")" "400 EPOXY-E2387" "...for a malformed name: refused"
-is "$(nreq node1 ndt "$A" url "")" "400 EPOXY-E2387" "...without a name: refused"
 is "$(nreq node1 ndt "$A" "done" "$NA")" "200 stored ndt/" "node1 says done: epoxyd checks and records it"
 is "$(cat "$T_DIR/ans")" "stored $NA" "...under its name"
 is "$(sql "SELECT size || ' ' || location FROM archive_bundles WHERE sha256 = '$A'")" \
 	"$(stat -c %s "$W/a") s3-public" "...its size as it arrived, in public/ (no embargo)"
 is "$(s3 GET "/$BUCKET/incoming/ndt/node1/$A.tgz" | head -1)" 404 "...the incoming object is gone"
-is "$(s3 GET "/$BUCKET/public/$NA" | head -1)" 200 "...the object is public/<its name>"
 is "$(put "$U" "$W/d")" 200 "the same URL again, other bytes, before it expired"
 is "$(nreq node1 ndt "$A" "done" "$NA")" "200 exists ndt/" "...done again: 'exists', nothing copied"
+is "$(s3 GET "/$BUCKET/public/$NA" | head -1)" 200 "the recorded object is public/<its name>"
 s3 GET "/$BUCKET/public/$NA" | tail -n +2 >"$W/back.a"
 cmp -s "$W/a" "$W/back.a"; ok $? "...the recorded object still holds the first bytes"
 is "$(s3 GET "/$BUCKET/incoming/ndt/node1/$A.tgz" | head -1)" 404 "...and the reused upload was deleted"
