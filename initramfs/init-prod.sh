@@ -7,8 +7,10 @@
 # 2: it reads the handover the stage1 agent appended (/run/epoxy/handover),
 # fetches the join credential, runs the verified join script /epoxy/join
 # and reports to epoxyd.  Then the node services in /etc/epoxy/services.d
-# start (room for the node manager and measurement services).  Never a
-# shell: on failure the node reboots into a clean retry.
+# start (room for the node manager and measurement services), and the
+# daemons the join started are watched (epoxy-watch: one gone, EPOXY-E1515
+# and a reboot).  Never a shell: on failure the node reboots into a clean
+# retry.
 PATH=/bin
 export PATH
 # A root the slivers can pivot away from: pivot_root(2) refuses the
@@ -73,4 +75,15 @@ for s in /etc/epoxy/services.d/*; do
 	[ -x "$s" ] && "$s" &
 done
 echo "epoxy: node up"
+# the daemons the join left running are watched (/bin/epoxy-watch): one
+# gone for 10 s (the node manager crashed, or stopped when its host was
+# revoked) reboots the node into a clean retry
+watch=
+for d in epoxy-nm epoxy-priv; do
+	pidof "$d" >/dev/null 2>&1 && watch="$watch $d"
+done
+if [ -n "$watch" ]; then
+	# shellcheck disable=SC2086 # the daemons' names, one word each
+	/bin/epoxy-watch --every 2 --grace 10 $watch || fail EPOXY-E1515 "a node daemon is gone"
+fi
 while :; do sleep 3600; done

@@ -179,6 +179,8 @@ $(ISRC)/udhcpc.script: initramfs/udhcpc.script
 	@mkdir -p $(@D) && cp $< $@
 $(ISRC)/join: initramfs/join.sh
 	@mkdir -p $(@D) && cp $< $@
+$(ISRC)/epoxy-watch: initramfs/watch.sh
+	@mkdir -p $(@D) && cp $< $@
 # the agent, stripped (strip is deterministic)
 $(ISRC)/epoxy-agent: $(AGENT)
 	@mkdir -p $(@D) && strip --strip-all -o $@ $<
@@ -258,7 +260,7 @@ $(REL)/kernel: $(KROOT)/.stamp $(KEYS_STAMP) boot/efisign.sh
 	boot/efisign.sh $(KEYS)/kexec.key $(KEYS)/kexec.crt $(KIMAGE) $@
 
 $(REL)/initramfs: initramfs/production.spec $(MKINITRAMFS) $(STAGED) \
-		$(ISRC)/init-prod $(ISRC)/join $(ISRC)/epoxy-nm $(ISRC)/epoxy-priv \
+		$(ISRC)/init-prod $(ISRC)/join $(ISRC)/epoxy-watch $(ISRC)/epoxy-nm $(ISRC)/epoxy-priv \
 		$(ISRC)/epoxy-tcpinfo $(ISRC)/epoxy-pusher $(ISRC)/debian-libs.ok
 	@mkdir -p $(@D)
 	$(MKINITRAMFS) -r $(O) -c gzip -o $@ $<

@@ -31,6 +31,7 @@ progs=(
   "epoxy-nm|$O/bin/epoxy-nm|docs/man/epoxy-nm.8"
   "epoxy-priv|$O/bin/epoxy-priv|docs/man/epoxy-priv.8"
   "epoxy-pusher|$O/bin/epoxy-pusher|docs/man/epoxy-pusher.8"
+  "epoxy-watch|initramfs/watch.sh|docs/man/epoxy-watch.8"
 )
 for p in "${progs[@]}"; do
   IFS='|' read -r name bin man <<<"$p"

@@ -111,7 +111,9 @@ epoxy_test_cpucap() {
 
 epoxy_test_kill9() {
 	# the daemon first (it would reconcile beside the applies: two
-	# reconcilers never run at once on a node; BusyBox here has no pkill)
+	# reconcilers never run at once on a node; BusyBox here has no pkill),
+	# on purpose: the node's watch (epoxy-watch) must not reboot the node
+	: >/run/epoxy/maintenance
 	for d in /proc/[0-9]*; do
 		case $(tr '\0' ' ' <"$d/cmdline" 2>/dev/null) in
 		"/bin/epoxy-nm join "*) kill -9 "${d#/proc/}" && echo "epoxy-test: kill9 the node manager killed";;
