@@ -29,16 +29,17 @@ epoxy_test_measure() {
 	[ -s $C/node.crt ] || { echo "epoxy-test: no svc-cert"; return 1; }
 	echo "epoxy-test: svc-cert $(wc -c <$C/node.crt)"
 	# only the sink's port is recorded (not the node's own TLS to epoxyd);
-	# --scan-age 10: epoxy-tcpinfo makes the day's directory and writes its
-	# first file before the pusher watches that directory, so the pusher
-	# finds that file by a scan only and takes it after --scan-age (an
-	# hour by default; seen in the first run: 19 of 20 files bundled)
+	# no --scan-age: epoxy-tcpinfo makes the day's directory and writes its
+	# first file before the pusher watches that directory; the pusher's
+	# scan of each new directory takes such a file as closed once no one
+	# holds it open for writing (before that fix the first run bundled 19
+	# of 20 files, and this script passed --scan-age 10)
 	epoxy-tcpinfo -d $D/ndt/tcpinfo -H "$(cat /run/epoxy/joined)" -p 9000 -f 2 \
 		-M $T/tcpinfo.prom 2>$T/tcpinfo.log &
 	epoxy-pusher --data $D --spool $P \
 		--server "https://$EPOXY_SERVER:$EPOXY_SERVER_PORT" --addr "$EPOXY_SERVER_ADDR" \
 		--ca /etc/epoxy/ca.pem --cert $C/node.crt --key $C/node.key \
-		--quiet 2 --scan-age 10 --age-min 20 --age-max 25 --scan-every 5 --backoff-max 5 \
+		--quiet 2 --age-min 20 --age-max 25 --scan-every 5 --backoff-max 5 \
 		--metrics $T/pusher.prom 2>$T/pusher.log &
 	i=0
 	while { [ ! -s $T/tcpinfo.prom ] || [ ! -s $T/pusher.prom ]; } && [ $i -lt 60 ]; do
