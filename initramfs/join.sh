@@ -24,7 +24,12 @@
 # slivers' bundles with their disk_max; without one they stay on the
 # tmpfs root and a sliver with disk_max is refused.  With nft in the
 # image, the slivers get their network (--uplink eth0: a veth each, NAT
-# by nftables, HTB on eth0 for net_min_rate/net_max_rate).  The server
+# by nftables, HTB on eth0 for net_min_rate/net_max_rate).  Each sliver
+# runs on its slice's image (--images: fetched from epoxyd by its SHA-256,
+# a ticket sliver's with its ticket, unpacked into --data/.images).  The
+# node manager's local API is also served over HTTPS on port 9443
+# (--api-listen 0.0.0.0:9443: list, usage, metrics, redeem) to clients
+# with a certificate issued by the fleet CA (/etc/epoxy/ca.pem).  The server
 # is the one the agent used: $EPOXY_SERVER (the name TLS checks),
 # $EPOXY_SERVER_ADDR and $EPOXY_SERVER_PORT.  It never prints a
 # credential.  Exit 0 when joined; non-zero with an EPOXY code otherwise
@@ -62,13 +67,16 @@ if [ -n "$run" ] && [ -x /sbin/mke2fs ]; then
 	done
 fi
 [ -n "$run" ] && [ -x /usr/sbin/nft ] && run="$run --uplink eth0"
+# each sliver's root is its slice's published image (fetched over mutual
+# TLS, verified, unpacked into --data/.images/<sha256>)
+[ -n "$run" ] && run="$run --images"
 if [ -n "${EPOXY_NODECRED_FILE:-}" ]; then
 	[ -d /run/epoxy/svc ] || mkdir -m 0700 /run/epoxy/svc || exit 1
 	# shellcheck disable=SC2086 # $run: its words
 	/bin/epoxy-nm join --server "https://${EPOXY_SERVER:-}:${EPOXY_SERVER_PORT:-443}" \
 		--addr "${EPOXY_SERVER_ADDR:-}" --ca /etc/epoxy/ca.pem --host "$host" \
 		--credential-file "$EPOXY_NODECRED_FILE" --slivers /run/epoxy/nm $run \
-		--service-cert /run/epoxy/svc \
+		--service-cert /run/epoxy/svc --api-listen 0.0.0.0:9443 \
 		--detach 2>>/dev/console || exit $?
 else
 	echo "epoxy: join: no node credential from the server (node identity off)"

@@ -106,6 +106,15 @@
  * up to NODEPROTO_IMAGE_MAX bytes (node/nm/nmimage.h has the node's cap) */
 #define NODEPROTO_IMAGE_PATH "/v1/image/"
 #define NODEPROTO_IMAGE_MAX ((uint64_t)4 << 30)
+/* ... or, for a ticket sliver (one the node redeemed before its set names
+ * it), when the request carries that ticket: "X-Epoxy-Ticket: <hex of the
+ * ticket document>" (lib/ticket.h; at most NODEPROTO_TICKET_MAX bytes,
+ * so NODEPROTO_TICKET_HEX_MAX hex digits), verified by epoxyd with its
+ * online key for the client certificate's host, unexpired, its sliver
+ * naming exactly the image asked for (server/sliverapi.h) */
+#define NODEPROTO_TICKET_HEADER "X-Epoxy-Ticket"
+#define NODEPROTO_TICKET_MAX 4096               /* bytes of one ticket document */
+#define NODEPROTO_TICKET_HEX_MAX (2 * NODEPROTO_TICKET_MAX)
 #define NODEPROTO_F_CSR "csr"                   /* hex of DER, <= NODEPROTO_CSR_MAX bytes */
 #define NODEPROTO_F_UPTIME "uptime"             /* decimal 0..NODEPROTO_UPTIME_MAX */
 #define NODEPROTO_CSR_MAX 2048                  /* DER bytes of a request */

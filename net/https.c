@@ -64,11 +64,21 @@ static int https_send(struct tls_conn *c, struct https *h,
 		n += snprintf(req + n, sizeof(req) - (size_t)n,
 			      "Content-Type: %s\r\nContent-Length: %zu\r\n",
 			      r->ctype, r->body_len);
-	if (n > 0 && (size_t)n < sizeof(req))
+	if (n > 0 && (size_t)n < sizeof(req) && !r->xhdr_name)
 		n += snprintf(req + n, sizeof(req) - (size_t)n, "\r\n");
 	rc = -ENOSPC;
 	if (n > 0 && (size_t)n < sizeof(req))
 		rc = tls_write(c, req, (size_t)n);
+	/* the extra header, then the head's end */
+	if (rc == 0 && r->xhdr_name && r->xhdr_val) {
+		rc = tls_write(c, r->xhdr_name, strlen(r->xhdr_name));
+		if (rc == 0)
+			rc = tls_write(c, ": ", 2);
+		if (rc == 0)
+			rc = tls_write(c, r->xhdr_val, strlen(r->xhdr_val));
+	}
+	if (rc == 0 && r->xhdr_name)
+		rc = tls_write(c, "\r\n\r\n", r->xhdr_val ? 4 : 2);
 	if (rc == 0 && r->body)
 		rc = tls_write(c, r->body, r->body_len);
 	explicit_bzero(tok, sizeof(tok));

@@ -62,6 +62,9 @@ struct https_req {
 	const char *if_none_match;      /* "If-None-Match: <it>" or NULL; a 304
 					 * answer is -EPX_E_HTTP_CODE with
 					 * head.status 304 */
+	/* one more header, "<xhdr_name>: <xhdr_val>", or NULL: written on
+	 * its own, so it may be long (a ticket, NODEPROTO_TICKET_HEX_MAX) */
+	const char *xhdr_name, *xhdr_val;
 	uint64_t body_max;
 	int64_t deadline;               /* absolute, tls_now_ms() scale */
 	uint64_t min_rate;              /* bytes/s, 0: no check */

@@ -526,6 +526,20 @@ static void epoxyd_hdr(struct conn *c, struct MHD_Connection *con,
 		memcpy(dst, v, n + 1);
 }
 
+/* X-Epoxy-Ticket: kept up to its own cap; a longer one only flagged (the
+ * image handler answers it 404 like any other refusal: no probing) */
+static void epoxyd_ticket(struct conn *c, struct MHD_Connection *con)
+{
+	const char *v = MHD_lookup_connection_value(con, MHD_HEADER_KIND,
+						    NODEPROTO_TICKET_HEADER);
+	size_t n = v ? strnlen(v, NODEPROTO_TICKET_HEX_MAX + 1) : 0;
+
+	if (n > NODEPROTO_TICKET_HEX_MAX)
+		c->req.ticket_over = 1;
+	else if (v)
+		memcpy(c->req.ticket, v, n + 1);
+}
+
 static void epoxyd_peer(struct conn *c, struct MHD_Connection *con)
 {
 	const union MHD_ConnectionInfo *ci =
@@ -600,6 +614,7 @@ static struct conn *epoxyd_conn_new(struct MHD_Connection *con, const char *url,
 	epoxyd_hdr(c, con, MHD_HTTP_HEADER_RANGE, c->req.range);
 	epoxyd_hdr(c, con, "X-Forwarded-For", c->req.x_forwarded_for);
 	epoxyd_hdr(c, con, MHD_HTTP_HEADER_IF_NONE_MATCH, c->req.if_none_match);
+	epoxyd_ticket(c, con);
 	cl = MHD_lookup_connection_value(con, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 	te = MHD_lookup_connection_value(con, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
 	c->chunked = te && *te;

@@ -24,6 +24,8 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "lib/nodeproto.h"
+
 #define HTTP_PATH_MAX 255        /* decoded path, without the query */
 #define HTTP_HDR_MAX 511         /* each selected header value */
 #define HTTP_ARGS_MAX 16         /* query or form fields per request */
@@ -77,6 +79,11 @@ struct http_req {
 	char range[HTTP_HDR_MAX + 1];
 	char x_forwarded_for[HTTP_HDR_MAX + 1]; /* untrusted, logging only */
 	char if_none_match[HTTP_HDR_MAX + 1];   /* /v1/node/slivers */
+	/* X-Epoxy-Ticket (GET /v1/image/HEX, server/sliverapi.h): up to
+	 * NODEPROTO_TICKET_HEX_MAX bytes; a longer one is not kept and sets
+	 * ticket_over (answered as any image the node may not have) */
+	char ticket[NODEPROTO_TICKET_HEX_MAX + 1];
+	int ticket_over;
 	/* body: in memory up to HTTP_BODY_MAX; admin uploads larger than that
 	 * are spooled by epoxyd.c to an unlinked file in data_dir (body_fd >= 0,
 	 * body == NULL, body_len its size); the handler does not close it. */

@@ -37,6 +37,13 @@ test_admin_SRCS := tests/unit/test_admin.c tests/test.c tests/keys/fixture.c \
 test_admin_ARCHIVES := $(EPOXYD_ARCHIVES)
 test_admin_LIBS = $(EPOXYD_LIBS)
 
+# the ticket check of GET /v1/image (X-Epoxy-Ticket): a table
+UNIT_TESTS += test_sliverapi
+test_sliverapi_SRCS := tests/unit/test_sliverapi.c tests/test.c tests/keys/fixture.c \
+	$(EPOXYD_CORE_SRCS)
+test_sliverapi_ARCHIVES := $(EPOXYD_ARCHIVES)
+test_sliverapi_LIBS = $(EPOXYD_LIBS)
+
 # the status page: its escaper, cookie and filter parsers (table), and the
 # escaper and cookie parser on any bytes (seed corpus tests/fuzz/corpus/fuzz_html/)
 UNIT_TESTS += test_page

@@ -20,6 +20,7 @@
 #include "lib/sha256.h"
 #include "lib/sign.h"
 #include "lib/sliverset.h"
+#include "lib/ticket.h"
 #include "server/config.h"
 #include "server/log.h"
 #include "server/nodeapi.h"
@@ -278,21 +279,82 @@ static int sliverapi_object(struct srv *srv, const char *hex, uint64_t len)
 	return fd;
 }
 
+int sliverapi_ticket_check(const struct sig_pub *online, const char *hdr, size_t len,
+			   const char *host, const char *hex, int64_t now)
+{
+	struct sliverset *tk = NULL;
+	uint8_t want[32], *doc = NULL;
+	int rc = -EPX_E_SRV_TK_FORM;
+
+	if (len == 0 || len > NODEPROTO_TICKET_HEX_MAX || len % 2 ||
+	    hex_decode(hex, STORE_HASH_HEX, want, sizeof(want)) < 0)
+		goto out;
+	rc = -ENOMEM;
+	doc = malloc(len / 2);
+	tk = malloc(sizeof(*tk));
+	if (!doc || !tk)
+		goto out;
+	rc = -EPX_E_SRV_TK_FORM;
+	if (hex_decode(hdr, len, doc, len / 2) < 0)
+		goto out;
+	/* signature first, then the node, then the expiry (lib/ticket.h) */
+	rc = ticket_verify(tk, (const char *)doc, len / 2, online, host, now);
+	if (rc == -EPX_E_SLV_NODE)
+		rc = -EPX_E_SRV_TK_NODE;
+	else if (rc == -EPX_E_SLV_EXPIRED)
+		rc = -EPX_E_SRV_TK_EXPIRED;
+	else if (rc < 0)
+		rc = -EPX_E_SRV_TK_SIG;
+	else if (memcmp(tk->sl[0].image, want, sizeof(want)))
+		rc = -EPX_E_SRV_TK_IMAGE;
+out:
+	free(doc);
+	free(tk);
+	return rc;
+}
+
+/* The node's proof for an image its set does not name: its ticket.  0,
+ * or the ticket's code logged and -EPX_E_SRV_NOTFOUND (the same 404). */
+static int sliverapi_ticket(struct srv *srv, const struct http_req *req, const char *host,
+			    const char *hex)
+{
+	struct sig_pub pub;
+	char code[16];
+	int rc = -EPX_E_SRV_TK_FORM;
+
+	if (!req->ticket[0] && !req->ticket_over)
+		return -EPX_E_SRV_NOTFOUND;
+	if (!srv->online || sign_pub(srv->online, &pub) < 0)
+		return -EPX_E_SRV_NOTFOUND;
+	if (!req->ticket_over)
+		rc = sliverapi_ticket_check(&pub, req->ticket, strlen(req->ticket), host, hex,
+					    http_now(srv));
+	if (rc < 0) {
+		http_log(req, "image %.12s for %s: ticket refused: %s %s", hex, host,
+			 epx_code(rc, code, sizeof(code)), epx_strerror(rc));
+		return rc == -ENOMEM ? rc : -EPX_E_SRV_NOTFOUND;
+	}
+	return 0;
+}
+
 int sliverapi_image(struct srv *srv, const struct http_req *req, struct http_resp *resp)
 {
 	const char *hex = req->path + strlen(NODEPROTO_IMAGE_PATH);
 	char host[LABEL_HOST_MAX + 1], serial[NODEID_SERIAL_HEX + 1];
 	struct sliverapi_hit hit = { hex, 0 };
 	struct store_image im;
-	int rc = nodeapi_identify(srv, req, host, serial), fd;
+	int rc = nodeapi_identify(srv, req, host, serial), fd, on_ticket = 0;
 
 	if (rc == 0 && (req->nargs || hex_check_str(hex, STORE_HASH_HEX) < 0))
 		rc = -EPX_E_SRV_NOTFOUND;
 	if (rc == 0)
 		rc = store_sliver_list(srv->store, host, sliverapi_has, &hit);
-	/* only an image a live sliver of this node's set names */
-	if (rc == 0 && !hit.found)
-		rc = -EPX_E_SRV_NOTFOUND;
+	/* only an image a live sliver of this node's set names, or the one
+	 * of the ticket the node sends */
+	if (rc == 0 && !hit.found) {
+		rc = sliverapi_ticket(srv, req, host, hex);
+		on_ticket = rc == 0;
+	}
 	if (rc == 0 && store_image_get(srv->store, hex, &im) < 0)
 		rc = -EPX_E_SRV_NOTFOUND;
 	if (rc == 0 && im.length > NODEPROTO_IMAGE_MAX)
@@ -305,5 +367,7 @@ int sliverapi_image(struct srv *srv, const struct http_req *req, struct http_res
 			srv->cfg->data_dir, hex, (unsigned long long)im.length);
 		return sliverapi_refuse(req, resp, fd);
 	}
+	if (on_ticket)
+		http_log(req, "image %.12s served to %s on its ticket", hex, host);
 	return http_resp_fd(resp, 200, "application/octet-stream", fd, 0, im.length);
 }

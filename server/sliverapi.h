@@ -30,13 +30,24 @@
  *    while it is at most NODEPROTO_IMAGE_MAX bytes and exactly its
  *    recorded length (data_dir/objects/<hex>, no symlink): any other
  *    name is 404 (E2202) whether the image exists or not, so a node
- *    cannot probe for images of slices it does not have. */
+ *    cannot probe for images of slices it does not have;
+ *  - ... except with its ticket: an image no sliver of the set names is
+ *    served when the request carries NODEPROTO_TICKET_HEADER, the hex of
+ *    a ticket (lib/ticket.h) that sliverapi_ticket_check accepts for the
+ *    client certificate's host, at the server's time, for exactly that
+ *    image (a ticket sliver the node redeemed before its set names it,
+ *    PlanetLab's delegated creation).  A refused ticket is the same 404
+ *    (E2202) as no ticket; its own code (E2281-E2285) goes to the log
+ *    only, so nothing is learnt of the image; the header is never
+ *    logged.  A header over NODEPROTO_TICKET_HEX_MAX is not kept
+ *    (req->ticket_over) and refused the same way. */
 #ifndef EPOXY_SLIVERAPI_H
 #define EPOXY_SLIVERAPI_H
 
 #include <stdint.h>
 
 #include "lib/nodeproto.h"
+#include "lib/sig.h"
 #include "server/http.h"
 
 #define SLIVERAPI_PATH NODEPROTO_NODE_SLIVERS_PATH
@@ -48,6 +59,15 @@ void sliverapi_kick(void);
  * (server/hold.c's thread). */
 int sliverapi_kicked(uint64_t *gen, int ms);
 int sliverapi_get(struct srv *srv, const struct http_req *req, struct http_resp *resp);
+/* The ticket check of GET /v1/image/HEX: hdr[0..len) the header's value
+ * (hex of a ticket document), host the client certificate's, hex the
+ * image asked for (64 hex), now the server's clock.  0 when the ticket's
+ * signature is by online, its node is host, it has not expired and its
+ * sliver names that image; else -EPX_E_SRV_TK_FORM (empty, over
+ * NODEPROTO_TICKET_HEX_MAX, odd, not hex), -EPX_E_SRV_TK_SIG, _NODE,
+ * _EXPIRED, _IMAGE or -ENOMEM. */
+int sliverapi_ticket_check(const struct sig_pub *online, const char *hdr, size_t len,
+			   const char *host, const char *hex, int64_t now);
 /* Before any body (none is taken): the client certificate, as above. */
 /* GET NODEPROTO_IMAGE_PATH<hex>: the image, as above. */
 int sliverapi_image(struct srv *srv, const struct http_req *req, struct http_resp *resp);

@@ -261,17 +261,16 @@ static int nm_cred(const char *path, uint8_t tok[32])
 	return rc;
 }
 
-/* Sets up client slot i: the pinned CA and, with cert, id's key. */
-static int nm_client(struct nm *nm, int i, struct nmid *id, const char *cert, size_t len)
+/* h: the pinned CA and, with cert, id's key; its TLS context is live
+ * (to be freed) once 1 is returned in *live. */
+static int nm_client_init(struct nm *nm, struct https *h, int *live, struct nmid *id,
+			  const char *cert, size_t len)
 {
-	struct https *h = &nm->hs[i];
 	char key[NMID_KEY_PEM_MAX];
 	size_t klen = 0;
 	int rc;
 
-	if (nm->live[i])
-		tls_ctx_free(&h->tls);
-	nm->live[i] = 0;
+	*live = 0;
 	rc = tls_ctx_init(&h->tls, nm->ca);
 	if (rc < 0)
 		return rc;
@@ -279,7 +278,7 @@ static int nm_client(struct nm *nm, int i, struct nmid *id, const char *cert, si
 	h->port = nm->port;
 	h->name = nm->name;
 	h->user_agent = "epoxy-nm";
-	nm->live[i] = 1;
+	*live = 1;
 	if (!cert)
 		return 0;
 	rc = nmid_key_pem(id, key, sizeof(key), &klen);
@@ -288,6 +287,14 @@ static int nm_client(struct nm *nm, int i, struct nmid *id, const char *cert, si
 				      (const uint8_t *)key, klen);
 	explicit_bzero(key, sizeof(key));
 	return rc;
+}
+
+/* Sets up client slot i: the pinned CA and, with cert, id's key. */
+static int nm_client(struct nm *nm, int i, struct nmid *id, const char *cert, size_t len)
+{
+	if (nm->live[i])
+		tls_ctx_free(&nm->hs[i].tls);
+	return nm_client_init(nm, &nm->hs[i], &nm->live[i], id, cert, len);
 }
 
 struct nm_ans {
@@ -775,16 +782,42 @@ static int nm_detach(void)
 	return 0;
 }
 
-/* nmrun's image hook: the image unpacked, fetched when it is not (by
- * the main thread of a joined node only: the TLS client is not shared
- * with the API thread; a ticket's sliver there uses an image already
- * unpacked, or waits for the next reconciliation of the main loop). */
+/* nmrun's image hook: the image unpacked, fetched when it is not (by a
+ * joined node only).  The main thread fetches with its client; the API
+ * thread (a ticket just redeemed, nm->lock held) with a client of its
+ * own for this one image, on the node's current certificate: a TLS
+ * client is never shared between threads.  A ticket sliver's image is
+ * asked for with its ticket (epoxyd serves it on that proof alone); a
+ * set sliver's is not fetched by the API thread (the main loop does). */
 static int nm_image(void *ctx, const struct sliver *sl)
 {
 	struct nm *nm = ctx;
-	int fetch = nm->joined && pthread_equal(pthread_self(), nm->main);
+	int main_thr = pthread_equal(pthread_self(), nm->main), live = 0, rc;
+	const char *doc = NULL;
+	struct https *h;
+	size_t dlen = 0;
 
-	return nmimage_get(&nm->img, fetch ? &nm->hs[nm->cur] : NULL, sl);
+	if (nmimage_have(&nm->img, sl))
+		return 0;
+	doc = nmticket_doc(nm->tk, nm->sync.cur, sl->name, &dlen);
+	if (!nm->joined || (!main_thr && !doc))
+		return nmimage_get(&nm->img, NULL, sl);
+	if (main_thr)
+		return nmimage_get_ticket(&nm->img, &nm->hs[nm->cur], sl, doc, dlen);
+	h = calloc(1, sizeof(*h));
+	rc = h ? 0 : -ENOMEM;
+	if (rc == 0 && (!nm->id || !nm->id_gen))
+		rc = -EPX_E_NM_IMG_FETCH;
+	if (rc == 0)
+		rc = nm_client_init(nm, h, &live, nm->id, nm->id_cert, nm->id_cert_len);
+	if (rc == 0)
+		rc = nmimage_get_ticket(&nm->img, h, sl, doc, dlen);
+	if (live) {
+		https_close(h);
+		tls_ctx_free(&h->tls);
+	}
+	free(h);
+	return rc;
 }
 
 /* --slivers: the keyset's online key, the buffer, and the cached set

@@ -368,8 +368,14 @@ static int nmimage_http(int rc)
 
 int nmimage_get(struct nmimage *im, struct https *h, const struct sliver *sl)
 {
+	return nmimage_get_ticket(im, h, sl, NULL, 0);
+}
+
+int nmimage_get_ticket(struct nmimage *im, struct https *h, const struct sliver *sl,
+		       const char *ticket, size_t ticket_len)
+{
 	struct nmimage_sink s;
-	char hex[65], path[NMIMAGE_P], code[16];
+	char hex[65], path[NMIMAGE_P], code[16], *thex = NULL;
 	struct https_resp resp;
 	struct https_req r;
 	uint8_t got[32];
@@ -390,14 +396,25 @@ int nmimage_get(struct nmimage *im, struct https *h, const struct sliver *sl)
 	}
 	if (sl->image_bytes == 0 || sl->image_bytes > NODEPROTO_IMAGE_MAX)
 		return -EPX_E_NM_IMG_SIZE;
+	if (ticket && (ticket_len == 0 || ticket_len > NODEPROTO_TICKET_MAX))
+		return -EPX_E_NM_IMG_TICKET;
+	if (ticket) {
+		thex = malloc(2 * ticket_len + 1);
+		if (!thex)
+			return -ENOMEM;
+		hex_encode((const uint8_t *)ticket, ticket_len, thex);
+		thex[2 * ticket_len] = '\0';
+	}
 	memset(&s, 0, sizeof(s));
 	s.max = sl->image_bytes;
 	/* unlinked at once: a kill leaves no file */
 	snprintf(path, sizeof(path), "%s/.tmp-%s", im->dir, hex);
 	unlink(path);
 	s.fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (s.fd < 0)
+	if (s.fd < 0) {
+		free(thex);
 		return -EPX_E_NM_IMG_DISK;
+	}
 	unlink(path);
 	mbedtls_sha256_init(&s.sha);
 	(void)mbedtls_sha256_starts_ret(&s.sha, 0);
@@ -410,15 +427,21 @@ int nmimage_get(struct nmimage *im, struct https *h, const struct sliver *sl)
 	r.min_rate = NMIMAGE_MIN_RATE;
 	r.on_data = nmimage_write;
 	r.ctx = &s;
+	if (thex) {
+		r.xhdr_name = NODEPROTO_TICKET_HEADER;
+		r.xhdr_val = thex;
+	}
 	rc = https_do(h, &r, &resp);
 	httpc_head_wipe(&resp.head);
+	free(thex);
 	(void)mbedtls_sha256_finish_ret(&s.sha, got);
 	mbedtls_sha256_free(&s.sha);
 	if (rc < 0) {
 		nmrun_log("image %.12s of sliver %s: GET: %s %s%s%s", hex, sl->name,
 			  epx_code(rc, code, sizeof(code)), epx_strerror(rc),
 			  resp.reason[0] ? "; server: " : "", resp.reason);
-		rc = nmimage_http(rc);
+		rc = ticket && rc == -EPX_E_HTTP_CODE && resp.head.status == 404 ?
+			-EPX_E_NM_IMG_TICKET : nmimage_http(rc);
 	} else if (s.len != sl->image_bytes) {
 		rc = -EPX_E_NM_IMG_SIZE;
 	} else if (memcmp(got, sl->image, 32)) {
@@ -428,7 +451,8 @@ int nmimage_get(struct nmimage *im, struct https *h, const struct sliver *sl)
 		rc = nmimage_unpack(im, s.fd, sl->image);
 	close(s.fd);
 	/* verified bytes refused: for good; a wrong size or hash: a while */
-	if (rc < 0 && rc != -EPX_E_NM_IMG_DISK && rc != -ENOMEM && rc != -EPX_E_NM_IMG_FETCH) {
+	if (rc < 0 && rc != -EPX_E_NM_IMG_DISK && rc != -ENOMEM && rc != -EPX_E_NM_IMG_FETCH &&
+	    rc != -EPX_E_NM_IMG_TICKET) {
 		i = im->nbad++ % NMIMAGE_BAD_MAX;
 		memcpy(im->bad[i], sl->image, 32);
 		im->bad_rc[i] = rc;
@@ -436,8 +460,9 @@ int nmimage_get(struct nmimage *im, struct https *h, const struct sliver *sl)
 			nmimage_now() + NMIMAGE_RETRY_S : 0;
 	}
 	if (rc == 0)
-		nmrun_log("image %.12s (%llu bytes) verified and unpacked", hex,
-			  (unsigned long long)sl->image_bytes);
+		nmrun_log("image %.12s (%llu bytes) verified and unpacked%s%s", hex,
+			  (unsigned long long)sl->image_bytes, ticket ? ", fetched on the ticket of " : "",
+			  ticket ? sl->name : "");
 	return rc;
 }
 

@@ -100,6 +100,12 @@ int nmimage_have(const struct nmimage *im, const struct sliver *sl);
  * one of the codes above (-EPX_E_NM_IMG_FETCH for a transfer that
  * failed or was refused, -EPX_E_NM_IMG_DISK for the data disk). */
 int nmimage_get(struct nmimage *im, struct https *h, const struct sliver *sl);
+/* The same for a ticket sliver: the ticket that brought it (its bytes,
+ * at most NODEPROTO_TICKET_MAX) goes with the request as
+ * NODEPROTO_TICKET_HEADER, in hex; epoxyd's 404 to it is
+ * -EPX_E_NM_IMG_TICKET (retried, not remembered). */
+int nmimage_get_ticket(struct nmimage *im, struct https *h, const struct sliver *sl,
+		       const char *ticket, size_t ticket_len);
 /* The tar readable on fd (from its start) unpacked into DATA/.images/<hex>
  * of sha as above; public for the tests.  0 or a code. */
 int nmimage_unpack(const struct nmimage *im, int fd, const uint8_t sha[32]);

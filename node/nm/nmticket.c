@@ -164,6 +164,7 @@ int nmticket_redeem(struct nmticket *t, const struct nmsync *s, const char *buf,
 		    int64_t now, char name[SLIVERSET_NAME_MAX + 1])
 {
 	struct sliverset *tk = NULL;
+	char *doc = NULL;
 	int rc = -EPX_E_NM_TK_JOURNAL;
 
 	name[0] = '\0';
@@ -177,7 +178,8 @@ int nmticket_redeem(struct nmticket *t, const struct nmsync *s, const char *buf,
 		goto out;
 	rc = -ENOMEM;
 	tk = malloc(sizeof(*tk));
-	if (!tk)
+	doc = malloc(len ? len : 1);
+	if (!tk || !doc)
 		goto out;
 	rc = ticket_verify(tk, buf, len, &s->online, s->node, now);
 	if (rc == 0)
@@ -185,10 +187,15 @@ int nmticket_redeem(struct nmticket *t, const struct nmsync *s, const char *buf,
 	if (rc == 0)
 		rc = nmticket_remember(t, tk, now);
 	if (rc == 0) {
+		memcpy(doc, buf, len);
+		t->doc[t->n] = doc;
+		t->doc_len[t->n] = len;
+		doc = NULL;
 		t->sl[t->n++] = tk->sl[0];
 		snprintf(name, SLIVERSET_NAME_MAX + 1, "%s", tk->sl[0].name);
 	}
 out:
+	free(doc);
 	free(tk);
 	return rc;
 }
@@ -217,10 +224,29 @@ void nmticket_want(const struct nmticket *t, const struct sliverset *set, const 
 
 size_t nmticket_confirm(struct nmticket *t)
 {
-	size_t n = t->n;
+	size_t n = t->n, i;
 
+	for (i = 0; i < n; i++) {
+		free(t->doc[i]);
+		t->doc[i] = NULL;
+	}
 	t->n = 0;
 	return n;
+}
+
+const char *nmticket_doc(const struct nmticket *t, const struct sliverset *set,
+			 const char *name, size_t *len)
+{
+	size_t i;
+
+	if (set && nmticket_has(set->sl, set->n, name))
+		return NULL;
+	for (i = 0; t && i < t->n; i++)
+		if (!strcmp(t->sl[i].name, name) && t->doc[i]) {
+			*len = t->doc_len[i];
+			return t->doc[i];
+		}
+	return NULL;
 }
 
 static void nmticket_json_one(const struct sliver *sl, const char *source, FILE *f)

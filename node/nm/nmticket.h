@@ -24,6 +24,9 @@
  *    write, so the file holds at most NMTICKET_MAX lines (~27 KiB).  A
  *    journal that is unreadable or malformed refuses every redemption
  *    (fail closed) until it is removed; a missing one is empty;
+ *  - a ticket sliver keeps its ticket's bytes (nmticket_doc) until it
+ *    ends: the node shows them to epoxyd to fetch the sliver's image,
+ *    which epoxyd serves a node only for its set or on such a ticket;
  *  - ticket slivers live in memory only: nmticket_confirm (called when
  *    a new full set is accepted) drops them all, so one the set does not
  *    confirm is destroyed at that sync (PlanetLab's rule), and one it
@@ -37,6 +40,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "lib/nodeproto.h"
 #include "lib/sliverset.h"
 #include "node/nm/nmsync.h"
 
@@ -44,7 +48,7 @@
 #define NMTICKET_MAX 256                        /* unexpired nonces remembered */
 #define NMTICKET_LINE_MAX (6 + 64 + 1 + 20 + 1)
 #define NMTICKET_JOURNAL_MAX (32 + NMTICKET_MAX * NMTICKET_LINE_MAX)
-#define NMTICKET_BYTES_MAX 4096                 /* one ticket document */
+#define NMTICKET_BYTES_MAX NODEPROTO_TICKET_MAX   /* one ticket document */
 
 struct nmticket_seen {
 	uint8_t nonce[32];
@@ -58,6 +62,10 @@ struct nmticket {
 	struct nmticket_seen seen[NMTICKET_MAX];
 	size_t n;                       /* ticket slivers in the plan */
 	struct sliver sl[SLIVERSET_MAX_SLIVERS];
+	/* each one's ticket, as redeemed (malloc'd): the node's proof when
+	 * it fetches the sliver's image (NODEPROTO_TICKET_HEADER) */
+	char *doc[SLIVERSET_MAX_SLIVERS];
+	size_t doc_len[SLIVERSET_MAX_SLIVERS];
 };
 
 /* Reads dir's journal (missing: empty), dropping entries expired at now.
@@ -77,6 +85,11 @@ void nmticket_want(const struct nmticket *t, const struct sliverset *set, const 
 		   struct sliverset *out);
 /* A new full set was accepted: the ticket slivers end.  Their count. */
 size_t nmticket_confirm(struct nmticket *t);
+/* The ticket that brought the ticket sliver name (its bytes in *len),
+ * or NULL when no ticket sliver has that name or set (NULL: none) has a
+ * sliver of that name (the set's wins, as in nmticket_want). */
+const char *nmticket_doc(const struct nmticket *t, const struct sliverset *set,
+			 const char *name, size_t *len);
 /* The plan as JSON: {"node":..,"serial":N,"slivers":[{"name":..,
  * "source":"set"|"ticket","expires":N,"image":"sha256:HEX",
  * "entry":..,"cpu_share":N,...}]}. */
