@@ -164,7 +164,6 @@ int nmticket_redeem(struct nmticket *t, const struct nmsync *s, const char *buf,
 		    int64_t now, char name[SLIVERSET_NAME_MAX + 1])
 {
 	struct sliverset *tk = NULL;
-	char *doc = NULL;
 	int rc = -EPX_E_NM_TK_JOURNAL;
 
 	name[0] = '\0';
@@ -178,8 +177,7 @@ int nmticket_redeem(struct nmticket *t, const struct nmsync *s, const char *buf,
 		goto out;
 	rc = -ENOMEM;
 	tk = malloc(sizeof(*tk));
-	doc = malloc(len ? len : 1);
-	if (!tk || !doc)
+	if (!tk)
 		goto out;
 	rc = ticket_verify(tk, buf, len, &s->online, s->node, now);
 	if (rc == 0)
@@ -187,15 +185,12 @@ int nmticket_redeem(struct nmticket *t, const struct nmsync *s, const char *buf,
 	if (rc == 0)
 		rc = nmticket_remember(t, tk, now);
 	if (rc == 0) {
-		memcpy(doc, buf, len);
-		t->doc[t->n] = doc;
+		memcpy(t->doc[t->n], buf, len);
 		t->doc_len[t->n] = len;
-		doc = NULL;
 		t->sl[t->n++] = tk->sl[0];
 		snprintf(name, SLIVERSET_NAME_MAX + 1, "%s", tk->sl[0].name);
 	}
 out:
-	free(doc);
 	free(tk);
 	return rc;
 }
@@ -224,12 +219,8 @@ void nmticket_want(const struct nmticket *t, const struct sliverset *set, const 
 
 size_t nmticket_confirm(struct nmticket *t)
 {
-	size_t n = t->n, i;
+	size_t n = t->n;
 
-	for (i = 0; i < n; i++) {
-		free(t->doc[i]);
-		t->doc[i] = NULL;
-	}
 	t->n = 0;
 	return n;
 }
@@ -242,7 +233,7 @@ const char *nmticket_doc(const struct nmticket *t, const struct sliverset *set,
 	if (set && nmticket_has(set->sl, set->n, name))
 		return NULL;
 	for (i = 0; t && i < t->n; i++)
-		if (!strcmp(t->sl[i].name, name) && t->doc[i]) {
+		if (!strcmp(t->sl[i].name, name) && t->doc_len[i]) {
 			*len = t->doc_len[i];
 			return t->doc[i];
 		}

@@ -62,9 +62,10 @@ struct nmticket {
 	struct nmticket_seen seen[NMTICKET_MAX];
 	size_t n;                       /* ticket slivers in the plan */
 	struct sliver sl[SLIVERSET_MAX_SLIVERS];
-	/* each one's ticket, as redeemed (malloc'd): the node's proof when
-	 * it fetches the sliver's image (NODEPROTO_TICKET_HEADER) */
-	char *doc[SLIVERSET_MAX_SLIVERS];
+	/* each one's ticket, as redeemed: the node's proof when it fetches
+	 * the sliver's image (NODEPROTO_TICKET_HEADER); in place (512 KiB),
+	 * so that nothing is to be freed */
+	char doc[SLIVERSET_MAX_SLIVERS][NMTICKET_BYTES_MAX];
 	size_t doc_len[SLIVERSET_MAX_SLIVERS];
 };
 

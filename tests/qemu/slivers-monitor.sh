@@ -28,6 +28,10 @@
 #                          its status, then crun's list, the cgroups, the
 #                          bundles, tk's processes, the crun processes and
 #                          the mounts left;
+#   root NAME image SHA    once per sliver: the slice image whose unpacked
+#                          directory (DATA/.images/SHA) is the root of the
+#                          sliver's first process (/proc/PID/root: the
+#                          same device and inode), "none" when no image is;
 #   ticket rc N            `epoxy-nm redeem` of the ticket the runner hands
 #                          through the forwarded port 10.0.2.100:8091
 #                          (its bytes, none until there is one).
@@ -41,12 +45,16 @@ epoxy_test_monitor() {
 	for f in /run/epoxy/join-credential /run/epoxy/handover /etc/epoxy/keyset; do
 		[ -e $f ] && echo "epoxy-test: node has $f"
 	done
-	last= ; cpu_done= ; cap_done= ; ticket_rc=
+	last= ; cpu_done= ; cap_done= ; ticket_rc= ; rooted=' '
 	while :; do
 		now=$(crun --root /run/epoxy-crun list -q 2>/dev/null | sort | tr '\n' ' ')
 		if [ "$now" != "$last" ]; then
 			echo "epoxy-test: slivers ${now:-none}"; last=$now
 		fi
+		for n in $now; do
+			case $rooted in *" $n "*) continue;; esac
+			epoxy_test_root "$n" && rooted="$rooted$n "
+		done
 		for r in "$D"/*/out/r; do
 			[ -f "$r" ] || continue
 			n=${r#"$D"/}; n=${n%%/*}
@@ -94,6 +102,20 @@ epoxy_test_monitor() {
 	done
 }
 
+# the image whose directory is the root of sliver $1's first process
+# (the kernel's view: /proc/PID/root's device and inode); 1 while it has
+# no process yet
+epoxy_test_root() {
+	pid=$(crun --root /run/epoxy-crun state "$1" 2>/dev/null | sed -n 's/.*"pid" *: *\([0-9]*\).*/\1/p')
+	[ -n "$pid" ] && [ "$pid" != 0 ] || return 1
+	r=$(stat -L -c %d:%i "/proc/$pid/root/" 2>/dev/null) || return 1
+	img=none
+	for i in "$D"/.images/*; do
+		[ "$(stat -c %d:%i "$i/" 2>/dev/null)" = "$r" ] && img=${i##*/}
+	done
+	echo "epoxy-test: root $1 image $img"
+}
+
 # (cpu.stat's usage_usec and nr_throttled, /proc/uptime in 1/100 s)
 epoxy_test_cpucap() {
 	c=$CG/$1
@@ -119,7 +141,9 @@ epoxy_test_kill9() {
 		"/bin/epoxy-nm join "*) kill -9 "${d#/proc/}" && echo "epoxy-test: kill9 the node manager killed";;
 		esac
 	done
-	set -- --host "$(cat /run/epoxy/joined)" --slivers /run/epoxy/nm --rootfs /var/lib/epoxy/rootfs
+	# (as the join script runs it: the data disk, the slice images)
+	set -- --host "$(cat /run/epoxy/joined)" --slivers /run/epoxy/nm --rootfs /var/lib/epoxy/rootfs \
+		--data "$D" --images
 	i=0
 	while [ $i -lt 12 ]; do
 		crun --root /run/epoxy-crun kill tk KILL 2>/dev/null
@@ -135,7 +159,8 @@ epoxy_test_kill9() {
 	echo "epoxy-test: kill9 rounds $i apply rc $rc" \
 		"crun [$(crun --root /run/epoxy-crun list -q | sort | tr '\n' ' ')]" \
 		"cgroups [$(find /sys/fs/cgroup/epoxy -mindepth 1 -maxdepth 1 -type d | sed 's#.*/##' | sort | tr '\n' ' ')]" \
-		"bundles [$(find "$D" -mindepth 1 -maxdepth 1 | sed 's#.*/##' | sort | tr '\n' ' ')]" \
+		"bundles [$(find "$D" -mindepth 1 -maxdepth 1 ! -name .images | sed 's#.*/##' | sort | tr '\n' ' ')]" \
+		"images [$(find "$D/.images" -mindepth 1 -maxdepth 1 | sed 's#.*/##' | sort | tr '\n' ' ')]" \
 		"tk-procs $(wc -l </sys/fs/cgroup/epoxy/tk/cgroup.procs)" \
 		"crun-procs $(cat /proc/[0-9]*/comm 2>/dev/null | grep -c '^crun$')" \
 		"mounts $(grep -c "$D" /proc/mounts)"
