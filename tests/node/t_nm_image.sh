@@ -15,6 +15,13 @@
 #  - a changed byte in the image epoxyd serves is refused (E3185);
 #  - epoxyd serves an image only to a node with a sliver of it: another
 #    node's certificate gets 404, no certificate is refused;
+#  - ... or with its ticket (X-Epoxy-Ticket, the hex of the ticket): a
+#    ticket sliver's image, which the node's set does not name, is 404
+#    without the ticket and 200 with it; a ticket with a changed byte,
+#    another node's, one of another image, an oversize or garbage header
+#    are the same 404, each with its code on epoxyd's log
+#    (E2281-E2285); the node manager redeems a ticket, fetches that
+#    sliver's image with its ticket and runs the sliver on it;
 #  - a restart keeps the running sliver on its image; removing the last
 #    sliver of an image removes the image.
 # Installs crun, busybox-static and python3 (the hostile tars) when missing.
@@ -49,7 +56,8 @@ ni_slice() {
 }
 ni_start() {
 	nm_join --ns "$1" --heartbeat 60 --poll 40 --rootfs "$R" --data "$D" --runtime-root "$S" \
-		--cgroup-manager disabled --images --image-entries 300 --image-bytes 6000000
+		--cgroup-manager disabled --images --image-entries 300 --image-bytes 6000000 \
+		--api-socket "$N/api.sock"
 }
 ni_cleanup() {
 	nm_stop
@@ -181,6 +189,69 @@ code=$(hs_code "/v1/image/$good")
 [ "$code" = 401 ] || [ "$code" = 403 ]; ok $? "no client certificate: refused ($code)"
 is "$(hs_code "/v1/image/../objects/$good" --cert "$N/node6.crt" --key "$N/node6.key")" 404 \
 	"a path that is no hash: 404"
+
+# ---- a ticket sliver's image: served on its ticket alone
+{ cp -a "$G" "$N/groot4" && echo "from the ticket's image" >"$N/groot4/etc/marker" &&
+	tar -C "$N/groot4" --owner=0 --group=0 -cf "$N/tk.tar" .; } || bail "tk.tar"
+tkimg=$(ni_publish "$N/tk.tar" tk) || bail "publish tk"
+ni_ctl slice create tkt --site lab1 --image "sha256:$tkimg" --days 2 \
+	--entry 'cat /etc/marker >/out/marker; exec sleep 86417' || bail "slice tkt"
+# tickets: node6's and node5's, each issued while tkt is on that node,
+# which it then leaves (no set names tkt: the ticket is the only proof)
+ni_ticket() { # HOST TTL FILE
+	ni_ctl slice add-nodes tkt --host "$1" &&
+		"$BIN/epoxyctl" slice ticket tkt --node "$1" --ttl "$2" >"$3" &&
+		ni_ctl slice remove-nodes tkt --host "$1"
+}
+{ ni_ticket node6 600 "$N/tk6" && ni_ticket node5 600 "$N/tk5"; } || bail "tickets"
+hexof() { od -An -tx1 -v "$1" | tr -d ' \n'; }
+ni_img() { # TICKET-HEX [IMAGE]: GET /v1/image as node6 with that header
+	hs_code "/v1/image/${2:-$tkimg}" --cert "$N/node6.crt" --key "$N/node6.key" \
+		-H "X-Epoxy-Ticket: $1" -o "$N/img.out"
+}
+is "$(hs_code "/v1/image/$tkimg" --cert "$N/node6.crt" --key "$N/node6.key")" 404 \
+	"tk's image, no sliver of node6 names it, no ticket: 404"
+is "$(ni_img "$(hexof "$N/tk6")")" 200 "tk's image with node6's ticket: 200"
+is "$(sha256sum <"$N/img.out" | cut -d' ' -f1)" "$tkimg" "... and its bytes are the image"
+grep -q "image ${tkimg:0:12} served to node6 on its ticket" "$T_DIR/epoxyd.log"
+ok $? "epoxyd's log: served on the ticket"
+t6=$(hexof "$N/tk6")
+flip=$(( ${#t6} / 3 ))
+bad=${t6:0:$flip}$( [ "${t6:$flip:1}" = 0 ] && echo 1 || echo 0 )${t6:$((flip + 1))}
+declare -A TKC=([changed]=E2282 [other-node]=E2283 [other-image]=E2285 [oversize]=E2281
+	[garbage]=E2281 [not-hex]=E2281)
+for k in changed other-node other-image oversize garbage not-hex; do
+	case $k in
+	changed) c=$(ni_img "$bad");;
+	other-node) c=$(ni_img "$(hexof "$N/tk5")");;
+	other-image) c=$(ni_img "$t6" "$good");;
+	oversize) c=$(ni_img "$(printf '%08200d' 0)");;
+	garbage) c=$(ni_img "0");;
+	not-hex) c=$(ni_img "epoxy-ticket");;
+	esac
+	is "$c" 404 "tk's image with a ticket $k: 404"
+	grep -q "ticket refused: EPOXY-${TKC[$k]}" "$T_DIR/epoxyd.log"
+	ok $? "epoxyd's log: the ticket $k refused with ${TKC[$k]}"
+done
+# (an expired ticket, E2284: test_sliverapi; epoxyctl's shortest lives 60 s)
+if grep -q "$t6" "$T_DIR/epoxyd.log"; then fail "epoxyd never logs a ticket"
+else pass "epoxyd never logs a ticket"; fi
+# the node manager: redeemed, the image fetched on the ticket, the sliver on it
+"$NM" redeem --api-socket "$N/api.sock" "$N/tk5" >"$N/redeem.out" 2>&1
+ok $? "node5 redeems its ticket for tkt" "$(cat "$N/redeem.out")"
+log_wait "$N/nm.log" "image ${tkimg:0:12} \([0-9]+ bytes\) verified and unpacked, fetched on the ticket of tkt" 300
+ok $? "the node manager fetched tkt's image on its ticket" "$(tail -5 "$N/nm.log")"
+grep -q "image ${tkimg:0:12} served to node5 on its ticket" "$T_DIR/epoxyd.log"
+ok $? "epoxyd's log: served to node5 on its ticket"
+for _ in $(seq 1 50); do [ -s "$D/tkt/out/marker" ] && break; sleep 0.1; done
+is "$(cat "$D/tkt/out/marker" 2>/dev/null)" "from the ticket's image" "tkt's entry read its image's file"
+grep -qF "\"root\": {\"path\": \"$I/$tkimg\", \"readonly\": true}" "$D/tkt/config.json"
+ok $? "tkt's root is .images/<its sha256>"
+# confirmed, then removed: the ticket sliver ends, its image with it
+{ ni_ctl slice add-nodes tkt --host node5 && ni_ctl slice remove-nodes tkt --host node5; } ||
+	bail "tkt confirmed and removed"
+log_wait "$N/nm.log" "image ${tkimg:0:12}: no sliver uses it; removed" 300
+ok $? "tkt gone: its image removed" "$(tail -3 "$N/nm.log")"
 
 # ---- a restart keeps web on its image
 for h in $HOSTILE hflip htrunc; do ni_ctl slice remove-nodes "$h" --host node5 || bail "remove $h"; done
