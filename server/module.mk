@@ -44,6 +44,12 @@ test_sliverapi_SRCS := tests/unit/test_sliverapi.c tests/test.c tests/keys/fixtu
 test_sliverapi_ARCHIVES := $(EPOXYD_ARCHIVES)
 test_sliverapi_LIBS = $(EPOXYD_LIBS)
 
+# ... and on any bytes (seed corpus tests/fuzz/corpus/fuzz_imgticket/)
+FUZZ_TARGETS += fuzz_imgticket
+fuzz_imgticket_SRCS := tests/fuzz/fuzz_imgticket.c $(EPOXYD_CORE_SRCS)
+fuzz_imgticket_ARCHIVES := $(EPOXYD_ARCHIVES)
+fuzz_imgticket_LIBS = $(EPOXYD_LIBS)
+
 # the status page: its escaper, cookie and filter parsers (table), and the
 # escaper and cookie parser on any bytes (seed corpus tests/fuzz/corpus/fuzz_html/)
 UNIT_TESTS += test_page
