@@ -206,8 +206,8 @@ ni_ticket() { # HOST TTL FILE
 { ni_ticket node6 600 "$N/tk6" && ni_ticket node5 600 "$N/tk5"; } || bail "tickets"
 hexof() { od -An -tx1 -v "$1" | tr -d ' \n'; }
 ni_img() { # TICKET-HEX [IMAGE]: GET /v1/image as node6 with that header
-	hs_code "/v1/image/${2:-$tkimg}" --cert "$N/node6.crt" --key "$N/node6.key" \
-		-H "X-Epoxy-Ticket: $1" -o "$N/img.out"
+	hs "/v1/image/${2:-$tkimg}" --cert "$N/node6.crt" --key "$N/node6.key" \
+		-H "X-Epoxy-Ticket: $1" -o "$N/img.out" -w '%{http_code}'
 }
 is "$(hs_code "/v1/image/$tkimg" --cert "$N/node6.crt" --key "$N/node6.key")" 404 \
 	"tk's image, no sliver of node6 names it, no ticket: 404"
@@ -247,9 +247,13 @@ for _ in $(seq 1 50); do [ -s "$D/tkt/out/marker" ] && break; sleep 0.1; done
 is "$(cat "$D/tkt/out/marker" 2>/dev/null)" "from the ticket's image" "tkt's entry read its image's file"
 grep -qF "\"root\": {\"path\": \"$I/$tkimg\", \"readonly\": true}" "$D/tkt/config.json"
 ok $? "tkt's root is .images/<its sha256>"
-# confirmed, then removed: the ticket sliver ends, its image with it
-{ ni_ctl slice add-nodes tkt --host node5 && ni_ctl slice remove-nodes tkt --host node5; } ||
-	bail "tkt confirmed and removed"
+# confirmed (the set's own from then on), then removed: its image goes
+ni_ctl slice add-nodes tkt --host node5 || bail "tkt confirmed"
+# (within one long poll, --poll 40, even when epoxyd's wake-up is missed)
+log_wait "$N/nm.log" 'set [0-9]+: 1 ticket slivers end' 500 || bail "tkt not confirmed"
+log_wait "$N/nm.log" 'slivers of set [0-9]+: 0 created, 0 updated, 0 destroyed, 3 kept' 300 ||
+	bail "tkt not kept as the set's"
+ni_ctl slice remove-nodes tkt --host node5 || bail "tkt removed"
 log_wait "$N/nm.log" "image ${tkimg:0:12}: no sliver uses it; removed" 300
 ok $? "tkt gone: its image removed" "$(tail -3 "$N/nm.log")"
 
