@@ -3,6 +3,7 @@
  * and returns 0 or one of its codes; 0 only for a header of lowercase hex
  * of even length within the cap.  Seeds: the hex of fuzz_ticket's
  * tickets (tests/fuzz/corpus/fuzz_imgticket/). */
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
