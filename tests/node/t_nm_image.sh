@@ -204,18 +204,18 @@ ni_ticket() { # HOST TTL FILE
 		ni_ctl slice remove-nodes tkt --host "$1"
 }
 { ni_ticket node6 600 "$N/tk6" && ni_ticket node5 600 "$N/tk5"; } || bail "tickets"
-hexof() { od -An -tx1 -v "$1" | tr -d ' \n'; }
+tk_hex() { od -An -tx1 -v "$1" | tr -d ' \n'; }
 ni_img() { # TICKET-HEX [IMAGE]: GET /v1/image as node6 with that header
 	hs "/v1/image/${2:-$tkimg}" --cert "$N/node6.crt" --key "$N/node6.key" \
 		-H "X-Epoxy-Ticket: $1" -o "$N/img.out" -w '%{http_code}'
 }
 is "$(hs_code "/v1/image/$tkimg" --cert "$N/node6.crt" --key "$N/node6.key")" 404 \
 	"tk's image, no sliver of node6 names it, no ticket: 404"
-is "$(ni_img "$(hexof "$N/tk6")")" 200 "tk's image with node6's ticket: 200"
+is "$(ni_img "$(tk_hex "$N/tk6")")" 200 "tk's image with node6's ticket: 200"
 is "$(sha256sum <"$N/img.out" | cut -d' ' -f1)" "$tkimg" "... and its bytes are the image"
 grep -q "image ${tkimg:0:12} served to node6 on its ticket" "$T_DIR/epoxyd.log"
 ok $? "epoxyd's log: served on the ticket"
-t6=$(hexof "$N/tk6")
+t6=$(tk_hex "$N/tk6")
 flip=$(( ${#t6} / 3 ))
 bad=${t6:0:$flip}$( [ "${t6:$flip:1}" = 0 ] && echo 1 || echo 0 )${t6:$((flip + 1))}
 declare -A TKC=([changed]=E2282 [other-node]=E2283 [other-image]=E2285 [oversize]=E2281
@@ -223,7 +223,7 @@ declare -A TKC=([changed]=E2282 [other-node]=E2283 [other-image]=E2285 [oversize
 for k in changed other-node other-image oversize garbage not-hex; do
 	case $k in
 	changed) c=$(ni_img "$bad");;
-	other-node) c=$(ni_img "$(hexof "$N/tk5")");;
+	other-node) c=$(ni_img "$(tk_hex "$N/tk5")");;
 	other-image) c=$(ni_img "$t6" "$good");;
 	oversize) c=$(ni_img "$(printf '%08200d' 0)");;
 	garbage) c=$(ni_img "0");;
