@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "lib/err.h"
@@ -337,28 +338,35 @@ static int https_reusable(struct https *h)
 	return poll(&p, 1, 0) == 0;
 }
 
-/* One request and its answer on c. */
+/* One request and its answer on c.  The receive state (an HTTPS_BUF
+ * buffer) is the call's own, on the heap: off the stack, and never shared
+ * by two threads (the node manager's API thread fetches a ticket's image
+ * while its main thread holds a long poll). */
 static int https_exchange(struct tls_conn *c, struct https *h,
 			  const struct https_req *r, struct https_resp *resp,
 			  int ka, int *keep, size_t *got)
 {
-	static struct https_rx x;       /* HTTPS_BUF buffer: keep it off the stack */
+	struct https_rx *x = calloc(1, sizeof(*x));
 	int rc;
 
+	*keep = 0;
+	*got = 0;
+	if (!x)
+		return -ENOMEM;
 	resp->sent = 1;         /* from the first byte on, assume the token spent */
 	h->requests++;
-	memset(&x, 0, sizeof(x));
 	rc = https_send(c, h, r, ka);
 	if (rc == 0) {
-		x.c = c;
-		x.r = r;
-		x.resp = resp;
-		x.ka = ka;
-		rc = https_response(&x);
+		x->c = c;
+		x->r = r;
+		x->resp = resp;
+		x->ka = ka;
+		rc = https_response(x);
 	}
-	*keep = rc == 0 && x.keep;
-	*got = x.got;
-	explicit_bzero(x.buf, sizeof(x.buf));
+	*keep = rc == 0 && x->keep;
+	*got = x->got;
+	explicit_bzero(x->buf, sizeof(x->buf));
+	free(x);
 	return rc;
 }
 

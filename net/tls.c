@@ -36,18 +36,22 @@ static int tls_entropy(void *ctx, unsigned char *buf, size_t len)
 	return rand_bytes(buf, len) == 0 ? 0 : MBEDTLS_ERR_CTR_DRBG_ENTROPY_SOURCE_FAILED;
 }
 
-/* The CA file is small PEM; read it ourselves (no MBEDTLS_FS_IO). */
+/* The CA file is small PEM; read it ourselves (no MBEDTLS_FS_IO), into
+ * a buffer of the call's own (two threads may make clients at once). */
 static int tls_load_ca(struct tls_ctx *t, const char *path)
 {
-	static unsigned char buf[TLS_CA_MAX + 1];
-	long len = file_read(path, buf, TLS_CA_MAX);
+	unsigned char *buf = malloc(TLS_CA_MAX + 1);
+	long len = buf ? file_read(path, buf, TLS_CA_MAX) : -ENOMEM;
+	int rc = 0;
 
 	if (len <= 0 || len >= TLS_CA_MAX)
-		return -EPX_E_TLS_CA;
-	buf[len] = '\0';
-	if (mbedtls_x509_crt_parse(&t->ca, buf, (size_t)len + 1) != 0)
-		return -EPX_E_TLS_CA;
-	return 0;
+		rc = -EPX_E_TLS_CA;
+	else
+		buf[len] = '\0';
+	if (rc == 0 && mbedtls_x509_crt_parse(&t->ca, buf, (size_t)len + 1) != 0)
+		rc = -EPX_E_TLS_CA;
+	free(buf);
+	return rc;
 }
 
 /* The whole certificate's validity as Unix seconds (UTC). */

@@ -782,42 +782,74 @@ static int nm_detach(void)
 	return 0;
 }
 
-/* nmrun's image hook: the image unpacked, fetched when it is not (by a
- * joined node only).  The main thread fetches with its client; the API
- * thread (a ticket just redeemed, nm->lock held) with a client of its
- * own for this one image, on the node's current certificate: a TLS
- * client is never shared between threads.  A ticket sliver's image is
- * asked for with its ticket (epoxyd serves it on that proof alone); a
- * set sliver's is not fetched by the API thread (the main loop does). */
-static int nm_image(void *ctx, const struct sliver *sl)
-{
-	struct nm *nm = ctx;
-	int main_thr = pthread_equal(pthread_self(), nm->main), live = 0, rc;
-	const char *doc = NULL;
-	struct https *h;
-	size_t dlen = 0;
+/* A ticket sliver's image fetched for the API thread (nm_image): its own
+ * TLS client on the node's current certificate, on a thread of its own
+ * with a stack of NM_FETCH_STACK: the TLS handshake and the unpacking
+ * child forked from it (libarchive) get the room they have on the main
+ * thread, not musl's 128 KiB default of the API thread. */
+#define NM_FETCH_STACK (1024 * 1024)
 
-	if (nmimage_have(&nm->img, sl))
-		return 0;
-	doc = nmticket_doc(nm->tk, nm->sync.cur, sl->name, &dlen);
-	if (!nm->joined || (!main_thr && !doc))
-		return nmimage_get(&nm->img, NULL, sl);
-	if (main_thr)
-		return nmimage_get_ticket(&nm->img, &nm->hs[nm->cur], sl, doc, dlen);
-	h = calloc(1, sizeof(*h));
-	rc = h ? 0 : -ENOMEM;
-	if (rc == 0 && (!nm->id || !nm->id_gen))
-		rc = -EPX_E_NM_IMG_FETCH;
-	if (rc == 0)
-		rc = nm_client_init(nm, h, &live, nm->id, nm->id_cert, nm->id_cert_len);
-	if (rc == 0)
-		rc = nmimage_get_ticket(&nm->img, h, sl, doc, dlen);
+struct nm_fetch_job {
+	struct nm *nm;
+	const struct sliver *sl;
+	const char *doc;
+	size_t dlen;
+	int rc;
+};
+
+static void *nm_fetch_thread(void *arg)
+{
+	struct nm_fetch_job *j = arg;
+	struct https *h = calloc(1, sizeof(*h));
+	int live = 0;
+
+	j->rc = h ? 0 : -ENOMEM;
+	if (j->rc == 0 && (!j->nm->id || !j->nm->id_gen))
+		j->rc = -EPX_E_NM_IMG_FETCH;
+	if (j->rc == 0)
+		j->rc = nm_client_init(j->nm, h, &live, j->nm->id, j->nm->id_cert,
+				       j->nm->id_cert_len);
+	if (j->rc == 0)
+		j->rc = nmimage_get_ticket(&j->nm->img, h, j->sl, j->doc, j->dlen);
 	if (live) {
 		https_close(h);
 		tls_ctx_free(&h->tls);
 	}
 	free(h);
-	return rc;
+	return NULL;
+}
+
+/* nmrun's image hook: the image unpacked, fetched when it is not (by a
+ * joined node only).  The main thread fetches with its client; the API
+ * thread (a ticket just redeemed, nm->lock held) through nm_fetch_thread,
+ * a client of its own for this one image: a TLS client is never shared
+ * between threads.  A ticket sliver's image is asked for with its ticket
+ * (epoxyd serves it on that proof alone); a set sliver's is not fetched
+ * by the API thread (the main loop does). */
+static int nm_image(void *ctx, const struct sliver *sl)
+{
+	struct nm *nm = ctx;
+	struct nm_fetch_job j = { nm, sl, NULL, 0, -EPX_E_NM_IMG_FETCH };
+	int main_thr = pthread_equal(pthread_self(), nm->main);
+	pthread_attr_t attr;
+	pthread_t th;
+
+	if (nmimage_have(&nm->img, sl))
+		return 0;
+	j.doc = nmticket_doc(nm->tk, nm->sync.cur, sl->name, &j.dlen);
+	if (!nm->joined || (!main_thr && !j.doc))
+		return nmimage_get(&nm->img, NULL, sl);
+	if (main_thr)
+		return nmimage_get_ticket(&nm->img, &nm->hs[nm->cur], sl, j.doc, j.dlen);
+	if (pthread_attr_init(&attr) != 0)
+		return -ENOMEM;
+	if (pthread_attr_setstacksize(&attr, NM_FETCH_STACK) == 0 &&
+	    pthread_create(&th, &attr, nm_fetch_thread, &j) == 0)
+		pthread_join(th, NULL);
+	else
+		j.rc = -ENOMEM;
+	pthread_attr_destroy(&attr);
+	return j.rc;
 }
 
 /* --slivers: the keyset's online key, the buffer, and the cached set
