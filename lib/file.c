@@ -1,6 +1,6 @@
 /* file: the one read-a-small-file loop of the agent and the client (the
  * pinned CA, the command line, the boot credential, trust anchors), and
- * the one whole-buffer write and positional-write loops. */
+ * the one write loop, at the descriptor's offset or at a given one. */
 #include <errno.h>
 #include <fcntl.h>
 #include <unistd.h>
@@ -27,30 +27,14 @@ long file_read(const char *path, void *buf, size_t cap)
 	return n < 0 ? -EIO : (long)len;
 }
 
-int file_write_all(int fd, const void *buf, size_t n)
+/* The one write loop: at fd's offset (positional 0), else at off. */
+static int file_put(int fd, const char *p, size_t n, int positional, uint64_t off,
+		    uint64_t *done)
 {
-	const char *p = buf;
 	ssize_t w;
 
 	while (n) {
-		w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return w < 0 ? -errno : -EIO;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-int file_pwrite_all(int fd, const void *buf, size_t n, uint64_t off, uint64_t *done)
-{
-	const char *p = buf;
-	ssize_t w;
-
-	while (n) {
-		w = pwrite(fd, p, n, (off_t)off);
+		w = positional ? pwrite(fd, p, n, (off_t)off) : write(fd, p, n);
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0)
@@ -62,4 +46,14 @@ int file_pwrite_all(int fd, const void *buf, size_t n, uint64_t off, uint64_t *d
 			*done += (uint64_t)w;
 	}
 	return 0;
+}
+
+int file_write_all(int fd, const void *buf, size_t n)
+{
+	return file_put(fd, buf, n, 0, 0, NULL);
+}
+
+int file_pwrite_all(int fd, const void *buf, size_t n, uint64_t off, uint64_t *done)
+{
+	return file_put(fd, buf, n, 1, off, done);
 }
