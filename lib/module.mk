@@ -18,7 +18,7 @@ ARCHIVES += epoxy epoxy-sign
 epoxy_SRCS := lib/err.c lib/file.c lib/hex.c lib/num.c lib/rand.c lib/sha256.c \
 	lib/doc.c lib/sig.c lib/keyset.c lib/manifest.c lib/statement.c \
 	lib/record.c lib/label.c lib/pct.c lib/form.c lib/line.c lib/dbx.c lib/efivarfs.c \
-	lib/sliverset.c lib/ticket.c lib/inventory.c lib/usage.c lib/bundlename.c
+	lib/sliverset.c lib/grant.c lib/ticket.c lib/inventory.c lib/usage.c lib/bundlename.c
 epoxy-sign_SRCS := lib/sign.c
 LIB_CRYPTO_LIBS := -lmbedcrypto
 

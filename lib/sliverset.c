@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "lib/err.h"
+#include "lib/grant.h"
 #include "lib/hex.h"
 #include "lib/label.h"
 #include "lib/line.h"
@@ -44,6 +45,15 @@ static int sliverset_entry_ok(const char *s, size_t n)
 		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] > 0x7e)
 			return 0;
 	return 1;
+}
+
+/* a non-empty canonical grant list (lib/grant.h) */
+static int sliverset_grants_ok(const char *s, size_t n)
+{
+	struct grant g[GRANT_MAX];
+	size_t cnt;
+
+	return n > 0 && n <= GRANT_LIST_MAX && grant_list_parse(s, n, g, &cnt) == 0;
 }
 
 /* ---------------------------------------------------------------- format */
@@ -83,6 +93,9 @@ static int sliverset_format_one(const struct sliver *v, char *out, size_t cap, s
 		rc = v->attr[a] > SLIVERSET_VALUE_MAX ? -EINVAL :
 			sliverset_put(out, cap, o, " %s %" PRIu64 "\n", sliverset_attr_names[a],
 				      v->attr[a]);
+	if (rc == 0 && v->grants[0])
+		rc = sliverset_grants_ok(v->grants, strnlen(v->grants, sizeof(v->grants))) ?
+		     sliverset_put(out, cap, o, " grants %s\n", v->grants) : -EINVAL;
 	return rc;
 }
 
@@ -189,6 +202,14 @@ static int sliverset_one(struct sliverset_rd *r, struct sliver *v)
 		snprintf(p, sizeof(p), " %s ", sliverset_attr_names[a]);
 		if (sliverset_u64(r, p, 0, &v->attr[a]) < 0)
 			return -EPX_E_SLV_SYNTAX;
+	}
+	/* the optional grants line: absent, or a non-empty canonical list */
+	if (r->len - r->pos > 8 && !memcmp(r->t + r->pos, " grants ", 8)) {
+		n = sliverset_take(r, " grants ", &s);
+		if (n < 0 || !sliverset_grants_ok(s, (size_t)n))
+			return -EPX_E_SLV_SYNTAX;
+		memcpy(v->grants, s, (size_t)n);
+		v->grants[n] = '\0';
 	}
 	return 0;
 }

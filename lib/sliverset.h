@@ -11,6 +11,8 @@
  *    entry CMD                                      the ticket: exactly one)
  *    expires UNIX
  *    cpu_share N ... net_max_bytes_per_day N   (the 8 attributes, in order)
+ *    grants LIST   (only when the slice holds grants: lib/grant.h's list,
+ *                  non-empty, canonical; a set's sliver or a ticket's)
  *   end
  *   sig <keyid 16 hex> <DER hex>  (the online key over every byte above)
  *
@@ -28,6 +30,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lib/grant.h"
 #include "lib/label.h"
 #include "lib/sig.h"
 
@@ -42,7 +45,7 @@
  * attribute present, the node name at LABEL_HOST_MAX, a DOC_MAX_DER
  * signature) with SLIVERSET_MAX_SLIVERS slivers, so a valid set always
  * fits and anything longer is refused unread (test_sliverset formats that
- * document and checks it is exactly this long).  128 slivers: 194,367. */
+ * document and checks it is exactly this long).  128 slivers, each with 8 grants at their longest: 462,655. */
 #define SLIVERSET_LEN(lit)    (sizeof(lit) - 1)
 #define SLIVERSET_HEAD_MAX                                                      \
 	(SLIVERSET_LEN("epoxy-slivers 1\nnode \nserial \nissued \n") + LABEL_HOST_MAX + \
@@ -55,7 +58,7 @@
 	(SLIVERSET_LEN("sliver \n image sha256: bytes  url /v1/image/\n entry \n"      \
 		       " expires \n") + SLIVERSET_NAME_MAX + 2 * 64 +                  \
 	 SLIVERSET_VALUE_DIGITS + SLIVERSET_ENTRY_MAX + SLIVERSET_VALUE_DIGITS +     \
-	 SLIVERSET_ATTRS_MAX)
+	 SLIVERSET_ATTRS_MAX + SLIVERSET_LEN(" grants \n") + GRANT_LIST_MAX)
 #define SLIVERSET_SIG_MAX (SLIVERSET_LEN("sig  \n") + 2 * DOC_KEYID_LEN + 2 * DOC_MAX_DER)
 #define SLIVERSET_MAX_BYTES                                                     \
 	((int)(SLIVERSET_HEAD_MAX + SLIVERSET_MAX_SLIVERS * SLIVERSET_ONE_MAX +    \
@@ -82,6 +85,7 @@ struct sliver {
 	char entry[SLIVERSET_ENTRY_MAX + 1];
 	int64_t expires;
 	uint64_t attr[SLIVERSET_NATTR];
+	char grants[GRANT_LIST_MAX + 1]; /* lib/grant.h's list; "" none */
 };
 
 struct sliverset {

@@ -113,7 +113,7 @@ static int priv_grants_grant(struct priv_grants *g, const struct priv_grants_f *
 		n->kind = PRIV_KIND_SOCK_DIAG;
 	} else if (f->cnt == 4 && (priv_grants_is(f, 2, "file") || priv_grants_is(f, 2, "dir"))) {
 		n->kind = priv_grants_is(f, 2, "dir") ? PRIV_KIND_DIR : PRIV_KIND_FILE;
-		if (priv_req_path(f->s[3], f->n[3]) < 0 || priv_req_denied(f->s[3], f->n[3]))
+		if (priv_req_path(f->s[3], f->n[3]) < 0 || grant_denied(f->s[3], f->n[3]))
 			return -EPX_E_PRIV_GRANTS;
 		memcpy(n->path, f->s[3], f->n[3]);
 		n->path_len = f->n[3];
@@ -175,7 +175,7 @@ int priv_grants_allow(const struct priv_grants *g, unsigned slice,
 		     n->path_len == req->path_len &&
 		     memcmp(n->path, req->path, req->path_len) == 0) ||
 		    (req->op == PRIV_OP_OPEN && n->kind == PRIV_KIND_DIR &&
-		     priv_req_beneath(n->path, n->path_len, req->path, req->path_len))) {
+		     grant_beneath(n->path, n->path_len, req->path, req->path_len))) {
 			*out = n;
 			return 0;
 		}

@@ -18,7 +18,7 @@
  *   is never a slice), paths priv_req_path;
  * - it refuses a duplicate slice name, a uid given to two slices, a grant
  *   for an undeclared slice, a grant repeated, a path among the node's
- *   secrets (priv_req_denied), and more than PRIV_SLICES_MAX slices or
+ *   secrets (grant_denied), and more than PRIV_SLICES_MAX slices or
  *   PRIV_GRANTS_MAX grants;
  * - lookups never allocate; priv_grants_uid answers -1 for a uid of no
  *   slice; priv_grants_allow answers 0 and the grant that allows req, or

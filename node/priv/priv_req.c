@@ -1,21 +1,15 @@
 /* priv_req: epoxy-priv's request line and path rules (see priv_req.h).
  *
  * Guarantees: bounds checked in the subtraction form; the line goes
- * through lib/line.h and every path component through lib/label.h, never
- * a parser of its own; nothing is allocated. */
+ * through lib/line.h and every path through lib/grant.h (shared with
+ * epoxyd and the sliver set), never a parser of its own; nothing is allocated. */
 #include <string.h>
 
 #include "lib/err.h"
+#include "lib/grant.h"
 #include "lib/label.h"
 #include "lib/line.h"
 #include "node/priv/priv_req.h"
-
-/* whole-component prefixes that no grant ever reaches */
-static const char *const priv_req_deny[] = {
-	"/run/epoxy", "/etc/epoxy", "/var/lib/epoxy-nm", "/dev", "/boot",
-	"/root", "/sys/firmware", "/etc/ssh", "/etc/shadow", "/etc/gshadow",
-	"/proc/kcore", "/proc/kmsg", "/proc/self", "/proc/thread-self",
-};
 
 /* write modes named so that the refusal says "write", not "malformed" */
 static const char *const priv_req_wmodes[] = {
@@ -29,81 +23,7 @@ static int priv_req_eq(const char *s, size_t n, const char *lit)
 
 int priv_req_path(const char *p, size_t n)
 {
-	size_t i = 1, j;
-
-	if (n < 2 || n > PRIV_PATH_MAX || p[0] != '/')
-		return -EPX_E_PRIV_PATH;
-	while (i <= n) {
-		const char *slash = memchr(p + i, '/', n - i);
-
-		j = slash ? (size_t)(slash - p) : n;
-		if (label_check(LABEL_TAG, p + i, j - i) < 0 ||
-		    priv_req_eq(p + i, j - i, ".") || priv_req_eq(p + i, j - i, ".."))
-			return -EPX_E_PRIV_PATH;
-		i = j + 1;
-	}
-	return 0;
-}
-
-int priv_req_beneath(const char *dir, size_t dn, const char *p, size_t n)
-{
-	return dn > 0 && n > dn + 1 && memcmp(dir, p, dn) == 0 && p[dn] == '/';
-}
-
-static int priv_req_under(const char *p, size_t n, const char *dir)
-{
-	size_t dn = strlen(dir);
-
-	return priv_req_eq(p, n, dir) || priv_req_beneath(dir, dn, p, n);
-}
-
-/* one component: ends in ".key", or holds "private" or "secret" */
-static int priv_req_secret_name(const char *c, size_t n)
-{
-	static const char *const words[] = { "private", "secret" };
-	size_t w, k;
-
-	if (n >= 4 && memcmp(c + n - 4, ".key", 4) == 0)
-		return 1;
-	for (w = 0; w < sizeof(words) / sizeof(words[0]); w++) {
-		size_t wl = strlen(words[w]);
-
-		for (k = 0; n >= wl && k <= n - wl; k++)
-			if (memcmp(c + k, words[w], wl) == 0)
-				return 1;
-	}
-	return 0;
-}
-
-/* /proc/<digits>: a process's own files (environ, mem, fd/ ...) */
-static int priv_req_proc_pid(const char *p, size_t n)
-{
-	size_t i = 6;
-
-	if (n < 7 || memcmp(p, "/proc/", 6) != 0)
-		return 0;
-	while (i < n && p[i] >= '0' && p[i] <= '9')
-		i++;
-	return i > 6 && (i == n || p[i] == '/');
-}
-
-int priv_req_denied(const char *p, size_t n)
-{
-	size_t i, j;
-
-	for (i = 0; i < sizeof(priv_req_deny) / sizeof(priv_req_deny[0]); i++)
-		if (priv_req_under(p, n, priv_req_deny[i]))
-			return 1;
-	if (priv_req_proc_pid(p, n))
-		return 1;
-	for (i = 1; i < n; i = j + 1) {
-		const char *slash = memchr(p + i, '/', n - i);
-
-		j = slash ? (size_t)(slash - p) : n;
-		if (priv_req_secret_name(p + i, j - i))
-			return 1;
-	}
-	return 0;
+	return grant_path_ok(p, n) ? 0 : -EPX_E_PRIV_PATH;
 }
 
 /* "PATH" or "PATH MODE" of an open request */

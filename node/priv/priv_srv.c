@@ -120,7 +120,7 @@ int priv_srv_decide(const struct priv_grants *g, uint32_t uid, const char *buf,
 	*slice = priv_grants_uid(g, uid);
 	if (*slice < 0 || uid == 0)
 		return -EPX_E_PRIV_NOSLICE;
-	if (req->op == PRIV_OP_OPEN && priv_req_denied(req->path, req->path_len))
+	if (req->op == PRIV_OP_OPEN && grant_denied(req->path, req->path_len))
 		return -EPX_E_PRIV_DENIED;
 	rc = priv_grants_allow(g, (unsigned)*slice, req, &gr);
 	if (rc < 0)

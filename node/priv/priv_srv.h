@@ -7,7 +7,7 @@
  *   its slice.  uid 0 and unmapped uids get nothing;
  * - priv_srv_decide checks, in this order, and stops at the first
  *   failure: the request (priv_req_parse), the caller's slice
- *   (-EPX_E_PRIV_NOSLICE), the node's secrets (priv_req_denied:
+ *   (-EPX_E_PRIV_NOSLICE), the node's secrets (grant_denied:
  *   -EPX_E_PRIV_DENIED, whatever the grants say), the slice's grants
  *   (-EPX_E_PRIV_NOGRANT), then the operation.  An open is
  *   O_RDONLY|O_NOFOLLOW|O_CLOEXEC|O_NOCTTY through openat2 with

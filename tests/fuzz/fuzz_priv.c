@@ -8,7 +8,7 @@
  *   that fits PRIV_PATH_MAX, and the request re-printed as "open PATH\n"
  *   parses to the same path (one spelling);
  * - an accepted grants file has no slice of uid 0, no two slices of one
- *   uid, no grant of a path priv_req_denied names, and every grant allows
+ *   uid, no grant of a path grant_denied names, and every grant allows
  *   a request for its own path (file) or a file beneath it (dir);
  * - an accepted answer is exactly "ok\n" or a refusal with a code >= 1000. */
 #include <stdint.h>
@@ -45,7 +45,7 @@ static void fuzz_req(const char *s, size_t n)
 	want(priv_req_path(r.path, r.path_len) == 0);
 	snprintf(again, sizeof(again), "open %s\n", r.path);
 	want(priv_req_parse(again, strlen(again), &r2) == 0 && !strcmp(r.path, r2.path));
-	(void)priv_req_denied(r.path, r.path_len);
+	(void)grant_denied(r.path, r.path_len);
 }
 
 static void fuzz_grants(const char *s, size_t n)
@@ -71,7 +71,7 @@ static void fuzz_grants(const char *s, size_t n)
 		if (gr->kind == PRIV_KIND_SOCK_DIAG) {
 			r.op = PRIV_OP_SOCK_DIAG;
 		} else {
-			want(!priv_req_denied(gr->path, gr->path_len));
+			want(!grant_denied(gr->path, gr->path_len));
 			r.op = PRIV_OP_OPEN;
 			memcpy(r.path, gr->path, gr->path_len);
 			r.path_len = gr->path_len;

@@ -161,13 +161,13 @@ static void test_denied(void)
 	size_t i;
 
 	for (i = 0; i < N(denies); i++)
-		ok(priv_req_denied(denies[i].path, strlen(denies[i].path)) == denies[i].denied,
+		ok(grant_denied(denies[i].path, strlen(denies[i].path)) == denies[i].denied,
 		   "denied(%s) == %d", denies[i].path, denies[i].denied);
-	ok(priv_req_beneath("/a", 2, "/a/b", 4), "/a/b beneath /a");
-	ok(!priv_req_beneath("/a", 2, "/a", 2), "/a not beneath itself");
-	ok(!priv_req_beneath("/a", 2, "/ab", 3), "/ab not beneath /a");
-	ok(!priv_req_beneath("/a", 2, "/a/", 3), "/a/ not beneath /a (empty rest)");
-	ok(!priv_req_beneath("/a/b", 4, "/a", 2), "/a not beneath /a/b");
+	ok(grant_beneath("/a", 2, "/a/b", 4), "/a/b beneath /a");
+	ok(!grant_beneath("/a", 2, "/a", 2), "/a not beneath itself");
+	ok(!grant_beneath("/a", 2, "/ab", 3), "/ab not beneath /a");
+	ok(!grant_beneath("/a", 2, "/a/", 3), "/a/ not beneath /a (empty rest)");
+	ok(!grant_beneath("/a/b", 4, "/a", 2), "/a not beneath /a/b");
 }
 
 static const struct {

@@ -34,6 +34,8 @@ static const char good_ticket[] =
 	"sliver mlab_ndt\n image sha256:" H1 " bytes 41943040 url /v1/image/" H1 "\n"
 	" entry /usr/bin/ndt-server\n expires 1796981800\n" SL_ATTRS "end\n";
 
+/* the end of the first sliver's attributes, where its grants go */
+#define GZ " net_max_bytes_per_day 100000000000\n"
 #define DOCMAX (SLIVERSET_MAX_BYTES + 4096)
 static char doc[DOCMAX];
 static struct fx fx;
@@ -138,12 +140,42 @@ static const struct tcase set_cases[] = {
 	{ "sliver expires 0", " expires 1796981800", " expires 0", 0, NULL, 0, 0, -EPX_E_SLV_SYNTAX },
 	{ "no end", "end\n", "", 0, NULL, 0, 0, -EPX_E_SLV_SYNTAX },
 	{ "end twice", "end\n", "end\nend\n", 0, NULL, 0, 0, -EPX_E_SLV_SYNTAX },
+	{ "grants: sock_diag", GZ, GZ " grants sock_diag\n", 0, NULL, 0, 0, 0 },
+	{ "grants: three, sorted", GZ, GZ " grants dir:/var/log file:/etc/hostname sock_diag\n", 0,
+	  NULL, 0, 0, 0 },
+	{ "grants: changed byte", GZ, GZ " grants file:/etc/hostname\n", 0, "file:/etc/h", 6, 'x',
+	  -EPX_E_SLV_SIG },
+	{ "grants: empty line", GZ, GZ " grants \n", 0, NULL, 0, 0, -EPX_E_SLV_SYNTAX },
+	{ "grants: no value", GZ, GZ " grants\n", 0, NULL, 0, 0, -EPX_E_SLV_SYNTAX },
+	{ "grants: unsorted", GZ, GZ " grants sock_diag file:/etc/hostname\n", 0, NULL, 0, 0,
+	  -EPX_E_SLV_SYNTAX },
+	{ "grants: twice the same", GZ, GZ " grants sock_diag sock_diag\n", 0, NULL, 0, 0,
+	  -EPX_E_SLV_SYNTAX },
+	{ "grants: two spaces", GZ, GZ " grants file:/a  sock_diag\n", 0, NULL, 0, 0,
+	  -EPX_E_SLV_SYNTAX },
+	{ "grants: trailing space", GZ, GZ " grants sock_diag \n", 0, NULL, 0, 0, -EPX_E_SLV_SYNTAX },
+	{ "grants: unknown kind", GZ, GZ " grants raw_socket\n", 0, NULL, 0, 0, -EPX_E_SLV_SYNTAX },
+	{ "grants: relative path", GZ, GZ " grants file:etc/hostname\n", 0, NULL, 0, 0,
+	  -EPX_E_SLV_SYNTAX },
+	{ "grants: dot-dot", GZ, GZ " grants file:/etc/../run/epoxy/x\n", 0, NULL, 0, 0,
+	  -EPX_E_SLV_SYNTAX },
+	{ "grants: a node secret", GZ, GZ " grants file:/run/epoxy/node.key\n", 0, NULL, 0, 0,
+	  -EPX_E_SLV_SYNTAX },
+	{ "grants: /etc/epoxy", GZ, GZ " grants dir:/etc/epoxy\n", 0, NULL, 0, 0, -EPX_E_SLV_SYNTAX },
+	{ "grants: nine", GZ, GZ " grants file:/a file:/b file:/c file:/d file:/e file:/f file:/g"
+	  " file:/h file:/i\n", 0, NULL, 0, 0, -EPX_E_SLV_SYNTAX },
+	{ "grants: before the attributes", " cpu_share 4\n cpu_pct 50\n mem_max 536870912\n tasks_max 256\n disk_max 2147483648\n net_min_rate 10000000\n net_max_rate 100000000\n net_max_bytes_per_day 100000000000\nsliver zz",
+	  " grants sock_diag\n cpu_share 4\n cpu_pct 50\n mem_max 536870912\n tasks_max 256\n disk_max 2147483648\n net_min_rate 10000000\n net_max_rate 100000000\n net_max_bytes_per_day 100000000000\nsliver zz",
+	  0, NULL, 0, 0, -EPX_E_SLV_SYNTAX },
+	{ "grants: twice", GZ, GZ " grants sock_diag\n grants file:/a\n", 0, NULL, 0, 0,
+	  -EPX_E_SLV_SYNTAX },
+	{ "grants: upper case", GZ, GZ " grants SOCK_DIAG\n", 0, NULL, 0, 0, -EPX_E_SLV_SYNTAX },
 	{ "CRLF", "node node1\n", "node node1\r\n", 0, NULL, 0, 0, -EPX_E_SLV_SYNTAX },
 };
 
 static void t_sets(void)
 {
-	struct sliverset ss;
+	static struct sliverset ss;
 	size_t i;
 
 	for (i = 0; i < sizeof(set_cases) / sizeof(set_cases[0]); i++) {
@@ -225,6 +257,30 @@ static const struct capcase cap_cases[] = {
 	{ "longest set, SLIVERSET_MAX_BYTES + 2", 128, 1, 0, 2, 0, -EPX_E_SLV_TOOBIG },
 };
 
+/* the longest grant list: GRANT_MAX file grants of GRANT_PATH_MAX-byte
+ * paths (components of 63 and 61 bytes), ascending by their last byte */
+static void cap_grants(char *g)
+{
+	size_t o = 0, k, c;
+
+	for (k = 0; k < GRANT_MAX; k++) {
+		if (k)
+			g[o++] = ' ';
+		memcpy(g + o, "file:", 5);
+		o += 5;
+		for (c = 0; c < 3; c++) {
+			g[o++] = '/';
+			memset(g + o, 'a', 63);
+			o += 63;
+		}
+		g[o++] = '/';
+		memset(g + o, 'a', 61);
+		o += 61;
+		g[o++] = (char)('0' + k);
+	}
+	g[o] = '\0';
+}
+
 /* ss := n slivers (the array's first SLIVERSET_MAX_SLIVERS filled), longest
  * or short, for node "node1" or a LABEL_HOST_MAX-byte name. */
 static void cap_fill(struct sliverset *ss, size_t n, int longest)
@@ -250,6 +306,8 @@ static void cap_fill(struct sliverset *ss, size_t n, int longest)
 		v->image_bytes = longest ? SLIVERSET_VALUE_MAX : 1;
 		for (a = 0; a < SLIVERSET_NATTR; a++)
 			v->attr[a] = longest ? SLIVERSET_VALUE_MAX : a;
+		if (longest)
+			cap_grants(v->grants);
 	}
 	ss->n = n;
 }
