@@ -13,6 +13,7 @@
 #include "ctl/ctl.h"
 #include "ctl/ctl_cli.h"
 #include "lib/err.h"
+#include "lib/grant.h"
 #include "lib/num.h"
 #include "store/store.h"
 
@@ -23,6 +24,7 @@ static const char ctl_slice_help[] =
 "       epoxyctl slice show NAME [--node HOST] [--json]\n"
 "       epoxyctl slice set NAME [--host HOST | --group GROUP] [--image sha256:HEX]\n"
 "                             [--entry CMD] [ATTR=VALUE ...] [ATTR= ...]\n"
+"                             [--grant GRANT]... [--revoke GRANT]...\n"
 "       epoxyctl slice add-nodes NAME [--host HOST]... [--group GROUP]...\n"
 "       epoxyctl slice remove-nodes NAME [--host HOST]... [--group GROUP]...\n"
 "       epoxyctl slice renew NAME --ttl SECONDS | --days N\n"
@@ -44,6 +46,14 @@ static const char ctl_slice_help[] =
 "set without --host/--group sets the slice's default; with one, that node's\n"
 "or group's value; ATTR= removes a value.  Per node over node group over\n"
 "slice default.  show --node HOST prints the sliver HOST runs, resolved.\n"
+"Grants: the privileged operations the slice's slivers may ask the node's\n"
+"epoxy-priv for (whole slice only, at most 8):\n"
+"  sock_diag                a NETLINK_SOCK_DIAG socket of the node's netns\n"
+"  file:PATH                a read-only descriptor of the node file PATH\n"
+"  dir:PATH                 read-only descriptors of regular files beneath PATH\n"
+"PATH is absolute and canonical ([a-z0-9._-] components); the node's secrets\n"
+"(/run/epoxy, /etc/epoxy, /var/lib/epoxy, keys, /dev ...) are never granted.\n"
+"--revoke removes a grant the slice holds.  show lists the slice's grants.\n"
 "ticket prints a ticket signed by epoxyd's online key: the sliver HOST runs,\n"
 "an expiry (--ttl, 60..604800 s, default 3600, never past the slice's) and a\n"
 "random nonce; HOST's node manager redeems it once.\n"
@@ -53,7 +63,7 @@ static const char ctl_slice_help[] =
 "exit status: 0 ok, 1 refused or failed, 2 usage, 3 unreachable or not authorised\n";
 
 enum { OPT_SITE = 1, OPT_IMAGE, OPT_ENTRY, OPT_TTL, OPT_DAYS, OPT_HOST, OPT_GROUP,
-	OPT_NODE };
+	OPT_NODE, OPT_GRANT, OPT_REVOKE };
 
 #define CTL_SLICE_NODES 256     /* --host/--group in one call (the server's cap) */
 
@@ -61,6 +71,8 @@ struct ctl_slice_args {
 	const char *site, *image, *entry, *ttl, *days, *node;
 	struct record_buf hosts, groups;    /* comma lists */
 	size_t n_hosts, n_groups;
+	struct record_buf grant, revoke;    /* comma lists of lib/grant.h grants */
+	size_t n_grant, n_revoke;
 };
 
 static const struct option ctl_slice_opts[] = {
@@ -72,6 +84,8 @@ static const struct option ctl_slice_opts[] = {
 	{ "host", required_argument, NULL, OPT_HOST },
 	{ "group", required_argument, NULL, OPT_GROUP },
 	{ "node", required_argument, NULL, OPT_NODE },
+	{ "grant", required_argument, NULL, OPT_GRANT },
+	{ "revoke", required_argument, NULL, OPT_REVOKE },
 	CTLHTTP_LONGOPTS,
 	{ NULL, 0, NULL, 0 },
 };
@@ -79,6 +93,26 @@ static const struct option ctl_slice_opts[] = {
 static int ctl_slice_list_add(struct record_buf *b, size_t *n, const char *v)
 {
 	if (*n >= CTL_SLICE_NODES || !*v || strchr(v, ','))
+		return -EPX_E_CTL_USAGE;
+	if ((*n)++)
+		record_buf_str(b, ",");
+	record_buf_str(b, v);
+	return b->err ? -EPX_E_CTL_USAGE : 0;
+}
+
+/* one --grant or --revoke: checked here by lib/grant.h (the server checks
+ * again), so a typo costs no round trip */
+static int ctl_slice_grant_add(struct record_buf *b, size_t *n, const char *v)
+{
+	struct grant g;
+	int rc = grant_parse(v, strlen(v), &g);
+
+	if (rc < 0) {
+		fprintf(stderr, "epoxyctl: slice: grant '%s': %s %s\n", ctl_cli_safe(v),
+			epx_code_str(rc), epx_strerror(rc));
+		return rc;
+	}
+	if (*n >= GRANT_MAX)
 		return -EPX_E_CTL_USAGE;
 	if ((*n)++)
 		record_buf_str(b, ",");
@@ -99,6 +133,8 @@ static int ctl_slice_opt(int opt, const char *arg, void *p)
 	case OPT_NODE: a->node = arg; return 0;
 	case OPT_HOST: return ctl_slice_list_add(&a->hosts, &a->n_hosts, arg);
 	case OPT_GROUP: return ctl_slice_list_add(&a->groups, &a->n_groups, arg);
+	case OPT_GRANT: return ctl_slice_grant_add(&a->grant, &a->n_grant, arg);
+	case OPT_REVOKE: return ctl_slice_grant_add(&a->revoke, &a->n_revoke, arg);
 	}
 	return -EPX_E_CTL_USAGE;
 }
@@ -198,7 +234,7 @@ static int ctl_slice_set(const struct ctlhttp_cfg *cfg, struct ctl_slice_args *a
 
 	if (a->n_hosts + a->n_groups > 1)
 		return ctl_cli_usage("slice", "set takes one --host or one --group");
-	if (n < 1 && !a->image && !a->entry)
+	if (n < 1 && !a->image && !a->entry && !a->n_grant && !a->n_revoke)
 		return ctl_cli_usage("slice", "nothing to set");
 	record_buf_init(&f, RECORD_MAX_LINE);
 	if (a->n_hosts)
@@ -209,6 +245,10 @@ static int ctl_slice_set(const struct ctlhttp_cfg *cfg, struct ctl_slice_args *a
 		record_buf_field(&f, "image", a->image);
 	if (a->entry)
 		record_buf_field(&f, "entry", a->entry);
+	if (a->n_grant)
+		record_buf_field(&f, "grant", a->grant.buf);
+	if (a->n_revoke)
+		record_buf_field(&f, "revoke", a->revoke.buf);
 	st = ctl_slice_attrs(&f, argv, n, 1);
 	if (st) {
 		record_buf_free(&f);
@@ -243,7 +283,8 @@ static const struct {
 		    1u << OPT_DAYS, -1 },
 	{ "list", 0, 0 },
 	{ "show", 1u << OPT_NODE, 1 },
-	{ "set", 1u << OPT_HOST | 1u << OPT_GROUP | 1u << OPT_IMAGE | 1u << OPT_ENTRY, -1 },
+	{ "set", 1u << OPT_HOST | 1u << OPT_GROUP | 1u << OPT_IMAGE | 1u << OPT_ENTRY |
+		 1u << OPT_GRANT | 1u << OPT_REVOKE, -1 },
 	{ "add-nodes", 1u << OPT_HOST | 1u << OPT_GROUP, 1 },
 	{ "remove-nodes", 1u << OPT_HOST | 1u << OPT_GROUP, 1 },
 	{ "renew", 1u << OPT_TTL | 1u << OPT_DAYS, 1 },
@@ -256,7 +297,8 @@ static unsigned ctl_slice_given(const struct ctl_slice_args *a)
 	return (a->site ? 1u << OPT_SITE : 0) | (a->image ? 1u << OPT_IMAGE : 0) |
 	       (a->entry ? 1u << OPT_ENTRY : 0) | (a->ttl ? 1u << OPT_TTL : 0) |
 	       (a->days ? 1u << OPT_DAYS : 0) | (a->node ? 1u << OPT_NODE : 0) |
-	       (a->n_hosts ? 1u << OPT_HOST : 0) | (a->n_groups ? 1u << OPT_GROUP : 0);
+	       (a->n_hosts ? 1u << OPT_HOST : 0) | (a->n_groups ? 1u << OPT_GROUP : 0) |
+	       (a->n_grant ? 1u << OPT_GRANT : 0) | (a->n_revoke ? 1u << OPT_REVOKE : 0);
 }
 
 /* The ticket is the answer itself: printed as it is, or as {"ticket": ...}. */
@@ -344,6 +386,8 @@ int ctl_slice_main(int argc, char **argv)
 	memset(&a, 0, sizeof(a));
 	record_buf_init(&a.hosts, 65536);
 	record_buf_init(&a.groups, 65536);
+	record_buf_init(&a.grant, 4 * GRANT_LIST_MAX);
+	record_buf_init(&a.revoke, 4 * GRANT_LIST_MAX);
 	ctlhttp_cfg_init(&cfg);
 	if (ctl_cli_parse(argc, argv, ctl_slice_opts, &cfg, ctl_slice_help,
 			  ctl_slice_opt, &a, &st))
@@ -375,5 +419,7 @@ int ctl_slice_main(int argc, char **argv)
 out:
 	record_buf_free(&a.hosts);
 	record_buf_free(&a.groups);
+	record_buf_free(&a.grant);
+	record_buf_free(&a.revoke);
 	return st;
 }

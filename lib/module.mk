@@ -73,6 +73,11 @@ fuzz_dbx_ARCHIVES := epoxy
 FUZZ_TARGETS += fuzz_inventory
 fuzz_inventory_SRCS := tests/fuzz/fuzz_inventory.c
 fuzz_inventory_ARCHIVES := epoxy
+# a slice's grants (issue 14 point 6): lib/grant.h's one spelling and path
+# rule; fuzzed through fuzz_sliverset's grants line and fuzz_priv
+UNIT_TESTS += test_grant
+test_grant_SRCS := tests/unit/test_grant.c tests/test.c
+test_grant_ARCHIVES := epoxy
 # the signed sliver set and ticket (issue 14): one table test, a fuzz
 # target each (seed corpora tests/fuzz/corpus/fuzz_sliverset/, fuzz_ticket/)
 UNIT_TESTS += test_sliverset

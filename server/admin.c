@@ -1790,6 +1790,7 @@ static int admin_slice_cb(const struct store_slice *sl, void *arg)
 	record_buf_fieldu(b, "groups", sl->n_groups);
 	record_buf_fieldu(b, "overrides", sl->n_overrides);
 	admin_slice_attrs_rec(b, sl->attr);
+	record_buf_field(b, "grants", sl->grants);
 	record_buf_fieldu(b, "created", (unsigned long long)sl->created);
 	record_buf_fieldu(b, "updated", (unsigned long long)sl->updated);
 	record_buf_endrec(b);
@@ -1844,6 +1845,7 @@ static int admin_sliver_rec(struct admin_ctx *c, const struct store_sliver *v,
 	record_buf_field(&c->out, "image", v->vref);
 	record_buf_field(&c->out, "entry", v->entry);
 	admin_slice_attrs_rec(&c->out, v->attr);
+	record_buf_field(&c->out, "grants", v->grants);
 	record_buf_endrec(&c->out);
 	return c->out.err;
 }
@@ -2014,6 +2016,19 @@ out:
 	return rc;
 }
 
+/* One audit entry "slice.grant" naming what was asked and the list the
+ * slice now holds (paths are node paths, never secrets: grant_denied). */
+static void admin_slice_grant_audit(struct admin_ctx *c, const char *name, const char *grant,
+				    const char *revoke, const char *now)
+{
+	char detail[ADMIN_DETAIL_MAX];
+
+	snprintf(detail, sizeof(detail), "grant=%.120s revoke=%.120s now=%.200s%s",
+		 grant ? grant : "-", revoke ? revoke : "-", *now ? now : "-",
+		 strlen(now) > 200 ? "..." : "");
+	admin_audit(c, "slice.grant", name, detail);
+}
+
 /* PATCH /admin/v1/slices/NAME: attribute values at the slice (default),
  * group=G or host=H scope; image and entry at the slice scope. */
 static int admin_slice_set(struct admin_ctx *c, const char *name)
@@ -2021,11 +2036,12 @@ static int admin_slice_set(struct admin_ctx *c, const char *name)
 	static const char *const fields[] = {
 		"host", "group", "image", "entry", "cpu_share", "cpu_pct", "mem_max",
 		"tasks_max", "disk_max", "net_min_rate", "net_max_rate",
-		"net_max_bytes_per_day", NULL,
+		"net_max_bytes_per_day", "grant", "revoke", NULL,
 	};
 	struct store_attr_change ch[STORE_ATTR_N];
 	char detail[ADMIN_DETAIL_MAX], ad[300];
-	const char *host, *group, *image, *entry, *target = "";
+	const char *host, *group, *image, *entry, *grant, *revoke, *target = "";
+	char gr[GRANT_LIST_MAX + 1];
 	enum store_scope scope = STORE_SCOPE_SLICE;
 	size_t n;
 	int rc = admin_form(c, fields);
@@ -2040,6 +2056,12 @@ static int admin_slice_set(struct admin_ctx *c, const char *name)
 		return admin_fail(c, -EPX_E_ADM_FIELD, "give host or group, not both");
 	if ((host || group) && (image || entry))
 		return admin_fail(c, -EPX_E_ADM_FIELD, "image and entry belong to the whole slice");
+	grant = admin_field(c, "grant");
+	revoke = admin_field(c, "revoke");
+	if ((host || group) && (grant || revoke))
+		return admin_fail(c, -EPX_E_ADM_GRANTSCOPE, NULL);
+	if ((grant && strlen(grant) > GRANT_EDIT_MAX) || (revoke && strlen(revoke) > GRANT_EDIT_MAX))
+		return admin_fail(c, -EPX_E_SLICE_GRANTS, NULL);
 	if (host && !admin_name_ok(host))
 		return admin_fail(c, -EPX_E_SLICE_NODE, "host: want a host name");
 	if (group && !admin_label_ok(group))
@@ -2050,20 +2072,26 @@ static int admin_slice_set(struct admin_ctx *c, const char *name)
 	}
 	if (admin_slice_changes(c, ch, &n))
 		return 0;
-	if (!n && !image && !entry)
+	if (!n && !image && !entry && !grant && !revoke)
 		return admin_fail(c, -EPX_E_ADM_MISSING, "nothing to set");
 	if (image && strlen(image) > STORE_VREF_LEN)
 		return admin_fail(c, -EPX_E_SLICE_IMAGE, NULL);
-	rc = image || entry ? store_slice_update(c->srv->store, name, image, entry) : 0;
+	/* grants first: a refused grant changes nothing else */
+	rc = grant || revoke ? store_slice_grant(c->srv->store, name, grant, revoke, gr) : 0;
+	if (rc == 0 && (image || entry))
+		rc = store_slice_update(c->srv->store, name, image, entry);
 	if (rc == 0 && n)
 		rc = store_slice_attrs(c->srv->store, name, scope, target, ch, n);
 	if (rc)
 		return admin_slice_fail(c, rc, name);
+	if (grant || revoke)
+		admin_slice_grant_audit(c, name, grant, revoke, gr);
 	admin_slice_detail(ad, sizeof(ad), ch, n);
 	snprintf(detail, sizeof(detail), "%s%s%s%s%s%s", host ? "host=" : group ? "group=" : "",
 		 target, *target ? " " : "", image ? "image changed " : "",
 		 entry ? "entry changed " : "", ad);
-	admin_audit(c, "slice.set", name, detail);
+	if (n || image || entry)
+		admin_audit(c, "slice.set", name, detail);
 	return admin_slice_show(c, name);
 }
 
@@ -2523,6 +2551,7 @@ static int admin_slice_ticket(struct admin_ctx *c, const char *name)
 	t->sl[0].expires = sv->expires;
 	t->sl[0].image_bytes = im.length;
 	memcpy(t->sl[0].attr, sv->attr, sizeof(t->sl[0].attr));
+	snprintf(t->sl[0].grants, sizeof(t->sl[0].grants), "%s", sv->grants);
 	rc = hex_decode(sv->vref + 7, STORE_HASH_HEX, t->sl[0].image, 32) < 0 ||
 		rand_bytes(t->nonce, sizeof(t->nonce)) < 0 ||
 		sliverset_format(t, buf, SLIVERSET_MAX_BYTES, &len) ||

@@ -97,6 +97,7 @@ static int sliverapi_add(const struct store_sliver *v, void *arg)
 	o->expires = v->expires;
 	for (a = 0; a < SLIVERSET_NATTR && a < STORE_ATTR_N; a++)
 		o->attr[a] = v->attr[a];
+	snprintf(o->grants, sizeof(o->grants), "%s", v->grants);
 	return 0;
 }
 

@@ -42,6 +42,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lib/grant.h"
 #include "lib/label.h"
 #include "lib/nodeproto.h"
 
@@ -518,6 +519,9 @@ int store_usage_get(struct store *s, const char *host, struct store_usage *out);
  * the slice default, else the built-in default.  A slice whose expiry has
  * passed is never resolved (it vanishes from every node without an
  * operator); it stays listed until deleted or renewed.
+ * Grants (schema v14): the privileged operations a slice's slivers may
+ * ask the node's epoxy-priv for, lib/grant.h's canonical list, slice
+ * scope only (no precedence); resolved with the sliver like the rest.
  * Images: a root filesystem tarball published content-addressed
  * (objects/<sha256>); the store keeps its name, length and publisher. */
 #define STORE_SLICE_NAME_MAX   32
@@ -568,6 +572,7 @@ struct store_slice {
 	size_t n_hosts, n_groups, n_overrides; /* overrides: group and host rows */
 	uint32_t attr_set;                  /* bit a: a slice default for attr a */
 	uint64_t attr[STORE_ATTR_N];        /* slice defaults (built-in if unset) */
+	char grants[GRANT_LIST_MAX + 1];    /* lib/grant.h's list; "" none */
 };
 /* A slice's resolved attributes on one host: what the host runs. */
 struct store_sliver {
@@ -577,6 +582,7 @@ struct store_sliver {
 	char vref[STORE_VREF_LEN + 1];
 	char entry[STORE_ENTRY_MAX + 1];
 	uint64_t attr[STORE_ATTR_N];
+	char grants[GRANT_LIST_MAX + 1];    /* the slice's */
 };
 /* One attribute change: unset = 1 removes the value at that scope. */
 struct store_attr_change {
@@ -602,6 +608,13 @@ int store_slice_list(struct store *s, int (*cb)(const struct store_slice *, void
 /* Replaces vref and/or entry (NULL: unchanged). */
 int store_slice_update(struct store *s, const char *name, const char *vref,
 		       const char *entry);
+/* The slice's grants := its grants + add - del (lists of grants
+ * separated by ',' or ' ', NULL: none; lib/grant.h's grant_list_edit)
+ * in one transaction; *out (GRANT_LIST_MAX + 1 bytes, may be NULL) the
+ * new list.  Errors: -EPX_E_SLICE_GRANT, _SECRET, _NOGRANT, _GRANTS,
+ * _NOTFOUND. */
+int store_slice_grant(struct store *s, const char *name, const char *add, const char *del,
+		      char *out);
 /* New expiry, checked as at add. */
 int store_slice_renew(struct store *s, const char *name, int64_t expires);
 /* Deletes the slice, its nodes and attribute values. */

@@ -7,7 +7,9 @@
  * slice's nodes or attribute values is one transaction (all or none); the
  * attribute precedence (host over the host's first group that sets it
  * over the slice default over the built-in default) is decided only in
- * store_slice_resolve(); an expired slice is never resolved. */
+ * store_slice_resolve(); an expired slice is never resolved; grants are
+ * edited only through lib/grant.h (checked, canonical) in one
+ * transaction. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -15,6 +17,7 @@
 #include <string.h>
 
 #include "lib/err.h"
+#include "lib/grant.h"
 #include "lib/hex.h"
 #include "lib/label.h"
 #include "lib/sliverset.h"
@@ -150,8 +153,8 @@ static const char store_slice_cols[] =
 	"SELECT name, site, expires, vref, entry, created, updated,"
 	" (SELECT COUNT(*) FROM slice_nodes n WHERE n.slice = s.name AND n.kind = 'host'),"
 	" (SELECT COUNT(*) FROM slice_nodes n WHERE n.slice = s.name AND n.kind = 'group'),"
-	" (SELECT COUNT(*) FROM slice_attrs a WHERE a.slice = s.name AND a.scope <> 'slice')"
-	" FROM slices s";
+	" (SELECT COUNT(*) FROM slice_attrs a WHERE a.slice = s.name AND a.scope <> 'slice'),"
+	" grants FROM slices s";
 
 static void store_slice_row(const struct db_res *r, size_t i, struct store_slice *o)
 {
@@ -168,6 +171,7 @@ static void store_slice_row(const struct db_res *r, size_t i, struct store_slice
 	o->n_hosts = (size_t)db_int(r, i, 7);
 	o->n_groups = (size_t)db_int(r, i, 8);
 	o->n_overrides = (size_t)db_int(r, i, 9);
+	st_copy(o->grants, sizeof(o->grants), db_text(r, i, 10));
 	for (a = 0; a < STORE_ATTR_N; a++)
 		o->attr[a] = store_attrs[a].def;
 }
@@ -265,6 +269,36 @@ int store_slice_update(struct store *s, const char *name, const char *vref,
 	if (rc == 0 && entry)
 		rc = Q(s, "UPDATE slices SET entry = $2 WHERE name = $1", NULL,
 		       A_TEXT(name), A_TEXT(entry));
+	return st_end(s, rc);
+}
+
+int store_slice_grant(struct store *s, const char *name, const char *add, const char *del,
+		      char *out)
+{
+	char cur[GRANT_LIST_MAX + 1], next[GRANT_LIST_MAX + 1];
+	struct db_res r;
+	int rc;
+
+	if (!store_valid_slice(name))
+		return -EPX_E_SLICE_NAME;
+	rc = st_begin(s);
+	if (rc < 0)
+		return rc;
+	rc = Q(s, "SELECT grants FROM slices WHERE name = $1", &r, A_TEXT(name));
+	if (rc == 0 && r.nrows == 0)
+		rc = -EPX_E_SLICE_NOTFOUND;
+	if (rc == 0)
+		st_copy(cur, sizeof(cur), db_text(&r, 0, 0));
+	db_res_free(&r);
+	if (rc == 0)
+		rc = grant_list_edit(cur, add, del, next, sizeof(next));
+	if (rc == 0)
+		rc = store_slice_touch(s, name);
+	if (rc == 0)
+		rc = Q(s, "UPDATE slices SET grants = $2 WHERE name = $1", NULL, A_TEXT(name),
+		       A_TEXT(next));
+	if (rc == 0 && out)
+		memcpy(out, next, strlen(next) + 1);
 	return st_end(s, rc);
 }
 
@@ -516,7 +550,7 @@ static int store_slice_live(struct store *s, const struct store_host *h,
 
 	for (i = 0; i < STORE_GROUPS_MAX; i++)
 		g[i] = i < h->n_groups ? h->groups[i] : "";
-	return Q(s, "SELECT s.name, s.site, s.expires, s.vref, s.entry FROM slices s"
+	return Q(s, "SELECT s.name, s.site, s.expires, s.vref, s.entry, s.grants FROM slices s"
 		 " WHERE s.expires > $1 AND ($12 = '' OR s.name = $12) AND EXISTS"
 		 " (SELECT 1 FROM slice_nodes n WHERE n.slice = s.name AND"
 		 " ((n.kind = 'host' AND n.node = $2) OR (n.kind = 'group' AND n.node IN"
@@ -539,6 +573,7 @@ static int store_slice_fill(struct store *s, const struct db_res *sl, size_t i,
 	o->expires = db_int(sl, i, 2);
 	st_copy(o->vref, sizeof(o->vref), db_text(sl, i, 3));
 	st_copy(o->entry, sizeof(o->entry), db_text(sl, i, 4));
+	st_copy(o->grants, sizeof(o->grants), db_text(sl, i, 5));
 	rc = Q(s, "SELECT scope, target, attr, value FROM slice_attrs WHERE slice = $1"
 	       " LIMIT $2", &r, A_TEXT(o->slice), A_INT(STORE_SLICE_ATTRS_MAX));
 	if (rc == 0)

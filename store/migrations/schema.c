@@ -199,6 +199,13 @@ static const char *const v13[] = {
 	NULL
 };
 
+/* v14 (issue 14 point 6): a slice's privileged-operation grants, the
+ * canonical list of lib/grant.h ('' none); rows of v13 read none */
+static const char *const v14[] = {
+	"ALTER TABLE slices ADD COLUMN grants TEXT NOT NULL DEFAULT ''",
+	NULL
+};
+
 /* v15 (issue 15 point 2): each bundle's archive name in M-Lab's layout
  * (lib/bundlename.h), unique; "" for the bundles recorded before */
 static const char *const v15[] = {
@@ -221,6 +228,7 @@ const struct store_migration store_migrations[] = {
 	{ 11, v11 },
 	{ 12, v12 },
 	{ 13, v13 },
+	{ 14, v14 },
 	{ 15, v15 },
 };
 const size_t store_migrations_n = sizeof(store_migrations) / sizeof(store_migrations[0]);

@@ -204,6 +204,39 @@ ctl slice renew mlab_ndt --days 1; is $? 0 "renew --days 1"
 is "$(resolved node1 cpu_share)" 4 "renewed: the sliver is back"
 ctl slice renew mlab_ndt --ttl 4838401; is "$?/$(code)" "1/EPOXY-E2103" "renew past 56 days: refused"
 
+# --- grants (issue 14 point 6): whole slice only, checked, audited, in the set
+grants() { ctl slice show mlab_ndt --json && jq -r 'select(.name) | .grants' "$T_DIR/out"; }
+ctl slice set mlab_ndt --grant sock_diag; is $? 0 "set --grant sock_diag"
+is "$(grants)" sock_diag "show: the slice holds sock_diag"
+ctl slice set mlab_ndt --grant file:/etc/hostname --grant dir:/var/log; is $? 0 "set --grant file: --grant dir:"
+is "$(grants)" "dir:/var/log file:/etc/hostname sock_diag" "show: three grants, in their one order"
+is "$(resolved node1 grants)" "dir:/var/log file:/etc/hostname sock_diag" "the node's sliver carries the grants"
+ctl slice set mlab_ndt --revoke dir:/var/log; is $? 0 "set --revoke dir:/var/log"
+is "$(grants)" "file:/etc/hostname sock_diag" "show: revoked"
+before=$(slice_dump)
+while IFS='|' read -r what args want; do
+	# shellcheck disable=SC2086 # the table's arguments are words
+	ctl slice set mlab_ndt $args; is "$?/$(code)" "$want" "grant refused: $what"
+done <<'EOF2'
+a node secret (the node key)|--grant file:/run/epoxy/node.key|2/EPOXY-E2111
+/etc/epoxy as a directory|--grant dir:/etc/epoxy|2/EPOXY-E2111
+a relative path|--grant file:etc/hostname|2/EPOXY-E2110
+dot-dot|--grant file:/etc/../run/epoxy|2/EPOXY-E2110
+unknown kind|--grant raw_socket|2/EPOXY-E2110
+revoke of one not held|--revoke file:/nope|1/EPOXY-E2112
+grant with --host|--host node1 --grant sock_diag|1/EPOXY-E2540
+EOF2
+is "$(slice_dump | md5sum)" "$(echo "$before" | md5sum)" "refused grants: store unchanged"
+is "$(slice_adm /admin/v1/slices/mlab_ndt -X PATCH --data-urlencode 'grant=file:/root/x')" 400 \
+	"the API itself refuses a secret path: 400"
+is "$(head -c 11 "$T_DIR/raw")" EPOXY-E2111 "  ... EPOXY-E2111"
+is "$(slice_adm /admin/v1/slices/mlab_ndt -X PATCH --data-urlencode 'grant=file:/a,file:/b,file:/c,file:/d,file:/e,file:/f,file:/g')" 400 \
+	"a ninth grant: 400"
+is "$(head -c 11 "$T_DIR/raw")" EPOXY-E2113 "  ... EPOXY-E2113"
+ctl slice ticket mlab_ndt --node node1; grep -qx ' grants file:/etc/hostname sock_diag' "$T_DIR/out"
+ok $? "slice ticket: the sliver's grants line"
+ctl slice set mlab_ndt --revoke file:/etc/hostname --revoke sock_diag; is "$?/$(grants)" "0/" "revoke all"
+
 # --- tickets: signed by the online key, for one node, expiring, a fresh nonce each
 openssl pkey -in "$KEYS/online.key" -pubout -out "$T_DIR/online.pub" 2>/dev/null
 slice_sigok() { # FILE: the last line's signature verifies over the lines before it
@@ -236,11 +269,14 @@ ctl slice show mlab_ndt; is "$?/$(code)" "1/EPOXY-E2109" "deleted: gone"
 is "$(sql "SELECT COUNT(*) FROM slice_nodes") $(sql "SELECT COUNT(*) FROM slice_attrs")" "0 0" "deleted: its nodes and values too"
 ctl slice delete mlab_ndt; is "$?/$(code)" "1/EPOXY-E2109" "delete twice: refused"
 ctl audit list --limit 1000 --json
-for a in image.publish slice.create slice.set slice.add-nodes slice.remove-nodes slice.renew slice.ticket slice.delete; do
+for a in image.publish slice.create slice.set slice.grant slice.add-nodes slice.remove-nodes slice.renew slice.ticket slice.delete; do
 	n=$(jq -r "[.[] | select(.action == \"$a\")] | length" "$T_DIR/out")
 	ok $(( n == 0 )) "audit: $a entries ($n), naming the admin"
 done
 is "$(jq -r '[.[] | select(.action == "slice.set")] | length' "$T_DIR/out")" 8 "audit: one slice.set per set"
 is "$(jq -r '[.[] | select(.action | startswith("slice.")) | .actor] | unique | join(",")' "$T_DIR/out")" admin:admin "audit: slice changes name their admin"
+is "$(jq -r '[.[] | select(.action == "slice.grant")] | length' "$T_DIR/out")" 4 "audit: one slice.grant per grant change"
+jq -r '.[] | select(.action == "slice.grant") | .detail' "$T_DIR/out" | grep -q 'grant=sock_diag revoke=- now=sock_diag'
+ok $? "audit: slice.grant names what was asked and what the slice holds"
 ctl audit verify; is $? 0 "audit chain verifies"
 done_testing

@@ -423,6 +423,92 @@ static void sl_serials(struct store *s)
 	   "sliver serial: malformed host or digest");
 }
 
+/* ------------------------------------------------------------- grants */
+/* each step edits the slice "gr" (add, del) and leaves it with want, or
+ * fails with code and leaves it as the step before left it */
+static const struct {
+	const char *name, *add, *del;
+	int code;
+	const char *want;
+} sl_grant_steps[] = {
+	{ "sock_diag", "sock_diag", NULL, 0, "sock_diag" },
+	{ "two more, sorted", "file:/etc/hostname,dir:/var/log", NULL, 0,
+	  "dir:/var/log file:/etc/hostname sock_diag" },
+	{ "one held again: no change", "sock_diag", NULL, 0,
+	  "dir:/var/log file:/etc/hostname sock_diag" },
+	{ "space-separated too", "file:/a file:/b", NULL, 0,
+	  "dir:/var/log file:/a file:/b file:/etc/hostname sock_diag" },
+	{ "revoke two", NULL, "file:/a,file:/b", 0,
+	  "dir:/var/log file:/etc/hostname sock_diag" },
+	{ "add and revoke at once", "file:/c", "dir:/var/log", 0,
+	  "file:/c file:/etc/hostname sock_diag" },
+	{ "revoke one not held", NULL, "file:/nope", -EPX_E_SLICE_NOGRANT,
+	  "file:/c file:/etc/hostname sock_diag" },
+	{ "a node secret", "file:/run/epoxy/node.key", NULL, -EPX_E_SLICE_SECRET,
+	  "file:/c file:/etc/hostname sock_diag" },
+	{ "a key anywhere", "file:/srv/host.key", NULL, -EPX_E_SLICE_SECRET,
+	  "file:/c file:/etc/hostname sock_diag" },
+	{ "/etc/epoxy as a dir", "dir:/etc/epoxy", NULL, -EPX_E_SLICE_SECRET,
+	  "file:/c file:/etc/hostname sock_diag" },
+	{ "a relative path", "file:etc/x", NULL, -EPX_E_SLICE_GRANT,
+	  "file:/c file:/etc/hostname sock_diag" },
+	{ "dot-dot", "file:/etc/../run/epoxy", NULL, -EPX_E_SLICE_GRANT,
+	  "file:/c file:/etc/hostname sock_diag" },
+	{ "trailing slash", "dir:/var/log/", NULL, -EPX_E_SLICE_GRANT,
+	  "file:/c file:/etc/hostname sock_diag" },
+	{ "unknown kind", "raw_socket", NULL, -EPX_E_SLICE_GRANT,
+	  "file:/c file:/etc/hostname sock_diag" },
+	{ "an empty grant", "sock_diag,,file:/a", NULL, -EPX_E_SLICE_GRANT,
+	  "file:/c file:/etc/hostname sock_diag" },
+	{ "a trailing comma", "file:/a,", NULL, -EPX_E_SLICE_GRANT,
+	  "file:/c file:/etc/hostname sock_diag" },
+	{ "SQL in a path", "file:/x';drop table slices;--", NULL, -EPX_E_SLICE_GRANT,
+	  "file:/c file:/etc/hostname sock_diag" },
+	{ "nine grants", "file:/d,file:/e,file:/f,file:/g,file:/h,file:/i", NULL,
+	  -EPX_E_SLICE_GRANTS, "file:/c file:/etc/hostname sock_diag" },
+	{ "up to eight", "file:/d,file:/e,file:/f,file:/g,file:/h", NULL, 0,
+	  "file:/c file:/d file:/e file:/etc/hostname file:/f file:/g file:/h sock_diag" },
+	{ "revoke all", NULL, "file:/c file:/d file:/e file:/etc/hostname file:/f file:/g "
+	  "file:/h sock_diag", 0, "" },
+	{ "revoke from none", NULL, "sock_diag", -EPX_E_SLICE_NOGRANT, "" },
+	{ "sock_diag again", "sock_diag", NULL, 0, "sock_diag" },
+};
+
+static void sl_grants(struct store *s, int64_t now)
+{
+	struct store_slice *sl = malloc(sizeof(*sl));
+	struct store_sliver *v = malloc(sizeof(*v));
+	char out[GRANT_LIST_MAX + 1];
+	const char *hosts[] = { "gr-h" };
+	size_t i;
+	int rc;
+
+	if (!sl || !v)
+		abort();
+	sl_host(s, "gr-h", NULL);
+	store_slice_delete(s, "gr");
+	ok(sl_new(s, "gr", now) == 0 && store_slice_nodes(s, "gr", 1, hosts, 1, NULL, 0) == 0,
+	   "grants: slice gr on gr-h");
+	ok(store_slice_get(s, "gr", sl) == 0 && sl->grants[0] == '\0', "grants: none at first");
+	for (i = 0; i < sizeof(sl_grant_steps) / sizeof(sl_grant_steps[0]); i++) {
+		rc = store_slice_grant(s, "gr", sl_grant_steps[i].add, sl_grant_steps[i].del, out);
+		ok(rc == sl_grant_steps[i].code, "grants: %s: %d want %d", sl_grant_steps[i].name,
+		   rc, sl_grant_steps[i].code);
+		ok(store_slice_get(s, "gr", sl) == 0 && !strcmp(sl->grants, sl_grant_steps[i].want),
+		   "grants: %s: the slice holds '%s' (want '%s')", sl_grant_steps[i].name,
+		   sl->grants, sl_grant_steps[i].want);
+	}
+	ok(store_sliver_get(s, "gr", "gr-h", v) == 0 && !strcmp(v->grants, "sock_diag"),
+	   "grants: the resolved sliver carries them ('%s')", v->grants);
+	ok(store_slice_grant(s, "nosuch", "sock_diag", NULL, NULL) == -EPX_E_SLICE_NOTFOUND,
+	   "grants: unknown slice");
+	ok(store_slice_grant(s, "Bad Name", "sock_diag", NULL, NULL) == -EPX_E_SLICE_NAME,
+	   "grants: malformed slice name");
+	store_slice_delete(s, "gr");
+	free(sl);
+	free(v);
+}
+
 void test_store_slices(struct store *s, int64_t *now)
 {
 	sl_serials(s);
@@ -435,4 +521,5 @@ void test_store_slices(struct store *s, int64_t *now)
 	sl_precedence(s, *now);
 	sl_expiry(s, now);
 	sl_caps(s, *now);
+	sl_grants(s, *now);
 }
