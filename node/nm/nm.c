@@ -41,6 +41,7 @@
 #include "node/nm/nmid.h"
 #include "node/nm/nmimage.h"
 #include "node/nm/nmnet.h"
+#include "node/nm/nmpriv.h"
 #include "node/nm/nmrun.h"
 #include "node/nm/nmsense.h"
 #include "node/nm/nmsvc.h"
@@ -87,6 +88,10 @@ struct nm {
 	const char *data, *runroot, *crun, *cgroup, *rootfs;
 	int no_pivot;
 	int run_rc;                     /* the last reconciliation's */
+	/* the slivers' uids and epoxy-priv (nmpriv.h): --uid-base N,
+	 * --priv-grants FILE, --priv-dir DIR */
+	uint64_t uid_base;
+	const char *priv_grants, *priv_dir;
 	/* slice images as the slivers' roots (--images; nmimage.h): fetched
 	 * only by the main thread, with the client of a joined node */
 	int images;
@@ -145,7 +150,9 @@ static void nm_usage(FILE *f)
 	      "                      [--cgroup-manager cgroupfs|disabled] [--no-pivot]\n"
 	      "                      [--images [--image-entries N] [--image-bytes BYTES]]\n"
 	      "                      [--uplink IFACE [--node-rate BITS] [--net-range A.B.C.D/N]\n"
-	      "                       [--nft PATH]]] [--api-socket PATH] [--api-listen ADDR:PORT]\n"
+	      "                       [--nft PATH]]\n"
+	      "                      [--uid-base N] [--priv-grants FILE [--priv-dir DIR]]]\n"
+	      "                     [--api-socket PATH] [--api-listen ADDR:PORT]\n"
 	      "       epoxy-nm apply --host NAME --slivers DIR [--keyset FILE] --rootfs DIR [...]\n"
 	      "       epoxy-nm slivers [--api-socket PATH]\n"
 	      "       epoxy-nm redeem [--api-socket PATH] TICKET-FILE|-\n"
@@ -182,6 +189,12 @@ static void nm_usage(FILE *f)
 	      "  " NMNET_NFT_DEFAULT "), its traffic out of IFACE shaped by HTB: a root class at\n"
 	      "  --node-rate bit/s (default 1000000000), one class per sliver (net_min_rate,\n"
 	      "  net_max_rate, net_max_bytes_per_day).  IFACE's root qdisc becomes epoxy-nm's.\n"
+	      "  Each sliver runs as its own uid (from --uid-base, default 200000, 1024 uids;\n"
+	      "  kept as the owner of its out/), never root.  --priv-grants FILE: write the\n"
+	      "  grants file of epoxy-priv(8) there (each sliver's uid and its slice's\n"
+	      "  grants), atomically, before any sliver starts; --priv-dir DIR: the directory\n"
+	      "  of epoxy-priv's socket (priv.sock), bind-mounted read-only at " NMPRIV_MOUNT "\n"
+	      "  into each sliver whose slice holds grants (EPOXY_PRIV names the socket).\n"
 	      "  With --slivers, a local API on --api-socket PATH (default\n"
 	      "  " NMAPI_SOCKET_DEFAULT ", mode 0600, root only): list the slivers,\n"
 	      "  redeem a ticket (single use; a ticket sliver the next sliver set does not\n"
@@ -871,6 +884,13 @@ static int nm_sync_start(struct nm *nm)
 		if (rc < 0)
 			return nm_fail(rc, nm->rootfs, NULL);
 		nm->run.net = nm->uplink ? &nm->net : NULL;
+		if (nm->uid_base)
+			nm->run.uid_base = (uint32_t)nm->uid_base;
+		if (nm->priv_grants)
+			snprintf(nm->run.priv_grants, sizeof(nm->run.priv_grants), "%s",
+				 nm->priv_grants);
+		if (nm->priv_dir)
+			snprintf(nm->run.priv_dir, sizeof(nm->run.priv_dir), "%s", nm->priv_dir);
 		if (nm->images) {
 			rc = nmimage_init(&nm->img, nm->data, nm->image_entries, nm->image_bytes);
 			if (rc < 0)
@@ -913,6 +933,18 @@ static int nm_apply(struct nm *nm)
 	return rc < 0 ? CLI_FAIL : CLI_OK;
 }
 
+/* --priv-grants and --priv-dir: absolute, short enough, and never
+ * /run/epoxy or beneath it (a sliver must never see it) */
+static int nm_priv_path(const char *p)
+{
+	size_t n = strlen(p);
+
+	if (p[0] != '/' || n < 2 || n > NMRUN_PATH_MAX || strstr(p, "/../") ||
+	    (!strncmp(p, "/run/epoxy", 10) && (p[10] == '\0' || p[10] == '/')))
+		return -EPX_E_NM_PRIVDIR;
+	return 0;
+}
+
 static int nm_opts(struct nm *nm, int argc, char **argv, const char **cred, int apply)
 {
 	static const struct option lo[] = {
@@ -926,6 +958,7 @@ static int nm_opts(struct nm *nm, int argc, char **argv, const char **cred, int 
 		{ "node-rate", 1, 0, 'N' }, { "net-range", 1, 0, 'A' }, { "nft", 1, 0, 'F' },
 		{ "api-socket", 1, 0, 'Q' }, { "images", 0, 0, 'I' }, { "image-entries", 1, 0, 'E' },
 		{ "image-bytes", 1, 0, 'B' }, { "api-listen", 1, 0, 'L' }, { "service-cert", 1, 0, 'V' },
+		{ "uid-base", 1, 0, 'u' }, { "priv-grants", 1, 0, 'g' }, { "priv-dir", 1, 0, 'y' },
 		{ 0, 0, 0, 0 } };
 	uint64_t v;
 	int o, rc = 0;
@@ -986,6 +1019,12 @@ static int nm_opts(struct nm *nm, int argc, char **argv, const char **cred, int 
 				(nm->api_path = optarg, nm->api_set = 1, 0) : -EPX_E_NM_USAGE;
 		else if (o == 'L')
 			nm->api_listen = optarg;
+		else if (o == 'u')
+			rc = num_str_u64(optarg, NMPRIV_UID_BASE_MAX, &nm->uid_base) < 0 ||
+				nm->uid_base < 1000 ? -EPX_E_NM_USAGE : 0;
+		else if (o == 'g' || o == 'y')
+			rc = nm_priv_path(optarg) < 0 ? -EPX_E_NM_PRIVDIR :
+				(*(o == 'g' ? &nm->priv_grants : &nm->priv_dir) = optarg, 0);
 		else
 			rc = -EPX_E_NM_USAGE;
 	}
@@ -1005,6 +1044,10 @@ static int nm_opts(struct nm *nm, int argc, char **argv, const char **cred, int 
 	if (rc == 0 && (nm->uplink || nm->node_rate || nm->net_range || nm->nft) &&
 	    (!nm->uplink || !nm->rootfs))
 		rc = -EPX_E_NM_USAGE;
+	if (rc == 0 && (nm->uid_base || nm->priv_grants || nm->priv_dir) && !nm->rootfs)
+		rc = -EPX_E_NM_USAGE;
+	if (rc == 0 && nm->priv_dir && !nm->priv_grants)
+		rc = -EPX_E_NM_PRIVDIR;
 	if (rc == 0 && nm->uplink)
 		rc = nmnet_init(&nm->net, nm->uplink, nm->node_rate ? nm->node_rate : "1000000000",
 				nm->net_range ? nm->net_range : NMNET_RANGE_DEFAULT,

@@ -9,7 +9,7 @@
 # no shared library at all (docs/guide/75-node-manager.md says why).
 NM_MODS := node/nm/nmid.c node/nm/nmsync.c node/nm/nmrun.c node/nm/nmdisk.c node/nm/nmnet.c \
 	node/nm/nmticket.c node/nm/nmapi.c node/nm/nmsense.c \
-	node/nm/nmsvc.c
+	node/nm/nmsvc.c node/nm/nmpriv.c
 
 MUSL_PROGS += epoxy-nm
 epoxy-nm_SRCS := node/nm/nm.c $(NM_MODS) node/nm/nmimage.c
@@ -65,23 +65,31 @@ test_nmsync_LIBS := $(LIB_CRYPTO_LIBS)
 # the OCI config of a sliver (limits table, hostile records, confinement)
 # and the state file's parser (node/nm/nmrun.h)
 UNIT_TESTS += test_nmrun
-test_nmrun_SRCS := tests/unit/test_nmrun.c tests/test.c node/nm/nmrun.c node/nm/nmdisk.c node/nm/nmnet.c
+test_nmrun_SRCS := tests/unit/test_nmrun.c tests/test.c node/nm/nmrun.c node/nm/nmpriv.c node/nm/nmdisk.c node/nm/nmnet.c
 test_nmrun_ARCHIVES := epoxy
 test_nmrun_LIBS := $(LIB_CRYPTO_LIBS) $(NMNET_LIBS)
 
 FUZZ_TARGETS += fuzz_nmrun
-fuzz_nmrun_SRCS := tests/fuzz/fuzz_nmrun.c node/nm/nmrun.c node/nm/nmdisk.c node/nm/nmnet.c
+fuzz_nmrun_SRCS := tests/fuzz/fuzz_nmrun.c node/nm/nmrun.c node/nm/nmpriv.c node/nm/nmdisk.c node/nm/nmnet.c
 fuzz_nmrun_ARCHIVES := epoxy
 fuzz_nmrun_LIBS := $(LIB_CRYPTO_LIBS) $(NMNET_LIBS)
 
 # the network plan: ranges, slots, rates, the daily cap, the ruleset
+# the slivers' uids and the grants file for epoxy-priv, parsed back by
+# epoxy-priv's own parser (node/priv/priv_grants.c)
+UNIT_TESTS += test_nmpriv
+test_nmpriv_SRCS := tests/unit/test_nmpriv.c tests/test.c node/nm/nmpriv.c \
+	node/priv/priv_grants.c node/priv/priv_req.c
+test_nmpriv_ARCHIVES := epoxy
+test_nmpriv_LIBS := $(LIB_CRYPTO_LIBS)
+
 UNIT_TESTS += test_nmnet
-test_nmnet_SRCS := tests/unit/test_nmnet.c tests/test.c node/nm/nmnet.c node/nm/nmrun.c node/nm/nmdisk.c
+test_nmnet_SRCS := tests/unit/test_nmnet.c tests/test.c node/nm/nmnet.c node/nm/nmrun.c node/nm/nmpriv.c node/nm/nmdisk.c
 test_nmnet_ARCHIVES := epoxy
 test_nmnet_LIBS := $(LIB_CRYPTO_LIBS) $(NMNET_LIBS)
 
 FUZZ_TARGETS += fuzz_nmnet
-fuzz_nmnet_SRCS := tests/fuzz/fuzz_nmnet.c node/nm/nmnet.c node/nm/nmrun.c node/nm/nmdisk.c
+fuzz_nmnet_SRCS := tests/fuzz/fuzz_nmnet.c node/nm/nmnet.c node/nm/nmrun.c node/nm/nmpriv.c node/nm/nmdisk.c
 fuzz_nmnet_ARCHIVES := epoxy
 fuzz_nmnet_LIBS := $(LIB_CRYPTO_LIBS) $(NMNET_LIBS)
 
@@ -90,20 +98,20 @@ fuzz_nmnet_LIBS := $(LIB_CRYPTO_LIBS) $(NMNET_LIBS)
 # malformed requests and hostile tickets
 UNIT_TESTS += test_nmapi
 test_nmapi_SRCS := tests/unit/test_nmapi.c node/nm/nmapi.c node/nm/nmticket.c \
-	node/nm/nmsync.c node/nm/nmrun.c node/nm/nmdisk.c node/nm/nmnet.c $(TRUST_TEST_SRCS)
+	node/nm/nmsync.c node/nm/nmrun.c node/nm/nmpriv.c node/nm/nmdisk.c node/nm/nmnet.c $(TRUST_TEST_SRCS)
 test_nmapi_ARCHIVES := epoxy-net $(TRUST_TEST_ARCHIVES)
 test_nmapi_LIBS := $(NET_LIBS) $(NMNET_LIBS) -lpthread
 
 FUZZ_TARGETS += fuzz_nmapi
 fuzz_nmapi_SRCS := tests/fuzz/fuzz_nmapi.c node/nm/nmapi.c node/nm/nmticket.c \
-	node/nm/nmsync.c node/nm/nmrun.c node/nm/nmdisk.c node/nm/nmnet.c
+	node/nm/nmsync.c node/nm/nmrun.c node/nm/nmpriv.c node/nm/nmdisk.c node/nm/nmnet.c
 fuzz_nmapi_ARCHIVES := epoxy-net epoxy
 fuzz_nmapi_LIBS := $(NET_LIBS) $(NMNET_LIBS) -lpthread
 
 # the HTTPS API's request parser (nmapi_http_parse) on any bytes
 FUZZ_TARGETS += fuzz_nmapi_http
 fuzz_nmapi_http_SRCS := tests/fuzz/fuzz_nmapi_http.c node/nm/nmapi.c node/nm/nmticket.c \
-	node/nm/nmsync.c node/nm/nmrun.c node/nm/nmdisk.c node/nm/nmnet.c
+	node/nm/nmsync.c node/nm/nmrun.c node/nm/nmpriv.c node/nm/nmdisk.c node/nm/nmnet.c
 fuzz_nmapi_http_ARCHIVES := epoxy-net epoxy
 fuzz_nmapi_http_LIBS := $(NET_LIBS) $(NMNET_LIBS) -lpthread
 
@@ -111,13 +119,13 @@ fuzz_nmapi_http_LIBS := $(NET_LIBS) $(NMNET_LIBS) -lpthread
 # device classifier (blank, ours, foreign) on tables of disk heads and
 # tails, the limit's rounding and range, the refusal without quotas
 UNIT_TESTS += test_nmdisk
-test_nmdisk_SRCS := tests/unit/test_nmdisk.c tests/test.c node/nm/nmdisk.c node/nm/nmrun.c \
+test_nmdisk_SRCS := tests/unit/test_nmdisk.c tests/test.c node/nm/nmdisk.c node/nm/nmrun.c node/nm/nmpriv.c \
 	node/nm/nmnet.c
 test_nmdisk_ARCHIVES := epoxy
 test_nmdisk_LIBS := $(LIB_CRYPTO_LIBS) $(NMNET_LIBS)
 
 FUZZ_TARGETS += fuzz_nmdisk
-fuzz_nmdisk_SRCS := tests/fuzz/fuzz_nmdisk.c node/nm/nmdisk.c node/nm/nmrun.c node/nm/nmnet.c
+fuzz_nmdisk_SRCS := tests/fuzz/fuzz_nmdisk.c node/nm/nmdisk.c node/nm/nmrun.c node/nm/nmpriv.c node/nm/nmnet.c
 fuzz_nmdisk_ARCHIVES := epoxy
 fuzz_nmdisk_LIBS := $(LIB_CRYPTO_LIBS) $(NMNET_LIBS)
 
@@ -137,13 +145,13 @@ fuzz_nmsense_LIBS := $(LIB_CRYPTO_LIBS)
 # slice images (node/nm/nmimage.h): the entry checks on tables of hostile
 # paths, links and modes; the fuzz target feeds them arbitrary entries
 UNIT_TESTS += test_nmimage
-test_nmimage_SRCS := tests/unit/test_nmimage.c tests/test.c node/nm/nmimage.c node/nm/nmrun.c \
+test_nmimage_SRCS := tests/unit/test_nmimage.c tests/test.c node/nm/nmimage.c node/nm/nmrun.c node/nm/nmpriv.c \
 	node/nm/nmdisk.c node/nm/nmnet.c
 test_nmimage_ARCHIVES := epoxy-net epoxy
 test_nmimage_LIBS := $(NET_LIBS) $(NMNET_LIBS) -larchive
 
 FUZZ_TARGETS += fuzz_nmimage
-fuzz_nmimage_SRCS := tests/fuzz/fuzz_nmimage.c node/nm/nmimage.c node/nm/nmrun.c \
+fuzz_nmimage_SRCS := tests/fuzz/fuzz_nmimage.c node/nm/nmimage.c node/nm/nmrun.c node/nm/nmpriv.c \
 	node/nm/nmdisk.c node/nm/nmnet.c
 fuzz_nmimage_ARCHIVES := epoxy-net epoxy
 fuzz_nmimage_LIBS := $(NET_LIBS) $(NMNET_LIBS) -larchive

@@ -22,6 +22,7 @@
 #include "lib/num.h"
 #include "lib/sha256.h"
 #include "node/nm/nmnet.h"
+#include "node/nm/nmpriv.h"
 #include "node/nm/nmrun.h"
 
 #define NMRUN_P (NMRUN_PATH_MAX + 96)
@@ -29,10 +30,13 @@
 
 enum { NMRUN_CPU_SHARE, NMRUN_CPU_PCT, NMRUN_MEM_MAX, NMRUN_TASKS_MAX };
 
-/* the capabilities a sliver keeps: no CAP_SYS_ADMIN, CAP_NET_ADMIN,
- * CAP_DAC_OVERRIDE, CAP_SYS_PTRACE, CAP_MKNOD ... */
+/* the one capability a sliver keeps, ambient so that it survives the
+ * exec of the entry by a uid that is not 0: a port below 1024 of its own
+ * network namespace.  Never CAP_SETUID/CAP_SETGID (it could become
+ * another slice's uid, the identity epoxy-priv trusts), CAP_SYS_ADMIN,
+ * CAP_NET_ADMIN, CAP_DAC_OVERRIDE, CAP_SYS_PTRACE, CAP_MKNOD ... */
 static const char *const nmrun_caps[] = {
-	"CAP_KILL", "CAP_NET_BIND_SERVICE", "CAP_SETGID", "CAP_SETUID",
+	"CAP_NET_BIND_SERVICE",
 };
 static const char *const nmrun_masked[] = {
 	"/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
@@ -82,6 +86,7 @@ int nmrun_init(struct nmrun *r, const char *data, const char *root, const char *
 
 	memset(r, 0, sizeof(*r));
 	r->disk.fd = -1;
+	r->uid_base = NMPRIV_UID_BASE;
 	rc = nmrun_copy(r->data, data);
 	if (rc == 0)
 		rc = nmrun_copy(r->root, root);
@@ -149,19 +154,29 @@ static void nmrun_strs(FILE *f, const char *key, const char *const *v, size_t n)
 
 #define NMRUN_N(a) (sizeof(a) / sizeof((a)[0]))
 
-static void nmrun_process(const struct sliver *sl, FILE *f)
+/* 1 when sl gets epoxy-priv's socket directory (nmpriv.h) */
+static int nmrun_granted(const struct nmrun *r, const struct sliver *sl)
+{
+	return r->priv_dir[0] && sl->grants[0];
+}
+
+static void nmrun_process(const struct nmrun *r, const struct sliver *sl, uint32_t uid, FILE *f)
 {
 	const char *args[] = { "/bin/sh", "-c", sl->entry };
 	char env[64];
-	const char *envs[] = { "PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin", env };
-	static const char *const caps[] = { "bounding", "effective", "permitted" };
+	const char *envs[] = { "PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin", env,
+			       "EPOXY_PRIV=" NMPRIV_SOCKET };
+	static const char *const caps[] = {
+		"bounding", "effective", "permitted", "inheritable", "ambient",
+	};
 	size_t i;
 
 	snprintf(env, sizeof(env), "EPOXY_SLIVER=%s", sl->name);
-	fputs("\"process\": {\"terminal\": false, \"user\": {\"uid\": 0, \"gid\": 0}, ", f);
+	fprintf(f, "\"process\": {\"terminal\": false, \"user\": {\"uid\": %" PRIu32
+		", \"gid\": %" PRIu32 "}, ", uid, uid);
 	nmrun_strs(f, "args", args, NMRUN_N(args));
 	fputs(", ", f);
-	nmrun_strs(f, "env", envs, NMRUN_N(envs));
+	nmrun_strs(f, "env", envs, NMRUN_N(envs) - !nmrun_granted(r, sl));
 	fputs(", \"cwd\": \"/\", \"noNewPrivileges\": true, \"capabilities\": {", f);
 	for (i = 0; i < NMRUN_N(caps); i++) {
 		fputs(i ? ", " : "", f);
@@ -203,6 +218,14 @@ static void nmrun_mounts(const struct nmrun *r, const struct sliver *sl, FILE *f
 	nmrun_mount(f, "/tmp", "tmpfs", "tmpfs",
 		    "\"nosuid\", \"nodev\", \"mode=1777\", \"size=65536k\"");
 	nmrun_mount(f, "/out", "bind", out, "\"bind\", \"nosuid\", \"nodev\", \"rw\"");
+	/* a granted sliver: a /run of its own and in it, read-only, the one
+	 * directory of epoxy-priv's socket (never /run/epoxy) */
+	if (nmrun_granted(r, sl)) {
+		nmrun_mount(f, "/run", "tmpfs", "tmpfs",
+			    "\"nosuid\", \"nodev\", \"noexec\", \"mode=755\", \"size=1024k\"");
+		nmrun_mount(f, NMPRIV_MOUNT, "bind", r->priv_dir,
+			    "\"bind\", \"nosuid\", \"nodev\", \"noexec\", \"ro\"");
+	}
 	fputs("]", f);
 }
 
@@ -232,7 +255,8 @@ int nmrun_resources(const struct sliver *sl, FILE *f)
 	return ferror(f) ? -EPX_E_NM_BUNDLE : 0;
 }
 
-int nmrun_config(const struct nmrun *r, const struct sliver *sl, int limits, FILE *f)
+int nmrun_config(const struct nmrun *r, const struct sliver *sl, uint32_t uid, int limits,
+		 FILE *f)
 {
 	char root[sizeof(r->images) + 80];
 	int rc = nmrun_check(sl);
@@ -246,7 +270,7 @@ int nmrun_config(const struct nmrun *r, const struct sliver *sl, int limits, FIL
 		snprintf(root, sizeof(root), "%s", r->rootfs);
 	}
 	fputs("{\"ociVersion\": \"1.0.2\", ", f);
-	nmrun_process(sl, f);
+	nmrun_process(r, sl, uid, f);
 	fputs(", \"root\": {\"path\": ", f);
 	record_json_str(f, root);
 	fputs(", \"readonly\": true}, \"hostname\": ", f);
@@ -287,8 +311,8 @@ int nmrun_config(const struct nmrun *r, const struct sliver *sl, int limits, FIL
 
 /* The config (which 1: with limits; 2: resources alone) into a buffer
  * of the caller's (NMRUN_CONFIG_MAX). */
-static int nmrun_render(const struct nmrun *r, const struct sliver *sl, int which, char *buf,
-			size_t *len)
+static int nmrun_render(const struct nmrun *r, const struct sliver *sl, uint32_t uid, int which,
+			char *buf, size_t *len)
 {
 	FILE *f = fmemopen(buf, NMRUN_CONFIG_MAX, "w");
 	long n;
@@ -296,7 +320,7 @@ static int nmrun_render(const struct nmrun *r, const struct sliver *sl, int whic
 
 	if (!f)
 		return -ENOMEM;
-	rc = which == 2 ? nmrun_resources(sl, f) : nmrun_config(r, sl, which, f);
+	rc = which == 2 ? nmrun_resources(sl, f) : nmrun_config(r, sl, uid, which, f);
 	n = ftell(f);
 	if (fclose(f) != 0 && rc == 0)
 		rc = -EPX_E_NM_BUNDLE;
@@ -504,11 +528,13 @@ static int nmrun_ours(const struct nmrun *r, const char *pid, const char *selfns
 	size_t i;
 	int fd;
 
-	snprintf(path, sizeof(path), "/proc/%s/ns/pid", pid);
+	if ((size_t)snprintf(path, sizeof(path), "/proc/%s/ns/pid", pid) >= sizeof(path))
+		return 0;
 	k = readlink(path, ns, sizeof(ns) - 1);
 	if (k <= 0 || (size_t)k != strlen(selfns) || memcmp(ns, selfns, (size_t)k))
 		return 0;
-	snprintf(path, sizeof(path), "/proc/%s/cmdline", pid);
+	if ((size_t)snprintf(path, sizeof(path), "/proc/%s/cmdline", pid) >= sizeof(path))
+		return 0;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return 0;
@@ -604,18 +630,23 @@ static int nmrun_destroy(const struct nmrun *r, const char *name)
 
 struct nmrun_want {
 	const struct sliver *sl;
+	uint32_t uid;                   /* nmpriv_uids' */
 	char cfg[NMRUN_CONFIG_MAX], res[NMRUN_CONFIG_MAX];
 	size_t cfg_len, res_len;
 	uint8_t h_cfg[32], h_base[32];
 };
 
-static int nmrun_prepare(const struct nmrun *r, const struct sliver *sl, struct nmrun_want *w)
+static int nmrun_prepare(const struct nmrun *r, const struct sliver *sl, uint32_t uid,
+			 struct nmrun_want *w)
 {
 	char *base = malloc(NMRUN_CONFIG_MAX);
 	size_t blen = 0;
 	int rc = base ? 0 : -ENOMEM;
 
 	w->sl = sl;
+	w->uid = uid;
+	if (rc == 0 && !uid)
+		rc = -EPX_E_NM_UID;
 	if (rc == 0)
 		rc = nmdisk_check(&r->disk, sl);
 	if (rc == 0)
@@ -623,11 +654,11 @@ static int nmrun_prepare(const struct nmrun *r, const struct sliver *sl, struct 
 	if (rc == 0 && r->images[0])
 		rc = r->image ? r->image(r->image_ctx, sl) : -EPX_E_NM_IMG_FETCH;
 	if (rc == 0)
-		rc = nmrun_render(r, sl, 1, w->cfg, &w->cfg_len);
+		rc = nmrun_render(r, sl, uid, 1, w->cfg, &w->cfg_len);
 	if (rc == 0)
-		rc = nmrun_render(r, sl, 0, base, &blen);
+		rc = nmrun_render(r, sl, uid, 0, base, &blen);
 	if (rc == 0)
-		rc = nmrun_render(r, sl, 2, w->res, &w->res_len);
+		rc = nmrun_render(r, sl, uid, 2, w->res, &w->res_len);
 	if (rc == 0) {
 		sha256_buf(w->cfg, w->cfg_len, w->h_cfg);
 		sha256_buf(base, blen, w->h_base);
@@ -660,6 +691,10 @@ static int nmrun_bundle(const struct nmrun *r, const struct nmrun_want *w)
 	rc = nmrun_rmtree(tmp);
 	if (rc == 0 && (mkdir(tmp, 0700) < 0 || mkdir(out, 0700) < 0))
 		rc = -EPX_E_NM_BUNDLE;
+	/* out/ is the sliver's uid's: the one place it writes, and where
+	 * its uid is kept (nmpriv_uids) */
+	if (rc == 0 && chown(out, w->uid, w->uid) < 0)
+		rc = -EPX_E_NM_UID;
 	if (rc == 0)
 		rc = nmdisk_attach(&r->disk, out, w->sl);
 	if (rc == 0)
@@ -858,13 +893,14 @@ static int nmrun_sweep(const struct nmrun *r, const char *dir, const struct sliv
 }
 
 /* One wanted sliver: kept, updated, or destroyed and made again. */
-static int nmrun_one(struct nmrun *r, const struct sliver *sl, struct nmrun_want *w,
-		     struct nmrun_out *o, struct nmrun_stats *st)
+static int nmrun_one(struct nmrun *r, const struct sliver *sl, uint32_t uid, int grants_rc,
+		     struct nmrun_want *w, struct nmrun_out *o, struct nmrun_stats *st)
 {
 	char path[NMRUN_P + 16], buf[NMRUN_STATE_MAX + 1];
 	uint8_t sc[32], sb[32];
 	long len;
-	int rc = nmrun_prepare(r, sl, w), have, same;
+	int rc = sl->grants[0] && grants_rc < 0 ? grants_rc : nmrun_prepare(r, sl, uid, w), have,
+	    same;
 
 	if (rc < 0) {
 		/* a record refused now must not leave an older sliver of
@@ -910,8 +946,9 @@ int nmrun_reconcile(struct nmrun *r, const struct sliverset *want, int64_t now,
 {
 	struct nmrun_want *w = malloc(sizeof(*w));
 	struct nmrun_out *o = malloc(sizeof(*o));
+	uint32_t uids[SLIVERSET_MAX_SLIVERS];
 	size_t i;
-	int rc = -ENOMEM, e;
+	int rc = -ENOMEM, e, grc = 0;
 
 	memset(st, 0, sizeof(*st));
 	if (!w || !o)
@@ -920,10 +957,19 @@ int nmrun_reconcile(struct nmrun *r, const struct sliverset *want, int64_t now,
 	rc = nmrun_sweep(r, r->root, want, now, st);
 	e = nmrun_sweep(r, r->data, want, now, st);
 	rc = rc < 0 ? rc : e;
+	/* every live sliver's uid, then the grants file epoxy-priv reads,
+	 * before any sliver starts: its first request finds its grants */
+	e = nmpriv_uids(r->data, r->uid_base, want, now, uids);
+	if (e < 0)
+		nmrun_fail(e, "*", "uids", NULL);
+	if (e == 0 && r->priv_grants[0])
+		grc = nmpriv_write(r->priv_grants, want, now, uids);
+	if (grc < 0)
+		nmrun_fail(grc, "*", r->priv_grants, "slivers with grants are not run");
 	for (i = 0; want && i < want->n; i++) {
 		if (want->sl[i].expires <= now)
 			continue;
-		e = nmrun_one(r, &want->sl[i], w, o, st);
+		e = nmrun_one(r, &want->sl[i], uids[i], grc, w, o, st);
 		if (e < 0) {
 			st->failed++;
 			rc = rc < 0 ? rc : e;

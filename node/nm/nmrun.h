@@ -13,8 +13,20 @@
  *    JSON string writer; the sliver sees only its root (read-only), its
  *    own out/ and fresh proc, sys (read-only), dev, tmp: no bind mount of
  *    anything else, so never /run/epoxy, the node key or a credential;
- *    namespaces pid, mount, ipc, uts and network; no new privileges; the
- *    capabilities of nmrun_caps only; /proc paths masked or read-only;
+ *    but a sliver whose slice holds grants, on a node manager with a
+ *    priv_dir, also gets a /run tmpfs and in it priv_dir read-only at
+ *    NMPRIV_MOUNT (epoxy-priv's socket directory, never /run/epoxy);
+ *    namespaces pid, mount, ipc, uts and network; no new privileges;
+ *  - each sliver runs as its own uid and gid, never 0 (nmpriv_uids: in
+ *    [uid_base, uid_base + 1024), kept in the owner of its out/, which is
+ *    that uid's, mode 0700; two live slivers never share one), with
+ *    CAP_NET_BIND_SERVICE (ambient) as its only capability: no
+ *    CAP_SETUID, so it cannot take another slice's uid, which is what
+ *    epoxy-priv knows a slice by; /proc paths masked or read-only;
+ *  - with priv_grants, the grants file for epoxy-priv is written (only
+ *    when it changed, atomically) from the set's grants and the uids
+ *    before any sliver is created or started; when it cannot be, a
+ *    sliver with grants is not run (E3161) and the others are;
  *  - disk_max is a project quota on out/ (node/nm/nmdisk.h): checked
  *    before anything is written (a DATA without project quotas refuses
  *    a sliver with disk_max), given to out/ before the bundle is renamed
@@ -98,6 +110,14 @@ struct nmrun {
 	char images[NMRUN_PATH_MAX + 16];
 	int (*image)(void *ctx, const struct sliver *sl);
 	void *image_ctx;
+	/* the slivers' uids and privileged operations (node/nm/nmpriv.h):
+	 * uid_base (NMPRIV_UID_BASE unless set after nmrun_init); priv_grants
+	 * the grants file written for epoxy-priv ("": none written);
+	 * priv_dir the directory of its socket, bind-mounted read-only at
+	 * NMPRIV_MOUNT into each sliver with grants ("": into none) */
+	uint32_t uid_base;
+	char priv_grants[NMRUN_PATH_MAX + 1];
+	char priv_dir[NMRUN_PATH_MAX + 1];
 };
 
 struct nmrun_stats {
@@ -114,7 +134,8 @@ int nmrun_init(struct nmrun *r, const char *data, const char *root, const char *
 int nmrun_check(const struct sliver *sl);
 /* Writes the OCI config of sl to f; limits 0: without linux.resources
  * (the part whose change needs a new container).  nmrun_check first. */
-int nmrun_config(const struct nmrun *r, const struct sliver *sl, int limits, FILE *f);
+int nmrun_config(const struct nmrun *r, const struct sliver *sl, uint32_t uid, int limits,
+		 FILE *f);
 /* The linux.resources object alone (crun update --resources). */
 int nmrun_resources(const struct sliver *sl, FILE *f);
 /* The state file: "epoxy-sliver 1\nconfig HEX\nbase HEX\n".  0 or

@@ -33,7 +33,7 @@
 #include "lib/label.h"
 #include "node/priv/priv_req.h"
 
-#define PRIV_GRANTS_FILE_MAX 65536
+#define PRIV_GRANTS_FILE_MAX (1 << 20)   /* 256 slices of 8 long grants fit */
 #define PRIV_SLICES_MAX 256
 #define PRIV_GRANTS_MAX 1024
 #define PRIV_UID_MAX 2147483647u

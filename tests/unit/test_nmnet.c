@@ -294,7 +294,7 @@ static char *config(const struct nmrun *r, const struct sliver *sl, int limits)
 	size_t n = 0;
 	FILE *f = open_memstream(&buf, &n);
 
-	if (!f || nmrun_config(r, sl, limits, f) < 0)
+	if (!f || nmrun_config(r, sl, 200001, limits, f) < 0)
 		abort();
 	fclose(f);
 	return buf;

@@ -47,7 +47,7 @@ static char *render(const struct sliver *sl, int limits, int *rc, long *len)
 
 	if (!f)
 		abort();
-	*rc = nmrun_config(&run, sl, limits, f);
+	*rc = nmrun_config(&run, sl, 200001, limits, f);
 	fclose(f);
 	*len = (long)n;
 	return buf;
@@ -217,7 +217,8 @@ static void test_confinement(void)
 		"{\"type\": \"pid\"}, {\"type\": \"mount\"}, {\"type\": \"ipc\"}, {\"type\": \"uts\"},"
 		" {\"type\": \"network\"}",
 		"\"readonly\": true", "\"hostname\": \"web\"", "\"/proc/kcore\"", "\"/proc/sysrq-trigger\"",
-		"\"bounding\": [\"CAP_KILL\", \"CAP_NET_BIND_SERVICE\", \"CAP_SETGID\", \"CAP_SETUID\"]",
+		"\"bounding\": [\"CAP_NET_BIND_SERVICE\"]", "\"ambient\": [\"CAP_NET_BIND_SERVICE\"]",
+		"\"user\": {\"uid\": 200001, \"gid\": 200001}",
 		"\"destination\": \"/proc\", \"type\": \"proc\"", "\"destination\": \"/sys\", \"type\": \"sysfs\"",
 		"\"destination\": \"/dev\", \"type\": \"tmpfs\"", "\"cgroupsPath\": \"/epoxy/web\"",
 		"\"devices\": [{\"allow\": false, \"access\": \"rwm\"}]",
@@ -241,6 +242,26 @@ static void test_confinement(void)
 	   "no /run/epoxy, /etc/epoxy, CAP_SYS_ADMIN, CAP_NET_ADMIN, CAP_DAC_OVERRIDE");
 	ok(s[len - 1] == '\n' && s[0] == '{', "one JSON object and a newline");
 	free(s);
+	/* the priv socket's directory: only for a sliver with grants, only
+	 * with --priv-dir, read-only, at NMPRIV_MOUNT, never /run/epoxy */
+	snprintf(run.priv_dir, sizeof(run.priv_dir), "/srv/privdir");
+	s = render(&sl, 1, &rc, &len);
+	ok(rc == 0 && !strstr(s, "/srv/privdir") && !strstr(s, "EPOXY_PRIV="),
+	   "no grants: no priv mount, no EPOXY_PRIV");
+	free(s);
+	snprintf(sl.grants, sizeof(sl.grants), "sock_diag");
+	s = render(&sl, 1, &rc, &len);
+	ok(rc == 0 && strstr(s, "\"destination\": \"/run\", \"type\": \"tmpfs\"") &&
+	   strstr(s, "\"destination\": \"/run/epoxy-priv\", \"type\": \"bind\", \"source\": "
+		  "\"/srv/privdir\", \"options\": [\"bind\", \"nosuid\", \"nodev\", \"noexec\", \"ro\"]") &&
+	   strstr(s, "\"EPOXY_PRIV=/run/epoxy-priv/priv.sock\"") && !strstr(s, "/run/epoxy\""),
+	   "grants and --priv-dir: a /run tmpfs, the socket's directory read-only in it, EPOXY_PRIV");
+	free(s);
+	run.priv_dir[0] = '\0';
+	s = render(&sl, 1, &rc, &len);
+	ok(rc == 0 && !strstr(s, "epoxy-priv"), "grants without --priv-dir: no mount");
+	free(s);
+	sl.grants[0] = '\0';
 	run.cg = NMRUN_CG_DISABLED;
 	s = render(&sl, 1, &rc, &len);
 	ok(rc == 0 && !strstr(s, "cgroupsPath") && strstr(s, "\"unified\""),
