@@ -29,7 +29,12 @@
 # a ticket sliver's with its ticket, unpacked into --data/.images).  The
 # node manager's local API is also served over HTTPS on port 9443
 # (--api-listen 0.0.0.0:9443: list, usage, metrics, redeem) to clients
-# with a certificate issued by the fleet CA (/etc/epoxy/ca.pem).  The server
+# with a certificate issued by the fleet CA (/etc/epoxy/ca.pem).  Slivers
+# run as their own uids; epoxy-priv hands a sliver what its slice's grants
+# allow (a sock_diag socket, a read-only node file), knowing it by uid from
+# /run/epoxy/priv.grants, which epoxy-nm writes (--priv-grants) and the
+# service reads again when it changes; its socket's directory
+# /run/epoxy-priv is the one a granted sliver sees (--priv-dir).  The server
 # is the one the agent used: $EPOXY_SERVER (the name TLS checks),
 # $EPOXY_SERVER_ADDR and $EPOXY_SERVER_PORT.  It never prints a
 # credential.  Exit 0 when joined; non-zero with an EPOXY code otherwise
@@ -70,6 +75,12 @@ fi
 # each sliver's root is its slice's published image (fetched over mutual
 # TLS, verified, unpacked into --data/.images/<sha256>)
 [ -n "$run" ] && run="$run --images"
+if [ -n "$run" ] && [ -x /bin/epoxy-priv ]; then
+	{ [ -d /run/epoxy-priv ] || mkdir -m 0755 /run/epoxy-priv; } && : >>/run/epoxy/priv.grants &&
+		/bin/busybox setsid /bin/epoxy-priv serve --socket /run/epoxy-priv/priv.sock \
+		--grants /run/epoxy/priv.grants --access all 2>>/dev/console &
+	run="$run --priv-grants /run/epoxy/priv.grants --priv-dir /run/epoxy-priv"
+fi
 if [ -n "${EPOXY_NODECRED_FILE:-}" ]; then
 	[ -d /run/epoxy/svc ] || mkdir -m 0700 /run/epoxy/svc || exit 1
 	# shellcheck disable=SC2086 # $run: its words

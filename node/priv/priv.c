@@ -4,9 +4,12 @@
  * socket of the node's network namespace, and nothing else.
  *
  * Guarantees: `serve` refuses to start on a malformed grants file (the
- * line is printed) or an unsafe socket directory; SIGHUP re-reads the
- * grants file without closing a connection, and keeps the old grants when
- * the new file is malformed;
+ * line is printed) or an unsafe socket directory; SIGHUP, and any change
+ * of the grants file (another inode, size or mtime, as when epoxy-nm
+ * renames a new one into place: looked at before each round of requests,
+ * so before a request is decided), re-read it without closing a
+ * connection, and keep the old grants when the new file is malformed
+ * (E3220, once per change);
  * SIGTERM and SIGINT stop it.  `ask` is the client (node/priv/privc.h) for
  * tests and scripts.  Exit status (lib/cli.h): 0 done, 1 refused or
  * failed, 2 usage, 3 service out of reach. */
@@ -20,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "lib/cli.h"
@@ -46,8 +50,9 @@ static void priv_usage(FILE *f)
 	      "  serve: hand slices the descriptors their grants allow, over the Unix socket\n"
 	      "  PATH (mode 0600 root, 0660 group, 0666 all; default root); the caller's slice\n"
 	      "  is its uid (SO_PEERCRED) in the grants file.  At most --max-clients (32)\n"
-	      "  connections, each with --timeout-ms (2000) to send its request.  SIGHUP\n"
-	      "  re-reads the grants file.  Every grant and refusal is one line on stderr.\n"
+	      "  connections, each with --timeout-ms (2000) to send its request.  SIGHUP,\n"
+	      "  or a change of the file (epoxy-nm --priv-grants), re-reads the grants.\n"
+	      "  Every grant and refusal is one line on stderr.\n"
 	      "  check: parse the grants file, print its slices and grants count.\n"
 	      "  ask open FILE: print the file read through the granted descriptor.\n"
 	      "  ask sock_diag: dump the TCP sockets seen by the granted socket.\n"
@@ -135,28 +140,45 @@ static int priv_opts(struct priv_args *a, int argc, char **argv)
 	return rc;
 }
 
-/* the grants in use, and a spare the next SIGHUP is read into */
+/* the grants in use, a spare the next reload is read into, and the
+ * file they were read from as it was then */
 struct priv_state {
 	struct priv_grants g[2];
 	int cur;
 	const char *path;
+	struct stat seen;
 };
 
-/* priv_srv_run's callback: after a SIGHUP, the re-read grants (or the
- * old ones when the file is malformed) */
+/* 1 when the grants file is not the one read last (or cannot be seen) */
+static int priv_changed(struct priv_state *st, struct stat *now)
+{
+	if (stat(st->path, now) < 0)
+		memset(now, 0, sizeof(*now));
+	return now->st_dev != st->seen.st_dev || now->st_ino != st->seen.st_ino ||
+	       now->st_size != st->seen.st_size ||
+	       now->st_mtim.tv_sec != st->seen.st_mtim.tv_sec ||
+	       now->st_mtim.tv_nsec != st->seen.st_mtim.tv_nsec;
+}
+
+/* priv_srv_run's callback: after a SIGHUP or a change of the file, the
+ * re-read grants (or the old ones when the file is malformed) */
 static const struct priv_grants *priv_current(void *arg)
 {
 	struct priv_state *st = arg;
+	struct stat now;
+	int changed = priv_changed(st, &now);
 
-	if (!priv_hup)
+	if (!priv_hup && !changed)
 		return &st->g[st->cur];
 	priv_hup = 0;
+	st->seen = now;         /* a bad file is reported once, not each round */
 	if (priv_load(st->path, &st->g[!st->cur]) == 0) {
 		st->cur = !st->cur;
-		fprintf(stderr, "epoxy-priv: grants re-read: %u slices, %u grants\n",
-			st->g[st->cur].nslices, st->g[st->cur].ngrants);
+		fprintf(stderr, "epoxy-priv: grants re-read%s: %u slices, %u grants\n",
+			changed ? " (the file changed)" : "", st->g[st->cur].nslices,
+			st->g[st->cur].ngrants);
 	} else {
-		fprintf(stderr, "epoxy-priv: grants kept as they were\n");
+		priv_fail(-EPX_E_PRIV_RELOAD, st->path);
 	}
 	return &st->g[st->cur];
 }
@@ -173,6 +195,7 @@ static int priv_serve(struct priv_args *a)
 		goto cleanup;
 	}
 	st->path = a->grants;
+	priv_changed(st, &st->seen);    /* as it is before it is read */
 	if (priv_load(a->grants, &st->g[0]) < 0)
 		goto cleanup;
 	memset(&sa, 0, sizeof(sa));

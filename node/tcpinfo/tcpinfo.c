@@ -7,16 +7,20 @@
  * event socket (tcpinfo_ev) and the counters to a metrics file
  * (tcpinfo_metrics).  One thread, one netlink socket, one compressor. */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "lib/err.h"
 #include "lib/num.h"
+#include "node/priv/privc.h"
 #include "node/tcpinfo/tcpinfo_ev.h"
 #include "node/tcpinfo/tcpinfo_metrics.h"
 #include "node/tcpinfo/tcpinfo_nl.h"
@@ -30,7 +34,7 @@
 			(1u << 9) | (1u << 11))
 
 struct opts {
-	const char *dir, *events, *metrics;
+	const char *dir, *events, *metrics, *priv;
 	char host[HOST_MAX + 1];
 	uint64_t interval_ms, rotate_s, flush_s, level, max_conns, count;
 	struct tcpinfo_filter filter;
@@ -57,6 +61,10 @@ static void tcpinfo_usage(FILE *f)
 		"  -x, --exclude-port PORT  drop sockets with this local port\n"
 		"  -l, --exclude-local    drop loopback and same-address connections\n"
 		"  -c, --count N          stop after N polls (default 0: run until SIGTERM)\n"
+		"  -P, --priv SOCKET      take the sock_diag socket from epoxy-priv(8) at SOCKET\n"
+		"                         (a sliver: $EPOXY_PRIV) instead of opening one: the\n"
+		"                         node's connections, not the sliver's; a refusal is\n"
+		"                         printed with its code and the exit status is 1\n"
 		"  -h, --help             this text;  --version  print the version\n"
 		"exit status: 0 clean stop; 1 cannot start or write; 2 usage\n");
 }
@@ -115,6 +123,10 @@ static int tcpinfo_opt_one(struct opts *o, const char *a, const char *v)
 	if (IS("-M", "--metrics")) {
 		o->metrics = v;
 		return 0;
+	}
+	if (IS("-P", "--priv")) {
+		o->priv = v;
+		return v[0] == '/' && strlen(v) < 108 ? 0 : -EPX_E_TI_USAGE;
 	}
 	if (IS("-H", "--host"))
 		return tcpinfo_opt_host(o, v);
@@ -289,6 +301,30 @@ static void tcpinfo_run(struct state *s)
 	}
 }
 
+/* --priv: the socket of tcpinfo_nl_open replaced, at its number, by the
+ * one epoxy-priv hands over (a NETLINK_SOCK_DIAG socket made in the
+ * node's network namespace), with the same options */
+static int tcpinfo_priv(struct tcpinfo_nl *nl, const char *sock)
+{
+	struct timeval tv = { .tv_sec = 2 };
+	char code[16], what[160];
+	int fd = -1, rc = privc_ask(sock, "sock_diag", 5000, &fd), sz = 4 << 20;
+
+	if (rc < 0) {
+		snprintf(what, sizeof(what), "epoxy-priv %s refused or unreachable: %s %s", sock,
+			 epx_code(rc, code, sizeof(code)), epx_strerror(rc));
+		tcpinfo_report(what, -EPX_E_TI_PRIV);
+		return -EPX_E_TI_PRIV;
+	}
+	rc = dup3(fd, nl->fd, O_CLOEXEC) < 0 ? -EPX_E_TI_PRIV : 0;
+	close(fd);
+	(void)setsockopt(nl->fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
+	(void)setsockopt(nl->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (rc == 0)
+		fprintf(stderr, "epoxy-tcpinfo: sock_diag socket from epoxy-priv %s\n", sock);
+	return rc;
+}
+
 static int tcpinfo_start(struct state *s)
 {
 	int rc;
@@ -306,6 +342,8 @@ static int tcpinfo_start(struct state *s)
 		goto fail_out;
 	s->t.filter = s->o.filter;
 	rc = tcpinfo_nl_open(&s->nl, TCPINFO_STATES);
+	if (rc == 0 && s->o.priv)
+		rc = tcpinfo_priv(&s->nl, s->o.priv);
 	if (rc < 0)
 		goto fail_track;
 	if (s->o.events) {

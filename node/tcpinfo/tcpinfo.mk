@@ -8,7 +8,9 @@ TCPINFO_MODS := node/tcpinfo/tcpinfo_nl.c node/tcpinfo/tcpinfo_rec.c \
 TCPINFO_LIBS := -lzstd
 
 HOST_PROGS += epoxy-tcpinfo
-epoxy-tcpinfo_SRCS := node/tcpinfo/tcpinfo.c $(TCPINFO_MODS)
+# --priv: epoxy-priv's client (node/priv/privc.c), the one reader of its
+# answers
+epoxy-tcpinfo_SRCS := node/tcpinfo/tcpinfo.c $(TCPINFO_MODS) node/priv/privc.c
 epoxy-tcpinfo_ARCHIVES := epoxy
 epoxy-tcpinfo_LIBS := $(TCPINFO_LIBS)
 
