@@ -51,25 +51,25 @@ for a in sh sleep cat ls echo id stat touch; do ln -s busybox "$R/bin/$a"; done
 SECRET="node-file-$RANDOM$RANDOM"
 printf '%s\n' "$SECRET" >"$W/pub/hello.txt" && chmod 0600 "$W/pub/hello.txt"
 PRIVPID=
-cleanup() {
+np_cleanup() {
 	kill "$NMPID" 2>/dev/null; wait "$NMPID" 2>/dev/null
 	crun_wipe
 	[ -n "$PRIVPID" ] && kill "$PRIVPID" 2>/dev/null
 	rm -rf "$W"
 }
-at_exit cleanup
-rc_ctl() { "$BIN/epoxyctl" "$@" >"$T_DIR/ctl.out" 2>&1 || { diag "$(cat "$T_DIR/ctl.out")"; return 1; }; }
+at_exit np_cleanup
+np_ctl() { "$BIN/epoxyctl" "$@" >"$T_DIR/ctl.out" 2>&1 || { diag "$(cat "$T_DIR/ctl.out")"; return 1; }; }
 RUNOPTS=(--rootfs "$R" --data "$D" --runtime-root "$S" --cgroup-manager disabled
 	--uid-base "$UBASE" --priv-grants "$G" --priv-dir "$P")
-nm_start() {
+np_start() {
 	node_credential node5 52-54-00-00-00-05 >"$N/nc"
 	(in_ns "$NM" join --server "https://epoxy.test:$HTTPS_PORT" --addr 127.0.0.1 --ca "$CA_CRT" \
 		--host node5 --credential-file "$N/nc" --heartbeat 60 --poll 40 \
 		--slivers "$C" --keyset "$KEYS/keyset" "${RUNOPTS[@]}" 2>"$1") &
 	NMPID=$!
 }
-nm_stop() { kill "$NMPID" 2>/dev/null; wait "$NMPID" 2>/dev/null; }
-uid_of() { stat -c %u "$D/$1/out" 2>/dev/null; }
+np_stop() { kill "$NMPID" 2>/dev/null; wait "$NMPID" 2>/dev/null; }
+np_uid() { stat -c %u "$D/$1/out" 2>/dev/null; }
 
 # ---- usage
 "$NM" --help | grep -q -- '--priv-grants FILE'; ok $? "epoxy-nm --help names --priv-grants"
@@ -85,9 +85,9 @@ is "$?/$(grep -o 'EPOXY-E3162' "$N/e1" | head -1)" "2/EPOXY-E3162" "--priv-grant
 PRIVPID=$!
 log_wait "$LOG" 'serving' 50 || bail "epoxy-priv did not start" "$(cat "$LOG")"
 head -c 4096 /dev/urandom >"$T_DIR/rootfs.tar"
-rc_ctl image publish "$T_DIR/rootfs.tar" --name img || bail "image"
+np_ctl image publish "$T_DIR/rootfs.tar" --name img || bail "image"
 sha=$(sha256sum "$T_DIR/rootfs.tar" | cut -d' ' -f1)
-rc_ctl site add lab1 || bail "site"
+np_ctl site add lab1 || bail "site"
 # the node's own listener, which only the node's namespace has
 socat TCP-LISTEN:47613,reuseaddr,fork /dev/null & LPID=$!
 at_exit kill "$LPID"
@@ -101,19 +101,19 @@ MEAS+=" $ASK open /etc/hostname >/out/etc 2>&1; echo rc=\$? >>/out/etc;"
 MEAS+=" $ASK open /etc/epoxy/keyset >/out/secret 2>&1; echo rc=\$? >>/out/secret; exec sleep 86421"
 WEB="id -u >/out/uid; $ASK sock_diag >/out/diag 2>&1; echo rc=\$? >>/out/diag; exec sleep 86422"
 DB="id -u >/out/uid; ls /run >/out/run 2>&1; epoxy-priv ask --socket /run/epoxy-priv/priv.sock sock_diag >/out/diag 2>&1; echo rc=\$? >>/out/diag; exec sleep 86423"
-rc_ctl slice create meas --site lab1 --image "sha256:$sha" --days 2 --entry "$MEAS" || bail "slice meas"
-rc_ctl slice create web --site lab1 --image "sha256:$sha" --days 2 --entry "$WEB" || bail "slice web"
-rc_ctl slice create db --site lab1 --image "sha256:$sha" --days 2 --entry "$DB" || bail "slice db"
-rc_ctl slice set meas --grant sock_diag --grant "file:$W/pub/hello.txt" --grant dir:/etc
+np_ctl slice create meas --site lab1 --image "sha256:$sha" --days 2 --entry "$MEAS" || bail "slice meas"
+np_ctl slice create web --site lab1 --image "sha256:$sha" --days 2 --entry "$WEB" || bail "slice web"
+np_ctl slice create db --site lab1 --image "sha256:$sha" --days 2 --entry "$DB" || bail "slice db"
+np_ctl slice set meas --grant sock_diag --grant "file:$W/pub/hello.txt" --grant dir:/etc
 ok $? "epoxyctl slice set meas --grant sock_diag --grant file: --grant dir:/etc"
-rc_ctl slice set web --grant file:/etc/hostname; ok $? "web: a file grant only"
+np_ctl slice set web --grant file:/etc/hostname; ok $? "web: a file grant only"
 "$BIN/epoxyctl" slice set web --grant file:/etc/epoxy/keyset >/dev/null 2>"$N/e2"
 is "$?/$(grep -o 'EPOXY-E2111' "$N/e2" | head -1)" "2/EPOXY-E2111" "a grant of a node secret: refused"
 "$BIN/epoxyctl" slice show meas --json >"$N/meas.json"
 is "$(jq -r 'select(.name) | .grants' "$N/meas.json")" "dir:/etc file:$W/pub/hello.txt sock_diag" \
 	"slice show: meas's grants"
-for s in meas web db; do rc_ctl slice add-nodes "$s" --host node5 || bail "add-nodes $s"; done
-nm_start "$N/nm.log"
+for s in meas web db; do np_ctl slice add-nodes "$s" --host node5 || bail "add-nodes $s"; done
+np_start "$N/nm.log"
 log_wait "$N/nm.log" 'slivers of set [0-9]+: 3 created, 0 updated, 0 destroyed, 0 kept, 0 failed' 300 ||
 	log_wait "$N/nm.log" 'slivers of set [0-9]+: .*, 3 kept, 0 failed' 100
 ok $? "three slivers run" "$(tail -5 "$N/nm.log")"
@@ -124,7 +124,7 @@ done
 grep -q '^rc=' "$D/meas/out/secret" 2>/dev/null || sleep 1
 
 # ---- uids
-um=$(uid_of meas) uw=$(uid_of web) ud=$(uid_of db)
+um=$(np_uid meas) uw=$(np_uid web) ud=$(np_uid db)
 ok $(( um < UBASE || uw < UBASE || ud < UBASE || um == uw || uw == ud || um == ud )) \
 	"three uids of --uid-base's range, all different ($um $uw $ud)"
 is "$(cat "$D/meas/out/uid") $(cat "$D/web/out/uid") $(cat "$D/db/out/uid")" "$um $uw $ud" \
@@ -178,18 +178,18 @@ is "$?/$(grep -o 'EPOXY-E3208' "$N/ti.web" | head -1)/$(grep -o 'EPOXY-E3010' "$
 	"1/EPOXY-E3208/EPOXY-E3010" "tcpinfo --priv as web's uid: refused, both codes printed, exit 1"
 
 # ---- a grant revoked on the server reaches the service
-rc_ctl slice set meas --revoke sock_diag; ok $? "revoke meas's sock_diag"
+np_ctl slice set meas --revoke sock_diag; ok $? "revoke meas's sock_diag"
 for _ in $(seq 1 100); do grep -q 'grant meas sock_diag' "$G" || break; sleep 0.1; done
 grep -q 'grant meas sock_diag' "$G"; is $? 1 "the grants file lost it"
 setpriv --reuid="$um" --regid="$um" --clear-groups "$TI" --priv "$P/priv.sock" -c 1 -d "$W/ti/c" 2>"$N/ti.rev"
 is "$?/$(grep -o 'EPOXY-E3208' "$N/ti.rev" | head -1)" "1/EPOXY-E3208" "tcpinfo as meas after the revoke: refused"
 is "$(crun_list)" "db meas web " "the slivers kept running"
-nm_stop
+np_stop
 
 # ---- a restart keeps each uid
-nm_start "$N/nm.r1"
+np_start "$N/nm.r1"
 log_wait "$N/nm.r1" 'slivers of set [0-9]+: 0 created, 0 updated, 0 destroyed, 3 kept, 0 failed'
 ok $? "restart: the three kept" "$(tail -3 "$N/nm.r1")"
-is "$(uid_of meas) $(uid_of web) $(uid_of db)" "$um $uw $ud" "restart: the same uids"
-nm_stop
+is "$(np_uid meas) $(np_uid web) $(np_uid db)" "$um $uw $ud" "restart: the same uids"
+np_stop
 done_testing
