@@ -5,13 +5,11 @@
  * bundle appear together; nothing here is kept in memory between runs. */
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "lib/err.h"
 #include "lib/file.h"
@@ -137,39 +135,6 @@ static int nmpriv_same(const char *path, const char *buf, size_t len, char *old)
 	return n >= 0 && (size_t)n == len && memcmp(old, buf, len) == 0;
 }
 
-static int nmpriv_replace(const char *path, const char *buf, size_t len)
-{
-	char tmp[NMPRIV_P], dir[NMPRIV_P], *slash;
-	int fd, rc = -EPX_E_NM_GRANTS;
-
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp))
-		return rc;
-	snprintf(dir, sizeof(dir), "%s", path);
-	slash = strrchr(dir, '/');
-	if (!slash)
-		return rc;
-	*(slash == dir ? slash + 1 : slash) = '\0';
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0)
-		return rc;
-	if (file_write_all(fd, buf, len) == 0 && fsync(fd) == 0)
-		rc = 0;
-	if (close(fd) < 0)
-		rc = -EPX_E_NM_GRANTS;
-	if (rc == 0 && rename(tmp, path) < 0)
-		rc = -EPX_E_NM_GRANTS;
-	if (rc < 0) {
-		unlink(tmp);
-		return rc;
-	}
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0 || fsync(fd) < 0)
-		rc = -EPX_E_NM_GRANTS;
-	if (fd >= 0)
-		close(fd);
-	return rc;
-}
-
 int nmpriv_write(const char *path, const struct sliverset *want, int64_t now,
 		 const uint32_t uids[SLIVERSET_MAX_SLIVERS])
 {
@@ -180,7 +145,7 @@ int nmpriv_write(const char *path, const struct sliverset *want, int64_t now,
 	if (rc == 0)
 		rc = nmpriv_format(want, now, uids, buf, NMPRIV_FILE_MAX, &len);
 	if (rc == 0 && !nmpriv_same(path, buf, len, old))
-		rc = nmpriv_replace(path, buf, len);
+		rc = file_replace(path, buf, len) < 0 ? -EPX_E_NM_GRANTS : 0;
 	free(buf);
 	free(old);
 	return rc;

@@ -360,40 +360,13 @@ static int nmrun_fsync_dir(const char *dir)
 	return rc;
 }
 
-/* dir/name = buf, whole or not at all: dir/name.tmp, fsync, rename,
- * fsync of dir. */
+/* dir/name = buf, whole or not at all (lib/file.h's file_replace) */
 static int nmrun_put(const char *dir, const char *name, const char *buf, size_t len)
 {
-	char tmp[NMRUN_P + 40], path[NMRUN_P + 40];
-	size_t done = 0;
-	ssize_t w;
-	int fd, rc = 0;
+	char path[NMRUN_P + 40];
 
-	snprintf(tmp, sizeof(tmp), "%s/%s.tmp", dir, name);
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0)
-		return -EPX_E_NM_BUNDLE;
-	while (rc == 0 && done < len) {
-		w = write(fd, buf + done, len - done);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			rc = -EPX_E_NM_BUNDLE;
-		else
-			done += (size_t)w;
-	}
-	if (rc == 0 && fsync(fd) < 0)
-		rc = -EPX_E_NM_BUNDLE;
-	if (close(fd) < 0 && rc == 0)
-		rc = -EPX_E_NM_BUNDLE;
-	if (rc == 0 && rename(tmp, path) < 0)
-		rc = -EPX_E_NM_BUNDLE;
-	if (rc < 0) {
-		unlink(tmp);
-		return rc;
-	}
-	return nmrun_fsync_dir(dir);
+	return file_replace(path, buf, len) < 0 ? -EPX_E_NM_BUNDLE : 0;
 }
 
 static int nmrun_rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
