@@ -52,7 +52,7 @@ SECRET="node-file-$RANDOM$RANDOM"
 printf '%s\n' "$SECRET" >"$W/pub/hello.txt" && chmod 0600 "$W/pub/hello.txt"
 PRIVPID=
 np_cleanup() {
-	kill "$NMPID" 2>/dev/null; wait "$NMPID" 2>/dev/null
+	nm_stop
 	crun_wipe
 	[ -n "$PRIVPID" ] && kill "$PRIVPID" 2>/dev/null
 	rm -rf "$W"
@@ -61,14 +61,7 @@ at_exit np_cleanup
 np_ctl() { "$BIN/epoxyctl" "$@" >"$T_DIR/ctl.out" 2>&1 || { diag "$(cat "$T_DIR/ctl.out")"; return 1; }; }
 RUNOPTS=(--rootfs "$R" --data "$D" --runtime-root "$S" --cgroup-manager disabled
 	--uid-base "$UBASE" --priv-grants "$G" --priv-dir "$P")
-np_start() {
-	node_credential node5 52-54-00-00-00-05 >"$N/nc"
-	(in_ns "$NM" join --server "https://epoxy.test:$HTTPS_PORT" --addr 127.0.0.1 --ca "$CA_CRT" \
-		--host node5 --credential-file "$N/nc" --heartbeat 60 --poll 40 \
-		--slivers "$C" --keyset "$KEYS/keyset" "${RUNOPTS[@]}" 2>"$1") &
-	NMPID=$!
-}
-np_stop() { kill "$NMPID" 2>/dev/null; wait "$NMPID" 2>/dev/null; }
+np_start() { nm_join --ns "$1" --heartbeat 60 --poll 40 "${RUNOPTS[@]}"; }
 np_uid() { stat -c %u "$D/$1/out" 2>/dev/null; }
 
 # ---- usage
@@ -184,12 +177,12 @@ grep -q 'grant meas sock_diag' "$G"; is $? 1 "the grants file lost it"
 setpriv --reuid="$um" --regid="$um" --clear-groups "$TI" --priv "$P/priv.sock" -c 1 -d "$W/ti/c" 2>"$N/ti.rev"
 is "$?/$(grep -o 'EPOXY-E3208' "$N/ti.rev" | head -1)" "1/EPOXY-E3208" "tcpinfo as meas after the revoke: refused"
 is "$(crun_list)" "db meas web " "the slivers kept running"
-np_stop
+nm_stop
 
 # ---- a restart keeps each uid
 np_start "$N/nm.r1"
 log_wait "$N/nm.r1" 'slivers of set [0-9]+: 0 created, 0 updated, 0 destroyed, 3 kept, 0 failed'
 ok $? "restart: the three kept" "$(tail -3 "$N/nm.r1")"
 is "$(np_uid meas) $(np_uid web) $(np_uid db)" "$um $uw $ud" "restart: the same uids"
-np_stop
+nm_stop
 done_testing
