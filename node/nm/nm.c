@@ -933,14 +933,15 @@ static int nm_apply(struct nm *nm)
 	return rc < 0 ? CLI_FAIL : CLI_OK;
 }
 
-/* --priv-grants and --priv-dir: absolute, short enough, and never
- * /run/epoxy or beneath it (a sliver must never see it) */
-static int nm_priv_path(const char *p)
+/* --priv-grants and --priv-dir: absolute and short enough; the directory
+ * (mounted into slivers) never /run/epoxy or beneath it, while the grants
+ * file belongs there (root's, no sliver's) */
+static int nm_priv_path(const char *p, int mounted)
 {
 	size_t n = strlen(p);
 
 	if (p[0] != '/' || n < 2 || n > NMRUN_PATH_MAX || strstr(p, "/../") ||
-	    (!strncmp(p, "/run/epoxy", 10) && (p[10] == '\0' || p[10] == '/')))
+	    (mounted && !strncmp(p, "/run/epoxy", 10) && (p[10] == '\0' || p[10] == '/')))
 		return -EPX_E_NM_PRIVDIR;
 	return 0;
 }
@@ -1023,7 +1024,7 @@ static int nm_opts(struct nm *nm, int argc, char **argv, const char **cred, int 
 			rc = num_str_u64(optarg, NMPRIV_UID_BASE_MAX, &nm->uid_base) < 0 ||
 				nm->uid_base < 1000 ? -EPX_E_NM_USAGE : 0;
 		else if (o == 'g' || o == 'y')
-			rc = nm_priv_path(optarg) < 0 ? -EPX_E_NM_PRIVDIR :
+			rc = nm_priv_path(optarg, o == 'y') < 0 ? -EPX_E_NM_PRIVDIR :
 				(*(o == 'g' ? &nm->priv_grants : &nm->priv_dir) = optarg, 0);
 		else
 			rc = -EPX_E_NM_USAGE;

@@ -68,8 +68,11 @@ np_uid() { stat -c %u "$D/$1/out" 2>/dev/null; }
 "$NM" --help | grep -q -- '--priv-grants FILE'; ok $? "epoxy-nm --help names --priv-grants"
 "$NM" apply --host node5 --slivers "$C" --rootfs "$R" --priv-dir "$P" >/dev/null 2>"$N/e1"
 is "$?/$(grep -o 'EPOXY-E3162' "$N/e1" | head -1)" "2/EPOXY-E3162" "--priv-dir without --priv-grants: usage"
-"$NM" apply --host node5 --slivers "$C" --rootfs "$R" --priv-grants /run/epoxy/g >/dev/null 2>"$N/e1"
-is "$?/$(grep -o 'EPOXY-E3162' "$N/e1" | head -1)" "2/EPOXY-E3162" "--priv-grants under /run/epoxy: usage"
+"$NM" apply --host node5 --slivers "$C" --rootfs "$R" --priv-grants "$G" --priv-dir /run/epoxy \
+	>/dev/null 2>"$N/e1"
+is "$?/$(grep -o 'EPOXY-E3162' "$N/e1" | head -1)" "2/EPOXY-E3162" "--priv-dir /run/epoxy: usage (never in a sliver)"
+"$NM" apply --host node5 --slivers "$C" --rootfs "$R" --priv-grants rel/g >/dev/null 2>"$N/e1"
+is "$?/$(grep -o 'EPOXY-E3162' "$N/e1" | head -1)" "2/EPOXY-E3162" "--priv-grants relative: usage"
 "$TI" --help | grep -q -- '--priv SOCKET'; ok $? "epoxy-tcpinfo --help names --priv"
 
 # ---- the service, then the node manager
