@@ -78,7 +78,7 @@ fi
 if [ -n "$run" ] && [ -x /bin/epoxy-priv ]; then
 	{ [ -d /run/epoxy-priv ] || mkdir -m 0755 /run/epoxy-priv; } && : >>/run/epoxy/priv.grants &&
 		/bin/busybox setsid /bin/epoxy-priv serve --socket /run/epoxy-priv/priv.sock \
-		--grants /run/epoxy/priv.grants --access all 2>>/dev/console &
+		--grants /run/epoxy/priv.grants --access all </dev/null >/dev/null 2>>/dev/console &
 	run="$run --priv-grants /run/epoxy/priv.grants --priv-dir /run/epoxy-priv"
 fi
 if [ -n "${EPOXY_NODECRED_FILE:-}" ]; then
