@@ -63,6 +63,13 @@
 #define SLIVERSET_MAX_BYTES                                                     \
 	((int)(SLIVERSET_HEAD_MAX + SLIVERSET_MAX_SLIVERS * SLIVERSET_ONE_MAX +    \
 	       SLIVERSET_LEN("end\n") + SLIVERSET_SIG_MAX))   /* an int, as before */
+/* the longest ticket the format allows (its head, one sliver at its
+ * longest, the signature): lib/ticket.c checks at compile time that it
+ * fits the node's cap on one ticket document (NODEPROTO_TICKET_MAX) */
+#define SLIVERSET_TICKET_MAX                                                    \
+	((int)(SLIVERSET_LEN("epoxy-ticket 1\nnode \nnonce \nexpires \n") + LABEL_HOST_MAX + \
+	       64 + SLIVERSET_VALUE_DIGITS + SLIVERSET_ONE_MAX + SLIVERSET_LEN("end\n") + \
+	       SLIVERSET_SIG_MAX))
 /* the attributes' one spelling, in their order (the store's table,
  * store_attrs[], uses the same macros) */
 #define SLIVERSET_A_CPU_SHARE             "cpu_share"

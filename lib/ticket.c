@@ -5,7 +5,12 @@
 #include <string.h>
 
 #include "lib/err.h"
+#include "lib/nodeproto.h"
 #include "lib/ticket.h"
+
+/* every ticket epoxyd can sign fits what a node reads of one */
+_Static_assert(SLIVERSET_TICKET_MAX <= NODEPROTO_TICKET_MAX,
+	       "the longest ticket must fit NODEPROTO_TICKET_MAX");
 
 int ticket_verify(struct sliverset *out, const char *buf, size_t len,
 		  const struct sig_pub *online, const char *node, int64_t now)

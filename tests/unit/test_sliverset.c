@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "lib/err.h"
+#include "lib/nodeproto.h"
 #include "lib/sliverset.h"
 #include "lib/ticket.h"
 #include "tests/keys/fixture.h"
@@ -368,6 +369,19 @@ static void t_caps(void)
 			   !memcmp(out, doc, olen), "cap: %s: format(parse(x)) == x", c->name);
 		}
 	}
+	/* the longest ticket: one sliver at its longest, every number at its
+	 * largest; its body plus the longest signature is exactly
+	 * SLIVERSET_TICKET_MAX, which lib/ticket.c holds within the node's
+	 * NODEPROTO_TICKET_MAX */
+	cap_fill(s2, 1, 1);
+	s2->ticket = 1;
+	s2->expires = (int64_t)SLIVERSET_VALUE_MAX;
+	memset(s2->nonce, 0xab, sizeof(s2->nonce));
+	rc = sliverset_format(s2, doc, sizeof(doc), &body);
+	ok(rc == 0 && body + SLIVERSET_SIG_MAX == (size_t)SLIVERSET_TICKET_MAX &&
+	   SLIVERSET_TICKET_MAX <= NODEPROTO_TICKET_MAX,
+	   "cap: the longest ticket: %d, body %zu + sig %d == %d <= %d", rc, body,
+	   (int)SLIVERSET_SIG_MAX, SLIVERSET_TICKET_MAX, NODEPROTO_TICKET_MAX);
 	free(ss);
 	free(s2);
 }
