@@ -101,6 +101,9 @@ node_credential node5 52-54-00-00-00-05 >"$N/nc"
 	--api-listen "127.0.0.1:$APORT" 2>"$N/nm.log" &
 NMPID=$!
 log_wait "$N/nm.log" 'joined as node5' 300 || bail "node5 did not join" "$(tail -5 "$N/nm.log")"
+# its first sliver set in hand: the lists compared below are of one set
+log_wait "$N/nm.log" 'sliver set [0-9]+ of node5 verified' 300 ||
+	bail "node5's first sliver set" "$(tail -5 "$N/nm.log")"
 grep -q "local API over HTTPS on 127.0.0.1:$APORT" "$N/nm.log"
 ok $? "the log names the HTTPS API's address"
 
