@@ -15,13 +15,13 @@ quick=0; [ "${1:-}" = --quick ] && quick=1
 
 need() { grep -v '^#' scripts/packages.txt | tr ' ' '\n' | sed '/^$/d'; }
 mapfile -t pkgs < <(need)
-missing=$(dpkg-query -W -f='${Package} ${Status}\n' "${pkgs[@]}" 2>/dev/null |
-  awk '$4 != "installed" {print $1}' || true)
-# packages dpkg has never heard of do not show up in the query at all
-for p in "${pkgs[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
-    missing="$missing $p"
-done
+# one dpkg-query for the whole list (each run of it costs tens of ms of
+# CPU; `make` runs this script every time): a package is missing unless
+# dpkg reports it "install ok installed"; packages dpkg has never heard
+# of are left out of its output, so they count as missing too
+installed=$(dpkg-query -W -f='${Package} ${Status}\n' "${pkgs[@]}" 2>/dev/null |
+  awk '$2 == "install" && $3 == "ok" && $4 == "installed" {print $1}' || true)
+missing=$(printf '%s\n' "${pkgs[@]}" | grep -vxF -f <(printf '%s\n' "$installed") || true)
 # shellcheck disable=SC2086 # $missing is a list of package names, split on purpose
 missing=$(echo $missing | tr ' ' '\n' | sort -u | tr '\n' ' ')
 # shellcheck disable=SC2086 # the same list, one apt-get argument per name
