@@ -526,18 +526,19 @@ static void epoxyd_hdr(struct conn *c, struct MHD_Connection *con,
 		memcpy(dst, v, n + 1);
 }
 
-/* X-Epoxy-Ticket: kept up to its own cap; a longer one only flagged (the
- * image handler answers it 404 like any other refusal: no probing) */
+/* X-Epoxy-Ticket: MHD's value and length, not a copy (the header lives in
+ * the connection's pool until the request completes, longer than any use
+ * of c->req); its cap is the image handler's (sliverapi_ticket_check) */
 static void epoxyd_ticket(struct conn *c, struct MHD_Connection *con)
 {
-	const char *v = MHD_lookup_connection_value(con, MHD_HEADER_KIND,
-						    NODEPROTO_TICKET_HEADER);
-	size_t n = v ? strnlen(v, NODEPROTO_TICKET_HEX_MAX + 1) : 0;
+	const char *v = NULL;
+	size_t n = 0;
 
-	if (n > NODEPROTO_TICKET_HEX_MAX)
-		c->req.ticket_over = 1;
-	else if (v)
-		memcpy(c->req.ticket, v, n + 1);
+	if (MHD_lookup_connection_value_n(con, MHD_HEADER_KIND, NODEPROTO_TICKET_HEADER,
+					  strlen(NODEPROTO_TICKET_HEADER), &v, &n) != MHD_YES)
+		return;
+	c->req.ticket = v;
+	c->req.ticket_len = v ? n : 0;
 }
 
 static void epoxyd_peer(struct conn *c, struct MHD_Connection *con)

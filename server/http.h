@@ -79,11 +79,14 @@ struct http_req {
 	char range[HTTP_HDR_MAX + 1];
 	char x_forwarded_for[HTTP_HDR_MAX + 1]; /* untrusted, logging only */
 	char if_none_match[HTTP_HDR_MAX + 1];   /* /v1/node/slivers */
-	/* X-Epoxy-Ticket (GET /v1/image/HEX, server/sliverapi.h): up to
-	 * NODEPROTO_TICKET_HEX_MAX bytes; a longer one is not kept and sets
-	 * ticket_over (answered as any image the node may not have) */
-	char ticket[NODEPROTO_TICKET_HEX_MAX + 1];
-	int ticket_over;
+	/* X-Epoxy-Ticket (GET /v1/image/HEX, server/sliverapi.h): not a
+	 * copy but libmicrohttpd's own value, valid while the request lives
+	 * (its connection's pool; NULL/0 when absent), so a held long poll
+	 * carries no ticket buffer.  Not NUL-terminated for the handler: read
+	 * ticket_len bytes; the handler checks the length against
+	 * NODEPROTO_TICKET_HEX_MAX (a longer one is any image refused) */
+	const char *ticket;
+	size_t ticket_len;
 	/* body: in memory up to HTTP_BODY_MAX; admin uploads larger than that
 	 * are spooled by epoxyd.c to an unlinked file in data_dir (body_fd >= 0,
 	 * body == NULL, body_len its size); the handler does not close it. */

@@ -321,15 +321,14 @@ static int sliverapi_ticket(struct srv *srv, const struct http_req *req, const c
 {
 	struct sig_pub pub;
 	char code[16];
-	int rc = -EPX_E_SRV_TK_FORM;
+	int rc;
 
-	if (!req->ticket[0] && !req->ticket_over)
+	if (!req->ticket || !req->ticket_len)
 		return -EPX_E_SRV_NOTFOUND;
 	if (!srv->online || sign_pub(srv->online, &pub) < 0)
 		return -EPX_E_SRV_NOTFOUND;
-	if (!req->ticket_over)
-		rc = sliverapi_ticket_check(&pub, req->ticket, strlen(req->ticket), host, hex,
-					    http_now(srv));
+	rc = sliverapi_ticket_check(&pub, req->ticket, req->ticket_len, host, hex,
+				    http_now(srv));
 	if (rc < 0) {
 		http_log(req, "image %.12s for %s: ticket refused: %s %s", hex, host,
 			 epx_code(rc, code, sizeof(code)), epx_strerror(rc));

@@ -39,8 +39,8 @@
  *    PlanetLab's delegated creation).  A refused ticket is the same 404
  *    (E2202) as no ticket; its own code (E2281-E2285) goes to the log
  *    only, so nothing is learnt of the image; the header is never
- *    logged.  A header over NODEPROTO_TICKET_HEX_MAX is not kept
- *    (req->ticket_over) and refused the same way. */
+ *    logged.  A header over NODEPROTO_TICKET_HEX_MAX is refused
+ *    the same way (E2281 in the log), before it is decoded. */
 #ifndef EPOXY_SLIVERAPI_H
 #define EPOXY_SLIVERAPI_H
 
