@@ -23,6 +23,12 @@
 #              the keyset $KEYS/keyset, plus ARG..., in the background,
 #              stderr to LOG; NMPID is its pid; --ns runs it in_ns
 # nm_stop      stops NMPID (if any) and waits for it
+# nm_node5 [APPLET]...  this test's epoxyd set up and started with node5
+#              (epoxyd_setup, node_ca, node5_seed, epoxyd_start, ctl_env),
+#              the node's paths N (its directory), C (the cached set), D
+#              (--data), S (crun's root, CRUN_ROOT) and R (--rootfs: bin/
+#              with a static BusyBox and each APPLET linked to it, proc,
+#              dev, sys, tmp, out); bails on the first failure
 crun_list() { crun --root "$CRUN_ROOT" list -q 2>/dev/null | sort | tr '\n' ' '; }
 crun_pid() { crun --root "$CRUN_ROOT" state "$1" 2>/dev/null | sed -n 's/^ *"pid": \([0-9]*\),$/\1/p'; }
 crun_wipe() {
@@ -62,3 +68,17 @@ nm_join() {
 	NMPID=$!
 }
 nm_stop() { [ -z "${NMPID:-}" ] || { kill "$NMPID" 2>/dev/null; wait "$NMPID" 2>/dev/null; }; NMPID=''; }
+nm_node5() {
+	local a
+	epoxyd_setup || bail "setup"
+	node_ca 900 || bail "node CA"
+	node5_seed || bail "admin, node5 and its credential"
+	epoxyd_start || bail "epoxyd did not start"
+	ctl_env
+	# shellcheck disable=SC2034 # D: the sourcing test's
+	N=$T_DIR/node C=$T_DIR/node/cache D=$T_DIR/node/slivers S=$T_DIR/node/crun R=$T_DIR/node/rootfs
+	CRUN_ROOT=$S
+	mkdir -p "$N" "$R/bin" "$R/proc" "$R/dev" "$R/sys" "$R/tmp" "$R/out" || bail "dirs"
+	cp /bin/busybox "$R/bin/busybox" || bail "busybox"
+	for a in "$@"; do ln -s busybox "$R/bin/$a" || bail "busybox $a"; done
+}

@@ -54,16 +54,7 @@ echo $! >>"$T_DIR/sinkpids"
 ip netns exec "$OUT" socat TCP-LISTEN:5002,reuseaddr,fork SYSTEM:'echo peer $SOCAT_PEERADDR' &
 echo $! >>"$T_DIR/sinkpids"
 
-epoxyd_setup || bail "setup"
-node_ca 900 || bail "node CA"
-node5_seed || bail "admin, node5 and its credential"
-epoxyd_start || bail "epoxyd did not start"
-ctl_env
-N=$T_DIR/node; C=$N/cache; D=$N/slivers; S=$N/crun; R=$N/rootfs
-CRUN_ROOT=$S
-mkdir -p "$N" "$R/bin" "$R/proc" "$R/dev" "$R/sys" "$R/tmp" "$R/out" || bail "dirs"
-cp /bin/busybox "$R/bin/busybox" || bail "busybox"
-for a in sh sleep; do ln -s busybox "$R/bin/$a"; done
+nm_node5 sh sleep
 net_ctl() { "$BIN/epoxyctl" "$@" >"$T_DIR/net_ctl.out" 2>&1 || { diag "$(cat "$T_DIR/net_ctl.out")"; return 1; }; }
 # node_ns CMD...: in the node namespace and a private mount namespace whose
 # /sys/fs/cgroup is cgroup2 (t_nm_run.sh says why)

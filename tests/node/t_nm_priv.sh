@@ -30,24 +30,16 @@ crun_install socat=socat setpriv=util-linux
 need crun unshare pgrep file setpriv socat jq
 [ "$(id -u)" = 0 ] || bail "t_nm_priv runs as root"
 
-epoxyd_setup || bail "setup"
-node_ca 900 || bail "node CA"
-node5_seed || bail "admin, node5 and its credential"
-epoxyd_start || bail "epoxyd did not start"
-ctl_env
-N=$T_DIR/node; C=$N/cache; D=$N/slivers; S=$N/crun; R=$N/rootfs
+nm_node5 sh sleep cat ls echo id stat touch
 # epoxy-priv's paths are [a-z0-9._-] components: a lowercase directory
 W=/tmp/epoxy-t-nmpriv-$$
 P=$W/privdir G=$W/priv.grants LOG=$W/priv.log UBASE=230000
-CRUN_ROOT=$S
 rm -rf "$W"
 mkdir -m 0711 "$W" "$W/pub" || bail "dirs"
 mkdir -m 0755 "$P" || bail "dirs"
 mkdir -m 1777 "$W/ti" || bail "dirs"
-mkdir -p "$N" "$R/bin" "$R/proc" "$R/dev" "$R/sys" "$R/tmp" "$R/out" "$R/run" || bail "dirs"
-cp /bin/busybox "$R/bin/busybox" || bail "busybox"
+mkdir -p "$R/run" || bail "dirs"
 cp "$PRIV" "$R/bin/epoxy-priv" || bail "epoxy-priv"
-for a in sh sleep cat ls echo id stat touch; do ln -s busybox "$R/bin/$a"; done
 SECRET="node-file-$RANDOM$RANDOM"
 printf '%s\n' "$SECRET" >"$W/pub/hello.txt" && chmod 0600 "$W/pub/hello.txt"
 PRIVPID=

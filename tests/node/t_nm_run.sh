@@ -34,16 +34,7 @@ if ! command -v crun >/dev/null || ! file -L /bin/busybox 2>/dev/null | grep -q 
 fi
 need crun unshare pgrep file
 
-epoxyd_setup || bail "setup"
-node_ca 900 || bail "node CA"
-node5_seed || bail "admin, node5 and its credential"
-epoxyd_start || bail "epoxyd did not start"
-ctl_env
-N=$T_DIR/node; C=$N/cache; D=$N/slivers; S=$N/crun; R=$N/rootfs
-CRUN_ROOT=$S
-mkdir -p "$N" "$R/bin" "$R/proc" "$R/dev" "$R/sys" "$R/tmp" "$R/out" || bail "dirs"
-cp /bin/busybox "$R/bin/busybox" || bail "busybox"
-for a in sh sleep cat ls echo; do ln -s busybox "$R/bin/$a"; done
+nm_node5 sh sleep cat ls echo
 ps_slivers() { pgrep -fc '^sleep 8640[1-3]$'; }
 before_procs=$(ps_slivers)
 before_cg=$(find /sys/fs/cgroup -maxdepth 3 -type d 2>/dev/null | wc -l)
