@@ -95,6 +95,10 @@
 #define NODEPROTO_NODE_CSR_PATH "/v1/node/csr"
 #define NODEPROTO_NODE_HEARTBEAT_PATH "/v1/node/heartbeat"
 #define NODEPROTO_NODE_RENEW_PATH "/v1/node/renew"
+/* POST /v1/node/archive-cert (csr; mutual TLS with the node's certificate):
+ * an archive-only certificate (subject CN=<host>, OU=epoxy-archive) that
+ * epoxyd accepts on the archive's upload endpoints and nowhere else */
+#define NODEPROTO_NODE_ARCHIVE_CERT_PATH "/v1/node/archive-cert"
 /* GET /v1/node/slivers[?wait=N] (mutual TLS; docs/slivers.md): the node's
  * signed sliver set (lib/sliverset.h), ETag "<serial>"; If-None-Match
  * "<serial>" answers 304 while the set is unchanged, held up to N s */

@@ -122,7 +122,7 @@ static int archive_local_url(struct srv *srv, const struct http_req *req,
 	if (rc == 0 && op != ARCHIVE_S3_URL)
 		rc = -EPX_E_ARC_NAME;
 	if (rc == 0)
-		rc = nodeapi_identify(srv, req, host, serial);
+		rc = nodeapi_identify_archive(srv, req, host, serial);
 	if (rc == 0)
 		rc = archive_req_name(srv, req, exp, host, name, dt);
 	if (rc < 0)
@@ -146,7 +146,7 @@ int archive_preauth(struct srv *srv, const struct http_req *req, struct http_res
 	rc = srv->s3 || archive_local_ask(req) ? archive_s3_name(req->path, exp, sha, &op) :
 		archive_name(req->path, exp, sha);
 	if (rc == 0)
-		rc = nodeapi_identify(srv, req, host, serial);
+		rc = nodeapi_identify_archive(srv, req, host, serial);
 	return rc < 0 ? archive_refuse(req, resp, rc, "archive upload") : 0;
 }
 
@@ -318,7 +318,7 @@ static int archive_put(struct srv *srv, const struct http_req *req, struct http_
 
 	rc = archive_name(req->path, exp, sha);
 	if (rc == 0)
-		rc = nodeapi_identify(srv, req, host, serial);
+		rc = nodeapi_identify_archive(srv, req, host, serial);
 	if (rc == 0)
 		rc = archive_req_name(srv, req, exp, host, name, dt);
 	if (rc == 0 && req->body_len == 0)

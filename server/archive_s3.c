@@ -398,7 +398,7 @@ int archive_s3_handle(struct srv *srv, const struct http_req *req, struct http_r
 		return archive_s3_refuse(req, resp, -EPX_E_S3_BACKEND, "archive upload");
 	rc = archive_s3_name(req->path, exp, sha, &op);
 	if (rc == 0)
-		rc = nodeapi_identify(srv, req, host, serial);
+		rc = nodeapi_identify_archive(srv, req, host, serial);
 	if (rc == 0)
 		rc = archive_req_name(srv, req, exp, host, name, dt);
 	if (rc < 0)

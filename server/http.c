@@ -80,6 +80,8 @@ static const struct route {
 	  NODEPROTO_HEARTBEAT_BODY_MAX, nodeapi_preauth },
 	{ NODEPROTO_NODE_RENEW_PATH, R_POST, RF_TLS, nodeapi_renew, NODEPROTO_NODE_BODY_MAX,
 	  nodeapi_preauth },
+	{ NODEPROTO_NODE_ARCHIVE_CERT_PATH, R_POST, RF_TLS, nodeapi_archive_cert,
+	  NODEPROTO_NODE_BODY_MAX, nodeapi_preauth },
 	{ SLIVERAPI_PATH, R_GET, RF_TLS, sliverapi_get, 0, sliverapi_preauth },
 	{ NODEPROTO_IMAGE_PATH, R_GET, RF_TLS | RF_PREFIX, sliverapi_image, 0, sliverapi_preauth },
 	{ ARCHIVE_PATH, R_GET | R_HEAD | R_PUT | R_POST, RF_TLS | RF_PREFIX, archive_handle,

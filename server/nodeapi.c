@@ -91,7 +91,7 @@ static int nodeapi_csr_field(struct nodeapi_in *in)
 
 /* Issues for host from in->csr; *pem is malloc'd. */
 static int nodeapi_issue(struct srv *srv, const struct nodeapi_in *in, const char *host,
-			 char serial[NODEID_SERIAL_HEX + 1], int64_t *not_after,
+			 enum nodeid_kind kind, char serial[NODEID_SERIAL_HEX + 1], int64_t *not_after,
 			 char **pem, size_t *pem_len)
 {
 	int rc;
@@ -99,7 +99,7 @@ static int nodeapi_issue(struct srv *srv, const struct nodeapi_in *in, const cha
 	*pem = malloc(NODEPROTO_CERT_MAX);
 	if (!*pem)
 		return -ENOMEM;
-	rc = nodeid_issue(srv->nodeid, in->csr, in->csr_len, host, http_now(srv),
+	rc = nodeid_issue(srv->nodeid, in->csr, in->csr_len, host, kind, http_now(srv),
 			  srv->cfg->node_cert_ttl, serial, not_after, *pem,
 			  NODEPROTO_CERT_MAX, pem_len);
 	if (rc < 0) {
@@ -155,7 +155,7 @@ int nodeapi_csr(struct srv *srv, const struct http_req *req, struct http_resp *r
 		rc = http_bearer(req, tok);
 	/* every check of the request before the credential is spent */
 	if (rc == 0)
-		rc = nodeapi_issue(srv, in, host, serial, &not_after, &pem, &pem_len);
+		rc = nodeapi_issue(srv, in, host, NODEID_NODE, serial, &not_after, &pem, &pem_len);
 	if (rc == 0) {
 		rc = store_joincred_redeem(srv->store, tok, host, &info);
 		if (rc < 0)
@@ -180,6 +180,7 @@ struct nodeapi_seen {
 	int64_t window[2];
 	char host[LABEL_HOST_MAX + 1];
 	char serial[NODEID_SERIAL_HEX + 1];
+	enum nodeid_kind kind;
 };
 static struct nodeapi_seen nodeapi_seen[NODEAPI_SEEN];
 static unsigned nodeapi_seen_next;      /* the way a new entry takes */
@@ -205,8 +206,10 @@ static struct nodeapi_seen *nodeapi_slot(const uint8_t h[SHA256_LEN], int add)
 	return &w[nodeapi_seen_next++ % NODEAPI_SEEN_WAYS];
 }
 
-int nodeapi_identify(struct srv *srv, const struct http_req *req,
-			    char host[LABEL_HOST_MAX + 1], char serial[NODEID_SERIAL_HEX + 1])
+/* Who the client is, whatever its certificate's kind (*kind). */
+static int nodeapi_who(struct srv *srv, const struct http_req *req,
+		       char host[LABEL_HOST_MAX + 1], char serial[NODEID_SERIAL_HEX + 1],
+		       enum nodeid_kind *kind)
 {
 	struct nodeapi_seen *e;
 	uint8_t h[SHA256_LEN];
@@ -224,13 +227,14 @@ int nodeapi_identify(struct srv *srv, const struct http_req *req,
 		if (e && e->gen == gen && now >= e->window[0] && now <= e->window[1]) {
 			memcpy(host, e->host, sizeof(e->host));
 			memcpy(serial, e->serial, sizeof(e->serial));
+			*kind = e->kind;
 			rc = 0;
 		}
 		pthread_mutex_unlock(&nodeapi_seen_lock);
 	}
 	if (rc < 0) {
 		rc = nodeid_peer(srv->nodeid, req->peer_cert, req->peer_cert_len, now, host, serial,
-				 win);
+				 win, kind);
 		if (rc == 0 && req->peer_cert_len <= NODEID_CERT_DER_MAX) {
 			pthread_mutex_lock(&nodeapi_seen_lock);
 			e = nodeapi_slot(h, 1);
@@ -239,6 +243,7 @@ int nodeapi_identify(struct srv *srv, const struct http_req *req,
 			memcpy(e->window, win, sizeof(win));
 			memcpy(e->host, host, sizeof(e->host));
 			memcpy(e->serial, serial, sizeof(e->serial));
+			e->kind = *kind;
 			pthread_mutex_unlock(&nodeapi_seen_lock);
 		}
 	}
@@ -247,13 +252,32 @@ int nodeapi_identify(struct srv *srv, const struct http_req *req,
 	return rc;
 }
 
+int nodeapi_identify(struct srv *srv, const struct http_req *req,
+		     char host[LABEL_HOST_MAX + 1], char serial[NODEID_SERIAL_HEX + 1])
+{
+	enum nodeid_kind kind = NODEID_NODE;
+	int rc = nodeapi_who(srv, req, host, serial, &kind);
+
+	return rc == 0 && kind != NODEID_NODE ? -EPX_E_NID_ARCHONLY : rc;
+}
+
+int nodeapi_identify_archive(struct srv *srv, const struct http_req *req,
+			     char host[LABEL_HOST_MAX + 1], char serial[NODEID_SERIAL_HEX + 1])
+{
+	enum nodeid_kind kind = NODEID_NODE;
+
+	return nodeapi_who(srv, req, host, serial, &kind);
+}
+
 int nodeapi_preauth(struct srv *srv, const struct http_req *req, struct http_resp *resp)
 {
 	char host[LABEL_HOST_MAX + 1], serial[NODEID_SERIAL_HEX + 1];
 	char tok[STORE_TOKEN_HEX + 1];
 	/* the handler's own name in the log line */
 	const char *what = !strcmp(req->path, NODEPROTO_NODE_CSR_PATH) ? "node csr" :
-		!strcmp(req->path, NODEPROTO_NODE_RENEW_PATH) ? "node renew" : "node heartbeat";
+		!strcmp(req->path, NODEPROTO_NODE_RENEW_PATH) ? "node renew" :
+		!strcmp(req->path, NODEPROTO_NODE_ARCHIVE_CERT_PATH) ? "node archive-cert" :
+		"node heartbeat";
 	int rc;
 
 	if (!srv->nodeid)
@@ -348,7 +372,10 @@ out:
 	return http_resp_copy(resp, 200, "text/plain", ans, (size_t)n);
 }
 
-int nodeapi_renew(struct srv *srv, const struct http_req *req, struct http_resp *resp)
+/* renew (NODEID_NODE) and archive-cert (NODEID_ARCHIVE): a node's
+ * certificate asks, the kind is the endpoint's */
+static int nodeapi_reissue(struct srv *srv, const struct http_req *req, struct http_resp *resp,
+			   enum nodeid_kind kind, const char *what)
 {
 	static const char *const keys[] = { NODEPROTO_F_CSR };
 	char host[LABEL_HOST_MAX + 1], serial[NODEID_SERIAL_HEX + 1];
@@ -366,10 +393,20 @@ int nodeapi_renew(struct srv *srv, const struct http_req *req, struct http_resp 
 	if (rc == 0)
 		rc = nodeapi_csr_field(in);
 	if (rc == 0)
-		rc = nodeapi_issue(srv, in, host, serial, &not_after, &pem, &pem_len);
+		rc = nodeapi_issue(srv, in, host, kind, serial, &not_after, &pem, &pem_len);
 	free(in);
 	if (rc < 0)
-		return nodeapi_refuse(req, resp, rc, "node renew");
+		return nodeapi_refuse(req, resp, rc, what);
 	return nodeapi_answer(srv, req, resp, host, serial, not_after, pem, pem_len,
-			      "node renewed");
+			      kind == NODEID_ARCHIVE ? "archive certificate" : "node renewed");
+}
+
+int nodeapi_renew(struct srv *srv, const struct http_req *req, struct http_resp *resp)
+{
+	return nodeapi_reissue(srv, req, resp, NODEID_NODE, "node renew");
+}
+
+int nodeapi_archive_cert(struct srv *srv, const struct http_req *req, struct http_resp *resp)
+{
+	return nodeapi_reissue(srv, req, resp, NODEID_ARCHIVE, "node archive-cert");
 }

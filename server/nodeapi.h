@@ -43,10 +43,21 @@ int nodeapi_heartbeat(struct srv *srv, const struct http_req *req, struct http_r
  * (revocation, deletion) are, on every call.  A held poll is dispatched
  * every HOLD_CHECK_MS and each request identified twice (preauth,
  * handler): at 5,000 nodes, verifications serialised under the node CA's
- * lock were epoxyd's limit (bench/slivers/README.md). */
+ * lock were epoxyd's limit (bench/slivers/README.md).  An archive-only
+ * certificate (nodeid.h, NODEID_ARCHIVE) is refused here,
+ * -EPX_E_NID_ARCHONLY (403, as every refusal of a certificate). */
 int nodeapi_identify(struct srv *srv, const struct http_req *req,
 		     char host[LABEL_HOST_MAX + 1], char serial[NODEID_SERIAL_HEX + 1]);
+/* The same, for the archive's upload endpoints only (server/archive.c,
+ * archive_s3.c): a node's certificate or its archive-only one. */
+int nodeapi_identify_archive(struct srv *srv, const struct http_req *req,
+			     char host[LABEL_HOST_MAX + 1], char serial[NODEID_SERIAL_HEX + 1]);
 int nodeapi_preauth(struct srv *srv, const struct http_req *req, struct http_resp *resp);
 int nodeapi_renew(struct srv *srv, const struct http_req *req, struct http_resp *resp);
+/* POST NODEPROTO_NODE_ARCHIVE_CERT_PATH (csr), with the node's own
+ * certificate (never an archive-only one): an archive-only certificate of
+ * the same host on the request's key, node_cert_ttl long, recorded in the
+ * store like the node's (so the host's revocation ends it). */
+int nodeapi_archive_cert(struct srv *srv, const struct http_req *req, struct http_resp *resp);
 
 #endif

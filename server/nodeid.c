@@ -305,13 +305,24 @@ static const unsigned char nodeid_eku[] = {
 	0x06, 0x08, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x01,
 };
 
+/* an archive-only certificate: clientAuth alone (it never serves the
+ * node's HTTPS API) */
+static const unsigned char nodeid_eku_archive[] = {
+	0x30, 0x0a, 0x06, 0x08, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x02,
+};
+
 static int nodeid_write(struct nodeid *n, mbedtls_x509write_cert *w,
 			mbedtls_pk_context *subject_key, const char *host,
-			int64_t now, unsigned ttl, mbedtls_mpi *serial)
+			int64_t now, unsigned ttl, mbedtls_mpi *serial, enum nodeid_kind kind)
 {
-	char subject[8 + LABEL_HOST_MAX + 1], nb[16], na[16];
+	char subject[32 + LABEL_HOST_MAX + 1], nb[16], na[16];
+	const unsigned char *eku = kind == NODEID_ARCHIVE ? nodeid_eku_archive : nodeid_eku;
+	size_t eku_len = kind == NODEID_ARCHIVE ? sizeof(nodeid_eku_archive) : sizeof(nodeid_eku);
 
-	snprintf(subject, sizeof(subject), "CN=%s", host);
+	if (kind == NODEID_ARCHIVE)
+		snprintf(subject, sizeof(subject), "CN=%s,OU=%s", host, NODEID_ARCHIVE_OU);
+	else
+		snprintf(subject, sizeof(subject), "CN=%s", host);
 	nodeid_time(now - NODEID_SKEW, nb);
 	nodeid_time(now + (int64_t)ttl, na);
 	mbedtls_x509write_crt_set_version(w, MBEDTLS_X509_CRT_VERSION_3);
@@ -326,7 +337,7 @@ static int nodeid_write(struct nodeid *n, mbedtls_x509write_cert *w,
 	    mbedtls_x509write_crt_set_key_usage(w, MBEDTLS_X509_KU_DIGITAL_SIGNATURE) ||
 	    mbedtls_x509write_crt_set_extension(w, MBEDTLS_OID_EXTENDED_KEY_USAGE,
 						MBEDTLS_OID_SIZE(MBEDTLS_OID_EXTENDED_KEY_USAGE), 0,
-						nodeid_eku, sizeof(nodeid_eku)) ||
+						eku, eku_len) ||
 	    mbedtls_x509write_crt_set_subject_key_identifier(w) ||
 	    mbedtls_x509write_crt_set_authority_key_identifier(w))
 		return -EPX_E_NID_ISSUE;
@@ -334,7 +345,7 @@ static int nodeid_write(struct nodeid *n, mbedtls_x509write_cert *w,
 }
 
 int nodeid_issue(struct nodeid *n, const uint8_t *der, size_t len,
-		 const char *host, int64_t now, unsigned ttl,
+		 const char *host, enum nodeid_kind kind, int64_t now, unsigned ttl,
 		 char serial[NODEID_SERIAL_HEX + 1], int64_t *not_after,
 		 char *pem, size_t cap, size_t *pem_len)
 {
@@ -354,7 +365,7 @@ int nodeid_issue(struct nodeid *n, const uint8_t *der, size_t len,
 		goto out;
 	pthread_mutex_lock(&n->lock);
 	rc = nodeid_is_server_name(n, host) ? -EPX_E_NID_SERVERNAME :
-		nodeid_write(n, &w, &csr.pk, host, now, ttl, &mpi);
+		nodeid_write(n, &w, &csr.pk, host, now, ttl, &mpi, kind);
 	if (rc == 0 && mbedtls_x509write_crt_pem(&w, (unsigned char *)pem, cap,
 						  nodeid_rng, NULL) != 0)
 		rc = -EPX_E_NID_ISSUE;
@@ -386,10 +397,47 @@ static int nodeid_valid_at(const mbedtls_x509_crt *c, int64_t now)
 	return now >= nodeid_unix(&c->valid_from) && now <= nodeid_unix(&c->valid_to);
 }
 
-/* The CN of a one-attribute subject, as a host name. */
-static int nodeid_cn(const mbedtls_x509_name *name, char host[LABEL_HOST_MAX + 1])
+/* An attribute of oid whose value is exactly lit. */
+static int nodeid_attr_is(const mbedtls_x509_name *a, const char *oid, size_t oid_len,
+			  const char *lit)
 {
-	if (!name || name->next || name->oid.len != MBEDTLS_OID_SIZE(MBEDTLS_OID_AT_CN) ||
+	return a->oid.len == oid_len && !memcmp(a->oid.p, oid, oid_len) &&
+		a->val.len == strlen(lit) && !memcmp(a->val.p, lit, a->val.len);
+}
+
+/* The subject's kind: CN alone (a node's), or CN and OU=NODEID_ARCHIVE_OU
+ * in either order (archive-only); name is left on the CN.  Else -1. */
+static int nodeid_subject_kind(const mbedtls_x509_name **name, enum nodeid_kind *kind)
+{
+	const mbedtls_x509_name *a = *name, *b = a ? a->next : NULL;
+	const char *cn = MBEDTLS_OID_AT_CN, *ou = MBEDTLS_OID_AT_ORG_UNIT;
+	size_t cl = MBEDTLS_OID_SIZE(MBEDTLS_OID_AT_CN), ol = MBEDTLS_OID_SIZE(MBEDTLS_OID_AT_ORG_UNIT);
+
+	if (!a)
+		return -1;
+	*kind = NODEID_NODE;
+	if (!b)
+		return 0;
+	if (b->next)
+		return -1;
+	*kind = NODEID_ARCHIVE;
+	if (a->oid.len == cl && !memcmp(a->oid.p, cn, cl) &&
+	    nodeid_attr_is(b, ou, ol, NODEID_ARCHIVE_OU))
+		return 0;
+	if (b->oid.len == cl && !memcmp(b->oid.p, cn, cl) &&
+	    nodeid_attr_is(a, ou, ol, NODEID_ARCHIVE_OU)) {
+		*name = b;
+		return 0;
+	}
+	return -1;
+}
+
+/* The CN of the subject (nodeid_subject_kind), as a host name. */
+static int nodeid_cn(const mbedtls_x509_name *name, char host[LABEL_HOST_MAX + 1],
+		     enum nodeid_kind *kind)
+{
+	if (nodeid_subject_kind(&name, kind) < 0 ||
+	    name->oid.len != MBEDTLS_OID_SIZE(MBEDTLS_OID_AT_CN) ||
 	    memcmp(name->oid.p, MBEDTLS_OID_AT_CN, name->oid.len) ||
 	    name->val.len == 0 || name->val.len > LABEL_HOST_MAX)
 		return -EPX_E_NID_CERT;
@@ -438,8 +486,10 @@ static int nodeid_peer_prev(struct nodeid *n, mbedtls_x509_crt *crt, int64_t now
 
 int nodeid_peer(struct nodeid *n, const uint8_t *der, size_t len, int64_t now,
 		char host[LABEL_HOST_MAX + 1], char serial[NODEID_SERIAL_HEX + 1],
-		int64_t window[2])
+		int64_t window[2], enum nodeid_kind *kind)
 {
+	enum nodeid_kind k = NODEID_NODE;
+
 	const uint32_t timeflags = MBEDTLS_X509_BADCERT_EXPIRED | MBEDTLS_X509_BADCERT_FUTURE;
 	const mbedtls_x509_crt *by = &n->ca;
 	mbedtls_x509_crt crt;
@@ -470,9 +520,11 @@ int nodeid_peer(struct nodeid *n, const uint8_t *der, size_t len, int64_t now,
 	}
 	pthread_mutex_unlock(&n->lock);
 	if (rc == 0)
-		rc = nodeid_cn(&crt.subject, host);
+		rc = nodeid_cn(&crt.subject, host, &k);
 	if (rc == 0)
 		rc = nodeid_serial_of(&crt, serial);
+	if (rc == 0 && kind)
+		*kind = k;
 out:
 	mbedtls_x509_crt_free(&crt);
 	return rc;

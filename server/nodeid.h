@@ -24,7 +24,14 @@
  *    itself, and both it and its CA are valid at `now` (the server's
  *    clock, not the system's), and hands back its CN and serial; whether
  *    the serial is still good is the store's answer
- *    (store_nodecert_check), asked on every request.
+ *    (store_nodecert_check), asked on every request;
+ *  - an archive-only certificate (kind NODEID_ARCHIVE, chosen by the
+ *    server's endpoint, never by the request) has the subject CN=host,
+ *    OU=NODEID_ARCHIVE_OU and extendedKeyUsage clientAuth alone; the
+ *    node CA signs it the same way, so it is as short-lived as the node's
+ *    and dies with the host's revocation; nodeid_peer() says which kind
+ *    a presented certificate is, and refuses any other subject (a second
+ *    attribute, another OU) as -EPX_E_NID_CERT.
  * Threads: one mutex serialises every use of the CA (mbedTLS caches
  * precomputed points in the shared key); issuance is rare, and
  * server/nodeapi.c checks a certificate's bytes once, not on every
@@ -48,6 +55,13 @@
 #define NODEID_PREV_MAX 4           /* previous node CAs still trusted */
 
 struct nodeid;
+
+#define NODEID_ARCHIVE_OU "epoxy-archive"
+
+enum nodeid_kind {
+	NODEID_NODE = 0,        /* the node's certificate: every node endpoint */
+	NODEID_ARCHIVE,         /* archive-only: the archive's upload endpoints */
+};
 
 /* Loads the node CA from PEM buffers (NUL-terminated, len counting the
  * NUL as mbedTLS wants): a CA certificate and its EC P-256 private key,
@@ -80,7 +94,7 @@ int nodeid_csr_check(const uint8_t *der, size_t len, const char *host);
  * NODEID_SERIAL_HEX lowercase digits, *not_after its end.  Returns 0,
  * a check's code, or -EPX_E_NID_ISSUE. */
 int nodeid_issue(struct nodeid *n, const uint8_t *der, size_t len,
-		 const char *host, int64_t now, unsigned ttl,
+		 const char *host, enum nodeid_kind kind, int64_t now, unsigned ttl,
 		 char serial[NODEID_SERIAL_HEX + 1], int64_t *not_after,
 		 char *pem, size_t cap, size_t *pem_len);
 
@@ -92,9 +106,10 @@ uint64_t nodeid_gen(const struct nodeid *n);
 /* Checks a presented certificate (DER) as above.  host gets its CN,
  * serial its serial, window (may be NULL) the times between which both
  * it and the CA it chains to are valid: the same answer holds for the
- * same bytes at any time inside (server/nodeapi.c remembers it).  0, -EPX_E_NID_NOCERT (len 0) or -EPX_E_NID_CERT. */
+ * same bytes at any time inside (server/nodeapi.c remembers it), kind
+ * (may be NULL) its kind.  0, -EPX_E_NID_NOCERT (len 0) or -EPX_E_NID_CERT. */
 int nodeid_peer(struct nodeid *n, const uint8_t *der, size_t len, int64_t now,
 		char host[LABEL_HOST_MAX + 1], char serial[NODEID_SERIAL_HEX + 1],
-		int64_t window[2]);
+		int64_t window[2], enum nodeid_kind *kind);
 
 #endif

@@ -73,7 +73,7 @@ static void fz_roundtrip(struct nodeid *ca, const char *pem, const char *serial)
 
 	if (!b || !e || mbedtls_base64_decode(der, sizeof(der), &len, (const unsigned char *)b + 1,
 					      (size_t)(e - b - 1)) != 0 ||
-	    nodeid_peer(ca, der, len, FZ_NOW + 60, host, got, NULL) != 0 ||
+	    nodeid_peer(ca, der, len, FZ_NOW + 60, host, got, NULL, NULL) != 0 ||
 	    strcmp(host, "node1") || strcmp(got, serial))
 		abort();
 }
@@ -89,12 +89,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 	if (n < 1)
 		return 0;
 	if (d[0] & 1) {
-		nodeid_peer(ca, d + 1, n - 1, FZ_NOW, host, serial, NULL);
+		nodeid_peer(ca, d + 1, n - 1, FZ_NOW, host, serial, NULL, NULL);
 		return 0;
 	}
 	if (nodeid_csr_check(d + 1, n - 1, "node1") != 0)
 		return 0;
-	if (nodeid_issue(ca, d + 1, n - 1, "node1", FZ_NOW, 3600, serial, &na, pem,
+	if (nodeid_issue(ca, d + 1, n - 1, "node1", NODEID_NODE, FZ_NOW, 3600, serial, &na, pem,
 			 sizeof(pem), &plen) != 0)
 		abort();        /* a request that passed the checks must be issued */
 	fz_roundtrip(ca, pem, serial);

@@ -175,35 +175,60 @@ static void test_issue_peer(void)
 	nmid_new(&id, "node1");
 	nmid_new(&id2, "node1");
 	nmid_csr(id, der, sizeof(der), &len);
-	ok(nodeid_issue(ca, der, len, "node1", NOW, 86400, s1, &na, pem, sizeof(pem), &plen) == 0 &&
+	ok(nodeid_issue(ca, der, len, "node1", NODEID_NODE, NOW, 86400, s1, &na, pem, sizeof(pem), &plen) == 0 &&
 	   na == NOW + 86400, "issued for 24 h");
 	ok(nmid_cert_check(id, pem, plen, &life) == 0 && life == 86400 + NODEID_SKEW,
 	   "the node accepts it for its key (%lld s)", (long long)life);
 	ok(nmid_cert_check(id2, pem, plen, &life) == -EPX_E_NM_CERT, "...not for another key");
 	ok(mbedtls_base64_decode(cder, sizeof(cder), &clen, (const unsigned char *)strchr(pem, '\n') + 1,
 				 (size_t)(strstr(pem, "-----END") - strchr(pem, '\n') - 1)) == 0, "DER of it");
-	ok(nodeid_peer(ca, cder, clen, NOW + 10, host, serial, NULL) == 0 && !strcmp(host, "node1") &&
+	ok(nodeid_peer(ca, cder, clen, NOW + 10, host, serial, NULL, NULL) == 0 && !strcmp(host, "node1") &&
 	   !strcmp(serial, s1), "presented: accepted, host node1, serial %s", serial);
 	{
 		int64_t win[2] = { 0, 0 };
-		int prc = nodeid_peer(ca, cder, clen, NOW + 10, host, serial, win);
+		int prc = nodeid_peer(ca, cder, clen, NOW + 10, host, serial, win, NULL);
 
 		ok(prc == 0 && win[0] == NOW - NODEID_SKEW && win[1] == NOW + 86400,
 		   "its window: its own validity inside the CA's (%lld..%lld)",
 		   (long long)win[0], (long long)win[1]);
 	}
-	ok(nodeid_peer(ca, cder, clen, NOW + 86401, host, serial, NULL) == -EPX_E_NID_CERT, "after its end: refused");
-	ok(nodeid_peer(ca, cder, clen, NOW - NODEID_SKEW - 1, host, serial, NULL) == -EPX_E_NID_CERT,
+	ok(nodeid_peer(ca, cder, clen, NOW + 86401, host, serial, NULL, NULL) == -EPX_E_NID_CERT, "after its end: refused");
+	ok(nodeid_peer(ca, cder, clen, NOW - NODEID_SKEW - 1, host, serial, NULL, NULL) == -EPX_E_NID_CERT,
 	   "before its start: refused");
-	ok(nodeid_peer(other, cder, clen, NOW + 10, host, serial, NULL) == -EPX_E_NID_CERT,
+	ok(nodeid_peer(other, cder, clen, NOW + 10, host, serial, NULL, NULL) == -EPX_E_NID_CERT,
 	   "another CA of the same name: refused");
-	ok(nodeid_peer(ca, cder, 0, NOW, host, serial, NULL) == -EPX_E_NID_NOCERT, "no certificate");
+	ok(nodeid_peer(ca, cder, 0, NOW, host, serial, NULL, NULL) == -EPX_E_NID_NOCERT, "no certificate");
 	cder[clen - 5] ^= 1;
-	ok(nodeid_peer(ca, cder, clen, NOW + 10, host, serial, NULL) == -EPX_E_NID_CERT, "flipped signature: refused");
-	ok(nodeid_issue(ca, der, len, "node1", NOW, 86400, s2, &na, pem, sizeof(pem), &plen) == 0 &&
+	ok(nodeid_peer(ca, cder, clen, NOW + 10, host, serial, NULL, NULL) == -EPX_E_NID_CERT, "flipped signature: refused");
+	ok(nodeid_issue(ca, der, len, "node1", NODEID_NODE, NOW, 86400, s2, &na, pem, sizeof(pem), &plen) == 0 &&
 	   strcmp(s1, s2), "a second issue has another serial");
-	ok(nodeid_issue(ca, der, len, "node2", NOW, 86400, s2, &na, pem, sizeof(pem), &plen) ==
+	ok(nodeid_issue(ca, der, len, "node2", NODEID_NODE, NOW, 86400, s2, &na, pem, sizeof(pem), &plen) ==
 	   -EPX_E_NID_CN, "issue for another host: refused");
+	{
+		enum nodeid_kind kind = NODEID_NODE;
+
+		ok(nodeid_issue(ca, der, len, "node1", NODEID_ARCHIVE, NOW, 3600, s2, &na, pem,
+				sizeof(pem), &plen) == 0 && na == NOW + 3600,
+		   "an archive-only certificate: issued, as short-lived as asked");
+		ok(nmid_cert_check(id, pem, plen, &life) == 0, "the node accepts it for its key");
+		clen = 0;
+		ok(mbedtls_base64_decode(cder, sizeof(cder), &clen,
+					 (const unsigned char *)strchr(pem, '\n') + 1,
+					 (size_t)(strstr(pem, "-----END") - strchr(pem, '\n') - 1)) == 0,
+		   "DER of it");
+		ok(nodeid_peer(ca, cder, clen, NOW + 10, host, serial, NULL, &kind) == 0 &&
+		   kind == NODEID_ARCHIVE && !strcmp(host, "node1") && !strcmp(serial, s2),
+		   "presented: archive-only, host node1");
+		ok(nodeid_peer(ca, cder, clen, NOW + 3601, host, serial, NULL, &kind) ==
+		   -EPX_E_NID_CERT, "archive-only after its end: refused");
+		ok(nodeid_issue(ca, der, len, "node1", NODEID_NODE, NOW, 3600, s2, &na, pem,
+				sizeof(pem), &plen) == 0, "a node certificate again");
+		mbedtls_base64_decode(cder, sizeof(cder), &clen,
+				      (const unsigned char *)strchr(pem, '\n') + 1,
+				      (size_t)(strstr(pem, "-----END") - strchr(pem, '\n') - 1));
+		ok(nodeid_peer(ca, cder, clen, NOW + 10, host, serial, NULL, &kind) == 0 &&
+		   kind == NODEID_NODE, "presented: a node's");
+	}
 	nmid_free(id);
 	nmid_free(id2);
 	nodeid_free(ca);
@@ -266,13 +291,13 @@ static void test_server_names(void)
 
 		snprintf(subj, sizeof(subj), "CN=%s", cases[i].host);
 		len = t_csr(der, sizeof(der), MBEDTLS_PK_ECKEY, MBEDTLS_ECP_DP_SECP256R1, subj, 0);
-		rc = nodeid_issue(ca, der, len, cases[i].host, NOW, 900, s, &na, pem, sizeof(pem), &plen);
+		rc = nodeid_issue(ca, der, len, cases[i].host, NODEID_NODE, NOW, 900, s, &na, pem, sizeof(pem), &plen);
 		ok(cases[i].refused ? rc == -EPX_E_NID_SERVERNAME : rc == 0, "issue for %s: %s",
 		   cases[i].host, cases[i].refused ? "refused (E2280)" : "issued");
 	}
 	len = t_csr(der, sizeof(der), MBEDTLS_PK_ECKEY, MBEDTLS_ECP_DP_SECP256R1, "CN=epoxy.test", 0);
 	ok(nodeid_server_names(ca, t_san17_pem, sizeof(t_san17_pem)) < 0 &&
-	   nodeid_issue(ca, der, len, "epoxy.test", NOW, 900, s, &na, pem, sizeof(pem), &plen) ==
+	   nodeid_issue(ca, der, len, "epoxy.test", NODEID_NODE, NOW, 900, s, &na, pem, sizeof(pem), &plen) ==
 	   -EPX_E_NID_SERVERNAME, "a failed read keeps the last names");
 	nodeid_free(ca);
 }
@@ -324,7 +349,7 @@ static void test_service_cert(void)
 	snprintf(p, sizeof(p), "%s/good", d);
 	nmid_new(&id, "node1");
 	nmid_csr(id, der, sizeof(der), &len);
-	ok(nodeid_issue(ca, der, len, "node1", NOW, 86400, s1, &na, pem, sizeof(pem), &plen) == 0,
+	ok(nodeid_issue(ca, der, len, "node1", NODEID_NODE, NOW, 86400, s1, &na, pem, sizeof(pem), &plen) == 0,
 	   "a certificate for the services' key");
 	if (geteuid() != 0) {
 		/* the rule is root's directory: as another user even a 0700
