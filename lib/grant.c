@@ -106,8 +106,8 @@ int grant_parse(const char *s, size_t n, struct grant *g)
 	size_t pre;
 
 	memset(g, 0, sizeof(*g));
-	if (grant_eq(s, n, "sock_diag")) {
-		g->kind = GRANT_SOCK_DIAG;
+	if (grant_eq(s, n, "sock_diag") || grant_eq(s, n, "archive")) {
+		g->kind = s[0] == 's' ? GRANT_SOCK_DIAG : GRANT_ARCHIVE;
 		return 0;
 	}
 	if (n > 5 && memcmp(s, "file:", 5) == 0) {
@@ -135,15 +135,12 @@ int grant_parse(const char *s, size_t n, struct grant *g)
 
 void grant_format(const struct grant *g, char *out, size_t cap)
 {
-	const char *k = g->kind == GRANT_FILE ? "file:" : g->kind == GRANT_DIR ? "dir:" : "";
-	size_t kl = strlen(k), pl = g->kind == GRANT_SOCK_DIAG ? 0 : g->path_len;
+	const char *k = g->kind == GRANT_FILE ? "file:" : g->kind == GRANT_DIR ? "dir:" :
+		g->kind == GRANT_ARCHIVE ? "archive" : "sock_diag";
+	size_t kl = strlen(k), pl = g->kind == GRANT_FILE || g->kind == GRANT_DIR ? g->path_len : 0;
 
 	if (cap == 0)
 		return;
-	if (g->kind == GRANT_SOCK_DIAG) {
-		k = "sock_diag";
-		kl = strlen(k);
-	}
 	if (kl + pl >= cap) {
 		out[0] = '\0';
 		return;

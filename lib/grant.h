@@ -9,6 +9,10 @@
  *   sock_diag        a NETLINK_SOCK_DIAG socket of the node's netns
  *   file:PATH        a read-only descriptor of the node file PATH
  *   dir:PATH         read-only descriptors of regular files beneath PATH
+ *   archive          the node's archive-only certificate (server/nodeid.h:
+ *                    it uploads to epoxyd's archive and does nothing else),
+ *                    read-only at NMSVC_MOUNT in the sliver (node/nm/nmsvc.h;
+ *                    the node manager's, not epoxy-priv's)
  * A grant list is 0..GRANT_MAX grants joined by one space, strictly
  * ascending by bytes (so it has one spelling), at most GRANT_LIST_MAX
  * bytes.
@@ -57,6 +61,7 @@ enum grant_kind {
 	GRANT_SOCK_DIAG = 1,
 	GRANT_FILE,
 	GRANT_DIR,
+	GRANT_ARCHIVE,
 };
 
 struct grant {

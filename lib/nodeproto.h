@@ -99,6 +99,7 @@
  * an archive-only certificate (subject CN=<host>, OU=epoxy-archive) that
  * epoxyd accepts on the archive's upload endpoints and nowhere else */
 #define NODEPROTO_NODE_ARCHIVE_CERT_PATH "/v1/node/archive-cert"
+#define NODEPROTO_ARCHIVE_OU "epoxy-archive"
 /* GET /v1/node/slivers[?wait=N] (mutual TLS; docs/slivers.md): the node's
  * signed sliver set (lib/sliverset.h), ETag "<serial>"; If-None-Match
  * "<serial>" answers 304 while the set is unchanged, held up to N s */

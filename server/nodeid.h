@@ -56,7 +56,7 @@
 
 struct nodeid;
 
-#define NODEID_ARCHIVE_OU "epoxy-archive"
+#define NODEID_ARCHIVE_OU NODEPROTO_ARCHIVE_OU
 
 enum nodeid_kind {
 	NODEID_NODE = 0,        /* the node's certificate: every node endpoint */

@@ -165,9 +165,11 @@ static void nm_usage(FILE *f)
 	      "  --renew seconds).  --beats N stops after N heartbeats.\n"
 	      "  --detach: once the first heartbeat is accepted, go on in the background and\n"
 	      "  exit 0 (join scripts).\n"
-	      "  --service-cert DIR: after each certificate of its own, ask for a second one\n"
-	      "  on a second key for the node's services (epoxy-pusher) and write it to\n"
-	      "  DIR/node.key and DIR/node.crt (0600; DIR root's, writable by nobody else).\n"
+	      "  --service-cert DIR: after each certificate of its own, ask for an\n"
+	      "  archive-only one (accepted by epoxyd's archive alone) on a fresh key and\n"
+	      "  write it to DIR/archive.key and DIR/archive.crt (root:199999 0640; DIR\n"
+	      "  root's, writable by nobody else); a sliver whose slice holds the grant\n"
+	      "  archive sees DIR read-only at /run/epoxy-archive, with group 199999.\n"
 	      "  --slivers DIR: between heartbeats, long-poll the node's sliver set (each\n"
 	      "  request held up to --poll seconds, default 25, at most 55), verify it with\n"
 	      "  the online key of --keyset (default /etc/epoxy/keyset), keep the last\n"
@@ -425,11 +427,11 @@ static int nm_enroll(struct nm *nm, const char *path, const uint8_t *bearer,
 	return rc;
 }
 
-/* With --service-cert: a second certificate of this host on a second,
- * fresh key, asked through the renewal endpoint with the current
- * certificate, written for the node's services (nmsvc.h).  A failure is
- * logged and tried again at the next heartbeat; the node manager's own
- * certificate and key are untouched either way. */
+/* With --service-cert: an archive-only certificate of this host on a
+ * fresh key, asked with the current certificate from epoxyd's
+ * archive-cert endpoint, written for the measurement sliver (nmsvc.h).
+ * A failure is logged and tried again at the next heartbeat; the node
+ * manager's own certificate and key are untouched either way. */
 static void nm_svc(struct nm *nm, struct nm_ans *a)
 {
 	char *body = malloc(NM_BODY_MAX);
@@ -441,17 +443,17 @@ static void nm_svc(struct nm *nm, struct nm_ans *a)
 	if (rc == 0)
 		rc = nm_body(nm, id, 0, body, &len);
 	if (rc == 0)
-		rc = nm_post(nm, nm->cur, NODEPROTO_NODE_RENEW_PATH, body, len, NULL, a);
+		rc = nm_post(nm, nm->cur, NODEPROTO_NODE_ARCHIVE_CERT_PATH, body, len, NULL, a);
 	if (rc == 0)
-		rc = nmid_cert_check(id, a->buf, strlen(a->buf), &life);
+		rc = nmid_archive_check(id, a->buf, strlen(a->buf), &life);
 	if (rc == 0)
 		rc = nmsvc_write(nm->svc_dir, id, a->buf, strlen(a->buf));
 	if (rc == 0) {
 		nm->svc_due = 0;
-		nmrun_log("service certificate for %s in %s, %lld s of life", nm->host,
+		nmrun_log("archive certificate for %s in %s, %lld s of life", nm->host,
 			  nm->svc_dir, (long long)life);
 	} else {
-		nm_fail(-EPX_E_NM_SVCCERT, "service certificate (retrying at the next beat)",
+		nm_fail(-EPX_E_NM_SVCCERT, "archive certificate (retrying at the next beat)",
 			a->reason);
 	}
 	nmid_free(id);
@@ -947,6 +949,9 @@ static int nm_sync_start(struct nm *nm)
 				 nm->priv_grants);
 		if (nm->priv_dir)
 			snprintf(nm->run.priv_dir, sizeof(nm->run.priv_dir), "%s", nm->priv_dir);
+		if (nm->svc_dir)
+			snprintf(nm->run.archive_dir, sizeof(nm->run.archive_dir), "%s",
+				 nm->svc_dir);
 		if (nm->images) {
 			rc = nmimage_init(&nm->img, nm->data, nm->image_entries, nm->image_bytes);
 			if (rc < 0)

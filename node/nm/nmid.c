@@ -16,6 +16,7 @@
 
 #include "lib/err.h"
 #include "lib/label.h"
+#include "lib/nodeproto.h"
 #include "lib/rand.h"
 #include "node/nm/nmid.h"
 
@@ -114,12 +115,33 @@ static int nmid_same_key(struct nmid *id, mbedtls_pk_context *pk)
 	return na > 0 && na == nb && !memcmp(a + sizeof(a) - na, b + sizeof(b) - nb, (size_t)na);
 }
 
-int nmid_cert_check(struct nmid *id, const char *pem, size_t len, int64_t *lifetime)
+/* The subject is CN=host alone, or (archive) CN=host and
+ * OU=NODEPROTO_ARCHIVE_OU in either order and nothing else. */
+static int nmid_subject_ok(const mbedtls_x509_name *n, const char *host, int archive)
+{
+	size_t hl = strlen(host), ol = strlen(NODEPROTO_ARCHIVE_OU);
+	int cn = 0, ou = 0;
+
+	for (; n; n = n->next) {
+		if (n->oid.len == MBEDTLS_OID_SIZE(MBEDTLS_OID_AT_CN) &&
+		    !memcmp(n->oid.p, MBEDTLS_OID_AT_CN, n->oid.len) && n->val.len == hl &&
+		    !memcmp(n->val.p, host, hl))
+			cn++;
+		else if (archive && n->oid.len == MBEDTLS_OID_SIZE(MBEDTLS_OID_AT_ORG_UNIT) &&
+			 !memcmp(n->oid.p, MBEDTLS_OID_AT_ORG_UNIT, n->oid.len) &&
+			 n->val.len == ol && !memcmp(n->val.p, NODEPROTO_ARCHIVE_OU, ol))
+			ou++;
+		else
+			return 0;
+	}
+	return cn == 1 && ou == (archive ? 1 : 0);
+}
+
+static int nmid_check(struct nmid *id, const char *pem, size_t len, int archive,
+		      int64_t *lifetime)
 {
 	mbedtls_x509_crt crt;
-	const mbedtls_x509_name *cn;
 	char *copy = malloc(len + 1);
-	size_t hl = strlen(id->host);
 	int rc = -EPX_E_NM_CERT;
 
 	if (!copy)
@@ -129,10 +151,7 @@ int nmid_cert_check(struct nmid *id, const char *pem, size_t len, int64_t *lifet
 	mbedtls_x509_crt_init(&crt);
 	if (mbedtls_x509_crt_parse(&crt, (unsigned char *)copy, len + 1) != 0 || crt.next)
 		goto out;
-	cn = &crt.subject;
-	if (cn->next || cn->oid.len != MBEDTLS_OID_SIZE(MBEDTLS_OID_AT_CN) ||
-	    memcmp(cn->oid.p, MBEDTLS_OID_AT_CN, cn->oid.len) || cn->val.len != hl ||
-	    memcmp(cn->val.p, id->host, hl) || !nmid_same_key(id, &crt.pk))
+	if (!nmid_subject_ok(&crt.subject, id->host, archive) || !nmid_same_key(id, &crt.pk))
 		goto out;
 	*lifetime = nmid_unix(&crt.valid_to) - nmid_unix(&crt.valid_from);
 	rc = *lifetime > 0 ? 0 : -EPX_E_NM_CERT;
@@ -140,4 +159,14 @@ out:
 	mbedtls_x509_crt_free(&crt);
 	free(copy);
 	return rc;
+}
+
+int nmid_cert_check(struct nmid *id, const char *pem, size_t len, int64_t *lifetime)
+{
+	return nmid_check(id, pem, len, 0, lifetime);
+}
+
+int nmid_archive_check(struct nmid *id, const char *pem, size_t len, int64_t *lifetime)
+{
+	return nmid_check(id, pem, len, 1, lifetime);
 }

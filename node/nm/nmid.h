@@ -31,5 +31,9 @@ int nmid_key_pem(struct nmid *id, char *pem, size_t cap, size_t *len);
  * and host; *lifetime gets not_after - not_before in seconds.
  * 0 or -EPX_E_NM_CERT. */
 int nmid_cert_check(struct nmid *id, const char *pem, size_t len, int64_t *lifetime);
+/* The same for an archive-only certificate (server/nodeid.h): subject
+ * CN=<host> and OU=NODEPROTO_ARCHIVE_OU, nothing else.  A node's
+ * certificate is refused here, an archive-only one by nmid_cert_check. */
+int nmid_archive_check(struct nmid *id, const char *pem, size_t len, int64_t *lifetime);
 
 #endif

@@ -106,8 +106,9 @@ static int nmpriv_one(const struct sliver *sl, uint32_t uid, char *out, size_t c
 	rc = nmpriv_put(out, cap, o, "slice ", sl->name, " uid ", u);
 	if (rc == 0 && grant_list_parse(sl->grants, strlen(sl->grants), g, &n) < 0)
 		rc = -EPX_E_NM_GRANTS;
+	/* archive is the node manager's own (nmsvc.h), not epoxy-priv's */
 	for (i = 0; rc == 0 && i < n; i++)
-		rc = nmpriv_put(out, cap, o, "grant ", sl->name,
+		rc = g[i].kind == GRANT_ARCHIVE ? 0 : nmpriv_put(out, cap, o, "grant ", sl->name,
 				g[i].kind == GRANT_SOCK_DIAG ? " sock_diag" :
 				g[i].kind == GRANT_FILE ? " file " : " dir ", g[i].path);
 	return rc;

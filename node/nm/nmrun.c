@@ -16,6 +16,7 @@
 
 #include "lib/err.h"
 #include "lib/file.h"
+#include "lib/grant.h"
 #include "lib/hex.h"
 #include "lib/line.h"
 #include "lib/record.h"
@@ -24,6 +25,7 @@
 #include "node/nm/nmnet.h"
 #include "node/nm/nmpriv.h"
 #include "node/nm/nmrun.h"
+#include "node/nm/nmsvc.h"
 
 #define NMRUN_P (NMRUN_PATH_MAX + 96)
 #define NMRUN_NEW ".new-"
@@ -160,6 +162,22 @@ static int nmrun_granted(const struct nmrun *r, const struct sliver *sl)
 	return r->priv_dir[0] && sl->grants[0];
 }
 
+/* 1 when sl gets the archive-only certificate (nmsvc.h): its slice
+ * holds the grant archive (a list that does not parse grants nothing) */
+static int nmrun_archive(const struct nmrun *r, const struct sliver *sl)
+{
+	struct grant g[GRANT_MAX];
+	size_t n = 0, i;
+
+	if (!r->archive_dir[0] || !sl->grants[0] ||
+	    grant_list_parse(sl->grants, strlen(sl->grants), g, &n) < 0)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (g[i].kind == GRANT_ARCHIVE)
+			return 1;
+	return 0;
+}
+
 static void nmrun_process(const struct nmrun *r, const struct sliver *sl, uint32_t uid, FILE *f)
 {
 	const char *args[] = { "/bin/sh", "-c", sl->entry };
@@ -173,7 +191,10 @@ static void nmrun_process(const struct nmrun *r, const struct sliver *sl, uint32
 
 	snprintf(env, sizeof(env), "EPOXY_SLIVER=%s", sl->name);
 	fprintf(f, "\"process\": {\"terminal\": false, \"user\": {\"uid\": %" PRIu32
-		", \"gid\": %" PRIu32 "}, ", uid, uid);
+		", \"gid\": %" PRIu32, uid, uid);
+	if (nmrun_archive(r, sl))
+		fprintf(f, ", \"additionalGids\": [%u]", (unsigned)NMSVC_GID);
+	fputs("}, ", f);
 	nmrun_strs(f, "args", args, NMRUN_N(args));
 	fputs(", ", f);
 	nmrun_strs(f, "env", envs, NMRUN_N(envs) - !nmrun_granted(r, sl));
@@ -220,12 +241,16 @@ static void nmrun_mounts(const struct nmrun *r, const struct sliver *sl, FILE *f
 	nmrun_mount(f, "/out", "bind", out, "\"bind\", \"nosuid\", \"nodev\", \"rw\"");
 	/* a granted sliver: a /run of its own and in it, read-only, the one
 	 * directory of epoxy-priv's socket (never /run/epoxy) */
-	if (nmrun_granted(r, sl)) {
+	if (nmrun_granted(r, sl) || nmrun_archive(r, sl))
 		nmrun_mount(f, "/run", "tmpfs", "tmpfs",
 			    "\"nosuid\", \"nodev\", \"noexec\", \"mode=755\", \"size=1024k\"");
+	if (nmrun_granted(r, sl))
 		nmrun_mount(f, NMPRIV_MOUNT, "bind", r->priv_dir,
 			    "\"bind\", \"nosuid\", \"nodev\", \"noexec\", \"ro\"");
-	}
+	/* the archive grant: the archive-only certificate's directory */
+	if (nmrun_archive(r, sl))
+		nmrun_mount(f, NMSVC_MOUNT, "bind", r->archive_dir,
+			    "\"bind\", \"nosuid\", \"nodev\", \"noexec\", \"ro\"");
 	fputs("]", f);
 }
 

@@ -16,6 +16,10 @@
  *    but a sliver whose slice holds grants, on a node manager with a
  *    priv_dir, also gets a /run tmpfs and in it priv_dir read-only at
  *    NMPRIV_MOUNT (epoxy-priv's socket directory, never /run/epoxy);
+ *    and a sliver whose slice holds the grant archive, on a node manager
+ *    with an archive_dir, gets that /run tmpfs and in it archive_dir
+ *    read-only at NMSVC_MOUNT and the group NMSVC_GID that may read it:
+ *    the archive-only certificate, never the node's own (nmsvc.h);
  *    namespaces pid, mount, ipc, uts and network; no new privileges;
  *  - each sliver runs as its own uid and gid, never 0 (nmpriv_uids: in
  *    [uid_base, uid_base + 1024), kept in the owner of its out/, which is
@@ -118,6 +122,11 @@ struct nmrun {
 	uint32_t uid_base;
 	char priv_grants[NMRUN_PATH_MAX + 1];
 	char priv_dir[NMRUN_PATH_MAX + 1];
+	/* archive_dir: the archive-only certificate's directory (epoxy-nm
+	 * --service-cert, node/nm/nmsvc.h), bind-mounted read-only at
+	 * NMSVC_MOUNT into each sliver whose slice holds the grant archive,
+	 * which also gets NMSVC_GID as a supplementary group ("": none) */
+	char archive_dir[NMRUN_PATH_MAX + 1];
 };
 
 struct nmrun_stats {

@@ -1,4 +1,5 @@
-/* nmsvc: the node services' certificate files (see nmsvc.h). */
+/* nmsvc: the archive-only certificate's files (see nmsvc.h). */
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -20,7 +21,7 @@ int nmsvc_dir_check(const char *dir)
 	return 0;
 }
 
-/* dir/name <- len bytes of buf, 0600, through dir/.name.tmp */
+/* dir/name <- len bytes of buf, root:NMSVC_GID 0640, through dir/.name.tmp */
 static int nmsvc_put(const char *dir, const char *name, const char *buf, size_t len)
 {
 	char tmp[NMSVC_DIR_MAX + 32], dst[NMSVC_DIR_MAX + 32];
@@ -32,7 +33,8 @@ static int nmsvc_put(const char *dir, const char *name, const char *buf, size_t 
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return rc;
-	if (file_write_all(fd, buf, len) == 0 && fsync(fd) == 0 && rename(tmp, dst) == 0)
+	if (fchown(fd, 0, NMSVC_GID) == 0 && fchmod(fd, 0640) == 0 &&
+	    file_write_all(fd, buf, len) == 0 && fsync(fd) == 0 && rename(tmp, dst) == 0)
 		rc = 0;
 	close(fd);
 	if (rc < 0)
@@ -44,14 +46,24 @@ int nmsvc_write(const char *dir, struct nmid *id, const char *crt, size_t crt_le
 {
 	char pem[NMID_KEY_PEM_MAX];
 	size_t len = 0;
+	char old[NMSVC_DIR_MAX + 32];
 	int rc = nmsvc_dir_check(dir);
 
+	if (rc == 0 && (chown(dir, 0, NMSVC_GID) != 0 || chmod(dir, 0750) != 0))
+		rc = -EPX_E_NM_SVCCERT;
+	/* a full node certificate never stays where a sliver looks */
+	snprintf(old, sizeof(old), "%s/node.key", dir);
+	if (rc == 0 && unlink(old) != 0 && errno != ENOENT)
+		rc = -EPX_E_NM_SVCCERT;
+	snprintf(old, sizeof(old), "%s/node.crt", dir);
+	if (rc == 0 && unlink(old) != 0 && errno != ENOENT)
+		rc = -EPX_E_NM_SVCCERT;
 	if (rc == 0)
 		rc = nmid_key_pem(id, pem, sizeof(pem), &len);
 	if (rc == 0)
-		rc = nmsvc_put(dir, "node.key", pem, len - 1);
+		rc = nmsvc_put(dir, NMSVC_KEY, pem, len - 1);
 	explicit_bzero(pem, sizeof(pem));
 	if (rc == 0)
-		rc = nmsvc_put(dir, "node.crt", crt, crt_len);
+		rc = nmsvc_put(dir, NMSVC_CRT, crt, crt_len);
 	return rc;
 }

@@ -1,19 +1,26 @@
-/* nmsvc: the node services' certificate (epoxy-nm join --service-cert DIR).
+/* nmsvc: the archive-only certificate (epoxy-nm join --service-cert DIR).
  *
- * The node's services that talk to epoxyd themselves (epoxy-pusher
- * uploading to the archive) need a client certificate of the node.  The
- * node manager's own key never leaves its memory (nmid.h); for the
- * services it asks epoxyd's renewal endpoint, over its mutual TLS, for a
- * second certificate of the same host on a second, fresh key, and writes
- * that pair here.  Both expire with node_cert_ttl and die with the host's
- * revocation like the manager's own.
+ * The measurement sliver's epoxy-pusher uploads to epoxyd's archive and
+ * needs a client certificate for it.  The node manager's own key never
+ * leaves its memory (nmid.h), and no certificate that passes for the
+ * node may reach a sliver; so the node manager asks epoxyd's archive-cert
+ * endpoint, over its mutual TLS, for an archive-only certificate of the
+ * same host on a fresh key (server/nodeid.h: CN=<host>, OU=epoxy-archive,
+ * accepted by the archive's upload endpoints alone), and writes that pair
+ * here.  It expires with node_cert_ttl and dies with the host's
+ * revocation like the manager's own.  A sliver whose slice holds the
+ * grant archive sees DIR read-only at NMSVC_MOUNT with NMSVC_GID as a
+ * supplementary group (node/nm/nmrun.h); no other sliver sees it.
  *
  * Guarantees: DIR must be an absolute path of a directory owned by root
  * and writable by nobody else (else -EPX_E_NM_SVCCERT, nothing written);
- * DIR/node.key and DIR/node.crt are written 0600 through a temporary file
- * (O_EXCL, O_NOFOLLOW), fsync'ed and renamed over the old ones, the key
- * first: a reader that opens both between the two renames may see a pair
- * that does not match and must retry; the key's PEM buffer is wiped; no
+ * nmsvc_write makes DIR root:NMSVC_GID 0750, removes a node.key or
+ * node.crt found there (the full node certificate of older releases:
+ * never in a directory a sliver sees), and writes DIR/archive.key and
+ * DIR/archive.crt, root:NMSVC_GID 0640, through a temporary file (O_EXCL,
+ * O_NOFOLLOW), fsync'ed and renamed over the old ones, the key first: a
+ * reader that opens both between the two renames may see a pair that
+ * does not match and must retry; the key's PEM buffer is wiped; no
  * function here prints. */
 #ifndef EPOXY_NMSVC_H
 #define EPOXY_NMSVC_H
@@ -23,6 +30,12 @@
 #include "node/nm/nmid.h"
 
 #define NMSVC_DIR_MAX 200
+#define NMSVC_MOUNT "/run/epoxy-archive"     /* DIR, in a granted sliver */
+#define NMSVC_GID 199999                     /* the group that reads the pair:
+					      * below every sliver's uid
+					      * (NMPRIV_UID_BASE 200000) */
+#define NMSVC_KEY "archive.key"
+#define NMSVC_CRT "archive.crt"
 
 /* Checks dir (see above).  0 or -EPX_E_NM_SVCCERT. */
 int nmsvc_dir_check(const char *dir);

@@ -17,6 +17,12 @@ static const struct {
 	const char *path;
 } one[] = {
 	{ "sock_diag", 0, GRANT_SOCK_DIAG, "" },
+	{ "archive", 0, GRANT_ARCHIVE, "" },
+	{ "archive ", -EPX_E_SLICE_GRANT, 0, NULL },
+	{ "ARCHIVE", -EPX_E_SLICE_GRANT, 0, NULL },
+	{ "archive:/run/epoxy/svc", -EPX_E_SLICE_GRANT, 0, NULL },
+	{ "archiv", -EPX_E_SLICE_GRANT, 0, NULL },
+	{ "archives", -EPX_E_SLICE_GRANT, 0, NULL },
 	{ "file:/etc/hostname", 0, GRANT_FILE, "/etc/hostname" },
 	{ "dir:/var/log", 0, GRANT_DIR, "/var/log" },
 	{ "dir:/proc/net", 0, GRANT_DIR, "/proc/net" },
@@ -62,6 +68,10 @@ static const struct {
 } lists[] = {
 	{ "", 0, 0 },
 	{ "sock_diag", 0, 1 },
+	{ "archive sock_diag", 0, 2 },
+	{ "archive dir:/var/log sock_diag", 0, 3 },
+	{ "sock_diag archive", -EPX_E_SLICE_GRANT, 0 },
+	{ "archive archive", -EPX_E_SLICE_GRANT, 0 },
 	{ "dir:/var/log file:/etc/hostname sock_diag", 0, 3 },
 	{ "file:/a file:/a/b", 0, 2 },
 	{ "file:/a/b file:/a", -EPX_E_SLICE_GRANT, 0 },
@@ -83,6 +93,9 @@ static const struct {
 	const char *out;
 } edits[] = {
 	{ "", "sock_diag", NULL, 0, "sock_diag" },
+	{ "sock_diag", "archive", NULL, 0, "archive sock_diag" },
+	{ "archive sock_diag", NULL, "archive", 0, "sock_diag" },
+	{ "sock_diag", NULL, "archive", -EPX_E_SLICE_NOGRANT, NULL },
 	{ "", NULL, NULL, 0, "" },
 	{ "sock_diag", "sock_diag", NULL, 0, "sock_diag" },
 	{ "sock_diag", "file:/b,file:/a", NULL, 0, "file:/a file:/b sock_diag" },

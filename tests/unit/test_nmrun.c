@@ -261,6 +261,38 @@ static void test_confinement(void)
 	s = render(&sl, 1, &rc, &len);
 	ok(rc == 0 && !strstr(s, "epoxy-priv"), "grants without --priv-dir: no mount");
 	free(s);
+	/* the archive grant: the archive-only certificate's directory
+	 * (--service-cert) read-only at /run/epoxy-archive and its group;
+	 * never for a sliver without the grant, never the node's own */
+	snprintf(run.archive_dir, sizeof(run.archive_dir), "/run/epoxy/svc");
+	s = render(&sl, 1, &rc, &len);
+	ok(rc == 0 && !strstr(s, "/run/epoxy/svc") && !strstr(s, "additionalGids"),
+	   "sock_diag alone: no archive directory, no archive group");
+	free(s);
+	snprintf(sl.grants, sizeof(sl.grants), "archive sock_diag");
+	s = render(&sl, 1, &rc, &len);
+	ok(rc == 0 && strstr(s, "\"destination\": \"/run\", \"type\": \"tmpfs\"") &&
+	   strstr(s, "\"destination\": \"/run/epoxy-archive\", \"type\": \"bind\", \"source\": "
+		  "\"/run/epoxy/svc\", \"options\": [\"bind\", \"nosuid\", \"nodev\", \"noexec\", \"ro\"]") &&
+	   strstr(s, "\"gid\": 200001, \"additionalGids\": [199999]}"),
+	   "archive: the certificate's directory read-only at /run/epoxy-archive, group 199999");
+	for (p = s, binds = 0; (q = strstr(p, "\"type\": \"bind\"")); p = q + 1)
+		binds++;
+	ok(binds == 2 && !strstr(s, "node.key") && !strstr(s, "node.crt") &&
+	   !strstr(s, "\"/run/epoxy\""), "...and nothing else of the node's (%d binds)", binds);
+	free(s);
+	snprintf(sl.grants, sizeof(sl.grants), "archive");
+	run.archive_dir[0] = '\0';
+	s = render(&sl, 1, &rc, &len);
+	ok(rc == 0 && !strstr(s, "epoxy-archive") && !strstr(s, "additionalGids"),
+	   "archive without --service-cert: nothing mounted");
+	free(s);
+	snprintf(run.archive_dir, sizeof(run.archive_dir), "/run/epoxy/svc");
+	snprintf(sl.grants, sizeof(sl.grants), "sock_diag archive");
+	s = render(&sl, 1, &rc, &len);
+	ok(rc == 0 && !strstr(s, "epoxy-archive"), "a grant list out of order grants nothing");
+	free(s);
+	run.archive_dir[0] = '\0';
 	sl.grants[0] = '\0';
 	run.cg = NMRUN_CG_DISABLED;
 	s = render(&sl, 1, &rc, &len);

@@ -180,6 +180,8 @@ static void test_issue_peer(void)
 	ok(nmid_cert_check(id, pem, plen, &life) == 0 && life == 86400 + NODEID_SKEW,
 	   "the node accepts it for its key (%lld s)", (long long)life);
 	ok(nmid_cert_check(id2, pem, plen, &life) == -EPX_E_NM_CERT, "...not for another key");
+	ok(nmid_archive_check(id, pem, plen, &life) == -EPX_E_NM_CERT,
+	   "...and a node certificate is no archive-only one");
 	ok(mbedtls_base64_decode(cder, sizeof(cder), &clen, (const unsigned char *)strchr(pem, '\n') + 1,
 				 (size_t)(strstr(pem, "-----END") - strchr(pem, '\n') - 1)) == 0, "DER of it");
 	ok(nodeid_peer(ca, cder, clen, NOW + 10, host, serial, NULL, NULL) == 0 && !strcmp(host, "node1") &&
@@ -210,7 +212,9 @@ static void test_issue_peer(void)
 		ok(nodeid_issue(ca, der, len, "node1", NODEID_ARCHIVE, NOW, 3600, s2, &na, pem,
 				sizeof(pem), &plen) == 0 && na == NOW + 3600,
 		   "an archive-only certificate: issued, as short-lived as asked");
-		ok(nmid_cert_check(id, pem, plen, &life) == 0, "the node accepts it for its key");
+		ok(nmid_archive_check(id, pem, plen, &life) == 0, "the node accepts it for its key");
+		ok(nmid_cert_check(id, pem, plen, &life) == -EPX_E_NM_CERT,
+		   "...never as its own node certificate");
 		clen = 0;
 		ok(mbedtls_base64_decode(cder, sizeof(cder), &clen,
 					 (const unsigned char *)strchr(pem, '\n') + 1,
@@ -349,8 +353,8 @@ static void test_service_cert(void)
 	snprintf(p, sizeof(p), "%s/good", d);
 	nmid_new(&id, "node1");
 	nmid_csr(id, der, sizeof(der), &len);
-	ok(nodeid_issue(ca, der, len, "node1", NODEID_NODE, NOW, 86400, s1, &na, pem, sizeof(pem), &plen) == 0,
-	   "a certificate for the services' key");
+	ok(nodeid_issue(ca, der, len, "node1", NODEID_ARCHIVE, NOW, 86400, s1, &na, pem,
+			sizeof(pem), &plen) == 0, "an archive-only certificate for the key");
 	if (geteuid() != 0) {
 		/* the rule is root's directory: as another user even a 0700
 		 * directory of one's own is refused */
@@ -360,22 +364,36 @@ static void test_service_cert(void)
 	}
 	ok(nmsvc_dir_check(p) == 0, "root's 0700 directory: taken");
 	ok(nmsvc_write(p, id, pem, plen) == 0, "the pair written");
-	snprintf(p, sizeof(p), "%s/good/node.key", d);
-	ok(stat(p, &st) == 0 && (st.st_mode & 0777) == 0600, "node.key is 0600");
+	snprintf(p, sizeof(p), "%s/good", d);
+	ok(stat(p, &st) == 0 && (st.st_mode & 0777) == 0750 && st.st_uid == 0 &&
+	   st.st_gid == NMSVC_GID, "the directory is root:%d 0750", NMSVC_GID);
+	snprintf(p, sizeof(p), "%s/good/" NMSVC_KEY, d);
+	ok(stat(p, &st) == 0 && (st.st_mode & 0777) == 0640 && st.st_uid == 0 &&
+	   st.st_gid == NMSVC_GID, "archive.key is root:%d 0640", NMSVC_GID);
 	key = test_slurp(p, &klen);
-	snprintf(p, sizeof(p), "%s/good/node.crt", d);
-	ok(stat(p, &st) == 0 && (st.st_mode & 0777) == 0600, "node.crt is 0600");
+	snprintf(p, sizeof(p), "%s/good/" NMSVC_CRT, d);
+	ok(stat(p, &st) == 0 && (st.st_mode & 0777) == 0640 && st.st_gid == NMSVC_GID,
+	   "archive.crt is root:%d 0640", NMSVC_GID);
 	crt = test_slurp(p, &clen);
-	ok(clen == plen && !memcmp(crt, pem, plen), "node.crt holds the certificate");
+	ok(clen == plen && !memcmp(crt, pem, plen), "archive.crt holds the certificate");
 	mbedtls_pk_init(&pk);
 	ok(mbedtls_pk_parse_key(&pk, (const unsigned char *)key, klen + 1, NULL, 0) == 0 &&
-	   nmid_cert_check(id, crt, clen, &life) == 0, "node.key parses and is the certificate's key");
+	   nmid_archive_check(id, crt, clen, &life) == 0, "archive.key parses and is the certificate's key");
 	mbedtls_pk_free(&pk);
 	ok(nmsvc_write(p, id, pem, plen) == -EPX_E_NM_SVCCERT, "a file as the directory: nothing written");
 	snprintf(p, sizeof(p), "%s/good", d);
+	snprintf(p, sizeof(p), "%s/good/node.key", d);
+	fclose(fopen(p, "w"));
+	snprintf(p, sizeof(p), "%s/good/node.crt", d);
+	fclose(fopen(p, "w"));
+	snprintf(p, sizeof(p), "%s/good", d);
 	ok(nmsvc_write(p, id, pem, plen) == 0, "written again over the old pair");
-	snprintf(p, sizeof(p), "%s/good/.node.key.tmp", d);
+	snprintf(p, sizeof(p), "%s/good/." NMSVC_KEY ".tmp", d);
 	ok(access(p, F_OK) != 0, "no temporary file left");
+	snprintf(p, sizeof(p), "%s/good/node.key", d);
+	ok(access(p, F_OK) != 0, "a node.key found there (an older release's node pair): removed");
+	snprintf(p, sizeof(p), "%s/good/node.crt", d);
+	ok(access(p, F_OK) != 0, "...and its node.crt");
 	free(key);
 	free(crt);
 out:
