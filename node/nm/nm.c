@@ -952,6 +952,7 @@ static int nm_sync_start(struct nm *nm)
 		if (nm->svc_dir)
 			snprintf(nm->run.archive_dir, sizeof(nm->run.archive_dir), "%s",
 				 nm->svc_dir);
+		snprintf(nm->run.host, sizeof(nm->run.host), "%s", nm->host);
 		if (nm->images) {
 			rc = nmimage_init(&nm->img, nm->data, nm->image_entries, nm->image_bytes);
 			if (rc < 0)

@@ -181,15 +181,21 @@ static int nmrun_archive(const struct nmrun *r, const struct sliver *sl)
 static void nmrun_process(const struct nmrun *r, const struct sliver *sl, uint32_t uid, FILE *f)
 {
 	const char *args[] = { "/bin/sh", "-c", sl->entry };
-	char env[64];
-	const char *envs[] = { "PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin", env,
-			       "EPOXY_PRIV=" NMPRIV_SOCKET };
+	char env[64], host[16 + sizeof(r->host)];
+	const char *envs[4] = { "PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin", env };
+	size_t ne = 2;
 	static const char *const caps[] = {
 		"bounding", "effective", "permitted", "inheritable", "ambient",
 	};
 	size_t i;
 
 	snprintf(env, sizeof(env), "EPOXY_SLIVER=%s", sl->name);
+	snprintf(host, sizeof(host), "EPOXY_HOST=%s", r->host);
+	if (nmrun_granted(r, sl))
+		envs[ne++] = "EPOXY_PRIV=" NMPRIV_SOCKET;
+	/* the archive's sliver names its files by the node (epoxy-tcpinfo -H) */
+	if (nmrun_archive(r, sl) && r->host[0])
+		envs[ne++] = host;
 	fprintf(f, "\"process\": {\"terminal\": false, \"user\": {\"uid\": %" PRIu32
 		", \"gid\": %" PRIu32, uid, uid);
 	if (nmrun_archive(r, sl))
@@ -197,7 +203,7 @@ static void nmrun_process(const struct nmrun *r, const struct sliver *sl, uint32
 	fputs("}, ", f);
 	nmrun_strs(f, "args", args, NMRUN_N(args));
 	fputs(", ", f);
-	nmrun_strs(f, "env", envs, NMRUN_N(envs) - !nmrun_granted(r, sl));
+	nmrun_strs(f, "env", envs, ne);
 	fputs(", \"cwd\": \"/\", \"noNewPrivileges\": true, \"capabilities\": {", f);
 	for (i = 0; i < NMRUN_N(caps); i++) {
 		fputs(i ? ", " : "", f);

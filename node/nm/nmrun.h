@@ -19,7 +19,8 @@
  *    and a sliver whose slice holds the grant archive, on a node manager
  *    with an archive_dir, gets that /run tmpfs and in it archive_dir
  *    read-only at NMSVC_MOUNT and the group NMSVC_GID that may read it:
- *    the archive-only certificate, never the node's own (nmsvc.h);
+ *    the archive-only certificate, never the node's own (nmsvc.h), and
+ *    EPOXY_HOST, the node's name (its files are named by it);
  *    namespaces pid, mount, ipc, uts and network; no new privileges;
  *  - each sliver runs as its own uid and gid, never 0 (nmpriv_uids: in
  *    [uid_base, uid_base + 1024), kept in the owner of its out/, which is
@@ -127,6 +128,8 @@ struct nmrun {
 	 * NMSVC_MOUNT into each sliver whose slice holds the grant archive,
 	 * which also gets NMSVC_GID as a supplementary group ("": none) */
 	char archive_dir[NMRUN_PATH_MAX + 1];
+	char host[64];                          /* the node's name: EPOXY_HOST
+						 * of an archive sliver ("": none) */
 };
 
 struct nmrun_stats {

@@ -265,8 +265,10 @@ static void test_confinement(void)
 	 * (--service-cert) read-only at /run/epoxy-archive and its group;
 	 * never for a sliver without the grant, never the node's own */
 	snprintf(run.archive_dir, sizeof(run.archive_dir), "/run/epoxy/svc");
+	snprintf(run.host, sizeof(run.host), "node7");
 	s = render(&sl, 1, &rc, &len);
-	ok(rc == 0 && !strstr(s, "/run/epoxy/svc") && !strstr(s, "additionalGids"),
+	ok(rc == 0 && !strstr(s, "/run/epoxy/svc") && !strstr(s, "additionalGids") &&
+	   !strstr(s, "EPOXY_HOST"),
 	   "sock_diag alone: no archive directory, no archive group");
 	free(s);
 	snprintf(sl.grants, sizeof(sl.grants), "archive sock_diag");
@@ -274,8 +276,10 @@ static void test_confinement(void)
 	ok(rc == 0 && strstr(s, "\"destination\": \"/run\", \"type\": \"tmpfs\"") &&
 	   strstr(s, "\"destination\": \"/run/epoxy-archive\", \"type\": \"bind\", \"source\": "
 		  "\"/run/epoxy/svc\", \"options\": [\"bind\", \"nosuid\", \"nodev\", \"noexec\", \"ro\"]") &&
-	   strstr(s, "\"gid\": 200001, \"additionalGids\": [199999]}"),
-	   "archive: the certificate's directory read-only at /run/epoxy-archive, group 199999");
+	   strstr(s, "\"gid\": 200001, \"additionalGids\": [199999]}") &&
+	   strstr(s, "\"EPOXY_HOST=node7\"]"),
+	   "archive: the certificate's directory read-only at /run/epoxy-archive, group 199999, "
+	   "EPOXY_HOST");
 	for (p = s, binds = 0; (q = strstr(p, "\"type\": \"bind\"")); p = q + 1)
 		binds++;
 	ok(binds == 2 && !strstr(s, "node.key") && !strstr(s, "node.crt") &&
