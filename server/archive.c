@@ -365,8 +365,8 @@ static int archive_put(struct srv *srv, const struct http_req *req, struct http_
 		return archive_refuse(req, resp, rc, "archive upload");
 	if (again)
 		return archive_exists(&got, resp);
-	http_log(req, "archive: stored bundle %s of %s/%s as %s, %llu bytes", sha, host, exp, name,
-		 (unsigned long long)req->body_len);
+	http_log(req, "archive: stored bundle %s of %s/%s as %s, %llu bytes, certificate %s", sha,
+		 host, exp, name, (unsigned long long)req->body_len, serial);
 	n = snprintf(ans, sizeof(ans), "stored %s\n", name);
 	return http_resp_copy(resp, 200, "text/plain", ans, (size_t)n);
 }
