@@ -47,7 +47,7 @@ epoxy_test_measure() {
 	echo "epoxy-test: sliver uids $(u "$tp") $(u "$pp") root $r"
 	S=/proc/$tp/root
 	echo "epoxy-test: sliver run $(cd "$S/run" && find . -mindepth 1 | sort | tr '\n' ' ')"
-	echo "epoxy-test: sliver pem $(cd "$S" && grep -lE -- '-----BEGIN' -r run out etc tmp 2>/dev/null |
+	echo "epoxy-test: sliver pem $(cd "$S" && grep -rl -e '-----BEGIN' run out etc tmp 2>/dev/null |
 		sort | tr '\n' ' ')"
 	echo "epoxy-test: archive cert OU $(sed '/-----/d' "$S/run/epoxy-archive/archive.crt" |
 		base64 -d 2>/dev/null | grep -c epoxy-archive)"
