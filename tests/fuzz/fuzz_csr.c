@@ -2,8 +2,9 @@
  * presented client certificate (server/nodeid.c) on arbitrary bytes.
  * The first byte picks the path: even, the request is checked and, if
  * it passes, issued by a node CA made at start-up (the issued
- * certificate must then be accepted by nodeid_peer for the same host,
- * or the target aborts); odd, the rest is presented as a client
+ * certificate must then be accepted by nodeid_peer for the same host
+ * and as the kind issued: bit 1 set, an archive-only one; or the target
+ * aborts); odd, the rest is presented as a client
  * certificate.  The seeds (tests/fuzz/corpus/fuzz_csr) are real
  * requests for node1: good, other CN, RSA, P-384, extension request. */
 #include <stdint.h>
@@ -63,9 +64,11 @@ static struct nodeid *fz_ca(void)
 	return ca;
 }
 
-/* issued -> presented: must be accepted for node1 */
-static void fz_roundtrip(struct nodeid *ca, const char *pem, const char *serial)
+/* issued -> presented: must be accepted for node1, as the kind issued */
+static void fz_roundtrip(struct nodeid *ca, const char *pem, const char *serial,
+			 enum nodeid_kind want)
 {
+	enum nodeid_kind kind = want == NODEID_NODE ? NODEID_ARCHIVE : NODEID_NODE;
 	unsigned char der[4096];
 	const char *b = strchr(pem, '\n'), *e = strstr(pem, "-----END");
 	char host[LABEL_HOST_MAX + 1], got[NODEID_SERIAL_HEX + 1];
@@ -73,8 +76,8 @@ static void fz_roundtrip(struct nodeid *ca, const char *pem, const char *serial)
 
 	if (!b || !e || mbedtls_base64_decode(der, sizeof(der), &len, (const unsigned char *)b + 1,
 					      (size_t)(e - b - 1)) != 0 ||
-	    nodeid_peer(ca, der, len, FZ_NOW + 60, host, got, NULL, NULL) != 0 ||
-	    strcmp(host, "node1") || strcmp(got, serial))
+	    nodeid_peer(ca, der, len, FZ_NOW + 60, host, got, NULL, &kind) != 0 ||
+	    strcmp(host, "node1") || strcmp(got, serial) || kind != want)
 		abort();
 }
 
@@ -94,9 +97,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 	}
 	if (nodeid_csr_check(d + 1, n - 1, "node1") != 0)
 		return 0;
-	if (nodeid_issue(ca, d + 1, n - 1, "node1", NODEID_NODE, FZ_NOW, 3600, serial, &na, pem,
-			 sizeof(pem), &plen) != 0)
+	/* bit 1: an archive-only certificate (the same checks, another mark) */
+	if (nodeid_issue(ca, d + 1, n - 1, "node1", d[0] & 2 ? NODEID_ARCHIVE : NODEID_NODE,
+			 FZ_NOW, 3600, serial, &na, pem, sizeof(pem), &plen) != 0)
 		abort();        /* a request that passed the checks must be issued */
-	fz_roundtrip(ca, pem, serial);
+	fz_roundtrip(ca, pem, serial, d[0] & 2 ? NODEID_ARCHIVE : NODEID_NODE);
 	return 0;
 }
