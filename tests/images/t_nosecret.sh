@@ -6,6 +6,7 @@
 # in $O/keys), boot credentials and tokens.  Images are shared by every
 # node and readable by anyone (docs/protocol.md, SECURITY.md).
 . "$(dirname "$0")/../lib/tap.sh"
+need zstd cpio
 I=$O/images
 need_built "$I/stage1/initramfs" "$I/uki/initramfs" "$I/release/1/initramfs" "$I/enroll/initramfs" "$I/stage1.efi"
 compgen -G "$O/keys/*.key" >/dev/null || bail "no keys in $O/keys"
@@ -16,8 +17,10 @@ for k in "$O"/keys/*.key; do sed -n 2p "$k"; done | grep -v '^$' >"$T/needles"
 check "$(wc -l <"$T/needles") private key files to look for" quiet test -s "$T/needles"
 for img in stage1/initramfs uki/initramfs release/1/initramfs enroll/initramfs uki-initrd; do
 	f=$I/$img; [ "$img" = uki-initrd ] && f=$T/uki-initrd
-	zcat "$f" >"$T/raw" 2>/dev/null
-	check "$img unpacks (gzip, cpio newc)" quiet bash -c "cpio -it <'$T/raw' >'$T/list'"
+	# gzip (stage1, enrollment) or zstd (production: stage1/images.mk);
+	# zstd -d reads both
+	zstd -dcq "$f" >"$T/raw" 2>/dev/null
+	check "$img unpacks (gzip or zstd, cpio newc)" quiet bash -c "cpio -it <'$T/raw' >'$T/list'"
 	# a PEM private key: the BEGIN line followed by base64 (the marker alone
 	# may be a string in a parser)
 	check "$img holds no PEM private key" quiet \

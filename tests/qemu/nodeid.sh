@@ -55,7 +55,7 @@ nodeid_pieces() {
   for p in "$KEYS/node-ca.crt" "$KEYS/node-ca.key"; do
     [ -e "$p" ] || PIECES_MISSING="$PIECES_MISSING ${p#"$O"/}"
   done
-  zcat "$IMG"/release/*/initramfs 2>/dev/null | cpio -it --quiet 2>/dev/null |
+  zstd -dcq "$IMG"/release/*/initramfs 2>/dev/null | cpio -it --quiet 2>/dev/null |
     grep -qx 'bin/epoxy-nm' || PIECES_MISSING="$PIECES_MISSING images/release/<v>/initramfs:bin/epoxy-nm"
 }
 
