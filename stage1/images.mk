@@ -265,22 +265,20 @@ $(REL)/kernel: $(KROOT)/.stamp $(KEYS_STAMP) boot/efisign.sh
 	@mkdir -p $(@D)
 	boot/efisign.sh $(KEYS)/kexec.key $(KEYS)/kexec.crt $(KIMAGE) $@
 
-# The production initramfs is zstd with a 32 MiB window (--long=25, more
-# than the whole uncompressed image): every byte of it is downloaded by the
-# agent, hashed twice by the stage1 kernel (kexec_file_load's segment
-# digests, then purgatory's check) and unpacked by Debian's kernel
-# (RD_ZSTD=y), and a window that spans the image finds the second copy of
-# busybox (the slivers' root) and the shared code of the programs: 5.9 MB
-# against 8.6 MB with gzip -9 and 7.1 MB with zstd -19's default window
-# (bench/chain/README.md).  One frame, not padded: the agent pads before it
-# appends its handover archive (stage2/newc.c), as the kernel wants.
-PROD_ZSTD := zstd -19 --long=25 -T1 -q -f
+# The production initramfs is zstd -19 (libarchive's filter, 8 MiB window):
+# every byte of it is downloaded by the agent, hashed twice by the stage1
+# kernel (kexec_file_load's segment digests, then purgatory's check) and
+# unpacked by Debian's kernel (RD_ZSTD=y): 7.1 MB against 8.6 MB with
+# gzip -9, unpacked as fast under QEMU TCG.  A window spanning the whole
+# image (zstd --long=25: 5.9 MB, the slivers' second busybox nearly free)
+# unpacked 0.6-1.3 s slower under TCG (bench/chain/README.md).  One frame,
+# not padded: the agent pads before it appends its handover archive
+# (stage2/newc.c), as the kernel wants.
 $(REL)/initramfs: initramfs/production.spec $(MKINITRAMFS) $(STAGED) \
 		$(ISRC)/init-prod $(ISRC)/join $(ISRC)/epoxy-watch $(ISRC)/epoxy-nm $(ISRC)/epoxy-priv \
 		$(ISRC)/epoxy-tcpinfo $(ISRC)/epoxy-pusher $(ISRC)/debian-libs.ok stage1/images.mk
 	@mkdir -p $(@D)
-	$(MKINITRAMFS) -r $(O) -c none -o $@.cpio $<
-	$(PROD_ZSTD) -o $@ $@.cpio && rm -f $@.cpio
+	$(MKINITRAMFS) -r $(O) -c zstd -o $@ $<
 
 # The production image's programs that link Debian's shared libraries: the
 # slivers' runtime crun, the data disk's mke2fs (e2fsprogs), the slivers'
