@@ -117,6 +117,10 @@ struct nm {
 	size_t id_cert_len;
 	unsigned id_gen;
 	struct nmticket *tk;            /* NULL: no API */
+	/* the last redemption's image fetch (nm_redeem_image): its code,
+	 * which the reconciliation after it reports for that image */
+	uint8_t tk_img[32];
+	int tk_rc;
 	struct sliverset *want;         /* the set plus the ticket slivers */
 	/* the sensors (node/nm/nmsense.h), with --rootfs: the last snapshot,
 	 * taken at each heartbeat or API request (under lock) */
@@ -875,6 +879,7 @@ static void nm_redeem_image(struct nm *nm, const char *name)
 	size_t dlen = 0;
 	int rc;
 
+	nm->tk_rc = 0;
 	if (sl)
 		doc = nmticket_doc(nm->tk, nm->sync.cur, name, &dlen);
 	if (!doc || !nm->images || !nm->joined || !nm->id || !nm->id_gen ||
@@ -897,7 +902,8 @@ static void nm_redeem_image(struct nm *nm, const char *name)
 		rc = nm_fetch_run(j);
 	explicit_bzero(j->key, sizeof(j->key));
 	pthread_mutex_lock(&nm->lock);
-	nmimage_install(&nm->img, &j->sl, rc);
+	nm->tk_rc = nmimage_install(&nm->img, &j->sl, rc);
+	memcpy(nm->tk_img, j->sl.image, 32);
 	free(j);
 }
 
@@ -905,8 +911,9 @@ static void nm_redeem_image(struct nm *nm, const char *name)
  * joined node only).  The main thread fetches with its client, a
  * ticket sliver's image with its ticket (epoxyd serves it on that proof
  * alone).  The API thread never fetches here, under the lock: a ticket's
- * image was fetched at its redemption (nm_redeem_image), and any other
- * is the main loop's (-EPX_E_NM_IMG_BUSY: retried at its next poll). */
+ * image was fetched at its redemption (nm_redeem_image: its failure is
+ * reported as is), and any other is the main loop's (-EPX_E_NM_IMG_BUSY:
+ * retried at its next poll). */
 static int nm_image(void *ctx, const struct sliver *sl)
 {
 	struct nm *nm = ctx;
@@ -919,7 +926,8 @@ static int nm_image(void *ctx, const struct sliver *sl)
 	if (!nm->joined || (!pthread_equal(pthread_self(), nm->main) && !doc))
 		return nmimage_get(&nm->img, NULL, sl);
 	if (!pthread_equal(pthread_self(), nm->main))
-		return -EPX_E_NM_IMG_BUSY;
+		return nm->tk_rc < 0 && !memcmp(nm->tk_img, sl->image, 32) ? nm->tk_rc :
+			-EPX_E_NM_IMG_BUSY;
 	return nmimage_get_ticket(&nm->img, &nm->hs[nm->cur], sl, doc, dlen);
 }
 
