@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -440,7 +441,12 @@ struct nmrun_out {
  * stdout and stderr go to outfd when it is >= 0 (a sliver's console),
  * else into *out.  Returns the exit status, or -1 when it did not run.
  * Every descriptor but 0-2 is closed in the child: nothing of the node
- * manager (its TLS connection, its files) reaches crun or a sliver. */
+ * manager (its TLS connection, its files) reaches crun or a sliver.
+ * A child whose node manager dies before the exec (kill -9 while it
+ * closes its descriptors) never runs crun: it would start a crun call
+ * after the next node manager's nmrun_settle looked, and race it (seen
+ * as "container already exists" in t_nm_run's kill rounds).  Once crun
+ * runs, it finishes what it started and nmrun_settle waits for it. */
 static int nmrun_crun(const struct nmrun *r, const char *const *args, int outfd,
 		      struct nmrun_out *out)
 {
@@ -448,7 +454,7 @@ static int nmrun_crun(const struct nmrun *r, const char *const *args, int outfd,
 	int p[2] = { -1, -1 }, st = 0, fd;
 	size_t n = 0, i;
 	ssize_t got;
-	pid_t pid;
+	pid_t pid, parent;
 
 	argv[n++] = r->crun;
 	argv[n++] = "--root";
@@ -462,8 +468,12 @@ static int nmrun_crun(const struct nmrun *r, const char *const *args, int outfd,
 		out->len = 0;
 	if (outfd < 0 && pipe2(p, O_CLOEXEC) < 0)
 		return -1;
+	parent = getpid();
 	pid = fork();
 	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(127);
 		fd = open("/dev/null", O_RDONLY);
 		if (fd >= 0)
 			dup2(fd, 0);
@@ -471,6 +481,10 @@ static int nmrun_crun(const struct nmrun *r, const char *const *args, int outfd,
 		dup2(outfd >= 0 ? outfd : p[1], 2);
 		for (fd = 3; fd < 1024; fd++)
 			close(fd);
+		/* crun itself is not tied to this process's life */
+		prctl(PR_SET_PDEATHSIG, 0);
+		if (getppid() != parent)
+			_exit(127);
 		execv(r->crun, (char *const *)argv);
 		_exit(127);
 	}
