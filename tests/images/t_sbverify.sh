@@ -34,7 +34,8 @@ done
 # the UKI carries the signed command line of docs/protocol.md
 objcopy -O binary --only-section=.cmdline "$O/images/stage1.efi" "$tmp/cmdline" 2>/dev/null
 check "stage1.efi .cmdline equals images/stage1/cmdline" quiet cmp "$tmp/cmdline" "$O/images/stage1/cmdline"
-check "stage1 cmdline names the server and stage 1" quiet grep -Eq '^console=ttyS0 epoxy\.server=[a-z0-9.-]+ epoxy\.addr=[0-9.]+ epoxy\.port=[0-9]+ epoxy\.stage=1$' "$O/images/stage1/cmdline"
+# random.trust_cpu=on: the stage1 kernel credits RDRAND (stage1/images.mk)
+check "stage1 cmdline names the server and stage 1" quiet grep -Eq '^console=ttyS0 random\.trust_cpu=on epoxy\.server=[a-z0-9.-]+ epoxy\.addr=[0-9.]+ epoxy\.port=[0-9]+ epoxy\.stage=1$' "$O/images/stage1/cmdline"
 objcopy -O binary --only-section=.initrd "$O/images/stage1.efi" "$tmp/initrd" 2>/dev/null
 check "stage1.efi .initrd equals images/uki/initramfs" quiet cmp "$tmp/initrd" "$O/images/uki/initramfs"
 done_testing
