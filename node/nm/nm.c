@@ -117,10 +117,6 @@ struct nm {
 	size_t id_cert_len;
 	unsigned id_gen;
 	struct nmticket *tk;            /* NULL: no API */
-	/* the last redemption's image fetch (nm_redeem_image): its code,
-	 * which the reconciliation after it reports for that image */
-	uint8_t tk_img[32];
-	int tk_rc;
 	struct sliverset *want;         /* the set plus the ticket slivers */
 	/* the sensors (node/nm/nmsense.h), with --rootfs: the last snapshot,
 	 * taken at each heartbeat or API request (under lock) */
@@ -280,12 +276,13 @@ static int nm_cred(const char *path, uint8_t tok[32])
 	return rc;
 }
 
-/* h: the pinned CA and, with cert, the key key[0..klen) (PEM); its TLS
- * context is live (to be freed) once 1 is returned in *live.  Reads
- * only what is set at start (CA, address, name): no lock needed. */
-static int nm_client_pem(struct nm *nm, struct https *h, int *live, const char *cert,
-			 size_t len, const char *key, size_t klen)
+/* h: the pinned CA and, with cert, id's key; its TLS context is live
+ * (to be freed) once 1 is returned in *live. */
+static int nm_client_init(struct nm *nm, struct https *h, int *live, struct nmid *id,
+			  const char *cert, size_t len)
 {
+	char key[NMID_KEY_PEM_MAX];
+	size_t klen = 0;
 	int rc;
 
 	*live = 0;
@@ -299,20 +296,10 @@ static int nm_client_pem(struct nm *nm, struct https *h, int *live, const char *
 	*live = 1;
 	if (!cert)
 		return 0;
-	return tls_ctx_own_cert(&h->tls, (const uint8_t *)cert, len, (const uint8_t *)key, klen);
-}
-
-/* The same with id's key. */
-static int nm_client_init(struct nm *nm, struct https *h, int *live, struct nmid *id,
-			  const char *cert, size_t len)
-{
-	char key[NMID_KEY_PEM_MAX];
-	size_t klen = 0;
-	int rc = cert ? nmid_key_pem(id, key, sizeof(key), &klen) : 0;
-
-	*live = 0;
+	rc = nmid_key_pem(id, key, sizeof(key), &klen);
 	if (rc == 0)
-		rc = nm_client_pem(nm, h, live, cert, len, key, klen);
+		rc = tls_ctx_own_cert(&h->tls, (const uint8_t *)cert, len,
+				      (const uint8_t *)key, klen);
 	explicit_bzero(key, sizeof(key));
 	return rc;
 }
@@ -810,23 +797,18 @@ static int nm_detach(void)
 	return 0;
 }
 
-/* A redeemed ticket's image fetched for the API thread (nm_redeem_image):
- * its own TLS client on the node's current certificate and key (copied
- * under the lock: a renewal may replace them meanwhile), on a thread of
- * its own with a stack of NM_FETCH_STACK: the TLS handshake and the
- * unpacking child forked from it (libarchive) get the room they have on
- * the main thread, not musl's 128 KiB default of the API thread. */
+/* A ticket sliver's image fetched for the API thread (nm_image): its own
+ * TLS client on the node's current certificate, on a thread of its own
+ * with a stack of NM_FETCH_STACK: the TLS handshake and the unpacking
+ * child forked from it (libarchive) get the room they have on the main
+ * thread, not musl's 128 KiB default of the API thread. */
 #define NM_FETCH_STACK (1024 * 1024)
 
 struct nm_fetch_job {
 	struct nm *nm;
-	struct sliver sl;
-	char doc[NMTICKET_BYTES_MAX];
+	const struct sliver *sl;
+	const char *doc;
 	size_t dlen;
-	char cert[NODEPROTO_CERT_MAX];
-	size_t clen;
-	char key[NMID_KEY_PEM_MAX];     /* secret: wiped */
-	size_t klen;
 	int rc;
 };
 
@@ -837,10 +819,13 @@ static void *nm_fetch_thread(void *arg)
 	int live = 0;
 
 	j->rc = h ? 0 : -ENOMEM;
+	if (j->rc == 0 && (!j->nm->id || !j->nm->id_gen))
+		j->rc = -EPX_E_NM_IMG_FETCH;
 	if (j->rc == 0)
-		j->rc = nm_client_pem(j->nm, h, &live, j->cert, j->clen, j->key, j->klen);
+		j->rc = nm_client_init(j->nm, h, &live, j->nm->id, j->nm->id_cert,
+				       j->nm->id_cert_len);
 	if (j->rc == 0)
-		j->rc = nmimage_fetch(&j->nm->img, h, &j->sl, j->doc, j->dlen);
+		j->rc = nmimage_get_ticket(&j->nm->img, h, j->sl, j->doc, j->dlen);
 	if (live) {
 		https_close(h);
 		tls_ctx_free(&h->tls);
@@ -849,86 +834,37 @@ static void *nm_fetch_thread(void *arg)
 	return NULL;
 }
 
-static int nm_fetch_run(struct nm_fetch_job *j)
-{
-	pthread_attr_t attr;
-	pthread_t th;
-
-	if (pthread_attr_init(&attr) != 0)
-		return -ENOMEM;
-	if (pthread_attr_setstacksize(&attr, NM_FETCH_STACK) == 0 &&
-	    pthread_create(&th, &attr, nm_fetch_thread, j) == 0)
-		pthread_join(th, NULL);
-	else
-		j->rc = -ENOMEM;
-	pthread_attr_destroy(&attr);
-	return j->rc;
-}
-
-/* The image of the ticket sliver name, just redeemed (nm->lock held on
- * entry and on return): claimed under the lock, fetched, verified and
- * unpacked without it (a slow transfer holds up neither the heartbeat
- * nor the API), put in place under it again (nmimage.h).  Nothing to do
- * when the image is there, refused before, or another thread fetches
- * it; a failure is the reconciliation's to report (nm_image). */
-static void nm_redeem_image(struct nm *nm, const char *name)
-{
-	const struct sliver *sl = nmticket_sliver(nm->tk, name);
-	struct nm_fetch_job *j;
-	const char *doc = NULL;
-	size_t dlen = 0;
-	int rc;
-
-	nm->tk_rc = 0;
-	if (sl)
-		doc = nmticket_doc(nm->tk, nm->sync.cur, name, &dlen);
-	if (!doc || !nm->images || !nm->joined || !nm->id || !nm->id_gen ||
-	    !nm->run.rootfs[0] || nmimage_claim(&nm->img, sl) != 0)
-		return;
-	j = calloc(1, sizeof(*j));
-	if (!j) {
-		nmimage_install(&nm->img, sl, -ENOMEM);
-		return;
-	}
-	j->nm = nm;
-	j->sl = *sl;
-	memcpy(j->doc, doc, dlen);
-	j->dlen = dlen;
-	memcpy(j->cert, nm->id_cert, nm->id_cert_len);
-	j->clen = nm->id_cert_len;
-	rc = nmid_key_pem(nm->id, j->key, sizeof(j->key), &j->klen);
-	pthread_mutex_unlock(&nm->lock);
-	if (rc == 0)
-		rc = nm_fetch_run(j);
-	explicit_bzero(j->key, sizeof(j->key));
-	pthread_mutex_lock(&nm->lock);
-	nm->tk_rc = nmimage_install(&nm->img, &j->sl, rc);
-	memcpy(nm->tk_img, j->sl.image, 32);
-	free(j);
-}
-
 /* nmrun's image hook: the image unpacked, fetched when it is not (by a
- * joined node only).  The main thread fetches with its client, a
- * ticket sliver's image with its ticket (epoxyd serves it on that proof
- * alone).  The API thread never fetches here, under the lock: a ticket's
- * image was fetched at its redemption (nm_redeem_image: its failure is
- * reported as is), and any other is the main loop's (-EPX_E_NM_IMG_BUSY:
- * retried at its next poll). */
+ * joined node only).  The main thread fetches with its client; the API
+ * thread (a ticket just redeemed, nm->lock held) through nm_fetch_thread,
+ * a client of its own for this one image: a TLS client is never shared
+ * between threads.  A ticket sliver's image is asked for with its ticket
+ * (epoxyd serves it on that proof alone); a set sliver's is not fetched
+ * by the API thread (the main loop does). */
 static int nm_image(void *ctx, const struct sliver *sl)
 {
 	struct nm *nm = ctx;
-	const char *doc;
-	size_t dlen = 0;
+	struct nm_fetch_job j = { nm, sl, NULL, 0, -EPX_E_NM_IMG_FETCH };
+	int main_thr = pthread_equal(pthread_self(), nm->main);
+	pthread_attr_t attr;
+	pthread_t th;
 
 	if (nmimage_have(&nm->img, sl))
 		return 0;
-	doc = nmticket_doc(nm->tk, nm->sync.cur, sl->name, &dlen);
-	if (!nm->joined || (!pthread_equal(pthread_self(), nm->main) && !doc))
+	j.doc = nmticket_doc(nm->tk, nm->sync.cur, sl->name, &j.dlen);
+	if (!nm->joined || (!main_thr && !j.doc))
 		return nmimage_get(&nm->img, NULL, sl);
-	if (!pthread_equal(pthread_self(), nm->main))
-		return nm->tk_rc < 0 && !memcmp(nm->tk_img, sl->image, 32) ? nm->tk_rc :
-			-EPX_E_NM_IMG_BUSY;
-	return nmimage_get_ticket(&nm->img, &nm->hs[nm->cur], sl, doc, dlen);
+	if (main_thr)
+		return nmimage_get_ticket(&nm->img, &nm->hs[nm->cur], sl, j.doc, j.dlen);
+	if (pthread_attr_init(&attr) != 0)
+		return -ENOMEM;
+	if (pthread_attr_setstacksize(&attr, NM_FETCH_STACK) == 0 &&
+	    pthread_create(&th, &attr, nm_fetch_thread, &j) == 0)
+		pthread_join(th, NULL);
+	else
+		j.rc = -ENOMEM;
+	pthread_attr_destroy(&attr);
+	return j.rc;
 }
 
 /* --slivers: the keyset's online key, the buffer, and the cached set
@@ -1149,7 +1085,6 @@ static int nm_api_fn(void *ctx, const struct nmapi_req *r, FILE *f)
 		nm_fail(rc, "ticket refused", NULL);
 	if (r->op == NMAPI_REDEEM && rc == 0) {
 		nmrun_log("ticket redeemed: sliver %s joins the plan", name);
-		nm_redeem_image(nm, name);      /* unlocks around the transfer */
 		nm_run(nm, 0);
 		fprintf(f, "{\"redeemed\": \"%s\", \"run\": \"%s\"}\n", name,
 			nm->run_rc < 0 ? epx_code(nm->run_rc, code, sizeof(code)) : "ok");

@@ -281,16 +281,15 @@ static void nmimage_child(const struct nmimage *im, int fd, const char *dir, int
 	_exit(0);
 }
 
-/* The tar on fd unpacked into .new-<hex>, whole on the disk (syncfs),
- * not yet in use; removed on a failure. */
-static int nmimage_stage(const struct nmimage *im, int fd, const uint8_t sha[32])
+int nmimage_unpack(const struct nmimage *im, int fd, const uint8_t sha[32])
 {
-	char hex[65], tmp[NMIMAGE_P];
+	char hex[65], tmp[NMIMAGE_P], dst[NMIMAGE_P];
 	int p[2], rc = -EPX_E_NM_IMG_DISK, st = 0, dfd;
 	pid_t pid, parent;
 
 	nmimage_hex(sha, hex);
 	snprintf(tmp, sizeof(tmp), "%s/" NMIMAGE_NEW "%s", im->dir, hex);
+	snprintf(dst, sizeof(dst), "%s/%s", im->dir, hex);
 	if (lseek(fd, 0, SEEK_SET) != 0 || nmrun_rmtree(tmp) < 0 || mkdir(tmp, 0755) < 0)
 		return -EPX_E_NM_IMG_DISK;
 	if (pipe2(p, O_CLOEXEC) < 0)
@@ -318,7 +317,7 @@ static int nmimage_stage(const struct nmimage *im, int fd, const uint8_t sha[32]
 	if (rc == 0) {
 		/* the whole tree on the disk before its name says it is whole */
 		dfd = open(im->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (dfd < 0 || syncfs(dfd) < 0)
+		if (dfd < 0 || syncfs(dfd) < 0 || rename(tmp, dst) < 0 || fsync(dfd) < 0)
 			rc = -EPX_E_NM_IMG_DISK;
 		if (dfd >= 0)
 			close(dfd);
@@ -327,33 +326,6 @@ out:
 	if (rc < 0)
 		nmrun_rmtree(tmp);
 	return rc;
-}
-
-/* .new-<hex> (staged) renamed to <hex>, the rename on the disk; the tree
- * removed on a failure. */
-static int nmimage_place(const struct nmimage *im, const uint8_t sha[32])
-{
-	char hex[65], tmp[NMIMAGE_P], dst[NMIMAGE_P];
-	int rc = 0, dfd;
-
-	nmimage_hex(sha, hex);
-	snprintf(tmp, sizeof(tmp), "%s/" NMIMAGE_NEW "%s", im->dir, hex);
-	snprintf(dst, sizeof(dst), "%s/%s", im->dir, hex);
-	dfd = open(im->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0 || rename(tmp, dst) < 0 || fsync(dfd) < 0)
-		rc = -EPX_E_NM_IMG_DISK;
-	if (dfd >= 0)
-		close(dfd);
-	if (rc < 0)
-		nmrun_rmtree(tmp);
-	return rc;
-}
-
-int nmimage_unpack(const struct nmimage *im, int fd, const uint8_t sha[32])
-{
-	int rc = nmimage_stage(im, fd, sha);
-
-	return rc < 0 ? rc : nmimage_place(im, sha);
 }
 
 /* ---------------------------------------------------------------- fetch */
@@ -394,65 +366,28 @@ static int nmimage_http(int rc)
 	return -EPX_E_NM_IMG_FETCH;
 }
 
-/* the claim slot of sha, or -1 */
-static int nmimage_busy(const struct nmimage *im, const uint8_t sha[32])
+int nmimage_get(struct nmimage *im, struct https *h, const struct sliver *sl)
 {
-	int i;
-
-	for (i = 0; i < NMIMAGE_BUSY_MAX; i++)
-		if (im->busy_on[i] && !memcmp(im->busy[i], sha, 32))
-			return i;
-	return -1;
+	return nmimage_get_ticket(im, h, sl, NULL, 0);
 }
 
-int nmimage_claim(struct nmimage *im, const struct sliver *sl)
-{
-	unsigned i;
-	int k;
-
-	if (nmimage_have(im, sl))
-		return 1;
-	for (i = 0; i < im->nbad && i < NMIMAGE_BAD_MAX; i++)
-		if (!memcmp(im->bad[i], sl->image, 32) &&
-		    (!im->bad_until[i] || nmimage_now() < im->bad_until[i]))
-			return im->bad_rc[i];
-	if (nmimage_busy(im, sl->image) >= 0)
-		return -EPX_E_NM_IMG_BUSY;
-	for (k = 0; k < NMIMAGE_BUSY_MAX && im->busy_on[k]; k++)
-		;
-	if (k == NMIMAGE_BUSY_MAX)
-		return -EPX_E_NM_IMG_BUSY;
-	memcpy(im->busy[k], sl->image, 32);
-	im->busy_on[k] = 1;
-	return 0;
-}
-
-/* the ticket's hex for NODEPROTO_TICKET_HEADER (NULL: none) in *thex */
-static int nmimage_thex(const char *ticket, size_t ticket_len, char **thex)
-{
-	*thex = NULL;
-	if (!ticket)
-		return 0;
-	if (ticket_len == 0 || ticket_len > NODEPROTO_TICKET_MAX)
-		return -EPX_E_NM_IMG_TICKET;
-	*thex = malloc(2 * ticket_len + 1);
-	if (!*thex)
-		return -ENOMEM;
-	hex_encode((const uint8_t *)ticket, ticket_len, *thex);
-	(*thex)[2 * ticket_len] = '\0';
-	return 0;
-}
-
-int nmimage_fetch(const struct nmimage *im, struct https *h, const struct sliver *sl,
-		  const char *ticket, size_t ticket_len)
+int nmimage_get_ticket(struct nmimage *im, struct https *h, const struct sliver *sl,
+		       const char *ticket, size_t ticket_len)
 {
 	struct nmimage_sink s;
 	char hex[65], path[NMIMAGE_P], code[16], *thex = NULL;
 	struct https_resp resp;
 	struct https_req r;
 	uint8_t got[32];
+	unsigned i;
 	int rc;
 
+	if (nmimage_have(im, sl))
+		return 0;
+	for (i = 0; i < im->nbad && i < NMIMAGE_BAD_MAX; i++)
+		if (!memcmp(im->bad[i], sl->image, 32) &&
+		    (!im->bad_until[i] || nmimage_now() < im->bad_until[i]))
+			return im->bad_rc[i];
 	nmimage_hex(sl->image, hex);
 	if (!h) {
 		nmrun_log("image %.12s of sliver %s: not unpacked, and no server to fetch it from",
@@ -461,9 +396,15 @@ int nmimage_fetch(const struct nmimage *im, struct https *h, const struct sliver
 	}
 	if (sl->image_bytes == 0 || sl->image_bytes > NODEPROTO_IMAGE_MAX)
 		return -EPX_E_NM_IMG_SIZE;
-	rc = nmimage_thex(ticket, ticket_len, &thex);
-	if (rc < 0)
-		return rc;
+	if (ticket && (ticket_len == 0 || ticket_len > NODEPROTO_TICKET_MAX))
+		return -EPX_E_NM_IMG_TICKET;
+	if (ticket) {
+		thex = malloc(2 * ticket_len + 1);
+		if (!thex)
+			return -ENOMEM;
+		hex_encode((const uint8_t *)ticket, ticket_len, thex);
+		thex[2 * ticket_len] = '\0';
+	}
 	memset(&s, 0, sizeof(s));
 	s.max = sl->image_bytes;
 	/* unlinked at once: a kill leaves no file */
@@ -507,49 +448,22 @@ int nmimage_fetch(const struct nmimage *im, struct https *h, const struct sliver
 		rc = -EPX_E_NM_IMG_HASH;
 	}
 	if (rc == 0)
-		rc = nmimage_stage(im, s.fd, sl->image);
+		rc = nmimage_unpack(im, s.fd, sl->image);
 	close(s.fd);
-	if (rc == 0)
-		nmrun_log("image %.12s (%llu bytes) verified and unpacked%s%s", hex,
-			  (unsigned long long)sl->image_bytes, ticket ? ", fetched on the ticket of " : "",
-			  ticket ? sl->name : "");
-	return rc;
-}
-
-int nmimage_install(struct nmimage *im, const struct sliver *sl, int rc)
-{
-	int k = nmimage_busy(im, sl->image);
-	unsigned i;
-
-	if (k >= 0)
-		im->busy_on[k] = 0;
-	if (rc == 0)
-		return nmimage_place(im, sl->image);
 	/* verified bytes refused: for good; a wrong size or hash: a while */
-	if (rc != -EPX_E_NM_IMG_DISK && rc != -ENOMEM && rc != -EPX_E_NM_IMG_FETCH &&
-	    rc != -EPX_E_NM_IMG_TICKET && rc != -EPX_E_NM_IMG_BUSY) {
+	if (rc < 0 && rc != -EPX_E_NM_IMG_DISK && rc != -ENOMEM && rc != -EPX_E_NM_IMG_FETCH &&
+	    rc != -EPX_E_NM_IMG_TICKET) {
 		i = im->nbad++ % NMIMAGE_BAD_MAX;
 		memcpy(im->bad[i], sl->image, 32);
 		im->bad_rc[i] = rc;
 		im->bad_until[i] = rc == -EPX_E_NM_IMG_SIZE || rc == -EPX_E_NM_IMG_HASH ?
 			nmimage_now() + NMIMAGE_RETRY_S : 0;
 	}
+	if (rc == 0)
+		nmrun_log("image %.12s (%llu bytes) verified and unpacked%s%s", hex,
+			  (unsigned long long)sl->image_bytes, ticket ? ", fetched on the ticket of " : "",
+			  ticket ? sl->name : "");
 	return rc;
-}
-
-int nmimage_get(struct nmimage *im, struct https *h, const struct sliver *sl)
-{
-	return nmimage_get_ticket(im, h, sl, NULL, 0);
-}
-
-int nmimage_get_ticket(struct nmimage *im, struct https *h, const struct sliver *sl,
-		       const char *ticket, size_t ticket_len)
-{
-	int rc = nmimage_claim(im, sl);
-
-	if (rc != 0)
-		return rc > 0 ? 0 : rc;
-	return nmimage_install(im, sl, nmimage_fetch(im, h, sl, ticket, ticket_len));
 }
 
 /* ----------------------------------------------------------------- sync */
@@ -567,16 +481,6 @@ static int nmimage_wanted(const struct sliverset *want, int64_t now, const char 
 			return 1;
 	}
 	return 0;
-}
-
-/* 1 when name is ".new-<hex>" or ".tmp-<hex>" of a claimed image */
-static int nmimage_claimed(const struct nmimage *im, const char *name)
-{
-	uint8_t sha[32];
-
-	if (strlen(name) != 5 + 64 || (strncmp(name, NMIMAGE_NEW, 5) && strncmp(name, ".tmp-", 5)))
-		return 0;
-	return hex_decode(name + 5, 64, sha, sizeof(sha)) == 0 && nmimage_busy(im, sha) >= 0;
 }
 
 /* keep_all: only leftovers go (a start: the cached set is not planned
@@ -597,8 +501,6 @@ static int nmimage_sweep(const struct nmimage *im, const struct sliverset *want,
 		if (strlen(de->d_name) == 64 && hex_check_str(de->d_name, 64) == 0 &&
 		    (keep_all || nmimage_wanted(want, now, de->d_name)))
 			continue;
-		if (nmimage_claimed(im, de->d_name))
-			continue;       /* .new-<hex> or .tmp-<hex> of a fetch in flight */
 		snprintf(path, sizeof(path), "%s/%s", im->dir, de->d_name);
 		if (nmrun_rmtree(path) < 0)
 			rc = -EPX_E_NM_IMG_DISK;

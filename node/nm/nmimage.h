@@ -39,17 +39,8 @@
  *    NMIMAGE_RETRY_S (the server's object may be mended), a failed
  *    transfer not at all;
  *  - nmimage_sync removes every image no live sliver of the set names,
- *    and every .new- or other leftover of DATA/.images but those of an
- *    image being fetched (claimed); it touches nothing outside
- *    DATA/.images and never follows a link;
- *  - a fetch may run without the caller's lock (a ticket's image,
- *    node/nm/nm.c): nmimage_claim (under the lock) gives one thread the
- *    image, so there is one transfer and one copy, and the others get
- *    -EPX_E_NM_IMG_BUSY; nmimage_fetch (without it) downloads, verifies
- *    and unpacks into .new-<hex>, which nothing uses; nmimage_install
- *    (under it again) renames that whole tree to <hex> or removes it and
- *    remembers the refusal.  A kill at any point leaves at most a .new-
- *    tree, removed at the next start, never a half image named <hex>. */
+ *    and every .new- or other leftover of DATA/.images; it touches
+ *    nothing outside DATA/.images and never follows a link. */
 #ifndef EPOXY_NMIMAGE_H
 #define EPOXY_NMIMAGE_H
 
@@ -72,7 +63,6 @@ struct https;
 
 #define NMIMAGE_BAD_MAX 64              /* refused images remembered */
 #define NMIMAGE_RETRY_S 600             /* a wrong size or hash: asked again after */
-#define NMIMAGE_BUSY_MAX 4              /* images fetched without the lock at once */
 
 struct nmimage {
 	char dir[NMRUN_PATH_MAX + 16];  /* DATA/.images */
@@ -84,9 +74,6 @@ struct nmimage {
 	int bad_rc[NMIMAGE_BAD_MAX];
 	int64_t bad_until[NMIMAGE_BAD_MAX];     /* CLOCK_MONOTONIC s; 0: for good */
 	unsigned nbad;
-	/* images claimed by a fetch (nmimage_claim .. nmimage_install) */
-	uint8_t busy[NMIMAGE_BUSY_MAX][32];
-	int busy_on[NMIMAGE_BUSY_MAX];
 };
 
 /* One archive entry as nmimage_check sees it.  type: S_IFREG, S_IFDIR,
@@ -119,19 +106,6 @@ int nmimage_get(struct nmimage *im, struct https *h, const struct sliver *sl);
  * -EPX_E_NM_IMG_TICKET (retried, not remembered). */
 int nmimage_get_ticket(struct nmimage *im, struct https *h, const struct sliver *sl,
 		       const char *ticket, size_t ticket_len);
-/* The same in three steps, so that the transfer runs without the
- * caller's lock (the Guarantees above).  nmimage_claim, under the lock:
- * 1 when the image is unpacked (nothing to do), 0 when it is now the
- * caller's to fetch, or a refusal remembered of it, or -EPX_E_NM_IMG_BUSY
- * (another thread fetches it, or NMIMAGE_BUSY_MAX images are).  After 0:
- * nmimage_fetch without the lock (reads only im's directory and caps),
- * then nmimage_install under it with nmimage_fetch's code, always: the
- * claim released, the tree renamed into use (0) or removed and the
- * refusal remembered; its code. */
-int nmimage_claim(struct nmimage *im, const struct sliver *sl);
-int nmimage_fetch(const struct nmimage *im, struct https *h, const struct sliver *sl,
-		  const char *ticket, size_t ticket_len);
-int nmimage_install(struct nmimage *im, const struct sliver *sl, int rc);
 /* The tar readable on fd (from its start) unpacked into DATA/.images/<hex>
  * of sha as above; public for the tests.  0 or a code. */
 int nmimage_unpack(const struct nmimage *im, int fd, const uint8_t sha[32]);

@@ -240,16 +240,6 @@ const char *nmticket_doc(const struct nmticket *t, const struct sliverset *set,
 	return NULL;
 }
 
-const struct sliver *nmticket_sliver(const struct nmticket *t, const char *name)
-{
-	size_t i;
-
-	for (i = 0; t && i < t->n; i++)
-		if (!strcmp(t->sl[i].name, name))
-			return &t->sl[i];
-	return NULL;
-}
-
 static void nmticket_json_one(const struct sliver *sl, const char *source, FILE *f)
 {
 	char hex[65];

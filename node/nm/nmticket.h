@@ -91,8 +91,6 @@ size_t nmticket_confirm(struct nmticket *t);
  * sliver of that name (the set's wins, as in nmticket_want). */
 const char *nmticket_doc(const struct nmticket *t, const struct sliverset *set,
 			 const char *name, size_t *len);
-/* The ticket sliver name, or NULL when there is none of that name. */
-const struct sliver *nmticket_sliver(const struct nmticket *t, const char *name);
 /* The plan as JSON: {"node":..,"serial":N,"slivers":[{"name":..,
  * "source":"set"|"ticket","expires":N,"image":"sha256:HEX",
  * "entry":..,"cpu_share":N,...}]}. */

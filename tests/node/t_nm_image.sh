@@ -23,10 +23,7 @@
 #    (E2281-E2285); the node manager redeems a ticket, fetches that
 #    sliver's image with its ticket and runs the sliver on it;
 #  - a restart keeps the running sliver on its image; removing the last
-#    sliver of an image removes the image;
-#  - a ticket's image that arrives slowly (a throttling relay) does not
-#    hold up the main loop: a new set is planned meanwhile, its sliver of
-#    that image waits (E3194) and starts on the one copy once it is in.
+#    sliver of an image removes the image.
 # Installs crun, busybox-static and python3 (the hostile tars) when missing.
 . "$(dirname "$0")/../lib/epoxyd.sh"
 . "$(dirname "$0")/../lib/crun.sh"
@@ -315,85 +312,5 @@ for i in 1 2 3 4; do
 	nm_stop
 done
 is "$kill_ok" 4 "4 rounds of kill -9 during a fetch or unpack: no orphan, the next run makes it whole"
-
-# ---- a ticket's image arriving slowly: the main loop goes on meanwhile
-# (the transfer runs outside the node manager's lock).  A relay between
-# the node and epoxyd slows each connection down to about 250 KiB/s
-# after its first 64 KiB: the image (a 2 MB BusyBox root) then takes
-# some 8 s.  While it
-# comes, a new set is accepted and planned (the old code waited for the
-# lock until the image was in); its sliver of the same image is left for
-# later (E3194: one transfer, one copy) and starts once the image is in.
-cat >"$T_DIR/relay.py" <<'PY'
-import socket, sys, threading, time
-ls = socket.socket()
-ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-ls.bind(("127.0.0.1", 0))
-ls.listen(64)
-open(sys.argv[2], "w").write("%d\n" % ls.getsockname()[1])
-def pipe(a, b, slow):
-    n = 0
-    try:
-        while True:
-            d = a.recv(4096)
-            if not d:
-                break
-            n += len(d)
-            if slow and n > 65536:
-                if n - len(d) <= 65536:
-                    open(sys.argv[3], "a").write("slow\n")
-                time.sleep(0.015)
-            b.sendall(d)
-    except OSError:
-        pass
-    for s in (a, b):
-        try:
-            s.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-while True:
-    c, _ = ls.accept()
-    u = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
-    threading.Thread(target=pipe, args=(c, u, False), daemon=True).start()
-    threading.Thread(target=pipe, args=(u, c, True), daemon=True).start()
-PY
-python3 "$T_DIR/relay.py" "$HTTPS_PORT" "$T_DIR/relay.port" "$T_DIR/relay.log" &
-RELAYPID=$!
-at_exit kill "$RELAYPID"
-log_wait "$T_DIR/relay.port" '^[0-9]+$' 50 || bail "relay"
-SQ=$N/sroot
-{ cp -a "$G" "$SQ" && echo "the slow one" >"$SQ/etc/marker" &&
-	tar -C "$SQ" --owner=0 --group=0 -cf "$N/slow.tar" .; } || bail "slow.tar"
-simg=$(ni_publish "$N/slow.tar" slow) || bail "publish slow"
-{ ni_ctl slice create slw --site lab1 --image "sha256:$simg" --days 2 --entry 'exec sleep 86418' &&
-	ni_ctl slice create sq --site lab1 --image "sha256:$simg" --days 2 \
-		--entry 'exec sleep 86419'; } || bail "slices slw, sq"
-{ ni_ctl slice add-nodes slw --host node5 &&
-	"$BIN/epoxyctl" slice ticket slw --node node5 --ttl 600 >"$N/tks" &&
-	ni_ctl slice remove-nodes slw --host node5; } || bail "slw's ticket"
-HTTPS_PORT=$(cat "$T_DIR/relay.port") ni_start "$N/nm.s"
-log_wait "$N/nm.s" 'slivers of set [0-9]+: 0 created' 300 || bail "slow: start" "$(cat "$N/nm.s")"
-: >"$T_DIR/relay.log"
-"$NM" redeem --api-socket "$N/api.sock" "$N/tks" >"$N/redeem.s" 2>&1 &
-RDPID=$!
-log_wait "$T_DIR/relay.log" slow 300 || bail "slow: no transfer" "$(tail -5 "$N/nm.s")"
-t0=$(date +%s%N)
-ni_ctl slice add-nodes sq --host node5 || bail "add sq"
-log_wait "$N/nm.s" 'sliver set [0-9]+ of node5 verified: 1 slivers; plan: create sq' 300
-ok $? "a new set is planned while the ticket's image is on its way" "$(tail -5 "$N/nm.s")"
-planned_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
-if grep -q "image ${simg:0:12} .*verified and unpacked" "$N/nm.s" || ! kill -0 "$RDPID" 2>/dev/null; then
-	fail "... before the image is in" "$(tail -5 "$N/nm.s")"
-else pass "... before the image is in (planned in $planned_ms ms)"; fi
-log_wait "$N/nm.s" 'failed; first error EPOXY-E3194' 100
-ok $? "sq's sliver waits for the image being fetched (E3194), no second transfer" "$(tail -5 "$N/nm.s")"
-wait "$RDPID"
-ok $? "the redemption answers once the image is in" "$(cat "$N/redeem.s")"
-diag "slow ticket image: in $(( ($(date +%s%N) - t0) / 1000000 )) ms after the set's change; the set planned after $planned_ms ms"
-log_wait "$N/nm.s" 'slivers of set [0-9]+: 1 created' 300
-ok $? "sq created on the image once it is in" "$(tail -5 "$N/nm.s")"
-is "$(grep -c "image ${simg:0:12} .*verified and unpacked" "$N/nm.s")" 1 "one transfer of the image"
-is "$(ni_images)" "$simg " "one copy, no .new- tree left"
-nm_stop
 ni_cleanup
 done_testing

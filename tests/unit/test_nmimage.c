@@ -210,48 +210,6 @@ static int count_entries(const char *dir)
 	return n;
 }
 
-/* A fetch outside the caller's lock: one claim per image, its staging
- * tree kept by a sync meanwhile, released by nmimage_install. */
-static void claim_cases(struct nmimage *im, struct sliverset *ss)
-{
-	struct sliver other = ss->sl[0];
-	char path[512];
-	int i;
-
-	ok(nmimage_claim(im, &ss->sl[0]) == 0, "claim: the image is the caller's to fetch");
-	ok(nmimage_claim(im, &ss->sl[0]) == -EPX_E_NM_IMG_BUSY, "claim again: E3194 (one transfer)");
-	ok(nmimage_get(im, NULL, &ss->sl[0]) == -EPX_E_NM_IMG_BUSY,
-	   "nmimage_get of a claimed image: E3194, no second copy");
-	snprintf(path, sizeof(path), "%s/.new-0100000000000000000000000000000000000000000000000000000000000000",
-		 im->dir);
-	ok(mkdir(path, 0700) == 0, "the claim's staging tree");
-	ok(nmimage_sync(im, NULL, 0) == 0 && count_entries(im->dir) == 1,
-	   "sync keeps a claimed image's .new- tree");
-	ok(nmimage_install(im, &ss->sl[0], -EPX_E_NM_IMG_FETCH) == -EPX_E_NM_IMG_FETCH,
-	   "install of a failed transfer: its code");
-	ok(count_entries(im->dir) == 1, "... the tree is the next sync's");
-	ok(nmimage_sync(im, NULL, 0) == 1 && count_entries(im->dir) == 0,
-	   "released: the sync removes the .new- tree");
-	ok(nmimage_claim(im, &ss->sl[0]) == 0, "released: claimed again");
-	ok(mkdir(path, 0700) == 0, "staged again");
-	ok(nmimage_install(im, &ss->sl[0], 0) == 0 && nmimage_have(im, &ss->sl[0]) == 1,
-	   "install of a fetched image: renamed into use");
-	ok(nmimage_claim(im, &ss->sl[0]) == 1, "claim of an image there: 1, nothing to fetch");
-	for (i = 0; i < NMIMAGE_BUSY_MAX; i++) {
-		other.image[1] = (uint8_t)(i + 1);
-		ok(nmimage_claim(im, &other) == 0, "claim %d of %d", i + 1, NMIMAGE_BUSY_MAX);
-	}
-	other.image[1] = 0x7f;
-	ok(nmimage_claim(im, &other) == -EPX_E_NM_IMG_BUSY, "one claim over NMIMAGE_BUSY_MAX: E3194");
-	for (i = 0; i < NMIMAGE_BUSY_MAX; i++) {
-		other.image[1] = (uint8_t)(i + 1);
-		nmimage_install(im, &other, -EPX_E_NM_IMG_FETCH);
-	}
-	ok(nmimage_claim(im, &other) == 0, "released: room again");
-	nmimage_install(im, &other, -EPX_E_NM_IMG_FETCH);
-	ok(nmimage_sync(im, NULL, 0) == 1 && count_entries(im->dir) == 0, "the image removed");
-}
-
 static void unpack_cases(void)
 {
 	char data[] = "/tmp/test_nmimage-data.XXXXXX", path[512];
@@ -319,7 +277,6 @@ static void unpack_cases(void)
 	ok(nmimage_have(&im, &ss->sl[0]) == 0, "nmimage_have: gone");
 	ok(nmimage_get(&im, NULL, &ss->sl[0]) == -EPX_E_NM_IMG_FETCH,
 	   "nmimage_get without a server: E3183");
-	claim_cases(&im, ss);
 	rmdir(im.dir);
 	rmdir(data);
 	free(ss);
