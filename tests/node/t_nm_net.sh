@@ -282,7 +282,7 @@ for i in $(seq 1 $rounds); do
 	p=$!
 	sleep "0.$(printf '%03d' $((RANDOM % 500)))"
 	kill -9 "$p" 2>/dev/null; wait "$p" 2>/dev/null
-	pkill -9 -f "^$NM apply --host node5" 2>/dev/null
+	pkill -9 -f "^$NM apply --host node5 --slivers $C " 2>/dev/null  # this test's only
 	(node_ns "$NM" apply --host node5 --slivers "$C" --keyset "$KEYS/keyset" "${RUNOPTS[@]}" \
 		2>>"$N/kill.log")
 	rc=$?
