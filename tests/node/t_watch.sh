@@ -15,6 +15,12 @@
 #  - the production /init runs it over the daemons the join left and
 #    fails with EPOXY-E1515 when it ends (the QEMU scenario happy-uefi
 #    sees it on the console after its host's revocation).
+# The test runs in a PID namespace of its own: pidof reads /proc, and the
+# real epoxy-nm of other tests running beside it (make check's other
+# lane) would stand in for a stand-in the test killed.
+if [ -z "${T_WATCH_NS:-}" ]; then
+	T_WATCH_NS=1 exec unshare --pid --fork --mount-proc "$0" "$@"
+fi
 . "$(dirname "$0")/../lib/tap.sh"
 need unshare
 [ -x /bin/busybox ] || bail "a static BusyBox at /bin/busybox (apt-get install busybox-static)"
