@@ -101,32 +101,39 @@ int grant_denied(const char *p, size_t n)
 	return 0;
 }
 
+/* every kind's spelling: a bare name, or a prefix followed by a path */
+static const struct {
+	const char *name;
+	enum grant_kind kind;
+	int path;
+} grant_kinds[] = {
+	{ "sock_diag", GRANT_SOCK_DIAG, 0 },
+	{ "file:", GRANT_FILE, 1 },
+	{ "dir:", GRANT_DIR, 1 },
+	{ "archive", GRANT_ARCHIVE, 0 },
+};
+
+#define GRANT_KINDS (sizeof(grant_kinds) / sizeof(grant_kinds[0]))
+
 int grant_parse(const char *s, size_t n, struct grant *g)
 {
-	size_t pre;
+	size_t k, pre;
 
 	memset(g, 0, sizeof(*g));
-	if (grant_eq(s, n, "sock_diag") || grant_eq(s, n, "archive")) {
-		g->kind = s[0] == 's' ? GRANT_SOCK_DIAG : GRANT_ARCHIVE;
-		return 0;
+	for (k = 0; k < GRANT_KINDS; k++) {
+		pre = strlen(grant_kinds[k].name);
+		if (!grant_kinds[k].path && grant_eq(s, n, grant_kinds[k].name)) {
+			g->kind = grant_kinds[k].kind;
+			return 0;
+		}
+		if (grant_kinds[k].path && n >= pre && memcmp(s, grant_kinds[k].name, pre) == 0)
+			break;
 	}
-	if (n > 5 && memcmp(s, "file:", 5) == 0) {
-		g->kind = GRANT_FILE;
-		pre = 5;
-	} else if (n > 4 && memcmp(s, "dir:", 4) == 0) {
-		g->kind = GRANT_DIR;
-		pre = 4;
-	} else {
+	if (k == GRANT_KINDS || !grant_path_ok(s + pre, n - pre))
 		return -EPX_E_SLICE_GRANT;
-	}
-	if (!grant_path_ok(s + pre, n - pre)) {
-		g->kind = 0;
-		return -EPX_E_SLICE_GRANT;
-	}
-	if (grant_denied(s + pre, n - pre)) {
-		g->kind = 0;
+	if (grant_denied(s + pre, n - pre))
 		return -EPX_E_SLICE_SECRET;
-	}
+	g->kind = grant_kinds[k].kind;
 	g->path_len = n - pre;
 	memcpy(g->path, s + pre, g->path_len);
 	g->path[g->path_len] = '\0';
@@ -135,10 +142,15 @@ int grant_parse(const char *s, size_t n, struct grant *g)
 
 void grant_format(const struct grant *g, char *out, size_t cap)
 {
-	const char *k = g->kind == GRANT_FILE ? "file:" : g->kind == GRANT_DIR ? "dir:" :
-		g->kind == GRANT_ARCHIVE ? "archive" : "sock_diag";
-	size_t kl = strlen(k), pl = g->kind == GRANT_FILE || g->kind == GRANT_DIR ? g->path_len : 0;
+	const char *k = "";
+	size_t i, kl, pl = 0;
 
+	for (i = 0; i < GRANT_KINDS; i++)
+		if (grant_kinds[i].kind == g->kind) {
+			k = grant_kinds[i].name;
+			pl = grant_kinds[i].path ? g->path_len : 0;
+		}
+	kl = strlen(k);
 	if (cap == 0)
 		return;
 	if (kl + pl >= cap) {

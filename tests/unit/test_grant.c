@@ -59,6 +59,34 @@ static const struct {
 	{ "file:/etc/shadow", -EPX_E_SLICE_SECRET, 0, NULL },
 	{ "file:/run/epoxy2", 0, GRANT_FILE, "/run/epoxy2" },
 	{ "file:/var/lib/epoxyx", 0, GRANT_FILE, "/var/lib/epoxyx" },
+	/* malformed: a bare name's prefix, extension or neighbour, a kind
+	 * prefix with no path or twice, bytes around a name */
+	{ "s", -EPX_E_SLICE_GRANT, 0, NULL },
+	{ "a", -EPX_E_SLICE_GRANT, 0, NULL },
+	{ "sock", -EPX_E_SLICE_GRANT, 0, NULL },
+	{ "sock_diagx", -EPX_E_SLICE_GRANT, 0, NULL },
+	{ "sarchive", -EPX_E_SLICE_GRANT, 0, NULL },
+	{ "asock_diag", -EPX_E_SLICE_GRANT, 0, NULL },
+	{ "archivesock_diag", -EPX_E_SLICE_GRANT, 0, NULL },
+	{ "sock_diag\n", -EPX_E_SLICE_GRANT, 0, NULL },
+	{ "archive\t", -EPX_E_SLICE_GRANT, 0, NULL },
+	{ "\tarchive", -EPX_E_SLICE_GRANT, 0, NULL },
+	{ ":archive", -EPX_E_SLICE_GRANT, 0, NULL },
+	{ "archive:", -EPX_E_SLICE_GRANT, 0, NULL },
+	{ "sock_diag:", -EPX_E_SLICE_GRANT, 0, NULL },
+	{ "file", -EPX_E_SLICE_GRANT, 0, NULL },
+	{ "dir", -EPX_E_SLICE_GRANT, 0, NULL },
+	{ "dir:", -EPX_E_SLICE_GRANT, 0, NULL },
+	{ "dir:/", -EPX_E_SLICE_GRANT, 0, NULL },
+	{ "dir:dir:/a", -EPX_E_SLICE_GRANT, 0, NULL },
+	{ "file:file:/a", -EPX_E_SLICE_GRANT, 0, NULL },
+	{ "dir:file:/a", -EPX_E_SLICE_GRANT, 0, NULL },
+	{ "file:sock_diag", -EPX_E_SLICE_GRANT, 0, NULL },
+	{ "dir:archive", -EPX_E_SLICE_GRANT, 0, NULL },
+	{ "files:/a", -EPX_E_SLICE_GRANT, 0, NULL },
+	{ "dirs:/a", -EPX_E_SLICE_GRANT, 0, NULL },
+	{ "DIR:/a", -EPX_E_SLICE_GRANT, 0, NULL },
+	{ "file;/a", -EPX_E_SLICE_GRANT, 0, NULL },
 };
 
 static const struct {
@@ -150,6 +178,18 @@ int main(void)
 		   "edit '%s' +'%s' -'%s': %d '%s'", edits[i].cur, edits[i].add ? edits[i].add : "-",
 		   edits[i].del ? edits[i].del : "-", rc, rc ? "" : out);
 	}
+	/* exactly s[0..n): a bare name cut short, or followed by bytes
+	 * outside n, and a NUL inside n */
+	ok(grant_parse("sock_diag", 4, &g) == -EPX_E_SLICE_GRANT &&
+	   grant_parse("archive", 6, &g) == -EPX_E_SLICE_GRANT &&
+	   grant_parse("archive", 0, &g) == -EPX_E_SLICE_GRANT &&
+	   grant_parse("sock_diag\0", 10, &g) == -EPX_E_SLICE_GRANT &&
+	   grant_parse("file:/a\0", 8, &g) == -EPX_E_SLICE_GRANT,
+	   "grant: a name cut short, empty or with a NUL inside n is refused");
+	ok(grant_parse("archive sock_diag", 7, &g) == 0 && g.kind == GRANT_ARCHIVE &&
+	   grant_parse("sock_diag archive", 9, &g) == 0 && g.kind == GRANT_SOCK_DIAG &&
+	   grant_parse("file:/a file:/b", 7, &g) == 0 && g.kind == GRANT_FILE &&
+	   !strcmp(g.path, "/a"), "grant: bytes after n are not read");
 	ok(grant_list_edit("sock_diag", "file:/a", NULL, out, 8) == -EPX_E_SLICE_GRANTS,
 	   "edit into a buffer too small: refused");
 	ok(grant_beneath("/a", 2, "/a/b", 4) && !grant_beneath("/a", 2, "/ab", 3) &&
