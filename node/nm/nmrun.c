@@ -157,29 +157,36 @@ static void nmrun_strs(FILE *f, const char *key, const char *const *v, size_t n)
 
 #define NMRUN_N(a) (sizeof(a) / sizeof((a)[0]))
 
-/* 1 when sl gets epoxy-priv's socket directory (nmpriv.h) */
-static int nmrun_granted(const struct nmrun *r, const struct sliver *sl)
-{
-	return r->priv_dir[0] && sl->grants[0];
-}
+/* What a sliver's grants give it in its config, from one parse of its
+ * grants list per sliver (nmrun_prepare): NMRUN_G_PRIV, epoxy-priv's
+ * socket directory (nmpriv.h: any grant, on a node manager with a
+ * priv_dir); NMRUN_G_ARCHIVE, the archive-only certificate (nmsvc.h:
+ * the grant archive, on one with an archive_dir; a list that does not
+ * parse grants no archive). */
+enum {
+	NMRUN_G_PRIV = 1,
+	NMRUN_G_ARCHIVE = 2,
+};
 
-/* 1 when sl gets the archive-only certificate (nmsvc.h): its slice
- * holds the grant archive (a list that does not parse grants nothing) */
-static int nmrun_archive(const struct nmrun *r, const struct sliver *sl)
+static unsigned nmrun_grants(const struct nmrun *r, const struct sliver *sl)
 {
 	struct grant g[GRANT_MAX];
 	size_t n = 0, i;
+	unsigned fl = 0;
 
-	if (!r->archive_dir[0] || !sl->grants[0] ||
-	    grant_list_parse(sl->grants, strlen(sl->grants), g, &n) < 0)
+	if (!sl->grants[0])
 		return 0;
-	for (i = 0; i < n; i++)
-		if (g[i].kind == GRANT_ARCHIVE)
-			return 1;
-	return 0;
+	if (r->priv_dir[0])
+		fl |= NMRUN_G_PRIV;
+	if (r->archive_dir[0] && grant_list_parse(sl->grants, strlen(sl->grants), g, &n) == 0)
+		for (i = 0; i < n; i++)
+			if (g[i].kind == GRANT_ARCHIVE)
+				fl |= NMRUN_G_ARCHIVE;
+	return fl;
 }
 
-static void nmrun_process(const struct nmrun *r, const struct sliver *sl, uint32_t uid, FILE *f)
+static void nmrun_process(const struct nmrun *r, const struct sliver *sl, uint32_t uid,
+			  unsigned fl, FILE *f)
 {
 	const char *args[] = { "/bin/sh", "-c", sl->entry };
 	char env[64], host[16 + sizeof(r->host)];
@@ -192,14 +199,14 @@ static void nmrun_process(const struct nmrun *r, const struct sliver *sl, uint32
 
 	snprintf(env, sizeof(env), "EPOXY_SLIVER=%s", sl->name);
 	snprintf(host, sizeof(host), "EPOXY_HOST=%s", r->host);
-	if (nmrun_granted(r, sl))
+	if (fl & NMRUN_G_PRIV)
 		envs[ne++] = "EPOXY_PRIV=" NMPRIV_SOCKET;
 	/* the archive's sliver names its files by the node (epoxy-tcpinfo -H) */
-	if (nmrun_archive(r, sl) && r->host[0])
+	if ((fl & NMRUN_G_ARCHIVE) && r->host[0])
 		envs[ne++] = host;
 	fprintf(f, "\"process\": {\"terminal\": false, \"user\": {\"uid\": %" PRIu32
 		", \"gid\": %" PRIu32, uid, uid);
-	if (nmrun_archive(r, sl))
+	if (fl & NMRUN_G_ARCHIVE)
 		fprintf(f, ", \"additionalGids\": [%u]", (unsigned)NMSVC_GID);
 	fputs("}, ", f);
 	nmrun_strs(f, "args", args, NMRUN_N(args));
@@ -228,7 +235,7 @@ static void nmrun_mount(FILE *f, const char *dst, const char *type, const char *
 
 /* proc, dev, sys as the runtime spec's Linux defaults want them; a tmp
  * of its own; out/ of the bundle, the one host directory it sees */
-static void nmrun_mounts(const struct nmrun *r, const struct sliver *sl, FILE *f)
+static void nmrun_mounts(const struct nmrun *r, const struct sliver *sl, unsigned fl, FILE *f)
 {
 	char out[NMRUN_P];
 
@@ -248,14 +255,14 @@ static void nmrun_mounts(const struct nmrun *r, const struct sliver *sl, FILE *f
 	nmrun_mount(f, "/out", "bind", out, "\"bind\", \"nosuid\", \"nodev\", \"rw\"");
 	/* a granted sliver: a /run of its own and in it, read-only, the one
 	 * directory of epoxy-priv's socket (never /run/epoxy) */
-	if (nmrun_granted(r, sl) || nmrun_archive(r, sl))
+	if (fl & (NMRUN_G_PRIV | NMRUN_G_ARCHIVE))
 		nmrun_mount(f, "/run", "tmpfs", "tmpfs",
 			    "\"nosuid\", \"nodev\", \"noexec\", \"mode=755\", \"size=1024k\"");
-	if (nmrun_granted(r, sl))
+	if (fl & NMRUN_G_PRIV)
 		nmrun_mount(f, NMPRIV_MOUNT, "bind", r->priv_dir,
 			    "\"bind\", \"nosuid\", \"nodev\", \"noexec\", \"ro\"");
 	/* the archive grant: the archive-only certificate's directory */
-	if (nmrun_archive(r, sl))
+	if (fl & NMRUN_G_ARCHIVE)
 		nmrun_mount(f, NMSVC_MOUNT, "bind", r->archive_dir,
 			    "\"bind\", \"nosuid\", \"nodev\", \"noexec\", \"ro\"");
 	fputs("]", f);
@@ -287,8 +294,9 @@ int nmrun_resources(const struct sliver *sl, FILE *f)
 	return ferror(f) ? -EPX_E_NM_BUNDLE : 0;
 }
 
-int nmrun_config(const struct nmrun *r, const struct sliver *sl, uint32_t uid, int limits,
-		 FILE *f)
+/* nmrun_config with the grants' flags fl (nmrun_grants) */
+static int nmrun_config_fl(const struct nmrun *r, const struct sliver *sl, uint32_t uid,
+			   int limits, unsigned fl, FILE *f)
 {
 	char root[sizeof(r->images) + 80];
 	int rc = nmrun_check(sl);
@@ -302,13 +310,13 @@ int nmrun_config(const struct nmrun *r, const struct sliver *sl, uint32_t uid, i
 		snprintf(root, sizeof(root), "%s", r->rootfs);
 	}
 	fputs("{\"ociVersion\": \"1.0.2\", ", f);
-	nmrun_process(r, sl, uid, f);
+	nmrun_process(r, sl, uid, fl, f);
 	fputs(", \"root\": {\"path\": ", f);
 	record_json_str(f, root);
 	fputs(", \"readonly\": true}, \"hostname\": ", f);
 	record_json_str(f, sl->name);
 	fputs(", ", f);
-	nmrun_mounts(r, sl, f);
+	nmrun_mounts(r, sl, fl, f);
 	fputs(", \"linux\": {", f);
 	if (r->cg == NMRUN_CG_CGROUPFS)
 		fprintf(f, "\"cgroupsPath\": \"%s/%s\", ", NMRUN_CGROUP_PARENT, sl->name);
@@ -341,10 +349,16 @@ int nmrun_config(const struct nmrun *r, const struct sliver *sl, uint32_t uid, i
 	return rc == 0 && ferror(f) ? -EPX_E_NM_BUNDLE : rc;
 }
 
-/* The config (which 1: with limits; 2: resources alone) into a buffer
- * of the caller's (NMRUN_CONFIG_MAX). */
+int nmrun_config(const struct nmrun *r, const struct sliver *sl, uint32_t uid, int limits,
+		 FILE *f)
+{
+	return nmrun_config_fl(r, sl, uid, limits, nmrun_grants(r, sl), f);
+}
+
+/* The config (which 1: with limits; 2: resources alone; fl the grants'
+ * flags) into a buffer of the caller's (NMRUN_CONFIG_MAX). */
 static int nmrun_render(const struct nmrun *r, const struct sliver *sl, uint32_t uid, int which,
-			char *buf, size_t *len)
+			unsigned fl, char *buf, size_t *len)
 {
 	FILE *f = fmemopen(buf, NMRUN_CONFIG_MAX, "w");
 	long n;
@@ -352,7 +366,7 @@ static int nmrun_render(const struct nmrun *r, const struct sliver *sl, uint32_t
 
 	if (!f)
 		return -ENOMEM;
-	rc = which == 2 ? nmrun_resources(sl, f) : nmrun_config(r, sl, uid, which, f);
+	rc = which == 2 ? nmrun_resources(sl, f) : nmrun_config_fl(r, sl, uid, which, fl, f);
 	n = ftell(f);
 	if (fclose(f) != 0 && rc == 0)
 		rc = -EPX_E_NM_BUNDLE;
@@ -659,6 +673,7 @@ static int nmrun_prepare(const struct nmrun *r, const struct sliver *sl, uint32_
 {
 	char *base = malloc(NMRUN_CONFIG_MAX);
 	size_t blen = 0;
+	unsigned fl = nmrun_grants(r, sl);     /* the one parse of its grants */
 	int rc = base ? 0 : -ENOMEM;
 
 	w->sl = sl;
@@ -672,11 +687,11 @@ static int nmrun_prepare(const struct nmrun *r, const struct sliver *sl, uint32_
 	if (rc == 0 && r->images[0])
 		rc = r->image ? r->image(r->image_ctx, sl) : -EPX_E_NM_IMG_FETCH;
 	if (rc == 0)
-		rc = nmrun_render(r, sl, uid, 1, w->cfg, &w->cfg_len);
+		rc = nmrun_render(r, sl, uid, 1, fl, w->cfg, &w->cfg_len);
 	if (rc == 0)
-		rc = nmrun_render(r, sl, uid, 0, base, &blen);
+		rc = nmrun_render(r, sl, uid, 0, fl, base, &blen);
 	if (rc == 0)
-		rc = nmrun_render(r, sl, uid, 2, w->res, &w->res_len);
+		rc = nmrun_render(r, sl, uid, 2, fl, w->res, &w->res_len);
 	if (rc == 0) {
 		sha256_buf(w->cfg, w->cfg_len, w->h_cfg);
 		sha256_buf(base, blen, w->h_base);
