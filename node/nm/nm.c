@@ -1272,6 +1272,11 @@ int main(int argc, char **argv)
 	rc = nm_cred(cred, tok);
 	if (rc < 0)
 		return nm_fail(rc, cred, NULL), CLI_FAIL;
+	/* the archive certificate's directory: its owner, mode and an older
+	 * release's node pair once, not at each certificate (nmsvc.h) */
+	rc = nm.svc_dir ? nmsvc_prepare(nm.svc_dir) : 0;
+	if (rc < 0)
+		return explicit_bzero(tok, sizeof(tok)), nm_fail(rc, nm.svc_dir, NULL), CLI_FAIL;
 	if (nm.sync.dir[0]) {
 		rc = nm_sync_start(&nm);
 		if (rc == 0)

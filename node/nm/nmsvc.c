@@ -42,10 +42,8 @@ static int nmsvc_put(const char *dir, const char *name, const char *buf, size_t 
 	return rc;
 }
 
-int nmsvc_write(const char *dir, struct nmid *id, const char *crt, size_t crt_len)
+int nmsvc_prepare(const char *dir)
 {
-	char pem[NMID_KEY_PEM_MAX];
-	size_t len = 0;
 	char old[NMSVC_DIR_MAX + 32];
 	int rc = nmsvc_dir_check(dir);
 
@@ -58,6 +56,15 @@ int nmsvc_write(const char *dir, struct nmid *id, const char *crt, size_t crt_le
 	snprintf(old, sizeof(old), "%s/node.crt", dir);
 	if (rc == 0 && unlink(old) != 0 && errno != ENOENT)
 		rc = -EPX_E_NM_SVCCERT;
+	return rc;
+}
+
+int nmsvc_write(const char *dir, struct nmid *id, const char *crt, size_t crt_len)
+{
+	char pem[NMID_KEY_PEM_MAX];
+	size_t len = 0;
+	int rc = nmsvc_dir_check(dir);
+
 	if (rc == 0)
 		rc = nmid_key_pem(id, pem, sizeof(pem), &len);
 	if (rc == 0)

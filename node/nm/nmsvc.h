@@ -14,10 +14,11 @@
  *
  * Guarantees: DIR must be an absolute path of a directory owned by root
  * and writable by nobody else (else -EPX_E_NM_SVCCERT, nothing written);
- * nmsvc_write makes DIR root:NMSVC_GID 0750, removes a node.key or
- * node.crt found there (the full node certificate of older releases:
- * never in a directory a sliver sees), and writes DIR/archive.key and
- * DIR/archive.crt, root:NMSVC_GID 0640, through a temporary file (O_EXCL,
+ * nmsvc_prepare, once at start-up, makes DIR root:NMSVC_GID 0750 and
+ * removes a node.key or node.crt found there (the full node certificate
+ * of older releases: never in a directory a sliver sees); nmsvc_write,
+ * at each archive certificate, checks DIR again and only writes
+ * DIR/archive.key and DIR/archive.crt, root:NMSVC_GID 0640, through a temporary file (O_EXCL,
  * O_NOFOLLOW), fsync'ed and renamed over the old ones, the key first: a
  * reader that opens both between the two renames may see a pair that
  * does not match and must retry; the key's PEM buffer is wiped; no
@@ -39,6 +40,9 @@
 
 /* Checks dir (see above).  0 or -EPX_E_NM_SVCCERT. */
 int nmsvc_dir_check(const char *dir);
+/* Once at start-up: DIR's owner and mode, an older release's node pair
+ * removed (see above).  0 or -EPX_E_NM_SVCCERT. */
+int nmsvc_prepare(const char *dir);
 /* Writes id's key and the certificate crt (crt_len bytes of PEM) into
  * dir.  0, -EPX_E_NM_SVCCERT or -EPX_E_NM_KEY. */
 int nmsvc_write(const char *dir, struct nmid *id, const char *crt, size_t crt_len);

@@ -359,10 +359,17 @@ static void test_service_cert(void)
 		/* the rule is root's directory: as another user even a 0700
 		 * directory of one's own is refused */
 		ok(nmsvc_dir_check(p) == -EPX_E_NM_SVCCERT, "not root: its own 0700 directory refused");
+		ok(nmsvc_prepare(p) == -EPX_E_NM_SVCCERT, "...not prepared");
 		ok(nmsvc_write(p, id, pem, plen) == -EPX_E_NM_SVCCERT, "...and nothing written");
 		goto out;
 	}
 	ok(nmsvc_dir_check(p) == 0, "root's 0700 directory: taken");
+	snprintf(p, sizeof(p), "%s/open", d);
+	ok(nmsvc_prepare(p) == -EPX_E_NM_SVCCERT && stat(p, &st) == 0 &&
+	   (st.st_mode & 0777) == 0777 && st.st_gid != NMSVC_GID,
+	   "a directory writable by all: not prepared, left as it was");
+	snprintf(p, sizeof(p), "%s/good", d);
+	ok(nmsvc_prepare(p) == 0, "root's 0700 directory: prepared at start-up");
 	ok(nmsvc_write(p, id, pem, plen) == 0, "the pair written");
 	snprintf(p, sizeof(p), "%s/good", d);
 	ok(stat(p, &st) == 0 && (st.st_mode & 0777) == 0750 && st.st_uid == 0 &&
@@ -387,13 +394,23 @@ static void test_service_cert(void)
 	snprintf(p, sizeof(p), "%s/good/node.crt", d);
 	fclose(fopen(p, "w"));
 	snprintf(p, sizeof(p), "%s/good", d);
-	ok(nmsvc_write(p, id, pem, plen) == 0, "written again over the old pair");
+	/* a renewal writes the pair and nothing else: the directory's owner
+	 * and mode were set once at start-up, and stay as they are */
+	ok(chmod(p, 0700) == 0 && nmsvc_write(p, id, pem, plen) == 0,
+	   "written again over the old pair");
+	ok(stat(p, &st) == 0 && (st.st_mode & 0777) == 0700,
+	   "a renewal does not chmod the directory again (done once at start-up)");
 	snprintf(p, sizeof(p), "%s/good/." NMSVC_KEY ".tmp", d);
 	ok(access(p, F_OK) != 0, "no temporary file left");
+	snprintf(p, sizeof(p), "%s/good", d);
+	ok(nmsvc_prepare(p) == 0 && stat(p, &st) == 0 && (st.st_mode & 0777) == 0750 &&
+	   st.st_gid == NMSVC_GID, "the next start-up: root:%d 0750 again", NMSVC_GID);
 	snprintf(p, sizeof(p), "%s/good/node.key", d);
 	ok(access(p, F_OK) != 0, "a node.key found there (an older release's node pair): removed");
 	snprintf(p, sizeof(p), "%s/good/node.crt", d);
 	ok(access(p, F_OK) != 0, "...and its node.crt");
+	snprintf(p, sizeof(p), "%s/good/" NMSVC_KEY, d);
+	ok(access(p, F_OK) == 0, "...and the archive pair kept");
 	free(key);
 	free(crt);
 out:
