@@ -19,7 +19,7 @@ if [ ! -x /bin/busybox ] || ldd /bin/busybox 2>/dev/null | grep -q '=>'; then
 	echo "measure-image: /bin/busybox is not Debian's busybox-static" >&2; exit 1
 fi
 cp /bin/busybox "$r/bin/busybox"
-for a in sh mkdir sleep id cat ls kill; do ln -sf busybox "$r/bin/$a"; done
+for a in sh mkdir sleep id cat ls kill rm tail; do ln -sf busybox "$r/bin/$a"; done
 cp "$isrc/epoxy-tcpinfo" "$isrc/epoxy-pusher" "$r/bin/"
 install -m 0755 node/measure/measure.sh "$r/bin/measure"
 for b in "$r/bin/epoxy-tcpinfo" "$r/bin/epoxy-pusher"; do
