@@ -38,6 +38,10 @@
 #              gets it (node_credential, then the CSR of a fresh P-256
 #              key): DIR/HOST.key and
 #              DIR/HOST.crt; prints the CSR answer's status (200)
+#          csr_hex KEY SUBJECT    a certificate request of KEY, DER in hex
+#          arc_cert HOST DIR      HOST's archive-only certificate asked with
+#              DIR/HOST.crt on a fresh key: DIR/HOST-arc.key and
+#              DIR/HOST-arc.crt; prints the answer's status (200)
 # Store    sql STATEMENT | store_dump (every table but the audit log) |
 #          store_has STRING (in any file of the store) |
 #          host_state HOST (its state: enrolled, booting, booted, joined ...)
@@ -220,13 +224,23 @@ ctl_env() {
   unset EPOXY_CONFIG
 }
 node_cert() {
-  local host=$1 mac=$2 dir=$3 nc csr
+  local host=$1 mac=$2 dir=$3 nc
   nc=$(node_credential "$host" "$mac")
   openssl ecparam -name prime256v1 -genkey -noout -out "$dir/$host.key" 2>/dev/null
-  csr=$(openssl req -new -key "$dir/$host.key" -subj "/CN=$host" -outform DER 2>/dev/null |
-    od -An -tx1 | tr -d ' \n')
   hs /v1/node/csr -H "$(bearer "$nc")" -H 'Content-Type: application/x-www-form-urlencoded' \
-    --data "host=$host&csr=$csr" -o "$dir/$host.crt" -w '%{http_code}'
+    --data "host=$host&csr=$(csr_hex "$dir/$host.key" "/CN=$host")" -o "$dir/$host.crt" \
+    -w '%{http_code}'
+}
+# csr_hex KEY SUBJECT: a certificate request of KEY, DER in hex
+csr_hex() { openssl req -new -key "$1" -subj "$2" -outform DER 2>/dev/null | od -An -tx1 | tr -d ' \n'; }
+# arc_cert HOST DIR: HOST's archive-only certificate (OU=epoxy-archive),
+# asked with its node certificate DIR/HOST.crt (node_cert) on a fresh key,
+# as DIR/HOST-arc.key and DIR/HOST-arc.crt; prints the HTTP status
+arc_cert() {
+  openssl ecparam -name prime256v1 -genkey -noout -out "$2/$1-arc.key" 2>/dev/null
+  hs /v1/node/archive-cert -X POST --cert "$2/$1.crt" --key "$2/$1.key" \
+    -H 'Content-Type: application/x-www-form-urlencoded' \
+    --data "csr=$(csr_hex "$2/$1-arc.key" "/CN=$1")" -o "$2/$1-arc.crt" -w '%{http_code}'
 }
 
 # arc_name EXP DATATYPE NODE: an archive bundle name of now, M-Lab's

@@ -23,8 +23,6 @@ N=$T_DIR/node; mkdir -p "$N"
 is "$(node_cert node1 52-54-00-12-34-56 "$N")" 200 "node1 has a node certificate"
 
 FORM='Content-Type: application/x-www-form-urlencoded'
-# csr KEY SUBJECT: a DER request in hex
-arc_csr() { openssl req -new -key "$1" -subj "$2" -outform DER 2>/dev/null | od -An -tx1 | tr -d ' \n'; }
 # req METHOD PATH CERT KEY [curl args]: "STATUS FIRST-11-BYTES", the body in $N/ans
 req() {
 	local m=$1 p=$2 c=$3 k=$4; shift 4
@@ -33,7 +31,7 @@ req() {
 }
 openssl ecparam -name prime256v1 -genkey -noout -out "$N/arc.key" 2>/dev/null
 is "$(req POST /v1/node/archive-cert "$N/node1.crt" "$N/node1.key" -H "$FORM" \
-	--data "csr=$(arc_csr "$N/arc.key" /CN=node1)")" "200 -----BEGIN" "the node's certificate gets an archive certificate"
+	--data "csr=$(csr_hex "$N/arc.key" /CN=node1)")" "200 -----BEGIN" "the node's certificate gets an archive certificate"
 cp "$N/ans" "$N/arc.crt"
 check "...its subject is CN=node1, OU=epoxy-archive" \
 	bash -c "openssl x509 -in '$N/arc.crt' -noout -subject -nameopt RFC2253 | grep -qE 'OU=epoxy-archive' &&
@@ -46,10 +44,10 @@ LIFE=$(( $(date -d "$(openssl x509 -in "$N/arc.crt" -noout -enddate | cut -d= -f
 is "$(sql "SELECT count(*) FROM node_certs WHERE host = 'node1'")" 2 "...recorded for node1 with its node certificate"
 # the mark is epoxyd's: a request that names the OU itself is refused
 is "$(req POST /v1/node/archive-cert "$N/node1.crt" "$N/node1.key" -H "$FORM" \
-	--data "csr=$(arc_csr "$N/arc.key" /CN=node1/OU=epoxy-archive)")" "400 EPOXY-E2273" \
+	--data "csr=$(csr_hex "$N/arc.key" /CN=node1/OU=epoxy-archive)")" "400 EPOXY-E2273" \
 	"a CSR carrying OU=epoxy-archive itself: refused"
 is "$(req POST /v1/node/renew "$N/node1.crt" "$N/node1.key" -H "$FORM" \
-	--data "csr=$(arc_csr "$N/arc.key" /CN=node1/OU=epoxy-archive)")" "400 EPOXY-E2273" \
+	--data "csr=$(csr_hex "$N/arc.key" /CN=node1/OU=epoxy-archive)")" "400 EPOXY-E2273" \
 	"...also on renew (no node certificate carries the OU)"
 
 # ---- the archive takes it
@@ -74,8 +72,8 @@ while IFS='|' read -r m p extra what; do
 	is "$(req "$m" "$p" "$N/arc.crt" "$N/arc.key" "${args[@]}")" "403 EPOXY-E2391" "archive certificate on $what: refused"
 done <<EOF
 POST|/v1/node/heartbeat|uptime=1|the heartbeat
-POST|/v1/node/renew|csr=$(arc_csr "$N/arc.key" /CN=node1)|renew
-POST|/v1/node/archive-cert|csr=$(arc_csr "$N/arc.key" /CN=node1)|archive-cert (no second one from it)
+POST|/v1/node/renew|csr=$(csr_hex "$N/arc.key" /CN=node1)|renew
+POST|/v1/node/archive-cert|csr=$(csr_hex "$N/arc.key" /CN=node1)|archive-cert (no second one from it)
 GET|/v1/node/slivers||the sliver set
 GET|/v1/node/slivers?wait=1||the sliver set's long poll
 GET|/v1/image/$sha||an image
@@ -88,7 +86,7 @@ ok $? "the refused heartbeat did not join the host"
 is "$(req POST /v1/node/heartbeat "$N/node1.crt" "$N/node1.key" -H "$FORM" --data uptime=1)" "200 joined" \
 	"the node's certificate: heartbeat"
 is "$(req POST /v1/node/renew "$N/node1.crt" "$N/node1.key" -H "$FORM" \
-	--data "csr=$(arc_csr "$N/arc.key" /CN=node1)")" "200 -----BEGIN" "...renew"
+	--data "csr=$(csr_hex "$N/arc.key" /CN=node1)")" "200 -----BEGIN" "...renew"
 r=$(req GET /v1/node/slivers "$N/node1.crt" "$N/node1.key")
 [ "${r%% *}" != 403 ]; ok $? "...the sliver set (${r})"
 grep -q 'refused node heartbeat: EPOXY-E2391' "$T_DIR/epoxyd.log"; ok $? "epoxyd's log names the refusal's code"

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # t_archive_s3: the archive's S3 backend (issue 15 point 3) against a real
 # S3 API, OpenStack Swift with s3api on loopback (tests/lib/swift.sh),
-# with nodes holding node certificates as joined nodes get them.
+# with nodes holding node certificates as joined nodes get them, and
+# node1's archive-only certificate (OU=epoxy-archive, as the measurement
+# sliver's pusher holds it).
 # Asserts: epoxyd refuses to start on a key file readable by others
 # (E2532); a node's upload URL names its own key only and works for the
 # PUT it was made for; the same URL with another node's name in the path,
@@ -13,7 +15,10 @@
 # private/, which Swift serves to nobody without credentials, is in no
 # public listing and has no public URL, also after its embargo ended until
 # housekeeping moved it; then it is listed, and its public URL serves its
-# bytes; neither the secret nor a signature is ever in epoxyd's log;
+# bytes; the archive-only certificate gets presigned URLs for its node's
+# objects and uploads through S3, gets none for another node's object,
+# and is refused (403 E2391) by the node endpoints on this configuration;
+# neither the secret nor a signature is ever in epoxyd's log;
 # then the real epoxy-pusher through it (tests/node/pusher_s3.sh).
 . "$(dirname "$0")/../ctl/lib.sh"
 . tests/lib/swift.sh
@@ -101,6 +106,41 @@ is "$(nreq node1 ndt "$A" "done" "$NA2")" "200 exists ndt/" "...done: 'exists'"
 is "$(cat "$T_DIR/ans")" "exists $NA" "...under the name it was stored under"
 is "$(s3 GET "/$BUCKET/public/$NA2" | head -1)" 404 "...and no second copy under the new name"
 is "$(sql "SELECT count(*) FROM archive_bundles WHERE sha256 = '$A'")" 1 "...one record"
+
+# ---- node1's archive-only certificate (the measurement sliver's pusher)
+is "$(arc_cert node1 "$N")" 200 "node1's certificate gets an archive-only certificate"
+openssl x509 -in "$N/node1-arc.crt" -noout -subject -nameopt RFC2253 | grep -q 'OU=epoxy-archive'
+ok $? "...marked OU=epoxy-archive"
+head -c 5000 /dev/urandom >"$W/e"; E=$(sha "$W/e"); NE=$(arc_name ndt tcpinfo node1)
+is "$(nreq node1-arc ndt "$E" url "$NE")" "200 url http://" "the archive certificate gets an upload URL"
+U=$(url)
+case $U in "$SWIFT_URL/$BUCKET/incoming/ndt/node1/$E.tgz?"*X-Amz-Signature=*) r=0;; *) r=1;; esac
+ok $r "...for node1's incoming/ndt/node1/<sha>.tgz, presigned" "$U"
+is "$(put "$U" "$W/e")" 200 "...and uploads through S3 with it"
+is "$(nreq node1-arc ndt "$E" "done" "$NE")" "200 stored ndt/" "...done: epoxyd checks and records it"
+is "$(sql "SELECT size || ' ' || location FROM archive_bundles WHERE sha256 = '$E'")" \
+	"$(stat -c %s "$W/e") s3-public" "...its size as it arrived, in public/"
+s3 GET "/$BUCKET/public/$NE" | tail -n +2 >"$W/back.e"
+cmp -s "$W/e" "$W/back.e"; ok $? "...public/<its name> holds its bytes"
+head -c 5000 /dev/urandom >"$W/f"; F=$(sha "$W/f"); NF=$(arc_name ndt tcpinfo node2)
+is "$(nreq node1-arc ndt "$F" url "$NF")" "403 EPOXY-E2388" \
+	"the archive certificate gets no URL for node2's object"
+is "$(nreq node1-arc ndt "$F" "done" "$NF")" "403 EPOXY-E2388" "...nor records one as node2's"
+is "$(sql "SELECT count(*) FROM archive_bundles WHERE sha256 = '$F'")" 0 "...nothing recorded"
+# node endpoints, not the archive's, on this S3 configuration
+while IFS='|' read -r m p extra what; do
+	args=()
+	[ -n "$extra" ] && args=(-H 'Content-Type: application/x-www-form-urlencoded' --data "$extra")
+	r=$(hs "$p" -X "$m" --cert "$N/node1-arc.crt" --key "$N/node1-arc.key" "${args[@]}" \
+		-o "$T_DIR/ans" -w '%{http_code}')
+	is "$r $(head -c 11 "$T_DIR/ans")" "403 EPOXY-E2391" "the archive certificate on $what: refused"
+done <<ENDPOINTS
+POST|/v1/node/heartbeat|uptime=1|the heartbeat
+POST|/v1/node/archive-cert|csr=$(csr_hex "$N/node1-arc.key" /CN=node1)|archive-cert
+GET|/v1/node/slivers||the sliver set
+ENDPOINTS
+is "$(nreq node1 ndt "$F" url "$(arc_name ndt tcpinfo node1)")" "200 url http://" \
+	"node1's own certificate still gets URLs"
 
 # ---- an expired URL
 is "$(nreq node2 ndt "$C" url "$NC")" "200 url http://" "node2 gets a URL"
