@@ -14,12 +14,13 @@
 #     average is printed with every round;
 #  2. the agent's whole stage 1 (session, statements, four artifacts) in
 #     wall-clock time and the TLS handshakes epoxyd saw for it;
-#  3. what verification adds: the agent hashes in a second thread while it
-#     receives; after the last byte it waits for the hasher to catch up
-#     (the "hash tail" it prints).  Added time = tail / download time.  For
-#     scale, the SHA-256 and AES-GCM throughputs of the agent's own build
-#     (musl, the trimmed mbedTLS, net/aesgcm.c) and what hashing the file
-#     inline would have cost;
+#  3. what verification costs: the agent hashes each piece as it stores it
+#     (a build hashing on a second thread prints the "hash tail" it waited
+#     for after the last byte; that tail counts in its rate).  For scale,
+#     the SHA-256 and AES-GCM throughputs of the agent's own build (musl,
+#     the trimmed mbedTLS, net/aesgcm.c) and the share of the download
+#     time the hash of every byte takes; the CPU time (user + system) of
+#     each agent run and each curl download;
 #  4. the first download of a UEFI node: the stage1 UKI as built
 #     ($O/images/stage1.efi: the minimal kernel built from source) against
 #     the same UKI with Debian's kernel instead (bench/agent/uki.sh), both
@@ -62,17 +63,18 @@ echo "console=ttyS0 epoxy.server=epoxy.test epoxy.addr=127.0.0.1 epoxy.port=$HTT
 SHM=$(mktemp -d /dev/shm/epoxy-bench.XXXXXX) || bail "no tmpfs at /dev/shm"
 at_exit rm -rf "$SHM"
 
-declare -A best_rate best_tail best_wall hshakes
-for a in "${AGENTS[@]}"; do best_rate[$a]=0; best_tail[$a]=0; best_wall[$a]=999999; done
-best_curl=0; best_shm=0
-agent_run() { # AGENT: one stage 1; prints "rate tail wall requests handshakes"
-  local rc n0 t0 wall reqs rate hs tail
+declare -A best_rate best_tail best_wall best_cpu hshakes
+for a in "${AGENTS[@]}"; do best_rate[$a]=0; best_tail[$a]=0; best_wall[$a]=999999; best_cpu[$a]=999999; done
+best_curl=0; best_shm=0; best_ccpu=999999
+cpu_ms() { awk 'END {printf "%d", ($1 + $2) * 1000}' "$1"; } # FILE ending in "user sys" (s)
+agent_run() { # AGENT: one stage 1; prints "rate tail wall requests handshakes cpu"
+  local rc n0 t0 wall reqs rate hs tail TIMEFORMAT='%U %S'
   rm -rf "$E/rec"; mkdir -p "$E/rec"
   n0=$(grep -c 'https$' "$T_DIR/epoxyd.log")
   t0=$(date +%s%N)
-  timeout 300 "$1" --cmdline "$E/cmdline" --efivars "$E/efi" --etc "$E/etc" \
+  { time timeout 300 "$1" --cmdline "$E/cmdline" --efivars "$E/efi" --etc "$E/etc" \
     --kexec-record "$E/rec" --retries 2 --backoff-ms 50 --server-wait 0 \
-    --mac 52-54-00-12-34-56 --min-rate 1 >"$E/out" 2>&1
+    --mac 52-54-00-12-34-56 --min-rate 1 >"$E/out" 2>&1; } 2>"$E/cpu"
   rc=$?
   wall=$(( ($(date +%s%N) - t0) / 1000000 ))
   reqs=$(( $(grep -c 'https$' "$T_DIR/epoxyd.log") - n0 ))
@@ -83,31 +85,42 @@ agent_run() { # AGENT: one stage 1; prints "rate tail wall requests handshakes"
   fi
   hs=$(sed -n 's/.*stage connect [0-9]* requests over \([0-9]*\) TLS handshakes.*/\1/p' "$E/out")
   tail=$(sed -n 's/.*stage verify kernel .*hash tail \([0-9]*\) ms.*/\1/p' "$E/out")
-  echo "$rate $tail $wall $reqs ${hs:--}"
+  # a build hashing on a second thread finishes the hash after the last
+  # byte (its "hash tail"): the artifact is verified only then, so the
+  # tail counts in its rate; a build hashing as it receives has none
+  tail=${tail:-0}
+  rate=$(awk -v r="$rate" -v t="$tail" -v b="$KERNEL_SIZE" \
+    'BEGIN { printf "%d", b / 1024 / (b / 1024 / r + t / 1000) }')
+  echo "$rate $tail $wall $reqs ${hs:--} $(cpu_ms "$E/cpu")"
 }
-curl_run() { # OUT-FILE: one download of the kernel by curl, KiB/s
-  local c
+curl_run() { # OUT-FILE: one download of the kernel by curl; prints "KiB/s cpu-ms"
+  local c h TIMEFORMAT='%U %S'
   [ "$(open_session)" = 200 ] || { echo "curl's session: $(cat "$T_DIR/session")" >&2; return 1; }
-  c=$(hs /v1/artifact/kernel -o "$1" -w '%{speed_download}' -H "$(bearer "$(tok kernel)")")
+  h=$(bearer "$(tok kernel)")
+  { time c=$(hs /v1/artifact/kernel -o "$1" -w '%{speed_download}' -H "$h"); } 2>"$E/cpu"
   rm -f "$SHM/kernel"
-  awk -v c="$c" 'BEGIN{printf "%d", c / 1024}'
+  awk -v c="$c" -v m="$(cpu_ms "$E/cpu")" 'BEGIN{printf "%d %d\n", c / 1024, m}'
 }
 for i in $(seq 1 "$RUNS"); do
   line="run $i (load $(load)):"
   for a in "${AGENTS[@]}"; do
-    read -r rate tail wall reqs hs < <(agent_run "$a") || exit 1
+    read -r rate tail wall reqs hs cpu < <(agent_run "$a") || exit 1
     [ -n "${rate:-}" ] || exit 1
+    [ "$cpu" -lt "${best_cpu[$a]}" ] && best_cpu[$a]=$cpu
     if [ "$rate" -gt "${best_rate[$a]}" ]; then best_rate[$a]=$rate; best_tail[$a]=$tail; fi
     [ "$wall" -lt "${best_wall[$a]}" ] && best_wall[$a]=$wall
     hshakes[$a]=$hs
     [ "${#AGENTS[@]}" -gt 1 ] && line="$line $(basename "$a"):"
-    line="$line agent $rate KiB/s (hash tail $tail ms; stage 1 $wall ms, $reqs requests, $hs TLS handshakes),"
+    line="$line agent $rate KiB/s (hash tail $tail ms; stage 1 $wall ms, $cpu ms CPU, $reqs requests, $hs TLS handshakes),"
   done
-  c=$(curl_run /dev/null) || exit 1
+  read -r c ccpu < <(curl_run /dev/null) || exit 1
+  [ -n "${c:-}" ] || exit 1
   [ "$c" -gt "$best_curl" ] && best_curl=$c
-  s=$(curl_run "$SHM/kernel") || exit 1
+  [ "$ccpu" -lt "$best_ccpu" ] && best_ccpu=$ccpu
+  read -r s scpu < <(curl_run "$SHM/kernel") || exit 1
+  [ -n "${s:-}" ] || exit 1
   [ "$s" -gt "$best_shm" ] && best_shm=$s
-  echo "$line curl $c KiB/s, curl to tmpfs $s KiB/s"
+  echo "$line curl $c KiB/s ($ccpu ms CPU), curl to tmpfs $s KiB/s ($scpu ms CPU)"
 done
 
 # part 4: the UKIs, minimal kernel against Debian's, interleaved; each
@@ -146,14 +159,15 @@ mkdir -p "$O/bench"
     [ "${#AGENTS[@]}" -gt 1 ] && echo "agent build: $a"
     awk -v a="${best_rate[$a]}" -v c="$best_curl" -v m="$best_shm" -v mb="$MB" \
         -v t="${best_tail[$a]}" -v w="${best_wall[$a]}" -v h="${hshakes[$a]}" -v n="$RUNS" \
-        -v s="$sha" 'BEGIN {
+        -v s="$sha" -v u="${best_cpu[$a]}" -v cu="$best_ccpu" 'BEGIN {
       dl = mb * 1024 / a; hsh = mb / s;
-      printf "agent download: %.1f MiB/s (best of %d)\n", a / 1024, n
+      printf "agent download: %.1f MiB/s (best of %d; to the verified artifact, hash tail included)\n", a / 1024, n
       printf "curl download:  %.1f MiB/s (best of %d; to tmpfs: %.1f MiB/s)\n", c / 1024, n, m / 1024
       printf "agent/curl: %.2f (agent/curl to tmpfs: %.2f)\n", a / c, a / m
       printf "agent stage 1 (session to kexec record), best of %d: %.3f s, %s TLS handshakes\n", n, w / 1000, h
-      printf "agent download time: %.3f s; hash tail after the last byte: %.3f s = %.1f%% added by verification\n", dl, t / 1000, 100 * t / 1000 / dl
-      printf "inline (not overlapped) SHA-256 would add %.3f s = %.1f%%\n", hsh, 100 * hsh / dl
+      printf "CPU time, least of %d: agent stage 1 %d ms (the kexec record of the bench included), curl download %d ms\n", n, u, cu
+      printf "agent download time: %.3f s, of it hash tail after the last byte: %.3f s\n", dl, t / 1000
+      printf "SHA-256 of every byte at this build'"'"'s speed: %.3f s = %.1f%% of the download time\n", hsh, 100 * hsh / dl
     }'
   done
   printf 'sha256 of the agent build: %.1f MiB/s (mbedTLS alone: %.1f MiB/s)\n' "$sha" "$shamb"
