@@ -32,7 +32,7 @@ struct tls_ctx {
 					 * are checked at (Unix seconds) */
 };
 
-#define TLS_RBUF 65536         /* bytes read from the socket at once */
+#define TLS_RBUF 262144        /* bytes read from the socket at once */
 
 struct tls_conn {
 	int fd;
