@@ -48,16 +48,24 @@ for p in "${progs[@]}"; do
 done
 
 # ------------------------------------------------------------ console codes
+# (the lists below are bash arrays, looked up without a process: a grep
+# per code over the sources and one per code of each list took most of
+# this test's 25 CPU-s on a VM where a process start costs ~5 ms)
+in_list() { local w=$1 k; shift; for k; do [ "$k" = "$w" ] && return 0; done; return 1; } # WORD LIST...
 guide=docs/guide/60-console-codes.md
 codes=$(sed -n 's/^EPX_ERR([A-Z0-9_]*, *\([0-9]*\),.*/\1/p' lib/errors.def | sort -n)
 [ -n "$codes" ]; ok $? "registry read ($(wc -w <<<"$codes") codes)"
+declare -A is_code=()
+for c in $codes; do is_code[$c]=1; done
 # documented single codes and ranges of the guide
 singles=$(grep -o 'E[0-9]\{4\}' "$guide" | tr -d E | sort -un)
+declare -A is_single=()
+for c in $singles; do is_single[$c]=1; done
 ranges=$(grep -o 'E[0-9]\{4\} *\(-\|\.\.\|–\) *E[0-9]\{4\}' "$guide" | tr -dc '0-9\n ' |
   awk '{ gsub(/ +/, " "); print }' | sed 's/^\([0-9]\{4\}\) *\([0-9]\{4\}\)$/\1 \2/')
 covered() {
   local c=$1 a b
-  grep -qx "$c" <<<"$singles" && return 0
+  [ -n "${is_single[$c]:-}" ] && return 0
   while read -r a b; do
     [ -n "$a" ] && [ -n "$b" ] && [ "$c" -ge "$a" ] && [ "$c" -le "$b" ] && return 0
   done <<<"$ranges"
@@ -72,7 +80,7 @@ done
 # codes named alone (range bounds such as "E2000 .. E2499" name no code)
 alone=$(sed 's/E[0-9]\{4\} *\(-\|\.\.\|–\) *E[0-9]\{4\}//g' "$guide" | grep -o 'E[0-9]\{4\}' | tr -d E | sort -un)
 stale=""
-for c in $alone; do grep -qx "$c" <<<"$codes" || stale="$stale E$c"; done
+for c in $alone; do [ -n "${is_code[$c]:-}" ] || stale="$stale E$c"; done
 [ -z "$stale" ]; ok $? "every code named in $guide exists in lib/errors.def" "unknown:$stale"
 
 # ------------------------------------------------------------ the registry
@@ -95,14 +103,22 @@ mapfile -t src < <(git ls-files --cached --others --exclude-standard |
 # gone) must leave the list
 pending=(
 )
+# every EPX_ name and EPOXY-E code the sources name, read once: the words
+# `grep -w` finds (a word character is [A-Za-z0-9_]; the one before the
+# word, if any, is matched too and dropped: it is never an E)
+declare -A named=()
+while IFS= read -r w; do
+  [[ $w == E* ]] || w=${w:1}
+  named[$w]=1
+done < <(grep -ahoE '(^|[^A-Za-z0-9_])(EPX_|EPOXY-E)[A-Za-z0-9_]*' -- "${src[@]}")
 unused="" stale_pending=""
 while read -r name num text; do
   [[ $text == '"reserved:'* ]] && continue
-  if grep -qw "EPX_$name" "${src[@]}" || grep -qw "EPOXY-E$num" "${src[@]}"; then
-    printf '%s\n' "${pending[@]}" | grep -qx "$name" && stale_pending="$stale_pending $name"
+  if [ -n "${named[EPX_$name]:-}" ] || [ -n "${named[EPOXY-E$num]:-}" ]; then
+    in_list "$name" "${pending[@]}" && stale_pending="$stale_pending $name"
     continue
   fi
-  printf '%s\n' "${pending[@]}" | grep -qx "$name" && continue
+  in_list "$name" "${pending[@]}" && continue
   unused="$unused E$num($name)"
 done < <(sed -n 's/^EPX_ERR(\([A-Z0-9_]*\), *\([0-9]*\), *[0-9]*, \(.*\))$/\1 \2 \3/p' lib/errors.def)
 [ -z "$unused" ]; ok $? "every code is raised somewhere or marked reserved" "neither:$unused"
@@ -113,11 +129,13 @@ done < <(sed -n 's/^EPX_ERR(\([A-Z0-9_]*\), *\([0-9]*\), *[0-9]*, \(.*\))$/\1 \2
 # leave the list.
 known_literal=(
 )
-lit=$(for f in $(printf '%s\n' "${src[@]}" | grep '\.[ch]$'); do
-  # (comments may show the form of a code)
-  sed -e 's#/\*.*\*/##g' -e '/^[[:space:]]*\(\*\|\/\*\)/d' "$f" |
-    grep -q '"[^"]*EPOXY-E[0-9]' && echo "$f"
-done)
+csrc=()
+for f in "${src[@]}"; do case $f in *.[ch]) csrc+=("$f") ;; esac; done
+# (comments may show the form of a code: one-line /* */ comments are cut
+# and comment lines skipped first; one awk over all the files)
+lit=$(awk '{ gsub(/\/\*.*\*\//, "") }
+  /^[[:space:]]*(\*|\/\*)/ { next }
+  /"[^"]*EPOXY-E[0-9]/ { print FILENAME; nextfile }' "${csrc[@]}")
 bad="" stale_lit=""
 for f in $lit; do printf '%s\n' "${known_literal[@]}" | grep -qx "$f" || bad="$bad $f"; done
 for f in "${known_literal[@]}"; do grep -qx "$f" <<<"$lit" || stale_lit="$stale_lit $f"; done
