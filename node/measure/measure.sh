@@ -17,9 +17,9 @@
 # metrics file written by this run: a file of an earlier run is removed
 # first), and when it does not come up within MEASURE_UP_WAIT seconds or
 # exits first, measure says so on stderr, with the tail of its log, and
-# exits 1 (or its status) without starting the pusher; it waits for both
-# services and exits with the first failure's status, so the node
-# manager sees a dead sliver.  MEASURE_ROOT and MEASURE_CERTS (tests
+# exits 1 (or its status) without starting the pusher; when either
+# service ends, it stops the other and exits with the failed one's
+# status, so the node manager sees a dead sliver.  MEASURE_ROOT and MEASURE_CERTS (tests
 # only) stand for /out and /run/epoxy-archive.
 set -u
 [ "$(id -u)" != 0 ] || { echo "measure: refusing to run as root" >&2; exit 2; }
@@ -75,7 +75,15 @@ while { [ ! -s "$M/tcpinfo.prom" ] || [ ! -s "$M/pusher.prom" ]; } && [ $i -lt 6
 done
 [ -s "$M/tcpinfo.prom" ] && [ -s "$M/pusher.prom" ] && echo up >"$R/ready"
 trap 'kill -TERM $t $p 2>/dev/null' TERM INT
+# whichever service ends first ends measure: the other one is stopped
+# (the pusher uploads what it holds within its grace period) and the node
+# manager starts the sliver again; a wait on one alone would not see the
+# other die (BusyBox ash has no wait -n)
+while kill -0 $t 2>/dev/null && kill -0 $p 2>/dev/null; do sleep 1; done
+kill -TERM $t $p 2>/dev/null
 wait $t; rt=$?
 wait $p; rp=$?
+[ $rt != 0 ] && [ $rt != 143 ] && exit $rt
+[ $rp != 0 ] && [ $rp != 143 ] && exit $rp
 [ $rt != 0 ] && exit $rt
 exit $rp

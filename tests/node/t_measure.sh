@@ -7,7 +7,9 @@
 # run (a file of an earlier run does not count); epoxy-tcpinfo that
 # exits first or does not come up within MEASURE_UP_WAIT ends measure
 # with a clear error and the tail of its log, and no pusher; a bad
-# MEASURE_UP_WAIT is a usage error; SIGTERM stops both and measure ends.
+# MEASURE_UP_WAIT is a usage error; SIGTERM stops both and measure ends;
+# a pusher that dies while both run ends measure with its status and
+# epoxy-tcpinfo is stopped.
 # The real services in the real sliver: tests/qemu/run-measure.
 . "$(dirname "$0")/../lib/tap.sh"
 need setpriv
@@ -45,18 +47,19 @@ while [ \$# -gt 0 ]; do [ "\$1" = --metrics ] && m=\$2; shift; done
 if [ -s $R/metrics/tcpinfo.prom ]; then echo yes; else echo no; fi >$R/pusher-started
 echo "epoxy_pusher_up 1" >"\$m"
 trap 'exit 0' TERM
+[ "\$STUB_PUSHER" = die ] && { sleep 2; echo "pusher: boom" >&2; exit 4; }
 while :; do sleep 0.1; done
 EOF
 chmod 0755 "$B"/epoxy-*
 
-measure_run() { # MODE WAIT: measure as nobody, in the background (pid in MP)
+measure_run() { # MODE WAIT [PUSHER]: measure as nobody, in the background (pid in MP)
   rm -rf "$R" && mkdir -p "$R/metrics" && chmod 0777 "$R" "$R/metrics"
   # what an earlier run left: stale metrics and a stale ready
   echo "epoxy_tcpinfo_up 1" >"$R/metrics/tcpinfo.prom"
   echo stale >"$R/ready"
   chmod 0666 "$R/metrics/tcpinfo.prom" "$R/ready"
   env -i PATH="$B" EPOXY_PRIV=/run/epoxy-priv/sock EPOXY_HOST=node1 STUB_TCPINFO="$1" \
-    MEASURE_UP_WAIT="$2" MEASURE_ROOT="$R" MEASURE_CERTS="$C" \
+    STUB_PUSHER="${3:-}" MEASURE_UP_WAIT="$2" MEASURE_ROOT="$R" MEASURE_CERTS="$C" \
     "$SETPRIV" --reuid=65534 --regid=65534 --clear-groups "$B/sh" "$B/measure" \
     https://epoxy.test:4443 >"$T_DIR/stdout" 2>"$T_DIR/stderr" &
   MP=$!
@@ -83,6 +86,12 @@ kill -TERM "$MP"
 measure_end 10
 ok "$(($? == 124))" "SIGTERM stops both services and measure ends"
 is "$(cat "$R/tcpinfo-term" 2>/dev/null)" term "...epoxy-tcpinfo got SIGTERM"
+
+# ---- the pusher dies while both run: measure ends, epoxy-tcpinfo stopped
+measure_run up 10 die
+measure_end 15
+is "$?" 4 "the pusher exits 4 while epoxy-tcpinfo runs: measure exits with its status"
+is "$(cat "$R/tcpinfo-term" 2>/dev/null)" term "...epoxy-tcpinfo is stopped"
 
 # ---- dead: epoxy-tcpinfo exits before it is up
 measure_run dead 10
