@@ -70,8 +70,11 @@ measure_end() { # SECONDS: measure's exit status (124: still running then)
     kill -0 "$MP" 2>/dev/null || { wait "$MP"; return; }
     sleep 0.1
   done
-  kill -KILL "$MP" 2>/dev/null; wait "$MP" 2>/dev/null; return 124
+  kill -KILL "$MP" 2>/dev/null; wait "$MP" 2>/dev/null; measure_stop; return 124
 }
+# the stand-ins a measure that did not end left behind (this test's own)
+measure_stop() { pkill -KILL -f "^$B/sh $B/epoxy-" 2>/dev/null || true; }
+at_exit measure_stop
 
 # ---- up: the pusher after epoxy-tcpinfo's metrics of this run
 measure_run up 10
