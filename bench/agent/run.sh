@@ -67,16 +67,20 @@ declare -A best_rate best_tail best_wall best_cpu hshakes
 for a in "${AGENTS[@]}"; do best_rate[$a]=0; best_tail[$a]=0; best_wall[$a]=999999; best_cpu[$a]=999999; done
 best_curl=0; best_shm=0; best_ccpu=999999
 cpu_ms() { awk 'END {printf "%d", ($1 + $2) * 1000}' "$1"; } # FILE ending in "user sys" (s)
-agent_run() { # AGENT: one stage 1; prints "rate tail wall requests handshakes cpu"
-  local rc n0 t0 wall reqs rate hs tail TIMEFORMAT='%U %S'
+# epoxyd's CPU time so far, all its threads, in ms (the scheduler's ns)
+srv_ms() { cat /proc/"$SRV_PID"/task/*/schedstat 2>/dev/null | awk '{ s += $1 } END { printf "%d", s / 1e6 }'; }
+agent_run() { # AGENT: one stage 1; prints "rate tail wall requests handshakes cpu server-cpu"
+  local rc n0 s0 t0 wall reqs rate hs tail TIMEFORMAT='%U %S'
   rm -rf "$E/rec"; mkdir -p "$E/rec"
   n0=$(grep -c 'https$' "$T_DIR/epoxyd.log")
+  s0=$(srv_ms)
   t0=$(date +%s%N)
   { time timeout 300 "$1" --cmdline "$E/cmdline" --efivars "$E/efi" --etc "$E/etc" \
     --kexec-record "$E/rec" --retries 2 --backoff-ms 50 --server-wait 0 \
     --mac 52-54-00-12-34-56 --min-rate 1 >"$E/out" 2>&1; } 2>"$E/cpu"
   rc=$?
   wall=$(( ($(date +%s%N) - t0) / 1000000 ))
+  s0=$(( $(srv_ms) - s0 ))
   reqs=$(( $(grep -c 'https$' "$T_DIR/epoxyd.log") - n0 ))
   rate=$(grep -o "download kernel $KERNEL_SIZE/[0-9]* bytes 100% [0-9]* KiB/s" "$E/out" |
          awk '{print $6}')
@@ -91,36 +95,38 @@ agent_run() { # AGENT: one stage 1; prints "rate tail wall requests handshakes c
   tail=${tail:-0}
   rate=$(awk -v r="$rate" -v t="$tail" -v b="$KERNEL_SIZE" \
     'BEGIN { printf "%d", b / 1024 / (b / 1024 / r + t / 1000) }')
-  echo "$rate $tail $wall $reqs ${hs:--} $(cpu_ms "$E/cpu")"
+  echo "$rate $tail $wall $reqs ${hs:--} $(cpu_ms "$E/cpu") $s0"
 }
-curl_run() { # OUT-FILE: one download of the kernel by curl; prints "KiB/s cpu-ms"
-  local c h TIMEFORMAT='%U %S'
+curl_run() { # OUT-FILE: one download of the kernel by curl; prints "KiB/s cpu-ms server-cpu-ms"
+  local c h s0 TIMEFORMAT='%U %S'
   [ "$(open_session)" = 200 ] || { echo "curl's session: $(cat "$T_DIR/session")" >&2; return 1; }
   h=$(bearer "$(tok kernel)")
+  s0=$(srv_ms)
   { time c=$(hs /v1/artifact/kernel -o "$1" -w '%{speed_download}' -H "$h"); } 2>"$E/cpu"
+  s0=$(( $(srv_ms) - s0 ))
   rm -f "$SHM/kernel"
-  awk -v c="$c" -v m="$(cpu_ms "$E/cpu")" 'BEGIN{printf "%d %d\n", c / 1024, m}'
+  awk -v c="$c" -v m="$(cpu_ms "$E/cpu")" -v s="$s0" 'BEGIN{printf "%d %d %d\n", c / 1024, m, s}'
 }
 for i in $(seq 1 "$RUNS"); do
   line="run $i (load $(load)):"
   for a in "${AGENTS[@]}"; do
-    read -r rate tail wall reqs hs cpu < <(agent_run "$a") || exit 1
+    read -r rate tail wall reqs hs cpu scpu < <(agent_run "$a") || exit 1
     [ -n "${rate:-}" ] || exit 1
     [ "$cpu" -lt "${best_cpu[$a]}" ] && best_cpu[$a]=$cpu
     if [ "$rate" -gt "${best_rate[$a]}" ]; then best_rate[$a]=$rate; best_tail[$a]=$tail; fi
     [ "$wall" -lt "${best_wall[$a]}" ] && best_wall[$a]=$wall
     hshakes[$a]=$hs
     [ "${#AGENTS[@]}" -gt 1 ] && line="$line $(basename "$a"):"
-    line="$line agent $rate KiB/s (hash tail $tail ms; stage 1 $wall ms, $cpu ms CPU, $reqs requests, $hs TLS handshakes),"
+    line="$line agent $rate KiB/s (hash tail $tail ms; stage 1 $wall ms, $cpu ms CPU, epoxyd $scpu ms CPU, $reqs requests, $hs TLS handshakes),"
   done
-  read -r c ccpu < <(curl_run /dev/null) || exit 1
+  read -r c ccpu cscpu < <(curl_run /dev/null) || exit 1
   [ -n "${c:-}" ] || exit 1
   [ "$c" -gt "$best_curl" ] && best_curl=$c
   [ "$ccpu" -lt "$best_ccpu" ] && best_ccpu=$ccpu
-  read -r s scpu < <(curl_run "$SHM/kernel") || exit 1
+  read -r s tcpu tscpu < <(curl_run "$SHM/kernel") || exit 1
   [ -n "${s:-}" ] || exit 1
   [ "$s" -gt "$best_shm" ] && best_shm=$s
-  echo "$line curl $c KiB/s ($ccpu ms CPU), curl to tmpfs $s KiB/s ($scpu ms CPU)"
+  echo "$line curl $c KiB/s ($ccpu ms CPU, epoxyd $cscpu ms CPU), curl to tmpfs $s KiB/s ($tcpu ms CPU, epoxyd $tscpu ms CPU)"
 done
 
 # part 4: the UKIs, minimal kernel against Debian's, interleaved; each
