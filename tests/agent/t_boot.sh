@@ -78,7 +78,10 @@ check "the cut was seen (EPOXY-E1116) and resumed" \
   bash -c "grep -q '^EPOXY-E1116 ' '$W/out' && grep -q 'stopped at byte 1000000' '$W/out'"
 
 # a network cut at many offsets of each large artifact: resume and boot
-for cut in kernel:0 kernel:1 kernel:16383 kernel:16384 kernel:2999999 initramfs:1 initramfs:500000 initramfs:1000000; do
+# (262143/262144: around the end of the first 256 KiB the agent reads at
+# once, net/https.h HTTPS_BUF; 2097152 and 2621440: further in)
+for cut in kernel:0 kernel:1 kernel:16383 kernel:16384 kernel:262143 kernel:262144 \
+  kernel:2097152 kernel:2621440 kernel:2999999 initramfs:1 initramfs:500000 initramfs:1000000; do
   serve "$P" server cut:$cut
   agent1 "$P" --retries 3
   check "link cut in $cut: retried and booted" booted
