@@ -358,7 +358,9 @@ static int nmdisk_mkfs(const char *mke2fs, const char *dev)
 
 	if (access(mke2fs, X_OK) < 0)
 		return -EPX_E_NM_DISK_MKFS;
-	pid = fork();
+	/* a mke2fs left by a killed node manager would format on beside
+	 * the next run's */
+	pid = nmrun_fork_tied();
 	if (pid == 0) {
 		fd = open("/dev/null", O_RDONLY);
 		if (fd >= 0)

@@ -5,7 +5,6 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -22,6 +21,7 @@
 #include "lib/nodeproto.h"
 #include "net/https.h"
 #include "node/nm/nmimage.h"
+#include "node/nm/nmrun.h"
 
 #define NMIMAGE_P (sizeof(((struct nmimage *)0)->dir) + 80)
 #define NMIMAGE_NEW ".new-"
@@ -285,7 +285,7 @@ int nmimage_unpack(const struct nmimage *im, int fd, const uint8_t sha[32])
 {
 	char hex[65], tmp[NMIMAGE_P], dst[NMIMAGE_P];
 	int p[2], rc = -EPX_E_NM_IMG_DISK, st = 0, dfd;
-	pid_t pid, parent;
+	pid_t pid;
 
 	nmimage_hex(sha, hex);
 	snprintf(tmp, sizeof(tmp), "%s/" NMIMAGE_NEW "%s", im->dir, hex);
@@ -294,13 +294,10 @@ int nmimage_unpack(const struct nmimage *im, int fd, const uint8_t sha[32])
 		return -EPX_E_NM_IMG_DISK;
 	if (pipe2(p, O_CLOEXEC) < 0)
 		goto out;
-	parent = getpid();
-	pid = fork();
+	/* the child dies with a killed node manager: it never writes on
+	 * into a tree the next run is removing */
+	pid = nmrun_fork_tied();
 	if (pid == 0) {
-		/* dies with a killed node manager: never writes on into a
-		 * tree the next run is removing */
-		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
-			_exit(1);
 		close(p[0]);
 		nmimage_child(im, fd, tmp, p[1]);
 	}

@@ -240,7 +240,9 @@ static int nmnet_nft(const struct nmnet *n, const char *buf, size_t len)
 		close(in[1]);
 		return -EPX_E_NM_NFT;
 	}
-	pid = fork();
+	/* an nft left by a killed node manager would apply whatever part of
+	 * the ruleset reached its stdin */
+	pid = nmrun_fork_tied();
 	if (pid == 0) {
 		dup2(in[0], 0);
 		dup2(out[1], 1);

@@ -424,6 +424,15 @@ static int nmrun_rm_one(const char *path, const struct stat *st, int flag, struc
 
 /* rm -rf path: never follows a symbolic link, never leaves the file
  * system (out/ is bind-mounted only inside the sliver's namespace). */
+pid_t nmrun_fork_tied(void)
+{
+	pid_t parent = getpid(), pid = fork();
+
+	if (pid == 0 && (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent))
+		_exit(127);
+	return pid;
+}
+
 int nmrun_rmtree(const char *path)
 {
 	struct stat st;
@@ -483,11 +492,8 @@ static int nmrun_crun(const struct nmrun *r, const char *const *args, int outfd,
 	if (outfd < 0 && pipe2(p, O_CLOEXEC) < 0)
 		return -1;
 	parent = getpid();
-	pid = fork();
+	pid = nmrun_fork_tied();
 	if (pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (getppid() != parent)
-			_exit(127);
 		fd = open("/dev/null", O_RDONLY);
 		if (fd >= 0)
 			dup2(fd, 0);

@@ -73,6 +73,7 @@
 #define EPOXY_NMRUN_H
 
 #include <stdint.h>
+#include <sys/types.h>
 #include <stdio.h>
 
 #include "lib/sliverset.h"
@@ -162,6 +163,13 @@ int nmrun_reconcile(struct nmrun *r, const struct sliverset *want, int64_t now,
 /* rm -rf path: never follows a symbolic link, never leaves its file
  * system; 0 when it is gone (or never was), else -EPX_E_NM_BUNDLE. */
 int nmrun_rmtree(const char *path);
+
+/* fork() whose child dies with this process (PR_SET_PDEATHSIG SIGKILL,
+ * which an exec keeps): a killed node manager leaves no mke2fs, nft,
+ * unpacker or crun call running on beside its next run.  The child checks
+ * that its parent is still the caller, else exits 127 at once.  Returns
+ * what fork() returns. */
+pid_t nmrun_fork_tied(void);
 
 /* One line "epoxy-nm: ..." on stderr: the node manager's one logger
  * (nm.c and nmrun.c). */

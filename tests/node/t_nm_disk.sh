@@ -174,6 +174,24 @@ else
 	is "$rc $(grep -o 'EPOXY-E3182' "$N/blank.log")" "1 EPOXY-E3182" \
 		"...and, with no quota_v2 in this kernel, not mounted: E3182" || diag "$(cat "$N/blank.log")"
 fi
+# a killed node manager leaves no mke2fs formatting on (nmrun_fork_tied)
+dq_loop slowfs || bail "losetup"
+printf '#!/bin/sh\necho $$ >"%s"\nexec sleep 97\n' "$N/slow-mke2fs.pid" >"$N/slow-mke2fs"
+chmod +x "$N/slow-mke2fs"
+"$NM" disk --device "$LOOP" --mount "$N/m-slow" --mke2fs "$N/slow-mke2fs" 2>"$N/slow.log" &
+p=$!
+for _ in $(seq 100); do [ -s "$N/slow-mke2fs.pid" ] && break; sleep 0.1; done
+mp=$(cat "$N/slow-mke2fs.pid" 2>/dev/null)
+kill -9 "$p" 2>/dev/null; wait "$p" 2>/dev/null
+gone=no
+for _ in $(seq 30); do
+	st=$(awk '{print $3}' "/proc/${mp:-0}/stat" 2>/dev/null)
+	[ -z "$st" ] || [ "$st" = Z ] && { gone=yes; break; }
+	sleep 0.1
+done
+is "${mp:+started} $gone" "started yes" "kill -9 of the node manager mid-mke2fs: its mke2fs is killed too" ||
+	diag "$(cat "$N/slow.log")"
+[ "$gone" = yes ] || kill -9 "$mp" 2>/dev/null
 # a --data without project quotas refuses a sliver with disk_max
 dq_loop plain || bail "losetup"
 { mkfs.ext4 -q "$LOOP" && mkdir -p "$N/plain" && mount "$LOOP" "$N/plain"; } || bail "plain ext4"

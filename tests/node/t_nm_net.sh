@@ -298,6 +298,27 @@ for i in $(seq 1 $rounds); do
 done
 is "$round_ok" $rounds "$rounds rounds of kill -9 mid-reconciliation: veths, classes, rules as wanted"
 
+# ---- a killed node manager leaves no nft running on (nmrun_fork_tied):
+# nft would apply whatever part of the ruleset had reached its stdin
+printf '#!/bin/sh\necho $$ >"%s"\nexec sleep 96\n' "$N/slow-nft.pid" >"$N/slow-nft"
+chmod +x "$N/slow-nft"; rm -f "$N/slow-nft.pid"
+SLOWOPTS=("${RUNOPTS[@]}"); SLOWOPTS[${#SLOWOPTS[@]}-1]=$N/slow-nft  # --nft comes last
+(node_ns "$NM" apply --host node5 --slivers "$C" --keyset "$KEYS/keyset" "${SLOWOPTS[@]}" \
+	2>>"$N/kill.log") &
+p=$!
+for _ in $(seq 100); do [ -s "$N/slow-nft.pid" ] && break; sleep 0.1; done
+np=$(cat "$N/slow-nft.pid" 2>/dev/null)
+kill -9 "$p" 2>/dev/null; wait "$p" 2>/dev/null
+pkill -9 -f "^$NM apply --host node5 --slivers $C " 2>/dev/null  # this test's only
+gone=no
+for _ in $(seq 30); do
+	st=$(awk '{print $3}' "/proc/${np:-0}/stat" 2>/dev/null)
+	[ -z "$st" ] || [ "$st" = Z ] && { gone=yes; break; }
+	sleep 0.1
+done
+is "${np:+started} $gone" "started yes" "kill -9 of the node manager while nft runs: nft is killed too"
+[ "$gone" = yes ] || kill -9 "$np" 2>/dev/null
+
 # ---- no sliver: nothing of theirs left
 net_ctl slice remove-nodes web --host node5 || bail "remove-nodes web"
 join_start
