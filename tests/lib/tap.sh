@@ -85,6 +85,16 @@ need_built() { # FILE...: each build output exists, or the test ends failing
   for f; do [ -e "$f" ] || bail "$f not built (make O=$O check builds it)"; done
 }
 quiet() { "$@" >/dev/null 2>&1; }
+pid_gone() { # PID [TENTHS]: 0 once PID has ended (gone, or a zombie no one
+  # reaped yet), polled every 0.1 s up to TENTHS times (default 30)
+  local i st
+  for ((i = 0; i < ${2:-30}; i++)); do
+    st=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)
+    { [ -z "$st" ] || [ "$st" = Z ]; } && return 0
+    sleep 0.1
+  done
+  return 1
+}
 port_free() { ! ss -ltnH "( sport = :$1 )" 2>/dev/null | grep -q .; }
 # EPOXY_PORT_SLOT=S (tests/run.sh gives each test running at once its
 # own): free_port draws from 20000 + 2000 * (S mod 6) + [0, 1900), else

@@ -183,12 +183,7 @@ p=$!
 for _ in $(seq 100); do [ -s "$N/slow-mke2fs.pid" ] && break; sleep 0.1; done
 mp=$(cat "$N/slow-mke2fs.pid" 2>/dev/null)
 kill -9 "$p" 2>/dev/null; wait "$p" 2>/dev/null
-gone=no
-for _ in $(seq 30); do
-	st=$(awk '{print $3}' "/proc/${mp:-0}/stat" 2>/dev/null)
-	[ -z "$st" ] || [ "$st" = Z ] && { gone=yes; break; }
-	sleep 0.1
-done
+gone=no; pid_gone "${mp:-0}" && gone=yes
 is "${mp:+started} $gone" "started yes" "kill -9 of the node manager mid-mke2fs: its mke2fs is killed too" ||
 	diag "$(cat "$N/slow.log")"
 [ "$gone" = yes ] || kill -9 "$mp" 2>/dev/null

@@ -310,12 +310,7 @@ for _ in $(seq 100); do [ -s "$N/slow-nft.pid" ] && break; sleep 0.1; done
 np=$(cat "$N/slow-nft.pid" 2>/dev/null)
 kill -9 "$p" 2>/dev/null; wait "$p" 2>/dev/null
 pkill -9 -f "^$NM apply --host node5 --slivers $C " 2>/dev/null  # this test's only
-gone=no
-for _ in $(seq 30); do
-	st=$(awk '{print $3}' "/proc/${np:-0}/stat" 2>/dev/null)
-	[ -z "$st" ] || [ "$st" = Z ] && { gone=yes; break; }
-	sleep 0.1
-done
+gone=no; pid_gone "${np:-0}" && gone=yes
 is "${np:+started} $gone" "started yes" "kill -9 of the node manager while nft runs: nft is killed too"
 [ "$gone" = yes ] || kill -9 "$np" 2>/dev/null
 
