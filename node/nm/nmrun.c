@@ -422,8 +422,6 @@ static int nmrun_rm_one(const char *path, const struct stat *st, int flag, struc
 	return (flag == FTW_DP ? rmdir(path) : unlink(path)) < 0 && errno != ENOENT ? -1 : 0;
 }
 
-/* rm -rf path: never follows a symbolic link, never leaves the file
- * system (out/ is bind-mounted only inside the sliver's namespace). */
 pid_t nmrun_fork_tied(void)
 {
 	pid_t parent = getpid(), pid = fork();
@@ -433,6 +431,8 @@ pid_t nmrun_fork_tied(void)
 	return pid;
 }
 
+/* rm -rf path: never follows a symbolic link, never leaves the file
+ * system (out/ is bind-mounted only inside the sliver's namespace). */
 int nmrun_rmtree(const char *path)
 {
 	struct stat st;

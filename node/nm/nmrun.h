@@ -73,8 +73,8 @@
 #define EPOXY_NMRUN_H
 
 #include <stdint.h>
-#include <sys/types.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "lib/sliverset.h"
 #include "node/nm/nmdisk.h"
@@ -167,8 +167,9 @@ int nmrun_rmtree(const char *path);
 /* fork() whose child dies with this process (PR_SET_PDEATHSIG SIGKILL,
  * which an exec keeps): a killed node manager leaves no mke2fs, nft,
  * unpacker or crun call running on beside its next run.  The child checks
- * that its parent is still the caller, else exits 127 at once.  Returns
- * what fork() returns. */
+ * that its parent is still the caller, else exits 127 at once.  The
+ * signal follows the forking thread, so that thread waits for the child
+ * (every caller does).  Returns what fork() returns. */
 pid_t nmrun_fork_tied(void);
 
 /* One line "epoxy-nm: ..." on stderr: the node manager's one logger
