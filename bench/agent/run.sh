@@ -100,10 +100,13 @@ agent_run() { # AGENT: one stage 1; prints "rate tail wall requests handshakes c
     'BEGIN { printf "%d", b / 1024 / (b / 1024 / r + t / 1000) }')
   echo "$rate $tail $wall $reqs ${hs:--} $(cpu_ms "$E/cpu") $s0"
 }
+kernel_auth() { # the Authorization header of a new session's kernel token
+  [ "$(open_session)" = 200 ] || { echo "curl's session: $(cat "$T_DIR/session")" >&2; return 1; }
+  bearer "$(tok kernel)"
+}
 curl_run() { # OUT-FILE: one download of the kernel by curl; prints "KiB/s cpu-ms server-cpu-ms"
   local c h s0 TIMEFORMAT='%U %S'
-  [ "$(open_session)" = 200 ] || { echo "curl's session: $(cat "$T_DIR/session")" >&2; return 1; }
-  h=$(bearer "$(tok kernel)")
+  h=$(kernel_auth) || return 1
   s0=$(srv_ms)
   { time c=$(hs /v1/artifact/kernel -o "$1" -w '%{speed_download}' -H "$h"); } 2>"$E/cpu"
   s0=$(( $(srv_ms) - s0 ))
@@ -115,8 +118,7 @@ curl_run() { # OUT-FILE: one download of the kernel by curl; prints "KiB/s cpu-m
 KSUM=$(sha256sum <"$T_DIR/art/kernel" | cut -d' ' -f1)
 curl_sum_run() { # prints "KiB/s cpu-ms server-cpu-ms"
   local h s0 t0 t1 sum ttfb TIMEFORMAT='%U %S'
-  [ "$(open_session)" = 200 ] || { echo "curl's session: $(cat "$T_DIR/session")" >&2; return 1; }
-  h=$(bearer "$(tok kernel)")
+  h=$(kernel_auth) || return 1
   s0=$(srv_ms)
   t0=$(date +%s%N)
   { time sum=$(hs /v1/artifact/kernel -o - -w '%{stderr}%{time_starttransfer}' -H "$h" \
