@@ -25,6 +25,20 @@ if dpkg-query -W -f='${Status}' epoxy-server 2>/dev/null | grep -q 'install ok';
   fail "epoxy-server not installed before the test" "an install of its own: dpkg --purge epoxy-server"
   done_testing
 fi
+# package_dpkg LOG ARG...: dpkg ARG..., its output appended to LOG.  A test
+# beside this one may be installing what it needs (apt-get, which holds
+# dpkg's lock while it runs): wait for the lock as they do (their
+# DPkg::Lock::Timeout=300) instead of failing at once.
+package_dpkg() {
+  local log=$1 out rc t0=$SECONDS; shift
+  while :; do
+    out=$(dpkg "$@" 2>&1); rc=$?
+    printf '%s\n' "$out" >>"$log"
+    [ "$rc" != 0 ] && [[ $out == *lock* ]] && [ $((SECONDS - t0)) -lt 300 ] || return "$rc"
+    echo "# dpkg's lock is held: waiting ($((SECONDS - t0)) s)" >>"$log"
+    sleep 2
+  done
+}
 made_user=1; getent passwd epoxy >/dev/null && made_user=0
 PORT=$(free_port 2) || bail "two free loopback ports"
 tmpdir epoxy-pkg; T=$T_DIR
@@ -34,7 +48,7 @@ package_cleanup() {
   rm -f /etc/epoxy/server.crt /etc/epoxy/server.key /etc/epoxy/online.key /etc/epoxy/keyset \
     /etc/epoxy/ca.crt
   dpkg-query -W -f='${Status}' epoxy-server 2>/dev/null | grep -qv 'not-installed' &&
-    dpkg --purge epoxy-server >/dev/null 2>&1
+    package_dpkg /dev/null --purge epoxy-server
   if [ "$made_user" = 1 ] && getent passwd epoxy >/dev/null; then
     userdel epoxy 2>/dev/null; getent group epoxy >/dev/null && groupdel epoxy 2>/dev/null
   fi
@@ -74,7 +88,8 @@ ok "$([ -z "$missing" ]; echo $?)" "the unit's sandbox: User, StateDirectory, Pr
   "missing:$missing"
 
 # ------------------------------------------------------------ install
-dpkg -i "$deb" >"$LOGS/package-install.log" 2>&1
+: >"$LOGS/package-install.log"
+package_dpkg "$LOGS/package-install.log" -i "$deb"
 ok $? "dpkg -i" "see $LOGS/package-install.log"
 ok "$(getent passwd epoxy | cut -d: -f7 | grep -q nologin; echo $?)" "system user epoxy, no login shell"
 ok "$([ "$(stat -c '%U %G %a' /var/lib/epoxy)" = "epoxy epoxy 750" ]; echo $?)" \
@@ -132,13 +147,14 @@ ok $? "SIGHUP (ExecReload): reloaded, still serving: $(curl -s "http://127.0.0.1
 
 # ------------------------------------------------------------ remove
 rm -f /etc/epoxy/server.crt /etc/epoxy/server.key /etc/epoxy/online.key /etc/epoxy/keyset /etc/epoxy/ca.crt
-dpkg -r epoxy-server >"$LOGS/package-remove.log" 2>&1
+: >"$LOGS/package-remove.log"
+package_dpkg "$LOGS/package-remove.log" -r epoxy-server
 ok $? "dpkg -r" "see $LOGS/package-remove.log"
 for _ in $(seq 1 50); do kill -0 "$PID" 2>/dev/null || break; sleep 0.1; done
 kill -0 "$PID" 2>/dev/null; alive=$?
 ok "$([ "$alive" != 0 ] && ! pgrep -x epoxyd -u epoxy >/dev/null; echo $?)" "dpkg -r leaves no epoxyd running"
 [ "$alive" != 0 ] && PID=
-dpkg --purge epoxy-server >>"$LOGS/package-remove.log" 2>&1
+package_dpkg "$LOGS/package-remove.log" --purge epoxy-server
 ok "$([ ! -e /var/lib/epoxy ] && [ ! -e /etc/epoxy/epoxyd.conf ]; echo $?)" \
   "dpkg --purge removes /var/lib/epoxy and the configuration"
 done_testing
