@@ -47,7 +47,7 @@ swift_install() {
   [ -z "$missing" ] && return 0
   diag "installing$missing"
   # shellcheck disable=SC2086 # a list of package names, split on purpose
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing \
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o DPkg::Lock::Timeout=300 --no-install-recommends $missing \
     >"$T_DIR/swift-apt.log" 2>&1 || {
     fail "apt-get install$missing" "$(tail -n 5 "$T_DIR/swift-apt.log")"; return 1; }
 }

@@ -18,7 +18,7 @@ need_built "$O/keys/node-ca.crt"
 if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null ||
    ! command -v jq >/dev/null; then
 	diag "installing chromium chromium-driver jq"
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver jq \
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o DPkg::Lock::Timeout=300 chromium chromium-driver jq \
 		>"$T_DIR/apt.log" 2>&1 || bail "apt-get install chromium chromium-driver jq" \
 		"$(tail -n 5 "$T_DIR/apt.log")"
 fi
