@@ -485,31 +485,18 @@ static enum MHD_Result epoxyd_arg(void *cls, enum MHD_ValueKind kind,
 				  size_t vlen)
 {
 	struct conn *c = cls;
-	struct http_arg *a;
+	int rc;
 
 	if (!key || memchr(key, '\0', klen)) {
 		epoxyd_refuse(c, EPX_E_SRV_BADREQ);
 		return MHD_NO;
 	}
-	if (c->req.nargs >= HTTP_ARGS_MAX) {
+	rc = http_req_arg_add(&c->req, key, val, vlen);
+	if (rc == -EPX_E_SRV_HDRTOOBIG)
 		epoxyd_refuse_as(c, 414, EPX_E_SRV_HDRTOOBIG);
-		return MHD_NO;
-	}
-	if (klen == 0 || klen > HTTP_ARG_KEY_MAX || vlen > HTTP_ARG_VAL_MAX) {
-		epoxyd_refuse_as(c, 414, EPX_E_SRV_HDRTOOBIG);
-		return MHD_NO;
-	}
-	if (http_arg_get(c->req.args, c->req.nargs, key)) {
-		epoxyd_refuse(c, EPX_E_SRV_BADREQ);
-		return MHD_NO;
-	}
-	a = &c->req.args[c->req.nargs++];
-	memcpy(a->key, key, klen + 1);
-	if (val)
-		memcpy(a->val, val, vlen);
-	a->val[vlen] = '\0';
-	a->val_len = vlen;
-	return MHD_YES;
+	else if (rc < 0)
+		epoxyd_refuse(c, -rc);   /* a key twice (400), or ENOMEM (500) */
+	return rc < 0 ? MHD_NO : MHD_YES;
 }
 
 static void epoxyd_hdr(struct conn *c, struct MHD_Connection *con,
@@ -1017,6 +1004,7 @@ static void epoxyd_completed(void *cls, struct MHD_Connection *con, void **con_c
 	}
 	explicit_bzero(&c->req.authorization, sizeof(c->req.authorization));
 	explicit_bzero(&c->req.cookie, sizeof(c->req.cookie));
+	http_req_free(&c->req);
 	free(c);
 	*con_cls = NULL;
 }

@@ -104,6 +104,52 @@ void http_req_init(struct http_req *req)
 	req->conn_fd = -1;
 }
 
+int http_req_arg_add(struct http_req *req, const char *key, const char *val, size_t vlen)
+{
+	size_t klen = strlen(key);
+	struct http_arg *a;
+
+	if (req->nargs >= HTTP_ARGS_MAX || klen == 0 || klen > HTTP_ARG_KEY_MAX ||
+	    vlen > HTTP_ARG_VAL_MAX)
+		return -EPX_E_SRV_HDRTOOBIG;
+	if (http_arg_get(req->args, req->nargs, key))
+		return -EPX_E_SRV_BADREQ;
+	a = realloc(req->args, (req->nargs + 1) * sizeof(*a));
+	if (!a)
+		return -ENOMEM;
+	req->args = a;
+	a += req->nargs;
+	memcpy(a->key, key, klen + 1);
+	if (val)
+		memcpy(a->val, val, vlen);
+	a->val[vlen] = '\0';
+	a->val_len = vlen;
+	req->nargs++;
+	return 0;
+}
+
+int http_req_query(struct http_req *req, const char *q, size_t len)
+{
+	struct http_arg *a = calloc(HTTP_ARGS_MAX, sizeof(*a)), *fit;
+	int n = a ? http_form_parse(q, len, a, HTTP_ARGS_MAX) : -ENOMEM;
+
+	if (n <= 0 || req->nargs) {
+		free(a);
+		return n > 0 ? -EPX_E_SRV_BADREQ : n;
+	}
+	fit = realloc(a, (size_t)n * sizeof(*a));
+	req->args = fit ? fit : a;
+	req->nargs = (size_t)n;
+	return n;
+}
+
+void http_req_free(struct http_req *req)
+{
+	free(req->args);
+	req->args = NULL;
+	req->nargs = 0;
+}
+
 void http_resp_init(struct http_resp *resp)
 {
 	memset(resp, 0, sizeof(*resp));

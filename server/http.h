@@ -69,7 +69,11 @@ struct http_arg {
 struct http_req {
 	enum http_method method;
 	char path[HTTP_PATH_MAX + 1];           /* percent-decoded by MHD */
-	struct http_arg args[HTTP_ARGS_MAX];    /* query arguments, decoded */
+	/* query arguments, decoded: nargs of them on the heap, exactly as
+	 * many as the query has (http_req_arg_add, http_req_query; freed by
+	 * http_req_free), NULL when none.  A held long poll keeps its
+	 * request: a fixed array of HTTP_ARGS_MAX was 74 KiB of it */
+	struct http_arg *args;
 	size_t nargs;
 	/* selected request headers, "" when absent */
 	char user_agent[HTTP_HDR_MAX + 1];
@@ -202,6 +206,17 @@ int http_dispatch(struct srv *srv, const struct http_req *req,
 		  struct http_resp *resp);
 
 void http_req_init(struct http_req *req);
+/* Appends the argument key=val[0..vlen) to req->args (val NULL: "").
+ * Returns 0; -EPX_E_SRV_HDRTOOBIG (HTTP_ARGS_MAX already, an empty key or
+ * one over HTTP_ARG_KEY_MAX, a value over HTTP_ARG_VAL_MAX);
+ * -EPX_E_SRV_BADREQ (a key twice); -ENOMEM.  req is unchanged on error. */
+int http_req_arg_add(struct http_req *req, const char *key, const char *val, size_t vlen);
+/* Parses a query string (len bytes, not NUL-terminated, without the '?')
+ * with http_form_parse into req->args, which must have none yet.  Returns
+ * the number of arguments or http_form_parse's error (-ENOMEM too). */
+int http_req_query(struct http_req *req, const char *q, size_t len);
+/* Frees req->args (nargs 0 after). */
+void http_req_free(struct http_req *req);
 void http_resp_init(struct http_resp *resp);
 /* Frees/closes the body (wiping it if resp->secret), resets resp. */
 void http_resp_free(struct http_resp *resp);

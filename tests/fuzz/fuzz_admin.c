@@ -93,7 +93,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct http_resp resp;
 	char path[HTTP_PATH_MAX + 1 + 1024], *q;
 	size_t off = 2;
-	int n;
 
 	if (!inited) {
 		fz_init();
@@ -111,8 +110,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	q = strchr(path, '?');
 	if (q) {
 		*q++ = '\0';
-		n = http_form_parse(q, strlen(q), req->args, HTTP_ARGS_MAX);
-		req->nargs = n > 0 ? (size_t)n : 0;
+		http_req_query(req, q, strlen(q));
 	}
 	snprintf(req->path, sizeof(req->path), "%s", path);
 	/* fuzzed credentials come from another address than the valid one, so
@@ -133,6 +131,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (admin_handle(&fz_srv, req, &resp) == 0 && resp.status < 200)
 		abort(); /* every answer has a status */
 	http_resp_free(&resp);
+	http_req_free(req);
 	free(req);
 	return 0;
 }

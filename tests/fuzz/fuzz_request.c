@@ -200,8 +200,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 	snprintf(req.peer_str, sizeof(req.peer_str), "127.0.0.1");
 	fz_line(&d, &n, req.path, sizeof(req.path));
 	nq = (int)fz_line(&d, &n, query, sizeof(query));
-	nq = http_form_parse(query, (size_t)nq, req.args, HTTP_ARGS_MAX);
-	req.nargs = nq > 0 ? (size_t)nq : 0;
+	http_req_query(&req, query, (size_t)nq);
 	fz_line(&d, &n, req.user_agent, sizeof(req.user_agent));
 	fz_line(&d, &n, req.content_type, sizeof(req.content_type));
 	fz_line(&d, &n, req.range, sizeof(req.range));
@@ -231,6 +230,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 	if (resp.status >= 400 && !fz_coded(&resp))
 		abort();
 	http_resp_free(&resp);
+	http_req_free(&req);
 	free(body);
 	return 0;
 }

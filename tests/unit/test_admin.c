@@ -59,11 +59,8 @@ static int req_full(const char *method, const char *path, const char *ctype,
 		      !strcmp(method, "PUT") ? HTTP_PUT : HTTP_OTHER;
 	q = strchr(path, '?');
 	snprintf(req->path, sizeof(req->path), "%.*s", (int)(q ? (size_t)(q - path) : strlen(path)), path);
-	if (q) {
-		int n = http_form_parse(q + 1, strlen(q + 1), req->args, HTTP_ARGS_MAX);
-
-		req->nargs = n > 0 ? (size_t)n : 0;
-	}
+	if (q)
+		http_req_query(req, q + 1, strlen(q + 1));
 	snprintf(req->content_type, sizeof(req->content_type), "%s", ctype ? ctype : "");
 	snprintf(req->authorization, sizeof(req->authorization), "%s", auth ? auth : "");
 	req->body = body;
@@ -87,6 +84,7 @@ static int req_full(const char *method, const char *path, const char *ctype,
 	}
 	ans.body[ans.len] = '\0';
 	http_resp_free(&resp);
+	http_req_free(req);
 	free(req);
 	return ans.status;
 }

@@ -86,6 +86,84 @@ static void test_form(void)
 	free(args);
 }
 
+/* a request's query arguments: one at a time (epoxyd's MHD callback) */
+static const struct {
+	size_t klen;         /* key of klen 'k's, or the key below when 0 */
+	const char *key;
+	size_t vlen;         /* value of vlen 'v's; (size_t)-1: NULL value */
+	int want;
+} arg_cases[] = {
+	{ 0, "wait", 2, 0 },
+	{ 0, "wait", 1, -EPX_E_SRV_BADREQ },                   /* a key twice */
+	{ 0, "", 1, -EPX_E_SRV_HDRTOOBIG },                    /* empty key */
+	{ HTTP_ARG_KEY_MAX, NULL, 0, 0 },
+	{ HTTP_ARG_KEY_MAX + 1, NULL, 0, -EPX_E_SRV_HDRTOOBIG },
+	{ 0, "big", HTTP_ARG_VAL_MAX, 0 },
+	{ 0, "over", HTTP_ARG_VAL_MAX + 1, -EPX_E_SRV_HDRTOOBIG },
+	{ 0, "none", (size_t)-1, 0 },                          /* "?none" */
+};
+
+static void test_req_args(void)
+{
+	struct http_req *req = calloc(1, sizeof(*req));
+	char *v = malloc(HTTP_ARG_VAL_MAX + 2), key[HTTP_ARG_KEY_MAX + 2], k[8];
+	const struct http_arg *a;
+	size_t i, n;
+	int rc;
+
+	memset(v, 'v', HTTP_ARG_VAL_MAX + 1);
+	http_req_init(req);
+	ok(req->args == NULL && req->nargs == 0, "a new request holds no argument storage");
+	/* a held long poll keeps its request for up to its wait: 5,000 of
+	 * them were 74 KiB each of argument buffers (bench/slivers) */
+	ok(sizeof(struct http_req) < 8192, "a request is %zu bytes, its arguments aside",
+	   sizeof(struct http_req));
+	for (i = 0; i < sizeof(arg_cases) / sizeof(arg_cases[0]); i++) {
+		if (arg_cases[i].klen) {
+			memset(key, 'k', arg_cases[i].klen);
+			key[arg_cases[i].klen] = '\0';
+		} else {
+			snprintf(key, sizeof(key), "%s", arg_cases[i].key);
+		}
+		n = req->nargs;
+		rc = http_req_arg_add(req, key, arg_cases[i].vlen == (size_t)-1 ? NULL : v,
+				      arg_cases[i].vlen == (size_t)-1 ? 0 : arg_cases[i].vlen);
+		ok(rc == arg_cases[i].want, "arg %zu: %d (want %d)", i, rc, arg_cases[i].want);
+		ok(req->nargs == n + (rc == 0), "arg %zu: counted only when taken", i);
+	}
+	a = http_arg_get(req->args, req->nargs, "big");
+	ok(a && a->val_len == HTTP_ARG_VAL_MAX && a->val[HTTP_ARG_VAL_MAX] == '\0' &&
+	   a->val[0] == 'v', "a value at the cap is kept whole");
+	a = http_arg_get(req->args, req->nargs, "none");
+	ok(a && a->val_len == 0 && a->val[0] == '\0', "no value: the empty string");
+	a = http_arg_get(req->args, req->nargs, "wait");
+	ok(a && a->val_len == 2 && !strcmp(a->val, "vv"), "the first of a key stays");
+	/* up to HTTP_ARGS_MAX, then refused */
+	for (i = req->nargs; i < HTTP_ARGS_MAX; i++) {
+		snprintf(k, sizeof(k), "a%zu", i);
+		if (http_req_arg_add(req, k, "1", 1) < 0)
+			break;
+	}
+	ok(req->nargs == HTTP_ARGS_MAX, "HTTP_ARGS_MAX arguments taken");
+	ok(http_req_arg_add(req, "one-more", "1", 1) == -EPX_E_SRV_HDRTOOBIG &&
+	   req->nargs == HTTP_ARGS_MAX, "one more is refused");
+	http_req_free(req);
+	ok(req->args == NULL && req->nargs == 0, "http_req_free empties it");
+	http_req_free(req);
+	/* a whole query string (the tests' and fuzzers' requests) */
+	ok(http_req_query(req, "wait=25&x=%41", 13) == 2 && req->nargs == 2 &&
+	   !strcmp(req->args[1].val, "A"), "a query of two");
+	ok(http_req_query(req, "y=1", 3) == -EPX_E_SRV_BADREQ && req->nargs == 2,
+	   "a second query is refused, the first stays");
+	http_req_free(req);
+	ok(http_req_query(req, "a=1&a=2", 7) < 0 && req->nargs == 0 && !req->args,
+	   "a malformed query leaves none");
+	ok(http_req_query(req, "", 0) == 0 && req->nargs == 0, "an empty query: none");
+	http_req_free(req);
+	free(v);
+	free(req);
+}
+
 static const struct {
 	const char *auth;
 	int want;
@@ -302,6 +380,7 @@ static void test_resp(void)
 int main(void)
 {
 	test_form();
+	test_req_args();
 	test_bearer();
 	test_range();
 	test_addr();

@@ -233,11 +233,8 @@ static int ui(enum http_method m, const char *path, const char *auth, const char
 	req->method = m;
 	snprintf(req->path, sizeof(req->path), "%.*s",
 		 (int)(q ? (size_t)(q - path) : strlen(path)), path);
-	if (q) {
-		int n = http_form_parse(q + 1, strlen(q + 1), req->args, HTTP_ARGS_MAX);
-
-		req->nargs = n > 0 ? (size_t)n : 0;
-	}
+	if (q)
+		http_req_query(req, q + 1, strlen(q + 1));
 	snprintf(req->authorization, sizeof(req->authorization), "%s", auth ? auth : "");
 	snprintf(req->cookie, sizeof(req->cookie), "%s", cookie ? cookie : "");
 	if (body) {
@@ -264,6 +261,7 @@ static int ui(enum http_method m, const char *path, const char *auth, const char
 	hdr_copy(&resp, "Content-Security-Policy", ans.csp);
 	hdr_copy(&resp, "Location", ans.location);
 	http_resp_free(&resp);
+	http_req_free(req);
 	free(req);
 	return ans.status;
 }
