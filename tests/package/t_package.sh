@@ -34,7 +34,7 @@ package_dpkg() {
   while :; do
     out=$(dpkg "$@" 2>&1); rc=$?
     printf '%s\n' "$out" >>"$log"
-    [ "$rc" != 0 ] && [[ $out == *lock* ]] && [ $((SECONDS - t0)) -lt 300 ] || return "$rc"
+    [ "$rc" != 0 ] && [[ $out == *"locked by another process"* ]] && [ $((SECONDS - t0)) -lt 300 ] || return "$rc"
     echo "# dpkg's lock is held: waiting ($((SECONDS - t0)) s)" >>"$log"
     sleep 2
   done
