@@ -34,6 +34,7 @@
 #include "lib/nodeproto.h"
 #include "lib/num.h"
 #include "lib/rand.h"
+#include "lib/sha256.h"
 #include "net/https.h"
 #include "net/retry.h"
 #include "node/nm/nmapi.h"
@@ -53,6 +54,8 @@
 #define NM_JOIN_TRIES 8
 #define NM_REQ_MS 30000
 #define NM_BODY_MAX (NODEPROTO_NODE_BODY_MAX + 128)
+#define NM_FETCH_FAIL_MAX SLIVERSET_MAX_SLIVERS
+#define NM_FETCH_RETRY_MS 10000
 
 struct nm {
 	/* two clients: the one in use (cur) and the one a new certificate is
@@ -92,13 +95,31 @@ struct nm {
 	 * --priv-grants FILE, --priv-dir DIR */
 	uint64_t uid_base;
 	const char *priv_grants, *priv_dir;
-	/* slice images as the slivers' roots (--images; nmimage.h): fetched
-	 * only by the main thread, with the client of a joined node */
+	/* slice images as the slivers' roots (--images; nmimage.h), fetched
+	 * by the image fetcher (nm_fetcher) of a joined node: its own thread
+	 * and clients, outside lock, so that a slow image holds up neither
+	 * the heartbeats nor the API.  img_lock guards img (the fetcher's
+	 * downloads and unpacking, its remembered refusals, nmimage_sync);
+	 * a thread holding lock only ever tries it.  fetch_cond (with lock)
+	 * wakes the fetcher: fetch_kick set (an image the plan needs is
+	 * missing) */
 	int images;
 	uint64_t image_entries, image_bytes;
 	struct nmimage img;
 	int joined;
-	pthread_t main;
+	pthread_mutex_t img_lock;
+	pthread_cond_t fetch_cond;
+	int fetcher, fetch_kick;
+	/* the fetcher's last failed transfers (not remembered by nmimage:
+	 * the server may mend them), under lock: reported as the sliver's
+	 * code, tried again NM_FETCH_RETRY_MS after.  proof: the SHA-256 of
+	 * the ticket the request carried (zeros: none), so that a ticket
+	 * redeemed after a failure without it is tried at once */
+	struct nm_fetch_fail {
+		uint8_t image[32], proof[32];
+		int rc;
+		int64_t at_ms;
+	} fail[NM_FETCH_FAIL_MAX];
 	/* the slivers' network (--uplink IFACE): off when NULL */
 	const char *uplink, *node_rate, *net_range, *nft;
 	struct nmnet net;
@@ -634,22 +655,32 @@ static void nm_sleep(unsigned s)
 static int nm_run(struct nm *nm, int quiet)
 {
 	struct nmrun_stats st;
-	char code[16];
+	char code[16], waiting[48];
 	int rc;
 
 	if (!nm->run.rootfs[0])
 		return 0;
 	rc = nmrun_reconcile(&nm->run, nm_want(nm), time(NULL), &st);
-	if (nm->images)
+	/* (while the fetcher unpacks, the next run removes what is unused) */
+	if (nm->images && pthread_mutex_trylock(&nm->img_lock) == 0) {
 		nmimage_sync(&nm->img, nm_want(nm), time(NULL));       /* logs each */
+		pthread_mutex_unlock(&nm->img_lock);
+	}
 	nm->run_rc = rc;
 	nm->snap_ms = 0;        /* the slivers may have changed: sense again */
+	if (rc == -EPX_E_NM_IMG_PENDING)
+		rc = 0;         /* not an error: the fetcher runs again when it is in */
 	if (quiet && rc == 0 && !st.created && !st.updated && !st.destroyed && !st.failed)
 		return 0;
-	nmrun_log("slivers of set %llu: %u created, %u updated, %u destroyed, %u kept, %u failed%s%s",
+	/* "N waiting" before "failed": a line that says "kept, 0 failed" has
+	 * every live sliver running */
+	if (st.waiting)
+		snprintf(waiting, sizeof(waiting), " %u waiting for %s image,", st.waiting,
+			 st.waiting == 1 ? "its" : "their");
+	nmrun_log("slivers of set %llu: %u created, %u updated, %u destroyed, %u kept,%s %u failed%s%s",
 	       (unsigned long long)nm->sync.serial, st.created, st.updated, st.destroyed, st.kept,
-	       st.failed, rc < 0 ? "; first error " : "",
-	       rc < 0 ? epx_code(rc, code, sizeof(code)) : "");
+	       st.waiting ? waiting : "", st.failed,
+	       rc < 0 ? "; first error " : "", rc < 0 ? epx_code(rc, code, sizeof(code)) : "");
 	return rc;
 }
 
@@ -797,74 +828,224 @@ static int nm_detach(void)
 	return 0;
 }
 
-/* A ticket sliver's image fetched for the API thread (nm_image): its own
- * TLS client on the node's current certificate, on a thread of its own
- * with a stack of NM_FETCH_STACK: the TLS handshake and the unpacking
- * child forked from it (libarchive) get the room they have on the main
- * thread, not musl's 128 KiB default of the API thread. */
+/* The image fetcher: a thread of its own (a stack of NM_FETCH_STACK:
+ * the TLS handshake and the unpacking child forked from it, libarchive,
+ * get the room they have on the main thread, not musl's 128 KiB default).
+ * Each round, woken by fetch_kick, copies under lock the live slivers of
+ * the plan whose image is not unpacked, with a ticket sliver's ticket
+ * (epoxyd serves its image on that proof alone), then fetches them
+ * outside lock with img_lock held, each over a TLS client of its own on
+ * the node's certificate of that moment (a TLS client is never shared
+ * between threads).  A round that tried anything reconciles again: what
+ * came in starts, what did not is reported with its code.  A failed
+ * transfer is tried again at a kick at least NM_FETCH_RETRY_MS later (the
+ * run after a heartbeat or a sliver-set poll), or at once with a new
+ * ticket: a failing server costs a try per beat, not a loop. */
 #define NM_FETCH_STACK (1024 * 1024)
 
-struct nm_fetch_job {
-	struct nm *nm;
-	const struct sliver *sl;
-	const char *doc;
+struct nm_fetch_item {
+	struct sliver sl;
+	char *doc;                      /* a ticket sliver's ticket, or NULL */
 	size_t dlen;
+	uint8_t proof[32];              /* nm_proof's */
 	int rc;
 };
 
-static void *nm_fetch_thread(void *arg)
+/* Under lock: sl's ticket (a ticket sliver's, else NULL) and its proof,
+ * the SHA-256 of the ticket (zeros without one). */
+static const char *nm_proof(struct nm *nm, const struct sliver *sl, size_t *dlen,
+			    uint8_t proof[32])
 {
-	struct nm_fetch_job *j = arg;
-	struct https *h = calloc(1, sizeof(*h));
-	int live = 0;
+	const char *doc = nmticket_doc(nm->tk, nm->sync.cur, sl->name, dlen);
 
-	j->rc = h ? 0 : -ENOMEM;
-	if (j->rc == 0 && (!j->nm->id || !j->nm->id_gen))
-		j->rc = -EPX_E_NM_IMG_FETCH;
-	if (j->rc == 0)
-		j->rc = nm_client_init(j->nm, h, &live, j->nm->id, j->nm->id_cert,
-				       j->nm->id_cert_len);
-	if (j->rc == 0)
-		j->rc = nmimage_get_ticket(&j->nm->img, h, j->sl, j->doc, j->dlen);
+	memset(proof, 0, 32);
+	if (doc)
+		sha256_buf(doc, *dlen, proof);
+	return doc;
+}
+
+/* Under lock: the fetcher's last failure of image with proof, or NULL. */
+static struct nm_fetch_fail *nm_fetch_failed(struct nm *nm, const uint8_t image[32],
+					     const uint8_t proof[32])
+{
+	size_t i;
+
+	for (i = 0; i < NM_FETCH_FAIL_MAX; i++)
+		if (nm->fail[i].rc < 0 && !memcmp(nm->fail[i].image, image, 32) &&
+		    !memcmp(nm->fail[i].proof, proof, 32))
+			return &nm->fail[i];
+	return NULL;
+}
+
+/* Under lock: a transfer's outcome remembered (a success forgets it; a
+ * new failure takes a free slot or the oldest). */
+static void nm_fetch_note(struct nm *nm, const uint8_t image[32], const uint8_t proof[32],
+			  int rc)
+{
+	struct nm_fetch_fail *f = nm_fetch_failed(nm, image, proof);
+	size_t i;
+
+	if (!f && rc < 0) {
+		f = &nm->fail[0];
+		for (i = 0; i < NM_FETCH_FAIL_MAX && f->rc < 0; i++)
+			if (nm->fail[i].rc == 0 || nm->fail[i].at_ms < f->at_ms)
+				f = &nm->fail[i];
+	}
+	if (!f)
+		return;
+	memcpy(f->image, image, 32);
+	memcpy(f->proof, proof, 32);
+	f->rc = rc < 0 ? rc : 0;
+	f->at_ms = tls_now_ms();
+}
+
+/* Under lock: 0 when sl's image is unpacked; the code of its remembered
+ * refusal (nmimage) or of the fetcher's last failed transfer; else
+ * -EPX_E_NM_IMG_PENDING.  kick: wake the fetcher for it, unless a
+ * failure of it is younger than NM_FETCH_RETRY_MS (the fetcher's own
+ * run after that failure must not start it again at once). */
+static int nm_image_state(struct nm *nm, const struct sliver *sl, int kick)
+{
+	const struct nm_fetch_fail *f;
+	uint8_t proof[32];
+	size_t dlen = 0;
+	int rc = 0;
+
+	if (nmimage_have(&nm->img, sl))
+		return 0;
+	if (pthread_mutex_trylock(&nm->img_lock) == 0) {
+		rc = nmimage_refused(&nm->img, sl);
+		pthread_mutex_unlock(&nm->img_lock);
+	}
+	if (rc < 0)
+		return rc;
+	nm_proof(nm, sl, &dlen, proof);
+	f = nm_fetch_failed(nm, sl->image, proof);
+	if (kick && (!f || tls_now_ms() - f->at_ms >= NM_FETCH_RETRY_MS)) {
+		nm->fetch_kick = 1;
+		pthread_cond_broadcast(&nm->fetch_cond);
+	}
+	return f ? f->rc : -EPX_E_NM_IMG_PENDING;
+}
+
+/* Under lock, in the fetcher (the one writer of nm->img's refusals):
+ * the items of this round into it[]; their count.  Not an image that
+ * is unpacked, refused for good or failed less than NM_FETCH_RETRY_MS
+ * ago. */
+static size_t nm_fetch_list(struct nm *nm, struct nm_fetch_item *it)
+{
+	const struct sliverset *want = nm_want(nm);
+	const struct nm_fetch_fail *f;
+	const char *doc;
+	time_t now = time(NULL);
+	size_t n = 0, i, dlen = 0;
+
+	for (i = 0; want && i < want->n && n < SLIVERSET_MAX_SLIVERS; i++) {
+		doc = nm_proof(nm, &want->sl[i], &dlen, it[n].proof);
+		f = nm_fetch_failed(nm, want->sl[i].image, it[n].proof);
+		if (want->sl[i].expires <= now || nmimage_have(&nm->img, &want->sl[i]) ||
+		    nmimage_refused(&nm->img, &want->sl[i]) < 0 ||
+		    (f && tls_now_ms() - f->at_ms < NM_FETCH_RETRY_MS))
+			continue;
+		it[n].doc = doc ? malloc(dlen) : NULL;
+		if (doc && !it[n].doc)
+			continue;       /* out of memory: the next round */
+		if (doc)
+			memcpy(it[n].doc, doc, dlen);
+		it[n].dlen = doc ? dlen : 0;
+		it[n].sl = want->sl[i];
+		n++;
+	}
+	return n;
+}
+
+/* One image, img_lock held, lock not. */
+static int nm_fetch_one(struct nm *nm, const struct nm_fetch_item *it)
+{
+	struct https *h = calloc(1, sizeof(*h));
+	int live = 0, rc = h ? 0 : -ENOMEM;
+
+	pthread_mutex_lock(&nm->lock);  /* the identity a renewal replaces */
+	if (rc == 0 && (!nm->id || !nm->id_gen))
+		rc = -EPX_E_NM_IMG_FETCH;
+	if (rc == 0)
+		rc = nm_client_init(nm, h, &live, nm->id, nm->id_cert, nm->id_cert_len);
+	pthread_mutex_unlock(&nm->lock);
+	if (rc == 0)
+		rc = nmimage_get_ticket(&nm->img, h, &it->sl, it->doc, it->dlen);
 	if (live) {
 		https_close(h);
 		tls_ctx_free(&h->tls);
 	}
 	free(h);
+	return rc;
+}
+
+static void *nm_fetcher(void *arg)
+{
+	struct nm *nm = arg;
+	struct nm_fetch_item *it = calloc(SLIVERSET_MAX_SLIVERS, sizeof(*it));
+	size_t n, i;
+
+	pthread_mutex_lock(&nm->lock);
+	for (;;) {
+		while (!nm->fetch_kick)
+			pthread_cond_wait(&nm->fetch_cond, &nm->lock);
+		nm->fetch_kick = 0;
+		n = it ? nm_fetch_list(nm, it) : 0;
+		pthread_mutex_unlock(&nm->lock);
+		pthread_mutex_lock(&nm->img_lock);
+		for (i = 0; i < n; i++) {
+			it[i].rc = nm_fetch_one(nm, &it[i]);
+			free(it[i].doc);
+			it[i].doc = NULL;
+		}
+		pthread_mutex_unlock(&nm->img_lock);
+		pthread_mutex_lock(&nm->lock);
+		for (i = 0; i < n; i++)
+			nm_fetch_note(nm, it[i].sl.image, it[i].proof, it[i].rc);
+		if (n)
+			nm_run(nm, 0);  /* starts what came in, reports what did not */
+	}
 	return NULL;
 }
 
-/* nmrun's image hook: the image unpacked, fetched when it is not (by a
- * joined node only).  The main thread fetches with its client; the API
- * thread (a ticket just redeemed, nm->lock held) through nm_fetch_thread,
- * a client of its own for this one image: a TLS client is never shared
- * between threads.  A ticket sliver's image is asked for with its ticket
- * (epoxyd serves it on that proof alone); a set sliver's is not fetched
- * by the API thread (the main loop does). */
+/* After the join (and --detach: threads do not cross fork), with
+ * --images; the first round fetches what the plan already needs. */
+static int nm_fetcher_start(struct nm *nm)
+{
+	pthread_attr_t attr;
+	pthread_t th;
+	int rc = -ENOMEM;
+
+	if (pthread_attr_init(&attr) != 0)
+		return rc;
+	if (pthread_attr_setstacksize(&attr, NM_FETCH_STACK) == 0 &&
+	    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED) == 0 &&
+	    pthread_create(&th, &attr, nm_fetcher, nm) == 0)
+		rc = 0;
+	pthread_attr_destroy(&attr);
+	if (rc == 0) {
+		pthread_mutex_lock(&nm->lock);
+		nm->fetcher = 1;
+		nm->fetch_kick = 1;
+		pthread_cond_broadcast(&nm->fetch_cond);
+		pthread_mutex_unlock(&nm->lock);
+	}
+	return rc;
+}
+
+/* nmrun's image hook, lock held (or no other thread yet): 0 when the
+ * image is unpacked, the code of its remembered refusal, else a kick for
+ * the fetcher and -EPX_E_NM_IMG_PENDING.  Before the fetcher runs (not
+ * joined yet, epoxy-nm apply) there is no server: -EPX_E_NM_IMG_FETCH. */
 static int nm_image(void *ctx, const struct sliver *sl)
 {
 	struct nm *nm = ctx;
-	struct nm_fetch_job j = { nm, sl, NULL, 0, -EPX_E_NM_IMG_FETCH };
-	int main_thr = pthread_equal(pthread_self(), nm->main);
-	pthread_attr_t attr;
-	pthread_t th;
 
-	if (nmimage_have(&nm->img, sl))
-		return 0;
-	j.doc = nmticket_doc(nm->tk, nm->sync.cur, sl->name, &j.dlen);
-	if (!nm->joined || (!main_thr && !j.doc))
+	if (!nm->fetcher)
 		return nmimage_get(&nm->img, NULL, sl);
-	if (main_thr)
-		return nmimage_get_ticket(&nm->img, &nm->hs[nm->cur], sl, j.doc, j.dlen);
-	if (pthread_attr_init(&attr) != 0)
-		return -ENOMEM;
-	if (pthread_attr_setstacksize(&attr, NM_FETCH_STACK) == 0 &&
-	    pthread_create(&th, &attr, nm_fetch_thread, &j) == 0)
-		pthread_join(th, NULL);
-	else
-		j.rc = -ENOMEM;
-	pthread_attr_destroy(&attr);
-	return j.rc;
+	return nm_image_state(nm, sl, 1);
 }
 
 /* --slivers: the keyset's online key, the buffer, and the cached set
@@ -1062,6 +1243,19 @@ static int nm_opts(struct nm *nm, int argc, char **argv, const char **cred, int 
 	return rc;
 }
 
+/* Under lock: 1 when the live sliver name of the plan waits for its
+ * image (the fetcher has it to do). */
+static int nm_waits(struct nm *nm, const char *name)
+{
+	const struct sliverset *want = nm_want(nm);
+	size_t i;
+
+	for (i = 0; nm->fetcher && want && i < want->n; i++)
+		if (!strcmp(want->sl[i].name, name))
+			return nm_image_state(nm, &want->sl[i], 0) == -EPX_E_NM_IMG_PENDING;
+	return 0;
+}
+
 /* The local API's handler (node/nm/nmapi.h), in the API thread. */
 static int nm_api_fn(void *ctx, const struct nmapi_req *r, FILE *f)
 {
@@ -1086,7 +1280,9 @@ static int nm_api_fn(void *ctx, const struct nmapi_req *r, FILE *f)
 	if (r->op == NMAPI_REDEEM && rc == 0) {
 		nmrun_log("ticket redeemed: sliver %s joins the plan", name);
 		nm_run(nm, 0);
+		/* its image fetched in the background: the answer does not wait */
 		fprintf(f, "{\"redeemed\": \"%s\", \"run\": \"%s\"}\n", name,
+			nm_waits(nm, name) ? "fetching" :
 			nm->run_rc < 0 ? epx_code(nm->run_rc, code, sizeof(code)) : "ok");
 	}
 	pthread_mutex_unlock(&nm->lock);
@@ -1235,7 +1431,8 @@ int main(int argc, char **argv)
 	nm.heartbeat_s = 30;
 	nm.api_path = NMAPI_SOCKET_DEFAULT;
 	pthread_mutex_init(&nm.lock, NULL);
-	nm.main = pthread_self();
+	pthread_mutex_init(&nm.img_lock, NULL);
+	pthread_cond_init(&nm.fetch_cond, NULL);
 	nm.poll_s = 25;
 	nm.keyset = "/etc/epoxy/keyset";
 	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
@@ -1304,6 +1501,8 @@ int main(int argc, char **argv)
 	if (rc == 0 && nm.tk && nm.api_listen &&
 	    nmapi_tls_start(&nm.apitls, nm_api_fn, nm_api_ident, nm_api_refused, &nm) < 0)
 		nm_fail(-EPX_E_NM_API_LISTEN, nm.api_listen, NULL);
+	if (rc == 0 && nm.images && nm_fetcher_start(&nm) < 0)
+		nm_fail(-ENOMEM, "image fetcher (no image is fetched)", NULL);
 	if (rc == 0 && nm.sync.dir[0])
 		nm_fetch(&nm, 0);       /* the set at once, not after a beat */
 	while (rc == 0 && (!nm.beats || ++n < nm.beats)) {

@@ -363,6 +363,17 @@ static int nmimage_http(int rc)
 	return -EPX_E_NM_IMG_FETCH;
 }
 
+int nmimage_refused(const struct nmimage *im, const struct sliver *sl)
+{
+	unsigned i;
+
+	for (i = 0; i < im->nbad && i < NMIMAGE_BAD_MAX; i++)
+		if (!memcmp(im->bad[i], sl->image, 32) &&
+		    (!im->bad_until[i] || nmimage_now() < im->bad_until[i]))
+			return im->bad_rc[i];
+	return 0;
+}
+
 int nmimage_get(struct nmimage *im, struct https *h, const struct sliver *sl)
 {
 	return nmimage_get_ticket(im, h, sl, NULL, 0);
@@ -381,10 +392,9 @@ int nmimage_get_ticket(struct nmimage *im, struct https *h, const struct sliver 
 
 	if (nmimage_have(im, sl))
 		return 0;
-	for (i = 0; i < im->nbad && i < NMIMAGE_BAD_MAX; i++)
-		if (!memcmp(im->bad[i], sl->image, 32) &&
-		    (!im->bad_until[i] || nmimage_now() < im->bad_until[i]))
-			return im->bad_rc[i];
+	rc = nmimage_refused(im, sl);
+	if (rc < 0)
+		return rc;
 	nmimage_hex(sl->image, hex);
 	if (!h) {
 		nmrun_log("image %.12s of sliver %s: not unpacked, and no server to fetch it from",

@@ -96,6 +96,10 @@ int nmimage_init(struct nmimage *im, const char *data, uint64_t max_entries,
 		 uint64_t max_bytes);
 /* 1 when the image of sl is unpacked. */
 int nmimage_have(const struct nmimage *im, const struct sliver *sl);
+/* The code of an earlier refusal of sl's image that still holds (the
+ * same bytes are refused again without a download, see above), or 0:
+ * none, fetch it. */
+int nmimage_refused(const struct nmimage *im, const struct sliver *sl);
 /* The image of sl unpacked (fetched with h unless it already is): 0, or
  * one of the codes above (-EPX_E_NM_IMG_FETCH for a transfer that
  * failed or was refused, -EPX_E_NM_IMG_DISK for the data disk). */

@@ -948,7 +948,7 @@ static int nmrun_one(struct nmrun *r, const struct sliver *sl, uint32_t uid, int
 		    (nmrun_exists(r->root, sl->name) || nmrun_exists(r->data, sl->name)) &&
 		    nmrun_destroy(r, sl->name) == 0)
 			st->destroyed++;
-		return nmrun_fail(rc, sl->name, "refused", NULL);
+		return rc == -EPX_E_NM_IMG_PENDING ? rc : nmrun_fail(rc, sl->name, "refused", NULL);
 	}
 	snprintf(path, sizeof(path), "%s/%s/state", r->data, sl->name);
 	len = file_read(path, buf, sizeof(buf));
@@ -987,7 +987,7 @@ int nmrun_reconcile(struct nmrun *r, const struct sliverset *want, int64_t now,
 	struct nmrun_out *o = malloc(sizeof(*o));
 	uint32_t uids[SLIVERSET_MAX_SLIVERS];
 	size_t i;
-	int rc = -ENOMEM, e, grc = 0;
+	int rc = -ENOMEM, e, grc = 0, prc = 0;
 
 	memset(st, 0, sizeof(*st));
 	if (!w || !o)
@@ -1009,7 +1009,10 @@ int nmrun_reconcile(struct nmrun *r, const struct sliverset *want, int64_t now,
 		if (want->sl[i].expires <= now)
 			continue;
 		e = nmrun_one(r, &want->sl[i], uids[i], grc, w, o, st);
-		if (e < 0) {
+		if (e == -EPX_E_NM_IMG_PENDING) {
+			st->waiting++;
+			prc = e;
+		} else if (e < 0) {
 			st->failed++;
 			rc = rc < 0 ? rc : e;
 		}
@@ -1023,5 +1026,5 @@ int nmrun_reconcile(struct nmrun *r, const struct sliverset *want, int64_t now,
 out:
 	free(w);
 	free(o);
-	return rc;
+	return rc < 0 ? rc : prc;
 }

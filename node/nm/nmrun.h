@@ -66,7 +66,9 @@
  *  - with images on (r->images, epoxy-nm --images) a sliver's root is
  *    IMAGES/<hex of its image's SHA-256>, read-only, made whole by
  *    r->image before its config is written (a failure there writes
- *    nothing and runs nothing, like a refused record); off, every sliver
+ *    nothing and runs nothing, like a refused record; -EPX_E_NM_IMG_PENDING,
+ *    an image still being fetched, is the same but counted as waiting,
+ *    not failed, and logged by nobody: it is no error); off, every sliver
  *    runs on rootfs.  The root is in the state's base hash, so a kept
  *    bundle (a reboot) is started again only on the very same image. */
 #ifndef EPOXY_NMRUN_H
@@ -135,6 +137,7 @@ struct nmrun {
 
 struct nmrun_stats {
 	unsigned created, updated, destroyed, kept, failed;
+	unsigned waiting;               /* for an image being fetched */
 };
 
 /* Checks the paths (lengths; rootfs a directory: -EPX_E_NM_ROOTFS; crun
@@ -156,7 +159,8 @@ int nmrun_resources(const struct sliver *sl, FILE *f);
 int nmrun_state_parse(const char *buf, size_t len, uint8_t config[32], uint8_t base[32]);
 /* Makes what runs match the live slivers of want (NULL: none) at now.
  * 0 when every sliver is as wanted, else the first error (the others
- * are still tried); counts in st. */
+ * are still tried), -EPX_E_NM_IMG_PENDING when the only ones not
+ * running wait for their image; counts in st. */
 int nmrun_reconcile(struct nmrun *r, const struct sliverset *want, int64_t now,
 		    struct nmrun_stats *st);
 

@@ -19,9 +19,10 @@
 #              it in a subshell in the background and $! is CMD itself
 # nm_join [--ns] LOG ARG...  node5's node credential (node_credential),
 #              then `$NM join` against this test's epoxyd (epoxy.test,
-#              $HTTPS_PORT, $CA_CRT) as node5 with the set cached in $C and
-#              the keyset $KEYS/keyset, plus ARG..., in the background,
-#              stderr to LOG; NMPID is its pid; --ns runs it in_ns
+#              $HTTPS_PORT, or NM_PORT when set: a relay's, $CA_CRT) as
+#              node5 with the set cached in $C and the keyset
+#              $KEYS/keyset, plus ARG..., in the background, stderr to
+#              LOG; NMPID is its pid; --ns runs it in_ns
 # nm_stop      stops NMPID (if any) and waits for it
 # nm_node5 [APPLET]...  this test's epoxyd set up and started with node5
 #              (epoxyd_setup, node_ca, node5_seed, epoxyd_start, ctl_env),
@@ -62,7 +63,7 @@ nm_join() {
 	[ "$1" = --ns ] && { ns=in_ns; shift; }
 	local log=$1; shift
 	node_credential node5 52-54-00-00-00-05 >"$N/nc"
-	(${ns:-exec} "$NM" join --server "https://epoxy.test:$HTTPS_PORT" --addr 127.0.0.1 --ca "$CA_CRT" \
+	(${ns:-exec} "$NM" join --server "https://epoxy.test:${NM_PORT:-$HTTPS_PORT}" --addr 127.0.0.1 --ca "$CA_CRT" \
 		--host node5 --credential-file "$N/nc" --slivers "$C" --keyset "$KEYS/keyset" \
 		"$@" 2>"$log") &
 	NMPID=$!

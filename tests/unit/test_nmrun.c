@@ -389,6 +389,53 @@ static void test_state(void)
 	   b[31] == 0xef, "state file: the hashes decoded");
 }
 
+/* images on: a sliver whose image hook says "being fetched" waits (not
+ * failed, nothing written); a refusal beside it still fails and is the
+ * result */
+static int hook_calls;
+static int test_hook(void *ctx, const struct sliver *sl)
+{
+	(void)ctx;
+	hook_calls++;
+	return sl->name[0] == 'p' ? -EPX_E_NM_IMG_PENDING : -EPX_E_NM_IMG_HASH;
+}
+
+static void test_reconcile_pending(void)
+{
+	static struct sliverset ss;
+	struct nmrun_stats st;
+	struct dirent *de;
+	int n = 0, rc;
+	DIR *d;
+
+	memset(&ss, 0, sizeof(ss));
+	mksliver(&ss.sl[0], "pend", 1, 0, 0, 0);
+	ss.n = 1;
+	snprintf(run.images, sizeof(run.images), "%s/.images", data);
+	run.image = test_hook;
+	rc = nmrun_reconcile(&run, &ss, 1000, &st);
+	ok(rc == -EPX_E_NM_IMG_PENDING && st.waiting == 1 && st.failed == 0 && st.created == 0 &&
+	   hook_calls == 1, "an image being fetched: rc %d, %u waiting, %u failed, %u created",
+	   rc, st.waiting, st.failed, st.created);
+	mksliver(&ss.sl[1], "bad", 1, 0, 0, 0);
+	ss.n = 2;
+	rc = nmrun_reconcile(&run, &ss, 1000, &st);
+	ok(rc == -EPX_E_NM_IMG_HASH && st.waiting == 1 && st.failed == 1,
+	   "...beside a refused image: the refusal is the result (rc %d, %u waiting, %u failed)",
+	   rc, st.waiting, st.failed);
+	ss.n = 0;
+	rc = nmrun_reconcile(&run, &ss, 1000, &st);
+	ok(rc == 0 && st.waiting == 0 && st.failed == 0, "...and an empty set: 0 (rc %d)", rc);
+	d = opendir(data);
+	while (d && (de = readdir(d)))
+		n += de->d_name[0] != '.';
+	if (d)
+		closedir(d);
+	ok(n == 0, "...nothing written under the data directory (%d entries)", n);
+	run.images[0] = '\0';
+	run.image = NULL;
+}
+
 int main(void)
 {
 	snprintf(dir, sizeof(dir), "/tmp/test_nmrun.XXXXXX");
@@ -405,6 +452,7 @@ int main(void)
 	test_disk();
 	test_state();
 	test_reconcile_hostile();
+	test_reconcile_pending();
 	rmdir(data);
 	rmdir(root);
 	rmdir(rootfs);
