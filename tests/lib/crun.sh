@@ -39,17 +39,7 @@ crun_wipe() {
 	done
 }
 in_ns() { exec unshare -m --propagation private sh -c 'mount -t cgroup2 none /sys/fs/cgroup && exec "$@"' in_ns "$@"; }
-crun_install() {
-	local want="" c
-	command -v crun >/dev/null || want=" crun"
-	file -L /bin/busybox 2>/dev/null | grep -q 'statically' || want="$want busybox-static"
-	for c in "$@"; do command -v "${c%%=*}" >/dev/null || want="$want ${c#*=}"; done
-	[ -n "$want" ] || return 0
-	diag "installing$want"
-	# shellcheck disable=SC2086 # one word a package
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o DPkg::Lock::Timeout=300 \
-		$want >"$T_DIR/apt.log" 2>&1 || bail "apt-get install$want" "$(tail -n 5 "$T_DIR/apt.log")"
-}
+crun_install() { apt_need crun=crun /bin/busybox=busybox-static "$@"; }
 log_wait() {
 	local _
 	for _ in $(seq 1 "${3:-150}"); do

@@ -39,17 +39,9 @@ SWIFT_PY=/usr/bin/python3   # Debian's python, where python3-swift and -botocore
 at_exit swift_stop
 
 swift_install() {
-  local p missing=''
-  for p in $SWIFT_PKGS; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
-      missing="$missing $p"
-  done
-  [ -z "$missing" ] && return 0
-  diag "installing$missing"
-  # shellcheck disable=SC2086 # a list of package names, split on purpose
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o DPkg::Lock::Timeout=300 --no-install-recommends $missing \
-    >"$T_DIR/swift-apt.log" 2>&1 || {
-    fail "apt-get install$missing" "$(tail -n 5 "$T_DIR/swift-apt.log")"; return 1; }
+  local p pkgs=()
+  for p in $SWIFT_PKGS; do pkgs+=("dpkg:$p=$p"); done
+  apt_need --no-recommends "${pkgs[@]}"
 }
 
 # swift_conf_server KIND PORT: the [DEFAULT] and pipeline of one backend
@@ -227,8 +219,9 @@ sys.stdout.buffer.write(out)
 PY
 }
 
-# swift_tls_start NAME: a TLS front for the proxy (python3's ssl module, a
-# byte pipe: the Host header a client signed with reaches Swift unchanged)
+# swift_tls_start NAME: a TLS front for the proxy (tests/lib/relay.py --tls:
+# python3's ssl module, a byte pipe: the Host header a client signed with
+# reaches Swift unchanged)
 # on a free loopback port, with a certificate for the DNS name NAME from a
 # CA made for it; sets SWIFT_TLS_PORT and SWIFT_TLS_CA.  Its pid is the
 # only one swift_tls_stop signals (registered at exit).  Swift itself may
@@ -249,44 +242,8 @@ swift_tls_start() {
   SWIFT_TLS_PORT=$(free_port 1) || return 1
   # shellcheck disable=SC2034 # the sourcing test reads it (--archive-ca)
   SWIFT_TLS_CA=$d/ca.crt
-  "$SWIFT_PY" - "$SWIFT_TLS_PORT" "$SWIFT_PORT" "$d/front.crt" "$d/front.key" \
-    >"$SWIFT_DIR/tls.log" 2>&1 <<'PY' &
-import socket, ssl, sys, threading
-port, backend, crt, key = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
-ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-ctx.load_cert_chain(crt, key)
-ls = socket.socket()
-ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-ls.bind(('127.0.0.1', port))
-ls.listen(64)
-def pipe(a, b):
-    try:
-        while True:
-            d = a.recv(65536)
-            if not d:
-                break
-            b.sendall(d)
-    except OSError:
-        pass
-    for s in (a, b):
-        try:
-            s.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-def serve(c):
-    try:
-        c.settimeout(30)
-        t = ctx.wrap_socket(c, server_side=True)
-        b = socket.create_connection(('127.0.0.1', backend), timeout=30)
-    except OSError:
-        c.close()
-        return
-    threading.Thread(target=pipe, args=(b, t), daemon=True).start()
-    pipe(t, b)
-while True:
-    c, _ = ls.accept()
-    threading.Thread(target=serve, args=(c,), daemon=True).start()
-PY
+  "$SWIFT_PY" "$(dirname "${BASH_SOURCE[0]}")/relay.py" "$SWIFT_TLS_PORT" "$SWIFT_PORT" --tls "$d/front.crt" "$d/front.key" \
+    --idle 30 >"$SWIFT_DIR/tls.log" 2>&1 &
   SWIFT_TLS_PID=$!
   at_exit swift_tls_stop
   for _ in $(seq 50); do port_free "$SWIFT_TLS_PORT" || return 0; sleep 0.1; done

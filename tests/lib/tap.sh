@@ -21,6 +21,7 @@
 #                not CMD [ARG...] (check NAME not CMD: CMD must fail)
 # Process        tmpdir PREFIX | at_exit CMD [ARG...] | need CMD... |
 #                need_built FILE... | quiet CMD... | port_free PORT | free_port [N]
+#                apt_need [--no-recommends] WHAT=PKG... (Debian packages)
 # TAP_PREFIX is put in front of every NAME (run-scenario: "scenario: ").
 # tests/lib/epoxyd.sh adds a real epoxyd; tests/README.md shows a test.
 
@@ -79,6 +80,35 @@ tmpdir_remove() { if [ "${KEEP:-0}" != 0 ]; then diag "kept $1"; else rm -rf "$1
 need() { # CMD...: each is installed, or the test ends failing
   local c
   for c; do command -v "$c" >/dev/null || bail "$c is needed (make deps installs it)"; done
+}
+# apt_need [--no-recommends] WHAT=PKG...: installs, in one apt-get call, the
+# Debian package PKG of each WHAT that is missing, or the test ends failing
+# (never skips).  WHAT is a command on PATH; /bin/busybox, a static one
+# (busybox-static); any other absolute path, a file; dpkg:NAME, the
+# installed package NAME.  apt-get waits up to 300 s for dpkg's lock, held
+# by a test beside this one installing its own; its output goes to
+# $T_DIR/apt.log (or /tmp/apt-PID.log before tmpdir).
+apt_need() {
+  local want='' w p log=/tmp/apt-$$.log recs=()
+  [ -z "${T_DIR:-}" ] || log=$T_DIR/apt.log
+  if [ "${1:-}" = --no-recommends ]; then recs=(--no-install-recommends); shift; fi
+  for w; do
+    p=${w#*=} w=${w%%=*}
+    case $w in
+      /bin/busybox) file -L /bin/busybox 2>/dev/null | grep -q statically && continue ;;
+      /*) [ -e "$w" ] && continue ;;
+      dpkg:*) dpkg-query -W -f='${Status}' "${w#dpkg:}" 2>/dev/null |
+                grep -q 'install ok installed' && continue ;;
+      *) command -v "$w" >/dev/null && continue ;;
+    esac
+    case " $want " in *" $p "*) ;; *) want="$want $p" ;; esac
+  done
+  [ -n "$want" ] || return 0
+  diag "installing$want"
+  # shellcheck disable=SC2086 # a list of package names, split on purpose
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o DPkg::Lock::Timeout=300 \
+    ${recs[@]+"${recs[@]}"} $want >"$log" 2>&1 ||
+    bail "apt-get install$want" "$(tail -n 5 "$log")"
 }
 need_built() { # FILE...: each build output exists, or the test ends failing
   local f

@@ -20,13 +20,7 @@
 DEVKEYS=$O/keys
 NM=$BIN/epoxy-nm
 need_built "$DEVKEYS/node-ca.crt" "$BIN/epoxyctl" "$NM"
-if ! command -v crun >/dev/null || ! command -v socat >/dev/null ||
-	! file -L /bin/busybox 2>/dev/null | grep -q 'statically'; then
-	diag "installing crun busybox-static socat"
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o DPkg::Lock::Timeout=300 \
-		crun busybox-static socat >"$T_DIR/apt.log" 2>&1 ||
-		bail "apt-get install crun busybox-static socat" "$(tail -n 5 "$T_DIR/apt.log")"
-fi
+crun_install socat=socat
 need crun unshare pgrep file openssl xxd stat socat setpriv
 t_start=$(date +%s)
 

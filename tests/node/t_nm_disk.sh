@@ -33,14 +33,7 @@
 DEVKEYS=$O/keys
 NM=$BIN/epoxy-nm
 need_built "$DEVKEYS/node-ca.crt" "$BIN/epoxyctl" "$NM"
-if ! command -v crun >/dev/null || ! command -v linux.uml >/dev/null ||
-	! command -v insmod >/dev/null || ! command -v repquota >/dev/null ||
-	! command -v mke2fs >/dev/null || ! file -L /bin/busybox 2>/dev/null | grep -q 'statically'; then
-	diag "installing crun busybox-static user-mode-linux kmod quota e2fsprogs"
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o DPkg::Lock::Timeout=300 \
-		crun busybox-static user-mode-linux kmod quota e2fsprogs >"$T_DIR/apt.log" 2>&1 ||
-		bail "apt-get install" "$(tail -n 5 "$T_DIR/apt.log")"
-fi
+crun_install linux.uml=user-mode-linux insmod=kmod repquota=quota mke2fs=e2fsprogs
 need crun linux.uml insmod repquota mke2fs losetup sha256sum file gcc
 MKE2FS=$(command -v mke2fs)
 

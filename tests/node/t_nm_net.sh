@@ -22,13 +22,7 @@
 DEVKEYS=$O/keys
 NM=$BIN/epoxy-nm
 need_built "$DEVKEYS/node-ca.crt" "$BIN/epoxyctl" "$NM"
-if ! command -v crun >/dev/null || ! command -v nft >/dev/null || ! command -v socat >/dev/null ||
-	! command -v jq >/dev/null || ! file -L /bin/busybox 2>/dev/null | grep -q 'statically'; then
-	diag "installing crun busybox-static nftables socat jq"
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o DPkg::Lock::Timeout=300 \
-		crun busybox-static nftables socat jq >"$T_DIR/apt.log" 2>&1 ||
-		bail "apt-get install" "$(tail -n 5 "$T_DIR/apt.log")"
-fi
+crun_install nft=nftables socat=socat jq=jq
 need crun unshare nsenter pgrep file ip tc nft socat jq
 
 NODE=epxt-node-$$; OUT=epxt-out-$$

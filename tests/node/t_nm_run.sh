@@ -26,12 +26,7 @@
 DEVKEYS=$O/keys
 NM=$BIN/epoxy-nm
 need_built "$DEVKEYS/node-ca.crt" "$BIN/epoxyctl" "$NM"
-if ! command -v crun >/dev/null || ! file -L /bin/busybox 2>/dev/null | grep -q 'statically'; then
-	diag "installing crun busybox-static"
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o DPkg::Lock::Timeout=300 \
-		crun busybox-static >"$T_DIR/apt.log" 2>&1 ||
-		bail "apt-get install crun busybox-static" "$(tail -n 5 "$T_DIR/apt.log")"
-fi
+crun_install
 need crun unshare pgrep file
 
 nm_node5 sh sleep cat ls echo

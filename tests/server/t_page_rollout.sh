@@ -26,13 +26,7 @@
 STORM=$BIN/epoxyd-storm
 SEED=$BIN/epoxyd-seed
 need_built "$O/keys/node-ca.crt" "$BIN/epoxyctl" "$STORM"
-if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null ||
-   ! command -v jq >/dev/null; then
-	diag "installing chromium chromium-driver jq"
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o DPkg::Lock::Timeout=300 chromium chromium-driver jq \
-		>"$T_DIR/apt.log" 2>&1 || bail "apt-get install chromium chromium-driver jq" \
-		"$(tail -n 5 "$T_DIR/apt.log")"
-fi
+apt_need chromium=chromium chromedriver=chromium-driver jq=jq
 need chromium chromedriver jq base64
 ART=$O/test-logs/t_page_rollout
 mkdir -p "$ART"
