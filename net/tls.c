@@ -339,7 +339,8 @@ int tls_accept(struct tls_conn *c, struct tls_ctx *t, int fd, int64_t deadline)
 	c->server = 1;
 	c->deadline = deadline;
 	mbedtls_ssl_init(&c->ssl);
-	c->rbuf = malloc(TLS_RBUF);
+	/* no read buffer: a server here reads requests of a few KiB (the
+	 * node manager's HTTPS API); TLS_RBUF is for a client's downloads */
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (fd >= 0 && fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) == 0 &&
 	    mbedtls_ssl_setup(&c->ssl, &t->conf) == 0)

@@ -41,7 +41,8 @@ struct tls_conn {
 	int64_t deadline;
 	/* what recv() gave beyond what mbedTLS asked for (it asks for a
 	 * record's 5-byte header, then its body: two calls a record without
-	 * this); NULL when it could not be allocated: unbuffered */
+	 * this); NULL when it could not be allocated, and on a server's
+	 * connection (tls_accept: small requests): unbuffered */
 	uint8_t *rbuf;
 	size_t roff, rlen;
 	/* an end of stream or error met after bytes tls_read returned:
