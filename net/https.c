@@ -340,7 +340,7 @@ static int https_reusable(struct https *h)
 
 /* One request and its answer on c.  The receive state (an HTTPS_BUF
  * buffer) is the call's own, on the heap: off the stack, and never shared
- * by two threads (the node manager's API thread fetches a ticket's image
+ * by two threads (the node manager's image fetcher downloads an image
  * while its main thread holds a long poll). */
 static int https_exchange(struct tls_conn *c, struct https *h,
 			  const struct https_req *r, struct https_resp *resp,
