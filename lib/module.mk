@@ -18,7 +18,8 @@ ARCHIVES += epoxy epoxy-sign
 epoxy_SRCS := lib/err.c lib/file.c lib/hex.c lib/num.c lib/rand.c lib/sha256.c \
 	lib/doc.c lib/sig.c lib/keyset.c lib/manifest.c lib/statement.c \
 	lib/record.c lib/label.c lib/pct.c lib/form.c lib/line.c lib/dbx.c lib/efivarfs.c \
-	lib/sliverset.c lib/grant.c lib/ticket.c lib/inventory.c lib/usage.c lib/bundlename.c
+	lib/sliverset.c lib/grant.c lib/ticket.c lib/inventory.c lib/usage.c lib/bundlename.c \
+	lib/logline.c
 epoxy-sign_SRCS := lib/sign.c
 LIB_CRYPTO_LIBS := -lmbedcrypto
 
@@ -34,6 +35,11 @@ test_codec_ARCHIVES := epoxy
 FUZZ_TARGETS += fuzz_codec
 fuzz_codec_SRCS := tests/fuzz/fuzz_codec.c
 fuzz_codec_ARCHIVES := epoxy
+
+# log lines written whole (one write(2) a line): table test
+UNIT_TESTS += test_logline
+test_logline_SRCS := tests/unit/test_logline.c tests/test.c
+test_logline_ARCHIVES := epoxy
 
 # a bundle's archive name (M-Lab's layout): table test and fuzz target
 UNIT_TESTS += test_bundlename

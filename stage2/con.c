@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "lib/err.h"
+#include "lib/logline.h"
 #include "stage2/con.h"
 
 static char con_ring[CON_TAIL_MAX];
@@ -37,18 +38,8 @@ static void con_emit(const char *prefix, const char *fmt, va_list ap)
 static void con_emit(const char *prefix, const char *fmt, va_list ap)
 {
 	char line[CON_LINE_MAX];
-	size_t n = 0;
-	int r;
+	size_t n = logline_format(line, sizeof(line), prefix, fmt, ap);
 
-	r = snprintf(line, sizeof(line), "%s", prefix);
-	if (r > 0)
-		n = (size_t)r < sizeof(line) ? (size_t)r : sizeof(line) - 1;
-	r = vsnprintf(line + n, sizeof(line) - n, fmt, ap);
-	if (r > 0)
-		n += (size_t)r < sizeof(line) - n ? (size_t)r : sizeof(line) - n - 1;
-	if (n > sizeof(line) - 2)
-		n = sizeof(line) - 2;
-	line[n++] = '\n';
 	con_keep(line, n);
 	if (!con_is_quiet && write(2, line, n) < 0)
 		return;

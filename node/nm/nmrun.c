@@ -20,6 +20,7 @@
 #include "lib/grant.h"
 #include "lib/hex.h"
 #include "lib/line.h"
+#include "lib/logline.h"
 #include "lib/record.h"
 #include "lib/num.h"
 #include "lib/sha256.h"
@@ -55,11 +56,9 @@ void nmrun_log(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("epoxy-nm: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	logline_vwrite(2, "epoxy-nm: ", fmt, ap);      /* whole: one write(2) */
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
 static int nmrun_fail(int rc, const char *name, const char *what, const char *detail)

@@ -19,6 +19,7 @@
 #include <getopt.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,7 @@
 #include "lib/cli.h"
 #include "lib/err.h"
 #include "lib/file.h"
+#include "lib/logline.h"
 #include "lib/num.h"
 #include "node/priv/priv_grants.h"
 #include "node/priv/priv_srv.h"
@@ -60,9 +62,20 @@ static void priv_usage(FILE *f)
 	      "exit: 0 done, 1 refused or failed, 2 usage, 3 service unreachable\n", f);
 }
 
+/* One line on stderr, written whole (lib/logline.h). */
+static void priv_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void priv_log(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	logline_vwrite(2, "epoxy-priv: ", fmt, ap);
+	va_end(ap);
+}
+
 static int priv_fail(int rc, const char *what)
 {
-	fprintf(stderr, "epoxy-priv: %s %s: %s\n", epx_code_str(rc), what, epx_strerror(rc));
+	priv_log("%s %s: %s", epx_code_str(rc), what, epx_strerror(rc));
 	return rc;
 }
 
@@ -79,7 +92,7 @@ static int priv_load(const char *path, struct priv_grants *g)
 	if (n >= 0 && n <= PRIV_GRANTS_FILE_MAX)
 		rc = priv_grants_parse(g, buf, (size_t)n, &line);
 	if (rc < 0)
-		fprintf(stderr, "epoxy-priv: %s %s line %u: %s\n", epx_code_str(rc), path, line,
+		priv_log("%s %s line %u: %s", epx_code_str(rc), path, line,
 			n < 0 ? strerror((int)-n) : epx_strerror(rc));
 	free(buf);
 	return rc;
@@ -174,7 +187,7 @@ static const struct priv_grants *priv_current(void *arg)
 	st->seen = now;         /* a bad file is reported once, not each round */
 	if (priv_load(st->path, &st->g[!st->cur]) == 0) {
 		st->cur = !st->cur;
-		fprintf(stderr, "epoxy-priv: grants re-read%s: %u slices, %u grants\n",
+		priv_log("grants re-read%s: %u slices, %u grants",
 			changed ? " (the file changed)" : "", st->g[st->cur].nslices,
 			st->g[st->cur].ngrants);
 	} else {
@@ -209,7 +222,7 @@ static int priv_serve(struct priv_args *a)
 		priv_fail(lfd, a->o.sock_path);
 		goto cleanup;
 	}
-	fprintf(stderr, "epoxy-priv: serving %s: %u slices, %u grants\n", a->o.sock_path,
+	priv_log("serving %s: %u slices, %u grants", a->o.sock_path,
 		st->g[0].nslices, st->g[0].ngrants);
 	if (priv_srv_run(lfd, &a->o, priv_current, st, &priv_term) < 0)
 		goto cleanup;
@@ -311,14 +324,14 @@ static int priv_ask_file(int fd, const char *path)
 
 	if ((fcntl(fd, F_GETFL) & O_ACCMODE) != O_RDONLY || write(fd, "x", 1) >= 0 ||
 	    errno != EBADF) {
-		fprintf(stderr, "epoxy-priv: %s: descriptor is writable\n", path);
+		priv_log("%s: descriptor is writable", path);
 		return -EPX_E_PRIV_ANSWER;
 	}
 	while (total < PRIV_ASK_OUT_MAX && (r = read(fd, buf, sizeof(buf))) > 0) {
 		fwrite(buf, 1, (size_t)r, stdout);
 		total += (size_t)r;
 	}
-	fprintf(stderr, "epoxy-priv: %s: read-only descriptor, %zu bytes\n", path, total);
+	priv_log("%s: read-only descriptor, %zu bytes", path, total);
 	return 0;
 }
 
@@ -348,7 +361,7 @@ static int priv_ask(struct priv_args *a, int argc, char **argv)
 		rc = priv_diag_dump(fd, AF_INET) < 0 || priv_diag_dump(fd, AF_INET6) < 0 ?
 		     -EPX_E_PRIV_NETLINK : 0;
 	else
-		fprintf(stderr, "epoxy-priv: granted a descriptor\n");
+		priv_log("granted a descriptor");
 	close(fd);
 	if (rc < 0)
 		return priv_fail(rc, "ask"), CLI_FAIL;

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "lib/err.h"
+#include "lib/logline.h"
 #include "node/priv/priv_srv.h"
 
 /* kernel ABI (<linux/openat2.h>, <linux/netlink.h>), spelled here so the
@@ -132,21 +133,32 @@ int priv_srv_decide(const struct priv_grants *g, uint32_t uid, const char *buf,
 }
 
 /* ------------------------------------------------------------ the log */
+/* One line on stderr, written whole (lib/logline.h). */
+static void priv_srv_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void priv_srv_line(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	logline_vwrite(2, "epoxy-priv: ", fmt, ap);
+	va_end(ap);
+}
+
 static void priv_srv_log(int rc, const struct ucred *cr, const struct priv_grants *g,
 			 int slice, const struct priv_req *req, size_t len)
 {
 	const char *sl = slice >= 0 ? g->slices[slice].name : "-";
 
 	if (rc == 0)
-		fprintf(stderr, "epoxy-priv: grant uid=%u pid=%d slice=%s op=%s%s%s\n",
+		priv_srv_line("grant uid=%u pid=%d slice=%s op=%s%s%s",
 			(unsigned)cr->uid, (int)cr->pid, sl, priv_req_opname(req->op),
 			req->path_len ? " path=" : "", req->path_len ? req->path : "");
 	else if (req->op == PRIV_OP_NONE)
-		fprintf(stderr, "epoxy-priv: refuse %s uid=%u pid=%d slice=%s request of %zu bytes: %s\n",
+		priv_srv_line("refuse %s uid=%u pid=%d slice=%s request of %zu bytes: %s",
 			epx_code_str(rc), (unsigned)cr->uid, (int)cr->pid, sl, len,
 			epx_strerror(rc));
 	else
-		fprintf(stderr, "epoxy-priv: refuse %s uid=%u pid=%d slice=%s op=%s%s%s: %s\n",
+		priv_srv_line("refuse %s uid=%u pid=%d slice=%s op=%s%s%s: %s",
 			epx_code_str(rc), (unsigned)cr->uid, (int)cr->pid, sl,
 			priv_req_opname(req->op), req->path_len ? " path=" : "",
 			req->path_len ? req->path : "", epx_strerror(rc));
@@ -199,7 +211,7 @@ static void priv_srv_finish(struct priv_conn *c, const struct priv_grants *g, in
 	priv_srv_log(rc, &c->cred, g, slice, &req, c->len);
 	arc = priv_srv_answer(c->fd, rc, fd);
 	if (arc < 0)
-		fprintf(stderr, "epoxy-priv: uid=%u pid=%d: answer not delivered: %s\n",
+		priv_srv_line("uid=%u pid=%d: answer not delivered: %s",
 			(unsigned)c->cred.uid, (int)c->cred.pid, strerror(-arc));
 	if (fd >= 0)
 		close(fd);

@@ -47,6 +47,7 @@
 
 #include "lib/bundlename.h"
 #include "lib/cli.h"
+#include "lib/logline.h"
 #include "lib/err.h"
 #include "lib/file.h"
 #include "lib/label.h"
@@ -112,11 +113,9 @@ static void pusher_log(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("epoxy-pusher: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	logline_vwrite(2, "epoxy-pusher: ", fmt, ap);  /* whole: one write(2) */
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
 static int pusher_fail(int rc, const char *what)
