@@ -1496,13 +1496,14 @@ int main(int argc, char **argv)
 	rc = nm_beat(&nm);
 	if (rc == 0 && nm.detach && nm_detach() != 0)
 		return CLI_OK;          /* the parent: the join is done */
+	/* the fetcher first: a ticket redeemed at once finds it running */
+	if (rc == 0 && nm.images && nm_fetcher_start(&nm) < 0)
+		nm_fail(-ENOMEM, "image fetcher (no image is fetched)", NULL);
 	if (rc == 0 && nm.tk && nmapi_start(&nm.api, nm_api_fn, &nm) < 0)
 		nm_fail(-EPX_E_NM_API_SOCKET, nm.api_path, NULL);
 	if (rc == 0 && nm.tk && nm.api_listen &&
 	    nmapi_tls_start(&nm.apitls, nm_api_fn, nm_api_ident, nm_api_refused, &nm) < 0)
 		nm_fail(-EPX_E_NM_API_LISTEN, nm.api_listen, NULL);
-	if (rc == 0 && nm.images && nm_fetcher_start(&nm) < 0)
-		nm_fail(-ENOMEM, "image fetcher (no image is fetched)", NULL);
 	if (rc == 0 && nm.sync.dir[0])
 		nm_fetch(&nm, 0);       /* the set at once, not after a beat */
 	while (rc == 0 && (!nm.beats || ++n < nm.beats)) {
