@@ -169,7 +169,7 @@ ps3_mkf tcpi/tcpinfo/flip1 3000; ps3_mkf tcpi/tcpinfo/flip2 3000
 ps3_wait 15 sh -c "ls '$PS'/*.tgz >/dev/null 2>&1"; ok $? "epoxyd away: a bundle waits in the spool"
 ps3_kill KILL
 bad=$(find "$PS" -name '*.tgz' | head -1)
-printf '\x55' | dd of="$bad" bs=1 seek=200 conv=notrunc 2>/dev/null
+flip_byte "$bad" 200
 [ "$(sha256sum "$bad" | cut -d' ' -f1)" != "$(basename "$bad" .tgz)" ]; ok $? "one byte of it changed on disk"
 epoxyd_start "${S3OPTS[@]}" -o "s3_node_endpoint=https://$ARCHIVE" || bail "epoxyd did not start again"
 ps3_start --size 1

@@ -30,6 +30,7 @@
 # Installs crun, busybox-static and python3 (the hostile tars) when missing.
 . "$(dirname "$0")/../lib/epoxyd.sh"
 . "$(dirname "$0")/../lib/crun.sh"
+. tests/lib/flip.sh
 NM=$BIN/epoxy-nm
 need_built "$O/keys/node-ca.crt" "$BIN/epoxyctl" "$NM"
 crun_install python3=python3
@@ -169,7 +170,7 @@ is "$(cat "$N/left")" "" "no bundle of a hostile sliver"
 flip=$(ni_publish "$N/flip.tar" flip) || bail "publish flip"
 obj=$DATA/objects/$flip
 size=$(stat -c %s "$obj")
-printf '\x55' | dd of="$obj" bs=1 seek=$((size / 2)) conv=notrunc 2>/dev/null || bail "flip a byte"
+flip_byte "$obj" $((size / 2)) || bail "flip a byte"
 is "$(stat -c %s "$obj")" "$size" "the served object keeps its length"
 ni_slice hflip "$flip" 'exec sleep 86414' || bail "slice hflip"
 log_wait "$N/nm.log" "EPOXY-E3185 sliver hflip: refused" 300

@@ -17,6 +17,7 @@
 # refused with their codes and line, and only the listed experiments and
 # datatypes taken, uploaded to the file's server.
 . "$(dirname "$0")/../lib/epoxyd.sh"
+. tests/lib/flip.sh
 DEVKEYS=$O/keys
 PU=$BIN/epoxy-pusher
 need tar gzip
@@ -178,7 +179,7 @@ ok $? "archive away: both files wait in the spool's bundles"
 pusher_kill KILL
 bad=$(find "$S" -name '*.tgz' | head -1)
 badsha=$(basename "$bad" .tgz)
-printf '\x55' | dd of="$bad" bs=1 seek=200 conv=notrunc 2>/dev/null
+flip_byte "$bad" 200
 [ "$(sha256sum "$bad" | cut -d' ' -f1)" != "$badsha" ]; ok $? "one byte of it changed on disk"
 code=$(curl -s --cacert "$CA_CRT" --resolve "epoxy.test:$HTTPS_PORT:127.0.0.1" \
 	--cert "$N/node1.crt" --key "$N/node1.key" -T "$bad" 2>/dev/null \
@@ -204,7 +205,7 @@ pu_up() { # CERT KEY PATH FILE: the status and the first word of the answer
 }
 head -c 5000 /dev/urandom >"$W/obj"; sha=$(sha256sum "$W/obj" | cut -d' ' -f1)
 head -c 5000 /dev/urandom >"$W/obj2"; sha2=$(sha256sum "$W/obj2" | cut -d' ' -f1)
-cp "$W/obj" "$W/obj.bad"; printf 'X' | dd of="$W/obj.bad" bs=1 seek=10 conv=notrunc 2>/dev/null
+cp "$W/obj" "$W/obj.bad"; flip_byte "$W/obj.bad" 10
 N1=$(arc_name exp1 x node1); N1b=$(arc_name exp1 x node1); N2=$(arc_name exp1 x node2)
 is "$(pu_up "$N/node1.crt" "$N/node1.key" "/v1/archive/exp1/$sha?name=$N1" "$W/obj.bad")" "400 EPOXY-E2341" "a body with a changed byte: refused"
 [ ! -e "$ARC/$N1" ]; ok $? "...nothing kept"

@@ -188,7 +188,7 @@ cmp -s "$W/a" "$W/pub.a"; ok $? "...its bytes"
 ctl data get "node2/ndt/$C"; cmp -s "$W/c" "$T_DIR/out"; ok $? "data get to standard output"
 # the archive's copy changed on disk: the bytes do not hash to the name
 cp -p "$DATA/archive/$NA" "$W/keep.a"
-printf 'X' | dd of="$DATA/archive/$NA" bs=1 seek=100 conv=notrunc 2>/dev/null
+flip_byte "$DATA/archive/$NA" 100
 ctl data get "node1/ndt/$A" --out "$W/bad.a"; is "$? $(exp_code)" "1 EPOXY-E2351" "bytes that do not hash to the name: refused"
 [ ! -e "$W/bad.a" ] && [ ! -e "$W/bad.a.part" ]; ok $? "...nothing kept"
 cp -p "$W/keep.a" "$DATA/archive/$NA"
