@@ -19,7 +19,6 @@
 #include <getopt.h>
 #include <netinet/in.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,7 +29,6 @@
 #include "lib/cli.h"
 #include "lib/err.h"
 #include "lib/file.h"
-#include "lib/logline.h"
 #include "lib/num.h"
 #include "node/priv/priv_grants.h"
 #include "node/priv/priv_srv.h"
@@ -62,20 +60,9 @@ static void priv_usage(FILE *f)
 	      "exit: 0 done, 1 refused or failed, 2 usage, 3 service unreachable\n", f);
 }
 
-/* One line on stderr, written whole (lib/logline.h). */
-static void priv_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void priv_log(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	logline_vwrite(2, "epoxy-priv: ", fmt, ap);
-	va_end(ap);
-}
-
 static int priv_fail(int rc, const char *what)
 {
-	priv_log("%s %s: %s", epx_code_str(rc), what, epx_strerror(rc));
+	priv_srv_line("%s %s: %s", epx_code_str(rc), what, epx_strerror(rc));
 	return rc;
 }
 
@@ -92,7 +79,7 @@ static int priv_load(const char *path, struct priv_grants *g)
 	if (n >= 0 && n <= PRIV_GRANTS_FILE_MAX)
 		rc = priv_grants_parse(g, buf, (size_t)n, &line);
 	if (rc < 0)
-		priv_log("%s %s line %u: %s", epx_code_str(rc), path, line,
+		priv_srv_line("%s %s line %u: %s", epx_code_str(rc), path, line,
 			n < 0 ? strerror((int)-n) : epx_strerror(rc));
 	free(buf);
 	return rc;
@@ -187,7 +174,7 @@ static const struct priv_grants *priv_current(void *arg)
 	st->seen = now;         /* a bad file is reported once, not each round */
 	if (priv_load(st->path, &st->g[!st->cur]) == 0) {
 		st->cur = !st->cur;
-		priv_log("grants re-read%s: %u slices, %u grants",
+		priv_srv_line("grants re-read%s: %u slices, %u grants",
 			changed ? " (the file changed)" : "", st->g[st->cur].nslices,
 			st->g[st->cur].ngrants);
 	} else {
@@ -222,7 +209,7 @@ static int priv_serve(struct priv_args *a)
 		priv_fail(lfd, a->o.sock_path);
 		goto cleanup;
 	}
-	priv_log("serving %s: %u slices, %u grants", a->o.sock_path,
+	priv_srv_line("serving %s: %u slices, %u grants", a->o.sock_path,
 		st->g[0].nslices, st->g[0].ngrants);
 	if (priv_srv_run(lfd, &a->o, priv_current, st, &priv_term) < 0)
 		goto cleanup;
@@ -324,14 +311,14 @@ static int priv_ask_file(int fd, const char *path)
 
 	if ((fcntl(fd, F_GETFL) & O_ACCMODE) != O_RDONLY || write(fd, "x", 1) >= 0 ||
 	    errno != EBADF) {
-		priv_log("%s: descriptor is writable", path);
+		priv_srv_line("%s: descriptor is writable", path);
 		return -EPX_E_PRIV_ANSWER;
 	}
 	while (total < PRIV_ASK_OUT_MAX && (r = read(fd, buf, sizeof(buf))) > 0) {
 		fwrite(buf, 1, (size_t)r, stdout);
 		total += (size_t)r;
 	}
-	priv_log("%s: read-only descriptor, %zu bytes", path, total);
+	priv_srv_line("%s: read-only descriptor, %zu bytes", path, total);
 	return 0;
 }
 
@@ -361,7 +348,7 @@ static int priv_ask(struct priv_args *a, int argc, char **argv)
 		rc = priv_diag_dump(fd, AF_INET) < 0 || priv_diag_dump(fd, AF_INET6) < 0 ?
 		     -EPX_E_PRIV_NETLINK : 0;
 	else
-		priv_log("granted a descriptor");
+		priv_srv_line("granted a descriptor");
 	close(fd);
 	if (rc < 0)
 		return priv_fail(rc, "ask"), CLI_FAIL;

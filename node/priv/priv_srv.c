@@ -133,9 +133,7 @@ int priv_srv_decide(const struct priv_grants *g, uint32_t uid, const char *buf,
 }
 
 /* ------------------------------------------------------------ the log */
-/* One line on stderr, written whole (lib/logline.h). */
-static void priv_srv_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void priv_srv_line(const char *fmt, ...)
+void priv_srv_line(const char *fmt, ...)
 {
 	va_list ap;
 

@@ -62,4 +62,8 @@ typedef const struct priv_grants *(*priv_srv_grants_fn)(void *arg);
 int priv_srv_run(int lfd, const struct priv_srv_opt *o, priv_srv_grants_fn grants,
 		 void *arg, volatile sig_atomic_t *stop);
 
+/* One line "epoxy-priv: TEXT" on stderr, written whole (lib/logline.h):
+ * the log of epoxy-priv and of its server. */
+void priv_srv_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 #endif
