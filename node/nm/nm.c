@@ -997,6 +997,8 @@ static void *nm_fetcher(void *arg)
 		pthread_mutex_lock(&nm->img_lock);
 		for (i = 0; i < n; i++) {
 			it[i].rc = nm_fetch_one(nm, &it[i]);
+			if (it[i].doc)          /* a ticket: not left in freed memory */
+				explicit_bzero(it[i].doc, it[i].dlen);
 			free(it[i].doc);
 			it[i].doc = NULL;
 		}
