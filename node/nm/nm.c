@@ -941,11 +941,13 @@ static size_t nm_fetch_list(struct nm *nm, struct nm_fetch_item *it)
 	size_t n = 0, i, dlen = 0;
 
 	for (i = 0; want && i < want->n && n < SLIVERSET_MAX_SLIVERS; i++) {
+		if (want->sl[i].expires <= now || nmimage_have(&nm->img, &want->sl[i]) ||
+		    nmimage_refused(&nm->img, &want->sl[i]) < 0)
+			continue;
+		/* (the ticket's hash only for an image still to fetch) */
 		doc = nm_proof(nm, &want->sl[i], &dlen, it[n].proof);
 		f = nm_fetch_failed(nm, want->sl[i].image, it[n].proof);
-		if (want->sl[i].expires <= now || nmimage_have(&nm->img, &want->sl[i]) ||
-		    nmimage_refused(&nm->img, &want->sl[i]) < 0 ||
-		    (f && tls_now_ms() - f->at_ms < NM_FETCH_RETRY_MS))
+		if (f && tls_now_ms() - f->at_ms < NM_FETCH_RETRY_MS)
 			continue;
 		it[n].doc = doc ? malloc(dlen) : NULL;
 		if (doc && !it[n].doc)

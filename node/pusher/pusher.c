@@ -47,10 +47,10 @@
 
 #include "lib/bundlename.h"
 #include "lib/cli.h"
-#include "lib/logline.h"
 #include "lib/err.h"
 #include "lib/file.h"
 #include "lib/label.h"
+#include "lib/logline.h"
 #include "lib/num.h"
 #include "lib/rand.h"
 #include "net/https.h"
