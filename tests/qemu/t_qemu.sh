@@ -57,14 +57,23 @@ for s in $list; do
   echo "# scenario $s took $(( $(date +%s) - t0 )) s"
   i=$((i + 1))
 done
-# the full set also runs the two-node rollout (tests/qemu/run-rollout)
+# the full set also runs the two-node rollout (tests/qemu/run-rollout) and
+# the measurement services' data path (tests/qemu/run-measure), each once:
+# claimed like a scenario, so two parts never run one on the same ports
 if [ "${1:-}" = --full ]; then
-  t0=$(date +%s)
-  QEMU_PORT_BASE=18460 tests/qemu/run-rollout || rc=1
-  echo "# scenario rollout took $(( $(date +%s) - t0 )) s"
-  # and the measurement services' data path (tests/qemu/run-measure)
-  t0=$(date +%s)
-  QEMU_PORT_BASE=18488 tests/qemu/run-measure || rc=1
-  echo "# scenario measure took $(( $(date +%s) - t0 )) s"
+  for s in rollout measure; do
+    if [ -n "$queue" ]; then
+      mkdir "$queue/$s" 2>/dev/null || { i=$((i + 1)); continue; }
+    else
+      [ $((i % n + 1)) = "$k" ] || { i=$((i + 1)); continue; }
+    fi
+    t0=$(date +%s)
+    case $s in
+      rollout) QEMU_PORT_BASE=18460 tests/qemu/run-rollout || rc=1 ;;
+      measure) QEMU_PORT_BASE=18488 tests/qemu/run-measure || rc=1 ;;
+    esac
+    echo "# scenario $s took $(( $(date +%s) - t0 )) s"
+    i=$((i + 1))
+  done
 fi
 exit $rc
