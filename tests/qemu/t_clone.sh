@@ -15,9 +15,12 @@
 # longest: the rollouts (storm rounds, 220 s) and the rollout page (its own
 # storm rounds in Chromium, 55 s; t_page runs there), the slow-client guard and
 # the refusals and pre-body checks of hostile requests (120 s), the crash
-# rounds (47 s), the S3 archive (Swift runs from the test's own temporary
-# directory, not from the clone: 94 s) and the PostgreSQL twins of tests
-# whose SQLite run stays (t_pg starts PostgreSQL from the clone's paths);
+# rounds (47 s), the token refusals and the boot-storm shedding (replays,
+# expiry and token buckets: 31 s and 23 CPU-s; t_session still proves a
+# token opens a session from the clone), the S3 archive (Swift runs from
+# the test's own temporary directory, not from the clone: 94 s) and the
+# PostgreSQL twins of tests whose SQLite run stays (t_pg starts PostgreSQL
+# from the clone's paths);
 # they run in the parent's tree in the same make check.
 #
 # The stage1 kernel is not rebuilt (15 min or more): the parent build's
@@ -112,7 +115,7 @@ else
 fi
 
 s=$(date +%s)
-CLONE_SKIP='^server/t_(rollout|rollout_pg|page_rollout|slow|refuse|prebody|crash|archive_s3|nodeid_pg|experiment_pg|sliverset_pg|inventory_pg)$'
+CLONE_SKIP='^server/t_(rollout|rollout_pg|page_rollout|slow|refuse|prebody|crash|tokens|storm|archive_s3|nodeid_pg|experiment_pg|sliverset_pg|inventory_pg)$'
 (cd "$C" && O="$CO" TESTS_ONLY=script TESTS_MATCH='^server/' TESTS_EXCLUDE="$CLONE_SKIP" tests/run.sh) \
   >"$LOGS/clone-server.log" 2>&1
 rc=$?
