@@ -3,6 +3,7 @@
  * Time comes from tls_now_ms() (monotonic); randomness for the jitter from
  * lib/rand (getrandom), falling back to no jitter if that fails. */
 #include <errno.h>
+#include <stdint.h>
 #include <time.h>
 
 #include "lib/err.h"
@@ -10,22 +11,31 @@
 #include "net/retry.h"
 #include "net/tls.h"
 
-void retry_backoff(unsigned base_ms, unsigned attempt, int retry_after_s)
+uint64_t retry_delay_ms(unsigned base_ms, unsigned attempt, uint64_t cap_ms)
 {
 	uint64_t d = base_ms, j = 0;
-	struct timespec ts;
 
-	while (attempt-- > 0 && d < RETRY_BACKOFF_CAP_MS)
+	while (attempt-- > 0 && d < cap_ms && d <= UINT64_MAX / 2)
 		d *= 2;
-	if (d > RETRY_BACKOFF_CAP_MS)
-		d = RETRY_BACKOFF_CAP_MS;
+	if (d > cap_ms)
+		d = cap_ms;
 	/* equal jitter: half fixed, half random, so a site that lost power
 	 * does not come back in lockstep */
 	if (rand_bytes(&j, sizeof(j)) < 0)
 		j = 0;
-	d = d / 2 + (d / 2 ? j % (d / 2 + 1) : 0);
-	if (retry_after_s > 0 && d < (uint64_t)retry_after_s * 1000)
+	return d / 2 + (d / 2 ? j % (d / 2 + 1) : 0);
+}
+
+void retry_backoff(unsigned base_ms, unsigned attempt, int retry_after_s)
+{
+	uint64_t d = retry_delay_ms(base_ms, attempt, RETRY_BACKOFF_CAP_MS), j = 0;
+	struct timespec ts;
+
+	if (retry_after_s > 0 && d < (uint64_t)retry_after_s * 1000) {
+		if (rand_bytes(&j, sizeof(j)) < 0)
+			j = 0;
 		d = (uint64_t)retry_after_s * 1000 + j % 1000;
+	}
 	ts.tv_sec = (time_t)(d / 1000);
 	ts.tv_nsec = (long)(d % 1000) * 1000000;
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)

@@ -24,8 +24,12 @@ struct retry_opts {
 	void (*on_wait)(int64_t away_s, unsigned wait_s);
 };
 
-/* Sleeps a jittered exponential backoff for attempt (0-based), at least
- * retry_after_s when that is > 0. */
+/* A jittered exponential delay for attempt (0-based), in ms: d = base_ms
+ * doubled per attempt, at most cap_ms, then "equal jitter": d/2 fixed and
+ * up to d/2 random, so the result is in [d/2, d] (d/2 when getrandom fails). */
+uint64_t retry_delay_ms(unsigned base_ms, unsigned attempt, uint64_t cap_ms);
+/* Sleeps retry_delay_ms(base_ms, attempt, RETRY_BACKOFF_CAP_MS), or at
+ * least retry_after_s when that is > 0. */
 void retry_backoff(unsigned base_ms, unsigned attempt, int retry_after_s);
 /* The retry loops' outage clock.  rc is a failed request's code; when it
  * says the server is unreachable, cut off or overloaded (E1100, E1101,

@@ -55,7 +55,13 @@
 #define NM_REQ_MS 30000
 #define NM_BODY_MAX (NODEPROTO_NODE_BODY_MAX + 128)
 #define NM_FETCH_FAIL_MAX SLIVERSET_MAX_SLIVERS
+/* a failed transfer's wait before it is tried again: retry_delay_ms of
+ * 2 x NM_FETCH_RETRY_MS doubled per failure, at most NM_FETCH_RETRY_CAP_MS,
+ * equal jitter: 10-20 s after the first, 20-40 s after the second, ...,
+ * 160-320 s from the fifth on (a fleet whose image is missing does not
+ * ask epoxyd for it every beat, nor in lockstep) */
 #define NM_FETCH_RETRY_MS 10000
+#define NM_FETCH_RETRY_CAP_MS 320000
 
 struct nm {
 	/* two clients: the one in use (cur) and the one a new certificate is
@@ -112,13 +118,15 @@ struct nm {
 	int fetcher, fetch_kick;
 	/* the fetcher's last failed transfers (not remembered by nmimage:
 	 * the server may mend them), under lock: reported as the sliver's
-	 * code, tried again NM_FETCH_RETRY_MS after.  proof: the SHA-256 of
-	 * the ticket the request carried (zeros: none), so that a ticket
-	 * redeemed after a failure without it is tried at once */
+	 * code, tried again wait_ms after the last failure (tries in a row:
+	 * the back-off above).  proof: the SHA-256 of the ticket the request
+	 * carried (zeros: none), so that a ticket redeemed after a failure
+	 * without it is tried at once */
 	struct nm_fetch_fail {
 		uint8_t image[32], proof[32];
 		int rc;
-		int64_t at_ms;
+		unsigned tries;
+		int64_t at_ms, wait_ms;
 	} fail[NM_FETCH_FAIL_MAX];
 	/* the slivers' network (--uplink IFACE): off when NULL */
 	const char *uplink, *node_rate, *net_range, *nft;
@@ -838,9 +846,10 @@ static int nm_detach(void)
  * the node's certificate of that moment (a TLS client is never shared
  * between threads).  A round that tried anything reconciles again: what
  * came in starts, what did not is reported with its code.  A failed
- * transfer is tried again at a kick at least NM_FETCH_RETRY_MS later (the
- * run after a heartbeat or a sliver-set poll), or at once with a new
- * ticket: a failing server costs a try per beat, not a loop. */
+ * transfer is tried again at the first kick (the run after a heartbeat
+ * or a sliver-set poll) once its back-off has passed (NM_FETCH_RETRY_MS
+ * above: 10-20 s, doubling per failure up to 160-320 s), or at once with
+ * a new ticket: a failing server costs a try per back-off, not a loop. */
 #define NM_FETCH_STACK (1024 * 1024)
 
 struct nm_fetch_item {
@@ -878,7 +887,8 @@ static struct nm_fetch_fail *nm_fetch_failed(struct nm *nm, const uint8_t image[
 }
 
 /* Under lock: a transfer's outcome remembered (a success forgets it; a
- * new failure takes a free slot or the oldest). */
+ * new failure takes a free slot or the oldest; a failure again of the
+ * same request doubles its wait). */
 static void nm_fetch_note(struct nm *nm, const uint8_t image[32], const uint8_t proof[32],
 			  int rc)
 {
@@ -890,20 +900,35 @@ static void nm_fetch_note(struct nm *nm, const uint8_t image[32], const uint8_t 
 		for (i = 0; i < NM_FETCH_FAIL_MAX && f->rc < 0; i++)
 			if (nm->fail[i].rc == 0 || nm->fail[i].at_ms < f->at_ms)
 				f = &nm->fail[i];
+		f->tries = 0;
 	}
 	if (!f)
 		return;
 	memcpy(f->image, image, 32);
 	memcpy(f->proof, proof, 32);
 	f->rc = rc < 0 ? rc : 0;
+	f->tries = rc < 0 ? f->tries + 1 : 0;
 	f->at_ms = tls_now_ms();
+	f->wait_ms = rc < 0 ? (int64_t)retry_delay_ms(2 * NM_FETCH_RETRY_MS, f->tries - 1,
+						       NM_FETCH_RETRY_CAP_MS) : 0;
+	if (rc < 0)
+		nmrun_log("image %02x%02x%02x%02x: transfer failed %u time%s in a row, "
+			  "tried again in %lld s or on a new ticket", image[0], image[1],
+			  image[2], image[3], f->tries, f->tries == 1 ? "" : "s",
+			  (long long)((f->wait_ms + 999) / 1000));
+}
+
+/* Under lock: 1 when f's back-off has not passed yet. */
+static int nm_fetch_waiting(const struct nm_fetch_fail *f)
+{
+	return f && tls_now_ms() - f->at_ms < f->wait_ms;
 }
 
 /* Under lock: 0 when sl's image is unpacked; the code of its remembered
  * refusal (nmimage) or of the fetcher's last failed transfer; else
- * -EPX_E_NM_IMG_PENDING.  kick: wake the fetcher for it, unless a
- * failure of it is younger than NM_FETCH_RETRY_MS (the fetcher's own
- * run after that failure must not start it again at once). */
+ * -EPX_E_NM_IMG_PENDING.  kick: wake the fetcher for it, unless the
+ * back-off of its last failure has not passed (the fetcher's own run
+ * after that failure must not start it again at once). */
 static int nm_image_state(struct nm *nm, const struct sliver *sl, int kick)
 {
 	const struct nm_fetch_fail *f;
@@ -921,7 +946,7 @@ static int nm_image_state(struct nm *nm, const struct sliver *sl, int kick)
 		return rc;
 	nm_proof(nm, sl, &dlen, proof);
 	f = nm_fetch_failed(nm, sl->image, proof);
-	if (kick && (!f || tls_now_ms() - f->at_ms >= NM_FETCH_RETRY_MS)) {
+	if (kick && !nm_fetch_waiting(f)) {
 		nm->fetch_kick = 1;
 		pthread_cond_broadcast(&nm->fetch_cond);
 	}
@@ -930,8 +955,7 @@ static int nm_image_state(struct nm *nm, const struct sliver *sl, int kick)
 
 /* Under lock, in the fetcher (the one writer of nm->img's refusals):
  * the items of this round into it[]; their count.  Not an image that
- * is unpacked, refused for good or failed less than NM_FETCH_RETRY_MS
- * ago. */
+ * is unpacked, refused for good or in the back-off of a failure. */
 static size_t nm_fetch_list(struct nm *nm, struct nm_fetch_item *it)
 {
 	const struct sliverset *want = nm_want(nm);
@@ -947,7 +971,7 @@ static size_t nm_fetch_list(struct nm *nm, struct nm_fetch_item *it)
 		/* (the ticket's hash only for an image still to fetch) */
 		doc = nm_proof(nm, &want->sl[i], &dlen, it[n].proof);
 		f = nm_fetch_failed(nm, want->sl[i].image, it[n].proof);
-		if (f && tls_now_ms() - f->at_ms < NM_FETCH_RETRY_MS)
+		if (nm_fetch_waiting(f))
 			continue;
 		it[n].doc = doc ? malloc(dlen) : NULL;
 		if (doc && !it[n].doc)

@@ -184,6 +184,15 @@ truncate -s $(($(stat -c %s "$DATA/objects/$trunc") - 100)) "$DATA/objects/$trun
 ni_slice htrunc "$trunc" 'exec sleep 86416' || bail "slice htrunc"
 log_wait "$N/nm.log" "EPOXY-E3183 sliver htrunc: refused" 300
 ok $? "a truncated object: not served, E3183 on the node" "$(grep htrunc "$N/nm.log" | tail -3)"
+# a failed transfer backs off: 10-20 s after the first failure, twice
+# that after the second (checked before htrunc leaves, below)
+ni_backoff() { # TIMES: the wait announced after that many failures in a row
+	sed -n "s/.*image ${trunc:0:8}: transfer failed $1 times\{0,1\} in a row, tried again in \([0-9]*\) s or on a new ticket$/\1/p" \
+		"$N/nm.log" | head -1
+}
+w1=$(ni_backoff 1)
+[ -n "$w1" ] && [ "$w1" -ge 10 ] && [ "$w1" -le 20 ]
+ok $? "the failed transfer tried again in 10-20 s (said: ${w1:-nothing})" "$(grep "${trunc:0:8}" "$N/nm.log")"
 
 # ---- epoxyd serves an image only to a node with a sliver of it
 is "$(node_cert node6 52-54-00-00-00-06 "$N")" 200 "node6's certificate"
@@ -261,6 +270,13 @@ log_wait "$N/nm.log" 'slivers of set [0-9]+: 0 created, 0 updated, 0 destroyed, 
 ni_ctl slice remove-nodes tkt --host node5 || bail "tkt removed"
 log_wait "$N/nm.log" "image ${tkimg:0:12}: no sliver uses it; removed" 300
 ok $? "tkt gone: its image removed" "$(tail -3 "$N/nm.log")"
+
+# (at the first long poll after the back-off: within 20 + 40 s; 90 s)
+log_wait "$N/nm.log" "image ${trunc:0:8}: transfer failed 2 times in a row" 900
+w2=$(ni_backoff 2)
+[ -n "$w2" ] && [ "$w2" -ge 20 ] && [ "$w2" -le 40 ] && [ "$(grep -c "${trunc:0:8}: transfer failed 1 time in" "$N/nm.log")" = 1 ]
+ok $? "tried again once, failed again: the next wait doubled to 20-40 s (said: ${w2:-nothing})" \
+	"$(grep "${trunc:0:8}" "$N/nm.log")"
 
 # ---- a restart keeps web on its image
 for h in $HOSTILE hflip htrunc; do ni_ctl slice remove-nodes "$h" --host node5 || bail "remove $h"; done

@@ -331,6 +331,48 @@ static void tnt_retry(void)
 	   "outage: a refusal resets the clock");
 }
 
+/* retry_delay_ms: [d/2, d] for d = base doubled per attempt up to cap;
+ * 200 draws each, and the draws must not all be equal (jitter) */
+static void tnt_delay(void)
+{
+	static const struct {
+		unsigned base, attempt;
+		uint64_t cap, d;
+	} cases[] = {
+		{ 20000, 0, 320000, 20000 }, { 20000, 1, 320000, 40000 },
+		{ 20000, 3, 320000, 160000 }, { 20000, 4, 320000, 320000 },
+		{ 20000, 5, 320000, 320000 }, { 20000, 1000, 320000, 320000 },
+		{ 1000, 2, 30000, 4000 }, { 3000, 4, 30000, 30000 },
+		{ 7, 3, 50, 50 }, { 0, 5, 100, 0 }, { 1, 0, 100, 1 },
+		{ 5000, 0, 1000, 1000 },                /* cap below the base */
+		{ 4000000000u, 200, UINT64_MAX, UINT64_MAX / 2 + 1 },
+	};
+	size_t i, k;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint64_t lo = cases[i].d / 2, hi = cases[i].d, first = 0, v;
+		int inside = 1, varied = 0;
+
+		/* (the no-doubling-past-overflow case: the largest power of two
+		 * times base below 2^64, whatever it is, halved at least) */
+		if (cases[i].cap == UINT64_MAX)
+			lo = UINT64_MAX / 4, hi = UINT64_MAX;
+		for (k = 0; k < 200; k++) {
+			v = retry_delay_ms(cases[i].base, cases[i].attempt, cases[i].cap);
+			if (v < lo || v > hi)
+				inside = 0;
+			if (k == 0)
+				first = v;
+			else if (v != first)
+				varied = 1;
+		}
+		ok(inside && (varied || hi - lo < 2),
+		   "delay: base %u attempt %u cap %llu within [%llu, %llu], jittered",
+		   cases[i].base, cases[i].attempt, (unsigned long long)cases[i].cap,
+		   (unsigned long long)lo, (unsigned long long)hi);
+	}
+}
+
 int main(void)
 {
 	char cmd[600];
@@ -339,6 +381,7 @@ int main(void)
 	tnt_own_cert();
 	tnt_mutual();
 	tnt_retry();
+	tnt_delay();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tnt_dir);
 	if (system(cmd) != 0)
 		ok(0, "temporary directory removed");
