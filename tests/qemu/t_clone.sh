@@ -5,9 +5,8 @@
 # is mode 0700 like root's home (so the service user epoxyd drops to
 # cannot search it) and the path has a space, with the build directory
 # O="<tmp>/home/build dir" outside the clone (a space again), then, there:
-# make all, then the loopback server tests (tests/server/t_*.sh) but
-# CLONE_SKIP while make images and one QEMU scenario (happy-uefi) run
-# beside them.  All must pass.
+# make all images, one QEMU scenario (happy-uefi) and the loopback server
+# tests (tests/server/t_*.sh) but CLONE_SKIP.  All must pass.
 #
 # CLONE_SKIP: what the clone changes is where files are (a 0700 parent, a
 # space, O outside the tree), and every server test starts epoxyd, its
@@ -94,29 +93,11 @@ if [ -f "$O/musl/mbedtls/.built" ] && cmp -s "$C/stage2/mbedtls_config.h" stage2
   fi
 fi
 
-# the programs first; the server tests need nothing more, so they run
-# (each its own epoxyd on its own ports) while the images are made and the
-# QEMU node boots: the clone's part of make check's last lane is the
-# longest of the three, not their sum
 s=$(date +%s); kmtime=$(stat -c %Y "$CO/stage1/kbuild/bzImage")
-if (cd "$C" && nice make -j2 O="$CO" all) >"$LOGS/clone-make.log" 2>&1; then
-  pass "make all in the clone, O outside it, with a space too ($(( $(date +%s) - s )) s)"
+if (cd "$C" && nice make -j2 O="$CO" all images) >"$LOGS/clone-make.log" 2>&1; then
+  pass "make all images in the clone, O outside it, with a space too ($(( $(date +%s) - s )) s)"
 else
-  bail "make all in the clone" "see $LOGS/clone-make.log"
-fi
-
-ss=$(date +%s)
-CLONE_SKIP='^server/t_(rollout|rollout_pg|page_rollout|slow|refuse|prebody|crash|tokens|storm|archive_s3|nodeid_pg|experiment_pg|sliverset_pg|inventory_pg)$'
-(cd "$C" && O="$CO" TESTS_ONLY=script TESTS_MATCH='^server/' TESTS_EXCLUDE="$CLONE_SKIP" tests/run.sh \
-  >"$LOGS/clone-server.log" 2>&1; echo $? >"$BASE/server.rc"; echo $(( $(date +%s) - ss )) >"$BASE/server.s") &
-spid=$!   # (waited for on every path below: no bail before it ends)
-
-s=$(date +%s)
-if (cd "$C" && nice make -j2 O="$CO" images) >>"$LOGS/clone-make.log" 2>&1; then
-  pass "make images in the clone ($(( $(date +%s) - s )) s)"
-else
-  wait "$spid"
-  bail "make images in the clone" "see $LOGS/clone-make.log"
+  bail "make all images in the clone" "see $LOGS/clone-make.log"
 fi
 [ "$(stat -c %Y "$CO/stage1/kbuild/bzImage")" = "$kmtime" ] ||
   fail "no kernel rebuilt" "see $LOGS/clone-make.log"
@@ -133,11 +114,14 @@ else
   grep '^not ok' "$LOGS/clone-qemu.log" | head -5 | sed 's/^/#   /'
 fi
 
-wait "$spid"
-rc=$(cat "$BASE/server.rc" 2>/dev/null || echo 1)
+s=$(date +%s)
+CLONE_SKIP='^server/t_(rollout|rollout_pg|page_rollout|slow|refuse|prebody|crash|tokens|storm|archive_s3|nodeid_pg|experiment_pg|sliverset_pg|inventory_pg)$'
+(cd "$C" && O="$CO" TESTS_ONLY=script TESTS_MATCH='^server/' TESTS_EXCLUDE="$CLONE_SKIP" tests/run.sh) \
+  >"$LOGS/clone-server.log" 2>&1
+rc=$?
 sum=$(tail -1 "$LOGS/clone-server.log")
 if [ "$rc" = 0 ] && [[ $sum =~ ^[1-9][0-9]*\ passed,\ 0\ failed$ ]]; then
-  pass "loopback server tests in the clone: $sum ($(cat "$BASE/server.s") s, beside the images and QEMU)"
+  pass "loopback server tests in the clone: $sum ($(( $(date +%s) - s )) s)"
 else
   fail "loopback server tests in the clone: $sum" "see $LOGS/clone-server.log"
   grep -E 'FAIL|^ +not ok' "$LOGS/clone-server.log" | head -8 | sed 's/^/#   /'
