@@ -100,6 +100,20 @@ $(ISRC)/config: images-config-check
 	@mkdir -p $(@D)
 	@echo '$(IMG_CONFIG)' | cmp -s - $@ 2>/dev/null || echo '$(IMG_CONFIG)' >$@
 
+# SOURCE_DATE_EPOCH (the tree's last commit time unless set) is in the bytes
+# of every initramfs (its mtimes), of every signature (sbsign's signing
+# time, boot/efisign.sh) and of the manifest (its expiry): these images are
+# made again when it changes, as on a change of config, so the images of an
+# older commit's epoch never pass for this one's (tests/images/t_reproducible
+# compares them with a build from scratch).
+IMG_EPOCH := $(ISRC)/epoch
+$(IMG_EPOCH): images-config-check
+	@mkdir -p $(@D)
+	@echo '$(SOURCE_DATE_EPOCH) $(RELEASE_EXPIRES)' | cmp -s - $@ 2>/dev/null || \
+	  echo '$(SOURCE_DATE_EPOCH) $(RELEASE_EXPIRES)' >$@
+$(IMG)/stage1/initramfs $(IMG)/uki/initramfs $(IMG)/enroll/initramfs $(REL)/initramfs \
+$(IMG)/stage1.efi $(IMG)/stage0.efi $(REL)/kernel $(REL)/manifest: $(IMG_EPOCH)
+
 # ------------------------------------------------------------ kernel
 # the kernel is fetched again only when CONFIG_KERNEL_PACKAGE changes; every
 # rule that reads it depends on the stamp, never on the vmlinuz itself.
