@@ -6,10 +6,11 @@
 # through tests/lib/tap.sh (pass / fail, each prefixed with the scenario's
 # name by TAP_PREFIX), and TAP_FAILED counts the failures; every
 # background process is recorded in PIDS and killed by chain_cleanup; the
-# console is read from the serial log file with tr/sed cleaning (CR and ANSI
-# escapes removed) into $W/console.txt, never from QEMU's stdout.
+# console is read from the serial log file, cleaned of CR and ANSI escapes,
+# into $W/console.txt (console_follow), never from QEMU's stdout.
 
 . "$(dirname "${BASH_SOURCE[0]}")/../lib/tap.sh"
+shopt -s extglob   # console_follow's ANSI escape pattern
 declare -A S=()
 EXP_RE=(); EXP_LABEL=(); FORBID=(); SHOW=(); WHY=(); SRVLOG=(); SRVOPT=(); RESTART_OPT=(); SEEN=()
 PIDS=()
@@ -22,7 +23,7 @@ QEMU_SCN_KEYS=" name about firmware host mac release pin tamper node_ca credenti
 . "$(dirname "${BASH_SOURCE[0]}")/mitm.sh"
 # net= (slirp, or a site network with dnsmasq)
 . "$(dirname "${BASH_SOURCE[0]}")/dhcpnet.sh"
-# node_identity=, revoke=, allow=, show_after= (the node manager's join)
+# node_identity=, revoke=, revoke_after=, allow=, show_after= (the node manager's join)
 . "$(dirname "${BASH_SOURCE[0]}")/nodeid.sh"
 # the dbx= key (retired images, the firmware's forbidden-signature database)
 . "$(dirname "${BASH_SOURCE[0]}")/dbx.sh"
@@ -407,6 +408,8 @@ qemu_net() { # the restricted user network: only epoxyd's two ports
   echo "$net${QEMU_NET_EXTRA:-}"
 }
 qemu_start() {
+  # a QEMU on an emptied console (all but a power cycle on the same one)
+  [ "${QEMU_KEEP_VARS:-0}" = 1 ] || console_reset
   local args=(-accel tcg "${QEMU_CPU_ARGS[@]}" -m 1536 -smp 1 -display none -vga none -monitor none
               -chardev "file,id=con0,path=$CONSOLE,append=on" -serial chardev:con0
               -netdev "$(qemu_net)")
@@ -479,6 +482,7 @@ qemu_reap() {
 qemu_stop() {
   [ -n "${QEMU_PID:-}" ] || return 0
   qemu_reap "$QEMU_PID"; QEMU_PID=""
+  console_clean   # its last line, newline or not
 }
 
 # ------------------------------------------------------------------ console
@@ -494,8 +498,82 @@ console_stamp() {
       printf '%d.%02d %s\n' $((us / 1000000)) $((us % 1000000 / 10000)) "${l//$'\r'/}"
     done | sed -u 's/\x1b\[[0-9;=?]*[A-Za-z]//g' >"$W/console.ts"
 }
-console_clean() { # the serial log without CR and ANSI escapes
-  tr -d '\r' <"$CONSOLE" | sed 's/\x1b\[[0-9;=?]*[A-Za-z]//g' >"$W/console.txt"
+# console_follow: reads what QEMU appended to $CONSOLE since the last call,
+# from a descriptor kept open on it (one per console file: the replay's
+# clone has its own), removes CR and ANSI escapes from each line, appends
+# the complete lines to $W/console.txt and to CW_NEW (for its reader to
+# take and empty: console_watch, cw); a last line still without its
+# newline stays in CW_PART[$CONSOLE] (CW_PARTC: it cleaned).  New lines that no allow= pattern exempts are checked against
+# FORBID: the first hit sets CW_BAD (the pattern) and CW_BAD_LINE.  A call
+# starts no process: the watch used to start about sixteen per half second
+# (tr, sed, tail, grep, cut, date, one grep per forbid=), a tenth of a core
+# of make check's two beside the node's QEMU.  Never call it from a
+# subshell ($(...)): the descriptor's offset would move without the state.
+declare -A CW_FD=() CW_PART=() CW_OUT=()
+CW_NEW=(); CW_PARTC=''; CW_BAD=''; CW_BAD_LINE=''; CW_SLEEP_FD=''
+cw_clean() { # LINE: sets CW_L to LINE without CR and ANSI escapes
+  CW_L=${1//$'\r'/}
+  [[ $CW_L != *$'\e'* ]] || CW_L=${CW_L//$'\e['*([0-9;=?])[A-Za-z]/}
+}
+cw_forbidden() { # LINE: sets CW_BAD/CW_BAD_LINE if LINE is forbidden and not allowed
+  local r
+  [ -z "$CW_BAD" ] || return 0
+  for r in "${ALLOW[@]}"; do [[ $1 =~ $r ]] && return 0; done
+  for r in "${FORBID[@]}"; do
+    [[ $1 =~ $r ]] && { CW_BAD=$r; CW_BAD_LINE=$1; return 0; }
+  done
+  return 0
+}
+console_follow() {
+  local c=$CONSOLE l fd k=${#CW_NEW[@]} LC_ALL=C
+  if [ -z "${CW_FD[$c]:-}" ]; then
+    exec {fd}<"$c" || return 1
+    CW_FD[$c]=$fd; CW_PART[$c]=''; CW_OUT[$c]=$W/console.txt
+    : >"${CW_OUT[$c]}"
+  fi
+  fd=${CW_FD[$c]}
+  while :; do
+    if IFS= read -r -u "$fd" l; then
+      cw_clean "${CW_PART[$c]}$l"; CW_PART[$c]=''
+      CW_NEW+=("$CW_L"); cw_forbidden "$CW_L"
+    else
+      CW_PART[$c]+=$l; break
+    fi
+  done
+  [ ${#CW_NEW[@]} = "$k" ] || printf '%s\n' "${CW_NEW[@]:k}" >>"${CW_OUT[$c]}"
+  cw_clean "${CW_PART[$c]}"; CW_PARTC=$CW_L
+  [ -z "$CW_PARTC" ] || cw_forbidden "$CW_PARTC"
+}
+# console_reset: forget $CONSOLE's descriptor (QEMU starts on it emptied):
+# the next console_follow reads it from its first byte into an empty
+# console.txt
+console_reset() {
+  local c=$CONSOLE
+  local fd=${CW_FD[$c]:-}
+  [ -n "$fd" ] || return 0
+  exec {fd}<&-
+  unset "CW_FD[$c]" "CW_PART[$c]" "CW_OUT[$c]"
+  CW_BAD=''; CW_BAD_LINE=''
+}
+# console_clean: $W/console.txt up to date; once QEMU is gone its last line
+# goes in too, newline or not
+console_clean() {
+  console_follow || return 0
+  if [ -n "${CW_PART[$CONSOLE]}" ] && ! { [ -n "${QEMU_PID:-}" ] && kill -0 "$QEMU_PID" 2>/dev/null; }; then
+    printf '%s\n' "$CW_PARTC" >>"${CW_OUT[$CONSOLE]}"; CW_NEW+=("$CW_PARTC")
+    CW_PART[$CONSOLE]=''; CW_PARTC=''
+  fi
+}
+cw_sleep() { # SECONDS: sleeps without starting a process
+  [ -n "$CW_SLEEP_FD" ] || exec {CW_SLEEP_FD}<> <(:)
+  read -r -t "$1" -u "$CW_SLEEP_FD" _
+  return 0
+}
+cw_elapsed() { # sets CW_EL: seconds since QEMU_T0, two decimals
+  local t0=${QEMU_T0%.*}${QEMU_T0#*.} d
+  t0=${t0:0:16}
+  d=$(( ${EPOCHREALTIME/./} - 10#$t0 ))
+  printf -v CW_EL '%d.%02d' $((d / 1000000)) $((d % 1000000 / 10000))
 }
 console_forbidden() { # prints the first forbidden pattern found (allow= lines exempt)
   local r
@@ -508,49 +586,65 @@ console_forbidden() { # prints the first forbidden pattern found (allow= lines e
 # console_watch: waits for the ordered expectations; handles the server
 # events (stop-at:REGEX:SECONDS); records each match's time in
 # $W/timeline (label seconds-since-QEMU-start).  Returns 0 when all matched
-# and nothing forbidden appeared.
+# and nothing forbidden appeared.  Each expectation is met by a line after
+# the one that met the one before it (a line meets at most one); a last
+# line without its newline yet counts, once.  Follows the console
+# (console_follow) every half second.
 console_watch() {
-  local i=0 n=${#EXP_RE[@]} from=1 m now el bad stop_re="" stop_for=0 restart_at=""
-  local deadline=$(( $(date +%s) + S[timeout] )) done_at="" exited=""
+  local i=0 n=${#EXP_RE[@]} l m now stop_re="" stop_for=0 restart_at="" LC_ALL=C
+  local deadline=$(( EPOCHSECONDS + S[timeout] )) done_at="" exited="" stop_seen="" dead=""
+  local part_used="" lines full
   if [[ ${S[server]} == stop-at:* ]]; then
     stop_re=${S[server]#stop-at:}; stop_for=${stop_re##*:}; stop_re=${stop_re%:*}
   fi
   : >"$W/timeline"
+  # from the console's first line (console.txt is written again)
+  console_reset; CW_NEW=()
   while :; do
-    console_clean
-    while [ "$i" -lt "$n" ]; do
-      m=$(tail -n +$from "$W/console.txt" | grep -anE -m1 -- "${EXP_RE[$i]}" | cut -d: -f1)
-      [ -n "$m" ] || break
-      from=$((from + m))
-      el=$(echo "$(date +%s.%N) - $QEMU_T0" | bc)
-      printf '%s %.2f\n' "${EXP_LABEL[$i]}" "$el" >>"$W/timeline"
-      [ -n "${ON_MARK:-}" ] && $ON_MARK "${EXP_LABEL[$i]}" "$el"
-      pass "console ($(printf '%.1f' "$el") s): ${EXP_LABEL[$i]}"
+    console_follow
+    lines=("${CW_NEW[@]}"); CW_NEW=(); full=${#lines[@]}
+    [ -z "$CW_PARTC" ] || lines+=("$CW_PARTC")
+    for m in "${!lines[@]}"; do
+      l=${lines[$m]}
+      [ -n "$stop_re" ] && [[ $l =~ $stop_re ]] && stop_seen=1
+      [ -z "$dead" ] && [ -n "${S[deadend]}" ] && [[ $l =~ ${S[deadend]} ]] && dead=${BASH_REMATCH[0]}
+      # the line QEMU is still writing: once it met an expectation it is
+      # spent, now and when its newline comes
+      if [ "$m" = 0 ] && [ -n "$part_used" ]; then
+        [ "$m" -lt "$full" ] && part_used=""
+        continue
+      fi
+      if [ "$i" -ge "$n" ] || ! [[ $l =~ ${EXP_RE[$i]} ]]; then continue; fi
+      [ "$m" -ge "$full" ] && part_used=1
+      cw_elapsed
+      printf '%s %s\n' "${EXP_LABEL[$i]}" "$CW_EL" >>"$W/timeline"
+      [ -n "${ON_MARK:-}" ] && $ON_MARK "${EXP_LABEL[$i]}" "$CW_EL"
+      pass "console (${CW_EL%?} s): ${EXP_LABEL[$i]}"
       replay_on_mark "${EXP_LABEL[$i]}"
       nodeid_on_mark "${EXP_LABEL[$i]}"
       i=$((i + 1))
     done
     dbx_on_console
-    if bad=$(console_forbidden); then
-      fail "console never shows: $bad" "$(grep -aE -m1 -- "$bad" "$W/console.forbid")"
+    if [ -n "$CW_BAD" ]; then
+      fail "console never shows: $CW_BAD" "$CW_BAD_LINE"
       console_tail; return 1
     fi
-    if [ -n "$stop_re" ] && grep -aqE -- "$stop_re" "$W/console.txt"; then
+    if [ -n "$stop_seen" ]; then
       diag "server event: '$stop_re' seen, epoxyd stopped for $stop_for s"
-      server_stop; restart_at=$(( $(date +%s) + stop_for )); stop_re=""
+      server_stop; restart_at=$(( EPOCHSECONDS + stop_for )); stop_re=""; stop_seen=""
     fi
-    if [ -n "$restart_at" ] && [ "$(date +%s)" -ge "$restart_at" ]; then
+    if [ -n "$restart_at" ] && [ "$EPOCHSECONDS" -ge "$restart_at" ]; then
       restart_at=""
       if server_start; then diag "server event: epoxyd restarted"
       else fail "epoxyd restarted" "see $W/epoxyd.log"; fi
     fi
-    now=$(date +%s)
+    now=$EPOCHSECONDS
     if [ "$i" -ge "$n" ]; then
       # all seen: a short grace period for late forbidden lines
       [ -n "$done_at" ] || done_at=$now
       [ $((now - done_at)) -ge "${GRACE:-3}" ] && return 0
-    elif [ -n "${S[deadend]}" ] && grep -aqE -- "${S[deadend]}" "$W/console.txt"; then
-      console_pending $i "dead end: $(grep -aoE -m1 -- "${S[deadend]}" "$W/console.txt")"; return 1
+    elif [ -n "$dead" ]; then
+      console_pending $i "dead end: $dead"; return 1
     elif ! kill -0 "$QEMU_PID" 2>/dev/null; then
       # its last lines may have come after this pass read the console
       [ -z "$exited" ] && { exited=1; continue; }
@@ -558,7 +652,7 @@ console_watch() {
     elif [ "$now" -ge "$deadline" ]; then
       console_pending $i "timeout after ${S[timeout]} s"; return 1
     fi
-    sleep 0.5
+    cw_sleep 0.5
   done
 }
 console_pending() { # first-unmatched reason

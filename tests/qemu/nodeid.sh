@@ -1,6 +1,7 @@
 # shellcheck shell=bash
 # nodeid.sh: the node-identity keys of tests/qemu/run-scenario (sourced by
-# lib.sh, bash): `node_identity=`, `revoke=`, `allow=`, `show_after=`.
+# lib.sh, bash): `node_identity=`, `revoke=`, `revoke_after=`, `allow=`,
+# `show_after=`.
 #
 # node_identity=yes gives the scenario's epoxyd the build's node CA
 # ($O/keys/node-ca.{crt,key}, epoxy-pki node-ca): the production boot's
@@ -11,7 +12,11 @@
 # it is while joined) in $W/host-show-joined.{txt,json}, then revokes the
 # host's boot credential (`host credential HOST --revoke`) or deletes the
 # host (`host delete HOST`); the scenario's later marks then expect the
-# node manager's refused heartbeat.  With revoke=, the scenario's show=
+# node manager's refused heartbeat.  revoke_after=REGEX: the revoke first
+# waits (the console followed, at most 60 s) for a line matching REGEX: a
+# state the node must reach while still trusted that runs beside the mark's
+# own process (the node manager's first sliver set beside the agent's
+# report), so that the scenario does not depend on which comes first.  With revoke=, the scenario's show=
 # lines are checked against that saved answer (text and JSON) and
 # show_after= lines against the final one.  allow=REGEX exempts console
 # lines matching it from every forbid= (the refusal's own code).
@@ -19,7 +24,7 @@
 # Guarantees: the revoke is an operator's epoxyctl command on the running
 # server, nothing else; it happens once, at the first match of LABEL.
 
-QEMU_SCN_KEYS+=" node_identity revoke "
+QEMU_SCN_KEYS+=" node_identity revoke revoke_after "
 ALLOW=(); SHOW_AFTER=()
 REVOKE_DONE=""
 
@@ -71,7 +76,15 @@ nodeid_on_mark() {
   [ -n "${S[revoke]:-}" ] && [ -z "$REVOKE_DONE" ] || return 0
   [ "$1" = "${S[revoke]%% *}" ] || return 0
   REVOKE_DONE=1
-  local how=${S[revoke]#* } h=${S[host]}
+  local how=${S[revoke]#* } h=${S[host]} until=$((EPOCHSECONDS + 60))
+  if [ -n "${S[revoke_after]:-}" ]; then
+    until grep -aqE -- "${S[revoke_after]}" "$W/console.txt"; do
+      if [ "$EPOCHSECONDS" -ge "$until" ]; then
+        fail "at mark $1: the revoke waits for ${S[revoke_after]}" "not within 60 s"; break
+      fi
+      cw_sleep 0.5; console_follow
+    done
+  fi
   chain_ctl host show "$h" >"$W/host-show-joined.txt" 2>&1
   chain_ctl host show "$h" --json >"$W/host-show-joined.json" 2>&1
   if [ "$how" = delete ]; then

@@ -37,19 +37,30 @@ testrel_publish() {
   chain_ctl host enroll "$H" --vars "$W/vars-$H.fd"
 }
 
+# cw PATTERN SECONDS: sets l to the first console line (from the first)
+# that matches PATTERN and returns 0; sets l to "forbidden: PATTERN" and
+# returns 1 when a forbidden line came first; returns 1 with l empty when
+# none came within SECONDS or QEMU is gone.  It follows the console
+# (console_follow): never call it in a subshell.
 cw() {
-  local l bad
-  for _ in $(seq 1 $(($2 * 2))); do
-    console_clean
-    l=$(grep -aE -m1 -- "$1" "$W/console.txt") && { echo "$l"; return 0; }
-    if bad=$(console_forbidden); then echo "forbidden: $bad"; return 1; fi
+  local n=$(( $2 * 2 )) k LC_ALL=C
+  console_follow; CW_NEW=()
+  l=$(grep -aE -m1 -- "$1" "$W/console.txt") && return 0
+  [[ -n $CW_PARTC && $CW_PARTC =~ $1 ]] && { l=$CW_PARTC; return 0; }
+  while :; do
+    [ -z "$CW_BAD" ] || { l="forbidden: $CW_BAD"; return 1; }
     kill -0 "$QEMU_PID" 2>/dev/null || return 1
-    sleep 0.5
+    n=$((n - 1)); [ "$n" -gt 0 ] || return 1
+    cw_sleep 0.5
+    console_follow
+    for k in "${CW_NEW[@]}" ${CW_PARTC:+"$CW_PARTC"}; do
+      [[ $k =~ $1 ]] && { CW_NEW=(); l=$k; return 0; }
+    done
+    CW_NEW=()
   done
-  return 1
 }
 seen() {
   local l
-  if l=$(cw "$2" "$3"); then pass "$1"; echo "$l" >>"$W/seen.txt"; return 0; fi
+  if cw "$2" "$3"; then pass "$1"; echo "$l" >>"$W/seen.txt"; return 0; fi
   fail "$1" "not within $3 s ($l); pattern: $2"; console_tail; return 1
 }
