@@ -180,14 +180,21 @@ hp() { local p=$1; shift; curl -s "$@" "http://127.0.0.1:$HTTP_PORT$p"; }
 hp_code() { local p=$1; shift; hp "$p" -o /dev/null -w '%{http_code}' "$@"; }
 open_session() {
   local host=${1:-node1} mac=${2:-52-54-00-12-34-56} cred=${3:-} nonce
-  [ -n "$cred" ] || cred=$(cat "$T_DIR/cred.node1")
-  nonce=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
+  [ -n "$cred" ] || read -r cred <"$T_DIR/cred.node1"
+  # 32 random bytes in hex (SRANDOM: getrandom(2)), no process started
+  printf -v nonce '%08x' "$SRANDOM" "$SRANDOM" "$SRANDOM" "$SRANDOM" \
+    "$SRANDOM" "$SRANDOM" "$SRANDOM" "$SRANDOM"
   echo "$nonce" >"$T_DIR/nonce"
   hs /v1/session -X POST -H 'Content-Type: application/x-www-form-urlencoded' \
     --data "host=$host&mac=$mac&nonce=$nonce&agent=1&stage=1&credential=$cred" \
     -o "$T_DIR/session" -w '%{http_code}'
 }
-tok() { awk -v p="$1" '$1 == "token" && $2 == p {print $3}' "$T_DIR/session"; }
+tok() { # PURPOSE: the session's token for it
+  local a b c
+  while read -r a b c _ || [ -n "$a" ]; do
+    [ "$a" = token ] && [ "$b" = "$1" ] && echo "$c"
+  done <"$T_DIR/session"
+}
 # node_credential HOST MAC: a session for HOST (its boot credential in
 # $T_DIR/cred.HOST, epoxyd-seed cred), then its join credential request;
 # prints the one-time node credential of the Epoxy-Node-Credential header
@@ -255,12 +262,18 @@ sql() {
   if [ -n "$PG_CONN" ]; then psql "$PG_CONN" -qAt -c "$1" 2>&1
   else sqlite3 "$DB" "$1" 2>&1; fi
 }
-store_dump() {
-  local t
+store_dump() { # the store's tables and objects, in one client run (t_refuse dumps twice a request)
+  local t q=() a=()
   for t in hosts host_macs sessions tokens token_reissues releases release_artifacts channels \
            group_pins reports sites admins; do
-    echo "== $t"; sql "SELECT * FROM $t ORDER BY 1, 2"
+    q+=("SELECT '== $t'" "SELECT * FROM $t ORDER BY 1, 2")
   done
+  if [ -n "$PG_CONN" ]; then
+    for t in "${q[@]}"; do a+=(-c "$t"); done
+    psql "$PG_CONN" -qAt "${a[@]}" 2>&1
+  else
+    printf -v t '%s; ' "${q[@]}"; sqlite3 "$DB" "$t" 2>&1
+  fi
   ls "$DATA/objects" 2>/dev/null
 }
 host_state() { sql "SELECT state FROM hosts WHERE name = '$1'"; }
