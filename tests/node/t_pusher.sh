@@ -55,17 +55,41 @@ at_exit pusher_kill KILL
 # arc_files [EXP]: node1's bundles in the archive, M-Lab's layout
 # (data_dir/archive/<exp>/<datatype>/YYYY/MM/DD/<time>-<dt>-node1-<exp>.tgz)
 arc_files() { find "$ARC/${1:-}" -type f -name '*-node1-*.tgz' 2>/dev/null | sort; }
+# names_sync: NAMES_OF["mtime path"] holds the file names of each bundle
+# now in node1's archive (BUNDLES_NOW), each version of a bundle listed by
+# tar once: epoxyd renames a bundle into place whole, and wait_for polls
+# five times a second (listing every bundle each time was 1,380 tar and
+# gzip pairs in a make check)
+declare -A NAMES_OF=(); BUNDLES_NOW=()
+names_sync() {
+	local b l
+	mapfile -t BUNDLES_NOW < <(find "$ARC" -type f -name '*-node1-*.tgz' -printf '%T@ %p\n' 2>/dev/null | sort -k2)
+	for b in "${BUNDLES_NOW[@]}"; do
+		[ -z "${NAMES_OF[$b]+x}" ] || continue
+		l=$(tar -tzf "${b#* }" 2>/dev/null) && NAMES_OF[$b]=$l
+	done
+}
 # names: every file name in every bundle of node1's archive (one a line)
 names() {
 	local b
-	arc_files | while read -r b; do tar -tzf "$b"; done 2>/dev/null | sort
+	names_sync
+	for b in "${BUNDLES_NOW[@]}"; do [ -z "${NAMES_OF[$b]:-}" ] || printf '%s\n' "${NAMES_OF[$b]}"; done | sort
 }
 unbundle() { tar -xzf "$1" -C "$2" 2>/dev/null; }
 bundles() { arc_files | wc -l; }
 # rec_sha NAME: the SHA-256 the store recorded for the bundle of that name
 rec_sha() { sql "SELECT sha256 FROM archive_bundles WHERE name = '$1'"; }
 pu_metric() { awk -v k="$1" '$1 == k {print $2}' "$M" 2>/dev/null; }
-has_names() { [ "$(names | grep -c "$1")" = "$2" ]; }
+# has_names REGEX N: N file names match (names_sync in this shell, no
+# subshell: the listings stay for the next poll)
+has_names() {
+	local b l n=0
+	names_sync
+	for b in "${BUNDLES_NOW[@]}"; do
+		while IFS= read -r l; do [[ -n $l && $l =~ $1 ]] && n=$((n + 1)); done <<<"${NAMES_OF[$b]:-}"
+	done
+	[ "$n" = "$2" ]
+}
 mkf() { mkdir -p "$(dirname "$D/$1")"; head -c "${2:-1000}" /dev/urandom >"$D/$1"; }
 
 # ---- usage
@@ -377,7 +401,9 @@ is "$(node_cert node1 52-54-00-12-34-56 "$R/new")" 200 "a renewed certificate"
 cp "$R/new/node1.key" "$R/key.tmp"; mv "$R/key.tmp" "$R/node1.key"
 cp "$R/new/node1.crt" "$R/crt.tmp"; mv "$R/crt.tmp" "$R/node1.crt"
 wait_for 20 has_names ndt/tcpinfo/renew2 1; ok $? "...read again by the running pusher: uploads go on"
-[ "$(pu_metric epoxy_pusher_cert_reloads_total)" -ge 1 ]; ok $? "...counted ($(pu_metric epoxy_pusher_cert_reloads_total))"
+# (the metrics file is rewritten after the upload's answer, not with it)
+reloaded() { [ "$(pu_metric epoxy_pusher_cert_reloads_total)" -ge 1 ] 2>/dev/null; }
+wait_for 10 reloaded; ok $? "...counted ($(pu_metric epoxy_pusher_cert_reloads_total))"
 pusher_kill
 grep -q "BEGIN\|PRIVATE" "$W/pusher.log"; is $? 1 "...and no key or certificate in its log"
 epoxyd_stop
