@@ -36,8 +36,12 @@ pass() { TAP_N=$((TAP_N + 1)); echo "ok $TAP_N - $TAP_PREFIX$1"; }
 fail() { # NAME [DETAIL]: one failed check; DETAIL (any lines) as diagnostics
   TAP_N=$((TAP_N + 1)); TAP_FAILED=$((TAP_FAILED + 1))
   echo "not ok $TAP_N - $TAP_PREFIX$1"
-  if [ -n "${2:-}" ]; then printf '%s\n' "$2" | sed 's/^/#   /'; fi
+  if [ -n "${2:-}" ]; then tap_prefix '#   ' "$2"; fi
   return 0
+}
+tap_prefix() { # PREFIX TEXT: each line of TEXT after PREFIX (no process started)
+  local l
+  while IFS= read -r l || [ -n "$l" ]; do printf '%s%s\n' "$1" "$l"; done <<<"$2"
 }
 ok() { # STATUS NAME [DETAIL]: passes when STATUS is 0 (cmd; ok $? NAME)
   if [ "$1" = 0 ]; then pass "$2"; else fail "$2" "${3:-}"; return 1; fi
@@ -59,7 +63,7 @@ skip() { # NAME REASON: a failure, unless EPOXY_TEST_ALLOW_SKIP=1
 }
 
 # ------------------------------------------------------------ flow
-diag() { printf '%s\n' "$*" | sed 's/^/# /'; }
+diag() { tap_prefix '# ' "$*"; }
 done_testing() { echo "1..$TAP_N"; [ "$TAP_FAILED" = 0 ] && exit 0; exit 1; }
 bail() { fail "$@"; done_testing; } # NAME [DETAIL]: a failed set-up ends the test
 
@@ -119,7 +123,7 @@ pid_gone() { # PID [TENTHS]: 0 once PID has ended (gone, or a zombie no one
   # reaped yet), polled every 0.1 s up to TENTHS times (default 30)
   local i st
   for ((i = 0; i < ${2:-30}; i++)); do
-    st=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)
+    st=''; read -r st 2>/dev/null <"/proc/$1/stat"; st=${st##*) }; st=${st%% *}
     { [ -z "$st" ] || [ "$st" = Z ]; } && return 0
     sleep 0.1
   done
