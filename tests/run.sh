@@ -95,12 +95,23 @@ run_entry() { # ENTRY: runs it
 # cpu_ticks PID: the CPU time (user + system, clock ticks) of the reaped
 # children of shell PID so far; a test's share is the difference around it
 # (what a daemon left running after the test does is not counted)
+# run_sleep SECONDS: sleeps without starting a process (read -t on a pipe
+# no one writes; this polls once a second for the whole run, and a
+# process costs milliseconds of CPU here); run_chain closes the pipe
+# before it starts a test, so no test inherits it
+RUN_SLEEP_FD=''
+run_sleep() {
+  [ -n "$RUN_SLEEP_FD" ] || exec {RUN_SLEEP_FD}<> <(:)
+  read -r -t "$1" -u "$RUN_SLEEP_FD" _
+  return 0
+}
 cpu_ticks() { local s a; read -r s <"/proc/$1/stat"; read -ra a <<<"${s##*) }"; echo $((a[13] + a[14])); }
 HZ=$(getconf CLK_TCK)
 # run_chain ENTRY...: runs the entries in turn, each to its log, and its
 # "RC SECONDS CPU-SECONDS" to the log's .rc file (read by collect)
 run_chain() {
   local e l t0 c0 rc me=$BASHPID
+  if [ -n "$RUN_SLEEP_FD" ]; then exec {RUN_SLEEP_FD}<&-; RUN_SLEEP_FD=''; fi
   for e; do
     l=$(entry_log "$e"); t0=$(date +%s); c0=$(cpu_ticks "$me")
     run_entry "$e" >"$l" 2>&1; rc=$?
@@ -131,7 +142,7 @@ collect() {
   local pid=$1 e l rc secs cpu; shift
   for e; do
     l=$(entry_log "$e")
-    while [ ! -s "$l.rc" ] && kill -0 "$pid" 2>/dev/null; do sleep 1; done
+    while [ ! -s "$l.rc" ] && kill -0 "$pid" 2>/dev/null; do run_sleep 1; done
     read -r rc secs cpu <"$l.rc" 2>/dev/null || { rc=1 secs=0 cpu=''; }
     [ -e "$l" ] || : >"$l"
     account "$e" "$l" "$rc" "$secs" "$cpu"
@@ -175,7 +186,7 @@ late_wait() { # [quiet]
   [ -n "$LATE" ] || return 0
   local t0=$SECONDS
   while [ ! -s "$LATE" ]; do
-    sleep 5
+    run_sleep 5
     if [ -z "${1:-}" ] && [ $(( (SECONDS - t0) % 300 )) -lt 5 ] && [ $((SECONDS - t0)) -ge 5 ]; then
       echo "# waiting for the image build ($((SECONDS - t0)) s; log ${LATE%.rc}.log)"
     fi
@@ -201,7 +212,7 @@ late_lane() {
   for e; do
     case $e in
       @images-done) : >"$LOGS/images.done" ;;
-      @after-images) while [ ! -e "$LOGS/images.done" ]; do sleep 2; done ;;
+      @after-images) while [ ! -e "$LOGS/images.done" ]; do run_sleep 2; done ;;
       *) run_chain "$e" ;;
     esac
   done
