@@ -70,6 +70,11 @@ own_copy() {
   done < <(find "$@" -maxdepth 2 -type f -print0)
 }
 mkdir -p "$CO"
+stamps() { # the parent's stamps and mtimes that its images' make compares
+  stat -c '%n %Y' "$O/keys/.stamp" "$O/stage1/kbuild/.stamp" "$O/stage1/kernel/.stamp" \
+    "$O/stage1/source-package" "$O/musl/mbedtls/.built" 2>&1
+}
+pstamps=$(stamps)
 # the kernel's build time is that of the last commit of its inputs
 # (stage1/images.mk): a parent built before that commit has the same
 # kernel but for its time stamp, which the seed then takes for the clone's
@@ -86,7 +91,12 @@ fi
 # source and stage2/mbedtls_config.h: seeded too when that file is the
 # parent's, and marked newer than the clone's checkout
 if [ -f "$O/musl/mbedtls/.built" ] && cmp -s "$C/stage2/mbedtls_config.h" stage2/mbedtls_config.h; then
-  if mkdir -p "$CO/musl" && cp -al "$O/musl/mbedtls" "$CO/musl/" && touch "$CO/musl/mbedtls/.built"; then
+  # (.built is the clone's own copy before it is touched: through the hard
+  # link the touch made the parent's musl objects older than its mbedTLS,
+  # and the parent's next make rebuilt them and every image)
+  if mkdir -p "$CO/musl" && cp -al "$O/musl/mbedtls" "$CO/musl/" &&
+     rm -f "$CO/musl/mbedtls/.built" && cp -p "$O/musl/mbedtls/.built" "$CO/musl/mbedtls/.built" &&
+     touch "$CO/musl/mbedtls/.built"; then
     pass "build dir seeded with the parent's musl mbedTLS"
   else
     bail "build dir seeded with the parent's musl mbedTLS"
@@ -101,6 +111,9 @@ else
 fi
 [ "$(stat -c %Y "$CO/stage1/kbuild/bzImage")" = "$kmtime" ] ||
   fail "no kernel rebuilt" "see $LOGS/clone-make.log"
+# the seed is hard links: the clone's build must not have changed what the
+# parent's make compares (the parent's next make would rebuild every image)
+is "$(stamps)" "$pstamps" "the parent's build stamps untouched by the clone's build"
 
 s=$(date +%s)
 (cd "$C" && O="$CO" QEMU_PORT_BASE=18470 tests/qemu/run-scenario tests/qemu/scenarios/happy-uefi.scn) \
