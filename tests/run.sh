@@ -92,9 +92,6 @@ run_entry() { # ENTRY: runs it
     *) "tests/$e.sh" ;;
   esac
 }
-# cpu_ticks PID: the CPU time (user + system, clock ticks) of the reaped
-# children of shell PID so far; a test's share is the difference around it
-# (what a daemon left running after the test does is not counted)
 # run_sleep SECONDS: sleeps without starting a process (read -t on a pipe
 # no one writes; this polls once a second for the whole run, and a
 # process costs milliseconds of CPU here); run_chain closes the pipe
@@ -105,6 +102,9 @@ run_sleep() {
   read -r -t "$1" -u "$RUN_SLEEP_FD" _
   return 0
 }
+# cpu_ticks PID: the CPU time (user + system, clock ticks) of the reaped
+# children of shell PID so far; a test's share is the difference around it
+# (what a daemon left running after the test does is not counted)
 cpu_ticks() { local s a; read -r s <"/proc/$1/stat"; read -ra a <<<"${s##*) }"; echo $((a[13] + a[14])); }
 HZ=$(getconf CLK_TCK)
 # run_chain ENTRY...: runs the entries in turn, each to its log, and its

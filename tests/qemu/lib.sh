@@ -503,8 +503,9 @@ console_stamp() {
 # clone has its own), removes CR and ANSI escapes from each line, appends
 # the complete lines to $W/console.txt and to CW_NEW (for its reader to
 # take and empty: console_watch, cw); a last line still without its
-# newline stays in CW_PART[$CONSOLE] (CW_PARTC: it cleaned).  New lines that no allow= pattern exempts are checked against
-# FORBID: the first hit sets CW_BAD (the pattern) and CW_BAD_LINE.  A call
+# newline stays in CW_PART[$CONSOLE] (CW_PARTC: it cleaned).  New lines
+# that no allow= pattern exempts are checked against FORBID: the first hit
+# sets CW_BAD (the pattern) and CW_BAD_LINE.  A call
 # starts no process: the watch used to start about sixteen per half second
 # (tr, sed, tail, grep, cut, date, one grep per forbid=), a tenth of a core
 # of make check's two beside the node's QEMU.  Never call it from a
