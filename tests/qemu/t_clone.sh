@@ -104,7 +104,7 @@ if [ -f "$O/musl/mbedtls/.built" ] && cmp -s "$C/stage2/mbedtls_config.h" stage2
 fi
 
 s=$(date +%s); kmtime=$(stat -c %Y "$CO/stage1/kbuild/bzImage")
-if (cd "$C" && nice make -j2 O="$CO" all images) >"$LOGS/clone-make.log" 2>&1; then
+if (cd "$C" && make -j2 O="$CO" all images) >"$LOGS/clone-make.log" 2>&1; then
   pass "make all images in the clone, O outside it, with a space too ($(( $(date +%s) - s )) s)"
 else
   bail "make all images in the clone" "see $LOGS/clone-make.log"
