@@ -53,13 +53,15 @@ pass=0; fail=0; skipped=0; failed_names=(); failed_logs=()
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
+# claimed_none ENTRY LOG RC: ENTRY is a part of a shared queue that found
+# it empty and said so (tests/qemu/t_qemu.sh), exiting 0: no test, no failure
+claimed_none() { [ "$3" = 0 ] && [[ $1 == *\[*\] ]] && grep -q '^# claimed none: ' "$2"; }
 account() { # name log rc seconds [cpu-seconds]
   local p f s
   p=$(grep -c '^ok ' "$2"); f=$(grep -c '^not ok ' "$2")
   s=$(grep -ciE '^ok [0-9]+ [^#]*# skip' "$2"); p=$((p - s))
   if [ "$3" != 0 ] && [ "$f" = 0 ]; then f=1; echo "not ok - $1 exited with $3" >>"$2"; fi
-  # (a part of a queue that found it empty says so: tests/qemu/t_qemu.sh)
-  if [ "$p" = 0 ] && [ "$f" = 0 ] && ! { [ "$3" = 0 ] && [[ $1 == *\[*\] ]] && grep -q '^# claimed none: ' "$2"; }; then
+  if [ "$p" = 0 ] && [ "$f" = 0 ] && ! claimed_none "$1" "$2" "$3"; then
     f=1; echo "not ok - $1 ran no test" >>"$2"
   fi
   pass=$((pass + p)); fail=$((fail + f)); skipped=$((skipped + s))

@@ -17,8 +17,8 @@
 # state the node must reach while still trusted that runs beside the mark's
 # own process (the node manager's first sliver set beside the agent's
 # report), so that the scenario does not depend on which comes first.
-# With revoke=, the scenario's show= lines are checked against that saved answer (text and JSON) and
-# show_after= lines against the final one.  allow=REGEX exempts console
+# With revoke=, the scenario's show= lines are checked against that saved
+# answer (text and JSON) and show_after= lines against the final one.  allow=REGEX exempts console
 # lines matching it from every forbid= (the refusal's own code).
 #
 # Guarantees: the revoke is an operator's epoxyctl command on the running
