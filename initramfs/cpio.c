@@ -120,6 +120,7 @@ static void cpio_set_type(struct archive_entry *ae, const struct initspec_entry 
 		archive_entry_set_nlink(ae, 2);
 		break;
 	case INITSPEC_FILE:
+	case INITSPEC_HLINK:
 		archive_entry_set_filetype(ae, AE_IFREG);
 		break;
 	case INITSPEC_SLINK:
@@ -135,9 +136,12 @@ static void cpio_set_type(struct archive_entry *ae, const struct initspec_entry 
 	}
 }
 
+/* One entry.  A file and its hard links share ino and nlink; data is the
+ * file entry whose bytes this entry carries (NULL: none, or not this one
+ * of the names). */
 static int cpio_write_entry(struct archive *a, const struct initspec_entry *e,
-		       const char *root, uint64_t ino, uint64_t mtime,
-		       char *buf)
+		       const struct initspec_entry *data, const char *root,
+		       uint64_t ino, unsigned int nlink, uint64_t mtime, char *buf)
 {
 	struct archive_entry *ae = archive_entry_new();
 	uint64_t size = 0;
@@ -146,13 +150,13 @@ static int cpio_write_entry(struct archive *a, const struct initspec_entry *e,
 
 	if (ae == NULL)
 		goto out;
-	if (e->type == INITSPEC_FILE) {
-		rc = cpio_open_source(root, e->source, &fd, &size);
+	if (data != NULL) {
+		rc = cpio_open_source(root, data->source, &fd, &size);
 		if (rc < 0)
 			goto out;
 	}
 	archive_entry_set_pathname(ae, e->path);
-	archive_entry_set_nlink(ae, 1);
+	archive_entry_set_nlink(ae, nlink);
 	cpio_set_type(ae, e);
 	archive_entry_set_perm(ae, e->mode);
 	archive_entry_set_uid(ae, 0);
@@ -178,19 +182,45 @@ static int cpio_write_all(struct archive *a, const struct initspec *spec,
 		     const char *root, uint64_t mtime, const char **failed)
 {
 	char *buf = malloc(CPIO_READ_CHUNK);
+	/* per file entry: its names (1 + its hard links) and the index of
+	 * the last of them, which carries the bytes (as GNU cpio writes newc:
+	 * the kernel's unpacker links the later names to the first and fills
+	 * the inode from whichever has the data) */
+	unsigned int *names = calloc(spec->n + 1, sizeof(*names));
+	size_t *last = calloc(spec->n + 1, sizeof(*last));
 	int rc = -ENOMEM;
 	size_t i;
 
-	if (buf == NULL)
-		return rc;
+	if (buf == NULL || names == NULL || last == NULL)
+		goto out;
+	for (i = 0; i < spec->n; i++) {
+		const struct initspec_entry *e = &spec->entries[i];
+		size_t f = e->type == INITSPEC_HLINK ? e->file : i;
+
+		if (e->type == INITSPEC_FILE || e->type == INITSPEC_HLINK) {
+			names[f]++;
+			last[f] = i;
+		}
+	}
 	rc = 0;
 	for (i = 0; i < spec->n && rc == 0; i++) {
-		rc = cpio_write_entry(a, &spec->entries[i], root, i + 1, mtime, buf);
+		const struct initspec_entry *e = &spec->entries[i];
+		size_t f = e->type == INITSPEC_HLINK ? e->file : i;
+
+		if (e->type == INITSPEC_FILE || e->type == INITSPEC_HLINK)
+			rc = cpio_write_entry(a, e, last[f] == i ? &spec->entries[f] : NULL,
+					      root, f + 1, names[f], mtime, buf);
+		else
+			rc = cpio_write_entry(a, e, NULL, root, i + 1,
+					      e->type == INITSPEC_DIR ? 2 : 1, mtime, buf);
 		if (rc == 0 && (uint64_t)archive_filter_bytes(a, 0) > CPIO_MAX_TOTAL)
 			rc = -EPX_E_IS_TOOBIG;
 		if (rc < 0 && failed != NULL)
 			*failed = spec->entries[i].path;
 	}
+out:
+	free(last);
+	free(names);
 	free(buf);
 	return rc;
 }

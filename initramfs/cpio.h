@@ -2,8 +2,11 @@
  *
  * Guarantees: entries are written in the spec's sorted order; every entry
  * has uid/gid 0, the given mtime, inode numbers 1..n in order and nlink 1
- * (2 for directories), so the bytes depend only on the spec, the source
- * files' contents and the mtime; the compressed stream carries no time
+ * (2 for directories), except that a file's hard links (hlink) share its
+ * inode number and nlink (its names), and only the last of the names in
+ * that order carries the bytes (the others are empty, as newc wants); so
+ * the bytes depend only on the spec, the source files' contents and the
+ * mtime; the compressed stream carries no time
  * stamp or file name.  Each source must be a regular file within
  * CPIO_MAX_FILE bytes, the archive within CPIO_MAX_TOTAL (the manifest's
  * cap for an initramfs).  The output is written to a temporary file next to

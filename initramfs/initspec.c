@@ -124,6 +124,11 @@ static int initspec_fill_entry(struct initspec_entry *e, char **f, size_t nf)
 	} else if (strcmp(f[0], "slink") == 0 && nf == 4) {
 		e->type = INITSPEC_SLINK;
 		mode = f[3];
+	} else if (strcmp(f[0], "hlink") == 0 && nf == 3) {
+		e->type = INITSPEC_HLINK;
+		rc = initspec_check_path(f[2]);
+		if (rc < 0)
+			return rc;
 	} else if (strcmp(f[0], "nod") == 0 && nf == 6) {
 		e->type = INITSPEC_NOD;
 		mode = f[2];
@@ -141,10 +146,13 @@ static int initspec_fill_entry(struct initspec_entry *e, char **f, size_t nf)
 	rc = initspec_check_path(f[1]);
 	if (rc < 0)
 		return rc;
-	rc = initspec_parse_octal(mode, &e->mode);
-	if (rc < 0)
-		return rc;
-	if (e->type == INITSPEC_FILE || e->type == INITSPEC_SLINK) {
+	if (mode != NULL) {
+		rc = initspec_parse_octal(mode, &e->mode);
+		if (rc < 0)
+			return rc;
+	}
+	if (e->type == INITSPEC_FILE || e->type == INITSPEC_SLINK ||
+	    e->type == INITSPEC_HLINK) {
 		rc = initspec_check_source(f[2]);
 		if (rc < 0)
 			return rc;
@@ -193,6 +201,29 @@ static int initspec_check_tree(struct initspec *spec, unsigned int *errline)
 			*errline = e->line;
 			return -EPX_E_IS_PARENT;
 		}
+	}
+	return 0;
+}
+
+/* After sorting: each hlink's target is a file entry of the spec; the link
+ * takes its index and mode. */
+static int initspec_resolve_links(struct initspec *spec, unsigned int *errline)
+{
+	size_t i;
+
+	for (i = 0; i < spec->n; i++) {
+		struct initspec_entry *e = &spec->entries[i], key, *p;
+
+		if (e->type != INITSPEC_HLINK)
+			continue;
+		key.path = e->source;
+		p = bsearch(&key, spec->entries, spec->n, sizeof(key), initspec_cmp_entry);
+		if (p == NULL || p->type != INITSPEC_FILE) {
+			*errline = e->line;
+			return -EPX_E_IS_LINK;
+		}
+		e->file = (size_t)(p - spec->entries);
+		e->mode = p->mode;
 	}
 	return 0;
 }
@@ -262,6 +293,8 @@ int initspec_parse(const char *text, size_t len, struct initspec *spec,
 	*errline = 0;
 	qsort(spec->entries, spec->n, sizeof(*spec->entries), initspec_cmp_entry);
 	rc = initspec_check_tree(spec, errline);
+	if (rc == 0)
+		rc = initspec_resolve_links(spec, errline);
 out:
 	free(line);
 	return rc;

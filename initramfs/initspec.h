@@ -7,7 +7,11 @@
  *   file  <path> <source> <mode>
  *   slink <path> <target> <mode>
  *   nod   <path> <mode> <c|b> <major> <minor>
+ *   hlink <path> <target>
  *
+ * An hlink is a hard link to the file entry <target> (a spec path, not a
+ * source): the archive holds the file's bytes once, and the kernel's
+ * unpacker makes one inode with both names (mode: the file's).
  * Modes are octal permission bits (at most 07777).  Paths are relative
  * ("bin/busybox", no leading '/'), made of components of [A-Za-z0-9._+@-]
  * that are neither "." nor "..".  Owners are always 0:0 and times are set
@@ -16,8 +20,9 @@
  * initspec_parse() guarantees, on success: every line was well formed and
  * within the caps below, every path is valid and unique, and every entry's
  * parent directory is itself declared as a dir (so the kernel can unpack the
- * archive in order); entries are sorted bytewise by path, which puts every
- * directory before its contents.  On failure nothing is kept and the error
+ * archive in order); every hlink names a file entry (not a dir, link or
+ * node: -EPX_E_IS_LINK); entries are sorted bytewise by path, which puts
+ * every directory before its contents.  On failure nothing is kept and the error
  * names the line.  The parser only reads memory: sources are opened by the
  * writer (mkinitramfs.c). */
 #ifndef EPOXY_INITSPEC_H
@@ -38,13 +43,18 @@ enum initspec_type {
 	INITSPEC_FILE,
 	INITSPEC_SLINK,
 	INITSPEC_NOD,
+	INITSPEC_HLINK,
 };
 
 struct initspec_entry {
 	enum initspec_type type;
 	char *path;		/* relative, validated */
-	char *source;		/* FILE: source file; SLINK: link target */
-	unsigned int mode;	/* permission bits only, <= 07777 */
+	char *source;		/* FILE: source file; SLINK: link target;
+				 * HLINK: the file entry's path */
+	unsigned int mode;	/* permission bits only, <= 07777; HLINK:
+				 * the file's */
+	size_t file;		/* HLINK: index of its file entry, after
+				 * sorting */
 	char devtype;		/* NOD: 'c' or 'b' */
 	unsigned int major, minor;
 	unsigned int line;	/* line of the spec, for messages */

@@ -29,6 +29,7 @@ static const char usage[] =
 	"  file  PATH SOURCE MODE\n"
 	"  slink PATH TARGET MODE\n"
 	"  nod   PATH MODE c|b MAJOR MINOR\n"
+	"  hlink PATH FILE      (a hard link to the file entry FILE)\n"
 	"PATH is relative (no leading '/'); MODE is octal; every parent of PATH\n"
 	"must be declared as a dir.  Entries are sorted, owned by 0:0, dated\n"
 	"MTIME (default: $SOURCE_DATE_EPOCH, else 0).\n"

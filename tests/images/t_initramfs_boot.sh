@@ -59,4 +59,16 @@ check "production: the agent started in stage 2" quiet grep -aq 'epoxy: stage st
 check "production: without a handover: an EPOXY code on the console" quiet grep -aq '^EPOXY-E[0-9]\{4\} ' "$T/prod.log"
 check "production: the node rebooted by itself (${t} s)" quiet test -f "$T/prod.log.exited"
 check "production: the join script is not run without a handover" quiet bash -c "! grep -aq 'epoxy: join:' '$T/prod.log'"
+# the slivers' BusyBox is a hard link to bin/busybox in the archive
+# (initramfs/production.spec's hlink): Debian's kernel must unpack both
+# names with the whole file.  Its init is the slivers' BusyBox itself,
+# hashing both (the kernel hands what follows "--" to init), then the
+# kernel panics (init exited) and panic=-1 ends the run
+want=$(sha256sum </bin/busybox | cut -d' ' -f1)
+boot "$T/link.log" '' "$SECS" "$I/release/1/kernel" "$I/release/1/initramfs" \
+	"$(cat "$I/release/1/cmdline") panic=-1 rdinit=/var/lib/epoxy/rootfs/bin/busybox -- sha256sum /bin/busybox /var/lib/epoxy/rootfs/bin/busybox"
+check "production: the slivers' BusyBox (a hard link in the archive) ran as init and hashed both names" quiet \
+	grep -aqE '^[0-9a-f]{64}  /var/lib/epoxy/rootfs/bin/busybox' "$T/link.log"
+n=$(grep -acE "^$want  (/bin/busybox|/var/lib/epoxy/rootfs/bin/busybox)" "$T/link.log")
+is "$n" 2 "production: both names unpacked whole: the sha256 of /bin/busybox on the build machine, twice"
 done_testing

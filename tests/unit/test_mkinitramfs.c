@@ -88,6 +88,26 @@ static const struct {
 	{ "parent is a file", "file a x 0644\nfile a/b x 0644\n", -EPX_E_IS_PARENT, 2, 0 },
 	{ "parent is a symlink", "slink a b 0777\nfile a/b x 0644\n", -EPX_E_IS_PARENT, 2, 0 },
 	{ "empty source", "file a  0644\n", -EPX_E_IS_SYNTAX, 1, 0 },
+	/* hard links: to a file entry of the spec, by its path */
+	{ "hlink", BASE "file bin/a x 0755\nhlink bin/b bin/a\n", 0, 0, 3 },
+	{ "hlink sorting before its file", BASE "file bin/b x 0755\nhlink bin/a bin/b\n", 0, 0, 3 },
+	{ "two hlinks to one file", BASE "file bin/a x 0755\nhlink bin/b bin/a\nhlink bin/c bin/a\n",
+	  0, 0, 4 },
+	{ "hlink to a missing entry", BASE "hlink bin/b bin/a\n", -EPX_E_IS_LINK, 2, 0 },
+	{ "hlink to a dir", BASE "dir d 0755\nhlink bin/b d\n", -EPX_E_IS_LINK, 3, 0 },
+	{ "hlink to a symlink", BASE "slink bin/a x 0777\nhlink bin/b bin/a\n", -EPX_E_IS_LINK, 3, 0 },
+	{ "hlink to a node", "dir dev 0755\nnod dev/a 0600 c 1 3\nhlink dev/b dev/a\n",
+	  -EPX_E_IS_LINK, 3, 0 },
+	{ "hlink to an hlink", BASE "file bin/a x 0755\nhlink bin/b bin/a\nhlink bin/c bin/b\n",
+	  -EPX_E_IS_LINK, 4, 0 },
+	{ "hlink to itself", BASE "hlink bin/b bin/b\n", -EPX_E_IS_LINK, 2, 0 },
+	{ "hlink target absolute", BASE "file bin/a x 0755\nhlink bin/b /bin/a\n", -EPX_E_IS_PATH, 3, 0 },
+	{ "hlink target with ..", BASE "file bin/a x 0755\nhlink bin/b bin/../bin/a\n",
+	  -EPX_E_IS_PATH, 3, 0 },
+	{ "hlink with a mode", BASE "file bin/a x 0755\nhlink bin/b bin/a 0755\n", -EPX_E_IS_SYNTAX, 3, 0 },
+	{ "hlink missing target", BASE "hlink bin/b\n", -EPX_E_IS_SYNTAX, 2, 0 },
+	{ "hlink missing parent", BASE "file bin/a x 0755\nhlink sbin/a bin/a\n", -EPX_E_IS_PARENT, 3, 0 },
+	{ "hlink path taken", BASE "file bin/a x 0755\nhlink bin/a bin/a\n", -EPX_E_IS_DUPLICATE, 3, 0 },
 };
 
 static void test_parse_table(void)
@@ -371,11 +391,118 @@ static void test_writer(void)
 	}
 }
 
+/* A file and two hard links: one inode, three names, the bytes once (with
+ * the last name), every name with the file's mode. */
+static void test_hlinks(void)
+{
+	static const char spec[] =
+		"dir bin 0755\n"
+		"file bin/b big 0750\n"
+		"hlink bin/a bin/b\n"
+		"hlink bin/c bin/b\n"
+		"file bin/d floor 0644\n";
+	static const char *const want[] = { "bin", "bin/a", "bin/b", "bin/c", "bin/d" };
+	char dir[] = "/tmp/test_mkinitramfs_hl.XXXXXX", out[128], one[128];
+	struct archive *a;
+	struct archive_entry *ae;
+	int64_t ino_b = -1, ino[5] = { 0 };
+	int64_t size[5] = { 0 };
+	unsigned int nlink[5] = { 0 }, mode[5] = { 0 };
+	size_t i = 0, n, big_len = 100000;
+	char *big = malloc(big_len), *got = malloc(big_len + 1);
+	struct stat sb1, sb2;
+
+	if (mkdtemp(dir) == NULL || big == NULL || got == NULL) {
+		ok(0, "hlinks: set-up");
+		goto out;
+	}
+	strcpy(tmpdir, dir);
+	for (n = 0; n < big_len; n++)
+		big[n] = (char)('a' + (n * 7919) % 26);
+	{
+		char p[160];
+		FILE *f;
+
+		snprintf(p, sizeof(p), "%s/big", tmpdir);
+		f = fopen(p, "w");
+		fwrite(big, 1, big_len, f);
+		fclose(f);
+	}
+	put("floor", "7\n");
+	snprintf(out, sizeof(out), "%s/h.cpio", tmpdir);
+	snprintf(one, sizeof(one), "%s/one.cpio", tmpdir);
+	ok(build(spec, out, CPIO_NONE, 5, NULL) == 0, "hlinks: written");
+	ok(build("dir bin 0755\nfile bin/b big 0750\nfile bin/d floor 0644\n", one, CPIO_NONE, 5,
+		 NULL) == 0, "hlinks: the same without the links written");
+	ok(stat(out, &sb1) == 0 && stat(one, &sb2) == 0 && sb1.st_size < sb2.st_size + 1024,
+	   "hlinks: two more names cost %lld bytes, not the file's %zu again",
+	   (long long)(sb1.st_size - sb2.st_size), big_len);
+	a = archive_read_new();
+	archive_read_support_format_cpio(a);
+	ok(archive_read_open_filename(a, out, 4096) == ARCHIVE_OK, "hlinks: opens");
+	while (i < 5 && archive_read_next_header(a, &ae) == ARCHIVE_OK) {
+		ok(strcmp(archive_entry_pathname(ae), want[i]) == 0, "hlinks: entry %zu is %s",
+		   i, want[i]);
+		ino[i] = archive_entry_ino64(ae);
+		size[i] = archive_entry_size(ae);
+		nlink[i] = archive_entry_nlink(ae);
+		mode[i] = archive_entry_perm(ae);
+		if (archive_entry_filetype(ae) == AE_IFREG && size[i] == (int64_t)big_len) {
+			ssize_t r = archive_read_data(a, got, big_len + 1);
+
+			ok(r == (ssize_t)big_len && memcmp(got, big, big_len) == 0,
+			   "hlinks: %s carries the file's bytes", want[i]);
+		}
+		i++;
+	}
+	archive_read_free(a);
+	ino_b = ino[2];
+	ok(i == 5, "hlinks: five entries");
+	ok(ino[1] == ino_b && ino[3] == ino_b && ino[4] != ino_b && ino[0] != ino_b,
+	   "hlinks: bin/a, bin/b and bin/c share one inode number, bin/d has its own");
+	ok(nlink[1] == 3 && nlink[2] == 3 && nlink[3] == 3 && nlink[4] == 1,
+	   "hlinks: nlink 3 on each name, 1 on the plain file");
+	ok(size[1] == 0 && size[2] == 0 && size[3] == (int64_t)big_len,
+	   "hlinks: only the last name (bin/c) carries the bytes");
+	ok(mode[1] == 0750 && mode[2] == 0750 && mode[3] == 0750,
+	   "hlinks: every name has the file's mode 0750");
+	/* GNU cpio, as another newc reader: one inode, the bytes intact */
+	{
+		char cmd[512], p[160];
+		size_t len = 0;
+		char *x;
+
+		snprintf(cmd, sizeof(cmd), "cd '%s' && mkdir x && cd x && cpio -idm --quiet <../h.cpio",
+			 tmpdir);
+		ok(system(cmd) == 0, "hlinks: GNU cpio unpacks the archive");
+		snprintf(p, sizeof(p), "%s/x/bin/a", tmpdir);
+		x = test_slurp(p, &len);
+		ok(x != NULL && len == big_len && memcmp(x, big, big_len) == 0,
+		   "hlinks: bin/a unpacked has the file's bytes");
+		free(x);
+		snprintf(p, sizeof(p), "%s/x/bin/a", tmpdir);
+		ok(stat(p, &sb1) == 0 && sb1.st_nlink == 3, "hlinks: bin/a unpacked with 3 links");
+		snprintf(p, sizeof(p), "%s/x/bin/c", tmpdir);
+		ok(stat(p, &sb2) == 0 && sb2.st_ino == sb1.st_ino, "hlinks: bin/c is the same inode");
+	}
+	{
+		char cmd[200];
+
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+		if (system(cmd) != 0)
+			ok(0, "hlinks: cleanup");
+	}
+out:
+	free(big);
+	free(got);
+}
+
 int main(void)
 {
 	test_parse_table();
 	test_caps();
 	test_paths();
 	test_writer();
+	test_hlinks();
 	return test_done();
 }
