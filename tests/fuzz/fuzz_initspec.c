@@ -1,6 +1,7 @@
 /* fuzz_initspec: the initramfs spec parser must survive any input and,
  * when it accepts one, hand back only valid, unique, sorted paths whose
- * parents are declared directories. */
+ * parents are declared directories, and hard links that each name a file
+ * entry by its path, with that file's mode. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -25,6 +26,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				abort();
 			if (spec.entries[i].mode > 07777)
 				abort();
+			if (spec.entries[i].type == INITSPEC_HLINK) {
+				const struct initspec_entry *f;
+
+				if (spec.entries[i].file >= spec.n)
+					abort();
+				f = &spec.entries[spec.entries[i].file];
+				if (f->type != INITSPEC_FILE ||
+				    strcmp(f->path, spec.entries[i].source) != 0 ||
+				    f->mode != spec.entries[i].mode)
+					abort();
+			}
 		}
 	}
 	initspec_free(&spec);
