@@ -178,6 +178,13 @@ out:
 	return rc;
 }
 
+/* The file entry whose inode entry e (index i) names: its own for a file,
+ * its target's for an hlink. */
+static size_t cpio_file_of(const struct initspec_entry *e, size_t i)
+{
+	return e->type == INITSPEC_HLINK ? e->file : i;
+}
+
 static int cpio_write_all(struct archive *a, const struct initspec *spec,
 		     const char *root, uint64_t mtime, const char **failed)
 {
@@ -195,17 +202,16 @@ static int cpio_write_all(struct archive *a, const struct initspec *spec,
 		goto out;
 	for (i = 0; i < spec->n; i++) {
 		const struct initspec_entry *e = &spec->entries[i];
-		size_t f = e->type == INITSPEC_HLINK ? e->file : i;
 
 		if (e->type == INITSPEC_FILE || e->type == INITSPEC_HLINK) {
-			names[f]++;
-			last[f] = i;
+			names[cpio_file_of(e, i)]++;
+			last[cpio_file_of(e, i)] = i;
 		}
 	}
 	rc = 0;
 	for (i = 0; i < spec->n && rc == 0; i++) {
 		const struct initspec_entry *e = &spec->entries[i];
-		size_t f = e->type == INITSPEC_HLINK ? e->file : i;
+		size_t f = cpio_file_of(e, i);
 
 		if (e->type == INITSPEC_FILE || e->type == INITSPEC_HLINK)
 			rc = cpio_write_entry(a, e, last[f] == i ? &spec->entries[f] : NULL,
