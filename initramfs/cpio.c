@@ -221,8 +221,10 @@ static int cpio_write_all(struct archive *a, const struct initspec *spec,
 					      e->type == INITSPEC_DIR ? 2 : 1, mtime, buf);
 		if (rc == 0 && (uint64_t)archive_filter_bytes(a, 0) > CPIO_MAX_TOTAL)
 			rc = -EPX_E_IS_TOOBIG;
+		/* a source that fails is the file entry's, whichever name
+		 * carried its bytes */
 		if (rc < 0 && failed != NULL)
-			*failed = spec->entries[i].path;
+			*failed = spec->entries[rc == -EPX_E_IS_SOURCE ? f : i].path;
 	}
 out:
 	free(last);

@@ -466,6 +466,22 @@ static void test_hlinks(void)
 	   "hlinks: only the last name (bin/c) carries the bytes");
 	ok(mode[1] == 0750 && mode[2] == 0750 && mode[3] == 0750,
 	   "hlinks: every name has the file's mode 0750");
+	/* a missing source is named by its file entry, not by the link
+	 * that would have carried the bytes */
+	{
+		struct initspec sp;
+		unsigned int line;
+		const char *failed = NULL;
+		static const char bad[] = "dir bin 0755\nfile bin/b no-such-source 0755\nhlink bin/c bin/b\n";
+		int rc = initspec_parse(bad, strlen(bad), &sp, &line);
+
+		if (rc == 0)
+			rc = cpio_write(&sp, tmpdir, out, CPIO_NONE, 5, NULL, &failed);
+		ok(rc == -EPX_E_IS_SOURCE && failed != NULL && strcmp(failed, "bin/b") == 0,
+		   "hlinks: a missing source is the file entry's (rc %d, '%s')", rc,
+		   failed ? failed : "(none)");
+		initspec_free(&sp);
+	}
 	/* GNU cpio, as another newc reader: one inode, the bytes intact */
 	{
 		char cmd[512], p[160];
