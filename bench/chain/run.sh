@@ -31,7 +31,15 @@ echo "== chain: happy path under UEFI Secure Boot"
 export QEMU_WORKDIR=$OUT/chain QEMU_PORT_BASE=${BENCH_PORT_BASE:-18480}
 GRACE=0 tests/qemu/run-scenario tests/qemu/scenarios/happy-uefi.scn >"$OUT/chain.tap" ||
   { grep -v '^ok' "$OUT/chain.tap"; echo "bench: the chain did not complete" >&2; exit 1; }
-TL=$QEMU_WORKDIR/timeline
+# the marks at the time their console lines were read (timeline.ts, within
+# about 10 ms; tests/qemu/lib.sh timeline_stamp), not at the runner's
+# half-second passes (timeline): the same marks, or the bench stops
+tl_precise() { # WORKDIR: prints WORKDIR/timeline.ts when it names the marks of WORKDIR/timeline
+  cmp -s <(cut -d' ' -f1 "$1/timeline") <(cut -d' ' -f1 "$1/timeline.ts") ||
+    { echo "bench: $1/timeline.ts does not name the marks of $1/timeline" >&2; return 1; }
+  echo "$1/timeline.ts"
+}
+TL=$(tl_precise "$QEMU_WORKDIR") || exit 1
 t() { awk -v l="$1" '$1 == l { print $2; exit }' "$TL"; }
 fw=$(t firmware-https); total=$(t reported)
 { [ -n "$fw" ] && [ -n "$total" ]; } || { echo "bench: timeline incomplete" >&2; exit 1; }
@@ -68,7 +76,7 @@ bench_variant() {
   QEMU_WORKDIR=$OUT/chain-$name GRACE=0 \
     tests/qemu/run-scenario "tests/qemu/scenarios/$scn.scn" >"$OUT/chain-$name.tap" ||
     { grep -v '^ok' "$OUT/chain-$name.tap"; echo "bench: the $name chain did not complete" >&2; exit 1; }
-  tl=$OUT/chain-$name/timeline
+  tl=$(tl_precise "$OUT/chain-$name") || exit 1
   v_fw=$(awk '$1 == "firmware-https" { print $2 }' "$tl")
   v_mark=$(awk -v m="$mark" '$1 == m { print $2 }' "$tl")
   v_total=$(awk '$1 == "reported" { print $2 }' "$tl")

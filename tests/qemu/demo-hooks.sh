@@ -33,7 +33,11 @@ demo_done() {
   chain_ctl why "${S[host]}" 2>&1 | sed 's/^/   /'
   echo
   echo "== per-stage timings on the node's console (seconds since QEMU started; stage = time since the previous mark)"
-  awk '{ printf "   %-16s at %7.1f s   stage %6.1f s\n", $1, $2, $2 - p; p = $2 }' "$W/timeline"
+  # (timeline.ts: each mark when its line was read, run-scenario's
+  # timeline_stamp; the runner's own half-second passes if it is missing)
+  local tl=$W/timeline.ts
+  [ -s "$tl" ] || tl=$W/timeline
+  awk '{ printf "   %-16s at %7.2f s   stage %6.2f s\n", $1, $2, $2 - p; p = $2 }' "$tl"
   echo
   echo "console log: $W/console.log   epoxyd log: $W/epoxyd.log"
 }

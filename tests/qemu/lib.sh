@@ -461,7 +461,7 @@ qemu_start() {
   $(dhcpnet_on && dhcpnet_exec) nice -n $((-$(nice))) qemu-system-x86_64 "${args[@]}" >"$W/qemu.log" 2>&1 &
   QEMU_PID=$!; PIDS+=("$QEMU_PID")
   console_stamp &
-  PIDS+=($!)
+  STAMP_PID=$!; PIDS+=("$STAMP_PID")
   sleep 0.3
   kill -0 $QEMU_PID 2>/dev/null
 }
@@ -487,16 +487,50 @@ qemu_stop() {
 
 # ------------------------------------------------------------------ console
 # console_stamp: $W/console.ts, every console line with the seconds since
-# QEMU started when it was read (within about 10 ms), CR and ANSI escapes
-# removed; for finding where the time goes (bench/chain), never asserted.
+# QEMU started when its first bytes were read (within about 50 ms: OVMF
+# prints "Start HTTP Boot" and its newline only seconds later, after its
+# DHCP), CR and ANSI escapes removed; for finding where the time goes
+# (bench/chain, make demo), never asserted.
 console_stamp() {
-  local t0 l us
+  local t0 l us part='' pt=''
   t0=${QEMU_T0%.*}${QEMU_T0#*.}; t0=${t0:0:16}   # microseconds
   tail -F -n +1 --pid="$QEMU_PID" -s 0.01 "$CONSOLE" 2>/dev/null |
-    while IFS= read -r l; do
-      us=$(( ${EPOCHREALTIME/./} - t0 ))
+    while :; do
+      if IFS= read -r -t 0.05 l; then
+        [ -n "$pt" ] || pt=${EPOCHREALTIME/./}
+        l=$part$l; us=$(( pt - t0 )); part='' pt=''
+      elif [ $? -gt 128 ]; then
+        # timed out inside a line: its start is now, or was already
+        part+=$l
+        [ -z "$part" ] || [ -n "$pt" ] || pt=${EPOCHREALTIME/./}
+        continue
+      else
+        # QEMU is gone: a last line without its newline
+        l=$part$l
+        [ -n "$l" ] || break
+        [ -n "$pt" ] || pt=${EPOCHREALTIME/./}
+        us=$(( pt - t0 )); part='' pt=''
+      fi
       printf '%d.%02d %s\n' $((us / 1000000)) $((us % 1000000 / 10000)) "${l//$'\r'/}"
     done | sed -u 's/\x1b\[[0-9;=?]*[A-Za-z]//g' >"$W/console.ts"
+}
+# timeline_stamp: $W/timeline.ts, the timeline again from console.ts: each
+# mark at the time console_stamp read its line (within about 50 ms), not
+# at the half-second pass of console_watch that met it; the same rule (the
+# marks in order, each met by a line after the one that met the one
+# before).  For bench/chain; call it after qemu_stop (console_stamp ends
+# with QEMU; it is waited for here).
+timeline_stamp() {
+  local i=0 n=${#EXP_RE[@]} t l LC_ALL=C
+  [ -n "${STAMP_PID:-}" ] && wait "$STAMP_PID" 2>/dev/null
+  : >"$W/timeline.ts"
+  [ -f "$W/console.ts" ] || return 0
+  while [ "$i" -lt "$n" ] && IFS= read -r l; do
+    t=${l%% *}; l=${l#* }
+    [[ $l =~ ${EXP_RE[$i]} ]] || continue
+    printf '%s %s\n' "${EXP_LABEL[$i]}" "$t" >>"$W/timeline.ts"
+    i=$((i + 1))
+  done <"$W/console.ts"
 }
 # console_follow: reads what QEMU appended to $CONSOLE since the last call,
 # from a descriptor kept open on it (one per console file: the replay's
