@@ -519,10 +519,13 @@ console_stamp() {
 # at the half-second pass of console_watch that met it; the same rule (the
 # marks in order, each met by a line after the one that met the one
 # before).  For bench/chain; call it after qemu_stop (console_stamp ends
-# with QEMU; it is waited for here).
+# with QEMU; it is given up to 5 s here to write its last lines).
 timeline_stamp() {
   local i=0 n=${#EXP_RE[@]} t l LC_ALL=C
-  [ -n "${STAMP_PID:-}" ] && wait "$STAMP_PID" 2>/dev/null
+  for ((t = 0; t < 50; t++)); do
+    { [ -n "${STAMP_PID:-}" ] && kill -0 "$STAMP_PID" 2>/dev/null; } || break
+    sleep 0.1
+  done
   : >"$W/timeline.ts"
   [ -f "$W/console.ts" ] || return 0
   while [ "$i" -lt "$n" ] && IFS= read -r l; do
