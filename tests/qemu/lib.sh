@@ -487,35 +487,40 @@ qemu_stop() {
 
 # ------------------------------------------------------------------ console
 # console_stamp: $W/console.ts, every console line with the seconds since
-# QEMU started when its first bytes were read (within about 50 ms: OVMF
+# QEMU started when its first bytes were there (within about 20 ms: OVMF
 # prints "Start HTTP Boot" and its newline only seconds later, after its
 # DHCP), CR and ANSI escapes removed; for finding where the time goes
-# (bench/chain, make demo), never asserted.
+# (bench/chain, make demo), never asserted.  It reads the console file on a
+# descriptor of its own (bash reads a regular file a block at a time; a
+# pipe from tail costs it a read per byte) and polls with cw_sleep, no
+# process per pass; it ends after QEMU, with the last bytes QEMU wrote.
 console_stamp() {
-  local t0 l us part='' pt=''
+  local t0 l us part='' pt='' fd gone=''
   t0=${QEMU_T0%.*}${QEMU_T0#*.}; t0=${t0:0:16}   # microseconds
-  tail -F -n +1 --pid="$QEMU_PID" -s 0.01 "$CONSOLE" 2>/dev/null |
-    while :; do
-      if IFS= read -r -t 0.05 l; then
-        [ -n "$pt" ] || pt=${EPOCHREALTIME/./}
-        l=$part$l; us=$(( pt - t0 )); part='' pt=''
-      elif [ $? -gt 128 ]; then
-        # timed out inside a line: its start is now, or was already
-        part+=$l
-        [ -z "$part" ] || [ -n "$pt" ] || pt=${EPOCHREALTIME/./}
-        continue
-      else
-        # QEMU is gone: a last line without its newline
-        l=$part$l
-        [ -n "$l" ] || break
-        [ -n "$pt" ] || pt=${EPOCHREALTIME/./}
-        us=$(( pt - t0 )); part='' pt=''
+  exec {fd}<"$CONSOLE" || return 0
+  while :; do
+    if IFS= read -r -u "$fd" l; then
+      [ -n "$pt" ] || pt=${EPOCHREALTIME/./}
+      l=$part$l; part=''
+    else
+      # all QEMU wrote so far: a line begun starts now, or did before
+      part+=$l
+      [ -z "$part" ] || [ -n "$pt" ] || pt=${EPOCHREALTIME/./}
+      if [ -z "$gone" ]; then
+        kill -0 "$QEMU_PID" 2>/dev/null || gone=1   # one more pass after it
+        cw_sleep 0.02; continue
       fi
-      printf '%d.%02d %s\n' $((us / 1000000)) $((us % 1000000 / 10000)) "${l//$'\r'/}"
-    done | sed -u 's/\x1b\[[0-9;=?]*[A-Za-z]//g' >"$W/console.ts"
+      [ -n "$part" ] || break
+      l=$part; part=''
+    fi
+    us=$(( pt - t0 )); pt=''
+    cw_clean "$l"
+    printf '%d.%02d %s\n' $((us / 1000000)) $((us % 1000000 / 10000)) "$CW_L"
+  done >"$W/console.ts"
+  exec {fd}<&-
 }
 # timeline_stamp: $W/timeline.ts, the timeline again from console.ts: each
-# mark at the time console_stamp read its line (within about 50 ms), not
+# mark at the time console_stamp saw its line start (within about 20 ms), not
 # at the half-second pass of console_watch that met it; the same rule (the
 # marks in order, each met by a line after the one that met the one
 # before).  For bench/chain; call it after qemu_stop (console_stamp ends
