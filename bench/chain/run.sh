@@ -31,8 +31,8 @@ echo "== chain: happy path under UEFI Secure Boot"
 export QEMU_WORKDIR=$OUT/chain QEMU_PORT_BASE=${BENCH_PORT_BASE:-18480}
 GRACE=0 tests/qemu/run-scenario tests/qemu/scenarios/happy-uefi.scn >"$OUT/chain.tap" ||
   { grep -v '^ok' "$OUT/chain.tap"; echo "bench: the chain did not complete" >&2; exit 1; }
-# the marks at the time their console lines were read (timeline.ts, within
-# about 10 ms; tests/qemu/lib.sh timeline_stamp), not at the runner's
+# the marks at the time their console lines started (timeline.ts, within
+# about 20 ms; tests/qemu/lib.sh timeline_stamp), not at the runner's
 # half-second passes (timeline): the same marks, or the bench stops
 tl_precise() { # WORKDIR: prints WORKDIR/timeline.ts when it names the marks of WORKDIR/timeline
   cmp -s <(cut -d' ' -f1 "$1/timeline") <(cut -d' ' -f1 "$1/timeline.ts") ||
