@@ -496,7 +496,7 @@ qemu_stop() {
 # process per pass; it ends after QEMU, with the last bytes QEMU wrote.
 console_stamp() {
   local t0 l us part='' pt='' fd gone=''
-  t0=${QEMU_T0%.*}${QEMU_T0#*.}; t0=${t0:0:16}   # microseconds
+  qemu_t0_us; t0=$QEMU_T0_US
   exec {fd}<"$CONSOLE" || return 0
   while :; do
     if IFS= read -r -u "$fd" l; then
@@ -612,10 +612,14 @@ cw_sleep() { # SECONDS: sleeps without starting a process
   read -r -t "$1" -u "$CW_SLEEP_FD" _
   return 0
 }
+qemu_t0_us() { # sets QEMU_T0_US: QEMU_T0 (date +%s.%N) in microseconds
+  local t=${QEMU_T0%.*}${QEMU_T0#*.}
+  QEMU_T0_US=$(( 10#${t:0:16} ))
+}
 cw_elapsed() { # sets CW_EL: seconds since QEMU_T0, two decimals
-  local t0=${QEMU_T0%.*}${QEMU_T0#*.} d
-  t0=${t0:0:16}
-  d=$(( ${EPOCHREALTIME/./} - 10#$t0 ))
+  local d
+  qemu_t0_us
+  d=$(( ${EPOCHREALTIME/./} - QEMU_T0_US ))
   printf -v CW_EL '%d.%02d' $((d / 1000000)) $((d % 1000000 / 10000))
 }
 console_forbidden() { # prints the first forbidden pattern found (allow= lines exempt)
