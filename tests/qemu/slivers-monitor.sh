@@ -35,8 +35,14 @@
 #   ticket rc N            `epoxy-nm redeem` of the ticket the runner hands
 #                          through the forwarded port 10.0.2.100:8091
 #                          (its bytes, none until there is one).
-# Guarantees: it only reads (cgroup files, crun's list, the slivers' out
-# directories) and redeems the one ticket; it never prints a credential.
+# It ends the hogs it measured: an empty "stop" in the out directory of
+# hoga and hogb once their shares are measured, and of hogc once its cap
+# is, and a "go" in hogc's once both other hogs ended (each hog's loop
+# ends at its stop, or at its timeout); a hog that burns on after its
+# measurement only slows the node's next steps.
+# Guarantees: beside those three empty files it only reads (cgroup
+# files, crun's list, the slivers' out directories) and redeems the one
+# ticket; it never prints a credential.
 epoxy_test_monitor() {
 	D=/var/lib/epoxy/slivers; CG=/sys/fs/cgroup/epoxy; P=/tmp/epoxy-test
 	# (the bundles are on the data disk when the node has one)
@@ -81,11 +87,19 @@ epoxy_test_monitor() {
 			a1=$(sed -n 's/^usage_usec //p' "$CG/hoga/cpu.stat")
 			b1=$(sed -n 's/^usage_usec //p' "$CG/hogb/cpu.stat")
 			echo "epoxy-test: cpu hoga $((a1 - a0)) hogb $((b1 - b0)) weights $(cat "$CG/hoga/cpu.weight") $(cat "$CG/hogb/cpu.weight")"
+			# measured: both hogs stop now, not at their 40 s bound
+			: >"$D/hoga/out/stop"; : >"$D/hogb/out/stop"
+		fi
+		# hogc hogs alone: its go once both other hogs ended
+		if [ -n "$cpu_done" ] && [ -d "$D/hogc/out" ] && [ ! -e "$D/hogc/out/go" ] &&
+			grep -qs 'hog end' "$D/hoga/out/r" && grep -qs 'hog end' "$D/hogb/out/r"; then
+			: >"$D/hogc/out/go"
 		fi
 		if [ -z "$cap_done" ] && grep -qs 'hog start' "$D/hogc/out/r"; then
 			cap_done=1
 			sleep 2
 			epoxy_test_cpucap hogc
+			: >"$D/hogc/out/stop"
 		fi
 		# (BusyBox's static wget crashes without NSS files; nc does not)
 		if [ -z "$ticket_rc" ] && nc 10.0.2.100 8091 </dev/null >$P/ticket 2>/dev/null &&
