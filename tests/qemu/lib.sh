@@ -29,17 +29,31 @@ QEMU_SCN_KEYS=" name about firmware host mac release pin tamper node_ca credenti
 . "$(dirname "${BASH_SOURCE[0]}")/dbx.sh"
 
 
-# scn_load FILE: fills S, EXP_RE/EXP_LABEL (ordered), FORBID, SHOW, WHY,
-# SRVLOG, SRVOPT.  Returns 1 on any malformed or unknown line.
-scn_load() {
-  local f=$1 line key val n=0
+# scn_read FILE DEPTH: FILE's lines into S and the lists, in order.
+# include=NAME.scn (a file beside FILE; not in an included one) reads that
+# scenario's lines in its place but for its name= and about=: a scenario
+# that runs another's whole chain with all its checks on a different
+# set-up (a key the other leaves unset, e.g. net=) says so in one line.
+# A key given twice, here or there, is refused as within one file.
+scn_read() {
+  local f=$1 depth=$2 line key val n=0 dir
   [ -r "$f" ] || { echo "run-scenario: cannot read $f" >&2; return 1; }
+  dir=$(dirname "$f")
   while IFS= read -r line || [ -n "$line" ]; do
     n=$((n + 1))
     case $line in ''|\#*) continue;; esac
     [[ $line == *=* ]] || { echo "$f:$n: not key=value" >&2; return 1; }
     key=${line%%=*}; val=${line#*=}
+    if [ "$depth" != 0 ]; then
+      case $key in
+        name|about) continue;;
+        include) echo "$f:$n: include= in an included file" >&2; return 1;;
+      esac
+    fi
     case $key in
+      include)
+        [[ $val =~ ^[a-z0-9-]{1,40}\.scn$ ]] || { echo "$f:$n: include=NAME.scn" >&2; return 1; }
+        scn_read "$dir/$val" 1 || return 1;;
       expect) EXP_LABEL+=("$val"); EXP_RE+=("$val");;
       mark)   [[ $val == *' '* ]] || { echo "$f:$n: mark=LABEL REGEX" >&2; return 1; }
               EXP_LABEL+=("${val%% *}"); EXP_RE+=("${val#* }");;
@@ -59,6 +73,13 @@ scn_load() {
         S[$key]=$val;;
     esac
   done <"$f"
+}
+
+# scn_load FILE: fills S, EXP_RE/EXP_LABEL (ordered), FORBID, SHOW, WHY,
+# SRVLOG, SRVOPT.  Returns 1 on any malformed or unknown line.
+scn_load() {
+  local f=$1 line
+  scn_read "$f" 0 || return 1
   [ -n "${S[name]:-}" ] || { echo "$f: no name=" >&2; return 1; }
   [[ ${S[name]} =~ ^[a-z0-9-]{1,40}$ ]] || { echo "$f: bad name" >&2; return 1; }
   [ ${#EXP_RE[@]} -gt 0 ] || { echo "$f: no expect= or mark= line" >&2; return 1; }
