@@ -5,7 +5,8 @@
 # is mode 0700 like root's home (so the service user epoxyd drops to
 # cannot search it) and the path has a space, with the build directory
 # O="<tmp>/home/build dir" outside the clone (a space again), then, there:
-# make all images, one QEMU scenario (happy-uefi) and the loopback server
+# make all images, one QEMU scenario (happy-direct: the default boot path,
+# firmware to joined node) and the loopback server
 # tests (tests/server/t_*.sh) but CLONE_SKIP.  All must pass.
 #
 # CLONE_SKIP: what the clone changes is where files are (a 0700 parent, a
@@ -116,14 +117,14 @@ fi
 is "$(stamps)" "$pstamps" "the parent's build stamps untouched by the clone's build"
 
 s=$(date +%s)
-(cd "$C" && O="$CO" QEMU_PORT_BASE=18470 tests/qemu/run-scenario tests/qemu/scenarios/happy-uefi.scn) \
+(cd "$C" && O="$CO" QEMU_PORT_BASE=18470 tests/qemu/run-scenario tests/qemu/scenarios/happy-direct.scn) \
   >"$LOGS/clone-qemu.log" 2>&1
 rc=$?
 p=$(grep -c '^ok ' "$LOGS/clone-qemu.log"); f=$(grep -c '^not ok ' "$LOGS/clone-qemu.log")
 if [ "$rc" = 0 ] && [ "$f" = 0 ] && [ "$p" -gt 0 ]; then
-  pass "QEMU scenario happy-uefi in the clone: $p checks passed ($(( $(date +%s) - s )) s)"
+  pass "QEMU scenario happy-direct in the clone: $p checks passed ($(( $(date +%s) - s )) s)"
 else
-  fail "QEMU scenario happy-uefi in the clone ($p passed, $f failed, exit $rc)" "see $LOGS/clone-qemu.log"
+  fail "QEMU scenario happy-direct in the clone ($p passed, $f failed, exit $rc)" "see $LOGS/clone-qemu.log"
   grep '^not ok' "$LOGS/clone-qemu.log" | head -5 | sed 's/^/#   /'
 fi
 
