@@ -17,9 +17,9 @@ cd "$(dirname "$0")/../.." || exit 1
 . tests/qemu/lib.sh
 tmpdir t_scn; T=$T_DIR
 
-# dump FILE: what scn_load made of FILE, one line per value (a subshell:
+# tscn_dump FILE: what scn_load made of FILE, one line per value (a subshell:
 # each load starts from lib.sh's empty lists); its status is scn_load's
-dump() {
+tscn_dump() {
   (
     set -u
     scn_load "$1" || exit 1
@@ -36,14 +36,14 @@ dump() {
 n=0 bad=''
 for f in tests/qemu/scenarios/*.scn; do
   n=$((n + 1))
-  dump "$f" >/dev/null 2>"$T/err" || bad+=" $f ($(head -1 "$T/err"))"
+  tscn_dump "$f" >/dev/null 2>"$T/err" || bad+=" $f ($(head -1 "$T/err"))"
 done
 [ -z "$bad" ] && [ "$n" -ge 18 ]
 ok $? "every scenario file loads ($n)" "failed:$bad"
 
 # ---- dhcp-ipxe includes happy-uefi
-dump tests/qemu/scenarios/happy-uefi.scn >"$T/uefi" 2>&1; ok $? "happy-uefi.scn loads"
-dump tests/qemu/scenarios/dhcp-ipxe.scn >"$T/dhcp" 2>&1; ok $? "dhcp-ipxe.scn loads"
+tscn_dump tests/qemu/scenarios/happy-uefi.scn >"$T/uefi" 2>&1; ok $? "happy-uefi.scn loads"
+tscn_dump tests/qemu/scenarios/dhcp-ipxe.scn >"$T/dhcp" 2>&1; ok $? "dhcp-ipxe.scn loads"
 is "$(grep -E '^S (name|net)=' "$T/dhcp" | tr '\n' ' ')" "S name=dhcp-ipxe S net=dnsmasq " \
   "dhcp-ipxe keeps its own name and sets net=dnsmasq"
 grep -q '^S about=iPXE path on a dnsmasq site network' "$T/dhcp"
@@ -60,29 +60,29 @@ printf 'name=base\nfirmware=uefi-sb\nmark=a x\n' >"$T/s/base.scn"
 printf 'include=twice.scn\nmark=b y\n' >"$T/s/nested.scn"
 printf 'name=twice\nmark=c z\n' >"$T/s/twice.scn"
 printf 'name=typo\nmark=a x\nfirmwar=bios\n' >"$T/s/typo.scn"
-refused() { # LABEL WANT-RE LINE...: a scenario of those lines is refused
+tscn_refused() { # LABEL WANT-RE LINE...: a scenario of those lines is refused
   local label=$1 want=$2 rc; shift 2
   printf '%s\n' "$@" >"$T/s/t.scn"
-  dump "$T/s/t.scn" >/dev/null 2>"$T/err"; rc=$?
+  tscn_dump "$T/s/t.scn" >/dev/null 2>"$T/err"; rc=$?
   [ "$rc" = 1 ] && grep -qE -- "$want" "$T/err"
   ok $? "refused: $label" "status $rc: $(head -2 "$T/err")"
 }
-refused "an include of a missing file" "cannot read .*/none\\.scn" name=t include=none.scn
-refused "an include with a path" "t\\.scn:2: include=NAME\\.scn" name=t include=../s/base.scn
-refused "an include of another suffix" "t\\.scn:2: include=NAME\\.scn" name=t include=base.txt
-refused "an empty include" "t\\.scn:2: include=NAME\\.scn" name=t include=
-refused "an include in an included file" "nested\\.scn:1: include= in an included file" \
+tscn_refused "an include of a missing file" "cannot read .*/none\\.scn" name=t include=none.scn
+tscn_refused "an include with a path" "t\\.scn:2: include=NAME\\.scn" name=t include=../s/base.scn
+tscn_refused "an include of another suffix" "t\\.scn:2: include=NAME\\.scn" name=t include=base.txt
+tscn_refused "an empty include" "t\\.scn:2: include=NAME\\.scn" name=t include=
+tscn_refused "an include in an included file" "nested\\.scn:1: include= in an included file" \
   name=t include=nested.scn
-refused "a key both files give" "base\\.scn:2: 'firmware' given twice" \
+tscn_refused "a key both files give" "base\\.scn:2: 'firmware' given twice" \
   name=t firmware=bios include=base.scn
-refused "an unknown key of the included file" "typo\\.scn:3: unknown key 'firmwar'" \
+tscn_refused "an unknown key of the included file" "typo\\.scn:3: unknown key 'firmwar'" \
   name=t include=typo.scn
 # the included file's name= and about= are not the includer's
 printf 'include=base.scn\n' >"$T/s/noname.scn"
-dump "$T/s/noname.scn" >/dev/null 2>"$T/err"
+tscn_dump "$T/s/noname.scn" >/dev/null 2>"$T/err"
 is "$?:$(grep -c 'no name=' "$T/err")" "1:1" "refused: a name= only in the included file"
 printf 'name=mine\nabout=mine\ninclude=base.scn\n' >"$T/s/mine.scn"
-dump "$T/s/mine.scn" >"$T/mine" 2>&1
+tscn_dump "$T/s/mine.scn" >"$T/mine" 2>&1
 is "$(grep -E '^S (name|about|firmware)=' "$T/mine" | tr '\n' ' ')" \
   "S about=mine S firmware=uefi-sb S name=mine " "an includer's name= and about= stay, the rest comes in"
 done_testing
