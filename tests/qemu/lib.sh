@@ -290,7 +290,7 @@ chain_ctl() {
   EPOXY_URL="https://${SERVER_NAME:-epoxy.test}:$HTTPS_PORT" EPOXY_CA="$KEYS/ca.crt" \
   EPOXY_ADMIN_CREDENTIAL="$W/admin.cred" \
   EPOXY_RESOLVE="${SERVER_NAME:-epoxy.test}:$HTTPS_PORT:127.0.0.1" \
-  EPOXY_MKVARS="$O/bin/epoxy-mkvars" "$EPOXYCTL" "$@"
+  EPOXY_MKVARS="${QEMU_MKVARS:-$O/bin/epoxy-mkvars}" "$EPOXYCTL" "$@"
 }
 # release_dir NAME: the artifacts and manifest of one fixture release:
 # a built release version (a number), "expired" (release 1's artifacts

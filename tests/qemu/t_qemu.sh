@@ -44,6 +44,9 @@ fi
 if [ "${1:-}" = --full ] || [ -z "${QEMU_SCENARIOS:-}" ]; then
   list="slivers $list"
 fi
+# one enrollment boot per node, boot path and build; the scenarios after
+# the first copy its VARS with their own credential (mkvars-cache.sh)
+export QEMU_MKVARS=$PWD/tests/qemu/mkvars-cache.sh QEMU_VARS_CACHE=$O/qemu/vars-cache
 rc=0; i=0 ran=0
 for s in $list; do
   if [ -n "$queue" ]; then
