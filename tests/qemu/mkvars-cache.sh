@@ -51,16 +51,21 @@ key=$({
 	cat "$MKVARS" "$keys/PK.auth" "$keys/KEK.auth" "$keys/db.auth" "$keys/ca.esl" \
 		"$code" "$template" "$O/images/stage1/vmlinuz" "$O/images/enroll/initramfs"
 } | sha256sum | cut -c1-32)
-mkdir -p "$QEMU_VARS_CACHE"
+# a cache it cannot use is no cache, never a failed enrollment
+mkdir -p "$QEMU_VARS_CACHE" 2>/dev/null || exec "$MKVARS" "${args[@]}"
 kept=$QEMU_VARS_CACHE/$key.fd
 tmp=$vars.cache-tmp
-trap 'rm -f "$tmp"' EXIT
+trap 'rm -f "$tmp" "$kept.$$"' EXIT
 
 if [ ! -s "$kept" ]; then
 	"$MKVARS" "${args[@]}"
-	# kept for the next enrollment: the file as the firmware left it
-	cp "$vars" "$kept.$$" && mv -f "$kept.$$" "$kept"
-	echo "epoxy-mkvars-cache: enrolled $vars by a boot; kept as $key" >&2
+	# kept for the next enrollment: the file as the firmware left it (a
+	# full disk here costs the next one a boot, not this one its VARS)
+	if cp "$vars" "$kept.$$" 2>/dev/null && mv -f "$kept.$$" "$kept"; then
+		echo "epoxy-mkvars-cache: enrolled $vars by a boot; kept as $key" >&2
+	else
+		echo "epoxy-mkvars-cache: enrolled $vars by a boot; could not keep it in $QEMU_VARS_CACHE" >&2
+	fi
 	exit 0
 fi
 cp "$kept" "$tmp"
