@@ -50,9 +50,14 @@ CPPFLAGS := -I. -I$(O)/include -D_GNU_SOURCE -DEPOXY_VERSION='"$(VERSION)"'
 CFLAGS := -std=gnu11 -O2 -g $(WARN) -fstack-protector-strong \
 	-D_FORTIFY_SOURCE=2 -fno-common '-ffile-prefix-map=$(CURDIR)/='
 LDFLAGS := -Wl,-z,relro,-z,now
-SAN := -fsanitize=address,undefined -fno-omit-frame-pointer \
+# One sanitizer build serves the unit tests and the fuzz targets: clang's
+# ASan and UBSan with libFuzzer's coverage, linked without libFuzzer into
+# the unit tests and with it into the fuzz targets.  (gcc builds the
+# programs; its warnings hold there.)
+SAN := -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=all
-FUZZ_FLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
+SAN_CFLAGS = $(filter-out -Wformat-security -Wnull-dereference,$(CFLAGS))
+SAN_LINK := -fsanitize=address,undefined
 FUZZ_LINK := -fsanitize=fuzzer,address,undefined
 
 HOST_PROGS :=
@@ -60,7 +65,7 @@ UNIT_TESTS :=
 FUZZ_TARGETS :=
 MUSL_PROGS :=
 ARCHIVES :=
-VARIANTS := host asan fuzz musl
+VARIANTS := host asan musl
 # $(call archives,VARIANT,PROG): the archives PROG links, in that variant
 archives = $(patsubst %,$(O)/$(1)/lib%.a,$($(2)_ARCHIVES))
 CHECK_DEPS :=
@@ -107,10 +112,7 @@ $(O)/host/%.o: %.c $(CONFIG_H)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
 $(O)/asan/%.o: %.c $(CONFIG_H)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) -DEPOXY_TEST=1 $(CFLAGS) $(SAN) -MMD -MP -c -o $@ $<
-$(O)/fuzz/%.o: %.c $(CONFIG_H)
-	@mkdir -p $(@D)
-	$(CLANG) $(CPPFLAGS) -DEPOXY_TEST=1 -DEPOXY_FUZZ=1 $(filter-out -Wformat-security -Wnull-dereference,$(CFLAGS)) $(FUZZ_FLAGS) -MMD -MP -c -o $@ $<
+	$(CLANG) $(CPPFLAGS) -DEPOXY_TEST=1 $(SAN_CFLAGS) $(SAN) -MMD -MP -c -o $@ $<
 
 define archive
 $(O)/$(2)/lib$(1).a: $$(patsubst %.c,$(O)/$(2)/%.o,$$($(1)_SRCS))
@@ -125,10 +127,10 @@ endef
 define unit_test
 $(O)/tests/$(1): $$(patsubst %.c,$(O)/asan/%.o,$$($(1)_SRCS)) $$(call archives,asan,$(1))
 	@mkdir -p $$(@D)
-	$$(CC) $$(CFLAGS) $$(SAN) -o $$@ $$^ $$($(1)_LIBS)
+	$$(CLANG) $$(SAN_CFLAGS) $$(SAN_LINK) -o $$@ $$^ $$($(1)_LIBS)
 endef
 define fuzz_target
-$(O)/fuzz-bin/$(1): $$(patsubst %.c,$(O)/fuzz/%.o,$$($(1)_SRCS)) $$(call archives,fuzz,$(1))
+$(O)/fuzz-bin/$(1): $$(patsubst %.c,$(O)/asan/%.o,$$($(1)_SRCS)) $$(call archives,asan,$(1))
 	@mkdir -p $$(@D)
 	$$(CLANG) $$(FUZZ_LINK) -o $$@ $$^ $$($(1)_LIBS)
 endef
@@ -144,7 +146,7 @@ $(foreach p,$(UNIT_TESTS),$(eval $(call unit_test,$(p))))
 $(foreach p,$(FUZZ_TARGETS),$(eval $(call fuzz_target,$(p))))
 $(foreach p,$(MUSL_PROGS),$(if $($(p)_SRCS),$(eval $(call musl_prog,$(p)))))
 
--include $(shell find $(O)/host $(O)/asan $(O)/fuzz $(O)/musl -name '*.d' 2>/dev/null)
+-include $(shell find $(O)/host $(O)/asan $(O)/musl -name '*.d' 2>/dev/null)
 
 # ---------------------------------------------------------------- goals
 .PHONY: all deps deps-quick check check-unit fuzz demo images clean distclean help

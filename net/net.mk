@@ -1,7 +1,7 @@
 # net/: the HTTPS client library of the agent and the node services (TLS
 # with a pinned CA and an optional client certificate, HTTP/1.1 with caps
 # and deadlines, retries and outage waits, Range resume).  One copy, built
-# as an archive per variant ($(O)/{host,asan,fuzz,musl}/libepoxy-net.a);
+# as an archive per variant ($(O)/{host,asan,musl}/libepoxy-net.a);
 # it includes only lib/ and mbedTLS (docs/layering.md).
 #
 # A program links it with

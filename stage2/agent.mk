@@ -8,7 +8,7 @@
 # libepoxy-sign.a) are compiled the same way into $(O)/musl/ and linked
 # statically into $(O)/bin/epoxy-agent; a stripped
 # copy is $(O)/bin/epoxy-agent.stripped.  The unit tests and fuzz targets
-# link the same modules against Debian's libmbedtls (asan/fuzz variants).
+# link the same modules against Debian's libmbedtls (asan variant).
 
 # The HTTPS client is net/'s archive (net/net.mk) and lib/ is lib/'s
 # (lib/module.mk), never a list of their sources: every binary below names

@@ -44,5 +44,5 @@ fuzz_rollout_LIBS := $(STORE_LIBS)
 
 # libpq's header lives in its own directory on Debian
 PQ_CFLAGS := $(shell pkg-config --cflags libpq 2>/dev/null || echo -I/usr/include/postgresql)
-$(O)/host/store/store_pg.o $(O)/asan/store/store_pg.o $(O)/fuzz/store/store_pg.o: \
+$(O)/host/store/store_pg.o $(O)/asan/store/store_pg.o: \
 	CPPFLAGS += $(PQ_CFLAGS)

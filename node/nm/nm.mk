@@ -18,8 +18,8 @@ epoxy-nm_ARCHIVES := epoxy-net epoxy
 # nmnet: the slivers' network through Debian's libnl-route-3 (libnl-3-dev,
 # libnl-route-3-dev).  The musl link takes Debian's static archives, built
 # against glibc: their headers come after musl's (-idirafter), and the few
-# _FORTIFY_SOURCE calls they make are at the end of nmnet.c.  Host, asan
-# and fuzz variants link Debian's shared libraries.
+# _FORTIFY_SOURCE calls they make are at the end of nmnet.c.  Host and
+# asan variants link Debian's shared libraries.
 NMNET_INC := -idirafter /usr/include/libnl3
 NMNET_LIBS := -lnl-route-3 -lnl-3
 NMNET_MUSL_LIBS := /usr/lib/$(shell gcc -print-multiarch)/libnl-route-3.a \
@@ -28,8 +28,8 @@ NMNET_MUSL_LIBS := /usr/lib/$(shell gcc -print-multiarch)/libnl-route-3.a \
 # linked into the static epoxy-nm from its static archive, tar only: the
 # objects it pulls in need no compression library, and the few glibc
 # names they use are at the end of nmimage.c (libacl's fail: ACLs are
-# never restored).  Nothing is added to the production image.  Host,
-# asan and fuzz variants link the shared library.
+# never restored).  Nothing is added to the production image.  Host
+# and asan variants link the shared library.
 NMIMAGE_MUSL_LIBS := /usr/lib/$(shell gcc -print-multiarch)/libarchive.a
 $(O)/musl/node/nm/nmimage.o: MUSL_CPPFLAGS += -idirafter /usr/include \
 	-idirafter /usr/include/$(shell gcc -print-multiarch)
@@ -40,7 +40,7 @@ $(O)/musl/node/nm/nmnet.o: MUSL_CPPFLAGS += $(NMNET_INC) -idirafter /usr/include
 # nmsense: <linux/fs.h> (the project quota's ioctl) from Debian's headers
 $(O)/musl/node/nm/nmsense.o: MUSL_CPPFLAGS += -idirafter /usr/include \
 	-idirafter /usr/include/$(shell gcc -print-multiarch)
-$(O)/host/node/nm/nmnet.o $(O)/asan/node/nm/nmnet.o $(O)/fuzz/node/nm/nmnet.o: \
+$(O)/host/node/nm/nmnet.o $(O)/asan/node/nm/nmnet.o: \
 	CPPFLAGS += $(NMNET_INC)
 
 # the CSR checks of epoxyd against the node manager's own requests and a

@@ -5,7 +5,7 @@
 # initramfs carries it without a shared library; it needs no TLS and no
 # kernel headers (the few kernel ABI values it uses are spelled in
 # priv_srv.c and priv.c), only lib/'s archive.  The unit tests and the fuzz
-# target build the same modules in the asan and fuzz variants.
+# target build the same modules in the asan variant.
 #   make build/bin/epoxy-priv         the program
 #   tests/node/t_priv.sh              the service as root, in a netns
 PRIV_MODS := node/priv/priv_req.c node/priv/priv_grants.c node/priv/priv_srv.c \

@@ -85,6 +85,8 @@ int tcpinfo_rec_b64(struct tcpinfo_buf *b, const uint8_t *in, size_t n)
 	char *out;
 	int rc;
 
+	if (n == 0)     /* nothing to add (b->p may still be NULL) */
+		return 0;
 	rc = tcpinfo_rec_buf_reserve(b, (n + 2) / 3 * 4);
 	if (rc < 0)
 		return rc;

@@ -214,8 +214,8 @@ static void test_confinement(void)
 	static const char *const want[] = {
 		"\"ociVersion\": \"1.0.2\"", "\"noNewPrivileges\": true",
 		"\"args\": [\"/bin/sh\", \"-c\", \"echo \\\"q\\\" \\\\ done\"]",
-		"{\"type\": \"pid\"}, {\"type\": \"mount\"}, {\"type\": \"ipc\"}, {\"type\": \"uts\"},"
-		" {\"type\": \"network\"}",
+		("{\"type\": \"pid\"}, {\"type\": \"mount\"}, {\"type\": \"ipc\"}, {\"type\": \"uts\"},"
+		 " {\"type\": \"network\"}"),
 		"\"readonly\": true", "\"hostname\": \"web\"", "\"/proc/kcore\"", "\"/proc/sysrq-trigger\"",
 		"\"bounding\": [\"CAP_NET_BIND_SERVICE\"]", "\"ambient\": [\"CAP_NET_BIND_SERVICE\"]",
 		"\"user\": {\"uid\": 200001, \"gid\": 200001}",
