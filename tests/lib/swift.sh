@@ -112,22 +112,29 @@ use = egg:swift#dlo
 CONF
 }
 
-swift_rings() {
-  local kind port
-  for kind in account container object; do
-    case $kind in account) port=$SWIFT_PORT_A;; container) port=$SWIFT_PORT_C;;
-      object) port=$SWIFT_PORT_O;; esac
-    ( cd "$SWIFT_DIR" && swift-ring-builder "$kind.builder" create 6 1 1 &&
-      swift-ring-builder "$kind.builder" add "r1z1-127.0.0.1:$port/d1" 1 &&
-      swift-ring-builder "$kind.builder" rebalance ) >>"$SWIFT_DIR/rings.log" 2>&1 || {
-      fail "swift-ring-builder $kind" "$(tail -n 5 "$SWIFT_DIR/rings.log")"; return 1; }
-  done
+swift_rings() { # one ring per kind, one device each: Swift's RingBuilder
+  # in one Python (swift-ring-builder is a Python start per command)
+  "$SWIFT_PY" - "$SWIFT_DIR" "$SWIFT_PORT_A" "$SWIFT_PORT_C" "$SWIFT_PORT_O" \
+    >>"$SWIFT_DIR/rings.log" 2>&1 <<'PY' || {
+import os, sys
+from swift.common.ring import RingBuilder
+d = sys.argv[1]
+for kind, port in zip(("account", "container", "object"), sys.argv[2:5]):
+    b = RingBuilder(6, 1, 1)
+    b.add_dev({"region": 1, "zone": 1, "ip": "127.0.0.1", "port": int(port),
+               "device": "d1", "weight": 1})
+    b.rebalance()
+    b.save(os.path.join(d, kind + ".builder"))
+    b.get_ring().save(os.path.join(d, kind + ".ring.gz"))
+    print(kind, "ring:", len(b.devs), "device, port", port)
+PY
+    fail "Swift's rings" "$(tail -n 5 "$SWIFT_DIR/rings.log")"; return 1; }
 }
 
 swift_setup() {
   local p
   swift_install || return 1
-  need swift-ring-builder swift-proxy-server swift-object-server "$SWIFT_PY" curl
+  need swift-proxy-server swift-object-server "$SWIFT_PY" curl
   SWIFT_DIR=$T_DIR/swift
   mkdir -p "$SWIFT_DIR/srv/d1" || return 1
   # five ports: proxy, account, container, object, and a memcache port on
