@@ -163,6 +163,10 @@ deps-quick:
 FUZZ_BINS := $(addprefix $(O)/fuzz-bin/,$(FUZZ_TARGETS))
 UNIT_BINS := $(addprefix $(O)/tests/,$(UNIT_TESTS))
 
+# make check installs the packages the keys and the kernels need first
+# (scripts/deps.sh --first), so that their downloads and the kernel's build
+# fill the core the installation of the others leaves idle on a fresh
+# machine (apt and dpkg use one).
 # CHECK_LATE_DEPS (the images: the stage1 kernel build is most of make
 # check's time on two cores) are built in the background at nice 19 while
 # the tests that do not need them run; tests/run.sh starts tests/images
@@ -175,13 +179,15 @@ UNIT_BINS := $(addprefix $(O)/tests/,$(UNIT_TESTS))
 # programs; the rest of the images waits for that build (check-built), so
 # that two makes never build one target.
 CHECK_FLAG := $(O)/test-logs/check-built
-check: deps
+check:
+	@scripts/deps.sh --first
 	@$(MAKE) --no-print-directory $(KEYS_STAMP)
 	@mkdir -p $(O)/test-logs && rm -f $(O)/test-logs/late-build.rc $(CHECK_FLAG)
 	@MAKE="$(MAKE)" setsid nice -n 19 scripts/check-late.sh $(O)/test-logs $(CHECK_FLAG) \
 	  "$(CHECK_KERNELS)" "$(CHECK_LATE_DEPS)" & bg=$$!; \
 	trap 'kill -- -$$bg 2>/dev/null; exit 130' INT TERM; \
-	if ! $(MAKE) --no-print-directory all $(UNIT_BINS) $(FUZZ_BINS) $(CHECK_DEPS); then \
+	if ! { scripts/deps.sh && \
+	       $(MAKE) --no-print-directory all $(UNIT_BINS) $(FUZZ_BINS) $(CHECK_DEPS); }; then \
 	  echo failed >$(CHECK_FLAG); kill -- -$$bg 2>/dev/null; exit 1; \
 	fi; \
 	: >$(CHECK_FLAG); \

@@ -1,5 +1,6 @@
 #!/bin/bash
-# deps.sh [--quick]: make this Debian 12 machine able to build and test epoxy.
+# deps.sh [--quick|--first]: make this Debian 12 machine able to build and
+# test epoxy.
 #  - installs the packages of scripts/packages.txt that are missing
 #    (quiet when none is);
 #  - fetches the Debian source packages of scripts/sources.txt into
@@ -7,13 +8,22 @@
 #    none; dpkg-source checks every file against the .dsc checksums, and
 #    apt checks the .dsc against the signed Sources index.
 # --quick only checks packages (for plain `make`).
+# --first installs only the lines marked "first:" (the keys' and the stage1
+# kernel's packages) and adds the deb-src entry if a source is still to be
+# fetched, so that make check can start the kernel's download and build
+# (stage1/build-kernel.sh, whose apt-get download needs no lock) while a
+# second run installs the rest; no apt-get update then runs beside it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 O=${O:-$PWD/build}
 export DEBIAN_FRONTEND=noninteractive
-quick=0; [ "${1:-}" = --quick ] && quick=1
+quick=0 first=0
+case ${1:-} in --quick) quick=1 ;; --first) first=1 ;; esac
 
-need() { grep -v '^#' scripts/packages.txt | tr ' ' '\n' | sed '/^$/d'; }
+need() {
+  if [ $first = 1 ]; then sed -n 's/^first://p' scripts/packages.txt
+  else sed -e '/^#/d' -e 's/^first://' scripts/packages.txt; fi | tr ' ' '\n' | sed '/^$/d'
+}
 mapfile -t pkgs < <(need)
 # one dpkg-query for the whole list (each run of it costs tens of ms of
 # CPU; `make` runs this script every time): a package is missing unless
@@ -50,6 +60,14 @@ Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 SRC
   apt-get update -qq >/dev/null
 }
+
+if [ $first = 1 ]; then
+  while read -r pkg _ dir; do
+    case $pkg in ''|\#*) continue;; esac
+    [ -f "$O/src/$dir/.epoxy-fetched" ] || { ensure_deb_src; break; }
+  done < scripts/sources.txt
+  exit 0
+fi
 
 mkdir -p "$O/src"
 while read -r pkg ver dir; do
