@@ -90,9 +90,12 @@ olddefconfig oldconfig: | $(KCONFIG_FILE)
 	KCONFIG_CONFIG=$(KCONFIG_FILE) kconfig-conf --olddefconfig Kconfig >/dev/null
 	@scripts/genconfig.sh $(KCONFIG_FILE) $(O)
 
+# (a fresh machine: every package, but for make check, which installs the
+# first: ones here and the rest beside the kernel's build)
 $(KCONFIG_FILE):
 	@mkdir -p $(O)
-	@command -v kconfig-conf >/dev/null || scripts/deps.sh
+	@command -v kconfig-conf >/dev/null || \
+	  scripts/deps.sh $(if $(filter check,$(MAKECMDGOALS)),--first)
 	KCONFIG_CONFIG=$@ kconfig-conf --defconfig=configs/defconfig Kconfig >/dev/null
 
 $(CONFIG_H) $(O)/config.mk: $(KCONFIG_FILE) Kconfig $(wildcard */Kconfig) scripts/genconfig.sh
