@@ -52,11 +52,10 @@ CFLAGS := -std=gnu11 -O2 -g $(WARN) -fstack-protector-strong \
 LDFLAGS := -Wl,-z,relro,-z,now
 # One sanitizer build serves the unit tests and the fuzz targets: clang's
 # ASan and UBSan with libFuzzer's coverage, linked without libFuzzer into
-# the unit tests and with it into the fuzz targets.  (gcc builds the
-# programs; its warnings hold there.)
+# the unit tests and with it into the fuzz targets, with the same warnings
+# as gcc's build of the programs.
 SAN := -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=all
-SAN_CFLAGS = $(filter-out -Wformat-security -Wnull-dereference,$(CFLAGS))
 SAN_LINK := -fsanitize=address,undefined
 FUZZ_LINK := -fsanitize=fuzzer,address,undefined
 
@@ -115,7 +114,7 @@ $(O)/host/%.o: %.c $(CONFIG_H)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
 $(O)/asan/%.o: %.c $(CONFIG_H)
 	@mkdir -p $(@D)
-	$(CLANG) $(CPPFLAGS) -DEPOXY_TEST=1 $(SAN_CFLAGS) $(SAN) -MMD -MP -c -o $@ $<
+	$(CLANG) $(CPPFLAGS) -DEPOXY_TEST=1 $(CFLAGS) $(SAN) -MMD -MP -c -o $@ $<
 
 define archive
 $(O)/$(2)/lib$(1).a: $$(patsubst %.c,$(O)/$(2)/%.o,$$($(1)_SRCS))
@@ -130,7 +129,7 @@ endef
 define unit_test
 $(O)/tests/$(1): $$(patsubst %.c,$(O)/asan/%.o,$$($(1)_SRCS)) $$(call archives,asan,$(1))
 	@mkdir -p $$(@D)
-	$$(CLANG) $$(SAN_CFLAGS) $$(SAN_LINK) -o $$@ $$^ $$($(1)_LIBS)
+	$$(CLANG) $$(CFLAGS) $$(SAN_LINK) -o $$@ $$^ $$($(1)_LIBS)
 endef
 define fuzz_target
 $(O)/fuzz-bin/$(1): $$(patsubst %.c,$(O)/asan/%.o,$$($(1)_SRCS)) $$(call archives,asan,$(1))

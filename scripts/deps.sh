@@ -61,19 +61,12 @@ SRC
   apt-get update -qq >/dev/null
 }
 
-if [ $first = 1 ]; then
-  while read -r pkg _ dir; do
-    case $pkg in ''|\#*) continue;; esac
-    [ -f "$O/src/$dir/.epoxy-fetched" ] || { ensure_deb_src; break; }
-  done < scripts/sources.txt
-  exit 0
-fi
-
 mkdir -p "$O/src"
 while read -r pkg ver dir; do
   case $pkg in ''|\#*) continue;; esac
   [ -f "$O/src/$dir/.epoxy-fetched" ] && continue
   ensure_deb_src
+  [ $first = 1 ] && break   # the sources are the second run's
   echo "deps: fetching Debian source $pkg=$ver"
   rm -rf "$O/src/dl-$pkg" "$O/src/$dir"; mkdir -p "$O/src/dl-$pkg"
   (cd "$O/src/dl-$pkg" && apt-get source -qq --download-only "$pkg=$ver" >/dev/null 2>&1) || {
