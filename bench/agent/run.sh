@@ -23,7 +23,12 @@
 #     the SHA-256 and AES-GCM throughputs of the agent's own build (musl,
 #     the trimmed mbedTLS, net/aesgcm.c) and the share of the download
 #     time the hash of every byte takes; the CPU time (user + system) of
-#     each agent run and each curl download;
+#     each agent run and each curl download, and of each of the agent's
+#     two threads on the kernel artifact (its own "CPU ... receiving,
+#     ... hashing" figures): the floor two cores put under each client's
+#     download time, (every thread's CPU + epoxyd's) / 2, against the
+#     floor of its busiest thread alone (a client with a core per thread
+#     and the server elsewhere, as on a node);
 #  4. the first download of a UEFI node: the stage1 UKI as built
 #     ($O/images/stage1.efi: the minimal kernel built from source) against
 #     the same UKI with Debian's kernel instead (bench/agent/uki.sh), both
@@ -66,13 +71,18 @@ echo "console=ttyS0 epoxy.server=epoxy.test epoxy.addr=127.0.0.1 epoxy.port=$HTT
 SHM=$(mktemp -d /dev/shm/epoxy-bench.XXXXXX) || bail "no tmpfs at /dev/shm"
 at_exit rm -rf "$SHM"
 
-declare -A best_rate best_tail best_wall best_cpu hshakes
-for a in "${AGENTS[@]}"; do best_rate[$a]=0; best_tail[$a]=0; best_wall[$a]=999999; best_cpu[$a]=999999; done
-best_curl=0; best_shm=0; best_ccpu=999999
+declare -A best_rate best_tail best_wall best_cpu hshakes best_rcpu best_hcpu best_scpu
+for a in "${AGENTS[@]}"; do
+  best_rate[$a]=0; best_tail[$a]=0; best_wall[$a]=999999; best_cpu[$a]=999999
+  best_rcpu[$a]=999999; best_hcpu[$a]=999999; best_scpu[$a]=999999
+done
+best_curl=0; best_shm=0; best_ccpu=999999; best_cscpu=999999; best_c0=999999
 cpu_ms() { awk 'END {printf "%d", ($1 + $2) * 1000}' "$1"; } # FILE ending in "user sys" (s)
 # epoxyd's CPU time so far, all its threads, in ms (the scheduler's ns)
 srv_ms() { cat /proc/"$SRV_PID"/task/*/schedstat 2>/dev/null | awk '{ s += $1 } END { printf "%d", s / 1e6 }'; }
-agent_run() { # AGENT: one stage 1; prints "rate tail wall requests handshakes cpu server-cpu"
+agent_run() { # AGENT: one stage 1; prints "rate tail wall requests handshakes cpu server-cpu
+  #            receiving-thread-cpu hashing-thread-cpu" (the last two "-" from a
+  #            build that does not print them)
   local rc n0 s0 t0 wall reqs rate hs tail TIMEFORMAT='%U %S'
   rm -rf "$E/rec"; mkdir -p "$E/rec"
   n0=$(grep -c 'https$' "$T_DIR/epoxyd.log")
@@ -96,9 +106,10 @@ agent_run() { # AGENT: one stage 1; prints "rate tail wall requests handshakes c
   # byte (its "hash tail"): the artifact is verified only then, so the
   # tail counts in its rate; a build hashing as it receives has none
   tail=${tail:-0}
+  read -r rcpu hcpu < <(sed -n 's/.*stage verify kernel .*; CPU \([0-9]*\) ms receiving, \([0-9]*\) ms hashing.*/\1 \2/p' "$E/out")
   rate=$(awk -v r="$rate" -v t="$tail" -v b="$KERNEL_SIZE" \
     'BEGIN { printf "%d", b / 1024 / (b / 1024 / r + t / 1000) }')
-  echo "$rate $tail $wall $reqs ${hs:--} $(cpu_ms "$E/cpu") $s0"
+  echo "$rate $tail $wall $reqs ${hs:--} $(cpu_ms "$E/cpu") $s0 ${rcpu:--} ${hcpu:--}"
 }
 kernel_auth() { # the Authorization header of a new session's kernel token
   [ "$(open_session)" = 200 ] || { echo "curl's session: $(cat "$T_DIR/session")" >&2; return 1; }
@@ -112,6 +123,11 @@ curl_run() { # OUT-FILE: one download of the kernel by curl; prints "KiB/s cpu-m
   s0=$(( $(srv_ms) - s0 ))
   rm -f "$SHM/kernel"
   awk -v c="$c" -v m="$(cpu_ms "$E/cpu")" -v s="$s0" 'BEGIN{printf "%d %d %d\n", c / 1024, m, s}'
+}
+curl_start_ms() { # CPU of a curl that only starts and makes its TLS handshake
+  local TIMEFORMAT='%U %S'
+  { time hs /healthz -o /dev/null; } 2>"$E/cpu"
+  cpu_ms "$E/cpu"
 }
 # the agent's job done in a shell: curl to tmpfs through sha256sum, the
 # digest compared; the rate from curl's first byte to sha256sum's end
@@ -135,19 +151,27 @@ best_sum=0
 for i in $(seq 1 "$RUNS"); do
   line="run $i (load $(load)):"
   for a in "${AGENTS[@]}"; do
-    read -r rate tail wall reqs hs cpu scpu < <(agent_run "$a") || exit 1
+    read -r rate tail wall reqs hs cpu scpu rcpu hcpu < <(agent_run "$a") || exit 1
     [ -n "${rate:-}" ] || exit 1
     [ "$cpu" -lt "${best_cpu[$a]}" ] && best_cpu[$a]=$cpu
+    [ "$scpu" -lt "${best_scpu[$a]}" ] && best_scpu[$a]=$scpu
+    if [ "$rcpu" != - ]; then
+      [ "$rcpu" -lt "${best_rcpu[$a]}" ] && best_rcpu[$a]=$rcpu
+      [ "$hcpu" -lt "${best_hcpu[$a]}" ] && best_hcpu[$a]=$hcpu
+    fi
     if [ "$rate" -gt "${best_rate[$a]}" ]; then best_rate[$a]=$rate; best_tail[$a]=$tail; fi
     [ "$wall" -lt "${best_wall[$a]}" ] && best_wall[$a]=$wall
     hshakes[$a]=$hs
     [ "${#AGENTS[@]}" -gt 1 ] && line="$line $(basename "$a"):"
-    line="$line agent $rate KiB/s (hash tail $tail ms; stage 1 $wall ms, $cpu ms CPU, epoxyd $scpu ms CPU, $reqs requests, $hs TLS handshakes),"
+    line="$line agent $rate KiB/s (hash tail $tail ms; stage 1 $wall ms, $cpu ms CPU, kernel: $rcpu ms receiving + $hcpu ms hashing, epoxyd $scpu ms CPU, $reqs requests, $hs TLS handshakes),"
   done
   read -r c ccpu cscpu < <(curl_run /dev/null) || exit 1
   [ -n "${c:-}" ] || exit 1
   [ "$c" -gt "$best_curl" ] && best_curl=$c
   [ "$ccpu" -lt "$best_ccpu" ] && best_ccpu=$ccpu
+  [ "$cscpu" -lt "$best_cscpu" ] && best_cscpu=$cscpu
+  c0=$(curl_start_ms)
+  [ "$c0" -lt "$best_c0" ] && best_c0=$c0
   read -r s tcpu tscpu < <(curl_run "$SHM/kernel") || exit 1
   [ -n "${s:-}" ] || exit 1
   [ "$s" -gt "$best_shm" ] && best_shm=$s
@@ -193,7 +217,8 @@ mkdir -p "$O/bench"
     [ "${#AGENTS[@]}" -gt 1 ] && echo "agent build: $a"
     awk -v a="${best_rate[$a]}" -v c="$best_curl" -v m="$best_shm" -v v="$best_sum" -v mb="$MB" \
         -v t="${best_tail[$a]}" -v w="${best_wall[$a]}" -v h="${hshakes[$a]}" -v n="$RUNS" \
-        -v s="$sha" -v u="${best_cpu[$a]}" -v cu="$best_ccpu" 'BEGIN {
+        -v s="$sha" -v u="${best_cpu[$a]}" -v cu="$best_ccpu" -v r="${best_rcpu[$a]}" \
+        -v hc="${best_hcpu[$a]}" -v sa="${best_scpu[$a]}" -v sc="$best_cscpu" -v c0="$best_c0" 'BEGIN {
       dl = mb * 1024 / a; hsh = mb / s;
       printf "agent download: %.1f MiB/s (best of %d; to the verified artifact, hash tail included)\n", a / 1024, n
       printf "curl download:  %.1f MiB/s (best of %d; to tmpfs: %.1f MiB/s)\n", c / 1024, n, m / 1024
@@ -203,6 +228,16 @@ mkdir -p "$O/bench"
       printf "CPU time, least of %d: agent stage 1 %d ms (the kexec record of the bench included), curl download %d ms\n", n, u, cu
       printf "agent download time: %.3f s, of it hash tail after the last byte: %.3f s\n", dl, t / 1000
       printf "SHA-256 of every byte at this build'"'"'s speed: %.3f s = %.1f%% of the download time\n", hsh, 100 * hsh / dl
+      if (r == 999999) {
+        print "CPU per thread: not printed by this agent build"
+      } else {
+        cd = cu - c0; if (cd < 1) cd = 1
+        printf "CPU per thread on the kernel artifact, least of %d: the agent'"'"'s receiving thread %d ms, its hashing thread %d ms; curl %d ms (%d ms less %d ms for its start and TLS handshake alone); epoxyd %d ms serving the agent'"'"'s stage 1, %d ms serving curl\n", n, r, hc, cd, cu, c0, sa, sc
+        fa = (r + hc + sa) / 2; if (r > fa) fa = r
+        fc = (cd + sc) / 2; if (cd > fc) fc = cd
+        printf "floor of the download time on two cores shared with epoxyd (max(busiest thread, all CPU / 2)): agent %d ms, curl %d ms: agent/curl at most %.2f\n", fa, fc, fc / fa
+        printf "floor with a core per thread and epoxyd elsewhere (busiest thread): agent %d ms, curl %d ms: agent/curl at most %.2f\n", r, cd, cd / r
+      }
     }'
   done
   printf 'sha256 of the agent build: %.1f MiB/s (mbedTLS alone: %.1f MiB/s)\n' "$sha" "$shamb"
