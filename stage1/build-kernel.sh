@@ -149,6 +149,17 @@ if grep -qxF -- "$kcmd_of" "$k/scripts/Kbuild.include"; then
 else
   echo "build-kernel: scripts/Kbuild.include's cmd is not the one of Linux 6.1: built with it as it is"
 fi
+# SHA-256 at -O2 (the rest at tinyconfig's -Os): kexec_file_load and
+# purgatory each hash the production kernel's whole init_size (66.7 MB for
+# Debian's 6.1, 58 MB of it zeros) and the initramfs with this one file,
+# lib/crypto/sha256.c, and the kernel's signature check hashes the image
+# again; at -Os it is 1.27 times slower (user-mode TCG, bench/chain/README.md).
+# A per-object flag of Kbuild's own, after the tree's, in both Makefiles
+# that build the file; added once to a reused tree.
+for mf in lib/crypto/Makefile arch/x86/purgatory/Makefile; do
+  line='CFLAGS_sha256.o += -O2 # epoxy: stage1/build-kernel.sh'
+  grep -qxF -- "$line" "$k/$mf" || echo "$line" >>"$k/$mf"
+done
 kmake -j"$jobs" bzImage "${kargs[@]}"
 release=$(make -C "$k" -s kernelrelease)
 rm -rf "$dir/kbuild"
