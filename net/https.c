@@ -382,6 +382,7 @@ int https_do(struct https *h, const struct https_req *r, struct https_resp *resp
 		if (rc < 0)
 			return rc;
 		h->handshakes++;
+		h->suite = tls_suite(&c);
 		rc = https_exchange(&c, h, r, resp, 0, &keep, &got);
 		tls_close(&c);
 		return rc;
@@ -397,6 +398,7 @@ int https_do(struct https *h, const struct https_req *r, struct https_resp *resp
 			h->open = 1;
 			h->conn_reqs = 0;
 			h->handshakes++;
+			h->suite = tls_suite(&h->conn);
 		}
 		h->conn.deadline = r->deadline;
 		h->conn_reqs++;

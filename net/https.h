@@ -49,6 +49,7 @@ struct https {
 	unsigned conn_reqs;             /* requests on conn so far */
 	int64_t idle_since;
 	unsigned requests, handshakes, stale;
+	const char *suite;              /* of the last handshake (tls_suite), or NULL */
 };
 
 struct https_req {

@@ -17,6 +17,10 @@
 
 #include <mbedtls/error.h>
 #include <mbedtls/net_sockets.h>
+#include <mbedtls/ssl_ciphersuites.h>
+#if defined(MBEDTLS_AESNI_C)
+#include <mbedtls/aesni.h>
+#endif
 
 #include "lib/err.h"
 #include "lib/file.h"
@@ -34,6 +38,63 @@ int64_t tls_now_ms(void)
 static int tls_entropy(void *ctx, unsigned char *buf, size_t len)
 {
 	return rand_bytes(buf, len) == 0 ? 0 : MBEDTLS_ERR_CTR_DRBG_ENTROPY_SOURCE_FAILED;
+}
+
+/* 1: an AES-GCM suite, 2: ChaCha20-Poly1305, 0: anything else. */
+static int tls_suite_kind(int id)
+{
+	const mbedtls_ssl_ciphersuite_t *cs = mbedtls_ssl_ciphersuite_from_id(id);
+
+	if (!cs)
+		return 0;
+	switch (cs->cipher) {
+	case MBEDTLS_CIPHER_AES_128_GCM:
+	case MBEDTLS_CIPHER_AES_192_GCM:
+	case MBEDTLS_CIPHER_AES_256_GCM:
+		return 1;
+	case MBEDTLS_CIPHER_CHACHA20_POLY1305:
+		return 2;
+	default:
+		return 0;
+	}
+}
+
+int tls_suites_order(const int *in, int *out, size_t cap, int aes_fast)
+{
+	const int first = aes_fast ? 1 : 2, second = aes_fast ? 2 : 1;
+	const int pass[3] = { first, second, 0 };
+	size_t n = 0, o = 0, k;
+	int i;
+
+	while (in[n])
+		n++;
+	if (n + 1 > cap)
+		return -1;
+	for (i = 0; i < 3; i++)
+		for (k = 0; k < n; k++)
+			if (tls_suite_kind(in[k]) == pass[i])
+				out[o++] = in[k];
+	out[o] = 0;
+	return (int)o;
+}
+
+/* AES-GCM is fast only with AES-NI and carry-less multiplication; without
+ * them ChaCha20-Poly1305 is about three times faster (bench/README.md). */
+static int tls_aes_fast(void)
+{
+#if defined(MBEDTLS_AESNI_C)
+	return mbedtls_aesni_has_support(MBEDTLS_AESNI_AES) &&
+	       mbedtls_aesni_has_support(MBEDTLS_AESNI_CLMUL);
+#else
+	return 0;
+#endif
+}
+
+const char *tls_suite(const struct tls_conn *c)
+{
+	const char *n = mbedtls_ssl_get_ciphersuite(&c->ssl);
+
+	return n ? n : "unknown";
 }
 
 /* The CA file is small PEM; read it ourselves (no MBEDTLS_FS_IO), into
@@ -103,6 +164,10 @@ static int tls_ctx_setup(struct tls_ctx *t, const char *ca_path, int endpoint)
 		goto fail;
 	mbedtls_ssl_conf_min_version(&t->conf, MBEDTLS_SSL_MAJOR_VERSION_3,
 				     MBEDTLS_SSL_MINOR_VERSION_3);
+	/* the library's own list (in its order otherwise) when it is longer */
+	if (tls_suites_order(mbedtls_ssl_list_ciphersuites(), t->suites,
+			     TLS_SUITES_MAX + 1, tls_aes_fast()) > 0)
+		mbedtls_ssl_conf_ciphersuites(&t->conf, t->suites);
 	mbedtls_ssl_conf_authmode(&t->conf, MBEDTLS_SSL_VERIFY_REQUIRED);
 	mbedtls_ssl_conf_ca_chain(&t->conf, &t->ca, NULL);
 	mbedtls_ssl_conf_rng(&t->conf, mbedtls_ctr_drbg_random, &t->drbg);

@@ -7,7 +7,10 @@
  * never to a name lookup; every operation is bounded by an absolute
  * deadline (monotonic milliseconds).  Random numbers come from getrandom(2)
  * through lib/rand.  A client certificate (mutual TLS) is presented only
- * when tls_ctx_own_cert() gave one; its key is held in memory only. */
+ * when tls_ctx_own_cert() gave one; its key is held in memory only.  Only
+ * AEAD suites of the library's list are reordered, never added: AES-GCM
+ * first where the CPU has AES-NI and carry-less multiplication,
+ * ChaCha20-Poly1305 first where it has not (tls_suites_order). */
 #ifndef EPOXY_NET_TLS_H
 #define EPOXY_NET_TLS_H
 
@@ -21,6 +24,7 @@
 
 #define TLS_CA_MAX 65536
 #define TLS_OWN_MAX 16384       /* client certificate chain or key, PEM */
+#define TLS_SUITES_MAX 256      /* suites of the library's list, at most */
 
 struct tls_ctx {
 	mbedtls_x509_crt ca;
@@ -30,6 +34,7 @@ struct tls_ctx {
 	mbedtls_ssl_config conf;
 	int64_t now;                    /* a server: the time client certificates
 					 * are checked at (Unix seconds) */
+	int suites[TLS_SUITES_MAX + 1]; /* the order offered (tls_suites_order) */
 };
 
 #define TLS_RBUF 262144        /* bytes read from the socket at once */
@@ -51,6 +56,16 @@ struct tls_conn {
 	long pend_rc;
 };
 
+/* Copies the zero-terminated suite list in (mbedTLS suite IDs, its order of
+ * preference) to out, which holds cap IDs with the terminating 0: its
+ * AES-GCM suites first when aes_fast, else its ChaCha20-Poly1305 suites
+ * first, then the other of the two, then every other suite, each group in
+ * the order of in.  Returns the number of suites, or -1 when they do not
+ * fit (out is then untouched). */
+int tls_suites_order(const int *in, int *out, size_t cap, int aes_fast);
+/* The negotiated suite's name after the handshake ("TLS-ECDHE-..."), or
+ * "unknown". */
+const char *tls_suite(const struct tls_conn *c);
 /* Monotonic clock in milliseconds. */
 int64_t tls_now_ms(void);
 /* Loads the pinned CA (PEM).  Returns 0, -EPX_E_TLS_CA or -EPX_E_RNG. */

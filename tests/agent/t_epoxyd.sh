@@ -50,6 +50,11 @@ ok $? "production cmdline = artifact + stage/session"
 ! grep -q "$(cat "$T_DIR/cred.node1")" "$E/out"; ok $? "credential never on the console"
 grep -Eq 'stage connect [5-9] requests over 1 TLS handshakes' "$E/out"
 ok $? "epoxyd keeps the connection: stage 1's requests over one TLS handshake" "$(grep 'stage connect' "$E/out")"
+# the suite follows the CPU (net/tls.h): AES-GCM with AES-NI and
+# carry-less multiplication, ChaCha20-Poly1305 without them
+if grep -qw aes /proc/cpuinfo && grep -qw pclmulqdq /proc/cpuinfo; then want='AES-[0-9]+-GCM'; else want=CHACHA20-POLY1305; fi
+grep -Eq "stage connect [0-9]+ requests over 1 TLS handshakes \(TLS-ECDHE-[A-Z]+-WITH-$want-SHA[0-9]+\)" "$E/out"
+ok $? "the suite for this CPU: $want" "$(grep 'stage connect' "$E/out")"
 
 # stage 2 with the handover
 pad=$(( (4 - 200000 % 4) % 4 ))

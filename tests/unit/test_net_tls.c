@@ -5,7 +5,9 @@
  * by the openssl CLI in a temporary directory.  An in-process mbedTLS
  * server on loopback requires a client certificate of the CA and answers
  * each request with the subject of the certificate it saw, so a pass means
- * the certificate really went over the wire through https_do(). */
+ * the certificate really went over the wire through https_do().  The
+ * order of the offered cipher suites (tls_suites_order) is a table of its
+ * own. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +19,7 @@
 #include <mbedtls/entropy.h>
 #include <mbedtls/net_sockets.h>
 #include <mbedtls/ssl.h>
+#include <mbedtls/ssl_ciphersuites.h>
 
 #include "lib/err.h"
 #include "net/https.h"
@@ -373,6 +376,65 @@ static void tnt_delay(void)
 	}
 }
 
+/* tls_suites_order: AES-GCM or ChaCha20-Poly1305 first, every suite kept,
+ * each group in its order; a list that does not fit is refused. */
+#define TNT_GCM256 MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384
+#define TNT_GCM128 MBEDTLS_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256
+#define TNT_CHACHA MBEDTLS_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256
+#define TNT_CHACHA2 MBEDTLS_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256
+#define TNT_CBC MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA384
+static void tnt_suites(void)
+{
+	static const struct {
+		const char *what;
+		int in[8];
+		int aes_fast;
+		size_t cap;
+		int rc;
+		int out[8];
+	} cases[] = {
+		{ "empty list", { 0 }, 1, 8, 0, { 0 } },
+		{ "empty list, no room even for the 0", { 0 }, 1, 0, -1, { 0 } },
+		{ "ChaCha first in, AES-NI: GCM first out",
+		  { TNT_CHACHA, TNT_CHACHA2, TNT_GCM256, TNT_GCM128, TNT_CBC, 0 }, 1, 8, 5,
+		  { TNT_GCM256, TNT_GCM128, TNT_CHACHA, TNT_CHACHA2, TNT_CBC, 0 } },
+		{ "ChaCha first in, no AES-NI: unchanged",
+		  { TNT_CHACHA, TNT_CHACHA2, TNT_GCM256, TNT_GCM128, TNT_CBC, 0 }, 0, 8, 5,
+		  { TNT_CHACHA, TNT_CHACHA2, TNT_GCM256, TNT_GCM128, TNT_CBC, 0 } },
+		{ "GCM first in, no AES-NI: ChaCha first out",
+		  { TNT_GCM128, TNT_CBC, TNT_GCM256, TNT_CHACHA2, 0 }, 0, 8, 4,
+		  { TNT_CHACHA2, TNT_GCM128, TNT_GCM256, TNT_CBC, 0 } },
+		{ "the rest after both, in its order",
+		  { TNT_CBC, TNT_CHACHA, TNT_GCM256, 0 }, 1, 8, 3,
+		  { TNT_GCM256, TNT_CHACHA, TNT_CBC, 0 } },
+		{ "no AEAD suite: unchanged", { TNT_CBC, 0 }, 1, 8, 1, { TNT_CBC, 0 } },
+		{ "an ID mbedTLS does not know: kept with the rest",
+		  { 0x7777, TNT_GCM256, 0 }, 1, 8, 2, { TNT_GCM256, 0x7777, 0 } },
+		{ "exactly fits (3 suites and the 0 in 4)",
+		  { TNT_CBC, TNT_CHACHA, TNT_GCM256, 0 }, 0, 4, 3,
+		  { TNT_CHACHA, TNT_GCM256, TNT_CBC, 0 } },
+		{ "one short: refused, out untouched",
+		  { TNT_CBC, TNT_CHACHA, TNT_GCM256, 0 }, 0, 3, -1, { 0 } },
+	};
+	size_t i, k;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int out[8], rc, same = 1;
+
+		for (k = 0; k < 8; k++)
+			out[k] = -5;
+		rc = tls_suites_order(cases[i].in, out, cases[i].cap, cases[i].aes_fast);
+		if (rc < 0) {
+			for (k = 0; k < 8; k++)
+				same = same && out[k] == -5;
+		} else {
+			for (k = 0; k <= (size_t)rc; k++)
+				same = same && out[k] == cases[i].out[k];
+		}
+		ok(rc == cases[i].rc && same, "suite order: %s (rc %d)", cases[i].what, rc);
+	}
+}
+
 int main(void)
 {
 	char cmd[600];
@@ -382,6 +444,7 @@ int main(void)
 	tnt_mutual();
 	tnt_retry();
 	tnt_delay();
+	tnt_suites();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tnt_dir);
 	if (system(cmd) != 0)
 		ok(0, "temporary directory removed");
