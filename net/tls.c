@@ -164,7 +164,8 @@ static int tls_ctx_setup(struct tls_ctx *t, const char *ca_path, int endpoint)
 		goto fail;
 	mbedtls_ssl_conf_min_version(&t->conf, MBEDTLS_SSL_MAJOR_VERSION_3,
 				     MBEDTLS_SSL_MINOR_VERSION_3);
-	/* the library's own list (in its order otherwise) when it is longer */
+	/* the library's suites in the order this CPU favours; a list longer
+	 * than TLS_SUITES_MAX stays in the library's own order */
 	if (tls_suites_order(mbedtls_ssl_list_ciphersuites(), t->suites,
 			     TLS_SUITES_MAX + 1, tls_aes_fast()) > 0)
 		mbedtls_ssl_conf_ciphersuites(&t->conf, t->suites);
