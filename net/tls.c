@@ -61,8 +61,7 @@ static int tls_suite_kind(int id)
 
 int tls_suites_order(const int *in, int *out, size_t cap, int aes_fast)
 {
-	const int first = aes_fast ? 1 : 2, second = aes_fast ? 2 : 1;
-	const int pass[3] = { first, second, 0 };
+	const int pass[3] = { aes_fast ? 1 : 2, aes_fast ? 2 : 1, 0 };
 	size_t n = 0, o = 0, k;
 	int i;
 

@@ -284,6 +284,7 @@ int fetch_artifact(struct https *h, enum manifest_role role,
 {
 	struct fetch_state s;
 	uint8_t tok[32];
+	char cpu[96] = "";     /* "; CPU N ms receiving, N ms hashing" */
 	int rc = -EPX_E_DL_MEMFD, seals;
 
 	memset(&s, 0, sizeof(s));
@@ -308,15 +309,11 @@ int fetch_artifact(struct https *h, enum manifest_role role,
 	if (fcntl(s.fd, F_ADD_SEALS, seals) < 0)
 		goto out;
 	if (s.recv_cpu_us >= 0 && s.hash_cpu_us >= 0)
-		con_stage("verify", "%s %llu bytes sha256 ok (hash tail %lld ms after the last byte; "
-			  "CPU %lld ms receiving, %lld ms hashing)",
-			  manifest_role_name(role), (unsigned long long)a->length,
-			  (long long)s.tail_ms, (long long)(s.recv_cpu_us / 1000),
-			  (long long)(s.hash_cpu_us / 1000));
-	else
-		con_stage("verify", "%s %llu bytes sha256 ok (hash tail %lld ms after the last byte)",
-			  manifest_role_name(role), (unsigned long long)a->length,
-			  (long long)s.tail_ms);
+		snprintf(cpu, sizeof(cpu), "; CPU %lld ms receiving, %lld ms hashing",
+			 (long long)(s.recv_cpu_us / 1000), (long long)(s.hash_cpu_us / 1000));
+	con_stage("verify", "%s %llu bytes sha256 ok (hash tail %lld ms after the last byte%s)",
+		  manifest_role_name(role), (unsigned long long)a->length,
+		  (long long)s.tail_ms, cpu);
 	*fd = s.fd;
 	s.fd = -1;
 	rc = 0;
