@@ -118,6 +118,23 @@ for h in $HOSTILE; do
 	SHA[$h]=$(ni_publish "$N/$h.tar" "$h") || bail "publish $h"
 done
 
+# ---- a ticket sliver's image and its tickets, before the node manager
+# starts: a node manager that saw tkt in node5's set for a moment would
+# refuse node5's ticket (E3153) until its next set
+{ cp -a "$G" "$N/groot4" && echo "from the ticket's image" >"$N/groot4/etc/marker" &&
+	tar -C "$N/groot4" --owner=0 --group=0 -cf "$N/tk.tar" .; } || bail "tk.tar"
+tkimg=$(ni_publish "$N/tk.tar" tk) || bail "publish tk"
+ni_ctl slice create tkt --site lab1 --image "sha256:$tkimg" --days 2 \
+	--entry 'cat /etc/marker >/out/marker; exec sleep 86417' || bail "slice tkt"
+# tickets: node6's and node5's, each issued while tkt is on that node,
+# which it then leaves (no set names tkt: the ticket is the only proof)
+ni_ticket() { # HOST FILE
+	ni_ctl slice add-nodes tkt --host "$1" &&
+		"$BIN/epoxyctl" slice ticket tkt --node "$1" --ttl 3600 >"$2" &&
+		ni_ctl slice remove-nodes tkt --host "$1"
+}
+{ ni_ticket node6 "$N/tk6" && ni_ticket node5 "$N/tk5"; } || bail "tickets"
+
 # ---- a slice of the BusyBox image runs its entry from that image
 ni_start "$N/nm.log"
 log_wait "$N/nm.log" 'slivers of set [0-9]+: 0 created' || bail "first set" "$(cat "$N/nm.log")"
@@ -203,20 +220,8 @@ code=$(hs_code "/v1/image/$good")
 is "$(hs_code "/v1/image/../objects/$good" --cert "$N/node6.crt" --key "$N/node6.key")" 404 \
 	"a path that is no hash: 404"
 
-# ---- a ticket sliver's image: served on its ticket alone
-{ cp -a "$G" "$N/groot4" && echo "from the ticket's image" >"$N/groot4/etc/marker" &&
-	tar -C "$N/groot4" --owner=0 --group=0 -cf "$N/tk.tar" .; } || bail "tk.tar"
-tkimg=$(ni_publish "$N/tk.tar" tk) || bail "publish tk"
-ni_ctl slice create tkt --site lab1 --image "sha256:$tkimg" --days 2 \
-	--entry 'cat /etc/marker >/out/marker; exec sleep 86417' || bail "slice tkt"
-# tickets: node6's and node5's, each issued while tkt is on that node,
-# which it then leaves (no set names tkt: the ticket is the only proof)
-ni_ticket() { # HOST TTL FILE
-	ni_ctl slice add-nodes tkt --host "$1" &&
-		"$BIN/epoxyctl" slice ticket tkt --node "$1" --ttl "$2" >"$3" &&
-		ni_ctl slice remove-nodes tkt --host "$1"
-}
-{ ni_ticket node6 600 "$N/tk6" && ni_ticket node5 600 "$N/tk5"; } || bail "tickets"
+# ---- a ticket sliver's image: served on its ticket alone (the tickets:
+# above, before the node manager started)
 tk_hex() { od -An -tx1 -v "$1" | tr -d ' \n'; }
 ni_img() { # TICKET-HEX [IMAGE]: GET /v1/image as node6 with that header
 	hs "/v1/image/${2:-$tkimg}" --cert "$N/node6.crt" --key "$N/node6.key" \
@@ -250,6 +255,8 @@ done
 if grep -q "$t6" "$T_DIR/epoxyd.log"; then fail "epoxyd never logs a ticket"
 else pass "epoxyd never logs a ticket"; fi
 # the node manager: redeemed, the image fetched on the ticket, the sliver on it
+if grep -q 'plan: .*tkt' "$N/nm.log"; then fail "node5's sets never named tkt" "$(grep tkt "$N/nm.log")"
+else pass "node5's sets never named tkt"; fi
 "$NM" redeem --api-socket "$N/api.sock" "$N/tk5" >"$N/redeem.out" 2>&1
 ok $? "node5 redeems its ticket for tkt" "$(cat "$N/redeem.out")"
 log_wait "$N/nm.log" "image ${tkimg:0:12} \([0-9]+ bytes\) verified and unpacked, fetched on the ticket of tkt" 300
