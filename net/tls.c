@@ -62,13 +62,15 @@ static int tls_suite_kind(int id)
 int tls_suites_order(const int *in, int *out, size_t cap, int aes_fast)
 {
 	const int pass[3] = { aes_fast ? 1 : 2, aes_fast ? 2 : 1, 0 };
-	size_t n = 0, o = 0, k;
+	size_t n, o = 0, k;
 	int i;
 
-	while (in[n])
-		n++;
-	if (n + 1 > cap)
+	/* reads in no further than cap entries: n suites and the 0 need n + 1 */
+	if (cap == 0)
 		return -1;
+	for (n = 0; in[n]; n++)
+		if (n + 1 >= cap)
+			return -1;
 	for (i = 0; i < 3; i++)
 		for (k = 0; k < n; k++)
 			if (tls_suite_kind(in[k]) == pass[i])

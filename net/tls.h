@@ -61,7 +61,7 @@ struct tls_conn {
  * AES-GCM suites first when aes_fast, else its ChaCha20-Poly1305 suites
  * first, then the other of the two, then every other suite, each group in
  * the order of in.  Returns the number of suites, or -1 when they do not
- * fit (out is then untouched). */
+ * fit (out is then untouched); reads no more than cap entries of in. */
 int tls_suites_order(const int *in, int *out, size_t cap, int aes_fast);
 /* The negotiated suite's name after the handshake ("TLS-ECDHE-..."), or
  * "unknown". */

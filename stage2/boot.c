@@ -286,8 +286,7 @@ static int boot_kexec(struct boot *b)
 		goto out;
 	}
 	https_close(&b->h);
-	con_stage("connect", "%u requests over %u TLS handshakes (%s)", b->h.requests,
-		  b->h.handshakes, b->h.suite ? b->h.suite : "none");
+	con_connect(b->h.requests, b->h.handshakes, b->h.suite);
 	con_stage("kexec", "loading kernel %llu bytes, initramfs %llu bytes + handover %llu bytes",
 		  (unsigned long long)b->m.art[MANIFEST_KERNEL].length,
 		  (unsigned long long)b->m.art[MANIFEST_INITRAMFS].length,

@@ -56,6 +56,12 @@ void con_stage(const char *stage, const char *fmt, ...)
 	va_end(ap);
 }
 
+void con_connect(unsigned requests, unsigned handshakes, const char *suite)
+{
+	con_stage("connect", "%u requests over %u TLS handshakes (%s)", requests, handshakes,
+		  suite ? suite : "none");
+}
+
 void con_info(const char *fmt, ...)
 {
 	va_list ap;

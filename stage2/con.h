@@ -25,6 +25,10 @@ int con_fail(int rc, const char *fmt, ...) __attribute__((format(printf, 2, 3)))
 /* Download progress: bytes done of total, rate in bytes/s. */
 void con_progress(const char *what, uint64_t done, uint64_t total,
 		  uint64_t rate);
+/* The line that ends a stage's HTTPS client: "stage connect N requests over
+ * M TLS handshakes (SUITE)", suite being the last handshake's (net/https's
+ * suite) or "none" when NULL. */
+void con_connect(unsigned requests, unsigned handshakes, const char *suite);
 /* The retry line while the server is away (net/retry's on_wait). */
 void con_outage(int64_t away_s, unsigned wait_s);
 /* Copies the tail (oldest first) into out; returns its length. */

@@ -368,8 +368,7 @@ static int join_flow(struct join *j)
 		con_stage("join", "done");
 	report_send(&j->h, j->ho.report, 2, rc == 0, rc, j->o->fo.phase_ms);
 	https_close(&j->h);
-	con_stage("connect", "%u requests over %u TLS handshakes (%s)", j->h.requests,
-		  j->h.handshakes, j->h.suite ? j->h.suite : "none");
+	con_connect(j->h.requests, j->h.handshakes, j->h.suite);
 	tls_ctx_free(&j->h.tls);
 	return rc;
 }

@@ -433,6 +433,22 @@ static void tnt_suites(void)
 		}
 		ok(rc == cases[i].rc && same, "suite order: %s (rc %d)", cases[i].what, rc);
 	}
+	/* a list with no 0 among its first cap entries: refused, and read no
+	 * further (an array of exactly cap: ASan stops a read past it) */
+	{
+		int *in = malloc(3 * sizeof(*in)), out[3];
+
+		if (!in) {
+			ok(0, "suite order: malloc");
+			return;
+		}
+		in[0] = TNT_CBC;
+		in[1] = TNT_CHACHA;
+		in[2] = TNT_GCM256;
+		ok(tls_suites_order(in, out, 3, 1) == -1,
+		   "suite order: no 0 within cap: refused, nothing read past cap");
+		free(in);
+	}
 }
 
 int main(void)
